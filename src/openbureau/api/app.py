@@ -1,0 +1,80 @@
+"""The FastAPI application: routes under /v1, errors shaped ``{code, message, field}``."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from openbureau import __version__
+from openbureau.api import members, submissions
+from openbureau.kit.errors import BureauError
+from openbureau.kit.settings import Settings
+from openbureau.runtime import Runtime, open_runtime
+
+log = logging.getLogger(__name__)
+
+
+def create_app(runtime: Runtime | None = None, *, settings: Settings | None = None) -> FastAPI:
+    """The API app serving ``runtime`` (opened from settings at start-up when not given)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if getattr(app.state, "runtime", None) is None:
+            app.state.runtime = open_runtime(settings)
+        yield
+
+    app = FastAPI(
+        title="OpenBureau API",
+        version=__version__,
+        description="Consumer credit reference: furnishing, reports, scores, consent and oversight.",
+        lifespan=lifespan,
+        docs_url="/v1/docs",
+        openapi_url="/v1/openapi.json",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    app.include_router(members.router, prefix="/v1")
+    app.include_router(submissions.router, prefix="/v1")
+    _install_error_handlers(app)
+
+    @app.get("/v1/health", tags=["meta"], summary="Liveness check")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
+def _error(status: int, code: str, message: str, field: str | None = None, details=None) -> JSONResponse:
+    body = {"code": code, "message": message, "field": field}
+    if details is not None:
+        body["details"] = details
+    return JSONResponse(status_code=status, content=body)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(BureauError)
+    async def bureau_error(_: Request, exc: BureauError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content=exc.to_dict())
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header"))
+        details = [{"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg")} for e in errors]
+        return _error(422, "INVALID_REQUEST", f"{field or 'request'}: {first.get('msg')}", field or None, details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+        return _error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return _error(500, "INTERNAL_ERROR", "the bureau could not complete the request")

@@ -1,0 +1,55 @@
+"""Typed dependencies shared by every endpoint: the runtime, a session, the calling member."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from openbureau.kit.db import session_scope
+from openbureau.members.models import Member, Role
+from openbureau.members.service import authenticate, require_role
+from openbureau.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The bureau this app serves."""
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+    """A session whose transaction the request owns: committed on success, rolled back on error."""
+    with session_scope(runtime.engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_member(
+    session: SessionDep,
+    x_api_key: Annotated[str | None, Header(description="The member's API key.")] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Member:
+    """The member whose API key came with the request (``X-API-Key`` or ``Authorization: Bearer``)."""
+    key = x_api_key
+    if key is None and authorization and authorization.lower().startswith("bearer "):
+        key = authorization[7:].strip()
+    return authenticate(session, api_key=key)
+
+
+MemberDep = Annotated[Member, Depends(get_member)]
+
+
+def get_furnisher(member: MemberDep) -> Member:
+    """The calling member, which must be a furnisher."""
+    require_role(member, Role.FURNISHER)
+    return member
+
+
+FurnisherDep = Annotated[Member, Depends(get_furnisher)]

@@ -1,0 +1,79 @@
+"""HTTP endpoints of the intake: submit a file, read its outcome and its findings."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from openbureau.api.deps import FurnisherDep, MemberDep, RuntimeDep, SessionDep
+from openbureau.intake import service
+from openbureau.intake.schemas import FindingRead, FindingsPage, SubmissionRead
+from openbureau.kit.db import session_scope
+
+router = APIRouter(tags=["submissions"])
+
+
+@router.post("/submissions", response_model=SubmissionRead, status_code=201,
+             summary="Submit a furnishing file (CSV, JSON Lines or Parquet)",
+             responses={200: {"description": "the same bytes were submitted before: the earlier result"},
+                        422: {"description": "the file was refused whole (banned attribute, missing columns)"}})
+def submit_file(runtime: RuntimeDep, furnisher: FurnisherDep, response: Response,
+                file: Annotated[UploadFile, File(description="The furnishing file.")]) -> SubmissionRead:
+    """Receive, validate and load a file; nothing valid is lost and every problem is reported."""
+    tmp_dir = runtime.settings.data_dir / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=tmp_dir, delete=False) as handle:
+        shutil.copyfileobj(file.file, handle, 1 << 20)
+        upload = Path(handle.name)
+    try:
+        result = service.submit(runtime.engine, settings=runtime.settings, vault=runtime.vault,
+                                furnisher=furnisher, path=upload, filename=file.filename or upload.name)
+    finally:
+        upload.unlink(missing_ok=True)
+    if result.repeated:
+        response.status_code = 200
+    return SubmissionRead.model_validate(result.submission).model_copy(update={"repeated": result.repeated})
+
+
+@router.get("/submissions", response_model=list[SubmissionRead], summary="Your submissions, newest first")
+def list_submissions(session: SessionDep, member: MemberDep,
+                     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                     offset: Annotated[int, Query(ge=0)] = 0) -> list[SubmissionRead]:
+    """A furnisher's own submissions."""
+    return [SubmissionRead.model_validate(s)
+            for s in service.list_submissions(session, member=member, limit=limit, offset=offset)]
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionRead, summary="One submission")
+def read_submission(submission_id: int, session: SessionDep, member: MemberDep) -> SubmissionRead:
+    """A submission's status and counts; another furnisher's submission is reported as not found."""
+    return SubmissionRead.model_validate(service.get_submission(session, member=member,
+                                                                submission_id=submission_id))
+
+
+@router.get("/submissions/{submission_id}/errors", response_model=FindingsPage,
+            summary="The findings of a submission",
+            responses={200: {"content": {"text/csv": {}}, "description": "JSON page, or every finding as CSV"}})
+def read_findings(submission_id: int, session: SessionDep, member: MemberDep, runtime: RuntimeDep,
+                  limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+                  offset: Annotated[int, Query(ge=0)] = 0,
+                  format: Annotated[str, Query(pattern="^(json|csv)$")] = "json"):
+    """Every finding (line, field, code, severity, value, message); ``format=csv`` downloads them all."""
+    if format == "csv":
+        tmp_dir = runtime.settings.data_dir / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        out = Path(tempfile.mkstemp(dir=tmp_dir, suffix=".csv")[1])
+        with session_scope(runtime.engine) as csv_session:
+            service.write_findings_csv(csv_session, member=member, submission_id=submission_id, out=out)
+        return FileResponse(out, media_type="text/csv", filename=f"submission-{submission_id}-errors.csv",
+                            background=BackgroundTask(out.unlink, missing_ok=True))
+    submission = service.get_submission(session, member=member, submission_id=submission_id)
+    items = service.list_findings(session, member=member, submission_id=submission_id, limit=limit, offset=offset)
+    return FindingsPage(submission_id=submission_id, total=submission.findings_count, offset=offset,
+                        items=[FindingRead.model_validate(f) for f in items])

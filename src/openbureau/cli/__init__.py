@@ -1,0 +1,1 @@
+"""The ``openbureau`` command line: a thin adapter over the domain services."""

@@ -1,0 +1,93 @@
+"""``openbureau intake``: submit furnishing files and read their outcome."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from openbureau.cli.console import console, err_console, record_progress, reports_errors
+from openbureau.intake import service
+from openbureau.intake.readers import count_records, detect_format
+from openbureau.intake.schemas import SubmissionRead
+from openbureau.kit.db import session_scope
+from openbureau.runtime import open_runtime
+
+app = typer.Typer(help="Submit furnishing files and read their findings.", no_args_is_help=True)
+
+
+def summary_table(rows: list[SubmissionRead], title: str | None = None) -> Table:
+    """A table of submissions and their counts."""
+    table = Table("id", "file", "status", "received", "accepted", "warnings", "rejected", "quarantined",
+                  "findings", title=title)
+    for s in rows:
+        table.add_row(str(s.id), s.filename, s.status, f"{s.records_received:,}", f"{s.records_accepted:,}",
+                      f"{s.records_warnings:,}", f"{s.records_rejected:,}", f"{s.records_quarantined:,}",
+                      f"{s.findings_count:,}")
+    return table
+
+
+@app.command("submit")
+@reports_errors
+def submit(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV, JSONL or Parquet.")],
+    furnisher: Annotated[str, typer.Option(help="The furnisher's member code.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Validate and load a furnishing file; print the submission id and its counts."""
+    runtime = open_runtime()
+    total = count_records(file, detect_format(file.name))
+    with record_progress() as progress:
+        task = progress.add_task(f"loading {file.name}", total=total, rate="")
+        result = service.submit(
+            runtime.engine, settings=runtime.settings, vault=runtime.vault, furnisher_code=furnisher, path=file,
+            progress=lambda n: progress.update(task, advance=n),
+        )
+        progress.update(task, completed=total)
+    read = SubmissionRead.model_validate(result.submission).model_copy(update={"repeated": result.repeated})
+    if as_json:
+        typer.echo(json.dumps(read.model_dump(mode="json"), indent=2))
+        return
+    if result.repeated:
+        err_console.print("These bytes were submitted before: nothing was stored again. The earlier result:")
+    console.print(summary_table([read]))
+    if read.findings_count:
+        console.print(f"Findings: openbureau intake errors {read.id} --out errors.csv")
+
+
+@app.command("status")
+@reports_errors
+def status(submission_id: Annotated[int, typer.Argument(help="The submission id.")]) -> None:
+    """Show one submission's status and counts."""
+    runtime = open_runtime()
+    with session_scope(runtime.engine) as session:
+        read = SubmissionRead.model_validate(service.get_submission(session, member=None,
+                                                                    submission_id=submission_id))
+    console.print(summary_table([read]))
+
+
+@app.command("list")
+@reports_errors
+def list_submissions(limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20) -> None:
+    """List recent submissions."""
+    runtime = open_runtime()
+    with session_scope(runtime.engine) as session:
+        rows = [SubmissionRead.model_validate(s) for s in service.list_submissions(session, member=None,
+                                                                                   limit=limit)]
+    console.print(summary_table(rows))
+
+
+@app.command("errors")
+@reports_errors
+def errors(
+    submission_id: Annotated[int, typer.Argument(help="The submission id.")],
+    out: Annotated[Path, typer.Option(help="CSV file to write every finding to.")],
+) -> None:
+    """Write every finding of a submission (line, field, code, severity, value, message) to a CSV file."""
+    runtime = open_runtime()
+    with session_scope(runtime.engine) as session:
+        count = service.write_findings_csv(session, member=None, submission_id=submission_id, out=out)
+    console.print(f"Wrote {count:,} findings to {out}")

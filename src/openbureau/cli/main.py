@@ -1,0 +1,53 @@
+"""The ``openbureau`` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from openbureau import __version__
+from openbureau.cli import intake, members
+from openbureau.cli.console import console, reports_errors
+
+app = typer.Typer(
+    help="OpenBureau: an open-source consumer credit reference platform.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(members.app, name="members")
+app.add_typer(intake.app, name="intake")
+
+db_app = typer.Typer(help="The bureau's database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+@reports_errors
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the newest revision."""
+    from openbureau.migrations import upgrade
+    from openbureau.runtime import open_runtime
+
+    runtime = open_runtime(migrate=False)
+    upgrade(runtime.engine)
+    console.print(f"Database at the newest revision: {runtime.settings.resolved_database_url.split('@')[-1]}")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the REST API (docs at /v1/docs)."""
+    import uvicorn
+
+    console.print(f"Serving the API on http://{host}:{port}/v1/docs")
+    uvicorn.run("openbureau.api.main:app", host=host, port=port, workers=workers, log_level="warning")
+
+
+@app.command("version")
+def version() -> None:
+    """Print the version."""
+    console.print(__version__)

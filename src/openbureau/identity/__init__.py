@@ -1,0 +1,1 @@
+"""Persons and their identifiers: blind-indexed, encrypted, linked from furnished records."""

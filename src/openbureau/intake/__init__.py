@@ -1,0 +1,1 @@
+"""Intake: the furnishing standard, file readers, validation, submissions and loading."""

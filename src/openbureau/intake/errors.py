@@ -1,0 +1,12 @@
+"""Errors of the intake domain."""
+
+from __future__ import annotations
+
+from openbureau.kit.errors import BureauError
+
+
+class FileRejected(BureauError):
+    """The whole file is refused before any of its records is stored."""
+
+    status_code = 422
+    code = "FILE_REJECTED"

@@ -1,0 +1,107 @@
+"""Tables of the intake domain."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from openbureau.kit.db import Base, BigId, UtcDateTime, utcnow
+
+
+class SubmissionStatus(StrEnum):
+    """Where a submitted file is in its life."""
+
+    RECEIVED = "received"  # stored and registered; its records are not loaded (yet, or a load was cut)
+    LOADED = "loaded"  # every record validated; valid ones stored in one transaction
+
+
+class Submission(Base):
+    """One file from one furnisher, received, validated and loaded as a unit."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("furnisher_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    furnisher_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    format: Mapped[str] = mapped_column(String(16))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default=SubmissionStatus.RECEIVED)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    loaded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    records_received: Mapped[int] = mapped_column(BigInteger, default=0)
+    records_accepted: Mapped[int] = mapped_column(BigInteger, default=0)
+    records_warnings: Mapped[int] = mapped_column(BigInteger, default=0)
+    records_rejected: Mapped[int] = mapped_column(BigInteger, default=0)
+    records_quarantined: Mapped[int] = mapped_column(BigInteger, default=0)
+    findings_count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Finding(Base):
+    """One problem with one record (or with the file, line 0) of a submission."""
+
+    __tablename__ = "findings"
+    __table_args__ = (Index(None, "submission_id", "line"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    line: Mapped[int] = mapped_column(BigInteger)
+    furnisher_account_id: Mapped[str | None] = mapped_column(String(64))
+    field: Mapped[str | None] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(48))
+    severity: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+
+
+class AccountState(Base):
+    """An account as furnished for one reporting period. Never updated: a correction is a new version."""
+
+    __tablename__ = "account_states"
+    __table_args__ = (
+        UniqueConstraint("furnisher_id", "furnisher_account_id", "reporting_period", "version"),
+        Index(None, "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    line: Mapped[int] = mapped_column(BigInteger)
+    furnisher_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    furnisher_account_id: Mapped[str] = mapped_column(String(64))
+    reporting_period: Mapped[str] = mapped_column(String(7))
+    version: Mapped[int] = mapped_column(SmallInteger)
+    product_type: Mapped[str] = mapped_column(String(16))
+    opened_on: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    credit_limit: Mapped[int | None] = mapped_column(BigInteger)
+    original_amount: Mapped[int | None] = mapped_column(BigInteger)
+    term_months: Mapped[int | None] = mapped_column(Integer)
+    balance: Mapped[int] = mapped_column(BigInteger)
+    amount_due: Mapped[int] = mapped_column(BigInteger)
+    amount_paid: Mapped[int] = mapped_column(BigInteger)
+    past_due_amount: Mapped[int] = mapped_column(BigInteger)
+    days_past_due: Mapped[int] = mapped_column(Integer)
+    payment_status: Mapped[str] = mapped_column(String(1))
+    account_status: Mapped[str] = mapped_column(String(16))
+    first_delinquency_date: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    consent_ref: Mapped[str | None] = mapped_column(String(64))
+    negative_notice_date: Mapped[date | None] = mapped_column(Date)
+    correction: Mapped[int] = mapped_column(SmallInteger)
+    has_warnings: Mapped[int] = mapped_column(SmallInteger, default=0)
+    stored_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

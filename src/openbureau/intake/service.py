@@ -1,0 +1,148 @@
+"""Rules of the intake: receive a file, validate every record, and load what is valid as one unit.
+
+A submission is registered (and its file kept, content-addressed) in one short transaction; its records
+are then validated chunk by chunk and loaded in a second transaction that also marks it loaded. A process
+killed during the load leaves the submission ``received`` with none of its records stored, and submitting
+the same bytes again completes it. The same bytes submitted after a load return the earlier result.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from openbureau.intake.files import check_columns, file_sha256, stored_path
+from openbureau.intake.loader import SubmissionLoader
+from openbureau.intake.models import Finding, Submission, SubmissionStatus
+from openbureau.intake.readers import ChunkReader, detect_format
+from openbureau.intake.repository import SubmissionRepository
+from openbureau.kit.crypto import PiiVault
+from openbureau.kit.db import session_scope
+from openbureau.kit.errors import Forbidden, NotFound
+from openbureau.kit.settings import Settings
+from openbureau.members.models import Member, Role
+from openbureau.members.service import get_member, require_role
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionResult:
+    """What a furnisher is told about a submitted file."""
+
+    submission: Submission
+    repeated: bool  # the same bytes had been submitted before; nothing was stored again
+
+
+def receive(
+    session: Session, *, settings: Settings, furnisher: Member, path: Path, filename: str | None = None
+) -> SubmissionResult:
+    """Register a file from ``furnisher`` (or find its earlier submission) and keep a copy of it."""
+    require_role(furnisher, Role.FURNISHER)
+    filename = filename or path.name
+    fmt = detect_format(filename)
+    sha = file_sha256(path)
+    repo = SubmissionRepository(session)
+    earlier = repo.by_hash(furnisher_id=furnisher.id, sha256=sha)
+    if earlier is not None:
+        return SubmissionResult(earlier, repeated=earlier.status == SubmissionStatus.LOADED)
+    check_columns(ChunkReader(path, fmt).open())
+    kept = stored_path(settings, sha=sha, fmt=fmt.value)
+    if not kept.exists():
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_suffix(".partial")
+        shutil.copyfile(path, partial)
+        partial.replace(kept)  # atomic: a kept file is always whole
+    submission = Submission(
+        furnisher_id=furnisher.id, sha256=sha, filename=Path(filename).name[:255], format=fmt.value,
+        size_bytes=kept.stat().st_size, status=SubmissionStatus.RECEIVED,
+    )
+    repo.add(submission)
+    return SubmissionResult(submission, repeated=False)
+
+
+def load(
+    engine: Engine, *, settings: Settings, vault: PiiVault, submission_id: int, today: date | None = None,
+    progress: Progress | None = None,
+) -> Submission:
+    """Validate and store the records of a received submission in one transaction (idempotent)."""
+    loader = SubmissionLoader(engine, settings=settings, vault=vault, today=today or date.today())
+    loader.run(submission_id, progress=progress)
+    with session_scope(engine) as session:
+        return get_submission_by_id(session, submission_id=submission_id)
+
+
+def submit(
+    engine: Engine, *, settings: Settings, vault: PiiVault, furnisher_code: str | None = None,
+    furnisher: Member | None = None, path: Path, filename: str | None = None, today: date | None = None,
+    progress: Progress | None = None,
+) -> SubmissionResult:
+    """Receive and load a file: the whole intake of one submission."""
+    with session_scope(engine, write=True) as session:
+        member = furnisher if furnisher is not None else get_member(session, code=furnisher_code or "")
+        received = receive(session, settings=settings, furnisher=member, path=path, filename=filename)
+    if received.repeated:
+        return received
+    loaded = load(engine, settings=settings, vault=vault, submission_id=received.submission.id, today=today,
+                  progress=progress)
+    return SubmissionResult(loaded, repeated=False)
+
+
+def get_submission_by_id(session: Session, *, submission_id: int) -> Submission:
+    """A submission by id (operators and internal use)."""
+    submission = SubmissionRepository(session).get(submission_id)
+    if submission is None:
+        raise NotFound(f"no submission {submission_id}", code="SUBMISSION_NOT_FOUND", field="submission_id")
+    return submission
+
+
+def get_submission(session: Session, *, member: Member | None, submission_id: int) -> Submission:
+    """A submission as ``member`` may see it: a furnisher sees only its own (others look absent).
+
+    ``member`` None means the bureau's operator acting through the CLI.
+    """
+    submission = get_submission_by_id(session, submission_id=submission_id)
+    if member is not None and not member.has_role(Role.OPERATOR):
+        if not member.has_role(Role.FURNISHER):
+            raise Forbidden("only furnishers see submissions", code="ROLE_REQUIRED")
+        if submission.furnisher_id != member.id:
+            raise NotFound(f"no submission {submission_id}", code="SUBMISSION_NOT_FOUND", field="submission_id")
+    return submission
+
+
+def list_submissions(session: Session, *, member: Member | None, limit: int = 100, offset: int = 0
+                     ) -> list[Submission]:
+    """Submissions visible to ``member``, newest first."""
+    if member is not None and not member.has_role(Role.OPERATOR):
+        require_role(member, Role.FURNISHER)
+        return SubmissionRepository(session).list_for(furnisher_id=member.id, limit=limit, offset=offset)
+    return SubmissionRepository(session).list_for(furnisher_id=None, limit=limit, offset=offset)
+
+
+def list_findings(
+    session: Session, *, member: Member | None, submission_id: int, limit: int | None = None, offset: int = 0
+) -> list[Finding]:
+    """A page of a submission's findings, if ``member`` may see the submission."""
+    get_submission(session, member=member, submission_id=submission_id)
+    return SubmissionRepository(session).findings(submission_id=submission_id, limit=limit, offset=offset)
+
+
+def write_findings_csv(session: Session, *, member: Member | None, submission_id: int, out: Path) -> int:
+    """Write every finding of a submission to a CSV file; returns how many."""
+    get_submission(session, member=member, submission_id=submission_id)
+    count = 0
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["line", "furnisher_account_id", "field", "code", "severity", "value", "message"])
+        for page in SubmissionRepository(session).iter_findings(submission_id=submission_id):
+            for f in page:
+                writer.writerow([f.line, f.furnisher_account_id, f.field, f.code, f.severity, f.value, f.message])
+            count += len(page)
+    return count

@@ -1,0 +1,303 @@
+"""The catalogue of validation rules of furnishing standard v1: code, severity, reason, citation, examples.
+
+The catalogue is data only; `fields.py` and `cross_field.py` implement each code as Polars expressions and
+the engine takes every severity from here. Each rule carries two patches over `BASE_RECORD` (a valid,
+current instalment loan): `example_fail` triggers the rule and `example_pass` does not. The tests run every
+example and docs/furnishing-format.md lists every rule, so the three cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from openbureau.intake import standard
+from openbureau.intake.validation.ids import resident_id
+
+ERROR: Final = "error"
+WARNING: Final = "warning"
+Severity = Literal["error", "warning"]
+RuleKind = Literal["field", "cross_field", "file"]
+Patch = dict[str, str | None]
+
+MAX_AMOUNT = 10**15  # minor units; ten trillion yuan is beyond any consumer account
+MAX_TERM_MONTHS = 480
+MAX_AGE_YEARS = 120
+ADULT_AGE_YEARS = 18
+
+GB_11643 = "GB 11643-1999 Citizen identification number"
+MOD_11_2 = "GB 11643-1999 §6 check code; ISO 7064 MOD 11-2"
+GB_T_2260 = "GB/T 2260 Codes for the administrative divisions of the PRC"
+ICAO_9303 = "ICAO Doc 9303 Machine Readable Travel Documents (document number)"
+ISO_8601 = "ISO 8601 calendar dates"
+ISO_4217 = "ISO 4217 currency codes"
+PBOC_STATUS = "PBoC Credit Reference Center monthly repayment status alphabet"
+CIVIL_CODE = "PRC Civil Code Art. 17-18 (adulthood at 18)"
+REGULATION_ART_14 = "Regulation on the Administration of the Credit Reporting Industry (2013) Art. 14"
+REGULATION_ART_15 = "Regulation on the Administration of the Credit Reporting Industry (2013) Art. 15"
+NUMBERING_PLAN = "MIIT telecommunications numbering plan (mobile numbers 1[3-9]x, 11 digits)"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One validation rule: what it checks, why, and a failing and a passing example."""
+
+    code: str
+    severity: Severity
+    fields: tuple[str, ...]
+    description: str
+    citation: str | None
+    kind: RuleKind
+    example_fail: Patch
+    example_pass: Patch
+
+
+# A documented valid record: a current instalment loan of 36,000.00 CNY over 36 months. The resident ID
+# is built from region 110101 (Beijing Dongcheng), birth 1990-03-07 and sequence 123, check digit 3.
+BASE_RECORD: dict[str, str | None] = {
+    "furnisher_account_id": "ACC-000123",
+    "reporting_period": "2026-09",
+    "id_type": "CN_RESIDENT_ID",
+    "id_number": resident_id("110101", "19900307", "123"),
+    "full_name": "王小明",
+    "birth_date": "1990-03-07",
+    "phone": "+86 138-0013-8000",
+    "address": "北京市东城区东华门街道1号",
+    "product_type": "installment",
+    "opened_on": "2024-05-15",
+    "currency": "CNY",
+    "credit_limit": None,
+    "original_amount": "3600000",
+    "term_months": "36",
+    "balance": "2400000",
+    "amount_due": "112000",
+    "amount_paid": "112000",
+    "past_due_amount": "0",
+    "days_past_due": "0",
+    "payment_status": "N",
+    "account_status": "open",
+    "first_delinquency_date": None,
+    "closed_on": None,
+    "consent_ref": "CONSENT-2024-000123",
+    "negative_notice_date": None,
+    "correction": "0",
+}
+
+# Valid patches reused by the examples: 45 days past due (bucket 2), notified; a charged-off account;
+# a passport holder; a credit card; a closed account.
+LATE: Patch = {
+    "payment_status": "2",
+    "days_past_due": "45",
+    "past_due_amount": "112000",
+    "first_delinquency_date": "2026-08-17",
+    "negative_notice_date": "2026-08-20",
+}
+CHARGED_OFF: Patch = {
+    "account_status": "charged_off",
+    "payment_status": "7",
+    "days_past_due": "200",
+    "past_due_amount": "2400000",
+    "first_delinquency_date": "2026-03-14",
+    "negative_notice_date": "2026-03-20",
+}
+PASSPORT: Patch = {"id_type": "PASSPORT", "id_number": "E12345678"}
+CARD: Patch = {"product_type": "credit_card", "original_amount": None, "term_months": None}
+CLOSED: Patch = {"account_status": "closed", "closed_on": "2026-09-10", "balance": "0"}
+
+
+def example_record(patch: Patch) -> dict[str, str | None]:
+    """The base record with a rule example's patch applied."""
+    return BASE_RECORD | patch
+
+
+def _field(code: str, severity: Severity, fields: tuple[str, ...], description: str, citation: str | None,
+           fail: Patch, ok: Patch) -> Rule:  # fmt: skip
+    return Rule(code, severity, fields, description, citation, "field", fail, ok)
+
+
+def _cross(code: str, severity: Severity, fields: tuple[str, ...], description: str, citation: str | None,
+           fail: Patch, ok: Patch) -> Rule:  # fmt: skip
+    return Rule(code, severity, fields, description, citation, "cross_field", fail, ok)
+
+
+_TEXT_LIMITED = tuple(f.name for f in standard.FIELDS if f.max_length and f.name != "currency")
+_ENUMS = tuple(f.name for f in standard.FIELDS if f.type is standard.FieldType.ENUM)
+
+FIELD_RULES: tuple[Rule, ...] = (
+    _field("REQUIRED_MISSING", ERROR, standard.REQUIRED_COLUMNS,
+           "A required field is empty.", None, {"balance": None}, {"balance": "0"}),
+    _field("INVALID_PERIOD", ERROR, ("reporting_period",),
+           "A period is not YYYY-MM with a month 01-12.", ISO_8601,
+           {"reporting_period": "2026-13"}, {"reporting_period": "2026-10"}),
+    _field("INVALID_DATE", ERROR, standard.DATE_COLUMNS,
+           "A date is not YYYY-MM-DD or is not a real calendar date.", ISO_8601,
+           {"opened_on": "2024-02-30"}, {"opened_on": "2024-02-29"}),
+    _field("INVALID_INTEGER", ERROR, standard.INTEGER_COLUMNS,
+           "A number is not a whole number; amounts are integers in minor units (12.50 CNY is 1250).", None,
+           {"balance": "12.50"}, {"balance": "1250"}),
+    _field("NEGATIVE_AMOUNT", ERROR, standard.INTEGER_COLUMNS,
+           "Amounts and counts are never negative; credits and refunds are not furnished.", None,
+           {"amount_paid": "-100"}, {"amount_paid": "0"}),
+    _field("INVALID_ENUM", ERROR, _ENUMS,
+           "A coded field holds a value outside its list of codes (codes are case-sensitive).", None,
+           {"payment_status": "X"}, {"payment_status": "#"}),
+    _field("TOO_LONG", ERROR, _TEXT_LIMITED,
+           "A text field is longer than its maximum length.", None,
+           {"consent_ref": "C" * 65}, {"consent_ref": "C" * 64}),
+    _field("INVALID_CURRENCY", ERROR, ("currency",),
+           "The currency is not three letters (upper-cased before the check).", ISO_4217,
+           {"currency": "RM"}, {"currency": "cny"}),
+    _field("INVALID_PHONE", WARNING, ("phone",),
+           "After removing spaces, dashes and a leading +86 or 0086, the phone is not a CN mobile number; "
+           "the record is kept and the phone is not used for matching.", NUMBERING_PLAN,
+           {"phone": "12345"}, {"phone": "0086 139 1234 5678"}),
+    _field("AMOUNT_TOO_LARGE", ERROR, standard.AMOUNT_COLUMNS,
+           "An amount is over 10^15 minor units, beyond any consumer account (usually a unit error).", None,
+           {"balance": "1000000000000001"}, {"balance": "2500000"}),
+)
+
+CROSS_FIELD_RULES: tuple[Rule, ...] = (
+    _cross("ID_FORMAT", ERROR, ("id_number", "id_type"),
+           "A resident ID is 17 digits followed by a digit or X (spaces and case are normalised).", GB_11643,
+           {"id_number": "11010119900307123"}, {"id_number": "1101 0119 9003 0712 33"}),
+    _cross("ID_CHECK_DIGIT", ERROR, ("id_number", "id_type"),
+           "The 18th character of a resident ID is the MOD 11-2 check code of the first 17; a mismatch is a "
+           "typing error or a made-up number.", MOD_11_2,
+           {"id_number": "110101199003071234"}, {}),
+    _cross("ID_REGION", ERROR, ("id_number", "id_type"),
+           "The first two digits of a resident ID are a province-level region code.", GB_T_2260,
+           {"id_number": resident_id("990101", "19900307", "123")}, {}),
+    _cross("ID_BIRTH_DATE_INVALID", ERROR, ("id_number", "id_type"),
+           "Positions 7-14 of a resident ID are the holder's birth date and must be a real date.", GB_11643,
+           {"id_number": resident_id("110101", "19900230", "123")}, {}),
+    _cross("ID_BIRTH_DATE_MISMATCH", ERROR, ("birth_date", "id_number"),
+           "birth_date must equal the birth date in positions 7-14 of the resident ID.", GB_11643,
+           {"birth_date": "1990-03-08"}, {}),
+    _cross("PASSPORT_FORMAT", ERROR, ("id_number", "id_type"),
+           "A passport number is 6-12 letters and digits with at least one digit.", ICAO_9303,
+           PASSPORT | {"id_number": "E12-345"}, PASSPORT),
+    _cross("PERIOD_IN_FUTURE", ERROR, ("reporting_period",),
+           "A record cannot describe a month after the current one.", None,
+           {"reporting_period": "2099-01"}, {}),
+    _cross("OPENED_AFTER_PERIOD", ERROR, ("opened_on", "reporting_period"),
+           "An account cannot be reported for a month that ends before it was opened.", None,
+           {"opened_on": "2026-10-01"}, {"opened_on": "2026-09-30"}),
+    _cross("BIRTH_AFTER_OPENED", ERROR, ("birth_date", "opened_on"),
+           "The borrower cannot be born after the account was opened.", None,
+           PASSPORT | {"birth_date": "2025-01-01"}, PASSPORT | {"birth_date": "1990-01-01"}),
+    _cross("BIRTH_DATE_IN_FUTURE", ERROR, ("birth_date",),
+           "A birth date cannot be after today.", None,
+           PASSPORT | {"birth_date": "2099-01-01"}, PASSPORT),
+    _cross("BIRTH_DATE_TOO_OLD", ERROR, ("birth_date",),
+           f"A borrower older than {MAX_AGE_YEARS} years today is a data error.", None,
+           PASSPORT | {"birth_date": "1890-01-01"}, PASSPORT | {"birth_date": "1920-01-01"}),
+    _cross("BORROWER_UNDER_18", WARNING, ("birth_date", "opened_on"),
+           "The borrower was under 18 when the account was opened; minors have limited capacity to contract, "
+           "so the furnisher should check the record.", CIVIL_CODE,
+           PASSPORT | {"birth_date": "2010-01-01"}, PASSPORT | {"birth_date": "2006-05-15"}),
+    _cross("STATUS_DPD_MISMATCH", ERROR, ("payment_status", "days_past_due"),
+           "payment_status must agree with days_past_due: N, C, G and * need 0; 1 = 1-30, 2 = 31-60, "
+           "3 = 61-90, 4 = 91-120, 5 = 121-150, 6 = 151-180, 7 = over 180; D, Z and # take any value.",
+           PBOC_STATUS, LATE | {"payment_status": "1"}, LATE),
+    _cross("PAST_DUE_AMOUNT_WITHOUT_DPD", ERROR, ("past_due_amount", "days_past_due"),
+           "An amount past due means the account is late, so days_past_due cannot be 0.", None,
+           {"past_due_amount": "112000"}, {}),
+    _cross("DPD_WITHOUT_PAST_DUE_AMOUNT", ERROR, ("days_past_due", "past_due_amount"),
+           "Days past due mean something is unpaid, so past_due_amount cannot be 0.", None,
+           LATE | {"past_due_amount": "0"}, LATE),
+    _cross("DPD_EXCEEDS_ACCOUNT_AGE", ERROR, ("days_past_due", "opened_on"),
+           "An account cannot be late for longer than it has been open.", None,
+           LATE | {"opened_on": "2026-09-01", "first_delinquency_date": "2026-09-05"}, LATE),
+    _cross("DELINQUENCY_DATE_MISSING", ERROR, ("first_delinquency_date", "days_past_due"),
+           "A late account needs the date its current delinquency started.", None,
+           LATE | {"first_delinquency_date": None}, LATE),
+    _cross("DELINQUENCY_AFTER_PERIOD", ERROR, ("first_delinquency_date", "reporting_period"),
+           "A delinquency cannot start after the end of the month reported.", None,
+           LATE | {"first_delinquency_date": "2026-10-02"}, LATE),
+    _cross("DELINQUENCY_BEFORE_OPENED", ERROR, ("first_delinquency_date", "opened_on"),
+           "A delinquency cannot start before the account was opened.", None,
+           LATE | {"first_delinquency_date": "2024-05-01"}, LATE),
+    _cross("DELINQUENCY_TOO_RECENT", WARNING, ("first_delinquency_date", "days_past_due"),
+           "days_past_due is more than the days from first_delinquency_date to the end of the period.", None,
+           LATE | {"first_delinquency_date": "2026-09-20"}, LATE),
+    _cross("DELINQUENCY_DATE_WHILE_CURRENT", WARNING, ("first_delinquency_date", "payment_status"),
+           "An open, current account (status N, 0 days past due) has no current delinquency to date.", None,
+           {"first_delinquency_date": "2026-08-17"}, {}),
+    _cross("PAST_DUE_OVER_BALANCE", ERROR, ("past_due_amount", "balance"),
+           "The amount past due is part of the balance and cannot exceed it.", None,
+           LATE | {"past_due_amount": "2500000"}, LATE),
+    _cross("CLOSED_WITH_BALANCE", ERROR, ("balance", "account_status"),
+           "A closed account owes nothing; an account with a balance is open, charged off or transferred.",
+           None, CLOSED | {"balance": "2400000"}, CLOSED),
+    _cross("CLOSED_DATE_MISSING", ERROR, ("closed_on", "account_status"),
+           "A closed account needs the date it was closed.", None, CLOSED | {"closed_on": None}, CLOSED),
+    _cross("CLOSED_ON_WHILE_OPEN", ERROR, ("closed_on", "account_status"),
+           "An open account cannot have a closing date (charged-off and transferred accounts may).", None,
+           {"closed_on": "2026-09-10"}, {}),
+    _cross("CLOSED_AFTER_PERIOD", ERROR, ("closed_on", "reporting_period"),
+           "An account cannot be closed after the end of the month reported.", None,
+           CLOSED | {"closed_on": "2026-10-05"}, CLOSED),
+    _cross("CLOSED_BEFORE_OPENED", ERROR, ("closed_on", "opened_on"),
+           "An account cannot be closed before it was opened.", None,
+           CLOSED | {"closed_on": "2024-05-01"}, CLOSED),
+    _cross("CHARGED_OFF_WITHOUT_DELINQUENCY", ERROR, ("first_delinquency_date", "account_status"),
+           "A charged-off account needs the date its delinquency started; negative information is kept "
+           "for a fixed time from it.", None, {"account_status": "charged_off"}, CHARGED_OFF),
+    _cross("SETTLED_WITH_BALANCE", ERROR, ("payment_status", "balance"),
+           "Status C (settled) means the account is paid off, so the balance is 0.", PBOC_STATUS,
+           {"payment_status": "C"}, CLOSED | {"payment_status": "C"}),
+    _cross("NOTHING_DUE_WITH_AMOUNT_DUE", ERROR, ("payment_status", "amount_due"),
+           "Status * (nothing due this month) contradicts an amount_due above 0.", PBOC_STATUS,
+           {"payment_status": "*"}, {"payment_status": "*", "amount_due": "0", "amount_paid": "0"}),
+    _cross("CREDIT_LIMIT_MISSING", ERROR, ("credit_limit", "product_type"),
+           "Revolving accounts and credit cards need a credit_limit above 0.", None,
+           CARD, CARD | {"credit_limit": "5000000"}),
+    _cross("ORIGINAL_AMOUNT_MISSING", ERROR, ("original_amount", "product_type"),
+           "Instalment, mortgage, auto and BNPL accounts need an original_amount above 0.", None,
+           {"original_amount": None}, {}),
+    _cross("TERM_MONTHS_MISSING", ERROR, ("term_months", "product_type"),
+           "Instalment, mortgage, auto and BNPL accounts need term_months.", None, {"term_months": None}, {}),
+    _cross("TERM_MONTHS_OUT_OF_RANGE", ERROR, ("term_months",),
+           f"term_months, when given, is between 1 and {MAX_TERM_MONTHS} (40 years).", None,
+           {"term_months": str(MAX_TERM_MONTHS + 1)}, {"term_months": str(MAX_TERM_MONTHS)}),
+    _cross("BALANCE_OVER_LIMIT", WARNING, ("balance", "credit_limit"),
+           "The balance is over credit_limit by more than the tolerance (default 10 %: fees and interest "
+           "may exceed the limit a little).", None,
+           CARD | {"credit_limit": "2000000"}, CARD | {"credit_limit": "2200000"}),
+    _cross("BALANCE_OVER_ORIGINAL", WARNING, ("balance", "original_amount"),
+           "An instalment balance is over original_amount by more than the tolerance.", None,
+           {"balance": "4000000"}, {"balance": "3900000"}),
+    _cross("NON_CREDIT_WITH_CREDIT_TERMS", WARNING, ("product_type", "credit_limit", "original_amount"),
+           "Utility, telecom and rent accounts are not credit and should not carry a credit_limit or "
+           "original_amount.", None,
+           {"product_type": "utility"}, {"product_type": "utility", "original_amount": None, "term_months": None}),
+    _cross("NEGATIVE_NOTICE_MISSING", WARNING, ("negative_notice_date", "payment_status"),
+           "The person must be told before negative information is furnished; without negative_notice_date "
+           "the record is accepted but its negative status is held back from reports.", REGULATION_ART_15,
+           LATE | {"negative_notice_date": None}, LATE),
+    _cross("NOTICE_AFTER_PERIOD", WARNING, ("negative_notice_date", "reporting_period"),
+           "The negative-information notice is dated after the month reported; it must precede furnishing.",
+           REGULATION_ART_15, LATE | {"negative_notice_date": "2026-10-05"}, LATE),
+    _cross("NOTICE_IN_FUTURE", ERROR, ("negative_notice_date",),
+           "A notice cannot be dated after today.", REGULATION_ART_15,
+           LATE | {"negative_notice_date": "2099-01-01"}, LATE),
+    _cross("TRANSFERRED_WITH_BALANCE", ERROR, ("balance", "account_status"),
+           "A transferred account is owed to its new holder, who furnishes the balance; the seller reports 0.",
+           None, {"account_status": "transferred"}, {"account_status": "transferred", "balance": "0"}),
+    _cross("PAYMENT_WITHOUT_DEBT", WARNING, ("amount_paid", "amount_due", "balance"),
+           "A payment was reported although nothing was due, past due or owed.", None,
+           {"balance": "0", "amount_due": "0"}, {"balance": "0", "amount_due": "0", "amount_paid": "0"}),
+)
+
+FILE_RULES: tuple[Rule, ...] = (
+    Rule("DUPLICATE_IN_FILE", ERROR, ("furnisher_account_id", "reporting_period"),
+         "The same account and period appear twice in one file; the later record is rejected and names the "
+         "line of the first.", None, "file", {}, {}),
+    Rule("BANNED_ATTRIBUTE", ERROR, (),
+         "A column name holds an attribute a credit bureau may not collect (religion, genes, fingerprints, "
+         "blood type, diseases, medical history); the whole file is rejected.", REGULATION_ART_14, "file",
+         {}, {}),
+)  # fmt: skip
+
+RULES: list[Rule] = [*FIELD_RULES, *CROSS_FIELD_RULES, *FILE_RULES]
+RULE_BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}

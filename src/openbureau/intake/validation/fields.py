@@ -1,0 +1,192 @@
+"""Field rules driven by the standard's field table: presence, type, range, codes and length.
+
+Each raw column `raw.<name>` (String) gives one typed column `<name>` and a list of checks. A value that
+fails a type or range rule is null in its typed column, so cross-field rules never see it and never add
+noise to the finding that already explains it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import overload
+
+import polars as pl
+
+from openbureau.intake import standard
+from openbureau.intake.standard import Field, FieldType
+from openbureau.intake.validation.catalogue import MAX_AMOUNT
+from openbureau.intake.validation.ids import normalise_id_number
+
+RAW_PREFIX = "raw."
+PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+INTEGER_PATTERN = r"^-?\d+$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+CN_MOBILE_PATTERN = r"^1[3-9]\d{9}$"
+PHONE_NOISE_PATTERN = r"[\s-]"
+PHONE_PREFIX_PATTERN = r"^(\+86|0086)"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One implemented rule on one field: where it fires and what the finding says."""
+
+    code: str
+    field: str
+    fires: pl.Expr  # Boolean; null counts as not firing
+    message: pl.Expr  # String, evaluated only on the rows where the check fires
+
+
+def raw(name: str) -> pl.Expr:
+    """The stripped raw string of a standard column, as furnished."""
+    return pl.col(RAW_PREFIX + name)
+
+
+@overload
+def mask_value(value: str) -> str: ...
+@overload
+def mask_value(value: None) -> None: ...
+@overload
+def mask_value(value: pl.Expr) -> pl.Expr: ...
+def mask_value(value: str | None | pl.Expr) -> str | None | pl.Expr:
+    """Hide a personal value: keep the first 3 and last 2 characters of 8 or more, the first of shorter.
+
+    Works on a Python string or on a String expression, with the same result.
+
+    Example:
+        >>> mask_value("11010519491231002X")
+        '110*************2X'
+    """
+    if isinstance(value, pl.Expr):
+        length = value.str.len_chars()
+        head = pl.when(length >= 8).then(3).when(length >= 2).then(1).otherwise(0)
+        tail = pl.when(length >= 8).then(2).otherwise(0)
+        middle = value.str.slice(head, length - head - tail).str.replace_all(r"(?s).", "*")
+        return pl.concat_str([value.str.slice(0, head), middle, value.str.slice(length - tail, tail)])
+    if value is None:
+        return None
+    length = len(value)
+    head, tail = (3, 2) if length >= 8 else (1, 0) if length >= 2 else (0, 0)
+    return value[:head] + "*" * (length - head - tail) + value[length - tail :]
+
+
+def shown_value(name: str) -> pl.Expr:
+    """The raw value of a column as it may appear in a finding: masked when the field is personal."""
+    value = raw(name)
+    return mask_value(value) if standard.FIELD_BY_NAME[name].personal else value
+
+
+def _subject(field: Field) -> pl.Expr:
+    """The start of a message: the field name, with its value unless the field is personal."""
+    if field.personal:
+        return pl.lit(field.name)
+    return pl.format(f"{field.name} '{{}}'", raw(field.name))
+
+
+def _says(field: Field, text: str) -> pl.Expr:
+    return pl.concat_str([_subject(field), pl.lit(text)])
+
+
+def _text(field: Field) -> tuple[pl.Expr, list[Check]]:
+    value = raw(field.name)
+    checks: list[Check] = []
+    if field.name == "id_number":
+        value = normalise_id_number(value)
+    if field.name == "currency":
+        value = value.str.to_uppercase()
+        valid = value.str.contains(CURRENCY_PATTERN)
+        checks.append(Check("INVALID_CURRENCY", field.name, value.is_not_null() & ~valid,
+                            _says(field, " is not a currency code of three letters, such as CNY.")))  # fmt: skip
+        return pl.when(valid).then(value), checks
+    if field.max_length is not None:
+        length = raw(field.name).str.len_chars()
+        message = pl.format(f"{field.name} is {{}} characters long; at most {field.max_length} are allowed.", length)
+        checks.append(Check("TOO_LONG", field.name, length > field.max_length, message))
+    if field.name == "phone":
+        digits = value.str.replace_all(PHONE_NOISE_PATTERN, "").str.replace(PHONE_PREFIX_PATTERN, "")
+        checks.append(Check("INVALID_PHONE", field.name, ~digits.str.contains(CN_MOBILE_PATTERN),
+                            _says(field, " is not a CN mobile number (11 digits starting 13-19, "
+                                         "optionally with +86); it will not be used for matching.")))  # fmt: skip
+    return value, checks
+
+
+def _period(field: Field) -> tuple[pl.Expr, list[Check]]:
+    value = raw(field.name)
+    valid = value.str.contains(PERIOD_PATTERN)
+    message = _says(field, " is not a month in the form YYYY-MM with a month from 01 to 12.")
+    return pl.when(valid).then(value), [Check("INVALID_PERIOD", field.name, ~valid, message)]
+
+
+def _date(field: Field) -> tuple[pl.Expr, list[Check]]:
+    value = raw(field.name)
+    # The pattern first: the parser alone would accept 2024-1-5.
+    parsed = pl.when(value.str.contains(DATE_PATTERN)).then(value.str.to_date("%Y-%m-%d", strict=False))
+    message = _says(field, " is not a real date in the form YYYY-MM-DD.")
+    return parsed, [Check("INVALID_DATE", field.name, value.is_not_null() & parsed.is_null(), message)]
+
+
+def _integer(field: Field) -> tuple[pl.Expr, list[Check]]:
+    value = raw(field.name)
+    is_integer = value.str.contains(INTEGER_PATTERN)
+    parsed = value.cast(pl.Int64, strict=False)  # null beyond the Int64 range
+    negative = is_integer & value.str.starts_with("-") & value.str.contains(r"[1-9]")
+    is_amount = field.type is FieldType.AMOUNT
+    if is_amount:
+        invalid = ~is_integer
+        hint = " is not a whole number; amounts are integers in minor units (12.50 is written 1250)."
+        too_large = is_integer & ~negative & (parsed.is_null() | (parsed > MAX_AMOUNT))
+    else:
+        invalid = ~is_integer | (~negative & parsed.is_null())
+        hint = " is not a whole number in range."
+        too_large = pl.lit(False)
+    checks = [
+        Check("INVALID_INTEGER", field.name, invalid, _says(field, hint)),
+        Check("NEGATIVE_AMOUNT", field.name, negative, _says(field, " is negative; it must be 0 or more.")),
+    ]
+    if is_amount:
+        checks.append(Check("AMOUNT_TOO_LARGE", field.name, too_large,
+                            _says(field, f" is over {MAX_AMOUNT:,} minor units; amounts are in minor units "
+                                         "(fen for CNY), check the unit.")))  # fmt: skip
+    return pl.when(is_integer & ~negative & ~too_large).then(parsed), checks
+
+
+def _enum(field: Field) -> tuple[pl.Expr, list[Check]]:
+    value = raw(field.name)
+    valid = value.is_in(field.values)
+    message = _says(field, f" is not an allowed code; use one of: {', '.join(field.values)}.")
+    typed = pl.when(valid).then(value)
+    if field.name == "correction":
+        typed = typed.cast(pl.Int8)
+    return typed, [Check("INVALID_ENUM", field.name, ~valid, message)]
+
+
+_BY_TYPE = {
+    FieldType.TEXT: _text,
+    FieldType.PERIOD: _period,
+    FieldType.DATE: _date,
+    FieldType.AMOUNT: _integer,
+    FieldType.INTEGER: _integer,
+    FieldType.ENUM: _enum,
+}
+
+
+def typed_columns() -> list[pl.Expr]:
+    """One expression per standard column turning `raw.<name>` into its typed column `<name>`."""
+    return [_BY_TYPE[field.type](field)[0].alias(field.name) for field in standard.FIELDS]
+
+
+def field_checks() -> list[Check]:
+    """Every field check of every standard column, in field-table order.
+
+    A missing value is reported once, as REQUIRED_MISSING when the field is required; type checks only
+    fire on values that are present.
+    """
+    checks: list[Check] = []
+    for field in standard.FIELDS:
+        if field.required:
+            checks.append(Check("REQUIRED_MISSING", field.name, raw(field.name).is_null(),
+                                pl.lit(f"{field.name} is required but empty.")))  # fmt: skip
+        for check in _BY_TYPE[field.type](field)[1]:
+            present = raw(field.name).is_not_null()
+            checks.append(Check(check.code, check.field, present & check.fires, check.message))
+    return checks

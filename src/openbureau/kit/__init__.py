@@ -1,0 +1,1 @@
+"""Domain-free helpers: settings, database, errors, personal-data crypto, periods."""

@@ -1,0 +1,1 @@
+"""Member institutions, their roles and API keys."""

@@ -1,0 +1,36 @@
+"""Queries of the members domain."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openbureau.members.models import ApiKey, Member
+
+
+class MemberRepository:
+    """All SQL about members and their keys."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_code(self, code: str) -> Member | None:
+        """The member with ``code``."""
+        return self.session.scalars(select(Member).where(Member.code == code)).one_or_none()
+
+    def by_id(self, member_id: int) -> Member | None:
+        """The member with ``member_id``."""
+        return self.session.get(Member, member_id)
+
+    def all(self) -> list[Member]:
+        """Every member, by code."""
+        return list(self.session.scalars(select(Member).order_by(Member.code)))
+
+    def key_by_prefix(self, prefix: str) -> ApiKey | None:
+        """The API key whose public prefix is ``prefix``."""
+        return self.session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).one_or_none()
+
+    def add(self, obj: Member | ApiKey) -> None:
+        """Stage a new row."""
+        self.session.add(obj)
+        self.session.flush()

@@ -1,0 +1,86 @@
+"""Rules of the members domain: registration, key issue, revocation and authentication."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy.orm import Session
+
+from openbureau.kit.db import utcnow
+from openbureau.kit.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from openbureau.members.models import ApiKey, Member, Role
+from openbureau.members.repository import MemberRepository
+from openbureau.members.schemas import IssuedKey, MemberCreate
+
+KEY_SCHEME = "ob"
+
+
+def _hash(secret: str) -> str:
+    # API keys carry 256 bits of randomness, so a plain SHA-256 is enough (no password stretching).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def add_member(session: Session, *, data: MemberCreate) -> tuple[Member, IssuedKey]:
+    """Register an institution and issue its first API key."""
+    repo = MemberRepository(session)
+    if repo.by_code(data.code) is not None:
+        raise Conflict(f"a member with code {data.code} already exists", code="MEMBER_EXISTS", field="code")
+    roles = ",".join(sorted({r.value for r in data.roles}))
+    member = Member(code=data.code, name=data.name, roles_text=roles)
+    repo.add(member)
+    return member, issue_key(session, member=member)
+
+
+def issue_key(session: Session, *, member: Member) -> IssuedKey:
+    """Issue a new API key for ``member``; the secret is returned once and stored only hashed."""
+    prefix = secrets.token_hex(6)
+    secret = f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
+    MemberRepository(session).add(ApiKey(member_id=member.id, prefix=prefix, key_hash=_hash(secret)))
+    return IssuedKey(member_code=member.code, prefix=prefix, api_key=secret)
+
+
+def revoke_key(session: Session, *, prefix: str) -> ApiKey:
+    """Revoke the key with ``prefix`` at once."""
+    key = MemberRepository(session).key_by_prefix(prefix)
+    if key is None:
+        raise NotFound(f"no API key with prefix {prefix}", code="KEY_NOT_FOUND", field="prefix")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.flush()
+    return key
+
+
+def get_member(session: Session, *, code: str) -> Member:
+    """The member with ``code``, or a NotFound error."""
+    member = MemberRepository(session).by_code(code)
+    if member is None:
+        raise NotFound(f"no member with code {code}", code="MEMBER_NOT_FOUND", field="code")
+    return member
+
+
+def list_members(session: Session) -> list[Member]:
+    """Every member."""
+    return MemberRepository(session).all()
+
+
+def authenticate(session: Session, *, api_key: str | None) -> Member:
+    """The member owning ``api_key``; revoked, unknown or malformed keys are refused alike."""
+    if not api_key:
+        raise Unauthenticated("an API key is required (header X-API-Key or Authorization: Bearer)")
+    parts = api_key.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_SCHEME:
+        raise Unauthenticated("the API key is malformed", code="INVALID_API_KEY")
+    key = MemberRepository(session).key_by_prefix(parts[1])
+    if key is None or not hmac.compare_digest(key.key_hash, _hash(api_key)):
+        raise Unauthenticated("the API key is not valid", code="INVALID_API_KEY")
+    if key.revoked_at is not None:
+        raise Unauthenticated("the API key has been revoked", code="API_KEY_REVOKED")
+    return key.member
+
+
+def require_role(member: Member, role: Role) -> None:
+    """Refuse ``member`` unless it holds ``role``."""
+    if not member.has_role(role):
+        raise Forbidden(f"member {member.code} does not hold the {role.value} role", code="ROLE_REQUIRED")

@@ -1,0 +1,163 @@
+"""foundation: members, persons, submissions, findings, account states
+
+Revision ID: 0001
+Revises: (none)
+Create Date: 2026-11-22
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0001'
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('members',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('roles', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_members')),
+    sa.UniqueConstraint('code', name=op.f('uq_members_code'))
+    )
+    op.create_table('persons',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('id_type', sa.String(length=16), nullable=False),
+    sa.Column('id_index', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('id_enc', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('merged_into_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['merged_into_id'], ['persons.id'], name=op.f('fk_persons_merged_into_id_persons')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_persons')),
+    sa.UniqueConstraint('id_type', 'id_index', name=op.f('uq_persons_id_type_id_index'))
+    )
+    op.create_table('api_keys',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('prefix', sa.String(length=16), nullable=False),
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_api_keys_member_id_members')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_keys')),
+    sa.UniqueConstraint('prefix', name=op.f('uq_api_keys_prefix'))
+    )
+    with op.batch_alter_table('api_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_keys_member_id'), ['member_id'], unique=False)
+
+    op.create_table('person_variants',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('person_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('variant_index', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('identity_enc', sa.LargeBinary(), nullable=False),
+    sa.Column('furnisher_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('first_period', sa.String(length=7), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['furnisher_id'], ['members.id'], name=op.f('fk_person_variants_furnisher_id_members')),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_person_variants_person_id_persons')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_person_variants')),
+    sa.UniqueConstraint('person_id', 'variant_index', name=op.f('uq_person_variants_person_id_variant_index'))
+    )
+    with op.batch_alter_table('person_variants', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_person_variants_furnisher_id'), ['furnisher_id'], unique=False)
+
+    op.create_table('submissions',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('furnisher_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('format', sa.String(length=16), nullable=False),
+    sa.Column('size_bytes', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('loaded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('records_received', sa.BigInteger(), nullable=False),
+    sa.Column('records_accepted', sa.BigInteger(), nullable=False),
+    sa.Column('records_warnings', sa.BigInteger(), nullable=False),
+    sa.Column('records_rejected', sa.BigInteger(), nullable=False),
+    sa.Column('records_quarantined', sa.BigInteger(), nullable=False),
+    sa.Column('findings_count', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['furnisher_id'], ['members.id'], name=op.f('fk_submissions_furnisher_id_members')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_submissions')),
+    sa.UniqueConstraint('furnisher_id', 'sha256', name=op.f('uq_submissions_furnisher_id_sha256'))
+    )
+    op.create_table('account_states',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('submission_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('line', sa.BigInteger(), nullable=False),
+    sa.Column('furnisher_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('person_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('furnisher_account_id', sa.String(length=64), nullable=False),
+    sa.Column('reporting_period', sa.String(length=7), nullable=False),
+    sa.Column('version', sa.SmallInteger(), nullable=False),
+    sa.Column('product_type', sa.String(length=16), nullable=False),
+    sa.Column('opened_on', sa.Date(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('credit_limit', sa.BigInteger(), nullable=True),
+    sa.Column('original_amount', sa.BigInteger(), nullable=True),
+    sa.Column('term_months', sa.Integer(), nullable=True),
+    sa.Column('balance', sa.BigInteger(), nullable=False),
+    sa.Column('amount_due', sa.BigInteger(), nullable=False),
+    sa.Column('amount_paid', sa.BigInteger(), nullable=False),
+    sa.Column('past_due_amount', sa.BigInteger(), nullable=False),
+    sa.Column('days_past_due', sa.Integer(), nullable=False),
+    sa.Column('payment_status', sa.String(length=1), nullable=False),
+    sa.Column('account_status', sa.String(length=16), nullable=False),
+    sa.Column('first_delinquency_date', sa.Date(), nullable=True),
+    sa.Column('closed_on', sa.Date(), nullable=True),
+    sa.Column('consent_ref', sa.String(length=64), nullable=True),
+    sa.Column('negative_notice_date', sa.Date(), nullable=True),
+    sa.Column('correction', sa.SmallInteger(), nullable=False),
+    sa.Column('has_warnings', sa.SmallInteger(), nullable=False),
+    sa.Column('stored_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['furnisher_id'], ['members.id'], name=op.f('fk_account_states_furnisher_id_members')),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_account_states_person_id_persons')),
+    sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_account_states_submission_id_submissions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_account_states')),
+    sa.UniqueConstraint('furnisher_id', 'furnisher_account_id', 'reporting_period', 'version', name=op.f('uq_account_states_furnisher_id_furnisher_account_id_reporting_period_version'))
+    )
+    with op.batch_alter_table('account_states', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_account_states_person_id'), ['person_id'], unique=False)
+
+    op.create_table('findings',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('submission_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('line', sa.BigInteger(), nullable=False),
+    sa.Column('furnisher_account_id', sa.String(length=64), nullable=True),
+    sa.Column('field', sa.String(length=64), nullable=True),
+    sa.Column('code', sa.String(length=48), nullable=False),
+    sa.Column('severity', sa.String(length=8), nullable=False),
+    sa.Column('value', sa.Text(), nullable=True),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_findings_submission_id_submissions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_findings'))
+    )
+    with op.batch_alter_table('findings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_findings_submission_id_line'), ['submission_id', 'line'], unique=False)
+
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('findings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_findings_submission_id_line'))
+
+    op.drop_table('findings')
+    with op.batch_alter_table('account_states', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_account_states_person_id'))
+
+    op.drop_table('account_states')
+    op.drop_table('submissions')
+    with op.batch_alter_table('person_variants', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_person_variants_furnisher_id'))
+
+    op.drop_table('person_variants')
+    with op.batch_alter_table('api_keys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_keys_member_id'))
+
+    op.drop_table('api_keys')
+    op.drop_table('persons')
+    op.drop_table('members')

@@ -1,0 +1,58 @@
+"""The command line: members, intake submit / status / errors, on the embedded default."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from openbureau.cli.main import app
+from openbureau.kit.settings import get_settings
+from tests.intake.factories import person, write_file
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def bureau_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENBUREAU_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("OPENBUREAU_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_members_add_prints_a_working_key_once(bureau_env) -> None:
+    result = runner.invoke(app, ["members", "add", "--code", "BANK_A", "--name", "Bank A",
+                                 "--role", "furnisher", "--role", "subscriber"])
+    assert result.exit_code == 0, result.output
+    key = re.search(r"ob_\w+_\S+", result.output).group(0)
+    listed = runner.invoke(app, ["members", "list"])
+    assert "BANK_A" in listed.output and "furnisher, subscriber" in listed.output and key not in listed.output
+    dup = runner.invoke(app, ["members", "add", "--code", "BANK_A", "--name", "x", "--role", "furnisher"])
+    assert dup.exit_code == 1 and "MEMBER_EXISTS" in dup.output
+
+
+def test_intake_submit_json_and_errors_export(bureau_env) -> None:
+    runner.invoke(app, ["members", "add", "--code", "BANK_A", "--name", "Bank A", "--role", "furnisher"])
+    path = write_file(bureau_env / "sep.csv", [person(0), person(1, furnisher_account_id="A2", currency="cny1")])
+    result = runner.invoke(app, ["intake", "submit", str(path), "--furnisher", "BANK_A", "--json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout[result.stdout.index("{"):])
+    assert (body["records_received"], body["records_accepted"], body["records_rejected"]) == (2, 1, 1)
+    out = bureau_env / "errors.csv"
+    exported = runner.invoke(app, ["intake", "errors", str(body["id"]), "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    rows = list(csv.DictReader(out.open()))
+    assert rows and {r["line"] for r in rows} == {"3"} and "currency" in {r["field"] for r in rows}
+    status = runner.invoke(app, ["intake", "status", str(body["id"])])
+    assert "loaded" in status.output
+
+
+def test_unknown_furnisher_is_a_clear_error(bureau_env) -> None:
+    path = write_file(bureau_env / "sep.csv", [person(0)])
+    result = runner.invoke(app, ["intake", "submit", str(path), "--furnisher", "NOPE"])
+    assert result.exit_code == 1 and "MEMBER_NOT_FOUND" in result.output

@@ -1,0 +1,109 @@
+"""Test harness: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL: a throw-away database is created for the run on the server named by
+``OPENBUREAU_TEST_POSTGRES_URL`` (default: postgres@127.0.0.1:5432). When that variable is set, an
+unreachable server fails the run; when it is not, PostgreSQL tests are skipped if no server answers.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from openbureau.kit.crypto import PiiVault, load_keys
+from openbureau.kit.db import make_engine
+from openbureau.kit.settings import Settings
+from openbureau.migrations import upgrade
+from openbureau.migrations.metadata import target_metadata
+from openbureau.runtime import Runtime
+
+PG_ENV = "OPENBUREAU_TEST_POSTGRES_URL"
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _admin_url() -> tuple[str, bool]:
+    url = os.environ.get(PG_ENV)
+    return (url, True) if url else (PG_DEFAULT, False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, dropped at the end."""
+    admin, required = _admin_url()
+    name = f"openbureau_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        if required:
+            pytest.fail(f"{PG_ENV} is set but PostgreSQL is unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable ({exc}); set {PG_ENV} to require it")
+    base = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    url = f"{base}/{name}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database file, copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "bureau.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def _keys() -> dict[str, str]:
+    return {"pii_key": base64.b64encode(os.urandom(32)).decode(),
+            "index_key": base64.b64encode(os.urandom(32)).decode()}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def runtime(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Runtime]:
+    """A migrated, empty bureau on each engine, with its own data directory and keys."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    if request.param == "sqlite":
+        shutil.copyfile(sqlite_template, data_dir / "bureau.db")
+        url = f"sqlite:///{data_dir / 'bureau.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        _truncate_all(url)
+    settings = Settings(data_dir=data_dir, database_url=url, chunk_size=1_000, **_keys())
+    engine = make_engine(url)
+    yield Runtime(settings=settings, engine=engine, vault=PiiVault(load_keys(settings)))
+    engine.dispose()
+
+
+def _truncate_all(url: str) -> None:
+    engine = make_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in target_metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_runtime(tmp_path: Path, sqlite_template: Path) -> Iterator[Runtime]:
+    """A migrated, empty bureau on SQLite only (for tests about the embedded default)."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    shutil.copyfile(sqlite_template, data_dir / "bureau.db")
+    settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'bureau.db'}", chunk_size=1_000,
+                        **_keys())
+    engine = make_engine(settings.resolved_database_url)
+    yield Runtime(settings=settings, engine=engine, vault=PiiVault(load_keys(settings)))
+    engine.dispose()

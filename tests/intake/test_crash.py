@@ -1,0 +1,68 @@
+"""A process killed in the middle of a load leaves no partial data; submitting again completes it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import date
+
+from sqlalchemy import func, select
+
+from openbureau.identity.models import Person, PersonVariant
+from openbureau.intake import service
+from openbureau.intake.models import AccountState, Finding, Submission
+from openbureau.kit.db import session_scope
+from openbureau.members.models import Role
+from tests.intake.factories import PEOPLE, person, write_file
+from tests.members.factories import make_member
+
+KILL_AFTER_FIRST_CHUNK = textwrap.dedent("""
+    import os, signal, sys
+    from datetime import date
+    from pathlib import Path
+    from openbureau.intake import service
+    from openbureau.runtime import open_runtime
+
+    runtime = open_runtime()
+    service.submit(runtime.engine, settings=runtime.settings, vault=runtime.vault, furnisher_code="BANK_A",
+                   path=Path(sys.argv[1]), today=date(2026, 11, 22),
+                   progress=lambda n: os.kill(os.getpid(), signal.SIGKILL))
+""")
+
+
+def _counts(runtime) -> dict[str, int]:
+    with session_scope(runtime.engine) as session:
+        return {m.__tablename__: session.scalar(select(func.count()).select_from(m))
+                for m in (Submission, AccountState, Person, PersonVariant, Finding)}
+
+
+def test_kill_mid_load_then_resubmit(runtime, tmp_path) -> None:
+    make_member(runtime, "BANK_A", Role.FURNISHER)
+    rows = [person(i % len(PEOPLE), furnisher_account_id=f"A{i}") for i in range(3_500)]
+    rows[2_100]["currency"] = "??"  # one finding in the third chunk
+    path = write_file(tmp_path / "big.csv", rows)
+    settings = runtime.settings
+    env = {**os.environ, "OPENBUREAU_DATA_DIR": str(settings.data_dir),
+           "OPENBUREAU_DATABASE_URL": settings.resolved_database_url,
+           "OPENBUREAU_PII_KEY": settings.pii_key.get_secret_value(),
+           "OPENBUREAU_INDEX_KEY": settings.index_key.get_secret_value(), "OPENBUREAU_CHUNK_SIZE": "1000"}
+    killed = subprocess.run([sys.executable, "-c", KILL_AFTER_FIRST_CHUNK, str(path)], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr
+    assert _counts(runtime) == {"submissions": 1, "account_states": 0, "persons": 0, "person_variants": 0,
+                                "findings": 0}
+    with session_scope(runtime.engine) as session:
+        assert session.scalars(select(Submission.status)).one() == "received"
+
+    result = service.submit(runtime.engine, settings=settings, vault=runtime.vault, furnisher_code="BANK_A",
+                            path=path, today=date(2026, 11, 22))
+    s = result.submission
+    assert not result.repeated
+    assert (s.status, s.records_received, s.records_accepted, s.records_rejected) == ("loaded", 3_500, 3_499, 1)
+    assert _counts(runtime) == {"submissions": 1, "account_states": 3_499, "persons": len(PEOPLE),
+                                "person_variants": len(PEOPLE), "findings": s.findings_count}
+    again = service.submit(runtime.engine, settings=settings, vault=runtime.vault, furnisher_code="BANK_A",
+                           path=path, today=date(2026, 11, 22))
+    assert again.repeated and _counts(runtime)["account_states"] == 3_499

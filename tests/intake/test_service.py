@@ -1,0 +1,175 @@
+"""Intake end to end on both engines: validate everything, store what is valid, lose nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from openbureau.identity.models import Person, PersonVariant
+from openbureau.identity.service import decode_variant
+from openbureau.intake import service
+from openbureau.intake.errors import FileRejected
+from openbureau.intake.models import AccountState, Finding, Submission
+from openbureau.intake.repository import AccountRepository
+from openbureau.kit.db import session_scope
+from openbureau.members.models import Role
+from tests.intake.factories import PEOPLE, person, record, write_file
+from tests.members.factories import make_member
+
+TODAY = date(2026, 11, 22)
+
+
+def _submit(runtime, path, furnisher="BANK_A"):
+    return service.submit(runtime.engine, settings=runtime.settings, vault=runtime.vault,
+                          furnisher_code=furnisher, path=path, today=TODAY)
+
+
+def _count(runtime, model) -> int:
+    with session_scope(runtime.engine) as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def furnisher(runtime):
+    make_member(runtime, "BANK_A", Role.FURNISHER)
+    return runtime
+
+
+def test_valid_invalid_and_warning_records_are_counted_and_only_valid_ones_stored(furnisher, tmp_path) -> None:
+    rows = [
+        person(0, furnisher_account_id="A1"),
+        person(1, furnisher_account_id="A2", id_number="110101199003070012"),  # bad check digit
+        person(2, furnisher_account_id="A3", balance="5600000"),  # over the limit: warning
+        person(3, furnisher_account_id="A4"),
+    ]
+    result = _submit(furnisher, write_file(tmp_path / "sep.csv", rows))
+    s = result.submission
+    assert (s.status, s.records_received, s.records_accepted, s.records_warnings, s.records_rejected) == (
+        "loaded", 4, 2, 1, 1)
+    with session_scope(furnisher.engine) as session:
+        stored = sorted(session.scalars(select(AccountState.furnisher_account_id)))
+        findings = session.scalars(select(Finding).order_by(Finding.line)).all()
+    assert stored == ["A1", "A3", "A4"]
+    codes = {(f.line, f.code, f.severity) for f in findings}
+    assert (3, "ID_CHECK_DIGIT", "error") in codes
+    assert (4, "BALANCE_OVER_LIMIT", "warning") in codes
+    assert _count(furnisher, Person) == 3
+
+
+def test_same_bytes_twice_return_the_earlier_result_and_store_nothing(furnisher, tmp_path) -> None:
+    path = write_file(tmp_path / "sep.csv", [person(i, furnisher_account_id=f"A{i}") for i in range(4)])
+    first = _submit(furnisher, path)
+    again = _submit(furnisher, path)
+    assert again.repeated and again.submission.id == first.submission.id
+    assert again.submission.records_accepted == 4
+    assert (_count(furnisher, Submission), _count(furnisher, AccountState), _count(furnisher, Person)) == (1, 4, 4)
+
+
+def test_next_month_links_to_the_same_person_and_keeps_new_variants(furnisher, tmp_path) -> None:
+    _submit(furnisher, write_file(tmp_path / "sep.csv", [person(0)]))
+    _submit(furnisher, write_file(tmp_path / "oct.csv", [person(0, reporting_period="2026-10",
+                                                                 phone="+86 139-0013-9000")]))
+    make_member(furnisher, "SUPERAPP", Role.FURNISHER)
+    _submit(furnisher, write_file(tmp_path / "other.csv", [person(0, furnisher_account_id="X9")]), "SUPERAPP")
+    assert _count(furnisher, Person) == 1
+    with session_scope(furnisher.engine) as session:
+        variants = session.scalars(select(PersonVariant.identity_enc)).all()
+        person_ids = set(session.scalars(select(AccountState.person_id)))
+    assert len(person_ids) == 1
+    phones = sorted(decode_variant(furnisher.vault, v)["phone"] for v in variants)
+    assert phones == ["+86 139-0013-9000", "13800138000"]
+
+
+def test_correction_stores_a_new_version_and_keeps_the_old(furnisher, tmp_path) -> None:
+    _submit(furnisher, write_file(tmp_path / "a.csv", [person(0, balance="100")]))
+    fixed = _submit(furnisher, write_file(tmp_path / "b.csv", [person(0, balance="200", correction="1")]))
+    assert fixed.submission.records_accepted == 1
+    resent = _submit(furnisher, write_file(tmp_path / "c.csv", [person(0, balance="300")]))
+    assert resent.submission.records_rejected == 1
+    with session_scope(furnisher.engine) as session:
+        versions = session.execute(select(AccountState.version, AccountState.balance)
+                                   .order_by(AccountState.version)).all()
+        codes = set(session.scalars(select(Finding.code)))
+        current = AccountRepository(session).current_states(person_id=1)
+    assert [tuple(v) for v in versions] == [(1, 100), (2, 200)]
+    assert "ORIGINAL_ALREADY_STORED" in codes
+    assert [(s.version, s.balance) for s in current] == [(2, 200)]
+
+
+def test_correction_without_original_is_stored_with_a_warning(furnisher, tmp_path) -> None:
+    result = _submit(furnisher, write_file(tmp_path / "a.csv", [person(0, correction="1")]))
+    assert (result.submission.records_warnings, _count(furnisher, AccountState)) == (1, 1)
+
+
+def test_deleted_account_leaves_reports_and_keeps_history(furnisher, tmp_path) -> None:
+    _submit(furnisher, write_file(tmp_path / "a.csv", [person(0), person(0, furnisher_account_id="B")]))
+    _submit(furnisher, write_file(tmp_path / "b.csv", [person(0, reporting_period="2026-10",
+                                                               account_status="deleted")]))
+    with session_scope(furnisher.engine) as session:
+        current = AccountRepository(session).current_states(person_id=1)
+    assert {s.furnisher_account_id for s in current} == {"B"}
+    assert _count(furnisher, AccountState) == 3
+
+
+def test_banned_attribute_rejects_the_whole_file_before_anything_is_stored(furnisher, tmp_path) -> None:
+    columns = [*record().keys(), "blood_type", "Religion"]
+    path = write_file(tmp_path / "bad.csv", [record(blood_type="A", Religion="x")], columns=columns)
+    with pytest.raises(FileRejected) as err:
+        _submit(furnisher, path)
+    assert err.value.code == "BANNED_ATTRIBUTE"
+    assert err.value.details == {"columns": ["blood_type", "Religion"]}
+    assert "blood_type" in err.value.message
+    assert (_count(furnisher, Submission), _count(furnisher, AccountState)) == (0, 0)
+    assert not (furnisher.settings.submissions_dir).exists()
+
+
+def test_missing_required_columns_reject_the_file(furnisher, tmp_path) -> None:
+    columns = [c for c in record() if c not in ("balance", "full_name")]
+    with pytest.raises(FileRejected) as err:
+        _submit(furnisher, write_file(tmp_path / "bad.csv", [record()], columns=columns))
+    assert err.value.code == "FILE_MISSING_COLUMNS"
+    assert err.value.details == {"columns": ["full_name", "balance"]}
+
+
+def test_malformed_rows_and_unknown_columns_are_reported(furnisher, tmp_path) -> None:
+    path = write_file(tmp_path / "a.csv", [person(0), person(1, furnisher_account_id="A2")],
+                      columns=[*record().keys(), "branch"])
+    text = path.read_text().splitlines()
+    text.insert(2, "only,three,fields")
+    path.write_text("\n".join(text) + "\n")
+    s = _submit(furnisher, path).submission
+    assert (s.records_received, s.records_accepted, s.records_rejected) == (3, 2, 1)
+    with session_scope(furnisher.engine) as session:
+        findings = {(f.line, f.code) for f in session.scalars(select(Finding))}
+    assert findings == {(0, "UNKNOWN_COLUMN"), (3, "MALFORMED_RECORD")}
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_every_format_loads_alike(furnisher, tmp_path, suffix) -> None:
+    rows = [person(0), person(1, furnisher_account_id="A2", id_number="110101199003070012")]
+    s = _submit(furnisher, write_file(tmp_path / f"f{suffix}", rows)).submission
+    assert (s.format, s.records_accepted, s.records_rejected) == (suffix[1:], 1, 1)
+
+
+def test_only_a_furnisher_may_submit(runtime, tmp_path) -> None:
+    make_member(runtime, "LENDER", Role.SUBSCRIBER)
+    from openbureau.kit.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        _submit(runtime, write_file(tmp_path / "a.csv", [record()]), "LENDER")
+
+
+def test_the_database_never_holds_identifiers_in_clear(sqlite_runtime, tmp_path) -> None:
+    make_member(sqlite_runtime, "BANK_A", Role.FURNISHER)
+    rows = [person(i, furnisher_account_id=f"A{i}") for i in range(len(PEOPLE))]
+    bad = person(1, furnisher_account_id="BAD", id_number="110101199003070012")  # rejected: lands in findings
+    _submit(sqlite_runtime, write_file(tmp_path / "a.csv", [*rows, bad]))
+    sqlite_runtime.engine.dispose()
+    db = b"".join(p.read_bytes() for p in sqlite_runtime.settings.data_dir.glob("bureau.db*"))
+    for id_number, _, name in PEOPLE:
+        assert id_number.encode() not in db
+        assert name.encode() not in db
+    for secret in (b"110101199003070012", b"13800138000", "建国路".encode()):
+        assert secret not in db
