@@ -8,10 +8,12 @@ import sys
 import textwrap
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
-from openbureau.identity.models import Person, PersonVariant
+from openbureau.identity.models import Person
 from openbureau.intake import service
+from openbureau.intake.errors import FileRejected
 from openbureau.intake.models import AccountState, Finding, Submission
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
@@ -26,7 +28,7 @@ KILL_AFTER_FIRST_CHUNK = textwrap.dedent("""
     from openbureau.runtime import open_runtime
 
     runtime = open_runtime()
-    service.submit(runtime.engine, settings=runtime.settings, vault=runtime.vault, furnisher_code="BANK_A",
+    service.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A",
                    path=Path(sys.argv[1]), today=date(2026, 11, 22),
                    progress=lambda n: os.kill(os.getpid(), signal.SIGKILL))
 """)
@@ -35,34 +37,56 @@ KILL_AFTER_FIRST_CHUNK = textwrap.dedent("""
 def _counts(runtime) -> dict[str, int]:
     with session_scope(runtime.engine) as session:
         return {m.__tablename__: session.scalar(select(func.count()).select_from(m))
-                for m in (Submission, AccountState, Person, PersonVariant, Finding)}
+                for m in (Submission, AccountState, Person, Finding)}
 
 
-def test_kill_mid_load_then_resubmit(runtime, tmp_path) -> None:
+@pytest.mark.parametrize("in_process", [False, True], ids=["thread", "process"])
+def test_kill_mid_load_then_resubmit(runtime, tmp_path, in_process) -> None:
     make_member(runtime, "BANK_A", Role.FURNISHER)
     rows = [person(i % len(PEOPLE), furnisher_account_id=f"A{i}") for i in range(3_500)]
     rows[2_100]["currency"] = "??"  # one finding in the third chunk
     path = write_file(tmp_path / "big.csv", rows)
-    settings = runtime.settings
-    env = {**os.environ, "OPENBUREAU_DATA_DIR": str(settings.data_dir),
+    threshold = 0 if in_process else 2**40
+    settings = runtime.settings.model_copy(update={"parallel_load_min_bytes": threshold})
+    env = {"OPENBUREAU_PARALLEL_LOAD_MIN_BYTES": str(threshold), **os.environ, "OPENBUREAU_DATA_DIR": str(settings.data_dir),
            "OPENBUREAU_DATABASE_URL": settings.resolved_database_url,
            "OPENBUREAU_PII_KEY": settings.pii_key.get_secret_value(),
            "OPENBUREAU_INDEX_KEY": settings.index_key.get_secret_value(), "OPENBUREAU_CHUNK_SIZE": "1000"}
     killed = subprocess.run([sys.executable, "-c", KILL_AFTER_FIRST_CHUNK, str(path)], env=env,
                             capture_output=True, text=True, timeout=120)
     assert killed.returncode == -9, killed.stderr
-    assert _counts(runtime) == {"submissions": 1, "account_states": 0, "persons": 0, "person_variants": 0,
-                                "findings": 0}
+    assert _counts(runtime) == {"submissions": 1, "account_states": 0, "persons": 0, "findings": 0}
     with session_scope(runtime.engine) as session:
         assert session.scalars(select(Submission.status)).one() == "received"
 
-    result = service.submit(runtime.engine, settings=settings, vault=runtime.vault, furnisher_code="BANK_A",
+    result = service.submit(runtime.engine, settings=settings, furnisher_code="BANK_A",
                             path=path, today=date(2026, 11, 22))
     s = result.submission
     assert not result.repeated
     assert (s.status, s.records_received, s.records_accepted, s.records_rejected) == ("loaded", 3_500, 3_499, 1)
     assert _counts(runtime) == {"submissions": 1, "account_states": 3_499, "persons": len(PEOPLE),
-                                "person_variants": len(PEOPLE), "findings": s.findings_count}
-    again = service.submit(runtime.engine, settings=settings, vault=runtime.vault, furnisher_code="BANK_A",
+                                "findings": s.findings_count}
+    again = service.submit(runtime.engine, settings=settings, furnisher_code="BANK_A",
                            path=path, today=date(2026, 11, 22))
     assert again.repeated and _counts(runtime)["account_states"] == 3_499
+
+
+@pytest.mark.parametrize("threshold", [0, 2**40], ids=["process", "thread"])
+def test_a_file_unreadable_midway_stores_nothing_and_says_why(runtime, tmp_path, threshold) -> None:
+    make_member(runtime, "BANK_A", Role.FURNISHER)
+    path = write_file(tmp_path / "bad.csv", [person(i % len(PEOPLE), furnisher_account_id=f"A{i}")
+                                            for i in range(2_500)])
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[-1] = lines[-1].replace(PEOPLE[2_499 % len(PEOPLE)][2].encode(), b"\xff\xfe")  # not UTF-8
+    path.write_bytes(b"".join(lines))
+    settings = runtime.settings.model_copy(update={"parallel_load_min_bytes": threshold})
+    with pytest.raises(FileRejected) as err:
+        service.submit(runtime.engine, settings=settings, furnisher_code="BANK_A", path=path)
+    assert err.value.code == "FILE_UNREADABLE"
+    assert _counts(runtime) == {"submissions": 1, "account_states": 0, "persons": 0, "findings": 0}
+    with session_scope(runtime.engine) as session:
+        failed = session.scalars(select(Submission)).one()
+        assert (failed.status, failed.error_code) == ("failed", "FILE_UNREADABLE")
+    with pytest.raises(FileRejected) as again:
+        service.submit(runtime.engine, settings=settings, furnisher_code="BANK_A", path=path)
+    assert again.value.details == {"submission_id": failed.id}

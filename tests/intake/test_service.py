@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from openbureau.identity.models import Person, PersonVariant
-from openbureau.identity.service import decode_variant
+from openbureau.identity.models import Person
+from openbureau.identity.service import open_identity
 from openbureau.intake import service
 from openbureau.intake.errors import FileRejected
 from openbureau.intake.models import AccountState, Finding, Submission
@@ -22,7 +22,7 @@ TODAY = date(2026, 11, 22)
 
 
 def _submit(runtime, path, furnisher="BANK_A"):
-    return service.submit(runtime.engine, settings=runtime.settings, vault=runtime.vault,
+    return service.submit(runtime.engine, settings=runtime.settings,
                           furnisher_code=furnisher, path=path, today=TODAY)
 
 
@@ -67,7 +67,8 @@ def test_same_bytes_twice_return_the_earlier_result_and_store_nothing(furnisher,
     assert (_count(furnisher, Submission), _count(furnisher, AccountState), _count(furnisher, Person)) == (1, 4, 4)
 
 
-def test_next_month_links_to_the_same_person_and_keeps_new_variants(furnisher, tmp_path) -> None:
+def test_next_month_and_another_furnisher_link_to_the_same_person_with_their_own_description(
+        furnisher, tmp_path) -> None:
     _submit(furnisher, write_file(tmp_path / "sep.csv", [person(0)]))
     _submit(furnisher, write_file(tmp_path / "oct.csv", [person(0, reporting_period="2026-10",
                                                                  phone="+86 139-0013-9000")]))
@@ -75,11 +76,12 @@ def test_next_month_links_to_the_same_person_and_keeps_new_variants(furnisher, t
     _submit(furnisher, write_file(tmp_path / "other.csv", [person(0, furnisher_account_id="X9")]), "SUPERAPP")
     assert _count(furnisher, Person) == 1
     with session_scope(furnisher.engine) as session:
-        variants = session.scalars(select(PersonVariant.identity_enc)).all()
+        tokens = session.scalars(select(AccountState.identity_enc)).all()
         person_ids = set(session.scalars(select(AccountState.person_id)))
     assert len(person_ids) == 1
-    phones = sorted(decode_variant(furnisher.vault, v)["phone"] for v in variants)
-    assert phones == ["+86 139-0013-9000", "13800138000"]
+    identities = [open_identity(furnisher.vault, t) for t in tokens]
+    assert sorted(i["phone"] for i in identities) == ["+86 139-0013-9000", "13800138000", "13800138000"]
+    assert {i["full_name"] for i in identities} == {PEOPLE[0][2]}
 
 
 def test_correction_stores_a_new_version_and_keeps_the_old(furnisher, tmp_path) -> None:

@@ -32,7 +32,7 @@ def submit_file(runtime: RuntimeDep, furnisher: FurnisherDep, response: Response
         shutil.copyfileobj(file.file, handle, 1 << 20)
         upload = Path(handle.name)
     try:
-        result = service.submit(runtime.engine, settings=runtime.settings, vault=runtime.vault,
+        result = service.submit(runtime.engine, settings=runtime.settings,
                                 furnisher=furnisher, path=upload, filename=file.filename or upload.name)
     finally:
         upload.unlink(missing_ok=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openbureau.kit.db import Base, BigId, UtcDateTime, utcnow
@@ -22,18 +22,3 @@ class Person(Base):
     id_enc: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), default=None)
-
-
-class PersonVariant(Base):
-    """One distinct way a furnisher described a person (name, birth date, phone, address), encrypted."""
-
-    __tablename__ = "person_variants"
-    __table_args__ = (UniqueConstraint("person_id", "variant_index"), Index(None, "furnisher_id"))
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
-    variant_index: Mapped[bytes] = mapped_column(LargeBinary(16))
-    identity_enc: Mapped[bytes] = mapped_column(LargeBinary)
-    furnisher_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    first_period: Mapped[str] = mapped_column(String(7))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,8 +1,12 @@
 """Rules of the identity domain: link furnished records to persons.
 
 Until probabilistic resolution lands, a record links to a person by exact (id_type, id_number), looked up
-through the blind index, and a new person is created for an identifier never seen before. Each distinct
-description of the person (name, birth date, phone, address) is kept, encrypted, as a variant.
+through the blind index, and a new person is created for an identifier never seen before. Each record also
+keeps its own description of the person (name, birth date, phone, address) encrypted, so that the variants
+a person was described with, and the evidence for every link, stay available.
+
+Persons are created only under the intake's write lock (SQLite's single writer, a PostgreSQL advisory
+lock), which is what lets a load number its new persons itself.
 """
 
 from __future__ import annotations
@@ -10,95 +14,90 @@ from __future__ import annotations
 from datetime import datetime
 
 import polars as pl
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select, text
 
-from openbureau.identity.models import Person, PersonVariant
+from openbureau.identity.models import Person
 from openbureau.identity.repository import PersonRepository
-from openbureau.kit.bulk import BulkWriter
+from openbureau.kit.bulk import bulk_writer_for
 from openbureau.kit.crypto import PiiVault
 
-VARIANT_FIELDS = ("full_name", "birth_date", "phone", "address")
+IDENTITY_FIELDS = ("full_name", "birth_date", "phone", "address")
 _SEP = "\x1f"
+_LINK_SCHEMA = {"id_type": pl.String, "id_index": pl.Binary, "person_id": pl.Int64}
 
 
-def link_records(
-    conn: Connection,
-    *,
-    vault: PiiVault,
-    writer: BulkWriter,
-    furnisher_id: int,
-    records: pl.DataFrame,
-    now: datetime,
-) -> pl.Series:
-    """The person id of every record, creating persons and variants as needed.
-
-    Args:
-        records: typed records with ``id_type``, ``id_number`` (normalised), the variant fields and
-            ``reporting_period``.
-    Returns:
-        An Int64 series ``person_id`` aligned with ``records``.
-    """
-    repo = PersonRepository(conn)
-    keys = records.select("id_type", "id_number").unique(maintain_order=True)
-    found: list[pl.DataFrame] = []
-    for (id_type,), group in keys.group_by("id_type", maintain_order=True):
-        numbers = group["id_number"].to_list()
-        indexes = vault.blind_indexes(numbers, domain=str(id_type))
-        group = group.with_columns(pl.Series("id_index", indexes, dtype=pl.Binary))
-        known = repo.persons_by_index(id_type=str(id_type), indexes=indexes)
-        group = group.join(known, on="id_index", how="left")
-        new = group.filter(pl.col("person_id").is_null())
-        if new.height:
-            new = new.with_columns(writer.allocate_ids(conn, Person.__table__, new.height).alias("person_id"))
-            writer.insert(conn, Person.__table__, new.select(
-                pl.col("person_id").alias("id"),
-                "id_type",
-                "id_index",
-                pl.Series("id_enc", vault.encrypt_many(new["id_number"].to_list()), dtype=pl.Binary),
-                pl.lit(now).alias("created_at"),
-            ))
-        found.append(group.filter(pl.col("person_id").is_not_null()).with_columns(pl.lit(False).alias("_new")))
-        found.append(new.with_columns(pl.lit(True).alias("_new")))
-    mapping = pl.concat(found, how="diagonal").select("id_type", "id_number", "person_id", "_new")
-    linked = records.join(mapping, on=["id_type", "id_number"], how="left", maintain_order="left")
-    _store_variants(conn, vault=vault, writer=writer, furnisher_id=furnisher_id, linked=linked, now=now)
-    return linked["person_id"]
+def seal_identities(vault: PiiVault, records: pl.DataFrame) -> pl.Series:
+    """The encrypted identity description of every record (``identity_enc``)."""
+    text_ = records.select(
+        pl.concat_str([pl.col(f).cast(pl.String).fill_null("") for f in IDENTITY_FIELDS], separator=_SEP)
+    ).to_series()
+    return pl.Series("identity_enc", vault.encrypt_many(text_.to_list()), dtype=pl.Binary)
 
 
-def _store_variants(
-    conn: Connection, *, vault: PiiVault, writer: BulkWriter, furnisher_id: int, linked: pl.DataFrame,
-    now: datetime,
-) -> None:
-    text = pl.concat_str(
-        [pl.col(f).cast(pl.String).fill_null("") for f in VARIANT_FIELDS], separator=_SEP
-    ).alias("_variant")
-    variants = (
-        linked.select("person_id", "_new", "reporting_period", text)
-        .sort("reporting_period")
-        .unique(subset=["person_id", "_variant"], keep="first", maintain_order=True)
-    )
-    variants = variants.with_columns(
-        pl.Series("variant_index", vault.blind_indexes(variants["_variant"].to_list(), domain="variant"),
-                  dtype=pl.Binary)
-    )
-    old = variants.filter(~pl.col("_new"))
-    if old.height:
-        known = PersonRepository(conn).variants_of(old["person_id"].unique().to_list())
-        old = old.join(known, on=["person_id", "variant_index"], how="anti")
-    fresh = pl.concat([variants.filter(pl.col("_new")), old])
-    if fresh.height == 0:
-        return
-    writer.insert(conn, PersonVariant.__table__, fresh.select(
-        "person_id",
-        "variant_index",
-        pl.Series("identity_enc", vault.encrypt_many(fresh["_variant"].to_list()), dtype=pl.Binary),
-        pl.lit(furnisher_id, dtype=pl.Int64).alias("furnisher_id"),
-        pl.col("reporting_period").alias("first_period"),
-        pl.lit(now).alias("created_at"),
-    ))
-
-
-def decode_variant(vault: PiiVault, token: bytes) -> dict[str, str | None]:
-    """The fields of an encrypted variant, empty ones as None."""
+def open_identity(vault: PiiVault, token: bytes) -> dict[str, str | None]:
+    """The fields of an encrypted identity description, empty ones as None."""
     parts = vault.decrypt(token).split(_SEP)
-    return {name: (value or None) for name, value in zip(VARIANT_FIELDS, parts, strict=True)}
+    return {name: (value or None) for name, value in zip(IDENTITY_FIELDS, parts, strict=True)}
+
+
+def next_person_id(conn: Connection) -> int:
+    """The first id free for new persons, read inside the write-locked transaction."""
+    return conn.execute(select(func.coalesce(func.max(Person.id), 0))).scalar_one() + 1
+
+
+def sync_person_sequence(conn: Connection) -> None:
+    """After persons were numbered by a load, move PostgreSQL's sequence past them."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('persons', 'id'), "
+                          "(SELECT coalesce(max(id), 1) FROM persons))"))
+
+
+class PersonLinker:
+    """Links the records of one load to persons.
+
+    It reads persons committed before the load on a read connection of its own (so that it can run beside
+    the writer), remembers the persons it created earlier in the same load, and numbers new persons from
+    ``first_new_id``. Memory grows with the number of new persons in the load (about 40 bytes each).
+
+    Example:
+        >>> linker = PersonLinker(read_conn, vault=vault, first_new_id=next_person_id(write_conn), now=now)
+        >>> person_ids, new_persons = linker.link(records)   # new_persons: rows for the persons table
+    """
+
+    def __init__(self, conn: Connection, *, vault: PiiVault, first_new_id: int, now: datetime) -> None:
+        self._conn = conn
+        self._vault = vault
+        self._next_id = first_new_id
+        self._created = pl.DataFrame(schema=_LINK_SCHEMA)
+        self._now = now
+
+    def link(self, records: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+        """The ``person_id`` of every record, and the persons table rows of the persons it created."""
+        if records.height == 0:
+            return pl.Series("person_id", [], dtype=pl.Int64), pl.DataFrame()
+        keys = records.select("id_type", "id_number").unique(maintain_order=True)
+        linked, new_rows = [], []
+        for (id_type,), group in keys.group_by("id_type", maintain_order=True):
+            indexes = self._vault.blind_indexes(group["id_number"].to_list(), domain=str(id_type))
+            group = group.with_columns(pl.Series("id_index", indexes, dtype=pl.Binary))
+            known = pl.concat([self._committed(str(id_type), group.select("id_index")),
+                               self._created.filter(pl.col("id_type") == id_type).select("id_index", "person_id")])
+            group = group.join(known, on="id_index", how="left")
+            fresh = group.filter(pl.col("person_id").is_null()).sort("id_index").with_columns(
+                pl.int_range(self._next_id, self._next_id + pl.len(), dtype=pl.Int64).alias("person_id"))
+            self._next_id += fresh.height
+            self._created = pl.concat([self._created, fresh.select(_LINK_SCHEMA.keys())])
+            linked.append(pl.concat([group.filter(pl.col("person_id").is_not_null()), fresh]))
+            new_rows.append(fresh.select(
+                pl.col("person_id").alias("id"), "id_type", "id_index",
+                pl.Series("id_enc", self._vault.encrypt_many(fresh["id_number"].to_list()), dtype=pl.Binary),
+                pl.lit(self._now).alias("created_at"),
+            ))
+        mapping = pl.concat(linked).select("id_type", "id_number", "person_id")
+        person_ids = records.join(mapping, on=["id_type", "id_number"], how="left", maintain_order="left")
+        return person_ids["person_id"], pl.concat(new_rows)
+
+    def _committed(self, id_type: str, indexes: pl.DataFrame) -> pl.DataFrame:
+        writer = bulk_writer_for(self._conn)
+        with writer.staged(self._conn, indexes, "link_keys") as staged:
+            return PersonRepository(self._conn).persons_by_index(id_type=id_type, staged=staged)

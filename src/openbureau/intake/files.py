@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from openbureau.intake import standard
@@ -19,11 +20,24 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def banned_columns(columns: list[str]) -> list[str]:
+    """Columns whose name names a banned attribute: a whole word of it (``blood_type``, ``Religion``,
+    ``genetic-test``), or a Chinese term anywhere in it; ``general_note`` is not ``gene``."""
+    words = [w for w in standard.BANNED_ATTRIBUTE_WORDS if w.isascii()]
+    terms = [w for w in standard.BANNED_ATTRIBUTE_WORDS if not w.isascii()]
+    banned = []
+    for column in columns:
+        if column in standard.FIELD_BY_NAME:
+            continue
+        tokens = set(re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", column).lower()))
+        if tokens & set(words) or any(t in column for t in terms):
+            banned.append(column)
+    return banned
+
+
 def check_columns(columns: list[str]) -> list[str]:
     """Refuse a file with banned attributes or missing required columns; return its unknown columns."""
-    lowered = {c: c.lower() for c in columns}
-    banned = [c for c, low in lowered.items()
-              if c not in standard.FIELD_BY_NAME and any(w in low for w in standard.BANNED_ATTRIBUTE_WORDS)]
+    banned = banned_columns(columns)
     if banned:
         raise FileRejected(
             "the file carries attributes a credit bureau may not collect (Credit Reporting Regulation "

@@ -89,18 +89,14 @@ class AccountRepository:
 
     def latest_states(self, *, person_id: int) -> list[AccountState]:
         """The newest version of every (account, period) of a person, newest period first."""
-        rank = func.row_number().over(
-            partition_by=(AccountState.furnisher_id, AccountState.furnisher_account_id,
-                          AccountState.reporting_period),
-            order_by=AccountState.version.desc(),
-        ).label("rank")
-        inner = select(AccountState.id, rank).where(AccountState.person_id == person_id).subquery()
-        stmt = (
-            select(AccountState).join(inner, inner.c.id == AccountState.id).where(inner.c.rank == 1)
-            .order_by(AccountState.furnisher_id, AccountState.furnisher_account_id,
-                      AccountState.reporting_period.desc())
+        stmt = select(AccountState).where(AccountState.person_id == person_id).order_by(
+            AccountState.furnisher_id, AccountState.furnisher_account_id, AccountState.reporting_period.desc(),
+            AccountState.version.desc(),
         )
-        return list(self.session.scalars(stmt))
+        latest: dict[tuple[int, str, str], AccountState] = {}
+        for state in self.session.scalars(stmt):
+            latest.setdefault((state.furnisher_id, state.furnisher_account_id, state.reporting_period), state)
+        return list(latest.values())
 
     def current_states(self, *, person_id: int) -> list[AccountState]:
         """The latest period's state of every account of a person that its furnisher has not deleted."""

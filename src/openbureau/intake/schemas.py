@@ -17,7 +17,7 @@ class SubmissionRead(BaseModel):
     format: str
     sha256: str
     size_bytes: int
-    status: str = Field(description="received (not yet loaded) or loaded")
+    status: str = Field(description="received (not yet loaded), loaded, or failed (see error_code)")
     received_at: datetime
     loaded_at: datetime | None
     records_received: int
@@ -26,6 +26,8 @@ class SubmissionRead(BaseModel):
     records_rejected: int = Field(description="not stored; see the findings")
     records_quarantined: int = Field(description="stored records held back awaiting consent")
     findings_count: int
+    error_code: str | None = None
+    error_message: str | None = None
     repeated: bool = Field(default=False, description="the same bytes were submitted before")
 
 

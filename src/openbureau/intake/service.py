@@ -18,12 +18,12 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from openbureau.intake.errors import FileRejected
 from openbureau.intake.files import check_columns, file_sha256, stored_path
 from openbureau.intake.loader import SubmissionLoader
 from openbureau.intake.models import Finding, Submission, SubmissionStatus
 from openbureau.intake.readers import ChunkReader, detect_format
 from openbureau.intake.repository import SubmissionRepository
-from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Forbidden, NotFound
 from openbureau.kit.settings import Settings
@@ -52,6 +52,10 @@ def receive(
     repo = SubmissionRepository(session)
     earlier = repo.by_hash(furnisher_id=furnisher.id, sha256=sha)
     if earlier is not None:
+        if earlier.status == SubmissionStatus.FAILED:
+            raise FileRejected(earlier.error_message or "the file could not be read",
+                               code=earlier.error_code or "FILE_UNREADABLE", field="file",
+                               details={"submission_id": earlier.id})
         return SubmissionResult(earlier, repeated=earlier.status == SubmissionStatus.LOADED)
     check_columns(ChunkReader(path, fmt).open())
     kept = stored_path(settings, sha=sha, fmt=fmt.value)
@@ -69,18 +73,26 @@ def receive(
 
 
 def load(
-    engine: Engine, *, settings: Settings, vault: PiiVault, submission_id: int, today: date | None = None,
+    engine: Engine, *, settings: Settings, submission_id: int, today: date | None = None,
     progress: Progress | None = None,
 ) -> Submission:
     """Validate and store the records of a received submission in one transaction (idempotent)."""
-    loader = SubmissionLoader(engine, settings=settings, vault=vault, today=today or date.today())
-    loader.run(submission_id, progress=progress)
+    loader = SubmissionLoader(engine, settings=settings, today=today or date.today())
+    try:
+        loader.run(submission_id, progress=progress)
+    except FileRejected as exc:
+        # Nothing of the file was stored (the load rolled back); the submission says why, for good.
+        with session_scope(engine, write=True) as session:
+            failed = get_submission_by_id(session, submission_id=submission_id)
+            failed.status, failed.error_code, failed.error_message = SubmissionStatus.FAILED, exc.code, exc.message
+        exc.details = {**(exc.details or {}), "submission_id": submission_id}
+        raise
     with session_scope(engine) as session:
         return get_submission_by_id(session, submission_id=submission_id)
 
 
 def submit(
-    engine: Engine, *, settings: Settings, vault: PiiVault, furnisher_code: str | None = None,
+    engine: Engine, *, settings: Settings, furnisher_code: str | None = None,
     furnisher: Member | None = None, path: Path, filename: str | None = None, today: date | None = None,
     progress: Progress | None = None,
 ) -> SubmissionResult:
@@ -90,7 +102,7 @@ def submit(
         received = receive(session, settings=settings, furnisher=member, path=path, filename=filename)
     if received.repeated:
         return received
-    loaded = load(engine, settings=settings, vault=vault, submission_id=received.submission.id, today=today,
+    loaded = load(engine, settings=settings, submission_id=received.submission.id, today=today,
                   progress=progress)
     return SubmissionResult(loaded, repeated=False)
 

@@ -1,29 +1,57 @@
 """Bulk writes of columnar frames: executemany in the open transaction on SQLite, COPY on PostgreSQL.
 
 The intake and batch jobs write millions of rows; a row-at-a-time ORM loop would be the bottleneck.
+Rows go in sorted by the table's key where the caller can (B-tree inserts in order are much cheaper).
 Both engines sit behind one small interface so that a job is written once and one test body runs
 against each engine.
 """
 
 from __future__ import annotations
 
-import io
+import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import polars as pl
-from sqlalchemy import Connection, Table, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+_SQL_TYPES = {pl.Binary: LargeBinary, pl.String: Text, pl.Int64: BigInteger}
 
 
 class BulkWriter(ABC):
-    """Writes frames into tables inside the caller's transaction, and hands out primary keys."""
+    """Writes frames into tables inside the caller's transaction."""
 
     @abstractmethod
     def insert(self, conn: Connection, table: Table, frame: pl.DataFrame) -> None:
         """Append every row of ``frame`` (its column names are the table's) to ``table``."""
 
-    @abstractmethod
-    def allocate_ids(self, conn: Connection, table: Table, count: int) -> pl.Series:
-        """``count`` fresh primary keys for ``table``, valid inside the caller's transaction."""
+
+    @contextmanager
+    def staged(self, conn: Connection, frame: pl.DataFrame, name: str) -> Iterator[Table]:
+        """``frame`` as a temporary table for the length of the block, to join against in SQL."""
+        columns = [Column(c, _SQL_TYPES[dtype]()) for c, dtype in frame.schema.items()]
+        table = Table(f"tmp_{name}_{uuid.uuid4().hex[:8]}", MetaData(), *columns, prefixes=["TEMPORARY"])
+        table.create(conn)
+        try:
+            self.insert(conn, table, frame)
+            yield table
+        finally:
+            table.drop(conn)
 
     @staticmethod
     def _quoted(conn: Connection, table: Table, columns: list[str]) -> tuple[str, str]:
@@ -32,7 +60,7 @@ class BulkWriter(ABC):
 
 
 class SqliteBulkWriter(BulkWriter):
-    """executemany over the raw sqlite3 connection; SQLite's single writer makes max(id)+1 safe."""
+    """executemany over the raw sqlite3 connection, inside the caller's transaction."""
 
     def insert(self, conn: Connection, table: Table, frame: pl.DataFrame) -> None:
         if frame.height == 0:
@@ -48,37 +76,37 @@ class SqliteBulkWriter(BulkWriter):
         raw = conn.connection.driver_connection
         raw.executemany(f"INSERT INTO {name} ({cols}) VALUES ({marks})", frame.iter_rows())  # noqa: S608
 
-    def allocate_ids(self, conn: Connection, table: Table, count: int) -> pl.Series:
-        start = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
-        return pl.int_range(start, start + count, dtype=pl.Int64, eager=True)
 
 
 class PostgresBulkWriter(BulkWriter):
-    """COPY FROM STDIN in CSV form, written by Polars; ids come from the table's sequence."""
+    """COPY FROM STDIN in binary form: no text encoding of bytes, dates or numbers on either side."""
 
     def insert(self, conn: Connection, table: Table, frame: pl.DataFrame) -> None:
         if frame.height == 0:
             return
         name, cols = self._quoted(conn, table, frame.columns)
-        # bytea in COPY's text form is \x followed by hex digits.
-        frame = frame.with_columns(
-            pl.concat_str([pl.lit("\\x"), pl.col(c).bin.encode("hex")]).alias(c)
-            for c, dtype in frame.schema.items() if dtype == pl.Binary
-        )
-        buffer = io.BytesIO()
-        frame.write_csv(buffer, include_header=False, null_value="", quote_style="necessary")
+        types = [_pg_type(table.c[c].type) for c in frame.columns]
         raw = conn.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT csv)") as copy:  # noqa: S608
-            copy.write(buffer.getbuffer())
+        with raw.cursor() as cursor, cursor.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT binary)") as copy:  # noqa: S608
+            copy.set_types(types)
+            for row in frame.iter_rows():
+                copy.write_row(row)
 
-    def allocate_ids(self, conn: Connection, table: Table, count: int) -> pl.Series:
-        if count == 0:
-            return pl.Series("id", [], dtype=pl.Int64)
-        rows = conn.execute(
-            text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
-            {"t": table.name, "n": count},
-        ).scalars()
-        return pl.Series("id", list(rows), dtype=pl.Int64)
+
+def _pg_type(sql_type: TypeEngine) -> str:
+    """The PostgreSQL type name binary COPY must be told for a column."""
+    if isinstance(sql_type, TypeDecorator):
+        sql_type = sql_type.impl_instance
+    for kind, name in _PG_TYPES:
+        if isinstance(sql_type, kind):
+            return name
+    raise TypeError(f"no binary COPY type for {sql_type!r}")
+
+
+_PG_TYPES = (
+    (SmallInteger, "int2"), (BigInteger, "int8"), (Integer, "int4"), (LargeBinary, "bytea"),
+    (DateTime, "timestamptz"), (Date, "date"), (String, "text"), (Text, "text"),
+)
 
 
 def bulk_writer_for(conn: Connection) -> BulkWriter:

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         description="Base64 of 32 random bytes: keys the blind index of identifiers (HMAC-SHA256).",
     )
     chunk_size: int = Field(default=100_000, ge=1_000, le=2_000_000, description="Records per intake chunk.")
+    parallel_load_min_bytes: int = Field(
+        default=16 * 2**20, ge=0,
+        description="Files at least this large are validated and linked in a second process while the "
+        "first one writes (both cores busy); smaller ones in a thread, without the process start-up cost.",
+    )
     balance_tolerance: float = Field(
         default=0.10, ge=0, le=1, description="How far a balance may exceed its limit before a warning."
     )

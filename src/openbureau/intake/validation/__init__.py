@@ -12,7 +12,6 @@ from openbureau.intake.validation.engine import (
     FINDINGS_SCHEMA,
     FileState,
     ValidationResult,
-    check_columns,
     validate_chunk,
 )
 from openbureau.intake.validation.fields import mask_value
@@ -25,7 +24,6 @@ __all__ = [
     "FileState",
     "Rule",
     "ValidationResult",
-    "check_columns",
     "example_record",
     "mask_value",
     "validate_chunk",

@@ -218,7 +218,8 @@ CROSS_FIELD_RULES: tuple[Rule, ...] = (
            "A delinquency cannot start before the account was opened.", None,
            LATE | {"first_delinquency_date": "2024-05-01"}, LATE),
     _cross("DELINQUENCY_TOO_RECENT", WARNING, ("first_delinquency_date", "days_past_due"),
-           "days_past_due is more than the days from first_delinquency_date to the end of the period.", None,
+           "days_past_due is more than the days from first_delinquency_date to the end of the period, "
+           "counting both days.", None,
            LATE | {"first_delinquency_date": "2026-09-20"}, LATE),
     _cross("DELINQUENCY_DATE_WHILE_CURRENT", WARNING, ("first_delinquency_date", "payment_status"),
            "An open, current account (status N, 0 days past due) has no current delinquency to date.", None,
@@ -295,7 +296,8 @@ FILE_RULES: tuple[Rule, ...] = (
          "line of the first.", None, "file", {}, {}),
     Rule("BANNED_ATTRIBUTE", ERROR, (),
          "A column name holds an attribute a credit bureau may not collect (religion, genes, fingerprints, "
-         "blood type, diseases, medical history); the whole file is rejected.", REGULATION_ART_14, "file",
+         "blood type, diseases, medical history); the whole file is rejected before any record is read "
+         "(checked on the header by intake.files.check_columns).", REGULATION_ART_14, "file",
          {}, {}),
 )  # fmt: skip
 

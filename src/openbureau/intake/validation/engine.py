@@ -12,8 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -73,6 +71,11 @@ class FileState:
     def key_count(self) -> int:
         """Number of distinct keys remembered."""
         return sum(hashes.size for hashes, _ in self._runs)
+
+    @property
+    def run_count(self) -> int:
+        """Number of sorted runs a lookup searches (grows logarithmically with the keys)."""
+        return len(self._runs)
 
     @property
     def nbytes(self) -> int:
@@ -193,7 +196,7 @@ def validate_chunk(
         if hit
     ]
     if parts:
-        findings = pl.concat(parts).sort("line", "_order").drop("_order").collect()
+        findings = pl.concat(parts).sort("line", "_order", maintain_order=True).drop("_order").collect()
     else:
         findings = pl.DataFrame(schema=FINDINGS_SCHEMA)
 
@@ -207,34 +210,3 @@ def validate_chunk(
     records = work.select(LINE, *standard.COLUMNS, outcome.alias(OUTCOME))
     return ValidationResult(records=records, findings=findings.cast(FINDINGS_SCHEMA))
 
-
-def _banned_word(column: str) -> str | None:
-    """The banned attribute word a column name carries, if any (whole words; prefixes of 5+ letters)."""
-    lowered = column.casefold()
-    tokens = [token for token in re.split(r"[^a-z0-9]+", lowered) if token]
-    for word in standard.BANNED_ATTRIBUTE_WORDS:
-        if not word.isascii():
-            if word in lowered:
-                return word
-        elif any(token == word or (len(word) >= 5 and token.startswith(word)) for token in tokens):
-            return word
-    return None
-
-
-def check_columns(columns: Sequence[str]) -> pl.DataFrame:
-    """File-level findings about a file's column names: BANNED_ATTRIBUTE for each banned attribute.
-
-    Any finding here rejects the whole file before a record is read (Regulation Art. 14). Words match
-    whole name parts ("blood_type", "religion"), or a name part that starts with a word of five or more
-    letters ("bloodtype"), so "general" is not mistaken for "gene".
-    """
-    rows = []
-    for column in columns:
-        word = _banned_word(column)
-        if word is not None and column not in standard.COLUMNS:
-            rows.append({
-                "line": None, "furnisher_account_id": None, "field": column, "code": "BANNED_ATTRIBUTE",
-                "severity": ERROR, "value": column,
-                "message": f"column '{column}' holds a banned attribute ('{word}'); the whole file is rejected.",
-            })  # fmt: skip
-    return pl.DataFrame(rows, schema=FINDINGS_SCHEMA)

@@ -5,8 +5,9 @@ Revises: (none)
 Create Date: 2026-11-22
 """
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 revision = '0001'
 down_revision = None
@@ -15,6 +16,40 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('account_states',
+    sa.Column('furnisher_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('furnisher_account_id', sa.String(length=64), nullable=False),
+    sa.Column('reporting_period', sa.String(length=7), nullable=False),
+    sa.Column('version', sa.SmallInteger(), autoincrement=False, nullable=False),
+    sa.Column('submission_id', sa.BigInteger(), nullable=False),
+    sa.Column('line', sa.BigInteger(), nullable=False),
+    sa.Column('person_id', sa.BigInteger(), nullable=False),
+    sa.Column('identity_enc', sa.LargeBinary(), nullable=False),
+    sa.Column('product_type', sa.String(length=16), nullable=False),
+    sa.Column('opened_on', sa.Date(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('credit_limit', sa.BigInteger(), nullable=True),
+    sa.Column('original_amount', sa.BigInteger(), nullable=True),
+    sa.Column('term_months', sa.Integer(), nullable=True),
+    sa.Column('balance', sa.BigInteger(), nullable=False),
+    sa.Column('amount_due', sa.BigInteger(), nullable=False),
+    sa.Column('amount_paid', sa.BigInteger(), nullable=False),
+    sa.Column('past_due_amount', sa.BigInteger(), nullable=False),
+    sa.Column('days_past_due', sa.Integer(), nullable=False),
+    sa.Column('payment_status', sa.String(length=1), nullable=False),
+    sa.Column('account_status', sa.String(length=16), nullable=False),
+    sa.Column('first_delinquency_date', sa.Date(), nullable=True),
+    sa.Column('closed_on', sa.Date(), nullable=True),
+    sa.Column('consent_ref', sa.String(length=64), nullable=True),
+    sa.Column('negative_notice_date', sa.Date(), nullable=True),
+    sa.Column('correction', sa.SmallInteger(), nullable=False),
+    sa.Column('has_warnings', sa.SmallInteger(), nullable=False),
+    sa.Column('stored_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('furnisher_id', 'furnisher_account_id', 'reporting_period', 'version', name=op.f('pk_account_states'))
+    )
+    with op.batch_alter_table('account_states', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_account_states_person_id'), ['person_id'], unique=False)
+
     op.create_table('members',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -49,22 +84,6 @@ def upgrade() -> None:
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_keys_member_id'), ['member_id'], unique=False)
 
-    op.create_table('person_variants',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('person_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('variant_index', sa.LargeBinary(length=16), nullable=False),
-    sa.Column('identity_enc', sa.LargeBinary(), nullable=False),
-    sa.Column('furnisher_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('first_period', sa.String(length=7), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['furnisher_id'], ['members.id'], name=op.f('fk_person_variants_furnisher_id_members')),
-    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_person_variants_person_id_persons')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_person_variants')),
-    sa.UniqueConstraint('person_id', 'variant_index', name=op.f('uq_person_variants_person_id_variant_index'))
-    )
-    with op.batch_alter_table('person_variants', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_person_variants_furnisher_id'), ['furnisher_id'], unique=False)
-
     op.create_table('submissions',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('furnisher_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -81,48 +100,12 @@ def upgrade() -> None:
     sa.Column('records_rejected', sa.BigInteger(), nullable=False),
     sa.Column('records_quarantined', sa.BigInteger(), nullable=False),
     sa.Column('findings_count', sa.BigInteger(), nullable=False),
+    sa.Column('error_code', sa.String(length=48), nullable=True),
+    sa.Column('error_message', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['furnisher_id'], ['members.id'], name=op.f('fk_submissions_furnisher_id_members')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_submissions')),
     sa.UniqueConstraint('furnisher_id', 'sha256', name=op.f('uq_submissions_furnisher_id_sha256'))
     )
-    op.create_table('account_states',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('submission_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('line', sa.BigInteger(), nullable=False),
-    sa.Column('furnisher_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('person_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('furnisher_account_id', sa.String(length=64), nullable=False),
-    sa.Column('reporting_period', sa.String(length=7), nullable=False),
-    sa.Column('version', sa.SmallInteger(), nullable=False),
-    sa.Column('product_type', sa.String(length=16), nullable=False),
-    sa.Column('opened_on', sa.Date(), nullable=False),
-    sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('credit_limit', sa.BigInteger(), nullable=True),
-    sa.Column('original_amount', sa.BigInteger(), nullable=True),
-    sa.Column('term_months', sa.Integer(), nullable=True),
-    sa.Column('balance', sa.BigInteger(), nullable=False),
-    sa.Column('amount_due', sa.BigInteger(), nullable=False),
-    sa.Column('amount_paid', sa.BigInteger(), nullable=False),
-    sa.Column('past_due_amount', sa.BigInteger(), nullable=False),
-    sa.Column('days_past_due', sa.Integer(), nullable=False),
-    sa.Column('payment_status', sa.String(length=1), nullable=False),
-    sa.Column('account_status', sa.String(length=16), nullable=False),
-    sa.Column('first_delinquency_date', sa.Date(), nullable=True),
-    sa.Column('closed_on', sa.Date(), nullable=True),
-    sa.Column('consent_ref', sa.String(length=64), nullable=True),
-    sa.Column('negative_notice_date', sa.Date(), nullable=True),
-    sa.Column('correction', sa.SmallInteger(), nullable=False),
-    sa.Column('has_warnings', sa.SmallInteger(), nullable=False),
-    sa.Column('stored_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['furnisher_id'], ['members.id'], name=op.f('fk_account_states_furnisher_id_members')),
-    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_account_states_person_id_persons')),
-    sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_account_states_submission_id_submissions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_account_states')),
-    sa.UniqueConstraint('furnisher_id', 'furnisher_account_id', 'reporting_period', 'version', name=op.f('uq_account_states_furnisher_id_furnisher_account_id_reporting_period_version'))
-    )
-    with op.batch_alter_table('account_states', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_account_states_person_id'), ['person_id'], unique=False)
-
     op.create_table('findings',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('submission_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -146,18 +129,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_findings_submission_id_line'))
 
     op.drop_table('findings')
-    with op.batch_alter_table('account_states', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_account_states_person_id'))
-
-    op.drop_table('account_states')
     op.drop_table('submissions')
-    with op.batch_alter_table('person_variants', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_person_variants_furnisher_id'))
-
-    op.drop_table('person_variants')
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_keys_member_id'))
 
     op.drop_table('api_keys')
     op.drop_table('persons')
     op.drop_table('members')
+    with op.batch_alter_table('account_states', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_account_states_person_id'))
+
+    op.drop_table('account_states')

@@ -1,0 +1,237 @@
+"""The reading side of a load: read, validate, check against stored data, link to persons, encrypt.
+
+The preparer reads what was committed before the load on a read connection of its own; the load holds the
+intake's write lock from start to end, so nothing it reads can change under it. It runs beside the writer
+either in a thread (small files) or in a second process that hands over Arrow IPC frames (large files), so
+that validation and encryption on one core overlap the inserts on the other.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import queue
+import threading
+import traceback
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection
+
+from openbureau.identity.service import PersonLinker, seal_identities
+from openbureau.intake.errors import FileRejected
+from openbureau.intake.models import AccountState
+from openbureau.intake.readers import ChunkReader, FileFormat, MalformedRecord
+from openbureau.intake.repository import LoadRepository
+from openbureau.intake.stored_rules import check_against_stored
+from openbureau.intake.validation import FileState, validate_chunk
+from openbureau.kit.crypto import PiiKeys, PiiVault
+from openbureau.kit.db import make_engine
+from openbureau.kit.errors import BureauError
+
+STATE_COLUMNS = [c.name for c in AccountState.__table__.columns]
+STATE_KEY = [c.name for c in AccountState.__table__.primary_key.columns]
+FINDING_SCHEMA = {
+    "line": pl.Int64, "furnisher_account_id": pl.String, "field": pl.String, "code": pl.String,
+    "severity": pl.String, "value": pl.String, "message": pl.String,
+}
+
+
+@dataclass(slots=True)
+class PreparedChunk:
+    """A chunk validated, checked, linked and encrypted: what the writer inserts."""
+
+    states: pl.DataFrame  # account_states rows
+    persons: pl.DataFrame  # persons rows created for this chunk
+    findings: pl.DataFrame
+    outcomes: dict[str, int]
+    size: int  # records read, parseable or not
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSpec:
+    """Everything a preparer needs, in plain values (it may run in another process)."""
+
+    database_url: str
+    path: Path
+    format: str
+    chunk_size: int
+    submission_id: int
+    furnisher_id: int
+    first_new_id: int
+    today: date
+    now: datetime
+    balance_tolerance: float
+    keys: PiiKeys
+
+
+class Preparer:
+    """Turns a file into prepared chunks."""
+
+    def __init__(self, spec: LoadSpec, conn: Connection) -> None:
+        self.spec = spec
+        self.conn = conn
+        self.vault = PiiVault(spec.keys)
+        self.linker = PersonLinker(conn, vault=self.vault, first_new_id=spec.first_new_id, now=spec.now)
+        self.versions: dict[str, pl.DataFrame] = {}
+
+    def chunks(self) -> Iterator[PreparedChunk]:
+        """Prepared chunks of the file, then one for unparseable records found at its end."""
+        reader = ChunkReader(self.spec.path, FileFormat(self.spec.format), chunk_size=self.spec.chunk_size)
+        state = FileState()
+        seen = 0
+        for chunk in reader.chunks():
+            malformed, seen = reader.malformed[seen:], len(reader.malformed)
+            yield self._prepare(chunk, state, malformed)
+        if reader.malformed[seen:]:
+            yield self._prepare(None, state, reader.malformed[seen:])
+
+    def _prepare(self, chunk: pl.DataFrame | None, state: FileState, malformed: list[MalformedRecord]
+                 ) -> PreparedChunk:
+        findings = [pl.DataFrame([
+            {"line": m.line, "field": None, "code": "MALFORMED_RECORD", "severity": "error", "value": None,
+             "message": m.message} for m in malformed
+        ], schema=FINDING_SCHEMA)]
+        outcomes = Counter({"rejected": len(malformed)})
+        if chunk is None:
+            return PreparedChunk(pl.DataFrame(), pl.DataFrame(), findings[0], dict(outcomes), len(malformed))
+        spec = self.spec
+        result = validate_chunk(chunk, today=spec.today, state=state, balance_tolerance=spec.balance_tolerance)
+        records, stored_findings = check_against_stored(result.records, versions=self._versions_for(result.records))
+        findings += [result.findings.select(list(FINDING_SCHEMA)), stored_findings]
+        outcomes.update(dict(records["_outcome"].value_counts().iter_rows()))
+        kept = records.filter(pl.col("_outcome") != "rejected")
+        person_ids, persons = self.linker.link(kept)
+        states = kept.with_columns(
+            person_ids.alias("person_id"),
+            seal_identities(self.vault, kept),
+            pl.col("_line").alias("line"),
+            pl.lit(spec.submission_id, dtype=pl.Int64).alias("submission_id"),
+            pl.lit(spec.furnisher_id, dtype=pl.Int64).alias("furnisher_id"),
+            (pl.col("_outcome") == "warning").cast(pl.Int8).alias("has_warnings"),
+            pl.lit(spec.now).alias("stored_at"),
+        ).select(STATE_COLUMNS).sort(STATE_KEY)
+        return PreparedChunk(states, persons, pl.concat(findings), dict(outcomes), chunk.height + len(malformed))
+
+    def _versions_for(self, records: pl.DataFrame) -> pl.DataFrame:
+        repo = LoadRepository(self.conn)
+        for period in records["reporting_period"].drop_nulls().unique().to_list():
+            if period not in self.versions:
+                self.versions[period] = repo.latest_versions(furnisher_id=self.spec.furnisher_id, period=period)
+        if not self.versions:
+            return pl.DataFrame(schema={"furnisher_account_id": pl.String, "stored_version": pl.Int64,
+                                        "reporting_period": pl.String})
+        return pl.concat(list(self.versions.values()))
+
+
+def prepare(spec: LoadSpec, *, in_process: bool) -> Iterator[PreparedChunk]:
+    """Prepared chunks of ``spec``'s file, made ahead of the consumer in a thread or a second process."""
+    return _from_process(spec) if in_process else _from_thread(spec)
+
+
+# --- in a thread -----------------------------------------------------------------------------------
+
+_DONE = object()
+
+
+def _from_thread(spec: LoadSpec, depth: int = 2) -> Iterator[PreparedChunk]:
+    handoff: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            engine = make_engine(spec.database_url)
+            with engine.connect() as conn:
+                for item in Preparer(spec, conn).chunks():
+                    if not put(item):
+                        return
+                conn.rollback()
+            engine.dispose()
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put(exc)
+
+    worker = threading.Thread(target=produce, name="intake-prepare", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+# --- in a second process ---------------------------------------------------------------------------
+
+def _ipc(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer)
+    return buffer.getvalue()
+
+
+def _child_main(pipe: Any, spec: LoadSpec) -> None:
+    """Entry point of the preparing process: sends each chunk as a header and three Arrow IPC frames."""
+    try:
+        engine = make_engine(spec.database_url)
+        with engine.connect() as conn:
+            for chunk in Preparer(spec, conn).chunks():
+                pipe.send(("chunk", chunk.outcomes, chunk.size))
+                for frame in (chunk.states, chunk.persons, chunk.findings):
+                    pipe.send_bytes(_ipc(frame))
+            conn.rollback()
+        pipe.send(("done",))
+    except BureauError as exc:
+        pipe.send(("bureau_error", exc.message, exc.code, exc.field, exc.details, exc.status_code))
+    except BaseException:  # reported to the parent, which raises
+        pipe.send(("crash", traceback.format_exc()))
+    finally:
+        pipe.close()
+
+
+def _from_process(spec: LoadSpec) -> Iterator[PreparedChunk]:
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_child_main, args=(sender, spec), name="intake-prepare", daemon=True)
+    child.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                message = receiver.recv()
+            except EOFError as exc:
+                raise RuntimeError(f"the preparing process ended unexpectedly ({child.exitcode})") from exc
+            kind = message[0]
+            if kind == "done":
+                return
+            if kind == "bureau_error":
+                _, text, code, field, details, status = message
+                raise FileRejected(text, code=code, field=field, details=details, status_code=status)
+            if kind == "crash":
+                raise RuntimeError(f"the preparing process failed:\n{message[1]}")
+            frames = [pl.read_ipc(io.BytesIO(receiver.recv_bytes())) for _ in range(3)]
+            yield PreparedChunk(*frames, outcomes=message[1], size=message[2])
+    finally:
+        receiver.close()
+        child.join(timeout=5)
+        if child.is_alive():
+            child.terminate()
+            child.join()
