@@ -15,6 +15,7 @@ from openbureau.intake.models import AccountState, Finding, Submission
 from openbureau.intake.repository import AccountRepository
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
+from tests.consent.factories import grant_many
 from tests.intake.factories import PEOPLE, person, record, write_file
 from tests.members.factories import make_member
 
@@ -33,7 +34,9 @@ def _count(runtime, model) -> int:
 
 @pytest.fixture
 def furnisher(runtime):
+    """BANK_A, holding consents to furnish the data of every known person."""
     make_member(runtime, "BANK_A", Role.FURNISHER)
+    grant_many(runtime, "BANK_A", [p[0] for p in PEOPLE])
     return runtime
 
 

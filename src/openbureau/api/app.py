@@ -11,9 +11,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openbureau import __version__
-from openbureau.api import members, submissions
+from openbureau.api import accounts, consents, inquiries, members, stats, submissions
+from openbureau.api.ratelimit import RateLimitMiddleware, TokenBuckets
 from openbureau.kit.errors import BureauError
-from openbureau.kit.settings import Settings
+from openbureau.kit.settings import Settings, get_settings
 from openbureau.runtime import Runtime, open_runtime
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,10 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
         redoc_url=None,
     )
     app.state.runtime = runtime
-    app.include_router(members.router, prefix="/v1")
-    app.include_router(submissions.router, prefix="/v1")
+    for module in (members, submissions, accounts, consents, inquiries, stats):
+        app.include_router(module.router, prefix="/v1")
+    limit = (runtime.settings if runtime is not None else (settings or get_settings())).rate_limit_per_minute
+    app.add_middleware(RateLimitMiddleware, buckets=TokenBuckets(limit))
     _install_error_handlers(app)
 
     @app.get("/v1/health", tags=["meta"], summary="Liveness check")

@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 
 from openbureau import __version__
-from openbureau.cli import intake, members
+from openbureau.cli import intake, members, sim
 from openbureau.cli.console import console, reports_errors
+from openbureau.cli.demo import demo
 
 app = typer.Typer(
     help="OpenBureau: an open-source consumer credit reference platform.",
@@ -17,6 +18,8 @@ app = typer.Typer(
 )
 app.add_typer(members.app, name="members")
 app.add_typer(intake.app, name="intake")
+app.add_typer(sim.app, name="sim")
+app.command("demo")(demo)
 
 db_app = typer.Typer(help="The bureau's database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 from sqlalchemy import Connection, Table, select
+from sqlalchemy.orm import Session
 
 from openbureau.identity.models import Person
 
@@ -23,3 +24,8 @@ class PersonRepository:
         )
         rows = [tuple(r) for r in self.conn.execute(stmt)]
         return pl.DataFrame(rows, schema={"id_index": pl.Binary, "person_id": pl.Int64}, orient="row")
+
+
+def find_person(session: Session, *, id_type: str, id_index: bytes) -> Person | None:
+    """The person whose anchor identifier has this blind index."""
+    return session.scalars(select(Person).where(Person.id_type == id_type, Person.id_index == id_index)).one_or_none()

@@ -61,7 +61,7 @@ class PersonLinker:
 
     Example:
         >>> linker = PersonLinker(read_conn, vault=vault, first_new_id=next_person_id(write_conn), now=now)
-        >>> person_ids, new_persons = linker.link(records)   # new_persons: rows for the persons table
+        >>> links, new_persons = linker.link(records)   # links: person_id, id_index; new_persons: table rows
     """
 
     def __init__(self, conn: Connection, *, vault: PiiVault, first_new_id: int, now: datetime) -> None:
@@ -71,10 +71,10 @@ class PersonLinker:
         self._created = pl.DataFrame(schema=_LINK_SCHEMA)
         self._now = now
 
-    def link(self, records: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
-        """The ``person_id`` of every record, and the persons table rows of the persons it created."""
+    def link(self, records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """``person_id`` and ``id_index`` of every record, and the persons table rows of persons it created."""
         if records.height == 0:
-            return pl.Series("person_id", [], dtype=pl.Int64), pl.DataFrame()
+            return pl.DataFrame(schema={"person_id": pl.Int64, "id_index": pl.Binary}), pl.DataFrame()
         keys = records.select("id_type", "id_number").unique(maintain_order=True)
         linked, new_rows = [], []
         for (id_type,), group in keys.group_by("id_type", maintain_order=True):
@@ -93,9 +93,9 @@ class PersonLinker:
                 pl.Series("id_enc", self._vault.encrypt_many(fresh["id_number"].to_list()), dtype=pl.Binary),
                 pl.lit(self._now).alias("created_at"),
             ))
-        mapping = pl.concat(linked).select("id_type", "id_number", "person_id")
-        person_ids = records.join(mapping, on=["id_type", "id_number"], how="left", maintain_order="left")
-        return person_ids["person_id"], pl.concat(new_rows)
+        mapping = pl.concat(linked).select("id_type", "id_number", "person_id", "id_index")
+        linked_records = records.join(mapping, on=["id_type", "id_number"], how="left", maintain_order="left")
+        return linked_records.select("person_id", "id_index"), pl.concat(new_rows)
 
     def _committed(self, id_type: str, indexes: pl.DataFrame) -> pl.DataFrame:
         writer = bulk_writer_for(self._conn)

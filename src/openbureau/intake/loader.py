@@ -12,20 +12,19 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import polars as pl
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, select
 
 from openbureau.identity.models import Person
 from openbureau.identity.service import next_person_id, sync_person_sequence
 from openbureau.intake.files import check_columns, stored_path
 from openbureau.intake.models import AccountState, Finding, Submission, SubmissionStatus
 from openbureau.intake.prepare import FINDING_SCHEMA, LoadSpec, PreparedChunk, prepare
+from openbureau.intake.quarantine import lock_intake
 from openbureau.intake.readers import ChunkReader, FileFormat
 from openbureau.intake.repository import LoadRepository
 from openbureau.kit.bulk import bulk_writer_for
 from openbureau.kit.crypto import load_keys
 from openbureau.kit.settings import Settings
-
-INTAKE_LOCK = 7207301  # PostgreSQL advisory lock: one load at a time per database
 
 
 class SubmissionLoader:
@@ -39,8 +38,7 @@ class SubmissionLoader:
     def run(self, submission_id: int, *, progress: Callable[[int], None] | None = None) -> None:
         """Load the submission unless it is loaded already; all or nothing."""
         with self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE").begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": INTAKE_LOCK})
+            lock_intake(conn)
             row = conn.execute(select(Submission.__table__).where(Submission.id == submission_id)).one()
             if row.status == SubmissionStatus.LOADED:
                 return
@@ -57,6 +55,7 @@ class SubmissionLoader:
                 format=row.format, chunk_size=self.settings.chunk_size, submission_id=row.id,
                 furnisher_id=row.furnisher_id, first_new_id=next_person_id(conn), today=self.today,
                 now=datetime.now(UTC), balance_tolerance=self.settings.balance_tolerance,
+                jurisdiction=self.settings.jurisdiction,
                 keys=load_keys(self.settings),
             )
             in_process = row.size_bytes >= self.settings.parallel_load_min_bytes
@@ -68,7 +67,8 @@ class SubmissionLoader:
             counts = writer.counts
             LoadRepository(conn).finish(
                 submission_id, status=SubmissionStatus.LOADED, loaded_at=datetime.now(UTC),
-                records_received=sum(counts.values()), records_accepted=counts["accepted"],
+                records_received=counts["accepted"] + counts["warning"] + counts["rejected"],
+                records_accepted=counts["accepted"],
                 records_warnings=counts["warning"], records_rejected=counts["rejected"],
                 records_quarantined=counts["quarantined"], findings_count=writer.findings_count,
             )

@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import text
 
 from openbureau.kit.db import Base, BigId, UtcDateTime, utcnow
 
@@ -82,7 +83,11 @@ class AccountState(Base):
     """
 
     __tablename__ = "account_states"
-    __table_args__ = (Index(None, "person_id"),)
+    __table_args__ = (
+        Index(None, "person_id"),
+        Index("ix_account_states_held", "furnisher_id", "person_id", sqlite_where=text("held_reason IS NOT NULL"),
+              postgresql_where=text("held_reason IS NOT NULL")),
+    )
 
     # The natural key is the primary key: no surrogate id, so no sequence call and one index less per row.
     furnisher_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -114,4 +119,13 @@ class AccountState(Base):
     negative_notice_date: Mapped[date | None] = mapped_column(Date)
     correction: Mapped[int] = mapped_column(SmallInteger)
     has_warnings: Mapped[int] = mapped_column(SmallInteger, default=0)
+    negative_held: Mapped[int] = mapped_column(
+        SmallInteger, default=0,
+        doc="1: negative information furnished without a notice to the person (Art. 15); its negative "
+            "status is not published until a record with a notice arrives.")
+    held_reason: Mapped[str | None] = mapped_column(
+        String(16), default=None,
+        doc="Why the record is held back from the person's file: no_consent (quarantine). The only "
+            "columns ever updated are this one and released_at, when the consent arrives.")
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     stored_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -23,7 +23,9 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection
 
+from openbureau.consent.profiles import get_profile
 from openbureau.identity.service import PersonLinker, seal_identities
+from openbureau.intake import quarantine
 from openbureau.intake.errors import FileRejected
 from openbureau.intake.models import AccountState
 from openbureau.intake.readers import ChunkReader, FileFormat, MalformedRecord
@@ -67,6 +69,7 @@ class LoadSpec:
     today: date
     now: datetime
     balance_tolerance: float
+    jurisdiction: str
     keys: PiiKeys
 
 
@@ -78,6 +81,7 @@ class Preparer:
         self.conn = conn
         self.vault = PiiVault(spec.keys)
         self.linker = PersonLinker(conn, vault=self.vault, first_new_id=spec.first_new_id, now=spec.now)
+        self.profile = get_profile(spec.jurisdiction)
         self.versions: dict[str, pl.DataFrame] = {}
 
     def chunks(self) -> Iterator[PreparedChunk]:
@@ -106,9 +110,18 @@ class Preparer:
         findings += [result.findings.select(list(FINDING_SCHEMA)), stored_findings]
         outcomes.update(dict(records["_outcome"].value_counts().iter_rows()))
         kept = records.filter(pl.col("_outcome") != "rejected")
-        person_ids, persons = self.linker.link(kept)
+        links, persons = self.linker.link(kept)
+        consented = quarantine.consented(self.conn, profile=self.profile, furnisher_id=spec.furnisher_id,
+                                         subjects=pl.concat([kept.select("id_type"), links.select("id_index")],
+                                                            how="horizontal"), moment=spec.now)
+        outcomes["quarantined"] = int((~consented).sum())
+        unnoticed = result.findings.filter(pl.col("code") == "NEGATIVE_NOTICE_MISSING")["line"]
         states = kept.with_columns(
-            person_ids.alias("person_id"),
+            links["person_id"],
+            pl.when(consented).then(None).otherwise(pl.lit(quarantine.NO_CONSENT)).alias("held_reason"),
+            pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("released_at"),
+            (pl.col("_line").is_in(unnoticed.implode()) & pl.lit(self.profile.negative_notice_required))
+            .cast(pl.Int8).alias("negative_held"),
             seal_identities(self.vault, kept),
             pl.col("_line").alias("line"),
             pl.lit(spec.submission_id, dtype=pl.Int64).alias("submission_id"),

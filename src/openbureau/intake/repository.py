@@ -8,7 +8,9 @@ import polars as pl
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
+from openbureau.identity.models import Person
 from openbureau.intake.models import AccountState, Finding, Submission
+from openbureau.members.models import Member
 
 
 class SubmissionRepository:
@@ -45,6 +47,36 @@ class SubmissionRepository:
         if limit is not None:
             stmt = stmt.limit(limit)
         return list(self.session.scalars(stmt))
+
+    def has_loaded(self, *, furnisher_id: int) -> bool:
+        """Whether the member has a loaded submission (reciprocity)."""
+        stmt = select(Submission.id).where(Submission.furnisher_id == furnisher_id,
+                                           Submission.status == "loaded").limit(1)
+        return self.session.execute(stmt).first() is not None
+
+    def intake_by_furnisher(self) -> list[tuple[str, int, int, int, int, int]]:
+        """(code, submissions, received, rejected, stored, held) per furnisher with submissions."""
+        subs = (select(Submission.furnisher_id, func.count().label("n"),
+                       func.sum(Submission.records_received).label("received"),
+                       func.sum(Submission.records_rejected).label("rejected"))
+                .group_by(Submission.furnisher_id).subquery())
+        states = (select(AccountState.furnisher_id, func.count().label("stored"),
+                         func.count(AccountState.held_reason).label("held"))
+                  .group_by(AccountState.furnisher_id).subquery())
+        stmt = (select(Member.code, subs.c.n, subs.c.received, subs.c.rejected,
+                       func.coalesce(states.c.stored, 0), func.coalesce(states.c.held, 0))
+                .join(subs, subs.c.furnisher_id == Member.id)
+                .outerjoin(states, states.c.furnisher_id == Member.id).order_by(Member.code))
+        return [tuple(int(v) if i else v for i, v in enumerate(r)) for r in self.session.execute(stmt)]
+
+    def totals(self) -> dict[str, int]:
+        """Counts of persons, accounts and account states stored."""
+        accounts = select(AccountState.furnisher_id, AccountState.furnisher_account_id).distinct()
+        return {
+            "persons": _count(self.session, select(Person.id)),
+            "accounts": _count(self.session, accounts),
+            "states": _count(self.session, select(AccountState.person_id)),
+        }
 
     def iter_findings(self, *, submission_id: int, batch: int = 50_000) -> Iterator[list[Finding]]:
         """Every finding of the submission, in batches, for export."""
@@ -88,8 +120,10 @@ class AccountRepository:
         self.session = session
 
     def latest_states(self, *, person_id: int) -> list[AccountState]:
-        """The newest version of every (account, period) of a person, newest period first."""
-        stmt = select(AccountState).where(AccountState.person_id == person_id).order_by(
+        """The newest version of every (account, period) of a person, newest period first; records held in
+        quarantine are not part of the person's file and are left out."""
+        stmt = select(AccountState).where(AccountState.person_id == person_id,
+                                          AccountState.held_reason.is_(None)).order_by(
             AccountState.furnisher_id, AccountState.furnisher_account_id, AccountState.reporting_period.desc(),
             AccountState.version.desc(),
         )
@@ -98,9 +132,26 @@ class AccountRepository:
             latest.setdefault((state.furnisher_id, state.furnisher_account_id, state.reporting_period), state)
         return list(latest.values())
 
+    def furnishes_to(self, *, furnisher_id: int, person_id: int) -> bool:
+        """Whether the furnisher has reported an account of the person (held records included)."""
+        stmt = select(AccountState.person_id).where(AccountState.furnisher_id == furnisher_id,
+                                                    AccountState.person_id == person_id).limit(1)
+        return self.session.execute(stmt).first() is not None
+
+    def history(self, *, furnisher_id: int, furnisher_account_id: str) -> list[AccountState]:
+        """Every stored version of one account, newest period and version first."""
+        stmt = select(AccountState).where(
+            AccountState.furnisher_id == furnisher_id, AccountState.furnisher_account_id == furnisher_account_id,
+        ).order_by(AccountState.reporting_period.desc(), AccountState.version.desc())
+        return list(self.session.scalars(stmt))
+
     def current_states(self, *, person_id: int) -> list[AccountState]:
         """The latest period's state of every account of a person that its furnisher has not deleted."""
         current: dict[tuple[int, str], AccountState] = {}
         for state in self.latest_states(person_id=person_id):
             current.setdefault((state.furnisher_id, state.furnisher_account_id), state)
         return [s for s in current.values() if s.account_status != "deleted"]
+
+
+def _count(session: Session, stmt) -> int:
+    return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0

@@ -52,3 +52,37 @@ class FindingsPage(BaseModel):
     total: int
     offset: int
     items: list[FindingRead]
+
+
+class AccountStateRead(BaseModel):
+    """One stored version of an account for one period, as its furnisher sees it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    furnisher_account_id: str
+    reporting_period: str
+    version: int
+    submission_id: int
+    line: int
+    product_type: str
+    balance: int
+    past_due_amount: int
+    days_past_due: int
+    payment_status: str
+    account_status: str
+    correction: int
+    negative_held: int = Field(description="1: negative status held back until a notice is furnished")
+    held_reason: str | None = Field(description="no_consent: held in quarantine until consent arrives")
+    stored_at: datetime
+
+
+class FurnisherIntakeStats(BaseModel):
+    """Aggregate intake figures of one furnisher."""
+
+    furnisher: str
+    submissions: int
+    records_received: int
+    records_rejected: int
+    records_stored: int
+    records_held: int = Field(description="stored records held in quarantine now (no consent)")
+    consent_coverage: float = Field(description="share of stored records not held for want of consent")

@@ -12,7 +12,7 @@ import csv
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 from openbureau.intake.errors import FileRejected
 from openbureau.intake.files import check_columns, file_sha256, stored_path
 from openbureau.intake.loader import SubmissionLoader
-from openbureau.intake.models import Finding, Submission, SubmissionStatus
+from openbureau.intake.models import AccountState, Finding, Submission, SubmissionStatus
 from openbureau.intake.readers import ChunkReader, detect_format
-from openbureau.intake.repository import SubmissionRepository
+from openbureau.intake.repository import AccountRepository, SubmissionRepository
+from openbureau.intake.schemas import FurnisherIntakeStats
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Forbidden, NotFound
 from openbureau.kit.settings import Settings
@@ -42,9 +43,14 @@ class SubmissionResult:
 
 
 def receive(
-    session: Session, *, settings: Settings, furnisher: Member, path: Path, filename: str | None = None
+    session: Session, *, settings: Settings, furnisher: Member, path: Path, filename: str | None = None,
+    received_at: datetime | None = None,
 ) -> SubmissionResult:
-    """Register a file from ``furnisher`` (or find its earlier submission) and keep a copy of it."""
+    """Register a file from ``furnisher`` (or find its earlier submission) and keep a copy of it.
+
+    ``received_at`` backdates the receipt; only for replaying files whose arrival time is known (the demo's
+    simulated market), never set from a furnisher's request.
+    """
     require_role(furnisher, Role.FURNISHER)
     filename = filename or path.name
     fmt = detect_format(filename)
@@ -67,6 +73,7 @@ def receive(
     submission = Submission(
         furnisher_id=furnisher.id, sha256=sha, filename=Path(filename).name[:255], format=fmt.value,
         size_bytes=kept.stat().st_size, status=SubmissionStatus.RECEIVED,
+        **({"received_at": received_at} if received_at is not None else {}),
     )
     repo.add(submission)
     return SubmissionResult(submission, repeated=False)
@@ -94,12 +101,13 @@ def load(
 def submit(
     engine: Engine, *, settings: Settings, furnisher_code: str | None = None,
     furnisher: Member | None = None, path: Path, filename: str | None = None, today: date | None = None,
-    progress: Progress | None = None,
+    received_at: datetime | None = None, progress: Progress | None = None,
 ) -> SubmissionResult:
     """Receive and load a file: the whole intake of one submission."""
     with session_scope(engine, write=True) as session:
         member = furnisher if furnisher is not None else get_member(session, code=furnisher_code or "")
-        received = receive(session, settings=settings, furnisher=member, path=path, filename=filename)
+        received = receive(session, settings=settings, furnisher=member, path=path, filename=filename,
+                           received_at=received_at)
     if received.repeated:
         return received
     loaded = load(engine, settings=settings, submission_id=received.submission.id, today=today,
@@ -158,3 +166,26 @@ def write_findings_csv(session: Session, *, member: Member | None, submission_id
                 writer.writerow([f.line, f.furnisher_account_id, f.field, f.code, f.severity, f.value, f.message])
             count += len(page)
     return count
+
+
+def bureau_totals(session: Session) -> dict[str, int]:
+    """How many persons, accounts and monthly account states the bureau holds."""
+    return SubmissionRepository(session).totals()
+
+
+def account_history(session: Session, *, furnisher_id: int, furnisher_account_id: str) -> list[AccountState]:
+    """Every stored version of one of the furnisher's accounts; unknown to it: NotFound."""
+    states = AccountRepository(session).history(furnisher_id=furnisher_id, furnisher_account_id=furnisher_account_id)
+    if not states:
+        raise NotFound(f"no account {furnisher_account_id}", code="ACCOUNT_NOT_FOUND", field="furnisher_account_id")
+    return states
+
+
+def intake_statistics(session: Session) -> list[FurnisherIntakeStats]:
+    """Per-furnisher intake figures (aggregates only)."""
+    rows = []
+    for code, submissions, received, rejected, stored, held in SubmissionRepository(session).intake_by_furnisher():
+        rows.append(FurnisherIntakeStats(
+            furnisher=code, submissions=submissions, records_received=received, records_rejected=rejected,
+            records_stored=stored, records_held=held, consent_coverage=round(1 - held / stored, 4) if stored else 1.0))
+    return rows

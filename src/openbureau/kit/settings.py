@@ -39,7 +39,10 @@ class Settings(BaseSettings):
     balance_tolerance: float = Field(
         default=0.10, ge=0, le=1, description="How far a balance may exceed its limit before a warning."
     )
-    jurisdiction: str = Field(default="CN", description="Jurisdiction profile: CN or US.")
+    reciprocity: bool = Field(default=False, description="Only members that furnish data may query.")
+    rate_limit_per_minute: int = Field(default=6_000, ge=1, description="API calls per member per minute.")
+    jurisdiction: str = Field(default="CN", pattern="^(CN|US)$",
+                              description="Jurisdiction profile (docs/consent.md): CN or US.")
 
     @field_validator("pii_key", "index_key")
     @classmethod

@@ -1,4 +1,4 @@
-"""foundation: members, persons, submissions, findings, account states
+"""foundation: members, persons, submissions, findings, account states, consents, inquiries, audit
 
 Revision ID: 0001
 Revises: (none)
@@ -43,11 +43,32 @@ def upgrade() -> None:
     sa.Column('negative_notice_date', sa.Date(), nullable=True),
     sa.Column('correction', sa.SmallInteger(), nullable=False),
     sa.Column('has_warnings', sa.SmallInteger(), nullable=False),
+    sa.Column('negative_held', sa.SmallInteger(), nullable=False),
+    sa.Column('held_reason', sa.String(length=16), nullable=True),
+    sa.Column('released_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('stored_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('furnisher_id', 'furnisher_account_id', 'reporting_period', 'version', name=op.f('pk_account_states'))
     )
     with op.batch_alter_table('account_states', schema=None) as batch_op:
+        batch_op.create_index('ix_account_states_held', ['furnisher_id', 'person_id'], unique=False, sqlite_where=sa.text('held_reason IS NOT NULL'), postgresql_where=sa.text('held_reason IS NOT NULL'))
         batch_op.create_index(batch_op.f('ix_account_states_person_id'), ['person_id'], unique=False)
+
+    op.create_table('audit_entries',
+    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('actor_member_id', sa.BigInteger(), nullable=True),
+    sa.Column('actor_code', sa.String(length=64), nullable=False),
+    sa.Column('action', sa.String(length=48), nullable=False),
+    sa.Column('person_id', sa.BigInteger(), nullable=True),
+    sa.Column('purpose', sa.String(length=48), nullable=True),
+    sa.Column('details', sa.Text(), nullable=False),
+    sa.Column('prev_hash', sa.String(length=64), nullable=False),
+    sa.Column('entry_hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_audit_entries'))
+    )
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_entries_actor_code_seq'), ['actor_code', 'seq'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_entries_person_id_seq'), ['person_id', 'seq'], unique=False)
 
     op.create_table('members',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -82,6 +103,51 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_keys_member_id'), ['member_id'], unique=False)
+
+    op.create_table('consents',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('consent_ref', sa.String(length=64), nullable=False),
+    sa.Column('grantee_member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('purpose', sa.String(length=32), nullable=False),
+    sa.Column('scope', sa.String(length=200), nullable=False),
+    sa.Column('subject_id_type', sa.String(length=16), nullable=False),
+    sa.Column('subject_id_index', sa.LargeBinary(length=16), nullable=False),
+    sa.Column('subject_id_enc', sa.LargeBinary(), nullable=False),
+    sa.Column('valid_from', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('valid_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('evidence_channel', sa.String(length=32), nullable=False),
+    sa.Column('evidence_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('evidence_hash', sa.String(length=128), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revocation_reason', sa.Text(), nullable=True),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.BigInteger(), nullable=True),
+    sa.ForeignKeyConstraint(['grantee_member_id'], ['members.id'], name=op.f('fk_consents_grantee_member_id_members')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consents')),
+    sa.UniqueConstraint('grantee_member_id', 'consent_ref', name=op.f('uq_consents_grantee_member_id_consent_ref'))
+    )
+    with op.batch_alter_table('consents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consents_subject_id_index_grantee_member_id_purpose'), ['subject_id_index', 'grantee_member_id', 'purpose'], unique=False)
+
+    op.create_table('inquiries',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('subscriber_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('person_id', sa.BigInteger(), nullable=True),
+    sa.Column('purpose', sa.String(length=32), nullable=False),
+    sa.Column('hard', sa.SmallInteger(), nullable=False),
+    sa.Column('basis', sa.String(length=16), nullable=False),
+    sa.Column('consent_id', sa.BigInteger(), nullable=True),
+    sa.Column('basis_note', sa.Text(), nullable=True),
+    sa.Column('declared_monthly_income', sa.BigInteger(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['subscriber_id'], ['members.id'], name=op.f('fk_inquiries_subscriber_id_members')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inquiries'))
+    )
+    with op.batch_alter_table('inquiries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_inquiries_person_id_created_at'), ['person_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_inquiries_subscriber_id_created_at'), ['subscriber_id', 'created_at'], unique=False)
 
     op.create_table('submissions',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -129,13 +195,28 @@ def downgrade() -> None:
 
     op.drop_table('findings')
     op.drop_table('submissions')
+    with op.batch_alter_table('inquiries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_inquiries_subscriber_id_created_at'))
+        batch_op.drop_index(batch_op.f('ix_inquiries_person_id_created_at'))
+
+    op.drop_table('inquiries')
+    with op.batch_alter_table('consents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consents_subject_id_index_grantee_member_id_purpose'))
+
+    op.drop_table('consents')
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_keys_member_id'))
 
     op.drop_table('api_keys')
     op.drop_table('persons')
     op.drop_table('members')
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_entries_person_id_seq'))
+        batch_op.drop_index(batch_op.f('ix_audit_entries_actor_code_seq'))
+
+    op.drop_table('audit_entries')
     with op.batch_alter_table('account_states', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_account_states_person_id'))
+        batch_op.drop_index('ix_account_states_held', sqlite_where=sa.text('held_reason IS NOT NULL'), postgresql_where=sa.text('held_reason IS NOT NULL'))
 
     op.drop_table('account_states')

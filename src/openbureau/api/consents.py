@@ -1,0 +1,73 @@
+"""HTTP endpoints of the consent registry: grant, import, revoke and find a person's consents."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, UploadFile
+from pydantic import BaseModel
+
+from openbureau.api.deps import MemberDep, RuntimeDep, SessionDep
+from openbureau.consent import service as consents
+from openbureau.consent.schemas import ConsentCreate, ConsentImportResult, ConsentRead, ConsentRevoke, Subject
+from openbureau.intake import quarantine
+
+router = APIRouter(tags=["consents"])
+
+
+class ConsentGranted(ConsentRead):
+    """A recorded consent and the quarantined records it released."""
+
+    released_records: int
+
+
+@router.post("/consents", response_model=ConsentGranted, status_code=201, summary="Record a consent you hold")
+def grant(data: ConsentCreate, session: SessionDep, runtime: RuntimeDep, member: MemberDep) -> ConsentGranted:
+    """Record a person's consent to you (furnish: a furnisher; query purposes: a subscriber)."""
+    consent, released = quarantine.grant_consent(session, vault=runtime.vault, actor=member, data=data)
+    read = consents.to_read(consent, vault=runtime.vault, grantee_code=member.code)
+    return ConsentGranted(**read.model_dump(), released_records=released)
+
+
+@router.post("/consents/import", response_model=ConsentImportResult, summary="Import a consent file")
+def import_file(session: SessionDep, runtime: RuntimeDep, member: MemberDep,
+                file: Annotated[UploadFile, File(description="CSV or JSON Lines (docs/consent.md).")]
+                ) -> ConsentImportResult:
+    """Bulk import of your consents; every bad line is reported; held records they unblock are released."""
+    tmp_dir = runtime.settings.data_dir / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    suffix = Path(file.filename or "consents.csv").suffix
+    with tempfile.NamedTemporaryFile(dir=tmp_dir, suffix=suffix, delete=False) as handle:
+        shutil.copyfileobj(file.file, handle, 1 << 20)
+        upload = Path(handle.name)
+    try:
+        outcome, released = quarantine.import_consents(session, vault=runtime.vault, actor=member, path=upload)
+    finally:
+        upload.unlink(missing_ok=True)
+    return ConsentImportResult(received=outcome.received, created=outcome.created, revoked=outcome.revoked,
+                               unchanged=outcome.unchanged, rejected=outcome.rejected, released=released,
+                               findings=outcome.findings)
+
+
+@router.post("/consents/{consent_id}/revoke", response_model=ConsentRead, summary="Revoke a consent you hold")
+def revoke(consent_id: int, data: ConsentRevoke, session: SessionDep, runtime: RuntimeDep,
+           member: MemberDep) -> ConsentRead:
+    """Revoke at once: no further collection (or query) rests on it."""
+    consent = consents.revoke(session, actor=member, consent_id=consent_id, reason=data.reason)
+    return consents.to_read(consent, vault=runtime.vault, grantee_code=member.code)
+
+
+class ConsentSearch(BaseModel):
+    """Find a person's consents (the identity number travels in the body, never in a URL)."""
+
+    subject: Subject
+
+
+@router.post("/consents/search", response_model=list[ConsentRead], summary="A person's consents you hold")
+def search(data: ConsentSearch, session: SessionDep, runtime: RuntimeDep, member: MemberDep) -> list[ConsentRead]:
+    """The consents of one person that you hold, newest first."""
+    found = consents.list_for_subject(session, vault=runtime.vault, actor=member, subject=data.subject)
+    return [consents.to_read(c, vault=runtime.vault, grantee_code=member.code) for c in found]

@@ -1,0 +1,21 @@
+"""HTTP endpoints of aggregate figures for the regulator and the operator: never a person."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from openbureau.api.deps import MemberDep, SessionDep
+from openbureau.intake import service
+from openbureau.intake.schemas import FurnisherIntakeStats
+from openbureau.kit.errors import Forbidden
+from openbureau.members.models import Role
+
+router = APIRouter(tags=["statistics"])
+
+
+@router.get("/stats/intake", response_model=list[FurnisherIntakeStats], summary="Intake figures per furnisher")
+def intake_stats(session: SessionDep, member: MemberDep) -> list[FurnisherIntakeStats]:
+    """Records received, accepted, rejected and held per furnisher, and consent coverage (regulator)."""
+    if not (member.has_role(Role.REGULATOR) or member.has_role(Role.OPERATOR)):
+        raise Forbidden("aggregate statistics are for the regulator and the operator", code="ROLE_REQUIRED")
+    return service.intake_statistics(session)

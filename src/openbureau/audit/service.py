@@ -1,0 +1,198 @@
+"""Rules of the audit log: append an entry to the hash chain, verify the chain, list entries.
+
+Every entry's ``entry_hash`` is SHA-256 (or, with a key, HMAC-SHA256) over a canonical serialisation of
+its fields and of ``prev_hash``, the hash of the entry before it; the first entry links to 64 zeros. A
+changed, removed or moved entry therefore breaks the chain where it happened. See docs/audit.md for what
+verification can and cannot detect and for the keyed mode.
+
+Example:
+    >>> entry = record(session, actor_member_id=7, actor_code="BANK_A", action="inquiry.read",
+    ...                person_id=123, purpose="loan_origination", details={"inquiry_id": 5})
+    >>> verify(session).ok
+    True
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy.orm import Session
+
+from openbureau.audit.models import AuditEntry
+from openbureau.audit.repository import AuditRepository
+from openbureau.kit.crypto import load_keys
+from openbureau.kit.db import utcnow
+from openbureau.kit.errors import Unprocessable
+from openbureau.kit.settings import Settings
+
+GENESIS = "0" * 64
+CHAIN_VERSION = "openbureau.audit.v1"
+BATCH = 10_000
+MAX_LIMIT = 10_000
+_LIMITS = {"actor_code": 64, "action": 48, "purpose": 48}
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """The outcome of verifying the chain.
+
+    ``entries`` counts the entries found intact (all of them when ``ok``); ``last_seq`` and ``last_hash``
+    name the last intact entry, to be anchored outside the database (a truncated tail is otherwise
+    invisible).
+    """
+
+    ok: bool
+    entries: int
+    first_broken_seq: int | None
+    reason: str | None
+    last_seq: int | None = None
+    last_hash: str | None = None
+
+
+def audit_key(settings: Settings) -> bytes:
+    """The chain key of this bureau: HKDF-SHA256 of its index key, domain-separated from every other use."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"openbureau audit chain v1")
+    return hkdf.derive(load_keys(settings).index)
+
+
+def operator_code() -> str:
+    """The actor code of the operator at this terminal: ``OPERATOR:<os user>``."""
+    return f"OPERATOR:{getpass.getuser()}"[:_LIMITS["actor_code"]]
+
+
+def canonical_details(details: dict[str, Any] | None) -> str:
+    """``details`` as canonical JSON: sorted keys, no whitespace, UTF-8 kept as is; ``{}`` when None."""
+    return json.dumps(details or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def entry_digest(*, seq: int, at: datetime, actor_member_id: int | None, actor_code: str, action: str,
+                 person_id: int | None, purpose: str | None, details: str, prev_hash: str,
+                 key: bytes | None = None) -> str:
+    """The hex hash of one entry: SHA-256, or HMAC-SHA256 under ``key``, of its canonical serialisation.
+
+    The serialisation is the UTF-8 JSON array (no whitespace) of the chain version, seq, ``at`` in ISO-8601
+    UTC with microseconds, actor member id, actor code, action, person id, purpose, the details text as
+    stored and prev_hash; None is JSON null.
+    """
+    at_text = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    payload = json.dumps([CHAIN_VERSION, seq, at_text, actor_member_id, actor_code, action, person_id, purpose,
+                          details, prev_hash], separators=(",", ":"), ensure_ascii=False).encode()
+    if key is None:
+        return hashlib.sha256(payload).hexdigest()
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
+def record(session: Session, *, actor_member_id: int | None, actor_code: str, action: str,
+           person_id: int | None = None, purpose: str | None = None, details: dict[str, Any] | None = None,
+           key: bytes | None = None) -> AuditEntry:
+    """Append one entry to the log in the caller's transaction; flushes, never commits.
+
+    Args:
+        actor_member_id: The acting member's id; None for the operator.
+        actor_code: The member's code, or ``OPERATOR:<os user>`` (see :func:`operator_code`).
+        action: What was done, ``domain.verb``, e.g. ``inquiry.read``.
+        person_id: Whose data was accessed, when one person's.
+        purpose: The declared purpose, e.g. ``loan_origination``.
+        details: Ids and references only (JSON-serialisable); never a personal identifier in clear.
+        key: The chain key (:func:`audit_key`); None hashes with plain SHA-256. Use one mode for the life
+            of a log.
+
+    Returns:
+        The new entry, with its ``seq`` and hashes.
+
+    Appends are serialised: on PostgreSQL by an advisory lock held until the transaction ends; on SQLite
+    by its single writer. Should two appends ever read the same last entry (a deferred SQLite
+    transaction, or a snapshot taken before the lock), the second fails on the primary key or with
+    "database is locked" rather than forking the chain; the caller retries its transaction.
+    """
+    for name, value in (("actor_code", actor_code), ("action", action), ("purpose", purpose)):
+        if value is not None and not 0 < len(value) <= _LIMITS[name]:
+            raise ValueError(f"audit {name} must be 1 to {_LIMITS[name]} characters: {value!r}")
+    details_text = canonical_details(details)
+    repo = AuditRepository(session)
+    repo.lock_appends()
+    last = repo.last_link()
+    seq, prev_hash = (last[0] + 1, last[1]) if last is not None else (1, GENESIS)
+    at = utcnow()  # read under the lock, so time never runs backwards along the chain
+    entry = AuditEntry(seq=seq, at=at, actor_member_id=actor_member_id, actor_code=actor_code, action=action,
+                       person_id=person_id, purpose=purpose, details=details_text, prev_hash=prev_hash)
+    entry.entry_hash = entry_digest(seq=seq, at=at, actor_member_id=actor_member_id, actor_code=actor_code,
+                                    action=action, person_id=person_id, purpose=purpose, details=details_text,
+                                    prev_hash=prev_hash, key=key)
+    repo.add(entry)
+    return entry
+
+
+def verify(session: Session, *, key: bytes | None = None, anchor: tuple[int, str] | None = None,
+           batch_size: int = BATCH) -> VerifyResult:
+    """Recompute the whole chain in seq order, ``batch_size`` entries at a time, and name the first break.
+
+    Args:
+        key: The chain key the log was written with; None for plain SHA-256.
+        anchor: A (seq, entry_hash) kept outside the database from an earlier run; the chain must still
+            reach that seq with that hash, which makes a truncated tail detectable.
+
+    Returns:
+        A :class:`VerifyResult`; when broken, the first broken seq (for a removed entry, the missing seq)
+        and why.
+    """
+    repo = AuditRepository(session)
+    prev_seq, prev_hash, count = 0, GENESIS, 0
+
+    def broken(seq: int, reason: str) -> VerifyResult:
+        return VerifyResult(False, count, seq, reason, prev_seq or None, prev_hash if prev_seq else None)
+
+    after: int | None = None  # the first page starts below 1, so that a stray seq 0 or -1 is seen too
+    while rows := repo.chain_after(after, limit=batch_size):
+        for row in rows:
+            if row.seq < prev_seq + 1:
+                return broken(row.seq, f"entry {row.seq} is out of sequence (seq must start at 1)")
+            if row.seq != prev_seq + 1:
+                missing = prev_seq + 1
+                span = f"entry {missing} is" if row.seq == missing + 1 else f"entries {missing} to {row.seq - 1} are"
+                return broken(missing, f"{span} missing (seq goes from {prev_seq} to {row.seq})")
+            if row.prev_hash != prev_hash:
+                before = f"entry {prev_seq}" if prev_seq else "the genesis value (64 zeros)"
+                return broken(row.seq, f"prev_hash does not match the hash of {before}: "
+                                       "an entry was removed, inserted or moved")
+            fields = dict(seq=row.seq, at=row.at, actor_member_id=row.actor_member_id, actor_code=row.actor_code,
+                          action=row.action, person_id=row.person_id, purpose=row.purpose, details=row.details,
+                          prev_hash=row.prev_hash)
+            if entry_digest(**fields, key=key) != row.entry_hash:  # no secret here: no constant-time compare
+                return broken(row.seq, _mismatch_reason(fields, row.entry_hash, key))
+            if anchor is not None and row.seq == anchor[0] and row.entry_hash != anchor[1]:
+                return broken(row.seq, f"entry {row.seq} does not carry the anchored hash {anchor[1]}")
+            prev_seq, prev_hash, count = row.seq, row.entry_hash, count + 1
+        after = prev_seq
+    if anchor is not None and prev_seq < anchor[0]:
+        return broken(prev_seq + 1, f"the log ends at seq {prev_seq} but the anchor names entry {anchor[0]}: "
+                                    "entries were removed from the tail")
+    return VerifyResult(True, count, None, None, prev_seq or None, prev_hash if prev_seq else None)
+
+
+def _mismatch_reason(fields: dict[str, Any], stored: str, key: bytes | None) -> str:
+    reason = "entry_hash does not match the entry's contents: a field or the hash was changed"
+    if key is not None and entry_digest(**fields) == stored:
+        return reason + " (it was hashed without the chain key: rebuilt by someone without it?)"
+    if key is None:
+        return reason + " (or the log is keyed and no key was given)"
+    return reason
+
+
+def list_entries(session: Session, *, person_id: int | None = None, actor_code: str | None = None,
+                 action: str | None = None, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
+    """Entries matching every given filter, newest first."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Unprocessable(f"limit must be 1 to {MAX_LIMIT}", code="INVALID_LIMIT", field="limit")
+    if offset < 0:
+        raise Unprocessable("offset must not be negative", code="INVALID_OFFSET", field="offset")
+    return AuditRepository(session).search(person_id=person_id, actor_code=actor_code, action=action,
+                                           limit=limit, offset=offset)

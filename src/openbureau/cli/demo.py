@@ -1,0 +1,101 @@
+"""``openbureau demo``: a whole bureau on the embedded default, from an empty directory to a served API."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from openbureau import sim
+from openbureau.api.app import create_app
+from openbureau.cli.console import console, err_console, reports_errors
+from openbureau.intake.service import bureau_totals
+from openbureau.kit.db import session_scope
+from openbureau.kit.settings import Settings
+from openbureau.runtime import Runtime, open_runtime
+from openbureau.sim.replay import register_members, replay
+
+MARKER = ".openbureau-demo"
+
+
+def _fresh_directory(path: Path) -> None:
+    """Empty ``path`` if it is an earlier demo's; refuse to touch anything else."""
+    if path.exists() and any(path.iterdir()):
+        if not (path / MARKER).exists():
+            raise typer.BadParameter(f"{path} is not empty and is not an earlier demo; choose --data-dir")
+        shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / MARKER).write_text("created by `openbureau demo`; the whole directory is replaced on the next run\n")
+
+
+@reports_errors
+def demo(
+    persons: Annotated[int, typer.Option(min=100, help="Simulated persons.")] = 20_000,
+    months: Annotated[int, typer.Option(min=2, max=120, help="Simulated reporting months.")] = 24,
+    seed: Annotated[int, typer.Option(help="Random seed of the market.")] = 42,
+    data_dir: Annotated[Path, typer.Option(help="Directory of the demo bureau (replaced each run).")] = Path(
+        "demo-bureau"),
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the API when the bureau is built.")] = True,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+) -> None:
+    """Build a demo bureau: members, a simulated market, every file ingested; then serve it."""
+    started = time.perf_counter()
+    _fresh_directory(data_dir)
+    runtime = open_runtime(Settings(data_dir=data_dir, database_url=None))
+    console.rule("[bold]OpenBureau demo")
+    console.print(f"Bureau in [bold]{data_dir.resolve()}[/] (SQLite: {data_dir / 'bureau.db'})")
+
+    issued = register_members(runtime.engine)
+    console.print("[bold]Members registered[/] (API keys are shown only now):")
+    width = max(len(m.code) for m in issued)
+    for m in issued:
+        console.print(f"  {m.code:<{width}}  {m.api_key}  [dim]{', '.join(m.roles)}: {m.name}[/]",
+                      soft_wrap=True, highlight=False)
+
+    market = data_dir / "market"
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("simulating the market (persons)", total=persons)
+        summary = sim.generate(persons=persons, months=months, seed=seed, out=market,
+                               progress=lambda done, _total: bar.update(task, completed=done))
+    console.print(f"Simulated {summary.persons:,} persons over {summary.months} months "
+                  f"({summary.periods[0]} .. {summary.end_period}): {summary.files:,} files, "
+                  f"{summary.records:,} records, in {summary.seconds:.1f} s")
+
+    with Progress(*columns, console=err_console) as bar:
+        files = bar.add_task("files", total=summary.files)
+        records = bar.add_task("records", total=summary.records)
+        result = replay(
+            runtime.engine, settings=runtime.settings, market=market,
+            on_file=lambda entry: bar.update(files, advance=1, description=f"{entry.furnisher} {entry.period}"),
+            on_records=lambda n: bar.update(records, advance=n),
+        )
+    table = Table("furnisher", "files", "records", "accepted", "warnings", "rejected", "quarantined",
+                  title="Intake per furnisher")
+    for code, t in result.totals.items():
+        table.add_row(code, f"{t.files:,}", f"{t.received:,}", f"{t.accepted:,}", f"{t.warnings:,}",
+                      f"{t.rejected:,}", f"{t.quarantined:,}")
+    console.print(table)
+    built = _built(runtime)
+    console.print(f"Built: {built['persons']:,} persons, {built['accounts']:,} accounts, "
+                  f"{built['states']:,} monthly account states, in {time.perf_counter() - started:.0f} s")
+    if not serve:
+        return
+    furnisher = next(m for m in issued if "furnisher" in m.roles)
+    console.print(Panel.fit(
+        f"API docs:  http://127.0.0.1:{port}/v1/docs\n"
+        f"Try:       curl -H 'X-API-Key: {furnisher.api_key}' http://127.0.0.1:{port}/v1/submissions\n"
+        f"Stop with Ctrl-C. Rebuild with `openbureau demo`.", title="Serving the demo bureau"))
+    uvicorn.run(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
+
+
+def _built(runtime: Runtime) -> dict[str, int]:
+    with session_scope(runtime.engine) as session:
+        return bureau_totals(session)

@@ -1,0 +1,89 @@
+"""Jurisdiction profiles: the legal defaults the bureau enforces, chosen by ``OPENBUREAU_JURISDICTION``.
+
+Each rule cites what it implements. The CN profile follows the PRC Regulation on the Administration of the
+Credit Reporting Industry (2013) and the Personal Information Protection Law (PIPL, 2021); the US profile
+follows the Fair Credit Reporting Act (FCRA).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Purpose(StrEnum):
+    """Why data is collected or looked at."""
+
+    FURNISH = "furnish"  # consent to a furnisher to report the person's data to the bureau
+    LOAN_ORIGINATION = "loan_origination"  # a lender deciding on an application (hard inquiry)
+    ACCOUNT_REVIEW = "account_review"  # monitoring an existing account (post-loan management; soft)
+    COLLECTIONS = "collections"  # recovering a debt owed (soft)
+    SELF_INQUIRY = "self_inquiry"  # the person looking at their own file (soft)
+    DISPUTE_HANDLING = "dispute_handling"  # the bureau or a furnisher investigating a dispute (soft)
+
+
+QUERY_PURPOSES = tuple(p for p in Purpose if p is not Purpose.FURNISH)
+HARD_PURPOSES = frozenset({Purpose.LOAN_ORIGINATION})
+
+
+@dataclass(frozen=True, slots=True)
+class JurisdictionProfile:
+    """The legal defaults of one jurisdiction."""
+
+    code: str
+    furnish_consent_required: bool
+    # purpose -> the lawful exception that lets a subscriber query without a consent for that purpose,
+    # provided it already holds an account of the person (it furnishes one).
+    existing_customer_exceptions: dict[Purpose, str] = field(default_factory=dict)
+    revocation_keeps_collected: bool = True
+    revocation_note: str = ""
+    negative_notice_required: bool = True
+    negative_retention_years: int = 5
+    inquiry_display_years: int = 2
+    dispute_days: int = 20
+
+
+PROFILES: dict[str, JurisdictionProfile] = {
+    "CN": JurisdictionProfile(
+        code="CN",
+        # Art. 15: collecting a person's information requires the person's consent.
+        furnish_consent_required=True,
+        # Art. 18: a query needs the person's written consent and a stated purpose; PBoC rules let a
+        # lender look at the file of a borrower it already lends to for post-loan management.
+        existing_customer_exceptions={Purpose.ACCOUNT_REVIEW: "post-loan management of an existing account "
+                                      "(Credit Reporting Regulation Art. 18; PBoC Credit Reference Center rules)"},
+        # PIPL Art. 15: withdrawing consent does not affect processing carried out before the withdrawal.
+        revocation_keeps_collected=True,
+        revocation_note="data furnished before the revocation stays in the file for its retention period "
+                        "(PIPL Art. 15); nothing furnished after it is published",
+        negative_notice_required=True,  # Art. 15 para. 2: tell the person before reporting negative data
+        negative_retention_years=5,  # Art. 16: 5 years from the end of the adverse event
+        inquiry_display_years=2,
+        dispute_days=20,  # Art. 25: a dispute is answered within 20 days
+    ),
+    "US": JurisdictionProfile(
+        code="US",
+        # FCRA §623: furnishers report without the consumer's consent.
+        furnish_consent_required=False,
+        # FCRA §604(a)(3)(A): reviewing or collecting an existing account is a permissible purpose.
+        existing_customer_exceptions={
+            Purpose.ACCOUNT_REVIEW: "review of an existing account (FCRA §604(a)(3)(A))",
+            Purpose.COLLECTIONS: "collection of an existing account (FCRA §604(a)(3)(A))",
+        },
+        revocation_keeps_collected=True,
+        revocation_note="furnishing does not rest on consent under the FCRA; a revoked consent only stops "
+                        "queries that needed it",
+        negative_notice_required=False,
+        negative_retention_years=7,  # FCRA §605(a)
+        inquiry_display_years=2,
+        dispute_days=30,  # FCRA §611(a)(1)
+    ),
+}
+
+
+def get_profile(code: str) -> JurisdictionProfile:
+    """The profile named ``code``."""
+    try:
+        return PROFILES[code.upper()]
+    except KeyError as exc:
+        raise ValueError(f"unknown jurisdiction {code!r}; known: {', '.join(PROFILES)}") from exc

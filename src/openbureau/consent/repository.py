@@ -1,0 +1,83 @@
+"""Queries of the consent domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+from sqlalchemy import Connection, Table, and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from openbureau.consent.models import Consent, ConsentStatus
+
+
+def valid_at(moment: datetime):
+    """SQL condition: the consent is in force at ``moment`` (not revoked, inside its window)."""
+    return and_(
+        Consent.status != ConsentStatus.REVOKED,
+        Consent.valid_from <= moment,
+        or_(Consent.valid_until.is_(None), Consent.valid_until > moment),
+    )
+
+
+class ConsentRepository:
+    """SQL about consents, for request-sized work in an ORM session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, consent_id: int) -> Consent | None:
+        """The consent with ``consent_id``."""
+        return self.session.get(Consent, consent_id)
+
+    def by_ref(self, *, grantee_member_id: int, consent_ref: str) -> Consent | None:
+        """The grantee's consent with its own reference."""
+        return self.session.scalars(select(Consent).where(
+            Consent.grantee_member_id == grantee_member_id, Consent.consent_ref == consent_ref)).one_or_none()
+
+    def for_subject(self, *, id_type: str, id_index: bytes, grantee_member_id: int | None) -> list[Consent]:
+        """Consents about one subject, newest first; of one grantee when given."""
+        stmt = select(Consent).where(Consent.subject_id_type == id_type, Consent.subject_id_index == id_index)
+        if grantee_member_id is not None:
+            stmt = stmt.where(Consent.grantee_member_id == grantee_member_id)
+        return list(self.session.scalars(stmt.order_by(Consent.id.desc())))
+
+    def in_force(self, *, id_type: str, id_index: bytes, grantee_member_id: int, purpose: str,
+                 moment: datetime) -> Consent | None:
+        """A consent of the grantee for the purpose, in force at ``moment`` (the newest one)."""
+        return self.session.scalars(select(Consent).where(
+            Consent.subject_id_type == id_type, Consent.subject_id_index == id_index,
+            Consent.grantee_member_id == grantee_member_id, Consent.purpose == purpose, valid_at(moment),
+        ).order_by(Consent.id.desc()).limit(1)).one_or_none()
+
+    def add(self, consent: Consent) -> None:
+        """Stage a new consent."""
+        self.session.add(consent)
+        self.session.flush()
+
+    def existing_refs(self, *, grantee_member_id: int, staged: Table) -> pl.DataFrame:
+        """(``consent_ref``, ``consent_id``, ``stored_status``) of the grantee's refs in ``staged``."""
+        conn = self.session.connection()
+        rows = conn.execute(select(Consent.consent_ref, Consent.id, Consent.status)
+                            .join(staged, staged.c.consent_ref == Consent.consent_ref)
+                            .where(Consent.grantee_member_id == grantee_member_id)).all()
+        return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
+            "consent_ref": pl.String, "consent_id": pl.Int64, "stored_status": pl.String})
+
+    def revoke_many(self, *, ids: list[int], moment: datetime, reason: str) -> None:
+        """Mark consents revoked."""
+        for start in range(0, len(ids), 5_000):
+            self.session.execute(update(Consent).where(Consent.id.in_(ids[start:start + 5_000])).values(
+                status=ConsentStatus.REVOKED, revoked_at=moment, revocation_reason=reason))
+
+
+def subjects_in_force(conn: Connection, *, grantee_member_id: int, purpose: str, staged: Table,
+                      moment: datetime) -> pl.DataFrame:
+    """(``id_type``, ``id_index``) among ``staged`` holding a consent of the grantee in force at ``moment``."""
+    rows = conn.execute(
+        select(Consent.subject_id_type, Consent.subject_id_index).distinct()
+        .join(staged, and_(staged.c.id_type == Consent.subject_id_type,
+                           staged.c.id_index == Consent.subject_id_index))
+        .where(Consent.grantee_member_id == grantee_member_id, Consent.purpose == purpose, valid_at(moment))
+    ).all()
+    return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={"id_type": pl.String, "id_index": pl.Binary})

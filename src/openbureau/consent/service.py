@@ -1,0 +1,205 @@
+"""Rules of the consent registry: grant, revoke, list, bulk import, and the checks others rely on."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+from openbureau.audit import service as audit
+from openbureau.consent.importer import read_consent_file, validate_consent_rows
+from openbureau.consent.models import Consent, ConsentStatus
+from openbureau.consent.profiles import Purpose
+from openbureau.consent.repository import ConsentRepository
+from openbureau.consent.schemas import ConsentCreate, ConsentRead, ImportFinding, Subject
+from openbureau.kit.bulk import bulk_writer_for
+from openbureau.kit.crypto import PiiVault, mask
+from openbureau.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
+
+# Which role a member needs to hold a consent for each purpose. The person's own look at the file and the
+# bureau's dispute handling rest on the person's request, not on a consent held by a member.
+GRANTEE_ROLE = {
+    Purpose.FURNISH: "furnisher",
+    Purpose.LOAN_ORIGINATION: "subscriber",
+    Purpose.ACCOUNT_REVIEW: "subscriber",
+    Purpose.COLLECTIONS: "subscriber",
+}
+
+
+class Actor(Protocol):
+    """The member acting (a members.models.Member)."""
+
+    id: int
+    code: str
+
+    def has_role(self, role: str) -> bool: ...
+
+
+def normalise_id(id_number: str) -> str:
+    """The identity number as the bureau indexes it (upper case, no spaces), as intake does."""
+    return "".join(id_number.split()).upper()
+
+
+def subject_index(vault: PiiVault, subject: Subject) -> bytes:
+    """The blind index of a subject's identity document."""
+    return vault.blind_index(normalise_id(subject.id_number), domain=subject.id_type)
+
+
+def _check_grantee(actor: Actor, purpose: Purpose) -> None:
+    role = GRANTEE_ROLE.get(purpose)
+    if role is None:
+        raise Unprocessable(f"a consent for {purpose.value} is not held by a member", code="PURPOSE_NOT_GRANTABLE",
+                            field="purpose")
+    if not actor.has_role(role):
+        raise Forbidden(f"a consent for {purpose.value} is held by a {role}; {actor.code} is not one",
+                        code="ROLE_REQUIRED", field="purpose")
+
+
+def grant(session: Session, *, vault: PiiVault, actor: Actor, data: ConsentCreate,
+          now: datetime | None = None) -> Consent:
+    """Record a consent given to ``actor``; audited."""
+    now = now or datetime.now(UTC)
+    _check_grantee(actor, data.purpose)
+    repo = ConsentRepository(session)
+    if repo.by_ref(grantee_member_id=actor.id, consent_ref=data.consent_ref) is not None:
+        raise Conflict(f"you already recorded consent {data.consent_ref}", code="CONSENT_EXISTS", field="consent_ref")
+    valid_from = data.valid_from or now
+    if data.valid_until is not None and data.valid_until <= valid_from:
+        raise Unprocessable("valid_until must be after valid_from", code="INVALID_WINDOW", field="valid_until")
+    number = normalise_id(data.subject.id_number)
+    consent = Consent(
+        consent_ref=data.consent_ref, grantee_member_id=actor.id, purpose=data.purpose.value,
+        scope=",".join(data.scope), subject_id_type=data.subject.id_type,
+        subject_id_index=vault.blind_index(number, domain=data.subject.id_type), subject_id_enc=vault.encrypt(number),
+        valid_from=valid_from, valid_until=data.valid_until, status=ConsentStatus.ACTIVE,
+        evidence_channel=data.evidence.channel, evidence_at=data.evidence.captured_at,
+        evidence_hash=data.evidence.document_hash, source="api", created_by=actor.id, created_at=now,
+    )
+    repo.add(consent)
+    audit.record(session, actor_member_id=actor.id, actor_code=actor.code, action="consent.grant",
+                 person_id=None, purpose=consent.purpose, details={"consent_id": consent.id,
+                                                                   "consent_ref": consent.consent_ref})
+    return consent
+
+
+def revoke(session: Session, *, actor: Actor | None, consent_id: int, reason: str,
+           now: datetime | None = None) -> Consent:
+    """Revoke a consent at once. A member revokes only its own; ``actor`` None is the operator. Audited."""
+    consent = ConsentRepository(session).get(consent_id)
+    if consent is None or (actor is not None and consent.grantee_member_id != actor.id):
+        raise NotFound(f"no consent {consent_id}", code="CONSENT_NOT_FOUND", field="consent_id")
+    if consent.status != ConsentStatus.REVOKED:
+        consent.status, consent.revoked_at, consent.revocation_reason = ConsentStatus.REVOKED, now or datetime.now(
+            UTC), reason
+        session.flush()
+        audit.record(session, actor_member_id=actor.id if actor else None,
+                     actor_code=actor.code if actor else audit.operator_code(), action="consent.revoke", person_id=None,
+                     purpose=consent.purpose, details={"consent_id": consent.id, "reason": reason})
+    return consent
+
+
+def list_for_subject(session: Session, *, vault: PiiVault, actor: Actor | None, subject: Subject) -> list[Consent]:
+    """A person's consents: a member sees those it holds; the operator (``actor`` None) sees all."""
+    return ConsentRepository(session).for_subject(
+        id_type=subject.id_type, id_index=subject_index(vault, subject),
+        grantee_member_id=actor.id if actor is not None else None)
+
+
+def to_read(consent: Consent, *, vault: PiiVault, grantee_code: str, now: datetime | None = None) -> ConsentRead:
+    """The API view of a consent."""
+    return ConsentRead(
+        id=consent.id, consent_ref=consent.consent_ref, grantee=grantee_code, purpose=consent.purpose,
+        scope=consent.scope.split(","), subject_id_type=consent.subject_id_type,
+        subject_id_number_masked=mask(vault.decrypt(consent.subject_id_enc)) or "",
+        valid_from=consent.valid_from, valid_until=consent.valid_until,
+        status=consent.status_at(now or datetime.now(UTC)).value, evidence_channel=consent.evidence_channel,
+        evidence_at=consent.evidence_at, evidence_hash=consent.evidence_hash, revoked_at=consent.revoked_at,
+        revocation_reason=consent.revocation_reason, source=consent.source,
+    )
+
+
+@dataclass(slots=True)
+class ImportOutcome:
+    """What a consent file came to, and the subjects whose consent now stands."""
+
+    received: int = 0
+    created: int = 0
+    revoked: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    findings: list[ImportFinding] = field(default_factory=list)
+    granted_subjects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema={"id_type": pl.String, "id_index": pl.Binary}))
+
+
+def import_file(session: Session, *, vault: PiiVault, actor: Actor, path: Path, now: datetime | None = None
+                ) -> ImportOutcome:
+    """Import a furnisher's or subscriber's consents from CSV or JSON Lines (docs/consent.md); audited.
+
+    New references are created; a known reference whose line says ``revoked`` is revoked; other known
+    references are left as they are. Every bad line is reported with its line number and nothing from it
+    is stored.
+    """
+    now = now or datetime.now(UTC)
+    rows = read_consent_file(path)
+    good, findings = validate_consent_rows(rows)
+    outcome = ImportOutcome(received=rows.height, findings=findings, rejected=rows.height - good.height)
+    for purpose in good["purpose"].unique().to_list():
+        _check_grantee(actor, Purpose(purpose))
+    if good.height == 0:
+        return outcome
+    good = good.with_columns(pl.col("id_number").str.replace_all(r"\s", "").str.to_uppercase())
+    bulk = bulk_writer_for(session.connection())
+    repo = ConsentRepository(session)
+    with bulk.staged(session.connection(), good.select("consent_ref"), "consent_refs") as staged:
+        known = repo.existing_refs(grantee_member_id=actor.id, staged=staged)
+    good = good.join(known, on="consent_ref", how="left")
+    fresh = good.filter(pl.col("consent_id").is_null())
+    to_revoke = good.filter(pl.col("consent_id").is_not_null() & (pl.col("status") == "revoked")
+                            & (pl.col("stored_status") != ConsentStatus.REVOKED))
+    outcome.unchanged = good.height - fresh.height - to_revoke.height
+    if fresh.height:
+        indexes = [vault.blind_index(n, domain=t) for t, n in fresh.select("id_type", "id_number").iter_rows()]
+        fresh = fresh.with_columns(pl.Series("subject_id_index", indexes, dtype=pl.Binary))
+        bulk.insert(session.connection(), Consent.__table__, fresh.select(
+            "consent_ref",
+            pl.lit(actor.id, dtype=pl.Int64).alias("grantee_member_id"),
+            "purpose",
+            pl.lit("accounts").alias("scope"),
+            pl.col("id_type").alias("subject_id_type"),
+            "subject_id_index",
+            pl.Series("subject_id_enc", vault.encrypt_many(fresh["id_number"].to_list()), dtype=pl.Binary),
+            pl.col("granted_at").alias("valid_from"),
+            pl.col("expires_at").alias("valid_until"),
+            "status",
+            pl.col("channel").alias("evidence_channel"),
+            pl.col("granted_at").alias("evidence_at"),
+            "evidence_hash",
+            "revoked_at",
+            pl.when(pl.col("status") == "revoked").then(pl.lit("revoked in the grantee's file")).otherwise(None)
+            .alias("revocation_reason"),
+            pl.lit("import").alias("source"),
+            pl.lit(now).alias("created_at"),
+            pl.lit(actor.id, dtype=pl.Int64).alias("created_by"),
+        ))
+        outcome.created = fresh.height
+        in_force = fresh.filter((pl.col("status") == "active") & (pl.col("granted_at") <= now)
+                                & (pl.col("expires_at").is_null() | (pl.col("expires_at") > now)))
+        outcome.granted_subjects = in_force.select("id_type", pl.col("subject_id_index").alias("id_index"))
+    if to_revoke.height:
+        repo.revoke_many(ids=to_revoke["consent_id"].to_list(), moment=now, reason="revoked in the grantee's file")
+        outcome.revoked = to_revoke.height
+    audit.record(session, actor_member_id=actor.id, actor_code=actor.code, action="consent.import", person_id=None,
+                 purpose=None, details={"file_sha256": _sha256(path), "received": outcome.received,
+                                        "created": outcome.created, "revoked": outcome.revoked,
+                                        "rejected": outcome.rejected})
+    return outcome
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

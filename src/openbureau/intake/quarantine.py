@@ -1,0 +1,109 @@
+"""The consent gate: records without a consent to furnish are held in quarantine, not dropped, and are
+released exactly once when the consent arrives.
+
+At intake a record whose subject holds no consent in force for the furnisher (purpose ``furnish``) is
+stored with ``held_reason = 'no_consent'``: kept and counted, but not in the person's file. Granting or
+importing consents releases the subject's held records at once; ``openbureau consent release`` re-checks
+every held record (for consents whose window has since begun). A release is an UPDATE guarded by
+``held_reason IS NOT NULL`` under the intake's write lock, so a record is released exactly once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import Connection, and_, func, select, text, update
+from sqlalchemy.orm import Session
+
+from openbureau.consent import service as consents
+from openbureau.consent.models import Consent
+from openbureau.consent.profiles import JurisdictionProfile, Purpose
+from openbureau.consent.repository import subjects_in_force, valid_at
+from openbureau.consent.schemas import ConsentCreate
+from openbureau.identity.models import Person
+from openbureau.intake.models import AccountState
+from openbureau.kit.bulk import bulk_writer_for
+from openbureau.kit.crypto import PiiVault
+
+NO_CONSENT = "no_consent"
+INTAKE_LOCK = 7207301  # PostgreSQL advisory lock shared with the load: one writer of held records at a time
+
+
+def lock_intake(conn: Connection) -> None:
+    """Wait for any running load, then keep others out until the transaction ends (PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": INTAKE_LOCK})
+
+
+def consented(conn: Connection, *, profile: JurisdictionProfile, furnisher_id: int, subjects: pl.DataFrame,
+              moment: datetime) -> pl.Series:
+    """Whether each subject (``id_type``, ``id_index``) may be furnished by ``furnisher_id`` at ``moment``."""
+    if not profile.furnish_consent_required or subjects.height == 0:
+        return pl.Series("consented", [True] * subjects.height, dtype=pl.Boolean)
+    distinct = subjects.unique()
+    with bulk_writer_for(conn).staged(conn, distinct, "gate_subjects") as staged:
+        ok = subjects_in_force(conn, grantee_member_id=furnisher_id, purpose=Purpose.FURNISH, staged=staged,
+                               moment=moment)
+    return subjects.join(ok.with_columns(pl.lit(True).alias("consented")), on=["id_type", "id_index"],
+                         how="left", maintain_order="left")["consented"].fill_null(False)
+
+
+def release(session: Session, *, furnisher_id: int | None = None, subjects: pl.DataFrame | None = None,
+            moment: datetime | None = None) -> int:
+    """Release held records whose subject now holds a consent to furnish in force; returns how many.
+
+    Args:
+        furnisher_id: only this furnisher's records (default: every furnisher's).
+        subjects: only these (``id_type``, ``id_index``) subjects (default: every held record).
+    """
+    moment = moment or datetime.now(UTC)
+    conn = session.connection()
+    lock_intake(conn)
+    if subjects is not None and subjects.height == 0:
+        return 0
+    # The held record's person holds a consent in force to the record's furnisher (a correlated EXISTS).
+    unblocked = (
+        select(Person.id).join(Consent, and_(Consent.subject_id_type == Person.id_type,
+                                             Consent.subject_id_index == Person.id_index))
+        .where(Person.id == AccountState.person_id, Consent.grantee_member_id == AccountState.furnisher_id,
+               Consent.purpose == Purpose.FURNISH, valid_at(moment))
+    )
+    where = [AccountState.held_reason == NO_CONSENT]
+    if furnisher_id is not None:
+        where.append(AccountState.furnisher_id == furnisher_id)
+    stmt = update(AccountState).values(held_reason=None, released_at=moment)
+    if subjects is None:
+        return conn.execute(stmt.where(*where, unblocked.exists())).rowcount
+    with bulk_writer_for(conn).staged(conn, subjects.unique(), "released_subjects") as staged:
+        listed = unblocked.join(staged, and_(staged.c.id_type == Person.id_type, staged.c.id_index == Person.id_index))
+        return conn.execute(stmt.where(*where, listed.exists())).rowcount
+
+
+def held_count(session: Session, *, furnisher_id: int | None = None) -> int:
+    """How many records are held in quarantine."""
+    stmt = select(func.count()).select_from(AccountState).where(AccountState.held_reason.is_not(None))
+    if furnisher_id is not None:
+        stmt = stmt.where(AccountState.furnisher_id == furnisher_id)
+    return session.scalar(stmt) or 0
+
+
+def grant_consent(session: Session, *, vault: PiiVault, actor: consents.Actor, data: ConsentCreate,
+                  now: datetime | None = None) -> tuple[Consent, int]:
+    """Record a consent and release what it unblocks; returns the consent and the records released."""
+    consent = consents.grant(session, vault=vault, actor=actor, data=data, now=now)
+    released = 0
+    if consent.purpose == Purpose.FURNISH:
+        subject = pl.DataFrame({"id_type": [consent.subject_id_type], "id_index": [consent.subject_id_index]},
+                               schema={"id_type": pl.String, "id_index": pl.Binary})
+        released = release(session, furnisher_id=actor.id, subjects=subject, moment=now)
+    return consent, released
+
+
+def import_consents(session: Session, *, vault: PiiVault, actor: consents.Actor, path: Path,
+                    now: datetime | None = None) -> tuple[consents.ImportOutcome, int]:
+    """Import a consent file and release what it unblocks; returns the outcome and the records released."""
+    outcome = consents.import_file(session, vault=vault, actor=actor, path=path, now=now)
+    released = release(session, furnisher_id=actor.id, subjects=outcome.granted_subjects, moment=now)
+    return outcome, released

@@ -1,0 +1,80 @@
+"""Who may look at a person's file, for what purpose, on what basis.
+
+Order of checks (each failure is a 403 whose code names what is missing): the subscriber role; reciprocity
+when switched on (only members that furnish may query); a purpose a member may query for; then a consent
+of the person to this subscriber for this purpose that is in force, or the profile's documented lawful
+exception (CN: post-loan management of an existing account, Art. 18).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from openbureau.consent.models import Consent, ConsentStatus
+from openbureau.consent.profiles import JurisdictionProfile, Purpose
+from openbureau.consent.repository import ConsentRepository
+from openbureau.consent.service import GRANTEE_ROLE
+from openbureau.identity.models import Person
+from openbureau.intake.repository import AccountRepository, SubmissionRepository
+from openbureau.kit.errors import Forbidden
+from openbureau.members.models import Member, Role
+from openbureau.members.service import require_role
+
+
+@dataclass(frozen=True, slots=True)
+class Basis:
+    """Why an inquiry is lawful."""
+
+    kind: str  # consent | exception
+    consent: Consent | None
+    note: str
+
+    def describe(self) -> str:
+        """``consent:<ref>`` or the exception relied on."""
+        return f"consent:{self.consent.consent_ref}" if self.consent is not None else f"exception: {self.note}"
+
+
+def check_member(session: Session, *, actor: Member, purpose: Purpose, reciprocity: bool) -> None:
+    """Role, reciprocity and purpose checks that need no person."""
+    require_role(actor, Role.SUBSCRIBER)
+    if reciprocity and not (actor.has_role(Role.FURNISHER)
+                            and SubmissionRepository(session).has_loaded(furnisher_id=actor.id)):
+        raise Forbidden(f"{actor.code} does not furnish data; reciprocity is on: only members that furnish "
+                        "may query", code="RECIPROCITY_REQUIRED")
+    if GRANTEE_ROLE.get(purpose) != "subscriber":
+        raise Forbidden(f"a member may not query for {purpose.value}", code="PURPOSE_NOT_ALLOWED", field="purpose")
+
+
+def lawful_basis(session: Session, *, actor: Member, purpose: Purpose, id_type: str, id_index: bytes,
+                 consent_ref: str | None, person: Person | None, profile: JurisdictionProfile,
+                 moment: datetime) -> Basis:
+    """The consent (or exception) that makes this inquiry lawful; 403 naming what is missing otherwise."""
+    repo = ConsentRepository(session)
+    if consent_ref is not None:
+        consent = repo.by_ref(grantee_member_id=actor.id, consent_ref=consent_ref)
+        if consent is None:
+            raise Forbidden(f"you hold no consent {consent_ref}", code="CONSENT_NOT_FOUND", field="consent_ref")
+        if (consent.subject_id_type, consent.subject_id_index) != (id_type, id_index):
+            raise Forbidden(f"consent {consent_ref} is not this person's", code="CONSENT_SUBJECT_MISMATCH",
+                            field="consent_ref")
+        if consent.purpose != purpose:
+            raise Forbidden(f"consent {consent_ref} is for {consent.purpose}, not {purpose.value}",
+                            code="CONSENT_PURPOSE_MISMATCH", field="purpose")
+        status = consent.status_at(moment)
+        if status is not ConsentStatus.ACTIVE:
+            raise Forbidden(f"consent {consent_ref} is {status.value}", code=f"CONSENT_{status.value.upper()}",
+                            field="consent_ref")
+        return Basis("consent", consent, "")
+    consent = repo.in_force(id_type=id_type, id_index=id_index, grantee_member_id=actor.id, purpose=purpose,
+                            moment=moment)
+    if consent is not None:
+        return Basis("consent", consent, "")
+    exception = profile.existing_customer_exceptions.get(purpose)
+    if exception and person is not None and AccountRepository(session).furnishes_to(
+            furnisher_id=actor.id, person_id=person.id):
+        return Basis("exception", None, exception)
+    raise Forbidden(f"no consent of this person to {actor.code} for {purpose.value} is in force",
+                    code="CONSENT_REQUIRED", field="consent_ref")

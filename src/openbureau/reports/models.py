@@ -1,0 +1,28 @@
+"""Tables of the reports domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from openbureau.kit.db import Base, BigId, UtcDateTime, utcnow
+
+
+class Inquiry(Base):
+    """One look at a person's file by a member: logged before the answer leaves the bureau."""
+
+    __tablename__ = "inquiries"
+    __table_args__ = (Index(None, "person_id", "created_at"), Index(None, "subscriber_id", "created_at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    person_id: Mapped[int | None] = mapped_column(BigInteger, doc="None when no file matched.")
+    purpose: Mapped[str] = mapped_column(String(32))
+    hard: Mapped[int] = mapped_column(SmallInteger, doc="1: a hard inquiry (origination), shown to lenders.")
+    basis: Mapped[str] = mapped_column(String(16), doc="consent or exception")
+    consent_id: Mapped[int | None] = mapped_column(BigInteger)
+    basis_note: Mapped[str | None] = mapped_column(Text)
+    declared_monthly_income: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,0 +1,245 @@
+"""Orchestration: persons in fixed-size blocks, each simulated month by month and appended to the files.
+
+Cost grows linearly with the number of persons: a block of `SimConfig.block_size` persons is generated,
+simulated over burn-in and window, written and dropped before the next one, and every step inside a
+block is vectorised over persons or accounts. Randomness comes from one numpy Generator per block seeded
+with (seed, block), plus one for the file schedule, so the output is byte-identical for the same seed,
+size, months and end period.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from openbureau.sim.behaviour import CHARGED_OFF, CLOSED, BlockSimulation, Market, report_view
+from openbureau.sim.config import DEFAULT_CONFIG, Kind, SimConfig
+from openbureau.sim.defects import (
+    DEFECT_TYPES,
+    ID_VARIANTS,
+    LATE_FILE,
+    NAME_VARIANTS,
+    defect_rates,
+    draw_relations,
+    inject_defects,
+    plan_files,
+)
+from openbureau.sim.identities import NO_CHANGE, IssuedNumbers, Population, make_population
+from openbureau.sim.records import consent_frame, month_records
+from openbureau.sim.timeline import last_complete_period, month_end, parse_period, period_label, to_date
+from openbureau.sim.writer import OutputWriter, prepare_output
+
+Progress = Callable[[int, int], None]
+_DROPPED = DEFECT_TYPES.index("dropped_account")
+_DUPLICATE = DEFECT_TYPES.index("duplicate_record")
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationSummary:
+    """What a run produced."""
+
+    out: Path
+    persons: int
+    months: int
+    seed: int
+    end_period: str
+    periods: tuple[str, ...]
+    files: int
+    records: int
+    consents: int
+    defects: int
+    seconds: float
+
+
+def generate(
+    *,
+    persons: int,
+    months: int,
+    seed: int,
+    out: Path | str,
+    end_period: str | None = None,
+    progress: Progress | None = None,
+    config: SimConfig = DEFAULT_CONFIG,
+) -> GenerationSummary:
+    """Generate a synthetic consumer credit market into `out`.
+
+    Args:
+        persons: number of persons (consumers known to at least one furnisher).
+        months: number of monthly reporting periods written, ending at `end_period`.
+        seed: random seed; the same arguments give byte-identical files.
+        out: output directory; the files of an earlier simulation there are replaced.
+        end_period: last reporting period `YYYY-MM`; defaults to the last complete month (UTC).
+        progress: called with (persons done, persons total) after each block.
+        config: market parameters.
+
+    Returns:
+        A summary with the number of files, records, consents and injected defects.
+
+    Example: ``generate(persons=20_000, months=24, seed=7, out="data/sim")``.
+    """
+    if persons < 1 or months < 1:
+        raise ValueError("persons and months must be at least 1")
+    started = time.perf_counter()
+    out = Path(out)
+    end = parse_period(end_period or last_complete_period())
+    window_start = end - months + 1
+    history_start = window_start - config.behaviour.burn_in_months
+    periods = [period_label(m) for m in range(window_start, end + 1)]
+    furnishers = config.furnishers
+    codes = [f.code for f in furnishers]
+    prepare_output(out)
+    writer = OutputWriter(out, [(f.code, f.format) for f in furnishers], periods)
+    market = Market.build(furnishers)
+    rates = defect_rates(furnishers)
+    issued = IssuedNumbers()
+    last_day = int(month_end(end))
+    defects = 0
+    try:
+        n_blocks = -(-persons // config.block_size)
+        for block in range(n_blocks):
+            first = block * config.block_size
+            count = min(config.block_size, persons - first)
+            rng = np.random.default_rng([seed, 0, block])
+            pop = make_population(
+                first_index=first, count=count, history_start=history_start, window_start=window_start,
+                window_months=months, ring_base=block * config.block_size, params=config.population,
+                issued=issued, rng=rng,
+            )
+            rel = draw_relations(pop, furnishers, rng)
+            sim = BlockSimulation(pop=pop, market=market, behaviour=config.behaviour,
+                                  population=config.population, block=block, rng=rng)
+            sim.open_initial(history_start)
+            in_default = np.zeros((count, months), dtype=bool)
+            observed = np.zeros((count, months), dtype=bool)
+            for month in range(history_start, end + 1):
+                sim.step(month)
+                if month < window_start:
+                    continue
+                i = month - window_start
+                _flag_default(sim, month, in_default[:, i], observed[:, i])
+                frame = inject_defects(month_records(sim, rel, month), rates, rng)
+                defects += _write_month(writer, frame, codes, periods[i])
+            consents = consent_frame(sim, rel, last_day, rng)
+            for (code,), part in consents.partition_by("_code", as_dict=True, maintain_order=True).items():
+                writer.append_consents(str(code), part)
+            writer.append_truth("persons", _persons_truth(pop))
+            writer.append_truth("default_12m", _default_truth(pop, in_default, observed, periods))
+            if progress is not None:
+                progress(first + count, persons)
+        delay, late = plan_files(furnishers, months, np.random.default_rng([seed, 1]))
+        submitted: dict[tuple[str, str], date] = {}
+        late_rows = []
+        for fi, code in enumerate(codes):
+            for i, period in enumerate(periods):
+                submitted[(code, period)] = to_date(month_end(window_start + i) + delay[fi, i])
+                if late[fi, i]:
+                    late_rows.append({"furnisher": code, "period": period, "defect_type": LATE_FILE})
+        late_frame = pl.DataFrame(late_rows, schema={"furnisher": pl.String, "period": pl.String,
+                                                     "defect_type": pl.String})
+        writer.append_truth("defects", late_frame.with_columns(
+            furnisher_account_id=pl.lit(None, pl.String), row=pl.lit(None, pl.Int64), line=pl.lit(None, pl.Int64),
+            field=pl.lit(None, pl.String)))
+        defects += late_frame.height
+    finally:
+        writer.close()
+    meta = {"generator": "openbureau.sim", "seed": seed, "persons": persons, "months": months,
+            "end_period": periods[-1], "periods": periods, "block_size": config.block_size,
+            "furnishers": codes, "subscribers": [s.code for s in config.subscribers]}
+    files = writer.write_manifest(submitted=submitted, meta=meta)
+    return GenerationSummary(
+        out=out, persons=persons, months=months, seed=seed, end_period=periods[-1], periods=tuple(periods),
+        files=len(files), records=sum(writer.rows.values()), consents=sum(writer.consent_rows.values()),
+        defects=defects, seconds=time.perf_counter() - started,
+    )
+
+
+def _flag_default(sim: BlockSimulation, month: int, in_default: np.ndarray, observed: np.ndarray) -> None:
+    """Mark persons reported this month, and those in default: a credit account 90+ days past due or
+    charged off."""
+    acc = sim.acc
+    dpd = report_view(acc, month)["dpd"]
+    observed[acc["person"]] = True
+    bad = (acc["kind"] != Kind.BILL) & (acc["status"] != CLOSED) & ((dpd >= 90) | (acc["status"] == CHARGED_OFF))
+    in_default[acc["person"][bad]] = True
+
+
+def _write_month(writer: OutputWriter, frame: pl.DataFrame, codes: list[str], period: str) -> int:
+    """Write one block-month of records per furnisher, and the truth rows that go with them."""
+    dropped = frame.filter(pl.col("_defect") == _DROPPED)
+    kept = frame.filter(pl.col("_defect") != _DROPPED)
+    defect_parts = [dropped.select(
+        furnisher=pl.col("_code"), period=pl.col("reporting_period"), furnisher_account_id="furnisher_account_id",
+        row=pl.lit(None, pl.Int64), line=pl.lit(None, pl.Int64), defect_type=pl.lit("dropped_account"),
+        field=pl.lit(None, pl.String),
+    )]
+    for (fi,), part in kept.partition_by("_f", as_dict=True, maintain_order=True).items():
+        code = codes[int(fi)]  # type: ignore[call-overload]
+        before = writer.append_records(code, period, part)
+        fmt = writer.formats[code]
+        marked = part.with_row_index("_i").filter(pl.col("_defect") >= 0)
+        row = pl.col("_i").cast(pl.Int64) + before + 1
+        defect_parts.append(marked.select(
+            furnisher=pl.col("_code"), period=pl.col("reporting_period"),
+            furnisher_account_id="furnisher_account_id", row=row,
+            line=row + 1 if fmt == "csv" else row,  # the intake readers' _line: CSV counts its header
+            defect_type=pl.col("_defect").replace_strict(list(range(len(DEFECT_TYPES))), list(DEFECT_TYPES),
+                                                         return_dtype=pl.String),
+            field=pl.col("_field"),
+        ))
+    found = pl.concat(defect_parts)
+    writer.append_truth("defects", found)
+    writer.append_truth("records", kept.filter(pl.col("_defect") != _DUPLICATE).select(
+        furnisher=pl.col("_code"), period=pl.col("reporting_period"), furnisher_account_id="furnisher_account_id",
+        person_key="person_key",
+        name_variant=pl.col("_name_var").replace_strict(list(range(4)), list(NAME_VARIANTS), return_dtype=pl.String),
+        id_variant=pl.col("_id_var").replace_strict(list(range(3)), list(ID_VARIANTS), return_dtype=pl.String),
+    ))
+    return found.height
+
+
+def _persons_truth(pop: Population) -> pl.DataFrame:
+    s = pop.strings
+    changed = pop.phone_change < NO_CHANGE
+    change = pl.Series(np.where(changed, pop.phone_change, 0))
+    change_label = pl.select(pl.format("{}-{}", (change // 12 + 1970).cast(pl.String),
+                                       (change % 12 + 1).cast(pl.String).str.zfill(2))).to_series()
+    none = pl.Series([None] * pop.size, dtype=pl.String)
+    return pl.DataFrame({
+        "person_key": s["person_key"], "id_number": s["resident_id"], "full_name": s["name"],
+        "surname": s["surname"], "given_name": s["given_name"],
+        "sex": np.where(pop.sex == 1, "M", "F"),
+        "birth_date": pl.Series(pop.birth).cast(pl.Int32).cast(pl.Date),
+        "region_code": s["region_code"], "address": s["address"], "phone": s["phone_a"],
+        "phone_new": s["phone_b"].zip_with(pl.Series(changed), none),
+        "phone_changed_period": change_label.zip_with(pl.Series(changed), none),
+        "passport_number": s["passport"].zip_with(pl.Series(pop.has_passport), none),
+        "income_monthly": np.round(pop.income * 100).astype(np.int64),
+        "latent_risk": np.round(pop.risk, 6),
+        "thin_file": pop.thin,
+        "synthetic": pop.synthetic,
+        "ring_id": pl.Series(pop.ring).set(pl.Series(pop.ring < 0), None),
+    })
+
+
+def _default_truth(pop: Population, in_default: np.ndarray, observed: np.ndarray,
+                   periods: list[str]) -> pl.DataFrame:
+    """Per observed person and month: in default now, and whether in default in any of the next 12 months."""
+    n, months = in_default.shape
+    cum = np.concatenate([np.zeros((n, 1), dtype=np.int64), np.cumsum(in_default, axis=1)], axis=1)
+    t = np.arange(months)
+    horizon = np.minimum(12, months - 1 - t)
+    ahead = cum[:, t + horizon + 1] - cum[:, t + 1]
+    person, month = np.nonzero(observed)
+    return pl.DataFrame({
+        "person_key": pop.strings["person_key"].gather(person),
+        "period": pl.Series(periods).gather(month),
+        "in_default": in_default[person, month],
+        "default_12m": ahead[person, month] > 0,
+        "horizon_months": horizon[month].astype(np.int64),
+    })

@@ -1,0 +1,46 @@
+"""The demo: from an empty directory to a bureau whose printed keys work against its API."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from openbureau.api.app import create_app
+from openbureau.cli.main import app
+from openbureau.intake.models import Submission
+from openbureau.kit.db import session_scope
+from openbureau.kit.settings import Settings
+from openbureau.runtime import open_runtime
+from openbureau.sim import FURNISHERS, read_manifest
+
+runner = CliRunner()
+
+
+def test_demo_builds_a_bureau_whose_keys_work(tmp_path) -> None:
+    data_dir = tmp_path / "demo"
+    result = runner.invoke(app, ["demo", "--persons", "300", "--months", "3", "--data-dir", str(data_dir),
+                                 "--no-serve"])
+    assert result.exit_code == 0, result.output
+    for f in FURNISHERS:
+        assert re.search(rf"^\s*{f.code}\s+ob_\w+_\S+", result.output, re.M), f.code
+        assert re.search(rf"│ {f.code}\s+│ 3\s+│", result.output), f.code  # three monthly files each
+    keys = dict(re.findall(r"^\s*([A-Z_]+)\s+(ob_\w+_\S+)", result.output, re.M))
+    runtime = open_runtime(Settings(data_dir=data_dir))
+    with session_scope(runtime.engine) as session:
+        assert session.scalar(select(func.count()).select_from(Submission)) == len(read_manifest(data_dir / "market"))
+    with TestClient(create_app(runtime)) as client:
+        own = client.get("/v1/submissions", headers={"X-API-Key": keys["SUPERAPP"]})
+        assert own.status_code == 200 and len(own.json()) == 3
+        assert client.get("/v1/members/me", headers={"X-API-Key": keys["REGULATOR"]}).json()["roles"] == [
+            "regulator"]
+    assert re.search(r"Built: [\d,]+ persons, [\d,]+ accounts", result.output)
+
+
+def test_demo_refuses_a_directory_it_did_not_make(tmp_path) -> None:
+    (tmp_path / "precious.txt").write_text("keep me")
+    result = runner.invoke(app, ["demo", "--persons", "100", "--data-dir", str(tmp_path), "--no-serve"])
+    assert result.exit_code != 0
+    assert (tmp_path / "precious.txt").read_text() == "keep me"

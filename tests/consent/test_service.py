@@ -1,0 +1,111 @@
+"""The consent registry: grant, roles, windows, revocation, tenant isolation, bulk import with findings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from openbureau.consent import service as consents
+from openbureau.consent.models import ConsentStatus
+from openbureau.consent.profiles import Purpose
+from openbureau.consent.repository import ConsentRepository
+from openbureau.consent.schemas import Subject
+from openbureau.intake import quarantine
+from openbureau.kit.db import session_scope
+from openbureau.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
+from openbureau.members.models import Role
+from openbureau.members.service import get_member
+from tests.consent.factories import consent_data, grant
+from tests.intake.factories import PEOPLE
+from tests.members.factories import make_member
+
+ID = PEOPLE[0][0]
+
+
+@pytest.fixture
+def members(runtime):
+    make_member(runtime, "BANK_A", Role.FURNISHER, Role.SUBSCRIBER)
+    make_member(runtime, "LENDER", Role.SUBSCRIBER)
+    return runtime
+
+
+def _grant_error(runtime, code, data):
+    with pytest.raises((Conflict, Forbidden, Unprocessable)) as err, session_scope(runtime.engine, write=True) as s:
+        quarantine.grant_consent(s, vault=runtime.vault, actor=get_member(s, code=code), data=data)
+    return err.value.code
+
+
+def test_grant_checks_role_purpose_window_and_duplicates(members) -> None:
+    grant(members, "BANK_A", ID)
+    assert _grant_error(members, "BANK_A", consent_data(ID)) == "CONSENT_EXISTS"
+    assert _grant_error(members, "LENDER", consent_data(ID, ref="x")) == "ROLE_REQUIRED"  # furnish: a furnisher
+    assert _grant_error(members, "LENDER", consent_data(ID, Purpose.SELF_INQUIRY)) == "PURPOSE_NOT_GRANTABLE"
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    assert _grant_error(members, "LENDER", consent_data(ID, Purpose.LOAN_ORIGINATION, valid_from=start,
+                                                        valid_until=start)) == "INVALID_WINDOW"
+
+
+def test_status_follows_the_window_and_revocation(members) -> None:
+    now = datetime.now(UTC)
+    cid, _ = grant(members, "LENDER", ID, Purpose.LOAN_ORIGINATION, valid_until=now + timedelta(days=10))
+    with session_scope(members.engine, write=True) as session:
+        consent = ConsentRepository(session).get(cid)
+        assert consent.status_at(now) is ConsentStatus.ACTIVE
+        assert consent.status_at(now + timedelta(days=11)) is ConsentStatus.EXPIRED
+        assert consent.status_at(now - timedelta(days=3650)) is ConsentStatus.PENDING
+        with pytest.raises(NotFound):  # another member cannot revoke it
+            consents.revoke(session, actor=get_member(session, code="BANK_A"), consent_id=cid, reason="x")
+        revoked = consents.revoke(session, actor=get_member(session, code="LENDER"), consent_id=cid, reason="asked")
+        assert revoked.status_at(now) is ConsentStatus.REVOKED and revoked.revocation_reason == "asked"
+
+
+def test_a_member_lists_only_the_consents_it_holds(members) -> None:
+    grant(members, "BANK_A", ID)
+    grant(members, "LENDER", ID, Purpose.LOAN_ORIGINATION)
+    subject = Subject(id_type="CN_RESIDENT_ID", id_number=ID.lower())
+    with session_scope(members.engine) as session:
+        own = consents.list_for_subject(session, vault=members.vault, actor=get_member(session, code="LENDER"),
+                                        subject=subject)
+        every = consents.list_for_subject(session, vault=members.vault, actor=None, subject=subject)
+        read = consents.to_read(own[0], vault=members.vault, grantee_code="LENDER")
+    assert [c.purpose for c in own] == ["loan_origination"] and len(every) == 2
+    assert read.subject_id_number_masked == "110*************2X" and read.status == "active"
+
+
+def test_import_creates_revokes_and_reports_every_bad_line(members, tmp_path) -> None:
+    header = "consent_ref,id_type,id_number,full_name,purpose,granted_at,expires_at,channel,evidence_hash,status,revoked_at"
+    lines = [
+        header,
+        f"C1,CN_RESIDENT_ID,{PEOPLE[0][0]},x,furnish,2024-01-01T00:00:00Z,,app,aa,active,",
+        f"C2,CN_RESIDENT_ID,{PEOPLE[1][0]},x,furnish,2024-01-01T00:00:00Z,2030-01-01T00:00:00Z,app,aa,active,",
+        f"C3,PASSPORT_X,{PEOPLE[2][0]},x,furnish,2024-01-01T00:00:00Z,,app,aa,active,",  # bad id_type
+        f"C4,CN_RESIDENT_ID,{PEOPLE[3][0]},x,furnish,yesterday,,app,aa,active,",  # bad time
+        f"C1,CN_RESIDENT_ID,{PEOPLE[0][0]},x,furnish,2024-01-01T00:00:00Z,,app,aa,active,",  # duplicate
+        f"C5,CN_RESIDENT_ID,{PEOPLE[3][0]},x,furnish,2024-01-01T00:00:00Z,,app,aa,revoked,",  # no revoked_at
+    ]
+    path = tmp_path / "consents.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with session_scope(members.engine, write=True) as session:
+        outcome, _ = quarantine.import_consents(session, vault=members.vault,
+                                                actor=get_member(session, code="BANK_A"), path=path)
+    assert (outcome.received, outcome.created, outcome.rejected) == (6, 2, 4)
+    assert [(f.line, f.code) for f in outcome.findings] == [
+        (4, "INVALID_ENUM"), (5, "INVALID_DATETIME"), (6, "DUPLICATE_IN_FILE"), (7, "REQUIRED_MISSING")]
+    path.write_text(lines[0] + "\n" + lines[1].replace("active,", "revoked,2025-01-01T00:00:00Z") + "\n" + lines[2] + "\n")
+    with session_scope(members.engine, write=True) as session:
+        again, _ = quarantine.import_consents(session, vault=members.vault,
+                                              actor=get_member(session, code="BANK_A"), path=path)
+        listed = consents.list_for_subject(session, vault=members.vault, actor=None,
+                                           subject=Subject(id_type="CN_RESIDENT_ID", id_number=PEOPLE[0][0]))
+    assert (again.created, again.revoked, again.unchanged) == (0, 1, 1)
+    assert listed[0].status == "revoked"
+
+
+def test_import_refuses_a_file_without_the_columns(members, tmp_path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("consent_ref,purpose\nC1,furnish\n")
+    with pytest.raises(Unprocessable) as err, session_scope(members.engine, write=True) as session:
+        quarantine.import_consents(session, vault=members.vault, actor=get_member(session, code="BANK_A"),
+                                   path=path)
+    assert err.value.code == "FILE_MISSING_COLUMNS" and "id_number" in err.value.details["columns"]

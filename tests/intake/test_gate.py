@@ -1,0 +1,105 @@
+"""The consent gate at intake: held, counted, released exactly once; revocation and expiry at once;
+negative status held back without a notice (Art. 15)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from openbureau.consent import service as consents
+from openbureau.consent.profiles import Purpose
+from openbureau.intake import quarantine, service
+from openbureau.intake.models import AccountState
+from openbureau.intake.repository import AccountRepository
+from openbureau.kit.db import session_scope
+from openbureau.members.models import Role
+from tests.consent.factories import grant
+from tests.intake.factories import PEOPLE, person, write_file
+from tests.members.factories import make_member
+
+TODAY = date(2026, 11, 22)
+
+
+def _submit(runtime, path, furnisher="BANK_A", settings=None):
+    return service.submit(runtime.engine, settings=settings or runtime.settings, furnisher_code=furnisher,
+                          path=path, today=TODAY).submission
+
+
+def _visible(runtime, person_id: int) -> list[str]:
+    with session_scope(runtime.engine) as session:
+        return sorted(s.furnisher_account_id for s in AccountRepository(session).current_states(person_id=person_id))
+
+
+def _person_ids(runtime) -> dict[str, int]:
+    with session_scope(runtime.engine) as session:
+        return dict(session.execute(select(AccountState.furnisher_account_id, AccountState.person_id)).all())
+
+
+@pytest.fixture
+def bank(runtime):
+    make_member(runtime, "BANK_A", Role.FURNISHER)
+    return runtime
+
+
+def test_records_without_consent_are_held_counted_and_released_exactly_once(bank, tmp_path) -> None:
+    grant(bank, "BANK_A", PEOPLE[0][0])
+    rows = [person(0, furnisher_account_id="A0"), person(1, furnisher_account_id="A1"),
+            person(1, furnisher_account_id="A1b")]
+    s = _submit(bank, write_file(tmp_path / "sep.csv", rows))
+    assert (s.records_received, s.records_accepted, s.records_quarantined) == (3, 3, 2)
+    ids = _person_ids(bank)
+    assert _visible(bank, ids["A0"]) == ["A0"]
+    assert _visible(bank, ids["A1"]) == []  # held: not in the person's file
+    _, released = grant(bank, "BANK_A", PEOPLE[1][0])
+    assert released == 2
+    assert _visible(bank, ids["A1"]) == ["A1", "A1b"]
+    with session_scope(bank.engine, write=True) as session:
+        assert quarantine.release(session) == 0  # nothing is released twice
+        assert quarantine.held_count(session) == 0
+
+
+def test_revocation_stops_collection_at_once_and_keeps_what_was_collected(bank, tmp_path) -> None:
+    consent_id, _ = grant(bank, "BANK_A", PEOPLE[0][0])
+    _submit(bank, write_file(tmp_path / "sep.csv", [person(0)]))
+    with session_scope(bank.engine, write=True) as session:
+        consents.revoke(session, actor=None, consent_id=consent_id, reason="the person withdrew")
+    oct_ = _submit(bank, write_file(tmp_path / "oct.csv", [person(0, reporting_period="2026-10")]))
+    assert oct_.records_quarantined == 1
+    with session_scope(bank.engine) as session:
+        current = AccountRepository(session).current_states(person_id=_person_ids(bank)["ACC-1"])
+    assert [s.reporting_period for s in current] == ["2026-09"]  # CN: collected before stays, nothing new
+
+
+def test_an_expired_or_not_yet_valid_consent_does_not_let_records_in(bank, tmp_path) -> None:
+    now = datetime.now(UTC)
+    grant(bank, "BANK_A", PEOPLE[0][0], valid_until=now - timedelta(days=1))
+    grant(bank, "BANK_A", PEOPLE[1][0], valid_from=now + timedelta(days=30))
+    s = _submit(bank, write_file(tmp_path / "a.csv", [person(0), person(1, furnisher_account_id="B")]))
+    assert s.records_quarantined == 2
+
+
+def test_only_a_furnish_consent_of_this_furnisher_counts(bank, tmp_path) -> None:
+    make_member(bank, "OTHER", Role.FURNISHER, Role.SUBSCRIBER)
+    grant(bank, "OTHER", PEOPLE[0][0])  # consent to another furnisher
+    grant(bank, "OTHER", PEOPLE[0][0], Purpose.LOAN_ORIGINATION)
+    assert _submit(bank, write_file(tmp_path / "a.csv", [person(0)])).records_quarantined == 1
+
+
+def test_the_us_profile_needs_no_consent_to_furnish(bank, tmp_path) -> None:
+    us = bank.settings.model_copy(update={"jurisdiction": "US"})
+    assert _submit(bank, write_file(tmp_path / "a.csv", [person(0)]), settings=us).records_quarantined == 0
+
+
+def test_negative_status_without_a_notice_is_held_back(bank, tmp_path) -> None:
+    for i in range(2):
+        grant(bank, "BANK_A", PEOPLE[i][0])
+    late = dict(days_past_due="45", payment_status="2", past_due_amount="1200",
+                first_delinquency_date="2026-08-16")
+    rows = [person(0, **late), person(1, furnisher_account_id="B", negative_notice_date="2026-08-20", **late)]
+    s = _submit(bank, write_file(tmp_path / "a.csv", rows))
+    assert s.records_warnings == 1 and s.records_accepted == 1
+    with session_scope(bank.engine) as session:
+        held = dict(session.execute(select(AccountState.furnisher_account_id, AccountState.negative_held)).all())
+    assert held == {"ACC-1": 1, "B": 0}

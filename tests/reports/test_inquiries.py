@@ -1,0 +1,120 @@
+"""Inquiries: a lawful basis or a 403 naming what is missing; every inquiry logged and audited."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from openbureau.audit import service as audit
+from openbureau.consent import service as consents
+from openbureau.consent.profiles import Purpose, get_profile
+from openbureau.consent.repository import ConsentRepository
+from openbureau.consent.schemas import Subject
+from openbureau.intake import service as intake
+from openbureau.kit.db import session_scope
+from openbureau.kit.errors import Forbidden
+from openbureau.members.models import Role
+from openbureau.members.service import get_member
+from openbureau.reports import service
+from openbureau.reports.models import Inquiry
+from openbureau.reports.schemas import InquiryCreate
+from tests.consent.factories import grant
+from tests.intake.factories import PEOPLE, person, write_file
+from tests.members.factories import make_member
+
+ID = PEOPLE[0][0]
+
+
+@pytest.fixture
+def bureau(runtime, tmp_path):
+    """BANK_A furnishes two accounts of person 0 (one past due without a notice); OTHER furnishes one."""
+    make_member(runtime, "BANK_A", Role.FURNISHER, Role.SUBSCRIBER)
+    make_member(runtime, "OTHER", Role.FURNISHER)
+    make_member(runtime, "LENDER", Role.SUBSCRIBER)
+    for code in ("BANK_A", "OTHER"):
+        grant(runtime, code, ID)
+    late = dict(days_past_due="45", payment_status="2", past_due_amount="1200", first_delinquency_date="2026-08-16")
+    for code, rows in (("BANK_A", [person(0), person(0, furnisher_account_id="LATE", **late)]),
+                       ("OTHER", [person(0, furnisher_account_id="O-1")])):
+        intake.submit(runtime.engine, settings=runtime.settings, furnisher_code=code,
+                      path=write_file(tmp_path / f"{code}.csv", rows))
+    return runtime
+
+
+def _ask(runtime, code, purpose=Purpose.LOAN_ORIGINATION, consent_ref=None, id_number=ID, **settings):
+    with session_scope(runtime.engine, write=True) as session:
+        return service.inquire(
+            session, vault=runtime.vault, actor=get_member(session, code=code), profile=get_profile("CN"),
+            reciprocity=settings.get("reciprocity", False),
+            request=InquiryCreate(subject=Subject(id_type="CN_RESIDENT_ID", id_number=id_number), purpose=purpose,
+                                  consent_ref=consent_ref))
+
+
+def _refused(runtime, code, **kwargs) -> str:
+    with pytest.raises(Forbidden) as err:
+        _ask(runtime, code, **kwargs)
+    return err.value.code
+
+
+def test_with_consent_the_subscriber_sees_every_lender_masked_and_the_read_is_logged(bureau) -> None:
+    grant(bureau, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="L-1")
+    result = _ask(bureau, "LENDER", consent_ref="L-1")
+    assert result.person_found and result.hard and result.basis == "consent:L-1"
+    assert sorted(a.lender for a in result.accounts) == ["Lender 1", "Lender 1", "Lender 2"]
+    late = next(a for a in result.accounts if a.past_due_amount == 0 and a.payment_status == "#")
+    assert late.days_past_due == 0  # negative status furnished without a notice is held back (Art. 15)
+    with session_scope(bureau.engine) as session:
+        logged = session.scalars(select(Inquiry)).one()
+        entries = audit.list_entries(session, action="inquiry.read")
+        assert audit.verify(session).ok
+    assert (logged.purpose, logged.hard, logged.basis) == ("loan_origination", 1, "consent")
+    assert entries[0].person_id == logged.person_id and entries[0].actor_code == "LENDER"
+
+
+def test_without_a_lawful_basis_the_code_names_what_is_missing(bureau) -> None:
+    assert _refused(bureau, "LENDER") == "CONSENT_REQUIRED"
+    assert _refused(bureau, "LENDER", consent_ref="NOPE") == "CONSENT_NOT_FOUND"
+    grant(bureau, "LENDER", PEOPLE[1][0], Purpose.LOAN_ORIGINATION, ref="SOMEONE-ELSE")
+    assert _refused(bureau, "LENDER", consent_ref="SOMEONE-ELSE") == "CONSENT_SUBJECT_MISMATCH"
+    grant(bureau, "LENDER", ID, Purpose.COLLECTIONS, ref="COLL")
+    assert _refused(bureau, "LENDER", consent_ref="COLL") == "CONSENT_PURPOSE_MISMATCH"
+    assert _refused(bureau, "OTHER") == "ROLE_REQUIRED"  # a pure furnisher may not query
+    assert _refused(bureau, "LENDER", purpose=Purpose.SELF_INQUIRY) == "PURPOSE_NOT_ALLOWED"
+    with session_scope(bureau.engine) as session:
+        assert session.scalars(select(Inquiry)).all() == []  # refused inquiries read nothing
+
+
+def test_expiry_and_revocation_take_effect_at_once(bureau) -> None:
+    soon = datetime.now(UTC) + timedelta(seconds=2)
+    grant(bureau, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="SHORT", valid_until=soon)
+    assert _ask(bureau, "LENDER", consent_ref="SHORT").person_found
+    with session_scope(bureau.engine, write=True) as session:
+        lender = get_member(session, code="LENDER")
+        consent = ConsentRepository(session).by_ref(grantee_member_id=lender.id, consent_ref="SHORT")
+        consents.revoke(session, actor=lender, consent_id=consent.id, reason="withdrawn")
+    assert _refused(bureau, "LENDER", consent_ref="SHORT") == "CONSENT_REVOKED"
+    grant(bureau, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="OLD",
+          valid_until=datetime.now(UTC) - timedelta(seconds=1))
+    assert _refused(bureau, "LENDER", consent_ref="OLD") == "CONSENT_EXPIRED"
+
+
+def test_account_review_of_an_existing_borrower_is_the_documented_exception(bureau) -> None:
+    result = _ask(bureau, "BANK_A", purpose=Purpose.ACCOUNT_REVIEW)
+    assert result.basis.startswith("exception: post-loan management") and not result.hard
+    assert {a.lender for a in result.accounts if a.own_account} == {"BANK_A"}
+    assert _refused(bureau, "LENDER", purpose=Purpose.ACCOUNT_REVIEW) == "CONSENT_REQUIRED"  # not its borrower
+
+
+def test_reciprocity_lets_only_members_that_furnish_query(bureau) -> None:
+    grant(bureau, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="L-1")
+    assert _refused(bureau, "LENDER", consent_ref="L-1", reciprocity=True) == "RECIPROCITY_REQUIRED"
+    grant(bureau, "BANK_A", ID, Purpose.LOAN_ORIGINATION, ref="B-1")
+    assert _ask(bureau, "BANK_A", consent_ref="B-1", reciprocity=True).person_found
+
+
+def test_an_unknown_person_is_answered_and_logged_without_reading_anything(bureau) -> None:
+    grant(bureau, "LENDER", PEOPLE[3][0], Purpose.LOAN_ORIGINATION, ref="NEW")
+    result = _ask(bureau, "LENDER", consent_ref="NEW", id_number=PEOPLE[3][0])
+    assert not result.person_found and result.accounts == []

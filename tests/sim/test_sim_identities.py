@@ -1,0 +1,89 @@
+"""Resident ID numbers, phones, names and addresses of simulated persons."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from openbureau.sim import regions
+from openbureau.sim.identities import (
+    PHONE_PREFIXES,
+    check_character,
+    is_valid_resident_id,
+    normalise_phone,
+)
+
+_CODES = {r.code: r for r in regions.REGIONS}
+
+
+def test_check_character_follows_iso_7064_mod_11_2() -> None:
+    # Worked example of GB 11643-1999.
+    assert check_character("11010519491231002") == "X"
+    assert is_valid_resident_id("11010519491231002X")
+    assert not is_valid_resident_id("110105194912310021")
+    assert not is_valid_resident_id("11010519491231002")
+
+
+def test_region_table_has_real_looking_unique_codes() -> None:
+    assert len(_CODES) == len(regions.REGIONS) >= 300
+    assert {r.code[:2] for r in regions.REGIONS} >= {"11", "31", "44", "51", "65"}
+    assert abs(sum(r.weight for r in regions.REGIONS) - 1.0) < 1e-9
+
+
+def test_true_identities_are_valid_and_unique(persons: pl.DataFrame) -> None:
+    assert persons["id_number"].n_unique() == persons.height
+    for id_number, birth, sex, region, address in persons.select(
+        "id_number", "birth_date", "sex", "region_code", "address"
+    ).iter_rows():
+        assert is_valid_resident_id(id_number), id_number
+        assert id_number[6:14] == birth.strftime("%Y%m%d")
+        assert int(id_number[16]) % 2 == (1 if sex == "M" else 0)
+        region_row = _CODES[region]
+        assert address.startswith(region_row.province + region_row.city + region_row.county)
+
+
+def test_every_non_defective_resident_id_in_the_files_is_valid(records: pl.DataFrame, persons: pl.DataFrame) -> None:
+    resident = records.filter((pl.col("id_type") == "CN_RESIDENT_ID") & pl.col("id_number").is_not_null()
+                              & pl.col("defect_type").is_null())
+    assert resident.height > 10_000
+    joined = resident.join(persons.select("person_key", "sex", true_id="id_number"), on="person_key")
+    assert joined.height == resident.height
+    assert (joined["id_number"] == joined["true_id"]).all()
+    assert all(is_valid_resident_id(v) for v in joined["id_number"].unique())
+    births = joined.filter(pl.col("birth_date").is_not_null())
+    assert (births["id_number"].str.slice(6, 8) == births["birth_date"].str.replace_all("-", "")).all()
+    parity = joined["id_number"].str.slice(16, 1).cast(pl.Int64) % 2
+    assert (parity == (joined["sex"] == "M").cast(pl.Int64)).all()
+
+
+def test_phones_are_valid_mobile_numbers_in_several_formats(records: pl.DataFrame, persons: pl.DataFrame) -> None:
+    phones = records["phone"].drop_nulls().unique().to_list()
+    prefixes = {str(p) for p in PHONE_PREFIXES}
+    for phone in phones:
+        digits = normalise_phone(phone)
+        assert len(digits) == 11 and digits[:3] in prefixes, phone
+    formats = {"+86" in p for p in phones} | {"-" in p for p in phones} | {" " in p for p in phones}
+    assert formats == {True, False}
+    for phone in persons["phone"].to_list() + persons["phone_new"].drop_nulls().to_list():
+        assert len(phone) == 11 and phone[:3] in prefixes
+    # Unrelated persons never share a number; fraud ring members do.
+    honest = persons.filter(~pl.col("synthetic"))
+    assert honest["phone"].n_unique() == honest.height
+
+
+def test_identity_noise_varies_names_and_documents_across_furnishers(market, records: pl.DataFrame,
+                                                                     persons: pl.DataFrame) -> None:
+    truth = pl.read_parquet(market / "truth" / "records.parquet")
+    assert set(truth["name_variant"]) == {"exact", "typo", "swapped", "spaced"}
+    assert set(truth["id_variant"]) == {"resident_id", "other", "passport"}
+    clean = records.filter(pl.col("defect_type").is_null() & pl.col("full_name").is_not_null())
+    names = clean.join(persons.select("person_key", "surname", "given_name", true_name="full_name"), on="person_key")
+    typo = names.filter(pl.col("full_name") != pl.col("true_name"))
+    assert typo.height > 0
+    for shown, surname, given, true_name in typo.select("full_name", "surname", "given_name", "true_name").iter_rows():
+        variants = {given + surname, f"{surname} {given}"}
+        one_char = len(shown) == len(true_name) and sum(a != b for a, b in zip(shown, true_name, strict=True)) == 1
+        assert shown in variants or one_char, (shown, true_name)
+    other = clean.filter(pl.col("id_type") == "OTHER")
+    assert other.height > 0 and not other["id_number"].str.contains(r"^\d{17}[\dX]$").any()
+    utility = clean.filter(pl.col("furnisher") == "UTILITY")
+    assert 0.05 < (utility["id_type"] == "OTHER").mean() < 0.3  # type: ignore[operator]
