@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from rich import box
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -16,7 +17,7 @@ from rich.table import Table
 from openbureau import sim
 from openbureau.api.app import create_app
 from openbureau.cli.console import console, err_console, reports_errors
-from openbureau.intake.service import bureau_totals
+from openbureau.intake.service import bureau_totals, intake_statistics
 from openbureau.kit.db import session_scope
 from openbureau.kit.settings import Settings
 from openbureau.runtime import Runtime, open_runtime
@@ -73,16 +74,21 @@ def demo(
         files = bar.add_task("files", total=summary.files)
         records = bar.add_task("records", total=summary.records)
         result = replay(
-            runtime.engine, settings=runtime.settings, market=market,
+            runtime.engine, settings=runtime.settings, vault=runtime.vault, market=market,
             on_file=lambda entry: bar.update(files, advance=1, description=f"{entry.furnisher} {entry.period}"),
             on_records=lambda n: bar.update(records, advance=n),
         )
-    table = Table("furnisher", "files", "records", "accepted", "warnings", "rejected", "quarantined",
-                  title="Intake per furnisher")
+    table = Table(title="Intake per furnisher", box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
+    for name in ("furnisher", "records", "accepted", "warned", "rejected", "held", "released", "coverage"):
+        table.add_column(name, no_wrap=True, min_width=6, justify="left" if name == "furnisher" else "right")
+    coverage = {row.furnisher: row for row in _statistics(runtime)}
     for code, t in result.totals.items():
-        table.add_row(code, f"{t.files:,}", f"{t.received:,}", f"{t.accepted:,}", f"{t.warnings:,}",
-                      f"{t.rejected:,}", f"{t.quarantined:,}")
+        table.add_row(code, f"{t.received:,}", f"{t.accepted:,}", f"{t.warnings:,}", f"{t.rejected:,}",
+                      f"{t.quarantined:,}", f"{t.released:,}", f"{coverage[code].consent_coverage:.0%}")
     console.print(table)
+    console.print("[dim]held: stored but kept out of the person's file at intake for want of a consent to "
+                  "furnish; released: let in when the consent arrived; coverage: share of stored records in the "
+                  "file now.[/]")
     built = _built(runtime)
     console.print(f"Built: {built['persons']:,} persons, {built['accounts']:,} accounts, "
                   f"{built['states']:,} monthly account states, in {time.perf_counter() - started:.0f} s")
@@ -94,6 +100,11 @@ def demo(
         f"Try:       curl -H 'X-API-Key: {furnisher.api_key}' http://127.0.0.1:{port}/v1/submissions\n"
         f"Stop with Ctrl-C. Rebuild with `openbureau demo`.", title="Serving the demo bureau"))
     uvicorn.run(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
+
+
+def _statistics(runtime: Runtime):
+    with session_scope(runtime.engine) as session:
+        return intake_statistics(session)
 
 
 def _built(runtime: Runtime) -> dict[str, int]:

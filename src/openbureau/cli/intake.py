@@ -88,6 +88,6 @@ def errors(
 ) -> None:
     """Write every finding of a submission (line, field, code, severity, value, message) to a CSV file."""
     runtime = open_runtime()
-    with session_scope(runtime.engine) as session:
+    with session_scope(runtime.engine, write=True) as session:
         count = service.write_findings_csv(session, member=None, submission_id=submission_id, out=out)
     console.print(f"Wrote {count:,} findings to {out}")

@@ -30,10 +30,11 @@ from openbureau.kit.settings import Settings
 class SubmissionLoader:
     """Loads received submissions; one instance may load many, one at a time."""
 
-    def __init__(self, engine: Engine, *, settings: Settings, today: date) -> None:
+    def __init__(self, engine: Engine, *, settings: Settings, today: date, as_of: datetime | None = None) -> None:
         self.engine = engine
         self.settings = settings
         self.today = today
+        self.as_of = as_of
 
     def run(self, submission_id: int, *, progress: Callable[[int], None] | None = None) -> None:
         """Load the submission unless it is loaded already; all or nothing."""
@@ -54,7 +55,7 @@ class SubmissionLoader:
                 database_url=str(self.engine.url.render_as_string(hide_password=False)), path=path,
                 format=row.format, chunk_size=self.settings.chunk_size, submission_id=row.id,
                 furnisher_id=row.furnisher_id, first_new_id=next_person_id(conn), today=self.today,
-                now=datetime.now(UTC), balance_tolerance=self.settings.balance_tolerance,
+                now=self.as_of or datetime.now(UTC), balance_tolerance=self.settings.balance_tolerance,
                 jurisdiction=self.settings.jurisdiction,
                 keys=load_keys(self.settings),
             )

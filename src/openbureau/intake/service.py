@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from openbureau.audit import service as audit
 from openbureau.intake.errors import FileRejected
 from openbureau.intake.files import check_columns, file_sha256, stored_path
 from openbureau.intake.loader import SubmissionLoader
@@ -81,10 +82,14 @@ def receive(
 
 def load(
     engine: Engine, *, settings: Settings, submission_id: int, today: date | None = None,
-    progress: Progress | None = None,
+    as_of: datetime | None = None, progress: Progress | None = None,
 ) -> Submission:
-    """Validate and store the records of a received submission in one transaction (idempotent)."""
-    loader = SubmissionLoader(engine, settings=settings, today=today or date.today())
+    """Validate and store the records of a received submission in one transaction (idempotent).
+
+    ``as_of`` is the moment consent is judged at: now, except when replaying files whose arrival time is
+    known (see :func:`receive`).
+    """
+    loader = SubmissionLoader(engine, settings=settings, today=today or date.today(), as_of=as_of)
     try:
         loader.run(submission_id, progress=progress)
     except FileRejected as exc:
@@ -110,7 +115,7 @@ def submit(
                            received_at=received_at)
     if received.repeated:
         return received
-    loaded = load(engine, settings=settings, submission_id=received.submission.id, today=today,
+    loaded = load(engine, settings=settings, submission_id=received.submission.id, today=today, as_of=received_at,
                   progress=progress)
     return SubmissionResult(loaded, repeated=False)
 
@@ -155,8 +160,11 @@ def list_findings(
 
 
 def write_findings_csv(session: Session, *, member: Member | None, submission_id: int, out: Path) -> int:
-    """Write every finding of a submission to a CSV file; returns how many."""
+    """Write every finding of a submission to a CSV file; returns how many. An operator export is audited."""
     get_submission(session, member=member, submission_id=submission_id)
+    if member is None:
+        audit.record(session, actor_member_id=None, actor_code=audit.operator_code(),
+                     action="submission.errors_export", details={"submission_id": submission_id})
     count = 0
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

@@ -8,6 +8,7 @@ import secrets
 
 from sqlalchemy.orm import Session
 
+from openbureau.audit import service as audit
 from openbureau.kit.db import utcnow
 from openbureau.kit.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from openbureau.members.models import ApiKey, Member, Role
@@ -30,6 +31,8 @@ def add_member(session: Session, *, data: MemberCreate) -> tuple[Member, IssuedK
     roles = ",".join(sorted({r.value for r in data.roles}))
     member = Member(code=data.code, name=data.name, roles_text=roles)
     repo.add(member)
+    audit.record(session, actor_member_id=None, actor_code=audit.operator_code(), action="member.add",
+                 details={"member_id": member.id, "code": member.code, "roles": roles})
     return member, issue_key(session, member=member)
 
 
@@ -38,6 +41,8 @@ def issue_key(session: Session, *, member: Member) -> IssuedKey:
     prefix = secrets.token_hex(6)
     secret = f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
     MemberRepository(session).add(ApiKey(member_id=member.id, prefix=prefix, key_hash=_hash(secret)))
+    audit.record(session, actor_member_id=None, actor_code=audit.operator_code(), action="key.issue",
+                 details={"member_id": member.id, "prefix": prefix})
     return IssuedKey(member_code=member.code, prefix=prefix, api_key=secret)
 
 
@@ -49,6 +54,8 @@ def revoke_key(session: Session, *, prefix: str) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.flush()
+        audit.record(session, actor_member_id=None, actor_code=audit.operator_code(), action="key.revoke",
+                     details={"member_id": key.member_id, "prefix": prefix})
     return key
 
 

@@ -187,7 +187,9 @@ def consent_frame(sim: BlockSimulation, rel: Relations, last_day: int, rng: np.r
     p, f = held // n_f, held % n_f
     k = len(held)
     seconds = rng.integers(8 * 3600, 22 * 3600, k)  # business hours, local time written as UTC
-    expires = np.where(rng.random(k) < 0.5, -1, granted[held] + rng.choice([3 * 365 + 1, 5 * 365 + 1], k))
+    # Most consents to furnish last as long as the relationship; a fifth run for a fixed five years and, not
+    # renewed, lapse while the account stays open (the bureau then holds its records).
+    expires = np.where(rng.random(k) < 0.8, -1, granted[held] + 5 * 365 + 1)
     revoked = granted[held] + rel.revoked_after[held]
     revoked = np.where((rel.revoked_after[held] < NO_CHANGE) & (revoked <= last_day), revoked, -1)
     channels = np.array([[fur.consent_channels[i % len(fur.consent_channels)] for i in range(12)]

@@ -4,20 +4,25 @@ the order the furnishers would have sent them. The demo's main job, and a fixtur
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
+import polars as pl
 from sqlalchemy import Engine
 
+from openbureau.intake import quarantine
 from openbureau.intake import service as intake
+from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import session_scope
 from openbureau.kit.settings import Settings
 from openbureau.members.models import Role
 from openbureau.members.schemas import MemberCreate
-from openbureau.members.service import add_member
+from openbureau.members.service import add_member, get_member
 from openbureau.sim.config import FURNISHERS, SUBSCRIBERS
 from openbureau.sim.writer import ManifestEntry, read_manifest
 
@@ -46,6 +51,8 @@ class FurnisherTotals:
     warnings: int = 0
     rejected: int = 0
     quarantined: int = 0
+    consents: int = 0
+    released: int = 0
 
 
 @dataclass(slots=True)
@@ -69,24 +76,71 @@ def register_members(engine: Engine) -> list[IssuedMember]:
 
 
 def replay(
-    engine: Engine, *, settings: Settings, market: Path, today: date | None = None,
+    engine: Engine, *, settings: Settings, vault: PiiVault, market: Path, today: date | None = None,
     on_file: Callable[[ManifestEntry], None] | None = None,
     on_records: Callable[[int], None] | None = None,
 ) -> ReplayResult:
-    """Submit every furnishing file of ``market`` in simulated submission order."""
+    """Submit every furnishing file of ``market`` in simulated submission order.
+
+    Before each file, the furnisher's consents granted (and revoked) by the file's arrival are imported,
+    as the furnisher would have sent them, so records held for want of consent are released when the
+    consent arrives. Each load judges consent at the file's simulated arrival time.
+    """
     result = ReplayResult()
+    feeds = {code: _ConsentFeed(market / "consents" / f"{code}.csv") for code in {e.furnisher for e in
+                                                                                   read_manifest(market)}}
+    work = Path(tempfile.mkdtemp(prefix="consents-", dir=settings.data_dir))
     for entry in read_manifest(market):
         if on_file is not None:
             on_file(entry)
+        arrival = datetime.combine(entry.submitted_on, time(9), tzinfo=UTC)
+        totals = result.totals[entry.furnisher]
+        batch = feeds[entry.furnisher].due(arrival, work / f"{entry.furnisher}-{entry.period}.csv")
+        if batch is not None:
+            with session_scope(engine, write=True) as session:
+                outcome, released = quarantine.import_consents(
+                    session, vault=vault, actor=get_member(session, code=entry.furnisher), path=batch, now=arrival)
+            totals.consents += outcome.created
+            totals.released += released
         submitted = intake.submit(
             engine, settings=settings, furnisher_code=entry.furnisher, path=entry.path, today=today,
-            received_at=datetime.combine(entry.submitted_on, time(9), tzinfo=UTC), progress=on_records,
+            received_at=arrival, progress=on_records,
         ).submission
-        totals = result.totals[entry.furnisher]
         totals.files += 1
         totals.received += submitted.records_received
         totals.accepted += submitted.records_accepted
         totals.warnings += submitted.records_warnings
         totals.rejected += submitted.records_rejected
         totals.quarantined += submitted.records_quarantined
+    shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+class _ConsentFeed:
+    """One furnisher's consent file, handed out in the order the consents were given and withdrawn."""
+
+    def __init__(self, path: Path) -> None:
+        frame = pl.read_csv(path, infer_schema=False) if path.exists() else pl.DataFrame(
+            schema={"consent_ref": pl.String, "granted_at": pl.String, "revoked_at": pl.String})
+        self.frame = frame.with_columns(
+            pl.col("granted_at").str.to_datetime(time_zone="UTC", time_unit="us").alias("_granted"),
+            pl.col("revoked_at").str.to_datetime(time_zone="UTC", time_unit="us", strict=False).alias("_revoked"),
+        )
+        self.until: datetime | None = None
+
+    def due(self, moment: datetime, out: Path) -> Path | None:
+        """Write the consent lines that arrived since the last call (new grants, new revocations)."""
+        after = pl.lit(self.until, dtype=pl.Datetime("us", "UTC")) if self.until else None
+        granted_now = pl.col("_granted") <= moment
+        revoked_now = pl.col("_revoked").is_not_null() & (pl.col("_revoked") <= moment)
+        new_grant = granted_now if after is None else granted_now & (pl.col("_granted") > after)
+        new_revocation = revoked_now if after is None else revoked_now & (pl.col("_revoked") > after)
+        rows = self.frame.filter(new_grant | new_revocation).with_columns(
+            pl.when(revoked_now).then(pl.lit("revoked")).otherwise(pl.lit("active")).alias("status"),
+            pl.when(revoked_now).then(pl.col("revoked_at")).otherwise(None).alias("revoked_at"),
+        ).drop("_granted", "_revoked")
+        self.until = moment
+        if rows.height == 0:
+            return None
+        rows.write_csv(out)
+        return out
