@@ -3,7 +3,8 @@
 For each engine it runs, each in a fresh process and a fresh database:
 - ceiling: the same file read by the same reader and bulk-inserted as-is into a bare table of text columns
   (executemany in one transaction on SQLite, COPY on PostgreSQL);
-- end to end: ``intake submit`` of the file into an empty bureau.
+- end to end: ``intake submit`` of the file into an empty bureau whose furnisher has already sent its
+  consents to furnish (imported before the clock starts, as a real furnisher's would be on file).
 It prints records/s, the ratio end-to-end / ceiling, and each process's peak memory (max RSS).
 
     .venv/bin/python bench/ingest.py --records 1000000
@@ -61,6 +62,7 @@ def child_ceiling(url: str, path: Path, chunk_size: int) -> dict:
 def child_end_to_end(url: str, path: Path, chunk_size: int, data_dir: Path) -> dict:
     """Submit the file to an empty bureau through the intake service."""
     from openbureau.intake import service
+    from openbureau.intake.quarantine import import_consents
     from openbureau.kit.db import session_scope
     from openbureau.kit.settings import Settings
     from openbureau.members.models import Role
@@ -70,14 +72,15 @@ def child_end_to_end(url: str, path: Path, chunk_size: int, data_dir: Path) -> d
 
     runtime = open_runtime(Settings(data_dir=data_dir, database_url=url, chunk_size=chunk_size))
     with session_scope(runtime.engine, write=True) as session:
-        add_member(session, data=MemberCreate(code="BENCH", name="Bench", roles=[Role.FURNISHER]))
+        member, _ = add_member(session, data=MemberCreate(code="BENCH", name="Bench", roles=[Role.FURNISHER]))
+        import_consents(session, vault=runtime.vault, actor=member, path=path.with_suffix(".consents.csv"))
     started = time.perf_counter()
     result = service.submit(runtime.engine, settings=runtime.settings,
                             furnisher_code="BENCH", path=path, today=date(2026, 11, 22))
     seconds = time.perf_counter() - started
     s = result.submission
     return {"seconds": seconds, "rows": s.records_received, "accepted": s.records_accepted + s.records_warnings,
-            "rejected": s.records_rejected, "peak_mib": _peak_mib()}
+            "rejected": s.records_rejected, "quarantined": s.records_quarantined, "peak_mib": _peak_mib()}
 
 
 def _database(engine: str, workdir: Path) -> tuple[str, callable]:
@@ -134,14 +137,15 @@ def main() -> None:
         # In a child process, so that this process's peak memory (inherited by the measured children
         # through fork) stays small.
         print(f"writing {args.records:,} records to {path} ...", flush=True)
-        code = f"from bench.records import make_records; make_records({args.records}).write_csv({str(path)!r})"
+        code = (f"from bench.records import make_consents, make_records; r = make_records({args.records}); "
+                f"r.write_csv({str(path)!r}); make_consents(r).write_csv({str(path.with_suffix('.consents.csv'))!r})")
         subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
     print(f"file: {path.name}, {path.stat().st_size / 2**20:,.0f} MiB, chunk size {args.chunk_size:,}")
     print(f"{'engine':<11}{'run':<13}{'seconds':>9}{'records/s':>12}{'peak MiB':>10}{'ratio':>8}")
     for engine in args.engines.split(","):
         ceiling = _run_child("ceiling", engine, path, args.chunk_size)
         e2e = _run_child("e2e", engine, path, args.chunk_size)
-        assert e2e["accepted"] == args.records, e2e
+        assert e2e["accepted"] == args.records and e2e["quarantined"] == 0, e2e
         c_rate, e_rate = ceiling["rows"] / ceiling["seconds"], e2e["rows"] / e2e["seconds"]
         print(f"{engine:<11}{'ceiling':<13}{ceiling['seconds']:>9.1f}{c_rate:>12,.0f}{ceiling['peak_mib']:>10,.0f}")
         print(f"{engine:<11}{'end-to-end':<13}{e2e['seconds']:>9.1f}{e_rate:>12,.0f}{e2e['peak_mib']:>10,.0f}"

@@ -69,3 +69,19 @@ def make_records(count: int, *, period: str = "2026-09", seed: int = 7, persons:
         "correction": "0",
     })
     return frame.select(pl.col(c).cast(pl.String) for c in standard.COLUMNS)
+
+
+def make_consents(records: pl.DataFrame) -> pl.DataFrame:
+    """A consent to furnish for every person of ``records`` (the consent file a furnisher would send)."""
+    people = records.select("id_type", "id_number").unique(maintain_order=True)
+    return people.select(
+        ("BENCH-" + pl.int_range(0, pl.len()).cast(pl.String)).alias("consent_ref"),
+        "id_type", "id_number",
+        pl.lit("furnish").alias("purpose"),
+        pl.lit("2020-01-01T00:00:00Z").alias("granted_at"),
+        pl.lit(None, dtype=pl.String).alias("expires_at"),
+        pl.lit("app").alias("channel"),
+        pl.lit(None, dtype=pl.String).alias("evidence_hash"),
+        pl.lit("active").alias("status"),
+        pl.lit(None, dtype=pl.String).alias("revoked_at"),
+    )
