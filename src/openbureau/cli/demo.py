@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 import uvicorn
 from rich import box
-from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -94,12 +95,28 @@ def demo(
                   f"{built['states']:,} monthly account states, in {time.perf_counter() - started:.0f} s")
     if not serve:
         return
-    furnisher = next(m for m in issued if "furnisher" in m.roles)
-    console.print(Panel.fit(
-        f"API docs:  http://127.0.0.1:{port}/v1/docs\n"
-        f"Try:       curl -H 'X-API-Key: {furnisher.api_key}' http://127.0.0.1:{port}/v1/submissions\n"
-        f"Stop with Ctrl-C. Rebuild with `openbureau demo`.", title="Serving the demo bureau"))
+    key = {m.code: m.api_key for m in issued}
+    base = f"http://127.0.0.1:{port}/v1"
+    borrower = _a_borrower(market, "BANK_A")
+    inquiry = json.dumps({"subject": {"id_type": "CN_RESIDENT_ID", "id_number": borrower},
+                          "purpose": "account_review"})
+    console.rule(f"[bold]Serving the demo bureau on {base}")
+    console.print(f"API docs: {base}/docs   (Ctrl-C stops the server; `openbureau demo` rebuilds the bureau)\n"
+                  "Try:", highlight=False)
+    for line in (f"curl -H 'X-API-Key: {key['SUPERAPP']}' {base}/submissions",
+                 f"curl -H 'X-API-Key: {key['REGULATOR']}' {base}/stats/intake",
+                 f"curl -X POST -H 'X-API-Key: {key['BANK_A']}' -H 'Content-Type: application/json' "
+                 f"-d '{inquiry}' {base}/inquiries"):
+        console.print(f"  {line}", soft_wrap=True, highlight=False)
     uvicorn.run(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
+
+
+def _a_borrower(market: Path, furnisher: str) -> str:
+    """A resident ID number of one of ``furnisher``'s consenting borrowers in its latest file."""
+    latest = max((e for e in sim.read_manifest(market) if e.furnisher == furnisher), key=lambda e: e.period)
+    rows = pl.read_csv(latest.path, infer_schema=False).filter(
+        pl.col("consent_ref").is_not_null() & (pl.col("id_type") == "CN_RESIDENT_ID") & (pl.col("account_status") == "open"))
+    return rows["id_number"][0]
 
 
 def _statistics(runtime: Runtime):
