@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel
 
-from openbureau.api.deps import MemberDep, RuntimeDep, SessionDep
+from openbureau.api.deps import IdPath, MemberDep, RuntimeDep, SessionDep
 from openbureau.consent import service as consents
 from openbureau.consent.schemas import ConsentCreate, ConsentImportResult, ConsentRead, ConsentRevoke, Subject
 from openbureau.intake import quarantine
@@ -53,7 +53,7 @@ def import_file(session: SessionDep, runtime: RuntimeDep, member: MemberDep,
 
 
 @router.post("/consents/{consent_id}/revoke", response_model=ConsentRead, summary="Revoke a consent you hold")
-def revoke(consent_id: int, data: ConsentRevoke, session: SessionDep, runtime: RuntimeDep,
+def revoke(consent_id: IdPath, data: ConsentRevoke, session: SessionDep, runtime: RuntimeDep,
            member: MemberDep) -> ConsentRead:
     """Revoke at once: no further collection (or query) rests on it."""
     consent = consents.revoke(session, actor=member, consent_id=consent_id, reason=data.reason)

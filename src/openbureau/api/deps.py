@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from openbureau.kit.db import session_scope
@@ -53,3 +53,9 @@ def get_furnisher(member: MemberDep) -> Member:
 
 
 FurnisherDep = Annotated[Member, Depends(get_furnisher)]
+
+
+# Ids and offsets are bounded so that an absurd value is a 422, never an overflow in the database driver.
+MAX_ID = 2**63 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+Offset = Annotated[int, Query(ge=0, le=10**9)]

@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Query, Response, UploadFile
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from openbureau.api.deps import FurnisherDep, MemberDep, RuntimeDep, SessionDep
+from openbureau.api.deps import FurnisherDep, IdPath, MemberDep, Offset, RuntimeDep, SessionDep
 from openbureau.intake import service
 from openbureau.intake.schemas import FindingRead, FindingsPage, SubmissionRead
 from openbureau.kit.db import session_scope
@@ -44,14 +44,14 @@ def submit_file(runtime: RuntimeDep, furnisher: FurnisherDep, response: Response
 @router.get("/submissions", response_model=list[SubmissionRead], summary="Your submissions, newest first")
 def list_submissions(session: SessionDep, member: MemberDep,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                     offset: Annotated[int, Query(ge=0)] = 0) -> list[SubmissionRead]:
+                     offset: Offset = 0) -> list[SubmissionRead]:
     """A furnisher's own submissions."""
     return [SubmissionRead.model_validate(s)
             for s in service.list_submissions(session, member=member, limit=limit, offset=offset)]
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionRead, summary="One submission")
-def read_submission(submission_id: int, session: SessionDep, member: MemberDep) -> SubmissionRead:
+def read_submission(submission_id: IdPath, session: SessionDep, member: MemberDep) -> SubmissionRead:
     """A submission's status and counts; another furnisher's submission is reported as not found."""
     return SubmissionRead.model_validate(service.get_submission(session, member=member,
                                                                 submission_id=submission_id))
@@ -60,9 +60,9 @@ def read_submission(submission_id: int, session: SessionDep, member: MemberDep) 
 @router.get("/submissions/{submission_id}/errors", response_model=FindingsPage,
             summary="The findings of a submission",
             responses={200: {"content": {"text/csv": {}}, "description": "JSON page, or every finding as CSV"}})
-def read_findings(submission_id: int, session: SessionDep, member: MemberDep, runtime: RuntimeDep,
+def read_findings(submission_id: IdPath, session: SessionDep, member: MemberDep, runtime: RuntimeDep,
                   limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-                  offset: Annotated[int, Query(ge=0)] = 0,
+                  offset: Offset = 0,
                   format: Annotated[str, Query(pattern="^(json|csv)$")] = "json"):
     """Every finding (line, field, code, severity, value, message); ``format=csv`` downloads them all."""
     if format == "csv":
