@@ -5,7 +5,8 @@ For each engine it runs, each in a fresh process and a fresh database:
   (executemany in one transaction on SQLite, COPY on PostgreSQL);
 - end to end: ``intake submit`` of the file into an empty bureau whose furnisher has already sent its
   consents to furnish (imported before the clock starts, as a real furnisher's would be on file).
-It prints records/s, the ratio end-to-end / ceiling, and each process's peak memory (max RSS).
+It prints records/s, the ratio end-to-end / ceiling, and peak memory (max RSS of the loading process plus
+its preparing process, which run side by side).
 
     .venv/bin/python bench/ingest.py --records 1000000
 """
@@ -35,7 +36,11 @@ PG_ADMIN = os.environ.get("OPENBUREAU_TEST_POSTGRES_URL", "postgresql://postgres
 
 
 def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process plus its largest finished child (the preparing process of
+    a large load, which runs beside it)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (own + children) / 1024
 
 
 def child_ceiling(url: str, path: Path, chunk_size: int) -> dict:
