@@ -34,9 +34,9 @@ def import_file(
                                                        actor=get_member(session, code=member), path=file)
     console.print(f"{outcome.received:,} lines: {outcome.created:,} created, {outcome.revoked:,} revoked, "
                   f"{outcome.unchanged:,} unchanged, {outcome.rejected:,} rejected; "
-                  f"{released:,} quarantined records released")
+                  f"{released:,} quarantined records released", soft_wrap=True)
     for finding in outcome.findings[:50]:
-        console.print(f"  line {finding.line}: {finding.code} ({finding.field}): {finding.message}")
+        console.print(f"  line {finding.line}: {finding.code} ({finding.field}): {finding.message}", soft_wrap=True)
     if len(outcome.findings) > 50:
         console.print(f"  ... and {len(outcome.findings) - 50:,} more")
 
@@ -87,4 +87,4 @@ def release(
         member_id = get_member(session, code=furnisher).id if furnisher else None
         released = quarantine.release(session, furnisher_id=member_id)
         left = quarantine.held_count(session, furnisher_id=member_id)
-    console.print(f"Released {released:,} records; {left:,} still held for want of consent.")
+    console.print(f"Released {released:,} records; {left:,} still held for want of consent.", soft_wrap=True)
