@@ -7,8 +7,6 @@ from fastapi import APIRouter
 from openbureau.api.deps import MemberDep, SessionDep
 from openbureau.intake import service
 from openbureau.intake.schemas import FurnisherIntakeStats
-from openbureau.kit.errors import Forbidden
-from openbureau.members.models import Role
 
 router = APIRouter(tags=["statistics"])
 
@@ -16,6 +14,4 @@ router = APIRouter(tags=["statistics"])
 @router.get("/stats/intake", response_model=list[FurnisherIntakeStats], summary="Intake figures per furnisher")
 def intake_stats(session: SessionDep, member: MemberDep) -> list[FurnisherIntakeStats]:
     """Records received, accepted, rejected and held per furnisher, and consent coverage (regulator)."""
-    if not (member.has_role(Role.REGULATOR) or member.has_role(Role.OPERATOR)):
-        raise Forbidden("aggregate statistics are for the regulator and the operator", code="ROLE_REQUIRED")
-    return service.intake_statistics(session)
+    return service.intake_statistics(session, member=member)

@@ -189,8 +189,11 @@ def account_history(session: Session, *, furnisher_id: int, furnisher_account_id
     return states
 
 
-def intake_statistics(session: Session) -> list[FurnisherIntakeStats]:
-    """Per-furnisher intake figures (aggregates only)."""
+def intake_statistics(session: Session, *, member: Member | None = None) -> list[FurnisherIntakeStats]:
+    """Per-furnisher intake figures (aggregates only): for the regulator and the operator (``member``
+    None: the operator at the command line)."""
+    if member is not None and not (member.has_role(Role.REGULATOR) or member.has_role(Role.OPERATOR)):
+        raise Forbidden("aggregate statistics are for the regulator and the operator", code="ROLE_REQUIRED")
     rows = []
     for code, submissions, received, rejected, stored, held in SubmissionRepository(session).intake_by_furnisher():
         rows.append(FurnisherIntakeStats(
