@@ -4,7 +4,7 @@ What it measures, honestly: a full 1 M persons × 24 months market is 64 M recor
 ingest here, so this does not replay a simulated market. It writes a synthetic bureau straight into the
 tables with ``openbureau.kit.bulk`` (members, one submission per furnisher and period, account states for
 ``--persons`` persons over ``--months`` months with reach-based products, findings for 1.5% of records,
-a few dropped accounts and one late file), then times the two jobs exactly as the API runs them:
+a few dropped accounts, one late file and one field emptied), then times the two jobs exactly as the API runs them:
 ``tasks.run_quality`` (bulk read + metrics + grades + anomalies, window = the last period, history = all
 months) and ``tasks.run_market`` (the last period). It prints rows read, seconds and rows/s.
 
@@ -74,6 +74,9 @@ def build(url: str, *, persons: int, months: int, seed: int) -> int:
             dpd = np.where(rng.random(n) < 0.04, rng.integers(1, 200, n), 0)
             keep = rng.random(n) > np.where(base["furnisher_id"].to_numpy() == 9, 0.02, 0.002)  # dropped
             bad = rng.random(n) < 0.015  # rejected records: findings, not stored
+            # ECOMM stops sending consent references in the last month: a FIELD_EMPTIED flag to find.
+            ecomm = base["furnisher_id"].to_numpy() == CODES.index("ECOMM") + 1
+            consent_rate = np.where(ecomm & (i == months - 1), 0.2, 0.8)
             frame = base.with_columns(
                 pl.lit(period).alias("reporting_period"), pl.lit(1, pl.Int16).alias("version"),
                 pl.Series("line", np.arange(2, n + 2)), pl.lit(b"").alias("identity_enc"),
@@ -85,7 +88,7 @@ def build(url: str, *, persons: int, months: int, seed: int) -> int:
                 pl.Series("payment_status", np.where(dpd == 0, "N", np.minimum(7, (dpd + 29) // 30).astype(str))),
                 pl.lit("open").alias("account_status"),
                 pl.lit(None, pl.Date).alias("first_delinquency_date"), pl.lit(None, pl.Date).alias("closed_on"),
-                pl.Series("consent_ref", np.where(rng.random(n) < 0.8, "C1", None)),
+                pl.Series("consent_ref", np.where(rng.random(n) < consent_rate, "C1", None)),
                 pl.lit(None, pl.Date).alias("negative_notice_date"), pl.lit(0, pl.Int16).alias("correction"),
                 pl.lit(0, pl.Int16).alias("has_warnings"), pl.lit(0, pl.Int16).alias("negative_held"),
                 pl.Series("held_reason", np.where(rng.random(n) < 0.2, "no_consent", None)),
@@ -126,7 +129,7 @@ def measure(url: str, *, months: int) -> None:
         run = tasks.run_quality(conn, period=period, months=1)
         print(f"quality job: {run.rows_read:,} rows read, {run.seconds:.1f} s, {run.rows_read / run.seconds:,.0f} "
               f"rows/s; grades: {dict(run.scorecards.select('furnisher', 'grade').iter_rows())}")
-        print(f"  anomaly flags: {run.anomalies.height}")
+        print(f"  anomaly flags: {run.anomalies.select('furnisher', 'rule', 'field').rows()}")
         mrun = tasks.run_market(conn, period=period)
         print(f"market job: {mrun.rows_read:,} rows read, {mrun.seconds:.1f} s, "
               f"{mrun.rows_read / mrun.seconds:,.0f} rows/s; HHI credit {mrun.tables['hhi_credit']}")

@@ -52,6 +52,8 @@ MATRIX = [
     ("POST", "/v1/inquiries", _inquiry(ref="SUB-1"),
      {"FURN": 403, "BOTH": 403, "SUB": 201, "REG": 403, "OPS": 403, None: 401}),
     ("GET", "/v1/stats/intake", {}, {"FURN": 403, "BOTH": 403, "SUB": 403, "REG": 200, "OPS": 200, None: 401}),
+    ("GET", "/v1/quality/scorecards", {}, {"FURN": 200, "BOTH": 200, "SUB": 403, "REG": 200, "OPS": 200, None: 401}),
+    ("GET", "/v1/quality/market", {}, {"FURN": 403, "BOTH": 403, "SUB": 403, "REG": 200, "OPS": 200, None: 401}),
     ("POST", "/v1/consents/search", {"json": {"subject": {"id_type": "CN_RESIDENT_ID", "id_number": ID}}},
      {"FURN": 200, "BOTH": 200, "SUB": 200, "REG": 200, "OPS": 200, None: 401}),
 ]

@@ -11,9 +11,7 @@ from typing import Annotated
 import polars as pl
 import typer
 import uvicorn
-from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from openbureau import sim
 from openbureau.api.app import create_app
@@ -21,6 +19,7 @@ from openbureau.cli.console import console, err_console, reports_errors
 from openbureau.intake.service import bureau_totals, intake_statistics
 from openbureau.kit.db import session_scope
 from openbureau.kit.settings import Settings
+from openbureau.quality import service as quality
 from openbureau.runtime import Runtime, open_runtime
 from openbureau.sim.replay import register_members, replay
 
@@ -79,17 +78,21 @@ def demo(
             on_file=lambda entry: bar.update(files, advance=1, description=f"{entry.furnisher} {entry.period}"),
             on_records=lambda n: bar.update(records, advance=n),
         )
-    table = Table(title="Intake per furnisher", box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
-    for name in ("furnisher", "records", "accepted", "warned", "rejected", "held", "released", "coverage"):
-        table.add_column(name, no_wrap=True, min_width=6, justify="left" if name == "furnisher" else "right")
     coverage = {row.furnisher: row for row in _statistics(runtime)}
-    for code, t in result.totals.items():
-        table.add_row(code, f"{t.received:,}", f"{t.accepted:,}", f"{t.warnings:,}", f"{t.rejected:,}",
-                      f"{t.quarantined:,}", f"{t.released:,}", f"{coverage[code].consent_coverage:.0%}")
-    console.print(table)
-    console.print("[dim]held: stored but kept out of the person's file at intake for want of a consent to "
-                  "furnish; released: let in when the consent arrived; coverage: share of stored records in the "
-                  "file now.[/]")
+    grades = _grades(runtime, months=min(12, months))
+    header = ("furnisher", "records", "ok", "warned", "rejected", "held", "released", "cover", "grade")
+    rows = [(code, f"{t.received:,}", f"{t.accepted:,}", f"{t.warnings:,}", f"{t.rejected:,}", f"{t.quarantined:,}",
+             f"{t.released:,}", f"{coverage[code].consent_coverage:.0%}", grades.get(code) or "-")
+            for code, t in result.totals.items()]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    console.print("[bold]Intake per furnisher[/]")
+    for i, row in enumerate([header, *rows]):
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+        console.print(("[bold]" if i == 0 else "") + "  ".join(cells) + ("[/]" if i == 0 else ""), highlight=False,
+                      soft_wrap=True)
+    console.print("[dim]ok: stored without findings; held: stored but kept out of the person's file at intake for want of a consent to "
+                  "furnish; released: let in when the consent arrived; cover: share of stored records in the "
+                  "file now; grade: data quality A-E over the last 12 months (`openbureau quality report`).[/]")
     built = _built(runtime)
     console.print(f"Built: {built['persons']:,} persons, {built['accounts']:,} accounts, "
                   f"{built['states']:,} monthly account states, in {time.perf_counter() - started:.0f} s")
@@ -117,6 +120,12 @@ def _a_borrower(market: Path, furnisher: str) -> str:
     rows = pl.read_csv(latest.path, infer_schema=False).filter(
         pl.col("consent_ref").is_not_null() & (pl.col("id_type") == "CN_RESIDENT_ID") & (pl.col("account_status") == "open"))
     return rows["id_number"][0]
+
+
+def _grades(runtime: Runtime, *, months: int) -> dict[str, str | None]:
+    with session_scope(runtime.engine) as session:
+        report = quality.scorecards(session, member=None, months=months)
+    return {card.furnisher: card.grade for card in report.scorecards}
 
 
 def _statistics(runtime: Runtime):

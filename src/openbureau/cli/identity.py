@@ -1,0 +1,143 @@
+"""``openbureau identity``: resolve, review, merge, split and evaluate the bureau's persons."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from openbureau.audit import service as audit
+from openbureau.cli.console import console, reports_errors
+from openbureau.identity import service
+from openbureau.identity.evaluate import evaluate as evaluate_links
+from openbureau.identity.resolution import resolve as resolve_persons
+from openbureau.kit.db import session_scope
+from openbureau.members.service import get_member
+from openbureau.runtime import open_runtime
+
+app = typer.Typer(help="Identity resolution: link, review, merge and split persons.", no_args_is_help=True)
+review_app = typer.Typer(help="Candidate links waiting for an operator.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
+
+
+def _print(data: dict, as_json: bool) -> None:
+    if as_json:
+        console.print_json(json.dumps(data))
+        return
+    table = Table("figure", "value")
+    for key, value in data.items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+@app.command("resolve")
+@reports_errors
+def resolve(as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False) -> None:
+    """Link persons known by a passport or customer number to resident-ID persons; refresh conflicts."""
+    runtime = open_runtime()
+    summary = resolve_persons(runtime.engine, settings=runtime.settings, vault=runtime.vault,
+                              actor_code=audit.operator_code())
+    _print(summary.as_dict(), as_json)
+
+
+@app.command("evaluate")
+@reports_errors
+def evaluate(
+    truth: Annotated[Path, typer.Option(help="The simulation's truth/ directory.", exists=True, file_okay=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Pairwise precision, recall and F1 of the bureau's links against the simulator's truth."""
+    runtime = open_runtime()
+    _print(evaluate_links(runtime.engine, truth=truth).as_dict(), as_json)
+
+
+@review_app.command("list")
+@reports_errors
+def review_list(
+    status: Annotated[str, typer.Option(help="pending, accepted, rejected or all.")] = "pending",
+    limit: Annotated[int, typer.Option(help="At most this many items.")] = 100,
+) -> None:
+    """Queued candidate links, oldest first, with their evidence."""
+    runtime = open_runtime()
+    table = Table("id", "person", "candidate", "weight", "probability", "status", "evidence")
+    table.columns[6].overflow = "fold"
+    with session_scope(runtime.engine) as session:
+        for r in service.list_reviews(session, status=None if status == "all" else status, limit=limit):
+            table.add_row(str(r.id), str(r.person_id), str(r.candidate_person_id), f"{r.match_weight:.1f}",
+                          f"{r.match_probability:.4f}", r.status, Text(r.evidence))
+    console.print(table)
+
+
+def _decide(review_id: int, accept: bool) -> None:
+    runtime = open_runtime()
+    with session_scope(runtime.engine, write=True) as session:
+        item = service.decide_review(session, review_id=review_id, accept=accept, actor_code=audit.operator_code())
+        console.print(f"review {item.id}: {item.status}")
+
+
+@review_app.command("accept")
+@reports_errors
+def review_accept(review_id: Annotated[int, typer.Argument(help="The review item's id.")]) -> None:
+    """Accept a candidate link: merge the person into the candidate (audited)."""
+    _decide(review_id, True)
+
+
+@review_app.command("reject")
+@reports_errors
+def review_reject(review_id: Annotated[int, typer.Argument(help="The review item's id.")]) -> None:
+    """Reject a candidate link: the two persons are never merged automatically (audited)."""
+    _decide(review_id, False)
+
+
+@app.command("merge")
+@reports_errors
+def merge(
+    person: Annotated[int, typer.Argument(help="The person that disappears.")],
+    into: Annotated[int, typer.Argument(help="The person that remains.")],
+) -> None:
+    """Merge person A into person B, keeping the history (audited)."""
+    runtime = open_runtime()
+    with session_scope(runtime.engine, write=True) as session:
+        entry = service.merge(session, person_id=person, into_person_id=into, actor_code=audit.operator_code())
+        console.print(f"person {person} merged into {into} (merge {entry.id})")
+
+
+@app.command("split")
+@reports_errors
+def split(
+    person: Annotated[int, typer.Argument(help="The person holding the wrongly linked account.")],
+    account: Annotated[str, typer.Option(help="FURNISHER:ACCOUNT, e.g. BANK_A:6225000012345678.")],
+) -> None:
+    """Move one account's records out of a person, keeping the history (audited)."""
+    code, sep, account_id = account.partition(":")
+    if not sep or not code or not account_id:
+        raise typer.BadParameter("expected FURNISHER:ACCOUNT", param_hint="--account")
+    runtime = open_runtime()
+    with session_scope(runtime.engine, write=True) as session:
+        furnisher = get_member(session, code=code)
+        entry = service.split(session, vault=runtime.vault, person_id=person, furnisher_id=furnisher.id,
+                              furnisher_account_id=account_id, actor_code=audit.operator_code())
+        console.print(f"account {account} moved from person {person} to person {entry.into_person_id} "
+                      f"(split {entry.id})")
+
+
+@app.command("history")
+@reports_errors
+def history(person: Annotated[int, typer.Argument(help="The person.")]) -> None:
+    """Merges and splits involving a person, and its identity conflicts."""
+    runtime = open_runtime()
+    table = Table("id", "kind", "method", "person", "into", "weight", "by", "at (UTC)", "evidence")
+    table.columns[8].overflow = "fold"
+    with session_scope(runtime.engine) as session:
+        for m in service.history(session, person):
+            table.add_row(str(m.id), m.kind, m.method, str(m.person_id), str(m.into_person_id),
+                          "" if m.match_weight is None else f"{m.match_weight:.1f}", Text(m.actor_code),
+                          m.created_at.strftime("%Y-%m-%d %H:%M:%S"), Text(m.evidence))
+        conflicts = service.conflicts_for(session, person)
+    console.print(table)
+    for c in conflicts:
+        console.print(Text(f"conflict {c.kind} (furnisher {c.furnisher_id}): {c.evidence}"))

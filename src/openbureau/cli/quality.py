@@ -1,0 +1,70 @@
+"""``openbureau quality``: data-quality scorecards and market statistics (operator)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from openbureau.cli.console import console, reports_errors
+from openbureau.kit.db import session_scope
+from openbureau.quality import service
+from openbureau.quality.charts import html_report
+from openbureau.runtime import open_runtime
+
+app = typer.Typer(help="Data-quality scorecards per furnisher and market statistics.", no_args_is_help=True)
+
+
+@app.callback()
+def quality() -> None:
+    """Data-quality scorecards per furnisher and market statistics (docs/quality.md)."""
+
+
+GRADE_STYLE = {"A": "bold green", "B": "green", "C": "yellow", "D": "dark_orange", "E": "bold red"}
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2%}"
+
+
+@app.command("report")
+@reports_errors
+def report(
+    period: Annotated[str | None, typer.Option(help="Reporting period YYYY-MM (default: the latest).")] = None,
+    months: Annotated[int, typer.Option(min=1, max=36, help="Periods in the window, ending at --period.")] = 1,
+    html: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML page with charts.")] = None,
+    k: Annotated[int | None, typer.Option(help="Minimum persons per market cell.")] = None,
+) -> None:
+    """Print every furnisher's scorecard and grade, the anomaly flags and the market summary."""
+    runtime = open_runtime()
+    with session_scope(runtime.engine) as session:
+        cards = service.scorecards(session, member=None, period=period, months=months)
+        market = service.market(session, member=None, period=cards.period, k=k)
+    names = [m.name for m in cards.scorecards[0].metrics] if cards.scorecards else []
+    table = Table("furnisher", "grade", "score", *names, "consent", "records", "top code",
+                  title=f"Data quality, {cards.periods[0]} to {cards.period} (failure rates)")
+    for c in sorted(cards.scorecards, key=lambda c: -(c.score or 0)):
+        top = f"{c.top_codes[0].code} ({c.top_codes[0].records})" if c.top_codes else ""
+        grade = f"[{GRADE_STYLE.get(c.grade or '', '')}]{c.grade or '–'}[/]"
+        table.add_row(c.furnisher, grade, f"{c.score:.3f}" if c.score is not None else "–",
+                      *[_pct(m.rate) for m in c.metrics], _pct(c.consent_coverage), f"{c.records_received:,}", top)
+    console.print(table)
+    for c in cards.scorecards:
+        for a in c.anomalies:
+            console.print(f"[bold yellow]flag[/] {a.furnisher} {a.reporting_period} {a.rule}: {a.message}")
+    shares = Table("furnisher", "accounts", "balance (yuan)", "credit share", "short-term share", "90+ dpd",
+                   title=f"Market {market.period} (HHI credit {market.hhi_credit}, short-term "
+                         f"{market.hhi_short_term}; cells under {market.k} persons suppressed)")
+    for m in market.by_furnisher:
+        shares.add_row(m.furnisher or "", "–" if m.accounts is None else f"{m.accounts:,}",
+                       "–" if m.balance is None else f"{m.balance / 100:,.0f}", _pct(m.credit_share),
+                       _pct(m.short_term_share), _pct(m.delinquent_90_rate))
+    console.print(shares)
+    console.print("Borrowers with 3+/5+/10+ lenders: " + ", ".join(
+        "–" if m.persons is None else f"{m.persons:,}" for m in market.multi_lending))
+    console.print(f"Computed in {cards.seconds:.2f} s (scorecards) + {market.seconds:.2f} s (market)")
+    if html is not None:
+        html.write_text(html_report(cards, market), encoding="utf-8")
+        console.print(f"HTML report: {html}")

@@ -1,0 +1,120 @@
+"""API schemas of the quality domain: scorecards, anomaly flags and market statistics."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class MetricResult(BaseModel):
+    """One metric of a scorecard: its failure rate, its score and its weight in the grade."""
+
+    name: str
+    rate: float | None = Field(description="share of records, accounts or files failing it; null: not applicable")
+    score: float | None = Field(description="1 − rate / tolerance, clipped to [0, 1]; null: not applicable")
+    weight: float = Field(description="weight in the grade before re-normalising over applicable metrics")
+    tolerance: float
+    description: str
+
+
+class CodeCount(BaseModel):
+    """A finding code and how many records carried it."""
+
+    code: str
+    severity: str
+    records: int
+
+
+class Anomaly(BaseModel):
+    """A period that departs from the furnisher's own history, with the evidence."""
+
+    furnisher: str
+    reporting_period: str
+    rule: str = Field(description="VOLUME_DROP, DELINQUENCY_FALL or FIELD_EMPTIED")
+    field: str | None = None
+    value: float
+    baseline: float = Field(description="median of the furnisher's previous periods")
+    threshold: float = Field(description="the value below which the rule flags")
+    observations: int = Field(description="records or accounts the value is measured on")
+    message: str
+
+
+class Scorecard(BaseModel):
+    """A furnisher's data quality over a window of reporting periods, and its grade."""
+
+    furnisher: str
+    period_from: str
+    period_to: str
+    periods: int
+    files: int
+    late_files: int
+    max_days_to_submit: int | None = Field(description="days from period end to the latest file's arrival")
+    records_received: int
+    records_rejected: int
+    accounts_stored: int
+    consent_coverage: float | None = Field(description="share of stored records not held for want of consent "
+                                                       "(reported beside the grade, not in it)")
+    vanished_accounts: int
+    impossible_moves: int
+    identity_conflicts: int | None = Field(None, description="not measured until identity resolution (issue 5)")
+    score: float | None
+    grade: str | None
+    metrics: list[MetricResult]
+    top_codes: list[CodeCount]
+    anomalies: list[Anomaly]
+
+
+class ScorecardReport(BaseModel):
+    """Scorecards of every furnisher the caller may see."""
+
+    period: str
+    months: int
+    periods: list[str]
+    bands: dict[str, float] = Field(description="lowest score of each grade")
+    seconds: float = Field(description="time the batch job took")
+    scorecards: list[Scorecard]
+
+
+class MarketCell(BaseModel):
+    """Figures of one group of live accounts; null and ``suppressed`` when it describes fewer than k persons."""
+
+    furnisher: str | None = None
+    product_type: str | None = None
+    accounts: int | None
+    persons: int | None
+    balance: int | None = Field(description="outstanding balance, minor units (fen)")
+    delinquent_30_rate: float | None = Field(description="share of accounts more than 30 days past due")
+    delinquent_90_rate: float | None = Field(description="share 90+ days past due or charged off")
+    balance_90_share: float | None = Field(description="share of the balance 90+ days past due or charged off")
+    credit_share: float | None = Field(None, description="share of the market's credit balance")
+    short_term_balance: int | None = None
+    short_term_share: float | None = Field(None, description="share of short-term consumer credit")
+    hhi: float | None = Field(None, description="concentration among furnishers, 0–10,000")
+    furnishers: int | None = None
+    suppressed: bool
+
+
+class MultiLending(BaseModel):
+    """Persons with live credit accounts at ``min_lenders`` or more lenders."""
+
+    min_lenders: int
+    persons: int | None
+    share_of_borrowers: float | None
+    suppressed: bool
+
+
+class MarketReport(BaseModel):
+    """Market statistics of one reporting period (aggregates only; never a person)."""
+
+    period: str
+    k: int = Field(description="cells describing fewer persons are suppressed")
+    include_held: bool
+    short_term_definition: str
+    accounts: int
+    borrowers: int | None
+    hhi_credit: float | None
+    hhi_short_term: float | None
+    by_furnisher: list[MarketCell]
+    by_product: list[MarketCell]
+    by_furnisher_product: list[MarketCell]
+    multi_lending: list[MultiLending]
+    seconds: float

@@ -1,0 +1,114 @@
+"""Rules of the quality domain: who may see which scorecard, and the shape of what they see."""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+from openbureau.kit.errors import Forbidden, NotFound, Unprocessable
+from openbureau.members.models import Member, Role
+from openbureau.quality import grades, tasks
+from openbureau.quality.anomalies import describe
+from openbureau.quality.market import SHORT_TERM_MAX_MONTHS
+from openbureau.quality.schemas import (
+    Anomaly,
+    CodeCount,
+    MarketCell,
+    MarketReport,
+    MetricResult,
+    MultiLending,
+    Scorecard,
+    ScorecardReport,
+)
+
+PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+SHORT_TERM_TEXT = (f"revolving lines, credit cards, BNPL and instalment loans of at most {SHORT_TERM_MAX_MONTHS} "
+                   "months")
+
+
+def _sees_all(member: Member | None) -> bool:
+    return member is None or member.has_role(Role.REGULATOR) or member.has_role(Role.OPERATOR)
+
+
+def _period(session: Session, period: str | None) -> str:
+    if period is not None and not PERIOD.match(period):
+        raise Unprocessable("period must be YYYY-MM", code="INVALID_PERIOD", field="period")
+    known = tasks.period_range(session.connection())
+    if known is None or (period is not None and not known[0] <= period <= known[1]):
+        raise NotFound(f"no loaded file describes {period or 'any period'}", code="PERIOD_NOT_FOUND", field="period")
+    return period or known[1]
+
+
+def scorecards(session: Session, *, member: Member | None, period: str | None = None, months: int = 1,
+               settings: tasks.QualitySettings | None = None) -> ScorecardReport:
+    """Scorecards over the ``months`` periods ending at ``period`` (default: the latest): every furnisher's
+    for the regulator and the operator (``member`` None: the operator at the CLI), its own for a furnisher."""
+    if not _sees_all(member) and not member.has_role(Role.FURNISHER):
+        raise Forbidden("scorecards are for the regulator, the operator and furnishers", code="ROLE_REQUIRED")
+    if not 1 <= months <= 36:
+        raise Unprocessable("months must be between 1 and 36", code="INVALID_MONTHS", field="months")
+    period = _period(session, period)
+    own = None if _sees_all(member) else member.id
+    run = tasks.run_quality(session.connection(), period=period, months=months, furnisher_id=own, settings=settings)
+    return to_report(run, months=months)
+
+
+def to_report(run: tasks.QualityRun, *, months: int) -> ScorecardReport:
+    """The API shape of a quality run."""
+    flags: dict[str, list[Anomaly]] = {}
+    for a in run.anomalies.iter_rows(named=True):
+        flags.setdefault(a["furnisher"], []).append(Anomaly(
+            furnisher=a["furnisher"], reporting_period=a["reporting_period"], rule=a["rule"], field=a["field"],
+            value=a["value"], baseline=a["baseline"], threshold=a["threshold"], observations=a["observations"],
+            message=describe(a["rule"], a["field"], a["value"], a["baseline"], a["threshold"])))
+    cards = []
+    for row in run.scorecards.iter_rows(named=True):
+        metrics = [MetricResult(name=name, rate=row[f"{name}_rate"], score=row[f"{name}_score"], weight=rule.weight,
+                                tolerance=rule.tolerance, description=rule.description)
+                   for name, rule in grades.RULES.items()]
+        cards.append(Scorecard(
+            furnisher=row["furnisher"], period_from=row["period_from"], period_to=row["period_to"],
+            periods=row["periods"], files=row["files"], late_files=row["late_files"],
+            max_days_to_submit=row["max_days_to_submit"], records_received=row["records_received"],
+            records_rejected=row["records_rejected"], accounts_stored=row["accounts"],
+            consent_coverage=row["consent_coverage"], vanished_accounts=row["vanished"],
+            impossible_moves=row["status_jumps"] + row["reopened"] + row["balance_jumps"],
+            score=row["score"], grade=row["grade"], metrics=metrics,
+            top_codes=[CodeCount(**c) for c in row["top_codes"] or []], anomalies=flags.get(row["furnisher"], [])))
+    return ScorecardReport(period=run.period, months=months, periods=run.periods,
+                           bands={letter: floor for letter, floor in grades.BANDS},
+                           seconds=round(run.seconds, 3), scorecards=cards)
+
+
+def market(session: Session, *, member: Member | None, period: str | None = None, k: int | None = None,
+           include_held: bool = False, settings: tasks.QualitySettings | None = None) -> MarketReport:
+    """Market statistics of ``period`` for the regulator and the operator; ``k`` may only raise the bureau's
+    minimum cell size, never lower it."""
+    if not _sees_all(member):
+        raise Forbidden("market statistics are for the regulator and the operator", code="ROLE_REQUIRED")
+    settings = settings or tasks.QualitySettings()
+    floor = settings.min_cell_persons
+    if k is not None and k < floor:
+        raise Unprocessable(f"k may not be below the bureau's minimum of {floor}", code="K_TOO_SMALL", field="k")
+    period = _period(session, period)
+    run = tasks.run_market(session.connection(), period=period, k=k or floor, include_held=include_held)
+    return to_market_report(run, k=k or floor, include_held=include_held)
+
+
+def _cells(frame: pl.DataFrame) -> list[MarketCell]:
+    names = set(MarketCell.model_fields)
+    return [MarketCell(**{c: v for c, v in row.items() if c in names}) for row in frame.iter_rows(named=True)]
+
+
+def to_market_report(run: tasks.MarketRun, *, k: int, include_held: bool) -> MarketReport:
+    """The API shape of a market run."""
+    t = run.tables
+    return MarketReport(
+        period=run.period, k=k, include_held=include_held, short_term_definition=SHORT_TERM_TEXT,
+        accounts=t["accounts"], borrowers=t["borrowers"], hhi_credit=t["hhi_credit"],
+        hhi_short_term=t["hhi_short_term"], by_furnisher=_cells(t["by_furnisher"]),
+        by_product=_cells(t["by_product"]), by_furnisher_product=_cells(t["by_furnisher_product"]),
+        multi_lending=[MultiLending(**r) for r in t["multi_lending"].iter_rows(named=True)],
+        seconds=round(run.seconds, 3))
