@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+
 import polars as pl
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, bindparam, column, delete, func, insert, select, table, text, update
 from sqlalchemy.orm import Session
 
-from openbureau.identity.models import Person
+from openbureau.identity.models import (
+    IdentityAccountMove,
+    IdentityConflict,
+    IdentityMerge,
+    IdentityReview,
+    Person,
+)
+from openbureau.kit.bulk import bulk_writer_for
+
+# Tables of other domains, named here without importing them (identity sits below intake and beside
+# members in the import layers). Only the columns identity reads or moves.
+ACCOUNT_STATES = table("account_states", column("furnisher_id"), column("furnisher_account_id"),
+                       column("reporting_period"), column("person_id"), column("identity_enc"))
+MEMBERS = table("members", column("id"), column("code"))
+INTAKE_LOCK = 7207301  # the intake's PostgreSQL advisory lock (intake.quarantine.INTAKE_LOCK)
+_MAX_CHAIN = 64
 
 
 class PersonRepository:
@@ -17,15 +35,224 @@ class PersonRepository:
 
     def persons_by_index(self, *, id_type: str, staged: Table) -> pl.DataFrame:
         """Existing persons (``id_index``, ``person_id``) whose blind index is in the ``staged`` table."""
-        stmt = (
-            select(Person.id_index, Person.id)
-            .join(staged, staged.c.id_index == Person.id_index)
-            .where(Person.id_type == id_type)
-        )
+        # IN (SELECT ...): the planner probes the (id_type, id_index) index per staged key rather than
+        # scanning every person for each chunk (the temporary table has no statistics).
+        stmt = select(Person.id_index, Person.id).where(
+            Person.id_type == id_type, Person.id_index.in_(select(staged.c.id_index)))
         rows = [tuple(r) for r in self.conn.execute(stmt)]
         return pl.DataFrame(rows, schema={"id_index": pl.Binary, "person_id": pl.Int64}, orient="row")
 
 
+class ResolutionRepository:
+    """All SQL of identity resolution, merges, splits, reviews and conflicts, on a session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def lock_intake(self) -> None:
+        """Serialise with intake loads (PostgreSQL; SQLite's single writer does it already)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": INTAKE_LOCK})
+
+    def persons(self) -> pl.DataFrame:
+        """Every person: ``person_id``, ``id_type``, ``merged_into_id``."""
+        rows = self.session.execute(select(Person.id, Person.id_type, Person.merged_into_id)).all()
+        return pl.DataFrame([tuple(r) for r in rows], orient="row",
+                            schema={"person_id": pl.Int64, "id_type": pl.String, "merged_into_id": pl.Int64})
+
+    def anchors(self, id_type: str) -> Iterator[tuple[int, bytes]]:
+        """(person id, encrypted anchor identifier) of the surviving persons of one id type."""
+        stmt = select(Person.id, Person.id_enc).where(Person.id_type == id_type, Person.merged_into_id.is_(None))
+        yield from (tuple(r) for r in self.session.execute(stmt))
+
+    def identity_rows(self, batch: int = 50_000) -> Iterator[list[tuple]]:
+        """Batches of (person_id, furnisher_id, furnisher_account_id, reporting_period, identity_enc)."""
+        a = ACCOUNT_STATES.c
+        stmt = select(a.person_id, a.furnisher_id, a.furnisher_account_id, a.reporting_period, a.identity_enc)
+        result = self.session.execute(stmt.execution_options(yield_per=batch))
+        while rows := result.fetchmany(batch):
+            yield rows
+
+    def account_persons(self) -> pl.DataFrame:
+        """Distinct (furnisher ``code``, ``period``, ``furnisher_account_id``, ``person_id``) of stored records."""
+        a, m = ACCOUNT_STATES.c, MEMBERS.c
+        stmt = (select(m.code, a.reporting_period, a.furnisher_account_id, a.person_id)
+                .join_from(ACCOUNT_STATES, MEMBERS, m.id == a.furnisher_id).distinct())
+        rows = self.session.execute(stmt).all()
+        return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
+            "furnisher": pl.String, "period": pl.String, "furnisher_account_id": pl.String, "person_id": pl.Int64})
+
+    def person(self, person_id: int) -> Person | None:
+        """One person by id."""
+        return self.session.get(Person, person_id)
+
+    def next_person_id(self) -> int:
+        """The first free person id (under the intake lock)."""
+        return self.session.execute(select(func.coalesce(func.max(Person.id), 0))).scalar_one() + 1
+
+    def add(self, *rows: object) -> None:
+        """Add rows and flush, so their ids are known."""
+        self.session.add_all(rows)
+        self.session.flush()
+
+    def accounts_of(self, person_id: int) -> list[tuple[int, str]]:
+        """Distinct (furnisher_id, furnisher_account_id) of a person's records."""
+        a = ACCOUNT_STATES.c
+        stmt = select(a.furnisher_id, a.furnisher_account_id).where(a.person_id == person_id).distinct()
+        return sorted(tuple(r) for r in self.session.execute(stmt))
+
+    def move_person(self, *, from_person_id: int, to_person_id: int) -> None:
+        """Move all records of a person to another, and point persons merged into it at the survivor."""
+        a = ACCOUNT_STATES.c
+        self.session.execute(update(ACCOUNT_STATES).where(a.person_id == from_person_id)
+                             .values(person_id=to_person_id))
+        self.session.execute(update(Person).where(Person.merged_into_id == from_person_id)
+                             .values(merged_into_id=to_person_id))
+        self.session.execute(update(Person).where(Person.id == from_person_id).values(merged_into_id=to_person_id))
+
+    def move_account(self, *, person_id: int, furnisher_id: int, furnisher_account_id: str, to_person_id: int
+                     ) -> int:
+        """Move one account's records from a person to another; the number of records moved."""
+        a = ACCOUNT_STATES.c
+        result = self.session.execute(
+            update(ACCOUNT_STATES).where(a.person_id == person_id, a.furnisher_id == furnisher_id,
+                                         a.furnisher_account_id == furnisher_account_id)
+            .values(person_id=to_person_id))
+        return result.rowcount
+
+    def follow_merged(self, moves: list[dict[str, int]]) -> None:
+        """Move records still filed under merged persons (loaded after the merge) to their survivors."""
+        if moves:
+            a = ACCOUNT_STATES.c
+            stmt = (update(ACCOUNT_STATES).where(a.person_id == bindparam("old"))
+                    .values(person_id=bindparam("new")))
+            self.session.connection().execute(stmt, moves)
+
+    def merge_many(self, rows: list[dict], *, accounts: pl.DataFrame) -> int:
+        """Merge many persons at once; the number merged.
+
+        Every statement is an indexed lookup by person (a join or ``IN (subquery)`` over ``account_states``
+        made SQLite scan the whole table), and the moved accounts come from the caller, who has read them.
+
+        Args:
+            rows: ``identity_merges`` rows (kind, method, person_id, into_person_id, weights, evidence, actor).
+                Pairs whose persons were merged meanwhile (by an operator) are skipped.
+            accounts: ``person_id``, ``furnisher_id``, ``furnisher_account_id`` of the persons' records.
+        """
+        merged = set(self.session.scalars(select(Person.id).where(Person.merged_into_id.is_not(None))))
+        rows = [r for r in rows if r["person_id"] not in merged and r["into_person_id"] not in merged]
+        if not rows:
+            return 0
+        accounts = accounts.unique()
+        counts = dict(accounts.group_by("person_id").len().iter_rows())
+        for r in rows:
+            r["evidence"] = json.dumps({**r["evidence"], "accounts": counts.get(r["person_id"], 0)},
+                                       sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        ids = self.session.scalars(insert(IdentityMerge).returning(IdentityMerge.id, sort_by_parameter_order=True),
+                                   rows).all()
+        pairs = pl.DataFrame({"merge_id": ids, "person_id": [r["person_id"] for r in rows],
+                              "into_person_id": [r["into_person_id"] for r in rows]},
+                             schema={"merge_id": pl.Int64, "person_id": pl.Int64, "into_person_id": pl.Int64})
+        moves = accounts.join(pairs, on="person_id").select(
+            "merge_id", "furnisher_id", "furnisher_account_id", pl.col("person_id").alias("from_person_id"),
+            pl.col("into_person_id").alias("to_person_id"))
+        conn = self.session.connection()
+        bulk_writer_for(conn).insert(conn, IdentityAccountMove.__table__, moves)
+        params = [{"old": o, "new": n} for o, n in pairs.select("person_id", "into_person_id").iter_rows()]
+        self.follow_merged(params)
+        p = Person.__table__.c
+        conn.execute(update(Person.__table__).where(p.merged_into_id == bindparam("old"))
+                     .values(merged_into_id=bindparam("new")), params)
+        conn.execute(update(Person.__table__).where(p.id == bindparam("old"))
+                     .values(merged_into_id=bindparam("new")), params)
+        return len(rows)
+
+    def set_merged(self, person_id: int, into: int | None) -> None:
+        """Set (or clear) where a person was merged."""
+        self.session.execute(update(Person).where(Person.id == person_id).values(merged_into_id=into))
+
+    def add_moves(self, rows: list[dict]) -> None:
+        """Insert account moves in bulk."""
+        if rows:
+            self.session.execute(insert(IdentityAccountMove), rows)
+
+    def last_move_in(self, *, person_id: int, furnisher_id: int, furnisher_account_id: str
+                     ) -> IdentityAccountMove | None:
+        """The latest move of this account into this person."""
+        m = IdentityAccountMove
+        stmt = (select(m).where(m.to_person_id == person_id, m.furnisher_id == furnisher_id,
+                                m.furnisher_account_id == furnisher_account_id).order_by(m.id.desc()).limit(1))
+        return self.session.scalars(stmt).first()
+
+    def blocked_pairs(self) -> set[tuple[int, int]]:
+        """(weak, strong) pairs an operator separated: rejected reviews and splits."""
+        r = IdentityReview
+        rejected = self.session.execute(select(r.person_id, r.candidate_person_id).where(r.status == "rejected"))
+        splits = self.session.execute(select(IdentityMerge.into_person_id, IdentityMerge.person_id)
+                                      .where(IdentityMerge.kind == "split"))
+        return {tuple(p) for p in rejected} | {tuple(p) for p in splits}
+
+    def reviews(self, *, status: str | None = None, limit: int = 100) -> list[IdentityReview]:
+        """Review items, oldest first."""
+        stmt = select(IdentityReview).order_by(IdentityReview.id).limit(limit)
+        if status:
+            stmt = stmt.where(IdentityReview.status == status)
+        return list(self.session.scalars(stmt))
+
+    def review_pairs(self) -> set[tuple[int, int]]:
+        """(person, candidate) pairs ever queued, whatever their status."""
+        stmt = select(IdentityReview.person_id, IdentityReview.candidate_person_id)
+        return {(p, c) for p, c in self.session.execute(stmt)}
+
+    def reviewed_persons(self) -> set[int]:
+        """Weak persons with a pending review (left alone until an operator decides)."""
+        stmt = select(IdentityReview.person_id).where(IdentityReview.status == "pending")
+        return set(self.session.scalars(stmt))
+
+    def review(self, review_id: int) -> IdentityReview | None:
+        """One review item."""
+        return self.session.get(IdentityReview, review_id)
+
+    def merges(self, person_id: int) -> list[IdentityMerge]:
+        """History of merges and splits involving a person, oldest first."""
+        m = IdentityMerge
+        stmt = select(m).where((m.person_id == person_id) | (m.into_person_id == person_id)).order_by(m.id)
+        return list(self.session.scalars(stmt))
+
+    def replace_conflicts(self, rows: list[dict]) -> None:
+        """Replace every recorded conflict by a fresh detection."""
+        self.session.execute(delete(IdentityConflict))
+        if rows:
+            self.session.execute(insert(IdentityConflict), rows)
+
+    def conflicts(self, person_ids: list[int]) -> list[IdentityConflict]:
+        """Conflicts of these persons."""
+        stmt = select(IdentityConflict).where(IdentityConflict.person_id.in_(person_ids)).order_by(
+            IdentityConflict.id)
+        return list(self.session.scalars(stmt))
+
+    def conflict_counts(self) -> list[tuple[int | None, str, int]]:
+        """(furnisher_id, kind, number of conflicts) over all recorded conflicts."""
+        c = IdentityConflict
+        stmt = select(c.furnisher_id, c.kind, func.count()).group_by(c.furnisher_id, c.kind)
+        return [tuple(r) for r in self.session.execute(stmt)]
+
+    def merged_into(self, person_id: int) -> list[int]:
+        """Persons merged into this one."""
+        return list(self.session.scalars(select(Person.id).where(Person.merged_into_id == person_id)))
+
+
+def surviving_person(session: Session, person: Person | None) -> Person | None:
+    """The person a merged person ended in (the person itself when never merged)."""
+    for _ in range(_MAX_CHAIN):
+        if person is None or person.merged_into_id is None:
+            return person
+        person = session.get(Person, person.merged_into_id)
+    raise RuntimeError("merge chain too long or circular")
+
+
 def find_person(session: Session, *, id_type: str, id_index: bytes) -> Person | None:
-    """The person whose anchor identifier has this blind index."""
-    return session.scalars(select(Person).where(Person.id_type == id_type, Person.id_index == id_index)).one_or_none()
+    """The surviving person whose anchor identifier (or a merged person's) has this blind index."""
+    found = session.scalars(select(Person).where(Person.id_type == id_type, Person.id_index == id_index)
+                            ).one_or_none()
+    return surviving_person(session, found)
