@@ -32,3 +32,26 @@ def test_arguments_are_checked_before_any_read(sqlite_runtime) -> None:
 def test_settings_come_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("OPENBUREAU_QUALITY_MIN_CELL_PERSONS", "25")
     assert QualitySettings().min_cell_persons == 25 and QualitySettings().due_days == 15
+
+
+def test_scorecards_report_the_identity_conflicts_charged_to_each_furnisher(runtime, tmp_path) -> None:
+    from openbureau.identity.models import IdentityConflict
+    from openbureau.intake import service as intake
+    from openbureau.kit.db import session_scope
+    from openbureau.members.models import Role
+    from openbureau.members.service import get_member
+    from openbureau.quality import service as quality
+    from tests.consent.factories import grant
+    from tests.intake.factories import PEOPLE, person, write_file
+    from tests.members.factories import make_member
+
+    make_member(runtime, "BANK_A", Role.FURNISHER)
+    grant(runtime, "BANK_A", PEOPLE[0][0])
+    intake.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A",
+                  path=write_file(tmp_path / "a.csv", [person(0)]))
+    with session_scope(runtime.engine, write=True) as session:
+        bank = get_member(session, code="BANK_A")
+        session.add(IdentityConflict(kind="name_mismatch", person_id=1, furnisher_id=bank.id))
+    with session_scope(runtime.engine) as session:
+        cards = quality.scorecards(session, member=None).scorecards
+    assert [(c.furnisher, c.identity_conflicts) for c in cards] == [("BANK_A", 1)]

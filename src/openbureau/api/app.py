@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openbureau import __version__
-from openbureau.api import accounts, consents, inquiries, members, quality, stats, submissions
+from openbureau.api import accounts, consents, identity, inquiries, members, quality, stats, submissions
 from openbureau.api.ratelimit import RateLimitMiddleware, TokenBuckets
 from openbureau.kit.errors import BureauError
 from openbureau.kit.settings import Settings, get_settings
@@ -39,7 +39,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
         redoc_url=None,
     )
     app.state.runtime = runtime
-    for module in (members, submissions, accounts, consents, inquiries, stats, quality):
+    for module in (members, submissions, accounts, consents, inquiries, stats, quality, identity):
         app.include_router(module.router, prefix="/v1")
     limit = (runtime.settings if runtime is not None else (settings or get_settings())).rate_limit_per_minute
     app.add_middleware(RateLimitMiddleware, buckets=TokenBuckets(limit))

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from openbureau import sim
 from openbureau.api.app import create_app
 from openbureau.cli.console import console, err_console, reports_errors
+from openbureau.identity.resolution import resolve
 from openbureau.intake.service import bureau_totals, intake_statistics
 from openbureau.kit.db import session_scope
 from openbureau.kit.settings import Settings
@@ -78,6 +79,12 @@ def demo(
             on_file=lambda entry: bar.update(files, advance=1, description=f"{entry.furnisher} {entry.period}"),
             on_records=lambda n: bar.update(records, advance=n),
         )
+    with err_console.status("resolving identities across furnishers (Splink)"):
+        linked = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault)
+    console.print(f"Identity resolution: {linked.persons_weak:,} persons known only by a passport or a "
+                  f"furnisher's customer number; {linked.merged:,} linked to their resident-ID file, "
+                  f"{linked.queued:,} queued for review, {linked.unlinked:,} left alone; {linked.conflicts:,} "
+                  f"identity conflicts flagged ({linked.seconds:.1f} s)", soft_wrap=True, highlight=False)
     coverage = {row.furnisher: row for row in _statistics(runtime)}
     grades = _grades(runtime, months=min(12, months))
     header = ("furnisher", "records", "ok", "warned", "rejected", "held", "released", "cover", "grade")

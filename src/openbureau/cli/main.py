@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from openbureau import __version__
-from openbureau.cli import audit, consent, intake, members, quality, sim
+from openbureau.cli import audit, consent, identity, intake, members, quality, sim
 from openbureau.cli.console import console, reports_errors
 from openbureau.cli.demo import demo
 
@@ -21,6 +21,7 @@ app.add_typer(intake.app, name="intake")
 app.add_typer(consent.app, name="consent")
 app.add_typer(audit.app, name="audit")
 app.add_typer(quality.app, name="quality")
+app.add_typer(identity.app, name="identity")
 app.add_typer(sim.app, name="sim")
 app.command("demo")(demo)
 

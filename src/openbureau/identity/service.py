@@ -1,7 +1,9 @@
 """Rules of the identity domain: link furnished records to persons.
 
-Until probabilistic resolution lands, a record links to a person by exact (id_type, id_number), looked up
-through the blind index, and a new person is created for an identifier never seen before. Each record also
+At intake a record links to a person by exact (id_type, id_number), looked up through the blind index, and
+a new person is created for an identifier never seen before. After intake, ``identity.resolution.resolve``
+merges persons known only by a passport or a furnisher's customer number into the resident-ID person they
+are (docs/identity.md); operators merge, split and decide queued pairs with the functions below. Each record also
 keeps its own description of the person (name, birth date, phone, address) encrypted, so that the variants
 a person was described with, and the evidence for every link, stay available.
 
@@ -11,15 +13,22 @@ lock), which is what lets a load number its new persons itself.
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import datetime
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, func, select, text
+from sqlalchemy.orm import Session
 
-from openbureau.identity.models import Person
-from openbureau.identity.repository import PersonRepository
+from openbureau.audit import service as audit
+from openbureau.identity.models import IdentityConflict, IdentityMerge, IdentityReview, Person
+from openbureau.identity.repository import PersonRepository, ResolutionRepository, surviving_person
 from openbureau.kit.bulk import bulk_writer_for
 from openbureau.kit.crypto import PiiVault
+from openbureau.kit.db import utcnow
+from openbureau.kit.errors import Conflict, NotFound
 
 IDENTITY_FIELDS = ("full_name", "birth_date", "phone", "address")
 _SEP = "\x1f"
@@ -101,3 +110,139 @@ class PersonLinker:
         writer = bulk_writer_for(self._conn)
         with writer.staged(self._conn, indexes, "link_keys") as staged:
             return PersonRepository(self._conn).persons_by_index(id_type=id_type, staged=staged)
+
+
+# --- merges, splits and reviews (operators and the resolver) -------------------------------------------
+
+STRONG_ID_TYPE = "CN_RESIDENT_ID"  # a valid resident ID: an anchor other records are resolved to
+SPLIT_ID_TYPE = "SPLIT"  # the anchor of a person created by an operator's split
+
+
+def _evidence(data: dict[str, Any] | None) -> str:
+    return json.dumps(data or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def merge_persons(session: Session, *, person_id: int, into_person_id: int, method: str, actor_code: str,
+                  match_weight: float | None = None, match_probability: float | None = None,
+                  evidence: dict[str, Any] | None = None) -> IdentityMerge:
+    """Merge ``person_id`` into ``into_person_id``: move its records, keep the history. Flushes only.
+
+    Raises:
+        NotFound: a person does not exist. Conflict: a person was already merged, or both are the same.
+    """
+    repo = ResolutionRepository(session)
+    source, target = repo.person(person_id), repo.person(into_person_id)
+    if source is None or target is None:
+        raise NotFound(f"person {person_id if source is None else into_person_id} not found",
+                       code="PERSON_NOT_FOUND")
+    if person_id == into_person_id or source.merged_into_id is not None or target.merged_into_id is not None:
+        raise Conflict("both persons must exist, differ and not be merged already", code="PERSON_MERGED")
+    accounts = repo.accounts_of(person_id)
+    entry = IdentityMerge(kind="merge", method=method, person_id=person_id, into_person_id=into_person_id,
+                          match_weight=match_weight, match_probability=match_probability,
+                          evidence=_evidence({**(evidence or {}), "accounts": len(accounts)}),
+                          actor_code=actor_code)
+    repo.add(entry)
+    repo.add_moves([{"merge_id": entry.id, "furnisher_id": f, "furnisher_account_id": a,
+                     "from_person_id": person_id, "to_person_id": into_person_id} for f, a in accounts])
+    repo.move_person(from_person_id=person_id, to_person_id=into_person_id)
+    session.expire(source)
+    return entry
+
+
+def merge(session: Session, *, person_id: int, into_person_id: int, actor_code: str) -> IdentityMerge:
+    """An operator merges two persons (``person_id`` disappears into ``into_person_id``); audited."""
+    ResolutionRepository(session).lock_intake()
+    entry = merge_persons(session, person_id=person_id, into_person_id=into_person_id, method="operator",
+                          actor_code=actor_code)
+    audit.record(session, actor_member_id=None, actor_code=actor_code, action="identity.merge",
+                 person_id=into_person_id, details={"merge_id": entry.id, "merged_person_id": person_id})
+    return entry
+
+
+def split(session: Session, *, vault: PiiVault, person_id: int, furnisher_id: int, furnisher_account_id: str,
+          actor_code: str) -> IdentityMerge:
+    """An operator moves one account's records out of a person; audited.
+
+    The records go back to the person they were merged from when the history has it (that person is
+    revived), otherwise to a new person anchored on a ``SPLIT`` identifier. The resolver never joins the
+    two again automatically.
+    """
+    repo = ResolutionRepository(session)
+    repo.lock_intake()
+    if repo.person(person_id) is None:
+        raise NotFound(f"person {person_id} not found", code="PERSON_NOT_FOUND")
+    earlier = repo.last_move_in(person_id=person_id, furnisher_id=furnisher_id,
+                                furnisher_account_id=furnisher_account_id)
+    if earlier is not None:
+        target = earlier.from_person_id
+        repo.set_merged(target, None)
+    else:
+        target = repo.next_person_id()
+        anchor = f"{person_id}:{furnisher_id}:{furnisher_account_id}:{uuid.uuid4().hex}"
+        repo.add(Person(id=target, id_type=SPLIT_ID_TYPE, id_index=vault.blind_index(anchor, domain=SPLIT_ID_TYPE),
+                        id_enc=vault.encrypt(anchor)))
+    moved = repo.move_account(person_id=person_id, furnisher_id=furnisher_id,
+                              furnisher_account_id=furnisher_account_id, to_person_id=target)
+    if moved == 0:
+        raise NotFound("the person has no records of this account", code="ACCOUNT_NOT_FOUND")
+    entry = IdentityMerge(kind="split", method="operator", person_id=person_id, into_person_id=target,
+                          evidence=_evidence({"records": moved, "furnisher_id": furnisher_id}),
+                          actor_code=actor_code)
+    repo.add(entry)
+    repo.add_moves([{"merge_id": entry.id, "furnisher_id": furnisher_id, "furnisher_account_id":
+                     furnisher_account_id, "from_person_id": person_id, "to_person_id": target}])
+    audit.record(session, actor_member_id=None, actor_code=actor_code, action="identity.split",
+                 person_id=person_id, details={"merge_id": entry.id, "to_person_id": target,
+                                               "furnisher_id": furnisher_id, "records": moved})
+    return entry
+
+
+def list_reviews(session: Session, *, status: str | None = "pending", limit: int = 100) -> list[IdentityReview]:
+    """Review items (pending by default), oldest first."""
+    return ResolutionRepository(session).reviews(status=status, limit=limit)
+
+
+def decide_review(session: Session, *, review_id: int, accept: bool, actor_code: str) -> IdentityReview:
+    """An operator accepts (merge) or rejects (keep apart for good) a queued pair; audited."""
+    repo = ResolutionRepository(session)
+    repo.lock_intake()
+    item = repo.review(review_id)
+    if item is None:
+        raise NotFound(f"review {review_id} not found", code="REVIEW_NOT_FOUND")
+    if item.status != "pending":
+        raise Conflict(f"review {review_id} is already {item.status}", code="REVIEW_DECIDED")
+    details: dict[str, Any] = {"review_id": item.id, "candidate_person_id": item.candidate_person_id}
+    if accept:
+        into = surviving_person(session, repo.person(item.candidate_person_id))
+        entry = merge_persons(session, person_id=item.person_id, into_person_id=into.id, method="review",
+                              actor_code=actor_code, match_weight=item.match_weight,
+                              match_probability=item.match_probability, evidence=json.loads(item.evidence))
+        details["merge_id"] = entry.id
+    item.status = "accepted" if accept else "rejected"
+    item.decided_at, item.decided_by = utcnow(), actor_code
+    audit.record(session, actor_member_id=None, actor_code=actor_code,
+                 action="identity.review.accept" if accept else "identity.review.reject",
+                 person_id=item.person_id, details=details)
+    session.flush()
+    return item
+
+
+def conflicts_for(session: Session, person_id: int) -> list[IdentityConflict]:
+    """Identity conflicts of a person (and of persons merged into it), for the report's flags."""
+    repo = ResolutionRepository(session)
+    return repo.conflicts([person_id, *repo.merged_into(person_id)])
+
+
+def conflicts_by_furnisher(session: Session) -> dict[int, dict[str, int]]:
+    """Identity conflicts charged to each furnisher, by kind (for its data-quality score)."""
+    out: dict[int, dict[str, int]] = {}
+    for furnisher_id, kind, n in ResolutionRepository(session).conflict_counts():
+        if furnisher_id is not None:
+            out.setdefault(furnisher_id, {})[kind] = n
+    return out
+
+
+def history(session: Session, person_id: int) -> list[IdentityMerge]:
+    """Merges and splits involving a person, oldest first."""
+    return ResolutionRepository(session).merges(person_id)

@@ -55,7 +55,9 @@ class Scorecard(BaseModel):
                                                        "(reported beside the grade, not in it)")
     vanished_accounts: int
     impossible_moves: int
-    identity_conflicts: int | None = Field(None, description="not measured until identity resolution (issue 5)")
+    identity_conflicts: int | None = Field(None, description="identity conflicts the resolver charged to the "
+                                           "furnisher's data so far (same ID with other names or birth dates, "
+                                           "shared phones); reported beside the grade")
     score: float | None
     grade: str | None
     metrics: list[MetricResult]

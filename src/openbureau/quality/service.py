@@ -7,8 +7,10 @@ import re
 import polars as pl
 from sqlalchemy.orm import Session
 
+from openbureau.identity.service import conflicts_by_furnisher
 from openbureau.kit.errors import Forbidden, NotFound, Unprocessable
 from openbureau.members.models import Member, Role
+from openbureau.members.repository import MemberRepository
 from openbureau.quality import grades, tasks
 from openbureau.quality.anomalies import describe
 from openbureau.quality.market import SHORT_TERM_MAX_MONTHS
@@ -52,7 +54,13 @@ def scorecards(session: Session, *, member: Member | None, period: str | None = 
     period = _period(session, period)
     own = None if _sees_all(member) else member.id
     run = tasks.run_quality(session.connection(), period=period, months=months, furnisher_id=own, settings=settings)
-    return to_report(run, months=months)
+    report = to_report(run, months=months)
+    # Identity conflicts the resolver charged to each furnisher's data (reported beside the grade).
+    codes = {m.id: m.code for m in MemberRepository(session).all()}
+    charged = {codes[f]: sum(kinds.values()) for f, kinds in conflicts_by_furnisher(session).items() if f in codes}
+    for card in report.scorecards:
+        card.identity_conflicts = charged.get(card.furnisher, 0)
+    return report
 
 
 def to_report(run: tasks.QualityRun, *, months: int) -> ScorecardReport:

@@ -1,4 +1,4 @@
-"""foundation: members, persons, submissions, findings, account states, consents, inquiries, audit
+"""foundation: members, persons, identity resolution, submissions, findings, account states, consents, inquiries, audit
 
 Revision ID: 0001
 Revises: (none)
@@ -70,6 +70,53 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_entries_actor_code_seq'), ['actor_code', 'seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_entries_person_id_seq'), ['person_id', 'seq'], unique=False)
 
+    op.create_table('identity_conflicts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('person_id', sa.BigInteger(), nullable=False),
+    sa.Column('furnisher_id', sa.BigInteger(), nullable=True),
+    sa.Column('evidence', sa.Text(), nullable=False),
+    sa.Column('detected_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_conflicts'))
+    )
+    with op.batch_alter_table('identity_conflicts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_identity_conflicts_furnisher_id'), ['furnisher_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_identity_conflicts_person_id'), ['person_id'], unique=False)
+
+    op.create_table('identity_merges',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('method', sa.String(length=16), nullable=False),
+    sa.Column('person_id', sa.BigInteger(), nullable=False),
+    sa.Column('into_person_id', sa.BigInteger(), nullable=False),
+    sa.Column('match_weight', sa.Float(), nullable=True),
+    sa.Column('match_probability', sa.Float(), nullable=True),
+    sa.Column('evidence', sa.Text(), nullable=False),
+    sa.Column('actor_code', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_merges'))
+    )
+    with op.batch_alter_table('identity_merges', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_identity_merges_into_person_id'), ['into_person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_identity_merges_person_id'), ['person_id'], unique=False)
+
+    op.create_table('identity_reviews',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('person_id', sa.BigInteger(), nullable=False),
+    sa.Column('candidate_person_id', sa.BigInteger(), nullable=False),
+    sa.Column('match_weight', sa.Float(), nullable=False),
+    sa.Column('match_probability', sa.Float(), nullable=False),
+    sa.Column('evidence', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('decided_by', sa.String(length=64), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_reviews')),
+    sa.UniqueConstraint('person_id', 'candidate_person_id', name=op.f('uq_identity_reviews_person_id_candidate_person_id'))
+    )
+    with op.batch_alter_table('identity_reviews', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_identity_reviews_person_id'), ['person_id'], unique=False)
+
     op.create_table('members',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -90,6 +137,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_persons')),
     sa.UniqueConstraint('id_type', 'id_index', name=op.f('uq_persons_id_type_id_index'))
     )
+    with op.batch_alter_table('persons', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_persons_merged_into_id'), ['merged_into_id'], unique=False)
+
     op.create_table('api_keys',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -130,6 +180,20 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('consents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_consents_subject_id_index_grantee_member_id_purpose'), ['subject_id_index', 'grantee_member_id', 'purpose'], unique=False)
+
+    op.create_table('identity_account_moves',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('merge_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('furnisher_id', sa.BigInteger(), nullable=False),
+    sa.Column('furnisher_account_id', sa.String(length=64), nullable=False),
+    sa.Column('from_person_id', sa.BigInteger(), nullable=False),
+    sa.Column('to_person_id', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['merge_id'], ['identity_merges.id'], name=op.f('fk_identity_account_moves_merge_id_identity_merges')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_account_moves'))
+    )
+    with op.batch_alter_table('identity_account_moves', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_identity_account_moves_furnisher_id_furnisher_account_id'), ['furnisher_id', 'furnisher_account_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_identity_account_moves_merge_id'), ['merge_id'], unique=False)
 
     op.create_table('inquiries',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -200,6 +264,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_inquiries_person_id_created_at'))
 
     op.drop_table('inquiries')
+    with op.batch_alter_table('identity_account_moves', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_identity_account_moves_merge_id'))
+        batch_op.drop_index(batch_op.f('ix_identity_account_moves_furnisher_id_furnisher_account_id'))
+
+    op.drop_table('identity_account_moves')
     with op.batch_alter_table('consents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_consents_subject_id_index_grantee_member_id_purpose'))
 
@@ -208,8 +277,25 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_keys_member_id'))
 
     op.drop_table('api_keys')
+    with op.batch_alter_table('persons', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_persons_merged_into_id'))
+
     op.drop_table('persons')
     op.drop_table('members')
+    with op.batch_alter_table('identity_reviews', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_identity_reviews_person_id'))
+
+    op.drop_table('identity_reviews')
+    with op.batch_alter_table('identity_merges', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_identity_merges_person_id'))
+        batch_op.drop_index(batch_op.f('ix_identity_merges_into_person_id'))
+
+    op.drop_table('identity_merges')
+    with op.batch_alter_table('identity_conflicts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_identity_conflicts_person_id'))
+        batch_op.drop_index(batch_op.f('ix_identity_conflicts_furnisher_id'))
+
+    op.drop_table('identity_conflicts')
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_entries_person_id_seq'))
         batch_op.drop_index(batch_op.f('ix_audit_entries_actor_code_seq'))

@@ -1,0 +1,112 @@
+"""Identity conflicts: contradicting descriptions of a person, charged to the furnisher that sent them.
+
+Detected on decrypted records in memory, every resolution run, and stored without clear identifiers:
+
+* ``birth_date_mismatch``: a record's birth date differs from the one in the person's resident ID
+  (GB 11643-1999 digits 7-14).
+* ``name_mismatch``: a furnisher names the person differently (characters, ignoring spaces and order) from
+  the name most furnishers use.
+* ``shared_phone``: one phone number is given for ``SHARED_PHONE_MIN`` or more persons.
+* ``many_phones``: ``MANY_PHONES_MIN`` or more numbers first seen for one person within
+  ``MANY_PHONES_MONTHS`` months.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from openbureau.kit.crypto import PiiVault
+
+SHARED_PHONE_MIN = 3
+MANY_PHONES_MIN = 3
+MANY_PHONES_MONTHS = 6
+_KEY = ["kind", "person_id", "furnisher_id"]
+
+
+def id_birth_dates(anchors: list[tuple[int, bytes]], vault: PiiVault) -> pl.DataFrame:
+    """``person_id`` and ``id_birth_date`` (ISO) read from each resident ID."""
+    ids = [vault.decrypt(token) for _, token in anchors]
+    return pl.DataFrame({"person_id": [p for p, _ in anchors], "id": ids},
+                        schema={"person_id": pl.Int64, "id": pl.String}).select(
+        "person_id", pl.format("{}-{}-{}", pl.col("id").str.slice(6, 4), pl.col("id").str.slice(10, 2),
+                               pl.col("id").str.slice(12, 2)).alias("id_birth_date"))
+
+
+def detect(records: pl.DataFrame, *, birth_dates: pl.DataFrame, vault: PiiVault) -> list[dict]:
+    """Conflict rows (``kind``, ``person_id``, ``furnisher_id``, ``evidence``) found in ``records``.
+
+    Args:
+        records: ``person_id`` (the surviving person), ``furnisher_id``, ``period``, ``full_name``,
+            ``birth_date``, ``phone`` in clear (in memory only).
+        birth_dates: from :func:`id_birth_dates`.
+        vault: keys the digest that names a shared phone in the evidence.
+    """
+    frame = records.with_columns(
+        pl.col("full_name").str.replace_all(r"\s+", "").str.split("").list.sort().list.join("").alias("name_key"),
+        pl.col("phone").str.replace_all(r"\D", "").str.slice(-11).alias("phone_n"),
+        (pl.col("period").str.slice(0, 4).cast(pl.Int32) * 12 + pl.col("period").str.slice(5, 2).cast(pl.Int32))
+        .alias("month"),
+    )
+    found = [_birth_dates(frame, birth_dates), _names(frame), _shared_phones(frame, vault), _many_phones(frame)]
+    found = [f for f in found if f.height]
+    if not found:
+        return []
+    out = pl.concat(found)
+    out = out.unique(_KEY, keep="first", maintain_order=True)
+    return out.select(_KEY + ["evidence"]).to_dicts()
+
+
+def _per_furnisher(frame: pl.DataFrame, kind: str, **extra: pl.Expr) -> pl.DataFrame:
+    return frame.group_by("person_id", "furnisher_id").agg(
+        pl.len().alias("records"), pl.col("period").min().alias("first_period"),
+        pl.col("period").max().alias("last_period"), *[e.alias(k) for k, e in extra.items()],
+    ).select(pl.lit(kind).alias("kind"), "person_id", "furnisher_id",
+             pl.struct(pl.exclude("person_id", "furnisher_id")).struct.json_encode().alias("evidence")
+             ).sort("person_id", "furnisher_id")
+
+
+def _birth_dates(frame: pl.DataFrame, birth_dates: pl.DataFrame) -> pl.DataFrame:
+    wrong = frame.join(birth_dates, on="person_id").filter(
+        pl.col("birth_date").is_not_null() & (pl.col("birth_date") != pl.col("id_birth_date")))
+    return _per_furnisher(wrong, "birth_date_mismatch")
+
+
+def _names(frame: pl.DataFrame) -> pl.DataFrame:
+    used = frame.filter(pl.col("name_key") != "").group_by("person_id", "furnisher_id").agg(
+        pl.col("name_key").mode().first())
+    votes = used.group_by("person_id", "name_key").agg(pl.len().alias("votes"))
+    per_person = votes.group_by("person_id").agg(pl.len().alias("names"), pl.col("votes").max().alias("top"),
+                                                 (pl.col("votes") == pl.col("votes").max()).sum().alias("tied"))
+    odd = (used.join(votes, on=["person_id", "name_key"]).join(per_person, on="person_id")
+           .filter((pl.col("names") > 1) & ((pl.col("votes") < pl.col("top")) | (pl.col("tied") > 1))))
+    return _per_furnisher(frame.join(odd.select("person_id", "furnisher_id", "names"),
+                                     on=["person_id", "furnisher_id"]), "name_mismatch",
+                          names=pl.col("names").first())
+
+
+def _shared_phones(frame: pl.DataFrame, vault: PiiVault) -> pl.DataFrame:
+    phones = frame.filter(pl.col("phone_n").str.len_chars() >= 7)
+    shared = phones.group_by("phone_n").agg(pl.col("person_id").n_unique().alias("persons")).filter(
+        pl.col("persons") >= SHARED_PHONE_MIN)
+    if shared.height == 0:
+        return pl.DataFrame()
+    digests = [vault.blind_index(p, domain="conflict.phone").hex()[:16] for p in shared["phone_n"].to_list()]
+    shared = shared.with_columns(pl.Series("phone_digest", digests))
+    hit = phones.join(shared, on="phone_n")
+    return _per_furnisher(hit, "shared_phone", persons=pl.col("persons").max(),
+                          phone_digest=pl.col("phone_digest").first())
+
+
+def _many_phones(frame: pl.DataFrame) -> pl.DataFrame:
+    first = (frame.filter(pl.col("phone_n").str.len_chars() >= 7).sort("month")
+             .group_by("person_id", "phone_n", maintain_order=True).agg(pl.col("month").first(),
+                                                                         pl.col("furnisher_id").first())
+             .sort("person_id", "month"))
+    lag = MANY_PHONES_MIN - 1
+    window = first.with_columns(
+        (pl.col("month") - pl.col("month").shift(lag).over("person_id")).alias("span")
+    ).filter(pl.col("span") < MANY_PHONES_MONTHS)
+    if window.height == 0:
+        return pl.DataFrame()
+    hit = frame.join(window.select("person_id", "furnisher_id").unique(), on=["person_id", "furnisher_id"])
+    return _per_furnisher(hit, "many_phones", phones=pl.lit(MANY_PHONES_MIN))

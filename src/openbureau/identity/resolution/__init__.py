@@ -1,0 +1,5 @@
+"""Probabilistic identity resolution of stored records: features, a Splink model, engines, the resolver."""
+
+from openbureau.identity.resolution.resolver import ResolutionSummary, resolve
+
+__all__ = ["ResolutionSummary", "resolve"]

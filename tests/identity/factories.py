@@ -1,0 +1,48 @@
+"""Small factories for identity tests: persons and stored records written straight to the tables."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from itertools import count
+
+import polars as pl
+
+from openbureau.identity.models import Person
+from openbureau.identity.service import seal_identities
+from openbureau.intake.models import AccountState
+from openbureau.kit.db import session_scope
+from openbureau.runtime import Runtime
+
+_accounts = count(1)
+
+
+def add_person(runtime: Runtime, person_id: int, id_type: str, id_number: str) -> int:
+    """Insert a person anchored on (id_type, id_number)."""
+    vault = runtime.vault
+    with session_scope(runtime.engine, write=True) as session:
+        session.add(Person(id=person_id, id_type=id_type, id_index=vault.blind_index(id_number, domain=id_type),
+                           id_enc=vault.encrypt(id_number)))
+    return person_id
+
+
+def add_records(runtime: Runtime, person_id: int, *, furnisher_id: int = 1, account: str | None = None,
+                periods: tuple[str, ...] = ("2025-01",), full_name: str | None = "张伟",
+                birth_date: str | None = "1990-03-07", phone: str | None = "13812345678",
+                address: str | None = "广东省深圳市南山区科技路12号阳光花园3栋2单元1203室") -> str:
+    """Store one account's records (one per period) for a person, with this identity description."""
+    account = account or f"ACC{next(_accounts):06d}"
+    identity = pl.DataFrame([{"full_name": full_name, "birth_date": birth_date, "phone": phone,
+                              "address": address}] * len(periods),
+                            schema={f: pl.String for f in ("full_name", "birth_date", "phone", "address")})
+    sealed = seal_identities(runtime.vault, identity).to_list()
+    rows = [dict(furnisher_id=furnisher_id, furnisher_account_id=account, reporting_period=p, version=1,
+                 submission_id=1, line=i + 2, person_id=person_id, identity_enc=sealed[i], product_type="installment",
+                 opened_on=date(2024, 1, 1), currency="CNY", balance=100, amount_due=10, amount_paid=10,
+                 past_due_amount=0, days_past_due=0, payment_status="N", account_status="open", correction=0,
+                 stored_at=datetime(2025, 2, 1, tzinfo=UTC)) for i, p in enumerate(periods)]
+    with session_scope(runtime.engine, write=True) as session:
+        session.execute(AccountState.__table__.insert(), rows)
+    return account
+
+
+RESIDENT_ID = "440305199003071234"  # birth date 1990-03-07 in digits 7-14

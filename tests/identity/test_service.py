@@ -1,0 +1,188 @@
+"""Resolution, review, merge, split and conflicts on stored records, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from openbureau.audit.models import AuditEntry
+from openbureau.identity import service
+from openbureau.identity.models import IdentityConflict, IdentityMerge, IdentityReview, Person
+from openbureau.identity.repository import find_person
+from openbureau.identity.resolution import resolve
+from openbureau.identity.resolution.model import default_model
+from openbureau.intake.models import AccountState
+from openbureau.kit.db import session_scope
+from openbureau.kit.errors import Conflict, NotFound
+from tests.identity.factories import RESIDENT_ID, add_person, add_records
+
+OPERATOR = "OPERATOR:test"
+
+
+def _resolve(runtime):
+    return resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault)
+
+
+def _owner(runtime, account: str) -> set[int]:
+    with session_scope(runtime.engine) as session:
+        stmt = select(AccountState.person_id).where(AccountState.furnisher_account_id == account)
+        return set(session.scalars(stmt))
+
+
+def _all(runtime, model) -> list:
+    with session_scope(runtime.engine) as session:
+        return list(session.scalars(select(model).order_by(model.id)))
+
+
+def _actions(runtime) -> list[str]:
+    with session_scope(runtime.engine) as session:
+        return list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
+
+
+def _strong_and_weak(runtime, *, weak_name: str = "章伟", weak_phone: str | None = "+86 138 1234 5678") -> str:
+    add_person(runtime, 1, "CN_RESIDENT_ID", RESIDENT_ID)
+    add_records(runtime, 1, furnisher_id=1, periods=("2025-01", "2025-02"))
+    add_person(runtime, 2, "OTHER", "UT0000001")
+    return add_records(runtime, 2, furnisher_id=2, full_name=weak_name, phone=weak_phone,
+                       address="深圳市南山区科技路12号阳光花园3栋2单元1203室")
+
+
+def test_weak_person_is_merged_into_its_resident_id_person_with_evidence(runtime) -> None:
+    account = _strong_and_weak(runtime)
+    add_person(runtime, 3, "CN_RESIDENT_ID", "110101198501010022")
+    add_records(runtime, 3, furnisher_id=1, full_name="李娜", birth_date="1985-01-01", phone="13900000000",
+                address="北京市东城区长安街1号")
+    summary = _resolve(runtime)
+    assert (summary.merged, summary.queued, summary.persons_weak, summary.persons_strong) == (1, 0, 1, 2)
+    assert _owner(runtime, account) == {1}
+    [merge] = _all(runtime, IdentityMerge)
+    assert (merge.kind, merge.method, merge.person_id, merge.into_person_id) == ("merge", "splink", 2, 1)
+    evidence = json.loads(merge.evidence)
+    assert set(evidence["agreeing"]) == {"name", "birth_date", "phone", "address"}
+    assert merge.match_probability >= 0.999
+    with session_scope(runtime.engine) as session:
+        found = find_person(session, id_type="OTHER", id_index=runtime.vault.blind_index("UT0000001", domain="OTHER"))
+        assert found.id == 1
+    assert "identity.resolve" in _actions(runtime)
+    again = _resolve(runtime)  # idempotent
+    assert (again.merged, again.queued, again.persons_weak) == (0, 0, 0)
+
+
+def test_records_loaded_after_a_merge_follow_the_survivor(runtime) -> None:
+    _strong_and_weak(runtime)
+    _resolve(runtime)
+    late = add_records(runtime, 2, furnisher_id=2, periods=("2025-03",), full_name="章伟")
+    assert _resolve(runtime).followed == 1
+    assert _owner(runtime, late) == {1}
+
+
+def test_a_name_alone_is_not_enough_and_a_stranger_stays_apart(runtime) -> None:
+    add_person(runtime, 1, "CN_RESIDENT_ID", RESIDENT_ID)
+    add_records(runtime, 1)
+    add_person(runtime, 2, "PASSPORT", "E12345678")
+    account = add_records(runtime, 2, furnisher_id=2, full_name="张伟", birth_date="1991-05-05", phone=None,
+                          address=None)
+    summary = _resolve(runtime)
+    assert (summary.merged, summary.queued, summary.unlinked) == (0, 0, 1)
+    assert _owner(runtime, account) == {2}
+
+
+def test_between_the_thresholds_a_pair_waits_for_review_then_is_accepted(runtime) -> None:
+    add_person(runtime, 1, "CN_RESIDENT_ID", RESIDENT_ID)
+    add_records(runtime, 1, phone="13700000000", address="北京市东城区长安街1号")
+    add_person(runtime, 2, "OTHER", "UT0000002")
+    account = add_records(runtime, 2, furnisher_id=2, phone="13811112222", address=None)
+    strict = {**default_model(), "upper_probability": 0.9999999}  # same name and birth date: below it
+    summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, model=strict)
+    assert (summary.merged, summary.queued) == (0, 1)
+    with session_scope(runtime.engine) as session:
+        [item] = service.list_reviews(session)
+    assert (item.person_id, item.candidate_person_id, item.status) == (2, 1, "pending")
+    assert set(json.loads(item.evidence)["agreeing"]) == {"name", "birth_date"}
+    assert _resolve(runtime).queued == 0  # a pending person is left to the operator
+    with session_scope(runtime.engine, write=True) as session:
+        service.decide_review(session, review_id=item.id, accept=True, actor_code=OPERATOR)
+    assert _owner(runtime, account) == {1}
+    assert [m.method for m in _all(runtime, IdentityMerge)] == ["review"]
+    assert "identity.review.accept" in _actions(runtime)
+    with session_scope(runtime.engine, write=True) as session, pytest.raises(Conflict):
+        service.decide_review(session, review_id=item.id, accept=False, actor_code=OPERATOR)
+
+
+def test_a_rejected_pair_is_never_queued_again(runtime) -> None:
+    add_person(runtime, 1, "CN_RESIDENT_ID", RESIDENT_ID)
+    add_records(runtime, 1, phone="13700000000", address="北京市东城区长安街1号")
+    add_person(runtime, 2, "OTHER", "UT0000002")
+    add_records(runtime, 2, furnisher_id=2, phone="13811112222", address=None)
+    strict = {**default_model(), "upper_probability": 0.9999999}
+    resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, model=strict)
+    [item] = _all(runtime, IdentityReview)
+    with session_scope(runtime.engine, write=True) as session:
+        service.decide_review(session, review_id=item.id, accept=False, actor_code=OPERATOR)
+    summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault)  # default model: would merge
+    assert (summary.merged, summary.queued) == (0, 0)
+    assert "identity.review.reject" in _actions(runtime)
+
+
+def test_split_undoes_a_merge_and_the_resolver_respects_it(runtime) -> None:
+    account = _strong_and_weak(runtime)
+    _resolve(runtime)
+    with session_scope(runtime.engine, write=True) as session:
+        entry = service.split(session, vault=runtime.vault, person_id=1, furnisher_id=2,
+                              furnisher_account_id=account, actor_code=OPERATOR)
+    assert entry.into_person_id == 2 and _owner(runtime, account) == {2}
+    with session_scope(runtime.engine) as session:
+        assert session.get(Person, 2).merged_into_id is None
+        assert [m.kind for m in service.history(session, 1)] == ["merge", "split"]
+    assert _resolve(runtime).merged == 0
+    assert "identity.split" in _actions(runtime)
+
+
+def test_split_without_history_creates_a_person_and_operator_merge_joins_them(runtime) -> None:
+    add_person(runtime, 1, "CN_RESIDENT_ID", RESIDENT_ID)
+    add_records(runtime, 1)
+    wrong = add_records(runtime, 1, furnisher_id=3, full_name="赵六")
+    with session_scope(runtime.engine, write=True) as session:
+        entry = service.split(session, vault=runtime.vault, person_id=1, furnisher_id=3, furnisher_account_id=wrong,
+                              actor_code=OPERATOR)
+    new = entry.into_person_id
+    assert _owner(runtime, wrong) == {new} and new > 1
+    with session_scope(runtime.engine, write=True) as session, pytest.raises(NotFound):
+        service.split(session, vault=runtime.vault, person_id=1, furnisher_id=3, furnisher_account_id=wrong,
+                      actor_code=OPERATOR)
+    with session_scope(runtime.engine, write=True) as session:
+        service.merge(session, person_id=new, into_person_id=1, actor_code=OPERATOR)
+    assert _owner(runtime, wrong) == {1}
+    with session_scope(runtime.engine, write=True) as session, pytest.raises(Conflict):
+        service.merge(session, person_id=new, into_person_id=1, actor_code=OPERATOR)
+    assert {"identity.split", "identity.merge"} <= set(_actions(runtime))
+
+
+def test_conflicts_are_recorded_per_furnisher_without_identifiers(runtime) -> None:
+    add_person(runtime, 1, "CN_RESIDENT_ID", RESIDENT_ID)
+    add_records(runtime, 1, furnisher_id=1)
+    add_records(runtime, 1, furnisher_id=2)
+    add_records(runtime, 1, furnisher_id=3, birth_date="1990-07-03", full_name="张玮")  # wrong date and name
+    for i, phone in enumerate(("13800000001", "13800000002", "13800000003"), start=4):  # three numbers
+        add_records(runtime, 1, furnisher_id=i, periods=(f"2025-0{i - 2}",), phone=phone)
+    for pid in (5, 6, 7):  # one number for three persons
+        add_person(runtime, pid, "CN_RESIDENT_ID", f"11010119850101{pid:04d}")
+        add_records(runtime, pid, furnisher_id=8, full_name=f"钱{pid}", birth_date="1985-01-01",
+                    phone="13999999999", address=None)
+    summary = _resolve(runtime)
+    rows = _all(runtime, IdentityConflict)
+    kinds = {(c.kind, c.person_id, c.furnisher_id) for c in rows}
+    assert ("birth_date_mismatch", 1, 3) in kinds and ("name_mismatch", 1, 3) in kinds
+    assert {("shared_phone", p, 8) for p in (5, 6, 7)} <= kinds
+    assert any(k == "many_phones" and p == 1 for k, p, _ in kinds)
+    assert summary.conflicts == len(rows)
+    text = " ".join(c.evidence for c in rows)
+    assert "13999999999" not in text and "1990" not in text
+    with session_scope(runtime.engine) as session:
+        assert {c.kind for c in service.conflicts_for(session, 1)} == {
+            "birth_date_mismatch", "name_mismatch", "many_phones"}
+        by_furnisher = service.conflicts_by_furnisher(session)
+    assert by_furnisher[8] == {"shared_phone": 3}
+    assert by_furnisher[3]["birth_date_mismatch"] == 1
