@@ -6,23 +6,12 @@ import csv
 import json
 import re
 
-import pytest
 from typer.testing import CliRunner
 
 from openbureau.cli.main import app
-from openbureau.kit.settings import get_settings
 from tests.intake.factories import person, write_file
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def bureau_env(tmp_path, monkeypatch):
-    monkeypatch.setenv("OPENBUREAU_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("OPENBUREAU_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
 
 
 def test_members_add_prints_a_working_key_once(bureau_env) -> None:

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from typer.testing import CliRunner
 
 from openbureau.audit import service as audit
 from openbureau.cli.main import app
 from openbureau.kit.db import session_scope
-from openbureau.kit.settings import get_settings
 from openbureau.runtime import open_runtime
 from tests.intake.factories import PEOPLE, person, write_file
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def bureau_env(tmp_path, monkeypatch):
-    monkeypatch.setenv("OPENBUREAU_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("OPENBUREAU_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
 
 
 def test_import_list_revoke_release(bureau_env) -> None:
