@@ -35,3 +35,19 @@ def test_resolution_meets_the_targets_and_keeps_identifiers_out_of_the_database(
         stored = b"".join(p.read_bytes() for p in runtime.settings.data_dir.glob("bureau.db*"))
         names = pl.read_parquet(market / "truth" / "persons.parquet")["full_name"].head(50).to_list()
         assert not any(name.encode() in stored for name in names)
+
+
+def test_evaluating_a_bureau_that_holds_none_of_the_market_says_so(runtime, tmp_path) -> None:
+    import polars as pl
+    import pytest
+
+    from openbureau.identity.evaluate import evaluate
+    from openbureau.kit.errors import Unprocessable
+
+    truth = tmp_path / "truth"
+    truth.mkdir()
+    pl.DataFrame({"furnisher": ["X"], "period": ["2026-01"], "furnisher_account_id": ["A"],
+                  "person_key": ["p1"]}).write_parquet(truth / "records.parquet")
+    with pytest.raises(Unprocessable) as err:
+        evaluate(runtime.engine, truth=truth)
+    assert err.value.code == "NOTHING_TO_EVALUATE"

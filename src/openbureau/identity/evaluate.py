@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from openbureau.identity.repository import ResolutionRepository
 from openbureau.identity.resolution.resolver import with_survivors
 from openbureau.kit.db import session_scope
+from openbureau.kit.errors import Unprocessable
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,10 @@ def evaluate(engine: Engine, *, truth: Path) -> Evaluation:
     stored = (stored.join(survivors, on="person_id", how="left")
               .select(*keys, pl.coalesce("survivor", "person_id").alias("person_id")).unique(keys))
     both = stored.join(true, on=keys, how="inner")
+    if both.height == 0:
+        raise Unprocessable(
+            f"no stored record of this bureau appears in {truth}: is this the bureau the simulated market was "
+            "loaded into (OPENBUREAU_DATA_DIR)?", code="NOTHING_TO_EVALUATE", field="truth")
     pairs_true, pairs_linked = _pairs(both, ["person_key"]), _pairs(both, ["person_id"])
     correct = _pairs(both, ["person_key", "person_id"])
     precision = correct / pairs_linked if pairs_linked else 1.0
