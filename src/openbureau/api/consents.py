@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel
 
 from openbureau.api.deps import IdPath, MemberDep, RuntimeDep, SessionDep
+from openbureau.api.uploads import saved_upload
 from openbureau.consent import service as consents
 from openbureau.consent.schemas import ConsentCreate, ConsentImportResult, ConsentRead, ConsentRevoke, Subject
 from openbureau.intake import quarantine
@@ -37,16 +35,8 @@ def import_file(session: SessionDep, runtime: RuntimeDep, member: MemberDep,
                 file: Annotated[UploadFile, File(description="CSV or JSON Lines (docs/consent.md).")]
                 ) -> ConsentImportResult:
     """Bulk import of your consents; every bad line is reported; held records they unblock are released."""
-    tmp_dir = runtime.settings.data_dir / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    suffix = Path(file.filename or "consents.csv").suffix
-    with tempfile.NamedTemporaryFile(dir=tmp_dir, suffix=suffix, delete=False) as handle:
-        shutil.copyfileobj(file.file, handle, 1 << 20)
-        upload = Path(handle.name)
-    try:
+    with saved_upload(runtime, file) as upload:
         outcome, released = quarantine.import_consents(session, vault=runtime.vault, actor=member, path=upload)
-    finally:
-        upload.unlink(missing_ok=True)
     return ConsentImportResult(received=outcome.received, created=outcome.created, revoked=outcome.revoked,
                                unchanged=outcome.unchanged, rejected=outcome.rejected, released=released,
                                findings=outcome.findings)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
@@ -12,9 +9,9 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from openbureau.api.deps import FurnisherDep, IdPath, MemberDep, Offset, RuntimeDep, SessionDep
+from openbureau.api.uploads import saved_upload, scratch_file
 from openbureau.intake import service
 from openbureau.intake.schemas import FindingRead, FindingsPage, SubmissionRead
-from openbureau.kit.db import session_scope
 
 router = APIRouter(tags=["submissions"])
 
@@ -26,16 +23,9 @@ router = APIRouter(tags=["submissions"])
 def submit_file(runtime: RuntimeDep, furnisher: FurnisherDep, response: Response,
                 file: Annotated[UploadFile, File(description="The furnishing file.")]) -> SubmissionRead:
     """Receive, validate and load a file; nothing valid is lost and every problem is reported."""
-    tmp_dir = runtime.settings.data_dir / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=tmp_dir, delete=False) as handle:
-        shutil.copyfileobj(file.file, handle, 1 << 20)
-        upload = Path(handle.name)
-    try:
+    with saved_upload(runtime, file) as upload:
         result = service.submit(runtime.engine, settings=runtime.settings,
                                 furnisher=furnisher, path=upload, filename=file.filename or upload.name)
-    finally:
-        upload.unlink(missing_ok=True)
     if result.repeated:
         response.status_code = 200
     return SubmissionRead.model_validate(result.submission).model_copy(update={"repeated": result.repeated})
@@ -66,11 +56,12 @@ def read_findings(submission_id: IdPath, session: SessionDep, member: MemberDep,
                   format: Annotated[str, Query(pattern="^(json|csv)$")] = "json"):
     """Every finding (line, field, code, severity, value, message); ``format=csv`` downloads them all."""
     if format == "csv":
-        tmp_dir = runtime.settings.data_dir / "tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
-        out = Path(tempfile.mkstemp(dir=tmp_dir, suffix=".csv")[1])
-        with session_scope(runtime.engine) as csv_session:
-            service.write_findings_csv(csv_session, member=member, submission_id=submission_id, out=out)
+        out = scratch_file(runtime, suffix=".csv")
+        try:
+            service.write_findings_csv(session, member=member, submission_id=submission_id, out=out)
+        except Exception:
+            out.unlink(missing_ok=True)
+            raise
         return FileResponse(out, media_type="text/csv", filename=f"submission-{submission_id}-errors.csv",
                             background=BackgroundTask(out.unlink, missing_ok=True))
     submission = service.get_submission(session, member=member, submission_id=submission_id)

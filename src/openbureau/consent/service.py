@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from openbureau.consent.schemas import ConsentCreate, ConsentRead, ImportFinding
 from openbureau.kit.bulk import bulk_writer_for
 from openbureau.kit.crypto import PiiVault, mask
 from openbureau.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
+from openbureau.kit.files import file_sha256
 
 # Which role a member needs to hold a consent for each purpose. The person's own look at the file and the
 # bureau's dispute handling rest on the person's request, not on a consent held by a member.
@@ -195,11 +195,7 @@ def import_file(session: Session, *, vault: PiiVault, actor: Actor, path: Path, 
         repo.revoke_many(ids=to_revoke["consent_id"].to_list(), moment=now, reason="revoked in the grantee's file")
         outcome.revoked = to_revoke.height
     audit.record(session, actor_member_id=actor.id, actor_code=actor.code, action="consent.import", person_id=None,
-                 purpose=None, details={"file_sha256": _sha256(path), "received": outcome.received,
+                 purpose=None, details={"file_sha256": file_sha256(path), "received": outcome.received,
                                         "created": outcome.created, "revoked": outcome.revoked,
                                         "rejected": outcome.rejected})
     return outcome
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 
 import polars as pl
-from sqlalchemy import Connection, Table, bindparam, column, delete, func, insert, select, table, text, update
+from sqlalchemy import Connection, Table, bindparam, column, delete, func, insert, select, table, update
 from sqlalchemy.orm import Session
 
 from openbureau.identity.models import (
@@ -17,13 +17,13 @@ from openbureau.identity.models import (
     Person,
 )
 from openbureau.kit.bulk import bulk_writer_for
+from openbureau.kit.db import lock_intake
 
 # Tables of other domains, named here without importing them (identity sits below intake and beside
 # members in the import layers). Only the columns identity reads or moves.
 ACCOUNT_STATES = table("account_states", column("furnisher_id"), column("furnisher_account_id"),
                        column("reporting_period"), column("person_id"), column("identity_enc"))
 MEMBERS = table("members", column("id"), column("code"))
-INTAKE_LOCK = 7207301  # the intake's PostgreSQL advisory lock (intake.quarantine.INTAKE_LOCK)
 _MAX_CHAIN = 64
 
 
@@ -51,8 +51,7 @@ class ResolutionRepository:
 
     def lock_intake(self) -> None:
         """Serialise with intake loads (PostgreSQL; SQLite's single writer does it already)."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": INTAKE_LOCK})
+        lock_intake(self.session.connection())
 
     def persons(self) -> pl.DataFrame:
         """Every person: ``person_id``, ``id_type``, ``merged_into_id``."""

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
 from openbureau.intake import standard
 from openbureau.intake.errors import FileRejected
 from openbureau.kit.settings import Settings
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def banned_columns(columns: list[str]) -> list[str]:

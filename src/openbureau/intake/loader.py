@@ -19,11 +19,11 @@ from openbureau.identity.service import next_person_id, sync_person_sequence
 from openbureau.intake.files import check_columns, stored_path
 from openbureau.intake.models import AccountState, Finding, Submission, SubmissionStatus
 from openbureau.intake.prepare import FINDING_SCHEMA, LoadSpec, PreparedChunk, prepare
-from openbureau.intake.quarantine import lock_intake
 from openbureau.intake.readers import ChunkReader, FileFormat
 from openbureau.intake.repository import LoadRepository
 from openbureau.kit.bulk import bulk_writer_for
 from openbureau.kit.crypto import load_keys
+from openbureau.kit.db import lock_intake
 from openbureau.kit.settings import Settings
 
 

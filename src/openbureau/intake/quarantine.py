@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Connection, and_, func, select, text, update
+from sqlalchemy import Connection, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from openbureau.consent import service as consents
@@ -26,17 +26,9 @@ from openbureau.identity.models import Person
 from openbureau.intake.models import AccountState
 from openbureau.kit.bulk import bulk_writer_for
 from openbureau.kit.crypto import PiiVault
+from openbureau.kit.db import lock_intake
 
 NO_CONSENT = "no_consent"
-INTAKE_LOCK = 7207301  # PostgreSQL advisory lock shared with the load: one writer of held records at a time
-
-
-def lock_intake(conn: Connection) -> None:
-    """Wait for any running load, then keep others out until the transaction ends (PostgreSQL)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": INTAKE_LOCK})
-
-
 def consented(conn: Connection, *, profile: JurisdictionProfile, furnisher_id: int, subjects: pl.DataFrame,
               moment: datetime) -> pl.Series:
     """Whether each subject (``id_type``, ``id_index``) may be furnished by ``furnisher_id`` at ``moment``."""

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
 from openbureau.intake.errors import FileRejected
-from openbureau.intake.files import check_columns, file_sha256, stored_path
+from openbureau.intake.files import check_columns, stored_path
 from openbureau.intake.loader import SubmissionLoader
 from openbureau.intake.models import AccountState, Finding, Submission, SubmissionStatus
 from openbureau.intake.readers import ChunkReader, detect_format
@@ -28,6 +28,7 @@ from openbureau.intake.repository import AccountRepository, SubmissionRepository
 from openbureau.intake.schemas import FurnisherIntakeStats
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Forbidden, NotFound
+from openbureau.kit.files import file_sha256
 from openbureau.kit.settings import Settings
 from openbureau.members.models import Member, Role
 from openbureau.members.service import get_member, require_role

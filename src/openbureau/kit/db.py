@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy import BigInteger, Connection, DateTime, Engine, Integer, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -99,3 +99,14 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     factory = sessionmaker(bind=bind, expire_on_commit=False)
     with factory() as session, session.begin():
         yield session
+
+
+# PostgreSQL advisory lock of everything that writes persons or held records: intake loads, consent
+# releases and identity resolution queue on it (SQLite's single writer serialises them already).
+INTAKE_LOCK = 7207301
+
+
+def lock_intake(conn: Connection) -> None:
+    """Wait for any running writer of persons, then keep others out until the transaction ends."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": INTAKE_LOCK})
