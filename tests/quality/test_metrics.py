@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
+from openbureau.kit.periods import shift_period
 from openbureau.quality.metrics import (
     attach_periods,
     compute_metrics,
     field_fill,
     file_metrics,
     latest_versions,
-    shift_period,
 )
 from tests.quality.factories import findings, frames, state, states, submission, submissions
 

@@ -12,13 +12,13 @@ from openbureau.consent import service as consents
 from openbureau.consent.profiles import Purpose, get_profile
 from openbureau.consent.repository import ConsentRepository
 from openbureau.consent.schemas import Subject
+from openbureau.inquiries.models import Inquiry
 from openbureau.intake import service as intake
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Forbidden
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
 from openbureau.reports import service
-from openbureau.reports.models import Inquiry
 from openbureau.reports.schemas import InquiryCreate
 from tests.consent.factories import grant
 from tests.intake.factories import PEOPLE, person, write_file
@@ -62,8 +62,8 @@ def test_with_consent_the_subscriber_sees_every_lender_masked_and_the_read_is_lo
     grant(bureau, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="L-1")
     result = _ask(bureau, "LENDER", consent_ref="L-1")
     assert result.person_found and result.hard and result.basis == "consent:L-1"
-    assert sorted(a.lender for a in result.accounts) == ["Lender 1", "Lender 1", "Lender 2"]
-    late = next(a for a in result.accounts if a.past_due_amount == 0 and a.payment_status == "#")
+    assert sorted(a.lender for a in result.report.accounts) == ["Lender 1", "Lender 1", "Lender 2"]
+    late = next(a for a in result.report.accounts if a.past_due_amount == 0 and a.payment_status == "#")
     assert late.days_past_due == 0  # negative status furnished without a notice is held back (Art. 15)
     with session_scope(bureau.engine) as session:
         logged = session.scalars(select(Inquiry)).one()
@@ -103,7 +103,7 @@ def test_expiry_and_revocation_take_effect_at_once(bureau) -> None:
 def test_account_review_of_an_existing_borrower_is_the_documented_exception(bureau) -> None:
     result = _ask(bureau, "BANK_A", purpose=Purpose.ACCOUNT_REVIEW)
     assert result.basis.startswith("exception: post-loan management") and not result.hard
-    assert {a.lender for a in result.accounts if a.own_account} == {"BANK_A"}
+    assert {a.lender for a in result.report.accounts if a.own_account} == {"BANK_A"}
     assert _refused(bureau, "LENDER", purpose=Purpose.ACCOUNT_REVIEW) == "CONSENT_REQUIRED"  # not its borrower
 
 
@@ -117,4 +117,4 @@ def test_reciprocity_lets_only_members_that_furnish_query(bureau) -> None:
 def test_an_unknown_person_is_answered_and_logged_without_reading_anything(bureau) -> None:
     grant(bureau, "LENDER", PEOPLE[3][0], Purpose.LOAN_ORIGINATION, ref="NEW")
     result = _ask(bureau, "LENDER", consent_ref="NEW", id_number=PEOPLE[3][0])
-    assert not result.person_found and result.accounts == []
+    assert not result.person_found and result.report is None

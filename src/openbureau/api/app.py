@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -28,6 +29,8 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
         if getattr(app.state, "runtime", None) is None:
             app.state.runtime = open_runtime(settings)
         yield
+        if app.state.inquiry_log is not None:
+            app.state.inquiry_log.stop()  # commits what is waiting
 
     app = FastAPI(
         title="OpenBureau API",
@@ -39,6 +42,8 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.inquiry_log = None  # the group-commit writer, started by the first inquiry (api.deps)
+    app.state.inquiry_log_lock = threading.Lock()
     for module in (members, submissions, accounts, consents, inquiries, stats, quality, identity):
         app.include_router(module.router, prefix="/v1")
     limit = (runtime.settings if runtime is not None else (settings or get_settings())).rate_limit_per_minute

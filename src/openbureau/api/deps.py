@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy.orm import Session
 
+from openbureau.inquiries.log import GroupCommitLog
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Member, Role
 from openbureau.members.service import authenticate, require_role
@@ -53,6 +54,36 @@ def get_furnisher(member: MemberDep) -> Member:
 
 
 FurnisherDep = Annotated[Member, Depends(get_furnisher)]
+
+
+def get_subscriber(member: MemberDep) -> Member:
+    """The calling member, which must be a subscriber."""
+    require_role(member, Role.SUBSCRIBER)
+    return member
+
+
+SubscriberDep = Annotated[Member, Depends(get_subscriber)]
+
+
+def get_operator(member: MemberDep) -> Member:
+    """The calling member, which must be the bureau's operator."""
+    require_role(member, Role.OPERATOR)
+    return member
+
+
+OperatorDep = Annotated[Member, Depends(get_operator)]
+
+
+def get_inquiry_log(request: Request, runtime: RuntimeDep) -> GroupCommitLog:
+    """This process's inquiry log: one group-commit writer thread, started on first use."""
+    state = request.app.state
+    with state.inquiry_log_lock:
+        if state.inquiry_log is None:
+            state.inquiry_log = GroupCommitLog(runtime.engine).start()
+        return state.inquiry_log
+
+
+InquiryLogDep = Annotated[GroupCommitLog, Depends(get_inquiry_log)]
 
 
 # Ids and offsets are bounded so that an absurd value is a 422, never an overflow in the database driver.

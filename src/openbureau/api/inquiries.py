@@ -1,21 +1,81 @@
-"""HTTP endpoint of inquiries: a subscriber looks at a person's file on a lawful basis."""
+"""HTTP endpoints of inquiries and reports: a subscriber looks at a person's file on a lawful basis; the
+bureau's counter or portal asks for the person's own report."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from openbureau.api.deps import MemberDep, RuntimeDep, SessionDep
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, Response
+
+from openbureau.api.deps import (
+    InquiryLogDep,
+    MemberDep,
+    Offset,
+    OperatorDep,
+    RuntimeDep,
+    SessionDep,
+    SubscriberDep,
+)
 from openbureau.consent.profiles import get_profile
 from openbureau.reports import service
-from openbureau.reports.schemas import InquiryCreate, InquiryResult
+from openbureau.reports.render import render_html, render_pdf
+from openbureau.reports.schemas import (
+    InquiryCreate,
+    InquiryRead,
+    InquiryResult,
+    Report,
+    ReportFormat,
+    SelfReportCreate,
+)
 
 router = APIRouter(tags=["inquiries"])
 
+FormatQuery = Annotated[ReportFormat, Query(description="json (default), html (a printable page) or pdf.")]
+RENDERED = {200: {"content": {"text/html": {}, "application/pdf": {}},
+                  "description": "with format=html or format=pdf: the report rendered"}}
+
+
+def _respond(body, report: Report | None, fmt: ReportFormat, *, status: int, inquiry_id: int | None = None) -> Response:
+    headers = {"X-Inquiry-Id": str(inquiry_id)} if inquiry_id is not None else None
+    if fmt is ReportFormat.HTML:
+        return HTMLResponse(render_html(report, inquiry_id=inquiry_id), status_code=status, headers=headers)
+    if fmt is ReportFormat.PDF:
+        return Response(render_pdf(report, inquiry_id=inquiry_id), status_code=status, headers=headers,
+                        media_type="application/pdf")
+    # Serialised once, by the model itself: the body was built by the service, not by the caller.
+    return Response(body.model_dump_json(), status_code=status, media_type="application/json", headers=headers)
+
 
 @router.post("/inquiries", response_model=InquiryResult, status_code=201, summary="Query a person's file",
-             responses={403: {"description": "no lawful basis: the code names what is missing"}})
-def inquire(data: InquiryCreate, session: SessionDep, runtime: RuntimeDep, member: MemberDep) -> InquiryResult:
-    """The person's accounts across lenders (others masked), logged as an inquiry the person will see."""
+             responses={403: {"description": "no lawful basis: the code names what is missing"},
+                        503: {"description": "the inquiry could not be logged, so no report was given"},
+                        **RENDERED})
+def inquire(data: InquiryCreate, session: SessionDep, runtime: RuntimeDep, member: MemberDep, log: InquiryLogDep,
+            format: FormatQuery = ReportFormat.JSON) -> Response:
+    """The person's consolidated report as a lender sees it (other lenders masked) with its risk signals;
+    logged as an inquiry the person will see, and committed before the answer is sent."""
     settings = runtime.settings
-    return service.inquire(session, vault=runtime.vault, actor=member, request=data,
-                           profile=get_profile(settings.jurisdiction), reciprocity=settings.reciprocity)
+    result = service.inquire(session, vault=runtime.vault, actor=member, request=data,
+                             profile=get_profile(settings.jurisdiction), reciprocity=settings.reciprocity, log=log)
+    return _respond(result, result.report, format, status=201, inquiry_id=result.inquiry_id)
+
+
+@router.get("/inquiries", response_model=list[InquiryRead], summary="Your own inquiries")
+def list_inquiries(session: SessionDep, member: SubscriberDep, offset: Offset = 0,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[InquiryRead]:
+    """The inquiries you made, newest first."""
+    return service.list_inquiries(session, actor=member, limit=limit, offset=offset)
+
+
+@router.post("/self-reports", response_model=Report, summary="A person's own report (bureau counter or portal)",
+             responses={404: {"description": "the bureau holds no file for this person"}, **RENDERED})
+def self_report(data: SelfReportCreate, session: SessionDep, runtime: RuntimeDep, member: OperatorDep,
+                log: InquiryLogDep, format: FormatQuery = ReportFormat.JSON) -> Response:
+    """Everything in the person's file, including who looked at it and why, for the bureau's own counter or
+    portal once it has checked the person's identity. Logged as the person's own (soft) inquiry."""
+    report = service.own_report(session, vault=runtime.vault, subject=data.subject,
+                                actor_code=member.code,
+                                profile=get_profile(runtime.settings.jurisdiction),
+                                history_months=data.history_months, log=log)
+    return _respond(report, report, format, status=200)

@@ -36,9 +36,9 @@ class AuditRepository:
             select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
         return (row.seq, row.entry_hash) if row is not None else None
 
-    def add(self, entry: AuditEntry) -> None:
-        """Stage a new entry and write it."""
-        self.session.add(entry)
+    def add_all(self, entries: list[AuditEntry]) -> None:
+        """Stage new entries and write them."""
+        self.session.add_all(entries)
         self.session.flush()
 
     def chain_after(self, seq: int | None, *, limit: int) -> Sequence[Row]:

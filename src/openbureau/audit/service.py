@@ -113,22 +113,48 @@ def record(session: Session, *, actor_member_id: int | None, actor_code: str, ac
     transaction, or a snapshot taken before the lock), the second fails on the primary key or with
     "database is locked" rather than forking the chain; the caller retries its transaction.
     """
-    for name, value in (("actor_code", actor_code), ("action", action), ("purpose", purpose)):
-        if value is not None and not 0 < len(value) <= _LIMITS[name]:
-            raise ValueError(f"audit {name} must be 1 to {_LIMITS[name]} characters: {value!r}")
-    details_text = canonical_details(details)
+    return record_many(session, [AuditNote(actor_member_id, actor_code, action, person_id, purpose, details)],
+                       key=key)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditNote:
+    """What one audit entry will say (see :func:`record` for the fields)."""
+
+    actor_member_id: int | None
+    actor_code: str
+    action: str
+    person_id: int | None = None
+    purpose: str | None = None
+    details: dict[str, Any] | None = None
+
+
+def record_many(session: Session, notes: list[AuditNote], *, key: bytes | None = None) -> list[AuditEntry]:
+    """Append several entries, in order, under one lock and one read of the chain's end (a group commit of
+    inquiries); flushes, never commits. See :func:`record`."""
+    for note in notes:
+        for name in ("actor_code", "action", "purpose"):
+            value = getattr(note, name)
+            if value is not None and not 0 < len(value) <= _LIMITS[name]:
+                raise ValueError(f"audit {name} must be 1 to {_LIMITS[name]} characters: {value!r}")
     repo = AuditRepository(session)
     repo.lock_appends()
     last = repo.last_link()
-    seq, prev_hash = (last[0] + 1, last[1]) if last is not None else (1, GENESIS)
+    seq, prev_hash = (last[0], last[1]) if last is not None else (0, GENESIS)
     at = utcnow()  # read under the lock, so time never runs backwards along the chain
-    entry = AuditEntry(seq=seq, at=at, actor_member_id=actor_member_id, actor_code=actor_code, action=action,
-                       person_id=person_id, purpose=purpose, details=details_text, prev_hash=prev_hash)
-    entry.entry_hash = entry_digest(seq=seq, at=at, actor_member_id=actor_member_id, actor_code=actor_code,
-                                    action=action, person_id=person_id, purpose=purpose, details=details_text,
-                                    prev_hash=prev_hash, key=key)
-    repo.add(entry)
-    return entry
+    entries = []
+    for note in notes:
+        seq += 1
+        details_text = canonical_details(note.details)
+        entry = AuditEntry(seq=seq, at=at, actor_member_id=note.actor_member_id, actor_code=note.actor_code,
+                           action=note.action, person_id=note.person_id, purpose=note.purpose,
+                           details=details_text, prev_hash=prev_hash)
+        entry.entry_hash = prev_hash = entry_digest(
+            seq=seq, at=at, actor_member_id=note.actor_member_id, actor_code=note.actor_code, action=note.action,
+            person_id=note.person_id, purpose=note.purpose, details=details_text, prev_hash=prev_hash, key=key)
+        entries.append(entry)
+    repo.add_all(entries)
+    return entries
 
 
 def verify(session: Session, *, key: bytes | None = None, anchor: tuple[int, str] | None = None,

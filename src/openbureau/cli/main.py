@@ -7,9 +7,10 @@ from typing import Annotated
 import typer
 
 from openbureau import __version__
-from openbureau.cli import audit, consent, identity, intake, members, quality, sim
+from openbureau.cli import audit, consent, disputes, identity, intake, members, quality, sim
 from openbureau.cli.console import console, reports_errors
 from openbureau.cli.demo import demo
+from openbureau.cli.report import report, retention_app
 
 app = typer.Typer(
     help="OpenBureau: an open-source consumer credit reference platform.",
@@ -23,7 +24,10 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(quality.app, name="quality")
 app.add_typer(identity.app, name="identity")
 app.add_typer(sim.app, name="sim")
+app.add_typer(disputes.app, name="disputes")
+app.add_typer(retention_app, name="retention")
 app.command("demo")(demo)
+app.command("report")(report)
 
 db_app = typer.Typer(help="The bureau's database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

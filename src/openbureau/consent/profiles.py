@@ -41,6 +41,7 @@ class JurisdictionProfile:
     negative_retention_years: int = 5
     inquiry_display_years: int = 2
     dispute_days: int = 20
+    currency: str = "CNY"  # the currency report totals and signals are summed in
 
 
 PROFILES: dict[str, JurisdictionProfile] = {
@@ -77,6 +78,7 @@ PROFILES: dict[str, JurisdictionProfile] = {
         negative_retention_years=7,  # FCRA §605(a)
         inquiry_display_years=2,
         dispute_days=30,  # FCRA §611(a)(1)
+        currency="USD",
     ),
 }
 

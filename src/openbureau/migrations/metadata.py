@@ -2,10 +2,11 @@
 
 from openbureau.audit import models as audit_models  # noqa: F401
 from openbureau.consent import models as consent_models  # noqa: F401
+from openbureau.disputes import models as dispute_models  # noqa: F401
 from openbureau.identity import models as identity_models  # noqa: F401
+from openbureau.inquiries import models as inquiry_models  # noqa: F401
 from openbureau.intake import models as intake_models  # noqa: F401
 from openbureau.kit.db import Base
 from openbureau.members import models as member_models  # noqa: F401
-from openbureau.reports import models as report_models  # noqa: F401
 
 target_metadata = Base.metadata

@@ -56,12 +56,6 @@ def index_period(column: str | pl.Expr) -> pl.Expr:
     return pl.format("{}-{}", (col // 12).cast(pl.String), (col % 12 + 1).cast(pl.String).str.zfill(2))
 
 
-def shift_period(period: str, months: int) -> str:
-    """``period`` moved by ``months`` (negative: earlier). ``shift_period("2026-01", -1) == "2025-12"``."""
-    n = int(period[:4]) * 12 + int(period[5:7]) - 1 + months
-    return f"{n // 12:04d}-{n % 12 + 1:02d}"
-
-
 def latest_versions(states: pl.DataFrame) -> pl.DataFrame:
     """The newest version of each account-period (a correction replaces the record it corrects)."""
     keys = [*ACCOUNT, "reporting_period"]

@@ -11,6 +11,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Connection
 
+from openbureau.kit.periods import shift_period
 from openbureau.quality import anomalies, grades, market
 from openbureau.quality.metrics import (
     QualityFrames,
@@ -18,7 +19,6 @@ from openbureau.quality.metrics import (
     compute_metrics,
     field_fill,
     latest_versions,
-    shift_period,
 )
 from openbureau.quality.repository import QualityRepository
 

@@ -1,13 +1,168 @@
-"""API schemas of the reports domain."""
+"""API schemas of the reports domain: the consolidated credit report (schema version 1) and inquiries.
+
+The report's JSON Schema is published in ``docs/report-schema.json`` (generated from these models; a test
+keeps the two equal) and described field by field in ``docs/reports.md``.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.schemas import Subject
+from openbureau.signals.schemas import RiskSignal
+
+REPORT_SCHEMA_VERSION = "1"
+
+
+class View(StrEnum):
+    """Who a report is for."""
+
+    SUBSCRIBER = "subscriber"  # a lender: other lenders masked, other lenders' soft inquiries left out
+    CONSUMER = "consumer"  # the person: everything, with who looked at the file and why
+
+
+class IdentityVariant(BaseModel):
+    """One way lenders have described the person, and when."""
+
+    value: str
+    first_reported: str = Field(description="First reporting period (YYYY-MM) that carried it.")
+    last_reported: str = Field(description="Last reporting period that carried it.")
+    lenders: int = Field(description="How many lenders reported it.")
+
+
+class PersonSection(BaseModel):
+    """Who the report is about, with every name, birth date, phone and address variant on file."""
+
+    id_type: str
+    id_number: str = Field(description="Masked in the subscriber view.")
+    names: list[IdentityVariant]
+    birth_dates: list[IdentityVariant]
+    phones: list[IdentityVariant] = Field(description="CN mobile numbers normalised to 11 digits.")
+    addresses: list[IdentityVariant]
+
+
+class Summary(BaseModel):
+    """The person's credit at a glance (amounts in minor units of ``currency``; credit accounts only)."""
+
+    currency: str = Field(description="The profile's currency; accounts in others are counted apart.")
+    credit_accounts: int
+    open_accounts: int
+    closed_accounts: int
+    distinct_lenders: int = Field(description="Lenders with an open credit account.")
+    total_credit_limit: int = Field(description="Limits of open revolving lines and cards.")
+    total_balance: int = Field(description="Balances of open credit accounts.")
+    revolving_balance: int
+    utilisation: float | None = Field(description="Revolving balance / limit; None without a limit.")
+    monthly_obligations: int = Field(description="Amounts due this month on open credit accounts.")
+    past_due_amount: int
+    worst_status_12m: str = Field(description="Worst payment status in the last 12 periods (PBoC alphabet).")
+    worst_status_24m: str
+    non_credit_accounts: int = Field(description="Utility, telecom and rent accounts.")
+    accounts_in_other_currencies: int
+    hard_inquiries_12m: int = Field(description="Hard inquiries by any lender in the last 12 months.")
+
+
+class AccountView(BaseModel):
+    """One credit account with its repayment record."""
+
+    lender: str = Field(description="Another lender's name is masked (Lender 1, 2 ...) in the subscriber view.")
+    own_account: bool = Field(description="Furnished by the member viewing the report.")
+    account_number: str | None = Field(description="Shown to the person and to the lender that furnished it.")
+    product_type: str
+    opened_on: date
+    closed_on: date | None
+    currency: str
+    credit_limit: int | None
+    original_amount: int | None
+    term_months: int | None
+    balance: int
+    amount_due: int
+    amount_paid: int
+    past_due_amount: int
+    days_past_due: int
+    payment_status: str = Field(description="PBoC alphabet; # when negative status awaits a notice (Art. 15).")
+    account_status: str
+    reporting_period: str = Field(description="The newest period reported.")
+    payment_history_start: str = Field(description="Period of the first character of payment_history.")
+    payment_history: str = Field(description="One PBoC status per month, oldest first, ending at "
+                                             "reporting_period; / where nothing was reported.")
+    disputed: bool = Field(description="The person has an open dispute about this account.")
+
+
+class ObligationView(BaseModel):
+    """A non-credit payment obligation (utility, telecom, rent) and its payment record."""
+
+    provider: str
+    own_account: bool
+    account_number: str | None
+    product_type: str
+    opened_on: date
+    currency: str
+    balance: int
+    amount_due: int
+    past_due_amount: int
+    payment_status: str
+    account_status: str
+    reporting_period: str
+    payment_history_start: str
+    payment_history: str
+    months_late_24m: int = Field(description="Months with a past-due status in the last 24 reported.")
+    disputed: bool
+
+
+class InquiryView(BaseModel):
+    """Someone's look at the file."""
+
+    at: datetime
+    lender: str = Field(description="Who looked (masked for other lenders in the subscriber view).")
+    purpose: str
+    hard: bool = Field(description="A hard inquiry (an application for credit).")
+    basis: str | None = Field(description="The consent or exception relied on (the person's view only).")
+
+
+class DisputeView(BaseModel):
+    """An open dispute and its legal deadline."""
+
+    id: int
+    kind: str
+    lender: str | None
+    account_number: str | None
+    reporting_period: str | None
+    filed_at: datetime
+    due_at: datetime
+
+
+class IdentityFlag(BaseModel):
+    """A contradiction between lenders' descriptions of the person."""
+
+    kind: str
+    lender: str | None
+    detected_at: datetime
+    explanation: str
+
+
+class Report(BaseModel):
+    """The consolidated credit report of one person."""
+
+    schema_version: Literal["1"] = REPORT_SCHEMA_VERSION
+    view: View
+    generated_at: datetime
+    as_of_period: str = Field(description="The last complete month: the end of the summary's windows.")
+    jurisdiction: str
+    person: PersonSection
+    summary: Summary
+    accounts: list[AccountView] = Field(description="Credit accounts, oldest first.")
+    obligations: list[ObligationView] = Field(description="Utility, telecom and rent accounts.")
+    inquiries: list[InquiryView] = Field(description="Inquiries of the last 2 years (profile), newest first.")
+    disputes: list[DisputeView]
+    identity_flags: list[IdentityFlag]
+    signals: list[RiskSignal]
+    notes: list[str] = Field(description="What the reader should know about what is and is not shown.")
 
 
 class InquiryCreate(BaseModel):
@@ -17,35 +172,44 @@ class InquiryCreate(BaseModel):
     purpose: Purpose
     consent_ref: str | None = Field(default=None, max_length=64,
                                     description="Your reference of the person's consent for this purpose.")
-    declared_monthly_income: int | None = Field(default=None, ge=0, description="Minor units, if declared.")
-
-
-class AccountView(BaseModel):
-    """One account as the report shows it (latest reporting period)."""
-
-    lender: str = Field(description="The furnisher's code; another lender's name is masked for subscribers.")
-    own_account: bool
-    product_type: str
-    opened_on: date
-    currency: str
-    credit_limit: int | None
-    original_amount: int | None
-    balance: int
-    amount_due: int
-    past_due_amount: int
-    days_past_due: int
-    payment_status: str = Field(description="PBoC alphabet; negative status without a notice shows as held.")
-    account_status: str
-    reporting_period: str
+    declared_monthly_income: int | None = Field(default=None, ge=0, le=10**15,
+                                                description="Minor units, if the applicant declared one.")
+    history_months: int = Field(default=24, ge=1, le=60, description="Months of repayment record per account.")
 
 
 class InquiryResult(BaseModel):
-    """The answer to an inquiry."""
+    """The answer to an inquiry: the report (with its risk signals) when a file matched."""
 
     inquiry_id: int
     purpose: str
     hard: bool
     basis: str = Field(description="consent:<ref> or the lawful exception relied on")
     person_found: bool
-    accounts: list[AccountView]
     created_at: datetime
+    report: Report | None = Field(description="None when the bureau holds no file for this person.")
+
+
+class InquiryRead(BaseModel):
+    """One of a subscriber's own inquiries, from its log."""
+
+    id: int
+    person_found: bool
+    purpose: str
+    hard: bool
+    basis: str
+    created_at: datetime
+
+
+class ReportFormat(StrEnum):
+    """How a report is rendered."""
+
+    JSON = "json"
+    HTML = "html"
+    PDF = "pdf"
+
+
+class SelfReportCreate(BaseModel):
+    """The person's request for their own report, made at the bureau after their identity was checked."""
+
+    subject: Subject
+    history_months: int = Field(default=24, ge=1, le=60, description="Months of repayment record per account.")

@@ -1,4 +1,9 @@
-"""Rules of inquiries: check the lawful basis, log the inquiry, audit the read, answer with the file."""
+"""Rules of inquiries and reports: check the lawful basis, read and assemble the file, log the look.
+
+Every look at a file is logged as an inquiry, with an audit entry when personal data was read, and the log
+is written before the answer is returned: in the caller's transaction (``SessionLog``, the default) or by
+the serving process's group-commit thread, which returns only once the inquiry is committed.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +11,38 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from openbureau.audit import service as audit
-from openbureau.consent.profiles import HARD_PURPOSES, JurisdictionProfile
+from openbureau.audit.service import AuditNote
+from openbureau.consent.profiles import HARD_PURPOSES, JurisdictionProfile, Purpose
+from openbureau.consent.schemas import Subject
 from openbureau.consent.service import subject_index
 from openbureau.identity.repository import find_person
-from openbureau.intake.models import AccountState
-from openbureau.intake.repository import AccountRepository
+from openbureau.inquiries.access import check_member, lawful_basis
+from openbureau.inquiries.log import InquiryLog, LogEntry, SessionLog
+from openbureau.inquiries.repository import InquiryRepository
 from openbureau.kit.crypto import PiiVault
+from openbureau.kit.errors import NotFound, Unprocessable
 from openbureau.members.models import Member
-from openbureau.members.repository import MemberRepository
-from openbureau.reports.access import check_member, lawful_basis
-from openbureau.reports.models import Inquiry
-from openbureau.reports.schemas import AccountView, InquiryCreate, InquiryResult
+from openbureau.reports.assembly import assemble, read_file
+from openbureau.reports.schemas import InquiryCreate, InquiryRead, InquiryResult, Report, View
+from openbureau.signals.config import SignalSettings
+
+MAX_LIMIT = 1_000
 
 
 def inquire(session: Session, *, vault: PiiVault, actor: Member, request: InquiryCreate,
-            profile: JurisdictionProfile, reciprocity: bool, now: datetime | None = None) -> InquiryResult:
-    """A subscriber's look at a person's file: allowed only on a lawful basis; logged and audited."""
+            profile: JurisdictionProfile, reciprocity: bool, log: InquiryLog | None = None,
+            signal_settings: SignalSettings | None = None, now: datetime | None = None) -> InquiryResult:
+    """A subscriber's look at a person's file: allowed only on a lawful basis; logged before it is answered.
+
+    Args:
+        actor: The subscriber asking.
+        request: Who, for what purpose, on which consent, with which declared income.
+        log: Where the inquiry is logged (default: the caller's transaction).
+        now: The moment of the inquiry (default: the clock).
+
+    Returns:
+        The inquiry's id and basis, and the subscriber's view of the report (None when no file matched).
+    """
     now = now or datetime.now(UTC)
     check_member(session, actor=actor, purpose=request.purpose, reciprocity=reciprocity)
     id_index = subject_index(vault, request.subject)
@@ -30,42 +50,51 @@ def inquire(session: Session, *, vault: PiiVault, actor: Member, request: Inquir
     basis = lawful_basis(session, actor=actor, purpose=request.purpose, id_type=request.subject.id_type,
                          id_index=id_index, consent_ref=request.consent_ref, person=person, profile=profile,
                          moment=now)
-    inquiry = Inquiry(
-        subscriber_id=actor.id, person_id=person.id if person else None, purpose=request.purpose.value,
-        hard=int(request.purpose in HARD_PURPOSES), basis=basis.kind,
-        consent_id=basis.consent.id if basis.consent else None, basis_note=basis.note or None,
-        declared_monthly_income=request.declared_monthly_income, created_at=now,
-    )
-    session.add(inquiry)
-    session.flush()
-    accounts: list[AccountView] = []
+    report = None
     if person is not None:
-        accounts = subscriber_view(session, viewer_id=actor.id,
-                                   states=AccountRepository(session).current_states(person_id=person.id))
-        audit.record(session, actor_member_id=actor.id, actor_code=actor.code, action="inquiry.read",
-                     person_id=person.id, purpose=request.purpose.value,
-                     details={"inquiry_id": inquiry.id, "basis": basis.describe()})
-    return InquiryResult(inquiry_id=inquiry.id, purpose=inquiry.purpose, hard=bool(inquiry.hard),
-                         basis=basis.describe(), person_found=person is not None, accounts=accounts,
-                         created_at=now)
+        report = assemble(read_file(session, vault=vault, person=person, now=now, profile=profile),
+                          view=View.SUBSCRIBER, viewer_id=actor.id, vault=vault, now=now, profile=profile,
+                          history_months=request.history_months, declared_income=request.declared_monthly_income,
+                          signal_settings=signal_settings)
+    hard = request.purpose in HARD_PURPOSES
+    entry = LogEntry(
+        values=dict(subscriber_id=actor.id, person_id=person.id if person else None, purpose=request.purpose.value,
+                    hard=int(hard), basis=basis.kind, consent_id=basis.consent.id if basis.consent else None,
+                    basis_note=basis.note or None, declared_monthly_income=request.declared_monthly_income,
+                    actor_code=actor.code, created_at=now),
+        audit=AuditNote(actor.id, actor.code, "inquiry.read", person.id, request.purpose.value,
+                        {"basis": basis.describe()}) if person is not None else None)
+    inquiry_id = (log or SessionLog(session)).write(entry)
+    return InquiryResult(inquiry_id=inquiry_id, purpose=request.purpose.value, hard=hard, basis=basis.describe(),
+                         person_found=person is not None, created_at=now, report=report)
 
 
-def subscriber_view(session: Session, *, viewer_id: int, states: list[AccountState]) -> list[AccountView]:
-    """Accounts as a lender sees them: its own under its code, other lenders' names masked (as the PBoC's
-    bank version of the report does), negative status furnished without a notice held back."""
-    codes = {m.id: m.code for m in MemberRepository(session).all()}
-    others: dict[int, str] = {}
-    views = []
-    for s in sorted(states, key=lambda s: (s.opened_on, s.furnisher_id, s.furnisher_account_id)):
-        own = s.furnisher_id == viewer_id
-        lender = codes.get(s.furnisher_id, "?") if own else others.setdefault(
-            s.furnisher_id, f"Lender {len(others) + 1}")
-        held = bool(s.negative_held)
-        views.append(AccountView(
-            lender=lender, own_account=own, product_type=s.product_type, opened_on=s.opened_on,
-            currency=s.currency, credit_limit=s.credit_limit, original_amount=s.original_amount,
-            balance=s.balance, amount_due=s.amount_due, past_due_amount=0 if held else s.past_due_amount,
-            days_past_due=0 if held else s.days_past_due, payment_status="#" if held else s.payment_status,
-            account_status=s.account_status, reporting_period=s.reporting_period,
-        ))
-    return views
+def own_report(session: Session, *, vault: PiiVault, subject: Subject, actor_code: str,
+               profile: JurisdictionProfile, history_months: int = 24, log: InquiryLog | None = None,
+               now: datetime | None = None) -> Report:
+    """The person's own report, everything shown, requested at the bureau (counter, portal) and served by
+    ``actor_code`` once the person's identity was checked; logged as a soft self-inquiry and audited."""
+    if not 1 <= history_months <= 60:
+        raise Unprocessable("history_months must be 1 to 60", code="INVALID_HISTORY_MONTHS", field="history_months")
+    now = now or datetime.now(UTC)
+    person = find_person(session, id_type=subject.id_type, id_index=subject_index(vault, subject))
+    if person is None:
+        raise NotFound("the bureau holds no file for this person", code="PERSON_NOT_FOUND", field="subject")
+    report = assemble(read_file(session, vault=vault, person=person, now=now, profile=profile),
+                      view=View.CONSUMER, viewer_id=None, vault=vault, now=now, profile=profile,
+                      history_months=history_months)
+    (log or SessionLog(session)).write(LogEntry(
+        values=dict(subscriber_id=None, person_id=person.id, purpose=Purpose.SELF_INQUIRY.value, hard=0,
+                    basis="self", consent_id=None, basis_note=None, declared_monthly_income=None,
+                    actor_code=actor_code, created_at=now),
+        audit=AuditNote(None, actor_code, "report.read", person.id, Purpose.SELF_INQUIRY.value, {"view": "consumer"})))
+    return report
+
+
+def list_inquiries(session: Session, *, actor: Member, limit: int = 100, offset: int = 0) -> list[InquiryRead]:
+    """The subscriber's own inquiries, newest first."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Unprocessable(f"limit must be 1 to {MAX_LIMIT}", code="INVALID_LIMIT", field="limit")
+    return [InquiryRead(id=i.id, person_found=i.person_id is not None, purpose=i.purpose, hard=bool(i.hard),
+                        basis=i.basis, created_at=i.created_at)
+            for i in InquiryRepository(session).of_subscriber(actor.id, limit=limit, offset=offset)]

@@ -1,4 +1,4 @@
-"""Tables of the reports domain."""
+"""Tables of the inquiries domain."""
 
 from __future__ import annotations
 
@@ -11,18 +11,26 @@ from openbureau.kit.db import Base, BigId, UtcDateTime, utcnow
 
 
 class Inquiry(Base):
-    """One look at a person's file by a member: logged before the answer leaves the bureau."""
+    """One look at a person's file: logged (committed) before the answer leaves the bureau.
+
+    ``subscriber_id`` is the member that asked; it is None for the person's own request made at the bureau
+    (``actor_code`` then names the operator who served it). Hard inquiries (loan origination) are shown to
+    other lenders and count as new-credit activity; soft ones are shown only to the person and the asker.
+    """
 
     __tablename__ = "inquiries"
     __table_args__ = (Index(None, "person_id", "created_at"), Index(None, "subscriber_id", "created_at"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"),
+                                                      doc="None: the person's own request at the bureau.")
     person_id: Mapped[int | None] = mapped_column(BigInteger, doc="None when no file matched.")
     purpose: Mapped[str] = mapped_column(String(32))
     hard: Mapped[int] = mapped_column(SmallInteger, doc="1: a hard inquiry (origination), shown to lenders.")
-    basis: Mapped[str] = mapped_column(String(16), doc="consent or exception")
+    basis: Mapped[str] = mapped_column(String(16), doc="consent, exception or self")
     consent_id: Mapped[int | None] = mapped_column(BigInteger)
     basis_note: Mapped[str | None] = mapped_column(Text)
     declared_monthly_income: Mapped[int | None] = mapped_column(BigInteger)
+    actor_code: Mapped[str | None] = mapped_column(String(64), default=None,
+                                                   doc="Who made the request: member code or OPERATOR:<user>.")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,0 +1,143 @@
+"""``openbureau report``: a person's own credit report, for the operator serving them at the bureau (audited);
+``openbureau retention run``: purge negative information past its retention period."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from openbureau.audit import service as audit
+from openbureau.cli.console import console, err_console, reports_errors
+from openbureau.consent.profiles import get_profile
+from openbureau.consent.schemas import Subject
+from openbureau.kit.db import session_scope
+from openbureau.members.repository import MemberRepository
+from openbureau.reports import service
+from openbureau.reports.render import SIGNAL_NAMES, render_html, render_pdf
+from openbureau.reports.schemas import Report
+from openbureau.runtime import open_runtime
+from openbureau.tradelines.tasks import run_retention
+
+GRID_STYLE = {"N": "green", "C": "blue", "G": "blue", "*": "dim", "/": "dim", "#": "yellow", "1": "yellow",
+              "2": "dark_orange", "3": "red", "4": "red", "5": "bold red", "6": "bold red", "7": "bold red",
+              "D": "magenta", "Z": "magenta"}
+SEVERITY_STYLE = {"none": "green", "low": "yellow", "medium": "dark_orange", "high": "bold red"}
+
+
+def _money(minor: int | None) -> str:
+    return "–" if minor is None else f"{minor / 100:,.2f}"
+
+
+def _grid(history: str) -> Text:
+    text = Text()
+    for ch in history:
+        text.append(ch, style=GRID_STYLE.get(ch, ""))
+    return text
+
+
+def print_report(report: Report) -> None:
+    """The report on the terminal: identity, summary, signals, accounts with their repayment grids, inquiries."""
+    p, s = report.person, report.summary
+    console.rule(f"[bold]Credit report[/] · {p.id_type} {p.id_number} · as of {report.as_of_period}")
+    for label, items in (("names", p.names), ("birth dates", p.birth_dates), ("phones", p.phones),
+                         ("addresses", p.addresses)):
+        shown = "; ".join(f"{v.value} ({v.first_reported}–{v.last_reported})" for v in items) or "–"
+        console.print(f"[bold]{label}:[/] {shown}", soft_wrap=True, highlight=False)
+    console.print(f"[bold]Summary[/] ({s.currency}): {s.open_accounts} open credit accounts at {s.distinct_lenders} "
+                  f"lenders, balances {_money(s.total_balance)}, revolving limits {_money(s.total_credit_limit)} "
+                  f"({'–' if s.utilisation is None else f'{s.utilisation:.0%}'} used), due this month "
+                  f"{_money(s.monthly_obligations)}, past due {_money(s.past_due_amount)}, worst status "
+                  f"{s.worst_status_12m} (12 m) / {s.worst_status_24m} (24 m)", soft_wrap=True, highlight=False)
+    for sig in report.signals:
+        console.print(f"[{SEVERITY_STYLE[sig.severity.value]}]●[/] [bold]{SIGNAL_NAMES[sig.code.value]}[/]: "
+                      f"{sig.explanation}", soft_wrap=True, highlight=False)
+    table = Table("lender", "product", "opened", "balance", "status", "repayment record (oldest first)",
+                  title=f"Accounts ({len(report.accounts)} credit, {len(report.obligations)} other)")
+    for a in [*report.accounts, *report.obligations]:
+        lender = getattr(a, "lender", None) or getattr(a, "provider", "")
+        table.add_row(lender, a.product_type, str(a.opened_on), _money(a.balance),
+                      f"{a.account_status} {a.payment_status}" + (" [yellow]disputed[/]" if a.disputed else ""),
+                      _grid(a.payment_history))
+    console.print(table)
+    inquiries = Table("when", "who", "purpose", "kind", "basis", title=f"Who looked ({len(report.inquiries)})")
+    for q in report.inquiries:
+        inquiries.add_row(q.at.strftime("%Y-%m-%d %H:%M"), q.lender, q.purpose, "hard" if q.hard else "soft",
+                          q.basis or "")
+    console.print(inquiries)
+    for d in report.disputes:
+        console.print(f"[bold yellow]dispute {d.id}[/] {d.kind} {d.lender or ''} {d.account_number or ''}: "
+                      f"answer due {d.due_at.date()}")
+    for f in report.identity_flags:
+        console.print(f"[bold yellow]identity flag[/] {f.kind} ({f.lender or ''}): {f.explanation}")
+    for note in report.notes:
+        console.print(f"[dim]{note}[/]", soft_wrap=True)
+
+
+@reports_errors
+def report(
+    id_type: Annotated[str, typer.Option(help="CN_RESIDENT_ID, PASSPORT or OTHER.")],
+    id_number: Annotated[str, typer.Option(help="The person's identity number (checked at the counter).")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON (docs/report-schema.json).")] = False,
+    html: Annotated[Path | None, typer.Option(help="Write the report as a self-contained HTML page.")] = None,
+    pdf: Annotated[Path | None, typer.Option(help="Write the report as a PDF.")] = None,
+    months: Annotated[int, typer.Option(min=1, max=60, help="Months of repayment record per account.")] = 24,
+) -> None:
+    """The person's own report, everything shown (an operator serving the person: logged and audited)."""
+    runtime = open_runtime()
+    with session_scope(runtime.engine, write=True) as session:
+        result = service.own_report(session, vault=runtime.vault, subject=Subject(id_type=id_type, id_number=id_number),
+                                    actor_code=audit.operator_code(), profile=get_profile(runtime.settings.jurisdiction),
+                                    history_months=months)
+    if json_out:
+        print(result.model_dump_json(indent=2))
+        return
+    if html is None and pdf is None:
+        print_report(result)
+    if html is not None:
+        html.write_text(render_html(result), encoding="utf-8")
+        err_console.print(f"HTML report: {html}")
+    if pdf is not None:
+        with err_console.status("rendering the PDF"):
+            pdf.write_bytes(render_pdf(result))
+        err_console.print(f"PDF report: {pdf}")
+
+
+retention_app = typer.Typer(help="Retention of negative information.", no_args_is_help=True)
+
+
+@retention_app.command("run")
+@reports_errors
+def retention_run(
+    as_of: Annotated[str | None, typer.Option(help="Date to measure retention at, YYYY-MM-DD (default: today).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would be deleted; delete nothing.")] = False,
+) -> None:
+    """Delete negative information older than the profile's retention period after its adverse event ended."""
+    try:
+        day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+    except ValueError as exc:
+        raise typer.BadParameter(f"--as-of must be YYYY-MM-DD, not {as_of!r}") from exc
+    runtime = open_runtime()
+    profile = get_profile(runtime.settings.jurisdiction)
+    columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,} accounts"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar, \
+            session_scope(runtime.engine, write=True) as session:
+        task = bar.add_task("examining accounts with old negative information", total=None)
+        run = run_retention(session, as_of=day, retention_years=profile.negative_retention_years,
+                            actor_code=audit.operator_code(), dry_run=dry_run,
+                            progress=lambda n: bar.update(task, advance=n))
+        codes = {m.id: m.code for m in MemberRepository(session).all()}
+    verb = "would delete" if dry_run else "deleted"
+    console.print(f"Retention ({profile.code}: {profile.negative_retention_years} years after the adverse event "
+                  f"ended), as of {day}: examined {run.accounts_examined:,} accounts with negative information up to "
+                  f"{run.latest_expirable_period}; {verb} {run.months_expired:,} expired months"
+                  + ("" if dry_run else f" ({run.rows_deleted:,} stored versions)") + f" in {run.seconds:.1f} s",
+                  soft_wrap=True, highlight=False)
+    for furnisher_id, months in sorted(run.by_furnisher.items()):
+        console.print(f"  {codes.get(furnisher_id, furnisher_id)}: {months:,} months")

@@ -1,0 +1,38 @@
+"""Queries of the inquiries domain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
+
+from openbureau.inquiries.models import Inquiry
+
+I = Inquiry.__table__.c  # noqa: E741
+
+
+class InquiryRepository:
+    """All SQL about inquiries."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def of_person_since(self, person_id: int, since: datetime) -> Sequence[Row]:
+        """The person's inquiries since ``since``, newest first, as plain rows (read on every inquiry)."""
+        stmt = (select(I.id, I.subscriber_id, I.purpose, I.hard, I.basis, I.consent_id, I.basis_note, I.actor_code,
+                       I.created_at)
+                .where(I.person_id == person_id, I.created_at >= since).order_by(I.created_at.desc(), I.id.desc()))
+        return self.session.execute(stmt).all()
+
+    def of_subscriber(self, subscriber_id: int, *, limit: int, offset: int) -> list[Inquiry]:
+        """The subscriber's own inquiries, newest first."""
+        stmt = (select(Inquiry).where(Inquiry.subscriber_id == subscriber_id)
+                .order_by(Inquiry.id.desc()).limit(limit).offset(offset))
+        return list(self.session.scalars(stmt))
+
+    def add_all(self, inquiries: list[Inquiry]) -> None:
+        """Stage new inquiries and write them, so their ids are known."""
+        self.session.add_all(inquiries)
+        self.session.flush()

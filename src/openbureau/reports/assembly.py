@@ -1,0 +1,223 @@
+"""Report assembly: a person's file read once, then shaped into the subscriber's or the person's view.
+
+:func:`read_file` makes the few indexed reads a report needs (the person's account states, inquiries of
+the display period, identity conflicts, open disputes, member names); :func:`assemble` builds the
+``Report`` from them in memory. The subscriber's view masks other lenders' names and account numbers (as
+the PBoC's bank version of the report does) and leaves out other lenders' soft inquiries; the person's view
+shows everything, including who looked at the file, why, and on what basis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openbureau.consent.profiles import JurisdictionProfile
+from openbureau.disputes.repository import DisputeRepository
+from openbureau.identity.models import Person
+from openbureau.identity.repository import ResolutionRepository
+from openbureau.identity.service import open_identity
+from openbureau.inquiries.repository import InquiryRepository
+from openbureau.kit.crypto import PiiVault, mask
+from openbureau.kit.periods import add_years, last_complete_period, shift_period
+from openbureau.members.models import Member
+from openbureau.reports.schemas import (
+    AccountView,
+    DisputeView,
+    IdentityFlag,
+    IdentityVariant,
+    InquiryView,
+    ObligationView,
+    PersonSection,
+    Report,
+    Summary,
+    View,
+)
+from openbureau.signals.config import SignalSettings, get_signal_settings
+from openbureau.signals.schemas import RiskSignal
+from openbureau.signals.service import CONFLICT_TEXT, evaluate, monthly_obligations
+from openbureau.tradelines.history import HELD_STATUS, PAST_DUE, Tradeline, build_tradelines, rank
+from openbureau.tradelines.repository import TradelineRepository
+
+SELF_LABEL = "You, at the bureau"
+
+
+@dataclass(slots=True)
+class PersonFile:
+    """Everything a report of one person is built from, read in one transaction."""
+
+    person_id: int
+    id_type: str
+    id_number: str
+    tradelines: list[Tradeline]
+    inquiries: Sequence  # rows of InquiryRepository.of_person_since, newest first
+    conflicts: list[tuple[str, int | None, datetime]]  # (kind, furnisher_id, detected_at)
+    disputes: list[tuple]  # rows of DisputeRepository.open_for
+    members: dict[int, tuple[str, str]]  # member id -> (code, name)
+
+    def hard_inquiries(self) -> list[tuple[int | None, datetime]]:
+        """(lender, when) of the hard inquiries on file."""
+        return [(r.subscriber_id, r.created_at) for r in self.inquiries if r.hard]
+
+
+def read_file(session: Session, *, vault: PiiVault, person: Person, now: datetime, profile: JurisdictionProfile,
+              with_identity: bool = True) -> PersonFile:
+    """Read a person's file as the profile publishes it at ``now``."""
+    rows = TradelineRepository(session).states_of(person.id, with_identity=with_identity)
+    lines = build_tradelines(rows, as_of=now.date(), retention_years=profile.negative_retention_years,
+                             with_identity=with_identity)
+    since = datetime.combine(add_years(now.date(), -profile.inquiry_display_years), now.timetz())
+    inquiries = InquiryRepository(session).of_person_since(person.id, since)
+    conflicts = [(c.kind, c.furnisher_id, c.detected_at) for c in ResolutionRepository(session).conflicts([person.id])]
+    disputes = DisputeRepository(session).open_for(person.id)
+    members = {m.id: (m.code, m.name) for m in session.execute(select(Member.id, Member.code, Member.name))}
+    return PersonFile(person.id, person.id_type, vault.decrypt(person.id_enc), lines, inquiries, conflicts,
+                      disputes, members)
+
+
+class Labels:
+    """How lenders are named in a view: in the subscriber's, other lenders become "Lender 1", "Lender 2" ...
+    in order of first appearance, the same number wherever the same lender appears."""
+
+    def __init__(self, *, view: View, viewer_id: int | None, members: dict[int, tuple[str, str]]) -> None:
+        self.view, self.viewer_id, self.members = view, viewer_id, members
+        self._masked: dict[int, str] = {}
+
+    def own(self, member_id: int | None) -> bool:
+        """Whether the viewing member is this one."""
+        return member_id is not None and member_id == self.viewer_id
+
+    def __call__(self, member_id: int | None) -> str:
+        if member_id is None:
+            return SELF_LABEL if self.view is View.CONSUMER else "the bureau"
+        code, name = self.members.get(member_id, (f"member {member_id}", f"member {member_id}"))
+        if self.view is View.CONSUMER:
+            return f"{name} ({code})"
+        if self.own(member_id):
+            return code
+        return self._masked.setdefault(member_id, f"Lender {len(self._masked) + 1}")
+
+
+def _variants(file: PersonFile, vault: PiiVault) -> dict[str, list[IdentityVariant]]:
+    seen: dict[str, dict[str, list]] = {"full_name": {}, "birth_date": {}, "phone": {}, "address": {}}
+    for line in file.tradelines:
+        for period, furnisher_id, token in line.identities:
+            for name, value in open_identity(vault, token).items():
+                if value is None:
+                    continue
+                if name == "phone":
+                    digits = "".join(ch for ch in value if ch.isdigit())
+                    value = digits[-11:] if len(digits) >= 11 else digits
+                entry = seen[name].setdefault(value, [period, period, set()])
+                entry[0], entry[1] = min(entry[0], period), max(entry[1], period)
+                entry[2].add(furnisher_id)
+    # Newest first, then the most widely reported.
+    return {name: sorted((IdentityVariant(value=v, first_reported=e[0], last_reported=e[1], lenders=len(e[2]))
+                          for v, e in values.items()), key=lambda x: (x.last_reported, x.lenders, x.value),
+                         reverse=True)
+            for name, values in seen.items()}
+
+
+def _summary(file: PersonFile, *, as_of_period: str, currency: str, now: datetime) -> Summary:
+    credit = [t for t in file.tradelines if t.credit]
+    mine = [t for t in credit if t.currency == currency]
+    open_ = [t for t in mine if t.is_open]
+    limits = sum(t.latest.row.credit_limit or 0 for t in open_ if t.revolving)
+    revolving = sum(t.latest.balance for t in open_ if t.revolving)
+
+    def worst(months: int) -> str:
+        start = shift_period(as_of_period, -(months - 1))
+        found = max((s for t in credit if (s := t.worst_since(start)) is not None), key=rank, default="N")
+        return found if rank(found) else "N"
+
+    year_ago = now - timedelta(days=365)
+    return Summary(
+        currency=currency, credit_accounts=len(mine), open_accounts=len(open_),
+        closed_accounts=len(mine) - len(open_), distinct_lenders=len({t.furnisher_id for t in open_}),
+        total_credit_limit=limits, total_balance=sum(t.latest.balance for t in open_), revolving_balance=revolving,
+        utilisation=round(revolving / limits, 4) if limits else None,
+        monthly_obligations=monthly_obligations(file.tradelines, currency=currency),
+        past_due_amount=sum(t.latest.past_due_amount for t in open_),
+        worst_status_12m=worst(12), worst_status_24m=worst(24),
+        non_credit_accounts=sum(1 for t in file.tradelines if not t.credit),
+        accounts_in_other_currencies=len(credit) - len(mine),
+        hard_inquiries_12m=sum(1 for r in file.inquiries if r.hard and r.created_at >= year_ago),
+    )
+
+
+def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiVault, now: datetime,
+             profile: JurisdictionProfile, history_months: int = 24, declared_income: int | None = None,
+             signal_settings: SignalSettings | None = None) -> Report:
+    """The report of ``file`` in ``view`` (for ``viewer_id``, the subscriber looking; None for the person)."""
+    labels = Labels(view=view, viewer_id=viewer_id, members=file.members)
+    consumer = view is View.CONSUMER
+    disputed = {(d[2], d[3]) for d in file.disputes if d[1] == "account"}
+    accounts, obligations = [], []
+    for t in file.tradelines:
+        m, row = t.latest, t.latest.row
+        own = labels.own(t.furnisher_id)
+        history = t.history(m.period, history_months)
+        common = dict(own_account=own, account_number=t.account_id if consumer or own else None,
+                      product_type=t.product_type, opened_on=t.opened_on, currency=t.currency, balance=m.balance,
+                      amount_due=m.amount_due, past_due_amount=m.past_due_amount, payment_status=m.status,
+                      account_status=row.account_status, reporting_period=m.period,
+                      payment_history_start=shift_period(m.period, -(history_months - 1)), payment_history=history,
+                      disputed=(t.furnisher_id, t.account_id) in disputed)
+        if t.credit:
+            accounts.append(AccountView(
+                lender=labels(t.furnisher_id), closed_on=row.closed_on, credit_limit=row.credit_limit,
+                original_amount=row.original_amount, term_months=row.term_months, amount_paid=row.amount_paid,
+                days_past_due=m.days_past_due, **common))
+        else:
+            obligations.append(ObligationView(
+                provider=labels(t.furnisher_id), months_late_24m=sum(1 for s in t.history(m.period, 24) if s in PAST_DUE),
+                **common))
+    inquiries = [InquiryView(at=r.created_at, lender=labels(r.subscriber_id), purpose=r.purpose, hard=bool(r.hard),
+                             basis=_basis(r) if consumer else None)
+                 for r in file.inquiries if consumer or r.hard or labels.own(r.subscriber_id)]
+    disputes = [DisputeView(id=d[0], kind=d[1], lender=labels(d[2]) if d[2] is not None else None,
+                            account_number=d[3] if consumer or labels.own(d[2]) else None, reporting_period=d[4],
+                            filed_at=d[6], due_at=d[7]) for d in file.disputes]
+    flags = [IdentityFlag(kind=kind, lender=labels(furnisher) if furnisher is not None else None, detected_at=at,
+                          explanation=CONFLICT_TEXT.get(kind, kind)) for kind, furnisher, at in file.conflicts]
+    signals: list[RiskSignal] = evaluate(
+        tradelines=file.tradelines, hard_inquiries=file.hard_inquiries(), declared_income=declared_income,
+        conflicts=[c[0] for c in file.conflicts], now=now, currency=profile.currency,
+        settings=signal_settings or get_signal_settings())
+    variants = _variants(file, vault)
+    as_of_period = last_complete_period(now.date())
+    return Report(
+        view=view, generated_at=now, as_of_period=as_of_period, jurisdiction=profile.code,
+        person=PersonSection(id_type=file.id_type, id_number=file.id_number if consumer else mask(file.id_number),
+                             names=variants["full_name"], birth_dates=variants["birth_date"],
+                             phones=variants["phone"], addresses=variants["address"]),
+        summary=_summary(file, as_of_period=as_of_period, currency=profile.currency, now=now),
+        accounts=accounts, obligations=obligations, inquiries=inquiries, disputes=disputes, identity_flags=flags,
+        signals=signals, notes=_notes(file, view=view, profile=profile),
+    )
+
+
+def _basis(row) -> str:
+    if row.basis == "consent":
+        return f"your consent (id {row.consent_id})"
+    if row.basis == "self":
+        return "your own request"
+    return row.basis_note or row.basis
+
+
+def _notes(file: PersonFile, *, view: View, profile: JurisdictionProfile) -> list[str]:
+    notes = [f"Negative information is shown for {profile.negative_retention_years} years after the adverse event "
+             f"ended; inquiries for {profile.inquiry_display_years} years ({profile.code} profile)."]
+    hidden = sum(t.hidden_months for t in file.tradelines)
+    if hidden:
+        notes.append(f"{hidden} month(s) of negative information past the retention period are no longer shown.")
+    if any(m.status == HELD_STATUS for t in file.tradelines for m in t.months):
+        notes.append("# marks negative information not yet published: the lender has not shown that the person "
+                     "was notified of it (Art. 15).")
+    if view is View.SUBSCRIBER:
+        notes.append("Other lenders' names and account numbers are masked; their soft inquiries are not shown.")
+    return notes

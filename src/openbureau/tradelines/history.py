@@ -1,0 +1,199 @@
+"""A person's tradelines: each account's months as published, built from its stored states.
+
+Rules, in order, for each account (furnisher, furnisher's account number):
+
+1. **Newest version per month.** A correction is a new version of a month; the highest version is the
+   month's record.
+2. **Deletions.** A month whose newest record is ``deleted`` is left out; an account whose latest month is
+   ``deleted`` is left out whole (the furnisher withdrew it).
+3. **Notice before negative information** (CN Credit Reporting Regulation Art. 15). A month furnished with
+   negative status but no notice to the person (``negative_held``) is published as ``#`` with nothing past
+   due, until a record of the account for that month or a later one carries a notice date.
+4. **Retention** (CN Art. 16: negative information is kept 5 years from the day the adverse event ended;
+   US FCRA §605(a): 7 years). An adverse event is a run of consecutive months with negative information
+   (statuses 1-7, D, Z, charged off, or days past due); it ends with the first later month without it (the
+   account was brought current or settled; the end is that month's last day) or with the account's closing
+   date. Negative months of an event that ended more than the profile's years before the report date are not
+   shown, and the retention job deletes them. An event that has not ended (a debt still unpaid) never expires.
+
+Example:
+    >>> lines = build_tradelines(rows, as_of=date(2026, 12, 1), retention_years=5)
+    >>> lines[0].history("2026-10", 24)       # 24 statuses, oldest first, '/' where nothing was reported
+    'NNNNNNNNNNNNNNNNNNNN12NN'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from openbureau.intake.standard import NON_CREDIT_PRODUCTS, PAST_DUE_STATUSES, REVOLVING_PRODUCTS
+from openbureau.kit.periods import add_years, number_period, period_end, period_number
+from openbureau.tradelines.repository import NEGATIVE_STATUSES
+
+NEGATIVE = frozenset(NEGATIVE_STATUSES)
+PAST_DUE = frozenset(PAST_DUE_STATUSES)
+HELD_STATUS = "#"
+NO_RECORD = "/"
+# Worst first: 7 (over 180 days) .. 1, then Z (repaid with assets) and D (paid by the guarantor); every other
+# status ranks 0.
+STATUS_RANK = {**{s: 2 + int(s) for s in PAST_DUE_STATUSES}, "Z": 2, "D": 1}
+
+
+def rank(status: str) -> int:
+    """How bad a payment status is: 0 (nothing adverse) to 9 (over 180 days past due)."""
+    return STATUS_RANK.get(status, 0)
+
+
+@dataclass(slots=True)
+class Month:
+    """One reporting month of an account, as published."""
+
+    period: str
+    status: str
+    balance: int
+    amount_due: int
+    past_due_amount: int
+    days_past_due: int
+    row: object = field(repr=False)  # the stored state (a row of ``STATE_COLUMNS``)
+
+
+@dataclass(slots=True)
+class Tradeline:
+    """One account of a person, its months as published, oldest first."""
+
+    furnisher_id: int
+    account_id: str
+    product_type: str
+    opened_on: date
+    currency: str
+    months: list[Month]
+    hidden_months: int = 0  # negative months past their retention period, not shown
+    identities: list[tuple[str, int, bytes]] = field(default_factory=list)  # (period, furnisher, identity_enc)
+
+    @property
+    def credit(self) -> bool:
+        """Whether this is credit (not a utility, telecom or rent account)."""
+        return self.product_type not in NON_CREDIT_PRODUCTS
+
+    @property
+    def revolving(self) -> bool:
+        """Whether this is a revolving line or a card."""
+        return self.product_type in REVOLVING_PRODUCTS
+
+    @property
+    def latest(self) -> Month:
+        """The newest month."""
+        return self.months[-1]
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the account is open in its newest month."""
+        return self.months[-1].row.account_status == "open"
+
+    def history(self, end_period: str, months: int) -> str:
+        """``months`` statuses ending at ``end_period``, oldest first; ``/`` where nothing was reported."""
+        by_period = {m.period: m.status for m in self.months}
+        end = period_number(end_period)
+        return "".join(by_period.get(number_period(n), NO_RECORD) for n in range(end - months + 1, end + 1))
+
+    def worst_since(self, start_period: str) -> str | None:
+        """The worst status published in ``start_period`` or later (None: no month there)."""
+        statuses = [m.status for m in self.months if m.period >= start_period]
+        return max(statuses, key=rank) if statuses else None
+
+
+def _negative(row) -> bool:
+    return row.payment_status in NEGATIVE or row.account_status == "charged_off" or row.days_past_due > 0
+
+
+def _expired_months(rows: list, *, as_of: date, retention_years: int) -> set[int]:
+    """Indexes of the months (chronological ``rows``) whose adverse event ended over the retention period ago."""
+    expired: set[int] = set()
+    i, n = 0, len(rows)
+    while i < n:
+        if not _negative(rows[i]):
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and _negative(rows[j + 1]):
+            j += 1
+        if j + 1 < n:
+            ended = period_end(rows[j + 1].reporting_period)
+            if rows[j].closed_on is not None:
+                ended = min(ended, rows[j].closed_on)
+        else:
+            ended = rows[j].closed_on  # None: the event goes on
+        if ended is not None and add_years(ended, retention_years) < as_of:
+            expired.update(range(i, j + 1))
+        i = j + 1
+    return expired
+
+
+def _newest_versions(rows: Iterable, until_period: str | None) -> dict[tuple[int, str], dict[str, object]]:
+    """account -> period -> the newest version's row."""
+    accounts: dict[tuple[int, str], dict[str, object]] = {}
+    for row in rows:
+        if until_period is not None and row.reporting_period > until_period:
+            continue
+        months = accounts.setdefault((row.furnisher_id, row.furnisher_account_id), {})
+        kept = months.get(row.reporting_period)
+        if kept is None or row.version > kept.version:
+            months[row.reporting_period] = row
+    return accounts
+
+
+def build_tradelines(rows: Iterable, *, as_of: date, retention_years: int, until_period: str | None = None,
+                     with_identity: bool = False) -> list[Tradeline]:
+    """A person's tradelines from their stored states (rows of ``STATE_COLUMNS``, plus ``identity_enc`` when
+    ``with_identity``), by the rules of this module; oldest account first.
+
+    Args:
+        as_of: The report date, against which retention periods are measured.
+        retention_years: The profile's retention of negative information.
+        until_period: Leave out months after this period (a file as it stood then).
+        with_identity: Keep each published month's encrypted identity description.
+    """
+    lines = []
+    for (furnisher_id, account_id), by_period in _newest_versions(rows, until_period).items():
+        ordered = [by_period[p] for p in sorted(by_period)]
+        if ordered[-1].account_status == "deleted":
+            continue
+        ordered = [r for r in ordered if r.account_status != "deleted"]
+        expired = _expired_months(ordered, as_of=as_of, retention_years=retention_years)
+        noticed = [False] * len(ordered)
+        seen_notice = False
+        for k in range(len(ordered) - 1, -1, -1):
+            seen_notice = seen_notice or ordered[k].negative_notice_date is not None
+            noticed[k] = seen_notice
+        months: list[Month] = []
+        identities: list[tuple[str, int, bytes]] = []
+        for k, r in enumerate(ordered):
+            if k in expired:
+                continue
+            if r.negative_held and not noticed[k]:
+                months.append(Month(r.reporting_period, HELD_STATUS, r.balance, r.amount_due, 0, 0, r))
+            else:
+                months.append(Month(r.reporting_period, r.payment_status, r.balance, r.amount_due,
+                                    r.past_due_amount, r.days_past_due, r))
+            if with_identity:
+                identities.append((r.reporting_period, furnisher_id, r.identity_enc))
+        if not months:
+            continue
+        last = months[-1].row
+        lines.append(Tradeline(furnisher_id, account_id, last.product_type, last.opened_on, last.currency,
+                               months, len(expired), identities))
+    lines.sort(key=lambda t: (t.opened_on, t.furnisher_id, t.account_id))
+    return lines
+
+
+def expired_periods(rows: Iterable, *, as_of: date, retention_years: int) -> list[tuple[int, str, str]]:
+    """(furnisher_id, furnisher_account_id, reporting_period) of every month whose negative information has
+    outlived its retention period: what the retention job deletes (every version of each)."""
+    out = []
+    for (furnisher_id, account_id), by_period in _newest_versions(rows, None).items():
+        ordered = [by_period[p] for p in sorted(by_period) if by_period[p].account_status != "deleted"]
+        for k in sorted(_expired_months(ordered, as_of=as_of, retention_years=retention_years)):
+            out.append((furnisher_id, account_id, ordered[k].reporting_period))
+    return out

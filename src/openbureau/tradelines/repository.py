@@ -1,0 +1,63 @@
+"""Queries of the tradelines domain: a person's stored account states, and the retention purge."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import Row, delete, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from openbureau.intake.models import AccountState
+from openbureau.intake.standard import PAST_DUE_STATUSES
+
+S = AccountState.__table__.c
+
+# The columns a tradeline is built from, in the order of ``StateRow``.
+STATE_COLUMNS = (
+    S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version, S.product_type, S.opened_on,
+    S.currency, S.credit_limit, S.original_amount, S.term_months, S.balance, S.amount_due, S.amount_paid,
+    S.past_due_amount, S.days_past_due, S.payment_status, S.account_status, S.first_delinquency_date,
+    S.closed_on, S.negative_notice_date, S.negative_held,
+)
+NEGATIVE_STATUSES = (*PAST_DUE_STATUSES, "D", "Z")
+
+
+class TradelineRepository:
+    """All SQL of the tradelines domain."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def states_of(self, person_id: int, *, with_identity: bool = False) -> Sequence[Row]:
+        """Every stored state of a person's accounts that is part of the file (quarantined ones are not), as
+        plain rows of ``STATE_COLUMNS`` (plus ``identity_enc``); read on every inquiry, so no ORM objects."""
+        columns = (*STATE_COLUMNS, S.identity_enc) if with_identity else STATE_COLUMNS
+        stmt = select(*columns).where(S.person_id == person_id, S.held_reason.is_(None))
+        return self.session.execute(stmt).all()
+
+    def negative_accounts_before(self, period: str, *, batch: int = 5_000) -> Iterator[list[tuple[int, str]]]:
+        """Batches of (furnisher_id, furnisher_account_id) with negative information in ``period`` or before:
+        the only accounts whose information can have outlived its retention period."""
+        negative = or_(S.payment_status.in_(NEGATIVE_STATUSES), S.account_status == "charged_off",
+                       S.days_past_due > 0)
+        stmt = (select(S.furnisher_id, S.furnisher_account_id).distinct()
+                .where(S.reporting_period <= period, negative)
+                .order_by(S.furnisher_id, S.furnisher_account_id))
+        rows = [tuple(r) for r in self.session.execute(stmt)]
+        for start in range(0, len(rows), batch):
+            yield rows[start:start + batch]
+
+    def states_of_accounts(self, accounts: list[tuple[int, str]]) -> Sequence[Row]:
+        """Every stored state (``STATE_COLUMNS``) of the given accounts, held records included."""
+        stmt = select(*STATE_COLUMNS).where(tuple_(S.furnisher_id, S.furnisher_account_id).in_(accounts))
+        return self.session.execute(stmt).all()
+
+    def delete_periods(self, keys: list[tuple[int, str, str]]) -> int:
+        """Delete every version of the given (furnisher_id, furnisher_account_id, reporting_period); the
+        number of rows deleted."""
+        deleted = 0
+        for start in range(0, len(keys), 1_000):
+            result = self.session.execute(delete(AccountState).where(
+                tuple_(S.furnisher_id, S.furnisher_account_id, S.reporting_period).in_(keys[start:start + 1_000])))
+            deleted += result.rowcount
+        return deleted

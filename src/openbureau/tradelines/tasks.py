@@ -1,0 +1,66 @@
+"""The retention job: delete negative information whose retention period has run out.
+
+``openbureau retention run`` calls :func:`run_retention`. It examines only accounts with negative
+information old enough to have expired, applies the same rule as every report (``history``), deletes every
+stored version of each expired month in the caller's write transaction, and appends one audit entry with
+the counts. A dry run counts without deleting.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from openbureau.audit import service as audit
+from openbureau.kit.db import lock_intake
+from openbureau.kit.periods import add_years, period_of
+from openbureau.tradelines.history import expired_periods
+from openbureau.tradelines.repository import TradelineRepository
+
+
+@dataclass(slots=True)
+class RetentionRun:
+    """What a retention run found and deleted."""
+
+    as_of: date
+    retention_years: int
+    latest_expirable_period: str
+    dry_run: bool
+    accounts_examined: int = 0
+    months_expired: int = 0
+    rows_deleted: int = 0
+    by_furnisher: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+
+def run_retention(session: Session, *, as_of: date, retention_years: int, actor_code: str, dry_run: bool = False,
+                  progress: Callable[[int], None] | None = None) -> RetentionRun:
+    """Delete (or, with ``dry_run``, count) expired negative months; flushes, never commits."""
+    started = time.perf_counter()
+    lock_intake(session.connection())  # no load may add states of these accounts meanwhile
+    # An event that ended on or before this date has expired; its months are no later than this period.
+    limit = add_years(as_of, -retention_years)
+    run = RetentionRun(as_of=as_of, retention_years=retention_years, latest_expirable_period=period_of(limit),
+                       dry_run=dry_run)
+    repo = TradelineRepository(session)
+    for accounts in repo.negative_accounts_before(run.latest_expirable_period):
+        keys = expired_periods(repo.states_of_accounts(accounts), as_of=as_of, retention_years=retention_years)
+        run.accounts_examined += len(accounts)
+        run.months_expired += len(keys)
+        run.by_furnisher.update(f for f, _, _ in keys)
+        if keys and not dry_run:
+            run.rows_deleted += repo.delete_periods(keys)
+        if progress is not None:
+            progress(len(accounts))
+    run.seconds = time.perf_counter() - started
+    if not dry_run:
+        audit.record(session, actor_member_id=None, actor_code=actor_code, action="retention.purge",
+                     details={"as_of": as_of.isoformat(), "retention_years": retention_years,
+                              "months": run.months_expired, "rows": run.rows_deleted,
+                              "by_furnisher": {str(k): v for k, v in sorted(run.by_furnisher.items())}})
+    return run
