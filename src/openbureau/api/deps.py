@@ -1,8 +1,13 @@
-"""Typed dependencies shared by every endpoint: the runtime, a session, the calling member."""
+"""Typed dependencies shared by every endpoint: the runtime, a session, the calling member.
+
+They are ``async def`` although their work is blocking: FastAPI runs a plain ``def`` dependency in its
+thread pool, and a thread hop per dependency (with the GIL handed back and forth around every database
+call) cost more than the short, local queries they make. Endpoints that do long work stay ``def``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
@@ -15,7 +20,7 @@ from openbureau.members.service import authenticate, require_role
 from openbureau.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     """The bureau this app serves."""
     return request.app.state.runtime
 
@@ -23,7 +28,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
     """A session whose transaction the request owns: committed on success, rolled back on error."""
     with session_scope(runtime.engine) as session:
         yield session
@@ -32,7 +37,7 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_member(
+async def get_member(
     session: SessionDep,
     x_api_key: Annotated[str | None, Header(description="The member's API key.")] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -47,7 +52,7 @@ def get_member(
 MemberDep = Annotated[Member, Depends(get_member)]
 
 
-def get_furnisher(member: MemberDep) -> Member:
+async def get_furnisher(member: MemberDep) -> Member:
     """The calling member, which must be a furnisher."""
     require_role(member, Role.FURNISHER)
     return member
@@ -56,7 +61,7 @@ def get_furnisher(member: MemberDep) -> Member:
 FurnisherDep = Annotated[Member, Depends(get_furnisher)]
 
 
-def get_subscriber(member: MemberDep) -> Member:
+async def get_subscriber(member: MemberDep) -> Member:
     """The calling member, which must be a subscriber."""
     require_role(member, Role.SUBSCRIBER)
     return member
@@ -65,7 +70,7 @@ def get_subscriber(member: MemberDep) -> Member:
 SubscriberDep = Annotated[Member, Depends(get_subscriber)]
 
 
-def get_operator(member: MemberDep) -> Member:
+async def get_operator(member: MemberDep) -> Member:
     """The calling member, which must be the bureau's operator."""
     require_role(member, Role.OPERATOR)
     return member
@@ -74,7 +79,7 @@ def get_operator(member: MemberDep) -> Member:
 OperatorDep = Annotated[Member, Depends(get_operator)]
 
 
-def get_inquiry_log(request: Request, runtime: RuntimeDep) -> GroupCommitLog:
+async def get_inquiry_log(request: Request, runtime: RuntimeDep) -> GroupCommitLog:
     """This process's inquiry log: one group-commit writer thread, started on first use."""
     state = request.app.state
     with state.inquiry_log_lock:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from openbureau.api.deps import (
@@ -51,13 +52,19 @@ def _respond(body, report: Report | None, fmt: ReportFormat, *, status: int, inq
              responses={403: {"description": "no lawful basis: the code names what is missing"},
                         503: {"description": "the inquiry could not be logged, so no report was given"},
                         **RENDERED})
-def inquire(data: InquiryCreate, session: SessionDep, runtime: RuntimeDep, member: MemberDep, log: InquiryLogDep,
-            format: FormatQuery = ReportFormat.JSON) -> Response:
+async def inquire(data: InquiryCreate, session: SessionDep, runtime: RuntimeDep, member: MemberDep,
+                  log: InquiryLogDep, format: FormatQuery = ReportFormat.JSON) -> Response:
     """The person's consolidated report as a lender sees it (other lenders masked) with its risk signals;
     logged as an inquiry the person will see, and committed before the answer is sent."""
+    # Run on the event loop, not in the thread pool: the reads are short and local, and while this request
+    # waits for its group commit the loop serves the next one.
     settings = runtime.settings
-    result = service.inquire(session, vault=runtime.vault, actor=member, request=data,
-                             profile=get_profile(settings.jurisdiction), reciprocity=settings.reciprocity, log=log)
+    prepared = service.prepare_inquiry(session, vault=runtime.vault, actor=member, request=data,
+                                       profile=get_profile(settings.jurisdiction), reciprocity=settings.reciprocity)
+    result = prepared.finish(await log.write_async(prepared.entry))
+    if format is not ReportFormat.JSON:  # rendering takes long enough to leave the loop for
+        return await run_in_threadpool(_respond, result, result.report, format, status=201,
+                                       inquiry_id=result.inquiry_id)
     return _respond(result, result.report, format, status=201, inquiry_id=result.inquiry_id)
 
 
@@ -70,12 +77,12 @@ def list_inquiries(session: SessionDep, member: SubscriberDep, offset: Offset = 
 
 @router.post("/self-reports", response_model=Report, summary="A person's own report (bureau counter or portal)",
              responses={404: {"description": "the bureau holds no file for this person"}, **RENDERED})
-def self_report(data: SelfReportCreate, session: SessionDep, runtime: RuntimeDep, member: OperatorDep,
-                log: InquiryLogDep, format: FormatQuery = ReportFormat.JSON) -> Response:
+async def self_report(data: SelfReportCreate, session: SessionDep, runtime: RuntimeDep, member: OperatorDep,
+                      log: InquiryLogDep, format: FormatQuery = ReportFormat.JSON) -> Response:
     """Everything in the person's file, including who looked at it and why, for the bureau's own counter or
     portal once it has checked the person's identity. Logged as the person's own (soft) inquiry."""
-    report = service.own_report(session, vault=runtime.vault, subject=data.subject,
-                                actor_code=member.code,
-                                profile=get_profile(runtime.settings.jurisdiction),
-                                history_months=data.history_months, log=log)
-    return _respond(report, report, format, status=200)
+    prepared = service.prepare_own_report(session, vault=runtime.vault, subject=data.subject, actor_code=member.code,
+                                          profile=get_profile(runtime.settings.jurisdiction),
+                                          history_months=data.history_months)
+    report = prepared.finish(await log.write_async(prepared.entry))
+    return await run_in_threadpool(_respond, report, report, format, status=200)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import polars as pl
-from sqlalchemy import Connection, Table, and_, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from openbureau.consent.models import Consent, ConsentStatus
@@ -20,6 +20,16 @@ def valid_at(moment: datetime):
     )
 
 
+# The two lookups of every inquiry, built once (building a statement costs more than running it).
+_BY_REF = select(Consent).where(Consent.grantee_member_id == bindparam("grantee"),
+                                Consent.consent_ref == bindparam("ref"))
+_IN_FORCE = select(Consent).where(
+    Consent.subject_id_type == bindparam("id_type"), Consent.subject_id_index == bindparam("id_index"),
+    Consent.grantee_member_id == bindparam("grantee"), Consent.purpose == bindparam("purpose"),
+    valid_at(bindparam("moment", type_=Consent.valid_from.type)),
+).order_by(Consent.id.desc()).limit(1)
+
+
 class ConsentRepository:
     """SQL about consents, for request-sized work in an ORM session."""
 
@@ -32,8 +42,7 @@ class ConsentRepository:
 
     def by_ref(self, *, grantee_member_id: int, consent_ref: str) -> Consent | None:
         """The grantee's consent with its own reference."""
-        return self.session.scalars(select(Consent).where(
-            Consent.grantee_member_id == grantee_member_id, Consent.consent_ref == consent_ref)).one_or_none()
+        return self.session.scalars(_BY_REF, {"grantee": grantee_member_id, "ref": consent_ref}).one_or_none()
 
     def for_subject(self, *, id_type: str, id_index: bytes, grantee_member_id: int | None) -> list[Consent]:
         """Consents about one subject, newest first; of one grantee when given."""
@@ -45,10 +54,8 @@ class ConsentRepository:
     def in_force(self, *, id_type: str, id_index: bytes, grantee_member_id: int, purpose: str,
                  moment: datetime) -> Consent | None:
         """A consent of the grantee for the purpose, in force at ``moment`` (the newest one)."""
-        return self.session.scalars(select(Consent).where(
-            Consent.subject_id_type == id_type, Consent.subject_id_index == id_index,
-            Consent.grantee_member_id == grantee_member_id, Consent.purpose == purpose, valid_at(moment),
-        ).order_by(Consent.id.desc()).limit(1)).one_or_none()
+        return self.session.scalars(_IN_FORCE, {"id_type": id_type, "id_index": id_index, "grantee": grantee_member_id,
+                                                "purpose": purpose, "moment": moment}).one_or_none()
 
     def add(self, consent: Consent) -> None:
         """Stage a new consent."""

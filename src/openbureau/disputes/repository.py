@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from openbureau.disputes.models import Dispute, DisputeStatus
+
+_D = Dispute.__table__.c
+_OPEN_FOR = (select(_D.id, _D.kind, _D.furnisher_id, _D.furnisher_account_id, _D.reporting_period, _D.inquiry_id,
+                    _D.filed_at, _D.due_at)
+             .where(_D.person_id == bindparam("person_id"), _D.status == DisputeStatus.OPEN).order_by(_D.id))
 
 
 class DisputeRepository:
@@ -28,11 +33,7 @@ class DisputeRepository:
     def open_for(self, person_id: int) -> list[tuple]:
         """(id, kind, furnisher_id, furnisher_account_id, reporting_period, inquiry_id, filed_at, due_at) of
         the person's open disputes, oldest first, as plain rows (the report reads them on every inquiry)."""
-        d = Dispute.__table__.c
-        stmt = (select(d.id, d.kind, d.furnisher_id, d.furnisher_account_id, d.reporting_period, d.inquiry_id,
-                       d.filed_at, d.due_at)
-                .where(d.person_id == person_id, d.status == DisputeStatus.OPEN).order_by(d.id))
-        return [tuple(r) for r in self.session.execute(stmt)]
+        return [tuple(r) for r in self.session.execute(_OPEN_FOR, {"person_id": person_id})]
 
     def search(self, *, status: str | None, overdue_at: datetime | None, limit: int, offset: int) -> list[Dispute]:
         """Disputes by status (and past their deadline at ``overdue_at``), oldest deadline first."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 
 import polars as pl
 from sqlalchemy import Connection, Table, bindparam, column, delete, func, insert, select, table, update
@@ -250,8 +251,17 @@ def surviving_person(session: Session, person: Person | None) -> Person | None:
     raise RuntimeError("merge chain too long or circular")
 
 
+_PERSON_BY_INDEX = select(Person).where(Person.id_type == bindparam("id_type"), Person.id_index == bindparam("id_index"))
+_CONFLICTS_OF = (select(IdentityConflict.kind, IdentityConflict.furnisher_id, IdentityConflict.detected_at)
+                 .where(IdentityConflict.person_id == bindparam("person_id")).order_by(IdentityConflict.id))
+
+
 def find_person(session: Session, *, id_type: str, id_index: bytes) -> Person | None:
     """The surviving person whose anchor identifier (or a merged person's) has this blind index."""
-    found = session.scalars(select(Person).where(Person.id_type == id_type, Person.id_index == id_index)
-                            ).one_or_none()
+    found = session.scalars(_PERSON_BY_INDEX, {"id_type": id_type, "id_index": id_index}).one_or_none()
     return surviving_person(session, found)
+
+
+def conflicts_of(session: Session, person_id: int) -> list[tuple[str, int | None, datetime]]:
+    """(kind, furnisher_id, detected_at) of one person's identity conflicts (read on every inquiry)."""
+    return [tuple(r) for r in session.execute(_CONFLICTS_OF, {"person_id": person_id})]

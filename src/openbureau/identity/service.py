@@ -45,8 +45,13 @@ def seal_identities(vault: PiiVault, records: pl.DataFrame) -> pl.Series:
 
 def open_identity(vault: PiiVault, token: bytes) -> dict[str, str | None]:
     """The fields of an encrypted identity description, empty ones as None."""
-    parts = vault.decrypt(token).split(_SEP)
-    return {name: (value or None) for name, value in zip(IDENTITY_FIELDS, parts, strict=True)}
+    return {name: (value or None) for name, value in zip(IDENTITY_FIELDS, open_identity_values(vault, token),
+                                                         strict=True)}
+
+
+def open_identity_values(vault: PiiVault, token: bytes) -> list[str]:
+    """The values of an encrypted identity description in ``IDENTITY_FIELDS`` order, empty ones as ""."""
+    return vault.decrypt(token).split(_SEP)
 
 
 def next_person_id(conn: Connection) -> int:

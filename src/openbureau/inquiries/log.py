@@ -82,3 +82,7 @@ class GroupCommitLog:
     def write(self, entry: LogEntry) -> int:
         """Log one inquiry and wait for its commit."""
         return self.committer.submit(entry)
+
+    async def write_async(self, entry: LogEntry) -> int:
+        """Log one inquiry; the event loop goes on serving while the commit is made."""
+        return await self.committer.submit_async(entry)

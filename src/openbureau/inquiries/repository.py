@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
+from openbureau.consent.models import Consent
 from openbureau.inquiries.models import Inquiry
 
 I = Inquiry.__table__.c  # noqa: E741
+
+
+_OF_PERSON_SINCE = (select(I.id, I.subscriber_id, I.purpose, I.hard, I.basis, I.consent_id, Consent.consent_ref,
+                           I.basis_note, I.actor_code, I.created_at)
+                    .outerjoin(Consent, Consent.id == I.consent_id)
+                    .where(I.person_id == bindparam("person_id"), I.created_at >= bindparam("since"))
+                    .order_by(I.created_at.desc(), I.id.desc()))
 
 
 class InquiryRepository:
@@ -21,10 +29,7 @@ class InquiryRepository:
 
     def of_person_since(self, person_id: int, since: datetime) -> Sequence[Row]:
         """The person's inquiries since ``since``, newest first, as plain rows (read on every inquiry)."""
-        stmt = (select(I.id, I.subscriber_id, I.purpose, I.hard, I.basis, I.consent_id, I.basis_note, I.actor_code,
-                       I.created_at)
-                .where(I.person_id == person_id, I.created_at >= since).order_by(I.created_at.desc(), I.id.desc()))
-        return self.session.execute(stmt).all()
+        return self.session.execute(_OF_PERSON_SINCE, {"person_id": person_id, "since": since}).all()
 
     def of_subscriber(self, subscriber_id: int, *, limit: int, offset: int) -> list[Inquiry]:
         """The subscriber's own inquiries, newest first."""

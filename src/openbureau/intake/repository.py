@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import polars as pl
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from openbureau.identity.models import Person
@@ -113,6 +113,10 @@ class LoadRepository:
         self.conn.execute(update(Submission).where(Submission.id == submission_id).values(**values))
 
 
+_FURNISHES_TO = select(AccountState.person_id).where(
+    AccountState.furnisher_id == bindparam("furnisher_id"), AccountState.person_id == bindparam("person_id")).limit(1)
+
+
 class AccountRepository:
     """SQL about stored account states, for request-sized reads."""
 
@@ -134,9 +138,8 @@ class AccountRepository:
 
     def furnishes_to(self, *, furnisher_id: int, person_id: int) -> bool:
         """Whether the furnisher has reported an account of the person (held records included)."""
-        stmt = select(AccountState.person_id).where(AccountState.furnisher_id == furnisher_id,
-                                                    AccountState.person_id == person_id).limit(1)
-        return self.session.execute(stmt).first() is not None
+        found = self.session.execute(_FURNISHES_TO, {"furnisher_id": furnisher_id, "person_id": person_id})
+        return found.first() is not None
 
     def history(self, *, furnisher_id: int, furnisher_account_id: str) -> list[AccountState]:
         """Every stored version of one account, newest period and version first."""

@@ -95,12 +95,17 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+@functools.lru_cache(maxsize=64)
+def _session_factory(engine: Engine, write: bool) -> sessionmaker:
+    # Made once per engine: building a sessionmaker (and an engine proxy) per request costs more than a query.
+    bind = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE") if write else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
+
+
 @contextmanager
 def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     """A session whose transaction commits on success and rolls back on error."""
-    bind = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE") if write else engine
-    factory = sessionmaker(bind=bind, expire_on_commit=False)
-    with factory() as session, session.begin():
+    with _session_factory(engine, write)() as session, session.begin():
         yield session
 
 

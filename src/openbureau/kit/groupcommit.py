@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -82,14 +83,24 @@ class GroupCommitter(Generic[Item, Result]):
             self._queue.put(_STOP)
             thread.join()
 
-    def submit(self, item: Item) -> Result:
-        """Write ``item`` and return its result once the transaction holding it has committed."""
+    def _enqueue(self, item: Item) -> Future:
         if self._thread is None:
             self.start()
         future: Future = Future()
         self._queue.put((item, future))
+        return future
+
+    def submit(self, item: Item) -> Result:
+        """Write ``item`` and return its result once the transaction holding it has committed."""
         try:
-            return future.result(timeout=self.timeout)
+            return self._enqueue(item).result(timeout=self.timeout)
+        except TimeoutError as exc:
+            raise WriteUnavailable(f"the write was not committed within {self.timeout:.0f} s") from exc
+
+    async def submit_async(self, item: Item) -> Result:
+        """:meth:`submit` for an event loop: the loop serves other requests while the commit is made."""
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(self._enqueue(item)), self.timeout)
         except TimeoutError as exc:
             raise WriteUnavailable(f"the write was not committed within {self.timeout:.0f} s") from exc
 

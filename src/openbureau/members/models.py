@@ -31,7 +31,7 @@ class Member(Base):
     roles_text: Mapped[str] = mapped_column("roles", String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
-    keys: Mapped[list[ApiKey]] = relationship(back_populates="member", lazy="selectin")
+    keys: Mapped[list[ApiKey]] = relationship(back_populates="member")
 
     @property
     def roles(self) -> frozenset[Role]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from openbureau.members.models import ApiKey, Member
+
+# Read on every API call: built once (building a statement costs more than running it).
+_KEY_BY_PREFIX = select(ApiKey).where(ApiKey.prefix == bindparam("prefix"))
+_NAMES = select(Member.id, Member.code, Member.name)
 
 
 class MemberRepository:
@@ -28,7 +32,11 @@ class MemberRepository:
 
     def key_by_prefix(self, prefix: str) -> ApiKey | None:
         """The API key whose public prefix is ``prefix``."""
-        return self.session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).one_or_none()
+        return self.session.scalars(_KEY_BY_PREFIX, {"prefix": prefix}).one_or_none()
+
+    def names(self) -> dict[int, tuple[str, str]]:
+        """Every member's id -> (code, name)."""
+        return {r.id: (r.code, r.name) for r in self.session.execute(_NAMES)}
 
     def add(self, obj: Member | ApiKey) -> None:
         """Stage a new row."""

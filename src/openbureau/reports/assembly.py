@@ -13,18 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openbureau.consent.profiles import JurisdictionProfile
 from openbureau.disputes.repository import DisputeRepository
 from openbureau.identity.models import Person
-from openbureau.identity.repository import ResolutionRepository
-from openbureau.identity.service import open_identity
+from openbureau.identity.repository import conflicts_of
+from openbureau.identity.service import IDENTITY_FIELDS, open_identity_values
 from openbureau.inquiries.repository import InquiryRepository
 from openbureau.kit.crypto import PiiVault, mask
 from openbureau.kit.periods import add_years, last_complete_period, shift_period
-from openbureau.members.models import Member
+from openbureau.members.repository import MemberRepository
 from openbureau.reports.schemas import (
     AccountView,
     DisputeView,
@@ -41,7 +40,7 @@ from openbureau.signals.config import SignalSettings, get_signal_settings
 from openbureau.signals.schemas import RiskSignal
 from openbureau.signals.service import CONFLICT_TEXT, evaluate, monthly_obligations
 from openbureau.tradelines.history import HELD_STATUS, PAST_DUE, Tradeline, build_tradelines, rank
-from openbureau.tradelines.repository import TradelineRepository
+from openbureau.tradelines.repository import TradelineRepository, as_date
 
 SELF_LABEL = "You, at the bureau"
 
@@ -72,9 +71,9 @@ def read_file(session: Session, *, vault: PiiVault, person: Person, now: datetim
                              with_identity=with_identity)
     since = datetime.combine(add_years(now.date(), -profile.inquiry_display_years), now.timetz())
     inquiries = InquiryRepository(session).of_person_since(person.id, since)
-    conflicts = [(c.kind, c.furnisher_id, c.detected_at) for c in ResolutionRepository(session).conflicts([person.id])]
+    conflicts = conflicts_of(session, person.id)
     disputes = DisputeRepository(session).open_for(person.id)
-    members = {m.id: (m.code, m.name) for m in session.execute(select(Member.id, Member.code, Member.name))}
+    members = MemberRepository(session).names()
     return PersonFile(person.id, person.id_type, vault.decrypt(person.id_enc), lines, inquiries, conflicts,
                       disputes, members)
 
@@ -102,24 +101,36 @@ class Labels:
         return self._masked.setdefault(member_id, f"Lender {len(self._masked) + 1}")
 
 
+def _normal_phone(value: str) -> str:
+    digits = "".join(ch for ch in value if ch.isdigit())
+    return digits[-11:] if len(digits) >= 11 else digits
+
+
 def _variants(file: PersonFile, vault: PiiVault) -> dict[str, list[IdentityVariant]]:
-    seen: dict[str, dict[str, list]] = {"full_name": {}, "birth_date": {}, "phone": {}, "address": {}}
+    """Every distinct name, birth date, phone and address in the person's records, with when and by how many
+    lenders each was reported (each record's description is decrypted here, in memory only)."""
+    seen: tuple[dict, ...] = ({}, {}, {}, {})  # IDENTITY_FIELDS order: name, birth date, phone, address
     for line in file.tradelines:
         for period, furnisher_id, token in line.identities:
-            for name, value in open_identity(vault, token).items():
-                if value is None:
+            for index, value in enumerate(open_identity_values(vault, token)):
+                if not value:
                     continue
-                if name == "phone":
-                    digits = "".join(ch for ch in value if ch.isdigit())
-                    value = digits[-11:] if len(digits) >= 11 else digits
-                entry = seen[name].setdefault(value, [period, period, set()])
-                entry[0], entry[1] = min(entry[0], period), max(entry[1], period)
-                entry[2].add(furnisher_id)
+                if index == 2:
+                    value = _normal_phone(value)
+                entry = seen[index].get(value)
+                if entry is None:
+                    seen[index][value] = [period, period, {furnisher_id}]
+                else:
+                    if period < entry[0]:
+                        entry[0] = period
+                    elif period > entry[1]:
+                        entry[1] = period
+                    entry[2].add(furnisher_id)
     # Newest first, then the most widely reported.
     return {name: sorted((IdentityVariant(value=v, first_reported=e[0], last_reported=e[1], lenders=len(e[2]))
                           for v, e in values.items()), key=lambda x: (x.last_reported, x.lenders, x.value),
                          reverse=True)
-            for name, values in seen.items()}
+            for name, values in zip(IDENTITY_FIELDS, seen, strict=True)}
 
 
 def _summary(file: PersonFile, *, as_of_period: str, currency: str, now: datetime) -> Summary:
@@ -157,7 +168,8 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
     consumer = view is View.CONSUMER
     disputed = {(d[2], d[3]) for d in file.disputes if d[1] == "account"}
     accounts, obligations = [], []
-    for t in file.tradelines:
+    # Credit first, so that masked lenders are numbered in the order of the accounts list.
+    for t in sorted(file.tradelines, key=lambda t: not t.credit):
         m, row = t.latest, t.latest.row
         own = labels.own(t.furnisher_id)
         history = t.history(m.period, history_months)
@@ -169,7 +181,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
                       disputed=(t.furnisher_id, t.account_id) in disputed)
         if t.credit:
             accounts.append(AccountView(
-                lender=labels(t.furnisher_id), closed_on=row.closed_on, credit_limit=row.credit_limit,
+                lender=labels(t.furnisher_id), closed_on=as_date(row.closed_on), credit_limit=row.credit_limit,
                 original_amount=row.original_amount, term_months=row.term_months, amount_paid=row.amount_paid,
                 days_past_due=m.days_past_due, **common))
         else:
@@ -203,7 +215,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
 
 def _basis(row) -> str:
     if row.basis == "consent":
-        return f"your consent (id {row.consent_id})"
+        return f"your consent {row.consent_ref}"
     if row.basis == "self":
         return "your own request"
     return row.basis_note or row.basis

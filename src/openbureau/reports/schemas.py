@@ -213,3 +213,9 @@ class SelfReportCreate(BaseModel):
 
     subject: Subject
     history_months: int = Field(default=24, ge=1, le=60, description="Months of repayment record per account.")
+
+
+if __name__ == "__main__":  # python -m openbureau.reports.schemas > docs/report-schema.json
+    import json
+
+    print(json.dumps(InquiryResult.model_json_schema(), indent=2, ensure_ascii=False))

@@ -7,6 +7,7 @@ the serving process's group-commit thread, which returns only once the inquiry i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -29,20 +30,24 @@ from openbureau.signals.config import SignalSettings
 MAX_LIMIT = 1_000
 
 
-def inquire(session: Session, *, vault: PiiVault, actor: Member, request: InquiryCreate,
-            profile: JurisdictionProfile, reciprocity: bool, log: InquiryLog | None = None,
-            signal_settings: SignalSettings | None = None, now: datetime | None = None) -> InquiryResult:
-    """A subscriber's look at a person's file: allowed only on a lawful basis; logged before it is answered.
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An answer ready to go once its inquiry is logged: ``finish`` it with the logged inquiry's id."""
 
-    Args:
-        actor: The subscriber asking.
-        request: Who, for what purpose, on which consent, with which declared income.
-        log: Where the inquiry is logged (default: the caller's transaction).
-        now: The moment of the inquiry (default: the clock).
+    entry: LogEntry
+    answer: InquiryResult | Report
 
-    Returns:
-        The inquiry's id and basis, and the subscriber's view of the report (None when no file matched).
-    """
+    def finish(self, inquiry_id: int):
+        """The answer, carrying the inquiry's id where it has one."""
+        if isinstance(self.answer, InquiryResult):
+            return self.answer.model_copy(update={"inquiry_id": inquiry_id})
+        return self.answer
+
+
+def prepare_inquiry(session: Session, *, vault: PiiVault, actor: Member, request: InquiryCreate,
+                    profile: JurisdictionProfile, reciprocity: bool, signal_settings: SignalSettings | None = None,
+                    now: datetime | None = None) -> Prepared:
+    """Check the lawful basis and assemble the subscriber's view; nothing is written (see :func:`inquire`)."""
     now = now or datetime.now(UTC)
     check_member(session, actor=actor, purpose=request.purpose, reciprocity=reciprocity)
     id_index = subject_index(vault, request.subject)
@@ -64,16 +69,33 @@ def inquire(session: Session, *, vault: PiiVault, actor: Member, request: Inquir
                     actor_code=actor.code, created_at=now),
         audit=AuditNote(actor.id, actor.code, "inquiry.read", person.id, request.purpose.value,
                         {"basis": basis.describe()}) if person is not None else None)
-    inquiry_id = (log or SessionLog(session)).write(entry)
-    return InquiryResult(inquiry_id=inquiry_id, purpose=request.purpose.value, hard=hard, basis=basis.describe(),
-                         person_found=person is not None, created_at=now, report=report)
+    return Prepared(entry, InquiryResult(inquiry_id=0, purpose=request.purpose.value, hard=hard,
+                                         basis=basis.describe(), person_found=person is not None, created_at=now,
+                                         report=report))
 
 
-def own_report(session: Session, *, vault: PiiVault, subject: Subject, actor_code: str,
-               profile: JurisdictionProfile, history_months: int = 24, log: InquiryLog | None = None,
-               now: datetime | None = None) -> Report:
-    """The person's own report, everything shown, requested at the bureau (counter, portal) and served by
-    ``actor_code`` once the person's identity was checked; logged as a soft self-inquiry and audited."""
+def inquire(session: Session, *, vault: PiiVault, actor: Member, request: InquiryCreate,
+            profile: JurisdictionProfile, reciprocity: bool, log: InquiryLog | None = None,
+            signal_settings: SignalSettings | None = None, now: datetime | None = None) -> InquiryResult:
+    """A subscriber's look at a person's file: allowed only on a lawful basis; logged before it is answered.
+
+    Args:
+        actor: The subscriber asking.
+        request: Who, for what purpose, on which consent, with which declared income.
+        log: Where the inquiry is logged (default: the caller's transaction).
+        now: The moment of the inquiry (default: the clock).
+
+    Returns:
+        The inquiry's id and basis, and the subscriber's view of the report (None when no file matched).
+    """
+    prepared = prepare_inquiry(session, vault=vault, actor=actor, request=request, profile=profile,
+                               reciprocity=reciprocity, signal_settings=signal_settings, now=now)
+    return prepared.finish((log or SessionLog(session)).write(prepared.entry))
+
+
+def prepare_own_report(session: Session, *, vault: PiiVault, subject: Subject, actor_code: str,
+                       profile: JurisdictionProfile, history_months: int = 24, now: datetime | None = None) -> Prepared:
+    """The person's own report and its log entry; nothing is written (see :func:`own_report`)."""
     if not 1 <= history_months <= 60:
         raise Unprocessable("history_months must be 1 to 60", code="INVALID_HISTORY_MONTHS", field="history_months")
     now = now or datetime.now(UTC)
@@ -83,12 +105,22 @@ def own_report(session: Session, *, vault: PiiVault, subject: Subject, actor_cod
     report = assemble(read_file(session, vault=vault, person=person, now=now, profile=profile),
                       view=View.CONSUMER, viewer_id=None, vault=vault, now=now, profile=profile,
                       history_months=history_months)
-    (log or SessionLog(session)).write(LogEntry(
+    return Prepared(LogEntry(
         values=dict(subscriber_id=None, person_id=person.id, purpose=Purpose.SELF_INQUIRY.value, hard=0,
                     basis="self", consent_id=None, basis_note=None, declared_monthly_income=None,
                     actor_code=actor_code, created_at=now),
-        audit=AuditNote(None, actor_code, "report.read", person.id, Purpose.SELF_INQUIRY.value, {"view": "consumer"})))
-    return report
+        audit=AuditNote(None, actor_code, "report.read", person.id, Purpose.SELF_INQUIRY.value, {"view": "consumer"})),
+        report)
+
+
+def own_report(session: Session, *, vault: PiiVault, subject: Subject, actor_code: str,
+               profile: JurisdictionProfile, history_months: int = 24, log: InquiryLog | None = None,
+               now: datetime | None = None) -> Report:
+    """The person's own report, everything shown, requested at the bureau (counter, portal) and served by
+    ``actor_code`` once the person's identity was checked; logged as a soft self-inquiry and audited."""
+    prepared = prepare_own_report(session, vault=vault, subject=subject, actor_code=actor_code, profile=profile,
+                                  history_months=history_months, now=now)
+    return prepared.finish((log or SessionLog(session)).write(prepared.entry))
 
 
 def list_inquiries(session: Session, *, actor: Member, limit: int = 100, offset: int = 0) -> list[InquiryRead]:

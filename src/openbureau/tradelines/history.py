@@ -30,7 +30,7 @@ from datetime import date
 
 from openbureau.intake.standard import NON_CREDIT_PRODUCTS, PAST_DUE_STATUSES, REVOLVING_PRODUCTS
 from openbureau.kit.periods import add_years, number_period, period_end, period_number
-from openbureau.tradelines.repository import NEGATIVE_STATUSES
+from openbureau.tradelines.repository import NEGATIVE_STATUSES, as_date
 
 NEGATIVE = frozenset(NEGATIVE_STATUSES)
 PAST_DUE = frozenset(PAST_DUE_STATUSES)
@@ -122,9 +122,9 @@ def _expired_months(rows: list, *, as_of: date, retention_years: int) -> set[int
         if j + 1 < n:
             ended = period_end(rows[j + 1].reporting_period)
             if rows[j].closed_on is not None:
-                ended = min(ended, rows[j].closed_on)
+                ended = min(ended, as_date(rows[j].closed_on))
         else:
-            ended = rows[j].closed_on  # None: the event goes on
+            ended = as_date(rows[j].closed_on)  # None: the event goes on
         if ended is not None and add_years(ended, retention_years) < as_of:
             expired.update(range(i, j + 1))
         i = j + 1
@@ -182,7 +182,7 @@ def build_tradelines(rows: Iterable, *, as_of: date, retention_years: int, until
         if not months:
             continue
         last = months[-1].row
-        lines.append(Tradeline(furnisher_id, account_id, last.product_type, last.opened_on, last.currency,
+        lines.append(Tradeline(furnisher_id, account_id, last.product_type, as_date(last.opened_on), last.currency,
                                months, len(expired), identities))
     lines.sort(key=lambda t: (t.opened_on, t.furnisher_id, t.account_id))
     return lines

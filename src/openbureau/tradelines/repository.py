@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import date
 
-from sqlalchemy import Row, delete, or_, select, tuple_
+from sqlalchemy import Date, Row, String, bindparam, delete, or_, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from openbureau.intake.models import AccountState
@@ -12,14 +13,28 @@ from openbureau.intake.standard import PAST_DUE_STATUSES
 
 S = AccountState.__table__.c
 
-# The columns a tradeline is built from, in the order of ``StateRow``.
-STATE_COLUMNS = (
+# The columns a tradeline is built from.
+_COLUMNS = (
     S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version, S.product_type, S.opened_on,
     S.currency, S.credit_limit, S.original_amount, S.term_months, S.balance, S.amount_due, S.amount_paid,
     S.past_due_amount, S.days_past_due, S.payment_status, S.account_status, S.first_delinquency_date,
     S.closed_on, S.negative_notice_date, S.negative_held,
 )
+# Dates are read as the driver gives them and parsed only where used (``as_date``): SQLite keeps them as
+# ISO text, and SQLAlchemy's per-value date parsing cost more than the whole query.
+STATE_COLUMNS = tuple(type_coerce(c, String).label(c.name) if isinstance(c.type, Date) else c for c in _COLUMNS)
 NEGATIVE_STATUSES = (*PAST_DUE_STATUSES, "D", "Z")
+
+
+def as_date(value: date | str | None) -> date | None:
+    """A date read through ``STATE_COLUMNS`` (a date on PostgreSQL, ISO text on SQLite) as a date."""
+    return value if value is None or isinstance(value, date) else date.fromisoformat(value)
+
+
+# Read on every inquiry: built once (building a statement costs more than running it).
+_IN_FILE = (S.person_id == bindparam("person_id"), S.held_reason.is_(None))
+_STATES_OF = select(*STATE_COLUMNS).where(*_IN_FILE)
+_STATES_WITH_IDENTITY_OF = select(*STATE_COLUMNS, S.identity_enc).where(*_IN_FILE)
 
 
 class TradelineRepository:
@@ -31,9 +46,8 @@ class TradelineRepository:
     def states_of(self, person_id: int, *, with_identity: bool = False) -> Sequence[Row]:
         """Every stored state of a person's accounts that is part of the file (quarantined ones are not), as
         plain rows of ``STATE_COLUMNS`` (plus ``identity_enc``); read on every inquiry, so no ORM objects."""
-        columns = (*STATE_COLUMNS, S.identity_enc) if with_identity else STATE_COLUMNS
-        stmt = select(*columns).where(S.person_id == person_id, S.held_reason.is_(None))
-        return self.session.execute(stmt).all()
+        stmt = _STATES_WITH_IDENTITY_OF if with_identity else _STATES_OF
+        return self.session.execute(stmt, {"person_id": person_id}).all()
 
     def negative_accounts_before(self, period: str, *, batch: int = 5_000) -> Iterator[list[tuple[int, str]]]:
         """Batches of (furnisher_id, furnisher_account_id) with negative information in ``period`` or before:

@@ -1,0 +1,245 @@
+"""Inquiry API benchmark: ``POST /v1/inquiries`` for random persons of a 1,000,000-person bureau, against the
+same server's trivial JSON endpoint (``GET /v1/health``) as the framework's ceiling, measured in one run.
+
+Steps, per engine (SQLite, PostgreSQL):
+1. Build the bureau once (kept in ``--data`` and reused by later runs): simulate the market, register its
+   members, replay every furnishing file and consent through the real intake, and give the benchmark's
+   lender (LENDER_X) a consent to query every person for loan origination, imported like any lender's.
+2. Serve it with ``uvicorn openbureau.api.main:app --workers N`` on 127.0.0.1.
+3. Drive it with wrk (C, one thread, keep-alive connections) from a Lua script that sends each request for
+   a person drawn at random: first a warm-up, then ``--duration`` seconds of inquiries, then the same time
+   on ``/v1/health``.
+4. Check that every answered inquiry is in the log: the inquiries table grew by exactly the number of 2xx
+   answers wrk counted (each is committed before its answer is sent).
+
+It prints requests/s, p50 and p99 latency of both, and the ratio inquiries/s ÷ ceiling requests/s.
+
+    .venv/bin/python bench/report_api.py --persons 1000000 --engine sqlite
+    .venv/bin/python bench/report_api.py --persons 20000 --engine both --duration 30   # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import polars as pl
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PG_ADMIN = os.environ.get("OPENBUREAU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+SUBSCRIBER = "LENDER_X"
+LUA = r"""
+local ids = {}
+for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
+math.randomseed(%(seed)d + (tonumber(tostring({}):sub(8), 16) or 0))
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-API-Key"] = "%(key)s"
+request = function()
+  local id = ids[math.random(#ids)]
+  local body = '{"subject":{"id_type":"CN_RESIDENT_ID","id_number":"' .. id ..
+               '"},"purpose":"loan_origination","declared_monthly_income":800000}'
+  return wrk.format(nil, "/v1/inquiries", nil, body)
+end
+"""
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+def database_url(engine: str, data: Path, persons: int) -> str:
+    if engine == "sqlite":
+        return f"sqlite:///{(data / 'sqlite' / 'bureau.db').resolve()}"
+    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/openbureau_bench_{persons}"
+
+
+def build(engine: str, *, data: Path, persons: int, months: int, seed: int) -> dict:
+    """The bureau for ``engine``, built once: {'keys': {code: api key}, 'ids': path of person ids}."""
+    from openbureau import sim
+    from openbureau.intake import quarantine
+    from openbureau.kit.db import session_scope
+    from openbureau.kit.settings import Settings
+    from openbureau.members.service import get_member
+    from openbureau.runtime import open_runtime
+    from openbureau.sim.replay import register_members, replay
+
+    home = data / engine
+    done = home / "built.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    market = data / "market"
+    if not (market / "manifest.json").exists():
+        log(f"simulating {persons:,} persons x {months} months")
+        sim.generate(persons=persons, months=months, seed=seed, out=market, end_period="2026-10")
+    if home.exists():
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    url = database_url(engine, data, persons)
+    if engine == "postgresql":
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    keys = json.loads((data / "keys.json").read_text()) if (data / "keys.json").exists() else None
+    settings = Settings(data_dir=home, database_url=url, **(keys or {}))
+    runtime = open_runtime(settings)
+    if keys is None:  # one pair of PII keys for both engines, so one list of ids serves both
+        (data / "keys.json").write_text((home / "keys.json").read_text())
+    issued = {m.code: m.api_key for m in register_members(runtime.engine)}
+    started = time.perf_counter()
+    log(f"{engine}: replaying the market through intake")
+    replay(runtime.engine, settings=settings, vault=runtime.vault, market=market)
+    log(f"{engine}: replayed in {time.perf_counter() - started:.0f} s")
+    truth = pl.read_parquet(market / "truth" / "persons.parquet")
+    keys_on_file = pl.read_parquet(market / "truth" / "records.parquet", columns=["person_key"]).unique()
+    people = truth.join(keys_on_file, on="person_key").select("id_number", "full_name")
+    ids = data / "ids.txt"
+    ids.write_text("\n".join(people["id_number"].to_list()) + "\n")
+    consent_file = home / "query-consents.csv"
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    people.with_row_index("n").select(
+        pl.format("LX-Q{}", pl.col("n")).alias("consent_ref"), pl.lit("CN_RESIDENT_ID").alias("id_type"),
+        "id_number", "full_name", pl.lit("loan_origination").alias("purpose"), pl.lit(now).alias("granted_at"),
+        pl.lit("app").alias("channel")).write_csv(consent_file)
+    with session_scope(runtime.engine, write=True) as session:
+        outcome, _ = quarantine.import_consents(session, vault=runtime.vault,
+                                                actor=get_member(session, code=SUBSCRIBER), path=consent_file)
+    log(f"{engine}: {outcome.created:,} query consents for {SUBSCRIBER}")
+    built = {"keys": issued, "ids": str(ids), "persons_on_file": people.height}
+    done.write_text(json.dumps(built))
+    return built
+
+
+def serve(engine: str, *, data: Path, persons: int, port: int, workers: int) -> subprocess.Popen:
+    keys = json.loads((data / "keys.json").read_text())
+    env = {**os.environ, "OPENBUREAU_DATA_DIR": str(data / engine),
+           "OPENBUREAU_DATABASE_URL": database_url(engine, data, persons),
+           "OPENBUREAU_PII_KEY": keys["pii_key"], "OPENBUREAU_INDEX_KEY": keys["index_key"],
+           "OPENBUREAU_RATE_LIMIT_PER_MINUTE": str(10**9)}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "openbureau.api.main:app", "--host", "127.0.0.1",
+                               "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+                               "--no-access-log"], env=env, start_new_session=True)
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the server did not start")
+
+
+def wrk(url: str, *, seconds: int, connections: int, script: Path | None = None) -> dict:
+    """Run wrk; requests/s, p50/p99 in ms, requests and non-2xx answers."""
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    if script is not None:
+        cmd += ["-s", str(script)]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+
+    def latency(pct: str) -> float:
+        value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+            "p50": latency("50"), "p99": latency("99"), "non2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket_errors": errors.group(1) if errors else None}
+
+
+def inquiries_logged(engine: str, *, data: Path, persons: int) -> int:
+    from sqlalchemy import func, select
+
+    from openbureau.inquiries.models import Inquiry
+    from openbureau.kit.db import make_engine
+
+    db = make_engine(database_url(engine, data, persons))
+    with db.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(Inquiry)).scalar_one()
+    db.dispose()
+    return count
+
+
+def run(engine: str, args: argparse.Namespace) -> dict:
+    built = build(engine, data=args.data, persons=args.persons, months=args.months, seed=args.seed)
+    script = args.data / f"inquiry-{engine}.lua"
+    script.write_text(LUA % {"ids": built["ids"], "key": built["keys"][SUBSCRIBER], "seed": args.seed})
+    server = serve(engine, data=args.data, persons=args.persons, port=args.port, workers=args.workers)
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        log(f"{engine}: warming up for {args.warmup} s")
+        wrk(f"{base}/v1/inquiries", seconds=args.warmup, connections=args.connections, script=script)
+        before = inquiries_logged(engine, data=args.data, persons=args.persons)
+        log(f"{engine}: inquiries for {args.duration} s with {args.connections} connections")
+        inquiries = wrk(f"{base}/v1/inquiries", seconds=args.duration, connections=args.connections, script=script)
+        time.sleep(0.5)
+        logged = inquiries_logged(engine, data=args.data, persons=args.persons) - before
+        log(f"{engine}: trivial JSON endpoint for {args.ceiling_duration} s")
+        ceiling = wrk(f"{base}/v1/health", seconds=args.ceiling_duration, connections=args.connections)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    answered = inquiries["requests"] - inquiries["non2xx"]
+    return {"engine": engine, "persons": built["persons_on_file"], "inquiries": inquiries, "ceiling": ceiling,
+            "logged": logged, "answered": answered}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--duration", type=int, default=30, help="seconds of inquiries (at least 30 for the target)")
+    parser.add_argument("--ceiling-duration", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--data", type=Path, default=None, help="where bureaus are built and kept")
+    parser.add_argument("--build-only", action="store_true")
+    args = parser.parse_args()
+    args.data = (args.data or ROOT / "bench" / "out" / f"report-api-{args.persons}").resolve()
+    args.data.mkdir(parents=True, exist_ok=True)
+    engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
+    if args.build_only:
+        for engine in engines:
+            build(engine, data=args.data, persons=args.persons, months=args.months, seed=args.seed)
+        return
+    results = [run(engine, args) for engine in engines]
+    print()
+    print(f"Inquiry API, {args.workers} workers, {args.connections} connections, wrk on 127.0.0.1, "
+          f"{os.cpu_count()} cores")
+    print(f"{'engine':<11}{'persons':>10}{'inquiries/s':>13}{'p50 ms':>9}{'p99 ms':>9}{'ceiling/s':>11}"
+          f"{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}  logged = answered")
+    for r in results:
+        q, c = r["inquiries"], r["ceiling"]
+        check = "" if r["logged"] == r["answered"] else "  MISMATCH"
+        failed = f"  ({q['non2xx']:,} non-2xx)" if q["non2xx"] else ""
+        print(f"{r['engine']:<11}{r['persons']:>10,}{q['rps']:>13,.0f}{q['p50']:>9.1f}{q['p99']:>9.1f}{c['rps']:>11,.0f}"
+              f"{c['p50']:>9.1f}{c['p99']:>9.1f}{q['rps'] / c['rps']:>8.3f}  {r['logged']:,} = {r['answered']:,}"
+              f"{check}{failed}")
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+"""Disputes tests use the reports tests' small market."""
+
+from tests.reports.conftest import market  # noqa: F401

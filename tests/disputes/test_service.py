@@ -1,0 +1,68 @@
+"""Disputes: filed only against the person's own file, with the profile's deadline; resolved once; audited."""
+
+from __future__ import annotations
+
+import pytest
+
+from openbureau.audit import service as audit
+from openbureau.consent.profiles import get_profile
+from openbureau.consent.schemas import Subject
+from openbureau.disputes import service
+from openbureau.disputes.models import DisputeOutcome, DisputeStatus
+from openbureau.disputes.schemas import DisputeCreate
+from openbureau.kit.db import session_scope
+from openbureau.kit.errors import Conflict, NotFound, Unprocessable
+from tests.intake.factories import PEOPLE
+from tests.reports.conftest import NOW
+
+
+def _file(runtime, profile="CN", person=0, **data):
+    fields = {"kind": "account", "lender": "BANK_A", "furnisher_account_id": "A-1", "statement": "not mine", **data}
+    with session_scope(runtime.engine, write=True) as session:
+        return service.file_dispute(session, vault=runtime.vault, profile=get_profile(profile), actor_code="OPERATOR:t",
+                                    now=NOW, data=DisputeCreate(
+                                        subject=Subject(id_type="CN_RESIDENT_ID", id_number=PEOPLE[person][0]), **fields))
+
+
+def test_a_dispute_gets_the_profiles_deadline_and_its_statement_is_encrypted(market) -> None:
+    runtime, _ = market
+    cn, us = _file(runtime), _file(runtime, "US", reporting_period="2026-08")
+    assert (cn.due_at - cn.filed_at).days == 20 and (us.due_at - us.filed_at).days == 30
+    assert b"not mine" not in cn.statement_enc and runtime.vault.decrypt(cn.statement_enc) == "not mine"
+    with session_scope(runtime.engine) as session:
+        entries = audit.list_entries(session, action="dispute.file")
+        overdue = service.list_disputes(session, overdue_at=NOW.replace(month=12, day=15))
+    assert len(entries) == 2 and entries[0].person_id == cn.person_id
+    assert [d.id for d in overdue] == [cn.id]  # the CN dispute is past its 20 days on 15 December
+
+
+def test_only_items_of_the_persons_own_file_can_be_disputed(market) -> None:
+    runtime, _ = market
+    with pytest.raises(NotFound) as err:
+        _file(runtime, furnisher_account_id="A-2")  # person 1's account
+    assert err.value.code == "ACCOUNT_NOT_FOUND"
+    with pytest.raises(NotFound) as err:
+        _file(runtime, reporting_period="2019-01")
+    assert err.value.code == "PERIOD_NOT_FOUND"
+    with pytest.raises(NotFound) as err:
+        _file(runtime, person=3)
+    assert err.value.code == "PERSON_NOT_FOUND"
+    with pytest.raises(Unprocessable) as err:
+        _file(runtime, lender=None)
+    assert err.value.code == "ACCOUNT_REQUIRED"
+    with pytest.raises(NotFound) as err:
+        _file(runtime, kind="inquiry", inquiry_id=12345)
+    assert err.value.code == "INQUIRY_NOT_FOUND"
+
+
+def test_a_dispute_is_resolved_once(market) -> None:
+    runtime, _ = market
+    dispute = _file(runtime)
+    with session_scope(runtime.engine, write=True) as session:
+        done = service.resolve_dispute(session, dispute_id=dispute.id, outcome=DisputeOutcome.CORRECTED,
+                                       actor_code="OPERATOR:t")
+        assert (done.status, done.outcome) == (DisputeStatus.RESOLVED, "corrected")
+    with pytest.raises(Conflict), session_scope(runtime.engine, write=True) as session:
+        service.resolve_dispute(session, dispute_id=dispute.id, outcome=DisputeOutcome.VERIFIED, actor_code="OPERATOR:t")
+    with session_scope(runtime.engine) as session:
+        assert service.list_disputes(session, status=DisputeStatus.OPEN) == []
