@@ -41,6 +41,16 @@ def test_demo_builds_a_bureau_whose_keys_work(tmp_path) -> None:
         assert client.get("/v1/members/me", headers={"X-API-Key": keys["REGULATOR"]}).json()["roles"] == [
             "regulator"]
     assert re.search(r"Built: [\d,]+ persons, [\d,]+ accounts", result.output)
+    # The printed loan application works: LENDER_X holds the borrower's consent and gets the report.
+    application = re.search(r"-H 'X-API-Key: (\S+)' -H 'Content-Type: application/json' -d '(\{[^']*loan_origination"
+                            r"[^']*\})'", result.output)
+    assert application, result.output
+    with TestClient(create_app(runtime)) as client:
+        answer = client.post("/v1/inquiries", headers={"X-API-Key": application.group(1),
+                                                       "Content-Type": "application/json"},
+                             content=application.group(2), params={"format": "html"})
+    assert answer.status_code == 201 and "Subscriber view" in answer.text and "Risk signals" in answer.text
+    assert re.search(r"openbureau report --id-type CN_RESIDENT_ID --id-number \d{17}[\dX]", result.output)
 
 
 def test_demo_refuses_a_directory_it_did_not_make(tmp_path) -> None:

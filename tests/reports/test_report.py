@@ -98,7 +98,7 @@ def test_the_person_sees_everything_and_the_look_is_logged_as_their_own(market) 
     assert {(v.value, v.lenders) for v in report.person.phones} == {("13800138000", 2), ("13912345678", 1)}
     with session_scope(runtime.engine) as session:
         logged = session.scalars(select(Inquiry)).one()
-        entry = audit.list_entries(session, action="report.read")[0]
+        entry = audit.list_entries(session, action="report.self_view")[0]
         assert audit.verify(session).ok
     assert (logged.subscriber_id, logged.purpose, logged.hard, logged.basis, logged.actor_code) == (
         None, "self_inquiry", 0, "self", "OPERATOR:test")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Row, select, text
+from sqlalchemy import Row, insert, select, text
 from sqlalchemy.orm import Session
 
 from openbureau.audit.models import AuditEntry
@@ -37,9 +37,9 @@ class AuditRepository:
         return (row.seq, row.entry_hash) if row is not None else None
 
     def add_all(self, entries: list[AuditEntry]) -> None:
-        """Stage new entries and write them."""
-        self.session.add_all(entries)
-        self.session.flush()
+        """Write new entries (one executemany; the objects stay out of the session)."""
+        columns = [c.key for c in AuditEntry.__table__.columns]
+        self.session.execute(insert(AuditEntry), [{c: getattr(e, c) for c in columns} for e in entries])
 
     def chain_after(self, seq: int | None, *, limit: int) -> Sequence[Row]:
         """Up to ``limit`` entries after ``seq`` (None: from the lowest), oldest first, as plain rows.

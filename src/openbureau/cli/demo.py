@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -16,15 +17,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from openbureau import sim
 from openbureau.api.app import create_app
 from openbureau.cli.console import console, err_console, reports_errors
+from openbureau.consent import service as consents
+from openbureau.consent.profiles import Purpose
+from openbureau.consent.schemas import ConsentCreate, Evidence, Subject
 from openbureau.identity.resolution import resolve
 from openbureau.intake.service import bureau_totals, intake_statistics
 from openbureau.kit.db import session_scope
 from openbureau.kit.settings import Settings
+from openbureau.members.service import get_member
 from openbureau.quality import service as quality
 from openbureau.runtime import Runtime, open_runtime
 from openbureau.sim.replay import register_members, replay
 
 MARKER = ".openbureau-demo"
+DEMO_CONSENT = "LX-APP-0001"
 
 
 def _fresh_directory(path: Path) -> None:
@@ -103,22 +109,42 @@ def demo(
     built = _built(runtime)
     console.print(f"Built: {built['persons']:,} persons, {built['accounts']:,} accounts, "
                   f"{built['states']:,} monthly account states, in {time.perf_counter() - started:.0f} s")
-    if not serve:
-        return
     key = {m.code: m.api_key for m in issued}
     base = f"http://127.0.0.1:{port}/v1"
     borrower = _a_borrower(market, "BANK_A")
-    inquiry = json.dumps({"subject": {"id_type": "CN_RESIDENT_ID", "id_number": borrower},
-                          "purpose": "account_review"})
-    console.rule(f"[bold]Serving the demo bureau on {base}")
-    console.print(f"API docs: {base}/docs   (Ctrl-C stops the server; `openbureau demo` rebuilds the bureau)\n"
-                  "Try:", highlight=False)
+    _applicant_consent(runtime, borrower)
+    subject = {"id_type": "CN_RESIDENT_ID", "id_number": borrower}
+    review = json.dumps({"subject": subject, "purpose": "account_review"})
+    application = json.dumps({"subject": subject, "purpose": "loan_origination", "consent_ref": DEMO_CONSENT,
+                              "declared_monthly_income": 1_200_000})
+    if serve:
+        console.rule(f"[bold]Serving the demo bureau on {base}")
+        console.print(f"API docs: {base}/docs   (Ctrl-C stops the server; `openbureau demo` rebuilds the bureau)",
+                      highlight=False)
+    else:
+        console.print(f"Serve it with: OPENBUREAU_DATA_DIR={data_dir} openbureau serve --port {port}", highlight=False)
+    console.print("Try (the last two: a loan application to LENDER_X with the borrower's consent, as a printable "
+                  "page; and the borrower's own report at the bureau's counter):", highlight=False)
     for line in (f"curl -H 'X-API-Key: {key['SUPERAPP']}' {base}/submissions",
                  f"curl -H 'X-API-Key: {key['REGULATOR']}' {base}/stats/intake",
                  f"curl -X POST -H 'X-API-Key: {key['BANK_A']}' -H 'Content-Type: application/json' "
-                 f"-d '{inquiry}' {base}/inquiries"):
+                 f"-d '{review}' {base}/inquiries",
+                 f"curl -X POST -H 'X-API-Key: {key['LENDER_X']}' -H 'Content-Type: application/json' "
+                 f"-d '{application}' '{base}/inquiries?format=html' -o report.html",
+                 f"OPENBUREAU_DATA_DIR={data_dir} openbureau report --id-type CN_RESIDENT_ID --id-number {borrower}"):
         console.print(f"  {line}", soft_wrap=True, highlight=False)
-    uvicorn.run(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
+    if serve:
+        uvicorn.run(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
+
+
+def _applicant_consent(runtime: Runtime, id_number: str) -> None:
+    """The borrower applies to LENDER_X for a loan and consents to its inquiry (as its app would record)."""
+    now = datetime.now(UTC)
+    with session_scope(runtime.engine, write=True) as session:
+        consents.grant(session, vault=runtime.vault, actor=get_member(session, code="LENDER_X"), data=ConsentCreate(
+            consent_ref=DEMO_CONSENT, subject=Subject(id_type="CN_RESIDENT_ID", id_number=id_number),
+            purpose=Purpose.LOAN_ORIGINATION, scope=["report", "score"], valid_from=now,
+            valid_until=now + timedelta(days=30), evidence=Evidence(channel="app", captured_at=now)))
 
 
 def _a_borrower(market: Path, furnisher: str) -> str:

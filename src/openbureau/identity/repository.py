@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
+from typing import NamedTuple
 
 import polars as pl
 from sqlalchemy import Connection, Table, bindparam, column, delete, func, insert, select, table, update
@@ -251,15 +252,31 @@ def surviving_person(session: Session, person: Person | None) -> Person | None:
     raise RuntimeError("merge chain too long or circular")
 
 
-_PERSON_BY_INDEX = select(Person).where(Person.id_type == bindparam("id_type"), Person.id_index == bindparam("id_index"))
+_PERSON_COLUMNS = (Person.id, Person.id_type, Person.id_enc, Person.merged_into_id)
+_PERSON_BY_INDEX = select(*_PERSON_COLUMNS).where(Person.id_type == bindparam("id_type"),
+                                                  Person.id_index == bindparam("id_index"))
+_PERSON_BY_ID = select(*_PERSON_COLUMNS).where(Person.id == bindparam("id"))
 _CONFLICTS_OF = (select(IdentityConflict.kind, IdentityConflict.furnisher_id, IdentityConflict.detected_at)
                  .where(IdentityConflict.person_id == bindparam("person_id")).order_by(IdentityConflict.id))
 
 
-def find_person(session: Session, *, id_type: str, id_index: bytes) -> Person | None:
-    """The surviving person whose anchor identifier (or a merged person's) has this blind index."""
-    found = session.scalars(_PERSON_BY_INDEX, {"id_type": id_type, "id_index": id_index}).one_or_none()
-    return surviving_person(session, found)
+class PersonRef(NamedTuple):
+    """A person as lookups return it: id, anchor id type and encrypted anchor identifier."""
+
+    id: int
+    id_type: str
+    id_enc: bytes
+
+
+def find_person(session: Session, *, id_type: str, id_index: bytes) -> PersonRef | None:
+    """The surviving person whose anchor identifier (or a merged person's) has this blind index; plain rows,
+    since every inquiry looks a person up."""
+    found = session.execute(_PERSON_BY_INDEX, {"id_type": id_type, "id_index": id_index}).first()
+    for _ in range(_MAX_CHAIN):
+        if found is None or found.merged_into_id is None:
+            return None if found is None else PersonRef(found.id, found.id_type, found.id_enc)
+        found = session.execute(_PERSON_BY_ID, {"id": found.merged_into_id}).first()
+    raise RuntimeError("merge chain too long or circular")
 
 
 def conflicts_of(session: Session, person_id: int) -> list[tuple[str, int | None, datetime]]:

@@ -17,7 +17,7 @@ from openbureau.consent.models import Consent, ConsentStatus
 from openbureau.consent.profiles import JurisdictionProfile, Purpose
 from openbureau.consent.repository import ConsentRepository
 from openbureau.consent.service import GRANTEE_ROLE
-from openbureau.identity.models import Person
+from openbureau.identity.repository import PersonRef
 from openbureau.intake.repository import AccountRepository, SubmissionRepository
 from openbureau.kit.errors import Forbidden
 from openbureau.members.models import Member, Role
@@ -49,7 +49,7 @@ def check_member(session: Session, *, actor: Member, purpose: Purpose, reciproci
 
 
 def lawful_basis(session: Session, *, actor: Member, purpose: Purpose, id_type: str, id_index: bytes,
-                 consent_ref: str | None, person: Person | None, profile: JurisdictionProfile,
+                 consent_ref: str | None, person: PersonRef | None, profile: JurisdictionProfile,
                  moment: datetime) -> Basis:
     """The consent (or exception) that makes this inquiry lawful; 403 naming what is missing otherwise."""
     repo = ConsentRepository(session)

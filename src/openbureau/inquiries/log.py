@@ -16,7 +16,6 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
-from openbureau.inquiries.models import Inquiry
 from openbureau.inquiries.repository import InquiryRepository
 from openbureau.kit.groupcommit import GroupCommitter
 
@@ -32,17 +31,16 @@ class LogEntry:
 
 def write_entries(session: Session, entries: Sequence[LogEntry]) -> list[int]:
     """Write inquiries and their audit entries in ``session``; their ids, in order. Flushes, never commits."""
-    rows = [Inquiry(**e.values) for e in entries]
-    InquiryRepository(session).add_all(rows)
+    ids = InquiryRepository(session).add_many([e.values for e in entries])
     notes = []
-    for entry, row in zip(entries, rows, strict=True):
+    for entry, inquiry_id in zip(entries, ids, strict=True):
         if entry.audit is not None:
             note = entry.audit
             notes.append(audit.AuditNote(note.actor_member_id, note.actor_code, note.action, note.person_id,
-                                         note.purpose, {**(note.details or {}), "inquiry_id": row.id}))
+                                         note.purpose, {**(note.details or {}), "inquiry_id": inquiry_id}))
     if notes:
         audit.record_many(session, notes)
-    return [row.id for row in rows]
+    return ids
 
 
 class InquiryLog(Protocol):

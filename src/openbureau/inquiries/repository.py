@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from openbureau.consent.models import Consent
@@ -37,7 +37,7 @@ class InquiryRepository:
                 .order_by(Inquiry.id.desc()).limit(limit).offset(offset))
         return list(self.session.scalars(stmt))
 
-    def add_all(self, inquiries: list[Inquiry]) -> None:
-        """Stage new inquiries and write them, so their ids are known."""
-        self.session.add_all(inquiries)
-        self.session.flush()
+    def add_many(self, rows: list[dict]) -> list[int]:
+        """Write new inquiries (column -> value each, the same columns in all); their ids, in order."""
+        stmt = insert(Inquiry).returning(Inquiry.id, sort_by_parameter_order=True)
+        return list(self.session.execute(stmt, rows).scalars())

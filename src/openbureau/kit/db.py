@@ -56,7 +56,11 @@ def utcnow() -> datetime:
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the bureau's connection settings (WAL and foreign keys on SQLite)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # A pool as large as the number of sessions a serving process holds at once (requests waiting for
+        # their group commit keep theirs open): a connection opened past the pool is closed after use, and
+        # opening one (with its pragmas) costs more than the request.
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=32,
+                               max_overflow=32)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -78,7 +82,7 @@ def make_engine(url: str) -> Engine:
             # A writer announces itself up front (BEGIN IMMEDIATE) so that two writers queue on the
             # busy timeout instead of one failing when it upgrades a read lock.
             mode = connection.get_execution_options().get("sqlite_begin", "BEGIN")
-            connection.exec_driver_sql(mode)
+            connection.connection.dbapi_connection.execute(mode)  # straight to the driver: once per transaction
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

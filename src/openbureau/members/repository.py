@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from openbureau.members.models import ApiKey, Member
 
 # Read on every API call: built once (building a statement costs more than running it).
 _KEY_BY_PREFIX = select(ApiKey).where(ApiKey.prefix == bindparam("prefix"))
+_CREDENTIALS = (select(ApiKey.key_hash, ApiKey.revoked_at, Member.id, Member.code, Member.name, Member.roles_text,
+                       Member.created_at)
+                .join(Member, Member.id == ApiKey.member_id).where(ApiKey.prefix == bindparam("prefix")))
 _NAMES = select(Member.id, Member.code, Member.name)
 
 
@@ -33,6 +36,11 @@ class MemberRepository:
     def key_by_prefix(self, prefix: str) -> ApiKey | None:
         """The API key whose public prefix is ``prefix``."""
         return self.session.scalars(_KEY_BY_PREFIX, {"prefix": prefix}).one_or_none()
+
+    def credentials(self, prefix: str) -> Row | None:
+        """(key_hash, revoked_at, id, code, name, roles_text, created_at) of the key with ``prefix`` and its
+        member, in one plain-row query (every API call authenticates)."""
+        return self.session.execute(_CREDENTIALS, {"prefix": prefix}).first()
 
     def names(self) -> dict[int, tuple[str, str]]:
         """Every member's id -> (code, name)."""

@@ -79,12 +79,15 @@ def authenticate(session: Session, *, api_key: str | None) -> Member:
     parts = api_key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_SCHEME:
         raise Unauthenticated("the API key is malformed", code="INVALID_API_KEY")
-    key = MemberRepository(session).key_by_prefix(parts[1])
-    if key is None or not hmac.compare_digest(key.key_hash, _hash(api_key)):
+    found = MemberRepository(session).credentials(parts[1])
+    if found is None or not hmac.compare_digest(found.key_hash, _hash(api_key)):
         raise Unauthenticated("the API key is not valid", code="INVALID_API_KEY")
-    if key.revoked_at is not None:
+    if found.revoked_at is not None:
         raise Unauthenticated("the API key has been revoked", code="API_KEY_REVOKED")
-    return key.member
+    # A detached value, not a row of the session: services read its id, code and roles, and it never
+    # lingers in the session's identity map.
+    return Member(id=found.id, code=found.code, name=found.name, roles_text=found.roles_text,
+                  created_at=found.created_at)
 
 
 def require_role(member: Member, role: Role) -> None:

@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 
 from openbureau.consent.profiles import JurisdictionProfile
 from openbureau.disputes.repository import DisputeRepository
-from openbureau.identity.models import Person
-from openbureau.identity.repository import conflicts_of
+from openbureau.identity.repository import PersonRef, conflicts_of
 from openbureau.identity.service import IDENTITY_FIELDS, open_identity_values
 from openbureau.inquiries.repository import InquiryRepository
 from openbureau.kit.crypto import PiiVault, mask
@@ -63,7 +62,7 @@ class PersonFile:
         return [(r.subscriber_id, r.created_at) for r in self.inquiries if r.hard]
 
 
-def read_file(session: Session, *, vault: PiiVault, person: Person, now: datetime, profile: JurisdictionProfile,
+def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: datetime, profile: JurisdictionProfile,
               with_identity: bool = True) -> PersonFile:
     """Read a person's file as the profile publishes it at ``now``."""
     rows = TradelineRepository(session).states_of(person.id, with_identity=with_identity)

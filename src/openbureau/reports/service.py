@@ -109,7 +109,7 @@ def prepare_own_report(session: Session, *, vault: PiiVault, subject: Subject, a
         values=dict(subscriber_id=None, person_id=person.id, purpose=Purpose.SELF_INQUIRY.value, hard=0,
                     basis="self", consent_id=None, basis_note=None, declared_monthly_income=None,
                     actor_code=actor_code, created_at=now),
-        audit=AuditNote(None, actor_code, "report.read", person.id, Purpose.SELF_INQUIRY.value, {"view": "consumer"})),
+        audit=AuditNote(None, actor_code, "report.self_view", person.id, Purpose.SELF_INQUIRY.value, {"view": "consumer"})),
         report)
 
 
