@@ -38,15 +38,20 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 async def get_member(
-    session: SessionDep,
+    runtime: RuntimeDep,
     x_api_key: Annotated[str | None, Header(description="The member's API key.")] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Member:
-    """The member whose API key came with the request (``X-API-Key`` or ``Authorization: Bearer``)."""
+    """The member whose API key came with the request (``X-API-Key`` or ``Authorization: Bearer``).
+
+    Looked up in a short transaction of its own, so that an endpoint that waits (an inquiry waiting for its
+    group commit) holds no connection meanwhile; the member is a detached value.
+    """
     key = x_api_key
     if key is None and authorization and authorization.lower().startswith("bearer "):
         key = authorization[7:].strip()
-    return authenticate(session, api_key=key)
+    with session_scope(runtime.engine) as session:
+        return authenticate(session, api_key=key)
 
 
 MemberDep = Annotated[Member, Depends(get_member)]

@@ -19,6 +19,7 @@ from openbureau.api.deps import (
     SubscriberDep,
 )
 from openbureau.consent.profiles import get_profile
+from openbureau.kit.db import session_scope
 from openbureau.reports import service
 from openbureau.reports.render import render_html, render_pdf
 from openbureau.reports.schemas import (
@@ -52,15 +53,16 @@ def _respond(body, report: Report | None, fmt: ReportFormat, *, status: int, inq
              responses={403: {"description": "no lawful basis: the code names what is missing"},
                         503: {"description": "the inquiry could not be logged, so no report was given"},
                         **RENDERED})
-async def inquire(data: InquiryCreate, session: SessionDep, runtime: RuntimeDep, member: MemberDep,
-                  log: InquiryLogDep, format: FormatQuery = ReportFormat.JSON) -> Response:
+async def inquire(data: InquiryCreate, runtime: RuntimeDep, member: MemberDep, log: InquiryLogDep,
+                  format: FormatQuery = ReportFormat.JSON) -> Response:
     """The person's consolidated report as a lender sees it (other lenders masked) with its risk signals;
     logged as an inquiry the person will see, and committed before the answer is sent."""
-    # Run on the event loop, not in the thread pool: the reads are short and local, and while this request
-    # waits for its group commit the loop serves the next one.
+    # Run on the event loop, not in the thread pool: the reads are short and local. The read transaction
+    # ends before the wait for the group commit, during which the loop serves the next request.
     settings = runtime.settings
-    prepared = service.prepare_inquiry(session, vault=runtime.vault, actor=member, request=data,
-                                       profile=get_profile(settings.jurisdiction), reciprocity=settings.reciprocity)
+    with session_scope(runtime.engine) as session:
+        prepared = service.prepare_inquiry(session, vault=runtime.vault, actor=member, request=data,
+                                           profile=get_profile(settings.jurisdiction), reciprocity=settings.reciprocity)
     result = prepared.finish(await log.write_async(prepared.entry))
     if format is not ReportFormat.JSON:  # rendering takes long enough to leave the loop for
         return await run_in_threadpool(_respond, result, result.report, format, status=201,
@@ -77,12 +79,13 @@ def list_inquiries(session: SessionDep, member: SubscriberDep, offset: Offset = 
 
 @router.post("/self-reports", response_model=Report, summary="A person's own report (bureau counter or portal)",
              responses={404: {"description": "the bureau holds no file for this person"}, **RENDERED})
-async def self_report(data: SelfReportCreate, session: SessionDep, runtime: RuntimeDep, member: OperatorDep,
-                      log: InquiryLogDep, format: FormatQuery = ReportFormat.JSON) -> Response:
+async def self_report(data: SelfReportCreate, runtime: RuntimeDep, member: OperatorDep, log: InquiryLogDep,
+                      format: FormatQuery = ReportFormat.JSON) -> Response:
     """Everything in the person's file, including who looked at it and why, for the bureau's own counter or
     portal once it has checked the person's identity. Logged as the person's own (soft) inquiry."""
-    prepared = service.prepare_own_report(session, vault=runtime.vault, subject=data.subject, actor_code=member.code,
-                                          profile=get_profile(runtime.settings.jurisdiction),
-                                          history_months=data.history_months)
+    with session_scope(runtime.engine) as session:
+        prepared = service.prepare_own_report(session, vault=runtime.vault, subject=data.subject,
+                                              actor_code=member.code, profile=get_profile(runtime.settings.jurisdiction),
+                                              history_months=data.history_months)
     report = prepared.finish(await log.write_async(prepared.entry))
     return await run_in_threadpool(_respond, report, report, format, status=200)

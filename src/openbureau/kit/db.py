@@ -85,7 +85,7 @@ def make_engine(url: str) -> Engine:
             connection.connection.dbapi_connection.execute(mode)  # straight to the driver: once per transaction
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=32)
 
 
 @functools.lru_cache(maxsize=8)
