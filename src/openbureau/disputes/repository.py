@@ -33,7 +33,7 @@ class DisputeRepository:
     def open_for(self, person_id: int) -> list[tuple]:
         """(id, kind, furnisher_id, furnisher_account_id, reporting_period, inquiry_id, filed_at, due_at) of
         the person's open disputes, oldest first, as plain rows (the report reads them on every inquiry)."""
-        return [tuple(r) for r in self.session.execute(_OPEN_FOR, {"person_id": person_id})]
+        return [tuple(r) for r in self.session.connection().execute(_OPEN_FOR, {"person_id": person_id})]
 
     def search(self, *, status: str | None, overdue_at: datetime | None, limit: int, offset: int) -> list[Dispute]:
         """Disputes by status (and past their deadline at ``overdue_at``), oldest deadline first."""

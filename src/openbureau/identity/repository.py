@@ -271,14 +271,15 @@ class PersonRef(NamedTuple):
 def find_person(session: Session, *, id_type: str, id_index: bytes) -> PersonRef | None:
     """The surviving person whose anchor identifier (or a merged person's) has this blind index; plain rows,
     since every inquiry looks a person up."""
-    found = session.execute(_PERSON_BY_INDEX, {"id_type": id_type, "id_index": id_index}).first()
+    conn = session.connection()
+    found = conn.execute(_PERSON_BY_INDEX, {"id_type": id_type, "id_index": id_index}).first()
     for _ in range(_MAX_CHAIN):
         if found is None or found.merged_into_id is None:
             return None if found is None else PersonRef(found.id, found.id_type, found.id_enc)
-        found = session.execute(_PERSON_BY_ID, {"id": found.merged_into_id}).first()
+        found = conn.execute(_PERSON_BY_ID, {"id": found.merged_into_id}).first()
     raise RuntimeError("merge chain too long or circular")
 
 
 def conflicts_of(session: Session, person_id: int) -> list[tuple[str, int | None, datetime]]:
     """(kind, furnisher_id, detected_at) of one person's identity conflicts (read on every inquiry)."""
-    return [tuple(r) for r in session.execute(_CONFLICTS_OF, {"person_id": person_id})]
+    return [tuple(r) for r in session.connection().execute(_CONFLICTS_OF, {"person_id": person_id})]

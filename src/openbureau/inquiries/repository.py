@@ -29,7 +29,7 @@ class InquiryRepository:
 
     def of_person_since(self, person_id: int, since: datetime) -> Sequence[Row]:
         """The person's inquiries since ``since``, newest first, as plain rows (read on every inquiry)."""
-        return self.session.execute(_OF_PERSON_SINCE, {"person_id": person_id, "since": since}).all()
+        return self.session.connection().execute(_OF_PERSON_SINCE, {"person_id": person_id, "since": since}).all()
 
     def of_subscriber(self, subscriber_id: int, *, limit: int, offset: int) -> list[Inquiry]:
         """The subscriber's own inquiries, newest first."""

@@ -138,7 +138,7 @@ class AccountRepository:
 
     def furnishes_to(self, *, furnisher_id: int, person_id: int) -> bool:
         """Whether the furnisher has reported an account of the person (held records included)."""
-        found = self.session.execute(_FURNISHES_TO, {"furnisher_id": furnisher_id, "person_id": person_id})
+        found = self.session.connection().execute(_FURNISHES_TO, {"furnisher_id": furnisher_id, "person_id": person_id})
         return found.first() is not None
 
     def history(self, *, furnisher_id: int, furnisher_account_id: str) -> list[AccountState]:

@@ -9,7 +9,8 @@ from openbureau.members.models import ApiKey, Member
 
 # Read on every API call: built once (building a statement costs more than running it).
 _KEY_BY_PREFIX = select(ApiKey).where(ApiKey.prefix == bindparam("prefix"))
-_CREDENTIALS = (select(ApiKey.key_hash, ApiKey.revoked_at, Member.id, Member.code, Member.name, Member.roles_text,
+_CREDENTIALS = (select(ApiKey.key_hash, ApiKey.revoked_at, Member.id, Member.code, Member.name,
+                       Member.roles_text.label("roles_text"),
                        Member.created_at)
                 .join(Member, Member.id == ApiKey.member_id).where(ApiKey.prefix == bindparam("prefix")))
 _NAMES = select(Member.id, Member.code, Member.name)
@@ -40,11 +41,11 @@ class MemberRepository:
     def credentials(self, prefix: str) -> Row | None:
         """(key_hash, revoked_at, id, code, name, roles_text, created_at) of the key with ``prefix`` and its
         member, in one plain-row query (every API call authenticates)."""
-        return self.session.execute(_CREDENTIALS, {"prefix": prefix}).first()
+        return self.session.connection().execute(_CREDENTIALS, {"prefix": prefix}).first()
 
     def names(self) -> dict[int, tuple[str, str]]:
         """Every member's id -> (code, name)."""
-        return {r.id: (r.code, r.name) for r in self.session.execute(_NAMES)}
+        return {r.id: (r.code, r.name) for r in self.session.connection().execute(_NAMES)}
 
     def add(self, obj: Member | ApiKey) -> None:
         """Stage a new row."""

@@ -9,6 +9,7 @@ shows everything, including who looked at the file, why, and on what basis.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -100,6 +101,7 @@ class Labels:
         return self._masked.setdefault(member_id, f"Lender {len(self._masked) + 1}")
 
 
+@functools.lru_cache(maxsize=65_536)
 def _normal_phone(value: str) -> str:
     digits = "".join(ch for ch in value if ch.isdigit())
     return digits[-11:] if len(digits) >= 11 else digits

@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,6 +40,13 @@ NO_RECORD = "/"
 # Worst first: 7 (over 180 days) .. 1, then Z (repaid with assets) and D (paid by the guarantor); every other
 # status ranks 0.
 STATUS_RANK = {**{s: 2 + int(s) for s in PAST_DUE_STATUSES}, "Z": 2, "D": 1}
+
+
+@functools.lru_cache(maxsize=4096)
+def periods_ending(end_period: str, months: int) -> tuple[str, ...]:
+    """The ``months`` periods ending at ``end_period``, oldest first."""
+    end = period_number(end_period)
+    return tuple(number_period(n) for n in range(end - months + 1, end + 1))
 
 
 def rank(status: str) -> int:
@@ -95,8 +103,7 @@ class Tradeline:
     def history(self, end_period: str, months: int) -> str:
         """``months`` statuses ending at ``end_period``, oldest first; ``/`` where nothing was reported."""
         by_period = {m.period: m.status for m in self.months}
-        end = period_number(end_period)
-        return "".join(by_period.get(number_period(n), NO_RECORD) for n in range(end - months + 1, end + 1))
+        return "".join([by_period.get(p, NO_RECORD) for p in periods_ending(end_period, months)])
 
     def worst_since(self, start_period: str) -> str | None:
         """The worst status published in ``start_period`` or later (None: no month there)."""

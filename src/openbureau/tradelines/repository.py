@@ -47,7 +47,7 @@ class TradelineRepository:
         """Every stored state of a person's accounts that is part of the file (quarantined ones are not), as
         plain rows of ``STATE_COLUMNS`` (plus ``identity_enc``); read on every inquiry, so no ORM objects."""
         stmt = _STATES_WITH_IDENTITY_OF if with_identity else _STATES_OF
-        return self.session.execute(stmt, {"person_id": person_id}).all()
+        return self.session.connection().execute(stmt, {"person_id": person_id}).all()
 
     def negative_accounts_before(self, period: str, *, batch: int = 5_000) -> Iterator[list[tuple[int, str]]]:
         """Batches of (furnisher_id, furnisher_account_id) with negative information in ``period`` or before:
