@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select
 
 from openbureau.inquiries.log import GroupCommitLog, LogEntry, write_entries
@@ -28,22 +26,18 @@ def logged(runtime) -> list[int]:
 
 
 def test_concurrent_writes_are_committed_in_shared_transactions_each_with_its_own_id(runtime) -> None:
-    log = GroupCommitLog(runtime.engine).start()
-    ids: dict[int, int] = {}
+    log = GroupCommitLog(runtime.engine)
 
-    def write(person: int) -> None:
-        ids[person] = log.write(entry(person))
+    async def requests() -> list[int]:
+        ids = await asyncio.gather(*(log.write_async(entry(p)) for p in range(1, 201)))
+        await log.stop()
+        return ids
 
-    threads = [threading.Thread(target=write, args=(p,)) for p in range(1, 201)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    log.stop()
-    assert logged(runtime) == list(range(1, 201)) and len(set(ids.values())) == 200
+    ids = asyncio.run(requests())
+    assert logged(runtime) == list(range(1, 201)) and len(set(ids)) == 200
     with session_scope(runtime.engine) as session:
-        assert all(session.get(Inquiry, i).person_id == p for p, i in ids.items())
-    assert log.committer.items == 200 and log.committer.batches < 200  # writes were grouped
+        assert [session.get(Inquiry, i).person_id for i in ids] == list(range(1, 201))
+    assert log.committer.items == 200 and log.committer.batches == 1  # all waiting writes shared one commit
 
 
 def test_a_failed_batch_is_rolled_back_and_every_waiting_writer_is_told(runtime) -> None:
@@ -51,24 +45,28 @@ def test_a_failed_batch_is_rolled_back_and_every_waiting_writer_is_told(runtime)
         write_entries(session, items)
         raise RuntimeError("disk full")
 
-    committer = GroupCommitter(runtime.engine, failing).start()
-    with pytest.raises(WriteUnavailable) as err:
-        committer.submit(entry(1))
-    assert err.value.status_code == 503 and "RuntimeError" in err.value.message
-    committer.stop()
-    assert logged(runtime) == []
-    good = GroupCommitLog(runtime.engine).start()
-    assert good.write(entry(2)) > 0  # a later write still goes through
-    good.stop()
-    assert logged(runtime) == [2]
+    async def attempt() -> list:
+        committer = GroupCommitter(runtime.engine, failing)
+        outcome = await asyncio.gather(*(committer.submit(entry(p)) for p in (1, 2)), return_exceptions=True)
+        await committer.stop()
+        good = GroupCommitLog(runtime.engine)
+        outcome.append(await good.write_async(entry(3)))  # a later write still goes through
+        await good.stop()
+        return outcome
+
+    first, second, later = asyncio.run(attempt())
+    assert isinstance(first, WriteUnavailable) and isinstance(second, WriteUnavailable)
+    assert first.status_code == 503 and "RuntimeError" in first.message and later > 0
+    assert logged(runtime) == [3]
 
 
-def test_an_event_loop_waits_for_its_commit_without_blocking(runtime) -> None:
-    log = GroupCommitLog(runtime.engine).start()
+def test_stopping_commits_what_is_waiting(runtime) -> None:
+    async def shutdown() -> None:
+        log = GroupCommitLog(runtime.engine)
+        waiting = asyncio.ensure_future(log.write_async(entry(7)))
+        await asyncio.sleep(0)  # the entry is queued; the committer has not run yet
+        await log.stop()
+        assert await waiting > 0
 
-    async def many() -> list[int]:
-        return await asyncio.gather(*(log.write_async(entry(p)) for p in range(1, 51)))
-
-    ids = asyncio.run(many())
-    log.stop()
-    assert len(set(ids)) == 50 and logged(runtime) == list(range(1, 51))
+    asyncio.run(shutdown())
+    assert logged(runtime) == [7]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -30,7 +29,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
             app.state.runtime = open_runtime(settings)
         yield
         if app.state.inquiry_log is not None:
-            app.state.inquiry_log.stop()  # commits what is waiting
+            await app.state.inquiry_log.stop()  # commits what is waiting
 
     app = FastAPI(
         title="OpenBureau API",
@@ -42,8 +41,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
         redoc_url=None,
     )
     app.state.runtime = runtime
-    app.state.inquiry_log = None  # the group-commit writer, started by the first inquiry (api.deps)
-    app.state.inquiry_log_lock = threading.Lock()
+    app.state.inquiry_log = None  # the group committer, made by the first inquiry (api.deps)
     for module in (members, submissions, accounts, consents, inquiries, stats, quality, identity):
         app.include_router(module.router, prefix="/v1")
     limit = (runtime.settings if runtime is not None else (settings or get_settings())).rate_limit_per_minute

@@ -37,21 +37,27 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-async def get_member(
-    runtime: RuntimeDep,
+async def get_api_key(
     x_api_key: Annotated[str | None, Header(description="The member's API key.")] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Member:
-    """The member whose API key came with the request (``X-API-Key`` or ``Authorization: Bearer``).
+) -> str | None:
+    """The API key that came with the request (``X-API-Key`` or ``Authorization: Bearer``), unchecked."""
+    if x_api_key is None and authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return x_api_key
+
+
+ApiKeyDep = Annotated[str | None, Depends(get_api_key)]
+
+
+async def get_member(runtime: RuntimeDep, api_key: ApiKeyDep) -> Member:
+    """The member whose API key came with the request.
 
     Looked up in a short transaction of its own, so that an endpoint that waits (an inquiry waiting for its
     group commit) holds no connection meanwhile; the member is a detached value.
     """
-    key = x_api_key
-    if key is None and authorization and authorization.lower().startswith("bearer "):
-        key = authorization[7:].strip()
     with session_scope(runtime.engine) as session:
-        return authenticate(session, api_key=key)
+        return authenticate(session, api_key=api_key)
 
 
 MemberDep = Annotated[Member, Depends(get_member)]
@@ -85,12 +91,11 @@ OperatorDep = Annotated[Member, Depends(get_operator)]
 
 
 async def get_inquiry_log(request: Request, runtime: RuntimeDep) -> GroupCommitLog:
-    """This process's inquiry log: one group-commit writer thread, started on first use."""
+    """This process's inquiry log: one group committer on the event loop, made on first use."""
     state = request.app.state
-    with state.inquiry_log_lock:
-        if state.inquiry_log is None:
-            state.inquiry_log = GroupCommitLog(runtime.engine).start()
-        return state.inquiry_log
+    if state.inquiry_log is None:
+        state.inquiry_log = GroupCommitLog(runtime.engine)
+    return state.inquiry_log
 
 
 InquiryLogDep = Annotated[GroupCommitLog, Depends(get_inquiry_log)]

@@ -2,7 +2,7 @@
 
 Two writers share one batch function (:func:`write_entries`): :class:`SessionLog` writes into the caller's
 transaction (the command line, tests, batch jobs), and :class:`GroupCommitLog` hands the entry to the
-serving process's group-commit thread and waits until the transaction holding it has committed (the API).
+serving process's group committer and waits until the transaction holding it has committed (the API).
 Either way the inquiry row and its audit entry are written in the same transaction.
 """
 
@@ -63,24 +63,15 @@ class SessionLog:
 
 
 class GroupCommitLog:
-    """Logs through a group-commit thread: ``write`` returns once the inquiry is committed."""
+    """Logs through the event loop's group committer: ``write_async`` returns once the inquiry is committed."""
 
     def __init__(self, engine: Engine, *, max_batch: int = 256) -> None:
         self.committer: GroupCommitter[LogEntry, int] = GroupCommitter(engine, write_entries, max_batch=max_batch)
 
-    def start(self) -> GroupCommitLog:
-        """Start the writer thread."""
-        self.committer.start()
-        return self
-
-    def stop(self) -> None:
+    async def stop(self) -> None:
         """Commit what is waiting and stop."""
-        self.committer.stop()
-
-    def write(self, entry: LogEntry) -> int:
-        """Log one inquiry and wait for its commit."""
-        return self.committer.submit(entry)
+        await self.committer.stop()
 
     async def write_async(self, entry: LogEntry) -> int:
-        """Log one inquiry; the event loop goes on serving while the commit is made."""
-        return await self.committer.submit_async(entry)
+        """Log one inquiry; the event loop goes on preparing other requests until the commit is made."""
+        return await self.committer.submit(entry)

@@ -10,6 +10,8 @@ shows everything, including who looked at the file, why, and on what basis.
 from __future__ import annotations
 
 import functools
+import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -73,9 +75,25 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
     inquiries = InquiryRepository(session).of_person_since(person.id, since)
     conflicts = conflicts_of(session, person.id)
     disputes = DisputeRepository(session).open_for(person.id)
-    members = MemberRepository(session).names()
+    members = member_names(session, needed={t.furnisher_id for t in lines} | {r.subscriber_id for r in inquiries})
     return PersonFile(person.id, person.id_type, vault.decrypt(person.id_enc), lines, inquiries, conflicts,
                       disputes, members)
+
+
+_NAMES_SECONDS = 60.0
+_names: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> (read at, id -> (code, name))
+
+
+def member_names(session: Session, *, needed: set[int | None]) -> dict[int, tuple[str, str]]:
+    """Member id -> (code, name), read at most once a minute per engine, and again whenever a member
+    ``needed`` is not in it (a new member). Names only label lenders in reports; no access rests on them."""
+    engine = session.get_bind()
+    cached = _names.get(engine)
+    now = time.monotonic()
+    if cached is None or now - cached[0] > _NAMES_SECONDS or not needed - {None} <= cached[1].keys():
+        cached = (now, MemberRepository(session).names())
+        _names[engine] = cached
+    return cached[1]
 
 
 class Labels:
