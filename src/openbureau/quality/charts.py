@@ -5,39 +5,12 @@ from __future__ import annotations
 
 from html import escape
 
+from openbureau.kit.charts import bar_chart
+from openbureau.kit.charts import table as _table
 from openbureau.quality.schemas import MarketReport, ScorecardReport
 
 GRADE_COLOURS = {"A": "#1a9850", "B": "#91cf60", "C": "#fee08b", "D": "#fc8d59", "E": "#d73027"}
 BAR = "#4575b4"
-
-
-def bar_chart(title: str, bars: list[tuple[str, float | None, str]], *, maximum: float | None = None,
-              fmt: str = "{:.2f}", width: int = 640) -> str:
-    """A horizontal bar chart as an SVG element: one (label, value, colour) per bar; None draws no bar."""
-    row, left, right = 24, 110, 80
-    top = max([v for _, v, _ in bars if v is not None] or [0.0])
-    scale = (maximum or top or 1.0)
-    height = 30 + row * len(bars)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-             f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
-             f'<text x="0" y="16" font-size="14" font-weight="bold">{escape(title)}</text>']
-    for i, (label, value, colour) in enumerate(bars):
-        y = 26 + i * row
-        parts.append(f'<text x="{left - 6}" y="{y + 15}" font-size="12" text-anchor="end">{escape(label)}</text>')
-        if value is None:
-            parts.append(f'<text x="{left + 4}" y="{y + 15}" font-size="12" fill="#777">suppressed / n.a.</text>')
-            continue
-        w = max(0.0, (width - left - right) * value / scale)
-        parts.append(f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="{colour}"/>')
-        parts.append(f'<text x="{left + w + 4:.1f}" y="{y + 15}" font-size="12">{escape(fmt.format(value))}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _table(head: list[str], rows: list[list[str]]) -> str:
-    cells = "".join(f"<th>{escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _pct(value: float | None) -> str:

@@ -24,7 +24,7 @@ from openbureau.identity.repository import PersonRef, conflicts_of
 from openbureau.identity.service import IDENTITY_FIELDS, open_identity_values
 from openbureau.inquiries.repository import InquiryRepository
 from openbureau.kit.crypto import PiiVault, mask
-from openbureau.kit.periods import add_years, last_complete_period, shift_period
+from openbureau.kit.periods import add_years, last_complete_period, period_end, shift_period
 from openbureau.members.repository import MemberRepository
 from openbureau.reports.schemas import (
     AccountView,
@@ -38,6 +38,7 @@ from openbureau.reports.schemas import (
     Summary,
     View,
 )
+from openbureau.scoring.service import released_model, score_file
 from openbureau.signals.config import SignalSettings, get_signal_settings
 from openbureau.signals.schemas import RiskSignal
 from openbureau.signals.service import CONFLICT_TEXT, evaluate, monthly_obligations
@@ -181,8 +182,9 @@ def _summary(file: PersonFile, *, as_of_period: str, currency: str, now: datetim
 
 def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiVault, now: datetime,
              profile: JurisdictionProfile, history_months: int = 24, declared_income: int | None = None,
-             signal_settings: SignalSettings | None = None) -> Report:
-    """The report of ``file`` in ``view`` (for ``viewer_id``, the subscriber looking; None for the person)."""
+             signal_settings: SignalSettings | None = None, session: Session | None = None) -> Report:
+    """The report of ``file`` in ``view`` (for ``viewer_id``, the subscriber looking; None for the person),
+    scored by the released model when ``session`` is given."""
     labels = Labels(view=view, viewer_id=viewer_id, members=file.members)
     consumer = view is View.CONSUMER
     disputed = {(d[2], d[3]) for d in file.disputes if d[1] == "account"}
@@ -221,6 +223,10 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
         settings=signal_settings or get_signal_settings())
     variants = _variants(file, vault)
     as_of_period = last_complete_period(now.date())
+    card = released_model(session) if session is not None else None
+    score = None if card is None else score_file(
+        card, tradelines=file.tradelines, hard_inquiries=[at for _, at in file.hard_inquiries()],
+        observed=period_end(as_of_period), for_person=consumer)
     return Report(
         view=view, generated_at=now, as_of_period=as_of_period, jurisdiction=profile.code,
         person=PersonSection(id_type=file.id_type, id_number=file.id_number if consumer else mask(file.id_number),
@@ -228,7 +234,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
                              phones=variants["phone"], addresses=variants["address"]),
         summary=_summary(file, as_of_period=as_of_period, currency=profile.currency, now=now),
         accounts=accounts, obligations=obligations, inquiries=inquiries, disputes=disputes, identity_flags=flags,
-        signals=signals, notes=_notes(file, view=view, profile=profile),
+        signals=signals, score=score, notes=_notes(file, view=view, profile=profile),
     )
 
 

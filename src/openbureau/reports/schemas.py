@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.schemas import Subject
+from openbureau.scoring.schemas import ScoreView
 from openbureau.signals.schemas import RiskSignal
 
 REPORT_SCHEMA_VERSION = "1"
@@ -162,6 +163,8 @@ class Report(BaseModel):
     disputes: list[DisputeView]
     identity_flags: list[IdentityFlag]
     signals: list[RiskSignal]
+    score: ScoreView | None = Field(description="The released model's score with its reasons; None before a "
+                                                "model is released.")
     notes: list[str] = Field(description="What the reader should know about what is and is not shown.")
 
 

@@ -60,7 +60,7 @@ def prepare_inquiry(session: Session, *, vault: PiiVault, actor: Member, request
         report = assemble(read_file(session, vault=vault, person=person, now=now, profile=profile),
                           view=View.SUBSCRIBER, viewer_id=actor.id, vault=vault, now=now, profile=profile,
                           history_months=request.history_months, declared_income=request.declared_monthly_income,
-                          signal_settings=signal_settings)
+                          signal_settings=signal_settings, session=session)
     hard = request.purpose in HARD_PURPOSES
     entry = LogEntry(
         values=dict(subscriber_id=actor.id, person_id=person.id if person else None, purpose=request.purpose.value,
@@ -104,7 +104,7 @@ def prepare_own_report(session: Session, *, vault: PiiVault, subject: Subject, a
         raise NotFound("the bureau holds no file for this person", code="PERSON_NOT_FOUND", field="subject")
     report = assemble(read_file(session, vault=vault, person=person, now=now, profile=profile),
                       view=View.CONSUMER, viewer_id=None, vault=vault, now=now, profile=profile,
-                      history_months=history_months)
+                      history_months=history_months, session=session)
     return Prepared(LogEntry(
         values=dict(subscriber_id=None, person_id=person.id, purpose=Purpose.SELF_INQUIRY.value, hard=0,
                     basis="self", consent_id=None, basis_note=None, declared_monthly_income=None,

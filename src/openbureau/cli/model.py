@@ -1,0 +1,164 @@
+"""``openbureau model``: train, evaluate, release and list scorecards (operator; registry actions audited)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from openbureau.audit import service as audit
+from openbureau.cli.console import console, err_console, reports_errors
+from openbureau.consent.profiles import get_profile
+from openbureau.kit.db import session_scope
+from openbureau.kit.errors import Unprocessable
+from openbureau.runtime import open_runtime
+from openbureau.scoring import service, training
+from openbureau.scoring.engine import SCALES, Scorecard
+from openbureau.scoring.report import validation_html
+from openbureau.scoring.tasks import default_observation_period, training_set
+
+app = typer.Typer(help="Scorecards: train on the bureau or on any table, evaluate, release.", no_args_is_help=True)
+
+ScaleOption = Annotated[str, typer.Option(help=f"Score range: {', '.join(SCALES)}.")]
+
+
+def _scale(name: str):
+    if name not in SCALES:
+        raise typer.BadParameter(f"unknown scale {name!r}; choose {', '.join(SCALES)}")
+    return SCALES[name]
+
+
+def _print_figures(result: dict, what: str) -> None:
+    psi = "" if result.get("psi") is None else f", PSI {result['psi']:.3f}"
+    console.print(f"{what}: {result['rows']:,} rows, bad rate {result['bad_rate']:.2%}, AUC {result['auc']:.4f}, "
+                  f"KS {result['ks']:.4f}, Gini {result['gini']:.4f}{psi}", highlight=False)
+
+
+def _table_or_exit(path: Path, target: str, id_column: str | None) -> training.Table:
+    try:
+        return training.read_table(path, target=target, id_column=id_column)
+    except training.TableError as exc:
+        raise Unprocessable(str(exc), code="TABLE_INVALID", field="table") from exc
+
+
+@app.command("train")
+@reports_errors
+def train(
+    table: Annotated[Path | None, typer.Option(help="Train on this CSV or Parquet table instead of the bureau.")] = None,
+    target: Annotated[str | None, typer.Option(help="The table's target column (0/1, true/false, good/bad).")] = None,
+    id_column: Annotated[str | None, typer.Option("--id", help="The table's id column (not a feature).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the model's JSON artefact here.")] = None,
+    observation_period: Annotated[str | None, typer.Option(help="Bureau: observe at YYYY-MM (default: the newest "
+                                                                "with 12 months of outcome).")] = None,
+    scale: ScaleOption = "300-850",
+    version: Annotated[str | None, typer.Option(help="Model version (default: from the data and the time).")] = None,
+    release: Annotated[bool, typer.Option("--release", help="Bureau: release the model at once.")] = False,
+) -> None:
+    """Train a scorecard: on the bureau's own data (registered), or on a table (written to --out)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    if table is not None:
+        if target is None or out is None:
+            raise typer.BadParameter("--table needs --target and --out")
+        data = _table_or_exit(table, target, id_column)
+        with err_console.status(f"fitting a scorecard on {len(data.bad):,} rows of {table.name}"):
+            card = training.train_table(data, scale=_scale(scale), version=version or f"table-{table.stem}-{stamp}",
+                                        source=table.name, target=f"{target} (bad = 1, true or bad)")
+        out.write_text(service.artefact_text(card), encoding="utf-8")
+        _print_figures(card.validation, f"Validation ({card.training['validation_rows']:,} rows held out)")
+        console.print(f"Model {card.model_version}: {len(card.segments['main'].features)} features; written to {out}")
+        return
+    runtime = open_runtime()
+    with session_scope(runtime.engine) as session:
+        period = observation_period or default_observation_period(session)
+        with err_console.status(f"reading every file as it stood at {period}"):
+            data = training_set(session, observation_period=period,
+                                retention_years=get_profile(runtime.settings.jurisdiction).negative_retention_years)
+    with err_console.status(f"fitting scorecards on {len(data.rows):,} persons"):
+        card = training.train_bureau(data, scale=_scale(scale), version=version or f"bureau-{period}-{stamp}")
+    with session_scope(runtime.engine, write=True) as session:
+        service.register(session, card=card, actor_code=audit.operator_code())
+        if release:
+            service.release(session, version=card.model_version, actor_code=audit.operator_code())
+    if out is not None:
+        out.write_text(service.artefact_text(card), encoding="utf-8")
+    t = card.training
+    console.print(f"Observed at {period}: {len(data.rows):,} scorable persons, bad rate {t['bad_rate']:.2%}, thin files "
+                  f"{t['thin_share']:.1%} ({t['thin_segment']}); left out: " +
+                  ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in data.excluded.items()), highlight=False)
+    _print_figures(card.validation, f"Validation ({t['validation_rows']:,} persons held out)")
+    console.print(f"Model [bold]{card.model_version}[/] registered" + (" and released" if release else
+                                                                       f"; release it with `openbureau model release "
+                                                                       f"{card.model_version}`"), highlight=False)
+
+
+@app.command("evaluate")
+@reports_errors
+def evaluate(
+    model: Annotated[str, typer.Option(help="A registered version, or a model's JSON file.")],
+    table: Annotated[Path | None, typer.Option(help="Evaluate on this table (default: the bureau).")] = None,
+    target: Annotated[str | None, typer.Option(help="The table's target column.")] = None,
+    id_column: Annotated[str | None, typer.Option("--id", help="The table's id column.")] = None,
+    observation_period: Annotated[str | None, typer.Option(help="Bureau: observe at YYYY-MM.")] = None,
+    html: Annotated[Path | None, typer.Option(help="Write the validation report (HTML with charts).")] = None,
+) -> None:
+    """Validate a model: AUC, KS, Gini, calibration by band, score distribution and PSI against its training."""
+    runtime = None
+    path = Path(model)
+    if path.suffix == ".json" and path.exists():
+        card = Scorecard.from_json(json.loads(path.read_text(encoding="utf-8")))
+    else:
+        runtime = open_runtime()
+        with session_scope(runtime.engine) as session:
+            card = service.load(session, model)
+    if table is not None:
+        if target is None:
+            raise typer.BadParameter("--table needs --target")
+        data = _table_or_exit(table, target, id_column)
+        missing = [f["name"] for f in card.feature_schema if f["name"] not in data.frame.columns]
+        if missing:
+            raise Unprocessable(f"the table lacks the model's features: {', '.join(missing)}", code="TABLE_INVALID",
+                                field="table")
+        result = training.evaluate(card, data.frame, data.bad)
+        what = f"{table.name}"
+    else:
+        runtime = runtime or open_runtime()
+        with session_scope(runtime.engine) as session:
+            period = observation_period or default_observation_period(session)
+            with err_console.status(f"reading every file as it stood at {period}"):
+                data = training_set(session, observation_period=period)
+        result = training.evaluate(card, data.frame(), data.bad, segments=["thin" if t else "main" for t in data.thin])
+        what = f"the bureau observed at {period}"
+    _print_figures(result, f"Model {card.model_version} on {what}")
+    if html is not None:
+        html.write_text(validation_html(card, result, title=f"Validation of {card.model_version} on {what}"),
+                        encoding="utf-8")
+        console.print(f"Validation report: {html}")
+
+
+@app.command("release")
+@reports_errors
+def release(version: Annotated[str, typer.Argument(help="The registered version to release.")]) -> None:
+    """Release a bureau model: it scores every inquiry from now on (within 10 s in running servers)."""
+    runtime = open_runtime()
+    with session_scope(runtime.engine, write=True) as session:
+        service.release(session, version=version, actor_code=audit.operator_code())
+    console.print(f"Released {version}")
+
+
+@app.command("list")
+@reports_errors
+def list_models() -> None:
+    """Every registered model, newest first."""
+    runtime = open_runtime()
+    with session_scope(runtime.engine) as session:
+        models = service.list_models(session)
+    table = Table("version", "kind", "scale", "created", "released", "AUC", "KS", title="Models")
+    for m in models:
+        table.add_row(m.version, m.kind, m.scale, f"{m.created_at:%Y-%m-%d %H:%M}",
+                      f"{m.released_at:%Y-%m-%d %H:%M}" if m.released_at else "",
+                      f"{m.auc:.4f}" if m.auc is not None else "–", f"{m.ks:.4f}" if m.ks is not None else "–")
+    console.print(table)

@@ -1,0 +1,1 @@
+"""Scoring: point-in-time features, monotone scorecards with reason codes, the model registry, validation."""

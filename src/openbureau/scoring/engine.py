@@ -1,0 +1,255 @@
+"""The scorecard engine: monotone optimal binning, logistic regression, points scaled by points-to-double-the-odds.
+
+Training (``fit_segment``): optbinning bins every feature (numeric features with a monotone event rate,
+ascending or descending as the data says; categorical ones grouped by event rate), each bin gets its weight
+of evidence (WoE = ln(share of goods / share of bads)), and a logistic regression on the WoE values gives a
+coefficient per feature. A feature whose coefficient comes out against its own evidence (collinearity) is
+dropped and the model refitted, so that every feature's points rise as its bins' bad rate falls: the card
+is monotone by construction. Points are then ``-factor × coefficient × WoE`` per bin, plus base points, with
+``factor = pdo / ln 2`` and the offset placing ``base_score`` at ``base_odds`` (good:bad).
+
+Scoring (``Scorecard.score``) needs none of the training libraries: a bisection per numeric feature, a
+lookup per categorical one, a sum. A model is saved as versioned JSON (``to_json``/``from_json``), never
+pickled.
+
+Example:
+    >>> segment = fit_segment(frame, bad, categorical=["purpose"], scale=SCALES["300-850"])
+    >>> card = Scorecard(model_version="m1", kind="table", scale=SCALES["300-850"], segments={"main": segment})
+    >>> card.score({"duration": 24, "purpose": "car"}).score
+    612
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+FORMAT = "openbureau-scorecard"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """How log-odds become a score: ``base_score`` at ``base_odds`` good:bad, ``pdo`` points per doubling."""
+
+    name: str
+    minimum: int
+    maximum: int
+    base_score: float
+    base_odds: float
+    pdo: float
+    bands: tuple[tuple[int, str], ...]  # (lowest score of the band, its name), ascending
+
+    @property
+    def factor(self) -> float:
+        """Points per unit of log-odds."""
+        return self.pdo / math.log(2)
+
+    @property
+    def offset(self) -> float:
+        """The score at even odds."""
+        return self.base_score - self.factor * math.log(self.base_odds)
+
+    def band(self, score: int) -> str:
+        """The name of the band ``score`` falls in."""
+        name = self.bands[0][1]
+        for lowest, label in self.bands:
+            if score >= lowest:
+                name = label
+        return name
+
+
+SCALES: dict[str, Scale] = {
+    # The common US range, with its customary bands.
+    "300-850": Scale("300-850", 300, 850, 600.0, 30.0, 40.0,
+                     ((300, "poor"), (580, "fair"), (670, "good"), (740, "very good"), (800, "exceptional"))),
+    # The range of Chinese platform scores (e.g. Sesame Credit), with their five bands.
+    "350-950": Scale("350-950", 350, 950, 650.0, 30.0, 50.0,
+                     ((350, "较差 poor"), (550, "中等 fair"), (600, "良好 good"), (650, "优秀 very good"),
+                      (700, "极好 excellent"))),
+}
+
+
+@dataclass(slots=True)
+class BinnedFeature:
+    """One feature of a segment: its bins and the points each bin is worth."""
+
+    name: str
+    kind: str  # numeric | categorical
+    splits: list[float] = field(default_factory=list)  # numeric: bin i holds [splits[i-1], splits[i])
+    categories: list[list[str]] = field(default_factory=list)  # categorical: bin i holds these values
+    labels: list[str] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    event_rates: list[float] = field(default_factory=list)
+    woe: list[float] = field(default_factory=list)
+    points: list[float] = field(default_factory=list)
+    missing_woe: float = 0.0
+    missing_points: float = 0.0
+    coefficient: float = 0.0
+    _lookup: dict[str, int] | None = field(default=None, repr=False)
+
+    def bin_of(self, value: Any) -> int | None:
+        """The bin ``value`` falls in; None when it is missing (or a category never seen in training)."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return None
+        if self.kind == "numeric":
+            return bisect.bisect_right(self.splits, float(value))
+        if self._lookup is None:
+            self._lookup = {c: i for i, group in enumerate(self.categories) for c in group}
+        return self._lookup.get(str(value))
+
+    def points_of(self, value: Any) -> float:
+        """The points ``value`` earns."""
+        index = self.bin_of(value)
+        return self.missing_points if index is None else self.points[index]
+
+    @property
+    def best_points(self) -> float:
+        """The most points this feature can earn."""
+        return max([*self.points, self.missing_points]) if self.points else self.missing_points
+
+    def best_label(self) -> str:
+        """The bin that earns the most points."""
+        if not self.points or self.missing_points > max(self.points):
+            return "missing"
+        return self.labels[int(np.argmax(self.points))]
+
+
+@dataclass(slots=True)
+class Segment:
+    """A scorecard for one part of the population (all files, or thin files)."""
+
+    name: str
+    intercept: float
+    base_points: float
+    features: list[BinnedFeature]
+    dropped: list[str] = field(default_factory=list)  # features left out (no evidence, or against it)
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A score and how each feature contributed."""
+
+    score: int
+    raw: float
+    probability_bad: float
+    segment: str
+    points: dict[str, float]
+    lost: dict[str, float]  # points below each feature's best bin
+
+
+@dataclass(slots=True)
+class Scorecard:
+    """A versioned scorecard: one or more segments on one scale, with its schema, training and validation."""
+
+    model_version: str
+    kind: str  # bureau | table
+    scale: Scale
+    segments: dict[str, Segment]
+    feature_schema: list[dict[str, str]] = field(default_factory=list)
+    target: str = ""
+    training: dict[str, Any] = field(default_factory=dict)
+    validation: dict[str, Any] = field(default_factory=dict)
+    created_at: str = ""
+
+    def score(self, values: dict[str, Any], *, segment: str = "main") -> Scored:
+        """Score one row of feature values with the named segment (falls back to ``main``)."""
+        seg = self.segments.get(segment) or self.segments["main"]
+        points = {f.name: f.points_of(values.get(f.name)) for f in seg.features}
+        raw = seg.base_points + sum(points.values())
+        logit_bad = (self.scale.offset - raw) / self.scale.factor
+        score = int(round(min(self.scale.maximum, max(self.scale.minimum, raw))))
+        lost = {f.name: f.best_points - points[f.name] for f in seg.features}
+        return Scored(score, raw, 1.0 / (1.0 + math.exp(-logit_bad)), seg.name, points, lost)
+
+    def to_json(self) -> dict[str, Any]:
+        """The model as a JSON-ready dict (``FORMAT`` version ``FORMAT_VERSION``)."""
+        segments = {}
+        for name, seg in self.segments.items():
+            segments[name] = {"intercept": seg.intercept, "base_points": seg.base_points, "dropped": seg.dropped,
+                              "features": [{k: v for k, v in asdict(f).items() if k != "_lookup"}
+                                           for f in seg.features]}
+        scale = asdict(self.scale)
+        return {"format": FORMAT, "format_version": FORMAT_VERSION, "model_version": self.model_version,
+                "kind": self.kind, "created_at": self.created_at, "target": self.target, "scale": scale,
+                "feature_schema": self.feature_schema, "segments": segments, "training": self.training,
+                "validation": self.validation}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Scorecard:
+        """A model from ``to_json``'s output; refuses another format or a newer version."""
+        if data.get("format") != FORMAT:
+            raise ValueError(f"not an OpenBureau scorecard (format {data.get('format')!r})")
+        if int(data.get("format_version", 0)) > FORMAT_VERSION:
+            raise ValueError(f"scorecard format version {data['format_version']} is newer than this bureau's "
+                             f"({FORMAT_VERSION})")
+        scale = data["scale"]
+        segments = {name: Segment(name=name, intercept=s["intercept"], base_points=s["base_points"],
+                                  dropped=list(s.get("dropped", [])),
+                                  features=[BinnedFeature(**f) for f in s["features"]])
+                    for name, s in data["segments"].items()}
+        return cls(model_version=data["model_version"], kind=data["kind"],
+                   scale=Scale(**{**scale, "bands": tuple(tuple(b) for b in scale["bands"])}), segments=segments,
+                   feature_schema=list(data.get("feature_schema", [])), target=data.get("target", ""),
+                   training=dict(data.get("training", {})), validation=dict(data.get("validation", {})),
+                   created_at=data.get("created_at", ""))
+
+
+def fit_segment(frame, bad: np.ndarray, *, categorical: list[str], scale: Scale, name: str = "main",
+                regularisation: float = 1.0, min_bin_size: float = 0.03) -> Segment:
+    """Fit one segment on ``frame`` (a pandas DataFrame of features) and ``bad`` (1 = bad, 0 = good).
+
+    Args:
+        categorical: Columns to bin as categories (all others numeric; missing values allowed in both).
+        regularisation: Inverse L2 strength of the logistic regression (sklearn's ``C``).
+        min_bin_size: Smallest share of rows in a bin.
+    """
+    from optbinning import BinningProcess
+    from sklearn.linear_model import LogisticRegression
+
+    columns = list(frame.columns)
+    numeric = [c for c in columns if c not in categorical]
+    frame = frame.copy()
+    for c in categorical:
+        frame[c] = frame[c].astype("string").astype(object).where(frame[c].notna(), np.nan)
+    process = BinningProcess(columns, categorical_variables=categorical or None, min_bin_size=min_bin_size,
+                             binning_fit_params={c: {"monotonic_trend": "auto_asc_desc"} for c in numeric})
+    process.fit(frame, bad)
+    woe = process.transform(frame, metric="woe")
+    keep = [c for c in columns if woe[c].std() > 0]  # a single bin carries no evidence
+    dropped = [c for c in columns if c not in keep]
+    while True:
+        model = LogisticRegression(C=regularisation, max_iter=5000).fit(woe[keep].to_numpy(), bad)
+        # WoE rises as the bad rate falls, so each coefficient must be negative; one that is not works
+        # against its own feature's evidence (collinearity) and would make its points non-monotone.
+        against = [c for c, coef in zip(keep, model.coef_[0], strict=True) if coef > 0]
+        if not against or len(keep) == len(against):
+            break
+        worst = max(against, key=lambda c: model.coef_[0][keep.index(c)])
+        keep.remove(worst)
+        dropped.append(worst)
+    factor = scale.factor
+    features = []
+    for c, coef in zip(keep, model.coef_[0], strict=True):
+        binned = process.get_binned_variable(c)
+        table = binned.binning_table.build()
+        rows = table.iloc[:-1]  # the last row is the totals
+        regular = rows[~rows["Bin"].astype(str).isin(["Special", "Missing"])]
+        missing = rows[rows["Bin"].astype(str) == "Missing"]
+        missing_woe = float(missing["WoE"].iloc[0]) if len(missing) and int(missing["Count"].iloc[0]) else 0.0
+        woes = [float(w) for w in regular["WoE"]]
+        features.append(BinnedFeature(
+            name=c, kind="categorical" if c in categorical else "numeric",
+            splits=[] if c in categorical else [float(s) for s in binned.splits],
+            categories=[[str(v) for v in group] for group in binned.splits] if c in categorical else [],
+            labels=[str(b) for b in regular["Bin"]], counts=[int(n) for n in regular["Count"]],
+            event_rates=[float(r) for r in regular["Event rate"]], woe=woes,
+            points=[-factor * float(coef) * w for w in woes], missing_woe=missing_woe,
+            missing_points=-factor * float(coef) * missing_woe, coefficient=float(coef)))
+    return Segment(name=name, intercept=float(model.intercept_[0]),
+                   base_points=scale.offset - factor * float(model.intercept_[0]), features=features,
+                   dropped=dropped)

@@ -1,0 +1,143 @@
+"""Training data from the bureau itself: every scorable person at an observation period, and whether they
+went bad in the 12 months after it.
+
+**Bad** = any credit account 90 or more days past due (status 4 or worse) or charged off in the
+``outcome_months`` periods after the observation period, as furnished. Persons already bad at the
+observation period (an account 90+ days past due or charged off that month) are left out: there is nothing
+left to predict. Persons who cannot be scored then (``features.unscorable_reason``) are left out too.
+Features use only months up to the observation period and inquiries up to its last day.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from openbureau.inquiries.models import Inquiry
+from openbureau.intake.models import AccountState
+from openbureau.intake.standard import NON_CREDIT_PRODUCTS
+from openbureau.kit.errors import Unprocessable
+from openbureau.kit.periods import period_end, shift_period
+from openbureau.scoring.features import FEATURE_NAMES, is_thin, point_in_time, unscorable_reason
+from openbureau.tradelines.history import build_tradelines
+from openbureau.tradelines.repository import STATE_COLUMNS
+
+S = AccountState.__table__.c
+BAD_STATUSES = frozenset("4567")
+
+
+@dataclass(slots=True)
+class TrainingSet:
+    """Feature rows of the scorable persons at one observation period, with their outcome."""
+
+    observation_period: str
+    outcome_months: int
+    person_ids: list[int]
+    rows: list[dict[str, float | None]]
+    bad: np.ndarray
+    thin: np.ndarray
+    excluded: dict[str, int]
+
+    def frame(self):
+        """The feature rows as a pandas DataFrame (columns in ``FEATURE_NAMES`` order)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=list(FEATURE_NAMES), dtype=float)
+
+
+def latest_period(session: Session) -> str | None:
+    """The newest reporting period in the bureau."""
+    return session.scalar(select(func.max(S.reporting_period)))
+
+
+def _states_by_person(session: Session, batch: int = 20_000) -> Iterator[tuple[int, list]]:
+    stmt = (select(S.person_id, *STATE_COLUMNS).where(S.held_reason.is_(None))
+            .order_by(S.person_id).execution_options(yield_per=batch))
+    current, rows = None, []
+    for row in session.execute(stmt):
+        if row.person_id != current:
+            if rows:
+                yield current, rows
+            current, rows = row.person_id, []
+        rows.append(row)
+    if rows:
+        yield current, rows
+
+
+def _went_bad(rows: list, *, after: str, until: str) -> bool:
+    return any(after < r.reporting_period <= until and r.product_type not in NON_CREDIT_PRODUCTS
+               and (r.payment_status in BAD_STATUSES or r.account_status == "charged_off") for r in rows)
+
+
+def _bad_at(rows: list, period: str) -> bool:
+    return any(r.reporting_period == period and r.product_type not in NON_CREDIT_PRODUCTS
+               and (r.payment_status in BAD_STATUSES or r.account_status == "charged_off") for r in rows)
+
+
+def hard_inquiries_by_person(session: Session, *, until: datetime) -> dict[int, list[datetime]]:
+    """Moments of every person's hard inquiries up to ``until``."""
+    out: dict[int, list[datetime]] = defaultdict(list)
+    stmt = select(Inquiry.person_id, Inquiry.created_at).where(Inquiry.hard == 1, Inquiry.person_id.is_not(None),
+                                                              Inquiry.created_at <= until)
+    for person_id, at in session.execute(stmt):
+        out[person_id].append(at)
+    return out
+
+
+def training_set(session: Session, *, observation_period: str, outcome_months: int = 12, retention_years: int = 5,
+                 progress: Callable[[int], None] | None = None) -> TrainingSet:
+    """Every scorable person's features at ``observation_period`` and their outcome over the next
+    ``outcome_months`` periods (which the bureau must already hold)."""
+    newest = latest_period(session)
+    until = shift_period(observation_period, outcome_months)
+    if newest is None or newest < until:
+        raise Unprocessable(f"the bureau's newest period is {newest}; an observation at {observation_period} needs "
+                            f"data through {until} ({outcome_months} months of outcome)", code="OUTCOME_NOT_OBSERVED",
+                            field="observation_period")
+    observed = period_end(observation_period)
+    moment = datetime.combine(observed, time.max, tzinfo=UTC)
+    inquiries = hard_inquiries_by_person(session, until=moment)
+    ids, rows, bad, thin = [], [], [], []
+    excluded = {"no_file_at_observation": 0, "unscorable": 0, "already_bad": 0}
+    seen = 0
+    for person_id, states in _states_by_person(session):
+        seen += 1
+        if progress is not None and seen % 5_000 == 0:
+            progress(5_000)
+        before = [r for r in states if r.reporting_period <= observation_period]
+        if not before:
+            excluded["no_file_at_observation"] += 1
+            continue
+        lines = build_tradelines(before, as_of=observed, retention_years=retention_years)
+        if unscorable_reason(lines, observed=observed) is not None:
+            excluded["unscorable"] += 1
+            continue
+        if _bad_at(before, observation_period):
+            excluded["already_bad"] += 1
+            continue
+        values = point_in_time(lines, hard_inquiries=inquiries.get(person_id, ()), observed=observed)
+        ids.append(person_id)
+        rows.append(values)
+        bad.append(int(_went_bad(states, after=observation_period, until=until)))
+        thin.append(is_thin(values, sum(1 for t in lines if t.credit)))
+    return TrainingSet(observation_period, outcome_months, ids, rows, np.array(bad, dtype=int),
+                       np.array(thin, dtype=bool), excluded)
+
+
+def default_observation_period(session: Session, outcome_months: int = 12) -> str:
+    """The newest observation period with a full outcome window in the bureau."""
+    newest = latest_period(session)
+    if newest is None:
+        raise Unprocessable("the bureau holds no account states to train on", code="NO_TRAINING_DATA")
+    return shift_period(newest, -outcome_months)
+
+
+def observed_on(period: str) -> date:
+    """The day a period's file is observed: its last day."""
+    return period_end(period)

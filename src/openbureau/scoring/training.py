@@ -1,0 +1,169 @@
+"""Training and evaluating scorecards: on the bureau's own data, or on any table of credit data.
+
+Both hold out a stratified share of rows (``validation_share``) to validate on, and store the validation
+results in the model (AUC, KS, Gini, calibration by score band, score distribution, ROC): the model's
+distribution is the reference later samples are compared with (PSI).
+
+* ``train_bureau``: features at an observation period (``scoring.tasks``), a ``main`` segment and a ``thin``
+  segment for thin files (``features.is_thin``); the thin segment falls back to ``main`` when the thin
+  population is too small to fit on its own (under ``MIN_SEGMENT_ROWS`` rows or ``MIN_SEGMENT_BADS`` bads).
+* ``train_table``: any CSV or Parquet table: numeric and categorical columns (missing values allowed), a
+  target column holding 0/1, true/false or good/bad, an optional id column left out of the features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from openbureau.kit.errors import Unprocessable
+from openbureau.scoring import metrics
+from openbureau.scoring.engine import Scale, Scorecard, fit_segment
+from openbureau.scoring.features import FEATURES
+from openbureau.scoring.tasks import TrainingSet
+
+MIN_SEGMENT_ROWS = 300
+MIN_SEGMENT_BADS = 30
+BAD_LABELS = {"1", "true", "bad", "yes", "y", "t"}
+GOOD_LABELS = {"0", "false", "good", "no", "n", "f"}
+BUREAU_TARGET = ("bad: any credit account 90+ days past due (status 4 or worse) or charged off within 12 months "
+                 "of the observation period")
+
+
+class TableError(ValueError):
+    """A table that cannot be trained or evaluated on, with the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A table's feature frame, its target and which columns are categorical."""
+
+    frame: Any  # pandas.DataFrame
+    bad: np.ndarray
+    categorical: list[str]
+
+
+def edges_of(scale: Scale, step: int = 50) -> list[float]:
+    """Score band edges across the scale (for distributions and calibration)."""
+    return [float(x) for x in range(scale.minimum, scale.maximum, step)] + [float(scale.maximum) + 1]
+
+
+def score_frame(card: Scorecard, frame, *, segments: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and probabilities of bad of every row of ``frame``."""
+    records = frame.to_dict("records")
+    results = [card.score({k: (None if _missing(v) else v) for k, v in r.items()},
+                          segment=segments[i] if segments else "main") for i, r in enumerate(records)]
+    return np.array([r.score for r in results], dtype=float), np.array([r.probability_bad for r in results])
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _split(n: int, bad: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split(np.arange(n), test_size=share, stratify=bad, random_state=seed)
+
+
+def _validate(card: Scorecard, frame, bad: np.ndarray, segments: list[str] | None) -> dict[str, Any]:
+    score, probability = score_frame(card, frame, segments=segments)
+    return metrics.summary(bad=bad, score=score, probability=probability, edges=edges_of(card.scale))
+
+
+def train_bureau(data: TrainingSet, *, scale: Scale, version: str, validation_share: float = 0.3,
+                 seed: int = 42) -> Scorecard:
+    """A two-segment bureau scorecard (``main`` and ``thin``) trained and validated on ``data``."""
+    if len(data.rows) < MIN_SEGMENT_ROWS or data.bad.sum() < MIN_SEGMENT_BADS:
+        raise Unprocessable(f"{len(data.rows):,} scorable persons with {int(data.bad.sum()):,} bads at "
+                            f"{data.observation_period}: at least {MIN_SEGMENT_ROWS} and {MIN_SEGMENT_BADS} are needed",
+                            code="TOO_LITTLE_TRAINING_DATA", field="observation_period")
+    frame = data.frame()
+    train, test = _split(len(frame), data.bad, validation_share, seed)
+    segments = {"main": fit_segment(frame.iloc[train], data.bad[train], categorical=[], scale=scale)}
+    thin_train = train[data.thin[train]]
+    thin_note = "fitted on thin files"
+    if len(thin_train) >= MIN_SEGMENT_ROWS and data.bad[thin_train].sum() >= MIN_SEGMENT_BADS:
+        segments["thin"] = fit_segment(frame.iloc[thin_train], data.bad[thin_train], categorical=[], scale=scale,
+                                       name="thin")
+    else:
+        thin_note = (f"too few thin files to fit ({len(thin_train)} rows, {int(data.bad[thin_train].sum())} bads): "
+                     "thin files are scored by the main segment")
+    card = Scorecard(model_version=version, kind="bureau", scale=scale, segments=segments,
+                     feature_schema=[{"name": f.name, "kind": "numeric", "group": f.group,
+                                      "description": f.description} for f in FEATURES],
+                     target=BUREAU_TARGET, created_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    labels = ["thin" if t else "main" for t in data.thin[test]]
+    card.validation = _validate(card, frame.iloc[test], data.bad[test], labels)
+    card.validation["thin"] = _segment_validation(card, frame.iloc[test], data.bad[test], data.thin[test])
+    card.training = {"source": "bureau", "observation_period": data.observation_period,
+                     "outcome_months": data.outcome_months, "rows": len(train), "validation_rows": len(test),
+                     "bad_rate": float(data.bad.mean()), "thin_share": float(data.thin.mean()),
+                     "thin_segment": thin_note, "excluded": data.excluded, "seed": seed}
+    return card
+
+
+def _segment_validation(card: Scorecard, frame, bad: np.ndarray, thin: np.ndarray) -> dict[str, Any] | None:
+    if thin.sum() < 20 or bad[thin].sum() == 0 or bad[thin].sum() == thin.sum():
+        return None
+    score, _ = score_frame(card, frame[thin], segments=["thin"] * int(thin.sum()))
+    return {"rows": int(thin.sum()), "auc": metrics.auc(bad=bad[thin], score=score)}
+
+
+def read_table(path: Path, *, target: str, id_column: str | None = None, categorical: list[str] | None = None) -> Table:
+    """A CSV or Parquet table split into features and a 0/1 target (``TableError`` naming what is wrong)."""
+    import pandas as pd
+
+    if not path.exists():
+        raise TableError(f"no such file: {path}")
+    try:
+        frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    except Exception as exc:  # pandas raises many kinds; all mean the same thing to the user
+        raise TableError(f"{path.name} cannot be read as a table: {exc}") from exc
+    if target not in frame.columns:
+        raise TableError(f"no target column {target!r}; columns: {', '.join(map(str, frame.columns))}")
+    if id_column is not None and id_column not in frame.columns:
+        raise TableError(f"no id column {id_column!r}")
+    labels = frame.pop(target).astype("string").str.strip().str.lower()
+    unknown = sorted(set(labels.dropna()) - BAD_LABELS - GOOD_LABELS)
+    if unknown or labels.isna().any():
+        raise TableError(f"target {target!r} must hold 0/1, true/false or good/bad; found "
+                         f"{', '.join(unknown[:5]) or 'empty values'}")
+    bad = labels.isin(BAD_LABELS).to_numpy().astype(int)
+    if bad.sum() == 0 or bad.sum() == len(bad):
+        raise TableError(f"target {target!r} holds only one class; a model needs goods and bads")
+    if id_column is not None:
+        frame = frame.drop(columns=[id_column])
+    categorical = categorical if categorical is not None else [
+        c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    for c in categorical:
+        frame[c] = frame[c].astype("string")
+    return Table(frame=frame, bad=bad, categorical=categorical)
+
+
+def train_table(table: Table, *, scale: Scale, version: str, source: str, target: str,
+                validation_share: float = 0.3, seed: int = 42) -> Scorecard:
+    """A one-segment scorecard of any tabular credit data."""
+    frame, bad = table.frame, table.bad
+    train, test = _split(len(frame), bad, validation_share, seed)
+    segment = fit_segment(frame.iloc[train], bad[train], categorical=table.categorical, scale=scale)
+    card = Scorecard(model_version=version, kind="table", scale=scale, segments={"main": segment},
+                     feature_schema=[{"name": c, "kind": "categorical" if c in table.categorical else "numeric"}
+                                     for c in frame.columns],
+                     target=target, created_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    card.validation = _validate(card, frame.iloc[test], bad[test], None)
+    card.training = {"source": source, "rows": len(train), "validation_rows": len(test),
+                     "bad_rate": float(bad.mean()), "seed": seed}
+    return card
+
+
+def evaluate(card: Scorecard, frame, bad: np.ndarray, *, segments: list[str] | None = None) -> dict[str, Any]:
+    """Validation figures of ``card`` on a sample, with its PSI against the model's own validation sample."""
+    score, probability = score_frame(card, frame, segments=segments)
+    reference = card.validation.get("distribution")
+    edges = card.validation.get("edges") or edges_of(card.scale)
+    return metrics.summary(bad=bad, score=score, probability=probability, edges=edges, reference=reference)
