@@ -41,6 +41,7 @@ def test_demo_builds_a_bureau_whose_keys_work(tmp_path) -> None:
         assert client.get("/v1/members/me", headers={"X-API-Key": keys["REGULATOR"]}).json()["roles"] == [
             "regulator"]
     assert re.search(r"Built: [\d,]+ persons, [\d,]+ accounts", result.output)
+    assert "No scoring model: 3 months of history" in result.output
     # The printed loan application works: LENDER_X holds the borrower's consent and gets the report.
     application = re.search(r"-H 'X-API-Key: (\S+)' -H 'Content-Type: application/json' -d '(\{[^']*loan_origination"
                             r"[^']*\})'", result.output)

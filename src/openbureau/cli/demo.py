@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from openbureau import sim
 from openbureau.api.app import create_app
+from openbureau.audit import service as audit
 from openbureau.cli.console import console, err_console, reports_errors
 from openbureau.consent import service as consents
 from openbureau.consent.profiles import Purpose
@@ -23,10 +24,15 @@ from openbureau.consent.schemas import ConsentCreate, Evidence, Subject
 from openbureau.identity.resolution import resolve
 from openbureau.intake.service import bureau_totals, intake_statistics
 from openbureau.kit.db import session_scope
+from openbureau.kit.errors import BureauError
 from openbureau.kit.settings import Settings
 from openbureau.members.service import get_member
 from openbureau.quality import service as quality
 from openbureau.runtime import Runtime, open_runtime
+from openbureau.scoring import service as scoring
+from openbureau.scoring import training
+from openbureau.scoring.engine import SCALES
+from openbureau.scoring.tasks import default_observation_period, training_set
 from openbureau.sim.replay import register_members, replay
 
 MARKER = ".openbureau-demo"
@@ -91,6 +97,7 @@ def demo(
                   f"furnisher's customer number; {linked.merged:,} linked to their resident-ID file, "
                   f"{linked.queued:,} queued for review, {linked.unlinked:,} left alone; {linked.conflicts:,} "
                   f"identity conflicts flagged ({linked.seconds:.1f} s)", soft_wrap=True, highlight=False)
+    _train_and_release(runtime, months=months)
     coverage = {row.furnisher: row for row in _statistics(runtime)}
     grades = _grades(runtime, months=min(12, months))
     header = ("furnisher", "records", "ok", "warned", "rejected", "held", "released", "cover", "grade")
@@ -135,6 +142,30 @@ def demo(
         console.print(f"  {line}", soft_wrap=True, highlight=False)
     if serve:
         uvicorn.run(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
+
+
+def _train_and_release(runtime: Runtime, *, months: int) -> None:
+    """Train a scorecard on the bureau's own history and release it, so that inquiries carry a score."""
+    if months < 13:
+        console.print(f"[dim]No scoring model: {months} months of history leave no 12-month outcome to learn from "
+                      "(`openbureau model train` needs 13 or more).[/]")
+        return
+    with err_console.status("training a scorecard on the bureau's own history"), session_scope(runtime.engine) as s:
+        period = default_observation_period(s)
+        data = training_set(s, observation_period=period)
+    try:
+        card = training.train_bureau(data, scale=SCALES["300-850"], version=f"demo-{period}")
+    except BureauError as exc:
+        console.print(f"[dim]No scoring model: {exc.message}[/]")
+        return
+    with session_scope(runtime.engine, write=True) as session:
+        scoring.register(session, card=card, actor_code=audit.operator_code())
+        scoring.release(session, version=card.model_version, actor_code=audit.operator_code())
+    v = card.validation
+    console.print(f"Scorecard [bold]{card.model_version}[/] trained on {len(data.rows):,} files observed at {period} "
+                  f"(bad rate {card.training['bad_rate']:.1%}) and released: validation AUC {v['auc']:.3f}, KS "
+                  f"{v['ks']:.3f}, Gini {v['gini']:.3f} (`openbureau model evaluate --model {card.model_version} "
+                  "--html report.html`)", soft_wrap=True, highlight=False)
 
 
 def _applicant_consent(runtime: Runtime, id_number: str) -> None:

@@ -54,6 +54,15 @@ def print_report(report: Report) -> None:
                   f"({'–' if s.utilisation is None else f'{s.utilisation:.0%}'} used), due this month "
                   f"{_money(s.monthly_obligations)}, past due {_money(s.past_due_amount)}, worst status "
                   f"{s.worst_status_12m} (12 m) / {s.worst_status_24m} (24 m)", soft_wrap=True, highlight=False)
+    if report.score is not None:
+        sc = report.score
+        if sc.scorable:
+            console.print(f"[bold]Score {sc.score}[/] ({sc.band}, scale {sc.scale}, model {sc.model_version}): "
+                          + "; ".join(f"{r.text} ({r.code})" for r in sc.reasons), soft_wrap=True, highlight=False)
+            for tip in (sc.improvements or [])[:4]:
+                console.print(f"  [green]↑[/] {tip.advice} (up to {tip.points:.0f} points)", highlight=False)
+        else:
+            console.print(f"[bold]No score[/]: {sc.unscorable_reason}", highlight=False)
     for sig in report.signals:
         console.print(f"[{SEVERITY_STYLE[sig.severity.value]}]●[/] [bold]{SIGNAL_NAMES[sig.code.value]}[/]: "
                       f"{sig.explanation}", soft_wrap=True, highlight=False)

