@@ -84,15 +84,7 @@ def train_bureau(data: TrainingSet, *, scale: Scale, version: str, validation_sh
                             code="TOO_LITTLE_TRAINING_DATA", field="observation_period")
     frame = data.frame()
     train, test = _split(len(frame), data.bad, validation_share, seed)
-    segments = {"main": fit_segment(frame.iloc[train], data.bad[train], categorical=[], scale=scale)}
-    thin_train = train[data.thin[train]]
-    thin_note = "fitted on thin files"
-    if len(thin_train) >= MIN_SEGMENT_ROWS and data.bad[thin_train].sum() >= MIN_SEGMENT_BADS:
-        segments["thin"] = fit_segment(frame.iloc[thin_train], data.bad[thin_train], categorical=[], scale=scale,
-                                       name="thin")
-    else:
-        thin_note = (f"too few thin files to fit ({len(thin_train)} rows, {int(data.bad[thin_train].sum())} bads): "
-                     "thin files are scored by the main segment")
+    segments, thin_note = fit_bureau_segments(frame.iloc[train], data.bad[train], data.thin[train], scale=scale)
     card = Scorecard(model_version=version, kind="bureau", scale=scale, segments=segments,
                      feature_schema=[{"name": f.name, "kind": "numeric", "group": f.group,
                                       "description": f.description} for f in FEATURES],
@@ -105,6 +97,18 @@ def train_bureau(data: TrainingSet, *, scale: Scale, version: str, validation_sh
                      "bad_rate": float(data.bad.mean()), "thin_share": float(data.thin.mean()),
                      "thin_segment": thin_note, "excluded": data.excluded, "seed": seed}
     return card
+
+
+def fit_bureau_segments(frame, bad: np.ndarray, thin: np.ndarray, *, scale: Scale) -> tuple[dict, str]:
+    """The ``main`` segment fitted on every row and, when there are enough, a ``thin`` one on the thin files;
+    and a note saying which."""
+    segments = {"main": fit_segment(frame, bad, categorical=[], scale=scale)}
+    rows, bads = int(thin.sum()), int(bad[thin].sum())
+    if rows >= MIN_SEGMENT_ROWS and bads >= MIN_SEGMENT_BADS:
+        segments["thin"] = fit_segment(frame[thin], bad[thin], categorical=[], scale=scale, name="thin")
+        return segments, f"fitted on {rows:,} thin files"
+    return segments, (f"too few thin files to fit ({rows} rows, {bads} bads): thin files are scored by the main "
+                      "segment")
 
 
 def _segment_validation(card: Scorecard, frame, bad: np.ndarray, thin: np.ndarray) -> dict[str, Any] | None:
