@@ -53,7 +53,8 @@ def test_missing_values_and_unseen_categories_earn_the_missing_points(sample) ->
     low, high = card.score({"utilisation": 0.05, "channel": "branch", "age": 40}), card.score(
         {"utilisation": 0.95, "channel": "risky", "age": 40})
     assert low.score > high.score and low.probability_bad < high.probability_bad
-    assert high.lost["utilisation"] > 0 and low.lost["utilisation"] == 0
+    assert high.lost["utilisation"] > low.lost["utilisation"] >= 0
+    assert card.score({"utilisation": 0.0, "channel": "branch"}).lost["utilisation"] == 0  # the best bin
 
 
 def test_the_json_artefact_scores_exactly_like_the_model(sample) -> None:

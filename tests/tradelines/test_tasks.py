@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from openbureau.audit import service as audit
@@ -35,11 +36,17 @@ def _run(runtime, **kwargs):
                              actor_code="OPERATOR:test", **kwargs)
 
 
-def test_expired_negative_months_are_hidden_then_purged_and_ongoing_ones_stay(runtime, tmp_path) -> None:
+@pytest.fixture
+def folder(runtime, tmp_path):
+    """BANK_A furnishes person 0 (with consent); files go in the returned folder."""
     make_member(runtime, "BANK_A", Role.FURNISHER)
     grant(runtime, "BANK_A", PEOPLE[0][0])
-    folder = tmp_path / "files"
-    folder.mkdir()
+    path = tmp_path / "files"
+    path.mkdir()
+    return path
+
+
+def test_expired_negative_months_are_hidden_then_purged_and_ongoing_ones_stay(runtime, folder) -> None:
     # Late in 2020, cured 2021-01: the event ended 2021-01-31, over five years before NOW (2026-11-20).
     furnish(runtime, "BANK_A", history(0, "OLD", "2020-10", "N23NN"), folder)
     # Late in 2022-09 and cured 2022-10: ended 2022-10-31, less than five years ago.
@@ -71,11 +78,7 @@ def test_expired_negative_months_are_hidden_then_purged_and_ongoing_ones_stay(ru
     assert json.loads(entry.details)["rows"] == 2 and entry.person_id is None
 
 
-def test_the_us_profile_keeps_negative_information_seven_years(runtime, tmp_path) -> None:
-    make_member(runtime, "BANK_A", Role.FURNISHER)
-    grant(runtime, "BANK_A", PEOPLE[0][0])
-    folder = tmp_path / "files"
-    folder.mkdir()
+def test_the_us_profile_keeps_negative_information_seven_years(runtime, folder) -> None:
     furnish(runtime, "BANK_A", history(0, "OLD", "2020-10", "N23NN"), folder)
     with session_scope(runtime.engine, write=True) as session:
         run = run_retention(session, as_of=date(2026, 11, 20), retention_years=7, actor_code="OPERATOR:test")

@@ -201,13 +201,14 @@ class Scorecard:
 
 
 def fit_segment(frame, bad: np.ndarray, *, categorical: list[str], scale: Scale, name: str = "main",
-                regularisation: float = 1.0, min_bin_size: float = 0.03) -> Segment:
+                regularisation: float = 1.0, min_bin_size: float = 0.01, prebins: int = 50) -> Segment:
     """Fit one segment on ``frame`` (a pandas DataFrame of features) and ``bad`` (1 = bad, 0 = good).
 
     Args:
         categorical: Columns to bin as categories (all others numeric; missing values allowed in both).
         regularisation: Inverse L2 strength of the logistic regression (sklearn's ``C``).
         min_bin_size: Smallest share of rows in a bin.
+        prebins: Most pre-bins (quantiles) a numeric feature starts from before the optimal merge.
     """
     from optbinning import BinningProcess
     from sklearn.linear_model import LogisticRegression
@@ -218,6 +219,7 @@ def fit_segment(frame, bad: np.ndarray, *, categorical: list[str], scale: Scale,
     for c in categorical:
         frame[c] = frame[c].astype("string").astype(object).where(frame[c].notna(), np.nan)
     process = BinningProcess(columns, categorical_variables=categorical or None, min_bin_size=min_bin_size,
+                             max_n_prebins=prebins, min_prebin_size=min(min_bin_size, 1 / prebins),
                              binning_fit_params={c: {"monotonic_trend": "auto_asc_desc"} for c in numeric})
     with warnings.catch_warnings():  # optbinning's tables trip a pandas deprecation notice; nothing for the user
         warnings.filterwarnings("ignore", message="Setting an item of incompatible dtype")
