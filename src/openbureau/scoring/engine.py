@@ -201,7 +201,8 @@ class Scorecard:
 
 
 def fit_segment(frame, bad: np.ndarray, *, categorical: list[str], scale: Scale, name: str = "main",
-                regularisation: float = 1.0, min_bin_size: float = 0.01, prebins: int = 50) -> Segment:
+                regularisation: float = 1.0, min_bin_size: float = 0.01, prebins: int = 50,
+                min_bin_bads: int = 5) -> Segment:
     """Fit one segment on ``frame`` (a pandas DataFrame of features) and ``bad`` (1 = bad, 0 = good).
 
     Args:
@@ -209,6 +210,7 @@ def fit_segment(frame, bad: np.ndarray, *, categorical: list[str], scale: Scale,
         regularisation: Inverse L2 strength of the logistic regression (sklearn's ``C``).
         min_bin_size: Smallest share of rows in a bin.
         prebins: Most pre-bins (quantiles) a numeric feature starts from before the optimal merge.
+        min_bin_bads: Fewest bads in a bin, so that small samples get coarser bins (and stable WoE).
     """
     from optbinning import BinningProcess
     from sklearn.linear_model import LogisticRegression
@@ -220,7 +222,9 @@ def fit_segment(frame, bad: np.ndarray, *, categorical: list[str], scale: Scale,
         frame[c] = frame[c].astype("string").astype(object).where(frame[c].notna(), np.nan)
     process = BinningProcess(columns, categorical_variables=categorical or None, min_bin_size=min_bin_size,
                              max_n_prebins=prebins, min_prebin_size=min(min_bin_size, 1 / prebins),
-                             binning_fit_params={c: {"monotonic_trend": "auto_asc_desc"} for c in numeric})
+                             binning_fit_params={c: {"min_bin_n_event": min_bin_bads,
+                                                     **({} if c in categorical else {"monotonic_trend": "auto_asc_desc"})}
+                                                 for c in columns})
     with warnings.catch_warnings():  # optbinning's tables trip a pandas deprecation notice; nothing for the user
         warnings.filterwarnings("ignore", message="Setting an item of incompatible dtype")
         process.fit(frame, bad)
