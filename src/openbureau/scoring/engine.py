@@ -216,7 +216,6 @@ def fit_segment(frame, bad: np.ndarray, *, categorical: list[str], scale: Scale,
     from sklearn.linear_model import LogisticRegression
 
     columns = list(frame.columns)
-    numeric = [c for c in columns if c not in categorical]
     frame = frame.copy()
     for c in categorical:
         frame[c] = frame[c].astype("string").astype(object).where(frame[c].notna(), np.nan)
