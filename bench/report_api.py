@@ -5,6 +5,7 @@ Steps, per engine (SQLite, PostgreSQL):
 1. Build the bureau once (kept in ``--data`` and reused by later runs): simulate the market, register its
    members, replay every furnishing file and consent through the real intake, and give the benchmark's
    lender (LENDER_X) a consent to query every person for loan origination, imported like any lender's.
+   Release a scorecard (trained once on a small 24-month market of its own), so each answer carries a score.
 2. Serve it with ``uvicorn openbureau.api.main:app --workers N`` on 127.0.0.1.
 3. Drive it with wrk (C, one thread, keep-alive connections) from a Lua script that sends each request for
    a person drawn at random: first a warm-up, then ``--duration`` seconds of inquiries, then the same time
@@ -49,9 +50,11 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["X-API-Key"] = "%(key)s"
 request = function()
-  local id = ids[math.random(#ids)]
-  local body = '{"subject":{"id_type":"CN_RESIDENT_ID","id_number":"' .. id ..
-               '"},"purpose":"loan_origination","declared_monthly_income":800000}'
+  local n = math.random(#ids)
+  -- line n of the ids file is the person whose consent the lender filed as LX-Q<n-1>
+  local body = '{"subject":{"id_type":"CN_RESIDENT_ID","id_number":"' .. ids[n] ..
+               '"},"purpose":"loan_origination","consent_ref":"LX-Q' .. (n - 1) ..
+               '","declared_monthly_income":800000}'
   return wrk.format(nil, "/v1/inquiries", nil, body)
 end
 """
@@ -189,6 +192,54 @@ def inquiries_logged(engine: str, *, data: Path, persons: int) -> int:
     return count
 
 
+def scorecard(data: Path, seed: int) -> Path:
+    """A bureau scorecard for the benchmark's inquiries to carry: trained once on a 5,000-person, 24-month
+    market of its own (the benchmark's bureau holds 12 months, too few for a 12-month outcome)."""
+    from openbureau import sim
+    from openbureau.kit.db import session_scope
+    from openbureau.kit.settings import Settings
+    from openbureau.runtime import open_runtime
+    from openbureau.scoring import service, training
+    from openbureau.scoring.engine import SCALES
+    from openbureau.scoring.tasks import default_observation_period, training_set
+    from openbureau.sim.replay import register_members, replay
+
+    path = data / "scorecard.json"
+    if path.exists():
+        return path
+    side = data / "model-bureau"
+    shutil.rmtree(side, ignore_errors=True)
+    sim.generate(persons=5_000, months=24, seed=seed, out=side / "market", end_period="2026-10")
+    runtime = open_runtime(Settings(data_dir=side, database_url=None))
+    register_members(runtime.engine)
+    replay(runtime.engine, settings=runtime.settings, vault=runtime.vault, market=side / "market")
+    with session_scope(runtime.engine) as session:
+        period = default_observation_period(session)
+        sample = training_set(session, observation_period=period)
+    card = training.train_bureau(sample, scale=SCALES["300-850"], version=f"bench-{period}")
+    path.write_text(service.artefact_text(card), encoding="utf-8")
+    log(f"scorecard {card.model_version} trained (validation AUC {card.validation['auc']:.3f})")
+    return path
+
+
+def release_scorecard(engine: str, *, data: Path, persons: int, path: Path) -> None:
+    """Register and release the benchmark's scorecard in the bureau, once."""
+    from openbureau.kit.db import make_engine, session_scope
+    from openbureau.migrations import ensure_current
+    from openbureau.scoring import service
+    from openbureau.scoring.engine import Scorecard
+    from openbureau.scoring.repository import ModelRepository
+
+    db = make_engine(database_url(engine, data, persons))
+    ensure_current(db)
+    card = Scorecard.from_json(json.loads(path.read_text(encoding="utf-8")))
+    with session_scope(db, write=True) as session:
+        if ModelRepository(session).by_version(card.model_version) is None:
+            service.register(session, card=card, actor_code="OPERATOR:bench")
+            service.release(session, version=card.model_version, actor_code="OPERATOR:bench")
+    db.dispose()
+
+
 def prewarm(engine: str, *, data: Path, persons: int) -> None:
     """Read the database once so that it sits in memory, as a serving bureau's would after its first hours
     (SQLite: the file through the OS page cache; PostgreSQL: pg_prewarm of the tables and their indexes)."""
@@ -210,6 +261,7 @@ def prewarm(engine: str, *, data: Path, persons: int) -> None:
 
 def run(engine: str, args: argparse.Namespace) -> dict:
     built = build(engine, data=args.data, persons=args.persons, months=args.months, seed=args.seed)
+    release_scorecard(engine, data=args.data, persons=args.persons, path=scorecard(args.data, args.seed))
     if args.prewarm:
         prewarm(engine, data=args.data, persons=args.persons)
     script = args.data / f"inquiry-{engine}.lua"

@@ -28,6 +28,10 @@ def test_train_on_a_table_then_evaluate_it_with_a_report(bureau_env) -> None:
                                     "--target", "creditability", "--html", str(report)])
     assert evaluated.exit_code == 0, evaluated.output
     assert "1,000 rows" in evaluated.output and "PSI" in evaluated.output
+    imported = runner.invoke(app, ["model", "import", str(model), "--release"])
+    assert imported.exit_code == 1 and "MODEL_NOT_RELEASABLE" in imported.output  # a table model scores no inquiry
+    assert runner.invoke(app, ["model", "import", str(model)]).exit_code == 0
+    assert artefact["model_version"] in runner.invoke(app, ["model", "list"], env={"COLUMNS": "200"}).output
     page = report.read_text()
     assert "ROC curve" in page and "Calibration by score band" in page and "<svg" in page
     assert "<script" not in page and "src=" not in page and "<link" not in page  # nothing fetched
@@ -44,3 +48,7 @@ def test_bad_input_gets_one_clear_line(bureau_env) -> None:
     assert empty.exit_code == 1 and "NO_TRAINING_DATA" in empty.output
     missing = runner.invoke(app, ["model", "release", "nope"])
     assert missing.exit_code == 1 and "MODEL_NOT_FOUND" in missing.output
+    junk = bureau_env / "junk.json"
+    junk.write_text('{"format": "pickle"}')
+    refused = runner.invoke(app, ["model", "import", str(junk)])
+    assert refused.exit_code == 1 and "MODEL_INVALID" in refused.output

@@ -21,7 +21,8 @@ from openbureau.scoring.engine import SCALES, Scorecard
 from openbureau.scoring.report import validation_html
 from openbureau.scoring.tasks import default_observation_period, training_set
 
-app = typer.Typer(help="Scorecards: train on the bureau or on any table, evaluate, release.", no_args_is_help=True)
+app = typer.Typer(help="Scorecards: train on the bureau or on any table, evaluate, import, release.",
+                  no_args_is_help=True)
 
 ScaleOption = Annotated[str, typer.Option(help=f"Score range: {', '.join(SCALES)}.")]
 
@@ -137,6 +138,25 @@ def evaluate(
         html.write_text(validation_html(card, result, title=f"Validation of {card.model_version} on {what}"),
                         encoding="utf-8")
         console.print(f"Validation report: {html}")
+
+
+@app.command("import")
+@reports_errors
+def import_model(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A model's JSON artefact.")],
+    release: Annotated[bool, typer.Option("--release", help="Release it at once (bureau models only).")] = False,
+) -> None:
+    """Register a model trained elsewhere (its JSON artefact, e.g. from `model train --out`)."""
+    try:
+        card = Scorecard.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise Unprocessable(f"{path.name} is not a model artefact: {exc}", code="MODEL_INVALID", field="path") from exc
+    runtime = open_runtime()
+    with session_scope(runtime.engine, write=True) as session:
+        service.register(session, card=card, actor_code=audit.operator_code())
+        if release:
+            service.release(session, version=card.model_version, actor_code=audit.operator_code())
+    console.print(f"Registered {card.model_version}" + (" and released it" if release else ""))
 
 
 @app.command("release")
