@@ -10,8 +10,9 @@ Steps, per engine (SQLite, PostgreSQL):
 3. Drive it with wrk (C, one thread, keep-alive connections) from a Lua script that sends each request for
    a person drawn at random: first a warm-up, then ``--duration`` seconds of inquiries, then the same time
    on ``/v1/health``.
-4. Check that every answered inquiry is in the log: the inquiries table grew by exactly the number of 2xx
-   answers wrk counted (each is committed before its answer is sent).
+4. Check that every answered inquiry is in the log: the inquiries table grew by the number of 2xx answers
+   wrk counted, plus at most one per connection (requests in flight when wrk stops are logged but not
+   counted); each is committed before its answer is sent.
 
 It prints requests/s, p50 and p99 latency of both, and the ratio inquiries/s ÷ ceiling requests/s.
 
@@ -271,6 +272,7 @@ def run(engine: str, args: argparse.Namespace) -> dict:
     try:
         log(f"{engine}: warming up for {args.warmup} s")
         wrk(f"{base}/v1/inquiries", seconds=args.warmup, connections=args.connections, script=script)
+        time.sleep(0.5)  # the warm-up's last requests are committed before the count
         before = inquiries_logged(engine, data=args.data, persons=args.persons)
         log(f"{engine}: inquiries for {args.duration} s with {args.connections} connections")
         inquiries = wrk(f"{base}/v1/inquiries", seconds=args.duration, connections=args.connections, script=script)
@@ -317,13 +319,14 @@ def main() -> None:
     print(f"Inquiry API, {args.workers} workers, {args.connections} connections, wrk on 127.0.0.1, "
           f"{os.cpu_count()} cores")
     print(f"{'engine':<11}{'persons':>10}{'inquiries/s':>13}{'p50 ms':>9}{'p99 ms':>9}{'ceiling/s':>11}"
-          f"{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}  logged = answered")
+          f"{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}  logged / answered")
     for r in results:
         q, c = r["inquiries"], r["ceiling"]
-        check = "" if r["logged"] == r["answered"] else "  MISMATCH"
+        # wrk stops with up to one request per connection in flight: logged, but not counted as answered.
+        check = "" if 0 <= r["logged"] - r["answered"] <= args.connections else "  MISMATCH"
         failed = f"  ({q['non2xx']:,} non-2xx)" if q["non2xx"] else ""
         print(f"{r['engine']:<11}{r['persons']:>10,}{q['rps']:>13,.0f}{q['p50']:>9.1f}{q['p99']:>9.1f}{c['rps']:>11,.0f}"
-              f"{c['p50']:>9.1f}{c['p99']:>9.1f}{q['rps'] / c['rps']:>8.3f}  {r['logged']:,} = {r['answered']:,}"
+              f"{c['p50']:>9.1f}{c['p99']:>9.1f}{q['rps'] / c['rps']:>8.3f}  {r['logged']:,} / {r['answered']:,}"
               f"{check}{failed}")
     print(json.dumps(results))
 

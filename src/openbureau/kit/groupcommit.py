@@ -51,13 +51,17 @@ class GroupCommitter(Generic[Item, Result]):
         write_batch: Writes the items in the given session (flush, never commit) and returns one result per
             item, in order.
         max_batch: Most items in one transaction.
+        linger: Seconds to wait for more items after each one arrives ...
+        max_wait: ... but no longer than this after the first.
     """
 
     def __init__(self, engine: Engine, write_batch: Callable[[Session, Sequence[Item]], list[Result]], *,
-                 max_batch: int = 256) -> None:
+                 max_batch: int = 256, linger: float = 0.0005, max_wait: float = 0.005) -> None:
         self.engine = engine
         self.write_batch = write_batch
         self.max_batch = max_batch
+        self.linger = linger
+        self.max_wait = max_wait
         self._pending: list[tuple[Item, asyncio.Future]] = []
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
@@ -91,7 +95,15 @@ class GroupCommitter(Generic[Item, Result]):
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            await asyncio.sleep(0)  # one more turn of the loop: requests already under way add theirs
+            # Linger while items keep coming (requests under way finishing their reads), at most max_wait:
+            # a commit costs about as much as preparing a request, so it should carry all that are ready.
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.max_wait
+            while True:
+                before = len(self._pending)
+                await asyncio.sleep(self.linger)
+                if len(self._pending) in (before, 0) or len(self._pending) >= self.max_batch or loop.time() > deadline:
+                    break
             while self._pending:
                 self._commit_next()
 
