@@ -197,12 +197,10 @@ def scorecard(data: Path, seed: int) -> Path:
     """A bureau scorecard for the benchmark's inquiries to carry: trained once on a 5,000-person, 24-month
     market of its own (the benchmark's bureau holds 12 months, too few for a 12-month outcome)."""
     from openbureau import sim
-    from openbureau.kit.db import session_scope
     from openbureau.kit.settings import Settings
     from openbureau.runtime import open_runtime
-    from openbureau.scoring import service, training
+    from openbureau.scoring import service
     from openbureau.scoring.engine import SCALES
-    from openbureau.scoring.tasks import default_observation_period, training_set
     from openbureau.sim.replay import register_members, replay
 
     path = data / "scorecard.json"
@@ -214,10 +212,8 @@ def scorecard(data: Path, seed: int) -> Path:
     runtime = open_runtime(Settings(data_dir=side, database_url=None))
     register_members(runtime.engine)
     replay(runtime.engine, settings=runtime.settings, vault=runtime.vault, market=side / "market")
-    with session_scope(runtime.engine) as session:
-        period = default_observation_period(session)
-        sample = training_set(session, observation_period=period)
-    card = training.train_bureau(sample, scale=SCALES["300-850"], version=f"bench-{period}")
+    card, _ = service.train_on_bureau(runtime.engine, scale=SCALES["300-850"], prefix="bench",
+                                      actor_code="OPERATOR:bench")
     path.write_text(service.artefact_text(card), encoding="utf-8")
     log(f"scorecard {card.model_version} trained (validation AUC {card.validation['auc']:.3f})")
     return path

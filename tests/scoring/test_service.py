@@ -122,3 +122,13 @@ def test_a_later_release_reaches_the_inquiry_path(bureau, trained, monkeypatch) 
     with session_scope(runtime.engine) as session:
         released = service.released_model(session)
     assert released.model_version == newer.model_version and released.scale.name == "350-950"
+
+
+def test_the_bureau_training_job_registers_and_releases_its_model(bureau, monkeypatch) -> None:
+    runtime = bureau.runtime
+    monkeypatch.setattr(service, "RELEASE_CHECK_SECONDS", 0.0)
+    card, data = service.train_on_bureau(runtime.engine, scale=SCALES["300-850"], actor_code="OPERATOR:test",
+                                         prefix="job", release_it=True)
+    assert card.model_version.startswith(f"job-{data.observation_period}-") and card.kind == "bureau"
+    with session_scope(runtime.engine) as session:
+        assert service.released_model(session).model_version == card.model_version

@@ -30,9 +30,7 @@ from openbureau.members.service import get_member
 from openbureau.quality import service as quality
 from openbureau.runtime import Runtime, open_runtime
 from openbureau.scoring import service as scoring
-from openbureau.scoring import training
 from openbureau.scoring.engine import SCALES
-from openbureau.scoring.tasks import default_observation_period, training_set
 from openbureau.sim.replay import register_members, replay
 
 MARKER = ".openbureau-demo"
@@ -150,17 +148,14 @@ def _train_and_release(runtime: Runtime, *, months: int) -> None:
         console.print(f"[dim]No scoring model: {months} months of history leave no 12-month outcome to learn from "
                       "(`openbureau model train` needs 13 or more).[/]")
         return
-    with err_console.status("training a scorecard on the bureau's own history"), session_scope(runtime.engine) as s:
-        period = default_observation_period(s)
-        data = training_set(s, observation_period=period)
     try:
-        card = training.train_bureau(data, scale=SCALES["300-850"], version=f"demo-{period}")
+        with err_console.status("training a scorecard on the bureau's own history"):
+            card, data = scoring.train_on_bureau(runtime.engine, scale=SCALES["300-850"], prefix="demo",
+                                                 actor_code=audit.operator_code(), release_it=True)
     except BureauError as exc:
         console.print(f"[dim]No scoring model: {exc.message}[/]")
         return
-    with session_scope(runtime.engine, write=True) as session:
-        scoring.register(session, card=card, actor_code=audit.operator_code())
-        scoring.release(session, version=card.model_version, actor_code=audit.operator_code())
+    period = data.observation_period
     v = card.validation
     console.print(f"Scorecard [bold]{card.model_version}[/] trained on {len(data.rows):,} files observed at {period} "
                   f"(bad rate {card.training['bad_rate']:.1%}) and released: validation AUC {v['auc']:.3f}, KS "

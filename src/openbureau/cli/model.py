@@ -73,17 +73,12 @@ def train(
         console.print(f"Model {card.model_version}: {len(card.segments['main'].features)} features; written to {out}")
         return
     runtime = open_runtime()
-    with session_scope(runtime.engine) as session:
-        period = observation_period or default_observation_period(session)
-        with err_console.status(f"reading every file as it stood at {period}"):
-            data = training_set(session, observation_period=period,
-                                retention_years=get_profile(runtime.settings.jurisdiction).negative_retention_years)
-    with err_console.status(f"fitting scorecards on {len(data.rows):,} persons"):
-        card = training.train_bureau(data, scale=_scale(scale), version=version or f"bureau-{period}-{stamp}")
-    with session_scope(runtime.engine, write=True) as session:
-        service.register(session, card=card, actor_code=audit.operator_code())
-        if release:
-            service.release(session, version=card.model_version, actor_code=audit.operator_code())
+    with err_console.status("reading every file as it stood at the observation period, fitting scorecards"):
+        card, data = service.train_on_bureau(
+            runtime.engine, scale=_scale(scale), actor_code=audit.operator_code(),
+            observation_period=observation_period, version=version, release_it=release,
+            retention_years=get_profile(runtime.settings.jurisdiction).negative_retention_years)
+    period = data.observation_period
     if out is not None:
         out.write_text(service.artefact_text(card), encoding="utf-8")
     t = card.training
@@ -119,11 +114,10 @@ def evaluate(
         if target is None:
             raise typer.BadParameter("--table needs --target")
         data = _table_or_exit(table, target, id_column)
-        missing = [f["name"] for f in card.feature_schema if f["name"] not in data.frame.columns]
-        if missing:
-            raise Unprocessable(f"the table lacks the model's features: {', '.join(missing)}", code="TABLE_INVALID",
-                                field="table")
-        result = training.evaluate(card, data.frame, data.bad)
+        try:
+            result = training.evaluate(card, data.frame, data.bad)
+        except training.TableError as exc:
+            raise Unprocessable(str(exc), code="TABLE_INVALID", field="table") from exc
         what = f"{table.name}"
     else:
         runtime = runtime or open_runtime()

@@ -17,7 +17,7 @@ from openbureau.cli.console import console, err_console, reports_errors
 from openbureau.consent.profiles import get_profile
 from openbureau.consent.schemas import Subject
 from openbureau.kit.db import session_scope
-from openbureau.members.repository import MemberRepository
+from openbureau.members.service import list_members
 from openbureau.reports import service
 from openbureau.reports.render import SIGNAL_NAMES, render_html, render_pdf
 from openbureau.reports.schemas import Report
@@ -141,7 +141,7 @@ def retention_run(
         run = run_retention(session, as_of=day, retention_years=profile.negative_retention_years,
                             actor_code=audit.operator_code(), dry_run=dry_run,
                             progress=lambda n: bar.update(task, advance=n))
-        codes = {m.id: m.code for m in MemberRepository(session).all()}
+        codes = {m.id: m.code for m in list_members(session)}
     verb = "would delete" if dry_run else "deleted"
     console.print(f"Retention ({profile.code}: {profile.negative_retention_years} years after the adverse event "
                   f"ended), as of {day}: examined {run.accounts_examined:,} accounts with negative information up to "

@@ -18,7 +18,7 @@ from openbureau.disputes.models import Dispute, DisputeKind, DisputeOutcome, Dis
 from openbureau.disputes.repository import DisputeRepository
 from openbureau.disputes.schemas import DisputeCreate
 from openbureau.identity.repository import find_person
-from openbureau.inquiries.models import Inquiry
+from openbureau.inquiries.repository import InquiryRepository
 from openbureau.intake.repository import AccountRepository
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.errors import Conflict, NotFound, Unprocessable
@@ -50,7 +50,7 @@ def file_dispute(session: Session, *, vault: PiiVault, data: DisputeCreate, acto
                            field="reporting_period")
         furnisher_id = lender.id
     elif data.kind is DisputeKind.INQUIRY:
-        inquiry = session.get(Inquiry, data.inquiry_id) if data.inquiry_id else None
+        inquiry = InquiryRepository(session).get(data.inquiry_id) if data.inquiry_id else None
         if inquiry is None or inquiry.person_id != person.id:
             raise NotFound("no such inquiry of this person's file", code="INQUIRY_NOT_FOUND", field="inquiry_id")
         furnisher_id = inquiry.subscriber_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -30,6 +31,18 @@ class InquiryRepository:
     def of_person_since(self, person_id: int, since: datetime) -> Sequence[Row]:
         """The person's inquiries since ``since``, newest first, as plain rows (read on every inquiry)."""
         return self.session.connection().execute(_OF_PERSON_SINCE, {"person_id": person_id, "since": since}).all()
+
+    def get(self, inquiry_id: int) -> Inquiry | None:
+        """The inquiry with ``inquiry_id``."""
+        return self.session.get(Inquiry, inquiry_id)
+
+    def hard_by_person(self, *, until: datetime) -> dict[int, list[datetime]]:
+        """Moments of every person's hard inquiries up to ``until``."""
+        out: dict[int, list[datetime]] = defaultdict(list)
+        stmt = select(I.person_id, I.created_at).where(I.hard == 1, I.person_id.is_not(None), I.created_at <= until)
+        for person_id, at in self.session.execute(stmt):
+            out[person_id].append(at)
+        return out
 
     def of_subscriber(self, subscriber_id: int, *, limit: int, offset: int) -> list[Inquiry]:
         """The subscriber's own inquiries, newest first."""

@@ -42,7 +42,14 @@ from openbureau.scoring.service import released_model, score_file
 from openbureau.signals.config import SignalSettings, get_signal_settings
 from openbureau.signals.schemas import RiskSignal
 from openbureau.signals.service import CONFLICT_TEXT, evaluate, monthly_obligations
-from openbureau.tradelines.history import HELD_STATUS, PAST_DUE, Tradeline, build_tradelines, rank
+from openbureau.tradelines.history import (
+    HELD_STATUS,
+    PAST_DUE,
+    Tradeline,
+    build_tradelines,
+    rank,
+    revolving_use,
+)
 from openbureau.tradelines.repository import TradelineRepository, as_date
 
 SELF_LABEL = "You, at the bureau"
@@ -157,8 +164,7 @@ def _summary(file: PersonFile, *, as_of_period: str, currency: str, now: datetim
     credit = [t for t in file.tradelines if t.credit]
     mine = [t for t in credit if t.currency == currency]
     open_ = [t for t in mine if t.is_open]
-    limits = sum(t.latest.row.credit_limit or 0 for t in open_ if t.revolving)
-    revolving = sum(t.latest.balance for t in open_ if t.revolving)
+    revolving, limits = revolving_use(open_)
 
     def worst(months: int) -> str:
         start = shift_period(as_of_period, -(months - 1))

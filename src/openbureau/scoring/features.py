@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from openbureau.kit.periods import months_between, period_of, shift_period
-from openbureau.tradelines.history import PAST_DUE, Tradeline, rank
+from openbureau.tradelines.history import PAST_DUE, Tradeline, rank, revolving_use
 
 # Hard inquiries this close together count once: several lenders quoted for one loan ("rate shopping").
 RATE_SHOPPING_DAYS = 14
@@ -132,8 +132,7 @@ def point_in_time(tradelines: Sequence[Tradeline], *, hard_inquiries: Sequence[d
     worst_24 = max((rank(s) for t in credit if (s := t.worst_since(start_24)) is not None), default=0)
     late = [rank(m.status) for t in credit for m in t.months if m.period >= start_24 and m.status in PAST_DUE]
     last_late = max((m.period for t in credit for m in t.months if m.status in PAST_DUE), default=None)
-    revolving = [t for t in open_credit if t.revolving]
-    limits = sum(t.latest.row.credit_limit or 0 for t in revolving)
+    revolving, limits = revolving_use(open_credit)
     instalments = [t for t in open_credit if not t.revolving and t.latest.row.original_amount]
     lent = sum(t.latest.row.original_amount for t in instalments)
     ages = [_age_months(t.opened_on, observed) for t in credit]
@@ -150,7 +149,7 @@ def point_in_time(tradelines: Sequence[Tradeline], *, hard_inquiries: Sequence[d
         "past_due_amount": sum(t.latest.past_due_amount for t in open_credit),
         "derogatory_accounts": sum(1 for t in credit if any(
             m.row.account_status == "charged_off" or m.status in ("D", "Z") for m in t.months)),
-        "revolving_utilisation": sum(t.latest.balance for t in revolving) / limits if limits else None,
+        "revolving_utilisation": revolving / limits if limits else None,
         "open_credit_accounts": len(open_credit),
         "total_balance": sum(t.latest.balance for t in open_credit),
         "instalment_remaining": sum(t.latest.balance for t in instalments) / lent if lent else None,

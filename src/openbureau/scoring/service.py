@@ -18,17 +18,21 @@ import json
 import time
 import weakref
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
+from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Conflict, NotFound, Unprocessable
-from openbureau.scoring.engine import Scorecard, Scored
+from openbureau.scoring import training
+from openbureau.scoring.engine import Scale, Scorecard, Scored
 from openbureau.scoring.features import FEATURE_BY_NAME, is_thin, point_in_time, unscorable_reason
 from openbureau.scoring.models import ScoreModel
 from openbureau.scoring.repository import ModelRepository
 from openbureau.scoring.schemas import Improvement, ModelRead, Reason, ScoreView
+from openbureau.scoring.tasks import TrainingSet, default_observation_period, training_set
 from openbureau.tradelines.history import Tradeline
 
 RELEASE_CHECK_SECONDS = 10.0
@@ -72,6 +76,24 @@ def release(session: Session, *, version: str, actor_code: str, now: datetime | 
     audit.record(session, actor_member_id=None, actor_code=actor_code, action="model.release",
                  details={"version": version, "sha256": model.sha256})
     return model
+
+
+def train_on_bureau(engine: Engine, *, scale: Scale, actor_code: str, observation_period: str | None = None,
+                    version: str | None = None, prefix: str = "bureau", retention_years: int = 5,
+                    release_it: bool = False) -> tuple[Scorecard, TrainingSet]:
+    """Train a scorecard on the bureau's files as they stood at ``observation_period`` (default: the newest
+    with a whole outcome window), register it and, with ``release_it``, release it. A batch job: it reads in
+    one transaction and registers in another, so a failed fit leaves the registry as it was."""
+    with session_scope(engine) as session:
+        period = observation_period or default_observation_period(session)
+        data = training_set(session, observation_period=period, retention_years=retention_years)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    card = training.train_bureau(data, scale=scale, version=version or f"{prefix}-{period}-{stamp}")
+    with session_scope(engine, write=True) as session:
+        register(session, card=card, actor_code=actor_code)
+        if release_it:
+            release(session, version=card.model_version, actor_code=actor_code)
+    return card, data
 
 
 def load(session: Session, version: str) -> Scorecard:

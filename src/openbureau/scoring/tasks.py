@@ -10,25 +10,21 @@ Features use only months up to the observation period and inquiries up to its la
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 
 import numpy as np
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from openbureau.inquiries.models import Inquiry
-from openbureau.intake.models import AccountState
+from openbureau.inquiries.repository import InquiryRepository
 from openbureau.intake.standard import NON_CREDIT_PRODUCTS
 from openbureau.kit.errors import Unprocessable
 from openbureau.kit.periods import period_end, shift_period
 from openbureau.scoring.features import FEATURE_NAMES, is_thin, point_in_time, unscorable_reason
 from openbureau.tradelines.history import build_tradelines
-from openbureau.tradelines.repository import STATE_COLUMNS
+from openbureau.tradelines.repository import TradelineRepository
 
-S = AccountState.__table__.c
 BAD_STATUSES = frozenset("4567")
 
 
@@ -53,21 +49,7 @@ class TrainingSet:
 
 def latest_period(session: Session) -> str | None:
     """The newest reporting period in the bureau."""
-    return session.scalar(select(func.max(S.reporting_period)))
-
-
-def _states_by_person(session: Session, batch: int = 20_000) -> Iterator[tuple[int, list]]:
-    stmt = (select(S.person_id, *STATE_COLUMNS).where(S.held_reason.is_(None))
-            .order_by(S.person_id).execution_options(yield_per=batch))
-    current, rows = None, []
-    for row in session.execute(stmt):
-        if row.person_id != current:
-            if rows:
-                yield current, rows
-            current, rows = row.person_id, []
-        rows.append(row)
-    if rows:
-        yield current, rows
+    return TradelineRepository(session).latest_period()
 
 
 def _went_bad(rows: list, *, after: str, until: str) -> bool:
@@ -78,16 +60,6 @@ def _went_bad(rows: list, *, after: str, until: str) -> bool:
 def _bad_at(rows: list, period: str) -> bool:
     return any(r.reporting_period == period and r.product_type not in NON_CREDIT_PRODUCTS
                and (r.payment_status in BAD_STATUSES or r.account_status == "charged_off") for r in rows)
-
-
-def hard_inquiries_by_person(session: Session, *, until: datetime) -> dict[int, list[datetime]]:
-    """Moments of every person's hard inquiries up to ``until``."""
-    out: dict[int, list[datetime]] = defaultdict(list)
-    stmt = select(Inquiry.person_id, Inquiry.created_at).where(Inquiry.hard == 1, Inquiry.person_id.is_not(None),
-                                                              Inquiry.created_at <= until)
-    for person_id, at in session.execute(stmt):
-        out[person_id].append(at)
-    return out
 
 
 def training_set(session: Session, *, observation_period: str, outcome_months: int = 12, retention_years: int = 5,
@@ -102,11 +74,11 @@ def training_set(session: Session, *, observation_period: str, outcome_months: i
                             field="observation_period")
     observed = period_end(observation_period)
     moment = datetime.combine(observed, time.max, tzinfo=UTC)
-    inquiries = hard_inquiries_by_person(session, until=moment)
+    inquiries = InquiryRepository(session).hard_by_person(until=moment)
     ids, rows, bad, thin = [], [], [], []
     excluded = {"no_file_at_observation": 0, "unscorable": 0, "already_bad": 0}
     seen = 0
-    for person_id, states in _states_by_person(session):
+    for person_id, states in TradelineRepository(session).states_by_person():
         seen += 1
         if progress is not None and seen % 5_000 == 0:
             progress(5_000)
@@ -136,8 +108,3 @@ def default_observation_period(session: Session, outcome_months: int = 12) -> st
     if newest is None:
         raise Unprocessable("the bureau holds no account states to train on", code="NO_TRAINING_DATA")
     return shift_period(newest, -outcome_months)
-
-
-def observed_on(period: str) -> date:
-    """The day a period's file is observed: its last day."""
-    return period_end(period)

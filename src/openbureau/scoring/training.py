@@ -166,7 +166,11 @@ def train_table(table: Table, *, scale: Scale, version: str, source: str, target
 
 
 def evaluate(card: Scorecard, frame, bad: np.ndarray, *, segments: list[str] | None = None) -> dict[str, Any]:
-    """Validation figures of ``card`` on a sample, with its PSI against the model's own validation sample."""
+    """Validation figures of ``card`` on a sample, with its PSI against the model's own validation sample;
+    ``TableError`` when the sample lacks a feature of the model."""
+    missing = [f["name"] for f in card.feature_schema if f["name"] not in frame.columns]
+    if missing:
+        raise TableError(f"the table lacks the model's features: {', '.join(missing)}")
     score, probability = score_frame(card, frame, segments=segments)
     reference = card.validation.get("distribution")
     edges = card.validation.get("edges") or edges_of(card.scale)

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from openbureau.kit.periods import last_complete_period, shift_period
 from openbureau.signals.config import SignalSettings
 from openbureau.signals.schemas import RiskSignal, Severity, SignalCode
-from openbureau.tradelines.history import Tradeline, rank
+from openbureau.tradelines.history import Tradeline, rank, revolving_use
 
 CONFLICT_TEXT = {
     "birth_date_mismatch": "a lender reports a birth date that differs from the one in the ID number",
@@ -77,8 +77,7 @@ def over_indebtedness(*, tradelines: Sequence[Tradeline], declared_income: int |
     """Monthly obligations against the declared income, or utilisation and open accounts without one."""
     obligations = monthly_obligations(tradelines, currency=currency)
     open_credit = [t for t in tradelines if t.credit and t.is_open and t.currency == currency]
-    limits = sum(t.latest.row.credit_limit or 0 for t in open_credit if t.revolving)
-    revolving = sum(t.latest.balance for t in open_credit if t.revolving)
+    revolving, limits = revolving_use(open_credit)
     utilisation = revolving / limits if limits else None
     values: dict[str, float | int | str | None] = {
         "monthly_obligations": obligations, "currency": currency, "declared_monthly_income": declared_income,

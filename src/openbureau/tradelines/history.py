@@ -111,6 +111,12 @@ class Tradeline:
         return max(statuses, key=rank) if statuses else None
 
 
+def revolving_use(lines: Iterable[Tradeline]) -> tuple[int, int]:
+    """(balances, limits) of the revolving lines and cards among ``lines`` (pass the open ones)."""
+    revolving = [t for t in lines if t.revolving]
+    return sum(t.latest.balance for t in revolving), sum(t.latest.row.credit_limit or 0 for t in revolving)
+
+
 def _negative(row) -> bool:
     return row.payment_status in NEGATIVE or row.account_status == "charged_off" or row.days_past_due > 0
 

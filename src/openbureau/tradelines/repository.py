@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date
 
-from sqlalchemy import Date, Row, String, bindparam, delete, or_, select, tuple_, type_coerce
+from sqlalchemy import Date, Row, String, bindparam, delete, func, or_, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from openbureau.intake.models import AccountState
@@ -48,6 +48,24 @@ class TradelineRepository:
         plain rows of ``STATE_COLUMNS`` (plus ``identity_enc``); read on every inquiry, so no ORM objects."""
         stmt = _STATES_WITH_IDENTITY_OF if with_identity else _STATES_OF
         return self.session.connection().execute(stmt, {"person_id": person_id}).all()
+
+    def latest_period(self) -> str | None:
+        """The newest reporting period in the bureau."""
+        return self.session.scalar(select(func.max(S.reporting_period)))
+
+    def states_by_person(self, *, batch: int = 20_000) -> Iterator[tuple[int, list[Row]]]:
+        """(person_id, rows of ``STATE_COLUMNS``) of every person's stored states in the file, person by person."""
+        stmt = (select(S.person_id, *STATE_COLUMNS).where(S.held_reason.is_(None))
+                .order_by(S.person_id).execution_options(yield_per=batch))
+        current, rows = None, []
+        for row in self.session.execute(stmt):
+            if row.person_id != current:
+                if rows:
+                    yield current, rows
+                current, rows = row.person_id, []
+            rows.append(row)
+        if rows:
+            yield current, rows
 
     def negative_accounts_before(self, period: str, *, batch: int = 5_000) -> Iterator[list[tuple[int, str]]]:
         """Batches of (furnisher_id, furnisher_account_id) with negative information in ``period`` or before:
