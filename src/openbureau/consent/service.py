@@ -188,6 +188,7 @@ def import_file(session: Session, *, vault: PiiVault, actor: Actor, path: Path, 
             pl.lit(actor.id, dtype=pl.Int64).alias("created_by"),
         ))
         outcome.created = fresh.height
+        bulk.refresh_statistics(session.connection(), Consent.__table__, rows_written=fresh.height)
         in_force = fresh.filter((pl.col("status") == "active") & (pl.col("granted_at") <= now)
                                 & (pl.col("expires_at").is_null() | (pl.col("expires_at") > now)))
         outcome.granted_subjects = in_force.select("id_type", pl.col("subject_id_index").alias("id_index"))

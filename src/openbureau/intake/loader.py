@@ -65,6 +65,7 @@ class SubmissionLoader:
                 if progress is not None:
                     progress(prepared.size)
             sync_person_sequence(conn)
+            writer.refresh_statistics()
             counts = writer.counts
             LoadRepository(conn).finish(
                 submission_id, status=SubmissionStatus.LOADED, loaded_at=datetime.now(UTC),
@@ -84,6 +85,7 @@ class _Writer:
         self.bulk = bulk_writer_for(conn)
         self.counts: Counter[str] = Counter({"accepted": 0, "warning": 0, "rejected": 0, "quarantined": 0})
         self.findings_count = 0
+        self.written: Counter[str] = Counter()
 
     def write(self, prepared: PreparedChunk) -> None:
         """Insert a prepared chunk."""
@@ -91,6 +93,13 @@ class _Writer:
         self.findings(prepared.findings)
         self.bulk.insert(self.conn, Person.__table__, prepared.persons)
         self.bulk.insert(self.conn, AccountState.__table__, prepared.states)
+        self.written.update({"persons": prepared.persons.height, "account_states": prepared.states.height})
+
+    def refresh_statistics(self) -> None:
+        """Statistics of the tables the load grew by a tenth or more, for the next load's queries."""
+        for table in (Person.__table__, AccountState.__table__):
+            if self.written[table.name]:
+                self.bulk.refresh_statistics(self.conn, table, rows_written=self.written[table.name])
 
     def findings(self, findings: pl.DataFrame) -> None:
         """Insert findings of this submission."""
