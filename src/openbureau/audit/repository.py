@@ -18,6 +18,8 @@ CHAIN_COLUMNS = (
     AuditEntry.person_id, AuditEntry.purpose, AuditEntry.details, AuditEntry.prev_hash, AuditEntry.entry_hash,
 )
 
+_INSERT = insert(AuditEntry.__table__)
+
 
 class AuditRepository:
     """All SQL about the audit log."""
@@ -36,10 +38,9 @@ class AuditRepository:
             select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
         return (row.seq, row.entry_hash) if row is not None else None
 
-    def add_all(self, entries: list[AuditEntry]) -> None:
-        """Write new entries (one executemany; the objects stay out of the session)."""
-        columns = [c.key for c in AuditEntry.__table__.columns]
-        self.session.execute(insert(AuditEntry), [{c: getattr(e, c) for c in columns} for e in entries])
+    def add_rows(self, rows: list[dict]) -> None:
+        """Write new entries, given as column -> value (one executemany)."""
+        self.session.connection().execute(_INSERT, rows)
 
     def chain_after(self, seq: int | None, *, limit: int) -> Sequence[Row]:
         """Up to ``limit`` entries after ``seq`` (None: from the lowest), oldest first, as plain rows.

@@ -113,8 +113,8 @@ def record(session: Session, *, actor_member_id: int | None, actor_code: str, ac
     transaction, or a snapshot taken before the lock), the second fails on the primary key or with
     "database is locked" rather than forking the chain; the caller retries its transaction.
     """
-    return record_many(session, [AuditNote(actor_member_id, actor_code, action, person_id, purpose, details)],
-                       key=key)[0]
+    return AuditEntry(**record_many(
+        session, [AuditNote(actor_member_id, actor_code, action, person_id, purpose, details)], key=key)[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +129,9 @@ class AuditNote:
     details: dict[str, Any] | None = None
 
 
-def record_many(session: Session, notes: list[AuditNote], *, key: bytes | None = None) -> list[AuditEntry]:
+def record_many(session: Session, notes: list[AuditNote], *, key: bytes | None = None) -> list[dict[str, Any]]:
     """Append several entries, in order, under one lock and one read of the chain's end (a group commit of
-    inquiries); flushes, never commits. See :func:`record`."""
+    inquiries); flushes, never commits. See :func:`record`. Returns each entry's columns."""
     for note in notes:
         for name in ("actor_code", "action", "purpose"):
             value = getattr(note, name)
@@ -142,19 +142,19 @@ def record_many(session: Session, notes: list[AuditNote], *, key: bytes | None =
     last = repo.last_link()
     seq, prev_hash = (last[0], last[1]) if last is not None else (0, GENESIS)
     at = utcnow()  # read under the lock, so time never runs backwards along the chain
-    entries = []
+    rows = []
     for note in notes:
         seq += 1
         details_text = canonical_details(note.details)
-        entry = AuditEntry(seq=seq, at=at, actor_member_id=note.actor_member_id, actor_code=note.actor_code,
-                           action=note.action, person_id=note.person_id, purpose=note.purpose,
-                           details=details_text, prev_hash=prev_hash)
-        entry.entry_hash = prev_hash = entry_digest(
-            seq=seq, at=at, actor_member_id=note.actor_member_id, actor_code=note.actor_code, action=note.action,
-            person_id=note.person_id, purpose=note.purpose, details=details_text, prev_hash=prev_hash, key=key)
-        entries.append(entry)
-    repo.add_all(entries)
-    return entries
+        row = dict(seq=seq, at=at, actor_member_id=note.actor_member_id, actor_code=note.actor_code,
+                   action=note.action, person_id=note.person_id, purpose=note.purpose, details=details_text,
+                   prev_hash=prev_hash)
+        row["entry_hash"] = prev_hash = entry_digest(**row, key=key)
+        rows.append(row)
+    # Plain rows through Core: a group commit appends a batch per commit, and ORM objects cost more than
+    # the insert.
+    repo.add_rows(rows)
+    return rows
 
 
 def verify(session: Session, *, key: bytes | None = None, anchor: tuple[int, str] | None = None,

@@ -57,10 +57,16 @@ class Consent(Base):
 
     def status_at(self, moment: datetime) -> ConsentStatus:
         """The consent's status at ``moment``: revoked, expired, pending or active."""
-        if self.status == ConsentStatus.REVOKED:
-            return ConsentStatus.REVOKED
-        if self.valid_until is not None and moment >= self.valid_until:
-            return ConsentStatus.EXPIRED
-        if moment < self.valid_from:
-            return ConsentStatus.PENDING
-        return ConsentStatus.ACTIVE
+        return status_at(self, moment)
+
+
+def status_at(consent, moment: datetime) -> ConsentStatus:
+    """The status at ``moment`` of a consent, or of a row of its terms (``status``, ``valid_from``,
+    ``valid_until``): revoked, expired, pending or active."""
+    if consent.status == ConsentStatus.REVOKED:
+        return ConsentStatus.REVOKED
+    if consent.valid_until is not None and moment >= consent.valid_until:
+        return ConsentStatus.EXPIRED
+    if moment < consent.valid_from:
+        return ConsentStatus.PENDING
+    return ConsentStatus.ACTIVE

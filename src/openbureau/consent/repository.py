@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import polars as pl
-from sqlalchemy import Connection, Table, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, Row, Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from openbureau.consent.models import Consent, ConsentStatus
@@ -21,10 +21,12 @@ def valid_at(moment: datetime):
 
 
 # The two lookups of every inquiry, built once (building a statement costs more than running it), read as
-# plain rows (every inquiry makes one).
+# plain rows of the consent's terms (every inquiry makes one; an ORM object cost more than the query).
 _C = Consent.__table__.c
-_BY_REF = select(*_C).where(_C.grantee_member_id == bindparam("grantee"), _C.consent_ref == bindparam("ref"))
-_IN_FORCE = select(*_C).where(
+TERMS = (_C.id, _C.consent_ref, _C.grantee_member_id, _C.purpose, _C.scope, _C.subject_id_type, _C.subject_id_index,
+         _C.valid_from, _C.valid_until, _C.status)
+_BY_REF = select(*TERMS).where(_C.grantee_member_id == bindparam("grantee"), _C.consent_ref == bindparam("ref"))
+_IN_FORCE = select(*TERMS).where(
     Consent.subject_id_type == bindparam("id_type"), Consent.subject_id_index == bindparam("id_index"),
     Consent.grantee_member_id == bindparam("grantee"), Consent.purpose == bindparam("purpose"),
     valid_at(bindparam("moment", type_=Consent.valid_from.type)),
@@ -41,10 +43,10 @@ class ConsentRepository:
         """The consent with ``consent_id``."""
         return self.session.get(Consent, consent_id)
 
-    def by_ref(self, *, grantee_member_id: int, consent_ref: str) -> Consent | None:
-        """The grantee's consent with its own reference (a detached value: change consents through ``get``)."""
-        return _detached(self.session.connection().execute(
-            _BY_REF, {"grantee": grantee_member_id, "ref": consent_ref}).first())
+    def by_ref(self, *, grantee_member_id: int, consent_ref: str) -> Row | None:
+        """The terms (``TERMS``) of the grantee's consent with its own reference; change consents through
+        ``get``."""
+        return self.session.connection().execute(_BY_REF, {"grantee": grantee_member_id, "ref": consent_ref}).first()
 
     def for_subject(self, *, id_type: str, id_index: bytes, grantee_member_id: int | None) -> list[Consent]:
         """Consents about one subject, newest first; of one grantee when given."""
@@ -54,11 +56,12 @@ class ConsentRepository:
         return list(self.session.scalars(stmt.order_by(Consent.id.desc())))
 
     def in_force(self, *, id_type: str, id_index: bytes, grantee_member_id: int, purpose: str,
-                 moment: datetime) -> Consent | None:
-        """A consent of the grantee for the purpose, in force at ``moment`` (the newest one; a detached value)."""
-        return _detached(self.session.connection().execute(_IN_FORCE, {
+                 moment: datetime) -> Row | None:
+        """The terms (``TERMS``) of a consent of the grantee for the purpose, in force at ``moment`` (the
+        newest one)."""
+        return self.session.connection().execute(_IN_FORCE, {
             "id_type": id_type, "id_index": id_index, "grantee": grantee_member_id, "purpose": purpose,
-            "moment": moment}).first())
+            "moment": moment}).first()
 
     def add(self, consent: Consent) -> None:
         """Stage a new consent."""
@@ -79,10 +82,6 @@ class ConsentRepository:
         for start in range(0, len(ids), 5_000):
             self.session.execute(update(Consent).where(Consent.id.in_(ids[start:start + 5_000])).values(
                 status=ConsentStatus.REVOKED, revoked_at=moment, revocation_reason=reason))
-
-
-def _detached(row) -> Consent | None:
-    return None if row is None else Consent(**row._mapping)
 
 
 def subjects_in_force(conn: Connection, *, grantee_member_id: int, purpose: str, staged: Table,

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from openbureau.consent.models import Consent, ConsentStatus
+from openbureau.consent.models import ConsentStatus, status_at
 from openbureau.consent.profiles import JurisdictionProfile, Purpose
 from openbureau.consent.repository import ConsentRepository
 from openbureau.consent.service import GRANTEE_ROLE
@@ -29,7 +30,7 @@ class Basis:
     """Why an inquiry is lawful."""
 
     kind: str  # consent | exception
-    consent: Consent | None
+    consent: Row | None  # the consent's terms (consent.repository.TERMS)
     note: str
 
     def describe(self) -> str:
@@ -63,7 +64,7 @@ def lawful_basis(session: Session, *, actor: Member, purpose: Purpose, id_type: 
         if consent.purpose != purpose:
             raise Forbidden(f"consent {consent_ref} is for {consent.purpose}, not {purpose.value}",
                             code="CONSENT_PURPOSE_MISMATCH", field="purpose")
-        status = consent.status_at(moment)
+        status = status_at(consent, moment)
         if status is not ConsentStatus.ACTIVE:
             raise Forbidden(f"consent {consent_ref} is {status.value}", code=f"CONSENT_{status.value.upper()}",
                             field="consent_ref")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -84,10 +86,15 @@ def authenticate(session: Session, *, api_key: str | None) -> Member:
         raise Unauthenticated("the API key is not valid", code="INVALID_API_KEY")
     if found.revoked_at is not None:
         raise Unauthenticated("the API key has been revoked", code="API_KEY_REVOKED")
-    # A detached value, not a row of the session: services read its id, code and roles, and it never
-    # lingers in the session's identity map.
-    return Member(id=found.id, code=found.code, name=found.name, roles_text=found.roles_text,
-                  created_at=found.created_at)
+    return _detached_member(found.id, found.code, found.name, found.roles_text, found.created_at)
+
+
+@functools.lru_cache(maxsize=1024)
+def _detached_member(member_id: int, code: str, name: str, roles_text: str, created_at: datetime) -> Member:
+    """A detached value, not a row of the session: services read its id, code and roles, and it never lingers
+    in an identity map. The key is checked on every call; only the value for an unchanged member row is
+    reused (every API call authenticates, and building the object cost more than the query)."""
+    return Member(id=member_id, code=code, name=name, roles_text=roles_text, created_at=created_at)
 
 
 def require_role(member: Member, role: Role) -> None:
