@@ -139,7 +139,7 @@ def demo(
                  f"OPENBUREAU_DATA_DIR={data_dir} openbureau report --id-type CN_RESIDENT_ID --id-number {borrower}"):
         console.print(f"  {line}", soft_wrap=True, highlight=False)
     if serve:
-        uvicorn.run(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.run(create_app(runtime, serving=True), host="127.0.0.1", port=port, log_level="warning")
 
 
 def _train_and_release(runtime: Runtime, *, months: int) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import logging
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -10,6 +13,8 @@ from datetime import UTC, datetime
 from sqlalchemy import BigInteger, Connection, DateTime, Engine, Integer, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -53,14 +58,22 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url`` with the bureau's connection settings (WAL and foreign keys on SQLite)."""
+def make_engine(url: str, *, busy_timeout: float = 30.0, autocheckpoint: bool = True, pool_size: int = 32) -> Engine:
+    """An engine for ``url`` with the bureau's connection settings (WAL and foreign keys on SQLite).
+
+    Args:
+        busy_timeout: SQLite: seconds a connection waits for another's write lock before "database is
+            locked" (0: fail at once, for a writer that waits without blocking, see :func:`writer_engine`).
+        autocheckpoint: SQLite: whether a commit copies the write-ahead log back into the database once the
+            log has grown past 1,000 pages (off: a :class:`Checkpointer` does it).
+        pool_size: connections kept open.
+    """
     if url.startswith("sqlite"):
         # A pool as large as the number of sessions a serving process holds at once (requests waiting for
         # their group commit keep theirs open): a connection opened past the pool is closed after use, and
         # opening one (with its pragmas) costs more than the request.
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=32,
-                               max_overflow=32)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout, "check_same_thread": False},
+                               pool_size=pool_size, max_overflow=32)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -72,7 +85,9 @@ def make_engine(url: str) -> Engine:
             # and inquiries commit in groups, so the extra fsync costs little.
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+            if not autocheckpoint:
+                cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB page cache
             # Read pages through a memory map (as far as the library allows, 2 GiB by default): a page read is
             # then a memory access instead of a system call, which halved a person's file read on 1M persons.
@@ -88,7 +103,68 @@ def make_engine(url: str) -> Engine:
             connection.connection.dbapi_connection.execute(mode)  # straight to the driver: once per transaction
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=32)
+    return create_engine(url, pool_pre_ping=True, pool_size=min(pool_size, 16), max_overflow=32)
+
+
+def writer_engine(engine: Engine) -> Engine:
+    """An engine for a writer that must never block its event loop on another process's write lock.
+
+    SQLite: one connection on the same file that fails at once with "database is locked" (see
+    :func:`lock_busy`) instead of sleeping in the driver, and leaves checkpoints to a :class:`Checkpointer`.
+    PostgreSQL: ``engine`` itself (row locks, no file lock; its waits are short).
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    return make_engine(engine.url.render_as_string(hide_password=False), busy_timeout=0, autocheckpoint=False,
+                       pool_size=1)
+
+
+def lock_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite's "database is locked" (another connection holds the write lock)."""
+    origin = getattr(exc, "orig", exc)
+    return isinstance(origin, sqlite3.OperationalError) and "locked" in str(origin)
+
+
+class Checkpointer:
+    """Copies a SQLite write-ahead log back into the database every ``every`` seconds, in a thread of its own.
+
+    A commit on a connection with autocheckpoint on copies the log itself once it passes 1,000 pages, and
+    fsyncs the database file: tens of milliseconds during which a serving event loop would answer nothing.
+    The thread spends that time inside SQLite, without the GIL. PASSIVE: it never waits for readers or
+    writers, and copies what no reader still needs.
+    """
+
+    def __init__(self, engine: Engine, *, every: float = 1.0) -> None:
+        self.engine, self.every = engine, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+        self.checkpoints = 0
+
+    def start(self) -> Checkpointer:
+        """Start the thread (a no-op on engines other than SQLite)."""
+        if self.engine.dialect.name == "sqlite":
+            self._thread.start()
+        return self
+
+    def checkpoint(self) -> None:
+        """Copy the log now."""
+        with self.engine.connect() as conn:
+            conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        self.checkpoints += 1
+
+    def stop(self) -> None:
+        """Stop the thread after a last checkpoint."""
+        if self._thread.is_alive():
+            self._stop.set()
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.checkpoint()
+            except Exception:  # a busy or failed checkpoint is retried at the next tick; the log stays valid
+                log.warning("WAL checkpoint failed", exc_info=True)
+        self.checkpoint()
 
 
 @functools.lru_cache(maxsize=8)
