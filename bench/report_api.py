@@ -263,7 +263,8 @@ def run(engine: str, args: argparse.Namespace) -> dict:
         prewarm(engine, data=args.data, persons=args.persons)
     script = args.data / f"inquiry-{engine}.lua"
     script.write_text(LUA % {"ids": built["ids"], "key": built["keys"][SUBSCRIBER], "seed": args.seed})
-    server = serve(engine, data=args.data, persons=args.persons, port=args.port, workers=args.workers)
+    workers = args.pg_workers if engine == "postgresql" else args.workers
+    server = serve(engine, data=args.data, persons=args.persons, port=args.port, workers=workers)
     base = f"http://127.0.0.1:{args.port}"
     try:
         log(f"{engine}: warming up for {args.warmup} s")
@@ -280,8 +281,8 @@ def run(engine: str, args: argparse.Namespace) -> dict:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     answered = inquiries["requests"] - inquiries["non2xx"]
-    return {"engine": engine, "persons": built["persons_on_file"], "inquiries": inquiries, "ceiling": ceiling,
-            "logged": logged, "answered": answered}
+    return {"engine": engine, "workers": workers, "persons": built["persons_on_file"], "inquiries": inquiries,
+            "ceiling": ceiling, "logged": logged, "answered": answered}
 
 
 def main() -> None:
@@ -294,7 +295,9 @@ def main() -> None:
     parser.add_argument("--ceiling-duration", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="server processes on SQLite")
+    parser.add_argument("--pg-workers", type=int, default=4,
+                        help="server processes on PostgreSQL (more than cores: its queries wait on the network)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--data", type=Path, default=None, help="where bureaus are built and kept")
     parser.add_argument("--build-only", action="store_true")
@@ -312,16 +315,15 @@ def main() -> None:
         return
     results = [run(engine, args) for engine in engines]
     print()
-    print(f"Inquiry API, {args.workers} workers, {args.connections} connections, wrk on 127.0.0.1, "
-          f"{os.cpu_count()} cores")
-    print(f"{'engine':<11}{'persons':>10}{'inquiries/s':>13}{'p50 ms':>9}{'p99 ms':>9}{'ceiling/s':>11}"
+    print(f"Inquiry API, {args.connections} connections, wrk on 127.0.0.1, {os.cpu_count()} cores")
+    print(f"{'engine':<11}{'workers':>8}{'persons':>10}{'inquiries/s':>13}{'p50 ms':>9}{'p99 ms':>9}{'ceiling/s':>11}"
           f"{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}  logged / answered")
     for r in results:
         q, c = r["inquiries"], r["ceiling"]
         # wrk stops with up to one request per connection in flight: logged, but not counted as answered.
         check = "" if 0 <= r["logged"] - r["answered"] <= args.connections else "  MISMATCH"
         failed = f"  ({q['non2xx']:,} non-2xx)" if q["non2xx"] else ""
-        print(f"{r['engine']:<11}{r['persons']:>10,}{q['rps']:>13,.0f}{q['p50']:>9.1f}{q['p99']:>9.1f}{c['rps']:>11,.0f}"
+        print(f"{r['engine']:<11}{r['workers']:>8}{r['persons']:>10,}{q['rps']:>13,.0f}{q['p50']:>9.1f}{q['p99']:>9.1f}{c['rps']:>11,.0f}"
               f"{c['p50']:>9.1f}{c['p99']:>9.1f}{q['rps'] / c['rps']:>8.3f}  {r['logged']:,} / {r['answered']:,}"
               f"{check}{failed}")
     print(json.dumps(results))
