@@ -7,10 +7,13 @@ Steps, per engine (SQLite, PostgreSQL):
    lender (LENDER_X) a consent to query every person for loan origination, imported like any lender's.
    On PostgreSQL, VACUUM (ANALYZE) the freshly loaded database, as autovacuum would some time after a load.
    Release a scorecard (trained once on a small 24-month market of its own), so each answer carries a score.
-2. Serve it with ``uvicorn openbureau.api.main:app --workers N`` on 127.0.0.1.
+2. Serve it with ``uvicorn openbureau.api.main:app --workers N`` on 127.0.0.1 (``--workers`` on SQLite,
+   ``--pg-workers`` on PostgreSQL).
 3. Drive it with wrk (C, one thread, keep-alive connections) from a Lua script that sends each request for
    a person drawn at random: first a warm-up, then ``--duration`` seconds of inquiries, then the same time
-   on ``/v1/health``.
+   on ``/v1/health``. Before the server starts, the database is read into memory (``--no-prewarm`` skips
+   it) after the OS page cache is emptied when run as root, so that the engine measured has the machine's
+   memory to itself (both bureaus together do not fit).
 4. Check that every answered inquiry is in the log: the inquiries table grew by the number of 2xx answers
    wrk counted, plus at most one per connection (requests in flight when wrk stops are logged but not
    counted); each is committed before its answer is sent.
@@ -246,9 +249,25 @@ def release_scorecard(engine: str, *, data: Path, persons: int, path: Path) -> N
     db.dispose()
 
 
+def drop_page_cache() -> bool:
+    """Empty the OS page cache (root only), so that the engine measured next does not share it with the
+    other engine's database: with both bureaus on the machine (26 GB) only part of either stays cached, and
+    the pages read last are the first the kernel evicts."""
+    try:
+        os.sync()
+        Path("/proc/sys/vm/drop_caches").write_text("1\n")
+    except OSError:
+        return False
+    return True
+
+
 def prewarm(engine: str, *, data: Path, persons: int) -> None:
     """Read the database once so that it sits in memory, as a serving bureau's would after its first hours
     (SQLite: the file through the OS page cache; PostgreSQL: pg_prewarm of the tables and their indexes)."""
+    if drop_page_cache():
+        log("page cache emptied first (one bureau on the machine)")
+    else:
+        log("page cache not emptied (needs root): other data in it may push part of the bureau out")
     started = time.perf_counter()
     if engine == "sqlite":
         with (data / "sqlite" / "bureau.db").open("rb") as handle:

@@ -62,7 +62,7 @@ async def inquire(data: InquiryCreate, runtime: RuntimeDep, api_key: ApiKeyDep, 
     # authenticates and reads the file; it ends before the wait for the group commit, during which the
     # loop prepares the next requests.
     settings = runtime.settings
-    with session_scope(runtime.engine) as session:
+    with session_scope(runtime.engine, read_only=True) as session:
         member = authenticate(session, api_key=api_key)
         prepared = service.prepare_inquiry(session, vault=runtime.vault, actor=member, request=data,
                                            profile=get_profile(settings.jurisdiction), reciprocity=settings.reciprocity)
@@ -86,7 +86,7 @@ async def self_report(data: SelfReportCreate, runtime: RuntimeDep, member: Opera
                       format: FormatQuery = ReportFormat.JSON) -> Response:
     """Everything in the person's file, including who looked at it and why, for the bureau's own counter or
     portal once it has checked the person's identity. Logged as the person's own (soft) inquiry."""
-    with session_scope(runtime.engine) as session:
+    with session_scope(runtime.engine, read_only=True) as session:
         prepared = service.prepare_own_report(session, vault=runtime.vault, subject=data.subject,
                                               actor_code=member.code, profile=get_profile(runtime.settings.jurisdiction),
                                               history_months=data.history_months)

@@ -181,16 +181,33 @@ def is_postgres(engine: Engine) -> bool:
 
 
 @functools.lru_cache(maxsize=64)
-def _session_factory(engine: Engine, write: bool) -> sessionmaker:
+def _session_factory(engine: Engine, mode: str) -> sessionmaker:
     # Made once per engine: building a sessionmaker (and an engine proxy) per request costs more than a query.
-    bind = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE") if write else engine
+    if mode == "write":
+        bind = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+    elif mode == "read_only" and engine.dialect.name == "postgresql":
+        # Each statement in its own snapshot, as under READ COMMITTED inside a transaction, without the BEGIN
+        # and COMMIT round trips.
+        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        bind = engine
     return sessionmaker(bind=bind, expire_on_commit=False)
 
 
 @contextmanager
-def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
-    """A session whose transaction commits on success and rolls back on error."""
-    with _session_factory(engine, write)() as session, session.begin():
+def session_scope(engine: Engine, *, write: bool = False, read_only: bool = False) -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back on error.
+
+    Args:
+        write: The session will write (SQLite: take the write lock at once, ``BEGIN IMMEDIATE``).
+        read_only: The session only reads, statement by statement (PostgreSQL: autocommit, read only, so no
+            BEGIN/COMMIT round trips; SQLite: one read transaction, a snapshot of the whole). For the hot read
+            paths, such as an inquiry's, where two round trips in ten are worth saving.
+    """
+    if write and read_only:
+        raise ValueError("a session cannot both write and be read only")
+    mode = "write" if write else "read_only" if read_only else "read"
+    with _session_factory(engine, mode)() as session, session.begin():
         yield session
 
 
