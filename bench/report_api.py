@@ -7,8 +7,7 @@ Steps, per engine (SQLite, PostgreSQL):
    lender (LENDER_X) a consent to query every person for loan origination, imported like any lender's.
    On PostgreSQL, VACUUM (ANALYZE) the freshly loaded database, as autovacuum would some time after a load.
    Release a scorecard (trained once on a small 24-month market of its own), so each answer carries a score.
-2. Serve it with ``uvicorn openbureau.api.main:app --workers N`` on 127.0.0.1 (``--workers`` on SQLite,
-   ``--pg-workers`` on PostgreSQL).
+2. Serve it with ``uvicorn openbureau.api.main:app --workers N`` on 127.0.0.1.
 3. Drive it with wrk (C, one thread, keep-alive connections) from a Lua script that sends each request for
    a person drawn at random: first a warm-up, then ``--duration`` seconds of inquiries, then the same time
    on ``/v1/health``. Before the server starts, the database is read into memory (``--no-prewarm`` skips
@@ -291,7 +290,7 @@ def run(engine: str, args: argparse.Namespace) -> dict:
         prewarm(engine, data=args.data, persons=args.persons)
     script = args.data / f"inquiry-{engine}.lua"
     script.write_text(LUA % {"ids": built["ids"], "key": built["keys"][SUBSCRIBER], "seed": args.seed})
-    workers = args.pg_workers if engine == "postgresql" else args.workers
+    workers = args.workers
     server = serve(engine, data=args.data, persons=args.persons, port=args.port, workers=workers)
     base = f"http://127.0.0.1:{args.port}"
     try:
@@ -323,9 +322,8 @@ def main() -> None:
     parser.add_argument("--ceiling-duration", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2, help="server processes on SQLite")
-    parser.add_argument("--pg-workers", type=int, default=4,
-                        help="server processes on PostgreSQL (more than cores: its queries wait on the network)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="server processes (2 was best on both engines here; 3, 4 and 6 were slower)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--data", type=Path, default=None, help="where bureaus are built and kept")
     parser.add_argument("--build-only", action="store_true")
