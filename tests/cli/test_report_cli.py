@@ -73,3 +73,15 @@ def test_disputes_are_filed_listed_and_resolved(bureau_env) -> None:
     assert wrong.exit_code == 1 and "ACCOUNT_NOT_FOUND" in wrong.output
     assert "resolved: verified" in runner.invoke(app, ["disputes", "resolve", "1", "--outcome", "verified"]).output
     assert "A-1" not in runner.invoke(app, ["disputes", "list"], env={"COLUMNS": "200"}).output
+
+
+def test_db_cluster_rewrites_account_states_in_person_order_and_reports_are_unchanged(bureau_env) -> None:
+    _bureau(bureau_env)
+    before = json.loads(runner.invoke(app, ["report", *WHO, "--json"]).stdout)
+    done = runner.invoke(app, ["db", "cluster"])
+    assert done.exit_code == 0 and "9 account states rewritten in person order" in done.output, done.output
+    after = json.loads(runner.invoke(app, ["report", *WHO, "--json"]).stdout)
+    assert after["accounts"] == before["accounts"] and after["summary"] == before["summary"]
+    with session_scope(open_runtime().engine) as session:
+        assert [e.actor_code.startswith("OPERATOR:") for e in audit.list_entries(session, action="tradelines.cluster")] \
+            == [True]

@@ -6,7 +6,7 @@ import json
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from openbureau.audit import service as audit
 from openbureau.consent.profiles import get_profile
@@ -15,7 +15,7 @@ from openbureau.intake.models import AccountState
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
 from openbureau.reports import service
-from openbureau.tradelines.tasks import run_retention
+from openbureau.tradelines.tasks import cluster_by_person, run_retention
 from tests.consent.factories import grant
 from tests.intake.factories import PEOPLE
 from tests.members.factories import make_member
@@ -83,3 +83,42 @@ def test_the_us_profile_keeps_negative_information_seven_years(runtime, folder) 
     with session_scope(runtime.engine, write=True) as session:
         run = run_retention(session, as_of=date(2026, 11, 20), retention_years=7, actor_code="OPERATOR:test")
     assert run.months_expired == 0
+
+
+def test_clustering_by_person_keeps_every_row_and_every_report_and_puts_each_file_together(runtime, folder) -> None:
+    grant(runtime, "BANK_A", PEOPLE[1][0])
+    # Two persons' months interleaved in load order: person 0 and person 1 alternate file by file.
+    for period, statuses in (("2026-01", "NN"), ("2026-03", "N1"), ("2026-05", "NN")):
+        furnish(runtime, "BANK_A", history(0, f"P0-{period}", period, statuses), folder)
+        furnish(runtime, "BANK_A", history(1, f"P1-{period}", period, statuses), folder)
+    columns = [c for c in AccountState.__table__.columns if c.name != "stored_at"]
+
+    def snapshot():
+        with session_scope(runtime.engine) as session:
+            rows = sorted(tuple(r) for r in session.execute(select(*columns)))
+            reports = [service.own_report(session, vault=runtime.vault, actor_code="OPERATOR:test", profile=CN,
+                                          now=NOW, subject=Subject(id_type="CN_RESIDENT_ID", id_number=p[0]))
+                       .model_dump(include={"person", "summary", "accounts", "obligations", "signals"})
+                       for p in PEOPLE[:2]]  # not the inquiries: each report logs one
+        return rows, reports
+
+    before = snapshot()
+    done = cluster_by_person(runtime.engine, actor_code="OPERATOR:test")
+    assert done.rows == len(before[0]) == 12
+    assert snapshot() == before  # every row, and every report, exactly as they were
+    with session_scope(runtime.engine) as session:
+        if runtime.engine.dialect.name == "sqlite":  # rows now lie in person order in the table itself
+            order = [r[0] for r in session.execute(text("SELECT person_id FROM account_states ORDER BY rowid"))]
+            assert order == sorted(order)
+            names = set(session.scalars(text("SELECT name FROM sqlite_master WHERE tbl_name = 'account_states'")))
+        else:
+            assert session.scalar(text("SELECT indisclustered FROM pg_index WHERE indexrelid = "
+                                       "'ix_account_states_person_id'::regclass")) is True
+            names = set(session.scalars(text("SELECT indexname FROM pg_indexes WHERE tablename = 'account_states'")))
+        assert {"ix_account_states_person_id", "ix_account_states_held"} <= names
+        entries = audit.list_entries(session, action="tradelines.cluster")
+        assert audit.verify(session).ok
+    assert len(entries) == 1 and json.loads(entries[0].details)["rows"] == 12
+    # Loads go on after it: a new month lands and is part of the file.
+    furnish(runtime, "BANK_A", history(0, "P0-2026-01", "2026-07", "N"), folder)
+    assert _states(runtime) == 13
