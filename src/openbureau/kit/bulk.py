@@ -103,7 +103,6 @@ class PostgresBulkWriter(BulkWriter):
             for row in frame.iter_rows():
                 copy.write_row(row)
 
-
     def refresh_statistics(self, conn: Connection, table: Table, *, rows_written: int | None = None) -> None:
         name = conn.dialect.identifier_preparer.format_table(table)
         if rows_written is not None:

@@ -66,7 +66,7 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, autocheckpoint: bool = 
             locked" (0: fail at once, for a writer that waits without blocking, see :func:`writer_engine`).
         autocheckpoint: SQLite: whether a commit copies the write-ahead log back into the database once the
             log has grown past 1,000 pages (off: a :class:`Checkpointer` does it).
-        pool_size: connections kept open.
+        pool_size: SQLite: connections kept open (PostgreSQL keeps 16).
     """
     if url.startswith("sqlite"):
         # A pool as large as the number of sessions a serving process holds at once (requests waiting for
@@ -105,7 +105,7 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, autocheckpoint: bool = 
             connection.connection.dbapi_connection.execute(mode)  # straight to the driver: once per transaction
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=min(pool_size, 16), max_overflow=32)
+    return create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=32)
 
 
 def writer_engine(engine: Engine) -> Engine:
@@ -125,6 +125,17 @@ def lock_busy(exc: BaseException) -> bool:
     """Whether ``exc`` is SQLite's "database is locked" (another connection holds the write lock)."""
     origin = getattr(exc, "orig", exc)
     return isinstance(origin, sqlite3.OperationalError) and "locked" in str(origin)
+
+
+def checkpoint(engine: Engine, *, mode: str = "PASSIVE") -> None:
+    """Copy a SQLite write-ahead log back into the database (``PASSIVE``: without waiting for readers or
+    writers; ``TRUNCATE``: all of it, then empty the log file); nothing on other engines."""
+    if engine.dialect.name != "sqlite":
+        return
+    if mode not in ("PASSIVE", "FULL", "RESTART", "TRUNCATE"):
+        raise ValueError(f"no checkpoint mode {mode!r}")
+    with engine.connect() as conn:
+        conn.connection.driver_connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
 
 
 class Checkpointer:
@@ -150,8 +161,7 @@ class Checkpointer:
 
     def checkpoint(self) -> None:
         """Copy the log now."""
-        with self.engine.connect() as conn:
-            conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        checkpoint(self.engine)
         self.checkpoints += 1
 
     def stop(self) -> None:
@@ -200,9 +210,9 @@ def session_scope(engine: Engine, *, write: bool = False, read_only: bool = Fals
 
     Args:
         write: The session will write (SQLite: take the write lock at once, ``BEGIN IMMEDIATE``).
-        read_only: The session only reads, statement by statement (PostgreSQL: autocommit, read only, so no
-            BEGIN/COMMIT round trips; SQLite: one read transaction, a snapshot of the whole). For the hot read
-            paths, such as an inquiry's, where two round trips in ten are worth saving.
+        read_only: The caller only reads (nothing enforces it): on PostgreSQL statement by statement, in
+            autocommit, so no BEGIN/COMMIT round trips; on SQLite one read transaction, a snapshot of the
+            whole. For hot read paths, such as an inquiry's, where two round trips in ten are worth saving.
     """
     if write and read_only:
         raise ValueError("a session cannot both write and be read only")

@@ -66,6 +66,7 @@ class GroupCommitter(Generic[Item, Result]):
                  lock_wait: float = 30.0) -> None:
         self.source = engine
         self.engine = writer_engine(engine)
+        self._own_writer = self.engine is not engine  # SQLite: a connection of its own, and a checkpointer
         self.lock_wait = lock_wait
         self._checkpointer: Checkpointer | None = None
         self._busy_since: float | None = None
@@ -84,7 +85,7 @@ class GroupCommitter(Generic[Item, Result]):
         loop = asyncio.get_running_loop()
         if self._task is None or self._task.done() or self._task.get_loop() is not loop:
             self._wakeup = asyncio.Event()
-            if self.engine is not self.source and self._checkpointer is None:
+            if self._own_writer and self._checkpointer is None:
                 self._checkpointer = Checkpointer(self.source).start()
             self._task = loop.create_task(self._run(), name="group-commit")
         future = loop.create_future()
@@ -107,7 +108,7 @@ class GroupCommitter(Generic[Item, Result]):
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None
-        if self.engine is not self.source:
+        if self._own_writer:
             self.engine.dispose()  # its connection; a later submit opens another
 
     async def _run(self) -> None:

@@ -115,7 +115,7 @@ class TradelineRepository:
             "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", (table,))]
         columns = ", ".join(r[1] for r in raw.execute(f"PRAGMA table_info({table})"))
         copy = f"{table}_by_person"
-        head, rest = definition.split("(", 1)
+        rest = definition.split("(", 1)[1]
         raw.execute(f"CREATE TABLE {copy} ({rest}")
         # The copy's primary-key index takes rows out of its own order: a large page cache keeps most of it in
         # memory (2 GiB: a million persons' key index is about that).

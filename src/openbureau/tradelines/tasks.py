@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
-from openbureau.kit.db import lock_intake, session_scope
+from openbureau.kit.db import checkpoint, lock_intake, session_scope
 from openbureau.kit.periods import add_years, period_of
 from openbureau.tradelines.history import expired_periods
 from openbureau.tradelines.repository import TradelineRepository
@@ -88,7 +88,5 @@ def cluster_by_person(engine: Engine, *, actor_code: str) -> ClusterRun:
         seconds = time.perf_counter() - started
         audit.record(session, actor_member_id=None, actor_code=actor_code, action="tradelines.cluster",
                      details={"rows": rows, "seconds": round(seconds, 1)})
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    checkpoint(engine, mode="TRUNCATE")  # SQLite: the log holds a copy of the whole table
     return ClusterRun(rows=rows, seconds=time.perf_counter() - started)
