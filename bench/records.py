@@ -81,7 +81,7 @@ def make_consents(records: pl.DataFrame) -> pl.DataFrame:
         pl.lit("2020-01-01T00:00:00Z").alias("granted_at"),
         pl.lit(None, dtype=pl.String).alias("expires_at"),
         pl.lit("app").alias("channel"),
-        pl.lit(None, dtype=pl.String).alias("evidence_hash"),
+        pl.col("id_number").hash().cast(pl.String).str.zfill(64).alias("evidence_hash"),  # a digest per person
         pl.lit("active").alias("status"),
         pl.lit(None, dtype=pl.String).alias("revoked_at"),
     )

@@ -22,9 +22,9 @@ def test_import_list_revoke_release(bureau_env) -> None:
     assert '"records_quarantined": 2' in held.stdout
     consents = bureau_env / "consents.csv"
     consents.write_text(
-        "consent_ref,id_type,id_number,purpose,granted_at,channel\n"
-        f"C0,CN_RESIDENT_ID,{PEOPLE[0][0]},furnish,2024-01-01T00:00:00Z,app\n"
-        f"C1,CN_RESIDENT_ID,{PEOPLE[1][0]},furnish,not-a-time,app\n")
+        "consent_ref,id_type,id_number,purpose,granted_at,channel,evidence_hash\n"
+        f"C0,CN_RESIDENT_ID,{PEOPLE[0][0]},furnish,2024-01-01T00:00:00Z,app,{'ab' * 32}\n"
+        f"C1,CN_RESIDENT_ID,{PEOPLE[1][0]},furnish,not-a-time,app,{'ab' * 32}\n")
     imported = runner.invoke(app, ["consent", "import", str(consents), "--member", "BANK_A"])
     assert imported.exit_code == 0, imported.output
     assert "1 created" in imported.output and "1 rejected" in imported.output and "1 quarantined records released" \

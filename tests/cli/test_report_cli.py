@@ -23,8 +23,8 @@ WHO = ["--id-type", "CN_RESIDENT_ID", "--id-number", ID]
 def _bureau(folder) -> None:
     runner.invoke(app, ["members", "add", "--code", "BANK_A", "--name", "Bank A", "--role", "furnisher"])
     consents = folder / "consents.csv"
-    consents.write_text(f"consent_ref,id_type,id_number,purpose,granted_at,channel\n"
-                        f"C0,CN_RESIDENT_ID,{ID},furnish,2015-01-01T00:00:00Z,app\n")
+    consents.write_text(f"consent_ref,id_type,id_number,purpose,granted_at,channel,evidence_hash\n"
+                        f"C0,CN_RESIDENT_ID,{ID},furnish,2015-01-01T00:00:00Z,app,{'ab' * 32}\n")
     assert runner.invoke(app, ["consent", "import", str(consents), "--member", "BANK_A"]).exit_code == 0
     records = history(0, "OLD", "2019-01", "N2NN") + history(0, "A-1", "2026-05", "NN1NN")
     loaded = runner.invoke(app, ["intake", "submit", str(write_file(folder / "f.csv", records)),

@@ -27,7 +27,7 @@ def consent_data(id_number: str, purpose: Purpose = Purpose.FURNISH, *, ref: str
     return ConsentCreate(
         consent_ref=ref or default_ref(id_number, purpose), subject=Subject(id_type=id_type, id_number=id_number),
         purpose=purpose, valid_from=valid_from, valid_until=valid_until,
-        evidence=Evidence(channel="app", captured_at=valid_from, document_hash="ab" * 32),
+        evidence=Evidence(channel="app", captured_at=min(valid_from, datetime.now(UTC)), document_hash="ab" * 32),
     )
 
 

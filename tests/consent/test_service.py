@@ -22,6 +22,7 @@ from tests.intake.factories import PEOPLE
 from tests.members.factories import make_member
 
 ID = PEOPLE[0][0]
+H = "ab" * 32  # a well-formed evidence hash
 
 
 @pytest.fixture
@@ -78,12 +79,12 @@ def test_import_creates_revokes_and_reports_every_bad_line(members, tmp_path) ->
     header = "consent_ref,id_type,id_number,full_name,purpose,granted_at,expires_at,channel,evidence_hash,status,revoked_at"
     lines = [
         header,
-        f"C1,CN_RESIDENT_ID,{PEOPLE[0][0]},x,furnish,2024-01-01T00:00:00Z,,app,aa,active,",
-        f"C2,CN_RESIDENT_ID,{PEOPLE[1][0]},x,furnish,2024-01-01T00:00:00Z,2030-01-01T00:00:00Z,app,aa,active,",
-        f"C3,PASSPORT_X,{PEOPLE[2][0]},x,furnish,2024-01-01T00:00:00Z,,app,aa,active,",  # bad id_type
-        f"C4,CN_RESIDENT_ID,{PEOPLE[3][0]},x,furnish,yesterday,,app,aa,active,",  # bad time
-        f"C1,CN_RESIDENT_ID,{PEOPLE[0][0]},x,furnish,2024-01-01T00:00:00Z,,app,aa,active,",  # duplicate
-        f"C5,CN_RESIDENT_ID,{PEOPLE[3][0]},x,furnish,2024-01-01T00:00:00Z,,app,aa,revoked,",  # no revoked_at
+        f"C1,CN_RESIDENT_ID,{PEOPLE[0][0]},x,furnish,2024-01-01T00:00:00Z,,app,{H},active,",
+        f"C2,CN_RESIDENT_ID,{PEOPLE[1][0]},x,furnish,2024-01-01T00:00:00Z,2030-01-01T00:00:00Z,app,{H},active,",
+        f"C3,PASSPORT_X,{PEOPLE[2][0]},x,furnish,2024-01-01T00:00:00Z,,app,{H},active,",  # bad id_type
+        f"C4,CN_RESIDENT_ID,{PEOPLE[3][0]},x,furnish,yesterday,,app,{H},active,",  # bad time
+        f"C1,CN_RESIDENT_ID,{PEOPLE[0][0]},x,furnish,2024-01-01T00:00:00Z,,app,{H},active,",  # duplicate
+        f"C5,CN_RESIDENT_ID,{PEOPLE[3][0]},x,furnish,2024-01-01T00:00:00Z,,app,{H},revoked,",  # no revoked_at
     ]
     path = tmp_path / "consents.csv"
     path.write_text("\n".join(lines) + "\n")

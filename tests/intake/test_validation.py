@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from openbureau.documents import check_digit, check_digit_expr, resident_id
 from openbureau.intake import standard
 from openbureau.intake.validation import (
     BASE_RECORD,
@@ -24,7 +25,6 @@ from openbureau.intake.validation import (
 )
 from openbureau.intake.validation.cross_field import cross_field_checks
 from openbureau.intake.validation.fields import field_checks
-from openbureau.intake.validation.ids import check_digit, check_digit_expr, resident_id
 
 TODAY = date(2026, 11, 22)
 DOC = Path(__file__).resolve().parents[2] / "docs" / "furnishing-format.md"

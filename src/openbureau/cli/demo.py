@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import time
@@ -166,11 +167,14 @@ def _train_and_release(runtime: Runtime, *, months: int) -> None:
 def _applicant_consent(runtime: Runtime, id_number: str) -> None:
     """The borrower applies to LENDER_X for a loan and consents to its inquiry (as its app would record)."""
     now = datetime.now(UTC)
+    # The app keeps the consent text the borrower signed; the bureau records its digest as evidence.
+    signed = hashlib.sha256(f"{DEMO_CONSENT}: I agree that LENDER_X queries my credit report for my loan "
+                            f"application ({now.isoformat()})".encode()).hexdigest()
     with session_scope(runtime.engine, write=True) as session:
         consents.grant(session, vault=runtime.vault, actor=get_member(session, code="LENDER_X"), data=ConsentCreate(
             consent_ref=DEMO_CONSENT, subject=Subject(id_type="CN_RESIDENT_ID", id_number=id_number),
             purpose=Purpose.LOAN_ORIGINATION, scope=["report", "score"], valid_from=now,
-            valid_until=now + timedelta(days=30), evidence=Evidence(channel="app", captured_at=now)))
+            valid_until=now + timedelta(days=30), evidence=Evidence(channel="app", captured_at=now, document_hash=signed)))
 
 
 def _a_borrower(market: Path, furnisher: str) -> str:

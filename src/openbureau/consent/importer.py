@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
 from openbureau.consent.profiles import Purpose
-from openbureau.consent.schemas import ID_TYPES, ImportFinding
+from openbureau.consent.schemas import CLOCK_SKEW, DOCUMENT_HASH_PATTERN, EVIDENCE_CHANNELS, ImportFinding
+from openbureau.documents import ID_TYPES, PROBLEMS, id_problem_expr, normalise_id_number
 from openbureau.kit.errors import Unprocessable
 
 COLUMNS = ("consent_ref", "id_type", "id_number", "purpose", "granted_at", "expires_at", "channel",
            "evidence_hash", "status", "revoked_at")
-REQUIRED = ("consent_ref", "id_type", "id_number", "purpose", "granted_at", "channel")
+REQUIRED = ("consent_ref", "id_type", "id_number", "purpose", "granted_at", "channel", "evidence_hash")
 TIMES = ("granted_at", "expires_at", "revoked_at")
 
 
@@ -47,15 +49,31 @@ def read_consent_file(path: Path) -> pl.DataFrame:
     )
 
 
-def validate_consent_rows(rows: pl.DataFrame) -> tuple[pl.DataFrame, list[ImportFinding]]:
-    """The lines without problems (times typed, status defaulted to active) and a finding per problem."""
+def validate_consent_rows(rows: pl.DataFrame, *, now: datetime) -> tuple[pl.DataFrame, list[ImportFinding]]:
+    """The lines without problems (identity numbers normalised, times typed, status defaulted to active) and
+    a finding per problem. Subjects must be well-formed identity documents by the same rules as intake's,
+    and the evidence must name a known channel, carry the signed document's hash and not be dated after
+    ``now``."""
     parsed = rows.with_columns(
         [pl.col(c).str.to_datetime(time_zone="UTC", strict=False, time_unit="us").alias(f"_{c}") for c in TIMES]
-    ).with_columns(pl.col("status").fill_null("active"))
+    ).with_columns(pl.col("status").fill_null("active"), normalise_id_number(pl.col("id_number")))
+    problem = id_problem_expr(pl.col("id_type"), pl.col("id_number"))
+    id_checks = [("id_number", code, pl.col("id_type").is_in(ID_TYPES) & pl.col("id_number").is_not_null()
+                  & (problem == code), message)
+                 for code, message in PROBLEMS.items() if code not in ("INVALID_ENUM", "REQUIRED_MISSING")]
     checks: list[tuple[str, str, pl.Expr, str]] = [
         *[(c, "REQUIRED_MISSING", pl.col(c).is_null(), f"{c} is required") for c in REQUIRED],
         ("id_type", "INVALID_ENUM", pl.col("id_type").is_not_null() & ~pl.col("id_type").is_in(ID_TYPES),
          f"id_type must be one of {', '.join(ID_TYPES)}"),
+        *id_checks,
+        ("channel", "INVALID_ENUM", pl.col("channel").is_not_null() & ~pl.col("channel").is_in(EVIDENCE_CHANNELS),
+         f"channel must be one of {', '.join(EVIDENCE_CHANNELS)}"),
+        ("evidence_hash", "INVALID_EVIDENCE_HASH",
+         pl.col("evidence_hash").is_not_null() & ~pl.col("evidence_hash").str.contains(DOCUMENT_HASH_PATTERN),
+         "evidence_hash must be the signed document's hex SHA-256/SM3/SHA-512 digest or sig: and a base64 "
+         "signature"),
+        ("granted_at", "EVIDENCE_IN_FUTURE", pl.col("_granted_at") > pl.lit(now + CLOCK_SKEW),
+         "granted_at is in the future: a consent is recorded after it was given"),
         ("purpose", "INVALID_ENUM", pl.col("purpose").is_not_null() & ~pl.col("purpose").is_in([p.value for p in Purpose]),
          f"purpose must be one of {', '.join(p.value for p in Purpose)}"),
         ("status", "INVALID_ENUM", ~pl.col("status").is_in(["active", "revoked"]), "status must be active or revoked"),

@@ -2,29 +2,48 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from openbureau.consent.profiles import Purpose
+from openbureau.documents import id_problem, normalise_id
 
-ID_TYPES = ("CN_RESIDENT_ID", "PASSPORT", "OTHER")
+# How far a consent's capture time may lie ahead of the bureau's clock (members' clocks drift a little).
+CLOCK_SKEW = timedelta(minutes=5)
+# How a consent may have been captured (docs/consent.md, "Evidence").
+EVIDENCE_CHANNELS = ("app", "web", "sms", "paper", "branch", "call", "api")
+# The signed consent document's digest (SHA-256 or SM3 as 64 hex digits, SHA-512 as 128, optionally
+# prefixed with the algorithm) or a detached signature (``sig:`` and base64, e.g. Ed25519 or ECDSA).
+DOCUMENT_HASH_PATTERN = (r"^(?:(?:sha256:|sm3:)?[0-9a-fA-F]{64}|(?:sha512:)?[0-9a-fA-F]{128}"
+                         r"|sig:[A-Za-z0-9+/_=-]{43,124})$")
 
 
 class Subject(BaseModel):
-    """Who the data is about, by identity document."""
+    """Who the data is about, by identity document; the number must be well formed, as intake requires."""
 
-    id_type: str = Field(pattern="^(CN_RESIDENT_ID|PASSPORT|OTHER)$")
-    id_number: str = Field(min_length=1, max_length=32)
+    id_type: Literal["CN_RESIDENT_ID", "PASSPORT", "OTHER"]
+    id_number: str = Field(min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> Subject:
+        self.id_number = normalise_id(self.id_number)
+        problem = id_problem(self.id_type, self.id_number)
+        if problem is not None:
+            raise ValueError(f"{problem[0]}: {problem[1]}")
+        return self
 
 
 class Evidence(BaseModel):
-    """How and when the person consented."""
+    """How and when the person consented: the channel, the moment and the signed document's hash."""
 
-    channel: str = Field(min_length=1, max_length=32, description="app, web, paper, branch, call, api ...")
-    captured_at: AwareDatetime
-    document_hash: str | None = Field(default=None, max_length=128,
-                                      description="Hash or signature of the signed consent document.")
+    channel: Literal["app", "web", "sms", "paper", "branch", "call", "api"] = Field(
+        description="How the consent was captured: " + ", ".join(EVIDENCE_CHANNELS))
+    captured_at: AwareDatetime = Field(description="When the person gave the consent; not in the future.")
+    document_hash: str = Field(pattern=DOCUMENT_HASH_PATTERN, max_length=128,
+                               description="Hash (hex SHA-256/SM3/SHA-512) or signature (sig:base64) of the "
+                                           "signed consent document.")
 
 
 class ConsentCreate(BaseModel):

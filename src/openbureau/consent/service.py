@@ -15,7 +15,8 @@ from openbureau.consent.importer import read_consent_file, validate_consent_rows
 from openbureau.consent.models import Consent, ConsentStatus
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.repository import ConsentRepository
-from openbureau.consent.schemas import ConsentCreate, ConsentRead, ImportFinding, Subject
+from openbureau.consent.schemas import CLOCK_SKEW, ConsentCreate, ConsentRead, ImportFinding, Subject
+from openbureau.documents import normalise_id
 from openbureau.kit.bulk import bulk_writer_for
 from openbureau.kit.crypto import PiiVault, mask
 from openbureau.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -40,11 +41,6 @@ class Actor(Protocol):
     def has_role(self, role: str) -> bool: ...
 
 
-def normalise_id(id_number: str) -> str:
-    """The identity number as the bureau indexes it (upper case, no spaces), as intake does."""
-    return "".join(id_number.split()).upper()
-
-
 def subject_index(vault: PiiVault, subject: Subject) -> bytes:
     """The blind index of a subject's identity document."""
     return vault.blind_index(normalise_id(subject.id_number), domain=subject.id_type)
@@ -60,6 +56,17 @@ def _check_grantee(actor: Actor, purpose: Purpose) -> None:
                         code="ROLE_REQUIRED", field="purpose")
 
 
+def check_evidence_time(*, captured_at: datetime, valid_from: datetime, now: datetime) -> None:
+    """A consent is given before it is recorded, and takes effect only once given (PIPL Art. 14: consent is
+    given voluntarily and explicitly, so it cannot cover a time before it existed)."""
+    if captured_at > now + CLOCK_SKEW:
+        raise Unprocessable("the consent's evidence is dated in the future: captured_at must not be later than "
+                            "now", code="EVIDENCE_IN_FUTURE", field="evidence.captured_at")
+    if valid_from < captured_at - CLOCK_SKEW:
+        raise Unprocessable("valid_from is before the consent was given (evidence.captured_at)",
+                            code="INVALID_WINDOW", field="valid_from")
+
+
 def grant(session: Session, *, vault: PiiVault, actor: Actor, data: ConsentCreate,
           now: datetime | None = None) -> Consent:
     """Record a consent given to ``actor``; audited."""
@@ -71,6 +78,7 @@ def grant(session: Session, *, vault: PiiVault, actor: Actor, data: ConsentCreat
     valid_from = data.valid_from or now
     if data.valid_until is not None and data.valid_until <= valid_from:
         raise Unprocessable("valid_until must be after valid_from", code="INVALID_WINDOW", field="valid_until")
+    check_evidence_time(captured_at=data.evidence.captured_at, valid_from=valid_from, now=now)
     number = normalise_id(data.subject.id_number)
     consent = Consent(
         consent_ref=data.consent_ref, grantee_member_id=actor.id, purpose=data.purpose.value,
@@ -147,13 +155,12 @@ def import_file(session: Session, *, vault: PiiVault, actor: Actor, path: Path, 
     """
     now = now or datetime.now(UTC)
     rows = read_consent_file(path)
-    good, findings = validate_consent_rows(rows)
+    good, findings = validate_consent_rows(rows, now=now)
     outcome = ImportOutcome(received=rows.height, findings=findings, rejected=rows.height - good.height)
     for purpose in good["purpose"].unique().to_list():
         _check_grantee(actor, Purpose(purpose))
     if good.height == 0:
         return outcome
-    good = good.with_columns(pl.col("id_number").str.replace_all(r"\s", "").str.to_uppercase())
     bulk = bulk_writer_for(session.connection())
     repo = ConsentRepository(session)
     with bulk.staged(session.connection(), good.select("consent_ref"), "consent_refs") as staged:

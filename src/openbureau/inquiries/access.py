@@ -3,7 +3,8 @@
 Order of checks (each failure is a 403 whose code names what is missing): the subscriber role; reciprocity
 when switched on (only members that furnish may query); a purpose a member may query for; then a consent
 of the person to this subscriber for this purpose that is in force, or the profile's documented lawful
-exception (CN: post-loan management of an existing account, Art. 18).
+exception (CN: post-loan management of an existing account, Art. 18), which needs an account of the
+member in the person's file (see ``EXISTING_ACCOUNT_STATUSES``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,15 @@ from openbureau.intake.repository import AccountRepository, SubmissionRepository
 from openbureau.kit.errors import Forbidden
 from openbureau.members.models import Member, Role
 from openbureau.members.service import require_role
+
+# The existing-account exception rests only on an account of the member that is part of the person's file
+# (released, not held for want of consent), opened before the inquiry, and still in a state the purpose
+# concerns: an open account for its review (CN Art. 18 post-loan management; FCRA §604(a)(3)(A)), an open
+# or charged-off one for collection.
+EXISTING_ACCOUNT_STATUSES: dict[Purpose, tuple[str, ...]] = {
+    Purpose.ACCOUNT_REVIEW: ("open",),
+    Purpose.COLLECTIONS: ("open", "charged_off"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +84,8 @@ def lawful_basis(session: Session, *, actor: Member, purpose: Purpose, id_type: 
     if consent is not None:
         return Basis("consent", consent, "")
     exception = profile.existing_customer_exceptions.get(purpose)
-    if exception and person is not None and AccountRepository(session).furnishes_to(
-            furnisher_id=actor.id, person_id=person.id):
+    if exception and person is not None and AccountRepository(session).has_released_account(
+            furnisher_id=actor.id, person_id=person.id, moment=moment, statuses=EXISTING_ACCOUNT_STATUSES[purpose]):
         return Basis("exception", None, exception)
     raise Forbidden(f"no consent of this person to {actor.code} for {purpose.value} is in force",
                     code="CONSENT_REQUIRED", field="consent_ref")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, datetime
 
 import polars as pl
 from sqlalchemy import Connection, bindparam, func, select, update
@@ -113,8 +114,12 @@ class LoadRepository:
         self.conn.execute(update(Submission).where(Submission.id == submission_id).values(**values))
 
 
-_FURNISHES_TO = select(AccountState.person_id).where(
-    AccountState.furnisher_id == bindparam("furnisher_id"), AccountState.person_id == bindparam("person_id")).limit(1)
+# The published states of one furnisher's accounts of one person, newest first per account.
+_PUBLISHED_OF = (select(AccountState.furnisher_account_id, AccountState.account_status, AccountState.opened_on)
+                 .where(AccountState.furnisher_id == bindparam("furnisher_id"),
+                        AccountState.person_id == bindparam("person_id"), AccountState.held_reason.is_(None))
+                 .order_by(AccountState.furnisher_account_id, AccountState.reporting_period.desc(),
+                           AccountState.version.desc()))
 
 
 class AccountRepository:
@@ -136,10 +141,17 @@ class AccountRepository:
             latest.setdefault((state.furnisher_id, state.furnisher_account_id, state.reporting_period), state)
         return list(latest.values())
 
-    def furnishes_to(self, *, furnisher_id: int, person_id: int) -> bool:
-        """Whether the furnisher has reported an account of the person (held records included)."""
-        found = self.session.connection().execute(_FURNISHES_TO, {"furnisher_id": furnisher_id, "person_id": person_id})
-        return found.first() is not None
+    def has_released_account(self, *, furnisher_id: int, person_id: int, moment: datetime,
+                             statuses: tuple[str, ...]) -> bool:
+        """Whether the furnisher holds an account of the person that is part of the person's file: released
+        (records held for want of consent do not count: they are held precisely because the person did not
+        agree), opened by ``moment``, and whose newest published state has one of ``statuses``."""
+        rows = self.session.connection().execute(_PUBLISHED_OF, {"furnisher_id": furnisher_id,
+                                                                 "person_id": person_id})
+        newest: dict[str, tuple[str, date]] = {}
+        for account, status, opened_on in rows:
+            newest.setdefault(account, (status, opened_on))
+        return any(status in statuses and opened_on <= moment.date() for status, opened_on in newest.values())
 
     def history(self, *, furnisher_id: int, furnisher_account_id: str) -> list[AccountState]:
         """Every stored version of one account, newest period and version first."""

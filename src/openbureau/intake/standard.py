@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from openbureau.documents import ID_TYPES
+
 STANDARD_VERSION = "1"
 
 
@@ -24,7 +26,6 @@ class FieldType(StrEnum):
     ENUM = "enum"
 
 
-ID_TYPES = ("CN_RESIDENT_ID", "PASSPORT", "OTHER")
 PRODUCT_TYPES = (
     "revolving",
     "installment",

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from openbureau.documents import resident_id
 from openbureau.intake import standard
-from openbureau.intake.validation.ids import resident_id
 
 ERROR: Final = "error"
 WARNING: Final = "warning"

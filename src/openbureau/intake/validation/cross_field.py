@@ -13,8 +13,8 @@ from datetime import date
 
 import polars as pl
 
+from openbureau import documents as ids
 from openbureau.intake import standard
-from openbureau.intake.validation import ids
 from openbureau.intake.validation.catalogue import (
     ADULT_AGE_YEARS,
     MAX_AGE_YEARS,

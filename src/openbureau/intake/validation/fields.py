@@ -12,10 +12,10 @@ from typing import overload
 
 import polars as pl
 
+from openbureau.documents import normalise_id_number
 from openbureau.intake import standard
 from openbureau.intake.standard import Field, FieldType
 from openbureau.intake.validation.catalogue import MAX_AMOUNT
-from openbureau.intake.validation.ids import normalise_id_number
 
 RAW_PREFIX = "raw."
 PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
