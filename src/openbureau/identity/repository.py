@@ -8,7 +8,19 @@ from datetime import datetime
 from typing import NamedTuple
 
 import polars as pl
-from sqlalchemy import Connection, Table, bindparam, column, delete, func, insert, select, table, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    bindparam,
+    column,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from openbureau.identity.models import (
@@ -26,6 +38,9 @@ from openbureau.kit.db import lock_intake
 ACCOUNT_STATES = table("account_states", column("furnisher_id"), column("furnisher_account_id"),
                        column("reporting_period"), column("person_id"), column("identity_enc"))
 MEMBERS = table("members", column("id"), column("code"))
+LOADS_IN_PROGRESS = table("loads_in_progress", column("first_person_id"))
+# A person numbered by a load still in progress is not known yet: the load publishes it with its records.
+_PUBLISHED_PERSON = ~exists().where(Person.id >= LOADS_IN_PROGRESS.c.first_person_id)
 _MAX_CHAIN = 64
 
 
@@ -254,7 +269,7 @@ def surviving_person(session: Session, person: Person | None) -> Person | None:
 
 _PERSON_COLUMNS = (Person.id, Person.id_type, Person.id_enc, Person.merged_into_id)
 _PERSON_BY_INDEX = select(*_PERSON_COLUMNS).where(Person.id_type == bindparam("id_type"),
-                                                  Person.id_index == bindparam("id_index"))
+                                                  Person.id_index == bindparam("id_index"), _PUBLISHED_PERSON)
 _PERSON_BY_ID = select(*_PERSON_COLUMNS).where(Person.id == bindparam("id"))
 _CONFLICTS_OF = (select(IdentityConflict.kind, IdentityConflict.furnisher_id, IdentityConflict.detected_at)
                  .where(IdentityConflict.person_id == bindparam("person_id")).order_by(IdentityConflict.id))

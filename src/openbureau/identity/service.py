@@ -94,8 +94,10 @@ class PersonLinker:
         for (id_type,), group in keys.group_by("id_type", maintain_order=True):
             indexes = self._vault.blind_indexes(group["id_number"].to_list(), domain=str(id_type))
             group = group.with_columns(pl.Series("id_index", indexes, dtype=pl.Binary))
+            # A person this load created may be committed already (a load commits as it goes): count it once.
             known = pl.concat([self._committed(str(id_type), group.select("id_index")),
-                               self._created.filter(pl.col("id_type") == id_type).select("id_index", "person_id")])
+                               self._created.filter(pl.col("id_type") == id_type).select("id_index", "person_id")]
+                              ).unique(subset="id_index", keep="first")
             group = group.join(known, on="id_index", how="left")
             fresh = group.filter(pl.col("person_id").is_null()).sort("id_index").with_columns(
                 pl.int_range(self._next_id, self._next_id + pl.len(), dtype=pl.Int64).alias("person_id"))

@@ -1,21 +1,30 @@
-"""The bulk load of one submission: validated, linked records written in one transaction.
+"""The bulk load of one submission: validated, linked records written in short transactions, published at once.
 
 Nothing is stored in the person's file from a record that has an error; every finding is stored with its
-line. The writer holds the load's transaction (and with it the intake's write lock) and only inserts; the
-preparer (``intake.prepare``) does everything else beside it.
+line. The load holds the intake lock (one load at a time; ``kit.db.intake_lock``) but never a long write
+transaction: it lists the submission as a load in progress, writes its rows in transactions of at most
+``WRITE_BATCH`` rows (readers leave the rows of a load in progress out, ``intake.repository.PUBLISHED``),
+and publishes them all in one short last transaction that also marks the submission loaded. Inquiries,
+consents and other readers therefore never wait for a load, and still see a file all or nothing. A load
+that fails removes what it wrote; a killed one leaves its rows invisible, and the next load removes them
+(:func:`discard_interrupted`). The preparer (``intake.prepare``) reads, validates, links and encrypts
+beside the writer.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 
 import polars as pl
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.orm import Session
 
 from openbureau.identity.models import Person
 from openbureau.identity.service import next_person_id, sync_person_sequence
+from openbureau.intake import quarantine
 from openbureau.intake.files import check_columns, stored_path
 from openbureau.intake.models import AccountState, Finding, Submission, SubmissionStatus
 from openbureau.intake.prepare import FINDING_SCHEMA, LoadSpec, PreparedChunk, prepare
@@ -23,8 +32,16 @@ from openbureau.intake.readers import ChunkReader, FileFormat
 from openbureau.intake.repository import LoadRepository
 from openbureau.kit.bulk import bulk_writer_for
 from openbureau.kit.crypto import load_keys
-from openbureau.kit.db import lock_intake
+from openbureau.kit.db import intake_lock
 from openbureau.kit.settings import Settings
+
+# Rows per write transaction: SQLite has one writer, so the inquiry log waits for at most one of these
+# (about 20 ms here); larger batches load a little faster and make inquiries wait longer.
+WRITE_BATCH = 10_000
+# Pause between two write transactions of a load, so that a waiting writer (the inquiry log's group
+# commit polls every half millisecond) takes the SQLite write lock before the load takes it again.
+YIELD_SECONDS = 0.001
+DELETE_BATCH = 5_000
 
 
 class SubmissionLoader:
@@ -37,75 +54,144 @@ class SubmissionLoader:
         self.as_of = as_of
 
     def run(self, submission_id: int, *, progress: Callable[[int], None] | None = None) -> None:
-        """Load the submission unless it is loaded already; all or nothing."""
+        """Load the submission unless it is loaded already; all or nothing, to readers and on failure."""
+        with intake_lock(self.engine):
+            discard_interrupted(self.engine)
+            spec = self._begin(submission_id)
+            if spec is None:
+                return
+            writer = _Writer(self.engine, submission_id=submission_id)
+            try:
+                with self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE").begin() as conn:
+                    writer.findings(conn, _unknown_column_findings(spec))
+                in_process = spec.path.stat().st_size >= self.settings.parallel_load_min_bytes
+                for prepared in prepare(spec, in_process=in_process):
+                    writer.write(prepared)
+                    if progress is not None:
+                        progress(prepared.size)
+                self._publish(writer, spec)
+            except BaseException:
+                _discard(self.engine, submission_id=submission_id, furnisher_id=spec.furnisher_id,
+                         first_person_id=spec.first_new_id)
+                raise
+
+    def _begin(self, submission_id: int) -> LoadSpec | None:
+        """List the submission as a load in progress and say how to prepare it; None when it is loaded."""
         with self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE").begin() as conn:
-            lock_intake(conn)
             row = conn.execute(select(Submission.__table__).where(Submission.id == submission_id)).one()
             if row.status == SubmissionStatus.LOADED:
-                return
-            path = stored_path(self.settings, sha=row.sha256, fmt=row.format)
-            unknown = check_columns(ChunkReader(path, FileFormat(row.format)).open())
-            writer = _Writer(conn, submission_id=row.id)
-            writer.findings(pl.DataFrame([
-                {"line": 0, "field": c, "code": "UNKNOWN_COLUMN", "severity": "warning", "value": c,
-                 "message": f"column {c!r} is not part of the furnishing standard and was ignored"}
-                for c in unknown
-            ], schema=FINDING_SCHEMA))
-            spec = LoadSpec(
-                database_url=str(self.engine.url.render_as_string(hide_password=False)), path=path,
-                format=row.format, chunk_size=self.settings.chunk_size, submission_id=row.id,
-                furnisher_id=row.furnisher_id, first_new_id=next_person_id(conn), today=self.today,
-                now=self.as_of or datetime.now(UTC), balance_tolerance=self.settings.balance_tolerance,
-                jurisdiction=self.settings.jurisdiction,
-                keys=load_keys(self.settings),
-            )
-            in_process = row.size_bytes >= self.settings.parallel_load_min_bytes
-            for prepared in prepare(spec, in_process=in_process):
-                writer.write(prepared)
-                if progress is not None:
-                    progress(prepared.size)
+                return None
+            first_new_id = next_person_id(conn)
+            LoadRepository(conn).begin_load(submission_id=row.id, furnisher_id=row.furnisher_id,
+                                            first_person_id=first_new_id)
+        return LoadSpec(
+            database_url=str(self.engine.url.render_as_string(hide_password=False)),
+            path=stored_path(self.settings, sha=row.sha256, fmt=row.format), format=row.format,
+            chunk_size=self.settings.chunk_size, submission_id=row.id, furnisher_id=row.furnisher_id,
+            first_new_id=first_new_id, today=self.today, now=self.as_of or datetime.now(UTC),
+            balance_tolerance=self.settings.balance_tolerance, jurisdiction=self.settings.jurisdiction,
+            keys=load_keys(self.settings),
+        )
+
+    def _publish(self, writer: _Writer, spec: LoadSpec) -> None:
+        """The load's last, short transaction: its rows become part of the files, and it is marked loaded."""
+        with self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE").begin() as conn:
+            repo = LoadRepository(conn)
             sync_person_sequence(conn)
-            writer.refresh_statistics()
+            writer.refresh_statistics(conn)
             counts = writer.counts
-            LoadRepository(conn).finish(
-                submission_id, status=SubmissionStatus.LOADED, loaded_at=datetime.now(UTC),
+            # A consent that arrived while the load ran found none of its held rows yet: look again.
+            with Session(bind=conn) as session:
+                released = quarantine.release(session, furnisher_id=spec.furnisher_id, moment=spec.now,
+                                              submission_id=spec.submission_id)
+            repo.publish(spec.submission_id)
+            repo.finish(
+                spec.submission_id, status=SubmissionStatus.LOADED, loaded_at=datetime.now(UTC),
                 records_received=counts["accepted"] + counts["warning"] + counts["rejected"],
                 records_accepted=counts["accepted"],
                 records_warnings=counts["warning"], records_rejected=counts["rejected"],
-                records_quarantined=counts["quarantined"], findings_count=writer.findings_count,
+                records_quarantined=counts["quarantined"] - released, findings_count=writer.findings_count,
             )
 
 
-class _Writer:
-    """The writing side of a load: inserts inside the load's transaction, and the counts."""
+def _unknown_column_findings(spec: LoadSpec) -> pl.DataFrame:
+    unknown = check_columns(ChunkReader(spec.path, FileFormat(spec.format)).open())
+    return pl.DataFrame([
+        {"line": 0, "field": c, "code": "UNKNOWN_COLUMN", "severity": "warning", "value": c,
+         "message": f"column {c!r} is not part of the furnishing standard and was ignored"}
+        for c in unknown
+    ], schema=FINDING_SCHEMA)
 
-    def __init__(self, conn: Connection, *, submission_id: int) -> None:
-        self.conn = conn
+
+def discard_interrupted(engine: Engine) -> int:
+    """Remove what killed loads wrote (their rows were never visible); how many loads. Call under the
+    intake lock, so that no listed load is still running."""
+    with engine.connect() as conn:
+        interrupted = LoadRepository(conn).loads_in_progress()
+        conn.rollback()
+    for submission_id, furnisher_id, first_person_id in interrupted:
+        _discard(engine, submission_id=submission_id, furnisher_id=furnisher_id, first_person_id=first_person_id)
+    return len(interrupted)
+
+
+def _discard(engine: Engine, *, submission_id: int, furnisher_id: int, first_person_id: int) -> None:
+    """Delete a load's rows, findings and new persons in short transactions, then unlist it."""
+    begin = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE").begin
+    with engine.connect() as conn:
+        keys = LoadRepository(conn).state_keys(submission_id=submission_id, furnisher_id=furnisher_id)
+        last_person = LoadRepository(conn).max_person_id()
+        conn.rollback()
+    for start in range(0, len(keys), DELETE_BATCH):
+        with begin() as conn:
+            LoadRepository(conn).delete_states(keys[start:start + DELETE_BATCH])
+    for first in range(first_person_id, last_person + 1, DELETE_BATCH):
+        with begin() as conn:
+            LoadRepository(conn).delete_unused_persons(first_id=first, last_id=first + DELETE_BATCH - 1)
+    with begin() as conn:
+        repo = LoadRepository(conn)
+        repo.delete_findings(submission_id)
+        repo.publish(submission_id)  # nothing is left to publish: unlist it
+
+
+class _Writer:
+    """The writing side of a load: short write transactions of at most ``WRITE_BATCH`` rows, and the counts."""
+
+    def __init__(self, engine: Engine, *, submission_id: int) -> None:
+        self.engine = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
         self.submission_id = submission_id
-        self.bulk = bulk_writer_for(conn)
         self.counts: Counter[str] = Counter({"accepted": 0, "warning": 0, "rejected": 0, "quarantined": 0})
         self.findings_count = 0
         self.written: Counter[str] = Counter()
 
     def write(self, prepared: PreparedChunk) -> None:
-        """Insert a prepared chunk."""
+        """Insert a prepared chunk, a slice per transaction; persons before the states that name them."""
         self.counts.update(prepared.outcomes)
-        self.findings(prepared.findings)
-        self.bulk.insert(self.conn, Person.__table__, prepared.persons)
-        self.bulk.insert(self.conn, AccountState.__table__, prepared.states)
-        self.written.update({"persons": prepared.persons.height, "account_states": prepared.states.height})
+        with self.engine.begin() as conn:
+            self.findings(conn, prepared.findings)
+        for table, frame in ((Person.__table__, prepared.persons), (AccountState.__table__, prepared.states)):
+            for piece in _slices(frame):
+                time.sleep(YIELD_SECONDS)
+                with self.engine.begin() as conn:
+                    bulk_writer_for(conn).insert(conn, table, piece)
+            self.written[table.name] += frame.height
 
-    def refresh_statistics(self) -> None:
+    def refresh_statistics(self, conn: Connection) -> None:
         """Statistics of the tables the load grew by a tenth or more, for the next load's queries."""
         for table in (Person.__table__, AccountState.__table__):
             if self.written[table.name]:
-                self.bulk.refresh_statistics(self.conn, table, rows_written=self.written[table.name])
+                bulk_writer_for(conn).refresh_statistics(conn, table, rows_written=self.written[table.name])
 
-    def findings(self, findings: pl.DataFrame) -> None:
+    def findings(self, conn: Connection, findings: pl.DataFrame) -> None:
         """Insert findings of this submission."""
         if findings.height == 0:
             return
         self.findings_count += findings.height
-        self.bulk.insert(self.conn, Finding.__table__, findings.with_columns(
+        bulk_writer_for(conn).insert(conn, Finding.__table__, findings.with_columns(
             pl.lit(self.submission_id, dtype=pl.Int64).alias("submission_id")
         ))
+
+
+def _slices(frame: pl.DataFrame) -> Iterator[pl.DataFrame]:
+    for start in range(0, frame.height, WRITE_BATCH):
+        yield frame.slice(start, WRITE_BATCH)
+

@@ -129,3 +129,20 @@ class AccountState(Base):
             "columns ever updated are this one and released_at, when the consent arrives.")
     released_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     stored_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class LoadInProgress(Base):
+    """A submission whose records are being written: they are stored but not yet published.
+
+    A load writes in short transactions; every reader of ``account_states`` leaves out the rows of the
+    submissions listed here (``intake.repository.PUBLISHED``), and the load publishes all of its rows at
+    once by deleting its entry in its last, short transaction. A killed load leaves its entry behind, so
+    its rows stay invisible until the next load removes them (``intake.loader.discard_interrupted``).
+    """
+
+    __tablename__ = "loads_in_progress"
+
+    submission_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    furnisher_id: Mapped[int] = mapped_column(BigInteger)
+    first_person_id: Mapped[int] = mapped_column(BigInteger, doc="Persons numbered from here on are the load's.")
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

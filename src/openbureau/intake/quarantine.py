@@ -5,7 +5,7 @@ At intake a record whose subject holds no consent in force for the furnisher (pu
 stored with ``held_reason = 'no_consent'``: kept and counted, but not in the person's file. Granting or
 importing consents releases the subject's held records at once; ``openbureau consent release`` re-checks
 every held record (for consents whose window has since begun). A release is an UPDATE guarded by
-``held_reason IS NOT NULL`` under the intake's write lock, so a record is released exactly once.
+``held_reason IS NOT NULL``, so a record is released exactly once however many releases run at once.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from openbureau.identity.models import Person
 from openbureau.intake.models import AccountState
 from openbureau.kit.bulk import bulk_writer_for
 from openbureau.kit.crypto import PiiVault
-from openbureau.kit.db import lock_intake
 
 NO_CONSENT = "no_consent"
 def consented(conn: Connection, *, profile: JurisdictionProfile, furnisher_id: int, subjects: pl.DataFrame,
@@ -43,16 +42,18 @@ def consented(conn: Connection, *, profile: JurisdictionProfile, furnisher_id: i
 
 
 def release(session: Session, *, furnisher_id: int | None = None, subjects: pl.DataFrame | None = None,
-            moment: datetime | None = None) -> int:
+            moment: datetime | None = None, submission_id: int | None = None) -> int:
     """Release held records whose subject now holds a consent to furnish in force; returns how many.
 
     Args:
         furnisher_id: only this furnisher's records (default: every furnisher's).
         subjects: only these (``id_type``, ``id_index``) subjects (default: every held record).
+        submission_id: only the records of this submission.
     """
     moment = moment or datetime.now(UTC)
     conn = session.connection()
-    lock_intake(conn)
+    # No intake lock: the guarded UPDATE releases a record once however many releases run, and a load
+    # re-checks its own held records when it publishes (a consent may arrive while it runs).
     if subjects is not None and subjects.height == 0:
         return 0
     # The held record's person holds a consent in force to the record's furnisher (a correlated EXISTS).
@@ -65,6 +66,8 @@ def release(session: Session, *, furnisher_id: int | None = None, subjects: pl.D
     where = [AccountState.held_reason == NO_CONSENT]
     if furnisher_id is not None:
         where.append(AccountState.furnisher_id == furnisher_id)
+    if submission_id is not None:
+        where.append(AccountState.submission_id == submission_id)
     stmt = update(AccountState).values(held_reason=None, released_at=moment)
     if subjects is None:
         return conn.execute(stmt.where(*where, unblocked.exists())).rowcount

@@ -6,12 +6,16 @@ from collections.abc import Iterator
 from datetime import date, datetime
 
 import polars as pl
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from openbureau.identity.models import Person
-from openbureau.intake.models import AccountState, Finding, Submission
+from openbureau.intake.models import AccountState, Finding, LoadInProgress, Submission
 from openbureau.members.models import Member
+
+# Rows of account states that a load has published: every reader of the table adds this condition (a load
+# in progress writes in short transactions, and its rows appear all at once when it publishes).
+PUBLISHED = AccountState.submission_id.not_in(select(LoadInProgress.submission_id).scalar_subquery())
 
 
 class SubmissionRepository:
@@ -62,7 +66,7 @@ class SubmissionRepository:
                        func.sum(Submission.records_rejected).label("rejected"))
                 .group_by(Submission.furnisher_id).subquery())
         states = (select(AccountState.furnisher_id, func.count().label("stored"),
-                         func.count(AccountState.held_reason).label("held"))
+                         func.count(AccountState.held_reason).label("held")).where(PUBLISHED)
                   .group_by(AccountState.furnisher_id).subquery())
         stmt = (select(Member.code, subs.c.n, subs.c.received, subs.c.rejected,
                        func.coalesce(states.c.stored, 0), func.coalesce(states.c.held, 0))
@@ -72,11 +76,11 @@ class SubmissionRepository:
 
     def totals(self) -> dict[str, int]:
         """Counts of persons, accounts and account states stored."""
-        accounts = select(AccountState.furnisher_id, AccountState.furnisher_account_id).distinct()
+        accounts = select(AccountState.furnisher_id, AccountState.furnisher_account_id).where(PUBLISHED).distinct()
         return {
             "persons": _count(self.session, select(Person.id)),
             "accounts": _count(self.session, accounts),
-            "states": _count(self.session, select(AccountState.person_id)),
+            "states": _count(self.session, select(AccountState.person_id).where(PUBLISHED)),
         }
 
     def iter_findings(self, *, submission_id: int, batch: int = 50_000) -> Iterator[list[Finding]]:
@@ -113,11 +117,53 @@ class LoadRepository:
         """Record the load's counts and status."""
         self.conn.execute(update(Submission).where(Submission.id == submission_id).values(**values))
 
+    def begin_load(self, *, submission_id: int, furnisher_id: int, first_person_id: int) -> None:
+        """List the submission as being loaded: its rows stay out of every read until :meth:`publish`."""
+        self.conn.execute(insert(LoadInProgress).values(submission_id=submission_id, furnisher_id=furnisher_id,
+                                                        first_person_id=first_person_id))
+
+    def publish(self, submission_id: int) -> None:
+        """Make the submission's rows part of the files (in the caller's transaction, with its status)."""
+        self.conn.execute(delete(LoadInProgress).where(LoadInProgress.submission_id == submission_id))
+
+    def loads_in_progress(self) -> list[tuple[int, int, int]]:
+        """(submission_id, furnisher_id, first_person_id) of every listed load."""
+        return [tuple(r) for r in self.conn.execute(select(
+            LoadInProgress.submission_id, LoadInProgress.furnisher_id, LoadInProgress.first_person_id))]
+
+    def state_keys(self, *, submission_id: int, furnisher_id: int) -> list[tuple[int, str, str, int]]:
+        """The primary keys of the rows a submission stored (one read of the furnisher's rows)."""
+        stmt = select(AccountState.furnisher_id, AccountState.furnisher_account_id, AccountState.reporting_period,
+                      AccountState.version).where(AccountState.furnisher_id == furnisher_id,
+                                                  AccountState.submission_id == submission_id)
+        return [tuple(r) for r in self.conn.execute(stmt)]
+
+    def delete_states(self, keys: list[tuple[int, str, str, int]]) -> int:
+        """Delete account states by primary key; how many."""
+        pk = tuple_(AccountState.furnisher_id, AccountState.furnisher_account_id, AccountState.reporting_period,
+                    AccountState.version)
+        return self.conn.execute(delete(AccountState).where(pk.in_(keys))).rowcount if keys else 0
+
+    def delete_unused_persons(self, *, first_id: int, last_id: int) -> int:
+        """Delete persons numbered ``first_id`` to ``last_id`` that no account state names; how many."""
+        used = exists().where(AccountState.person_id == Person.id)
+        return self.conn.execute(delete(Person).where(Person.id >= first_id, Person.id <= last_id,
+                                                      Person.merged_into_id.is_(None), ~used)).rowcount
+
+    def max_person_id(self) -> int:
+        """The highest person id stored (0 when none)."""
+        return self.conn.execute(select(func.coalesce(func.max(Person.id), 0))).scalar_one()
+
+    def delete_findings(self, submission_id: int) -> None:
+        """Forget the findings of a load that is being discarded."""
+        self.conn.execute(delete(Finding).where(Finding.submission_id == submission_id))
+
 
 # The published states of one furnisher's accounts of one person, newest first per account.
 _PUBLISHED_OF = (select(AccountState.furnisher_account_id, AccountState.account_status, AccountState.opened_on)
                  .where(AccountState.furnisher_id == bindparam("furnisher_id"),
-                        AccountState.person_id == bindparam("person_id"), AccountState.held_reason.is_(None))
+                        AccountState.person_id == bindparam("person_id"), AccountState.held_reason.is_(None),
+                        PUBLISHED)
                  .order_by(AccountState.furnisher_account_id, AccountState.reporting_period.desc(),
                            AccountState.version.desc()))
 
@@ -132,7 +178,7 @@ class AccountRepository:
         """The newest version of every (account, period) of a person, newest period first; records held in
         quarantine are not part of the person's file and are left out."""
         stmt = select(AccountState).where(AccountState.person_id == person_id,
-                                          AccountState.held_reason.is_(None)).order_by(
+                                          AccountState.held_reason.is_(None), PUBLISHED).order_by(
             AccountState.furnisher_id, AccountState.furnisher_account_id, AccountState.reporting_period.desc(),
             AccountState.version.desc(),
         )
@@ -157,6 +203,7 @@ class AccountRepository:
         """Every stored version of one account, newest period and version first."""
         stmt = select(AccountState).where(
             AccountState.furnisher_id == furnisher_id, AccountState.furnisher_account_id == furnisher_account_id,
+            PUBLISHED,
         ).order_by(AccountState.reporting_period.desc(), AccountState.version.desc())
         return list(self.session.scalars(stmt))
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import BigInteger, Connection, DateTime, Engine, Integer, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from openbureau.kit.errors import BureauError
 
 log = logging.getLogger(__name__)
 
@@ -221,12 +226,66 @@ def session_scope(engine: Engine, *, write: bool = False, read_only: bool = Fals
         yield session
 
 
-# PostgreSQL advisory lock of everything that writes persons or held records: intake loads, consent
-# releases and identity resolution queue on it (SQLite's single writer serialises them already).
+# The intake lock: one load at a time, and nothing that numbers or moves persons while a load runs.
+# PostgreSQL: an advisory lock (a load holds it at session level across its short transactions; other
+# writers take it for their transaction). SQLite: an advisory file lock beside the database file, which the
+# operating system drops when its holder dies, so a killed load never leaves it held.
 INTAKE_LOCK = 7207301
 
 
+class IntakeBusy(BureauError):
+    """A load holds the intake lock; the operation must wait for it to finish."""
+
+    status_code = 409
+    code = "LOAD_IN_PROGRESS"
+
+
+def _lock_file(engine: Engine) -> Path:
+    return Path(f"{engine.url.database}.intake-lock")
+
+
+@contextmanager
+def intake_lock(engine: Engine) -> Iterator[None]:
+    """Hold the intake lock for a whole load (many short transactions), waiting for another holder first.
+
+    Readers and the inquiry log never take it: a load writes in short transactions and publishes in one,
+    so nobody reading waits for it (docs/intake.md, "Loads never block inquiries").
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": INTAKE_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": INTAKE_LOCK})
+        return
+    path = _lock_file(engine)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
 def lock_intake(conn: Connection) -> None:
-    """Wait for any running writer of persons, then keep others out until the transaction ends."""
+    """Keep loads out until this write transaction ends.
+
+    PostgreSQL: waits for a running load, then holds the advisory lock until the transaction ends.
+    SQLite: a write transaction already excludes a load's next step, and must not wait for a load (the
+    load would wait for this transaction's write lock in turn): when a load is running it raises
+    :class:`IntakeBusy` at once.
+    """
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": INTAKE_LOCK})
+        return
+    if conn.dialect.name != "sqlite" or conn.engine.url.database in (None, "", ":memory:"):
+        return
+    fd = os.open(_lock_file(conn.engine), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        raise IntakeBusy("a file is being loaded; try again when the load has finished") from exc
+    finally:
+        os.close(fd)

@@ -8,6 +8,7 @@ import polars as pl
 from sqlalchemy import Connection, case, func, select
 
 from openbureau.intake.models import AccountState, Finding, Submission, SubmissionStatus
+from openbureau.intake.repository import PUBLISHED
 from openbureau.members.models import Member
 
 BATCH_ROWS = 250_000
@@ -77,7 +78,7 @@ class QualityRepository:
     def submission_periods(self) -> pl.DataFrame:
         """``submission_id, reporting_period, records``: which periods each submission's stored records describe."""
         stmt = (select(AccountState.submission_id, AccountState.reporting_period, func.count().label("records"))
-                .group_by(AccountState.submission_id, AccountState.reporting_period))
+                .where(PUBLISHED).group_by(AccountState.submission_id, AccountState.reporting_period))
         return self._frame(stmt, {"submission_id": pl.Int64, "reporting_period": pl.String,
                                   "records": pl.Int64})
 
@@ -102,7 +103,7 @@ class QualityRepository:
             _flag(s.closed_on).label("has_closed_on"), _flag(s.consent_ref).label("has_consent_ref"),
             _flag(s.negative_notice_date).label("has_negative_notice_date"),
             _flag(s.held_reason).label("held"),
-        )
+        ).where(PUBLISHED)
         if since is not None:
             stmt = stmt.where(s.reporting_period >= since)
         if until is not None:

@@ -9,6 +9,7 @@ from sqlalchemy import Date, Row, String, bindparam, delete, func, or_, select, 
 from sqlalchemy.orm import Session
 
 from openbureau.intake.models import AccountState
+from openbureau.intake.repository import PUBLISHED
 from openbureau.intake.standard import PAST_DUE_STATUSES
 
 S = AccountState.__table__.c
@@ -32,7 +33,7 @@ def as_date(value: date | str | None) -> date | None:
 
 
 # Read on every inquiry: built once (building a statement costs more than running it).
-_IN_FILE = (S.person_id == bindparam("person_id"), S.held_reason.is_(None))
+_IN_FILE = (S.person_id == bindparam("person_id"), S.held_reason.is_(None), PUBLISHED)
 _STATES_OF = select(*STATE_COLUMNS).where(*_IN_FILE)
 _STATES_WITH_IDENTITY_OF = select(*STATE_COLUMNS, S.identity_enc).where(*_IN_FILE)
 
@@ -51,11 +52,11 @@ class TradelineRepository:
 
     def latest_period(self) -> str | None:
         """The newest reporting period in the bureau."""
-        return self.session.scalar(select(func.max(S.reporting_period)))
+        return self.session.scalar(select(func.max(S.reporting_period)).where(PUBLISHED))
 
     def states_by_person(self, *, batch: int = 20_000) -> Iterator[tuple[int, list[Row]]]:
         """(person_id, rows of ``STATE_COLUMNS``) of every person's stored states in the file, person by person."""
-        stmt = (select(S.person_id, *STATE_COLUMNS).where(S.held_reason.is_(None))
+        stmt = (select(S.person_id, *STATE_COLUMNS).where(S.held_reason.is_(None), PUBLISHED)
                 .order_by(S.person_id).execution_options(yield_per=batch))
         current, rows = None, []
         for row in self.session.execute(stmt):
@@ -73,7 +74,7 @@ class TradelineRepository:
         negative = or_(S.payment_status.in_(NEGATIVE_STATUSES), S.account_status == "charged_off",
                        S.days_past_due > 0)
         stmt = (select(S.furnisher_id, S.furnisher_account_id).distinct()
-                .where(S.reporting_period <= period, negative)
+                .where(S.reporting_period <= period, negative, PUBLISHED)
                 .order_by(S.furnisher_id, S.furnisher_account_id))
         rows = [tuple(r) for r in self.session.execute(stmt)]
         for start in range(0, len(rows), batch):
@@ -81,7 +82,7 @@ class TradelineRepository:
 
     def states_of_accounts(self, accounts: list[tuple[int, str]]) -> Sequence[Row]:
         """Every stored state (``STATE_COLUMNS``) of the given accounts, held records included."""
-        stmt = select(*STATE_COLUMNS).where(tuple_(S.furnisher_id, S.furnisher_account_id).in_(accounts))
+        stmt = select(*STATE_COLUMNS).where(tuple_(S.furnisher_id, S.furnisher_account_id).in_(accounts), PUBLISHED)
         return self.session.execute(stmt).all()
 
     def delete_periods(self, keys: list[tuple[int, str, str]]) -> int:
