@@ -4,6 +4,7 @@ memory, and limits shared through the real Redis (redis://127.0.0.1:6379) by sep
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 
 import pytest
@@ -18,7 +19,7 @@ from openbureau.members.service import get_member, issue_key
 from tests.members.factories import make_member
 from tests.security.helpers import app_with, with_settings
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = os.environ.get("OPENBUREAU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _get(client, key=None, path="/v1/submissions"):
