@@ -76,6 +76,16 @@ def test_json_bodies_have_a_small_limit_of_their_own(runtime) -> None:
     assert "1,048,576 bytes" in response.json()["message"]
 
 
+def test_a_body_left_unread_closes_the_connection_instead_of_draining_it(runtime) -> None:
+    key = make_member(runtime, "BANK_A", Role.FURNISHER)
+    app = create_app(runtime)
+    for path, headers, status in (("/v1/nowhere", {"x-api-key": key}, 404), ("/v1/health", {}, 405)):
+        upload = call(app, Upload(chunks=100), path=path,
+                      headers={**headers, "content-type": MULTIPART, "transfer-encoding": "chunked"})
+        assert (upload.status, upload.read_bytes) == (status, 0), path
+        assert upload.headers["connection"] == "close", path
+
+
 def test_a_client_that_stops_sending_is_timed_out(runtime) -> None:
     key = make_member(runtime, "BANK_A", Role.FURNISHER)
     app = app_with(runtime, body_idle_timeout_seconds=0.3)

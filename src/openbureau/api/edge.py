@@ -127,46 +127,56 @@ class EdgeMiddleware:
         policy = self.policy
         path = scope["path"]
         send = self._secure(send, docs=path in policy.docs_paths)
-        if path in policy.public_paths:
-            await self.app(scope, receive, send)
-            return
         key, length, has_body = _request_headers(scope)
-        try:
-            member = policy.authenticate(scope, key)
-        except Unauthenticated as exc:
-            wait = await policy.failures.take(client_key(scope))
-            if wait:
-                response = _refusal(429, "AUTH_RATE_LIMITED", f"over {policy.failures.capacity} failed "
-                                    f"authentications a minute from this address; retry in {math.ceil(wait)} s",
-                                    close=has_body, retry_after=wait)
-            else:
-                response = _refusal(401, exc.code, exc.message, close=has_body)
-            await response(scope, receive, send)
-            return
-        wait = await policy.members.take(str(member.id))
-        if wait:
-            response = _refusal(429, "RATE_LIMITED", f"over {policy.members.capacity} calls a minute; retry in "
-                                f"{math.ceil(wait)} s", close=has_body, retry_after=wait)
-            await response(scope, receive, send)
+        if path not in policy.public_paths:
+            refusal = await self._admit(scope, key, has_body)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        if not has_body:
+            await self.app(scope, receive, send)
             return
         limit = policy.body_limit(path)
         if length is not None and length > limit.max_bytes:
             await _refusal(413, "BODY_TOO_LARGE", _too_large(limit), close=True)(scope, receive, send)
             return
-        scope[MEMBER_SCOPE_KEY] = member
+        body = BoundedBody(receive, limit)
         started = False
 
-        async def tracked_send(message: Message) -> None:
+        async def body_aware_send(message: Message) -> None:
             nonlocal started
-            started = True
+            if message["type"] == "http.response.start":
+                started = True
+                if not body.done:  # answered before the body was read (404, 405, 403): do not drain it
+                    message = {**message, "headers": [*message.get("headers", ()), (b"connection", b"close")]}
             await send(message)
 
         try:
-            await self.app(scope, _bounded(receive, limit) if has_body else receive, tracked_send)
+            await self.app(scope, body.receive, body_aware_send)
         except BodyRejected as exc:  # raised where no handler rendered it
             if started:
                 raise
             await _refusal(exc.status_code, exc.code, exc.detail, close=True)(scope, receive, send)
+
+    async def _admit(self, scope: Scope, key: str | None, has_body: bool) -> JSONResponse | None:
+        """Authenticate and take from the rate limits: None to go on (the member put in the scope), else
+        the refusal to send."""
+        policy = self.policy
+        try:
+            member = policy.authenticate(scope, key)
+        except Unauthenticated as exc:
+            wait = await policy.failures.take(client_key(scope))
+            if wait:
+                return _refusal(429, "AUTH_RATE_LIMITED", f"over {policy.failures.capacity} failed "
+                                f"authentications a minute from this address; retry in {math.ceil(wait)} s",
+                                close=has_body, retry_after=wait)
+            return _refusal(401, exc.code, exc.message, close=has_body)
+        wait = await policy.members.take(str(member.id))
+        if wait:
+            return _refusal(429, "RATE_LIMITED", f"over {policy.members.capacity} calls a minute; retry in "
+                            f"{math.ceil(wait)} s", close=has_body, retry_after=wait)
+        scope[MEMBER_SCOPE_KEY] = member
+        return None
 
     def _secure(self, send: Send, *, docs: bool) -> Send:
         policy = self.policy
@@ -193,33 +203,37 @@ def _too_large(limit: BodyLimit) -> str:
     return f"the request body is over {limit.max_bytes:,} bytes, the most this route accepts"
 
 
-def _bounded(receive: Receive, limit: BodyLimit) -> Receive:
-    """``receive`` that refuses a body past ``limit`` (413) or too slow (408), without buffering it."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit.deadline
-    received = 0
-    done = False
+class BoundedBody:
+    """A request's ``receive`` that refuses a body past its limit (413) or too slow (408), without
+    buffering it, and knows whether the body was read to its end."""
 
-    async def bounded_receive() -> Message:
-        nonlocal received, done
-        if done:  # the body is in; what follows (a disconnect) may take as long as the response does
-            return await receive()
-        timeout = min(limit.idle, deadline - loop.time())
+    def __init__(self, receive: Receive, limit: BodyLimit) -> None:
+        self._receive = receive
+        self.limit = limit
+        self.loop = asyncio.get_running_loop()
+        self.deadline = self.loop.time() + limit.deadline
+        self.received = 0
+        self.done = False
+
+    async def receive(self) -> Message:
+        """The next message from the client, within the limits."""
+        if self.done:  # the body is in; what follows (a disconnect) may take as long as the response does
+            return await self._receive()
+        limit = self.limit
+        timeout = min(limit.idle, self.deadline - self.loop.time())
         try:
             if timeout <= 0:
                 raise TimeoutError
             async with asyncio.timeout(timeout):
-                message = await receive()
+                message = await self._receive()
         except TimeoutError:
             raise BodyRejected(408, "REQUEST_TIMEOUT", "the request body did not arrive in time (at most "
                                f"{limit.deadline:g} s in all, {limit.idle:g} s between chunks)") from None
         if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit.max_bytes:
+            self.received += len(message.get("body", b""))
+            if self.received > limit.max_bytes:
                 raise BodyRejected(413, "BODY_TOO_LARGE", _too_large(limit))
-            done = not message.get("more_body", False)
+            self.done = not message.get("more_body", False)
         else:
-            done = True
+            self.done = True
         return message
-
-    return bounded_receive
