@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import gc
+import hashlib
 import logging
+import re
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openbureau import __version__
 from openbureau.api import accounts, consents, identity, inquiries, members, quality, stats, submissions
-from openbureau.api.ratelimit import RateLimitMiddleware, TokenBuckets
+from openbureau.api.deps import authenticate_request
+from openbureau.api.edge import BodyLimit, EdgeMiddleware, EdgePolicy
+from openbureau.api.ratelimit import make_buckets
 from openbureau.kit.errors import BureauError
 from openbureau.kit.settings import Settings, get_settings
 from openbureau.runtime import Runtime, open_runtime
@@ -48,29 +54,78 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
         yield
         if app.state.inquiry_log is not None:
             await app.state.inquiry_log.stop()  # commits what is waiting
+        await policy.members.aclose()
+        await policy.failures.aclose()
 
     app = FastAPI(
         title="OpenBureau API",
         version=__version__,
         description="Consumer credit reference: furnishing, reports, scores, consent and oversight.",
         lifespan=lifespan,
-        docs_url="/v1/docs",
-        openapi_url="/v1/openapi.json",
+        docs_url=None,  # served below, with the content security policy its page needs
+        openapi_url=OPENAPI_URL,
         redoc_url=None,
     )
     app.state.runtime = runtime
     app.state.inquiry_log = None  # the group committer, made by the first inquiry (api.deps)
     for module in (members, submissions, accounts, consents, inquiries, stats, quality, identity):
         app.include_router(module.router, prefix="/v1")
-    limit = (runtime.settings if runtime is not None else (settings or get_settings())).rate_limit_per_minute
-    app.add_middleware(RateLimitMiddleware, buckets=TokenBuckets(limit))
+    policy = edge_policy(runtime.settings if runtime is not None else (settings or get_settings()))
+    app.add_middleware(EdgeMiddleware, policy=policy)
+    app.state.edge = policy
     _install_error_handlers(app)
 
     @app.get("/v1/health", tags=["meta"], summary="Liveness check")
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    @app.get(DOCS_URL, include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return DOCS_PAGE
+
     return app
+
+
+OPENAPI_URL = "/v1/openapi.json"
+DOCS_URL = "/v1/docs"
+DOCS_PAGE = get_swagger_ui_html(openapi_url=OPENAPI_URL, title="OpenBureau API - docs")
+# Paths that files are uploaded to: they take large bodies (OPENBUREAU_MAX_UPLOAD_BYTES); every other route
+# takes a small JSON body at most.
+UPLOAD_PATHS = frozenset({"/v1/submissions", "/v1/consents/import"})
+
+
+def server_limits(settings: Settings) -> dict[str, int]:
+    """uvicorn's own limits for a serving process: idle connections closed after the keep-alive time, and
+    past ``max_concurrency`` connections and requests at once new requests answered 503."""
+    return {"timeout_keep_alive": settings.keep_alive_seconds, "limit_concurrency": settings.max_concurrency,
+            "h11_max_incomplete_event_size": 16 * 1024}  # request line and headers: 16 KiB at most
+
+
+def _docs_policy(page: HTMLResponse) -> str:
+    """The docs page's policy: Swagger UI from its CDN, the page's own inline scripts by their hashes."""
+    inline = re.findall(rb"<script>(.*?)</script>", page.body, flags=re.S)
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s).digest()).decode()}'" for s in inline)
+    return (f"default-src 'none'; script-src https://cdn.jsdelivr.net {hashes}; "
+            "style-src https://cdn.jsdelivr.net 'unsafe-inline'; img-src 'self' data: https://fastapi.tiangolo.com; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+
+
+def edge_policy(settings: Settings) -> EdgePolicy:
+    """What the edge enforces for a bureau with ``settings`` (docs/security.md, The API edge)."""
+    redis_url = settings.redis_url.get_secret_value() if settings.redis_url is not None else None
+    shared = {"redis_url": redis_url, "prefix": settings.redis_key_prefix, "max_keys": settings.rate_limit_table_size}
+    return EdgePolicy(
+        authenticate=authenticate_request,
+        members=make_buckets(settings.rate_limit_per_minute, name="member", **shared),
+        failures=make_buckets(settings.auth_failures_per_minute, name="auth-failure", **shared),
+        json_body=BodyLimit(settings.max_json_bytes, settings.body_timeout_seconds, settings.body_idle_timeout_seconds),
+        upload_body=BodyLimit(settings.max_upload_bytes, settings.upload_timeout_seconds,
+                              settings.body_idle_timeout_seconds),
+        upload_paths=UPLOAD_PATHS,
+        public_paths=frozenset({"/v1/health", DOCS_URL, OPENAPI_URL}),
+        docs_paths=frozenset({DOCS_URL}),
+        docs_policy=_docs_policy(DOCS_PAGE),
+    )
 
 
 def _error(status: int, code: str, message: str, field: str | None = None, details=None) -> JSONResponse:
@@ -95,8 +150,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
-        return _error(exc.status_code, code, str(exc.detail))
+        code = getattr(exc, "code", None) or {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code,
+                                                                                              "HTTP_ERROR")
+        response = _error(exc.status_code, code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -10,8 +10,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from openbureau.api.deps import (
-    ApiKeyDep,
     InquiryLogDep,
+    MemberDep,
     Offset,
     OperatorDep,
     RuntimeDep,
@@ -20,7 +20,6 @@ from openbureau.api.deps import (
 )
 from openbureau.consent.profiles import get_profile
 from openbureau.kit.db import session_scope
-from openbureau.members.service import authenticate
 from openbureau.reports import service
 from openbureau.reports.render import render_html, render_pdf
 from openbureau.reports.schemas import (
@@ -54,16 +53,15 @@ def _respond(body, report: Report | None, fmt: ReportFormat, *, status: int, inq
              responses={403: {"description": "no lawful basis: the code names what is missing"},
                         503: {"description": "the inquiry could not be logged, so no report was given"},
                         **RENDERED})
-async def inquire(data: InquiryCreate, runtime: RuntimeDep, api_key: ApiKeyDep, log: InquiryLogDep,
+async def inquire(data: InquiryCreate, runtime: RuntimeDep, member: MemberDep, log: InquiryLogDep,
                   format: FormatQuery = ReportFormat.JSON) -> Response:
     """The person's consolidated report as a lender sees it (other lenders masked) with its risk signals;
     logged as an inquiry the person will see, and committed before the answer is sent."""
-    # Run on the event loop, not in the thread pool: the reads are short and local. One read transaction
-    # authenticates and reads the file; it ends before the wait for the group commit, during which the
-    # loop prepares the next requests.
+    # Run on the event loop, not in the thread pool: the reads are short and local. The edge authenticated
+    # the caller before the body was read; one read transaction reads the file and ends before the wait for
+    # the group commit, during which the loop prepares the next requests.
     settings = runtime.settings
     with session_scope(runtime.engine, read_only=True) as session:
-        member = authenticate(session, api_key=api_key)
         prepared = service.prepare_inquiry(session, vault=runtime.vault, actor=member, request=data,
                                            profile=get_profile(settings.jurisdiction), reciprocity=settings.reciprocity)
     result = prepared.finish(await log.write_async(prepared.entry))

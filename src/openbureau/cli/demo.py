@@ -16,7 +16,7 @@ import uvicorn
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from openbureau import sim
-from openbureau.api.app import create_app
+from openbureau.api.app import create_app, server_limits
 from openbureau.audit import service as audit
 from openbureau.cli.console import console, err_console, reports_errors
 from openbureau.consent import service as consents
@@ -140,7 +140,8 @@ def demo(
                  f"OPENBUREAU_DATA_DIR={data_dir} openbureau report --id-type CN_RESIDENT_ID --id-number {borrower}"):
         console.print(f"  {line}", soft_wrap=True, highlight=False)
     if serve:
-        uvicorn.run(create_app(runtime, serving=True), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.run(create_app(runtime, serving=True), host="127.0.0.1", port=port, log_level="warning",
+                    **server_limits(runtime.settings))
 
 
 def _train_and_release(runtime: Runtime, *, months: int) -> None:

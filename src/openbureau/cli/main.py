@@ -70,8 +70,12 @@ def serve(
     """Serve the REST API (docs at /v1/docs)."""
     import uvicorn
 
+    from openbureau.api.app import server_limits
+    from openbureau.kit.settings import get_settings
+
     console.print(f"Serving the API on http://{host}:{port}/v1/docs")
-    uvicorn.run("openbureau.api.main:app", host=host, port=port, workers=workers, log_level="warning")
+    uvicorn.run("openbureau.api.main:app", host=host, port=port, workers=workers, log_level="warning",
+                **server_limits(get_settings()))
 
 
 @app.command("version")

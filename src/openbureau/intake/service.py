@@ -8,7 +8,6 @@ the same bytes again completes it. The same bytes submitted after a load return 
 
 from __future__ import annotations
 
-import csv
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Forbidden, NotFound
 from openbureau.kit.files import file_sha256
 from openbureau.kit.settings import Settings
+from openbureau.kit.spreadsheet import csv_writer
 from openbureau.members.models import Member, Role
 from openbureau.members.service import get_member, require_role
 
@@ -163,12 +163,13 @@ def list_findings(
 def write_findings_csv(session: Session, *, member: Member | None, submission_id: int, out: Path) -> int:
     """Write every finding of a submission to a CSV file; returns how many. An operator export is audited."""
     get_submission(session, member=member, submission_id=submission_id)
-    if member is None:
-        audit.record(session, actor_member_id=None, actor_code=audit.operator_code(),
+    if member is None or member.has_role(Role.OPERATOR):  # at the command line or through the API alike
+        audit.record(session, actor_member_id=member.id if member is not None else None,
+                     actor_code=member.code if member is not None else audit.operator_code(),
                      action="submission.errors_export", details={"submission_id": submission_id})
     count = 0
     with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = csv_writer(handle)  # values come from furnishers' files: never a live formula
         writer.writerow(["line", "furnisher_account_id", "field", "code", "severity", "value", "message"])
         for page in SubmissionRepository(session).iter_findings(submission_id=submission_id):
             for f in page:

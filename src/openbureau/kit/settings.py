@@ -41,6 +41,31 @@ class Settings(BaseSettings):
     )
     reciprocity: bool = Field(default=False, description="Only members that furnish data may query.")
     rate_limit_per_minute: int = Field(default=6_000, ge=1, description="API calls per member per minute.")
+    auth_failures_per_minute: int = Field(
+        default=60, ge=1,
+        description="Requests with a missing or wrong API key per client address per minute; past it, 429.")
+    rate_limit_table_size: int = Field(
+        default=100_000, ge=100, le=10_000_000,
+        description="Most buckets (members and client addresses) one serving process keeps; the idlest go first.")
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="redis://host:6379/0: share rate limits across serving processes and machines; "
+        "unset: each process counts alone.")
+    redis_key_prefix: str = Field(default="openbureau:", min_length=1, max_length=100,
+                                  description="Prefix of the bureau's keys in Redis.")
+    max_upload_bytes: int = Field(default=2 * 2**30, ge=1, description="Largest file upload (submissions, "
+                                  "consent imports); past it, 413.")
+    max_json_bytes: int = Field(default=2**20, ge=1, description="Largest body of any other request; past it, 413.")
+    body_idle_timeout_seconds: float = Field(
+        default=15, gt=0, le=600, description="Longest wait for the next chunk of a request body; past it, 408.")
+    body_timeout_seconds: float = Field(
+        default=30, gt=0, le=3600, description="Longest time to receive a JSON request body; past it, 408.")
+    upload_timeout_seconds: float = Field(
+        default=1800, gt=0, le=86_400, description="Longest time to receive an uploaded file; past it, 408.")
+    keep_alive_seconds: int = Field(default=5, ge=1, le=300,
+                                    description="How long the server keeps an idle connection open.")
+    max_concurrency: int = Field(default=1000, ge=1, description="Connections and requests one serving "
+                                 "process takes at once; past it, 503.")
     jurisdiction: str = Field(default="CN", pattern="^(CN|US)$",
                               description="Jurisdiction profile (docs/consent.md): CN or US.")
 
