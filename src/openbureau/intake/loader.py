@@ -16,7 +16,8 @@ from sqlalchemy import Connection, Engine, select
 
 from openbureau.identity.models import Person
 from openbureau.identity.service import next_person_id, sync_person_sequence
-from openbureau.intake.files import check_columns, stored_path
+from openbureau.intake.files import check_columns, file_keyring, stored_path
+from openbureau.intake.limits import SHOWN_VALUE_CHARS, ReadLimits
 from openbureau.intake.models import AccountState, Finding, Submission, SubmissionStatus
 from openbureau.intake.prepare import FINDING_SCHEMA, LoadSpec, PreparedChunk, prepare
 from openbureau.intake.readers import ChunkReader, FileFormat
@@ -43,12 +44,14 @@ class SubmissionLoader:
             row = conn.execute(select(Submission.__table__).where(Submission.id == submission_id)).one()
             if row.status == SubmissionStatus.LOADED:
                 return
-            path = stored_path(self.settings, sha=row.sha256, fmt=row.format)
-            unknown = check_columns(ChunkReader(path, FileFormat(row.format)).open())
-            writer = _Writer(conn, submission_id=row.id)
+            path = stored_path(self.settings, furnisher_id=row.furnisher_id, sha=row.sha256, fmt=row.format)
+            keyring, limits = file_keyring(self.settings), ReadLimits.from_settings(self.settings)
+            unknown = check_columns(ChunkReader(path, FileFormat(row.format), keys=keyring, limits=limits).open())
+            writer = _Writer(conn, submission_id=row.id, sample_per_code=self.settings.findings_sample_per_code)
             writer.findings(pl.DataFrame([
-                {"line": 0, "field": c, "code": "UNKNOWN_COLUMN", "severity": "warning", "value": c,
-                 "message": f"column {c!r} is not part of the furnishing standard and was ignored"}
+                {"line": 0, "field": c[:SHOWN_VALUE_CHARS], "code": "UNKNOWN_COLUMN", "severity": "warning",
+                 "value": c, "message": f"column {c[:SHOWN_VALUE_CHARS]!r} is not part of the furnishing standard "
+                 "and was ignored"}
                 for c in unknown
             ], schema=FINDING_SCHEMA))
             spec = LoadSpec(
@@ -57,7 +60,7 @@ class SubmissionLoader:
                 furnisher_id=row.furnisher_id, first_new_id=next_person_id(conn), today=self.today,
                 now=self.as_of or datetime.now(UTC), balance_tolerance=self.settings.balance_tolerance,
                 jurisdiction=self.settings.jurisdiction,
-                keys=load_keys(self.settings),
+                keys=load_keys(self.settings), file_keys=keyring, limits=limits,
             )
             in_process = row.size_bytes >= self.settings.parallel_load_min_bytes
             for prepared in prepare(spec, in_process=in_process):
@@ -73,15 +76,19 @@ class SubmissionLoader:
                 records_accepted=counts["accepted"],
                 records_warnings=counts["warning"], records_rejected=counts["rejected"],
                 records_quarantined=counts["quarantined"], findings_count=writer.findings_count,
+                findings_stored=writer.findings_stored, finding_counts=dict(sorted(writer.by_code.items())),
             )
 
 
 class _Writer:
     """The writing side of a load: inserts inside the load's transaction, and the counts."""
 
-    def __init__(self, conn: Connection, *, submission_id: int) -> None:
+    def __init__(self, conn: Connection, *, submission_id: int, sample_per_code: int) -> None:
         self.conn = conn
         self.submission_id = submission_id
+        self.sample_per_code = sample_per_code
+        self.by_code: Counter[str] = Counter()
+        self.findings_stored = 0
         self.bulk = bulk_writer_for(conn)
         self.counts: Counter[str] = Counter({"accepted": 0, "warning": 0, "rejected": 0, "quarantined": 0})
         self.findings_count = 0
@@ -102,10 +109,22 @@ class _Writer:
                 self.bulk.refresh_statistics(self.conn, table, rows_written=self.written[table.name])
 
     def findings(self, findings: pl.DataFrame) -> None:
-        """Insert findings of this submission."""
+        """Count findings of this submission by code and insert the first ``sample_per_code`` of each code,
+        their values cut short: a file of a million bad records costs counts, not a million rows."""
         if findings.height == 0:
             return
         self.findings_count += findings.height
-        self.bulk.insert(self.conn, Finding.__table__, findings.with_columns(
-            pl.lit(self.submission_id, dtype=pl.Int64).alias("submission_id")
+        before = pl.DataFrame({"code": list(self.by_code), "_before": list(self.by_code.values())},
+                              schema={"code": pl.String, "_before": pl.Int64})
+        self.by_code.update(dict(findings["code"].value_counts().iter_rows()))
+        sample = (findings.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over("code").alias("_n"))
+                  .join(before, on="code", how="left")
+                  .filter(pl.col("_n") + pl.col("_before").fill_null(0) < self.sample_per_code)
+                  .select(list(FINDING_SCHEMA)))
+        if sample.height == 0:
+            return
+        self.findings_stored += sample.height
+        self.bulk.insert(self.conn, Finding.__table__, sample.with_columns(
+            pl.col("value").str.slice(0, SHOWN_VALUE_CHARS), pl.col("message").str.slice(0, 500),
+            pl.lit(self.submission_id, dtype=pl.Int64).alias("submission_id"),
         ))
