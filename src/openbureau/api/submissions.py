@@ -69,5 +69,8 @@ def read_findings(submission_id: IdPath, session: SessionDep, member: MemberDep,
                             background=BackgroundTask(out.unlink, missing_ok=True))
     submission = service.get_submission(session, member=member, submission_id=submission_id)
     items = service.list_findings(session, member=member, submission_id=submission_id, limit=limit, offset=offset)
-    return FindingsPage(submission_id=submission_id, total=submission.findings_count, offset=offset,
+    read = SubmissionRead.model_validate(submission)
+    stored = submission.findings_stored if submission.findings_stored is not None else submission.findings_count
+    return FindingsPage(submission_id=submission_id, total=stored, counted=submission.findings_count,
+                        finding_counts=submission.finding_counts, note=read.findings_note, offset=offset,
                         items=[FindingRead.model_validate(f) for f in items])

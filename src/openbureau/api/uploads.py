@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi import UploadFile
-
 from python_multipart.multipart import MultipartParseError, MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
