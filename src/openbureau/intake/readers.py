@@ -268,17 +268,14 @@ def _jsonl_header(reader: ChunkReader, handle: BinaryIO) -> list[str]:
         if raw is None:
             raise FileRejected(f"the first record is longer than {limits.HEADER_BYTES:,} bytes",
                                code="FILE_HEADER_TOO_LARGE", field="file")
-        text = limits.utf8_or_refuse(raw)
-        if text.strip():
-            try:
-                first = json.loads(text)
-            except (ValueError, RecursionError):
-                break
-            if isinstance(first, dict):
-                handle.seek(0)
-                limits.check_utf8_sample(handle)
-                return list(first.keys())
-            break
+        try:
+            first = json.loads(raw) if raw.strip() else None
+        except (ValueError, RecursionError):
+            continue  # a malformed record, reported as such when the records are read
+        if isinstance(first, dict):
+            handle.seek(0)
+            limits.check_utf8_sample(handle)
+            return list(first.keys())
     return list(standard.COLUMNS)
 
 

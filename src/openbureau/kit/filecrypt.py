@@ -235,7 +235,12 @@ class SealedReader(io.RawIOBase):
 
 def open_sealed(path: Path, *, keys: Mapping[str, bytes], buffer_size: int = SEGMENT_SIZE) -> io.BufferedReader:
     """A buffered, seekable plaintext view of the sealed file at ``path``."""
-    return io.BufferedReader(SealedReader(path.open("rb"), keys=keys), buffer_size=buffer_size)
+    source = path.open("rb")
+    try:
+        return io.BufferedReader(SealedReader(source, keys=keys), buffer_size=buffer_size)
+    except BaseException:
+        source.close()
+        raise
 
 
 def create_private(path: Path) -> BinaryIO:
