@@ -57,7 +57,7 @@ def _reading(pid: int, folder: Path) -> bool:
 def test_kill_9_of_the_loader_ends_its_preparing_process(runtime, tmp_path) -> None:
     make_member(runtime, "BANK_A", Role.FURNISHER)
     one = pl.read_csv(write_file(tmp_path / "one.csv", people_records(4)), infer_schema=False)
-    big = pl.concat([one] * 100_000).with_columns(
+    big = one.sample(n=400_000, with_replacement=True, seed=1).with_columns(
         pl.format("A{}", pl.int_range(pl.len())).alias("furnisher_account_id"))
     path = tmp_path / "big.csv"
     big.write_csv(path)
