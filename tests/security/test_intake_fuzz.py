@@ -9,14 +9,27 @@ import json
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from openbureau.api.app import create_app
 from openbureau.intake import standard
 from openbureau.intake.errors import FileRejected
 from openbureau.intake.files import check_columns
 from openbureau.intake.readers import ChunkReader, FileFormat
+from openbureau.members.models import Role
 from tests.intake.factories import record
+from tests.members.factories import make_member
+
+
+@pytest.fixture
+def api_client(runtime):
+    key = make_member(runtime, "BANK_A", Role.FURNISHER)
+    with TestClient(create_app(runtime)) as client:
+        yield client, key
+
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -92,3 +105,25 @@ def test_normalised_frames_are_strings_even_from_typed_parquet(tmp_path) -> None
     frame = pl.concat(list(reader.chunks()))
     assert frame["balance"].to_list() == ["1"] and frame.schema["full_name"] == pl.String
     assert [m.code for m in reader.malformed] == ["MALFORMED_RECORD"]
+
+
+_CELL = st.one_of(st.sampled_from(["", "2026-09", "CN_RESIDENT_ID", "11010519491231002X", "王小明", "??", "-1"]),
+                  st.text(max_size=30), st.binary(max_size=30).map(lambda b: b.decode("latin-1")))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(columns=st.lists(st.sampled_from([*standard.COLUMNS, "x", "religion"]), min_size=1, max_size=30),
+       rows=st.lists(st.lists(_CELL, min_size=0, max_size=32), max_size=8),
+       garbage=st.binary(max_size=64), suffix=st.sampled_from([".csv", ".jsonl", ".parquet", ".txt"]))
+def test_random_files_through_the_api_never_give_a_server_error(api_client, columns, rows, garbage, suffix) -> None:
+    client, key = api_client
+    if suffix == ".jsonl":
+        body = "".join(json.dumps(dict(zip(columns, r, strict=False)), ensure_ascii=False) + "\n" for r in rows)
+        data = body.encode() + garbage
+    else:
+        text = ",".join(columns) + "\n" + "".join(",".join(c.replace(",", " ") for c in r) + "\n" for r in rows)
+        data = text.encode("utf-8", "surrogatepass") + garbage
+    response = client.post("/v1/submissions", headers={"X-API-Key": key}, files={"file": (f"f{suffix}", data)})
+    assert response.status_code in (200, 201, 400, 413, 422), response.text
+    assert "Traceback" not in response.text and set(response.json()) >= ({"code", "message"} if
+                                                                          response.status_code >= 400 else {"id"})

@@ -147,7 +147,7 @@ class ChunkReader:
         return frame.with_columns(flags).filter(~(pl.col("_bad") | pl.col("_long"))).drop("_bad", "_long")
 
 
-_READ_ERRORS = (pa.ArrowException, pl.exceptions.PolarsError, OSError, ValueError, EOFError, RecursionError,
+_READ_ERRORS = (pa.ArrowException, pl.exceptions.PolarsError, csv.Error, OSError, ValueError, EOFError, RecursionError,
                 OverflowError)
 
 
