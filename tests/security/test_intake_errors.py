@@ -92,3 +92,18 @@ def test_jsonl_lines_that_are_not_json_are_masked_findings(runtime, tmp_path) ->
         [finding] = session.scalars(select(Finding))
     assert finding.code == "MALFORMED_RECORD" and finding.line == 2
     assert not [x for x in secrets_of(rows) if x.decode() in (finding.value or "") + finding.message]
+
+
+def test_malformed_uploads_are_clear_4xx_and_leave_no_scratch(api, runtime, tmp_path) -> None:
+    client, key = api
+    headers = {"X-API-Key": key}
+    assert client.post("/v1/submissions", headers=headers, content=b"x").json()["code"] == "UPLOAD_MALFORMED"
+    cut = (b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.csv\"\r\n\r\nabc")
+    response = client.post("/v1/submissions", headers={**headers, "Content-Type": "multipart/form-data; boundary=B"},
+                           content=cut)
+    assert response.status_code == 400 and response.json()["code"] == "UPLOAD_MALFORMED"
+    data = write_file(tmp_path / "f.csv", people_records(2)).read_bytes()
+    twice = client.post("/v1/submissions", headers=headers,
+                        files=[("file", ("f.csv", data, "text/csv")), ("file", ("g.csv", b"junk,\n1,2\n", "text/csv"))])
+    assert twice.status_code == 201 and twice.json()["records_accepted"] == 2  # the first file part only
+    assert not list((runtime.settings.data_dir / "tmp").glob("*"))

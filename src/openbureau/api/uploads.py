@@ -65,6 +65,7 @@ class _FilePart:
         self.incoming: IncomingFile | None = None
         self.filename: str | None = None
         self.pending: list[bytes] = []
+        self.in_file = False  # the parser is inside the file part
         self.done = False
 
     def callbacks(self) -> dict:
@@ -77,6 +78,7 @@ class _FilePart:
 
     def _begin(self) -> None:
         self.headers, self.field, self.value = {}, b"", b""
+        self.in_file = False
 
     def _field(self, data: bytes, start: int, end: int) -> None:
         self.field += data[start:end]
@@ -100,14 +102,15 @@ class _FilePart:
         self.filename = raw_name.decode("utf-8", "replace")
         detect_format(check_filename(self.filename))  # refused before a byte of it is kept
         self.incoming = IncomingFile(self.runtime.settings)
+        self.in_file = True
 
     def _data(self, data: bytes, start: int, end: int) -> None:
-        if self.incoming is not None:
+        if self.in_file:
             self.pending.append(bytes(data[start:end]))
 
     def _end(self) -> None:
-        if self.incoming is not None:
-            self.done = True
+        if self.in_file:
+            self.in_file, self.done = False, True
 
 
 async def sealed_upload(runtime: Runtime, request: Request) -> tuple[SealedFile, str]:
