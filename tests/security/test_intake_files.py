@@ -17,12 +17,12 @@ from sqlalchemy import select
 from openbureau.api.app import create_app
 from openbureau.intake import service
 from openbureau.intake.errors import FileRejected
-from openbureau.intake.files import file_keyring, stored_path
+from openbureau.intake.files import file_keyring, seal_file, stored_path
 from openbureau.intake.models import Submission
 from openbureau.intake.tasks import purge_kept_files
 from openbureau.kit import filecrypt
 from openbureau.kit.db import session_scope
-from openbureau.members.models import Role
+from openbureau.members.models import Member, Role
 from openbureau.runtime import open_runtime
 from tests.intake.factories import write_file
 from tests.members.factories import make_member
@@ -92,7 +92,6 @@ def test_retention_purges_kept_files_of_loaded_submissions_only(runtime, tmp_pat
                             path=write_file(tmp_path / "a.csv", people_records(3))).submission
     with session_scope(runtime.engine, write=True) as session:
         member = session.get(Submission, loaded.id).furnisher_id
-        from openbureau.members.models import Member
         received = service.receive(session, settings=runtime.settings, furnisher=session.get(Member, member),
                                    sealed=_sealed(runtime, write_file(tmp_path / "b.csv", people_records(4))),
                                    filename="b.csv").submission
@@ -115,7 +114,6 @@ def test_retention_purges_kept_files_of_loaded_submissions_only(runtime, tmp_pat
 
 
 def _sealed(runtime, path):
-    from openbureau.intake.files import seal_file
     with path.open("rb") as source:
         return seal_file(runtime.settings, source)
 
