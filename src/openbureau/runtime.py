@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -22,9 +23,15 @@ class Runtime:
 
 
 def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:
-    """Open the bureau named by ``settings``: make its data directory, migrate its schema, load its keys."""
+    """Open the bureau named by ``settings``: make its data directory, migrate its schema, load its keys.
+
+    Everything the bureau creates from here on is its user's alone (umask 077: directories 0700, files
+    0600): the database, its write-ahead log, kept files, scratch files and logs hold personal data.
+    """
     settings = settings or get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    os.umask(0o077)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(settings.data_dir, 0o700)
     engine = make_engine(settings.resolved_database_url)
     if migrate:
         ensure_current(engine)

@@ -13,7 +13,6 @@ from sqlalchemy import exists, func, select
 
 from openbureau.identity.models import Person
 from openbureau.intake import service
-from openbureau.intake.errors import FileRejected
 from openbureau.intake.models import AccountState, Finding, LoadInProgress, Submission
 from openbureau.intake.repository import PUBLISHED
 from openbureau.kit.db import session_scope
@@ -85,7 +84,7 @@ def test_kill_mid_load_then_resubmit(runtime, tmp_path, in_process) -> None:
 
 
 @pytest.mark.parametrize("threshold", [0, 2**40], ids=["process", "thread"])
-def test_a_file_unreadable_midway_stores_nothing_and_says_why(runtime, tmp_path, threshold) -> None:
+def test_a_record_not_utf8_midway_is_one_finding_and_the_rest_loads(runtime, tmp_path, threshold) -> None:
     make_member(runtime, "BANK_A", Role.FURNISHER)
     path = write_file(tmp_path / "bad.csv", [person(i % len(PEOPLE), furnisher_account_id=f"A{i}")
                                             for i in range(2_500)])
@@ -93,13 +92,10 @@ def test_a_file_unreadable_midway_stores_nothing_and_says_why(runtime, tmp_path,
     lines[-1] = lines[-1].replace(PEOPLE[2_499 % len(PEOPLE)][2].encode(), b"\xff\xfe")  # not UTF-8
     path.write_bytes(b"".join(lines))
     settings = runtime.settings.model_copy(update={"parallel_load_min_bytes": threshold})
-    with pytest.raises(FileRejected) as err:
-        service.submit(runtime.engine, settings=settings, furnisher_code="BANK_A", path=path)
-    assert err.value.code == "FILE_UNREADABLE"
-    assert _counts(runtime) == {"submissions": 1, "account_states": 0, "persons": 0, "findings": 0}
+    s = service.submit(runtime.engine, settings=settings, furnisher_code="BANK_A", path=path).submission
+    assert (s.status, s.records_received, s.records_rejected) == ("loaded", 2_500, 1)
     with session_scope(runtime.engine) as session:
-        failed = session.scalars(select(Submission)).one()
-        assert (failed.status, failed.error_code) == ("failed", "FILE_UNREADABLE")
-    with pytest.raises(FileRejected) as again:
-        service.submit(runtime.engine, settings=settings, furnisher_code="BANK_A", path=path)
-    assert again.value.details == {"submission_id": failed.id}
+        finding = session.scalars(select(Finding)).one()
+    assert (finding.line, finding.code) == (2_501, "MALFORMED_RECORD")
+    assert PEOPLE[2_499 % len(PEOPLE)][0] not in (finding.value or "") + finding.message
+    assert _counts(runtime)["account_states"] == 2_499

@@ -54,8 +54,9 @@ def test_csv_with_bom_and_gb18030(tmp_path) -> None:
     assert frame["furnisher_account_id"].to_list() == ["ACC-1"]
     gb = tmp_path / "gb.csv"
     gb.write_bytes(write_file(tmp_path / "u.csv", [record()]).read_text("utf-8").encode("gb18030"))
-    reader = ChunkReader(gb, FileFormat.CSV, encoding="gb18030")
-    assert pl.concat(list(reader.chunks()))["full_name"].to_list() == ["王小明"]
+    with pytest.raises(FileRejected) as err:
+        ChunkReader(gb, FileFormat.CSV).open()
+    assert err.value.code == "FILE_NOT_UTF8" and "UTF-8" in err.value.message
 
 
 def test_jsonl_bad_lines_are_reported_and_the_rest_kept(tmp_path) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from openbureau.api.deps import FurnisherDep, IdPath, MemberDep, Offset, RuntimeDep, SessionDep
-from openbureau.api.uploads import saved_upload, scratch_file
+from openbureau.api.uploads import UPLOAD_SCHEMA, scratch_file, sealed_upload
 from openbureau.intake import service
 from openbureau.intake.schemas import FindingRead, FindingsPage, SubmissionRead
 
@@ -19,13 +20,15 @@ router = APIRouter(tags=["submissions"])
 @router.post("/submissions", response_model=SubmissionRead, status_code=201,
              summary="Submit a furnishing file (CSV, JSON Lines or Parquet)",
              responses={200: {"description": "the same bytes were submitted before: the earlier result"},
-                        422: {"description": "the file was refused whole (banned attribute, missing columns)"}})
-def submit_file(runtime: RuntimeDep, furnisher: FurnisherDep, response: Response,
-                file: Annotated[UploadFile, File(description="The furnishing file.")]) -> SubmissionRead:
+                        413: {"description": "the file is larger than OPENBUREAU_MAX_FILE_BYTES"},
+                        422: {"description": "the file was refused whole (banned attribute, missing columns)"}},
+             openapi_extra=UPLOAD_SCHEMA)
+async def submit_file(runtime: RuntimeDep, furnisher: FurnisherDep, response: Response,
+                      request: Request) -> SubmissionRead:
     """Receive, validate and load a file; nothing valid is lost and every problem is reported."""
-    with saved_upload(runtime, file) as upload:
-        result = service.submit(runtime.engine, settings=runtime.settings,
-                                furnisher=furnisher, path=upload, filename=file.filename or upload.name)
+    sealed, filename = await sealed_upload(runtime, request)
+    result = await run_in_threadpool(lambda: service.submit(
+        runtime.engine, settings=runtime.settings, furnisher=furnisher, sealed=sealed, filename=filename))
     if result.repeated:
         response.status_code = 200
     return SubmissionRead.model_validate(result.submission).model_copy(update={"repeated": result.repeated})
@@ -66,5 +69,8 @@ def read_findings(submission_id: IdPath, session: SessionDep, member: MemberDep,
                             background=BackgroundTask(out.unlink, missing_ok=True))
     submission = service.get_submission(session, member=member, submission_id=submission_id)
     items = service.list_findings(session, member=member, submission_id=submission_id, limit=limit, offset=offset)
-    return FindingsPage(submission_id=submission_id, total=submission.findings_count, offset=offset,
+    read = SubmissionRead.model_validate(submission)
+    stored = submission.findings_stored if submission.findings_stored is not None else submission.findings_count
+    return FindingsPage(submission_id=submission_id, total=stored, counted=submission.findings_count,
+                        finding_counts=submission.finding_counts, note=read.findings_note, offset=offset,
                         items=[FindingRead.model_validate(f) for f in items])

@@ -54,8 +54,18 @@ def submit(
     if result.repeated:
         err_console.print("These bytes were submitted before: nothing was stored again. The earlier result:")
     console.print(summary_table([read]))
+    _print_counts(read)
     if read.findings_count:
         console.print(f"Findings: openbureau intake errors {read.id} --out errors.csv")
+
+
+def _print_counts(read: SubmissionRead) -> None:
+    """The exact findings by code, and whether some were counted and not stored."""
+    if read.finding_counts:
+        console.print("Findings by code: " + ", ".join(f"{c} {n:,}" for c, n in read.finding_counts.items()),
+                      soft_wrap=True, highlight=False)
+    if read.findings_note:
+        console.print(read.findings_note, soft_wrap=True, highlight=False)
 
 
 @app.command("status")
@@ -67,6 +77,9 @@ def status(submission_id: Annotated[int, typer.Argument(help="The submission id.
         read = SubmissionRead.model_validate(service.get_submission(session, member=None,
                                                                     submission_id=submission_id))
     console.print(summary_table([read]))
+    _print_counts(read)
+    if read.error_code:
+        console.print(f"{read.error_code}: {read.error_message}", soft_wrap=True, highlight=False)
 
 
 @app.command("list")
@@ -90,4 +103,7 @@ def errors(
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
         count = service.write_findings_csv(session, member=None, submission_id=submission_id, out=out)
+        read = SubmissionRead.model_validate(service.get_submission(session, member=None,
+                                                                    submission_id=submission_id))
     console.print(f"Wrote {count:,} findings to {out}")
+    _print_counts(read)

@@ -16,6 +16,7 @@ from openbureau.audit import service as audit
 from openbureau.cli.console import console, err_console, reports_errors
 from openbureau.consent.profiles import get_profile
 from openbureau.consent.schemas import Subject
+from openbureau.intake.tasks import purge_kept_files
 from openbureau.kit.db import session_scope
 from openbureau.members.service import list_members
 from openbureau.reports import service
@@ -117,7 +118,7 @@ def report(
         err_console.print(f"PDF report: {pdf}")
 
 
-retention_app = typer.Typer(help="Retention of negative information.", no_args_is_help=True)
+retention_app = typer.Typer(help="Retention of negative information and of kept files.", no_args_is_help=True)
 
 
 @retention_app.command("run")
@@ -126,7 +127,8 @@ def retention_run(
     as_of: Annotated[str | None, typer.Option(help="Date to measure retention at, YYYY-MM-DD (default: today).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would be deleted; delete nothing.")] = False,
 ) -> None:
-    """Delete negative information older than the profile's retention period after its adverse event ended."""
+    """Delete negative information older than the profile's retention period after its adverse event ended,
+    and the kept files of submissions loaded more than OPENBUREAU_KEPT_FILE_DAYS ago."""
     try:
         day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
     except ValueError as exc:
@@ -150,3 +152,9 @@ def retention_run(
                   soft_wrap=True, highlight=False)
     for furnisher_id, months in sorted(run.by_furnisher.items()):
         console.print(f"  {codes.get(furnisher_id, furnisher_id)}: {months:,} months")
+    with session_scope(runtime.engine, write=True) as session:
+        kept = purge_kept_files(session, settings=runtime.settings, now=datetime.combine(day, datetime.min.time(), UTC),
+                                actor_code=audit.operator_code(), dry_run=dry_run)
+    console.print(f"Kept files ({kept.kept_file_days} days after their load): {verb} the files of "
+                  f"{kept.submissions:,} submissions" + ("" if dry_run else f" ({kept.bytes_freed:,} bytes)"),
+                  soft_wrap=True, highlight=False)

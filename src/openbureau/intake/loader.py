@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 from openbureau.identity.models import Person
 from openbureau.identity.service import next_person_id, sync_person_sequence
 from openbureau.intake import quarantine
-from openbureau.intake.files import check_columns, stored_path
+from openbureau.intake.files import check_columns, file_keyring, stored_path
+from openbureau.intake.limits import SHOWN_VALUE_CHARS, ReadLimits
 from openbureau.intake.models import AccountState, Finding, Submission, SubmissionStatus
 from openbureau.intake.prepare import FINDING_SCHEMA, LoadSpec, PreparedChunk, prepare
 from openbureau.intake.readers import ChunkReader, FileFormat
@@ -60,7 +61,8 @@ class SubmissionLoader:
             spec = self._begin(submission_id)
             if spec is None:
                 return
-            writer = _Writer(self.engine, submission_id=submission_id)
+            writer = _Writer(self.engine, submission_id=submission_id,
+                             sample_per_code=self.settings.findings_sample_per_code)
             try:
                 with self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE").begin() as conn:
                     writer.findings(conn, _unknown_column_findings(spec))
@@ -86,11 +88,13 @@ class SubmissionLoader:
                                             first_person_id=first_new_id)
         return LoadSpec(
             database_url=str(self.engine.url.render_as_string(hide_password=False)),
-            path=stored_path(self.settings, sha=row.sha256, fmt=row.format), format=row.format,
+            path=stored_path(self.settings, furnisher_id=row.furnisher_id, sha=row.sha256, fmt=row.format),
+            format=row.format,
             chunk_size=self.settings.chunk_size, submission_id=row.id, furnisher_id=row.furnisher_id,
             first_new_id=first_new_id, today=self.today, now=self.as_of or datetime.now(UTC),
             balance_tolerance=self.settings.balance_tolerance, jurisdiction=self.settings.jurisdiction,
-            keys=load_keys(self.settings),
+            keys=load_keys(self.settings), file_keys=file_keyring(self.settings),
+            limits=ReadLimits.from_settings(self.settings),
         )
 
     def _publish(self, writer: _Writer, spec: LoadSpec) -> None:
@@ -111,14 +115,17 @@ class SubmissionLoader:
                 records_accepted=counts["accepted"],
                 records_warnings=counts["warning"], records_rejected=counts["rejected"],
                 records_quarantined=counts["quarantined"] - released, findings_count=writer.findings_count,
+                findings_stored=writer.findings_stored, finding_counts=dict(sorted(writer.by_code.items())),
             )
 
 
 def _unknown_column_findings(spec: LoadSpec) -> pl.DataFrame:
-    unknown = check_columns(ChunkReader(spec.path, FileFormat(spec.format)).open())
+    unknown = check_columns(ChunkReader(spec.path, FileFormat(spec.format), keys=spec.file_keys,
+                                        limits=spec.limits).open())
     return pl.DataFrame([
-        {"line": 0, "field": c, "code": "UNKNOWN_COLUMN", "severity": "warning", "value": c,
-         "message": f"column {c!r} is not part of the furnishing standard and was ignored"}
+        {"line": 0, "field": c[:SHOWN_VALUE_CHARS], "code": "UNKNOWN_COLUMN", "severity": "warning",
+         "value": c, "message": f"column {c[:SHOWN_VALUE_CHARS]!r} is not part of the furnishing standard "
+         "and was ignored"}
         for c in unknown
     ], schema=FINDING_SCHEMA)
 
@@ -156,9 +163,12 @@ def _discard(engine: Engine, *, submission_id: int, furnisher_id: int, first_per
 class _Writer:
     """The writing side of a load: short write transactions of at most ``WRITE_BATCH`` rows, and the counts."""
 
-    def __init__(self, engine: Engine, *, submission_id: int) -> None:
+    def __init__(self, engine: Engine, *, submission_id: int, sample_per_code: int) -> None:
         self.engine = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
         self.submission_id = submission_id
+        self.sample_per_code = sample_per_code
+        self.by_code: Counter[str] = Counter()
+        self.findings_stored = 0
         self.counts: Counter[str] = Counter({"accepted": 0, "warning": 0, "rejected": 0, "quarantined": 0})
         self.findings_count = 0
         self.written: Counter[str] = Counter()
@@ -182,12 +192,24 @@ class _Writer:
                 bulk_writer_for(conn).refresh_statistics(conn, table, rows_written=self.written[table.name])
 
     def findings(self, conn: Connection, findings: pl.DataFrame) -> None:
-        """Insert findings of this submission."""
+        """Count findings of this submission by code and insert the first ``sample_per_code`` of each code,
+        their values cut short: a file of a million bad records costs counts, not a million rows."""
         if findings.height == 0:
             return
         self.findings_count += findings.height
-        bulk_writer_for(conn).insert(conn, Finding.__table__, findings.with_columns(
-            pl.lit(self.submission_id, dtype=pl.Int64).alias("submission_id")
+        before = pl.DataFrame({"code": list(self.by_code), "_before": list(self.by_code.values())},
+                              schema={"code": pl.String, "_before": pl.Int64})
+        self.by_code.update(dict(findings["code"].value_counts().iter_rows()))
+        sample = (findings.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over("code").alias("_n"))
+                  .join(before, on="code", how="left")
+                  .filter(pl.col("_n") + pl.col("_before").fill_null(0) < self.sample_per_code)
+                  .select(list(FINDING_SCHEMA)))
+        if sample.height == 0:
+            return
+        self.findings_stored += sample.height
+        bulk_writer_for(conn).insert(conn, Finding.__table__, sample.with_columns(
+            pl.col("value").str.slice(0, SHOWN_VALUE_CHARS), pl.col("message").str.slice(0, 500),
+            pl.lit(self.submission_id, dtype=pl.Int64).alias("submission_id"),
         ))
 
 

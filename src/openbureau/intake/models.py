@@ -6,6 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Date,
     ForeignKey,
@@ -52,6 +53,13 @@ class Submission(Base):
     records_rejected: Mapped[int] = mapped_column(BigInteger, default=0)
     records_quarantined: Mapped[int] = mapped_column(BigInteger, default=0)
     findings_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    findings_stored: Mapped[int | None] = mapped_column(
+        BigInteger, default=None,
+        doc="Findings stored: at most the sample per code (OPENBUREAU_FINDINGS_SAMPLE_PER_CODE) of each code; "
+            "None for submissions loaded before findings were sampled (all stored).")
+    finding_counts: Mapped[dict | None] = mapped_column(JSON, default=None, doc="Exact count of findings by code.")
+    file_purged_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, default=None, doc="When the kept file was deleted at the end of its retention.")
     error_code: Mapped[str | None] = mapped_column(String(48), default=None)
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import os
 import queue
 import threading
-import traceback
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from openbureau.consent.profiles import get_profile
 from openbureau.identity.service import PersonLinker, seal_identities
 from openbureau.intake import quarantine
 from openbureau.intake.errors import FileRejected
+from openbureau.intake.limits import ReadLimits
 from openbureau.intake.models import AccountState
 from openbureau.intake.readers import ChunkReader, FileFormat, MalformedRecord
 from openbureau.intake.repository import LoadRepository
@@ -71,6 +73,8 @@ class LoadSpec:
     balance_tolerance: float
     jurisdiction: str
     keys: PiiKeys
+    file_keys: dict[str, bytes]  # keys the kept file may be sealed under, by key id
+    limits: ReadLimits
 
 
 class Preparer:
@@ -86,19 +90,18 @@ class Preparer:
 
     def chunks(self) -> Iterator[PreparedChunk]:
         """Prepared chunks of the file, then one for unparseable records found at its end."""
-        reader = ChunkReader(self.spec.path, FileFormat(self.spec.format), chunk_size=self.spec.chunk_size)
+        reader = ChunkReader(self.spec.path, FileFormat(self.spec.format), chunk_size=self.spec.chunk_size,
+                             keys=self.spec.file_keys, limits=self.spec.limits)
         state = FileState()
-        seen = 0
         for chunk in reader.chunks():
-            malformed, seen = reader.malformed[seen:], len(reader.malformed)
-            yield self._prepare(chunk, state, malformed)
-        if reader.malformed[seen:]:
-            yield self._prepare(None, state, reader.malformed[seen:])
+            yield self._prepare(chunk, state, reader.take_malformed())
+        if reader.malformed:
+            yield self._prepare(None, state, reader.take_malformed())
 
     def _prepare(self, chunk: pl.DataFrame | None, state: FileState, malformed: list[MalformedRecord]
                  ) -> PreparedChunk:
         findings = [pl.DataFrame([
-            {"line": m.line, "field": None, "code": "MALFORMED_RECORD", "severity": "error", "value": None,
+            {"line": m.line, "field": m.field, "code": m.code, "severity": "error", "value": m.value,
              "message": m.message} for m in malformed
         ], schema=FINDING_SCHEMA)]
         outcomes = Counter({"rejected": len(malformed)})
@@ -201,8 +204,23 @@ def _ipc(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def _child_main(pipe: Any, spec: LoadSpec) -> None:
+def _end_with_parent(parent: int, interval: float = 0.2) -> None:
+    """End this process as soon as ``parent`` is gone (re-parented): a killed loader leaves no preparer.
+
+    A watchdog thread rather than PR_SET_PDEATHSIG: that signal follows the parent *thread*, and the API
+    starts loads from worker threads that may end while the load is still wanted.
+    """
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="intake-prepare-watchdog", daemon=True).start()
+
+
+def _child_main(pipe: Any, spec: LoadSpec, parent: int) -> None:
     """Entry point of the preparing process: sends each chunk as a header and three Arrow IPC frames."""
+    _end_with_parent(parent)
     try:
         engine = make_engine(spec.database_url)
         with engine.connect() as conn:
@@ -214,8 +232,8 @@ def _child_main(pipe: Any, spec: LoadSpec) -> None:
         pipe.send(("done",))
     except BureauError as exc:
         pipe.send(("bureau_error", exc.message, exc.code, exc.field, exc.details, exc.status_code))
-    except BaseException:  # reported to the parent, which raises
-        pipe.send(("crash", traceback.format_exc()))
+    except BaseException as exc:  # reported to the parent, which raises; by type only (messages may quote data)
+        pipe.send(("crash", type(exc).__name__))
     finally:
         pipe.close()
 
@@ -223,7 +241,8 @@ def _child_main(pipe: Any, spec: LoadSpec) -> None:
 def _from_process(spec: LoadSpec) -> Iterator[PreparedChunk]:
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child_main, args=(sender, spec), name="intake-prepare", daemon=True)
+    child = context.Process(target=_child_main, args=(sender, spec, os.getpid()), name="intake-prepare",
+                            daemon=True)
     child.start()
     sender.close()
     try:
@@ -239,7 +258,7 @@ def _from_process(spec: LoadSpec) -> Iterator[PreparedChunk]:
                 _, text, code, field, details, status = message
                 raise FileRejected(text, code=code, field=field, details=details, status_code=status)
             if kind == "crash":
-                raise RuntimeError(f"the preparing process failed:\n{message[1]}")
+                raise RuntimeError(f"the preparing process failed ({message[1]})")
             frames = [pl.read_ipc(io.BytesIO(receiver.recv_bytes())) for _ in range(3)]
             yield PreparedChunk(*frames, outcomes=message[1], size=message[2])
     finally:

@@ -45,6 +45,14 @@ class SubmissionRepository:
         self.session.add(submission)
         self.session.flush()
 
+    def kept_files_due(self, *, before: datetime) -> list[Submission]:
+        """Loaded or failed submissions whose kept file was not purged, loaded (or received) before ``before``."""
+        done = func.coalesce(Submission.loaded_at, Submission.received_at)
+        stmt = (select(Submission).where(Submission.status.in_(["loaded", "failed"]),
+                                         Submission.file_purged_at.is_(None), done < before)
+                .order_by(Submission.id))
+        return list(self.session.scalars(stmt))
+
     def findings(self, *, submission_id: int, limit: int | None = None, offset: int = 0) -> list[Finding]:
         """A page of the submission's findings by line."""
         stmt = (select(Finding).where(Finding.submission_id == submission_id)

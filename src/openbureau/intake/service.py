@@ -1,6 +1,6 @@
 """Rules of the intake: receive a file, validate every record, and load what is valid as one unit.
 
-A submission is registered (and its file kept, content-addressed) in one short transaction; its records
+A submission is registered (and its file kept, sealed: ``intake.files``) in one short transaction; its records
 are then validated chunk by chunk and loaded in a second transaction that also marks it loaded. A process
 killed during the load leaves the submission ``received`` with none of its records stored, and submitting
 the same bytes again completes it. The same bytes submitted after a load return the earlier result.
@@ -8,7 +8,7 @@ the same bytes again completes it. The same bytes submitted after a load return 
 
 from __future__ import annotations
 
-import shutil
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,7 +19,16 @@ from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
 from openbureau.intake.errors import FileRejected
-from openbureau.intake.files import check_columns, stored_path
+from openbureau.intake.files import (
+    SealedFile,
+    check_columns,
+    check_filename,
+    file_keyring,
+    private_dir,
+    seal_file,
+    stored_path,
+)
+from openbureau.intake.limits import ReadLimits
 from openbureau.intake.loader import SubmissionLoader
 from openbureau.intake.models import AccountState, Finding, Submission, SubmissionStatus
 from openbureau.intake.readers import ChunkReader, detect_format
@@ -27,7 +36,6 @@ from openbureau.intake.repository import AccountRepository, SubmissionRepository
 from openbureau.intake.schemas import FurnisherIntakeStats
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Forbidden, NotFound
-from openbureau.kit.files import file_sha256
 from openbureau.kit.settings import Settings
 from openbureau.kit.spreadsheet import csv_writer
 from openbureau.members.models import Member, Role
@@ -45,36 +53,38 @@ class SubmissionResult:
 
 
 def receive(
-    session: Session, *, settings: Settings, furnisher: Member, path: Path, filename: str | None = None,
+    session: Session, *, settings: Settings, furnisher: Member, sealed: SealedFile, filename: str,
     received_at: datetime | None = None,
 ) -> SubmissionResult:
-    """Register a file from ``furnisher`` (or find its earlier submission) and keep a copy of it.
+    """Register a sealed file from ``furnisher`` (or find its earlier submission) and keep it.
 
-    ``received_at`` backdates the receipt; only for replaying files whose arrival time is known (the demo's
-    simulated market), never set from a furnisher's request.
+    The scratch file ``sealed`` is moved into the bureau's keeping, or removed: nothing is kept of a file
+    refused here. ``received_at`` backdates the receipt; only for replaying files whose arrival time is
+    known (the demo's simulated market), never set from a furnisher's request.
     """
-    require_role(furnisher, Role.FURNISHER)
-    filename = filename or path.name
-    fmt = detect_format(filename)
-    sha = file_sha256(path)
-    repo = SubmissionRepository(session)
-    earlier = repo.by_hash(furnisher_id=furnisher.id, sha256=sha)
-    if earlier is not None:
-        if earlier.status == SubmissionStatus.FAILED:
-            raise FileRejected(earlier.error_message or "the file could not be read",
-                               code=earlier.error_code or "FILE_UNREADABLE", field="file",
-                               details={"submission_id": earlier.id})
-        return SubmissionResult(earlier, repeated=earlier.status == SubmissionStatus.LOADED)
-    check_columns(ChunkReader(path, fmt).open())
-    kept = stored_path(settings, sha=sha, fmt=fmt.value)
-    if not kept.exists():
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        partial = kept.with_suffix(".partial")
-        shutil.copyfile(path, partial)
-        partial.replace(kept)  # atomic: a kept file is always whole
+    try:
+        require_role(furnisher, Role.FURNISHER)
+        name = check_filename(filename)
+        fmt = detect_format(name)
+        repo = SubmissionRepository(session)
+        earlier = repo.by_hash(furnisher_id=furnisher.id, sha256=sealed.sha256)
+        if earlier is not None:
+            if earlier.status == SubmissionStatus.FAILED:
+                raise FileRejected(earlier.error_message or "the file could not be read",
+                                   code=earlier.error_code or "FILE_UNREADABLE", field="file",
+                                   details={"submission_id": earlier.id})
+            return SubmissionResult(earlier, repeated=earlier.status == SubmissionStatus.LOADED)
+        check_columns(ChunkReader(sealed.path, fmt, keys=file_keyring(settings),
+                                  limits=ReadLimits.from_settings(settings)).open())
+        kept = stored_path(settings, furnisher_id=furnisher.id, sha=sealed.sha256, fmt=fmt.value)
+        private_dir(settings.submissions_dir)
+        private_dir(kept.parent)
+        os.replace(sealed.path, kept)  # atomic: a kept file is always whole
+    finally:
+        sealed.path.unlink(missing_ok=True)
     submission = Submission(
-        furnisher_id=furnisher.id, sha256=sha, filename=Path(filename).name[:255], format=fmt.value,
-        size_bytes=kept.stat().st_size, status=SubmissionStatus.RECEIVED,
+        furnisher_id=furnisher.id, sha256=sealed.sha256, filename=name, format=fmt.value,
+        size_bytes=sealed.size_bytes, status=SubmissionStatus.RECEIVED,
         **({"received_at": received_at} if received_at is not None else {}),
     )
     repo.add(submission)
@@ -106,14 +116,25 @@ def load(
 
 def submit(
     engine: Engine, *, settings: Settings, furnisher_code: str | None = None,
-    furnisher: Member | None = None, path: Path, filename: str | None = None, today: date | None = None,
-    received_at: datetime | None = None, progress: Progress | None = None,
+    furnisher: Member | None = None, path: Path | None = None, sealed: SealedFile | None = None,
+    filename: str | None = None, today: date | None = None, received_at: datetime | None = None,
+    progress: Progress | None = None,
 ) -> SubmissionResult:
-    """Receive and load a file: the whole intake of one submission."""
-    with session_scope(engine, write=True) as session:
-        member = furnisher if furnisher is not None else get_member(session, code=furnisher_code or "")
-        received = receive(session, settings=settings, furnisher=member, path=path, filename=filename,
-                           received_at=received_at)
+    """Receive and load a file, in clear at ``path`` or already ``sealed``: the whole intake of one submission."""
+    if sealed is None:
+        if path is None:
+            raise ValueError("submit needs a path or a sealed file")
+        filename = filename or path.name
+        detect_format(check_filename(filename))  # refused before a byte is read
+        with path.open("rb") as source:
+            sealed = seal_file(settings, source)
+    try:
+        with session_scope(engine, write=True) as session:
+            member = furnisher if furnisher is not None else get_member(session, code=furnisher_code or "")
+            received = receive(session, settings=settings, furnisher=member, sealed=sealed,
+                               filename=filename or sealed.path.name, received_at=received_at)
+    finally:
+        sealed.path.unlink(missing_ok=True)
     if received.repeated:
         return received
     loaded = load(engine, settings=settings, submission_id=received.submission.id, today=today, as_of=received_at,

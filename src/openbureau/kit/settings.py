@@ -36,6 +36,28 @@ class Settings(BaseSettings):
         description="Files at least this large are validated and linked in a second process while the "
         "first one writes (both cores busy); smaller ones in a thread, without the process start-up cost.",
     )
+    max_file_bytes: int = Field(
+        default=2 * 2**30, ge=1, description="Largest furnishing file accepted, in bytes (refused as it arrives)."
+    )
+    max_decompressed_bytes: int = Field(
+        default=4 * 2**30, ge=1,
+        description="Largest uncompressed size a Parquet file may declare in its footer (checked before any "
+        "data is read).",
+    )
+    max_value_chars: int = Field(
+        default=1_000, ge=64, le=1_000_000,
+        description="Longest value of any one field; a record with a longer one is rejected (VALUE_TOO_LONG).",
+    )
+    max_columns: int = Field(default=256, ge=26, le=100_000, description="Most columns a furnishing file may have.")
+    findings_sample_per_code: int = Field(
+        default=1_000, ge=1,
+        description="Findings stored per file and code; every finding is counted, only this many are kept.",
+    )
+    kept_file_days: int = Field(
+        default=90, ge=0,
+        description="Days a received file is kept (encrypted) after its load; `openbureau retention run` "
+        "purges it then.",
+    )
     balance_tolerance: float = Field(
         default=0.10, ge=0, le=1, description="How far a balance may exceed its limit before a warning."
     )
