@@ -266,8 +266,8 @@ def verify(session: Session, *, anchor: tuple[int, str] | None = None, batch_siz
             prev_seq, prev_hash, count = row.seq, row.entry_hash, count + 1
         after = prev_seq
     if due is not None:
-        return broken(prev_seq + 1, f"the log ends at seq {prev_seq} but the signed checkpoint of {due.at} names "
-                                    f"entry {due.seq}: entries were removed from the tail")
+        return broken(prev_seq + 1, f"the log ends at seq {prev_seq} but the signed checkpoint of {newest.at} "
+                                    f"names entry {newest.seq}: entries were removed from the tail")
     if anchor is not None and prev_seq < anchor[0]:
         return broken(prev_seq + 1, f"the log ends at seq {prev_seq} but the anchor names entry {anchor[0]}: "
                                     "entries were removed from the tail")
