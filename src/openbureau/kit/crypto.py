@@ -35,6 +35,10 @@ INDEX_BYTES = 16
 ORIGINAL_KEY_ID = 1
 MAX_KEY_ID = 2 ** (8 * _KEY_ID_BYTES) - 1
 
+# Column ``info`` marks of personal data at rest: key rotation finds every ciphertext column by its mark.
+CIPHERTEXT = {"pii": "ciphertext"}
+BLIND_INDEX = {"pii": "blind_index"}
+
 
 @dataclass(frozen=True, slots=True)
 class PiiKeys:

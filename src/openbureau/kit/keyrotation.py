@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import (
     Engine,
     LargeBinary,
+    MetaData,
     Table,
     and_,
     bindparam,
@@ -27,7 +28,7 @@ from sqlalchemy import (
     update,
 )
 
-from openbureau.kit.crypto import PiiVault, ciphertext_key_id, ciphertext_prefix
+from openbureau.kit.crypto import CIPHERTEXT, PiiVault, ciphertext_key_id, ciphertext_prefix
 from openbureau.kit.db import session_scope
 
 _V2 = b"\x02"
@@ -45,6 +46,12 @@ class EncryptedColumn:
     def name(self) -> str:
         """``table.column``."""
         return f"{self.table.name}.{self.column}"
+
+
+def encrypted_columns(metadata: MetaData) -> list[EncryptedColumn]:
+    """Every column of ``metadata`` marked as holding vault ciphertexts (``info=CIPHERTEXT``), by table."""
+    return [EncryptedColumn(table, column.name) for table in metadata.sorted_tables for column in table.columns
+            if column.info.get("pii") == CIPHERTEXT["pii"]]
 
 
 def key_counts(engine: Engine, column: EncryptedColumn) -> Counter[int]:
