@@ -170,13 +170,12 @@ class CheckpointWriter:
         self._wake.set()
 
     def flush(self) -> None:
-        """Write the newest offered head now, in this thread."""
-        with self._lock:
-            head, self._head = self._head, None
-        if head is not None:
-            with self._write_lock:
-                if append_checkpoint(self.directory, self.signing, seq=head[0], hash_=head[1]):
-                    self.written += 1
+        """Write the newest offered head now, in this thread (after any write the thread has under way)."""
+        with self._write_lock:
+            with self._lock:
+                head, self._head = self._head, None
+            if head is not None and append_checkpoint(self.directory, self.signing, seq=head[0], hash_=head[1]):
+                self.written += 1
 
     def stop(self) -> None:
         """Write what is pending and stop the thread."""
