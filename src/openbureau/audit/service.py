@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import getpass
 import hashlib
 import hmac
@@ -124,7 +125,14 @@ def entry_digest(*, seq: int, at: datetime, actor_member_id: int | None, actor_c
                           details, prev_hash], separators=(",", ":"), ensure_ascii=False).encode()
     if key is None:
         return hashlib.sha256(payload).hexdigest()
-    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+    mac = _keyed(key).copy()  # the key's inner and outer pads are hashed once per key, not once per entry
+    mac.update(payload)
+    return mac.hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def _keyed(key: bytes) -> hmac.HMAC:
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def record(session: Session, *, actor_member_id: int | None, actor_code: str, action: str,
