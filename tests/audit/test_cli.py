@@ -50,6 +50,7 @@ def test_verify_prints_the_head_of_an_intact_chain(bureau) -> None:
     result = runner.invoke(app, ["verify"])
     assert result.exit_code == 0, result.output
     assert f"chain intact: 3 entries, last seq 3, last hash {hashes[-1]}" in result.output
+    assert "keyed from seq 1; signed checkpoints since" in result.output and "newest: seq 3 at" in result.output
     anchored = runner.invoke(app, ["verify", "--anchor", f"3:{hashes[-1]}"])
     assert anchored.exit_code == 0, anchored.output
 

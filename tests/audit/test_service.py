@@ -64,12 +64,15 @@ def test_appends_form_an_intact_gapless_chain(runtime) -> None:
     assert [r.prev_hash for r in rows] == [audit.GENESIS, *hashes[:-1]]
     assert rows[0].details == '{"consent_ref":"C-1","inquiry_id":1}' and rows[0].at.tzinfo is not None
     result = check(runtime)
-    assert result == audit.VerifyResult(True, 5, None, None, 5, hashes[-1], 1, 5, result.checkpoint_at)
+    assert result == audit.VerifyResult(True, 5, None, None, 5, hashes[-1], 1, 5, result.checkpoint_at,
+                                        result.checkpoints_since)
+    assert result.checkpoints_since <= result.checkpoint_at
 
 
 def test_an_empty_log_is_intact(runtime) -> None:
     result = check(runtime)
-    assert result == audit.VerifyResult(True, 0, None, None, None, None, 1, 0, result.checkpoint_at)
+    assert result == audit.VerifyResult(True, 0, None, None, None, None, 1, 0, result.checkpoint_at,
+                                        result.checkpoint_at)
 
 
 @pytest.mark.parametrize("column, value", [

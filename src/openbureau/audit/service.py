@@ -61,6 +61,7 @@ class VerifyResult:
     keyed_from: int | None = None
     checkpoint_seq: int | None = None
     checkpoint_at: str | None = None
+    checkpoints_since: str | None = None
 
 
 def attach(engine: Engine, settings: Settings) -> AuditChain:
@@ -234,7 +235,7 @@ def verify(session: Session, *, anchor: tuple[int, str] | None = None, batch_siz
     """
     chain = chain or chain_for(session)
     try:
-        lines, keyed_from, newest = _checkpoint_summary(chain)
+        lines, keyed_from, genesis, newest = _checkpoint_summary(chain)
     except CheckpointError as exc:
         return VerifyResult(False, 0, None, str(exc))
     checkpoints = iter(c for c in _first(read_checkpoints(chain.checkpoint_dir, chain.keys.public), lines)
@@ -245,7 +246,7 @@ def verify(session: Session, *, anchor: tuple[int, str] | None = None, batch_siz
 
     def broken(seq: int, reason: str) -> VerifyResult:
         return VerifyResult(False, count, seq, reason, prev_seq or None, prev_hash if prev_seq else None,
-                            keyed_from, newest.seq, newest.at)
+                            keyed_from, newest.seq, newest.at, genesis.at)
 
     after: int | None = None  # the first page starts below 1, so that a stray seq 0 or -1 is seen too
     while rows := repo.chain_after(after, limit=batch_size):
@@ -280,15 +281,16 @@ def verify(session: Session, *, anchor: tuple[int, str] | None = None, batch_siz
         return broken(prev_seq + 1, f"the log ends at seq {prev_seq} but the anchor names entry {anchor[0]}: "
                                     "entries were removed from the tail")
     return VerifyResult(True, count, None, None, prev_seq or None, prev_hash if prev_seq else None, keyed_from,
-                        newest.seq, newest.at)
+                        newest.seq, newest.at, genesis.at)
 
 
-def _checkpoint_summary(chain: AuditChain) -> tuple[int, int, Checkpoint]:
-    """How many lines the checkpoint file has now, its ``keyed_from`` and its newest checkpoint."""
-    lines, newest = 0, None
+def _checkpoint_summary(chain: AuditChain) -> tuple[int, int, Checkpoint, Checkpoint]:
+    """How many lines the checkpoint file has now, its ``keyed_from``, its genesis and its newest checkpoint."""
+    lines, genesis, newest = 0, None, None
     for checkpoint in read_checkpoints(chain.checkpoint_dir, chain.keys.public):
         lines, newest = lines + 1, checkpoint
-    return lines, newest.keyed_from, newest
+        genesis = genesis or checkpoint
+    return lines, newest.keyed_from, genesis, newest
 
 
 def _first(checkpoints, n: int):

@@ -39,8 +39,8 @@ def verify(
     if result.ok:
         console.print(f"chain intact: {result.entries} entries, last seq {result.last_seq or 0}, "
                       f"last hash {result.last_hash or service.GENESIS}", soft_wrap=True, highlight=False)
-        console.print(f"keyed from seq {result.keyed_from}; newest signed checkpoint: seq {result.checkpoint_seq} "
-                      f"at {result.checkpoint_at}", soft_wrap=True, highlight=False)
+        console.print(f"keyed from seq {result.keyed_from}; signed checkpoints since {result.checkpoints_since}, "
+                      f"newest: seq {result.checkpoint_seq} at {result.checkpoint_at}", soft_wrap=True, highlight=False)
         return
     where = f"entry {result.first_broken_seq}" if result.first_broken_seq is not None else "its checkpoints"
     console.print(f"chain broken at {where}: {result.reason}", soft_wrap=True, highlight=False, markup=False)
