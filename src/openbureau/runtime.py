@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from openbureau.audit.chain import AuditChain
+from openbureau.audit.service import attach
 from openbureau.kit.crypto import PiiVault, load_keys
 from openbureau.kit.db import make_engine
 from openbureau.kit.settings import Settings, get_settings
@@ -15,11 +18,16 @@ from openbureau.migrations import ensure_current
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    """Settings, engine and vault of one bureau."""
+    """Settings, engine and vault of one bureau; every audit entry written to its database is keyed with its
+    audit keys (attached when it is made)."""
 
     settings: Settings
     engine: Engine
     vault: PiiVault
+    audit: AuditChain = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "audit", attach(self.engine, self.settings))  # frozen: set once, here
 
 
 def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:
@@ -35,4 +43,5 @@ def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> R
     engine = make_engine(settings.resolved_database_url)
     if migrate:
         ensure_current(engine)
-    return Runtime(settings=settings, engine=engine, vault=PiiVault(load_keys(settings)))
+    vault = PiiVault(load_keys(settings), reload=functools.partial(load_keys, settings))
+    return Runtime(settings=settings, engine=engine, vault=vault)

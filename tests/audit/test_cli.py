@@ -32,14 +32,16 @@ def bureau(tmp_path, monkeypatch) -> Runtime:
     get_settings.cache_clear()
 
 
-def append(runtime: Runtime, n: int, *, key: bytes | None = None) -> list[str]:
+def append(runtime: Runtime, n: int) -> list[str]:
     hashes = []
     for i in range(1, n + 1):
         with session_scope(runtime.engine, write=True) as session:
             hashes.append(audit.record(
                 session, actor_member_id=i, actor_code="BANK_A" if i % 2 else "BANK_B",
                 action="inquiry.read" if i < 3 else "consent.grant", person_id=200 + i, purpose="loan_origination",
-                details={"inquiry_id": i, "refs": [f"C-{i}"]}, key=key).entry_hash)
+                details={"inquiry_id": i, "refs": [f"C-{i}"]}
+            ).entry_hash)
+    runtime.audit.checkpoints.flush()
     return hashes
 
 
@@ -48,6 +50,7 @@ def test_verify_prints_the_head_of_an_intact_chain(bureau) -> None:
     result = runner.invoke(app, ["verify"])
     assert result.exit_code == 0, result.output
     assert f"chain intact: 3 entries, last seq 3, last hash {hashes[-1]}" in result.output
+    assert "keyed from seq 1; signed checkpoints since" in result.output and "newest: seq 3 at" in result.output
     anchored = runner.invoke(app, ["verify", "--anchor", f"3:{hashes[-1]}"])
     assert anchored.exit_code == 0, anchored.output
 
@@ -66,23 +69,23 @@ def test_verify_names_the_first_broken_entry_and_exits_1(bureau) -> None:
     assert re.search(r"chain broken at entry 2: entry_hash does not match", result.output)
 
 
-def test_verify_detects_a_truncated_tail_only_with_an_anchor(bureau) -> None:
+def test_verify_detects_a_truncated_tail_from_the_checkpoints(bureau) -> None:
     hashes = append(bureau, 4)
     with bureau.engine.begin() as conn:
         conn.execute(TABLE.delete().where(TABLE.c.seq == 4))
     plain = runner.invoke(app, ["verify"])
-    assert plain.exit_code == 0 and f"last seq 3, last hash {hashes[2]}" in plain.output
-    anchored = runner.invoke(app, ["verify", "--anchor", f"4:{hashes[3]}"])
+    assert plain.exit_code == 1 and "chain broken at entry 4" in plain.output
+    assert "signed checkpoint" in plain.output
+    anchored = runner.invoke(app, ["verify", "--anchor", f"3:{hashes[2]}"])
     assert anchored.exit_code == 1 and "chain broken at entry 4" in anchored.output
     bad = runner.invoke(app, ["verify", "--anchor", "four"])
     assert bad.exit_code == 2 and "SEQ:HASH" in bad.output
 
 
-def test_verify_keyed(bureau) -> None:
-    append(bureau, 2, key=audit.audit_key(bureau.settings))
-    assert runner.invoke(app, ["verify", "--keyed"]).exit_code == 0
-    unkeyed = runner.invoke(app, ["verify"])
-    assert unkeyed.exit_code == 1 and "chain broken at entry 1" in unkeyed.output
+def test_public_key_verifies_the_checkpoints(bureau) -> None:
+    result = runner.invoke(app, ["public-key"])
+    assert result.exit_code == 0
+    assert result.output.strip() == bureau.audit.keys.public_text()
 
 
 def test_list_filters_newest_first(bureau, monkeypatch) -> None:

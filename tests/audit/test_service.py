@@ -21,16 +21,16 @@ TABLE = AuditEntry.__table__
 ACTORS = ["BANK_A", "BANK_B", "OPERATOR:alice"]
 
 
-def append(runtime, n: int = 5, *, key: bytes | None = None) -> list[str]:
-    """Append ``n`` entries, one transaction each; their hashes in seq order."""
+def append(runtime, n: int = 5) -> list[str]:
+    """Append ``n`` entries, one transaction each, and checkpoint the head; their hashes in seq order."""
     hashes = []
     for i in range(1, n + 1):
         with session_scope(runtime.engine, write=True) as session:
             entry = audit.record(session, actor_member_id=i % 3 or None, actor_code=ACTORS[i % 3],
                                  action="inquiry.read" if i % 2 else "report.self_view", person_id=100 + i,
-                                 purpose="loan_origination", details={"inquiry_id": i, "consent_ref": f"C-{i}"},
-                                 key=key)
+                                 purpose="loan_origination", details={"inquiry_id": i, "consent_ref": f"C-{i}"})
             hashes.append(entry.entry_hash)
+    runtime.audit.checkpoints.flush()
     return hashes
 
 
@@ -64,11 +64,15 @@ def test_appends_form_an_intact_gapless_chain(runtime) -> None:
     assert [r.prev_hash for r in rows] == [audit.GENESIS, *hashes[:-1]]
     assert rows[0].details == '{"consent_ref":"C-1","inquiry_id":1}' and rows[0].at.tzinfo is not None
     result = check(runtime)
-    assert result == audit.VerifyResult(True, 5, None, None, 5, hashes[-1])
+    assert result == audit.VerifyResult(True, 5, None, None, 5, hashes[-1], 1, 5, result.checkpoint_at,
+                                        result.checkpoints_since)
+    assert result.checkpoints_since <= result.checkpoint_at
 
 
 def test_an_empty_log_is_intact(runtime) -> None:
-    assert check(runtime) == audit.VerifyResult(True, 0, None, None, None, None)
+    result = check(runtime)
+    assert result == audit.VerifyResult(True, 0, None, None, None, None, 1, 0, result.checkpoint_at,
+                                        result.checkpoint_at)
 
 
 @pytest.mark.parametrize("column, value", [
@@ -137,15 +141,14 @@ def test_reordered_entries_break_the_chain_at_the_first_moved_one(runtime) -> No
     assert "prev_hash does not match the hash of entry 1" in result.reason
 
 
-def test_a_truncated_tail_is_invisible_without_an_anchor(runtime) -> None:
+def test_a_truncated_tail_is_caught_by_the_signed_checkpoint_or_an_anchor(runtime) -> None:
     hashes = append(runtime, 5)
     delete(runtime, 5)
-    assert check(runtime) == audit.VerifyResult(True, 4, None, None, 4, hashes[3])
-    # An anchor kept outside the database from an earlier run catches it.
+    result = check(runtime)
+    assert (result.ok, result.first_broken_seq, result.entries) == (False, 5, 4)
+    assert "signed checkpoint" in result.reason and "removed from the tail" in result.reason
     result = check(runtime, anchor=(5, hashes[4]))
     assert (result.ok, result.first_broken_seq) == (False, 5)
-    assert "removed from the tail" in result.reason
-    assert check(runtime, anchor=(4, hashes[3])).ok
     wrong = check(runtime, anchor=(2, hashes[3]))
     assert (wrong.ok, wrong.first_broken_seq) == (False, 2) and "anchored hash" in wrong.reason
 
@@ -166,29 +169,22 @@ def _exists(runtime, seq: int) -> bool:
         return conn.execute(select(func.count()).where(TABLE.c.seq == seq)).scalar_one() == 1
 
 
-def test_a_rebuilt_chain_passes_unkeyed_but_fails_keyed(runtime) -> None:
+def test_a_chain_rebuilt_without_the_key_fails(runtime) -> None:
     append(runtime, 5)
     tamper(runtime, 3, details='{"forged":true}')
     rebuild_from(runtime, 3, key=None)
-    assert check(runtime).ok  # the limit of a plain hash chain (docs/audit.md)
-
-    delete(runtime, 1, 2, 3, 4, 5)
-    key = audit.audit_key(runtime.settings)
-    append(runtime, 5, key=key)
-    assert check(runtime, key=key).ok
-    unkeyed = check(runtime)
-    assert (unkeyed.ok, unkeyed.first_broken_seq) == (False, 1) and "no key was given" in unkeyed.reason
-    tamper(runtime, 3, details='{"forged":true}')
-    rebuild_from(runtime, 3, key=None)
-    result = check(runtime, key=key)
+    result = check(runtime)
     assert (result.ok, result.first_broken_seq) == (False, 3)
     assert "hashed without the chain key" in result.reason
 
 
-def test_the_audit_key_is_stable_and_separate_from_the_index_key(runtime) -> None:
-    key = audit.audit_key(runtime.settings)
-    assert len(key) == 32 and key == audit.audit_key(runtime.settings)
-    assert key != load_keys(runtime.settings).index
+def test_entries_are_keyed_with_the_attached_key(runtime) -> None:
+    append(runtime, 2)
+    row = stored(runtime, 2)
+    fields = {k: v for k, v in row.items() if k != "entry_hash"}
+    assert row["entry_hash"] == audit.entry_digest(**fields, key=runtime.audit.key)
+    assert row["entry_hash"] != audit.entry_digest(**fields)
+    assert runtime.audit.key != load_keys(runtime.settings).index
 
 
 def test_record_flushes_but_the_caller_owns_the_transaction(runtime) -> None:

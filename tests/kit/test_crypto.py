@@ -7,7 +7,7 @@ import os
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from openbureau.kit.crypto import PiiKeys, PiiVault, load_keys, mask
+from openbureau.kit.crypto import PiiKeys, PiiVault, load_keys, mask, rotate_encryption_key
 from openbureau.kit.settings import Settings
 
 
@@ -63,3 +63,26 @@ def test_mask_keeps_only_the_ends() -> None:
     assert mask("11010519491231002X") == "110*************2X"
     assert mask("ab") == "**"
     assert mask(None) is None
+
+
+def test_rotations_add_keys_to_the_ring_and_keep_the_file_private(tmp_path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    original = load_keys(settings)
+    assert (original.key_id, dict(original.keyring)) == (1, {1: original.encryption})
+    sealed = PiiVault(original).encrypt("王小明")
+    assert [rotate_encryption_key(settings), rotate_encryption_key(settings)] == [2, 3]
+    ring = load_keys(settings)
+    assert ring.key_id == 3 and sorted(ring.keyring) == [1, 2, 3] and ring.index == original.index
+    assert ring.encryption_key(1) == original.encryption and PiiVault(ring).decrypt(sealed) == "王小明"
+    assert (tmp_path / "keys.json").stat().st_mode & 0o077 == 0
+    assert not list(tmp_path.glob(".keys.json.*"))  # no temporary file left behind
+
+
+def test_a_ciphertext_naming_an_unknown_key_is_refused_clearly() -> None:
+    vault = _vault()
+    token = vault.encrypt("李娜")
+    forged = b"\x02\x00\x07" + token[3:]
+    with pytest.raises(ValueError, match="no encryption key with id 7"):
+        vault.decrypt(forged)
+    with pytest.raises(ValueError, match="unknown ciphertext version"):
+        vault.decrypt(b"\x09" + token[1:])

@@ -1,9 +1,10 @@
 """Rules of the audit log: append an entry to the hash chain, verify the chain, list entries.
 
-Every entry's ``entry_hash`` is SHA-256 (or, with a key, HMAC-SHA256) over a canonical serialisation of
-its fields and of ``prev_hash``, the hash of the entry before it; the first entry links to 64 zeros. A
-changed, removed or moved entry therefore breaks the chain where it happened. See docs/audit.md for what
-verification can and cannot detect and for the keyed mode.
+Every entry's ``entry_hash`` is HMAC-SHA256 under the bureau's chain key (plain SHA-256 for entries written
+before the chain was keyed) over a canonical serialisation of its fields and of ``prev_hash``, the hash of
+the entry before it; the first entry links to 64 zeros. A changed, removed or moved entry therefore breaks
+the chain where it happened, and signed checkpoints kept outside the database show a removed tail. See
+docs/audit.md for what verification can and cannot detect.
 
 Example:
     >>> entry = record(session, actor_member_id=7, actor_code="BANK_A", action="inquiry.read",
@@ -14,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import getpass
 import hashlib
 import hmac
@@ -22,14 +24,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from openbureau.audit.chain import AuditChain, chain_for, load_chain_keys, note_head, register
+from openbureau.audit.checkpoints import Checkpoint, CheckpointError, checkpoint_path, read_checkpoints
 from openbureau.audit.models import AuditEntry
 from openbureau.audit.repository import AuditRepository
-from openbureau.kit.crypto import load_keys
-from openbureau.kit.db import utcnow
+from openbureau.kit.db import session_scope, utcnow
 from openbureau.kit.errors import Unprocessable
 from openbureau.kit.settings import Settings
 
@@ -55,12 +58,48 @@ class VerifyResult:
     reason: str | None
     last_seq: int | None = None
     last_hash: str | None = None
+    keyed_from: int | None = None
+    checkpoint_seq: int | None = None
+    checkpoint_at: str | None = None
+    checkpoints_since: str | None = None
 
 
-def audit_key(settings: Settings) -> bytes:
-    """The chain key of this bureau: HKDF-SHA256 of its index key, domain-separated from every other use."""
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"openbureau audit chain v1")
-    return hkdf.derive(load_keys(settings).index)
+def attach(engine: Engine, settings: Settings) -> AuditChain:
+    """Load the bureau's audit keys and make every audit write to ``engine``'s database use them.
+
+    Starts the checkpoint file when there is none: at the log's head, keyed from the next entry on (a log
+    written before keying keeps its plain entries, which verify as such).
+    """
+    chain = register(engine, AuditChain(load_chain_keys(settings), settings.resolved_audit_checkpoint_dir,
+                                        every=settings.audit_checkpoint_every))
+    if not checkpoint_path(chain.checkpoint_dir).exists():
+        try:
+            with session_scope(engine) as session:
+                _start_checkpoints(session, chain)
+        except DBAPIError:  # not migrated yet: the first append starts the file
+            pass
+    return chain
+
+
+def _start_checkpoints(session: Session, chain: AuditChain) -> None:
+    repo = AuditRepository(session)
+    last = repo.last_link()
+    chain.start(last=last, keyed_from=_first_keyed_seq(repo, chain.key, last))
+    chain.started = True
+
+
+def _first_keyed_seq(repo: AuditRepository, key: bytes, last: tuple[int, str] | None) -> int:
+    """Where the key takes over: after the head of a log never keyed, else the first entry hashed with the key
+    (the checkpoint file was lost and is started again)."""
+    if last is None:
+        return 1
+    after = None
+    while rows := repo.chain_after(after, limit=BATCH):
+        for row in rows:
+            if entry_digest(**_fields(row), key=key) == row.entry_hash:
+                return row.seq
+        after = rows[-1].seq
+    return last[0] + 1
 
 
 def operator_code() -> str:
@@ -87,12 +126,19 @@ def entry_digest(*, seq: int, at: datetime, actor_member_id: int | None, actor_c
                           details, prev_hash], separators=(",", ":"), ensure_ascii=False).encode()
     if key is None:
         return hashlib.sha256(payload).hexdigest()
-    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+    mac = _keyed(key).copy()  # the key's inner and outer pads are hashed once per key, not once per entry
+    mac.update(payload)
+    return mac.hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def _keyed(key: bytes) -> hmac.HMAC:
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def record(session: Session, *, actor_member_id: int | None, actor_code: str, action: str,
-           person_id: int | None = None, purpose: str | None = None, details: dict[str, Any] | None = None,
-           key: bytes | None = None) -> AuditEntry:
+           person_id: int | None = None, purpose: str | None = None, details: dict[str, Any] | None = None
+           ) -> AuditEntry:
     """Append one entry to the log in the caller's transaction; flushes, never commits.
 
     Args:
@@ -102,11 +148,12 @@ def record(session: Session, *, actor_member_id: int | None, actor_code: str, ac
         person_id: Whose data was accessed, when one person's.
         purpose: The declared purpose, e.g. ``loan_origination``.
         details: Ids and references only (JSON-serialisable); never a personal identifier in clear.
-        key: The chain key (:func:`audit_key`); None hashes with plain SHA-256. Use one mode for the life
-            of a log.
 
     Returns:
         The new entry, with its ``seq`` and hashes.
+
+    The entry is keyed with the chain key attached to the session's database (:func:`attach`); once the
+    transaction commits, its new head is checkpointed outside the database.
 
     Appends are serialised: on PostgreSQL by an advisory lock held until the transaction ends; on SQLite
     by its single writer. Should two appends ever read the same last entry (a deferred SQLite
@@ -114,7 +161,7 @@ def record(session: Session, *, actor_member_id: int | None, actor_code: str, ac
     "database is locked" rather than forking the chain; the caller retries its transaction.
     """
     return AuditEntry(**record_many(
-        session, [AuditNote(actor_member_id, actor_code, action, person_id, purpose, details)], key=key)[0])
+        session, [AuditNote(actor_member_id, actor_code, action, person_id, purpose, details)])[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +176,7 @@ class AuditNote:
     details: dict[str, Any] | None = None
 
 
-def record_many(session: Session, notes: list[AuditNote], *, key: bytes | None = None) -> list[dict[str, Any]]:
+def record_many(session: Session, notes: list[AuditNote]) -> list[dict[str, Any]]:
     """Append several entries, in order, under one lock and one read of the chain's end (a group commit of
     inquiries); flushes, never commits. See :func:`record`. Returns each entry's columns."""
     for note in notes:
@@ -137,8 +184,14 @@ def record_many(session: Session, notes: list[AuditNote], *, key: bytes | None =
             value = getattr(note, name)
             if value is not None and not 0 < len(value) <= _LIMITS[name]:
                 raise ValueError(f"audit {name} must be 1 to {_LIMITS[name]} characters: {value!r}")
+    chain = chain_for(session)
+    key = chain.key
     repo = AuditRepository(session)
     repo.lock_appends()
+    if not chain.started:
+        if not checkpoint_path(chain.checkpoint_dir).exists():
+            _start_checkpoints(session, chain)
+        chain.started = True
     last = repo.last_link()
     seq, prev_hash = (last[0], last[1]) if last is not None else (0, GENESIS)
     at = utcnow()  # read under the lock, so time never runs backwards along the chain
@@ -154,27 +207,46 @@ def record_many(session: Session, notes: list[AuditNote], *, key: bytes | None =
     # Plain rows through Core: a group commit appends a batch per commit, and ORM objects cost more than
     # the insert.
     repo.add_rows(rows)
+    note_head(session, chain, seq, prev_hash)
     return rows
 
 
-def verify(session: Session, *, key: bytes | None = None, anchor: tuple[int, str] | None = None,
-           batch_size: int = BATCH) -> VerifyResult:
+def _fields(row) -> dict[str, Any]:
+    return dict(seq=row.seq, at=row.at, actor_member_id=row.actor_member_id, actor_code=row.actor_code,
+                action=row.action, person_id=row.person_id, purpose=row.purpose, details=row.details,
+                prev_hash=row.prev_hash)
+
+
+def verify(session: Session, *, anchor: tuple[int, str] | None = None, batch_size: int = BATCH,
+           chain: AuditChain | None = None) -> VerifyResult:
     """Recompute the whole chain in seq order, ``batch_size`` entries at a time, and name the first break.
 
+    The signed checkpoint file is read first (every signature and link checked); each checkpoint's entry
+    must still carry its hash, and the log must reach the newest checkpoint, so a removed tail or an
+    emptied log is seen without an anchor.
+
     Args:
-        key: The chain key the log was written with; None for plain SHA-256.
-        anchor: A (seq, entry_hash) kept outside the database from an earlier run; the chain must still
-            reach that seq with that hash, which makes a truncated tail detectable.
+        anchor: A (seq, entry_hash) kept elsewhere from an earlier run; checked like a checkpoint.
+        chain: The chain's keys and checkpoints (default: the ones attached to the session's database).
 
     Returns:
         A :class:`VerifyResult`; when broken, the first broken seq (for a removed entry, the missing seq)
         and why.
     """
+    chain = chain or chain_for(session)
+    try:
+        lines, keyed_from, genesis, newest = _checkpoint_summary(chain)
+    except CheckpointError as exc:
+        return VerifyResult(False, 0, None, str(exc))
+    checkpoints = iter(c for c in _first(read_checkpoints(chain.checkpoint_dir, chain.keys.public), lines)
+                       if c.seq > 0)
+    due = next(checkpoints, None)
     repo = AuditRepository(session)
     prev_seq, prev_hash, count = 0, GENESIS, 0
 
     def broken(seq: int, reason: str) -> VerifyResult:
-        return VerifyResult(False, count, seq, reason, prev_seq or None, prev_hash if prev_seq else None)
+        return VerifyResult(False, count, seq, reason, prev_seq or None, prev_hash if prev_seq else None,
+                            keyed_from, newest.seq, newest.at, genesis.at)
 
     after: int | None = None  # the first page starts below 1, so that a stray seq 0 or -1 is seen too
     while rows := repo.chain_after(after, limit=batch_size):
@@ -189,27 +261,53 @@ def verify(session: Session, *, key: bytes | None = None, anchor: tuple[int, str
                 before = f"entry {prev_seq}" if prev_seq else "the genesis value (64 zeros)"
                 return broken(row.seq, f"prev_hash does not match the hash of {before}: "
                                        "an entry was removed, inserted or moved")
-            fields = dict(seq=row.seq, at=row.at, actor_member_id=row.actor_member_id, actor_code=row.actor_code,
-                          action=row.action, person_id=row.person_id, purpose=row.purpose, details=row.details,
-                          prev_hash=row.prev_hash)
-            if entry_digest(**fields, key=key) != row.entry_hash:  # no secret here: no constant-time compare
-                return broken(row.seq, _mismatch_reason(fields, row.entry_hash, key))
+            fields = _fields(row)
+            key = chain.key if row.seq >= keyed_from else None
+            if entry_digest(**fields, key=key) != row.entry_hash:  # a digest is no secret: no constant-time compare
+                return broken(row.seq, _mismatch_reason(fields, row.entry_hash, key, chain.key))
             if anchor is not None and row.seq == anchor[0] and row.entry_hash != anchor[1]:
                 return broken(row.seq, f"entry {row.seq} does not carry the anchored hash {anchor[1]}")
+            if due is not None and row.seq == due.seq:
+                if row.entry_hash != due.hash:
+                    return broken(row.seq, f"entry {row.seq} does not carry the hash of the signed checkpoint "
+                                           f"of {due.at}: the log was rewritten")
+                due = next(checkpoints, None)
             prev_seq, prev_hash, count = row.seq, row.entry_hash, count + 1
         after = prev_seq
+    if due is not None:
+        return broken(prev_seq + 1, f"the log ends at seq {prev_seq} but the signed checkpoint of {newest.at} "
+                                    f"names entry {newest.seq}: entries were removed from the tail")
     if anchor is not None and prev_seq < anchor[0]:
         return broken(prev_seq + 1, f"the log ends at seq {prev_seq} but the anchor names entry {anchor[0]}: "
                                     "entries were removed from the tail")
-    return VerifyResult(True, count, None, None, prev_seq or None, prev_hash if prev_seq else None)
+    return VerifyResult(True, count, None, None, prev_seq or None, prev_hash if prev_seq else None, keyed_from,
+                        newest.seq, newest.at, genesis.at)
 
 
-def _mismatch_reason(fields: dict[str, Any], stored: str, key: bytes | None) -> str:
+def _checkpoint_summary(chain: AuditChain) -> tuple[int, int, Checkpoint, Checkpoint]:
+    """How many lines the checkpoint file has now, its ``keyed_from``, its genesis and its newest checkpoint."""
+    lines, genesis, newest = 0, None, None
+    for checkpoint in read_checkpoints(chain.checkpoint_dir, chain.keys.public):
+        lines, newest = lines + 1, checkpoint
+        genesis = genesis or checkpoint
+    return lines, newest.keyed_from, genesis, newest
+
+
+def _first(checkpoints, n: int):
+    # Only the lines present before the log was read: a checkpoint written meanwhile may name entries
+    # committed after this reader's snapshot.
+    for i, checkpoint in enumerate(checkpoints):
+        if i >= n:
+            return
+        yield checkpoint
+
+
+def _mismatch_reason(fields: dict[str, Any], stored: str, key: bytes | None, chain_key: bytes) -> str:
     reason = "entry_hash does not match the entry's contents: a field or the hash was changed"
     if key is not None and entry_digest(**fields) == stored:
-        return reason + " (it was hashed without the chain key: rebuilt by someone without it?)"
-    if key is None:
-        return reason + " (or the log is keyed and no key was given)"
+        return reason + " (it was hashed without the chain key: rebuilt by someone without it)"
+    if key is None and entry_digest(**fields, key=chain_key) == stored:
+        return reason + " (it is keyed, but lies before the seq the checkpoints say keying began at)"
     return reason
 
 

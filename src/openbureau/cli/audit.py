@@ -1,4 +1,4 @@
-"""``openbureau audit``: verify the hash chain of the audit log and list its entries."""
+"""``openbureau audit``: verify the keyed hash chain and signed checkpoints of the audit log, list entries."""
 
 from __future__ import annotations
 
@@ -28,23 +28,31 @@ def _anchor(value: str | None) -> tuple[int, str] | None:
 @app.command("verify")
 @reports_errors
 def verify(
-    keyed: Annotated[bool, typer.Option(help="The log is keyed: verify with the bureau's audit key.")] = False,
     anchor: Annotated[str | None, typer.Option(
-        help="SEQ:HASH printed by an earlier run and kept elsewhere; detects a truncated tail.")] = None,
+        help="SEQ:HASH printed by an earlier run and kept elsewhere; checked like a checkpoint.")] = None,
 ) -> None:
-    """Recompute the whole chain; exit 1 at the first broken entry. Keep the printed last hash elsewhere."""
+    """Recompute the keyed chain and check it against the signed checkpoints; exit 1 at the first break."""
     expected = _anchor(anchor)
     runtime = open_runtime()
-    key = service.audit_key(runtime.settings) if keyed else None
     with session_scope(runtime.engine) as session:
-        result = service.verify(session, key=key, anchor=expected)
+        result = service.verify(session, anchor=expected)
     if result.ok:
         console.print(f"chain intact: {result.entries} entries, last seq {result.last_seq or 0}, "
                       f"last hash {result.last_hash or service.GENESIS}", soft_wrap=True, highlight=False)
+        console.print(f"keyed from seq {result.keyed_from}; signed checkpoints since {result.checkpoints_since}, "
+                      f"newest: seq {result.checkpoint_seq} at {result.checkpoint_at}", soft_wrap=True, highlight=False)
         return
-    console.print(f"chain broken at entry {result.first_broken_seq}: {result.reason}", soft_wrap=True,
-                  highlight=False, markup=False)
+    where = f"entry {result.first_broken_seq}" if result.first_broken_seq is not None else "its checkpoints"
+    console.print(f"chain broken at {where}: {result.reason}", soft_wrap=True, highlight=False, markup=False)
     raise typer.Exit(1)
+
+
+@app.command("public-key")
+@reports_errors
+def public_key() -> None:
+    """Print the Ed25519 public key (base64) that verifies the signed checkpoints; it may be published."""
+    runtime = open_runtime()
+    console.print(runtime.audit.keys.public_text(), soft_wrap=True, highlight=False)
 
 
 @app.command("list")

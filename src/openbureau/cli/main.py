@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from openbureau import __version__
-from openbureau.cli import audit, consent, disputes, identity, intake, members, model, quality, sim
+from openbureau.cli import audit, consent, disputes, identity, intake, keys, members, model, quality, sim
 from openbureau.cli.console import console, reports_errors
 from openbureau.cli.demo import demo
 from openbureau.cli.report import report, retention_app
@@ -21,6 +21,7 @@ app.add_typer(members.app, name="members")
 app.add_typer(intake.app, name="intake")
 app.add_typer(consent.app, name="consent")
 app.add_typer(audit.app, name="audit")
+app.add_typer(keys.app, name="keys")
 app.add_typer(quality.app, name="quality")
 app.add_typer(identity.app, name="identity")
 app.add_typer(sim.app, name="sim")

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from openbureau.kit.crypto import CIPHERTEXT
 from openbureau.kit.db import Base, BigId, UtcDateTime, utcnow
 
 
@@ -51,7 +52,7 @@ class Dispute(Base):
     furnisher_account_id: Mapped[str | None] = mapped_column(String(64))
     reporting_period: Mapped[str | None] = mapped_column(String(7), doc="None: the whole account.")
     inquiry_id: Mapped[int | None] = mapped_column(BigInteger)
-    statement_enc: Mapped[bytes] = mapped_column(LargeBinary, doc="The person's statement, encrypted.")
+    statement_enc: Mapped[bytes] = mapped_column(LargeBinary, info=CIPHERTEXT, doc="The person's statement, encrypted.")
     status: Mapped[str] = mapped_column(String(16), default=DisputeStatus.OPEN)
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)
     channel: Mapped[str] = mapped_column(String(16), doc="counter, portal, mail, call")

@@ -70,9 +70,13 @@ def private_dir(path: Path) -> Path:
 
 
 def file_keyring(settings: Settings) -> dict[str, bytes]:
-    """The keys kept files may be sealed under, by key id: the bureau's current PII encryption key."""
-    key = load_keys(settings).encryption
-    return {key_id_of(key): key}
+    """The keys kept files may be sealed under, by key id: the bureau's current PII encryption key first (new
+    files are sealed under it), then every retired key still kept, so files sealed before a rotation open."""
+    keys = load_keys(settings)
+    ring = {key_id_of(keys.encryption): keys.encryption}
+    for key in keys.keyring.values():
+        ring.setdefault(key_id_of(key), key)
+    return ring
 
 
 def check_filename(filename: str) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql import text
 
+from openbureau.kit.crypto import CIPHERTEXT
 from openbureau.kit.db import Base, BigId, UtcDateTime, utcnow
 
 
@@ -106,7 +107,7 @@ class AccountState(Base):
     line: Mapped[int] = mapped_column(BigInteger)
     person_id: Mapped[int] = mapped_column(BigInteger)
     identity_enc: Mapped[bytes] = mapped_column(
-        LargeBinary, doc="The record's name, birth date, phone and address as furnished, encrypted."
+        LargeBinary, info=CIPHERTEXT, doc="The record's name, birth date, phone and address as furnished, encrypted."
     )
     product_type: Mapped[str] = mapped_column(String(16))
     opened_on: Mapped[date] = mapped_column(Date)

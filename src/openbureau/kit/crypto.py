@@ -2,8 +2,13 @@
 
 The database never holds an identity number, name, phone or address in clear. Lookups by identity
 number go through a blind index: a 16-byte keyed BLAKE2b MAC (RFC 7693 keyed mode, a PRF like
-HMAC-SHA256 but about three times faster here) under a separate key, of the normalised value. Keys come from settings or, for the embedded default, a key file created in the data
-directory with owner-only permissions.
+HMAC-SHA256 but about three times faster here) under a separate key, of the normalised value. Keys come
+from settings or, for the embedded default, a key file created in the data directory with owner-only
+permissions.
+
+Encryption keys rotate: every ciphertext names the key that sealed it (a version byte and a key id), the
+keyring keeps retired keys so old ciphertexts keep decrypting, and ``openbureau keys rotate`` re-encrypts
+stored ones under the current key (``kit.keyrotation``).
 """
 
 from __future__ import annotations
@@ -12,25 +17,62 @@ import base64
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from openbureau.kit.keyfile import ensure_entries, read_key_file, update_key_file
 from openbureau.kit.settings import Settings
 
-_VERSION = b"\x01"
+# Ciphertext layouts. Version 1 (the first years): 0x01, nonce, AES-GCM output; always the original key
+# (key id 1). Version 2: 0x02, the key id (2 bytes, big-endian), nonce, AES-GCM output.
+_V1 = b"\x01"
+_V2 = b"\x02"
+_KEY_ID_BYTES = 2
+_HEAD = 1 + _KEY_ID_BYTES
 _NONCE = 12
 INDEX_BYTES = 16
+ORIGINAL_KEY_ID = 1
+MAX_KEY_ID = 2 ** (8 * _KEY_ID_BYTES) - 1
+
+# Column ``info`` marks of personal data at rest: key rotation finds every ciphertext column by its mark.
+CIPHERTEXT = {"pii": "ciphertext"}
+BLIND_INDEX = {"pii": "blind_index"}
 
 
 @dataclass(frozen=True, slots=True)
 class PiiKeys:
-    """The two keys that protect personal identifiers."""
+    """The keys that protect personal identifiers.
+
+    ``encryption`` and ``index`` are the current keys; ``key_id`` names ``encryption`` in the ciphertexts
+    it seals; ``keyring`` maps every encryption key id still readable (current and retired) to its key.
+    """
 
     encryption: bytes
     index: bytes
+    key_id: int = ORIGINAL_KEY_ID
+    keyring: Mapping[int, bytes] = field(default_factory=dict)
+
+    def encryption_key(self, key_id: int) -> bytes:
+        """The encryption key with id ``key_id`` (current or retired); KeyError when this keyring lacks it."""
+        if key_id == self.key_id:
+            return self.encryption
+        return self.keyring[key_id]
+
+
+def ciphertext_key_id(token: bytes) -> int:
+    """The id of the key that sealed ``token`` (version 1 ciphertexts: the original key, 1)."""
+    if token[:1] == _V2:
+        return int.from_bytes(token[1 : 1 + _KEY_ID_BYTES], "big")
+    if token[:1] == _V1:
+        return ORIGINAL_KEY_ID
+    raise ValueError("unknown ciphertext version")
+
+
+def ciphertext_prefix(key_id: int) -> bytes:
+    """The first bytes of every ciphertext sealed under key ``key_id`` (its version byte and key id)."""
+    return _V2 + key_id.to_bytes(_KEY_ID_BYTES, "big")
 
 
 class PiiVault:
@@ -40,11 +82,27 @@ class PiiVault:
         >>> vault = PiiVault(PiiKeys(os.urandom(32), os.urandom(32)))
         >>> vault.decrypt(vault.encrypt("张三")) == "张三"
         True
+
+    Args:
+        keys: The current keys and the keyring.
+        reload: Reads the keys again; called when a ciphertext names a key id this vault does not know
+            (another process rotated the key while this one was running).
     """
 
-    def __init__(self, keys: PiiKeys) -> None:
+    def __init__(self, keys: PiiKeys, *, reload: Callable[[], PiiKeys] | None = None) -> None:
+        self._keys = keys
         self._aead = AESGCM(keys.encryption)
+        self._prefix = ciphertext_prefix(keys.key_id)
+        self._aeads = {key_id: AESGCM(key) for key_id, key in keys.keyring.items()}
+        self._aeads[keys.key_id] = self._aead
+        self._by_head = {ciphertext_prefix(key_id): aead for key_id, aead in self._aeads.items()}
         self._index_key = keys.index
+        self._reload = reload
+
+    @property
+    def key_id(self) -> int:
+        """The id of the key new ciphertexts are sealed under."""
+        return self._keys.key_id
 
     def blind_index(self, value: str, *, domain: str) -> bytes:
         """A keyed, deterministic 16-byte token of ``value`` within ``domain`` (e.g. the id type)."""
@@ -62,26 +120,50 @@ class PiiVault:
         return out
 
     def encrypt(self, value: str) -> bytes:
-        """Encrypt one value; every call uses a fresh random nonce."""
+        """Encrypt one value under the current key; every call uses a fresh random nonce."""
         nonce = os.urandom(_NONCE)
-        return _VERSION + nonce + self._aead.encrypt(nonce, value.encode(), None)
+        return self._prefix + nonce + self._aead.encrypt(nonce, value.encode(), None)
 
     def encrypt_many(self, values: Sequence[str]) -> list[bytes]:
         """Encrypt many values, drawing all nonces from one call to the OS random source."""
         nonces = os.urandom(_NONCE * len(values))
         seal = self._aead.encrypt
+        prefix = self._prefix
         out = []
         for i, value in enumerate(values):
             nonce = nonces[i * _NONCE : (i + 1) * _NONCE]
-            out.append(_VERSION + nonce + seal(nonce, value.encode(), None))
+            out.append(prefix + nonce + seal(nonce, value.encode(), None))
         return out
 
     def decrypt(self, token: bytes) -> str:
-        """Decrypt a value sealed by :meth:`encrypt`; raises if it was altered."""
-        if token[:1] != _VERSION:
+        """Decrypt a value sealed by :meth:`encrypt` under any key of the keyring; raises if it was altered."""
+        aead = self._by_head.get(token[:_HEAD])  # on the inquiry path: one slice and one dict look-up
+        if aead is None:
+            return self._decrypt_other(token)
+        return aead.decrypt(token[_HEAD : _HEAD + _NONCE], token[_HEAD + _NONCE :], None).decode()
+
+    def _decrypt_other(self, token: bytes) -> str:
+        """Version 1 ciphertexts, and keys this vault has not loaded yet."""
+        version = token[:1]
+        if version == _V2:
+            key_id = int.from_bytes(token[1:_HEAD], "big")
+            aead, start = self._aeads.get(key_id) or self._aead_after_reload(key_id), _HEAD
+        elif version == _V1:
+            aead, start = self._aeads.get(ORIGINAL_KEY_ID) or self._aead_after_reload(ORIGINAL_KEY_ID), 1
+        else:
             raise ValueError("unknown ciphertext version")
-        nonce = token[1 : 1 + _NONCE]
-        return self._aead.decrypt(nonce, token[1 + _NONCE :], None).decode()
+        return aead.decrypt(token[start : start + _NONCE], token[start + _NONCE :], None).decode()
+
+    def _aead_after_reload(self, key_id: int) -> AESGCM:
+        if self._reload is not None:
+            keys = self._reload()
+            for known, key in (*keys.keyring.items(), (keys.key_id, keys.encryption)):
+                if known not in self._aeads:
+                    self._aeads[known] = AESGCM(key)
+                    self._by_head[ciphertext_prefix(known)] = self._aeads[known]
+        if key_id not in self._aeads:
+            raise ValueError(f"no encryption key with id {key_id} in the keyring")
+        return self._aeads[key_id]
 
     def encrypt_json(self, value: dict) -> bytes:
         """Encrypt a small JSON object (an identity variant)."""
@@ -93,24 +175,52 @@ class PiiVault:
 
 
 def load_keys(settings: Settings) -> PiiKeys:
-    """Keys from settings, else from (or newly into) ``keys.json`` in the data directory."""
+    """The current keys and the keyring, from settings and the key file (made on first use).
+
+    Key id 1 is the original encryption key (``OPENBUREAU_PII_KEY`` or the key file's ``pii_key``); keys
+    added by :func:`rotate_encryption_key` live in the key file under ``pii_keys`` and the file's
+    ``pii_key_current`` names the current one.
+    """
     if settings.pii_key is not None and settings.index_key is not None:
-        return PiiKeys(
-            base64.b64decode(settings.pii_key.get_secret_value()),
-            base64.b64decode(settings.index_key.get_secret_value()),
-        )
-    path = Path(settings.data_dir) / "keys.json"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = {"pii_key": base64.b64encode(os.urandom(32)).decode(),
-                 "index_key": base64.b64encode(os.urandom(32)).decode()}
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(fresh, handle)
-    stored = json.loads(path.read_text())
+        stored = read_key_file(settings.data_dir)
+    else:
+        stored = ensure_entries(settings.data_dir, ("pii_key", "index_key"))
     pii = settings.pii_key.get_secret_value() if settings.pii_key else stored["pii_key"]
     index = settings.index_key.get_secret_value() if settings.index_key else stored["index_key"]
-    return PiiKeys(base64.b64decode(pii), base64.b64decode(index))
+    keyring = {ORIGINAL_KEY_ID: base64.b64decode(pii)}
+    keyring.update({int(key_id): base64.b64decode(key) for key_id, key in stored.get("pii_keys", {}).items()})
+    current = int(stored.get("pii_key_current", ORIGINAL_KEY_ID))
+    return PiiKeys(keyring[current], base64.b64decode(index), current, keyring)
+
+
+def encryption_key(settings: Settings, key_id: int) -> bytes:
+    """The encryption key with id ``key_id``, current or retired (to open what was sealed before a rotation)."""
+    try:
+        return load_keys(settings).encryption_key(key_id)
+    except KeyError:
+        raise ValueError(f"no encryption key with id {key_id} in the keyring") from None
+
+
+def rotate_encryption_key(settings: Settings) -> int:
+    """Add a fresh encryption key to the key file's keyring and make it current; its id.
+
+    The earlier keys stay in the keyring, so everything sealed under them keeps decrypting.
+    """
+    load_keys(settings)  # the original key exists before the first rotation
+    new_id = 0
+
+    def add(keys: dict) -> bool:
+        nonlocal new_id
+        ring = keys.setdefault("pii_keys", {})
+        new_id = max([ORIGINAL_KEY_ID, *(int(k) for k in ring)]) + 1
+        if new_id > MAX_KEY_ID:
+            raise ValueError(f"the keyring is full ({MAX_KEY_ID} keys)")
+        ring[str(new_id)] = base64.b64encode(os.urandom(32)).decode()
+        keys["pii_key_current"] = new_id
+        return True
+
+    update_key_file(settings.data_dir, add)
+    return new_id
 
 
 def mask(value: str | None, *, keep_start: int = 3, keep_end: int = 2) -> str | None:

@@ -30,6 +30,25 @@ class Settings(BaseSettings):
         default=None,
         description="Base64 of 32 random bytes: keys the blind index of identifiers (HMAC-SHA256).",
     )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 of 32 random bytes: keys the audit chain (HMAC-SHA256). Keep it apart from the "
+        "database. When unset, one is created in the data directory's key file.",
+    )
+    audit_signing_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 of a 32-byte Ed25519 private key: signs the audit checkpoints. When unset, one "
+        "is created in the data directory's key file.",
+    )
+    audit_checkpoint_dir: Path | None = Field(
+        default=None,
+        description="Where the signed audit checkpoints are appended (default: the data directory); put it "
+        "on storage the database's operators cannot rewrite.",
+    )
+    audit_checkpoint_every: float = Field(
+        default=1.0, ge=0.0, le=60.0,
+        description="Seconds between audit checkpoints at most (0: after every committed append batch).",
+    )
     chunk_size: int = Field(default=100_000, ge=1_000, le=2_000_000, description="Records per intake chunk.")
     parallel_load_min_bytes: int = Field(
         default=16 * 2**20, ge=0,
@@ -91,7 +110,7 @@ class Settings(BaseSettings):
     jurisdiction: str = Field(default="CN", pattern="^(CN|US)$",
                               description="Jurisdiction profile (docs/consent.md): CN or US.")
 
-    @field_validator("pii_key", "index_key")
+    @field_validator("pii_key", "index_key", "audit_key", "audit_signing_key")
     @classmethod
     def _key_is_32_bytes(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
@@ -109,6 +128,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'bureau.db').resolve()}"
+
+    @property
+    def resolved_audit_checkpoint_dir(self) -> Path:
+        """Where the audit checkpoints go: the configured directory, else the data directory."""
+        return self.audit_checkpoint_dir or self.data_dir
 
     @property
     def submissions_dir(self) -> Path:

@@ -1,0 +1,112 @@
+"""Re-encrypt stored ciphertexts under the current key, in short transactions, while the bureau serves.
+
+Each batch is read outside any transaction, decrypted and sealed again under the current key, then written
+in one short write transaction that changes a row only if it still holds the ciphertext that was read
+(compare and set), so a concurrent writer is never overwritten. Progress needs no bookkeeping: a row is
+done when its ciphertext names the current key, and a rewrite killed at any moment simply starts again and
+skips the rows already done.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    Engine,
+    LargeBinary,
+    MetaData,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    tuple_,
+    update,
+)
+
+from openbureau.kit.crypto import CIPHERTEXT, PiiVault, ciphertext_key_id, ciphertext_prefix
+from openbureau.kit.db import session_scope
+
+_V2 = b"\x02"
+_HEAD = 3  # version byte and key id
+
+
+@dataclass(frozen=True, slots=True)
+class EncryptedColumn:
+    """A column of ciphertexts sealed by the PII vault, in a table with a primary key."""
+
+    table: Table
+    column: str
+
+    @property
+    def name(self) -> str:
+        """``table.column``."""
+        return f"{self.table.name}.{self.column}"
+
+
+def encrypted_columns(metadata: MetaData) -> list[EncryptedColumn]:
+    """Every column of ``metadata`` marked as holding vault ciphertexts (``info=CIPHERTEXT``), by table."""
+    return [EncryptedColumn(table, column.name) for table in metadata.sorted_tables for column in table.columns
+            if column.info.get("pii") == CIPHERTEXT["pii"]]
+
+
+def key_counts(engine: Engine, column: EncryptedColumn) -> Counter[int]:
+    """How many ciphertexts of ``column`` each key id sealed."""
+    col = column.table.c[column.column]
+    # Version 2 heads are the version byte and the key id; version 1 has no key id (its key is id 1).
+    head = case((func.substr(col, 1, 1) == literal(_V2, LargeBinary), func.substr(col, 1, _HEAD)),
+                else_=func.substr(col, 1, 1))
+    with session_scope(engine, read_only=True) as session:
+        rows = session.execute(select(head.label("head"), func.count()).group_by(head)).all()
+    counts: Counter[int] = Counter()
+    for head_bytes, count in rows:
+        counts[ciphertext_key_id(bytes(head_bytes))] += count
+    return counts
+
+
+def pending(engine: Engine, column: EncryptedColumn, key_id: int) -> int:
+    """How many ciphertexts of ``column`` are not sealed under key ``key_id``."""
+    return sum(n for k, n in key_counts(engine, column).items() if k != key_id)
+
+
+def rewrite(engine: Engine, column: EncryptedColumn, vault: PiiVault, *, batch_size: int = 2_000,
+            on_batch: Callable[[int], None] | None = None) -> int:
+    """Re-encrypt every ciphertext of ``column`` not under the vault's current key; how many were rewritten.
+
+    Args:
+        batch_size: Rows per transaction (each one holds the write lock only for its updates).
+        on_batch: Called with the number of rows each batch rewrote (a progress bar).
+    """
+    table, col = column.table, column.table.c[column.column]
+    keys = list(table.primary_key.columns)
+    current = ciphertext_prefix(vault.key_id)
+    todo = select(*keys, col).where(func.substr(col, 1, _HEAD) != literal(current, LargeBinary))
+    todo = todo.order_by(*keys).limit(batch_size)
+    guard = and_(*(k == bindparam(f"k_{k.name}") for k in keys), col == bindparam("old", type_=LargeBinary))
+    change = update(table).where(guard).values({column.column: bindparam("new", type_=LargeBinary)})
+    done, after = 0, None
+    while True:
+        stmt = todo if after is None else todo.where(_after(keys, after))
+        with session_scope(engine, read_only=True) as session:
+            rows = session.execute(stmt).all()
+        if not rows:
+            return done
+        fresh = vault.encrypt_many([vault.decrypt(bytes(row[-1])) for row in rows])
+        params = [{**{f"k_{k.name}": row[i] for i, k in enumerate(keys)}, "old": row[-1], "new": new}
+                  for row, new in zip(rows, fresh, strict=True)]
+        with session_scope(engine, write=True) as session:
+            session.connection().execute(change, params)
+        done += len(rows)
+        if on_batch is not None:
+            on_batch(len(rows))
+        after = tuple(rows[-1][: len(keys)])
+
+
+def _after(keys: Sequence, after: tuple):
+    if len(keys) == 1:
+        return keys[0] > after[0]
+    return tuple_(*keys) > tuple_(*after)
