@@ -12,6 +12,7 @@ from openbureau.audit.chain import AuditChain
 from openbureau.audit.service import attach
 from openbureau.kit.crypto import PiiVault, load_keys
 from openbureau.kit.db import make_engine
+from openbureau.kit.keyfile import key_file_path
 from openbureau.kit.settings import Settings, get_settings
 from openbureau.migrations import ensure_current
 
@@ -43,5 +44,6 @@ def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> R
     engine = make_engine(settings.resolved_database_url)
     if migrate:
         ensure_current(engine)
-    vault = PiiVault(load_keys(settings), reload=functools.partial(load_keys, settings))
+    vault = PiiVault(load_keys(settings), reload=functools.partial(load_keys, settings),
+                     watch=key_file_path(settings.data_dir))
     return Runtime(settings=settings, engine=engine, vault=vault)

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from openbureau.kit.crypto import BLIND_INDEX, CIPHERTEXT
+from openbureau.kit.crypto import CIPHERTEXT, blind_index_of
 from openbureau.kit.db import Base, BigId, UtcDateTime, utcnow
 
 
@@ -42,7 +42,8 @@ class Consent(Base):
     purpose: Mapped[str] = mapped_column(String(32))
     scope: Mapped[str] = mapped_column(String(200), doc="Comma-separated data scopes, e.g. accounts,report,score.")
     subject_id_type: Mapped[str] = mapped_column(String(16))
-    subject_id_index: Mapped[bytes] = mapped_column(LargeBinary(16), info=BLIND_INDEX)
+    subject_id_index: Mapped[bytes] = mapped_column(LargeBinary(16),
+                                                   info=blind_index_of("subject_id_enc", "subject_id_type"))
     subject_id_enc: Mapped[bytes] = mapped_column(LargeBinary, info=CIPHERTEXT)
     valid_from: Mapped[datetime] = mapped_column(UtcDateTime)
     valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -42,8 +42,13 @@ class Actor(Protocol):
 
 
 def subject_index(vault: PiiVault, subject: Subject) -> bytes:
-    """The blind index of a subject's identity document."""
+    """The blind index of a subject's identity document (under the current index key)."""
     return vault.blind_index(normalise_id(subject.id_number), domain=subject.id_type)
+
+
+def subject_indexes(vault: PiiVault, subject: Subject) -> tuple[bytes, ...]:
+    """Every blind index the subject's stored rows may carry: one, or two during an index key rotation."""
+    return vault.index_candidates(normalise_id(subject.id_number), domain=subject.id_type)
 
 
 def _check_grantee(actor: Actor, purpose: Purpose) -> None:
@@ -113,9 +118,9 @@ def revoke(session: Session, *, actor: Actor | None, consent_id: int, reason: st
 
 def list_for_subject(session: Session, *, vault: PiiVault, actor: Actor | None, subject: Subject) -> list[Consent]:
     """A person's consents: a member sees those it holds; the operator (``actor`` None) sees all."""
-    return ConsentRepository(session).for_subject(
-        id_type=subject.id_type, id_index=subject_index(vault, subject),
-        grantee_member_id=actor.id if actor is not None else None)
+    repo = ConsentRepository(session)
+    return [c for index in subject_indexes(vault, subject) for c in repo.for_subject(
+        id_type=subject.id_type, id_index=index, grantee_member_id=actor.id if actor is not None else None)]
 
 
 def to_read(consent: Consent, *, vault: PiiVault, grantee_code: str, now: datetime | None = None) -> ConsentRead:

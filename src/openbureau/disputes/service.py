@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
 from openbureau.consent.profiles import JurisdictionProfile
-from openbureau.consent.service import subject_index
+from openbureau.consent.service import subject_indexes
 from openbureau.disputes.models import Dispute, DisputeKind, DisputeOutcome, DisputeStatus
 from openbureau.disputes.repository import DisputeRepository
 from openbureau.disputes.schemas import DisputeCreate
-from openbureau.identity.repository import find_person
+from openbureau.identity.repository import find_person_by_any
 from openbureau.inquiries.repository import InquiryRepository
 from openbureau.intake.repository import AccountRepository
 from openbureau.kit.crypto import PiiVault
@@ -31,7 +31,8 @@ def file_dispute(session: Session, *, vault: PiiVault, data: DisputeCreate, acto
                  profile: JurisdictionProfile, now: datetime | None = None) -> Dispute:
     """Record a person's dispute of an item of their own file; its deadline follows the profile."""
     now = now or datetime.now(UTC)
-    person = find_person(session, id_type=data.subject.id_type, id_index=subject_index(vault, data.subject))
+    person = find_person_by_any(session, id_type=data.subject.id_type,
+                                id_indexes=subject_indexes(vault, data.subject))
     if person is None:
         raise NotFound("the bureau holds no file for this person", code="PERSON_NOT_FOUND", field="subject")
     furnisher_id = None

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from openbureau.kit.crypto import BLIND_INDEX, CIPHERTEXT
+from openbureau.kit.crypto import CIPHERTEXT, blind_index_of
 from openbureau.kit.db import Base, BigId, UtcDateTime, utcnow
 
 
@@ -19,7 +19,7 @@ class Person(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     id_type: Mapped[str] = mapped_column(String(16))
-    id_index: Mapped[bytes] = mapped_column(LargeBinary(16), info=BLIND_INDEX)
+    id_index: Mapped[bytes] = mapped_column(LargeBinary(16), info=blind_index_of("id_enc", "id_type"))
     id_enc: Mapped[bytes] = mapped_column(LargeBinary, info=CIPHERTEXT)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), default=None, index=True)

@@ -295,6 +295,16 @@ def find_person(session: Session, *, id_type: str, id_index: bytes) -> PersonRef
     raise RuntimeError("merge chain too long or circular")
 
 
+def find_person_by_any(session: Session, *, id_type: str, id_indexes: tuple[bytes, ...]) -> PersonRef | None:
+    """:func:`find_person` under each of the subject's blind indexes in turn (two during an index key
+    rotation, when a person's row may still carry the retiring key's index)."""
+    for id_index in id_indexes:
+        person = find_person(session, id_type=id_type, id_index=id_index)
+        if person is not None:
+            return person
+    return None
+
+
 def conflicts_of(session: Session, person_id: int) -> list[tuple[str, int | None, datetime]]:
     """(kind, furnisher_id, detected_at) of one person's identity conflicts (read on every inquiry)."""
     return [tuple(r) for r in session.connection().execute(_CONFLICTS_OF, {"person_id": person_id})]

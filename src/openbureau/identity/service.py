@@ -99,6 +99,7 @@ class PersonLinker:
                                self._created.filter(pl.col("id_type") == id_type).select("id_index", "person_id")]
                               ).unique(subset="id_index", keep="first")
             group = group.join(known, on="id_index", how="left")
+            group = self._under_retiring_key(str(id_type), group)
             fresh = group.filter(pl.col("person_id").is_null()).sort("id_index").with_columns(
                 pl.int_range(self._next_id, self._next_id + pl.len(), dtype=pl.Int64).alias("person_id"))
             self._next_id += fresh.height
@@ -109,9 +110,22 @@ class PersonLinker:
                 pl.Series("id_enc", self._vault.encrypt_many(fresh["id_number"].to_list()), dtype=pl.Binary),
                 pl.lit(self._now).alias("created_at"),
             ))
-        mapping = pl.concat(linked).select("id_type", "id_number", "person_id", "id_index")
+        extra = ["id_index_retiring"] if self._vault.index_rotating else []
+        mapping = pl.concat(linked).select("id_type", "id_number", "person_id", "id_index", *extra)
         linked_records = records.join(mapping, on=["id_type", "id_number"], how="left", maintain_order="left")
-        return linked_records.select("person_id", "id_index"), pl.concat(new_rows)
+        return linked_records.select("person_id", "id_index", *extra), pl.concat(new_rows)
+
+    def _under_retiring_key(self, id_type: str, group: pl.DataFrame) -> pl.DataFrame:
+        """During an index key rotation, find the persons whose row still carries the retiring key's index,
+        and keep that index beside the current one (consents may carry either until the rotation ends)."""
+        retiring = self._vault.retiring_indexes(group["id_number"].to_list(), domain=id_type)
+        if retiring is None:
+            return group
+        group = group.with_columns(pl.Series("id_index_retiring", retiring, dtype=pl.Binary))
+        old = self._committed(id_type, group.select(pl.col("id_index_retiring").alias("id_index")))
+        old = old.rename({"id_index": "id_index_retiring", "person_id": "_old_person_id"})
+        return group.join(old, on="id_index_retiring", how="left").with_columns(
+            pl.coalesce("person_id", "_old_person_id").alias("person_id")).drop("_old_person_id")
 
     def _committed(self, id_type: str, indexes: pl.DataFrame) -> pl.DataFrame:
         writer = bulk_writer_for(self._conn)

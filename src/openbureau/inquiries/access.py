@@ -59,16 +59,19 @@ def check_member(session: Session, *, actor: Member, purpose: Purpose, reciproci
         raise Forbidden(f"a member may not query for {purpose.value}", code="PURPOSE_NOT_ALLOWED", field="purpose")
 
 
-def lawful_basis(session: Session, *, actor: Member, purpose: Purpose, id_type: str, id_index: bytes,
+def lawful_basis(session: Session, *, actor: Member, purpose: Purpose, id_type: str, id_indexes: tuple[bytes, ...],
                  consent_ref: str | None, person: PersonRef | None, profile: JurisdictionProfile,
                  moment: datetime) -> Basis:
-    """The consent (or exception) that makes this inquiry lawful; 403 naming what is missing otherwise."""
+    """The consent (or exception) that makes this inquiry lawful; 403 naming what is missing otherwise.
+
+    ``id_indexes`` are the subject's blind indexes (two during an index key rotation: either may be stored).
+    """
     repo = ConsentRepository(session)
     if consent_ref is not None:
         consent = repo.by_ref(grantee_member_id=actor.id, consent_ref=consent_ref)
         if consent is None:
             raise Forbidden(f"you hold no consent {consent_ref}", code="CONSENT_NOT_FOUND", field="consent_ref")
-        if (consent.subject_id_type, consent.subject_id_index) != (id_type, id_index):
+        if consent.subject_id_type != id_type or consent.subject_id_index not in id_indexes:
             raise Forbidden(f"consent {consent_ref} is not this person's", code="CONSENT_SUBJECT_MISMATCH",
                             field="consent_ref")
         if consent.purpose != purpose:
@@ -79,10 +82,11 @@ def lawful_basis(session: Session, *, actor: Member, purpose: Purpose, id_type: 
             raise Forbidden(f"consent {consent_ref} is {status.value}", code=f"CONSENT_{status.value.upper()}",
                             field="consent_ref")
         return Basis("consent", consent, "")
-    consent = repo.in_force(id_type=id_type, id_index=id_index, grantee_member_id=actor.id, purpose=purpose,
-                            moment=moment)
-    if consent is not None:
-        return Basis("consent", consent, "")
+    for id_index in id_indexes:
+        consent = repo.in_force(id_type=id_type, id_index=id_index, grantee_member_id=actor.id, purpose=purpose,
+                                moment=moment)
+        if consent is not None:
+            return Basis("consent", consent, "")
     exception = profile.existing_customer_exceptions.get(purpose)
     if exception and person is not None and AccountRepository(session).has_released_account(
             furnisher_id=actor.id, person_id=person.id, moment=moment, statuses=EXISTING_ACCOUNT_STATUSES[purpose]):

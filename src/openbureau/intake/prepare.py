@@ -115,7 +115,7 @@ class Preparer:
         kept = records.filter(pl.col("_outcome") != "rejected")
         links, persons = self.linker.link(kept)
         consented = quarantine.consented(self.conn, profile=self.profile, furnisher_id=spec.furnisher_id,
-                                         subjects=pl.concat([kept.select("id_type"), links.select("id_index")],
+                                         subjects=pl.concat([kept.select("id_type"), links.drop("person_id")],
                                                             how="horizontal"), moment=spec.now)
         outcomes["quarantined"] = int((~consented).sum())
         unnoticed = result.findings.filter(pl.col("code") == "NEGATIVE_NOTICE_MISSING")["line"]

@@ -30,15 +30,21 @@ from openbureau.kit.crypto import PiiVault
 NO_CONSENT = "no_consent"
 def consented(conn: Connection, *, profile: JurisdictionProfile, furnisher_id: int, subjects: pl.DataFrame,
               moment: datetime) -> pl.Series:
-    """Whether each subject (``id_type``, ``id_index``) may be furnished by ``furnisher_id`` at ``moment``."""
+    """Whether each subject (``id_type``, ``id_index``) may be furnished by ``furnisher_id`` at ``moment``.
+
+    During an index key rotation ``subjects`` also carries ``id_index_retiring``: a consent stored under
+    either index counts.
+    """
     if not profile.furnish_consent_required or subjects.height == 0:
         return pl.Series("consented", [True] * subjects.height, dtype=pl.Boolean)
-    distinct = subjects.unique()
+    indexes = [c for c in ("id_index", "id_index_retiring") if c in subjects.columns]
+    distinct = pl.concat([subjects.select("id_type", pl.col(c).alias("id_index")) for c in indexes]).unique()
     with bulk_writer_for(conn).staged(conn, distinct, "gate_subjects") as staged:
         ok = subjects_in_force(conn, grantee_member_id=furnisher_id, purpose=Purpose.FURNISH, staged=staged,
-                               moment=moment)
-    return subjects.join(ok.with_columns(pl.lit(True).alias("consented")), on=["id_type", "id_index"],
-                         how="left", maintain_order="left")["consented"].fill_null(False)
+                               moment=moment).with_columns(pl.lit(True).alias("consented"))
+    found = [subjects.join(ok.rename({"id_index": c}), on=["id_type", c], how="left", maintain_order="left")
+             ["consented"].fill_null(False) for c in indexes]
+    return found[0] if len(found) == 1 else found[0] | found[1]
 
 
 def release(session: Session, *, furnisher_id: int | None = None, subjects: pl.DataFrame | None = None,

@@ -17,8 +17,10 @@ import base64
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -41,6 +43,12 @@ CIPHERTEXT = {"pii": "ciphertext"}
 BLIND_INDEX = {"pii": "blind_index"}
 
 
+def blind_index_of(source: str, domain: str) -> dict[str, str]:
+    """Column info of a blind index: it indexes the value sealed in column ``source`` within the domain held
+    in column ``domain`` (so that a rotation can recompute it: ``kit.keyrotation.reindex``)."""
+    return {**BLIND_INDEX, "source": source, "domain": domain}
+
+
 @dataclass(frozen=True, slots=True)
 class PiiKeys:
     """The keys that protect personal identifiers.
@@ -53,6 +61,8 @@ class PiiKeys:
     index: bytes
     key_id: int = ORIGINAL_KEY_ID
     keyring: Mapping[int, bytes] = field(default_factory=dict)
+    # During a blind-index key rotation: the index key being retired (rows not yet re-indexed carry it).
+    retiring_index: bytes | None = None
 
     def encryption_key(self, key_id: int) -> bytes:
         """The encryption key with id ``key_id`` (current or retired); KeyError when this keyring lacks it."""
@@ -87,9 +97,12 @@ class PiiVault:
         keys: The current keys and the keyring.
         reload: Reads the keys again; called when a ciphertext names a key id this vault does not know
             (another process rotated the key while this one was running).
+        watch: The key file: looked at (a ``stat``) at most once a second, and the index keys read again when
+            it changed, so that a serving process follows a blind-index rotation started by another.
     """
 
-    def __init__(self, keys: PiiKeys, *, reload: Callable[[], PiiKeys] | None = None) -> None:
+    def __init__(self, keys: PiiKeys, *, reload: Callable[[], PiiKeys] | None = None,
+                 watch: Path | None = None) -> None:
         self._keys = keys
         self._aead = AESGCM(keys.encryption)
         self._prefix = ciphertext_prefix(keys.key_id)
@@ -98,6 +111,34 @@ class PiiVault:
         self._by_head = {ciphertext_prefix(key_id): aead for key_id, aead in self._aeads.items()}
         self._index_key = keys.index
         self._reload = reload
+        self._watch, self._watched, self._checked = watch, _mtime(watch), time.monotonic()
+        self._set_index_keys(keys)
+
+    def _set_index_keys(self, keys: PiiKeys) -> None:
+        self._index_key = keys.index
+        self._index_keys = (keys.index,) if keys.retiring_index is None else (keys.index, keys.retiring_index)
+
+    def _follow_rotation(self) -> None:
+        """Read the index keys again when the key file changed (at most one ``stat`` a second)."""
+        if self._watch is None or self._reload is None or time.monotonic() - self._checked < 1.0:
+            return
+        self._checked = time.monotonic()
+        seen = _mtime(self._watch)
+        if seen != self._watched:
+            self._watched = seen
+            self._set_index_keys(self._reload())
+
+    @property
+    def index_rotating(self) -> bool:
+        """Whether a blind-index key rotation is under way (rows may carry the current or the retiring key)."""
+        self._follow_rotation()
+        return len(self._index_keys) > 1
+
+    def index_candidates(self, value: str, *, domain: str) -> tuple[bytes, ...]:
+        """Every blind index a stored row of ``value`` may carry: under the current index key and, during a
+        rotation, the retiring one (current first). Lookups try each, so they work throughout a rotation."""
+        self._follow_rotation()
+        return tuple(_blind_indexes(key, [value], domain)[0] for key in self._index_keys)
 
     @property
     def key_id(self) -> int:
@@ -109,15 +150,13 @@ class PiiVault:
         return self.blind_indexes([value], domain=domain)[0]
 
     def blind_indexes(self, values: Iterable[str], *, domain: str) -> list[bytes]:
-        """Blind indexes of many values at once."""
-        mac = hashlib.blake2b(key=self._index_key, digest_size=INDEX_BYTES, person=b"openbureau-bi-v1")
-        mac.update(f"{domain}\x1f".encode())
-        out = []
-        for value in values:
-            one = mac.copy()
-            one.update(value.encode())
-            out.append(one.digest())
-        return out
+        """Blind indexes of many values at once, under the current index key."""
+        self._follow_rotation()
+        return _blind_indexes(self._index_key, values, domain)
+
+    def retiring_indexes(self, values: Iterable[str], *, domain: str) -> list[bytes] | None:
+        """Blind indexes under the retiring index key during a rotation; None when none is under way."""
+        return _blind_indexes(self._index_keys[1], values, domain) if self.index_rotating else None
 
     def encrypt(self, value: str) -> bytes:
         """Encrypt one value under the current key; every call uses a fresh random nonce."""
@@ -174,6 +213,24 @@ class PiiVault:
         return json.loads(self.decrypt(token))
 
 
+def _mtime(path: Path | None) -> int | None:
+    try:
+        return None if path is None else path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
+def _blind_indexes(key: bytes, values: Iterable[str], domain: str) -> list[bytes]:
+    mac = hashlib.blake2b(key=key, digest_size=INDEX_BYTES, person=b"openbureau-bi-v1")
+    mac.update(f"{domain}\x1f".encode())
+    out = []
+    for value in values:
+        one = mac.copy()
+        one.update(value.encode())
+        out.append(one.digest())
+    return out
+
+
 def load_keys(settings: Settings) -> PiiKeys:
     """The current keys and the keyring, from settings and the key file (made on first use).
 
@@ -190,7 +247,13 @@ def load_keys(settings: Settings) -> PiiKeys:
     keyring = {ORIGINAL_KEY_ID: base64.b64decode(pii)}
     keyring.update({int(key_id): base64.b64decode(key) for key_id, key in stored.get("pii_keys", {}).items()})
     current = int(stored.get("pii_key_current", ORIGINAL_KEY_ID))
-    return PiiKeys(keyring[current], base64.b64decode(index), current, keyring)
+    # Index keys added by rotate_index_key live under ``index_keys``; id 1 is the original one.
+    index_ring = {ORIGINAL_KEY_ID: base64.b64decode(index)}
+    index_ring.update({int(k): base64.b64decode(v) for k, v in stored.get("index_keys", {}).items()})
+    index_current = int(stored.get("index_key_current", ORIGINAL_KEY_ID))
+    retiring = stored.get("index_key_retiring")
+    return PiiKeys(keyring[current], index_ring[index_current], current, keyring,
+                   retiring_index=None if retiring is None else index_ring[int(retiring)])
 
 
 def encryption_key(settings: Settings, key_id: int) -> bytes:
@@ -221,6 +284,39 @@ def rotate_encryption_key(settings: Settings) -> int:
 
     update_key_file(settings.data_dir, add)
     return new_id
+
+
+def rotate_index_key(settings: Settings) -> int:
+    """Start a blind-index key rotation: a fresh index key becomes current and the current one retiring; its
+    id. Lookups try both until :func:`finish_index_rotation` (after every row was re-indexed)."""
+    load_keys(settings)
+    new_id = 0
+
+    def add(keys: dict) -> bool:
+        nonlocal new_id
+        if keys.get("index_key_retiring") is not None:
+            raise ValueError("a blind-index rotation is under way: finish it first")
+        ring = keys.setdefault("index_keys", {})
+        new_id = max([ORIGINAL_KEY_ID, *(int(k) for k in ring)]) + 1
+        ring[str(new_id)] = base64.b64encode(os.urandom(32)).decode()
+        keys["index_key_retiring"] = int(keys.get("index_key_current", ORIGINAL_KEY_ID))
+        keys["index_key_current"] = new_id
+        return True
+
+    update_key_file(settings.data_dir, add)
+    return new_id
+
+
+def finish_index_rotation(settings: Settings) -> None:
+    """End a blind-index rotation: the retiring key is no longer used for lookups (nor kept)."""
+
+    def drop(keys: dict) -> bool:
+        retiring = keys.pop("index_key_retiring", None)
+        if retiring is not None and int(retiring) != ORIGINAL_KEY_ID:
+            keys.get("index_keys", {}).pop(str(retiring), None)
+        return retiring is not None
+
+    update_key_file(settings.data_dir, drop)
 
 
 def mask(value: str | None, *, keep_start: int = 3, keep_end: int = 2) -> str | None:

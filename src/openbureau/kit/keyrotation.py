@@ -28,7 +28,7 @@ from sqlalchemy import (
     update,
 )
 
-from openbureau.kit.crypto import CIPHERTEXT, PiiVault, ciphertext_key_id, ciphertext_prefix
+from openbureau.kit.crypto import BLIND_INDEX, CIPHERTEXT, PiiVault, ciphertext_key_id, ciphertext_prefix
 from openbureau.kit.db import session_scope
 
 _V2 = b"\x02"
@@ -110,3 +110,61 @@ def _after(keys: Sequence, after: tuple):
     if len(keys) == 1:
         return keys[0] > after[0]
     return tuple_(*keys) > tuple_(*after)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexColumn:
+    """A blind-index column, the ciphertext column of the value it indexes, and the column of its domain."""
+
+    table: Table
+    column: str
+    source: str
+    domain: str
+
+    @property
+    def name(self) -> str:
+        """``table.column``."""
+        return f"{self.table.name}.{self.column}"
+
+
+def index_columns(metadata: MetaData) -> list[IndexColumn]:
+    """Every blind-index column of ``metadata`` (``info=blind_index_of(...)``), by table."""
+    return [IndexColumn(table, column.name, column.info["source"], column.info["domain"])
+            for table in metadata.sorted_tables for column in table.columns
+            if column.info.get("pii") == BLIND_INDEX["pii"]]
+
+
+def reindex(engine: Engine, column: IndexColumn, vault: PiiVault, *, batch_size: int = 2_000,
+            on_batch: Callable[[int], None] | None = None) -> int:
+    """Recompute every blind index of ``column`` under the vault's current index key; how many changed.
+
+    Rows are read in key order outside any transaction, their value decrypted and indexed again, and the rows
+    whose index differs written in one short transaction each batch, compare and set (a row changed
+    meanwhile is left for the next run). Lookups try the current and the retiring key meanwhile
+    (``PiiVault.index_candidates``), so they keep working; a run killed at any moment is simply run again.
+    """
+    table = column.table
+    keys = list(table.primary_key.columns)
+    source, domain, index = table.c[column.source], table.c[column.domain], table.c[column.column]
+    page = select(*keys, source, domain, index).order_by(*keys).limit(batch_size)
+    guard = and_(*(k == bindparam(f"k_{k.name}") for k in keys), index == bindparam("old", type_=LargeBinary))
+    change = update(table).where(guard).values({column.column: bindparam("new", type_=LargeBinary)})
+    changed, after = 0, None
+    while True:
+        stmt = page if after is None else page.where(_after(keys, after))
+        with session_scope(engine, read_only=True) as session:
+            rows = session.execute(stmt).all()
+        if not rows:
+            return changed
+        params = []
+        for row in rows:
+            new = vault.blind_index(vault.decrypt(bytes(row[-3])), domain=row[-2])
+            if new != bytes(row[-1]):
+                params.append({**{f"k_{k.name}": row[i] for i, k in enumerate(keys)}, "old": row[-1], "new": new})
+        if params:
+            with session_scope(engine, write=True) as session:
+                session.connection().execute(change, params)
+        changed += len(params)
+        if on_batch is not None:
+            on_batch(len(rows))
+        after = tuple(rows[-1][: len(keys)])

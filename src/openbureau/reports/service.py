@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from openbureau.audit.service import AuditNote
 from openbureau.consent.profiles import HARD_PURPOSES, JurisdictionProfile, Purpose
 from openbureau.consent.schemas import Subject
-from openbureau.consent.service import subject_index
-from openbureau.identity.repository import find_person
+from openbureau.consent.service import subject_indexes
+from openbureau.identity.repository import find_person_by_any
 from openbureau.inquiries.access import check_member, lawful_basis
 from openbureau.inquiries.log import InquiryLog, LogEntry, SessionLog
 from openbureau.inquiries.repository import InquiryRepository
@@ -50,10 +50,10 @@ def prepare_inquiry(session: Session, *, vault: PiiVault, actor: Member, request
     """Check the lawful basis and assemble the subscriber's view; nothing is written (see :func:`inquire`)."""
     now = now or datetime.now(UTC)
     check_member(session, actor=actor, purpose=request.purpose, reciprocity=reciprocity)
-    id_index = subject_index(vault, request.subject)
-    person = find_person(session, id_type=request.subject.id_type, id_index=id_index)
+    id_indexes = subject_indexes(vault, request.subject)
+    person = find_person_by_any(session, id_type=request.subject.id_type, id_indexes=id_indexes)
     basis = lawful_basis(session, actor=actor, purpose=request.purpose, id_type=request.subject.id_type,
-                         id_index=id_index, consent_ref=request.consent_ref, person=person, profile=profile,
+                         id_indexes=id_indexes, consent_ref=request.consent_ref, person=person, profile=profile,
                          moment=now)
     report = None
     if person is not None:
@@ -99,7 +99,7 @@ def prepare_own_report(session: Session, *, vault: PiiVault, subject: Subject, a
     if not 1 <= history_months <= 60:
         raise Unprocessable("history_months must be 1 to 60", code="INVALID_HISTORY_MONTHS", field="history_months")
     now = now or datetime.now(UTC)
-    person = find_person(session, id_type=subject.id_type, id_index=subject_index(vault, subject))
+    person = find_person_by_any(session, id_type=subject.id_type, id_indexes=subject_indexes(vault, subject))
     if person is None:
         raise NotFound("the bureau holds no file for this person", code="PERSON_NOT_FOUND", field="subject")
     report = assemble(read_file(session, vault=vault, person=person, now=now, profile=profile),
