@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from openbureau.api.deps import IdPath, MemberDep, RuntimeDep, SessionDep
-from openbureau.api.uploads import saved_upload
+from openbureau.api.uploads import UPLOAD_SCHEMA, sealed_upload
 from openbureau.consent import service as consents
 from openbureau.consent.schemas import ConsentCreate, ConsentImportResult, ConsentRead, ConsentRevoke, Subject
 from openbureau.intake import quarantine
+from openbureau.intake.files import SealedFile, file_keyring
+from openbureau.kit.db import session_scope
+from openbureau.kit.filecrypt import open_sealed
+from openbureau.runtime import Runtime
 
 router = APIRouter(tags=["consents"])
 
@@ -30,16 +33,26 @@ def grant(data: ConsentCreate, session: SessionDep, runtime: RuntimeDep, member:
     return ConsentGranted(**read.model_dump(), released_records=released)
 
 
-@router.post("/consents/import", response_model=ConsentImportResult, summary="Import a consent file")
-def import_file(session: SessionDep, runtime: RuntimeDep, member: MemberDep,
-                file: Annotated[UploadFile, File(description="CSV or JSON Lines (docs/consent.md).")]
-                ) -> ConsentImportResult:
-    """Bulk import of your consents; every bad line is reported; held records they unblock are released."""
-    with saved_upload(runtime, file) as upload:
-        outcome, released = quarantine.import_consents(session, vault=runtime.vault, actor=member, path=upload)
+@router.post("/consents/import", response_model=ConsentImportResult, summary="Import a consent file",
+             openapi_extra=UPLOAD_SCHEMA)
+async def import_file(runtime: RuntimeDep, member: MemberDep, request: Request) -> ConsentImportResult:
+    """Bulk import of your consents (CSV or JSON Lines, docs/consent.md); every bad line is reported; held
+    records they unblock are released. The file is sealed as it streams in: never in clear on disk."""
+    sealed, filename = await sealed_upload(runtime, request)
+    try:
+        outcome, released = await run_in_threadpool(_import, runtime, member, sealed, filename)
+    finally:
+        sealed.path.unlink(missing_ok=True)
     return ConsentImportResult(received=outcome.received, created=outcome.created, revoked=outcome.revoked,
                                unchanged=outcome.unchanged, rejected=outcome.rejected, released=released,
                                findings=outcome.findings)
+
+
+def _import(runtime: Runtime, member, sealed: SealedFile, filename: str):
+    with session_scope(runtime.engine, write=True) as session, \
+            open_sealed(sealed.path, keys=file_keyring(runtime.settings)) as source:
+        return quarantine.import_consents(session, vault=runtime.vault, actor=member, path=sealed.path,
+                                          source=source, name=filename, sha256=sealed.sha256)
 
 
 @router.post("/consents/{consent_id}/revoke", response_model=ConsentRead, summary="Revoke a consent you hold")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
@@ -19,15 +20,21 @@ REQUIRED = ("consent_ref", "id_type", "id_number", "purpose", "granted_at", "cha
 TIMES = ("granted_at", "expires_at", "revoked_at")
 
 
-def read_consent_file(path: Path) -> pl.DataFrame:
-    """Every line of a consent file as text columns, with ``_line``; a file without the columns is refused."""
-    suffix = path.suffix.lower()
+def read_consent_file(path: Path, *, source: BinaryIO | None = None, name: str | None = None) -> pl.DataFrame:
+    """Every line of a consent file as text columns, with ``_line``; a file without the columns is refused.
+
+    ``source`` reads the bytes from an open file instead (a sealed upload, decrypted as it is read), whose
+    format ``name`` tells.
+    """
+    suffix = Path(name or path.name).suffix.lower()
+    handle = source if source is not None else None
     try:
         if suffix == ".csv":
-            frame = pl.read_csv(path, infer_schema=False)
+            frame = pl.read_csv(handle if handle is not None else path, infer_schema=False)
             frame = frame.with_row_index("_line", offset=2)
         elif suffix in (".jsonl", ".ndjson"):
-            lines = path.read_text("utf-8").splitlines()
+            text = handle.read().decode("utf-8") if handle is not None else path.read_text("utf-8")
+            lines = text.splitlines()
             rows = [json.loads(line) for line in lines if line.strip()]
             numbers = [i for i, line in enumerate(lines, start=1) if line.strip()]
             frame = pl.DataFrame([{k: (None if v is None else str(v)) for k, v in r.items()} for r in rows],
@@ -35,8 +42,15 @@ def read_consent_file(path: Path) -> pl.DataFrame:
         else:
             raise Unprocessable(f"consent files are .csv or .jsonl, not {suffix or 'no suffix'}",
                                 code="FILE_FORMAT_UNKNOWN", field="file")
-    except (pl.exceptions.PolarsError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise Unprocessable(f"the consent file cannot be read: {exc}", code="FILE_UNREADABLE", field="file") from exc
+    except json.JSONDecodeError as exc:  # the message would quote the line: say where, not what
+        raise Unprocessable(f"the consent file cannot be read: line {exc.lineno} is not JSON",
+                            code="FILE_UNREADABLE", field="file") from exc
+    except UnicodeDecodeError as exc:
+        raise Unprocessable("the consent file cannot be read: it must be UTF-8", code="FILE_NOT_UTF8",
+                            field="file") from exc
+    except pl.exceptions.PolarsError as exc:
+        raise Unprocessable("the consent file cannot be read as CSV (a row with the wrong number of fields?)",
+                            code="FILE_UNREADABLE", field="file") from exc
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise Unprocessable(f"the consent file lacks columns: {', '.join(missing)}", code="FILE_MISSING_COLUMNS",

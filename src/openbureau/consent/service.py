@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import polars as pl
 from sqlalchemy.orm import Session
@@ -150,16 +150,18 @@ class ImportOutcome:
         schema={"id_type": pl.String, "id_index": pl.Binary}))
 
 
-def import_file(session: Session, *, vault: PiiVault, actor: Actor, path: Path, now: datetime | None = None
+def import_file(session: Session, *, vault: PiiVault, actor: Actor, path: Path, now: datetime | None = None,
+                source: BinaryIO | None = None, name: str | None = None, sha256: str | None = None
                 ) -> ImportOutcome:
     """Import a furnisher's or subscriber's consents from CSV or JSON Lines (docs/consent.md); audited.
 
     New references are created; a known reference whose line says ``revoked`` is revoked; other known
     references are left as they are. Every bad line is reported with its line number and nothing from it
-    is stored.
+    is stored. ``source``, ``name`` and ``sha256`` give the file as an open stream (a sealed upload read
+    through decryption) rather than ``path``.
     """
     now = now or datetime.now(UTC)
-    rows = read_consent_file(path)
+    rows = read_consent_file(path, source=source, name=name)
     good, findings = validate_consent_rows(rows, now=now)
     outcome = ImportOutcome(received=rows.height, findings=findings, rejected=rows.height - good.height)
     for purpose in good["purpose"].unique().to_list():
@@ -208,7 +210,7 @@ def import_file(session: Session, *, vault: PiiVault, actor: Actor, path: Path, 
         repo.revoke_many(ids=to_revoke["consent_id"].to_list(), moment=now, reason="revoked in the grantee's file")
         outcome.revoked = to_revoke.height
     audit.record(session, actor_member_id=actor.id, actor_code=actor.code, action="consent.import", person_id=None,
-                 purpose=None, details={"file_sha256": file_sha256(path), "received": outcome.received,
+                 purpose=None, details={"file_sha256": sha256 or file_sha256(path), "received": outcome.received,
                                         "created": outcome.created, "revoked": outcome.revoked,
                                         "rejected": outcome.rejected})
     return outcome

@@ -103,8 +103,10 @@ def grant_consent(session: Session, *, vault: PiiVault, actor: consents.Actor, d
 
 
 def import_consents(session: Session, *, vault: PiiVault, actor: consents.Actor, path: Path,
-                    now: datetime | None = None) -> tuple[consents.ImportOutcome, int]:
-    """Import a consent file and release what it unblocks; returns the outcome and the records released."""
-    outcome = consents.import_file(session, vault=vault, actor=actor, path=path, now=now)
+                    now: datetime | None = None, **stream) -> tuple[consents.ImportOutcome, int]:
+    """Import a consent file and release what it unblocks; returns the outcome and the records released.
+    ``stream``: ``source``, ``name`` and ``sha256`` of a file given as an open stream (see
+    ``consent.service.import_file``)."""
+    outcome = consents.import_file(session, vault=vault, actor=actor, path=path, now=now, **stream)
     released = release(session, furnisher_id=actor.id, subjects=outcome.granted_subjects, moment=now)
     return outcome, released
