@@ -32,6 +32,17 @@ def _null(*columns: str) -> dict[str, Any]:
     return {"sql_condition": sql, "label_for_charts": "null", "is_null_level": True}
 
 
+def _prefix(a: str, b: str) -> str:
+    return f'(starts_with("{a}", "{b}") OR starts_with("{b}", "{a}"))'
+
+
+# One part of the name equal and the other a prefix of its counterpart, whichever part a Latin name's
+# writer put first (``Liang YAN`` for 梁燕海: the capitals say surname, wrongly).
+_TRUNCATED = ('"given_py_l" IS NOT NULL AND "given_py_r" IS NOT NULL AND ('
+              f'("sur_py_l" = "sur_py_r" AND {_prefix("given_py_l", "given_py_r")}) OR '
+              f'("sur_py_l" = "given_py_r" AND {_prefix("given_py_l", "sur_py_r")}) OR '
+              f'("given_py_l" = "sur_py_r" AND {_prefix("sur_py_l", "given_py_r")}))')
+
 COMPARISONS: list[dict[str, Any]] = [
     {"output_column_name": "name", "comparison_levels": [
         _null("name_key"),
@@ -39,9 +50,7 @@ COMPARISONS: list[dict[str, Any]] = [
         _level('"name_key_l" = "name_key_r"', "same pinyin in any order or script", 0.08, 0.0008, tf="name_key"),
         _level('levenshtein("name_l", "name_r") <= 1 AND length("name_l") >= 2 AND length("name_r") >= 2',
                "one character differs", 0.02, 0.01),
-        _level('"sur_py_l" = "sur_py_r" AND "given_py_l" IS NOT NULL AND "given_py_r" IS NOT NULL AND '
-               '(starts_with("given_py_l", "given_py_r") OR starts_with("given_py_r", "given_py_l"))',
-               "given name truncated or extended", 0.03, 0.002),
+        _level(_TRUNCATED, "given name truncated or extended", 0.03, 0.002),
         _level("ELSE", "different", 0.02, 0.9877),
     ]},
     {"output_column_name": "birth_date", "comparison_levels": [

@@ -121,10 +121,12 @@ def estimate(descriptions: pl.DataFrame, *, seed: int = 42, u_pairs: int = U_PAI
         db_api = DuckDBAPI(con)
         columns = ["rid", *FEATURE_COLUMNS]
         one_each = descriptions.sample(fraction=1.0, shuffle=True, seed=seed).unique("person_id", keep="first")
-        sampler = Linker(db_api.register(one_each.select(columns).to_arrow(), table_name="persons_sample"), settings)
+        sampler = Linker(db_api.register(one_each.select(columns).to_arrow(), table_name="persons_sample"), settings,
+                         log_level=logging.ERROR)
         sampler.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
         settings["comparisons"] = sampler.misc.save_model_to_json()["comparisons"]
-        linker = Linker(db_api.register(descriptions.select(columns).to_arrow(), table_name="descriptions"), settings)
+        linker = Linker(db_api.register(descriptions.select(columns).to_arrow(), table_name="descriptions"), settings,
+                        log_level=logging.ERROR)
         sessions = [linker.training.estimate_parameters_using_expectation_maximisation(
             rule, estimate_without_term_frequencies=True, max_pairs=EM_MAX_PAIRS) for rule in EM_BLOCKING_RULES]
         trained = linker.misc.save_model_to_json()
