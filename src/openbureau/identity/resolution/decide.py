@@ -93,7 +93,7 @@ def decide(pairs: pl.DataFrame, *, model: dict[str, Any], blocked: set[tuple[int
             ("name or birth date disagrees", not agrees),
             ("not corroborated by phone or address", not row["corroborated_any"])) if bad]
         evidence = {"model": model["version"], "model_id": model_id, "trained_at": model.get("trained_at"),
-                    "agreeing": [f for f in FIELDS if weights[f] > 0], "levels": levels, "field_weights": weights,
+                    "agreeing": [f for f in FIELDS if levels[f] not in ("different", MISSING)], "levels": levels, "field_weights": weights,
                     "name_frequency_weight": round(row["mw_tf_adj_name"], 2),
                     "corroborated": bool(row["corroborated_any"]),
                     "runner_up_weight": None if row["runner_up"] is None else round(row["runner_up"], 2),

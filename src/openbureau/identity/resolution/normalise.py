@@ -31,6 +31,12 @@ COMPOUND_SURNAMES = frozenset({
     "欧阳", "司马", "诸葛", "上官", "司徒", "皇甫", "令狐", "慕容", "东方", "夏侯", "尉迟", "公孙", "长孙",
     "宇文", "轩辕", "端木", "独孤", "南宫", "西门", "澹台", "万俟", "闻人", "申屠", "太史", "呼延",
 })
+# Surnames read otherwise than their character's most common reading (GB/T 28039-2011 writes a name in
+# its reading as a name: 曾 Zeng, not ceng); pypinyin's default reading would miss the passport's spelling.
+SURNAME_READINGS = {"曾": "zeng", "覃": "qin", "单": "shan", "仇": "qiu", "解": "xie", "区": "ou", "查": "zha",
+                    "朴": "piao", "盖": "ge", "缪": "miao", "乐": "yue", "翟": "zhai", "召": "shao", "员": "yun",
+                    "秘": "bi", "种": "chong", "长孙": "zhangsun", "尉迟": "yuchi", "万俟": "moqi", "黑": "he",
+                    "句": "gou", "难": "ning", "繁": "po", "能": "nai", "尉": "yu", "宓": "mi", "阚": "kan"}
 _CJK = r"[\u3400-\u9fff]"
 _LATIN_TOKEN = re.compile(r"[A-Za-z]+(?:[-'’][A-Za-z]+)*")
 
@@ -82,7 +88,8 @@ def chinese_name_parts(name: str) -> tuple[str, str]:
     syllables = lazy_pinyin(name, style=Style.NORMAL, errors="ignore")
     if len(syllables) != len(name):  # a character without a reading: keep the name whole
         return "".join(syllables), ""
-    return "".join(syllables[:cut]), "".join(syllables[cut:])
+    surname = SURNAME_READINGS.get(name[:cut]) or "".join(syllables[:cut])
+    return surname, "".join(syllables[cut:])
 
 
 def latin_name_parts(text: str, surnames: frozenset[str]) -> tuple[str, str]:
@@ -96,10 +103,11 @@ def latin_name_parts(text: str, surnames: frozenset[str]) -> tuple[str, str]:
         >>> latin_name_parts("Weiming ZHANG", frozenset())
         ('zhang', 'weiming')
     """
-    tokens = _LATIN_TOKEN.findall(text)
+    tokens = _LATIN_TOKEN.findall(text.replace("ü", "v").replace("Ü", "V"))
     if not tokens:
         return "", ""
-    clean = [re.sub(r"[-'’]", "", t).lower() for t in tokens]
+    # ü is written u:, v, yu (passports since 2012: LYU) or ü; pypinyin writes v.
+    clean = [re.sub(r"^([ln])(yu|u:|ü)", r"\1v", re.sub(r"[-'’]", "", t).lower()) for t in tokens]
     if len(tokens) == 1:
         return clean[0], ""
     if "," in text:
