@@ -92,6 +92,12 @@ def heldout_records(size: int, work: Path) -> tuple[pl.DataFrame, Path]:
 def store(records: pl.DataFrame, work: Path):
     """A fresh SQLite bureau in ``work`` holding ``records``; returns its runtime."""
     runtime = open_runtime(Settings(data_dir=work))
+    store_into(runtime, records)
+    return runtime
+
+
+def store_into(runtime, records: pl.DataFrame) -> None:
+    """Store ``records`` in an empty bureau as intake would: persons by exact identifier, descriptions sealed."""
     register_members(runtime.engine)
     with runtime.engine.connect() as conn:
         known = set(conn.execute(text("SELECT code FROM members")).scalars())
@@ -128,7 +134,6 @@ def store(records: pl.DataFrame, work: Path):
         writer = bulk_writer_for(conn)
         writer.insert(conn, Person.__table__, person_rows)
         writer.insert(conn, AccountState.__table__, states.select([c.name for c in AccountState.__table__.columns]))
-    return runtime
 
 
 def baseline(runtime) -> float:

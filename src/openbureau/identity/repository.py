@@ -103,6 +103,12 @@ class ResolutionRepository:
         stmt = select(a.furnisher_id, a.furnisher_account_id).where(a.person_id == person_id).distinct()
         return sorted(tuple(r) for r in self.session.execute(stmt))
 
+    def identities_of(self, person_id: int) -> list[tuple[int, bytes]]:
+        """(furnisher_id, identity_enc) of a person's records (one per distinct token)."""
+        a = ACCOUNT_STATES.c
+        stmt = select(a.furnisher_id, a.identity_enc).where(a.person_id == person_id)
+        return [tuple(r) for r in self.session.execute(stmt)]
+
     def move_person(self, *, from_person_id: int, to_person_id: int) -> None:
         """Move all records of a person to another, and point persons merged into it at the survivor."""
         a = ACCOUNT_STATES.c

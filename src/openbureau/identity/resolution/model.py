@@ -48,9 +48,9 @@ COMPARISONS: list[dict[str, Any]] = [
         _null("name_key"),
         _level('"name_l" = "name_r"', "same name", 0.85, 0.0005, tf="name"),
         _level('"name_key_l" = "name_key_r"', "same pinyin in any order or script", 0.08, 0.0008, tf="name_key"),
+        _level(_TRUNCATED, "given name truncated or extended", 0.03, 0.002),
         _level('levenshtein("name_l", "name_r") <= 1 AND length("name_l") >= 2 AND length("name_r") >= 2',
                "one character differs", 0.02, 0.01),
-        _level(_TRUNCATED, "given name truncated or extended", 0.03, 0.002),
         _level("ELSE", "different", 0.02, 0.9877),
     ]},
     {"output_column_name": "birth_date", "comparison_levels": [
