@@ -97,10 +97,13 @@ def store(records: pl.DataFrame, work: Path):
 
 
 def store_into(runtime, records: pl.DataFrame) -> None:
-    """Store ``records`` in an empty bureau as intake would: persons by exact identifier, descriptions sealed."""
-    register_members(runtime.engine)
+    """Store ``records`` in a bureau without persons as intake would: persons by exact identifier, descriptions
+    sealed; the market's members are registered first in a bureau that has none."""
     with runtime.engine.connect() as conn:
         known = set(conn.execute(text("SELECT code FROM members")).scalars())
+    if not known:
+        register_members(runtime.engine)
+        known = {m.code for m in sim.FURNISHERS} | {m.code for m in sim.SUBSCRIBERS}
     with session_scope(runtime.engine, write=True) as session:
         for code in sorted(set(records["furnisher"].unique()) - known):
             add_member(session, data=MemberCreate(code=code, name=f"{code} (benchmark)", roles=[Role.FURNISHER]))
