@@ -234,3 +234,13 @@ def test_a_birth_date_that_differs_stops_an_automatic_merge(runtime) -> None:
     assert (summary.merged, summary.queued) == (0, 1) and _owner(runtime, account) == {2}
     [item] = _all(runtime, IdentityReview)
     assert "name or birth date disagrees" in json.loads(item.evidence)["review_reasons"]
+
+
+def test_a_name_in_another_script_is_no_name_mismatch(runtime) -> None:
+    add_person(runtime, 1, "CN_RESIDENT_ID", RESIDENT_ID)
+    for furnisher, name in ((1, "张伟"), (2, "张伟"), (3, "ZHANG WEI"), (4, "張偉"), (5, "伟 张")):
+        add_records(runtime, 1, furnisher_id=furnisher, full_name=name)
+    add_records(runtime, 1, furnisher_id=6, full_name="张玮")  # a typo is one
+    _resolve(runtime)
+    kinds = {(c.kind, c.furnisher_id) for c in _all(runtime, IdentityConflict)}
+    assert {f for k, f in kinds if k == "name_mismatch"} == {6}

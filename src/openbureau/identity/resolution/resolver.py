@@ -106,7 +106,8 @@ def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, linkage: Lin
         "person_id", "furnisher_id", "furnisher_account_id")
     into = {d.person_id: d.candidate_person_id for d in merges}
     found = conflicts.detect(records.with_columns(pl.col("person_id").replace(into)),
-                             birth_dates=conflicts.id_birth_dates(anchors, vault), vault=vault)
+                             birth_dates=conflicts.id_birth_dates(anchors, vault), vault=vault,
+                             names=descriptions.select("full_name", "name").unique())
 
     # Only the writes hold the intake lock.
     with session_scope(engine, write=True) as session:
