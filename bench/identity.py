@@ -20,6 +20,7 @@ records/s, the ratio of resolution time to the baseline, and the evaluation agai
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import sys
 import tempfile
@@ -41,7 +42,7 @@ from openbureau.identity.models import Person  # noqa: E402
 from openbureau.identity.repository import ResolutionRepository  # noqa: E402
 from openbureau.identity.resolution import resolve  # noqa: E402
 from openbureau.identity.resolution.resolver import read_records  # noqa: E402
-from openbureau.identity.resolution.training import train  # noqa: E402
+from openbureau.identity.resolution.training import level_weights, train  # noqa: E402
 from openbureau.identity.service import seal_identities  # noqa: E402
 from openbureau.intake.models import AccountState  # noqa: E402
 from openbureau.kit.bulk import bulk_writer_for  # noqa: E402
@@ -163,7 +164,7 @@ def run(kind: str, size: int) -> dict:
         quality = evaluate(runtime.engine, truth=truth)
         runtime.engine.dispose()
     return {"kind": kind, "summary": summary, "train": trained, "baseline": base, "seconds": seconds,
-            "quality": quality, "model_id": stored.id}
+            "quality": quality, "model_id": stored.id, "model": json.loads(stored.model)}
 
 
 def main() -> None:
@@ -171,6 +172,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kinds", nargs="*", default=["sim", "heldout"], choices=["sim", "heldout"])
     parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000])
+    parser.add_argument("--weights", action="store_true", help="also print each trained model's weights")
     args = parser.parse_args()
     print(f"{'bureau':>8} {'records':>10} {'weak':>7} {'merged':>7} {'queued':>7} {'train s':>7} {'base s':>6} "
           f"{'resolve s':>9} {'records/s':>10} {'x base':>6} {'precision':>9} {'recall':>7} {'rec.recall':>10} "
@@ -185,6 +187,10 @@ def main() -> None:
                   f"{r['baseline']:>6.1f} {r['seconds']:>9.1f} {s.records / r['seconds']:>10,.0f} "
                   f"{r['seconds'] / r['baseline']:>6.2f} {q.precision:>9.6f} {q.recall:>7.4f} {recall:>10} "
                   f"{q.false_merged_records:>5} ({q.false_merge_rate:.3%}) {namesakes:>16}", flush=True)
+            if args.weights:
+                for w in level_weights(r["model"]):
+                    print(f"    {w['field']:<10} {w['level']:<36} m {w['m']:.4f}  u {w['u']:.2e}  "
+                          f"weight {w['weight']:+6.2f}{'  (frequency-adjusted)' if w['term_frequency'] else ''}")
     print(f"peak memory (max RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
 
 
