@@ -18,7 +18,8 @@ It builds:
 
 ``generate(persons, seed)`` returns the records (one row per account and month, with ``furnisher``,
 ``furnisher_account_id``, ``reporting_period``, ``id_type``, ``id_number``, ``full_name``, ``birth_date``,
-``phone``, ``address``), the truth (``person_key`` and ``id_variant`` per record) and a persons table
+``phone``, ``address``), the truth (``person_key``, ``id_variant`` and ``corroborable``: whether the record
+shows a phone the bureau has seen or an address, per record) and a persons table
 (``person_key``, ``namesake_of``).
 
     python bench/heldout_identity.py --persons 20000 --out DIR    # writes records.parquet and truth/
@@ -228,9 +229,12 @@ def generate(persons: int, seed: int = 2026, rates: Rates | None = None
              phone: str | None, address: str | None, variant: str, periods: list[str]) -> None:
         nonlocal account
         account += 1
+        # Whether the record itself could corroborate a link: a number the bureau has seen, or an address.
+        digits = "".join(c for c in phone or "" if c.isdigit())[-11:]
+        corroborable = address is not None or digits in {p.phone, p.old_phone}
         for period in periods:
             rows.append((furnisher, f"{furnisher[:2]}{account:010d}", period, id_type, id_number, name,
-                         born.isoformat(), phone, address, p.key, variant))
+                         born.isoformat(), phone, address, p.key, variant, corroborable))
 
     for p in people:
         banks = rng.sample(BANKS, rng.choices([1, 2, 3], [0.5, 0.35, 0.15])[0])
@@ -264,12 +268,12 @@ def generate(persons: int, seed: int = 2026, rates: Rates | None = None
             emit(NEWCO, p, "OTHER", customer_no, name, born, phone, address, "other", PERIODS[start:])
     columns = ["furnisher", "furnisher_account_id", "reporting_period", "id_type", "id_number", "full_name",
                "birth_date", "phone", "address", "person_key", "id_variant"]
-    frame = pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
+    frame = pl.DataFrame(rows, schema={**dict.fromkeys(columns, pl.String), "corroborable": pl.Boolean}, orient="row")
     truth = frame.select("furnisher", pl.col("reporting_period").alias("period"), "furnisher_account_id",
-                         "person_key", "id_variant")
+                         "person_key", "id_variant", "corroborable")
     persons_frame = pl.DataFrame([(p.key, p.namesake_of) for p in people + decoys], orient="row",
                                  schema={"person_key": pl.String, "namesake_of": pl.String})
-    return frame.drop("person_key", "id_variant"), truth, persons_frame
+    return frame.drop("person_key", "id_variant", "corroborable"), truth, persons_frame
 
 
 def write(out: Path, persons: int, seed: int = 2026) -> Path:

@@ -9,7 +9,9 @@ Record-level figures, which a large population of singletons cannot flatter the 
 * **false merges**: records under a bureau person whose records are mostly another true person's (the
   mixed file a lender would see);
 * **record recall** (when the truth has ``id_variant``): of the records not identified by a resident ID
-  whose person has records that are, the share that sit with those records;
+  whose person has records that are, the share that sit with those records; when the truth also has
+  ``corroborable`` (the record shows a phone the bureau has seen or an address), the same share among
+  those records, which are the ones the resolver may link without an operator;
 * **namesakes merged** (when ``truth/persons.parquet`` has ``namesake_of``): pairs of different persons
   with the same name and birth date whose records share a bureau person.
 """
@@ -49,6 +51,7 @@ class Evaluation:
     linkable_records: int | None  # records without a resident ID, of persons who have records with one
     linkable_linked: int | None  # of those, records filed with the person's resident-ID records
     record_recall: float | None
+    record_recall_corroborable: float | None  # the same, of records whose own phone or address could corroborate
     namesake_pairs: int | None  # different persons with the same name and birth date, both stored
     namesakes_merged: int | None  # of those, pairs whose records share a bureau person
 
@@ -71,7 +74,7 @@ def evaluate(engine: Engine, *, truth: Path) -> Evaluation:
     """
     keys = ["furnisher", "period", "furnisher_account_id"]
     available = pl.read_parquet_schema(truth / "records.parquet")
-    extra = ["id_variant"] if "id_variant" in available else []
+    extra = [c for c in ("id_variant", "corroborable") if c in available]
     true = pl.read_parquet(truth / "records.parquet", columns=[*keys, "person_key", *extra]).unique(keys)
     with session_scope(engine) as session:
         repo = ResolutionRepository(session)
@@ -95,14 +98,18 @@ def evaluate(engine: Engine, *, truth: Path) -> Evaluation:
                                                                  descending=[False, True, False])
              .unique("person_id", keep="first").select("person_id", pl.col("person_key").alias("owner")))
     false_merged = both.join(owner, on="person_id").filter(pl.col("person_key") != pl.col("owner")).height
-    linkable = linked = record_recall = None
-    if extra:
+    linkable = linked = record_recall = corroborated_recall = None
+    if "id_variant" in extra:
         home = (both.filter(pl.col("id_variant") == "resident_id").group_by("person_key", "person_id").len()
                 .sort(["person_key", "len"], descending=[False, True]).unique("person_key", keep="first")
                 .select("person_key", pl.col("person_id").alias("home")))
         others = both.filter(pl.col("id_variant") != "resident_id").join(home, on="person_key")
         linkable, linked = others.height, others.filter(pl.col("person_id") == pl.col("home")).height
         record_recall = round(linked / linkable, 6) if linkable else 1.0
+        if "corroborable" in extra:
+            able = others.filter(pl.col("corroborable"))
+            corroborated_recall = (round(able.filter(pl.col("person_id") == pl.col("home")).height / able.height, 6)
+                                   if able.height else 1.0)
     namesake_pairs = namesakes_merged = None
     persons_file = truth / "persons.parquet"
     if persons_file.exists() and "namesake_of" in pl.read_parquet_schema(persons_file):
@@ -120,5 +127,6 @@ def evaluate(engine: Engine, *, truth: Path) -> Evaluation:
                       persons_true=both["person_key"].n_unique(), true_persons_split=split.height,
                       bureau_persons_mixed=mixed.height, false_merged_records=false_merged,
                       false_merge_rate=round(false_merged / both.height, 6), linkable_records=linkable,
-                      linkable_linked=linked, record_recall=record_recall, namesake_pairs=namesake_pairs,
+                      linkable_linked=linked, record_recall=record_recall,
+                      record_recall_corroborable=corroborated_recall, namesake_pairs=namesake_pairs,
                       namesakes_merged=namesakes_merged)
