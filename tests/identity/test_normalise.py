@@ -93,3 +93,8 @@ def test_another_room_is_another_address() -> None:
     found = _levels({"full_name": "张伟明", "birth_date": "1990-03-07",
                      "address": "广东省深圳市福田区中山路12号幸福家园3栋2单元1204室"})
     assert found["address"] == "different"
+
+
+@pytest.mark.parametrize("written", ["伟明张", "伟明 张"])
+def test_a_three_character_name_written_given_name_first(written: str) -> None:
+    assert _levels({"full_name": written, "birth_date": "1990-03-07"})["name"] == "same syllables in another order"

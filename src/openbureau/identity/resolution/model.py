@@ -48,6 +48,7 @@ COMPARISONS: list[dict[str, Any]] = [
         _null("name_key"),
         _level('"name_l" = "name_r"', "same name", 0.85, 0.0005, tf="name"),
         _level('"name_key_l" = "name_key_r"', "same pinyin in any order or script", 0.08, 0.0008, tf="name_key"),
+        _level('"name_syl_l" = "name_syl_r"', "same syllables in another order", 0.01, 0.0002),
         _level(_TRUNCATED, "given name truncated or extended", 0.03, 0.002),
         _level('levenshtein("name_l", "name_r") <= 1 AND length("name_l") >= 2 AND length("name_r") >= 2',
                "one character differs", 0.02, 0.01),
@@ -81,7 +82,8 @@ BLOCKING_RULES = [
     'l."name_key" = r."name_key" AND substr(l."dob", 1, 4) = substr(r."dob", 1, 4)',
 ]
 
-FEATURE_COLUMNS = ["name", "sur_py", "given_py", "name_key", "dob", "dob_t", "phone_n", "addr", "addr_tail"]
+FEATURE_COLUMNS = ["name", "sur_py", "given_py", "name_key", "name_syl", "dob", "dob_t", "phone_n", "addr",
+                   "addr_tail"]
 
 
 def default_model() -> dict[str, Any]:

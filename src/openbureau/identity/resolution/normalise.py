@@ -92,6 +92,17 @@ def chinese_name_parts(name: str) -> tuple[str, str]:
     return surname, "".join(syllables[cut:])
 
 
+@lru_cache(maxsize=400_000)
+def name_syllables(name: str) -> str:
+    """The pinyin syllables of a Chinese name sorted, whatever the order its parts were written in.
+
+    Example:
+        >>> name_syllables("杰波王") == name_syllables("王杰波")
+        True
+    """
+    return " ".join(sorted(lazy_pinyin(name, style=Style.NORMAL, errors="ignore")))
+
+
 def latin_name_parts(text: str, surnames: frozenset[str]) -> tuple[str, str]:
     """Surname and given name (lower case, no separators) of a name written in Latin letters.
 
@@ -128,19 +139,23 @@ def latin_name_parts(text: str, surnames: frozenset[str]) -> tuple[str, str]:
 
 
 def name_frame(names: pl.Series) -> pl.DataFrame:
-    """Normal forms of distinct names: ``full_name`` (as given), ``name``, ``sur_py``, ``given_py``, ``name_key``.
+    """Normal forms of distinct names: ``full_name`` (as given), ``name``, ``sur_py``, ``given_py``, ``name_key``,
+    ``name_syl``.
 
     ``name`` is the simplified characters without spaces (Chinese) or the lower-case letters (Latin);
-    ``name_key`` is surname and given-name pinyin sorted, so the order a name was written in does not matter.
+    ``name_key`` is surname and given-name pinyin sorted, so the order a name was written in does not matter;
+    ``name_syl`` (Chinese names only) is every syllable sorted, for a given name written first (杰波王).
     """
     frame = pl.DataFrame({"full_name": names.unique().drop_nulls()}, schema={"full_name": pl.String})
     frame = frame.with_columns(simplified(frame["full_name"].str.replace_all(r"\s+", "")).alias("_chars"))
     chinese = frame["_chars"].str.contains(_CJK).to_list()
     chars, given = frame["_chars"].to_list(), frame["full_name"].to_list()
     parts: list[tuple[str, str]] = [("", "")] * frame.height
+    syllables: list[str | None] = [None] * frame.height
     for i, (is_cjk, c) in enumerate(zip(chinese, chars, strict=True)):
         if is_cjk:
             parts[i] = chinese_name_parts(c)
+            syllables[i] = name_syllables(c)
     surnames = frozenset(p[0] for p, cjk in zip(parts, chinese, strict=True) if cjk and p[0])
     for i, is_cjk in enumerate(chinese):
         if not is_cjk:
@@ -151,6 +166,7 @@ def name_frame(names: pl.Series) -> pl.DataFrame:
         pl.Series("given_py", [p[1] for p in parts], dtype=pl.String),
         pl.Series("_latin", latin_name, dtype=pl.String),
         pl.Series("_cjk", chinese, dtype=pl.Boolean),
+        pl.Series("name_syl", syllables, dtype=pl.String),
     ).with_columns(
         pl.when(pl.col("_cjk")).then(pl.col("_chars")).otherwise(pl.col("_latin")).alias("name"),
         pl.concat_list("sur_py", "given_py").list.sort().list.join(" ").str.strip_chars().alias("name_key"),
