@@ -81,3 +81,32 @@ def test_evaluate_prints_pairwise_figures(bureau, tmp_path) -> None:
     runner.invoke(app, ["resolve"])
     after = json.loads(runner.invoke(app, ["evaluate", "--truth", str(truth), "--json"]).output)
     assert (after["precision"], after["recall"], after["f1"], after["persons_bureau"]) == (1.0, 1.0, 1.0, 1)
+
+
+def test_train_model_links_and_review_show(bureau) -> None:
+    from bench.heldout_identity import generate
+    from bench.identity import store_into
+
+    result = runner.invoke(app, ["model"])
+    assert result.exit_code == 1 and "no trained identity model" in result.output
+    result = runner.invoke(app, ["train"])
+    assert result.exit_code == 1 and "TOO_FEW_RECORDS" in result.output  # an empty bureau: one clear error
+    store_into(bureau, generate(1_200, seed=11)[0])
+    result = runner.invoke(app, ["train", "--json"])
+    assert result.exit_code == 0, result.output
+    trained = json.loads(result.output)
+    assert trained["trained_at"] and {r["level"] for r in trained["levels"]} >= {"same name", "day and month transposed"}
+    shown = runner.invoke(app, ["model"])
+    assert shown.exit_code == 0 and f"identity model {trained['model_id']}" in shown.output
+    result = runner.invoke(app, ["resolve", "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)["model_id"] == trained["model_id"]
+    with session_scope(bureau.engine) as session:
+        from openbureau.identity.models import IdentityMerge, IdentityReview
+
+        into = session.scalars(select(IdentityMerge.into_person_id).limit(1)).one()
+        review = session.scalars(select(IdentityReview.id).limit(1)).one()
+    links = runner.invoke(app, ["links", str(into), "--json"])
+    assert links.exit_code == 0 and json.loads(links.output)[0]["method"] == "splink"
+    side = runner.invoke(app, ["review", "show", str(review)])
+    assert side.exit_code == 0 and "candidate" in side.output and "birth_date" in side.output
+    assert runner.invoke(app, ["review", "show", "999999"]).exit_code == 1

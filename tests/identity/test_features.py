@@ -30,8 +30,8 @@ def test_features_normalise_phone_formats_names_and_addresses() -> None:
                     {"full_name": "", "birth_date": None, "phone": "", "address": " "}], 1)
     first = frame.row(0, named=True)
     assert first["phone_n"] == "13812345678"
-    assert first["name"] == "伟张" and first["name_py_sorted"] == "wei zhang"
-    assert first["addr_tail"] == "科技路12号阳光花园3栋2单元1203室"[-18:]
+    assert first["name"] == "伟张" and first["name_key"] == "wei zhang"
+    assert first["addr"] == "深圳南山区科技路12号阳光花园3-2-1203"
     assert frame.row(1, named=True)["name"] is None and frame.row(1, named=True)["phone_n"] is None
 
 

@@ -186,3 +186,61 @@ def test_conflicts_are_recorded_per_furnisher_without_identifiers(runtime) -> No
         by_furnisher = service.conflicts_by_furnisher(session)
     assert by_furnisher[8] == {"shared_phone": 3}
     assert by_furnisher[3]["birth_date_mismatch"] == 1
+
+
+def test_a_namesake_with_another_phone_and_address_waits_for_review_however_sure(runtime) -> None:
+    add_person(runtime, 1, "CN_RESIDENT_ID", RESIDENT_ID)
+    add_records(runtime, 1, phone="13700000000", address="北京市东城区长安街1号")
+    add_person(runtime, 2, "OTHER", "UT0000002")
+    account = add_records(runtime, 2, furnisher_id=2, full_name="ZHANG Wei", phone="13811112222",
+                          address="上海市浦东新区世纪大道100号")
+    sure = {**default_model(), "upper_probability": 0.5, "lower_probability": 0.0}  # would merge on weight
+    summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, model=sure)
+    assert (summary.merged, summary.queued) == (0, 1)
+    assert _owner(runtime, account) == {2}
+    [item] = _all(runtime, IdentityReview)
+    evidence = json.loads(item.evidence)
+    assert evidence["levels"] == {"name": "same pinyin in any order or script", "birth_date": "same date",
+                                  "phone": "different", "address": "different"}
+    assert evidence["review_reasons"] == ["not corroborated by phone or address"]
+    with session_scope(runtime.engine) as session:
+        pair = service.review_side_by_side(session, vault=runtime.vault, review_id=item.id)
+    assert [d["full_name"] for d in pair["person"]] == ["ZHANG Wei"]
+    assert [d["full_name"] for d in pair["candidate"]] == ["张伟"]
+
+
+def test_a_phone_change_the_persons_own_records_show_explains_the_difference(runtime) -> None:
+    add_person(runtime, 1, "CN_RESIDENT_ID", RESIDENT_ID)
+    add_records(runtime, 1, periods=("2024-01",), phone="13700000000", address=None)  # the old number
+    add_records(runtime, 1, periods=("2025-01",), phone="13812345678", address=None)  # the new one
+    add_person(runtime, 2, "OTHER", "UT0000002")
+    account = add_records(runtime, 2, furnisher_id=2, full_name="Wei Zhang", phone="137-0000-0000", address=None)
+    summary = _resolve(runtime)
+    assert summary.merged == 1 and _owner(runtime, account) == {1}
+    [merge] = _all(runtime, IdentityMerge)
+    assert json.loads(merge.evidence)["levels"]["phone"] == "same number"
+    with session_scope(runtime.engine) as session:
+        [link] = service.probabilistic_links(session, 1)
+    assert link["furnisher_account_id"] == account and link["evidence"]["corroborated"]
+
+
+def test_a_birth_date_that_differs_stops_an_automatic_merge(runtime) -> None:
+    add_person(runtime, 1, "CN_RESIDENT_ID", RESIDENT_ID)
+    add_records(runtime, 1)
+    add_person(runtime, 2, "OTHER", "UT0000002")
+    account = add_records(runtime, 2, furnisher_id=2, birth_date="1991-04-08")  # phone and address agree
+    sure = {**default_model(), "upper_probability": 0.5, "lower_probability": 0.0}
+    summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, model=sure)
+    assert (summary.merged, summary.queued) == (0, 1) and _owner(runtime, account) == {2}
+    [item] = _all(runtime, IdentityReview)
+    assert "name or birth date disagrees" in json.loads(item.evidence)["review_reasons"]
+
+
+def test_a_name_in_another_script_is_no_name_mismatch(runtime) -> None:
+    add_person(runtime, 1, "CN_RESIDENT_ID", RESIDENT_ID)
+    for furnisher, name in ((1, "张伟"), (2, "张伟"), (3, "ZHANG WEI"), (4, "張偉"), (5, "伟 张")):
+        add_records(runtime, 1, furnisher_id=furnisher, full_name=name)
+    add_records(runtime, 1, furnisher_id=6, full_name="张玮")  # a typo is one
+    _resolve(runtime)
+    kinds = {(c.kind, c.furnisher_id) for c in _all(runtime, IdentityConflict)}
+    assert {f for k, f in kinds if k == "name_mismatch"} == {6}

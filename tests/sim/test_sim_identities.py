@@ -11,6 +11,7 @@ from openbureau.sim.identities import (
     is_valid_resident_id,
     normalise_phone,
 )
+from openbureau.sim.names import PINYIN, TRADITIONAL
 
 _CODES = {r.code: r for r in regions.REGIONS}
 
@@ -73,17 +74,53 @@ def test_phones_are_valid_mobile_numbers_in_several_formats(records: pl.DataFram
 def test_identity_noise_varies_names_and_documents_across_furnishers(market, records: pl.DataFrame,
                                                                      persons: pl.DataFrame) -> None:
     truth = pl.read_parquet(market / "truth" / "records.parquet")
-    assert set(truth["name_variant"]) == {"exact", "typo", "swapped", "spaced"}
+    assert set(truth["name_variant"]) == {"exact", "typo", "swapped", "spaced", "latin", "latin_given_first",
+                                          "traditional", "truncated"}
     assert set(truth["id_variant"]) == {"resident_id", "other", "passport"}
     clean = records.filter(pl.col("defect_type").is_null() & pl.col("full_name").is_not_null())
     names = clean.join(persons.select("person_key", "surname", "given_name", true_name="full_name"), on="person_key")
-    typo = names.filter(pl.col("full_name") != pl.col("true_name"))
-    assert typo.height > 0
-    for shown, surname, given, true_name in typo.select("full_name", "surname", "given_name", "true_name").iter_rows():
-        variants = {given + surname, f"{surname} {given}"}
+    shown_names = names.filter(pl.col("full_name") != pl.col("true_name"))
+    assert shown_names.height > 0
+    for shown, surname, given, true_name in shown_names.select("full_name", "surname", "given_name",
+                                                               "true_name").iter_rows():
+        latin_sur = PINYIN[surname]
+        latin_given = "".join(PINYIN[c] for c in given)
+        variants = {given + surname, f"{surname} {given}", surname + given[:1],
+                    f"{latin_sur.upper()} {latin_given.upper()}", f"{latin_given.capitalize()} {latin_sur.capitalize()}",
+                    TRADITIONAL[surname] + "".join(TRADITIONAL[c] for c in given)}
         one_char = len(shown) == len(true_name) and sum(a != b for a, b in zip(shown, true_name, strict=True)) == 1
         assert shown in variants or one_char, (shown, true_name)
+    # A passport's holder is mostly written as the passport writes them (ICAO 9303: surname first, capitals).
+    passports = clean.filter(pl.col("id_type") == "PASSPORT")
+    assert passports["full_name"].str.contains(r"^[A-Z]+ [A-Z]+$").mean() > 0.3
     other = clean.filter(pl.col("id_type") == "OTHER")
     assert other.height > 0 and not other["id_number"].str.contains(r"^\d{17}[\dX]$").any()
     utility = clean.filter(pl.col("furnisher") == "UTILITY")
     assert 0.05 < (utility["id_type"] == "OTHER").mean() < 0.3  # type: ignore[operator]
+
+
+def test_namesakes_share_name_and_birth_date_but_nothing_else(persons: pl.DataFrame) -> None:
+    named = persons.filter(pl.col("namesake_of").is_not_null())
+    assert 0.005 < named.height / persons.height < 0.02  # configured 1% of honest persons
+    pairs = named.join(persons, left_on="namesake_of", right_on="person_key", suffix="_of")
+    assert pairs.height == named.height
+    assert (pairs["full_name"] == pairs["full_name_of"]).all() and (pairs["birth_date"] == pairs["birth_date_of"]).all()
+    assert (pairs["phone"] != pairs["phone_of"]).all() and (pairs["id_number"] != pairs["id_number_of"]).all()
+    assert (pairs["address"] != pairs["address_of"]).mean() > 0.99
+    assert pairs["id_number"].str.slice(6, 8).to_list() == pairs["birth_date"].dt.strftime("%Y%m%d").to_list()
+
+
+def test_birth_dates_transposed_only_off_resident_ids_and_addresses_abbreviated(records: pl.DataFrame,
+                                                                                  persons: pl.DataFrame) -> None:
+    clean = records.filter(pl.col("defect_type").is_null() & pl.col("birth_date").is_not_null())
+    joined = clean.join(persons.select("person_key", true_birth="birth_date", true_address="address"), on="person_key")
+    moved = joined.filter(pl.col("birth_date").cast(pl.String).str.to_date() != pl.col("true_birth"))
+    assert moved.height > 0 and (moved["id_type"] != "CN_RESIDENT_ID").all()
+    swapped = moved.select(pl.col("birth_date").cast(pl.String).str.to_date().alias("d"), "true_birth")
+    assert (swapped["d"].dt.month() == swapped["true_birth"].dt.day()).all()
+    assert (swapped["d"].dt.day() == swapped["true_birth"].dt.month()).all()
+    abbreviated = joined.filter(pl.col("address").str.contains(r"\d+-\d+-\d+$"))
+    assert abbreviated.height > 0
+    # Street, number and compound are kept; the province is not.
+    for shown, true in abbreviated.select("address", "true_address").head(200).iter_rows():
+        assert shown.split("-")[0].rstrip("0123456789")[-8:] in true and "省" not in shown

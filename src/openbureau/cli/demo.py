@@ -23,6 +23,8 @@ from openbureau.consent import service as consents
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.schemas import ConsentCreate, Evidence, Subject
 from openbureau.identity.resolution import resolve
+from openbureau.identity.resolution.training import TooFewRecords
+from openbureau.identity.resolution.training import train as train_identity_model
 from openbureau.intake.service import bureau_totals, intake_statistics
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import BureauError
@@ -90,6 +92,11 @@ def demo(
             on_file=lambda entry: bar.update(files, advance=1, description=f"{entry.furnisher} {entry.period}"),
             on_records=lambda n: bar.update(records, advance=n),
         )
+    with err_console.status("estimating the identity model from the bureau's records (Splink)"):
+        try:
+            train_identity_model(runtime.engine, vault=runtime.vault, actor_code="SYSTEM:demo")
+        except TooFewRecords:  # a small demo resolves with the model's starting values
+            pass
     with err_console.status("resolving identities across furnishers (Splink)"):
         linked = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault)
     console.print(f"Identity resolution: {linked.persons_weak:,} persons known only by a passport or a "

@@ -14,7 +14,10 @@ from openbureau.audit import service as audit
 from openbureau.cli.console import console, reports_errors
 from openbureau.identity import service
 from openbureau.identity.evaluate import evaluate as evaluate_links
+from openbureau.identity.repository import ResolutionRepository
 from openbureau.identity.resolution import resolve as resolve_persons
+from openbureau.identity.resolution.training import level_weights
+from openbureau.identity.resolution.training import train as train_model
 from openbureau.kit.db import session_scope
 from openbureau.members.service import get_member
 from openbureau.runtime import open_runtime
@@ -42,6 +45,70 @@ def resolve(as_json: Annotated[bool, typer.Option("--json", help="Print the summ
     summary = resolve_persons(runtime.engine, settings=runtime.settings, vault=runtime.vault,
                               actor_code=audit.operator_code())
     _print(summary.as_dict(), as_json)
+    if summary.model_id is None and not as_json:
+        console.print("no trained identity model: the starting values were used (run `openbureau identity train`)")
+
+
+@app.command("train")
+@reports_errors
+def train(
+    seed: Annotated[int, typer.Option(help="Seed of the random sampling (the same data and seed: the same model).")] = 42,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the estimated weights as JSON.")] = False,
+) -> None:
+    """Estimate the linkage model's weights from the bureau's records and store it as the newest (audited)."""
+    runtime = open_runtime()
+    stored = train_model(runtime.engine, vault=runtime.vault, actor_code=audit.operator_code(), seed=seed)
+    _show_model(stored.id, json.loads(stored.model), as_json)
+
+
+@app.command("model")
+@reports_errors
+def model(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+    """The linkage model resolution uses now: its training date and the weight of every comparison level."""
+    runtime = open_runtime()
+    with session_scope(runtime.engine) as session:
+        stored = ResolutionRepository(session).latest_model()
+        found = (stored.id, json.loads(stored.model)) if stored else None
+    if found is None:
+        console.print("no trained identity model yet: run `openbureau identity train`")
+        raise typer.Exit(1)
+    _show_model(*found, as_json)
+
+
+def _show_model(model_id: int, data: dict, as_json: bool) -> None:
+    rows = level_weights(data)
+    if as_json:
+        console.print_json(json.dumps({"model_id": model_id, "version": data["version"],
+                                       "trained_at": data["trained_at"], "training": data["training"],
+                                       "levels": rows}))
+        return
+    console.print(f"identity model {model_id} ({data['version']}), trained {data['trained_at']} on "
+                  f"{data['training']['descriptions']:,} descriptions of {data['training']['persons']:,} persons")
+    table = Table("field", "level", "m", "u", "weight (bits)", "name frequency")
+    for r in rows:
+        table.add_row(r["field"], r["level"], f"{r['m']:.4g}", f"{r['u']:.3g}", f"{r['weight']:+.2f}",
+                      "adjusted" if r["term_frequency"] else "")
+    console.print(table)
+
+
+@app.command("links")
+@reports_errors
+def links(person: Annotated[int, typer.Argument(help="The person.")],
+          as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+    """Accounts filed under a person by probabilistic matching, with the evidence for each."""
+    runtime = open_runtime()
+    with session_scope(runtime.engine) as session:
+        found = service.probabilistic_links(session, person)
+    if as_json:
+        console.print_json(json.dumps(found, default=str))
+        return
+    table = Table("furnisher", "account", "method", "weight", "probability", "levels")
+    table.columns[5].overflow = "fold"
+    for link in found:
+        levels = ", ".join(f"{k}: {v}" for k, v in link["evidence"].get("levels", {}).items())
+        table.add_row(str(link["furnisher_id"]), link["furnisher_account_id"], link["method"],
+                      f"{link['match_weight']:.1f}", f"{link['match_probability']:.6f}", Text(levels))
+    console.print(table)
 
 
 @app.command("evaluate")
@@ -50,7 +117,7 @@ def evaluate(
     truth: Annotated[Path, typer.Option(help="The simulation's truth/ directory.", exists=True, file_okay=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
-    """Pairwise precision, recall and F1 of the bureau's links against the simulator's truth."""
+    """Precision, recall, F1, record-level false merges and namesakes merged, against a truth directory."""
     runtime = open_runtime()
     _print(evaluate_links(runtime.engine, truth=truth).as_dict(), as_json)
 
@@ -70,6 +137,29 @@ def review_list(
             table.add_row(str(r.id), str(r.person_id), str(r.candidate_person_id), f"{r.match_weight:.1f}",
                           f"{r.match_probability:.4f}", r.status, Text(r.evidence))
     console.print(table)
+
+
+@review_app.command("show")
+@reports_errors
+def review_show(review_id: Annotated[int, typer.Argument(help="The review item's id.")]) -> None:
+    """A queued pair side by side: each person's descriptions (in clear, on this console only) and the evidence."""
+    runtime = open_runtime()
+    with session_scope(runtime.engine) as session:
+        pair = service.review_side_by_side(session, vault=runtime.vault, review_id=review_id)
+    evidence = pair["evidence"]
+    console.print(f"review {pair['review']} ({pair['status']}): person {pair['person_id']} → candidate "
+                  f"{pair['candidate_person_id']}, weight {pair['match_weight']:.1f}, "
+                  f"probability {pair['match_probability']:.6f}")
+    table = Table("field", "level", "weight", f"person {pair['person_id']}", f"candidate {pair['candidate_person_id']}")
+    names = {"name": "full_name", "birth_date": "birth_date", "phone": "phone", "address": "address"}
+    for field, column in names.items():
+        table.add_row(field, evidence.get("levels", {}).get(field, ""),
+                      str(evidence.get("field_weights", {}).get(field, "")),
+                      Text("\n".join(str(d[column]) for d in pair["person"])),
+                      Text("\n".join(str(d[column]) for d in pair["candidate"])))
+    console.print(table)
+    for reason in evidence.get("review_reasons", []):
+        console.print(f"queued: {reason}")
 
 
 def _decide(review_id: int, accept: bool) -> None:

@@ -4,8 +4,9 @@ Detected on decrypted records in memory, every resolution run, and stored withou
 
 * ``birth_date_mismatch``: a record's birth date differs from the one in the person's resident ID
   (GB 11643-1999 digits 7-14).
-* ``name_mismatch``: a furnisher names the person differently (characters, ignoring spaces and order) from
-  the name most furnishers use.
+* ``name_mismatch``: a furnisher names the person differently (the characters, in simplified form,
+  ignoring spaces and order: 張偉 and 伟张 name 张伟 alike) from the name most furnishers use. Names written
+  in Latin letters (a passport's) take no part: they are another script, not another name.
 * ``shared_phone``: one phone number is given for ``SHARED_PHONE_MIN`` or more persons.
 * ``many_phones``: ``MANY_PHONES_MIN`` or more numbers first seen for one person within
   ``MANY_PHONES_MONTHS`` months.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from openbureau.identity.resolution.normalise import name_frame
 from openbureau.kit.crypto import PiiVault
 
 SHARED_PHONE_MIN = 3
@@ -32,7 +34,8 @@ def id_birth_dates(anchors: list[tuple[int, bytes]], vault: PiiVault) -> pl.Data
                                pl.col("id").str.slice(12, 2)).alias("id_birth_date"))
 
 
-def detect(records: pl.DataFrame, *, birth_dates: pl.DataFrame, vault: PiiVault) -> list[dict]:
+def detect(records: pl.DataFrame, *, birth_dates: pl.DataFrame, vault: PiiVault,
+           names: pl.DataFrame | None = None) -> list[dict]:
     """Conflict rows (``kind``, ``person_id``, ``furnisher_id``, ``evidence``) found in ``records``.
 
     Args:
@@ -40,9 +43,14 @@ def detect(records: pl.DataFrame, *, birth_dates: pl.DataFrame, vault: PiiVault)
             ``birth_date``, ``phone`` in clear (in memory only).
         birth_dates: from :func:`id_birth_dates`.
         vault: keys the digest that names a shared phone in the evidence.
+        names: ``full_name`` → normal ``name`` of every name (``normalise.name_frame``), when already known.
     """
-    frame = records.with_columns(
-        pl.col("full_name").str.replace_all(r"\s+", "").str.split("").list.sort().list.join("").alias("name_key"),
+    names = name_frame(records["full_name"]) if names is None else names
+    keys = names.select("full_name", pl.when(pl.col("name").str.contains(r"[\u3400-\u9fff]"))
+                                                   .then(pl.col("name").str.split("").list.sort().list.join(""))
+                                                   .alias("name_key"))
+    frame = records.join(keys, on="full_name", how="left").with_columns(
+        pl.col("name_key").fill_null(""),
         pl.col("phone").str.replace_all(r"\D", "").str.slice(-11).alias("phone_n"),
         (pl.col("period").str.slice(0, 4).cast(pl.Int32) * 12 + pl.col("period").str.slice(5, 2).cast(pl.Int32))
         .alias("month"),

@@ -95,3 +95,20 @@ class IdentityConflict(Base):
     furnisher_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     evidence: Mapped[str] = mapped_column(Text, default="{}")
     detected_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class IdentityModel(Base):
+    """A linkage model estimated from the bureau's records: versioned JSON with its training date.
+
+    ``model`` is the JSON of ``resolution.model.default_model`` with the estimated m and u probabilities;
+    resolution uses the latest row. ``version`` names the model's format, ``id`` this training.
+    """
+
+    __tablename__ = "identity_models"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    trained_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    trained_by: Mapped[str] = mapped_column(String(64))
+    descriptions: Mapped[int] = mapped_column(BigInteger)
+    model: Mapped[str] = mapped_column(Text)

@@ -27,6 +27,7 @@ from openbureau.identity.models import (
     IdentityAccountMove,
     IdentityConflict,
     IdentityMerge,
+    IdentityModel,
     IdentityReview,
     Person,
 )
@@ -116,6 +117,12 @@ class ResolutionRepository:
         a = ACCOUNT_STATES.c
         stmt = select(a.furnisher_id, a.furnisher_account_id).where(a.person_id == person_id).distinct()
         return sorted(tuple(r) for r in self.session.execute(stmt))
+
+    def identities_of(self, person_id: int) -> list[tuple[int, bytes]]:
+        """(furnisher_id, identity_enc) of a person's records (one per distinct token)."""
+        a = ACCOUNT_STATES.c
+        stmt = select(a.furnisher_id, a.identity_enc).where(a.person_id == person_id)
+        return [tuple(r) for r in self.session.execute(stmt)]
 
     def move_person(self, *, from_person_id: int, to_person_id: int) -> None:
         """Move all records of a person to another, and point persons merged into it at the survivor."""
@@ -251,6 +258,21 @@ class ResolutionRepository:
         """(furnisher_id, kind, number of conflicts) over all recorded conflicts."""
         c = IdentityConflict
         stmt = select(c.furnisher_id, c.kind, func.count()).group_by(c.furnisher_id, c.kind)
+        return [tuple(r) for r in self.session.execute(stmt)]
+
+    def latest_model(self) -> IdentityModel | None:
+        """The most recently trained linkage model, if any."""
+        return self.session.scalars(select(IdentityModel).order_by(IdentityModel.id.desc()).limit(1)).first()
+
+    def models(self) -> list[IdentityModel]:
+        """Every trained linkage model, newest first."""
+        return list(self.session.scalars(select(IdentityModel).order_by(IdentityModel.id.desc())))
+
+    def moves_into(self, person_id: int) -> list[tuple[IdentityMerge, IdentityAccountMove]]:
+        """Merges into a person still in force, with each account they moved (oldest first)."""
+        m, mv = IdentityMerge, IdentityAccountMove
+        stmt = (select(m, mv).join(mv, mv.merge_id == m.id)
+                .where(m.kind == "merge", mv.to_person_id == person_id).order_by(m.id, mv.id))
         return [tuple(r) for r in self.session.execute(stmt)]
 
     def merged_into(self, person_id: int) -> list[int]:

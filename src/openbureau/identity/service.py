@@ -267,3 +267,52 @@ def conflicts_by_furnisher(session: Session) -> dict[int, dict[str, int]]:
 def history(session: Session, person_id: int) -> list[IdentityMerge]:
     """Merges and splits involving a person, oldest first."""
     return ResolutionRepository(session).merges(person_id)
+
+
+# --- explanations: what linked a person's records, and a queued pair side by side -------------------------
+
+def probabilistic_links(session: Session, person_id: int) -> list[dict[str, Any]]:
+    """Accounts filed under a person by probabilistic matching (a resolver merge or an accepted review).
+
+    One entry per account still under the person, with the merge that moved it, its method, match weight
+    and probability, and the evidence (comparison levels and their weights, the model and its training
+    date): what a report shows the operator as "records linked by probabilistic matching". An account an
+    operator split out again is not listed.
+    """
+    repo = ResolutionRepository(session)
+    current = set(repo.accounts_of(person_id))
+    out = []
+    for entry, move in repo.moves_into(person_id):
+        key = (move.furnisher_id, move.furnisher_account_id)
+        if entry.method not in ("splink", "review") or key not in current:
+            continue
+        out.append({"furnisher_id": move.furnisher_id, "furnisher_account_id": move.furnisher_account_id,
+                    "merge_id": entry.id, "method": entry.method, "from_person_id": move.from_person_id,
+                    "match_weight": entry.match_weight, "match_probability": entry.match_probability,
+                    "linked_at": entry.created_at, "evidence": json.loads(entry.evidence)})
+    return out
+
+
+def review_side_by_side(session: Session, *, vault: PiiVault, review_id: int) -> dict[str, Any]:
+    """A queued pair for the operator: each person's distinct descriptions (decrypted) and the evidence.
+
+    Returns ``{"review": ..., "evidence": ..., "person": [...], "candidate": [...]}`` where each list holds
+    the distinct (full_name, birth_date, phone, address) with the furnishers that used them. For the
+    operator's console only: the result holds identifiers in clear and is never stored or logged.
+    """
+    repo = ResolutionRepository(session)
+    item = repo.review(review_id)
+    if item is None:
+        raise NotFound(f"review {review_id} not found", code="REVIEW_NOT_FOUND")
+
+    def described(person_id: int) -> list[dict[str, Any]]:
+        seen: dict[tuple, set[int]] = {}
+        for furnisher_id, token in repo.identities_of(person_id):
+            seen.setdefault(tuple(open_identity_values(vault, bytes(token))), set()).add(furnisher_id)
+        return [{**dict(zip(IDENTITY_FIELDS, values, strict=True)), "furnishers": sorted(f)}
+                for values, f in sorted(seen.items())]
+
+    return {"review": item.id, "status": item.status, "person_id": item.person_id,
+            "candidate_person_id": item.candidate_person_id, "match_weight": item.match_weight,
+            "match_probability": item.match_probability, "evidence": json.loads(item.evidence),
+            "person": described(item.person_id), "candidate": described(item.candidate_person_id)}

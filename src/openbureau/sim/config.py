@@ -90,6 +90,13 @@ class IdentityNoise:
     phone_update: float = 0.3  # monthly probability of learning a person's new number
     address_missing: float = 0.05
     address_short: float = 0.2  # address without the province
+    # Variation foreign and older systems bring (docs/simulation.md); drawn from a stream of their own.
+    name_latin_given_first: float = 0.0  # pinyin, given name first (``Weiming Zhang``)
+    name_traditional: float = 0.0  # traditional characters (张伟 → 張偉)
+    name_truncated: float = 0.0  # a two-character given name cut to its first character
+    passport_latin: float = 0.6  # of records identified by passport: the passport's ``ZHANG WEIMING``
+    dob_transposed: float = 0.0  # day and month swapped (a MM/DD system), when both are 12 or less
+    address_abbreviated: float = 0.0  # ``深圳南山区...3-2-1203``: no province, no 市, building-unit-room
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +174,9 @@ _ECOMM = FurnisherProfile(
     consent_channels=("app", "web"),
     timeliness=Timeliness((4, 10), (25, 60)),
     defects=DefectRates(0.008, 0.004, 0.006, 0.002, 0.01, 0.005, 0.08),
-    noise=IdentityNoise(name_typo=0.01, name_swapped=0.005, phone_styles=(0.6, 0.2, 0.1, 0.05, 0.05, 0.0)),
+    noise=IdentityNoise(name_typo=0.01, name_swapped=0.005, phone_styles=(0.6, 0.2, 0.1, 0.05, 0.05, 0.0),
+                        name_latin_given_first=0.005, name_traditional=0.003, dob_transposed=0.003,
+                        address_abbreviated=0.2),
     negative_notice=True,
     products=(
         Product("bnpl", "BT", 0.3, 0.02, apr=0.0, amount_multiple=0.3, amount_range=(100, 10_000), amount_step=10,
@@ -191,7 +200,8 @@ def _bank(code: str, name: str, card_prefix: str, loan_prefix: str, card_reach: 
         timeliness=Timeliness((2, 6), (20, 50)),
         defects=replace(defects, late_file=late),
         noise=IdentityNoise(name_typo=0.002, name_spaced=0.01, id_passport=0.01, phone_update=0.1,
-                            phone_styles=(0.5, 0.1, 0.1, 0.15, 0.1, 0.05), address_short=0.1),
+                            phone_styles=(0.5, 0.1, 0.1, 0.15, 0.1, 0.05), address_short=0.1,
+                            name_traditional=0.002),
         negative_notice=True,
         products=(
             Product("credit_card", card_prefix, card_reach, 0.0015, apr=0.18, amount_multiple=3.0,
@@ -221,7 +231,8 @@ _CONSFIN = FurnisherProfile(
     consent_channels=("app", "paper", "web"),
     timeliness=Timeliness((5, 12), (30, 70)),
     defects=DefectRates(0.01, 0.005, 0.01, 0.004, 0.008, 0.01, 0.1),
-    noise=IdentityNoise(name_typo=0.01, name_swapped=0.01, phone_styles=(0.6, 0.1, 0.1, 0.1, 0.1, 0.0)),
+    noise=IdentityNoise(name_typo=0.01, name_swapped=0.01, phone_styles=(0.6, 0.1, 0.1, 0.1, 0.1, 0.0),
+                        name_truncated=0.01, dob_transposed=0.005, address_abbreviated=0.2),
     negative_notice=True,
     products=(
         Product("installment", "XF", 0.08, 0.005, apr=0.24, amount_multiple=1.5, amount_range=(1_000, 80_000),
@@ -240,7 +251,8 @@ _TELECOM = FurnisherProfile(
     timeliness=Timeliness((3, 10), (30, 60)),
     defects=DefectRates(0.02, 0.01, 0.005, 0.002, 0.005, 0.01, 0.05),
     noise=IdentityNoise(name_typo=0.01, id_other=0.03, phone_missing=0.0, phone_update=1.0,
-                        phone_styles=(1.0, 0.0, 0.0, 0.0, 0.0, 0.0), address_missing=0.2),
+                        phone_styles=(1.0, 0.0, 0.0, 0.0, 0.0, 0.0), address_missing=0.2, name_truncated=0.01,
+                        address_abbreviated=0.3),
     negative_notice=True,
     products=(
         Product("telecom", "TEL", 0.55, 0.002, amount_multiple=0.02, amount_range=(30, 500), amount_step=1,
@@ -258,7 +270,8 @@ _UTILITY = FurnisherProfile(
     timeliness=Timeliness((5, 15), (35, 90)),
     defects=DefectRates(0.03, 0.01, 0.01, 0.003, 0.01, 0.02, 0.15),
     noise=IdentityNoise(name_typo=0.02, name_swapped=0.01, id_other=0.15, phone_missing=0.2,
-                        phone_update=0.05, phone_styles=(0.4, 0.0, 0.0, 0.3, 0.3, 0.0), address_short=0.5),
+                        phone_update=0.05, phone_styles=(0.4, 0.0, 0.0, 0.3, 0.3, 0.0), address_short=0.5,
+                        name_truncated=0.02, name_traditional=0.005, dob_transposed=0.01, address_abbreviated=0.3),
     negative_notice=False,
     products=(
         Product("utility", "UT", 0.4, 0.002, amount_multiple=0.03, amount_range=(20, 1_000), amount_step=1,
@@ -288,6 +301,9 @@ class PopulationParams:
     rich_multiplier: float = 1.5
     thin_file_share: float = 0.15
     passport_share: float = 0.12
+    # Persons given the name and birth date of another person of their block (own ID, phone and address),
+    # on top of the pools' own coincidences: a common name is shared by hundreds of thousands in China.
+    namesake_share: float = 0.01
     phone_change_share: float = 0.2  # persons who change their mobile number during the window
     fraud_share: float = 0.004  # synthetic identities, all members of fraud rings
     ring_size: tuple[int, int] = (3, 8)

@@ -31,7 +31,7 @@ DEFECT_TYPES: tuple[str, ...] = (
     "dropped_account",
 )
 LATE_FILE = "late_file"
-NAME_VARIANTS = ("exact", "typo", "swapped", "spaced")
+NAME_VARIANTS = ("exact", "typo", "swapped", "spaced", "latin", "latin_given_first", "traditional", "truncated")
 ID_VARIANTS = ("resident_id", "other", "passport")
 ADDRESS_VARIANTS = ("full", "short", "missing")
 
@@ -46,6 +46,8 @@ class Relations:
     phone_missing: np.ndarray
     phone_lag: np.ndarray  # months after the person's number change until the furnisher has it
     address_variant: np.ndarray
+    address_abbreviated: np.ndarray  # a written address (full or short) abbreviated
+    dob_transposed: np.ndarray  # day and month swapped where they can be
     consent: np.ndarray  # the furnisher will hold a consent to furnish
     consent_delay: np.ndarray  # days from the first account to the consent
     revoked_after: np.ndarray  # days from the consent to its revocation, NO_CHANGE when never
@@ -80,8 +82,23 @@ def draw_relations(pop: Population, furnishers: tuple[FurnisherProfile, ...],
     later = rng.random((n, n_f)) < per_furnisher(lambda f: f.consent_later)
     consent_delay = np.where(later, rng.integers(30, 720, (n, n_f)), rng.integers(0, 2, (n, n_f)))
     revoked_after = np.where(rng.random((n, n_f)) < 0.02, rng.integers(30, 720, (n, n_f)), NO_CHANGE)
+    # Variation foreign and older systems bring, from a stream of its own (the draws above are unchanged).
+    extra = rng.spawn(1)[0]
+    u = extra.random((n, n_f))
+    cut = np.cumsum([per_furnisher(lambda f, a=a: getattr(f.noise, a)) for a in
+                     ("name_latin_given_first", "name_traditional", "name_truncated")], axis=0)
+    foreign = np.select([u < cut[0], u < cut[1], u < cut[2]], [5, 6, 7], 0)
+    name_variant = np.where((name_variant == 0) & (foreign > 0), foreign, name_variant)
+    passport_latin = (id_variant == 2) & (extra.random((n, n_f)) < per_furnisher(lambda f: f.noise.passport_latin))
+    name_variant = np.where(passport_latin, 4, name_variant)
+    # Intake rejects a birth date contradicting the resident ID, so only records under another document
+    # carry a transposed one past it.
+    dob_transposed = ((extra.random((n, n_f)) < per_furnisher(lambda f: f.noise.dob_transposed))
+                      & (id_variant != 0))
+    address_abbreviated = extra.random((n, n_f)) < per_furnisher(lambda f: f.noise.address_abbreviated)
     # Fraudsters never let a lender learn anything: same phone, full consent, exact names.
     name_variant[pop.synthetic] = 0
+    dob_transposed[pop.synthetic] = False
 
     def flat(a: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(a).reshape(-1).astype(np.int64)
@@ -89,7 +106,8 @@ def draw_relations(pop: Population, furnishers: tuple[FurnisherProfile, ...],
     return Relations(
         name_variant=flat(name_variant), id_variant=flat(id_variant), phone_style=flat(phone_style),
         phone_missing=flat(phone_missing).astype(bool), phone_lag=flat(phone_lag),
-        address_variant=flat(address_variant), consent=flat(consent).astype(bool),
+        address_variant=flat(address_variant), address_abbreviated=flat(address_abbreviated).astype(bool),
+        dob_transposed=flat(dob_transposed).astype(bool), consent=flat(consent).astype(bool),
         consent_delay=flat(consent_delay), revoked_after=flat(revoked_after),
     )
 

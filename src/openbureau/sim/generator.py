@@ -197,7 +197,7 @@ def _write_month(writer: OutputWriter, frame: pl.DataFrame, codes: list[str], pe
     writer.append_truth("records", kept.filter(pl.col("_defect") != _DUPLICATE).select(
         furnisher=pl.col("_code"), period=pl.col("reporting_period"), furnisher_account_id="furnisher_account_id",
         person_key="person_key",
-        name_variant=pl.col("_name_var").replace_strict(list(range(4)), list(NAME_VARIANTS), return_dtype=pl.String),
+        name_variant=pl.col("_name_var").replace_strict(list(range(len(NAME_VARIANTS))), list(NAME_VARIANTS), return_dtype=pl.String),
         id_variant=pl.col("_id_var").replace_strict(list(range(3)), list(ID_VARIANTS), return_dtype=pl.String),
     ))
     return found.height
@@ -224,6 +224,8 @@ def _persons_truth(pop: Population) -> pl.DataFrame:
         "thin_file": pop.thin,
         "synthetic": pop.synthetic,
         "ring_id": pl.Series(pop.ring).set(pl.Series(pop.ring < 0), None),
+        "namesake_of": s["person_key"].gather(np.maximum(pop.namesake_of, 0)).zip_with(
+            pl.Series(pop.namesake_of >= 0), none),
     })
 
 

@@ -90,6 +90,7 @@ class Population:
     ring_start: np.ndarray  # month index of the ring's first account, NO_CHANGE when none
     phone_change: np.ndarray  # month index from which the person uses the new number, NO_CHANGE when none
     has_passport: np.ndarray
+    namesake_of: np.ndarray  # index in the block of the person whose name and birth date this one shares, -1
     strings: pl.DataFrame  # person_key, resident_id, passport, names, phones, addresses
 
     @property
@@ -190,6 +191,17 @@ def make_population(
         region[n - n_fraud :] = rng.choice(len(_REGION_CODES), size=len(sizes), p=_REGION_WEIGHTS)[members]
         birth[n - n_fraud :] = month_start(history_start) - 31 - _ages_days(rng, n_fraud, (21, 38))
 
+    # Namesakes: a person takes another's sex, birth date and (below) name, keeping everything else. Drawn
+    # from a stream of its own so that the rest of the block is what it was without them.
+    namesake_rng = rng.spawn(1)[0]
+    namesake_of = np.full(n, -1, dtype=np.int64)
+    honest = np.flatnonzero(~synthetic)
+    k = int(round(len(honest) * params.namesake_share)) if len(honest) >= 100 else 0
+    if k:
+        chosen = namesake_rng.choice(honest, size=2 * k, replace=False)
+        dst, src = chosen[:k], chosen[k:]
+        namesake_of[dst], sex[dst], birth[dst] = src, sex[src], birth[src]
+
     province = np.array([regions.REGIONS[i].province for i in region])
     rich = np.isin(province, params.rich_provinces)
     age_years = (month_start(window_start) - birth) / 365.25
@@ -231,6 +243,9 @@ def make_population(
     given2 = offset + (rng.random(n) * pool_size).astype(np.int64)
     two_chars = rng.random(n) < np.clip(0.95 - 0.01 * (age_years - 30), 0.45, 0.95)
     typo_pos = rng.integers(0, np.where(two_chars, 3, 2))  # 0 surname, 1 first, 2 second given character
+    named = namesake_of >= 0
+    for arr in (surname, given1, given2, two_chars):
+        arr[named] = arr[namesake_of[named]]
 
     street = rng.integers(0, len(regions.STREETS), n)
     number = rng.integers(1, 999, n)
@@ -255,7 +270,7 @@ def make_population(
     return Population(
         first_index=first_index, sex=sex, birth=birth, region=region, income=income, income_z=z_income, risk=risk, thin=thin,
         synthetic=synthetic, ring=ring, ring_start=ring_start, phone_change=phone_change,
-        has_passport=has_passport, strings=strings,
+        has_passport=has_passport, namesake_of=namesake_of, strings=strings,
     )
 
 
@@ -293,6 +308,15 @@ def _identity_strings(first_index, bodies, checks, surname, given1, given2, two_
         "unit": unit,
         "room": room,
     })
+    latin, trad = (pl.col(c).replace_strict({**table, "": ""}, default=pl.col(c)) for c, table in
+                   (("sur", names.PINYIN), ("sur", names.TRADITIONAL)))
+    given_latin = (pl.col("g1").replace_strict(names.PINYIN, default="")
+                   + pl.col("g2").replace_strict({**names.PINYIN, "": ""}, default=""))
+    given_trad = (pl.col("g1").replace_strict(names.TRADITIONAL, default=pl.col("g1"))
+                  + pl.col("g2").replace_strict({**names.TRADITIONAL, "": ""}, default=pl.col("g2")))
+    abbreviated = pl.format("{}{}{}{}号{}{}-{}-{}", pl.when(pl.col("city") == "").then(pl.col("province"))
+                            .otherwise(pl.col("city")).str.strip_suffix("市"), "county", "street",
+                            "number", "compound", "building", "unit", "room")
     given = pl.col("g1") + pl.col("g2")
     typo_given = (pl.when(pl.col("typo") == 1).then(pl.col("g1_alt")).otherwise(pl.col("g1"))
                   + pl.when(pl.col("typo") == 2).then(pl.col("g2_alt")).otherwise(pl.col("g2")))
@@ -306,6 +330,12 @@ def _identity_strings(first_index, bodies, checks, surname, given1, given2, two_
         name_typo=typo_sur + typo_given,
         name_swapped=given + pl.col("sur"),
         name_spaced=pl.col("sur") + pl.lit(" ") + given,
+        name_latin=latin.str.to_uppercase() + pl.lit(" ") + given_latin.str.to_uppercase(),
+        name_latin_given_first=(given_latin.str.slice(0, 1).str.to_uppercase() + given_latin.str.slice(1) + pl.lit(" ")
+                                + latin.str.slice(0, 1).str.to_uppercase() + latin.str.slice(1)),
+        name_traditional=trad + given_trad,
+        name_truncated=pl.col("sur") + pl.col("g1"),
+        address_abbreviated=abbreviated,
         surname=pl.col("sur"),
         given_name=given,
         phone_a=pl.col("pa").cast(pl.String),

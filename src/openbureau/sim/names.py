@@ -57,3 +57,31 @@ _SIMILAR = """
 """
 
 SIMILAR: dict[str, str] = {pair[0]: pair[1] for pair in _SIMILAR.split()}
+
+# How each surname and given-name character is written in Latin letters (Hanyu Pinyin without tones, as
+# passports write it: 曾 ZENG, 覃 QIN, 吕 LYU under the Ministry of Public Security's 2012 rule for ü) and in
+# traditional characters (Hong Kong, Taiwan, Macau; surnames keep their own form: 余, 于, 范).
+_FORMS = """
+王:wang:王 李:li:李 张:zhang:張 刘:liu:劉 陈:chen:陳 杨:yang:楊 黄:huang:黃 赵:zhao:趙 吴:wu:吳 周:zhou:周 徐:xu:徐 孙:sun:孫 马:ma:馬
+朱:zhu:朱 胡:hu:胡 郭:guo:郭 何:he:何 林:lin:林 高:gao:高 罗:luo:羅 郑:zheng:鄭 梁:liang:梁 谢:xie:謝 宋:song:宋 唐:tang:唐 许:xu:許
+韩:han:韓 邓:deng:鄧 冯:feng:馮 曹:cao:曹 彭:peng:彭 曾:zeng:曾 肖:xiao:肖 田:tian:田 董:dong:董 潘:pan:潘 袁:yuan:袁 蔡:cai:蔡
+蒋:jiang:蔣 余:yu:余 于:yu:于 杜:du:杜 叶:ye:葉 程:cheng:程 魏:wei:魏 苏:su:蘇 吕:lyu:呂 丁:ding:丁 任:ren:任 卢:lu:盧 姚:yao:姚
+沈:shen:沈 钟:zhong:鍾 姜:jiang:姜 崔:cui:崔 谭:tan:譚 陆:lu:陸 范:fan:范 汪:wang:汪 廖:liao:廖 石:shi:石 金:jin:金 韦:wei:韋
+贾:jia:賈 夏:xia:夏 付:fu:付 方:fang:方 邹:zou:鄒 熊:xiong:熊 白:bai:白 孟:meng:孟 秦:qin:秦 邱:qiu:邱 侯:hou:侯 江:jiang:江 尹:yin:尹
+薛:xue:薛 闫:yan:閆 段:duan:段 雷:lei:雷 龙:long:龍 黎:li:黎 史:shi:史 陶:tao:陶 贺:he:賀 毛:mao:毛 郝:hao:郝 顾:gu:顧 龚:gong:龔
+邵:shao:邵 万:wan:萬 覃:qin:覃 武:wu:武 钱:qian:錢 戴:dai:戴 严:yan:嚴 莫:mo:莫 孔:kong:孔 向:xiang:向 常:chang:常 欧阳:ouyang:歐陽
+司马:sima:司馬 诸葛:zhuge:諸葛 上官:shangguan:上官 伟:wei:偉 强:qiang:強 磊:lei:磊 军:jun:軍 勇:yong:勇 杰:jie:傑 涛:tao:濤 明:ming:明
+超:chao:超 刚:gang:剛 平:ping:平 辉:hui:輝 鹏:peng:鵬 华:hua:華 飞:fei:飛 鑫:xin:鑫 波:bo:波 斌:bin:斌 宇:yu:宇 浩:hao:浩 凯:kai:凱
+健:jian:健 俊:jun:俊 帆:fan:帆 旭:xu:旭 宁:ning:寧 阳:yang:陽 亮:liang:亮 成:cheng:成 建:jian:建 峰:feng:峰 国:guo:國 志:zhi:志
+文:wen:文 东:dong:東 博:bo:博 彬:bin:彬 坤:kun:坤 晨:chen:晨 瑞:rui:瑞 海:hai:海 德:de:德 新:xin:新 宏:hong:宏 春:chun:春 庆:qing:慶
+振:zhen:振 家:jia:家 子:zi:子 泽:ze:澤 睿:rui:睿 轩:xuan:軒 航:hang:航 昊:hao:昊 然:ran:然 天:tian:天 一:yi:一 芳:fang:芳 娜:na:娜
+敏:min:敏 静:jing:靜 丽:li:麗 艳:yan:艷 娟:juan:娟 霞:xia:霞 秀:xiu:秀 英:ying:英 玲:ling:玲 萍:ping:萍 红:hong:紅 燕:yan:燕 玉:yu:玉
+桂:gui:桂 兰:lan:蘭 梅:mei:梅 琳:lin:琳 雪:xue:雪 婷:ting:婷 慧:hui:慧 颖:ying:穎 倩:qian:倩 洁:jie:潔 琴:qin:琴 云:yun:雲 莉:li:莉
+欣:xin:欣 怡:yi:怡 佳:jia:佳 悦:yue:悅 涵:han:涵 梦:meng:夢 雨:yu:雨 诗:shi:詩 思:si:思 晓:xiao:曉 妍:yan:妍 嘉:jia:嘉 璐:lu:璐
+瑶:yao:瑤 露:lu:露 丹:dan:丹 晶:jing:晶 月:yue:月 蕾:lei:蕾
+"""
+PINYIN: dict[str, str] = {}
+TRADITIONAL: dict[str, str] = {}
+for _token in _FORMS.split():
+    _chars, _latin, _trad = _token.split(":")
+    PINYIN[_chars], TRADITIONAL[_chars] = _latin, _trad

@@ -48,7 +48,8 @@ def identity_frame(sim: BlockSimulation, rel: Relations, p: np.ndarray, f: np.nd
     strings = pop.strings
     pf = p * n_f + f
     person_global = p + pop.first_index
-    names = pl.concat([strings["name"], strings["name_typo"], strings["name_swapped"], strings["name_spaced"]])
+    names = pl.concat([strings[c] for c in ("name", "name_typo", "name_swapped", "name_spaced", "name_latin",
+                                            "name_latin_given_first", "name_traditional", "name_truncated")])
     raw = pl.DataFrame({
         "_id_var": rel.id_variant[pf],
         "_code": pl.Series([fur.code for fur in sim.market.furnishers]).gather(f),
@@ -93,6 +94,8 @@ def month_records(sim: BlockSimulation, rel: Relations, month: int) -> pl.DataFr
         "_open": k_status == OPEN,
         "_name_var": rel.name_variant[pf],
         "_addr_var": rel.address_variant[pf],
+        "_addr_abbr": rel.address_abbreviated[pf],
+        "_dob_t": rel.dob_transposed[pf],
         "_phone_style": rel.phone_style[pf],
         "_phone_missing": rel.phone_missing[pf],
         "_consented": rel.consent[pf] & (granted <= period_end),
@@ -103,6 +106,7 @@ def month_records(sim: BlockSimulation, rel: Relations, month: int) -> pl.DataFr
                             .otherwise(strings["phone_a"].gather(p))).to_series(),
         "_address": strings["address"].gather(p),
         "_address_short": strings["address_short"].gather(p),
+        "_address_abbreviated": strings["address_abbreviated"].gather(p),
         "birth": pop.birth[p],
         "ptype": market.ptype[slot],
         "opened": acc["opened"],
@@ -134,9 +138,13 @@ def month_records(sim: BlockSimulation, rel: Relations, month: int) -> pl.DataFr
         id_type=pl.col("id_type"),
         id_number=pl.col("id_number"),
         full_name=pl.col("full_name"),
-        birth_date=date("birth"),
+        birth_date=pl.when(pl.col("_dob_t") & (date("birth").dt.day() <= 12)
+                           & (date("birth").dt.day() != date("birth").dt.month()))
+        .then(pl.date(date("birth").dt.year(), date("birth").dt.day(), date("birth").dt.month()))
+        .otherwise(date("birth")),
         phone=pl.when(~pl.col("_phone_missing")).then(format_phone(pl.col("_phone"), pl.col("_phone_style"))),
-        address=pl.when(pl.col("_addr_var") == 0).then(pl.col("_address"))
+        address=pl.when((pl.col("_addr_var") < 2) & pl.col("_addr_abbr")).then(pl.col("_address_abbreviated"))
+        .when(pl.col("_addr_var") == 0).then(pl.col("_address"))
         .when(pl.col("_addr_var") == 1).then(pl.col("_address_short")),
         product_type=pl.col("ptype").replace_strict(list(range(len(PRODUCT_TYPES))), list(PRODUCT_TYPES),
                                                     return_dtype=pl.String),

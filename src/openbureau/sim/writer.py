@@ -50,7 +50,7 @@ TRUTH_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
                 "region_code": pl.String(), "address": pl.String(), "phone": pl.String(),
                 "phone_new": pl.String(), "phone_changed_period": pl.String(), "passport_number": pl.String(),
                 "income_monthly": pl.Int64(), "latent_risk": pl.Float64(), "thin_file": pl.Boolean(),
-                "synthetic": pl.Boolean(), "ring_id": pl.Int64()},
+                "synthetic": pl.Boolean(), "ring_id": pl.Int64(), "namesake_of": pl.String()},
     "default_12m": {"person_key": pl.String(), "period": pl.String(), "in_default": pl.Boolean(),
                     "default_12m": pl.Boolean(), "horizon_months": pl.Int64()},
     "defects": {"furnisher": pl.String(), "period": pl.String(), "furnisher_account_id": pl.String(),

@@ -16,7 +16,8 @@ from openbureau.identity.resolution.model import FEATURE_COLUMNS, splink_setting
 
 PAIR_SCHEMA = {"rid_l": pl.Int64, "rid_r": pl.Int64, "person_id_l": pl.Int64, "person_id_r": pl.Int64,
                "match_weight": pl.Float64, "match_probability": pl.Float64, "mw_name": pl.Float64,
-               "mw_birth_date": pl.Float64, "mw_phone": pl.Float64, "mw_address": pl.Float64}
+               "mw_tf_adj_name": pl.Float64, "mw_birth_date": pl.Float64, "mw_phone": pl.Float64,
+               "mw_address": pl.Float64}
 
 
 class LinkageEngine(ABC):
@@ -71,6 +72,8 @@ def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
     if frame.height == 0:
         return pl.DataFrame(schema=PAIR_SCHEMA)
     swapped = frame["source_dataset_l"] != "weak"
+    if "mw_tf_adj_name" not in frame.columns:  # a model without term-frequency adjustment
+        frame = frame.with_columns(pl.lit(0.0).alias("mw_tf_adj_name"))
     out = {}
     for name in PAIR_SCHEMA:
         if name.endswith("_l") or name.endswith("_r"):

@@ -1,58 +1,48 @@
 """Comparison features of identity descriptions, computed in memory from decrypted records.
 
-Chinese names are compared on two forms (see docs/identity.md): the characters with spaces removed, which
-catch exact names and look-alike typos (one character differs), and the tone-less pinyin, which catches
-same-sound substitutions (伟/玮 → wei, 张/章 → zhang) that differ in characters. Both forms are also
-sorted, so a name written given name first matches its surname-first form.
+Names meet on two forms (see docs/identity.md and ``normalise.py``): the simplified characters (or the
+lower-case letters of a Latin name), which catch exact names and look-alike typos, and the tone-less
+pinyin of surname and given name, sorted, which catches the same name written in pinyin, in traditional
+characters, given name first, or with a same-sound character. Each normal form is computed once per
+distinct value, not per record.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import polars as pl
-from pypinyin import Style, lazy_pinyin
 
-ADDRESS_TAIL = 18  # characters: the street, building and room part, kept by shortened addresses
+from openbureau.identity.resolution.normalise import (
+    addresses,
+    birth_dates,
+    chinese_name_parts,
+    name_frame,
+    phone_digits,
+)
+
+ADDRESS_TAIL = 16  # characters: the street, compound and building-unit-room part, kept by shortened addresses
 
 
-@lru_cache(maxsize=200_000)
 def pinyin(name: str) -> str:
-    """The tone-less pinyin of a name, syllables separated by spaces.
+    """The tone-less pinyin of a Chinese name: surname and given name, separated by a space.
 
     Example:
         >>> pinyin("张 伟")
         'zhang wei'
     """
-    return " ".join(s for s in lazy_pinyin(name.replace(" ", ""), style=Style.NORMAL) if s.strip())
-
-
-def _sorted_chars(expr: pl.Expr) -> pl.Expr:
-    return expr.str.split("").list.sort().list.join("")
+    return " ".join(p for p in chinese_name_parts(name.replace(" ", "")) if p)
 
 
 def features(descriptions: pl.DataFrame) -> pl.DataFrame:
     """Comparison columns of identity descriptions (``full_name``, ``birth_date``, ``phone``, ``address``).
 
-    Returns the frame with ``name``, ``name_sorted``, ``name_py``, ``name_py_sorted``, ``dob``, ``phone_n``
-    (the 11 national digits), ``addr`` and ``addr_tail``; other columns are kept.
+    Returns the frame with ``name``, ``sur_py``, ``given_py``, ``name_key``, ``dob``, ``dob_t`` (day and
+    month transposed), ``phone_n`` (the 11 national digits), ``addr`` and ``addr_tail``; other columns kept.
     """
-    name = pl.col("full_name").str.replace_all(r"\s+", "")
-    frame = descriptions.with_columns(
-        name.alias("name"),
-        pl.col("birth_date").cast(pl.String).alias("dob"),
-        pl.col("phone").str.replace_all(r"\D", "").str.slice(-11).alias("phone_n"),
-        pl.col("address").str.replace_all(r"\s+", "").alias("addr"),
-    ).with_columns(
-        pl.when(pl.col("name") == "").then(None).otherwise(pl.col("name")).alias("name"),
-        pl.when(pl.col("phone_n").str.len_chars() < 7).then(None).otherwise(pl.col("phone_n")).alias("phone_n"),
-        pl.when(pl.col("addr") == "").then(None).otherwise(pl.col("addr")).alias("addr"),
-    )
-    names = frame["name"].drop_nulls().unique()
-    mapping = pl.DataFrame({"name": names, "name_py": [pinyin(n) for n in names.to_list()]},
-                           schema={"name": pl.String, "name_py": pl.String})
-    return frame.join(mapping, on="name", how="left").with_columns(
-        _sorted_chars(pl.col("name")).alias("name_sorted"),
-        pl.col("name_py").str.split(" ").list.sort().list.join(" ").alias("name_py_sorted"),
-        pl.col("addr").str.slice(-ADDRESS_TAIL).alias("addr_tail"),
-    )
+    names = name_frame(descriptions["full_name"])
+    distinct = descriptions["address"].unique().drop_nulls()
+    places = pl.DataFrame({"address": distinct, "addr": addresses(distinct.rename("addr"))},
+                          schema={"address": pl.String, "addr": pl.String})
+    iso, transposed = birth_dates(pl.col("birth_date"))
+    return (descriptions.join(names, on="full_name", how="left").join(places, on="address", how="left")
+            .with_columns(iso.alias("dob"), transposed.alias("dob_t"), phone_digits(pl.col("phone")).alias("phone_n"),
+                          pl.col("addr").str.slice(-ADDRESS_TAIL).alias("addr_tail")))

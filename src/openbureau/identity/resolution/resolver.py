@@ -21,16 +21,16 @@ from openbureau.audit import service as audit
 from openbureau.identity import conflicts
 from openbureau.identity.models import IdentityReview
 from openbureau.identity.repository import ResolutionRepository
+from openbureau.identity.resolution.decide import Decision, decide
 from openbureau.identity.resolution.engine import DuckDBEngine, LinkageEngine
 from openbureau.identity.resolution.features import features
-from openbureau.identity.resolution.model import MODEL_VERSION, default_model
+from openbureau.identity.resolution.model import default_model
 from openbureau.identity.service import IDENTITY_FIELDS, STRONG_ID_TYPE
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import session_scope
 from openbureau.kit.settings import Settings
 
 RESOLVER_ACTOR = "SYSTEM:identity-resolver"
-FIELDS = ("name", "birth_date", "phone", "address")
 _SEP = "\x1f"
 
 
@@ -48,21 +48,11 @@ class ResolutionSummary:
     followed: int
     conflicts: int
     seconds: float
+    model_id: int | None = None  # the stored model used; None: the untrained starting values
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as plain values."""
         return asdict(self)
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The outcome for one weak person."""
-
-    person_id: int
-    candidate_person_id: int
-    match_weight: float
-    match_probability: float
-    evidence: dict[str, Any]
 
 
 def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, linkage: LinkageEngine | None = None,
@@ -73,7 +63,8 @@ def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, linkage: Lin
         engine: The bureau's database. settings: Its settings (unused today; kept for engine choice).
         vault: Decrypts identity descriptions, in memory only.
         linkage: The engine scoring pairs; :class:`DuckDBEngine` by default.
-        model: A linkage model (:func:`default_model` by default).
+        model: A linkage model; by default the latest trained one (``openbureau identity train``), or the
+            untrained starting values (:func:`default_model`) when the bureau has none.
         actor_code: Who the audit log names for the run.
 
     Returns:
@@ -84,11 +75,14 @@ def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, linkage: Lin
     """
     del settings
     started = time.perf_counter()
-    model = model or default_model()
+    model_id = None
     with session_scope(engine) as session:
         repo = ResolutionRepository(session)
+        if model is None:
+            stored = repo.latest_model()
+            model_id, model = (stored.id, json.loads(stored.model)) if stored else (None, default_model())
         persons = with_survivors(repo.persons())
-        records = _records(repo, vault)
+        records = read_records(repo, vault)
         blocked, pending = repo.blocked_pairs(), repo.reviewed_persons()
         anchors = list(repo.anchors(STRONG_ID_TYPE))
     followed = (records.join(persons.select("person_id", "survivor"), on="person_id")
@@ -100,19 +94,20 @@ def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, linkage: Lin
     weak = alive.filter((pl.col("id_type") != STRONG_ID_TYPE) & ~pl.col("person_id").is_in(list(pending)))
     weak = weak.filter(pl.col("person_id").is_in(records["person_id"].unique().implode()))["person_id"]
 
-    descriptions = features(records.select("person_id", *IDENTITY_FIELDS).unique()
-                            .with_row_index("rid").with_columns(pl.col("rid").cast(pl.Int64)))
+    descriptions = describe(records)
     left = descriptions.filter(pl.col("person_id").is_in(weak.implode()))
     right = descriptions.filter(pl.col("person_id").is_in(strong.implode()))
     pairs = (linkage or DuckDBEngine()).predict(left, right, model=model, prior=1 / (strong.len() + 1),
                                                 threshold=model["lower_probability"])
-    merges, reviews = _decide(pairs, model=model, blocked=blocked)
+    merges, reviews = decide(pairs, model=model, blocked=blocked, model_id=model_id)
+    _name_records(merges + reviews, descriptions, records)
 
     accounts = records.filter(pl.col("person_id").is_in([d.person_id for d in merges])).select(
         "person_id", "furnisher_id", "furnisher_account_id")
     into = {d.person_id: d.candidate_person_id for d in merges}
     found = conflicts.detect(records.with_columns(pl.col("person_id").replace(into)),
-                             birth_dates=conflicts.id_birth_dates(anchors, vault), vault=vault)
+                             birth_dates=conflicts.id_birth_dates(anchors, vault), vault=vault,
+                             names=descriptions.select("full_name", "name").unique())
 
     # Only the writes hold the intake lock.
     with session_scope(engine, write=True) as session:
@@ -129,9 +124,10 @@ def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, linkage: Lin
             records=records.height, persons_strong=strong.len(), persons_weak=weak.len(),
             candidate_pairs=pairs.height, merged=merged, queued=queued,
             unlinked=weak.len() - merged - len(reviews), followed=followed.height, conflicts=len(found),
-            seconds=round(time.perf_counter() - started, 3))
+            seconds=round(time.perf_counter() - started, 3), model_id=model_id)
         audit.record(session, actor_member_id=None, actor_code=actor_code, action="identity.resolve",
-                     details={**summary.as_dict(), "model": MODEL_VERSION})
+                     details={**summary.as_dict(), "model": model["version"],
+                              "model_trained_at": model.get("trained_at")})
     return summary
 
 
@@ -148,7 +144,27 @@ def with_survivors(persons: pl.DataFrame) -> pl.DataFrame:
     raise RuntimeError("merge chain too long or circular")
 
 
-def _records(repo: ResolutionRepository, vault: PiiVault) -> pl.DataFrame:
+def describe(records: pl.DataFrame) -> pl.DataFrame:
+    """One row per distinct (person, name, birth date, phone, address), numbered ``rid``, with its features."""
+    return features(records.select("person_id", *IDENTITY_FIELDS).unique()
+                    .with_row_index("rid").with_columns(pl.col("rid").cast(pl.Int64)))
+
+
+def _name_records(decisions: list[Decision], descriptions: pl.DataFrame, records: pl.DataFrame) -> None:
+    """Replace the run-local description numbers in the evidence by an account that carries each description."""
+    rids = {r for d in decisions for r in d.evidence["records"].values()}
+    if not rids:
+        return
+    wanted = descriptions.filter(pl.col("rid").is_in(list(rids))).select("rid", "person_id", *IDENTITY_FIELDS)
+    found = wanted.join(records.select("person_id", *IDENTITY_FIELDS, "furnisher_id", "furnisher_account_id"),
+                        on=["person_id", *IDENTITY_FIELDS], how="inner", nulls_equal=True).unique("rid", keep="first")
+    where = {r: {"furnisher_id": f, "furnisher_account_id": a}
+             for r, f, a in found.select("rid", "furnisher_id", "furnisher_account_id").iter_rows()}
+    for d in decisions:
+        d.evidence["records"] = {side: where.get(rid) for side, rid in d.evidence["records"].items()}
+
+
+def read_records(repo: ResolutionRepository, vault: PiiVault) -> pl.DataFrame:
     """Every stored record with its identity description decrypted (in memory only)."""
     decrypt = vault.decrypt
     parts = []
@@ -168,33 +184,6 @@ def _records(repo: ResolutionRepository, vault: PiiVault) -> pl.DataFrame:
         list(IDENTITY_FIELDS)).struct.unnest()
     split = split.select(pl.when(pl.col(f) == "").then(None).otherwise(pl.col(f)).alias(f) for f in IDENTITY_FIELDS)
     return pl.concat([frame.drop("text"), split], how="horizontal")
-
-
-def _decide(pairs: pl.DataFrame, *, model: dict[str, Any], blocked: set[tuple[int, int]]
-            ) -> tuple[list[Decision], list[Decision]]:
-    """Merges and review items from scored pairs: the best pair per weak person decides."""
-    if pairs.height == 0:
-        return [], []
-    best = (pairs.sort("match_weight", descending=True)
-            .unique(["person_id_l", "person_id_r"], keep="first", maintain_order=True))
-    if blocked:
-        gone = pl.DataFrame(list(blocked), schema={"person_id_l": pl.Int64, "person_id_r": pl.Int64}, orient="row")
-        best = best.join(gone, on=["person_id_l", "person_id_r"], how="anti")
-    ranked = best.sort(["person_id_l", "match_weight"], descending=[False, True]).with_columns(
-        pl.col("match_weight").shift(-1).over("person_id_l").alias("runner_up"),
-        pl.int_range(pl.len()).over("person_id_l").alias("rank"),
-    ).filter(pl.col("rank") == 0)
-    merges, reviews = [], []
-    for row in ranked.iter_rows(named=True):
-        weights = {f: round(row[f"mw_{f}"], 2) for f in FIELDS}
-        evidence = {"model": MODEL_VERSION, "agreeing": [f for f in FIELDS if weights[f] > 0],
-                    "field_weights": weights,
-                    "runner_up_weight": None if row["runner_up"] is None else round(row["runner_up"], 2)}
-        decision = Decision(row["person_id_l"], row["person_id_r"], round(row["match_weight"], 3),
-                            row["match_probability"], evidence)
-        clear = row["runner_up"] is None or row["match_weight"] - row["runner_up"] >= model["runner_up_margin"]
-        (merges if row["match_probability"] >= model["upper_probability"] and clear else reviews).append(decision)
-    return merges, reviews
 
 
 def _queue(repo: ResolutionRepository, reviews: list[Decision]) -> int:
