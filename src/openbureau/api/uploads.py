@@ -7,13 +7,9 @@ it streams in and the file part is sealed (``intake.files.IncomingFile``) block 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from fastapi import UploadFile
 from python_multipart.multipart import MultipartParseError, MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -36,18 +32,6 @@ def scratch_file(runtime: Runtime, *, suffix: str = "") -> Path:
     handle, name = tempfile.mkstemp(dir=scratch, suffix=suffix[:16])
     os.close(handle)
     return Path(name)
-
-
-@contextmanager
-def saved_upload(runtime: Runtime, upload: UploadFile) -> Iterator[Path]:
-    """The upload written to an owner-only scratch file that keeps its suffix (consent files); removed after."""
-    path = scratch_file(runtime, suffix=Path(upload.filename or "").suffix)
-    try:
-        with path.open("wb") as handle:
-            shutil.copyfileobj(upload.file, handle, 1 << 20)
-        yield path
-    finally:
-        path.unlink(missing_ok=True)
 
 
 def _bad_upload(message: str) -> BureauError:
@@ -143,4 +127,4 @@ async def sealed_upload(runtime: Runtime, request: Request) -> tuple[SealedFile,
         raise
 
 
-__all__ = ["FileRejected", "UPLOAD_SCHEMA", "saved_upload", "scratch_file", "sealed_upload"]
+__all__ = ["FileRejected", "UPLOAD_SCHEMA", "scratch_file", "sealed_upload"]
