@@ -128,7 +128,9 @@ def build(engine: str, *, data: Path, persons: int, months: int, seed: int) -> d
     people.with_row_index("n").select(
         pl.format("LX-Q{}", pl.col("n")).alias("consent_ref"), pl.lit("CN_RESIDENT_ID").alias("id_type"),
         "id_number", "full_name", pl.lit("loan_origination").alias("purpose"), pl.lit(now).alias("granted_at"),
-        pl.lit("app").alias("channel")).write_csv(consent_file)
+        pl.lit("app").alias("channel"),
+        # the digest of the signed application form the lender keeps (evidence is required: docs/consent.md)
+        pl.col("id_number").hash().cast(pl.String).str.zfill(64).alias("evidence_hash")).write_csv(consent_file)
     with session_scope(runtime.engine, write=True) as session:
         outcome, _ = quarantine.import_consents(session, vault=runtime.vault,
                                                 actor=get_member(session, code=SUBSCRIBER), path=consent_file)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from openbureau.runtime import Runtime
@@ -49,3 +51,18 @@ def env_of(runtime: Runtime, **extra: str) -> dict[str, str]:
     return {**os.environ, "OPENBUREAU_DATA_DIR": str(s.data_dir), "OPENBUREAU_DATABASE_URL": s.resolved_database_url,
             "OPENBUREAU_PII_KEY": s.pii_key.get_secret_value(), "OPENBUREAU_INDEX_KEY": s.index_key.get_secret_value(),
             **extra}
+
+
+@contextmanager
+def cli_env(runtime: Runtime, monkeypatch) -> Iterator[None]:
+    """This process's environment names ``runtime``'s bureau (for CLI commands run in-process)."""
+    from openbureau.kit.settings import get_settings
+
+    for name, value in env_of(runtime).items():
+        if name.startswith("OPENBUREAU_"):
+            monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        get_settings.cache_clear()

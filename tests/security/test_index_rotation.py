@@ -24,7 +24,6 @@ from openbureau.intake import service as intake
 from openbureau.kit.crypto import PiiVault, load_keys, rotate_index_key
 from openbureau.kit.db import session_scope
 from openbureau.kit.keyrotation import index_columns, reindex
-from openbureau.kit.settings import get_settings
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
 from openbureau.migrations.metadata import target_metadata
@@ -33,7 +32,7 @@ from openbureau.reports.schemas import InquiryCreate
 from tests.consent.factories import grant
 from tests.intake.factories import PEOPLE, person, write_file
 from tests.members.factories import make_member
-from tests.security.test_key_rotation import env_of
+from tests.security.factories import cli_env
 
 runner = CliRunner()
 ORPHAN = resident_id("110101", "19800101", "555")  # consented, never furnished
@@ -50,12 +49,8 @@ def bureau(runtime, tmp_path, monkeypatch):
     rows = [person(i, furnisher_account_id=f"A{i}") for i in range(len(PEOPLE))]
     intake.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A",
                   path=write_file(tmp_path / "first.csv", rows), today=date(2026, 11, 22))
-    for name, value in env_of(runtime).items():
-        if name.startswith("OPENBUREAU_"):
-            monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    yield runtime
-    get_settings.cache_clear()
+    with cli_env(runtime, monkeypatch):
+        yield runtime
 
 
 def _inquire(runtime, vault: PiiVault, number: str):

@@ -37,21 +37,16 @@ from openbureau.kit.crypto import (
 )
 from openbureau.kit.db import session_scope
 from openbureau.kit.keyrotation import encrypted_columns, key_counts
-from openbureau.kit.settings import Settings, get_settings
+from openbureau.kit.settings import Settings
 from openbureau.members.models import Role
 from openbureau.migrations.metadata import target_metadata
 from openbureau.reports import service as reports
 from tests.intake.factories import PEOPLE, person, write_file
 from tests.members.factories import make_member
+from tests.security.factories import cli_env, env_of
 
 OPENBUREAU = str(Path(sys.executable).with_name("openbureau"))
 runner = CliRunner()
-
-
-def env_of(runtime) -> dict[str, str]:
-    s = runtime.settings
-    return {**os.environ, "OPENBUREAU_DATA_DIR": str(s.data_dir), "OPENBUREAU_DATABASE_URL": s.resolved_database_url,
-            "OPENBUREAU_PII_KEY": s.pii_key.get_secret_value(), "OPENBUREAU_INDEX_KEY": s.index_key.get_secret_value()}
 
 
 @pytest.fixture
@@ -62,12 +57,8 @@ def bureau(runtime, tmp_path, monkeypatch):
     path = write_file(tmp_path / "load.csv", rows)
     intake.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A", path=path,
                   today=date(2026, 11, 22))
-    for name, value in env_of(runtime).items():
-        if name.startswith("OPENBUREAU_"):
-            monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    yield runtime
-    get_settings.cache_clear()
+    with cli_env(runtime, monkeypatch):
+        yield runtime
 
 
 def ciphertexts(runtime) -> dict[str, list[bytes]]:
