@@ -84,6 +84,14 @@ class ConsentRepository:
                 status=ConsentStatus.REVOKED, revoked_at=moment, revocation_reason=reason))
 
 
+def subjects_granted_since(conn: Connection, *, grantee_member_id: int, purpose: str, since: datetime
+                           ) -> pl.DataFrame:
+    """(``id_type``, ``id_index``) of the grantee's consents for ``purpose`` recorded at or after ``since``."""
+    rows = conn.execute(select(Consent.subject_id_type, Consent.subject_id_index).distinct().where(
+        Consent.grantee_member_id == grantee_member_id, Consent.purpose == purpose, Consent.created_at >= since)).all()
+    return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={"id_type": pl.String, "id_index": pl.Binary})
+
+
 def subjects_in_force(conn: Connection, *, grantee_member_id: int, purpose: str, staged: Table,
                       moment: datetime) -> pl.DataFrame:
     """(``id_type``, ``id_index``) among ``staged`` holding a consent of the grantee in force at ``moment``.

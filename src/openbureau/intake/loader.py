@@ -22,6 +22,8 @@ import polars as pl
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
+from openbureau.consent.profiles import Purpose
+from openbureau.consent.repository import subjects_granted_since
 from openbureau.identity.models import Person
 from openbureau.identity.service import next_person_id, sync_person_sequence
 from openbureau.intake import quarantine
@@ -37,8 +39,8 @@ from openbureau.kit.db import intake_lock
 from openbureau.kit.settings import Settings
 
 # Rows per write transaction: SQLite has one writer, so the inquiry log waits for at most one of these
-# (about 20 ms here); larger batches load a little faster and make inquiries wait longer.
-WRITE_BATCH = 10_000
+# (a few milliseconds); larger batches load a little faster and make inquiries wait longer.
+WRITE_BATCH = 2_000
 # Pause between two write transactions of a load, so that a waiting writer (the inquiry log's group
 # commit polls every half millisecond) takes the SQLite write lock before the load takes it again.
 YIELD_SECONDS = 0.001
@@ -104,10 +106,15 @@ class SubmissionLoader:
             sync_person_sequence(conn)
             writer.refresh_statistics(conn)
             counts = writer.counts
-            # A consent that arrived while the load ran found none of its held rows yet: look again.
-            with Session(bind=conn) as session:
-                released = quarantine.release(session, furnisher_id=spec.furnisher_id, moment=spec.now,
-                                              submission_id=spec.submission_id)
+            # A consent recorded while the load ran may have found none of its held rows yet: look again,
+            # for those consents' subjects only (usually none: nothing to do).
+            arrived = subjects_granted_since(conn, grantee_member_id=spec.furnisher_id, purpose=Purpose.FURNISH,
+                                             since=spec.now)
+            released = 0
+            if arrived.height:
+                with Session(bind=conn) as session:
+                    released = quarantine.release(session, furnisher_id=spec.furnisher_id, moment=datetime.now(UTC),
+                                                  subjects=arrived, submission_id=spec.submission_id)
             repo.publish(spec.submission_id)
             repo.finish(
                 spec.submission_id, status=SubmissionStatus.LOADED, loaded_at=datetime.now(UTC),
