@@ -7,7 +7,6 @@ or waited up to 30 s, because the load held the database's write lock for its wh
 from __future__ import annotations
 
 import threading
-import time
 from datetime import date, timedelta
 
 import pytest
@@ -58,54 +57,65 @@ def _inquire(runtime):
                                    purpose=Purpose.LOAN_ORIGINATION, consent_ref="L-1"))
 
 
-def test_inquiries_go_on_during_a_load_and_see_it_all_at_once(bureau, tmp_path) -> None:
-    # Person 0's new accounts sit in the first and in the last chunk of a file of many chunks.
-    rows = [person(0, furnisher_account_id="NEW-1", reporting_period="2026-10"), *_others(12_000),
-            person(0, furnisher_account_id="NEW-2", reporting_period="2026-10")]
-    path = write_file(tmp_path / "big.csv", rows)
-    chunks: list[float] = []
-    failure: list[BaseException] = []
+def _paused_load(runtime, path, *, chunks_first: int = 1):
+    """Start loading ``path`` in a thread that pauses after its first ``chunks_first`` chunks were written
+    (their rows committed, the load holding its intake lock) until ``proceed`` is set."""
+    paused, proceed, failure, written = threading.Event(), threading.Event(), [], []
+
+    def progress(_: int) -> None:
+        written.append(1)
+        if len(written) == chunks_first:
+            paused.set()
+            proceed.wait(120)
 
     def load() -> None:
         try:
-            intake.submit(bureau.engine, settings=bureau.settings, furnisher_code="BANK_A", path=path,
-                          progress=lambda _: chunks.append(time.monotonic()))
-        except BaseException as exc:  # reported below
+            intake.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A", path=path,
+                          progress=progress)
+        except BaseException as exc:  # reported by the test
             failure.append(exc)
 
     loader = threading.Thread(target=load)
     loader.start()
-    during: list[int] = []
+    assert paused.wait(120), failure
+    return loader, proceed, failure
+
+
+def test_inquiries_go_on_during_a_load_and_see_it_all_at_once(bureau, tmp_path) -> None:
+    # Person 0's new accounts sit in the first and in the last chunk of a file of many chunks.
+    rows = [person(0, furnisher_account_id="NEW-1", reporting_period="2026-10"), *_others(6_000),
+            person(0, furnisher_account_id="NEW-2", reporting_period="2026-10")]
+    loader, proceed, failure = _paused_load(bureau, write_file(tmp_path / "big.csv", rows), chunks_first=2)
+    try:
+        # Two chunks are written and committed, NEW-1 among them; the load is not finished. Inquiries are
+        # answered at once (before, they waited for the load's transaction and failed) and do not see it.
+        seen = [len(_inquire(bureau).report.accounts) for _ in range(3)]
+    finally:
+        proceed.set()
+    during = []
     while loader.is_alive():
-        result = _inquire(bureau)  # never refused, never stuck behind the load
-        if loader.is_alive() and chunks:
-            during.append(len(result.report.accounts))
+        during.append(len(_inquire(bureau).report.accounts))
     loader.join()
     assert not failure, failure
-    # Answered while the load ran, and each saw the file before it or all of it, never a part.
-    assert during.count(1) >= 3, "no inquiry was answered while the load ran"
-    assert set(during) <= {1, 3}, during
+    assert seen == [1, 1, 1]
+    assert set(during) <= {1, 3}, during  # before the file or all of it, never a part
     assert len(_inquire(bureau).report.accounts) == 3
 
 
 def test_a_consent_is_recorded_during_a_load_and_identity_work_waits(bureau, tmp_path) -> None:
-    path = write_file(tmp_path / "big.csv", [*_others(6_000), person(1, furnisher_account_id="P1",
+    path = write_file(tmp_path / "big.csv", [*_others(3_000), person(1, furnisher_account_id="P1",
                                                                       reporting_period="2026-10")])
-    started = threading.Event()
-
-    def load() -> None:
-        intake.submit(bureau.engine, settings=bureau.settings, furnisher_code="BANK_A", path=path,
-                      progress=lambda _: started.set())
-
-    loader = threading.Thread(target=load)
-    loader.start()
-    assert started.wait(60)
-    grant(bureau, "BANK_A", PEOPLE[1][0])  # a consent arriving mid-load is recorded at once ...
-    if not is_postgres(bureau.engine) and loader.is_alive():
-        with pytest.raises(IntakeBusy), session_scope(bureau.engine, write=True) as session:
-            identity.merge(session, person_id=1, into_person_id=1, actor_code="OPERATOR:test")
+    loader, proceed, failure = _paused_load(bureau, path)
+    try:
+        grant(bureau, "BANK_A", PEOPLE[1][0])  # a consent arriving mid-load is recorded at once ...
+        if not is_postgres(bureau.engine):  # ... while identity work on SQLite is told to wait
+            with pytest.raises(IntakeBusy), session_scope(bureau.engine, write=True) as session:
+                identity.merge(session, person_id=1, into_person_id=1, actor_code="OPERATOR:test")
+    finally:
+        proceed.set()
     loader.join()
+    assert not failure, failure
     with session_scope(bureau.engine) as session:
         latest = intake.list_submissions(session, member=None, limit=1)[0]
     # ... and the load honours it: only the others (who gave no consent) are held
-    assert latest.status == "loaded" and latest.records_quarantined == 6_000
+    assert latest.status == "loaded" and latest.records_quarantined == 3_000
