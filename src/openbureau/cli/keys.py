@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import func, select
 
 from openbureau.audit import service as audit
 from openbureau.cli.console import console, err_console, record_progress, reports_errors
@@ -21,7 +20,15 @@ from openbureau.kit.crypto import (
 )
 from openbureau.kit.db import intake_lock, session_scope
 from openbureau.kit.errors import Conflict
-from openbureau.kit.keyrotation import encrypted_columns, index_columns, key_counts, pending, reindex, rewrite
+from openbureau.kit.keyrotation import (
+    encrypted_columns,
+    index_columns,
+    key_counts,
+    pending,
+    reindex,
+    rewrite,
+    row_count,
+)
 from openbureau.migrations.metadata import target_metadata
 from openbureau.runtime import open_runtime
 
@@ -113,9 +120,8 @@ def rotate_index(
             if rewrite_pass == 2:
                 time.sleep(2.0)
             for column in index_columns(target_metadata):
-                with session_scope(runtime.engine, read_only=True) as session:
-                    total = session.scalar(select(func.count()).select_from(column.table))
-                task = bar.add_task(f"re-indexing {column.name} (pass {rewrite_pass})", total=total, rate="")
+                task = bar.add_task(f"re-indexing {column.name} (pass {rewrite_pass})",
+                                    total=row_count(runtime.engine, column), rate="")
                 changed += reindex(runtime.engine, column, vault, batch_size=batch_size,
                                    on_batch=lambda n, task=task: bar.advance(task, n))
     # Persons and consents were re-indexed one table after the other: a record held at intake meanwhile

@@ -134,6 +134,12 @@ def index_columns(metadata: MetaData) -> list[IndexColumn]:
             if column.info.get("pii") == BLIND_INDEX["pii"]]
 
 
+def row_count(engine: Engine, column: IndexColumn) -> int:
+    """How many rows the table of ``column`` holds (the total of a re-indexing progress bar)."""
+    with session_scope(engine, read_only=True) as session:
+        return session.scalar(select(func.count()).select_from(column.table)) or 0
+
+
 def reindex(engine: Engine, column: IndexColumn, vault: PiiVault, *, batch_size: int = 2_000,
             on_batch: Callable[[int], None] | None = None) -> int:
     """Recompute every blind index of ``column`` under the vault's current index key; how many changed.
