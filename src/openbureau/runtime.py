@@ -46,4 +46,18 @@ def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> R
         ensure_current(engine)
     vault = PiiVault(load_keys(settings), reload=functools.partial(load_keys, settings),
                      watch=key_file_path(settings.data_dir))
-    return Runtime(settings=settings, engine=engine, vault=vault)
+    runtime = Runtime(settings=settings, engine=engine, vault=vault)
+    if migrate:
+        _seal_legacy_files(runtime)
+    return runtime
+
+
+def _seal_legacy_files(runtime: Runtime) -> None:
+    """A bureau upgraded from a version that kept received files in clear seals them at once."""
+    from openbureau.audit.service import operator_code
+    from openbureau.intake.tasks import legacy_kept_files, seal_legacy_files
+    from openbureau.kit.db import session_scope
+
+    if legacy_kept_files(runtime.settings):
+        with session_scope(runtime.engine, write=True) as session:
+            seal_legacy_files(session, settings=runtime.settings, actor_code=operator_code())

@@ -161,3 +161,28 @@ def test_no_identifier_in_clear_anywhere_in_the_data_directory(runtime, tmp_path
     assert statuses == ["loaded"] * 7  # the CLI and the API both loaded files; refused ones left nothing
     assert files_holding(runtime.settings.data_dir, secrets) == {}
     assert list(runtime.settings.data_dir.rglob("*.db")) or runtime.settings.resolved_database_url.startswith("postgres")
+
+
+def test_files_kept_in_clear_by_an_earlier_version_are_sealed_on_upgrade(runtime, tmp_path) -> None:
+    """A bureau upgraded from the version that kept files verbatim (``submissions/<sha[:2]>/<sha>.<fmt>``)
+    seals them where loads look for them now and leaves nothing in clear."""
+    from openbureau.intake.tasks import legacy_kept_files
+
+    make_member(runtime, "BANK_A", Role.FURNISHER)
+    records = people_records(8)
+    path = write_file(tmp_path / "old.csv", records)
+    loaded = service.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A", path=path,
+                            today=date(2026, 11, 22)).submission
+    kept = stored_path(runtime.settings, furnisher_id=loaded.furnisher_id, sha=loaded.sha256, fmt="csv")
+    kept.unlink()  # as the earlier version left it: the same bytes in clear at the old place
+    legacy = runtime.settings.submissions_dir / loaded.sha256[:2] / f"{loaded.sha256}.csv"
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    legacy.write_bytes(path.read_bytes())
+    stray = legacy.parent / f"{'0' * 64}.csv"  # a clear file no submission names
+    stray.write_bytes(path.read_bytes())
+    assert files_holding(runtime.settings.data_dir, secrets_of(records))
+    open_runtime(runtime.settings)  # what every command and server does first
+    assert not legacy_kept_files(runtime.settings) and not legacy.exists() and not stray.exists()
+    assert files_holding(runtime.settings.data_dir, secrets_of(records)) == {}
+    with filecrypt.open_sealed(kept, keys=file_keyring(runtime.settings)) as source:
+        assert source.read() == path.read_bytes()

@@ -29,6 +29,10 @@ class SubmissionRepository:
         stmt = select(Submission).where(Submission.furnisher_id == furnisher_id, Submission.sha256 == sha256)
         return self.session.scalars(stmt).one_or_none()
 
+    def by_sha256(self, sha256: str) -> list[Submission]:
+        """Every furnisher's submission of the same bytes."""
+        return list(self.session.scalars(select(Submission).where(Submission.sha256 == sha256)))
+
     def get(self, submission_id: int) -> Submission | None:
         """The submission with ``submission_id``."""
         return self.session.get(Submission, submission_id)

@@ -1,14 +1,16 @@
-"""Batch jobs of the intake: purging kept files at the end of their retention."""
+"""Batch jobs of the intake: purging kept files at the end of their retention; sealing files kept in clear
+by earlier versions of the bureau."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
-from openbureau.intake.files import stored_path
+from openbureau.intake.files import private_dir, seal_file, stored_path
 from openbureau.intake.repository import SubmissionRepository
 from openbureau.kit.settings import Settings
 
@@ -46,3 +48,41 @@ def purge_kept_files(session: Session, *, settings: Settings, now: datetime, act
         audit.record(session, actor_member_id=None, actor_code=actor_code, action="retention.kept_files",
                      details={"kept_file_days": settings.kept_file_days, "submissions": run.submissions})
     return run
+
+
+# Where earlier versions kept received files, in clear: ``submissions/<first two hex digits>/<sha>.<fmt>``.
+_LEGACY_DIR = re.compile(r"^[0-9a-f]{2}$")
+
+
+def legacy_kept_files(settings: Settings) -> list:
+    """Files kept in clear by an earlier version of the bureau (none once :func:`seal_legacy_files` ran)."""
+    root = settings.submissions_dir
+    if not root.is_dir():
+        return []
+    return sorted(f for d in root.iterdir() if d.is_dir() and _LEGACY_DIR.match(d.name) for f in d.iterdir()
+                  if f.is_file())
+
+
+def seal_legacy_files(session: Session, *, settings: Settings, actor_code: str) -> int:
+    """Seal every file an earlier version kept in clear into the place its submissions look for it now,
+    then delete the clear copy (and a clear file no submission names); how many clear files were removed.
+    Flushes, never commits."""
+    legacy = legacy_kept_files(settings)
+    if not legacy:
+        return 0
+    repo = SubmissionRepository(session)
+    for path in legacy:
+        sha, _, fmt = path.name.partition(".")
+        for submission in repo.by_sha256(sha):
+            kept = stored_path(settings, furnisher_id=submission.furnisher_id, sha=sha, fmt=submission.format)
+            if not kept.exists():
+                with path.open("rb") as source:
+                    sealed = seal_file(settings, source)
+                private_dir(kept.parent)
+                sealed.path.replace(kept)
+        path.unlink()
+        if not any(path.parent.iterdir()):
+            path.parent.rmdir()
+    audit.record(session, actor_member_id=None, actor_code=actor_code, action="intake.seal_legacy_files",
+                 details={"files": len(legacy)})
+    return len(legacy)
