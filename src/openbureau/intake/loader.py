@@ -47,6 +47,11 @@ YIELD_SECONDS = 0.001
 DELETE_BATCH = 5_000
 
 
+def _writing(engine: Engine) -> Engine:
+    """``engine`` for a write transaction (SQLite: take the write lock at once, ``BEGIN IMMEDIATE``)."""
+    return engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+
+
 class SubmissionLoader:
     """Loads received submissions; one instance may load many, one at a time."""
 
@@ -66,7 +71,7 @@ class SubmissionLoader:
             writer = _Writer(self.engine, submission_id=submission_id,
                              sample_per_code=self.settings.findings_sample_per_code)
             try:
-                with self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE").begin() as conn:
+                with _writing(self.engine).begin() as conn:
                     writer.findings(conn, _unknown_column_findings(spec))
                 in_process = spec.path.stat().st_size >= self.settings.parallel_load_min_bytes
                 for prepared in prepare(spec, in_process=in_process):
@@ -81,7 +86,7 @@ class SubmissionLoader:
 
     def _begin(self, submission_id: int) -> LoadSpec | None:
         """List the submission as a load in progress and say how to prepare it; None when it is loaded."""
-        with self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE").begin() as conn:
+        with _writing(self.engine).begin() as conn:
             row = conn.execute(select(Submission.__table__).where(Submission.id == submission_id)).one()
             if row.status == SubmissionStatus.LOADED:
                 return None
@@ -101,7 +106,7 @@ class SubmissionLoader:
 
     def _publish(self, writer: _Writer, spec: LoadSpec) -> None:
         """The load's last, short transaction: its rows become part of the files, and it is marked loaded."""
-        with self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE").begin() as conn:
+        with _writing(self.engine).begin() as conn:
             repo = LoadRepository(conn)
             sync_person_sequence(conn)
             writer.refresh_statistics(conn)
@@ -115,7 +120,7 @@ class SubmissionLoader:
                 with Session(bind=conn) as session:
                     released = quarantine.release(session, furnisher_id=spec.furnisher_id, moment=datetime.now(UTC),
                                                   subjects=arrived, submission_id=spec.submission_id)
-            repo.publish(spec.submission_id)
+            repo.end_load(spec.submission_id)  # its rows become visible with this commit
             repo.finish(
                 spec.submission_id, status=SubmissionStatus.LOADED, loaded_at=datetime.now(UTC),
                 records_received=counts["accepted"] + counts["warning"] + counts["rejected"],
@@ -150,7 +155,7 @@ def discard_interrupted(engine: Engine) -> int:
 
 def _discard(engine: Engine, *, submission_id: int, furnisher_id: int, first_person_id: int) -> None:
     """Delete a load's rows, findings and new persons in short transactions, then unlist it."""
-    begin = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE").begin
+    begin = _writing(engine).begin
     with engine.connect() as conn:
         keys = LoadRepository(conn).state_keys(submission_id=submission_id, furnisher_id=furnisher_id)
         last_person = LoadRepository(conn).max_person_id()
@@ -164,14 +169,14 @@ def _discard(engine: Engine, *, submission_id: int, furnisher_id: int, first_per
     with begin() as conn:
         repo = LoadRepository(conn)
         repo.delete_findings(submission_id)
-        repo.publish(submission_id)  # nothing is left to publish: unlist it
+        repo.end_load(submission_id)  # nothing of it is left: unlist it
 
 
 class _Writer:
     """The writing side of a load: short write transactions of at most ``WRITE_BATCH`` rows, and the counts."""
 
     def __init__(self, engine: Engine, *, submission_id: int, sample_per_code: int) -> None:
-        self.engine = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        self.engine = _writing(engine)
         self.submission_id = submission_id
         self.sample_per_code = sample_per_code
         self.by_code: Counter[str] = Counter()

@@ -134,8 +134,9 @@ class LoadRepository:
         self.conn.execute(insert(LoadInProgress).values(submission_id=submission_id, furnisher_id=furnisher_id,
                                                         first_person_id=first_person_id))
 
-    def publish(self, submission_id: int) -> None:
-        """Make the submission's rows part of the files (in the caller's transaction, with its status)."""
+    def end_load(self, submission_id: int) -> None:
+        """Unlist the submission's load: its rows become part of the files when the caller's transaction
+        commits (with its status), or, after a discard, nothing of it is left."""
         self.conn.execute(delete(LoadInProgress).where(LoadInProgress.submission_id == submission_id))
 
     def loads_in_progress(self) -> list[tuple[int, int, int]]:
