@@ -244,3 +244,22 @@ def test_a_name_in_another_script_is_no_name_mismatch(runtime) -> None:
     _resolve(runtime)
     kinds = {(c.kind, c.furnisher_id) for c in _all(runtime, IdentityConflict)}
     assert {f for k, f in kinds if k == "name_mismatch"} == {6}
+
+
+def test_records_are_read_whole_across_batches(runtime) -> None:
+    from openbureau.identity.repository import ResolutionRepository
+    from openbureau.identity.resolution.resolver import read_records
+
+    add_person(runtime, 1, "CN_RESIDENT_ID", RESIDENT_ID)
+    periods = ("2025-01", "2025-02", "2025-03", "2025-04", "2025-05")
+    add_records(runtime, 1, account="A1", periods=periods)
+    add_records(runtime, 1, account="A2", periods=periods[:2], phone="13900000000")
+    with session_scope(runtime.engine) as session:
+        repo = ResolutionRepository(session)
+        batches = [len(b) for b in repo.identity_rows(batch=3)]
+        records = read_records(repo, runtime.vault)
+    assert batches == [3, 3, 1]
+    assert sorted(records.select("furnisher_account_id", "period").iter_rows()) == sorted(
+        [("A1", p) for p in periods] + [("A2", p) for p in periods[:2]])
+    assert set(records["phone"]) == {"13812345678", "13900000000"}
+    assert set(records["full_name"]) == {"张伟"}
