@@ -253,6 +253,13 @@ class ResolutionRepository:
             self.session.connection().execute(insert(IdentityReview.__table__),
                                               [{"status": "pending", "created_at": created_at, **r} for r in rows])
 
+    def pending_review_pairs(self) -> pl.DataFrame:
+        """(``person_id``, ``candidate_person_id``) of every review item waiting for an operator."""
+        stmt = select(IdentityReview.person_id, IdentityReview.candidate_person_id).where(
+            IdentityReview.status == "pending")
+        return pl.DataFrame([tuple(r) for r in self.session.execute(stmt)], orient="row",
+                            schema={"person_id": pl.Int64, "candidate_person_id": pl.Int64})
+
     def reviewed_persons(self) -> set[int]:
         """Weak persons with a pending review (left alone until an operator decides)."""
         stmt = select(IdentityReview.person_id).where(IdentityReview.status == "pending")
