@@ -102,7 +102,7 @@ def prepare_own_report(session: Session, *, vault: PiiVault, subject: Subject, a
     person = find_person_by_any(session, id_type=subject.id_type, id_indexes=subject_indexes(vault, subject))
     if person is None:
         raise NotFound("the bureau holds no file for this person", code="PERSON_NOT_FOUND", field="subject")
-    report = assemble(read_file(session, vault=vault, person=person, now=now, profile=profile),
+    report = assemble(read_file(session, vault=vault, person=person, now=now, profile=profile, with_links=True),
                       view=View.CONSUMER, viewer_id=None, vault=vault, now=now, profile=profile,
                       history_months=history_months, session=session)
     return Prepared(LogEntry(
