@@ -98,3 +98,17 @@ def test_another_room_is_another_address() -> None:
 @pytest.mark.parametrize("written", ["伟明张", "伟明 张"])
 def test_a_three_character_name_written_given_name_first(written: str) -> None:
     assert _levels({"full_name": written, "birth_date": "1990-03-07"})["name"] == "same syllables in another order"
+
+
+def test_wade_giles_and_hong_kong_spellings_are_read_back_to_the_chinese_name_they_spell() -> None:
+    from openbureau.identity.resolution.normalise import name_frame
+
+    names = pl.Series(["陳大文", "张志明", "黄伟", "王伟", "CHAN Tai Man", "Chih-ming Chang", "CHANG Chih-Ming",
+                       "Wong Wai", "ZHANG Zhiming", "Tai Man Chan", "LIU Dehua"])
+    frame = {r["full_name"]: (r["sur_py"], r["given_py"], r["name_key"]) for r in name_frame(names).to_dicts()}
+    assert frame["CHAN Tai Man"] == frame["Tai Man Chan"] == ("chen", "dawen", "chen dawen")  # Hong Kong
+    assert frame["Chih-ming Chang"] == frame["CHANG Chih-Ming"] == ("zhang", "zhiming", "zhang zhiming")  # Taiwan
+    assert frame["ZHANG Zhiming"][:2] == ("zhang", "zhiming")  # pinyin as before
+    # 黃 and 王 are both Wong in Hong Kong: an ambiguous spelling picks nobody.
+    assert frame["Wong Wai"][:2] == ("wong", "wai")
+    assert frame["LIU Dehua"][:2] == ("liu", "dehua")  # no Chinese name of the run: left as written

@@ -303,3 +303,14 @@ def test_the_persons_own_report_lists_the_records_linked_by_probabilistic_matchi
         service.split(session, vault=runtime.vault, person_id=1, furnisher_id=2, furnisher_account_id=account,
                       actor_code=OPERATOR)
     assert own().matched_records == []
+
+
+def test_a_hong_kong_passport_name_links_to_the_person_it_spells(runtime) -> None:
+    add_person(runtime, 1, "CN_RESIDENT_ID", RESIDENT_ID)
+    add_records(runtime, 1, furnisher_id=1, full_name="陈大文", periods=("2025-01", "2025-02"))
+    add_person(runtime, 2, "PASSPORT", "K12345678")
+    account = add_records(runtime, 2, furnisher_id=2, full_name="CHAN Tai Man",
+                          address="深圳市南山区科技路12号阳光花园3栋2单元1203室")
+    assert _resolve(runtime).merged == 1 and _owner(runtime, account) == {1}
+    [merge] = _all(runtime, IdentityMerge)
+    assert json.loads(merge.evidence)["levels"]["name"] == "same pinyin in any order or script"

@@ -10,6 +10,8 @@
   Chinese names of the same run, the first token. A Chinese name's surname is its first character, or
   its first two for the compound surnames below (欧阳, 司马, ...). Both scripts then meet on the tone-less
   pinyin of surname and given name (``zhang`` + ``weiming``), which is also what a same-sound typo gives.
+* **Wade-Giles and Hong Kong spellings** (``CHANG Chih-ming``, ``CHAN Tai Man``): read back to the pinyin
+  of the one Chinese name of the run they spell (``romanise.py``); a spelling of two names stays as written.
 * **Birth dates with day and month transposed** (a ``MM/DD`` system read as ``DD/MM``): the transposed
   date is kept beside the date, when both day and month are 12 or less and differ.
 * **Phones**: the 11 national digits, after the ``+86``/``0086``/``86`` country prefix (ITU-T E.164) and
@@ -26,6 +28,8 @@ from functools import cache, lru_cache
 
 import polars as pl
 from pypinyin import Style, lazy_pinyin
+
+from openbureau.identity.resolution.romanise import read_back
 
 COMPOUND_SURNAMES = frozenset({
     "欧阳", "司马", "诸葛", "上官", "司徒", "皇甫", "令狐", "慕容", "东方", "夏侯", "尉迟", "公孙", "长孙",
@@ -160,6 +164,13 @@ def name_frame(names: pl.Series) -> pl.DataFrame:
     for i, is_cjk in enumerate(chinese):
         if not is_cjk:
             parts[i] = latin_name_parts(given[i], surnames)
+    # Wade-Giles (Taiwan) and Hong Kong Cantonese spellings of the run's Chinese names (romanise.py).
+    latin = [(i, given[i]) for i, is_cjk in enumerate(chinese) if not is_cjk]
+    if latin:
+        named = [(c, 2 if c[:2] in COMPOUND_SURNAMES else 1, p)
+                 for c, p, is_cjk in zip(chars, parts, chinese, strict=True) if is_cjk and p[1]]
+        for row, found in read_back(latin, named, {f"{s} {g}" for _, _, (s, g) in named}).items():
+            parts[row] = found
     latin_name = [sur + giv for sur, giv in parts]
     return frame.with_columns(
         pl.Series("sur_py", [p[0] for p in parts], dtype=pl.String),
