@@ -118,12 +118,14 @@ def child_setup(url: str, path: Path, data_dir: Path) -> None:
     from openbureau.kit.settings import Settings
     from openbureau.members.models import Role
     from openbureau.members.schemas import MemberCreate
+    from openbureau.audit.service import terminal_operator
     from openbureau.members.service import add_member
     from openbureau.runtime import open_runtime
 
     runtime = open_runtime(Settings(data_dir=data_dir, database_url=url))
     with session_scope(runtime.engine, write=True) as session:
-        member, _ = add_member(session, data=MemberCreate(code="BENCH", name="Bench", roles=[Role.FURNISHER]))
+        member, _ = add_member(session, principal=terminal_operator(),
+                               data=MemberCreate(code="BENCH", name="Bench", roles=[Role.FURNISHER]))
         import_consents(session, vault=runtime.vault, actor=member, path=path.with_suffix(".consents.csv"))
 
 

@@ -60,6 +60,7 @@ def register_loader(engine: str, args: argparse.Namespace) -> None:
     from openbureau.kit.settings import Settings
     from openbureau.members.models import Role
     from openbureau.members.schemas import MemberCreate
+    from openbureau.audit.service import terminal_operator
     from openbureau.members.service import add_member
     from openbureau.runtime import open_runtime
 
@@ -69,7 +70,8 @@ def register_loader(engine: str, args: argparse.Namespace) -> None:
                                     pii_key=env["OPENBUREAU_PII_KEY"], index_key=env["OPENBUREAU_INDEX_KEY"]))
     try:
         with session_scope(runtime.engine, write=True) as session:
-            add_member(session, data=MemberCreate(code=LOADER, name="Benchmark loader", roles=[Role.FURNISHER]))
+            add_member(session, principal=terminal_operator(),
+                       data=MemberCreate(code=LOADER, name="Benchmark loader", roles=[Role.FURNISHER]))
     except Conflict:  # registered by an earlier run
         pass
     runtime.engine.dispose()

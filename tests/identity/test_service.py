@@ -16,9 +16,11 @@ from openbureau.identity.resolution.model import default_model
 from openbureau.intake.models import AccountState
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Conflict, NotFound
+from openbureau.principals import Principal
 from tests.identity.factories import RESIDENT_ID, add_person, add_records
 
 OPERATOR = "OPERATOR:test"
+AT_TERMINAL = Principal.operator(OPERATOR)
 
 
 def _resolve(runtime):
@@ -98,17 +100,17 @@ def test_between_the_thresholds_a_pair_waits_for_review_then_is_accepted(runtime
     summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, model=strict)
     assert (summary.merged, summary.queued) == (0, 1)
     with session_scope(runtime.engine) as session:
-        [item] = service.list_reviews(session)
+        [item] = service.list_reviews(session, principal=AT_TERMINAL)
     assert (item.person_id, item.candidate_person_id, item.status) == (2, 1, "pending")
     assert set(json.loads(item.evidence)["agreeing"]) == {"name", "birth_date"}
     assert _resolve(runtime).queued == 0  # a pending person is left to the operator
     with session_scope(runtime.engine, write=True) as session:
-        service.decide_review(session, review_id=item.id, accept=True, actor_code=OPERATOR)
+        service.decide_review(session, principal=AT_TERMINAL, review_id=item.id, accept=True)
     assert _owner(runtime, account) == {1}
     assert [m.method for m in _all(runtime, IdentityMerge)] == ["review"]
     assert "identity.review.accept" in _actions(runtime)
     with session_scope(runtime.engine, write=True) as session, pytest.raises(Conflict):
-        service.decide_review(session, review_id=item.id, accept=False, actor_code=OPERATOR)
+        service.decide_review(session, principal=AT_TERMINAL, review_id=item.id, accept=False)
 
 
 def test_a_rejected_pair_is_never_queued_again(runtime) -> None:
@@ -120,7 +122,7 @@ def test_a_rejected_pair_is_never_queued_again(runtime) -> None:
     resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, model=strict)
     [item] = _all(runtime, IdentityReview)
     with session_scope(runtime.engine, write=True) as session:
-        service.decide_review(session, review_id=item.id, accept=False, actor_code=OPERATOR)
+        service.decide_review(session, principal=AT_TERMINAL, review_id=item.id, accept=False)
     summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault)  # default model: would merge
     assert (summary.merged, summary.queued) == (0, 0)
     assert "identity.review.reject" in _actions(runtime)
