@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import heldout_identity  # noqa: E402
 from openbureau import sim  # noqa: E402
+from openbureau.audit.service import terminal_operator  # noqa: E402
 from openbureau.identity.evaluate import evaluate  # noqa: E402
 from openbureau.identity.models import Person  # noqa: E402
 from openbureau.identity.repository import ResolutionRepository  # noqa: E402
@@ -50,7 +51,6 @@ from openbureau.kit.db import session_scope  # noqa: E402
 from openbureau.kit.settings import Settings  # noqa: E402
 from openbureau.members.models import Role  # noqa: E402
 from openbureau.members.schemas import MemberCreate  # noqa: E402
-from openbureau.audit.service import terminal_operator  # noqa: E402
 from openbureau.members.service import add_member  # noqa: E402
 from openbureau.runtime import open_runtime  # noqa: E402
 from openbureau.sim.replay import register_members  # noqa: E402

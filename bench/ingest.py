@@ -113,12 +113,12 @@ def child_end_to_end(url: str, path: Path, chunk_size: int, data_dir: Path) -> d
 
 def child_setup(url: str, path: Path, data_dir: Path) -> None:
     """Register the furnisher and import a consent to furnish for every person of the file."""
+    from openbureau.audit.service import terminal_operator
     from openbureau.intake.quarantine import import_consents
     from openbureau.kit.db import session_scope
     from openbureau.kit.settings import Settings
     from openbureau.members.models import Role
     from openbureau.members.schemas import MemberCreate
-    from openbureau.audit.service import terminal_operator
     from openbureau.members.service import add_member
     from openbureau.runtime import open_runtime
 

@@ -55,12 +55,12 @@ def loader_file(args: argparse.Namespace) -> Path:
 
 
 def register_loader(engine: str, args: argparse.Namespace) -> None:
+    from openbureau.audit.service import terminal_operator
     from openbureau.kit.db import session_scope
     from openbureau.kit.errors import Conflict
     from openbureau.kit.settings import Settings
     from openbureau.members.models import Role
     from openbureau.members.schemas import MemberCreate
-    from openbureau.audit.service import terminal_operator
     from openbureau.members.service import add_member
     from openbureau.runtime import open_runtime
 
