@@ -49,7 +49,7 @@ class Basis:
 
 def check_member(session: Session, *, principal: Principal, purpose: Purpose, policy: Policy) -> None:
     """Role, reciprocity and purpose checks that need no person."""
-    authorize(principal, Action.INQUIRE, message=f"{principal.code} does not hold the subscriber role")
+    authorize(principal, Action.INQUIRE)
     if policy.reciprocity and not (principal.is_a(Kind.FURNISHER)
                                    and SubmissionRepository(session).has_loaded(furnisher_id=principal.member_id)):
         raise Forbidden(f"{principal.code} does not furnish data; reciprocity is on: only members that furnish "
