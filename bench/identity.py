@@ -180,7 +180,7 @@ def main() -> None:
     parser.add_argument("--weights", action="store_true", help="also print each trained model's weights")
     args = parser.parse_args()
     print(f"{'bureau':>8} {'records':>10} {'weak':>7} {'merged':>7} {'queued':>7} {'train s':>7} {'base s':>6} "
-          f"{'resolve s':>9} {'records/s':>10} {'x base':>6} {'precision':>9} {'recall':>7} {'rec.recall (corr.)':>19} "
+          f"{'resolve s':>9} {'records/s':>10} {'x base':>6} {'precision':>9} {'recall':>7} {'rec.recall (corr.) [+review]':>29} "
           f"{'false merges':>12} {'namesakes merged':>16}")
     for size in args.sizes:
         for kind in args.kinds:
@@ -189,10 +189,12 @@ def main() -> None:
             recall = "-" if q.record_recall is None else f"{q.record_recall:.4f}"
             if q.record_recall_corroborable is not None:
                 recall += f" ({q.record_recall_corroborable:.4f})"
+            if q.record_recall_with_review is not None:
+                recall += f" [{q.record_recall_with_review:.4f}]"
             namesakes = "-" if q.namesake_pairs is None else f"{q.namesakes_merged}/{q.namesake_pairs}"
             print(f"{kind:>8} {s.records:>10,} {s.persons_weak:>7,} {s.merged:>7,} {s.queued:>7,} {r['train']:>7.1f} "
                   f"{r['baseline']:>6.1f} {r['seconds']:>9.1f} {s.records / r['seconds']:>10,.0f} "
-                  f"{r['seconds'] / r['baseline']:>6.2f} {q.precision:>9.6f} {q.recall:>7.4f} {recall:>19} "
+                  f"{r['seconds'] / r['baseline']:>6.2f} {q.precision:>9.6f} {q.recall:>7.4f} {recall:>29} "
                   f"{q.false_merged_records:>5} ({q.false_merge_rate:.3%}) {namesakes:>16}", flush=True)
             if args.weights:
                 for w in level_weights(r["model"]):

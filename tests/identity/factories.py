@@ -45,4 +45,4 @@ def add_records(runtime: Runtime, person_id: int, *, furnisher_id: int = 1, acco
     return account
 
 
-RESIDENT_ID = "440305199003071234"  # birth date 1990-03-07 in digits 7-14
+RESIDENT_ID = "440305199003071236"  # birth date 1990-03-07 in digits 7-14; a valid check digit

@@ -246,3 +246,63 @@ def test_a_name_in_another_script_is_no_name_mismatch(runtime) -> None:
     _resolve(runtime)
     kinds = {(c.kind, c.furnisher_id) for c in _all(runtime, IdentityConflict)}
     assert {f for k, f in kinds if k == "name_mismatch"} == {6}
+
+
+def test_records_are_read_whole_across_batches(runtime) -> None:
+    from openbureau.identity.repository import ResolutionRepository
+    from openbureau.identity.resolution.resolver import read_records
+
+    add_person(runtime, 1, "CN_RESIDENT_ID", RESIDENT_ID)
+    periods = ("2025-01", "2025-02", "2025-03", "2025-04", "2025-05")
+    add_records(runtime, 1, account="A1", periods=periods)
+    add_records(runtime, 1, account="A2", periods=periods[:2], phone="13900000000")
+    with session_scope(runtime.engine) as session:
+        repo = ResolutionRepository(session)
+        batches = [len(b) for b in repo.identity_rows(batch=3)]
+        records = read_records(repo, runtime.vault)
+    assert batches == [3, 3, 1]
+    assert sorted(records.select("furnisher_account_id", "period").iter_rows()) == sorted(
+        [("A1", p) for p in periods] + [("A2", p) for p in periods[:2]])
+    assert set(records["phone"]) == {"13812345678", "13900000000"}
+    assert set(records["full_name"]) == {"张伟"}
+
+
+def test_the_persons_own_report_lists_the_records_linked_by_probabilistic_matching(runtime) -> None:
+    from datetime import UTC, datetime
+
+    from openbureau.consent.profiles import get_profile
+    from openbureau.consent.schemas import Subject
+    from openbureau.identity.repository import PersonRef
+    from openbureau.policy import Policy
+    from openbureau.reports import service as reports
+    from openbureau.reports.assembly import assemble, read_file
+    from openbureau.reports.schemas import View
+
+    cn, now = Policy(profile=get_profile("CN"), reciprocity=False), datetime(2025, 3, 15, tzinfo=UTC)
+    account = _strong_and_weak(runtime)
+    _resolve(runtime)
+
+    def own():
+        with session_scope(runtime.engine, write=True) as session:
+            return reports.own_report(session, vault=runtime.vault, principal=AT_TERMINAL, policy=cn, now=now,
+                                      subject=Subject(id_type="CN_RESIDENT_ID", id_number=RESIDENT_ID))
+
+    report = own()
+    from openbureau.reports.render import render_html
+
+    page = render_html(report)
+    assert 'data-testid="matched-records"' in page and account in page
+    (linked,) = report.matched_records
+    assert (linked.account_number, linked.method) == (account, "automatic")
+    assert linked.lender == "member 2 (member 2)" and linked.match_probability >= 0.999
+    assert set(linked.agreeing) == {"name", "birth_date", "phone", "address"}
+    with session_scope(runtime.engine) as session:  # a lender's view never carries them
+        person = session.get(Person, 1)
+        file = read_file(session, vault=runtime.vault, person=PersonRef(person.id, person.id_type, person.id_enc),
+                         now=now, policy=cn, with_links=True)
+        assert file.links and assemble(file, view=View.SUBSCRIBER, viewer_id=1, vault=runtime.vault, now=now,
+                                       policy=cn).matched_records == []
+    with session_scope(runtime.engine, write=True) as session:  # split out again: no longer listed
+        service.split(session, vault=runtime.vault, person_id=1, furnisher_id=2, furnisher_account_id=account,
+                      actor_code=OPERATOR)
+    assert own().matched_records == []

@@ -24,6 +24,18 @@ def test_encrypt_round_trips_and_never_repeats_ciphertext() -> None:
     assert [vault.decrypt(t) for t in vault.encrypt_many(["张三", "李四", ""])] == ["张三", "李四", ""]
 
 
+def test_bulk_decryption_gives_the_utf8_of_each_value_and_refuses_an_altered_one() -> None:
+    vault = _vault()
+    values = ["张三", "", "Zhang San", "11010519491231002X"]
+    assert vault.decrypt_many_bytes(vault.encrypt_many(values)) == [v.encode() for v in values]
+    altered = bytearray(vault.encrypt("李四"))
+    altered[-1] ^= 1
+    with pytest.raises(InvalidTag):
+        vault.decrypt_many_bytes([vault.encrypt("张三"), bytes(altered)])
+    with pytest.raises(ValueError, match="unknown ciphertext version"):
+        vault.decrypt_many_bytes([b"\x09" + vault.encrypt("王五")[1:]])
+
+
 def test_altered_ciphertext_is_refused() -> None:
     vault = _vault()
     token = bytearray(vault.encrypt("张三"))

@@ -84,6 +84,13 @@ def print_report(report: Report) -> None:
                       f"answer due {d.due_at.date()}")
     for f in report.identity_flags:
         console.print(f"[bold yellow]identity flag[/] {f.kind} ({f.lender or ''}): {f.explanation}")
+    if report.matched_records:
+        linked = Table("lender", "account", "linked", "how", "probability", "agreeing",
+                       title=f"Records linked by probabilistic matching ({len(report.matched_records)})")
+        for m in report.matched_records:
+            linked.add_row(m.lender, m.account_number, m.linked_at.strftime("%Y-%m-%d"), m.method,
+                           "–" if m.match_probability is None else f"{m.match_probability:.4f}", ", ".join(m.agreeing))
+        console.print(linked)
     for note in report.notes:
         console.print(f"[dim]{note}[/]", soft_wrap=True)
 

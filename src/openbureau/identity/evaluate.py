@@ -11,7 +11,9 @@ Record-level figures, which a large population of singletons cannot flatter the 
 * **record recall** (when the truth has ``id_variant``): of the records not identified by a resident ID
   whose person has records that are, the share that sit with those records; when the truth also has
   ``corroborable`` (the record shows a phone the bureau has seen or an address), the same share among
-  those records, which are the ones the resolver may link without an operator;
+  those records, which are the ones the resolver may link without an operator; and **record recall with
+  review**: the share linked or waiting in the review queue with their own person as the candidate (name
+  and birth date alone never merge automatically: the operator is asked instead);
 * **namesakes merged** (when ``truth/persons.parquet`` has ``namesake_of``): pairs of different persons
   with the same name and birth date whose records share a bureau person.
 """
@@ -52,6 +54,7 @@ class Evaluation:
     linkable_linked: int | None  # of those, records filed with the person's resident-ID records
     record_recall: float | None
     record_recall_corroborable: float | None  # the same, of records whose own phone or address could corroborate
+    record_recall_with_review: float | None  # linked, or queued for review with their own person as candidate
     namesake_pairs: int | None  # different persons with the same name and birth date, both stored
     namesakes_merged: int | None  # of those, pairs whose records share a bureau person
 
@@ -80,6 +83,7 @@ def evaluate(engine: Engine, *, truth: Path) -> Evaluation:
         repo = ResolutionRepository(session)
         stored = repo.account_persons()
         survivors = with_survivors(repo.persons()).select("person_id", "survivor")
+        pending = repo.pending_review_pairs()
     stored = (stored.join(survivors, on="person_id", how="left")
               .select(*keys, pl.coalesce("survivor", "person_id").alias("person_id")).unique(keys))
     both = stored.join(true, on=keys, how="inner")
@@ -98,7 +102,7 @@ def evaluate(engine: Engine, *, truth: Path) -> Evaluation:
                                                                  descending=[False, True, False])
              .unique("person_id", keep="first").select("person_id", pl.col("person_key").alias("owner")))
     false_merged = both.join(owner, on="person_id").filter(pl.col("person_key") != pl.col("owner")).height
-    linkable = linked = record_recall = corroborated_recall = None
+    linkable = linked = record_recall = corroborated_recall = with_review = None
     if "id_variant" in extra:
         home = (both.filter(pl.col("id_variant") == "resident_id").group_by("person_key", "person_id").len()
                 .sort(["person_key", "len"], descending=[False, True]).unique("person_key", keep="first")
@@ -106,6 +110,9 @@ def evaluate(engine: Engine, *, truth: Path) -> Evaluation:
         others = both.filter(pl.col("id_variant") != "resident_id").join(home, on="person_key")
         linkable, linked = others.height, others.filter(pl.col("person_id") == pl.col("home")).height
         record_recall = round(linked / linkable, 6) if linkable else 1.0
+        asked = others.join(pending, left_on=["person_id", "home"], right_on=["person_id", "candidate_person_id"],
+                            how="semi").height
+        with_review = round((linked + asked) / linkable, 6) if linkable else 1.0
         if "corroborable" in extra:
             able = others.filter(pl.col("corroborable"))
             corroborated_recall = (round(able.filter(pl.col("person_id") == pl.col("home")).height / able.height, 6)
@@ -128,5 +135,6 @@ def evaluate(engine: Engine, *, truth: Path) -> Evaluation:
                       bureau_persons_mixed=mixed.height, false_merged_records=false_merged,
                       false_merge_rate=round(false_merged / both.height, 6), linkable_records=linkable,
                       linkable_linked=linked, record_recall=record_recall,
-                      record_recall_corroborable=corroborated_recall, namesake_pairs=namesake_pairs,
+                      record_recall_corroborable=corroborated_recall, record_recall_with_review=with_review,
+                      namesake_pairs=namesake_pairs,
                       namesakes_merged=namesakes_merged)

@@ -32,7 +32,7 @@ from openbureau.identity.models import (
     Person,
 )
 from openbureau.kit.bulk import bulk_writer_for
-from openbureau.kit.db import lock_intake
+from openbureau.kit.db import lock_intake, utcnow
 
 # Tables of other domains, named here without importing them (identity sits below intake and beside
 # members in the import layers). Only the columns identity reads or moves.
@@ -87,8 +87,18 @@ class ResolutionRepository:
         a = ACCOUNT_STATES.c
         stmt = select(a.person_id, a.furnisher_id, a.furnisher_account_id, a.reporting_period, a.identity_enc)
         result = self.session.execute(stmt.execution_options(yield_per=batch))
-        while rows := result.fetchmany(batch):
+        # The first batch through the result (it has buffered a row already), the rest straight from the
+        # driver's cursor (server-side on PostgreSQL): plain tuples, without building a million result rows
+        # that the caller takes apart at once.
+        rows = [tuple(r) for r in result.fetchmany(batch)]
+        if len(rows) < batch:
+            yield from [rows] if rows else []
+            return
+        cursor = result.cursor
+        while rows:
             yield rows
+            rows = cursor.fetchmany(batch)
+        result.close()
 
     def account_persons(self) -> pl.DataFrame:
         """Distinct (furnisher ``code``, ``period``, ``furnisher_account_id``, ``person_id``) of stored records."""
@@ -171,15 +181,24 @@ class ResolutionRepository:
         for r in rows:
             r["evidence"] = json.dumps({**r["evidence"], "accounts": counts.get(r["person_id"], 0)},
                                        sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        ids = self.session.scalars(insert(IdentityMerge).returning(IdentityMerge.id, sort_by_parameter_order=True),
-                                   rows).all()
-        pairs = pl.DataFrame({"merge_id": ids, "person_id": [r["person_id"] for r in rows],
-                              "into_person_id": [r["into_person_id"] for r in rows]},
-                             schema={"merge_id": pl.Int64, "person_id": pl.Int64, "into_person_id": pl.Int64})
+        conn = self.session.connection()
+        # One multi-row insert, then the new ids read back by person: an insert returning its ids in the
+        # order of the rows runs row by row on SQLite (tens of thousands of statements).
+        m = IdentityMerge.__table__.c
+        before = conn.execute(select(func.coalesce(func.max(m.id), 0))).scalar_one()
+        created_at = utcnow()
+        conn.execute(insert(IdentityMerge.__table__), [{**r, "created_at": created_at} for r in rows])
+        merging = pl.DataFrame({"person_id": [r["person_id"] for r in rows],
+                                "into_person_id": [r["into_person_id"] for r in rows]},
+                               schema={"person_id": pl.Int64, "into_person_id": pl.Int64})
+        new = conn.execute(select(m.id, m.person_id, m.into_person_id).where(m.id > before, m.kind == "merge")
+                           .order_by(m.id)).all()
+        pairs = pl.DataFrame(new, schema={"merge_id": pl.Int64, "person_id": pl.Int64, "into_person_id": pl.Int64},
+                             orient="row").unique("person_id", keep="last").join(
+            merging, on=["person_id", "into_person_id"], how="semi")
         moves = accounts.join(pairs, on="person_id").select(
             "merge_id", "furnisher_id", "furnisher_account_id", pl.col("person_id").alias("from_person_id"),
             pl.col("into_person_id").alias("to_person_id"))
-        conn = self.session.connection()
         bulk_writer_for(conn).insert(conn, IdentityAccountMove.__table__, moves)
         params = [{"old": o, "new": n} for o, n in pairs.select("person_id", "into_person_id").iter_rows()]
         self.follow_merged(params)
@@ -226,6 +245,20 @@ class ResolutionRepository:
         """(person, candidate) pairs ever queued, whatever their status."""
         stmt = select(IdentityReview.person_id, IdentityReview.candidate_person_id)
         return {(p, c) for p, c in self.session.execute(stmt)}
+
+    def queue_reviews(self, rows: list[dict]) -> None:
+        """Queue many review items at once (``identity_reviews`` rows without ids)."""
+        if rows:
+            created_at = utcnow()
+            self.session.connection().execute(insert(IdentityReview.__table__),
+                                              [{"status": "pending", "created_at": created_at, **r} for r in rows])
+
+    def pending_review_pairs(self) -> pl.DataFrame:
+        """(``person_id``, ``candidate_person_id``) of every review item waiting for an operator."""
+        stmt = select(IdentityReview.person_id, IdentityReview.candidate_person_id).where(
+            IdentityReview.status == "pending")
+        return pl.DataFrame([tuple(r) for r in self.session.execute(stmt)], orient="row",
+                            schema={"person_id": pl.Int64, "candidate_person_id": pl.Int64})
 
     def reviewed_persons(self) -> set[int]:
         """Weak persons with a pending review (left alone until an operator decides)."""

@@ -181,6 +181,20 @@ class PiiVault:
             return self._decrypt_other(token)
         return aead.decrypt(token[_HEAD : _HEAD + _NONCE], token[_HEAD + _NONCE :], None).decode()
 
+    def decrypt_many_bytes(self, tokens: Sequence[bytes]) -> list[bytes]:
+        """Decrypt many values sealed by :meth:`encrypt` to their UTF-8 bytes (the caller decodes, e.g. as a
+        Polars column): the bulk path of batch jobs reading a million descriptions, one call per value."""
+        by_head, head, nonce_end = self._by_head, _HEAD, _HEAD + _NONCE
+        out = []
+        append = out.append
+        for token in tokens:
+            aead = by_head.get(token[:head])
+            if aead is None:
+                append(self._decrypt_other(bytes(token)).encode())
+            else:
+                append(aead.decrypt(token[head:nonce_end], token[nonce_end:], None))
+        return out
+
     def _decrypt_other(self, token: bytes) -> str:
         """Version 1 ciphertexts, and keys this vault has not loaded yet."""
         version = token[:1]

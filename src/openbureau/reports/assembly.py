@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from openbureau.consent.profiles import JurisdictionProfile
 from openbureau.disputes.repository import DisputeRepository
 from openbureau.identity.repository import PersonRef, conflicts_of
-from openbureau.identity.service import IDENTITY_FIELDS, open_identity_values
+from openbureau.identity.service import IDENTITY_FIELDS, open_identity_values, probabilistic_links
 from openbureau.inquiries.repository import InquiryRepository
 from openbureau.kit.crypto import PiiVault, mask
 from openbureau.kit.periods import add_years, last_complete_period, period_end, shift_period
@@ -33,6 +33,7 @@ from openbureau.reports.schemas import (
     IdentityFlag,
     IdentityVariant,
     InquiryView,
+    MatchedRecord,
     ObligationView,
     PersonSection,
     Report,
@@ -67,6 +68,7 @@ class PersonFile:
     conflicts: list[tuple[str, int | None, datetime]]  # (kind, furnisher_id, detected_at)
     disputes: list[tuple]  # rows of DisputeRepository.open_for
     members: dict[int, tuple[str, str]]  # member id -> (code, name)
+    links: Sequence[dict] = ()  # identity.service.probabilistic_links, read for the person's own report only
 
     def hard_inquiries(self) -> list[tuple[int | None, datetime]]:
         """(lender, when) of the hard inquiries on file."""
@@ -74,8 +76,9 @@ class PersonFile:
 
 
 def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: datetime, policy: Policy,
-              with_identity: bool = True) -> PersonFile:
-    """Read a person's file as the policy's jurisdiction profile publishes it at ``now``."""
+              with_identity: bool = True, with_links: bool = False) -> PersonFile:
+    """Read a person's file as the policy's jurisdiction profile publishes it at ``now`` (``with_links``: and
+    the accounts linked to the person by probabilistic matching, for the person's own report)."""
     profile = policy.profile
     rows = TradelineRepository(session).states_of(person.id, with_identity=with_identity)
     lines = build_tradelines(rows, as_of=now.date(), retention_years=profile.negative_retention_years,
@@ -84,9 +87,11 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
     inquiries = InquiryRepository(session).of_person_since(person.id, since)
     conflicts = conflicts_of(session, person.id)
     disputes = DisputeRepository(session).open_for(person.id)
-    members = member_names(session, needed={t.furnisher_id for t in lines} | {r.subscriber_id for r in inquiries})
+    links = probabilistic_links(session, person.id) if with_links else []
+    members = member_names(session, needed={t.furnisher_id for t in lines} | {r.subscriber_id for r in inquiries}
+                           | {link["furnisher_id"] for link in links})
     return PersonFile(person.id, person.id_type, vault.decrypt(person.id_enc), lines, inquiries, conflicts,
-                      disputes, members)
+                      disputes, members, links)
 
 
 _NAMES_SECONDS = 60.0
@@ -230,6 +235,11 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
         tradelines=file.tradelines, hard_inquiries=file.hard_inquiries(), declared_income=declared_income,
         conflicts=[c[0] for c in file.conflicts], now=now, currency=profile.currency,
         settings=policy.signals)
+    matched = [MatchedRecord(lender=labels(link["furnisher_id"]), account_number=link["furnisher_account_id"],
+                             linked_at=link["linked_at"], match_probability=link["match_probability"],
+                             method="automatic" if link["method"] == "splink" else "operator review",
+                             agreeing=link["evidence"].get("agreeing", []))
+               for link in file.links] if consumer else []
     variants = _variants(file, vault)
     as_of_period = last_complete_period(now.date())
     card = released_model(session) if session is not None else None
@@ -243,7 +253,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
                              phones=variants["phone"], addresses=variants["address"]),
         summary=_summary(file, as_of_period=as_of_period, currency=profile.currency, now=now),
         accounts=accounts, obligations=obligations, inquiries=inquiries, disputes=disputes, identity_flags=flags,
-        signals=signals, score=score, notes=_notes(file, view=view, profile=profile),
+        matched_records=matched, signals=signals, score=score, notes=_notes(file, view=view, profile=profile),
     )
 
 

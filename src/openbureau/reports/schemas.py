@@ -147,6 +147,18 @@ class IdentityFlag(BaseModel):
     explanation: str
 
 
+class MatchedRecord(BaseModel):
+    """An account filed under the person by probabilistic matching rather than by their ID number: shown in the
+    person's own report (and to the operator serving them) so that a wrong link can be disputed and split."""
+
+    lender: str
+    account_number: str
+    linked_at: datetime
+    method: Literal["automatic", "operator review"]
+    match_probability: float | None
+    agreeing: list[str] = Field(description="The descriptions that agreed: name, birth_date, phone, address.")
+
+
 class Report(BaseModel):
     """The consolidated credit report of one person."""
 
@@ -162,6 +174,9 @@ class Report(BaseModel):
     inquiries: list[InquiryView] = Field(description="Inquiries of the last 2 years (profile), newest first.")
     disputes: list[DisputeView]
     identity_flags: list[IdentityFlag]
+    matched_records: list[MatchedRecord] = Field(
+        default_factory=list, description="The person's own report only: accounts linked to the person by "
+                                          "probabilistic matching, with the evidence's agreeing fields.")
     signals: list[RiskSignal]
     score: ScoreView | None = Field(description="The released model's score with its reasons; None before a "
                                                 "model is released.")

@@ -104,7 +104,7 @@ def prepare_own_report(session: Session, *, vault: PiiVault, subject: Subject, p
     person = find_person_by_any(session, id_type=subject.id_type, id_indexes=subject_indexes(vault, subject))
     if person is None:
         raise NotFound("the bureau holds no file for this person", code="PERSON_NOT_FOUND", field="subject")
-    report = assemble(read_file(session, vault=vault, person=person, now=now, policy=policy),
+    report = assemble(read_file(session, vault=vault, person=person, now=now, policy=policy, with_links=True),
                       view=View.CONSUMER, viewer_id=None, vault=vault, now=now, policy=policy,
                       history_months=history_months, session=session)
     return Prepared(LogEntry(

@@ -19,7 +19,6 @@ from sqlalchemy.engine import Engine
 
 from openbureau.audit import service as audit
 from openbureau.identity import conflicts
-from openbureau.identity.models import IdentityReview
 from openbureau.identity.repository import ResolutionRepository
 from openbureau.identity.resolution.decide import Decision, decide
 from openbureau.identity.resolution.engine import DuckDBEngine, LinkageEngine
@@ -166,15 +165,12 @@ def _name_records(decisions: list[Decision], descriptions: pl.DataFrame, records
 
 def read_records(repo: ResolutionRepository, vault: PiiVault) -> pl.DataFrame:
     """Every stored record with its identity description decrypted (in memory only)."""
-    decrypt = vault.decrypt
     parts = []
+    schema = {"person_id": pl.Int64, "furnisher_id": pl.Int64, "furnisher_account_id": pl.String,
+              "period": pl.String, "token": pl.Binary}
     for rows in repo.identity_rows():
-        person, furnisher, account, period, tokens = zip(*rows, strict=True)
-        parts.append(pl.DataFrame({
-            "person_id": person, "furnisher_id": furnisher, "furnisher_account_id": account, "period": period,
-            "text": [decrypt(bytes(t)) for t in tokens],
-        }, schema={"person_id": pl.Int64, "furnisher_id": pl.Int64, "furnisher_account_id": pl.String,
-                   "period": pl.String, "text": pl.String}))
+        text = pl.Series("text", vault.decrypt_many_bytes([r[4] for r in rows]), dtype=pl.Binary).cast(pl.String)
+        parts.append(pl.DataFrame(rows, schema=schema, orient="row").drop("token").with_columns(text))
     if not parts:
         return pl.DataFrame(schema={"person_id": pl.Int64, "furnisher_id": pl.Int64,
                                     "furnisher_account_id": pl.String, "period": pl.String,
@@ -189,10 +185,8 @@ def read_records(repo: ResolutionRepository, vault: PiiVault) -> pl.DataFrame:
 def _queue(repo: ResolutionRepository, reviews: list[Decision]) -> int:
     """Queue review items for pairs never queued before; the number queued."""
     known = repo.review_pairs()
-    fresh = [IdentityReview(person_id=d.person_id, candidate_person_id=d.candidate_person_id,
-                            match_weight=d.match_weight, match_probability=d.match_probability,
-                            evidence=json.dumps(d.evidence, sort_keys=True))
+    fresh = [dict(person_id=d.person_id, candidate_person_id=d.candidate_person_id, match_weight=d.match_weight,
+                  match_probability=d.match_probability, evidence=json.dumps(d.evidence, sort_keys=True))
              for d in reviews if (d.person_id, d.candidate_person_id) not in known]
-    if fresh:
-        repo.add(*fresh)
+    repo.queue_reviews(fresh)
     return len(fresh)
