@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import heldout_identity  # noqa: E402
 from openbureau import sim  # noqa: E402
+from openbureau.audit.service import terminal_operator  # noqa: E402
 from openbureau.identity.evaluate import evaluate  # noqa: E402
 from openbureau.identity.models import Person  # noqa: E402
 from openbureau.identity.repository import ResolutionRepository  # noqa: E402
@@ -107,7 +108,8 @@ def store_into(runtime, records: pl.DataFrame) -> None:
         known = {m.code for m in sim.FURNISHERS} | {m.code for m in sim.SUBSCRIBERS}
     with session_scope(runtime.engine, write=True) as session:
         for code in sorted(set(records["furnisher"].unique()) - known):
-            add_member(session, data=MemberCreate(code=code, name=f"{code} (benchmark)", roles=[Role.FURNISHER]))
+            add_member(session, principal=terminal_operator(),
+                       data=MemberCreate(code=code, name=f"{code} (benchmark)", roles=[Role.FURNISHER]))
     with runtime.engine.connect() as conn:
         members = dict(conn.execute(text("SELECT code, id FROM members")).all())
     keys = records.select("id_type", "id_number").unique().sort("id_type", "id_number").with_row_index(

@@ -113,6 +113,7 @@ def child_end_to_end(url: str, path: Path, chunk_size: int, data_dir: Path) -> d
 
 def child_setup(url: str, path: Path, data_dir: Path) -> None:
     """Register the furnisher and import a consent to furnish for every person of the file."""
+    from openbureau.audit.service import terminal_operator
     from openbureau.intake.quarantine import import_consents
     from openbureau.kit.db import session_scope
     from openbureau.kit.settings import Settings
@@ -123,7 +124,8 @@ def child_setup(url: str, path: Path, data_dir: Path) -> None:
 
     runtime = open_runtime(Settings(data_dir=data_dir, database_url=url))
     with session_scope(runtime.engine, write=True) as session:
-        member, _ = add_member(session, data=MemberCreate(code="BENCH", name="Bench", roles=[Role.FURNISHER]))
+        member, _ = add_member(session, principal=terminal_operator(),
+                               data=MemberCreate(code="BENCH", name="Bench", roles=[Role.FURNISHER]))
         import_consents(session, vault=runtime.vault, actor=member, path=path.with_suffix(".consents.csv"))
 
 

@@ -55,6 +55,7 @@ def loader_file(args: argparse.Namespace) -> Path:
 
 
 def register_loader(engine: str, args: argparse.Namespace) -> None:
+    from openbureau.audit.service import terminal_operator
     from openbureau.kit.db import session_scope
     from openbureau.kit.errors import Conflict
     from openbureau.kit.settings import Settings
@@ -69,7 +70,8 @@ def register_loader(engine: str, args: argparse.Namespace) -> None:
                                     pii_key=env["OPENBUREAU_PII_KEY"], index_key=env["OPENBUREAU_INDEX_KEY"]))
     try:
         with session_scope(runtime.engine, write=True) as session:
-            add_member(session, data=MemberCreate(code=LOADER, name="Benchmark loader", roles=[Role.FURNISHER]))
+            add_member(session, principal=terminal_operator(),
+                       data=MemberCreate(code=LOADER, name="Benchmark loader", roles=[Role.FURNISHER]))
     except Conflict:  # registered by an earlier run
         pass
     runtime.engine.dispose()

@@ -33,6 +33,7 @@ from openbureau.kit.bulk import bulk_writer_for  # noqa: E402
 from openbureau.kit.db import make_engine  # noqa: E402
 from openbureau.members.models import Member  # noqa: E402
 from openbureau.migrations import upgrade  # noqa: E402
+from openbureau.policy import QualitySettings  # noqa: E402
 from openbureau.quality import tasks  # noqa: E402
 
 # (furnisher, product, reach, term months): about 1.5 accounts per person.
@@ -126,7 +127,7 @@ def measure(url: str, *, months: int) -> None:
     engine = make_engine(url)
     with engine.connect() as conn:
         period = tasks.latest_period(conn)
-        run = tasks.run_quality(conn, period=period, months=1)
+        run = tasks.run_quality(conn, period=period, months=1, settings=QualitySettings())
         print(f"quality job: {run.rows_read:,} rows read, {run.seconds:.1f} s, {run.rows_read / run.seconds:,.0f} "
               f"rows/s; grades: {dict(run.scorecards.select('furnisher', 'grade').iter_rows())}")
         print(f"  anomaly flags: {run.anomalies.select('furnisher', 'rule', 'field').rows()}")

@@ -1,4 +1,4 @@
-"""What a running bureau holds: its settings, its database engine (migrated) and its PII vault."""
+"""What a running bureau holds: its settings, its policy, its database engine (migrated) and its PII vault."""
 
 from __future__ import annotations
 
@@ -15,20 +15,24 @@ from openbureau.kit.db import make_engine
 from openbureau.kit.keyfile import key_file_path
 from openbureau.kit.settings import Settings, get_settings
 from openbureau.migrations import ensure_current
+from openbureau.policy import Policy, build_policy
 
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    """Settings, engine and vault of one bureau; every audit entry written to its database is keyed with its
-    audit keys (attached when it is made)."""
+    """Settings, policy, engine and vault of one bureau; every audit entry written to its database is keyed
+    with its audit keys (attached when it is made). The policy is built from the settings unless given."""
 
     settings: Settings
     engine: Engine
     vault: PiiVault
+    policy: Policy = None  # type: ignore[assignment]  # None: built from ``settings`` in __post_init__
     audit: AuditChain = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "audit", attach(self.engine, self.settings))  # frozen: set once, here
+        if self.policy is None:  # frozen: set once, here
+            object.__setattr__(self, "policy", build_policy(self.settings))
+        object.__setattr__(self, "audit", attach(self.engine, self.settings))
 
 
 def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:
@@ -46,7 +50,7 @@ def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> R
         ensure_current(engine)
     vault = PiiVault(load_keys(settings), reload=functools.partial(load_keys, settings),
                      watch=key_file_path(settings.data_dir))
-    runtime = Runtime(settings=settings, engine=engine, vault=vault)
+    runtime = Runtime(settings=settings, engine=engine, vault=vault, policy=build_policy(settings))
     if migrate:
         _seal_legacy_files(runtime)
     return runtime

@@ -12,6 +12,7 @@ from openbureau.disputes.models import DisputeOutcome, DisputeStatus
 from openbureau.disputes.schemas import DisputeCreate
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Conflict, NotFound, Unprocessable
+from openbureau.policy import Policy
 from tests.intake.factories import PEOPLE
 from tests.reports.conftest import NOW
 
@@ -19,7 +20,8 @@ from tests.reports.conftest import NOW
 def _file(runtime, profile="CN", person=0, **data):
     fields = {"kind": "account", "lender": "BANK_A", "furnisher_account_id": "A-1", "statement": "not mine", **data}
     with session_scope(runtime.engine, write=True) as session:
-        return service.file_dispute(session, vault=runtime.vault, profile=get_profile(profile), actor_code="OPERATOR:t",
+        return service.file_dispute(session, vault=runtime.vault, policy=Policy(profile=get_profile(profile), reciprocity=False),
+                                    actor_code="OPERATOR:t",
                                     now=NOW, data=DisputeCreate(
                                         subject=Subject(id_type="CN_RESIDENT_ID", id_number=PEOPLE[person][0]), **fields))
 

@@ -15,6 +15,7 @@ from bench.identity import store_into
 from sqlalchemy import select
 
 from openbureau.audit.models import AuditEntry
+from openbureau.audit.service import terminal_operator
 from openbureau.identity import service
 from openbureau.identity.evaluate import evaluate
 from openbureau.identity.models import IdentityMerge, IdentityModel
@@ -66,7 +67,7 @@ def test_weights_are_estimated_from_the_bureau_and_links_meet_the_targets(runtim
 
     with session_scope(runtime.engine) as session:
         actions = list(session.scalars(select(AuditEntry.action)))
-        reviews = service.list_reviews(session, limit=1_000)
+        reviews = service.list_reviews(session, principal=terminal_operator(), limit=1_000)
         assert reviews
         reasons = {r for item in reviews for r in json.loads(item.evidence).get("review_reasons", [])}
         assert "not corroborated by phone or address" in reasons

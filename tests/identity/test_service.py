@@ -16,9 +16,11 @@ from openbureau.identity.resolution.model import default_model
 from openbureau.intake.models import AccountState
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Conflict, NotFound
+from openbureau.principals import Principal
 from tests.identity.factories import RESIDENT_ID, add_person, add_records
 
 OPERATOR = "OPERATOR:test"
+AT_TERMINAL = Principal.operator(OPERATOR)
 
 
 def _resolve(runtime):
@@ -98,17 +100,17 @@ def test_between_the_thresholds_a_pair_waits_for_review_then_is_accepted(runtime
     summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, model=strict)
     assert (summary.merged, summary.queued) == (0, 1)
     with session_scope(runtime.engine) as session:
-        [item] = service.list_reviews(session)
+        [item] = service.list_reviews(session, principal=AT_TERMINAL)
     assert (item.person_id, item.candidate_person_id, item.status) == (2, 1, "pending")
     assert set(json.loads(item.evidence)["agreeing"]) == {"name", "birth_date"}
     assert _resolve(runtime).queued == 0  # a pending person is left to the operator
     with session_scope(runtime.engine, write=True) as session:
-        service.decide_review(session, review_id=item.id, accept=True, actor_code=OPERATOR)
+        service.decide_review(session, principal=AT_TERMINAL, review_id=item.id, accept=True)
     assert _owner(runtime, account) == {1}
     assert [m.method for m in _all(runtime, IdentityMerge)] == ["review"]
     assert "identity.review.accept" in _actions(runtime)
     with session_scope(runtime.engine, write=True) as session, pytest.raises(Conflict):
-        service.decide_review(session, review_id=item.id, accept=False, actor_code=OPERATOR)
+        service.decide_review(session, principal=AT_TERMINAL, review_id=item.id, accept=False)
 
 
 def test_a_rejected_pair_is_never_queued_again(runtime) -> None:
@@ -120,7 +122,7 @@ def test_a_rejected_pair_is_never_queued_again(runtime) -> None:
     resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, model=strict)
     [item] = _all(runtime, IdentityReview)
     with session_scope(runtime.engine, write=True) as session:
-        service.decide_review(session, review_id=item.id, accept=False, actor_code=OPERATOR)
+        service.decide_review(session, principal=AT_TERMINAL, review_id=item.id, accept=False)
     summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault)  # default model: would merge
     assert (summary.merged, summary.queued) == (0, 0)
     assert "identity.review.reject" in _actions(runtime)
@@ -271,17 +273,18 @@ def test_the_persons_own_report_lists_the_records_linked_by_probabilistic_matchi
     from openbureau.consent.profiles import get_profile
     from openbureau.consent.schemas import Subject
     from openbureau.identity.repository import PersonRef
+    from openbureau.policy import Policy
     from openbureau.reports import service as reports
     from openbureau.reports.assembly import assemble, read_file
     from openbureau.reports.schemas import View
 
-    cn, now = get_profile("CN"), datetime(2025, 3, 15, tzinfo=UTC)
+    cn, now = Policy(profile=get_profile("CN"), reciprocity=False), datetime(2025, 3, 15, tzinfo=UTC)
     account = _strong_and_weak(runtime)
     _resolve(runtime)
 
     def own():
         with session_scope(runtime.engine, write=True) as session:
-            return reports.own_report(session, vault=runtime.vault, actor_code=OPERATOR, profile=cn, now=now,
+            return reports.own_report(session, vault=runtime.vault, principal=AT_TERMINAL, policy=cn, now=now,
                                       subject=Subject(id_type="CN_RESIDENT_ID", id_number=RESIDENT_ID))
 
     report = own()
@@ -296,9 +299,9 @@ def test_the_persons_own_report_lists_the_records_linked_by_probabilistic_matchi
     with session_scope(runtime.engine) as session:  # a lender's view never carries them
         person = session.get(Person, 1)
         file = read_file(session, vault=runtime.vault, person=PersonRef(person.id, person.id_type, person.id_enc),
-                         now=now, profile=cn, with_links=True)
+                         now=now, policy=cn, with_links=True)
         assert file.links and assemble(file, view=View.SUBSCRIBER, viewer_id=1, vault=runtime.vault, now=now,
-                                       profile=cn).matched_records == []
+                                       policy=cn).matched_records == []
     with session_scope(runtime.engine, write=True) as session:  # split out again: no longer listed
         service.split(session, vault=runtime.vault, person_id=1, furnisher_id=2, furnisher_account_id=account,
                       actor_code=OPERATOR)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from openbureau.audit.service import terminal_operator
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
 from openbureau.members.schemas import MemberCreate
@@ -12,6 +13,6 @@ from openbureau.runtime import Runtime
 def make_member(runtime: Runtime, code: str = "BANK_A", *roles: Role, name: str | None = None) -> str:
     """Register a member and return its API key."""
     with session_scope(runtime.engine, write=True) as session:
-        _, key = add_member(session, data=MemberCreate(code=code, name=name or f"{code} Ltd",
-                                                       roles=list(roles) or [Role.FURNISHER]))
+        _, key = add_member(session, principal=terminal_operator(), data=MemberCreate(
+            code=code, name=name or f"{code} Ltd", roles=list(roles) or [Role.FURNISHER]))
     return key.api_key

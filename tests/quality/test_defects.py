@@ -6,6 +6,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from openbureau.policy import QualitySettings
 from openbureau.quality.tasks import run_quality
 from openbureau.sim import FURNISHERS
 from tests.quality.conftest import END, MONTHS, ReplayedMarket
@@ -17,7 +18,7 @@ RECORD_DEFECTS = ("missing_required", "invalid_id_number", "status_mismatch", "c
 @pytest.fixture
 def run(replayed: ReplayedMarket):
     with replayed.runtime.engine.connect() as conn:
-        return run_quality(conn, period=END, months=MONTHS)
+        return run_quality(conn, period=END, months=MONTHS, settings=QualitySettings())
 
 
 @pytest.fixture

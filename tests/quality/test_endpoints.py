@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from openbureau.api import quality
 from openbureau.api.app import create_app
+from openbureau.audit.service import terminal_operator
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
 from openbureau.members.schemas import MemberCreate
@@ -86,7 +87,7 @@ def test_market_statistics_suppress_small_cells(client, replayed) -> None:
 
 def test_a_furnisher_without_files_gets_an_empty_report(client, replayed) -> None:
     with session_scope(replayed.runtime.engine, write=True) as session:
-        _, key = add_member(session, data=MemberCreate(code="NEWBANK", name="New bank", roles=[Role.FURNISHER]))
+        _, key = add_member(session, principal=terminal_operator(), data=MemberCreate(code="NEWBANK", name="New bank", roles=[Role.FURNISHER]))
     res = client.get("/v1/quality/scorecards", headers={"X-API-Key": key.api_key})
     assert res.status_code == 200, res.json()
     assert res.json()["scorecards"] == []

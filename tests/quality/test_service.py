@@ -6,26 +6,31 @@ import pytest
 
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import NotFound, Unprocessable
+from openbureau.policy import Policy, QualitySettings
+from openbureau.principals import Principal
 from openbureau.quality import service
-from openbureau.quality.tasks import QualitySettings
+
+OPERATOR = Principal.operator("OPERATOR:test")
 
 
 def test_an_empty_bureau_has_no_period_to_report(sqlite_runtime) -> None:
     with session_scope(sqlite_runtime.engine) as session:
         with pytest.raises(NotFound) as caught:
-            service.scorecards(session, member=None)
+            service.scorecards(session, principal=OPERATOR, policy=sqlite_runtime.policy)
         assert caught.value.code == "PERIOD_NOT_FOUND" and caught.value.field == "period"
         with pytest.raises(NotFound):
-            service.market(session, member=None)
+            service.market(session, principal=OPERATOR, policy=sqlite_runtime.policy)
 
 
 def test_arguments_are_checked_before_any_read(sqlite_runtime) -> None:
     with session_scope(sqlite_runtime.engine) as session:
         with pytest.raises(Unprocessable) as caught:
-            service.scorecards(session, member=None, months=0)
+            service.scorecards(session, principal=OPERATOR, policy=sqlite_runtime.policy, months=0)
         assert caught.value.code == "INVALID_MONTHS"
+        policy = Policy(profile=sqlite_runtime.policy.profile, reciprocity=False,
+                        quality=QualitySettings(min_cell_persons=20))
         with pytest.raises(Unprocessable) as caught:
-            service.market(session, member=None, k=5, settings=QualitySettings(min_cell_persons=20))
+            service.market(session, principal=OPERATOR, policy=policy, k=5)
         assert caught.value.code == "K_TOO_SMALL" and caught.value.field == "k"
 
 
@@ -53,5 +58,5 @@ def test_scorecards_report_the_identity_conflicts_charged_to_each_furnisher(runt
         bank = get_member(session, code="BANK_A")
         session.add(IdentityConflict(kind="name_mismatch", person_id=1, furnisher_id=bank.id))
     with session_scope(runtime.engine) as session:
-        cards = quality.scorecards(session, member=None).scorecards
+        cards = quality.scorecards(session, principal=OPERATOR, policy=runtime.policy).scorecards
     assert [(c.furnisher, c.identity_conflicts) for c in cards] == [("BANK_A", 1)]

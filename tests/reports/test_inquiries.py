@@ -18,6 +18,8 @@ from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Forbidden
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
+from openbureau.policy import Policy
+from openbureau.principals import Principal
 from openbureau.reports import service
 from openbureau.reports.schemas import InquiryCreate
 from tests.consent.factories import grant
@@ -46,8 +48,8 @@ def bureau(runtime, tmp_path):
 def _ask(runtime, code, purpose=Purpose.LOAN_ORIGINATION, consent_ref=None, id_number=ID, **settings):
     with session_scope(runtime.engine, write=True) as session:
         return service.inquire(
-            session, vault=runtime.vault, actor=get_member(session, code=code), profile=get_profile("CN"),
-            reciprocity=settings.get("reciprocity", False),
+            session, vault=runtime.vault, principal=Principal.of_member(get_member(session, code=code)),
+            policy=Policy(profile=get_profile("CN"), reciprocity=settings.get("reciprocity", False)),
             request=InquiryCreate(subject=Subject(id_type="CN_RESIDENT_ID", id_number=id_number), purpose=purpose,
                                   consent_ref=consent_ref))
 

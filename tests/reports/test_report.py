@@ -16,28 +16,31 @@ from openbureau.identity.repository import ResolutionRepository
 from openbureau.inquiries.models import Inquiry
 from openbureau.kit.db import session_scope
 from openbureau.members.service import get_member
+from openbureau.policy import Policy
+from openbureau.principals import Principal
 from openbureau.reports import service
 from openbureau.reports.schemas import InquiryCreate, InquiryResult, View
 from tests.intake.factories import PEOPLE
 from tests.reports.conftest import ID, NOW
 
-CN = get_profile("CN")
+CN = Policy(profile=get_profile("CN"), reciprocity=False)
+AT_COUNTER = Principal.operator("OPERATOR:test")
 SUBJECT = Subject(id_type="CN_RESIDENT_ID", id_number=ID)
 SCHEMA_DOC = Path(__file__).resolve().parents[2] / "docs" / "report-schema.json"
 
 
 def ask(runtime, code, purpose=Purpose.LOAN_ORIGINATION, *, consent_ref=None, now=NOW, **request):
     with session_scope(runtime.engine, write=True) as session:
-        return service.inquire(session, vault=runtime.vault, actor=get_member(session, code=code), profile=CN,
-                               reciprocity=False, now=now,
+        return service.inquire(session, vault=runtime.vault, principal=Principal.of_member(get_member(session, code=code)),
+                               policy=CN, now=now,
                                request=InquiryCreate(subject=SUBJECT, purpose=purpose, consent_ref=consent_ref,
                                                      **request))
 
 
 def own(runtime, now=NOW, **kwargs):
     with session_scope(runtime.engine, write=True) as session:
-        return service.own_report(session, vault=runtime.vault, subject=SUBJECT, actor_code="OPERATOR:test",
-                                  profile=CN, now=now, **kwargs)
+        return service.own_report(session, vault=runtime.vault, subject=SUBJECT, principal=AT_COUNTER,
+                                  policy=CN, now=now, **kwargs)
 
 
 def test_the_lender_sees_every_account_across_lenders_with_others_masked(market) -> None:
@@ -116,7 +119,7 @@ def test_inquiries_older_than_the_display_period_are_not_shown(market) -> None:
 def test_open_disputes_and_identity_conflicts_are_flagged(market) -> None:
     runtime, _ = market
     with session_scope(runtime.engine, write=True) as session:
-        dispute = disputes.file_dispute(session, vault=runtime.vault, profile=CN, actor_code="OPERATOR:test", now=NOW,
+        dispute = disputes.file_dispute(session, vault=runtime.vault, policy=CN, actor_code="OPERATOR:test", now=NOW,
                                         data=DisputeCreate(subject=SUBJECT, kind="account", lender="OTHER",
                                                            furnisher_account_id="O-1", statement="never borrowed"))
         person_id = dispute.person_id

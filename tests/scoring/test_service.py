@@ -18,6 +18,8 @@ from openbureau.intake.models import AccountState
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from openbureau.members.service import get_member
+from openbureau.policy import Policy
+from openbureau.principals import Principal
 from openbureau.reports import service as reports
 from openbureau.reports.schemas import InquiryCreate
 from openbureau.scoring import service, training
@@ -25,7 +27,7 @@ from openbureau.scoring.engine import SCALES
 from openbureau.scoring.tasks import default_observation_period, training_set
 from tests.scoring.conftest import END
 
-CN = get_profile("CN")
+CN = Policy(profile=get_profile("CN"), reciprocity=False)
 NOW = datetime(2026, 7, 15, tzinfo=UTC)  # reports as of 2026-06, the market's last period
 
 
@@ -72,8 +74,9 @@ def test_a_released_model_scores_every_inquiry_with_reasons(bureau, trained) -> 
     for id_number in borrowers["id_number"].unique().sort().to_list()[:50]:
         try:
             with session_scope(runtime.engine, write=True) as session:
-                result = reports.inquire(session, vault=runtime.vault, actor=get_member(session, code="BANK_A"),
-                                         profile=CN, reciprocity=False, now=NOW, request=InquiryCreate(
+                result = reports.inquire(session, vault=runtime.vault,
+                                         principal=Principal.of_member(get_member(session, code="BANK_A")),
+                                         policy=CN, now=NOW, request=InquiryCreate(
                                              subject=Subject(id_type="CN_RESIDENT_ID", id_number=id_number),
                                              purpose=Purpose.ACCOUNT_REVIEW))
         except Forbidden:  # the bureau holds the account's records (no consent in force): no existing account
@@ -88,7 +91,8 @@ def test_a_released_model_scores_every_inquiry_with_reasons(bureau, trained) -> 
     assert low.reasons and all(r.points > 0 for r in low.reasons)
     assert [r.points for r in low.reasons[:4]] == sorted((r.points for r in low.reasons[:4]), reverse=True)
     with session_scope(runtime.engine, write=True) as session:
-        own = reports.own_report(session, vault=runtime.vault, actor_code="OPERATOR:test", profile=CN, now=NOW,
+        own = reports.own_report(session, vault=runtime.vault, principal=Principal.operator("OPERATOR:test"),
+                                 policy=CN, now=NOW,
                                  subject=Subject(id_type="CN_RESIDENT_ID", id_number=borrowers["id_number"].sort()[0]))
     assert own.score is not None and (own.score.improvements is not None or not own.score.scorable)
     with session_scope(runtime.engine) as session:

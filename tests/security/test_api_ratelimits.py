@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from openbureau.api.app import create_app
+from openbureau.audit.service import terminal_operator
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
 from openbureau.members.service import get_member, issue_key
@@ -77,7 +78,8 @@ def test_ipv6_clients_are_counted_by_their_64(runtime) -> None:
 def test_the_limit_follows_the_member_across_its_keys(runtime) -> None:
     first = make_member(runtime, "BANK_A", Role.FURNISHER)
     with session_scope(runtime.engine, write=True) as session:
-        second = issue_key(session, member=get_member(session, code="BANK_A")).api_key
+        second = issue_key(session, principal=terminal_operator(),
+                           member=get_member(session, code="BANK_A")).api_key
     other = make_member(runtime, "BANK_B", Role.FURNISHER)
     with TestClient(app_with(runtime, rate_limit_per_minute=4)) as client:
         codes = [_get(client, k).status_code for k in (first, second, first, second, first, second)]

@@ -27,6 +27,8 @@ from openbureau.kit.keyrotation import index_columns, reindex
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
 from openbureau.migrations.metadata import target_metadata
+from openbureau.policy import Policy
+from openbureau.principals import Principal
 from openbureau.reports import service as reports
 from openbureau.reports.schemas import InquiryCreate
 from tests.consent.factories import grant
@@ -55,8 +57,8 @@ def bureau(runtime, tmp_path, monkeypatch):
 
 def _inquire(runtime, vault: PiiVault, number: str):
     with session_scope(runtime.engine, write=True) as session:
-        return reports.inquire(session, vault=vault, actor=get_member(session, code="LENDER"),
-                               profile=get_profile("CN"), reciprocity=False, request=InquiryCreate(
+        return reports.inquire(session, vault=vault, principal=Principal.of_member(get_member(session, code="LENDER")),
+                               policy=Policy(profile=get_profile("CN"), reciprocity=False), request=InquiryCreate(
                                    subject=Subject(id_type="CN_RESIDENT_ID", id_number=number),
                                    purpose=Purpose.LOAN_ORIGINATION))
 

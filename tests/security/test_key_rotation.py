@@ -40,6 +40,8 @@ from openbureau.kit.keyrotation import encrypted_columns, key_counts
 from openbureau.kit.settings import Settings
 from openbureau.members.models import Role
 from openbureau.migrations.metadata import target_metadata
+from openbureau.policy import Policy
+from openbureau.principals import Principal
 from openbureau.reports import service as reports
 from tests.intake.factories import PEOPLE, person, write_file
 from tests.members.factories import make_member
@@ -127,9 +129,9 @@ def test_rotation_leaves_the_leaked_key_useless_and_lookups_working(bureau) -> N
                 AESGCM(leaked).decrypt(token[3:15], token[15:], None)
     # A person's own report still finds them (blind index) and decrypts their identifier.
     with session_scope(bureau.engine, write=True) as session:
-        report = reports.own_report(session, vault=PiiVault(after_keys), actor_code="OPERATOR:test",
-                                    profile=get_profile("CN"), subject=Subject(id_type="CN_RESIDENT_ID",
-                                                                               id_number=PEOPLE[1][0]))
+        report = reports.own_report(session, vault=PiiVault(after_keys), principal=Principal.operator("OPERATOR:test"),
+                                    policy=Policy(profile=get_profile("CN"), reciprocity=False),
+                                    subject=Subject(id_type="CN_RESIDENT_ID", id_number=PEOPLE[1][0]))
     assert report.person.id_number == PEOPLE[1][0]
 
     status = runner.invoke(app, ["keys", "status"])

@@ -22,6 +22,8 @@ from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Forbidden, Unprocessable
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
+from openbureau.policy import Policy
+from openbureau.principals import Principal
 from openbureau.reports import service
 from openbureau.reports.schemas import InquiryCreate
 from tests.consent.factories import grant
@@ -37,8 +39,8 @@ def _review(runtime, code: str, id_number: str = VICTIM, purpose: Purpose = Purp
             profile: str = "CN", now: datetime | None = None):
     with session_scope(runtime.engine, write=True) as session:
         return service.inquire(
-            session, vault=runtime.vault, actor=get_member(session, code=code), profile=get_profile(profile),
-            reciprocity=False, now=now,
+            session, vault=runtime.vault, principal=Principal.of_member(get_member(session, code=code)),
+            policy=Policy(profile=get_profile(profile), reciprocity=False), now=now,
             request=InquiryCreate(subject=Subject(id_type="CN_RESIDENT_ID", id_number=id_number), purpose=purpose))
 
 

@@ -19,6 +19,8 @@ from openbureau.intake import service as intake
 from openbureau.kit.db import IntakeBusy, is_postgres, session_scope
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
+from openbureau.policy import Policy
+from openbureau.principals import Principal
 from openbureau.reports import service as reports
 from openbureau.reports.schemas import InquiryCreate
 from tests.consent.factories import grant
@@ -51,8 +53,9 @@ def bureau(runtime, tmp_path):
 
 def _inquire(runtime):
     with session_scope(runtime.engine, write=True) as session:
-        return reports.inquire(session, vault=runtime.vault, actor=get_member(session, code="LENDER"),
-                               profile=get_profile("CN"), reciprocity=False, request=InquiryCreate(
+        return reports.inquire(session, vault=runtime.vault,
+                               principal=Principal.of_member(get_member(session, code="LENDER")),
+                               policy=Policy(profile=get_profile("CN"), reciprocity=False), request=InquiryCreate(
                                    subject=Subject(id_type="CN_RESIDENT_ID", id_number=ID),
                                    purpose=Purpose.LOAN_ORIGINATION, consent_ref="L-1"))
 
@@ -116,6 +119,6 @@ def test_a_consent_is_recorded_during_a_load_and_identity_work_waits(bureau, tmp
     loader.join()
     assert not failure, failure
     with session_scope(bureau.engine) as session:
-        latest = intake.list_submissions(session, member=None, limit=1)[0]
+        latest = intake.list_submissions(session, principal=Principal.operator("OPERATOR:test"), limit=1)[0]
     # ... and the load honours it: only the others (who gave no consent) are held
     assert latest.status == "loaded" and latest.records_quarantined == 3_000

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from openbureau.signals.config import SignalSettings
+from openbureau.policy import SignalSettings
 from openbureau.signals.schemas import Severity, SignalCode
 from openbureau.signals.service import (
     evaluate,

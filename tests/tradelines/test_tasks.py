@@ -14,6 +14,8 @@ from openbureau.consent.schemas import Subject
 from openbureau.intake.models import AccountState
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
+from openbureau.policy import Policy
+from openbureau.principals import Principal
 from openbureau.reports import service
 from openbureau.tradelines.tasks import cluster_by_person, run_retention
 from tests.consent.factories import grant
@@ -22,7 +24,8 @@ from tests.members.factories import make_member
 from tests.reports.conftest import NOW
 from tests.reports.factories import furnish, history
 
-CN = get_profile("CN")
+CN = Policy(profile=get_profile("CN"), reciprocity=False)
+AT_COUNTER = Principal.operator("OPERATOR:test")
 
 
 def _states(runtime) -> int:
@@ -55,7 +58,7 @@ def test_expired_negative_months_are_hidden_then_purged_and_ongoing_ones_stay(ru
 
     def old_account():
         with session_scope(runtime.engine, write=True) as session:
-            report = service.own_report(session, vault=runtime.vault, actor_code="OPERATOR:test", profile=CN, now=NOW,
+            report = service.own_report(session, vault=runtime.vault, principal=AT_COUNTER, policy=CN, now=NOW,
                                         subject=Subject(id_type="CN_RESIDENT_ID", id_number=PEOPLE[0][0]),
                                         history_months=60)
         return {a.account_number: a for a in report.accounts}, report.notes
@@ -96,7 +99,7 @@ def test_clustering_by_person_keeps_every_row_and_every_report_and_puts_each_fil
     def snapshot():
         with session_scope(runtime.engine) as session:
             rows = sorted(tuple(r) for r in session.execute(select(*columns)))
-            reports = [service.own_report(session, vault=runtime.vault, actor_code="OPERATOR:test", profile=CN,
+            reports = [service.own_report(session, vault=runtime.vault, principal=AT_COUNTER, policy=CN,
                                           now=NOW, subject=Subject(id_type="CN_RESIDENT_ID", id_number=p[0]))
                        .model_dump(include={"person", "summary", "accounts", "obligations", "signals"})
                        for p in PEOPLE[:2]]  # not the inquiries: each report logs one

@@ -1,4 +1,7 @@
-"""Typed dependencies shared by every endpoint: the runtime, a session, the calling member.
+"""Typed dependencies shared by every endpoint: the runtime, its policy, a session, the calling principal.
+
+Dependencies check no roles: services do, through ``principals.authorize``. The one exception is
+``FurnisherDep``, which refuses a non-furnisher's upload before its body is read (the same check, asked early).
 
 They are ``async def`` although their work is blocking: FastAPI runs a plain ``def`` dependency in its
 thread pool, and a thread hop per dependency (with the GIL handed back and forth around every database
@@ -18,8 +21,10 @@ from openbureau.api.edge import MEMBER_SCOPE_KEY
 from openbureau.inquiries.log import GroupCommitLog
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Unauthenticated
-from openbureau.members.models import Member, Role
-from openbureau.members.service import authenticate, require_role
+from openbureau.members.models import Member
+from openbureau.members.service import authenticate
+from openbureau.policy import Policy
+from openbureau.principals import Action, Principal, authorize
 from openbureau.runtime import Runtime
 
 
@@ -29,6 +34,14 @@ async def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_policy(runtime: RuntimeDep) -> Policy:
+    """The bureau's policy, built once when it opened."""
+    return runtime.policy
+
+
+PolicyDep = Annotated[Policy, Depends(get_policy)]
 
 
 async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
@@ -75,31 +88,21 @@ async def get_member(request: Request, _: ApiKeyDep) -> Member:
 MemberDep = Annotated[Member, Depends(get_member)]
 
 
-async def get_furnisher(member: MemberDep) -> Member:
-    """The calling member, which must be a furnisher."""
-    require_role(member, Role.FURNISHER)
+async def get_principal(member: MemberDep) -> Principal:
+    """The principal the authenticated member acts as: one kind per role it holds."""
+    return Principal.of_member(member)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_furnisher(member: MemberDep, principal: PrincipalDep) -> Member:
+    """The calling member, refused before its upload is read unless it may submit files."""
+    authorize(principal, Action.SUBMIT_FILE)
     return member
 
 
 FurnisherDep = Annotated[Member, Depends(get_furnisher)]
-
-
-async def get_subscriber(member: MemberDep) -> Member:
-    """The calling member, which must be a subscriber."""
-    require_role(member, Role.SUBSCRIBER)
-    return member
-
-
-SubscriberDep = Annotated[Member, Depends(get_subscriber)]
-
-
-async def get_operator(member: MemberDep) -> Member:
-    """The calling member, which must be the bureau's operator."""
-    require_role(member, Role.OPERATOR)
-    return member
-
-
-OperatorDep = Annotated[Member, Depends(get_operator)]
 
 
 async def get_inquiry_log(request: Request, runtime: RuntimeDep) -> GroupCommitLog:

@@ -9,16 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from openbureau.api.deps import (
-    InquiryLogDep,
-    MemberDep,
-    Offset,
-    OperatorDep,
-    RuntimeDep,
-    SessionDep,
-    SubscriberDep,
-)
-from openbureau.consent.profiles import get_profile
+from openbureau.api.deps import InquiryLogDep, Offset, PolicyDep, PrincipalDep, RuntimeDep, SessionDep
 from openbureau.kit.db import session_scope
 from openbureau.reports import service
 from openbureau.reports.render import render_html, render_pdf
@@ -53,17 +44,16 @@ def _respond(body, report: Report | None, fmt: ReportFormat, *, status: int, inq
              responses={403: {"description": "no lawful basis: the code names what is missing"},
                         503: {"description": "the inquiry could not be logged, so no report was given"},
                         **RENDERED})
-async def inquire(data: InquiryCreate, runtime: RuntimeDep, member: MemberDep, log: InquiryLogDep,
-                  format: FormatQuery = ReportFormat.JSON) -> Response:
+async def inquire(data: InquiryCreate, runtime: RuntimeDep, principal: PrincipalDep, policy: PolicyDep,
+                  log: InquiryLogDep, format: FormatQuery = ReportFormat.JSON) -> Response:
     """The person's consolidated report as a lender sees it (other lenders masked) with its risk signals;
     logged as an inquiry the person will see, and committed before the answer is sent."""
     # Run on the event loop, not in the thread pool: the reads are short and local. The edge authenticated
     # the caller before the body was read; one read transaction reads the file and ends before the wait for
     # the group commit, during which the loop prepares the next requests.
-    settings = runtime.settings
     with session_scope(runtime.engine, read_only=True) as session:
-        prepared = service.prepare_inquiry(session, vault=runtime.vault, actor=member, request=data,
-                                           profile=get_profile(settings.jurisdiction), reciprocity=settings.reciprocity)
+        prepared = service.prepare_inquiry(session, vault=runtime.vault, principal=principal, request=data,
+                                           policy=policy)
     result = prepared.finish(await log.write_async(prepared.entry))
     if format is not ReportFormat.JSON:  # rendering takes long enough to leave the loop for
         return await run_in_threadpool(_respond, result, result.report, format, status=201,
@@ -72,21 +62,21 @@ async def inquire(data: InquiryCreate, runtime: RuntimeDep, member: MemberDep, l
 
 
 @router.get("/inquiries", response_model=list[InquiryRead], summary="Your own inquiries")
-def list_inquiries(session: SessionDep, member: SubscriberDep, offset: Offset = 0,
+def list_inquiries(session: SessionDep, principal: PrincipalDep, offset: Offset = 0,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[InquiryRead]:
     """The inquiries you made, newest first."""
-    return service.list_inquiries(session, actor=member, limit=limit, offset=offset)
+    return service.list_inquiries(session, principal=principal, limit=limit, offset=offset)
 
 
 @router.post("/self-reports", response_model=Report, summary="A person's own report (bureau counter or portal)",
              responses={404: {"description": "the bureau holds no file for this person"}, **RENDERED})
-async def self_report(data: SelfReportCreate, runtime: RuntimeDep, member: OperatorDep, log: InquiryLogDep,
-                      format: FormatQuery = ReportFormat.JSON) -> Response:
+async def self_report(data: SelfReportCreate, runtime: RuntimeDep, principal: PrincipalDep, policy: PolicyDep,
+                      log: InquiryLogDep, format: FormatQuery = ReportFormat.JSON) -> Response:
     """Everything in the person's file, including who looked at it and why, for the bureau's own counter or
     portal once it has checked the person's identity. Logged as the person's own (soft) inquiry."""
     with session_scope(runtime.engine, read_only=True) as session:
         prepared = service.prepare_own_report(session, vault=runtime.vault, subject=data.subject,
-                                              actor_code=member.code, profile=get_profile(runtime.settings.jurisdiction),
+                                              principal=principal, policy=policy,
                                               history_months=data.history_months)
     report = prepared.finish(await log.write_async(prepared.entry))
     return await run_in_threadpool(_respond, report, report, format, status=200)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from openbureau.api.deps import MemberDep, SessionDep
+from openbureau.api.deps import PolicyDep, PrincipalDep, SessionDep
 from openbureau.quality import service
 from openbureau.quality.schemas import MarketReport, ScorecardReport
 
@@ -17,16 +17,16 @@ PeriodQuery = Annotated[str | None, Query(description="Reporting period YYYY-MM 
 
 
 @router.get("/quality/scorecards", response_model=ScorecardReport, summary="Data-quality scorecards and grades")
-def scorecards(session: SessionDep, member: MemberDep, period: PeriodQuery = None,
+def scorecards(session: SessionDep, principal: PrincipalDep, policy: PolicyDep, period: PeriodQuery = None,
                months: Annotated[int, Query(ge=1, le=36, description="Periods in the window, ending at period.")] = 1,
                ) -> ScorecardReport:
     """Metrics, grade A–E and anomaly flags per furnisher; a furnisher sees only its own."""
-    return service.scorecards(session, member=member, period=period, months=months)
+    return service.scorecards(session, principal=principal, policy=policy, period=period, months=months)
 
 
 @router.get("/quality/market", response_model=MarketReport, summary="Market statistics")
-def market(session: SessionDep, member: MemberDep, period: PeriodQuery = None,
+def market(session: SessionDep, principal: PrincipalDep, policy: PolicyDep, period: PeriodQuery = None,
            k: Annotated[int | None, Query(description="Minimum persons per cell (may only raise the bureau's).")]
            = None) -> MarketReport:
     """Balances, accounts, shares, delinquency, multi-lending and concentration (regulator and operator)."""
-    return service.market(session, member=member, period=period, k=k)
+    return service.market(session, principal=principal, policy=policy, period=period, k=k)

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from openbureau.api.deps import FurnisherDep, IdPath, MemberDep, Offset, RuntimeDep, SessionDep
+from openbureau.api.deps import FurnisherDep, IdPath, Offset, PrincipalDep, RuntimeDep, SessionDep
 from openbureau.api.uploads import UPLOAD_SCHEMA, scratch_file, sealed_upload
 from openbureau.intake import service
 from openbureau.intake.schemas import FindingRead, FindingsPage, SubmissionRead
@@ -35,25 +35,25 @@ async def submit_file(runtime: RuntimeDep, furnisher: FurnisherDep, response: Re
 
 
 @router.get("/submissions", response_model=list[SubmissionRead], summary="Your submissions, newest first")
-def list_submissions(session: SessionDep, member: MemberDep,
+def list_submissions(session: SessionDep, principal: PrincipalDep,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                      offset: Offset = 0) -> list[SubmissionRead]:
     """A furnisher's own submissions."""
     return [SubmissionRead.model_validate(s)
-            for s in service.list_submissions(session, member=member, limit=limit, offset=offset)]
+            for s in service.list_submissions(session, principal=principal, limit=limit, offset=offset)]
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionRead, summary="One submission")
-def read_submission(submission_id: IdPath, session: SessionDep, member: MemberDep) -> SubmissionRead:
+def read_submission(submission_id: IdPath, session: SessionDep, principal: PrincipalDep) -> SubmissionRead:
     """A submission's status and counts; another furnisher's submission is reported as not found."""
-    return SubmissionRead.model_validate(service.get_submission(session, member=member,
+    return SubmissionRead.model_validate(service.get_submission(session, principal=principal,
                                                                 submission_id=submission_id))
 
 
 @router.get("/submissions/{submission_id}/errors", response_model=FindingsPage,
             summary="The findings of a submission",
             responses={200: {"content": {"text/csv": {}}, "description": "JSON page, or every finding as CSV"}})
-def read_findings(submission_id: IdPath, session: SessionDep, member: MemberDep, runtime: RuntimeDep,
+def read_findings(submission_id: IdPath, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep,
                   limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
                   offset: Offset = 0,
                   format: Annotated[str, Query(pattern="^(json|csv)$")] = "json"):
@@ -61,14 +61,14 @@ def read_findings(submission_id: IdPath, session: SessionDep, member: MemberDep,
     if format == "csv":
         out = scratch_file(runtime, suffix=".csv")
         try:
-            service.write_findings_csv(session, member=member, submission_id=submission_id, out=out)
+            service.write_findings_csv(session, principal=principal, submission_id=submission_id, out=out)
         except Exception:
             out.unlink(missing_ok=True)
             raise
         return FileResponse(out, media_type="text/csv", filename=f"submission-{submission_id}-errors.csv",
                             background=BackgroundTask(out.unlink, missing_ok=True))
-    submission = service.get_submission(session, member=member, submission_id=submission_id)
-    items = service.list_findings(session, member=member, submission_id=submission_id, limit=limit, offset=offset)
+    submission = service.get_submission(session, principal=principal, submission_id=submission_id)
+    items = service.list_findings(session, principal=principal, submission_id=submission_id, limit=limit, offset=offset)
     read = SubmissionRead.model_validate(submission)
     stored = submission.findings_stored if submission.findings_stored is not None else submission.findings_count
     return FindingsPage(submission_id=submission_id, total=stored, counted=submission.findings_count,

@@ -35,6 +35,7 @@ from openbureau.audit.repository import AuditRepository
 from openbureau.kit.db import session_scope, utcnow
 from openbureau.kit.errors import Unprocessable
 from openbureau.kit.settings import Settings
+from openbureau.principals import Principal
 
 GENESIS = "0" * 64
 CHAIN_VERSION = "openbureau.audit.v1"
@@ -105,6 +106,11 @@ def _first_keyed_seq(repo: AuditRepository, key: bytes, last: tuple[int, str] | 
 def operator_code() -> str:
     """The actor code of the operator at this terminal: ``OPERATOR:<os user>``."""
     return f"OPERATOR:{getpass.getuser()}"[:_LIMITS["actor_code"]]
+
+
+def terminal_operator() -> Principal:
+    """The operator at this terminal as a principal: what the command line acts as (:func:`operator_code`)."""
+    return Principal.operator(operator_code())
 
 
 def canonical_details(details: dict[str, Any] | None) -> str:

@@ -195,13 +195,13 @@ def _a_borrower(market: Path, furnisher: str) -> str:
 
 def _grades(runtime: Runtime, *, months: int) -> dict[str, str | None]:
     with session_scope(runtime.engine) as session:
-        report = quality.scorecards(session, member=None, months=months)
+        report = quality.scorecards(session, principal=audit.terminal_operator(), policy=runtime.policy, months=months)
     return {card.furnisher: card.grade for card in report.scorecards}
 
 
 def _statistics(runtime: Runtime):
     with session_scope(runtime.engine) as session:
-        return intake_statistics(session)
+        return intake_statistics(session, principal=audit.terminal_operator())
 
 
 def _built(runtime: Runtime) -> dict[str, int]:

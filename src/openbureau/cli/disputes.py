@@ -10,7 +10,6 @@ from rich.table import Table
 
 from openbureau.audit import service as audit
 from openbureau.cli.console import console, reports_errors
-from openbureau.consent.profiles import get_profile
 from openbureau.consent.schemas import Subject
 from openbureau.disputes import service
 from openbureau.disputes.models import DisputeKind, DisputeOutcome, DisputeStatus
@@ -39,7 +38,7 @@ def file_dispute(
                          furnisher_account_id=account, reporting_period=period, inquiry_id=inquiry, statement=statement)
     with session_scope(runtime.engine, write=True) as session:
         dispute = service.file_dispute(session, vault=runtime.vault, data=data, actor_code=audit.operator_code(),
-                                       profile=get_profile(runtime.settings.jurisdiction))
+                                       policy=runtime.policy)
     console.print(f"Dispute {dispute.id} filed; the answer is due by {dispute.due_at:%Y-%m-%d %H:%M} UTC")
 
 

@@ -133,7 +133,8 @@ def review_list(
     table = Table("id", "person", "candidate", "weight", "probability", "status", "evidence")
     table.columns[6].overflow = "fold"
     with session_scope(runtime.engine) as session:
-        for r in service.list_reviews(session, status=None if status == "all" else status, limit=limit):
+        for r in service.list_reviews(session, principal=audit.terminal_operator(),
+                                      status=None if status == "all" else status, limit=limit):
             table.add_row(str(r.id), str(r.person_id), str(r.candidate_person_id), f"{r.match_weight:.1f}",
                           f"{r.match_probability:.4f}", r.status, Text(r.evidence))
     console.print(table)
@@ -165,7 +166,8 @@ def review_show(review_id: Annotated[int, typer.Argument(help="The review item's
 def _decide(review_id: int, accept: bool) -> None:
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
-        item = service.decide_review(session, review_id=review_id, accept=accept, actor_code=audit.operator_code())
+        item = service.decide_review(session, principal=audit.terminal_operator(), review_id=review_id,
+                                     accept=accept)
         console.print(f"review {item.id}: {item.status}")
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from openbureau.audit import service as audit
 from openbureau.cli.console import console, err_console, record_progress, reports_errors
 from openbureau.intake import service
 from openbureau.intake.readers import count_records, detect_format
@@ -74,7 +75,7 @@ def status(submission_id: Annotated[int, typer.Argument(help="The submission id.
     """Show one submission's status and counts."""
     runtime = open_runtime()
     with session_scope(runtime.engine) as session:
-        read = SubmissionRead.model_validate(service.get_submission(session, member=None,
+        read = SubmissionRead.model_validate(service.get_submission(session, principal=audit.terminal_operator(),
                                                                     submission_id=submission_id))
     console.print(summary_table([read]))
     _print_counts(read)
@@ -88,7 +89,7 @@ def list_submissions(limit: Annotated[int, typer.Option(help="How many, newest f
     """List recent submissions."""
     runtime = open_runtime()
     with session_scope(runtime.engine) as session:
-        rows = [SubmissionRead.model_validate(s) for s in service.list_submissions(session, member=None,
+        rows = [SubmissionRead.model_validate(s) for s in service.list_submissions(session, principal=audit.terminal_operator(),
                                                                                    limit=limit)]
     console.print(summary_table(rows))
 
@@ -102,8 +103,8 @@ def errors(
     """Write every finding of a submission (line, field, code, severity, value, message) to a CSV file."""
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
-        count = service.write_findings_csv(session, member=None, submission_id=submission_id, out=out)
-        read = SubmissionRead.model_validate(service.get_submission(session, member=None,
+        count = service.write_findings_csv(session, principal=audit.terminal_operator(), submission_id=submission_id, out=out)
+        read = SubmissionRead.model_validate(service.get_submission(session, principal=audit.terminal_operator(),
                                                                     submission_id=submission_id))
     console.print(f"Wrote {count:,} findings to {out}")
     _print_counts(read)

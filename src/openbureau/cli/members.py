@@ -8,6 +8,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
+from openbureau.audit import service as audit
 from openbureau.cli.console import console, reports_errors
 from openbureau.kit.db import session_scope
 from openbureau.members import service
@@ -33,7 +34,7 @@ def add(
         raise typer.BadParameter(f"{first['loc'][0]}: {first['msg']}") from exc
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
-        member, key = service.add_member(session, data=data)
+        member, key = service.add_member(session, principal=audit.terminal_operator(), data=data)
         roles = ", ".join(sorted(member.roles))
     console.print(f"Registered [bold]{code}[/] ({name}) with roles: {roles}")
     console.print(f"API key (shown once, store it now): [bold green]{key.api_key}[/]")
@@ -58,7 +59,8 @@ def issue_key(code: Annotated[str, typer.Argument(help="The member's code.")]) -
     """Issue another API key for a member (for rotation)."""
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
-        key = service.issue_key(session, member=service.get_member(session, code=code))
+        key = service.issue_key(session, principal=audit.terminal_operator(),
+                                member=service.get_member(session, code=code))
     console.print(f"API key for {code} (shown once): [bold green]{key.api_key}[/]")
 
 
@@ -68,5 +70,5 @@ def revoke_key(prefix: Annotated[str, typer.Argument(help="The key's prefix (see
     """Revoke an API key at once."""
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
-        key = service.revoke_key(session, prefix=prefix)
+        key = service.revoke_key(session, principal=audit.terminal_operator(), prefix=prefix)
     console.print(f"Revoked key {key.prefix} of {key.member.code}.")

@@ -12,7 +12,6 @@ from rich.table import Table
 
 from openbureau.audit import service as audit
 from openbureau.cli.console import console, err_console, reports_errors
-from openbureau.consent.profiles import get_profile
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Unprocessable
 from openbureau.runtime import open_runtime
@@ -77,7 +76,7 @@ def train(
         card, data = service.train_on_bureau(
             runtime.engine, scale=_scale(scale), actor_code=audit.operator_code(),
             observation_period=observation_period, version=version, release_it=release,
-            retention_years=get_profile(runtime.settings.jurisdiction).negative_retention_years)
+            retention_years=runtime.policy.profile.negative_retention_years)
     period = data.observation_period
     if out is not None:
         out.write_text(service.artefact_text(card), encoding="utf-8")

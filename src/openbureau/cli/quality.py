@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from openbureau.audit.service import terminal_operator
 from openbureau.cli.console import console, reports_errors
 from openbureau.kit.db import session_scope
 from openbureau.quality import service
@@ -38,10 +39,11 @@ def report(
     k: Annotated[int | None, typer.Option(help="Minimum persons per market cell.")] = None,
 ) -> None:
     """Print every furnisher's scorecard and grade, the anomaly flags and the market summary."""
-    runtime = open_runtime()
+    runtime, operator = open_runtime(), terminal_operator()
     with session_scope(runtime.engine) as session:
-        cards = service.scorecards(session, member=None, period=period, months=months)
-        market = service.market(session, member=None, period=cards.period, k=k)
+        cards = service.scorecards(session, principal=operator, policy=runtime.policy, period=period,
+                                   months=months)
+        market = service.market(session, principal=operator, policy=runtime.policy, period=cards.period, k=k)
     names = [m.name for m in cards.scorecards[0].metrics] if cards.scorecards else []
     table = Table("furnisher", "grade", "score", *names, "consent", "records", "top code",
                   title=f"Data quality, {cards.periods[0]} to {cards.period} (failure rates)")

@@ -14,7 +14,6 @@ from rich.text import Text
 
 from openbureau.audit import service as audit
 from openbureau.cli.console import console, err_console, reports_errors
-from openbureau.consent.profiles import get_profile
 from openbureau.consent.schemas import Subject
 from openbureau.intake.tasks import purge_kept_files
 from openbureau.kit.db import session_scope
@@ -109,7 +108,7 @@ def report(
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
         result = service.own_report(session, vault=runtime.vault, subject=Subject(id_type=id_type, id_number=id_number),
-                                    actor_code=audit.operator_code(), profile=get_profile(runtime.settings.jurisdiction),
+                                    principal=audit.terminal_operator(), policy=runtime.policy,
                                     history_months=months)
     if json_out:
         print(result.model_dump_json(indent=2))
@@ -141,7 +140,7 @@ def retention_run(
     except ValueError as exc:
         raise typer.BadParameter(f"--as-of must be YYYY-MM-DD, not {as_of!r}") from exc
     runtime = open_runtime()
-    profile = get_profile(runtime.settings.jurisdiction)
+    profile = runtime.policy.profile
     columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,} accounts"),
                TimeElapsedColumn())
     with Progress(*columns, console=err_console, transient=True) as bar, \

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
-from openbureau.consent.profiles import JurisdictionProfile
 from openbureau.consent.service import subject_indexes
 from openbureau.disputes.models import Dispute, DisputeKind, DisputeOutcome, DisputeStatus
 from openbureau.disputes.repository import DisputeRepository
@@ -23,13 +22,14 @@ from openbureau.intake.repository import AccountRepository
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.errors import Conflict, NotFound, Unprocessable
 from openbureau.members.repository import MemberRepository
+from openbureau.policy import Policy
 
 MAX_LIMIT = 1_000
 
 
 def file_dispute(session: Session, *, vault: PiiVault, data: DisputeCreate, actor_code: str,
-                 profile: JurisdictionProfile, now: datetime | None = None) -> Dispute:
-    """Record a person's dispute of an item of their own file; its deadline follows the profile."""
+                 policy: Policy, now: datetime | None = None) -> Dispute:
+    """Record a person's dispute of an item of their own file; its deadline follows the policy's profile."""
     now = now or datetime.now(UTC)
     person = find_person_by_any(session, id_type=data.subject.id_type,
                                 id_indexes=subject_indexes(vault, data.subject))
@@ -61,7 +61,7 @@ def file_dispute(session: Session, *, vault: PiiVault, data: DisputeCreate, acto
         reporting_period=data.reporting_period if data.kind is DisputeKind.ACCOUNT else None,
         inquiry_id=data.inquiry_id if data.kind is DisputeKind.INQUIRY else None,
         statement_enc=vault.encrypt(data.statement), status=DisputeStatus.OPEN, channel=data.channel,
-        filed_by=actor_code, filed_at=now, due_at=now + timedelta(days=profile.dispute_days),
+        filed_by=actor_code, filed_at=now, due_at=now + timedelta(days=policy.profile.dispute_days),
     )
     DisputeRepository(session).add(dispute)
     audit.record(session, actor_member_id=None, actor_code=actor_code, action="dispute.file", person_id=person.id,

@@ -29,6 +29,7 @@ from openbureau.kit.bulk import bulk_writer_for
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import utcnow
 from openbureau.kit.errors import Conflict, NotFound
+from openbureau.principals import Action, Principal, authorize
 
 IDENTITY_FIELDS = ("full_name", "birth_date", "phone", "address")
 _SEP = "\x1f"
@@ -219,13 +220,17 @@ def split(session: Session, *, vault: PiiVault, person_id: int, furnisher_id: in
     return entry
 
 
-def list_reviews(session: Session, *, status: str | None = "pending", limit: int = 100) -> list[IdentityReview]:
-    """Review items (pending by default), oldest first."""
+def list_reviews(session: Session, *, principal: Principal, status: str | None = "pending",
+                 limit: int = 100) -> list[IdentityReview]:
+    """Review items (pending by default), oldest first (the operator)."""
+    authorize(principal, Action.REVIEW_IDENTITY)
     return ResolutionRepository(session).reviews(status=status, limit=limit)
 
 
-def decide_review(session: Session, *, review_id: int, accept: bool, actor_code: str) -> IdentityReview:
+def decide_review(session: Session, *, principal: Principal, review_id: int, accept: bool) -> IdentityReview:
     """An operator accepts (merge) or rejects (keep apart for good) a queued pair; audited."""
+    authorize(principal, Action.REVIEW_IDENTITY)
+    actor_code = principal.code
     repo = ResolutionRepository(session)
     repo.lock_intake()
     item = repo.review(review_id)

@@ -1,7 +1,7 @@
 """Who may look at a person's file, for what purpose, on what basis.
 
-Order of checks (each failure is a 403 whose code names what is missing): the subscriber role; reciprocity
-when switched on (only members that furnish may query); a purpose a member may query for; then a consent
+Order of checks (each failure is a 403 whose code names what is missing): the subscriber role
+(``principals.authorize``); the policy's reciprocity when switched on (only members that furnish may query); a purpose a member may query for; then a consent
 of the person to this subscriber for this purpose that is in force, or the profile's documented lawful
 exception (CN: post-loan management of an existing account, Art. 18), which needs an account of the
 member in the person's file (see ``EXISTING_ACCOUNT_STATUSES``).
@@ -16,14 +16,13 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from openbureau.consent.models import ConsentStatus, status_at
-from openbureau.consent.profiles import JurisdictionProfile, Purpose
+from openbureau.consent.profiles import Purpose
 from openbureau.consent.repository import ConsentRepository
-from openbureau.consent.service import GRANTEE_ROLE
 from openbureau.identity.repository import PersonRef
 from openbureau.intake.repository import AccountRepository, SubmissionRepository
 from openbureau.kit.errors import Forbidden
-from openbureau.members.models import Member, Role
-from openbureau.members.service import require_role
+from openbureau.policy import Policy
+from openbureau.principals import Action, Kind, Principal, authorize
 
 # The existing-account exception rests only on an account of the member that is part of the person's file
 # (released, not held for want of consent), opened before the inquiry, and still in a state the purpose
@@ -48,19 +47,19 @@ class Basis:
         return f"consent:{self.consent.consent_ref}" if self.consent is not None else f"exception: {self.note}"
 
 
-def check_member(session: Session, *, actor: Member, purpose: Purpose, reciprocity: bool) -> None:
+def check_member(session: Session, *, principal: Principal, purpose: Purpose, policy: Policy) -> None:
     """Role, reciprocity and purpose checks that need no person."""
-    require_role(actor, Role.SUBSCRIBER)
-    if reciprocity and not (actor.has_role(Role.FURNISHER)
-                            and SubmissionRepository(session).has_loaded(furnisher_id=actor.id)):
-        raise Forbidden(f"{actor.code} does not furnish data; reciprocity is on: only members that furnish "
+    authorize(principal, Action.INQUIRE)
+    if policy.reciprocity and not (principal.is_a(Kind.FURNISHER)
+                                   and SubmissionRepository(session).has_loaded(furnisher_id=principal.member_id)):
+        raise Forbidden(f"{principal.code} does not furnish data; reciprocity is on: only members that furnish "
                         "may query", code="RECIPROCITY_REQUIRED")
-    if GRANTEE_ROLE.get(purpose) != "subscriber":
+    if policy.grantee_role.get(purpose) != Kind.SUBSCRIBER:
         raise Forbidden(f"a member may not query for {purpose.value}", code="PURPOSE_NOT_ALLOWED", field="purpose")
 
 
-def lawful_basis(session: Session, *, actor: Member, purpose: Purpose, id_type: str, id_indexes: tuple[bytes, ...],
-                 consent_ref: str | None, person: PersonRef | None, profile: JurisdictionProfile,
+def lawful_basis(session: Session, *, principal: Principal, purpose: Purpose, id_type: str,
+                 id_indexes: tuple[bytes, ...], consent_ref: str | None, person: PersonRef | None, policy: Policy,
                  moment: datetime) -> Basis:
     """The consent (or exception) that makes this inquiry lawful; 403 naming what is missing otherwise.
 
@@ -68,7 +67,7 @@ def lawful_basis(session: Session, *, actor: Member, purpose: Purpose, id_type: 
     """
     repo = ConsentRepository(session)
     if consent_ref is not None:
-        consent = repo.by_ref(grantee_member_id=actor.id, consent_ref=consent_ref)
+        consent = repo.by_ref(grantee_member_id=principal.member_id, consent_ref=consent_ref)
         if consent is None:
             raise Forbidden(f"you hold no consent {consent_ref}", code="CONSENT_NOT_FOUND", field="consent_ref")
         if consent.subject_id_type != id_type or consent.subject_id_index not in id_indexes:
@@ -83,13 +82,13 @@ def lawful_basis(session: Session, *, actor: Member, purpose: Purpose, id_type: 
                             field="consent_ref")
         return Basis("consent", consent, "")
     for id_index in id_indexes:
-        consent = repo.in_force(id_type=id_type, id_index=id_index, grantee_member_id=actor.id, purpose=purpose,
-                                moment=moment)
+        consent = repo.in_force(id_type=id_type, id_index=id_index, grantee_member_id=principal.member_id,
+                                purpose=purpose, moment=moment)
         if consent is not None:
             return Basis("consent", consent, "")
-    exception = profile.existing_customer_exceptions.get(purpose)
+    exception = policy.profile.existing_customer_exceptions.get(purpose)
     if exception and person is not None and AccountRepository(session).has_released_account(
-            furnisher_id=actor.id, person_id=person.id, moment=moment, statuses=EXISTING_ACCOUNT_STATUSES[purpose]):
+            furnisher_id=principal.member_id, person_id=person.id, moment=moment, statuses=EXISTING_ACCOUNT_STATUSES[purpose]):
         return Basis("exception", None, exception)
-    raise Forbidden(f"no consent of this person to {actor.code} for {purpose.value} is in force",
+    raise Forbidden(f"no consent of this person to {principal.code} for {purpose.value} is in force",
                     code="CONSENT_REQUIRED", field="consent_ref")

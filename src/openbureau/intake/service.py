@@ -35,11 +35,12 @@ from openbureau.intake.readers import ChunkReader, detect_format
 from openbureau.intake.repository import AccountRepository, SubmissionRepository
 from openbureau.intake.schemas import FurnisherIntakeStats
 from openbureau.kit.db import session_scope
-from openbureau.kit.errors import Forbidden, NotFound
+from openbureau.kit.errors import NotFound
 from openbureau.kit.settings import Settings
 from openbureau.kit.spreadsheet import csv_writer
-from openbureau.members.models import Member, Role
-from openbureau.members.service import get_member, require_role
+from openbureau.members.models import Member
+from openbureau.members.service import get_member
+from openbureau.principals import Action, Principal, authorize
 
 Progress = Callable[[int], None]
 
@@ -63,7 +64,7 @@ def receive(
     known (the demo's simulated market), never set from a furnisher's request.
     """
     try:
-        require_role(furnisher, Role.FURNISHER)
+        authorize(Principal.of_member(furnisher), Action.SUBMIT_FILE)
         name = check_filename(filename)
         fmt = detect_format(name)
         repo = SubmissionRepository(session)
@@ -150,43 +151,42 @@ def get_submission_by_id(session: Session, *, submission_id: int) -> Submission:
     return submission
 
 
-def get_submission(session: Session, *, member: Member | None, submission_id: int) -> Submission:
-    """A submission as ``member`` may see it: a furnisher sees only its own (others look absent).
+def _sees_all_submissions(principal: Principal) -> bool:
+    """Whether ``principal`` sees every submission (the operator) or only its own (a furnisher); 403 else."""
+    seen = authorize(principal, Action.READ_ALL_SUBMISSIONS, Action.READ_OWN_SUBMISSIONS,
+                     message="only furnishers see submissions")
+    return seen is Action.READ_ALL_SUBMISSIONS
 
-    ``member`` None means the bureau's operator acting through the CLI.
-    """
+
+def get_submission(session: Session, *, principal: Principal, submission_id: int) -> Submission:
+    """A submission as ``principal`` may see it: the operator any, a furnisher only its own (others look
+    absent)."""
     submission = get_submission_by_id(session, submission_id=submission_id)
-    if member is not None and not member.has_role(Role.OPERATOR):
-        if not member.has_role(Role.FURNISHER):
-            raise Forbidden("only furnishers see submissions", code="ROLE_REQUIRED")
-        if submission.furnisher_id != member.id:
-            raise NotFound(f"no submission {submission_id}", code="SUBMISSION_NOT_FOUND", field="submission_id")
+    if not _sees_all_submissions(principal) and submission.furnisher_id != principal.member_id:
+        raise NotFound(f"no submission {submission_id}", code="SUBMISSION_NOT_FOUND", field="submission_id")
     return submission
 
 
-def list_submissions(session: Session, *, member: Member | None, limit: int = 100, offset: int = 0
+def list_submissions(session: Session, *, principal: Principal, limit: int = 100, offset: int = 0
                      ) -> list[Submission]:
-    """Submissions visible to ``member``, newest first."""
-    if member is not None and not member.has_role(Role.OPERATOR):
-        require_role(member, Role.FURNISHER)
-        return SubmissionRepository(session).list_for(furnisher_id=member.id, limit=limit, offset=offset)
-    return SubmissionRepository(session).list_for(furnisher_id=None, limit=limit, offset=offset)
+    """Submissions visible to ``principal``, newest first."""
+    own = None if _sees_all_submissions(principal) else principal.member_id
+    return SubmissionRepository(session).list_for(furnisher_id=own, limit=limit, offset=offset)
 
 
 def list_findings(
-    session: Session, *, member: Member | None, submission_id: int, limit: int | None = None, offset: int = 0
+    session: Session, *, principal: Principal, submission_id: int, limit: int | None = None, offset: int = 0
 ) -> list[Finding]:
-    """A page of a submission's findings, if ``member`` may see the submission."""
-    get_submission(session, member=member, submission_id=submission_id)
+    """A page of a submission's findings, if ``principal`` may see the submission."""
+    get_submission(session, principal=principal, submission_id=submission_id)
     return SubmissionRepository(session).findings(submission_id=submission_id, limit=limit, offset=offset)
 
 
-def write_findings_csv(session: Session, *, member: Member | None, submission_id: int, out: Path) -> int:
+def write_findings_csv(session: Session, *, principal: Principal, submission_id: int, out: Path) -> int:
     """Write every finding of a submission to a CSV file; returns how many. An operator export is audited."""
-    get_submission(session, member=member, submission_id=submission_id)
-    if member is None or member.has_role(Role.OPERATOR):  # at the command line or through the API alike
-        audit.record(session, actor_member_id=member.id if member is not None else None,
-                     actor_code=member.code if member is not None else audit.operator_code(),
+    get_submission(session, principal=principal, submission_id=submission_id)
+    if principal.may(Action.READ_ALL_SUBMISSIONS):  # the operator, at the command line or through the API
+        audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code,
                      action="submission.errors_export", details={"submission_id": submission_id})
     count = 0
     with out.open("w", newline="", encoding="utf-8") as handle:
@@ -204,19 +204,20 @@ def bureau_totals(session: Session) -> dict[str, int]:
     return SubmissionRepository(session).totals()
 
 
-def account_history(session: Session, *, furnisher_id: int, furnisher_account_id: str) -> list[AccountState]:
-    """Every stored version of one of the furnisher's accounts; unknown to it: NotFound."""
-    states = AccountRepository(session).history(furnisher_id=furnisher_id, furnisher_account_id=furnisher_account_id)
+def account_history(session: Session, *, principal: Principal, furnisher_account_id: str) -> list[AccountState]:
+    """Every stored version of one of the furnisher's own accounts; unknown to it: NotFound."""
+    authorize(principal, Action.READ_OWN_ACCOUNTS)
+    states = AccountRepository(session).history(furnisher_id=principal.member_id,
+                                                furnisher_account_id=furnisher_account_id)
     if not states:
         raise NotFound(f"no account {furnisher_account_id}", code="ACCOUNT_NOT_FOUND", field="furnisher_account_id")
     return states
 
 
-def intake_statistics(session: Session, *, member: Member | None = None) -> list[FurnisherIntakeStats]:
-    """Per-furnisher intake figures (aggregates only): for the regulator and the operator (``member``
-    None: the operator at the command line)."""
-    if member is not None and not (member.has_role(Role.REGULATOR) or member.has_role(Role.OPERATOR)):
-        raise Forbidden("aggregate statistics are for the regulator and the operator", code="ROLE_REQUIRED")
+def intake_statistics(session: Session, *, principal: Principal) -> list[FurnisherIntakeStats]:
+    """Per-furnisher intake figures (aggregates only): for the regulator and the operator."""
+    authorize(principal, Action.READ_INTAKE_STATISTICS,
+              message="aggregate statistics are for the regulator and the operator")
     rows = []
     for code, submissions, received, rejected, stored, held in SubmissionRepository(session).intake_by_furnisher():
         rows.append(FurnisherIntakeStats(

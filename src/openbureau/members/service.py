@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
 from openbureau.kit.db import utcnow
-from openbureau.kit.errors import Conflict, Forbidden, NotFound, Unauthenticated
-from openbureau.members.models import ApiKey, Member, Role
+from openbureau.kit.errors import Conflict, NotFound, Unauthenticated
+from openbureau.members.models import ApiKey, Member
 from openbureau.members.repository import MemberRepository
 from openbureau.members.schemas import IssuedKey, MemberCreate
+from openbureau.principals import Action, Principal, authorize
 
 KEY_SCHEME = "ob"
 
@@ -25,38 +26,41 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def add_member(session: Session, *, data: MemberCreate) -> tuple[Member, IssuedKey]:
-    """Register an institution and issue its first API key."""
+def add_member(session: Session, *, principal: Principal, data: MemberCreate) -> tuple[Member, IssuedKey]:
+    """Register an institution and issue its first API key (the operator)."""
+    authorize(principal, Action.MANAGE_MEMBERS)
     repo = MemberRepository(session)
     if repo.by_code(data.code) is not None:
         raise Conflict(f"a member with code {data.code} already exists", code="MEMBER_EXISTS", field="code")
     roles = ",".join(sorted({r.value for r in data.roles}))
     member = Member(code=data.code, name=data.name, roles_text=roles)
     repo.add(member)
-    audit.record(session, actor_member_id=None, actor_code=audit.operator_code(), action="member.add",
+    audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="member.add",
                  details={"member_id": member.id, "code": member.code, "roles": roles})
-    return member, issue_key(session, member=member)
+    return member, issue_key(session, principal=principal, member=member)
 
 
-def issue_key(session: Session, *, member: Member) -> IssuedKey:
-    """Issue a new API key for ``member``; the secret is returned once and stored only hashed."""
+def issue_key(session: Session, *, principal: Principal, member: Member) -> IssuedKey:
+    """Issue a new API key for ``member`` (the operator); the secret is returned once and stored only hashed."""
+    authorize(principal, Action.MANAGE_MEMBERS)
     prefix = secrets.token_hex(6)
     secret = f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
     MemberRepository(session).add(ApiKey(member_id=member.id, prefix=prefix, key_hash=_hash(secret)))
-    audit.record(session, actor_member_id=None, actor_code=audit.operator_code(), action="key.issue",
+    audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="key.issue",
                  details={"member_id": member.id, "prefix": prefix})
     return IssuedKey(member_code=member.code, prefix=prefix, api_key=secret)
 
 
-def revoke_key(session: Session, *, prefix: str) -> ApiKey:
-    """Revoke the key with ``prefix`` at once."""
+def revoke_key(session: Session, *, principal: Principal, prefix: str) -> ApiKey:
+    """Revoke the key with ``prefix`` at once (the operator)."""
+    authorize(principal, Action.MANAGE_MEMBERS)
     key = MemberRepository(session).key_by_prefix(prefix)
     if key is None:
         raise NotFound(f"no API key with prefix {prefix}", code="KEY_NOT_FOUND", field="prefix")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.flush()
-        audit.record(session, actor_member_id=None, actor_code=audit.operator_code(), action="key.revoke",
+        audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="key.revoke",
                      details={"member_id": key.member_id, "prefix": prefix})
     return key
 
@@ -95,9 +99,3 @@ def _detached_member(member_id: int, code: str, name: str, roles_text: str, crea
     in an identity map. The key is checked on every call; only the value for an unchanged member row is
     reused (every API call authenticates, and building the object cost more than the query)."""
     return Member(id=member_id, code=code, name=name, roles_text=roles_text, created_at=created_at)
-
-
-def require_role(member: Member, role: Role) -> None:
-    """Refuse ``member`` unless it holds ``role``."""
-    if not member.has_role(role):
-        raise Forbidden(f"member {member.code} does not hold the {role.value} role", code="ROLE_REQUIRED")

@@ -8,9 +8,10 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from openbureau.identity.service import conflicts_by_furnisher
-from openbureau.kit.errors import Forbidden, NotFound, Unprocessable
-from openbureau.members.models import Member, Role
+from openbureau.kit.errors import NotFound, Unprocessable
 from openbureau.members.repository import MemberRepository
+from openbureau.policy import Policy
+from openbureau.principals import Action, Principal, authorize
 from openbureau.quality import grades, tasks
 from openbureau.quality.anomalies import describe
 from openbureau.quality.market import SHORT_TERM_MAX_MONTHS
@@ -30,10 +31,6 @@ SHORT_TERM_TEXT = (f"revolving lines, credit cards, BNPL and instalment loans of
                    "months")
 
 
-def _sees_all(member: Member | None) -> bool:
-    return member is None or member.has_role(Role.REGULATOR) or member.has_role(Role.OPERATOR)
-
-
 def _period(session: Session, period: str | None) -> str:
     if period is not None and not PERIOD.match(period):
         raise Unprocessable("period must be YYYY-MM", code="INVALID_PERIOD", field="period")
@@ -43,17 +40,18 @@ def _period(session: Session, period: str | None) -> str:
     return period or known[1]
 
 
-def scorecards(session: Session, *, member: Member | None, period: str | None = None, months: int = 1,
-               settings: tasks.QualitySettings | None = None) -> ScorecardReport:
+def scorecards(session: Session, *, principal: Principal, policy: Policy, period: str | None = None,
+               months: int = 1) -> ScorecardReport:
     """Scorecards over the ``months`` periods ending at ``period`` (default: the latest): every furnisher's
-    for the regulator and the operator (``member`` None: the operator at the CLI), its own for a furnisher."""
-    if not _sees_all(member) and not member.has_role(Role.FURNISHER):
-        raise Forbidden("scorecards are for the regulator, the operator and furnishers", code="ROLE_REQUIRED")
+    for the regulator and the operator, its own for a furnisher."""
+    sees = authorize(principal, Action.READ_ALL_SCORECARDS, Action.READ_OWN_SCORECARD,
+                     message="scorecards are for the regulator, the operator and furnishers")
     if not 1 <= months <= 36:
         raise Unprocessable("months must be between 1 and 36", code="INVALID_MONTHS", field="months")
     period = _period(session, period)
-    own = None if _sees_all(member) else member.id
-    run = tasks.run_quality(session.connection(), period=period, months=months, furnisher_id=own, settings=settings)
+    own = None if sees is Action.READ_ALL_SCORECARDS else principal.member_id
+    run = tasks.run_quality(session.connection(), period=period, months=months, furnisher_id=own,
+                            settings=policy.quality)
     report = to_report(run, months=months)
     # Identity conflicts the resolver charged to each furnisher's data (reported beside the grade).
     codes = {m.id: m.code for m in MemberRepository(session).all()}
@@ -90,14 +88,12 @@ def to_report(run: tasks.QualityRun, *, months: int) -> ScorecardReport:
                            seconds=round(run.seconds, 3), scorecards=cards)
 
 
-def market(session: Session, *, member: Member | None, period: str | None = None, k: int | None = None,
-           include_held: bool = False, settings: tasks.QualitySettings | None = None) -> MarketReport:
+def market(session: Session, *, principal: Principal, policy: Policy, period: str | None = None,
+           k: int | None = None, include_held: bool = False) -> MarketReport:
     """Market statistics of ``period`` for the regulator and the operator; ``k`` may only raise the bureau's
-    minimum cell size, never lower it."""
-    if not _sees_all(member):
-        raise Forbidden("market statistics are for the regulator and the operator", code="ROLE_REQUIRED")
-    settings = settings or tasks.QualitySettings()
-    floor = settings.min_cell_persons
+    minimum cell size (``policy.quality.min_cell_persons``), never lower it."""
+    authorize(principal, Action.READ_MARKET, message="market statistics are for the regulator and the operator")
+    floor = policy.quality.min_cell_persons
     if k is not None and k < floor:
         raise Unprocessable(f"k may not be below the bureau's minimum of {floor}", code="K_TOO_SMALL", field="k")
     period = _period(session, period)

@@ -7,11 +7,10 @@ import time
 from dataclasses import dataclass
 
 import polars as pl
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Connection
 
 from openbureau.kit.periods import shift_period
+from openbureau.policy import QualitySettings
 from openbureau.quality import anomalies, grades, market
 from openbureau.quality.metrics import (
     QualityFrames,
@@ -21,16 +20,6 @@ from openbureau.quality.metrics import (
     latest_versions,
 )
 from openbureau.quality.repository import QualityRepository
-
-
-class QualitySettings(BaseSettings):
-    """Settings of the quality jobs (environment variables ``OPENBUREAU_QUALITY_*``)."""
-
-    model_config = SettingsConfigDict(env_prefix="OPENBUREAU_QUALITY_", extra="ignore")
-
-    min_cell_persons: int = Field(default=10, ge=1, description="k: market cells about fewer persons are suppressed")
-    due_days: int = Field(default=15, ge=0, description="a file is on time this many days after its period end")
-    late_cap_days: int = Field(default=60, ge=1, description="a file this late counts as wholly late")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +78,8 @@ def load_frames(conn: Connection, *, since: str | None = None, until: str | None
     return QualityFrames(members=repo.members(), submissions=subs, findings=findings, states=states)
 
 
-def run_quality(conn: Connection, *, period: str, months: int = 1, furnisher_id: int | None = None,
-                settings: QualitySettings | None = None,
-                rules: anomalies.AnomalyRules | None = None) -> QualityRun:
+def run_quality(conn: Connection, *, period: str, settings: QualitySettings, months: int = 1,
+                furnisher_id: int | None = None, rules: anomalies.AnomalyRules | None = None) -> QualityRun:
     """Scorecards of the ``months`` periods ending at ``period``, and the anomaly flags in them.
 
     History before the window is read too (``rules.history`` periods more), for the previous month of the
@@ -100,7 +88,6 @@ def run_quality(conn: Connection, *, period: str, months: int = 1, furnisher_id:
     not the bureau's. One clock (the latest arrival at the bureau) judges every furnisher's missing files.
     """
     started = time.perf_counter()
-    settings = settings or QualitySettings()
     rules = rules or anomalies.AnomalyRules()
     periods = [shift_period(period, -i) for i in reversed(range(months))]
     repo = QualityRepository(conn)

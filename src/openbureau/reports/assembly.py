@@ -26,6 +26,7 @@ from openbureau.inquiries.repository import InquiryRepository
 from openbureau.kit.crypto import PiiVault, mask
 from openbureau.kit.periods import add_years, last_complete_period, period_end, shift_period
 from openbureau.members.repository import MemberRepository
+from openbureau.policy import Policy
 from openbureau.reports.schemas import (
     AccountView,
     DisputeView,
@@ -40,7 +41,6 @@ from openbureau.reports.schemas import (
     View,
 )
 from openbureau.scoring.service import released_model, score_file
-from openbureau.signals.config import SignalSettings, get_signal_settings
 from openbureau.signals.schemas import RiskSignal
 from openbureau.signals.service import CONFLICT_TEXT, evaluate, monthly_obligations
 from openbureau.tradelines.history import (
@@ -75,10 +75,11 @@ class PersonFile:
         return [(r.subscriber_id, r.created_at) for r in self.inquiries if r.hard]
 
 
-def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: datetime, profile: JurisdictionProfile,
+def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: datetime, policy: Policy,
               with_identity: bool = True, with_links: bool = False) -> PersonFile:
-    """Read a person's file as the profile publishes it at ``now`` (``with_links``: and the accounts linked to
-    the person by probabilistic matching, for the person's own report)."""
+    """Read a person's file as the policy's jurisdiction profile publishes it at ``now`` (``with_links``: and
+    the accounts linked to the person by probabilistic matching, for the person's own report)."""
+    profile = policy.profile
     rows = TradelineRepository(session).states_of(person.id, with_identity=with_identity)
     lines = build_tradelines(rows, as_of=now.date(), retention_years=profile.negative_retention_years,
                              with_identity=with_identity)
@@ -192,10 +193,12 @@ def _summary(file: PersonFile, *, as_of_period: str, currency: str, now: datetim
 
 
 def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiVault, now: datetime,
-             profile: JurisdictionProfile, history_months: int = 24, declared_income: int | None = None,
-             signal_settings: SignalSettings | None = None, session: Session | None = None) -> Report:
+             policy: Policy, history_months: int = 24, declared_income: int | None = None,
+             session: Session | None = None) -> Report:
     """The report of ``file`` in ``view`` (for ``viewer_id``, the subscriber looking; None for the person),
-    scored by the released model when ``session`` is given."""
+    under ``policy`` (its profile and signal thresholds), scored by the released model when ``session`` is
+    given."""
+    profile = policy.profile
     labels = Labels(view=view, viewer_id=viewer_id, members=file.members)
     consumer = view is View.CONSUMER
     disputed = {(d[2], d[3]) for d in file.disputes if d[1] == "account"}
@@ -231,7 +234,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
     signals: list[RiskSignal] = evaluate(
         tradelines=file.tradelines, hard_inquiries=file.hard_inquiries(), declared_income=declared_income,
         conflicts=[c[0] for c in file.conflicts], now=now, currency=profile.currency,
-        settings=signal_settings or get_signal_settings())
+        settings=policy.signals)
     matched = [MatchedRecord(lender=labels(link["furnisher_id"]), account_number=link["furnisher_account_id"],
                              linked_at=link["linked_at"], match_probability=link["match_probability"],
                              method="automatic" if link["method"] == "splink" else "operator review",

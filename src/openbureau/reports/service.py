@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from openbureau.audit.service import AuditNote
-from openbureau.consent.profiles import HARD_PURPOSES, JurisdictionProfile, Purpose
+from openbureau.consent.profiles import HARD_PURPOSES, Purpose
 from openbureau.consent.schemas import Subject
 from openbureau.consent.service import subject_indexes
 from openbureau.identity.repository import find_person_by_any
@@ -22,10 +22,10 @@ from openbureau.inquiries.log import InquiryLog, LogEntry, SessionLog
 from openbureau.inquiries.repository import InquiryRepository
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.errors import NotFound, Unprocessable
-from openbureau.members.models import Member
+from openbureau.policy import Policy
+from openbureau.principals import Action, Principal, authorize
 from openbureau.reports.assembly import assemble, read_file
 from openbureau.reports.schemas import InquiryCreate, InquiryRead, InquiryResult, Report, View
-from openbureau.signals.config import SignalSettings
 
 MAX_LIMIT = 1_000
 
@@ -44,43 +44,44 @@ class Prepared:
         return self.answer
 
 
-def prepare_inquiry(session: Session, *, vault: PiiVault, actor: Member, request: InquiryCreate,
-                    profile: JurisdictionProfile, reciprocity: bool, signal_settings: SignalSettings | None = None,
-                    now: datetime | None = None) -> Prepared:
+def prepare_inquiry(session: Session, *, vault: PiiVault, principal: Principal, request: InquiryCreate,
+                    policy: Policy, now: datetime | None = None) -> Prepared:
     """Check the lawful basis and assemble the subscriber's view; nothing is written (see :func:`inquire`)."""
     now = now or datetime.now(UTC)
-    check_member(session, actor=actor, purpose=request.purpose, reciprocity=reciprocity)
+    check_member(session, principal=principal, purpose=request.purpose, policy=policy)
+    subscriber_id = principal.member_id
     id_indexes = subject_indexes(vault, request.subject)
     person = find_person_by_any(session, id_type=request.subject.id_type, id_indexes=id_indexes)
-    basis = lawful_basis(session, actor=actor, purpose=request.purpose, id_type=request.subject.id_type,
-                         id_indexes=id_indexes, consent_ref=request.consent_ref, person=person, profile=profile,
+    basis = lawful_basis(session, principal=principal, purpose=request.purpose, id_type=request.subject.id_type,
+                         id_indexes=id_indexes, consent_ref=request.consent_ref, person=person, policy=policy,
                          moment=now)
     report = None
     if person is not None:
-        report = assemble(read_file(session, vault=vault, person=person, now=now, profile=profile),
-                          view=View.SUBSCRIBER, viewer_id=actor.id, vault=vault, now=now, profile=profile,
+        report = assemble(read_file(session, vault=vault, person=person, now=now, policy=policy),
+                          view=View.SUBSCRIBER, viewer_id=subscriber_id, vault=vault, now=now, policy=policy,
                           history_months=request.history_months, declared_income=request.declared_monthly_income,
-                          signal_settings=signal_settings, session=session)
+                          session=session)
     hard = request.purpose in HARD_PURPOSES
     entry = LogEntry(
-        values=dict(subscriber_id=actor.id, person_id=person.id if person else None, purpose=request.purpose.value,
-                    hard=int(hard), basis=basis.kind, consent_id=basis.consent.id if basis.consent else None,
-                    basis_note=basis.note or None, declared_monthly_income=request.declared_monthly_income,
-                    actor_code=actor.code, created_at=now),
-        audit=AuditNote(actor.id, actor.code, "inquiry.read", person.id, request.purpose.value,
+        values=dict(subscriber_id=subscriber_id, person_id=person.id if person else None,
+                    purpose=request.purpose.value, hard=int(hard), basis=basis.kind,
+                    consent_id=basis.consent.id if basis.consent else None, basis_note=basis.note or None,
+                    declared_monthly_income=request.declared_monthly_income, actor_code=principal.code,
+                    created_at=now),
+        audit=AuditNote(subscriber_id, principal.code, "inquiry.read", person.id, request.purpose.value,
                         {"basis": basis.describe()}) if person is not None else None)
     return Prepared(entry, InquiryResult(inquiry_id=0, purpose=request.purpose.value, hard=hard,
                                          basis=basis.describe(), person_found=person is not None, created_at=now,
                                          report=report))
 
 
-def inquire(session: Session, *, vault: PiiVault, actor: Member, request: InquiryCreate,
-            profile: JurisdictionProfile, reciprocity: bool, log: InquiryLog | None = None,
-            signal_settings: SignalSettings | None = None, now: datetime | None = None) -> InquiryResult:
+def inquire(session: Session, *, vault: PiiVault, principal: Principal, request: InquiryCreate, policy: Policy,
+            log: InquiryLog | None = None, now: datetime | None = None) -> InquiryResult:
     """A subscriber's look at a person's file: allowed only on a lawful basis; logged before it is answered.
 
     Args:
-        actor: The subscriber asking.
+        principal: The subscriber asking.
+        policy: The bureau's policy (jurisdiction profile, reciprocity, signal thresholds).
         request: Who, for what purpose, on which consent, with which declared income.
         log: Where the inquiry is logged (default: the caller's transaction).
         now: The moment of the inquiry (default: the clock).
@@ -88,22 +89,23 @@ def inquire(session: Session, *, vault: PiiVault, actor: Member, request: Inquir
     Returns:
         The inquiry's id and basis, and the subscriber's view of the report (None when no file matched).
     """
-    prepared = prepare_inquiry(session, vault=vault, actor=actor, request=request, profile=profile,
-                               reciprocity=reciprocity, signal_settings=signal_settings, now=now)
+    prepared = prepare_inquiry(session, vault=vault, principal=principal, request=request, policy=policy, now=now)
     return prepared.finish((log or SessionLog(session)).write(prepared.entry))
 
 
-def prepare_own_report(session: Session, *, vault: PiiVault, subject: Subject, actor_code: str,
-                       profile: JurisdictionProfile, history_months: int = 24, now: datetime | None = None) -> Prepared:
+def prepare_own_report(session: Session, *, vault: PiiVault, subject: Subject, principal: Principal,
+                       policy: Policy, history_months: int = 24, now: datetime | None = None) -> Prepared:
     """The person's own report and its log entry; nothing is written (see :func:`own_report`)."""
+    authorize(principal, Action.SERVE_OWN_REPORT)
+    actor_code = principal.code
     if not 1 <= history_months <= 60:
         raise Unprocessable("history_months must be 1 to 60", code="INVALID_HISTORY_MONTHS", field="history_months")
     now = now or datetime.now(UTC)
     person = find_person_by_any(session, id_type=subject.id_type, id_indexes=subject_indexes(vault, subject))
     if person is None:
         raise NotFound("the bureau holds no file for this person", code="PERSON_NOT_FOUND", field="subject")
-    report = assemble(read_file(session, vault=vault, person=person, now=now, profile=profile, with_links=True),
-                      view=View.CONSUMER, viewer_id=None, vault=vault, now=now, profile=profile,
+    report = assemble(read_file(session, vault=vault, person=person, now=now, policy=policy, with_links=True),
+                      view=View.CONSUMER, viewer_id=None, vault=vault, now=now, policy=policy,
                       history_months=history_months, session=session)
     return Prepared(LogEntry(
         values=dict(subscriber_id=None, person_id=person.id, purpose=Purpose.SELF_INQUIRY.value, hard=0,
@@ -113,20 +115,21 @@ def prepare_own_report(session: Session, *, vault: PiiVault, subject: Subject, a
         report)
 
 
-def own_report(session: Session, *, vault: PiiVault, subject: Subject, actor_code: str,
-               profile: JurisdictionProfile, history_months: int = 24, log: InquiryLog | None = None,
-               now: datetime | None = None) -> Report:
+def own_report(session: Session, *, vault: PiiVault, subject: Subject, principal: Principal, policy: Policy,
+               history_months: int = 24, log: InquiryLog | None = None, now: datetime | None = None) -> Report:
     """The person's own report, everything shown, requested at the bureau (counter, portal) and served by
-    ``actor_code`` once the person's identity was checked; logged as a soft self-inquiry and audited."""
-    prepared = prepare_own_report(session, vault=vault, subject=subject, actor_code=actor_code, profile=profile,
+    ``principal`` (the operator) once the person's identity was checked; logged as a soft self-inquiry and
+    audited."""
+    prepared = prepare_own_report(session, vault=vault, subject=subject, principal=principal, policy=policy,
                                   history_months=history_months, now=now)
     return prepared.finish((log or SessionLog(session)).write(prepared.entry))
 
 
-def list_inquiries(session: Session, *, actor: Member, limit: int = 100, offset: int = 0) -> list[InquiryRead]:
+def list_inquiries(session: Session, *, principal: Principal, limit: int = 100, offset: int = 0) -> list[InquiryRead]:
     """The subscriber's own inquiries, newest first."""
+    authorize(principal, Action.LIST_OWN_INQUIRIES)
     if not 1 <= limit <= MAX_LIMIT:
         raise Unprocessable(f"limit must be 1 to {MAX_LIMIT}", code="INVALID_LIMIT", field="limit")
     return [InquiryRead(id=i.id, person_found=i.person_id is not None, purpose=i.purpose, hard=bool(i.hard),
                         basis=i.basis, created_at=i.created_at)
-            for i in InquiryRepository(session).of_subscriber(actor.id, limit=limit, offset=offset)]
+            for i in InquiryRepository(session).of_subscriber(principal.member_id, limit=limit, offset=offset)]

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from openbureau.kit.periods import last_complete_period, shift_period
-from openbureau.signals.config import SignalSettings
+from openbureau.policy import SignalSettings
 from openbureau.signals.schemas import RiskSignal, Severity, SignalCode
 from openbureau.tradelines.history import Tradeline, rank, revolving_use
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Engine
 
+from openbureau.audit.service import terminal_operator
 from openbureau.intake import quarantine
 from openbureau.intake import service as intake
 from openbureau.kit.crypto import PiiVault
@@ -67,10 +68,11 @@ def register_members(engine: Engine) -> list[IssuedMember]:
     wanted = [(f.code, f.name, tuple(Role(r) for r in f.roles)) for f in FURNISHERS]
     wanted += [(s.code, s.name, tuple(Role(r) for r in s.roles)) for s in SUBSCRIBERS]
     wanted += list(BUREAU_MEMBERS)
-    issued = []
+    issued, operator = [], terminal_operator()
     with session_scope(engine, write=True) as session:
         for code, name, roles in wanted:
-            member, key = add_member(session, data=MemberCreate(code=code, name=name, roles=list(roles)))
+            member, key = add_member(session, principal=operator, data=MemberCreate(code=code, name=name,
+                                                                                 roles=list(roles)))
             issued.append(IssuedMember(code, name, tuple(sorted(r.value for r in member.roles)), key.api_key))
     return issued
 

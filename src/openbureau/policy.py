@@ -1,0 +1,77 @@
+"""The bureau's policy, built once when the bureau opens (``runtime.policy``) and passed to services.
+
+One object holds every rule a bureau may set: the jurisdiction profile (``consent.profiles``), whether only
+members that furnish may query (reciprocity), which member role may hold a consent for each purpose, and
+the thresholds of the risk signals and of the data-quality jobs. Services take it as an argument and never
+read settings or fall back to defaults of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from openbureau.consent.profiles import JurisdictionProfile, Purpose, get_profile
+from openbureau.consent.service import GRANTEE_ROLE
+from openbureau.kit.settings import Settings
+
+
+class SignalSettings(BaseSettings):
+    """When each risk signal triggers. Every threshold is a setting, so that a bureau can tune them to its
+    market (``OPENBUREAU_SIGNAL_MULTI_LENDING_30D=6``, for example)."""
+
+    model_config = SettingsConfigDict(env_prefix="OPENBUREAU_SIGNAL_", extra="ignore")
+
+    multi_lending_7d: int = Field(default=3, ge=1, description="distinct lenders with new credit in 7 days")
+    multi_lending_30d: int = Field(default=5, ge=1, description="... in 30 days")
+    multi_lending_90d: int = Field(default=8, ge=1, description="... in 90 days")
+    multi_lending_180d: int = Field(default=10, ge=1, description="... in 180 days")
+    dti_watch: float = Field(default=0.4, gt=0, description="monthly obligations / declared income: watch")
+    dti_high: float = Field(default=0.5, gt=0, description="monthly obligations / declared income: high")
+    utilisation_high: float = Field(default=0.9, gt=0, description="revolving balances / limits, without income")
+    open_accounts_high: int = Field(default=10, ge=1, description="open credit accounts, without income")
+    delinquency_months: int = Field(default=6, ge=1, le=24, description="how far back a delinquency is recent")
+
+    def multi_lending(self) -> dict[int, int]:
+        """Days of each multi-lending window -> its threshold."""
+        return {7: self.multi_lending_7d, 30: self.multi_lending_30d, 90: self.multi_lending_90d,
+                180: self.multi_lending_180d}
+
+
+class QualitySettings(BaseSettings):
+    """Settings of the quality jobs (environment variables ``OPENBUREAU_QUALITY_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="OPENBUREAU_QUALITY_", extra="ignore")
+
+    min_cell_persons: int = Field(default=10, ge=1, description="k: market cells about fewer persons are suppressed")
+    due_days: int = Field(default=15, ge=0, description="a file is on time this many days after its period end")
+    late_cap_days: int = Field(default=60, ge=1, description="a file this late counts as wholly late")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Every rule one bureau sets, in one frozen value.
+
+    Example:
+        >>> policy = Policy(profile=get_profile("US"), reciprocity=False)
+        >>> policy.profile.dispute_days, policy.grantee_role[Purpose.LOAN_ORIGINATION]
+        (30, 'subscriber')
+    """
+
+    profile: JurisdictionProfile
+    reciprocity: bool
+    signals: SignalSettings = field(default_factory=SignalSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
+    # Which member role may hold a consent for each purpose, and so query for it (``consent.service``).
+    grantee_role: Mapping[Purpose, str] = field(default_factory=lambda: MappingProxyType(dict(GRANTEE_ROLE)))
+
+
+def build_policy(settings: Settings, *, signals: SignalSettings | None = None,
+                 quality: QualitySettings | None = None) -> Policy:
+    """The policy of the bureau configured by ``settings`` (thresholds from their own environment variables)."""
+    return Policy(profile=get_profile(settings.jurisdiction), reciprocity=settings.reciprocity,
+                  signals=signals or SignalSettings(), quality=quality or QualitySettings())

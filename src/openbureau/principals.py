@@ -1,0 +1,126 @@
+"""Who is acting, and the one table of what each kind of principal may do.
+
+Adapters turn a caller into a :class:`Principal` (the API from the authenticated member, the command line
+into the operator at the terminal) and pass it to services; services ask :func:`authorize` before they act.
+There is no default: a service called without a principal fails, it never acts with the operator's rights.
+
+Example:
+    >>> op = Principal.operator("OPERATOR:alice")
+    >>> op.may(Action.READ_ALL_SUBMISSIONS), Principal.person("P-1").may(Action.READ_ALL_SUBMISSIONS)
+    (True, False)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from openbureau.kit.errors import Forbidden
+
+
+class Kind(StrEnum):
+    """The kinds of principal: the four member roles (``members.models.Role``, same values) and the person."""
+
+    PERSON = "person"  # the data subject acting for themselves
+    FURNISHER = "furnisher"
+    SUBSCRIBER = "subscriber"
+    REGULATOR = "regulator"
+    OPERATOR = "operator"
+
+
+class Action(StrEnum):
+    """What a principal may be allowed to do; :data:`RIGHTS` says who may."""
+
+    SUBMIT_FILE = "submission.submit"
+    READ_OWN_SUBMISSIONS = "submission.read_own"
+    READ_ALL_SUBMISSIONS = "submission.read_all"
+    READ_OWN_ACCOUNTS = "account.read_own"
+    READ_INTAKE_STATISTICS = "stats.intake"
+    READ_OWN_SCORECARD = "quality.scorecard_own"
+    READ_ALL_SCORECARDS = "quality.scorecard_all"
+    READ_MARKET = "quality.market"
+    INQUIRE = "inquiry.read"
+    LIST_OWN_INQUIRIES = "inquiry.list_own"
+    SERVE_OWN_REPORT = "report.self_view"  # the bureau's counter or portal serves a person their report
+    REVIEW_IDENTITY = "identity.review"
+    MANAGE_MEMBERS = "member.manage"
+
+
+# The one place that says which kind of principal may do what. A principal may do an action when one of its
+# kinds is listed. The person acts only through the bureau's counter today (the operator serves the report).
+RIGHTS: dict[Action, frozenset[Kind]] = {
+    Action.SUBMIT_FILE: frozenset({Kind.FURNISHER}),
+    Action.READ_OWN_SUBMISSIONS: frozenset({Kind.FURNISHER}),
+    Action.READ_ALL_SUBMISSIONS: frozenset({Kind.OPERATOR}),
+    Action.READ_OWN_ACCOUNTS: frozenset({Kind.FURNISHER}),
+    Action.READ_INTAKE_STATISTICS: frozenset({Kind.REGULATOR, Kind.OPERATOR}),
+    Action.READ_OWN_SCORECARD: frozenset({Kind.FURNISHER}),
+    Action.READ_ALL_SCORECARDS: frozenset({Kind.REGULATOR, Kind.OPERATOR}),
+    Action.READ_MARKET: frozenset({Kind.REGULATOR, Kind.OPERATOR}),
+    Action.INQUIRE: frozenset({Kind.SUBSCRIBER}),
+    Action.LIST_OWN_INQUIRIES: frozenset({Kind.SUBSCRIBER}),
+    Action.SERVE_OWN_REPORT: frozenset({Kind.OPERATOR}),
+    Action.REVIEW_IDENTITY: frozenset({Kind.OPERATOR}),
+    Action.MANAGE_MEMBERS: frozenset({Kind.OPERATOR}),
+}
+
+
+class MemberLike(Protocol):
+    """A member of the bureau as ``members.models.Member`` describes it."""
+
+    id: int
+    code: str
+    roles: frozenset
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is acting: their kinds, the code their actions are logged under, and their member id if a member."""
+
+    kinds: frozenset[Kind]
+    code: str
+    member_id: int | None = None
+
+    @classmethod
+    def of_member(cls, member: MemberLike) -> Principal:
+        """The principal of an authenticated member: one kind per role it holds."""
+        return cls(frozenset(Kind(str(r)) for r in member.roles), member.code, member.id)
+
+    @classmethod
+    def operator(cls, code: str) -> Principal:
+        """The bureau's operator acting outside any member (the command line: ``audit.operator_code()``)."""
+        return cls(frozenset({Kind.OPERATOR}), code)
+
+    @classmethod
+    def person(cls, code: str) -> Principal:
+        """A data subject acting for themselves."""
+        return cls(frozenset({Kind.PERSON}), code)
+
+    def is_a(self, kind: Kind) -> bool:
+        """Whether the principal is of ``kind``."""
+        return kind in self.kinds
+
+    def may(self, action: Action) -> bool:
+        """Whether the principal may do ``action`` (:data:`RIGHTS`)."""
+        return not self.kinds.isdisjoint(RIGHTS[action])
+
+    def require(self, *actions: Action, message: str | None = None) -> Action:
+        """The first of ``actions`` the principal may do; 403 ``ROLE_REQUIRED`` when it may do none."""
+        for action in actions:
+            if self.may(action):
+                return action
+        allowed = sorted({k.value for a in actions for k in RIGHTS[a]})
+        raise Forbidden(message or f"{self.code} may not do this: it is for the {' or '.join(allowed)}",
+                        code="ROLE_REQUIRED")
+
+
+def authorize(principal: Principal, *actions: Action, message: str | None = None) -> Action:
+    """The one role check: the first of ``actions`` that ``principal`` may do, else 403 ``ROLE_REQUIRED``.
+
+    Refuses anything that is not a :class:`Principal` (``None`` above all) with a TypeError: no principal
+    never means the operator.
+    """
+    if not isinstance(principal, Principal):
+        raise TypeError(f"a Principal is required, not {type(principal).__name__}")
+    return principal.require(*actions, message=message)

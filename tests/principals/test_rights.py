@@ -1,0 +1,159 @@
+"""Every kind of principal gets exactly its rights at the service level, and no service acts without one.
+
+The expected rights are written out here, apart from ``principals.RIGHTS``, so that a change to the table
+(or a service that stops asking it) fails a test. Both engines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from openbureau.consent.profiles import Purpose
+from openbureau.consent.schemas import Subject
+from openbureau.identity import service as identity
+from openbureau.intake import service as intake
+from openbureau.kit.db import session_scope
+from openbureau.kit.errors import BureauError
+from openbureau.members import service as members
+from openbureau.members.models import Role
+from openbureau.members.schemas import MemberCreate
+from openbureau.principals import RIGHTS, Action, Kind, Principal, authorize
+from openbureau.quality import service as quality
+from openbureau.reports import service as reports
+from openbureau.reports.schemas import InquiryCreate
+from tests.consent.factories import grant
+from tests.intake.factories import PEOPLE, person, write_file
+from tests.members.factories import make_member
+
+ID = PEOPLE[0][0]
+SUBJECT = Subject(id_type="CN_RESIDENT_ID", id_number=ID)
+MEMBERS = {"FURN": Role.FURNISHER, "SUB": Role.SUBSCRIBER, "REG": Role.REGULATOR, "OPS": Role.OPERATOR}
+
+# service call -> the kinds that may make it (the person acts only through the bureau's counter today)
+EXPECTED: dict[str, set[Kind]] = {
+    "get_submission": {Kind.FURNISHER, Kind.OPERATOR},
+    "list_submissions": {Kind.FURNISHER, Kind.OPERATOR},
+    "list_findings": {Kind.FURNISHER, Kind.OPERATOR},
+    "write_findings_csv": {Kind.FURNISHER, Kind.OPERATOR},
+    "account_history": {Kind.FURNISHER},
+    "intake_statistics": {Kind.REGULATOR, Kind.OPERATOR},
+    "scorecards": {Kind.FURNISHER, Kind.REGULATOR, Kind.OPERATOR},
+    "market": {Kind.REGULATOR, Kind.OPERATOR},
+    "inquire": {Kind.SUBSCRIBER},
+    "list_inquiries": {Kind.SUBSCRIBER},
+    "own_report": {Kind.OPERATOR},
+    "list_reviews": {Kind.OPERATOR},
+    "add_member": {Kind.OPERATOR},
+    "issue_key": {Kind.OPERATOR},
+}
+
+
+def _calls(runtime, ctx) -> dict[str, Callable]:
+    """Each service, called as ``principal`` (``None`` included), in a session of its own."""
+    policy, vault = runtime.policy, runtime.vault
+    sid, tmp = ctx["sid"], ctx["tmp"]
+
+    def add_member(s, p):
+        return members.add_member(s, principal=p, data=MemberCreate(code=f"NEW_{ctx['n']}", name="New",
+                                                                    roles=[Role.FURNISHER]))
+
+    return {
+        "get_submission": lambda s, p: intake.get_submission(s, principal=p, submission_id=sid),
+        "list_submissions": lambda s, p: intake.list_submissions(s, principal=p),
+        "list_findings": lambda s, p: intake.list_findings(s, principal=p, submission_id=sid),
+        "write_findings_csv": lambda s, p: intake.write_findings_csv(s, principal=p, submission_id=sid,
+                                                                     out=tmp / "findings.csv"),
+        "account_history": lambda s, p: intake.account_history(s, principal=p, furnisher_account_id="F-1"),
+        "intake_statistics": lambda s, p: intake.intake_statistics(s, principal=p),
+        "scorecards": lambda s, p: quality.scorecards(s, principal=p, policy=policy),
+        "market": lambda s, p: quality.market(s, principal=p, policy=policy),
+        "inquire": lambda s, p: reports.inquire(s, vault=vault, principal=p, policy=policy, request=InquiryCreate(
+            subject=SUBJECT, purpose=Purpose.LOAN_ORIGINATION, consent_ref="SUB-1")),
+        "list_inquiries": lambda s, p: reports.list_inquiries(s, principal=p),
+        "own_report": lambda s, p: reports.own_report(s, vault=vault, subject=SUBJECT, principal=p, policy=policy),
+        "list_reviews": lambda s, p: identity.list_reviews(s, principal=p),
+        "add_member": add_member,
+        "issue_key": lambda s, p: members.issue_key(s, principal=p, member=members.get_member(s, code="FURN")),
+    }
+
+
+@pytest.fixture
+def world(runtime, tmp_path):
+    for code, role in MEMBERS.items():
+        make_member(runtime, code, role)
+    grant(runtime, "FURN", ID)
+    grant(runtime, "SUB", ID, Purpose.LOAN_ORIGINATION, ref="SUB-1")
+    result = intake.submit(runtime.engine, settings=runtime.settings, furnisher_code="FURN",
+                           path=write_file(tmp_path / "f.csv", [person(0, furnisher_account_id="F-1")]))
+    with session_scope(runtime.engine) as session:
+        principals = {role: Principal.of_member(members.get_member(session, code=code))
+                      for code, role in MEMBERS.items()}
+    principals["person"] = Principal.person("PERSON:test")
+    principals["terminal"] = Principal.operator("OPERATOR:test")
+    return runtime, {"sid": result.submission.id, "tmp": tmp_path, "n": 0}, principals
+
+
+def _outcome(runtime, call, principal) -> str:
+    """``allowed`` (the service ran, or refused for a reason other than the role) or ``refused``."""
+    try:
+        with session_scope(runtime.engine, write=True) as session:
+            call(session, principal)
+    except BureauError as exc:
+        return "refused" if exc.code == "ROLE_REQUIRED" else "allowed"
+    return "allowed"
+
+
+def test_each_kind_of_principal_gets_exactly_its_rights_in_the_services(world) -> None:
+    runtime, ctx, principals = world
+    calls = _calls(runtime, ctx)
+    assert set(calls) == set(EXPECTED)
+    for name, call in calls.items():
+        for label, principal in principals.items():
+            ctx["n"] += 1
+            (kind,) = principal.kinds
+            want = "allowed" if kind in EXPECTED[name] else "refused"
+            assert _outcome(runtime, call, principal) == want, (name, label)
+
+
+def test_allowed_calls_do_what_they_say(world) -> None:
+    runtime, ctx, p = world
+    calls = _calls(runtime, ctx)
+    with session_scope(runtime.engine, write=True) as session:
+        assert calls["inquire"](session, p[Role.SUBSCRIBER]).person_found
+        assert [s.id for s in calls["list_submissions"](session, p[Role.FURNISHER])] == [ctx["sid"]]
+        assert [s.id for s in calls["list_submissions"](session, p["terminal"])] == [ctx["sid"]]
+        assert [c.furnisher for c in calls["scorecards"](session, p[Role.FURNISHER]).scorecards] == ["FURN"]
+        assert calls["own_report"](session, p["terminal"]).person.id_number == ID
+
+
+def test_a_service_called_without_a_principal_fails_and_never_acts_as_the_operator(world) -> None:
+    runtime, ctx, _ = world
+    for call in _calls(runtime, ctx).values():
+        ctx["n"] += 1
+        with pytest.raises(TypeError), session_scope(runtime.engine, write=True) as session:
+            call(session, None)
+    with session_scope(runtime.engine) as session:
+        with pytest.raises(TypeError):
+            intake.list_submissions(session)  # the argument is required, no default
+        with pytest.raises(TypeError):  # a member is not a principal: the adapter must say who acts
+            intake.list_submissions(session, principal=members.get_member(session, code="OPS"))
+
+
+def test_the_rights_table_covers_every_action_and_gives_the_person_none_yet() -> None:
+    assert set(RIGHTS) == set(Action)
+    person = Principal.person("PERSON:test")
+    assert not any(person.may(a) for a in Action)
+    operator = Principal.operator("OPERATOR:test")
+    assert {a for a in Action if operator.may(a)} == {a for a, kinds in RIGHTS.items() if Kind.OPERATOR in kinds}
+    with pytest.raises(TypeError):
+        authorize(None, Action.READ_MARKET)
+
+
+def test_a_member_with_two_roles_acts_with_both(runtime) -> None:
+    make_member(runtime, "BOTH", Role.FURNISHER, Role.SUBSCRIBER)
+    with session_scope(runtime.engine) as session:
+        both = Principal.of_member(members.get_member(session, code="BOTH"))
+    assert both.kinds == {Kind.FURNISHER, Kind.SUBSCRIBER} and both.member_id is not None
+    assert both.may(Action.SUBMIT_FILE) and both.may(Action.INQUIRE) and not both.may(Action.READ_MARKET)
