@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from openbureau.quality.tasks import run_quality
+from openbureau.quality.figures import run_quality
 from openbureau.sim import FURNISHERS
 from tests.quality.conftest import END, MONTHS, ReplayedMarket
 

@@ -7,7 +7,7 @@ import pytest
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import NotFound, Unprocessable
 from openbureau.quality import service
-from openbureau.quality.tasks import QualitySettings
+from openbureau.quality.figures import QualitySettings
 
 
 def test_an_empty_bureau_has_no_period_to_report(sqlite_runtime) -> None:

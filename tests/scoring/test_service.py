@@ -21,8 +21,8 @@ from openbureau.members.service import get_member
 from openbureau.reports import service as reports
 from openbureau.reports.schemas import InquiryCreate
 from openbureau.scoring import service, training
-from openbureau.scoring.engine import SCALES
-from openbureau.scoring.tasks import default_observation_period, training_set
+from openbureau.scoring.scorecard import SCALES
+from openbureau.scoring.training_set import default_observation_period, training_set
 from tests.scoring.conftest import END
 
 CN = get_profile("CN")

@@ -20,8 +20,8 @@ from openbureau.api.deps import (
 )
 from openbureau.consent.profiles import get_profile
 from openbureau.kit.db import session_scope
+from openbureau.present.report import render_html, render_pdf
 from openbureau.reports import service
-from openbureau.reports.render import render_html, render_pdf
 from openbureau.reports.schemas import (
     InquiryCreate,
     InquiryRead,

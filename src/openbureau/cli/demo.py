@@ -33,7 +33,7 @@ from openbureau.members.service import get_member
 from openbureau.quality import service as quality
 from openbureau.runtime import Runtime, open_runtime
 from openbureau.scoring import service as scoring
-from openbureau.scoring.engine import SCALES
+from openbureau.scoring.scorecard import SCALES
 from openbureau.sim.replay import register_members, replay
 
 MARKER = ".openbureau-demo"

@@ -15,11 +15,11 @@ from openbureau.cli.console import console, err_console, reports_errors
 from openbureau.consent.profiles import get_profile
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Unprocessable
+from openbureau.present.validation import validation_html
 from openbureau.runtime import open_runtime
 from openbureau.scoring import service, training
-from openbureau.scoring.engine import SCALES, Scorecard
-from openbureau.scoring.report import validation_html
-from openbureau.scoring.tasks import default_observation_period, training_set
+from openbureau.scoring.scorecard import SCALES, Scorecard
+from openbureau.scoring.training_set import default_observation_period, training_set
 
 app = typer.Typer(help="Scorecards: train on the bureau or on any table, evaluate, import, release.",
                   no_args_is_help=True)

@@ -10,8 +10,9 @@ from rich.table import Table
 
 from openbureau.cli.console import console, reports_errors
 from openbureau.kit.db import session_scope
+from openbureau.present.money import money
+from openbureau.present.quality import html_report
 from openbureau.quality import service
-from openbureau.quality.charts import html_report
 from openbureau.runtime import open_runtime
 
 app = typer.Typer(help="Data-quality scorecards per furnisher and market statistics.", no_args_is_help=True)
@@ -59,7 +60,7 @@ def report(
                          f"{market.hhi_short_term}; cells under {market.k} persons suppressed)")
     for m in market.by_furnisher:
         shares.add_row(m.furnisher or "", "–" if m.accounts is None else f"{m.accounts:,}",
-                       "–" if m.balance is None else f"{m.balance / 100:,.0f}", _pct(m.credit_share),
+                       money(m.balance, decimals=0), _pct(m.credit_share),
                        _pct(m.short_term_share), _pct(m.delinquent_90_rate))
     console.print(shares)
     console.print("Borrowers with 3+/5+/10+ lenders: " + ", ".join(

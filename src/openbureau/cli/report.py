@@ -19,8 +19,9 @@ from openbureau.consent.schemas import Subject
 from openbureau.intake.tasks import purge_kept_files
 from openbureau.kit.db import session_scope
 from openbureau.members.service import list_members
+from openbureau.present.money import money
+from openbureau.present.report import SIGNAL_NAMES, render_html, render_pdf
 from openbureau.reports import service
-from openbureau.reports.render import SIGNAL_NAMES, render_html, render_pdf
 from openbureau.reports.schemas import Report
 from openbureau.runtime import open_runtime
 from openbureau.tradelines.tasks import run_retention
@@ -29,10 +30,6 @@ GRID_STYLE = {"N": "green", "C": "blue", "G": "blue", "*": "dim", "/": "dim", "#
               "2": "dark_orange", "3": "red", "4": "red", "5": "bold red", "6": "bold red", "7": "bold red",
               "D": "magenta", "Z": "magenta"}
 SEVERITY_STYLE = {"none": "green", "low": "yellow", "medium": "dark_orange", "high": "bold red"}
-
-
-def _money(minor: int | None) -> str:
-    return "–" if minor is None else f"{minor / 100:,.2f}"
 
 
 def _grid(history: str) -> Text:
@@ -51,9 +48,9 @@ def print_report(report: Report) -> None:
         shown = "; ".join(f"{v.value} ({v.first_reported}–{v.last_reported})" for v in items) or "–"
         console.print(f"[bold]{label}:[/] {shown}", soft_wrap=True, highlight=False)
     console.print(f"[bold]Summary[/] ({s.currency}): {s.open_accounts} open credit accounts at {s.distinct_lenders} "
-                  f"lenders, balances {_money(s.total_balance)}, revolving limits {_money(s.total_credit_limit)} "
+                  f"lenders, balances {money(s.total_balance)}, revolving limits {money(s.total_credit_limit)} "
                   f"({'–' if s.utilisation is None else f'{s.utilisation:.0%}'} used), due this month "
-                  f"{_money(s.monthly_obligations)}, past due {_money(s.past_due_amount)}, worst status "
+                  f"{money(s.monthly_obligations)}, past due {money(s.past_due_amount)}, worst status "
                   f"{s.worst_status_12m} (12 m) / {s.worst_status_24m} (24 m)", soft_wrap=True, highlight=False)
     if report.score is not None:
         sc = report.score
@@ -71,7 +68,7 @@ def print_report(report: Report) -> None:
                   title=f"Accounts ({len(report.accounts)} credit, {len(report.obligations)} other)")
     for a in [*report.accounts, *report.obligations]:
         lender = getattr(a, "lender", None) or getattr(a, "provider", "")
-        table.add_row(lender, a.product_type, str(a.opened_on), _money(a.balance),
+        table.add_row(lender, a.product_type, str(a.opened_on), money(a.balance),
                       f"{a.account_status} {a.payment_status}" + (" [yellow]disputed[/]" if a.disputed else ""),
                       _grid(a.payment_history))
     console.print(table)

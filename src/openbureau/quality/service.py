@@ -11,7 +11,7 @@ from openbureau.identity.service import conflicts_by_furnisher
 from openbureau.kit.errors import Forbidden, NotFound, Unprocessable
 from openbureau.members.models import Member, Role
 from openbureau.members.repository import MemberRepository
-from openbureau.quality import grades, tasks
+from openbureau.quality import figures, grades
 from openbureau.quality.anomalies import describe
 from openbureau.quality.market import SHORT_TERM_MAX_MONTHS
 from openbureau.quality.schemas import (
@@ -37,14 +37,14 @@ def _sees_all(member: Member | None) -> bool:
 def _period(session: Session, period: str | None) -> str:
     if period is not None and not PERIOD.match(period):
         raise Unprocessable("period must be YYYY-MM", code="INVALID_PERIOD", field="period")
-    known = tasks.period_range(session.connection())
+    known = figures.period_range(session.connection())
     if known is None or (period is not None and not known[0] <= period <= known[1]):
         raise NotFound(f"no loaded file describes {period or 'any period'}", code="PERIOD_NOT_FOUND", field="period")
     return period or known[1]
 
 
 def scorecards(session: Session, *, member: Member | None, period: str | None = None, months: int = 1,
-               settings: tasks.QualitySettings | None = None) -> ScorecardReport:
+               settings: figures.QualitySettings | None = None) -> ScorecardReport:
     """Scorecards over the ``months`` periods ending at ``period`` (default: the latest): every furnisher's
     for the regulator and the operator (``member`` None: the operator at the CLI), its own for a furnisher."""
     if not _sees_all(member) and not member.has_role(Role.FURNISHER):
@@ -53,7 +53,7 @@ def scorecards(session: Session, *, member: Member | None, period: str | None = 
         raise Unprocessable("months must be between 1 and 36", code="INVALID_MONTHS", field="months")
     period = _period(session, period)
     own = None if _sees_all(member) else member.id
-    run = tasks.run_quality(session.connection(), period=period, months=months, furnisher_id=own, settings=settings)
+    run = figures.run_quality(session.connection(), period=period, months=months, furnisher_id=own, settings=settings)
     report = to_report(run, months=months)
     # Identity conflicts the resolver charged to each furnisher's data (reported beside the grade).
     codes = {m.id: m.code for m in MemberRepository(session).all()}
@@ -63,7 +63,7 @@ def scorecards(session: Session, *, member: Member | None, period: str | None = 
     return report
 
 
-def to_report(run: tasks.QualityRun, *, months: int) -> ScorecardReport:
+def to_report(run: figures.QualityRun, *, months: int) -> ScorecardReport:
     """The API shape of a quality run."""
     flags: dict[str, list[Anomaly]] = {}
     for a in run.anomalies.iter_rows(named=True):
@@ -91,17 +91,17 @@ def to_report(run: tasks.QualityRun, *, months: int) -> ScorecardReport:
 
 
 def market(session: Session, *, member: Member | None, period: str | None = None, k: int | None = None,
-           include_held: bool = False, settings: tasks.QualitySettings | None = None) -> MarketReport:
+           include_held: bool = False, settings: figures.QualitySettings | None = None) -> MarketReport:
     """Market statistics of ``period`` for the regulator and the operator; ``k`` may only raise the bureau's
     minimum cell size, never lower it."""
     if not _sees_all(member):
         raise Forbidden("market statistics are for the regulator and the operator", code="ROLE_REQUIRED")
-    settings = settings or tasks.QualitySettings()
+    settings = settings or figures.QualitySettings()
     floor = settings.min_cell_persons
     if k is not None and k < floor:
         raise Unprocessable(f"k may not be below the bureau's minimum of {floor}", code="K_TOO_SMALL", field="k")
     period = _period(session, period)
-    run = tasks.run_market(session.connection(), period=period, k=k or floor, include_held=include_held)
+    run = figures.run_market(session.connection(), period=period, k=k or floor, include_held=include_held)
     return to_market_report(run, k=k or floor, include_held=include_held)
 
 
@@ -110,7 +110,7 @@ def _cells(frame: pl.DataFrame) -> list[MarketCell]:
     return [MarketCell(**{c: v for c, v in row.items() if c in names}) for row in frame.iter_rows(named=True)]
 
 
-def to_market_report(run: tasks.MarketRun, *, k: int, include_held: bool) -> MarketReport:
+def to_market_report(run: figures.MarketRun, *, k: int, include_held: bool) -> MarketReport:
     """The API shape of a market run."""
     t = run.tables
     return MarketReport(

@@ -27,12 +27,12 @@ from openbureau.audit import service as audit
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Conflict, NotFound, Unprocessable
 from openbureau.scoring import training
-from openbureau.scoring.engine import Scale, Scorecard, Scored
 from openbureau.scoring.features import FEATURE_BY_NAME, is_thin, point_in_time, unscorable_reason
 from openbureau.scoring.models import ScoreModel
 from openbureau.scoring.repository import ModelRepository
 from openbureau.scoring.schemas import Improvement, ModelRead, Reason, ScoreView
-from openbureau.scoring.tasks import TrainingSet, default_observation_period, training_set
+from openbureau.scoring.scorecard import Scale, Scorecard, Scored
+from openbureau.scoring.training_set import TrainingSet, default_observation_period, training_set
 from openbureau.tradelines.history import Tradeline
 
 RELEASE_CHECK_SECONDS = 10.0
