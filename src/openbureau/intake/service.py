@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
-from openbureau.intake.errors import FileRejected
+from openbureau.intake.errors import SUBMISSION_NOT_FOUND, FileRejected
 from openbureau.intake.files import (
     SealedFile,
     check_columns,
@@ -35,7 +35,7 @@ from openbureau.intake.readers import ChunkReader, detect_format
 from openbureau.intake.repository import AccountRepository, SubmissionRepository
 from openbureau.intake.schemas import FurnisherIntakeStats
 from openbureau.kit.db import session_scope
-from openbureau.kit.errors import Forbidden, NotFound
+from openbureau.kit.errors import ACCOUNT_NOT_FOUND, ROLE_REQUIRED, Forbidden, NotFound
 from openbureau.kit.settings import Settings
 from openbureau.kit.spreadsheet import csv_writer
 from openbureau.members.models import Member, Role
@@ -146,7 +146,7 @@ def get_submission_by_id(session: Session, *, submission_id: int) -> Submission:
     """A submission by id (operators and internal use)."""
     submission = SubmissionRepository(session).get(submission_id)
     if submission is None:
-        raise NotFound(f"no submission {submission_id}", code="SUBMISSION_NOT_FOUND", field="submission_id")
+        raise NotFound(f"no submission {submission_id}", code=SUBMISSION_NOT_FOUND, field="submission_id")
     return submission
 
 
@@ -158,9 +158,9 @@ def get_submission(session: Session, *, member: Member | None, submission_id: in
     submission = get_submission_by_id(session, submission_id=submission_id)
     if member is not None and not member.has_role(Role.OPERATOR):
         if not member.has_role(Role.FURNISHER):
-            raise Forbidden("only furnishers see submissions", code="ROLE_REQUIRED")
+            raise Forbidden("only furnishers see submissions", code=ROLE_REQUIRED)
         if submission.furnisher_id != member.id:
-            raise NotFound(f"no submission {submission_id}", code="SUBMISSION_NOT_FOUND", field="submission_id")
+            raise NotFound(f"no submission {submission_id}", code=SUBMISSION_NOT_FOUND, field="submission_id")
     return submission
 
 
@@ -208,7 +208,7 @@ def account_history(session: Session, *, furnisher_id: int, furnisher_account_id
     """Every stored version of one of the furnisher's accounts; unknown to it: NotFound."""
     states = AccountRepository(session).history(furnisher_id=furnisher_id, furnisher_account_id=furnisher_account_id)
     if not states:
-        raise NotFound(f"no account {furnisher_account_id}", code="ACCOUNT_NOT_FOUND", field="furnisher_account_id")
+        raise NotFound(f"no account {furnisher_account_id}", code=ACCOUNT_NOT_FOUND, field="furnisher_account_id")
     return states
 
 
@@ -216,7 +216,7 @@ def intake_statistics(session: Session, *, member: Member | None = None) -> list
     """Per-furnisher intake figures (aggregates only): for the regulator and the operator (``member``
     None: the operator at the command line)."""
     if member is not None and not (member.has_role(Role.REGULATOR) or member.has_role(Role.OPERATOR)):
-        raise Forbidden("aggregate statistics are for the regulator and the operator", code="ROLE_REQUIRED")
+        raise Forbidden("aggregate statistics are for the regulator and the operator", code=ROLE_REQUIRED)
     rows = []
     for code, submissions, received, rejected, stored, held in SubmissionRepository(session).intake_by_furnisher():
         rows.append(FurnisherIntakeStats(

@@ -8,7 +8,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from openbureau.identity.service import conflicts_by_furnisher
-from openbureau.kit.errors import Forbidden, NotFound, Unprocessable
+from openbureau.kit.errors import PERIOD_NOT_FOUND, ROLE_REQUIRED, Forbidden, NotFound, Unprocessable
 from openbureau.members.models import Member, Role
 from openbureau.members.repository import MemberRepository
 from openbureau.quality import figures, grades
@@ -39,7 +39,7 @@ def _period(session: Session, period: str | None) -> str:
         raise Unprocessable("period must be YYYY-MM", code="INVALID_PERIOD", field="period")
     known = figures.period_range(session.connection())
     if known is None or (period is not None and not known[0] <= period <= known[1]):
-        raise NotFound(f"no loaded file describes {period or 'any period'}", code="PERIOD_NOT_FOUND", field="period")
+        raise NotFound(f"no loaded file describes {period or 'any period'}", code=PERIOD_NOT_FOUND, field="period")
     return period or known[1]
 
 
@@ -48,7 +48,7 @@ def scorecards(session: Session, *, member: Member | None, period: str | None = 
     """Scorecards over the ``months`` periods ending at ``period`` (default: the latest): every furnisher's
     for the regulator and the operator (``member`` None: the operator at the CLI), its own for a furnisher."""
     if not _sees_all(member) and not member.has_role(Role.FURNISHER):
-        raise Forbidden("scorecards are for the regulator, the operator and furnishers", code="ROLE_REQUIRED")
+        raise Forbidden("scorecards are for the regulator, the operator and furnishers", code=ROLE_REQUIRED)
     if not 1 <= months <= 36:
         raise Unprocessable("months must be between 1 and 36", code="INVALID_MONTHS", field="months")
     period = _period(session, period)
@@ -95,7 +95,7 @@ def market(session: Session, *, member: Member | None, period: str | None = None
     """Market statistics of ``period`` for the regulator and the operator; ``k`` may only raise the bureau's
     minimum cell size, never lower it."""
     if not _sees_all(member):
-        raise Forbidden("market statistics are for the regulator and the operator", code="ROLE_REQUIRED")
+        raise Forbidden("market statistics are for the regulator and the operator", code=ROLE_REQUIRED)
     settings = settings or figures.QualitySettings()
     floor = settings.min_cell_persons
     if k is not None and k < floor:

@@ -16,12 +16,13 @@ from openbureau.audit.service import AuditNote
 from openbureau.consent.profiles import HARD_PURPOSES, JurisdictionProfile, Purpose
 from openbureau.consent.schemas import Subject
 from openbureau.consent.service import subject_indexes
+from openbureau.identity.errors import PERSON_NOT_FOUND
 from openbureau.identity.repository import find_person_by_any
 from openbureau.inquiries.access import check_member, lawful_basis
 from openbureau.inquiries.log import InquiryLog, LogEntry, SessionLog
 from openbureau.inquiries.repository import InquiryRepository
 from openbureau.kit.crypto import PiiVault
-from openbureau.kit.errors import NotFound, Unprocessable
+from openbureau.kit.errors import INVALID_LIMIT, NotFound, Unprocessable
 from openbureau.members.models import Member
 from openbureau.reports.assembly import assemble, read_file
 from openbureau.reports.schemas import InquiryCreate, InquiryRead, InquiryResult, Report, View
@@ -101,7 +102,7 @@ def prepare_own_report(session: Session, *, vault: PiiVault, subject: Subject, a
     now = now or datetime.now(UTC)
     person = find_person_by_any(session, id_type=subject.id_type, id_indexes=subject_indexes(vault, subject))
     if person is None:
-        raise NotFound("the bureau holds no file for this person", code="PERSON_NOT_FOUND", field="subject")
+        raise NotFound("the bureau holds no file for this person", code=PERSON_NOT_FOUND, field="subject")
     report = assemble(read_file(session, vault=vault, person=person, now=now, profile=profile),
                       view=View.CONSUMER, viewer_id=None, vault=vault, now=now, profile=profile,
                       history_months=history_months, session=session)
@@ -126,7 +127,7 @@ def own_report(session: Session, *, vault: PiiVault, subject: Subject, actor_cod
 def list_inquiries(session: Session, *, actor: Member, limit: int = 100, offset: int = 0) -> list[InquiryRead]:
     """The subscriber's own inquiries, newest first."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise Unprocessable(f"limit must be 1 to {MAX_LIMIT}", code="INVALID_LIMIT", field="limit")
+        raise Unprocessable(f"limit must be 1 to {MAX_LIMIT}", code=INVALID_LIMIT, field="limit")
     return [InquiryRead(id=i.id, person_found=i.person_id is not None, purpose=i.purpose, hard=bool(i.hard),
                         basis=i.basis, created_at=i.created_at)
             for i in InquiryRepository(session).of_subscriber(actor.id, limit=limit, offset=offset)]
