@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import shlex
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -38,6 +41,18 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def openbureau_command() -> str:
+    """How to run this ``openbureau`` from any shell: the script next to the running Python (the virtual
+    environment's ``bin/openbureau``) by its absolute path, for examples that work when pasted."""
+    script = Path(sys.executable).parent / "openbureau"
+    return shlex.quote(str(script.absolute())) if script.exists() else "openbureau"
+
+
+def shell_path(path: Path) -> str:
+    """``path`` made absolute and quoted for a shell."""
+    return shlex.quote(str(path.absolute()))
+
+
 def record_progress() -> Progress:
     """A progress bar counting records."""
     return Progress(
@@ -45,3 +60,49 @@ def record_progress() -> Progress:
         TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
         console=err_console, transient=False,
     )
+
+
+class PlainProgress:
+    """Progress as plain lines (a line per tenth of each task) when standard error is not a terminal, e.g.
+    redirected to a file: a bar drawn there would show nothing until the end. Same calls as Rich's ``Progress``.
+    """
+
+    def __init__(self, out: Console, *, steps: int = 10) -> None:
+        self.out, self.steps = out, steps
+        self.tasks: dict[int, dict[str, Any]] = {}
+
+    def __enter__(self) -> PlainProgress:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for task in self.tasks.values():
+            if task["shown"] < self.steps:
+                self._line(task)
+
+    def add_task(self, description: str, *, total: float | None = None, **_: Any) -> int:
+        """A new task; returns its id."""
+        self.tasks[len(self.tasks)] = {"description": description, "total": total, "completed": 0, "shown": -1}
+        return len(self.tasks) - 1
+
+    def update(self, task_id: int, *, completed: float | None = None, advance: float | None = None,
+               description: str | None = None, **_: Any) -> None:
+        """Move a task on; print a line when it passes the next tenth of its total."""
+        task = self.tasks[task_id]
+        task["completed"] = completed if completed is not None else task["completed"] + (advance or 0)
+        if description is not None:
+            task["description"] = description
+        step = int(self.steps * task["completed"] / task["total"]) if task["total"] else 0
+        if step > task["shown"]:
+            task["shown"] = step
+            self._line(task)
+
+    def _line(self, task: dict[str, Any]) -> None:
+        total = f"/{task['total']:,.0f}" if task["total"] else ""
+        self.out.print(f"{task['description']}: {task['completed']:,.0f}{total}", highlight=False, soft_wrap=True)
+
+
+def progress(*columns: Any, transient: bool = False) -> Progress | PlainProgress:
+    """A Rich progress bar on standard error when it is a terminal, plain lines otherwise."""
+    if err_console.is_terminal:
+        return Progress(*columns, console=err_console, transient=transient)
+    return PlainProgress(err_console)

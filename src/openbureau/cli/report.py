@@ -29,6 +29,9 @@ from openbureau.tradelines.tasks import run_retention
 GRID_STYLE = {"N": "green", "C": "blue", "G": "blue", "*": "dim", "/": "dim", "#": "yellow", "1": "yellow",
               "2": "dark_orange", "3": "red", "4": "red", "5": "bold red", "6": "bold red", "7": "bold red",
               "D": "magenta", "Z": "magenta"}
+GRID_LEGEND = ("N paid as agreed; 1-7 months past due; C settled; G ended otherwise; D paid by the guarantor; "
+               "Z repaid with assets; * nothing due that month; # not yet published; / no record")
+WIDE = 120  # columns from which the repayment record is a column of the accounts table
 SEVERITY_STYLE = {"none": "green", "low": "yellow", "medium": "dark_orange", "high": "bold red"}
 
 
@@ -64,14 +67,23 @@ def print_report(report: Report) -> None:
     for sig in report.signals:
         console.print(f"[{SEVERITY_STYLE[sig.severity.value]}]●[/] [bold]{SIGNAL_NAMES[sig.code.value]}[/]: "
                       f"{sig.explanation}", soft_wrap=True, highlight=False)
-    table = Table("lender", "product", "opened", "balance", "status", "repayment record (oldest first)",
+    accounts = [*report.accounts, *report.obligations]
+    wide = console.width >= WIDE
+    table = Table("#", "furnisher", "product", "opened", "balance", "status",
+                  *(["repayment record (oldest first)"] if wide else []),
                   title=f"Accounts ({len(report.accounts)} credit, {len(report.obligations)} other)")
-    for a in [*report.accounts, *report.obligations]:
-        lender = getattr(a, "lender", None) or getattr(a, "provider", "")
-        table.add_row(lender, a.product_type, str(a.opened_on), money(a.balance),
+    for i, a in enumerate(accounts, 1):
+        furnisher = getattr(a, "lender", None) or getattr(a, "provider", "")
+        table.add_row(str(i), furnisher, a.product_type, str(a.opened_on), money(a.balance),
                       f"{a.account_status} {a.payment_status}" + (" [yellow]disputed[/]" if a.disputed else ""),
-                      _grid(a.payment_history))
+                      *([_grid(a.payment_history)] if wide else []))
     console.print(table)
+    if not wide:  # the records folded under the table, one line each: a narrow terminal keeps them whole
+        console.print(f"[bold]Repayment records[/] (oldest month first, from {accounts[0].payment_history_start})"
+                      if accounts else "", highlight=False)
+        for i, a in enumerate(accounts, 1):
+            console.print(Text(f"{i:>3} ").append_text(_grid(a.payment_history)), soft_wrap=True)
+    console.print(f"[dim]{GRID_LEGEND}[/]", highlight=False)
     inquiries = Table("when", "who", "purpose", "kind", "basis", title=f"Who looked ({len(report.inquiries)})")
     for q in report.inquiries:
         inquiries.add_row(q.at.strftime("%Y-%m-%d %H:%M"), q.lender, q.purpose, "hard" if q.hard else "soft",

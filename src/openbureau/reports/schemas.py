@@ -33,7 +33,7 @@ class IdentityVariant(BaseModel):
     value: str
     first_reported: str = Field(description="First reporting period (YYYY-MM) that carried it.")
     last_reported: str = Field(description="Last reporting period that carried it.")
-    lenders: int = Field(description="How many lenders reported it.")
+    lenders: int = Field(description="How many furnishers (lenders or service providers) reported it.")
 
 
 class PersonSection(BaseModel):
