@@ -35,10 +35,33 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except BureauError as exc:
             where = f" (field: {exc.field})" if exc.field else ""
-            err_console.print(f"[bold red]error[/] {exc.code}: {exc.message}{where}")
+            err_console.print(f"[bold red]error[/] {exc.code}: {exc.message}{where}", soft_wrap=True, highlight=False)
+            raise typer.Exit(1) from exc
+        except Exception as exc:
+            pydantic = sys.modules.get("pydantic")
+            if pydantic is None or not isinstance(exc, pydantic.ValidationError):
+                raise
+            for line in invalid_input_lines(exc):
+                err_console.print(f"[bold red]error[/] {line}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from exc
 
     return wrapper
+
+
+def invalid_input_lines(exc: Any) -> list[str]:
+    """One line per problem of a Pydantic ``ValidationError`` (an option the schemas refuse): the stable code
+    when the rule gave one (``ID_CHECK_DIGIT: ...``), else ``INVALID_INPUT``, and the field."""
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        code, _, text = message.partition(": ")
+        if not (code.isupper() and text):
+            code, text = "INVALID_INPUT", message
+        if code.startswith("ID_") or code == "PASSPORT_FORMAT":
+            text = f"the ID number is invalid: {text}"
+        lines.append(f"{code}: {text}" + (f" (field: {field})" if field else ""))
+    return lines
 
 
 def openbureau_command() -> str:

@@ -37,7 +37,7 @@ from openbureau.identity.resolution.training import TooFewRecords
 from openbureau.identity.resolution.training import train as train_identity_model
 from openbureau.intake.service import bureau_totals, intake_statistics
 from openbureau.kit.db import session_scope
-from openbureau.kit.errors import BureauError
+from openbureau.kit.errors import BureauError, Conflict
 from openbureau.kit.settings import Settings
 from openbureau.members.service import get_member
 from openbureau.present.fonts import cjk_font_warning
@@ -61,10 +61,9 @@ def _check_port(port: int) -> None:
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE:
                 raise
-            raise typer.BadParameter(
-                f"port {port} is in use, perhaps by an earlier `openbureau demo` still serving: stop it (Ctrl-C in "
-                f"its terminal) or choose another port (--port {port + 1}); nothing was changed",
-                param_hint="--port") from None
+            raise Conflict(f"port {port} is in use, perhaps by an earlier `openbureau demo` still serving: stop it "
+                           f"(Ctrl-C in its terminal) or choose another port (--port {port + 1}); nothing was changed",
+                           code="PORT_IN_USE", field="port") from None
 
 
 def _claim(path: Path) -> None:
@@ -77,9 +76,9 @@ def _claim(path: Path) -> None:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise typer.BadParameter(
-                f"{path.absolute()} is in use by another `openbureau demo` (building or serving it): stop that one "
-                "first, or choose another directory (--data-dir); nothing was changed", param_hint="--data-dir") from None
+            raise Conflict(f"{path.absolute()} is in use by another `openbureau demo` (building or serving it): stop "
+                           "that one first, or choose another directory (--data-dir); nothing was changed",
+                           code="DIRECTORY_IN_USE", field="data_dir") from None
         fcntl.flock(handle, fcntl.LOCK_UN)
 
 

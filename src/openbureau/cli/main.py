@@ -131,16 +131,38 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    init: Annotated[bool, typer.Option("--init", help="Serve even a new, empty bureau (made if missing).")] = False,
 ) -> None:
-    """Serve the REST API (docs at /v1/docs)."""
+    """Serve the REST API (docs at /v1/docs) of the bureau in OPENBUREAU_DATA_DIR (or OPENBUREAU_DATABASE_URL)."""
     import uvicorn
 
     from openbureau.api.app import server_limits
     from openbureau.kit.settings import get_settings
 
+    settings = get_settings()
+    where = settings.data_dir.absolute()
+    database = settings.resolved_database_url.split("@")[-1]
+    console.print(f"Data directory: {where} (database: {database})", soft_wrap=True, highlight=False)
+    if not init and _empty_bureau(settings):
+        err_console.print(f"[bold red]error[/] EMPTY_BUREAU: no bureau with members in {where}: set "
+                          "OPENBUREAU_DATA_DIR (or OPENBUREAU_DATABASE_URL) to the bureau's, or pass --init to serve a "
+                          "new, empty one", soft_wrap=True, highlight=False)
+        raise typer.Exit(1)
     console.print(f"Serving the API on http://{host}:{port}/v1/docs")
     uvicorn.run("openbureau.api.main:app", host=host, port=port, workers=workers, log_level="warning",
-                **server_limits(get_settings()))
+                **server_limits(settings))
+
+
+def _empty_bureau(settings: Any) -> bool:
+    """Whether the bureau named by ``settings`` is missing or has no member yet (nothing to serve)."""
+    if settings.database_url is None and not (settings.data_dir / "bureau.db").exists():
+        return True
+    from openbureau.kit.db import session_scope
+    from openbureau.members.service import list_members
+    from openbureau.runtime import open_runtime
+
+    with session_scope(open_runtime(settings).engine) as session:
+        return not list_members(session)
 
 
 @app.command("version")

@@ -34,7 +34,8 @@ def _pct(value: float | None) -> str:
 @reports_errors
 def report(
     period: Annotated[str | None, typer.Option(help="Reporting period YYYY-MM (default: the latest).")] = None,
-    months: Annotated[int, typer.Option(min=1, max=36, help="Periods in the window, ending at --period.")] = 1,
+    months: Annotated[int, typer.Option(min=1, max=36, help="Periods in the window, ending at --period (12, the "
+                                                            "window of the demo's grades).")] = 12,
     html: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML page with charts.")] = None,
     k: Annotated[int | None, typer.Option(help="Minimum persons per market cell.")] = None,
 ) -> None:

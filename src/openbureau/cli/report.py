@@ -19,6 +19,7 @@ from openbureau.consent.schemas import Subject
 from openbureau.intake.tasks import purge_kept_files
 from openbureau.kit.db import session_scope
 from openbureau.members.service import list_members
+from openbureau.present.fonts import cjk_font_warning
 from openbureau.present.money import money
 from openbureau.present.report import SIGNAL_NAMES, render_html, render_pdf
 from openbureau.reports import service
@@ -108,9 +109,10 @@ def report(
     months: Annotated[int, typer.Option(min=1, max=60, help="Months of repayment record per account.")] = 24,
 ) -> None:
     """The person's own report, everything shown (an operator serving the person: logged and audited)."""
+    subject = Subject(id_type=id_type, id_number=id_number)  # refused before any bureau is opened
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
-        result = service.own_report(session, vault=runtime.vault, subject=Subject(id_type=id_type, id_number=id_number),
+        result = service.own_report(session, vault=runtime.vault, subject=subject,
                                     actor_code=audit.operator_code(), profile=get_profile(runtime.settings.jurisdiction),
                                     history_months=months)
     if json_out:
@@ -118,6 +120,8 @@ def report(
         return
     if html is None and pdf is None:
         print_report(result)
+    if (html is not None or pdf is not None) and (font := cjk_font_warning()) is not None:
+        err_console.print(f"[yellow]warning[/] {font}", soft_wrap=True, highlight=False)
     if html is not None:
         html.write_text(render_html(result), encoding="utf-8")
         err_console.print(f"HTML report: {html}")

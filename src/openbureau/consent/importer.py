@@ -46,9 +46,12 @@ def read_consent_file(path: Path, *, source: BinaryIO | None = None, name: str |
         raise Unprocessable(f"the consent file cannot be read: line {exc.lineno} is not JSON",
                             code=FILE_UNREADABLE, field="file") from exc
     except UnicodeDecodeError as exc:
-        raise Unprocessable("the consent file cannot be read: it must be UTF-8", code="FILE_NOT_UTF8",
-                            field="file") from exc
+        raise Unprocessable("the consent file cannot be read: it must be UTF-8 (convert it, e.g. from GBK or "
+                            "GB18030, and import it again)", code="FILE_NOT_UTF8", field="file") from exc
     except pl.exceptions.PolarsError as exc:
+        if "utf-8" in str(exc).lower():  # Polars reads CSV as UTF-8 only: a GBK file fails here
+            raise Unprocessable("the consent file cannot be read: it must be UTF-8 (convert it, e.g. from GBK or "
+                                "GB18030, and import it again)", code="FILE_NOT_UTF8", field="file") from exc
         raise Unprocessable("the consent file cannot be read as CSV (a row with the wrong number of fields?)",
                             code=FILE_UNREADABLE, field="file") from exc
     missing = [c for c in REQUIRED if c not in frame.columns]

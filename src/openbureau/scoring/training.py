@@ -126,6 +126,9 @@ def read_table(path: Path, *, target: str, id_column: str | None = None, categor
         raise TableError(f"no such file: {path}")
     try:
         frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    except UnicodeDecodeError as exc:
+        raise TableError(f"{path.name} cannot be read: a CSV table must be UTF-8 (convert it, e.g. from GBK or "
+                         "GB18030)") from exc
     except Exception as exc:  # pandas raises many kinds; all mean the same thing to the user
         raise TableError(f"{path.name} cannot be read as a table: {exc}") from exc
     if target not in frame.columns:
