@@ -4,6 +4,7 @@ running bureau, and the CJK font check."""
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import os
 import socket
@@ -140,3 +141,18 @@ def test_the_demo_prints_progress_lines_and_examples_that_work_in_a_new_shell(tm
     assert pasted.returncode == 0, pasted.stderr
     assert "Credit report" in pasted.stdout and "Repayment records" in pasted.stdout
     assert not (elsewhere / "bureau-data").exists()
+
+
+def test_a_table_too_wide_for_80_columns_folds_its_cells_instead_of_cutting_them() -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from openbureau.cli.console import print_table
+
+    out = Console(width=80, record=True, file=io.StringIO())
+    table = Table("id", "file", "status", "received", "accepted", "warnings", "rejected", "quarantined", "findings")
+    table.add_row("3", "2025-10-a-long-file-name.csv", "loaded", "1,234,567", "1,234,000", "0", "567", "18", "1")
+    print_table(table, out)
+    text = out.export_text()
+    assert "…" not in text and all(len(line) <= 80 for line in text.splitlines())
+    assert "1,234,567" in text and "1,234,000" in text  # short values stay whole; long text and headers fold

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -62,6 +63,19 @@ def invalid_input_lines(exc: Any) -> list[str]:
             text = f"the ID number is invalid: {text}"
         lines.append(f"{code}: {text}" + (f" (field: {field})" if field else ""))
     return lines
+
+
+def print_table(table: Any, out: Console) -> None:
+    """Print a Rich table on ``out``; when it does not fit it sheds its vertical rules and folds long cells
+    instead of cutting them to "…", so that an 80-column terminal shows every value whole."""
+    if out.measure(table, options=out.options.update_width(100_000)).maximum > out.width:
+        table.box, table.padding, table.pad_edge = box.SIMPLE_HEAD, (0, 1, 0, 0), False
+        for column in table.columns:
+            column.overflow = "fold"
+            longest = max((len(str(cell)) for cell in column.cells), default=0)
+            if longest <= 12:  # short values (counts, codes, dates) stay whole; long text and headers fold
+                column.min_width = longest
+    out.print(table)
 
 
 def openbureau_command() -> str:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from openbureau.cli.console import console, err_console, record_progress, reports_errors
+from openbureau.cli.console import console, err_console, print_table, record_progress, reports_errors
 from openbureau.intake import service
 from openbureau.intake.readers import count_records, detect_format
 from openbureau.intake.schemas import SubmissionRead
@@ -53,7 +53,7 @@ def submit(
         return
     if result.repeated:
         err_console.print("These bytes were submitted before: nothing was stored again. The earlier result:")
-    console.print(summary_table([read]))
+    print_table(summary_table([read]), console)
     _print_counts(read)
     if read.findings_count:
         console.print(f"Findings: openbureau intake errors {read.id} --out errors.csv")
@@ -76,7 +76,7 @@ def status(submission_id: Annotated[int, typer.Argument(help="The submission id.
     with session_scope(runtime.engine) as session:
         read = SubmissionRead.model_validate(service.get_submission(session, member=None,
                                                                     submission_id=submission_id))
-    console.print(summary_table([read]))
+    print_table(summary_table([read]), console)
     _print_counts(read)
     if read.error_code:
         console.print(f"{read.error_code}: {read.error_message}", soft_wrap=True, highlight=False)
@@ -90,7 +90,7 @@ def list_submissions(limit: Annotated[int, typer.Option(help="How many, newest f
     with session_scope(runtime.engine) as session:
         rows = [SubmissionRead.model_validate(s) for s in service.list_submissions(session, member=None,
                                                                                    limit=limit)]
-    console.print(summary_table(rows))
+    print_table(summary_table(rows), console)
 
 
 @app.command("errors")

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from openbureau.audit import service as audit
-from openbureau.cli.console import console, err_console, reports_errors
+from openbureau.cli.console import console, err_console, print_table, reports_errors
 from openbureau.consent.profiles import get_profile
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Unprocessable
@@ -175,4 +175,4 @@ def list_models() -> None:
         table.add_row(m.version, m.kind, m.scale, f"{m.created_at:%Y-%m-%d %H:%M}",
                       f"{m.released_at:%Y-%m-%d %H:%M}" if m.released_at else "",
                       f"{m.auc:.4f}" if m.auc is not None else "–", f"{m.ks:.4f}" if m.ks is not None else "–")
-    console.print(table)
+    print_table(table, console)

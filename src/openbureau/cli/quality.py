@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from openbureau.cli.console import console, reports_errors
@@ -23,6 +24,7 @@ def quality() -> None:
     """Data-quality scorecards per furnisher and market statistics (docs/quality.md)."""
 
 
+WIDE = 160  # columns from which every metric is a column of the scorecard table
 GRADE_STYLE = {"A": "bold green", "B": "green", "C": "yellow", "D": "dark_orange", "E": "bold red"}
 
 
@@ -45,14 +47,24 @@ def report(
         cards = service.scorecards(session, member=None, period=period, months=months)
         market = service.market(session, member=None, period=cards.period, k=k)
     names = [m.name for m in cards.scorecards[0].metrics] if cards.scorecards else []
-    table = Table("furnisher", "grade", "score", *names, "consent", "records", "top code",
-                  title=f"Data quality, {cards.periods[0]} to {cards.period} (failure rates)")
-    for c in sorted(cards.scorecards, key=lambda c: -(c.score or 0)):
+    ranked = sorted(cards.scorecards, key=lambda c: -(c.score or 0))
+    title = f"Data quality, {cards.periods[0]} to {cards.period} (failure rates)"
+    wide = console.width >= WIDE
+    table = Table("furnisher", "grade", "score", *(names if wide else []), "consent", "records", "top code", title=title,
+                  box=box.HEAVY_HEAD if wide else box.SIMPLE)
+    for c in ranked:
         top = f"{c.top_codes[0].code} ({c.top_codes[0].records})" if c.top_codes else ""
         grade = f"[{GRADE_STYLE.get(c.grade or '', '')}]{c.grade or '–'}[/]"
         table.add_row(c.furnisher, grade, f"{c.score:.3f}" if c.score is not None else "–",
-                      *[_pct(m.rate) for m in c.metrics], _pct(c.consent_coverage), f"{c.records_received:,}", top)
+                      *([_pct(m.rate) for m in c.metrics] if wide else []), _pct(c.consent_coverage),
+                      f"{c.records_received:,}", top)
     console.print(table)
+    if not wide:  # a narrow terminal: the rates get a table of their own, metrics numbered
+        rates = Table("furnisher", *(str(i) for i in range(1, len(names) + 1)), box=box.SIMPLE, padding=(0, 1))
+        for c in ranked:
+            rates.add_row(c.furnisher, *[_pct(m.rate) for m in c.metrics])
+        console.print(rates)
+        console.print("Metrics: " + ", ".join(f"{i} {n}" for i, n in enumerate(names, 1)), highlight=False)
     for c in cards.scorecards:
         for a in c.anomalies:
             console.print(f"[bold yellow]flag[/] {a.furnisher} {a.reporting_period} {a.rule}: {a.message}")
