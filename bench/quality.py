@@ -5,8 +5,8 @@ ingest here, so this does not replay a simulated market. It writes a synthetic b
 tables with ``openbureau.kit.bulk`` (members, one submission per furnisher and period, account states for
 ``--persons`` persons over ``--months`` months with reach-based products, findings for 1.5% of records,
 a few dropped accounts, one late file and one field emptied), then times the two jobs exactly as the API runs them:
-``tasks.run_quality`` (bulk read + metrics + grades + anomalies, window = the last period, history = all
-months) and ``tasks.run_market`` (the last period). It prints rows read, seconds and rows/s.
+``figures.run_quality`` (bulk read + metrics + grades + anomalies, window = the last period, history = all
+months) and ``figures.run_market`` (the last period). It prints rows read, seconds and rows/s.
 
     .venv/bin/python bench/quality.py                     # 1,000,000 persons × 3 months on SQLite
     .venv/bin/python bench/quality.py --persons 100000 --postgres postgresql+psycopg://postgres@127.0.0.1/db
@@ -34,7 +34,7 @@ from openbureau.kit.db import make_engine  # noqa: E402
 from openbureau.members.models import Member  # noqa: E402
 from openbureau.migrations import upgrade  # noqa: E402
 from openbureau.policy import QualitySettings  # noqa: E402
-from openbureau.quality import tasks  # noqa: E402
+from openbureau.quality import figures  # noqa: E402
 
 # (furnisher, product, reach, term months): about 1.5 accounts per person.
 PRODUCTS = [("SUPERAPP", "revolving", 0.40, None), ("DIGIBANK", "installment", 0.10, 12),
@@ -126,12 +126,12 @@ def measure(url: str, *, months: int) -> None:
     """Time the quality job and the market job on the bureau at ``url``."""
     engine = make_engine(url)
     with engine.connect() as conn:
-        period = tasks.latest_period(conn)
-        run = tasks.run_quality(conn, period=period, months=1, settings=QualitySettings())
+        period = figures.latest_period(conn)
+        run = figures.run_quality(conn, period=period, months=1, settings=QualitySettings())
         print(f"quality job: {run.rows_read:,} rows read, {run.seconds:.1f} s, {run.rows_read / run.seconds:,.0f} "
               f"rows/s; grades: {dict(run.scorecards.select('furnisher', 'grade').iter_rows())}")
         print(f"  anomaly flags: {run.anomalies.select('furnisher', 'rule', 'field').rows()}")
-        mrun = tasks.run_market(conn, period=period)
+        mrun = figures.run_market(conn, period=period)
         print(f"market job: {mrun.rows_read:,} rows read, {mrun.seconds:.1f} s, "
               f"{mrun.rows_read / mrun.seconds:,.0f} rows/s; HHI credit {mrun.tables['hhi_credit']}")
     print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")

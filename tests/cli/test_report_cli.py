@@ -37,6 +37,10 @@ def test_the_report_prints_writes_json_html_and_pdf_and_every_look_is_audited(bu
     shown = runner.invoke(app, ["report", *WHO], env={"COLUMNS": "200"})
     assert shown.exit_code == 0, shown.output
     assert ID in shown.output and "NN1NN" in shown.output and "Recent late payment" in shown.output
+    narrow = runner.invoke(app, ["report", *WHO], env={"COLUMNS": "80"})
+    tables = [line for line in narrow.output.splitlines() if any(c in line for c in "┃│┏└")]
+    assert narrow.exit_code == 0 and tables and all(len(line) <= 80 for line in tables), narrow.output
+    assert "NN1NN" in narrow.output and "Repayment records" in narrow.output and "* nothing due" in narrow.output
     as_json = json.loads(runner.invoke(app, ["report", *WHO, "--json"]).stdout)
     assert as_json["view"] == "consumer" and [a["account_number"] for a in as_json["accounts"]] == ["A-1", "OLD"]
     assert runner.invoke(app, ["report", *WHO, "--html", str(bureau_env / "r.html"),
@@ -45,7 +49,7 @@ def test_the_report_prints_writes_json_html_and_pdf_and_every_look_is_audited(bu
     assert PEOPLE[0][2] in PdfReader(io.BytesIO((bureau_env / "r.pdf").read_bytes())).pages[0].extract_text()
     with session_scope(open_runtime().engine) as session:
         looks = audit.list_entries(session, action="report.self_view")
-    assert len(looks) == 3 and all(e.actor_code.startswith("OPERATOR:") for e in looks)
+    assert len(looks) == 4 and all(e.actor_code.startswith("OPERATOR:") for e in looks)
     unknown = runner.invoke(app, ["report", "--id-type", "CN_RESIDENT_ID", "--id-number", PEOPLE[2][0]])
     assert unknown.exit_code == 1 and "PERSON_NOT_FOUND" in unknown.output
 

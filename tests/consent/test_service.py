@@ -114,3 +114,18 @@ def test_import_refuses_a_file_without_the_columns(members, tmp_path) -> None:
         quarantine.import_consents(session, vault=members.vault, actor=get_member(session, code="BANK_A"),
                                    path=path)
     assert err.value.code == "FILE_MISSING_COLUMNS" and "id_number" in err.value.details["columns"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_import_of_a_gbk_file_says_it_must_be_utf8(members, tmp_path, suffix) -> None:
+    path = tmp_path / f"c{suffix}"
+    if suffix == ".csv":
+        text_ = ("consent_ref,id_type,id_number,purpose,granted_at,channel,evidence_hash,full_name\n"
+                 f"C1,CN_RESIDENT_ID,{PEOPLE[0][0]},furnish,2015-01-01T00:00:00Z,app,{'ab' * 32},张三\n")
+    else:
+        text_ = f'{{"consent_ref": "C1", "id_number": "{PEOPLE[0][0]}", "full_name": "张三"}}\n'
+    path.write_bytes(text_.encode("gbk"))
+    with pytest.raises(Unprocessable) as err, session_scope(members.engine, write=True) as session:
+        quarantine.import_consents(session, vault=members.vault, actor=get_member(session, code="BANK_A"),
+                                   path=path)
+    assert err.value.code == "FILE_NOT_UTF8" and "must be UTF-8" in err.value.message

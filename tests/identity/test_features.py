@@ -7,8 +7,8 @@ import json
 import polars as pl
 import pytest
 
-from openbureau.identity.resolution.engine import DuckDBEngine
 from openbureau.identity.resolution.features import features, pinyin
+from openbureau.identity.resolution.linker import DuckDBLinker
 from openbureau.identity.resolution.model import default_model, load_model, save_model
 
 
@@ -41,7 +41,7 @@ def test_engine_scores_variants_of_a_name_as_agreeing(weak_name: str, agreeing: 
                     "address": None}], 1)
     strong = _frame([{"full_name": "张伟", "birth_date": "1990-03-07", "phone": "13812345678", "address": "x"},
                      {"full_name": "李娜", "birth_date": "1985-01-01", "phone": "13900000000", "address": "y"}], 10)
-    pairs = DuckDBEngine().predict(weak, strong, model=default_model(), prior=1e-4, threshold=0.5)
+    pairs = DuckDBLinker().predict(weak, strong, model=default_model(), prior=1e-4, threshold=0.5)
     assert pairs.height == 1
     row = pairs.row(0, named=True)
     assert (row["person_id_l"], row["person_id_r"]) == (1, 10)

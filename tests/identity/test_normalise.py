@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 
 from openbureau.identity.resolution.decide import label, level_table
-from openbureau.identity.resolution.engine import DuckDBEngine
 from openbureau.identity.resolution.features import features
+from openbureau.identity.resolution.linker import DuckDBLinker
 from openbureau.identity.resolution.model import default_model
 from openbureau.identity.resolution.normalise import chinese_name_parts, latin_name_parts, to_simplified
 
@@ -24,7 +24,7 @@ def _frame(rows: list[dict], first_id: int) -> pl.DataFrame:
 
 def _levels(weak: dict) -> dict[str, str]:
     """The comparison level of each field when ``weak`` is scored against the bureau's description."""
-    pairs = DuckDBEngine().predict(_frame([{**dict.fromkeys(FIELDS), **weak}], 1), _frame([BUREAU], 10),
+    pairs = DuckDBLinker().predict(_frame([{**dict.fromkeys(FIELDS), **weak}], 1), _frame([BUREAU], 10),
                                    model=default_model(), prior=0.5, threshold=0.0)
     assert pairs.height == 1, "the blocking rules must make this pair a candidate"
     table = level_table(default_model())

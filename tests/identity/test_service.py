@@ -288,7 +288,7 @@ def test_the_persons_own_report_lists_the_records_linked_by_probabilistic_matchi
                                       subject=Subject(id_type="CN_RESIDENT_ID", id_number=RESIDENT_ID))
 
     report = own()
-    from openbureau.reports.render import render_html
+    from openbureau.present.report import render_html
 
     page = render_html(report)
     assert 'data-testid="matched-records"' in page and account in page

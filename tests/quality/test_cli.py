@@ -30,3 +30,18 @@ def test_report_refuses_a_bad_period(replayed: ReplayedMarket, monkeypatch) -> N
     monkeypatch.setattr(quality, "open_runtime", lambda: replayed.runtime)
     result = runner.invoke(quality.app, ["report", "--period", "June"])
     assert result.exit_code == 1 and "INVALID_PERIOD" in result.output
+
+
+def test_report_covers_the_demos_12_months_by_default(replayed: ReplayedMarket, monkeypatch) -> None:
+    from openbureau.kit.db import session_scope
+    from openbureau.principals import Principal
+    from openbureau.quality import service
+
+    monkeypatch.setattr(quality, "open_runtime", lambda: replayed.runtime)
+    monkeypatch.setenv("COLUMNS", "200")
+    result = runner.invoke(quality.app, ["report"])
+    assert result.exit_code == 0, result.output
+    with session_scope(replayed.runtime.engine) as session:
+        twelve = service.scorecards(session, principal=Principal.operator("OPERATOR:test"),
+                                    policy=replayed.runtime.policy, months=12)
+    assert len(twelve.periods) == 12 and f"Data quality, {twelve.periods[0]} to {twelve.period}" in result.output

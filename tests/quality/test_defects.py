@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from openbureau.policy import QualitySettings
-from openbureau.quality.tasks import run_quality
+from openbureau.quality.figures import run_quality
 from openbureau.sim import FURNISHERS
 from tests.quality.conftest import END, MONTHS, ReplayedMarket
 

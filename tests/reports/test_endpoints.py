@@ -51,6 +51,7 @@ def test_the_report_renders_as_a_page_and_as_a_pdf(api) -> None:
     html = page.text
     assert "Subscriber view" in html and "Lender 1" in html and "BANK_A" not in html and ID not in html
     assert html.count('class="s-2"') == 1 and "Over-indebtedness" in html
+    assert "* nothing due that month" in html  # the legend explains every status the grid can show
     pdf = _post(client, keys["LENDER"], format="pdf")
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)

@@ -49,7 +49,10 @@ def test_the_lender_sees_every_account_across_lenders_with_others_masked(market)
     assert report.view is View.SUBSCRIBER and report.person.id_number != ID and report.person.id_number[:3] == ID[:3]
     assert [(a.lender, a.product_type, a.account_number) for a in report.accounts] == [
         ("Lender 1", "revolving", None), ("Lender 2", "installment", None)]
-    assert [(o.provider, o.product_type, o.months_late_24m) for o in report.obligations] == [("Lender 3", "telecom", 1)]
+    # A telecom company bills for a service; it is a provider, not a lender.
+    assert [(o.provider, o.product_type, o.months_late_24m) for o in report.obligations] == [
+        ("Provider 1", "telecom", 1)]
+    assert report.currency_minor_unit == 2 and report.model_dump(mode="json")["currency_minor_unit"] == 2
     bank = report.accounts[0]
     assert (bank.reporting_period, bank.payment_history_start) == ("2026-10", "2024-11")
     assert bank.payment_history == "N" * 20 + "12NN"
@@ -84,7 +87,7 @@ def test_soft_inquiries_are_shown_only_to_the_person_and_the_lender_that_made_th
     lender_sees = ask(runtime, "LENDER", consent_ref="L-1").report.inquiries
     assert [(q.lender, q.hard) for q in lender_sees] == [("LENDER", True)]  # BANK_A's review is not shown
     bank_sees = ask(runtime, "BANK_A", Purpose.ACCOUNT_REVIEW).report.inquiries
-    assert sorted((q.lender, q.hard) for q in bank_sees) == [("BANK_A", False), ("Lender 3", True), ("Lender 3", True)]
+    assert sorted((q.lender, q.hard) for q in bank_sees) == [("BANK_A", False), ("Lender 2", True), ("Lender 2", True)]  # the telecom is Provider 1
     person_sees = own(runtime).inquiries
     assert len(person_sees) == 4 and {q.lender for q in person_sees} == {"Bank_A Ltd (BANK_A)", "Lender Ltd (LENDER)"}
     assert {q.basis for q in person_sees if q.hard} == {"your consent L-1"}

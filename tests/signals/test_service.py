@@ -41,6 +41,9 @@ def test_multi_lending_counts_distinct_lenders_with_new_accounts_or_hard_inquiri
     calm = multi_lending(tradelines=tradelines, hard_inquiries=inquiries, now=NOW,
                          settings=SignalSettings(multi_lending_7d=4))
     assert not calm.triggered and calm.severity is Severity.NONE and calm.thresholds["lenders_7d"] == 4
+    # Below the thresholds the sentence still counts inquiries as inquiries, not as lenders with new credit.
+    assert calm.explanation.startswith("3 lender(s) opened credit or made a hard inquiry in the last 30 days")
+    assert "New credit came from" not in calm.explanation
 
 
 def test_over_indebtedness_uses_the_declared_income_when_there_is_one() -> None:

@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from openbureau.api.deps import InquiryLogDep, Offset, PolicyDep, PrincipalDep, RuntimeDep, SessionDep
 from openbureau.kit.db import session_scope
+from openbureau.present.report import render_html, render_pdf
 from openbureau.reports import service
-from openbureau.reports.render import render_html, render_pdf
 from openbureau.reports.schemas import (
     InquiryCreate,
     InquiryRead,

@@ -33,7 +33,7 @@ from openbureau.audit.checkpoints import Checkpoint, CheckpointError, checkpoint
 from openbureau.audit.models import AuditEntry
 from openbureau.audit.repository import AuditRepository
 from openbureau.kit.db import session_scope, utcnow
-from openbureau.kit.errors import Unprocessable
+from openbureau.kit.errors import INVALID_LIMIT, Unprocessable
 from openbureau.kit.settings import Settings
 from openbureau.principals import Principal
 
@@ -321,7 +321,7 @@ def list_entries(session: Session, *, person_id: int | None = None, actor_code: 
                  action: str | None = None, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
     """Entries matching every given filter, newest first."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise Unprocessable(f"limit must be 1 to {MAX_LIMIT}", code="INVALID_LIMIT", field="limit")
+        raise Unprocessable(f"limit must be 1 to {MAX_LIMIT}", code=INVALID_LIMIT, field="limit")
     if offset < 0:
         raise Unprocessable("offset must not be negative", code="INVALID_OFFSET", field="offset")
     return AuditRepository(session).search(person_id=person_id, actor_code=actor_code, action=action,

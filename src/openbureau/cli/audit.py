@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from openbureau.audit import service
-from openbureau.cli.console import console, reports_errors
+from openbureau.cli.console import console, print_table, reports_errors
 from openbureau.kit.db import session_scope
 from openbureau.runtime import open_runtime
 
@@ -77,4 +77,4 @@ def list_entries(
             # Text, not markup: stored values are shown as they are, brackets and all.
             table.add_row(str(e.seq), e.at.strftime("%Y-%m-%d %H:%M:%S"), Text(e.actor_code), Text(e.action),
                           "" if e.person_id is None else str(e.person_id), Text(e.purpose or ""), Text(e.details))
-    console.print(table)
+    print_table(table, console)

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from openbureau.audit import service as audit
-from openbureau.cli.console import console, reports_errors
+from openbureau.cli.console import console, print_table, reports_errors
 from openbureau.consent import service as consents
 from openbureau.consent.schemas import Subject
 from openbureau.intake import quarantine
@@ -60,7 +60,7 @@ def list_consents(
     for c in rows:
         table.add_row(str(c.id), c.consent_ref, c.grantee, c.purpose, c.status, f"{c.valid_from:%Y-%m-%d}",
                       f"{c.valid_until:%Y-%m-%d}" if c.valid_until else "", c.evidence_channel)
-    console.print(table)
+    print_table(table, console)
 
 
 @app.command("revoke")

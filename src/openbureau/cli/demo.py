@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import shutil
+import socket
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,12 +16,19 @@ from typing import Annotated
 import polars as pl
 import typer
 import uvicorn
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
 from openbureau import sim
 from openbureau.api.app import create_app, server_limits
 from openbureau.audit import service as audit
-from openbureau.cli.console import console, err_console, reports_errors
+from openbureau.cli.console import (
+    console,
+    err_console,
+    openbureau_command,
+    progress,
+    reports_errors,
+    shell_path,
+)
 from openbureau.consent import service as consents
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.schemas import ConsentCreate, Evidence, Subject
@@ -27,17 +37,61 @@ from openbureau.identity.resolution.training import TooFewRecords
 from openbureau.identity.resolution.training import train as train_identity_model
 from openbureau.intake.service import bureau_totals, intake_statistics
 from openbureau.kit.db import session_scope
-from openbureau.kit.errors import BureauError
+from openbureau.kit.errors import BureauError, Conflict
 from openbureau.kit.settings import Settings
 from openbureau.members.service import get_member
+from openbureau.present.fonts import cjk_font_warning
 from openbureau.quality import service as quality
 from openbureau.runtime import Runtime, open_runtime
 from openbureau.scoring import service as scoring
-from openbureau.scoring.engine import SCALES
+from openbureau.scoring.scorecard import SCALES
 from openbureau.sim.replay import register_members, replay
 
 MARKER = ".openbureau-demo"
+LOCK = ".openbureau-demo.lock"  # held (flock) by the demo building or serving the directory
 DEMO_CONSENT = "LX-APP-0001"
+_held: list = []  # the lock of this process's demo directory, kept open while it builds and serves
+
+
+def _check_port(port: int) -> None:
+    """Refuse at once, before anything is deleted, when ``port`` is taken (an earlier demo still serving?)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise Conflict(f"port {port} is in use, perhaps by an earlier `openbureau demo` still serving: stop it "
+                           f"(Ctrl-C in its terminal) or choose another port (--port {port + 1}); nothing was changed",
+                           code="PORT_IN_USE", field="port") from None
+
+
+def _claim(path: Path) -> None:
+    """Refuse when another demo is building or serving ``path`` (it holds the directory's lock)."""
+    _release()
+    lock = path / LOCK
+    if not lock.exists():
+        return
+    with lock.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Conflict(f"{path.absolute()} is in use by another `openbureau demo` (building or serving it): stop "
+                           "that one first, or choose another directory (--data-dir); nothing was changed",
+                           code="DIRECTORY_IN_USE", field="data_dir") from None
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _hold(path: Path) -> None:
+    """Hold ``path``'s lock until this process ends."""
+    handle = (path / LOCK).open("a")
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    _held.append(handle)
+
+
+def _release() -> None:
+    while _held:
+        _held.pop().close()
 
 
 def _fresh_directory(path: Path) -> None:
@@ -62,9 +116,15 @@ def demo(
 ) -> None:
     """Build a demo bureau: members, a simulated market, every file ingested; then serve it."""
     started = time.perf_counter()
+    if serve:
+        _check_port(port)
+    _claim(data_dir)
     _fresh_directory(data_dir)
+    _hold(data_dir)
     runtime = open_runtime(Settings(data_dir=data_dir, database_url=None))
     console.rule("[bold]OpenBureau demo")
+    if (font := cjk_font_warning()) is not None:
+        err_console.print(f"[yellow]warning[/] {font}", soft_wrap=True, highlight=False)
     console.print(f"Bureau in [bold]{data_dir.resolve()}[/] (SQLite: {data_dir / 'bureau.db'})")
 
     issued = register_members(runtime.engine)
@@ -76,7 +136,7 @@ def demo(
 
     market = data_dir / "market"
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True) as bar:
+    with progress(*columns, transient=True) as bar:
         task = bar.add_task("simulating the market (persons)", total=persons)
         summary = sim.generate(persons=persons, months=months, seed=seed, out=market,
                                progress=lambda done, _total: bar.update(task, completed=done))
@@ -84,7 +144,7 @@ def demo(
                   f"({summary.periods[0]} .. {summary.end_period}): {summary.files:,} files, "
                   f"{summary.records:,} records, in {summary.seconds:.1f} s")
 
-    with Progress(*columns, console=err_console) as bar:
+    with progress(*columns) as bar:
         files = bar.add_task("files", total=summary.files)
         records = bar.add_task("records", total=summary.records)
         result = replay(
@@ -130,12 +190,14 @@ def demo(
     review = json.dumps({"subject": subject, "purpose": "account_review"})
     application = json.dumps({"subject": subject, "purpose": "loan_origination", "consent_ref": DEMO_CONSENT,
                               "declared_monthly_income": 1_200_000})
+    command, where = openbureau_command(), shell_path(data_dir)
     if serve:
         console.rule(f"[bold]Serving the demo bureau on {base}")
         console.print(f"API docs: {base}/docs   (Ctrl-C stops the server; `openbureau demo` rebuilds the bureau)",
                       highlight=False)
     else:
-        console.print(f"Serve it with: OPENBUREAU_DATA_DIR={data_dir} openbureau serve --port {port}", highlight=False)
+        console.print(f"Serve it with: OPENBUREAU_DATA_DIR={where} {command} serve --port {port}", soft_wrap=True,
+                      highlight=False)
     console.print("Try (the last two: a loan application to LENDER_X with the borrower's consent, as a printable "
                   "page; and the borrower's own report at the bureau's counter):", highlight=False)
     for line in (f"curl -H 'X-API-Key: {key['SUPERAPP']}' {base}/submissions",
@@ -144,11 +206,12 @@ def demo(
                  f"-d '{review}' {base}/inquiries",
                  f"curl -X POST -H 'X-API-Key: {key['LENDER_X']}' -H 'Content-Type: application/json' "
                  f"-d '{application}' '{base}/inquiries?format=html' -o report.html",
-                 f"OPENBUREAU_DATA_DIR={data_dir} openbureau report --id-type CN_RESIDENT_ID --id-number {borrower}"):
+                 f"OPENBUREAU_DATA_DIR={where} {command} report --id-type CN_RESIDENT_ID --id-number {borrower}"):
         console.print(f"  {line}", soft_wrap=True, highlight=False)
     if serve:
         uvicorn.run(create_app(runtime, serving=True), host="127.0.0.1", port=port, log_level="warning",
                     **server_limits(runtime.settings))
+    _release()
 
 
 def _train_and_release(runtime: Runtime, *, months: int) -> None:
@@ -168,8 +231,8 @@ def _train_and_release(runtime: Runtime, *, months: int) -> None:
     v = card.validation
     console.print(f"Scorecard [bold]{card.model_version}[/] trained on {len(data.rows):,} files observed at {period} "
                   f"(bad rate {card.training['bad_rate']:.1%}) and released: validation AUC {v['auc']:.3f}, KS "
-                  f"{v['ks']:.3f}, Gini {v['gini']:.3f} (`openbureau model evaluate --model {card.model_version} "
-                  "--html report.html`)", soft_wrap=True, highlight=False)
+                  f"{v['ks']:.3f}, Gini {v['gini']:.3f} (`OPENBUREAU_DATA_DIR={shell_path(runtime.settings.data_dir)} "
+                  f"{openbureau_command()} model evaluate --model {card.model_version} --html model.html`)", soft_wrap=True, highlight=False)
 
 
 def _applicant_consent(runtime: Runtime, id_number: str) -> None:

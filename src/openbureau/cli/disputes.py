@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from openbureau.audit import service as audit
-from openbureau.cli.console import console, reports_errors
+from openbureau.cli.console import console, print_table, reports_errors
 from openbureau.consent.schemas import Subject
 from openbureau.disputes import service
 from openbureau.disputes.models import DisputeKind, DisputeOutcome, DisputeStatus
@@ -61,7 +61,7 @@ def list_disputes(
         table.add_row(str(d.id), d.kind, str(d.person_id), d.furnisher_account_id or "", d.reporting_period or "",
                       d.outcome or d.status, f"{d.filed_at:%Y-%m-%d}",
                       f"[bold red]{d.due_at:%Y-%m-%d}[/]" if late else f"{d.due_at:%Y-%m-%d}")
-    console.print(table)
+    print_table(table, console)
 
 
 @app.command("resolve")

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from openbureau.audit import service as audit
-from openbureau.cli.console import console, reports_errors
+from openbureau.cli.console import console, print_table, reports_errors
 from openbureau.identity import service
 from openbureau.identity.evaluate import evaluate as evaluate_links
 from openbureau.identity.repository import ResolutionRepository
@@ -34,7 +34,7 @@ def _print(data: dict, as_json: bool) -> None:
     table = Table("figure", "value")
     for key, value in data.items():
         table.add_row(key, str(value))
-    console.print(table)
+    print_table(table, console)
 
 
 @app.command("resolve")
@@ -88,7 +88,7 @@ def _show_model(model_id: int, data: dict, as_json: bool) -> None:
     for r in rows:
         table.add_row(r["field"], r["level"], f"{r['m']:.4g}", f"{r['u']:.3g}", f"{r['weight']:+.2f}",
                       "adjusted" if r["term_frequency"] else "")
-    console.print(table)
+    print_table(table, console)
 
 
 @app.command("links")
@@ -108,7 +108,7 @@ def links(person: Annotated[int, typer.Argument(help="The person.")],
         levels = ", ".join(f"{k}: {v}" for k, v in link["evidence"].get("levels", {}).items())
         table.add_row(str(link["furnisher_id"]), link["furnisher_account_id"], link["method"],
                       f"{link['match_weight']:.1f}", f"{link['match_probability']:.6f}", Text(levels))
-    console.print(table)
+    print_table(table, console)
 
 
 @app.command("evaluate")
@@ -137,7 +137,7 @@ def review_list(
                                       status=None if status == "all" else status, limit=limit):
             table.add_row(str(r.id), str(r.person_id), str(r.candidate_person_id), f"{r.match_weight:.1f}",
                           f"{r.match_probability:.4f}", r.status, Text(r.evidence))
-    console.print(table)
+    print_table(table, console)
 
 
 @review_app.command("show")
@@ -158,7 +158,7 @@ def review_show(review_id: Annotated[int, typer.Argument(help="The review item's
                       str(evidence.get("field_weights", {}).get(field, "")),
                       Text("\n".join(str(d[column]) for d in pair["person"])),
                       Text("\n".join(str(d[column]) for d in pair["candidate"])))
-    console.print(table)
+    print_table(table, console)
     for reason in evidence.get("review_reasons", []):
         console.print(f"queued: {reason}")
 
@@ -230,6 +230,6 @@ def history(person: Annotated[int, typer.Argument(help="The person.")]) -> None:
                           "" if m.match_weight is None else f"{m.match_weight:.1f}", Text(m.actor_code),
                           m.created_at.strftime("%Y-%m-%d %H:%M:%S"), Text(m.evidence))
         conflicts = service.conflicts_for(session, person)
-    console.print(table)
+    print_table(table, console)
     for c in conflicts:
         console.print(Text(f"conflict {c.kind} (furnisher {c.furnisher_id}): {c.evidence}"))

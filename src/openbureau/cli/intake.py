@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from openbureau.audit import service as audit
-from openbureau.cli.console import console, err_console, record_progress, reports_errors
+from openbureau.cli.console import console, err_console, print_table, record_progress, reports_errors
 from openbureau.intake import service
 from openbureau.intake.readers import count_records, detect_format
 from openbureau.intake.schemas import SubmissionRead
@@ -54,7 +54,7 @@ def submit(
         return
     if result.repeated:
         err_console.print("These bytes were submitted before: nothing was stored again. The earlier result:")
-    console.print(summary_table([read]))
+    print_table(summary_table([read]), console)
     _print_counts(read)
     if read.findings_count:
         console.print(f"Findings: openbureau intake errors {read.id} --out errors.csv")
@@ -77,7 +77,7 @@ def status(submission_id: Annotated[int, typer.Argument(help="The submission id.
     with session_scope(runtime.engine) as session:
         read = SubmissionRead.model_validate(service.get_submission(session, principal=audit.terminal_operator(),
                                                                     submission_id=submission_id))
-    console.print(summary_table([read]))
+    print_table(summary_table([read]), console)
     _print_counts(read)
     if read.error_code:
         console.print(f"{read.error_code}: {read.error_message}", soft_wrap=True, highlight=False)
@@ -91,7 +91,7 @@ def list_submissions(limit: Annotated[int, typer.Option(help="How many, newest f
     with session_scope(runtime.engine) as session:
         rows = [SubmissionRead.model_validate(s) for s in service.list_submissions(session, principal=audit.terminal_operator(),
                                                                                    limit=limit)]
-    console.print(summary_table(rows))
+    print_table(summary_table(rows), console)
 
 
 @app.command("errors")

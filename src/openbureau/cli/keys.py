@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from openbureau.audit import service as audit
-from openbureau.cli.console import console, err_console, record_progress, reports_errors
+from openbureau.cli.console import console, err_console, print_table, record_progress, reports_errors
 from openbureau.intake import quarantine
 from openbureau.kit.crypto import (
     PiiVault,
@@ -48,7 +48,7 @@ def status() -> None:
             mark = " (current)" if key_id == keys.key_id else ""
             table.add_row(column.name, "-" if key_id is None else f"{key_id}{mark}",
                           str(counts.get(key_id, 0)))
-    console.print(table)
+    print_table(table, console)
     retired = sorted(k for k in keys.keyring if k != keys.key_id)
     console.print(f"current encryption key: {keys.key_id}; retired keys kept for decryption: "
                   f"{', '.join(map(str, retired)) or 'none'}", highlight=False)

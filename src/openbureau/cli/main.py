@@ -1,35 +1,99 @@
-"""The ``openbureau`` command."""
+"""The ``openbureau`` command.
+
+Sub-commands are imported when they run, not when the command starts: ``openbureau --help`` loads neither
+Polars, Splink, WeasyPrint nor FastAPI (``tests/cli/test_startup.py``).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import importlib
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from openbureau import __version__
-from openbureau.cli import audit, consent, disputes, identity, intake, keys, members, model, quality, sim
-from openbureau.cli.console import console, reports_errors
-from openbureau.cli.demo import demo
-from openbureau.cli.report import report, retention_app
+from openbureau.cli.console import console, err_console, reports_errors
+
+# name: (module, attribute, one line of help shown by ``openbureau --help``), in the order of the help.
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "members": ("openbureau.cli.members", "app", "Member institutions, their roles and API keys."),
+    "intake": ("openbureau.cli.intake", "app", "Submit furnishing files and read their findings."),
+    "consent": ("openbureau.cli.consent", "app", "Consents to furnish and to query; the quarantine they unblock."),
+    "audit": ("openbureau.cli.audit", "app", "The audit log of every access to personal data."),
+    "keys": ("openbureau.cli.keys", "app", "Encryption keys of personal data: status and rotation."),
+    "quality": ("openbureau.cli.quality", "app", "Data-quality scorecards per furnisher and market statistics."),
+    "identity": ("openbureau.cli.identity", "app", "Identity resolution: link, review, merge and split persons."),
+    "sim": ("openbureau.cli.sim", "app", "Synthetic Chinese consumer credit market for demos, tests and evaluation."),
+    "disputes": ("openbureau.cli.disputes", "app", "Disputes of items of a person's file, and their legal deadlines."),
+    "model": ("openbureau.cli.model", "app", "Scorecards: train on the bureau or on any table, evaluate, import, "
+                                             "release."),
+    "retention": ("openbureau.cli.report", "retention_app", "Retention of negative information and of kept files."),
+    "demo": ("openbureau.cli.demo", "demo", "Build a demo bureau: members, a simulated market, every file ingested; "
+                                            "then serve it."),
+    "report": ("openbureau.cli.report", "report", "The person's own report, everything shown (an operator serving "
+                                                  "the person: logged and audited)."),
+}
+# Commands that make no bureau, or say themselves which one they open.
+NO_BUREAU = {"demo", "sim", "version", "serve", "db"}
+SUB_ARGS = "openbureau.sub_args"
+
+
+def load_command(name: str) -> Any:
+    """The click command of the lazy sub-command ``name`` (imports its module)."""
+    module, attribute, _ = LAZY_COMMANDS[name]
+    target = getattr(importlib.import_module(module), attribute)
+    wrapper = typer.Typer(pretty_exceptions_show_locals=False)
+    if isinstance(target, typer.Typer):
+        wrapper.add_typer(target, name=name)
+        return typer.main.get_command(wrapper).commands[name]  # type: ignore[attr-defined]
+    wrapper.command(name)(target)
+    command = typer.main.get_command(wrapper)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """The root group: lists every sub-command by name and help, imports one only to run it or show its help."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """Lazy commands first (in their order), then those defined here."""
+        return [*LAZY_COMMANDS, *(n for n in super().list_commands(ctx) if n not in LAZY_COMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """A loaded command, or a stand-in carrying the help line of one not loaded yet (for the listing)."""
+        if cmd_name in self.commands or cmd_name not in LAZY_COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        return TyperCommand(cmd_name, help=LAZY_COMMANDS[cmd_name][2])
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """Import the command about to run."""
+        ctx.meta[SUB_ARGS] = args[1:]
+        if args and args[0] in LAZY_COMMANDS and args[0] not in self.commands:
+            self.commands[args[0]] = load_command(args[0])
+        return super().resolve_command(ctx, args)
+
 
 app = typer.Typer(
+    cls=LazyGroup,
     help="OpenBureau: an open-source consumer credit reference platform.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-app.add_typer(members.app, name="members")
-app.add_typer(intake.app, name="intake")
-app.add_typer(consent.app, name="consent")
-app.add_typer(audit.app, name="audit")
-app.add_typer(keys.app, name="keys")
-app.add_typer(quality.app, name="quality")
-app.add_typer(identity.app, name="identity")
-app.add_typer(sim.app, name="sim")
-app.add_typer(disputes.app, name="disputes")
-app.add_typer(model.app, name="model")
-app.add_typer(retention_app, name="retention")
-app.command("demo")(demo)
-app.command("report")(report)
+
+
+@app.callback()
+def main(ctx: typer.Context) -> None:
+    """OpenBureau: an open-source consumer credit reference platform."""
+    if ctx.invoked_subcommand in NO_BUREAU or ctx.resilient_parsing or "--help" in ctx.meta.get(SUB_ARGS, ()):
+        return
+    from openbureau.kit.settings import get_settings
+
+    settings = get_settings()
+    if settings.database_url is None and not (settings.data_dir / "bureau.db").exists():
+        err_console.print(f"[yellow]note[/] no bureau in {settings.data_dir.resolve()} (OPENBUREAU_DATA_DIR); a new, "
+                          "empty one is made there", soft_wrap=True, highlight=False)
+
 
 db_app = typer.Typer(help="The bureau's database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -67,16 +131,38 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    init: Annotated[bool, typer.Option("--init", help="Serve even a new, empty bureau (made if missing).")] = False,
 ) -> None:
-    """Serve the REST API (docs at /v1/docs)."""
+    """Serve the REST API (docs at /v1/docs) of the bureau in OPENBUREAU_DATA_DIR (or OPENBUREAU_DATABASE_URL)."""
     import uvicorn
 
     from openbureau.api.app import server_limits
     from openbureau.kit.settings import get_settings
 
+    settings = get_settings()
+    where = settings.data_dir.absolute()
+    database = settings.resolved_database_url.split("@")[-1]
+    console.print(f"Data directory: {where} (database: {database})", soft_wrap=True, highlight=False)
+    if not init and _empty_bureau(settings):
+        err_console.print(f"[bold red]error[/] EMPTY_BUREAU: no bureau with members in {where}: set "
+                          "OPENBUREAU_DATA_DIR (or OPENBUREAU_DATABASE_URL) to the bureau's, or pass --init to serve a "
+                          "new, empty one", soft_wrap=True, highlight=False)
+        raise typer.Exit(1)
     console.print(f"Serving the API on http://{host}:{port}/v1/docs")
     uvicorn.run("openbureau.api.main:app", host=host, port=port, workers=workers, log_level="warning",
-                **server_limits(get_settings()))
+                **server_limits(settings))
+
+
+def _empty_bureau(settings: Any) -> bool:
+    """Whether the bureau named by ``settings`` is missing or has no member yet (nothing to serve)."""
+    if settings.database_url is None and not (settings.data_dir / "bureau.db").exists():
+        return True
+    from openbureau.kit.db import session_scope
+    from openbureau.members.service import list_members
+    from openbureau.runtime import open_runtime
+
+    with session_scope(open_runtime(settings).engine) as session:
+        return not list_members(session)
 
 
 @app.command("version")

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from openbureau.audit import service as audit
-from openbureau.cli.console import console, reports_errors
+from openbureau.cli.console import console, print_table, reports_errors
 from openbureau.kit.db import session_scope
 from openbureau.members import service
 from openbureau.members.models import Role
@@ -50,7 +50,7 @@ def list_members() -> None:
         for m in service.list_members(session):
             keys = ", ".join(f"{k.prefix}: {'revoked' if k.revoked_at else 'active'}" for k in m.keys)
             table.add_row(m.code, m.name, ", ".join(sorted(m.roles)), keys)
-    console.print(table)
+    print_table(table, console)
 
 
 @app.command("issue-key")

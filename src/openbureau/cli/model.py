@@ -11,14 +11,14 @@ import typer
 from rich.table import Table
 
 from openbureau.audit import service as audit
-from openbureau.cli.console import console, err_console, reports_errors
+from openbureau.cli.console import console, err_console, print_table, reports_errors
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Unprocessable
+from openbureau.present.validation import validation_html
 from openbureau.runtime import open_runtime
 from openbureau.scoring import service, training
-from openbureau.scoring.engine import SCALES, Scorecard
-from openbureau.scoring.report import validation_html
-from openbureau.scoring.tasks import default_observation_period, training_set
+from openbureau.scoring.scorecard import SCALES, Scorecard
+from openbureau.scoring.training_set import default_observation_period, training_set
 
 app = typer.Typer(help="Scorecards: train on the bureau or on any table, evaluate, import, release.",
                   no_args_is_help=True)
@@ -174,4 +174,4 @@ def list_models() -> None:
         table.add_row(m.version, m.kind, m.scale, f"{m.created_at:%Y-%m-%d %H:%M}",
                       f"{m.released_at:%Y-%m-%d %H:%M}" if m.released_at else "",
                       f"{m.auc:.4f}" if m.auc is not None else "–", f"{m.ks:.4f}" if m.ks is not None else "–")
-    console.print(table)
+    print_table(table, console)

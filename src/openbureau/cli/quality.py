@@ -6,13 +6,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from openbureau.audit.service import terminal_operator
 from openbureau.cli.console import console, reports_errors
 from openbureau.kit.db import session_scope
+from openbureau.present.money import money
+from openbureau.present.quality import html_report
 from openbureau.quality import service
-from openbureau.quality.charts import html_report
 from openbureau.runtime import open_runtime
 
 app = typer.Typer(help="Data-quality scorecards per furnisher and market statistics.", no_args_is_help=True)
@@ -23,6 +25,7 @@ def quality() -> None:
     """Data-quality scorecards per furnisher and market statistics (docs/quality.md)."""
 
 
+WIDE = 160  # columns from which every metric is a column of the scorecard table
 GRADE_STYLE = {"A": "bold green", "B": "green", "C": "yellow", "D": "dark_orange", "E": "bold red"}
 
 
@@ -34,7 +37,8 @@ def _pct(value: float | None) -> str:
 @reports_errors
 def report(
     period: Annotated[str | None, typer.Option(help="Reporting period YYYY-MM (default: the latest).")] = None,
-    months: Annotated[int, typer.Option(min=1, max=36, help="Periods in the window, ending at --period.")] = 1,
+    months: Annotated[int, typer.Option(min=1, max=36, help="Periods in the window, ending at --period (12, the "
+                                                            "window of the demo's grades).")] = 12,
     html: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML page with charts.")] = None,
     k: Annotated[int | None, typer.Option(help="Minimum persons per market cell.")] = None,
 ) -> None:
@@ -45,14 +49,24 @@ def report(
                                    months=months)
         market = service.market(session, principal=operator, policy=runtime.policy, period=cards.period, k=k)
     names = [m.name for m in cards.scorecards[0].metrics] if cards.scorecards else []
-    table = Table("furnisher", "grade", "score", *names, "consent", "records", "top code",
-                  title=f"Data quality, {cards.periods[0]} to {cards.period} (failure rates)")
-    for c in sorted(cards.scorecards, key=lambda c: -(c.score or 0)):
+    ranked = sorted(cards.scorecards, key=lambda c: -(c.score or 0))
+    title = f"Data quality, {cards.periods[0]} to {cards.period} (failure rates)"
+    wide = console.width >= WIDE
+    table = Table("furnisher", "grade", "score", *(names if wide else []), "consent", "records", "top code", title=title,
+                  box=box.HEAVY_HEAD if wide else box.SIMPLE)
+    for c in ranked:
         top = f"{c.top_codes[0].code} ({c.top_codes[0].records})" if c.top_codes else ""
         grade = f"[{GRADE_STYLE.get(c.grade or '', '')}]{c.grade or '–'}[/]"
         table.add_row(c.furnisher, grade, f"{c.score:.3f}" if c.score is not None else "–",
-                      *[_pct(m.rate) for m in c.metrics], _pct(c.consent_coverage), f"{c.records_received:,}", top)
+                      *([_pct(m.rate) for m in c.metrics] if wide else []), _pct(c.consent_coverage),
+                      f"{c.records_received:,}", top)
     console.print(table)
+    if not wide:  # a narrow terminal: the rates get a table of their own, metrics numbered
+        rates = Table("furnisher", *(str(i) for i in range(1, len(names) + 1)), box=box.SIMPLE, padding=(0, 1))
+        for c in ranked:
+            rates.add_row(c.furnisher, *[_pct(m.rate) for m in c.metrics])
+        console.print(rates)
+        console.print("Metrics: " + ", ".join(f"{i} {n}" for i, n in enumerate(names, 1)), highlight=False)
     for c in cards.scorecards:
         for a in c.anomalies:
             console.print(f"[bold yellow]flag[/] {a.furnisher} {a.reporting_period} {a.rule}: {a.message}")
@@ -61,7 +75,7 @@ def report(
                          f"{market.hhi_short_term}; cells under {market.k} persons suppressed)")
     for m in market.by_furnisher:
         shares.add_row(m.furnisher or "", "–" if m.accounts is None else f"{m.accounts:,}",
-                       "–" if m.balance is None else f"{m.balance / 100:,.0f}", _pct(m.credit_share),
+                       money(m.balance, decimals=0), _pct(m.credit_share),
                        _pct(m.short_term_share), _pct(m.delinquent_90_rate))
     console.print(shares)
     console.print("Borrowers with 3+/5+/10+ lenders: " + ", ".join(

@@ -18,8 +18,10 @@ from openbureau.consent.schemas import Subject
 from openbureau.intake.tasks import purge_kept_files
 from openbureau.kit.db import session_scope
 from openbureau.members.service import list_members
+from openbureau.present.fonts import cjk_font_warning
+from openbureau.present.money import money
+from openbureau.present.report import SIGNAL_NAMES, render_html, render_pdf
 from openbureau.reports import service
-from openbureau.reports.render import SIGNAL_NAMES, render_html, render_pdf
 from openbureau.reports.schemas import Report
 from openbureau.runtime import open_runtime
 from openbureau.tradelines.tasks import run_retention
@@ -27,11 +29,10 @@ from openbureau.tradelines.tasks import run_retention
 GRID_STYLE = {"N": "green", "C": "blue", "G": "blue", "*": "dim", "/": "dim", "#": "yellow", "1": "yellow",
               "2": "dark_orange", "3": "red", "4": "red", "5": "bold red", "6": "bold red", "7": "bold red",
               "D": "magenta", "Z": "magenta"}
+GRID_LEGEND = ("N paid as agreed; 1-7 months past due; C settled; G ended otherwise; D paid by the guarantor; "
+               "Z repaid with assets; * nothing due that month; # not yet published; / no record")
+WIDE = 120  # columns from which the repayment record is a column of the accounts table
 SEVERITY_STYLE = {"none": "green", "low": "yellow", "medium": "dark_orange", "high": "bold red"}
-
-
-def _money(minor: int | None) -> str:
-    return "–" if minor is None else f"{minor / 100:,.2f}"
 
 
 def _grid(history: str) -> Text:
@@ -50,9 +51,9 @@ def print_report(report: Report) -> None:
         shown = "; ".join(f"{v.value} ({v.first_reported}–{v.last_reported})" for v in items) or "–"
         console.print(f"[bold]{label}:[/] {shown}", soft_wrap=True, highlight=False)
     console.print(f"[bold]Summary[/] ({s.currency}): {s.open_accounts} open credit accounts at {s.distinct_lenders} "
-                  f"lenders, balances {_money(s.total_balance)}, revolving limits {_money(s.total_credit_limit)} "
+                  f"lenders, balances {money(s.total_balance)}, revolving limits {money(s.total_credit_limit)} "
                   f"({'–' if s.utilisation is None else f'{s.utilisation:.0%}'} used), due this month "
-                  f"{_money(s.monthly_obligations)}, past due {_money(s.past_due_amount)}, worst status "
+                  f"{money(s.monthly_obligations)}, past due {money(s.past_due_amount)}, worst status "
                   f"{s.worst_status_12m} (12 m) / {s.worst_status_24m} (24 m)", soft_wrap=True, highlight=False)
     if report.score is not None:
         sc = report.score
@@ -66,14 +67,23 @@ def print_report(report: Report) -> None:
     for sig in report.signals:
         console.print(f"[{SEVERITY_STYLE[sig.severity.value]}]●[/] [bold]{SIGNAL_NAMES[sig.code.value]}[/]: "
                       f"{sig.explanation}", soft_wrap=True, highlight=False)
-    table = Table("lender", "product", "opened", "balance", "status", "repayment record (oldest first)",
+    accounts = [*report.accounts, *report.obligations]
+    wide = console.width >= WIDE
+    table = Table("#", "furnisher", "product", "opened", "balance", "status",
+                  *(["repayment record (oldest first)"] if wide else []),
                   title=f"Accounts ({len(report.accounts)} credit, {len(report.obligations)} other)")
-    for a in [*report.accounts, *report.obligations]:
-        lender = getattr(a, "lender", None) or getattr(a, "provider", "")
-        table.add_row(lender, a.product_type, str(a.opened_on), _money(a.balance),
+    for i, a in enumerate(accounts, 1):
+        furnisher = getattr(a, "lender", None) or getattr(a, "provider", "")
+        table.add_row(str(i), furnisher, a.product_type, str(a.opened_on), money(a.balance),
                       f"{a.account_status} {a.payment_status}" + (" [yellow]disputed[/]" if a.disputed else ""),
-                      _grid(a.payment_history))
+                      *([_grid(a.payment_history)] if wide else []))
     console.print(table)
+    if not wide:  # the records folded under the table, one line each: a narrow terminal keeps them whole
+        console.print(f"[bold]Repayment records[/] (oldest month first, from {accounts[0].payment_history_start})"
+                      if accounts else "", highlight=False)
+        for i, a in enumerate(accounts, 1):
+            console.print(Text(f"{i:>3} ").append_text(_grid(a.payment_history)), soft_wrap=True)
+    console.print(f"[dim]{GRID_LEGEND}[/]", highlight=False)
     inquiries = Table("when", "who", "purpose", "kind", "basis", title=f"Who looked ({len(report.inquiries)})")
     for q in report.inquiries:
         inquiries.add_row(q.at.strftime("%Y-%m-%d %H:%M"), q.lender, q.purpose, "hard" if q.hard else "soft",
@@ -105,9 +115,10 @@ def report(
     months: Annotated[int, typer.Option(min=1, max=60, help="Months of repayment record per account.")] = 24,
 ) -> None:
     """The person's own report, everything shown (an operator serving the person: logged and audited)."""
+    subject = Subject(id_type=id_type, id_number=id_number)  # refused before any bureau is opened
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
-        result = service.own_report(session, vault=runtime.vault, subject=Subject(id_type=id_type, id_number=id_number),
+        result = service.own_report(session, vault=runtime.vault, subject=subject,
                                     principal=audit.terminal_operator(), policy=runtime.policy,
                                     history_months=months)
     if json_out:
@@ -115,6 +126,8 @@ def report(
         return
     if html is None and pdf is None:
         print_report(result)
+    if (html is not None or pdf is not None) and (font := cjk_font_warning()) is not None:
+        err_console.print(f"[yellow]warning[/] {font}", soft_wrap=True, highlight=False)
     if html is not None:
         html.write_text(render_html(result), encoding="utf-8")
         err_console.print(f"HTML report: {html}")

@@ -12,7 +12,7 @@ import polars as pl
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.schemas import CLOCK_SKEW, DOCUMENT_HASH_PATTERN, EVIDENCE_CHANNELS, ImportFinding
 from openbureau.documents import ID_TYPES, PROBLEMS, id_problem_expr, normalise_id_number
-from openbureau.kit.errors import Unprocessable
+from openbureau.kit.errors import FILE_FORMAT_UNKNOWN, FILE_MISSING_COLUMNS, FILE_UNREADABLE, Unprocessable
 
 COLUMNS = ("consent_ref", "id_type", "id_number", "purpose", "granted_at", "expires_at", "channel",
            "evidence_hash", "status", "revoked_at")
@@ -41,19 +41,22 @@ def read_consent_file(path: Path, *, source: BinaryIO | None = None, name: str |
                                  infer_schema_length=None).with_columns(pl.Series("_line", numbers))
         else:
             raise Unprocessable(f"consent files are .csv or .jsonl, not {suffix or 'no suffix'}",
-                                code="FILE_FORMAT_UNKNOWN", field="file")
+                                code=FILE_FORMAT_UNKNOWN, field="file")
     except json.JSONDecodeError as exc:  # the message would quote the line: say where, not what
         raise Unprocessable(f"the consent file cannot be read: line {exc.lineno} is not JSON",
-                            code="FILE_UNREADABLE", field="file") from exc
+                            code=FILE_UNREADABLE, field="file") from exc
     except UnicodeDecodeError as exc:
-        raise Unprocessable("the consent file cannot be read: it must be UTF-8", code="FILE_NOT_UTF8",
-                            field="file") from exc
+        raise Unprocessable("the consent file cannot be read: it must be UTF-8 (convert it, e.g. from GBK or "
+                            "GB18030, and import it again)", code="FILE_NOT_UTF8", field="file") from exc
     except pl.exceptions.PolarsError as exc:
+        if "utf-8" in str(exc).lower():  # Polars reads CSV as UTF-8 only: a GBK file fails here
+            raise Unprocessable("the consent file cannot be read: it must be UTF-8 (convert it, e.g. from GBK or "
+                                "GB18030, and import it again)", code="FILE_NOT_UTF8", field="file") from exc
         raise Unprocessable("the consent file cannot be read as CSV (a row with the wrong number of fields?)",
-                            code="FILE_UNREADABLE", field="file") from exc
+                            code=FILE_UNREADABLE, field="file") from exc
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise Unprocessable(f"the consent file lacks columns: {', '.join(missing)}", code="FILE_MISSING_COLUMNS",
+        raise Unprocessable(f"the consent file lacks columns: {', '.join(missing)}", code=FILE_MISSING_COLUMNS,
                             field=missing[0], details={"columns": missing})
     present = set(frame.columns)
     return frame.select(

@@ -11,6 +11,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
+from openbureau.consent.errors import CONSENT_NOT_FOUND
 from openbureau.consent.importer import read_consent_file, validate_consent_rows
 from openbureau.consent.models import Consent, ConsentStatus
 from openbureau.consent.profiles import Purpose
@@ -19,7 +20,7 @@ from openbureau.consent.schemas import CLOCK_SKEW, ConsentCreate, ConsentRead, I
 from openbureau.documents import normalise_id
 from openbureau.kit.bulk import bulk_writer_for
 from openbureau.kit.crypto import PiiVault, mask
-from openbureau.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
+from openbureau.kit.errors import INVALID_WINDOW, ROLE_REQUIRED, Conflict, Forbidden, NotFound, Unprocessable
 from openbureau.kit.files import file_sha256
 
 # Which role a member needs to hold a consent for each purpose. The person's own look at the file and the
@@ -58,7 +59,7 @@ def _check_grantee(actor: Actor, purpose: Purpose) -> None:
                             field="purpose")
     if not actor.has_role(role):
         raise Forbidden(f"a consent for {purpose.value} is held by a {role}; {actor.code} is not one",
-                        code="ROLE_REQUIRED", field="purpose")
+                        code=ROLE_REQUIRED, field="purpose")
 
 
 def check_evidence_time(*, captured_at: datetime, valid_from: datetime, now: datetime) -> None:
@@ -69,7 +70,7 @@ def check_evidence_time(*, captured_at: datetime, valid_from: datetime, now: dat
                             "now", code="EVIDENCE_IN_FUTURE", field="evidence.captured_at")
     if valid_from < captured_at - CLOCK_SKEW:
         raise Unprocessable("valid_from is before the consent was given (evidence.captured_at)",
-                            code="INVALID_WINDOW", field="valid_from")
+                            code=INVALID_WINDOW, field="valid_from")
 
 
 def grant(session: Session, *, vault: PiiVault, actor: Actor, data: ConsentCreate,
@@ -82,7 +83,7 @@ def grant(session: Session, *, vault: PiiVault, actor: Actor, data: ConsentCreat
         raise Conflict(f"you already recorded consent {data.consent_ref}", code="CONSENT_EXISTS", field="consent_ref")
     valid_from = data.valid_from or now
     if data.valid_until is not None and data.valid_until <= valid_from:
-        raise Unprocessable("valid_until must be after valid_from", code="INVALID_WINDOW", field="valid_until")
+        raise Unprocessable("valid_until must be after valid_from", code=INVALID_WINDOW, field="valid_until")
     check_evidence_time(captured_at=data.evidence.captured_at, valid_from=valid_from, now=now)
     number = normalise_id(data.subject.id_number)
     consent = Consent(
@@ -105,7 +106,7 @@ def revoke(session: Session, *, actor: Actor | None, consent_id: int, reason: st
     """Revoke a consent at once. A member revokes only its own; ``actor`` None is the operator. Audited."""
     consent = ConsentRepository(session).get(consent_id)
     if consent is None or (actor is not None and consent.grantee_member_id != actor.id):
-        raise NotFound(f"no consent {consent_id}", code="CONSENT_NOT_FOUND", field="consent_id")
+        raise NotFound(f"no consent {consent_id}", code=CONSENT_NOT_FOUND, field="consent_id")
     if consent.status != ConsentStatus.REVOKED:
         consent.status, consent.revoked_at, consent.revocation_reason = ConsentStatus.REVOKED, now or datetime.now(
             UTC), reason

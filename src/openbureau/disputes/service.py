@@ -16,11 +16,19 @@ from openbureau.consent.service import subject_indexes
 from openbureau.disputes.models import Dispute, DisputeKind, DisputeOutcome, DisputeStatus
 from openbureau.disputes.repository import DisputeRepository
 from openbureau.disputes.schemas import DisputeCreate
+from openbureau.identity.errors import PERSON_NOT_FOUND
 from openbureau.identity.repository import find_person_by_any
 from openbureau.inquiries.repository import InquiryRepository
 from openbureau.intake.repository import AccountRepository
 from openbureau.kit.crypto import PiiVault
-from openbureau.kit.errors import Conflict, NotFound, Unprocessable
+from openbureau.kit.errors import (
+    ACCOUNT_NOT_FOUND,
+    INVALID_LIMIT,
+    PERIOD_NOT_FOUND,
+    Conflict,
+    NotFound,
+    Unprocessable,
+)
 from openbureau.members.repository import MemberRepository
 from openbureau.policy import Policy
 
@@ -34,7 +42,7 @@ def file_dispute(session: Session, *, vault: PiiVault, data: DisputeCreate, acto
     person = find_person_by_any(session, id_type=data.subject.id_type,
                                 id_indexes=subject_indexes(vault, data.subject))
     if person is None:
-        raise NotFound("the bureau holds no file for this person", code="PERSON_NOT_FOUND", field="subject")
+        raise NotFound("the bureau holds no file for this person", code=PERSON_NOT_FOUND, field="subject")
     furnisher_id = None
     if data.kind is DisputeKind.ACCOUNT:
         if not (data.lender and data.furnisher_account_id):
@@ -45,9 +53,9 @@ def file_dispute(session: Session, *, vault: PiiVault, data: DisputeCreate, acto
             furnisher_id=lender.id, furnisher_account_id=data.furnisher_account_id)
         if not any(s.person_id == person.id for s in states):
             raise NotFound(f"no account {data.furnisher_account_id} of {data.lender} in this person's file",
-                           code="ACCOUNT_NOT_FOUND", field="furnisher_account_id")
+                           code=ACCOUNT_NOT_FOUND, field="furnisher_account_id")
         if data.reporting_period and not any(s.reporting_period == data.reporting_period for s in states):
-            raise NotFound(f"the account has no record for {data.reporting_period}", code="PERIOD_NOT_FOUND",
+            raise NotFound(f"the account has no record for {data.reporting_period}", code=PERIOD_NOT_FOUND,
                            field="reporting_period")
         furnisher_id = lender.id
     elif data.kind is DisputeKind.INQUIRY:
@@ -90,6 +98,6 @@ def list_disputes(session: Session, *, status: DisputeStatus | None = None, over
                   limit: int = 100, offset: int = 0) -> list[Dispute]:
     """Disputes by status, or open ones past their deadline at ``overdue_at``; oldest deadline first."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise Unprocessable(f"limit must be 1 to {MAX_LIMIT}", code="INVALID_LIMIT", field="limit")
+        raise Unprocessable(f"limit must be 1 to {MAX_LIMIT}", code=INVALID_LIMIT, field="limit")
     return DisputeRepository(session).search(status=status.value if status else None, overdue_at=overdue_at,
                                              limit=limit, offset=offset)

@@ -23,12 +23,13 @@ from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
+from openbureau.identity.errors import PERSON_MERGED, PERSON_NOT_FOUND, REVIEW_NOT_FOUND
 from openbureau.identity.models import IdentityConflict, IdentityMerge, IdentityReview, Person
 from openbureau.identity.repository import PersonRepository, ResolutionRepository, surviving_person
 from openbureau.kit.bulk import bulk_writer_for
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import utcnow
-from openbureau.kit.errors import Conflict, NotFound
+from openbureau.kit.errors import ACCOUNT_NOT_FOUND, Conflict, NotFound
 from openbureau.principals import Action, Principal, authorize
 
 IDENTITY_FIELDS = ("full_name", "birth_date", "phone", "address")
@@ -156,9 +157,9 @@ def merge_persons(session: Session, *, person_id: int, into_person_id: int, meth
     source, target = repo.person(person_id), repo.person(into_person_id)
     if source is None or target is None:
         raise NotFound(f"person {person_id if source is None else into_person_id} not found",
-                       code="PERSON_NOT_FOUND")
+                       code=PERSON_NOT_FOUND)
     if person_id == into_person_id or source.merged_into_id is not None or target.merged_into_id is not None:
-        raise Conflict("both persons must exist, differ and not be merged already", code="PERSON_MERGED")
+        raise Conflict("both persons must exist, differ and not be merged already", code=PERSON_MERGED)
     accounts = repo.accounts_of(person_id)
     entry = IdentityMerge(kind="merge", method=method, person_id=person_id, into_person_id=into_person_id,
                           match_weight=match_weight, match_probability=match_probability,
@@ -193,7 +194,7 @@ def split(session: Session, *, vault: PiiVault, person_id: int, furnisher_id: in
     repo = ResolutionRepository(session)
     repo.lock_intake()
     if repo.person(person_id) is None:
-        raise NotFound(f"person {person_id} not found", code="PERSON_NOT_FOUND")
+        raise NotFound(f"person {person_id} not found", code=PERSON_NOT_FOUND)
     earlier = repo.last_move_in(person_id=person_id, furnisher_id=furnisher_id,
                                 furnisher_account_id=furnisher_account_id)
     if earlier is not None:
@@ -207,7 +208,7 @@ def split(session: Session, *, vault: PiiVault, person_id: int, furnisher_id: in
     moved = repo.move_account(person_id=person_id, furnisher_id=furnisher_id,
                               furnisher_account_id=furnisher_account_id, to_person_id=target)
     if moved == 0:
-        raise NotFound("the person has no records of this account", code="ACCOUNT_NOT_FOUND")
+        raise NotFound("the person has no records of this account", code=ACCOUNT_NOT_FOUND)
     entry = IdentityMerge(kind="split", method="operator", person_id=person_id, into_person_id=target,
                           evidence=_evidence({"records": moved, "furnisher_id": furnisher_id}),
                           actor_code=actor_code)
@@ -235,7 +236,7 @@ def decide_review(session: Session, *, principal: Principal, review_id: int, acc
     repo.lock_intake()
     item = repo.review(review_id)
     if item is None:
-        raise NotFound(f"review {review_id} not found", code="REVIEW_NOT_FOUND")
+        raise NotFound(f"review {review_id} not found", code=REVIEW_NOT_FOUND)
     if item.status != "pending":
         raise Conflict(f"review {review_id} is already {item.status}", code="REVIEW_DECIDED")
     details: dict[str, Any] = {"review_id": item.id, "candidate_person_id": item.candidate_person_id}
@@ -308,7 +309,7 @@ def review_side_by_side(session: Session, *, vault: PiiVault, review_id: int) ->
     repo = ResolutionRepository(session)
     item = repo.review(review_id)
     if item is None:
-        raise NotFound(f"review {review_id} not found", code="REVIEW_NOT_FOUND")
+        raise NotFound(f"review {review_id} not found", code=REVIEW_NOT_FOUND)
 
     def described(person_id: int) -> list[dict[str, Any]]:
         seen: dict[tuple, set[int]] = {}

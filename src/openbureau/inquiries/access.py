@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
+from openbureau.consent.errors import CONSENT_NOT_FOUND
 from openbureau.consent.models import ConsentStatus, status_at
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.repository import ConsentRepository
@@ -69,7 +70,7 @@ def lawful_basis(session: Session, *, principal: Principal, purpose: Purpose, id
     if consent_ref is not None:
         consent = repo.by_ref(grantee_member_id=principal.member_id, consent_ref=consent_ref)
         if consent is None:
-            raise Forbidden(f"you hold no consent {consent_ref}", code="CONSENT_NOT_FOUND", field="consent_ref")
+            raise Forbidden(f"you hold no consent {consent_ref}", code=CONSENT_NOT_FOUND, field="consent_ref")
         if consent.subject_id_type != id_type or consent.subject_id_index not in id_indexes:
             raise Forbidden(f"consent {consent_ref} is not this person's", code="CONSENT_SUBJECT_MISMATCH",
                             field="consent_ref")

@@ -18,6 +18,7 @@ from typing import BinaryIO
 from openbureau.intake import standard
 from openbureau.intake.errors import FileRejected
 from openbureau.kit.crypto import load_keys
+from openbureau.kit.errors import FILE_MISSING_COLUMNS
 from openbureau.kit.filecrypt import SealingWriter, create_private, key_id_of
 from openbureau.kit.settings import Settings
 
@@ -52,7 +53,7 @@ def check_columns(columns: list[str]) -> list[str]:
     if missing:
         raise FileRejected(
             f"the file lacks required columns: {', '.join(missing)}",
-            code="FILE_MISSING_COLUMNS", field=missing[0], details={"columns": missing},
+            code=FILE_MISSING_COLUMNS, field=missing[0], details={"columns": missing},
         )
     return [c for c in columns if c not in standard.FIELD_BY_NAME]
 

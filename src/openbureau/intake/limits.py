@@ -20,6 +20,12 @@ import pyarrow.parquet as pq
 from openbureau.intake import standard
 from openbureau.intake.errors import FileRejected
 from openbureau.kit.crypto import mask
+from openbureau.kit.errors import (
+    FILE_DECOMPRESSED_TOO_LARGE,
+    FILE_HEADER_TOO_LARGE,
+    FILE_TOO_MANY_COLUMNS,
+    FILE_UNREADABLE,
+)
 from openbureau.kit.settings import Settings
 
 HEADER_BYTES = 64 * 2**10  # a header line (or a JSON Lines file's first record)
@@ -48,14 +54,14 @@ class ReadLimits:
 def unreadable(fmt: str) -> FileRejected:
     """The refusal of a file that cannot be parsed (the parser's own message may quote the file: not used)."""
     return FileRejected(f"the file cannot be read as {fmt}: it is damaged or not in that format",
-                        code="FILE_UNREADABLE", field="file")
+                        code=FILE_UNREADABLE, field="file")
 
 
 def check_header(columns: list[str], bounds: ReadLimits) -> list[str]:
     """Refuse too many columns or duplicated names (no parser can tell duplicated columns apart)."""
     if len(columns) > bounds.max_columns:
         raise FileRejected(f"the file has {len(columns):,} columns; at most {bounds.max_columns:,} are accepted",
-                           code="FILE_TOO_MANY_COLUMNS", field="file")
+                           code=FILE_TOO_MANY_COLUMNS, field="file")
     repeated = sorted(name for name, n in Counter(columns).items() if n > 1)
     if repeated:
         shown = [name[:SHOWN_VALUE_CHARS] for name in repeated[:10]]
@@ -69,7 +75,7 @@ def header_line(handle: BinaryIO) -> str:
     line = handle.readline(HEADER_BYTES + 1)
     if len(line) > HEADER_BYTES:
         raise FileRejected(f"the header line is longer than {HEADER_BYTES:,} bytes",
-                           code="FILE_HEADER_TOO_LARGE", field="file")
+                           code=FILE_HEADER_TOO_LARGE, field="file")
     return utf8_or_refuse(line)
 
 
@@ -139,17 +145,17 @@ def checked_parquet(handle: BinaryIO, bounds: ReadLimits) -> pq.ParquetFile:
     footer = int.from_bytes(tail[:4], "little")
     if footer > FOOTER_BYTES or footer > size - 12:
         raise FileRejected(f"the Parquet footer is {footer:,} bytes; at most {FOOTER_BYTES:,} are accepted",
-                           code="FILE_HEADER_TOO_LARGE", field="file")
+                           code=FILE_HEADER_TOO_LARGE, field="file")
     handle.seek(0)
     parquet = pq.ParquetFile(handle)
     meta = parquet.metadata
     if meta.num_columns > bounds.max_columns:
         raise FileRejected(f"the file has {meta.num_columns:,} columns; at most {bounds.max_columns:,} are accepted",
-                           code="FILE_TOO_MANY_COLUMNS", field="file")
+                           code=FILE_TOO_MANY_COLUMNS, field="file")
     for column in parquet.schema_arrow:
         if column.name in standard.FIELD_BY_NAME and not any(test(column.type) for test in _FLAT):
             raise FileRejected(f"column {column.name} has a nested type; the standard's fields are flat",
-                               code="FILE_UNREADABLE", field=column.name)
+                               code=FILE_UNREADABLE, field=column.name)
     total = 0
     # A value is at most max_value_chars characters of at most 4 bytes; a column chunk declaring more than
     # that per row (plus page overhead) holds a value the bureau would refuse: refuse it before inflating it.
@@ -163,11 +169,11 @@ def checked_parquet(handle: BinaryIO, bounds: ReadLimits) -> pq.ParquetFile:
                 raise FileRejected(
                     f"a column of the file declares {chunk.total_uncompressed_size:,} bytes for {group.num_rows:,} "
                     f"records: more than values of at most {bounds.max_value_chars:,} characters can take",
-                    code="FILE_DECOMPRESSED_TOO_LARGE", field="file")
+                    code=FILE_DECOMPRESSED_TOO_LARGE, field="file")
     if total > bounds.max_decompressed_bytes:
         raise FileRejected(f"the file declares {total:,} bytes uncompressed; at most "
                            f"{bounds.max_decompressed_bytes:,} are accepted",
-                           code="FILE_DECOMPRESSED_TOO_LARGE", field="file")
+                           code=FILE_DECOMPRESSED_TOO_LARGE, field="file")
     return parquet
 
 

@@ -32,6 +32,7 @@ import pyarrow.csv as pa_csv
 from openbureau.intake import limits, standard
 from openbureau.intake.errors import FileRejected
 from openbureau.intake.limits import ReadLimits, masked_row, masked_value
+from openbureau.kit.errors import FILE_FORMAT_UNKNOWN, FILE_HEADER_TOO_LARGE
 from openbureau.kit.filecrypt import open_sealed
 
 
@@ -52,7 +53,7 @@ def detect_format(filename: str) -> FileFormat:
     suffix = Path(filename).suffix.lower()
     if suffix not in _SUFFIXES:
         raise FileRejected("cannot tell the format of the file from its name: use .csv, .jsonl or .parquet",
-                           code="FILE_FORMAT_UNKNOWN", field="file")
+                           code=FILE_FORMAT_UNKNOWN, field="file")
     return _SUFFIXES[suffix]
 
 
@@ -267,7 +268,7 @@ def _jsonl_header(reader: ChunkReader, handle: BinaryIO) -> list[str]:
     for _, raw in limits.bounded_lines(handle, limit=limits.HEADER_BYTES):
         if raw is None:
             raise FileRejected(f"the first record is longer than {limits.HEADER_BYTES:,} bytes",
-                               code="FILE_HEADER_TOO_LARGE", field="file")
+                               code=FILE_HEADER_TOO_LARGE, field="file")
         try:
             first = json.loads(raw) if raw.strip() else None
         except (ValueError, RecursionError):

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
-from openbureau.intake.errors import FileRejected
+from openbureau.intake.errors import SUBMISSION_NOT_FOUND, FileRejected
 from openbureau.intake.files import (
     SealedFile,
     check_columns,
@@ -35,7 +35,7 @@ from openbureau.intake.readers import ChunkReader, detect_format
 from openbureau.intake.repository import AccountRepository, SubmissionRepository
 from openbureau.intake.schemas import FurnisherIntakeStats
 from openbureau.kit.db import session_scope
-from openbureau.kit.errors import NotFound
+from openbureau.kit.errors import ACCOUNT_NOT_FOUND, NotFound
 from openbureau.kit.settings import Settings
 from openbureau.kit.spreadsheet import csv_writer
 from openbureau.members.models import Member
@@ -147,7 +147,7 @@ def get_submission_by_id(session: Session, *, submission_id: int) -> Submission:
     """A submission by id (operators and internal use)."""
     submission = SubmissionRepository(session).get(submission_id)
     if submission is None:
-        raise NotFound(f"no submission {submission_id}", code="SUBMISSION_NOT_FOUND", field="submission_id")
+        raise NotFound(f"no submission {submission_id}", code=SUBMISSION_NOT_FOUND, field="submission_id")
     return submission
 
 
@@ -163,7 +163,7 @@ def get_submission(session: Session, *, principal: Principal, submission_id: int
     absent)."""
     submission = get_submission_by_id(session, submission_id=submission_id)
     if not _sees_all_submissions(principal) and submission.furnisher_id != principal.member_id:
-        raise NotFound(f"no submission {submission_id}", code="SUBMISSION_NOT_FOUND", field="submission_id")
+        raise NotFound(f"no submission {submission_id}", code=SUBMISSION_NOT_FOUND, field="submission_id")
     return submission
 
 
@@ -210,7 +210,7 @@ def account_history(session: Session, *, principal: Principal, furnisher_account
     states = AccountRepository(session).history(furnisher_id=principal.member_id,
                                                 furnisher_account_id=furnisher_account_id)
     if not states:
-        raise NotFound(f"no account {furnisher_account_id}", code="ACCOUNT_NOT_FOUND", field="furnisher_account_id")
+        raise NotFound(f"no account {furnisher_account_id}", code=ACCOUNT_NOT_FOUND, field="furnisher_account_id")
     return states
 
 

@@ -4,6 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+# Codes that several domains raise; a domain's own codes are in its errors.py.
+ROLE_REQUIRED = "ROLE_REQUIRED"
+INVALID_LIMIT = "INVALID_LIMIT"
+INVALID_WINDOW = "INVALID_WINDOW"
+PERIOD_NOT_FOUND = "PERIOD_NOT_FOUND"
+ACCOUNT_NOT_FOUND = "ACCOUNT_NOT_FOUND"
+FILE_UNREADABLE = "FILE_UNREADABLE"
+FILE_FORMAT_UNKNOWN = "FILE_FORMAT_UNKNOWN"
+FILE_MISSING_COLUMNS = "FILE_MISSING_COLUMNS"
+FILE_HEADER_TOO_LARGE = "FILE_HEADER_TOO_LARGE"
+FILE_TOO_MANY_COLUMNS = "FILE_TOO_MANY_COLUMNS"
+FILE_DECOMPRESSED_TOO_LARGE = "FILE_DECOMPRESSED_TOO_LARGE"
+
 
 class BureauError(Exception):
     """Base of every error the bureau reports to a user; rendered as ``{code, message, field, details}``."""

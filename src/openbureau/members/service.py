@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from openbureau.audit import service as audit
 from openbureau.kit.db import utcnow
 from openbureau.kit.errors import Conflict, NotFound, Unauthenticated
+from openbureau.members.errors import INVALID_API_KEY, MEMBER_NOT_FOUND
 from openbureau.members.models import ApiKey, Member
 from openbureau.members.repository import MemberRepository
 from openbureau.members.schemas import IssuedKey, MemberCreate
@@ -69,7 +70,7 @@ def get_member(session: Session, *, code: str) -> Member:
     """The member with ``code``, or a NotFound error."""
     member = MemberRepository(session).by_code(code)
     if member is None:
-        raise NotFound(f"no member with code {code}", code="MEMBER_NOT_FOUND", field="code")
+        raise NotFound(f"no member with code {code}", code=MEMBER_NOT_FOUND, field="code")
     return member
 
 
@@ -84,10 +85,10 @@ def authenticate(session: Session, *, api_key: str | None) -> Member:
         raise Unauthenticated("an API key is required (header X-API-Key or Authorization: Bearer)")
     parts = api_key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_SCHEME:
-        raise Unauthenticated("the API key is malformed", code="INVALID_API_KEY")
+        raise Unauthenticated("the API key is malformed", code=INVALID_API_KEY)
     found = MemberRepository(session).credentials(parts[1])
     if found is None or not hmac.compare_digest(found.key_hash, _hash(api_key)):
-        raise Unauthenticated("the API key is not valid", code="INVALID_API_KEY")
+        raise Unauthenticated("the API key is not valid", code=INVALID_API_KEY)
     if found.revoked_at is not None:
         raise Unauthenticated("the API key has been revoked", code="API_KEY_REVOKED")
     return _detached_member(found.id, found.code, found.name, found.roles_text, found.created_at)

@@ -110,6 +110,8 @@ class MarketReport(BaseModel):
     period: str
     k: int = Field(description="cells describing fewer persons are suppressed")
     include_held: bool
+    currency_minor_unit: int = Field(default=2, description="balances are integers in minor units (CNY: fen): "
+                                                            "divide by 10 ** currency_minor_unit for yuan")
     short_term_definition: str
     accounts: int
     borrowers: int | None

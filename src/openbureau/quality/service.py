@@ -8,11 +8,11 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from openbureau.identity.service import conflicts_by_furnisher
-from openbureau.kit.errors import NotFound, Unprocessable
+from openbureau.kit.errors import PERIOD_NOT_FOUND, NotFound, Unprocessable
 from openbureau.members.repository import MemberRepository
 from openbureau.policy import Policy
 from openbureau.principals import Action, Principal, authorize
-from openbureau.quality import grades, tasks
+from openbureau.quality import figures, grades
 from openbureau.quality.anomalies import describe
 from openbureau.quality.market import SHORT_TERM_MAX_MONTHS
 from openbureau.quality.schemas import (
@@ -34,9 +34,9 @@ SHORT_TERM_TEXT = (f"revolving lines, credit cards, BNPL and instalment loans of
 def _period(session: Session, period: str | None) -> str:
     if period is not None and not PERIOD.match(period):
         raise Unprocessable("period must be YYYY-MM", code="INVALID_PERIOD", field="period")
-    known = tasks.period_range(session.connection())
+    known = figures.period_range(session.connection())
     if known is None or (period is not None and not known[0] <= period <= known[1]):
-        raise NotFound(f"no loaded file describes {period or 'any period'}", code="PERIOD_NOT_FOUND", field="period")
+        raise NotFound(f"no loaded file describes {period or 'any period'}", code=PERIOD_NOT_FOUND, field="period")
     return period or known[1]
 
 
@@ -50,7 +50,7 @@ def scorecards(session: Session, *, principal: Principal, policy: Policy, period
         raise Unprocessable("months must be between 1 and 36", code="INVALID_MONTHS", field="months")
     period = _period(session, period)
     own = None if sees is Action.READ_ALL_SCORECARDS else principal.member_id
-    run = tasks.run_quality(session.connection(), period=period, months=months, furnisher_id=own,
+    run = figures.run_quality(session.connection(), period=period, months=months, furnisher_id=own,
                             settings=policy.quality)
     report = to_report(run, months=months)
     # Identity conflicts the resolver charged to each furnisher's data (reported beside the grade).
@@ -61,7 +61,7 @@ def scorecards(session: Session, *, principal: Principal, policy: Policy, period
     return report
 
 
-def to_report(run: tasks.QualityRun, *, months: int) -> ScorecardReport:
+def to_report(run: figures.QualityRun, *, months: int) -> ScorecardReport:
     """The API shape of a quality run."""
     flags: dict[str, list[Anomaly]] = {}
     for a in run.anomalies.iter_rows(named=True):
@@ -97,7 +97,7 @@ def market(session: Session, *, principal: Principal, policy: Policy, period: st
     if k is not None and k < floor:
         raise Unprocessable(f"k may not be below the bureau's minimum of {floor}", code="K_TOO_SMALL", field="k")
     period = _period(session, period)
-    run = tasks.run_market(session.connection(), period=period, k=k or floor, include_held=include_held)
+    run = figures.run_market(session.connection(), period=period, k=k or floor, include_held=include_held)
     return to_market_report(run, k=k or floor, include_held=include_held)
 
 
@@ -106,7 +106,7 @@ def _cells(frame: pl.DataFrame) -> list[MarketCell]:
     return [MarketCell(**{c: v for c, v in row.items() if c in names}) for row in frame.iter_rows(named=True)]
 
 
-def to_market_report(run: tasks.MarketRun, *, k: int, include_held: bool) -> MarketReport:
+def to_market_report(run: figures.MarketRun, *, k: int, include_held: bool) -> MarketReport:
     """The API shape of a market run."""
     t = run.tables
     return MarketReport(

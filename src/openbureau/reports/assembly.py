@@ -110,9 +110,14 @@ def member_names(session: Session, *, needed: set[int | None]) -> dict[int, tupl
     return cached[1]
 
 
+LENDER, PROVIDER = "Lender", "Provider"  # the kinds of furnisher a masked label names
+
+
 class Labels:
-    """How lenders are named in a view: in the subscriber's, other lenders become "Lender 1", "Lender 2" ...
-    in order of first appearance, the same number wherever the same lender appears."""
+    """How furnishers are named in a view: in the subscriber's, other lenders become "Lender 1", "Lender 2" ...
+    and other providers of utility, telecom or rent services "Provider 1", ... (a furnisher's kind: it
+    lends, or it bills for a service), in order of first appearance, the same label wherever the same member
+    appears."""
 
     def __init__(self, *, view: View, viewer_id: int | None, members: dict[int, tuple[str, str]]) -> None:
         self.view, self.viewer_id, self.members = view, viewer_id, members
@@ -122,7 +127,7 @@ class Labels:
         """Whether the viewing member is this one."""
         return member_id is not None and member_id == self.viewer_id
 
-    def __call__(self, member_id: int | None) -> str:
+    def __call__(self, member_id: int | None, *, kind: str = LENDER) -> str:
         if member_id is None:
             return SELF_LABEL if self.view is View.CONSUMER else "the bureau"
         code, name = self.members.get(member_id, (f"member {member_id}", f"member {member_id}"))
@@ -130,7 +135,9 @@ class Labels:
             return f"{name} ({code})"
         if self.own(member_id):
             return code
-        return self._masked.setdefault(member_id, f"Lender {len(self._masked) + 1}")
+        if member_id not in self._masked:
+            self._masked[member_id] = f"{kind} {sum(1 for v in self._masked.values() if v.startswith(kind)) + 1}"
+        return self._masked[member_id]
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -221,7 +228,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
                 days_past_due=m.days_past_due, **common))
         else:
             obligations.append(ObligationView(
-                provider=labels(t.furnisher_id), months_late_24m=sum(1 for s in t.history(m.period, 24) if s in PAST_DUE),
+                provider=labels(t.furnisher_id, kind=PROVIDER), months_late_24m=sum(1 for s in t.history(m.period, 24) if s in PAST_DUE),
                 **common))
     inquiries = [InquiryView(at=r.created_at, lender=labels(r.subscriber_id), purpose=r.purpose, hard=bool(r.hard),
                              basis=_basis(r) if consumer else None)
@@ -229,7 +236,9 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
     disputes = [DisputeView(id=d[0], kind=d[1], lender=labels(d[2]) if d[2] is not None else None,
                             account_number=d[3] if consumer or labels.own(d[2]) else None, reporting_period=d[4],
                             filed_at=d[6], due_at=d[7]) for d in file.disputes]
-    flags = [IdentityFlag(kind=kind, lender=labels(furnisher) if furnisher is not None else None, detected_at=at,
+    lends = {t.furnisher_id for t in file.tradelines if t.credit}
+    flags = [IdentityFlag(kind=kind, detected_at=at, lender=None if furnisher is None else labels(
+                              furnisher, kind=LENDER if furnisher in lends else PROVIDER),
                           explanation=CONFLICT_TEXT.get(kind, kind)) for kind, furnisher, at in file.conflicts]
     signals: list[RiskSignal] = evaluate(
         tradelines=file.tradelines, hard_inquiries=file.hard_inquiries(), declared_income=declared_income,

@@ -33,7 +33,7 @@ class IdentityVariant(BaseModel):
     value: str
     first_reported: str = Field(description="First reporting period (YYYY-MM) that carried it.")
     last_reported: str = Field(description="Last reporting period that carried it.")
-    lenders: int = Field(description="How many lenders reported it.")
+    lenders: int = Field(description="How many furnishers (lenders or service providers) reported it.")
 
 
 class PersonSection(BaseModel):
@@ -167,6 +167,10 @@ class Report(BaseModel):
     generated_at: datetime
     as_of_period: str = Field(description="The last complete month: the end of the summary's windows.")
     jurisdiction: str
+    currency_minor_unit: Literal[2] = Field(
+        default=2, description="Every amount in the report (balances, limits, amounts due and past due, declared "
+        "income) is an integer in minor units of its currency: divide by 10 ** currency_minor_unit for major "
+        "units (CNY: fen, 123456 = 1,234.56 yuan).")
     person: PersonSection
     summary: Summary
     accounts: list[AccountView] = Field(description="Credit accounts, oldest first.")

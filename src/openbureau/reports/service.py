@@ -16,12 +16,13 @@ from openbureau.audit.service import AuditNote
 from openbureau.consent.profiles import HARD_PURPOSES, Purpose
 from openbureau.consent.schemas import Subject
 from openbureau.consent.service import subject_indexes
+from openbureau.identity.errors import PERSON_NOT_FOUND
 from openbureau.identity.repository import find_person_by_any
 from openbureau.inquiries.access import check_member, lawful_basis
 from openbureau.inquiries.log import InquiryLog, LogEntry, SessionLog
 from openbureau.inquiries.repository import InquiryRepository
 from openbureau.kit.crypto import PiiVault
-from openbureau.kit.errors import NotFound, Unprocessable
+from openbureau.kit.errors import INVALID_LIMIT, NotFound, Unprocessable
 from openbureau.policy import Policy
 from openbureau.principals import Action, Principal, authorize
 from openbureau.reports.assembly import assemble, read_file
@@ -103,7 +104,7 @@ def prepare_own_report(session: Session, *, vault: PiiVault, subject: Subject, p
     now = now or datetime.now(UTC)
     person = find_person_by_any(session, id_type=subject.id_type, id_indexes=subject_indexes(vault, subject))
     if person is None:
-        raise NotFound("the bureau holds no file for this person", code="PERSON_NOT_FOUND", field="subject")
+        raise NotFound("the bureau holds no file for this person", code=PERSON_NOT_FOUND, field="subject")
     report = assemble(read_file(session, vault=vault, person=person, now=now, policy=policy, with_links=True),
                       view=View.CONSUMER, viewer_id=None, vault=vault, now=now, policy=policy,
                       history_months=history_months, session=session)
@@ -129,7 +130,7 @@ def list_inquiries(session: Session, *, principal: Principal, limit: int = 100, 
     """The subscriber's own inquiries, newest first."""
     authorize(principal, Action.LIST_OWN_INQUIRIES)
     if not 1 <= limit <= MAX_LIMIT:
-        raise Unprocessable(f"limit must be 1 to {MAX_LIMIT}", code="INVALID_LIMIT", field="limit")
+        raise Unprocessable(f"limit must be 1 to {MAX_LIMIT}", code=INVALID_LIMIT, field="limit")
     return [InquiryRead(id=i.id, person_found=i.person_id is not None, purpose=i.purpose, hard=bool(i.hard),
                         basis=i.basis, created_at=i.created_at)
             for i in InquiryRepository(session).of_subscriber(principal.member_id, limit=limit, offset=offset)]

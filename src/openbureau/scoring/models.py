@@ -14,7 +14,7 @@ class ScoreModel(Base):
     """A registered model: its JSON artefact, who trained it and whether (and when) it was released.
 
     The released bureau model with the newest ``released_at`` scores every inquiry. Artefacts are JSON
-    (``scoring.engine.FORMAT``), never pickles; ``sha256`` is the digest of the artefact text.
+    (``scoring.scorecard.FORMAT``), never pickles; ``sha256`` is the digest of the artefact text.
     """
 
     __tablename__ = "score_models"

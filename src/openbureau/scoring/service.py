@@ -27,12 +27,13 @@ from openbureau.audit import service as audit
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Conflict, NotFound, Unprocessable
 from openbureau.scoring import training
-from openbureau.scoring.engine import Scale, Scorecard, Scored
+from openbureau.scoring.errors import MODEL_NOT_FOUND
 from openbureau.scoring.features import FEATURE_BY_NAME, is_thin, point_in_time, unscorable_reason
 from openbureau.scoring.models import ScoreModel
 from openbureau.scoring.repository import ModelRepository
 from openbureau.scoring.schemas import Improvement, ModelRead, Reason, ScoreView
-from openbureau.scoring.tasks import TrainingSet, default_observation_period, training_set
+from openbureau.scoring.scorecard import Scale, Scorecard, Scored
+from openbureau.scoring.training_set import TrainingSet, default_observation_period, training_set
 from openbureau.tradelines.history import Tradeline
 
 RELEASE_CHECK_SECONDS = 10.0
@@ -66,7 +67,7 @@ def release(session: Session, *, version: str, actor_code: str, now: datetime | 
     """Release ``version``: from now on it scores every inquiry."""
     model = ModelRepository(session).by_version(version)
     if model is None:
-        raise NotFound(f"no model {version} is registered", code="MODEL_NOT_FOUND", field="version")
+        raise NotFound(f"no model {version} is registered", code=MODEL_NOT_FOUND, field="version")
     if model.kind != "bureau":
         raise Unprocessable(f"model {version} was trained on a table, not on the bureau's features; only a bureau "
                             "model can score inquiries", code="MODEL_NOT_RELEASABLE", field="version")
@@ -100,7 +101,7 @@ def load(session: Session, version: str) -> Scorecard:
     """The registered model ``version``."""
     text = ModelRepository(session).artefact(version)
     if text is None:
-        raise NotFound(f"no model {version} is registered", code="MODEL_NOT_FOUND", field="version")
+        raise NotFound(f"no model {version} is registered", code=MODEL_NOT_FOUND, field="version")
     return Scorecard.from_json(json.loads(text))
 
 

@@ -4,7 +4,7 @@ Both hold out a stratified share of rows (``validation_share``) to validate on, 
 results in the model (AUC, KS, Gini, calibration by score band, score distribution, ROC): the model's
 distribution is the reference later samples are compared with (PSI).
 
-* ``train_bureau``: features at an observation period (``scoring.tasks``), a ``main`` segment and a ``thin``
+* ``train_bureau``: features at an observation period (``scoring.training_set``), a ``main`` segment and a ``thin``
   segment for thin files (``features.is_thin``); the thin segment falls back to ``main`` when the thin
   population is too small to fit on its own (under ``MIN_SEGMENT_ROWS`` rows or ``MIN_SEGMENT_BADS`` bads).
 * ``train_table``: any CSV or Parquet table: numeric and categorical columns (missing values allowed), a
@@ -22,9 +22,9 @@ import numpy as np
 
 from openbureau.kit.errors import Unprocessable
 from openbureau.scoring import metrics
-from openbureau.scoring.engine import Scale, Scorecard, fit_segment
 from openbureau.scoring.features import FEATURES
-from openbureau.scoring.tasks import TrainingSet
+from openbureau.scoring.scorecard import Scale, Scorecard, fit_segment
+from openbureau.scoring.training_set import TrainingSet
 
 MIN_SEGMENT_ROWS = 300
 MIN_SEGMENT_BADS = 30
@@ -126,6 +126,9 @@ def read_table(path: Path, *, target: str, id_column: str | None = None, categor
         raise TableError(f"no such file: {path}")
     try:
         frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    except UnicodeDecodeError as exc:
+        raise TableError(f"{path.name} cannot be read: a CSV table must be UTF-8 (convert it, e.g. from GBK or "
+                         "GB18030)") from exc
     except Exception as exc:  # pandas raises many kinds; all mean the same thing to the user
         raise TableError(f"{path.name} cannot be read as a table: {exc}") from exc
     if target not in frame.columns:

@@ -28,8 +28,8 @@ from openbureau.signals.schemas import RiskSignal, Severity, SignalCode
 from openbureau.tradelines.history import Tradeline, rank, revolving_use
 
 CONFLICT_TEXT = {
-    "birth_date_mismatch": "a lender reports a birth date that differs from the one in the ID number",
-    "name_mismatch": "a lender reports a different name",
+    "birth_date_mismatch": "a furnisher reports a birth date that differs from the one in the ID number",
+    "name_mismatch": "a furnisher reports a different name",
     "shared_phone": "a phone number given for this person is also given for other persons",
     "many_phones": "several new phone numbers appeared within a few months",
 }
@@ -65,7 +65,7 @@ def multi_lending(*, tradelines: Sequence[Tradeline], hard_inquiries: Sequence[t
                 "platforms at once.")
         severity = Severity.HIGH if days <= 30 else Severity.MEDIUM
     else:
-        text = (f"New credit came from {counts['lenders_30d']} lender(s) in the last 30 days and "
+        text = (f"{counts['lenders_30d']} lender(s) opened credit or made a hard inquiry in the last 30 days and "
                 f"{counts['lenders_180d']} in the last 180 days, below every threshold.")
         severity = Severity.NONE
     return RiskSignal(code=SignalCode.MULTI_LENDING, triggered=bool(hit), severity=severity, explanation=text,
@@ -141,7 +141,7 @@ def identity_conflict(*, conflicts: Sequence[str]) -> RiskSignal:
     kinds = sorted(set(conflicts))
     severity = (Severity.HIGH if _STRONG_CONFLICTS & set(kinds) else Severity.MEDIUM if kinds else Severity.NONE)
     text = ("; ".join(CONFLICT_TEXT.get(k, k) for k in kinds).capitalize() + ": check the applicant's identity."
-            if kinds else "The lenders' descriptions of this person agree.")
+            if kinds else "The furnishers' descriptions of this person agree.")
     return RiskSignal(code=SignalCode.IDENTITY_CONFLICT, triggered=bool(kinds), severity=severity, explanation=text,
                       values={"conflicts": len(conflicts), "kinds": ",".join(kinds) or None}, thresholds={})
 

@@ -1,4 +1,4 @@
-"""Probabilistic identity resolution of stored records: features, a Splink model, engines, the resolver."""
+"""Probabilistic identity resolution of stored records: features, a Splink model, linkers, the resolver."""
 
 from openbureau.identity.resolution.resolver import ResolutionSummary, resolve
 

@@ -58,7 +58,7 @@ def label(levels: list[tuple[str, float]], weight: float | None) -> str:
 
 def decide(pairs: pl.DataFrame, *, model: dict[str, Any], blocked: set[tuple[int, int]], model_id: int | None
            ) -> tuple[list[Decision], list[Decision]]:
-    """Merges and review items from scored pairs (oriented weak → strong, columns as ``engine.PAIR_SCHEMA``)."""
+    """Merges and review items from scored pairs (oriented weak → strong, columns as ``linker.PAIR_SCHEMA``)."""
     if pairs.height == 0:
         return [], []
     table = level_table(model)

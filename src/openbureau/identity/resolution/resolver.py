@@ -1,8 +1,8 @@
 """The batch resolver: link persons known only by a passport or customer number to resident-ID persons.
 
 Steps (docs/identity.md): decrypt every stored record's identity description in memory; file records
-still under merged persons to their survivors; score weak → strong description pairs with the linkage
-engine (Splink on in-memory DuckDB); keep the best pair per (weak person, strong person); merge above the
+still under merged persons to their survivors; score weak → strong description pairs with the
+linker (Splink on in-memory DuckDB); keep the best pair per (weak person, strong person); merge above the
 upper threshold when the best candidate clearly leads, queue for review between the thresholds; detect
 conflicts; apply everything in one short transaction under the intake lock.
 """
@@ -21,8 +21,8 @@ from openbureau.audit import service as audit
 from openbureau.identity import conflicts
 from openbureau.identity.repository import ResolutionRepository
 from openbureau.identity.resolution.decide import Decision, decide
-from openbureau.identity.resolution.engine import DuckDBEngine, LinkageEngine
 from openbureau.identity.resolution.features import features
+from openbureau.identity.resolution.linker import DuckDBLinker, Linker
 from openbureau.identity.resolution.model import default_model
 from openbureau.identity.service import IDENTITY_FIELDS, STRONG_ID_TYPE
 from openbureau.kit.crypto import PiiVault
@@ -54,14 +54,14 @@ class ResolutionSummary:
         return asdict(self)
 
 
-def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, linkage: LinkageEngine | None = None,
+def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, linkage: Linker | None = None,
             model: dict[str, Any] | None = None, actor_code: str = RESOLVER_ACTOR) -> ResolutionSummary:
     """Resolve weakly identified persons against resident-ID persons, and refresh identity conflicts.
 
     Args:
-        engine: The bureau's database. settings: Its settings (unused today; kept for engine choice).
+        engine: The bureau's database. settings: Its settings (unused today; kept for linker choice).
         vault: Decrypts identity descriptions, in memory only.
-        linkage: The engine scoring pairs; :class:`DuckDBEngine` by default.
+        linkage: The linker scoring pairs; :class:`DuckDBLinker` by default.
         model: A linkage model; by default the latest trained one (``openbureau identity train``), or the
             untrained starting values (:func:`default_model`) when the bureau has none.
         actor_code: Who the audit log names for the run.
@@ -96,7 +96,7 @@ def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, linkage: Lin
     descriptions = describe(records)
     left = descriptions.filter(pl.col("person_id").is_in(weak.implode()))
     right = descriptions.filter(pl.col("person_id").is_in(strong.implode()))
-    pairs = (linkage or DuckDBEngine()).predict(left, right, model=model, prior=1 / (strong.len() + 1),
+    pairs = (linkage or DuckDBLinker()).predict(left, right, model=model, prior=1 / (strong.len() + 1),
                                                 threshold=model["lower_probability"])
     merges, reviews = decide(pairs, model=model, blocked=blocked, model_id=model_id)
     _name_records(merges + reviews, descriptions, records)

@@ -1,4 +1,4 @@
-"""Validation engine of furnishing standard v1: field and cross-field rules over Polars chunks.
+"""Validator of furnishing standard v1: field and cross-field rules over Polars chunks.
 
 Example:
     >>> from datetime import date

@@ -1,7 +1,7 @@
 """The catalogue of validation rules of furnishing standard v1: code, severity, reason, citation, examples.
 
 The catalogue is data only; `fields.py` and `cross_field.py` implement each code as Polars expressions and
-the engine takes every severity from here. Each rule carries two patches over `BASE_RECORD` (a valid,
+the validator takes every severity from here. Each rule carries two patches over `BASE_RECORD` (a valid,
 current instalment loan): `example_fail` triggers the rule and `example_pass` does not. The tests run every
 example and docs/furnishing-format.md lists every rule, so the three cannot drift apart.
 """

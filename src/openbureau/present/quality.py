@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from html import escape
 
-from openbureau.kit.charts import bar_chart
-from openbureau.kit.charts import table as _table
+from openbureau.present.charts import bar_chart
+from openbureau.present.charts import table as _table
+from openbureau.present.money import money, pct
 from openbureau.quality.schemas import MarketReport, ScorecardReport
 
 GRADE_COLOURS = {"A": "#1a9850", "B": "#91cf60", "C": "#fee08b", "D": "#fc8d59", "E": "#d73027"}
@@ -14,7 +15,7 @@ BAR = "#4575b4"
 
 
 def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2%}"
+    return pct(value, decimals=2)
 
 
 def _num(value: int | float | None) -> str:
@@ -56,8 +57,7 @@ def _market_sections(market: MarketReport) -> list[str]:
         (c.furnisher or "", c.short_term_share, BAR) for c in market.by_furnisher], maximum=1.0, fmt="{:.1%}")
     delinquency = bar_chart("Accounts 90+ days past due or charged off, by product", [
         (c.product_type or "", c.delinquent_90_rate, "#d73027") for c in market.by_product], fmt="{:.2%}")
-    rows = [[c.furnisher or "", c.product_type or "", _num(c.accounts), _num(c.persons), _num(
-        None if c.balance is None else c.balance / 100), _pct(c.delinquent_30_rate), _pct(c.delinquent_90_rate)]
+    rows = [[c.furnisher or "", c.product_type or "", _num(c.accounts), _num(c.persons), money(c.balance, decimals=0), _pct(c.delinquent_30_rate), _pct(c.delinquent_90_rate)]
         for c in market.by_furnisher_product]
     multi = [[f"{m.min_lenders}+", _num(m.persons), _pct(m.share_of_borrowers)] for m in market.multi_lending]
     return [

@@ -1,4 +1,4 @@
-"""The scorecard engine: monotone optimal binning, logistic regression, points scaled by points-to-double-the-odds.
+"""The scorecard: monotone optimal binning, logistic regression, points scaled by points-to-double-the-odds.
 
 Training (``fit_segment``): optbinning bins every feature (numeric features with a monotone event rate,
 ascending or descending as the data says; categorical ones grouped by event rate), each bin gets its weight

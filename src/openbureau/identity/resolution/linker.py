@@ -1,8 +1,8 @@
-"""Linkage engines: one small interface, DuckDB in memory today, Spark later.
+"""Linkers: one small interface, DuckDB in memory today, Spark later.
 
-An engine scores candidate pairs between two frames of descriptions (``rid``, ``person_id`` and the
+A linker scores candidate pairs between two frames of descriptions (``rid``, ``person_id`` and the
 feature columns) and returns those at or above a probability, with the comparison level of every field.
-Plaintext lives only in the engine's memory: the DuckDB database is in memory and may not spill to disk.
+Plaintext lives only in the linker's memory: the DuckDB database is in memory and may not spill to disk.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ PAIR_SCHEMA = {"rid_l": pl.Int64, "rid_r": pl.Int64, "person_id_l": pl.Int64, "p
                "mw_address": pl.Float64}
 
 
-class LinkageEngine(ABC):
+class Linker(ABC):
     """Scores pairs of identity descriptions with a linkage model."""
 
     @abstractmethod
@@ -29,11 +29,11 @@ class LinkageEngine(ABC):
         """Pairs (left, right) with ``match_probability >= threshold``, columns as in ``PAIR_SCHEMA``."""
 
 
-class DuckDBEngine(LinkageEngine):
+class DuckDBLinker(Linker):
     """Splink on an in-memory DuckDB database that never spills to disk.
 
     Example:
-        >>> pairs = DuckDBEngine().predict(weak, strong, model=default_model(), prior=1e-4, threshold=0.9)
+        >>> pairs = DuckDBLinker().predict(weak, strong, model=default_model(), prior=1e-4, threshold=0.9)
     """
 
     def __init__(self, *, threads: int | None = None, memory_limit: str | None = None) -> None:
@@ -42,7 +42,7 @@ class DuckDBEngine(LinkageEngine):
 
     def predict(self, left: pl.DataFrame, right: pl.DataFrame, *, model: dict[str, Any], prior: float,
                 threshold: float) -> pl.DataFrame:
-        """See :meth:`LinkageEngine.predict`."""
+        """See :meth:`Linker.predict`."""
         if left.height == 0 or right.height == 0:
             return pl.DataFrame(schema=PAIR_SCHEMA)
         import duckdb

@@ -10,14 +10,15 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from openbureau.kit.charts import bar_chart, line_chart, table
-from openbureau.scoring.engine import Scorecard
+from openbureau.present.charts import bar_chart, line_chart, table
+from openbureau.present.money import pct
+from openbureau.scoring.scorecard import Scorecard
 
 GOOD, BAD, GREY = "#1a9850", "#d73027", "#4575b4"
 
 
 def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2%}"
+    return pct(value, decimals=2)
 
 
 def _figures(result: dict[str, Any]) -> str:

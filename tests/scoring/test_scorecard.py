@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from openbureau.scoring.engine import SCALES, Scorecard, fit_segment
+from openbureau.scoring.scorecard import SCALES, Scorecard, fit_segment
 
 SCALE = SCALES["300-850"]
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from openbureau.present.money import money, pct
 from openbureau.reports.schemas import Report, View
 from openbureau.scoring.features import UNSCORABLE_TEXT
 from openbureau.signals.schemas import SignalCode
@@ -22,14 +23,6 @@ SIGNAL_NAMES = {SignalCode.MULTI_LENDING.value: "Borrowing from many lenders",
                 SignalCode.IDENTITY_CONFLICT.value: "Identity conflict"}
 
 
-def _money(minor: int | None) -> str:
-    return "–" if minor is None else f"{minor / 100:,.2f}"
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
-
-
 def _status_class(status: str) -> str:
     if status in "1234567":
         return f"s-{status}"
@@ -38,9 +31,9 @@ def _status_class(status: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("openbureau.reports", "templates"),
+    env = Environment(loader=PackageLoader("openbureau.present", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(money=_money, pct=_pct, status_class=_status_class, signal_names=SIGNAL_NAMES,
+    env.globals.update(money=money, pct=pct, status_class=_status_class, signal_names=SIGNAL_NAMES,
                        unscorable_text=UNSCORABLE_TEXT)
     return env
 

@@ -1,4 +1,4 @@
-"""The batch jobs: read what a report needs in bulk, then compute metrics, grades, anomalies and market
+"""Quality and market figures: read what a report needs in bulk, then compute metrics, grades, anomalies and market
 figures with Polars. No loop in Python per record; the only loops are over tables and rules."""
 
 from __future__ import annotations
