@@ -1,0 +1,120 @@
+"""Reading: round trip byte for byte, every error located, never a crash (fuzzed)."""
+
+from __future__ import annotations
+
+import io
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from openbureau.metro2 import read, read_bytes, read_frames, write
+from openbureau.metro2.layout import BASE, TRAILER
+from tests.metro2.factories import valid_file
+
+VALID = valid_file()
+STREAM = valid_file(newline=b"")
+CRLF = valid_file(newline=b"\r\n")
+
+
+def _rewrite(data: bytes) -> bytes:
+    out = io.BytesIO()
+    write(read(io.BytesIO(data)), out)
+    return out.getvalue()
+
+
+def _codes(data: bytes) -> list[tuple[int, str, str | None, int]]:
+    return [(e.record_number, e.code, e.field, e.offset) for r in read_bytes(data) for e in r.errors]
+
+
+def test_valid_files_read_without_errors_and_write_back_byte_for_byte() -> None:
+    for data in (VALID, STREAM, CRLF):
+        records = read_bytes(data)
+        assert [r.kind for r in records] == ["header", "base", "base", "base", "base", "base", "trailer"]
+        assert not [e for r in records for e in r.errors]
+        assert _rewrite(data) == data
+    segments = [s.name for r in read_bytes(VALID) for s in r.segments[1:]]
+    assert sorted(set(segments)) == ["J1", "J2", "K1", "K2", "K3", "K4", "L1", "N1"]
+
+
+def test_fixed_length_file_of_base_segments_only() -> None:
+    from tests.metro2.factories import base, base_values
+
+    data = valid_file([base(base_values(f"A{i}")) for i in range(3)])
+    assert {r.size for r in read_bytes(data)} == {426}
+    assert not _codes(data) and _rewrite(data) == data
+
+
+def test_every_error_of_every_record_is_reported_with_its_offset() -> None:
+    data = bytearray(VALID)
+    second = VALID.index(b"\n") + 1  # the first base record
+    status = second + BASE.field("account_status").start
+    data[status:status + 2] = b"XX"
+    dob = second + BASE.field("date_of_birth").start
+    data[dob:dob + 8] = b"13452020"
+    fourth = second + VALID[second:].index(b"\n") + 1
+    fourth += VALID[fourth:].index(b"\n") + 1
+    balance = fourth + BASE.field("current_balance").start
+    data[balance:balance + 9] = b"00000012A"
+    found = _codes(bytes(data))
+    assert (2, "INVALID_CODE", "account_status", status) in found
+    assert (2, "INVALID_DATE", "date_of_birth", dob) in found
+    assert (4, "INVALID_NUMERIC", "current_balance", balance) in found
+
+
+def test_structure_errors() -> None:
+    lines = VALID.split(b"\n")
+    no_header = b"\n".join(lines[1:])
+    assert ("HEADER_MISSING" in {c for _, c, _, _ in _codes(no_header)})
+    no_trailer = b"\n".join(lines[:-2]) + b"\n"
+    codes = _codes(no_trailer)
+    assert codes[-1][1] == "TRAILER_MISSING" and codes[-1][3] == len(no_trailer) - 1
+    wrong_total = bytearray(VALID)
+    start = VALID.rindex(b"0426TRAILER") + TRAILER.field("total_base_records").start
+    wrong_total[start:start + 9] = b"000000009"
+    assert (7, "TRAILER_TOTAL_MISMATCH", "total_base_records", start) in _codes(bytes(wrong_total))
+    unknown = VALID.replace(b"N1ACME", b"Q9ACME")
+    assert "SEGMENT_UNKNOWN" in {c for _, c, _, _ in _codes(unknown)}
+    assert _rewrite(unknown) == unknown  # what could not be read is kept and written back
+
+
+def test_frames_in_chunks() -> None:
+    frames = list(read_frames(io.BytesIO(VALID), chunk_size=2))
+    assert [len(f) for f, _ in frames] == [2, 2, 1]
+    assert frames[0][0].get_column("consumer_account_number").str.strip_chars().to_list() == ["ACC0001", "ACC0002"]
+
+
+def _check_accounted(data: bytes) -> None:
+    records = read_bytes(data)
+    position = 0
+    for record in records:  # the records tile the file: every byte belongs to exactly one record
+        assert record.offset == position
+        position += record.size + len(record.terminator)
+        for error in record.errors:
+            assert 0 <= error.offset < len(data)
+            assert record.offset <= error.offset < position
+    assert position == len(data)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=3000))
+def test_fuzz_random_bytes_never_crash_and_every_byte_is_accounted_for(data: bytes) -> None:
+    _check_accounted(data)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from([VALID, STREAM, CRLF]),
+       st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255), st.sampled_from(["set", "delete", "insert"])),
+                min_size=1, max_size=8))
+def test_fuzz_mutated_valid_files(base: bytes, mutations: list[tuple[int, int, str]]) -> None:
+    data = bytearray(base)
+    for at, byte, how in mutations:
+        at %= len(data) + 1
+        if how == "set" and at < len(data):
+            data[at] = byte
+        elif how == "delete" and at < len(data):
+            del data[at]
+        else:
+            data[at:at] = bytes([byte])
+    _check_accounted(bytes(data))
+    if bytes(data) != base and not [e for r in read_bytes(bytes(data)) for e in r.errors]:
+        assert _rewrite(bytes(data)) == bytes(data)
