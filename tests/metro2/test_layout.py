@@ -29,9 +29,8 @@ def test_base_segment_positions_of_key_fields() -> None:
 
 
 def test_mapping_speaks_the_standards_column_names() -> None:
-    from tests.metro2.factories import valid_file
-
     from openbureau.metro2 import read_bytes
+    from tests.metro2.factories import valid_file
 
     record = next(r for r in read_bytes(valid_file()) if r.kind == "base")
     row = mapping.to_standard(record)

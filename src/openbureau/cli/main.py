@@ -7,9 +7,10 @@ from typing import Annotated
 import typer
 
 from openbureau import __version__
-from openbureau.cli import audit, consent, disputes, identity, intake, keys, members, metro2, model, quality, sim
+from openbureau.cli import audit, consent, disputes, identity, intake, keys, members, model, quality, sim
 from openbureau.cli.console import console, reports_errors
 from openbureau.cli.demo import demo
+from openbureau.cli.metro2 import app as metro2_app
 from openbureau.cli.report import report, retention_app
 
 app = typer.Typer(
@@ -27,7 +28,7 @@ app.add_typer(identity.app, name="identity")
 app.add_typer(sim.app, name="sim")
 app.add_typer(disputes.app, name="disputes")
 app.add_typer(model.app, name="model")
-app.add_typer(metro2.app, name="metro2")
+app.add_typer(metro2_app, name="metro2")
 app.add_typer(retention_app, name="retention")
 app.command("demo")(demo)
 app.command("report")(report)
