@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -84,11 +85,58 @@ def _plan(segment: Segment) -> tuple[tuple[str, int, int, Kind, bool, frozenset[
     return plan
 
 
+def _field_pattern(kind: Kind, length: int, required: bool, codes: frozenset[str] | None) -> str:
+    if kind is Kind.ALPHANUMERIC:
+        if codes is not None:
+            allowed = [re.escape(c.ljust(length)) for c in sorted(codes) if len(c) <= length]
+            return "(?:" + "|".join(allowed + ([] if required else [" " * length])) + ")"
+        return f"(?! {{{length}}})[ -~]{{{length}}}" if required else f"[ -~]{{{length}}}"
+    if codes is not None:
+        return "(?:" + "|".join(sorted(codes)) + ")"
+    return rf"\d{{{length}}}" if required and kind is Kind.NUMERIC else rf"(?:\d{{{length}}}| {{{length}}})"
+
+
+# per segment: one pattern that matches when every field is well formed (codes, required fields and
+# characters), so a clean segment is checked by the regex engine and only its dates by Python
+_FAST: dict[str, tuple[re.Pattern[str], tuple[tuple[str, Kind, bool], ...]]] = {}
+
+
+def _fast(segment: Segment) -> tuple[re.Pattern[str], tuple[tuple[str, Kind, bool], ...]]:
+    fast = _FAST.get(segment.name)
+    if fast is None:
+        pattern = re.compile("".join(f"(?P<{f.name}>{_field_pattern(f.kind, f.length, f.required, f.codes)})"
+                                     for f in segment.fields))
+        dates = tuple((f.name, f.kind, f.required) for f in segment.fields if f.kind in (Kind.DATE, Kind.TIMESTAMP))
+        fast = _FAST[segment.name] = (pattern, dates)
+    return fast
+
+
+_GOOD_DATES: set[str] = set()
+
+
 def read_segment(segment: Segment, text: str, start: int, file_offset: int, number: int,
                  errors: list[Metro2Error]) -> SegmentValues:
     """Slice ``segment`` out of ``text`` at ``start`` and check every field; fields past the end of the
     text are left out (the record's shortness is reported once by the caller)."""
-    values: dict[str, str] = {}
+    pattern, dates = _fast(segment)
+    match = pattern.match(text, start)
+    if match:
+        values = match.groupdict()
+        for fname, kind, required in dates:
+            value = values[fname]
+            if value in _GOOD_DATES:
+                continue
+            if not value.strip("0 "):
+                if not required:
+                    continue
+            elif (parse_date(value) if kind is Kind.DATE else _valid_timestamp(value)):
+                if len(_GOOD_DATES) < 100_000:
+                    _GOOD_DATES.add(value)
+                continue
+            break  # a bad date: the field-by-field pass below reports it with the rest
+        else:
+            return SegmentValues(segment.name, values, file_offset + start)
+    values = {}
     name = segment.name
     available = len(text) - start
     for fname, fstart, fend, kind, required, codes in _plan(segment):

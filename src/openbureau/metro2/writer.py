@@ -26,12 +26,14 @@ _MAIN = {"header": HEADER, "base": BASE, "trailer": TRAILER}
 
 def format_field(spec: Field, value: object) -> str:
     """One field's characters."""
+    if type(value) is str and len(value) == spec.length:
+        return value
     if value is None or value == "":
         text = "" if spec.kind is Kind.ALPHANUMERIC else "0" * spec.length
-    elif isinstance(value, datetime):
-        text = value.strftime("%m%d%Y%H%M%S") if spec.kind is Kind.TIMESTAMP else value.strftime("%m%d%Y")
     elif isinstance(value, date):
-        text = value.strftime("%m%d%Y") + ("000000" if spec.kind is Kind.TIMESTAMP else "")
+        text = f"{value.month:02d}{value.day:02d}{value.year:04d}"
+        if spec.kind is Kind.TIMESTAMP:
+            text += value.strftime("%H%M%S") if isinstance(value, datetime) else "000000"
     elif isinstance(value, bool):
         raise ValueError(f"{spec.name}: a flag is written as its code, not as a bool")
     elif isinstance(value, int):
@@ -107,17 +109,20 @@ def with_trailer(records: Iterable[Record], **trailer_values: object) -> Iterato
     totals = Totals()
     for record in records:
         if record.kind == "base":
-            _count(totals, record)
+            record = _formatted(record)
+            totals.add(record)
         yield record
     values: dict[str, object] = {"record_identifier": "TRAILER", **trailer_values, **totals.trailer_values()}
     yield Record("trailer", [SegmentValues("trailer", values)])
 
 
-def _count(totals: Totals, record: Record) -> None:
-    # Totals read raw text: format the values first, so counts of ints and dates match what is written.
-    formatted = Record("base", [
-        SegmentValues(s.name, {f.name: format_field(f, s.values.get(f.name))
-                               for f in (_MAIN.get(s.name) or APPENDED[s.name]).fields})
-        for s in record.segments
-    ])
-    totals.add(formatted)
+def _formatted(record: Record) -> Record:
+    # Totals read raw text: format the values once, so counts of ints and dates match what is written.
+    segments = []
+    for seg in record.segments:
+        layout = _MAIN.get(seg.name) or APPENDED[seg.name]
+        values = seg.values if seg.name in _MAIN else {"segment_identifier": seg.name, **seg.values}
+        formatted = {f.name: format_field(f, values.get(f.name)) for f in layout.fields
+                     if f.name != "record_descriptor_word" or values.get(f.name) not in (None, "")}
+        segments.append(SegmentValues(seg.name, formatted, seg.offset))
+    return Record(record.kind, segments, record.number, record.offset, record.extra, record.terminator)
