@@ -39,3 +39,19 @@ def test_mapping_speaks_the_standards_column_names() -> None:
     assert {s for _, s in mapping.DELINQUENCY.values()} | set(mapping.PAID_STATUS.values()) <= set(standard.PAYMENT_STATUSES)
     assert set(mapping.ACCOUNT_TYPE_PRODUCT.values()) | set(mapping.PORTFOLIO_PRODUCT.values()) <= set(standard.PRODUCT_TYPES)
     assert set(layout.ACCOUNT_STATUSES) == set(mapping.ACCOUNT_STATUS)
+
+
+def test_docs_list_every_field_and_code() -> None:
+    from pathlib import Path
+
+    from openbureau.metro2.errors import CODES
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "metro2.md").read_text()
+    for segment in layout.SEGMENTS.values():
+        assert f"#### {segment.name} ({segment.length} characters)" in doc
+        for f in segment.fields:
+            assert f"| `{f.name}` | {f.start + 1}-{f.end} | {f.length} |" in doc
+    for code in CODES:
+        assert f"`{code}`" in doc
+    for code in (*mapping.ACCOUNT_STATUS, *mapping.ECOA, *mapping.COMPLIANCE_CONDITION):
+        assert code in doc

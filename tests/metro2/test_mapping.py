@@ -37,7 +37,9 @@ def test_accounts_map_to_standard_columns() -> None:
 
 def test_codes() -> None:
     assert delinquency("84", "") == (180, "6")
-    assert delinquency("13", "3") == (90, "3")
+    assert delinquency("13", "3") == (0, "C")
+    assert delinquency("95", "3") == (90, "3")
+    assert delinquency("88", "L") == (181, "7")
     assert delinquency("97", "") == (181, "7")
     assert delinquency("11", "") == (0, "N")
     assert history_statuses("0123456BDEGHJKL") == ["N", "1", "2", "3", "4", "5", "6", "", "#", "*", "7", "Z", "Z", "Z", "7"]

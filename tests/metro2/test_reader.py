@@ -118,3 +118,19 @@ def test_fuzz_mutated_valid_files(base: bytes, mutations: list[tuple[int, int, s
     _check_accounted(bytes(data))
     if bytes(data) != base and not [e for r in read_bytes(bytes(data)) for e in r.errors]:
         assert _rewrite(bytes(data)) == bytes(data)
+
+
+def test_framing_errors_in_both_framings() -> None:
+    truncated = _codes(STREAM[:-100])
+    assert truncated[0] == (7, "RECORD_TRUNCATED", "record_descriptor_word", len(STREAM) - 426)
+    assert {c for _, c, _, _ in truncated} == {"RECORD_TRUNCATED"}  # the fields cut off are not reported again
+    garbage = STREAM[:426] + b"ZZZZ" + STREAM[430:]
+    assert _codes(garbage)[0] == (2, "RDW_INVALID", None, 426)
+    assert [r.kind for r in read_bytes(garbage)][1] == "unreadable"
+    long_line = VALID.replace(b"\n", b"\n" + b"9" * 12000 + b"\n", 1)
+    kinds = [(r.kind, [e.code for e in r.errors]) for r in read_bytes(long_line)]
+    assert kinds[1] == ("unreadable", ["RECORD_TOO_LONG"])
+    wrong_rdw = VALID.replace(b"\n0672", b"\n0999", 1)
+    codes = [c for _, c, f, _ in _codes(wrong_rdw) if f == "record_descriptor_word"]
+    assert codes == ["RDW_LENGTH_MISMATCH"]  # reported once, and the next record is still read
+    assert [r.kind for r in read_bytes(wrong_rdw)] == [r.kind for r in read_bytes(VALID)]

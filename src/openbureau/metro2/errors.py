@@ -10,7 +10,6 @@ Severity = Literal["error", "warning"]
 # code -> (severity, plain-language reason). Codes are a public contract: never renamed or reused.
 CODES: dict[str, tuple[Severity, str]] = {
     # structure
-    "FILE_EMPTY": ("error", "The file holds no record."),
     "RDW_INVALID": ("error", "The record descriptor word is not four digits between 0004 and 9999 "
                     "(packed, binary descriptor words are not read)."),
     "RDW_LENGTH_MISMATCH": ("error", "The record descriptor word differs from the record's length."),

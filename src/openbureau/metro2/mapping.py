@@ -89,14 +89,19 @@ def _cents(text: str) -> str | None:
     return None if value is None else str(value * CENTS)
 
 
+RATED_OWING = frozenset({"88", "89", "94", "95"})  # rated statuses whose balance may still be owed
+
+
 def delinquency(status: str, rating: str) -> tuple[int, str]:
     """Days past due and the PBoC payment_status of a Metro 2 account status and payment rating."""
     if status in DELINQUENT_STATUSES:
         return DELINQUENCY[DELINQUENT_STATUSES[status]]
-    if rating in ("G", "L") or status in ("93", "97"):
+    if (rating in ("G", "L") and status in RATED_OWING) or status in ("93", "97"):
         return COLLECTION_OR_CHARGE_OFF
-    if rating.isdigit() and rating != "0":
+    if status in RATED_OWING and rating.isdigit() and rating != "0":
         return DELINQUENCY[int(rating)]
+    # 05 and 13: the rating says how the account stood before it was transferred or paid; nothing is
+    # past due now (the rating travels as metro2_payment_rating)
     return 0, PAID_STATUS.get(status, "#")
 
 

@@ -186,9 +186,12 @@ def _parse(data: bytes, offset: int, number: int, line_framing: bool, framing_er
         return record
     kind = "header" if text[4:10] == "HEADER" else "trailer" if text[4:11] == "TRAILER" else "base"
     layout = HEADER if kind == "header" else TRAILER if kind == "trailer" else BASE
-    if len(text) < RECORD_LENGTH:
+    if len(text) < RECORD_LENGTH and framing_error != "RECORD_TRUNCATED":
         errors.append(Metro2Error(number, kind, None, offset, "RECORD_TOO_SHORT", ""))
     main = read_segment(layout, text, 0, offset, number, errors)
+    if errors and errors[0].field == "record_descriptor_word" and errors[0].segment == "record":
+        # the descriptor word's own mistake is reported once, by the framing check
+        errors[1:] = [e for e in errors[1:] if e.field != "record_descriptor_word"]
     record.kind, record.segments, record.raw = kind, [main], b""
     pos = RECORD_LENGTH
     while pos < len(text):
