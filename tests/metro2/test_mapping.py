@@ -75,3 +75,27 @@ def test_cli_read_and_write(tmp_path: Path) -> None:
     assert [r.kind for r in records] == ["header"] + ["base"] * 5 + ["trailer"]
     assert records[0].main["activity_date"] == date(2026, 9, 30).strftime("%m%d%Y")
     assert [to_standard(r)["balance"] for r in records[1:-1]] == rows.get_column("balance").cast(pl.Utf8).to_list()
+
+
+def test_cli_write_names_the_row_of_a_value_that_does_not_fit(tmp_path: Path) -> None:
+    rows = pl.DataFrame(_rows()).drop([c for c in _rows()[0] if c.startswith("metro2_")])
+    rows = rows.with_columns(pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("X" * 40))
+                             .otherwise(pl.col("furnisher_account_id")).alias("furnisher_account_id"))
+    csv = tmp_path / "standard.csv"
+    rows.write_csv(csv)
+    result = CliRunner().invoke(app, ["metro2", "write", "--from", str(csv), "--out", str(tmp_path / "o.dat")])
+    assert result.exit_code == 1
+    assert "METRO2_VALUE_INVALID" in result.output and "row 3" in result.output
+
+
+def test_records_with_errors_still_map_or_say_why() -> None:
+    import pytest
+
+    data = bytearray(valid_file())
+    start = data.index(b"\n") + 1 + 125  # payment rating of the first account
+    data[start:start + 1] = b"7"
+    record = read_bytes(bytes(data))[1]
+    assert "INVALID_CODE" in [e.code for e in record.errors]
+    assert to_standard(record)["payment_status"] == "N"
+    with pytest.raises(ValueError, match="no whole base segment"):
+        to_standard(read_bytes(valid_file()[:300])[0])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from openbureau.kit.errors import BureauError
+
 Severity = Literal["error", "warning"]
 
 # code -> (severity, plain-language reason). Codes are a public contract: never renamed or reused.
@@ -82,3 +84,9 @@ class Metro2Error:
         return {"record_number": self.record_number, "segment": self.segment, "field": self.field,
                 "offset": self.offset, "code": self.code, "severity": self.severity, "value": self.value,
                 "message": self.message}
+
+
+class Metro2ValueError(BureauError, ValueError):
+    """A value that cannot be written in its Metro 2 field (too long, negative, not a date)."""
+
+    code = "METRO2_VALUE_INVALID"

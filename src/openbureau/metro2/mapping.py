@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+from openbureau.metro2.layout import BASE
 from openbureau.metro2.records import Record, SegmentValues, parse_date, parse_int
 from openbureau.metro2.semantics import DELINQUENT_STATUSES
 
@@ -98,7 +99,7 @@ def delinquency(status: str, rating: str) -> tuple[int, str]:
         return DELINQUENCY[DELINQUENT_STATUSES[status]]
     if (rating in ("G", "L") and status in RATED_OWING) or status in ("93", "97"):
         return COLLECTION_OR_CHARGE_OFF
-    if status in RATED_OWING and rating.isdigit() and rating != "0":
+    if status in RATED_OWING and rating in ("1", "2", "3", "4", "5", "6"):
         return DELINQUENCY[int(rating)]
     # 05 and 13: the rating says how the account stood before it was transferred or paid; nothing is
     # past due now (the rating travels as metro2_payment_rating)
@@ -113,6 +114,8 @@ def history_statuses(profile: str) -> list[str]:
 def to_standard(record: Record) -> dict[str, str | None]:
     """One base record as the furnishing standard's columns, plus ``metro2_*`` columns."""
     v = record.main
+    if record.kind != "base" or len(v) < len(BASE.fields):
+        raise ValueError(f"record {record.number} has no whole base segment")
     status, rating = v["account_status"].strip(), v["payment_rating"].strip()
     portfolio, account_type = v["portfolio_type"].strip(), v["account_type"].strip()
     product = ACCOUNT_TYPE_PRODUCT.get(account_type) or PORTFOLIO_PRODUCT.get(portfolio, "installment")

@@ -9,10 +9,11 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
-from openbureau.metro2.errors import Metro2Error
+from openbureau.metro2.errors import Metro2Error, Metro2ValueError
 from openbureau.metro2.mapping import from_standard
 from openbureau.metro2.reader import read
 from openbureau.metro2.records import Record
+from openbureau.metro2.writer import formatted as _formatted
 from openbureau.metro2.writer import header, with_trailer, write
 
 
@@ -59,7 +60,13 @@ def write_standard(rows: Iterable[Mapping[str, object]], out: str | Path | Binar
     def records() -> Iterator[Record]:
         yield header(activity_date=activity_date, date_created=date.today(), reporter_name=reporter_name[:40],
                      reporter_address=(reporter_address or "UNKNOWN")[:96])
-        for row in rows:
-            yield from_standard(row, identification_number=furnisher)
+        for number, row in enumerate(rows, start=1):
+            try:
+                record = from_standard(row, identification_number=furnisher)
+                yield _formatted(record)  # format now, so a bad value names its row
+            except Metro2ValueError as exc:
+                raise Metro2ValueError(f"row {number}: {exc.message}", field=exc.field) from exc
+            except (ValueError, TypeError) as exc:
+                raise Metro2ValueError(f"row {number}: {exc}") from exc
 
     return write(with_trailer(records()), out)

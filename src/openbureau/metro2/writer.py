@@ -2,10 +2,11 @@
 
 A record read without errors writes back to the same bytes: its values are the raw field text and its
 line end is kept. Values given as ``int`` or ``date`` are formatted (numbers zero-filled on the left,
-dates MMDDYYYY, text blank-filled on the right); a value too long for its field raises ``ValueError``.
+dates MMDDYYYY, text blank-filled on the right); a value too long for its field raises ``Metro2ValueError``.
 
 Example:
-    >>> from openbureau.metro2.layout import K1
+    >>> from openbureau.metro2.errors import Metro2ValueError
+from openbureau.metro2.layout import K1
     >>> format_segment(K1, {"segment_identifier": "K1", "original_creditor_name": "ACME", "creditor_classification": 2})
     'K1ACME                          02'
 """
@@ -17,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from openbureau.metro2.errors import Metro2ValueError
 from openbureau.metro2.layout import APPENDED, BASE, HEADER, TRAILER, Field, Kind, Segment
 from openbureau.metro2.records import Record, SegmentValues
 from openbureau.metro2.totals import Totals
@@ -35,17 +37,17 @@ def format_field(spec: Field, value: object) -> str:
         if spec.kind is Kind.TIMESTAMP:
             text += value.strftime("%H%M%S") if isinstance(value, datetime) else "000000"
     elif isinstance(value, bool):
-        raise ValueError(f"{spec.name}: a flag is written as its code, not as a bool")
+        raise Metro2ValueError(f"{spec.name}: a flag is written as its code, not as a bool", field=spec.name)
     elif isinstance(value, int):
         if value < 0:
-            raise ValueError(f"{spec.name}: Metro 2 amounts are never negative ({value})")
+            raise Metro2ValueError(f"{spec.name}: Metro 2 amounts are never negative ({value})", field=spec.name)
         text = str(value).zfill(spec.length)
     else:
         text = str(value)
         if spec.kind is not Kind.ALPHANUMERIC and len(text) < spec.length and text.strip():
             text = text.zfill(spec.length)
     if len(text) > spec.length:
-        raise ValueError(f"{spec.name}: {text!r} is longer than {spec.length} characters")
+        raise Metro2ValueError(f"{spec.name}: {text!r} is longer than {spec.length} characters", field=spec.name)
     return text.ljust(spec.length)
 
 
@@ -109,15 +111,15 @@ def with_trailer(records: Iterable[Record], **trailer_values: object) -> Iterato
     totals = Totals()
     for record in records:
         if record.kind == "base":
-            record = _formatted(record)
+            record = formatted(record)
             totals.add(record)
         yield record
     values: dict[str, object] = {"record_identifier": "TRAILER", **trailer_values, **totals.trailer_values()}
     yield Record("trailer", [SegmentValues("trailer", values)])
 
 
-def _formatted(record: Record) -> Record:
-    # Totals read raw text: format the values once, so counts of ints and dates match what is written.
+def formatted(record: Record) -> Record:
+    """The record with every value formatted (counts of ints and dates then match what is written)."""
     segments = []
     for seg in record.segments:
         layout = _MAIN.get(seg.name) or APPENDED[seg.name]
