@@ -134,3 +134,16 @@ def test_framing_errors_in_both_framings() -> None:
     codes = [c for _, c, f, _ in _codes(wrong_rdw) if f == "record_descriptor_word"]
     assert codes == ["RDW_LENGTH_MISMATCH"]  # reported once, and the next record is still read
     assert [r.kind for r in read_bytes(wrong_rdw)] == [r.kind for r in read_bytes(VALID)]
+
+
+def test_written_trailer_counts_what_the_file_holds() -> None:
+    trailer = read_bytes(VALID)[-1].main
+    expected = {"total_base_records": 5, "total_j1_segments": 3, "total_j2_segments": 1,
+                "total_employment_segments": 1, "total_original_creditor_segments": 1,
+                "total_purchased_to_segments": 1, "total_mortgage_information_segments": 1,
+                "total_specialized_payment_segments": 1, "total_change_segments": 1, "total_status_code_11": 2,
+                "total_status_code_71": 1, "total_status_code_13": 1, "total_status_code_97": 1,
+                "total_ecoa_code_z": 1, "total_ssn_all_segments": 9, "total_ssn_base_segments": 5,
+                "total_ssn_j1_segments": 3, "total_ssn_j2_segments": 1, "total_birth_dates_all_segments": 9,
+                "total_telephone_numbers_all_segments": 5, "total_status_code_df": 0}
+    assert {k: int(trailer[k]) for k in expected} == expected
