@@ -60,3 +60,9 @@ def test_semantic_errors_name_the_field_and_its_offset() -> None:
 def test_all_problems_of_one_record_are_reported() -> None:
     codes = _codes(amount_past_due=10, payment_rating="0", date_opened=date(2026, 10, 2))
     assert {"PAST_DUE_WHILE_CURRENT", "RATING_NOT_ALLOWED", "OPENED_AFTER_ACCOUNT_INFORMATION"} <= set(codes)
+
+
+def test_transferred_account_may_carry_a_rating_or_not() -> None:
+    assert _codes(account_status="05", payment_rating="0", current_balance=0) == []
+    assert _codes(account_status="05", current_balance=0) == []
+    assert "DOFD_REQUIRED" in _codes(account_status="05", payment_rating="3", current_balance=0)

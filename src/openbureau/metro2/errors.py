@@ -33,7 +33,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "INVALID_DATE": ("error", "A date is not MMDDYYYY with a real calendar date (zeros when unknown)."),
     "INVALID_CODE": ("error", "A coded field holds a value outside its CRRG code list."),
     # semantics (CRRG guidelines)
-    "RATING_REQUIRED": ("error", "Account statuses 05, 13, 65, 88, 89, 94 and 95 need a payment rating."),
+    "RATING_REQUIRED": ("error", "Account statuses 13, 65, 88, 89, 94 and 95 need a payment rating."),
     "RATING_NOT_ALLOWED": ("error", "A payment rating is reported only with statuses 05, 13, 65, 88, 89, 94 and 95."),
     "PAST_DUE_WHILE_CURRENT": ("error", "Status 11 (current) or a rating of 0 with an amount past due."),
     "DELINQUENT_WITHOUT_PAST_DUE": ("error", "Statuses 71-84 need an amount past due above zero."),

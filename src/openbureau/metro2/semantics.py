@@ -11,9 +11,11 @@ from collections.abc import Callable
 from openbureau.metro2.layout import BASE, PAYMENT_HISTORY_CODES
 from openbureau.metro2.records import parse_date, parse_int
 
-# CRRG: a payment rating is reported only with these statuses (it says how the account stood before it
-# was paid, transferred or closed by a government claim, deed in lieu, foreclosure or surrender).
-RATING_STATUSES = frozenset({"05", "13", "65", "88", "89", "94", "95"})
+# CRRG: a payment rating says how the account stood before it was paid, transferred or closed by a
+# government claim, deed in lieu, foreclosure or surrender. Required with these statuses; 05 (transferred)
+# may carry one too (some editions of the guide require it there as well).
+RATING_STATUSES = frozenset({"13", "65", "88", "89", "94", "95"})
+RATED_STATUSES = RATING_STATUSES | {"05"}
 DELINQUENT_STATUSES = {"71": 1, "78": 2, "80": 3, "82": 4, "83": 5, "84": 6}  # status -> 30-day buckets late
 PAID_STATUSES = frozenset({"13", "61", "62", "63", "64", "65"})
 # Statuses that carry a date of first delinquency (it starts the FCRA 605(c) seven-year period).
@@ -43,13 +45,13 @@ def check_base(values: dict[str, str], report: Report) -> None:
 
     if status in RATING_STATUSES and not rating:
         say("RATING_REQUIRED", "payment_rating")
-    elif rating and status not in RATING_STATUSES and status not in DELETION_STATUSES:
+    elif rating and status not in RATED_STATUSES and status not in DELETION_STATUSES:
         say("RATING_NOT_ALLOWED", "payment_rating")
 
     balance = parse_int(values["current_balance"])
     past_due = parse_int(values["amount_past_due"])
     if past_due is not None:
-        if past_due > 0 and (status == "11" or (status in RATING_STATUSES and rating == "0")):
+        if past_due > 0 and (status == "11" or (status in RATED_STATUSES and rating == "0")):
             say("PAST_DUE_WHILE_CURRENT", "amount_past_due")
         if past_due == 0 and status in DELINQUENT_STATUSES:
             say("DELINQUENT_WITHOUT_PAST_DUE", "amount_past_due")
