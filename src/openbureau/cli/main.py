@@ -31,11 +31,13 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "retention": ("openbureau.cli.report", "retention_app", "Retention of negative information and of kept files."),
     "demo": ("openbureau.cli.demo", "demo", "Build a demo bureau: members, a simulated market, every file ingested; "
                                             "then serve it."),
+    "metro2": ("openbureau.cli.metro2", "app", "Metro 2 (CRRG) files: read with every error located, write from "
+                                               "standard columns."),
     "report": ("openbureau.cli.report", "report", "The person's own report, everything shown (an operator serving "
                                                   "the person: logged and audited)."),
 }
 # Commands that make no bureau, or say themselves which one they open.
-NO_BUREAU = {"demo", "sim", "version", "serve", "db"}
+NO_BUREAU = {"demo", "sim", "metro2", "version", "serve", "db"}
 SUB_ARGS = "openbureau.sub_args"
 
 

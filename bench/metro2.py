@@ -1,0 +1,117 @@
+"""Metro 2 read and write throughput against Polars' CSV reader on the same records.
+
+Writes a generated Metro 2 file of ``--records`` accounts (header, base segments, one in five with a J1
+segment, one in ten with a K1, trailer) with ``openbureau.metro2.write``, reads it back with
+``openbureau.metro2.read`` (every field and semantic check, streamed), then writes and reads the same
+accounts in the furnishing standard's columns as CSV with Polars (``write_csv``; ``read_csv`` with every
+column as text, as intake reads). Prints records/s of each and the process's peak resident memory after
+the Metro 2 phases and after the CSV phases (Polars holds the whole CSV frame; the Metro 2 reader holds
+one block and one record).
+
+    .venv/bin/python bench/metro2.py                  # 1,000,000 records
+    .venv/bin/python bench/metro2.py --records 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from openbureau.metro2 import base, header, read, with_trailer, write  # noqa: E402
+from openbureau.metro2.mapping import to_standard  # noqa: E402
+from openbureau.metro2.records import Record  # noqa: E402
+
+REPORTED = date(2026, 9, 30)
+STATUSES = [("11", "", 0), ("11", "", 0), ("11", "", 0), ("71", "", 1), ("13", "0", 0), ("97", "", 6)]
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def accounts(count: int) -> Iterator[Record]:
+    """``count`` valid accounts, deterministic."""
+    yield header(activity_date=REPORTED, date_created=REPORTED, reporter_name="BENCH BANK",
+                 reporter_address="1 MAIN STREET SPRINGFIELD IL")
+    for i in range(count):
+        status, rating, late = STATUSES[i % len(STATUSES)]
+        balance = 0 if status == "13" else 500 + i % 9000
+        past_due = balance if status == "97" else 50 * late
+        values = {
+            "time_stamp": "10012026120000", "identification_number": "BENCHFURN1",
+            "consumer_account_number": f"ACC{i:012d}", "portfolio_type": "R", "account_type": "18",
+            "date_opened": REPORTED - timedelta(days=400 + i % 3000), "credit_limit": 10000, "highest_credit": 9000,
+            "terms_duration": "REV", "terms_frequency": "M", "scheduled_monthly_payment_amount": 25,
+            "actual_payment_amount": 25, "account_status": status, "payment_rating": rating,
+            "payment_history_profile": ("L" if status == "97" else "0") * 24, "current_balance": balance,
+            "amount_past_due": past_due, "original_charge_off_amount": balance if status == "97" else 0,
+            "date_of_account_information": REPORTED,
+            "date_of_first_delinquency": date(2026, 8, 1) if late else None,
+            "surname": "SURNAME", "first_name": f"FIRST{i % 1000}", "social_security_number": f"{100000000 + i}",
+            "date_of_birth": date(1960, 1, 1) + timedelta(days=i % 15000), "telephone_number": 2175550000 + i % 9999,
+            "ecoa_code": "1", "first_line_of_address": f"{i % 999} ELM ST", "city": "SPRINGFIELD", "state": "IL",
+            "postal_zip_code": "62701",
+        }
+        appended = []
+        if i % 5 == 0:
+            appended.append(("J1", {"surname": "SURNAME", "first_name": "JOINT", "ecoa_code": "2"}))
+        if i % 10 == 0:
+            appended.append(("K1", {"original_creditor_name": "ORIGINAL CO", "creditor_classification": 2}))
+        yield base(values, *appended)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    args = parser.parse_args()
+    n = args.records
+    start_rss = _rss_mib()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.metro2"
+        t = time.perf_counter()
+        write(with_trailer(accounts(n)), path)
+        write_s = time.perf_counter() - t
+        size = path.stat().st_size
+        t = time.perf_counter()
+        records = errors = 0
+        for record in read(path):
+            records += 1
+            errors += len(record.errors)
+        read_s = time.perf_counter() - t
+        metro2_rss = _rss_mib()
+        assert errors == 0, f"{errors} errors in a generated file"
+
+        frame = pl.DataFrame([to_standard(r) for r in read(path) if r.kind == "base"])
+        csv = Path(tmp) / "bench.csv"
+        t = time.perf_counter()
+        frame.write_csv(csv)
+        csv_write_s = time.perf_counter() - t
+        del frame
+        t = time.perf_counter()
+        back = pl.read_csv(csv, infer_schema=False)
+        csv_read_s = time.perf_counter() - t
+        assert back.height == n
+        csv_size = csv.stat().st_size
+    print(f"Metro 2, {n:,} accounts ({records:,} records, {size / 2**20:.0f} MiB)")
+    print(f"  write (openbureau.metro2.write):  {write_s:6.1f} s  {n / write_s:>10,.0f} records/s")
+    print(f"  read  (openbureau.metro2.read):   {read_s:6.1f} s  {n / read_s:>10,.0f} records/s  (all checks)")
+    print(f"  peak RSS after Metro 2 phases: {metro2_rss:,.0f} MiB (at start {start_rss:,.0f} MiB)")
+    print(f"CSV of the same accounts in standard columns ({len(back.columns)} columns, {csv_size / 2**20:.0f} MiB)")
+    print(f"  write (polars.write_csv):         {csv_write_s:6.1f} s  {n / csv_write_s:>10,.0f} records/s")
+    print(f"  read  (polars.read_csv):          {csv_read_s:6.1f} s  {n / csv_read_s:>10,.0f} records/s")
+    print(f"  peak RSS after CSV phases: {_rss_mib():,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
