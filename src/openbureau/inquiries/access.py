@@ -15,12 +15,13 @@ from datetime import datetime
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
+from openbureau.accounts.service import has_released_account
 from openbureau.consent.models import ConsentStatus, status_at
 from openbureau.consent.profiles import JurisdictionProfile, Purpose
 from openbureau.consent.repository import ConsentRepository
 from openbureau.consent.service import GRANTEE_ROLE
 from openbureau.identity.repository import PersonRef
-from openbureau.intake.repository import AccountRepository, SubmissionRepository
+from openbureau.intake.service import has_loaded_submission
 from openbureau.kit.errors import Forbidden
 from openbureau.members.models import Member, Role
 from openbureau.members.service import require_role
@@ -52,7 +53,7 @@ def check_member(session: Session, *, actor: Member, purpose: Purpose, reciproci
     """Role, reciprocity and purpose checks that need no person."""
     require_role(actor, Role.SUBSCRIBER)
     if reciprocity and not (actor.has_role(Role.FURNISHER)
-                            and SubmissionRepository(session).has_loaded(furnisher_id=actor.id)):
+                            and has_loaded_submission(session, furnisher_id=actor.id)):
         raise Forbidden(f"{actor.code} does not furnish data; reciprocity is on: only members that furnish "
                         "may query", code="RECIPROCITY_REQUIRED")
     if GRANTEE_ROLE.get(purpose) != "subscriber":
@@ -88,8 +89,8 @@ def lawful_basis(session: Session, *, actor: Member, purpose: Purpose, id_type: 
         if consent is not None:
             return Basis("consent", consent, "")
     exception = profile.existing_customer_exceptions.get(purpose)
-    if exception and person is not None and AccountRepository(session).has_released_account(
-            furnisher_id=actor.id, person_id=person.id, moment=moment, statuses=EXISTING_ACCOUNT_STATUSES[purpose]):
+    if exception and person is not None and has_released_account(
+            session, furnisher_id=actor.id, person_id=person.id, moment=moment, statuses=EXISTING_ACCOUNT_STATUSES[purpose]):
         return Basis("exception", None, exception)
     raise Forbidden(f"no consent of this person to {actor.code} for {purpose.value} is in force",
                     code="CONSENT_REQUIRED", field="consent_ref")
