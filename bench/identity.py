@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import heldout_identity  # noqa: E402
 from openbureau import sim  # noqa: E402
+from openbureau.accounts.models import AccountState  # noqa: E402
 from openbureau.audit.service import terminal_operator  # noqa: E402
 from openbureau.identity.evaluate import evaluate  # noqa: E402
 from openbureau.identity.models import Person  # noqa: E402
@@ -45,9 +46,8 @@ from openbureau.identity.resolution import resolve  # noqa: E402
 from openbureau.identity.resolution.resolver import read_records  # noqa: E402
 from openbureau.identity.resolution.training import level_weights, train  # noqa: E402
 from openbureau.identity.service import seal_identities  # noqa: E402
-from openbureau.intake.models import AccountState  # noqa: E402
-from openbureau.kit.bulk import bulk_writer_for  # noqa: E402
 from openbureau.kit.db import session_scope  # noqa: E402
+from openbureau.kit.dialects import dialect_for  # noqa: E402
 from openbureau.kit.settings import Settings  # noqa: E402
 from openbureau.members.models import Role  # noqa: E402
 from openbureau.members.schemas import MemberCreate  # noqa: E402
@@ -137,7 +137,7 @@ def store_into(runtime, records: pl.DataFrame) -> None:
         pl.lit(now).alias("stored_at"),
     )
     with runtime.engine.begin() as conn:
-        writer = bulk_writer_for(conn)
+        writer = dialect_for(conn)
         writer.insert(conn, Person.__table__, person_rows)
         writer.insert(conn, AccountState.__table__, states.select([c.name for c in AccountState.__table__.columns]))
 

@@ -74,8 +74,8 @@ def child_ceiling(url: str, path: Path, chunk_size: int) -> dict:
     from sqlalchemy import Column, MetaData, Table, Text
 
     from openbureau.intake.readers import ChunkReader, FileFormat
-    from openbureau.kit.bulk import bulk_writer_for
     from openbureau.kit.db import make_engine
+    from openbureau.kit.dialects import dialect_for
 
     engine = make_engine(url)
     table = Table("raw_records", MetaData(), *(Column(c, Text) for c in standard.COLUMNS))
@@ -83,7 +83,7 @@ def child_ceiling(url: str, path: Path, chunk_size: int) -> dict:
     started = time.perf_counter()
     rows = 0
     with MemorySampler() as memory, engine.execution_options(sqlite_begin="BEGIN IMMEDIATE").begin() as conn:
-        writer = bulk_writer_for(conn)
+        writer = dialect_for(conn)
         for chunk in ChunkReader(path, FileFormat.CSV, chunk_size=chunk_size).chunks():
             writer.insert(conn, table, chunk.drop("_line"))
             rows += chunk.height

@@ -2,7 +2,7 @@
 
 What it measures, honestly: a full 1 M persons × 24 months market is 64 M records and would take hours to
 ingest here, so this does not replay a simulated market. It writes a synthetic bureau straight into the
-tables with ``openbureau.kit.bulk`` (members, one submission per furnisher and period, account states for
+tables with ``openbureau.kit.dialects`` (members, one submission per furnisher and period, account states for
 ``--persons`` persons over ``--months`` months with reach-based products, findings for 1.5% of records,
 a few dropped accounts, one late file and one field emptied), then times the two jobs exactly as the API runs them:
 ``figures.run_quality`` (bulk read + metrics + grades + anomalies, window = the last period, history = all
@@ -28,9 +28,10 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from openbureau.intake.models import AccountState, Finding, Submission  # noqa: E402
-from openbureau.kit.bulk import bulk_writer_for  # noqa: E402
+from openbureau.accounts.models import AccountState  # noqa: E402
+from openbureau.intake.models import Finding, Submission  # noqa: E402
 from openbureau.kit.db import make_engine  # noqa: E402
+from openbureau.kit.dialects import dialect_for  # noqa: E402
 from openbureau.members.models import Member  # noqa: E402
 from openbureau.migrations import upgrade  # noqa: E402
 from openbureau.policy import QualitySettings  # noqa: E402
@@ -66,7 +67,7 @@ def build(url: str, *, persons: int, months: int, seed: int) -> int:
     n = base.height
     stored = 0
     with engine.execution_options(sqlite_begin="BEGIN IMMEDIATE").begin() as conn:
-        writer = bulk_writer_for(conn)
+        writer = dialect_for(conn)
         writer.insert(conn, Member.__table__, pl.DataFrame({
             "id": range(1, len(CODES) + 1), "code": CODES, "name": CODES, "roles": ["furnisher"] * len(CODES),
             "created_at": [datetime.now(UTC)] * len(CODES)}))

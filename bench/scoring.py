@@ -165,21 +165,21 @@ def inquiry_scoring_ms(runtime, frame, bad, thin, scale) -> float:
     """Milliseconds to score one person as an inquiry does: features from the file, score, reasons."""
     from sqlalchemy import select
 
-    from openbureau.intake.models import AccountState
+    from openbureau.accounts.models import AccountState
+    from openbureau.accounts.service import file_states
     from openbureau.kit.db import session_scope
     from openbureau.kit.periods import last_complete_period, period_end
     from openbureau.scoring.scorecard import Scorecard
     from openbureau.scoring.service import score_file
     from openbureau.scoring.training import fit_bureau_segments
     from openbureau.tradelines.history import build_tradelines
-    from openbureau.tradelines.repository import TradelineRepository
 
     segments, _ = fit_bureau_segments(frame, bad, thin, scale=scale)
     card = Scorecard("bench", "bureau", scale, segments)
     now = datetime.now(UTC)
     with session_scope(runtime.engine) as session:
         ids = list(session.scalars(select(AccountState.person_id).distinct().limit(2_000)))
-        files = [build_tradelines(TradelineRepository(session).states_of(p), as_of=now.date(), retention_years=5)
+        files = [build_tradelines(file_states(session, p), as_of=now.date(), retention_years=5)
                  for p in ids]
     observed = period_end(last_complete_period(now.date()))
     timings = []

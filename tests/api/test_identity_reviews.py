@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from openbureau.accounts.models import AccountState
 from openbureau.api.app import create_app
 from openbureau.identity.models import IdentityReview, Person
 from openbureau.intake import service as intake
-from openbureau.intake.models import AccountState
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
 from tests.consent.factories import grant

@@ -7,9 +7,9 @@ from itertools import count
 
 import polars as pl
 
+from openbureau.accounts.models import AccountState
 from openbureau.identity.models import Person
 from openbureau.identity.service import seal_identities
-from openbureau.intake.models import AccountState
 from openbureau.kit.db import session_scope
 from openbureau.runtime import Runtime
 

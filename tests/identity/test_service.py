@@ -7,13 +7,13 @@ import json
 import pytest
 from sqlalchemy import select
 
+from openbureau.accounts.models import AccountState
 from openbureau.audit.models import AuditEntry
 from openbureau.identity import service
 from openbureau.identity.models import IdentityConflict, IdentityMerge, IdentityReview, Person
 from openbureau.identity.repository import find_person
 from openbureau.identity.resolution import resolve
 from openbureau.identity.resolution.model import default_model
-from openbureau.intake.models import AccountState
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Conflict, NotFound
 from openbureau.principals import Principal
@@ -249,6 +249,7 @@ def test_a_name_in_another_script_is_no_name_mismatch(runtime) -> None:
 
 
 def test_records_are_read_whole_across_batches(runtime) -> None:
+    from openbureau.accounts.service import identity_rows
     from openbureau.identity.repository import ResolutionRepository
     from openbureau.identity.resolution.resolver import read_records
 
@@ -258,7 +259,7 @@ def test_records_are_read_whole_across_batches(runtime) -> None:
     add_records(runtime, 1, account="A2", periods=periods[:2], phone="13900000000")
     with session_scope(runtime.engine) as session:
         repo = ResolutionRepository(session)
-        batches = [len(b) for b in repo.identity_rows(batch=3)]
+        batches = [len(b) for b in identity_rows(session, batch=3)]
         records = read_records(repo, runtime.vault)
     assert batches == [3, 3, 1]
     assert sorted(records.select("furnisher_account_id", "period").iter_rows()) == sorted(

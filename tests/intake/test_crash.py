@@ -11,10 +11,11 @@ from datetime import date
 import pytest
 from sqlalchemy import exists, func, select
 
+from openbureau.accounts.models import AccountState, LoadInProgress
+from openbureau.accounts.repository import PUBLISHED
 from openbureau.identity.models import Person
 from openbureau.intake import service
-from openbureau.intake.models import AccountState, Finding, LoadInProgress, Submission
-from openbureau.intake.repository import PUBLISHED
+from openbureau.intake.models import Finding, Submission
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
 from tests.intake.factories import PEOPLE, person, write_file

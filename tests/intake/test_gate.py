@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from openbureau.accounts.models import AccountState
+from openbureau.accounts.repository import AccountRepository
 from openbureau.consent import service as consents
 from openbureau.consent.profiles import Purpose
 from openbureau.intake import quarantine, service
-from openbureau.intake.models import AccountState
-from openbureau.intake.repository import AccountRepository
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
 from tests.consent.factories import grant

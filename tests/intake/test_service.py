@@ -7,12 +7,13 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from openbureau.accounts.models import AccountState
+from openbureau.accounts.repository import AccountRepository
 from openbureau.identity.models import Person
 from openbureau.identity.service import open_identity
 from openbureau.intake import service
 from openbureau.intake.errors import FileRejected
-from openbureau.intake.models import AccountState, Finding, Submission
-from openbureau.intake.repository import AccountRepository
+from openbureau.intake.models import Finding, Submission
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
 from tests.consent.factories import grant_many

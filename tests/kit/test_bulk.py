@@ -6,8 +6,8 @@ from __future__ import annotations
 import polars as pl
 from sqlalchemy import BigInteger, Column, MetaData, Table, text
 
-from openbureau.kit.bulk import bulk_writer_for
 from openbureau.kit.db import make_engine
+from openbureau.kit.dialects import dialect_for
 
 
 def _reltuples(conn, name: str) -> float:
@@ -20,7 +20,7 @@ def test_statistics_follow_bulk_writes_by_autovacuums_rule(postgres_url: str) ->
     try:
         with engine.begin() as conn:
             table.create(conn)
-            bulk = bulk_writer_for(conn)
+            bulk = dialect_for(conn)
             assert _reltuples(conn, table.name) == -1  # never analysed: the planner knows nothing
             bulk.insert(conn, table, pl.DataFrame({"n": range(1_000)}))
             bulk.refresh_statistics(conn, table, rows_written=1_000)
@@ -40,6 +40,6 @@ def test_statistics_follow_bulk_writes_by_autovacuums_rule(postgres_url: str) ->
 def test_staged_frames_are_analysed_before_they_are_joined(postgres_url: str) -> None:
     engine = make_engine(postgres_url)
     with engine.begin() as conn:
-        with bulk_writer_for(conn).staged(conn, pl.DataFrame({"n": range(5_000)}), "probe") as staged:
+        with dialect_for(conn).staged(conn, pl.DataFrame({"n": range(5_000)}), "probe") as staged:
             assert _reltuples(conn, staged.name) == 5_000
     engine.dispose()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 
 from openbureau.quality.metrics import QualityFrames
-from openbureau.quality.repository import FINDING_SCHEMA, STATE_SCHEMA, SUBMISSION_SCHEMA
+from openbureau.quality.repository import STATE_SCHEMA, STORED_FINDING_SCHEMA, SUBMISSION_SCHEMA
 
 MEMBERS = pl.DataFrame({"furnisher_id": [1, 2], "furnisher": ["GOOD", "BAD"]})
 
@@ -46,7 +46,7 @@ def submissions(rows: list[dict]) -> pl.DataFrame:
 
 def findings(rows: list[tuple[int, int, str | None, str, str | None, str]]) -> pl.DataFrame:
     """(submission_id, line, account, code, field, severity) tuples as a findings frame."""
-    return pl.DataFrame(rows, schema=FINDING_SCHEMA, orient="row")
+    return pl.DataFrame(rows, schema=STORED_FINDING_SCHEMA, orient="row")
 
 
 def frames(state_rows: list[dict], submission_rows: list[dict], finding_rows=()) -> QualityFrames:

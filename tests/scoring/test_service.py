@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from openbureau import sim
+from openbureau.accounts.models import AccountState
 from openbureau.audit import service as audit
 from openbureau.consent.profiles import Purpose, get_profile
 from openbureau.consent.schemas import Subject
-from openbureau.intake.models import AccountState
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from openbureau.members.service import get_member

@@ -22,12 +22,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from openbureau.accounts.models import AccountState
 from openbureau.cli.main import app
 from openbureau.consent.profiles import get_profile
 from openbureau.consent.schemas import Subject
 from openbureau.identity.models import Person
 from openbureau.intake import service as intake
-from openbureau.intake.models import AccountState
 from openbureau.kit.crypto import (
     PiiVault,
     ciphertext_key_id,

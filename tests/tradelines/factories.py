@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import namedtuple
 from datetime import date
 
-from openbureau.tradelines.repository import STATE_COLUMNS
+from openbureau.accounts.repository import STATE_COLUMNS
 
 Row = namedtuple("Row", [c.name for c in STATE_COLUMNS])
 TODAY = date(2026, 12, 1)

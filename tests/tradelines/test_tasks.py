@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, text
 
+from openbureau.accounts.models import AccountState
 from openbureau.audit import service as audit
 from openbureau.consent.profiles import get_profile
 from openbureau.consent.schemas import Subject
-from openbureau.intake.models import AccountState
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
 from openbureau.policy import Policy

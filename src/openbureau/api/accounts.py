@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from openbureau.accounts.schemas import AccountStateRead
 from openbureau.api.deps import PrincipalDep, SessionDep
 from openbureau.intake import service
-from openbureau.intake.schemas import AccountStateRead
 
 router = APIRouter(tags=["accounts"])
 

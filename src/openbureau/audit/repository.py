@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Row, insert, select, text
+from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
 from openbureau.audit.models import AuditEntry
+from openbureau.kit.dialects import dialect_for
 
 # PostgreSQL advisory lock held by an appending transaction until it ends (intake's lock is 7207301).
 AUDIT_LOCK = 7207302
@@ -29,8 +30,7 @@ class AuditRepository:
 
     def lock_appends(self) -> None:
         """Keep other appenders out until this transaction ends (PostgreSQL; SQLite has one writer anyway)."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
+        dialect_for(self.session).transaction_lock(self.session.connection(), AUDIT_LOCK)
 
     def last_link(self) -> tuple[int, str] | None:
         """Seq and hash of the newest entry, or None when the log is empty."""

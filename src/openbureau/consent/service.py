@@ -18,8 +18,8 @@ from openbureau.consent.profiles import Purpose
 from openbureau.consent.repository import ConsentRepository
 from openbureau.consent.schemas import CLOCK_SKEW, ConsentCreate, ConsentRead, ImportFinding, Subject
 from openbureau.documents import normalise_id
-from openbureau.kit.bulk import bulk_writer_for
 from openbureau.kit.crypto import PiiVault, mask
+from openbureau.kit.dialects import dialect_for
 from openbureau.kit.errors import INVALID_WINDOW, ROLE_REQUIRED, Conflict, Forbidden, NotFound, Unprocessable
 from openbureau.kit.files import file_sha256
 
@@ -169,7 +169,7 @@ def import_file(session: Session, *, vault: PiiVault, actor: Actor, path: Path, 
         _check_grantee(actor, Purpose(purpose))
     if good.height == 0:
         return outcome
-    bulk = bulk_writer_for(session.connection())
+    bulk = dialect_for(session.connection())
     repo = ConsentRepository(session)
     with bulk.staged(session.connection(), good.select("consent_ref"), "consent_refs") as staged:
         known = repo.existing_refs(grantee_member_id=actor.id, staged=staged)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from openbureau.accounts.service import account_history
 from openbureau.audit import service as audit
 from openbureau.consent.service import subject_indexes
 from openbureau.disputes.models import Dispute, DisputeKind, DisputeOutcome, DisputeStatus
@@ -19,7 +20,6 @@ from openbureau.disputes.schemas import DisputeCreate
 from openbureau.identity.errors import PERSON_NOT_FOUND
 from openbureau.identity.repository import find_person_by_any
 from openbureau.inquiries.repository import InquiryRepository
-from openbureau.intake.repository import AccountRepository
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.errors import (
     ACCOUNT_NOT_FOUND,
@@ -49,8 +49,8 @@ def file_dispute(session: Session, *, vault: PiiVault, data: DisputeCreate, acto
             raise Unprocessable("an account dispute names the lender and its account number",
                                 code="ACCOUNT_REQUIRED", field="furnisher_account_id")
         lender = MemberRepository(session).by_code(data.lender)
-        states = [] if lender is None else AccountRepository(session).history(
-            furnisher_id=lender.id, furnisher_account_id=data.furnisher_account_id)
+        states = [] if lender is None else account_history(
+            session, furnisher_id=lender.id, furnisher_account_id=data.furnisher_account_id)
         if not any(s.person_id == person.id for s in states):
             raise NotFound(f"no account {data.furnisher_account_id} of {data.lender} in this person's file",
                            code=ACCOUNT_NOT_FOUND, field="furnisher_account_id")

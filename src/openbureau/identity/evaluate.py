@@ -27,6 +27,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy.engine import Engine
 
+from openbureau.accounts import service as account_states
 from openbureau.identity.repository import ResolutionRepository
 from openbureau.identity.resolution.resolver import with_survivors
 from openbureau.kit.db import session_scope
@@ -81,7 +82,7 @@ def evaluate(engine: Engine, *, truth: Path) -> Evaluation:
     true = pl.read_parquet(truth / "records.parquet", columns=[*keys, "person_key", *extra]).unique(keys)
     with session_scope(engine) as session:
         repo = ResolutionRepository(session)
-        stored = repo.account_persons()
+        stored = account_states.account_persons(session)
         survivors = with_survivors(repo.persons()).select("person_id", "survivor")
         pending = repo.pending_review_pairs()
     stored = (stored.join(survivors, on="person_id", how="left")

@@ -12,17 +12,15 @@ from sqlalchemy import (
     Connection,
     Table,
     bindparam,
-    column,
     delete,
-    exists,
     func,
     insert,
     select,
-    table,
     update,
 )
 from sqlalchemy.orm import Session
 
+from openbureau.accounts.repository import published_person
 from openbureau.identity.models import (
     IdentityAccountMove,
     IdentityConflict,
@@ -31,17 +29,11 @@ from openbureau.identity.models import (
     IdentityReview,
     Person,
 )
-from openbureau.kit.bulk import bulk_writer_for
 from openbureau.kit.db import lock_intake, utcnow
+from openbureau.kit.dialects import dialect_for
 
-# Tables of other domains, named here without importing them (identity sits below intake and beside
-# members in the import layers). Only the columns identity reads or moves.
-ACCOUNT_STATES = table("account_states", column("furnisher_id"), column("furnisher_account_id"),
-                       column("reporting_period"), column("person_id"), column("identity_enc"))
-MEMBERS = table("members", column("id"), column("code"))
-LOADS_IN_PROGRESS = table("loads_in_progress", column("first_person_id"))
 # A person numbered by a load still in progress is not known yet: the load publishes it with its records.
-_PUBLISHED_PERSON = ~exists().where(Person.id >= LOADS_IN_PROGRESS.c.first_person_id)
+_PUBLISHED_PERSON = published_person(Person.id)
 _MAX_CHAIN = 64
 
 
@@ -59,6 +51,10 @@ class PersonRepository:
             Person.id_type == id_type, Person.id_index.in_(select(staged.c.id_index)))
         rows = [tuple(r) for r in self.conn.execute(stmt)]
         return pl.DataFrame(rows, schema={"id_index": pl.Binary, "person_id": pl.Int64}, orient="row")
+
+    def next_person_id(self) -> int:
+        """The first id free for new persons (read under the intake lock, so that it stays free)."""
+        return self.conn.execute(select(func.coalesce(func.max(Person.id), 0))).scalar_one() + 1
 
 
 class ResolutionRepository:
@@ -82,87 +78,19 @@ class ResolutionRepository:
         stmt = select(Person.id, Person.id_enc).where(Person.id_type == id_type, Person.merged_into_id.is_(None))
         yield from (tuple(r) for r in self.session.execute(stmt))
 
-    def identity_rows(self, batch: int = 50_000) -> Iterator[list[tuple]]:
-        """Batches of (person_id, furnisher_id, furnisher_account_id, reporting_period, identity_enc)."""
-        a = ACCOUNT_STATES.c
-        stmt = select(a.person_id, a.furnisher_id, a.furnisher_account_id, a.reporting_period, a.identity_enc)
-        result = self.session.execute(stmt.execution_options(yield_per=batch))
-        # The first batch through the result (it has buffered a row already), the rest straight from the
-        # driver's cursor (server-side on PostgreSQL): plain tuples, without building a million result rows
-        # that the caller takes apart at once.
-        rows = [tuple(r) for r in result.fetchmany(batch)]
-        if len(rows) < batch:
-            yield from [rows] if rows else []
-            return
-        cursor = result.cursor
-        while rows:
-            yield rows
-            rows = cursor.fetchmany(batch)
-        result.close()
-
-    def account_persons(self) -> pl.DataFrame:
-        """Distinct (furnisher ``code``, ``period``, ``furnisher_account_id``, ``person_id``) of stored records."""
-        a, m = ACCOUNT_STATES.c, MEMBERS.c
-        stmt = (select(m.code, a.reporting_period, a.furnisher_account_id, a.person_id)
-                .join_from(ACCOUNT_STATES, MEMBERS, m.id == a.furnisher_id).distinct())
-        rows = self.session.execute(stmt).all()
-        return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
-            "furnisher": pl.String, "period": pl.String, "furnisher_account_id": pl.String, "person_id": pl.Int64})
-
     def person(self, person_id: int) -> Person | None:
         """One person by id."""
         return self.session.get(Person, person_id)
-
-    def next_person_id(self) -> int:
-        """The first free person id (under the intake lock)."""
-        return self.session.execute(select(func.coalesce(func.max(Person.id), 0))).scalar_one() + 1
 
     def add(self, *rows: object) -> None:
         """Add rows and flush, so their ids are known."""
         self.session.add_all(rows)
         self.session.flush()
 
-    def accounts_of(self, person_id: int) -> list[tuple[int, str]]:
-        """Distinct (furnisher_id, furnisher_account_id) of a person's records."""
-        a = ACCOUNT_STATES.c
-        stmt = select(a.furnisher_id, a.furnisher_account_id).where(a.person_id == person_id).distinct()
-        return sorted(tuple(r) for r in self.session.execute(stmt))
-
-    def identities_of(self, person_id: int) -> list[tuple[int, bytes]]:
-        """(furnisher_id, identity_enc) of a person's records (one per distinct token)."""
-        a = ACCOUNT_STATES.c
-        stmt = select(a.furnisher_id, a.identity_enc).where(a.person_id == person_id)
-        return [tuple(r) for r in self.session.execute(stmt)]
-
-    def move_person(self, *, from_person_id: int, to_person_id: int) -> None:
-        """Move all records of a person to another, and point persons merged into it at the survivor."""
-        a = ACCOUNT_STATES.c
-        self.session.execute(update(ACCOUNT_STATES).where(a.person_id == from_person_id)
-                             .values(person_id=to_person_id))
-        self.session.execute(update(Person).where(Person.merged_into_id == from_person_id)
-                             .values(merged_into_id=to_person_id))
-        self.session.execute(update(Person).where(Person.id == from_person_id).values(merged_into_id=to_person_id))
-
-    def move_account(self, *, person_id: int, furnisher_id: int, furnisher_account_id: str, to_person_id: int
-                     ) -> int:
-        """Move one account's records from a person to another; the number of records moved."""
-        a = ACCOUNT_STATES.c
-        result = self.session.execute(
-            update(ACCOUNT_STATES).where(a.person_id == person_id, a.furnisher_id == furnisher_id,
-                                         a.furnisher_account_id == furnisher_account_id)
-            .values(person_id=to_person_id))
-        return result.rowcount
-
-    def follow_merged(self, moves: list[dict[str, int]]) -> None:
-        """Move records still filed under merged persons (loaded after the merge) to their survivors."""
-        if moves:
-            a = ACCOUNT_STATES.c
-            stmt = (update(ACCOUNT_STATES).where(a.person_id == bindparam("old"))
-                    .values(person_id=bindparam("new")))
-            self.session.connection().execute(stmt, moves)
-
-    def merge_many(self, rows: list[dict], *, accounts: pl.DataFrame) -> int:
-        """Merge many persons at once; the number merged.
+    def merge_many(self, rows: list[dict], *, accounts: pl.DataFrame) -> tuple[int, list[dict[str, int]]]:
+        """Merge many persons at once; the number merged, and the merges as ``{"old": person, "new":
+        survivor}``, with which the caller files the merged persons' records under their survivors
+        (``accounts.service.move_persons``).
 
         Every statement is an indexed lookup by person (a join or ``IN (subquery)`` over ``account_states``
         made SQLite scan the whole table), and the moved accounts come from the caller, who has read them.
@@ -175,7 +103,7 @@ class ResolutionRepository:
         merged = set(self.session.scalars(select(Person.id).where(Person.merged_into_id.is_not(None))))
         rows = [r for r in rows if r["person_id"] not in merged and r["into_person_id"] not in merged]
         if not rows:
-            return 0
+            return 0, []
         accounts = accounts.unique()
         counts = dict(accounts.group_by("person_id").len().iter_rows())
         for r in rows:
@@ -199,15 +127,19 @@ class ResolutionRepository:
         moves = accounts.join(pairs, on="person_id").select(
             "merge_id", "furnisher_id", "furnisher_account_id", pl.col("person_id").alias("from_person_id"),
             pl.col("into_person_id").alias("to_person_id"))
-        bulk_writer_for(conn).insert(conn, IdentityAccountMove.__table__, moves)
+        dialect_for(conn).insert(conn, IdentityAccountMove.__table__, moves)
         params = [{"old": o, "new": n} for o, n in pairs.select("person_id", "into_person_id").iter_rows()]
-        self.follow_merged(params)
         p = Person.__table__.c
         conn.execute(update(Person.__table__).where(p.merged_into_id == bindparam("old"))
                      .values(merged_into_id=bindparam("new")), params)
         conn.execute(update(Person.__table__).where(p.id == bindparam("old"))
                      .values(merged_into_id=bindparam("new")), params)
-        return len(rows)
+        return len(rows), params
+
+    def mark_merged(self, person_id: int, *, into: int) -> None:
+        """Record that a person was merged into another, and point persons merged into it at the survivor."""
+        self.session.execute(update(Person).where(Person.merged_into_id == person_id).values(merged_into_id=into))
+        self.session.execute(update(Person).where(Person.id == person_id).values(merged_into_id=into))
 
     def set_merged(self, person_id: int, into: int | None) -> None:
         """Set (or clear) where a person was merged."""

@@ -19,16 +19,17 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from openbureau.accounts import service as account_states
 from openbureau.audit import service as audit
 from openbureau.identity.errors import PERSON_MERGED, PERSON_NOT_FOUND, REVIEW_NOT_FOUND
 from openbureau.identity.models import IdentityConflict, IdentityMerge, IdentityReview, Person
 from openbureau.identity.repository import PersonRepository, ResolutionRepository, surviving_person
-from openbureau.kit.bulk import bulk_writer_for
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import utcnow
+from openbureau.kit.dialects import dialect_for
 from openbureau.kit.errors import ACCOUNT_NOT_FOUND, Conflict, NotFound
 from openbureau.principals import Action, Principal, authorize
 
@@ -58,14 +59,12 @@ def open_identity_values(vault: PiiVault, token: bytes) -> list[str]:
 
 def next_person_id(conn: Connection) -> int:
     """The first id free for new persons, read inside the write-locked transaction."""
-    return conn.execute(select(func.coalesce(func.max(Person.id), 0))).scalar_one() + 1
+    return PersonRepository(conn).next_person_id()
 
 
 def sync_person_sequence(conn: Connection) -> None:
     """After persons were numbered by a load, move PostgreSQL's sequence past them."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT setval(pg_get_serial_sequence('persons', 'id'), "
-                          "(SELECT coalesce(max(id), 1) FROM persons))"))
+    dialect_for(conn).sync_sequence(conn, Person.__tablename__, "id")
 
 
 class PersonLinker:
@@ -130,7 +129,7 @@ class PersonLinker:
             pl.coalesce("person_id", "_old_person_id").alias("person_id")).drop("_old_person_id")
 
     def _committed(self, id_type: str, indexes: pl.DataFrame) -> pl.DataFrame:
-        writer = bulk_writer_for(self._conn)
+        writer = dialect_for(self._conn)
         with writer.staged(self._conn, indexes, "link_keys") as staged:
             return PersonRepository(self._conn).persons_by_index(id_type=id_type, staged=staged)
 
@@ -160,7 +159,7 @@ def merge_persons(session: Session, *, person_id: int, into_person_id: int, meth
                        code=PERSON_NOT_FOUND)
     if person_id == into_person_id or source.merged_into_id is not None or target.merged_into_id is not None:
         raise Conflict("both persons must exist, differ and not be merged already", code=PERSON_MERGED)
-    accounts = repo.accounts_of(person_id)
+    accounts = account_states.accounts_of(session, person_id)
     entry = IdentityMerge(kind="merge", method=method, person_id=person_id, into_person_id=into_person_id,
                           match_weight=match_weight, match_probability=match_probability,
                           evidence=_evidence({**(evidence or {}), "accounts": len(accounts)}),
@@ -168,7 +167,8 @@ def merge_persons(session: Session, *, person_id: int, into_person_id: int, meth
     repo.add(entry)
     repo.add_moves([{"merge_id": entry.id, "furnisher_id": f, "furnisher_account_id": a,
                      "from_person_id": person_id, "to_person_id": into_person_id} for f, a in accounts])
-    repo.move_person(from_person_id=person_id, to_person_id=into_person_id)
+    account_states.move_person(session, from_person_id=person_id, to_person_id=into_person_id)
+    repo.mark_merged(person_id, into=into_person_id)
     session.expire(source)
     return entry
 
@@ -201,11 +201,11 @@ def split(session: Session, *, vault: PiiVault, person_id: int, furnisher_id: in
         target = earlier.from_person_id
         repo.set_merged(target, None)
     else:
-        target = repo.next_person_id()
+        target = next_person_id(session.connection())
         anchor = f"{person_id}:{furnisher_id}:{furnisher_account_id}:{uuid.uuid4().hex}"
         repo.add(Person(id=target, id_type=SPLIT_ID_TYPE, id_index=vault.blind_index(anchor, domain=SPLIT_ID_TYPE),
                         id_enc=vault.encrypt(anchor)))
-    moved = repo.move_account(person_id=person_id, furnisher_id=furnisher_id,
+    moved = account_states.move_account(session, person_id=person_id, furnisher_id=furnisher_id,
                               furnisher_account_id=furnisher_account_id, to_person_id=target)
     if moved == 0:
         raise NotFound("the person has no records of this account", code=ACCOUNT_NOT_FOUND)
@@ -286,7 +286,7 @@ def probabilistic_links(session: Session, person_id: int) -> list[dict[str, Any]
     operator split out again is not listed.
     """
     repo = ResolutionRepository(session)
-    current = set(repo.accounts_of(person_id))
+    current = set(account_states.accounts_of(session, person_id))
     out = []
     for entry, move in repo.moves_into(person_id):
         key = (move.furnisher_id, move.furnisher_account_id)
@@ -313,7 +313,7 @@ def review_side_by_side(session: Session, *, vault: PiiVault, review_id: int) ->
 
     def described(person_id: int) -> list[dict[str, Any]]:
         seen: dict[tuple, set[int]] = {}
-        for furnisher_id, token in repo.identities_of(person_id):
+        for furnisher_id, token in account_states.identities_of(session, person_id):
             seen.setdefault(tuple(open_identity_values(vault, bytes(token))), set()).add(furnisher_id)
         return [{**dict(zip(IDENTITY_FIELDS, values, strict=True)), "furnishers": sorted(f)}
                 for values, f in sorted(seen.items())]

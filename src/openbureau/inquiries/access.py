@@ -15,12 +15,13 @@ from datetime import datetime
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
+from openbureau.accounts.service import has_released_account
 from openbureau.consent.errors import CONSENT_NOT_FOUND
 from openbureau.consent.models import ConsentStatus, status_at
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.repository import ConsentRepository
 from openbureau.identity.repository import PersonRef
-from openbureau.intake.repository import AccountRepository, SubmissionRepository
+from openbureau.intake.service import has_loaded_submission
 from openbureau.kit.errors import Forbidden
 from openbureau.policy import Policy
 from openbureau.principals import Action, Kind, Principal, authorize
@@ -52,7 +53,7 @@ def check_member(session: Session, *, principal: Principal, purpose: Purpose, po
     """Role, reciprocity and purpose checks that need no person."""
     authorize(principal, Action.INQUIRE)
     if policy.reciprocity and not (principal.is_a(Kind.FURNISHER)
-                                   and SubmissionRepository(session).has_loaded(furnisher_id=principal.member_id)):
+                                   and has_loaded_submission(session, furnisher_id=principal.member_id)):
         raise Forbidden(f"{principal.code} does not furnish data; reciprocity is on: only members that furnish "
                         "may query", code="RECIPROCITY_REQUIRED")
     if policy.grantee_role.get(purpose) != Kind.SUBSCRIBER:
@@ -88,8 +89,9 @@ def lawful_basis(session: Session, *, principal: Principal, purpose: Purpose, id
         if consent is not None:
             return Basis("consent", consent, "")
     exception = policy.profile.existing_customer_exceptions.get(purpose)
-    if exception and person is not None and AccountRepository(session).has_released_account(
-            furnisher_id=principal.member_id, person_id=person.id, moment=moment, statuses=EXISTING_ACCOUNT_STATUSES[purpose]):
+    if exception and person is not None and has_released_account(
+            session, furnisher_id=principal.member_id, person_id=person.id, moment=moment,
+            statuses=EXISTING_ACCOUNT_STATUSES[purpose]):
         return Basis("exception", None, exception)
     raise Forbidden(f"no consent of this person to {principal.code} for {purpose.value} is in force",
                     code="CONSENT_REQUIRED", field="consent_ref")

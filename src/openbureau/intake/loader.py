@@ -3,7 +3,7 @@
 Nothing is stored in the person's file from a record that has an error; every finding is stored with its
 line. The load holds the intake lock (one load at a time; ``kit.db.intake_lock``) but never a long write
 transaction: it lists the submission as a load in progress, writes its rows in transactions of at most
-``WRITE_BATCH`` rows (readers leave the rows of a load in progress out, ``intake.repository.PUBLISHED``),
+``WRITE_BATCH`` rows (readers leave the rows of a load in progress out, ``accounts.repository.PUBLISHED``),
 and publishes them all in one short last transaction that also marks the submission loaded. Inquiries,
 consents and other readers therefore never wait for a load, and still see a file all or nothing. A load
 that fails removes what it wrote; a killed one leaves its rows invisible, and the next load removes them
@@ -22,6 +22,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
+from openbureau.accounts.repository import AccountLoadRepository
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.repository import subjects_granted_since
 from openbureau.identity.models import Person
@@ -29,13 +30,14 @@ from openbureau.identity.service import next_person_id, sync_person_sequence
 from openbureau.intake import quarantine
 from openbureau.intake.files import check_columns, file_keyring, stored_path
 from openbureau.intake.limits import SHOWN_VALUE_CHARS, ReadLimits
-from openbureau.intake.models import AccountState, Finding, Submission, SubmissionStatus
-from openbureau.intake.prepare import FINDING_SCHEMA, LoadSpec, PreparedChunk, prepare
+from openbureau.intake.models import Finding, Submission, SubmissionStatus
+from openbureau.intake.prepare import LoadSpec, PreparedChunk, prepare
 from openbureau.intake.readers import ChunkReader, FileFormat
 from openbureau.intake.repository import LoadRepository
-from openbureau.kit.bulk import bulk_writer_for
+from openbureau.intake.validation import FINDINGS_SCHEMA
 from openbureau.kit.crypto import load_keys
 from openbureau.kit.db import intake_lock
+from openbureau.kit.dialects import dialect_for
 from openbureau.kit.settings import Settings
 
 # Rows per write transaction: SQLite has one writer, so the inquiry log waits for at most one of these
@@ -91,7 +93,7 @@ class SubmissionLoader:
             if row.status == SubmissionStatus.LOADED:
                 return None
             first_new_id = next_person_id(conn)
-            LoadRepository(conn).begin_load(submission_id=row.id, furnisher_id=row.furnisher_id,
+            AccountLoadRepository(conn).begin_load(submission_id=row.id, furnisher_id=row.furnisher_id,
                                             first_person_id=first_new_id)
         return LoadSpec(
             database_url=str(self.engine.url.render_as_string(hide_password=False)),
@@ -107,7 +109,6 @@ class SubmissionLoader:
     def _publish(self, writer: _Writer, spec: LoadSpec) -> None:
         """The load's last, short transaction: its rows become part of the files, and it is marked loaded."""
         with _writing(self.engine).begin() as conn:
-            repo = LoadRepository(conn)
             sync_person_sequence(conn)
             writer.refresh_statistics(conn)
             counts = writer.counts
@@ -120,8 +121,8 @@ class SubmissionLoader:
                 with Session(bind=conn) as session:
                     released = quarantine.release(session, furnisher_id=spec.furnisher_id, moment=datetime.now(UTC),
                                                   subjects=arrived, submission_id=spec.submission_id)
-            repo.end_load(spec.submission_id)  # its rows become visible with this commit
-            repo.finish(
+            AccountLoadRepository(conn).end_load(spec.submission_id)  # its rows become visible with this commit
+            LoadRepository(conn).finish(
                 spec.submission_id, status=SubmissionStatus.LOADED, loaded_at=datetime.now(UTC),
                 records_received=counts["accepted"] + counts["warning"] + counts["rejected"],
                 records_accepted=counts["accepted"],
@@ -139,14 +140,14 @@ def _unknown_column_findings(spec: LoadSpec) -> pl.DataFrame:
          "value": c, "message": f"column {c[:SHOWN_VALUE_CHARS]!r} is not part of the furnishing standard "
          "and was ignored"}
         for c in unknown
-    ], schema=FINDING_SCHEMA)
+    ], schema=FINDINGS_SCHEMA)
 
 
 def discard_interrupted(engine: Engine) -> int:
     """Remove what killed loads wrote (their rows were never visible); how many loads. Call under the
     intake lock, so that no listed load is still running."""
     with engine.connect() as conn:
-        interrupted = LoadRepository(conn).loads_in_progress()
+        interrupted = AccountLoadRepository(conn).loads_in_progress()
         conn.rollback()
     for submission_id, furnisher_id, first_person_id in interrupted:
         _discard(engine, submission_id=submission_id, furnisher_id=furnisher_id, first_person_id=first_person_id)
@@ -157,19 +158,18 @@ def _discard(engine: Engine, *, submission_id: int, furnisher_id: int, first_per
     """Delete a load's rows, findings and new persons in short transactions, then unlist it."""
     begin = _writing(engine).begin
     with engine.connect() as conn:
-        keys = LoadRepository(conn).state_keys(submission_id=submission_id, furnisher_id=furnisher_id)
-        last_person = LoadRepository(conn).max_person_id()
+        keys = AccountLoadRepository(conn).state_keys(submission_id=submission_id, furnisher_id=furnisher_id)
+        last_person = next_person_id(conn) - 1
         conn.rollback()
     for start in range(0, len(keys), DELETE_BATCH):
         with begin() as conn:
-            LoadRepository(conn).delete_states(keys[start:start + DELETE_BATCH])
+            AccountLoadRepository(conn).delete_states(keys[start:start + DELETE_BATCH])
     for first in range(first_person_id, last_person + 1, DELETE_BATCH):
         with begin() as conn:
             LoadRepository(conn).delete_unused_persons(first_id=first, last_id=first + DELETE_BATCH - 1)
     with begin() as conn:
-        repo = LoadRepository(conn)
-        repo.delete_findings(submission_id)
-        repo.end_load(submission_id)  # nothing of it is left: unlist it
+        LoadRepository(conn).delete_findings(submission_id)
+        AccountLoadRepository(conn).end_load(submission_id)  # nothing of it is left: unlist it
 
 
 class _Writer:
@@ -190,18 +190,22 @@ class _Writer:
         self.counts.update(prepared.outcomes)
         with self.engine.begin() as conn:
             self.findings(conn, prepared.findings)
-        for table, frame in ((Person.__table__, prepared.persons), (AccountState.__table__, prepared.states)):
+        for table, frame in (("persons", prepared.persons), ("states", prepared.states)):
             for piece in _slices(frame):
                 time.sleep(YIELD_SECONDS)
                 with self.engine.begin() as conn:
-                    bulk_writer_for(conn).insert(conn, table, piece)
-            self.written[table.name] += frame.height
+                    if table == "persons":
+                        dialect_for(conn).insert(conn, Person.__table__, piece)
+                    else:
+                        AccountLoadRepository(conn).insert(piece)
+            self.written[table] += frame.height
 
     def refresh_statistics(self, conn: Connection) -> None:
         """Statistics of the tables the load grew by a tenth or more, for the next load's queries."""
-        for table in (Person.__table__, AccountState.__table__):
-            if self.written[table.name]:
-                bulk_writer_for(conn).refresh_statistics(conn, table, rows_written=self.written[table.name])
+        if self.written["persons"]:
+            dialect_for(conn).refresh_statistics(conn, Person.__table__, rows_written=self.written["persons"])
+        if self.written["states"]:
+            AccountLoadRepository(conn).refresh_statistics(rows_written=self.written["states"])
 
     def findings(self, conn: Connection, findings: pl.DataFrame) -> None:
         """Count findings of this submission by code and insert the first ``sample_per_code`` of each code,
@@ -215,11 +219,11 @@ class _Writer:
         sample = (findings.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over("code").alias("_n"))
                   .join(before, on="code", how="left")
                   .filter(pl.col("_n") + pl.col("_before").fill_null(0) < self.sample_per_code)
-                  .select(list(FINDING_SCHEMA)))
+                  .select(list(FINDINGS_SCHEMA)))
         if sample.height == 0:
             return
         self.findings_stored += sample.height
-        bulk_writer_for(conn).insert(conn, Finding.__table__, sample.with_columns(
+        dialect_for(conn).insert(conn, Finding.__table__, sample.with_columns(
             pl.col("value").str.slice(0, SHOWN_VALUE_CHARS), pl.col("message").str.slice(0, 500),
             pl.lit(self.submission_id, dtype=pl.Int64).alias("submission_id"),
         ))

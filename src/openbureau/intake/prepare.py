@@ -24,26 +24,22 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection
 
+from openbureau.accounts.models import AccountState
+from openbureau.accounts.repository import AccountLoadRepository
 from openbureau.consent.profiles import get_profile
 from openbureau.identity.service import PersonLinker, seal_identities
 from openbureau.intake import quarantine
 from openbureau.intake.errors import FileRejected
 from openbureau.intake.limits import ReadLimits
-from openbureau.intake.models import AccountState
 from openbureau.intake.readers import ChunkReader, FileFormat, MalformedRecord
-from openbureau.intake.repository import LoadRepository
 from openbureau.intake.stored_rules import check_against_stored
-from openbureau.intake.validation import FileState, validate_chunk
+from openbureau.intake.validation import FINDINGS_SCHEMA, FileState, validate_chunk
 from openbureau.kit.crypto import PiiKeys, PiiVault
 from openbureau.kit.db import make_engine
 from openbureau.kit.errors import BureauError
 
 STATE_COLUMNS = [c.name for c in AccountState.__table__.columns]
 STATE_KEY = [c.name for c in AccountState.__table__.primary_key.columns]
-FINDING_SCHEMA = {
-    "line": pl.Int64, "furnisher_account_id": pl.String, "field": pl.String, "code": pl.String,
-    "severity": pl.String, "value": pl.String, "message": pl.String,
-}
 
 
 @dataclass(slots=True)
@@ -103,14 +99,14 @@ class Preparer:
         findings = [pl.DataFrame([
             {"line": m.line, "field": m.field, "code": m.code, "severity": "error", "value": m.value,
              "message": m.message} for m in malformed
-        ], schema=FINDING_SCHEMA)]
+        ], schema=FINDINGS_SCHEMA)]
         outcomes = Counter({"rejected": len(malformed)})
         if chunk is None:
             return PreparedChunk(pl.DataFrame(), pl.DataFrame(), findings[0], dict(outcomes), len(malformed))
         spec = self.spec
         result = validate_chunk(chunk, today=spec.today, state=state, balance_tolerance=spec.balance_tolerance)
         records, stored_findings = check_against_stored(result.records, versions=self._versions_for(result.records))
-        findings += [result.findings.select(list(FINDING_SCHEMA)), stored_findings]
+        findings += [result.findings.select(list(FINDINGS_SCHEMA)), stored_findings]
         outcomes.update(dict(records["_outcome"].value_counts().iter_rows()))
         kept = records.filter(pl.col("_outcome") != "rejected")
         links, persons = self.linker.link(kept)
@@ -135,7 +131,7 @@ class Preparer:
         return PreparedChunk(states, persons, pl.concat(findings), dict(outcomes), chunk.height + len(malformed))
 
     def _versions_for(self, records: pl.DataFrame) -> pl.DataFrame:
-        repo = LoadRepository(self.conn)
+        repo = AccountLoadRepository(self.conn)
         for period in records["reporting_period"].drop_nulls().unique().to_list():
             if period not in self.versions:
                 self.versions[period] = repo.latest_versions(furnisher_id=self.spec.furnisher_id, period=period)

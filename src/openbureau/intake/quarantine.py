@@ -10,22 +10,23 @@ every held record (for consents whose window has since begun). A release is an U
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import ColumnElement, Connection, Select, and_, select
 from sqlalchemy.orm import Session
 
+from openbureau.accounts import service as accounts
 from openbureau.consent import service as consents
 from openbureau.consent.models import Consent
 from openbureau.consent.profiles import JurisdictionProfile, Purpose
 from openbureau.consent.repository import subjects_in_force, valid_at
 from openbureau.consent.schemas import ConsentCreate
 from openbureau.identity.models import Person
-from openbureau.intake.models import AccountState
-from openbureau.kit.bulk import bulk_writer_for
 from openbureau.kit.crypto import PiiVault
+from openbureau.kit.dialects import dialect_for
 
 NO_CONSENT = "no_consent"
 def consented(conn: Connection, *, profile: JurisdictionProfile, furnisher_id: int, subjects: pl.DataFrame,
@@ -39,7 +40,7 @@ def consented(conn: Connection, *, profile: JurisdictionProfile, furnisher_id: i
         return pl.Series("consented", [True] * subjects.height, dtype=pl.Boolean)
     indexes = [c for c in ("id_index", "id_index_retiring") if c in subjects.columns]
     distinct = pl.concat([subjects.select("id_type", pl.col(c).alias("id_index")) for c in indexes]).unique()
-    with bulk_writer_for(conn).staged(conn, distinct, "gate_subjects") as staged:
+    with dialect_for(conn).staged(conn, distinct, "gate_subjects") as staged:
         ok = subjects_in_force(conn, grantee_member_id=furnisher_id, purpose=Purpose.FURNISH, staged=staged,
                                moment=moment).with_columns(pl.lit(True).alias("consented"))
     found = [subjects.join(ok.rename({"id_index": c}), on=["id_type", c], how="left", maintain_order="left")
@@ -62,32 +63,28 @@ def release(session: Session, *, furnisher_id: int | None = None, subjects: pl.D
     # re-checks its own held records when it publishes (a consent may arrive while it runs).
     if subjects is not None and subjects.height == 0:
         return 0
-    # The held record's person holds a consent in force to the record's furnisher (a correlated EXISTS).
-    unblocked = (
-        select(Person.id).join(Consent, and_(Consent.subject_id_type == Person.id_type,
-                                             Consent.subject_id_index == Person.id_index))
-        .where(Person.id == AccountState.person_id, Consent.grantee_member_id == AccountState.furnisher_id,
-               Consent.purpose == Purpose.FURNISH, valid_at(moment))
-    )
-    where = [AccountState.held_reason == NO_CONSENT]
-    if furnisher_id is not None:
-        where.append(AccountState.furnisher_id == furnisher_id)
-    if submission_id is not None:
-        where.append(AccountState.submission_id == submission_id)
-    stmt = update(AccountState).values(held_reason=None, released_at=moment)
+
+    def unblocked(record_person_id: ColumnElement, record_furnisher_id: ColumnElement) -> Select:
+        # The held record's person holds a consent in force to the record's furnisher (a correlated EXISTS).
+        return (select(Person.id).join(Consent, and_(Consent.subject_id_type == Person.id_type,
+                                                     Consent.subject_id_index == Person.id_index))
+                .where(Person.id == record_person_id, Consent.grantee_member_id == record_furnisher_id,
+                       Consent.purpose == Purpose.FURNISH, valid_at(moment)))
+
+    def release_where(condition: Callable[[ColumnElement, ColumnElement], Select]) -> int:
+        return accounts.release_held(session, reason=NO_CONSENT, unblocked=condition, moment=moment,
+                                     furnisher_id=furnisher_id, submission_id=submission_id)
+
     if subjects is None:
-        return conn.execute(stmt.where(*where, unblocked.exists())).rowcount
-    with bulk_writer_for(conn).staged(conn, subjects.unique(), "released_subjects") as staged:
-        listed = unblocked.join(staged, and_(staged.c.id_type == Person.id_type, staged.c.id_index == Person.id_index))
-        return conn.execute(stmt.where(*where, listed.exists())).rowcount
+        return release_where(unblocked)
+    with dialect_for(conn).staged(conn, subjects.unique(), "released_subjects") as staged:
+        return release_where(lambda person_id, furnisher: unblocked(person_id, furnisher).join(
+            staged, and_(staged.c.id_type == Person.id_type, staged.c.id_index == Person.id_index)))
 
 
 def held_count(session: Session, *, furnisher_id: int | None = None) -> int:
     """How many records are held in quarantine."""
-    stmt = select(func.count()).select_from(AccountState).where(AccountState.held_reason.is_not(None))
-    if furnisher_id is not None:
-        stmt = stmt.where(AccountState.furnisher_id == furnisher_id)
-    return session.scalar(stmt) or 0
+    return accounts.held_count(session, furnisher_id=furnisher_id)
 
 
 def grant_consent(session: Session, *, vault: PiiVault, actor: consents.Actor, data: ConsentCreate,

@@ -74,28 +74,6 @@ class FindingsPage(BaseModel):
     items: list[FindingRead]
 
 
-class AccountStateRead(BaseModel):
-    """One stored version of an account for one period, as its furnisher sees it."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    furnisher_account_id: str
-    reporting_period: str
-    version: int
-    submission_id: int
-    line: int
-    product_type: str
-    balance: int
-    past_due_amount: int
-    days_past_due: int
-    payment_status: str
-    account_status: str
-    correction: int
-    negative_held: int = Field(description="1: negative status held back until a notice is furnished")
-    held_reason: str | None = Field(description="no_consent: held in quarantine until consent arrives")
-    stored_at: datetime
-
-
 class FurnisherIntakeStats(BaseModel):
     """Aggregate intake figures of one furnisher."""
 

@@ -17,6 +17,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from openbureau.accounts import service as accounts
+from openbureau.accounts.models import AccountState
 from openbureau.audit import service as audit
 from openbureau.intake.errors import SUBMISSION_NOT_FOUND, FileRejected
 from openbureau.intake.files import (
@@ -30,9 +32,9 @@ from openbureau.intake.files import (
 )
 from openbureau.intake.limits import ReadLimits
 from openbureau.intake.loader import SubmissionLoader
-from openbureau.intake.models import AccountState, Finding, Submission, SubmissionStatus
+from openbureau.intake.models import Finding, Submission, SubmissionStatus
 from openbureau.intake.readers import ChunkReader, detect_format
-from openbureau.intake.repository import AccountRepository, SubmissionRepository
+from openbureau.intake.repository import SubmissionRepository
 from openbureau.intake.schemas import FurnisherIntakeStats
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import ACCOUNT_NOT_FOUND, NotFound
@@ -199,16 +201,21 @@ def write_findings_csv(session: Session, *, principal: Principal, submission_id:
     return count
 
 
+def has_loaded_submission(session: Session, *, furnisher_id: int) -> bool:
+    """Whether the member has furnished: a submission of its loaded (the reciprocity rule asks it)."""
+    return SubmissionRepository(session).has_loaded(furnisher_id=furnisher_id)
+
+
 def bureau_totals(session: Session) -> dict[str, int]:
     """How many persons, accounts and monthly account states the bureau holds."""
-    return SubmissionRepository(session).totals()
+    return {"persons": SubmissionRepository(session).person_count(), **accounts.bureau_counts(session)}
 
 
 def account_history(session: Session, *, principal: Principal, furnisher_account_id: str) -> list[AccountState]:
     """Every stored version of one of the furnisher's own accounts; unknown to it: NotFound."""
     authorize(principal, Action.READ_OWN_ACCOUNTS)
-    states = AccountRepository(session).history(furnisher_id=principal.member_id,
-                                                furnisher_account_id=furnisher_account_id)
+    states = accounts.account_history(session, furnisher_id=principal.member_id,
+                                      furnisher_account_id=furnisher_account_id)
     if not states:
         raise NotFound(f"no account {furnisher_account_id}", code=ACCOUNT_NOT_FOUND, field="furnisher_account_id")
     return states
@@ -219,7 +226,9 @@ def intake_statistics(session: Session, *, principal: Principal) -> list[Furnish
     authorize(principal, Action.READ_INTAKE_STATISTICS,
               message="aggregate statistics are for the regulator and the operator")
     rows = []
-    for code, submissions, received, rejected, stored, held in SubmissionRepository(session).intake_by_furnisher():
+    stored_held = accounts.stored_by_furnisher(session)
+    for code, furnisher_id, submissions, received, rejected in SubmissionRepository(session).intake_by_furnisher():
+        stored, held = stored_held.get(furnisher_id, (0, 0))
         rows.append(FurnisherIntakeStats(
             furnisher=code, submissions=submissions, records_received=received, records_rejected=rejected,
             records_stored=stored, records_held=held, consent_coverage=round(1 - held / stored, 4) if stored else 1.0))

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import logging
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
-from sqlalchemy import BigInteger, Connection, DateTime, Engine, Integer, MetaData, create_engine, event, text
+from sqlalchemy import BigInteger, Connection, DateTime, Engine, Integer, MetaData
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from openbureau.kit.errors import BureauError
+# The intake lock's key and its error belong to the dialects; named here too, beside the lock's functions.
+from openbureau.kit.dialects import INTAKE_LOCK as INTAKE_LOCK
+from openbureau.kit.dialects import IntakeBusy as IntakeBusy
+from openbureau.kit.dialects import PostgresDialect, dialect_for, dialect_for_url
 
 log = logging.getLogger(__name__)
 
@@ -73,44 +73,8 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, autocheckpoint: bool = 
             log has grown past 1,000 pages (off: a :class:`Checkpointer` does it).
         pool_size: SQLite: connections kept open (PostgreSQL keeps 16).
     """
-    if url.startswith("sqlite"):
-        # A pool as large as the number of sessions a serving process holds at once (requests waiting for
-        # their group commit keep theirs open): a connection opened past the pool is closed after use, and
-        # opening one (with its pragmas) costs more than the request. Last in, first out: each connection
-        # has its own page cache, and a serving loop reads through one connection at a time, so reusing
-        # the one just returned keeps its cache warm.
-        engine = create_engine(url, connect_args={"timeout": busy_timeout, "check_same_thread": False},
-                               pool_size=pool_size, max_overflow=32, pool_use_lifo=True)
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:
-            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (see below)
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            # FULL: a commit is on disk before it returns (WAL with NORMAL may lose the last commits on a
-            # power cut), so a logged inquiry or a loaded file survives one. Loads commit once per file
-            # and inquiries commit in groups, so the extra fsync costs little.
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
-            if not autocheckpoint:
-                cursor.execute("PRAGMA wal_autocheckpoint=0")
-            cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB page cache
-            # Read pages through a memory map (as far as the library allows, 2 GiB by default): a page read is
-            # then a memory access instead of a system call, which halved a person's file read on 1M persons.
-            cursor.execute("PRAGMA mmap_size=1099511627776")
-            cursor.execute("PRAGMA temp_store=MEMORY")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(connection) -> None:
-            # A writer announces itself up front (BEGIN IMMEDIATE) so that two writers queue on the
-            # busy timeout instead of one failing when it upgrades a read lock.
-            mode = connection.get_execution_options().get("sqlite_begin", "BEGIN")
-            connection.connection.dbapi_connection.execute(mode)  # straight to the driver: once per transaction
-
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=32)
+    return dialect_for_url(url).create_engine(url, busy_timeout=busy_timeout, autocheckpoint=autocheckpoint,
+                                              pool_size=pool_size)
 
 
 def writer_engine(engine: Engine) -> Engine:
@@ -120,10 +84,7 @@ def writer_engine(engine: Engine) -> Engine:
     :func:`lock_busy`) instead of sleeping in the driver, and leaves checkpoints to a :class:`Checkpointer`.
     PostgreSQL: ``engine`` itself (row locks, no file lock; its waits are short).
     """
-    if engine.dialect.name != "sqlite":
-        return engine
-    return make_engine(engine.url.render_as_string(hide_password=False), busy_timeout=0, autocheckpoint=False,
-                       pool_size=1)
+    return dialect_for(engine).writer_engine(engine)
 
 
 def lock_busy(exc: BaseException) -> bool:
@@ -135,12 +96,7 @@ def lock_busy(exc: BaseException) -> bool:
 def checkpoint(engine: Engine, *, mode: str = "PASSIVE") -> None:
     """Copy a SQLite write-ahead log back into the database (``PASSIVE``: without waiting for readers or
     writers; ``TRUNCATE``: all of it, then empty the log file); nothing on other engines."""
-    if engine.dialect.name != "sqlite":
-        return
-    if mode not in ("PASSIVE", "FULL", "RESTART", "TRUNCATE"):
-        raise ValueError(f"no checkpoint mode {mode!r}")
-    with engine.connect() as conn:
-        conn.connection.driver_connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+    dialect_for(engine).checkpoint(engine, mode=mode)
 
 
 class Checkpointer:
@@ -160,7 +116,7 @@ class Checkpointer:
 
     def start(self) -> Checkpointer:
         """Start the thread (a no-op on engines other than SQLite)."""
-        if self.engine.dialect.name == "sqlite":
+        if dialect_for(self.engine).background_checkpoints:
             self._thread.start()
         return self
 
@@ -192,7 +148,7 @@ def get_engine(url: str) -> Engine:
 
 def is_postgres(engine: Engine) -> bool:
     """Whether ``engine`` talks to PostgreSQL."""
-    return engine.dialect.name == "postgresql"
+    return isinstance(dialect_for(engine), PostgresDialect)
 
 
 @functools.lru_cache(maxsize=64)
@@ -200,10 +156,8 @@ def _session_factory(engine: Engine, mode: str) -> sessionmaker:
     # Made once per engine: building a sessionmaker (and an engine proxy) per request costs more than a query.
     if mode == "write":
         bind = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-    elif mode == "read_only" and engine.dialect.name == "postgresql":
-        # Each statement in its own snapshot, as under READ COMMITTED inside a transaction, without the BEGIN
-        # and COMMIT round trips.
-        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
+    elif mode == "read_only" and (options := dialect_for(engine).read_only_options()):
+        bind = engine.execution_options(**options)
     else:
         bind = engine
     return sessionmaker(bind=bind, expire_on_commit=False)
@@ -226,47 +180,16 @@ def session_scope(engine: Engine, *, write: bool = False, read_only: bool = Fals
         yield session
 
 
-# The intake lock: one load at a time, and nothing that numbers or moves persons while a load runs.
-# PostgreSQL: an advisory lock (a load holds it at session level across its short transactions; other
-# writers take it for their transaction). SQLite: an advisory file lock beside the database file, which the
-# operating system drops when its holder dies, so a killed load never leaves it held.
-INTAKE_LOCK = 7207301
-
-
-class IntakeBusy(BureauError):
-    """A load holds the intake lock; the operation must wait for it to finish."""
-
-    status_code = 409
-    code = "LOAD_IN_PROGRESS"
-
-
-def _lock_file(engine: Engine) -> Path:
-    return Path(f"{engine.url.database}.intake-lock")
-
-
 @contextmanager
 def intake_lock(engine: Engine) -> Iterator[None]:
-    """Hold the intake lock for a whole load (many short transactions), waiting for another holder first.
+    """Hold the intake lock for a whole load (many short transactions), waiting for another holder first
+    (``INTAKE_LOCK``: a PostgreSQL advisory lock; on SQLite a file lock beside the database file).
 
     Readers and the inquiry log never take it: a load writes in short transactions and publishes in one,
     so nobody reading waits for it (docs/intake.md, "Loads never block inquiries").
     """
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT")
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": INTAKE_LOCK})
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": INTAKE_LOCK})
-        return
-    path = _lock_file(engine)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with dialect_for(engine).intake_lock(engine):
         yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
 
 
 def lock_intake(conn: Connection) -> None:
@@ -277,15 +200,4 @@ def lock_intake(conn: Connection) -> None:
     load would wait for this transaction's write lock in turn): when a load is running it raises
     :class:`IntakeBusy` at once.
     """
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": INTAKE_LOCK})
-        return
-    if conn.dialect.name != "sqlite" or conn.engine.url.database in (None, "", ":memory:"):
-        return
-    fd = os.open(_lock_file(conn.engine), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as exc:
-        raise IntakeBusy("a file is being loaded; try again when the load has finished") from exc
-    finally:
-        os.close(fd)
+    dialect_for(conn).lock_intake(conn)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from openbureau.kit.dialects import dialect_for
 from openbureau.migrations.metadata import target_metadata
 
 config = context.config
@@ -18,7 +19,7 @@ with engine.connect() as connection:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=dialect_for(connection).batch_migrations,
         compare_type=True,
     )
     with context.begin_transaction():

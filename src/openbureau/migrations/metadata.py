@@ -1,5 +1,6 @@
 """Every table of every domain, gathered for migrations."""
 
+from openbureau.accounts import models as account_models  # noqa: F401
 from openbureau.audit import models as audit_models  # noqa: F401
 from openbureau.consent import models as consent_models  # noqa: F401
 from openbureau.disputes import models as dispute_models  # noqa: F401

@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from openbureau.accounts.repository import as_date
+from openbureau.accounts.service import file_states
 from openbureau.consent.profiles import JurisdictionProfile
 from openbureau.disputes.repository import DisputeRepository
 from openbureau.identity.repository import PersonRef, conflicts_of
@@ -51,7 +53,6 @@ from openbureau.tradelines.history import (
     rank,
     revolving_use,
 )
-from openbureau.tradelines.repository import TradelineRepository, as_date
 
 SELF_LABEL = "You, at the bureau"
 
@@ -80,7 +81,7 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
     """Read a person's file as the policy's jurisdiction profile publishes it at ``now`` (``with_links``: and
     the accounts linked to the person by probabilistic matching, for the person's own report)."""
     profile = policy.profile
-    rows = TradelineRepository(session).states_of(person.id, with_identity=with_identity)
+    rows = file_states(session, person.id, with_identity=with_identity)
     lines = build_tradelines(rows, as_of=now.date(), retention_years=profile.negative_retention_years,
                              with_identity=with_identity)
     since = datetime.combine(add_years(now.date(), -profile.inquiry_display_years), now.timetz())

@@ -17,13 +17,13 @@ from datetime import UTC, datetime, time
 import numpy as np
 from sqlalchemy.orm import Session
 
+from openbureau.accounts import service as account_states
 from openbureau.inquiries.repository import InquiryRepository
 from openbureau.intake.standard import NON_CREDIT_PRODUCTS
 from openbureau.kit.errors import Unprocessable
 from openbureau.kit.periods import period_end, shift_period
 from openbureau.scoring.features import FEATURE_NAMES, is_thin, point_in_time, unscorable_reason
 from openbureau.tradelines.history import build_tradelines
-from openbureau.tradelines.repository import TradelineRepository
 
 BAD_STATUSES = frozenset("4567")
 
@@ -49,7 +49,7 @@ class TrainingSet:
 
 def latest_period(session: Session) -> str | None:
     """The newest reporting period in the bureau."""
-    return TradelineRepository(session).latest_period()
+    return account_states.latest_period(session)
 
 
 def _went_bad(rows: list, *, after: str, until: str) -> bool:
@@ -78,7 +78,7 @@ def training_set(session: Session, *, observation_period: str, outcome_months: i
     ids, rows, bad, thin = [], [], [], []
     excluded = {"no_file_at_observation": 0, "unscorable": 0, "already_bad": 0}
     seen = 0
-    for person_id, states in TradelineRepository(session).states_by_person():
+    for person_id, states in account_states.files_by_person(session):
         seen += 1
         if progress is not None and seen % 5_000 == 0:
             progress(5_000)

@@ -29,10 +29,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from openbureau.accounts.repository import as_date
 from openbureau.intake.standard import NON_CREDIT_PRODUCTS, PAST_DUE_STATUSES, REVOLVING_PRODUCTS
 from openbureau.kit.periods import add_years, number_period, period_end, period_number
-from openbureau.tradelines.repository import NEGATIVE_STATUSES, as_date
 
+# Payment statuses that are negative information (past due, repaid with assets, paid by the guarantor).
+NEGATIVE_STATUSES = (*PAST_DUE_STATUSES, "D", "Z")
 NEGATIVE = frozenset(NEGATIVE_STATUSES)
 PAST_DUE = frozenset(PAST_DUE_STATUSES)
 HELD_STATUS = "#"

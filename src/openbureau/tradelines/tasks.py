@@ -19,11 +19,11 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from openbureau.accounts import service as account_states
 from openbureau.audit import service as audit
 from openbureau.kit.db import checkpoint, lock_intake, session_scope
 from openbureau.kit.periods import add_years, period_of
-from openbureau.tradelines.history import expired_periods
-from openbureau.tradelines.repository import TradelineRepository
+from openbureau.tradelines.history import NEGATIVE_STATUSES, expired_periods
 
 
 @dataclass(slots=True)
@@ -50,14 +50,16 @@ def run_retention(session: Session, *, as_of: date, retention_years: int, actor_
     limit = add_years(as_of, -retention_years)
     run = RetentionRun(as_of=as_of, retention_years=retention_years, latest_expirable_period=period_of(limit),
                        dry_run=dry_run)
-    repo = TradelineRepository(session)
-    for accounts in repo.negative_accounts_before(run.latest_expirable_period):
-        keys = expired_periods(repo.states_of_accounts(accounts), as_of=as_of, retention_years=retention_years)
+    # The only accounts whose information can have outlived its retention period: negative ones.
+    for accounts in account_states.accounts_with_status_before(session, run.latest_expirable_period,
+                                                               payment_statuses=NEGATIVE_STATUSES):
+        keys = expired_periods(account_states.states_of_accounts(session, accounts), as_of=as_of,
+                               retention_years=retention_years)
         run.accounts_examined += len(accounts)
         run.months_expired += len(keys)
         run.by_furnisher.update(f for f, _, _ in keys)
         if keys and not dry_run:
-            run.rows_deleted += repo.delete_periods(keys)
+            run.rows_deleted += account_states.delete_periods(session, keys)
         if progress is not None:
             progress(len(accounts))
     run.seconds = time.perf_counter() - started
@@ -78,13 +80,13 @@ class ClusterRun:
 
 
 def cluster_by_person(engine: Engine, *, actor_code: str) -> ClusterRun:
-    """Rewrite account states in person order (``TradelineRepository.cluster_by_person``) in one write
+    """Rewrite account states in person order (``accounts.service.cluster_by_person``) in one write
     transaction that keeps loads out, audit it, and on SQLite shrink the write-ahead log the rewrite filled.
     Reports are unchanged by it; they read a person's file from a few pages afterwards."""
     started = time.perf_counter()
     with session_scope(engine, write=True) as session:
         lock_intake(session.connection())
-        rows = TradelineRepository(session).cluster_by_person()
+        rows = account_states.cluster_by_person(session)
         seconds = time.perf_counter() - started
         audit.record(session, actor_member_id=None, actor_code=actor_code, action="tradelines.cluster",
                      details={"rows": rows, "seconds": round(seconds, 1)})

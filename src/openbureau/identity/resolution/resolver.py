@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy.engine import Engine
 
+from openbureau.accounts import service as account_states
 from openbureau.audit import service as audit
 from openbureau.identity import conflicts
 from openbureau.identity.repository import ResolutionRepository
@@ -112,11 +113,12 @@ def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, linkage: Lin
     with session_scope(engine, write=True) as session:
         repo = ResolutionRepository(session)
         repo.lock_intake()
-        repo.follow_merged([{"old": o, "new": n} for o, n in followed.iter_rows()])
-        merged = repo.merge_many([{
+        account_states.move_persons(session, [{"old": o, "new": n} for o, n in followed.iter_rows()])
+        merged, moves = repo.merge_many([{
             "kind": "merge", "method": "splink", "person_id": d.person_id, "into_person_id": d.candidate_person_id,
             "match_weight": d.match_weight, "match_probability": d.match_probability, "evidence": d.evidence,
             "actor_code": actor_code} for d in merges], accounts=accounts)
+        account_states.move_persons(session, moves)
         queued = _queue(repo, reviews)
         repo.replace_conflicts(found)
         summary = ResolutionSummary(
@@ -168,7 +170,7 @@ def read_records(repo: ResolutionRepository, vault: PiiVault) -> pl.DataFrame:
     parts = []
     schema = {"person_id": pl.Int64, "furnisher_id": pl.Int64, "furnisher_account_id": pl.String,
               "period": pl.String, "token": pl.Binary}
-    for rows in repo.identity_rows():
+    for rows in account_states.identity_rows(repo.session):
         text = pl.Series("text", vault.decrypt_many_bytes([r[4] for r in rows]), dtype=pl.Binary).cast(pl.String)
         parts.append(pl.DataFrame(rows, schema=schema, orient="row").drop("token").with_columns(text))
     if not parts:

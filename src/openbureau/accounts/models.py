@@ -1,0 +1,93 @@
+"""Tables of the accounts domain: the account states every other domain reads, and which of them are published.
+
+``account_states`` is written by intake's load (through ``accounts.repository``), read by tradelines,
+reports, scoring, signals, quality and disputes, and moved between persons by identity; every one of them
+goes through this domain's repository, which alone knows the table and the filter that hides a load in
+progress (``loads_in_progress``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, Index, Integer, LargeBinary, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import text
+
+from openbureau.kit.crypto import CIPHERTEXT
+from openbureau.kit.db import Base, UtcDateTime, utcnow
+
+
+class AccountState(Base):
+    """An account as furnished for one reporting period. Never updated: a correction is a new version.
+
+    The largest table by far, so it carries no foreign-key constraints: a per-row check on each of its
+    references more than doubled the bulk load on PostgreSQL. The loader is its only writer and takes
+    ``submission_id``, ``furnisher_id`` and ``person_id`` from rows it has just read or written. Every row
+    carries ``person_id`` so the table can be partitioned or distributed by person.
+    """
+
+    __tablename__ = "account_states"
+    __table_args__ = (
+        Index(None, "person_id"),
+        Index("ix_account_states_held", "furnisher_id", "person_id", sqlite_where=text("held_reason IS NOT NULL"),
+              postgresql_where=text("held_reason IS NOT NULL")),
+    )
+
+    # The natural key is the primary key: no surrogate id, so no sequence call and one index less per row.
+    furnisher_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    furnisher_account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reporting_period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    version: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    submission_id: Mapped[int] = mapped_column(BigInteger)
+    line: Mapped[int] = mapped_column(BigInteger)
+    person_id: Mapped[int] = mapped_column(BigInteger)
+    identity_enc: Mapped[bytes] = mapped_column(
+        LargeBinary, info=CIPHERTEXT, doc="The record's name, birth date, phone and address as furnished, encrypted."
+    )
+    product_type: Mapped[str] = mapped_column(String(16))
+    opened_on: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    credit_limit: Mapped[int | None] = mapped_column(BigInteger)
+    original_amount: Mapped[int | None] = mapped_column(BigInteger)
+    term_months: Mapped[int | None] = mapped_column(Integer)
+    balance: Mapped[int] = mapped_column(BigInteger)
+    amount_due: Mapped[int] = mapped_column(BigInteger)
+    amount_paid: Mapped[int] = mapped_column(BigInteger)
+    past_due_amount: Mapped[int] = mapped_column(BigInteger)
+    days_past_due: Mapped[int] = mapped_column(Integer)
+    payment_status: Mapped[str] = mapped_column(String(1))
+    account_status: Mapped[str] = mapped_column(String(16))
+    first_delinquency_date: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    consent_ref: Mapped[str | None] = mapped_column(String(64))
+    negative_notice_date: Mapped[date | None] = mapped_column(Date)
+    correction: Mapped[int] = mapped_column(SmallInteger)
+    has_warnings: Mapped[int] = mapped_column(SmallInteger, default=0)
+    negative_held: Mapped[int] = mapped_column(
+        SmallInteger, default=0,
+        doc="1: negative information furnished without a notice to the person (Art. 15); its negative "
+            "status is not published until a record with a notice arrives.")
+    held_reason: Mapped[str | None] = mapped_column(
+        String(16), default=None,
+        doc="Why the record is held back from the person's file: no_consent (quarantine). The only "
+            "columns ever updated are this one and released_at, when the consent arrives.")
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    stored_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class LoadInProgress(Base):
+    """A submission whose records are being written: they are stored but not yet published.
+
+    A load writes in short transactions; every reader of ``account_states`` leaves out the rows of the
+    submissions listed here (``accounts.repository.PUBLISHED``), and the load publishes all of its rows at
+    once by deleting its entry in its last, short transaction. A killed load leaves its entry behind, so
+    its rows stay invisible until the next load removes them (``intake.loader.discard_interrupted``).
+    """
+
+    __tablename__ = "loads_in_progress"
+
+    submission_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    furnisher_id: Mapped[int] = mapped_column(BigInteger)
+    first_person_id: Mapped[int] = mapped_column(BigInteger, doc="Persons numbered from here on are the load's.")
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

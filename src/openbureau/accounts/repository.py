@@ -1,0 +1,386 @@
+"""All SQL on account states (``account_states``) and on which of them are published (``loads_in_progress``).
+
+A load in progress writes its rows in short transactions and publishes them all at once by removing its
+entry from ``loads_in_progress``; every read here adds :data:`PUBLISHED`, so readers never wait for a load
+and still see each file all or nothing. Other domains never name these tables: they call this repository
+(bulk paths on a Core connection) or ``accounts.service`` (questions in the field's words).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
+
+import polars as pl
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    Exists,
+    Row,
+    Select,
+    String,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from openbureau.accounts.models import AccountState, LoadInProgress
+from openbureau.kit.dialects import dialect_for
+from openbureau.members.models import Member
+
+S = AccountState.__table__.c
+
+# Rows of account states that a load has published: every reader of the table adds this condition (a load
+# in progress writes in short transactions, and its rows appear all at once when it publishes).
+PUBLISHED = AccountState.submission_id.not_in(select(LoadInProgress.submission_id).scalar_subquery())
+
+
+def published_person(person_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether a person is published: a person numbered by a load still in progress is not known yet (the
+    load publishes it with its records)."""
+    return ~exists().where(person_id >= LoadInProgress.first_person_id)
+
+
+def names_person(person_id: ColumnElement) -> Exists:
+    """Whether some account state is filed under the person ``person_id`` (published or not)."""
+    return exists().where(AccountState.person_id == person_id)
+
+
+# The columns a tradeline is built from.
+_COLUMNS = (
+    S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version, S.product_type, S.opened_on,
+    S.currency, S.credit_limit, S.original_amount, S.term_months, S.balance, S.amount_due, S.amount_paid,
+    S.past_due_amount, S.days_past_due, S.payment_status, S.account_status, S.first_delinquency_date,
+    S.closed_on, S.negative_notice_date, S.negative_held,
+)
+# Dates are read as the driver gives them and parsed only where used (``as_date``): SQLite keeps them as
+# ISO text, and SQLAlchemy's per-value date parsing cost more than the whole query.
+STATE_COLUMNS = tuple(type_coerce(c, String).label(c.name) if isinstance(c.type, Date) else c for c in _COLUMNS)
+
+
+def as_date(value: date | str | None) -> date | None:
+    """A date read through ``STATE_COLUMNS`` (a date on PostgreSQL, ISO text on SQLite) as a date."""
+    return value if value is None or isinstance(value, date) else date.fromisoformat(value)
+
+
+# Read on every inquiry: built once (building a statement costs more than running it).
+_IN_FILE = (S.person_id == bindparam("person_id"), S.held_reason.is_(None), PUBLISHED)
+_STATES_OF = select(*STATE_COLUMNS).where(*_IN_FILE)
+_STATES_WITH_IDENTITY_OF = select(*STATE_COLUMNS, S.identity_enc).where(*_IN_FILE)
+# The published states of one furnisher's accounts of one person, newest first per account.
+_PUBLISHED_OF = (select(S.furnisher_account_id, S.account_status, S.opened_on)
+                 .where(S.furnisher_id == bindparam("furnisher_id"), S.person_id == bindparam("person_id"),
+                        S.held_reason.is_(None), PUBLISHED)
+                 .order_by(S.furnisher_account_id, S.reporting_period.desc(), S.version.desc()))
+# The account states as the quality and market jobs read them (``AccountLoadRepository.state_frame``).
+STATE_FRAME_SCHEMA = {
+    "furnisher_id": pl.Int64, "furnisher_account_id": pl.String, "reporting_period": pl.String,
+    "version": pl.Int64, "person_id": pl.Int64, "product_type": pl.String, "term_months": pl.Int64,
+    "balance": pl.Int64, "days_past_due": pl.Int64, "payment_status": pl.String, "account_status": pl.String,
+    "has_credit_limit": pl.Int8, "has_original_amount": pl.Int8, "has_first_delinquency_date": pl.Int8,
+    "has_closed_on": pl.Int8, "has_consent_ref": pl.Int8, "has_negative_notice_date": pl.Int8, "held": pl.Int8,
+}
+_PRIMARY_KEY = tuple_(S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version)
+# Rewritten in this order by ``cluster_by_person``: a person's file is then read from a few pages.
+_PERSON_ORDER = ("person_id", "furnisher_id", "furnisher_account_id", "reporting_period", "version")
+
+
+class AccountRepository:
+    """SQL about stored account states on a session: a person's file, an account's history, the consent
+    gate's releases, identity's moves, retention and clustering."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- a person's file -------------------------------------------------------------------------------
+    def states_of(self, person_id: int, *, with_identity: bool = False) -> Sequence[Row]:
+        """Every stored state of a person's accounts that is part of the file (quarantined ones are not), as
+        plain rows of ``STATE_COLUMNS`` (plus ``identity_enc``); read on every inquiry, so no ORM objects."""
+        stmt = _STATES_WITH_IDENTITY_OF if with_identity else _STATES_OF
+        return self.session.connection().execute(stmt, {"person_id": person_id}).all()
+
+    def latest_states(self, *, person_id: int) -> list[AccountState]:
+        """The newest version of every (account, period) of a person, newest period first; records held in
+        quarantine are not part of the person's file and are left out."""
+        stmt = select(AccountState).where(AccountState.person_id == person_id,
+                                          AccountState.held_reason.is_(None), PUBLISHED).order_by(
+            AccountState.furnisher_id, AccountState.furnisher_account_id, AccountState.reporting_period.desc(),
+            AccountState.version.desc(),
+        )
+        latest: dict[tuple[int, str, str], AccountState] = {}
+        for state in self.session.scalars(stmt):
+            latest.setdefault((state.furnisher_id, state.furnisher_account_id, state.reporting_period), state)
+        return list(latest.values())
+
+    def has_released_account(self, *, furnisher_id: int, person_id: int, moment: datetime,
+                             statuses: tuple[str, ...]) -> bool:
+        """Whether the furnisher holds an account of the person that is part of the person's file: released
+        (records held for want of consent do not count: they are held precisely because the person did not
+        agree), opened by ``moment``, and whose newest published state has one of ``statuses``."""
+        rows = self.session.connection().execute(_PUBLISHED_OF, {"furnisher_id": furnisher_id,
+                                                                 "person_id": person_id})
+        newest: dict[str, tuple[str, date]] = {}
+        for account, status, opened_on in rows:
+            newest.setdefault(account, (status, opened_on))
+        return any(status in statuses and opened_on <= moment.date() for status, opened_on in newest.values())
+
+    def history(self, *, furnisher_id: int, furnisher_account_id: str) -> list[AccountState]:
+        """Every stored version of one account, newest period and version first."""
+        stmt = select(AccountState).where(
+            AccountState.furnisher_id == furnisher_id, AccountState.furnisher_account_id == furnisher_account_id,
+            PUBLISHED,
+        ).order_by(AccountState.reporting_period.desc(), AccountState.version.desc())
+        return list(self.session.scalars(stmt))
+
+    def current_states(self, *, person_id: int) -> list[AccountState]:
+        """The latest period's state of every account of a person that its furnisher has not deleted."""
+        current: dict[tuple[int, str], AccountState] = {}
+        for state in self.latest_states(person_id=person_id):
+            current.setdefault((state.furnisher_id, state.furnisher_account_id), state)
+        return [s for s in current.values() if s.account_status != "deleted"]
+
+    # -- whole-bureau reads ------------------------------------------------------------------------------
+    def latest_period(self) -> str | None:
+        """The newest reporting period in the bureau."""
+        return self.session.scalar(select(func.max(S.reporting_period)).where(PUBLISHED))
+
+    def states_by_person(self, *, batch: int = 20_000) -> Iterator[tuple[int, list[Row]]]:
+        """(person_id, rows of ``STATE_COLUMNS``) of every person's stored states in the file, person by person."""
+        stmt = (select(S.person_id, *STATE_COLUMNS).where(S.held_reason.is_(None), PUBLISHED)
+                .order_by(S.person_id).execution_options(yield_per=batch))
+        current, rows = None, []
+        for row in self.session.execute(stmt):
+            if row.person_id != current:
+                if rows:
+                    yield current, rows
+                current, rows = row.person_id, []
+            rows.append(row)
+        if rows:
+            yield current, rows
+
+    def counts(self) -> dict[str, int]:
+        """Published accounts and account states stored."""
+        accounts = select(S.furnisher_id, S.furnisher_account_id).where(PUBLISHED).distinct()
+        return {"accounts": _count(self.session, accounts),
+                "states": _count(self.session, select(S.person_id).where(PUBLISHED))}
+
+    def stored_by_furnisher(self) -> dict[int, tuple[int, int]]:
+        """(published states stored, of which held) by furnisher id."""
+        stmt = (select(S.furnisher_id, func.count(), func.count(S.held_reason)).where(PUBLISHED)
+                .group_by(S.furnisher_id))
+        return {f: (int(stored), int(held)) for f, stored, held in self.session.execute(stmt)}
+
+    # -- the consent gate's quarantine -------------------------------------------------------------------
+    def release_held(self, *, reason: str, unblocked: Callable[[ColumnElement, ColumnElement], Select],
+                     moment: datetime, furnisher_id: int | None = None, submission_id: int | None = None) -> int:
+        """Release records held for ``reason`` for which ``unblocked(person_id, furnisher_id)`` (a correlated
+        query over the record's columns) finds a row; how many. Guarded by the held reason, so a record is
+        released exactly once however many releases run at once."""
+        where = [S.held_reason == reason, unblocked(S.person_id, S.furnisher_id).exists()]
+        if furnisher_id is not None:
+            where.append(S.furnisher_id == furnisher_id)
+        if submission_id is not None:
+            where.append(S.submission_id == submission_id)
+        stmt = update(AccountState).values(held_reason=None, released_at=moment).where(*where)
+        return self.session.connection().execute(stmt).rowcount
+
+    def held_count(self, *, furnisher_id: int | None = None) -> int:
+        """How many records are held back from the files (quarantine)."""
+        stmt = select(func.count()).select_from(AccountState).where(S.held_reason.is_not(None))
+        if furnisher_id is not None:
+            stmt = stmt.where(S.furnisher_id == furnisher_id)
+        return self.session.scalar(stmt) or 0
+
+    # -- identity: whose records these are ---------------------------------------------------------------
+    def identity_rows(self, batch: int = 50_000) -> Iterator[list[tuple]]:
+        """Batches of (person_id, furnisher_id, furnisher_account_id, reporting_period, identity_enc)."""
+        stmt = select(S.person_id, S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.identity_enc)
+        result = self.session.execute(stmt.execution_options(yield_per=batch))
+        # The first batch through the result (it has buffered a row already), the rest straight from the
+        # driver's cursor (server-side on PostgreSQL): plain tuples, without building a million result rows
+        # that the caller takes apart at once.
+        rows = [tuple(r) for r in result.fetchmany(batch)]
+        if len(rows) < batch:
+            yield from [rows] if rows else []
+            return
+        cursor = result.cursor
+        while rows:
+            yield rows
+            rows = cursor.fetchmany(batch)
+        result.close()
+
+    def account_persons(self) -> pl.DataFrame:
+        """Distinct (furnisher ``code``, ``period``, ``furnisher_account_id``, ``person_id``) of stored records."""
+        stmt = (select(Member.code, S.reporting_period, S.furnisher_account_id, S.person_id)
+                .join_from(AccountState, Member, Member.id == S.furnisher_id).distinct())
+        rows = self.session.execute(stmt).all()
+        return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
+            "furnisher": pl.String, "period": pl.String, "furnisher_account_id": pl.String, "person_id": pl.Int64})
+
+    def accounts_of(self, person_id: int) -> list[tuple[int, str]]:
+        """Distinct (furnisher_id, furnisher_account_id) of a person's records."""
+        stmt = select(S.furnisher_id, S.furnisher_account_id).where(S.person_id == person_id).distinct()
+        return sorted(tuple(r) for r in self.session.execute(stmt))
+
+    def identities_of(self, person_id: int) -> list[tuple[int, bytes]]:
+        """(furnisher_id, identity_enc) of a person's records."""
+        stmt = select(S.furnisher_id, S.identity_enc).where(S.person_id == person_id)
+        return [tuple(r) for r in self.session.execute(stmt)]
+
+    def move_person(self, *, from_person_id: int, to_person_id: int) -> None:
+        """File every record of a person under another."""
+        self.session.execute(update(AccountState).where(S.person_id == from_person_id)
+                             .values(person_id=to_person_id))
+
+    def move_account(self, *, person_id: int, furnisher_id: int, furnisher_account_id: str, to_person_id: int
+                     ) -> int:
+        """File one account's records of a person under another; the number of records moved."""
+        return self.session.execute(
+            update(AccountState).where(S.person_id == person_id, S.furnisher_id == furnisher_id,
+                                       S.furnisher_account_id == furnisher_account_id)
+            .values(person_id=to_person_id)).rowcount
+
+    def move_persons(self, moves: list[dict[str, int]]) -> None:
+        """File the records of each person ``old`` under ``new`` (one executemany)."""
+        if moves:
+            stmt = update(AccountState.__table__).where(S.person_id == bindparam("old")).values(
+                person_id=bindparam("new"))
+            self.session.connection().execute(stmt, moves)
+
+    # -- retention and maintenance -----------------------------------------------------------------------
+    def accounts_with_status_before(self, period: str, *, payment_statuses: tuple[str, ...],
+                                    batch: int = 5_000) -> Iterator[list[tuple[int, str]]]:
+        """Batches of (furnisher_id, furnisher_account_id) with, in ``period`` or before, one of
+        ``payment_statuses``, a charge-off or days past due."""
+        negative = or_(S.payment_status.in_(payment_statuses), S.account_status == "charged_off",
+                       S.days_past_due > 0)
+        stmt = (select(S.furnisher_id, S.furnisher_account_id).distinct()
+                .where(S.reporting_period <= period, negative, PUBLISHED)
+                .order_by(S.furnisher_id, S.furnisher_account_id))
+        rows = [tuple(r) for r in self.session.execute(stmt)]
+        for start in range(0, len(rows), batch):
+            yield rows[start:start + batch]
+
+    def states_of_accounts(self, accounts: list[tuple[int, str]]) -> Sequence[Row]:
+        """Every stored state (``STATE_COLUMNS``) of the given accounts, held records included."""
+        stmt = select(*STATE_COLUMNS).where(tuple_(S.furnisher_id, S.furnisher_account_id).in_(accounts), PUBLISHED)
+        return self.session.execute(stmt).all()
+
+    def delete_periods(self, keys: list[tuple[int, str, str]]) -> int:
+        """Delete every version of the given (furnisher_id, furnisher_account_id, reporting_period); the
+        number of rows deleted."""
+        deleted = 0
+        for start in range(0, len(keys), 1_000):
+            result = self.session.execute(delete(AccountState).where(
+                tuple_(S.furnisher_id, S.furnisher_account_id, S.reporting_period).in_(keys[start:start + 1_000])))
+            deleted += result.rowcount
+        return deleted
+
+    def cluster_by_person(self) -> int:
+        """Rewrite the table so that each person's states lie together on disk, in (person, account, period,
+        version) order; the number of rows. A person's file is then read from a few pages instead of one
+        page per row. Rows loaded later go at the end again, so run it after a month's loads. How each
+        engine rewrites a table: ``kit.dialects`` (SQLite: an ordered copy swapped in; PostgreSQL:
+        ``CLUSTER`` on the person index, then ``ANALYZE``)."""
+        conn = self.session.connection()
+        table = AccountState.__table__
+        return dialect_for(conn).cluster(conn, table, index=f"ix_{table.name}_person_id", order_by=_PERSON_ORDER)
+
+
+class AccountLoadRepository:
+    """SQL of a bulk load's account states, on the Core connection that holds one of its transactions."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def latest_versions(self, *, furnisher_id: int, period: str) -> pl.DataFrame:
+        """(``furnisher_account_id``, ``stored_version``) of every account stored for a period."""
+        stmt = (select(S.furnisher_account_id, func.max(S.version))
+                .where(S.furnisher_id == furnisher_id, S.reporting_period == period)
+                .group_by(S.furnisher_account_id))
+        rows = self.conn.execute(stmt).all()
+        return pl.DataFrame(
+            rows, schema={"furnisher_account_id": pl.String, "stored_version": pl.Int64}, orient="row"
+        ).with_columns(pl.lit(period).alias("reporting_period"))
+
+    def insert(self, frame: pl.DataFrame) -> None:
+        """Append account-state rows (the table's column names) in the open transaction."""
+        dialect_for(self.conn).insert(self.conn, AccountState.__table__, frame)
+
+    def refresh_statistics(self, *, rows_written: int) -> None:
+        """Let the planner see the rows a load wrote (see ``kit.dialects.base.Dialect.refresh_statistics``)."""
+        dialect_for(self.conn).refresh_statistics(self.conn, AccountState.__table__, rows_written=rows_written)
+
+    def begin_load(self, *, submission_id: int, furnisher_id: int, first_person_id: int) -> None:
+        """List the submission as being loaded: its rows stay out of every read until :meth:`end_load`."""
+        self.conn.execute(insert(LoadInProgress).values(submission_id=submission_id, furnisher_id=furnisher_id,
+                                                        first_person_id=first_person_id))
+
+    def end_load(self, submission_id: int) -> None:
+        """Unlist the submission's load: its rows become part of the files when the caller's transaction
+        commits (with its status), or, after a discard, nothing of it is left."""
+        self.conn.execute(delete(LoadInProgress).where(LoadInProgress.submission_id == submission_id))
+
+    def loads_in_progress(self) -> list[tuple[int, int, int]]:
+        """(submission_id, furnisher_id, first_person_id) of every listed load."""
+        return [tuple(r) for r in self.conn.execute(select(
+            LoadInProgress.submission_id, LoadInProgress.furnisher_id, LoadInProgress.first_person_id))]
+
+    def state_keys(self, *, submission_id: int, furnisher_id: int) -> list[tuple[int, str, str, int]]:
+        """The primary keys of the rows a submission stored (one read of the furnisher's rows)."""
+        stmt = select(S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version).where(
+            S.furnisher_id == furnisher_id, S.submission_id == submission_id)
+        return [tuple(r) for r in self.conn.execute(stmt)]
+
+    def delete_states(self, keys: list[tuple[int, str, str, int]]) -> int:
+        """Delete account states by primary key; how many."""
+        return self.conn.execute(delete(AccountState).where(_PRIMARY_KEY.in_(keys))).rowcount if keys else 0
+
+    # -- frames for the quality and market jobs ------------------------------------------------------------
+    def submission_periods(self) -> pl.DataFrame:
+        """``submission_id, reporting_period, records``: which periods each submission's stored records describe."""
+        stmt = (select(S.submission_id, S.reporting_period, func.count().label("records"))
+                .where(PUBLISHED).group_by(S.submission_id, S.reporting_period))
+        return dialect_for(self.conn).read_frame(self.conn, stmt, {
+            "submission_id": pl.Int64, "reporting_period": pl.String, "records": pl.Int64})
+
+    def state_frame(self, *, since: str | None = None, until: str | None = None,
+                    furnisher_id: int | None = None) -> pl.DataFrame:
+        """Every stored version of every account-period in ``[since, until]`` (``STATE_FRAME_SCHEMA``), with
+        emptiness flags for the optional fields (their values are not needed, and dates cost more to
+        transfer than flags)."""
+        stmt = select(
+            S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version, S.person_id, S.product_type,
+            S.term_months, S.balance, S.days_past_due, S.payment_status, S.account_status,
+            _flag(S.credit_limit).label("has_credit_limit"), _flag(S.original_amount).label("has_original_amount"),
+            _flag(S.first_delinquency_date).label("has_first_delinquency_date"),
+            _flag(S.closed_on).label("has_closed_on"), _flag(S.consent_ref).label("has_consent_ref"),
+            _flag(S.negative_notice_date).label("has_negative_notice_date"),
+            _flag(S.held_reason).label("held"),
+        ).where(PUBLISHED)
+        if since is not None:
+            stmt = stmt.where(S.reporting_period >= since)
+        if until is not None:
+            stmt = stmt.where(S.reporting_period <= until)
+        if furnisher_id is not None:
+            stmt = stmt.where(S.furnisher_id == furnisher_id)
+        return dialect_for(self.conn).read_frame(self.conn, stmt, STATE_FRAME_SCHEMA)
+
+
+def _flag(column: ColumnElement) -> ColumnElement[int]:
+    """``1`` when the column holds a value, ``0`` when it is empty (the same on SQLite and PostgreSQL)."""
+    return case((column.is_(None), 0), else_=1)
+
+
+def _count(session: Session, stmt: Select) -> int:
+    return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0

@@ -1,0 +1,128 @@
+"""The questions other domains ask of the account states, in the field's words.
+
+Inquiries ask whether a member holds an account of the person (the existing-customer exception), disputes
+and furnishers ask for an account's history, the consent gate releases held records, identity files
+records under persons, tradelines reads a person's file and purges what outlived its retention. Bulk paths
+on a Core connection (the load, the quality jobs) use ``accounts.repository.AccountLoadRepository``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+
+import polars as pl
+from sqlalchemy import ColumnElement, Row, Select
+from sqlalchemy.orm import Session
+
+from openbureau.accounts.models import AccountState
+from openbureau.accounts.repository import AccountRepository
+
+
+def has_released_account(session: Session, *, furnisher_id: int, person_id: int, moment: datetime,
+                         statuses: tuple[str, ...]) -> bool:
+    """Whether the furnisher holds an account of the person that is part of the person's file, opened by
+    ``moment``, whose newest published state has one of ``statuses`` (see ``AccountRepository``)."""
+    return AccountRepository(session).has_released_account(furnisher_id=furnisher_id, person_id=person_id,
+                                                           moment=moment, statuses=statuses)
+
+
+def account_history(session: Session, *, furnisher_id: int, furnisher_account_id: str) -> list[AccountState]:
+    """Every published version of one account, newest period and version first (empty when unknown)."""
+    return AccountRepository(session).history(furnisher_id=furnisher_id, furnisher_account_id=furnisher_account_id)
+
+
+def file_states(session: Session, person_id: int, *, with_identity: bool = False) -> Sequence[Row]:
+    """The stored states that make up a person's file, as plain rows of ``STATE_COLUMNS``."""
+    return AccountRepository(session).states_of(person_id, with_identity=with_identity)
+
+
+def files_by_person(session: Session) -> Iterator[tuple[int, list[Row]]]:
+    """Every person's file states, person by person (batch scoring)."""
+    return AccountRepository(session).states_by_person()
+
+
+def latest_period(session: Session) -> str | None:
+    """The newest reporting period in the bureau."""
+    return AccountRepository(session).latest_period()
+
+
+def bureau_counts(session: Session) -> dict[str, int]:
+    """Published ``accounts`` and account ``states``."""
+    return AccountRepository(session).counts()
+
+
+def stored_by_furnisher(session: Session) -> dict[int, tuple[int, int]]:
+    """(published states, of which held) by furnisher id."""
+    return AccountRepository(session).stored_by_furnisher()
+
+
+def release_held(session: Session, *, reason: str, unblocked: Callable[[ColumnElement, ColumnElement], Select],
+                 moment: datetime, furnisher_id: int | None = None, submission_id: int | None = None) -> int:
+    """Release records held for ``reason`` whose (person_id, furnisher_id) ``unblocked`` now finds; how many."""
+    return AccountRepository(session).release_held(reason=reason, unblocked=unblocked, moment=moment,
+                                                   furnisher_id=furnisher_id, submission_id=submission_id)
+
+
+def held_count(session: Session, *, furnisher_id: int | None = None) -> int:
+    """How many records are held back from the files."""
+    return AccountRepository(session).held_count(furnisher_id=furnisher_id)
+
+
+def identity_rows(session: Session, *, batch: int = 50_000) -> Iterator[list[tuple]]:
+    """Batches of (person_id, furnisher_id, furnisher_account_id, reporting_period, identity_enc)."""
+    return AccountRepository(session).identity_rows(batch)
+
+
+def account_persons(session: Session) -> pl.DataFrame:
+    """Distinct (``furnisher`` code, ``period``, ``furnisher_account_id``, ``person_id``) of stored records."""
+    return AccountRepository(session).account_persons()
+
+
+def accounts_of(session: Session, person_id: int) -> list[tuple[int, str]]:
+    """Distinct (furnisher_id, furnisher_account_id) of a person's records."""
+    return AccountRepository(session).accounts_of(person_id)
+
+
+def identities_of(session: Session, person_id: int) -> list[tuple[int, bytes]]:
+    """(furnisher_id, identity_enc) of a person's records."""
+    return AccountRepository(session).identities_of(person_id)
+
+
+def move_person(session: Session, *, from_person_id: int, to_person_id: int) -> None:
+    """File every record of a person under another (a merge)."""
+    AccountRepository(session).move_person(from_person_id=from_person_id, to_person_id=to_person_id)
+
+
+def move_account(session: Session, *, person_id: int, furnisher_id: int, furnisher_account_id: str,
+                 to_person_id: int) -> int:
+    """File one account's records of a person under another (a split); the number of records moved."""
+    return AccountRepository(session).move_account(person_id=person_id, furnisher_id=furnisher_id,
+                                                   furnisher_account_id=furnisher_account_id,
+                                                   to_person_id=to_person_id)
+
+
+def move_persons(session: Session, moves: list[dict[str, int]]) -> None:
+    """File the records of each person ``old`` under ``new``."""
+    AccountRepository(session).move_persons(moves)
+
+
+def accounts_with_status_before(session: Session, period: str, *, payment_statuses: tuple[str, ...]
+                                ) -> Iterator[list[tuple[int, str]]]:
+    """Batches of accounts with one of ``payment_statuses``, a charge-off or days past due by ``period``."""
+    return AccountRepository(session).accounts_with_status_before(period, payment_statuses=payment_statuses)
+
+
+def states_of_accounts(session: Session, accounts: list[tuple[int, str]]) -> Sequence[Row]:
+    """Every stored state (``STATE_COLUMNS``) of the given accounts, held records included."""
+    return AccountRepository(session).states_of_accounts(accounts)
+
+
+def delete_periods(session: Session, keys: list[tuple[int, str, str]]) -> int:
+    """Delete every version of the given (furnisher, account, period); the number of rows (retention)."""
+    return AccountRepository(session).delete_periods(keys)
+
+
+def cluster_by_person(session: Session) -> int:
+    """Rewrite the account states in person order; the number of rows."""
+    return AccountRepository(session).cluster_by_person()

@@ -1,0 +1,134 @@
+"""PostgreSQL (psycopg 3): binary COPY in and out, ANALYZE, advisory locks, sequences, CLUSTER."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import polars as pl
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Integer,
+    LargeBinary,
+    Select,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+    text,
+)
+from sqlalchemy import create_engine as sa_create_engine
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from openbureau.kit.dialects.base import INTAKE_LOCK, Dialect
+
+_PG_TYPES = (
+    (SmallInteger, "int2"), (BigInteger, "int8"), (Integer, "int4"), (LargeBinary, "bytea"),
+    (DateTime, "timestamptz"), (Date, "date"), (String, "text"), (Text, "text"),
+)
+# Frames of these column types are read by COPY TO as CSV (no bytes or times to re-parse).
+_COPYABLE = (pl.Int64, pl.Int8, pl.String)
+
+
+def _pg_type(sql_type: TypeEngine) -> str:
+    """The PostgreSQL type name binary COPY must be told for a column."""
+    if isinstance(sql_type, TypeDecorator):
+        sql_type = sql_type.impl_instance
+    for kind, name in _PG_TYPES:
+        if isinstance(sql_type, kind):
+            return name
+    raise TypeError(f"no binary COPY type for {sql_type!r}")
+
+
+class PostgresDialect(Dialect):
+    """COPY FROM STDIN (binary) and COPY TO STDOUT, ANALYZE after bulk writes, advisory locks."""
+
+    name = "postgresql"
+
+    def create_engine(self, url: str, *, busy_timeout: float, autocheckpoint: bool, pool_size: int) -> Engine:
+        # busy_timeout, autocheckpoint and pool_size concern SQLite's file: PostgreSQL keeps 16 connections.
+        return sa_create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=32)
+
+    def checkpoint(self, engine: Engine, *, mode: str = "PASSIVE") -> None:
+        """Nothing: PostgreSQL's own checkpointer copies its log."""
+
+    def read_only_options(self) -> dict[str, object]:
+        # Each statement in its own snapshot, as under READ COMMITTED inside a transaction, without the BEGIN
+        # and COMMIT round trips.
+        return {"isolation_level": "AUTOCOMMIT"}
+
+    def insert(self, conn: Connection, table: Table, frame: pl.DataFrame) -> None:
+        """COPY FROM STDIN in binary form: no text encoding of bytes, dates or numbers on either side."""
+        if frame.height == 0:
+            return
+        name, cols = self._quoted(conn, table, frame.columns)
+        types = [_pg_type(table.c[c].type) for c in frame.columns]
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT binary)") as copy:  # noqa: S608
+            copy.set_types(types)
+            for row in frame.iter_rows():
+                copy.write_row(row)
+
+    def refresh_statistics(self, conn: Connection, table: Table, *, rows_written: int | None = None) -> None:
+        """``ANALYZE`` in the open transaction, which counts its own rows."""
+        name = conn.dialect.identifier_preparer.format_table(table)
+        if rows_written is not None:
+            known = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"),
+                                 {"t": name}).scalar()
+            if known is not None and known >= 0 and rows_written < known / 10:
+                return
+        conn.execute(text(f"ANALYZE {name}"))
+
+    def read_frame(self, conn: Connection, stmt: Select, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+        """``COPY (query) TO STDOUT`` as CSV into a spooled file, parsed by Polars: several times faster than
+        fetching rows through the driver; the query keeps its bound parameters. Frames with other than
+        integer and text columns go through the driver."""
+        if not all(t in _COPYABLE for t in schema.values()):
+            return super().read_frame(conn, stmt, schema)
+        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        raw = conn.connection.driver_connection
+        with tempfile.SpooledTemporaryFile(max_size=64 << 20) as buffer:
+            with raw.cursor() as cursor, cursor.copy(
+                    f"COPY ({compiled}) TO STDOUT (FORMAT csv)", compiled.params) as copy:  # noqa: S608
+                for block in copy:
+                    buffer.write(block)
+            if buffer.tell() == 0:
+                return pl.DataFrame(schema=schema)
+            buffer.seek(0)
+            return pl.read_csv(buffer, has_header=False, new_columns=list(schema), schema=schema)
+
+    @contextmanager
+    def intake_lock(self, engine: Engine) -> Iterator[None]:
+        """A session-level advisory lock, held on a connection of its own across the load's transactions."""
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": INTAKE_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": INTAKE_LOCK})
+
+    def lock_intake(self, conn: Connection) -> None:
+        """Wait for a running load, then hold the advisory lock until the transaction ends."""
+        self.transaction_lock(conn, INTAKE_LOCK)
+
+    def transaction_lock(self, conn: Connection, key: int) -> None:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+    def sync_sequence(self, conn: Connection, table: str, column: str) -> None:
+        """``setval`` of the column's serial sequence to the highest value stored."""
+        highest = f"(SELECT coalesce(max({column}), 1) FROM {table})"  # noqa: S608 (names from the models)
+        conn.execute(text(f"SELECT setval(pg_get_serial_sequence(:t, :c), {highest})"), {"t": table, "c": column})
+
+    def cluster(self, conn: Connection, table: Table, *, index: str, order_by: Sequence[str]) -> int:
+        """``CLUSTER`` on ``index`` (it locks the table), then ``ANALYZE``."""
+        conn.execute(text(f"CLUSTER {table.name} USING {index}"))
+        conn.execute(text(f"ANALYZE {table.name}"))
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
