@@ -45,6 +45,7 @@ class Action(StrEnum):
     SERVE_OWN_REPORT = "report.self_view"  # the bureau's counter or portal serves a person their report
     REVIEW_IDENTITY = "identity.review"
     MANAGE_MEMBERS = "member.manage"
+    MANAGE_ALL_CONSENTS = "consent.manage_all"  # every member's consents of a person (a member: its own)
 
 
 # The one place that says which kind of principal may do what. A principal may do an action when one of its
@@ -63,6 +64,7 @@ RIGHTS: dict[Action, frozenset[Kind]] = {
     Action.SERVE_OWN_REPORT: frozenset({Kind.OPERATOR}),
     Action.REVIEW_IDENTITY: frozenset({Kind.OPERATOR}),
     Action.MANAGE_MEMBERS: frozenset({Kind.OPERATOR}),
+    Action.MANAGE_ALL_CONSENTS: frozenset({Kind.OPERATOR}),
 }
 
 

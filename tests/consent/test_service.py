@@ -17,6 +17,7 @@ from openbureau.kit.db import is_postgres, session_scope
 from openbureau.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
+from openbureau.principals import Principal
 from tests.consent.factories import consent_data, grant
 from tests.intake.factories import PEOPLE
 from tests.members.factories import make_member
@@ -57,8 +58,8 @@ def test_status_follows_the_window_and_revocation(members) -> None:
         assert consent.status_at(now + timedelta(days=11)) is ConsentStatus.EXPIRED
         assert consent.status_at(now - timedelta(days=3650)) is ConsentStatus.PENDING
         with pytest.raises(NotFound):  # another member cannot revoke it
-            consents.revoke(session, actor=get_member(session, code="BANK_A"), consent_id=cid, reason="x")
-        revoked = consents.revoke(session, actor=get_member(session, code="LENDER"), consent_id=cid, reason="asked")
+            consents.revoke(session, principal=Principal.of_member(get_member(session, code="BANK_A")), consent_id=cid, reason="x")
+        revoked = consents.revoke(session, principal=Principal.of_member(get_member(session, code="LENDER")), consent_id=cid, reason="asked")
         assert revoked.status_at(now) is ConsentStatus.REVOKED and revoked.revocation_reason == "asked"
 
 
@@ -67,9 +68,9 @@ def test_a_member_lists_only_the_consents_it_holds(members) -> None:
     grant(members, "LENDER", ID, Purpose.LOAN_ORIGINATION)
     subject = Subject(id_type="CN_RESIDENT_ID", id_number=ID.lower())
     with session_scope(members.engine) as session:
-        own = consents.list_for_subject(session, vault=members.vault, actor=get_member(session, code="LENDER"),
+        own = consents.list_for_subject(session, vault=members.vault, principal=Principal.of_member(get_member(session, code="LENDER")),
                                         subject=subject)
-        every = consents.list_for_subject(session, vault=members.vault, actor=None, subject=subject)
+        every = consents.list_for_subject(session, vault=members.vault, principal=Principal.operator("OPERATOR:test"), subject=subject)
         read = consents.to_read(own[0], vault=members.vault, grantee_code="LENDER")
     assert [c.purpose for c in own] == ["loan_origination"] and len(every) == 2
     assert read.subject_id_number_masked == "110*************2X" and read.status == "active"
@@ -101,7 +102,7 @@ def test_import_creates_revokes_and_reports_every_bad_line(members, tmp_path) ->
     with session_scope(members.engine, write=True) as session:
         again, _ = quarantine.import_consents(session, vault=members.vault,
                                               actor=get_member(session, code="BANK_A"), path=path)
-        listed = consents.list_for_subject(session, vault=members.vault, actor=None,
+        listed = consents.list_for_subject(session, vault=members.vault, principal=Principal.operator("OPERATOR:test"),
                                            subject=Subject(id_type="CN_RESIDENT_ID", id_number=PEOPLE[0][0]))
     assert (again.created, again.revoked, again.unchanged) == (0, 1, 1)
     assert listed[0].status == "revoked"
@@ -129,3 +130,19 @@ def test_import_of_a_gbk_file_says_it_must_be_utf8(members, tmp_path, suffix) ->
         quarantine.import_consents(session, vault=members.vault, actor=get_member(session, code="BANK_A"),
                                    path=path)
     assert err.value.code == "FILE_NOT_UTF8" and "must be UTF-8" in err.value.message
+
+
+def test_no_principal_never_means_the_operator_and_only_the_operator_sees_every_members_consents(members) -> None:
+    grant(members, "BANK_A", ID)
+    grant(members, "LENDER", ID, Purpose.LOAN_ORIGINATION)
+    subject = Subject(id_type="CN_RESIDENT_ID", id_number=ID)
+    with session_scope(members.engine, write=True) as session:
+        with pytest.raises(TypeError):
+            consents.list_for_subject(session, vault=members.vault, principal=None, subject=subject)
+        with pytest.raises(TypeError):
+            consents.revoke(session, principal=None, consent_id=1, reason="x")
+        with pytest.raises(Forbidden):  # someone outside any member who is not the operator: a person
+            consents.list_for_subject(session, vault=members.vault, principal=Principal.person("P-1"), subject=subject)
+        every = consents.list_for_subject(session, vault=members.vault, principal=Principal.operator("OPERATOR:t"),
+                                          subject=subject)
+        assert len(every) == 2

@@ -15,6 +15,7 @@ from openbureau.consent.profiles import Purpose
 from openbureau.intake import quarantine, service
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
+from openbureau.principals import Principal
 from tests.consent.factories import grant
 from tests.intake.factories import PEOPLE, person, write_file
 from tests.members.factories import make_member
@@ -64,7 +65,7 @@ def test_revocation_stops_collection_at_once_and_keeps_what_was_collected(bank, 
     consent_id, _ = grant(bank, "BANK_A", PEOPLE[0][0])
     _submit(bank, write_file(tmp_path / "sep.csv", [person(0)]))
     with session_scope(bank.engine, write=True) as session:
-        consents.revoke(session, actor=None, consent_id=consent_id, reason="the person withdrew")
+        consents.revoke(session, principal=Principal.operator("OPERATOR:test"), consent_id=consent_id, reason="the person withdrew")
     oct_ = _submit(bank, write_file(tmp_path / "oct.csv", [person(0, reporting_period="2026-10")]))
     assert oct_.records_quarantined == 1
     with session_scope(bank.engine) as session:

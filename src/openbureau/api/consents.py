@@ -14,6 +14,7 @@ from openbureau.intake import quarantine
 from openbureau.intake.files import SealedFile, file_keyring
 from openbureau.kit.db import session_scope
 from openbureau.kit.filecrypt import open_sealed
+from openbureau.principals import Principal
 from openbureau.runtime import Runtime
 
 router = APIRouter(tags=["consents"])
@@ -59,7 +60,8 @@ def _import(runtime: Runtime, member, sealed: SealedFile, filename: str):
 def revoke(consent_id: IdPath, data: ConsentRevoke, session: SessionDep, runtime: RuntimeDep,
            member: MemberDep) -> ConsentRead:
     """Revoke at once: no further collection (or query) rests on it."""
-    consent = consents.revoke(session, actor=member, consent_id=consent_id, reason=data.reason)
+    consent = consents.revoke(session, principal=Principal.of_member(member), consent_id=consent_id,
+                              reason=data.reason)
     return consents.to_read(consent, vault=runtime.vault, grantee_code=member.code)
 
 
@@ -72,5 +74,6 @@ class ConsentSearch(BaseModel):
 @router.post("/consents/search", response_model=list[ConsentRead], summary="A person's consents you hold")
 def search(data: ConsentSearch, session: SessionDep, runtime: RuntimeDep, member: MemberDep) -> list[ConsentRead]:
     """The consents of one person that you hold, newest first."""
-    found = consents.list_for_subject(session, vault=runtime.vault, actor=member, subject=data.subject)
+    found = consents.list_for_subject(session, vault=runtime.vault, principal=Principal.of_member(member),
+                                      subject=data.subject)
     return [consents.to_read(c, vault=runtime.vault, grantee_code=member.code) for c in found]

@@ -50,7 +50,7 @@ def list_consents(
     """Every consent of one person (an operator view of personal data: audited)."""
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
-        found = consents.list_for_subject(session, vault=runtime.vault, actor=None,
+        found = consents.list_for_subject(session, vault=runtime.vault, principal=audit.terminal_operator(),
                                           subject=Subject(id_type=id_type, id_number=id_number))
         codes = {m.id: m.code for m in MemberRepository(session).all()}
         rows = [consents.to_read(c, vault=runtime.vault, grantee_code=codes[c.grantee_member_id]) for c in found]
@@ -72,7 +72,7 @@ def revoke(
     """Revoke a consent at once (audited)."""
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
-        consent = consents.revoke(session, actor=None, consent_id=consent_id, reason=reason)
+        consent = consents.revoke(session, principal=audit.terminal_operator(), consent_id=consent_id, reason=reason)
         console.print(f"Consent {consent.id} ({consent.consent_ref}) revoked.")
 
 

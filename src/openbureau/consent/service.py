@@ -22,6 +22,7 @@ from openbureau.kit.crypto import PiiVault, mask
 from openbureau.kit.dialects import dialect_for
 from openbureau.kit.errors import INVALID_WINDOW, ROLE_REQUIRED, Conflict, Forbidden, NotFound, Unprocessable
 from openbureau.kit.files import file_sha256
+from openbureau.principals import Action, Principal, authorize
 
 # Which role a member needs to hold a consent for each purpose. The person's own look at the file and the
 # bureau's dispute handling rest on the person's request, not on a consent held by a member.
@@ -101,27 +102,39 @@ def grant(session: Session, *, vault: PiiVault, actor: Actor, data: ConsentCreat
     return consent
 
 
-def revoke(session: Session, *, actor: Actor | None, consent_id: int, reason: str,
+def _holder(principal: Principal) -> int | None:
+    """The member whose consents ``principal`` manages: a member its own; the bureau's operator outside any
+    member (``Principal.operator``) every member's (None)."""
+    if not isinstance(principal, Principal):
+        raise TypeError(f"a Principal is required, not {type(principal).__name__}")
+    if principal.member_id is not None:
+        return principal.member_id
+    authorize(principal, Action.MANAGE_ALL_CONSENTS)
+    return None
+
+
+def revoke(session: Session, *, principal: Principal, consent_id: int, reason: str,
            now: datetime | None = None) -> Consent:
-    """Revoke a consent at once. A member revokes only its own; ``actor`` None is the operator. Audited."""
+    """Revoke a consent at once: a member revokes only those it holds, the operator any. Audited."""
+    holder = _holder(principal)
     consent = ConsentRepository(session).get(consent_id)
-    if consent is None or (actor is not None and consent.grantee_member_id != actor.id):
+    if consent is None or (holder is not None and consent.grantee_member_id != holder):
         raise NotFound(f"no consent {consent_id}", code=CONSENT_NOT_FOUND, field="consent_id")
     if consent.status != ConsentStatus.REVOKED:
         consent.status, consent.revoked_at, consent.revocation_reason = ConsentStatus.REVOKED, now or datetime.now(
             UTC), reason
         session.flush()
-        audit.record(session, actor_member_id=actor.id if actor else None,
-                     actor_code=actor.code if actor else audit.operator_code(), action="consent.revoke", person_id=None,
-                     purpose=consent.purpose, details={"consent_id": consent.id, "reason": reason})
+        audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="consent.revoke",
+                     person_id=None, purpose=consent.purpose, details={"consent_id": consent.id, "reason": reason})
     return consent
 
 
-def list_for_subject(session: Session, *, vault: PiiVault, actor: Actor | None, subject: Subject) -> list[Consent]:
-    """A person's consents: a member sees those it holds; the operator (``actor`` None) sees all."""
+def list_for_subject(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject) -> list[Consent]:
+    """A person's consents: a member sees those it holds; the operator every member's."""
+    holder = _holder(principal)
     repo = ConsentRepository(session)
-    return [c for index in subject_indexes(vault, subject) for c in repo.for_subject(
-        id_type=subject.id_type, id_index=index, grantee_member_id=actor.id if actor is not None else None)]
+    return [c for index in subject_indexes(vault, subject)
+            for c in repo.for_subject(id_type=subject.id_type, id_index=index, grantee_member_id=holder)]
 
 
 def to_read(consent: Consent, *, vault: PiiVault, grantee_code: str, now: datetime | None = None) -> ConsentRead:
