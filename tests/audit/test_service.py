@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import threading
 import time
 from datetime import UTC, datetime
@@ -78,6 +81,8 @@ def test_an_empty_log_is_intact(runtime) -> None:
 @pytest.mark.parametrize("column, value", [
     ("details", '{"consent_ref":"C-3","inquiry_id":4}'),
     ("actor_code", "BANK_Z"),
+    ("actor_member_id", 7),  # entry 3 is the operator's (None)
+    ("action", "report.export"),
     ("at", datetime(2020, 1, 1, tzinfo=UTC)),
     ("person_id", 999),
     ("person_id", None),
@@ -90,6 +95,35 @@ def test_a_changed_field_breaks_the_chain_at_that_entry(runtime, column: str, va
     assert (result.ok, result.first_broken_seq, result.entries) == (False, 3, 2)
     assert "entry_hash does not match the entry's contents" in result.reason
     assert (result.last_seq, result.last_hash) == (2, hashes[1])
+
+
+DIGEST_FIELDS = dict(seq=3, at=datetime(2026, 12, 1, 9, 30, 0, 123456, tzinfo=UTC), actor_member_id=2,
+                     actor_code="BANK_A", action="inquiry.read", person_id=104, purpose="loan_origination",
+                     details='{"inquiry_id":4}', prev_hash="a" * 64)
+
+
+@pytest.mark.parametrize("key", [None, b"k" * 32])
+@pytest.mark.parametrize("field, other", [
+    ("seq", 4), ("at", datetime(2026, 12, 1, 9, 30, 0, 123457, tzinfo=UTC)), ("actor_member_id", 3),
+    ("actor_member_id", None), ("actor_code", "BANK_B"), ("action", "report.self_view"), ("person_id", 105),
+    ("person_id", None), ("purpose", "collections"), ("purpose", None), ("details", '{"inquiry_id":5}'),
+    ("prev_hash", "b" * 64),
+])
+def test_every_field_of_an_entry_is_covered_by_its_hash(key, field: str, other) -> None:
+    """Who acted, what was done, to whom and why: changing any one of them changes the hash."""
+    digest = audit.entry_digest(**DIGEST_FIELDS, key=key)
+    assert len(digest) == 64 and digest == audit.entry_digest(**DIGEST_FIELDS, key=key)
+    assert audit.entry_digest(**{**DIGEST_FIELDS, field: other}, key=key) != digest
+
+
+def test_the_hash_is_sha256_of_the_documented_serialisation_or_its_hmac() -> None:
+    """docs/audit.md: an outside verifier recomputes the hash from the stored columns alone."""
+    payload = json.dumps(["openbureau.audit.v1", 3, "2026-12-01T09:30:00.123456Z", 2, "BANK_A", "inquiry.read", 104,
+                          "loan_origination", '{"inquiry_id":4}', "a" * 64], separators=(",", ":")).encode()
+    assert audit.entry_digest(**DIGEST_FIELDS) == hashlib.sha256(payload).hexdigest()
+    key = b"k" * 32
+    assert audit.entry_digest(**DIGEST_FIELDS, key=key) == hmac.new(key, payload, hashlib.sha256).hexdigest()
+    assert audit.entry_digest(**DIGEST_FIELDS, key=b"x" * 32) != audit.entry_digest(**DIGEST_FIELDS, key=key)
 
 
 @pytest.mark.parametrize("forged", ["f" * 64, "é" * 64])
