@@ -43,11 +43,11 @@ def bureau(runtime, tmp_path):
     return runtime
 
 
-def _ask(runtime, code, purpose=Purpose.LOAN_ORIGINATION, consent_ref=None, id_number=ID, **settings):
+def _ask(runtime, code, purpose=Purpose.LOAN_ORIGINATION, consent_ref=None, id_number=ID, now=None, **settings):
     with session_scope(runtime.engine, write=True) as session:
         return service.inquire(
             session, vault=runtime.vault, actor=get_member(session, code=code), profile=get_profile("CN"),
-            reciprocity=settings.get("reciprocity", False),
+            reciprocity=settings.get("reciprocity", False), now=now,
             request=InquiryCreate(subject=Subject(id_type="CN_RESIDENT_ID", id_number=id_number), purpose=purpose,
                                   consent_ref=consent_ref))
 
@@ -114,7 +114,48 @@ def test_reciprocity_lets_only_members_that_furnish_query(bureau) -> None:
     assert _ask(bureau, "BANK_A", consent_ref="B-1", reciprocity=True).person_found
 
 
+def test_reciprocity_asks_that_the_member_has_furnished_not_only_that_it_may(bureau, tmp_path) -> None:
+    make_member(bureau, "NEWBANK", Role.FURNISHER, Role.SUBSCRIBER)
+    grant(bureau, "NEWBANK", ID, Purpose.LOAN_ORIGINATION, ref="N-1")
+    assert _refused(bureau, "NEWBANK", consent_ref="N-1", reciprocity=True) == "RECIPROCITY_REQUIRED"
+    assert _ask(bureau, "NEWBANK", consent_ref="N-1").person_found  # refused for reciprocity alone
+    grant(bureau, "NEWBANK", PEOPLE[1][0])
+    intake.submit(bureau.engine, settings=bureau.settings, furnisher_code="NEWBANK",
+                  path=write_file(tmp_path / "NEWBANK.csv", [person(1, furnisher_account_id="N-ACC")]))
+    assert _ask(bureau, "NEWBANK", consent_ref="N-1", reciprocity=True).person_found
+
+
+def test_a_consent_ends_at_the_exact_moment_of_its_valid_until(bureau) -> None:
+    until = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+    grant(bureau, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="UNTIL", valid_until=until)
+    just_before = until - timedelta(microseconds=1)
+    assert _ask(bureau, "LENDER", consent_ref="UNTIL", now=just_before).basis == "consent:UNTIL"
+    assert _ask(bureau, "LENDER", now=just_before).basis == "consent:UNTIL"  # found without its reference too
+    assert _refused(bureau, "LENDER", consent_ref="UNTIL", now=until) == "CONSENT_EXPIRED"
+    assert _refused(bureau, "LENDER", now=until) == "CONSENT_REQUIRED"
+    assert _refused(bureau, "LENDER", now=until + timedelta(microseconds=1)) == "CONSENT_REQUIRED"
+
+
+def test_a_consent_begins_at_the_exact_moment_of_its_valid_from(bureau) -> None:
+    start = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+    grant(bureau, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="FROM", valid_from=start)
+    assert _refused(bureau, "LENDER", consent_ref="FROM", now=start - timedelta(microseconds=1)) == "CONSENT_PENDING"
+    assert _refused(bureau, "LENDER", now=start - timedelta(microseconds=1)) == "CONSENT_REQUIRED"
+    assert _ask(bureau, "LENDER", consent_ref="FROM", now=start).basis == "consent:FROM"
+    assert _ask(bureau, "LENDER", now=start).basis == "consent:FROM"
+
+
 def test_an_unknown_person_is_answered_and_logged_without_reading_anything(bureau) -> None:
     grant(bureau, "LENDER", PEOPLE[3][0], Purpose.LOAN_ORIGINATION, ref="NEW")
     result = _ask(bureau, "LENDER", consent_ref="NEW", id_number=PEOPLE[3][0])
     assert not result.person_found and result.report is None
+    with session_scope(bureau.engine) as session:
+        lender = get_member(session, code="LENDER")
+        logged = session.scalars(select(Inquiry)).one()
+        listed = service.list_inquiries(session, actor=lender)
+        read = audit.list_entries(session, action="inquiry.read")
+    assert (logged.id, logged.subscriber_id, logged.person_id, logged.purpose, logged.hard, logged.basis) == (
+        result.inquiry_id, lender.id, None, "loan_origination", 1, "consent")
+    assert logged.consent_id is not None and logged.actor_code == "LENDER"
+    assert [(i.id, i.person_found) for i in listed] == [(result.inquiry_id, False)]
+    assert read == []  # no personal data was read, so no read is audited; the inquiry itself is logged
