@@ -65,11 +65,13 @@ def test_the_training_set_observes_each_file_at_the_period_and_its_outcome_after
     assert card.training["observation_period"] == "2025-06" and card.validation["auc"] > 0.65
 
 
-def test_a_released_model_scores_every_inquiry_with_reasons(bureau, registered) -> None:
+def test_a_released_model_scores_every_inquiry_with_reasons(bureau, registered, monkeypatch) -> None:
     runtime = bureau.runtime
     _, card = registered
+    # Released now, after any release another test made, and read at once: the newest release scores.
+    monkeypatch.setattr(service, "RELEASE_CHECK_SECONDS", 0.0)
     with session_scope(runtime.engine, write=True) as session:
-        service.release(session, version=card.model_version, actor_code="OPERATOR:test", now=NOW)
+        service.release(session, version=card.model_version, actor_code="OPERATOR:test")
     # BANK_A reviews borrowers whose open account it furnished with their consent (the existing-account
     # exception): its last file's consenting, open resident-ID accounts.
     latest = next(e for e in sim.read_manifest(bureau.market) if e.furnisher == "BANK_A" and e.period == END)
