@@ -21,7 +21,7 @@ def code(name: str) -> str:
     return FEATURE_BY_NAME[name].reason
 
 
-FIVE_WITHOUT_INQUIRIES = {"late_90_24m": 40.0, "worst_status_6m": 30.0, "past_due_amount": 20.0,
+FIVE_WITHOUT_INQUIRIES = {"late_90_24m": 40.04, "worst_status_6m": 30.0, "past_due_amount": 20.34,
                           "late_30_24m": 10.0, "late_60_24m": 5.0}
 
 
@@ -29,7 +29,7 @@ def test_at_most_four_key_factors_the_costliest_first() -> None:
     reasons = service.reasons(scored(FIVE_WITHOUT_INQUIRIES))
     assert [r.code for r in reasons] == [code("late_90_24m"), code("worst_status_6m"), code("past_due_amount"),
                                          code("late_30_24m")]
-    assert [r.points for r in reasons] == [40.0, 30.0, 20.0, 10.0]
+    assert [r.points for r in reasons] == [40.0, 30.0, 20.3, 10.0]  # to a tenth of a point
     assert reasons[0].text == FEATURE_BY_NAME["late_90_24m"].reason_text
 
 
@@ -55,12 +55,15 @@ def test_a_factor_that_cost_under_half_a_point_is_no_reason() -> None:
 def test_a_table_models_column_gets_a_code_of_its_own() -> None:
     (reason,) = service.reasons(scored({"x_ratio": 12.34}))
     assert (reason.code, reason.text, reason.points) == ("F_X_RATIO", "x_ratio lowered the score", 12.3)
+    long = "c" * 60  # a code is at most 48 characters (the column's width)
+    assert [r.code for r in service.reasons(scored({long: 1.0}))] == ["F_" + "C" * 46]
+    assert [i.code for i in service.improvements(scored({long: 1.0}))] == ["F_" + "C" * 46]
 
 
 def test_the_persons_view_lists_every_feature_below_its_best_the_most_points_first() -> None:
-    lost = {**FIVE_WITHOUT_INQUIRIES, "hard_inquiries_6m": 2.0, "late_30_24m": 0.3, "x_ratio": 7.0}
+    lost = {**FIVE_WITHOUT_INQUIRIES, "hard_inquiries_6m": 0.5, "late_30_24m": 0.3, "x_ratio": 7.06}
     shown = service.improvements(scored(lost))
     assert [(i.code, i.points) for i in shown] == [
-        (code("late_90_24m"), 40.0), (code("worst_status_6m"), 30.0), (code("past_due_amount"), 20.0),
-        ("F_X_RATIO", 7.0), (code("late_60_24m"), 5.0), (code("hard_inquiries_6m"), 2.0)]
+        (code("late_90_24m"), 40.0), (code("worst_status_6m"), 30.0), (code("past_due_amount"), 20.3),
+        ("F_X_RATIO", 7.1), (code("late_60_24m"), 5.0), (code("hard_inquiries_6m"), 0.5)]
     assert shown[0].advice == FEATURE_BY_NAME["late_90_24m"].advice and shown[3].advice == "a better value of x_ratio"
