@@ -16,6 +16,7 @@ Not part of CI: a full run takes about half an hour on two cores.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import shutil
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import tomllib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,35 +33,48 @@ WORK = ROOT / ".mutation"
 
 @dataclass(frozen=True)
 class Module:
-    """What one run mutates and which tests judge the mutants."""
+    """What one run mutates (file -> the law-carrying functions in it; ``[]``: every function) and which
+    tests judge the mutants."""
 
-    files: list[str]
+    functions: dict[str, list[str]]
     tests: list[str]
-    functions: list[str] = field(default_factory=list)  # the law-carrying functions scored (empty: all)
     note: str = ""
+
+    @property
+    def files(self) -> list[str]:
+        return list(self.functions)
 
 
 MODULES: dict[str, Module] = {
-    "reasons": Module(["src/openbureau/scoring/service.py"], ["tests/scoring/test_reasons.py"],
-                      ["_reason_of", "reasons", "improvements"],
-                      "reason codes; the file's registry functions are judged by the slow scoring tests"),
-    "masking": Module(["src/openbureau/kit/crypto.py", "src/openbureau/reports/assembly.py"],
-                      ["tests/kit/test_crypto.py", "tests/reports/test_report.py", "tests/reports/test_masking.py"],
-                      ["mask", "Labels.*"], "masked identifiers and lender names in the subscriber's view"),
-    "access": Module(["src/openbureau/inquiries/access.py"],
-                     ["tests/reports/test_inquiries.py", "tests/security/test_lawful_basis.py",
-                      "tests/inquiries"], note="lawful basis: role, reciprocity, purpose, consent, exception"),
-    "consent": Module(["src/openbureau/consent/models.py", "src/openbureau/consent/service.py",
-                       "src/openbureau/intake/quarantine.py"],
-                      ["tests/consent", "tests/intake/test_gate.py"],
-                      note="consent validity and the consent gate"),
-    "retention": Module(["src/openbureau/tradelines/history.py", "src/openbureau/tradelines/tasks.py"],
-                        ["tests/tradelines"], note="what a file shows, the notice hold and retention"),
-    "audit": Module(["src/openbureau/audit/service.py"],
+    "reasons": Module({"src/openbureau/scoring/service.py": ["_reason_of", "reasons", "improvements"]},
+                      ["tests/scoring/test_reasons.py"], "reason codes (the registry functions beside them are "
+                      "judged by the slower scoring tests)"),
+    "masking": Module({"src/openbureau/kit/crypto.py": ["mask"], "src/openbureau/reports/assembly.py": ["Labels.*"],
+                       "src/openbureau/intake/validation/fields.py": ["mask_value"]},
+                      ["tests/kit/test_crypto.py", "tests/reports/test_report.py", "tests/reports/test_masking.py",
+                       "tests/intake/test_validation.py"],
+                      "masked identifiers, values quoted in findings and lender names in the subscriber's view"),
+    "access": Module({"src/openbureau/inquiries/access.py": []},
+                     ["tests/reports/test_inquiries.py", "tests/security/test_lawful_basis.py"],
+                     "lawful basis: role, reciprocity, purpose, consent, the existing-account exception"),
+    "consent": Module({"src/openbureau/consent/models.py": ["status_at", "Consent.*"],
+                       "src/openbureau/consent/repository.py": ["valid_at"],
+                       "src/openbureau/consent/service.py": ["_check_grantee", "check_evidence_time", "grant", "revoke"],
+                       "src/openbureau/intake/quarantine.py": ["consented", "release", "grant_consent"]},
+                      ["tests/consent", "tests/intake/test_gate.py"], "consent validity and the consent gate"),
+    "retention": Module({"src/openbureau/tradelines/history.py": ["_negative", "_expired_months", "expired_periods",
+                                                                 "build_tradelines"],
+                         "src/openbureau/tradelines/tasks.py": ["run_retention"]},
+                        ["tests/tradelines"], "negative information hidden and purged when its retention ends"),
+    "audit": Module({"src/openbureau/audit/service.py": ["canonical_details", "entry_digest", "record_many", "verify",
+                                                        "_mismatch_reason", "_first_keyed_seq"]},
                     ["tests/audit/test_service.py", "tests/security/test_audit_chain.py"],
-                    note="the keyed hash chain and its verification"),
-    "validation": Module(["src/openbureau/intake/validation/*"], ["tests/intake/test_validation.py"],
-                         note="field and cross-field rules of the furnishing standard"),
+                    "the keyed hash chain and its verification"),
+    "validation": Module({"src/openbureau/intake/validation/fields.py": ["_text", "_period", "_date", "_integer",
+                                                                        "_enum", "field_checks"],
+                          "src/openbureau/intake/validation/cross_field.py": []},
+                         ["tests/intake/test_validation.py"],
+                         "field and cross-field rules of the furnishing standard"),
 }
 COUNTED = ("killed", "survived", "timeout")
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout",
@@ -88,6 +102,9 @@ def prepare(name: str, module: Module) -> Path:
         "pytest_add_cli_args": ["-p", "no:randomly", "-q"],
         "pytest_add_cli_args_test_selection": tests,
         "use_git_change_detection": False,
+        # Workers forked from a server that never ran a test: a worker forked from the process that ran the
+        # statistics inherits the audit checkpoint threads' locks and hangs until its time runs out.
+        "process_isolation": "forkserver",
     }
     lines = ["[tool.mutmut]"] + [f"{k} = {json.dumps(v)}" for k, v in config.items()]
     lines += ["", "[tool.pytest.ini_options]"] + [f"{k} = {json.dumps(v)}" for k, v in pytest_options.items()]
@@ -95,44 +112,65 @@ def prepare(name: str, module: Module) -> Path:
     return folder
 
 
+def mutant_globs(module: Module) -> list[str]:
+    """mutmut's names of the mutants to run: ``pkg.mod.x_func__mutmut_3``, ``pkg.mod.xǁClassǁmethod__mutmut_3``."""
+    globs = []
+    for path, functions in module.functions.items():
+        name = mutant_module(path)
+        for function in functions or ["*"]:
+            if function == "*":
+                globs.append(f"{name}.x*")
+            elif "." in function:
+                cls, method = function.split(".", 1)
+                globs.append(f"{name}.xǁ{cls}ǁ{method}__mutmut_*")
+            else:
+                globs.append(f"{name}.x_{function}__mutmut_*")
+    return globs
+
+
 def scored(module: Module, mutant: str) -> bool:
-    """Whether ``mutant`` (``pkg.mod.x_func__mutmut_3`` or ``pkg.mod.xǁClassǁmethod__mutmut_3``) is in a
-    function named for the module."""
-    if not module.functions:
-        return True
-    function = mutant.rsplit(".", 1)[-1].rsplit("__mutmut_", 1)[0].removeprefix("x_").replace("xǁ", "").replace(
-        "ǁ", ".")
-    return any(function == f or (f.endswith(".*") and function.startswith(f[:-1])) for f in module.functions)
+    """Whether ``mutant`` is in a function named for the module."""
+    return any(fnmatch.fnmatchcase(mutant, glob) for glob in mutant_globs(module))
 
 
-def results(folder: Path, module: Module) -> tuple[Counter, list[str]]:
-    """Statuses of the scored mutants, and the survivors' names."""
-    counts, survivors = Counter(), []
-    for meta in sorted((folder / "mutants" / "src").rglob("*.py.meta")):
-        data = json.loads(meta.read_text())
-        for mutant, code in data.get("exit_code_by_key", {}).items():
-            if not scored(module, mutant):
-                continue
+def statuses(folder: Path, module: Module) -> dict[str, str]:
+    """Status of each scored mutant this folder's last mutmut run tested."""
+    found = {}
+    for meta in sorted((folder / "mutants" / "src").rglob("*.py.meta")) if (folder / "mutants").exists() else []:
+        for mutant, code in json.loads(meta.read_text()).get("exit_code_by_key", {}).items():
             status = STATUS.get(code, "suspicious")
-            counts[status] += 1
-            if status == "survived":
-                survivors.append(mutant)
-    return counts, survivors
+            if scored(module, mutant) and status != "not checked":
+                found[mutant] = status
+    return found
 
 
-def run(name: str, module: Module, max_children: int) -> tuple[Counter, list[str]]:
+def results(folder: Path, module: Module) -> dict[str, str]:
+    """Every scored mutant's latest status (a re-run of the survivors updates theirs)."""
+    path = folder / "results.json"
+    return json.loads(path.read_text()) if path.exists() else statuses(folder, module)
+
+
+def run(name: str, module: Module, max_children: int, *, survivors_only: bool) -> dict[str, str]:
     folder = prepare(name, module)
+    known = results(folder, module)
+    if survivors_only:
+        names = sorted(m for m, status in known.items() if status == "survived")
+        if not names:
+            return known
+    else:
+        names, known = mutant_globs(module), {}
     env = {k: v for k, v in os.environ.items() if k != "OPENBUREAU_TEST_POSTGRES_URL"}
     env["OPENBUREAU_TEST_SKIP_POSTGRES"] = "1"
     mutmut = shutil.which("mutmut", path=str(Path(sys.executable).parent)) or "mutmut"
-    names = [f"{mutant_module(f).replace('*', '')}*" for f in module.files]
-    shutil.rmtree(folder / "mutants", ignore_errors=True)  # a fresh run: the tests may have changed since
+    shutil.rmtree(folder / "mutants", ignore_errors=True)  # fresh: the tests may have changed since
     log = folder / "mutmut.log"
-    print(f"{name}: mutating {', '.join(module.files)} (log: {log})", flush=True)
+    print(f"{name}: mutating {', '.join(module.files)} ({len(names)} names; log: {log})", flush=True)
     with log.open("w") as out:
         subprocess.run([mutmut, "run", "--max-children", str(max_children), *names], cwd=folder, env=env,
                        stdout=out, stderr=subprocess.STDOUT, check=False)
-    return results(folder, module)
+    known.update(statuses(folder, module))
+    (folder / "results.json").write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
+    return known
 
 
 def main() -> None:
@@ -141,6 +179,8 @@ def main() -> None:
     parser.add_argument("--list", action="store_true", help="say what each module mutates and exit")
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested at once (default 2)")
     parser.add_argument("--report", action="store_true", help="print the last results without running")
+    parser.add_argument("--survivors", action="store_true",
+                        help="test again only the last run's survivors (after adding tests that should kill them)")
     args = parser.parse_args()
     if args.list:
         for name, module in MODULES.items():
@@ -152,8 +192,10 @@ def main() -> None:
     rows = []
     for name in args.modules or list(MODULES):
         module = MODULES[name]
-        counts, survivors = (results(prepare(name, module), module) if args.report
-                             else run(name, module, args.max_children))
+        known = (results(prepare(name, module), module) if args.report
+                 else run(name, module, args.max_children, survivors_only=args.survivors))
+        counts = Counter(known.values())
+        survivors = sorted(m for m, status in known.items() if status == "survived")
         judged = sum(counts[s] for s in COUNTED)
         score = f"{100 * counts['killed'] / judged:.1f}%" if judged else "n/a"
         rows.append((name, score, counts))

@@ -159,3 +159,30 @@ def test_an_unknown_person_is_answered_and_logged_without_reading_anything(burea
     assert logged.consent_id is not None and logged.actor_code == "LENDER"
     assert [(i.id, i.person_found) for i in listed] == [(result.inquiry_id, False)]
     assert read == []  # no personal data was read, so no read is audited; the inquiry itself is logged
+
+
+def _refusal(runtime, code, **kwargs) -> dict:
+    with pytest.raises(Forbidden) as err:
+        _ask(runtime, code, **kwargs)
+    return err.value.to_dict()
+
+
+def test_every_refusal_says_what_is_missing_and_names_the_field_to_change(bureau) -> None:
+    """The 403 body a subscriber reads: its code, the request field at fault and why, in words."""
+    grant(bureau, "LENDER", PEOPLE[1][0], Purpose.LOAN_ORIGINATION, ref="SOMEONE-ELSE")
+    grant(bureau, "LENDER", ID, Purpose.COLLECTIONS, ref="COLL")
+    grant(bureau, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="ENDED", valid_until=datetime(2026, 1, 1, tzinfo=UTC))
+    refusals = [
+        (dict(reciprocity=True), "RECIPROCITY_REQUIRED", None,
+         "LENDER does not furnish data; reciprocity is on: only members that furnish may query"),
+        (dict(purpose=Purpose.SELF_INQUIRY), "PURPOSE_NOT_ALLOWED", "purpose", "a member may not query for self_inquiry"),
+        (dict(consent_ref="NOPE"), "CONSENT_NOT_FOUND", "consent_ref", "you hold no consent NOPE"),
+        (dict(consent_ref="SOMEONE-ELSE"), "CONSENT_SUBJECT_MISMATCH", "consent_ref",
+         "consent SOMEONE-ELSE is not this person's"),
+        (dict(consent_ref="COLL"), "CONSENT_PURPOSE_MISMATCH", "purpose",
+         "consent COLL is for collections, not loan_origination"),
+        (dict(consent_ref="ENDED"), "CONSENT_EXPIRED", "consent_ref", "consent ENDED is expired"),
+        ({}, "CONSENT_REQUIRED", "consent_ref", "no consent of this person to LENDER for loan_origination is in force"),
+    ]
+    for kwargs, code, field, message in refusals:
+        assert _refusal(bureau, "LENDER", **kwargs) == {"code": code, "field": field, "message": message}, kwargs
