@@ -69,7 +69,7 @@ def test_with_consent_the_subscriber_sees_every_lender_masked_and_the_read_is_lo
         logged = session.scalars(select(Inquiry)).one()
         entries = audit.list_entries(session, action="inquiry.read")
         assert audit.verify(session).ok
-    assert (logged.purpose, logged.hard, logged.basis) == ("loan_origination", 1, "consent")
+    assert (logged.purpose, logged.hard, logged.basis, logged.basis_note) == ("loan_origination", 1, "consent", None)
     assert entries[0].person_id == logged.person_id and entries[0].actor_code == "LENDER"
 
 
@@ -103,6 +103,10 @@ def test_expiry_and_revocation_take_effect_at_once(bureau) -> None:
 def test_account_review_of_an_existing_borrower_is_the_documented_exception(bureau) -> None:
     result = _ask(bureau, "BANK_A", purpose=Purpose.ACCOUNT_REVIEW)
     assert result.basis.startswith("exception: post-loan management") and not result.hard
+    with session_scope(bureau.engine) as session:
+        logged = session.scalars(select(Inquiry)).one()
+    assert (logged.basis, logged.consent_id, logged.hard) == ("exception", None, 0)
+    assert result.basis == f"exception: {logged.basis_note}" and logged.basis_note.startswith("post-loan management")
     assert {a.lender for a in result.report.accounts if a.own_account} == {"BANK_A"}
     assert _refused(bureau, "LENDER", purpose=Purpose.ACCOUNT_REVIEW) == "CONSENT_REQUIRED"  # not its borrower
 
@@ -186,3 +190,13 @@ def test_every_refusal_says_what_is_missing_and_names_the_field_to_change(bureau
     ]
     for kwargs, code, field, message in refusals:
         assert _refusal(bureau, "LENDER", **kwargs) == {"code": code, "field": field, "message": message}, kwargs
+
+
+def test_a_consent_found_without_its_reference_is_logged_as_the_basis(bureau) -> None:
+    grant(bureau, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="L-9")
+    result = _ask(bureau, "LENDER")
+    with session_scope(bureau.engine) as session:
+        logged = session.scalars(select(Inquiry)).one()
+        consent = ConsentRepository(session).by_ref(grantee_member_id=logged.subscriber_id, consent_ref="L-9")
+    assert result.basis == "consent:L-9"
+    assert (logged.basis, logged.basis_note, logged.consent_id) == ("consent", None, consent.id)
