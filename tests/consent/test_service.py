@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import polars as pl
 import pytest
 from sqlalchemy import text
 
 from openbureau.consent import service as consents
-from openbureau.consent.models import ConsentStatus
-from openbureau.consent.profiles import Purpose
+from openbureau.consent.models import ConsentStatus, status_at
+from openbureau.consent.profiles import Purpose, get_profile
 from openbureau.consent.repository import ConsentRepository
-from openbureau.consent.schemas import Subject
+from openbureau.consent.schemas import CLOCK_SKEW, Subject
 from openbureau.intake import quarantine
 from openbureau.kit.db import is_postgres, session_scope
 from openbureau.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -114,3 +116,47 @@ def test_import_refuses_a_file_without_the_columns(members, tmp_path) -> None:
         quarantine.import_consents(session, vault=members.vault, actor=get_member(session, code="BANK_A"),
                                    path=path)
     assert err.value.code == "FILE_MISSING_COLUMNS" and "id_number" in err.value.details["columns"]
+
+
+@dataclass
+class Terms:
+    """A row of a consent's terms, as ``status_at`` reads it."""
+
+    valid_from: datetime
+    valid_until: datetime | None
+    status: str = ConsentStatus.ACTIVE
+
+
+def test_a_consent_is_in_force_from_valid_from_up_to_but_not_at_valid_until() -> None:
+    start, until, tick = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC), timedelta(microseconds=1)
+    terms = Terms(start, until)
+    assert [status_at(terms, m) for m in (start - tick, start, until - tick, until, until + tick)] == [
+        ConsentStatus.PENDING, ConsentStatus.ACTIVE, ConsentStatus.ACTIVE, ConsentStatus.EXPIRED, ConsentStatus.EXPIRED]
+    assert status_at(Terms(start, None), datetime(2099, 1, 1, tzinfo=UTC)) is ConsentStatus.ACTIVE  # open-ended
+    assert status_at(Terms(start, until, ConsentStatus.REVOKED), start) is ConsentStatus.REVOKED
+    assert status_at(Terms(start, until, ConsentStatus.REVOKED), until) is ConsentStatus.REVOKED  # revoked first
+
+
+def test_consent_evidence_may_not_be_dated_after_now_nor_the_consent_begin_before_it() -> None:
+    now, skew = datetime(2026, 6, 1, tzinfo=UTC), CLOCK_SKEW
+    consents.check_evidence_time(captured_at=now + skew, valid_from=now + skew, now=now)  # within the clock skew
+    with pytest.raises(Unprocessable) as err:
+        consents.check_evidence_time(captured_at=now + skew + timedelta(seconds=1), valid_from=now + skew * 2, now=now)
+    assert (err.value.code, err.value.field) == ("EVIDENCE_IN_FUTURE", "evidence.captured_at")
+    consents.check_evidence_time(captured_at=now, valid_from=now - skew, now=now)
+    with pytest.raises(Unprocessable) as err:
+        consents.check_evidence_time(captured_at=now, valid_from=now - skew - timedelta(seconds=1), now=now)
+    assert (err.value.code, err.value.field) == ("INVALID_WINDOW", "valid_from")
+
+
+def test_the_consent_gate_holds_a_record_furnished_at_the_moment_its_consent_ends(members) -> None:
+    until = datetime(2026, 3, 1, tzinfo=UTC)
+    grant(members, "BANK_A", ID, valid_until=until)
+    with session_scope(members.engine) as session:
+        bank = get_member(session, code="BANK_A")
+        subjects = pl.DataFrame({"id_type": ["CN_RESIDENT_ID"], "id_index": [consents.subject_index(
+            members.vault, Subject(id_type="CN_RESIDENT_ID", id_number=ID))]})
+        seen = [quarantine.consented(session.connection(), profile=get_profile("CN"), furnisher_id=bank.id,
+                                     subjects=subjects, moment=m).to_list()
+                for m in (until - timedelta(microseconds=1), until)]
+    assert seen == [[True], [False]]
