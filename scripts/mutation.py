@@ -90,14 +90,15 @@ def prepare(name: str, module: Module) -> Path:
     """The module's folder: the sources and tests (linked) and a configuration of its own."""
     folder = WORK / name
     folder.mkdir(parents=True, exist_ok=True)
-    for part in ("src", "tests"):
+    for part in ("src", "tests", "docs", "README.md"):  # some tests read the docs they keep up to date
         link = folder / part
         if not link.exists():
-            link.symlink_to(ROOT / part, target_is_directory=True)
+            link.symlink_to(ROOT / part, target_is_directory=(ROOT / part).is_dir())
     pytest_options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
     tests = [t for t in module.tests if (ROOT / t).exists()]
     config = {
         "source_paths": ["src"],
+        "also_copy": ["docs", "README.md"],
         "only_mutate": module.files,
         "pytest_add_cli_args": ["-p", "no:randomly", "-q"],
         "pytest_add_cli_args_test_selection": tests,

@@ -61,3 +61,13 @@ def test_an_event_that_has_not_ended_never_expires_and_a_closing_date_ends_one()
 def test_a_file_as_it_stood_at_a_period_leaves_out_later_months() -> None:
     (line,) = lines([row("2026-08"), row("2026-09", "1"), row("2026-10")], until_period="2026-09")
     assert line.latest.period == "2026-09" and line.latest.status == "1"
+
+
+def test_a_deleted_month_neither_extends_an_event_nor_is_purged_by_retention() -> None:
+    rows = [row("2020-10"), row("2020-11", "2"), row("2020-12", "3", account_status="deleted"), row("2021-01"),
+            row("2021-02")]
+    # Without the deleted month the event is 2020-11 alone, cured by 2021-01; the deleted month is not shown,
+    # so it is nothing the retention job must delete.
+    assert expired_periods(rows, as_of=date(2026, 11, 20), retention_years=5) == [(1, "A", "2020-11")]
+    (line,) = lines(rows, as_of=date(2026, 11, 20))
+    assert line.history("2021-02", 5) == "N//NN" and line.hidden_months == 1  # "/": nothing shown
