@@ -8,9 +8,10 @@ Each module runs mutmut in a folder of its own under ``.mutation/<module>/`` wit
 mutates only the module's files and runs only its own fast tests, on SQLite only
 (``OPENBUREAU_TEST_SKIP_POSTGRES=1``; the rules mutated here are engine-independent Python, and the SQL
 conditions among them are tested on both engines by the ordinary suite). mutmut then runs, for each mutant,
-only the tests that call the mutated function. The score printed per module is killed / (killed +
-survived + timeout) over the functions named for the module; survivors are listed with ``mutmut show``.
-Not part of CI: a full run takes about half an hour on two cores.
+only the tests that call the mutated function. The score printed per module is (killed + timeout) /
+(killed + survived + timeout) over the functions named for the module; survivors are listed with their
+``mutmut show`` command.
+Not part of CI: a run of every module takes about an hour on two shared cores.
 """
 
 from __future__ import annotations
@@ -198,7 +199,8 @@ def main() -> None:
         counts = Counter(known.values())
         survivors = sorted(m for m, status in known.items() if status == "survived")
         judged = sum(counts[s] for s in COUNTED)
-        score = f"{100 * counts['killed'] / judged:.1f}%" if judged else "n/a"
+        # A timeout is a mutant that made the tests hang (a loop that never ends): detected, as mutmut counts it.
+        score = f"{100 * (counts['killed'] + counts['timeout']) / judged:.1f}%" if judged else "n/a"
         rows.append((name, score, counts))
         for survivor in survivors:
             print(f"  survived: {survivor}   (see: cd {WORK / name} && mutmut show {survivor})")

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from openbureau.audit import service as audit
+from openbureau.audit.checkpoints import checkpoint_path
 from openbureau.audit.models import AuditEntry
 from openbureau.audit.schemas import AuditEntryRead
 from openbureau.kit.crypto import load_keys
@@ -303,3 +304,49 @@ def test_concurrent_writers_append_to_one_chain(runtime) -> None:
 def test_deferred_sqlite_writers_never_fork_the_chain(sqlite_runtime) -> None:
     # Without BEGIN IMMEDIATE a writer may read a stale last entry; SQLite then refuses its insert.
     run_writers(sqlite_runtime, write=False)
+
+
+CHANGED = "entry_hash does not match the entry's contents: a field or the hash was changed"
+
+
+def test_a_broken_chain_is_reported_whole_with_the_checkpoints_it_was_checked_against(runtime) -> None:
+    hashes = append(runtime, 5)
+    intact = check(runtime)
+    tamper(runtime, 3, purpose="collections")
+    assert check(runtime) == audit.VerifyResult(False, 2, 3, CHANGED, 2, hashes[1], 1, 5, intact.checkpoint_at,
+                                                intact.checkpoints_since)
+    tamper(runtime, 3, purpose="loan_origination")  # put back: intact again
+    tamper(runtime, 1, actor_code="BANK_Z")  # the first entry: nothing intact before it
+    assert check(runtime) == audit.VerifyResult(False, 0, 1, CHANGED, None, None, 1, 5, intact.checkpoint_at,
+                                                intact.checkpoints_since)
+
+
+def test_a_link_to_the_genesis_value_is_named(runtime) -> None:
+    append(runtime, 2)
+    tamper(runtime, 1, prev_hash="1" * 64)
+    result = check(runtime)
+    assert (result.ok, result.first_broken_seq, result.reason) == (False, 1, (
+        "prev_hash does not match the hash of the genesis value (64 zeros): an entry was removed, inserted or moved"))
+
+
+def test_a_one_entry_log_emptied_is_caught_by_its_checkpoint(runtime) -> None:
+    append(runtime, 1)
+    delete(runtime, 1)
+    result = check(runtime)
+    assert (result.ok, result.first_broken_seq, result.entries) == (False, 1, 0)
+    assert "removed from the tail" in result.reason
+
+
+def test_an_entry_rebuilt_without_the_key_is_named_as_such(runtime) -> None:
+    append(runtime, 3)
+    tamper(runtime, 3, details='{"forged":true}')
+    rebuild_from(runtime, 3, key=None)
+    assert check(runtime).reason == CHANGED + " (it was hashed without the chain key: rebuilt by someone without it)"
+
+
+def test_without_its_checkpoint_file_a_log_is_not_verified_at_all(runtime) -> None:
+    append(runtime, 2)
+    checkpoint_path(runtime.audit.checkpoint_dir).unlink()
+    result = check(runtime)
+    assert (result.ok, result.entries, result.first_broken_seq, result.last_seq) == (False, 0, None, None)
+    assert "no checkpoint file" in result.reason
