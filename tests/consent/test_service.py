@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +10,7 @@ import polars as pl
 import pytest
 from sqlalchemy import text
 
+from openbureau.audit import service as audit
 from openbureau.consent import service as consents
 from openbureau.consent.models import ConsentStatus, status_at
 from openbureau.consent.profiles import Purpose, get_profile
@@ -160,3 +162,34 @@ def test_the_consent_gate_holds_a_record_furnished_at_the_moment_its_consent_end
                                      subjects=subjects, moment=m).to_list()
                 for m in (until - timedelta(microseconds=1), until)]
     assert seen == [[True], [False]]
+
+
+def test_a_revocation_is_dated_audited_and_refused_by_body_to_another_member(members) -> None:
+    cid, _ = grant(members, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="R-1")
+    at = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    with session_scope(members.engine, write=True) as session:
+        with pytest.raises(NotFound) as err:
+            consents.revoke(session, actor=get_member(session, code="BANK_A"), consent_id=cid, reason="x")
+        assert err.value.to_dict() == {"code": "CONSENT_NOT_FOUND", "field": "consent_id", "message": f"no consent {cid}"}
+        lender = get_member(session, code="LENDER")
+        revoked = consents.revoke(session, actor=lender, consent_id=cid, reason="asked", now=at)
+        assert (revoked.status, revoked.revoked_at, revoked.revocation_reason) == (ConsentStatus.REVOKED, at, "asked")
+    with session_scope(members.engine) as session:
+        (entry,) = audit.list_entries(session, action="consent.revoke")
+    assert (entry.actor_member_id, entry.actor_code, entry.person_id, entry.purpose) == (
+        lender.id, "LENDER", None, "loan_origination")
+    assert json.loads(entry.details) == {"consent_id": cid, "reason": "asked"}
+
+
+def test_a_refused_grant_names_the_field_to_change(members) -> None:
+    grant(members, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="G-1")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for data, body in [
+        (consent_data(ID, Purpose.LOAN_ORIGINATION, ref="G-1"),
+         {"code": "CONSENT_EXISTS", "field": "consent_ref", "message": "you already recorded consent G-1"}),
+        (consent_data(ID, Purpose.LOAN_ORIGINATION, ref="G-2", valid_from=start, valid_until=start),
+         {"code": "INVALID_WINDOW", "field": "valid_until", "message": "valid_until must be after valid_from"}),
+    ]:
+        with pytest.raises((Conflict, Unprocessable)) as err, session_scope(members.engine, write=True) as s:
+            quarantine.grant_consent(s, vault=members.vault, actor=get_member(s, code="LENDER"), data=data)
+        assert err.value.to_dict() == body
