@@ -104,6 +104,8 @@ def prepare(name: str, module: Module) -> Path:
         "pytest_add_cli_args": ["-p", "no:randomly", "-q"],
         "pytest_add_cli_args_test_selection": tests,
         "use_git_change_detection": False,
+        # A mutant that loops for ever is detected when its tests take 5 times their usual time (not 15).
+        "timeout_multiplier": 5.0,
         # Workers forked from a server that never ran a test: a worker forked from the process that ran the
         # statistics inherits the audit checkpoint threads' locks and hangs until its time runs out.
         "process_isolation": "forkserver",

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from openbureau.audit import service as audit
+from openbureau.audit.chain import load_chain_keys
 from openbureau.audit.checkpoints import checkpoint_path
 from openbureau.audit.models import AuditEntry
 from openbureau.audit.schemas import AuditEntryRead
@@ -350,3 +351,24 @@ def test_without_its_checkpoint_file_a_log_is_not_verified_at_all(runtime) -> No
     result = check(runtime)
     assert (result.ok, result.entries, result.first_broken_seq, result.last_seq) == (False, 0, None, None)
     assert "no checkpoint file" in result.reason
+
+
+def test_an_entry_stores_every_field_as_given_and_keeps_unicode_as_is(runtime) -> None:
+    with session_scope(runtime.engine, write=True) as session:
+        entry = audit.record(session, actor_member_id=42, actor_code="O" * 64, action="a", person_id=7,
+                             purpose="collections", details={"note": "王小明的档案"})
+    row = stored(runtime, entry.seq)
+    assert (row["actor_member_id"], row["actor_code"], row["action"], row["person_id"], row["purpose"]) == (
+        42, "O" * 64, "a", 7, "collections")
+    assert row["details"] == '{"note":"王小明的档案"}'  # UTF-8 as is, not \\u escapes
+    assert check(runtime).ok
+    payload = json.dumps(["openbureau.audit.v1", 1, row["at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ"), 42, "O" * 64, "a", 7,
+                          "collections", row["details"], audit.GENESIS], separators=(",", ":"), ensure_ascii=False)
+    key = load_chain_keys(runtime.settings).chain
+    assert row["entry_hash"] == hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+
+
+def test_details_that_are_not_plain_json_are_refused() -> None:
+    with pytest.raises(ValueError):
+        audit.canonical_details({"ratio": float("nan")})
+    assert audit.canonical_details({"b": 1, "a": "é"}) == '{"a":"é","b":1}'
