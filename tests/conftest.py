@@ -1,8 +1,10 @@
 """Test harness: every database test runs on SQLite and on PostgreSQL.
 
 PostgreSQL: a throw-away database is created for the run on the server named by
-``OPENBUREAU_TEST_POSTGRES_URL`` (default: postgres@127.0.0.1:5432). When that variable is set, an
-unreachable server fails the run; when it is not, PostgreSQL tests are skipped if no server answers.
+``OPENBUREAU_TEST_POSTGRES_URL`` (default: postgres@127.0.0.1:5432). An unreachable server fails every
+PostgreSQL test, whether the variable is set or not: half of the suite is never skipped silently. Only
+``OPENBUREAU_TEST_SKIP_POSTGRES=1`` skips them (a SQLite-only run, e.g. the mutation run), and the end of
+the run then says how many were skipped.
 """
 
 from __future__ import annotations
@@ -26,26 +28,46 @@ from openbureau.migrations.metadata import target_metadata
 from openbureau.runtime import Runtime
 
 PG_ENV = "OPENBUREAU_TEST_POSTGRES_URL"
+PG_SKIP_ENV = "OPENBUREAU_TEST_SKIP_POSTGRES"
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_SKIPPED = f"PostgreSQL skipped: {PG_SKIP_ENV}=1"
 
 
-def _admin_url() -> tuple[str, bool]:
-    url = os.environ.get(PG_ENV)
-    return (url, True) if url else (PG_DEFAULT, False)
+def _skip_postgres() -> bool:
+    return os.environ.get(PG_SKIP_ENV, "") not in ("", "0")
+
+
+def _on_postgres(item: pytest.Item) -> bool:
+    """Whether a test runs on PostgreSQL (an engine parameter, or the database fixture itself)."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return "postgresql" in params.values() or "postgres_url" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _skip_postgres():
+        for item in items:
+            if _on_postgres(item):
+                item.add_marker(pytest.mark.skip(reason=PG_SKIPPED))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if PG_SKIPPED in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_sep("!", f"{len(skipped)} PostgreSQL tests were SKIPPED ({PG_SKIP_ENV}=1): this run "
+                                        "covered SQLite only", red=True, bold=True)
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test run, dropped at the end."""
-    admin, required = _admin_url()
+    admin = os.environ.get(PG_ENV) or PG_DEFAULT
     name = f"openbureau_test_{uuid.uuid4().hex[:12]}"
     try:
         with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.OperationalError as exc:
-        if required:
-            pytest.fail(f"{PG_ENV} is set but PostgreSQL is unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable ({exc}); set {PG_ENV} to require it")
+        pytest.fail(f"PostgreSQL at {admin} is unreachable: {exc}. Every database test runs on PostgreSQL too: "
+                    f"start the server, point {PG_ENV} at one, or set {PG_SKIP_ENV}=1 to run SQLite only.")
     base = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
     url = f"{base}/{name}"
     engine = make_engine(url)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import threading
 import time
 from datetime import UTC, datetime
@@ -11,6 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from openbureau.audit import service as audit
+from openbureau.audit.chain import load_chain_keys
+from openbureau.audit.checkpoints import checkpoint_path
 from openbureau.audit.models import AuditEntry
 from openbureau.audit.schemas import AuditEntryRead
 from openbureau.kit.crypto import load_keys
@@ -78,6 +83,8 @@ def test_an_empty_log_is_intact(runtime) -> None:
 @pytest.mark.parametrize("column, value", [
     ("details", '{"consent_ref":"C-3","inquiry_id":4}'),
     ("actor_code", "BANK_Z"),
+    ("actor_member_id", 7),  # entry 3 is the operator's (None)
+    ("action", "report.export"),
     ("at", datetime(2020, 1, 1, tzinfo=UTC)),
     ("person_id", 999),
     ("person_id", None),
@@ -90,6 +97,35 @@ def test_a_changed_field_breaks_the_chain_at_that_entry(runtime, column: str, va
     assert (result.ok, result.first_broken_seq, result.entries) == (False, 3, 2)
     assert "entry_hash does not match the entry's contents" in result.reason
     assert (result.last_seq, result.last_hash) == (2, hashes[1])
+
+
+DIGEST_FIELDS = dict(seq=3, at=datetime(2026, 12, 1, 9, 30, 0, 123456, tzinfo=UTC), actor_member_id=2,
+                     actor_code="BANK_A", action="inquiry.read", person_id=104, purpose="loan_origination",
+                     details='{"inquiry_id":4}', prev_hash="a" * 64)
+
+
+@pytest.mark.parametrize("key", [None, b"k" * 32])
+@pytest.mark.parametrize("field, other", [
+    ("seq", 4), ("at", datetime(2026, 12, 1, 9, 30, 0, 123457, tzinfo=UTC)), ("actor_member_id", 3),
+    ("actor_member_id", None), ("actor_code", "BANK_B"), ("action", "report.self_view"), ("person_id", 105),
+    ("person_id", None), ("purpose", "collections"), ("purpose", None), ("details", '{"inquiry_id":5}'),
+    ("prev_hash", "b" * 64),
+])
+def test_every_field_of_an_entry_is_covered_by_its_hash(key, field: str, other) -> None:
+    """Who acted, what was done, to whom and why: changing any one of them changes the hash."""
+    digest = audit.entry_digest(**DIGEST_FIELDS, key=key)
+    assert len(digest) == 64 and digest == audit.entry_digest(**DIGEST_FIELDS, key=key)
+    assert audit.entry_digest(**{**DIGEST_FIELDS, field: other}, key=key) != digest
+
+
+def test_the_hash_is_sha256_of_the_documented_serialisation_or_its_hmac() -> None:
+    """docs/audit.md: an outside verifier recomputes the hash from the stored columns alone."""
+    payload = json.dumps(["openbureau.audit.v1", 3, "2026-12-01T09:30:00.123456Z", 2, "BANK_A", "inquiry.read", 104,
+                          "loan_origination", '{"inquiry_id":4}', "a" * 64], separators=(",", ":")).encode()
+    assert audit.entry_digest(**DIGEST_FIELDS) == hashlib.sha256(payload).hexdigest()
+    key = b"k" * 32
+    assert audit.entry_digest(**DIGEST_FIELDS, key=key) == hmac.new(key, payload, hashlib.sha256).hexdigest()
+    assert audit.entry_digest(**DIGEST_FIELDS, key=b"x" * 32) != audit.entry_digest(**DIGEST_FIELDS, key=key)
 
 
 @pytest.mark.parametrize("forged", ["f" * 64, "é" * 64])
@@ -269,3 +305,70 @@ def test_concurrent_writers_append_to_one_chain(runtime) -> None:
 def test_deferred_sqlite_writers_never_fork_the_chain(sqlite_runtime) -> None:
     # Without BEGIN IMMEDIATE a writer may read a stale last entry; SQLite then refuses its insert.
     run_writers(sqlite_runtime, write=False)
+
+
+CHANGED = "entry_hash does not match the entry's contents: a field or the hash was changed"
+
+
+def test_a_broken_chain_is_reported_whole_with_the_checkpoints_it_was_checked_against(runtime) -> None:
+    hashes = append(runtime, 5)
+    intact = check(runtime)
+    tamper(runtime, 3, purpose="collections")
+    assert check(runtime) == audit.VerifyResult(False, 2, 3, CHANGED, 2, hashes[1], 1, 5, intact.checkpoint_at,
+                                                intact.checkpoints_since)
+    tamper(runtime, 3, purpose="loan_origination")  # put back: intact again
+    tamper(runtime, 1, actor_code="BANK_Z")  # the first entry: nothing intact before it
+    assert check(runtime) == audit.VerifyResult(False, 0, 1, CHANGED, None, None, 1, 5, intact.checkpoint_at,
+                                                intact.checkpoints_since)
+
+
+def test_a_link_to_the_genesis_value_is_named(runtime) -> None:
+    append(runtime, 2)
+    tamper(runtime, 1, prev_hash="1" * 64)
+    result = check(runtime)
+    assert (result.ok, result.first_broken_seq, result.reason) == (False, 1, (
+        "prev_hash does not match the hash of the genesis value (64 zeros): an entry was removed, inserted or moved"))
+
+
+def test_a_one_entry_log_emptied_is_caught_by_its_checkpoint(runtime) -> None:
+    append(runtime, 1)
+    delete(runtime, 1)
+    result = check(runtime)
+    assert (result.ok, result.first_broken_seq, result.entries) == (False, 1, 0)
+    assert "removed from the tail" in result.reason
+
+
+def test_an_entry_rebuilt_without_the_key_is_named_as_such(runtime) -> None:
+    append(runtime, 3)
+    tamper(runtime, 3, details='{"forged":true}')
+    rebuild_from(runtime, 3, key=None)
+    assert check(runtime).reason == CHANGED + " (it was hashed without the chain key: rebuilt by someone without it)"
+
+
+def test_without_its_checkpoint_file_a_log_is_not_verified_at_all(runtime) -> None:
+    append(runtime, 2)
+    checkpoint_path(runtime.audit.checkpoint_dir).unlink()
+    result = check(runtime)
+    assert (result.ok, result.entries, result.first_broken_seq, result.last_seq) == (False, 0, None, None)
+    assert "no checkpoint file" in result.reason
+
+
+def test_an_entry_stores_every_field_as_given_and_keeps_unicode_as_is(runtime) -> None:
+    with session_scope(runtime.engine, write=True) as session:
+        entry = audit.record(session, actor_member_id=42, actor_code="O" * 64, action="a", person_id=7,
+                             purpose="collections", details={"note": "王小明的档案"})
+    row = stored(runtime, entry.seq)
+    assert (row["actor_member_id"], row["actor_code"], row["action"], row["person_id"], row["purpose"]) == (
+        42, "O" * 64, "a", 7, "collections")
+    assert row["details"] == '{"note":"王小明的档案"}'  # UTF-8 as is, not \\u escapes
+    assert check(runtime).ok
+    payload = json.dumps(["openbureau.audit.v1", 1, row["at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ"), 42, "O" * 64, "a", 7,
+                          "collections", row["details"], audit.GENESIS], separators=(",", ":"), ensure_ascii=False)
+    key = load_chain_keys(runtime.settings).chain
+    assert row["entry_hash"] == hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+
+
+def test_details_that_are_not_plain_json_are_refused() -> None:
+    with pytest.raises(ValueError):
+        audit.canonical_details({"ratio": float("nan")})
+    assert audit.canonical_details({"b": 1, "a": "é"}) == '{"a":"é","b":1}'

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import polars as pl
 import pytest
 from sqlalchemy import text
 
+from openbureau.audit import service as audit
 from openbureau.consent import service as consents
-from openbureau.consent.models import ConsentStatus
-from openbureau.consent.profiles import Purpose
+from openbureau.consent.models import ConsentStatus, status_at
+from openbureau.consent.profiles import Purpose, get_profile
 from openbureau.consent.repository import ConsentRepository
-from openbureau.consent.schemas import Subject
+from openbureau.consent.schemas import CLOCK_SKEW, Subject
 from openbureau.intake import quarantine
 from openbureau.kit.db import is_postgres, session_scope
 from openbureau.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -146,3 +150,80 @@ def test_no_principal_never_means_the_operator_and_only_the_operator_sees_every_
         every = consents.list_for_subject(session, vault=members.vault, principal=Principal.operator("OPERATOR:t"),
                                           subject=subject)
         assert len(every) == 2
+
+
+@dataclass
+class Terms:
+    """A row of a consent's terms, as ``status_at`` reads it."""
+
+    valid_from: datetime
+    valid_until: datetime | None
+    status: str = ConsentStatus.ACTIVE
+
+
+def test_a_consent_is_in_force_from_valid_from_up_to_but_not_at_valid_until() -> None:
+    start, until, tick = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC), timedelta(microseconds=1)
+    terms = Terms(start, until)
+    assert [status_at(terms, m) for m in (start - tick, start, until - tick, until, until + tick)] == [
+        ConsentStatus.PENDING, ConsentStatus.ACTIVE, ConsentStatus.ACTIVE, ConsentStatus.EXPIRED, ConsentStatus.EXPIRED]
+    assert status_at(Terms(start, None), datetime(2099, 1, 1, tzinfo=UTC)) is ConsentStatus.ACTIVE  # open-ended
+    assert status_at(Terms(start, until, ConsentStatus.REVOKED), start) is ConsentStatus.REVOKED
+    assert status_at(Terms(start, until, ConsentStatus.REVOKED), until) is ConsentStatus.REVOKED  # revoked first
+
+
+def test_consent_evidence_may_not_be_dated_after_now_nor_the_consent_begin_before_it() -> None:
+    now, skew = datetime(2026, 6, 1, tzinfo=UTC), CLOCK_SKEW
+    consents.check_evidence_time(captured_at=now + skew, valid_from=now + skew, now=now)  # within the clock skew
+    with pytest.raises(Unprocessable) as err:
+        consents.check_evidence_time(captured_at=now + skew + timedelta(seconds=1), valid_from=now + skew * 2, now=now)
+    assert (err.value.code, err.value.field) == ("EVIDENCE_IN_FUTURE", "evidence.captured_at")
+    consents.check_evidence_time(captured_at=now, valid_from=now - skew, now=now)
+    with pytest.raises(Unprocessable) as err:
+        consents.check_evidence_time(captured_at=now, valid_from=now - skew - timedelta(seconds=1), now=now)
+    assert (err.value.code, err.value.field) == ("INVALID_WINDOW", "valid_from")
+
+
+def test_the_consent_gate_holds_a_record_furnished_at_the_moment_its_consent_ends(members) -> None:
+    until = datetime(2026, 3, 1, tzinfo=UTC)
+    grant(members, "BANK_A", ID, valid_until=until)
+    with session_scope(members.engine) as session:
+        bank = get_member(session, code="BANK_A")
+        subjects = pl.DataFrame({"id_type": ["CN_RESIDENT_ID"], "id_index": [consents.subject_index(
+            members.vault, Subject(id_type="CN_RESIDENT_ID", id_number=ID))]})
+        seen = [quarantine.consented(session.connection(), profile=get_profile("CN"), furnisher_id=bank.id,
+                                     subjects=subjects, moment=m).to_list()
+                for m in (until - timedelta(microseconds=1), until)]
+    assert seen == [[True], [False]]
+
+
+def test_a_revocation_is_dated_audited_and_refused_by_body_to_another_member(members) -> None:
+    cid, _ = grant(members, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="R-1")
+    at = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    with session_scope(members.engine, write=True) as session:
+        with pytest.raises(NotFound) as err:
+            consents.revoke(session, principal=Principal.of_member(get_member(session, code="BANK_A")), consent_id=cid,
+                            reason="x")
+        assert err.value.to_dict() == {"code": "CONSENT_NOT_FOUND", "field": "consent_id", "message": f"no consent {cid}"}
+        lender = get_member(session, code="LENDER")
+        revoked = consents.revoke(session, principal=Principal.of_member(lender), consent_id=cid, reason="asked",
+                                  now=at)
+        assert (revoked.status, revoked.revoked_at, revoked.revocation_reason) == (ConsentStatus.REVOKED, at, "asked")
+    with session_scope(members.engine) as session:
+        (entry,) = audit.list_entries(session, action="consent.revoke")
+    assert (entry.actor_member_id, entry.actor_code, entry.person_id, entry.purpose) == (
+        lender.id, "LENDER", None, "loan_origination")
+    assert json.loads(entry.details) == {"consent_id": cid, "reason": "asked"}
+
+
+def test_a_refused_grant_names_the_field_to_change(members) -> None:
+    grant(members, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="G-1")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for data, body in [
+        (consent_data(ID, Purpose.LOAN_ORIGINATION, ref="G-1"),
+         {"code": "CONSENT_EXISTS", "field": "consent_ref", "message": "you already recorded consent G-1"}),
+        (consent_data(ID, Purpose.LOAN_ORIGINATION, ref="G-2", valid_from=start, valid_until=start),
+         {"code": "INVALID_WINDOW", "field": "valid_until", "message": "valid_until must be after valid_from"}),
+    ]:
+        with pytest.raises((Conflict, Unprocessable)) as err, session_scope(members.engine, write=True) as s:
+            quarantine.grant_consent(s, vault=members.vault, actor=get_member(s, code="LENDER"), data=data)
+        assert err.value.to_dict() == body

@@ -3,12 +3,16 @@ trips); on SQLite it is one read transaction."""
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from openbureau.kit.db import checkpoint, session_scope
+from openbureau.kit.db import Checkpointer, checkpoint, session_scope, writer_engine
 
 
 def test_a_read_only_session_reads_statement_by_statement_on_postgresql(runtime) -> None:
@@ -41,3 +45,48 @@ def test_a_checkpoint_empties_the_log_and_refuses_an_unknown_mode(sqlite_runtime
     assert wal.stat().st_size == 0
     with pytest.raises(ValueError, match="no checkpoint mode"):
         checkpoint(sqlite_runtime.engine, mode="EVERYTHING")
+
+
+def _rows_in_the_database_file_alone(path: Path, copy_dir: Path) -> int:
+    """Rows of ``probe`` in a copy of the database file without its write-ahead log: what was copied back."""
+    copy_dir.mkdir(exist_ok=True)
+    copy = copy_dir / "bureau.db"
+    shutil.copyfile(path, copy)
+    with closing(sqlite3.connect(copy)) as conn:
+        try:
+            return conn.execute("SELECT count(*) FROM probe").fetchone()[0]
+        except sqlite3.DatabaseError:  # the table is still only in the log (or the copy caught a page mid-write)
+            return 0
+
+
+def test_the_checkpointer_copies_the_log_back_into_the_database_while_it_runs(sqlite_runtime, tmp_path) -> None:
+    engine = writer_engine(sqlite_runtime.engine)  # no autocheckpoint: only the checkpointer copies the log
+    database = Path(engine.url.database)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE probe (n INTEGER, pad TEXT)"))
+        conn.execute(text("INSERT INTO probe VALUES (:n, :pad)"), [{"n": i, "pad": "x" * 500} for i in range(500)])
+    assert _rows_in_the_database_file_alone(database, tmp_path / "before") == 0  # all in the log so far
+    checkpointer = Checkpointer(engine, every=0.05).start()
+    try:
+        deadline, copied = time.monotonic() + 10, 0
+        while copied < 500 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            copied = _rows_in_the_database_file_alone(database, tmp_path / "running")
+        assert copied == 500
+        assert checkpointer.checkpoints >= 1
+        with engine.begin() as conn:  # written after the last tick: the checkpoint made at stop copies it
+            conn.execute(text("INSERT INTO probe VALUES (500, 'last')"))
+    finally:
+        checkpointer.stop()
+    assert _rows_in_the_database_file_alone(database, tmp_path / "stopped") == 501
+    engine.dispose()
+
+
+def test_the_checkpointer_runs_on_sqlite_only(runtime) -> None:
+    checkpointer = Checkpointer(runtime.engine, every=0.01).start()
+    time.sleep(0.05)
+    checkpointer.stop()
+    if runtime.engine.dialect.name == "postgresql":
+        assert checkpointer.checkpoints == 0  # no thread, no log to copy
+    else:
+        assert checkpointer.checkpoints >= 1  # at least the one made at stop

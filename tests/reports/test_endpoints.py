@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from openbureau.api.app import create_app
+from openbureau.consent.profiles import Purpose
+from tests.consent.factories import grant
 from tests.intake.factories import PEOPLE
 from tests.reports.conftest import ID
 
@@ -81,3 +83,17 @@ def test_the_bureau_counter_gets_the_persons_own_report_and_lenders_cannot(api) 
     assert unknown.status_code == 404 and unknown.json()["code"] == "PERSON_NOT_FOUND"
     page = _post(client, keys["OPS"], "/v1/self-reports", {"subject": SUBJECT}, format="html").text
     assert "Your own report" in page and "Who looked at your file" in page and "A-1" in page
+
+
+def test_an_inquiry_about_a_person_the_bureau_does_not_know_is_logged_before_it_is_answered(market) -> None:
+    runtime, keys = market
+    grant(runtime, "LENDER", PEOPLE[3][0], Purpose.LOAN_ORIGINATION, ref="L-3")
+    with TestClient(create_app(runtime)) as client:
+        answer = _post(client, keys["LENDER"], body={**ASK, "consent_ref": "L-3", "subject": {
+            "id_type": "CN_RESIDENT_ID", "id_number": PEOPLE[3][0]}})
+        assert answer.status_code == 201, answer.text
+        body = answer.json()
+        assert not body["person_found"] and body["report"] is None and body["inquiry_id"] > 0
+        log = client.get("/v1/inquiries", headers={"X-API-Key": keys["LENDER"]}).json()
+    assert [(i["id"], i["purpose"], i["hard"], i["person_found"]) for i in log] == [
+        (body["inquiry_id"], "loan_origination", True, False)]

@@ -45,11 +45,11 @@ def bureau(runtime, tmp_path):
     return runtime
 
 
-def _ask(runtime, code, purpose=Purpose.LOAN_ORIGINATION, consent_ref=None, id_number=ID, **settings):
+def _ask(runtime, code, purpose=Purpose.LOAN_ORIGINATION, consent_ref=None, id_number=ID, now=None, **settings):
     with session_scope(runtime.engine, write=True) as session:
         return service.inquire(
             session, vault=runtime.vault, principal=Principal.of_member(get_member(session, code=code)),
-            policy=Policy(profile=get_profile("CN"), reciprocity=settings.get("reciprocity", False)),
+            policy=Policy(profile=get_profile("CN"), reciprocity=settings.get("reciprocity", False)), now=now,
             request=InquiryCreate(subject=Subject(id_type="CN_RESIDENT_ID", id_number=id_number), purpose=purpose,
                                   consent_ref=consent_ref))
 
@@ -71,7 +71,7 @@ def test_with_consent_the_subscriber_sees_every_lender_masked_and_the_read_is_lo
         logged = session.scalars(select(Inquiry)).one()
         entries = audit.list_entries(session, action="inquiry.read")
         assert audit.verify(session).ok
-    assert (logged.purpose, logged.hard, logged.basis) == ("loan_origination", 1, "consent")
+    assert (logged.purpose, logged.hard, logged.basis, logged.basis_note) == ("loan_origination", 1, "consent", None)
     assert entries[0].person_id == logged.person_id and entries[0].actor_code == "LENDER"
 
 
@@ -105,6 +105,10 @@ def test_expiry_and_revocation_take_effect_at_once(bureau) -> None:
 def test_account_review_of_an_existing_borrower_is_the_documented_exception(bureau) -> None:
     result = _ask(bureau, "BANK_A", purpose=Purpose.ACCOUNT_REVIEW)
     assert result.basis.startswith("exception: post-loan management") and not result.hard
+    with session_scope(bureau.engine) as session:
+        logged = session.scalars(select(Inquiry)).one()
+    assert (logged.basis, logged.consent_id, logged.hard) == ("exception", None, 0)
+    assert result.basis == f"exception: {logged.basis_note}" and logged.basis_note.startswith("post-loan management")
     assert {a.lender for a in result.report.accounts if a.own_account} == {"BANK_A"}
     assert _refused(bureau, "LENDER", purpose=Purpose.ACCOUNT_REVIEW) == "CONSENT_REQUIRED"  # not its borrower
 
@@ -116,7 +120,85 @@ def test_reciprocity_lets_only_members_that_furnish_query(bureau) -> None:
     assert _ask(bureau, "BANK_A", consent_ref="B-1", reciprocity=True).person_found
 
 
+def test_reciprocity_asks_that_the_member_has_furnished_not_only_that_it_may(bureau, tmp_path) -> None:
+    make_member(bureau, "NEWBANK", Role.FURNISHER, Role.SUBSCRIBER)
+    grant(bureau, "NEWBANK", ID, Purpose.LOAN_ORIGINATION, ref="N-1")
+    assert _refused(bureau, "NEWBANK", consent_ref="N-1", reciprocity=True) == "RECIPROCITY_REQUIRED"
+    assert _ask(bureau, "NEWBANK", consent_ref="N-1").person_found  # refused for reciprocity alone
+    grant(bureau, "NEWBANK", PEOPLE[1][0])
+    intake.submit(bureau.engine, settings=bureau.settings, furnisher_code="NEWBANK",
+                  path=write_file(tmp_path / "NEWBANK.csv", [person(1, furnisher_account_id="N-ACC")]))
+    assert _ask(bureau, "NEWBANK", consent_ref="N-1", reciprocity=True).person_found
+
+
+def test_a_consent_ends_at_the_exact_moment_of_its_valid_until(bureau) -> None:
+    until = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+    grant(bureau, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="UNTIL", valid_until=until)
+    just_before = until - timedelta(microseconds=1)
+    assert _ask(bureau, "LENDER", consent_ref="UNTIL", now=just_before).basis == "consent:UNTIL"
+    assert _ask(bureau, "LENDER", now=just_before).basis == "consent:UNTIL"  # found without its reference too
+    assert _refused(bureau, "LENDER", consent_ref="UNTIL", now=until) == "CONSENT_EXPIRED"
+    assert _refused(bureau, "LENDER", now=until) == "CONSENT_REQUIRED"
+    assert _refused(bureau, "LENDER", now=until + timedelta(microseconds=1)) == "CONSENT_REQUIRED"
+
+
+def test_a_consent_begins_at_the_exact_moment_of_its_valid_from(bureau) -> None:
+    start = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+    grant(bureau, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="FROM", valid_from=start)
+    assert _refused(bureau, "LENDER", consent_ref="FROM", now=start - timedelta(microseconds=1)) == "CONSENT_PENDING"
+    assert _refused(bureau, "LENDER", now=start - timedelta(microseconds=1)) == "CONSENT_REQUIRED"
+    assert _ask(bureau, "LENDER", consent_ref="FROM", now=start).basis == "consent:FROM"
+    assert _ask(bureau, "LENDER", now=start).basis == "consent:FROM"
+
+
 def test_an_unknown_person_is_answered_and_logged_without_reading_anything(bureau) -> None:
     grant(bureau, "LENDER", PEOPLE[3][0], Purpose.LOAN_ORIGINATION, ref="NEW")
     result = _ask(bureau, "LENDER", consent_ref="NEW", id_number=PEOPLE[3][0])
     assert not result.person_found and result.report is None
+    with session_scope(bureau.engine) as session:
+        lender = get_member(session, code="LENDER")
+        logged = session.scalars(select(Inquiry)).one()
+        listed = service.list_inquiries(session, actor=lender)
+        read = audit.list_entries(session, action="inquiry.read")
+    assert (logged.id, logged.subscriber_id, logged.person_id, logged.purpose, logged.hard, logged.basis) == (
+        result.inquiry_id, lender.id, None, "loan_origination", 1, "consent")
+    assert logged.consent_id is not None and logged.actor_code == "LENDER"
+    assert [(i.id, i.person_found) for i in listed] == [(result.inquiry_id, False)]
+    assert read == []  # no personal data was read, so no read is audited; the inquiry itself is logged
+
+
+def _refusal(runtime, code, **kwargs) -> dict:
+    with pytest.raises(Forbidden) as err:
+        _ask(runtime, code, **kwargs)
+    return err.value.to_dict()
+
+
+def test_every_refusal_says_what_is_missing_and_names_the_field_to_change(bureau) -> None:
+    """The 403 body a subscriber reads: its code, the request field at fault and why, in words."""
+    grant(bureau, "LENDER", PEOPLE[1][0], Purpose.LOAN_ORIGINATION, ref="SOMEONE-ELSE")
+    grant(bureau, "LENDER", ID, Purpose.COLLECTIONS, ref="COLL")
+    grant(bureau, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="ENDED", valid_until=datetime(2026, 1, 1, tzinfo=UTC))
+    refusals = [
+        (dict(reciprocity=True), "RECIPROCITY_REQUIRED", None,
+         "LENDER does not furnish data; reciprocity is on: only members that furnish may query"),
+        (dict(purpose=Purpose.SELF_INQUIRY), "PURPOSE_NOT_ALLOWED", "purpose", "a member may not query for self_inquiry"),
+        (dict(consent_ref="NOPE"), "CONSENT_NOT_FOUND", "consent_ref", "you hold no consent NOPE"),
+        (dict(consent_ref="SOMEONE-ELSE"), "CONSENT_SUBJECT_MISMATCH", "consent_ref",
+         "consent SOMEONE-ELSE is not this person's"),
+        (dict(consent_ref="COLL"), "CONSENT_PURPOSE_MISMATCH", "purpose",
+         "consent COLL is for collections, not loan_origination"),
+        (dict(consent_ref="ENDED"), "CONSENT_EXPIRED", "consent_ref", "consent ENDED is expired"),
+        ({}, "CONSENT_REQUIRED", "consent_ref", "no consent of this person to LENDER for loan_origination is in force"),
+    ]
+    for kwargs, code, field, message in refusals:
+        assert _refusal(bureau, "LENDER", **kwargs) == {"code": code, "field": field, "message": message}, kwargs
+
+
+def test_a_consent_found_without_its_reference_is_logged_as_the_basis(bureau) -> None:
+    grant(bureau, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="L-9")
+    result = _ask(bureau, "LENDER")
+    with session_scope(bureau.engine) as session:
+        logged = session.scalars(select(Inquiry)).one()
+        consent = ConsentRepository(session).by_ref(grantee_member_id=logged.subscriber_id, consent_ref="L-9")
+    assert result.basis == "consent:L-9"
+    assert (logged.basis, logged.basis_note, logged.consent_id) == ("consent", None, consent.id)

@@ -41,6 +41,15 @@ def trained(bureau):
     return data, card
 
 
+@pytest.fixture(scope="package")
+def registered(bureau, trained):
+    """The trained model, registered (not released): every test that needs it in the registry asks for it,
+    so none depends on another having run first."""
+    with session_scope(bureau.runtime.engine, write=True) as session:
+        service.register(session, card=trained[1], actor_code="OPERATOR:test")
+    return trained
+
+
 def test_the_training_set_observes_each_file_at_the_period_and_its_outcome_after(bureau, trained) -> None:
     data, card = trained
     assert data.observation_period == "2025-06" and END == "2026-06"  # the newest period with 12 months after
@@ -58,12 +67,13 @@ def test_the_training_set_observes_each_file_at_the_period_and_its_outcome_after
     assert card.training["observation_period"] == "2025-06" and card.validation["auc"] > 0.65
 
 
-def test_a_released_model_scores_every_inquiry_with_reasons(bureau, trained) -> None:
+def test_a_released_model_scores_every_inquiry_with_reasons(bureau, registered, monkeypatch) -> None:
     runtime = bureau.runtime
-    _, card = trained
+    _, card = registered
+    # Released now, after any release another test made, and read at once: the newest release scores.
+    monkeypatch.setattr(service, "RELEASE_CHECK_SECONDS", 0.0)
     with session_scope(runtime.engine, write=True) as session:
-        service.register(session, card=card, actor_code="OPERATOR:test")
-        service.release(session, version=card.model_version, actor_code="OPERATOR:test", now=NOW)
+        service.release(session, version=card.model_version, actor_code="OPERATOR:test")
     # BANK_A reviews borrowers whose open account it furnished with their consent (the existing-account
     # exception): its last file's consenting, open resident-ID accounts.
     latest = next(e for e in sim.read_manifest(bureau.market) if e.furnisher == "BANK_A" and e.period == END)
@@ -100,9 +110,9 @@ def test_a_released_model_scores_every_inquiry_with_reasons(bureau, trained) -> 
     assert "model.register" in actions and "model.release" in actions
 
 
-def test_the_registry_refuses_what_it_cannot_do(bureau, trained, tmp_path) -> None:
+def test_the_registry_refuses_what_it_cannot_do(bureau, registered, tmp_path) -> None:
     runtime = bureau.runtime
-    _, card = trained
+    _, card = registered
     with pytest.raises(Conflict), session_scope(runtime.engine, write=True) as session:
         service.register(session, card=card, actor_code="OPERATOR:test")
     with pytest.raises(NotFound), session_scope(runtime.engine, write=True) as session:

@@ -61,3 +61,48 @@ def test_an_event_that_has_not_ended_never_expires_and_a_closing_date_ends_one()
 def test_a_file_as_it_stood_at_a_period_leaves_out_later_months() -> None:
     (line,) = lines([row("2026-08"), row("2026-09", "1"), row("2026-10")], until_period="2026-09")
     assert line.latest.period == "2026-09" and line.latest.status == "1"
+
+
+def test_a_deleted_month_neither_extends_an_event_nor_is_purged_by_retention() -> None:
+    rows = [row("2020-10"), row("2020-11", "2"), row("2020-12", "3", account_status="deleted"), row("2021-01"),
+            row("2021-02")]
+    # Without the deleted month the event is 2020-11 alone, cured by 2021-01; the deleted month is not shown,
+    # so it is nothing the retention job must delete.
+    assert expired_periods(rows, as_of=date(2026, 11, 20), retention_years=5) == [(1, "A", "2020-11")]
+    (line,) = lines(rows, as_of=date(2026, 11, 20))
+    assert line.history("2021-02", 5) == "N//NN" and line.hidden_months == 1  # "/": nothing shown
+
+
+def test_a_month_is_negative_by_its_status_its_charge_off_or_any_day_past_due() -> None:
+    as_of = date(2026, 11, 20)
+    charged_off = [row("2020-10"), row("2020-11", account_status="charged_off"), row("2020-12")]
+    assert expired_periods(charged_off, as_of=as_of, retention_years=5) == [(1, "A", "2020-11")]
+    a_day_late = [row("2020-10"), row("2020-11")._replace(days_past_due=1), row("2020-12")]
+    assert expired_periods(a_day_late, as_of=as_of, retention_years=5) == [(1, "A", "2020-11")]
+    on_time = [row("2020-10"), row("2020-11", account_status="closed"), row("2020-12")]
+    assert expired_periods(on_time, as_of=as_of, retention_years=5) == []
+
+
+def test_events_at_the_edges_of_an_accounts_months_expire_each_on_its_own() -> None:
+    as_of = date(2026, 11, 20)
+    # Late in the first month and cured in the last; two events one clean month apart; closed while late.
+    assert expired_periods([row("2020-10", "2"), row("2020-11")], as_of=as_of, retention_years=5) == [
+        (1, "A", "2020-10")]
+    apart = [row("2020-10", "1"), row("2020-11"), row("2020-12", "2"), row("2021-01")]
+    assert expired_periods(apart, as_of=as_of, retention_years=5) == [(1, "A", "2020-10"), (1, "A", "2020-12")]
+    closed = [row("2021-10", "2", closed_on="2021-10-05"), row("2021-11", "2", closed_on="2021-10-05"),
+              row("2021-12")]  # ended when closed (2021-10-05), not when the next clean month was reported
+    assert expired_periods(closed, as_of=date(2026, 10, 6), retention_years=5) == [
+        (1, "A", "2021-10"), (1, "A", "2021-11")]
+    assert expired_periods(closed, as_of=date(2026, 10, 5), retention_years=5) == []
+
+
+def test_a_held_month_shows_its_balance_and_nothing_past_due_and_the_line_keeps_its_furnisher() -> None:
+    (line,) = lines([row("2026-08", furnisher=7), row("2026-09", "2", held=1, balance=4321, furnisher=7)])
+    held = line.latest
+    assert (held.period, held.status, held.balance, held.amount_due, held.past_due_amount, held.days_past_due) == (
+        "2026-09", "#", 4321, 100, 0, 0)
+    assert (line.furnisher_id, line.account_id, line.months[0].status) == (7, "A", "N")
+    # A notice publishes the months up to it, not a later month furnished without one.
+    (line,) = lines([row("2026-08", "1", notice="2026-07-20"), row("2026-09", "2", held=1)])
+    assert line.history("2026-09", 2) == "1#"

@@ -125,3 +125,26 @@ def test_clustering_by_person_keeps_every_row_and_every_report_and_puts_each_fil
     # Loads go on after it: a new month lands and is part of the file.
     furnish(runtime, "BANK_A", history(0, "P0-2026-01", "2026-07", "N"), folder)
     assert _states(runtime) == 13
+
+
+def test_a_retention_run_reports_what_it_examined_and_audits_what_it_deleted(runtime, folder) -> None:
+    furnish(runtime, "BANK_A", history(0, "OLD", "2020-10", "N23NN"), folder)  # negative in 2020-11/12: expired
+    furnish(runtime, "BANK_A", history(0, "RECENT", "2022-08", "N1NN"), folder)  # negative after 2021-11: not examined
+    seen: list[int] = []
+    with session_scope(runtime.engine, write=True) as session:
+        run = run_retention(session, as_of=date(2026, 11, 20), retention_years=5, actor_code="OPERATOR:test",
+                            progress=seen.append)
+        bank = session.execute(text("SELECT id FROM members WHERE code = 'BANK_A'")).scalar_one()
+    assert (run.as_of, run.retention_years, run.latest_expirable_period, run.dry_run) == (
+        date(2026, 11, 20), 5, "2021-11", False)  # an event that ended by 2021-11-20 has expired
+    assert (run.accounts_examined, run.months_expired, run.rows_deleted, dict(run.by_furnisher)) == (1, 2, 2, {bank: 2})
+    assert seen == [1] and 0 <= run.seconds < 60
+    with session_scope(runtime.engine) as session:
+        (entry,) = audit.list_entries(session, action="retention.purge")
+    assert (entry.actor_code, entry.actor_member_id, entry.person_id) == ("OPERATOR:test", None, None)
+    assert json.loads(entry.details) == {"as_of": "2026-11-20", "retention_years": 5, "months": 2, "rows": 2,
+                                         "by_furnisher": {str(bank): 2}}
+    with session_scope(runtime.engine, write=True) as session:
+        dry = run_retention(session, as_of=date(2026, 11, 20), retention_years=5, actor_code="OPERATOR:test",
+                            dry_run=True)
+    assert dry.dry_run is True and (dry.accounts_examined, dry.months_expired) == (0, 0)
