@@ -158,7 +158,7 @@ def test_an_unknown_person_is_answered_and_logged_without_reading_anything(burea
     with session_scope(bureau.engine) as session:
         lender = get_member(session, code="LENDER")
         logged = session.scalars(select(Inquiry)).one()
-        listed = service.list_inquiries(session, actor=lender)
+        listed = service.list_inquiries(session, principal=Principal.of_member(lender))
         read = audit.list_entries(session, action="inquiry.read")
     assert (logged.id, logged.subscriber_id, logged.person_id, logged.purpose, logged.hard, logged.basis) == (
         result.inquiry_id, lender.id, None, "loan_origination", 1, "consent")
