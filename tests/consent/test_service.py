@@ -227,3 +227,58 @@ def test_a_refused_grant_names_the_field_to_change(members) -> None:
         with pytest.raises((Conflict, Unprocessable)) as err, session_scope(members.engine, write=True) as s:
             quarantine.grant_consent(s, vault=members.vault, actor=get_member(s, code="LENDER"), data=data)
         assert err.value.to_dict() == body
+
+
+def test_a_granted_consent_is_stored_as_given_and_its_audit_entry_names_it(members) -> None:
+    now = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    data = consent_data(ID, Purpose.LOAN_ORIGINATION, ref="S-1", valid_from=now - timedelta(hours=1)).model_copy(
+        update={"scope": ["accounts", "score"]})
+    with session_scope(members.engine, write=True) as session:
+        lender = get_member(session, code="LENDER")
+        consent = consents.grant(session, vault=members.vault, actor=lender, data=data, now=now)
+        cid = consent.id
+    with session_scope(members.engine) as session:
+        stored = ConsentRepository(session).get(cid)
+        assert (stored.status, stored.scope, stored.source, stored.created_by, stored.created_at) == (
+            ConsentStatus.ACTIVE, "accounts,score", "api", lender.id, now)
+        assert (stored.evidence_hash, stored.evidence_channel, stored.evidence_at) == (
+            H, "app", data.evidence.captured_at)
+        (entry,) = audit.list_entries(session, action="consent.grant")
+    assert (entry.actor_member_id, entry.actor_code, entry.person_id, entry.purpose) == (
+        lender.id, "LENDER", None, "loan_origination")
+    assert json.loads(entry.details) == {"consent_id": cid, "consent_ref": "S-1"}
+
+
+def test_refusals_of_a_grant_say_which_field_and_why(members) -> None:
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    with pytest.raises(Unprocessable) as err:
+        consents.check_evidence_time(captured_at=now + timedelta(days=1), valid_from=now + timedelta(days=1), now=now)
+    assert err.value.to_dict() == {
+        "code": "EVIDENCE_IN_FUTURE", "field": "evidence.captured_at",
+        "message": "the consent's evidence is dated in the future: captured_at must not be later than now"}
+    with pytest.raises(Unprocessable) as err:
+        consents.check_evidence_time(captured_at=now, valid_from=now - timedelta(days=1), now=now)
+    assert err.value.to_dict() == {"code": "INVALID_WINDOW", "field": "valid_from",
+                                   "message": "valid_from is before the consent was given (evidence.captured_at)"}
+    with session_scope(members.engine) as session, pytest.raises(Forbidden) as err:
+        consents.grant(session, vault=members.vault, actor=get_member(session, code="LENDER"), data=consent_data(ID))
+    assert err.value.to_dict() == {"code": "ROLE_REQUIRED", "field": "purpose",
+                                   "message": "a consent for furnish is held by a furnisher; LENDER is not one"}
+    with session_scope(members.engine) as session, pytest.raises(Unprocessable) as err:
+        consents.grant(session, vault=members.vault, actor=get_member(session, code="LENDER"),
+                       data=consent_data(ID, Purpose.SELF_INQUIRY))
+    assert err.value.to_dict() == {"code": "PURPOSE_NOT_GRANTABLE", "field": "purpose",
+                                   "message": "a consent for self_inquiry is not held by a member"}
+
+
+def test_a_consent_counts_from_the_exact_moment_it_begins(members) -> None:
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    grant(members, "BANK_A", ID, valid_from=start)
+    with session_scope(members.engine) as session:
+        bank = get_member(session, code="BANK_A")
+        subjects = pl.DataFrame({"id_type": ["CN_RESIDENT_ID"], "id_index": [consents.subject_index(
+            members.vault, Subject(id_type="CN_RESIDENT_ID", id_number=ID))]})
+        seen = [quarantine.consented(session.connection(), profile=get_profile("CN"), furnisher_id=bank.id,
+                                     subjects=subjects, moment=m).to_list()
+                for m in (start - timedelta(microseconds=1), start)]
+    assert seen == [[False], [True]]

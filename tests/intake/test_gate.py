@@ -15,8 +15,9 @@ from openbureau.consent.profiles import Purpose
 from openbureau.intake import quarantine, service
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
+from openbureau.members.service import get_member
 from openbureau.principals import Principal
-from tests.consent.factories import grant
+from tests.consent.factories import consent_data, grant
 from tests.intake.factories import PEOPLE, person, write_file
 from tests.members.factories import make_member
 
@@ -104,3 +105,45 @@ def test_negative_status_without_a_notice_is_held_back(bank, tmp_path) -> None:
     with session_scope(bank.engine) as session:
         held = dict(session.execute(select(AccountState.furnisher_account_id, AccountState.negative_held)).all())
     assert held == {"ACC-1": 1, "B": 0}
+
+
+def _record_consent(runtime, code, number, purpose=Purpose.FURNISH, **kwargs) -> None:
+    """A consent written to the registry without releasing anything (what ``consent release`` re-checks)."""
+    with session_scope(runtime.engine, write=True) as session:
+        consents.grant(session, vault=runtime.vault, actor=get_member(session, code=code),
+                       data=consent_data(number, purpose, **kwargs))
+
+
+def test_a_full_recheck_releases_only_records_whose_own_person_consented_to_that_furnisher_to_furnish_now(
+        runtime, tmp_path) -> None:
+    make_member(runtime, "BANK_A", Role.FURNISHER, Role.SUBSCRIBER)
+    make_member(runtime, "BANK_B", Role.FURNISHER)
+    _submit(runtime, write_file(tmp_path / "a.csv", [person(i, furnisher_account_id=f"A{i}") for i in range(4)]))
+    _submit(runtime, write_file(tmp_path / "b.csv", [person(0, furnisher_account_id="B0"),
+                                                      person(1, furnisher_account_id="B1")]), furnisher="BANK_B")
+    _record_consent(runtime, "BANK_A", PEOPLE[0][0])  # releases A0, not BANK_B's B0
+    _record_consent(runtime, "BANK_B", PEOPLE[1][0])  # releases B1, not BANK_A's A1
+    _record_consent(runtime, "BANK_A", PEOPLE[2][0], Purpose.LOAN_ORIGINATION)  # another purpose: A2 stays
+    _record_consent(runtime, "BANK_A", PEOPLE[3][0], valid_from=datetime.now(UTC) + timedelta(days=30))  # not yet
+    with session_scope(runtime.engine, write=True) as session:
+        assert quarantine.held_count(session) == 6
+        assert quarantine.release(session) == 2
+        assert quarantine.held_count(session) == 4
+    ids = _person_ids(runtime)
+    assert _visible(runtime, ids["A0"]) == ["A0"] and _visible(runtime, ids["A1"]) == ["B1"]
+    for account in ("A2", "A3"):
+        assert _visible(runtime, ids[account]) == [], account
+
+
+def test_a_new_consent_releases_its_grantees_records_of_that_person_only(runtime, tmp_path) -> None:
+    make_member(runtime, "BANK_A", Role.FURNISHER)
+    make_member(runtime, "BANK_B", Role.FURNISHER)
+    _submit(runtime, write_file(tmp_path / "a.csv", [person(0, furnisher_account_id="A0"),
+                                                      person(1, furnisher_account_id="A1")]))
+    _submit(runtime, write_file(tmp_path / "b.csv", [person(0, furnisher_account_id="B0")]), furnisher="BANK_B")
+    _, released = grant(runtime, "BANK_A", PEOPLE[0][0])
+    assert released == 1
+    ids = _person_ids(runtime)
+    assert _visible(runtime, ids["A0"]) == ["A0"] and _visible(runtime, ids["A1"]) == []
+    with session_scope(runtime.engine) as session:
+        assert quarantine.held_count(session) == 2  # A1, and B0 held for BANK_B
