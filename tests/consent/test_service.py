@@ -282,3 +282,23 @@ def test_a_consent_counts_from_the_exact_moment_it_begins(members) -> None:
                                      subjects=subjects, moment=m).to_list()
                 for m in (start - timedelta(microseconds=1), start)]
     assert seen == [[False], [True]]
+
+
+def test_the_gate_finds_a_consent_under_either_index_during_a_rotation_in_the_subjects_order(members) -> None:
+    grant(members, "BANK_A", ID)
+    known = consents.subject_index(members.vault, Subject(id_type="CN_RESIDENT_ID", id_number=ID))
+    other, another = b"\x01" * 16, b"\x02" * 16
+    subjects = pl.DataFrame({"id_type": ["CN_RESIDENT_ID"] * 4 + ["PASSPORT"],
+                             "id_index": [other, known, another, other, known],
+                             "id_index_retiring": [known, other, another, another, other]})
+    with session_scope(members.engine) as session:
+        bank = get_member(session, code="BANK_A").id
+        seen = quarantine.consented(session.connection(), profile=get_profile("CN"), furnisher_id=bank,
+                                    subjects=subjects, moment=datetime.now(UTC))
+        assert seen.to_list() == [True, True, False, False, False]  # the index of another id type never counts
+        one_key = quarantine.consented(session.connection(), profile=get_profile("CN"), furnisher_id=bank,
+                                       subjects=subjects.drop("id_index_retiring"), moment=datetime.now(UTC))
+        assert one_key.to_list() == [False, True, False, False, False]
+        free = quarantine.consented(session.connection(), profile=get_profile("US"), furnisher_id=bank,
+                                    subjects=subjects, moment=datetime.now(UTC))
+    assert (free.name, free.dtype, free.to_list()) == ("consented", pl.Boolean, [True] * 5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import polars as pl
 import pytest
 from sqlalchemy import select
 
@@ -147,3 +148,44 @@ def test_a_new_consent_releases_its_grantees_records_of_that_person_only(runtime
     assert _visible(runtime, ids["A0"]) == ["A0"] and _visible(runtime, ids["A1"]) == []
     with session_scope(runtime.engine) as session:
         assert quarantine.held_count(session) == 2  # A1, and B0 held for BANK_B
+
+
+def test_a_recheck_limited_to_a_furnisher_or_a_submission_releases_nothing_else_and_dates_what_it_releases(
+        runtime, tmp_path) -> None:
+    make_member(runtime, "BANK_A", Role.FURNISHER)
+    make_member(runtime, "BANK_B", Role.FURNISHER)
+    first = _submit(runtime, write_file(tmp_path / "a1.csv", [person(0, furnisher_account_id="A0")]))
+    second = _submit(runtime, write_file(tmp_path / "a2.csv",
+                                         [person(0, furnisher_account_id="A0", reporting_period="2026-10")]))
+    other = _submit(runtime, write_file(tmp_path / "b.csv", [person(0, furnisher_account_id="B0")]),
+                    furnisher="BANK_B")
+    _record_consent(runtime, "BANK_A", PEOPLE[0][0])
+    _record_consent(runtime, "BANK_B", PEOPLE[0][0])
+    at = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+    with session_scope(runtime.engine, write=True) as session:
+        bank_b = get_member(session, code="BANK_B").id
+        assert quarantine.release(session, subjects=pl.DataFrame(schema={"id_type": pl.String,
+                                                                         "id_index": pl.Binary})) == 0
+        assert quarantine.release(session, submission_id=first.id, moment=at) == 1  # A0 of September only
+        assert quarantine.release(session, furnisher_id=bank_b, moment=at) == 1  # B0, not A0 of October
+        assert quarantine.held_count(session) == 1
+        released = session.execute(select(AccountState.submission_id, AccountState.released_at)
+                                   .where(AccountState.released_at.is_not(None))).all()
+    assert sorted(s for s, _ in released) == sorted([first.id, other.id]) and second.id not in {s for s, _ in released}
+    assert {r for _, r in released} == {at}
+
+
+def test_a_consent_granted_at_a_moment_is_recorded_and_releases_at_that_moment(runtime, tmp_path) -> None:
+    make_member(runtime, "BANK_A", Role.FURNISHER, Role.SUBSCRIBER)
+    _submit(runtime, write_file(tmp_path / "a.csv", [person(0, furnisher_account_id="A0")]))
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    with session_scope(runtime.engine, write=True) as session:
+        bank = get_member(session, code="BANK_A")
+        asked, none = quarantine.grant_consent(session, vault=runtime.vault, actor=bank,
+                                               data=consent_data(PEOPLE[0][0], Purpose.LOAN_ORIGINATION), now=at)
+        assert none == 0 and asked.created_at == at  # a consent to query releases nothing
+        consent, released = quarantine.grant_consent(session, vault=runtime.vault, actor=bank,
+                                                     data=consent_data(PEOPLE[0][0]), now=at)
+        assert (released, consent.created_at) == (1, at)
+        (when,) = session.execute(select(AccountState.released_at)).scalars()
+    assert when == at
