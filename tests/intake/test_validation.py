@@ -3,6 +3,8 @@ duplicates across chunks, typed output and the furnishing-format document."""
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import re
 from datetime import date
@@ -285,3 +287,21 @@ def test_document_mentions_every_rule_and_every_column() -> None:
     assert not missing_columns, missing_columns
     for word in standard.BANNED_ATTRIBUTE_WORDS:
         assert word in text
+
+
+MESSAGES = Path(__file__).with_name("rule_messages.json")
+
+
+def _said(rule: Rule) -> list[dict[str, str | None]]:
+    found = validate(example_record(rule.example_fail)).findings.filter(pl.col("code") == rule.code)
+    return found.select("field", "value", "message").sort("field", "message").to_dicts()
+
+
+def test_every_rule_says_what_is_wrong_in_the_words_the_furnisher_reads() -> None:
+    """Each rule's finding on its failing example (field, value shown, message), as furnishers read it in
+    their findings: pinned in rule_messages.json. After changing a message on purpose, rewrite the file with
+    ``OPENBUREAU_UPDATE_MESSAGES=1 pytest tests/intake/test_validation.py -k words`` and review the diff."""
+    said = {rule.code: _said(rule) for rule in RECORD_RULES}
+    if os.environ.get("OPENBUREAU_UPDATE_MESSAGES") == "1":
+        MESSAGES.write_text(json.dumps(said, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    assert said == json.loads(MESSAGES.read_text(encoding="utf-8"))
