@@ -305,3 +305,32 @@ def test_every_rule_says_what_is_wrong_in_the_words_the_furnisher_reads() -> Non
     if os.environ.get("OPENBUREAU_UPDATE_MESSAGES") == "1":
         MESSAGES.write_text(json.dumps(said, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     assert said == json.loads(MESSAGES.read_text(encoding="utf-8"))
+
+
+CARD = {"product_type": "credit_card", "credit_limit": "2000000", "original_amount": None, "term_months": None}
+UTILITY = {"product_type": "utility", "original_amount": None, "term_months": None, "balance": "0",
+           "amount_due": "5000", "amount_paid": "5000"}
+
+
+@pytest.mark.parametrize(("patch", "code", "fires"), [
+    ({**UTILITY, "credit_limit": "0"}, "NON_CREDIT_WITH_CREDIT_TERMS", False),  # a zero limit is no credit term
+    ({**UTILITY, "credit_limit": "1"}, "NON_CREDIT_WITH_CREDIT_TERMS", True),
+    ({**CARD, "credit_limit": "0"}, "CREDIT_LIMIT_MISSING", True),  # zero is as missing as empty
+    ({**CARD, "credit_limit": "1", "balance": "1"}, "CREDIT_LIMIT_MISSING", False),
+    ({"payment_status": "C", "account_status": "closed", "closed_on": "2026-09-20", "balance": "1"},
+     "SETTLED_WITH_BALANCE", True),  # one fen left is a balance
+    ({"payment_status": "C", "account_status": "closed", "closed_on": "2026-09-20", "balance": "0"},
+     "SETTLED_WITH_BALANCE", False),
+    ({"payment_status": "D", "days_past_due": "0", "past_due_amount": "0"}, "NEGATIVE_NOTICE_MISSING", True),
+    ({"id_number": "11010119900307123"}, "ID_CHECK_DIGIT", False),  # malformed: ID_FORMAT alone says so
+    ({"id_type": "OTHER", "id_number": "110101199003071230"}, "ID_CHECK_DIGIT", False),  # not a resident ID
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_rules_at_their_boundaries(patch, code, fires) -> None:
+    assert (code in codes(validate(example_record(patch)))) is fires
+
+
+def test_a_notice_dated_today_is_after_the_period_but_not_in_the_future() -> None:
+    found = codes(validate(example_record({"payment_status": "2", "days_past_due": "45", "past_due_amount": "112000",
+                                           "first_delinquency_date": "2026-08-17",
+                                           "negative_notice_date": TODAY.isoformat()})))
+    assert "NOTICE_AFTER_PERIOD" in found and "NOTICE_IN_FUTURE" not in found
