@@ -183,17 +183,20 @@ def test_consent_evidence_may_not_be_dated_after_now_nor_the_consent_begin_befor
     assert (err.value.code, err.value.field) == ("INVALID_WINDOW", "valid_from")
 
 
+def _gate(runtime, code: str, moments) -> list[list[bool]]:
+    """Whether the consent gate lets ``code`` furnish the person ``ID`` at each moment."""
+    with session_scope(runtime.engine) as session:
+        furnisher = get_member(session, code=code).id
+        subjects = pl.DataFrame({"id_type": ["CN_RESIDENT_ID"], "id_index": [consents.subject_index(
+            runtime.vault, Subject(id_type="CN_RESIDENT_ID", id_number=ID))]})
+        return [quarantine.consented(session.connection(), profile=get_profile("CN"), furnisher_id=furnisher,
+                                     subjects=subjects, moment=m).to_list() for m in moments]
+
+
 def test_the_consent_gate_holds_a_record_furnished_at_the_moment_its_consent_ends(members) -> None:
     until = datetime(2026, 3, 1, tzinfo=UTC)
     grant(members, "BANK_A", ID, valid_until=until)
-    with session_scope(members.engine) as session:
-        bank = get_member(session, code="BANK_A")
-        subjects = pl.DataFrame({"id_type": ["CN_RESIDENT_ID"], "id_index": [consents.subject_index(
-            members.vault, Subject(id_type="CN_RESIDENT_ID", id_number=ID))]})
-        seen = [quarantine.consented(session.connection(), profile=get_profile("CN"), furnisher_id=bank.id,
-                                     subjects=subjects, moment=m).to_list()
-                for m in (until - timedelta(microseconds=1), until)]
-    assert seen == [[True], [False]]
+    assert _gate(members, "BANK_A", (until - timedelta(microseconds=1), until)) == [[True], [False]]
 
 
 def test_a_revocation_is_dated_audited_and_refused_by_body_to_another_member(members) -> None:
@@ -274,14 +277,7 @@ def test_refusals_of_a_grant_say_which_field_and_why(members) -> None:
 def test_a_consent_counts_from_the_exact_moment_it_begins(members) -> None:
     start = datetime(2026, 3, 1, tzinfo=UTC)
     grant(members, "BANK_A", ID, valid_from=start)
-    with session_scope(members.engine) as session:
-        bank = get_member(session, code="BANK_A")
-        subjects = pl.DataFrame({"id_type": ["CN_RESIDENT_ID"], "id_index": [consents.subject_index(
-            members.vault, Subject(id_type="CN_RESIDENT_ID", id_number=ID))]})
-        seen = [quarantine.consented(session.connection(), profile=get_profile("CN"), furnisher_id=bank.id,
-                                     subjects=subjects, moment=m).to_list()
-                for m in (start - timedelta(microseconds=1), start)]
-    assert seen == [[False], [True]]
+    assert _gate(members, "BANK_A", (start - timedelta(microseconds=1), start)) == [[False], [True]]
 
 
 def test_the_gate_finds_a_consent_under_either_index_during_a_rotation_in_the_subjects_order(members) -> None:

@@ -117,6 +117,19 @@ HEADER = _segment(
     ("reserved", 146, A),
 )
 
+# The consumer's fields, the same in the base segment and in the J1 and J2 (associated consumer) segments.
+_ASSOCIATED = (
+    ("surname", 25, A, True),
+    ("first_name", 20, A, True),
+    ("middle_name", 20, A),
+    ("generation_code", 1, A, False, GENERATION_CODES),
+    ("social_security_number", 9, N),
+    ("date_of_birth", 8, D),
+    ("telephone_number", 10, N),
+    ("ecoa_code", 1, A, True, ECOA_CODES),
+    ("consumer_information_indicator", 2, A, False, CONSUMER_INFORMATION_INDICATORS),
+)
+
 BASE = _segment(
     "base", RECORD_LENGTH,
     ("record_descriptor_word", 4, N, True),
@@ -149,15 +162,7 @@ BASE = _segment(
     ("date_of_last_payment", 8, D),
     ("interest_type_indicator", 1, A, False, INTEREST_TYPES),
     ("reserved", 17, A),
-    ("surname", 25, A, True),
-    ("first_name", 20, A, True),
-    ("middle_name", 20, A),
-    ("generation_code", 1, A, False, GENERATION_CODES),
-    ("social_security_number", 9, N),
-    ("date_of_birth", 8, D),
-    ("telephone_number", 10, N),
-    ("ecoa_code", 1, A, True, ECOA_CODES),
-    ("consumer_information_indicator", 2, A, False, CONSUMER_INFORMATION_INDICATORS),
+    *_ASSOCIATED,
     ("country_code", 2, A),
     ("first_line_of_address", 32, A, True),
     ("second_line_of_address", 32, A),
@@ -202,17 +207,6 @@ TRAILER = _segment(
     ("reserved_2", 19, A),
 )
 
-_ASSOCIATED = (
-    ("surname", 25, A, True),
-    ("first_name", 20, A, True),
-    ("middle_name", 20, A),
-    ("generation_code", 1, A, False, GENERATION_CODES),
-    ("social_security_number", 9, N),
-    ("date_of_birth", 8, D),
-    ("telephone_number", 10, N),
-    ("ecoa_code", 1, A, True, ECOA_CODES),
-    ("consumer_information_indicator", 2, A, False, CONSUMER_INFORMATION_INDICATORS),
-)
 
 J1 = _segment("J1", 100, ("segment_identifier", 2, A, True), ("reserved_1", 1, A), *_ASSOCIATED,
               ("reserved_2", 1, A))

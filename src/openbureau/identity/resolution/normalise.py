@@ -29,7 +29,7 @@ from functools import cache, lru_cache
 import polars as pl
 from pypinyin import Style, lazy_pinyin
 
-from openbureau.identity.resolution.romanise import read_back
+from openbureau.identity.resolution.romanise import LATIN_TOKEN, read_back
 
 COMPOUND_SURNAMES = frozenset({
     "欧阳", "司马", "诸葛", "上官", "司徒", "皇甫", "令狐", "慕容", "东方", "夏侯", "尉迟", "公孙", "长孙",
@@ -42,7 +42,6 @@ SURNAME_READINGS = {"曾": "zeng", "覃": "qin", "单": "shan", "仇": "qiu", "�
                     "秘": "bi", "种": "chong", "长孙": "zhangsun", "尉迟": "yuchi", "万俟": "moqi", "黑": "he",
                     "句": "gou", "难": "ning", "繁": "po", "能": "nai", "尉": "yu", "宓": "mi", "阚": "kan"}
 _CJK = r"[\u3400-\u9fff]"
-_LATIN_TOKEN = re.compile(r"[A-Za-z]+(?:[-'’][A-Za-z]+)*")
 
 
 @cache
@@ -118,7 +117,7 @@ def latin_name_parts(text: str, surnames: frozenset[str]) -> tuple[str, str]:
         >>> latin_name_parts("Weiming ZHANG", frozenset())
         ('zhang', 'weiming')
     """
-    tokens = _LATIN_TOKEN.findall(text.replace("ü", "v").replace("Ü", "V"))
+    tokens = LATIN_TOKEN.findall(text.replace("ü", "v").replace("Ü", "V"))
     if not tokens:
         return "", ""
     # ü is written u:, v, yu (passports since 2012: LYU) or ü; pypinyin writes v.

@@ -26,7 +26,7 @@ from functools import cache, lru_cache
 from pypinyin import Style, lazy_pinyin
 
 _MAX_READINGS = 32  # Cantonese spellings kept per name (characters with several readings multiply)
-_TOKEN = re.compile(r"[A-Za-z]+(?:[-'’][A-Za-z]+)*")
+LATIN_TOKEN = re.compile(r"[A-Za-z]+(?:[-'’][A-Za-z]+)*")  # a word of a Latin name, hyphens kept
 
 
 @cache
@@ -84,7 +84,7 @@ def name_spellings(chars: str, cut: int) -> set[str]:
 
 def latin_words(text: str) -> list[str]:
     """The words of a Latin name, lower case, hyphens and apostrophes removed (``Chih-ming`` → ``chihming``)."""
-    return [re.sub(r"[-'’]", "", t).lower() for t in _TOKEN.findall(text)]
+    return [re.sub(r"[-'’]", "", t).lower() for t in LATIN_TOKEN.findall(text)]
 
 
 def splits(words: Sequence[str]) -> list[str]:
