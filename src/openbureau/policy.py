@@ -26,6 +26,7 @@ class SignalSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="OPENBUREAU_SIGNAL_", extra="ignore")
 
+    multi_lending_1d: int = Field(default=3, ge=1, description="distinct lenders with new credit in 24 hours")
     multi_lending_7d: int = Field(default=3, ge=1, description="distinct lenders with new credit in 7 days")
     multi_lending_30d: int = Field(default=5, ge=1, description="... in 30 days")
     multi_lending_90d: int = Field(default=8, ge=1, description="... in 90 days")
@@ -38,7 +39,7 @@ class SignalSettings(BaseSettings):
 
     def multi_lending(self) -> dict[int, int]:
         """Days of each multi-lending window -> its threshold."""
-        return {7: self.multi_lending_7d, 30: self.multi_lending_30d, 90: self.multi_lending_90d,
+        return {1: self.multi_lending_1d, 7: self.multi_lending_7d, 30: self.multi_lending_30d, 90: self.multi_lending_90d,
                 180: self.multi_lending_180d}
 
 

@@ -36,7 +36,9 @@ def test_multi_lending_counts_distinct_lenders_with_new_accounts_or_hard_inquiri
     inquiries = [(3, NOW - timedelta(days=1)), (3, NOW - timedelta(days=2)), (6, NOW - timedelta(days=100))]
     signal = multi_lending(tradelines=tradelines, hard_inquiries=inquiries, now=NOW, settings=SETTINGS)
     # Lenders 1, 2 (accounts) and 3 (two inquiries) in 7 days; 4 by 90 days; 6 by 180; telecom is not credit.
-    assert signal.values == {"lenders_7d": 3, "lenders_30d": 3, "lenders_90d": 4, "lenders_180d": 5}
+    assert signal.values == {"lenders_1d": 1, "lenders_7d": 3, "lenders_30d": 3, "lenders_90d": 4, "lenders_180d": 5,
+                             "new_accounts_1d": 0, "new_accounts_7d": 2, "new_accounts_30d": 2,
+                             "new_accounts_90d": 3, "new_accounts_180d": 3}
     assert signal.triggered and signal.severity is Severity.HIGH and "3 different lenders" in signal.explanation
     calm = multi_lending(tradelines=tradelines, hard_inquiries=inquiries, now=NOW,
                          settings=SignalSettings(multi_lending_7d=4))

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Index, Integer, LargeBinary, SmallInteger, String
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql import text
 
-from openbureau.kit.crypto import CIPHERTEXT
-from openbureau.kit.db import Base, UtcDateTime, utcnow
+from openbureau.kit.crypto import CIPHERTEXT, blind_index_of
+from openbureau.kit.db import Base, BigId, UtcDateTime, utcnow
 
 
 class AccountState(Base):
@@ -91,3 +101,69 @@ class LoadInProgress(Base):
     furnisher_id: Mapped[int] = mapped_column(BigInteger)
     first_person_id: Mapped[int] = mapped_column(BigInteger, doc="Persons numbered from here on are the load's.")
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class LendingEvent(Base):
+    """A lending event as furnished the day it happened: a loan applied for, opened, repaid, late, settled,
+    closed or written off (docs/events.md). Never updated but for the consent gate's release and the link
+    to a person.
+
+    ``person_id`` is the person the event's subject was filed under when it was stored, or None when the
+    bureau had no person for it and a load was running (it could not number one): such an event is found by
+    its subject (``id_type``, ``id_index``) until a later step links it. ``id_enc`` keeps the identity
+    number encrypted so that the person can be created from the event alone.
+    """
+
+    __tablename__ = "lending_events"
+    __table_args__ = (
+        UniqueConstraint("furnisher_id", "event_id"),
+        Index(None, "person_id", "occurred_at"),
+        Index(None, "id_type", "id_index"),
+        Index(None, "furnisher_id", "furnisher_account_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    furnisher_id: Mapped[int] = mapped_column(BigInteger)
+    event_id: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    furnisher_account_id: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    id_type: Mapped[str] = mapped_column(String(16))
+    id_index: Mapped[bytes] = mapped_column(LargeBinary(16), info=blind_index_of("id_enc", "id_type"))
+    id_enc: Mapped[bytes] = mapped_column(LargeBinary, info=CIPHERTEXT)
+    identity_enc: Mapped[bytes] = mapped_column(LargeBinary, info=CIPHERTEXT)
+    product_type: Mapped[str | None] = mapped_column(String(16), default=None)
+    currency: Mapped[str | None] = mapped_column(String(3), default=None)
+    amount: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    term_months: Mapped[int | None] = mapped_column(Integer, default=None)
+    opened_on: Mapped[date | None] = mapped_column(Date, default=None)
+    amount_due: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    balance: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    days_past_due: Mapped[int | None] = mapped_column(Integer, default=None)
+    past_due_amount: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    consent_ref: Mapped[str | None] = mapped_column(String(64), default=None)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(16), doc="Keyed digest of the event as sent: a resent "
+                                          "id with other content is refused (EVENT_ID_REUSED).")
+    has_warnings: Mapped[int] = mapped_column(SmallInteger, default=0)
+    held_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    submission_id: Mapped[int | None] = mapped_column(BigInteger, default=None, doc="The event file, if any.")
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class EventDiscrepancy(Base):
+    """An event the furnisher's monthly file contradicts (or leaves out): a data-quality finding of that
+    furnisher, found by reconciliation (``intake.events.reconcile``)."""
+
+    __tablename__ = "event_discrepancies"
+    __table_args__ = (UniqueConstraint("event_row_id", "code"), Index(None, "furnisher_id", "detected_at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_row_id: Mapped[int] = mapped_column(BigInteger)
+    furnisher_id: Mapped[int] = mapped_column(BigInteger)
+    furnisher_account_id: Mapped[str] = mapped_column(String(64))
+    reporting_period: Mapped[str] = mapped_column(String(7))
+    code: Mapped[str] = mapped_column(String(48))
+    message: Mapped[str] = mapped_column(Text)
+    detected_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

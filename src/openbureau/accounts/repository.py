@@ -16,7 +16,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Date,
-    Exists,
     Row,
     Select,
     String,
@@ -34,7 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from openbureau.accounts.models import AccountState, LoadInProgress
+from openbureau.accounts.event_repository import EventRepository
+from openbureau.accounts.models import AccountState, LendingEvent, LoadInProgress
 from openbureau.kit.dialects import dialect_for
 from openbureau.members.models import Member
 
@@ -51,9 +51,9 @@ def published_person(person_id: ColumnElement) -> ColumnElement[bool]:
     return ~exists().where(person_id >= LoadInProgress.first_person_id)
 
 
-def names_person(person_id: ColumnElement) -> Exists:
-    """Whether some account state is filed under the person ``person_id`` (published or not)."""
-    return exists().where(AccountState.person_id == person_id)
+def names_person(person_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether some account state or lending event is filed under the person ``person_id`` (published or not)."""
+    return or_(exists().where(AccountState.person_id == person_id), exists().where(LendingEvent.person_id == person_id))
 
 
 # The columns a tradeline is built from.
@@ -238,24 +238,31 @@ class AccountRepository:
         return [tuple(r) for r in self.session.execute(stmt)]
 
     def move_person(self, *, from_person_id: int, to_person_id: int) -> None:
-        """File every record of a person under another."""
+        """File every record and event of a person under another."""
         self.session.execute(update(AccountState).where(S.person_id == from_person_id)
                              .values(person_id=to_person_id))
+        EventRepository(self.session.connection()).move(from_person_id=from_person_id, to_person_id=to_person_id)
 
     def move_account(self, *, person_id: int, furnisher_id: int, furnisher_account_id: str, to_person_id: int
                      ) -> int:
-        """File one account's records of a person under another; the number of records moved."""
+        """File one account's records (and events) of a person under another; the number of records moved."""
+        EventRepository(self.session.connection()).move(
+            from_person_id=person_id, to_person_id=to_person_id, furnisher_id=furnisher_id,
+            furnisher_account_id=furnisher_account_id)
         return self.session.execute(
             update(AccountState).where(S.person_id == person_id, S.furnisher_id == furnisher_id,
                                        S.furnisher_account_id == furnisher_account_id)
             .values(person_id=to_person_id)).rowcount
 
     def move_persons(self, moves: list[dict[str, int]]) -> None:
-        """File the records of each person ``old`` under ``new`` (one executemany)."""
+        """File the records and events of each person ``old`` under ``new`` (one executemany each)."""
         if moves:
             stmt = update(AccountState.__table__).where(S.person_id == bindparam("old")).values(
                 person_id=bindparam("new"))
             self.session.connection().execute(stmt, moves)
+            events = LendingEvent.__table__
+            self.session.connection().execute(update(events).where(events.c.person_id == bindparam("old")).values(
+                person_id=bindparam("new")), moves)
 
     # -- retention and maintenance -----------------------------------------------------------------------
     def accounts_with_status_before(self, period: str, *, payment_statuses: tuple[str, ...],

@@ -15,6 +15,7 @@ import polars as pl
 from sqlalchemy import ColumnElement, Row, Select
 from sqlalchemy.orm import Session
 
+from openbureau.accounts.event_repository import EventRepository
 from openbureau.accounts.models import AccountState
 from openbureau.accounts.repository import AccountRepository
 
@@ -59,9 +60,14 @@ def stored_by_furnisher(session: Session) -> dict[int, tuple[int, int]]:
 
 def release_held(session: Session, *, reason: str, unblocked: Callable[[ColumnElement, ColumnElement], Select],
                  moment: datetime, furnisher_id: int | None = None, submission_id: int | None = None) -> int:
-    """Release records held for ``reason`` whose (person_id, furnisher_id) ``unblocked`` now finds; how many."""
-    return AccountRepository(session).release_held(reason=reason, unblocked=unblocked, moment=moment,
-                                                   furnisher_id=furnisher_id, submission_id=submission_id)
+    """Release records held for ``reason`` whose (person_id, furnisher_id) ``unblocked`` now finds, and (unless
+    one submission's records are meant) the lending events held alike; how many records and events."""
+    released = AccountRepository(session).release_held(reason=reason, unblocked=unblocked, moment=moment,
+                                                       furnisher_id=furnisher_id, submission_id=submission_id)
+    if submission_id is None:
+        released += EventRepository(session.connection()).release_held(
+            reason=reason, unblocked=unblocked, moment=moment, furnisher_id=furnisher_id)
+    return released
 
 
 def held_count(session: Session, *, furnisher_id: int | None = None) -> int:
@@ -126,3 +132,10 @@ def delete_periods(session: Session, keys: list[tuple[int, str, str]]) -> int:
 def cluster_by_person(session: Session) -> int:
     """Rewrite the account states in person order; the number of rows."""
     return AccountRepository(session).cluster_by_person()
+
+
+def person_events(session: Session, *, person_id: int, id_type: str, id_indexes: Sequence[bytes], since: datetime
+                  ) -> Sequence[Row]:
+    """A person's lending events since ``since``, oldest first (``EventRepository.of_person``)."""
+    return EventRepository(session.connection()).of_person(person_id=person_id, id_type=id_type,
+                                                          id_indexes=id_indexes, since=since)

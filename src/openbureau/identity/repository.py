@@ -43,12 +43,15 @@ class PersonRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def persons_by_index(self, *, id_type: str, staged: Table) -> pl.DataFrame:
-        """Existing persons (``id_index``, ``person_id``) whose blind index is in the ``staged`` table."""
+    def persons_by_index(self, *, id_type: str, staged: Table, published_only: bool = False) -> pl.DataFrame:
+        """Existing persons (``id_index``, ``person_id``) whose blind index is in the ``staged`` table (with
+        ``published_only``, not those a load in progress numbered)."""
         # IN (SELECT ...): the planner probes the (id_type, id_index) index per staged key rather than
         # scanning every person for each chunk (the temporary table has no statistics).
         stmt = select(Person.id_index, Person.id).where(
             Person.id_type == id_type, Person.id_index.in_(select(staged.c.id_index)))
+        if published_only:
+            stmt = stmt.where(published_person(Person.id))
         rows = [tuple(r) for r in self.conn.execute(stmt)]
         return pl.DataFrame(rows, schema={"id_index": pl.Binary, "person_id": pl.Int64}, orient="row")
 

@@ -79,7 +79,9 @@ class PersonLinker:
         >>> links, new_persons = linker.link(records)   # links: person_id, id_index; new_persons: table rows
     """
 
-    def __init__(self, conn: Connection, *, vault: PiiVault, first_new_id: int, now: datetime) -> None:
+    def __init__(self, conn: Connection, *, vault: PiiVault, first_new_id: int | None, now: datetime) -> None:
+        """``first_new_id`` None: number nobody (a load is running); records of a subject without a published
+        person get ``person_id`` None (lending events, linked later)."""
         self._conn = conn
         self._vault = vault
         self._next_id = first_new_id
@@ -101,6 +103,9 @@ class PersonLinker:
                               ).unique(subset="id_index", keep="first")
             group = group.join(known, on="id_index", how="left")
             group = self._under_retiring_key(str(id_type), group)
+            if self._next_id is None:
+                linked.append(group)
+                continue
             fresh = group.filter(pl.col("person_id").is_null()).sort("id_index").with_columns(
                 pl.int_range(self._next_id, self._next_id + pl.len(), dtype=pl.Int64).alias("person_id"))
             self._next_id += fresh.height
@@ -114,7 +119,8 @@ class PersonLinker:
         extra = ["id_index_retiring"] if self._vault.index_rotating else []
         mapping = pl.concat(linked).select("id_type", "id_number", "person_id", "id_index", *extra)
         linked_records = records.join(mapping, on=["id_type", "id_number"], how="left", maintain_order="left")
-        return linked_records.select("person_id", "id_index", *extra), pl.concat(new_rows)
+        return linked_records.select("person_id", "id_index", *extra), (pl.concat(new_rows) if new_rows
+                                                                     else pl.DataFrame())
 
     def _under_retiring_key(self, id_type: str, group: pl.DataFrame) -> pl.DataFrame:
         """During an index key rotation, find the persons whose row still carries the retiring key's index,
@@ -131,7 +137,8 @@ class PersonLinker:
     def _committed(self, id_type: str, indexes: pl.DataFrame) -> pl.DataFrame:
         writer = dialect_for(self._conn)
         with writer.staged(self._conn, indexes, "link_keys") as staged:
-            return PersonRepository(self._conn).persons_by_index(id_type=id_type, staged=staged)
+            return PersonRepository(self._conn).persons_by_index(id_type=id_type, staged=staged,
+                                                                 published_only=self._next_id is None)
 
 
 # --- merges, splits and reviews (operators and the resolver) -------------------------------------------

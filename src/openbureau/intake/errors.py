@@ -5,6 +5,8 @@ from __future__ import annotations
 from openbureau.kit.errors import BureauError
 
 SUBMISSION_NOT_FOUND = "SUBMISSION_NOT_FOUND"
+FILE_KIND_MISMATCH = "FILE_KIND_MISMATCH"  # the same bytes came earlier as the other kind of file
+TOO_MANY_EVENTS = "TOO_MANY_EVENTS"  # an API batch of events over the limit
 
 
 class FileRejected(BureauError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -133,8 +133,10 @@ _FLAT = (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary, pa.ty
          pa.types.is_timestamp, pa.types.is_boolean, pa.types.is_null, pa.types.is_dictionary)
 
 
-def checked_parquet(handle: BinaryIO, bounds: ReadLimits) -> pq.ParquetFile:
-    """A Parquet file whose footer and declared sizes are within bounds, checked before any data is read."""
+def checked_parquet(handle: BinaryIO, bounds: ReadLimits, *, known: Mapping[str, object] = standard.FIELD_BY_NAME
+                    ) -> pq.ParquetFile:
+    """A Parquet file whose footer and declared sizes are within bounds, checked before any data is read
+    (``known``: the columns of its layout, which must be flat)."""
     size = handle.seek(0, 2)
     if size < 12:
         raise unreadable("parquet")
@@ -153,7 +155,7 @@ def checked_parquet(handle: BinaryIO, bounds: ReadLimits) -> pq.ParquetFile:
         raise FileRejected(f"the file has {meta.num_columns:,} columns; at most {bounds.max_columns:,} are accepted",
                            code=FILE_TOO_MANY_COLUMNS, field="file")
     for column in parquet.schema_arrow:
-        if column.name in standard.FIELD_BY_NAME and not any(test(column.type) for test in _FLAT):
+        if column.name in known and not any(test(column.type) for test in _FLAT):
             raise FileRejected(f"column {column.name} has a nested type; the standard's fields are flat",
                                code=FILE_UNREADABLE, field=column.name)
     total = 0

@@ -178,12 +178,25 @@ class _Writer:
     def __init__(self, engine: Engine, *, submission_id: int, sample_per_code: int) -> None:
         self.engine = _writing(engine)
         self.submission_id = submission_id
-        self.sample_per_code = sample_per_code
-        self.by_code: Counter[str] = Counter()
-        self.findings_stored = 0
+        self.recorder = FindingsRecorder(submission_id=submission_id, sample_per_code=sample_per_code)
         self.counts: Counter[str] = Counter({"accepted": 0, "warning": 0, "rejected": 0, "quarantined": 0})
-        self.findings_count = 0
         self.written: Counter[str] = Counter()
+
+    @property
+    def by_code(self) -> Counter[str]:
+        return self.recorder.by_code
+
+    @property
+    def findings_count(self) -> int:
+        return self.recorder.findings_count
+
+    @property
+    def findings_stored(self) -> int:
+        return self.recorder.findings_stored
+
+    def findings(self, conn: Connection, findings: pl.DataFrame) -> None:
+        """Record a chunk's findings (see :class:`FindingsRecorder`)."""
+        self.recorder.write(conn, findings)
 
     def write(self, prepared: PreparedChunk) -> None:
         """Insert a prepared chunk, a slice per transaction; persons before the states that name them."""
@@ -207,7 +220,18 @@ class _Writer:
         if self.written["states"]:
             AccountLoadRepository(conn).refresh_statistics(rows_written=self.written["states"])
 
-    def findings(self, conn: Connection, findings: pl.DataFrame) -> None:
+
+class FindingsRecorder:
+    """Counts a submission's findings by code and stores a sample of each code (``sample_per_code``)."""
+
+    def __init__(self, *, submission_id: int, sample_per_code: int) -> None:
+        self.submission_id = submission_id
+        self.sample_per_code = sample_per_code
+        self.by_code: Counter[str] = Counter()
+        self.findings_stored = 0
+        self.findings_count = 0
+
+    def write(self, conn: Connection, findings: pl.DataFrame) -> None:
         """Count findings of this submission by code and insert the first ``sample_per_code`` of each code,
         their values cut short: a file of a million bad records costs counts, not a million rows."""
         if findings.height == 0:

@@ -38,6 +38,8 @@ class Submission(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     filename: Mapped[str] = mapped_column(String(255))
     format: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(8), default="records", server_default="records",
+                                      doc="records (a monthly file) or events (a file of lending events)")
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16), default=SubmissionStatus.RECEIVED)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -80,6 +80,7 @@ class ChunkReader:
     chunk_size: int = 100_000
     keys: Mapping[str, bytes] | None = None
     limits: ReadLimits = field(default_factory=ReadLimits)
+    layout: standard.Layout = standard.RECORDS  # the field table the file follows
     columns: list[str] = field(default_factory=list)
     malformed: list[MalformedRecord] = field(default_factory=list)
 
@@ -105,7 +106,7 @@ class ChunkReader:
         try:
             with self._open() as handle:
                 for raw in _CHUNKS[self.format](self, handle):
-                    yield _normalise(self._screen(raw))
+                    yield _normalise(self._screen(raw), self.layout.columns)
         except FileRejected:
             raise
         except _READ_ERRORS as exc:
@@ -118,7 +119,8 @@ class ChunkReader:
 
     def _screen(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Drop (and report) records that are not UTF-8 or have a value past the length limit."""
-        wanted = [c for c in frame.columns if c in standard.FIELD_BY_NAME]
+        known = self.layout.by_name
+        wanted = [c for c in frame.columns if c in known]
         bad_utf8 = pl.Series("bad", [False] * frame.height)
         for name in wanted:
             dtype = frame.schema[name]
@@ -170,10 +172,10 @@ def _decode_utf8(column: pl.Series) -> tuple[pl.Series, pl.Series]:
     return pl.Series(column.name, texts, dtype=pl.String), pl.Series(invalid, dtype=pl.Boolean)
 
 
-def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
+def _normalise(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
     present = set(frame.columns)
     exprs = []
-    for name in standard.COLUMNS:
+    for name in columns:
         if name in present:
             value = pl.col(name).cast(pl.String).str.strip_chars()
             exprs.append(pl.when(value == "").then(None).otherwise(value).alias(name))
@@ -277,7 +279,7 @@ def _jsonl_header(reader: ChunkReader, handle: BinaryIO) -> list[str]:
             handle.seek(0)
             limits.check_utf8_sample(handle)
             return list(first.keys())
-    return list(standard.COLUMNS)
+    return list(reader.layout.columns)
 
 
 def _jsonl_chunks(reader: ChunkReader, handle: BinaryIO) -> Iterator[pl.DataFrame]:
@@ -304,13 +306,11 @@ def _jsonl_chunks(reader: ChunkReader, handle: BinaryIO) -> Iterator[pl.DataFram
         yield _jsonl_frame(reader, rows, lines)
 
 
-_JSON_SCHEMA = {c: pl.String for c in standard.COLUMNS}
-
-
 def _jsonl_frame(reader: ChunkReader, rows: list[str], lines: list[int]) -> pl.DataFrame:
+    schema = {c: pl.String for c in reader.layout.columns}
     try:
         # The schema bounds the frame's width: keys outside the standard are not read at all.
-        frame = pl.read_ndjson(io.StringIO("".join(rows)), schema=_JSON_SCHEMA)
+        frame = pl.read_ndjson(io.StringIO("".join(rows)), schema=schema)
         if frame.height == len(rows):
             return frame.with_columns(pl.Series("_line", lines, dtype=pl.Int64))
     except (pl.exceptions.PolarsError, ValueError):
@@ -329,22 +329,22 @@ def _jsonl_frame(reader: ChunkReader, rows: list[str], lines: list[int]) -> pl.D
                                                     value=masked_value(text.strip())))
             continue
         good_rows.append({k: (None if v is None else v if isinstance(v, str) else json.dumps(v))
-                          for k, v in value.items() if k in _JSON_SCHEMA})
+                          for k, v in value.items() if k in schema})
         good_lines.append(number)
-    frame = pl.DataFrame(good_rows, schema=_JSON_SCHEMA) if good_rows else pl.DataFrame(schema=_JSON_SCHEMA)
+    frame = pl.DataFrame(good_rows, schema=schema) if good_rows else pl.DataFrame(schema=schema)
     return frame.with_columns(pl.Series("_line", good_lines, dtype=pl.Int64))
 
 
 # --- Parquet ---------------------------------------------------------------------------------------
 
 def _parquet_header(reader: ChunkReader, handle: BinaryIO) -> list[str]:
-    parquet = limits.checked_parquet(handle, reader.limits)
+    parquet = limits.checked_parquet(handle, reader.limits, known=reader.layout.by_name)
     return list(parquet.schema_arrow.names)
 
 
 def _parquet_chunks(reader: ChunkReader, handle: BinaryIO) -> Iterator[pl.DataFrame]:
-    parquet = limits.checked_parquet(handle, reader.limits)
-    wanted = [c for c in parquet.schema_arrow.names if c in standard.FIELD_BY_NAME]
+    parquet = limits.checked_parquet(handle, reader.limits, known=reader.layout.by_name)
+    wanted = [c for c in parquet.schema_arrow.names if c in reader.layout.by_name]
     row = 1
     for batch in parquet.iter_batches(batch_size=reader.chunk_size, columns=wanted):
         frame = pl.from_arrow(batch)

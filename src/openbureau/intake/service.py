@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from openbureau.accounts import service as accounts
 from openbureau.accounts.models import AccountState
 from openbureau.audit import service as audit
-from openbureau.intake.errors import SUBMISSION_NOT_FOUND, FileRejected
+from openbureau.intake.errors import FILE_KIND_MISMATCH, SUBMISSION_NOT_FOUND, FileRejected
 from openbureau.intake.files import (
     SealedFile,
     check_columns,
@@ -72,6 +72,9 @@ def receive(
         repo = SubmissionRepository(session)
         earlier = repo.by_hash(furnisher_id=furnisher.id, sha256=sealed.sha256)
         if earlier is not None:
+            if earlier.kind != "records":
+                raise FileRejected("the same file was submitted before as lending events, not as a monthly file",
+                                   code=FILE_KIND_MISMATCH, field="file", details={"submission_id": earlier.id})
             if earlier.status == SubmissionStatus.FAILED:
                 raise FileRejected(earlier.error_message or "the file could not be read",
                                    code=earlier.error_code or "FILE_UNREADABLE", field="file",

@@ -21,6 +21,7 @@ class FieldType(StrEnum):
     TEXT = "text"
     PERIOD = "period"  # YYYY-MM
     DATE = "date"  # ISO YYYY-MM-DD
+    TIMESTAMP = "timestamp"  # ISO 8601 date and time with a UTC offset (events)
     AMOUNT = "amount"  # integer, minor units, >= 0
     INTEGER = "integer"  # integer, >= 0
     ENUM = "enum"
@@ -99,6 +100,30 @@ DATE_COLUMNS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.type is FieldT
 INTEGER_COLUMNS: tuple[str, ...] = tuple(
     f.name for f in FIELDS if f.type in (FieldType.AMOUNT, FieldType.INTEGER)
 )
+
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """A table of fields a furnished file follows: the monthly records, or the lending events."""
+
+    name: str
+    fields: tuple[Field, ...]
+
+    @property
+    def by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.required)
+
+
+RECORDS = Layout("records", FIELDS)
 
 # Attributes a credit bureau may not collect (PRC Regulation on the Administration of Credit Reporting
 # Industry, Art. 14: religion, genes, fingerprints, blood type, diseases and medical history). A file whose

@@ -201,3 +201,8 @@ def lock_intake(conn: Connection) -> None:
     :class:`IntakeBusy` at once.
     """
     dialect_for(conn).lock_intake(conn)
+
+
+def try_lock_intake(conn: Connection) -> bool:
+    """Keep loads out until this write transaction ends, if no load is running; False (at once) otherwise."""
+    return dialect_for(conn).try_lock_intake(conn)

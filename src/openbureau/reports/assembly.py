@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from openbureau.accounts.repository import as_date
-from openbureau.accounts.service import file_states
+from openbureau.accounts.service import file_states, person_events
 from openbureau.consent.profiles import JurisdictionProfile
 from openbureau.disputes.repository import DisputeRepository
 from openbureau.identity.repository import PersonRef, conflicts_of
@@ -38,6 +38,7 @@ from openbureau.reports.schemas import (
     MatchedRecord,
     ObligationView,
     PersonSection,
+    RecentLoanView,
     Report,
     Summary,
     View,
@@ -45,6 +46,7 @@ from openbureau.reports.schemas import (
 from openbureau.scoring.service import released_model, score_file
 from openbureau.signals.schemas import RiskSignal
 from openbureau.signals.service import CONFLICT_TEXT, evaluate, monthly_obligations
+from openbureau.tradelines.events import EventFacts, event_facts, recent_obligations
 from openbureau.tradelines.history import (
     HELD_STATUS,
     PAST_DUE,
@@ -70,6 +72,7 @@ class PersonFile:
     disputes: list[tuple]  # rows of DisputeRepository.open_for
     members: dict[int, tuple[str, str]]  # member id -> (code, name)
     links: Sequence[dict] = ()  # identity.service.probabilistic_links, read for the person's own report only
+    events: EventFacts = EventFacts([], [])  # what the lending events add (tradelines.events)
 
     def hard_inquiries(self) -> list[tuple[int | None, datetime]]:
         """(lender, when) of the hard inquiries on file."""
@@ -77,9 +80,12 @@ class PersonFile:
 
 
 def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: datetime, policy: Policy,
-              with_identity: bool = True, with_links: bool = False) -> PersonFile:
+              with_identity: bool = True, with_links: bool = False, subject_indexes: Sequence[bytes] = ()
+              ) -> PersonFile:
     """Read a person's file as the policy's jurisdiction profile publishes it at ``now`` (``with_links``: and
-    the accounts linked to the person by probabilistic matching, for the person's own report)."""
+    the accounts linked to the person by probabilistic matching, for the person's own report). Lending
+    events are those filed under the person and those about ``subject_indexes`` (the subject's blind
+    indexes as asked) filed under nobody yet."""
     profile = policy.profile
     rows = file_states(session, person.id, with_identity=with_identity)
     lines = build_tradelines(rows, as_of=now.date(), retention_years=profile.negative_retention_years,
@@ -89,10 +95,14 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
     conflicts = conflicts_of(session, person.id)
     disputes = DisputeRepository(session).open_for(person.id)
     links = probabilistic_links(session, person.id) if with_links else []
+    events = event_facts(person_events(session, person_id=person.id, id_type=person.id_type,
+                                       id_indexes=subject_indexes,
+                                       since=now - timedelta(days=max(policy.signals.multi_lending()))), lines)
     members = member_names(session, needed={t.furnisher_id for t in lines} | {r.subscriber_id for r in inquiries}
-                           | {link["furnisher_id"] for link in links})
+                           | {link["furnisher_id"] for link in links}
+                           | {loan.furnisher_id for loan in events.recent_loans})
     return PersonFile(person.id, person.id_type, vault.decrypt(person.id_enc), lines, inquiries, conflicts,
-                      disputes, members, links)
+                      disputes, members, links, events)
 
 
 _NAMES_SECONDS = 60.0
@@ -191,7 +201,8 @@ def _summary(file: PersonFile, *, as_of_period: str, currency: str, now: datetim
         closed_accounts=len(mine) - len(open_), distinct_lenders=len({t.furnisher_id for t in open_}),
         total_credit_limit=limits, total_balance=sum(t.latest.balance for t in open_), revolving_balance=revolving,
         utilisation=round(revolving / limits, 4) if limits else None,
-        monthly_obligations=monthly_obligations(file.tradelines, currency=currency),
+        monthly_obligations=monthly_obligations(file.tradelines, currency=currency)
+        + recent_obligations(file.events.recent_loans, currency=currency),
         past_due_amount=sum(t.latest.past_due_amount for t in open_),
         worst_status_12m=worst(12), worst_status_24m=worst(24),
         non_credit_accounts=sum(1 for t in file.tradelines if not t.credit),
@@ -231,6 +242,13 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
             obligations.append(ObligationView(
                 provider=labels(t.furnisher_id, kind=PROVIDER), months_late_24m=sum(1 for s in t.history(m.period, 24) if s in PAST_DUE),
                 **common))
+    recent = [RecentLoanView(lender=labels(loan.furnisher_id), own_account=labels.own(loan.furnisher_id),
+                             account_number=loan.account_id if consumer or labels.own(loan.furnisher_id) else None,
+                             product_type=loan.product_type, currency=loan.currency, amount=loan.amount,
+                             term_months=loan.term_months, opened_on=loan.opened_on,
+                             monthly_amount=loan.monthly_amount, status=loan.status,
+                             days_past_due=loan.days_past_due, reported_at=loan.reported_at)
+              for loan in file.events.recent_loans]
     inquiries = [InquiryView(at=r.created_at, lender=labels(r.subscriber_id), purpose=r.purpose, hard=bool(r.hard),
                              basis=_basis(r) if consumer else None)
                  for r in file.inquiries if consumer or r.hard or labels.own(r.subscriber_id)]
@@ -244,7 +262,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
     signals: list[RiskSignal] = evaluate(
         tradelines=file.tradelines, hard_inquiries=file.hard_inquiries(), declared_income=declared_income,
         conflicts=[c[0] for c in file.conflicts], now=now, currency=profile.currency,
-        settings=policy.signals)
+        settings=policy.signals, new_credit=file.events.new_credit, recent_loans=file.events.recent_loans)
     matched = [MatchedRecord(lender=labels(link["furnisher_id"]), account_number=link["furnisher_account_id"],
                              linked_at=link["linked_at"], match_probability=link["match_probability"],
                              method="automatic" if link["method"] == "splink" else "operator review",
@@ -262,7 +280,8 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
                              names=variants["full_name"], birth_dates=variants["birth_date"],
                              phones=variants["phone"], addresses=variants["address"]),
         summary=_summary(file, as_of_period=as_of_period, currency=profile.currency, now=now),
-        accounts=accounts, obligations=obligations, inquiries=inquiries, disputes=disputes, identity_flags=flags,
+        accounts=accounts, obligations=obligations, recent_loans=recent, inquiries=inquiries, disputes=disputes,
+        identity_flags=flags,
         matched_records=matched, signals=signals, score=score, notes=_notes(file, view=view, profile=profile),
     )
 

@@ -159,6 +159,23 @@ class MatchedRecord(BaseModel):
     agreeing: list[str] = Field(description="The descriptions that agreed: name, birth_date, phone, address.")
 
 
+class RecentLoanView(BaseModel):
+    """A loan opened since the lender's last monthly file, as its same-day lending events describe it."""
+
+    lender: str
+    own_account: bool
+    account_number: str | None = Field(description="Shown to the person and to the lender that holds it.")
+    product_type: str | None
+    currency: str | None
+    amount: int | None = Field(description="Amount lent or credit limit, minor units.")
+    term_months: int | None
+    opened_on: date | None
+    monthly_amount: int = Field(description="The instalment counted among the monthly obligations (minor units).")
+    status: str = Field(description="open, late, settled, closed or written off, from the latest event.")
+    days_past_due: int
+    reported_at: datetime = Field(description="When the latest event about the loan happened.")
+
+
 class Report(BaseModel):
     """The consolidated credit report of one person."""
 
@@ -175,6 +192,9 @@ class Report(BaseModel):
     summary: Summary
     accounts: list[AccountView] = Field(description="Credit accounts, oldest first.")
     obligations: list[ObligationView] = Field(description="Utility, telecom and rent accounts.")
+    recent_loans: list[RecentLoanView] = Field(
+        default_factory=list, description="Loans opened since the lenders' last monthly files, from the lending "
+                                          "events reported the day they happened; oldest first.")
     inquiries: list[InquiryView] = Field(description="Inquiries of the last 2 years (profile), newest first.")
     disputes: list[DisputeView]
     identity_flags: list[IdentityFlag]

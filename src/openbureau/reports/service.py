@@ -58,7 +58,8 @@ def prepare_inquiry(session: Session, *, vault: PiiVault, principal: Principal, 
                          moment=now)
     report = None
     if person is not None:
-        report = assemble(read_file(session, vault=vault, person=person, now=now, policy=policy),
+        report = assemble(read_file(session, vault=vault, person=person, now=now, policy=policy,
+                                    subject_indexes=id_indexes),
                           view=View.SUBSCRIBER, viewer_id=subscriber_id, vault=vault, now=now, policy=policy,
                           history_months=request.history_months, declared_income=request.declared_monthly_income,
                           session=session)
@@ -102,10 +103,12 @@ def prepare_own_report(session: Session, *, vault: PiiVault, subject: Subject, p
     if not 1 <= history_months <= 60:
         raise Unprocessable("history_months must be 1 to 60", code="INVALID_HISTORY_MONTHS", field="history_months")
     now = now or datetime.now(UTC)
-    person = find_person_by_any(session, id_type=subject.id_type, id_indexes=subject_indexes(vault, subject))
+    indexes = subject_indexes(vault, subject)
+    person = find_person_by_any(session, id_type=subject.id_type, id_indexes=indexes)
     if person is None:
         raise NotFound("the bureau holds no file for this person", code=PERSON_NOT_FOUND, field="subject")
-    report = assemble(read_file(session, vault=vault, person=person, now=now, policy=policy, with_links=True),
+    report = assemble(read_file(session, vault=vault, person=person, now=now, policy=policy, with_links=True,
+                                subject_indexes=indexes),
                       view=View.CONSUMER, viewer_id=None, vault=vault, now=now, policy=policy,
                       history_months=history_months, session=session)
     return Prepared(LogEntry(

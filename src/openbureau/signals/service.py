@@ -1,9 +1,11 @@
 """Rules of the risk signals, computed from a person's tradelines, hard inquiries and identity conflicts.
 
-* ``MULTI_LENDING``: distinct lenders that opened a credit account for the person or made a hard inquiry
-  in the last 7, 30, 90 and 180 days; triggers when any window reaches its threshold (borrowing from many
-  platforms at once).
-* ``OVER_INDEBTEDNESS``: total monthly obligations (the amounts due this month on open credit accounts);
+* ``MULTI_LENDING``: distinct lenders that opened a credit account for the person, took an application or
+  made a hard inquiry in the last 24 hours, 7, 30, 90 and 180 days, from the monthly files and from the
+  lending events of the same day; triggers when any window reaches its threshold (borrowing from many
+  platforms at once). New accounts are counted once each, whether a file or an event reported them.
+* ``OVER_INDEBTEDNESS``: total monthly obligations (the amounts due this month on open credit accounts, and
+  the instalments of loans opened since the last monthly file);
   with a declared income, the debt-to-income ratio against ``dti_watch``/``dti_high``; without one,
   revolving utilisation and the number of open credit accounts.
 * ``RECENT_DELINQUENCY``: the worst status published on any credit account, at any lender, in the last
@@ -25,6 +27,7 @@ from datetime import datetime, timedelta
 from openbureau.kit.periods import last_complete_period, shift_period
 from openbureau.policy import SignalSettings
 from openbureau.signals.schemas import RiskSignal, Severity, SignalCode
+from openbureau.tradelines.events import NewCredit, RecentLoan, recent_obligations
 from openbureau.tradelines.history import Tradeline, rank, revolving_use
 
 CONFLICT_TEXT = {
@@ -45,24 +48,33 @@ def monthly_obligations(tradelines: Sequence[Tradeline], *, currency: str) -> in
     return sum(t.latest.amount_due for t in tradelines if t.credit and t.is_open and t.currency == currency)
 
 
+def _window(days: int) -> str:
+    return "24 hours" if days == 1 else f"{days} days"
+
+
 def multi_lending(*, tradelines: Sequence[Tradeline], hard_inquiries: Sequence[tuple[int | None, datetime]],
-                  now: datetime, settings: SignalSettings) -> RiskSignal:
-    """Distinct lenders with new credit (accounts opened or hard inquiries) per window."""
+                  now: datetime, settings: SignalSettings, new_credit: Sequence[NewCredit] = ()) -> RiskSignal:
+    """Distinct lenders with new credit (accounts opened, applications or hard inquiries) per window."""
     counts: dict[str, int] = {}
     hit: list[int] = []
     for days, threshold in settings.multi_lending().items():
         since = now - timedelta(days=days)
-        lenders = {t.furnisher_id for t in tradelines if t.credit and t.opened_on >= since.date()}
+        opened = {(t.furnisher_id, t.account_id) for t in tradelines if t.credit and t.opened_on >= since.date()}
+        recent = [c for c in new_credit if since <= c.at <= now]
+        opened |= {(c.furnisher_id, c.account_id) for c in recent if c.kind == "opened"}
+        lenders = {lender for lender, _ in opened}
         lenders |= {lender for lender, at in hard_inquiries if at >= since and lender is not None}
+        lenders |= {c.furnisher_id for c in recent}
         counts[f"lenders_{days}d"] = len(lenders)
+        counts[f"new_accounts_{days}d"] = len(opened)
         if len(lenders) >= threshold:
             hit.append(days)
     thresholds = {f"lenders_{d}d": t for d, t in settings.multi_lending().items()}
     if hit:
         days = hit[0]
-        text = (f"{counts[f'lenders_{days}d']} different lenders opened credit or made a hard inquiry in the last "
-                f"{days} days (threshold {thresholds[f'lenders_{days}d']}): the person may be borrowing from many "
-                "platforms at once.")
+        text = (f"{counts[f'lenders_{days}d']} different lenders opened credit, took an application or made a hard "
+                f"inquiry in the last {_window(days)} (threshold {thresholds[f'lenders_{days}d']}): the person may "
+                "be borrowing from many platforms at once.")
         severity = Severity.HIGH if days <= 30 else Severity.MEDIUM
     else:
         text = (f"{counts['lenders_30d']} lender(s) opened credit or made a hard inquiry in the last 30 days and "
@@ -73,19 +85,23 @@ def multi_lending(*, tradelines: Sequence[Tradeline], hard_inquiries: Sequence[t
 
 
 def over_indebtedness(*, tradelines: Sequence[Tradeline], declared_income: int | None, currency: str,
-                      settings: SignalSettings) -> RiskSignal:
-    """Monthly obligations against the declared income, or utilisation and open accounts without one."""
-    obligations = monthly_obligations(tradelines, currency=currency)
+                      settings: SignalSettings, recent_loans: Sequence[RecentLoan] = ()) -> RiskSignal:
+    """Monthly obligations (with loans opened since the last file) against the declared income, or
+    utilisation and open accounts without one."""
+    since_file = recent_obligations(recent_loans, currency=currency)
+    obligations = monthly_obligations(tradelines, currency=currency) + since_file
+    fresh = [loan for loan in recent_loans if loan.is_open and loan.currency == currency]
     open_credit = [t for t in tradelines if t.credit and t.is_open and t.currency == currency]
     revolving, limits = revolving_use(open_credit)
     utilisation = revolving / limits if limits else None
     values: dict[str, float | int | str | None] = {
         "monthly_obligations": obligations, "currency": currency, "declared_monthly_income": declared_income,
         "debt_to_income": None, "revolving_utilisation": None if utilisation is None else round(utilisation, 4),
-        "open_credit_accounts": len(open_credit)}
+        "open_credit_accounts": len(open_credit) + len(fresh), "obligations_since_last_file": since_file}
     thresholds = {"dti_watch": settings.dti_watch, "dti_high": settings.dti_high,
                   "utilisation_high": settings.utilisation_high, "open_accounts_high": settings.open_accounts_high}
-    owed = f"Monthly obligations are {_yuan(obligations)} {currency} on {len(open_credit)} open credit account(s)"
+    owed = (f"Monthly obligations are {_yuan(obligations)} {currency} on {len(open_credit) + len(fresh)} open "
+            "credit account(s)" + (f", {len(fresh)} of them opened since the last monthly file" if fresh else ""))
     if declared_income:
         dti = obligations / declared_income
         values["debt_to_income"] = round(dti, 4)
@@ -98,8 +114,8 @@ def over_indebtedness(*, tradelines: Sequence[Tradeline], declared_income: int |
         reasons = []
         if utilisation is not None and utilisation >= settings.utilisation_high:
             reasons.append(f"revolving credit is {utilisation:.0%} used")
-        if len(open_credit) >= settings.open_accounts_high:
-            reasons.append(f"{len(open_credit)} credit accounts are open")
+        if len(open_credit) + len(fresh) >= settings.open_accounts_high:
+            reasons.append(f"{len(open_credit) + len(fresh)} credit accounts are open")
         severity = Severity.MEDIUM if reasons else Severity.NONE
         text = (f"{owed}; no income was declared, so no debt-to-income ratio"
                 + (f"; {' and '.join(reasons)}." if reasons else "; utilisation and open accounts are below "
@@ -148,7 +164,8 @@ def identity_conflict(*, conflicts: Sequence[str]) -> RiskSignal:
 
 def evaluate(*, tradelines: Sequence[Tradeline], hard_inquiries: Sequence[tuple[int | None, datetime]],
              declared_income: int | None, conflicts: Sequence[str], now: datetime, currency: str,
-             settings: SignalSettings) -> list[RiskSignal]:
+             settings: SignalSettings, new_credit: Sequence[NewCredit] = (),
+             recent_loans: Sequence[RecentLoan] = ()) -> list[RiskSignal]:
     """Every risk signal, in a fixed order.
 
     Args:
@@ -158,11 +175,14 @@ def evaluate(*, tradelines: Sequence[Tradeline], hard_inquiries: Sequence[tuple[
         conflicts: Kinds of the person's identity conflicts.
         now: The moment of the report.
         currency: The currency the obligations are summed in (the profile's).
+        new_credit: Applications and openings the lending events report (``tradelines.events``).
+        recent_loans: Loans opened since the last monthly file (``tradelines.events``).
     """
     return [
-        multi_lending(tradelines=tradelines, hard_inquiries=hard_inquiries, now=now, settings=settings),
+        multi_lending(tradelines=tradelines, hard_inquiries=hard_inquiries, now=now, settings=settings,
+                      new_credit=new_credit),
         over_indebtedness(tradelines=tradelines, declared_income=declared_income, currency=currency,
-                          settings=settings),
+                          settings=settings, recent_loans=recent_loans),
         recent_delinquency(tradelines=tradelines, now=now, settings=settings),
         identity_conflict(conflicts=conflicts),
     ]

@@ -47,7 +47,8 @@ def _days(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
     return (later - earlier).dt.total_days()
 
 
-def _identity_checks() -> list[Check]:
+def identity_checks() -> list[Check]:
+    """Checks of the identity document and its embedded birth date (records and events)."""
     number = pl.col("id_number")
     resident = pl.col("id_type") == "CN_RESIDENT_ID"
     well_formed = resident & ids.cn_id_format_ok(number)
@@ -232,7 +233,7 @@ def cross_field_checks(*, today: date, balance_tolerance: float) -> list[Check]:
         Checks over the typed columns and `PERIOD_END` (see `derived_columns`).
     """
     return [
-        *_identity_checks(),
+        *identity_checks(),
         *_date_checks(today),
         *_delinquency_checks(),
         *_status_checks(),

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from openbureau.intake import standard
-from openbureau.intake.validation.catalogue import ERROR, RULE_BY_CODE, WARNING
+from openbureau.intake.validation.catalogue import ERROR, RULE_BY_CODE, WARNING, Rule
 from openbureau.intake.validation.cross_field import cross_field_checks, derived_columns
 from openbureau.intake.validation.fields import (
     RAW_PREFIX,
@@ -127,17 +128,43 @@ def _duplicates(work: pl.DataFrame, state: FileState) -> pl.DataFrame:
     return pl.DataFrame({"_duplicate": duplicate, "_first_line": np.where(duplicate, first_line, -1)})
 
 
-def _finding(work: pl.LazyFrame, flag: str, check: Check, order: int) -> pl.LazyFrame:
+def _finding(work: pl.LazyFrame, flag: str, check: Check, order: int, *, rules: Mapping[str, Rule],
+             layout: standard.Layout) -> pl.LazyFrame:
     return work.filter(pl.col(flag)).select(
         pl.col(LINE).alias("line"),
         raw("furnisher_account_id").alias("furnisher_account_id"),
         pl.lit(check.field).alias("field"),
         pl.lit(check.code).alias("code"),
-        pl.lit(RULE_BY_CODE[check.code].severity).alias("severity"),
-        shown_value(check.field).alias("value"),
+        pl.lit(rules[check.code].severity).alias("severity"),
+        shown_value(check.field, layout).alias("value"),
         check.message.alias("message"),
         pl.lit(order).alias("_order"),
     )
+
+
+def findings_and_outcome(work: pl.DataFrame, checks: list[Check], flags: list[str], *,
+                         rules: Mapping[str, Rule] = RULE_BY_CODE, layout: standard.Layout = standard.RECORDS
+                         ) -> tuple[pl.DataFrame, pl.Expr]:
+    """The findings of the checks that fired (each flag a Boolean column of ``work``), in line and check
+    order, and the expression of each record's outcome: rejected on an error, warning, or accepted."""
+    hits = work.select(pl.col(flag).sum() for flag in flags).row(0)
+    parts = [
+        _finding(work.lazy(), flag, check, order, rules=rules, layout=layout)
+        for order, (check, flag, hit) in enumerate(zip(checks, flags, hits, strict=True))
+        if hit
+    ]
+    if parts:
+        findings = pl.concat(parts).sort("line", "_order", maintain_order=True).drop("_order").collect()
+    else:
+        findings = pl.DataFrame(schema=FINDINGS_SCHEMA)
+    errors = [flag for check, flag in zip(checks, flags, strict=True) if rules[check.code].severity == ERROR]
+    warnings = [flag for check, flag in zip(checks, flags, strict=True) if rules[check.code].severity == WARNING]
+    outcome = (
+        pl.when(pl.any_horizontal(errors) if errors else pl.lit(False)).then(pl.lit("rejected"))
+        .when(pl.any_horizontal(warnings) if warnings else pl.lit(False)).then(pl.lit("warning"))
+        .otherwise(pl.lit("accepted"))
+    )  # fmt: skip
+    return findings.cast(FINDINGS_SCHEMA), outcome
 
 
 def _duplicate_check() -> Check:
@@ -189,24 +216,6 @@ def validate_chunk(
     checks.append(_duplicate_check())
     flags.append("_duplicate")
 
-    hits = work.select(pl.col(flag).sum() for flag in flags).row(0)
-    parts = [
-        _finding(work.lazy(), flag, check, order)
-        for order, (check, flag, hit) in enumerate(zip(checks, flags, hits, strict=True))
-        if hit
-    ]
-    if parts:
-        findings = pl.concat(parts).sort("line", "_order", maintain_order=True).drop("_order").collect()
-    else:
-        findings = pl.DataFrame(schema=FINDINGS_SCHEMA)
-
-    errors = [flag for check, flag in zip(checks, flags, strict=True) if RULE_BY_CODE[check.code].severity == ERROR]
-    warnings = [flag for check, flag in zip(checks, flags, strict=True) if RULE_BY_CODE[check.code].severity == WARNING]
-    outcome = (
-        pl.when(pl.any_horizontal(errors)).then(pl.lit("rejected"))
-        .when(pl.any_horizontal(warnings)).then(pl.lit("warning"))
-        .otherwise(pl.lit("accepted"))
-    )  # fmt: skip
+    findings, outcome = findings_and_outcome(work, checks, flags)
     records = work.select(LINE, *standard.COLUMNS, outcome.alias(OUTCOME))
-    return ValidationResult(records=records, findings=findings.cast(FINDINGS_SCHEMA))
-
+    return ValidationResult(records=records, findings=findings)

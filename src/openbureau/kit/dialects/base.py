@@ -118,6 +118,10 @@ class Dialect(ABC):
         """Keep loads out until this write transaction ends (see ``kit.db.lock_intake``)."""
 
     @abstractmethod
+    def try_lock_intake(self, conn: Connection) -> bool:
+        """Keep loads out until this write transaction ends if no load is running (True); never waits."""
+
+    @abstractmethod
     def transaction_lock(self, conn: Connection, key: int) -> None:
         """Hold the lock ``key`` until the transaction ends (one writer at a time needs none)."""
 

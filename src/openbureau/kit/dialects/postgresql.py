@@ -119,6 +119,10 @@ class PostgresDialect(Dialect):
         """Wait for a running load, then hold the advisory lock until the transaction ends."""
         self.transaction_lock(conn, INTAKE_LOCK)
 
+    def try_lock_intake(self, conn: Connection) -> bool:
+        """The advisory lock until the transaction ends, if no load holds it (a load waits for it meanwhile)."""
+        return bool(conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": INTAKE_LOCK}).scalar_one())
+
     def transaction_lock(self, conn: Connection, key: int) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 

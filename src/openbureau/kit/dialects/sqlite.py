@@ -127,6 +127,15 @@ class SqliteDialect(Dialect):
         finally:
             os.close(fd)
 
+    def try_lock_intake(self, conn: Connection) -> bool:
+        """Whether no load is running. A write transaction (``BEGIN IMMEDIATE``) needs no more: a load that
+        starts after this check waits for the transaction's commit before it numbers anything."""
+        try:
+            self.lock_intake(conn)
+        except IntakeBusy:
+            return False
+        return True
+
     def cluster(self, conn: Connection, table: Table, *, index: str, order_by: Sequence[str]) -> int:
         """A copy in ``order_by`` order, swapped in for the table, with its indexes rebuilt from their own
         definitions (one write transaction; it needs free disk for a second copy of the table and its log).

@@ -1,0 +1,185 @@
+"""Rules of the event intake: validate a batch of lending events, gate it on consent, link it to persons,
+encrypt it and store it in one short transaction, idempotently (a furnisher's event id).
+
+An event is visible to every lawful inquiry as soon as its batch commits. A batch never waits for a load:
+when a file is loading (it holds the intake lock and numbers new persons), events about a subject the
+bureau has no published person for are stored under no person and found by their subject
+(``accounts.event_repository``); the next batch that finds no load running numbers persons for them and
+files them, and a load files those whose person it created when it publishes.
+
+Example:
+    >>> result = receive_events(engine, vault=vault, profile=policy.profile, furnisher=member,
+    ...                         batch=frame, now=datetime.now(UTC))  # doctest: +SKIP
+    >>> result.stored, result.duplicates, result.rejected  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import polars as pl
+from sqlalchemy import ColumnElement, Connection, Engine, Select, select
+
+from openbureau.accounts.event_repository import EventRepository
+from openbureau.accounts.repository import AccountLoadRepository, published_person
+from openbureau.consent.profiles import JurisdictionProfile
+from openbureau.identity.models import Person
+from openbureau.identity.service import PersonLinker, next_person_id, seal_identities, sync_person_sequence
+from openbureau.intake import quarantine
+from openbureau.intake.events.standard import EVENTS
+from openbureau.intake.events.validation import validate_events
+from openbureau.intake.validation import FINDINGS_SCHEMA
+from openbureau.intake.validation.engine import LINE, OUTCOME
+from openbureau.kit.crypto import PiiVault
+from openbureau.kit.db import try_lock_intake
+from openbureau.kit.dialects import dialect_for
+from openbureau.members.models import Member
+from openbureau.principals import Action, Principal, authorize
+
+_SEP = "\x1f"
+PENDING_BATCH = 10_000  # unlinked subjects a batch files at most (the transaction stays short)
+STORED_COLUMNS = ("event_id", "event_type", "occurred_at", "furnisher_account_id", "id_type", "product_type",
+                  "currency", "amount", "term_months", "opened_on", "amount_due", "balance", "days_past_due",
+                  "past_due_amount", "consent_ref")
+
+
+@dataclass(slots=True)
+class EventIntakeResult:
+    """What a furnisher is told about a batch of events: counts, every finding, each event's outcome."""
+
+    received: int = 0
+    stored: int = 0  # new events stored (with or without warnings), held ones included
+    warnings: int = 0
+    duplicates: int = 0  # resent events already stored: acknowledged, not stored again
+    rejected: int = 0
+    held: int = 0  # stored without a consent to furnish: kept and counted, in no file until it arrives
+    unlinked: int = 0  # stored under no person yet (a load was running)
+    findings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FINDINGS_SCHEMA))
+    outcomes: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema={"line": pl.Int64, "event_id": pl.String, "outcome": pl.String}))
+
+    def add(self, other: EventIntakeResult) -> None:
+        """Add another batch's figures (a file's chunks); outcomes are not kept across chunks."""
+        for name in ("received", "stored", "warnings", "duplicates", "rejected", "held", "unlinked"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _writing(engine: Engine) -> Engine:
+    return engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+
+
+def _digests(vault: PiiVault, events: pl.DataFrame) -> pl.Series:
+    """A keyed digest of each event's content as typed (a moment in any offset is the same moment)."""
+    text = events.select(pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in EVENTS.columns
+                                        if c != "event_id"], separator=_SEP)).to_series()
+    return pl.Series("digest", vault.blind_indexes(text.to_list(), domain="event"), dtype=pl.Binary)
+
+
+def _reused_findings(reused: pl.DataFrame) -> pl.DataFrame:
+    return reused.select(
+        pl.col(LINE).alias("line"), "furnisher_account_id", pl.lit("event_id").alias("field"),
+        pl.lit("EVENT_ID_REUSED").alias("code"), pl.lit("error").alias("severity"), pl.col("event_id").alias("value"),
+        pl.format("event_id '{}' was stored before for a different event; send a new id for a new event.",
+                  pl.col("event_id")).alias("message"),
+    ).cast(FINDINGS_SCHEMA)
+
+
+def receive_events(engine: Engine, *, vault: PiiVault, profile: JurisdictionProfile, furnisher: Member,
+                   batch: pl.DataFrame, now: datetime | None = None, submission_id: int | None = None,
+                   seen: dict[str, int] | None = None) -> EventIntakeResult:
+    """Validate and store a batch of ``furnisher``'s events (``_line`` plus the event columns as text).
+
+    Args:
+        profile: The jurisdiction profile (whether furnishing needs the person's consent).
+        now: When the batch was received (default: the clock); events are judged against it.
+        submission_id: The event file the batch comes from, if any.
+        seen: Event ids of the file's earlier chunks (duplicates within a file are found across chunks).
+    """
+    authorize(Principal.of_member(furnisher), Action.SUBMIT_FILE)
+    now = now or datetime.now(UTC)
+    checked = validate_events(batch, now=now, seen=seen)
+    records = checked.records
+    findings = [checked.findings]
+    counts = Counter(dict(records[OUTCOME].value_counts().iter_rows()))
+    kept = records.filter(pl.col(OUTCOME) != "rejected")
+    kept = kept.with_columns(_digests(vault, kept))
+    duplicates = pl.DataFrame(schema={LINE: pl.Int64})
+    with _writing(engine).begin() as conn:
+        repo = EventRepository(conn)
+        stored = repo.stored(furnisher_id=furnisher.id, event_ids=kept["event_id"].to_list())
+        if stored:
+            known = pl.DataFrame({"event_id": list(stored), "_stored": list(stored.values())},
+                                 schema={"event_id": pl.String, "_stored": pl.Binary})
+            kept = kept.join(known, on="event_id", how="left", maintain_order="left")
+            reused = kept.filter(pl.col("_stored").is_not_null() & (pl.col("_stored") != pl.col("digest")))
+            duplicates = kept.filter(pl.col("_stored") == pl.col("digest")).select(LINE)
+            findings.append(_reused_findings(reused))
+            counts["rejected"] += reused.height
+            kept = kept.filter(pl.col("_stored").is_null()).drop("_stored")
+        # Persons are numbered only when no load is running or was cut short (a load numbers its own, and a
+        # cut one's are removed by the next load); otherwise subjects without a person wait, unlinked.
+        numbering = try_lock_intake(conn) and not AccountLoadRepository(conn).loads_in_progress()
+        linker = PersonLinker(conn, vault=vault, first_new_id=next_person_id(conn) if numbering else None, now=now)
+        links, persons = linker.link(kept)
+        if persons.height:
+            dialect_for(conn).insert(conn, Person.__table__, persons)
+            sync_person_sequence(conn)
+        subjects = pl.concat([kept.select("id_type"), links.drop("person_id")], how="horizontal")
+        consented = quarantine.consented(conn, profile=profile, furnisher_id=furnisher.id, subjects=subjects,
+                                         moment=now)
+        rows = kept.select(
+            *STORED_COLUMNS,
+            links["person_id"], links["id_index"],
+            pl.Series("id_enc", vault.encrypt_many(kept["id_number"].to_list()), dtype=pl.Binary),
+            seal_identities(vault, kept),
+            "digest",
+            (pl.col(OUTCOME) == "warning").cast(pl.Int16).alias("has_warnings"),
+            pl.when(consented).then(None).otherwise(pl.lit(quarantine.NO_CONSENT)).alias("held_reason"),
+            pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("released_at"),
+            pl.lit(submission_id, dtype=pl.Int64).alias("submission_id"),
+            pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("received_at"),
+            pl.lit(furnisher.id, dtype=pl.Int64).alias("furnisher_id"),
+        )
+        repo.insert(rows)
+        if numbering:
+            file_unlinked(conn, vault=vault, now=now)
+    outcome = records.select(pl.col(LINE).alias("line"), "event_id", pl.col(OUTCOME).alias("outcome"))
+    rejected_lines = pl.concat([f["line"] for f in findings[1:]]) if len(findings) > 1 else pl.Series([], dtype=pl.Int64)
+    outcome = outcome.with_columns(
+        pl.when(pl.col("line").is_in(duplicates[LINE].implode())).then(pl.lit("duplicate"))
+        .when(pl.col("line").is_in(rejected_lines.implode())).then(pl.lit("rejected"))
+        .otherwise(pl.col("outcome")).alias("outcome"))
+    held_lines = kept.filter(~consented)[LINE]
+    outcome = outcome.with_columns(pl.when(pl.col("line").is_in(held_lines.implode())).then(pl.lit("held"))
+                                   .otherwise(pl.col("outcome")).alias("outcome"))
+    return EventIntakeResult(
+        received=records.height, stored=rows.height, warnings=int(rows["has_warnings"].sum() or 0),
+        duplicates=duplicates.height, rejected=counts["rejected"], held=int((~consented).sum()),
+        unlinked=int(links["person_id"].null_count()), findings=pl.concat(findings).cast(FINDINGS_SCHEMA),
+        outcomes=outcome)
+
+
+def anchored_person(id_type: ColumnElement, id_index: ColumnElement) -> Select:
+    """The published person whose anchor is (``id_type``, ``id_index``): a correlated query for linking."""
+    return select(Person.id).where(Person.id_type == id_type, Person.id_index == id_index,
+                                   published_person(Person.id)).limit(1)
+
+
+def file_unlinked(conn: Connection, *, vault: PiiVault, now: datetime,
+                  persons: Callable[[ColumnElement, ColumnElement], Select] = anchored_person) -> int:
+    """File events stored under no person: number persons for their subjects where none exists (the caller
+    holds the intake lock: no load is numbering), then link; how many events were filed."""
+    repo = EventRepository(conn)
+    pending = repo.unlinked_subjects(limit=PENDING_BATCH)
+    if pending.height == 0:
+        return 0
+    subjects = pending.select("id_type", pl.Series("id_number", [vault.decrypt(t) for t in pending["id_enc"]],
+                                                   dtype=pl.String))
+    _, created = PersonLinker(conn, vault=vault, first_new_id=next_person_id(conn), now=now).link(subjects)
+    if created.height:
+        dialect_for(conn).insert(conn, Person.__table__, created)
+        sync_person_sequence(conn)
+    return repo.link_unlinked(persons, limit=PENDING_BATCH * 5)

@@ -1,0 +1,118 @@
+"""Validate a batch of lending events at once: the field table's rules, the identity rules of the monthly
+records, and the events' own rules (``intake.events.catalogue``), as Polars expressions over the batch.
+
+Example:
+    >>> result = validate_events(batch, now=datetime(2026, 10, 3, 12, tzinfo=UTC))  # doctest: +SKIP
+    >>> result.records["_outcome"].value_counts()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from openbureau.intake.events.catalogue import EVENT_RULE_BY_CODE
+from openbureau.intake.events.standard import EVENTS, REQUIRED_BY_TYPE, EventType
+from openbureau.intake.validation.catalogue import ADULT_AGE_YEARS, MAX_AGE_YEARS, MAX_TERM_MONTHS
+from openbureau.intake.validation.cross_field import identity_checks
+from openbureau.intake.validation.engine import LINE, OUTCOME, ValidationResult, findings_and_outcome
+from openbureau.intake.validation.fields import RAW_PREFIX, Check, field_checks, raw, typed_columns
+
+CLOCK_SKEW = timedelta(minutes=5)  # an event may be dated this far after it was received
+MAX_AGE = timedelta(days=90)  # older events belong in the monthly file
+AMOUNTS = ("amount", "amount_due", "balance", "past_due_amount")
+
+
+def _type_checks() -> list[Check]:
+    kind = pl.col("event_type")
+    checks = []
+    for name in ("product_type", "amount", "opened_on", "days_past_due"):
+        needing = [t for t, fields in REQUIRED_BY_TYPE.items() if name in fields]
+        checks.append(Check("EVENT_FIELD_MISSING", name, kind.is_in(needing) & raw(name).is_null(),
+                            pl.format(f"{name} is required on a '{{}}' event but empty.", kind)))
+    return checks
+
+
+def _event_checks(now: datetime) -> list[Check]:
+    kind, at, opened = pl.col("event_type"), pl.col("occurred_at"), pl.col("opened_on")
+    birth, amount, term = pl.col("birth_date"), pl.col("amount"), pl.col("term_months")
+    latest, earliest = now + CLOCK_SKEW, now - MAX_AGE
+    positive = (EventType.OPENED, EventType.REPAYMENT, EventType.WRITTEN_OFF)
+    return [
+        Check("CURRENCY_MISSING", "currency",
+              pl.any_horizontal(raw(a).is_not_null() for a in AMOUNTS) & raw("currency").is_null(),
+              pl.lit("currency is empty although the event gives an amount.")),
+        Check("EVENT_IN_FUTURE", "occurred_at", at > pl.lit(latest),
+              pl.format(f"occurred_at '{{}}' is after the moment the bureau received the event "
+                        f"({now.isoformat(timespec='seconds')}).", raw("occurred_at"))),
+        Check("EVENT_TOO_OLD", "occurred_at", at < pl.lit(earliest),
+              pl.format(f"occurred_at '{{}}' is more than {MAX_AGE.days} days ago; report older history in the "
+                        "monthly file.", raw("occurred_at"))),
+        Check("OPENED_AFTER_EVENT", "opened_on", opened > (at.dt.date() + pl.duration(days=1)),
+              pl.format("opened_on '{}' is after the day of the event ({}).", opened, at.dt.date())),
+        Check("AMOUNT_NOT_POSITIVE", "amount", kind.is_in(positive) & (amount == 0),
+              pl.format("amount is 0 on a '{}' event; it must be more than 0.", kind)),
+        Check("DPD_NOT_POSITIVE", "days_past_due", (kind == EventType.DELINQUENT) & (pl.col("days_past_due") == 0),
+              pl.lit("days_past_due is 0 on a delinquent event; it must be at least 1.")),
+        Check("TERM_MONTHS_OUT_OF_RANGE", "term_months", (term == 0) | (term > MAX_TERM_MONTHS),
+              pl.format(f"term_months '{{}}' is outside 1 to {MAX_TERM_MONTHS}.", term)),
+        Check("TERM_MONTHS_MISSING", "term_months",
+              (kind == EventType.OPENED) & pl.col("product_type").is_in(("installment", "mortgage", "auto"))
+              & raw("term_months").is_null(),
+              pl.format("term_months is empty on an opened {} loan.", pl.col("product_type"))),
+        Check("AMOUNT_DUE_OVER_AMOUNT", "amount_due", pl.col("amount_due") > amount,
+              pl.format("amount_due {} is more than the amount lent ({}).", pl.col("amount_due"), amount)),
+        Check("BIRTH_DATE_IN_FUTURE", "birth_date", birth > pl.lit(now.date()),
+              pl.lit(f"birth_date is after today ({now.date().isoformat()}).")),
+        Check("BIRTH_DATE_TOO_OLD", "birth_date", birth < pl.lit(now.date()).dt.offset_by(f"-{MAX_AGE_YEARS}y"),
+              pl.lit(f"birth_date makes the borrower older than {MAX_AGE_YEARS} years.")),
+        Check("BORROWER_UNDER_18", "birth_date",
+              (kind == EventType.OPENED) & (birth <= opened) & (birth.dt.offset_by(f"{ADULT_AGE_YEARS}y") > opened),
+              pl.format(f"birth_date makes the borrower under {ADULT_AGE_YEARS} on opened_on {{}}.", opened)),
+    ]  # fmt: skip
+
+
+def _duplicate_ids(work: pl.DataFrame, seen: dict[str, int]) -> pl.DataFrame:
+    """Flag each event whose id appeared earlier in the batch or file (``seen``: id -> first line, kept
+    across a file's chunks), with that first line."""
+    ids = work.select(raw("event_id").alias("id"), pl.col(LINE))
+    first = ids.with_columns(pl.col(LINE).min().over("id").alias("_in_chunk"))
+    earlier = pl.Series("_earlier", [seen.get(i, -1) if i is not None else -1 for i in first["id"].to_list()],
+                        dtype=pl.Int64)
+    first = first.with_columns(earlier).with_columns(
+        pl.when(pl.col("_earlier") >= 0).then(pl.col("_earlier")).otherwise(pl.col("_in_chunk")).alias("_first"))
+    for event_id, line in first.filter(pl.col("id").is_not_null() & (pl.col("_earlier") < 0)
+                                       ).group_by("id").agg(pl.col(LINE).min()).iter_rows():
+        seen[event_id] = line
+    duplicate = first["id"].is_not_null() & (first["_first"] != first[LINE])
+    return pl.DataFrame({"_duplicate": duplicate, "_first_line": first["_first"]})
+
+
+def validate_events(batch: pl.DataFrame, *, now: datetime, seen: dict[str, int] | None = None) -> ValidationResult:
+    """Validate a batch of events received at ``now``: typed events with their outcome, and every finding.
+
+    Args:
+        batch: ``_line`` plus every event column as String; blanks already null, values stripped.
+        now: when the bureau received the batch (events dated later than a few minutes after are errors).
+        seen: event ids of earlier chunks of the same file, with their line (updated).
+    """
+    missing = [name for name in (LINE, *EVENTS.columns) if name not in batch.columns]
+    if missing:
+        raise ValueError(f"batch lacks columns {missing}; add absent event columns as all-null")
+    checks = [*field_checks(EVENTS), *identity_checks(), *_type_checks(), *_event_checks(now)]
+    flags = [f"_check{index}" for index in range(len(checks))]
+    work = (
+        batch.select(LINE, *EVENTS.columns).rechunk().lazy()
+        .select(pl.col(LINE).cast(pl.Int64), *(pl.col(n).cast(pl.String).alias(RAW_PREFIX + n) for n in EVENTS.columns))
+        .with_columns(typed_columns(EVENTS))
+        .with_columns(check.fires.fill_null(False).alias(flag) for check, flag in zip(checks, flags, strict=True))
+        .collect()
+    )  # fmt: skip
+    work = work.hstack(_duplicate_ids(work, {} if seen is None else seen))
+    checks.append(Check("DUPLICATE_EVENT_ID", "event_id", pl.col("_duplicate"),
+                        pl.format("event_id '{}' already appears on line {}; an event is sent once.",
+                                  raw("event_id"), pl.col("_first_line"))))
+    flags.append("_duplicate")
+    findings, outcome = findings_and_outcome(work, checks, flags, rules=EVENT_RULE_BY_CODE, layout=EVENTS)
+    return ValidationResult(records=work.select(LINE, *EVENTS.columns, outcome.alias(OUTCOME)), findings=findings)
