@@ -56,7 +56,7 @@ class EventRepository:
         for start in range(0, len(event_ids), ID_CHUNK):
             chunk = list(event_ids[start:start + ID_CHUNK])
             found.update(self.conn.execute(select(E.event_id, E.digest).where(
-                E.furnisher_id == furnisher_id, E.event_id.in_(chunk))).tuples().all())
+                E.furnisher_id == furnisher_id, E.event_id.in_(chunk))).all())
         return found
 
     def insert(self, frame: pl.DataFrame) -> None:
@@ -128,21 +128,21 @@ class EventRepository:
         rows = self.conn.execute(stmt).all()
         return pl.DataFrame([tuple(r) for r in rows], orient="row", schema=EVENT_SCHEMA)
 
-    def record_discrepancies(self, frame: pl.DataFrame) -> int:
-        """Store discrepancies not stored before (by event and code); how many are new."""
+    def record_discrepancies(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Store discrepancies not stored before (by event and code); the new ones."""
         if frame.height == 0:
-            return 0
+            return frame
         keys = list(zip(frame["event_row_id"].to_list(), frame["code"].to_list(), strict=True))
         known: set[tuple[int, str]] = set()
         for start in range(0, len(keys), ID_CHUNK // 2):
             known.update(self.conn.execute(select(D.event_row_id, D.code).where(
-                tuple_(D.event_row_id, D.code).in_(keys[start:start + ID_CHUNK // 2]))).tuples().all())
+                tuple_(D.event_row_id, D.code).in_(keys[start:start + ID_CHUNK // 2]))).all())
         new = frame.filter(~pl.struct("event_row_id", "code").is_in(
             pl.DataFrame(list(known), orient="row", schema={"event_row_id": pl.Int64, "code": pl.String})
             .to_struct().implode()) if known else pl.lit(True))
         if new.height:
             self.conn.execute(insert(EventDiscrepancy), new.to_dicts())
-        return new.height
+        return new
 
     def discrepancies(self, *, furnisher_id: int | None = None, limit: int = 100, offset: int = 0) -> Sequence[Row]:
         """Stored discrepancies, newest first (of one furnisher, or all)."""

@@ -150,9 +150,12 @@ class AccountRepository:
         return [s for s in current.values() if s.account_status != "deleted"]
 
     # -- whole-bureau reads ------------------------------------------------------------------------------
-    def latest_period(self) -> str | None:
-        """The newest reporting period in the bureau."""
-        return self.session.scalar(select(func.max(S.reporting_period)).where(PUBLISHED))
+    def latest_period(self, *, furnisher_id: int | None = None) -> str | None:
+        """The newest reporting period in the bureau (or furnished by one member)."""
+        stmt = select(func.max(S.reporting_period)).where(PUBLISHED)
+        if furnisher_id is not None:
+            stmt = stmt.where(S.furnisher_id == furnisher_id)
+        return self.session.scalar(stmt)
 
     def states_by_person(self, *, batch: int = 20_000) -> Iterator[tuple[int, list[Row]]]:
         """(person_id, rows of ``STATE_COLUMNS``) of every person's stored states in the file, person by person."""

@@ -43,9 +43,9 @@ def files_by_person(session: Session) -> Iterator[tuple[int, list[Row]]]:
     return AccountRepository(session).states_by_person()
 
 
-def latest_period(session: Session) -> str | None:
-    """The newest reporting period in the bureau."""
-    return AccountRepository(session).latest_period()
+def latest_period(session: Session, *, furnisher_id: int | None = None) -> str | None:
+    """The newest reporting period in the bureau (or furnished by one member)."""
+    return AccountRepository(session).latest_period(furnisher_id=furnisher_id)
 
 
 def bureau_counts(session: Session) -> dict[str, int]:

@@ -16,7 +16,17 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openbureau import __version__
-from openbureau.api import accounts, consents, identity, inquiries, members, quality, stats, submissions
+from openbureau.api import (
+    accounts,
+    consents,
+    events,
+    identity,
+    inquiries,
+    members,
+    quality,
+    stats,
+    submissions,
+)
 from openbureau.api.deps import authenticate_request
 from openbureau.api.edge import BodyLimit, EdgeMiddleware, EdgePolicy
 from openbureau.api.ratelimit import make_buckets
@@ -68,7 +78,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     )
     app.state.runtime = runtime
     app.state.inquiry_log = None  # the group committer, made by the first inquiry (api.deps)
-    for module in (members, submissions, accounts, consents, inquiries, stats, quality, identity):
+    for module in (members, submissions, events, accounts, consents, inquiries, stats, quality, identity):
         app.include_router(module.router, prefix="/v1")
     policy = edge_policy(runtime.settings if runtime is not None else (settings or get_settings()))
     app.add_middleware(EdgeMiddleware, policy=policy)
@@ -91,7 +101,8 @@ DOCS_URL = "/v1/docs"
 DOCS_PAGE = get_swagger_ui_html(openapi_url=OPENAPI_URL, title="OpenBureau API - docs")
 # Paths that files are uploaded to: they take large bodies (OPENBUREAU_MAX_UPLOAD_BYTES); every other route
 # takes a small JSON body at most.
-UPLOAD_PATHS = frozenset({"/v1/submissions", "/v1/consents/import"})
+UPLOAD_PATHS = frozenset({"/v1/submissions", "/v1/events/files", "/v1/consents/import"})
+EVENT_BATCH_PATHS = frozenset({"/v1/events"})
 
 
 def server_limits(settings: Settings) -> dict[str, int]:
@@ -122,6 +133,8 @@ def edge_policy(settings: Settings) -> EdgePolicy:
         upload_body=BodyLimit(settings.max_upload_bytes, settings.upload_timeout_seconds,
                               settings.body_idle_timeout_seconds),
         upload_paths=UPLOAD_PATHS,
+        path_bodies={path: BodyLimit(settings.max_event_batch_bytes, settings.body_timeout_seconds,
+                                     settings.body_idle_timeout_seconds) for path in EVENT_BATCH_PATHS},
         public_paths=frozenset({"/v1/health", DOCS_URL, OPENAPI_URL}),
         docs_paths=frozenset({DOCS_URL}),
         docs_policy=_docs_policy(DOCS_PAGE),

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from fastapi import HTTPException
 from starlette.responses import JSONResponse
@@ -65,9 +65,12 @@ class EdgePolicy:
     public_paths: frozenset[str]
     docs_paths: frozenset[str]
     docs_policy: str
+    path_bodies: Mapping[str, BodyLimit] = field(default_factory=dict)  # routes with a limit of their own
 
     def body_limit(self, path: str) -> BodyLimit:
-        """The limit of the route at ``path``: file uploads have their own."""
+        """The limit of the route at ``path``: file uploads and batches of events have their own."""
+        if path in self.path_bodies:
+            return self.path_bodies[path]
         return self.upload_body if path in self.upload_paths else self.json_body
 
 

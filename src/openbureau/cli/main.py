@@ -19,6 +19,8 @@ from openbureau.cli.console import console, err_console, reports_errors
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "members": ("openbureau.cli.members", "app", "Member institutions, their roles and API keys."),
     "intake": ("openbureau.cli.intake", "app", "Submit furnishing files and read their findings."),
+    "events": ("openbureau.cli.events", "app", "Lending events reported the day they happen: submit, reconcile, "
+                                               "discrepancies."),
     "consent": ("openbureau.cli.consent", "app", "Consents to furnish and to query; the quarantine they unblock."),
     "audit": ("openbureau.cli.audit", "app", "The audit log of every access to personal data."),
     "keys": ("openbureau.cli.keys", "app", "Encryption keys of personal data: status and rotation."),

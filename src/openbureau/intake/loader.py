@@ -28,6 +28,7 @@ from openbureau.consent.repository import subjects_granted_since
 from openbureau.identity.models import Person
 from openbureau.identity.service import next_person_id, sync_person_sequence
 from openbureau.intake import quarantine
+from openbureau.intake.events.service import file_unlinked
 from openbureau.intake.files import check_columns, file_keyring, stored_path
 from openbureau.intake.limits import SHOWN_VALUE_CHARS, ReadLimits
 from openbureau.intake.models import Finding, Submission, SubmissionStatus
@@ -35,7 +36,7 @@ from openbureau.intake.prepare import LoadSpec, PreparedChunk, prepare
 from openbureau.intake.readers import ChunkReader, FileFormat
 from openbureau.intake.repository import LoadRepository
 from openbureau.intake.validation import FINDINGS_SCHEMA
-from openbureau.kit.crypto import load_keys
+from openbureau.kit.crypto import PiiVault, load_keys
 from openbureau.kit.db import intake_lock
 from openbureau.kit.dialects import dialect_for
 from openbureau.kit.settings import Settings
@@ -122,6 +123,9 @@ class SubmissionLoader:
                     released = quarantine.release(session, furnisher_id=spec.furnisher_id, moment=datetime.now(UTC),
                                                   subjects=arrived, submission_id=spec.submission_id)
             AccountLoadRepository(conn).end_load(spec.submission_id)  # its rows become visible with this commit
+            # Lending events that arrived while the load ran about persons it created, or about subjects
+            # nobody numbered yet: filed now, under the lock (their subjects counted for them meanwhile).
+            file_unlinked(conn, vault=PiiVault(spec.keys), now=datetime.now(UTC))
             LoadRepository(conn).finish(
                 spec.submission_id, status=SubmissionStatus.LOADED, loaded_at=datetime.now(UTC),
                 records_received=counts["accepted"] + counts["warning"] + counts["rejected"],

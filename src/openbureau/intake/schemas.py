@@ -17,6 +17,7 @@ class SubmissionRead(BaseModel):
     format: str
     sha256: str
     size_bytes: int
+    kind: str = Field(default="records", description="records (a monthly file) or events (lending events)")
     status: str = Field(description="received (not yet loaded), loaded, or failed (see error_code)")
     received_at: datetime
     loaded_at: datetime | None
