@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -10,6 +12,7 @@ from openbureau.consent.profiles import Purpose
 from openbureau.members.models import Role
 from openbureau.runtime import Runtime
 from tests.consent.factories import consent_data, default_ref, grant
+from tests.events.factories import event
 from tests.intake.factories import PEOPLE, person, write_file
 from tests.members.factories import make_member
 
@@ -54,6 +57,10 @@ MATRIX = [
     ("GET", "/v1/stats/intake", {}, {"FURN": 403, "BOTH": 403, "SUB": 403, "REG": 200, "OPS": 200, None: 401}),
     ("GET", "/v1/quality/scorecards", {}, {"FURN": 200, "BOTH": 200, "SUB": 403, "REG": 200, "OPS": 200, None: 401}),
     ("GET", "/v1/quality/market", {}, {"FURN": 403, "BOTH": 403, "SUB": 403, "REG": 200, "OPS": 200, None: 401}),
+    ("POST", "/v1/events", {"json": {"events": [event(0, "E-1", at=datetime.now(UTC) - timedelta(hours=1))]}},
+     {"FURN": 200, "BOTH": 200, "SUB": 403, "REG": 403, "OPS": 403, None: 401}),
+    ("GET", "/v1/events/discrepancies", {},
+     {"FURN": 200, "BOTH": 200, "SUB": 403, "REG": 200, "OPS": 200, None: 401}),
     ("POST", "/v1/consents/search", {"json": {"subject": {"id_type": "CN_RESIDENT_ID", "id_number": ID}}},
      {"FURN": 200, "BOTH": 200, "SUB": 200, "REG": 200, "OPS": 200, None: 401}),
 ]
