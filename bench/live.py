@@ -13,9 +13,20 @@ per engine:
    must last longer: the benchmark says so when it does not).
 
 It prints p50, p99 and errors (non-2xx answers, socket errors) idle and during the load, the ratio of the
-two p99s (target: at most 2, and at most 50 ms), and how long the load took.
+two p99s (target: at most 2, and at most 50 ms), and how long the load took. While the file loads, a
+platform of its own (``BENCH_EVENTS``) also reports ``--event-rate`` lending events a second
+(``POST /v1/events``, batches every 100 ms), and the benchmark counts their errors.
 
-    .venv/bin/python bench/live.py --persons 20000 --months 6 --records 1000000 --engine both
+Then, on the idle bureau:
+
+4. **Event to signal**: ``--trials`` times, the platform reports a loan ``opened`` for a person and the
+   benchmark's lender inquires about that person at once; the time from the event's acknowledgement to the
+   answer of the first inquiry that counts the new account (``new_accounts_1d`` of ``MULTI_LENDING``).
+   p50 and p99 (target: p99 under 1 s).
+5. **Event intake**: ``--event-clients`` clients post batches of ``--event-batch`` new events for
+   ``--event-seconds`` seconds; events stored per second (target: at least 5,000 sustained).
+
+    .venv/bin/python bench/live.py --persons 100000 --months 6 --records 1000000 --engine both
 """
 
 from __future__ import annotations
@@ -23,10 +34,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +50,8 @@ from bench.records import make_records  # noqa: E402
 from bench.report_api import LUA, SUBSCRIBER, build, database_url, log, serve, wrk  # noqa: E402
 
 LOADER = "BENCH_LOAD"
+PLATFORM = "BENCH_EVENTS"
+CONSENTED = 5_000  # persons the platform holds a consent to furnish for (the first lines of ids.txt)
 
 
 def env_for(engine: str, args: argparse.Namespace) -> dict[str, str]:
@@ -54,32 +70,149 @@ def loader_file(args: argparse.Namespace) -> Path:
     return path
 
 
-def register_loader(engine: str, args: argparse.Namespace) -> None:
+def register_loader(engine: str, args: argparse.Namespace) -> str:
+    """Register the loading furnisher and the reporting platform (with consents to furnish for the first
+    ``CONSENTED`` persons); the platform's API key."""
+    import polars as pl
+
     from openbureau.audit.service import terminal_operator
+    from openbureau.intake import quarantine
     from openbureau.kit.db import session_scope
     from openbureau.kit.errors import Conflict
     from openbureau.kit.settings import Settings
     from openbureau.members.models import Role
     from openbureau.members.schemas import MemberCreate
-    from openbureau.members.service import add_member
+    from openbureau.members.service import add_member, get_member, issue_key
     from openbureau.runtime import open_runtime
 
     env = env_for(engine, args)
     runtime = open_runtime(Settings(data_dir=Path(env["OPENBUREAU_DATA_DIR"]),
                                     database_url=env["OPENBUREAU_DATABASE_URL"],
                                     pii_key=env["OPENBUREAU_PII_KEY"], index_key=env["OPENBUREAU_INDEX_KEY"]))
-    try:
-        with session_scope(runtime.engine, write=True) as session:
-            add_member(session, principal=terminal_operator(),
-                       data=MemberCreate(code=LOADER, name="Benchmark loader", roles=[Role.FURNISHER]))
-    except Conflict:  # registered by an earlier run
-        pass
+    for code in (LOADER, PLATFORM):
+        try:
+            with session_scope(runtime.engine, write=True) as session:
+                add_member(session, principal=terminal_operator(),
+                           data=MemberCreate(code=code, name=f"Benchmark {code.lower()}", roles=[Role.FURNISHER]))
+        except Conflict:  # registered by an earlier run
+            pass
+    with session_scope(runtime.engine, write=True) as session:
+        platform = get_member(session, code=PLATFORM)
+        key = issue_key(session, principal=terminal_operator(), member=platform).api_key
+    ids = Path(args.ids).read_text().split()[:CONSENTED]
+    consents = args.data / f"platform-consents-{engine}.csv"
+    pl.DataFrame({"consent_ref": [f"BE-{n}" for n in range(len(ids))], "id_type": "CN_RESIDENT_ID",
+                  "id_number": ids, "purpose": "furnish", "granted_at": "2020-01-01T00:00:00Z", "channel": "app",
+                  "evidence_hash": ["ab" * 32] * len(ids)}).write_csv(consents)
+    with session_scope(runtime.engine, write=True) as session:
+        quarantine.import_consents(session, vault=runtime.vault, actor=get_member(session, code=PLATFORM),
+                                   path=consents)
     runtime.engine.dispose()
+    return key
+
+
+def _event(person: str, event_id: str, at: datetime) -> dict:
+    return {"event_id": event_id, "event_type": "opened", "occurred_at": at.isoformat(),
+            "furnisher_account_id": f"L-{event_id}", "id_type": "CN_RESIDENT_ID", "id_number": person,
+            "full_name": "测试", "birth_date": f"{person[6:10]}-{person[10:12]}-{person[12:14]}",
+            "product_type": "bnpl", "currency": "CNY", "amount": 150000, "term_months": 3, "opened_on":
+            at.date().isoformat(), "amount_due": 50000}
+
+
+def feed_events(base: str, key: str, ids: list[str], *, rate: int, seconds: float, tag: str) -> dict:
+    """Post ``rate`` events a second in batches every 100 ms for ``seconds``; acknowledged, errors, p99 ms."""
+    import httpx
+
+    per_batch, sent, errors, latencies = max(1, rate // 10), 0, 0, []
+    rng = random.Random(tag)
+    start = time.perf_counter()
+    with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=30) as client:
+        tick = start
+        while time.perf_counter() - start < seconds:
+            now = datetime.now(UTC)
+            batch = [_event(rng.choice(ids), f"{tag}-{sent + i}", now) for i in range(per_batch)]
+            t0 = time.perf_counter()
+            try:
+                answer = client.post("/v1/events", json={"events": batch})
+                ok = answer.status_code == 200 and answer.json()["rejected"] == 0
+            except httpx.HTTPError:
+                ok = False
+            latencies.append((time.perf_counter() - t0) * 1000)
+            errors += 0 if ok else 1
+            sent += per_batch
+            tick += 0.1
+            time.sleep(max(0.0, tick - time.perf_counter()))
+    latencies.sort()
+    return {"events": sent, "batches": len(latencies), "batch_errors": errors,
+            "events_per_s": sent / (time.perf_counter() - start),
+            "batch_p99_ms": latencies[int(0.99 * (len(latencies) - 1))] if latencies else None}
+
+
+def event_to_signal(base: str, *, platform_key: str, lender_key: str, ids: list[str], trials: int) -> dict:
+    """Milliseconds from an ``opened`` event's acknowledgement to an inquiry answer that counts it."""
+    import httpx
+
+    def accounts_1d(client: httpx.Client, n: int) -> int:
+        body = {"subject": {"id_type": "CN_RESIDENT_ID", "id_number": ids[n]}, "purpose": "loan_origination",
+                "consent_ref": f"LX-Q{n}"}
+        answer = client.post("/v1/inquiries", json=body, headers={"X-API-Key": lender_key})
+        answer.raise_for_status()
+        signal_ = next(s for s in answer.json()["report"]["signals"] if s["code"] == "MULTI_LENDING")
+        return signal_["values"]["new_accounts_1d"]
+
+    rng = random.Random(trials)
+    seen: list[float] = []
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for trial in range(trials):
+            n = rng.randrange(len(ids))
+            before = accounts_1d(client, n)
+            answer = client.post("/v1/events", headers={"X-API-Key": platform_key}, json={"events": [
+                _event(ids[n], f"SIG-{time.time_ns()}-{trial}", datetime.now(UTC))]})
+            answer.raise_for_status()
+            acknowledged = time.perf_counter()
+            while accounts_1d(client, n) <= before:
+                if time.perf_counter() - acknowledged > 10:
+                    raise SystemExit("an acknowledged event was not counted within 10 s")
+            seen.append((time.perf_counter() - acknowledged) * 1000)
+    seen.sort()
+    return {"trials": trials, "p50_ms": seen[len(seen) // 2], "p99_ms": seen[int(0.99 * (len(seen) - 1))],
+            "max_ms": seen[-1]}
+
+
+def event_intake(base: str, key: str, ids: list[str], *, clients: int, batch: int, seconds: float) -> dict:
+    """Events stored per second, ``clients`` posting batches of ``batch`` new events as fast as answered."""
+    import httpx
+
+    def client_loop(number: int) -> tuple[int, int]:
+        stored = errors = 0
+        rng = random.Random(number)
+        start = time.perf_counter()
+        with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=60) as client:
+            while time.perf_counter() - start < seconds:
+                now = datetime.now(UTC)
+                events = [_event(rng.choice(ids), f"T{number}-{time.time_ns()}-{i}", now) for i in range(batch)]
+                answer = client.post("/v1/events", json={"events": events})
+                if answer.status_code == 200:
+                    stored += answer.json()["stored"]
+                else:
+                    errors += 1
+        return stored, errors
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(client_loop, range(clients)))
+    elapsed = time.perf_counter() - started
+    stored = sum(r[0] for r in results)
+    return {"stored": stored, "errors": sum(r[1] for r in results), "events_per_s": stored / elapsed}
 
 
 def run(engine: str, args: argparse.Namespace) -> dict:
     built = build(engine, data=args.data, persons=args.persons, months=args.months, seed=args.seed)
-    register_loader(engine, args)
+    args.ids = built["ids"]
+    platform_key = register_loader(engine, args)
+    ids = Path(built["ids"]).read_text().split()
+    consented = ids[:CONSENTED]
+    base = f"http://127.0.0.1:{args.port}"
     path = loader_file(args)
     script = args.data / f"live-{engine}.lua"
     script.write_text(LUA % {"ids": built["ids"], "key": built["keys"][SUBSCRIBER], "seed": args.seed})
@@ -100,18 +233,29 @@ def run(engine: str, args: argparse.Namespace) -> dict:
         cli = str(Path(sys.executable).with_name("openbureau"))
         loading = subprocess.Popen([cli, "intake", "submit", str(copy), "--furnisher", LOADER], env=env_for(engine, args), stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE)
-        during = wrk(url, seconds=args.duration, connections=args.connections, script=script)
+        with ThreadPoolExecutor(1) as feeder:
+            fed = feeder.submit(feed_events, base, platform_key, consented, rate=args.event_rate,
+                                seconds=args.duration, tag=f"FEED-{engine}-{time.time_ns()}")
+            during = wrk(url, seconds=args.duration, connections=args.connections, script=script)
+            events_during = fed.result()
         still_loading = loading.poll() is None
         _, err = loading.communicate()
         load_seconds = time.perf_counter() - started
         copy.unlink(missing_ok=True)
         if loading.returncode != 0:
             raise SystemExit(f"the load failed: {err.decode()[-2000:]}")
+        log(f"{engine}: event to signal, {args.trials} trials")
+        signal_ = event_to_signal(base, platform_key=platform_key, lender_key=built["keys"][SUBSCRIBER],
+                                  ids=consented, trials=args.trials)
+        log(f"{engine}: event intake, {args.event_clients} clients x {args.event_seconds} s")
+        intake_ = event_intake(base, platform_key, consented, clients=args.event_clients, batch=args.event_batch,
+                               seconds=args.event_seconds)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     return {"engine": engine, "idle": idle, "during": during, "load_seconds": load_seconds,
-            "load_outlasted_inquiries": still_loading}
+            "load_outlasted_inquiries": still_loading, "events_during": events_during,
+            "event_to_signal": signal_, "event_intake": intake_}
 
 
 def main() -> None:
@@ -127,6 +271,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--event-rate", type=int, default=1_000, help="events/s reported during the load")
+    parser.add_argument("--trials", type=int, default=200, help="event-to-signal measurements")
+    parser.add_argument("--event-clients", type=int, default=2)
+    parser.add_argument("--event-batch", type=int, default=1_000)
+    parser.add_argument("--event-seconds", type=float, default=20)
     args = parser.parse_args()
     args.data = (args.data or ROOT / "bench" / "out" / f"report-api-{args.persons}").resolve()
     args.data.mkdir(parents=True, exist_ok=True)
@@ -143,6 +292,16 @@ def main() -> None:
         note = "" if r["load_outlasted_inquiries"] else "  (the load ended before the inquiries: use more records)"
         print(f"{r['engine']:<11}{i['rps']:>9,.0f}{i['p50']:>7.1f}{i['p99']:>7.1f}{d['rps']:>9,.0f}{d['p50']:>7.1f}"
               f"{d['p99']:>8.1f}{errors:>8}{d['p99'] / i['p99']:>11.2f}{r['load_seconds']:>8.0f}{note}")
+    print()
+    print(f"Lending events ({args.event_rate:,}/s reported during the load; event to signal over {args.trials} "
+          f"trials; intake: {args.event_clients} clients, batches of {args.event_batch:,})")
+    print(f"{'engine':<11}{'fed/s':>8}{'batch errors':>14}{'batch p99':>11}{'signal p50':>12}{'p99':>8}"
+          f"{'max':>8}{'intake/s':>10}{'errors':>8}")
+    for r in results:
+        f, g, k = r["events_during"], r["event_to_signal"], r["event_intake"]
+        print(f"{r['engine']:<11}{f['events_per_s']:>8,.0f}{f['batch_errors']:>14}{f['batch_p99_ms']:>9.0f}ms"
+              f"{g['p50_ms']:>10.1f}ms{g['p99_ms']:>6.1f}ms{g['max_ms']:>6.0f}ms{k['events_per_s']:>10,.0f}"
+              f"{k['errors']:>8}")
     print(json.dumps(results))
 
 

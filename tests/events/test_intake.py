@@ -114,3 +114,14 @@ def test_a_batch_during_a_load_never_waits_and_files_its_new_subjects_afterwards
         persons = session.scalar(select(func.count()).select_from(Person))
         unfiled = session.scalar(select(func.count()).select_from(LendingEvent).where(LendingEvent.person_id.is_(None)))
     assert persons == 2 and unfiled == 0
+
+
+def test_the_furnishing_format_lists_every_event_column_and_rule() -> None:
+    from pathlib import Path
+
+    from openbureau.intake.events.standard import EVENT_COLUMNS
+
+    text = (Path(__file__).parents[2] / "docs" / "furnishing-format.md").read_text(encoding="utf-8")
+    events = text[text.index("## Events"):]
+    assert [c for c in EVENT_COLUMNS if f"| `{c}` |" not in events] == []
+    assert [r.code for r in EVENT_RULES if f"| `{r.code}` |" not in events] == []

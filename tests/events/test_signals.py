@@ -16,6 +16,7 @@ from openbureau.kit.db import intake_lock, session_scope
 from openbureau.kit.errors import Forbidden
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
+from openbureau.present.report import render_html
 from openbureau.principals import Principal
 from openbureau.reports.schemas import InquiryCreate
 from openbureau.reports.service import inquire
@@ -57,6 +58,9 @@ def test_loans_opened_at_three_platforms_today_are_flagged_by_the_next_inquiry(p
     assert [(loan.lender, loan.status, loan.account_number) for loan in loans] == [
         ("Lender 1", "open", None), ("Lender 2", "open", None), ("Lender 3", "open", None)]
     assert result.report.summary.monthly_obligations == 3 * 52_000
+    page = render_html(result.report)
+    assert 'data-testid="recent-loans"' in page and "Loans opened since the last monthly file (3)" in page
+    assert "P1" not in page  # other lenders stay masked in the lender's view
 
 
 def test_applications_count_and_ended_loans_stop_counting_as_obligations(platforms) -> None:

@@ -84,6 +84,15 @@ def print_report(report: Report) -> None:
         for i, a in enumerate(accounts, 1):
             console.print(Text(f"{i:>3} ").append_text(_grid(a.payment_history)), soft_wrap=True)
     console.print(f"[dim]{GRID_LEGEND}[/]", highlight=False)
+    if report.recent_loans:
+        recent = Table("lender", "product", "opened", "lent", "monthly", "status", "last event",
+                       title=f"Loans opened since the last monthly file ({len(report.recent_loans)})")
+        for loan in report.recent_loans:
+            recent.add_row(loan.lender, loan.product_type or "", str(loan.opened_on or ""), money(loan.amount),
+                           money(loan.monthly_amount), loan.status + (f" ({loan.days_past_due} days late)"
+                                                                      if loan.days_past_due else ""),
+                           loan.reported_at.strftime("%Y-%m-%d %H:%M"))
+        console.print(recent)
     inquiries = Table("when", "who", "purpose", "kind", "basis", title=f"Who looked ({len(report.inquiries)})")
     for q in report.inquiries:
         inquiries.add_row(q.at.strftime("%Y-%m-%d %H:%M"), q.lender, q.purpose, "hard" if q.hard else "soft",
