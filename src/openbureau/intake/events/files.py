@@ -106,7 +106,7 @@ def submit_event_file(engine: Engine, *, settings: Settings, vault: PiiVault, pr
 def _take(engine: Engine, *, settings: Settings, vault: PiiVault, profile: JurisdictionProfile, member: Member,
           path: Path, fmt: FileFormat, submission_id: int, now: datetime,
           progress: Callable[[int], None] | None) -> EventIntakeResult:
-    reader = ChunkReader(path, fmt, chunk_size=MAX_BATCH_EVENTS, keys=file_keyring(settings),
+    reader = ChunkReader(path, fmt, chunk_size=min(MAX_BATCH_EVENTS, settings.chunk_size), keys=file_keyring(settings),
                          limits=ReadLimits.from_settings(settings), layout=EVENTS)
     recorder = FindingsRecorder(submission_id=submission_id, sample_per_code=settings.findings_sample_per_code)
     total, seen = EventIntakeResult(), {}
