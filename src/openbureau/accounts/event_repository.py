@@ -17,6 +17,7 @@ from sqlalchemy import (
     Connection,
     Row,
     Select,
+    delete,
     func,
     insert,
     select,
@@ -119,6 +120,11 @@ class EventRepository:
         if furnisher_id is not None:
             where += [E.furnisher_id == furnisher_id, E.furnisher_account_id == furnisher_account_id]
         return self.conn.execute(update(LendingEvent).where(*where).values(person_id=to_person_id)).rowcount
+
+    def purge_batch(self, *, before: datetime, limit: int = 5_000) -> int:
+        """Delete up to ``limit`` events that happened before ``before``; how many."""
+        oldest = select(E.id).where(E.occurred_at < before).order_by(E.id).limit(limit).scalar_subquery()
+        return self.conn.execute(delete(LendingEvent).where(E.id.in_(oldest))).rowcount
 
     # -- reconciliation ---------------------------------------------------------------------------------
     def of_furnisher(self, *, furnisher_id: int, since: datetime) -> pl.DataFrame:

@@ -4,6 +4,7 @@ list what reconciliation found."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -71,6 +72,15 @@ def reconcile(
     for code, count in found.items():
         table.add_row(code, f"{count:,}")
     print_table(table, console)
+
+
+@app.command("purge")
+@reports_errors
+def purge(days: Annotated[int, typer.Option(min=181, help="Keep events this many days.")] = 400) -> None:
+    """Delete lending events older than ``days`` (the monthly files have superseded them)."""
+    runtime = open_runtime()
+    deleted = reconciliation.purge(runtime.engine, keep=timedelta(days=days))
+    console.print(f"{deleted:,} event(s) older than {days} days deleted.")
 
 
 @app.command("discrepancies")

@@ -31,6 +31,7 @@ from openbureau.members.repository import MemberRepository
 from openbureau.principals import Action, Principal, authorize
 
 LOOKBACK = timedelta(days=120)  # events older than this were reconciled by earlier runs
+RETENTION = timedelta(days=400)  # events are kept this long: reconciled, superseded by files, past every window
 CURING = ("repayment", "settled", "closed")
 REVOLVING = ("revolving", "credit_card")
 CODES = ("EVENT_NOT_IN_FILE", "EVENT_AMOUNT_MISMATCH", "EVENT_OPENED_ON_MISMATCH", "EVENT_ENDED_BUT_OPEN",
@@ -139,3 +140,17 @@ def list_discrepancies(session: Session, *, principal: Principal, limit: int = 1
 def discrepancy_counts(session: Session) -> dict[tuple[int, str], int]:
     """(furnisher id, code) -> discrepancies recorded (for the quality figures)."""
     return EventRepository(session.connection()).discrepancy_counts()
+
+
+def purge(engine: Engine, *, now: datetime | None = None, keep: timedelta = RETENTION) -> int:
+    """Delete events older than ``keep`` in short transactions (the files have long superseded them, and no
+    signal window reaches back so far); how many."""
+    before = (now or datetime.now(UTC)) - keep
+    writing = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+    total = 0
+    while True:
+        with writing.begin() as conn:
+            deleted = EventRepository(conn).purge_batch(before=before)
+        total += deleted
+        if deleted == 0:
+            return total
