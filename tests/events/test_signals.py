@@ -17,6 +17,7 @@ from openbureau.kit.errors import Forbidden
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
 from openbureau.present.report import render_html
+from openbureau.quality import service as quality
 from openbureau.principals import Principal
 from openbureau.reports.schemas import InquiryCreate
 from openbureau.reports.service import inquire
@@ -116,6 +117,9 @@ def test_reconciliation_records_what_the_files_contradict_once_for_the_furnisher
         every = reconcile.list_discrepancies(session, principal=regulator)
         with pytest.raises(Forbidden):
             reconcile.list_discrepancies(session, principal=lender)
+        cards = {c.furnisher: c for c in quality.scorecards(session, principal=regulator, policy=runtime.policy
+                                                            ).scorecards}
+    assert cards["P1"].event_discrepancies == 1 and cards["P2"].event_discrepancies == 1
     assert [d.code for d in own] == ["EVENT_AMOUNT_MISMATCH"] and "400000" in own[0].message
     assert sorted(d.code for d in every) == ["EVENT_AMOUNT_MISMATCH", "EVENT_NOT_IN_FILE"]
 

@@ -58,6 +58,8 @@ class Scorecard(BaseModel):
     identity_conflicts: int | None = Field(None, description="identity conflicts the resolver charged to the "
                                            "furnisher's data so far (same ID with other names or birth dates, "
                                            "shared phones); reported beside the grade")
+    event_discrepancies: int | None = Field(None, description="lending events its monthly files contradict or leave "
+                                            "out (reconciliation, docs/events.md); reported beside the grade")
     score: float | None
     grade: str | None
     metrics: list[MetricResult]

@@ -8,6 +8,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from openbureau.identity.service import conflicts_by_furnisher
+from openbureau.intake.events.reconcile import discrepancy_counts
 from openbureau.kit.errors import PERIOD_NOT_FOUND, NotFound, Unprocessable
 from openbureau.members.repository import MemberRepository
 from openbureau.policy import Policy
@@ -56,8 +57,13 @@ def scorecards(session: Session, *, principal: Principal, policy: Policy, period
     # Identity conflicts the resolver charged to each furnisher's data (reported beside the grade).
     codes = {m.id: m.code for m in MemberRepository(session).all()}
     charged = {codes[f]: sum(kinds.values()) for f, kinds in conflicts_by_furnisher(session).items() if f in codes}
+    contradicted: dict[str, int] = {}
+    for (furnisher_id, _), count in discrepancy_counts(session).items():
+        if furnisher_id in codes:
+            contradicted[codes[furnisher_id]] = contradicted.get(codes[furnisher_id], 0) + count
     for card in report.scorecards:
         card.identity_conflicts = charged.get(card.furnisher, 0)
+        card.event_discrepancies = contradicted.get(card.furnisher, 0)
     return report
 
 
