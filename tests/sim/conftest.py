@@ -43,6 +43,11 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def records(market: Path) -> pl.DataFrame:
     """Every furnished record with its furnisher, row number, true person and injected defect (if any)."""
+    return furnished_records(market)
+
+
+def furnished_records(market: Path) -> pl.DataFrame:
+    """Every furnished record of ``market`` with its furnisher, row number, true person and injected defect."""
     manifest = json.loads((market / "manifest.json").read_text(encoding="utf-8"))
     frames = []
     for entry in manifest["files"]:

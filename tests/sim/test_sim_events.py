@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import polars as pl
 import pytest
-from tests.sim.conftest import END
+from tests.sim.conftest import END, furnished_records
 
+from openbureau.intake.events.standard import EVENT_COLUMNS
+from openbureau.intake.events.validation import validate_events
+from openbureau.intake.validation.engine import LINE, OUTCOME
 from openbureau.sim import FURNISHERS, generate
+from openbureau.sim.config import DEFAULT_CONFIG
 from openbureau.sim.event_defects import EVENT_DEFECT_TYPES
-from openbureau.sim.event_files import EVENT_COLUMNS, read_event_manifest
+from openbureau.sim.event_files import read_event_manifest
 from openbureau.sim.identities import is_valid_resident_id
 
 LENDERS = [f.code for f in FURNISHERS if f.events]
@@ -24,6 +29,11 @@ IDENTITY = ["id_type", "id_number", "full_name", "birth_date", "phone", "address
 @pytest.fixture(scope="module")
 def events(market: Path) -> pl.DataFrame:
     """Every event of the small market with its furnisher, file date and row, and its injected defect."""
+    return furnished_events(market)
+
+
+def furnished_events(market: Path) -> pl.DataFrame:
+    """Every event of ``market`` with its furnisher, file date and row, and its injected defect (if any)."""
     frames = []
     for entry in read_event_manifest(market):
         frame = pl.read_csv(entry.path, infer_schema=False)
@@ -35,6 +45,17 @@ def events(market: Path) -> pl.DataFrame:
                                                                            & pl.col("event_date").is_not_null())
     return found.join(defects.select("furnisher", "event_date", "row", "defect_type", "field"),
                       on=["furnisher", "event_date", "row"], how="left")
+
+
+@pytest.fixture(scope="module")
+def contradicting(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small market whose lenders contradict their monthly files in half their opened and repayment events."""
+    config = replace(DEFAULT_CONFIG, furnishers=tuple(
+        replace(f, defects=replace(f.defects, event_contradiction=0.5)) if f.events else f
+        for f in DEFAULT_CONFIG.furnishers))
+    out = tmp_path_factory.mktemp("contradicting") / "market"
+    generate(persons=1_000, months=2, seed=4, out=out, end_period=END, event_months=1, config=config)
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -209,30 +230,48 @@ def test_delinquent_events_count_days_as_the_records_do(clean: pl.DataFrame, cle
         assert crossed.join(shown, on=[*keys, "reporting_period"], how="anti").height <= 0.02 * crossed.height
 
 
-def test_injected_defects_and_contradictions_are_where_the_truth_says(
-        market: Path, events: pl.DataFrame, records: pl.DataFrame) -> None:
+def test_invalid_events_are_where_the_truth_says(market: Path, events: pl.DataFrame) -> None:
     truth = pl.read_parquet(market / "truth" / "defects.parquet").filter(pl.col("event_date").is_not_null())
-    assert set(truth["defect_type"]) == set(EVENT_DEFECT_TYPES)
+    assert set(truth["defect_type"]) <= set(EVENT_DEFECT_TYPES)
     marked = events.filter(pl.col("defect_type").is_not_null())
     assert marked.height == truth.filter(pl.col("row").is_not_null()).height
     emptied = marked.filter(pl.col("defect_type") == "event_missing_required")
     assert emptied.height > 0 and emptied["field"].is_not_null().all()
     assert all(row[field] is None for row, field in zip(emptied.iter_rows(named=True), emptied["field"], strict=True))
     invalid = marked.filter(pl.col("defect_type") == "event_invalid_id_number")
+    assert invalid.height > 0
     assert not invalid["id_number"].map_elements(is_valid_resident_id, return_dtype=pl.Boolean).any()
-    # Contradictions: the record says otherwise.
+
+
+def test_contradictions_are_where_the_truth_says(contradicting: Path) -> None:
+    events, records = furnished_events(contradicting), furnished_records(contradicting)
+    truth = pl.read_parquet(contradicting / "truth" / "defects.parquet").filter(pl.col("event_date").is_not_null())
+    assert set(truth["defect_type"]) == set(EVENT_DEFECT_TYPES)
+    marked = events.filter(pl.col("defect_type").is_not_null())
     first = records.sort("reporting_period").unique(["furnisher", "furnisher_account_id"], keep="first")
-    amounts = marked.filter((pl.col("defect_type") == "event_amount_mismatch") & (pl.col("event_type") == "opened"))
-    joined = amounts.join(first, on=["furnisher", "furnisher_account_id"], suffix="_record")
-    assert (joined["amount"] != joined.select(pl.coalesce("credit_limit", "original_amount")).to_series()).all()
+    lent = pl.coalesce("credit_limit", "original_amount")
+    # The amount lent or paid differs from the records' (a misplaced decimal point, or more).
+    opened = marked.filter((pl.col("defect_type") == "event_amount_mismatch") & (pl.col("event_type") == "opened"))
+    joined = opened.join(first, on=["furnisher", "furnisher_account_id"], suffix="_record")
+    assert joined.height > 3 and (joined["amount"] > joined.select(lent).to_series()).all()
+    paid = marked.filter((pl.col("defect_type") == "event_amount_mismatch") & (pl.col("event_type") == "repayment"))
+    month = paid.with_columns(reporting_period=pl.col("event_date").dt.strftime("%Y-%m")).join(
+        records, on=["furnisher", "furnisher_account_id", "reporting_period"], suffix="_record")
+    assert month.height > 50 and (month["amount"] > month["amount_paid"]).all()
+    # An earlier opening date; an account number no record has; an opened event never sent.
     dates = marked.filter(pl.col("defect_type") == "event_opened_on_mismatch").join(
         first, on=["furnisher", "furnisher_account_id"], suffix="_record")
-    assert (dates["opened_on"] < dates["opened_on_record"]).all()
+    assert dates.height > 3 and (dates["opened_on"] < dates["opened_on_record"]).all()
     unknown = marked.filter(pl.col("defect_type") == "event_unknown_account")
+    assert unknown.height > 3
     assert unknown.join(records, on=["furnisher", "furnisher_account_id"], how="semi").height == 0
     never_sent = truth.filter(pl.col("defect_type") == "event_missing")
-    assert never_sent["row"].is_null().all() and never_sent["event_id"].is_null().all()
+    assert never_sent.height > 3 and never_sent["row"].is_null().all() and never_sent["event_id"].is_null().all()
     assert never_sent.join(records, on=["furnisher", "furnisher_account_id"], how="semi").height == never_sent.height
+    sent = events.filter(pl.col("event_type") == "opened")
+    assert never_sent.join(sent, on=["furnisher", "furnisher_account_id"], how="semi").height == 0
+    # The truth names the true account, whatever the event says.
+    assert truth.join(records, on=["furnisher", "furnisher_account_id"], how="semi").height > 0.95 * truth.height
 
 
 def test_defect_rates_match_the_configuration(events: pl.DataFrame) -> None:
@@ -263,3 +302,29 @@ def test_the_event_feed_changes_no_monthly_file(tmp_path: Path) -> None:
 def _within(observed: int, n: int, rate: float) -> bool:
     expected = n * rate
     return abs(observed - expected) <= 4.5 * math.sqrt(n * rate * (1 - rate)) + 2
+
+
+def test_intake_validator_accepts_clean_events_and_rejects_each_invalid_one(market: Path) -> None:
+    """The bureau's own event validator agrees with the truth: clean events pass, invalid ones are caught."""
+    frames = [pl.read_csv(e.path, infer_schema=False).with_columns(furnisher=pl.lit(e.furnisher),
+                                                                   event_date=pl.lit(e.date),
+                                                                   row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
+              for e in read_event_manifest(market) if e.rows]
+    found = pl.concat(frames).with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
+    outcomes = []
+    for part in found.with_columns(m=pl.col("event_date").dt.month()).partition_by("m"):  # events of a month
+        received = datetime.combine(part["event_date"].max(), time(23, 59, 59), tzinfo=timezone(timedelta(hours=8)))
+        checked = validate_events(part.select(LINE, *EVENT_COLUMNS), now=received)
+        outcomes.append(checked.records.select(LINE, OUTCOME).join(
+            checked.findings.filter(pl.col("severity") == "error").group_by(pl.col("line").alias(LINE))
+            .agg(codes=pl.col("code").unique()), on=LINE, how="left"))
+    judged = found.join(pl.concat(outcomes), on=LINE).join(
+        pl.read_parquet(market / "truth" / "defects.parquet").select("furnisher", "event_date", "row", "defect_type"),
+        on=["furnisher", "event_date", "row"], how="left")
+    clean = judged.filter(pl.col("defect_type").is_null() | pl.col("defect_type").str.contains("mismatch|unknown"))
+    assert (clean[OUTCOME] != "rejected").all(), clean.filter(pl.col(OUTCOME) == "rejected")["codes"].head(5)
+    assert (clean[OUTCOME] == "accepted").mean() > 0.99  # type: ignore[operator]
+    invalid = judged.filter(pl.col("defect_type").is_in(["event_missing_required", "event_invalid_id_number"]))
+    assert invalid.height > 20 and (invalid[OUTCOME] == "rejected").all()
+    wrong_ids = invalid.filter(pl.col("defect_type") == "event_invalid_id_number")
+    assert wrong_ids["codes"].list.contains("ID_CHECK_DIGIT").all()

@@ -19,19 +19,17 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from openbureau.intake.events.standard import EVENT_COLUMNS, EVENTS
+from openbureau.intake.standard import FieldType
 from openbureau.sim.event_defects import EVENT_DEFECT_TYPES, MISSING
 from openbureau.sim.timeline import month_end, month_start, period_label, to_date
 
-# The furnishing standard's events section (docs/furnishing-format.md), in file order.
-EVENT_COLUMNS: tuple[str, ...] = (
-    "event_id", "event_type", "occurred_at", "furnisher_account_id", "id_type", "id_number", "full_name",
-    "birth_date", "phone", "address", "product_type", "currency", "amount", "term_months", "opened_on",
-    "amount_due", "balance", "days_past_due", "past_due_amount", "consent_ref",
-)
-_INTEGERS = ("amount", "term_months", "amount_due", "balance", "days_past_due", "past_due_amount")
+# The columns of an event file are the furnishing standard's events section, in its order
+# (docs/furnishing-format.md); amounts and integers are written as integers, dates as YYYY-MM-DD.
 EVENT_SCHEMA: dict[str, pl.DataType] = {
-    name: pl.Int64() if name in _INTEGERS else pl.Date() if name in ("birth_date", "opened_on") else pl.String()
-    for name in EVENT_COLUMNS
+    f.name: pl.Int64() if f.type in (FieldType.AMOUNT, FieldType.INTEGER)
+    else pl.Date() if f.type is FieldType.DATE else pl.String()
+    for f in EVENTS.fields
 }
 _STAGED_SCHEMA: dict[str, pl.DataType] = {
     **EVENT_SCHEMA, "_f": pl.Int64(), "_day": pl.Int64(), "_sec": pl.Int64(), "_month": pl.Int64(),
