@@ -146,19 +146,18 @@ class EventSource:
         was_late = lender & (k0 > 0) & (was_open == OPEN)
         same_date = (k1 > 0) & (fdd_now == fdd_prev)
         moved = lender & (k1 > 0) & (was_open == OPEN) & ((k0 == 0) | (fdd_now != fdd_prev))
-        loan_balance = np.where(instalment_kind, 1, -1)
         for threshold in DPD_THRESHOLDS:
             day = fdd_prev + threshold
             early = was_late & (day >= ms) & (day <= me) & (day < payday)
             rolled = was_late & same_date & (day >= payday) & (day <= me)
             part(early, DELINQUENT, day, night, dpd=np.full(n, threshold), past_due=before["past_due"],
-                 balance=np.where(loan_balance > 0, before["balance"], -1))
+                 balance=np.where(instalment_kind, before["balance"], -1))
             part(rolled, DELINQUENT, day, night, dpd=np.full(n, threshold), past_due=acc["past_due"],
-                 balance=np.where(loan_balance > 0, acc["balance"], -1))
+                 balance=np.where(instalment_kind, acc["balance"], -1))
             day = fdd_now + threshold
             later = moved & (day > payday) & (day <= me)
             part(later, DELINQUENT, day, night, dpd=np.full(n, threshold), past_due=acc["past_due"],
-                 balance=np.where(loan_balance > 0, acc["balance"], -1))
+                 balance=np.where(instalment_kind, acc["balance"], -1))
         return parts
 
     # -- applications never granted -----------------------------------------------------------------------
