@@ -11,12 +11,13 @@ from typer.testing import CliRunner
 from openbureau.api.app import create_app
 from openbureau.audit.service import terminal_operator
 from openbureau.cli.main import app
+from openbureau.intake.events.files import EVENTS_KIND
 from openbureau.intake.models import Submission
 from openbureau.intake.service import intake_statistics
 from openbureau.kit.db import session_scope
 from openbureau.kit.settings import Settings
 from openbureau.runtime import open_runtime
-from openbureau.sim import FURNISHERS, read_manifest
+from openbureau.sim import FURNISHERS, read_event_manifest, read_manifest
 
 runner = CliRunner()
 
@@ -32,16 +33,20 @@ def test_demo_builds_a_bureau_whose_keys_work(tmp_path) -> None:
     keys = dict(re.findall(r"^\s*([A-Z_]+)\s+(ob_\w+_\S+)", result.output, re.M))
     runtime = open_runtime(Settings(data_dir=data_dir))
     with session_scope(runtime.engine) as session:
-        assert session.scalar(select(func.count()).select_from(Submission)) == len(read_manifest(data_dir / "market"))
+        monthly = select(func.count()).select_from(Submission).where(Submission.kind != EVENTS_KIND)
+        assert session.scalar(monthly) == len(read_manifest(data_dir / "market"))
+        daily = select(func.count()).select_from(Submission).where(Submission.kind == EVENTS_KIND)
+        assert session.scalar(daily) == sum(1 for e in read_event_manifest(data_dir / "market") if e.rows) > 0
         stats = {row.furnisher: row for row in intake_statistics(session, principal=terminal_operator())}
     # The super-app holds consents of about a quarter of its customers: most of its records are held.
     assert stats["SUPERAPP"].records_held > 0 and stats["SUPERAPP"].consent_coverage < stats["BANK_A"].consent_coverage
     with TestClient(create_app(runtime)) as client:
         own = client.get("/v1/submissions", headers={"X-API-Key": keys["SUPERAPP"]})
-        assert own.status_code == 200 and len(own.json()) == 3
+        assert own.status_code == 200 and sum(s["kind"] != EVENTS_KIND for s in own.json()) == 3
         assert client.get("/v1/members/me", headers={"X-API-Key": keys["REGULATOR"]}).json()["roles"] == [
             "regulator"]
     assert re.search(r"Built: [\d,]+ persons, [\d,]+ accounts", result.output)
+    assert re.search(r"Lending events: [\d,]+ daily files of 10 lenders, [\d,]+ events, [\d,]+ stored", result.output)
     assert "No scoring model: 3 months of history" in result.output
     # The printed loan application works: LENDER_X holds the borrower's consent and gets the report.
     application = re.search(r"-H 'X-API-Key: (\S+)' -H 'Content-Type: application/json' -d '(\{[^']*loan_origination"

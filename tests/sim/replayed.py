@@ -18,7 +18,7 @@ from openbureau.kit.db import make_engine
 from openbureau.kit.settings import Settings
 from openbureau.migrations.metadata import target_metadata
 from openbureau.runtime import Runtime
-from openbureau.sim.replay import IssuedMember, register_members, replay
+from openbureau.sim.replay import IssuedMember, ReplayResult, register_members, replay
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +28,16 @@ class ReplayedMarket:
     runtime: Runtime
     market: Path
     keys: dict[str, str]
+    result: ReplayResult | None = None  # what the replay counted per furnisher
 
 
 def replayed_bureau(request: pytest.FixtureRequest, market: Path, sqlite_template: Path,
-                    tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[ReplayedMarket]:
-    """Replay ``market`` into a fresh bureau on the engine ``request.param`` names; yields it, then disposes."""
+                    tmp_path_factory: pytest.TempPathFactory, name: str, *,
+                    events: bool = False) -> Iterator[ReplayedMarket]:
+    """Replay ``market`` into a fresh bureau on the engine ``request.param`` names; yields it, then disposes.
+
+    The daily lending-event files are replayed only with ``events`` (a day's file costs a transaction, and the
+    packages that share this fixture test what the monthly files build)."""
     data_dir = tmp_path_factory.mktemp(f"{name}-{request.param}")
     if request.param == "sqlite":
         shutil.copyfile(sqlite_template, data_dir / "bureau.db")
@@ -49,6 +54,6 @@ def replayed_bureau(request: pytest.FixtureRequest, market: Path, sqlite_templat
     engine = make_engine(url)
     runtime = Runtime(settings=settings, engine=engine, vault=PiiVault(load_keys(settings)))
     issued: list[IssuedMember] = register_members(engine)
-    replay(engine, settings=settings, vault=runtime.vault, market=market)
-    yield ReplayedMarket(runtime=runtime, market=market, keys={m.code: m.api_key for m in issued})
+    result = replay(engine, settings=settings, vault=runtime.vault, market=market, events=events)
+    yield ReplayedMarket(runtime=runtime, market=market, keys={m.code: m.api_key for m in issued}, result=result)
     engine.dispose()

@@ -143,7 +143,8 @@ def test_intake_validator_accepts_clean_records_and_catches_each_defect(market: 
                                                          period=pl.lit(entry.period)))
         assert not reader.malformed
     found = pl.concat(findings)
-    defects = (pl.read_parquet(market / "truth" / "defects.parquet").filter(pl.col("line").is_not_null())
+    defects = (pl.read_parquet(market / "truth" / "defects.parquet")
+               .filter(pl.col("line").is_not_null() & pl.col("event_date").is_null())
                .select("furnisher", "period", "line", "defect_type"))
     joined = found.join(defects, on=["furnisher", "period", "line"], how="left")
     on_clean = joined.filter(pl.col("defect_type").is_null())

@@ -9,14 +9,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from tests.sim.conftest import END, SEED
 from typer.testing import CliRunner
 
 from openbureau.cli.sim import app
 from openbureau.intake.standard import COLUMNS
 from openbureau.sim import FURNISHERS, SUBSCRIBERS, generate, read_manifest
 from openbureau.sim.timeline import last_complete_period, month_end, parse_period, to_date
-
-END = "2025-06"
 
 
 def _digests(out: Path) -> dict[str, str]:
@@ -67,7 +66,7 @@ def test_manifest_lists_every_file_in_submission_order(market: Path, read_file) 
         period_end = to_date(month_end(parse_period(entry.period)))
         assert entry.submitted_on > period_end
     manifest = json.loads((market / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["seed"] == 11 and manifest["persons"] == 2_000 and manifest["end_period"] == END
+    assert manifest["seed"] == SEED and manifest["persons"] == 2_000 and manifest["end_period"] == END
     assert manifest["subscribers"] == [s.code for s in SUBSCRIBERS]
     consents = {c["furnisher"]: c["rows"] for c in manifest["consents"]}
     for code, rows in consents.items():

@@ -35,6 +35,7 @@ from openbureau.consent.schemas import ConsentCreate, Evidence, Subject
 from openbureau.identity.resolution import resolve
 from openbureau.identity.resolution.training import TooFewRecords
 from openbureau.identity.resolution.training import train as train_identity_model
+from openbureau.intake.events.reconcile import reconcile as reconcile_events
 from openbureau.intake.service import bureau_totals, intake_statistics
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import BureauError, Conflict
@@ -108,6 +109,8 @@ def _fresh_directory(path: Path) -> None:
 def demo(
     persons: Annotated[int, typer.Option(min=100, help="Simulated persons.")] = 20_000,
     months: Annotated[int, typer.Option(min=2, max=120, help="Simulated reporting months.")] = 24,
+    event_months: Annotated[int, typer.Option(min=0, max=3, help="Last months with daily lending-event files "
+                                                                "(replayed beside the monthly files).")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed of the market.")] = 42,
     data_dir: Annotated[Path, typer.Option(help="Directory of the demo bureau (replaced each run).")] = Path(
         "demo-bureau"),
@@ -138,19 +141,22 @@ def demo(
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with progress(*columns, transient=True) as bar:
         task = bar.add_task("simulating the market (persons)", total=persons)
-        summary = sim.generate(persons=persons, months=months, seed=seed, out=market,
+        summary = sim.generate(persons=persons, months=months, seed=seed, out=market, event_months=event_months,
                                progress=lambda done, _total: bar.update(task, completed=done))
     console.print(f"Simulated {summary.persons:,} persons over {summary.months} months "
                   f"({summary.periods[0]} .. {summary.end_period}): {summary.files:,} files, "
-                  f"{summary.records:,} records, in {summary.seconds:.1f} s")
+                  f"{summary.records:,} records, {summary.events:,} lending events in {summary.event_files:,} daily "
+                  f"files, in {summary.seconds:.1f} s")
 
     with progress(*columns) as bar:
         files = bar.add_task("files", total=summary.files)
         records = bar.add_task("records", total=summary.records)
+        days = bar.add_task("event files", total=sum(1 for e in sim.read_event_manifest(market) if e.rows))
         result = replay(
             runtime.engine, settings=runtime.settings, vault=runtime.vault, market=market,
             on_file=lambda entry: bar.update(files, advance=1, description=f"{entry.furnisher} {entry.period}"),
             on_records=lambda n: bar.update(records, advance=n),
+            on_event_file=lambda entry: bar.update(days, advance=1, description=f"events {entry.date}"),
         )
     with err_console.status("estimating the identity model from the bureau's records (Splink)"):
         try:
@@ -179,6 +185,16 @@ def demo(
     console.print("[dim]ok: stored without findings; held: stored but kept out of the person's file at intake for want of a consent to "
                   "furnish; released: let in when the consent arrived; cover: share of stored records in the "
                   "file now; grade: data quality A-E over the last 12 months (`openbureau quality report`).[/]")
+    lenders = [t for t in result.totals.values() if t.event_files]
+    if lenders:
+        received, stored = sum(t.events for t in lenders), sum(t.events_stored for t in lenders)
+        with err_console.status("reconciling the lending events with the monthly files"):
+            found = reconcile_events(runtime.engine)
+        codes = ", ".join(f"{n:,} {code}" for code, n in found.items() if n) or "none"
+        console.print(f"Lending events: {sum(t.event_files for t in lenders):,} daily files of {len(lenders)} lenders, "
+                      f"{received:,} events, {stored:,} stored ({sum(t.events_held for t in lenders):,} held awaiting "
+                      f"consent), {sum(t.events_rejected for t in lenders):,} rejected; discrepancies with the monthly "
+                      f"files: {codes} (`openbureau events discrepancies`)", soft_wrap=True, highlight=False)
     built = _built(runtime)
     console.print(f"Built: {built['persons']:,} persons, {built['accounts']:,} accounts, "
                   f"{built['states']:,} monthly account states, in {time.perf_counter() - started:.0f} s")

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from openbureau import sim
+from openbureau.sim.config import DEFAULT_CONFIG
 from openbureau.sim.timeline import parse_period
 
 app = typer.Typer(help="Synthetic Chinese consumer credit market for demos, tests and evaluation.")
@@ -39,15 +40,18 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed; same arguments give identical files.")] = 42,
     end_period: Annotated[str | None, typer.Option(
         help="Last reporting period YYYY-MM (default: the last complete month).", callback=_check_period)] = None,
+    event_months: Annotated[int, typer.Option(
+        min=0, max=120, help="Last months with daily lending-event files (0: none).")] = DEFAULT_CONFIG.events.months,
 ) -> None:
-    """Write furnishing files, consents, truth tables and a manifest for a simulated market."""
+    """Write furnishing files, daily lending-event files, consents, truth tables and a manifest for a simulated
+    market."""
     columns = (TextColumn("[bold]Simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("persons"),
                TimeElapsedColumn())
     try:
         with Progress(*columns, console=console, transient=True) as bar:
             task = bar.add_task("persons", total=persons)
             summary = sim.generate(
-                persons=persons, months=months, seed=seed, out=out, end_period=end_period,
+                persons=persons, months=months, seed=seed, out=out, end_period=end_period, event_months=event_months,
                 progress=lambda done, _total: bar.update(task, completed=done),
             )
     except FileExistsError as exc:
@@ -59,6 +63,9 @@ def generate(
         ("persons", f"{summary.persons:,}"),
         ("furnishing files", f"{summary.files:,}"),
         ("records", f"{summary.records:,}"),
+        ("lending-event files", f"{summary.event_files:,}"),
+        ("lending events", f"{summary.events:,}"),
+        ("over-borrowing episodes", f"{summary.episodes:,}"),
         ("consents", f"{summary.consents:,}"),
         ("injected defects", f"{summary.defects:,}"),
         ("seconds", f"{summary.seconds:.1f}"),

@@ -24,6 +24,7 @@ Model (parameters in config.BehaviourParams and config.Product):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,9 +33,13 @@ from openbureau.sim.config import BehaviourParams, FurnisherProfile, Kind, Popul
 from openbureau.sim.identities import NO_CHANGE, Population
 from openbureau.sim.timeline import NO_DAY, days_in_month, month_end, month_start
 
+if TYPE_CHECKING:
+    from openbureau.sim.episodes import EpisodeLoans
+
 OPEN, CLOSED, CHARGED_OFF = 0, 1, 2  # account states; CLOSED accounts are reported once, then dropped
 STATUS_CODE = {code: i for i, code in enumerate(PAYMENT_STATUSES)}
 
+_TRACKED = ("status", "k", "past_due", "balance", "paid_n")  # what `BlockSimulation.before` keeps
 _ACCOUNT_FIELDS: dict[str, type] = {
     "person": np.int64, "slot": np.int64, "furnisher": np.int64, "kind": np.int64, "serial": np.int64,
     "opened": np.int64, "due_day": np.int64, "limit": np.int64, "principal": np.int64, "term": np.int64,
@@ -62,6 +67,8 @@ class Market:
     high: np.ndarray
     step: np.ndarray
     terms: tuple[np.ndarray, ...]
+    term_days: tuple[np.ndarray, ...]  # short loans: days from opening to the one payment
+    short: np.ndarray  # the slot's loans are short (repaid in one payment within weeks)
     thin_ok: np.ndarray
     risk_tilt: np.ndarray
     income_tilt: np.ndarray
@@ -71,6 +78,7 @@ class Market:
     close: np.ndarray
     miss_factor: np.ndarray
     notice: np.ndarray  # per furnisher: sends negative notices
+    events: np.ndarray  # per furnisher: reports lending events
 
     @classmethod
     def build(cls, furnishers: tuple[FurnisherProfile, ...]) -> Market:
@@ -90,11 +98,14 @@ class Market:
             multiple=col(lambda p: p.amount_multiple), low=col(lambda p: p.amount_range[0]),
             high=col(lambda p: p.amount_range[1]), step=col(lambda p: p.amount_step),
             terms=tuple(np.array(p.terms or (1,), dtype=np.int64) for _, p in slots),
+            term_days=tuple(np.array(p.term_days or (0,), dtype=np.int64) for _, p in slots),
+            short=col(lambda p: bool(p.term_days), bool),
             thin_ok=col(lambda p: p.thin_ok, bool), risk_tilt=col(lambda p: p.risk_tilt),
             income_tilt=col(lambda p: p.income_tilt), stackable=col(lambda p: p.stackable, bool),
             min_payment=col(lambda p: p.min_payment), prepay=col(lambda p: p.prepay_rate),
             close=col(lambda p: p.close_rate), miss_factor=col(lambda p: p.miss_factor),
             notice=np.array([f.negative_notice for f in furnishers], dtype=bool),
+            events=np.array([f.events for f in furnishers], dtype=bool),
         )
 
     @property
@@ -132,8 +143,14 @@ class BlockSimulation:
     """The accounts of one block of persons, stepped month by month."""
 
     def __init__(self, *, pop: Population, market: Market, behaviour: BehaviourParams,
-                 population: PopulationParams, block: int, rng: np.random.Generator) -> None:
+                 population: PopulationParams, block: int, rng: np.random.Generator,
+                 episodes: EpisodeLoans | None = None) -> None:
         self.pop, self.market, self.params, self.rng, self.block = pop, market, behaviour, rng, block
+        self.episodes = episodes
+        # Before the month's payments (and, for accounts opened this month, as opened): what the events of
+        # the month are measured against. Accounts from index `n_prior` on were opened this month.
+        self.before: dict[str, np.ndarray] = {}
+        self.n_prior = 0
         n, n_f = pop.size, len(market.furnishers)
         self.z_income = pop.income_z
         self.stage = np.zeros(n, dtype=np.int64)  # 0: no distress; s >= 1: s-th month after a shock
@@ -197,10 +214,39 @@ class BlockSimulation:
         rate[opening] = np.where(per_slot[opening] > 0, 0.0, ring_rate[None, :])
         person, slot = np.nonzero(self.rng.random(rate.shape) < np.minimum(rate, 0.9))
         self._open(person, slot, np.full(len(slot), month, dtype=np.int64), initial_month=None)
+        self._open_episode_loans(month)
+        n_prior = len(self.before.get("status", ()))
+        self.before = {name: np.concatenate([self.before[name], self.acc[name][n_prior:]]) for name in _TRACKED}
+        self.n_prior = n_prior
+        # Short loans falling due this month are repaid (or not) this month.
+        acc = self.acc
+        new = np.arange(n_prior, len(acc["person"]))
+        payday = month_start(month) + acc["due_day"][new] - 1
+        due_now = new[m.short[acc["slot"][new]] & (payday > acc["opened"][new])]
+        if len(due_now):
+            self._pay(month, only=due_now)
+
+    def _open_episode_loans(self, month: int) -> None:
+        """Open the over-borrowing episodes' loans that fall in `month` (docs/simulation.md, Episodes)."""
+        plan = self.episodes
+        if plan is None:
+            return
+        idx = np.flatnonzero(plan.month == month)
+        if len(idx) == 0:
+            return
+        start = len(self.acc["person"])
+        self._open(plan.person[idx], plan.slot[idx], np.full(len(idx), month, dtype=np.int64), initial_month=None,
+                   opened_day=plan.day[idx], rng=plan.rng)
+        plan.serial[idx] = self.acc["serial"][start:]
+        # An episode that comes with a shock starts it at the first loan: the person then misses payments.
+        shocked = plan.person[idx][plan.distress[idx] & (plan.position[idx] == 1)]
+        self.stage[shocked] = np.maximum(self.stage[shocked], 1)
 
     def _open(self, person: np.ndarray, slot: np.ndarray, opened_month: np.ndarray,
-              initial_month: int | None) -> None:
-        m, pop, rng = self.market, self.pop, self.rng
+              initial_month: int | None, opened_day: np.ndarray | None = None,
+              rng: np.random.Generator | None = None) -> None:
+        m, pop = self.market, self.pop
+        rng = rng or self.rng
         k = len(slot)
         if k == 0:
             return
@@ -226,6 +272,23 @@ class BlockSimulation:
             opened_month = initial_month - age
             paid_n = np.where(installment, age - 1, 0)
         opened = month_start(opened_month) + (rng.random(k) * days_in_month(opened_month)).astype(np.int64)
+        if opened_day is not None:
+            opened = opened_day.astype(np.int64)
+        due_day = rng.integers(1, 26, k)
+        short = m.short[slot]
+        if short.any():
+            # A short loan is due `days` after it was opened (never on a month's last day, so a missed payment
+            # is already past due at the period end); held at the start, it falls due in the first month.
+            days = _draw_term_days(m, slot, rng)
+            if initial_month is not None:
+                maturity = month_start(initial_month) + (rng.random(k) * days_in_month(initial_month)).astype(np.int64)
+                opened = np.where(short, maturity - days, opened)
+            maturity = opened + days
+            maturity_month = maturity.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+            maturity = np.where(maturity == month_end(maturity_month), maturity - 1, maturity)
+            due_day = np.where(short, maturity - month_start(maturity_month) + 1, due_day)
+            rate = np.where(short, m.apr[slot] * days / 365.0, rate)
+            inst = np.where(installment, instalment_amount(principal, rate, term), 0)
         util = _sigmoid(rng.normal(-0.6 + 0.6 * pop.risk[person], 0.8))
         limit = np.where(kind == Kind.REVOLVING, amount, 0)
         balance = np.where(kind == Kind.REVOLVING, np.round(limit * util * rng.random(k)), 0).astype(np.int64)
@@ -237,7 +300,7 @@ class BlockSimulation:
         new = {
             "person": person, "slot": slot, "furnisher": furnisher, "kind": kind,
             "serial": (self.block << 23) | counters, "opened": opened,
-            "due_day": rng.integers(1, 26, k), "limit": limit, "principal": principal, "term": term,
+            "due_day": due_day, "limit": limit, "principal": principal, "term": term,
             "rate": rate, "instalment": inst, "bill": np.where(kind == Kind.BILL, amount, 0), "util": util,
             "transactor": rng.random(k) < _sigmoid(0.3 - 0.9 * pop.risk[person]),
             "fraud": pop.synthetic[person], "status": np.zeros(k, dtype=np.int64), "balance": balance,
@@ -255,6 +318,7 @@ class BlockSimulation:
         """Advance every account through `month`, then open the month's new accounts."""
         keep = self.acc["status"] != CLOSED
         self.acc = {name: col[keep] for name, col in self.acc.items()}
+        self.before = {name: self.acc[name] for name in _TRACKED}  # the payments replace these arrays
         self._update_distress(month)
         self._pay(month)
         self.open_new(month)
@@ -270,8 +334,10 @@ class BlockSimulation:
         self.stage[recovered | pop.synthetic] = 0
         self.macro = macro
 
-    def _pay(self, month: int) -> None:
-        acc, m, p, pop, rng = self.acc, self.market, self.params, self.pop, self.rng
+    def _pay(self, month: int, only: np.ndarray | None = None) -> None:
+        """Payments, interest, closures and charge-offs of `month`, for every account or those at `only`."""
+        acc = self.acc if only is None else {name: col[only] for name, col in self.acc.items()}
+        m, p, pop, rng = self.market, self.params, self.pop, self.rng
         n = len(acc["person"])
         person, kind, k0 = acc["person"], acc["kind"], acc["k"]
         is_open, charged = acc["status"] == OPEN, acc["status"] == CHARGED_OFF
@@ -331,7 +397,7 @@ class BlockSimulation:
 
         # Closures: matured or prepaid loans, settled lines and services, settled charge-offs.
         r = rng.random(n)
-        due_date = month_start(month) + acc["due_day"] - 1
+        due_date = np.minimum(month_start(month) + acc["due_day"] - 1, month_end(month))
         matured = is_open & installment & (paid_n >= acc["term"]) & (past_due == 0)
         prepaid = is_open & installment & (k == 0) & ~matured & (due > 0) & (r < m.prepay[acc["slot"]]) & ~acc["fraud"]
         paid = np.where(prepaid, paid + balance, paid)
@@ -366,9 +432,22 @@ class BlockSimulation:
         keeps_notice = settled & np.isin(close_code, [STATUS_CODE["D"], STATUS_CODE["Z"]])
         notice = np.where((k == 0) & ~keeps_notice, NO_DAY, np.where((k0 == 0) & (k > 0), np.minimum(fdd + lag, month_end(month)),
                                                acc["notice"]))
-        acc.update(status=status, balance=balance, paid_n=paid_n, k=k, past_due=past_due.astype(np.int64),
-                   closed_on=np.where(closing, np.maximum(closed_day, acc["opened"]), acc["closed_on"]),
-                   close_code=close_code, notice=np.where(sends, notice, NO_DAY), due=due, paid=paid)
+        updates = dict(status=status, balance=balance, paid_n=paid_n, k=k, past_due=past_due.astype(np.int64),
+                       closed_on=np.where(closing, np.maximum(closed_day, acc["opened"]), acc["closed_on"]),
+                       close_code=close_code, notice=np.where(sends, notice, NO_DAY), due=due, paid=paid)
+        if only is None:
+            acc.update(updates)
+        else:
+            for name, values in updates.items():
+                self.acc[name][only] = values
+
+
+def _draw_term_days(market: Market, slot: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    days = np.zeros(len(slot), dtype=np.int64)
+    for s in np.unique(slot[market.short[slot]]):
+        sel = slot == s
+        days[sel] = rng.choice(market.term_days[s], size=int(sel.sum()))
+    return days
 
 
 def _draw_terms(market: Market, slot: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -15,11 +15,12 @@ from pathlib import Path
 import polars as pl
 
 from openbureau.intake.standard import NON_CREDIT_PRODUCTS
+from openbureau.sim.config import PLATFORMS
 
 _KEEP = ["furnisher_account_id", "reporting_period", "product_type", "account_status", "days_past_due",
          "consent_ref", "opened_on"]
 THIN_PRODUCTS = ("bnpl", *NON_CREDIT_PRODUCTS)
-ONLINE_LENDERS = ("SUPERAPP", "DIGIBANK", "ECOMM", "CONSFIN")  # platforms, not banks
+ONLINE_LENDERS = PLATFORMS  # platforms, not banks
 
 
 def load_records(out: Path | str) -> pl.DataFrame:

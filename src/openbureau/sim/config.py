@@ -35,6 +35,9 @@ class Product:
     amount_range: tuple[int, int] = (1_000, 50_000)  # yuan, clip bounds
     amount_step: int = 100  # yuan, amounts are rounded to this step
     terms: tuple[int, ...] = ()  # months, for instalment products
+    # Short loans (micro-loans, pay-later): repaid in one payment this many days after opening (at most 28,
+    # so the payment falls in the month of opening or the next); reported with term_months 1.
+    term_days: tuple[int, ...] = ()
     thin_ok: bool = False  # offered to thin-file persons (no bank relationship)
     risk_tilt: float = 0.0  # logit shift of reach and opening per unit of latent risk
     income_tilt: float = 0.0  # logit shift per unit of log-income above the median
@@ -65,6 +68,9 @@ class DefectRates:
     duplicate_record: float = 0.0  # the same record sent twice
     dropped_account: float = 0.0  # share of open accounts silently left out of a month's file
     late_file: float = 0.0  # share of monthly files arriving after the late threshold
+    # Lending events (daily files): an opened or repayment event contradicting the monthly records (amount,
+    # opened_on, account number) or an opened event never sent; per opened and repayment event.
+    event_contradiction: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +121,7 @@ class FurnisherProfile:
     noise: IdentityNoise
     negative_notice: bool  # records carry negative_notice_date when past due
     products: tuple[Product, ...]
+    events: bool = False  # also reports lending events the day they happen (daily event files)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +144,7 @@ _SUPERAPP = FurnisherProfile(
     consent_later=0.4,
     consent_channels=("app",),
     timeliness=Timeliness((2, 6), (20, 45)),
-    defects=DefectRates(0.003, 0.002, 0.003, 0.001, 0.004, 0.003, 0.04),
+    defects=DefectRates(0.003, 0.002, 0.003, 0.001, 0.004, 0.003, 0.04, event_contradiction=0.003),
     noise=IdentityNoise(name_typo=0.004, phone_missing=0.0, phone_update=0.6, address_missing=0.3),
     negative_notice=True,
     products=(
@@ -146,6 +153,7 @@ _SUPERAPP = FurnisherProfile(
         Product("installment", "JB", 0.12, 0.008, apr=0.146, amount_multiple=1.0, amount_range=(1_000, 50_000),
                 terms=(3, 6, 12), risk_tilt=0.5, stackable=True, prepay_rate=0.03, miss_factor=1.2),
     ),
+    events=True,
 )
 _DIGIBANK = FurnisherProfile(
     code="DIGIBANK",
@@ -156,13 +164,14 @@ _DIGIBANK = FurnisherProfile(
     consent_later=0.1,
     consent_channels=("app", "web"),
     timeliness=Timeliness((1, 3), (15, 40)),
-    defects=DefectRates(0.0005, 0.0005, 0.0005, 0.0002, 0.0005, 0.0005, 0.01),
+    defects=DefectRates(0.0005, 0.0005, 0.0005, 0.0002, 0.0005, 0.0005, 0.01, event_contradiction=0.001),
     noise=IdentityNoise(name_typo=0.002, phone_missing=0.0, phone_update=0.5, address_missing=0.1),
     negative_notice=True,
     products=(
         Product("installment", "WLD", 0.12, 0.007, apr=0.18, amount_multiple=2.0, amount_range=(2_000, 200_000),
                 amount_step=500, terms=(6, 12, 24, 36), risk_tilt=0.4, stackable=True, prepay_rate=0.02),
     ),
+    events=True,
 )
 _ECOMM = FurnisherProfile(
     code="ECOMM",
@@ -173,7 +182,7 @@ _ECOMM = FurnisherProfile(
     consent_later=0.3,
     consent_channels=("app", "web"),
     timeliness=Timeliness((4, 10), (25, 60)),
-    defects=DefectRates(0.008, 0.004, 0.006, 0.002, 0.01, 0.005, 0.08),
+    defects=DefectRates(0.008, 0.004, 0.006, 0.002, 0.01, 0.005, 0.08, event_contradiction=0.008),
     noise=IdentityNoise(name_typo=0.01, name_swapped=0.005, phone_styles=(0.6, 0.2, 0.1, 0.05, 0.05, 0.0),
                         name_latin_given_first=0.005, name_traditional=0.003, dob_transposed=0.003,
                         address_abbreviated=0.2),
@@ -184,6 +193,7 @@ _ECOMM = FurnisherProfile(
         Product("installment", "JT", 0.05, 0.003, apr=0.12, amount_multiple=1.5, amount_range=(2_000, 50_000),
                 terms=(6, 12, 24), risk_tilt=0.3, stackable=True, prepay_rate=0.02),
     ),
+    events=True,
 )
 
 
@@ -214,13 +224,14 @@ def _bank(code: str, name: str, card_prefix: str, loan_prefix: str, card_reach: 
                     amount_range=(30_000, 500_000), amount_step=1_000, terms=(24, 36, 60), risk_tilt=-0.2,
                     income_tilt=0.5, prepay_rate=0.01, miss_factor=0.6),
         ),
+        events=True,
     )
 
 
 _BANK_A = _bank("BANK_A", "Bank A (national joint-stock bank)", "6225", "BA", 0.18, 0.95,
-                DefectRates(0.001, 0.0005, 0.001, 0.0005, 0.001, 0.001), 0.02)
+                DefectRates(0.001, 0.0005, 0.001, 0.0005, 0.001, 0.001, event_contradiction=0.001), 0.02)
 _BANK_B = _bank("BANK_B", "Bank B (city commercial bank)", "6230", "BB", 0.13, 0.9,
-                DefectRates(0.004, 0.002, 0.004, 0.002, 0.003, 0.004), 0.06)
+                DefectRates(0.004, 0.002, 0.004, 0.002, 0.003, 0.004, event_contradiction=0.003), 0.06)
 _CONSFIN = FurnisherProfile(
     code="CONSFIN",
     name="Consumer-finance company (cash and point-of-sale loans)",
@@ -230,7 +241,7 @@ _CONSFIN = FurnisherProfile(
     consent_later=0.2,
     consent_channels=("app", "paper", "web"),
     timeliness=Timeliness((5, 12), (30, 70)),
-    defects=DefectRates(0.01, 0.005, 0.01, 0.004, 0.008, 0.01, 0.1),
+    defects=DefectRates(0.01, 0.005, 0.01, 0.004, 0.008, 0.01, 0.1, event_contradiction=0.01),
     noise=IdentityNoise(name_typo=0.01, name_swapped=0.01, phone_styles=(0.6, 0.1, 0.1, 0.1, 0.1, 0.0),
                         name_truncated=0.01, dob_transposed=0.005, address_abbreviated=0.2),
     negative_notice=True,
@@ -239,7 +250,58 @@ _CONSFIN = FurnisherProfile(
                 terms=(6, 12, 24), risk_tilt=0.8, income_tilt=-0.3, stackable=True, prepay_rate=0.02,
                 miss_factor=1.3),
     ),
+    events=True,
 )
+def _micro(code: str, name: str, fmt: str, consent: tuple[float, float], timeliness: Timeliness,
+           defects: DefectRates, name_typo: float, products: tuple[Product, ...]) -> FurnisherProfile:
+    """An online micro-lending platform: app-only customers, short loans."""
+    return FurnisherProfile(
+        code=code,
+        name=name,
+        roles=LENDER_ROLES,
+        format=fmt,
+        consent_rate=consent[0],
+        consent_later=consent[1],
+        consent_channels=("app",),
+        timeliness=timeliness,
+        defects=defects,
+        noise=IdentityNoise(name_typo=name_typo, phone_missing=0.0, phone_update=0.7, address_missing=0.4),
+        negative_notice=True,
+        products=products,
+        events=True,
+    )
+
+
+# Micro-loans and pay-later purchases are repaid in one payment within weeks (``term_days``). Cash loans
+# need a credit history (a thin file only ever holds BNPL, utility and telecom accounts); pay-later does not.
+_MICRO_A = _micro(
+    "MICRO_A", "Online micro-lender A (short cash loans)", "csv", (0.75, 0.1), Timeliness((1, 4), (15, 40)),
+    DefectRates(0.002, 0.001, 0.002, 0.001, 0.002, 0.002, 0.03, event_contradiction=0.005), 0.003,
+    (Product("installment", "MA", 0.02, 0.015, apr=0.24, amount_multiple=0.3, amount_range=(500, 10_000),
+             term_days=(7, 14, 21, 28), risk_tilt=0.8, income_tilt=-0.4, miss_factor=1.4),),
+)
+_MICRO_B = _micro(
+    "MICRO_B", "Online micro-lender B (cash loans)", "jsonl", (0.6, 0.2), Timeliness((2, 6), (20, 45)),
+    DefectRates(0.006, 0.003, 0.005, 0.002, 0.006, 0.005, 0.06, event_contradiction=0.01), 0.006,
+    (Product("installment", "MB", 0.015, 0.012, apr=0.24, amount_multiple=0.4, amount_range=(500, 10_000),
+             term_days=(14, 28), risk_tilt=0.8, income_tilt=-0.3, miss_factor=1.4),
+     Product("installment", "MBL", 0.01, 0.005, apr=0.24, amount_multiple=0.8, amount_range=(1_000, 20_000),
+             terms=(3, 6), risk_tilt=0.8, income_tilt=-0.3, stackable=True, prepay_rate=0.03,
+             miss_factor=1.3)),
+)
+_MICRO_C = _micro(
+    "MICRO_C", "Online micro-lender C (payday loans)", "csv", (0.5, 0.3), Timeliness((3, 8), (25, 60)),
+    DefectRates(0.012, 0.006, 0.012, 0.004, 0.012, 0.012, 0.1, event_contradiction=0.015), 0.01,
+    (Product("installment", "MC", 0.015, 0.015, apr=0.24, amount_multiple=0.2, amount_range=(300, 5_000),
+             term_days=(7, 14), risk_tilt=1.0, income_tilt=-0.5, miss_factor=1.6),),
+)
+_PAYLATER = _micro(
+    "PAYLATER", "Pay-later app (pay in two or four weeks)", "parquet", (0.8, 0.1), Timeliness((1, 3), (15, 40)),
+    DefectRates(0.001, 0.0005, 0.001, 0.0005, 0.001, 0.001, 0.02, event_contradiction=0.004), 0.002,
+    (Product("bnpl", "PL", 0.03, 0.02, apr=0.0, amount_multiple=0.15, amount_range=(50, 5_000), amount_step=10,
+             term_days=(14, 28), thin_ok=True, risk_tilt=0.3),),
+)
+
 _TELECOM = FurnisherProfile(
     code="TELECOM",
     name="Mobile network operator (post-paid plans)",
@@ -280,8 +342,11 @@ _UTILITY = FurnisherProfile(
 )
 
 FURNISHERS: tuple[FurnisherProfile, ...] = (
-    _SUPERAPP, _DIGIBANK, _ECOMM, _BANK_A, _BANK_B, _CONSFIN, _TELECOM, _UTILITY,
+    _SUPERAPP, _DIGIBANK, _ECOMM, _BANK_A, _BANK_B, _CONSFIN, _MICRO_A, _MICRO_B, _MICRO_C, _PAYLATER, _TELECOM,
+    _UTILITY,
 )
+# Online lending platforms (not banks, not bills): where over-borrowing episodes happen.
+PLATFORMS: tuple[str, ...] = ("SUPERAPP", "DIGIBANK", "ECOMM", "CONSFIN", "MICRO_A", "MICRO_B", "MICRO_C", "PAYLATER")
 SUBSCRIBERS: tuple[SubscriberProfile, ...] = (
     SubscriberProfile("LENDER_X", "Online micro-lender X"),
     SubscriberProfile("LENDER_Y", "Rural commercial bank Y"),
@@ -335,12 +400,45 @@ class BehaviourParams:
 
 
 @dataclass(frozen=True, slots=True)
+class EventParams:
+    """The daily lending events of the furnishers that report them (``FurnisherProfile.events``)."""
+
+    # Months at the end of the window with daily event files: the feed is recent beside years of monthly
+    # files, and the bureau takes an event only within 90 days of when it happened.
+    months: int = 3
+    application_lag: tuple[float, float, float] = (0.6, 0.3, 0.1)  # an application 0, 1 or 2 days before opening
+    asked_more: float = 0.2  # applications granted for less than was asked
+    # Applications not followed by an opening, a month per person at latent risk 0; times exp(decline_risk
+    # * risk), and decline_stacking times more in the months of loan stacking after a shock.
+    decline_rate: float = 0.01
+    decline_risk: float = 0.7
+    decline_stacking: float = 4.0
+
+
+@dataclass(frozen=True, slots=True)
+class OverBorrowingParams:
+    """Over-borrowing episodes: a person takes loans from several platforms within a few days."""
+
+    share: float = 0.015  # persons with an episode (weighted towards high latent risk)
+    # Episodes fall in the last months of the window: those of the default event feed, so that the bureau
+    # can be measured seeing them through events and through monthly files alone.
+    months: int = 3
+    lenders: tuple[int, int] = (3, 8)  # distinct platforms borrowed from, at most len(platforms)
+    lender_decay: float = 0.7  # P(n lenders) falls by this factor for each lender more
+    days: tuple[int, int] = (1, 10)  # days from the first loan of the episode to its last
+    platforms: tuple[str, ...] = PLATFORMS
+    distress: float = 0.5  # share of episodes that come with a financial shock (the person then misses more)
+
+
+@dataclass(frozen=True, slots=True)
 class SimConfig:
     """Everything a run depends on besides seed, size and end period."""
 
     block_size: int = 25_000
     population: PopulationParams = field(default_factory=PopulationParams)
     behaviour: BehaviourParams = field(default_factory=BehaviourParams)
+    events: EventParams = field(default_factory=EventParams)
+    over_borrowing: OverBorrowingParams = field(default_factory=OverBorrowingParams)
     furnishers: tuple[FurnisherProfile, ...] = FURNISHERS
     subscribers: tuple[SubscriberProfile, ...] = SUBSCRIBERS
 

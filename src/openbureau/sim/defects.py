@@ -156,13 +156,9 @@ def inject_defects(frame: pl.DataFrame, rates: np.ndarray, rng: np.random.Genera
     })
     out = pl.concat([frame[order], marks], how="horizontal")
     d = pl.col("_defect")
-    check_index = pl.col("id_number").str.slice(17, 1).replace_strict(list(CHECK_CHARS), list(range(11)),
-                                                                      default=0, return_dtype=pl.Int64)
-    wrong_char = ((check_index + pl.col("_wrong")) % 11).replace_strict(list(range(11)), list(CHECK_CHARS),
-                                                                        return_dtype=pl.String)
     closed_bad = d == 3
     updates = {
-        "id_number": pl.when(d == 1).then(pl.col("id_number").str.slice(0, 17) + wrong_char)
+        "id_number": pl.when(d == 1).then(wrong_check_character(pl.col("id_number"), pl.col("_wrong")))
         .otherwise(pl.col("id_number")),
         "payment_status": pl.when(d == 2).then(
             pl.when(pl.col("days_past_due") > 0).then(pl.lit("N")).otherwise(pl.col("_mismatch"))
@@ -178,6 +174,14 @@ def inject_defects(frame: pl.DataFrame, rates: np.ndarray, rng: np.random.Genera
         for name, _ in MISSABLE_FIELDS
     })
     return out.drop("_wrong", "_mismatch", "_extra")
+
+
+def wrong_check_character(id_number: pl.Expr, offset: pl.Expr) -> pl.Expr:
+    """A resident ID number with its check character moved `offset` (1-10) places: well formed, invalid."""
+    check_index = id_number.str.slice(17, 1).replace_strict(list(CHECK_CHARS), list(range(11)), default=0,
+                                                            return_dtype=pl.Int64)
+    wrong = ((check_index + offset) % 11).replace_strict(list(range(11)), list(CHECK_CHARS), return_dtype=pl.String)
+    return id_number.str.slice(0, 17) + wrong
 
 
 def plan_files(furnishers: tuple[FurnisherProfile, ...], n_periods: int,

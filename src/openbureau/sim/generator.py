@@ -3,8 +3,10 @@
 Cost grows linearly with the number of persons: a block of `SimConfig.block_size` persons is generated,
 simulated over burn-in and window, written and dropped before the next one, and every step inside a
 block is vectorised over persons or accounts. Randomness comes from one numpy Generator per block seeded
-with (seed, block), plus one for the file schedule, so the output is byte-identical for the same seed,
-size, months and end period.
+with (seed, 0, block), plus one for the file schedule (seed, 1), one per block for the lending events
+(seed, 2, block) and one per block for the over-borrowing episodes (seed, 3, block), so the output is
+byte-identical for the same seed, size, months, event months and end period, and the event feed's length
+changes no monthly file.
 """
 
 from __future__ import annotations
@@ -30,9 +32,20 @@ from openbureau.sim.defects import (
     inject_defects,
     plan_files,
 )
+from openbureau.sim.episodes import episodes_truth, plan_episodes
+from openbureau.sim.event_defects import event_defect_rates, inject_event_defects
+from openbureau.sim.event_files import EventWriter
+from openbureau.sim.events import EventSource
 from openbureau.sim.identities import NO_CHANGE, IssuedNumbers, Population, make_population
 from openbureau.sim.records import consent_frame, month_records
-from openbureau.sim.timeline import last_complete_period, month_end, parse_period, period_label, to_date
+from openbureau.sim.timeline import (
+    last_complete_period,
+    month_end,
+    month_start,
+    parse_period,
+    period_label,
+    to_date,
+)
 from openbureau.sim.writer import OutputWriter, prepare_output
 
 Progress = Callable[[int, int], None]
@@ -55,6 +68,9 @@ class GenerationSummary:
     consents: int
     defects: int
     seconds: float
+    event_files: int = 0
+    events: int = 0
+    episodes: int = 0
 
 
 def generate(
@@ -66,6 +82,7 @@ def generate(
     end_period: str | None = None,
     progress: Progress | None = None,
     config: SimConfig = DEFAULT_CONFIG,
+    event_months: int | None = None,
 ) -> GenerationSummary:
     """Generate a synthetic consumer credit market into `out`.
 
@@ -77,6 +94,8 @@ def generate(
         end_period: last reporting period `YYYY-MM`; defaults to the last complete month (UTC).
         progress: called with (persons done, persons total) after each block.
         config: market parameters.
+        event_months: months at the end of the window with daily lending-event files (default
+            ``config.events.months``; 0 for none). The monthly files do not depend on it.
 
     Returns:
         A summary with the number of files, records, consents and injected defects.
@@ -85,6 +104,9 @@ def generate(
     """
     if persons < 1 or months < 1:
         raise ValueError("persons and months must be at least 1")
+    feed_months = min(config.events.months if event_months is None else event_months, months)
+    if feed_months < 0:
+        raise ValueError("event_months must not be negative")
     started = time.perf_counter()
     out = Path(out)
     end = parse_period(end_period or last_complete_period())
@@ -99,7 +121,14 @@ def generate(
     rates = defect_rates(furnishers)
     issued = IssuedNumbers()
     last_day = int(month_end(end))
-    defects = 0
+    feed_start = end - feed_months + 1
+    feed_first_day = int(month_start(feed_start))
+    episode_first_day = int(month_start(max(end - config.over_borrowing.months + 1, window_start)))
+    event_codes = [f.code for f in furnishers if f.events]
+    events = (EventWriter(out, codes, [i for i, f in enumerate(furnishers) if f.events], feed_first_day, last_day)
+              if feed_months and event_codes else None)
+    event_rates = event_defect_rates(furnishers)
+    defects = episodes = 0
     try:
         n_blocks = -(-persons // config.block_size)
         for block in range(n_blocks):
@@ -112,8 +141,13 @@ def generate(
                 issued=issued, rng=rng,
             )
             rel = draw_relations(pop, furnishers, rng)
+            plan = plan_episodes(pop=pop, market=market, params=config.over_borrowing, first_day=episode_first_day,
+                                 last_day=last_day, rng=np.random.default_rng([seed, 3, block]))
             sim = BlockSimulation(pop=pop, market=market, behaviour=config.behaviour,
-                                  population=config.population, block=block, rng=rng)
+                                  population=config.population, block=block, rng=rng, episodes=plan)
+            event_rng = np.random.default_rng([seed, 2, block])
+            source = EventSource(sim=sim, rel=rel, params=config.events, first_day=feed_first_day,
+                                 last_day=last_day, rng=event_rng)
             sim.open_initial(history_start)
             in_default = np.zeros((count, months), dtype=bool)
             observed = np.zeros((count, months), dtype=bool)
@@ -125,10 +159,16 @@ def generate(
                 _flag_default(sim, month, in_default[:, i], observed[:, i])
                 frame = inject_defects(month_records(sim, rel, month), rates, rng)
                 defects += _write_month(writer, frame, codes, periods[i])
+                if events is not None and month >= feed_start:
+                    events.append(inject_event_defects(source.month(month), event_rates, event_rng))
             consents = consent_frame(sim, rel, last_day, rng)
             for (code,), part in consents.partition_by("_code", as_dict=True, maintain_order=True).items():
                 writer.append_consents(str(code), part)
-            writer.append_truth("persons", _persons_truth(pop))
+            writer.append_truth("persons", _persons_truth(pop).with_columns(
+                over_borrower=pl.Series(np.isin(np.arange(pop.size), plan.persons))))
+            found = episodes_truth(plan, pop, market)
+            writer.append_truth("episodes", found)
+            episodes += found["episode_id"].n_unique()
             writer.append_truth("default_12m", _default_truth(pop, in_default, observed, periods))
             if progress is not None:
                 progress(first + count, persons)
@@ -146,16 +186,27 @@ def generate(
             furnisher_account_id=pl.lit(None, pl.String), row=pl.lit(None, pl.Int64), line=pl.lit(None, pl.Int64),
             field=pl.lit(None, pl.String)))
         defects += late_frame.height
+        event_entries: list[dict[str, object]] = []
+        if events is not None:
+            event_entries, event_defects = events.finish()
+            writer.append_truth("defects", event_defects)
+            defects += event_defects.height
+    except BaseException:
+        if events is not None:
+            events.abort()
+        raise
     finally:
         writer.close()
     meta = {"generator": "openbureau.sim", "seed": seed, "persons": persons, "months": months,
             "end_period": periods[-1], "periods": periods, "block_size": config.block_size,
-            "furnishers": codes, "subscribers": [s.code for s in config.subscribers]}
-    files = writer.write_manifest(submitted=submitted, meta=meta)
+            "furnishers": codes, "subscribers": [s.code for s in config.subscribers],
+            "event_months": feed_months, "event_furnishers": event_codes if feed_months else []}
+    files = writer.write_manifest(submitted=submitted, meta=meta, events=event_entries)
     return GenerationSummary(
         out=out, persons=persons, months=months, seed=seed, end_period=periods[-1], periods=tuple(periods),
         files=len(files), records=sum(writer.rows.values()), consents=sum(writer.consent_rows.values()),
-        defects=defects, seconds=time.perf_counter() - started,
+        defects=defects, seconds=time.perf_counter() - started, event_files=len(event_entries),
+        events=events.events if events is not None else 0, episodes=episodes,
     )
 
 

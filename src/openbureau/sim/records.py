@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from openbureau.intake.standard import ACCOUNT_STATUSES, PAYMENT_STATUSES, PRODUCT_TYPES
-from openbureau.sim.behaviour import CLOSED, OPEN, BlockSimulation, report_view
+from openbureau.sim.behaviour import CLOSED, OPEN, BlockSimulation, Market, report_view
 from openbureau.sim.config import Kind
 from openbureau.sim.defects import Relations
 from openbureau.sim.identities import NO_CHANGE, format_phone
@@ -38,8 +38,13 @@ def scramble(values: np.ndarray, bits: int, salt: int = 0) -> np.ndarray:
     return x.astype(np.int64)
 
 
-def _digits(values: np.ndarray, width: int) -> pl.Series:
+def digits(values: np.ndarray, width: int) -> pl.Series:
     return pl.Series(values).cast(pl.String).str.zfill(width)
+
+
+def account_ids(market: Market, slot: np.ndarray, serial: np.ndarray) -> pl.Series:
+    """The furnisher's account number of each account: its product's prefix and 12 scrambled digits."""
+    return pl.Series(market.prefixes).gather(slot) + digits(scramble(serial, _ACCOUNT_BITS, salt=12345), 12)
 
 
 def identity_frame(sim: BlockSimulation, rel: Relations, p: np.ndarray, f: np.ndarray) -> pl.DataFrame:
@@ -55,8 +60,8 @@ def identity_frame(sim: BlockSimulation, rel: Relations, p: np.ndarray, f: np.nd
         "_code": pl.Series([fur.code for fur in sim.market.furnishers]).gather(f),
         "_resident_id": strings["resident_id"].gather(p),
         "_passport": strings["passport"].gather(p),
-        "_customer_no": _digits(scramble(person_global * n_f + f, _PERSON_BITS, salt=777), 11),
-        "_consent_no": _digits(scramble(person_global * n_f + f, _PERSON_BITS, salt=1 << 33), 11),
+        "_customer_no": digits(scramble(person_global * n_f + f, _PERSON_BITS, salt=777), 11),
+        "_consent_no": digits(scramble(person_global * n_f + f, _PERSON_BITS, salt=1 << 33), 11),
         "full_name": names.gather(rel.name_variant[pf] * pop.size + p),
     })
     id_var = pl.col("_id_var")
@@ -73,41 +78,70 @@ def identity_frame(sim: BlockSimulation, rel: Relations, p: np.ndarray, f: np.nd
     )
 
 
-def month_records(sim: BlockSimulation, rel: Relations, month: int) -> pl.DataFrame:
-    """All records the block's furnishers report for `month` (before defects)."""
-    acc, pop, market = sim.acc, sim.pop, sim.market
-    view = report_view(acc, month)
-    n_f = len(market.furnishers)
-    p, f, slot = acc["person"], acc["furnisher"], acc["slot"]
-    pf = p * n_f + f
-    period_end = int(month_end(month))
-    kind = acc["kind"]
-    strings = pop.strings
+def person_description(sim: BlockSimulation, rel: Relations, p: np.ndarray, f: np.ndarray, month: np.ndarray | int,
+                       consent_day: np.ndarray | int) -> pl.DataFrame:
+    """How furnisher `f` describes person `p` in `month`: the identity columns of a record or an event.
 
+    Monthly records and lending events share it, so the same furnisher writes the same person the same way
+    (name and ID variant, birth date, phone as known that month, address) and gives its consent ref once
+    the consent was granted by `consent_day`. Helper columns: ``_resident`` (identified by a resident ID),
+    ``_name_var``, ``_id_var`` and ``_code``.
+    """
+    pop, n_f = sim.pop, len(sim.market.furnishers)
+    strings = pop.strings
+    pf = p * n_f + f
     uses_new = month >= pop.phone_change[p] + np.minimum(rel.phone_lag[pf], NO_CHANGE)
     granted = sim.first_open[pf] + rel.consent_delay[pf]
-    dpd, k_status = view["dpd"], acc["status"]
     raw = pl.DataFrame({
-        "_f": f,
-        "_p": p,
-        "_slot": slot,
-        "_open": k_status == OPEN,
-        "_name_var": rel.name_variant[pf],
         "_addr_var": rel.address_variant[pf],
         "_addr_abbr": rel.address_abbreviated[pf],
         "_dob_t": rel.dob_transposed[pf],
         "_phone_style": rel.phone_style[pf],
         "_phone_missing": rel.phone_missing[pf],
-        "_consented": rel.consent[pf] & (granted <= period_end),
-        "person_key": strings["person_key"].gather(p),
-        "_account_no": _digits(scramble(acc["serial"], _ACCOUNT_BITS, salt=12345), 12),
-        "_prefix": pl.Series(market.prefixes).gather(slot),
+        "_consented": rel.consent[pf] & (granted <= consent_day),
         "_phone": pl.select(pl.when(pl.Series(uses_new)).then(strings["phone_b"].gather(p))
                             .otherwise(strings["phone_a"].gather(p))).to_series(),
         "_address": strings["address"].gather(p),
         "_address_short": strings["address_short"].gather(p),
         "_address_abbreviated": strings["address_abbreviated"].gather(p),
         "birth": pop.birth[p],
+        "_name_var": rel.name_variant[pf],
+    })
+    raw = pl.concat([raw, identity_frame(sim, rel, p, f)], how="horizontal")
+    birth = pl.col("birth").cast(pl.Int32).cast(pl.Date)
+    return raw.select(
+        id_type=pl.col("id_type"),
+        id_number=pl.col("id_number"),
+        full_name=pl.col("full_name"),
+        birth_date=pl.when(pl.col("_dob_t") & (birth.dt.day() <= 12) & (birth.dt.day() != birth.dt.month()))
+        .then(pl.date(birth.dt.year(), birth.dt.day(), birth.dt.month()))
+        .otherwise(birth),
+        phone=pl.when(~pl.col("_phone_missing")).then(format_phone(pl.col("_phone"), pl.col("_phone_style"))),
+        address=pl.when((pl.col("_addr_var") < 2) & pl.col("_addr_abbr")).then(pl.col("_address_abbreviated"))
+        .when(pl.col("_addr_var") == 0).then(pl.col("_address"))
+        .when(pl.col("_addr_var") == 1).then(pl.col("_address_short")),
+        consent_ref=pl.when(pl.col("_consented")).then(pl.col("_consent_ref")),
+        _resident=pl.col("_id_var") == 0,
+        _name_var=pl.col("_name_var"),
+        _id_var=pl.col("_id_var"),
+        _code=pl.col("_code"),
+    )
+
+
+def month_records(sim: BlockSimulation, rel: Relations, month: int) -> pl.DataFrame:
+    """All records the block's furnishers report for `month` (before defects)."""
+    acc, pop, market = sim.acc, sim.pop, sim.market
+    view = report_view(acc, month)
+    p, f, slot = acc["person"], acc["furnisher"], acc["slot"]
+    period_end = int(month_end(month))
+    kind = acc["kind"]
+    dpd, k_status = view["dpd"], acc["status"]
+    raw = pl.DataFrame({
+        "_f": f,
+        "_p": p,
+        "_open": k_status == OPEN,
+        "person_key": pop.strings["person_key"].gather(p),
+        "_account_id": account_ids(market, slot, acc["serial"]),
         "ptype": market.ptype[slot],
         "opened": acc["opened"],
         "limit": np.where(kind == Kind.REVOLVING, acc["limit"], -1),
@@ -124,7 +158,7 @@ def month_records(sim: BlockSimulation, rel: Relations, month: int) -> pl.DataFr
         "closed": np.where(k_status == CLOSED, acc["closed_on"], NO_DAY),
         "notice": np.where((dpd > 0) | np.isin(view["pstatus"], _NEGATIVE_CLOSED), acc["notice"], NO_DAY),
     })
-    raw = pl.concat([raw, identity_frame(sim, rel, p, f)], how="horizontal")
+    raw = pl.concat([raw, person_description(sim, rel, p, f, month, period_end)], how="horizontal")
 
     def date(name: str) -> pl.Expr:
         return pl.when(pl.col(name) > NO_DAY).then(pl.col(name).cast(pl.Int32).cast(pl.Date))
@@ -133,19 +167,14 @@ def month_records(sim: BlockSimulation, rel: Relations, month: int) -> pl.DataFr
         return pl.when(pl.col(name) >= 0).then(pl.col(name))
 
     return raw.select(
-        furnisher_account_id=pl.col("_prefix") + pl.col("_account_no"),
+        furnisher_account_id=pl.col("_account_id"),
         reporting_period=pl.lit(period_label(month)),
         id_type=pl.col("id_type"),
         id_number=pl.col("id_number"),
         full_name=pl.col("full_name"),
-        birth_date=pl.when(pl.col("_dob_t") & (date("birth").dt.day() <= 12)
-                           & (date("birth").dt.day() != date("birth").dt.month()))
-        .then(pl.date(date("birth").dt.year(), date("birth").dt.day(), date("birth").dt.month()))
-        .otherwise(date("birth")),
-        phone=pl.when(~pl.col("_phone_missing")).then(format_phone(pl.col("_phone"), pl.col("_phone_style"))),
-        address=pl.when((pl.col("_addr_var") < 2) & pl.col("_addr_abbr")).then(pl.col("_address_abbreviated"))
-        .when(pl.col("_addr_var") == 0).then(pl.col("_address"))
-        .when(pl.col("_addr_var") == 1).then(pl.col("_address_short")),
+        birth_date=pl.col("birth_date"),
+        phone=pl.col("phone"),
+        address=pl.col("address"),
         product_type=pl.col("ptype").replace_strict(list(range(len(PRODUCT_TYPES))), list(PRODUCT_TYPES),
                                                     return_dtype=pl.String),
         opened_on=date("opened"),
@@ -164,13 +193,13 @@ def month_records(sim: BlockSimulation, rel: Relations, month: int) -> pl.DataFr
                                                         return_dtype=pl.String),
         first_delinquency_date=date("fdd"),
         closed_on=date("closed"),
-        consent_ref=pl.when(pl.col("_consented")).then(pl.col("_consent_ref")),
+        consent_ref=pl.col("consent_ref"),
         negative_notice_date=date("notice"),
         correction=pl.lit("0"),
         _f=pl.col("_f"),
         _p=pl.col("_p"),
         _open=pl.col("_open"),
-        _resident=pl.col("_id_var") == 0,
+        _resident=pl.col("_resident"),
         _name_var=pl.col("_name_var"),
         _id_var=pl.col("_id_var"),
         _code=pl.col("_code"),

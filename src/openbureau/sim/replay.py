@@ -1,5 +1,9 @@
-"""Replay a simulated market into a bureau: register its members, then submit every furnishing file in
-the order the furnishers would have sent them. The demo's main job, and a fixture for tests and benchmarks.
+"""Replay a simulated market into a bureau: register its members, then submit every furnishing file and
+every daily lending-event file in the order the furnishers would have sent them. The demo's main job, and a
+fixture for tests and benchmarks.
+
+A monthly file arrives at 09:00 UTC (17:00 in Beijing) on its simulated submission day; a lender's events of
+a day arrive as one file at the end of that day (23:59:59+08:00), after that day's monthly files.
 """
 
 from __future__ import annotations
@@ -9,15 +13,17 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import polars as pl
 from sqlalchemy import Engine
 
 from openbureau.audit.service import terminal_operator
+from openbureau.consent.profiles import get_profile
 from openbureau.intake import quarantine
 from openbureau.intake import service as intake
+from openbureau.intake.events.files import submit_event_file
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import session_scope
 from openbureau.kit.settings import Settings
@@ -25,11 +31,14 @@ from openbureau.members.models import Role
 from openbureau.members.schemas import MemberCreate
 from openbureau.members.service import add_member, get_member
 from openbureau.sim.config import FURNISHERS, SUBSCRIBERS
+from openbureau.sim.event_files import EventFileEntry, read_event_manifest
 from openbureau.sim.writer import ManifestEntry, read_manifest
 
 # The bureau's own operator and the regulator are members too.
 BUREAU_MEMBERS = (("OPERATOR", "OpenBureau operations", (Role.OPERATOR,)),
                   ("REGULATOR", "Credit reporting regulator", (Role.REGULATOR,)))
+MONTHLY_ARRIVAL = time(9, tzinfo=UTC)  # a monthly file's moment on its submission day
+EVENTS_ARRIVAL = time(23, 59, 59, tzinfo=timezone(timedelta(hours=8)))  # a day's events: end of the local day
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +63,12 @@ class FurnisherTotals:
     quarantined: int = 0
     consents: int = 0
     released: int = 0
+    event_files: int = 0
+    events: int = 0  # events received
+    events_stored: int = 0  # stored (held ones included)
+    events_duplicates: int = 0
+    events_rejected: int = 0
+    events_held: int = 0
 
 
 @dataclass(slots=True)
@@ -81,29 +96,49 @@ def replay(
     engine: Engine, *, settings: Settings, vault: PiiVault, market: Path, today: date | None = None,
     on_file: Callable[[ManifestEntry], None] | None = None,
     on_records: Callable[[int], None] | None = None,
+    events: bool = True,
+    on_event_file: Callable[[EventFileEntry], None] | None = None,
 ) -> ReplayResult:
-    """Submit every furnishing file of ``market`` in simulated submission order.
+    """Submit every furnishing file of ``market`` in simulated submission order, and (``events``) every
+    daily lending-event file in time order beside them.
 
     Before each file, the furnisher's consents granted (and revoked) by the file's arrival are imported,
     as the furnisher would have sent them, so records held for want of consent are released when the
-    consent arrives. Each load judges consent at the file's simulated arrival time.
+    consent arrives. Each load judges consent at the file's simulated arrival time, and each event file is
+    received at the end of its day. A day's event file without events is not sent.
     """
     result = ReplayResult()
-    feeds = {code: _ConsentFeed(market / "consents" / f"{code}.csv") for code in {e.furnisher for e in
-                                                                                   read_manifest(market)}}
+    monthly = [(datetime.combine(e.submitted_on, MONTHLY_ARRIVAL), 0, e) for e in read_manifest(market)]
+    daily = [(datetime.combine(e.date, EVENTS_ARRIVAL).astimezone(UTC), 1, e)
+             for e in (read_event_manifest(market) if events else []) if e.rows]
+    arrivals = sorted(monthly + daily, key=lambda a: (a[0], a[1]))
+    feeds = {code: _ConsentFeed(market / "consents" / f"{code}.csv")
+             for code in {a[2].furnisher for a in arrivals}}
+    profile = get_profile(settings.jurisdiction)
     work = Path(tempfile.mkdtemp(prefix="consents-", dir=settings.data_dir))
-    for entry in read_manifest(market):
-        if on_file is not None:
-            on_file(entry)
-        arrival = datetime.combine(entry.submitted_on, time(9), tzinfo=UTC)
+    for arrival, _, entry in arrivals:
         totals = result.totals[entry.furnisher]
-        batch = feeds[entry.furnisher].due(arrival, work / f"{entry.furnisher}-{entry.period}.csv")
+        batch = feeds[entry.furnisher].due(arrival, work / f"{entry.furnisher}-{arrival:%Y%m%d%H%M%S}.csv")
         if batch is not None:
             with session_scope(engine, write=True) as session:
                 outcome, released = quarantine.import_consents(
                     session, vault=vault, actor=get_member(session, code=entry.furnisher), path=batch, now=arrival)
             totals.consents += outcome.created
             totals.released += released
+        if isinstance(entry, EventFileEntry):
+            if on_event_file is not None:
+                on_event_file(entry)
+            _, taken, _ = submit_event_file(engine, settings=settings, vault=vault, profile=profile, path=entry.path,
+                                            furnisher_code=entry.furnisher, received_at=arrival)
+            totals.event_files += 1
+            totals.events += taken.received
+            totals.events_stored += taken.stored
+            totals.events_duplicates += taken.duplicates
+            totals.events_rejected += taken.rejected
+            totals.events_held += taken.held
+            continue
+        if on_file is not None:
+            on_file(entry)
         submitted = intake.submit(
             engine, settings=settings, furnisher_code=entry.furnisher, path=entry.path, today=today,
             received_at=arrival, progress=on_records,

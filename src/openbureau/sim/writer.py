@@ -8,6 +8,8 @@ Layout of the output directory::
     truth/persons.parquet                             true identities, latent risk, thin file, fraud
     truth/default_12m.parquet                         default in the 12 months after each month
     truth/defects.parquet                             every injected defect
+    truth/episodes.parquet                            over-borrowing episodes, one row per loan
+    events/<CODE>/<YYYY-MM-DD>.csv                    one lending-event file per lender and day (event_files)
     manifest.json                                     every file, in simulated submission order
 
 Blocks of persons are appended to files that stay open for the whole run, so memory does not grow with
@@ -30,7 +32,7 @@ from openbureau.intake.standard import COLUMNS, FIELDS, STANDARD_VERSION, FieldT
 
 EXTENSIONS = {"csv": "csv", "parquet": "parquet", "jsonl": "jsonl"}
 MANIFEST = "manifest.json"
-_OWNED = ("furnishers", "consents", "truth", MANIFEST)
+_OWNED = ("furnishers", "consents", "events", "truth", MANIFEST)
 
 RECORD_SCHEMA: dict[str, pl.DataType] = {
     f.name: pl.Int64() if f.type in (FieldType.AMOUNT, FieldType.INTEGER)
@@ -50,11 +52,16 @@ TRUTH_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
                 "region_code": pl.String(), "address": pl.String(), "phone": pl.String(),
                 "phone_new": pl.String(), "phone_changed_period": pl.String(), "passport_number": pl.String(),
                 "income_monthly": pl.Int64(), "latent_risk": pl.Float64(), "thin_file": pl.Boolean(),
-                "synthetic": pl.Boolean(), "ring_id": pl.Int64(), "namesake_of": pl.String()},
+                "synthetic": pl.Boolean(), "ring_id": pl.Int64(), "namesake_of": pl.String(),
+                "over_borrower": pl.Boolean()},
     "default_12m": {"person_key": pl.String(), "period": pl.String(), "in_default": pl.Boolean(),
                     "default_12m": pl.Boolean(), "horizon_months": pl.Int64()},
     "defects": {"furnisher": pl.String(), "period": pl.String(), "furnisher_account_id": pl.String(),
-                "row": pl.Int64(), "line": pl.Int64(), "defect_type": pl.String(), "field": pl.String()},
+                "row": pl.Int64(), "line": pl.Int64(), "defect_type": pl.String(), "field": pl.String(),
+                "event_date": pl.Date(), "event_id": pl.String()},
+    "episodes": {"episode_id": pl.String(), "person_key": pl.String(), "furnisher": pl.String(),
+                 "furnisher_account_id": pl.String(), "opened_at": pl.Datetime("ms", "UTC"), "position": pl.Int64(),
+                 "last": pl.Boolean()},
 }
 
 
@@ -152,9 +159,11 @@ class OutputWriter:
             self.consent_rows[code] += frame.height
 
     def append_truth(self, name: str, frame: pl.DataFrame) -> None:
-        """Append rows to one of the truth tables."""
+        """Append rows to one of the truth tables (columns it lacks are empty)."""
         if frame.height:
             schema = TRUTH_SCHEMAS[name]
+            frame = frame.with_columns(pl.lit(None, dtype).alias(column) for column, dtype in schema.items()
+                                       if column not in frame.columns)
             self._truth[name].write_table(frame.select(list(schema)).cast(schema).to_arrow())  # type: ignore[arg-type]
             self.truth_rows[name] += frame.height
 
@@ -165,8 +174,10 @@ class OutputWriter:
         for writer in [*self._parquet.values(), *self._truth.values()]:
             writer.close()
 
-    def write_manifest(self, *, submitted: dict[tuple[str, str], date], meta: dict[str, object]) -> list[dict]:
-        """Write manifest.json: furnishing files in submission order, consent files and truth tables."""
+    def write_manifest(self, *, submitted: dict[tuple[str, str], date], meta: dict[str, object],
+                       events: list[dict[str, object]] | None = None) -> list[dict]:
+        """Write manifest.json: furnishing files in submission order, daily event files in time order,
+        consent files and truth tables."""
         files = [
             {"path": self.path(code, period).relative_to(self.out).as_posix(), "furnisher": code, "period": period,
              "format": self.formats[code], "rows": rows, "submitted_on": submitted[(code, period)].isoformat()}
@@ -177,6 +188,7 @@ class OutputWriter:
             **meta,
             "standard_version": STANDARD_VERSION,
             "files": files,
+            "events": events or [],
             "consents": [{"path": f"consents/{code}.csv", "furnisher": code, "format": "csv", "rows": rows}
                          for code, rows in self.consent_rows.items()],
             "truth": [{"path": f"truth/{name}.parquet", "rows": rows} for name, rows in self.truth_rows.items()],
