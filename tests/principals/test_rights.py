@@ -85,7 +85,7 @@ def world(runtime, tmp_path):
         make_member(runtime, code, role)
     grant(runtime, "FURN", ID)
     grant(runtime, "SUB", ID, Purpose.LOAN_ORIGINATION, ref="SUB-1")
-    result = intake.submit(runtime.engine, settings=runtime.settings, furnisher_code="FURN",
+    result = intake.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="FURN",
                            path=write_file(tmp_path / "f.csv", [person(0, furnisher_account_id="F-1")]))
     with session_scope(runtime.engine) as session:
         principals = {role: Principal.of_member(members.get_member(session, code=code))

@@ -52,7 +52,7 @@ def test_scorecards_report_the_identity_conflicts_charged_to_each_furnisher(runt
 
     make_member(runtime, "BANK_A", Role.FURNISHER)
     grant(runtime, "BANK_A", PEOPLE[0][0])
-    intake.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A",
+    intake.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A",
                   path=write_file(tmp_path / "a.csv", [person(0)]))
     with session_scope(runtime.engine, write=True) as session:
         bank = get_member(session, code="BANK_A")

@@ -148,7 +148,7 @@ def demo(
         files = bar.add_task("files", total=summary.files)
         records = bar.add_task("records", total=summary.records)
         result = replay(
-            runtime.engine, settings=runtime.settings, vault=runtime.vault, market=market,
+            runtime.engine, settings=runtime.settings, policy=runtime.policy, vault=runtime.vault, market=market,
             on_file=lambda entry: bar.update(files, advance=1, description=f"{entry.furnisher} {entry.period}"),
             on_records=lambda n: bar.update(records, advance=n),
         )

@@ -24,6 +24,7 @@ from openbureau.kit.settings import Settings
 from openbureau.members.models import Role
 from openbureau.members.schemas import MemberCreate
 from openbureau.members.service import add_member, get_member
+from openbureau.policy import Policy
 from openbureau.sim.config import FURNISHERS, SUBSCRIBERS
 from openbureau.sim.writer import ManifestEntry, read_manifest
 
@@ -78,7 +79,7 @@ def register_members(engine: Engine) -> list[IssuedMember]:
 
 
 def replay(
-    engine: Engine, *, settings: Settings, vault: PiiVault, market: Path, today: date | None = None,
+    engine: Engine, *, settings: Settings, policy: Policy, vault: PiiVault, market: Path, today: date | None = None,
     on_file: Callable[[ManifestEntry], None] | None = None,
     on_records: Callable[[int], None] | None = None,
 ) -> ReplayResult:
@@ -86,7 +87,8 @@ def replay(
 
     Before each file, the furnisher's consents granted (and revoked) by the file's arrival are imported,
     as the furnisher would have sent them, so records held for want of consent are released when the
-    consent arrives. Each load judges consent at the file's simulated arrival time.
+    consent arrives. Each load judges consent at the file's simulated arrival time, under the bureau's
+    ``policy``.
     """
     result = ReplayResult()
     feeds = {code: _ConsentFeed(market / "consents" / f"{code}.csv") for code in {e.furnisher for e in
@@ -105,7 +107,7 @@ def replay(
             totals.consents += outcome.created
             totals.released += released
         submitted = intake.submit(
-            engine, settings=settings, furnisher_code=entry.furnisher, path=entry.path, today=today,
+            engine, settings=settings, policy=policy, furnisher_code=entry.furnisher, path=entry.path, today=today,
             received_at=arrival, progress=on_records,
         ).submission
         totals.files += 1
