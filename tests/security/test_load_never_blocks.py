@@ -113,7 +113,7 @@ def test_a_consent_is_recorded_during_a_load_and_identity_work_waits(bureau, tmp
         grant(bureau, "BANK_A", PEOPLE[1][0])  # a consent arriving mid-load is recorded at once ...
         if not is_postgres(bureau.engine):  # ... while identity work on SQLite is told to wait
             with pytest.raises(IntakeBusy), session_scope(bureau.engine, write=True) as session:
-                identity.merge(session, person_id=1, into_person_id=1, actor_code="OPERATOR:test")
+                identity.merge(session, principal=Principal.operator("OPERATOR:test"), person_id=1, into_person_id=1)
     finally:
         proceed.set()
     loader.join()

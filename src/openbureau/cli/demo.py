@@ -158,7 +158,8 @@ def demo(
         except TooFewRecords:  # a small demo resolves with the model's starting values
             pass
     with err_console.status("resolving identities across furnishers (Splink)"):
-        linked = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault)
+        linked = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault,
+                         principal=audit.terminal_operator())
     console.print(f"Identity resolution: {linked.persons_weak:,} persons known only by a passport or a "
                   f"furnisher's customer number; {linked.merged:,} linked to their resident-ID file, "
                   f"{linked.queued:,} queued for review, {linked.unlinked:,} left alone; {linked.conflicts:,} "
