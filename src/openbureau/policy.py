@@ -43,10 +43,18 @@ class SignalSettings(BaseSettings):
                 180: self.multi_lending_180d}
 
 
+MAX_WINDOW_MONTHS = 36  # the longest window of reporting periods a data-quality scorecard covers
+
+
 class QualitySettings(BaseSettings):
     """Settings of the quality jobs (environment variables ``OPENBUREAU_QUALITY_*``)."""
 
     model_config = SettingsConfigDict(env_prefix="OPENBUREAU_QUALITY_", extra="ignore")
+
+    # The one default of the scorecards' window: the API, the command line and the demo's grades use it
+    # unless they are asked for another, so that they grade the same periods.
+    window_months: int = Field(default=12, ge=1, le=MAX_WINDOW_MONTHS,
+                               description="reporting periods a scorecard covers unless asked otherwise")
 
     min_cell_persons: int = Field(default=10, ge=1, description="k: market cells about fewer persons are suppressed")
     due_days: int = Field(default=15, ge=0, description="a file is on time this many days after its period end")

@@ -37,6 +37,10 @@ def test_arguments_are_checked_before_any_read(sqlite_runtime) -> None:
 def test_settings_come_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("OPENBUREAU_QUALITY_MIN_CELL_PERSONS", "25")
     assert QualitySettings().min_cell_persons == 25 and QualitySettings().due_days == 15
+    assert QualitySettings().window_months == 12
+    monkeypatch.setenv("OPENBUREAU_QUALITY_WINDOW_MONTHS", "37")  # past the longest window
+    with pytest.raises(ValueError, match="window_months"):
+        QualitySettings()
 
 
 def test_scorecards_report_the_identity_conflicts_charged_to_each_furnisher(runtime, tmp_path) -> None:

@@ -166,7 +166,8 @@ def demo(
                   f"identity conflicts flagged ({linked.seconds:.1f} s)", soft_wrap=True, highlight=False)
     _train_and_release(runtime, months=months)
     coverage = {row.furnisher: row for row in _statistics(runtime)}
-    grades = _grades(runtime, months=min(12, months))
+    window = runtime.policy.quality.window_months  # the window `quality report` and the API grade over
+    grades = _grades(runtime, months=min(window, months))
     header = ("furnisher", "records", "ok", "warned", "rejected", "held", "released", "cover", "grade")
     rows = [(code, f"{t.received:,}", f"{t.accepted:,}", f"{t.warnings:,}", f"{t.rejected:,}", f"{t.quarantined:,}",
              f"{t.released:,}", f"{coverage[code].consent_coverage:.0%}", grades.get(code) or "-")
@@ -179,7 +180,8 @@ def demo(
                       soft_wrap=True)
     console.print("[dim]ok: stored without findings; held: stored but kept out of the person's file at intake for want of a consent to "
                   "furnish; released: let in when the consent arrived; cover: share of stored records in the "
-                  "file now; grade: data quality A-E over the last 12 months (`openbureau quality report`).[/]")
+                  f"file now; grade: data quality A-E over the last {min(window, months)} months (`openbureau quality "
+                  "report`).[/]")
     built = _built(runtime)
     console.print(f"Built: {built['persons']:,} persons, {built['accounts']:,} accounts, "
                   f"{built['states']:,} monthly account states, in {time.perf_counter() - started:.0f} s")
