@@ -163,7 +163,7 @@ def run(kind: str, size: int) -> dict:
         # moves between them, and both runs read the same (warm) pages.
         before = baseline(runtime)
         started = time.perf_counter()
-        summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault)
+        summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, principal=terminal_operator())
         seconds = time.perf_counter() - started
         base = min(before, baseline(runtime))
         quality = evaluate(runtime.engine, truth=truth)

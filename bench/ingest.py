@@ -103,7 +103,7 @@ def child_end_to_end(url: str, path: Path, chunk_size: int, data_dir: Path) -> d
     runtime = open_runtime(Settings(data_dir=data_dir, database_url=url, chunk_size=chunk_size))
     with MemorySampler() as memory:
         started = time.perf_counter()
-        result = service.submit(runtime.engine, settings=runtime.settings,
+        result = service.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy,
                                 furnisher_code="BENCH", path=path, today=date(2026, 11, 22))
         seconds = time.perf_counter() - started
     s = result.submission

@@ -114,7 +114,7 @@ def build(engine: str, *, data: Path, persons: int, months: int, seed: int) -> d
     log(f"{engine}: replaying the market through intake")
     # The bureau keeps a copy of every file it loads (to finish a load cut short); a 1M-person market is
     # ~17 GB of files, so the benchmark drops each copy once its load is done.
-    replay(runtime.engine, settings=settings, vault=runtime.vault, market=market,
+    replay(runtime.engine, settings=settings, policy=runtime.policy, vault=runtime.vault, market=market,
            on_file=lambda _entry: _drop_loaded_copies(settings.submissions_dir))
     _drop_loaded_copies(settings.submissions_dir)
     log(f"{engine}: replayed in {time.perf_counter() - started:.0f} s")
@@ -226,7 +226,8 @@ def scorecard(data: Path, seed: int) -> Path:
     sim.generate(persons=5_000, months=24, seed=seed, out=side / "market", end_period="2026-10")
     runtime = open_runtime(Settings(data_dir=side, database_url=None))
     register_members(runtime.engine)
-    replay(runtime.engine, settings=runtime.settings, vault=runtime.vault, market=side / "market")
+    replay(runtime.engine, settings=runtime.settings, policy=runtime.policy, vault=runtime.vault,
+           market=side / "market")
     card, _ = service.train_on_bureau(runtime.engine, scale=SCALES["300-850"], prefix="bench",
                                       actor_code="OPERATOR:bench")
     path.write_text(service.artefact_text(card), encoding="utf-8")

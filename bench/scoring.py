@@ -130,7 +130,7 @@ def market_bureau(data: Path, persons: int, months: int):
         end = datetime.now(UTC).strftime("%Y-%m")
         sim.generate(persons=persons, months=months, seed=SEED % 1000, out=market, end_period=end)
         register_members(runtime.engine)
-        replay(runtime.engine, settings=runtime.settings, vault=runtime.vault, market=market)
+        replay(runtime.engine, settings=runtime.settings, policy=runtime.policy, vault=runtime.vault, market=market)
         (home / "built").write_text("built\n")
         print(f"  built a bureau of {persons:,} persons x {months} months in {time.perf_counter() - started:.0f} s")
     return runtime

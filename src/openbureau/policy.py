@@ -1,8 +1,9 @@
 """The bureau's policy, built once when the bureau opens (``runtime.policy``) and passed to services.
 
 One object holds every rule a bureau may set: the jurisdiction profile (``consent.profiles``), whether only
-members that furnish may query (reciprocity), which member role may hold a consent for each purpose, and
-the thresholds of the risk signals and of the data-quality jobs. Services take it as an argument and never
+members that furnish may query (reciprocity), which member role may hold a consent for each purpose, how far
+a furnished balance may exceed its limit before intake warns, and the thresholds of the risk signals and of
+the data-quality jobs. Services take it as an argument and never
 read settings or fall back to defaults of their own.
 """
 
@@ -17,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from openbureau.consent.profiles import JurisdictionProfile, Purpose, get_profile
 from openbureau.consent.service import GRANTEE_ROLE
-from openbureau.kit.settings import Settings
+from openbureau.kit.settings import DEFAULT_BALANCE_TOLERANCE, Settings
 
 
 class SignalSettings(BaseSettings):
@@ -43,10 +44,18 @@ class SignalSettings(BaseSettings):
                 180: self.multi_lending_180d}
 
 
+MAX_WINDOW_MONTHS = 36  # the longest window of reporting periods a data-quality scorecard covers
+
+
 class QualitySettings(BaseSettings):
     """Settings of the quality jobs (environment variables ``OPENBUREAU_QUALITY_*``)."""
 
     model_config = SettingsConfigDict(env_prefix="OPENBUREAU_QUALITY_", extra="ignore")
+
+    # The one default of the scorecards' window: the API, the command line and the demo's grades use it
+    # unless they are asked for another, so that they grade the same periods.
+    window_months: int = Field(default=12, ge=1, le=MAX_WINDOW_MONTHS,
+                               description="reporting periods a scorecard covers unless asked otherwise")
 
     min_cell_persons: int = Field(default=10, ge=1, description="k: market cells about fewer persons are suppressed")
     due_days: int = Field(default=15, ge=0, description="a file is on time this many days after its period end")
@@ -65,6 +74,9 @@ class Policy:
 
     profile: JurisdictionProfile
     reciprocity: bool
+    # How far a balance may exceed its credit limit or original amount before intake warns
+    # (``BALANCE_OVER_LIMIT``, ``BALANCE_OVER_ORIGINAL``; ``OPENBUREAU_BALANCE_TOLERANCE``).
+    balance_tolerance: float = DEFAULT_BALANCE_TOLERANCE
     signals: SignalSettings = field(default_factory=SignalSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)
     # Which member role may hold a consent for each purpose, and so query for it (``consent.service``).
@@ -75,4 +87,5 @@ def build_policy(settings: Settings, *, signals: SignalSettings | None = None,
                  quality: QualitySettings | None = None) -> Policy:
     """The policy of the bureau configured by ``settings`` (thresholds from their own environment variables)."""
     return Policy(profile=get_profile(settings.jurisdiction), reciprocity=settings.reciprocity,
-                  signals=signals or SignalSettings(), quality=quality or QualitySettings())
+                  balance_tolerance=settings.balance_tolerance, signals=signals or SignalSettings(),
+                  quality=quality or QualitySettings())

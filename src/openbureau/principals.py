@@ -43,13 +43,18 @@ class Action(StrEnum):
     INQUIRE = "inquiry.read"
     LIST_OWN_INQUIRIES = "inquiry.list_own"
     SERVE_OWN_REPORT = "report.self_view"  # the bureau's counter or portal serves a person their report
-    REVIEW_IDENTITY = "identity.review"
+    REVIEW_IDENTITY = "identity.review"  # see a queued pair side by side, accept or reject it
+    CORRECT_IDENTITY = "identity.correct"  # merge two persons or split an account out of one, by hand
+    RESOLVE_IDENTITY = "identity.resolve"  # run the resolver, whose merges above its threshold are automatic
+    FILE_DISPUTE = "dispute.file"  # record a person's dispute (the bureau's counter)
+    MANAGE_DISPUTES = "dispute.manage"  # the dispute queue and its resolutions
     MANAGE_MEMBERS = "member.manage"
     MANAGE_ALL_CONSENTS = "consent.manage_all"  # every member's consents of a person (a member: its own)
 
 
 # The one place that says which kind of principal may do what. A principal may do an action when one of its
-# kinds is listed. The person acts only through the bureau's counter today (the operator serves the report).
+# kinds is listed. The person acts only through the bureau's counter today (the operator serves the report and
+# records the person's disputes).
 RIGHTS: dict[Action, frozenset[Kind]] = {
     Action.SUBMIT_FILE: frozenset({Kind.FURNISHER}),
     Action.READ_OWN_SUBMISSIONS: frozenset({Kind.FURNISHER}),
@@ -63,6 +68,10 @@ RIGHTS: dict[Action, frozenset[Kind]] = {
     Action.LIST_OWN_INQUIRIES: frozenset({Kind.SUBSCRIBER}),
     Action.SERVE_OWN_REPORT: frozenset({Kind.OPERATOR}),
     Action.REVIEW_IDENTITY: frozenset({Kind.OPERATOR}),
+    Action.CORRECT_IDENTITY: frozenset({Kind.OPERATOR}),
+    Action.RESOLVE_IDENTITY: frozenset({Kind.OPERATOR}),
+    Action.FILE_DISPUTE: frozenset({Kind.OPERATOR}),
+    Action.MANAGE_DISPUTES: frozenset({Kind.OPERATOR}),
     Action.MANAGE_MEMBERS: frozenset({Kind.OPERATOR}),
     Action.MANAGE_ALL_CONSENTS: frozenset({Kind.OPERATOR}),
 }

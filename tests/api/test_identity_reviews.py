@@ -22,7 +22,7 @@ def test_operators_decide_queued_pairs(runtime, tmp_path) -> None:
     grant(runtime, "BANK_A", PEOPLE[0][0])
     grant(runtime, "BANK_A", "E12345678", id_type="PASSPORT")
     rows = [person(0), person(0, furnisher_account_id="P-1", id_type="PASSPORT", id_number="E12345678")]
-    intake.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A",
+    intake.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A",
                   path=write_file(tmp_path / "a.csv", rows))
     with session_scope(runtime.engine, write=True) as session:
         ids = dict(session.execute(select(Person.id_type, Person.id)).all())

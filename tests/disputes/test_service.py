@@ -11,18 +11,21 @@ from openbureau.disputes import service
 from openbureau.disputes.models import DisputeOutcome, DisputeStatus
 from openbureau.disputes.schemas import DisputeCreate
 from openbureau.kit.db import session_scope
-from openbureau.kit.errors import Conflict, NotFound, Unprocessable
+from openbureau.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
+from openbureau.members.service import get_member
 from openbureau.policy import Policy
+from openbureau.principals import Principal
 from tests.intake.factories import PEOPLE
 from tests.reports.conftest import NOW
 
+AT_COUNTER = Principal.operator("OPERATOR:t")
 
-def _file(runtime, profile="CN", person=0, **data):
+
+def _file(runtime, profile="CN", person=0, principal=AT_COUNTER, **data):
     fields = {"kind": "account", "lender": "BANK_A", "furnisher_account_id": "A-1", "statement": "not mine", **data}
     with session_scope(runtime.engine, write=True) as session:
-        return service.file_dispute(session, vault=runtime.vault, policy=Policy(profile=get_profile(profile), reciprocity=False),
-                                    actor_code="OPERATOR:t",
-                                    now=NOW, data=DisputeCreate(
+        return service.file_dispute(session, vault=runtime.vault, policy=Policy(profile=get_profile(profile),
+                                    reciprocity=False), principal=principal, now=NOW, data=DisputeCreate(
                                         subject=Subject(id_type="CN_RESIDENT_ID", id_number=PEOPLE[person][0]), **fields))
 
 
@@ -33,8 +36,10 @@ def test_a_dispute_gets_the_profiles_deadline_and_its_statement_is_encrypted(mar
     assert b"not mine" not in cn.statement_enc and runtime.vault.decrypt(cn.statement_enc) == "not mine"
     with session_scope(runtime.engine) as session:
         entries = audit.list_entries(session, action="dispute.file")
-        overdue = service.list_disputes(session, overdue_at=NOW.replace(month=12, day=15))
+        overdue = service.list_disputes(session, principal=AT_COUNTER, overdue_at=NOW.replace(month=12, day=15))
     assert len(entries) == 2 and entries[0].person_id == cn.person_id
+    assert {(e.actor_code, e.actor_member_id) for e in entries} == {("OPERATOR:t", None)}
+    assert cn.filed_by == us.filed_by == "OPERATOR:t"
     assert [d.id for d in overdue] == [cn.id]  # the CN dispute is past its 20 days on 15 December
 
 
@@ -61,10 +66,31 @@ def test_a_dispute_is_resolved_once(market) -> None:
     runtime, _ = market
     dispute = _file(runtime)
     with session_scope(runtime.engine, write=True) as session:
-        done = service.resolve_dispute(session, dispute_id=dispute.id, outcome=DisputeOutcome.CORRECTED,
-                                       actor_code="OPERATOR:t")
+        done = service.resolve_dispute(session, principal=Principal.operator("OPERATOR:u"), dispute_id=dispute.id,
+                                       outcome=DisputeOutcome.CORRECTED)
         assert (done.status, done.outcome) == (DisputeStatus.RESOLVED, "corrected")
     with pytest.raises(Conflict), session_scope(runtime.engine, write=True) as session:
-        service.resolve_dispute(session, dispute_id=dispute.id, outcome=DisputeOutcome.VERIFIED, actor_code="OPERATOR:t")
+        service.resolve_dispute(session, principal=AT_COUNTER, dispute_id=dispute.id, outcome=DisputeOutcome.VERIFIED)
     with session_scope(runtime.engine) as session:
-        assert service.list_disputes(session, status=DisputeStatus.OPEN) == []
+        assert service.list_disputes(session, principal=AT_COUNTER, status=DisputeStatus.OPEN) == []
+        (entry,) = audit.list_entries(session, action="dispute.resolve")
+    assert (entry.actor_code, entry.person_id) == ("OPERATOR:u", dispute.person_id)
+
+
+def test_disputes_are_the_operators_and_need_a_principal(market) -> None:
+    runtime, _ = market
+    with session_scope(runtime.engine) as session:
+        member = Principal.of_member(get_member(session, code="BANK_A"))
+    for principal in (member, Principal.person("PERSON:t")):
+        with pytest.raises(Forbidden) as err:
+            _file(runtime, principal=principal)
+        assert err.value.code == "ROLE_REQUIRED"
+    for not_a_principal in (None, "OPERATOR:t"):  # an actor's code is not a principal
+        with pytest.raises(TypeError):
+            _file(runtime, principal=not_a_principal)
+        with pytest.raises(TypeError), session_scope(runtime.engine, write=True) as session:
+            service.resolve_dispute(session, principal=not_a_principal, dispute_id=1, outcome=DisputeOutcome.VERIFIED)
+        with pytest.raises(TypeError), session_scope(runtime.engine) as session:
+            service.list_disputes(session, principal=not_a_principal)
+    with session_scope(runtime.engine) as session:
+        assert service.list_disputes(session, principal=AT_COUNTER) == []  # nothing was filed

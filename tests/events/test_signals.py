@@ -17,8 +17,8 @@ from openbureau.kit.errors import Forbidden
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
 from openbureau.present.report import render_html
-from openbureau.quality import service as quality
 from openbureau.principals import Principal
+from openbureau.quality import service as quality
 from openbureau.reports.schemas import InquiryCreate
 from openbureau.reports.service import inquire
 from tests.events.conftest import NOW

@@ -10,7 +10,10 @@ import pytest
 from openbureau import sim
 from openbureau.identity.evaluate import evaluate
 from openbureau.identity.resolution import resolve
+from openbureau.principals import Principal
 from openbureau.sim.replay import register_members, replay
+
+AT_TERMINAL = Principal.operator("OPERATOR:test")
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +26,9 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_resolution_meets_the_targets_and_keeps_identifiers_out_of_the_database(runtime, market) -> None:
     register_members(runtime.engine)
-    replay(runtime.engine, settings=runtime.settings, vault=runtime.vault, market=market)
+    replay(runtime.engine, settings=runtime.settings, policy=runtime.policy, vault=runtime.vault, market=market)
     before = evaluate(runtime.engine, truth=market / "truth")
-    summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault)
+    summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, principal=AT_TERMINAL)
     after = evaluate(runtime.engine, truth=market / "truth")
     assert summary.persons_weak > 0 and summary.merged > 0
     assert before.recall < after.recall

@@ -25,6 +25,7 @@ from openbureau.identity.resolution.training import TooFewRecords, level_weights
 from openbureau.kit.db import session_scope
 
 PERSONS = 1_200
+AT_TERMINAL = terminal_operator()
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +56,7 @@ def test_weights_are_estimated_from_the_bureau_and_links_meet_the_targets(runtim
         ms = [lv["m_probability"] for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
         assert abs(sum(ms) - 1) < 1e-9
 
-    summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault)
+    summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, principal=AT_TERMINAL)
     assert summary.model_id == stored.id and summary.merged > 0 and summary.queued > 0
     quality = evaluate(runtime.engine, truth=truth)
     assert quality.precision >= 0.999, quality
@@ -71,7 +72,8 @@ def test_weights_are_estimated_from_the_bureau_and_links_meet_the_targets(runtim
         assert reviews
         reasons = {r for item in reviews for r in json.loads(item.evidence).get("review_reasons", [])}
         assert "not corroborated by phone or address" in reasons
-        pair = service.review_side_by_side(session, vault=runtime.vault, review_id=reviews[0].id)
+        pair = service.review_side_by_side(session, principal=AT_TERMINAL, vault=runtime.vault,
+                                           review_id=reviews[0].id)
         assert pair["person"] and pair["candidate"] and "full_name" in pair["person"][0]
         merged_into = session.execute(select(IdentityModel.id)).scalars().all()
     assert "identity.train" in actions and merged_into == [stored.id]
@@ -81,7 +83,7 @@ def test_every_automatic_link_is_explained_and_reversible(runtime, heldout) -> N
     records, _ = heldout
     store_into(runtime, records)
     train(runtime.engine, vault=runtime.vault, actor_code="OPERATOR:test")
-    resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault)
+    resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, principal=AT_TERMINAL)
     with session_scope(runtime.engine) as session:
         entry = session.scalars(select(IdentityMerge).where(IdentityMerge.method == "splink").limit(1)).one()
         links = service.probabilistic_links(session, entry.into_person_id)
@@ -93,9 +95,8 @@ def test_every_automatic_link_is_explained_and_reversible(runtime, heldout) -> N
     assert evidence["records"]["weak"]["furnisher_account_id"] and evidence["records"]["strong"]
     account = links[0]
     with session_scope(runtime.engine, write=True) as session:
-        service.split(session, vault=runtime.vault, person_id=entry.into_person_id,
-                      furnisher_id=account["furnisher_id"], furnisher_account_id=account["furnisher_account_id"],
-                      actor_code="OPERATOR:test")
+        service.split(session, principal=AT_TERMINAL, vault=runtime.vault, person_id=entry.into_person_id,
+                      furnisher_id=account["furnisher_id"], furnisher_account_id=account["furnisher_account_id"])
     with session_scope(runtime.engine) as session:
         after = service.probabilistic_links(session, entry.into_person_id)
         kinds = [m.kind for m in service.history(session, entry.into_person_id)]
@@ -108,7 +109,8 @@ def test_training_refuses_a_bureau_too_small_to_estimate_from(runtime) -> None:
     with pytest.raises(TooFewRecords) as err:
         train(runtime.engine, vault=runtime.vault, actor_code="OPERATOR:test")
     assert err.value.code == "TOO_FEW_RECORDS"
-    assert resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault).model_id is None
+    summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, principal=AT_TERMINAL)
+    assert summary.model_id is None
 
 
 def test_the_heldout_generator_makes_what_it_promises() -> None:

@@ -15,16 +15,16 @@ from openbureau.identity.repository import find_person
 from openbureau.identity.resolution import resolve
 from openbureau.identity.resolution.model import default_model
 from openbureau.kit.db import session_scope
-from openbureau.kit.errors import Conflict, NotFound
-from openbureau.principals import Principal
+from openbureau.kit.errors import Conflict, Forbidden, NotFound
+from openbureau.principals import Kind, Principal
 from tests.identity.factories import RESIDENT_ID, add_person, add_records
 
 OPERATOR = "OPERATOR:test"
 AT_TERMINAL = Principal.operator(OPERATOR)
 
 
-def _resolve(runtime):
-    return resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault)
+def _resolve(runtime, **kwargs):
+    return resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, principal=AT_TERMINAL, **kwargs)
 
 
 def _owner(runtime, account: str) -> set[int]:
@@ -61,6 +61,7 @@ def test_weak_person_is_merged_into_its_resident_id_person_with_evidence(runtime
     assert _owner(runtime, account) == {1}
     [merge] = _all(runtime, IdentityMerge)
     assert (merge.kind, merge.method, merge.person_id, merge.into_person_id) == ("merge", "splink", 2, 1)
+    assert merge.actor_code == OPERATOR  # automatic, but made under the principal who ran the resolver
     evidence = json.loads(merge.evidence)
     assert set(evidence["agreeing"]) == {"name", "birth_date", "phone", "address"}
     assert merge.match_probability >= 0.999
@@ -97,7 +98,7 @@ def test_between_the_thresholds_a_pair_waits_for_review_then_is_accepted(runtime
     add_person(runtime, 2, "OTHER", "UT0000002")
     account = add_records(runtime, 2, furnisher_id=2, phone="13811112222", address=None)
     strict = {**default_model(), "upper_probability": 0.9999999}  # same name and birth date: below it
-    summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, model=strict)
+    summary = _resolve(runtime, model=strict)
     assert (summary.merged, summary.queued) == (0, 1)
     with session_scope(runtime.engine) as session:
         [item] = service.list_reviews(session, principal=AT_TERMINAL)
@@ -119,11 +120,11 @@ def test_a_rejected_pair_is_never_queued_again(runtime) -> None:
     add_person(runtime, 2, "OTHER", "UT0000002")
     add_records(runtime, 2, furnisher_id=2, phone="13811112222", address=None)
     strict = {**default_model(), "upper_probability": 0.9999999}
-    resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, model=strict)
+    _resolve(runtime, model=strict)
     [item] = _all(runtime, IdentityReview)
     with session_scope(runtime.engine, write=True) as session:
         service.decide_review(session, principal=AT_TERMINAL, review_id=item.id, accept=False)
-    summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault)  # default model: would merge
+    summary = _resolve(runtime)  # default model: would merge
     assert (summary.merged, summary.queued) == (0, 0)
     assert "identity.review.reject" in _actions(runtime)
 
@@ -133,8 +134,8 @@ def test_split_undoes_a_merge_and_the_resolver_respects_it(runtime) -> None:
     _resolve(runtime)
     with session_scope(runtime.engine, write=True) as session:
         entry = service.split(session, vault=runtime.vault, person_id=1, furnisher_id=2,
-                              furnisher_account_id=account, actor_code=OPERATOR)
-    assert entry.into_person_id == 2 and _owner(runtime, account) == {2}
+                              furnisher_account_id=account, principal=AT_TERMINAL)
+    assert entry.into_person_id == 2 and _owner(runtime, account) == {2} and entry.actor_code == OPERATOR
     with session_scope(runtime.engine) as session:
         assert session.get(Person, 2).merged_into_id is None
         assert [m.kind for m in service.history(session, 1)] == ["merge", "split"]
@@ -148,18 +149,46 @@ def test_split_without_history_creates_a_person_and_operator_merge_joins_them(ru
     wrong = add_records(runtime, 1, furnisher_id=3, full_name="赵六")
     with session_scope(runtime.engine, write=True) as session:
         entry = service.split(session, vault=runtime.vault, person_id=1, furnisher_id=3, furnisher_account_id=wrong,
-                              actor_code=OPERATOR)
+                              principal=AT_TERMINAL)
     new = entry.into_person_id
     assert _owner(runtime, wrong) == {new} and new > 1
     with session_scope(runtime.engine, write=True) as session, pytest.raises(NotFound):
         service.split(session, vault=runtime.vault, person_id=1, furnisher_id=3, furnisher_account_id=wrong,
-                      actor_code=OPERATOR)
+                      principal=AT_TERMINAL)
     with session_scope(runtime.engine, write=True) as session:
-        service.merge(session, person_id=new, into_person_id=1, actor_code=OPERATOR)
+        service.merge(session, person_id=new, into_person_id=1, principal=AT_TERMINAL)
     assert _owner(runtime, wrong) == {1}
     with session_scope(runtime.engine, write=True) as session, pytest.raises(Conflict):
-        service.merge(session, person_id=new, into_person_id=1, actor_code=OPERATOR)
+        service.merge(session, person_id=new, into_person_id=1, principal=AT_TERMINAL)
     assert {"identity.split", "identity.merge"} <= set(_actions(runtime))
+
+
+def test_identity_decisions_are_the_operators_and_need_a_principal(runtime) -> None:
+    add_person(runtime, 1, "CN_RESIDENT_ID", RESIDENT_ID)
+    add_records(runtime, 1)
+    wrong = add_records(runtime, 1, furnisher_id=3, full_name="赵六")
+    furnisher = Principal(frozenset({Kind.FURNISHER}), "BANK_C", 3)
+    calls = {
+        "merge": lambda s, p: service.merge(s, principal=p, person_id=1, into_person_id=2),
+        "split": lambda s, p: service.split(s, principal=p, vault=runtime.vault, person_id=1, furnisher_id=3,
+                                            furnisher_account_id=wrong),
+        "decide_review": lambda s, p: service.decide_review(s, principal=p, review_id=1, accept=True),
+        "review_side_by_side": lambda s, p: service.review_side_by_side(s, principal=p, vault=runtime.vault,
+                                                                        review_id=1),
+    }
+    for name, call in calls.items():
+        for not_a_principal in (None, OPERATOR):  # an actor's code is not a principal
+            with pytest.raises(TypeError), session_scope(runtime.engine, write=True) as session:
+                call(session, not_a_principal)
+        with pytest.raises(Forbidden) as refused, session_scope(runtime.engine, write=True) as session:
+            call(session, furnisher)
+        assert refused.value.code == "ROLE_REQUIRED", name
+    for not_a_principal in (None, OPERATOR):
+        with pytest.raises(TypeError):
+            resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, principal=not_a_principal)
+    with pytest.raises(Forbidden):
+        resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, principal=furnisher)
+    assert _owner(runtime, wrong) == {1} and _actions(runtime) == []  # nothing was done, nothing logged
 
 
 def test_conflicts_are_recorded_per_furnisher_without_identifiers(runtime) -> None:
@@ -197,7 +226,7 @@ def test_a_namesake_with_another_phone_and_address_waits_for_review_however_sure
     account = add_records(runtime, 2, furnisher_id=2, full_name="ZHANG Wei", phone="13811112222",
                           address="上海市浦东新区世纪大道100号")
     sure = {**default_model(), "upper_probability": 0.5, "lower_probability": 0.0}  # would merge on weight
-    summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, model=sure)
+    summary = _resolve(runtime, model=sure)
     assert (summary.merged, summary.queued) == (0, 1)
     assert _owner(runtime, account) == {2}
     [item] = _all(runtime, IdentityReview)
@@ -206,7 +235,7 @@ def test_a_namesake_with_another_phone_and_address_waits_for_review_however_sure
                                   "phone": "different", "address": "different"}
     assert evidence["review_reasons"] == ["not corroborated by phone or address"]
     with session_scope(runtime.engine) as session:
-        pair = service.review_side_by_side(session, vault=runtime.vault, review_id=item.id)
+        pair = service.review_side_by_side(session, principal=AT_TERMINAL, vault=runtime.vault, review_id=item.id)
     assert [d["full_name"] for d in pair["person"]] == ["ZHANG Wei"]
     assert [d["full_name"] for d in pair["candidate"]] == ["张伟"]
 
@@ -232,7 +261,7 @@ def test_a_birth_date_that_differs_stops_an_automatic_merge(runtime) -> None:
     add_person(runtime, 2, "OTHER", "UT0000002")
     account = add_records(runtime, 2, furnisher_id=2, birth_date="1991-04-08")  # phone and address agree
     sure = {**default_model(), "upper_probability": 0.5, "lower_probability": 0.0}
-    summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault, model=sure)
+    summary = _resolve(runtime, model=sure)
     assert (summary.merged, summary.queued) == (0, 1) and _owner(runtime, account) == {2}
     [item] = _all(runtime, IdentityReview)
     assert "name or birth date disagrees" in json.loads(item.evidence)["review_reasons"]
@@ -305,7 +334,7 @@ def test_the_persons_own_report_lists_the_records_linked_by_probabilistic_matchi
                                        policy=cn).matched_records == []
     with session_scope(runtime.engine, write=True) as session:  # split out again: no longer listed
         service.split(session, vault=runtime.vault, person_id=1, furnisher_id=2, furnisher_account_id=account,
-                      actor_code=OPERATOR)
+                      principal=AT_TERMINAL)
     assert own().matched_records == []
 
 

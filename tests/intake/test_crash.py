@@ -29,7 +29,7 @@ KILL_AFTER_FIRST_CHUNK = textwrap.dedent("""
     from openbureau.runtime import open_runtime
 
     runtime = open_runtime()
-    service.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A",
+    service.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A",
                    path=Path(sys.argv[1]), today=date(2026, 11, 22),
                    progress=lambda n: os.kill(os.getpid(), signal.SIGKILL))
 """)
@@ -71,7 +71,7 @@ def test_kill_mid_load_then_resubmit(runtime, tmp_path, in_process) -> None:
         assert session.scalars(select(Submission.status)).one() == "received"
         assert session.scalar(select(func.count()).select_from(LoadInProgress)) == 1
 
-    result = service.submit(runtime.engine, settings=settings, furnisher_code="BANK_A",
+    result = service.submit(runtime.engine, settings=settings, policy=runtime.policy, furnisher_code="BANK_A",
                             path=path, today=date(2026, 11, 22))
     s = result.submission
     assert not result.repeated
@@ -79,7 +79,7 @@ def test_kill_mid_load_then_resubmit(runtime, tmp_path, in_process) -> None:
     assert _counts(runtime) == {"submissions": 1, "account_states": 3_499, "persons": len(PEOPLE),
                                 "findings": s.findings_count}  # the killed load's rows were removed
     assert _visible(runtime) == {"account_states": 3_499, "persons": len(PEOPLE)}
-    again = service.submit(runtime.engine, settings=settings, furnisher_code="BANK_A",
+    again = service.submit(runtime.engine, settings=settings, policy=runtime.policy, furnisher_code="BANK_A",
                            path=path, today=date(2026, 11, 22))
     assert again.repeated and _counts(runtime)["account_states"] == 3_499
 
@@ -93,7 +93,7 @@ def test_a_record_not_utf8_midway_is_one_finding_and_the_rest_loads(runtime, tmp
     lines[-1] = lines[-1].replace(PEOPLE[2_499 % len(PEOPLE)][2].encode(), b"\xff\xfe")  # not UTF-8
     path.write_bytes(b"".join(lines))
     settings = runtime.settings.model_copy(update={"parallel_load_min_bytes": threshold})
-    s = service.submit(runtime.engine, settings=settings, furnisher_code="BANK_A", path=path).submission
+    s = service.submit(runtime.engine, settings=settings, policy=runtime.policy, furnisher_code="BANK_A", path=path).submission
     assert (s.status, s.records_received, s.records_rejected) == ("loaded", 2_500, 1)
     with session_scope(runtime.engine) as session:
         finding = session.scalars(select(Finding)).one()

@@ -3,6 +3,8 @@ negative status held back without a notice (Art. 15)."""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
@@ -12,7 +14,7 @@ from sqlalchemy import select
 from openbureau.accounts.models import AccountState
 from openbureau.accounts.repository import AccountRepository
 from openbureau.consent import service as consents
-from openbureau.consent.profiles import Purpose
+from openbureau.consent.profiles import PROFILES, Purpose
 from openbureau.intake import quarantine, service
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
@@ -25,9 +27,9 @@ from tests.members.factories import make_member
 TODAY = date(2026, 11, 22)
 
 
-def _submit(runtime, path, furnisher="BANK_A", settings=None):
-    return service.submit(runtime.engine, settings=settings or runtime.settings, furnisher_code=furnisher,
-                          path=path, today=TODAY).submission
+def _submit(runtime, path, furnisher="BANK_A", settings=None, policy=None):
+    return service.submit(runtime.engine, settings=settings or runtime.settings, policy=policy or runtime.policy,
+                          furnisher_code=furnisher, path=path, today=TODAY).submission
 
 
 def _visible(runtime, person_id: int) -> list[str]:
@@ -91,8 +93,54 @@ def test_only_a_furnish_consent_of_this_furnisher_counts(bank, tmp_path) -> None
 
 
 def test_the_us_profile_needs_no_consent_to_furnish(bank, tmp_path) -> None:
-    us = bank.settings.model_copy(update={"jurisdiction": "US"})
-    assert _submit(bank, write_file(tmp_path / "a.csv", [person(0)]), settings=us).records_quarantined == 0
+    us = dataclasses.replace(bank.policy, profile=PROFILES["US"])
+    assert _submit(bank, write_file(tmp_path / "a.csv", [person(0)]), policy=us).records_quarantined == 0
+
+
+LATE = dict(days_past_due="45", payment_status="2", past_due_amount="1200", first_delinquency_date="2026-08-16")
+
+
+@pytest.mark.parametrize("in_process", [False, True], ids=["thread", "process"])
+def test_the_load_applies_the_policys_profile_never_the_settings_jurisdiction(bank, tmp_path, in_process) -> None:
+    # The preparer runs in a thread (small files) or in a process of its own (large ones): either way it
+    # applies the profile of the policy it was given, whatever jurisdiction the settings name.
+    work = {"parallel_load_min_bytes": 0 if in_process else 2**40}
+    us_settings = bank.settings.model_copy(update={"jurisdiction": "US", **work})
+    cn_settings = bank.settings.model_copy(update={"jurisdiction": "CN", **work})
+    us_policy = dataclasses.replace(bank.policy, profile=PROFILES["US"])
+    assert bank.policy.profile is PROFILES["CN"]
+    cn = _submit(bank, write_file(tmp_path / "cn.csv", [person(0, furnisher_account_id="CN-1", **LATE)]),
+                 settings=us_settings)
+    us = _submit(bank, write_file(tmp_path / "us.csv", [person(1, furnisher_account_id="US-1", **LATE)]),
+                 settings=cn_settings, policy=us_policy)
+    assert (cn.records_quarantined, us.records_quarantined) == (1, 0)  # CN: no consent, held; US: none needed
+    with session_scope(bank.engine) as session:
+        held = dict(session.execute(select(AccountState.furnisher_account_id, AccountState.negative_held)).all())
+    assert held == {"CN-1": 1, "US-1": 0}  # a negative status without a notice: held back in CN only
+
+
+def test_the_balance_tolerance_is_the_policys(bank, tmp_path) -> None:
+    over = person(0, credit_limit="1000000", balance="1050000")  # 5% over its limit
+    lenient = bank.settings.model_copy(update={"balance_tolerance": 0.5})
+    strict = _submit(bank, write_file(tmp_path / "a.csv", [over]), settings=lenient,
+                     policy=dataclasses.replace(bank.policy, balance_tolerance=0.0))
+    assert strict.records_warnings == 1 and strict.finding_counts == {"BALANCE_OVER_LIMIT": 1}
+    tolerant = _submit(bank, write_file(tmp_path / "b.csv", [{**over, "furnisher_account_id": "B"}]),
+                       settings=bank.settings.model_copy(update={"balance_tolerance": 0.0}))
+    assert bank.policy.balance_tolerance == 0.10 and tolerant.records_warnings == 0
+
+
+def test_a_load_needs_the_bureaus_policy_and_never_falls_back_to_the_settings(bank, tmp_path) -> None:
+    path = write_file(tmp_path / "a.csv", [person(0)])
+    with pytest.raises(TypeError):
+        service.submit(bank.engine, settings=bank.settings, furnisher_code="BANK_A", path=path)  # no policy
+    with pytest.raises(TypeError, match="Policy"):
+        service.submit(bank.engine, settings=bank.settings, policy=bank.settings, furnisher_code="BANK_A", path=path)
+    for function in (service.submit, service.load):
+        parameter = inspect.signature(function).parameters["policy"]
+        assert parameter.default is inspect.Parameter.empty and parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    with session_scope(bank.engine) as session:
+        assert service.list_submissions(session, principal=Principal.operator("OPERATOR:t")) == []  # nothing received
 
 
 def test_negative_status_without_a_notice_is_held_back(bank, tmp_path) -> None:

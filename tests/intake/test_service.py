@@ -24,7 +24,7 @@ TODAY = date(2026, 11, 22)
 
 
 def _submit(runtime, path, furnisher="BANK_A"):
-    return service.submit(runtime.engine, settings=runtime.settings,
+    return service.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy,
                           furnisher_code=furnisher, path=path, today=TODAY)
 
 

@@ -16,8 +16,10 @@ from openbureau.reports import assembly
 def test_the_policy_is_built_from_the_settings_and_their_environment(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("OPENBUREAU_SIGNAL_MULTI_LENDING_7D", "2")
     monkeypatch.setenv("OPENBUREAU_QUALITY_MIN_CELL_PERSONS", "25")
-    policy = build_policy(Settings(data_dir=tmp_path, jurisdiction="US", reciprocity=True))
-    assert policy.profile is PROFILES["US"] and policy.reciprocity is True
+    policy = build_policy(Settings(data_dir=tmp_path, jurisdiction="US", reciprocity=True, balance_tolerance=0.2))
+    assert policy.profile is PROFILES["US"] and policy.reciprocity is True and policy.balance_tolerance == 0.2
+    assert build_policy(Settings(data_dir=tmp_path)).balance_tolerance == Policy(
+        profile=PROFILES["CN"], reciprocity=False).balance_tolerance == 0.10  # one default for both
     assert policy.signals.multi_lending_7d == 2 and policy.quality.min_cell_persons == 25
     assert policy.grantee_role[Purpose.FURNISH] == "furnisher"
     assert policy.grantee_role[Purpose.LOAN_ORIGINATION] == "subscriber"

@@ -10,9 +10,14 @@ from collections.abc import Callable
 
 import pytest
 
+from openbureau.audit import service as audit
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.schemas import Subject
+from openbureau.disputes import service as disputes
+from openbureau.disputes.models import DisputeOutcome
+from openbureau.disputes.schemas import DisputeCreate
 from openbureau.identity import service as identity
+from openbureau.identity.resolution import resolve
 from openbureau.intake import service as intake
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import BureauError
@@ -45,6 +50,14 @@ EXPECTED: dict[str, set[Kind]] = {
     "list_inquiries": {Kind.SUBSCRIBER},
     "own_report": {Kind.OPERATOR},
     "list_reviews": {Kind.OPERATOR},
+    "review_side_by_side": {Kind.OPERATOR},
+    "decide_review": {Kind.OPERATOR},
+    "merge": {Kind.OPERATOR},
+    "split": {Kind.OPERATOR},
+    "resolve": {Kind.OPERATOR},
+    "file_dispute": {Kind.OPERATOR},
+    "list_disputes": {Kind.OPERATOR},
+    "resolve_dispute": {Kind.OPERATOR},
     "add_member": {Kind.OPERATOR},
     "issue_key": {Kind.OPERATOR},
 }
@@ -74,6 +87,18 @@ def _calls(runtime, ctx) -> dict[str, Callable]:
         "list_inquiries": lambda s, p: reports.list_inquiries(s, principal=p),
         "own_report": lambda s, p: reports.own_report(s, vault=vault, subject=SUBJECT, principal=p, policy=policy),
         "list_reviews": lambda s, p: identity.list_reviews(s, principal=p),
+        # Unknown reviews, persons and disputes: an allowed principal is told NOT_FOUND, the others 403.
+        "review_side_by_side": lambda s, p: identity.review_side_by_side(s, principal=p, vault=vault, review_id=999),
+        "decide_review": lambda s, p: identity.decide_review(s, principal=p, review_id=999, accept=True),
+        "merge": lambda s, p: identity.merge(s, principal=p, person_id=998, into_person_id=999),
+        "split": lambda s, p: identity.split(s, principal=p, vault=vault, person_id=999, furnisher_id=1,
+                                             furnisher_account_id="F-1"),
+        "resolve": lambda s, p: resolve(runtime.engine, settings=runtime.settings, vault=vault, principal=p),
+        "file_dispute": lambda s, p: disputes.file_dispute(s, vault=vault, principal=p, policy=policy, data=DisputeCreate(
+            subject=SUBJECT, kind="account", lender="FURN", furnisher_account_id="F-1", statement="not mine")),
+        "list_disputes": lambda s, p: disputes.list_disputes(s, principal=p),
+        "resolve_dispute": lambda s, p: disputes.resolve_dispute(s, principal=p, dispute_id=999,
+                                                                 outcome=DisputeOutcome.VERIFIED),
         "add_member": add_member,
         "issue_key": lambda s, p: members.issue_key(s, principal=p, member=members.get_member(s, code="FURN")),
     }
@@ -85,7 +110,7 @@ def world(runtime, tmp_path):
         make_member(runtime, code, role)
     grant(runtime, "FURN", ID)
     grant(runtime, "SUB", ID, Purpose.LOAN_ORIGINATION, ref="SUB-1")
-    result = intake.submit(runtime.engine, settings=runtime.settings, furnisher_code="FURN",
+    result = intake.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="FURN",
                            path=write_file(tmp_path / "f.csv", [person(0, furnisher_account_id="F-1")]))
     with session_scope(runtime.engine) as session:
         principals = {role: Principal.of_member(members.get_member(session, code=code))
@@ -126,6 +151,10 @@ def test_allowed_calls_do_what_they_say(world) -> None:
         assert [s.id for s in calls["list_submissions"](session, p["terminal"])] == [ctx["sid"]]
         assert [c.furnisher for c in calls["scorecards"](session, p[Role.FURNISHER]).scorecards] == ["FURN"]
         assert calls["own_report"](session, p["terminal"]).person.id_number == ID
+        filed = calls["file_dispute"](session, p[Role.OPERATOR])  # an operator member, through the API one day
+        assert [d.id for d in calls["list_disputes"](session, p["terminal"])] == [filed.id]
+        (entry,) = audit.list_entries(session, action="dispute.file")
+    assert (filed.filed_by, entry.actor_code, entry.actor_member_id) == ("OPS", "OPS", p[Role.OPERATOR].member_id)
 
 
 def test_a_service_called_without_a_principal_fails_and_never_acts_as_the_operator(world) -> None:

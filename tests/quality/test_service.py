@@ -37,6 +37,10 @@ def test_arguments_are_checked_before_any_read(sqlite_runtime) -> None:
 def test_settings_come_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("OPENBUREAU_QUALITY_MIN_CELL_PERSONS", "25")
     assert QualitySettings().min_cell_persons == 25 and QualitySettings().due_days == 15
+    assert QualitySettings().window_months == 12
+    monkeypatch.setenv("OPENBUREAU_QUALITY_WINDOW_MONTHS", "37")  # past the longest window
+    with pytest.raises(ValueError, match="window_months"):
+        QualitySettings()
 
 
 def test_scorecards_report_the_identity_conflicts_charged_to_each_furnisher(runtime, tmp_path) -> None:
@@ -52,7 +56,7 @@ def test_scorecards_report_the_identity_conflicts_charged_to_each_furnisher(runt
 
     make_member(runtime, "BANK_A", Role.FURNISHER)
     grant(runtime, "BANK_A", PEOPLE[0][0])
-    intake.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A",
+    intake.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A",
                   path=write_file(tmp_path / "a.csv", [person(0)]))
     with session_scope(runtime.engine, write=True) as session:
         bank = get_member(session, code="BANK_A")

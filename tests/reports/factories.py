@@ -44,5 +44,5 @@ def furnish(runtime: Runtime, code: str, records: list[dict], folder: Path, name
             today: date | None = None):
     """Submit ``records`` as one CSV file of furnisher ``code``; the submission."""
     path = write_file(folder / (name or f"{code}-{len(list(folder.iterdir()))}.csv"), records)
-    return intake.submit(runtime.engine, settings=runtime.settings, furnisher_code=code, path=path,
+    return intake.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code=code, path=path,
                          today=today).submission

@@ -40,7 +40,7 @@ def bureau(runtime, tmp_path):
     late = dict(days_past_due="45", payment_status="2", past_due_amount="1200", first_delinquency_date="2026-08-16")
     for code, rows in (("BANK_A", [person(0), person(0, furnisher_account_id="LATE", **late)]),
                        ("OTHER", [person(0, furnisher_account_id="O-1")])):
-        intake.submit(runtime.engine, settings=runtime.settings, furnisher_code=code,
+        intake.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code=code,
                       path=write_file(tmp_path / f"{code}.csv", rows))
     return runtime
 
@@ -126,7 +126,7 @@ def test_reciprocity_asks_that_the_member_has_furnished_not_only_that_it_may(bur
     assert _refused(bureau, "NEWBANK", consent_ref="N-1", reciprocity=True) == "RECIPROCITY_REQUIRED"
     assert _ask(bureau, "NEWBANK", consent_ref="N-1").person_found  # refused for reciprocity alone
     grant(bureau, "NEWBANK", PEOPLE[1][0])
-    intake.submit(bureau.engine, settings=bureau.settings, furnisher_code="NEWBANK",
+    intake.submit(bureau.engine, settings=bureau.settings, policy=bureau.policy, furnisher_code="NEWBANK",
                   path=write_file(tmp_path / "NEWBANK.csv", [person(1, furnisher_account_id="N-ACC")]))
     assert _ask(bureau, "NEWBANK", consent_ref="N-1", reciprocity=True).person_found
 

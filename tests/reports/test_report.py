@@ -122,7 +122,8 @@ def test_inquiries_older_than_the_display_period_are_not_shown(market) -> None:
 def test_open_disputes_and_identity_conflicts_are_flagged(market) -> None:
     runtime, _ = market
     with session_scope(runtime.engine, write=True) as session:
-        dispute = disputes.file_dispute(session, vault=runtime.vault, policy=CN, actor_code="OPERATOR:test", now=NOW,
+        dispute = disputes.file_dispute(session, vault=runtime.vault, policy=CN, now=NOW,
+                                        principal=Principal.operator("OPERATOR:test"),
                                         data=DisputeCreate(subject=SUBJECT, kind="account", lender="OTHER",
                                                            furnisher_account_id="O-1", statement="never borrowed"))
         person_id = dispute.person_id

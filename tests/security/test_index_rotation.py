@@ -49,7 +49,7 @@ def bureau(runtime, tmp_path, monkeypatch):
         grant(runtime, "LENDER", number, Purpose.LOAN_ORIGINATION, ref=f"L-{number[-4:]}")
     grant(runtime, "LENDER", ORPHAN, Purpose.LOAN_ORIGINATION, ref="L-ORPHAN")
     rows = [person(i, furnisher_account_id=f"A{i}") for i in range(len(PEOPLE))]
-    intake.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A",
+    intake.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A",
                   path=write_file(tmp_path / "first.csv", rows), today=date(2026, 11, 22))
     with cli_env(runtime, monkeypatch):
         yield runtime
@@ -83,7 +83,7 @@ def test_lookups_work_before_during_and_after_a_rotation(bureau, tmp_path) -> No
         result = _inquire(bureau, rotating, number)
         assert result.report is not None and result.basis.startswith("consent:")
     # A file loaded halfway links to the same persons and finds their consents to furnish.
-    loaded = intake.submit(bureau.engine, settings=bureau.settings, furnisher_code="BANK_A", today=date(2026, 11, 22),
+    loaded = intake.submit(bureau.engine, settings=bureau.settings, policy=bureau.policy, furnisher_code="BANK_A", today=date(2026, 11, 22),
                            path=write_file(tmp_path / "mid.csv", [person(0, furnisher_account_id="MID")])).submission
     assert loaded.records_quarantined == 0
     with session_scope(bureau.engine) as session:

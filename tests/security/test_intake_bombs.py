@@ -33,7 +33,7 @@ from openbureau.intake.errors import FileRejected
 from openbureau.runtime import open_runtime
 runtime = open_runtime()
 try:
-    service.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A", path=Path(sys.argv[1]))
+    service.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A", path=Path(sys.argv[1]))
     code = None
 except FileRejected as exc:
     code = exc.code
@@ -53,7 +53,7 @@ pq.write_table(pa.table(columns), sys.argv[1], compression="zstd")
 
 def _refuse(runtime, path) -> FileRejected:
     with pytest.raises(FileRejected) as err:
-        service.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A", path=path)
+        service.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A", path=path)
     return err.value
 
 
@@ -79,7 +79,7 @@ def test_declared_uncompressed_size_is_bounded(runtime, tmp_path) -> None:
     path = write_file(tmp_path / "big.parquet", people_records(2_000))
     settings = runtime.settings.model_copy(update={"max_decompressed_bytes": 10_000})
     with pytest.raises(FileRejected) as err:
-        service.submit(runtime.engine, settings=settings, furnisher_code="BANK_A", path=path)
+        service.submit(runtime.engine, settings=settings, policy=runtime.policy, furnisher_code="BANK_A", path=path)
     assert err.value.code == "FILE_DECOMPRESSED_TOO_LARGE"
 
 
@@ -89,7 +89,7 @@ def test_findings_of_identical_bad_records_are_counted_not_all_stored(runtime, t
     path = tmp_path / "same.parquet"
     write_file(path, rows)
     settings = runtime.settings.model_copy(update={"findings_sample_per_code": 1_000})
-    s = service.submit(runtime.engine, settings=settings, furnisher_code="BANK_A", path=path).submission
+    s = service.submit(runtime.engine, settings=settings, policy=runtime.policy, furnisher_code="BANK_A", path=path).submission
     assert s.records_rejected == 3_500 and s.findings_count == 3_500 and s.findings_stored == 1_000
     assert s.finding_counts == {"CURRENCY_INVALID": 3_500} or sum(s.finding_counts.values()) == 3_500
     with session_scope(runtime.engine) as session:
@@ -108,7 +108,7 @@ def test_a_value_past_the_limit_rejects_its_record_and_is_stored_cut_short(runti
     for suffix in (".csv", ".jsonl", ".parquet"):
         rows = [{**r, "furnisher_account_id": f"{suffix}-{i}"} for i, r in enumerate(people_records(3))]
         rows[1]["address"] = "北京市朝阳区" * 1_000
-        s = service.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A",
+        s = service.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A",
                            path=write_file(tmp_path / f"long{suffix}", rows)).submission
         assert (s.status, s.records_accepted, s.records_rejected) == ("loaded", 2, 1), suffix
     with session_scope(runtime.engine) as session:

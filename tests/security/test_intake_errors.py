@@ -86,7 +86,7 @@ def test_jsonl_lines_that_are_not_json_are_masked_findings(runtime, tmp_path) ->
     lines = path.read_text("utf-8").splitlines()
     lines[1] = lines[1][:-5]  # cut: not JSON, and it quotes the record
     path.write_text("\n".join(lines) + "\n", "utf-8")
-    s = service.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A", path=path).submission
+    s = service.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A", path=path).submission
     assert (s.records_accepted, s.records_rejected) == (3, 1)
     with session_scope(runtime.engine) as session:
         [finding] = session.scalars(select(Finding))

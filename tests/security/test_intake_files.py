@@ -40,7 +40,7 @@ def test_kept_file_is_sealed_owner_only_and_reads_back(runtime, tmp_path, suffix
     make_member(runtime, "BANK_A", Role.FURNISHER)
     rows = people_records(40)
     path = write_file(tmp_path / f"sep{suffix}", rows)
-    s = service.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A", path=path,
+    s = service.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A", path=path,
                        today=date(2026, 11, 22)).submission
     assert (s.status, s.records_accepted) == ("loaded", 40)
     [kept] = _kept(runtime)
@@ -81,14 +81,14 @@ def test_nothing_is_kept_of_a_file_refused_before_its_records_were_read(runtime,
     columns = [*rows[0].keys(), *columns_extra] if columns_extra else [c for c in rows[0] if c != "currency"]
     path = write_file(tmp_path / "bad.csv", rows, columns=columns)
     with pytest.raises(FileRejected):
-        service.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A", path=path)
+        service.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A", path=path)
     assert _kept(runtime) == []
     assert not list((runtime.settings.data_dir / "tmp").glob("*"))
 
 
 def test_retention_purges_kept_files_of_loaded_submissions_only(runtime, tmp_path) -> None:
     make_member(runtime, "BANK_A", Role.FURNISHER)
-    loaded = service.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A",
+    loaded = service.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A",
                             path=write_file(tmp_path / "a.csv", people_records(3))).submission
     with session_scope(runtime.engine, write=True) as session:
         member = session.get(Submission, loaded.id).furnisher_id
@@ -171,7 +171,7 @@ def test_files_kept_in_clear_by_an_earlier_version_are_sealed_on_upgrade(runtime
     make_member(runtime, "BANK_A", Role.FURNISHER)
     records = people_records(8)
     path = write_file(tmp_path / "old.csv", records)
-    loaded = service.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A", path=path,
+    loaded = service.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A", path=path,
                             today=date(2026, 11, 22)).submission
     kept = stored_path(runtime.settings, furnisher_id=loaded.furnisher_id, sha=loaded.sha256, fmt="csv")
     kept.unlink()  # as the earlier version left it: the same bytes in clear at the old place

@@ -22,7 +22,7 @@ from pathlib import Path
 from openbureau.intake import service
 from openbureau.runtime import open_runtime
 runtime = open_runtime()
-service.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A", path=Path(sys.argv[1]))
+service.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A", path=Path(sys.argv[1]))
 """
 
 

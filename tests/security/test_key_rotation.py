@@ -57,7 +57,7 @@ def bureau(runtime, tmp_path, monkeypatch):
     make_member(runtime, "BANK_A", Role.FURNISHER)
     rows = [person(i % len(PEOPLE), furnisher_account_id=f"A{i}") for i in range(3_000)]
     path = write_file(tmp_path / "load.csv", rows)
-    intake.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A", path=path,
+    intake.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A", path=path,
                   today=date(2026, 11, 22))
     with cli_env(runtime, monkeypatch):
         yield runtime

@@ -169,5 +169,5 @@ def test_consent_and_intake_normalise_an_id_number_alike(snoop, tmp_path) -> Non
     assert loaded.records_quarantined == 0
     path = write_file(tmp_path / "spaced.csv", [person(0, id_number=spaced, furnisher_account_id="S-2",
                                                        reporting_period="2026-10")])
-    again = intake.submit(snoop.engine, settings=snoop.settings, furnisher_code="SNOOP", path=path).submission
+    again = intake.submit(snoop.engine, settings=snoop.settings, policy=snoop.policy, furnisher_code="SNOOP", path=path).submission
     assert (again.records_accepted + again.records_warnings, again.records_quarantined) == (1, 0)

@@ -46,7 +46,7 @@ def bureau(runtime, tmp_path):
     make_member(runtime, "LENDER", Role.SUBSCRIBER)
     grant(runtime, "BANK_A", ID)
     grant(runtime, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="L-1")
-    intake.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A",
+    intake.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A",
                   path=write_file(tmp_path / "first.csv", [person(0, furnisher_account_id="OLD")]))
     return runtime
 
@@ -73,7 +73,7 @@ def _paused_load(runtime, path, *, chunks_first: int = 1):
 
     def load() -> None:
         try:
-            intake.submit(runtime.engine, settings=runtime.settings, furnisher_code="BANK_A", path=path,
+            intake.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A", path=path,
                           progress=progress)
         except BaseException as exc:  # reported by the test
             failure.append(exc)
@@ -113,7 +113,7 @@ def test_a_consent_is_recorded_during_a_load_and_identity_work_waits(bureau, tmp
         grant(bureau, "BANK_A", PEOPLE[1][0])  # a consent arriving mid-load is recorded at once ...
         if not is_postgres(bureau.engine):  # ... while identity work on SQLite is told to wait
             with pytest.raises(IntakeBusy), session_scope(bureau.engine, write=True) as session:
-                identity.merge(session, person_id=1, into_person_id=1, actor_code="OPERATOR:test")
+                identity.merge(session, principal=Principal.operator("OPERATOR:test"), person_id=1, into_person_id=1)
     finally:
         proceed.set()
     loader.join()

@@ -54,6 +54,7 @@ def replayed_bureau(request: pytest.FixtureRequest, market: Path, sqlite_templat
     engine = make_engine(url)
     runtime = Runtime(settings=settings, engine=engine, vault=PiiVault(load_keys(settings)))
     issued: list[IssuedMember] = register_members(engine)
-    result = replay(engine, settings=settings, vault=runtime.vault, market=market, events=events)
+    result = replay(engine, settings=settings, policy=runtime.policy, vault=runtime.vault, market=market,
+                    events=events)
     yield ReplayedMarket(runtime=runtime, market=market, keys={m.code: m.api_key for m in issued}, result=result)
     engine.dispose()

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from openbureau.api.deps import PolicyDep, PrincipalDep, SessionDep
+from openbureau.policy import MAX_WINDOW_MONTHS
 from openbureau.quality import service
 from openbureau.quality.schemas import MarketReport, ScorecardReport
 
@@ -18,7 +19,9 @@ PeriodQuery = Annotated[str | None, Query(description="Reporting period YYYY-MM 
 
 @router.get("/quality/scorecards", response_model=ScorecardReport, summary="Data-quality scorecards and grades")
 def scorecards(session: SessionDep, principal: PrincipalDep, policy: PolicyDep, period: PeriodQuery = None,
-               months: Annotated[int, Query(ge=1, le=36, description="Periods in the window, ending at period.")] = 1,
+               months: Annotated[int | None, Query(
+                   ge=1, le=MAX_WINDOW_MONTHS, description="Periods in the window, ending at period (default: the "
+                   "bureau's window, OPENBUREAU_QUALITY_WINDOW_MONTHS, 12 unless set).")] = None,
                ) -> ScorecardReport:
     """Metrics, grade A–E and anomaly flags per furnisher; a furnisher sees only its own."""
     return service.scorecards(session, principal=principal, policy=policy, period=period, months=months)

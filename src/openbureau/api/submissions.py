@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from openbureau.api.deps import FurnisherDep, IdPath, Offset, PrincipalDep, RuntimeDep, SessionDep
+from openbureau.api.deps import FurnisherDep, IdPath, Offset, PolicyDep, PrincipalDep, RuntimeDep, SessionDep
 from openbureau.api.uploads import UPLOAD_SCHEMA, scratch_file, sealed_upload
 from openbureau.intake import service
 from openbureau.intake.schemas import FindingRead, FindingsPage, SubmissionRead
@@ -23,12 +23,13 @@ router = APIRouter(tags=["submissions"])
                         413: {"description": "the file is larger than OPENBUREAU_MAX_FILE_BYTES"},
                         422: {"description": "the file was refused whole (banned attribute, missing columns)"}},
              openapi_extra=UPLOAD_SCHEMA)
-async def submit_file(runtime: RuntimeDep, furnisher: FurnisherDep, response: Response,
+async def submit_file(runtime: RuntimeDep, policy: PolicyDep, furnisher: FurnisherDep, response: Response,
                       request: Request) -> SubmissionRead:
     """Receive, validate and load a file; nothing valid is lost and every problem is reported."""
     sealed, filename = await sealed_upload(runtime, request)
     result = await run_in_threadpool(lambda: service.submit(
-        runtime.engine, settings=runtime.settings, furnisher=furnisher, sealed=sealed, filename=filename))
+        runtime.engine, settings=runtime.settings, policy=policy, furnisher=furnisher, sealed=sealed,
+        filename=filename))
     if result.repeated:
         response.status_code = 200
     return SubmissionRead.model_validate(result.submission).model_copy(update={"repeated": result.repeated})

@@ -153,7 +153,7 @@ def demo(
         records = bar.add_task("records", total=summary.records)
         days = bar.add_task("event files", total=sum(1 for e in sim.read_event_manifest(market) if e.rows))
         result = replay(
-            runtime.engine, settings=runtime.settings, vault=runtime.vault, market=market,
+            runtime.engine, settings=runtime.settings, policy=runtime.policy, vault=runtime.vault, market=market,
             on_file=lambda entry: bar.update(files, advance=1, description=f"{entry.furnisher} {entry.period}"),
             on_records=lambda n: bar.update(records, advance=n),
             on_event_file=lambda entry: bar.update(days, advance=1, description=f"events {entry.date}"),
@@ -164,14 +164,16 @@ def demo(
         except TooFewRecords:  # a small demo resolves with the model's starting values
             pass
     with err_console.status("resolving identities across furnishers (Splink)"):
-        linked = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault)
+        linked = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault,
+                         principal=audit.terminal_operator())
     console.print(f"Identity resolution: {linked.persons_weak:,} persons known only by a passport or a "
                   f"furnisher's customer number; {linked.merged:,} linked to their resident-ID file, "
                   f"{linked.queued:,} queued for review, {linked.unlinked:,} left alone; {linked.conflicts:,} "
                   f"identity conflicts flagged ({linked.seconds:.1f} s)", soft_wrap=True, highlight=False)
     _train_and_release(runtime, months=months)
     coverage = {row.furnisher: row for row in _statistics(runtime)}
-    grades = _grades(runtime, months=min(12, months))
+    window = runtime.policy.quality.window_months  # the window `quality report` and the API grade over
+    grades = _grades(runtime, months=min(window, months))
     header = ("furnisher", "records", "ok", "warned", "rejected", "held", "released", "cover", "grade")
     rows = [(code, f"{t.received:,}", f"{t.accepted:,}", f"{t.warnings:,}", f"{t.rejected:,}", f"{t.quarantined:,}",
              f"{t.released:,}", f"{coverage[code].consent_coverage:.0%}", grades.get(code) or "-")
@@ -184,7 +186,8 @@ def demo(
                       soft_wrap=True)
     console.print("[dim]ok: stored without findings; held: stored but kept out of the person's file at intake for want of a consent to "
                   "furnish; released: let in when the consent arrived; cover: share of stored records in the "
-                  "file now; grade: data quality A-E over the last 12 months (`openbureau quality report`).[/]")
+                  f"file now; grade: data quality A-E over the last {min(window, months)} months (`openbureau quality "
+                  "report`).[/]")
     lenders = [t for t in result.totals.values() if t.event_files]
     if lenders:
         received, stored = sum(t.events for t in lenders), sum(t.events_stored for t in lenders)

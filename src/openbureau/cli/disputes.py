@@ -37,7 +37,7 @@ def file_dispute(
     data = DisputeCreate(subject=Subject(id_type=id_type, id_number=id_number), kind=kind, lender=lender,
                          furnisher_account_id=account, reporting_period=period, inquiry_id=inquiry, statement=statement)
     with session_scope(runtime.engine, write=True) as session:
-        dispute = service.file_dispute(session, vault=runtime.vault, data=data, actor_code=audit.operator_code(),
+        dispute = service.file_dispute(session, vault=runtime.vault, data=data, principal=audit.terminal_operator(),
                                        policy=runtime.policy)
     console.print(f"Dispute {dispute.id} filed; the answer is due by {dispute.due_at:%Y-%m-%d %H:%M} UTC")
 
@@ -53,8 +53,8 @@ def list_disputes(
     runtime = open_runtime()
     now = datetime.now(UTC)
     with session_scope(runtime.engine) as session:
-        rows = service.list_disputes(session, status=None if overdue else status, overdue_at=now if overdue else None,
-                                     limit=limit)
+        rows = service.list_disputes(session, principal=audit.terminal_operator(), status=None if overdue else status,
+                                     overdue_at=now if overdue else None, limit=limit)
     table = Table("id", "kind", "person", "account", "period", "status", "filed", "due", title="Disputes")
     for d in rows:
         late = d.status == DisputeStatus.OPEN and d.due_at < now
@@ -73,6 +73,6 @@ def resolve(
     """Close a dispute with its outcome."""
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
-        dispute = service.resolve_dispute(session, dispute_id=dispute_id, outcome=outcome,
-                                          actor_code=audit.operator_code())
+        dispute = service.resolve_dispute(session, principal=audit.terminal_operator(), dispute_id=dispute_id,
+                                          outcome=outcome)
     console.print(f"Dispute {dispute.id} resolved: {dispute.outcome}")

@@ -43,7 +43,7 @@ def resolve(as_json: Annotated[bool, typer.Option("--json", help="Print the summ
     """Link persons known by a passport or customer number to resident-ID persons; refresh conflicts."""
     runtime = open_runtime()
     summary = resolve_persons(runtime.engine, settings=runtime.settings, vault=runtime.vault,
-                              actor_code=audit.operator_code())
+                              principal=audit.terminal_operator())
     _print(summary.as_dict(), as_json)
     if summary.model_id is None and not as_json:
         console.print("no trained identity model: the starting values were used (run `openbureau identity train`)")
@@ -146,7 +146,8 @@ def review_show(review_id: Annotated[int, typer.Argument(help="The review item's
     """A queued pair side by side: each person's descriptions (in clear, on this console only) and the evidence."""
     runtime = open_runtime()
     with session_scope(runtime.engine) as session:
-        pair = service.review_side_by_side(session, vault=runtime.vault, review_id=review_id)
+        pair = service.review_side_by_side(session, principal=audit.terminal_operator(), vault=runtime.vault,
+                                           review_id=review_id)
     evidence = pair["evidence"]
     console.print(f"review {pair['review']} ({pair['status']}): person {pair['person_id']} → candidate "
                   f"{pair['candidate_person_id']}, weight {pair['match_weight']:.1f}, "
@@ -194,7 +195,7 @@ def merge(
     """Merge person A into person B, keeping the history (audited)."""
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
-        entry = service.merge(session, person_id=person, into_person_id=into, actor_code=audit.operator_code())
+        entry = service.merge(session, principal=audit.terminal_operator(), person_id=person, into_person_id=into)
         console.print(f"person {person} merged into {into} (merge {entry.id})")
 
 
@@ -211,8 +212,8 @@ def split(
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
         furnisher = get_member(session, code=code)
-        entry = service.split(session, vault=runtime.vault, person_id=person, furnisher_id=furnisher.id,
-                              furnisher_account_id=account_id, actor_code=audit.operator_code())
+        entry = service.split(session, principal=audit.terminal_operator(), vault=runtime.vault, person_id=person,
+                              furnisher_id=furnisher.id, furnisher_account_id=account_id)
         console.print(f"account {account} moved from person {person} to person {entry.into_person_id} "
                       f"(split {entry.id})")
 

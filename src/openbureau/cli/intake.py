@@ -44,7 +44,7 @@ def submit(
     with record_progress() as progress:
         task = progress.add_task(f"loading {file.name}", total=total, rate="")
         result = service.submit(
-            runtime.engine, settings=runtime.settings, furnisher_code=furnisher, path=file,
+            runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code=furnisher, path=file,
             progress=lambda n: progress.update(task, advance=n),
         )
         progress.update(task, completed=total)

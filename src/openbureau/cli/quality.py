@@ -12,6 +12,7 @@ from rich.table import Table
 from openbureau.audit.service import terminal_operator
 from openbureau.cli.console import console, reports_errors
 from openbureau.kit.db import session_scope
+from openbureau.policy import MAX_WINDOW_MONTHS
 from openbureau.present.money import money
 from openbureau.present.quality import html_report
 from openbureau.quality import service
@@ -37,8 +38,9 @@ def _pct(value: float | None) -> str:
 @reports_errors
 def report(
     period: Annotated[str | None, typer.Option(help="Reporting period YYYY-MM (default: the latest).")] = None,
-    months: Annotated[int, typer.Option(min=1, max=36, help="Periods in the window, ending at --period (12, the "
-                                                            "window of the demo's grades).")] = 12,
+    months: Annotated[int | None, typer.Option(
+        min=1, max=MAX_WINDOW_MONTHS, help="Periods in the window, ending at --period (default: the bureau's "
+        "window, OPENBUREAU_QUALITY_WINDOW_MONTHS, 12 unless set; the API's and the demo's grades use it too).")] = None,
     html: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML page with charts.")] = None,
     k: Annotated[int | None, typer.Option(help="Minimum persons per market cell.")] = None,
 ) -> None:

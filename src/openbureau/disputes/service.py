@@ -31,13 +31,16 @@ from openbureau.kit.errors import (
 )
 from openbureau.members.repository import MemberRepository
 from openbureau.policy import Policy
+from openbureau.principals import Action, Principal, authorize
 
 MAX_LIMIT = 1_000
 
 
-def file_dispute(session: Session, *, vault: PiiVault, data: DisputeCreate, actor_code: str,
+def file_dispute(session: Session, *, vault: PiiVault, data: DisputeCreate, principal: Principal,
                  policy: Policy, now: datetime | None = None) -> Dispute:
-    """Record a person's dispute of an item of their own file; its deadline follows the policy's profile."""
+    """Record a person's dispute of an item of their own file (the operator at the bureau's counter); its
+    deadline follows the policy's profile. Filed and audited under ``principal.code``."""
+    authorize(principal, Action.FILE_DISPUTE, message="disputes are recorded by the bureau's operator")
     now = now or datetime.now(UTC)
     person = find_person_by_any(session, id_type=data.subject.id_type,
                                 id_indexes=subject_indexes(vault, data.subject))
@@ -69,18 +72,19 @@ def file_dispute(session: Session, *, vault: PiiVault, data: DisputeCreate, acto
         reporting_period=data.reporting_period if data.kind is DisputeKind.ACCOUNT else None,
         inquiry_id=data.inquiry_id if data.kind is DisputeKind.INQUIRY else None,
         statement_enc=vault.encrypt(data.statement), status=DisputeStatus.OPEN, channel=data.channel,
-        filed_by=actor_code, filed_at=now, due_at=now + timedelta(days=policy.profile.dispute_days),
+        filed_by=principal.code, filed_at=now, due_at=now + timedelta(days=policy.profile.dispute_days),
     )
     DisputeRepository(session).add(dispute)
-    audit.record(session, actor_member_id=None, actor_code=actor_code, action="dispute.file", person_id=person.id,
-                 purpose="dispute_handling", details={"dispute_id": dispute.id, "kind": dispute.kind,
+    audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="dispute.file",
+                 person_id=person.id, purpose="dispute_handling", details={"dispute_id": dispute.id, "kind": dispute.kind,
                                                       "due_at": dispute.due_at.isoformat()})
     return dispute
 
 
-def resolve_dispute(session: Session, *, dispute_id: int, outcome: DisputeOutcome, actor_code: str,
+def resolve_dispute(session: Session, *, principal: Principal, dispute_id: int, outcome: DisputeOutcome,
                     now: datetime | None = None) -> Dispute:
-    """Close an open dispute with its outcome."""
+    """Close an open dispute with its outcome (the operator); audited under ``principal.code``."""
+    authorize(principal, Action.MANAGE_DISPUTES, message="disputes are resolved by the bureau's operator")
     dispute = DisputeRepository(session).get(dispute_id)
     if dispute is None:
         raise NotFound(f"no dispute {dispute_id}", code="DISPUTE_NOT_FOUND", field="dispute_id")
@@ -88,15 +92,17 @@ def resolve_dispute(session: Session, *, dispute_id: int, outcome: DisputeOutcom
         raise Conflict(f"dispute {dispute_id} is already {dispute.status}", code="DISPUTE_CLOSED")
     dispute.status, dispute.outcome, dispute.resolved_at = DisputeStatus.RESOLVED, outcome.value, now or datetime.now(UTC)
     session.flush()
-    audit.record(session, actor_member_id=None, actor_code=actor_code, action="dispute.resolve",
+    audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="dispute.resolve",
                  person_id=dispute.person_id, purpose="dispute_handling",
                  details={"dispute_id": dispute.id, "outcome": outcome.value})
     return dispute
 
 
-def list_disputes(session: Session, *, status: DisputeStatus | None = None, overdue_at: datetime | None = None,
-                  limit: int = 100, offset: int = 0) -> list[Dispute]:
-    """Disputes by status, or open ones past their deadline at ``overdue_at``; oldest deadline first."""
+def list_disputes(session: Session, *, principal: Principal, status: DisputeStatus | None = None,
+                  overdue_at: datetime | None = None, limit: int = 100, offset: int = 0) -> list[Dispute]:
+    """Disputes by status, or open ones past their deadline at ``overdue_at``; oldest deadline first (the
+    operator's queue)."""
+    authorize(principal, Action.MANAGE_DISPUTES, message="the dispute queue is the bureau's operator's")
     if not 1 <= limit <= MAX_LIMIT:
         raise Unprocessable(f"limit must be 1 to {MAX_LIMIT}", code=INVALID_LIMIT, field="limit")
     return DisputeRepository(session).search(status=status.value if status else None, overdue_at=overdue_at,

@@ -3,7 +3,8 @@
 At intake a record links to a person by exact (id_type, id_number), looked up through the blind index, and
 a new person is created for an identifier never seen before. After intake, ``identity.resolution.resolve``
 merges persons known only by a passport or a furnisher's customer number into the resident-ID person they
-are (docs/identity.md); operators merge, split and decide queued pairs with the functions below. Each record also
+are (docs/identity.md); operators merge, split and decide queued pairs with the functions below, each as an
+explicit principal (``principals.authorize``) whose code the history and the audit log keep. Each record also
 keeps its own description of the person (name, birth date, phone, address) encrypted, so that the variants
 a person was described with, and the evidence for every link, stay available.
 
@@ -151,10 +152,11 @@ def _evidence(data: dict[str, Any] | None) -> str:
     return json.dumps(data or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def merge_persons(session: Session, *, person_id: int, into_person_id: int, method: str, actor_code: str,
-                  match_weight: float | None = None, match_probability: float | None = None,
-                  evidence: dict[str, Any] | None = None) -> IdentityMerge:
-    """Merge ``person_id`` into ``into_person_id``: move its records, keep the history. Flushes only.
+def _merge_persons(session: Session, *, person_id: int, into_person_id: int, method: str, principal: Principal,
+                   match_weight: float | None = None, match_probability: float | None = None,
+                   evidence: dict[str, Any] | None = None) -> IdentityMerge:
+    """Merge ``person_id`` into ``into_person_id``: move its records, keep the history under ``principal``'s
+    code. Flushes only; the caller has authorized ``principal``.
 
     Raises:
         NotFound: a person does not exist. Conflict: a person was already merged, or both are the same.
@@ -170,7 +172,7 @@ def merge_persons(session: Session, *, person_id: int, into_person_id: int, meth
     entry = IdentityMerge(kind="merge", method=method, person_id=person_id, into_person_id=into_person_id,
                           match_weight=match_weight, match_probability=match_probability,
                           evidence=_evidence({**(evidence or {}), "accounts": len(accounts)}),
-                          actor_code=actor_code)
+                          actor_code=principal.code)
     repo.add(entry)
     repo.add_moves([{"merge_id": entry.id, "furnisher_id": f, "furnisher_account_id": a,
                      "from_person_id": person_id, "to_person_id": into_person_id} for f, a in accounts])
@@ -180,24 +182,26 @@ def merge_persons(session: Session, *, person_id: int, into_person_id: int, meth
     return entry
 
 
-def merge(session: Session, *, person_id: int, into_person_id: int, actor_code: str) -> IdentityMerge:
+def merge(session: Session, *, principal: Principal, person_id: int, into_person_id: int) -> IdentityMerge:
     """An operator merges two persons (``person_id`` disappears into ``into_person_id``); audited."""
+    authorize(principal, Action.CORRECT_IDENTITY, message="persons are merged by the bureau's operator")
     ResolutionRepository(session).lock_intake()
-    entry = merge_persons(session, person_id=person_id, into_person_id=into_person_id, method="operator",
-                          actor_code=actor_code)
-    audit.record(session, actor_member_id=None, actor_code=actor_code, action="identity.merge",
+    entry = _merge_persons(session, person_id=person_id, into_person_id=into_person_id, method="operator",
+                           principal=principal)
+    audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="identity.merge",
                  person_id=into_person_id, details={"merge_id": entry.id, "merged_person_id": person_id})
     return entry
 
 
-def split(session: Session, *, vault: PiiVault, person_id: int, furnisher_id: int, furnisher_account_id: str,
-          actor_code: str) -> IdentityMerge:
+def split(session: Session, *, principal: Principal, vault: PiiVault, person_id: int, furnisher_id: int,
+          furnisher_account_id: str) -> IdentityMerge:
     """An operator moves one account's records out of a person; audited.
 
     The records go back to the person they were merged from when the history has it (that person is
     revived), otherwise to a new person anchored on a ``SPLIT`` identifier. The resolver never joins the
     two again automatically.
     """
+    authorize(principal, Action.CORRECT_IDENTITY, message="persons are split by the bureau's operator")
     repo = ResolutionRepository(session)
     repo.lock_intake()
     if repo.person(person_id) is None:
@@ -218,11 +222,11 @@ def split(session: Session, *, vault: PiiVault, person_id: int, furnisher_id: in
         raise NotFound("the person has no records of this account", code=ACCOUNT_NOT_FOUND)
     entry = IdentityMerge(kind="split", method="operator", person_id=person_id, into_person_id=target,
                           evidence=_evidence({"records": moved, "furnisher_id": furnisher_id}),
-                          actor_code=actor_code)
+                          actor_code=principal.code)
     repo.add(entry)
     repo.add_moves([{"merge_id": entry.id, "furnisher_id": furnisher_id, "furnisher_account_id":
                      furnisher_account_id, "from_person_id": person_id, "to_person_id": target}])
-    audit.record(session, actor_member_id=None, actor_code=actor_code, action="identity.split",
+    audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="identity.split",
                  person_id=person_id, details={"merge_id": entry.id, "to_person_id": target,
                                                "furnisher_id": furnisher_id, "records": moved})
     return entry
@@ -238,7 +242,6 @@ def list_reviews(session: Session, *, principal: Principal, status: str | None =
 def decide_review(session: Session, *, principal: Principal, review_id: int, accept: bool) -> IdentityReview:
     """An operator accepts (merge) or rejects (keep apart for good) a queued pair; audited."""
     authorize(principal, Action.REVIEW_IDENTITY)
-    actor_code = principal.code
     repo = ResolutionRepository(session)
     repo.lock_intake()
     item = repo.review(review_id)
@@ -249,13 +252,13 @@ def decide_review(session: Session, *, principal: Principal, review_id: int, acc
     details: dict[str, Any] = {"review_id": item.id, "candidate_person_id": item.candidate_person_id}
     if accept:
         into = surviving_person(session, repo.person(item.candidate_person_id))
-        entry = merge_persons(session, person_id=item.person_id, into_person_id=into.id, method="review",
-                              actor_code=actor_code, match_weight=item.match_weight,
-                              match_probability=item.match_probability, evidence=json.loads(item.evidence))
+        entry = _merge_persons(session, person_id=item.person_id, into_person_id=into.id, method="review",
+                               principal=principal, match_weight=item.match_weight,
+                               match_probability=item.match_probability, evidence=json.loads(item.evidence))
         details["merge_id"] = entry.id
     item.status = "accepted" if accept else "rejected"
-    item.decided_at, item.decided_by = utcnow(), actor_code
-    audit.record(session, actor_member_id=None, actor_code=actor_code,
+    item.decided_at, item.decided_by = utcnow(), principal.code
+    audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code,
                  action="identity.review.accept" if accept else "identity.review.reject",
                  person_id=item.person_id, details=details)
     session.flush()
@@ -306,13 +309,15 @@ def probabilistic_links(session: Session, person_id: int) -> list[dict[str, Any]
     return out
 
 
-def review_side_by_side(session: Session, *, vault: PiiVault, review_id: int) -> dict[str, Any]:
+def review_side_by_side(session: Session, *, principal: Principal, vault: PiiVault, review_id: int
+                        ) -> dict[str, Any]:
     """A queued pair for the operator: each person's distinct descriptions (decrypted) and the evidence.
 
     Returns ``{"review": ..., "evidence": ..., "person": [...], "candidate": [...]}`` where each list holds
     the distinct (full_name, birth_date, phone, address) with the furnishers that used them. For the
     operator's console only: the result holds identifiers in clear and is never stored or logged.
     """
+    authorize(principal, Action.REVIEW_IDENTITY)
     repo = ResolutionRepository(session)
     item = repo.review(review_id)
     if item is None:

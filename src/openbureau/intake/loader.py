@@ -40,6 +40,7 @@ from openbureau.kit.crypto import PiiVault, load_keys
 from openbureau.kit.db import intake_lock
 from openbureau.kit.dialects import dialect_for
 from openbureau.kit.settings import Settings
+from openbureau.policy import Policy
 
 # Rows per write transaction: SQLite has one writer, so the inquiry log waits for at most one of these
 # (a few milliseconds); larger batches load a little faster and make inquiries wait longer.
@@ -56,11 +57,19 @@ def _writing(engine: Engine) -> Engine:
 
 
 class SubmissionLoader:
-    """Loads received submissions; one instance may load many, one at a time."""
+    """Loads received submissions; one instance may load many, one at a time.
 
-    def __init__(self, engine: Engine, *, settings: Settings, today: date, as_of: datetime | None = None) -> None:
+    ``policy`` is the bureau's (the jurisdiction profile, the balance tolerance); ``settings`` say only how
+    to work (paths, keys, chunk sizes, limits), never a rule.
+    """
+
+    def __init__(self, engine: Engine, *, settings: Settings, policy: Policy, today: date,
+                 as_of: datetime | None = None) -> None:
+        if not isinstance(policy, Policy):
+            raise TypeError(f"the bureau's Policy is required, not {type(policy).__name__}")
         self.engine = engine
         self.settings = settings
+        self.policy = policy
         self.today = today
         self.as_of = as_of
 
@@ -102,7 +111,7 @@ class SubmissionLoader:
             format=row.format,
             chunk_size=self.settings.chunk_size, submission_id=row.id, furnisher_id=row.furnisher_id,
             first_new_id=first_new_id, today=self.today, now=self.as_of or datetime.now(UTC),
-            balance_tolerance=self.settings.balance_tolerance, jurisdiction=self.settings.jurisdiction,
+            balance_tolerance=self.policy.balance_tolerance, profile=self.policy.profile,
             keys=load_keys(self.settings), file_keys=file_keyring(self.settings),
             limits=ReadLimits.from_settings(self.settings),
         )

@@ -26,7 +26,7 @@ from sqlalchemy import Connection
 
 from openbureau.accounts.models import AccountState
 from openbureau.accounts.repository import AccountLoadRepository
-from openbureau.consent.profiles import get_profile
+from openbureau.consent.profiles import JurisdictionProfile
 from openbureau.identity.service import PersonLinker, seal_identities
 from openbureau.intake import quarantine
 from openbureau.intake.errors import FileRejected
@@ -55,7 +55,12 @@ class PreparedChunk:
 
 @dataclass(frozen=True, slots=True)
 class LoadSpec:
-    """Everything a preparer needs, in plain values (it may run in another process)."""
+    """Everything a preparer needs, in plain values (it may run in another process).
+
+    The rules of the bureau come from its policy (``runtime.policy``), never from settings: the jurisdiction
+    profile itself travels (a frozen value, pickled into a preparing process), so that the preparer applies
+    exactly the profile the loader was given.
+    """
 
     database_url: str
     path: Path
@@ -66,8 +71,8 @@ class LoadSpec:
     first_new_id: int
     today: date
     now: datetime
-    balance_tolerance: float
-    jurisdiction: str
+    balance_tolerance: float  # the policy's
+    profile: JurisdictionProfile  # the policy's: the consent gate and the negative-notice hold
     keys: PiiKeys
     file_keys: dict[str, bytes]  # keys the kept file may be sealed under, by key id
     limits: ReadLimits
@@ -81,7 +86,7 @@ class Preparer:
         self.conn = conn
         self.vault = PiiVault(spec.keys)
         self.linker = PersonLinker(conn, vault=self.vault, first_new_id=spec.first_new_id, now=spec.now)
-        self.profile = get_profile(spec.jurisdiction)
+        self.profile = spec.profile
         self.versions: dict[str, pl.DataFrame] = {}
 
     def chunks(self) -> Iterator[PreparedChunk]:

@@ -42,6 +42,7 @@ from openbureau.kit.settings import Settings
 from openbureau.kit.spreadsheet import csv_writer
 from openbureau.members.models import Member
 from openbureau.members.service import get_member
+from openbureau.policy import Policy
 from openbureau.principals import Action, Principal, authorize
 
 Progress = Callable[[int], None]
@@ -98,15 +99,16 @@ def receive(
 
 
 def load(
-    engine: Engine, *, settings: Settings, submission_id: int, today: date | None = None,
+    engine: Engine, *, settings: Settings, policy: Policy, submission_id: int, today: date | None = None,
     as_of: datetime | None = None, progress: Progress | None = None,
 ) -> Submission:
     """Validate and store the records of a received submission in one transaction (idempotent).
 
-    ``as_of`` is the moment consent is judged at: now, except when replaying files whose arrival time is
-    known (see :func:`receive`).
+    ``policy`` is the bureau's (``runtime.policy``): its jurisdiction profile decides the consent gate and
+    the negative-notice hold, its balance tolerance the balance warnings. ``as_of`` is the moment consent
+    is judged at: now, except when replaying files whose arrival time is known (see :func:`receive`).
     """
-    loader = SubmissionLoader(engine, settings=settings, today=today or date.today(), as_of=as_of)
+    loader = SubmissionLoader(engine, settings=settings, policy=policy, today=today or date.today(), as_of=as_of)
     try:
         loader.run(submission_id, progress=progress)
     except FileRejected as exc:
@@ -121,12 +123,15 @@ def load(
 
 
 def submit(
-    engine: Engine, *, settings: Settings, furnisher_code: str | None = None,
+    engine: Engine, *, settings: Settings, policy: Policy, furnisher_code: str | None = None,
     furnisher: Member | None = None, path: Path | None = None, sealed: SealedFile | None = None,
     filename: str | None = None, today: date | None = None, received_at: datetime | None = None,
     progress: Progress | None = None,
 ) -> SubmissionResult:
-    """Receive and load a file, in clear at ``path`` or already ``sealed``: the whole intake of one submission."""
+    """Receive and load a file, in clear at ``path`` or already ``sealed``: the whole intake of one submission
+    under the bureau's ``policy`` (:func:`load`)."""
+    if not isinstance(policy, Policy):  # before anything is received: no load falls back to the settings
+        raise TypeError(f"the bureau's Policy is required, not {type(policy).__name__}")
     if sealed is None:
         if path is None:
             raise ValueError("submit needs a path or a sealed file")
@@ -143,8 +148,8 @@ def submit(
         sealed.path.unlink(missing_ok=True)
     if received.repeated:
         return received
-    loaded = load(engine, settings=settings, submission_id=received.submission.id, today=today, as_of=received_at,
-                  progress=progress)
+    loaded = load(engine, settings=settings, policy=policy, submission_id=received.submission.id, today=today,
+                  as_of=received_at, progress=progress)
     return SubmissionResult(loaded, repeated=False)
 
 

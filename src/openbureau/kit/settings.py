@@ -9,6 +9,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# How far a balance may exceed its limit before intake warns: the setting's default and the policy's.
+DEFAULT_BALANCE_TOLERANCE = 0.10
+
 
 class Settings(BaseSettings):
     """Everything the bureau reads from its environment; nothing is read at import time."""
@@ -78,7 +81,8 @@ class Settings(BaseSettings):
         "purges it then.",
     )
     balance_tolerance: float = Field(
-        default=0.10, ge=0, le=1, description="How far a balance may exceed its limit before a warning."
+        default=DEFAULT_BALANCE_TOLERANCE, ge=0, le=1,
+        description="How far a balance may exceed its limit before a warning (the policy's balance_tolerance)."
     )
     reciprocity: bool = Field(default=False, description="Only members that furnish data may query.")
     rate_limit_per_minute: int = Field(default=6_000, ge=1, description="API calls per member per minute.")

@@ -11,7 +11,7 @@ from openbureau.identity.service import conflicts_by_furnisher
 from openbureau.intake.events.reconcile import discrepancy_counts
 from openbureau.kit.errors import PERIOD_NOT_FOUND, NotFound, Unprocessable
 from openbureau.members.repository import MemberRepository
-from openbureau.policy import Policy
+from openbureau.policy import MAX_WINDOW_MONTHS, Policy
 from openbureau.principals import Action, Principal, authorize
 from openbureau.quality import figures, grades
 from openbureau.quality.anomalies import describe
@@ -42,13 +42,16 @@ def _period(session: Session, period: str | None) -> str:
 
 
 def scorecards(session: Session, *, principal: Principal, policy: Policy, period: str | None = None,
-               months: int = 1) -> ScorecardReport:
+               months: int | None = None) -> ScorecardReport:
     """Scorecards over the ``months`` periods ending at ``period`` (default: the latest): every furnisher's
-    for the regulator and the operator, its own for a furnisher."""
+    for the regulator and the operator, its own for a furnisher. ``months`` defaults to the policy's window
+    (``policy.quality.window_months``), the one default every adapter shares."""
     sees = authorize(principal, Action.READ_ALL_SCORECARDS, Action.READ_OWN_SCORECARD,
                      message="scorecards are for the regulator, the operator and furnishers")
-    if not 1 <= months <= 36:
-        raise Unprocessable("months must be between 1 and 36", code="INVALID_MONTHS", field="months")
+    months = policy.quality.window_months if months is None else months
+    if not 1 <= months <= MAX_WINDOW_MONTHS:
+        raise Unprocessable(f"months must be between 1 and {MAX_WINDOW_MONTHS}", code="INVALID_MONTHS",
+                            field="months")
     period = _period(session, period)
     own = None if sees is Action.READ_ALL_SCORECARDS else principal.member_id
     run = figures.run_quality(session.connection(), period=period, months=months, furnisher_id=own,

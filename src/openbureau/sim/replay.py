@@ -20,7 +20,6 @@ import polars as pl
 from sqlalchemy import Engine
 
 from openbureau.audit.service import terminal_operator
-from openbureau.consent.profiles import get_profile
 from openbureau.intake import quarantine
 from openbureau.intake import service as intake
 from openbureau.intake.events.files import submit_event_file
@@ -30,6 +29,7 @@ from openbureau.kit.settings import Settings
 from openbureau.members.models import Role
 from openbureau.members.schemas import MemberCreate
 from openbureau.members.service import add_member, get_member
+from openbureau.policy import Policy
 from openbureau.sim.config import FURNISHERS, SUBSCRIBERS
 from openbureau.sim.event_files import EventFileEntry, read_event_manifest
 from openbureau.sim.writer import ManifestEntry, read_manifest
@@ -93,7 +93,7 @@ def register_members(engine: Engine) -> list[IssuedMember]:
 
 
 def replay(
-    engine: Engine, *, settings: Settings, vault: PiiVault, market: Path, today: date | None = None,
+    engine: Engine, *, settings: Settings, policy: Policy, vault: PiiVault, market: Path, today: date | None = None,
     on_file: Callable[[ManifestEntry], None] | None = None,
     on_records: Callable[[int], None] | None = None,
     events: bool = True,
@@ -104,8 +104,9 @@ def replay(
 
     Before each file, the furnisher's consents granted (and revoked) by the file's arrival are imported,
     as the furnisher would have sent them, so records held for want of consent are released when the
-    consent arrives. Each load judges consent at the file's simulated arrival time, and each event file is
-    received at the end of its day. A day's event file without events is not sent.
+    consent arrives. Each load judges consent at the file's simulated arrival time, under the bureau's
+    ``policy``, and each event file is received at the end of its day. A day's event file without events
+    is not sent.
     """
     result = ReplayResult()
     monthly = [(datetime.combine(e.submitted_on, MONTHLY_ARRIVAL), 0, e) for e in read_manifest(market)]
@@ -114,7 +115,7 @@ def replay(
     arrivals = sorted(monthly + daily, key=lambda a: (a[0], a[1]))
     feeds = {code: _ConsentFeed(market / "consents" / f"{code}.csv")
              for code in {a[2].furnisher for a in arrivals}}
-    profile = get_profile(settings.jurisdiction)
+    profile = policy.profile
     work = Path(tempfile.mkdtemp(prefix="consents-", dir=settings.data_dir))
     for arrival, _, entry in arrivals:
         totals = result.totals[entry.furnisher]
@@ -140,7 +141,7 @@ def replay(
         if on_file is not None:
             on_file(entry)
         submitted = intake.submit(
-            engine, settings=settings, furnisher_code=entry.furnisher, path=entry.path, today=today,
+            engine, settings=settings, policy=policy, furnisher_code=entry.furnisher, path=entry.path, today=today,
             received_at=arrival, progress=on_records,
         ).submission
         totals.files += 1

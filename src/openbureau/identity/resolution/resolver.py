@@ -29,8 +29,8 @@ from openbureau.identity.service import IDENTITY_FIELDS, STRONG_ID_TYPE
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import session_scope
 from openbureau.kit.settings import Settings
+from openbureau.principals import Action, Principal, authorize
 
-RESOLVER_ACTOR = "SYSTEM:identity-resolver"
 _SEP = "\x1f"
 
 
@@ -55,8 +55,8 @@ class ResolutionSummary:
         return asdict(self)
 
 
-def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, linkage: Linker | None = None,
-            model: dict[str, Any] | None = None, actor_code: str = RESOLVER_ACTOR) -> ResolutionSummary:
+def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, principal: Principal,
+            linkage: Linker | None = None, model: dict[str, Any] | None = None) -> ResolutionSummary:
     """Resolve weakly identified persons against resident-ID persons, and refresh identity conflicts.
 
     Args:
@@ -65,14 +65,18 @@ def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, linkage: Lin
         linkage: The linker scoring pairs; :class:`DuckDBLinker` by default.
         model: A linkage model; by default the latest trained one (``openbureau identity train``), or the
             untrained starting values (:func:`default_model`) when the bureau has none.
-        actor_code: Who the audit log names for the run.
+        principal: Who runs the resolver (the operator: ``Action.RESOLVE_IDENTITY``). Its merges are
+            automatic (method ``splink``), but not anonymous: the run and every merge it makes are logged
+            under ``principal.code``. There is no system principal.
 
     Returns:
         A :class:`ResolutionSummary`. Idempotent: a second run with no new records changes nothing.
 
     Example:
-        >>> summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault)
+        >>> summary = resolve(runtime.engine, settings=runtime.settings, vault=runtime.vault,
+        ...                   principal=audit.terminal_operator())
     """
+    authorize(principal, Action.RESOLVE_IDENTITY, message="identity resolution is run by the bureau's operator")
     del settings
     started = time.perf_counter()
     model_id = None
@@ -117,7 +121,7 @@ def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, linkage: Lin
         merged, moves = repo.merge_many([{
             "kind": "merge", "method": "splink", "person_id": d.person_id, "into_person_id": d.candidate_person_id,
             "match_weight": d.match_weight, "match_probability": d.match_probability, "evidence": d.evidence,
-            "actor_code": actor_code} for d in merges], accounts=accounts)
+            "actor_code": principal.code} for d in merges], accounts=accounts)
         account_states.move_persons(session, moves)
         queued = _queue(repo, reviews)
         repo.replace_conflicts(found)
@@ -126,7 +130,7 @@ def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, linkage: Lin
             candidate_pairs=pairs.height, merged=merged, queued=queued,
             unlinked=weak.len() - merged - len(reviews), followed=followed.height, conflicts=len(found),
             seconds=round(time.perf_counter() - started, 3), model_id=model_id)
-        audit.record(session, actor_member_id=None, actor_code=actor_code, action="identity.resolve",
+        audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="identity.resolve",
                      details={**summary.as_dict(), "model": model["version"],
                               "model_trained_at": model.get("trained_at")})
     return summary
