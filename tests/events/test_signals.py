@@ -136,15 +136,15 @@ def test_a_load_files_the_events_that_arrived_while_it_ran_under_the_person_it_c
 
 
 def test_a_merge_moves_the_events_with_the_records_and_the_report_follows(platforms) -> None:
-    from openbureau.identity.service import merge_persons
+    from openbureau.audit.service import terminal_operator
+    from openbureau.identity.service import merge
 
     runtime, _ = platforms
     _receive(runtime, "P1", [event(1, "O-1", at=NOW - timedelta(hours=2))])  # person 1's own person
     _receive(runtime, "P2", [event(0, "O-2", at=NOW - timedelta(hours=1))])
     with session_scope(runtime.engine, write=True) as session:
         ids = dict(session.execute(select(LendingEvent.event_id, LendingEvent.person_id)).all())
-        merge_persons(session, person_id=ids["O-1"], into_person_id=ids["O-2"], method="operator",
-                      actor_code="OPERATOR:test")
+        merge(session, principal=terminal_operator(), person_id=ids["O-1"], into_person_id=ids["O-2"])
     with session_scope(runtime.engine) as session:
         assert set(session.scalars(select(LendingEvent.person_id))) == {ids["O-2"]}
     multi = _signal(_inquire(runtime), "MULTI_LENDING")
