@@ -152,25 +152,32 @@ def event_to_signal(base: str, *, platform_key: str, lender_key: str, ids: list[
     """Milliseconds from an ``opened`` event's acknowledgement to an inquiry answer that counts it."""
     import httpx
 
-    def accounts_1d(client: httpx.Client, n: int) -> int:
+    def accounts_1d(client: httpx.Client, n: int) -> int | None:
         body = {"subject": {"id_type": "CN_RESIDENT_ID", "id_number": ids[n]}, "purpose": "loan_origination",
                 "consent_ref": f"LX-Q{n}"}
         answer = client.post("/v1/inquiries", json=body, headers={"X-API-Key": lender_key})
         answer.raise_for_status()
-        signal_ = next(s for s in answer.json()["report"]["signals"] if s["code"] == "MULTI_LENDING")
+        report = answer.json()["report"]
+        if report is None:  # no file (every record of the person held or rejected): not a trial
+            return None
+        signal_ = next(s for s in report["signals"] if s["code"] == "MULTI_LENDING")
         return signal_["values"]["new_accounts_1d"]
 
     rng = random.Random(trials)
     seen: list[float] = []
     with httpx.Client(base_url=base, timeout=30) as client:
-        for trial in range(trials):
+        trial = 0
+        while len(seen) < trials:
+            trial += 1
             n = rng.randrange(len(ids))
             before = accounts_1d(client, n)
+            if before is None:
+                continue
             answer = client.post("/v1/events", headers={"X-API-Key": platform_key}, json={"events": [
                 _event(ids[n], f"SIG-{time.time_ns()}-{trial}", datetime.now(UTC))]})
             answer.raise_for_status()
             acknowledged = time.perf_counter()
-            while accounts_1d(client, n) <= before:
+            while (accounts_1d(client, n) or 0) <= before:
                 if time.perf_counter() - acknowledged > 10:
                     raise SystemExit("an acknowledged event was not counted within 10 s")
             seen.append((time.perf_counter() - acknowledged) * 1000)
