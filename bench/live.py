@@ -17,6 +17,10 @@ two p99s (target: at most 2, and at most 50 ms), and how long the load took. Whi
 platform of its own (``BENCH_EVENTS``) also reports ``--event-rate`` lending events a second
 (``POST /v1/events``, batches every 100 ms), and the benchmark counts their errors.
 
+Then the same inquiries during each of the other writers that must not hold them up, each in a second
+process: a consent import of every person of the bureau, and ``openbureau db cluster`` (the rewrite of
+account states in person order); p50, p99, errors, and how long the job took.
+
 Then, on the idle bureau:
 
 4. **Event to signal**: ``--trials`` times, the platform reports a loan ``opened`` for a person and the
@@ -104,9 +108,9 @@ def register_loader(engine: str, args: argparse.Namespace) -> str:
     pl.DataFrame({"consent_ref": [f"BE-{n}" for n in range(len(ids))], "id_type": "CN_RESIDENT_ID",
                   "id_number": ids, "purpose": "furnish", "granted_at": "2020-01-01T00:00:00Z", "channel": "app",
                   "evidence_hash": ["ab" * 32] * len(ids)}).write_csv(consents)
-    with session_scope(runtime.engine, write=True) as session:
-        quarantine.import_consents(session, vault=runtime.vault, actor=get_member(session, code=PLATFORM),
-                                   path=consents)
+    with session_scope(runtime.engine) as session:
+        platform = get_member(session, code=PLATFORM)
+    quarantine.import_consents(runtime.engine, vault=runtime.vault, actor=platform, path=consents)
     runtime.engine.dispose()
     return key
 
@@ -213,6 +217,34 @@ def event_intake(base: str, key: str, ids: list[str], *, clients: int, batch: in
     return {"stored": stored, "errors": sum(r[1] for r in results), "events_per_s": stored / elapsed}
 
 
+def maintenance_jobs(engine: str, args: argparse.Namespace, ids: list[str]) -> list[tuple[str, list[str]]]:
+    """The other writers that must not hold inquiries up: a consent import of every person (new references
+    each run) and the rewrite of account states in person order."""
+    consents = args.data / f"maintenance-consents-{engine}.csv"
+    tag = time.time_ns()
+    with consents.open("w") as handle:
+        handle.write("consent_ref,id_type,id_number,purpose,granted_at,channel,evidence_hash\n")
+        for n, number in enumerate(ids):
+            handle.write(f"M{tag}-{n},CN_RESIDENT_ID,{number},furnish,2020-01-01T00:00:00Z,app,{'cd' * 32}\n")
+    cli = str(Path(sys.executable).with_name("openbureau"))
+    return [(f"a consent import of {len(ids):,}", [cli, "consent", "import", str(consents), "--member", LOADER]),
+            ("the person-order rewrite", [cli, "db", "cluster"])]
+
+
+def during_job(command: list[str], env: dict[str, str], *, url: str, args: argparse.Namespace,
+               script: Path) -> dict:
+    """wrk for ``--duration`` seconds while ``command`` runs in a second process; how long the job took and
+    whether it outlasted the inquiries."""
+    started = time.perf_counter()
+    job = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    answered = wrk(url, seconds=args.duration, connections=args.connections, script=script)
+    outlasted = job.poll() is None
+    _, err = job.communicate()
+    if job.returncode != 0:
+        raise SystemExit(f"{' '.join(command[1:3])} failed: {err.decode()[-2000:]}")
+    return {**answered, "job_seconds": time.perf_counter() - started, "job_outlasted_inquiries": outlasted}
+
+
 def run(engine: str, args: argparse.Namespace) -> dict:
     built = build(engine, data=args.data, persons=args.persons, months=args.months, seed=args.seed)
     args.ids = built["ids"]
@@ -251,6 +283,10 @@ def run(engine: str, args: argparse.Namespace) -> dict:
         copy.unlink(missing_ok=True)
         if loading.returncode != 0:
             raise SystemExit(f"the load failed: {err.decode()[-2000:]}")
+        maintenance = {}
+        for job, command in maintenance_jobs(engine, args, ids):
+            log(f"{engine}: during {job}, {args.duration} s")
+            maintenance[job] = during_job(command, env_for(engine, args), url=url, args=args, script=script)
         log(f"{engine}: event to signal, {args.trials} trials")
         signal_ = event_to_signal(base, platform_key=platform_key, lender_key=built["keys"][SUBSCRIBER],
                                   ids=consented, trials=args.trials)
@@ -261,7 +297,7 @@ def run(engine: str, args: argparse.Namespace) -> dict:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     return {"engine": engine, "idle": idle, "during": during, "load_seconds": load_seconds,
-            "load_outlasted_inquiries": still_loading, "events_during": events_during,
+            "load_outlasted_inquiries": still_loading, "events_during": events_during, "maintenance": maintenance,
             "event_to_signal": signal_, "event_intake": intake_}
 
 
@@ -299,6 +335,15 @@ def main() -> None:
         note = "" if r["load_outlasted_inquiries"] else "  (the load ended before the inquiries: use more records)"
         print(f"{r['engine']:<11}{i['rps']:>9,.0f}{i['p50']:>7.1f}{i['p99']:>7.1f}{d['rps']:>9,.0f}{d['p50']:>7.1f}"
               f"{d['p99']:>8.1f}{errors:>8}{d['p99'] / i['p99']:>11.2f}{r['load_seconds']:>8.0f}{note}")
+    print()
+    print("Inquiries while other writers run (same connections)")
+    print(f"{'engine':<11}{'job':<34}{'/s':>7}{'p50':>7}{'p99':>8}{'errors':>8}{'p99 ratio':>11}{'job s':>7}")
+    for r in results:
+        for job, d in r["maintenance"].items():
+            errors = d["non2xx"] + (0 if d["socket_errors"] is None else 1)
+            note = "" if d["job_outlasted_inquiries"] else "  (the job ended before the inquiries)"
+            print(f"{r['engine']:<11}{job:<34}{d['rps']:>7,.0f}{d['p50']:>7.1f}{d['p99']:>8.1f}{errors:>8}"
+                  f"{d['p99'] / r['idle']['p99']:>11.2f}{d['job_seconds']:>7.0f}{note}")
     print()
     print(f"Lending events ({args.event_rate:,}/s reported during the load; event to signal over {args.trials} "
           f"trials; intake: {args.event_clients} clients, batches of {args.event_batch:,})")

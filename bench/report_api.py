@@ -131,9 +131,9 @@ def build(engine: str, *, data: Path, persons: int, months: int, seed: int) -> d
         pl.lit("app").alias("channel"),
         # the digest of the signed application form the lender keeps (evidence is required: docs/consent.md)
         pl.col("id_number").hash().cast(pl.String).str.zfill(64).alias("evidence_hash")).write_csv(consent_file)
-    with session_scope(runtime.engine, write=True) as session:
-        outcome, _ = quarantine.import_consents(session, vault=runtime.vault,
-                                                actor=get_member(session, code=SUBSCRIBER), path=consent_file)
+    with session_scope(runtime.engine) as session:
+        subscriber = get_member(session, code=SUBSCRIBER)
+    outcome, _ = quarantine.import_consents(runtime.engine, vault=runtime.vault, actor=subscriber, path=consent_file)
     log(f"{engine}: {outcome.created:,} query consents for {SUBSCRIBER}")
     if engine == "postgresql":
         # What autovacuum does to a table some time after a bulk load, done at once: set the visibility map

@@ -37,6 +37,11 @@ def members(runtime):
     return runtime
 
 
+def bank_a(runtime):
+    with session_scope(runtime.engine) as session:
+        return get_member(session, code="BANK_A")
+
+
 def _grant_error(runtime, code, data):
     with pytest.raises((Conflict, Forbidden, Unprocessable)) as err, session_scope(runtime.engine, write=True) as s:
         quarantine.grant_consent(s, vault=runtime.vault, actor=get_member(s, code=code), data=data)
@@ -93,9 +98,8 @@ def test_import_creates_revokes_and_reports_every_bad_line(members, tmp_path) ->
     ]
     path = tmp_path / "consents.csv"
     path.write_text("\n".join(lines) + "\n")
-    with session_scope(members.engine, write=True) as session:
-        outcome, _ = quarantine.import_consents(session, vault=members.vault,
-                                                actor=get_member(session, code="BANK_A"), path=path)
+    outcome, _ = quarantine.import_consents(members.engine, vault=members.vault, actor=bank_a(members), path=path)
+    with session_scope(members.engine) as session:
         if is_postgres(members.engine):  # the consent gate's next query is planned on the consents just imported
             known = session.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'consents'")).scalar()
             assert known == 2
@@ -103,9 +107,8 @@ def test_import_creates_revokes_and_reports_every_bad_line(members, tmp_path) ->
     assert [(f.line, f.code) for f in outcome.findings] == [
         (4, "INVALID_ENUM"), (5, "INVALID_DATETIME"), (6, "DUPLICATE_IN_FILE"), (7, "REQUIRED_MISSING")]
     path.write_text(lines[0] + "\n" + lines[1].replace("active,", "revoked,2025-01-01T00:00:00Z") + "\n" + lines[2] + "\n")
+    again, _ = quarantine.import_consents(members.engine, vault=members.vault, actor=bank_a(members), path=path)
     with session_scope(members.engine, write=True) as session:
-        again, _ = quarantine.import_consents(session, vault=members.vault,
-                                              actor=get_member(session, code="BANK_A"), path=path)
         listed = consents.list_for_subject(session, vault=members.vault, principal=Principal.operator("OPERATOR:test"),
                                            subject=Subject(id_type="CN_RESIDENT_ID", id_number=PEOPLE[0][0]))
     assert (again.created, again.revoked, again.unchanged) == (0, 1, 1)
@@ -115,9 +118,8 @@ def test_import_creates_revokes_and_reports_every_bad_line(members, tmp_path) ->
 def test_import_refuses_a_file_without_the_columns(members, tmp_path) -> None:
     path = tmp_path / "c.csv"
     path.write_text("consent_ref,purpose\nC1,furnish\n")
-    with pytest.raises(Unprocessable) as err, session_scope(members.engine, write=True) as session:
-        quarantine.import_consents(session, vault=members.vault, actor=get_member(session, code="BANK_A"),
-                                   path=path)
+    with pytest.raises(Unprocessable) as err:
+        quarantine.import_consents(members.engine, vault=members.vault, actor=bank_a(members), path=path)
     assert err.value.code == "FILE_MISSING_COLUMNS" and "id_number" in err.value.details["columns"]
 
 
@@ -130,9 +132,8 @@ def test_import_of_a_gbk_file_says_it_must_be_utf8(members, tmp_path, suffix) ->
     else:
         text_ = f'{{"consent_ref": "C1", "id_number": "{PEOPLE[0][0]}", "full_name": "张三"}}\n'
     path.write_bytes(text_.encode("gbk"))
-    with pytest.raises(Unprocessable) as err, session_scope(members.engine, write=True) as session:
-        quarantine.import_consents(session, vault=members.vault, actor=get_member(session, code="BANK_A"),
-                                   path=path)
+    with pytest.raises(Unprocessable) as err:
+        quarantine.import_consents(members.engine, vault=members.vault, actor=bank_a(members), path=path)
     assert err.value.code == "FILE_NOT_UTF8" and "must be UTF-8" in err.value.message
 
 

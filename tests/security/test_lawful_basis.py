@@ -145,9 +145,9 @@ def test_a_consent_file_needs_evidence_and_valid_subjects(snoop, tmp_path) -> No
             f"B5,CN_RESIDENT_ID,{good},loan_origination,2026-01-01T00:00:00Z,app,zz"]
     path = tmp_path / "consents.csv"
     path.write_text("\n".join(rows) + "\n")
-    with session_scope(snoop.engine, write=True) as session:
-        outcome, _ = quarantine.import_consents(session, vault=snoop.vault, actor=get_member(session, code="SNOOP"),
-                                                path=path, now=NOW)
+    with session_scope(snoop.engine) as session:
+        actor = get_member(session, code="SNOOP")
+    outcome, _ = quarantine.import_consents(snoop.engine, vault=snoop.vault, actor=actor, path=path, now=NOW)
     assert (outcome.created, outcome.rejected) == (1, 5)
     assert [(f.line, f.code) for f in outcome.findings] == [
         (3, "ID_CHECK_DIGIT"), (4, "REQUIRED_MISSING"), (5, "INVALID_ENUM"), (6, "EVIDENCE_IN_FUTURE"),

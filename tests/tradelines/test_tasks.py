@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import textwrap
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
 from openbureau.accounts.models import AccountState
 from openbureau.audit import service as audit
 from openbureau.consent.profiles import get_profile
 from openbureau.consent.schemas import Subject
 from openbureau.kit.db import session_scope
+from openbureau.kit.dialects import base as dialects
 from openbureau.members.models import Role
 from openbureau.policy import Policy
 from openbureau.principals import Principal
@@ -34,9 +39,8 @@ def _states(runtime) -> int:
 
 
 def _run(runtime, **kwargs):
-    with session_scope(runtime.engine, write=True) as session:
-        return run_retention(session, as_of=kwargs.pop("as_of", NOW.date()), retention_years=5,
-                             actor_code="OPERATOR:test", **kwargs)
+    return run_retention(runtime.engine, as_of=kwargs.pop("as_of", NOW.date()), retention_years=5,
+                         actor_code="OPERATOR:test", **kwargs)
 
 
 @pytest.fixture
@@ -83,8 +87,7 @@ def test_expired_negative_months_are_hidden_then_purged_and_ongoing_ones_stay(ru
 
 def test_the_us_profile_keeps_negative_information_seven_years(runtime, folder) -> None:
     furnish(runtime, "BANK_A", history(0, "OLD", "2020-10", "N23NN"), folder)
-    with session_scope(runtime.engine, write=True) as session:
-        run = run_retention(session, as_of=date(2026, 11, 20), retention_years=7, actor_code="OPERATOR:test")
+    run = run_retention(runtime.engine, as_of=date(2026, 11, 20), retention_years=7, actor_code="OPERATOR:test")
     assert run.months_expired == 0
 
 
@@ -110,15 +113,23 @@ def test_clustering_by_person_keeps_every_row_and_every_report_and_puts_each_fil
     assert done.rows == len(before[0]) == 12
     assert snapshot() == before  # every row, and every report, exactly as they were
     with session_scope(runtime.engine) as session:
-        if runtime.engine.dialect.name == "sqlite":  # rows now lie in person order in the table itself
+        # Rows now lie in person order in the table itself, and the table keeps its indexes.
+        if runtime.engine.dialect.name == "sqlite":
             order = [r[0] for r in session.execute(text("SELECT person_id FROM account_states ORDER BY rowid"))]
-            assert order == sorted(order)
-            names = set(session.scalars(text("SELECT name FROM sqlite_master WHERE tbl_name = 'account_states'")))
+            indexes = {tuple(c for (c,) in session.execute(text("SELECT name FROM pragma_index_info(:n)"), {"n": n}))
+                       for n in session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'index' AND "
+                                                     "tbl_name = 'account_states' AND sql IS NOT NULL"))}
         else:
-            assert session.scalar(text("SELECT indisclustered FROM pg_index WHERE indexrelid = "
-                                       "'ix_account_states_person_id'::regclass")) is True
-            names = set(session.scalars(text("SELECT indexname FROM pg_indexes WHERE tablename = 'account_states'")))
-        assert {"ix_account_states_person_id", "ix_account_states_held"} <= names
+            order = [r[0] for r in session.execute(text("SELECT person_id FROM account_states ORDER BY ctid"))]
+            indexes = {tuple(c.strip() for c in d.split("(")[1].split(")")[0].split(","))
+                       for d in session.scalars(text("SELECT indexdef FROM pg_indexes WHERE tablename = 'account_states' "
+                                                     "AND indexname = ANY(ARRAY['ix_account_states_person_id', "
+                                                     "'ix_account_states_held'])"))}
+            assert session.scalar(text("SELECT count(*) FROM pg_proc WHERE proname LIKE 'account_states_ordered%'")) == 0
+        assert order == sorted(order)
+        assert indexes == {("person_id",), ("furnisher_id", "person_id")}
+        leftovers = [t for t in inspect(session.connection()).get_table_names() if t.startswith("account_states_")]
+        assert leftovers == []
         entries = audit.list_entries(session, action="tradelines.cluster")
         assert audit.verify(session).ok
     assert len(entries) == 1 and json.loads(entries[0].details)["rows"] == 12
@@ -127,13 +138,74 @@ def test_clustering_by_person_keeps_every_row_and_every_report_and_puts_each_fil
     assert _states(runtime) == 13
 
 
+def test_a_consent_released_while_the_rewrite_copies_is_in_the_rewritten_table(runtime, folder, monkeypatch) -> None:
+    monkeypatch.setattr(dialects, "REWRITE_CHUNK_ROWS", 2)  # many short copy transactions over a few rows
+    grant(runtime, "BANK_A", PEOPLE[1][0])
+    for index in (0, 1, 2):  # person 2 has no consent to furnish yet: held
+        furnish(runtime, "BANK_A", history(index, f"A{index}", "2026-01", "NNN"), folder)
+    with session_scope(runtime.engine) as session:
+        held = session.scalar(select(func.count()).select_from(AccountState).where(AccountState.held_reason.is_not(None)))
+    assert held == 3
+    copied: list[int] = []
+
+    def meanwhile(rows: int) -> None:  # a consent arrives while the rewrite is under way
+        copied.append(rows)
+        if len(copied) == 1:
+            assert grant(runtime, "BANK_A", PEOPLE[2][0])[1] == 3
+
+    done = cluster_by_person(runtime.engine, actor_code="OPERATOR:test", progress=meanwhile)
+    assert len(copied) > 2 and done.rows == sum(copied)
+    with session_scope(runtime.engine) as session:
+        assert session.scalar(select(func.count()).select_from(AccountState)) == 9
+        assert session.scalar(select(func.count()).select_from(AccountState)
+                              .where(AccountState.held_reason.is_not(None))) == 0
+        report = service.own_report(session, vault=runtime.vault, principal=AT_COUNTER, policy=CN, now=NOW,
+                                    subject=Subject(id_type="CN_RESIDENT_ID", id_number=PEOPLE[2][0]))
+    assert [a.account_number for a in report.accounts] == ["A2"]
+    again = cluster_by_person(runtime.engine, actor_code="OPERATOR:test")  # SQLite: the index names move back
+    assert again.rows == 9
+
+
+KILL_DURING_REWRITE = textwrap.dedent("""
+    import os, signal
+    from openbureau.kit.dialects import base
+    from openbureau.runtime import open_runtime
+    from openbureau.tradelines.tasks import cluster_by_person
+
+    base.REWRITE_CHUNK_ROWS = 2
+    runtime = open_runtime()
+    cluster_by_person(runtime.engine, actor_code="OPERATOR:test",
+                      progress=lambda n: os.kill(os.getpid(), signal.SIGKILL))
+""")
+
+
+def test_a_rewrite_killed_part_way_leaves_the_table_as_it_was_and_the_next_run_finishes(runtime, folder) -> None:
+    grant(runtime, "BANK_A", PEOPLE[1][0])
+    for index in (0, 1):
+        furnish(runtime, "BANK_A", history(index, f"A{index}", "2026-01", "NN1"), folder)
+    settings = runtime.settings
+    env = {**os.environ, "OPENBUREAU_DATA_DIR": str(settings.data_dir),
+           "OPENBUREAU_DATABASE_URL": settings.resolved_database_url,
+           "OPENBUREAU_PII_KEY": settings.pii_key.get_secret_value(),
+           "OPENBUREAU_INDEX_KEY": settings.index_key.get_secret_value()}
+    killed = subprocess.run([sys.executable, "-c", KILL_DURING_REWRITE], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert killed.returncode == -9, killed.stderr
+    assert _states(runtime) == 6
+    furnish(runtime, "BANK_A", history(0, "A0", "2026-04", "N"), folder)  # loads go on: the lock died with it
+    assert cluster_by_person(runtime.engine, actor_code="OPERATOR:test").rows == 7 == _states(runtime)
+    with session_scope(runtime.engine) as session:
+        tables = inspect(session.connection()).get_table_names()
+    assert [t for t in tables if t.startswith("account_states_")] == []
+
+
 def test_a_retention_run_reports_what_it_examined_and_audits_what_it_deleted(runtime, folder) -> None:
     furnish(runtime, "BANK_A", history(0, "OLD", "2020-10", "N23NN"), folder)  # negative in 2020-11/12: expired
     furnish(runtime, "BANK_A", history(0, "RECENT", "2022-08", "N1NN"), folder)  # negative after 2021-11: not examined
     seen: list[int] = []
-    with session_scope(runtime.engine, write=True) as session:
-        run = run_retention(session, as_of=date(2026, 11, 20), retention_years=5, actor_code="OPERATOR:test",
-                            progress=seen.append)
+    run = run_retention(runtime.engine, as_of=date(2026, 11, 20), retention_years=5, actor_code="OPERATOR:test",
+                        progress=seen.append)
+    with session_scope(runtime.engine) as session:
         bank = session.execute(text("SELECT id FROM members WHERE code = 'BANK_A'")).scalar_one()
     assert (run.as_of, run.retention_years, run.latest_expirable_period, run.dry_run) == (
         date(2026, 11, 20), 5, "2021-11", False)  # an event that ended by 2021-11-20 has expired
@@ -144,7 +216,6 @@ def test_a_retention_run_reports_what_it_examined_and_audits_what_it_deleted(run
     assert (entry.actor_code, entry.actor_member_id, entry.person_id) == ("OPERATOR:test", None, None)
     assert json.loads(entry.details) == {"as_of": "2026-11-20", "retention_years": 5, "months": 2, "rows": 2,
                                          "by_furnisher": {str(bank): 2}}
-    with session_scope(runtime.engine, write=True) as session:
-        dry = run_retention(session, as_of=date(2026, 11, 20), retention_years=5, actor_code="OPERATOR:test",
-                            dry_run=True)
+    dry = run_retention(runtime.engine, as_of=date(2026, 11, 20), retention_years=5, actor_code="OPERATOR:test",
+                        dry_run=True)
     assert dry.dry_run is True and (dry.accounts_examined, dry.months_expired) == (0, 0)

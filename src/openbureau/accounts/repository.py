@@ -92,7 +92,7 @@ STATE_FRAME_SCHEMA = {
 }
 _PRIMARY_KEY = tuple_(S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version)
 # Rewritten in this order by ``cluster_by_person``: a person's file is then read from a few pages.
-_PERSON_ORDER = ("person_id", "furnisher_id", "furnisher_account_id", "reporting_period", "version")
+PERSON_ORDER = ("person_id", "furnisher_id", "furnisher_account_id", "reporting_period", "version")
 
 
 class AccountRepository:
@@ -295,16 +295,6 @@ class AccountRepository:
                 tuple_(S.furnisher_id, S.furnisher_account_id, S.reporting_period).in_(keys[start:start + 1_000])))
             deleted += result.rowcount
         return deleted
-
-    def cluster_by_person(self) -> int:
-        """Rewrite the table so that each person's states lie together on disk, in (person, account, period,
-        version) order; the number of rows. A person's file is then read from a few pages instead of one
-        page per row. Rows loaded later go at the end again, so run it after a month's loads. How each
-        engine rewrites a table: ``kit.dialects`` (SQLite: an ordered copy swapped in; PostgreSQL:
-        ``CLUSTER`` on the person index, then ``ANALYZE``)."""
-        conn = self.session.connection()
-        table = AccountState.__table__
-        return dialect_for(conn).cluster(conn, table, index=f"ix_{table.name}_person_id", order_by=_PERSON_ORDER)
 
 
 class AccountLoadRepository:

@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
 import polars as pl
-from sqlalchemy import ColumnElement, Row, Select
+from sqlalchemy import ColumnElement, Engine, Row, Select
 from sqlalchemy.orm import Session
 
 from openbureau.accounts.event_repository import EventRepository
 from openbureau.accounts.models import AccountState
-from openbureau.accounts.repository import AccountRepository
+from openbureau.accounts.repository import PERSON_ORDER, AccountRepository
+from openbureau.kit.dialects import dialect_for
 
 
 def has_released_account(session: Session, *, furnisher_id: int, person_id: int, moment: datetime,
@@ -113,10 +114,11 @@ def move_persons(session: Session, moves: list[dict[str, int]]) -> None:
     AccountRepository(session).move_persons(moves)
 
 
-def accounts_with_status_before(session: Session, period: str, *, payment_statuses: tuple[str, ...]
-                                ) -> Iterator[list[tuple[int, str]]]:
+def accounts_with_status_before(session: Session, period: str, *, payment_statuses: tuple[str, ...],
+                                batch: int = 5_000) -> Iterator[list[tuple[int, str]]]:
     """Batches of accounts with one of ``payment_statuses``, a charge-off or days past due by ``period``."""
-    return AccountRepository(session).accounts_with_status_before(period, payment_statuses=payment_statuses)
+    return AccountRepository(session).accounts_with_status_before(period, payment_statuses=payment_statuses,
+                                                                  batch=batch)
 
 
 def states_of_accounts(session: Session, accounts: list[tuple[int, str]]) -> Sequence[Row]:
@@ -129,9 +131,12 @@ def delete_periods(session: Session, keys: list[tuple[int, str, str]]) -> int:
     return AccountRepository(session).delete_periods(keys)
 
 
-def cluster_by_person(session: Session) -> int:
-    """Rewrite the account states in person order; the number of rows."""
-    return AccountRepository(session).cluster_by_person()
+def cluster_by_person(engine: Engine, *, progress: Callable[[int], None] | None = None) -> int:
+    """Rewrite the account states so that each person's lie together on disk, in (person, account, period,
+    version) order; the number of rows. A person's file is then read from a few pages instead of one page
+    per row. Rows loaded later go at the end again, so run it after a month's loads. The table stays
+    readable and writable throughout: an online rewrite (``kit.dialects.base.Dialect.cluster``)."""
+    return dialect_for(engine).cluster(engine, AccountState.__table__, order_by=PERSON_ORDER, progress=progress)
 
 
 def person_events(session: Session, *, person_id: int, id_type: str, id_indexes: Sequence[bytes], since: datetime

@@ -12,7 +12,6 @@ from openbureau.consent import service as consents
 from openbureau.consent.schemas import ConsentCreate, ConsentImportResult, ConsentRead, ConsentRevoke, Subject
 from openbureau.intake import quarantine
 from openbureau.intake.files import SealedFile, file_keyring
-from openbureau.kit.db import session_scope
 from openbureau.kit.filecrypt import open_sealed
 from openbureau.principals import Principal
 from openbureau.runtime import Runtime
@@ -50,9 +49,8 @@ async def import_file(runtime: RuntimeDep, member: MemberDep, request: Request) 
 
 
 def _import(runtime: Runtime, member, sealed: SealedFile, filename: str):
-    with session_scope(runtime.engine, write=True) as session, \
-            open_sealed(sealed.path, keys=file_keyring(runtime.settings)) as source:
-        return quarantine.import_consents(session, vault=runtime.vault, actor=member, path=sealed.path,
+    with open_sealed(sealed.path, keys=file_keyring(runtime.settings)) as source:
+        return quarantine.import_consents(runtime.engine, vault=runtime.vault, actor=member, path=sealed.path,
                                           source=source, name=filename, sha256=sealed.sha256)
 
 

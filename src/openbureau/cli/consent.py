@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from openbureau.audit import service as audit
-from openbureau.cli.console import console, print_table, reports_errors
+from openbureau.cli.console import console, print_table, progress, reports_errors
 from openbureau.consent import service as consents
 from openbureau.consent.schemas import Subject
 from openbureau.intake import quarantine
@@ -29,9 +30,13 @@ def import_file(
 ) -> None:
     """Import a member's consents; print the counts, every bad line, and the records released."""
     runtime = open_runtime()
-    with session_scope(runtime.engine, write=True) as session:
-        outcome, released = quarantine.import_consents(session, vault=runtime.vault,
-                                                       actor=get_member(session, code=member), path=file)
+    with session_scope(runtime.engine) as session:
+        actor = get_member(session, code=member)
+    with progress(TextColumn("[bold]{task.description}"), MofNCompleteColumn(), TimeElapsedColumn(),
+                  transient=True) as bar:
+        task = bar.add_task("consents stored", total=None)
+        outcome, released = quarantine.import_consents(runtime.engine, vault=runtime.vault, actor=actor, path=file,
+                                                       progress=lambda n: bar.update(task, advance=n))
     console.print(f"{outcome.received:,} lines: {outcome.created:,} created, {outcome.revoked:,} revoked, "
                   f"{outcome.unchanged:,} unchanged, {outcome.rejected:,} rejected; "
                   f"{released:,} quarantined records released", soft_wrap=True)

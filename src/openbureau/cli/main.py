@@ -119,14 +119,21 @@ def db_upgrade() -> None:
 @reports_errors
 def db_cluster() -> None:
     """Rewrite account states in person order, so that each person's file is read from a few pages (run after
-    a month's loads; loads wait meanwhile; SQLite needs free disk for a second copy of the table)."""
+    a month's loads). Inquiries and consents go on meanwhile; loads and retention runs wait; the database
+    needs free disk for a second copy of the table."""
+    from rich.progress import MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     from openbureau.audit.service import operator_code
+    from openbureau.cli.console import progress
     from openbureau.runtime import open_runtime
     from openbureau.tradelines.tasks import cluster_by_person
 
     runtime = open_runtime()
-    with console.status("rewriting account states in person order"):
-        outcome = cluster_by_person(runtime.engine, actor_code=operator_code())
+    with progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), MofNCompleteColumn(), TimeElapsedColumn(),
+                  transient=True) as bar:
+        task = bar.add_task("account states copied in person order", total=None)
+        outcome = cluster_by_person(runtime.engine, actor_code=operator_code(),
+                                    progress=lambda n: bar.update(task, advance=n))
     console.print(f"{outcome.rows:,} account states rewritten in person order in {outcome.seconds:.1f} s")
 
 

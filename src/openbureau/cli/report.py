@@ -165,12 +165,12 @@ def retention_run(
     profile = runtime.policy.profile
     columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,} accounts"),
                TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True) as bar, \
-            session_scope(runtime.engine, write=True) as session:
+    with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("examining accounts with old negative information", total=None)
-        run = run_retention(session, as_of=day, retention_years=profile.negative_retention_years,
+        run = run_retention(runtime.engine, as_of=day, retention_years=profile.negative_retention_years,
                             actor_code=audit.operator_code(), dry_run=dry_run,
                             progress=lambda n: bar.update(task, advance=n))
+    with session_scope(runtime.engine) as session:
         codes = {m.id: m.code for m in list_members(session)}
     verb = "would delete" if dry_run else "deleted"
     console.print(f"Retention ({profile.code}: {profile.negative_retention_years} years after the adverse event "

@@ -164,36 +164,63 @@ class ImportOutcome:
         schema={"id_type": pl.String, "id_index": pl.Binary}))
 
 
-def import_file(session: Session, *, vault: PiiVault, actor: Actor, path: Path, now: datetime | None = None,
-                source: BinaryIO | None = None, name: str | None = None, sha256: str | None = None
-                ) -> ImportOutcome:
-    """Import a furnisher's or subscriber's consents from CSV or JSON Lines (docs/consent.md); audited.
+# Consents a stored import chunk writes in one short transaction (with the records it releases): a writer
+# holds SQLite's only write lock that long, and inquiries log their answers between two chunks.
+IMPORT_CHUNK = 2_000
 
-    New references are created; a known reference whose line says ``revoked`` is revoked; other known
-    references are left as they are. Every bad line is reported with its line number and nothing from it
-    is stored. ``source``, ``name`` and ``sha256`` give the file as an open stream (a sealed upload read
-    through decryption) rather than ``path``.
-    """
-    now = now or datetime.now(UTC)
+
+@dataclass(slots=True)
+class PreparedImport:
+    """A consent file read, validated and sealed outside any transaction: the lines to store, each with
+    its blind index and encrypted identity number, and what was rejected."""
+
+    outcome: ImportOutcome
+    good: pl.DataFrame
+    sha256: str
+
+    def chunks(self) -> list[pl.DataFrame]:
+        """The lines to store, in file order, ``IMPORT_CHUNK`` at a time."""
+        return [self.good.slice(start, IMPORT_CHUNK) for start in range(0, self.good.height, IMPORT_CHUNK)]
+
+
+def prepare_import(*, vault: PiiVault, actor: Actor, path: Path, now: datetime, source: BinaryIO | None = None,
+                   name: str | None = None, sha256: str | None = None) -> PreparedImport:
+    """Read and validate a consent file (docs/consent.md), check that ``actor`` may hold every purpose in
+    it, and compute each good line's blind index and ciphertext; touches no database. Every bad line is
+    a finding with its line number and nothing from it is stored. ``source``, ``name`` and ``sha256`` give
+    the file as an open stream (a sealed upload read through decryption) rather than ``path``."""
     rows = read_consent_file(path, source=source, name=name)
     good, findings = validate_consent_rows(rows, now=now)
     outcome = ImportOutcome(received=rows.height, findings=findings, rejected=rows.height - good.height)
     for purpose in good["purpose"].unique().to_list():
         _check_grantee(actor, Purpose(purpose))
-    if good.height == 0:
-        return outcome
+    if good.height:
+        numbers = good["id_number"].to_list()
+        good = good.with_columns(
+            pl.Series("subject_id_index", [vault.blind_index(n, domain=t) for t, n in
+                                           zip(good["id_type"].to_list(), numbers, strict=True)], dtype=pl.Binary),
+            pl.Series("subject_id_enc", vault.encrypt_many(numbers), dtype=pl.Binary),
+        ).drop("id_number")
+    return PreparedImport(outcome=outcome, good=good, sha256=sha256 or file_sha256(path))
+
+
+def store_import_chunk(session: Session, *, actor: Actor, prepared: PreparedImport, chunk: pl.DataFrame,
+                       now: datetime, part: int) -> ImportOutcome:
+    """Store one chunk of a prepared import in the caller's transaction, audited with it: new references
+    are created; a known reference whose line says ``revoked`` is revoked; other known references are left
+    as they are (so a file imported again, or after a killed import, changes nothing twice). Returns the
+    chunk's counts and the subjects whose consent now stands."""
+    outcome = ImportOutcome()
     bulk = dialect_for(session.connection())
     repo = ConsentRepository(session)
-    with bulk.staged(session.connection(), good.select("consent_ref"), "consent_refs") as staged:
+    with bulk.staged(session.connection(), chunk.select("consent_ref"), "consent_refs") as staged:
         known = repo.existing_refs(grantee_member_id=actor.id, staged=staged)
-    good = good.join(known, on="consent_ref", how="left")
-    fresh = good.filter(pl.col("consent_id").is_null())
-    to_revoke = good.filter(pl.col("consent_id").is_not_null() & (pl.col("status") == "revoked")
-                            & (pl.col("stored_status") != ConsentStatus.REVOKED))
-    outcome.unchanged = good.height - fresh.height - to_revoke.height
+    chunk = chunk.join(known, on="consent_ref", how="left", maintain_order="left")
+    fresh = chunk.filter(pl.col("consent_id").is_null())
+    to_revoke = chunk.filter(pl.col("consent_id").is_not_null() & (pl.col("status") == "revoked")
+                             & (pl.col("stored_status") != ConsentStatus.REVOKED))
+    outcome.unchanged = chunk.height - fresh.height - to_revoke.height
     if fresh.height:
-        indexes = [vault.blind_index(n, domain=t) for t, n in fresh.select("id_type", "id_number").iter_rows()]
-        fresh = fresh.with_columns(pl.Series("subject_id_index", indexes, dtype=pl.Binary))
         bulk.insert(session.connection(), Consent.__table__, fresh.select(
             "consent_ref",
             pl.lit(actor.id, dtype=pl.Int64).alias("grantee_member_id"),
@@ -201,7 +228,7 @@ def import_file(session: Session, *, vault: PiiVault, actor: Actor, path: Path, 
             pl.lit("accounts").alias("scope"),
             pl.col("id_type").alias("subject_id_type"),
             "subject_id_index",
-            pl.Series("subject_id_enc", vault.encrypt_many(fresh["id_number"].to_list()), dtype=pl.Binary),
+            "subject_id_enc",
             pl.col("granted_at").alias("valid_from"),
             pl.col("expires_at").alias("valid_until"),
             "status",
@@ -224,7 +251,17 @@ def import_file(session: Session, *, vault: PiiVault, actor: Actor, path: Path, 
         repo.revoke_many(ids=to_revoke["consent_id"].to_list(), moment=now, reason="revoked in the grantee's file")
         outcome.revoked = to_revoke.height
     audit.record(session, actor_member_id=actor.id, actor_code=actor.code, action="consent.import", person_id=None,
-                 purpose=None, details={"file_sha256": sha256 or file_sha256(path), "received": outcome.received,
+                 purpose=None, details={"file_sha256": prepared.sha256, "part": part,
+                                        "parts": len(range(0, prepared.good.height, IMPORT_CHUNK)),
+                                        "received": prepared.outcome.received, "lines": chunk.height,
                                         "created": outcome.created, "revoked": outcome.revoked,
-                                        "rejected": outcome.rejected})
+                                        "rejected": prepared.outcome.rejected})
     return outcome
+
+
+def record_rejected_import(session: Session, *, actor: Actor, prepared: PreparedImport) -> None:
+    """Audit a consent file none of whose lines could be stored."""
+    audit.record(session, actor_member_id=actor.id, actor_code=actor.code, action="consent.import", person_id=None,
+                 purpose=None, details={"file_sha256": prepared.sha256, "part": 0, "parts": 0,
+                                        "received": prepared.outcome.received, "lines": 0, "created": 0,
+                                        "revoked": 0, "rejected": prepared.outcome.rejected})

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import ColumnElement, Connection, Select, and_, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, select
 from sqlalchemy.orm import Session
 
 from openbureau.accounts import service as accounts
@@ -26,6 +26,7 @@ from openbureau.consent.repository import subjects_in_force, valid_at
 from openbureau.consent.schemas import ConsentCreate
 from openbureau.identity.models import Person
 from openbureau.kit.crypto import PiiVault
+from openbureau.kit.db import session_scope
 from openbureau.kit.dialects import dialect_for
 
 NO_CONSENT = "no_consent"
@@ -99,11 +100,36 @@ def grant_consent(session: Session, *, vault: PiiVault, actor: consents.Actor, d
     return consent, released
 
 
-def import_consents(session: Session, *, vault: PiiVault, actor: consents.Actor, path: Path,
-                    now: datetime | None = None, **stream) -> tuple[consents.ImportOutcome, int]:
+def import_consents(engine: Engine, *, vault: PiiVault, actor: consents.Actor, path: Path,
+                    now: datetime | None = None, progress: Callable[[int], None] | None = None, **stream
+                    ) -> tuple[consents.ImportOutcome, int]:
     """Import a consent file and release what it unblocks; returns the outcome and the records released.
-    ``stream``: ``source``, ``name`` and ``sha256`` of a file given as an open stream (see
-    ``consent.service.import_file``)."""
-    outcome = consents.import_file(session, vault=vault, actor=actor, path=path, now=now, **stream)
-    released = release(session, furnisher_id=actor.id, subjects=outcome.granted_subjects, moment=now)
+
+    The file is read, validated and sealed before any transaction; its lines are then stored a chunk at a
+    time (``consent.service.IMPORT_CHUNK``), each chunk with the records it releases and its audit entry in
+    one short write transaction, so inquiries never wait behind an import. Each consent is stored whole or
+    not at all; an import killed part way keeps the chunks it committed, and the same file imported again
+    stores the rest (references already stored are counted unchanged). ``progress`` is called with the
+    number of lines of each chunk once it is committed. ``stream``: ``source``, ``name``
+    and ``sha256`` of a file given as an open stream (see ``consent.service.prepare_import``)."""
+    now = now or datetime.now(UTC)
+    prepared = consents.prepare_import(vault=vault, actor=actor, path=path, now=now, **stream)
+    outcome, released = prepared.outcome, 0
+    if prepared.good.height == 0:
+        with session_scope(engine, write=True) as session:
+            consents.record_rejected_import(session, actor=actor, prepared=prepared)
+        return outcome, 0
+    granted = []
+    for part, chunk in enumerate(prepared.chunks(), start=1):
+        with session_scope(engine, write=True) as session:
+            stored = consents.store_import_chunk(session, actor=actor, prepared=prepared, chunk=chunk, now=now,
+                                                 part=part)
+            released += release(session, furnisher_id=actor.id, subjects=stored.granted_subjects, moment=now)
+        outcome.created += stored.created
+        outcome.revoked += stored.revoked
+        outcome.unchanged += stored.unchanged
+        granted.append(stored.granted_subjects)
+        if progress is not None:
+            progress(chunk.height)
+    outcome.granted_subjects = pl.concat(granted)
     return outcome, released

@@ -121,9 +121,9 @@ def replay(
         totals = result.totals[entry.furnisher]
         batch = feeds[entry.furnisher].due(arrival, work / f"{entry.furnisher}-{arrival:%Y%m%d%H%M%S}.csv")
         if batch is not None:
-            with session_scope(engine, write=True) as session:
-                outcome, released = quarantine.import_consents(
-                    session, vault=vault, actor=get_member(session, code=entry.furnisher), path=batch, now=arrival)
+            with session_scope(engine) as session:
+                actor = get_member(session, code=entry.furnisher)
+            outcome, released = quarantine.import_consents(engine, vault=vault, actor=actor, path=batch, now=arrival)
             totals.consents += outcome.created
             totals.released += released
         if isinstance(entry, EventFileEntry):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import polars as pl
@@ -25,6 +25,8 @@ from sqlalchemy import (
     Select,
     Table,
     Text,
+    func,
+    select,
 )
 
 from openbureau.kit.errors import BureauError
@@ -32,6 +34,8 @@ from openbureau.kit.errors import BureauError
 _SQL_TYPES = {pl.Binary: LargeBinary, pl.String: Text, pl.Int64: BigInteger}
 # Rows per batch when a query is read into a frame through the driver.
 FRAME_BATCH_ROWS = 250_000
+# Rows per write transaction of an online rewrite (``Dialect.cluster``).
+REWRITE_CHUNK_ROWS = 5_000
 
 # The intake lock: one load at a time, and nothing that numbers or moves persons while a load runs.
 # PostgreSQL: an advisory lock (a load holds it at session level across its short transactions; other
@@ -130,9 +134,65 @@ class Dialect(ABC):
         """Move the sequence of ``table.column`` past the highest value stored (where the engine keeps one)."""
 
     # -- maintenance ----------------------------------------------------------------------------------
+    def cluster(self, engine: Engine, table: Table, *, order_by: Sequence[str],
+                progress: Callable[[int], None] | None = None) -> int:
+        """Rewrite ``table`` in ``order_by`` order while it stays readable and writable; the rows copied.
+
+        An online rewrite in four steps, none of which holds a lock that a reader (or the inquiry log)
+        waits on for longer than a short write transaction: (1) an empty copy named ``<table>_ordered``
+        and triggers that apply every change made to the table meanwhile to the copy as well; (2) the
+        rows copied in ``order_by`` order, ``REWRITE_CHUNK_ROWS`` at a time, a range of ``order_by[0]``
+        per transaction; (3) the copy swapped in for the table in one short transaction; (4) the old
+        table removed (engine-specific). A run killed before the swap leaves the table as it was; the next
+        run first removes what it left. ``order_by[0]`` must be an integer column. ``progress`` is called
+        with the rows of each range copied.
+        """
+        name, copy = table.name, f"{table.name}_ordered"
+        engine = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")  # SQLite: each step a writer at once
+        self._drop_rewrite(engine, name, copy)
+        with engine.begin() as conn:
+            self._begin_rewrite(conn, table, copy)
+        column = table.c[order_by[0]]
+        with engine.connect() as conn:
+            low, high, total = conn.execute(select(func.min(column), func.max(column), func.count())).one()
+        copied = 0
+        if total:
+            step = max(1, (high - low + 1) * REWRITE_CHUNK_ROWS // total)
+            for start in range(low, high + 1, step):
+                with engine.begin() as conn:
+                    rows = self._copy_range(conn, table, copy, column=column.name, start=start, stop=start + step,
+                                            order_by=order_by)
+                copied += rows
+                if progress is not None:
+                    progress(rows)
+        self._finish_copy(engine, table, copy)
+        self._swap(engine, name, copy)
+        self._retire(engine, table)
+        return copied
+
     @abstractmethod
-    def cluster(self, conn: Connection, table: Table, *, index: str, order_by: Sequence[str]) -> int:
-        """Rewrite ``table`` in ``order_by`` order (the order of ``index``); the number of rows."""
+    def _drop_rewrite(self, engine: Engine, name: str, copy: str) -> None:
+        """Remove what an earlier rewrite of ``name`` left (its copy, triggers and retired table)."""
+
+    @abstractmethod
+    def _begin_rewrite(self, conn: Connection, table: Table, copy: str) -> None:
+        """Create the empty copy with the table's primary key, and the triggers that keep it up to date."""
+
+    @abstractmethod
+    def _copy_range(self, conn: Connection, table: Table, copy: str, *, column: str, start: int, stop: int,
+                    order_by: Sequence[str]) -> int:
+        """Copy the rows with ``start <= column < stop`` in ``order_by`` order (rows a trigger copied already
+        are kept as they are); the number of rows read."""
+
+    def _finish_copy(self, engine: Engine, table: Table, copy: str) -> None:  # noqa: B027 (an optional step)
+        """Whatever the copy needs before it can stand in for the table (its other indexes)."""
+
+    @abstractmethod
+    def _swap(self, engine: Engine, name: str, copy: str) -> None:
+        """Put the copy in the table's place in one short transaction."""
+
+    def _retire(self, engine: Engine, table: Table) -> None:  # noqa: B027 (an optional step)
+        """Remove the table the copy replaced, if the swap kept it."""
 
     @staticmethod
     def _quoted(conn: Connection, table: Table, columns: list[str]) -> tuple[str, str]:

@@ -1,8 +1,10 @@
-"""PostgreSQL (psycopg 3): binary COPY in and out, ANALYZE, advisory locks, sequences, CLUSTER."""
+"""PostgreSQL (psycopg 3): binary COPY in and out, ANALYZE, advisory locks, sequences, online rewrites."""
 
 from __future__ import annotations
 
+import re
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -20,11 +22,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    func,
-    select,
     text,
 )
 from sqlalchemy import create_engine as sa_create_engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from openbureau.kit.dialects.base import INTAKE_LOCK, Dialect
@@ -131,8 +132,85 @@ class PostgresDialect(Dialect):
         highest = f"(SELECT coalesce(max({column}), 1) FROM {table})"  # noqa: S608 (names from the models)
         conn.execute(text(f"SELECT setval(pg_get_serial_sequence(:t, :c), {highest})"), {"t": table, "c": column})
 
-    def cluster(self, conn: Connection, table: Table, *, index: str, order_by: Sequence[str]) -> int:
-        """``CLUSTER`` on ``index`` (it locks the table), then ``ANALYZE``."""
-        conn.execute(text(f"CLUSTER {table.name} USING {index}"))
-        conn.execute(text(f"ANALYZE {table.name}"))
-        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+    # -- online rewrite (``Dialect.cluster``) -----------------------------------------------------------
+    # Each range is copied under a SHARE lock on the table (writers wait for that one short transaction,
+    # readers never), so no change can slip between the copy and the trigger that carries it. The copy's
+    # other indexes are built CONCURRENTLY once it is full; the swap waits at most SWAP_LOCK_TIMEOUT for
+    # the readers of the moment to finish (readers queue behind it only that long) and is retried.
+    SWAP_LOCK_TIMEOUT = "200ms"
+    SWAP_ATTEMPTS = 50
+
+    def _drop_rewrite(self, engine: Engine, name: str, copy: str) -> None:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {copy}_capture ON {name}"))
+            conn.execute(text(f"DROP FUNCTION IF EXISTS {copy}_capture()"))
+            conn.execute(text(f"DROP TABLE IF EXISTS {copy}"))
+
+    def _begin_rewrite(self, conn: Connection, table: Table, copy: str) -> None:
+        name = table.name
+        columns = [c.name for c in table.columns]
+        key = [c.name for c in table.primary_key.columns]
+        conn.execute(text(f"CREATE TABLE {copy} (LIKE {name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+                          "INCLUDING STORAGE)"))
+        conn.execute(text(f"ALTER TABLE {copy} ADD CONSTRAINT {copy}_pk PRIMARY KEY ({', '.join(key)})"))
+        match = " AND ".join(f"{c} = OLD.{c}" for c in key)
+        # Names from the table's metadata, never from input.
+        conn.execute(text(f"""
+            CREATE FUNCTION {copy}_capture() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'DELETE' THEN
+                    DELETE FROM {copy} WHERE {match};
+                    RETURN OLD;
+                END IF;
+                IF TG_OP = 'UPDATE' THEN
+                    DELETE FROM {copy} WHERE {match};
+                END IF;
+                INSERT INTO {copy} ({', '.join(columns)}) SELECT (NEW).*
+                    ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in columns)};
+                RETURN NEW;
+            END $$"""))  # noqa: S608
+        conn.execute(text(f"CREATE TRIGGER {copy}_capture AFTER INSERT OR UPDATE OR DELETE ON {name} "
+                          f"FOR EACH ROW EXECUTE FUNCTION {copy}_capture()"))
+
+    def _copy_range(self, conn: Connection, table: Table, copy: str, *, column: str, start: int, stop: int,
+                    order_by: Sequence[str]) -> int:
+        columns = ", ".join(c.name for c in table.columns)
+        conn.execute(text(f"LOCK TABLE {table.name} IN SHARE MODE"))
+        return conn.execute(text(
+            f"INSERT INTO {copy} ({columns}) SELECT {columns} FROM {table.name} "  # noqa: S608
+            f"WHERE {column} >= :start AND {column} < :stop ORDER BY {', '.join(order_by)} ON CONFLICT DO NOTHING"),
+            {"start": start, "stop": stop}).rowcount
+
+    def _finish_copy(self, engine: Engine, table: Table, copy: str) -> None:
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")  # CONCURRENTLY runs outside a transaction
+            definitions = conn.execute(text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t AND indexname NOT IN "
+                "(SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass))"), {"t": table.name}).all()
+            for index, definition in definitions:
+                head, rest = definition.split(" ON ", 1)
+                rest = re.sub(rf"^(\w+\.)?{table.name} ", rf"\g<1>{copy} ", rest)
+                conn.execute(text(f"{head.replace(f' INDEX {index}', f' INDEX CONCURRENTLY {index}_r')} ON {rest}"))
+            conn.execute(text(f"ANALYZE {copy}"))
+
+    def _swap(self, engine: Engine, name: str, copy: str) -> None:
+        for attempt in range(self.SWAP_ATTEMPTS):
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(f"SET LOCAL lock_timeout = '{self.SWAP_LOCK_TIMEOUT}'"))
+                    conn.execute(text(f"LOCK TABLE {name} IN ACCESS EXCLUSIVE MODE"))
+                    primary = conn.execute(text("SELECT conname FROM pg_constraint WHERE contype = 'p' AND "
+                                                "conrelid = CAST(:t AS regclass)"), {"t": name}).scalar_one()
+                    indexes = conn.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = :t AND "
+                                                "indexname <> :p"), {"t": name, "p": primary}).scalars().all()
+                    conn.execute(text(f"DROP TABLE {name}"))  # its trigger goes with it
+                    conn.execute(text(f"DROP FUNCTION {copy}_capture()"))
+                    conn.execute(text(f"ALTER TABLE {copy} RENAME TO {name}"))
+                    conn.execute(text(f"ALTER TABLE {name} RENAME CONSTRAINT {copy}_pk TO {primary}"))
+                    for index in indexes:
+                        conn.execute(text(f"ALTER INDEX {index}_r RENAME TO {index}"))
+                return
+            except OperationalError as exc:
+                if "lock timeout" not in str(exc) or attempt == self.SWAP_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +13,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, Table, event
 from sqlalchemy import create_engine as sa_create_engine
 
-from openbureau.kit.dialects.base import Dialect, IntakeBusy
+from openbureau.kit.dialects.base import REWRITE_CHUNK_ROWS, Dialect, IntakeBusy
 
 CHECKPOINT_MODES = ("PASSIVE", "FULL", "RESTART", "TRUNCATE")
 
@@ -22,7 +23,7 @@ def _lock_file(engine: Engine) -> Path:
 
 
 class SqliteDialect(Dialect):
-    """executemany on the raw driver, a file lock for the intake, WAL checkpoints, clustering by copy."""
+    """executemany on the raw driver, a file lock for the intake, WAL checkpoints, rewrites by trigger-kept copy."""
 
     name = "sqlite"
     batch_migrations = True
@@ -136,31 +137,74 @@ class SqliteDialect(Dialect):
             return False
         return True
 
-    def cluster(self, conn: Connection, table: Table, *, index: str, order_by: Sequence[str]) -> int:
-        """A copy in ``order_by`` order, swapped in for the table, with its indexes rebuilt from their own
-        definitions (one write transaction; it needs free disk for a second copy of the table and its log).
-        SQLite's ``WITHOUT ROWID`` would keep the order by itself but puts whole rows in interior pages."""
-        name = table.name
-        raw = conn.connection.driver_connection
-        definition = raw.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
-                                 (name,)).fetchone()[0]
-        indexes = [r[0] for r in raw.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", (name,))]
-        columns = ", ".join(r[1] for r in raw.execute(f"PRAGMA table_info({name})"))
-        copy = f"{name}_ordered"
-        rest = definition.split("(", 1)[1]
-        raw.execute(f"CREATE TABLE {copy} ({rest}")
-        # The copy's primary-key index takes rows out of its own order: a large page cache keeps most of it in
-        # memory (2 GiB: a million persons' key index is about that).
-        size = raw.execute("PRAGMA cache_size").fetchone()[0]
-        raw.execute("PRAGMA cache_size = -2097152")
-        try:
-            rows = raw.execute(f"INSERT INTO {copy} ({columns}) SELECT {columns} FROM {name} "  # noqa: S608
-                               f"ORDER BY {', '.join(order_by)}").rowcount
-            raw.execute(f"DROP TABLE {name}")
+    # -- online rewrite (``Dialect.cluster``) -----------------------------------------------------------
+    # SQLite cannot rename an index, so the copy's indexes carry the other of two names (``<name>`` and
+    # ``<name>_r``); each rewrite moves them to the other one. Nothing refers to these indexes by name.
+    # The replaced table is renamed ``<table>_retired`` in the swap and emptied afterwards in short
+    # transactions: dropping a large table at once would walk every page of it under the write lock.
+
+    @staticmethod
+    def _other_name(index: str) -> str:
+        return index[:-2] if index.endswith("_r") else f"{index}_r"
+
+    def _drop_rewrite(self, engine: Engine, name: str, copy: str) -> None:
+        with engine.begin() as conn:
+            raw = conn.connection.driver_connection
+            for trigger in ("insert", "update", "delete"):
+                raw.execute(f"DROP TRIGGER IF EXISTS {copy}_{trigger}")
+        self._empty(engine, copy)  # a large table is emptied in short transactions before it is dropped
+        self._empty(engine, f"{name}_retired")
+
+    def _begin_rewrite(self, conn: Connection, table: Table, copy: str) -> None:
+        raw, name = conn.connection.driver_connection, table.name
+        definition = raw.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
+        raw.execute(f"CREATE TABLE {copy} ({definition[0].split('(', 1)[1]}")
+        # Every index now: rows then go into them in the copy's order, a short transaction at a time.
+        for index, sql in raw.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                                      "AND sql IS NOT NULL", (name,)).fetchall():
+            head, rest = sql.split(" ON ", 1)
+            rest = re.sub(rf'^"?{name}"?', copy, rest.lstrip())
+            raw.execute(f"{head.replace(index, self._other_name(index))} ON {rest}")
+        columns = [c.name for c in table.columns]
+        key = " AND ".join(f"{c.name} = OLD.{c.name}" for c in table.primary_key.columns)
+        # Names from the table's metadata, never from input.
+        upsert = (f"INSERT OR REPLACE INTO {copy} ({', '.join(columns)}) "  # noqa: S608
+                  f"VALUES ({', '.join('NEW.' + c for c in columns)})")
+        delete = f"DELETE FROM {copy} WHERE {key}"  # noqa: S608
+        raw.execute(f"CREATE TRIGGER {copy}_insert AFTER INSERT ON {name} BEGIN {upsert}; END")
+        raw.execute(f"CREATE TRIGGER {copy}_update AFTER UPDATE ON {name} BEGIN {delete}; {upsert}; END")
+        raw.execute(f"CREATE TRIGGER {copy}_delete AFTER DELETE ON {name} BEGIN {delete}; END")
+
+    def _copy_range(self, conn: Connection, table: Table, copy: str, *, column: str, start: int, stop: int,
+                    order_by: Sequence[str]) -> int:
+        columns = ", ".join(c.name for c in table.columns)
+        return conn.connection.driver_connection.execute(
+            f"INSERT OR IGNORE INTO {copy} ({columns}) SELECT {columns} FROM {table.name} "  # noqa: S608
+            f"WHERE {column} >= ? AND {column} < ? ORDER BY {', '.join(order_by)}", (start, stop)).rowcount
+
+    def _swap(self, engine: Engine, name: str, copy: str) -> None:
+        with engine.begin() as conn:
+            raw = conn.connection.driver_connection
+            for trigger in ("insert", "update", "delete"):
+                raw.execute(f"DROP TRIGGER {copy}_{trigger}")
+            raw.execute(f"ALTER TABLE {name} RENAME TO {name}_retired")
             raw.execute(f"ALTER TABLE {copy} RENAME TO {name}")
-            for sql in indexes:
-                raw.execute(sql)
-        finally:
-            raw.execute(f"PRAGMA cache_size = {size}")
-        return rows
+
+    def _retire(self, engine: Engine, table: Table) -> None:
+        self._empty(engine, f"{table.name}_retired")
+
+    def _empty(self, engine: Engine, retired: str) -> None:
+        """Delete a table's rows in short transactions, then drop it (empty, at once); nothing if it is not
+        there."""
+        with engine.connect() as conn:
+            if not conn.connection.driver_connection.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (retired,)).fetchone():
+                return
+        while True:
+            with engine.begin() as conn:
+                raw = conn.connection.driver_connection
+                deleted = raw.execute(f"DELETE FROM {retired} WHERE rowid IN "  # noqa: S608
+                                      f"(SELECT rowid FROM {retired} LIMIT {REWRITE_CHUNK_ROWS})").rowcount
+                if deleted == 0:
+                    raw.execute(f"DROP TABLE {retired}")
+                    return
