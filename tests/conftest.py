@@ -27,6 +27,10 @@ from openbureau.migrations import upgrade
 from openbureau.migrations.metadata import target_metadata
 from openbureau.runtime import Runtime
 
+# Test processes of pytest-xdist start with COLUMNS=80 in their environment, which would fix the width of the
+# command line's consoles when they are imported; without it, a test's own COLUMNS applies as in a shell.
+os.environ.pop("COLUMNS", None)
+
 PG_ENV = "OPENBUREAU_TEST_POSTGRES_URL"
 PG_SKIP_ENV = "OPENBUREAU_TEST_SKIP_POSTGRES"
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -6,7 +6,13 @@ or waited up to 30 s, because the load held the database's write lock for its wh
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import textwrap
 import threading
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -122,3 +128,48 @@ def test_a_consent_is_recorded_during_a_load_and_identity_work_waits(bureau, tmp
         latest = intake.list_submissions(session, principal=Principal.operator("OPERATOR:test"), limit=1)[0]
     # ... and the load honours it: only the others (who gave no consent) are held
     assert latest.status == "loaded" and latest.records_quarantined == 3_000
+
+
+PAUSE_AFTER_FIRST_CHUNK = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from openbureau.intake import service
+    from openbureau.runtime import open_runtime
+
+    def paused(_):
+        Path(sys.argv[2]).touch()  # the first chunk is committed: the parent inquires, then kills this process
+        time.sleep(120)
+
+    runtime = open_runtime()
+    service.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A",
+                   path=Path(sys.argv[1]), progress=paused)
+""")
+
+
+def test_inquiries_go_on_while_a_load_is_killed_and_never_see_any_of_it(bureau, tmp_path) -> None:
+    rows = [person(0, furnisher_account_id="NEW-1", reporting_period="2026-10"), *_others(2_500),
+            person(0, furnisher_account_id="NEW-2", reporting_period="2026-10")]
+    path, marker = write_file(tmp_path / "big.csv", rows), tmp_path / "paused"
+    settings = bureau.settings
+    env = {**os.environ, "OPENBUREAU_DATA_DIR": str(settings.data_dir),
+           "OPENBUREAU_DATABASE_URL": settings.resolved_database_url, "OPENBUREAU_CHUNK_SIZE": "1000",
+           "OPENBUREAU_PII_KEY": settings.pii_key.get_secret_value(),
+           "OPENBUREAU_INDEX_KEY": settings.index_key.get_secret_value()}
+    loader = subprocess.Popen([sys.executable, "-c", PAUSE_AFTER_FIRST_CHUNK, str(path), str(marker)], env=env,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert loader.poll() is None and time.monotonic() < deadline, loader.stderr.read() if loader.stderr else ""
+            time.sleep(0.05)
+        during = [len(_inquire(bureau).report.accounts) for _ in range(3)]  # answered while the load holds its lock
+        loader.send_signal(signal.SIGKILL)
+        loader.wait(30)
+        after_kill = [len(_inquire(bureau).report.accounts) for _ in range(3)]
+    finally:
+        if loader.poll() is None:
+            loader.kill()
+    assert loader.returncode == -9
+    assert during == after_kill == [1, 1, 1]  # nothing of the killed load, before or after its death
+    intake.submit(bureau.engine, settings=settings, policy=bureau.policy, furnisher_code="BANK_A", path=path)
+    assert len(_inquire(bureau).report.accounts) == 3  # the file sent again loads whole
