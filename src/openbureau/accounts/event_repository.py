@@ -105,11 +105,15 @@ class EventRepository:
 
     # -- the consent gate and identity ------------------------------------------------------------------
     def release_held(self, *, reason: str, unblocked: Callable[[ColumnElement, ColumnElement], Select],
-                     moment: datetime, furnisher_id: int | None = None) -> int:
-        """Release events held for ``reason`` whose (person_id, furnisher_id) ``unblocked`` now finds."""
+                     moment: datetime, furnisher_id: int | None = None,
+                     person_ids: Sequence[int] | None = None) -> int:
+        """Release events held for ``reason`` whose (person_id, furnisher_id) ``unblocked`` now finds, only
+        those of ``person_ids`` if given."""
         where = [E.held_reason == reason, unblocked(E.person_id, E.furnisher_id).exists()]
         if furnisher_id is not None:
             where.append(E.furnisher_id == furnisher_id)
+        if person_ids is not None:
+            where.append(E.person_id.in_(person_ids))
         return self.conn.execute(update(LendingEvent).values(held_reason=None, released_at=moment)
                                  .where(*where)).rowcount
 

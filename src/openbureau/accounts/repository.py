@@ -185,13 +185,16 @@ class AccountRepository:
 
     # -- the consent gate's quarantine -------------------------------------------------------------------
     def release_held(self, *, reason: str, unblocked: Callable[[ColumnElement, ColumnElement], Select],
-                     moment: datetime, furnisher_id: int | None = None, submission_id: int | None = None) -> int:
+                     moment: datetime, furnisher_id: int | None = None, submission_id: int | None = None,
+                     person_ids: Sequence[int] | None = None) -> int:
         """Release records held for ``reason`` for which ``unblocked(person_id, furnisher_id)`` (a correlated
-        query over the record's columns) finds a row; how many. Guarded by the held reason, so a record is
-        released exactly once however many releases run at once."""
+        query over the record's columns) finds a row, only those of ``person_ids`` if given; how many.
+        Guarded by the held reason, so a record is released exactly once however many releases run at once."""
         where = [S.held_reason == reason, unblocked(S.person_id, S.furnisher_id).exists()]
         if furnisher_id is not None:
             where.append(S.furnisher_id == furnisher_id)
+        if person_ids is not None:
+            where.append(S.person_id.in_(person_ids))
         if submission_id is not None:
             where.append(S.submission_id == submission_id)
         stmt = update(AccountState).values(held_reason=None, released_at=moment).where(*where)

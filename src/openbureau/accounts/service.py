@@ -60,14 +60,17 @@ def stored_by_furnisher(session: Session) -> dict[int, tuple[int, int]]:
 
 
 def release_held(session: Session, *, reason: str, unblocked: Callable[[ColumnElement, ColumnElement], Select],
-                 moment: datetime, furnisher_id: int | None = None, submission_id: int | None = None) -> int:
-    """Release records held for ``reason`` whose (person_id, furnisher_id) ``unblocked`` now finds, and (unless
-    one submission's records are meant) the lending events held alike; how many records and events."""
+                 moment: datetime, furnisher_id: int | None = None, submission_id: int | None = None,
+                 person_ids: Sequence[int] | None = None) -> int:
+    """Release records held for ``reason`` whose (person_id, furnisher_id) ``unblocked`` now finds (only those
+    of ``person_ids`` if given), and (unless one submission's records are meant) the lending events held
+    alike; how many records and events."""
     released = AccountRepository(session).release_held(reason=reason, unblocked=unblocked, moment=moment,
-                                                       furnisher_id=furnisher_id, submission_id=submission_id)
+                                                       furnisher_id=furnisher_id, submission_id=submission_id,
+                                                       person_ids=person_ids)
     if submission_id is None:
         released += EventRepository(session.connection()).release_held(
-            reason=reason, unblocked=unblocked, moment=moment, furnisher_id=furnisher_id)
+            reason=reason, unblocked=unblocked, moment=moment, furnisher_id=furnisher_id, person_ids=person_ids)
     return released
 
 

@@ -30,6 +30,8 @@ from openbureau.kit.db import session_scope
 from openbureau.kit.dialects import dialect_for
 
 NO_CONSENT = "no_consent"
+# Persons per release statement (the bound parameters of its IN list stay well under the engines' limits).
+RELEASE_PERSONS = 5_000
 def consented(conn: Connection, *, profile: JurisdictionProfile, furnisher_id: int, subjects: pl.DataFrame,
               moment: datetime) -> pl.Series:
     """Whether each subject (``id_type``, ``id_index``) may be furnished by ``furnisher_id`` at ``moment``.
@@ -72,15 +74,18 @@ def release(session: Session, *, furnisher_id: int | None = None, subjects: pl.D
                 .where(Person.id == record_person_id, Consent.grantee_member_id == record_furnisher_id,
                        Consent.purpose == Purpose.FURNISH, valid_at(moment)))
 
-    def release_where(condition: Callable[[ColumnElement, ColumnElement], Select]) -> int:
-        return accounts.release_held(session, reason=NO_CONSENT, unblocked=condition, moment=moment,
-                                     furnisher_id=furnisher_id, submission_id=submission_id)
-
     if subjects is None:
-        return release_where(unblocked)
+        return accounts.release_held(session, reason=NO_CONSENT, unblocked=unblocked, moment=moment,
+                                     furnisher_id=furnisher_id, submission_id=submission_id)
+    # The subjects' persons first, then their held records through the (furnisher, person) index: a release
+    # for a few subjects costs a few lookups, however many records the furnisher has held.
     with dialect_for(conn).staged(conn, subjects.unique(), "released_subjects") as staged:
-        return release_where(lambda person_id, furnisher: unblocked(person_id, furnisher).join(
-            staged, and_(staged.c.id_type == Person.id_type, staged.c.id_index == Person.id_index)))
+        persons = sorted(conn.execute(select(Person.id).join(staged, and_(
+            staged.c.id_type == Person.id_type, staged.c.id_index == Person.id_index))).scalars())
+    return sum(accounts.release_held(session, reason=NO_CONSENT, unblocked=unblocked, moment=moment,
+                                     furnisher_id=furnisher_id, submission_id=submission_id,
+                                     person_ids=persons[start:start + RELEASE_PERSONS])
+               for start in range(0, len(persons), RELEASE_PERSONS))
 
 
 def held_count(session: Session, *, furnisher_id: int | None = None) -> int:
