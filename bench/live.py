@@ -323,7 +323,13 @@ def main() -> None:
     args.data = (args.data or ROOT / "bench" / "out" / f"report-api-{args.persons}").resolve()
     args.data.mkdir(parents=True, exist_ok=True)
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
-    results = [run(engine, args) for engine in engines]
+    results = []
+    for engine in engines:
+        results.append(run(engine, args))
+        # Each engine's figures are kept as soon as they are measured (a later engine may take long to build).
+        saved = args.data / f"live-{engine}-{time.strftime('%Y%m%dT%H%M%S')}.json"
+        saved.write_text(json.dumps(results[-1]))
+        log(f"{engine}: figures kept in {saved}")
     print()
     print(f"Inquiries idle and during a load of {args.records:,} records ({args.connections} connections, "
           f"{args.workers} server processes, {os.cpu_count()} cores)")
