@@ -67,8 +67,8 @@ def test_status_follows_the_window_and_revocation(members) -> None:
         assert consent.status_at(now + timedelta(days=11)) is ConsentStatus.EXPIRED
         assert consent.status_at(now - timedelta(days=3650)) is ConsentStatus.PENDING
         with pytest.raises(NotFound):  # another member cannot revoke it
-            consents.revoke(session, principal=Principal.of_member(get_member(session, code="BANK_A")), consent_id=cid, reason="x")
-        revoked = consents.revoke(session, principal=Principal.of_member(get_member(session, code="LENDER")), consent_id=cid, reason="asked")
+            consents.revoke(session, vault=members.vault, principal=Principal.of_member(get_member(session, code="BANK_A")), consent_id=cid, reason="x")
+        revoked = consents.revoke(session, vault=members.vault, principal=Principal.of_member(get_member(session, code="LENDER")), consent_id=cid, reason="asked")
         assert revoked.status_at(now) is ConsentStatus.REVOKED and revoked.revocation_reason == "asked"
 
 
@@ -145,7 +145,7 @@ def test_no_principal_never_means_the_operator_and_only_the_operator_sees_every_
         with pytest.raises(TypeError):
             consents.list_for_subject(session, vault=members.vault, principal=None, subject=subject)
         with pytest.raises(TypeError):
-            consents.revoke(session, principal=None, consent_id=1, reason="x")
+            consents.revoke(session, vault=members.vault, principal=None, consent_id=1, reason="x")
         with pytest.raises(Forbidden):  # someone outside any member who is not the operator: a person
             consents.list_for_subject(session, vault=members.vault, principal=Principal.person("P-1"), subject=subject)
         every = consents.list_for_subject(session, vault=members.vault, principal=Principal.operator("OPERATOR:t"),
@@ -205,11 +205,11 @@ def test_a_revocation_is_dated_audited_and_refused_by_body_to_another_member(mem
     at = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
     with session_scope(members.engine, write=True) as session:
         with pytest.raises(NotFound) as err:
-            consents.revoke(session, principal=Principal.of_member(get_member(session, code="BANK_A")), consent_id=cid,
+            consents.revoke(session, vault=members.vault, principal=Principal.of_member(get_member(session, code="BANK_A")), consent_id=cid,
                             reason="x")
         assert err.value.to_dict() == {"code": "CONSENT_NOT_FOUND", "field": "consent_id", "message": f"no consent {cid}"}
         lender = get_member(session, code="LENDER")
-        revoked = consents.revoke(session, principal=Principal.of_member(lender), consent_id=cid, reason="asked",
+        revoked = consents.revoke(session, vault=members.vault, principal=Principal.of_member(lender), consent_id=cid, reason="asked",
                                   now=at)
         assert (revoked.status, revoked.revoked_at, revoked.revocation_reason) == (ConsentStatus.REVOKED, at, "asked")
     with session_scope(members.engine) as session:

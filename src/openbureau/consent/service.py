@@ -22,7 +22,8 @@ from openbureau.kit.crypto import PiiVault, mask
 from openbureau.kit.dialects import dialect_for
 from openbureau.kit.errors import INVALID_WINDOW, ROLE_REQUIRED, Conflict, Forbidden, NotFound, Unprocessable
 from openbureau.kit.files import file_sha256
-from openbureau.principals import Action, Principal, authorize
+from openbureau.notifications import service as notifications
+from openbureau.principals import Action, Kind, Principal, authorize
 
 # Which role a member needs to hold a consent for each purpose. The person's own look at the file and the
 # bureau's dispute handling rest on the person's request, not on a consent held by a member.
@@ -99,7 +100,19 @@ def grant(session: Session, *, vault: PiiVault, actor: Actor, data: ConsentCreat
     audit.record(session, actor_member_id=actor.id, actor_code=actor.code, action="consent.grant",
                  person_id=None, purpose=consent.purpose, details={"consent_id": consent.id,
                                                                    "consent_ref": consent.consent_ref})
+    until = f" until {consent.valid_until:%Y-%m-%d}" if consent.valid_until is not None else ""
+    _notify(session, vault=vault, consent=consent, kind="consent.granted", now=now,
+            text=f"{actor.code} recorded your consent ({consent.consent_ref}) for {consent.purpose}, valid from "
+                 f"{valid_from:%Y-%m-%d}{until}. If you did not give it, tell the bureau.")
     return consent
+
+
+def _notify(session: Session, *, vault: PiiVault, consent: Consent, kind: str, text: str, now: datetime) -> None:
+    """Tell the person a consent about them changed: an outbox message in this transaction, addressed by the
+    consent's identity document (the person may have no file yet)."""
+    notifications.enqueue(session, [notifications.compose(
+        vault, kind=kind, subject="Your consents at the credit bureau", body=text, now=now,
+        subject_id_type=consent.subject_id_type, subject_id_enc=consent.subject_id_enc)])
 
 
 def _holder(principal: Principal) -> int | None:
@@ -113,20 +126,47 @@ def _holder(principal: Principal) -> int | None:
     return None
 
 
-def revoke(session: Session, *, principal: Principal, consent_id: int, reason: str,
+def revoke(session: Session, *, vault: PiiVault, principal: Principal, consent_id: int, reason: str,
            now: datetime | None = None) -> Consent:
-    """Revoke a consent at once: a member revokes only those it holds, the operator any. Audited."""
+    """Revoke a consent at once: a member revokes only those it holds, the operator any, a signed-in person
+    only those about them (any other answers as unknown). Audited; the person is told."""
+    now = now or datetime.now(UTC)
+    consent = _revocable(session, principal=principal, consent_id=consent_id)
+    if consent.status != ConsentStatus.REVOKED:
+        consent.status, consent.revoked_at, consent.revocation_reason = ConsentStatus.REVOKED, now, reason
+        session.flush()
+        audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="consent.revoke",
+                     person_id=principal.person_id, purpose=consent.purpose,
+                     details={"consent_id": consent.id, "reason": reason})
+        by = "at your request" if principal.is_a(Kind.PERSON) else f"by {principal.code}"
+        _notify(session, vault=vault, consent=consent, kind="consent.revoked", now=now,
+                text=f"Your consent ({consent.consent_ref}) for {consent.purpose} was revoked {by} on "
+                     f"{now:%Y-%m-%d}; nothing further rests on it.")
+    return consent
+
+
+def _revocable(session: Session, *, principal: Principal, consent_id: int) -> Consent:
+    """The consent ``principal`` may revoke, else 404 ``CONSENT_NOT_FOUND`` (another's is never confirmed)."""
+    if isinstance(principal, Principal) and principal.is_a(Kind.PERSON):
+        authorize(principal, Action.MANAGE_OWN_CONSENTS)
+        consent = ConsentRepository(session).get(consent_id)
+        if consent is None or (consent.subject_id_type, consent.subject_id_index) not in principal.documents:
+            raise NotFound(f"no consent {consent_id}", code=CONSENT_NOT_FOUND, field="consent_id")
+        return consent
     holder = _holder(principal)
     consent = ConsentRepository(session).get(consent_id)
     if consent is None or (holder is not None and consent.grantee_member_id != holder):
         raise NotFound(f"no consent {consent_id}", code=CONSENT_NOT_FOUND, field="consent_id")
-    if consent.status != ConsentStatus.REVOKED:
-        consent.status, consent.revoked_at, consent.revocation_reason = ConsentStatus.REVOKED, now or datetime.now(
-            UTC), reason
-        session.flush()
-        audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="consent.revoke",
-                     person_id=None, purpose=consent.purpose, details={"consent_id": consent.id, "reason": reason})
     return consent
+
+
+def list_for_person(session: Session, *, principal: Principal) -> list[Consent]:
+    """Every consent about the signed-in person (by each identity document they proved), newest first."""
+    authorize(principal, Action.READ_OWN_FILE)
+    repo = ConsentRepository(session)
+    found = {c.id: c for id_type, index in sorted(principal.documents)
+             for c in repo.for_subject(id_type=id_type, id_index=index, grantee_member_id=None)}
+    return sorted(found.values(), key=lambda c: c.id, reverse=True)
 
 
 def list_for_subject(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject) -> list[Consent]:

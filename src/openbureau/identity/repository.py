@@ -285,6 +285,17 @@ def find_person(session: Session, *, id_type: str, id_index: bytes) -> PersonRef
     raise RuntimeError("merge chain too long or circular")
 
 
+def find_person_by_id(session: Session, person_id: int) -> PersonRef | None:
+    """The surviving person of ``person_id`` (the person itself, or the one it was merged into)."""
+    conn = session.connection()
+    found = conn.execute(_PERSON_BY_ID, {"id": person_id}).first()
+    for _ in range(_MAX_CHAIN):
+        if found is None or found.merged_into_id is None:
+            return None if found is None else PersonRef(found.id, found.id_type, found.id_enc)
+        found = conn.execute(_PERSON_BY_ID, {"id": found.merged_into_id}).first()
+    raise RuntimeError("merge chain too long or circular")
+
+
 def find_person_by_any(session: Session, *, id_type: str, id_indexes: tuple[bytes, ...]) -> PersonRef | None:
     """:func:`find_person` under each of the subject's blind indexes in turn (two during an index key
     rotation, when a person's row may still carry the retiring key's index)."""
