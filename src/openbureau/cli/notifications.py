@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from openbureau.notifications import service as notifications
 from openbureau.notifications.channels import channel_from_settings
 from openbureau.notifications.repository import NotificationRepository
 from openbureau.people.service import contact_of
-from openbureau.runtime import open_runtime
+from openbureau.runtime import Runtime, open_runtime
 
 app = typer.Typer(help="Notifications to the people in the files: the outbox and its delivery.", no_args_is_help=True)
 
@@ -43,3 +44,22 @@ def dispatch(
         if not loop:
             return
         time.sleep(every)
+
+
+def dispatch_in_background(runtime: Runtime, *, every: float = 2.0) -> threading.Event:
+    """Dispatch the outbox every ``every`` seconds in a daemon thread (the demo's server, so that a sign-in
+    code arrives while it serves); set the returned event to stop it."""
+    stop = threading.Event()
+    channel, resolve = channel_from_settings(runtime.settings), contact_of(runtime.vault)
+
+    def run() -> None:
+        while not stop.wait(every):
+            try:
+                notifications.dispatch(runtime.engine, vault=runtime.vault, channel=channel, resolve=resolve,
+                                       max_attempts=runtime.settings.notify_max_attempts,
+                                       retry_seconds=runtime.settings.notify_retry_seconds)
+            except Exception:  # noqa: BLE001 - a busy database or a bad message must not end the demo's dispatch
+                continue
+
+    threading.Thread(target=run, name="notifications", daemon=True).start()
+    return stop
