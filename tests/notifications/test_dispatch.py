@@ -230,3 +230,13 @@ def test_the_outbox_holds_nothing_in_clear(market) -> None:
         rows = session.execute(select(Notification.__table__)).all()
     blob = repr(rows)
     assert "13800138000" not in blob and "LENDER looked" not in blob and ID not in blob
+
+
+def test_a_sign_in_code_never_waits_behind_a_backlog_of_notices(market, tmp_path) -> None:
+    runtime, _ = market
+    _clear_outbox(runtime)
+    backlog = [_queue(runtime) for _ in range(3)]
+    code = _queue(runtime, kind="signin.code", recipient=Contact("phone", "13800138000"),
+                  expires_at=NOW + timedelta(minutes=10))
+    assert _dispatch(runtime, FileChannel(tmp_path / "out"), NOW, limit=1).sent == 1
+    assert _state(runtime, code)[0] == "sent" and [_state(runtime, n)[0] for n in backlog] == ["pending"] * 3

@@ -27,11 +27,13 @@ class NotificationRepository:
             self.session.connection().execute(insert(Notification.__table__), rows)
 
     def claim_due(self, *, now: datetime, limit: int, lease_until: datetime) -> Sequence[Row]:
-        """Pending messages due by ``now`` (oldest first), leased to the caller until ``lease_until``: another
-        dispatcher skips them (PostgreSQL: rows locked by another are skipped; SQLite has one writer), and a
-        dispatcher killed mid-way leaves them due again when the lease ends."""
+        """Pending messages due by ``now``, leased to the caller until ``lease_until``: another dispatcher skips
+        them (PostgreSQL: rows locked by another are skipped; SQLite has one writer), and a dispatcher killed
+        mid-way leaves them due again when the lease ends. Messages that expire (sign-in codes) go first, then
+        the oldest, so that a code never waits behind a backlog of notices."""
         stmt = (select(*_DUE).where(N.status == NotificationStatus.PENDING, N.next_attempt_at <= now)
-                .order_by(N.next_attempt_at, N.id).limit(limit).with_for_update(skip_locked=True))
+                .order_by(N.expires_at.is_(None), N.next_attempt_at, N.id).limit(limit)
+                .with_for_update(skip_locked=True))
         rows = self.session.connection().execute(stmt).all()
         if rows:
             self.session.connection().execute(update(Notification.__table__).where(N.id.in_([r.id for r in rows]))
