@@ -271,8 +271,11 @@ def load_keys(settings: Settings) -> PiiKeys:
 
 
 def load_signin_key(settings: Settings) -> bytes:
-    """The key of the sign-in codes' and documents' keyed hashes (``people``): ``signin_key`` in the key file,
-    made on first use. Apart from the blind-index key, so that an index rotation never voids a sign-in."""
+    """The key of the sign-in codes' and documents' keyed hashes (``people``): ``OPENBUREAU_SIGNIN_KEY``, else
+    ``signin_key`` in the key file, made on first use. Apart from the blind-index key, so that an index
+    rotation never voids a sign-in or a lock-out."""
+    if settings.signin_key is not None:
+        return base64.b64decode(settings.signin_key.get_secret_value())
     return base64.b64decode(ensure_entries(settings.data_dir, ("signin_key",))["signin_key"])
 
 

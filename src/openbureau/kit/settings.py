@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         description="Base64 of a 32-byte Ed25519 private key: signs the audit checkpoints. When unset, one "
         "is created in the data directory's key file.",
     )
+    signin_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 of 32 random bytes: keys the hashes of sign-in codes and documents (HMAC-SHA256). "
+        "When unset, one is created in the data directory's key file.",
+    )
     audit_checkpoint_dir: Path | None = Field(
         default=None,
         description="Where the signed audit checkpoints are appended (default: the data directory); put it "
@@ -138,7 +143,7 @@ class Settings(BaseSettings):
                                         "POST JSON {id, to, kind, text}.")
     sms_webhook_token: SecretStr | None = Field(default=None, description="Bearer token sent to the gateway.")
 
-    @field_validator("pii_key", "index_key", "audit_key", "audit_signing_key")
+    @field_validator("pii_key", "index_key", "audit_key", "audit_signing_key", "signin_key")
     @classmethod
     def _key_is_32_bytes(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
