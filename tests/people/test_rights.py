@@ -15,6 +15,9 @@ from openbureau.audit.models import AuditEntry
 from openbureau.consent.models import ConsentStatus
 from openbureau.consent.profiles import Purpose, get_profile
 from openbureau.consent.repository import ConsentRepository
+from openbureau.consent.service import subject_indexes
+from openbureau.identity import service as identity
+from openbureau.identity.repository import find_person_by_any
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import BureauError, NotFound
 from openbureau.members.models import Role
@@ -26,7 +29,7 @@ from openbureau.principals import Principal
 from openbureau.reports import service as reports
 from openbureau.reports.schemas import InquiryCreate
 from openbureau.reports.service import free_report_period
-from tests.consent.factories import default_ref
+from tests.consent.factories import default_ref, grant
 from tests.intake.factories import PEOPLE
 from tests.members.factories import make_member
 from tests.people.factories import document, principal, sign_in
@@ -162,3 +165,23 @@ def test_a_person_principal_without_proven_documents_reaches_nothing(market) -> 
     with session_scope(runtime.engine, write=True) as session:
         assert _refusal(lambda: rights.my_report(session, vault=runtime.vault, principal=members,
                                                  policy=runtime.policy, now=NOW)).code == "ROLE_REQUIRED"
+
+
+def test_consents_under_a_linked_passport_are_the_persons_too(market, tmp_path) -> None:
+    runtime, _ = market
+    passport = "E12345678"
+    grant(runtime, "BANK_A", passport, id_type="PASSPORT", ref="PP-FURNISH")
+    furnish(runtime, "BANK_A", [month(0, "P-1", "2026-10", id_type="PASSPORT", id_number=passport)], tmp_path)
+    grant(runtime, "LENDER", passport, Purpose.LOAN_ORIGINATION, ref="PP-LOAN", id_type="PASSPORT")
+    with session_scope(runtime.engine, write=True) as session:
+        ids = {t: find_person_by_any(session, id_type=t, id_indexes=subject_indexes(runtime.vault, document(n, t))).id
+               for t, n in (("CN_RESIDENT_ID", ID), ("PASSPORT", passport))}
+        identity.merge(session, principal=Principal.operator("OPERATOR:test"), person_id=ids["PASSPORT"],
+                       into_person_id=ids["CN_RESIDENT_ID"])
+    person = _person(runtime)
+    with session_scope(runtime.engine, write=True) as session:
+        wallet = rights.my_consents(session, vault=runtime.vault, principal=person, now=NOW)
+        loan = next(c for c in wallet.consents if c.consent_ref == "PP-LOAN")
+        assert loan.subject_id_type == "PASSPORT"
+        assert rights.revoke_mine(session, vault=runtime.vault, principal=person, consent_id=loan.id,
+                                  reason="x", now=NOW).status == "revoked"

@@ -8,8 +8,9 @@
    after 10 minutes; 5 wrong codes for one document lock its sign-in for 15 minutes (audited), and at most
    5 codes are sent per document and hour. A document the bureau does not know gets a challenge no code
    answers, which counts and locks alike.
-3. :func:`authenticate`: a session token becomes ``Principal.person`` (person id and proven document) until
-   it expires or the person signs out (:func:`sign_out`).
+3. :func:`authenticate`: a session token becomes ``Principal.person`` (person id, and the documents of the
+   person: the anchor and those of persons merged into it, such as a linked passport) until it expires or the
+   person signs out (:func:`sign_out`).
 
 Codes and tokens are stored only as hashes (codes keyed with the bureau's sign-in key, since six digits are
 easily tried against a plain hash); documents as a keyed hash, or sealed on the session. Every step is
@@ -30,7 +31,7 @@ from openbureau.audit import service as audit
 from openbureau.consent.schemas import Subject
 from openbureau.consent.service import subject_indexes
 from openbureau.documents import normalise_id
-from openbureau.identity.repository import find_person_by_any, find_person_by_id
+from openbureau.identity.repository import find_person_by_any, find_person_by_id, merged_documents
 from openbureau.identity.service import latest_phone
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.errors import BureauError, Unauthenticated
@@ -213,8 +214,9 @@ def authenticate(session: Session, *, vault: PiiVault, token: str | None, now: d
     row = PeopleRepository(session).session_by_hash(_sha256(token))
     if row is None or row.revoked_at is not None or now >= row.expires_at:
         raise Unauthenticated("the session has expired or was signed out: sign in again", code=SESSION_INVALID)
-    number = vault.decrypt(row.id_enc)
-    documents = frozenset((row.id_type, index) for index in vault.index_candidates(number, domain=row.id_type))
+    documents = frozenset(
+        (id_type, index) for id_type, id_enc in [(row.id_type, row.id_enc), *merged_documents(session, row.person_id)]
+        for index in vault.index_candidates(vault.decrypt(id_enc), domain=id_type))
     return Principal.person(person_code(row.person_id), person_id=row.person_id, documents=documents)
 
 
