@@ -85,7 +85,11 @@ def authenticate_person_request(scope: Scope, token: str | None) -> Principal:
         return people.authenticate(session, vault=runtime.vault, token=token)
 
 
-async def get_person(request: Request, _: ApiKeyDep) -> Principal:
+async def get_person(
+    request: Request,
+    authorization: Annotated[str | None, Header(description="Bearer <session token> (obp_..., from "
+                                                            "POST /v1/me/signin/verify)")] = None,
+) -> Principal:
     """The signed-in person the edge authenticated; the parameter documents the bearer header."""
     principal = request.scope.get(PERSON_SCOPE_KEY)
     if principal is None:
