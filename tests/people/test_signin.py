@@ -176,3 +176,14 @@ def test_codes_tokens_phones_and_documents_are_never_stored_in_clear(market) -> 
     blob = "\n".join(dumped)
     for secret in (ID, phone, token, token[4:], f"code is {code}"):
         assert secret not in blob
+
+
+def test_every_wrong_code_is_audited_under_the_person_or_as_unidentified(market) -> None:
+    runtime, _ = market
+    known, unknown = start(runtime, ID, now=NOW), start(runtime, UNKNOWN, now=NOW)
+    code, _ = last_code(runtime)
+    wrong = "000000" if code != "000000" else "111111"
+    verify(runtime, known.challenge, wrong, now=NOW)
+    verify(runtime, unknown.challenge, wrong, now=NOW)
+    failed = [(actor, person) for action, actor, person in _actions(runtime) if action == "person.signin_failed"]
+    assert failed[0][0] == f"PERSON:{failed[0][1]}" and failed[1] == ("PERSON:unidentified", None)

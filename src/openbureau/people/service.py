@@ -177,13 +177,14 @@ def verify_signin(session: Session, *, vault: PiiVault, key: bytes,
                                              challenge_id=found.id, now=now))
     found.attempts += 1
     session.flush()
+    actor = person_code(found.person_id) if found.person_id else ANONYMOUS
+    audit.record(session, actor_member_id=None, actor_code=actor, action="person.signin_failed",
+                 person_id=found.person_id, details={"challenge_id": found.id, "attempt": found.attempts})
     since = max(now - LOCKOUT, repo.last_lockout_at(found.document_hash) or now - LOCKOUT)
     if repo.wrong_codes_since(found.document_hash, since) >= MAX_WRONG_CODES:
         found.status = "locked"
         repo.add(SigninLockout(document_hash=found.document_hash, locked_at=now, locked_until=now + LOCKOUT))
-        audit.record(session, actor_member_id=None,
-                     actor_code=person_code(found.person_id) if found.person_id else ANONYMOUS,
-                     action="person.signin_locked", person_id=found.person_id,
+        audit.record(session, actor_member_id=None, actor_code=actor, action="person.signin_locked", person_id=found.person_id,
                      details={"challenge_id": found.id, "locked_until": (now + LOCKOUT).isoformat()})
         return Verified(error=SigninLocked(f"{MAX_WRONG_CODES} wrong codes: sign-in with this document is locked "
                                            f"until {now + LOCKOUT:%Y-%m-%d %H:%M} UTC",
