@@ -240,3 +240,14 @@ def test_a_sign_in_code_never_waits_behind_a_backlog_of_notices(market, tmp_path
                   expires_at=NOW + timedelta(minutes=10))
     assert _dispatch(runtime, FileChannel(tmp_path / "out"), NOW, limit=1).sent == 1
     assert _state(runtime, code)[0] == "sent" and [_state(runtime, n)[0] for n in backlog] == ["pending"] * 3
+
+
+def test_an_unwritable_folder_is_retried_later(market, tmp_path) -> None:
+    runtime, _ = market
+    _clear_outbox(runtime)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the folder should be")
+    notification_id = _queue(runtime)
+    assert _dispatch(runtime, FileChannel(blocked / "out"), NOW).retried == 1
+    assert _state(runtime, notification_id) == ("pending", 1, [(1, "retry")])
+    assert _dispatch(runtime, FileChannel(tmp_path / "out"), NOW + timedelta(seconds=30)).sent == 1

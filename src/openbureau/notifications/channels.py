@@ -77,17 +77,22 @@ class FileChannel:
         self.folder = folder
 
     def deliver(self, message: Outgoing) -> None:
-        """Write the message's file (again, the same content, on a retry)."""
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        """Write the message's file (again, the same content, on a retry); a full or unwritable disk is a
+        transient failure."""
         content = {"id": message.id, "kind": message.kind, "to": mask(message.recipient.address),
                    "channel": message.recipient.kind, "subject": message.subject, "body": message.body,
                    "created_at": message.created_at.isoformat()}
         path = self.folder / f"{message.id}.json"
         temporary = path.with_suffix(".tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(content, out, ensure_ascii=False, indent=1)
-        temporary.replace(path)
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(content, out, ensure_ascii=False, indent=1)
+            temporary.replace(path)
+        except OSError as exc:
+            raise DeliveryFailed(f"the notifications folder is not writable: {type(exc).__name__}",
+                                 transient=True) from None
 
 
 class SmtpChannel:
