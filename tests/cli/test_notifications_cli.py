@@ -1,5 +1,5 @@
 """``openbureau notifications dispatch``: the outbox delivered through the configured channel (the file channel
-of an embedded bureau), a consent's revocation reaching the person's newest phone."""
+of an embedded bureau), a consent's import and revocation reaching the person's newest phone."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tests.intake.factories import PEOPLE, person, write_file
 runner = CliRunner()
 
 
-def test_dispatch_delivers_a_revocation_notice_to_the_file_channel(bureau_env) -> None:
+def test_dispatch_delivers_the_import_and_revocation_notices_to_the_file_channel(bureau_env) -> None:
     runner.invoke(app, ["members", "add", "--code", "BANK_A", "--name", "Bank A", "--role", "furnisher"])
     consents = bureau_env / "consents.csv"
     consents.write_text("consent_ref,id_type,id_number,purpose,granted_at,channel,evidence_hash\n"
@@ -27,10 +27,12 @@ def test_dispatch_delivers_a_revocation_notice_to_the_file_channel(bureau_env) -
     assert runner.invoke(app, ["consent", "revoke", consent_id, "--reason", "withdrawn"]).exit_code == 0
     sent = runner.invoke(app, ["notifications", "dispatch"])
     assert sent.exit_code == 0, sent.output
-    assert "file: 1 sent, 0 to retry, 0 failed, 0 expired; 0 pending" in sent.output
-    [path] = (bureau_env / "data" / "notifications").glob("*.json")
-    message = json.loads(path.read_text("utf-8"))
-    assert message["kind"] == "consent.revoked" and message["to"] == "+86*********78"
-    assert "C0" in message["body"] and "by OPERATOR:" in message["body"] and PEOPLE[0][0] not in path.read_text("utf-8")
+    assert "file: 2 sent, 0 to retry, 0 failed, 0 expired; 0 pending" in sent.output
+    paths = sorted((bureau_env / "data" / "notifications").glob("*.json"), key=lambda p: int(p.stem))
+    granted, revoked = (json.loads(p.read_text("utf-8")) for p in paths)
+    assert granted["kind"] == "consent.granted" and "BANK_A recorded your consent (C0) for furnish" in granted["body"]
+    assert revoked["kind"] == "consent.revoked" and revoked["to"] == "+86*********78"
+    assert "C0" in revoked["body"] and "by OPERATOR:" in revoked["body"]
+    assert all(PEOPLE[0][0] not in p.read_text("utf-8") for p in paths)
     again = runner.invoke(app, ["notifications", "dispatch"])
     assert "0 sent" in again.output and "0 pending" in again.output

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from openbureau.audit import service as audit
 from openbureau.consent import service as consents
@@ -16,11 +16,14 @@ from openbureau.consent.models import ConsentStatus, status_at
 from openbureau.consent.profiles import Purpose, get_profile
 from openbureau.consent.repository import ConsentRepository
 from openbureau.consent.schemas import CLOCK_SKEW, Subject
+from openbureau.consent.service import NOTICE_SUBJECT
 from openbureau.intake import quarantine
 from openbureau.kit.db import is_postgres, session_scope
 from openbureau.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
+from openbureau.notifications.models import Notification
+from openbureau.notifications.service import message_text
 from openbureau.principals import Principal
 from tests.consent.factories import consent_data, grant
 from tests.intake.factories import PEOPLE
@@ -299,3 +302,27 @@ def test_the_gate_finds_a_consent_under_either_index_during_a_rotation_in_the_su
         free = quarantine.consented(session.connection(), profile=get_profile("US"), furnisher_id=bank,
                                     subjects=subjects, moment=datetime.now(UTC))
     assert (free.name, free.dtype, free.to_list()) == ("consented", pl.Boolean, [True] * 5)
+
+
+def test_an_import_tells_each_person_of_consents_created_or_revoked_and_of_nothing_else(members, tmp_path) -> None:
+    header = "consent_ref,id_type,id_number,purpose,granted_at,channel,evidence_hash,status,revoked_at\n"
+    line = f",CN_RESIDENT_ID,{{}},furnish,2024-01-01T00:00:00Z,app,{'ab' * 32},{{}},{{}}\n"
+    first = tmp_path / "first.csv"
+    first.write_text(header + "A" + line.format(PEOPLE[0][0], "active", "") + "B" + line.format(PEOPLE[1][0], "active", ""))
+    second = tmp_path / "second.csv"  # A unchanged, B revoked, C created revoked (no notice)
+    second.write_text(header + "A" + line.format(PEOPLE[0][0], "active", "") +
+                      "B" + line.format(PEOPLE[1][0], "revoked", "2025-01-01T00:00:00Z") +
+                      "C" + line.format(PEOPLE[2][0], "revoked", "2025-01-01T00:00:00Z"))
+    with session_scope(members.engine) as session:
+        bank = get_member(session, code="BANK_A")
+    for path in (first, second):
+        quarantine.import_consents(members.engine, vault=members.vault, actor=bank, path=path)
+    with session_scope(members.engine) as session:
+        rows = session.scalars(select(Notification).order_by(Notification.id)).all()
+        sent = [(n.kind, members.vault.decrypt(n.subject_id_enc), message_text(members.vault, n.message_enc))
+                for n in rows]
+    assert [(kind, number) for kind, number, _ in sent] == [
+        ("consent.granted", PEOPLE[0][0]), ("consent.granted", PEOPLE[1][0]), ("consent.revoked", PEOPLE[1][0])]
+    assert sent[0][2] == {"subject": NOTICE_SUBJECT, "body": "BANK_A recorded your consent (A) for furnish, valid "
+                          "from 2024-01-01. If you did not give it, tell the bureau."}
+    assert "(B) for furnish was revoked by BANK_A" in sent[2][2]["body"]

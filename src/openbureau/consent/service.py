@@ -23,6 +23,7 @@ from openbureau.kit.dialects import dialect_for
 from openbureau.kit.errors import INVALID_WINDOW, ROLE_REQUIRED, Conflict, Forbidden, NotFound, Unprocessable
 from openbureau.kit.files import file_sha256
 from openbureau.notifications import service as notifications
+from openbureau.notifications.models import Notification, NotificationStatus
 from openbureau.principals import Action, Kind, Principal, authorize
 
 # Which role a member needs to hold a consent for each purpose. The person's own look at the file and the
@@ -107,11 +108,14 @@ def grant(session: Session, *, vault: PiiVault, actor: Actor, data: ConsentCreat
     return consent
 
 
+NOTICE_SUBJECT = "Your consents at the credit bureau"
+
+
 def _notify(session: Session, *, vault: PiiVault, consent: Consent, kind: str, text: str, now: datetime) -> None:
     """Tell the person a consent about them changed: an outbox message in this transaction, addressed by the
     consent's identity document (the person may have no file yet)."""
     notifications.enqueue(session, [notifications.compose(
-        vault, kind=kind, subject="Your consents at the credit bureau", body=text, now=now,
+        vault, kind=kind, subject=NOTICE_SUBJECT, body=text, now=now,
         subject_id_type=consent.subject_id_type, subject_id_enc=consent.subject_id_enc)])
 
 
@@ -240,8 +244,42 @@ def prepare_import(*, vault: PiiVault, actor: Actor, path: Path, now: datetime, 
             pl.Series("subject_id_index", [vault.blind_index(n, domain=t) for t, n in
                                            zip(good["id_type"].to_list(), numbers, strict=True)], dtype=pl.Binary),
             pl.Series("subject_id_enc", vault.encrypt_many(numbers), dtype=pl.Binary),
+            pl.Series("notice_enc", vault.encrypt_many(_import_notices(actor.code, good)), dtype=pl.Binary),
         ).drop("id_number")
     return PreparedImport(outcome=outcome, good=good, sha256=sha256 or file_sha256(path))
+
+
+def _import_notices(grantee: str, good: pl.DataFrame) -> list[str]:
+    """The person's notice of each line of a consent file (sealed with the line, sent only for a consent
+    created in force or revoked by the file): JSON ``{subject, body}`` as ``notifications.compose`` writes,
+    built by Polars for the whole file at once."""
+    until = pl.when(pl.col("expires_at").is_not_null()).then(
+        pl.concat_str(pl.lit(" until "), pl.col("expires_at").dt.strftime("%Y-%m-%d"))).otherwise(pl.lit(""))
+    granted = pl.concat_str(pl.lit(f"{grantee} recorded your consent ("), pl.col("consent_ref"), pl.lit(") for "),
+                            pl.col("purpose"), pl.lit(", valid from "), pl.col("granted_at").dt.strftime("%Y-%m-%d"),
+                            until, pl.lit(". If you did not give it, tell the bureau."))
+    revoked = pl.concat_str(pl.lit("Your consent ("), pl.col("consent_ref"), pl.lit(") for "), pl.col("purpose"),
+                            pl.lit(f" was revoked by {grantee}; nothing further rests on it."))
+    body = pl.when(pl.col("status") == ConsentStatus.REVOKED.value).then(revoked).otherwise(granted)
+    return good.select(pl.struct(pl.lit(NOTICE_SUBJECT).alias("subject"), body.alias("body"))
+                       .struct.json_encode()).to_series().to_list()
+
+
+def _store_import_notices(conn, bulk, *, created: pl.DataFrame, revoked: pl.DataFrame, now: datetime) -> None:
+    """Queue the person's notice of every consent a chunk created in force or revoked, in its transaction."""
+    notices = pl.concat([created.filter(pl.col("status") == ConsentStatus.ACTIVE).select(
+                             "id_type", "subject_id_enc", "notice_enc", pl.lit("consent.granted").alias("kind")),
+                         revoked.select("id_type", "subject_id_enc", "notice_enc",
+                                        pl.lit("consent.revoked").alias("kind"))])
+    if notices.height:
+        bulk.insert(conn, Notification.__table__, notices.select(
+            "kind", pl.lit(None, dtype=pl.Int64).alias("person_id"), pl.col("id_type").alias("subject_id_type"),
+            "subject_id_enc", pl.lit(None, dtype=pl.Binary).alias("recipient_enc"),
+            pl.col("notice_enc").alias("message_enc"), pl.lit(NotificationStatus.PENDING).alias("status"),
+            pl.lit(0, dtype=pl.Int32).alias("attempts"), pl.lit(now).alias("next_attempt_at"),
+            pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("expires_at"), pl.lit(now).alias("created_at"),
+            pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("sent_at"),
+            pl.lit(None, dtype=pl.String).alias("channel")))
 
 
 def store_import_chunk(session: Session, *, actor: Actor, prepared: PreparedImport, chunk: pl.DataFrame,
@@ -290,6 +328,7 @@ def store_import_chunk(session: Session, *, actor: Actor, prepared: PreparedImpo
     if to_revoke.height:
         repo.revoke_many(ids=to_revoke["consent_id"].to_list(), moment=now, reason="revoked in the grantee's file")
         outcome.revoked = to_revoke.height
+    _store_import_notices(session.connection(), bulk, created=fresh, revoked=to_revoke, now=now)
     audit.record(session, actor_member_id=actor.id, actor_code=actor.code, action="consent.import", person_id=None,
                  purpose=None, details={"file_sha256": prepared.sha256, "part": part,
                                         "parts": len(range(0, prepared.good.height, IMPORT_CHUNK)),
