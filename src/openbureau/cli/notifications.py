@@ -46,9 +46,10 @@ def dispatch(
         time.sleep(every)
 
 
-def dispatch_in_background(runtime: Runtime, *, every: float = 2.0) -> threading.Event:
-    """Dispatch the outbox every ``every`` seconds in a daemon thread (the demo's server, so that a sign-in
-    code arrives while it serves); set the returned event to stop it."""
+def dispatch_in_background(runtime: Runtime, *, every: float = 2.0, limit: int = 100) -> threading.Event:
+    """Dispatch at most ``limit`` messages every ``every`` seconds in a daemon thread (the demo's server, so
+    that a sign-in code, which goes first, arrives while it serves, and the backlog of the replayed consents'
+    notices drains without taking the cores from the server); set the returned event to stop it."""
     stop = threading.Event()
     channel, resolve = channel_from_settings(runtime.settings), contact_of(runtime.vault)
 
@@ -56,7 +57,7 @@ def dispatch_in_background(runtime: Runtime, *, every: float = 2.0) -> threading
         while not stop.wait(every):
             try:
                 notifications.dispatch(runtime.engine, vault=runtime.vault, channel=channel, resolve=resolve,
-                                       max_attempts=runtime.settings.notify_max_attempts,
+                                       limit=limit, max_attempts=runtime.settings.notify_max_attempts,
                                        retry_seconds=runtime.settings.notify_retry_seconds)
             except Exception:  # noqa: BLE001 - a busy database or a bad message must not end the demo's dispatch
                 continue
