@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 import polars as pl
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
@@ -19,7 +20,7 @@ from openbureau.consent.repository import ConsentRepository
 from openbureau.consent.schemas import CLOCK_SKEW, ConsentCreate, ConsentRead, ImportFinding, Subject
 from openbureau.documents import normalise_id
 from openbureau.kit.crypto import PiiVault, mask
-from openbureau.kit.dialects import dialect_for
+from openbureau.kit.dialects import Dialect, dialect_for
 from openbureau.kit.errors import INVALID_WINDOW, ROLE_REQUIRED, Conflict, Forbidden, NotFound, Unprocessable
 from openbureau.kit.files import file_sha256
 from openbureau.notifications import service as notifications
@@ -265,7 +266,7 @@ def _import_notices(grantee: str, good: pl.DataFrame) -> list[str]:
                        .struct.json_encode()).to_series().to_list()
 
 
-def _store_import_notices(conn, bulk, *, created: pl.DataFrame, revoked: pl.DataFrame, now: datetime) -> None:
+def _store_import_notices(conn: Connection, bulk: Dialect, *, created: pl.DataFrame, revoked: pl.DataFrame, now: datetime) -> None:
     """Queue the person's notice of every consent a chunk created in force or revoked, in its transaction."""
     notices = pl.concat([created.filter(pl.col("status") == ConsentStatus.ACTIVE).select(
                              "id_type", "subject_id_enc", "notice_enc", pl.lit("consent.granted").alias("kind")),
