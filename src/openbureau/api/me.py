@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
-from openbureau.api.deps import IdPath, PersonDep, PolicyDep, RuntimeDep, SessionDep
+from openbureau.api.deps import ApiKeyDep, IdPath, PersonDep, PolicyDep, RuntimeDep, SessionDep
 from openbureau.consent.schemas import ConsentRead
 from openbureau.kit.db import session_scope
 from openbureau.people import rights
@@ -53,11 +53,9 @@ def verify(data: SigninVerify, runtime: RuntimeDep) -> SessionIssued:
 
 
 @router.post("/signout", status_code=204, summary="Sign out: the session token stops working at once")
-def signout(session: SessionDep, person: PersonDep,
-            authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> None:
+def signout(session: SessionDep, person: PersonDep, token: ApiKeyDep) -> None:
     """End this session."""
-    token = authorization[7:].strip() if authorization and authorization.lower().startswith("bearer ") else ""
-    people.sign_out(session, principal=person, token=token)
+    people.sign_out(session, principal=person, token=token or "")
 
 
 @router.get("/report", response_model=Report, summary="Your own report and score",
