@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from openbureau.audit import service as audit
+from openbureau.consent import service as consents
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.schemas import Subject
 from openbureau.disputes import service as disputes
@@ -36,7 +37,7 @@ ID = PEOPLE[0][0]
 SUBJECT = Subject(id_type="CN_RESIDENT_ID", id_number=ID)
 MEMBERS = {"FURN": Role.FURNISHER, "SUB": Role.SUBSCRIBER, "REG": Role.REGULATOR, "OPS": Role.OPERATOR}
 
-# service call -> the kinds that may make it (the person acts only through the bureau's counter today)
+# service call -> the kinds that may make it (the person, signed in, reaches only their own file)
 EXPECTED: dict[str, set[Kind]] = {
     "get_submission": {Kind.FURNISHER, Kind.OPERATOR},
     "list_submissions": {Kind.FURNISHER, Kind.OPERATOR},
@@ -60,6 +61,12 @@ EXPECTED: dict[str, set[Kind]] = {
     "resolve_dispute": {Kind.OPERATOR},
     "add_member": {Kind.OPERATOR},
     "issue_key": {Kind.OPERATOR},
+    "person_report": {Kind.PERSON},
+    "person_inquiries": {Kind.PERSON},
+    "consents_of_person": {Kind.PERSON},
+    # Every kind may revoke, each only what is theirs: a member what it holds, a person what is about them,
+    # the operator any (an unknown id answers NOT_FOUND to all: tests/people, tests/consent).
+    "revoke_consent": {Kind.PERSON, Kind.FURNISHER, Kind.SUBSCRIBER, Kind.REGULATOR, Kind.OPERATOR},
 }
 
 
@@ -101,6 +108,10 @@ def _calls(runtime, ctx) -> dict[str, Callable]:
                                                                  outcome=DisputeOutcome.VERIFIED),
         "add_member": add_member,
         "issue_key": lambda s, p: members.issue_key(s, principal=p, member=members.get_member(s, code="FURN")),
+        "person_report": lambda s, p: reports.prepare_person_report(s, vault=vault, principal=p, policy=policy),
+        "person_inquiries": lambda s, p: reports.person_inquiries(s, principal=p, policy=policy),
+        "consents_of_person": lambda s, p: consents.list_for_person(s, principal=p),
+        "revoke_consent": lambda s, p: consents.revoke(s, vault=vault, principal=p, consent_id=999, reason="x"),
     }
 
 
@@ -170,10 +181,10 @@ def test_a_service_called_without_a_principal_fails_and_never_acts_as_the_operat
             intake.list_submissions(session, principal=members.get_member(session, code="OPS"))
 
 
-def test_the_rights_table_covers_every_action_and_gives_the_person_none_yet() -> None:
+def test_the_rights_table_covers_every_action_and_gives_the_person_only_their_own_file() -> None:
     assert set(RIGHTS) == set(Action)
     person = Principal.person("PERSON:test")
-    assert not any(person.may(a) for a in Action)
+    assert {a for a in Action if person.may(a)} == {Action.READ_OWN_FILE, Action.MANAGE_OWN_CONSENTS}
     operator = Principal.operator("OPERATOR:test")
     assert {a for a in Action if operator.may(a)} == {a for a, kinds in RIGHTS.items() if Kind.OPERATOR in kinds}
     with pytest.raises(TypeError):

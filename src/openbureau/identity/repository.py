@@ -285,6 +285,31 @@ def find_person(session: Session, *, id_type: str, id_index: bytes) -> PersonRef
     raise RuntimeError("merge chain too long or circular")
 
 
+def find_person_by_id(session: Session, person_id: int) -> PersonRef | None:
+    """The surviving person of ``person_id`` (the person itself, or the one it was merged into)."""
+    conn = session.connection()
+    found = conn.execute(_PERSON_BY_ID, {"id": person_id}).first()
+    for _ in range(_MAX_CHAIN):
+        if found is None or found.merged_into_id is None:
+            return None if found is None else PersonRef(found.id, found.id_type, found.id_enc)
+        found = conn.execute(_PERSON_BY_ID, {"id": found.merged_into_id}).first()
+    raise RuntimeError("merge chain too long or circular")
+
+
+def merged_documents(session: Session, person_id: int) -> list[tuple[str, bytes]]:
+    """(id type, encrypted anchor identifier) of every person merged into ``person_id``, directly or through
+    earlier merges: the person's other identity documents (a passport linked to their resident ID)."""
+    found, frontier = [], [person_id]
+    for _ in range(_MAX_CHAIN):
+        rows = session.execute(select(Person.id, Person.id_type, Person.id_enc)
+                               .where(Person.merged_into_id.in_(frontier))).all()
+        if not rows:
+            return found
+        found += [(r.id_type, r.id_enc) for r in rows]
+        frontier = [r.id for r in rows]
+    raise RuntimeError("merge chain too long or circular")
+
+
 def find_person_by_any(session: Session, *, id_type: str, id_indexes: tuple[bytes, ...]) -> PersonRef | None:
     """:func:`find_person` under each of the subject's blind indexes in turn (two during an index key
     rotation, when a person's row may still carry the retiring key's index)."""

@@ -242,6 +242,19 @@ class InquiryRead(BaseModel):
     created_at: datetime
 
 
+class PersonInquiry(BaseModel):
+    """A look at the person's file as the person sees it: who, when, why and on what basis."""
+
+    at: datetime
+    by: str = Field(description="The member's code; the bureau itself for the person's own reports.")
+    by_name: str | None = Field(description="The member's name.")
+    purpose: str
+    hard: bool = Field(description="A hard inquiry (an application for credit), seen by other lenders.")
+    basis: str = Field(description="consent, exception (an existing account) or self")
+    consent_ref: str | None = Field(description="The lender's reference of the consent relied on.")
+    note: str | None = Field(description="The exception relied on, when no consent was.")
+
+
 class ReportFormat(StrEnum):
     """How a report is rendered."""
 
