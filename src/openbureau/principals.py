@@ -48,6 +48,8 @@ class Action(StrEnum):
     RESOLVE_IDENTITY = "identity.resolve"  # run the resolver, whose merges above its threshold are automatic
     FILE_DISPUTE = "dispute.file"  # record a person's dispute (the bureau's counter)
     MANAGE_DISPUTES = "dispute.manage"  # the dispute queue and its resolutions
+    ANSWER_DISPUTES = "dispute.answer"  # a furnisher's investigation tasks: read its own, answer them
+    PROTECT_OWN_FILE = "file.protect"  # a person's statement, fraud alerts, freezes, identity-theft blocks
     MANAGE_MEMBERS = "member.manage"
     MANAGE_ALL_CONSENTS = "consent.manage_all"  # every member's consents of a person (a member: its own)
 
@@ -72,6 +74,9 @@ RIGHTS: dict[Action, frozenset[Kind]] = {
     Action.RESOLVE_IDENTITY: frozenset({Kind.OPERATOR}),
     Action.FILE_DISPUTE: frozenset({Kind.OPERATOR}),
     Action.MANAGE_DISPUTES: frozenset({Kind.OPERATOR}),
+    Action.ANSWER_DISPUTES: frozenset({Kind.FURNISHER}),
+    # The person, or the operator acting at the person's request (audited as such); never a member.
+    Action.PROTECT_OWN_FILE: frozenset({Kind.PERSON, Kind.OPERATOR}),
     Action.MANAGE_MEMBERS: frozenset({Kind.OPERATOR}),
     Action.MANAGE_ALL_CONSENTS: frozenset({Kind.OPERATOR}),
 }
