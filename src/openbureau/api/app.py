@@ -19,11 +19,13 @@ from openbureau import __version__
 from openbureau.api import (
     accounts,
     consents,
+    disputes,
     events,
     identity,
     inquiries,
     members,
     quality,
+    rights,
     stats,
     submissions,
 )
@@ -78,7 +80,8 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     )
     app.state.runtime = runtime
     app.state.inquiry_log = None  # the group committer, made by the first inquiry (api.deps)
-    for module in (members, submissions, events, accounts, consents, inquiries, stats, quality, identity):
+    for module in (members, submissions, events, accounts, consents, inquiries, stats, quality, identity, disputes,
+                   rights):
         app.include_router(module.router, prefix="/v1")
     policy = edge_policy(runtime.settings if runtime is not None else (settings or get_settings()))
     app.add_middleware(EdgeMiddleware, policy=policy)
