@@ -231,3 +231,21 @@ def test_the_operator_closing_a_dispute_closes_its_task_and_deleted_blocks_the_i
                                 outcome=DisputeOutcome.DELETED, now=NOW + timedelta(days=1))
     assert tasks(runtime) == []
     assert "A-1" not in accounts(own_view(runtime, now=NOW + timedelta(days=1)))
+
+
+def test_a_key_rotation_rewrites_the_evidence_and_leaves_empty_columns_alone(market) -> None:
+    from openbureau.kit.crypto import PiiVault, load_keys, rotate_encryption_key
+    from openbureau.kit.keyrotation import encrypted_columns, key_counts, rewrite
+    from openbureau.migrations.metadata import target_metadata
+
+    runtime, _ = market
+    file(runtime)
+    file(runtime, reporting_period="2026-08")
+    first, _second = tasks(runtime)
+    answer(runtime, first.id, "verified")  # one task has evidence, the other none yet (NULL)
+    column = next(c for c in encrypted_columns(target_metadata) if c.name == "dispute_tasks.evidence_enc")
+    assert dict(key_counts(runtime.engine, column)) == {1: 1}  # the empty one is not counted
+    rotate_encryption_key(runtime.settings)
+    vault = PiiVault(load_keys(runtime.settings))
+    assert rewrite(runtime.engine, column, vault) == 1
+    assert dict(key_counts(runtime.engine, column)) == {2: 1}
