@@ -165,3 +165,20 @@ def test_an_identity_theft_report_blocks_the_accounts_it_names(market, owed) -> 
     assert [a.product_type for a in lender.accounts] == ["revolving"]
     assert lender.summary.monthly_obligations < lender_view(runtime, now=NOW).report.summary.monthly_obligations
     assert owed.milestones() == ["identity_theft.blocked"]
+
+
+def test_the_report_page_shows_the_alert_the_freeze_and_the_statement(market) -> None:
+    from openbureau.disputes import investigation
+    from openbureau.present.report import render_html
+    from tests.disputes.factories import file
+
+    runtime, _ = market
+    dispute = file(runtime)
+    with session_scope(runtime.engine, write=True) as session:
+        investigation.add_statement(session, vault=runtime.vault, principal=PERSON, subject=SUBJECT,
+                                    dispute_id=dispute.id, statement="<b>paid</b> in 2025", now=NOW)
+    act(runtime, service.place_fraud_alert)
+    act(runtime, service.place_freeze)
+    page = render_html(own_view(runtime, now=NOW))
+    assert "Fraud alert (initial)" in page and "Security freeze" in page
+    assert "&lt;b&gt;paid&lt;/b&gt; in 2025" in page and "<b>paid</b>" not in page  # escaped
