@@ -249,3 +249,58 @@ def test_a_key_rotation_rewrites_the_evidence_and_leaves_empty_columns_alone(mar
     vault = PiiVault(load_keys(runtime.settings))
     assert rewrite(runtime.engine, column, vault) == 1
     assert dict(key_counts(runtime.engine, column)) == {2: 1}
+
+
+def test_the_person_files_and_follows_their_own_disputes(market, owed) -> None:
+    from openbureau.disputes import service
+    from openbureau.disputes.schemas import DisputeCreate
+    from tests.disputes.factories import CN
+
+    runtime, _ = market
+    with session_scope(runtime.engine, write=True) as session:
+        mine = service.file_dispute(session, vault=runtime.vault, policy=CN, principal=PERSON, now=NOW,
+                                    data=DisputeCreate(subject=SUBJECT, kind="account", lender="BANK_A",
+                                                       furnisher_account_id="A-1", statement="late fee wrong",
+                                                       channel="portal"))
+    file(runtime, subject=OTHER_SUBJECT, furnisher_account_id="A-2")  # someone else's
+    (task,) = [t for t in tasks(runtime) if t.dispute_id == mine.id]
+    answer(runtime, task.id, "verified")
+
+    def listed(principal=PERSON, **kwargs):
+        with session_scope(runtime.engine, write=True) as session:
+            return investigation.list_own_disputes(session, vault=runtime.vault, principal=principal,
+                                                   subject=SUBJECT, **kwargs)
+
+    assert [(d.id, d.status, d.outcome, d.filed_by) for d in listed()] == [(mine.id, "resolved", "verified",
+                                                                             "PERSON:0")]
+    with pytest.raises(Forbidden):
+        listed(member(runtime, "BANK_A"))
+    with pytest.raises(Unprocessable):
+        listed(limit=1001)
+    assert [d.id for d in listed(AT_COUNTER)] == [mine.id]
+    with session_scope(runtime.engine) as session:
+        entries = audit.list_entries(session, action="dispute.list_own")
+    assert [e.actor_code for e in entries] == ["OPERATOR:t", "PERSON:0"]
+
+
+def test_two_answers_at_once_one_wins_and_one_is_told(market) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    runtime, _ = market
+    file(runtime)
+    (task,) = tasks(runtime)
+    start = Barrier(2)
+
+    def race(outcome):
+        start.wait()
+        try:
+            return answer(runtime, task.id, outcome).outcome
+        except Conflict as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(2) as pool:
+        results = sorted(pool.map(race, ["verified", "deleted"]))
+    assert results in (["TASK_ANSWERED", "deleted"], ["TASK_ANSWERED", "verified"])
+    with session_scope(runtime.engine) as session:
+        assert len(audit.list_entries(session, action="dispute.answer")) == 1

@@ -58,7 +58,7 @@ EXPECTED: dict[str, set[Kind]] = {
     "merge": {Kind.OPERATOR},
     "split": {Kind.OPERATOR},
     "resolve": {Kind.OPERATOR},
-    "file_dispute": {Kind.OPERATOR},
+    "file_dispute": {Kind.PERSON, Kind.OPERATOR},
     "list_disputes": {Kind.OPERATOR},
     "resolve_dispute": {Kind.OPERATOR},
     "list_tasks": {Kind.FURNISHER},
@@ -70,6 +70,7 @@ EXPECTED: dict[str, set[Kind]] = {
     "lift_freeze": {Kind.PERSON, Kind.OPERATOR},
     "file_identity_theft_report": {Kind.PERSON, Kind.OPERATOR},
     "protections": {Kind.PERSON, Kind.OPERATOR},
+    "list_own_disputes": {Kind.PERSON, Kind.OPERATOR},
     "add_member": {Kind.OPERATOR},
     "issue_key": {Kind.OPERATOR},
 }
@@ -124,6 +125,8 @@ def _calls(runtime, ctx) -> dict[str, Callable]:
         "file_identity_theft_report": lambda s, p: rights.file_identity_theft_report(
             s, vault=vault, principal=p, subject=SUBJECT, report_ref="R-1", accounts=[]),
         "protections": lambda s, p: rights.protections(s, vault=vault, principal=p, subject=SUBJECT),
+        "list_own_disputes": lambda s, p: investigation.list_own_disputes(s, vault=vault, principal=p,
+                                                                          subject=SUBJECT),
         "add_member": add_member,
         "issue_key": lambda s, p: members.issue_key(s, principal=p, member=members.get_member(s, code="FURN")),
     }
@@ -195,10 +198,10 @@ def test_a_service_called_without_a_principal_fails_and_never_acts_as_the_operat
             intake.list_submissions(session, principal=members.get_member(session, code="OPS"))
 
 
-def test_the_rights_table_covers_every_action_and_gives_the_person_only_the_protection_of_their_file() -> None:
+def test_the_rights_table_covers_every_action_and_gives_the_person_only_their_own_file() -> None:
     assert set(RIGHTS) == set(Action)
     person = Principal.person("PERSON:test")
-    assert {a for a in Action if person.may(a)} == {Action.PROTECT_OWN_FILE}
+    assert {a for a in Action if person.may(a)} == {Action.FILE_DISPUTE, Action.PROTECT_OWN_FILE}
     operator = Principal.operator("OPERATOR:test")
     assert {a for a in Action if operator.may(a)} == {a for a, kinds in RIGHTS.items() if Kind.OPERATOR in kinds}
     with pytest.raises(TypeError):

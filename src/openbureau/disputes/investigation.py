@@ -181,6 +181,21 @@ def add_statement(session: Session, *, vault: PiiVault, principal: Principal, su
     return dispute
 
 
+def list_own_disputes(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject,
+                      limit: int = 100, offset: int = 0) -> list[Dispute]:
+    """The person's own disputes, newest first, with their status, outcome and deadline (the person, or the
+    operator serving them); audited."""
+    authorize(principal, Action.PROTECT_OWN_FILE, message="a person's disputes are shown to the person")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Unprocessable(f"limit must be 1 to {MAX_LIMIT}", code=INVALID_LIMIT, field="limit")
+    person = person_of(session, vault=vault, subject=subject)
+    found = DisputeRepository(session).of_person(person.id, limit=limit, offset=offset)
+    audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="dispute.list_own",
+                 person_id=person.id, purpose="dispute_handling",
+                 details={"for_person": not principal.is_a(Kind.PERSON), "count": len(found)})
+    return found
+
+
 def person_of(session: Session, *, vault: PiiVault, subject: Subject) -> PersonRef:
     """The person the subject names; 404 when the bureau holds no file for them."""
     person = find_person_by_any(session, id_type=subject.id_type, id_indexes=subject_indexes(vault, subject))

@@ -47,6 +47,12 @@ class DisputeRepository:
         statements about items of their file, newest first."""
         return [tuple(r) for r in self.session.connection().execute(_STATEMENTS_OF, {"person_id": person_id})]
 
+    def of_person(self, person_id: int, *, limit: int, offset: int) -> list[Dispute]:
+        """Every dispute of a person, newest first."""
+        stmt = (select(Dispute).where(Dispute.person_id == person_id).order_by(Dispute.filed_at.desc(), Dispute.id.desc())
+                .limit(limit).offset(offset))
+        return list(self.session.scalars(stmt))
+
     def search(self, *, status: str | None, overdue_at: datetime | None, limit: int, offset: int) -> list[Dispute]:
         """Disputes by status (and past their deadline at ``overdue_at``: due at or before it), oldest
         deadline first."""

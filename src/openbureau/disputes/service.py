@@ -50,9 +50,10 @@ MAX_LIMIT = 1_000
 
 def file_dispute(session: Session, *, vault: PiiVault, data: DisputeCreate, principal: Principal,
                  policy: Policy, now: datetime | None = None) -> Dispute:
-    """Record a person's dispute of an item of their own file (the operator at the bureau's counter); its
-    deadline follows the policy's profile. Filed and audited under ``principal.code``."""
-    authorize(principal, Action.FILE_DISPUTE, message="disputes are recorded by the bureau's operator")
+    """Record a person's dispute of an item of their own file (the person, identified by ``data.subject``, or
+    the operator at the bureau's counter); its deadline follows the policy's profile. Filed and audited under
+    ``principal.code``."""
+    authorize(principal, Action.FILE_DISPUTE, message="a dispute is the person's, filed by them or at the counter")
     now = now or datetime.now(UTC)
     person = find_person_by_any(session, id_type=data.subject.id_type,
                                 id_indexes=subject_indexes(vault, data.subject))
