@@ -74,8 +74,9 @@ def answer_task(session: Session, *, vault: PiiVault, principal: Principal, task
     """The furnisher's answer to one of its own open tasks; it closes the dispute with the same outcome.
 
     ``corrected`` needs the correction record sent through intake: it must exist, be the furnisher's, be a
-    correction of the disputed account (of the disputed month, when one month is disputed) and have arrived
-    after the dispute was filed. ``deleted`` blocks the item from every report. Audited; the person is owed a
+    correction of the disputed account (of the disputed month, when one month is disputed) of this person,
+    be part of the file (published, not held by the consent gate) and have arrived after the dispute was
+    filed. ``deleted`` blocks the item from every report. Audited; the person is owed a
     notice. Another furnisher's task is unknown (404); an answered one is a 409.
     """
     authorize(principal, Action.ANSWER_DISPUTES, message="dispute tasks are answered by the furnisher of the data")
@@ -137,7 +138,7 @@ def _correction(session: Session, *, task: DisputeTask, dispute: Dispute, answer
                                     field="correction")
         raise Unprocessable("no such record of yours for this account", code=CORRECTION_NOT_FOUND, field="correction")
     fitting = [s for s in states if s.correction == 1 and s.stored_at >= dispute.filed_at
-               and s.person_id == task.person_id
+               and s.person_id == task.person_id and s.held_reason is None  # part of the file, not quarantined
                and (task.reporting_period is None or s.reporting_period == task.reporting_period)]
     if not fitting:
         raise Unprocessable("the record named is not a correction of the disputed item sent after the dispute was "
