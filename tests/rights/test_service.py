@@ -182,3 +182,28 @@ def test_the_report_page_shows_the_alert_the_freeze_and_the_statement(market) ->
     page = render_html(own_view(runtime, now=NOW))
     assert "Fraud alert (initial)" in page and "Security freeze" in page
     assert "&lt;b&gt;paid&lt;/b&gt; in 2025" in page and "<b>paid</b>" not in page  # escaped
+
+
+def test_protections_and_disputes_follow_the_person_through_a_merge_and_back_out_on_a_split(market) -> None:
+    from openbureau.consent.service import subject_indexes
+    from openbureau.identity import service as identity
+    from openbureau.identity.repository import find_person_by_any
+    from tests.disputes.factories import file
+
+    runtime, _ = market
+    with session_scope(runtime.engine) as session:
+        ids = [find_person_by_any(session, id_type=s.id_type, id_indexes=subject_indexes(runtime.vault, s)).id
+               for s in (SUBJECT, OTHER_SUBJECT)]
+    freeze = act(runtime, service.place_freeze, subject=OTHER_SUBJECT)  # person 1 freezes, and disputes A-2
+    file(runtime, subject=OTHER_SUBJECT, furnisher_account_id="A-2")
+    with session_scope(runtime.engine, write=True) as session:  # the operator finds they are one person
+        identity.merge(session, principal=AT_COUNTER, person_id=ids[1], into_person_id=ids[0])
+    assert refused(runtime, now=NOW + TICK) == "FROZEN"  # person 0's file now carries person 1's freeze
+    assert accounts(own_view(runtime, now=NOW + TICK))["A-2"].disputed
+    act(runtime, service.lift_freeze, freeze_id=freeze.id, now=NOW + timedelta(days=1))  # by either identifier
+    assert refused(runtime, now=NOW + timedelta(days=1)) is None
+    with session_scope(runtime.engine, write=True) as session:
+        identity.split(session, principal=AT_COUNTER, vault=runtime.vault, person_id=ids[0],
+                       furnisher_id=member(runtime, "BANK_A").member_id, furnisher_account_id="A-2")
+    assert "A-2" not in accounts(own_view(runtime, now=NOW + timedelta(days=2)))
+    assert not any(d.account_number == "A-2" for d in own_view(runtime, now=NOW + timedelta(days=2)).disputes)

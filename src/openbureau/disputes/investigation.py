@@ -39,7 +39,7 @@ from openbureau.disputes.repository import DisputeRepository
 from openbureau.disputes.schemas import MAX_CONSUMER_STATEMENT, MAX_EVIDENCE, TaskAnswer
 from openbureau.disputes.service import block_item
 from openbureau.identity.errors import PERSON_NOT_FOUND
-from openbureau.identity.repository import PersonRef, find_person_by_any
+from openbureau.identity.repository import PersonRef, find_person_by_any, person_ids
 from openbureau.intake.service import get_submission_by_id
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.errors import INVALID_LIMIT, Conflict, NotFound, Unprocessable
@@ -74,8 +74,8 @@ def answer_task(session: Session, *, vault: PiiVault, principal: Principal, task
     """The furnisher's answer to one of its own open tasks; it closes the dispute with the same outcome.
 
     ``corrected`` needs the correction record sent through intake: it must exist, be the furnisher's, be a
-    correction of the disputed account (of the disputed month, when one month is disputed) of this person,
-    be part of the file (published, not held by the consent gate) and have arrived after the dispute was
+    correction of the disputed account (of the disputed month, when one month is disputed), be part of the
+    file (published, not held by the consent gate) and have arrived after the dispute was
     filed. ``deleted`` blocks the item from every report. Audited; the person is owed a
     notice. Another furnisher's task is unknown (404); an answered one is a 409.
     """
@@ -138,7 +138,7 @@ def _correction(session: Session, *, task: DisputeTask, dispute: Dispute, answer
                                     field="correction")
         raise Unprocessable("no such record of yours for this account", code=CORRECTION_NOT_FOUND, field="correction")
     fitting = [s for s in states if s.correction == 1 and s.stored_at >= dispute.filed_at
-               and s.person_id == task.person_id and s.held_reason is None  # part of the file, not quarantined
+               and s.held_reason is None  # part of the file, not quarantined
                and (task.reporting_period is None or s.reporting_period == task.reporting_period)]
     if not fitting:
         raise Unprocessable("the record named is not a correction of the disputed item sent after the dispute was "
@@ -170,7 +170,7 @@ def add_statement(session: Session, *, vault: PiiVault, principal: Principal, su
                             field="statement")
     person = person_of(session, vault=vault, subject=subject)
     dispute = DisputeRepository(session).get(dispute_id)
-    if dispute is None or dispute.person_id != person.id or dispute.kind != DisputeKind.ACCOUNT:
+    if dispute is None or dispute.person_id not in person_ids(session, person.id) or dispute.kind != DisputeKind.ACCOUNT:
         raise NotFound(f"no account dispute {dispute_id} of this person", code="DISPUTE_NOT_FOUND",
                        field="dispute_id")
     dispute.consumer_statement_enc, dispute.consumer_statement_at = vault.encrypt(text), now

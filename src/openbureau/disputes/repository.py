@@ -8,18 +8,20 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from openbureau.disputes.models import Dispute, DisputeStatus, DisputeTask, ItemBlock, TaskStatus
+from openbureau.identity.repository import same_person
 
 _D = Dispute.__table__.c
 _B = ItemBlock.__table__.c
 _OPEN_FOR = (select(_D.id, _D.kind, _D.furnisher_id, _D.furnisher_account_id, _D.reporting_period, _D.inquiry_id,
                     _D.filed_at, _D.due_at)
-             .where(_D.person_id == bindparam("person_id"), _D.status == DisputeStatus.OPEN).order_by(_D.id))
+             .where(same_person(_D.person_id, bindparam("person_id")), _D.status == DisputeStatus.OPEN)
+             .order_by(_D.id))
 _STATEMENTS_OF = (select(_D.furnisher_id, _D.furnisher_account_id, _D.reporting_period, _D.consumer_statement_enc,
                          _D.consumer_statement_at)
-                  .where(_D.person_id == bindparam("person_id"), _D.consumer_statement_enc.is_not(None))
+                  .where(same_person(_D.person_id, bindparam("person_id")), _D.consumer_statement_enc.is_not(None))
                   .order_by(_D.consumer_statement_at.desc(), _D.id.desc()))
 _BLOCKS_OF = (select(_B.furnisher_id, _B.furnisher_account_id, _B.reporting_period)
-              .where(_B.person_id == bindparam("person_id"), _B.blocked_at <= bindparam("moment")))
+              .where(same_person(_B.person_id, bindparam("person_id")), _B.blocked_at <= bindparam("moment")))
 
 
 class DisputeRepository:
@@ -49,7 +51,7 @@ class DisputeRepository:
 
     def of_person(self, person_id: int, *, limit: int, offset: int) -> list[Dispute]:
         """Every dispute of a person, newest first."""
-        stmt = (select(Dispute).where(Dispute.person_id == person_id).order_by(Dispute.filed_at.desc(), Dispute.id.desc())
+        stmt = (select(Dispute).where(same_person(Dispute.person_id, person_id)).order_by(Dispute.filed_at.desc(), Dispute.id.desc())
                 .limit(limit).offset(offset))
         return list(self.session.scalars(stmt))
 

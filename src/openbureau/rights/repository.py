@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
+from openbureau.identity.repository import same_person
 from openbureau.rights.models import FraudAlert, FreezeLift, IdentityTheftReport, SecurityFreeze
 
 _A = FraudAlert.__table__.c
@@ -15,11 +16,11 @@ _L = FreezeLift.__table__.c
 _MOMENT = bindparam("moment")
 # Alerts in force at a moment: placed, not expired (expires_at excluded), not removed.
 _ALERTS_AT = (select(_A.id, _A.kind, _A.placed_at, _A.expires_at)
-              .where(_A.person_id == bindparam("person_id"), _A.placed_at <= _MOMENT, _A.expires_at > _MOMENT,
+              .where(same_person(_A.person_id, bindparam("person_id")), _A.placed_at <= _MOMENT, _A.expires_at > _MOMENT,
                      or_(_A.removed_at.is_(None), _A.removed_at > _MOMENT)).order_by(_A.placed_at))
 # Whether a freeze is in force at a moment and no temporary lift of it covers the moment.
 _FROZEN_AT = select(exists().where(
-    _F.person_id == bindparam("person_id"), _F.placed_at <= _MOMENT,
+    same_person(_F.person_id, bindparam("person_id")), _F.placed_at <= _MOMENT,
     or_(_F.removed_at.is_(None), _F.removed_at > _MOMENT),
     ~exists().where(_L.freeze_id == _F.id, and_(_L.starts_at <= _MOMENT, _L.ends_at > _MOMENT))))
 
@@ -56,20 +57,20 @@ class RightsRepository:
 
     def alerts_of(self, person_id: int) -> list[FraudAlert]:
         """Every alert of the person, newest first."""
-        return list(self.session.scalars(select(FraudAlert).where(FraudAlert.person_id == person_id)
+        return list(self.session.scalars(select(FraudAlert).where(same_person(FraudAlert.person_id, person_id))
                                          .order_by(FraudAlert.placed_at.desc(), FraudAlert.id.desc())))
 
     def freezes_of(self, person_id: int) -> list[SecurityFreeze]:
         """Every freeze of the person, newest first."""
-        return list(self.session.scalars(select(SecurityFreeze).where(SecurityFreeze.person_id == person_id)
+        return list(self.session.scalars(select(SecurityFreeze).where(same_person(SecurityFreeze.person_id, person_id))
                                          .order_by(SecurityFreeze.placed_at.desc(), SecurityFreeze.id.desc())))
 
     def lifts_of(self, person_id: int) -> list[FreezeLift]:
         """Every temporary lift of the person's freezes, oldest first."""
-        return list(self.session.scalars(select(FreezeLift).where(FreezeLift.person_id == person_id)
+        return list(self.session.scalars(select(FreezeLift).where(same_person(FreezeLift.person_id, person_id))
                                          .order_by(FreezeLift.starts_at, FreezeLift.id)))
 
     def theft_reports_of(self, person_id: int) -> list[IdentityTheftReport]:
         """Every identity-theft report of the person, newest first."""
-        return list(self.session.scalars(select(IdentityTheftReport).where(IdentityTheftReport.person_id == person_id)
+        return list(self.session.scalars(select(IdentityTheftReport).where(same_person(IdentityTheftReport.person_id, person_id))
                                          .order_by(IdentityTheftReport.filed_at.desc(), IdentityTheftReport.id.desc())))

@@ -27,7 +27,7 @@ from openbureau.accounts.service import accounts_of
 from openbureau.audit import service as audit
 from openbureau.consent.schemas import Subject
 from openbureau.disputes.investigation import block_accounts, person_of
-from openbureau.identity.repository import PersonRef
+from openbureau.identity.repository import PersonRef, person_ids
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.errors import ACCOUNT_NOT_FOUND, INVALID_WINDOW, Conflict, NotFound, Unprocessable
 from openbureau.kit.periods import add_years
@@ -112,7 +112,7 @@ def remove_fraud_alert(session: Session, *, vault: PiiVault, principal: Principa
     now = now or datetime.now(UTC)
     person = person_of(session, vault=vault, subject=subject)
     alert = RightsRepository(session).alert(alert_id)
-    if alert is None or alert.person_id != person.id:
+    if alert is None or alert.person_id not in person_ids(session, person.id):
         raise NotFound(f"no alert {alert_id} of this person", code="ALERT_NOT_FOUND", field="alert_id")
     if alert.removed_at is not None or alert.expires_at <= now:
         raise Conflict(f"alert {alert_id} is no longer in force", code="ALERT_ENDED")
@@ -147,7 +147,7 @@ def lift_freeze(session: Session, *, vault: PiiVault, principal: Principal, subj
     person = person_of(session, vault=vault, subject=subject)
     repo = RightsRepository(session)
     freeze = repo.freeze(freeze_id)
-    if freeze is None or freeze.person_id != person.id:
+    if freeze is None or freeze.person_id not in person_ids(session, person.id):
         raise NotFound(f"no freeze {freeze_id} of this person", code="FREEZE_NOT_FOUND", field="freeze_id")
     if freeze.removed_at is not None:
         raise Conflict(f"freeze {freeze_id} was removed", code="FREEZE_REMOVED")
