@@ -68,6 +68,10 @@ def test_an_account_dispute_is_a_task_of_its_furnisher_alone(market, owed) -> No
     with pytest.raises(Unprocessable):
         tasks(runtime, limit=0)
     assert owed.milestones() == ["dispute.filed"] * 3
+    with session_scope(runtime.engine) as session:  # what the furnisher was shown is audited
+        shown = audit.list_entries(session, action="dispute.tasks_read")
+    assert {e.actor_code for e in shown} == {"BANK_A"} and json.loads(shown[-1].details)["task_ids"] == [
+        mine[0].id, mine[1].id]
     assert all(SUBJECT.id_number not in str(n.details) for n in owed.seen)  # ids and dates only
 
 

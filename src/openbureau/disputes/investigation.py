@@ -62,11 +62,16 @@ def overdue(due_at: datetime, now: datetime) -> bool:
 
 
 def list_tasks(session: Session, *, principal: Principal, limit: int = 100, offset: int = 0) -> list[DisputeTask]:
-    """The calling furnisher's open tasks, nearest deadline first; never another furnisher's."""
+    """The calling furnisher's open tasks, nearest deadline first; never another furnisher's. Audited when
+    any is shown."""
     authorize(principal, Action.ANSWER_DISPUTES, message="dispute tasks are answered by the furnisher of the data")
     if not 1 <= limit <= MAX_LIMIT:
         raise Unprocessable(f"limit must be 1 to {MAX_LIMIT}", code=INVALID_LIMIT, field="limit")
-    return DisputeRepository(session).open_tasks(furnisher_id=principal.member_id, limit=limit, offset=offset)
+    found = DisputeRepository(session).open_tasks(furnisher_id=principal.member_id, limit=limit, offset=offset)
+    if found:  # which disputes of which persons the furnisher was shown
+        audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="dispute.tasks_read",
+                     purpose="dispute_handling", details={"task_ids": [t.id for t in found]})
+    return found
 
 
 def answer_task(session: Session, *, vault: PiiVault, principal: Principal, task_id: int, answer: TaskAnswer,
