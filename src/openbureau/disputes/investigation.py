@@ -80,14 +80,14 @@ def answer_task(session: Session, *, vault: PiiVault, principal: Principal, task
 
     ``corrected`` needs the correction record sent through intake: it must exist, be the furnisher's, be a
     correction of the disputed account (of the disputed month, when one month is disputed), be part of the
-    file (published, not held by the consent gate) and have arrived after the dispute was
-    filed. ``deleted`` blocks the item from every report. Audited; the person is owed a
-    notice. Another furnisher's task is unknown (404); an answered one is a 409.
+    file (published, not held by the consent gate) and have arrived after the dispute was filed. ``deleted``
+    blocks the item from every report. Audited; the person is owed a notice. Another furnisher's task is
+    unknown (404); an answered one is a 409.
     """
     authorize(principal, Action.ANSWER_DISPUTES, message="dispute tasks are answered by the furnisher of the data")
     now = now or datetime.now(UTC)
-    if len(answer.evidence) > MAX_EVIDENCE:  # the schema bounds it too; a service caller is not trusted
-        raise Unprocessable(f"evidence is limited to {MAX_EVIDENCE} characters", code="EVIDENCE_TOO_LONG",
+    if not 1 <= len(answer.evidence) <= MAX_EVIDENCE:  # the schema bounds it too; a caller is not trusted
+        raise Unprocessable(f"evidence is 1 to {MAX_EVIDENCE} characters", code="EVIDENCE_TOO_LONG",
                             field="evidence")
     repo = DisputeRepository(session)
     task = repo.task(task_id, for_update=True)
