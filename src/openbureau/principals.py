@@ -46,8 +46,10 @@ class Action(StrEnum):
     REVIEW_IDENTITY = "identity.review"  # see a queued pair side by side, accept or reject it
     CORRECT_IDENTITY = "identity.correct"  # merge two persons or split an account out of one, by hand
     RESOLVE_IDENTITY = "identity.resolve"  # run the resolver, whose merges above its threshold are automatic
-    FILE_DISPUTE = "dispute.file"  # record a person's dispute (the bureau's counter)
+    FILE_DISPUTE = "dispute.file"  # a person's dispute: filed by the person, or recorded at the bureau's counter
     MANAGE_DISPUTES = "dispute.manage"  # the dispute queue and its resolutions
+    ANSWER_DISPUTES = "dispute.answer"  # a furnisher's investigation tasks: read its own, answer them
+    PROTECT_OWN_FILE = "file.protect"  # a person's statement, fraud alerts, freezes, identity-theft blocks
     MANAGE_MEMBERS = "member.manage"
     MANAGE_ALL_CONSENTS = "consent.manage_all"  # every member's consents of a person (a member: its own)
     READ_OWN_FILE = "person.read_own_file"  # a signed-in person: their own report, inquiries, consents
@@ -55,8 +57,9 @@ class Action(StrEnum):
 
 
 # The one place that says which kind of principal may do what. A principal may do an action when one of its
-# kinds is listed. The person signs in for themselves (``people``) to read their own file and manage the
-# consents about them; at the bureau's counter the operator serves the report and records their disputes.
+# kinds is listed. The person signs in for themselves (``people``) to read their own file, manage the
+# consents about them, file disputes and protect their file (or the operator at the counter at their
+# request); the operator serves the person's report at the bureau's counter.
 RIGHTS: dict[Action, frozenset[Kind]] = {
     Action.SUBMIT_FILE: frozenset({Kind.FURNISHER}),
     Action.READ_OWN_SUBMISSIONS: frozenset({Kind.FURNISHER}),
@@ -72,8 +75,11 @@ RIGHTS: dict[Action, frozenset[Kind]] = {
     Action.REVIEW_IDENTITY: frozenset({Kind.OPERATOR}),
     Action.CORRECT_IDENTITY: frozenset({Kind.OPERATOR}),
     Action.RESOLVE_IDENTITY: frozenset({Kind.OPERATOR}),
-    Action.FILE_DISPUTE: frozenset({Kind.OPERATOR}),
+    Action.FILE_DISPUTE: frozenset({Kind.PERSON, Kind.OPERATOR}),
     Action.MANAGE_DISPUTES: frozenset({Kind.OPERATOR}),
+    Action.ANSWER_DISPUTES: frozenset({Kind.FURNISHER}),
+    # The person, or the operator acting at the person's request (audited as such); never a member.
+    Action.PROTECT_OWN_FILE: frozenset({Kind.PERSON, Kind.OPERATOR}),
     Action.MANAGE_MEMBERS: frozenset({Kind.OPERATOR}),
     Action.MANAGE_ALL_CONSENTS: frozenset({Kind.OPERATOR}),
     Action.READ_OWN_FILE: frozenset({Kind.PERSON}),

@@ -19,12 +19,14 @@ from openbureau import __version__
 from openbureau.api import (
     accounts,
     consents,
+    disputes,
     events,
     identity,
     inquiries,
     me,
     members,
     quality,
+    rights,
     stats,
     submissions,
 )
@@ -80,7 +82,8 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     )
     app.state.runtime = runtime
     app.state.inquiry_log = None  # the group committer, made by the first inquiry (api.deps)
-    for module in (members, submissions, events, accounts, consents, inquiries, stats, quality, identity, me):
+    for module in (members, submissions, events, accounts, consents, inquiries, stats, quality, identity, me,
+                   disputes, rights):
         app.include_router(module.router, prefix="/v1")
     policy = edge_policy(runtime.settings if runtime is not None else (settings or get_settings()))
     app.add_middleware(EdgeMiddleware, policy=policy)

@@ -9,12 +9,14 @@ from typing import NamedTuple
 
 import polars as pl
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Table,
     bindparam,
     delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -246,6 +248,19 @@ class ResolutionRepository:
     def merged_into(self, person_id: int) -> list[int]:
         """Persons merged into this one."""
         return list(self.session.scalars(select(Person.id).where(Person.merged_into_id == person_id)))
+
+
+def same_person(column: ColumnElement, person_id) -> ColumnElement[bool]:
+    """``column`` names the person ``person_id`` (a value or a bound parameter) or a person merged into it: a
+    condition for another domain's statement about a person (disputes, blocks, alerts, freezes), so that its
+    rows follow the person through a merge and go back with a split. One level is enough: a merge points every
+    person merged before at the surviving one."""
+    return or_(column == person_id, column.in_(select(Person.id).where(Person.merged_into_id == person_id)))
+
+
+def person_ids(session: Session, person_id: int) -> set[int]:
+    """The person and every person merged into it."""
+    return {person_id, *session.scalars(select(Person.id).where(Person.merged_into_id == person_id))}
 
 
 def surviving_person(session: Session, person: Person | None) -> Person | None:

@@ -23,7 +23,7 @@ from openbureau.inquiries.access import check_member, lawful_basis
 from openbureau.inquiries.log import InquiryLog, LogEntry, SessionLog
 from openbureau.inquiries.repository import InquiryRepository
 from openbureau.kit.crypto import PiiVault
-from openbureau.kit.errors import INVALID_LIMIT, BureauError, NotFound, Unprocessable
+from openbureau.kit.errors import INVALID_LIMIT, BureauError, Forbidden, NotFound, Unprocessable
 from openbureau.kit.periods import add_years
 from openbureau.members.service import members_by_id
 from openbureau.notifications import service as notifications
@@ -31,6 +31,11 @@ from openbureau.policy import Policy
 from openbureau.principals import Action, Principal, authorize
 from openbureau.reports.assembly import assemble, read_file
 from openbureau.reports.schemas import InquiryCreate, InquiryRead, InquiryResult, PersonInquiry, Report, View
+from openbureau.rights.service import FROZEN
+
+# A freeze refuses reports for new credit only; account reviews, collections and the person's own report go
+# on (FCRA §605A(i)(4)).
+FROZEN_PURPOSES = frozenset({Purpose.LOAN_ORIGINATION})
 
 MAX_LIMIT = 1_000
 
@@ -60,11 +65,14 @@ def prepare_inquiry(session: Session, *, vault: PiiVault, principal: Principal, 
     basis = lawful_basis(session, principal=principal, purpose=request.purpose, id_type=request.subject.id_type,
                          id_indexes=id_indexes, consent_ref=request.consent_ref, person=person, policy=policy,
                          moment=now)
-    report = None
+    report, confirm = None, False
     if person is not None:
-        report = assemble(read_file(session, vault=vault, person=person, now=now, policy=policy,
-                                    subject_indexes=id_indexes),
-                          view=View.SUBSCRIBER, viewer_id=subscriber_id, vault=vault, now=now, policy=policy,
+        file = read_file(session, vault=vault, person=person, now=now, policy=policy, subject_indexes=id_indexes)
+        if request.purpose in FROZEN_PURPOSES and file.protections.frozen:
+            raise Forbidden("the person has frozen their file: no report for new credit until they lift the freeze "
+                            "(FCRA §605A(i))", code=FROZEN)
+        confirm = file.protections.confirm_identity
+        report = assemble(file, view=View.SUBSCRIBER, viewer_id=subscriber_id, vault=vault, now=now, policy=policy,
                           history_months=request.history_months, declared_income=request.declared_monthly_income,
                           session=session)
     hard = request.purpose in HARD_PURPOSES
@@ -85,8 +93,8 @@ def prepare_inquiry(session: Session, *, vault: PiiVault, principal: Principal, 
                         {"basis": basis.describe()}) if person is not None else None,
         notices=notices)
     return Prepared(entry, InquiryResult(inquiry_id=0, purpose=request.purpose.value, hard=hard,
-                                         basis=basis.describe(), person_found=person is not None, created_at=now,
-                                         report=report))
+                                         basis=basis.describe(), person_found=person is not None,
+                                         identity_confirmation_required=confirm, created_at=now, report=report))
 
 
 def inquire(session: Session, *, vault: PiiVault, principal: Principal, request: InquiryCreate, policy: Policy,
