@@ -46,15 +46,20 @@ class Action(StrEnum):
     REVIEW_IDENTITY = "identity.review"  # see a queued pair side by side, accept or reject it
     CORRECT_IDENTITY = "identity.correct"  # merge two persons or split an account out of one, by hand
     RESOLVE_IDENTITY = "identity.resolve"  # run the resolver, whose merges above its threshold are automatic
-    FILE_DISPUTE = "dispute.file"  # record a person's dispute (the bureau's counter)
+    FILE_DISPUTE = "dispute.file"  # a person's dispute: filed by the person, or recorded at the bureau's counter
     MANAGE_DISPUTES = "dispute.manage"  # the dispute queue and its resolutions
+    ANSWER_DISPUTES = "dispute.answer"  # a furnisher's investigation tasks: read its own, answer them
+    PROTECT_OWN_FILE = "file.protect"  # a person's statement, fraud alerts, freezes, identity-theft blocks
     MANAGE_MEMBERS = "member.manage"
     MANAGE_ALL_CONSENTS = "consent.manage_all"  # every member's consents of a person (a member: its own)
+    READ_OWN_FILE = "person.read_own_file"  # a signed-in person: their own report, inquiries, consents
+    MANAGE_OWN_CONSENTS = "person.manage_own_consents"  # a signed-in person revokes a consent about them
 
 
 # The one place that says which kind of principal may do what. A principal may do an action when one of its
-# kinds is listed. The person acts only through the bureau's counter today (the operator serves the report and
-# records the person's disputes).
+# kinds is listed. The person signs in for themselves (``people``) to read their own file, manage the
+# consents about them, file disputes and protect their file (or the operator at the counter at their
+# request); the operator serves the person's report at the bureau's counter.
 RIGHTS: dict[Action, frozenset[Kind]] = {
     Action.SUBMIT_FILE: frozenset({Kind.FURNISHER}),
     Action.READ_OWN_SUBMISSIONS: frozenset({Kind.FURNISHER}),
@@ -70,10 +75,15 @@ RIGHTS: dict[Action, frozenset[Kind]] = {
     Action.REVIEW_IDENTITY: frozenset({Kind.OPERATOR}),
     Action.CORRECT_IDENTITY: frozenset({Kind.OPERATOR}),
     Action.RESOLVE_IDENTITY: frozenset({Kind.OPERATOR}),
-    Action.FILE_DISPUTE: frozenset({Kind.OPERATOR}),
+    Action.FILE_DISPUTE: frozenset({Kind.PERSON, Kind.OPERATOR}),
     Action.MANAGE_DISPUTES: frozenset({Kind.OPERATOR}),
+    Action.ANSWER_DISPUTES: frozenset({Kind.FURNISHER}),
+    # The person, or the operator acting at the person's request (audited as such); never a member.
+    Action.PROTECT_OWN_FILE: frozenset({Kind.PERSON, Kind.OPERATOR}),
     Action.MANAGE_MEMBERS: frozenset({Kind.OPERATOR}),
     Action.MANAGE_ALL_CONSENTS: frozenset({Kind.OPERATOR}),
+    Action.READ_OWN_FILE: frozenset({Kind.PERSON}),
+    Action.MANAGE_OWN_CONSENTS: frozenset({Kind.PERSON}),
 }
 
 
@@ -87,11 +97,17 @@ class MemberLike(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is acting: their kinds, the code their actions are logged under, and their member id if a member."""
+    """Who is acting: their kinds, the code their actions are logged under, and their member id if a member.
+
+    A signed-in person also carries their person id and the identity documents they proved, as
+    (id type, blind index) pairs: what they may read and which consents are theirs.
+    """
 
     kinds: frozenset[Kind]
     code: str
     member_id: int | None = None
+    person_id: int | None = None
+    documents: frozenset[tuple[str, bytes]] = frozenset()
 
     @classmethod
     def of_member(cls, member: MemberLike) -> Principal:
@@ -104,9 +120,10 @@ class Principal:
         return cls(frozenset({Kind.OPERATOR}), code)
 
     @classmethod
-    def person(cls, code: str) -> Principal:
-        """A data subject acting for themselves."""
-        return cls(frozenset({Kind.PERSON}), code)
+    def person(cls, code: str, *, person_id: int | None = None,
+               documents: frozenset[tuple[str, bytes]] = frozenset()) -> Principal:
+        """A data subject acting for themselves (signed in: with their person id and proven documents)."""
+        return cls(frozenset({Kind.PERSON}), code, person_id=person_id, documents=documents)
 
     def is_a(self, kind: Kind) -> bool:
         """Whether the principal is of ``kind``."""

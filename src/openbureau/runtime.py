@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from openbureau.audit.chain import AuditChain
 from openbureau.audit.service import attach
-from openbureau.kit.crypto import PiiVault, load_keys
+from openbureau.kit.crypto import PiiVault, load_keys, load_signin_key
 from openbureau.kit.db import make_engine
 from openbureau.kit.keyfile import key_file_path
 from openbureau.kit.settings import Settings, get_settings
@@ -28,11 +28,13 @@ class Runtime:
     vault: PiiVault
     policy: Policy = None  # type: ignore[assignment]  # None: built from ``settings`` in __post_init__
     audit: AuditChain = field(init=False, repr=False)
+    signin_key: bytes = field(init=False, repr=False)  # keys the hashes of sign-in codes (``people``)
 
     def __post_init__(self) -> None:
         if self.policy is None:  # frozen: set once, here
             object.__setattr__(self, "policy", build_policy(self.settings))
         object.__setattr__(self, "audit", attach(self.engine, self.settings))
+        object.__setattr__(self, "signin_key", load_signin_key(self.settings))
 
 
 def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:

@@ -63,6 +63,19 @@ MATRIX = [
      {"FURN": 200, "BOTH": 200, "SUB": 403, "REG": 200, "OPS": 200, None: 401}),
     ("POST", "/v1/consents/search", {"json": {"subject": {"id_type": "CN_RESIDENT_ID", "id_number": ID}}},
      {"FURN": 200, "BOTH": 200, "SUB": 200, "REG": 200, "OPS": 200, None: 401}),
+    ("GET", "/v1/disputes/tasks", {}, {"FURN": 200, "BOTH": 200, "SUB": 403, "REG": 403, "OPS": 403, None: 401}),
+    ("POST", "/v1/disputes/tasks/999999/answer", {"json": {"outcome": "verified", "evidence": "checked"}},
+     {"FURN": 404, "BOTH": 404, "SUB": 403, "REG": 403, "OPS": 403, None: 401}),
+    ("GET", "/v1/disputes", {}, {"FURN": 403, "BOTH": 403, "SUB": 403, "REG": 403, "OPS": 200, None: 401}),
+    ("POST", "/v1/disputes", {"json": {"subject": {"id_type": "CN_RESIDENT_ID", "id_number": ID}, "kind": "account",
+                                       "lender": "FURN", "furnisher_account_id": "F-1", "statement": "not mine"}},
+     {"FURN": 403, "BOTH": 403, "SUB": 403, "REG": 403, "OPS": 201, None: 401}),
+    ("POST", "/v1/protections/search", {"json": {"subject": {"id_type": "CN_RESIDENT_ID", "id_number": ID}}},
+     {"FURN": 403, "BOTH": 403, "SUB": 403, "REG": 403, "OPS": 200, None: 401}),
+    ("POST", "/v1/protections/freezes", {"json": {"subject": {"id_type": "CN_RESIDENT_ID", "id_number": ID}}},
+     {"FURN": 403, "BOTH": 403, "SUB": 403, "REG": 403, "OPS": 201, None: 401}),
+    ("POST", "/v1/protections/fraud-alerts", {"json": {"subject": {"id_type": "CN_RESIDENT_ID", "id_number": ID}}},
+     {"FURN": 403, "BOTH": 403, "SUB": 403, "REG": 403, "OPS": 201, None: 401}),
 ]
 
 

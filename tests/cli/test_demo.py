@@ -15,7 +15,7 @@ from openbureau.intake.events.files import EVENTS_KIND
 from openbureau.intake.models import Submission
 from openbureau.intake.service import intake_statistics
 from openbureau.kit.db import session_scope
-from openbureau.kit.settings import Settings
+from openbureau.kit.settings import Settings, get_settings
 from openbureau.runtime import open_runtime
 from openbureau.sim import FURNISHERS, read_event_manifest, read_manifest
 
@@ -58,6 +58,24 @@ def test_demo_builds_a_bureau_whose_keys_work(tmp_path) -> None:
                              content=application.group(2), params={"format": "html"})
     assert answer.status_code == 201 and "Subscriber view" in answer.text and "Risk signals" in answer.text
     assert re.search(r"openbureau report --id-type CN_RESIDENT_ID --id-number \d{17}[\dX]", result.output)
+    # The printed sign-in works: the code reaches the notifications folder, and the borrower reads their report.
+    signin = re.search(r"-d '(\{\"document\"[^']*\})' (\S+)/me/signin", result.output)
+    assert signin and "notifications dispatch" in result.output, result.output
+    with TestClient(create_app(runtime)) as client:
+        challenge = client.post("/v1/me/signin", content=signin.group(1),
+                                headers={"Content-Type": "application/json"}).json()["challenge"]
+        get_settings.cache_clear()
+        try:
+            sent = runner.invoke(app, ["notifications", "dispatch"], env={"OPENBUREAU_DATA_DIR": str(data_dir)})
+        finally:
+            get_settings.cache_clear()
+        assert sent.exit_code == 0 and re.search(r"file: [\d,]+ sent", sent.output), sent.output
+        codes = [re.search(r"Your code is (\d{6})", p.read_text("utf-8"))
+                 for p in (data_dir / "notifications").glob("*.json")]
+        (code,) = [c.group(1) for c in codes if c]
+        token = client.post("/v1/me/signin/verify", json={"challenge": challenge, "code": code}).json()["token"]
+        own = client.get("/v1/me/report", headers={"Authorization": f"Bearer {token}"})
+        assert own.status_code == 200 and own.json()["view"] == "consumer"
 
 
 def test_demo_refuses_a_directory_it_did_not_make(tmp_path) -> None:

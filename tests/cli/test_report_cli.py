@@ -89,3 +89,30 @@ def test_db_cluster_rewrites_account_states_in_person_order_and_reports_are_unch
     with session_scope(open_runtime().engine) as session:
         assert [e.actor_code.startswith("OPERATOR:") for e in audit.list_entries(session, action="tradelines.cluster")] \
             == [True]
+
+
+def test_protections_at_the_terminal(bureau_env) -> None:
+    _bureau(bureau_env)
+    placed = runner.invoke(app, ["protections", "alert", *WHO])
+    assert placed.exit_code == 0 and "Fraud alert 1 (initial) in force until" in placed.output, placed.output
+    extended = runner.invoke(app, ["protections", "alert", *WHO, "--kind", "extended"])
+    assert extended.exit_code == 1 and "IDENTITY_THEFT_REPORT_REQUIRED" in extended.output
+    assert "Freeze 1 in force" in runner.invoke(app, ["protections", "freeze", *WHO]).output
+    window = runner.invoke(app, ["protections", "lift", "1", *WHO, "--starts", "2030-01-01T00:00:00",
+                                 "--ends", "2030-01-08T00:00:00"])
+    assert window.exit_code == 0 and "lifted until 2030-01-08" in window.output, window.output
+    blocked = runner.invoke(app, ["protections", "theft-report", *WHO, "--reference", "PSB-7",
+                                  "--account", "BANK_A:OLD"])
+    assert blocked.exit_code == 0 and "1 account(s) blocked" in blocked.output, blocked.output
+    bad = runner.invoke(app, ["protections", "theft-report", *WHO, "--reference", "PSB-8", "--account", "OLD"])
+    assert bad.exit_code == 2
+    shown = runner.invoke(app, ["protections", "show", *WHO], env={"COLUMNS": "200"})
+    assert "frozen for new credit: yes" in shown.output and "PSB-7" in shown.output and "lifted" in shown.output
+    filed = runner.invoke(app, ["disputes", "file", *WHO, "--lender", "BANK_A", "--account", "A-1", "--statement", "x"])
+    assert filed.exit_code == 0
+    said = runner.invoke(app, ["disputes", "statement", "1", *WHO, "--text", "paid on time"])
+    assert said.exit_code == 0 and "Statement added" in said.output
+    report = runner.invoke(app, ["report", *WHO], env={"COLUMNS": "200"}).output
+    assert "fraud alert" in report and "security freeze" in report and "paid on time" in report
+    with session_scope(open_runtime().engine) as session:
+        assert [e.action for e in audit.list_entries(session, action="freeze.lift")] == ["freeze.lift"]

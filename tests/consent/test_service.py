@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from openbureau.audit import service as audit
 from openbureau.consent import service as consents
@@ -16,11 +16,14 @@ from openbureau.consent.models import ConsentStatus, status_at
 from openbureau.consent.profiles import Purpose, get_profile
 from openbureau.consent.repository import ConsentRepository
 from openbureau.consent.schemas import CLOCK_SKEW, Subject
+from openbureau.consent.service import NOTICE_SUBJECT
 from openbureau.intake import quarantine
 from openbureau.kit.db import is_postgres, session_scope
 from openbureau.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
+from openbureau.notifications.models import Notification
+from openbureau.notifications.service import message_text
 from openbureau.principals import Principal
 from tests.consent.factories import consent_data, grant
 from tests.intake.factories import PEOPLE
@@ -67,8 +70,8 @@ def test_status_follows_the_window_and_revocation(members) -> None:
         assert consent.status_at(now + timedelta(days=11)) is ConsentStatus.EXPIRED
         assert consent.status_at(now - timedelta(days=3650)) is ConsentStatus.PENDING
         with pytest.raises(NotFound):  # another member cannot revoke it
-            consents.revoke(session, principal=Principal.of_member(get_member(session, code="BANK_A")), consent_id=cid, reason="x")
-        revoked = consents.revoke(session, principal=Principal.of_member(get_member(session, code="LENDER")), consent_id=cid, reason="asked")
+            consents.revoke(session, vault=members.vault, principal=Principal.of_member(get_member(session, code="BANK_A")), consent_id=cid, reason="x")
+        revoked = consents.revoke(session, vault=members.vault, principal=Principal.of_member(get_member(session, code="LENDER")), consent_id=cid, reason="asked")
         assert revoked.status_at(now) is ConsentStatus.REVOKED and revoked.revocation_reason == "asked"
 
 
@@ -145,7 +148,7 @@ def test_no_principal_never_means_the_operator_and_only_the_operator_sees_every_
         with pytest.raises(TypeError):
             consents.list_for_subject(session, vault=members.vault, principal=None, subject=subject)
         with pytest.raises(TypeError):
-            consents.revoke(session, principal=None, consent_id=1, reason="x")
+            consents.revoke(session, vault=members.vault, principal=None, consent_id=1, reason="x")
         with pytest.raises(Forbidden):  # someone outside any member who is not the operator: a person
             consents.list_for_subject(session, vault=members.vault, principal=Principal.person("P-1"), subject=subject)
         every = consents.list_for_subject(session, vault=members.vault, principal=Principal.operator("OPERATOR:t"),
@@ -205,11 +208,11 @@ def test_a_revocation_is_dated_audited_and_refused_by_body_to_another_member(mem
     at = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
     with session_scope(members.engine, write=True) as session:
         with pytest.raises(NotFound) as err:
-            consents.revoke(session, principal=Principal.of_member(get_member(session, code="BANK_A")), consent_id=cid,
+            consents.revoke(session, vault=members.vault, principal=Principal.of_member(get_member(session, code="BANK_A")), consent_id=cid,
                             reason="x")
         assert err.value.to_dict() == {"code": "CONSENT_NOT_FOUND", "field": "consent_id", "message": f"no consent {cid}"}
         lender = get_member(session, code="LENDER")
-        revoked = consents.revoke(session, principal=Principal.of_member(lender), consent_id=cid, reason="asked",
+        revoked = consents.revoke(session, vault=members.vault, principal=Principal.of_member(lender), consent_id=cid, reason="asked",
                                   now=at)
         assert (revoked.status, revoked.revoked_at, revoked.revocation_reason) == (ConsentStatus.REVOKED, at, "asked")
     with session_scope(members.engine) as session:
@@ -299,3 +302,27 @@ def test_the_gate_finds_a_consent_under_either_index_during_a_rotation_in_the_su
         free = quarantine.consented(session.connection(), profile=get_profile("US"), furnisher_id=bank,
                                     subjects=subjects, moment=datetime.now(UTC))
     assert (free.name, free.dtype, free.to_list()) == ("consented", pl.Boolean, [True] * 5)
+
+
+def test_an_import_tells_each_person_of_consents_created_or_revoked_and_of_nothing_else(members, tmp_path) -> None:
+    header = "consent_ref,id_type,id_number,purpose,granted_at,channel,evidence_hash,status,revoked_at\n"
+    line = f",CN_RESIDENT_ID,{{}},furnish,2024-01-01T00:00:00Z,app,{'ab' * 32},{{}},{{}}\n"
+    first = tmp_path / "first.csv"
+    first.write_text(header + "A" + line.format(PEOPLE[0][0], "active", "") + "B" + line.format(PEOPLE[1][0], "active", ""))
+    second = tmp_path / "second.csv"  # A unchanged, B revoked, C created revoked (no notice)
+    second.write_text(header + "A" + line.format(PEOPLE[0][0], "active", "") +
+                      "B" + line.format(PEOPLE[1][0], "revoked", "2025-01-01T00:00:00Z") +
+                      "C" + line.format(PEOPLE[2][0], "revoked", "2025-01-01T00:00:00Z"))
+    with session_scope(members.engine) as session:
+        bank = get_member(session, code="BANK_A")
+    for path in (first, second):
+        quarantine.import_consents(members.engine, vault=members.vault, actor=bank, path=path)
+    with session_scope(members.engine) as session:
+        rows = session.scalars(select(Notification).order_by(Notification.id)).all()
+        sent = [(n.kind, members.vault.decrypt(n.subject_id_enc), message_text(members.vault, n.message_enc))
+                for n in rows]
+    assert [(kind, number) for kind, number, _ in sent] == [
+        ("consent.granted", PEOPLE[0][0]), ("consent.granted", PEOPLE[1][0]), ("consent.revoked", PEOPLE[1][0])]
+    assert sent[0][2] == {"subject": NOTICE_SUBJECT, "body": "BANK_A recorded your consent (A) for furnish, valid "
+                          "from 2024-01-01. If you did not give it, tell the bureau."}
+    assert "(B) for furnish was revoked by BANK_A" in sent[2][2]["body"]

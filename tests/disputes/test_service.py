@@ -77,14 +77,14 @@ def test_a_dispute_is_resolved_once(market) -> None:
     assert (entry.actor_code, entry.person_id) == ("OPERATOR:u", dispute.person_id)
 
 
-def test_disputes_are_the_operators_and_need_a_principal(market) -> None:
+def test_disputes_are_the_persons_or_the_operators_and_need_a_principal(market) -> None:
     runtime, _ = market
     with session_scope(runtime.engine) as session:
         member = Principal.of_member(get_member(session, code="BANK_A"))
-    for principal in (member, Principal.person("PERSON:t")):
-        with pytest.raises(Forbidden) as err:
-            _file(runtime, principal=principal)
-        assert err.value.code == "ROLE_REQUIRED"
+    with pytest.raises(Forbidden) as err:  # a lender never files for the person
+        _file(runtime, principal=member)
+    assert err.value.code == "ROLE_REQUIRED"
+    assert _file(runtime, principal=Principal.person("PERSON:t")).filed_by == "PERSON:t"  # the person, online
     for not_a_principal in (None, "OPERATOR:t"):  # an actor's code is not a principal
         with pytest.raises(TypeError):
             _file(runtime, principal=not_a_principal)
@@ -93,4 +93,4 @@ def test_disputes_are_the_operators_and_need_a_principal(market) -> None:
         with pytest.raises(TypeError), session_scope(runtime.engine) as session:
             service.list_disputes(session, principal=not_a_principal)
     with session_scope(runtime.engine) as session:
-        assert service.list_disputes(session, principal=AT_COUNTER) == []  # nothing was filed
+        assert len(service.list_disputes(session, principal=AT_COUNTER)) == 1  # the person's own

@@ -69,7 +69,7 @@ def test_revocation_stops_collection_at_once_and_keeps_what_was_collected(bank, 
     consent_id, _ = grant(bank, "BANK_A", PEOPLE[0][0])
     _submit(bank, write_file(tmp_path / "sep.csv", [person(0)]))
     with session_scope(bank.engine, write=True) as session:
-        consents.revoke(session, principal=Principal.operator("OPERATOR:test"), consent_id=consent_id, reason="the person withdrew")
+        consents.revoke(session, vault=bank.vault, principal=Principal.operator("OPERATOR:test"), consent_id=consent_id, reason="the person withdrew")
     oct_ = _submit(bank, write_file(tmp_path / "oct.csv", [person(0, reporting_period="2026-10")]))
     assert oct_.records_quarantined == 1
     with session_scope(bank.engine) as session:

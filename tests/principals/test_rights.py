@@ -11,11 +11,13 @@ from collections.abc import Callable
 import pytest
 
 from openbureau.audit import service as audit
+from openbureau.consent import service as consents
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.schemas import Subject
+from openbureau.disputes import investigation
 from openbureau.disputes import service as disputes
 from openbureau.disputes.models import DisputeOutcome
-from openbureau.disputes.schemas import DisputeCreate
+from openbureau.disputes.schemas import DisputeCreate, TaskAnswer
 from openbureau.identity import service as identity
 from openbureau.identity.resolution import resolve
 from openbureau.intake import service as intake
@@ -28,6 +30,7 @@ from openbureau.principals import RIGHTS, Action, Kind, Principal, authorize
 from openbureau.quality import service as quality
 from openbureau.reports import service as reports
 from openbureau.reports.schemas import InquiryCreate
+from openbureau.rights import service as rights
 from tests.consent.factories import grant
 from tests.intake.factories import PEOPLE, person, write_file
 from tests.members.factories import make_member
@@ -36,7 +39,7 @@ ID = PEOPLE[0][0]
 SUBJECT = Subject(id_type="CN_RESIDENT_ID", id_number=ID)
 MEMBERS = {"FURN": Role.FURNISHER, "SUB": Role.SUBSCRIBER, "REG": Role.REGULATOR, "OPS": Role.OPERATOR}
 
-# service call -> the kinds that may make it (the person acts only through the bureau's counter today)
+# service call -> the kinds that may make it (the person, signed in, reaches only their own file)
 EXPECTED: dict[str, set[Kind]] = {
     "get_submission": {Kind.FURNISHER, Kind.OPERATOR},
     "list_submissions": {Kind.FURNISHER, Kind.OPERATOR},
@@ -55,11 +58,27 @@ EXPECTED: dict[str, set[Kind]] = {
     "merge": {Kind.OPERATOR},
     "split": {Kind.OPERATOR},
     "resolve": {Kind.OPERATOR},
-    "file_dispute": {Kind.OPERATOR},
+    "file_dispute": {Kind.PERSON, Kind.OPERATOR},
     "list_disputes": {Kind.OPERATOR},
     "resolve_dispute": {Kind.OPERATOR},
+    "list_tasks": {Kind.FURNISHER},
+    "answer_task": {Kind.FURNISHER},
+    "add_statement": {Kind.PERSON, Kind.OPERATOR},
+    "place_fraud_alert": {Kind.PERSON, Kind.OPERATOR},
+    "remove_fraud_alert": {Kind.PERSON, Kind.OPERATOR},
+    "place_freeze": {Kind.PERSON, Kind.OPERATOR},
+    "lift_freeze": {Kind.PERSON, Kind.OPERATOR},
+    "file_identity_theft_report": {Kind.PERSON, Kind.OPERATOR},
+    "protections": {Kind.PERSON, Kind.OPERATOR},
+    "list_own_disputes": {Kind.PERSON, Kind.OPERATOR},
     "add_member": {Kind.OPERATOR},
     "issue_key": {Kind.OPERATOR},
+    "person_report": {Kind.PERSON},
+    "person_inquiries": {Kind.PERSON},
+    "consents_of_person": {Kind.PERSON},
+    # Every kind may revoke, each only what is theirs: a member what it holds, a person what is about them,
+    # the operator any (an unknown id answers NOT_FOUND to all: tests/people, tests/consent).
+    "revoke_consent": {Kind.PERSON, Kind.FURNISHER, Kind.SUBSCRIBER, Kind.REGULATOR, Kind.OPERATOR},
 }
 
 
@@ -99,8 +118,27 @@ def _calls(runtime, ctx) -> dict[str, Callable]:
         "list_disputes": lambda s, p: disputes.list_disputes(s, principal=p),
         "resolve_dispute": lambda s, p: disputes.resolve_dispute(s, principal=p, dispute_id=999,
                                                                  outcome=DisputeOutcome.VERIFIED),
+        "list_tasks": lambda s, p: investigation.list_tasks(s, principal=p),
+        "answer_task": lambda s, p: investigation.answer_task(s, vault=vault, principal=p, task_id=999,
+                                                              answer=TaskAnswer(outcome="verified", evidence="ok")),
+        "add_statement": lambda s, p: investigation.add_statement(s, vault=vault, principal=p, subject=SUBJECT,
+                                                                  dispute_id=999, statement="paid"),
+        "place_fraud_alert": lambda s, p: rights.place_fraud_alert(s, vault=vault, principal=p, subject=SUBJECT),
+        "remove_fraud_alert": lambda s, p: rights.remove_fraud_alert(s, vault=vault, principal=p, subject=SUBJECT,
+                                                                     alert_id=999),
+        "place_freeze": lambda s, p: rights.place_freeze(s, vault=vault, principal=p, subject=SUBJECT),
+        "lift_freeze": lambda s, p: rights.lift_freeze(s, vault=vault, principal=p, subject=SUBJECT, freeze_id=999),
+        "file_identity_theft_report": lambda s, p: rights.file_identity_theft_report(
+            s, vault=vault, principal=p, subject=SUBJECT, report_ref="R-1", accounts=[]),
+        "protections": lambda s, p: rights.protections(s, vault=vault, principal=p, subject=SUBJECT),
+        "list_own_disputes": lambda s, p: investigation.list_own_disputes(s, vault=vault, principal=p,
+                                                                          subject=SUBJECT),
         "add_member": add_member,
         "issue_key": lambda s, p: members.issue_key(s, principal=p, member=members.get_member(s, code="FURN")),
+        "person_report": lambda s, p: reports.prepare_person_report(s, vault=vault, principal=p, policy=policy),
+        "person_inquiries": lambda s, p: reports.person_inquiries(s, principal=p, policy=policy),
+        "consents_of_person": lambda s, p: consents.list_for_person(s, principal=p),
+        "revoke_consent": lambda s, p: consents.revoke(s, vault=vault, principal=p, consent_id=999, reason="x"),
     }
 
 
@@ -170,10 +208,11 @@ def test_a_service_called_without_a_principal_fails_and_never_acts_as_the_operat
             intake.list_submissions(session, principal=members.get_member(session, code="OPS"))
 
 
-def test_the_rights_table_covers_every_action_and_gives_the_person_none_yet() -> None:
+def test_the_rights_table_covers_every_action_and_gives_the_person_only_their_own_file() -> None:
     assert set(RIGHTS) == set(Action)
     person = Principal.person("PERSON:test")
-    assert not any(person.may(a) for a in Action)
+    assert {a for a in Action if person.may(a)} == {Action.READ_OWN_FILE, Action.MANAGE_OWN_CONSENTS,
+                                                    Action.FILE_DISPUTE, Action.PROTECT_OWN_FILE}
     operator = Principal.operator("OPERATOR:test")
     assert {a for a in Action if operator.may(a)} == {a for a, kinds in RIGHTS.items() if Kind.OPERATOR in kinds}
     with pytest.raises(TypeError):

@@ -95,7 +95,7 @@ def test_expiry_and_revocation_take_effect_at_once(bureau) -> None:
     with session_scope(bureau.engine, write=True) as session:
         lender = get_member(session, code="LENDER")
         consent = ConsentRepository(session).by_ref(grantee_member_id=lender.id, consent_ref="SHORT")
-        consents.revoke(session, principal=Principal.of_member(lender), consent_id=consent.id, reason="withdrawn")
+        consents.revoke(session, vault=bureau.vault, principal=Principal.of_member(lender), consent_id=consent.id, reason="withdrawn")
     assert _refused(bureau, "LENDER", consent_ref="SHORT") == "CONSENT_REVOKED"
     grant(bureau, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="OLD",
           valid_until=datetime.now(UTC) - timedelta(seconds=1))

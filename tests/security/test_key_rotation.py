@@ -81,7 +81,11 @@ def counts(runtime) -> dict[str, dict[int, int]]:
 def test_every_encrypted_column_is_found() -> None:
     names = {c.name for c in encrypted_columns(target_metadata)}
     assert names == {"persons.id_enc", "consents.subject_id_enc", "disputes.statement_enc",
-                     "account_states.identity_enc", "lending_events.id_enc", "lending_events.identity_enc"}
+                     "account_states.identity_enc", "lending_events.id_enc", "lending_events.identity_enc",
+                     "notifications.subject_id_enc", "notifications.recipient_enc", "notifications.message_enc",
+                     "person_sessions.id_enc",
+                     "disputes.consumer_statement_enc", "dispute_tasks.evidence_enc",
+                     "identity_theft_reports.report_ref_enc"}
     binary_enc = {f"{t.name}.{c.name}" for t in target_metadata.sorted_tables for c in t.columns
                   if c.name.endswith("_enc")}
     assert binary_enc == names  # a new encrypted column must be marked, or rotation would miss it
@@ -122,7 +126,11 @@ def test_rotation_leaves_the_leaked_key_useless_and_lookups_working(bureau) -> N
     assert after_keys.key_id == 2
     assert counts(bureau) == {"persons.id_enc": {2: len(PEOPLE)}, "account_states.identity_enc": {2: 3_000},
                               "consents.subject_id_enc": {}, "disputes.statement_enc": {},
-                              "lending_events.id_enc": {}, "lending_events.identity_enc": {}}
+                              "lending_events.id_enc": {}, "lending_events.identity_enc": {},
+                              "notifications.subject_id_enc": {}, "notifications.recipient_enc": {},
+                              "notifications.message_enc": {}, "person_sessions.id_enc": {},
+                              "disputes.consumer_statement_enc": {}, "dispute_tasks.evidence_enc": {},
+                              "identity_theft_reports.report_ref_enc": {}}
     assert clear(bureau, PiiVault(after_keys)) == before
     for tokens in ciphertexts(bureau).values():
         for token in tokens:

@@ -243,6 +243,19 @@ class AccountRepository:
         stmt = select(S.furnisher_id, S.identity_enc).where(S.person_id == person_id)
         return [tuple(r) for r in self.session.execute(stmt)]
 
+    def latest_identities(self, person_id: int, *, limit: int = 20) -> list[bytes]:
+        """``identity_enc`` of a person's published, released records, most recently reported first (newest
+        period, then newest stored): where the person's newest contact details are."""
+        stmt = (select(S.identity_enc).where(S.person_id == person_id, S.held_reason.is_(None), PUBLISHED)
+                .order_by(S.reporting_period.desc(), S.stored_at.desc()).limit(limit))
+        return list(self.session.scalars(stmt))
+
+    def held_by_furnisher(self, person_id: int, *, reason: str) -> dict[int, int]:
+        """How many of a person's published records each furnisher has held back for ``reason``."""
+        stmt = (select(S.furnisher_id, func.count()).where(S.person_id == person_id, S.held_reason == reason,
+                                                           PUBLISHED).group_by(S.furnisher_id))
+        return {int(f): int(n) for f, n in self.session.execute(stmt)}
+
     def move_person(self, *, from_person_id: int, to_person_id: int) -> None:
         """File every record and event of a person under another."""
         self.session.execute(update(AccountState).where(S.person_id == from_person_id)

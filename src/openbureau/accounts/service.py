@@ -99,6 +99,16 @@ def identities_of(session: Session, person_id: int) -> list[tuple[int, bytes]]:
     return AccountRepository(session).identities_of(person_id)
 
 
+def latest_identities(session: Session, person_id: int, *, limit: int = 20) -> list[bytes]:
+    """The encrypted identity descriptions of a person's released records, most recently reported first."""
+    return AccountRepository(session).latest_identities(person_id, limit=limit)
+
+
+def held_by_furnisher(session: Session, person_id: int, *, reason: str) -> dict[int, int]:
+    """furnisher id -> how many of the person's records it has held back for ``reason`` (e.g. no_consent)."""
+    return AccountRepository(session).held_by_furnisher(person_id, reason=reason)
+
+
 def move_person(session: Session, *, from_person_id: int, to_person_id: int) -> None:
     """File every record of a person under another (a merge)."""
     AccountRepository(session).move_person(from_person_id=from_person_id, to_person_id=to_person_id)

@@ -19,15 +19,18 @@ from openbureau import __version__
 from openbureau.api import (
     accounts,
     consents,
+    disputes,
     events,
     identity,
     inquiries,
+    me,
     members,
     quality,
+    rights,
     stats,
     submissions,
 )
-from openbureau.api.deps import authenticate_request
+from openbureau.api.deps import authenticate_person_request, authenticate_request
 from openbureau.api.edge import BodyLimit, EdgeMiddleware, EdgePolicy
 from openbureau.api.ratelimit import make_buckets
 from openbureau.kit.errors import BureauError
@@ -66,6 +69,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
             await app.state.inquiry_log.stop()  # commits what is waiting
         await policy.members.aclose()
         await policy.failures.aclose()
+        await policy.signins.aclose()
 
     app = FastAPI(
         title="OpenBureau API",
@@ -78,7 +82,8 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     )
     app.state.runtime = runtime
     app.state.inquiry_log = None  # the group committer, made by the first inquiry (api.deps)
-    for module in (members, submissions, events, accounts, consents, inquiries, stats, quality, identity):
+    for module in (members, submissions, events, accounts, consents, inquiries, stats, quality, identity, me,
+                   disputes, rights):
         app.include_router(module.router, prefix="/v1")
     policy = edge_policy(runtime.settings if runtime is not None else (settings or get_settings()))
     app.add_middleware(EdgeMiddleware, policy=policy)
@@ -103,6 +108,7 @@ DOCS_PAGE = get_swagger_ui_html(openapi_url=OPENAPI_URL, title="OpenBureau API -
 # takes a small JSON body at most.
 UPLOAD_PATHS = frozenset({"/v1/submissions", "/v1/events/files", "/v1/consents/import"})
 EVENT_BATCH_PATHS = frozenset({"/v1/events"})
+SIGNIN_PATHS = frozenset({"/v1/me/signin", "/v1/me/signin/verify"})  # open to anyone, rate limited
 
 
 def server_limits(settings: Settings) -> dict[str, int]:
@@ -136,6 +142,9 @@ def edge_policy(settings: Settings) -> EdgePolicy:
         path_bodies={path: BodyLimit(settings.max_event_batch_bytes, settings.body_timeout_seconds,
                                      settings.body_idle_timeout_seconds) for path in EVENT_BATCH_PATHS},
         public_paths=frozenset({"/v1/health", DOCS_URL, OPENAPI_URL}),
+        authenticate_person=authenticate_person_request,
+        signin_paths=SIGNIN_PATHS,
+        signins=make_buckets(settings.signins_per_minute, name="signin", **shared),
         docs_paths=frozenset({DOCS_URL}),
         docs_policy=_docs_policy(DOCS_PAGE),
     )

@@ -58,7 +58,7 @@ def _import(runtime: Runtime, member, sealed: SealedFile, filename: str):
 def revoke(consent_id: IdPath, data: ConsentRevoke, session: SessionDep, runtime: RuntimeDep,
            member: MemberDep) -> ConsentRead:
     """Revoke at once: no further collection (or query) rests on it."""
-    consent = consents.revoke(session, principal=Principal.of_member(member), consent_id=consent_id,
+    consent = consents.revoke(session, vault=runtime.vault, principal=Principal.of_member(member), consent_id=consent_id,
                               reason=data.reason)
     return consents.to_read(consent, vault=runtime.vault, grantee_code=member.code)
 

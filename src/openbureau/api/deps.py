@@ -17,12 +17,13 @@ from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy.orm import Session
 from starlette.types import Scope
 
-from openbureau.api.edge import MEMBER_SCOPE_KEY
+from openbureau.api.edge import MEMBER_SCOPE_KEY, PERSON_SCOPE_KEY
 from openbureau.inquiries.log import GroupCommitLog
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Unauthenticated
 from openbureau.members.models import Member
 from openbureau.members.service import authenticate
+from openbureau.people import service as people
 from openbureau.policy import Policy
 from openbureau.principals import Action, Principal, authorize
 from openbureau.runtime import Runtime
@@ -75,6 +76,29 @@ def authenticate_request(scope: Scope, api_key: str | None) -> Member:
     runtime: Runtime = scope["app"].state.runtime
     with session_scope(runtime.engine, read_only=True) as session:
         return authenticate(session, api_key=api_key)
+
+
+def authenticate_person_request(scope: Scope, token: str | None) -> Principal:
+    """The signed-in person whose session token came with a request to /v1/me, checked by the edge."""
+    runtime: Runtime = scope["app"].state.runtime
+    with session_scope(runtime.engine, read_only=True) as session:
+        return people.authenticate(session, vault=runtime.vault, token=token)
+
+
+async def get_person(
+    request: Request,
+    authorization: Annotated[str | None, Header(description="Bearer <session token> (obp_..., from "
+                                                            "POST /v1/me/signin/verify)")] = None,
+) -> Principal:
+    """The signed-in person the edge authenticated; the parameter documents the bearer header."""
+    principal = request.scope.get(PERSON_SCOPE_KEY)
+    if principal is None:
+        raise Unauthenticated("a person's session token is required: sign in at POST /v1/me/signin",
+                              code="SESSION_INVALID")
+    return principal
+
+
+PersonDep = Annotated[Principal, Depends(get_person)]
 
 
 async def get_member(request: Request, _: ApiKeyDep) -> Member:

@@ -23,8 +23,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from openbureau.api.ratelimit import Buckets
 from openbureau.kit.errors import Unauthenticated
 from openbureau.members.models import Member
+from openbureau.principals import Principal
 
 MEMBER_SCOPE_KEY = "openbureau.member"  # where the authenticated member travels to the endpoint
+PERSON_SCOPE_KEY = "openbureau.person"  # where a signed-in person's principal travels to the endpoint
 
 # OWASP Secure Headers: JSON is never rendered, framed or sniffed; the report's HTML page has only its own
 # inline style sheet; the docs page loads Swagger UI from its CDN and runs one inline script (by hash).
@@ -66,6 +68,12 @@ class EdgePolicy:
     docs_paths: frozenset[str]
     docs_policy: str
     path_bodies: Mapping[str, BodyLimit] = field(default_factory=dict)  # routes with a limit of their own
+    # The person's side (/v1/me): a session token instead of an API key; the sign-in routes are open to
+    # anyone, rate limited per client address.
+    authenticate_person: Callable[[Scope, str | None], Principal] | None = None
+    person_prefix: str = "/v1/me/"
+    signin_paths: frozenset[str] = frozenset()
+    signins: Buckets | None = None
 
     def body_limit(self, path: str) -> BodyLimit:
         """The limit of the route at ``path``: file uploads and batches of events have their own."""
@@ -131,11 +139,17 @@ class EdgeMiddleware:
         path = scope["path"]
         send = self._secure(send, docs=path in policy.docs_paths)
         key, length, has_body = _request_headers(scope)
-        if path not in policy.public_paths:
+        if path in policy.signin_paths:
+            refusal = await self._admit_signin(scope, has_body)
+        elif path.startswith(policy.person_prefix) and policy.authenticate_person is not None:
+            refusal = await self._admit_person(scope, key, has_body)
+        elif path not in policy.public_paths:
             refusal = await self._admit(scope, key, has_body)
-            if refusal is not None:
-                await refusal(scope, receive, send)
-                return
+        else:
+            refusal = None
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
         if not has_body:
             await self.app(scope, receive, send)
             return
@@ -179,6 +193,34 @@ class EdgeMiddleware:
             return _refusal(429, "RATE_LIMITED", f"over {policy.members.capacity} calls a minute; retry in "
                             f"{math.ceil(wait)} s", close=has_body, retry_after=wait)
         scope[MEMBER_SCOPE_KEY] = member
+        return None
+
+    async def _admit_signin(self, scope: Scope, has_body: bool) -> JSONResponse | None:
+        """Sign-in routes: anyone, within the sign-in rate of their client address."""
+        wait = await self.policy.signins.take(client_key(scope)) if self.policy.signins is not None else 0
+        if wait:
+            return _refusal(429, "SIGNIN_RATE_LIMITED", f"over {self.policy.signins.capacity} sign-in requests a "
+                            f"minute from this address; retry in {math.ceil(wait)} s", close=has_body,
+                            retry_after=wait)
+        return None
+
+    async def _admit_person(self, scope: Scope, token: str | None, has_body: bool) -> JSONResponse | None:
+        """The person's routes: a valid session token (never a member's API key), then the person's rate."""
+        policy = self.policy
+        try:
+            principal = policy.authenticate_person(scope, token)
+        except Unauthenticated as exc:
+            wait = await policy.failures.take(client_key(scope))
+            if wait:
+                return _refusal(429, "AUTH_RATE_LIMITED", f"over {policy.failures.capacity} failed "
+                                f"authentications a minute from this address; retry in {math.ceil(wait)} s",
+                                close=has_body, retry_after=wait)
+            return _refusal(401, exc.code, exc.message, close=has_body)
+        wait = await policy.members.take(f"person:{principal.person_id}")
+        if wait:
+            return _refusal(429, "RATE_LIMITED", f"over {policy.members.capacity} calls a minute; retry in "
+                            f"{math.ceil(wait)} s", close=has_body, retry_after=wait)
+        scope[PERSON_SCOPE_KEY] = principal
         return None
 
     def _secure(self, send: Send, *, docs: bool) -> Send:

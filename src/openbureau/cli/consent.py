@@ -77,7 +77,7 @@ def revoke(
     """Revoke a consent at once (audited)."""
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
-        consent = consents.revoke(session, principal=audit.terminal_operator(), consent_id=consent_id, reason=reason)
+        consent = consents.revoke(session, vault=runtime.vault, principal=audit.terminal_operator(), consent_id=consent_id, reason=reason)
         console.print(f"Consent {consent.id} ({consent.consent_ref}) revoked.")
 
 

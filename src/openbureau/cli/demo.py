@@ -29,6 +29,7 @@ from openbureau.cli.console import (
     reports_errors,
     shell_path,
 )
+from openbureau.cli.notifications import dispatch_in_background
 from openbureau.consent import service as consents
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.schemas import ConsentCreate, Evidence, Subject
@@ -227,10 +228,31 @@ def demo(
                  f"-d '{application}' '{base}/inquiries?format=html' -o report.html",
                  f"OPENBUREAU_DATA_DIR={where} {command} report --id-type CN_RESIDENT_ID --id-number {borrower}"):
         console.print(f"  {line}", soft_wrap=True, highlight=False)
+    _print_signin(base, subject, where=where, command=command, serve=serve)
     if serve:
+        dispatch_in_background(runtime)
         uvicorn.run(create_app(runtime, serving=True), host="127.0.0.1", port=port, log_level="warning",
                     **server_limits(runtime.settings))
     _release()
+
+
+def _print_signin(base: str, subject: dict, *, where: str, command: str, serve: bool) -> None:
+    """The borrower signing in for themselves (docs/rights.md): the code arrives as a file of the data
+    directory (the file channel), dispatched by the serving demo every 2 s."""
+    delivered = "dispatched every 2 s while the demo serves" if serve else "after the dispatch below"
+    console.print(f"The borrower signs in for themselves (docs/rights.md); the code arrives as a file in "
+                  f"{where}/notifications/, {delivered}; put the challenge, the code and the token in <...>:",
+                  soft_wrap=True, highlight=False)
+    lines = [f"curl -X POST -H 'Content-Type: application/json' -d '{json.dumps({'document': subject})}' "
+             f"{base}/me/signin"]
+    if not serve:
+        lines.append(f"OPENBUREAU_DATA_DIR={where} {command} notifications dispatch")
+    lines += [f"grep -h 'Your code' {where}/notifications/*.json",
+              f"curl -X POST -H 'Content-Type: application/json' -d '{{\"challenge\": \"<challenge>\", "
+              f"\"code\": \"<code>\"}}' {base}/me/signin/verify",
+              f"curl -H 'Authorization: Bearer <token>' {base}/me/report"]
+    for line in lines:
+        console.print(f"  {line}", soft_wrap=True, highlight=False)
 
 
 def _train_and_release(runtime: Runtime, *, months: int) -> None:
@@ -268,10 +290,12 @@ def _applicant_consent(runtime: Runtime, id_number: str) -> None:
 
 
 def _a_borrower(market: Path, furnisher: str) -> str:
-    """A resident ID number of one of ``furnisher``'s consenting borrowers in its latest file."""
+    """A resident ID number of one of ``furnisher``'s consenting borrowers in its latest file, with a phone
+    number there (so that the printed sign-in reaches them)."""
     latest = max((e for e in sim.read_manifest(market) if e.furnisher == furnisher), key=lambda e: e.period)
     rows = pl.read_csv(latest.path, infer_schema=False).filter(
-        pl.col("consent_ref").is_not_null() & (pl.col("id_type") == "CN_RESIDENT_ID") & (pl.col("account_status") == "open"))
+        pl.col("consent_ref").is_not_null() & (pl.col("id_type") == "CN_RESIDENT_ID") & (pl.col("account_status") == "open")
+        & pl.col("phone").is_not_null())
     return rows["id_number"][0]
 
 

@@ -11,7 +11,7 @@ from rich.table import Table
 from openbureau.audit import service as audit
 from openbureau.cli.console import console, print_table, reports_errors
 from openbureau.consent.schemas import Subject
-from openbureau.disputes import service
+from openbureau.disputes import investigation, service
 from openbureau.disputes.models import DisputeKind, DisputeOutcome, DisputeStatus
 from openbureau.disputes.schemas import DisputeCreate
 from openbureau.kit.db import session_scope
@@ -62,6 +62,23 @@ def list_disputes(
                       d.outcome or d.status, f"{d.filed_at:%Y-%m-%d}",
                       f"[bold red]{d.due_at:%Y-%m-%d}[/]" if late else f"{d.due_at:%Y-%m-%d}")
     print_table(table, console)
+
+
+@app.command("statement")
+@reports_errors
+def statement(
+    dispute_id: Annotated[int, typer.Argument(help="The dispute's id.")],
+    id_type: Annotated[str, typer.Option(help="CN_RESIDENT_ID, PASSPORT or OTHER.")],
+    id_number: Annotated[str, typer.Option(help="The person's identity number (checked at the counter).")],
+    text: Annotated[str, typer.Option(help="The person's statement, 200 characters at most.")],
+) -> None:
+    """Add the person's statement to a disputed account: shown on every later report of it."""
+    runtime = open_runtime()
+    with session_scope(runtime.engine, write=True) as session:
+        investigation.add_statement(session, vault=runtime.vault, principal=audit.terminal_operator(),
+                                    subject=Subject(id_type=id_type, id_number=id_number), dispute_id=dispute_id,
+                                    statement=text)
+    console.print(f"Statement added to dispute {dispute_id}")
 
 
 @app.command("resolve")

@@ -23,11 +23,15 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
                                                "discrepancies."),
     "consent": ("openbureau.cli.consent", "app", "Consents to furnish and to query; the quarantine they unblock."),
     "audit": ("openbureau.cli.audit", "app", "The audit log of every access to personal data."),
+    "notifications": ("openbureau.cli.notifications", "app", "Notifications to the people in the files: deliver "
+                                                            "the outbox."),
     "keys": ("openbureau.cli.keys", "app", "Encryption keys of personal data: status and rotation."),
     "quality": ("openbureau.cli.quality", "app", "Data-quality scorecards per furnisher and market statistics."),
     "identity": ("openbureau.cli.identity", "app", "Identity resolution: link, review, merge and split persons."),
     "sim": ("openbureau.cli.sim", "app", "Synthetic Chinese consumer credit market for demos, tests and evaluation."),
     "disputes": ("openbureau.cli.disputes", "app", "Disputes of items of a person's file, and their legal deadlines."),
+    "protections": ("openbureau.cli.protections", "app", "Fraud alerts, security freezes and identity-theft blocks, "
+                                                         "at the person's request."),
     "model": ("openbureau.cli.model", "app", "Scorecards: train on the bureau or on any table, evaluate, import, "
                                              "release."),
     "retention": ("openbureau.cli.report", "retention_app", "Retention of negative information and of kept files."),

@@ -100,7 +100,16 @@ def print_report(report: Report) -> None:
     console.print(inquiries)
     for d in report.disputes:
         console.print(f"[bold yellow]dispute {d.id}[/] {d.kind} {d.lender or ''} {d.account_number or ''}: "
-                      f"answer due {d.due_at.date()}")
+                      f"answer due {d.due_at.date()}" + (" [red](not answered in time: the item is not shown)[/]"
+                                                         if d.overdue else ""))
+    for a in accounts:
+        for text in a.consumer_statements:
+            console.print(f"[bold]statement[/] on {a.account_number or a.product_type}: {text}", highlight=False)
+    for al in report.fraud_alerts:
+        console.print(f"[bold red]fraud alert[/] ({al.kind}, until {al.expires_at.date()}): {al.instruction}",
+                      soft_wrap=True, highlight=False)
+    if report.security_freeze:
+        console.print("[bold red]security freeze[/]: reports for new credit are refused", highlight=False)
     for f in report.identity_flags:
         console.print(f"[bold yellow]identity flag[/] {f.kind} ({f.lender or ''}): {f.explanation}")
     if report.matched_records:

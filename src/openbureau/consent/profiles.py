@@ -42,6 +42,10 @@ class JurisdictionProfile:
     inquiry_display_years: int = 2
     dispute_days: int = 20
     currency: str = "CNY"  # the currency report totals and signals are summed in
+    # Free own reports a person may take through the bureau's portal per calendar period ("year" or "week",
+    # ISO weeks from Monday 00:00 UTC); past them the portal refuses until the next period begins.
+    free_reports: int = 2
+    free_report_period: str = "year"
 
 
 PROFILES: dict[str, JurisdictionProfile] = {
@@ -61,6 +65,10 @@ PROFILES: dict[str, JurisdictionProfile] = {
         negative_retention_years=5,  # Art. 16: 5 years from the end of the adverse event
         inquiry_display_years=2,
         dispute_days=20,  # Art. 25: a dispute is answered within 20 days
+        # Art. 17: a person may query their own information; PBoC Credit Reference Center practice (and its
+        # 2013 rule on individual queries): twice a calendar year free of charge, further ones for a fee.
+        free_reports=2,
+        free_report_period="year",
     ),
     "US": JurisdictionProfile(
         code="US",
@@ -79,6 +87,10 @@ PROFILES: dict[str, JurisdictionProfile] = {
         inquiry_display_years=2,
         dispute_days=30,  # FCRA §611(a)(1)
         currency="USD",
+        # FCRA §612(a)(1) grants one free disclosure every 12 months; the nationwide bureaus have given one a
+        # week since 2023 (AnnualCreditReport.com), which the profile follows.
+        free_reports=1,
+        free_report_period="week",
     ),
 }
 

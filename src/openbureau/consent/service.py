@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 import polars as pl
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
@@ -19,10 +20,12 @@ from openbureau.consent.repository import ConsentRepository
 from openbureau.consent.schemas import CLOCK_SKEW, ConsentCreate, ConsentRead, ImportFinding, Subject
 from openbureau.documents import normalise_id
 from openbureau.kit.crypto import PiiVault, mask
-from openbureau.kit.dialects import dialect_for
+from openbureau.kit.dialects import Dialect, dialect_for
 from openbureau.kit.errors import INVALID_WINDOW, ROLE_REQUIRED, Conflict, Forbidden, NotFound, Unprocessable
 from openbureau.kit.files import file_sha256
-from openbureau.principals import Action, Principal, authorize
+from openbureau.notifications import service as notifications
+from openbureau.notifications.models import Notification, NotificationStatus
+from openbureau.principals import Action, Kind, Principal, authorize
 
 # Which role a member needs to hold a consent for each purpose. The person's own look at the file and the
 # bureau's dispute handling rest on the person's request, not on a consent held by a member.
@@ -99,7 +102,22 @@ def grant(session: Session, *, vault: PiiVault, actor: Actor, data: ConsentCreat
     audit.record(session, actor_member_id=actor.id, actor_code=actor.code, action="consent.grant",
                  person_id=None, purpose=consent.purpose, details={"consent_id": consent.id,
                                                                    "consent_ref": consent.consent_ref})
+    until = f" until {consent.valid_until:%Y-%m-%d}" if consent.valid_until is not None else ""
+    _notify(session, vault=vault, consent=consent, kind="consent.granted", now=now,
+            text=f"{actor.code} recorded your consent ({consent.consent_ref}) for {consent.purpose}, valid from "
+                 f"{valid_from:%Y-%m-%d}{until}. If you did not give it, tell the bureau.")
     return consent
+
+
+NOTICE_SUBJECT = "Your consents at the credit bureau"
+
+
+def _notify(session: Session, *, vault: PiiVault, consent: Consent, kind: str, text: str, now: datetime) -> None:
+    """Tell the person a consent about them changed: an outbox message in this transaction, addressed by the
+    consent's identity document (the person may have no file yet)."""
+    notifications.enqueue(session, [notifications.compose(
+        vault, kind=kind, subject=NOTICE_SUBJECT, body=text, now=now,
+        subject_id_type=consent.subject_id_type, subject_id_enc=consent.subject_id_enc)])
 
 
 def _holder(principal: Principal) -> int | None:
@@ -113,20 +131,47 @@ def _holder(principal: Principal) -> int | None:
     return None
 
 
-def revoke(session: Session, *, principal: Principal, consent_id: int, reason: str,
+def revoke(session: Session, *, vault: PiiVault, principal: Principal, consent_id: int, reason: str,
            now: datetime | None = None) -> Consent:
-    """Revoke a consent at once: a member revokes only those it holds, the operator any. Audited."""
+    """Revoke a consent at once: a member revokes only those it holds, the operator any, a signed-in person
+    only those about them (any other answers as unknown). Audited; the person is told."""
+    now = now or datetime.now(UTC)
+    consent = _revocable(session, principal=principal, consent_id=consent_id)
+    if consent.status != ConsentStatus.REVOKED:
+        consent.status, consent.revoked_at, consent.revocation_reason = ConsentStatus.REVOKED, now, reason
+        session.flush()
+        audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="consent.revoke",
+                     person_id=principal.person_id, purpose=consent.purpose,
+                     details={"consent_id": consent.id, "reason": reason})
+        by = "at your request" if principal.is_a(Kind.PERSON) else f"by {principal.code}"
+        _notify(session, vault=vault, consent=consent, kind="consent.revoked", now=now,
+                text=f"Your consent ({consent.consent_ref}) for {consent.purpose} was revoked {by} on "
+                     f"{now:%Y-%m-%d}; nothing further rests on it.")
+    return consent
+
+
+def _revocable(session: Session, *, principal: Principal, consent_id: int) -> Consent:
+    """The consent ``principal`` may revoke, else 404 ``CONSENT_NOT_FOUND`` (another's is never confirmed)."""
+    if isinstance(principal, Principal) and principal.is_a(Kind.PERSON):
+        authorize(principal, Action.MANAGE_OWN_CONSENTS)
+        consent = ConsentRepository(session).get(consent_id)
+        if consent is None or (consent.subject_id_type, consent.subject_id_index) not in principal.documents:
+            raise NotFound(f"no consent {consent_id}", code=CONSENT_NOT_FOUND, field="consent_id")
+        return consent
     holder = _holder(principal)
     consent = ConsentRepository(session).get(consent_id)
     if consent is None or (holder is not None and consent.grantee_member_id != holder):
         raise NotFound(f"no consent {consent_id}", code=CONSENT_NOT_FOUND, field="consent_id")
-    if consent.status != ConsentStatus.REVOKED:
-        consent.status, consent.revoked_at, consent.revocation_reason = ConsentStatus.REVOKED, now or datetime.now(
-            UTC), reason
-        session.flush()
-        audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="consent.revoke",
-                     person_id=None, purpose=consent.purpose, details={"consent_id": consent.id, "reason": reason})
     return consent
+
+
+def list_for_person(session: Session, *, principal: Principal) -> list[Consent]:
+    """Every consent about the signed-in person (by each identity document they proved), newest first."""
+    authorize(principal, Action.READ_OWN_FILE)
+    repo = ConsentRepository(session)
+    found = {c.id: c for id_type, index in sorted(principal.documents)
+             for c in repo.for_subject(id_type=id_type, id_index=index, grantee_member_id=None)}
+    return sorted(found.values(), key=lambda c: c.id, reverse=True)
 
 
 def list_for_subject(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject) -> list[Consent]:
@@ -200,8 +245,42 @@ def prepare_import(*, vault: PiiVault, actor: Actor, path: Path, now: datetime, 
             pl.Series("subject_id_index", [vault.blind_index(n, domain=t) for t, n in
                                            zip(good["id_type"].to_list(), numbers, strict=True)], dtype=pl.Binary),
             pl.Series("subject_id_enc", vault.encrypt_many(numbers), dtype=pl.Binary),
+            pl.Series("notice_enc", vault.encrypt_many(_import_notices(actor.code, good)), dtype=pl.Binary),
         ).drop("id_number")
     return PreparedImport(outcome=outcome, good=good, sha256=sha256 or file_sha256(path))
+
+
+def _import_notices(grantee: str, good: pl.DataFrame) -> list[str]:
+    """The person's notice of each line of a consent file (sealed with the line, sent only for a consent
+    created in force or revoked by the file): JSON ``{subject, body}`` as ``notifications.compose`` writes,
+    built by Polars for the whole file at once."""
+    until = pl.when(pl.col("expires_at").is_not_null()).then(
+        pl.concat_str(pl.lit(" until "), pl.col("expires_at").dt.strftime("%Y-%m-%d"))).otherwise(pl.lit(""))
+    granted = pl.concat_str(pl.lit(f"{grantee} recorded your consent ("), pl.col("consent_ref"), pl.lit(") for "),
+                            pl.col("purpose"), pl.lit(", valid from "), pl.col("granted_at").dt.strftime("%Y-%m-%d"),
+                            until, pl.lit(". If you did not give it, tell the bureau."))
+    revoked = pl.concat_str(pl.lit("Your consent ("), pl.col("consent_ref"), pl.lit(") for "), pl.col("purpose"),
+                            pl.lit(f" was revoked by {grantee}; nothing further rests on it."))
+    body = pl.when(pl.col("status") == ConsentStatus.REVOKED.value).then(revoked).otherwise(granted)
+    return good.select(pl.struct(pl.lit(NOTICE_SUBJECT).alias("subject"), body.alias("body"))
+                       .struct.json_encode()).to_series().to_list()
+
+
+def _store_import_notices(conn: Connection, bulk: Dialect, *, created: pl.DataFrame, revoked: pl.DataFrame, now: datetime) -> None:
+    """Queue the person's notice of every consent a chunk created in force or revoked, in its transaction."""
+    notices = pl.concat([created.filter(pl.col("status") == ConsentStatus.ACTIVE).select(
+                             "id_type", "subject_id_enc", "notice_enc", pl.lit("consent.granted").alias("kind")),
+                         revoked.select("id_type", "subject_id_enc", "notice_enc",
+                                        pl.lit("consent.revoked").alias("kind"))])
+    if notices.height:
+        bulk.insert(conn, Notification.__table__, notices.select(
+            "kind", pl.lit(None, dtype=pl.Int64).alias("person_id"), pl.col("id_type").alias("subject_id_type"),
+            "subject_id_enc", pl.lit(None, dtype=pl.Binary).alias("recipient_enc"),
+            pl.col("notice_enc").alias("message_enc"), pl.lit(NotificationStatus.PENDING).alias("status"),
+            pl.lit(0, dtype=pl.Int32).alias("attempts"), pl.lit(now).alias("next_attempt_at"),
+            pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("expires_at"), pl.lit(now).alias("created_at"),
+            pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("sent_at"),
+            pl.lit(None, dtype=pl.String).alias("channel")))
 
 
 def store_import_chunk(session: Session, *, actor: Actor, prepared: PreparedImport, chunk: pl.DataFrame,
@@ -250,6 +329,7 @@ def store_import_chunk(session: Session, *, actor: Actor, prepared: PreparedImpo
     if to_revoke.height:
         repo.revoke_many(ids=to_revoke["consent_id"].to_list(), moment=now, reason="revoked in the grantee's file")
         outcome.revoked = to_revoke.height
+    _store_import_notices(session.connection(), bulk, created=fresh, revoked=to_revoke, now=now)
     audit.record(session, actor_member_id=actor.id, actor_code=actor.code, action="consent.import", person_id=None,
                  purpose=None, details={"file_sha256": prepared.sha256, "part": part,
                                         "parts": len(range(0, prepared.good.height, IMPORT_CHUNK)),

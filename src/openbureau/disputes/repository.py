@@ -1,4 +1,4 @@
-"""Queries of the disputes domain."""
+"""Queries of the disputes domain: disputes, the furnishers' investigation tasks and blocked items."""
 
 from __future__ import annotations
 
@@ -7,12 +7,21 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from openbureau.disputes.models import Dispute, DisputeStatus
+from openbureau.disputes.models import Dispute, DisputeStatus, DisputeTask, ItemBlock, TaskStatus
+from openbureau.identity.repository import same_person
 
 _D = Dispute.__table__.c
+_B = ItemBlock.__table__.c
 _OPEN_FOR = (select(_D.id, _D.kind, _D.furnisher_id, _D.furnisher_account_id, _D.reporting_period, _D.inquiry_id,
                     _D.filed_at, _D.due_at)
-             .where(_D.person_id == bindparam("person_id"), _D.status == DisputeStatus.OPEN).order_by(_D.id))
+             .where(same_person(_D.person_id, bindparam("person_id")), _D.status == DisputeStatus.OPEN)
+             .order_by(_D.id))
+_STATEMENTS_OF = (select(_D.furnisher_id, _D.furnisher_account_id, _D.reporting_period, _D.consumer_statement_enc,
+                         _D.consumer_statement_at)
+                  .where(same_person(_D.person_id, bindparam("person_id")), _D.consumer_statement_enc.is_not(None))
+                  .order_by(_D.consumer_statement_at.desc(), _D.id.desc()))
+_BLOCKS_OF = (select(_B.furnisher_id, _B.furnisher_account_id, _B.reporting_period)
+              .where(same_person(_B.person_id, bindparam("person_id")), _B.blocked_at <= bindparam("moment")))
 
 
 class DisputeRepository:
@@ -35,11 +44,57 @@ class DisputeRepository:
         the person's open disputes, oldest first, as plain rows (the report reads them on every inquiry)."""
         return [tuple(r) for r in self.session.connection().execute(_OPEN_FOR, {"person_id": person_id})]
 
+    def statements_of(self, person_id: int) -> list[tuple]:
+        """(furnisher_id, furnisher_account_id, reporting_period, statement_enc, added_at) of the person's
+        statements about items of their file, newest first."""
+        return [tuple(r) for r in self.session.connection().execute(_STATEMENTS_OF, {"person_id": person_id})]
+
+    def of_person(self, person_id: int, *, limit: int, offset: int) -> list[Dispute]:
+        """Every dispute of a person, newest first."""
+        stmt = (select(Dispute).where(same_person(Dispute.person_id, person_id)).order_by(Dispute.filed_at.desc(), Dispute.id.desc())
+                .limit(limit).offset(offset))
+        return list(self.session.scalars(stmt))
+
     def search(self, *, status: str | None, overdue_at: datetime | None, limit: int, offset: int) -> list[Dispute]:
-        """Disputes by status (and past their deadline at ``overdue_at``), oldest deadline first."""
+        """Disputes by status (and past their deadline at ``overdue_at``: due at or before it), oldest
+        deadline first."""
         stmt = select(Dispute)
         if status is not None:
             stmt = stmt.where(Dispute.status == status)
         if overdue_at is not None:
-            stmt = stmt.where(Dispute.status == DisputeStatus.OPEN, Dispute.due_at < overdue_at)
+            stmt = stmt.where(Dispute.status == DisputeStatus.OPEN, Dispute.due_at <= overdue_at)
         return list(self.session.scalars(stmt.order_by(Dispute.due_at, Dispute.id).limit(limit).offset(offset)))
+
+    # -- the furnishers' tasks -----------------------------------------------------------------------------
+    def add_task(self, task: DisputeTask) -> None:
+        """Stage a new task and write it."""
+        self.session.add(task)
+        self.session.flush()
+
+    def task(self, task_id: int, *, for_update: bool = False) -> DisputeTask | None:
+        """The task with ``task_id`` (locked against a concurrent answer when ``for_update``)."""
+        stmt = select(DisputeTask).where(DisputeTask.id == task_id)
+        return self.session.scalars(stmt.with_for_update() if for_update else stmt).first()
+
+    def task_of(self, dispute_id: int) -> DisputeTask | None:
+        """The task made for ``dispute_id``, if any."""
+        return self.session.scalars(select(DisputeTask).where(DisputeTask.dispute_id == dispute_id)).first()
+
+    def open_tasks(self, *, furnisher_id: int, limit: int, offset: int) -> list[DisputeTask]:
+        """A furnisher's open tasks, nearest deadline first."""
+        stmt = (select(DisputeTask).where(DisputeTask.furnisher_id == furnisher_id,
+                                          DisputeTask.status == TaskStatus.OPEN)
+                .order_by(DisputeTask.due_at, DisputeTask.id).limit(limit).offset(offset))
+        return list(self.session.scalars(stmt))
+
+    # -- blocked items -------------------------------------------------------------------------------------
+    def add_blocks(self, blocks: list[ItemBlock]) -> None:
+        """Stage blocks and write them."""
+        self.session.add_all(blocks)
+        self.session.flush()
+
+    def blocks_of(self, person_id: int, moment: datetime) -> list[tuple[int, str, str | None]]:
+        """(furnisher_id, furnisher_account_id, reporting_period or None) of the person's items blocked at
+        ``moment``."""
+        rows = self.session.connection().execute(_BLOCKS_OF, {"person_id": person_id, "moment": moment})
+        return [tuple(r) for r in rows]

@@ -49,3 +49,58 @@ class DisputeResolve(BaseModel):
     """How a dispute ended."""
 
     outcome: DisputeOutcome
+
+
+MAX_EVIDENCE = 4_000  # characters of a furnisher's evidence
+MAX_CONSUMER_STATEMENT = 200  # characters of the person's statement shown on reports
+
+
+class TaskRead(BaseModel):
+    """A furnisher's open investigation task: the disputed item of its own account and the deadline."""
+
+    id: int
+    dispute_id: int
+    furnisher_account_id: str
+    reporting_period: str | None = Field(description="The disputed month; None: the whole account.")
+    kind: str = Field(description="What the person disputes: account data.")
+    due_at: datetime = Field(description="Answer before this instant; from it on the item is left out of "
+                                         "every report until you answer (FCRA §611(a)(5)).")
+    created_at: datetime
+
+
+class CorrectionRef(BaseModel):
+    """The correction record a ``corrected`` answer rests on: its submission, and optionally its period and
+    version (the record's key, with the task's account)."""
+
+    submission_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    reporting_period: str | None = Field(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    version: int | None = Field(default=None, ge=1, le=32_767)
+
+
+class TaskAnswer(BaseModel):
+    """The furnisher's answer to a dispute of its data."""
+
+    outcome: DisputeOutcome = Field(description="verified (the item is right), corrected (a correction record "
+                                                "was sent through intake) or deleted (delete the item).")
+    evidence: str = Field(min_length=1, max_length=MAX_EVIDENCE, description="What was checked, and how.")
+    correction: CorrectionRef | None = Field(default=None, description="Required when corrected.")
+
+
+class TaskAnswered(BaseModel):
+    """An answered task."""
+
+    id: int
+    dispute_id: int
+    outcome: str
+    late: bool = Field(description="Answered at or after the deadline.")
+    answered_at: datetime
+    correction_submission_id: int | None
+    correction_period: str | None
+    correction_version: int | None
+
+
+class StatementCreate(BaseModel):
+    """The person's statement about a disputed item, shown on every later report of it (FCRA §611(b))."""
+
+    subject: Subject
+    statement: str = Field(min_length=1, max_length=MAX_CONSUMER_STATEMENT)

@@ -1,7 +1,9 @@
 """Rules of disputes: file one against an item of the person's own file, list them, resolve them.
 
 The deadline is the profile's (CN: 20 days, Credit Reporting Regulation Art. 25; US: 30 days, FCRA
-§611(a)(1)). Every filing and resolution is audited. Open disputes appear in the person's report and in the
+§611(a)(1)). A dispute of an account (or one month of it) makes an investigation task for its furnisher
+(``disputes.investigation``), which answers it. Every filing and resolution is audited, and the person is
+owed a notice of each (``notices.notify_person``). Open disputes appear in the person's report and in the
 lender's view of the disputed account.
 """
 
@@ -14,7 +16,16 @@ from sqlalchemy.orm import Session
 from openbureau.accounts.service import account_history
 from openbureau.audit import service as audit
 from openbureau.consent.service import subject_indexes
-from openbureau.disputes.models import Dispute, DisputeKind, DisputeOutcome, DisputeStatus
+from openbureau.disputes.models import (
+    BlockReason,
+    Dispute,
+    DisputeKind,
+    DisputeOutcome,
+    DisputeStatus,
+    DisputeTask,
+    ItemBlock,
+    TaskStatus,
+)
 from openbureau.disputes.repository import DisputeRepository
 from openbureau.disputes.schemas import DisputeCreate
 from openbureau.identity.errors import PERSON_NOT_FOUND
@@ -30,6 +41,7 @@ from openbureau.kit.errors import (
     Unprocessable,
 )
 from openbureau.members.repository import MemberRepository
+from openbureau.notices import Milestone, notify_person
 from openbureau.policy import Policy
 from openbureau.principals import Action, Principal, authorize
 
@@ -38,9 +50,10 @@ MAX_LIMIT = 1_000
 
 def file_dispute(session: Session, *, vault: PiiVault, data: DisputeCreate, principal: Principal,
                  policy: Policy, now: datetime | None = None) -> Dispute:
-    """Record a person's dispute of an item of their own file (the operator at the bureau's counter); its
-    deadline follows the policy's profile. Filed and audited under ``principal.code``."""
-    authorize(principal, Action.FILE_DISPUTE, message="disputes are recorded by the bureau's operator")
+    """Record a person's dispute of an item of their own file (the person, identified by ``data.subject``, or
+    the operator at the bureau's counter); its deadline follows the policy's profile. Filed and audited under
+    ``principal.code``."""
+    authorize(principal, Action.FILE_DISPUTE, message="a dispute is the person's, filed by them or at the counter")
     now = now or datetime.now(UTC)
     person = find_person_by_any(session, id_type=data.subject.id_type,
                                 id_indexes=subject_indexes(vault, data.subject))
@@ -74,28 +87,59 @@ def file_dispute(session: Session, *, vault: PiiVault, data: DisputeCreate, prin
         statement_enc=vault.encrypt(data.statement), status=DisputeStatus.OPEN, channel=data.channel,
         filed_by=principal.code, filed_at=now, due_at=now + timedelta(days=policy.profile.dispute_days),
     )
-    DisputeRepository(session).add(dispute)
+    repo = DisputeRepository(session)
+    repo.add(dispute)
+    details = {"dispute_id": dispute.id, "kind": dispute.kind, "due_at": dispute.due_at.isoformat()}
+    if data.kind is DisputeKind.ACCOUNT:  # the furnisher investigates its own data (FCRA §611(a)(2))
+        task = DisputeTask(dispute_id=dispute.id, furnisher_id=furnisher_id, person_id=person.id,
+                           furnisher_account_id=dispute.furnisher_account_id,
+                           reporting_period=dispute.reporting_period, due_at=dispute.due_at,
+                           status=TaskStatus.OPEN, created_at=now)
+        repo.add_task(task)
+        details["task_id"] = task.id
     audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="dispute.file",
-                 person_id=person.id, purpose="dispute_handling", details={"dispute_id": dispute.id, "kind": dispute.kind,
-                                                      "due_at": dispute.due_at.isoformat()})
+                 person_id=person.id, purpose="dispute_handling", details=details)
+    notify_person(session, person_id=person.id, milestone=Milestone.DISPUTE_FILED,
+                  details={"dispute_id": dispute.id, "due_at": dispute.due_at.isoformat()})
     return dispute
 
 
 def resolve_dispute(session: Session, *, principal: Principal, dispute_id: int, outcome: DisputeOutcome,
                     now: datetime | None = None) -> Dispute:
-    """Close an open dispute with its outcome (the operator); audited under ``principal.code``."""
+    """Close an open dispute with its outcome (the operator); audited under ``principal.code``.
+
+    The furnisher's open task, if any, is closed with it; ``deleted`` blocks the item from every report, as
+    the furnisher's own ``deleted`` answer does."""
     authorize(principal, Action.MANAGE_DISPUTES, message="disputes are resolved by the bureau's operator")
-    dispute = DisputeRepository(session).get(dispute_id)
+    now = now or datetime.now(UTC)
+    repo = DisputeRepository(session)
+    dispute = repo.get(dispute_id)
     if dispute is None:
         raise NotFound(f"no dispute {dispute_id}", code="DISPUTE_NOT_FOUND", field="dispute_id")
     if dispute.status != DisputeStatus.OPEN:
         raise Conflict(f"dispute {dispute_id} is already {dispute.status}", code="DISPUTE_CLOSED")
-    dispute.status, dispute.outcome, dispute.resolved_at = DisputeStatus.RESOLVED, outcome.value, now or datetime.now(UTC)
+    dispute.status, dispute.outcome, dispute.resolved_at = DisputeStatus.RESOLVED, outcome.value, now
+    task = repo.task_of(dispute.id)
+    if task is not None and task.status == TaskStatus.OPEN:
+        task.status, task.outcome, task.answered_by, task.answered_at = (TaskStatus.CLOSED, outcome.value,
+                                                                         principal.code, now)
+    if outcome is DisputeOutcome.DELETED and dispute.kind == DisputeKind.ACCOUNT:
+        block_item(session, dispute=dispute, principal=principal, now=now)
     session.flush()
     audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="dispute.resolve",
                  person_id=dispute.person_id, purpose="dispute_handling",
                  details={"dispute_id": dispute.id, "outcome": outcome.value})
+    notify_person(session, person_id=dispute.person_id, milestone=Milestone.DISPUTE_ANSWERED,
+                  details={"dispute_id": dispute.id, "outcome": outcome.value})
     return dispute
+
+
+def block_item(session: Session, *, dispute: Dispute, principal: Principal, now: datetime) -> None:
+    """Keep a disputed account (or its disputed month) out of every report from ``now``."""
+    DisputeRepository(session).add_blocks([ItemBlock(
+        person_id=dispute.person_id, furnisher_id=dispute.furnisher_id,
+        furnisher_account_id=dispute.furnisher_account_id, reporting_period=dispute.reporting_period,
+        reason=BlockReason.DISPUTE_DELETED, source_id=dispute.id, blocked_by=principal.code, blocked_at=now)])
 
 
 def list_disputes(session: Session, *, principal: Principal, status: DisputeStatus | None = None,

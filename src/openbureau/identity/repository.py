@@ -9,12 +9,14 @@ from typing import NamedTuple
 
 import polars as pl
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Table,
     bindparam,
     delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -248,6 +250,19 @@ class ResolutionRepository:
         return list(self.session.scalars(select(Person.id).where(Person.merged_into_id == person_id)))
 
 
+def same_person(column: ColumnElement, person_id) -> ColumnElement[bool]:
+    """``column`` names the person ``person_id`` (a value or a bound parameter) or a person merged into it: a
+    condition for another domain's statement about a person (disputes, blocks, alerts, freezes), so that its
+    rows follow the person through a merge and go back with a split. One level is enough: a merge points every
+    person merged before at the surviving one."""
+    return or_(column == person_id, column.in_(select(Person.id).where(Person.merged_into_id == person_id)))
+
+
+def person_ids(session: Session, person_id: int) -> set[int]:
+    """The person and every person merged into it."""
+    return {person_id, *session.scalars(select(Person.id).where(Person.merged_into_id == person_id))}
+
+
 def surviving_person(session: Session, person: Person | None) -> Person | None:
     """The person a merged person ended in (the person itself when never merged)."""
     for _ in range(_MAX_CHAIN):
@@ -282,6 +297,31 @@ def find_person(session: Session, *, id_type: str, id_index: bytes) -> PersonRef
         if found is None or found.merged_into_id is None:
             return None if found is None else PersonRef(found.id, found.id_type, found.id_enc)
         found = conn.execute(_PERSON_BY_ID, {"id": found.merged_into_id}).first()
+    raise RuntimeError("merge chain too long or circular")
+
+
+def find_person_by_id(session: Session, person_id: int) -> PersonRef | None:
+    """The surviving person of ``person_id`` (the person itself, or the one it was merged into)."""
+    conn = session.connection()
+    found = conn.execute(_PERSON_BY_ID, {"id": person_id}).first()
+    for _ in range(_MAX_CHAIN):
+        if found is None or found.merged_into_id is None:
+            return None if found is None else PersonRef(found.id, found.id_type, found.id_enc)
+        found = conn.execute(_PERSON_BY_ID, {"id": found.merged_into_id}).first()
+    raise RuntimeError("merge chain too long or circular")
+
+
+def merged_documents(session: Session, person_id: int) -> list[tuple[str, bytes]]:
+    """(id type, encrypted anchor identifier) of every person merged into ``person_id``, directly or through
+    earlier merges: the person's other identity documents (a passport linked to their resident ID)."""
+    found, frontier = [], [person_id]
+    for _ in range(_MAX_CHAIN):
+        rows = session.execute(select(Person.id, Person.id_type, Person.id_enc)
+                               .where(Person.merged_into_id.in_(frontier))).all()
+        if not rows:
+            return found
+        found += [(r.id_type, r.id_enc) for r in rows]
+        frontier = [r.id for r in rows]
     raise RuntimeError("merge chain too long or circular")
 
 

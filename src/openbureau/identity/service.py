@@ -58,6 +58,17 @@ def open_identity_values(vault: PiiVault, token: bytes) -> list[str]:
     return vault.decrypt(token).split(_SEP)
 
 
+def latest_phone(session: Session, *, vault: PiiVault, person_id: int) -> str | None:
+    """The phone number in the person's most recently reported record that carries one (``+``, digits),
+    or None: where the person is reached (sign-in codes, notices). Reads personal data: the caller audits."""
+    for token in account_states.latest_identities(session, person_id):
+        phone = open_identity(vault, token)["phone"]
+        digits = "".join(c for c in phone or "" if c.isdigit() or c == "+")
+        if len(digits.lstrip("+")) >= 6:
+            return digits
+    return None
+
+
 def next_person_id(conn: Connection) -> int:
     """The first id free for new persons, read inside the write-locked transaction."""
     return PersonRepository(conn).next_person_id()

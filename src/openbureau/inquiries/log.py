@@ -3,7 +3,8 @@
 Two writers share one batch function (:func:`write_entries`): :class:`SessionLog` writes into the caller's
 transaction (the command line, tests, batch jobs), and :class:`GroupCommitLog` hands the entry to the
 serving process's group committer and waits until the transaction holding it has committed (the API).
-Either way the inquiry row and its audit entry are written in the same transaction.
+Either way the inquiry row, its audit entry and the person's notice (a hard inquiry's, through the
+notifications outbox) are written in the same transaction.
 """
 
 from __future__ import annotations
@@ -18,15 +19,17 @@ from sqlalchemy.orm import Session
 from openbureau.audit import service as audit
 from openbureau.inquiries.repository import InquiryRepository
 from openbureau.kit.groupcommit import GroupCommitter
+from openbureau.notifications import service as notifications
 
 
 @dataclass(frozen=True, slots=True)
 class LogEntry:
-    """An inquiry to log: its row's values and, when personal data was read, its audit note (whose details
-    get the inquiry's id)."""
+    """An inquiry to log: its row's values, when personal data was read its audit note (whose details get the
+    inquiry's id), and the outbox rows that tell the person (``notifications.service.compose``)."""
 
     values: dict[str, Any]
     audit: audit.AuditNote | None = None
+    notices: tuple[dict[str, Any], ...] = ()
 
 
 def write_entries(session: Session, entries: Sequence[LogEntry]) -> list[int]:
@@ -40,6 +43,9 @@ def write_entries(session: Session, entries: Sequence[LogEntry]) -> list[int]:
                                          note.purpose, {**(note.details or {}), "inquiry_id": inquiry_id}))
     if notes:
         audit.record_many(session, notes)
+    notices = [notice for entry in entries for notice in entry.notices]
+    if notices:
+        notifications.enqueue(session, notices)
     return ids
 
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, insert, select
+from sqlalchemy import Row, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from openbureau.consent.models import Consent
@@ -34,6 +34,11 @@ class InquiryRepository:
     def of_person_since(self, person_id: int, since: datetime) -> Sequence[Row]:
         """The person's inquiries since ``since``, newest first, as plain rows (read on every inquiry)."""
         return self.session.connection().execute(_OF_PERSON_SINCE, {"person_id": person_id, "since": since}).all()
+
+    def self_inquiries_since(self, person_id: int, since: datetime) -> int:
+        """How many times the person has had their own report since ``since`` (the free-report quota)."""
+        return self.session.scalar(select(func.count()).select_from(Inquiry).where(
+            I.person_id == person_id, I.basis == "self", I.created_at >= since)) or 0
 
     def get(self, inquiry_id: int) -> Inquiry | None:
         """The inquiry with ``inquiry_id``."""

@@ -270,6 +270,15 @@ def load_keys(settings: Settings) -> PiiKeys:
                    retiring_index=None if retiring is None else index_ring[int(retiring)])
 
 
+def load_signin_key(settings: Settings) -> bytes:
+    """The key of the sign-in codes' and documents' keyed hashes (``people``): ``OPENBUREAU_SIGNIN_KEY``, else
+    ``signin_key`` in the key file, made on first use. Apart from the blind-index key, so that an index
+    rotation never voids a sign-in or a lock-out."""
+    if settings.signin_key is not None:
+        return base64.b64decode(settings.signin_key.get_secret_value())
+    return base64.b64decode(ensure_entries(settings.data_dir, ("signin_key",))["signin_key"])
+
+
 def encryption_key(settings: Settings, key_id: int) -> bytes:
     """The encryption key with id ``key_id``, current or retired (to open what was sealed before a rotation)."""
     try:

@@ -61,7 +61,8 @@ def key_counts(engine: Engine, column: EncryptedColumn) -> Counter[int]:
     head = case((func.substr(col, 1, 1) == literal(_V2, LargeBinary), func.substr(col, 1, _HEAD)),
                 else_=func.substr(col, 1, 1))
     with session_scope(engine, read_only=True) as session:
-        rows = session.execute(select(head.label("head"), func.count()).group_by(head)).all()
+        rows = session.execute(select(head.label("head"), func.count()).where(col.is_not(None))  # optional ones
+                               .group_by(head)).all()
     counts: Counter[int] = Counter()
     for head_bytes, count in rows:
         counts[ciphertext_key_id(bytes(head_bytes))] += count

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         description="Base64 of a 32-byte Ed25519 private key: signs the audit checkpoints. When unset, one "
         "is created in the data directory's key file.",
     )
+    signin_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 of 32 random bytes: keys the hashes of sign-in codes and documents (HMAC-SHA256). "
+        "When unset, one is created in the data directory's key file.",
+    )
     audit_checkpoint_dir: Path | None = Field(
         default=None,
         description="Where the signed audit checkpoints are appended (default: the data directory); put it "
@@ -115,8 +120,30 @@ class Settings(BaseSettings):
                                  "process takes at once; past it, 503.")
     jurisdiction: str = Field(default="CN", pattern="^(CN|US)$",
                               description="Jurisdiction profile (docs/consent.md): CN or US.")
+    signins_per_minute: int = Field(default=20, ge=1, description="Sign-in requests (codes asked for and "
+                                    "codes entered) per client address per minute; past it, 429.")
+    notify_channel: str = Field(default="file", pattern="^(file|smtp|sms)$",
+                                description="How notifications reach people: file (a folder, the demo), smtp "
+                                "or sms (an HTTP gateway). docs/rights.md")
+    notify_dir: Path | None = Field(default=None, description="The file channel's folder (default: "
+                                    "notifications/ in the data directory).")
+    notify_max_attempts: int = Field(default=8, ge=1, le=100, description="Delivery attempts before a "
+                                     "notification is given up.")
+    notify_retry_seconds: float = Field(default=30, gt=0, le=86_400, description="Wait before the first retry; "
+                                        "doubled after each failure, at most an hour.")
+    smtp_host: str | None = Field(default=None, max_length=255, description="SMTP server of the smtp channel.")
+    smtp_port: int = Field(default=25, ge=1, le=65_535, description="Its port (587 with STARTTLS).")
+    smtp_sender: str | None = Field(default=None, max_length=255, description="The From address.")
+    smtp_username: str | None = Field(default=None, max_length=255, description="Login, when the server asks.")
+    smtp_password: SecretStr | None = Field(default=None, description="Password of the login.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS.")
+    smtp_sms_domain: str | None = Field(default=None, max_length=255, description="E-mail-to-SMS gateway domain: "
+                                        "a phone is mailed at <digits>@<domain>.")
+    sms_webhook_url: str | None = Field(default=None, max_length=2000, description="The sms channel's gateway: "
+                                        "POST JSON {id, to, kind, text}.")
+    sms_webhook_token: SecretStr | None = Field(default=None, description="Bearer token sent to the gateway.")
 
-    @field_validator("pii_key", "index_key", "audit_key", "audit_signing_key")
+    @field_validator("pii_key", "index_key", "audit_key", "audit_signing_key", "signin_key")
     @classmethod
     def _key_is_32_bytes(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
@@ -139,6 +166,11 @@ class Settings(BaseSettings):
     def resolved_audit_checkpoint_dir(self) -> Path:
         """Where the audit checkpoints go: the configured directory, else the data directory."""
         return self.audit_checkpoint_dir or self.data_dir
+
+    @property
+    def resolved_notify_dir(self) -> Path:
+        """The file channel's folder: the configured one, else ``notifications/`` in the data directory."""
+        return self.notify_dir or self.data_dir / "notifications"
 
     @property
     def submissions_dir(self) -> Path:

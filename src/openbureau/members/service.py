@@ -74,6 +74,11 @@ def get_member(session: Session, *, code: str) -> Member:
     return member
 
 
+def members_by_id(session: Session, ids: set[int]) -> dict[int, Member]:
+    """The members with the given ids, by id."""
+    return {m.id: m for m in MemberRepository(session).all() if m.id in ids} if ids else {}
+
+
 def list_members(session: Session) -> list[Member]:
     """Every member."""
     return MemberRepository(session).all()

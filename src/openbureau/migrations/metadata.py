@@ -9,6 +9,9 @@ from openbureau.inquiries import models as inquiry_models  # noqa: F401
 from openbureau.intake import models as intake_models  # noqa: F401
 from openbureau.kit.db import Base
 from openbureau.members import models as member_models  # noqa: F401
+from openbureau.notifications import models as notification_models  # noqa: F401
+from openbureau.people import models as people_models  # noqa: F401
+from openbureau.rights import models as rights_models  # noqa: F401
 from openbureau.scoring import models as scoring_models  # noqa: F401
 
 target_metadata = Base.metadata

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from openbureau.accounts.repository import as_date
 from openbureau.accounts.service import file_states, person_events
 from openbureau.consent.profiles import JurisdictionProfile
-from openbureau.disputes.repository import DisputeRepository
+from openbureau.disputes.investigation import FileMarks, marks_of
 from openbureau.identity.repository import PersonRef, conflicts_of
 from openbureau.identity.service import IDENTITY_FIELDS, open_identity_values, probabilistic_links
 from openbureau.inquiries.repository import InquiryRepository
@@ -29,6 +29,13 @@ from openbureau.kit.crypto import PiiVault, mask
 from openbureau.kit.periods import add_years, last_complete_period, period_end, shift_period
 from openbureau.members.repository import MemberRepository
 from openbureau.policy import Policy
+from openbureau.reports.items import (
+    IDENTITY_CONFIRMATION,
+    alert_views,
+    shown_events,
+    shown_tradelines,
+    statements,
+)
 from openbureau.reports.schemas import (
     AccountView,
     DisputeView,
@@ -43,6 +50,7 @@ from openbureau.reports.schemas import (
     Summary,
     View,
 )
+from openbureau.rights.service import Protections, protections_at
 from openbureau.scoring.service import released_model, score_file
 from openbureau.signals.schemas import RiskSignal
 from openbureau.signals.service import CONFLICT_TEXT, evaluate, monthly_obligations
@@ -73,6 +81,8 @@ class PersonFile:
     members: dict[int, tuple[str, str]]  # member id -> (code, name)
     links: Sequence[dict] = ()  # identity.service.probabilistic_links, read for the person's own report only
     events: EventFacts = EventFacts([], [])  # what the lending events add (tradelines.events)
+    marks: FileMarks = FileMarks([])  # what the person's disputes hide, mark and add (disputes.investigation)
+    protections: Protections = Protections([], False)  # fraud alerts and a freeze in force (rights.service)
 
     def hard_inquiries(self) -> list[tuple[int | None, datetime]]:
         """(lender, when) of the hard inquiries on file."""
@@ -88,21 +98,23 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
     indexes as asked) filed under nobody yet."""
     profile = policy.profile
     rows = file_states(session, person.id, with_identity=with_identity)
-    lines = build_tradelines(rows, as_of=now.date(), retention_years=profile.negative_retention_years,
-                             with_identity=with_identity)
+    marks = marks_of(session, person_id=person.id, now=now)
+    lines = shown_tradelines(build_tradelines(rows, as_of=now.date(), retention_years=profile.negative_retention_years,
+                                              with_identity=with_identity), marks.hidden)
     since = datetime.combine(add_years(now.date(), -profile.inquiry_display_years), now.timetz())
     inquiries = InquiryRepository(session).of_person_since(person.id, since)
     conflicts = conflicts_of(session, person.id)
-    disputes = DisputeRepository(session).open_for(person.id)
     links = probabilistic_links(session, person.id) if with_links else []
-    events = event_facts(person_events(session, person_id=person.id, id_type=person.id_type,
-                                       id_indexes=subject_indexes,
-                                       since=now - timedelta(days=max(policy.signals.multi_lending()))), lines)
+    events = shown_events(event_facts(person_events(session, person_id=person.id, id_type=person.id_type,
+                                                    id_indexes=subject_indexes,
+                                                    since=now - timedelta(days=max(policy.signals.multi_lending()))),
+                                      lines), marks.hidden)
     members = member_names(session, needed={t.furnisher_id for t in lines} | {r.subscriber_id for r in inquiries}
                            | {link["furnisher_id"] for link in links}
                            | {loan.furnisher_id for loan in events.recent_loans})
     return PersonFile(person.id, person.id_type, vault.decrypt(person.id_enc), lines, inquiries, conflicts,
-                      disputes, members, links, events)
+                      marks.open_disputes, members, links, events, marks,
+                      protections_at(session, person_id=person.id, now=now))
 
 
 _NAMES_SECONDS = 60.0
@@ -220,7 +232,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
     profile = policy.profile
     labels = Labels(view=view, viewer_id=viewer_id, members=file.members)
     consumer = view is View.CONSUMER
-    disputed = {(d[2], d[3]) for d in file.disputes if d[1] == "account"}
+    disputed = {(d[2], d[3]) for d in file.disputes if d[1] == "account" and d[0] not in file.marks.overdue}
     accounts, obligations = [], []
     # Credit first, so that masked lenders are numbered in the order of the accounts list.
     for t in sorted(file.tradelines, key=lambda t: not t.credit):
@@ -232,7 +244,8 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
                       amount_due=m.amount_due, past_due_amount=m.past_due_amount, payment_status=m.status,
                       account_status=row.account_status, reporting_period=m.period,
                       payment_history_start=shift_period(m.period, -(history_months - 1)), payment_history=history,
-                      disputed=(t.furnisher_id, t.account_id) in disputed)
+                      disputed=(t.furnisher_id, t.account_id) in disputed,
+                      consumer_statements=statements(file.marks, vault, t.furnisher_id, t.account_id))
         if t.credit:
             accounts.append(AccountView(
                 lender=labels(t.furnisher_id), closed_on=as_date(row.closed_on), credit_limit=row.credit_limit,
@@ -254,7 +267,8 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
                  for r in file.inquiries if consumer or r.hard or labels.own(r.subscriber_id)]
     disputes = [DisputeView(id=d[0], kind=d[1], lender=labels(d[2]) if d[2] is not None else None,
                             account_number=d[3] if consumer or labels.own(d[2]) else None, reporting_period=d[4],
-                            filed_at=d[6], due_at=d[7]) for d in file.disputes]
+                            filed_at=d[6], due_at=d[7], overdue=d[0] in file.marks.overdue)
+                for d in file.disputes if consumer or d[0] not in file.marks.overdue]  # a lender: shown items only
     lends = {t.furnisher_id for t in file.tradelines if t.credit}
     flags = [IdentityFlag(kind=kind, detected_at=at, lender=None if furnisher is None else labels(
                               furnisher, kind=LENDER if furnisher in lends else PROVIDER),
@@ -281,7 +295,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
                              phones=variants["phone"], addresses=variants["address"]),
         summary=_summary(file, as_of_period=as_of_period, currency=profile.currency, now=now),
         accounts=accounts, obligations=obligations, recent_loans=recent, inquiries=inquiries, disputes=disputes,
-        identity_flags=flags,
+        fraud_alerts=alert_views(file.protections), security_freeze=file.protections.frozen, identity_flags=flags,
         matched_records=matched, signals=signals, score=score, notes=_notes(file, view=view, profile=profile),
     )
 
@@ -303,6 +317,11 @@ def _notes(file: PersonFile, *, view: View, profile: JurisdictionProfile) -> lis
     if any(m.status == HELD_STATUS for t in file.tradelines for m in t.months):
         notes.append("# marks negative information not yet published: the lender has not shown that the person "
                      "was notified of it (Art. 15).")
+    if file.protections.alerts:
+        notes.append(IDENTITY_CONFIRMATION)
+    if view is View.CONSUMER and file.marks.hidden:
+        notes.append(f"{len(file.marks.hidden)} item(s) are not shown: deleted after a dispute, blocked after an "
+                     "identity-theft report, or disputed and not verified by the deadline.")
     if view is View.SUBSCRIBER:
         notes.append("Other lenders' names and account numbers are masked; their soft inquiries are not shown.")
     return notes

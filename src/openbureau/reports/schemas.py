@@ -93,6 +93,9 @@ class AccountView(BaseModel):
     payment_history: str = Field(description="One PBoC status per month, oldest first, ending at "
                                              "reporting_period; / where nothing was reported.")
     disputed: bool = Field(description="The person has an open dispute about this account.")
+    consumer_statements: list[str] = Field(
+        default_factory=list, description="The person's statements about this account (200 characters each, a "
+                                          "disputed month's prefixed by it), newest first (FCRA §611(b)).")
 
 
 class ObligationView(BaseModel):
@@ -114,6 +117,7 @@ class ObligationView(BaseModel):
     payment_history: str
     months_late_24m: int = Field(description="Months with a past-due status in the last 24 reported.")
     disputed: bool
+    consumer_statements: list[str] = Field(default_factory=list, description="As for credit accounts.")
 
 
 class InquiryView(BaseModel):
@@ -136,6 +140,17 @@ class DisputeView(BaseModel):
     reporting_period: str | None
     filed_at: datetime
     due_at: datetime
+    overdue: bool = Field(default=False, description="Not answered by its deadline: the item is left out of "
+                                                     "reports until the furnisher answers (FCRA §611(a)(5)).")
+
+
+class FraudAlertView(BaseModel):
+    """A fraud alert in force on the file (FCRA §605A)."""
+
+    kind: Literal["initial", "extended"]
+    placed_at: datetime
+    expires_at: datetime
+    instruction: str = Field(description="What the lender must do before granting credit.")
 
 
 class IdentityFlag(BaseModel):
@@ -197,6 +212,9 @@ class Report(BaseModel):
                                           "events reported the day they happened; oldest first.")
     inquiries: list[InquiryView] = Field(description="Inquiries of the last 2 years (profile), newest first.")
     disputes: list[DisputeView]
+    fraud_alerts: list[FraudAlertView] = Field(default_factory=list, description="Fraud alerts in force.")
+    security_freeze: bool = Field(default=False, description="A security freeze is in force: inquiries for new "
+                                                             "credit are refused (403 FROZEN).")
     identity_flags: list[IdentityFlag]
     matched_records: list[MatchedRecord] = Field(
         default_factory=list, description="The person's own report only: accounts linked to the person by "
@@ -227,6 +245,9 @@ class InquiryResult(BaseModel):
     hard: bool
     basis: str = Field(description="consent:<ref> or the lawful exception relied on")
     person_found: bool
+    identity_confirmation_required: bool = Field(
+        default=False, description="A fraud alert is on the file: confirm the applicant's identity before "
+                                   "granting credit (FCRA §605A(h)).")
     created_at: datetime
     report: Report | None = Field(description="None when the bureau holds no file for this person.")
 
@@ -240,6 +261,19 @@ class InquiryRead(BaseModel):
     hard: bool
     basis: str
     created_at: datetime
+
+
+class PersonInquiry(BaseModel):
+    """A look at the person's file as the person sees it: who, when, why and on what basis."""
+
+    at: datetime
+    by: str = Field(description="The member's code; the bureau itself for the person's own reports.")
+    by_name: str | None = Field(description="The member's name.")
+    purpose: str
+    hard: bool = Field(description="A hard inquiry (an application for credit), seen by other lenders.")
+    basis: str = Field(description="consent, exception (an existing account) or self")
+    consent_ref: str | None = Field(description="The lender's reference of the consent relied on.")
+    note: str | None = Field(description="The exception relied on, when no consent was.")
 
 
 class ReportFormat(StrEnum):

@@ -8,25 +8,34 @@ the serving process's group-commit thread, which returns only once the inquiry i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from openbureau.audit import service as audit
 from openbureau.audit.service import AuditNote
-from openbureau.consent.profiles import HARD_PURPOSES, Purpose
+from openbureau.consent.profiles import HARD_PURPOSES, JurisdictionProfile, Purpose
 from openbureau.consent.schemas import Subject
 from openbureau.consent.service import subject_indexes
 from openbureau.identity.errors import PERSON_NOT_FOUND
-from openbureau.identity.repository import find_person_by_any
+from openbureau.identity.repository import find_person_by_any, find_person_by_id
 from openbureau.inquiries.access import check_member, lawful_basis
 from openbureau.inquiries.log import InquiryLog, LogEntry, SessionLog
 from openbureau.inquiries.repository import InquiryRepository
 from openbureau.kit.crypto import PiiVault
-from openbureau.kit.errors import INVALID_LIMIT, NotFound, Unprocessable
+from openbureau.kit.errors import INVALID_LIMIT, BureauError, Forbidden, NotFound, Unprocessable
+from openbureau.kit.periods import add_years
+from openbureau.members.service import members_by_id
+from openbureau.notifications import service as notifications
 from openbureau.policy import Policy
 from openbureau.principals import Action, Principal, authorize
 from openbureau.reports.assembly import assemble, read_file
-from openbureau.reports.schemas import InquiryCreate, InquiryRead, InquiryResult, Report, View
+from openbureau.reports.schemas import InquiryCreate, InquiryRead, InquiryResult, PersonInquiry, Report, View
+from openbureau.rights.service import FROZEN
+
+# A freeze refuses reports for new credit only; account reviews, collections and the person's own report go
+# on (FCRA §605A(i)(4)).
+FROZEN_PURPOSES = frozenset({Purpose.LOAN_ORIGINATION})
 
 MAX_LIMIT = 1_000
 
@@ -56,14 +65,24 @@ def prepare_inquiry(session: Session, *, vault: PiiVault, principal: Principal, 
     basis = lawful_basis(session, principal=principal, purpose=request.purpose, id_type=request.subject.id_type,
                          id_indexes=id_indexes, consent_ref=request.consent_ref, person=person, policy=policy,
                          moment=now)
-    report = None
+    report, confirm = None, False
     if person is not None:
-        report = assemble(read_file(session, vault=vault, person=person, now=now, policy=policy,
-                                    subject_indexes=id_indexes),
-                          view=View.SUBSCRIBER, viewer_id=subscriber_id, vault=vault, now=now, policy=policy,
+        file = read_file(session, vault=vault, person=person, now=now, policy=policy, subject_indexes=id_indexes)
+        if request.purpose in FROZEN_PURPOSES and file.protections.frozen:
+            raise Forbidden("the person has frozen their file: no report for new credit until they lift the freeze "
+                            "(FCRA §605A(i))", code=FROZEN)
+        confirm = file.protections.confirm_identity
+        report = assemble(file, view=View.SUBSCRIBER, viewer_id=subscriber_id, vault=vault, now=now, policy=policy,
                           history_months=request.history_months, declared_income=request.declared_monthly_income,
                           session=session)
     hard = request.purpose in HARD_PURPOSES
+    notices = ()
+    if hard and person is not None:  # the person is told of every hard inquiry (docs/rights.md)
+        consent = f" on your consent {basis.consent.consent_ref}" if basis.consent else ""
+        notices = (notifications.compose(
+            vault, kind="inquiry.hard", person_id=person.id, now=now, subject="A lender looked at your credit file",
+            body=f"{principal.code} looked at your credit file on {now:%Y-%m-%d %H:%M} UTC for "
+                 f"{request.purpose.value}{consent}. If you did not apply for credit, tell the bureau."),)
     entry = LogEntry(
         values=dict(subscriber_id=subscriber_id, person_id=person.id if person else None,
                     purpose=request.purpose.value, hard=int(hard), basis=basis.kind,
@@ -71,10 +90,11 @@ def prepare_inquiry(session: Session, *, vault: PiiVault, principal: Principal, 
                     declared_monthly_income=request.declared_monthly_income, actor_code=principal.code,
                     created_at=now),
         audit=AuditNote(subscriber_id, principal.code, "inquiry.read", person.id, request.purpose.value,
-                        {"basis": basis.describe()}) if person is not None else None)
+                        {"basis": basis.describe()}) if person is not None else None,
+        notices=notices)
     return Prepared(entry, InquiryResult(inquiry_id=0, purpose=request.purpose.value, hard=hard,
-                                         basis=basis.describe(), person_found=person is not None, created_at=now,
-                                         report=report))
+                                         basis=basis.describe(), person_found=person is not None,
+                                         identity_confirmation_required=confirm, created_at=now, report=report))
 
 
 def inquire(session: Session, *, vault: PiiVault, principal: Principal, request: InquiryCreate, policy: Policy,
@@ -137,3 +157,75 @@ def list_inquiries(session: Session, *, principal: Principal, limit: int = 100, 
     return [InquiryRead(id=i.id, person_found=i.person_id is not None, purpose=i.purpose, hard=bool(i.hard),
                         basis=i.basis, created_at=i.created_at)
             for i in InquiryRepository(session).of_subscriber(principal.member_id, limit=limit, offset=offset)]
+
+
+class FreeReportsUsed(BureauError):
+    """The person has had every free report of the period; the next one is due when the next period begins."""
+
+    status_code = 429
+    code = "FREE_REPORTS_USED"
+
+
+def free_report_period(profile: JurisdictionProfile, now: datetime) -> tuple[datetime, datetime]:
+    """The calendar period of the profile's free-report quota holding ``now``: (its start, the next's start).
+    A year runs from 1 January, a week from Monday, 00:00 UTC."""
+    now = now.astimezone(UTC)
+    if profile.free_report_period == "week":
+        start = datetime(now.year, now.month, now.day, tzinfo=UTC) - timedelta(days=now.weekday())
+        return start, start + timedelta(days=7)
+    if profile.free_report_period == "year":
+        return datetime(now.year, 1, 1, tzinfo=UTC), datetime(now.year + 1, 1, 1, tzinfo=UTC)
+    raise ValueError(f"unknown free-report period {profile.free_report_period!r}")
+
+
+def prepare_person_report(session: Session, *, vault: PiiVault, principal: Principal, policy: Policy,
+                          history_months: int = 24, now: datetime | None = None) -> Prepared:
+    """The signed-in person's own report (everything shown, with the score and what would raise it) within
+    the profile's free reports per period, else 429 ``FREE_REPORTS_USED`` naming when the next is due; its
+    log entry (a soft self-inquiry, audited) is returned to write, nothing is written here. Run it in the
+    transaction that writes the entry, the person's row locked (``people.rights``), so two requests at once
+    cannot both take the last free report."""
+    authorize(principal, Action.READ_OWN_FILE)
+    if not 1 <= history_months <= 60:
+        raise Unprocessable("history_months must be 1 to 60", code="INVALID_HISTORY_MONTHS", field="history_months")
+    now = now or datetime.now(UTC)
+    profile = policy.profile
+    start, next_free = free_report_period(profile, now)
+    used = InquiryRepository(session).self_inquiries_since(principal.person_id, start)
+    if used >= profile.free_reports:
+        period = "this year" if profile.free_report_period == "year" else "this week"
+        raise FreeReportsUsed(f"you have had your {profile.free_reports} free report(s) {period}; the next free "
+                              f"one is due on {next_free:%Y-%m-%d %H:%M} UTC",
+                              details={"free_reports": profile.free_reports, "period": profile.free_report_period,
+                                       "used": used, "next_free_at": next_free.isoformat()})
+    person = find_person_by_id(session, principal.person_id)
+    if person is None:
+        raise NotFound("the bureau holds no file for you", code=PERSON_NOT_FOUND)
+    indexes = tuple(index for id_type, index in sorted(principal.documents) if id_type == person.id_type)
+    report = assemble(read_file(session, vault=vault, person=person, now=now, policy=policy, with_links=True,
+                                subject_indexes=indexes),
+                      view=View.CONSUMER, viewer_id=None, vault=vault, now=now, policy=policy,
+                      history_months=history_months, session=session)
+    return Prepared(LogEntry(
+        values=dict(subscriber_id=None, person_id=person.id, purpose=Purpose.SELF_INQUIRY.value, hard=0,
+                    basis="self", consent_id=None, basis_note=None, declared_monthly_income=None,
+                    actor_code=principal.code, created_at=now),
+        audit=AuditNote(None, principal.code, "report.self_view", person.id, Purpose.SELF_INQUIRY.value,
+                        {"view": "consumer", "channel": "portal", "free_report": used + 1})), report)
+
+
+def person_inquiries(session: Session, *, principal: Principal, policy: Policy, now: datetime | None = None
+                     ) -> list[PersonInquiry]:
+    """Who looked at the signed-in person's file, when, why and on what basis, over the profile's display
+    years, newest first; audited."""
+    authorize(principal, Action.READ_OWN_FILE)
+    now = now or datetime.now(UTC)
+    since = datetime.combine(add_years(now.date(), -policy.profile.inquiry_display_years), now.timetz())
+    rows = InquiryRepository(session).of_person_since(principal.person_id, since)
+    members = members_by_id(session, {r.subscriber_id for r in rows if r.subscriber_id is not None})
+    audit.record(session, actor_member_id=None, actor_code=principal.code, action="person.inquiries_read",
+                 person_id=principal.person_id, details={"inquiries": len(rows)})
+    return [PersonInquiry(at=r.created_at, by=members[r.subscriber_id].code if r.subscriber_id else "the bureau",
+                          by_name=members[r.subscriber_id].name if r.subscriber_id else None, purpose=r.purpose,
+                          hard=bool(r.hard), basis=r.basis, consent_ref=r.consent_ref, note=r.basis_note)
+            for r in rows]

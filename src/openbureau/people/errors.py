@@ -1,0 +1,5 @@
+"""Error codes of the people domain."""
+
+SIGNIN_FAILED = "SIGNIN_FAILED"  # wrong, expired, used or unknown code: one answer for every case
+SIGNIN_LOCKED = "SIGNIN_LOCKED"  # too many wrong codes or codes asked for: wait
+SESSION_INVALID = "SESSION_INVALID"  # no person session (missing, unknown, expired or signed out)
