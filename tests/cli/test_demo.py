@@ -11,11 +11,13 @@ from typer.testing import CliRunner
 from openbureau.api.app import create_app
 from openbureau.audit.service import terminal_operator
 from openbureau.cli.main import app
+from openbureau.disputes.models import Dispute
 from openbureau.intake.events.files import EVENTS_KIND
 from openbureau.intake.models import Submission
 from openbureau.intake.service import intake_statistics
 from openbureau.kit.db import session_scope
 from openbureau.kit.settings import Settings, get_settings
+from openbureau.rights.models import SecurityFreeze
 from openbureau.runtime import open_runtime
 from openbureau.sim import FURNISHERS, read_event_manifest, read_manifest
 
@@ -34,7 +36,8 @@ def test_demo_builds_a_bureau_whose_keys_work(tmp_path) -> None:
     runtime = open_runtime(Settings(data_dir=data_dir))
     with session_scope(runtime.engine) as session:
         monthly = select(func.count()).select_from(Submission).where(Submission.kind != EVENTS_KIND)
-        assert session.scalar(monthly) == len(read_manifest(data_dir / "market"))
+        # Every monthly file of the market, and the correction BANK_A sends in the person's scene.
+        assert session.scalar(monthly) == len(read_manifest(data_dir / "market")) + 1
         daily = select(func.count()).select_from(Submission).where(Submission.kind == EVENTS_KIND)
         assert session.scalar(daily) == sum(1 for e in read_event_manifest(data_dir / "market") if e.rows) > 0
         stats = {row.furnisher: row for row in intake_statistics(session, principal=terminal_operator())}
@@ -58,6 +61,16 @@ def test_demo_builds_a_bureau_whose_keys_work(tmp_path) -> None:
                              content=application.group(2), params={"format": "html"})
     assert answer.status_code == 201 and "Subscriber view" in answer.text and "Risk signals" in answer.text
     assert re.search(r"openbureau report --id-type CN_RESIDENT_ID --id-number \d{17}[\dX]", result.output)
+    # The person's scene: signed in, disputed a month that BANK_A corrected, froze the file; refused credit.
+    assert re.search(r"1\. A borrower signs in .* the code arrives on their phone", result.output)
+    assert "answers it corrected" in result.output and "is refused: 403 FROZEN" in result.output
+    assert re.search(r"6\. They are told of each step: .*dispute\.filed, dispute\.answered, .*freeze\.placed",
+                     result.output)
+    with session_scope(runtime.engine) as session:
+        (dispute,) = session.scalars(select(Dispute)).all()
+        (freeze,) = session.scalars(select(SecurityFreeze)).all()
+    assert (dispute.status, dispute.outcome, dispute.channel) == ("resolved", "corrected", "portal")
+    assert freeze.person_id == dispute.person_id and freeze.removed_at is None
     # The printed sign-in works: the code reaches the notifications folder, and the borrower reads their report.
     signin = re.search(r"-d '(\{\"document\"[^']*\})' (\S+)/me/signin", result.output)
     assert signin and "notifications dispatch" in result.output, result.output
@@ -70,9 +83,10 @@ def test_demo_builds_a_bureau_whose_keys_work(tmp_path) -> None:
         finally:
             get_settings.cache_clear()
         assert sent.exit_code == 0 and re.search(r"file: [\d,]+ sent", sent.output), sent.output
-        codes = [re.search(r"Your code is (\d{6})", p.read_text("utf-8"))
-                 for p in (data_dir / "notifications").glob("*.json")]
-        (code,) = [c.group(1) for c in codes if c]
+        codes = sorted((int(p.stem), found.group(1)) for p in (data_dir / "notifications").glob("*.json")
+                       if (found := re.search(r"Your code is (\d{6})", p.read_text("utf-8"))))
+        assert len(codes) == 2  # the scene's person's, then this one (the newest)
+        code = codes[-1][1]
         token = client.post("/v1/me/signin/verify", json={"challenge": challenge, "code": code}).json()["token"]
         own = client.get("/v1/me/report", headers={"Authorization": f"Bearer {token}"})
         assert own.status_code == 200 and own.json()["view"] == "consumer"

@@ -24,7 +24,15 @@ US = Policy(profile=get_profile("US"), reciprocity=False)
 AT_COUNTER = Principal.operator("OPERATOR:t")
 SUBJECT = Subject(id_type="CN_RESIDENT_ID", id_number=PEOPLE[0][0])
 OTHER_SUBJECT = Subject(id_type="CN_RESIDENT_ID", id_number=PEOPLE[1][0])
-PERSON = Principal.person("PERSON:0")  # person 0 signed in (the /v1/me adapter makes it)
+
+
+def signed_in(runtime, subject: Subject = SUBJECT) -> Principal:
+    """The person ``subject`` names, signed in (as the /v1/me adapter makes them): ``PERSON:<n>``, n their
+    place in the small market."""
+    with session_scope(runtime.engine) as session:
+        person = disputes.person_of(session, vault=runtime.vault, subject=subject)
+    n = next(i for i, p in enumerate(PEOPLE) if p[0] == subject.id_number)
+    return Principal.person(f"PERSON:{n}", person_id=person.id)
 
 
 def member(runtime, code: str) -> Principal:

@@ -18,13 +18,13 @@ from openbureau.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from tests.disputes.factories import (
     AT_COUNTER,
     OTHER_SUBJECT,
-    PERSON,
     SUBJECT,
     accounts,
     file,
     lender_view,
     member,
     own_view,
+    signed_in,
 )
 from tests.reports.conftest import NOW
 from tests.reports.factories import furnish, month
@@ -44,7 +44,9 @@ def answer(runtime, task_id, outcome="verified", *, code="BANK_A", now=NOW + tim
                                          answer=TaskAnswer(outcome=outcome, evidence="checked the ledger", **fields))
 
 
-def statement(runtime, dispute_id, text, *, principal=PERSON, subject=SUBJECT, now=NOW):
+def statement(runtime, dispute_id, text, *, principal=None, subject=SUBJECT, now=NOW):
+    if principal is None:  # the person signed in names no subject
+        principal, subject = signed_in(runtime, subject), None
     with session_scope(runtime.engine, write=True) as session:
         return investigation.add_statement(session, vault=runtime.vault, principal=principal, subject=subject,
                                            dispute_id=dispute_id, statement=text, now=now)
@@ -231,7 +233,7 @@ def test_the_operator_closing_a_dispute_closes_its_task_and_deleted_blocks_the_i
 
     dispute = file(runtime)
     with session_scope(runtime.engine, write=True) as session:
-        service.resolve_dispute(session, principal=AT_COUNTER, dispute_id=dispute.id,
+        service.resolve_dispute(session, vault=runtime.vault, principal=AT_COUNTER, dispute_id=dispute.id,
                                 outcome=DisputeOutcome.DELETED, now=NOW + timedelta(days=1))
     assert tasks(runtime) == []
     assert "A-1" not in accounts(own_view(runtime, now=NOW + timedelta(days=1)))
@@ -262,18 +264,19 @@ def test_the_person_files_and_follows_their_own_disputes(market, owed) -> None:
 
     runtime, _ = market
     with session_scope(runtime.engine, write=True) as session:
-        mine = service.file_dispute(session, vault=runtime.vault, policy=CN, principal=PERSON, now=NOW,
-                                    data=DisputeCreate(subject=SUBJECT, kind="account", lender="BANK_A",
+        mine = service.file_dispute(session, vault=runtime.vault, policy=CN, principal=signed_in(runtime), now=NOW,
+                                    data=DisputeCreate(kind="account", lender="BANK_A",
                                                        furnisher_account_id="A-1", statement="late fee wrong",
                                                        channel="portal"))
     file(runtime, subject=OTHER_SUBJECT, furnisher_account_id="A-2")  # someone else's
     (task,) = [t for t in tasks(runtime) if t.dispute_id == mine.id]
     answer(runtime, task.id, "verified")
 
-    def listed(principal=PERSON, **kwargs):
+    def listed(principal=None, **kwargs):
+        principal = principal or signed_in(runtime)
         with session_scope(runtime.engine, write=True) as session:
             return investigation.list_own_disputes(session, vault=runtime.vault, principal=principal,
-                                                   subject=SUBJECT, **kwargs)
+                                                   subject=None if principal.person_id else SUBJECT, **kwargs)
 
     assert [(d.id, d.status, d.outcome, d.filed_by) for d in listed()] == [(mine.id, "resolved", "verified",
                                                                              "PERSON:0")]

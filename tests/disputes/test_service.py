@@ -15,6 +15,7 @@ from openbureau.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from openbureau.members.service import get_member
 from openbureau.policy import Policy
 from openbureau.principals import Principal
+from tests.disputes.factories import OTHER_SUBJECT, signed_in
 from tests.intake.factories import PEOPLE
 from tests.reports.conftest import NOW
 
@@ -26,7 +27,8 @@ def _file(runtime, profile="CN", person=0, principal=AT_COUNTER, **data):
     with session_scope(runtime.engine, write=True) as session:
         return service.file_dispute(session, vault=runtime.vault, policy=Policy(profile=get_profile(profile),
                                     reciprocity=False), principal=principal, now=NOW, data=DisputeCreate(
-                                        subject=Subject(id_type="CN_RESIDENT_ID", id_number=PEOPLE[person][0]), **fields))
+                                        subject=None if person is None else Subject(
+                                            id_type="CN_RESIDENT_ID", id_number=PEOPLE[person][0]), **fields))
 
 
 def test_a_dispute_gets_the_profiles_deadline_and_its_statement_is_encrypted(market) -> None:
@@ -66,11 +68,11 @@ def test_a_dispute_is_resolved_once(market) -> None:
     runtime, _ = market
     dispute = _file(runtime)
     with session_scope(runtime.engine, write=True) as session:
-        done = service.resolve_dispute(session, principal=Principal.operator("OPERATOR:u"), dispute_id=dispute.id,
+        done = service.resolve_dispute(session, vault=runtime.vault, principal=Principal.operator("OPERATOR:u"), dispute_id=dispute.id,
                                        outcome=DisputeOutcome.CORRECTED)
         assert (done.status, done.outcome) == (DisputeStatus.RESOLVED, "corrected")
     with pytest.raises(Conflict), session_scope(runtime.engine, write=True) as session:
-        service.resolve_dispute(session, principal=AT_COUNTER, dispute_id=dispute.id, outcome=DisputeOutcome.VERIFIED)
+        service.resolve_dispute(session, vault=runtime.vault, principal=AT_COUNTER, dispute_id=dispute.id, outcome=DisputeOutcome.VERIFIED)
     with session_scope(runtime.engine) as session:
         assert service.list_disputes(session, principal=AT_COUNTER, status=DisputeStatus.OPEN) == []
         (entry,) = audit.list_entries(session, action="dispute.resolve")
@@ -84,12 +86,22 @@ def test_disputes_are_the_persons_or_the_operators_and_need_a_principal(market) 
     with pytest.raises(Forbidden) as err:  # a lender never files for the person
         _file(runtime, principal=member)
     assert err.value.code == "ROLE_REQUIRED"
-    assert _file(runtime, principal=Principal.person("PERSON:t")).filed_by == "PERSON:t"  # the person, online
+    with pytest.raises(Forbidden) as err:  # the person signed in acts on their own file only
+        _file(runtime, principal=signed_in(runtime, OTHER_SUBJECT))
+    assert err.value.code == "NOT_YOUR_FILE"
+    with session_scope(runtime.engine, write=True) as session:  # the person, online: names nobody
+        mine = service.file_dispute(session, vault=runtime.vault, policy=Policy(profile=get_profile("CN"),
+                                    reciprocity=False), principal=signed_in(runtime), now=NOW, data=DisputeCreate(
+                                        kind="account", lender="BANK_A", furnisher_account_id="A-1", statement="x"))
+    assert (mine.filed_by, mine.person_id) == ("PERSON:0", signed_in(runtime).person_id)
+    with pytest.raises(Unprocessable) as err:  # the operator names the person
+        _file(runtime, person=None)
+    assert err.value.code == "SUBJECT_REQUIRED"
     for not_a_principal in (None, "OPERATOR:t"):  # an actor's code is not a principal
         with pytest.raises(TypeError):
             _file(runtime, principal=not_a_principal)
         with pytest.raises(TypeError), session_scope(runtime.engine, write=True) as session:
-            service.resolve_dispute(session, principal=not_a_principal, dispute_id=1, outcome=DisputeOutcome.VERIFIED)
+            service.resolve_dispute(session, vault=runtime.vault, principal=not_a_principal, dispute_id=1, outcome=DisputeOutcome.VERIFIED)
         with pytest.raises(TypeError), session_scope(runtime.engine) as session:
             service.list_disputes(session, principal=not_a_principal)
     with session_scope(runtime.engine) as session:

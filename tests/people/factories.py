@@ -55,3 +55,26 @@ def principal(runtime: Runtime, token: str, *, now: datetime) -> Principal:
     """The person a token authenticates."""
     with session_scope(runtime.engine, read_only=True) as session:
         return people.authenticate(session, vault=runtime.vault, token=token, now=now)
+
+
+def http_sign_in(client, runtime: Runtime, number: str) -> str:
+    """A session token got over HTTP (/v1/me/signin, then the code from the outbox to /v1/me/signin/verify)."""
+    started = client.post("/v1/me/signin", json={"document": {"id_type": "CN_RESIDENT_ID", "id_number": number}})
+    assert started.status_code == 202, started.text
+    code, _ = last_code(runtime)
+    issued = client.post("/v1/me/signin/verify", json={"challenge": started.json()["challenge"], "code": code})
+    assert issued.status_code == 200, issued.text
+    return issued.json()["token"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The header a person's session token travels in."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def notices_of(runtime: Runtime, person_id: int) -> list[tuple[str, str, str]]:
+    """(kind, subject, body) of the outbox messages addressed to a person, oldest first, unsealed."""
+    with session_scope(runtime.engine) as session:
+        rows = session.scalars(select(Notification).where(Notification.person_id == person_id)
+                               .order_by(Notification.id)).all()
+        return [(r.kind, *runtime.vault.decrypt_json(r.message_enc).values()) for r in rows]

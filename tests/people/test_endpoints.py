@@ -16,7 +16,8 @@ from openbureau.notifications.models import Notification
 from openbureau.runtime import Runtime
 from tests.consent.factories import default_ref
 from tests.intake.factories import PEOPLE
-from tests.people.factories import last_code
+from tests.people.factories import bearer as _bearer
+from tests.people.factories import http_sign_in, last_code
 
 ID, OTHER_ID, UNKNOWN = PEOPLE[0][0], PEOPLE[1][0], PEOPLE[3][0]
 
@@ -33,16 +34,7 @@ def api(market):
 
 
 def _sign_in(client: TestClient, runtime: Runtime, number: str = ID) -> str:
-    started = client.post("/v1/me/signin", json=_doc(number))
-    assert started.status_code == 202, started.text
-    code, _ = last_code(runtime)
-    issued = client.post("/v1/me/signin/verify", json={"challenge": started.json()["challenge"], "code": code})
-    assert issued.status_code == 200, issued.text
-    return issued.json()["token"]
-
-
-def _bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
+    return http_sign_in(client, runtime, number)
 
 
 def test_a_person_signs_in_reads_their_file_and_signs_out(api) -> None:

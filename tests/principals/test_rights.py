@@ -116,7 +116,7 @@ def _calls(runtime, ctx) -> dict[str, Callable]:
         "file_dispute": lambda s, p: disputes.file_dispute(s, vault=vault, principal=p, policy=policy, data=DisputeCreate(
             subject=SUBJECT, kind="account", lender="FURN", furnisher_account_id="F-1", statement="not mine")),
         "list_disputes": lambda s, p: disputes.list_disputes(s, principal=p),
-        "resolve_dispute": lambda s, p: disputes.resolve_dispute(s, principal=p, dispute_id=999,
+        "resolve_dispute": lambda s, p: disputes.resolve_dispute(s, vault=vault, principal=p, dispute_id=999,
                                                                  outcome=DisputeOutcome.VERIFIED),
         "list_tasks": lambda s, p: investigation.list_tasks(s, principal=p),
         "answer_task": lambda s, p: investigation.answer_task(s, vault=vault, principal=p, task_id=999,

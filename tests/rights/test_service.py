@@ -18,19 +18,26 @@ from openbureau.rights.schemas import BlockedAccount
 from tests.disputes.factories import (
     AT_COUNTER,
     OTHER_SUBJECT,
-    PERSON,
     SUBJECT,
     accounts,
     lender_view,
     member,
     own_view,
+    signed_in,
 )
 from tests.reports.conftest import NOW
 
 TICK = timedelta(microseconds=1)
 
 
-def act(runtime, call, *, principal=PERSON, subject=SUBJECT, now=NOW, **kwargs):
+SIGNED_IN = object()  # act's default principal: the person the subject names, signed in
+
+
+def act(runtime, call, *, principal=SIGNED_IN, subject=SUBJECT, now=NOW, **kwargs):
+    """``call`` as the person ``subject`` names, signed in (the default: they name no subject), or as
+    ``principal`` naming ``subject``."""
+    if principal is SIGNED_IN:
+        principal, subject = signed_in(runtime, subject), None
     with session_scope(runtime.engine, write=True) as session:
         return call(session, vault=runtime.vault, principal=principal, subject=subject, now=now, **kwargs)
 
@@ -175,7 +182,7 @@ def test_the_report_page_shows_the_alert_the_freeze_and_the_statement(market) ->
     runtime, _ = market
     dispute = file(runtime)
     with session_scope(runtime.engine, write=True) as session:
-        investigation.add_statement(session, vault=runtime.vault, principal=PERSON, subject=SUBJECT,
+        investigation.add_statement(session, vault=runtime.vault, principal=signed_in(runtime), subject=None,
                                     dispute_id=dispute.id, statement="<b>paid</b> in 2025", now=NOW)
     act(runtime, service.place_fraud_alert)
     act(runtime, service.place_freeze)

@@ -24,6 +24,7 @@ from openbureau.api import (
     identity,
     inquiries,
     me,
+    me_rights,
     members,
     quality,
     rights,
@@ -83,7 +84,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     app.state.runtime = runtime
     app.state.inquiry_log = None  # the group committer, made by the first inquiry (api.deps)
     for module in (members, submissions, events, accounts, consents, inquiries, stats, quality, identity, me,
-                   disputes, rights):
+                   me_rights, disputes, rights):
         app.include_router(module.router, prefix="/v1")
     policy = edge_policy(runtime.settings if runtime is not None else (settings or get_settings()))
     app.add_middleware(EdgeMiddleware, policy=policy)

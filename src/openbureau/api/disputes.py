@@ -65,11 +65,12 @@ def list_disputes(session: SessionDep, principal: PrincipalDep, status: DisputeS
 
 
 @router.post("/disputes/{dispute_id}/resolve", response_model=DisputeRead, summary="Close a dispute")
-def resolve(dispute_id: IdPath, data: DisputeResolve, session: SessionDep, principal: PrincipalDep) -> DisputeRead:
+def resolve(dispute_id: IdPath, data: DisputeResolve, session: SessionDep, runtime: RuntimeDep,
+            principal: PrincipalDep) -> DisputeRead:
     """The operator closes a dispute (an inquiry or identity dispute, or an account one on the bureau's own
     finding); ``deleted`` blocks the item."""
-    return DisputeRead.model_validate(service.resolve_dispute(session, principal=principal, dispute_id=dispute_id,
-                                                              outcome=data.outcome))
+    return DisputeRead.model_validate(service.resolve_dispute(
+        session, vault=runtime.vault, principal=principal, dispute_id=dispute_id, outcome=data.outcome))
 
 
 @router.post("/disputes/{dispute_id}/statement", response_model=DisputeRead, summary="Add the person's statement")

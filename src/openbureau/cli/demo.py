@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from openbureau import sim
 from openbureau.api.app import create_app, server_limits
 from openbureau.audit import service as audit
+from openbureau.cli import demo_person
 from openbureau.cli.console import (
     console,
     err_console,
@@ -229,6 +230,7 @@ def demo(
                  f"OPENBUREAU_DATA_DIR={where} {command} report --id-type CN_RESIDENT_ID --id-number {borrower}"):
         console.print(f"  {line}", soft_wrap=True, highlight=False)
     _print_signin(base, subject, where=where, command=command, serve=serve)
+    demo_person.play(runtime, market, skip=borrower)
     if serve:
         dispatch_in_background(runtime)
         uvicorn.run(create_app(runtime, serving=True), host="127.0.0.1", port=port, log_level="warning",

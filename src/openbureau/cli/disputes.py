@@ -90,6 +90,6 @@ def resolve(
     """Close a dispute with its outcome."""
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
-        dispute = service.resolve_dispute(session, principal=audit.terminal_operator(), dispute_id=dispute_id,
-                                          outcome=outcome)
+        dispute = service.resolve_dispute(session, vault=runtime.vault, principal=audit.terminal_operator(),
+                                          dispute_id=dispute_id, outcome=outcome)
     console.print(f"Dispute {dispute.id} resolved: {dispute.outcome}")

@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from openbureau.accounts.service import account_history
 from openbureau.audit import service as audit
 from openbureau.consent.schemas import Subject
-from openbureau.consent.service import subject_indexes
 from openbureau.disputes.models import (
     BlockReason,
     Dispute,
@@ -37,9 +36,8 @@ from openbureau.disputes.models import (
 )
 from openbureau.disputes.repository import DisputeRepository
 from openbureau.disputes.schemas import MAX_CONSUMER_STATEMENT, MAX_EVIDENCE, TaskAnswer
-from openbureau.disputes.service import block_item
-from openbureau.identity.errors import PERSON_NOT_FOUND
-from openbureau.identity.repository import PersonRef, find_person_by_any, person_ids
+from openbureau.disputes.service import block_item, whose_file
+from openbureau.identity.repository import person_ids
 from openbureau.intake.service import get_submission_by_id
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.errors import INVALID_LIMIT, Conflict, NotFound, Unprocessable
@@ -114,11 +112,11 @@ def answer_task(session: Session, *, vault: PiiVault, principal: Principal, task
         details["correction"] = {"submission_id": correction[0], "period": correction[1], "version": correction[2]}
     audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="dispute.answer",
                  person_id=task.person_id, purpose="dispute_handling", details=details)
-    notify_person(session, person_id=task.person_id, milestone=Milestone.DISPUTE_ANSWERED,
-                  details={"dispute_id": dispute.id, "outcome": answer.outcome.value})
+    notify_person(session, vault=vault, person_id=task.person_id, milestone=Milestone.DISPUTE_ANSWERED,
+                  details={"dispute_id": dispute.id, "outcome": answer.outcome.value}, now=now)
     if late and answer.outcome is not DisputeOutcome.DELETED:
-        notify_person(session, person_id=task.person_id, milestone=Milestone.ITEM_REINSERTED,
-                      details={"dispute_id": dispute.id, "outcome": answer.outcome.value})
+        notify_person(session, vault=vault, person_id=task.person_id, milestone=Milestone.ITEM_REINSERTED,
+                      details={"dispute_id": dispute.id, "outcome": answer.outcome.value}, now=now)
     return task
 
 
@@ -159,7 +157,7 @@ def _submission(session: Session, submission_id: int):
         return None
 
 
-def add_statement(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject, dispute_id: int,
+def add_statement(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject | None, dispute_id: int,
                   statement: str, now: datetime | None = None) -> Dispute:
     """The person's statement about the item of one of their account disputes (open or answered), shown on
     every later report of it (FCRA §611(b)-(c)); a new statement replaces the dispute's earlier one.
@@ -173,7 +171,7 @@ def add_statement(session: Session, *, vault: PiiVault, principal: Principal, su
     if not 1 <= len(text) <= MAX_CONSUMER_STATEMENT:
         raise Unprocessable(f"a statement is 1 to {MAX_CONSUMER_STATEMENT} characters", code="STATEMENT_TOO_LONG",
                             field="statement")
-    person = person_of(session, vault=vault, subject=subject)
+    person = whose_file(session, vault=vault, principal=principal, subject=subject)
     dispute = DisputeRepository(session).get(dispute_id)
     if dispute is None or dispute.person_id not in person_ids(session, person.id) or dispute.kind != DisputeKind.ACCOUNT:
         raise NotFound(f"no account dispute {dispute_id} of this person", code="DISPUTE_NOT_FOUND",
@@ -183,31 +181,24 @@ def add_statement(session: Session, *, vault: PiiVault, principal: Principal, su
     audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="dispute.statement",
                  person_id=person.id, purpose="dispute_handling",
                  details={"dispute_id": dispute.id, "for_person": not principal.is_a(Kind.PERSON)})
-    notify_person(session, person_id=person.id, milestone=Milestone.STATEMENT_ADDED, details={"dispute_id": dispute.id})
+    notify_person(session, vault=vault, person_id=person.id, milestone=Milestone.STATEMENT_ADDED,
+                  details={"dispute_id": dispute.id}, now=now)
     return dispute
 
 
-def list_own_disputes(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject,
+def list_own_disputes(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject | None,
                       limit: int = 100, offset: int = 0) -> list[Dispute]:
     """The person's own disputes, newest first, with their status, outcome and deadline (the person, or the
     operator serving them); audited."""
     authorize(principal, Action.PROTECT_OWN_FILE, message="a person's disputes are shown to the person")
     if not 1 <= limit <= MAX_LIMIT:
         raise Unprocessable(f"limit must be 1 to {MAX_LIMIT}", code=INVALID_LIMIT, field="limit")
-    person = person_of(session, vault=vault, subject=subject)
+    person = whose_file(session, vault=vault, principal=principal, subject=subject)
     found = DisputeRepository(session).of_person(person.id, limit=limit, offset=offset)
     audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="dispute.list_own",
                  person_id=person.id, purpose="dispute_handling",
                  details={"for_person": not principal.is_a(Kind.PERSON), "count": len(found)})
     return found
-
-
-def person_of(session: Session, *, vault: PiiVault, subject: Subject) -> PersonRef:
-    """The person the subject names; 404 when the bureau holds no file for them."""
-    person = find_person_by_any(session, id_type=subject.id_type, id_indexes=subject_indexes(vault, subject))
-    if person is None:
-        raise NotFound("the bureau holds no file for this person", code=PERSON_NOT_FOUND, field="subject")
-    return person
 
 
 def block_accounts(session: Session, *, person_id: int, accounts: Sequence[tuple[int, str]], source_id: int,

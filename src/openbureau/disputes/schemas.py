@@ -10,10 +10,12 @@ from openbureau.consent.schemas import Subject
 from openbureau.disputes.models import DisputeKind, DisputeOutcome
 
 
-class DisputeCreate(BaseModel):
-    """A person's dispute, as recorded at the bureau."""
+class MyDisputeCreate(BaseModel):
+    """A dispute the signed-in person files about their own file (``/v1/me/disputes``): it names no person,
+    and a body that does is refused."""
 
-    subject: Subject
+    model_config = ConfigDict(extra="forbid")
+
     kind: DisputeKind
     lender: str | None = Field(default=None, max_length=32, description="The furnisher's member code (account).")
     furnisher_account_id: str | None = Field(default=None, max_length=64)
@@ -21,6 +23,13 @@ class DisputeCreate(BaseModel):
                                          description="The disputed month; omitted: the whole account.")
     inquiry_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="The disputed inquiry.")
     statement: str = Field(min_length=1, max_length=2000, description="What the person says is wrong.")
+
+
+class DisputeCreate(MyDisputeCreate):
+    """A person's dispute, as recorded at the bureau: the operator names the person (``subject``); the person
+    signed in names nobody (their own file)."""
+
+    subject: Subject | None = None
     channel: str = Field(default="counter", pattern="^(counter|portal|mail|call)$")
 
 
@@ -42,6 +51,24 @@ class DisputeRead(BaseModel):
     filed_by: str
     filed_at: datetime
     due_at: datetime
+    resolved_at: datetime | None
+
+
+class MyDisputeRead(BaseModel):
+    """One of the person's own disputes, as they follow it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    furnisher_account_id: str | None
+    reporting_period: str | None
+    inquiry_id: int | None
+    status: str
+    outcome: str | None = Field(description="verified, corrected or deleted, once answered.")
+    filed_at: datetime
+    due_at: datetime = Field(description="The lender answers by this instant; from it on, unanswered, the item "
+                                         "is left out of your reports until it does.")
     resolved_at: datetime | None
 
 
@@ -99,8 +126,13 @@ class TaskAnswered(BaseModel):
     correction_version: int | None
 
 
-class StatementCreate(BaseModel):
+class MyStatement(BaseModel):
     """The person's statement about a disputed item, shown on every later report of it (FCRA §611(b))."""
 
-    subject: Subject
     statement: str = Field(min_length=1, max_length=MAX_CONSUMER_STATEMENT)
+
+
+class StatementCreate(MyStatement):
+    """The person's statement, taken by the operator at the person's request."""
+
+    subject: Subject

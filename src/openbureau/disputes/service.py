@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from openbureau.accounts.service import account_history
 from openbureau.audit import service as audit
+from openbureau.consent.schemas import Subject
 from openbureau.consent.service import subject_indexes
 from openbureau.disputes.models import (
     BlockReason,
@@ -29,7 +30,7 @@ from openbureau.disputes.models import (
 from openbureau.disputes.repository import DisputeRepository
 from openbureau.disputes.schemas import DisputeCreate
 from openbureau.identity.errors import PERSON_NOT_FOUND
-from openbureau.identity.repository import find_person_by_any
+from openbureau.identity.repository import PersonRef, find_person_by_any, find_person_by_id
 from openbureau.inquiries.repository import InquiryRepository
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.errors import (
@@ -37,15 +38,17 @@ from openbureau.kit.errors import (
     INVALID_LIMIT,
     PERIOD_NOT_FOUND,
     Conflict,
+    Forbidden,
     NotFound,
     Unprocessable,
 )
 from openbureau.members.repository import MemberRepository
 from openbureau.notices import Milestone, notify_person
 from openbureau.policy import Policy
-from openbureau.principals import Action, Principal, authorize
+from openbureau.principals import Action, Kind, Principal, authorize
 
 MAX_LIMIT = 1_000
+NOT_YOUR_FILE = "NOT_YOUR_FILE"
 
 
 def file_dispute(session: Session, *, vault: PiiVault, data: DisputeCreate, principal: Principal,
@@ -55,10 +58,7 @@ def file_dispute(session: Session, *, vault: PiiVault, data: DisputeCreate, prin
     ``principal.code``."""
     authorize(principal, Action.FILE_DISPUTE, message="a dispute is the person's, filed by them or at the counter")
     now = now or datetime.now(UTC)
-    person = find_person_by_any(session, id_type=data.subject.id_type,
-                                id_indexes=subject_indexes(vault, data.subject))
-    if person is None:
-        raise NotFound("the bureau holds no file for this person", code=PERSON_NOT_FOUND, field="subject")
+    person = whose_file(session, vault=vault, principal=principal, subject=data.subject)
     furnisher_id = None
     if data.kind is DisputeKind.ACCOUNT:
         if not (data.lender and data.furnisher_account_id):
@@ -99,13 +99,13 @@ def file_dispute(session: Session, *, vault: PiiVault, data: DisputeCreate, prin
         details["task_id"] = task.id
     audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="dispute.file",
                  person_id=person.id, purpose="dispute_handling", details=details)
-    notify_person(session, person_id=person.id, milestone=Milestone.DISPUTE_FILED,
-                  details={"dispute_id": dispute.id, "due_at": dispute.due_at.isoformat()})
+    notify_person(session, vault=vault, person_id=person.id, milestone=Milestone.DISPUTE_FILED,
+                  details={"dispute_id": dispute.id, "due_at": dispute.due_at.isoformat()}, now=now)
     return dispute
 
 
-def resolve_dispute(session: Session, *, principal: Principal, dispute_id: int, outcome: DisputeOutcome,
-                    now: datetime | None = None) -> Dispute:
+def resolve_dispute(session: Session, *, vault: PiiVault, principal: Principal, dispute_id: int,
+                    outcome: DisputeOutcome, now: datetime | None = None) -> Dispute:
     """Close an open dispute with its outcome (the operator); audited under ``principal.code``.
 
     The furnisher's open task, if any, is closed with it; ``deleted`` blocks the item from every report, as
@@ -129,8 +129,8 @@ def resolve_dispute(session: Session, *, principal: Principal, dispute_id: int, 
     audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="dispute.resolve",
                  person_id=dispute.person_id, purpose="dispute_handling",
                  details={"dispute_id": dispute.id, "outcome": outcome.value})
-    notify_person(session, person_id=dispute.person_id, milestone=Milestone.DISPUTE_ANSWERED,
-                  details={"dispute_id": dispute.id, "outcome": outcome.value})
+    notify_person(session, vault=vault, person_id=dispute.person_id, milestone=Milestone.DISPUTE_ANSWERED,
+                  details={"dispute_id": dispute.id, "outcome": outcome.value}, now=now)
     return dispute
 
 
@@ -151,3 +151,26 @@ def list_disputes(session: Session, *, principal: Principal, status: DisputeStat
         raise Unprocessable(f"limit must be 1 to {MAX_LIMIT}", code=INVALID_LIMIT, field="limit")
     return DisputeRepository(session).search(status=status.value if status else None, overdue_at=overdue_at,
                                              limit=limit, offset=offset)
+
+
+def person_of(session: Session, *, vault: PiiVault, subject: Subject) -> PersonRef:
+    """The person the subject names; 404 when the bureau holds no file for them."""
+    person = find_person_by_any(session, id_type=subject.id_type, id_indexes=subject_indexes(vault, subject))
+    if person is None:
+        raise NotFound("the bureau holds no file for this person", code=PERSON_NOT_FOUND, field="subject")
+    return person
+
+
+def whose_file(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject | None) -> PersonRef:
+    """The person a step of the person's rights concerns: a signed-in person's own file, always (they name no
+    subject, and naming one is refused: nobody acts on another's file); the operator names the person."""
+    if principal.is_a(Kind.PERSON):
+        if subject is not None:
+            raise Forbidden("a person acts on their own file only: name no subject", code=NOT_YOUR_FILE)
+        person = find_person_by_id(session, principal.person_id) if principal.person_id is not None else None
+        if person is None:
+            raise NotFound("the bureau holds no file for you", code=PERSON_NOT_FOUND)
+        return person
+    if subject is None:
+        raise Unprocessable("name the person (subject)", code="SUBJECT_REQUIRED", field="subject")
+    return person_of(session, vault=vault, subject=subject)

@@ -18,22 +18,32 @@ class SubjectOnly(BaseModel):
     subject: Subject
 
 
-class FraudAlertCreate(BaseModel):
-    """Place a fraud alert on the person's file."""
+class MyFraudAlert(BaseModel):
+    """Place a fraud alert on one's own file (``/v1/me``)."""
 
-    subject: Subject
     kind: AlertKind = AlertKind.INITIAL
     identity_theft_report_ref: str | None = Field(
         default=None, min_length=1, max_length=64,
         description="The identity-theft report's reference (police or authority): required for an extended alert.")
 
 
-class FreezeLiftCreate(BaseModel):
-    """Lift a freeze: for a window (``starts_at`` included, ``ends_at`` excluded), or for good without one."""
+class FraudAlertCreate(MyFraudAlert):
+    """Place a fraud alert on the person's file (the operator, at the person's request)."""
 
     subject: Subject
+
+
+class MyFreezeLift(BaseModel):
+    """Lift a freeze: for a window (``starts_at`` included, ``ends_at`` excluded), or for good without one."""
+
     starts_at: datetime | None = Field(default=None, description="Default: now.")
     ends_at: datetime | None = Field(default=None, description="None: the freeze is removed for good.")
+
+
+class FreezeLiftCreate(MyFreezeLift):
+    """Lift the person's freeze (the operator, at the person's request)."""
+
+    subject: Subject
 
 
 class BlockedAccount(BaseModel):
@@ -43,12 +53,17 @@ class BlockedAccount(BaseModel):
     furnisher_account_id: str = Field(min_length=1, max_length=64)
 
 
-class IdentityTheftReportCreate(BaseModel):
-    """The person's identity-theft report and the accounts it names, to be blocked (FCRA §605B)."""
+class MyTheftReport(BaseModel):
+    """One's identity-theft report and the accounts of one's file it names, to be blocked (FCRA §605B)."""
 
-    subject: Subject
     report_ref: str = Field(min_length=1, max_length=64, description="The report's reference at the authority.")
     accounts: list[BlockedAccount] = Field(default_factory=list, max_length=MAX_BLOCKED_ACCOUNTS)
+
+
+class IdentityTheftReportCreate(MyTheftReport):
+    """The person's identity-theft report (the operator, at the person's request)."""
+
+    subject: Subject
 
 
 class FraudAlertRead(BaseModel):

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 from openbureau.accounts.service import accounts_of
 from openbureau.audit import service as audit
 from openbureau.consent.schemas import Subject
-from openbureau.disputes.investigation import block_accounts, person_of
+from openbureau.disputes.investigation import block_accounts
+from openbureau.disputes.service import whose_file
 from openbureau.identity.repository import PersonRef, person_ids
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.errors import ACCOUNT_NOT_FOUND, INVALID_WINDOW, Conflict, NotFound, Unprocessable
@@ -73,21 +74,21 @@ def protections_at(session: Session, *, person_id: int, now: datetime) -> Protec
     return Protections(repo.alerts_at(person_id, now), repo.frozen_at(person_id, now))
 
 
-def _act(session: Session, principal: Principal, person: PersonRef, action: str, milestone: Milestone,
-         details: dict) -> None:
+def _act(session: Session, vault: PiiVault, principal: Principal, person: PersonRef, action: str,
+         milestone: Milestone, details: dict, now: datetime) -> None:
     audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action=action,
                  person_id=person.id, purpose=PURPOSE,
                  details={**details, "for_person": not principal.is_a(Kind.PERSON)})
-    notify_person(session, person_id=person.id, milestone=milestone, details=details)
+    notify_person(session, vault=vault, person_id=person.id, milestone=milestone, details=details, now=now)
 
 
-def place_fraud_alert(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject,
+def place_fraud_alert(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject | None,
                       kind: AlertKind = AlertKind.INITIAL, identity_theft_report_ref: str | None = None,
                       now: datetime | None = None) -> FraudAlert:
     """Place an initial (1 year) or extended (7 years; needs an identity-theft report's reference) alert."""
     authorize(principal, Action.PROTECT_OWN_FILE, message=REFUSAL)
     now = now or datetime.now(UTC)
-    person = person_of(session, vault=vault, subject=subject)
+    person = whose_file(session, vault=vault, principal=principal, subject=subject)
     report_id = None
     if kind is AlertKind.EXTENDED:
         if not identity_theft_report_ref or not identity_theft_report_ref.strip():
@@ -100,17 +101,17 @@ def place_fraud_alert(session: Session, *, vault: PiiVault, principal: Principal
                        placed_at=now, expires_at=datetime.combine(add_years(now.date(), ALERT_YEARS[kind]),
                                                                  now.timetz()))
     repo.add(alert)
-    _act(session, principal, person, "alert.place", Milestone.FRAUD_ALERT_PLACED,
-         {"alert_id": alert.id, "kind": kind.value, "expires_at": alert.expires_at.isoformat()})
+    _act(session, vault, principal, person, "alert.place", Milestone.FRAUD_ALERT_PLACED,
+         {"alert_id": alert.id, "kind": kind.value, "expires_at": alert.expires_at.isoformat()}, now=now)
     return alert
 
 
-def remove_fraud_alert(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject, alert_id: int,
+def remove_fraud_alert(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject | None, alert_id: int,
                        now: datetime | None = None) -> FraudAlert:
     """Remove one of the person's alerts before it expires."""
     authorize(principal, Action.PROTECT_OWN_FILE, message=REFUSAL)
     now = now or datetime.now(UTC)
-    person = person_of(session, vault=vault, subject=subject)
+    person = whose_file(session, vault=vault, principal=principal, subject=subject)
     alert = RightsRepository(session).alert(alert_id)
     if alert is None or alert.person_id not in person_ids(session, person.id):
         raise NotFound(f"no alert {alert_id} of this person", code="ALERT_NOT_FOUND", field="alert_id")
@@ -118,33 +119,33 @@ def remove_fraud_alert(session: Session, *, vault: PiiVault, principal: Principa
         raise Conflict(f"alert {alert_id} is no longer in force", code="ALERT_ENDED")
     alert.removed_at, alert.removed_by = now, principal.code
     session.flush()
-    _act(session, principal, person, "alert.remove", Milestone.FRAUD_ALERT_REMOVED, {"alert_id": alert.id})
+    _act(session, vault, principal, person, "alert.remove", Milestone.FRAUD_ALERT_REMOVED, {"alert_id": alert.id}, now=now)
     return alert
 
 
-def place_freeze(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject,
+def place_freeze(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject | None,
                  now: datetime | None = None) -> SecurityFreeze:
     """Freeze the person's file: new-credit inquiries are refused until the freeze is lifted."""
     authorize(principal, Action.PROTECT_OWN_FILE, message=REFUSAL)
     now = now or datetime.now(UTC)
-    person = person_of(session, vault=vault, subject=subject)
+    person = whose_file(session, vault=vault, principal=principal, subject=subject)
     repo = RightsRepository(session)
     if any(f.removed_at is None for f in repo.freezes_of(person.id)):
         raise Conflict("the file is already frozen", code="ALREADY_FROZEN")
     freeze = SecurityFreeze(person_id=person.id, placed_by=principal.code, placed_at=now)
     repo.add(freeze)
-    _act(session, principal, person, "freeze.place", Milestone.FREEZE_PLACED, {"freeze_id": freeze.id})
+    _act(session, vault, principal, person, "freeze.place", Milestone.FREEZE_PLACED, {"freeze_id": freeze.id}, now=now)
     return freeze
 
 
-def lift_freeze(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject, freeze_id: int,
+def lift_freeze(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject | None, freeze_id: int,
                 starts_at: datetime | None = None, ends_at: datetime | None = None,
                 now: datetime | None = None) -> SecurityFreeze:
     """Lift a freeze for the window [``starts_at``, ``ends_at``) (default start: now), or remove it for good
     when no ``ends_at`` is given."""
     authorize(principal, Action.PROTECT_OWN_FILE, message=REFUSAL)
     now = now or datetime.now(UTC)
-    person = person_of(session, vault=vault, subject=subject)
+    person = whose_file(session, vault=vault, principal=principal, subject=subject)
     repo = RightsRepository(session)
     freeze = repo.freeze(freeze_id)
     if freeze is None or freeze.person_id not in person_ids(session, person.id):
@@ -157,7 +158,7 @@ def lift_freeze(session: Session, *, vault: PiiVault, principal: Principal, subj
                                 code=INVALID_WINDOW, field="ends_at")
         freeze.removed_at, freeze.removed_by = now, principal.code
         session.flush()
-        _act(session, principal, person, "freeze.remove", Milestone.FREEZE_LIFTED, {"freeze_id": freeze.id})
+        _act(session, vault, principal, person, "freeze.remove", Milestone.FREEZE_LIFTED, {"freeze_id": freeze.id}, now=now)
         return freeze
     starts_at = starts_at or now
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
@@ -168,12 +169,12 @@ def lift_freeze(session: Session, *, vault: PiiVault, principal: Principal, subj
     lift = FreezeLift(freeze_id=freeze.id, person_id=person.id, starts_at=starts_at, ends_at=ends_at,
                       requested_by=principal.code, requested_at=now)
     repo.add(lift)
-    _act(session, principal, person, "freeze.lift", Milestone.FREEZE_LIFTED,
-         {"freeze_id": freeze.id, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()})
+    _act(session, vault, principal, person, "freeze.lift", Milestone.FREEZE_LIFTED,
+         {"freeze_id": freeze.id, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()}, now=now)
     return freeze
 
 
-def file_identity_theft_report(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject,
+def file_identity_theft_report(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject | None,
                                report_ref: str, accounts: list[BlockedAccount], now: datetime | None = None
                                ) -> IdentityTheftReport:
     """Record the person's identity-theft report and block the accounts of their file it names (§605B)."""
@@ -182,7 +183,7 @@ def file_identity_theft_report(session: Session, *, vault: PiiVault, principal: 
     if len(accounts) > MAX_BLOCKED_ACCOUNTS:
         raise Unprocessable(f"at most {MAX_BLOCKED_ACCOUNTS} accounts per report", code="TOO_MANY_ACCOUNTS",
                             field="accounts")
-    person = person_of(session, vault=vault, subject=subject)
+    person = whose_file(session, vault=vault, principal=principal, subject=subject)
     held = set(accounts_of(session, person.id))
     members = MemberRepository(session)
     keys: list[tuple[int, str]] = []
@@ -196,8 +197,8 @@ def file_identity_theft_report(session: Session, *, vault: PiiVault, principal: 
             keys.append(key)
     report = _file_report(session, vault=vault, principal=principal, person=person, report_ref=report_ref, now=now)
     block_accounts(session, person_id=person.id, accounts=keys, source_id=report.id, principal=principal, now=now)
-    _act(session, principal, person, "identity_theft.block", Milestone.ITEMS_BLOCKED,
-         {"report_id": report.id, "accounts": len(keys)})
+    _act(session, vault, principal, person, "identity_theft.block", Milestone.ITEMS_BLOCKED,
+         {"report_id": report.id, "accounts": len(keys)}, now=now)
     return report
 
 
@@ -209,12 +210,12 @@ def _file_report(session: Session, *, vault: PiiVault, principal: Principal, per
     return report
 
 
-def protections(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject,
+def protections(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject | None,
                 now: datetime | None = None) -> ProtectionsRead:
     """Everything protecting the person's file, for the person (or the operator serving them); audited."""
     authorize(principal, Action.PROTECT_OWN_FILE, message=REFUSAL)
     now = now or datetime.now(UTC)
-    person = person_of(session, vault=vault, subject=subject)
+    person = whose_file(session, vault=vault, principal=principal, subject=subject)
     repo = RightsRepository(session)
     lifts = repo.lifts_of(person.id)
     state = protections_at(session, person_id=person.id, now=now)
