@@ -46,6 +46,7 @@ def _sign_in(client: TestClient, runtime: Runtime) -> dict:
 
 def test_an_authority_requests_and_every_other_caller_is_refused(api) -> None:
     client, runtime, keys = api
+    assert client.get("/v1/members/me", headers=_key(keys["COURT"])).json()["roles"] == ["authority"]
     made = client.post(URL, headers=_key(keys["COURT"]), json=body())
     assert made.status_code == 201, made.text
     answer = made.json()

@@ -154,12 +154,14 @@ def test_the_command_line_prints_the_report_and_the_operators_list(bureau, monke
         as_json = runner.invoke(app, ["authorities", "transparency", "--year", "2026", "--json"])
         listed = runner.invoke(app, ["authorities", "requests", "--limit", "3"], env={"COLUMNS": "200"})
         bad = runner.invoke(app, ["authorities", "transparency", "--year", "1999"])
+        added = runner.invoke(app, ["members", "add", "--code", "CUSTOMS", "--name", "Customs", "--role", "authority"])
     assert shown.exit_code == 0, shown.output
     assert "2026-Q1" in shown.output and "Haidian People's Court" in shown.output and "suppressed" in shown.output
     assert '"requests": 14' in as_json.output
     assert listed.exit_code == 0 and "2026-11-01" in listed.output and "COURT" in listed.output
     assert REFERENCE not in listed.output and CITATION not in listed.output and PEOPLE[0][0] not in listed.output
     assert bad.exit_code == 2
+    assert added.exit_code == 0 and "with roles: authority" in added.output
 
 
 @pytest.mark.parametrize("year", [1999, 9999])
