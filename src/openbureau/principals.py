@@ -20,13 +20,14 @@ from openbureau.kit.errors import Forbidden
 
 
 class Kind(StrEnum):
-    """The kinds of principal: the four member roles (``members.models.Role``, same values) and the person."""
+    """The kinds of principal: the five member roles (``members.models.Role``, same values) and the person."""
 
     PERSON = "person"  # the data subject acting for themselves
     FURNISHER = "furnisher"
     SUBSCRIBER = "subscriber"
     REGULATOR = "regulator"
     OPERATOR = "operator"
+    AUTHORITY = "authority"  # a court, the police, a tax office: requests a person's report under the law
 
 
 class Action(StrEnum):
@@ -54,12 +55,17 @@ class Action(StrEnum):
     MANAGE_ALL_CONSENTS = "consent.manage_all"  # every member's consents of a person (a member: its own)
     READ_OWN_FILE = "person.read_own_file"  # a signed-in person: their own report, inquiries, consents
     MANAGE_OWN_CONSENTS = "person.manage_own_consents"  # a signed-in person revokes a consent about them
+    REQUEST_AS_AUTHORITY = "authority.request"  # a person's report, citing a legal basis and a reference
+    READ_OWN_AUTHORITY_REQUESTS = "authority.read_own"  # an authority: the requests it made (ids only)
+    READ_ALL_AUTHORITY_REQUESTS = "authority.read_all"  # the operator: every authority's requests (ids only)
 
 
 # The one place that says which kind of principal may do what. A principal may do an action when one of its
 # kinds is listed. The person signs in for themselves (``people``) to read their own file, manage the
 # consents about them, file disputes and protect their file (or the operator at the counter at their
-# request); the operator serves the person's report at the bureau's counter.
+# request); the operator serves the person's report at the bureau's counter. An authority (a court, the
+# police, a tax office) requests reports and nothing else; the published transparency report of those requests
+# (aggregates only) needs no right at all (``authorities.service.transparency_report``).
 RIGHTS: dict[Action, frozenset[Kind]] = {
     Action.SUBMIT_FILE: frozenset({Kind.FURNISHER}),
     Action.READ_OWN_SUBMISSIONS: frozenset({Kind.FURNISHER}),
@@ -84,6 +90,9 @@ RIGHTS: dict[Action, frozenset[Kind]] = {
     Action.MANAGE_ALL_CONSENTS: frozenset({Kind.OPERATOR}),
     Action.READ_OWN_FILE: frozenset({Kind.PERSON}),
     Action.MANAGE_OWN_CONSENTS: frozenset({Kind.PERSON}),
+    Action.REQUEST_AS_AUTHORITY: frozenset({Kind.AUTHORITY}),
+    Action.READ_OWN_AUTHORITY_REQUESTS: frozenset({Kind.AUTHORITY}),
+    Action.READ_ALL_AUTHORITY_REQUESTS: frozenset({Kind.OPERATOR}),
 }
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from openbureau.audit import service as audit
+from openbureau.authorities import service as authorities
 from openbureau.consent import service as consents
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.schemas import Subject
@@ -37,7 +38,8 @@ from tests.members.factories import make_member
 
 ID = PEOPLE[0][0]
 SUBJECT = Subject(id_type="CN_RESIDENT_ID", id_number=ID)
-MEMBERS = {"FURN": Role.FURNISHER, "SUB": Role.SUBSCRIBER, "REG": Role.REGULATOR, "OPS": Role.OPERATOR}
+MEMBERS = {"FURN": Role.FURNISHER, "SUB": Role.SUBSCRIBER, "REG": Role.REGULATOR, "OPS": Role.OPERATOR,
+           "AUTH": Role.AUTHORITY}
 
 # service call -> the kinds that may make it (the person, signed in, reaches only their own file)
 EXPECTED: dict[str, set[Kind]] = {
@@ -78,7 +80,11 @@ EXPECTED: dict[str, set[Kind]] = {
     "consents_of_person": {Kind.PERSON},
     # Every kind may revoke, each only what is theirs: a member what it holds, a person what is about them,
     # the operator any (an unknown id answers NOT_FOUND to all: tests/people, tests/consent).
-    "revoke_consent": {Kind.PERSON, Kind.FURNISHER, Kind.SUBSCRIBER, Kind.REGULATOR, Kind.OPERATOR},
+    "revoke_consent": {Kind.PERSON, Kind.FURNISHER, Kind.SUBSCRIBER, Kind.REGULATOR, Kind.OPERATOR,
+                       Kind.AUTHORITY},
+    "request_as_authority": {Kind.AUTHORITY},
+    "list_authority_requests": {Kind.AUTHORITY, Kind.OPERATOR},  # an authority: its own only
+    "authority_requests_about_me": {Kind.PERSON},
 }
 
 
@@ -139,6 +145,11 @@ def _calls(runtime, ctx) -> dict[str, Callable]:
         "person_inquiries": lambda s, p: reports.person_inquiries(s, principal=p, policy=policy),
         "consents_of_person": lambda s, p: consents.list_for_person(s, principal=p),
         "revoke_consent": lambda s, p: consents.revoke(s, vault=vault, principal=p, consent_id=999, reason="x"),
+        "request_as_authority": lambda s, p: authorities.request_report(
+            s, vault=vault, principal=p, subject=SUBJECT, basis="court_order", citation="Art. 1", reference="R-1",
+            order_hash="ab" * 32, policy=policy),
+        "list_authority_requests": lambda s, p: authorities.list_requests(s, principal=p),
+        "authority_requests_about_me": lambda s, p: authorities.requests_about_me(s, vault=vault, principal=p),
     }
 
 
@@ -213,6 +224,9 @@ def test_the_rights_table_covers_every_action_and_gives_the_person_only_their_ow
     person = Principal.person("PERSON:test")
     assert {a for a in Action if person.may(a)} == {Action.READ_OWN_FILE, Action.MANAGE_OWN_CONSENTS,
                                                     Action.FILE_DISPUTE, Action.PROTECT_OWN_FILE}
+    authority = Principal(frozenset({Kind.AUTHORITY}), "COURT", 1)
+    assert {a for a in Action if authority.may(a)} == {Action.REQUEST_AS_AUTHORITY,
+                                                       Action.READ_OWN_AUTHORITY_REQUESTS}
     operator = Principal.operator("OPERATOR:test")
     assert {a for a in Action if operator.may(a)} == {a for a, kinds in RIGHTS.items() if Kind.OPERATOR in kinds}
     with pytest.raises(TypeError):

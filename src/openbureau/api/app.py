@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from openbureau import __version__
 from openbureau.api import (
     accounts,
+    authorities,
     consents,
     disputes,
     events,
@@ -71,6 +72,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
         await policy.members.aclose()
         await policy.failures.aclose()
         await policy.signins.aclose()
+        await policy.published.aclose()
 
     app = FastAPI(
         title="OpenBureau API",
@@ -84,7 +86,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     app.state.runtime = runtime
     app.state.inquiry_log = None  # the group committer, made by the first inquiry (api.deps)
     for module in (members, submissions, events, accounts, consents, inquiries, stats, quality, identity, me,
-                   me_rights, disputes, rights):
+                   me_rights, disputes, rights, authorities):
         app.include_router(module.router, prefix="/v1")
     policy = edge_policy(runtime.settings if runtime is not None else (settings or get_settings()))
     app.add_middleware(EdgeMiddleware, policy=policy)
@@ -110,6 +112,7 @@ DOCS_PAGE = get_swagger_ui_html(openapi_url=OPENAPI_URL, title="OpenBureau API -
 UPLOAD_PATHS = frozenset({"/v1/submissions", "/v1/events/files", "/v1/consents/import"})
 EVENT_BATCH_PATHS = frozenset({"/v1/events"})
 SIGNIN_PATHS = frozenset({"/v1/me/signin", "/v1/me/signin/verify"})  # open to anyone, rate limited
+PUBLISHED_PATHS = frozenset({"/v1/transparency/authority-requests"})  # open to anyone, rate limited
 
 
 def server_limits(settings: Settings) -> dict[str, int]:
@@ -146,6 +149,8 @@ def edge_policy(settings: Settings) -> EdgePolicy:
         authenticate_person=authenticate_person_request,
         signin_paths=SIGNIN_PATHS,
         signins=make_buckets(settings.signins_per_minute, name="signin", **shared),
+        published_paths=PUBLISHED_PATHS,
+        published=make_buckets(settings.published_per_minute, name="published", **shared),
         docs_paths=frozenset({DOCS_URL}),
         docs_policy=_docs_policy(DOCS_PAGE),
     )

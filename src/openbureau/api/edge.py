@@ -74,6 +74,9 @@ class EdgePolicy:
     person_prefix: str = "/v1/me/"
     signin_paths: frozenset[str] = frozenset()
     signins: Buckets | None = None
+    # Published pages (the transparency report): open to anyone without a key, rate limited per client address.
+    published_paths: frozenset[str] = frozenset()
+    published: Buckets | None = None
 
     def body_limit(self, path: str) -> BodyLimit:
         """The limit of the route at ``path``: file uploads and batches of events have their own."""
@@ -140,7 +143,9 @@ class EdgeMiddleware:
         send = self._secure(send, docs=path in policy.docs_paths)
         key, length, has_body = _request_headers(scope)
         if path in policy.signin_paths:
-            refusal = await self._admit_signin(scope, has_body)
+            refusal = await self._admit_open(scope, has_body, policy.signins, "SIGNIN_RATE_LIMITED", "sign-in")
+        elif path in policy.published_paths:
+            refusal = await self._admit_open(scope, has_body, policy.published, "RATE_LIMITED", "published page")
         elif path.startswith(policy.person_prefix) and policy.authenticate_person is not None:
             refusal = await self._admit_person(scope, key, has_body)
         elif path not in policy.public_paths:
@@ -195,13 +200,13 @@ class EdgeMiddleware:
         scope[MEMBER_SCOPE_KEY] = member
         return None
 
-    async def _admit_signin(self, scope: Scope, has_body: bool) -> JSONResponse | None:
-        """Sign-in routes: anyone, within the sign-in rate of their client address."""
-        wait = await self.policy.signins.take(client_key(scope)) if self.policy.signins is not None else 0
+    async def _admit_open(self, scope: Scope, has_body: bool, buckets: Buckets | None, code: str, what: str
+                          ) -> JSONResponse | None:
+        """Routes open to anyone (sign-in, published pages): within the rate of their client address."""
+        wait = await buckets.take(client_key(scope)) if buckets is not None else 0
         if wait:
-            return _refusal(429, "SIGNIN_RATE_LIMITED", f"over {self.policy.signins.capacity} sign-in requests a "
-                            f"minute from this address; retry in {math.ceil(wait)} s", close=has_body,
-                            retry_after=wait)
+            return _refusal(429, code, f"over {buckets.capacity} {what} requests a minute from this address; "
+                            f"retry in {math.ceil(wait)} s", close=has_body, retry_after=wait)
         return None
 
     async def _admit_person(self, scope: Scope, token: str | None, has_body: bool) -> JSONResponse | None:

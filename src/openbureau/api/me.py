@@ -1,5 +1,6 @@
 """HTTP endpoints of the person's own side (/v1/me): sign in with an identity document and a one-time code,
-then read one's own report, who looked at it, and the consents held about one; revoke a consent; sign out.
+then read one's own report, who looked at it (lenders, and authorities once no non-disclosure order applies),
+and the consents held about one; revoke a consent; sign out.
 
 These routes take a person's session token (``Authorization: Bearer obp_...``), never a member's API key;
 the sign-in routes are open to anyone and rate limited per client address (``api.edge``).
@@ -13,6 +14,8 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from openbureau.api.deps import ApiKeyDep, IdPath, PersonDep, PolicyDep, RuntimeDep, SessionDep
+from openbureau.authorities import service as authorities
+from openbureau.authorities.schemas import AuthorityRequestRead
 from openbureau.consent.schemas import ConsentRead
 from openbureau.kit.db import session_scope
 from openbureau.people import rights
@@ -77,6 +80,14 @@ def _report(runtime, person, policy, history_months: int) -> Report:
 def inquiries(session: SessionDep, person: PersonDep, policy: PolicyDep) -> list[PersonInquiry]:
     """Every look at your file: who, when, for what purpose, on which consent (or exception)."""
     return rights.my_inquiries(session, principal=person, policy=policy)
+
+
+@router.get("/authority-requests", response_model=list[AuthorityRequestRead],
+            summary="Requests by authorities for your report")
+def authority_requests(session: SessionDep, runtime: RuntimeDep, person: PersonDep) -> list[AuthorityRequestRead]:
+    """Every request by an authority (a court, the police, a tax office) for your report: who, when, on what
+    legal basis, and their reference. A request under a non-disclosure order is shown once the order ends."""
+    return authorities.requests_about_me(session, vault=runtime.vault, principal=person)
 
 
 @router.get("/consents", response_model=ConsentWallet, summary="Consents held about you")

@@ -122,6 +122,8 @@ class Settings(BaseSettings):
                               description="Jurisdiction profile (docs/consent.md): CN or US.")
     signins_per_minute: int = Field(default=20, ge=1, description="Sign-in requests (codes asked for and "
                                     "codes entered) per client address per minute; past it, 429.")
+    published_per_minute: int = Field(default=60, ge=1, description="Requests for a published page (the "
+                                      "transparency report) per client address per minute; past it, 429.")
     notify_channel: str = Field(default="file", pattern="^(file|smtp|sms)$",
                                 description="How notifications reach people: file (a folder, the demo), smtp "
                                 "or sms (an HTTP gateway). docs/rights.md")

@@ -18,10 +18,12 @@ class Role(StrEnum):
     SUBSCRIBER = "subscriber"
     REGULATOR = "regulator"
     OPERATOR = "operator"
+    AUTHORITY = "authority"  # a court, the police, a tax office (docs/rights.md, Requests by authorities)
 
 
 class Member(Base):
-    """An institution: a lender that furnishes and/or queries, a regulator, or the bureau's operator."""
+    """An institution: a lender that furnishes and/or queries, a regulator, an authority (a court, the police,
+    a tax office), or the bureau's operator."""
 
     __tablename__ = "members"
 

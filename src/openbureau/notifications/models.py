@@ -33,7 +33,8 @@ class Notification(Base):
     __table_args__ = (Index(None, "status", "next_attempt_at"), Index(None, "person_id"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32), doc="signin.code, inquiry.hard, consent.granted, consent.revoked")
+    kind: Mapped[str] = mapped_column(String(32), doc="signin.code, inquiry.hard, consent.granted, consent.revoked, "
+                                                          "authority.request")
     person_id: Mapped[int | None] = mapped_column(BigInteger)
     subject_id_type: Mapped[str | None] = mapped_column(String(16))
     subject_id_enc: Mapped[bytes | None] = mapped_column(LargeBinary, info=CIPHERTEXT)
@@ -41,7 +42,7 @@ class Notification(Base):
     message_enc: Mapped[bytes] = mapped_column(LargeBinary, info=CIPHERTEXT, doc="JSON {subject, body}, sealed.")
     status: Mapped[str] = mapped_column(String(16), default=NotificationStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, doc="Not taken before (a notice owed later).")
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, doc="Not worth sending after (a sign-in code).")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -32,17 +32,24 @@ LEASE = timedelta(minutes=5)  # how long a claimed message is left to its dispat
 
 def compose(vault: PiiVault, *, kind: str, subject: str, body: str, now: datetime, person_id: int | None = None,
             subject_id_type: str | None = None, subject_id_enc: bytes | None = None,
-            recipient: Contact | None = None, expires_at: datetime | None = None) -> dict:
+            recipient: Contact | None = None, expires_at: datetime | None = None,
+            not_before: datetime | None = None) -> dict:
     """The values of one outbox row, its text and recipient sealed; written by :func:`enqueue` (or by a log
-    that writes its event's rows in a batch, as the inquiry log does)."""
+    that writes its event's rows in a batch, as the inquiry log does).
+
+    ``not_before`` holds the message back until that moment (default: due at once): a notice written with its
+    event but owed only later, such as a request by an authority kept from the person until a non-disclosure
+    order ends. The dispatcher takes a message only once it is due."""
     if recipient is None and person_id is None and subject_id_enc is None:
         raise ValueError("a notification needs a recipient, a person or an identity document")
+    if not_before is not None and (not_before.tzinfo is None or expires_at is not None and not_before >= expires_at):
+        raise ValueError("not_before carries its time zone and comes before the message expires")
     return dict(kind=kind, person_id=person_id, subject_id_type=subject_id_type, subject_id_enc=subject_id_enc,
                 recipient_enc=None if recipient is None else vault.encrypt_json(
                     {"kind": recipient.kind, "address": recipient.address}),
                 message_enc=vault.encrypt_json({"subject": subject, "body": body}),
-                status=NotificationStatus.PENDING, attempts=0, next_attempt_at=now, expires_at=expires_at,
-                created_at=now, sent_at=None, channel=None)
+                status=NotificationStatus.PENDING, attempts=0, next_attempt_at=max(now, not_before or now),
+                expires_at=expires_at, created_at=now, sent_at=None, channel=None)
 
 
 def enqueue(session: Session, rows: list[dict]) -> None:

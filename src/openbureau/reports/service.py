@@ -18,7 +18,7 @@ from openbureau.consent.profiles import HARD_PURPOSES, JurisdictionProfile, Purp
 from openbureau.consent.schemas import Subject
 from openbureau.consent.service import subject_indexes
 from openbureau.identity.errors import PERSON_NOT_FOUND
-from openbureau.identity.repository import find_person_by_any, find_person_by_id
+from openbureau.identity.repository import PersonRef, find_person_by_any, find_person_by_id
 from openbureau.inquiries.access import check_member, lawful_basis
 from openbureau.inquiries.log import InquiryLog, LogEntry, SessionLog
 from openbureau.inquiries.repository import InquiryRepository
@@ -127,16 +127,27 @@ def prepare_own_report(session: Session, *, vault: PiiVault, subject: Subject, p
     person = find_person_by_any(session, id_type=subject.id_type, id_indexes=indexes)
     if person is None:
         raise NotFound("the bureau holds no file for this person", code=PERSON_NOT_FOUND, field="subject")
-    report = assemble(read_file(session, vault=vault, person=person, now=now, policy=policy, with_links=True,
-                                subject_indexes=indexes),
-                      view=View.CONSUMER, viewer_id=None, vault=vault, now=now, policy=policy,
-                      history_months=history_months, session=session)
+    report = full_report(session, vault=vault, person=person, subject_indexes=indexes, policy=policy,
+                         history_months=history_months, now=now)
     return Prepared(LogEntry(
         values=dict(subscriber_id=None, person_id=person.id, purpose=Purpose.SELF_INQUIRY.value, hard=0,
                     basis="self", consent_id=None, basis_note=None, declared_monthly_income=None,
                     actor_code=actor_code, created_at=now),
         audit=AuditNote(None, actor_code, "report.self_view", person.id, Purpose.SELF_INQUIRY.value, {"view": "consumer"})),
         report)
+
+
+def full_report(session: Session, *, vault: PiiVault, person: PersonRef, subject_indexes: tuple[bytes, ...],
+                policy: Policy, history_months: int, now: datetime) -> Report:
+    """A person's file with everything shown (every lender named, every inquiry with its basis, the records
+    linked by probabilistic matching), as the counter serves it; neither authorised nor logged here: the
+    caller checked who asks and logs the look (the person's own report, an authority's request)."""
+    if not 1 <= history_months <= 60:
+        raise Unprocessable("history_months must be 1 to 60", code="INVALID_HISTORY_MONTHS", field="history_months")
+    return assemble(read_file(session, vault=vault, person=person, now=now, policy=policy, with_links=True,
+                              subject_indexes=subject_indexes),
+                    view=View.CONSUMER, viewer_id=None, vault=vault, now=now, policy=policy,
+                    history_months=history_months, session=session)
 
 
 def own_report(session: Session, *, vault: PiiVault, subject: Subject, principal: Principal, policy: Policy,
