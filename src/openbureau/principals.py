@@ -54,6 +54,9 @@ class Action(StrEnum):
     MANAGE_ALL_CONSENTS = "consent.manage_all"  # every member's consents of a person (a member: its own)
     READ_OWN_FILE = "person.read_own_file"  # a signed-in person: their own report, inquiries, consents
     MANAGE_OWN_CONSENTS = "person.manage_own_consents"  # a signed-in person revokes a consent about them
+    ERASE_OWN_DATA = "person.erase"  # a signed-in person has what the profile allows erased (PIPL Art. 47)
+    OBJECT_TO_PROCESSING = "person.object"  # ... refuses the uses of their file that need no consent (Art. 44)
+    EXPORT_OWN_DATA = "person.export"  # everything held about a person, for the person (or the counter)
 
 
 # The one place that says which kind of principal may do what. A principal may do an action when one of its
@@ -84,6 +87,10 @@ RIGHTS: dict[Action, frozenset[Kind]] = {
     Action.MANAGE_ALL_CONSENTS: frozenset({Kind.OPERATOR}),
     Action.READ_OWN_FILE: frozenset({Kind.PERSON}),
     Action.MANAGE_OWN_CONSENTS: frozenset({Kind.PERSON}),
+    Action.ERASE_OWN_DATA: frozenset({Kind.PERSON}),
+    Action.OBJECT_TO_PROCESSING: frozenset({Kind.PERSON}),
+    # The person, or the operator at the bureau's counter handing the file to the person (audited as such).
+    Action.EXPORT_OWN_DATA: frozenset({Kind.PERSON, Kind.OPERATOR}),
 }
 
 

@@ -32,6 +32,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "disputes": ("openbureau.cli.disputes", "app", "Disputes of items of a person's file, and their legal deadlines."),
     "protections": ("openbureau.cli.protections", "app", "Fraud alerts, security freezes and identity-theft blocks, "
                                                          "at the person's request."),
+    "people": ("openbureau.cli.people", "app", "The people in the files: everything held about one of them, "
+                                               "exported for them."),
     "model": ("openbureau.cli.model", "app", "Scorecards: train on the bureau or on any table, evaluate, import, "
                                              "release."),
     "retention": ("openbureau.cli.report", "retention_app", "Retention of negative information and of kept files."),

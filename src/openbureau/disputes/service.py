@@ -151,3 +151,9 @@ def list_disputes(session: Session, *, principal: Principal, status: DisputeStat
         raise Unprocessable(f"limit must be 1 to {MAX_LIMIT}", code=INVALID_LIMIT, field="limit")
     return DisputeRepository(session).search(status=status.value if status else None, overdue_at=overdue_at,
                                              limit=limit, offset=offset)
+
+
+def disputes_of_person(session: Session, *, person_id: int, limit: int = MAX_LIMIT) -> list[Dispute]:
+    """The person's disputes (and those of persons merged into them), newest first (no principal: the caller
+    checked who asks and audits)."""
+    return DisputeRepository(session).of_person(person_id, limit=limit, offset=0)
