@@ -20,12 +20,14 @@ from openbureau.disputes.models import DisputeOutcome
 from openbureau.disputes.schemas import DisputeCreate, TaskAnswer
 from openbureau.identity import service as identity
 from openbureau.identity.resolution import resolve
+from openbureau.inquiries import objections
 from openbureau.intake import service as intake
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import BureauError
 from openbureau.members import service as members
 from openbureau.members.models import Role
 from openbureau.members.schemas import MemberCreate
+from openbureau.people.export import export_person
 from openbureau.principals import RIGHTS, Action, Kind, Principal, authorize
 from openbureau.quality import service as quality
 from openbureau.reports import service as reports
@@ -79,6 +81,10 @@ EXPECTED: dict[str, set[Kind]] = {
     # Every kind may revoke, each only what is theirs: a member what it holds, a person what is about them,
     # the operator any (an unknown id answers NOT_FOUND to all: tests/people, tests/consent).
     "revoke_consent": {Kind.PERSON, Kind.FURNISHER, Kind.SUBSCRIBER, Kind.REGULATOR, Kind.OPERATOR},
+    # The person objects for themselves; the export is theirs, or the counter's at their request. (Erasure, which
+    # runs its own transactions: tests/people/test_erasure.py.)
+    "object_to": {Kind.PERSON},
+    "export_person": {Kind.PERSON, Kind.OPERATOR},
 }
 
 
@@ -139,6 +145,9 @@ def _calls(runtime, ctx) -> dict[str, Callable]:
         "person_inquiries": lambda s, p: reports.person_inquiries(s, principal=p, policy=policy),
         "consents_of_person": lambda s, p: consents.list_for_person(s, principal=p),
         "revoke_consent": lambda s, p: consents.revoke(s, vault=vault, principal=p, consent_id=999, reason="x"),
+        "object_to": lambda s, p: objections.object_to(s, vault=vault, principal=p, policy=policy,
+                                                       purpose=Purpose.ACCOUNT_REVIEW),
+        "export_person": lambda s, p: export_person(s, vault=vault, principal=p, policy=policy, subject=SUBJECT),
     }
 
 
@@ -212,7 +221,9 @@ def test_the_rights_table_covers_every_action_and_gives_the_person_only_their_ow
     assert set(RIGHTS) == set(Action)
     person = Principal.person("PERSON:test")
     assert {a for a in Action if person.may(a)} == {Action.READ_OWN_FILE, Action.MANAGE_OWN_CONSENTS,
-                                                    Action.FILE_DISPUTE, Action.PROTECT_OWN_FILE}
+                                                    Action.FILE_DISPUTE, Action.PROTECT_OWN_FILE,
+                                                    Action.ERASE_OWN_DATA, Action.OBJECT_TO_PROCESSING,
+                                                    Action.EXPORT_OWN_DATA}
     operator = Principal.operator("OPERATOR:test")
     assert {a for a in Action if operator.may(a)} == {a for a, kinds in RIGHTS.items() if Kind.OPERATOR in kinds}
     with pytest.raises(TypeError):
