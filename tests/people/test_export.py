@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import stat
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from openbureau.cli.main import app
 from openbureau.consent.profiles import ErasureScope, Purpose
 from openbureau.disputes import service as disputes
 from openbureau.disputes.schemas import DisputeCreate
+from openbureau.intake.events.service import receive_events
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import BureauError
 from openbureau.members.models import Role
@@ -29,6 +31,7 @@ from openbureau.reports.schemas import InquiryCreate
 from openbureau.rights import service as protections
 from openbureau.runtime import open_runtime
 from tests.consent.factories import grant
+from tests.events.factories import event, frame
 from tests.intake.factories import PEOPLE, person, write_file
 from tests.members.factories import make_member
 from tests.people.factories import document, principal, sign_in
@@ -61,6 +64,10 @@ def file(market, tmp_path):
     furnish(runtime, "BANK_A", history(2, "W-1", "2026-08", "NNN", full_name="王伟", phone="13700000000"), tmp_path,
             name="namesake.csv")
     furnish(runtime, "BANK_A", history(0, "OLD", "2019-01", "N2NN"), tmp_path, name="old.csv")
+    with session_scope(runtime.engine) as session:
+        newbank = get_member(session, code="NEWBANK")
+    receive_events(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile, furnisher=newbank, now=NOW,
+                   batch=frame([event(0, "E-1", at=NOW - timedelta(days=2)), event(2, "E-9", at=NOW - timedelta(days=2))]))
     grant(runtime, "LENDER", NAMESAKE_ID, Purpose.LOAN_ORIGINATION, ref=f"L-{NAMESAKE_ID[-4:]}")
     with session_scope(runtime.engine, write=True) as session:
         lender = Principal.of_member(get_member(session, code="LENDER"))
@@ -90,7 +97,7 @@ def test_the_export_holds_the_persons_own_data_whole(file) -> None:
     assert "PIPL Art. 45" in doc["legal_basis"] and doc["person_id"] == me.person_id
     assert doc["documents"] == [{"id_type": "CN_RESIDENT_ID", "id_number": ID, "anchor": True}]
     assert {i["full_name"] for i in doc["identities"]} == {"王小明"}
-    assert {i["phone"] for i in doc["identities"]} == {"13800138000", "13912345678"}
+    assert {i["phone"] for i in doc["identities"]} == {"13800138000", "13912345678", "+86 138-0013-8000"}  # as furnished
     assert {i["birth_date"] for i in doc["identities"]} == {"1949-12-31"}
     by_account = {(a["lender"], a["account_id"]): a for a in doc["accounts"]}
     assert set(by_account) == {("BANK_A", "A-1"), ("BANK_A", "OLD"), ("NEWBANK", "N-1"), ("OTHER", "O-1"),
@@ -100,6 +107,8 @@ def test_the_export_holds_the_persons_own_data_whole(file) -> None:
                                                                                           "2019-04"]  # 2019-02 erased
     held = by_account[("NEWBANK", "N-1")]["records"][0]
     assert held["held_reason"] == "no_consent" and "no consent of yours" in doc["legend"]["held_reason.no_consent"]
+    assert [(e["lender"], e["event_id"], e["held_reason"]) for e in doc["lending_events"]] == [
+        ("NEWBANK", "E-1", "no_consent")]
     assert [(i["by"], i["purpose"], i["basis"]) for i in doc["inquiries"]] == [("LENDER", "loan_origination", "consent")]
     assert {(c["grantee"], c["purpose"]) for c in doc["consents"]} == {
         ("BANK_A", "furnish"), ("OTHER", "furnish"), ("TELCO", "furnish"), ("LENDER", "loan_origination")}
@@ -120,7 +129,7 @@ def test_the_export_holds_the_persons_own_data_whole(file) -> None:
 def test_the_export_holds_nothing_of_another_person_sharing_a_surname(file) -> None:
     runtime, me = file
     text = json.dumps(_export(runtime, me), ensure_ascii=False)
-    for theirs in (NAMESAKE_ID, "王伟", "W-1", "W-9", "13700000000", f"L-{NAMESAKE_ID[-4:]}", PEOPLE[1][0], "A-2"):
+    for theirs in (NAMESAKE_ID, "王伟", "W-1", "W-9", "E-9", "13700000000", f"L-{NAMESAKE_ID[-4:]}", PEOPLE[1][0], "A-2"):
         assert theirs not in text, theirs
     namesake = _export(runtime, AT_COUNTER, subject=document(NAMESAKE_ID))
     assert {a["account_id"] for a in namesake["accounts"]} == {"W-1", "W-9"}
