@@ -1,10 +1,8 @@
 """erasure and objection: the suppression list of erased records and events, erasure requests, objections
 
-Merge note: another branch adds 0012 (down_revision 0011); once it is in, this revision is rechained onto
-0012 (down_revision = '0012').
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-03
 """
 
@@ -12,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
