@@ -58,6 +58,9 @@ class Action(StrEnum):
     REQUEST_AS_AUTHORITY = "authority.request"  # a person's report, citing a legal basis and a reference
     READ_OWN_AUTHORITY_REQUESTS = "authority.read_own"  # an authority: the requests it made (ids only)
     READ_ALL_AUTHORITY_REQUESTS = "authority.read_all"  # the operator: every authority's requests (ids only)
+    ERASE_OWN_DATA = "person.erase"  # a signed-in person has what the profile allows erased (PIPL Art. 47)
+    OBJECT_TO_PROCESSING = "person.object"  # ... refuses the uses of their file that need no consent (Art. 44)
+    EXPORT_OWN_DATA = "person.export"  # everything held about a person, for the person (or the counter)
 
 
 # The one place that says which kind of principal may do what. A principal may do an action when one of its
@@ -93,6 +96,10 @@ RIGHTS: dict[Action, frozenset[Kind]] = {
     Action.REQUEST_AS_AUTHORITY: frozenset({Kind.AUTHORITY}),
     Action.READ_OWN_AUTHORITY_REQUESTS: frozenset({Kind.AUTHORITY}),
     Action.READ_ALL_AUTHORITY_REQUESTS: frozenset({Kind.OPERATOR}),
+    Action.ERASE_OWN_DATA: frozenset({Kind.PERSON}),
+    Action.OBJECT_TO_PROCESSING: frozenset({Kind.PERSON}),
+    # The person, or the operator at the bureau's counter handing the file to the person (audited as such).
+    Action.EXPORT_OWN_DATA: frozenset({Kind.PERSON, Kind.OPERATOR}),
 }
 
 

@@ -21,12 +21,14 @@ from openbureau.disputes.models import DisputeOutcome
 from openbureau.disputes.schemas import DisputeCreate, TaskAnswer
 from openbureau.identity import service as identity
 from openbureau.identity.resolution import resolve
+from openbureau.inquiries import objections
 from openbureau.intake import service as intake
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import BureauError
 from openbureau.members import service as members
 from openbureau.members.models import Role
 from openbureau.members.schemas import MemberCreate
+from openbureau.people.export import export_person
 from openbureau.principals import RIGHTS, Action, Kind, Principal, authorize
 from openbureau.quality import service as quality
 from openbureau.reports import service as reports
@@ -85,6 +87,10 @@ EXPECTED: dict[str, set[Kind]] = {
     "request_as_authority": {Kind.AUTHORITY},
     "list_authority_requests": {Kind.AUTHORITY, Kind.OPERATOR},  # an authority: its own only
     "authority_requests_about_me": {Kind.PERSON},
+    # The person objects for themselves; the export is theirs, or the counter's at their request. (Erasure, which
+    # runs its own transactions: tests/people/test_erasure.py.)
+    "object_to": {Kind.PERSON},
+    "export_person": {Kind.PERSON, Kind.OPERATOR},
 }
 
 
@@ -150,6 +156,9 @@ def _calls(runtime, ctx) -> dict[str, Callable]:
             order_hash="ab" * 32, policy=policy),
         "list_authority_requests": lambda s, p: authorities.list_requests(s, principal=p),
         "authority_requests_about_me": lambda s, p: authorities.requests_about_me(s, vault=vault, principal=p),
+        "object_to": lambda s, p: objections.object_to(s, vault=vault, principal=p, policy=policy,
+                                                       purpose=Purpose.ACCOUNT_REVIEW),
+        "export_person": lambda s, p: export_person(s, vault=vault, principal=p, policy=policy, subject=SUBJECT),
     }
 
 
@@ -223,7 +232,9 @@ def test_the_rights_table_covers_every_action_and_gives_the_person_only_their_ow
     assert set(RIGHTS) == set(Action)
     person = Principal.person("PERSON:test")
     assert {a for a in Action if person.may(a)} == {Action.READ_OWN_FILE, Action.MANAGE_OWN_CONSENTS,
-                                                    Action.FILE_DISPUTE, Action.PROTECT_OWN_FILE}
+                                                    Action.FILE_DISPUTE, Action.PROTECT_OWN_FILE,
+                                                    Action.ERASE_OWN_DATA, Action.OBJECT_TO_PROCESSING,
+                                                    Action.EXPORT_OWN_DATA}
     authority = Principal(frozenset({Kind.AUTHORITY}), "COURT", 1)
     assert {a for a in Action if authority.may(a)} == {Action.REQUEST_AS_AUTHORITY,
                                                        Action.READ_OWN_AUTHORITY_REQUESTS}

@@ -26,7 +26,7 @@ from sqlalchemy import (
     update,
 )
 
-from openbureau.accounts.models import EventDiscrepancy, LendingEvent
+from openbureau.accounts.models import ErasedEvent, EventDiscrepancy, LendingEvent
 from openbureau.kit.dialects import dialect_for
 
 E = LendingEvent.__table__.c
@@ -52,12 +52,15 @@ class EventRepository:
 
     # -- intake -----------------------------------------------------------------------------------------
     def stored(self, *, furnisher_id: int, event_ids: Sequence[str]) -> dict[str, bytes]:
-        """event id -> digest of the furnisher's events already stored among ``event_ids``."""
+        """event id -> digest of the furnisher's events already stored among ``event_ids``, and of those a
+        person had erased (``erased_events``): sent again, an erased event is a duplicate, never stored."""
         found: dict[str, bytes] = {}
         for start in range(0, len(event_ids), ID_CHUNK):
             chunk = list(event_ids[start:start + ID_CHUNK])
             found.update(self.conn.execute(select(E.event_id, E.digest).where(
                 E.furnisher_id == furnisher_id, E.event_id.in_(chunk))).all())
+            found.update(self.conn.execute(select(ErasedEvent.event_id, ErasedEvent.digest).where(
+                ErasedEvent.furnisher_id == furnisher_id, ErasedEvent.event_id.in_(chunk))).all())
         return found
 
     def insert(self, frame: pl.DataFrame) -> None:

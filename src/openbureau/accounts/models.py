@@ -86,6 +86,36 @@ class AccountState(Base):
     stored_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+class ErasedState(Base):
+    """An account's reporting period erased at the person's request (``people.erasure``): the suppression list.
+    A record of it furnished again is rejected (``ERASED_RECORD``), so that an erasure survives a re-sent file
+    and a consent's release. Only a period of which no version is left is listed: a furnisher stays able to
+    correct what the file still shows."""
+
+    __tablename__ = "erased_states"
+
+    furnisher_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    furnisher_account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reporting_period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32), doc="held_records or expired_negative")
+    erasure_id: Mapped[int] = mapped_column(BigInteger, doc="The erasure request.")
+    erased_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ErasedEvent(Base):
+    """A lending event erased at the person's request, by its id and keyed digest: the same event sent again
+    is acknowledged as a duplicate and not stored; another under its id is refused (``EVENT_ID_REUSED``)."""
+
+    __tablename__ = "erased_events"
+
+    furnisher_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(16))
+    reason: Mapped[str] = mapped_column(String(32))
+    erasure_id: Mapped[int] = mapped_column(BigInteger)
+    erased_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class LoadInProgress(Base):
     """A submission whose records are being written: they are stored but not yet published.
 

@@ -9,6 +9,7 @@ on a Core connection (the load, the quality jobs) use ``accounts.repository.Acco
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from openbureau.accounts.event_repository import EventRepository
 from openbureau.accounts.models import AccountState
+from openbureau.accounts.person_repository import PersonRecordRepository
 from openbureau.accounts.repository import PERSON_ORDER, AccountRepository
 from openbureau.kit.dialects import dialect_for
 
@@ -157,3 +159,44 @@ def person_events(session: Session, *, person_id: int, id_type: str, id_indexes:
     """A person's lending events since ``since``, oldest first (``EventRepository.of_person``)."""
     return EventRepository(session.connection()).of_person(person_id=person_id, id_type=id_type,
                                                           id_indexes=id_indexes, since=since)
+
+
+# -- the person's rights: everything held, erasure ------------------------------------------------------------
+def records_of_person(session: Session, person_id: int) -> tuple[Sequence[Row], Sequence[Row]]:
+    """(every published account state, every lending event) filed under the person, held ones included."""
+    repo = PersonRecordRepository(session.connection())
+    return repo.states_of(person_id), repo.events_of(person_id)
+
+
+def file_counts(session: Session, person_id: int) -> tuple[int, int]:
+    """(states in the person's file, states held back from it) of the person."""
+    return PersonRecordRepository(session.connection()).counts_of(person_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Erased:
+    """What one step of an erasure deleted: account states, reporting periods listed as erased, events."""
+
+    states: int = 0
+    periods: int = 0
+    events: int = 0
+
+
+def erase_held(session: Session, *, person_id: int, reason: str, erasure_id: int, moment: datetime, limit: int
+               ) -> Erased:
+    """Delete up to ``limit`` of the person's states and up to ``limit`` of their events held for ``reason``,
+    listing what can never be stored again (``accounts.person_repository``)."""
+    repo = PersonRecordRepository(session.connection())
+    keys = repo.held_state_keys(person_id=person_id, reason=reason, limit=limit)
+    states, periods = repo.erase_states(keys, reason="held_records", erasure_id=erasure_id, moment=moment)
+    events = repo.held_events(person_id=person_id, reason=reason, limit=limit)
+    deleted = repo.erase_events(events, reason="held_records", erasure_id=erasure_id, moment=moment)
+    return Erased(states, periods, deleted)
+
+
+def erase_periods(session: Session, keys: list[tuple[int, str, str]], *, erasure_id: int, moment: datetime) -> Erased:
+    """Delete every version of the given (furnisher, account, period) of a person's expired negative months and
+    list them as erased."""
+    rows = PersonRecordRepository(session.connection()).erase_periods(keys, reason="expired_negative",
+                                                                      erasure_id=erasure_id, moment=moment)
+    return Erased(rows, len(keys), 0)

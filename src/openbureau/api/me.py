@@ -1,6 +1,7 @@
 """HTTP endpoints of the person's own side (/v1/me): sign in with an identity document and a one-time code,
 then read one's own report, who looked at it (lenders, and authorities once no non-disclosure order applies),
-and the consents held about one; revoke a consent; sign out.
+and the consents held about one; revoke a consent; object to the uses of one's file that need no consent;
+erase what the jurisdiction allows; export everything held about one; sign out.
 
 These routes take a person's session token (``Authorization: Bearer obp_...``), never a member's API key;
 the sign-in routes are open to anyone and rate limited per client address (``api.edge``).
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from openbureau.api.deps import ApiKeyDep, IdPath, PersonDep, PolicyDep, RuntimeDep, SessionDep
@@ -18,10 +19,15 @@ from openbureau.authorities import service as authorities
 from openbureau.authorities.schemas import AuthorityRequestRead
 from openbureau.consent.schemas import ConsentRead
 from openbureau.kit.db import session_scope
-from openbureau.people import rights
+from openbureau.people import erasure, export, rights
 from openbureau.people import service as people
 from openbureau.people.schemas import (
     ConsentWallet,
+    ErasureCreate,
+    ErasureResult,
+    ObjectionCreate,
+    ObjectionRead,
+    Objections,
     RevokeMine,
     SessionIssued,
     SigninStart,
@@ -104,3 +110,51 @@ def revoke(consent_id: IdPath, session: SessionDep, runtime: RuntimeDep, person:
     """Revoke at once: nothing further is furnished or queried on it. You are notified."""
     return rights.revoke_mine(session, vault=runtime.vault, principal=person, consent_id=consent_id,
                               reason=(data or RevokeMine()).reason)
+
+
+@router.get("/objections", response_model=Objections, summary="What you may object to, and your objections")
+def objections(session: SessionDep, person: PersonDep, policy: PolicyDep) -> Objections:
+    """The uses of your file that need no consent of yours and that you may refuse under the bureau's
+    jurisdiction (with the rule), and your objections."""
+    return rights.my_objections(session, principal=person, policy=policy)
+
+
+@router.post("/objections", response_model=ObjectionRead, status_code=201, summary="Object to a use of your file",
+             responses={403: {"description": "OBJECTION_NOT_AVAILABLE: the jurisdiction gives no objection to it"}})
+def object_to(data: ObjectionCreate, session: SessionDep, runtime: RuntimeDep, person: PersonDep,
+              policy: PolicyDep) -> ObjectionRead:
+    """In force at once: a lender asking for this purpose without your consent is refused
+    (OBJECTION_IN_FORCE). Asking again returns the objection in force. You are notified."""
+    return rights.object_mine(session, vault=runtime.vault, principal=person, policy=policy, purpose=data.purpose)
+
+
+@router.post("/objections/{objection_id}/withdraw", response_model=ObjectionRead, summary="Withdraw an objection",
+             responses={404: {"description": "OBJECTION_NOT_FOUND: no objection of yours has this id"}})
+def withdraw_objection(objection_id: IdPath, session: SessionDep, runtime: RuntimeDep, person: PersonDep
+                       ) -> ObjectionRead:
+    """The use is allowed again as the law allows it."""
+    return rights.withdraw_mine(session, vault=runtime.vault, principal=person, objection_id=objection_id)
+
+
+@router.post("/erasure", response_model=ErasureResult, summary="Erase what your jurisdiction allows",
+             responses={403: {"description": "ERASURE_NOT_AVAILABLE: the jurisdiction gives no right to it"},
+                        409: {"description": "LOAD_IN_PROGRESS: a file is being loaded; ask again shortly"}})
+def erase(data: ErasureCreate, runtime: RuntimeDep, person: PersonDep, policy: PolicyDep) -> ErasureResult:
+    """Records held back for want of your consent, negative information past its retention period, or both
+    (``all_allowed``): what was erased (counts) and what was kept and why. Erased records are never stored
+    again. You are notified."""
+    return erasure.erase(runtime.engine, vault=runtime.vault, principal=person, policy=policy, scope=data.scope)
+
+
+@router.get("/export", summary="Everything the bureau holds about you, as a JSON file",
+            response_class=Response,
+            responses={200: {"content": {"application/json": {}},
+                             "description": "The document (format openbureau.person-export, docs/rights.md)"},
+                       413: {"description": "EXPORT_TOO_LARGE: ask the bureau's counter for it"}})
+def export_mine(session: SessionDep, runtime: RuntimeDep, person: PersonDep, policy: PolicyDep) -> Response:
+    """Your identity as held, every account record (held ones with their reason), inquiries, consents,
+    objections, disputes, protections, the messages sent to you and who accessed your data; audited."""
+    body = export.export_person(session, vault=runtime.vault, principal=person, policy=policy,
+                                max_bytes=runtime.settings.export_max_bytes)
+    return Response(content=body, media_type="application/json",
+                    headers={"Content-Disposition": 'attachment; filename="openbureau-export.json"'})

@@ -63,3 +63,8 @@ class AuditRepository:
         if action is not None:
             stmt = stmt.where(AuditEntry.action == action)
         return list(self.session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit).offset(offset)))
+
+    def about(self, person_ids: list[int]) -> list[AuditEntry]:
+        """Entries about any of ``person_ids``, oldest first."""
+        return list(self.session.scalars(select(AuditEntry).where(AuditEntry.person_id.in_(person_ids))
+                                         .order_by(AuditEntry.seq)))

@@ -326,3 +326,8 @@ def list_entries(session: Session, *, person_id: int | None = None, actor_code: 
         raise Unprocessable("offset must not be negative", code="INVALID_OFFSET", field="offset")
     return AuditRepository(session).search(person_id=person_id, actor_code=actor_code, action=action,
                                            limit=limit, offset=offset)
+
+
+def entries_about(session: Session, person_ids: set[int]) -> list[AuditEntry]:
+    """Every entry about one of ``person_ids`` (a person and those merged into them), oldest first."""
+    return AuditRepository(session).about(sorted(person_ids))

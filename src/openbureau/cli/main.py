@@ -34,6 +34,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
                                                          "at the person's request."),
     "authorities": ("openbureau.cli.authorities", "app", "Requests by authorities: the transparency report, and "
                                                          "the operator's list."),
+    "people": ("openbureau.cli.people", "app", "The people in the files: everything held about one of them, "
+                                               "exported for them."),
     "model": ("openbureau.cli.model", "app", "Scorecards: train on the bureau or on any table, evaluate, import, "
                                              "release."),
     "retention": ("openbureau.cli.report", "retention_app", "Retention of negative information and of kept files."),

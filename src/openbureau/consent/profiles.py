@@ -26,6 +26,17 @@ QUERY_PURPOSES = tuple(p for p in Purpose if p is not Purpose.FURNISH)
 HARD_PURPOSES = frozenset({Purpose.LOAN_ORIGINATION})
 
 
+class ErasureScope(StrEnum):
+    """What a person may ask the bureau to erase (``people.erasure``)."""
+
+    HELD_RECORDS = "held_records"  # records furnished without a consent in force, held back from the file
+    EXPIRED_NEGATIVE = "expired_negative"  # negative months whose retention period has ended
+    ALL_ALLOWED = "all_allowed"  # every category the profile allows
+
+
+ERASURE_CATEGORIES = (ErasureScope.HELD_RECORDS, ErasureScope.EXPIRED_NEGATIVE)
+
+
 @dataclass(frozen=True, slots=True)
 class JurisdictionProfile:
     """The legal defaults of one jurisdiction."""
@@ -46,6 +57,21 @@ class JurisdictionProfile:
     # ISO weeks from Monday 00:00 UTC); past them the portal refuses until the next period begins.
     free_reports: int = 2
     free_report_period: str = "year"
+    # What a person may have erased (``ERASURE_CATEGORIES``), each with the rule that allows it; empty: the
+    # jurisdiction gives no right to erasure, and ``erasure_note`` names the law. Otherwise ``erasure_note``
+    # says why the rest of the file is kept.
+    erasure_grounds: dict[ErasureScope, str] = field(default_factory=dict)
+    erasure_note: str = ""
+    # Query purposes a person may object to (the uses of their file that need no consent of theirs), each with
+    # the rule that allows the objection; empty: no such right, and ``objection_note`` names the law.
+    objection_grounds: dict[Purpose, str] = field(default_factory=dict)
+    objection_note: str = ""
+    # The right the export of everything held about the person answers (``people.export``).
+    export_note: str = ""
+
+    def erasure_categories(self, scope: ErasureScope) -> tuple[ErasureScope, ...]:
+        """The concrete categories ``scope`` asks for (``all_allowed``: every one the profile allows)."""
+        return tuple(self.erasure_grounds) if scope is ErasureScope.ALL_ALLOWED else (scope,)
 
 
 PROFILES: dict[str, JurisdictionProfile] = {
@@ -69,6 +95,32 @@ PROFILES: dict[str, JurisdictionProfile] = {
         # 2013 rule on individual queries): twice a calendar year free of charge, further ones for a fee.
         free_reports=2,
         free_report_period="year",
+        # PIPL Art. 47 para. 1: personal information is deleted when, among other cases, it was processed
+        # against the law (iv) or its retention period has ended (ii); para. 2: where a law sets a retention
+        # period that has not ended, processing stops but storage is kept.
+        erasure_grounds={
+            ErasureScope.HELD_RECORDS: "records a lender furnished without your consent in force were never "
+                                       "part of your file (Credit Reporting Regulation Art. 13: no collection "
+                                       "without consent); they are erased at your request (PIPL Art. 47 para. 1 "
+                                       "(iv))",
+            ErasureScope.EXPIRED_NEGATIVE: "negative information is kept 5 years from the end of the adverse "
+                                           "event and then deleted (Credit Reporting Regulation Art. 16; PIPL "
+                                           "Art. 47 para. 1 (ii))",
+        },
+        erasure_note="records furnished under your consent form your credit history: a withdrawal does not undo "
+                     "what was lawfully furnished before it (PIPL Art. 15), and the Credit Reporting Regulation "
+                     "sets how long it is kept (Art. 16: negative information 5 years from the end of the "
+                     "adverse event). Revoke a consent to stop further furnishing; dispute an item you believe "
+                     "is wrong (Art. 25)",
+        # PIPL Art. 44: a person may restrict or refuse the processing of their information. The one use of a
+        # file here without the person's consent is a lender's post-loan review under the existing-customer
+        # exception (Art. 18 and the PBoC rules): the person may refuse it, and the lender then needs a consent.
+        objection_grounds={Purpose.ACCOUNT_REVIEW: "PIPL Art. 44: you may refuse the post-loan review of your "
+                                                   "file that a lender makes without your consent"},
+        objection_note="every other purpose needs your consent (Credit Reporting Regulation Art. 18): revoke "
+                       "the consent to stop it",
+        export_note="PIPL Art. 45: you may read and copy your personal information and have it transferred to "
+                    "another processor; Credit Reporting Regulation Art. 17: you may query your own information",
     ),
     "US": JurisdictionProfile(
         code="US",
@@ -91,6 +143,19 @@ PROFILES: dict[str, JurisdictionProfile] = {
         # week since 2023 (AnnualCreditReport.com), which the profile follows.
         free_reports=1,
         free_report_period="week",
+        # The FCRA gives no right to erasure: accurate information is reported for the periods of §605, and
+        # inaccurate or unverifiable information is deleted through a dispute (§611(a)(5)).
+        erasure_grounds={},
+        erasure_note="the Fair Credit Reporting Act gives no right to erasure: accurate information is reported "
+                     "for the periods of §605 (most negative items 7 years, then removed by the bureau), and "
+                     "inaccurate or unverifiable information is corrected or deleted through a dispute (§611)",
+        # No right to object to a permissible purpose (§604(a)(3)); the one opt-out, from prescreened offers of
+        # credit (§604(e)), concerns prescreening, which this bureau does not offer.
+        objection_grounds={},
+        objection_note="the Fair Credit Reporting Act gives no right to object to a permissible purpose "
+                       "(§604(a)(3)); its one opt-out, from prescreened offers of credit (§604(e)), concerns "
+                       "prescreening, which this bureau does not offer",
+        export_note="FCRA §609(a)(1): all information in your file at the time of the request",
     ),
 }
 

@@ -168,8 +168,14 @@ def _revocable(session: Session, *, principal: Principal, consent_id: int) -> Co
 def list_for_person(session: Session, *, principal: Principal) -> list[Consent]:
     """Every consent about the signed-in person (by each identity document they proved), newest first."""
     authorize(principal, Action.READ_OWN_FILE)
+    return consents_about(session, documents=principal.documents)
+
+
+def consents_about(session: Session, *, documents: frozenset[tuple[str, bytes]]) -> list[Consent]:
+    """Every consent whose subject is one of ``documents`` ((id type, blind index) pairs), newest first (no
+    principal: the caller checked who asks and audits)."""
     repo = ConsentRepository(session)
-    found = {c.id: c for id_type, index in sorted(principal.documents)
+    found = {c.id: c for id_type, index in sorted(documents)
              for c in repo.for_subject(id_type=id_type, id_index=index, grantee_member_id=None)}
     return sorted(found.values(), key=lambda c: c.id, reverse=True)
 

@@ -174,3 +174,9 @@ def whose_file(session: Session, *, vault: PiiVault, principal: Principal, subje
     if subject is None:
         raise Unprocessable("name the person (subject)", code="SUBJECT_REQUIRED", field="subject")
     return person_of(session, vault=vault, subject=subject)
+
+
+def disputes_of_person(session: Session, *, person_id: int, limit: int = MAX_LIMIT) -> list[Dispute]:
+    """The person's disputes (and those of persons merged into them), newest first (no principal: the caller
+    checked who asks and audits)."""
+    return DisputeRepository(session).of_person(person_id, limit=limit, offset=0)

@@ -4,7 +4,8 @@ Order of checks (each failure is a 403 whose code names what is missing): the su
 (``principals.authorize``); the policy's reciprocity when switched on (only members that furnish may query); a purpose a member may query for; then a consent
 of the person to this subscriber for this purpose that is in force, or the profile's documented lawful
 exception (CN: post-loan management of an existing account, Art. 18), which needs an account of the
-member in the person's file (see ``EXISTING_ACCOUNT_STATUSES``).
+member in the person's file (see ``EXISTING_ACCOUNT_STATUSES``) and no objection of the person to that
+purpose in force (PIPL Art. 44; ``inquiries.objections``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from openbureau.consent.models import ConsentStatus, status_at
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.repository import ConsentRepository
 from openbureau.identity.repository import PersonRef
+from openbureau.inquiries.errors import OBJECTION_IN_FORCE
+from openbureau.inquiries.objections import objected_at
 from openbureau.intake.service import has_loaded_submission
 from openbureau.kit.errors import Forbidden
 from openbureau.policy import Policy
@@ -92,6 +95,13 @@ def lawful_basis(session: Session, *, principal: Principal, purpose: Purpose, id
     if exception and person is not None and has_released_account(
             session, furnisher_id=principal.member_id, person_id=person.id, moment=moment,
             statuses=EXISTING_ACCOUNT_STATUSES[purpose]):
+        # PIPL Art. 44: the person may refuse the uses of their file that need no consent of theirs. Asked only
+        # here, so that a member learns of an objection only when it holds an account of the person.
+        objected = objected_at(session, person_id=person.id, purpose=purpose, moment=moment)
+        if objected is not None:
+            raise Forbidden(f"the person objected on {objected:%Y-%m-%d} to {purpose.value} of their file without "
+                            "their consent (PIPL Art. 44): ask for their consent", code=OBJECTION_IN_FORCE,
+                            field="purpose")
         return Basis("exception", None, exception)
     raise Forbidden(f"no consent of this person to {principal.code} for {purpose.value} is in force",
                     code="CONSENT_REQUIRED", field="consent_ref")

@@ -34,3 +34,19 @@ class Inquiry(Base):
     actor_code: Mapped[str | None] = mapped_column(String(64), default=None,
                                                    doc="Who made the request: member code or OPERATOR:<user>.")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Objection(Base):
+    """A person's refusal of one use of their file that needs no consent of theirs (PIPL Art. 44; the purposes
+    the profile's ``objection_grounds`` name): in force from ``objected_at`` until it is withdrawn."""
+
+    __tablename__ = "objections"
+    __table_args__ = (Index(None, "person_id", "purpose"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(BigInteger)
+    purpose: Mapped[str] = mapped_column(String(32))
+    objected_by: Mapped[str] = mapped_column(String(64), doc="PERSON:<id>.")
+    objected_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)

@@ -6,11 +6,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, func, insert, select
+from sqlalchemy import Row, bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from openbureau.consent.models import Consent
-from openbureau.inquiries.models import Inquiry
+from openbureau.identity.repository import same_person
+from openbureau.inquiries.models import Inquiry, Objection
 
 I = Inquiry.__table__.c  # noqa: E741
 
@@ -61,3 +62,37 @@ class InquiryRepository:
     def add_many(self, rows: list[dict]) -> list[int]:
         """Write new inquiries (column -> value each, the same columns in all); their ids, in order."""
         return list(self.session.connection().execute(_ADD, rows).scalars())
+
+
+O = Objection.__table__.c  # noqa: E741
+# The objection of a person (or of one merged into them) to a purpose, in force at a moment.
+_OBJECTION_AT = (select(O.id, O.objected_at).where(
+    same_person(O.person_id, bindparam("person_id")), O.purpose == bindparam("purpose"),
+    O.objected_at <= bindparam("moment"), or_(O.withdrawn_at.is_(None), O.withdrawn_at > bindparam("moment")))
+    .order_by(O.objected_at).limit(1))
+
+
+class ObjectionRepository:
+    """All SQL about the persons' objections."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, objection: Objection) -> None:
+        """Stage a new objection and write it."""
+        self.session.add(objection)
+        self.session.flush()
+
+    def get(self, objection_id: int) -> Objection | None:
+        """The objection with ``objection_id``."""
+        return self.session.get(Objection, objection_id)
+
+    def of_person(self, person_id: int) -> list[Objection]:
+        """Every objection of the person (and of persons merged into them), newest first."""
+        return list(self.session.scalars(select(Objection).where(same_person(Objection.person_id, person_id))
+                                         .order_by(Objection.objected_at.desc(), Objection.id.desc())))
+
+    def in_force(self, *, person_id: int, purpose: str, moment: datetime) -> Row | None:
+        """(id, objected_at) of the person's objection to ``purpose`` in force at ``moment``, if any."""
+        return self.session.connection().execute(
+            _OBJECTION_AT, {"person_id": person_id, "purpose": purpose, "moment": moment}).first()

@@ -25,6 +25,7 @@ import polars as pl
 from sqlalchemy import Connection
 
 from openbureau.accounts.models import AccountState
+from openbureau.accounts.person_repository import PersonRecordRepository
 from openbureau.accounts.repository import AccountLoadRepository
 from openbureau.consent.profiles import JurisdictionProfile
 from openbureau.identity.service import PersonLinker, seal_identities
@@ -88,6 +89,7 @@ class Preparer:
         self.linker = PersonLinker(conn, vault=self.vault, first_new_id=spec.first_new_id, now=spec.now)
         self.profile = spec.profile
         self.versions: dict[str, pl.DataFrame] = {}
+        self.erased: dict[str, list[str]] = {}
 
     def chunks(self) -> Iterator[PreparedChunk]:
         """Prepared chunks of the file, then one for unparseable records found at its end."""
@@ -110,7 +112,8 @@ class Preparer:
             return PreparedChunk(pl.DataFrame(), pl.DataFrame(), findings[0], dict(outcomes), len(malformed))
         spec = self.spec
         result = validate_chunk(chunk, today=spec.today, state=state, balance_tolerance=spec.balance_tolerance)
-        records, stored_findings = check_against_stored(result.records, versions=self._versions_for(result.records))
+        records, stored_findings = check_against_stored(result.records, versions=self._versions_for(result.records),
+                                                        erased=self._erased_for(result.records))
         findings += [result.findings.select(list(FINDINGS_SCHEMA)), stored_findings]
         outcomes.update(dict(records["_outcome"].value_counts().iter_rows()))
         kept = records.filter(pl.col("_outcome") != "rejected")
@@ -144,6 +147,16 @@ class Preparer:
             return pl.DataFrame(schema={"furnisher_account_id": pl.String, "stored_version": pl.Int64,
                                         "reporting_period": pl.String})
         return pl.concat(list(self.versions.values()))
+
+    def _erased_for(self, records: pl.DataFrame) -> pl.DataFrame:
+        """(``furnisher_account_id``, ``reporting_period``) of the records' periods that persons had erased (the
+        suppression list; usually empty, one indexed look-up per period of the file)."""
+        repo = PersonRecordRepository(self.conn)
+        for period in records["reporting_period"].drop_nulls().unique().to_list():
+            if period not in self.erased:
+                self.erased[period] = repo.erased_accounts(furnisher_id=self.spec.furnisher_id, period=period)
+        return pl.DataFrame([(a, p) for p, accounts in self.erased.items() for a in accounts], orient="row",
+                            schema={"furnisher_account_id": pl.String, "reporting_period": pl.String})
 
 
 def prepare(spec: LoadSpec, *, in_process: bool) -> Iterator[PreparedChunk]:

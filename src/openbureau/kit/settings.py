@@ -120,6 +120,9 @@ class Settings(BaseSettings):
                                  "process takes at once; past it, 503.")
     jurisdiction: str = Field(default="CN", pattern="^(CN|US)$",
                               description="Jurisdiction profile (docs/consent.md): CN or US.")
+    export_max_bytes: int = Field(default=8 * 2**20, ge=1, description="Largest export of a person's data served "
+                                  "by GET /v1/me/export; past it 413 EXPORT_TOO_LARGE (the counter's "
+                                  "`openbureau people export` writes any size).")
     signins_per_minute: int = Field(default=20, ge=1, description="Sign-in requests (codes asked for and "
                                     "codes entered) per client address per minute; past it, 429.")
     published_per_minute: int = Field(default=60, ge=1, description="Requests for a published page (the "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from openbureau.notifications.models import DeliveryAttempt, Notification, NotificationStatus
@@ -62,6 +62,17 @@ class NotificationRepository:
         """The messages to one person, oldest first."""
         return list(self.session.scalars(select(Notification).where(Notification.person_id == person_id)
                                          .order_by(Notification.id)))
+
+    def about(self, *, person_ids: Sequence[int], id_types: Sequence[str], at: Sequence[datetime]) -> Sequence[Row]:
+        """(kind, person_id, subject_id_type, subject_id_enc, message_enc, status, created_at, sent_at) of the
+        messages to ``person_ids``, and of those addressed by an identity document of one of ``id_types`` made
+        at one of the moments ``at`` (candidates: the caller compares their documents), oldest first."""
+        to_person = N.person_id.in_(list(person_ids))
+        cond = to_person if not (id_types and at) else or_(to_person, and_(
+            N.person_id.is_(None), N.subject_id_type.in_(list(id_types)), N.created_at.in_(list(at))))
+        return self.session.connection().execute(
+            select(N.kind, N.person_id, N.subject_id_type, N.subject_id_enc, N.message_enc, N.status, N.created_at,
+                   N.sent_at).where(cond).order_by(N.created_at, N.id)).all()
 
     def attempts_of(self, notification_id: int) -> list[DeliveryAttempt]:
         """Every attempt at one message, in order."""

@@ -149,6 +149,34 @@ def _deliver_one(engine: Engine, row: Row, *, vault: PiiVault, channel: Channel,
     outcome.expired += result == "expired"
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A message to a person as they may see it again: its kind, subject and delivery (never its text, which
+    may have been a sign-in code)."""
+
+    kind: str
+    subject: str
+    created_at: datetime
+    status: str
+    sent_at: datetime | None
+
+
+def messages_about(session: Session, *, vault: PiiVault, person_ids: set[int], documents: set[tuple[str, str]],
+                   at: set[datetime]) -> list[Sent]:
+    """The messages to a person: those naming one of ``person_ids``, and those addressed by one of their
+    identity ``documents`` ((id type, number)) written at one of the moments ``at`` (when the consents about
+    them changed); oldest first. No principal: the caller checked who asks and audits."""
+    rows = NotificationRepository(session).about(person_ids=sorted(person_ids), id_types=sorted({t for t, _ in documents}),
+                                                 at=sorted(at))
+    found = []
+    for row in rows:
+        if row.person_id is None and (row.subject_id_type, vault.decrypt(row.subject_id_enc)) not in documents:
+            continue
+        found.append(Sent(row.kind, vault.decrypt_json(row.message_enc)["subject"], row.created_at, row.status,
+                          row.sent_at))
+    return found
+
+
 def message_text(vault: PiiVault, message_enc: bytes) -> dict[str, str]:
     """The subject and body of a stored message (tests, the operator's checks)."""
     return json.loads(vault.decrypt(message_enc))

@@ -1,4 +1,4 @@
-"""Tables of the people domain: sign-in challenges, lock-outs and person sessions.
+"""Tables of the people domain: sign-in challenges, lock-outs, person sessions and erasure requests.
 
 Nothing here holds an identifier in clear: a document is kept as a keyed hash (sign-in key) or sealed
 (``id_enc``), codes and tokens only as hashes.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openbureau.kit.crypto import CIPHERTEXT
@@ -60,3 +60,20 @@ class PersonSession(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ErasureRequest(Base):
+    """A person's request to erase what the profile allows (``people.erasure``): what was asked, and once done
+    what was erased and what was kept and why (counts and reasons only, JSON)."""
+
+    __tablename__ = "erasure_requests"
+    __table_args__ = (Index(None, "person_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(BigInteger)
+    scope: Mapped[str] = mapped_column(String(32), doc="held_records, expired_negative or all_allowed")
+    status: Mapped[str] = mapped_column(String(16), doc="in_progress (cut short: ask again) or completed")
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    outcome: Mapped[str] = mapped_column(Text, default="{}", doc="Canonical JSON: {erased: {...}, refused: [...]}.")

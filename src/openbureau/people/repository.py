@@ -1,4 +1,4 @@
-"""Queries of the people domain."""
+"""Queries of the people domain: sign-ins, sessions and erasure requests."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from openbureau.people.models import PersonSession, SigninChallenge, SigninLockout
+from openbureau.people.models import ErasureRequest, PersonSession, SigninChallenge, SigninLockout
 
 
 class PeopleRepository:
-    """All SQL about sign-ins and person sessions."""
+    """All SQL about sign-ins, person sessions and erasure requests."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -61,3 +61,8 @@ class PeopleRepository:
         (PostgreSQL; SQLite's write transactions are serial already)."""
         self.session.execute(select(PersonSession.id).where(PersonSession.person_id == person_id)
                              .with_for_update()).all()
+
+    def erasures_of(self, person_ids: list[int]) -> list[ErasureRequest]:
+        """Every erasure request of the given persons, newest first."""
+        return list(self.session.scalars(select(ErasureRequest).where(ErasureRequest.person_id.in_(person_ids))
+                                         .order_by(ErasureRequest.requested_at.desc(), ErasureRequest.id.desc())))

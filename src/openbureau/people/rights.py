@@ -1,5 +1,7 @@
 """The signed-in person's rights over their own file: their report (within the free quota), who looked at
-it, the consents held about them (and revoking one), and what lenders hold back for want of their consent.
+it, the consents held about them (and revoking one), what lenders hold back for want of their consent, and
+their objections to the uses of their file that need no consent (erasure: ``people.erasure``; the export of
+everything held: ``people.export``).
 
 Each is a thin rule over the owning domain's service, called with the person's principal: reports
 (``prepare_person_report``, ``person_inquiries``), consent (``list_for_person``, ``revoke``) and accounts
@@ -16,11 +18,13 @@ from openbureau.accounts.service import held_by_furnisher
 from openbureau.audit import service as audit
 from openbureau.consent import service as consents
 from openbureau.consent.models import Consent
+from openbureau.consent.profiles import Purpose
+from openbureau.inquiries import objections
 from openbureau.inquiries.log import SessionLog
 from openbureau.kit.crypto import PiiVault
 from openbureau.members.service import members_by_id
 from openbureau.people.repository import PeopleRepository
-from openbureau.people.schemas import ConsentWallet, HeldByLender
+from openbureau.people.schemas import ConsentWallet, HeldByLender, ObjectionRead, Objections
 from openbureau.policy import Policy
 from openbureau.principals import Action, Principal, authorize
 from openbureau.reports import service as reports
@@ -77,3 +81,25 @@ def _read(consent: Consent, *, vault: PiiVault, members: dict, now: datetime | N
     grantee = members.get(consent.grantee_member_id)
     return consents.to_read(consent, vault=vault, grantee_code=grantee.code if grantee else str(consent.grantee_member_id),
                             now=now)
+
+
+def my_objections(session: Session, *, principal: Principal, policy: Policy) -> Objections:
+    """The purposes the person may object to under the profile (with the rule), and their objections."""
+    found = objections.list_mine(session, principal=principal)
+    profile = policy.profile
+    return Objections(jurisdiction=profile.code, objectable={p.value: g for p, g in profile.objection_grounds.items()},
+                      note=profile.objection_note, objections=[ObjectionRead.model_validate(o) for o in found])
+
+
+def object_mine(session: Session, *, vault: PiiVault, principal: Principal, policy: Policy, purpose: Purpose,
+                now: datetime | None = None) -> ObjectionRead:
+    """Refuse one use of the person's file that needs no consent of theirs, at once (``inquiries.objections``)."""
+    return ObjectionRead.model_validate(objections.object_to(session, vault=vault, principal=principal, policy=policy,
+                                                             purpose=purpose, now=now))
+
+
+def withdraw_mine(session: Session, *, vault: PiiVault, principal: Principal, objection_id: int,
+                  now: datetime | None = None) -> ObjectionRead:
+    """Withdraw one of the person's objections (another's, or an unknown id, answers 404)."""
+    return ObjectionRead.model_validate(objections.withdraw(session, vault=vault, principal=principal,
+                                                            objection_id=objection_id, now=now))

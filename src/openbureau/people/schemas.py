@@ -1,11 +1,13 @@
-"""API schemas of the people domain: sign-in, sessions, and the person's view of their consents."""
+"""API schemas of the people domain: sign-in, sessions, the person's view of their consents, erasure and
+objection (the export's document: ``people/export_schemas.py``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from openbureau.consent.profiles import ErasureScope, Purpose
 from openbureau.consent.schemas import ConsentRead, Subject
 
 
@@ -57,3 +59,62 @@ class RevokeMine(BaseModel):
     """Why you revoke a consent (optional)."""
 
     reason: str = Field(default="revoked by the person", min_length=1, max_length=500)
+
+
+# -- erasure and objection --------------------------------------------------------------------------------
+class ErasureCreate(BaseModel):
+    """What to erase: ``held_records`` (records held back for want of your consent), ``expired_negative``
+    (negative months past their retention period) or ``all_allowed`` (everything your jurisdiction allows)."""
+
+    scope: ErasureScope
+
+
+class Refusal(BaseModel):
+    """Something the erasure left in place, and why."""
+
+    what: str = Field(description="negative_within_retention, credit_history or logs")
+    count: int | None = Field(description="How many (months or records), when countable.")
+    code: str
+    reason: str
+
+
+class ErasureResult(BaseModel):
+    """What was erased (counts) and what was kept and why."""
+
+    id: int
+    scope: str
+    jurisdiction: str
+    status: str = Field(description="completed, or in_progress when a step was cut short: ask again")
+    requested_at: datetime
+    completed_at: datetime | None
+    erased: dict[str, int] = Field(description="held_records, held_events, expired_negative_months, "
+                                               "expired_negative_records")
+    grounds: dict[str, str] = Field(description="The rule that allows each category erased.")
+    refused: list[Refusal]
+
+
+class ObjectionCreate(BaseModel):
+    """The purpose you refuse: a use of your file that needs no consent of yours (``GET /v1/me/objections``
+    lists them)."""
+
+    purpose: Purpose
+
+
+class ObjectionRead(BaseModel):
+    """An objection: in force from ``objected_at`` until it is withdrawn."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    purpose: str
+    objected_at: datetime
+    withdrawn_at: datetime | None
+
+
+class Objections(BaseModel):
+    """The purposes you may object to under the bureau's jurisdiction (with the rule), and your objections."""
+
+    jurisdiction: str
+    objectable: dict[str, str]
+    note: str
+    objections: list[ObjectionRead]

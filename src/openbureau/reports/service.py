@@ -232,10 +232,19 @@ def person_inquiries(session: Session, *, principal: Principal, policy: Policy, 
     authorize(principal, Action.READ_OWN_FILE)
     now = now or datetime.now(UTC)
     since = datetime.combine(add_years(now.date(), -policy.profile.inquiry_display_years), now.timetz())
-    rows = InquiryRepository(session).of_person_since(principal.person_id, since)
-    members = members_by_id(session, {r.subscriber_id for r in rows if r.subscriber_id is not None})
+    seen = inquiries_of(session, person_ids=[principal.person_id], since=since)
     audit.record(session, actor_member_id=None, actor_code=principal.code, action="person.inquiries_read",
-                 person_id=principal.person_id, details={"inquiries": len(rows)})
+                 person_id=principal.person_id, details={"inquiries": len(seen)})
+    return seen
+
+
+def inquiries_of(session: Session, *, person_ids: list[int], since: datetime) -> list[PersonInquiry]:
+    """Every look at the files of ``person_ids`` since ``since`` as the person sees it, newest first (no
+    principal: the caller checked who asks and audits)."""
+    repo = InquiryRepository(session)
+    rows = sorted((r for p in person_ids for r in repo.of_person_since(p, since)),
+                  key=lambda r: (r.created_at, r.id), reverse=True)
+    members = members_by_id(session, {r.subscriber_id for r in rows if r.subscriber_id is not None})
     return [PersonInquiry(at=r.created_at, by=members[r.subscriber_id].code if r.subscriber_id else "the bureau",
                           by_name=members[r.subscriber_id].name if r.subscriber_id else None, purpose=r.purpose,
                           hard=bool(r.hard), basis=r.basis, consent_ref=r.consent_ref, note=r.basis_note)

@@ -216,16 +216,22 @@ def protections(session: Session, *, vault: PiiVault, principal: Principal, subj
     authorize(principal, Action.PROTECT_OWN_FILE, message=REFUSAL)
     now = now or datetime.now(UTC)
     person = whose_file(session, vault=vault, principal=principal, subject=subject)
-    repo = RightsRepository(session)
-    lifts = repo.lifts_of(person.id)
-    state = protections_at(session, person_id=person.id, now=now)
     audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="protections.read",
                  person_id=person.id, purpose=PURPOSE, details={"for_person": not principal.is_a(Kind.PERSON)})
+    return protections_of(session, vault=vault, person_id=person.id, now=now)
+
+
+def protections_of(session: Session, *, vault: PiiVault, person_id: int, now: datetime) -> ProtectionsRead:
+    """Everything protecting a person's file, and what is in force at ``now`` (no principal: the caller checked
+    who asks and audits)."""
+    repo = RightsRepository(session)
+    lifts = repo.lifts_of(person_id)
+    state = protections_at(session, person_id=person_id, now=now)
     return ProtectionsRead(
         at=now, fraud_alert_in_force=state.confirm_identity, frozen=state.frozen,
-        fraud_alerts=[FraudAlertRead.model_validate(a) for a in repo.alerts_of(person.id)],
+        fraud_alerts=[FraudAlertRead.model_validate(a) for a in repo.alerts_of(person_id)],
         freezes=[FreezeRead(id=f.id, placed_by=f.placed_by, placed_at=f.placed_at, removed_at=f.removed_at,
                             lifts=[FreezeLiftRead.model_validate(x) for x in lifts if x.freeze_id == f.id])
-                 for f in repo.freezes_of(person.id)],
+                 for f in repo.freezes_of(person_id)],
         identity_theft_reports=[TheftReportRead(id=r.id, report_ref=vault.decrypt(r.report_ref_enc), filed_at=r.filed_at)
-                                for r in repo.theft_reports_of(person.id)])
+                                for r in repo.theft_reports_of(person_id)])

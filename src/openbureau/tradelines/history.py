@@ -212,3 +212,12 @@ def expired_periods(rows: Iterable, *, as_of: date, retention_years: int) -> lis
         for k in sorted(_expired_months(ordered, as_of=as_of, retention_years=retention_years)):
             out.append((furnisher_id, account_id, ordered[k].reporting_period))
     return out
+
+
+def negative_periods(rows: Iterable) -> list[tuple[int, str, str]]:
+    """(furnisher_id, furnisher_account_id, reporting_period) of every month whose newest version carries
+    negative information (statuses 1-7, D, Z, a charge-off or days past due)."""
+    return [(furnisher_id, account_id, period)
+            for (furnisher_id, account_id), by_period in _newest_versions(rows, None).items()
+            for period, row in sorted(by_period.items())
+            if row.account_status != "deleted" and _negative(row)]
