@@ -27,12 +27,14 @@ from openbureau.people.service import contact_of
 from openbureau.principals import Principal
 from openbureau.reports import service as reports
 from tests.authorities.factories import CITATION, REFERENCE, notices, person_0, request, rows, seen_by
-from tests.disputes.factories import AT_COUNTER, PERSON, SUBJECT, lender_view, member
+from tests.disputes.factories import AT_COUNTER, SUBJECT, lender_view, member
 from tests.intake.factories import PEOPLE
 from tests.reports.conftest import ID, NOW
 
 TICK = timedelta(microseconds=1)
 IDENTIFIERS = (ID, PEOPLE[0][1], PEOPLE[0][2], "13800138000", "13912345678", "北京市朝阳区建国路1号")
+
+PERSON = Principal.person("PERSON:0")  # a person (their role: nothing of authorities but their own list)
 
 
 def _inquiries(runtime) -> int:

@@ -167,7 +167,7 @@ def test_members_may_not_export_and_the_counter_must_name_the_person(file) -> No
     assert err.value.code == "ROLE_REQUIRED"
     with pytest.raises(BureauError) as err:
         _export(runtime, AT_COUNTER)
-    assert err.value.code == "PERSON_NOT_FOUND"
+    assert (err.value.code, err.value.status_code) == ("SUBJECT_REQUIRED", 422)
     with pytest.raises(TypeError):
         _export(runtime, None)
 

@@ -25,14 +25,12 @@ from openbureau.accounts import service as accounts
 from openbureau.audit import service as audit
 from openbureau.consent import service as consents
 from openbureau.consent.schemas import Subject
-from openbureau.disputes.investigation import person_of
-from openbureau.disputes.service import disputes_of_person
-from openbureau.identity.errors import PERSON_NOT_FOUND
-from openbureau.identity.repository import PersonRef, find_person_by_id, merged_documents, person_ids
+from openbureau.disputes.service import disputes_of_person, whose_file
+from openbureau.identity.repository import PersonRef, merged_documents, person_ids
 from openbureau.identity.service import open_identity
 from openbureau.inquiries.objections import objections_of
 from openbureau.kit.crypto import PiiVault
-from openbureau.kit.errors import BureauError, NotFound
+from openbureau.kit.errors import BureauError
 from openbureau.members.service import members_by_id
 from openbureau.notifications.service import messages_about
 from openbureau.people.errors import EXPORT_TOO_LARGE
@@ -97,14 +95,7 @@ def export_person(session: Session, *, vault: PiiVault, principal: Principal, po
 
 def _person(session: Session, *, vault: PiiVault, principal: Principal, subject: Subject | None) -> PersonRef:
     """The person whose file is exported: the signed-in person themselves, or the one the operator names."""
-    if principal.is_a(Kind.PERSON):
-        person = find_person_by_id(session, principal.person_id) if principal.person_id is not None else None
-        if person is None:
-            raise NotFound("the bureau holds no file for you", code=PERSON_NOT_FOUND)
-        return person
-    if subject is None:
-        raise NotFound("name the person: their identity document", code=PERSON_NOT_FOUND, field="subject")
-    return person_of(session, vault=vault, subject=subject)
+    return whose_file(session, vault=vault, principal=principal, subject=subject)
 
 
 def build_export(session: Session, *, vault: PiiVault, person: PersonRef, policy: Policy, now: datetime
