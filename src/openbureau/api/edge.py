@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from openbureau.api.ratelimit import Buckets
 from openbureau.kit.errors import Unauthenticated
 from openbureau.members.models import Member
+from openbureau.members.service import RecentKeys
 from openbureau.principals import Principal
 
 MEMBER_SCOPE_KEY = "openbureau.member"  # where the authenticated member travels to the endpoint
@@ -74,6 +75,8 @@ class EdgePolicy:
     person_prefix: str = "/v1/me/"
     signin_paths: frozenset[str] = frozenset()
     signins: Buckets | None = None
+    # API keys authenticated in the last seconds (members.service.RecentKeys): ``authenticate`` asks it first.
+    keys: RecentKeys = field(default_factory=lambda: RecentKeys(0))
 
     def body_limit(self, path: str) -> BodyLimit:
         """The limit of the route at ``path``: file uploads and batches of events have their own."""
