@@ -46,8 +46,11 @@ from bench.report_api import SUBSCRIBER, database_url  # noqa: E402
 class Counts:
     """Database work seen through SQLAlchemy's events, on every engine of the process."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, by_statement: bool = False) -> None:
         self.statements = self.checkouts = self.begins = 0
+        self.by_statement = by_statement
+        self.timed: dict[str, list[float]] = {}  # statement -> [count, seconds in the driver]
+        self._started = 0.0
 
     def install(self) -> None:
         from sqlalchemy import event
@@ -56,6 +59,16 @@ class Counts:
 
         def on_statement(*_args) -> None:
             self.statements += 1
+            if self.by_statement:
+                self._started = time.perf_counter()
+
+        def after_statement(_conn, _cursor, statement, *_args) -> None:
+            if self.by_statement:
+                entry = self.timed.setdefault(" ".join(statement.split())[:150], [0, 0.0])
+                entry[0] += 1
+                entry[1] += time.perf_counter() - self._started
+
+        event.listen(Engine, "after_cursor_execute", after_statement)
 
         def on_checkout(*_args) -> None:
             self.checkouts += 1
@@ -137,13 +150,14 @@ async def _measure(args: argparse.Namespace) -> dict:
 
     built = json.loads((args.data / args.engine / "built.json").read_text())
     key = built["keys"][SUBSCRIBER].encode()
-    counts = Counts()
+    counts = Counts(by_statement=args.by_statement)
     counts.install()
     app = create_app(settings=_settings(args.data, args.engine, args.persons))
     bodies = _bodies(args.data, args.warmup + args.n, args.seed)
     async with app.router.lifespan_context(app):
         statuses = await _drive(app, key, bodies[:args.warmup], args.concurrency)
         tune_gc()  # as a serving process does once it has started (api.app.create_app(serving=True))
+        counts.timed.clear()
         before, cpu, wall = counts.snapshot(), time.process_time(), time.perf_counter()
         profiler = cProfile.Profile() if args.profile else None
         if profiler is not None:
@@ -160,6 +174,10 @@ async def _measure(args: argparse.Namespace) -> dict:
     n = args.n
     result = {"cpu_ms": 1000 * cpu / n, "wall_ms": 1000 * wall / n, "statements": (after[0] - before[0]) / n,
               "checkouts": (after[1] - before[1]) / n, "begins": (after[2] - before[2]) / n, "n": n}
+    if args.by_statement:
+        result["by_statement"] = "\n".join(
+            f"{count / n:6.2f}/inquiry {1e6 * seconds / count:8.1f} us each  {text}"
+            for text, (count, seconds) in sorted(counts.timed.items(), key=lambda kv: -kv[1][1]))
     if profiler is not None:
         text = io.StringIO()
         stats = pstats.Stats(profiler, stream=text)
@@ -242,6 +260,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", action="store_true", help="cProfile the measured inquiries")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--by-statement", action="store_true",
+                        help="time spent in the driver per statement (wall time: includes waiting)")
     parser.add_argument("--baseline", help="another checkout's python, measured alternately with this one")
     parser.add_argument("--answers", type=int, default=0, help="digest of this many prepared answers instead")
     parser.add_argument("--json", action="store_true", help="one JSON line per run (used by --baseline)")
@@ -258,13 +278,14 @@ def main() -> None:
         result = asyncio.run(_measure(args))
         results.append(result)
         if args.json:
-            print(json.dumps({k: v for k, v in result.items() if k != "profile"}))
+            print(json.dumps({k: v for k, v in result.items() if k not in ("profile", "by_statement")}))
         else:
             print(f"{result['cpu_ms']:.3f} ms CPU/inquiry ({result['wall_ms']:.3f} ms wall), "
                   f"{result['statements']:.2f} statements, {result['checkouts']:.2f} checkouts, "
                   f"{result['begins']:.2f} begins per inquiry", flush=True)
-        if "profile" in result:
-            print(result["profile"])
+        for part in ("by_statement", "profile"):
+            if part in result:
+                print(result[part])
     if len(results) > 1 and not args.json:
         print(f"median (range) of {len(results)}: CPU ms/inquiry {_spread([r['cpu_ms'] for r in results])}")
 
