@@ -197,7 +197,9 @@ def _answers(args: argparse.Namespace) -> dict:
     from openbureau.runtime import open_runtime
 
     runtime = open_runtime(_settings(args.data, args.engine, args.persons))
-    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    # A moment after the bureau was built (its consents were granted then), the same for every version compared.
+    built = (args.data / args.engine / "built.json").stat().st_mtime
+    now = datetime.fromtimestamp(built - built % 86_400 + 2 * 86_400, tz=UTC)
     digest = hashlib.sha256()
     with session_scope(runtime.engine, read_only=True) as session:
         principal = Principal.of_member(get_member(session, code=SUBSCRIBER))
