@@ -4,8 +4,9 @@ security headers of every response.
 One plain ASGI middleware (Starlette's ``BaseHTTPMiddleware`` runs every request through an extra task and a
 pair of memory streams, which cost as much as a whole cheap endpoint). FastAPI reads and parses a request's
 body before it resolves any dependency, so a dependency cannot refuse an outsider before the body is read:
-here the key is checked first, the member put in the request's scope for ``api.deps.get_member`` (still one
-lookup per request), and the body handed on through a ``receive`` that counts bytes and time.
+here the key is checked first (looked up at most once per request, and not at all when this process
+authenticated it in the last seconds: ``members.service.RecentKeys``), the member put in the request's scope
+for ``api.deps.get_member``, and the body handed on through a ``receive`` that counts bytes and time.
 """
 
 from __future__ import annotations

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, LargeBinary, String, bindparam, cast, literal_column, null, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    LargeBinary,
+    String,
+    bindparam,
+    cast,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from openbureau.disputes.models import Dispute, DisputeStatus, DisputeTask, ItemBlock, TaskStatus
