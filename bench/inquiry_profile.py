@@ -11,12 +11,12 @@ For each run it prints CPU ms per inquiry, database statements and pool checkout
 events), transactions begun, and with ``--profile`` the functions with most cumulative time (cProfile).
 
 ``--baseline PYTHON`` runs the same measurement under another interpreter (another checkout's virtualenv,
-e.g. ``/work/main/.venv/bin/python``, whose editable install is that checkout's code), alternating runs of
+e.g. ``../main/.venv/bin/python``, whose editable install is that checkout's code), alternating runs of
 the two, and prints the median and range of each. ``--answers`` prints a digest of the prepared answers
 of ``--answers`` persons at a fixed moment (nothing is logged), to compare two versions' answers.
 
     .venv/bin/python bench/inquiry_profile.py --data bench/out/inquiry-20000 --engine sqlite -n 2000 --runs 3
-    .venv/bin/python bench/inquiry_profile.py --data ... --baseline /work/main/.venv/bin/python --runs 3
+    .venv/bin/python bench/inquiry_profile.py --data ... --baseline ../main/.venv/bin/python --runs 3
     .venv/bin/python bench/inquiry_profile.py --data ... --profile -n 2000
 """
 
