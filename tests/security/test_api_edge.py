@@ -231,3 +231,39 @@ def test_both_key_headers_pass_the_edge(runtime, header) -> None:
     value = key if header == "X-API-Key" else f"Bearer {key}"
     with TestClient(create_app(runtime)) as client:
         assert client.get("/v1/submissions", headers={header: value}).status_code == 200
+
+
+def test_a_key_revoked_elsewhere_is_refused_within_the_remembered_time(runtime) -> None:
+    """A serving process remembers a key it authenticated for OPENBUREAU_API_KEY_CACHE_SECONDS; a revocation
+    made by another process (the command line) is honoured by the next call after that, never later."""
+    from openbureau.audit.service import terminal_operator
+    from openbureau.kit.db import session_scope
+    from openbureau.members.service import revoke_key
+
+    key = make_member(runtime, "BANK_A", Role.SUBSCRIBER)
+    app = app_with(runtime, api_key_cache_seconds=2.0)
+    now = [1_000.0]
+    app.state.edge.keys.clock = lambda: now[0]
+    with TestClient(app) as client:
+        assert client.get("/v1/members/me", headers={"x-api-key": key}).status_code == 200
+        with session_scope(runtime.engine, write=True) as session:
+            revoke_key(session, principal=terminal_operator(), prefix=key.split("_")[1])
+        now[0] += 2.0
+        refused = client.get("/v1/members/me", headers={"x-api-key": key})
+        assert (refused.status_code, refused.json()["code"]) == (401, "API_KEY_REVOKED")
+        now[0] += 0.5  # and stays refused: a refusal is not remembered as a success
+        assert client.get("/v1/members/me", headers={"x-api-key": key}).status_code == 401
+
+
+def test_with_no_remembered_time_a_revoked_key_is_refused_at_once(runtime) -> None:
+    from openbureau.audit.service import terminal_operator
+    from openbureau.kit.db import session_scope
+    from openbureau.members.service import revoke_key
+
+    key = make_member(runtime, "BANK_A", Role.SUBSCRIBER)
+    with TestClient(app_with(runtime, api_key_cache_seconds=0)) as client:
+        assert client.get("/v1/members/me", headers={"x-api-key": key}).status_code == 200
+        with session_scope(runtime.engine, write=True) as session:
+            revoke_key(session, principal=terminal_operator(), prefix=key.split("_")[1])
+        refused = client.get("/v1/members/me", headers={"x-api-key": key})
+        assert (refused.status_code, refused.json()["code"]) == (401, "API_KEY_REVOKED")

@@ -37,6 +37,7 @@ from openbureau.api.edge import BodyLimit, EdgeMiddleware, EdgePolicy
 from openbureau.api.ratelimit import make_buckets
 from openbureau.kit.errors import BureauError
 from openbureau.kit.settings import Settings, get_settings
+from openbureau.members.service import RecentKeys
 from openbureau.runtime import Runtime, open_runtime
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,7 @@ def edge_policy(settings: Settings) -> EdgePolicy:
     shared = {"redis_url": redis_url, "prefix": settings.redis_key_prefix, "max_keys": settings.rate_limit_table_size}
     return EdgePolicy(
         authenticate=authenticate_request,
+        keys=RecentKeys(settings.api_key_cache_seconds),
         members=make_buckets(settings.rate_limit_per_minute, name="member", **shared),
         failures=make_buckets(settings.auth_failures_per_minute, name="auth-failure", **shared),
         json_body=BodyLimit(settings.max_json_bytes, settings.body_timeout_seconds, settings.body_idle_timeout_seconds),

@@ -4,8 +4,9 @@ security headers of every response.
 One plain ASGI middleware (Starlette's ``BaseHTTPMiddleware`` runs every request through an extra task and a
 pair of memory streams, which cost as much as a whole cheap endpoint). FastAPI reads and parses a request's
 body before it resolves any dependency, so a dependency cannot refuse an outsider before the body is read:
-here the key is checked first, the member put in the request's scope for ``api.deps.get_member`` (still one
-lookup per request), and the body handed on through a ``receive`` that counts bytes and time.
+here the key is checked first (looked up at most once per request, and not at all when this process
+authenticated it in the last seconds: ``members.service.RecentKeys``), the member put in the request's scope
+for ``api.deps.get_member``, and the body handed on through a ``receive`` that counts bytes and time.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from openbureau.api.ratelimit import Buckets
 from openbureau.kit.errors import Unauthenticated
 from openbureau.members.models import Member
+from openbureau.members.service import RecentKeys
 from openbureau.principals import Principal
 
 MEMBER_SCOPE_KEY = "openbureau.member"  # where the authenticated member travels to the endpoint
@@ -77,6 +79,8 @@ class EdgePolicy:
     # Published pages (the transparency report): open to anyone without a key, rate limited per client address.
     published_paths: frozenset[str] = frozenset()
     published: Buckets | None = None
+    # API keys authenticated in the last seconds (members.service.RecentKeys): ``authenticate`` asks it first.
+    keys: RecentKeys = field(default_factory=lambda: RecentKeys(0))
 
     def body_limit(self, path: str) -> BodyLimit:
         """The limit of the route at ``path``: file uploads and batches of events have their own."""

@@ -67,7 +67,7 @@ def issue_key(code: Annotated[str, typer.Argument(help="The member's code.")]) -
 @app.command("revoke-key")
 @reports_errors
 def revoke_key(prefix: Annotated[str, typer.Argument(help="The key's prefix (see `members list`).")]) -> None:
-    """Revoke an API key at once."""
+    """Revoke an API key: refused by serving processes within OPENBUREAU_API_KEY_CACHE_SECONDS (2 s)."""
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
         key = service.revoke_key(session, principal=audit.terminal_operator(), prefix=prefix)

@@ -229,12 +229,11 @@ class FileMarks:
 def marks_of(session: Session, *, person_id: int, now: datetime) -> FileMarks:
     """The person's open disputes, the items hidden at ``now`` (blocked, or disputed past the deadline and
     not answered) and the person's statements by account ((period, statement_enc), newest first)."""
-    repo = DisputeRepository(session)
-    disputes = repo.open_for(person_id)
+    disputes, blocks, stated = DisputeRepository(session).marks_of(person_id, now)
     late = {d[0] for d in disputes if d[1] == DisputeKind.ACCOUNT and overdue(d[7], now)}
-    hidden = set(repo.blocks_of(person_id, now)) | {(d[2], d[3], d[4]) for d in disputes if d[0] in late}
+    hidden = set(blocks) | {(d[2], d[3], d[4]) for d in disputes if d[0] in late}
     statements: dict[tuple[int, str], list[tuple[str | None, bytes]]] = {}
-    for furnisher_id, account_id, period, statement_enc, added_at in repo.statements_of(person_id):
+    for furnisher_id, account_id, period, statement_enc, added_at in stated:
         if added_at <= now:
             statements.setdefault((furnisher_id, account_id), []).append((period, statement_enc))
     return FileMarks(disputes, hidden, late, statements)

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import (
+    BigInteger,
+    LargeBinary,
+    String,
+    bindparam,
+    cast,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from openbureau.disputes.models import Dispute, DisputeStatus, DisputeTask, ItemBlock, TaskStatus
 from openbureau.identity.repository import same_person
+from openbureau.kit.db import UtcDateTime
 
 _D = Dispute.__table__.c
 _B = ItemBlock.__table__.c
@@ -22,6 +33,28 @@ _STATEMENTS_OF = (select(_D.furnisher_id, _D.furnisher_account_id, _D.reporting_
                   .order_by(_D.consumer_statement_at.desc(), _D.id.desc()))
 _BLOCKS_OF = (select(_B.furnisher_id, _B.furnisher_account_id, _B.reporting_period)
               .where(same_person(_B.person_id, bindparam("person_id")), _B.blocked_at <= bindparam("moment")))
+
+
+
+def _none(type_):
+    return cast(null(), type_)
+
+
+# What a report reads of the disputes domain on every inquiry, in one statement instead of three (a round trip
+# each on PostgreSQL): part 0 the open disputes (as _OPEN_FOR), 1 the statements (as _STATEMENTS_OF, ``at``
+# their time), 2 the items blocked at a moment (as _BLOCKS_OF); a part's missing columns are NULL. Each part's
+# order is made in Python (DisputeRepository.marks_of).
+_MARKS_OF = union_all(
+    select(literal_column("0").label("part"), _D.id, _D.kind, _D.furnisher_id, _D.furnisher_account_id,
+           _D.reporting_period, _D.inquiry_id, _D.filed_at.label("at"), _D.due_at,
+           _none(LargeBinary).label("statement_enc"))
+    .where(same_person(_D.person_id, bindparam("person_id")), _D.status == DisputeStatus.OPEN),
+    select(literal_column("1"), _D.id, _none(String), _D.furnisher_id, _D.furnisher_account_id, _D.reporting_period,
+           _none(BigInteger), _D.consumer_statement_at, _none(UtcDateTime), _D.consumer_statement_enc)
+    .where(same_person(_D.person_id, bindparam("person_id")), _D.consumer_statement_enc.is_not(None)),
+    select(literal_column("2"), _none(BigInteger), _none(String), _B.furnisher_id, _B.furnisher_account_id,
+           _B.reporting_period, _none(BigInteger), _none(UtcDateTime), _none(UtcDateTime), _none(LargeBinary))
+    .where(same_person(_B.person_id, bindparam("person_id")), _B.blocked_at <= bindparam("moment")))
 
 
 class DisputeRepository:
@@ -43,6 +76,21 @@ class DisputeRepository:
         """(id, kind, furnisher_id, furnisher_account_id, reporting_period, inquiry_id, filed_at, due_at) of
         the person's open disputes, oldest first, as plain rows (the report reads them on every inquiry)."""
         return [tuple(r) for r in self.session.connection().execute(_OPEN_FOR, {"person_id": person_id})]
+
+    def marks_of(self, person_id: int, moment: datetime) -> tuple[list[tuple], list[tuple], list[tuple]]:
+        """The rows of :meth:`open_for`, :meth:`blocks_of` (at ``moment``) and :meth:`statements_of`, in their
+        orders, read in one statement (every inquiry reads them)."""
+        disputes, blocks, statements = [], [], []
+        for r in self.session.connection().execute(_MARKS_OF, {"person_id": person_id, "moment": moment}):
+            if r[0] == 0:
+                disputes.append(tuple(r[1:9]))
+            elif r[0] == 1:
+                statements.append((r[7], r[1], (r[3], r[4], r[5], r[9], r[7])))
+            else:
+                blocks.append((r[3], r[4], r[5]))
+        disputes.sort(key=lambda d: d[0])  # oldest first, as _OPEN_FOR orders them
+        statements.sort(key=lambda s: (s[0], s[1]), reverse=True)  # newest first, as _STATEMENTS_OF does
+        return disputes, blocks, [s[2] for s in statements]
 
     def statements_of(self, person_id: int) -> list[tuple]:
         """(furnisher_id, furnisher_account_id, reporting_period, statement_enc, added_at) of the person's

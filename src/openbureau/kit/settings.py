@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     )
     reciprocity: bool = Field(default=False, description="Only members that furnish data may query.")
     rate_limit_per_minute: int = Field(default=6_000, ge=1, description="API calls per member per minute.")
+    api_key_cache_seconds: float = Field(
+        default=2.0, ge=0, le=60,
+        description="How long a serving process remembers an API key it authenticated; a revoked key is refused "
+        "by every process at most this long after the revocation. 0: look the key up on every call.")
     auth_failures_per_minute: int = Field(
         default=60, ge=1,
         description="Requests with a missing or wrong API key per client address per minute; past it, 429.")

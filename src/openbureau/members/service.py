@@ -6,6 +6,9 @@ import functools
 import hashlib
 import hmac
 import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -105,3 +108,52 @@ def _detached_member(member_id: int, code: str, name: str, roles_text: str, crea
     in an identity map. The key is checked on every call; only the value for an unchanged member row is
     reused (every API call authenticates, and building the object cost more than the query)."""
     return Member(id=member_id, code=code, name=name, roles_text=roles_text, created_at=created_at)
+
+
+class RecentKeys:
+    """API keys authenticated in the last ``seconds``, so that a serving process does not look its caller's key
+    up in the database on every call (the look-up, with its session and connection, cost as much as a third
+    of an inquiry's reads).
+
+    Only a successful authentication is remembered, under the key's SHA-256 (the secret itself is not kept),
+    for ``seconds`` from the look-up that found it; an unknown, malformed or revoked key is looked up every
+    time. **A revoked key is refused by every serving process at most ``seconds`` after the revocation
+    committed** (``revoke_key``: the command line, another process), and at once by a process that calls
+    :meth:`forget` for it. ``seconds`` = 0 remembers nothing.
+
+    Example:
+        >>> keys = RecentKeys(2.0)
+        >>> member = keys.authenticate(api_key, look_up=lambda: authenticate(session, api_key=api_key))
+    """
+
+    def __init__(self, seconds: float, *, max_keys: int = 4_096, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.max_keys = max_keys
+        self.clock = clock
+        self._found: OrderedDict[str, tuple[float, str, Member]] = OrderedDict()  # hash -> (until, prefix, member)
+
+    def authenticate(self, api_key: str | None, *, look_up: Callable[[], Member]) -> Member:
+        """The member owning ``api_key``: remembered, or ``look_up()`` (which raises for a bad key)."""
+        if not api_key or self.seconds <= 0:
+            return look_up()
+        digest = _hash(api_key)
+        now = self.clock()
+        found = self._found.get(digest)
+        if found is not None:
+            if now < found[0]:
+                return found[2]
+            del self._found[digest]
+        member = look_up()
+        self._found[digest] = (now + self.seconds, api_key.split("_", 2)[1], member)
+        if len(self._found) > self.max_keys:
+            self._found.popitem(last=False)  # the oldest look-up goes first
+        return member
+
+    def forget(self, prefix: str | None = None) -> None:
+        """Forget the key with ``prefix`` (every key when None), so that its next call is looked up again."""
+        if prefix is None:
+            self._found.clear()
+            return
+        for digest, (_, known, _) in list(self._found.items()):
+            if known == prefix:
+                del self._found[digest]

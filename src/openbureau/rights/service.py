@@ -70,8 +70,7 @@ class Protections:
 def protections_at(session: Session, *, person_id: int, now: datetime) -> Protections:
     """The alerts and the freeze in force on a person's file at ``now`` (no principal: the report and the
     inquiry that read it made their own checks)."""
-    repo = RightsRepository(session)
-    return Protections(repo.alerts_at(person_id, now), repo.frozen_at(person_id, now))
+    return Protections(*RightsRepository(session).protections_at(person_id, now))
 
 
 def _act(session: Session, vault: PiiVault, principal: Principal, person: PersonRef, action: str,
