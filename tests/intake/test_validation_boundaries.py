@@ -181,6 +181,8 @@ MESSAGES: list[tuple[str, dict[str, str | None], str, str]] = [
      "payment_status '3' needs days_past_due 61-90, but days_past_due is 10."),
     ("bucket 7, early", _late("7", 100), "STATUS_DPD_MISMATCH",
      "payment_status '7' needs days_past_due over 180, but days_past_due is 100."),
+    ("a utility with a credit limit", UTILITY | {"credit_limit": "1"}, "NON_CREDIT_WITH_CREDIT_TERMS",
+     "product_type 'utility' is not credit but has credit_limit 1."),
     ("a count that is no whole number", {"term_months": "1.5"}, "INVALID_INTEGER",
      "term_months '1.5' is not a whole number in range."),
     ("a count out of range", {"term_months": "9" * 20}, "INVALID_INTEGER",
