@@ -74,7 +74,7 @@ MODULES: dict[str, Module] = {
     "validation": Module({"src/openbureau/intake/validation/fields.py": ["_text", "_period", "_date", "_integer",
                                                                         "_enum", "field_checks"],
                           "src/openbureau/intake/validation/cross_field.py": []},
-                         ["tests/intake/test_validation.py"],
+                         ["tests/intake/test_validation.py", "tests/intake/test_validation_boundaries.py"],
                          "field and cross-field rules of the furnishing standard"),
 }
 COUNTED = ("killed", "survived", "timeout")

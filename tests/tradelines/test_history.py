@@ -106,3 +106,20 @@ def test_a_held_month_shows_its_balance_and_nothing_past_due_and_the_line_keeps_
     # A notice publishes the months up to it, not a later month furnished without one.
     (line,) = lines([row("2026-08", "1", notice="2026-07-20"), row("2026-09", "2", held=1)])
     assert line.history("2026-09", 2) == "1#"
+
+
+def test_a_deleted_or_an_emptied_account_listed_first_leaves_the_next_accounts_lines() -> None:
+    deleted = [row("2026-09", account="A"), row("2026-10", account="A", account_status="deleted")]
+    emptied = [row("2019-02", "4", account="E", account_status="closed", closed_on="2019-02-20")]  # all expired
+    later = [row("2026-09", account="B"), row("2026-10", account="B")]
+    assert [line.account_id for line in lines([*deleted, *later])] == ["B"]
+    assert [line.account_id for line in lines([*emptied, *later], as_of=date(2024, 2, 21))] == ["B"]
+
+
+def test_a_line_takes_its_product_opening_date_and_currency_from_its_last_month() -> None:
+    # A correction of the last month changed the product, the opening date and the currency: the line says
+    # what the furnisher says now, not what an earlier or a middle month said.
+    before = [row("2026-08"), row("2026-09")]
+    now = row("2026-10", product="credit_card", opened_on="2015-02-01")._replace(currency="USD")
+    (line,) = lines([*before, now])
+    assert (line.product_type, line.opened_on, line.currency) == ("credit_card", date(2015, 2, 1), "USD")

@@ -22,6 +22,7 @@ from openbureau.members.models import Role
 from openbureau.policy import Policy
 from openbureau.principals import Principal
 from openbureau.reports import service
+from openbureau.tradelines import tasks
 from openbureau.tradelines.tasks import cluster_by_person, run_retention
 from tests.consent.factories import grant
 from tests.intake.factories import PEOPLE
@@ -219,3 +220,18 @@ def test_a_retention_run_reports_what_it_examined_and_audits_what_it_deleted(run
     dry = run_retention(runtime.engine, as_of=date(2026, 11, 20), retention_years=5, actor_code="OPERATOR:test",
                         dry_run=True)
     assert dry.dry_run is True and (dry.accounts_examined, dry.months_expired) == (0, 0)
+
+
+def test_a_run_in_several_batches_adds_up_every_batch(runtime, folder, monkeypatch) -> None:
+    monkeypatch.setattr(tasks, "RETENTION_BATCH", 1)  # one account per batch: three batches
+    for account in ("OLD1", "OLD2", "OLD3"):
+        furnish(runtime, "BANK_A", history(0, account, "2020-10", "N23NN"), folder)  # 2 expired months each
+    stored, seen = _states(runtime), []
+    run = run_retention(runtime.engine, as_of=date(2026, 11, 20), retention_years=5, actor_code="OPERATOR:test",
+                        progress=seen.append)
+    with session_scope(runtime.engine) as session:
+        bank = session.execute(text("SELECT id FROM members WHERE code = 'BANK_A'")).scalar_one()
+        entries = audit.list_entries(session, action="retention.purge")
+    assert (run.accounts_examined, run.months_expired, run.rows_deleted, dict(run.by_furnisher)) == (3, 6, 6, {bank: 6})
+    assert seen == [1, 1, 1] and _states(runtime) == stored - 6
+    assert [json.loads(entry.details)["months"] for entry in entries] == [2, 2, 2]  # one audit entry per batch
