@@ -126,7 +126,8 @@ def child_setup(url: str, path: Path, data_dir: Path) -> None:
     with session_scope(runtime.engine, write=True) as session:
         member, _ = add_member(session, principal=terminal_operator(),
                                data=MemberCreate(code="BENCH", name="Bench", roles=[Role.FURNISHER]))
-    import_consents(runtime.engine, vault=runtime.vault, actor=member, path=path.with_suffix(".consents.csv"))
+    import_consents(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile, actor=member,
+                    path=path.with_suffix(".consents.csv"))
 
 
 def _database(engine: str, workdir: Path) -> tuple[str, callable]:
