@@ -5,20 +5,22 @@ an identifier. Held records are told of when they are released."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from openbureau.consent import service as consents
 from openbureau.consent.profiles import PROFILES
 from openbureau.identity.repository import find_person
-from openbureau.intake import loader, service
+from openbureau.intake import loader, quarantine, service
 from openbureau.kit.db import session_scope
 from openbureau.kit.periods import period_end
 from openbureau.members.models import Role
+from openbureau.members.service import get_member
 from openbureau.notifications.models import Notification
 from openbureau.notifications.service import message_text
-from tests.consent.factories import grant
+from tests.consent.factories import consent_data, grant
 from tests.intake.factories import PEOPLE, person, write_file
 from tests.members.factories import make_member
 
@@ -41,10 +43,12 @@ def current(index: int, period: str, **overrides: str | None) -> dict[str, str |
     return person(index, furnisher_account_id=ACCOUNT, reporting_period=period, **overrides)
 
 
-def submit(runtime, tmp_path, name: str, rows: list[dict], *, furnisher: str = "BANK_A", policy=None):
+def submit(runtime, tmp_path, name: str, rows: list[dict], *, furnisher: str = "BANK_A", policy=None,
+           received_at: datetime | None = None):
     """Load a file; every record must be stored."""
     s = service.submit(runtime.engine, settings=runtime.settings, policy=policy or runtime.policy,
-                       furnisher_code=furnisher, path=write_file(tmp_path / f"{name}.csv", rows), today=TODAY).submission
+                       furnisher_code=furnisher, path=write_file(tmp_path / f"{name}.csv", rows), today=TODAY,
+                       received_at=received_at).submission
     assert (s.status, s.records_rejected) == ("loaded", 0), s.finding_counts
     return s
 
@@ -125,7 +129,10 @@ def test_another_persons_records_never_notify_this_person(bank, tmp_path) -> Non
     submit(bank, tmp_path, "b", [late(1, "2026-05", 10, "1")], furnisher="BANK_B")
     submit(bank, tmp_path, "c", [late(1, "2026-06", 10, "1", furnisher_account_id="P1-ACC-9"),
                                  late(0, "2026-06", 12, "1")])
-    assert [p for p, _ in notices(bank)] == [person_id(bank, 0), person_id(bank, 1), person_id(bank, 1)]
+    # The same account number furnished under person 1 the next month: person 1's first, not person 0's.
+    submit(bank, tmp_path, "d", [late(1, "2026-07", 14, "1")])
+    assert [p for p, _ in notices(bank)] == [person_id(bank, 0), person_id(bank, 1), person_id(bank, 1),
+                                             person_id(bank, 1)]
     assert "Bank B Ltd" in notices(bank)[1][1]
 
 
@@ -157,6 +164,21 @@ def test_held_records_are_told_of_when_their_consent_releases_them(bank, tmp_pat
     assert "1-30 days past due in 2026-05; then 31-60 days past due in 2026-06" in notice[1]
     submit(bank, tmp_path, "b", [late(2, "2026-07", 45, "2")])
     assert len(notices(bank)) == 1  # released months count as the state before
+
+
+def test_a_month_still_held_is_no_state_before_and_is_told_of_on_its_own_release(bank, tmp_path) -> None:
+    begins = datetime.now(UTC) + timedelta(hours=1)
+    with session_scope(bank.engine, write=True) as session:  # a consent dated ahead, recorded without a release
+        consents.grant(session, vault=bank.vault, actor=get_member(session, code="BANK_A"),
+                       data=consent_data(PEOPLE[2][0], valid_from=begins))
+    submit(bank, tmp_path, "a", [late(2, "2026-05", 10, "1")])  # before the consent begins: held
+    submit(bank, tmp_path, "b", [late(2, "2026-06", 12, "1")], received_at=begins + timedelta(hours=1))
+    (june,) = notices(bank)  # May is in nobody's file, so June is the person's first
+    assert "1-30 days past due in 2026-06." in june[1]
+    with session_scope(bank.engine, write=True) as session:  # ``openbureau consent release``
+        assert quarantine.release(session, vault=bank.vault, profile=bank.policy.profile,
+                                  moment=begins + timedelta(hours=2)) == 1
+    assert len(notices(bank)) == 2 and "1-30 days past due in 2026-05." in notices(bank)[1][1]
 
 
 def test_the_us_profile_says_the_furnisher_has_30_days_and_disputes_take_30(bank, tmp_path) -> None:
