@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Connection, Select, Table, and_, or_, sele
 from openbureau.accounts.models import AccountState, LendingEvent
 from openbureau.accounts.negative import event_level_sql, state_level_sql
 from openbureau.accounts.repository import PUBLISHED
+from openbureau.kit.dialects import dialect_for
 
 S = AccountState.__table__.c
 EVENTS = LendingEvent.__table__
@@ -41,6 +42,7 @@ class PriorStateRepository:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        dialect_for(conn).many_lookups(conn)
 
     def _states_before(self, *, furnisher_id: ColumnElement, account_id: ColumnElement, person_id: ColumnElement,
                        earlier: ColumnElement[bool], own_submission: int | None) -> Select:
