@@ -33,7 +33,7 @@ class Notification(Base):
     __table_args__ = (Index(None, "status", "next_attempt_at"), Index(None, "person_id"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32), doc="signin.code, inquiry.hard, consent.granted, consent.revoked")
+    kind: Mapped[str] = mapped_column(String(32), doc="signin.code, inquiry.hard, consent.granted, consent.revoked, negative.new")
     person_id: Mapped[int | None] = mapped_column(BigInteger)
     subject_id_type: Mapped[str | None] = mapped_column(String(16))
     subject_id_enc: Mapped[bytes | None] = mapped_column(LargeBinary, info=CIPHERTEXT)
