@@ -126,7 +126,8 @@ def child_setup(url: str, path: Path, data_dir: Path) -> None:
     with session_scope(runtime.engine, write=True) as session:
         member, _ = add_member(session, principal=terminal_operator(),
                                data=MemberCreate(code="BENCH", name="Bench", roles=[Role.FURNISHER]))
-    import_consents(runtime.engine, vault=runtime.vault, actor=member, path=path.with_suffix(".consents.csv"))
+    import_consents(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile, actor=member,
+                    path=path.with_suffix(".consents.csv"))
 
 
 def _database(engine: str, workdir: Path) -> tuple[str, callable]:
@@ -164,6 +165,8 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--chunk-size", type=int, default=100_000)
+    parser.add_argument("--negative-share", type=float, default=0.0,
+                        help="share of records 45 days past due (each a new negative item: a notice to write)")
     parser.add_argument("--child", choices=["ceiling", "e2e", "setup"])
     parser.add_argument("--url")
     parser.add_argument("--file", type=Path)
@@ -181,12 +184,14 @@ def main() -> None:
 
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"ingest-{args.records}.csv"
+    share = f"-negative{round(args.negative_share * 100)}" if args.negative_share else ""
+    path = out_dir / f"ingest-{args.records}{share}.csv"
     if not path.exists():
         # In a child process, so that this process's peak memory (inherited by the measured children
         # through fork) stays small.
         print(f"writing {args.records:,} records to {path} ...", flush=True)
-        code = (f"from bench.records import make_consents, make_records; r = make_records({args.records}); "
+        code = (f"from bench.records import make_consents, make_records; "
+                f"r = make_records({args.records}, negative_share={args.negative_share}); "
                 f"r.write_csv({str(path)!r}); make_consents(r).write_csv({str(path.with_suffix('.consents.csv'))!r})")
         subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
     print(f"file: {path.name}, {path.stat().st_size / 2**20:,.0f} MiB, chunk size {args.chunk_size:,}")

@@ -110,7 +110,8 @@ def register_loader(engine: str, args: argparse.Namespace) -> str:
                   "evidence_hash": ["ab" * 32] * len(ids)}).write_csv(consents)
     with session_scope(runtime.engine) as session:
         platform = get_member(session, code=PLATFORM)
-    quarantine.import_consents(runtime.engine, vault=runtime.vault, actor=platform, path=consents)
+    quarantine.import_consents(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile, actor=platform,
+                               path=consents)
     runtime.engine.dispose()
     return key
 

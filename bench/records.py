@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
 
 from openbureau.intake import standard
+from openbureau.kit.periods import period_end
 
 _WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 _CHECK = np.array(list("10X98765432"))
@@ -27,8 +28,10 @@ def resident_ids(births: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.char.add(body, _CHECK[(digits @ _WEIGHTS) % 11])
 
 
-def make_records(count: int, *, period: str = "2026-09", seed: int = 7, persons: int | None = None) -> pl.DataFrame:
-    """``count`` valid revolving-account records of ``persons`` people (default: one account each)."""
+def make_records(count: int, *, period: str = "2026-09", seed: int = 7, persons: int | None = None,
+                 negative_share: float = 0.0) -> pl.DataFrame:
+    """``count`` valid revolving-account records of ``persons`` people (default: one account each), of which
+    about ``negative_share`` are 45 days past due (the person told on the 20th of the month)."""
     rng = np.random.default_rng(seed)
     persons = persons or count
     births = np.datetime64("1960-01-01") + rng.integers(0, 12_000, persons).astype("timedelta64[D]")
@@ -68,6 +71,16 @@ def make_records(count: int, *, period: str = "2026-09", seed: int = 7, persons:
         "negative_notice_date": None,
         "correction": "0",
     })
+    if negative_share:
+        late = pl.Series((rng.random(count) < negative_share) & (due > 0))
+        frame = frame.with_columns(
+            pl.when(late).then(pl.lit("45")).otherwise(pl.col("days_past_due")).alias("days_past_due"),
+            pl.when(late).then(pl.lit("2")).otherwise(pl.col("payment_status")).alias("payment_status"),
+            pl.when(late).then(pl.col("amount_due")).otherwise(pl.col("past_due_amount")).alias("past_due_amount"),
+            pl.when(late).then(pl.lit(str(period_end(period) - timedelta(days=44)))).otherwise(None)
+            .alias("first_delinquency_date"),
+            pl.when(late).then(pl.lit(f"{period}-20")).otherwise(None).alias("negative_notice_date"),
+        )
     return frame.select(pl.col(c).cast(pl.String) for c in standard.COLUMNS)
 
 

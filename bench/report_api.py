@@ -133,7 +133,8 @@ def build(engine: str, *, data: Path, persons: int, months: int, seed: int) -> d
         pl.col("id_number").hash().cast(pl.String).str.zfill(64).alias("evidence_hash")).write_csv(consent_file)
     with session_scope(runtime.engine) as session:
         subscriber = get_member(session, code=SUBSCRIBER)
-    outcome, _ = quarantine.import_consents(runtime.engine, vault=runtime.vault, actor=subscriber, path=consent_file)
+    outcome, _ = quarantine.import_consents(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile,
+                                            actor=subscriber, path=consent_file)
     log(f"{engine}: {outcome.created:,} query consents for {SUBSCRIBER}")
     if engine == "postgresql":
         # What autovacuum does to a table some time after a bulk load, done at once: set the visibility map

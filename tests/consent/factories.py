@@ -36,7 +36,7 @@ def grant(runtime: Runtime, member_code: str, id_number: str, purpose: Purpose =
     """Record a consent to ``member_code``; returns (consent id, records released)."""
     with session_scope(runtime.engine, write=True) as session:
         consent, released = quarantine.grant_consent(
-            session, vault=runtime.vault, actor=get_member(session, code=member_code),
+            session, vault=runtime.vault, profile=runtime.policy.profile, actor=get_member(session, code=member_code),
             data=consent_data(id_number, purpose, **kwargs))
         return consent.id, released
 

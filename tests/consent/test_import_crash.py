@@ -33,7 +33,8 @@ KILL_AFTER_FIRST_CHUNK = textwrap.dedent("""
     runtime = open_runtime()
     with session_scope(runtime.engine) as session:
         actor = get_member(session, code="BANK_A")
-    quarantine.import_consents(runtime.engine, vault=runtime.vault, actor=actor, path=Path(sys.argv[1]),
+    quarantine.import_consents(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile, actor=actor,
+                               path=Path(sys.argv[1]),
                                progress=lambda n: os.kill(os.getpid(), signal.SIGKILL))
 """)
 LINES = consents.IMPORT_CHUNK + 500
@@ -75,7 +76,8 @@ def test_kill_during_a_consent_import_then_import_again(runtime, tmp_path) -> No
     assert [(p["part"], p["parts"], p["created"]) for p in parts] == [(1, 2, consents.IMPORT_CHUNK)]
     with session_scope(runtime.engine) as session:
         actor = get_member(session, code="BANK_A")
-    outcome, _ = quarantine.import_consents(runtime.engine, vault=runtime.vault, actor=actor, path=path)
+    outcome, _ = quarantine.import_consents(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile,
+                                            actor=actor, path=path)
     assert (outcome.received, outcome.created, outcome.unchanged) == (lines, lines - consents.IMPORT_CHUNK,
                                                                       consents.IMPORT_CHUNK)
     count, parts = _stored(runtime)

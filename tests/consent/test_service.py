@@ -47,7 +47,7 @@ def bank_a(runtime):
 
 def _grant_error(runtime, code, data):
     with pytest.raises((Conflict, Forbidden, Unprocessable)) as err, session_scope(runtime.engine, write=True) as s:
-        quarantine.grant_consent(s, vault=runtime.vault, actor=get_member(s, code=code), data=data)
+        quarantine.grant_consent(s, vault=runtime.vault, profile=runtime.policy.profile, actor=get_member(s, code=code), data=data)
     return err.value.code
 
 
@@ -101,7 +101,7 @@ def test_import_creates_revokes_and_reports_every_bad_line(members, tmp_path) ->
     ]
     path = tmp_path / "consents.csv"
     path.write_text("\n".join(lines) + "\n")
-    outcome, _ = quarantine.import_consents(members.engine, vault=members.vault, actor=bank_a(members), path=path)
+    outcome, _ = quarantine.import_consents(members.engine, vault=members.vault, profile=members.policy.profile, actor=bank_a(members), path=path)
     with session_scope(members.engine) as session:
         if is_postgres(members.engine):  # the consent gate's next query is planned on the consents just imported
             known = session.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'consents'")).scalar()
@@ -110,7 +110,7 @@ def test_import_creates_revokes_and_reports_every_bad_line(members, tmp_path) ->
     assert [(f.line, f.code) for f in outcome.findings] == [
         (4, "INVALID_ENUM"), (5, "INVALID_DATETIME"), (6, "DUPLICATE_IN_FILE"), (7, "REQUIRED_MISSING")]
     path.write_text(lines[0] + "\n" + lines[1].replace("active,", "revoked,2025-01-01T00:00:00Z") + "\n" + lines[2] + "\n")
-    again, _ = quarantine.import_consents(members.engine, vault=members.vault, actor=bank_a(members), path=path)
+    again, _ = quarantine.import_consents(members.engine, vault=members.vault, profile=members.policy.profile, actor=bank_a(members), path=path)
     with session_scope(members.engine, write=True) as session:
         listed = consents.list_for_subject(session, vault=members.vault, principal=Principal.operator("OPERATOR:test"),
                                            subject=Subject(id_type="CN_RESIDENT_ID", id_number=PEOPLE[0][0]))
@@ -122,7 +122,7 @@ def test_import_refuses_a_file_without_the_columns(members, tmp_path) -> None:
     path = tmp_path / "c.csv"
     path.write_text("consent_ref,purpose\nC1,furnish\n")
     with pytest.raises(Unprocessable) as err:
-        quarantine.import_consents(members.engine, vault=members.vault, actor=bank_a(members), path=path)
+        quarantine.import_consents(members.engine, vault=members.vault, profile=members.policy.profile, actor=bank_a(members), path=path)
     assert err.value.code == "FILE_MISSING_COLUMNS" and "id_number" in err.value.details["columns"]
 
 
@@ -136,7 +136,7 @@ def test_import_of_a_gbk_file_says_it_must_be_utf8(members, tmp_path, suffix) ->
         text_ = f'{{"consent_ref": "C1", "id_number": "{PEOPLE[0][0]}", "full_name": "张三"}}\n'
     path.write_bytes(text_.encode("gbk"))
     with pytest.raises(Unprocessable) as err:
-        quarantine.import_consents(members.engine, vault=members.vault, actor=bank_a(members), path=path)
+        quarantine.import_consents(members.engine, vault=members.vault, profile=members.policy.profile, actor=bank_a(members), path=path)
     assert err.value.code == "FILE_NOT_UTF8" and "must be UTF-8" in err.value.message
 
 
@@ -232,7 +232,7 @@ def test_a_refused_grant_names_the_field_to_change(members) -> None:
          {"code": "INVALID_WINDOW", "field": "valid_until", "message": "valid_until must be after valid_from"}),
     ]:
         with pytest.raises((Conflict, Unprocessable)) as err, session_scope(members.engine, write=True) as s:
-            quarantine.grant_consent(s, vault=members.vault, actor=get_member(s, code="LENDER"), data=data)
+            quarantine.grant_consent(s, vault=members.vault, profile=members.policy.profile, actor=get_member(s, code="LENDER"), data=data)
         assert err.value.to_dict() == body
 
 
@@ -316,7 +316,7 @@ def test_an_import_tells_each_person_of_consents_created_or_revoked_and_of_nothi
     with session_scope(members.engine) as session:
         bank = get_member(session, code="BANK_A")
     for path in (first, second):
-        quarantine.import_consents(members.engine, vault=members.vault, actor=bank, path=path)
+        quarantine.import_consents(members.engine, vault=members.vault, profile=members.policy.profile, actor=bank, path=path)
     with session_scope(members.engine) as session:
         rows = session.scalars(select(Notification).order_by(Notification.id)).all()
         sent = [(n.kind, members.vault.decrypt(n.subject_id_enc), message_text(members.vault, n.message_enc))

@@ -1,4 +1,4 @@
-"""A process killed in the middle of a load leaves no partial data; submitting again completes it."""
+"""A process killed in the middle of a load leaves no partial data and no notice; submitting again completes it."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from openbureau.intake import service
 from openbureau.intake.models import Finding, Submission
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
+from openbureau.notifications.models import Notification
+from tests.consent.factories import grant
 from tests.intake.factories import PEOPLE, person, write_file
 from tests.members.factories import make_member
 
@@ -33,6 +35,15 @@ KILL_AFTER_FIRST_CHUNK = textwrap.dedent("""
                    path=Path(sys.argv[1]), today=date(2026, 11, 22),
                    progress=lambda n: os.kill(os.getpid(), signal.SIGKILL))
 """)
+
+
+LATE = dict(days_past_due="45", payment_status="2", past_due_amount="1200", first_delinquency_date="2026-08-16",
+            negative_notice_date="2026-08-20")
+
+
+def _negative_notices(runtime) -> int:
+    with session_scope(runtime.engine) as session:
+        return session.scalar(select(func.count()).select_from(Notification).where(Notification.kind == "negative.new"))
 
 
 def _counts(runtime) -> dict[str, int]:
@@ -53,8 +64,12 @@ def _visible(runtime) -> dict[str, int]:
 @pytest.mark.parametrize("in_process", [False, True], ids=["thread", "process"])
 def test_kill_mid_load_then_resubmit(runtime, tmp_path, in_process) -> None:
     make_member(runtime, "BANK_A", Role.FURNISHER)
+    for number, _, _ in PEOPLE:
+        grant(runtime, "BANK_A", number)
     rows = [person(i % len(PEOPLE), furnisher_account_id=f"A{i}") for i in range(3_500)]
     rows[2_100]["currency"] = "??"  # one finding in the third chunk
+    for i in (*range(10), 2_500):  # new negative items in the first chunk and in the third
+        rows[i].update(LATE)
     path = write_file(tmp_path / "big.csv", rows)
     threshold = 0 if in_process else 2**40
     settings = runtime.settings.model_copy(update={"parallel_load_min_bytes": threshold})
@@ -67,6 +82,7 @@ def test_kill_mid_load_then_resubmit(runtime, tmp_path, in_process) -> None:
     assert killed.returncode == -9, killed.stderr
     assert _counts(runtime)["account_states"] > 0  # the first chunk was written in short transactions ...
     assert _visible(runtime) == {"account_states": 0, "persons": 0}  # ... and is seen by nobody
+    assert _negative_notices(runtime) == 0  # nor told of: the notices are written with the publish
     with session_scope(runtime.engine) as session:
         assert session.scalars(select(Submission.status)).one() == "received"
         assert session.scalar(select(func.count()).select_from(LoadInProgress)) == 1
@@ -79,6 +95,7 @@ def test_kill_mid_load_then_resubmit(runtime, tmp_path, in_process) -> None:
     assert _counts(runtime) == {"submissions": 1, "account_states": 3_499, "persons": len(PEOPLE),
                                 "findings": s.findings_count}  # the killed load's rows were removed
     assert _visible(runtime) == {"account_states": 3_499, "persons": len(PEOPLE)}
+    assert _negative_notices(runtime) == 11  # one per account, written once
     again = service.submit(runtime.engine, settings=settings, policy=runtime.policy, furnisher_code="BANK_A",
                            path=path, today=date(2026, 11, 22))
     assert again.repeated and _counts(runtime)["account_states"] == 3_499

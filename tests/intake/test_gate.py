@@ -61,7 +61,7 @@ def test_records_without_consent_are_held_counted_and_released_exactly_once(bank
     assert released == 2
     assert _visible(bank, ids["A1"]) == ["A1", "A1b"]
     with session_scope(bank.engine, write=True) as session:
-        assert quarantine.release(session) == 0  # nothing is released twice
+        assert quarantine.release(session, vault=bank.vault, profile=bank.policy.profile) == 0  # nothing is released twice
         assert quarantine.held_count(session) == 0
 
 
@@ -176,7 +176,7 @@ def test_a_full_recheck_releases_only_records_whose_own_person_consented_to_that
     _record_consent(runtime, "BANK_A", PEOPLE[3][0], valid_from=datetime.now(UTC) + timedelta(days=30))  # not yet
     with session_scope(runtime.engine, write=True) as session:
         assert quarantine.held_count(session) == 6
-        assert quarantine.release(session) == 2
+        assert quarantine.release(session, vault=runtime.vault, profile=runtime.policy.profile) == 2
         assert quarantine.held_count(session) == 4
     ids = _person_ids(runtime)
     assert _visible(runtime, ids["A0"]) == ["A0"] and _visible(runtime, ids["A1"]) == ["B1"]
@@ -212,10 +212,12 @@ def test_a_recheck_limited_to_a_furnisher_or_a_submission_releases_nothing_else_
     at = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
     with session_scope(runtime.engine, write=True) as session:
         bank_b = get_member(session, code="BANK_B").id
-        assert quarantine.release(session, subjects=pl.DataFrame(schema={"id_type": pl.String,
+        assert quarantine.release(session, vault=runtime.vault, profile=runtime.policy.profile, subjects=pl.DataFrame(schema={"id_type": pl.String,
                                                                          "id_index": pl.Binary})) == 0
-        assert quarantine.release(session, submission_id=first.id, moment=at) == 1  # A0 of September only
-        assert quarantine.release(session, furnisher_id=bank_b, moment=at) == 1  # B0, not A0 of October
+        assert quarantine.release(session, vault=runtime.vault, profile=runtime.policy.profile,
+                                  submission_id=first.id, moment=at) == 1  # A0 of September only
+        assert quarantine.release(session, vault=runtime.vault, profile=runtime.policy.profile,
+                                  furnisher_id=bank_b, moment=at) == 1  # B0, not A0 of October
         assert quarantine.held_count(session) == 1
         released = session.execute(select(AccountState.submission_id, AccountState.released_at)
                                    .where(AccountState.released_at.is_not(None))).all()
@@ -229,10 +231,10 @@ def test_a_consent_granted_at_a_moment_is_recorded_and_releases_at_that_moment(r
     at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
     with session_scope(runtime.engine, write=True) as session:
         bank = get_member(session, code="BANK_A")
-        asked, none = quarantine.grant_consent(session, vault=runtime.vault, actor=bank,
+        asked, none = quarantine.grant_consent(session, vault=runtime.vault, profile=runtime.policy.profile, actor=bank,
                                                data=consent_data(PEOPLE[0][0], Purpose.LOAN_ORIGINATION), now=at)
         assert none == 0 and asked.created_at == at  # a consent to query releases nothing
-        consent, released = quarantine.grant_consent(session, vault=runtime.vault, actor=bank,
+        consent, released = quarantine.grant_consent(session, vault=runtime.vault, profile=runtime.policy.profile, actor=bank,
                                                      data=consent_data(PEOPLE[0][0]), now=at)
         assert (released, consent.created_at) == (1, at)
         (when,) = session.execute(select(AccountState.released_at)).scalars()

@@ -112,11 +112,11 @@ def test_a_consent_without_real_evidence_is_refused(evidence) -> None:
 
 def test_evidence_dated_in_the_future_is_refused(snoop) -> None:
     with session_scope(snoop.engine, write=True) as session, pytest.raises(Unprocessable) as err:
-        quarantine.grant_consent(session, vault=snoop.vault, actor=get_member(session, code="SNOOP"),
+        quarantine.grant_consent(session, vault=snoop.vault, profile=snoop.policy.profile, actor=get_member(session, code="SNOOP"),
                                  data=_consent(captured_at=NOW + timedelta(days=30)), now=NOW)
     assert err.value.code == "EVIDENCE_IN_FUTURE"
     with session_scope(snoop.engine, write=True) as session, pytest.raises(Unprocessable) as err:
-        quarantine.grant_consent(session, vault=snoop.vault, actor=get_member(session, code="SNOOP"),
+        quarantine.grant_consent(session, vault=snoop.vault, profile=snoop.policy.profile, actor=get_member(session, code="SNOOP"),
                                  data=_consent().model_copy(update={"valid_from": NOW - timedelta(days=400)}), now=NOW)
     assert err.value.code == "INVALID_WINDOW"  # it cannot cover a time before it was given
 
@@ -147,7 +147,8 @@ def test_a_consent_file_needs_evidence_and_valid_subjects(snoop, tmp_path) -> No
     path.write_text("\n".join(rows) + "\n")
     with session_scope(snoop.engine) as session:
         actor = get_member(session, code="SNOOP")
-    outcome, _ = quarantine.import_consents(snoop.engine, vault=snoop.vault, actor=actor, path=path, now=NOW)
+    outcome, _ = quarantine.import_consents(snoop.engine, vault=snoop.vault, profile=snoop.policy.profile, actor=actor,
+                                            path=path, now=NOW)
     assert (outcome.created, outcome.rejected) == (1, 5)
     assert [(f.line, f.code) for f in outcome.findings] == [
         (3, "ID_CHECK_DIGIT"), (4, "REQUIRED_MISSING"), (5, "INVALID_ENUM"), (6, "EVIDENCE_IN_FUTURE"),

@@ -42,6 +42,9 @@ EVENT_SCHEMA = {"id": pl.Int64, "furnisher_id": pl.Int64, "event_type": pl.Strin
                 "currency": pl.String, "amount": pl.Int64, "term_months": pl.Int64, "opened_on": pl.Date,
                 "amount_due": pl.Int64, "balance": pl.Int64, "days_past_due": pl.Int64,
                 "past_due_amount": pl.Int64}
+# What a release returns of each event it released (the consent gate tells the person of negative ones).
+RELEASED_EVENT_SCHEMA = {"id": pl.Int64, "furnisher_id": pl.Int64, "event_id": pl.String, "event_type": pl.String,
+                         "days_past_due": pl.Int64, "occurred_at": pl.Datetime("us", "UTC")}
 ID_CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999 per statement)
 
 # Read on every inquiry: built once, with bound parameters (building this union and its subquery's columns
@@ -115,16 +118,17 @@ class EventRepository:
     # -- the consent gate and identity ------------------------------------------------------------------
     def release_held(self, *, reason: str, unblocked: Callable[[ColumnElement, ColumnElement], Select],
                      moment: datetime, furnisher_id: int | None = None,
-                     person_ids: Sequence[int] | None = None) -> int:
+                     person_ids: Sequence[int] | None = None) -> pl.DataFrame:
         """Release events held for ``reason`` whose (person_id, furnisher_id) ``unblocked`` now finds, only
-        those of ``person_ids`` if given."""
+        those of ``person_ids`` if given; the events released (``RELEASED_EVENT_SCHEMA``)."""
         where = [E.held_reason == reason, unblocked(E.person_id, E.furnisher_id).exists()]
         if furnisher_id is not None:
             where.append(E.furnisher_id == furnisher_id)
         if person_ids is not None:
             where.append(E.person_id.in_(person_ids))
-        return self.conn.execute(update(LendingEvent).values(held_reason=None, released_at=moment)
-                                 .where(*where)).rowcount
+        rows = self.conn.execute(update(LendingEvent).values(held_reason=None, released_at=moment).where(*where)
+                                 .returning(*(E[c] for c in RELEASED_EVENT_SCHEMA))).all()
+        return pl.DataFrame([tuple(r) for r in rows], schema=RELEASED_EVENT_SCHEMA, orient="row")
 
     def move(self, *, from_person_id: int, to_person_id: int, furnisher_id: int | None = None,
              furnisher_account_id: str | None = None) -> int:

@@ -90,6 +90,12 @@ STATE_FRAME_SCHEMA = {
     "has_credit_limit": pl.Int8, "has_original_amount": pl.Int8, "has_first_delinquency_date": pl.Int8,
     "has_closed_on": pl.Int8, "has_consent_ref": pl.Int8, "has_negative_notice_date": pl.Int8, "held": pl.Int8,
 }
+# What a release returns of each record it released (the consent gate tells the person of negative ones).
+RELEASED_SCHEMA = {
+    "furnisher_id": pl.Int64, "furnisher_account_id": pl.String, "reporting_period": pl.String, "version": pl.Int64,
+    "person_id": pl.Int64, "product_type": pl.String, "days_past_due": pl.Int64, "payment_status": pl.String,
+    "account_status": pl.String, "negative_held": pl.Int64,
+}
 _PRIMARY_KEY = tuple_(S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version)
 # Rewritten in this order by ``cluster_by_person``: a person's file is then read from a few pages.
 PERSON_ORDER = ("person_id", "furnisher_id", "furnisher_account_id", "reporting_period", "version")
@@ -186,19 +192,23 @@ class AccountRepository:
     # -- the consent gate's quarantine -------------------------------------------------------------------
     def release_held(self, *, reason: str, unblocked: Callable[[ColumnElement, ColumnElement], Select],
                      moment: datetime, furnisher_id: int | None = None, submission_id: int | None = None,
-                     person_ids: Sequence[int] | None = None) -> int:
-        """Release records held for ``reason`` for which ``unblocked(person_id, furnisher_id)`` (a correlated
-        query over the record's columns) finds a row, only those of ``person_ids`` if given; how many.
-        Guarded by the held reason, so a record is released exactly once however many releases run at once."""
-        where = [S.held_reason == reason, unblocked(S.person_id, S.furnisher_id).exists()]
+                     person_ids: Sequence[int] | None = None) -> pl.DataFrame:
+        """Release published records held for ``reason`` for which ``unblocked(person_id, furnisher_id)`` (a
+        correlated query over the record's columns) finds a row, only those of ``person_ids`` if given; the
+        records released (``RELEASED_SCHEMA``). Guarded by the held reason, so a record is released exactly
+        once however many releases run at once. Records of a load in progress wait for their load, which
+        releases its own when it publishes them (their notices must not precede, or outlive, the load)."""
+        where = [S.held_reason == reason, unblocked(S.person_id, S.furnisher_id).exists(), PUBLISHED]
         if furnisher_id is not None:
             where.append(S.furnisher_id == furnisher_id)
         if person_ids is not None:
             where.append(S.person_id.in_(person_ids))
         if submission_id is not None:
             where.append(S.submission_id == submission_id)
-        stmt = update(AccountState).values(held_reason=None, released_at=moment).where(*where)
-        return self.session.connection().execute(stmt).rowcount
+        stmt = (update(AccountState).values(held_reason=None, released_at=moment).where(*where)
+                .returning(*(S[c] for c in RELEASED_SCHEMA)))
+        rows = self.session.connection().execute(stmt).all()
+        return pl.DataFrame([tuple(r) for r in rows], schema=RELEASED_SCHEMA, orient="row")
 
     def held_count(self, *, furnisher_id: int | None = None) -> int:
         """How many records are held back from the files (quarantine)."""

@@ -16,7 +16,7 @@ import polars as pl
 from sqlalchemy import ColumnElement, Engine, Row, Select
 from sqlalchemy.orm import Session
 
-from openbureau.accounts.event_repository import EventRepository
+from openbureau.accounts.event_repository import RELEASED_EVENT_SCHEMA, EventRepository
 from openbureau.accounts.models import AccountState
 from openbureau.accounts.person_repository import PersonRecordRepository
 from openbureau.accounts.repository import PERSON_ORDER, AccountRepository
@@ -61,19 +61,34 @@ def stored_by_furnisher(session: Session) -> dict[int, tuple[int, int]]:
     return AccountRepository(session).stored_by_furnisher()
 
 
+@dataclass(frozen=True, slots=True)
+class Released:
+    """What a release let into the files: the records (``RELEASED_SCHEMA``) and the lending events
+    (``RELEASED_EVENT_SCHEMA``)."""
+
+    states: pl.DataFrame
+    events: pl.DataFrame
+
+    @property
+    def count(self) -> int:
+        """Records and events released."""
+        return self.states.height + self.events.height
+
+
 def release_held(session: Session, *, reason: str, unblocked: Callable[[ColumnElement, ColumnElement], Select],
                  moment: datetime, furnisher_id: int | None = None, submission_id: int | None = None,
-                 person_ids: Sequence[int] | None = None) -> int:
-    """Release records held for ``reason`` whose (person_id, furnisher_id) ``unblocked`` now finds (only those
-    of ``person_ids`` if given), and (unless one submission's records are meant) the lending events held
-    alike; how many records and events."""
-    released = AccountRepository(session).release_held(reason=reason, unblocked=unblocked, moment=moment,
-                                                       furnisher_id=furnisher_id, submission_id=submission_id,
-                                                       person_ids=person_ids)
+                 person_ids: Sequence[int] | None = None) -> Released:
+    """Release published records held for ``reason`` whose (person_id, furnisher_id) ``unblocked`` now finds
+    (only those of ``person_ids`` if given), and (unless one submission's records are meant) the lending
+    events held alike; what was released."""
+    states = AccountRepository(session).release_held(reason=reason, unblocked=unblocked, moment=moment,
+                                                     furnisher_id=furnisher_id, submission_id=submission_id,
+                                                     person_ids=person_ids)
+    events = pl.DataFrame(schema=RELEASED_EVENT_SCHEMA)
     if submission_id is None:
-        released += EventRepository(session.connection()).release_held(
+        events = EventRepository(session.connection()).release_held(
             reason=reason, unblocked=unblocked, moment=moment, furnisher_id=furnisher_id, person_ids=person_ids)
-    return released
+    return Released(states, events)
 
 
 def held_count(session: Session, *, furnisher_id: int | None = None) -> int:

@@ -28,7 +28,8 @@ class ConsentGranted(ConsentRead):
 @router.post("/consents", response_model=ConsentGranted, status_code=201, summary="Record a consent you hold")
 def grant(data: ConsentCreate, session: SessionDep, runtime: RuntimeDep, member: MemberDep) -> ConsentGranted:
     """Record a person's consent to you (furnish: a furnisher; query purposes: a subscriber)."""
-    consent, released = quarantine.grant_consent(session, vault=runtime.vault, actor=member, data=data)
+    consent, released = quarantine.grant_consent(session, vault=runtime.vault, profile=runtime.policy.profile,
+                                                  actor=member, data=data)
     read = consents.to_read(consent, vault=runtime.vault, grantee_code=member.code)
     return ConsentGranted(**read.model_dump(), released_records=released)
 
@@ -50,7 +51,8 @@ async def import_file(runtime: RuntimeDep, member: MemberDep, request: Request) 
 
 def _import(runtime: Runtime, member, sealed: SealedFile, filename: str):
     with open_sealed(sealed.path, keys=file_keyring(runtime.settings)) as source:
-        return quarantine.import_consents(runtime.engine, vault=runtime.vault, actor=member, path=sealed.path,
+        return quarantine.import_consents(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile,
+                                          actor=member, path=sealed.path,
                                           source=source, name=filename, sha256=sealed.sha256)
 
 

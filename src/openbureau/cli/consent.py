@@ -35,8 +35,8 @@ def import_file(
     with progress(TextColumn("[bold]{task.description}"), MofNCompleteColumn(), TimeElapsedColumn(),
                   transient=True) as bar:
         task = bar.add_task("consents stored", total=None)
-        outcome, released = quarantine.import_consents(runtime.engine, vault=runtime.vault, actor=actor, path=file,
-                                                       progress=lambda n: bar.update(task, advance=n))
+        outcome, released = quarantine.import_consents(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile,
+                                                       actor=actor, path=file, progress=lambda n: bar.update(task, advance=n))
     console.print(f"{outcome.received:,} lines: {outcome.created:,} created, {outcome.revoked:,} revoked, "
                   f"{outcome.unchanged:,} unchanged, {outcome.rejected:,} rejected; "
                   f"{released:,} quarantined records released", soft_wrap=True)
@@ -90,6 +90,7 @@ def release(
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
         member_id = get_member(session, code=furnisher).id if furnisher else None
-        released = quarantine.release(session, furnisher_id=member_id)
+        released = quarantine.release(session, vault=runtime.vault, profile=runtime.policy.profile,
+                                      furnisher_id=member_id)
         left = quarantine.held_count(session, furnisher_id=member_id)
     console.print(f"Released {released:,} records; {left:,} still held for want of consent.", soft_wrap=True)

@@ -127,7 +127,7 @@ def rotate_index(
     # Persons and consents were re-indexed one table after the other: a record held at intake meanwhile
     # (its consent under one key, its person under the other) is released now.
     with session_scope(runtime.engine, write=True) as session:
-        released = quarantine.release(session)
+        released = quarantine.release(session, vault=vault, profile=runtime.policy.profile)
     finish_index_rotation(runtime.settings)
     _audit(runtime, "key.reindex", {"changed": changed, "released": released})
     console.print(f"{changed} blind indexes recomputed; {released} held records released; the retiring index "

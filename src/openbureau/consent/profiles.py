@@ -49,6 +49,10 @@ class JurisdictionProfile:
     revocation_keeps_collected: bool = True
     revocation_note: str = ""
     negative_notice_required: bool = True
+    # When a furnisher must tell the person of negative information it reports, in days after furnishing it
+    # (0: before furnishing). The bureau holds no item for a notice period of its own: its notice to the person
+    # is written in the transaction that publishes the item, whatever this says (docs/rights.md).
+    furnisher_notice_days: int = 0
     negative_retention_years: int = 5
     inquiry_display_years: int = 2
     dispute_days: int = 20
@@ -88,6 +92,7 @@ PROFILES: dict[str, JurisdictionProfile] = {
         revocation_note="data furnished before the revocation stays in the file for its retention period "
                         "(PIPL Art. 15); nothing furnished after it is published",
         negative_notice_required=True,  # Art. 15 para. 2: tell the person before reporting negative data
+        furnisher_notice_days=0,  # Art. 15 para. 2: before
         negative_retention_years=5,  # Art. 16: 5 years from the end of the adverse event
         inquiry_display_years=2,
         dispute_days=20,  # Art. 25: a dispute is answered within 20 days
@@ -135,6 +140,9 @@ PROFILES: dict[str, JurisdictionProfile] = {
         revocation_note="furnishing does not rest on consent under the FCRA; a revoked consent only stops "
                         "queries that needed it",
         negative_notice_required=False,
+        # §623(a)(7)(A)-(B): a financial institution tells the customer of negative information it furnishes,
+        # before or no later than 30 days after furnishing it.
+        furnisher_notice_days=30,
         negative_retention_years=7,  # FCRA §605(a)
         inquiry_display_years=2,
         dispute_days=30,  # FCRA §611(a)(1)

@@ -20,11 +20,10 @@ from openbureau.consent.repository import ConsentRepository
 from openbureau.consent.schemas import CLOCK_SKEW, ConsentCreate, ConsentRead, ImportFinding, Subject
 from openbureau.documents import normalise_id
 from openbureau.kit.crypto import PiiVault, mask
-from openbureau.kit.dialects import Dialect, dialect_for
+from openbureau.kit.dialects import dialect_for
 from openbureau.kit.errors import INVALID_WINDOW, ROLE_REQUIRED, Conflict, Forbidden, NotFound, Unprocessable
 from openbureau.kit.files import file_sha256
 from openbureau.notifications import service as notifications
-from openbureau.notifications.models import Notification, NotificationStatus
 from openbureau.principals import Action, Kind, Principal, authorize
 
 # Which role a member needs to hold a consent for each purpose. The person's own look at the file and the
@@ -272,21 +271,15 @@ def _import_notices(grantee: str, good: pl.DataFrame) -> list[str]:
                        .struct.json_encode()).to_series().to_list()
 
 
-def _store_import_notices(conn: Connection, bulk: Dialect, *, created: pl.DataFrame, revoked: pl.DataFrame, now: datetime) -> None:
+def _store_import_notices(conn: Connection, *, created: pl.DataFrame, revoked: pl.DataFrame, now: datetime) -> None:
     """Queue the person's notice of every consent a chunk created in force or revoked, in its transaction."""
     notices = pl.concat([created.filter(pl.col("status") == ConsentStatus.ACTIVE).select(
                              "id_type", "subject_id_enc", "notice_enc", pl.lit("consent.granted").alias("kind")),
                          revoked.select("id_type", "subject_id_enc", "notice_enc",
                                         pl.lit("consent.revoked").alias("kind"))])
-    if notices.height:
-        bulk.insert(conn, Notification.__table__, notices.select(
-            "kind", pl.lit(None, dtype=pl.Int64).alias("person_id"), pl.col("id_type").alias("subject_id_type"),
-            "subject_id_enc", pl.lit(None, dtype=pl.Binary).alias("recipient_enc"),
-            pl.col("notice_enc").alias("message_enc"), pl.lit(NotificationStatus.PENDING).alias("status"),
-            pl.lit(0, dtype=pl.Int32).alias("attempts"), pl.lit(now).alias("next_attempt_at"),
-            pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("expires_at"), pl.lit(now).alias("created_at"),
-            pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("sent_at"),
-            pl.lit(None, dtype=pl.String).alias("channel")))
+    notifications.enqueue_frame(conn, notices.select(
+        "kind", pl.lit(None, dtype=pl.Int64).alias("person_id"), pl.col("id_type").alias("subject_id_type"),
+        "subject_id_enc", pl.col("notice_enc").alias("message_enc")), now=now)
 
 
 def store_import_chunk(session: Session, *, actor: Actor, prepared: PreparedImport, chunk: pl.DataFrame,
@@ -335,7 +328,7 @@ def store_import_chunk(session: Session, *, actor: Actor, prepared: PreparedImpo
     if to_revoke.height:
         repo.revoke_many(ids=to_revoke["consent_id"].to_list(), moment=now, reason="revoked in the grantee's file")
         outcome.revoked = to_revoke.height
-    _store_import_notices(session.connection(), bulk, created=fresh, revoked=to_revoke, now=now)
+    _store_import_notices(session.connection(), created=fresh, revoked=to_revoke, now=now)
     audit.record(session, actor_member_id=actor.id, actor_code=actor.code, action="consent.import", person_id=None,
                  purpose=None, details={"file_sha256": prepared.sha256, "part": part,
                                         "parts": len(range(0, prepared.good.height, IMPORT_CHUNK)),

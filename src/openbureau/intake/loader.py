@@ -27,7 +27,7 @@ from openbureau.consent.profiles import Purpose
 from openbureau.consent.repository import subjects_granted_since
 from openbureau.identity.models import Person
 from openbureau.identity.service import next_person_id, sync_person_sequence
-from openbureau.intake import quarantine
+from openbureau.intake import negative_notices, quarantine
 from openbureau.intake.events.service import file_unlinked
 from openbureau.intake.files import check_columns, file_keyring, stored_path
 from openbureau.intake.limits import SHOWN_VALUE_CHARS, ReadLimits
@@ -90,7 +90,7 @@ class SubmissionLoader:
                     writer.write(prepared)
                     if progress is not None:
                         progress(prepared.size)
-                self._publish(writer, spec)
+                self._publish(writer, spec, self._negative_notices(writer, spec))
             except BaseException:
                 _discard(self.engine, submission_id=submission_id, furnisher_id=spec.furnisher_id,
                          first_person_id=spec.first_new_id)
@@ -116,27 +116,40 @@ class SubmissionLoader:
             limits=ReadLimits.from_settings(self.settings),
         )
 
-    def _publish(self, writer: _Writer, spec: LoadSpec) -> None:
-        """The load's last, short transaction: its rows become part of the files, and it is marked loaded."""
+    def _negative_notices(self, writer: _Writer, spec: LoadSpec) -> pl.DataFrame:
+        """The sealed notices of the new negative items among the load's rows in the files, computed over its
+        own rows and what is published, before the publishing transaction that writes them."""
+        with self.engine.connect() as conn:
+            messages = negative_notices.state_notices(conn, writer.negative_candidates(), vault=PiiVault(spec.keys),
+                                                      profile=spec.profile, own_submission=spec.submission_id)
+            conn.rollback()
+        return messages
+
+    def _publish(self, writer: _Writer, spec: LoadSpec, notices: pl.DataFrame) -> None:
+        """The load's last, short transaction: its rows become part of the files with the person's notice of
+        each new negative item among them, and it is marked loaded."""
         with _writing(self.engine).begin() as conn:
             sync_person_sequence(conn)
             writer.refresh_statistics(conn)
             counts = writer.counts
-            # A consent recorded while the load ran may have found none of its held rows yet: look again,
-            # for those consents' subjects only (usually none: nothing to do).
+            now = datetime.now(UTC)
+            AccountLoadRepository(conn).end_load(spec.submission_id)  # its rows become visible with this commit ...
+            negative_notices.write(conn, notices, now=now)  # ... and so do their notices, never one without the other
+            # A consent recorded while the load ran found none of its held rows (releases leave a load in
+            # progress alone): look again, for those consents' subjects only (usually none: nothing to do).
             arrived = subjects_granted_since(conn, grantee_member_id=spec.furnisher_id, purpose=Purpose.FURNISH,
                                              since=spec.now)
             released = 0
             if arrived.height:
                 with Session(bind=conn) as session:
-                    released = quarantine.release(session, furnisher_id=spec.furnisher_id, moment=datetime.now(UTC),
-                                                  subjects=arrived, submission_id=spec.submission_id)
-            AccountLoadRepository(conn).end_load(spec.submission_id)  # its rows become visible with this commit
+                    released = quarantine.release(session, vault=PiiVault(spec.keys), profile=spec.profile,
+                                                  furnisher_id=spec.furnisher_id, moment=now, subjects=arrived,
+                                                  submission_id=spec.submission_id)
             # Lending events that arrived while the load ran about persons it created, or about subjects
             # nobody numbered yet: filed now, under the lock (their subjects counted for them meanwhile).
-            file_unlinked(conn, vault=PiiVault(spec.keys), now=datetime.now(UTC))
+            file_unlinked(conn, vault=PiiVault(spec.keys), now=now)
             LoadRepository(conn).finish(
-                spec.submission_id, status=SubmissionStatus.LOADED, loaded_at=datetime.now(UTC),
+                spec.submission_id, status=SubmissionStatus.LOADED, loaded_at=now,
                 records_received=counts["accepted"] + counts["warning"] + counts["rejected"],
                 records_accepted=counts["accepted"],
                 records_warnings=counts["warning"], records_rejected=counts["rejected"],
@@ -194,6 +207,7 @@ class _Writer:
         self.recorder = FindingsRecorder(submission_id=submission_id, sample_per_code=sample_per_code)
         self.counts: Counter[str] = Counter({"accepted": 0, "warning": 0, "rejected": 0, "quarantined": 0})
         self.written: Counter[str] = Counter()
+        self.candidates: list[pl.DataFrame] = []  # the negative rows in the files: what may need a notice
 
     @property
     def by_code(self) -> Counter[str]:
@@ -211,9 +225,14 @@ class _Writer:
         """Record a chunk's findings (see :class:`FindingsRecorder`)."""
         self.recorder.write(conn, findings)
 
+    def negative_candidates(self) -> pl.DataFrame:
+        """The load's rows that may be new negative items (``negative_notices.CANDIDATE_SCHEMA``)."""
+        return pl.concat([negative_notices.load_candidates(pl.DataFrame()), *self.candidates])
+
     def write(self, prepared: PreparedChunk) -> None:
         """Insert a prepared chunk, a slice per transaction; persons before the states that name them."""
         self.counts.update(prepared.outcomes)
+        self.candidates.append(negative_notices.load_candidates(prepared.states))
         with self.engine.begin() as conn:
             self.findings(conn, prepared.findings)
         for table, frame in (("persons", prepared.persons), ("states", prepared.states)):

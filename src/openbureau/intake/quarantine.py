@@ -19,12 +19,15 @@ from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, select
 from sqlalchemy.orm import Session
 
 from openbureau.accounts import service as accounts
+from openbureau.accounts.event_repository import RELEASED_EVENT_SCHEMA
+from openbureau.accounts.repository import RELEASED_SCHEMA
 from openbureau.consent import service as consents
 from openbureau.consent.models import Consent
 from openbureau.consent.profiles import JurisdictionProfile, Purpose
 from openbureau.consent.repository import subjects_in_force, valid_at
 from openbureau.consent.schemas import ConsentCreate
 from openbureau.identity.models import Person
+from openbureau.intake import negative_notices
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import session_scope
 from openbureau.kit.dialects import dialect_for
@@ -51,11 +54,16 @@ def consented(conn: Connection, *, profile: JurisdictionProfile, furnisher_id: i
     return found[0] if len(found) == 1 else found[0] | found[1]
 
 
-def release(session: Session, *, furnisher_id: int | None = None, subjects: pl.DataFrame | None = None,
-            moment: datetime | None = None, submission_id: int | None = None) -> int:
-    """Release held records whose subject now holds a consent to furnish in force; returns how many.
+def release(session: Session, *, vault: PiiVault, profile: JurisdictionProfile, furnisher_id: int | None = None,
+            subjects: pl.DataFrame | None = None, moment: datetime | None = None, submission_id: int | None = None
+            ) -> int:
+    """Release held records (and events) whose subject now holds a consent to furnish in force, and tell each
+    person of the new negative items among them in the same transaction; returns how many were released.
+    Records of a load in progress are left to their load, which releases its own when it publishes.
 
     Args:
+        vault: Seals the notices.
+        profile: The policy's jurisdiction profile (what the notices say of disputes and the furnisher's duty).
         furnisher_id: only this furnisher's records (default: every furnisher's).
         subjects: only these (``id_type``, ``id_index``) subjects (default: every held record).
         submission_id: only the records of this submission.
@@ -75,17 +83,26 @@ def release(session: Session, *, furnisher_id: int | None = None, subjects: pl.D
                        Consent.purpose == Purpose.FURNISH, valid_at(moment)))
 
     if subjects is None:
-        return accounts.release_held(session, reason=NO_CONSENT, unblocked=unblocked, moment=moment,
-                                     furnisher_id=furnisher_id, submission_id=submission_id)
-    # The subjects' persons first, then their held records through the (furnisher, person) index: a release
-    # for a few subjects costs a few lookups, however many records the furnisher has held.
-    with dialect_for(conn).staged(conn, subjects.unique(), "released_subjects") as staged:
-        persons = sorted(conn.execute(select(Person.id).join(staged, and_(
-            staged.c.id_type == Person.id_type, staged.c.id_index == Person.id_index))).scalars())
-    return sum(accounts.release_held(session, reason=NO_CONSENT, unblocked=unblocked, moment=moment,
-                                     furnisher_id=furnisher_id, submission_id=submission_id,
-                                     person_ids=persons[start:start + RELEASE_PERSONS])
-               for start in range(0, len(persons), RELEASE_PERSONS))
+        released = accounts.release_held(session, reason=NO_CONSENT, unblocked=unblocked, moment=moment,
+                                         furnisher_id=furnisher_id, submission_id=submission_id)
+    else:
+        # The subjects' persons first, then their held records through the (furnisher, person) index: a
+        # release for a few subjects costs a few lookups, however many records the furnisher has held.
+        with dialect_for(conn).staged(conn, subjects.unique(), "released_subjects") as staged:
+            persons = sorted(conn.execute(select(Person.id).join(staged, and_(
+                staged.c.id_type == Person.id_type, staged.c.id_index == Person.id_index))).scalars())
+        parts = [accounts.release_held(session, reason=NO_CONSENT, unblocked=unblocked, moment=moment,
+                                       furnisher_id=furnisher_id, submission_id=submission_id,
+                                       person_ids=persons[start:start + RELEASE_PERSONS])
+                 for start in range(0, len(persons), RELEASE_PERSONS)]
+        released = accounts.Released(pl.concat([p.states for p in parts], how="vertical") if parts else
+                                     pl.DataFrame(schema=RELEASED_SCHEMA),
+                                     pl.concat([p.events for p in parts], how="vertical") if parts else
+                                     pl.DataFrame(schema=RELEASED_EVENT_SCHEMA))
+    if released.count:
+        negative_notices.write(conn, negative_notices.release_notices(conn, released, vault=vault, profile=profile),
+                               now=moment)
+    return released.count
 
 
 def held_count(session: Session, *, furnisher_id: int | None = None) -> int:
@@ -93,21 +110,23 @@ def held_count(session: Session, *, furnisher_id: int | None = None) -> int:
     return accounts.held_count(session, furnisher_id=furnisher_id)
 
 
-def grant_consent(session: Session, *, vault: PiiVault, actor: consents.Actor, data: ConsentCreate,
-                  now: datetime | None = None) -> tuple[Consent, int]:
-    """Record a consent and release what it unblocks; returns the consent and the records released."""
+def grant_consent(session: Session, *, vault: PiiVault, profile: JurisdictionProfile, actor: consents.Actor,
+                  data: ConsentCreate, now: datetime | None = None) -> tuple[Consent, int]:
+    """Record a consent and release what it unblocks (telling the person of new negative items among it);
+    returns the consent and the records released. ``profile``: the policy's."""
     consent = consents.grant(session, vault=vault, actor=actor, data=data, now=now)
     released = 0
     if consent.purpose == Purpose.FURNISH:
         subject = pl.DataFrame({"id_type": [consent.subject_id_type], "id_index": [consent.subject_id_index]},
                                schema={"id_type": pl.String, "id_index": pl.Binary})
-        released = release(session, furnisher_id=actor.id, subjects=subject, moment=now)
+        released = release(session, vault=vault, profile=profile, furnisher_id=actor.id, subjects=subject,
+                           moment=now)
     return consent, released
 
 
-def import_consents(engine: Engine, *, vault: PiiVault, actor: consents.Actor, path: Path,
-                    now: datetime | None = None, progress: Callable[[int], None] | None = None, **stream
-                    ) -> tuple[consents.ImportOutcome, int]:
+def import_consents(engine: Engine, *, vault: PiiVault, profile: JurisdictionProfile, actor: consents.Actor,
+                    path: Path, now: datetime | None = None, progress: Callable[[int], None] | None = None,
+                    **stream) -> tuple[consents.ImportOutcome, int]:
     """Import a consent file and release what it unblocks; returns the outcome and the records released.
 
     The file is read, validated and sealed before any transaction; its lines are then stored a chunk at a
@@ -129,7 +148,8 @@ def import_consents(engine: Engine, *, vault: PiiVault, actor: consents.Actor, p
         with session_scope(engine, write=True) as session:
             stored = consents.store_import_chunk(session, actor=actor, prepared=prepared, chunk=chunk, now=now,
                                                  part=part)
-            released += release(session, furnisher_id=actor.id, subjects=stored.granted_subjects, moment=now)
+            released += release(session, vault=vault, profile=profile, furnisher_id=actor.id,
+                                subjects=stored.granted_subjects, moment=now)
         outcome.created += stored.created
         outcome.revoked += stored.revoked
         outcome.unchanged += stored.unchanged

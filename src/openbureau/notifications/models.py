@@ -34,7 +34,9 @@ class Notification(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), doc="signin.code, inquiry.hard, consent.granted, consent.revoked, "
-                                                          "authority.request")
+                                                          "authority.request, negative.new, dispute.*, alert.*, "
+                                                          "freeze.*, identity_theft.blocked, objection.changed, "
+                                                          "erasure.done")
     person_id: Mapped[int | None] = mapped_column(BigInteger)
     subject_id_type: Mapped[str | None] = mapped_column(String(16))
     subject_id_enc: Mapped[bytes | None] = mapped_column(LargeBinary, info=CIPHERTEXT)

@@ -15,14 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, Row
+import polars as pl
+from sqlalchemy import Connection, Engine, Row
 from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import session_scope
+from openbureau.kit.dialects import dialect_for
 from openbureau.notifications.channels import Channel, Contact, DeliveryFailed, Outgoing
-from openbureau.notifications.models import NotificationStatus
+from openbureau.notifications.models import Notification, NotificationStatus
 from openbureau.notifications.repository import NotificationRepository
 
 DISPATCHER_CODE = "NOTIFICATIONS"  # the actor code of deliveries in the audit log
@@ -55,6 +57,22 @@ def compose(vault: PiiVault, *, kind: str, subject: str, body: str, now: datetim
 def enqueue(session: Session, rows: list[dict]) -> None:
     """Write composed messages in the caller's transaction (flushes, never commits)."""
     NotificationRepository(session).add_many(rows)
+
+
+def enqueue_frame(conn: Connection, messages: pl.DataFrame, *, now: datetime) -> None:
+    """Write many sealed messages in the caller's transaction with the engine's bulk insert (a file's or a
+    load's notices). ``messages``: ``kind``, ``person_id``, ``subject_id_type``, ``subject_id_enc`` and
+    ``message_enc`` (JSON ``{subject, body}`` sealed with the vault, as :func:`compose` seals it), each
+    message due at once."""
+    if messages.height == 0:
+        return
+    dialect_for(conn).insert(conn, Notification.__table__, messages.select(
+        "kind", pl.col("person_id").cast(pl.Int64), pl.col("subject_id_type").cast(pl.String),
+        pl.col("subject_id_enc").cast(pl.Binary), pl.lit(None, dtype=pl.Binary).alias("recipient_enc"),
+        "message_enc", pl.lit(NotificationStatus.PENDING).alias("status"),
+        pl.lit(0, dtype=pl.Int32).alias("attempts"), pl.lit(now).alias("next_attempt_at"),
+        pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("expires_at"), pl.lit(now).alias("created_at"),
+        pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("sent_at"), pl.lit(None, dtype=pl.String).alias("channel")))
 
 
 # Who a message names, resolved at delivery: the session, the row's person id, id type and sealed identity

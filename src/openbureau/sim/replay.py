@@ -123,7 +123,8 @@ def replay(
         if batch is not None:
             with session_scope(engine) as session:
                 actor = get_member(session, code=entry.furnisher)
-            outcome, released = quarantine.import_consents(engine, vault=vault, actor=actor, path=batch, now=arrival)
+            outcome, released = quarantine.import_consents(engine, vault=vault, profile=profile, actor=actor, path=batch,
+                                                         now=arrival)
             totals.consents += outcome.created
             totals.released += released
         if isinstance(entry, EventFileEntry):

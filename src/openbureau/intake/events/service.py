@@ -28,7 +28,7 @@ from openbureau.accounts.repository import AccountLoadRepository, published_pers
 from openbureau.consent.profiles import JurisdictionProfile
 from openbureau.identity.models import Person
 from openbureau.identity.service import PersonLinker, next_person_id, seal_identities, sync_person_sequence
-from openbureau.intake import quarantine
+from openbureau.intake import negative_notices, quarantine
 from openbureau.intake.events.standard import EVENTS
 from openbureau.intake.events.validation import validate_events
 from openbureau.intake.validation import FINDINGS_SCHEMA
@@ -146,6 +146,12 @@ def receive_events(engine: Engine, *, vault: PiiVault, profile: JurisdictionProf
         repo.insert(rows)
         if numbering:
             file_unlinked(conn, vault=vault, now=now)
+        # The person is told of each new negative item (late, written off) in the transaction that makes it
+        # readable; held events wait for their release.
+        in_files = rows.filter(pl.col("held_reason").is_null()).select(
+            "furnisher_id", "event_id", "event_type", "days_past_due", "occurred_at")
+        negative_notices.write(conn, negative_notices.event_notices(conn, in_files, vault=vault, profile=profile),
+                               now=now)
     outcome = records.select(pl.col(LINE).alias("line"), "event_id", pl.col(OUTCOME).alias("outcome"))
     rejected_lines = pl.concat([f["line"] for f in findings[1:]]) if len(findings) > 1 else pl.Series([], dtype=pl.Int64)
     outcome = outcome.with_columns(

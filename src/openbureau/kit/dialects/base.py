@@ -91,6 +91,10 @@ class Dialect(ABC):
         applied at once instead of up to a minute later, when the next query may already have been planned
         on an empty table."""
 
+    def many_lookups(self, conn: Connection) -> None:  # noqa: B027 (nothing to do on most engines)
+        """Plan the rest of this transaction for statements made of many small index lookups (a correlated
+        subquery per row of a staged table): nothing by default."""
+
     @contextmanager
     def staged(self, conn: Connection, frame: pl.DataFrame, name: str) -> Iterator[Table]:
         """``frame`` as a temporary table for the length of the block, to join against in SQL."""

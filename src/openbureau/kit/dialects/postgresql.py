@@ -87,6 +87,11 @@ class PostgresDialect(Dialect):
                 return
         conn.execute(text(f"ANALYZE {name}"))
 
+    def many_lookups(self, conn: Connection) -> None:
+        """``SET LOCAL jit = off``: such a statement is estimated expensive (its cost adds up over the rows), so
+        PostgreSQL compiles it, and compiling took 3.7 s where running it took 0.3 s (10,000 staged rows)."""
+        conn.execute(text("SET LOCAL jit = off"))
+
     def read_frame(self, conn: Connection, stmt: Select, schema: dict[str, pl.DataType]) -> pl.DataFrame:
         """``COPY (query) TO STDOUT`` as CSV into a spooled file, parsed by Polars: several times faster than
         fetching rows through the driver; the query keeps its bound parameters. Frames with other than
