@@ -51,23 +51,30 @@ class Disputed:
     row: dict
 
 
-def a_disputed_record(market: Path, *, skip: str) -> Disputed:
-    """A consenting borrower of ``LENDER`` with a phone on file and an open account, other than ``skip``: the
-    row of their latest monthly file."""
+CANDIDATES = 20  # borrowers tried for the scene: the first whose sign-in code reaches a phone plays it
+
+
+def disputed_records(market: Path, *, skip: str) -> list[Disputed]:
+    """Consenting borrowers of ``LENDER`` with a phone and an open account in its latest monthly file, other
+    than ``skip``: the row of each."""
     latest = max((e for e in sim.read_manifest(market) if e.furnisher == LENDER), key=lambda e: e.period)
     rows = pl.read_csv(latest.path, infer_schema=False).filter(
         pl.col("consent_ref").is_not_null() & (pl.col("id_type") == "CN_RESIDENT_ID")
         & (pl.col("account_status") == "open") & pl.col("phone").is_not_null() & (pl.col("id_number") != skip))
-    row = rows.row(0, named=True)
-    return Disputed(row["id_number"], row)
+    return [Disputed(row["id_number"], row) for row in rows.head(CANDIDATES).iter_rows(named=True)]
 
 
 def play(runtime: Runtime, market: Path, *, skip: str) -> None:
     """Play the scene on the built bureau and print it."""
-    disputed = a_disputed_record(market, skip=skip)
-    subject = Subject(id_type="CN_RESIDENT_ID", id_number=disputed.id_number)
     console.rule("[bold]A person exercises their rights (docs/rights.md)")
-    person = _sign_in(runtime, subject)
+    for disputed in disputed_records(market, skip=skip):
+        subject = Subject(id_type="CN_RESIDENT_ID", id_number=disputed.id_number)
+        person = _sign_in(runtime, subject)
+        if person is not None:
+            break
+    else:
+        _say("(No borrower of this small market has a phone on file to receive a sign-in code: no scene.)")
+        return
     row = disputed.row
     period, account = row["reporting_period"], row["furnisher_account_id"]
     with session_scope(runtime.engine, write=True) as session:
@@ -101,14 +108,20 @@ def _say(text: str) -> None:
     console.print(text, soft_wrap=True, highlight=False)
 
 
-def _sign_in(runtime: Runtime, subject: Subject) -> Principal:
-    """Ask for a code, deliver it through the file channel as the person's phone would receive it, enter it."""
+def _sign_in(runtime: Runtime, subject: Subject) -> Principal | None:
+    """Ask for a code, deliver it through the file channel as the person's phone would receive it, enter it;
+    None when no code reached a phone (none on file for the person)."""
+    folder = runtime.settings.resolved_notify_dir
+    before = set(folder.glob("*.json")) if folder.exists() else set()
     with session_scope(runtime.engine, write=True) as session:
         started = people.start_signin(session, vault=runtime.vault, key=runtime.signin_key, document=subject)
     _dispatch(runtime, limit=1)  # sign-in codes go first
-    folder = runtime.settings.resolved_notify_dir
-    newest = max(folder.glob("*.json"), key=lambda p: int(p.stem))
-    code = json.loads(newest.read_text())["body"].split("code is ")[1][:6]
+    codes = [p for p in set(folder.glob("*.json")) - before
+             if json.loads(p.read_text("utf-8")).get("kind") == "signin.code"]
+    if not codes:
+        return None
+    newest = codes[0]
+    code = json.loads(newest.read_text("utf-8"))["body"].split("code is ")[1][:6]
     with session_scope(runtime.engine, write=True) as session:
         verified = people.verify_signin(session, vault=runtime.vault, key=runtime.signin_key,
                                         challenge=started.challenge, code=code)
