@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import json
 import shutil
 import socket
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
-import polars as pl
 import typer
 import uvicorn
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
@@ -31,9 +28,7 @@ from openbureau.cli.console import (
     shell_path,
 )
 from openbureau.cli.notifications import dispatch_in_background
-from openbureau.consent import service as consents
-from openbureau.consent.profiles import Purpose
-from openbureau.consent.schemas import ConsentCreate, Evidence, Subject
+from openbureau.consent.schemas import Subject
 from openbureau.identity.resolution import resolve
 from openbureau.identity.resolution.training import TooFewRecords
 from openbureau.identity.resolution.training import train as train_identity_model
@@ -42,7 +37,6 @@ from openbureau.intake.service import bureau_totals, intake_statistics
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import BureauError, Conflict
 from openbureau.kit.settings import Settings
-from openbureau.members.service import get_member
 from openbureau.present.fonts import cjk_font_warning
 from openbureau.quality import service as quality
 from openbureau.runtime import Runtime, open_runtime
@@ -205,9 +199,9 @@ def demo(
                   f"{built['states']:,} monthly account states, in {time.perf_counter() - started:.0f} s")
     key = {m.code: m.api_key for m in issued}
     base = f"http://127.0.0.1:{port}/v1"
-    borrower = _a_borrower(market, "BANK_A")
-    _applicant_consent(runtime, borrower)
+    borrower = demo_person.borrowers(market, "BANK_A")["id_number"][0]
     subject = {"id_type": "CN_RESIDENT_ID", "id_number": borrower}
+    demo_person.applicant_consent(runtime, Subject(**subject), lender="LENDER_X", ref=DEMO_CONSENT)
     review = json.dumps({"subject": subject, "purpose": "account_review"})
     application = json.dumps({"subject": subject, "purpose": "loan_origination", "consent_ref": DEMO_CONSENT,
                               "declared_monthly_income": 1_200_000})
@@ -276,29 +270,6 @@ def _train_and_release(runtime: Runtime, *, months: int) -> None:
                   f"(bad rate {card.training['bad_rate']:.1%}) and released: validation AUC {v['auc']:.3f}, KS "
                   f"{v['ks']:.3f}, Gini {v['gini']:.3f} (`OPENBUREAU_DATA_DIR={shell_path(runtime.settings.data_dir)} "
                   f"{openbureau_command()} model evaluate --model {card.model_version} --html model.html`)", soft_wrap=True, highlight=False)
-
-
-def _applicant_consent(runtime: Runtime, id_number: str) -> None:
-    """The borrower applies to LENDER_X for a loan and consents to its inquiry (as its app would record)."""
-    now = datetime.now(UTC)
-    # The app keeps the consent text the borrower signed; the bureau records its digest as evidence.
-    signed = hashlib.sha256(f"{DEMO_CONSENT}: I agree that LENDER_X queries my credit report for my loan "
-                            f"application ({now.isoformat()})".encode()).hexdigest()
-    with session_scope(runtime.engine, write=True) as session:
-        consents.grant(session, vault=runtime.vault, actor=get_member(session, code="LENDER_X"), data=ConsentCreate(
-            consent_ref=DEMO_CONSENT, subject=Subject(id_type="CN_RESIDENT_ID", id_number=id_number),
-            purpose=Purpose.LOAN_ORIGINATION, scope=["report", "score"], valid_from=now,
-            valid_until=now + timedelta(days=30), evidence=Evidence(channel="app", captured_at=now, document_hash=signed)))
-
-
-def _a_borrower(market: Path, furnisher: str) -> str:
-    """A resident ID number of one of ``furnisher``'s consenting borrowers in its latest file, with a phone
-    number there (so that the printed sign-in reaches them)."""
-    latest = max((e for e in sim.read_manifest(market) if e.furnisher == furnisher), key=lambda e: e.period)
-    rows = pl.read_csv(latest.path, infer_schema=False).filter(
-        pl.col("consent_ref").is_not_null() & (pl.col("id_type") == "CN_RESIDENT_ID") & (pl.col("account_status") == "open")
-        & pl.col("phone").is_not_null())
-    return rows["id_number"][0]
 
 
 def _grades(runtime: Runtime, *, months: int) -> dict[str, str | None]:

@@ -54,14 +54,32 @@ class Disputed:
 CANDIDATES = 20  # borrowers tried for the scene: the first whose sign-in code reaches a phone plays it
 
 
-def disputed_records(market: Path, *, skip: str) -> list[Disputed]:
-    """Consenting borrowers of ``LENDER`` with a phone and an open account in its latest monthly file, other
-    than ``skip``: the row of each."""
-    latest = max((e for e in sim.read_manifest(market) if e.furnisher == LENDER), key=lambda e: e.period)
-    rows = pl.read_csv(latest.path, infer_schema=False).filter(
+def borrowers(market: Path, furnisher: str, *, skip: str | None = None) -> pl.DataFrame:
+    """Consenting borrowers of ``furnisher`` with a phone and an open account in its latest monthly file (other
+    than ``skip``): their rows."""
+    latest = max((e for e in sim.read_manifest(market) if e.furnisher == furnisher), key=lambda e: e.period)
+    return pl.read_csv(latest.path, infer_schema=False).filter(
         pl.col("consent_ref").is_not_null() & (pl.col("id_type") == "CN_RESIDENT_ID")
-        & (pl.col("account_status") == "open") & pl.col("phone").is_not_null() & (pl.col("id_number") != skip))
+        & (pl.col("account_status") == "open") & pl.col("phone").is_not_null() & (pl.col("id_number") != (skip or "")))
+
+
+def disputed_records(market: Path, *, skip: str) -> list[Disputed]:
+    """The records of ``LENDER``'s borrowers (other than ``skip``) the scene may dispute, a row each."""
+    rows = borrowers(market, LENDER, skip=skip)
     return [Disputed(row["id_number"], row) for row in rows.head(CANDIDATES).iter_rows(named=True)]
+
+
+def applicant_consent(runtime: Runtime, subject: Subject, *, lender: str, ref: str) -> None:
+    """The borrower applies to ``lender`` for a loan and consents to its inquiry, as its app would record it
+    (the app keeps the text the borrower signed; the bureau records its digest as evidence)."""
+    now = datetime.now(UTC)
+    signed = hashlib.sha256(f"{ref}: I agree that {lender} queries my credit report for my loan application "
+                            f"({now.isoformat()})".encode()).hexdigest()
+    with session_scope(runtime.engine, write=True) as session:
+        consents.grant(session, vault=runtime.vault, actor=get_member(session, code=lender), data=ConsentCreate(
+            consent_ref=ref, subject=subject, purpose=Purpose.LOAN_ORIGINATION, scope=["report", "score"],
+            valid_from=now, valid_until=now + timedelta(days=30),
+            evidence=Evidence(channel="app", captured_at=now, document_hash=signed)))
 
 
 def play(runtime: Runtime, market: Path, *, skip: str) -> None:
@@ -149,14 +167,7 @@ def _correct(runtime: Runtime, row: dict) -> int:
 
 def _applies(runtime: Runtime, subject: Subject) -> None:
     """The person applies to another lender, with their consent: the frozen file is not read."""
-    now = datetime.now(UTC)
-    signed = hashlib.sha256(f"{CONSENT}: {APPLIED_TO} may query my report ({now.isoformat()})".encode()).hexdigest()
-    with session_scope(runtime.engine, write=True) as session:
-        lender = get_member(session, code=APPLIED_TO)
-        consents.grant(session, vault=runtime.vault, actor=lender, data=ConsentCreate(
-            consent_ref=CONSENT, subject=subject, purpose=Purpose.LOAN_ORIGINATION, scope=["report", "score"],
-            valid_from=now, valid_until=now + timedelta(days=30),
-            evidence=Evidence(channel="app", captured_at=now, document_hash=signed)))
+    applicant_consent(runtime, subject, lender=APPLIED_TO, ref=CONSENT)
     try:
         with session_scope(runtime.engine, write=True) as session:
             reports.inquire(session, vault=runtime.vault, principal=Principal.of_member(get_member(session, code=APPLIED_TO)),
