@@ -262,44 +262,60 @@ def run(engine: str, args: argparse.Namespace) -> dict:
         wrk(url, seconds=args.warmup, connections=args.connections, script=script)
         log(f"{engine}: idle, {args.duration} s")
         idle = wrk(url, seconds=args.duration, connections=args.connections, script=script)
-        log(f"{engine}: during a load of {args.records:,} records, {args.duration} s")
-        started = time.perf_counter()
-        # A copy of the file each run: the same bytes again would return the earlier result.
-        copy = path.with_name(f"load-{engine}-{int(time.time())}.csv")
-        copy.write_bytes(path.read_bytes())
-        with copy.open("ab") as handle:  # one more valid record makes the bytes new
-            handle.write(make_records(1, period="2026-10", seed=int(time.time()) % 10_000).write_csv(
-                include_header=False).encode())
-        cli = str(Path(sys.executable).with_name("openbureau"))
-        loading = subprocess.Popen([cli, "intake", "submit", str(copy), "--furnisher", LOADER], env=env_for(engine, args), stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE)
-        with ThreadPoolExecutor(1) as feeder:
-            fed = feeder.submit(feed_events, base, platform_key, consented, rate=args.event_rate,
-                                seconds=args.duration, tag=f"FEED-{engine}-{time.time_ns()}")
-            during = wrk(url, seconds=args.duration, connections=args.connections, script=script)
-            events_during = fed.result()
-        still_loading = loading.poll() is None
-        _, err = loading.communicate()
-        load_seconds = time.perf_counter() - started
-        copy.unlink(missing_ok=True)
-        if loading.returncode != 0:
-            raise SystemExit(f"the load failed: {err.decode()[-2000:]}")
-        maintenance = {}
-        for job, command in maintenance_jobs(engine, args, ids):
+        loads = {}
+        for niceness in args.load_niceness:
+            log(f"{engine}: during a load of {args.records:,} records (niceness {niceness}), {args.duration} s")
+            loads[niceness] = during_load(engine, args, path=path, url=url, script=script, base=base,
+                                          platform_key=platform_key, consented=consented, niceness=niceness)
+        maintenance, signal_, intake_ = {}, None, None
+        for job, command in ([] if args.loads_only else maintenance_jobs(engine, args, ids)):
             log(f"{engine}: during {job}, {args.duration} s")
             maintenance[job] = during_job(command, env_for(engine, args), url=url, args=args, script=script)
-        log(f"{engine}: event to signal, {args.trials} trials")
-        signal_ = event_to_signal(base, platform_key=platform_key, lender_key=built["keys"][SUBSCRIBER],
-                                  ids=consented, trials=args.trials)
-        log(f"{engine}: event intake, {args.event_clients} clients x {args.event_seconds} s")
-        intake_ = event_intake(base, platform_key, consented, clients=args.event_clients, batch=args.event_batch,
-                               seconds=args.event_seconds)
+        if not args.loads_only:
+            log(f"{engine}: event to signal, {args.trials} trials")
+            signal_ = event_to_signal(base, platform_key=platform_key, lender_key=built["keys"][SUBSCRIBER],
+                                      ids=consented, trials=args.trials)
+            log(f"{engine}: event intake, {args.event_clients} clients x {args.event_seconds} s")
+            intake_ = event_intake(base, platform_key, consented, clients=args.event_clients,
+                                   batch=args.event_batch, seconds=args.event_seconds)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    return {"engine": engine, "idle": idle, "during": during, "load_seconds": load_seconds,
-            "load_outlasted_inquiries": still_loading, "events_during": events_during, "maintenance": maintenance,
+    first = loads[args.load_niceness[0]]
+    return {"engine": engine, "idle": idle, "during": first["during"], "load_seconds": first["load_seconds"],
+            "load_outlasted_inquiries": first["load_outlasted_inquiries"], "events_during": first["events_during"],
+            "loads": {str(n): load for n, load in loads.items()}, "maintenance": maintenance,
             "event_to_signal": signal_, "event_intake": intake_}
+
+
+def during_load(engine: str, args: argparse.Namespace, *, path: Path, url: str, script: Path, base: str,
+                platform_key: str, consented: list[str], niceness: int) -> dict:
+    """Inquiries for ``--duration`` seconds while the file loads in a second process whose preparing process
+    runs at ``niceness`` (``OPENBUREAU_LOAD_NICENESS``) and a platform reports events."""
+    started = time.perf_counter()
+    # A copy of the file each run: the same bytes again would return the earlier result.
+    copy = path.with_name(f"load-{engine}-{time.time_ns()}.csv")
+    copy.write_bytes(path.read_bytes())
+    with copy.open("ab") as handle:  # one more valid record makes the bytes new
+        handle.write(make_records(1, period="2026-10", seed=time.time_ns() % 10_000).write_csv(
+            include_header=False).encode())
+    cli = str(Path(sys.executable).with_name("openbureau"))
+    env = {**env_for(engine, args), "OPENBUREAU_LOAD_NICENESS": str(niceness)}
+    loading = subprocess.Popen([cli, "intake", "submit", str(copy), "--furnisher", LOADER], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with ThreadPoolExecutor(1) as feeder:
+        fed = feeder.submit(feed_events, base, platform_key, consented, rate=args.event_rate,
+                            seconds=args.duration, tag=f"FEED-{engine}-{time.time_ns()}")
+        during = wrk(url, seconds=args.duration, connections=args.connections, script=script)
+        events_during = fed.result()
+    still_loading = loading.poll() is None
+    _, err = loading.communicate()
+    load_seconds = time.perf_counter() - started
+    copy.unlink(missing_ok=True)
+    if loading.returncode != 0:
+        raise SystemExit(f"the load failed: {err.decode()[-2000:]}")
+    return {"during": during, "load_seconds": load_seconds, "load_outlasted_inquiries": still_loading,
+            "events_during": events_during}
 
 
 def main() -> None:
@@ -315,6 +331,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--load-niceness", type=lambda v: [int(n) for n in v.split(",")], default=[10],
+                        help="the load's preparing process's niceness; several (10,0) measure a load at each")
+    parser.add_argument("--loads-only", action="store_true",
+                        help="measure idle and during loads only (no other writers, event timings)")
     parser.add_argument("--event-rate", type=int, default=1_000, help="events/s reported during the load")
     parser.add_argument("--trials", type=int, default=200, help="event-to-signal measurements")
     parser.add_argument("--event-clients", type=int, default=2)
@@ -337,11 +357,14 @@ def main() -> None:
     print(f"{'engine':<11}{'idle/s':>9}{'p50':>7}{'p99':>7}{'load/s':>9}{'p50':>7}{'p99':>8}{'errors':>8}"
           f"{'p99 ratio':>11}{'load s':>8}")
     for r in results:
-        i, d = r["idle"], r["during"]
-        errors = d["non2xx"] + (0 if d["socket_errors"] is None else 1)
-        note = "" if r["load_outlasted_inquiries"] else "  (the load ended before the inquiries: use more records)"
-        print(f"{r['engine']:<11}{i['rps']:>9,.0f}{i['p50']:>7.1f}{i['p99']:>7.1f}{d['rps']:>9,.0f}{d['p50']:>7.1f}"
-              f"{d['p99']:>8.1f}{errors:>8}{d['p99'] / i['p99']:>11.2f}{r['load_seconds']:>8.0f}{note}")
+        i = r["idle"]
+        for niceness, load in r["loads"].items():
+            d = load["during"]
+            errors = d["non2xx"] + (0 if d["socket_errors"] is None else 1)
+            note = "" if load["load_outlasted_inquiries"] else "  (the load ended before the inquiries: use more records)"
+            print(f"{r['engine'] + ' n' + niceness:<11}{i['rps']:>9,.0f}{i['p50']:>7.1f}{i['p99']:>7.1f}"
+                  f"{d['rps']:>9,.0f}{d['p50']:>7.1f}{d['p99']:>8.1f}{errors:>8}{d['p99'] / i['p99']:>11.2f}"
+                  f"{load['load_seconds']:>8.0f}{note}")
     print()
     print("Inquiries while other writers run (same connections)")
     print(f"{'engine':<11}{'job':<34}{'/s':>7}{'p50':>7}{'p99':>8}{'errors':>8}{'p99 ratio':>11}{'job s':>7}")
@@ -357,6 +380,8 @@ def main() -> None:
     print(f"{'engine':<11}{'fed/s':>8}{'batch errors':>14}{'batch p99':>11}{'signal p50':>12}{'p99':>8}"
           f"{'max':>8}{'intake/s':>10}{'errors':>8}")
     for r in results:
+        if r["event_to_signal"] is None:
+            continue
         f, g, k = r["events_during"], r["event_to_signal"], r["event_intake"]
         print(f"{r['engine']:<11}{f['events_per_s']:>8,.0f}{f['batch_errors']:>14}{f['batch_p99_ms']:>9.0f}ms"
               f"{g['p50_ms']:>10.1f}ms{g['p99_ms']:>6.1f}ms{g['max_ms']:>6.0f}ms{k['events_per_s']:>10,.0f}"

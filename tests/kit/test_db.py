@@ -90,3 +90,4 @@ def test_the_checkpointer_runs_on_sqlite_only(runtime) -> None:
         assert checkpointer.checkpoints == 0  # no thread, no log to copy
     else:
         assert checkpointer.checkpoints >= 1  # at least the one made at stop
+

@@ -13,7 +13,6 @@ beside the writer.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -45,9 +44,6 @@ from openbureau.policy import Policy
 # Rows per write transaction: SQLite has one writer, so the inquiry log waits for at most one of these
 # (a few milliseconds); larger batches load a little faster and make inquiries wait longer.
 WRITE_BATCH = 2_000
-# Pause between two write transactions of a load, so that a waiting writer (the inquiry log's group
-# commit polls every half millisecond) takes the SQLite write lock before the load takes it again.
-YIELD_SECONDS = 0.001
 DELETE_BATCH = 5_000
 
 
@@ -113,7 +109,7 @@ class SubmissionLoader:
             first_new_id=first_new_id, today=self.today, now=self.as_of or datetime.now(UTC),
             balance_tolerance=self.policy.balance_tolerance, profile=self.policy.profile,
             keys=load_keys(self.settings), file_keys=file_keyring(self.settings),
-            limits=ReadLimits.from_settings(self.settings),
+            limits=ReadLimits.from_settings(self.settings), niceness=self.settings.load_niceness,
         )
 
     def _negative_notices(self, writer: _Writer, spec: LoadSpec) -> pl.DataFrame:
@@ -237,7 +233,7 @@ class _Writer:
             self.findings(conn, prepared.findings)
         for table, frame in (("persons", prepared.persons), ("states", prepared.states)):
             for piece in _slices(frame):
-                time.sleep(YIELD_SECONDS)
+                dialect_for(self.engine).pause_between_writes()
                 with self.engine.begin() as conn:
                     if table == "persons":
                         dialect_for(conn).insert(conn, Person.__table__, piece)

@@ -77,6 +77,7 @@ class LoadSpec:
     keys: PiiKeys
     file_keys: dict[str, bytes]  # keys the kept file may be sealed under, by key id
     limits: ReadLimits
+    niceness: int = 0  # added to the preparing process's niceness (a second process only; see _child_main)
 
 
 class Preparer:
@@ -235,6 +236,9 @@ def _end_with_parent(parent: int, interval: float = 0.2) -> None:
 def _child_main(pipe: Any, spec: LoadSpec, parent: int) -> None:
     """Entry point of the preparing process: sends each chunk as a header and three Arrow IPC frames."""
     _end_with_parent(parent)
+    # Lower this process's priority only: the loader that writes keeps its own, since on SQLite it holds the
+    # one write lock that the inquiry log waits for, and a writer starved of CPU would hold it longer.
+    os.nice(spec.niceness)
     try:
         engine = make_engine(spec.database_url)
         with engine.connect() as conn:

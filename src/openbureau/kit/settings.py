@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         description="Files at least this large are validated and linked in a second process while the "
         "first one writes (both cores busy); smaller ones in a thread, without the process start-up cost.",
     )
+    load_niceness: int = Field(
+        default=10, ge=0, le=19,
+        description="CPU niceness of a load's preparing process (validation, linking, encryption): the "
+        "machine's cores go to inquiries first and the load takes what they leave. 0 gives the load the "
+        "serving processes' priority. The writing process keeps its own priority (it holds the write lock).",
+    )
     max_file_bytes: int = Field(
         default=2 * 2**30, ge=1, description="Largest furnishing file accepted, in bytes (refused as it arrives)."
     )

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from openbureau.accounts import service as account_states
 from openbureau.audit import service as audit
 from openbureau.kit.db import checkpoint, intake_lock, session_scope
+from openbureau.kit.dialects import dialect_for
 from openbureau.kit.periods import add_years, period_of
 from openbureau.tradelines.history import NEGATIVE_STATUSES, expired_periods
 
@@ -65,6 +66,7 @@ def run_retention(engine: Engine, *, as_of: date, retention_years: int, actor_co
             batches = list(account_states.accounts_with_status_before(
                 session, run.latest_expirable_period, payment_statuses=NEGATIVE_STATUSES, batch=RETENTION_BATCH))
         for accounts in batches:
+            dialect_for(engine).pause_between_writes()
             with session_scope(engine, write=not dry_run) as session:
                 keys = expired_periods(account_states.states_of_accounts(session, accounts), as_of=as_of,
                                        retention_years=retention_years)

@@ -9,6 +9,7 @@ runs against each engine (``tests/conftest.py``). The engines: :mod:`.sqlite` (t
 
 from __future__ import annotations
 
+import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -59,6 +60,15 @@ class Dialect(ABC):
     batch_migrations: bool = False
     # Whether a background thread should copy a write-ahead log back into the database (:meth:`checkpoint`).
     background_checkpoints: bool = False
+    # Seconds a long job (a load, a consent import, a retention run, a rewrite) sleeps between two of its
+    # write transactions, so that a writer waiting for the one write lock (the inquiry log's group commit
+    # polls every half millisecond) takes it before the job takes it again. 0: writers never queue.
+    writer_pause: float = 0.0
+
+    def pause_between_writes(self) -> None:
+        """Let a waiting writer in before a long job's next write transaction (see ``writer_pause``)."""
+        if self.writer_pause:
+            time.sleep(self.writer_pause)
 
     # -- engines ---------------------------------------------------------------------------------------
     @abstractmethod
@@ -163,6 +173,7 @@ class Dialect(ABC):
         if total:
             step = max(1, (high - low + 1) * REWRITE_CHUNK_ROWS // total)
             for start in range(low, high + 1, step):
+                self.pause_between_writes()
                 with engine.begin() as conn:
                     rows = self._copy_range(conn, table, copy, column=column.name, start=start, stop=start + step,
                                             order_by=order_by)

@@ -28,6 +28,7 @@ class SqliteDialect(Dialect):
     name = "sqlite"
     batch_migrations = True
     background_checkpoints = True
+    writer_pause = 0.001  # one writer at a time: a long job lets the inquiry log in between its transactions
 
     def create_engine(self, url: str, *, busy_timeout: float, autocheckpoint: bool, pool_size: int) -> Engine:
         # A pool as large as the number of sessions a serving process holds at once (requests waiting for
