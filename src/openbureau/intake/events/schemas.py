@@ -37,10 +37,10 @@ class EventBatch(BaseModel):
 
     def frame(self) -> pl.DataFrame:
         """The batch as the validator takes it: ``_line`` (1 = the first event) and every column as text."""
-        rows = [{name: None if value is None else str(value) for name, value in e.model_dump().items()}
-                for e in self.events]
-        return pl.DataFrame(rows, schema={c: pl.String for c in EVENTS.columns}).with_columns(
-            pl.int_range(1, len(rows) + 1, dtype=pl.Int64).alias("_line"))
+        columns = {name: [None if (value := getattr(e, name)) is None else str(value) for e in self.events]
+                   for name in EVENTS.columns}  # column by column: a third of the time of a dict per event
+        return pl.DataFrame(columns, schema={c: pl.String for c in EVENTS.columns}).with_columns(
+            pl.int_range(1, len(self.events) + 1, dtype=pl.Int64).alias("_line"))
 
 
 class EventOutcome(BaseModel):

@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
 import polars as pl
@@ -73,6 +74,13 @@ def _event_checks(now: datetime) -> list[Check]:
     ]  # fmt: skip
 
 
+@functools.cache
+def _static_checks() -> tuple[Check, ...]:
+    """The checks that do not depend on the moment of receipt, built once (an expression is immutable):
+    building them took about a third of a 1,000-event batch's validation."""
+    return (*field_checks(EVENTS), *identity_checks(), *_type_checks())
+
+
 def _duplicate_ids(work: pl.DataFrame, seen: dict[str, int]) -> pl.DataFrame:
     """Flag each event whose id appeared earlier in the batch or file (``seen``: id -> first line, kept
     across a file's chunks), with that first line."""
@@ -100,7 +108,7 @@ def validate_events(batch: pl.DataFrame, *, now: datetime, seen: dict[str, int] 
     missing = [name for name in (LINE, *EVENTS.columns) if name not in batch.columns]
     if missing:
         raise ValueError(f"batch lacks columns {missing}; add absent event columns as all-null")
-    checks = [*field_checks(EVENTS), *identity_checks(), *_type_checks(), *_event_checks(now)]
+    checks = [*_static_checks(), *_event_checks(now)]
     flags = [f"_check{index}" for index in range(len(checks))]
     work = (
         batch.select(LINE, *EVENTS.columns).rechunk().lazy()
