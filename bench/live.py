@@ -262,11 +262,11 @@ def run(engine: str, args: argparse.Namespace) -> dict:
         wrk(url, seconds=args.warmup, connections=args.connections, script=script)
         log(f"{engine}: idle, {args.duration} s")
         idle = wrk(url, seconds=args.duration, connections=args.connections, script=script)
-        loads = {}
+        loads = []
         for niceness in args.load_niceness:
             log(f"{engine}: during a load of {args.records:,} records (niceness {niceness}), {args.duration} s")
-            loads[niceness] = during_load(engine, args, path=path, url=url, script=script, base=base,
-                                          platform_key=platform_key, consented=consented, niceness=niceness)
+            loads.append(during_load(engine, args, path=path, url=url, script=script, base=base,
+                                     platform_key=platform_key, consented=consented, niceness=niceness))
         maintenance, signal_, intake_ = {}, None, None
         for job, command in ([] if args.loads_only else maintenance_jobs(engine, args, ids)):
             log(f"{engine}: during {job}, {args.duration} s")
@@ -281,10 +281,10 @@ def run(engine: str, args: argparse.Namespace) -> dict:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    first = loads[args.load_niceness[0]]
+    first = loads[0]
     return {"engine": engine, "idle": idle, "during": first["during"], "load_seconds": first["load_seconds"],
             "load_outlasted_inquiries": first["load_outlasted_inquiries"], "events_during": first["events_during"],
-            "loads": {str(n): load for n, load in loads.items()}, "maintenance": maintenance,
+            "loads": loads, "maintenance": maintenance,
             "event_to_signal": signal_, "event_intake": intake_}
 
 
@@ -314,8 +314,8 @@ def during_load(engine: str, args: argparse.Namespace, *, path: Path, url: str, 
     copy.unlink(missing_ok=True)
     if loading.returncode != 0:
         raise SystemExit(f"the load failed: {err.decode()[-2000:]}")
-    return {"during": during, "load_seconds": load_seconds, "load_outlasted_inquiries": still_loading,
-            "events_during": events_during}
+    return {"niceness": niceness, "during": during, "load_seconds": load_seconds,
+            "load_outlasted_inquiries": still_loading, "events_during": events_during}
 
 
 def main() -> None:
@@ -358,11 +358,11 @@ def main() -> None:
           f"{'p99 ratio':>11}{'load s':>8}")
     for r in results:
         i = r["idle"]
-        for niceness, load in r["loads"].items():
+        for load in r["loads"]:
             d = load["during"]
             errors = d["non2xx"] + (0 if d["socket_errors"] is None else 1)
             note = "" if load["load_outlasted_inquiries"] else "  (the load ended before the inquiries: use more records)"
-            print(f"{r['engine'] + ' n' + niceness:<11}{i['rps']:>9,.0f}{i['p50']:>7.1f}{i['p99']:>7.1f}"
+            print(f"{r['engine'] + ' n' + str(load['niceness']):<11}{i['rps']:>9,.0f}{i['p50']:>7.1f}{i['p99']:>7.1f}"
                   f"{d['rps']:>9,.0f}{d['p50']:>7.1f}{d['p99']:>8.1f}{errors:>8}{d['p99'] / i['p99']:>11.2f}"
                   f"{load['load_seconds']:>8.0f}{note}")
     print()

@@ -3,8 +3,21 @@ next query is not planned on a table the planner believes empty."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import polars as pl
-from sqlalchemy import BigInteger, Column, MetaData, Table, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    Table,
+    Text,
+    text,
+)
 
 from openbureau.kit.db import make_engine
 from openbureau.kit.dialects import dialect_for
@@ -43,3 +56,41 @@ def test_staged_frames_are_analysed_before_they_are_joined(postgres_url: str) ->
         with dialect_for(conn).staged(conn, pl.DataFrame({"n": range(5_000)}), "probe") as staged:
             assert _reltuples(conn, staged.name) == 5_000
     engine.dispose()
+
+
+def test_a_bulk_insert_stores_every_value_as_it_was_given(runtime) -> None:
+    # Bytes (empty, zero bytes, high bytes), text that CSV must quote (commas, quotes, new lines, a lone
+    # backslash, the empty string as against null), times with and without a zone, dates and integers.
+    table = Table("bulk_values_probe", MetaData(), Column("n", BigInteger), Column("small", SmallInteger),
+                  Column("s", Text), Column("b", LargeBinary), Column("at", DateTime(timezone=True)),
+                  Column("d", Date))
+    moment = datetime(2026, 11, 22, 8, 30, 15, 123456, tzinfo=UTC)
+    frame = pl.DataFrame({
+        "n": [1, None, -(2**62), 4, 5], "small": [1, 2, None, -3, 0],
+        "s": ["plain", "", None, 'a,"b"\nc\\x41 \\N', "张三"],
+        "b": [b"\x00\xff\x10", b"", None, b"\\x41", bytes(range(256))],
+        "at": [moment, None, moment.replace(microsecond=0), moment, moment],
+        "d": [date(2026, 1, 31), None, date(1900, 1, 1), date(2026, 11, 22), date(2026, 2, 28)],
+    }, schema={"n": pl.Int64, "small": pl.Int16, "s": pl.String, "b": pl.Binary,
+               "at": pl.Datetime("us", "UTC"), "d": pl.Date})
+    naive = pl.DataFrame({"n": [9], "at": [datetime(2026, 1, 1, 12)]})  # a naive time is read as UTC
+    try:
+        with runtime.engine.begin() as conn:
+            table.create(conn)
+            dialect_for(conn).insert(conn, table, frame)
+            dialect_for(conn).insert(conn, table, naive)
+        with runtime.engine.connect() as conn:
+            rows = conn.execute(table.select().order_by(table.c.s.is_(None), table.c.n)).all()
+    finally:
+        with runtime.engine.begin() as conn:
+            table.drop(conn, checkfirst=True)
+    stored = {r.n: r for r in rows}
+    for given in frame.iter_rows(named=True):
+        got = stored[given["n"]] if given["n"] is not None else next(r for r in rows if r.n is None)
+        assert got.s == given["s"] and (got.b is None) == (given["b"] is None)
+        assert (bytes(got.b) if got.b is not None else None) == given["b"]
+        assert got.small == given["small"] and got.d == given["d"]
+        as_utc = got.at if got.at is None or got.at.tzinfo else got.at.replace(tzinfo=UTC)  # SQLite keeps no zone
+        assert as_utc == given["at"]
+    late = stored[9].at
+    assert (late if late.tzinfo else late.replace(tzinfo=UTC)) == datetime(2026, 1, 1, 12, tzinfo=UTC)
