@@ -3,6 +3,7 @@ finding on its record, nothing valid lost, the furnisher's own accounts only."""
 
 from __future__ import annotations
 
+import tracemalloc
 from datetime import date
 
 import pytest
@@ -17,6 +18,7 @@ from openbureau.identity.models import Person
 from openbureau.intake import service
 from openbureau.intake.errors import FileRejected
 from openbureau.intake.models import Finding
+from openbureau.intake.readers import ChunkReader, FileFormat
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
@@ -183,3 +185,43 @@ def test_a_file_from_one_furnisher_naming_anothers_accounts_never_touches_them(u
     assert sorted(_states(us_bureau, "BANK_US")) == sorted(before)  # filed as BANK_US's own accounts
     assert {v[1] for v in _states(us_bureau, "BANK_US").values()} == {900}
     assert s.records_rejected == 0
+
+
+def _long_line_file(path, megabytes: int) -> bytes:
+    """A header, a line of ``megabytes`` MiB with a record descriptor word of 9999 and no end for far too long,
+    one good account and a trailer."""
+    good = consumer_file(1).split(b"\n")
+    with path.open("wb") as out:
+        out.write(good[0] + b"\n9999")
+        for _ in range(megabytes):
+            out.write(b"A" * 2**20)
+        out.write(b"\n" + b"\n".join(good[1:]))
+    return path
+
+
+def test_a_huge_record_is_read_in_bounded_memory_and_the_rest_of_the_file_loads(us_bureau, tmp_path) -> None:
+    path = _long_line_file(tmp_path / "long.m2", 12)
+    reader = ChunkReader(path, FileFormat.METRO2, chunk_size=1_000)
+    tracemalloc.start()
+    try:
+        loaded, codes = 0, set()
+        for chunk in reader.chunks():
+            loaded += chunk.height
+            codes |= {m.code for m in reader.take_malformed()}
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert loaded == 1 and "RECORD_TOO_LONG" in codes
+    assert peak < 6 * 2**20, f"{peak:,} bytes held reading a 12 MiB line"  # a few blocks, never the line
+    s = _submit(us_bureau, path)
+    assert s.status == "loaded" and s.records_accepted + s.records_warnings == 1
+    assert s.finding_counts["RECORD_TOO_LONG"] == s.records_rejected - 1  # the line's last piece: RDW_INVALID
+
+
+def test_a_metro2_file_past_the_size_limit_is_refused(us_bureau, tmp_path) -> None:
+    path = tmp_path / "big.m2"
+    path.write_bytes(consumer_file(8))
+    small = us_bureau.settings.model_copy(update={"max_file_bytes": 4 * LINE})
+    with pytest.raises(FileRejected) as refused:
+        service.submit(us_bureau.engine, settings=small, policy=us_bureau.policy, furnisher_code="BANK_US", path=path)
+    assert (refused.value.code, refused.value.status_code) == ("FILE_TOO_LARGE", 413)

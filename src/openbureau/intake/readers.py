@@ -138,7 +138,7 @@ class ChunkReader:
         """Drop (and report) records that are not UTF-8 or have a value past the length limit."""
         known = self.layout.by_name
         wanted = [c for c in frame.columns if c in known]
-        bad_utf8 = pl.Series("bad", [False] * frame.height)
+        bad_utf8 = pl.Series("bad", [False] * frame.height, dtype=pl.Boolean)
         for name in wanted:
             dtype = frame.schema[name]
             if dtype == pl.Binary:
