@@ -39,7 +39,7 @@ _WHOLE_BASE = len(BASE.fields)
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
+class Metro2Finding:
     """One Metro 2 error as intake reports it."""
 
     line: int  # the record number (1-based, the header being 1)
@@ -68,12 +68,12 @@ def _shown(error: Metro2Error) -> str | None:
     return value.strip()[: limits.SHOWN_VALUE_CHARS]
 
 
-def finding_of(error: Metro2Error, *, rejects: bool, account: str | None) -> Finding:
+def finding_of(error: Metro2Error, *, rejects: bool, account: str | None) -> Metro2Finding:
     """An error of the codec as a finding: located to the record, segment, field and byte."""
     where = f"{error.segment}.{error.field}" if error.field else error.segment
-    message = (f"Metro 2 record {error.record_number}, {where} at byte {error.offset:,}: {error.message}")
-    return Finding(error.record_number, error.code, error.severity, where[:64], _shown(error), message,
-                   rejects, account)
+    message = f"Metro 2 record {error.record_number}, {where} at byte {error.offset:,}: {error.message}"
+    return Metro2Finding(error.record_number, error.code, error.severity, where[:64], _shown(error), message,
+                         rejects, account)
 
 
 def _account(record: Record) -> str | None:
@@ -81,7 +81,7 @@ def _account(record: Record) -> str | None:
     return value[:64] or None
 
 
-def _report(record: Record, report: Callable[[Finding], None]) -> bool:
+def _report(record: Record, report: Callable[[Metro2Finding], None]) -> bool:
     """Report the record's errors; whether it loads (a whole base segment with no error, warnings aside).
 
     The first error that rejects a record counts it as rejected; errors of the file, and of its header
@@ -98,7 +98,7 @@ def _report(record: Record, report: Callable[[Finding], None]) -> bool:
     return loads
 
 
-def frames(handle: BinaryIO, *, chunk_size: int, report: Callable[[Finding], None]) -> Iterator[pl.DataFrame]:
+def frames(handle: BinaryIO, *, chunk_size: int, report: Callable[[Metro2Finding], None]) -> Iterator[pl.DataFrame]:
     """Frames of at most ``chunk_size`` base records in the standard's columns (as text) with ``_line``,
     the record number; every error is passed to ``report`` as it is found. A frame (possibly empty) is
     also yielded after every ``chunk_size`` findings, so that a file of errors is held in bounded memory."""
@@ -107,7 +107,7 @@ def frames(handle: BinaryIO, *, chunk_size: int, report: Callable[[Finding], Non
     rows: list[dict[str, object]] = []
     findings = 0
 
-    def counted(finding: Finding) -> None:
+    def counted(finding: Metro2Finding) -> None:
         nonlocal findings
         findings += 1
         report(finding)

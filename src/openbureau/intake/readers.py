@@ -380,7 +380,7 @@ def _metro2_header(reader: ChunkReader, handle: BinaryIO) -> list[str]:
 
 
 def _metro2_chunks(reader: ChunkReader, handle: BinaryIO) -> Iterator[pl.DataFrame]:
-    def report(finding: metro2_in.Finding) -> None:
+    def report(finding: metro2_in.Metro2Finding) -> None:
         reader.malformed.append(MalformedRecord(
             finding.line, finding.message, code=finding.code, field=finding.field, value=finding.value,
             severity=finding.severity, rejects=finding.rejects, furnisher_account_id=finding.account))
