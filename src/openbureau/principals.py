@@ -36,6 +36,7 @@ class Action(StrEnum):
     SUBMIT_FILE = "submission.submit"
     READ_OWN_SUBMISSIONS = "submission.read_own"
     READ_ALL_SUBMISSIONS = "submission.read_all"
+    WRITE_FURNISHED_FILE = "submission.write_file"  # a furnisher's period written out of the store (Metro 2)
     READ_OWN_ACCOUNTS = "account.read_own"
     READ_INTAKE_STATISTICS = "stats.intake"
     READ_OWN_SCORECARD = "quality.scorecard_own"
@@ -73,6 +74,7 @@ RIGHTS: dict[Action, frozenset[Kind]] = {
     Action.SUBMIT_FILE: frozenset({Kind.FURNISHER}),
     Action.READ_OWN_SUBMISSIONS: frozenset({Kind.FURNISHER}),
     Action.READ_ALL_SUBMISSIONS: frozenset({Kind.OPERATOR}),
+    Action.WRITE_FURNISHED_FILE: frozenset({Kind.OPERATOR}),
     Action.READ_OWN_ACCOUNTS: frozenset({Kind.FURNISHER}),
     Action.READ_INTAKE_STATISTICS: frozenset({Kind.REGULATOR, Kind.OPERATOR}),
     Action.READ_OWN_SCORECARD: frozenset({Kind.FURNISHER}),

@@ -79,3 +79,35 @@ def valid_file(records: list[Record] | None = None, *, newline: bytes = b"\n") -
     out = io.BytesIO()
     write(with_trailer([a_header(), *(accounts() if records is None else records)]), out, newline=newline)
     return out.getvalue()
+
+
+# US consumers of the intake tests: (social security number, surname, first name, birth date); distinctive
+# names, so that a search of the bureau's files for them finds nothing else.
+CONSUMERS = [
+    ("518273946", "KOWALCZYK", "BRUNHILDA", date(1980, 3, 7)),
+    ("602914735", "OYELARAN", "THADDEUS", date(1975, 11, 22)),
+    ("431876205", "VANDERHOEK", "PERPETUA", date(1990, 6, 15)),
+    ("287650913", "QUISENBERRY", "ALOYSIUS", date(1968, 1, 30)),
+]
+
+
+def consumer_values(index: int, account: str | None = None, **overrides: object) -> dict[str, object]:
+    """A valid current revolving account of one of the known consumers (each with its own phone)."""
+    ssn, surname, first, born = CONSUMERS[index % len(CONSUMERS)]
+    return base_values(account or f"M2-{index:04d}", **{
+        "social_security_number": ssn, "surname": surname, "first_name": first, "middle_name": "",
+        "date_of_birth": born, "telephone_number": 3125550100 + index % len(CONSUMERS), **overrides})
+
+
+def consumer_file(n: int, *, records: list[Record] | None = None, **overrides: object) -> bytes:
+    """A valid file of ``n`` accounts of the known consumers, then ``records`` (if any)."""
+    accounts_ = [base(consumer_values(i, **overrides)) for i in range(n)]
+    return valid_file([*accounts_, *(records or [])])
+
+
+def consumer_secrets() -> set[bytes]:
+    """Every ID number, name and phone of the known consumers, as bytes."""
+    found: set[bytes] = set()
+    for i, (ssn, surname, first, _) in enumerate(CONSUMERS):
+        found |= {ssn.encode(), surname.encode(), first.encode(), str(3125550100 + i).encode()}
+    return found

@@ -23,6 +23,7 @@ from openbureau.identity import service as identity
 from openbureau.identity.resolution import resolve
 from openbureau.inquiries import objections
 from openbureau.intake import service as intake
+from openbureau.intake.metro2_out import write_period
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import BureauError
 from openbureau.members import service as members
@@ -91,6 +92,8 @@ EXPECTED: dict[str, set[Kind]] = {
     # runs its own transactions: tests/people/test_erasure.py.)
     "object_to": {Kind.PERSON},
     "export_person": {Kind.PERSON, Kind.OPERATOR},
+    # a furnisher's period written from the store (Metro 2) reads every account's personal data
+    "write_metro2": {Kind.OPERATOR},
 }
 
 
@@ -159,6 +162,8 @@ def _calls(runtime, ctx) -> dict[str, Callable]:
         "object_to": lambda s, p: objections.object_to(s, vault=vault, principal=p, policy=policy,
                                                        purpose=Purpose.ACCOUNT_REVIEW),
         "export_person": lambda s, p: export_person(s, vault=vault, principal=p, policy=policy, subject=SUBJECT),
+        "write_metro2": lambda s, p: write_period(runtime.engine, vault=vault, principal=p, furnisher_code="FURN",
+                                                  period="2026-09", out=tmp / f"furn-{ctx['n']}.m2"),
     }
 
 

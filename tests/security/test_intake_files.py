@@ -1,5 +1,6 @@
 """Furnished files at rest: kept sealed and owner-only, nothing kept of refused files, purged on retention,
-and no ID number, name or phone in clear anywhere in the data directory after any intake."""
+and no ID number, name or phone in clear anywhere in the data directory after any intake (CSV, JSON Lines,
+Parquet and Metro 2)."""
 
 from __future__ import annotations
 
@@ -23,9 +24,11 @@ from openbureau.intake.tasks import purge_kept_files
 from openbureau.kit import filecrypt
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Member, Role
+from openbureau.metro2 import base
 from openbureau.runtime import open_runtime
 from tests.intake.factories import write_file
 from tests.members.factories import make_member
+from tests.metro2.factories import CONSUMERS, consumer_file, consumer_secrets, consumer_values
 from tests.security.factories import env_of, files_holding, people_records, secrets_of
 
 
@@ -186,3 +189,32 @@ def test_files_kept_in_clear_by_an_earlier_version_are_sealed_on_upgrade(runtime
     assert files_holding(runtime.settings.data_dir, secrets_of(records)) == {}
     with filecrypt.open_sealed(kept, keys=file_keyring(runtime.settings)) as source:
         assert source.read() == path.read_bytes()
+
+
+def test_no_identifier_in_clear_after_metro2_files_through_the_cli_and_the_api(runtime, tmp_path) -> None:
+    key = make_member(runtime, "BANK_US", Role.FURNISHER)
+    secrets = consumer_secrets()
+    valid, invalid = tmp_path / "valid.m2", tmp_path / "invalid.metro2"
+    valid.write_bytes(consumer_file(4))
+    bad = [base(consumer_values(i, f"BAD-{i}", social_security_number=CONSUMERS[i][0][:8] + "X",
+                                amount_past_due=100)) for i in range(4)]
+    invalid.write_bytes(consumer_file(2, records=bad)[:-500])  # bad records, cut short: no trailer
+    refused = tmp_path / "refused.m2"
+    refused.write_bytes(b"not metro 2 " + CONSUMERS[0][0].encode())
+    for path, code in ((valid, 0), (refused, 1)):
+        done = subprocess.run([sys.executable, "-c", "from openbureau.cli.main import app; app()", "intake",
+                               "submit", str(path), "--furnisher", "BANK_US"], env=env_of(runtime),
+                              capture_output=True, timeout=120, check=False)
+        assert done.returncode == code, done.stderr
+        assert not [s for s in secrets if s in done.stdout + done.stderr]
+    with TestClient(create_app(runtime)) as client:
+        response = client.post("/v1/submissions", headers={"X-API-Key": key},
+                               files={"file": (invalid.name, invalid.read_bytes(), "application/octet-stream")})
+        assert response.status_code == 201, response.text
+        findings = client.get(f"/v1/submissions/{response.json()['id']}/errors", headers={"X-API-Key": key})
+    assert {"INVALID_NUMERIC", "TRAILER_MISSING"} <= set(response.json()["finding_counts"])
+    assert not [s for s in secrets if s.decode() in response.text + findings.text]
+    assert not [s for s in (c[0][:8] for c in CONSUMERS) if s in findings.text]  # masked, not merely cut
+    with session_scope(runtime.engine) as session:
+        assert sorted(session.scalars(select(Submission.format))) == ["metro2", "metro2"]
+    assert files_holding(runtime.settings.data_dir, secrets) == {}

@@ -155,6 +155,25 @@ class AccountRepository:
             current.setdefault((state.furnisher_id, state.furnisher_account_id), state)
         return [s for s in current.values() if s.account_status != "deleted"]
 
+    def furnisher_period(self, *, furnisher_id: int, period: str, batch: int = 5_000) -> Iterator[Row]:
+        """The newest published version of each account one furnisher reported for one period, part of the
+        files (held records left out), in account order: rows of ``STATE_COLUMNS`` with ``person_id``,
+        ``correction`` and ``identity_enc``, streamed."""
+        stmt = (select(*STATE_COLUMNS, S.person_id, S.correction, S.identity_enc)
+                .where(S.furnisher_id == furnisher_id, S.reporting_period == period, S.held_reason.is_(None),
+                       PUBLISHED)
+                .order_by(S.furnisher_account_id, S.version.desc()).execution_options(yield_per=batch))
+        last = None
+        for row in self.session.execute(stmt):
+            if row.furnisher_account_id != last:
+                last = row.furnisher_account_id
+                yield row
+
+    def held_in_period(self, *, furnisher_id: int, period: str) -> int:
+        """How many published states of one furnisher's period are held back from the files."""
+        return _count(self.session, select(S.furnisher_account_id).where(
+            S.furnisher_id == furnisher_id, S.reporting_period == period, S.held_reason.is_not(None), PUBLISHED))
+
     # -- whole-bureau reads ------------------------------------------------------------------------------
     def latest_period(self, *, furnisher_id: int | None = None) -> str | None:
         """The newest reporting period in the bureau (or furnished by one member)."""

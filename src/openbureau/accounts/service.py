@@ -46,6 +46,17 @@ def files_by_person(session: Session) -> Iterator[tuple[int, list[Row]]]:
     return AccountRepository(session).states_by_person()
 
 
+def furnisher_period(session: Session, *, furnisher_id: int, period: str) -> Iterator[Row]:
+    """The newest version of each account a furnisher reported for ``period`` that is part of the files, with
+    its person and encrypted identity, streamed in account order (a Metro 2 file written from the store)."""
+    return AccountRepository(session).furnisher_period(furnisher_id=furnisher_id, period=period)
+
+
+def held_in_period(session: Session, *, furnisher_id: int, period: str) -> int:
+    """How many of a furnisher's states of ``period`` are held back from the files (no consent yet)."""
+    return AccountRepository(session).held_in_period(furnisher_id=furnisher_id, period=period)
+
+
 def latest_period(session: Session, *, furnisher_id: int | None = None) -> str | None:
     """The newest reporting period in the bureau (or furnished by one member)."""
     return AccountRepository(session).latest_period(furnisher_id=furnisher_id)

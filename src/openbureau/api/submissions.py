@@ -18,18 +18,21 @@ router = APIRouter(tags=["submissions"])
 
 
 @router.post("/submissions", response_model=SubmissionRead, status_code=201,
-             summary="Submit a furnishing file (CSV, JSON Lines or Parquet)",
+             summary="Submit a furnishing file (CSV, JSON Lines, Parquet or Metro 2)",
              responses={200: {"description": "the same bytes were submitted before: the earlier result"},
                         413: {"description": "the file is larger than OPENBUREAU_MAX_FILE_BYTES"},
                         422: {"description": "the file was refused whole (banned attribute, missing columns)"}},
              openapi_extra=UPLOAD_SCHEMA)
 async def submit_file(runtime: RuntimeDep, policy: PolicyDep, furnisher: FurnisherDep, response: Response,
-                      request: Request) -> SubmissionRead:
+                      request: Request,
+                      format: Annotated[str | None, Query(pattern="^(csv|jsonl|parquet|metro2)$",
+                                                          description="the file's format; by default its "
+                                                          "name's suffix tells")] = None) -> SubmissionRead:
     """Receive, validate and load a file; nothing valid is lost and every problem is reported."""
-    sealed, filename = await sealed_upload(runtime, request)
+    sealed, filename = await sealed_upload(runtime, request, file_format=format)
     result = await run_in_threadpool(lambda: service.submit(
         runtime.engine, settings=runtime.settings, policy=policy, furnisher=furnisher, sealed=sealed,
-        filename=filename))
+        filename=filename, file_format=format))
     if result.repeated:
         response.status_code = 200
     return SubmissionRead.model_validate(result.submission).model_copy(update={"repeated": result.repeated})

@@ -41,8 +41,9 @@ def _bad_upload(message: str) -> BureauError:
 class _FilePart:
     """Collects the ``file`` part of a multipart body into a sealed scratch file as it arrives."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, file_format: str | None = None) -> None:
         self.runtime = runtime
+        self.file_format = file_format
         self.headers: dict[bytes, bytes] = {}
         self.field = b""
         self.value = b""
@@ -84,7 +85,7 @@ class _FilePart:
         if raw_name is None:
             raise _bad_upload("the file part has no file name")
         self.filename = raw_name.decode("utf-8", "replace")
-        detect_format(check_filename(self.filename))  # refused before a byte of it is kept
+        detect_format(check_filename(self.filename), self.file_format)  # refused before a byte of it is kept
         self.incoming = IncomingFile(self.runtime.settings)
         self.in_file = True
 
@@ -97,15 +98,17 @@ class _FilePart:
             self.in_file, self.done = False, True
 
 
-async def sealed_upload(runtime: Runtime, request: Request) -> tuple[SealedFile, str]:
-    """The ``file`` part of a multipart request, sealed into the scratch area as it streams in, and its name.
+async def sealed_upload(runtime: Runtime, request: Request, *, file_format: str | None = None
+                        ) -> tuple[SealedFile, str]:
+    """The ``file`` part of a multipart request, sealed into the scratch area as it streams in, and its name
+    (``file_format``: the format the sender named, checked before a byte is kept).
 
     The caller owns the sealed scratch file (``intake.service.submit`` moves or removes it).
     """
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in options:
         raise _bad_upload("send the file as multipart/form-data with a part named file")
-    part = _FilePart(runtime)
+    part = _FilePart(runtime, file_format)
     parser = MultipartParser(options[b"boundary"], part.callbacks(), max_size=runtime.settings.max_file_bytes * 2)
     try:
         async for block in request.stream():

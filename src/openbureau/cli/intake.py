@@ -34,18 +34,21 @@ def summary_table(rows: list[SubmissionRead], title: str | None = None) -> Table
 @app.command("submit")
 @reports_errors
 def submit(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV, JSONL or Parquet.")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                         help="CSV, JSONL, Parquet or Metro 2 (.m2, .metro2, .txt).")],
     furnisher: Annotated[str, typer.Option(help="The furnisher's member code.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    file_format: Annotated[str | None, typer.Option(
+        "--format", help="csv, jsonl, parquet or metro2; by default the file name's suffix tells.")] = None,
 ) -> None:
     """Validate and load a furnishing file; print the submission id and its counts."""
     runtime = open_runtime()
-    total = count_records(file, detect_format(file.name))
+    total = count_records(file, detect_format(file.name, file_format))
     with record_progress() as progress:
         task = progress.add_task(f"loading {file.name}", total=total, rate="")
         result = service.submit(
             runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code=furnisher, path=file,
-            progress=lambda n: progress.update(task, advance=n),
+            progress=lambda n: progress.update(task, advance=n), file_format=file_format,
         )
         progress.update(task, completed=total)
     read = SubmissionRead.model_validate(result.submission).model_copy(update={"repeated": result.repeated})

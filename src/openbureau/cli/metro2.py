@@ -61,13 +61,24 @@ def read(
 @app.command("write")
 @reports_errors
 def write(
-    source: Annotated[Path, typer.Option("--from", exists=True, dir_okay=False,
-                                         help="Records in the furnishing standard's columns (.csv or .parquet).")],
     out: Annotated[Path, typer.Option(help="The Metro 2 file to write.")],
-    furnisher: Annotated[str, typer.Option(help="Identification number of the furnisher (base segment).")] = "",
-    reporter_name: Annotated[str, typer.Option(help="Reporter name in the header.")] = "OPENBUREAU FURNISHER",
+    source: Annotated[Path | None, typer.Option(
+        "--from", exists=True, dir_okay=False,
+        help="Records in the furnishing standard's columns (.csv or .parquet); without it, --furnisher and "
+             "--period write from the bureau's store.")] = None,
+    furnisher: Annotated[str, typer.Option(
+        help="With --from: the identification number of the base segments; with --period: the furnisher's "
+             "member code.")] = "",
+    period: Annotated[str | None, typer.Option(help="The reporting period (YYYY-MM) to write from the store.")
+                      ] = None,
+    reporter_name: Annotated[str | None, typer.Option(
+        help="Reporter name in the header (default: OPENBUREAU FURNISHER, or the member's name).")] = None,
 ) -> None:
-    """Write a Metro 2 file (header, base records, trailer with totals) from a standard-columns file."""
+    """Write a Metro 2 file (header, base records, trailer with totals) from a standard-columns file, or a
+    furnisher's accounts of one period from the bureau's store (audited: it reads personal data)."""
+    if source is None:
+        _write_from_store(out, furnisher=furnisher, period=period, reporter_name=reporter_name)
+        return
     import polars as pl
 
     frame = (pl.read_parquet(source) if source.suffix == ".parquet"
@@ -75,5 +86,23 @@ def write(
     periods = frame.get_column("reporting_period").drop_nulls() if "reporting_period" in frame.columns else None
     last = max(periods) if periods is not None and len(periods) else date.today().strftime("%Y-%m")
     written = service.write_standard(frame.iter_rows(named=True), out, furnisher=furnisher,
-                                     reporter_name=reporter_name, activity_date=period_end(str(last)))
+                                     reporter_name=reporter_name or "OPENBUREAU FURNISHER",
+                                     activity_date=period_end(str(last)))
     console.print(f"{written:,} records written to {out}")
+
+
+def _write_from_store(out: Path, *, furnisher: str, period: str | None, reporter_name: str | None) -> None:
+    if not furnisher or not period:
+        raise typer.BadParameter("give --from FILE, or --furnisher CODE and --period YYYY-MM")
+    from openbureau.audit import service as audit
+    from openbureau.intake.metro2_out import write_period
+    from openbureau.runtime import open_runtime
+
+    runtime = open_runtime()
+    written = write_period(runtime.engine, vault=runtime.vault, principal=audit.terminal_operator(),
+                           furnisher_code=furnisher, period=period, out=out, reporter_name=reporter_name)
+    console.print(f"{written.records:,} accounts of {furnisher} for {period} written to {out}")
+    if written.held or written.unwritable:
+        console.print(f"Not written: {written.held:,} held back from the files (no consent to furnish yet), "
+                      f"{written.unwritable:,} whose person has no nine-digit identity number (Metro 2 carries "
+                      "a social security number).", soft_wrap=True, highlight=False)

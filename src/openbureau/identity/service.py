@@ -27,7 +27,13 @@ from openbureau.accounts import service as account_states
 from openbureau.audit import service as audit
 from openbureau.identity.errors import PERSON_MERGED, PERSON_NOT_FOUND, REVIEW_NOT_FOUND
 from openbureau.identity.models import IdentityConflict, IdentityMerge, IdentityReview, Person
-from openbureau.identity.repository import PersonRepository, ResolutionRepository, surviving_person
+from openbureau.identity.repository import (
+    PersonRepository,
+    ResolutionRepository,
+    find_person_by_id,
+    merged_documents,
+    surviving_person,
+)
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import utcnow
 from openbureau.kit.dialects import dialect_for
@@ -67,6 +73,17 @@ def latest_phone(session: Session, *, vault: PiiVault, person_id: int) -> str | 
         if len(digits.lstrip("+")) >= 6:
             return digits
     return None
+
+
+def documents_of(session: Session, *, vault: PiiVault, person_id: int) -> list[tuple[str, str]]:
+    """(id type, id number) of a person's identity documents, in clear: the anchor of the person (or of the
+    one it was merged into) first, then every document merged into it. Reads personal data: the caller
+    audits."""
+    person = find_person_by_id(session, person_id)
+    if person is None:
+        return []
+    documents = [(person.id_type, person.id_enc), *merged_documents(session, person.id)]
+    return [(id_type, vault.decrypt(token)) for id_type, token in documents]
 
 
 def next_person_id(conn: Connection) -> int:

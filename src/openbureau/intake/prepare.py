@@ -16,7 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -105,14 +105,20 @@ class Preparer:
     def _prepare(self, chunk: pl.DataFrame | None, state: FileState, malformed: list[MalformedRecord]
                  ) -> PreparedChunk:
         findings = [pl.DataFrame([
-            {"line": m.line, "field": m.field, "code": m.code, "severity": "error", "value": m.value,
-             "message": m.message} for m in malformed
+            {"line": m.line, "furnisher_account_id": m.furnisher_account_id, "field": m.field, "code": m.code,
+             "severity": m.severity, "value": m.value, "message": m.message} for m in malformed
         ], schema=FINDINGS_SCHEMA)]
-        outcomes = Counter({"rejected": len(malformed)})
+        rejected = sum(m.rejects for m in malformed)
+        outcomes = Counter({"rejected": rejected})
         if chunk is None:
-            return PreparedChunk(pl.DataFrame(), pl.DataFrame(), findings[0], dict(outcomes), len(malformed))
+            return PreparedChunk(pl.DataFrame(), pl.DataFrame(), findings[0], dict(outcomes), rejected)
         spec = self.spec
         result = validate_chunk(chunk, today=spec.today, state=state, balance_tolerance=spec.balance_tolerance)
+        warned = [m.line for m in malformed if m.severity == "warning"]
+        if warned:  # a reader's warning on a record that loads (Metro 2): the record has a finding
+            result = replace(result, records=result.records.with_columns(
+                pl.when(pl.col("_line").is_in(warned) & (pl.col("_outcome") == "accepted"))
+                .then(pl.lit("warning")).otherwise(pl.col("_outcome")).alias("_outcome")))
         records, stored_findings = check_against_stored(result.records, versions=self._versions_for(result.records),
                                                         erased=self._erased_for(result.records))
         findings += [result.findings.select(list(FINDINGS_SCHEMA)), stored_findings]
@@ -137,7 +143,7 @@ class Preparer:
             (pl.col("_outcome") == "warning").cast(pl.Int8).alias("has_warnings"),
             pl.lit(spec.now).alias("stored_at"),
         ).select(STATE_COLUMNS).sort(STATE_KEY)
-        return PreparedChunk(states, persons, pl.concat(findings), dict(outcomes), chunk.height + len(malformed))
+        return PreparedChunk(states, persons, pl.concat(findings), dict(outcomes), chunk.height + rejected)
 
     def _versions_for(self, records: pl.DataFrame) -> pl.DataFrame:
         repo = AccountLoadRepository(self.conn)

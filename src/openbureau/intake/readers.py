@@ -1,4 +1,4 @@
-"""Streaming readers for furnishing files: CSV, JSON Lines and Parquet, in bounded-memory chunks.
+"""Streaming readers for furnishing files: CSV, JSON Lines, Parquet and Metro 2, in bounded-memory chunks.
 
 Every reader yields Polars frames with the same shape: an ``_line`` column (the record's line in the
 file: physical line for CSV and JSON Lines, 1-based row for Parquet) and every column of the standard as
@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from openbureau.intake import limits, standard
+from openbureau.intake import limits, metro2_in, standard
 from openbureau.intake.errors import FileRejected
 from openbureau.intake.limits import ReadLimits, masked_row, masked_value
 from openbureau.kit.errors import FILE_FORMAT_UNKNOWN, FILE_HEADER_TOO_LARGE
@@ -42,30 +42,47 @@ class FileFormat(StrEnum):
     CSV = "csv"
     JSONL = "jsonl"
     PARQUET = "parquet"
+    METRO2 = "metro2"  # the CRRG character format (docs/metro2.md), mapped to the standard's columns
 
 
 _SUFFIXES = {".csv": FileFormat.CSV, ".jsonl": FileFormat.JSONL, ".ndjson": FileFormat.JSONL,
-             ".parquet": FileFormat.PARQUET, ".pq": FileFormat.PARQUET}
+             ".parquet": FileFormat.PARQUET, ".pq": FileFormat.PARQUET, ".m2": FileFormat.METRO2,
+             ".metro2": FileFormat.METRO2, ".txt": FileFormat.METRO2}
 
 
-def detect_format(filename: str) -> FileFormat:
-    """The format named by the file's suffix."""
+def detect_format(filename: str, declared: str | None = None) -> FileFormat:
+    """The format ``declared`` by the sender (``--format``, ``?format=``), else the one named by the file's
+    suffix (``.txt`` is taken as Metro 2, as US furnishers name their files)."""
+    if declared:
+        try:
+            return FileFormat(declared.lower())
+        except ValueError:
+            raise FileRejected(f"unknown format {declared[:16]!r}: use csv, jsonl, parquet or metro2",
+                               code=FILE_FORMAT_UNKNOWN, field="format") from None
     suffix = Path(filename).suffix.lower()
     if suffix not in _SUFFIXES:
-        raise FileRejected("cannot tell the format of the file from its name: use .csv, .jsonl or .parquet",
-                           code=FILE_FORMAT_UNKNOWN, field="file")
+        raise FileRejected("cannot tell the format of the file from its name: use .csv, .jsonl, .parquet or "
+                           ".m2/.metro2/.txt (Metro 2), or name the format", code=FILE_FORMAT_UNKNOWN, field="file")
     return _SUFFIXES[suffix]
 
 
 @dataclass(slots=True)
 class MalformedRecord:
-    """A record the reader could not take: its line, why, and its values masked."""
+    """A record the reader could not take: its line, why, and its values masked.
+
+    A Metro 2 file reports every error of a record, and problems of the file itself (its header and
+    trailer): ``rejects`` is True for the one finding that counts its record as rejected, False for the
+    others; a ``warning`` leaves its record to load.
+    """
 
     line: int
     message: str
     code: str = "MALFORMED_RECORD"
     field: str | None = None
     value: str | None = None
+    severity: str = "error"
+    rejects: bool = True
+    furnisher_account_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -121,7 +138,7 @@ class ChunkReader:
         """Drop (and report) records that are not UTF-8 or have a value past the length limit."""
         known = self.layout.by_name
         wanted = [c for c in frame.columns if c in known]
-        bad_utf8 = pl.Series("bad", [False] * frame.height)
+        bad_utf8 = pl.Series("bad", [False] * frame.height, dtype=pl.Boolean)
         for name in wanted:
             dtype = frame.schema[name]
             if dtype == pl.Binary:
@@ -354,11 +371,30 @@ def _parquet_chunks(reader: ChunkReader, handle: BinaryIO) -> Iterator[pl.DataFr
         row += frame.height
 
 
+# --- Metro 2 ---------------------------------------------------------------------------------------
+
+def _metro2_header(reader: ChunkReader, handle: BinaryIO) -> list[str]:
+    # A Metro 2 file has no column names: its base segments are mapped to every column of the standard.
+    metro2_in.check_start(handle)
+    return list(reader.layout.columns)
+
+
+def _metro2_chunks(reader: ChunkReader, handle: BinaryIO) -> Iterator[pl.DataFrame]:
+    def report(finding: metro2_in.Metro2Finding) -> None:
+        reader.malformed.append(MalformedRecord(
+            finding.line, finding.message, code=finding.code, field=finding.field, value=finding.value,
+            severity=finding.severity, rejects=finding.rejects, furnisher_account_id=finding.account))
+
+    yield from metro2_in.frames(handle, chunk_size=reader.chunk_size, report=report)
+
+
 _HEADERS: dict[FileFormat, Callable[[ChunkReader, BinaryIO], list[str]]] = {
     FileFormat.CSV: _csv_header, FileFormat.JSONL: _jsonl_header, FileFormat.PARQUET: _parquet_header,
+    FileFormat.METRO2: _metro2_header,
 }
 _CHUNKS: dict[FileFormat, Callable[[ChunkReader, BinaryIO], Iterator[pl.DataFrame]]] = {
     FileFormat.CSV: _csv_chunks, FileFormat.JSONL: _jsonl_chunks, FileFormat.PARQUET: _parquet_chunks,
+    FileFormat.METRO2: _metro2_chunks,
 }
 
 
@@ -374,4 +410,5 @@ def count_records(path: Path, fmt: FileFormat) -> int:
                 lines += block.count(b"\n")
     except (FileRejected, *_READ_ERRORS):
         return 0
-    return max(lines - (1 if fmt is FileFormat.CSV else 0), 0)
+    # a CSV file's header line, a Metro 2 file's header and trailer records are not records
+    return max(lines - {FileFormat.CSV: 1, FileFormat.METRO2: 2}.get(fmt, 0), 0)

@@ -58,18 +58,19 @@ class SubmissionResult:
 
 def receive(
     session: Session, *, settings: Settings, furnisher: Member, sealed: SealedFile, filename: str,
-    received_at: datetime | None = None,
+    received_at: datetime | None = None, file_format: str | None = None,
 ) -> SubmissionResult:
     """Register a sealed file from ``furnisher`` (or find its earlier submission) and keep it.
 
     The scratch file ``sealed`` is moved into the bureau's keeping, or removed: nothing is kept of a file
-    refused here. ``received_at`` backdates the receipt; only for replaying files whose arrival time is
+    refused here. ``file_format`` is the format the sender named (else the file name's suffix tells it).
+    ``received_at`` backdates the receipt; only for replaying files whose arrival time is
     known (the demo's simulated market), never set from a furnisher's request.
     """
     try:
         authorize(Principal.of_member(furnisher), Action.SUBMIT_FILE)
         name = check_filename(filename)
-        fmt = detect_format(name)
+        fmt = detect_format(name, file_format)
         repo = SubmissionRepository(session)
         earlier = repo.by_hash(furnisher_id=furnisher.id, sha256=sealed.sha256)
         if earlier is not None:
@@ -126,7 +127,7 @@ def submit(
     engine: Engine, *, settings: Settings, policy: Policy, furnisher_code: str | None = None,
     furnisher: Member | None = None, path: Path | None = None, sealed: SealedFile | None = None,
     filename: str | None = None, today: date | None = None, received_at: datetime | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, file_format: str | None = None,
 ) -> SubmissionResult:
     """Receive and load a file, in clear at ``path`` or already ``sealed``: the whole intake of one submission
     under the bureau's ``policy`` (:func:`load`)."""
@@ -136,14 +137,15 @@ def submit(
         if path is None:
             raise ValueError("submit needs a path or a sealed file")
         filename = filename or path.name
-        detect_format(check_filename(filename))  # refused before a byte is read
+        detect_format(check_filename(filename), file_format)  # refused before a byte is read
         with path.open("rb") as source:
             sealed = seal_file(settings, source)
     try:
         with session_scope(engine, write=True) as session:
             member = furnisher if furnisher is not None else get_member(session, code=furnisher_code or "")
             received = receive(session, settings=settings, furnisher=member, sealed=sealed,
-                               filename=filename or sealed.path.name, received_at=received_at)
+                               filename=filename or sealed.path.name, received_at=received_at,
+                               file_format=file_format)
     finally:
         sealed.path.unlink(missing_ok=True)
     if received.repeated:

@@ -8,12 +8,13 @@ through the standard keeps them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 
 from openbureau.metro2.layout import BASE
 from openbureau.metro2.records import Record, SegmentValues, parse_date, parse_int
-from openbureau.metro2.semantics import DELINQUENT_STATUSES
+from openbureau.metro2.semantics import CHARGE_OFF_STATUSES, DELINQUENT_STATUSES, RATING_STATUSES
 
 # Metro 2 account status -> the standard's account_status (CRRG Account Status codes).
 ACCOUNT_STATUS = {
@@ -186,6 +187,7 @@ def from_standard(row: Mapping[str, object], *, identification_number: str = "")
     reported = period_end(period) if period else None
     parts = str(row.get("full_name") or "").split()
     term = row.get("term_months")
+    parts_of_address = address_parts(str(row.get("address") or ""))
     values = {
         "correction_indicator": 1 if str(row.get("correction")) == "1" else 0,
         "identification_number": carried("identification_number", identification_number),
@@ -197,12 +199,15 @@ def from_standard(row: Mapping[str, object], *, identification_number: str = "")
         "terms_frequency": carried("terms_frequency", "M"),
         "scheduled_monthly_payment_amount": _dollars(row.get("amount_due")),
         "actual_payment_amount": _dollars(row.get("amount_paid")), "account_status": status,
-        "payment_rating": carried("payment_rating"),
+        # statuses that need a rating (13: paid or closed) carry "0" when the standard has none to give
+        "payment_rating": carried("payment_rating", "0" if status in RATING_STATUSES else ""),
         "payment_history_profile": carried("payment_history_profile", "B" * 24),
         "special_comment": carried("special_comment"),
         "compliance_condition_code": carried("compliance_condition_code"),
         "current_balance": _dollars(row.get("balance")), "amount_past_due": _dollars(row.get("past_due_amount")),
-        "original_charge_off_amount": int(carried("original_charge_off_amount", 0)),
+        # charged-off statuses need the amount charged off: the balance when the standard has none to give
+        "original_charge_off_amount": int(carried("original_charge_off_amount",
+                                                  _dollars(row.get("balance")) if status in CHARGE_OFF_STATUSES else 0)),
         "date_of_account_information": reported,
         "date_of_first_delinquency": _date(row.get("first_delinquency_date")),
         "date_closed": _date(row.get("closed_on")),
@@ -216,11 +221,30 @@ def from_standard(row: Mapping[str, object], *, identification_number: str = "")
         "telephone_number": "".join(c for c in str(row.get("phone") or "") if c.isdigit())[-10:],
         "ecoa_code": carried("ecoa_code", "1"), "consumer_information_indicator": carried("consumer_information_indicator"),
         "country_code": carried("country_code"),
-        "first_line_of_address": carried("first_line_of_address", str(row.get("address") or "")[:32]),
-        "second_line_of_address": carried("second_line_of_address"), "city": carried("city"),
-        "state": carried("state"), "postal_zip_code": carried("postal_zip_code"),
+        **{name: carried(name, parts_of_address.get(name, "")) for name in ADDRESS_FIELDS},
     }
     return Record("base", [SegmentValues("base", values)])
+
+
+ADDRESS_FIELDS = ("first_line_of_address", "second_line_of_address", "city", "state", "postal_zip_code")
+_STATE_ZIP = re.compile(r"\A(?:([A-Z]{2})(?: |\Z))?(\d{5}(?:\d{4})?)?\Z")
+
+
+def address_parts(address: str) -> dict[str, str]:
+    """The Metro 2 address fields of an address as ``to_standard`` joins them ("line 1, line 2, city, ST
+    ZIP"); an address in another form goes whole (cut to 32 characters) to the first line.
+
+    Example:
+        >>> address_parts("12 ELM ST, APT 4, SPRINGFIELD, IL 62701")["postal_zip_code"]
+        '62701'
+    """
+    parts = [p.strip() for p in address.split(",")]
+    match = _STATE_ZIP.match(parts[-1]) if len(parts) >= 3 and parts[-1] else None
+    if match is None or not any(match.groups()):
+        return {"first_line_of_address": address[:32]}
+    state, postal = match.groups()
+    return {"first_line_of_address": parts[0], "second_line_of_address": ", ".join(parts[1:-2]),
+            "city": parts[-2], "state": state or "", "postal_zip_code": postal or ""}
 
 
 def _status_code(row: Mapping[str, object]) -> str:

@@ -37,6 +37,7 @@ from openbureau.intake.repository import LoadRepository, SubmissionRepository
 from openbureau.intake.validation import FINDINGS_SCHEMA
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import session_scope
+from openbureau.kit.errors import FILE_FORMAT_UNKNOWN
 from openbureau.kit.settings import Settings
 from openbureau.members.models import Member
 from openbureau.members.service import get_member
@@ -49,6 +50,15 @@ def _malformed_findings(reader: ChunkReader) -> pl.DataFrame:
     return pl.DataFrame([
         {"line": m.line, "field": m.field, "code": m.code, "severity": "error", "value": m.value,
          "message": m.message} for m in reader.take_malformed()], schema=FINDINGS_SCHEMA)
+
+
+def _event_format(name: str) -> FileFormat:
+    """The format of a lending-events file: Metro 2 carries monthly account states, never events."""
+    fmt = detect_format(name)
+    if fmt is FileFormat.METRO2:
+        raise FileRejected("lending events are furnished as CSV, JSON Lines or Parquet, not in Metro 2",
+                           code=FILE_FORMAT_UNKNOWN, field="file")
+    return fmt
 
 
 def submit_event_file(engine: Engine, *, settings: Settings, vault: PiiVault, profile: JurisdictionProfile,
@@ -65,11 +75,11 @@ def submit_event_file(engine: Engine, *, settings: Settings, vault: PiiVault, pr
         if path is None:
             raise ValueError("submit_event_file needs a path or a sealed file")
         filename = filename or path.name
-        detect_format(check_filename(filename))
+        _event_format(check_filename(filename))
         with path.open("rb") as source:
             sealed = seal_file(settings, source)
     name = check_filename(filename or sealed.path.name)
-    fmt = detect_format(name)
+    fmt = _event_format(name)
     limits = ReadLimits.from_settings(settings)
     try:
         with session_scope(engine, write=True) as session:
