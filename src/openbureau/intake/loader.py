@@ -163,11 +163,11 @@ class SubmissionLoader:
 
 
 def load_causes(conn: Connection, spec: LoadSpec, *, now: datetime) -> pl.DataFrame:
-    """Causes of the accounts a load reports for the first time, of monitored persons only: opened in the last
-    90 days (``account_opened``), or older but new to the bureau (``account_reported``)."""
+    """Causes of the accounts a load reports for the first time, of monitored persons only: opened in the 90
+    days before the load's day (``account_opened``), or older but new to the bureau (``account_reported``)."""
     new = AccountLoadRepository(conn).new_accounts(submission_id=spec.submission_id, furnisher_id=spec.furnisher_id,
                                                    persons=monitored_person)
-    recent = pl.col("opened_on") >= pl.lit((now - timedelta(days=RECENT_DAYS)).date())
+    recent = pl.col("opened_on") >= pl.lit(spec.today - timedelta(days=RECENT_DAYS))  # the load's own today
     return new.select("person_id", pl.lit(spec.furnisher_id, dtype=pl.Int64).alias("furnisher_id"),
                       pl.lit(triggers.NEW_CREDIT).alias("kind"),
                       pl.when(recent).then(pl.lit("account_opened")).otherwise(pl.lit("account_reported"))

@@ -124,18 +124,27 @@ class Worker:
             while not stop.is_set():
                 for future in [f for f in in_flight if f.done()]:
                     in_flight.discard(future)
-                    self._count(outcome, future.result())
+                    self._count(outcome, future)
                 free = self.config.concurrency - len(in_flight)
-                due = self.claim(now=datetime.now(UTC), limit=free) if free else []
+                try:
+                    due = self.claim(now=datetime.now(UTC), limit=free) if free else []
+                except Exception:  # noqa: BLE001 - a busy or restarting database: try again after the poll
+                    due = []
                 in_flight.update(pool.submit(self.deliver, row) for row in due)
                 if not due:
                     stop.wait(poll)
             for future in in_flight:
-                self._count(outcome, future.result())
+                future.exception()
+                self._count(outcome, future)
         return outcome
 
     @staticmethod
-    def _count(outcome: Outcome, result: str | None) -> None:
+    def _count(outcome: Outcome, future_or_result) -> None:
+        if isinstance(future_or_result, Future):
+            if future_or_result.exception() is not None:  # not recorded: its lease ends and it is taken again
+                return
+            future_or_result = future_or_result.result()
+        result = future_or_result
         outcome.delivered += result == "delivered"
         outcome.retried += result == "retry"
         outcome.dead += result == "dead"
@@ -184,3 +193,19 @@ class Worker:
                          details={"delivery": row.id, "trigger": trigger.id, "subscriber": row.subscriber_id,
                                   "attempt": attempt, "outcome": result})
         return result
+
+
+def in_background(engine: Engine, *, vault: PiiVault, config: WorkerSettings) -> tuple[threading.Event, threading.Thread]:
+    """Run a worker in a daemon thread (``openbureau serve`` on the embedded default); set the event to stop it."""
+    stop = threading.Event()
+
+    def work() -> None:
+        worker = Worker(engine, vault=vault, config=config)
+        try:
+            worker.run(stop)
+        finally:
+            worker.close()
+
+    thread = threading.Thread(target=work, name="webhooks", daemon=True)
+    thread.start()
+    return stop, thread
