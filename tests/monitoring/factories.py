@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -99,7 +99,6 @@ def add_endpoint(runtime, code: str, url: str):
 
 def worker(runtime, *, timeout: float = 2.0, lease: float = 60, retry_base: float = 30) -> Worker:
     """A delivery worker of the test's bureau."""
-    from datetime import timedelta
     return Worker(runtime.engine, vault=runtime.vault,
                   config=WorkerSettings(timeout=timeout, concurrency=4, lease=timedelta(seconds=lease),
                                         retry_base=retry_base))
@@ -140,12 +139,13 @@ class Receiver:
             def do_POST(self) -> None:  # noqa: N802 - the standard library's name
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 step = receiver.plan.pop(0) if receiver.plan else 200
+                receiver.received.append(Received(self.headers["OpenBureau-Delivery-Id"],
+                                                  self.headers["OpenBureau-Signature"], body,
+                                                  step[2] if isinstance(step, tuple) else step))
                 receiver.started.set()
                 if isinstance(step, tuple):
                     time.sleep(step[1])
                     step = step[2]
-                receiver.received.append(Received(self.headers["OpenBureau-Delivery-Id"],
-                                                  self.headers["OpenBureau-Signature"], body, step))
                 try:
                     self.send_response(step)
                     self.end_headers()

@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from openbureau.audit.models import AuditEntry
+from openbureau.consent.profiles import Purpose
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Conflict, Forbidden, NotFound
 from openbureau.monitoring import service
 from openbureau.monitoring.models import MonitoredSubject
 from openbureau.monitoring.schemas import MAX_BULK
+from tests.consent.factories import grant
 from tests.events.conftest import NOW
 from tests.intake.factories import PEOPLE, person
 from tests.monitoring.factories import load, principal, register, registrar, subscription
@@ -47,8 +49,6 @@ def test_an_open_account_of_the_lender_is_a_basis_and_nothing_else_is(market, tm
 
 def test_refusals_unknown_person_and_twice(market) -> None:
     runtime, _ = market
-    from tests.consent.factories import grant
-    from openbureau.consent.profiles import Purpose
     grant(runtime, "LENDER", PEOPLE[3][0], Purpose.ACCOUNT_REVIEW, ref="AR-3")
     with pytest.raises(NotFound) as unknown:  # a consent, but no file yet
         register(runtime, "LENDER", 3, "LOAN-3")
@@ -82,8 +82,6 @@ def test_bulk_registers_each_on_its_own_and_is_size_limited(market) -> None:
 def test_a_lender_sees_and_deletes_only_its_own(market, tmp_path) -> None:
     runtime, _ = market
     mine = register(runtime, "LENDER", 0, "LOAN-0")
-    from tests.consent.factories import grant
-    from openbureau.consent.profiles import Purpose
     grant(runtime, "OTHER", PEOPLE[0][0], Purpose.ACCOUNT_REVIEW, ref="OAR-0", valid_from=NOW - timedelta(days=1))
     theirs = register(runtime, "OTHER", 0, "THEIR-0")
     with session_scope(runtime.engine, write=True) as session:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from openbureau.consent.schemas import Subject
 from openbureau.kit.db import session_scope
 from openbureau.monitoring.models import Trigger
 from openbureau.monitoring.triggers import level_category
@@ -14,7 +15,7 @@ from openbureau.rights import service as rights
 from openbureau.rights.models import AlertKind
 from tests.events.conftest import NOW
 from tests.events.factories import event
-from tests.intake.factories import person
+from tests.intake.factories import PEOPLE, person
 from tests.monitoring.factories import load, operator, receive, register, triggers
 
 
@@ -62,8 +63,6 @@ def test_a_load_writes_new_accounts_and_worse_statuses(market, tmp_path) -> None
 def test_a_fraud_alert_and_a_freeze_are_triggers(market) -> None:
     runtime, _ = market
     register(runtime, "LENDER", 0, "REF-0")
-    from openbureau.consent.schemas import Subject
-    from tests.intake.factories import PEOPLE
     subject = Subject(id_type="CN_RESIDENT_ID", id_number=PEOPLE[0][0])
     with session_scope(runtime.engine, write=True) as session:
         rights.place_fraud_alert(session, vault=runtime.vault, principal=operator(), subject=subject,
@@ -75,8 +74,6 @@ def test_a_fraud_alert_and_a_freeze_are_triggers(market) -> None:
 def test_a_rolled_back_cause_leaves_no_trigger(market) -> None:
     runtime, _ = market
     register(runtime, "LENDER", 0, "REF-0")
-    from openbureau.consent.schemas import Subject
-    from tests.intake.factories import PEOPLE
     subject = Subject(id_type="CN_RESIDENT_ID", id_number=PEOPLE[0][0])
     try:
         with session_scope(runtime.engine, write=True) as session:
