@@ -9,13 +9,16 @@ from sqlalchemy import select
 
 from openbureau.consent.schemas import Subject
 from openbureau.kit.db import session_scope
+from openbureau.members.models import Role
 from openbureau.monitoring.models import Trigger
 from openbureau.monitoring.triggers import level_category
 from openbureau.rights import service as rights
 from openbureau.rights.models import AlertKind
+from tests.consent.factories import grant
 from tests.events.conftest import NOW
 from tests.events.factories import event
 from tests.intake.factories import PEOPLE, person
+from tests.members.factories import make_member
 from tests.monitoring.factories import load, operator, receive, register, triggers
 
 
@@ -58,6 +61,17 @@ def test_a_load_writes_new_accounts_and_worse_statuses(market, tmp_path) -> None
     load(runtime, tmp_path, "P1", [person(0, furnisher_account_id="OLD-1", reporting_period="2026-10",
                                           opened_on="2019-03-01")], "old.csv")
     assert triggers(runtime)[2:] == [("new_credit", "account_reported", "REF-0")]
+
+
+def test_a_delinquency_held_for_want_of_consent_is_a_trigger_when_released(market) -> None:
+    runtime, _ = market
+    register(runtime, "LENDER", 0, "REF-0")
+    make_member(runtime, "P3", Role.FURNISHER)
+    late = event(0, "D-9", at=NOW - timedelta(days=3), kind="delinquent", account="LOAN-P3", days_past_due="95")
+    assert receive(runtime, "P3", [late]).held == 1
+    assert triggers(runtime) == []  # held: in nobody's file yet
+    grant(runtime, "P3", PEOPLE[0][0])
+    assert triggers(runtime) == [("delinquency", "91_120_days_past_due", "REF-0")]
 
 
 def test_a_fraud_alert_and_a_freeze_are_triggers(market) -> None:
