@@ -180,3 +180,9 @@ def test_a_rotated_secret_signs_beside_the_old_one_for_its_grace_period(market, 
         with pytest.raises(NotFound):
             webhooks.rotate_secret(session, vault=runtime.vault, principal=principal(runtime, "OTHER"),
                                    endpoint_id=old.id)
+
+
+def test_a_lease_shorter_than_a_delivery_could_last_is_refused(market) -> None:
+    runtime, _ = market
+    with pytest.raises(ValueError):
+        worker(runtime, timeout=10, lease=15)

@@ -26,7 +26,7 @@ def test_kill_9_during_a_delivery_then_delivered_once_more_with_the_same_id(mark
            "OPENBUREAU_DATABASE_URL": settings.resolved_database_url,
            "OPENBUREAU_PII_KEY": settings.pii_key.get_secret_value(),
            "OPENBUREAU_INDEX_KEY": settings.index_key.get_secret_value(),
-           "OPENBUREAU_WEBHOOK_LEASE_SECONDS": "2", "OPENBUREAU_WEBHOOK_TIMEOUT_SECONDS": "30"}
+           "OPENBUREAU_WEBHOOK_LEASE_SECONDS": "3", "OPENBUREAU_WEBHOOK_TIMEOUT_SECONDS": "1"}
     cli = Path(sys.executable).parent / "openbureau"
     process = subprocess.Popen([str(cli), "webhooks", "run", "--poll", "0.05"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -41,7 +41,7 @@ def test_kill_9_during_a_delivery_then_delivered_once_more_with_the_same_id(mark
     assert (first.status, first.attempts, second.status) == ("pending", 0, "pending")  # leased, never recorded
     w = worker(runtime)
     assert w.run_once(now=datetime.now(UTC)).handled == 0  # the lease still holds it
-    later = datetime.now(UTC) + timedelta(seconds=3)
+    later = datetime.now(UTC) + timedelta(seconds=4)
     assert w.run_once(now=later).delivered == 1 and w.run_once(now=later).delivered == 1
     first, second = deliveries(runtime)
     assert (first.status, first.attempts, second.status) == ("delivered", 1, "delivered")

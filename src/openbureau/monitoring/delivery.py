@@ -90,6 +90,9 @@ class Worker:
 
     def __init__(self, engine: Engine, *, vault: PiiVault, config: WorkerSettings,
                  transport: httpx.BaseTransport | None = None, rng: random.Random | None = None) -> None:
+        if config.lease.total_seconds() <= config.timeout * 2:
+            raise ValueError("the lease must outlast a delivery's timeout (twice over), or a delivery still in "
+                             "flight could be taken by another worker")
         self.engine, self.vault, self.config = engine, vault, config
         self.rng = rng or random.SystemRandom()
         self.client = httpx.Client(timeout=httpx.Timeout(config.timeout), transport=transport, follow_redirects=False,
