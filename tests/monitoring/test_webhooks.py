@@ -12,9 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from openbureau.audit.models import AuditEntry
+from openbureau.kit.crypto import PiiVault, load_keys, rotate_encryption_key
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Conflict, NotFound
+from openbureau.kit.keyrotation import encrypted_columns, key_counts, rewrite
+from openbureau.migrations.metadata import target_metadata
 from openbureau.monitoring import webhooks
+from openbureau.monitoring.delivery import Worker, WorkerSettings
 from openbureau.monitoring.repository import MonitoringRepository
 from openbureau.monitoring.signing import verify
 from tests.events.conftest import NOW
@@ -186,3 +190,19 @@ def test_a_lease_shorter_than_a_delivery_could_last_is_refused(market) -> None:
     runtime, _ = market
     with pytest.raises(ValueError):
         worker(runtime, timeout=10, lease=15)
+
+
+def test_a_key_rotation_re_encrypts_secrets_and_subjects_and_deliveries_still_verify(market, receiver) -> None:
+    runtime, _ = market
+    register(runtime, "LENDER", 0, "REF-0")
+    endpoint = add_endpoint(runtime, "LENDER", receiver.url)
+    rotate_encryption_key(runtime.settings)
+    vault = PiiVault(load_keys(runtime.settings))
+    columns = {c.name: c for c in encrypted_columns(target_metadata)}
+    for name in ("monitored_subjects.id_enc", "webhook_endpoints.secret_enc"):
+        assert rewrite(runtime.engine, columns[name], vault) == 1
+        assert dict(key_counts(runtime.engine, columns[name])) == {2: 1}
+    _opened(runtime, "O-1")
+    rotated = Worker(runtime.engine, vault=vault, config=WorkerSettings(timeout=2))
+    assert rotated.run_once(now=NOW).delivered == 1
+    assert receiver.verified(endpoint.secret) == [True]
