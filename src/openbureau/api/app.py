@@ -59,7 +59,7 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-def _webhooks_in_process(runtime: Runtime):
+def webhooks_in_process(runtime: Runtime):
     """On the embedded default (no database URL), the serving process delivers the monitoring webhooks itself
     (OPENBUREAU_WEBHOOKS_IN_PROCESS); with PostgreSQL, ``openbureau webhooks run`` does."""
     if runtime.settings.database_url is not None or not runtime.settings.webhooks_in_process:
@@ -78,7 +78,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
             app.state.runtime = open_runtime(settings)
         if serving:
             tune_gc()
-        webhooks = _webhooks_in_process(app.state.runtime) if serving else None
+        webhooks = webhooks_in_process(app.state.runtime) if serving else None
         yield
         if webhooks is not None:
             webhooks[0].set()
