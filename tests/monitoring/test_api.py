@@ -29,6 +29,7 @@ def test_register_list_and_delete_as_a_tenant(client) -> None:
     assert PEOPLE[0][0] not in created.text and created.json()["basis"] == "consent:AR-0"
     refused = http.post("/v1/monitoring/subscriptions", headers=other, json=_subject(0, "THEIRS"))
     assert refused.status_code == 403 and refused.json()["code"] == "CONSENT_REQUIRED"
+    assert PEOPLE[0][0] not in refused.text
     assert [s["reference"] for s in http.get("/v1/monitoring/subscriptions", headers=lender).json()] == ["REF-0"]
     assert http.get("/v1/monitoring/subscriptions", headers=other).json() == []
     sid = created.json()["id"]
@@ -51,8 +52,12 @@ def test_bulk_and_input_limits(client) -> None:
     assert too_many.status_code == 422
     assert http.post("/v1/monitoring/subscriptions", headers=lender,
                      json=_subject(0, "x" * 65)).status_code == 422
-    assert http.post("/v1/monitoring/subscriptions", headers=lender,
-                     json=_subject(0, "bad reference")).status_code == 422
+    bad = http.post("/v1/monitoring/subscriptions", headers=lender, json=_subject(0, "bad reference"))
+    assert bad.status_code == 422 and PEOPLE[0][0] not in bad.text
+    malformed = http.post("/v1/monitoring/subscriptions", headers=lender,
+                          json={"subject": {"id_type": "CN_RESIDENT_ID", "id_number": "11010119900307123X"},
+                                "reference": "R"})
+    assert malformed.status_code == 422 and "11010119900307123X" not in malformed.text
 
 
 def test_endpoints_secret_shown_once_and_https_required(client) -> None:
