@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 
 from openbureau.accounts.negative import CHARGED_OFF, PAST_DUE_LEVELS, RECOVERED
 from openbureau.monitoring.models import DeliveryStatus
-from openbureau.monitoring.repository import MonitoringRepository, monitored_person
+from openbureau.monitoring.repository import MonitoringRepository
 
 NEW_CREDIT, DELINQUENCY, FRAUD_ALERT, FREEZE = "new_credit", "delinquency", "fraud_alert", "freeze"
 KINDS = (NEW_CREDIT, DELINQUENCY, FRAUD_ALERT, FREEZE)
@@ -108,6 +108,3 @@ def write(conn: Connection, causes: pl.DataFrame, *, now: datetime) -> int:
         for trigger_id, row in zip(ids, rows, strict=True) for endpoint_id in endpoints.get(row["subscriber_id"], ())])
     return len(rows)
 
-
-__all__ = ["CAUSE_SCHEMA", "KINDS", "cause", "delinquency_causes", "event_causes", "level_category",
-           "monitored_person", "write"]
