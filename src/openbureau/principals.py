@@ -62,6 +62,7 @@ class Action(StrEnum):
     ERASE_OWN_DATA = "person.erase"  # a signed-in person has what the profile allows erased (PIPL Art. 47)
     OBJECT_TO_PROCESSING = "person.object"  # ... refuses the uses of their file that need no consent (Art. 44)
     EXPORT_OWN_DATA = "person.export"  # everything held about a person, for the person (or the counter)
+    MONITOR_PORTFOLIO = "monitoring.manage"  # a lender's monitored subjects, triggers and webhook endpoints
 
 
 # The one place that says which kind of principal may do what. A principal may do an action when one of its
@@ -102,6 +103,7 @@ RIGHTS: dict[Action, frozenset[Kind]] = {
     Action.OBJECT_TO_PROCESSING: frozenset({Kind.PERSON}),
     # The person, or the operator at the bureau's counter handing the file to the person (audited as such).
     Action.EXPORT_OWN_DATA: frozenset({Kind.PERSON, Kind.OPERATOR}),
+    Action.MONITOR_PORTFOLIO: frozenset({Kind.SUBSCRIBER}),
 }
 
 

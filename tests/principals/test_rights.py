@@ -29,6 +29,8 @@ from openbureau.kit.errors import BureauError
 from openbureau.members import service as members
 from openbureau.members.models import Role
 from openbureau.members.schemas import MemberCreate
+from openbureau.monitoring import service as monitoring
+from openbureau.monitoring import webhooks
 from openbureau.people.export import export_person
 from openbureau.principals import RIGHTS, Action, Kind, Principal, authorize
 from openbureau.quality import service as quality
@@ -94,6 +96,10 @@ EXPECTED: dict[str, set[Kind]] = {
     "export_person": {Kind.PERSON, Kind.OPERATOR},
     # a furnisher's period written from the store (Metro 2) reads every account's personal data
     "write_metro2": {Kind.OPERATOR},
+    # A lender's own monitoring: registrations, webhook endpoints, the delivery log (tests/monitoring).
+    "monitored_subjects": {Kind.SUBSCRIBER},
+    "webhook_endpoints": {Kind.SUBSCRIBER},
+    "webhook_deliveries": {Kind.SUBSCRIBER},
 }
 
 
@@ -159,6 +165,9 @@ def _calls(runtime, ctx) -> dict[str, Callable]:
             order_hash="ab" * 32, policy=policy),
         "list_authority_requests": lambda s, p: authorities.list_requests(s, principal=p),
         "authority_requests_about_me": lambda s, p: authorities.requests_about_me(s, vault=vault, principal=p),
+        "monitored_subjects": lambda s, p: monitoring.list_subscriptions(s, principal=p),
+        "webhook_endpoints": lambda s, p: webhooks.list_endpoints(s, principal=p),
+        "webhook_deliveries": lambda s, p: webhooks.list_deliveries(s, principal=p),
         "object_to": lambda s, p: objections.object_to(s, vault=vault, principal=p, policy=policy,
                                                        purpose=Purpose.ACCOUNT_REVIEW),
         "export_person": lambda s, p: export_person(s, vault=vault, principal=p, policy=policy, subject=SUBJECT),

@@ -86,7 +86,9 @@ def test_every_encrypted_column_is_found() -> None:
                      "person_sessions.id_enc",
                      "disputes.consumer_statement_enc", "dispute_tasks.evidence_enc",
                      "identity_theft_reports.report_ref_enc", "authority_requests.citation_enc",
-                     "authority_requests.reference_enc", "authority_requests.nondisclosure_ref_enc"}
+                     "authority_requests.reference_enc", "authority_requests.nondisclosure_ref_enc",
+                     "monitored_subjects.id_enc", "webhook_endpoints.secret_enc",
+                     "webhook_endpoints.previous_secret_enc"}
     binary_enc = {f"{t.name}.{c.name}" for t in target_metadata.sorted_tables for c in t.columns
                   if c.name.endswith("_enc")}
     assert binary_enc == names  # a new encrypted column must be marked, or rotation would miss it
@@ -132,7 +134,9 @@ def test_rotation_leaves_the_leaked_key_useless_and_lookups_working(bureau) -> N
                               "notifications.message_enc": {}, "person_sessions.id_enc": {},
                               "disputes.consumer_statement_enc": {}, "dispute_tasks.evidence_enc": {},
                               "identity_theft_reports.report_ref_enc": {}, "authority_requests.citation_enc": {},
-                              "authority_requests.reference_enc": {}, "authority_requests.nondisclosure_ref_enc": {}}
+                              "authority_requests.reference_enc": {}, "authority_requests.nondisclosure_ref_enc": {},
+                              "monitored_subjects.id_enc": {}, "webhook_endpoints.secret_enc": {},
+                              "webhook_endpoints.previous_secret_enc": {}}
     assert clear(bureau, PiiVault(after_keys)) == before
     for tokens in ciphertexts(bureau).values():
         for token in tokens:

@@ -387,6 +387,23 @@ class AccountLoadRepository:
             S.furnisher_id == furnisher_id, S.submission_id == submission_id)
         return [tuple(r) for r in self.conn.execute(stmt)]
 
+    def new_accounts(self, *, submission_id: int, furnisher_id: int,
+                     persons: Callable[[ColumnElement], ColumnElement[bool]]) -> pl.DataFrame:
+        """(``person_id``, ``opened_on``) of each account that a submission's rows in the files name for the
+        first time (no published row of another submission has it), among the persons meeting ``persons`` (a
+        condition of another domain: a monitored person); one row per account."""
+        earlier = AccountState.__table__.alias("earlier")
+        seen = exists().where(earlier.c.furnisher_id == S.furnisher_id,
+                              earlier.c.furnisher_account_id == S.furnisher_account_id,
+                              earlier.c.submission_id != submission_id,
+                              earlier.c.submission_id.not_in(select(LoadInProgress.submission_id).scalar_subquery()))
+        stmt = (select(S.person_id, func.min(S.opened_on).label("opened_on"))
+                .where(S.furnisher_id == furnisher_id, S.submission_id == submission_id, S.held_reason.is_(None),
+                       persons(S.person_id), ~seen)
+                .group_by(S.person_id, S.furnisher_account_id))
+        rows = self.conn.execute(stmt).all()
+        return pl.DataFrame(rows, schema={"person_id": pl.Int64, "opened_on": pl.Date}, orient="row")
+
     def delete_states(self, keys: list[tuple[int, str, str, int]]) -> int:
         """Delete account states by primary key; how many."""
         return self.conn.execute(delete(AccountState).where(_PRIMARY_KEY.in_(keys))).rowcount if keys else 0

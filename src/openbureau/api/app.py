@@ -27,6 +27,7 @@ from openbureau.api import (
     me,
     me_rights,
     members,
+    monitoring,
     quality,
     rights,
     stats,
@@ -38,6 +39,7 @@ from openbureau.api.ratelimit import make_buckets
 from openbureau.kit.errors import BureauError
 from openbureau.kit.settings import Settings, get_settings
 from openbureau.members.service import RecentKeys
+from openbureau.monitoring import delivery
 from openbureau.runtime import Runtime, open_runtime
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,15 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+def webhooks_in_process(runtime: Runtime):
+    """On the embedded default (no database URL), the serving process delivers the monitoring webhooks itself
+    (OPENBUREAU_WEBHOOKS_IN_PROCESS); with PostgreSQL, ``openbureau webhooks run`` does."""
+    if runtime.settings.database_url is not None or not runtime.settings.webhooks_in_process:
+        return None
+    return delivery.in_background(runtime.engine, vault=runtime.vault,
+                                  config=delivery.WorkerSettings.from_settings(runtime.settings))
+
+
 def create_app(runtime: Runtime | None = None, *, settings: Settings | None = None, serving: bool = False) -> FastAPI:
     """The API app serving ``runtime`` (opened from settings at start-up when not given); ``serving`` tunes the
     process's garbage collector once the app has started (a server's own process, not a test's)."""
@@ -67,7 +78,11 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
             app.state.runtime = open_runtime(settings)
         if serving:
             tune_gc()
+        webhooks = webhooks_in_process(app.state.runtime) if serving else None
         yield
+        if webhooks is not None:
+            webhooks[0].set()
+            webhooks[1].join(timeout=15)
         if app.state.inquiry_log is not None:
             await app.state.inquiry_log.stop()  # commits what is waiting
         await policy.members.aclose()
@@ -87,7 +102,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     app.state.runtime = runtime
     app.state.inquiry_log = None  # the group committer, made by the first inquiry (api.deps)
     for module in (members, submissions, events, accounts, consents, inquiries, stats, quality, identity, me,
-                   me_rights, disputes, rights, authorities):
+                   me_rights, disputes, rights, authorities, monitoring):
         app.include_router(module.router, prefix="/v1")
     policy = edge_policy(runtime.settings if runtime is not None else (settings or get_settings()))
     app.add_middleware(EdgeMiddleware, policy=policy)

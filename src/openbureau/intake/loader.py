@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 from sqlalchemy import Connection, Engine, select
@@ -39,11 +39,14 @@ from openbureau.kit.crypto import PiiVault, load_keys
 from openbureau.kit.db import intake_lock
 from openbureau.kit.dialects import dialect_for
 from openbureau.kit.settings import Settings
+from openbureau.monitoring import triggers
+from openbureau.monitoring.repository import monitored_person
 from openbureau.policy import Policy
 
 # Rows per write transaction: SQLite has one writer, so the inquiry log waits for at most one of these
 # (a few milliseconds); larger batches load a little faster and make inquiries wait longer.
 WRITE_BATCH = 2_000
+RECENT_DAYS = 90  # an account a load reports first, opened this recently, is a new account to monitoring lenders
 DELETE_BATCH = 5_000
 
 
@@ -86,7 +89,7 @@ class SubmissionLoader:
                     writer.write(prepared)
                     if progress is not None:
                         progress(prepared.size)
-                self._publish(writer, spec, self._negative_notices(writer, spec))
+                self._publish(writer, spec, *self._negative_notices(writer, spec))
             except BaseException:
                 _discard(self.engine, submission_id=submission_id, furnisher_id=spec.furnisher_id,
                          first_person_id=spec.first_new_id)
@@ -112,18 +115,21 @@ class SubmissionLoader:
             limits=ReadLimits.from_settings(self.settings), niceness=self.settings.load_niceness,
         )
 
-    def _negative_notices(self, writer: _Writer, spec: LoadSpec) -> pl.DataFrame:
-        """The sealed notices of the new negative items among the load's rows in the files, computed over its
-        own rows and what is published, before the publishing transaction that writes them."""
+    def _negative_notices(self, writer: _Writer, spec: LoadSpec) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The new negative items among the load's rows in the files and their sealed notices, computed over
+        its own rows and what is published, before the publishing transaction that writes them."""
         with self.engine.connect() as conn:
-            messages = negative_notices.state_notices(conn, writer.negative_candidates(), vault=PiiVault(spec.keys),
-                                                      profile=spec.profile, own_submission=spec.submission_id)
+            items = negative_notices.new_state_items(conn, writer.negative_candidates(),
+                                                     own_submission=spec.submission_id)
+            messages = negative_notices.state_item_notices(conn, items, vault=PiiVault(spec.keys),
+                                                           profile=spec.profile)
             conn.rollback()
-        return messages
+        return messages, items
 
-    def _publish(self, writer: _Writer, spec: LoadSpec, notices: pl.DataFrame) -> None:
+    def _publish(self, writer: _Writer, spec: LoadSpec, notices: pl.DataFrame, late: pl.DataFrame) -> None:
         """The load's last, short transaction: its rows become part of the files with the person's notice of
-        each new negative item among them, and it is marked loaded."""
+        each new negative item among them and the triggers of the lenders monitoring them, and it is marked
+        loaded."""
         with _writing(self.engine).begin() as conn:
             sync_person_sequence(conn)
             writer.refresh_statistics(conn)
@@ -131,6 +137,8 @@ class SubmissionLoader:
             now = datetime.now(UTC)
             AccountLoadRepository(conn).end_load(spec.submission_id)  # its rows become visible with this commit ...
             negative_notices.write(conn, notices, now=now)  # ... and so do their notices, never one without the other
+            triggers.write(conn, pl.concat([  # ... and the triggers of every other lender monitoring the person
+                load_causes(conn, spec, now=now), triggers.delinquency_causes(late, occurred_at=pl.lit(now))]), now=now)
             # A consent recorded while the load ran found none of its held rows (releases leave a load in
             # progress alone): look again, for those consents' subjects only (usually none: nothing to do).
             arrived = subjects_granted_since(conn, grantee_member_id=spec.furnisher_id, purpose=Purpose.FURNISH,
@@ -152,6 +160,18 @@ class SubmissionLoader:
                 records_quarantined=counts["quarantined"] - released, findings_count=writer.findings_count,
                 findings_stored=writer.findings_stored, finding_counts=dict(sorted(writer.by_code.items())),
             )
+
+
+def load_causes(conn: Connection, spec: LoadSpec, *, now: datetime) -> pl.DataFrame:
+    """Causes of the accounts a load reports for the first time, of monitored persons only: opened in the 90
+    days before the load's day (``account_opened``), or older but new to the bureau (``account_reported``)."""
+    new = AccountLoadRepository(conn).new_accounts(submission_id=spec.submission_id, furnisher_id=spec.furnisher_id,
+                                                   persons=monitored_person)
+    recent = pl.col("opened_on") >= pl.lit(spec.today - timedelta(days=RECENT_DAYS))  # the load's own today
+    return new.select("person_id", pl.lit(spec.furnisher_id, dtype=pl.Int64).alias("furnisher_id"),
+                      pl.lit(triggers.NEW_CREDIT).alias("kind"),
+                      pl.when(recent).then(pl.lit("account_opened")).otherwise(pl.lit("account_reported"))
+                      .alias("category"), pl.lit(now).alias("occurred_at")).cast(triggers.CAUSE_SCHEMA)
 
 
 def _unknown_column_findings(spec: LoadSpec) -> pl.DataFrame:

@@ -84,21 +84,35 @@ def _level_before() -> pl.Expr:
     return pl.when(event_later).then(pl.col("event_level")).otherwise(pl.col("state_level")).fill_null(0)
 
 
-def state_notices(conn: Connection, candidates: pl.DataFrame, *, vault: PiiVault, profile: JurisdictionProfile,
-                  own_submission: int | None = None) -> pl.DataFrame:
-    """Sealed messages (``MESSAGE_SCHEMA``, for ``notifications.enqueue_frame``) of the new negative items
-    among ``candidates`` (``CANDIDATE_SCHEMA``: states in the files, or about to be with ``own_submission``,
-    the load asking about its own rows)."""
+def new_state_items(conn: Connection, candidates: pl.DataFrame, *, own_submission: int | None = None
+                    ) -> pl.DataFrame:
+    """The new negative items among ``candidates`` (``CANDIDATE_SCHEMA``: states in the files, or about to be
+    with ``own_submission``, the load asking about its own rows), with their ``level``."""
     candidates = candidates.with_columns(state_level().alias("level")).filter(pl.col("level") > 0)
     if candidates.height == 0:
-        return pl.DataFrame(schema=MESSAGE_SCHEMA)
+        return candidates
     repo = PriorStateRepository(conn)
     keys = candidates.select(*STATE_KEY, "person_id")
     with dialect_for(conn).staged(conn, keys, "negative_states") as staged:
         before = [repo.before_states(staged, period=p, until=_month_after(p), own_submission=own_submission)
                   for p in sorted(keys["reporting_period"].unique().to_list())]
     items = candidates.join(pl.concat(before), on=STATE_KEY, how="left")
-    new = items.filter(pl.col("level") > _level_before())
+    return items.filter(pl.col("level") > _level_before())
+
+
+def state_notices(conn: Connection, candidates: pl.DataFrame, *, vault: PiiVault, profile: JurisdictionProfile,
+                  own_submission: int | None = None) -> pl.DataFrame:
+    """Sealed messages (``MESSAGE_SCHEMA``, for ``notifications.enqueue_frame``) of the new negative items
+    among ``candidates`` (see :func:`new_state_items`)."""
+    return state_item_notices(conn, new_state_items(conn, candidates, own_submission=own_submission), vault=vault,
+                              profile=profile)
+
+
+def state_item_notices(conn: Connection, new: pl.DataFrame, *, vault: PiiVault, profile: JurisdictionProfile
+                       ) -> pl.DataFrame:
+    """Sealed messages of new negative items found by :func:`new_state_items`."""
+    if new.height == 0:
+        return pl.DataFrame(schema=MESSAGE_SCHEMA)
     words = pl.when((pl.col("level") == RECOVERED) & (pl.col("payment_status") == "Z")).then(
         pl.lit(level_words(RECOVERED, "Z"))).otherwise(pl.col("level").replace_strict(_WORDS, return_dtype=pl.String))
     return _messages(conn, new.select(
@@ -110,18 +124,31 @@ def state_notices(conn: Connection, candidates: pl.DataFrame, *, vault: PiiVault
     ), vault=vault, profile=profile)
 
 
-def event_notices(conn: Connection, events: pl.DataFrame, *, vault: PiiVault, profile: JurisdictionProfile
-                  ) -> pl.DataFrame:
-    """Sealed messages of the new negative items among lending events just stored or released in the files
-    (``furnisher_id``, ``event_id``, ``event_type``, ``days_past_due``, ``occurred_at``)."""
+def new_event_items(conn: Connection, events: pl.DataFrame) -> pl.DataFrame:
+    """The new negative items among lending events just stored or released in the files (``furnisher_id``,
+    ``event_id``, ``event_type``, ``days_past_due``, ``occurred_at``), with their ``level`` and person."""
     negative = events.filter(event_level() > 0)
     if negative.height == 0:
-        return pl.DataFrame(schema=MESSAGE_SCHEMA)
+        return pl.DataFrame(schema={"person_id": pl.Int64, "furnisher_id": pl.Int64, "level": pl.Int8,
+                                    "occurred_at": pl.Datetime("us", "UTC")})
     staged_frame = negative.select(pl.col("furnisher_id").cast(pl.Int64), pl.col("event_id").cast(pl.String),
                                    pl.col("occurred_at").dt.convert_time_zone("UTC").dt.strftime("%Y-%m").alias("month"))
     with dialect_for(conn).staged(conn, staged_frame, "negative_events") as staged:
         items = PriorStateRepository(conn).before_events(staged)
-    new = items.with_columns(event_level().alias("level")).filter(pl.col("level") > _level_before())
+    return items.with_columns(event_level().alias("level")).filter(pl.col("level") > _level_before())
+
+
+def event_notices(conn: Connection, events: pl.DataFrame, *, vault: PiiVault, profile: JurisdictionProfile
+                  ) -> pl.DataFrame:
+    """Sealed messages of the new negative items among lending events (see :func:`new_event_items`)."""
+    return event_item_notices(conn, new_event_items(conn, events), vault=vault, profile=profile)
+
+
+def event_item_notices(conn: Connection, new: pl.DataFrame, *, vault: PiiVault, profile: JurisdictionProfile
+                       ) -> pl.DataFrame:
+    """Sealed messages of new negative items found by :func:`new_event_items`."""
+    if new.height == 0:
+        return pl.DataFrame(schema=MESSAGE_SCHEMA)
     day = pl.col("occurred_at").dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d")
     words = pl.when(pl.col("event_type") == "written_off").then(pl.lit(level_words(CHARGED_OFF))).otherwise(
         pl.concat_str(pl.col("days_past_due").cast(pl.String), pl.lit(" days past due")))

@@ -31,6 +31,7 @@ from openbureau.intake import negative_notices
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import session_scope
 from openbureau.kit.dialects import dialect_for
+from openbureau.monitoring import triggers
 
 NO_CONSENT = "no_consent"
 # Persons per release statement (the bound parameters of its IN list stay well under the engines' limits).
@@ -100,8 +101,15 @@ def release(session: Session, *, vault: PiiVault, profile: JurisdictionProfile, 
                                      pl.concat([p.events for p in parts], how="vertical") if parts else
                                      pl.DataFrame(schema=RELEASED_EVENT_SCHEMA))
     if released.count:
-        negative_notices.write(conn, negative_notices.release_notices(conn, released, vault=vault, profile=profile),
-                               now=moment)
+        late_states = negative_notices.new_state_items(conn, released.states)
+        late_events = negative_notices.new_event_items(conn, released.events)
+        negative_notices.write(conn, pl.concat([
+            negative_notices.state_item_notices(conn, late_states, vault=vault, profile=profile),
+            negative_notices.event_item_notices(conn, late_events, vault=vault, profile=profile)]), now=moment)
+        # Lenders monitoring the person learn of the new delinquencies the release lets into the files.
+        triggers.write(conn, pl.concat([triggers.delinquency_causes(late_states, occurred_at=pl.lit(moment)),
+                                        triggers.delinquency_causes(late_events, occurred_at=pl.col("occurred_at"))]),
+                       now=moment)
     return released.count
 
 

@@ -157,6 +157,18 @@ class Settings(BaseSettings):
     sms_webhook_url: str | None = Field(default=None, max_length=2000, description="The sms channel's gateway: "
                                         "POST JSON {id, to, kind, text}.")
     sms_webhook_token: SecretStr | None = Field(default=None, description="Bearer token sent to the gateway.")
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=60, description="Time a lender's webhook endpoint "
+                                           "has to answer a delivery (connect, send, answer). docs/monitoring.md")
+    webhook_concurrency: int = Field(default=16, ge=1, le=256, description="Deliveries a webhook worker makes at "
+                                     "once (one per endpoint at most).")
+    webhook_lease_seconds: float = Field(default=60, gt=0, le=3_600, description="How long a claimed delivery is "
+                                         "left to its worker before another may take it (a killed worker's).")
+    webhook_retry_seconds: float = Field(default=30, gt=0, le=3_600, description="Base of the retry backoff: "
+                                         "doubled after each failure, at most an hour, with full jitter.")
+    webhook_allow_loopback: bool = Field(default=False, description="Accept http:// endpoints on the loopback "
+                                         "address (tests and development only).")
+    webhooks_in_process: bool = Field(default=True, description="`openbureau serve` delivers webhooks itself on "
+                                      "the embedded default (SQLite); with PostgreSQL run `openbureau webhooks run`.")
 
     @field_validator("pii_key", "index_key", "audit_key", "audit_signing_key", "signin_key")
     @classmethod

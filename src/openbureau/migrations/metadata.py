@@ -10,6 +10,7 @@ from openbureau.inquiries import models as inquiry_models  # noqa: F401
 from openbureau.intake import models as intake_models  # noqa: F401
 from openbureau.kit.db import Base
 from openbureau.members import models as member_models  # noqa: F401
+from openbureau.monitoring import models as monitoring_models  # noqa: F401
 from openbureau.notifications import models as notification_models  # noqa: F401
 from openbureau.people import models as people_models  # noqa: F401
 from openbureau.rights import models as rights_models  # noqa: F401

@@ -33,6 +33,7 @@ from openbureau.kit.crypto import PiiVault
 from openbureau.kit.errors import ACCOUNT_NOT_FOUND, INVALID_WINDOW, Conflict, NotFound, Unprocessable
 from openbureau.kit.periods import add_years
 from openbureau.members.repository import MemberRepository
+from openbureau.monitoring import triggers
 from openbureau.notices import Milestone, notify_person
 from openbureau.principals import Action, Kind, Principal, authorize
 from openbureau.rights.models import AlertKind, FraudAlert, FreezeLift, IdentityTheftReport, SecurityFreeze
@@ -102,6 +103,8 @@ def place_fraud_alert(session: Session, *, vault: PiiVault, principal: Principal
     repo.add(alert)
     _act(session, vault, principal, person, "alert.place", Milestone.FRAUD_ALERT_PLACED,
          {"alert_id": alert.id, "kind": kind.value, "expires_at": alert.expires_at.isoformat()}, now=now)
+    # Lenders monitoring the person learn of it in the same transaction (monitoring.triggers).
+    triggers.write(session.connection(), triggers.cause(person.id, triggers.FRAUD_ALERT, kind.value, now), now=now)
     return alert
 
 
@@ -134,6 +137,7 @@ def place_freeze(session: Session, *, vault: PiiVault, principal: Principal, sub
     freeze = SecurityFreeze(person_id=person.id, placed_by=principal.code, placed_at=now)
     repo.add(freeze)
     _act(session, vault, principal, person, "freeze.place", Milestone.FREEZE_PLACED, {"freeze_id": freeze.id}, now=now)
+    triggers.write(session.connection(), triggers.cause(person.id, triggers.FREEZE, "placed", now), now=now)
     return freeze
 
 

@@ -37,6 +37,7 @@ from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import try_lock_intake
 from openbureau.kit.dialects import dialect_for
 from openbureau.members.models import Member
+from openbureau.monitoring import triggers
 from openbureau.principals import Action, Principal, authorize
 
 _SEP = "\x1f"
@@ -149,9 +150,13 @@ def receive_events(engine: Engine, *, vault: PiiVault, profile: JurisdictionProf
         # The person is told of each new negative item (late, written off) in the transaction that makes it
         # readable; held events wait for their release.
         in_files = rows.filter(pl.col("held_reason").is_null()).select(
-            "furnisher_id", "event_id", "event_type", "days_past_due", "occurred_at")
-        negative_notices.write(conn, negative_notices.event_notices(conn, in_files, vault=vault, profile=profile),
+            "furnisher_id", "event_id", "event_type", "days_past_due", "occurred_at", "person_id")
+        late = negative_notices.new_event_items(conn, in_files)
+        negative_notices.write(conn, negative_notices.event_item_notices(conn, late, vault=vault, profile=profile),
                                now=now)
+        # ... and so is every other lender monitoring the person: a loan opened or applied for, a new delinquency.
+        triggers.write(conn, pl.concat([triggers.event_causes(in_files),
+                                        triggers.delinquency_causes(late, occurred_at=pl.col("occurred_at"))]), now=now)
     outcome = records.select(pl.col(LINE).alias("line"), "event_id", pl.col(OUTCOME).alias("outcome"))
     rejected_lines = pl.concat([f["line"] for f in findings[1:]]) if len(findings) > 1 else pl.Series([], dtype=pl.Int64)
     outcome = outcome.with_columns(

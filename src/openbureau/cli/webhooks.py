@@ -1,0 +1,39 @@
+"""``openbureau webhooks``: deliver the monitoring lenders' webhooks (the worker) and show where they stand."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+from openbureau.cli.console import console, reports_errors
+from openbureau.monitoring.delivery import Worker, WorkerSettings
+from openbureau.runtime import open_runtime
+
+app = typer.Typer(help="Webhooks of portfolio monitoring: the delivery worker.", no_args_is_help=True)
+
+
+@app.command("run")
+@reports_errors
+def run(
+    once: Annotated[bool, typer.Option(help="Deliver what is due now, then stop.")] = False,
+    poll: Annotated[float, typer.Option(min=0.05, max=60, help="Seconds between looks when nothing is due.")] = 0.5,
+) -> None:
+    """Deliver due webhooks until interrupted (SIGINT, SIGTERM): signed, retried with backoff, at least once
+    and in order per endpoint. Several workers may run at once (each delivery is leased to one)."""
+    runtime = open_runtime()
+    worker = Worker(runtime.engine, vault=runtime.vault, config=WorkerSettings.from_settings(runtime.settings))
+    try:
+        if once:
+            outcome = worker.run_once()
+        else:
+            stop = threading.Event()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda *_: stop.set())
+            console.print("Delivering webhooks; Ctrl-C to stop.")
+            outcome = worker.run(stop, poll=poll)
+    finally:
+        worker.close()
+    console.print(f"{outcome.delivered:,} delivered, {outcome.retried:,} to retry, {outcome.dead:,} dead")

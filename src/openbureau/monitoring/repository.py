@@ -1,0 +1,178 @@
+"""Queries of the monitoring domain: registrations, triggers, endpoints, deliveries and their attempts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Connection, Row, and_, exists, insert, select, update
+from sqlalchemy.orm import aliased
+
+from openbureau.monitoring.models import (
+    DeliveryStatus,
+    MonitoredSubject,
+    Trigger,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+S = MonitoredSubject.__table__.c
+T = Trigger.__table__.c
+E = WebhookEndpoint.__table__.c
+D = WebhookDelivery.__table__.c
+_IN_CHUNK = 5_000
+
+
+def monitored_person(person_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether some lender monitors the person (a condition for another domain's statement)."""
+    return exists().where(S.person_id == person_id)
+
+
+class MonitoringRepository:
+    """All SQL about the monitoring tables, on the caller's connection (a session's or a load's)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # Registrations
+    def add_subject(self, values: dict) -> int:
+        """Insert a registration; its id."""
+        return self.conn.execute(insert(MonitoredSubject.__table__).returning(S.id), values).scalar_one()
+
+    def subject_by_index(self, *, subscriber_id: int, id_type: str, id_indexes: Sequence[bytes]) -> Row | None:
+        """The lender's registration of this document, if any."""
+        return self.conn.execute(select(S.id).where(S.subscriber_id == subscriber_id, S.id_type == id_type,
+                                                    S.id_index.in_(list(id_indexes)))).first()
+
+    def subjects(self, *, subscriber_id: int, after_id: int, limit: int) -> Sequence[Row]:
+        """A page of the lender's registrations, in id order."""
+        return self.conn.execute(select(S.id, S.reference, S.id_type, S.basis, S.created_at, S.person_id)
+                                 .where(S.subscriber_id == subscriber_id, S.id > after_id)
+                                 .order_by(S.id).limit(limit)).all()
+
+    def subject(self, *, subscriber_id: int, subject_id: int) -> Row | None:
+        """One of the lender's registrations (another lender's is not found)."""
+        return self.conn.execute(select(S.id, S.person_id, S.reference).where(
+            S.id == subject_id, S.subscriber_id == subscriber_id)).first()
+
+    def delete_subject(self, subject_id: int) -> None:
+        """Remove a registration (its triggers stay, with the reference they were sent under)."""
+        self.conn.execute(MonitoredSubject.__table__.delete().where(S.id == subject_id))
+
+    def watchers(self, person_ids: Sequence[int]) -> Sequence[Row]:
+        """(id, subscriber_id, person_id, reference) of every registration of these persons."""
+        found: list[Row] = []
+        ids = sorted(set(person_ids))
+        for start in range(0, len(ids), _IN_CHUNK):
+            found += self.conn.execute(select(S.id, S.subscriber_id, S.person_id, S.reference)
+                                       .where(S.person_id.in_(ids[start:start + _IN_CHUNK]))).all()
+        return found
+
+    # Triggers and their deliveries
+    def add_triggers(self, rows: list[dict]) -> list[int]:
+        """Insert triggers; their ids in the order given."""
+        if not rows:
+            return []
+        result = self.conn.execute(insert(Trigger.__table__).returning(T.id, sort_by_parameter_order=True), rows)
+        return [r.id for r in result]
+
+    def add_deliveries(self, rows: list[dict]) -> None:
+        """Insert deliveries."""
+        if rows:
+            self.conn.execute(insert(WebhookDelivery.__table__), rows)
+
+    def triggers(self, *, subscriber_id: int, after_id: int, limit: int) -> Sequence[Row]:
+        """A page of the lender's triggers, in id order."""
+        return self.conn.execute(select(T.id, T.kind, T.category, T.reference, T.occurred_at, T.created_at)
+                                 .where(T.subscriber_id == subscriber_id, T.id > after_id)
+                                 .order_by(T.id).limit(limit)).all()
+
+    # Endpoints
+    def live_endpoints(self, subscriber_ids: Sequence[int]) -> Sequence[Row]:
+        """(id, subscriber_id) of the endpoints not deleted of these lenders."""
+        if not subscriber_ids:
+            return []
+        return self.conn.execute(select(E.id, E.subscriber_id).where(
+            E.subscriber_id.in_(sorted(set(subscriber_ids))), E.deleted_at.is_(None)).order_by(E.id)).all()
+
+    def add_endpoint(self, values: dict) -> int:
+        """Insert an endpoint; its id."""
+        return self.conn.execute(insert(WebhookEndpoint.__table__).returning(E.id), values).scalar_one()
+
+    def endpoint(self, *, subscriber_id: int, endpoint_id: int) -> Row | None:
+        """One of the lender's live endpoints."""
+        return self.conn.execute(select(WebhookEndpoint.__table__).where(
+            E.id == endpoint_id, E.subscriber_id == subscriber_id, E.deleted_at.is_(None))).first()
+
+    def endpoints(self, subscriber_id: int) -> Sequence[Row]:
+        """The lender's live endpoints."""
+        return self.conn.execute(select(WebhookEndpoint.__table__).where(
+            E.subscriber_id == subscriber_id, E.deleted_at.is_(None)).order_by(E.id)).all()
+
+    def update_endpoint(self, endpoint_id: int, **values) -> None:
+        """Change an endpoint (rotate its secret, delete it)."""
+        self.conn.execute(update(WebhookEndpoint.__table__).where(E.id == endpoint_id).values(**values))
+
+    def abandon_deliveries(self, endpoint_id: int, *, now: datetime) -> None:
+        """A deleted endpoint's pending deliveries are dead."""
+        self.conn.execute(update(WebhookDelivery.__table__).where(
+            D.endpoint_id == endpoint_id, D.status == DeliveryStatus.PENDING).values(
+            status=DeliveryStatus.DEAD, last_error="the endpoint was deleted", next_attempt_at=now))
+
+    # Deliveries
+    def claim_due(self, *, now: datetime, limit: int, lease_until: datetime) -> Sequence[Row]:
+        """The first pending delivery of each endpoint, when it is due by ``now``, leased to the caller until
+        ``lease_until`` (PostgreSQL: rows another worker locked are skipped; SQLite has one writer). Only an
+        endpoint's first pending delivery is ever taken, so a later trigger never overtakes an earlier one."""
+        earlier = aliased(WebhookDelivery.__table__)
+        stmt = (select(D.id, D.delivery_id, D.endpoint_id, D.trigger_id, D.attempts, D.retry_until, D.subscriber_id)
+                .where(D.status == DeliveryStatus.PENDING, D.next_attempt_at <= now,
+                       ~exists().where(and_(earlier.c.endpoint_id == D.endpoint_id,
+                                            earlier.c.status == DeliveryStatus.PENDING, earlier.c.id < D.id)))
+                .order_by(D.next_attempt_at, D.id).limit(limit).with_for_update(skip_locked=True, of=WebhookDelivery.__table__))
+        rows = self.conn.execute(stmt).all()
+        if rows:
+            self.conn.execute(update(WebhookDelivery.__table__).where(D.id.in_([r.id for r in rows]))
+                              .values(next_attempt_at=lease_until))
+        return rows
+
+    def delivery_content(self, trigger_id: int, endpoint_id: int) -> tuple[Row, Row]:
+        """The trigger a delivery carries and the endpoint it goes to."""
+        trigger = self.conn.execute(select(Trigger.__table__).where(T.id == trigger_id)).one()
+        endpoint = self.conn.execute(select(WebhookEndpoint.__table__).where(E.id == endpoint_id)).one()
+        return trigger, endpoint
+
+    def record_attempt(self, *, row_id: int, attempt: int, at: datetime, status_code: int | None, duration_ms: int,
+                       outcome: str, error: str | None, status: str, next_attempt_at: datetime) -> None:
+        """Store one attempt and the delivery's new state."""
+        self.conn.execute(insert(WebhookAttempt.__table__).values(
+            delivery_row_id=row_id, attempt=attempt, at=at, status_code=status_code, duration_ms=duration_ms,
+            outcome=outcome, error=error))
+        self.conn.execute(update(WebhookDelivery.__table__).where(D.id == row_id).values(
+            attempts=attempt, status=status, next_attempt_at=next_attempt_at, last_status_code=status_code,
+            last_error=error, delivered_at=at if status == DeliveryStatus.DELIVERED else None))
+
+    def deliveries(self, *, subscriber_id: int, status: str | None, after_id: int, limit: int) -> Sequence[Row]:
+        """A page of the lender's deliveries, newest first when ``after_id`` is 0."""
+        stmt = select(WebhookDelivery.__table__).where(D.subscriber_id == subscriber_id)
+        if status is not None:
+            stmt = stmt.where(D.status == status)
+        if after_id:
+            stmt = stmt.where(D.id < after_id)
+        return self.conn.execute(stmt.order_by(D.id.desc()).limit(limit)).all()
+
+    def delivery(self, *, subscriber_id: int, row_id: int) -> Row | None:
+        """One of the lender's deliveries."""
+        return self.conn.execute(select(WebhookDelivery.__table__).where(
+            D.id == row_id, D.subscriber_id == subscriber_id)).first()
+
+    def requeue(self, row_id: int, *, now: datetime, retry_until: datetime) -> None:
+        """Make a dead or delivered delivery pending again, due at once, under its delivery id."""
+        self.conn.execute(update(WebhookDelivery.__table__).where(D.id == row_id).values(
+            status=DeliveryStatus.PENDING, next_attempt_at=now, retry_until=retry_until, delivered_at=None))
+
+    def attempts_of(self, row_id: int) -> Sequence[Row]:
+        """Every attempt at one delivery, in order."""
+        return self.conn.execute(select(WebhookAttempt.__table__).where(
+            WebhookAttempt.__table__.c.delivery_row_id == row_id).order_by(WebhookAttempt.__table__.c.id)).all()

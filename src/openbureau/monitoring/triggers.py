@@ -1,0 +1,110 @@
+"""Triggers: what a monitoring lender is told about its subjects, written with their cause.
+
+A cause is something that happened to a person: a new account or application at a lender
+(``new_credit``), a new delinquency (``delinquency``: a level of ``accounts.negative`` above the account's
+state before it, as the person's notice of a new negative item judges it), a fraud alert (``fraud_alert``)
+or a freeze (``freeze``) placed. :func:`write` turns each cause into one trigger for each lender that
+monitors the person, except the lender that caused it, and one delivery for each of that lender's webhook
+endpoints, on the caller's connection: the transaction that makes the cause readable (an event batch, a
+load's publishing step, a right placed) writes its triggers, so none is lost to a crash and none is sent
+for a cause that was rolled back.
+
+A trigger carries the minimum: its kind, a category, when, and the lender's own reference of the subject;
+never the other lender's name, an account number or an amount.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import polars as pl
+from sqlalchemy import Connection
+
+from openbureau.accounts.negative import CHARGED_OFF, PAST_DUE_LEVELS, RECOVERED
+from openbureau.monitoring.models import DeliveryStatus
+from openbureau.monitoring.repository import MonitoringRepository
+
+NEW_CREDIT, DELINQUENCY, FRAUD_ALERT, FREEZE = "new_credit", "delinquency", "fraud_alert", "freeze"
+KINDS = (NEW_CREDIT, DELINQUENCY, FRAUD_ALERT, FREEZE)
+RETRY_WINDOW = timedelta(hours=25)  # a failing delivery is retried for this long before it is dead
+# The schema of causes: the person, the lender that caused it (None: the person or the bureau), what and when.
+CAUSE_SCHEMA = {"person_id": pl.Int64, "furnisher_id": pl.Int64, "kind": pl.String, "category": pl.String,
+                "occurred_at": pl.Datetime("us", "UTC")}
+
+
+def level_category(level: int) -> str:
+    """The category of a delinquency of ``accounts.negative`` level ``level`` (a 30-day bucket, a loss paid by
+    a guarantor or the collateral, a charge-off)."""
+    if level == CHARGED_OFF:
+        return "charged_off"
+    if level == RECOVERED:
+        return "paid_by_guarantor"
+    if level == PAST_DUE_LEVELS:
+        return f"over_{30 * (PAST_DUE_LEVELS - 1)}_days_past_due"
+    return f"{30 * (level - 1) + 1}_{30 * level}_days_past_due"
+
+
+_CATEGORIES = {level: level_category(level) for level in range(1, CHARGED_OFF + 1)}
+
+
+def delinquency_causes(items: pl.DataFrame, *, occurred_at: pl.Expr) -> pl.DataFrame:
+    """Causes of new negative items (``person_id``, ``furnisher_id``, ``level``): one per person, lender and
+    level; items of no person yet are left out."""
+    if items.height == 0:
+        return pl.DataFrame(schema=CAUSE_SCHEMA)
+    return items.filter(pl.col("person_id").is_not_null()).select(
+        pl.col("person_id").cast(pl.Int64), pl.col("furnisher_id").cast(pl.Int64), pl.lit(DELINQUENCY).alias("kind"),
+        pl.col("level").cast(pl.Int64).replace_strict(_CATEGORIES, return_dtype=pl.String).alias("category"),
+        occurred_at.dt.convert_time_zone("UTC").cast(pl.Datetime("us", "UTC")).alias("occurred_at"),
+    ).unique(subset=["person_id", "furnisher_id", "category"], keep="first", maintain_order=True)
+
+
+def event_causes(events: pl.DataFrame) -> pl.DataFrame:
+    """Causes of lending events just in the files (``person_id``, ``furnisher_id``, ``event_type``,
+    ``occurred_at``): a loan opened or applied for (delinquencies come from :func:`delinquency_causes`)."""
+    new = events.filter(pl.col("event_type").is_in(["opened", "application"]) & pl.col("person_id").is_not_null())
+    return new.select(
+        pl.col("person_id").cast(pl.Int64), pl.col("furnisher_id").cast(pl.Int64), pl.lit(NEW_CREDIT).alias("kind"),
+        pl.when(pl.col("event_type") == "opened").then(pl.lit("account_opened")).otherwise(pl.lit("application"))
+        .alias("category"), pl.col("occurred_at").dt.convert_time_zone("UTC").alias("occurred_at"),
+    ).cast(CAUSE_SCHEMA)
+
+
+def cause(person_id: int, kind: str, category: str, occurred_at: datetime) -> pl.DataFrame:
+    """One cause that no lender caused (a right the person placed)."""
+    return pl.DataFrame([{"person_id": person_id, "furnisher_id": None, "kind": kind, "category": category,
+                          "occurred_at": occurred_at}], schema=CAUSE_SCHEMA)
+
+
+def write(conn: Connection, causes: pl.DataFrame, *, now: datetime) -> int:
+    """Write a trigger for each lender monitoring the person of each cause (not the lender that caused it), and
+    a delivery to each of that lender's endpoints, in the caller's transaction; how many triggers."""
+    if causes.height == 0:
+        return 0
+    repo = MonitoringRepository(conn)
+    watchers = repo.watchers(causes["person_id"].drop_nulls().to_list())
+    if not watchers:
+        return 0
+    by_person: dict[int, list] = {}
+    for w in watchers:
+        by_person.setdefault(w.person_id, []).append(w)
+    rows = []
+    for c in causes.iter_rows(named=True):
+        for w in by_person.get(c["person_id"], ()):
+            if w.subscriber_id != c["furnisher_id"]:
+                rows.append(dict(subscriber_id=w.subscriber_id, subject_id=w.id, person_id=c["person_id"],
+                                 reference=w.reference, kind=c["kind"], category=c["category"],
+                                 occurred_at=c["occurred_at"], created_at=now))
+    ids = repo.add_triggers(rows)
+    endpoints: dict[int, list[int]] = {}
+    for e in repo.live_endpoints([r["subscriber_id"] for r in rows]):
+        endpoints.setdefault(e.subscriber_id, []).append(e.id)
+    repo.add_deliveries([
+        dict(delivery_id=str(uuid.uuid4()), endpoint_id=endpoint_id, subscriber_id=row["subscriber_id"],
+             trigger_id=trigger_id, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now,
+             retry_until=now + RETRY_WINDOW, created_at=now, delivered_at=None, last_status_code=None,
+             last_error=None)
+        for trigger_id, row in zip(ids, rows, strict=True) for endpoint_id in endpoints.get(row["subscriber_id"], ())])
+    return len(rows)
+
