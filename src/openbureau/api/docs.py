@@ -31,7 +31,9 @@ _FILES = {
     "swagger-ui.css": ("fastapi_standalone_docs", "static/swagger/swagger-ui.css", "text/css"),
     "redoc.standalone.js": ("fastapi_standalone_docs", "static/redoc/redoc.standalone.js", "text/javascript"),
     "swagger-init.js": ("openbureau.api", "assets/swagger-init.js", "text/javascript"),
+    "logo-mini.svg": ("fastapi_standalone_docs", "static/redoc/logo-mini.svg", "image/svg+xml"),
 }
+REDOC_LOGO = REDOC_URL + "/logo-mini.svg"  # where the packaged ReDoc looks for its logo
 
 SWAGGER_PAGE = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>OpenBureau API - docs</title>
@@ -65,6 +67,12 @@ async def swagger_ui() -> HTMLResponse:
 async def redoc() -> HTMLResponse:
     """ReDoc: the API's reference on one page."""
     return HTMLResponse(REDOC_PAGE)
+
+
+@router.get(REDOC_LOGO)
+async def redoc_logo() -> Response:
+    """ReDoc's logo, at the address the packaged ReDoc asks for it."""
+    return await asset("logo-mini.svg")
 
 
 @router.get(ASSETS + "{name}")

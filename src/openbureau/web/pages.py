@@ -4,6 +4,7 @@ code (``people.service``, the same sign-in as ``POST /v1/me/signin`` and ``/v1/m
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from importlib import resources
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -48,6 +49,13 @@ def landing(request: Request) -> Response:
     person_or_none(request)
     return page(request, "landing.html.j2", jurisdiction=runtime_of(request).policy.profile.code,
                 year=datetime.now(UTC).year)
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """The bureau's icon, where browsers look for it on pages that name none (the report's own page)."""
+    return Response((resources.files("openbureau.web") / "static" / "favicon.svg").read_bytes(),
+                    media_type="image/svg+xml")
 
 
 @router.get("/signin")
