@@ -15,8 +15,8 @@ from playwright.sync_api import sync_playwright
 
 from openbureau.web.app import create_app
 from tests.people.factories import last_code
-from tests.reports.test_browser import CHROMIUM, FLAGS
 from tests.reports.conftest import ID
+from tests.reports.test_browser import CHROMIUM, FLAGS
 
 
 @pytest.fixture
