@@ -11,6 +11,7 @@ from openbureau.api.edge import PAGE_POLICY
 from openbureau.web.app import create_app
 from tests.intake.factories import PEOPLE
 from tests.people.factories import bearer
+from tests.security.helpers import with_settings
 from tests.web.factories import csrf, sign_in
 
 ID = PEOPLE[0][0]
@@ -84,6 +85,8 @@ def test_a_post_without_its_csrf_token_is_refused(portal) -> None:
     other = TestClient(create_app(runtime), base_url="https://testserver")  # another browser's token
     other_token = csrf(other, "/signin")
     assert client.post("/me/protections/freezes", data={"csrf": other_token}).status_code == 403
+    cross = client.post("/me/protections/freezes", data={"csrf": before}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross.status_code == 403  # the right token, but the browser says another site posted it
     assert "not frozen" in client.get("/me/protections").text
     assert client.post("/me/protections/freezes", data={"csrf": before}, follow_redirects=False).status_code == 303
 
@@ -110,3 +113,15 @@ def test_pages_of_the_person_redirect_to_sign_in_without_a_session(portal) -> No
         assert (answer.status_code, answer.headers.get("location")) == (303, "/signin"), path
     assert client.get("/nowhere").status_code == 404 and "no such page" in client.get("/nowhere").text
     assert client.get("/v1/nowhere").json()["code"] == "UNAUTHENTICATED"  # the API's answers stay the API's
+
+
+def test_the_persons_pages_share_the_rate_of_their_api_calls(market) -> None:
+    runtime, _ = market
+    with TestClient(create_app(with_settings(runtime, rate_limit_per_minute=3)),
+                    base_url="https://testserver") as client:
+        sign_in(client, runtime, ID)
+        token = client.cookies["__Host-obp_session"]
+        assert [client.get("/me").status_code for _ in range(2)] == [200, 200]
+        assert client.get("/v1/me/consents", headers=bearer(token)).status_code == 200
+        limited = client.get("/me/consents")
+        assert limited.status_code == 429 and "RATE_LIMITED" in limited.text

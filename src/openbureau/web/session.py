@@ -6,7 +6,7 @@
   cannot read it, no other site's page sends it, and only this origin over HTTPS (or loopback) sets it.
 - Every form that is posted carries a CSRF token: an HMAC under the bureau's sign-in key of the session token
   (signed in) or of a random nonce kept in its own cookie (before sign-in). A post without the right token is
-  403, whatever its cookies.
+  403, whatever its cookies, and so is one a browser marks as sent by another site (``Sec-Fetch-Site``).
 - Forms are read with limits on fields and sizes (the edge bounds the whole body: ``max_form_bytes``); a file
   in a form is refused.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from typing import Annotated
 
@@ -84,11 +85,23 @@ def person_or_none(request: Request) -> Principal | None:
     return person
 
 
+class PagesRateLimited(BureauError):
+    """The person asked for more pages a minute than the API's rate allows them calls."""
+
+    status_code = 429
+    code = "RATE_LIMITED"
+
+
 async def signed_in_person(request: Request) -> Principal:
-    """The dependency of the person's pages: the signed-in person, else off to the sign-in page."""
+    """The dependency of the person's pages: the signed-in person, within the same per-person rate as their
+    API calls (``api.edge``: one bucket for both), else off to the sign-in page."""
     person = person_or_none(request)
     if person is None:
         raise SignInRequired
+    buckets = request.app.state.edge.members
+    wait = await buckets.take(f"person:{person.person_id}")
+    if wait:
+        raise PagesRateLimited(f"over {buckets.capacity} pages a minute; try again in {math.ceil(wait)} s")
     return person
 
 
@@ -117,6 +130,8 @@ async def read_form(request: Request) -> FormData:
         raise FormRefused("the form is larger than this page accepts") from None
     if any(not isinstance(v, str) or len(v) > MAX_FIELD_CHARS for v in form.values()):
         raise FormRefused("the form is larger than this page accepts")
+    if request.headers.get("sec-fetch-site") == "cross-site":  # a browser says another site sent it
+        raise Forbidden("the form did not come from this site", code="CSRF_FAILED")
     binding = session_token(request) if person_or_none(request) is not None else request.cookies.get(NONCE_COOKIE)
     sent = form.get("csrf")
     if not binding or not isinstance(sent, str) or not hmac.compare_digest(sent, _csrf_for(runtime_of(request),
