@@ -39,6 +39,7 @@ def test_the_report_shows_the_file_score_and_reasons_and_counts_as_a_look(portal
     assert "Your own report" in view.text  # the consumer view: score, reasons and advice once a model is released
     policy = view.headers["content-security-policy"]
     assert "script-src" not in policy and "default-src 'none'" in policy  # its own page, its inline style only
+    assert "x-openbureau-self-contained" not in view.headers  # the marker the edge reads stays inside
     pdf = client.post("/me/report/pdf", data={"csrf": token})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     looks = client.get("/me/inquiries")

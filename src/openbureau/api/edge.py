@@ -38,6 +38,9 @@ HTML_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; fr
                "base-uri 'none'; form-action 'none'")
 PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
                "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+# A response header by which a page says it is a self-contained document (the rendered report, with its inline
+# style sheet): the edge answers it with HTML_POLICY and drops the header.
+SELF_CONTAINED = "x-openbureau-self-contained"
 BASE_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 NO_STORE = (b"cache-control", b"no-store")
 
@@ -91,10 +94,9 @@ class EdgePolicy:
     cacheable_prefixes: tuple[str, ...] = ()
     # Everything outside ``api_prefix`` is a page of the portal (``openbureau.web``): the page authenticates its
     # own session cookie, so the edge asks for no key; a form is bounded by ``page_body``; HTML answers carry
-    # ``PAGE_POLICY``, except the paths in ``self_contained_paths`` (the report's own page: ``HTML_POLICY``).
+    # ``PAGE_POLICY``, except those marked ``SELF_CONTAINED`` (the report's own page: ``HTML_POLICY``).
     api_prefix: str = "/v1/"
     page_body: BodyLimit | None = None
-    self_contained_paths: frozenset[str] = frozenset()
 
     def is_page(self, path: str) -> bool:
         """Whether ``path`` is a portal page rather than an API route."""
@@ -255,13 +257,17 @@ class EdgeMiddleware:
     def _secure(self, send: Send, path: str) -> Send:
         policy = self.policy
         docs = path in policy.docs_paths
-        page = policy.is_page(path) and path not in policy.self_contained_paths
+        page = policy.is_page(path)
         cacheable = path.startswith(policy.cacheable_prefixes)
 
         async def secure_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                dropped = (b"content-security-policy",) if cacheable else (b"cache-control", b"content-security-policy")
-                headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in dropped]
+                dropped = (b"content-security-policy", SELF_CONTAINED.encode())
+                if not cacheable:
+                    dropped += (b"cache-control",)
+                given = message.get("headers", ())
+                self_contained = any(k.lower() == SELF_CONTAINED.encode() for k, _ in given)
+                headers = [(k, v) for k, v in given if k.lower() not in dropped]
                 if docs:
                     csp = policy.docs_policy
                 else:
@@ -269,7 +275,7 @@ class EdgeMiddleware:
                     if not content_type.startswith(b"text/html"):
                         csp = JSON_POLICY
                     else:
-                        csp = PAGE_POLICY if page else HTML_POLICY
+                        csp = PAGE_POLICY if page and not self_contained else HTML_POLICY
                 headers += BASE_HEADERS
                 if not cacheable:  # reports, findings, consents: nothing personal lingers in a cache
                     headers.append(NO_STORE)

@@ -37,7 +37,7 @@ CHALLENGE_SECONDS = int(people.CODE_TTL.total_seconds())
 SESSION_SECONDS = int(people.SESSION_TTL.total_seconds())
 
 
-def _with_cookies(response: Response, cookies: dict[str, str]) -> Response:
+def with_cookies(response: Response, cookies: dict[str, str]) -> Response:
     for name, value in cookies.items():
         set_cookie(response, name, value, max_age=NONCE_SECONDS)
     return response
@@ -65,7 +65,7 @@ def signin_page(request: Request) -> Response:
         return RedirectResponse("/me", status_code=303)
     cookies: dict[str, str] = {}
     nonce_for(request, cookies)
-    return _with_cookies(page(request, "signin.html.j2", types=DOCUMENT_TYPES), cookies)
+    return with_cookies(page(request, "signin.html.j2", types=DOCUMENT_TYPES), cookies)
 
 
 @router.post("/signin")
@@ -96,7 +96,7 @@ def code_page(request: Request) -> Response:
         return RedirectResponse("/signin", status_code=303)
     cookies: dict[str, str] = {}
     nonce_for(request, cookies)
-    return _with_cookies(page(request, "code.html.j2", message=people.SENT.format(
+    return with_cookies(page(request, "code.html.j2", message=people.SENT.format(
         digits=people.CODE_DIGITS, minutes=CHALLENGE_SECONDS // 60)), cookies)
 
 

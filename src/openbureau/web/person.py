@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from openbureau.api.deps import IdPath, RuntimeDep, SessionDep
+from openbureau.api.edge import SELF_CONTAINED
 from openbureau.disputes import investigation
 from openbureau.disputes import service as disputes
 from openbureau.disputes.schemas import DisputeCreate, MyDisputeCreate, MyStatement
@@ -30,7 +31,6 @@ from openbureau.web.render import page
 from openbureau.web.session import FormDep, PagePersonDep
 
 router = APIRouter(prefix="/me", include_in_schema=False)
-REPORT_VIEW = "/me/report/view"  # the report's own self-contained page (its inline styles: api.edge.HTML_POLICY)
 MAX_LIFT_DAYS = 366
 
 
@@ -84,7 +84,8 @@ def _my_report(runtime, person):
 def report_view(person: PagePersonDep, runtime: RuntimeDep, form: FormDep) -> Response:
     """The person's report as its own printable page: accounts, who looked, signals, score with its reasons and
     what would raise it."""
-    return Response(render_html(_my_report(runtime, person)), media_type="text/html; charset=utf-8")
+    return Response(render_html(_my_report(runtime, person)), media_type="text/html; charset=utf-8",
+                    headers={SELF_CONTAINED: "1"})  # its own inline style sheet: the edge's HTML_POLICY
 
 
 @router.post("/report/pdf")

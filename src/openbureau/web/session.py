@@ -112,7 +112,9 @@ def session_token(request: Request) -> str:
 
 def nonce_for(request: Request, response_cookies: dict[str, str]) -> None:
     """Before sign-in: the CSRF token of the sign-in forms, bound to a nonce cookie (made when missing; the
-    caller sets what lands in ``response_cookies``)."""
+    caller sets what lands in ``response_cookies``). A signed-in person's forms are bound to their session."""
+    if person_or_none(request) is not None:
+        return
     nonce = request.cookies.get(NONCE_COOKIE)
     if not nonce or len(nonce) > 64:
         nonce = secrets.token_urlsafe(24)
