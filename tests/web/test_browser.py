@@ -20,8 +20,8 @@ from tests.reports.test_browser import CHROMIUM, FLAGS
 
 
 @pytest.fixture
-def server(market) -> Iterator[tuple[str, object]]:
-    runtime, _ = market
+def server(market) -> Iterator[tuple[str, object, dict[str, str]]]:
+    runtime, keys = market
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -32,13 +32,13 @@ def server(market) -> Iterator[tuple[str, object]]:
         if live.started:
             break
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", runtime
+    yield f"http://127.0.0.1:{port}", runtime, keys
     live.should_exit = True
     thread.join(timeout=10)
 
 
 def test_a_person_signs_in_reads_their_report_and_consents_and_files_a_dispute(server, tmp_path) -> None:
-    base, runtime = server
+    base, runtime, _ = server
     requested: list[str] = []
     problems: list[str] = []
     with sync_playwright() as pw:
@@ -96,7 +96,7 @@ def test_a_person_signs_in_reads_their_report_and_consents_and_files_a_dispute(s
 
 @pytest.mark.parametrize("path", ["/v1/docs", "/v1/redoc"])
 def test_the_api_docs_render_offline_from_the_bureaus_own_assets(server, path) -> None:
-    base, _ = server
+    base, _, _ = server
     requested: list[str] = []
     problems: list[str] = []
     with sync_playwright() as pw:
@@ -110,3 +110,29 @@ def test_the_api_docs_render_offline_from_the_bureaus_own_assets(server, path) -
         browser.close()
     assert all(url.startswith(base) or url.startswith(("data:", "blob:")) for url in requested), requested
     assert problems == [], requested
+
+
+def test_a_lender_looks_a_borrower_up_from_the_landing_page(server) -> None:
+    base, _, keys = server
+    requested: list[str] = []
+    problems: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1024, "height": 900})
+        page.on("request", lambda r: requested.append(r.url))
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.goto(f"{base}/")
+        page.get_by_role("link", name="Look a borrower up").click()
+        page.wait_for_url(f"{base}/lender")
+        page.get_by_label("API key").fill(keys["LENDER"])
+        page.get_by_label("Document number").fill(ID)
+        page.get_by_label("Purpose").select_option("loan_origination")
+        page.get_by_label("Your reference of the person's consent").fill("L-1")
+        page.get_by_role("button", name="Get the report").click()
+        page.wait_for_url(f"{base}/lender/report")
+        assert page.get_by_test_id("view").inner_text() == "Subscriber view"
+        assert page.get_by_test_id("grid").count() == 3
+        assert all(keys["LENDER"] not in c["value"] for c in page.context.cookies())  # the key is kept nowhere
+        browser.close()
+    assert all(url.startswith(base) for url in requested), requested
+    assert problems == []
