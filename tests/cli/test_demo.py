@@ -74,6 +74,8 @@ def test_demo_builds_a_bureau_whose_keys_work(tmp_path) -> None:
     # The printed sign-in works: the code reaches the notifications folder, and the borrower reads their report.
     signin = re.search(r"-d '(\{\"document\"[^']*\})' (\S+)/me/signin", result.output)
     assert signin and "notifications dispatch" in result.output, result.output
+    portal = re.search(r"Or in a browser: (\S+)/signin with the document number (\S+)", result.output)
+    assert portal and portal.group(1) + "/v1" == signin.group(2) and portal.group(2) in signin.group(1)
     with TestClient(create_app(runtime)) as client:
         challenge = client.post("/v1/me/signin", content=signin.group(1),
                                 headers={"Content-Type": "application/json"}).json()["challenge"]

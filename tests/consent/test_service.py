@@ -185,6 +185,10 @@ def test_consent_evidence_may_not_be_dated_after_now_nor_the_consent_begin_befor
     with pytest.raises(Unprocessable) as err:
         consents.check_evidence_time(captured_at=now, valid_from=now - skew - timedelta(seconds=1), now=now)
     assert (err.value.code, err.value.field) == ("INVALID_WINDOW", "valid_from")
+    first, last = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+    consents.check_evidence_time(captured_at=first, valid_from=first, now=now)  # the calendar's ends: no overflow
+    with pytest.raises(Unprocessable):
+        consents.check_evidence_time(captured_at=last, valid_from=last, now=now)
 
 
 def _gate(runtime, code: str, moments) -> list[list[bool]]:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import gc
-import hashlib
 import logging
-import re
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openbureau import __version__
@@ -21,6 +17,7 @@ from openbureau.api import (
     authorities,
     consents,
     disputes,
+    docs,
     events,
     identity,
     inquiries,
@@ -95,8 +92,8 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
         version=__version__,
         description="Consumer credit reference: furnishing, reports, scores, consent and oversight.",
         lifespan=lifespan,
-        docs_url=None,  # served below, with the content security policy its page needs
-        openapi_url=OPENAPI_URL,
+        docs_url=None,  # served by api.docs, with every script from the bureau itself
+        openapi_url=docs.OPENAPI_URL,
         redoc_url=None,
     )
     app.state.runtime = runtime
@@ -104,6 +101,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     for module in (members, submissions, events, accounts, consents, inquiries, stats, quality, identity, me,
                    me_rights, disputes, rights, authorities, monitoring):
         app.include_router(module.router, prefix="/v1")
+    app.include_router(docs.router)
     policy = edge_policy(runtime.settings if runtime is not None else (settings or get_settings()))
     app.add_middleware(EdgeMiddleware, policy=policy)
     app.state.edge = policy
@@ -113,16 +111,9 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.get(DOCS_URL, include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return DOCS_PAGE
-
     return app
 
 
-OPENAPI_URL = "/v1/openapi.json"
-DOCS_URL = "/v1/docs"
-DOCS_PAGE = get_swagger_ui_html(openapi_url=OPENAPI_URL, title="OpenBureau API - docs")
 # Paths that files are uploaded to: they take large bodies (OPENBUREAU_MAX_UPLOAD_BYTES); every other route
 # takes a small JSON body at most.
 UPLOAD_PATHS = frozenset({"/v1/submissions", "/v1/events/files", "/v1/consents/import"})
@@ -136,15 +127,6 @@ def server_limits(settings: Settings) -> dict[str, int]:
     past ``max_concurrency`` connections and requests at once new requests answered 503."""
     return {"timeout_keep_alive": settings.keep_alive_seconds, "limit_concurrency": settings.max_concurrency,
             "h11_max_incomplete_event_size": 16 * 1024}  # request line and headers: 16 KiB at most
-
-
-def _docs_policy(page: HTMLResponse) -> str:
-    """The docs page's policy: Swagger UI from its CDN, the page's own inline scripts by their hashes."""
-    inline = re.findall(rb"<script>(.*?)</script>", page.body, flags=re.S)
-    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s).digest()).decode()}'" for s in inline)
-    return (f"default-src 'none'; script-src https://cdn.jsdelivr.net {hashes}; "
-            "style-src https://cdn.jsdelivr.net 'unsafe-inline'; img-src 'self' data: https://fastapi.tiangolo.com; "
-            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 
 
 def edge_policy(settings: Settings) -> EdgePolicy:
@@ -162,14 +144,18 @@ def edge_policy(settings: Settings) -> EdgePolicy:
         upload_paths=UPLOAD_PATHS,
         path_bodies={path: BodyLimit(settings.max_event_batch_bytes, settings.body_timeout_seconds,
                                      settings.body_idle_timeout_seconds) for path in EVENT_BATCH_PATHS},
-        public_paths=frozenset({"/v1/health", DOCS_URL, OPENAPI_URL}),
+        public_paths=frozenset({"/v1/health", docs.DOCS_URL, docs.REDOC_URL, docs.REDOC_LOGO,
+                                docs.OPENAPI_URL}),
+        public_prefixes=(docs.ASSETS,),
+        cacheable_prefixes=(docs.ASSETS, docs.REDOC_LOGO),
+        page_body=BodyLimit(settings.max_form_bytes, settings.body_timeout_seconds, settings.body_idle_timeout_seconds),
         authenticate_person=authenticate_person_request,
         signin_paths=SIGNIN_PATHS,
         signins=make_buckets(settings.signins_per_minute, name="signin", **shared),
         published_paths=PUBLISHED_PATHS,
         published=make_buckets(settings.published_per_minute, name="published", **shared),
-        docs_paths=frozenset({DOCS_URL}),
-        docs_policy=_docs_policy(DOCS_PAGE),
+        docs_paths=frozenset({docs.DOCS_URL, docs.REDOC_URL}),
+        docs_policy=docs.DOCS_POLICY,
     )
 
 

@@ -31,10 +31,16 @@ MEMBER_SCOPE_KEY = "openbureau.member"  # where the authenticated member travels
 PERSON_SCOPE_KEY = "openbureau.person"  # where a signed-in person's principal travels to the endpoint
 
 # OWASP Secure Headers: JSON is never rendered, framed or sniffed; the report's HTML page has only its own
-# inline style sheet; the docs page loads Swagger UI from its CDN and runs one inline script (by hash).
+# inline style sheet; the portal's pages and the API docs load scripts and styles from the bureau itself only
+# (no inline script anywhere).
 JSON_POLICY = "default-src 'none'; frame-ancestors 'none'"
 HTML_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; "
                "base-uri 'none'; form-action 'none'")
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+# A response header by which a page says it is a self-contained document (the rendered report, with its inline
+# style sheet): the edge answers it with HTML_POLICY and drops the header.
+SELF_CONTAINED = "x-openbureau-self-contained"
 BASE_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 NO_STORE = (b"cache-control", b"no-store")
 
@@ -81,11 +87,27 @@ class EdgePolicy:
     published: Buckets | None = None
     # API keys authenticated in the last seconds (members.service.RecentKeys): ``authenticate`` asks it first.
     keys: RecentKeys = field(default_factory=lambda: RecentKeys(0))
+    # Paths under these prefixes are open to anyone (the docs' scripts and styles).
+    public_prefixes: tuple[str, ...] = ()
+    # Static assets (scripts, styles) under these prefixes keep the cache-control their route sets; every other
+    # answer is ``no-store``.
+    cacheable_prefixes: tuple[str, ...] = ()
+    # Everything outside ``api_prefix`` is a page of the portal (``openbureau.web``): the page authenticates its
+    # own session cookie, so the edge asks for no key; a form is bounded by ``page_body``; HTML answers carry
+    # ``PAGE_POLICY``, except those marked ``SELF_CONTAINED`` (the report's own page: ``HTML_POLICY``).
+    api_prefix: str = "/v1/"
+    page_body: BodyLimit | None = None
+
+    def is_page(self, path: str) -> bool:
+        """Whether ``path`` is a portal page rather than an API route."""
+        return not path.startswith(self.api_prefix) and path != self.api_prefix.rstrip("/")
 
     def body_limit(self, path: str) -> BodyLimit:
         """The limit of the route at ``path``: file uploads and batches of events have their own."""
         if path in self.path_bodies:
             return self.path_bodies[path]
+        if self.page_body is not None and self.is_page(path):
+            return self.page_body
         return self.upload_body if path in self.upload_paths else self.json_body
 
 
@@ -144,7 +166,7 @@ class EdgeMiddleware:
             return
         policy = self.policy
         path = scope["path"]
-        send = self._secure(send, docs=path in policy.docs_paths)
+        send = self._secure(send, path)
         key, length, has_body = _request_headers(scope)
         if path in policy.signin_paths:
             refusal = await self._admit_open(scope, has_body, policy.signins, "SIGNIN_RATE_LIMITED", "sign-in")
@@ -152,7 +174,7 @@ class EdgeMiddleware:
             refusal = await self._admit_open(scope, has_body, policy.published, "RATE_LIMITED", "published page")
         elif path.startswith(policy.person_prefix) and policy.authenticate_person is not None:
             refusal = await self._admit_person(scope, key, has_body)
-        elif path not in policy.public_paths:
+        elif not (path in policy.public_paths or path.startswith(policy.public_prefixes) or policy.is_page(path)):
             refusal = await self._admit(scope, key, has_body)
         else:
             refusal = None
@@ -232,20 +254,31 @@ class EdgeMiddleware:
         scope[PERSON_SCOPE_KEY] = principal
         return None
 
-    def _secure(self, send: Send, *, docs: bool) -> Send:
+    def _secure(self, send: Send, path: str) -> Send:
         policy = self.policy
+        docs = path in policy.docs_paths
+        page = policy.is_page(path)
+        cacheable = path.startswith(policy.cacheable_prefixes)
 
         async def secure_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", ())
-                           if k.lower() not in (b"cache-control", b"content-security-policy")]
+                dropped = (b"content-security-policy", SELF_CONTAINED.encode())
+                if not cacheable:
+                    dropped += (b"cache-control",)
+                given = message.get("headers", ())
+                self_contained = any(k.lower() == SELF_CONTAINED.encode() for k, _ in given)
+                headers = [(k, v) for k, v in given if k.lower() not in dropped]
                 if docs:
                     csp = policy.docs_policy
                 else:
                     content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
-                    csp = HTML_POLICY if content_type.startswith(b"text/html") else JSON_POLICY
+                    if not content_type.startswith(b"text/html"):
+                        csp = JSON_POLICY
+                    else:
+                        csp = PAGE_POLICY if page and not self_contained else HTML_POLICY
                 headers += BASE_HEADERS
-                headers.append(NO_STORE)  # reports, findings, consents: nothing personal lingers in a cache
+                if not cacheable:  # reports, findings, consents: nothing personal lingers in a cache
+                    headers.append(NO_STORE)
                 headers.append((b"content-security-policy", csp.encode()))
                 message = {**message, "headers": headers}
             await send(message)

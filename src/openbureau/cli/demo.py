@@ -16,7 +16,7 @@ import uvicorn
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
 from openbureau import sim
-from openbureau.api.app import create_app, server_limits
+from openbureau.api.app import server_limits
 from openbureau.audit import service as audit
 from openbureau.cli import demo_person
 from openbureau.cli.console import (
@@ -43,6 +43,7 @@ from openbureau.runtime import Runtime, open_runtime
 from openbureau.scoring import service as scoring
 from openbureau.scoring.scorecard import SCALES
 from openbureau.sim.replay import register_members, replay
+from openbureau.web.app import create_app
 
 MARKER = ".openbureau-demo"
 LOCK = ".openbureau-demo.lock"  # held (flock) by the demo building or serving the directory
@@ -249,6 +250,8 @@ def _print_signin(base: str, subject: dict, *, where: str, command: str, serve: 
               f"curl -H 'Authorization: Bearer <token>' {base}/me/report"]
     for line in lines:
         console.print(f"  {line}", soft_wrap=True, highlight=False)
+    console.print(f"Or in a browser: {base.removesuffix('/v1')}/signin with the document number "
+                  f"{subject['id_number']} (the portal: docs/portal.md)", soft_wrap=True, highlight=False)
 
 
 def _train_and_release(runtime: Runtime, *, months: int) -> None:

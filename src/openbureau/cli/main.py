@@ -153,7 +153,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     init: Annotated[bool, typer.Option("--init", help="Serve even a new, empty bureau (made if missing).")] = False,
 ) -> None:
-    """Serve the REST API (docs at /v1/docs) of the bureau in OPENBUREAU_DATA_DIR (or OPENBUREAU_DATABASE_URL)."""
+    """Serve the REST API (docs at /v1/docs) and the portal (at /) of the bureau in OPENBUREAU_DATA_DIR (or OPENBUREAU_DATABASE_URL)."""
     import uvicorn
 
     from openbureau.api.app import server_limits
@@ -168,8 +168,8 @@ def serve(
                           "OPENBUREAU_DATA_DIR (or OPENBUREAU_DATABASE_URL) to the bureau's, or pass --init to serve a "
                           "new, empty one", soft_wrap=True, highlight=False)
         raise typer.Exit(1)
-    console.print(f"Serving the API on http://{host}:{port}/v1/docs")
-    uvicorn.run("openbureau.api.main:app", host=host, port=port, workers=workers, log_level="warning",
+    console.print(f"Serving the portal on http://{host}:{port}/ and the API on http://{host}:{port}/v1/docs")
+    uvicorn.run("openbureau.web.main:app", host=host, port=port, workers=workers, log_level="warning",
                 **server_limits(settings))
 
 

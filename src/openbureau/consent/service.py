@@ -67,11 +67,12 @@ def _check_grantee(actor: Actor, purpose: Purpose) -> None:
 
 def check_evidence_time(*, captured_at: datetime, valid_from: datetime, now: datetime) -> None:
     """A consent is given before it is recorded, and takes effect only once given (PIPL Art. 14: consent is
-    given voluntarily and explicitly, so it cannot cover a time before it existed)."""
-    if captured_at > now + CLOCK_SKEW:
+    given voluntarily and explicitly, so it cannot cover a time before it existed). Differences of instants
+    are compared, never an instant moved by the skew, which overflows at the ends of the calendar."""
+    if captured_at - now > CLOCK_SKEW:
         raise Unprocessable("the consent's evidence is dated in the future: captured_at must not be later than "
                             "now", code="EVIDENCE_IN_FUTURE", field="evidence.captured_at")
-    if valid_from < captured_at - CLOCK_SKEW:
+    if captured_at - valid_from > CLOCK_SKEW:
         raise Unprocessable("valid_from is before the consent was given (evidence.captured_at)",
                             code=INVALID_WINDOW, field="valid_from")
 

@@ -116,6 +116,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=2 * 2**30, ge=1, description="Largest file upload (submissions, "
                                   "consent imports); past it, 413.")
     max_json_bytes: int = Field(default=2**20, ge=1, description="Largest body of any other request; past it, 413.")
+    max_form_bytes: int = Field(default=16 * 2**10, ge=1, description="Largest form posted to a portal page "
+                                "(sign-in, disputes, protections); past it, 413.")
     max_event_batch_bytes: int = Field(default=16 * 2**20, ge=1, description="Largest batch of lending events "
                                        "(POST /v1/events, up to 10,000 events); past it, 413.")
     body_idle_timeout_seconds: float = Field(
