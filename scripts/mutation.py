@@ -3,6 +3,7 @@
     .venv/bin/python scripts/mutation.py                 # every module, smallest first
     .venv/bin/python scripts/mutation.py audit consent   # some of them
     .venv/bin/python scripts/mutation.py --list          # what each module mutates and which tests judge it
+    .venv/bin/python scripts/mutation.py audit --survivors --timeouts  # test again the last survivors, timeouts
 
 Each module runs mutmut in a folder of its own under ``.mutation/<module>/`` with a configuration that
 mutates only the module's files and runs only its own fast tests, on SQLite only
@@ -104,8 +105,12 @@ def prepare(name: str, module: Module) -> Path:
         "pytest_add_cli_args": ["-p", "no:randomly", "-q"],
         "pytest_add_cli_args_test_selection": tests,
         "use_git_change_detection": False,
-        # A mutant that loops for ever is detected when its tests take 5 times their usual time (not 15).
+        # A mutant that loops for ever is detected when its tests take 5 times their usual time (not 15), plus
+        # 10 s each: a mutant's run starts with the session's fixtures (a template database migrated), which
+        # the tests' own durations leave out, and which take several seconds on a loaded machine (with the
+        # default of 1 s, a third of the audit module's mutants timed out at a load average of 10 on 2 cores).
         "timeout_multiplier": 5.0,
+        "timeout_constant": 10.0,
         # Workers forked from a server that never ran a test: a worker forked from the process that ran the
         # statistics inherits the audit checkpoint threads' locks and hangs until its time runs out.
         "process_isolation": "forkserver",
@@ -154,11 +159,12 @@ def results(folder: Path, module: Module) -> dict[str, str]:
     return json.loads(path.read_text()) if path.exists() else statuses(folder, module)
 
 
-def run(name: str, module: Module, max_children: int, *, survivors_only: bool) -> dict[str, str]:
+def run(name: str, module: Module, max_children: int, *, again: tuple[str, ...] = ()) -> dict[str, str]:
+    """Run the module's mutants, or only those whose last status is in ``again`` (e.g. ``("survived",)``)."""
     folder = prepare(name, module)
     known = results(folder, module)
-    if survivors_only:
-        names = sorted(m for m, status in known.items() if status == "survived")
+    if again:
+        names = sorted(m for m, status in known.items() if status in again)
         if not names:
             return known
     else:
@@ -185,6 +191,8 @@ def main() -> None:
     parser.add_argument("--report", action="store_true", help="print the last results without running")
     parser.add_argument("--survivors", action="store_true",
                         help="test again only the last run's survivors (after adding tests that should kill them)")
+    parser.add_argument("--timeouts", action="store_true",
+                        help="test again only the last run's timeouts (on a loaded machine a slow test can time out)")
     args = parser.parse_args()
     if args.list:
         for name, module in MODULES.items():
@@ -197,7 +205,8 @@ def main() -> None:
     for name in args.modules or list(MODULES):
         module = MODULES[name]
         known = (results(prepare(name, module), module) if args.report
-                 else run(name, module, args.max_children, survivors_only=args.survivors))
+                 else run(name, module, args.max_children,
+                          again=("survived",) * args.survivors + ("timeout",) * args.timeouts))
         counts = Counter(known.values())
         survivors = sorted(m for m, status in known.items() if status == "survived")
         judged = sum(counts[s] for s in COUNTED)

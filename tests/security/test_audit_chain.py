@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 from datetime import UTC, datetime
 
@@ -19,7 +20,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import insert, select
 
 from openbureau.audit import service as audit
-from openbureau.audit.checkpoints import checkpoint_path
+from openbureau.audit.checkpoints import CheckpointError, checkpoint_path
 from openbureau.audit.models import AuditEntry
 from openbureau.inquiries.log import GroupCommitLog, LogEntry
 from openbureau.kit.crypto import load_keys
@@ -31,21 +32,23 @@ TABLE = AuditEntry.__table__
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
-def append(runtime: Runtime, n: int) -> list[str]:
-    """``n`` entries, one transaction each, by the service every caller uses; the head checkpointed."""
+def append(runtime: Runtime, n: int, *, checkpoint: bool = True) -> list[str]:
+    """``n`` entries, one transaction each, by the service every caller uses; the head checkpointed (unless
+    not ``checkpoint``: then by the writer's thread, if it runs, when it comes to it)."""
     hashes = []
     for i in range(1, n + 1):
         with session_scope(runtime.engine, write=True) as session:
             hashes.append(audit.record(session, actor_member_id=1, actor_code="BANK_A", action="inquiry.read",
                                        person_id=100 + i, purpose="loan_origination",
                                        details={"inquiry_id": i}).entry_hash)
-    runtime.audit.checkpoints.flush()
+    if checkpoint:
+        runtime.audit.checkpoints.flush()
     return hashes
 
 
-def verify(runtime: Runtime) -> audit.VerifyResult:
+def verify(runtime: Runtime, **kwargs) -> audit.VerifyResult:
     with session_scope(runtime.engine) as session:
-        return audit.verify(session, batch_size=3)
+        return audit.verify(session, batch_size=3, **kwargs)
 
 
 def rows(runtime: Runtime) -> list[dict]:
@@ -207,3 +210,84 @@ def test_a_log_written_before_keying_keeps_verifying_and_is_keyed_from_then_on(r
     rewrite_table(runtime, rechain(rows(runtime)[:3], None) + rows(runtime)[3:])
     broken = verify(bureau)
     assert (broken.ok, broken.first_broken_seq) == (False, 3) and "signed checkpoint" in broken.reason
+
+
+CHANGED = "entry_hash does not match the entry's contents: a field or the hash was changed"
+
+
+def test_a_tail_removed_after_the_newest_checkpoint_is_caught_by_an_anchor(runtime) -> None:
+    """docs/audit.md, "What it cannot detect": entries committed after the newest checkpoint (the writer writes
+    at most once a second; a process killed with ``kill -9`` never writes its last head) are covered by an
+    anchor kept elsewhere, not by the checkpoint file."""
+    hashes = append(runtime, 3)
+    runtime.audit.close()  # the writer stops: the next entries are committed but never checkpointed
+    hashes += append(runtime, 2, checkpoint=False)
+    lagging = verify(runtime)
+    assert (lagging.ok, lagging.entries, lagging.checkpoint_seq) == (True, 5, 3)
+    assert verify(runtime, anchor=(5, hashes[4])).ok  # the anchor names the log's last entry: intact
+    rewrite_table(runtime, rows(runtime)[:3])  # the attacker removes the entries no checkpoint names
+    assert verify(runtime).ok  # the file alone cannot tell
+    assert verify(runtime, anchor=(5, hashes[4])) == audit.VerifyResult(
+        False, 3, 4, "the log ends at seq 3 but the anchor names entry 5: entries were removed from the tail",
+        3, hashes[2], 1, 3, lagging.checkpoint_at, lagging.checkpoints_since)
+    assert verify(runtime, anchor=(3, hashes[2])).ok  # an anchor the log still reaches
+
+
+def reopen(runtime: Runtime) -> Runtime:
+    """The bureau opened again over the same database, keys and files, as by a process started after this
+    one ended: its chain has not seen the checkpoint file started (the file exists, so it starts none).
+
+    One process keeps one chain per database, and a bureau opened again with the same keys and checkpoint
+    file gets the chain already running; the bureau opened in between with another checkpoint directory
+    replaces (and closes) it, as the end of the first process would."""
+    elsewhere = runtime.settings.model_copy(update={"audit_checkpoint_dir": runtime.settings.data_dir / "elsewhere"})
+    Runtime(settings=elsewhere, engine=runtime.engine, vault=runtime.vault)
+    return Runtime(settings=runtime.settings, engine=runtime.engine, vault=runtime.vault)
+
+
+def test_a_checkpoint_file_deleted_while_the_bureau_runs_is_started_by_its_first_append_only(runtime) -> None:
+    hashes = append(runtime, 3)
+    bureau = reopen(runtime)
+    path = checkpoint_path(bureau.audit.checkpoint_dir)
+    assert bureau.audit is not runtime.audit and not bureau.audit.started and path.exists()
+    path.unlink()  # deleted after the bureau started, before it appended
+    hashes += append(bureau, 2)
+    result = verify(bureau)
+    assert (result.ok, result.entries, result.keyed_from, result.checkpoint_seq) == (True, 5, 1, 5)
+    genesis = json.loads(path.read_bytes().splitlines()[0])
+    assert (genesis["seq"], genesis["hash"], genesis["keyed_from"]) == (3, hashes[2], 1)  # the head before it
+    rewrite_table(bureau, rows(bureau)[:4])
+    assert "removed from the tail" in verify(bureau).reason  # the new file covers what was appended since
+
+    # Deleted again, the file is not started again while this process runs: a new file begun at the head
+    # after the attacker removed the tail would hide the removal.
+    path.unlink()
+    rewrite_table(bureau, rows(bureau)[:3])
+    append(bureau, 1, checkpoint=False)
+    with contextlib.suppress(CheckpointError):  # the writer has no file to append its last head to
+        bureau.audit.close()
+    result = verify(bureau)
+    assert not result.ok and "the log cannot be checked for a removed tail" in result.reason
+
+
+def test_keyed_entries_before_the_seq_a_restarted_checkpoint_file_says_keying_began_at_are_named(runtime) -> None:
+    """Somebody who can write to the database and delete the checkpoint file (the embedded default keeps both
+    in the data directory) rewrites the log without the key: the bureau's next start begins a new file and,
+    finding no keyed entry, has keying begin after the head. The authentic entries put back (a backup
+    restored) are keyed entries before that seq, and verification says so."""
+    append(runtime, 3)
+    authentic = rows(runtime)
+    forged = [authentic[0], authentic[1] | {"details": '{"inquiry_id":7}'}, authentic[2]]
+    rewrite_table(runtime, rechain(forged, None))
+    checkpoint_path(runtime.audit.checkpoint_dir).unlink()
+    restarted = Runtime(settings=runtime.settings, engine=runtime.engine, vault=runtime.vault)
+    downgraded = verify(restarted)
+    assert (downgraded.ok, downgraded.keyed_from, downgraded.checkpoint_seq) == (True, 4, 3)
+    # Below that seq an entry is plain: one changed is named as changed, nothing more.
+    with runtime.engine.begin() as conn:
+        conn.execute(TABLE.update().where(TABLE.c.seq == 2).values(purpose="collections"))
+    assert (verify(restarted).first_broken_seq, verify(restarted).reason) == (2, CHANGED)
+    rewrite_table(runtime, authentic)
+    assert verify(restarted) == audit.VerifyResult(
+        False, 0, 1, CHANGED + " (it is keyed, but lies before the seq the checkpoints say keying began at)",
+        None, None, 4, 3, downgraded.checkpoint_at, downgraded.checkpoints_since)

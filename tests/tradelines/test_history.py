@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from datetime import date
 
 from openbureau.tradelines.history import build_tradelines, expired_periods, rank
-from tests.tradelines.factories import TODAY, row
+from tests.tradelines.factories import TODAY, Row, row
+
+IdRow = namedtuple("IdRow", [*Row._fields, "identity_enc"])  # a state read with its identity description
 
 
 def lines(rows, **kwargs):
@@ -123,3 +126,14 @@ def test_a_line_takes_its_product_opening_date_and_currency_from_its_last_month(
     now = row("2026-10", product="credit_card", opened_on="2015-02-01")._replace(currency="USD")
     (line,) = lines([*before, now])
     assert (line.product_type, line.opened_on, line.currency) == ("credit_card", date(2015, 2, 1), "USD")
+
+
+def test_a_line_keeps_the_identity_of_each_month_it_shows_when_asked() -> None:
+    """The identity descriptions a person's report lists come from the months the report shows: a month past
+    its retention period brings none."""
+    states = [row("2020-10"), row("2020-11", "2"), row("2020-12"), row("2026-10")]
+    with_identity = [IdRow(*s, identity_enc=s.reporting_period.encode()) for s in states]
+    (line,) = lines(with_identity, with_identity=True)
+    assert line.hidden_months == 1
+    assert line.identities == [("2020-10", 1, b"2020-10"), ("2020-12", 1, b"2020-12"), ("2026-10", 1, b"2026-10")]
+    assert lines(with_identity)[0].identities == []

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from datetime import date
 
 import pytest
@@ -235,3 +236,31 @@ def test_a_run_in_several_batches_adds_up_every_batch(runtime, folder, monkeypat
     assert (run.accounts_examined, run.months_expired, run.rows_deleted, dict(run.by_furnisher)) == (3, 6, 6, {bank: 6})
     assert seen == [1, 1, 1] and _states(runtime) == stored - 6
     assert [json.loads(entry.details)["months"] for entry in entries] == [2, 2, 2]  # one audit entry per batch
+
+
+def test_a_purge_waits_for_a_writer_that_holds_the_database_and_deletes_from_what_it_read_then(runtime, folder) -> None:
+    """A batch is a writer from its first read (SQLite: ``BEGIN IMMEDIATE``), so a purge started while an
+    inquiry's transaction writes waits for it to commit. A batch that read first and asked for the write
+    lock only to delete would hold a read older than that commit and fail ("database is locked")."""
+    furnish(runtime, "BANK_A", history(0, "OLD", "2020-10", "N23NN"), folder)  # 2 expired months
+    stored, writing, done = _states(runtime), threading.Event(), threading.Event()
+
+    def inquiry() -> None:
+        with session_scope(runtime.engine, write=True) as session:
+            audit.record(session, actor_member_id=None, actor_code="BANK_B", action="inquiry.read", person_id=1)
+            writing.set()
+            done.wait(0.5)  # still writing when the purge's batch begins
+
+    writer = threading.Thread(target=inquiry)
+    writer.start()
+    assert writing.wait(10)
+    try:
+        run = _run(runtime, as_of=date(2026, 11, 20))
+    finally:
+        done.set()
+        writer.join()
+    assert (run.months_expired, run.rows_deleted, _states(runtime)) == (2, 2, stored - 2)
+    with session_scope(runtime.engine) as session:
+        assert [e.action for e in audit.list_entries(session)][:2] == ["retention.purge", "inquiry.read"]
+    with session_scope(runtime.engine) as session:
+        assert audit.verify(session).ok
