@@ -50,6 +50,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import polars as pl  # noqa: E402
+
 from bench.records import make_records  # noqa: E402
 from bench.report_api import LUA, SUBSCRIBER, build, database_url, log, serve, wrk  # noqa: E402
 
@@ -293,12 +295,11 @@ def during_load(engine: str, args: argparse.Namespace, *, path: Path, url: str, 
     """Inquiries for ``--duration`` seconds while the file loads in a second process whose preparing process
     runs at ``niceness`` (``OPENBUREAU_LOAD_NICENESS``) and a platform reports events."""
     started = time.perf_counter()
-    # A copy of the file each run: the same bytes again would return the earlier result.
-    copy = path.with_name(f"load-{engine}-{time.time_ns()}.csv")
-    copy.write_bytes(path.read_bytes())
-    with copy.open("ab") as handle:  # one more valid record makes the bytes new
-        handle.write(make_records(1, period="2026-10", seed=time.time_ns() % 10_000).write_csv(
-            include_header=False).encode())
+    # New accounts each run: the same records again would all be refused as already stored (and the same
+    # bytes would return the earlier result), so the accounts' references get a suffix of the run's own.
+    tag = f"-R{time.time_ns() % 10**9}"
+    copy = path.with_name(f"load-{engine}{tag}.csv")
+    pl.scan_csv(path, infer_schema=False).with_columns(pl.col("furnisher_account_id") + tag).sink_csv(copy)
     cli = str(Path(sys.executable).with_name("openbureau"))
     env = {**env_for(engine, args), "OPENBUREAU_LOAD_NICENESS": str(niceness)}
     loading = subprocess.Popen([cli, "intake", "submit", str(copy), "--furnisher", LOADER], env=env,

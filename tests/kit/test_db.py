@@ -91,3 +91,35 @@ def test_the_checkpointer_runs_on_sqlite_only(runtime) -> None:
     else:
         assert checkpointer.checkpoints >= 1  # at least the one made at stop
 
+
+
+def test_the_checkpointer_empties_a_long_log_once_no_reader_is_in_it(sqlite_runtime) -> None:
+    # PASSIVE checkpoints alone let the log grow without end under steady reads; a long log copied back
+    # whole is emptied, after the readers of the moment (a reader holding on makes it try again later).
+    engine = writer_engine(sqlite_runtime.engine)
+    wal = Path(engine.url.database + "-wal")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE probe (n INTEGER, pad TEXT)"))
+        conn.execute(text("INSERT INTO probe VALUES (:n, :pad)"), [{"n": i, "pad": "x" * 500} for i in range(500)])
+    checkpointer = Checkpointer(engine, truncate_frames=10, truncate_wait=0.05)
+    reader = sqlite3.connect(engine.url.database)
+    try:
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT count(*) FROM probe").fetchone()[0] == 500  # its snapshot is in the log
+        started = time.monotonic()
+        checkpointer.checkpoint()
+        assert time.monotonic() - started < 1.0  # waited for the reader a moment only
+        assert (checkpointer.truncations, wal.stat().st_size > 0) == (0, True)
+        reader.execute("COMMIT")
+    finally:
+        reader.close()
+    checkpointer.checkpoint()
+    assert (checkpointer.truncations, wal.stat().st_size) == (1, 0)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO probe VALUES (500, 'short')"))
+    short = Checkpointer(engine)  # a short log is copied back and left to be reused from its start
+    short.checkpoint()
+    assert (short.truncations, wal.stat().st_size > 0) == (0, True)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM probe")).scalar_one() == 501
+    engine.dispose()

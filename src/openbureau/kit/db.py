@@ -93,10 +93,11 @@ def lock_busy(exc: BaseException) -> bool:
     return isinstance(origin, sqlite3.OperationalError) and "locked" in str(origin)
 
 
-def checkpoint(engine: Engine, *, mode: str = "PASSIVE") -> None:
+def checkpoint(engine: Engine, *, mode: str = "PASSIVE", wait: float | None = None) -> tuple[int, int, int] | None:
     """Copy a SQLite write-ahead log back into the database (``PASSIVE``: without waiting for readers or
-    writers; ``TRUNCATE``: all of it, then empty the log file); nothing on other engines."""
-    dialect_for(engine).checkpoint(engine, mode=mode)
+    writers; ``TRUNCATE``: all of it, then empty the log file, waiting for readers up to ``wait`` seconds):
+    (busy, frames in the log, frames copied back); None on other engines."""
+    return dialect_for(engine).checkpoint(engine, mode=mode, wait=wait)
 
 
 class Checkpointer:
@@ -106,13 +107,22 @@ class Checkpointer:
     fsyncs the database file: tens of milliseconds during which a serving event loop would answer nothing.
     The thread spends that time inside SQLite, without the GIL. PASSIVE: it never waits for readers or
     writers, and copies what no reader still needs.
+
+    PASSIVE alone never empties the log while inquiries keep reading: the log starts again from its beginning
+    only after a checkpoint that copied all of it and found no reader still in it, which under steady
+    traffic never happens, so after a few large loads the log had grown to 6 GB and every read searched it.
+    Once a log of ``truncate_frames`` frames or more is copied back whole, the checkpointer empties it
+    (``TRUNCATE``), waiting at most ``truncate_wait`` seconds for the readers of the moment (new writers
+    wait as long; readers never); if they outlast that, it tries again at the next tick.
     """
 
-    def __init__(self, engine: Engine, *, every: float = 1.0) -> None:
+    def __init__(self, engine: Engine, *, every: float = 1.0, truncate_frames: int = 16_384,
+                 truncate_wait: float = 0.1) -> None:
         self.engine, self.every = engine, every
+        self.truncate_frames, self.truncate_wait = truncate_frames, truncate_wait
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
-        self.checkpoints = 0
+        self.checkpoints = self.truncations = 0
 
     def start(self) -> Checkpointer:
         """Start the thread (a no-op on engines other than SQLite)."""
@@ -121,9 +131,12 @@ class Checkpointer:
         return self
 
     def checkpoint(self) -> None:
-        """Copy the log now."""
-        checkpoint(self.engine)
+        """Copy the log now; empty it when it is long and all of it was copied back."""
+        result = checkpoint(self.engine)
         self.checkpoints += 1
+        if result is not None and result[1] >= self.truncate_frames and result[2] == result[1]:
+            busy, _, _ = checkpoint(self.engine, mode="TRUNCATE", wait=self.truncate_wait)
+            self.truncations += not busy
 
     def stop(self) -> None:
         """Stop the thread after a last checkpoint."""

@@ -84,8 +84,10 @@ class Dialect(ABC):
         return {}
 
     @abstractmethod
-    def checkpoint(self, engine: Engine, *, mode: str = "PASSIVE") -> None:
-        """Copy a write-ahead log back into the database (where the engine keeps one)."""
+    def checkpoint(self, engine: Engine, *, mode: str = "PASSIVE", wait: float | None = None
+                   ) -> tuple[int, int, int] | None:
+        """Copy a write-ahead log back into the database (where the engine keeps one): (busy, frames in the
+        log, frames copied back), or None without a log. ``wait``: seconds to wait for readers at most."""
 
     # -- bulk writes and staging ---------------------------------------------------------------------
     @abstractmethod

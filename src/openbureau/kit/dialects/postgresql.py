@@ -57,7 +57,7 @@ class PostgresDialect(Dialect):
         # busy_timeout, autocheckpoint and pool_size concern SQLite's file: PostgreSQL keeps 16 connections.
         return sa_create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=32)
 
-    def checkpoint(self, engine: Engine, *, mode: str = "PASSIVE") -> None:
+    def checkpoint(self, engine: Engine, *, mode: str = "PASSIVE", wait: float | None = None) -> None:
         """Nothing: PostgreSQL's own checkpointer copies its log."""
 
     def read_only_options(self) -> dict[str, object]:

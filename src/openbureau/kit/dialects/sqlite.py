@@ -74,13 +74,23 @@ class SqliteDialect(Dialect):
         return self.create_engine(engine.url.render_as_string(hide_password=False), busy_timeout=0,
                                   autocheckpoint=False, pool_size=1)
 
-    def checkpoint(self, engine: Engine, *, mode: str = "PASSIVE") -> None:
+    def checkpoint(self, engine: Engine, *, mode: str = "PASSIVE", wait: float | None = None
+                   ) -> tuple[int, int, int]:
         """``PRAGMA wal_checkpoint``: ``PASSIVE`` without waiting for readers or writers; ``TRUNCATE`` all of
-        the log, then empty the log file."""
+        the log, then empty the log file (waiting for readers, and holding new writers meanwhile, up to
+        ``wait`` seconds when given, else the connection's busy timeout)."""
         if mode not in CHECKPOINT_MODES:
             raise ValueError(f"no checkpoint mode {mode!r}")
         with engine.connect() as conn:
-            conn.connection.driver_connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+            raw = conn.connection.driver_connection
+            previous = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+            if wait is not None:
+                raw.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
+            try:
+                busy, frames, copied = raw.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+            finally:
+                raw.execute(f"PRAGMA busy_timeout={previous}")
+        return busy, frames, copied
 
     def insert(self, conn: Connection, table: Table, frame: pl.DataFrame) -> None:
         """executemany over the raw sqlite3 connection, inside the caller's transaction."""
