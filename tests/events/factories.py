@@ -7,7 +7,11 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from openbureau.intake.events.catalogue import BASE_EVENT
+from openbureau.intake.events.service import receive_events
 from openbureau.intake.events.standard import EVENT_COLUMNS
+from openbureau.kit.db import session_scope
+from openbureau.members.service import get_member
+from tests.events.conftest import NOW
 from tests.intake.factories import PEOPLE
 
 
@@ -38,3 +42,13 @@ def frame(events: list[dict[str, str | None]]) -> pl.DataFrame:
 
 def days_before(now: datetime, days: float) -> datetime:
     return now - timedelta(days=days)
+
+
+def receive(runtime, code: str, events: list[dict]):
+    """A batch of ``code``'s events, received at the events tests' NOW (every event must be accepted)."""
+    with session_scope(runtime.engine) as session:
+        member = get_member(session, code=code)
+    result = receive_events(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile, furnisher=member,
+                            batch=frame(events), now=NOW)
+    assert result.rejected == 0, result.findings.to_dicts()
+    return result

@@ -17,7 +17,6 @@ from openbureau.audit.service import terminal_operator
 from openbureau.consent.schemas import Subject
 from openbureau.inquiries import access
 from openbureau.intake import service as intake
-from openbureau.intake.events.service import receive_events
 from openbureau.kit.db import session_scope
 from openbureau.members.service import get_member
 from openbureau.monitoring import service, webhooks
@@ -27,7 +26,7 @@ from openbureau.monitoring.schemas import SubscriptionCreate
 from openbureau.monitoring.signing import verify
 from openbureau.principals import Principal
 from tests.events.conftest import NOW
-from tests.events.factories import frame
+from tests.events.factories import receive as receive
 from tests.intake.factories import PEOPLE, write_file
 
 
@@ -53,16 +52,6 @@ def register(runtime, code: str, index: int, reference: str, consent_ref: str | 
     with session_scope(runtime.engine, write=True) as session:
         return service.register(session, registrar=registrar(runtime), principal=principal(runtime, code),
                                 data=subscription(index, reference, consent_ref), now=NOW)
-
-
-def receive(runtime, code: str, events: list[dict]):
-    """A batch of ``code``'s events, received at the events tests' NOW."""
-    with session_scope(runtime.engine) as session:
-        member = get_member(session, code=code)
-    result = receive_events(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile, furnisher=member,
-                            batch=frame(events), now=NOW)
-    assert result.rejected == 0, result.findings.to_dicts()
-    return result
 
 
 def load(runtime, tmp_path: Path, code: str, records: list[dict], name: str = "file.csv"):

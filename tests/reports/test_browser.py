@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import sync_playwright
 
 from openbureau.api.app import create_app
+from tests.live_server import LiveServer
 from tests.reports.conftest import ID
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package (.ci/run installs it); no browser is downloaded
@@ -22,19 +19,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 @pytest.fixture
 def server(market) -> Iterator[tuple[str, dict[str, str]]]:
     runtime, keys = market
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    live = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=live.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if live.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", keys
-    live.should_exit = True
-    thread.join(timeout=10)
+    with LiveServer(create_app(runtime)) as live:
+        yield live.base, keys
 
 
 def test_the_report_page_renders_its_grid_and_signals_in_chromium(server, tmp_path) -> None:

@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from openbureau.api.app import create_app
@@ -17,6 +16,7 @@ from openbureau.consent.profiles import Purpose
 from openbureau.members.models import Role
 from tests.consent.factories import grant
 from tests.intake.factories import PEOPLE, person, write_file
+from tests.live_server import LiveServer
 from tests.members.factories import make_member
 from tests.security.helpers import Upload, app_with, call
 
@@ -104,29 +104,6 @@ def test_a_client_that_dribbles_is_held_to_a_total_deadline(runtime) -> None:
     assert time.monotonic() - started < 1.5 and upload.read_calls < 10
 
 
-class _Server:
-    """The app served by uvicorn on a free local port, in a thread."""
-
-    def __init__(self, app) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> _Server:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 def _slow_upload(port: int, headers: str) -> tuple[bytes, float]:
     """Start a large upload, send a little of it, and wait: what the server answers, and when it closed."""
     with socket.create_connection(("127.0.0.1", port)) as conn:
@@ -141,7 +118,7 @@ def _slow_upload(port: int, headers: str) -> tuple[bytes, float]:
 
 
 def test_slow_uploads_without_a_key_get_a_401_and_are_disconnected_at_once(runtime) -> None:
-    with _Server(create_app(runtime)) as server:
+    with LiveServer(create_app(runtime), lifespan="off") as server:
         answers = []
         threads = [threading.Thread(target=lambda: answers.append(_slow_upload(server.port, "")))
                    for _ in range(20)]
@@ -157,7 +134,7 @@ def test_slow_uploads_without_a_key_get_a_401_and_are_disconnected_at_once(runti
 
 def test_a_stalled_upload_with_a_key_is_answered_408_and_disconnected(runtime) -> None:
     key = make_member(runtime, "BANK_A", Role.FURNISHER)
-    with _Server(app_with(runtime, body_idle_timeout_seconds=0.5)) as server:
+    with LiveServer(app_with(runtime, body_idle_timeout_seconds=0.5), lifespan="off") as server:
         answer, held = _slow_upload(server.port, f"X-API-Key: {key}\r\n")
     assert answer.startswith(b"HTTP/1.1 408") and b"REQUEST_TIMEOUT" in answer and held < 3
 

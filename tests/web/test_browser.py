@@ -4,16 +4,13 @@ leaves the bureau's origin and the pages log no error (a blocked script or style
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import sync_playwright
 
 from openbureau.web.app import create_app
+from tests.live_server import LiveServer
 from tests.people.factories import last_code
 from tests.reports.conftest import ID
 from tests.reports.test_browser import CHROMIUM, FLAGS
@@ -22,19 +19,8 @@ from tests.reports.test_browser import CHROMIUM, FLAGS
 @pytest.fixture
 def server(market) -> Iterator[tuple[str, object, dict[str, str]]]:
     runtime, keys = market
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    live = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=live.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if live.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", runtime, keys
-    live.should_exit = True
-    thread.join(timeout=10)
+    with LiveServer(create_app(runtime)) as live:
+        yield live.base, runtime, keys
 
 
 def test_a_person_signs_in_reads_their_report_and_consents_and_files_a_dispute(server, tmp_path) -> None:
