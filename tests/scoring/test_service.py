@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import numpy as np
 import polars as pl
 import pytest
 from sqlalchemy import select
@@ -62,9 +63,13 @@ def test_the_training_set_observes_each_file_at_the_period_and_its_outcome_after
             s.product_type.not_in(["utility", "telecom", "rent"]),
             s.payment_status.in_(["4", "5", "6", "7"]) | (s.account_status == "charged_off")))}
     assert {p for p, b in zip(data.person_ids, data.bad, strict=True) if b} == went_bad & set(data.person_ids)
-    # About 15 bads are held out here, so the AUC is noisy: the test asks for a working model, the benchmark
-    # (bench/scoring.py) for an accurate one.
-    assert card.training["observation_period"] == "2025-06" and card.validation["auc"] > 0.65
+    assert card.training["observation_period"] == "2025-06"
+    # About 18 bads are held out by one split, so one split's AUC ranges from 0.64 to 0.84 with the split's seed
+    # (and the rows' order follows person ids, which may differ between runs). The test asks for a working model
+    # over five splits; the benchmark (bench/scoring.py) asks for an accurate one.
+    aucs = [card.validation["auc"]] + [training.train_bureau(data, scale=SCALES["300-850"], version="seed",
+                                                             seed=s).validation["auc"] for s in range(4)]
+    assert float(np.median(aucs)) > 0.7, aucs
 
 
 def test_a_released_model_scores_every_inquiry_with_reasons(bureau, registered, monkeypatch) -> None:
