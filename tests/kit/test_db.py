@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
 import time
 from contextlib import closing
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from openbureau.kit.db import Checkpointer, checkpoint, session_scope, writer_engine
+from openbureau.kit.dialects import dialect_for
 
 
 def test_a_read_only_session_reads_statement_by_statement_on_postgresql(runtime) -> None:
@@ -123,3 +125,50 @@ def test_the_checkpointer_empties_a_long_log_once_no_reader_is_in_it(sqlite_runt
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM probe")).scalar_one() == 501
     engine.dispose()
+
+
+def _write_under_steady_reads(engine, *, transactions: int, between) -> int:
+    """``transactions`` writes of about 300 KiB each while a reader thread keeps a snapshot open almost all the
+    time; the largest size of the log seen after a write."""
+    stop, largest = threading.Event(), 0
+    wal = Path(engine.url.database + "-wal")
+
+    def read() -> None:
+        with closing(sqlite3.connect(engine.url.database)) as reader:
+            while not stop.is_set():
+                reader.execute("BEGIN")
+                reader.execute("SELECT count(*) FROM probe").fetchone()
+                time.sleep(0.002)
+                reader.execute("COMMIT")
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    try:
+        for n in range(transactions):
+            between()
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO probe VALUES (:n, :pad)"), [{"n": n, "pad": "x" * 600} for _ in range(500)])
+            largest = max(largest, wal.stat().st_size)
+    finally:
+        stop.set()
+        thread.join()
+    return largest
+
+
+def test_a_long_job_keeps_the_log_short_between_its_writes_while_inquiries_read(sqlite_runtime, monkeypatch) -> None:
+    # A load's automatic checkpoints copy the log back but never empty it while readers come and go: a
+    # million-record load grew it by 3.7 GB. Between two of its transactions a job empties it once it passes
+    # the limit, after the readers of the moment.
+    engine = sqlite_runtime.engine
+    dialect = dialect_for(engine)
+    monkeypatch.setattr(dialect, "log_limit_bytes", 1 << 20)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE probe (n INTEGER, pad TEXT)"))
+    checkpoint(engine, mode="TRUNCATE")
+    unbounded = _write_under_steady_reads(engine, transactions=60, between=lambda: None)
+    checkpoint(engine, mode="TRUNCATE", wait=5)
+    bounded = _write_under_steady_reads(engine, transactions=60, between=lambda: dialect.between_writes(engine))
+    assert unbounded > 10 << 20, unbounded  # 60 writes of ~300 KiB, never emptied
+    assert bounded < 3 << 20, bounded  # the limit and one write past it
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM probe")).scalar_one() == 60_000

@@ -253,7 +253,7 @@ class _Writer:
             self.findings(conn, prepared.findings)
         for table, frame in (("persons", prepared.persons), ("states", prepared.states)):
             for piece in _slices(frame):
-                dialect_for(self.engine).pause_between_writes()
+                dialect_for(self.engine).between_writes(self.engine)
                 with self.engine.begin() as conn:
                     if table == "persons":
                         dialect_for(conn).insert(conn, Person.__table__, piece)

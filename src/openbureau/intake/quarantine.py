@@ -153,7 +153,7 @@ def import_consents(engine: Engine, *, vault: PiiVault, profile: JurisdictionPro
         return outcome, 0
     granted = []
     for part, chunk in enumerate(prepared.chunks(), start=1):
-        dialect_for(engine).pause_between_writes()
+        dialect_for(engine).between_writes(engine)
         with session_scope(engine, write=True) as session:
             stored = consents.store_import_chunk(session, actor=actor, prepared=prepared, chunk=chunk, now=now,
                                                  part=part)

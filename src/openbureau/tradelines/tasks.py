@@ -66,7 +66,7 @@ def run_retention(engine: Engine, *, as_of: date, retention_years: int, actor_co
             batches = list(account_states.accounts_with_status_before(
                 session, run.latest_expirable_period, payment_statuses=NEGATIVE_STATUSES, batch=RETENTION_BATCH))
         for accounts in batches:
-            dialect_for(engine).pause_between_writes()
+            dialect_for(engine).between_writes(engine)
             with session_scope(engine, write=not dry_run) as session:
                 keys = expired_periods(account_states.states_of_accounts(session, accounts), as_of=as_of,
                                        retention_years=retention_years)

@@ -65,8 +65,9 @@ class Dialect(ABC):
     # polls every half millisecond) takes it before the job takes it again. 0: writers never queue.
     writer_pause: float = 0.0
 
-    def pause_between_writes(self) -> None:
-        """Let a waiting writer in before a long job's next write transaction (see ``writer_pause``)."""
+    def between_writes(self, engine: Engine) -> None:
+        """Between two write transactions of a long job: let a waiting writer in (see ``writer_pause``) and,
+        where the engine keeps a write-ahead log that the job's writes grow, bound it."""
         if self.writer_pause:
             time.sleep(self.writer_pause)
 
@@ -175,7 +176,7 @@ class Dialect(ABC):
         if total:
             step = max(1, (high - low + 1) * REWRITE_CHUNK_ROWS // total)
             for start in range(low, high + 1, step):
-                self.pause_between_writes()
+                self.between_writes(engine)
                 with engine.begin() as conn:
                     rows = self._copy_range(conn, table, copy, column=column.name, start=start, stop=start + step,
                                             order_by=order_by)
