@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import text
 
 from openbureau.intake import service
+from openbureau.intake.files import file_keyring
+from openbureau.intake.limits import ReadLimits
+from openbureau.intake.prepare import LoadSpec, Preparer
+from openbureau.kit.crypto import load_keys
+from openbureau.kit.filecrypt import SealingWriter
 from openbureau.members.models import Role
 from tests.intake.factories import PEOPLE, person, write_file
 from tests.members.factories import make_member
@@ -34,3 +41,27 @@ def test_the_preparing_process_runs_at_the_load_niceness_and_the_writer_at_its_o
     assert (s.status, s.records_accepted) == ("loaded", 2_500)
     assert seen, "the load was not prepared in a second process"
     assert set(seen) == {(own, min(own + niceness, 19))}
+
+
+def test_the_preparer_holds_no_snapshot_between_chunks(runtime, tmp_path) -> None:
+    # A read transaction held for the whole load kept SQLite from copying any of the log back (it grew by
+    # gigabytes during a million-record load) and would hold PostgreSQL's vacuum back: each chunk reads in
+    # a transaction of its own, ended before the chunk is handed over.
+    make_member(runtime, "BANK_A", Role.FURNISHER)
+    path = write_file(tmp_path / "three.csv", [person(i % len(PEOPLE), furnisher_account_id=f"A{i}")
+                                               for i in range(2_500)])
+    settings, policy = runtime.settings, runtime.policy
+    keys = file_keyring(settings)  # the load reads its kept copy, sealed under the bureau's current key
+    sealed = tmp_path / "three.sealed"
+    with sealed.open("wb") as sink, SealingWriter(sink, key=next(iter(keys.values())), key_id=next(iter(keys))) as out:
+        out.write(path.read_bytes())
+    with runtime.engine.connect() as conn:
+        furnisher_id = conn.execute(text("SELECT id FROM members WHERE code = 'BANK_A'")).scalar_one()
+    spec = LoadSpec(database_url=runtime.engine.url.render_as_string(hide_password=False), path=sealed,
+                    format="csv", chunk_size=1_000, submission_id=0, furnisher_id=furnisher_id, first_new_id=1,
+                    today=date.today(), now=datetime.now(UTC), balance_tolerance=policy.balance_tolerance,
+                    profile=policy.profile, keys=load_keys(settings), file_keys=keys,
+                    limits=ReadLimits.from_settings(settings))
+    with runtime.engine.connect() as conn:
+        handed = [(chunk.size, conn.in_transaction()) for chunk in Preparer(spec, conn).chunks()]
+    assert handed == [(1_000, False), (1_000, False), (500, False)]

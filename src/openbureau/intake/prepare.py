@@ -98,7 +98,13 @@ class Preparer:
                              keys=self.spec.file_keys, limits=self.spec.limits)
         state = FileState()
         for chunk in reader.chunks():
-            yield self._prepare(chunk, state, reader.take_malformed())
+            prepared = self._prepare(chunk, state, reader.take_malformed())
+            # Each chunk reads in a transaction of its own: a snapshot held for the whole load kept SQLite
+            # from copying any of the log back (it grew by gigabytes) and PostgreSQL's vacuum from cleaning
+            # up. What a chunk reads may differ from the last chunk's only by work the intake lock allows
+            # beside a load; the persons this load numbered are remembered by the linker.
+            self.conn.rollback()
+            yield prepared
         if reader.malformed:
             yield self._prepare(None, state, reader.take_malformed())
 
