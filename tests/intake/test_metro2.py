@@ -64,7 +64,23 @@ def test_a_metro2_file_loads_its_accounts_in_the_standard(us_bureau, tmp_path) -
     assert [(st.line, st.furnisher_account_id, st.product_type, st.currency, st.balance, st.credit_limit)
             for st in states] == [(n + 2, f"M2-{n:04d}", "credit_card", "USD", 120000, 500000) for n in range(4)]
     assert {p.id_type for p in persons} == {"OTHER"} and len(persons) == 4
-    assert {f.code for f in _findings(us_bureau, s.id)} <= {"INVALID_PHONE"}  # a US number is no CN mobile
+    assert _findings(us_bureau, s.id) == []  # US numbers are checked against the North American plan
+
+
+def test_a_late_account_in_a_metro2_file_is_published_under_the_us_notice_rule(us_bureau, tmp_path) -> None:
+    """FCRA §623(a)(7): the furnisher tells the person within 30 days after furnishing, so a record without a
+    notice date is neither a finding nor held back; a phone of the North American plan is no finding either."""
+    late = base(consumer_values(0, "CAR-1", portfolio_type="I", account_type="00", credit_limit=0,
+                                highest_credit=20000, terms_duration="060", account_status="71", amount_past_due=400,
+                                current_balance=15000, date_of_first_delinquency=date(2026, 8, 1)))
+    path = tmp_path / "late.m2"
+    path.write_bytes(consumer_file(1, records=[late]))
+    s = _submit(us_bureau, path)
+    assert (s.status, s.records_received, s.records_rejected) == ("loaded", 2, 0)
+    assert _findings(us_bureau, s.id) == []
+    with session_scope(us_bureau.engine) as session:
+        state = session.scalars(select(AccountState).where(AccountState.furnisher_account_id == "CAR-1")).one()
+    assert (state.days_past_due > 0, state.negative_notice_date, state.negative_held) == (True, None, 0)
 
 
 def test_good_records_load_and_every_error_of_a_bad_one_is_a_finding_located_to_the_byte(us_bureau, tmp_path) -> None:

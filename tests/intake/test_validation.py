@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from openbureau.consent.profiles import get_profile
 from openbureau.documents import check_digit, check_digit_expr, resident_id
 from openbureau.intake import standard
 from openbureau.intake.validation import (
@@ -292,16 +293,20 @@ def test_document_mentions_every_rule_and_every_column() -> None:
 MESSAGES = Path(__file__).with_name("rule_messages.json")
 
 
-def _said(rule: Rule) -> list[dict[str, str | None]]:
-    found = validate(example_record(rule.example_fail)).findings.filter(pl.col("code") == rule.code)
+def _said(rule: Rule, profile: str = "CN") -> list[dict[str, str | None]]:
+    chunk = chunk_of([example_record(rule.example_fail)])
+    found = validate_chunk(chunk, today=TODAY, profile=get_profile(profile)).findings.filter(
+        pl.col("code") == rule.code)
     return found.select("field", "value", "message").sort("field", "message").to_dicts()
 
 
 def test_every_rule_says_what_is_wrong_in_the_words_the_furnisher_reads() -> None:
     """Each rule's finding on its failing example (field, value shown, message), as furnishers read it in
-    their findings: pinned in rule_messages.json. After changing a message on purpose, rewrite the file with
+    their findings: pinned in rule_messages.json. Where the US profile says otherwise (or says nothing), its
+    words are pinned too, under ``US:<code>``. After changing a message on purpose, rewrite the file with
     ``OPENBUREAU_UPDATE_MESSAGES=1 pytest tests/intake/test_validation.py -k words`` and review the diff."""
     said = {rule.code: _said(rule) for rule in RECORD_RULES}
+    said |= {f"US:{rule.code}": us for rule in RECORD_RULES if (us := _said(rule, "US")) != said[rule.code]}
     if os.environ.get("OPENBUREAU_UPDATE_MESSAGES") == "1":
         MESSAGES.write_text(json.dumps(said, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     assert said == json.loads(MESSAGES.read_text(encoding="utf-8"))

@@ -45,6 +45,8 @@ EVENT_SCHEMA = {"id": pl.Int64, "furnisher_id": pl.Int64, "event_type": pl.Strin
 # What a release returns of each event it released (the consent gate tells the person of negative ones).
 RELEASED_EVENT_SCHEMA = {"id": pl.Int64, "furnisher_id": pl.Int64, "event_id": pl.String, "event_type": pl.String,
                          "days_past_due": pl.Int64, "occurred_at": pl.Datetime("us", "UTC")}
+OPENED_SCHEMA = {"event_row_id": pl.Int64, "furnisher_id": pl.Int64, "furnisher_account_id": pl.String,
+                 "person_id": pl.Int64, "occurred_at": pl.Datetime("us", "UTC")}
 ID_CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999 per statement)
 
 # Read on every inquiry: built once, with bound parameters (building this union and its subquery's columns
@@ -150,6 +152,13 @@ class EventRepository:
                                             E.held_reason.is_(None)).order_by(E.id)
         rows = self.conn.execute(stmt).all()
         return pl.DataFrame([tuple(r) for r in rows], orient="row", schema=EVENT_SCHEMA)
+
+    def opened_between(self, *, since: datetime, until: datetime) -> pl.DataFrame:
+        """Every ``opened`` event in ``[since, until)`` (held ones too: their records are stored, held as
+        well): ``event_row_id``, ``furnisher_id``, ``furnisher_account_id``, ``person_id``, ``occurred_at``."""
+        rows = self.conn.execute(select(E.id, E.furnisher_id, E.furnisher_account_id, E.person_id, E.occurred_at)
+                                 .where(E.event_type == "opened", E.occurred_at >= since, E.occurred_at < until)).all()
+        return pl.DataFrame([tuple(r) for r in rows], orient="row", schema=OPENED_SCHEMA)
 
     def record_discrepancies(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Store discrepancies not stored before (by event and code); the new ones."""

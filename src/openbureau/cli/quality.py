@@ -72,6 +72,14 @@ def report(
     for c in cards.scorecards:
         for a in c.anomalies:
             console.print(f"[bold yellow]flag[/] {a.furnisher} {a.reporting_period} {a.rule}: {a.message}")
+    under = Table("furnisher", "finding", "count", "rate", "baseline", "flag", "examples (masked)",
+                  title="Under-reporting: evidence beside the files (docs/quality.md)", box=box.SIMPLE)
+    for c in cards.scorecards:
+        for u in c.under_reporting:
+            under.add_row(c.furnisher, u.code, f"{u.count:,} of {u.observations:,}", _pct(u.rate), _pct(u.baseline),
+                          "[bold red]flagged[/]" if u.flagged else "", ", ".join(u.examples))
+    if under.row_count:
+        console.print(under)
     shares = Table("furnisher", "accounts", "balance (yuan)", "credit share", "short-term share", "90+ dpd",
                    title=f"Market {market.period} (HHI credit {market.hhi_credit}, short-term "
                          f"{market.hhi_short_term}; cells under {market.k} persons suppressed)")

@@ -57,6 +57,9 @@ class JurisdictionProfile:
     inquiry_display_years: int = 2
     dispute_days: int = 20
     currency: str = "CNY"  # the currency report totals and signals are summed in
+    # The numbering plan a furnished phone is checked against at intake (``INVALID_PHONE``):
+    # ``CN_MOBILE`` or ``NANP`` (``intake.validation.fields.PHONE_PLANS``).
+    phone_plan: str = "CN_MOBILE"
     # Free own reports a person may take through the bureau's portal per calendar period ("year" or "week",
     # ISO weeks from Monday 00:00 UTC); past them the portal refuses until the next period begins.
     free_reports: int = 2
@@ -96,6 +99,7 @@ PROFILES: dict[str, JurisdictionProfile] = {
         negative_retention_years=5,  # Art. 16: 5 years from the end of the adverse event
         inquiry_display_years=2,
         dispute_days=20,  # Art. 25: a dispute is answered within 20 days
+        phone_plan="CN_MOBILE",  # MIIT numbering plan: mobile numbers 1[3-9]x, 11 digits
         # Art. 17: a person may query their own information; PBoC Credit Reference Center practice (and its
         # 2013 rule on individual queries): twice a calendar year free of charge, further ones for a fee.
         free_reports=2,
@@ -147,6 +151,8 @@ PROFILES: dict[str, JurisdictionProfile] = {
         inquiry_display_years=2,
         dispute_days=30,  # FCRA §611(a)(1)
         currency="USD",
+        # North American Numbering Plan: 10 digits, area code and exchange starting 2-9, optionally after +1.
+        phone_plan="NANP",
         # FCRA §612(a)(1) grants one free disclosure every 12 months; the nationwide bureaus have given one a
         # week since 2023 (AnnualCreditReport.com), which the profile follows.
         free_reports=1,

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Row, Table, and_, bindparam, or_, select, upd
 from sqlalchemy.orm import Session
 
 from openbureau.consent.models import Consent, ConsentStatus
+from openbureau.consent.profiles import Purpose
 
 
 def valid_at(moment: datetime):
@@ -105,3 +106,17 @@ def subjects_in_force(conn: Connection, *, grantee_member_id: int, purpose: str,
                Consent.grantee_member_id == grantee_member_id, Consent.purpose == purpose, valid_at(moment))
     ).all()
     return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={"id_type": pl.String, "id_index": pl.Binary})
+
+
+FURNISH_CONSENT_SCHEMA = {"consent_id": pl.Int64, "furnisher_id": pl.Int64, "consent_ref": pl.String,
+                          "id_type": pl.String, "id_index": pl.Binary, "recorded_at": pl.Datetime("us", "UTC")}
+
+
+def furnish_consents(conn: Connection, *, since: datetime, until: datetime) -> pl.DataFrame:
+    """Consents to furnish recorded in ``[since, until)`` and not revoked: ``consent_id``, ``furnisher_id``
+    (the grantee), ``consent_ref``, the subject (``id_type``, ``id_index``) and ``recorded_at``."""
+    rows = conn.execute(select(Consent.id, Consent.grantee_member_id, Consent.consent_ref, Consent.subject_id_type,
+                               Consent.subject_id_index, Consent.created_at).where(
+        Consent.purpose == Purpose.FURNISH, Consent.status != ConsentStatus.REVOKED, Consent.created_at >= since,
+        Consent.created_at < until)).all()
+    return pl.DataFrame([tuple(r) for r in rows], schema=FURNISH_CONSENT_SCHEMA, orient="row")

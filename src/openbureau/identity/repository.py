@@ -57,9 +57,42 @@ class PersonRepository:
         rows = [tuple(r) for r in self.conn.execute(stmt)]
         return pl.DataFrame(rows, schema={"id_index": pl.Binary, "person_id": pl.Int64}, orient="row")
 
+    def persons_of_subjects(self, subjects: pl.DataFrame, *, chunk: int = 900) -> pl.DataFrame:
+        """``id_type, id_index, person_id`` of the persons filed under the given subjects (``id_type``,
+        ``id_index``); the surviving person of a merged one (``survivors``)."""
+        rows: list[tuple] = []
+        for (id_type,), part in subjects.unique(["id_type", "id_index"]).group_by(["id_type"]):
+            indexes = part["id_index"].to_list()
+            for start in range(0, len(indexes), chunk):
+                rows += [tuple(r) for r in self.conn.execute(select(Person.id_type, Person.id_index, Person.id).where(
+                    Person.id_type == id_type, Person.id_index.in_(indexes[start:start + chunk])))]
+        found = pl.DataFrame(rows, schema={"id_type": pl.String, "id_index": pl.Binary, "person_id": pl.Int64},
+                             orient="row")
+        return survive(found, self.survivors())
+
+    def survivors(self) -> pl.DataFrame:
+        """``person_id, survivor_id`` of every merged person: the person its records now lie under (the end
+        of its chain of merges)."""
+        rows = self.conn.execute(select(Person.id, Person.merged_into_id).where(Person.merged_into_id.is_not(None)))
+        into = dict(tuple(r) for r in rows)
+        ends = {}
+        for person in into:
+            end, hops = into[person], 0
+            while end in into and hops < _MAX_CHAIN:
+                end, hops = into[end], hops + 1
+            ends[person] = end
+        return pl.DataFrame({"person_id": list(ends), "survivor_id": list(ends.values())},
+                            schema={"person_id": pl.Int64, "survivor_id": pl.Int64})
+
     def next_person_id(self) -> int:
         """The first id free for new persons (read under the intake lock, so that it stays free)."""
         return self.conn.execute(select(func.coalesce(func.max(Person.id), 0))).scalar_one() + 1
+
+
+def survive(frame: pl.DataFrame, survivors: pl.DataFrame, column: str = "person_id") -> pl.DataFrame:
+    """``frame`` with ``column`` replaced by the surviving person of each merged person in it."""
+    return frame.join(survivors.rename({"person_id": column}), on=column, how="left").with_columns(
+        pl.coalesce("survivor_id", column).alias(column)).drop("survivor_id")
 
 
 class ResolutionRepository:

@@ -6,10 +6,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, func, insert, or_, select
+import polars as pl
+from sqlalchemy import Connection, Row, bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from openbureau.consent.models import Consent
+from openbureau.consent.profiles import HARD_PURPOSES
 from openbureau.identity.repository import same_person
 from openbureau.inquiries.models import Inquiry, Objection
 
@@ -62,6 +64,19 @@ class InquiryRepository:
     def add_many(self, rows: list[dict]) -> list[int]:
         """Write new inquiries (column -> value each, the same columns in all); their ids, in order."""
         return list(self.session.connection().execute(_ADD, rows).scalars())
+
+
+HARD_INQUIRY_SCHEMA = {"inquiry_id": pl.Int64, "furnisher_id": pl.Int64, "person_id": pl.Int64,
+                       "created_at": pl.Datetime("us", "UTC")}
+
+
+def hard_inquiries(conn: Connection, *, since: datetime, until: datetime) -> pl.DataFrame:
+    """Every hard inquiry (a lender deciding on an application) by a member about a known person in
+    ``[since, until)``: ``inquiry_id``, ``furnisher_id`` (the lender that asked), ``person_id``, ``created_at``."""
+    rows = conn.execute(select(I.id, I.subscriber_id, I.person_id, I.created_at).where(
+        I.purpose.in_([str(p) for p in HARD_PURPOSES]), I.subscriber_id.is_not(None), I.person_id.is_not(None),
+        I.created_at >= since, I.created_at < until)).all()
+    return pl.DataFrame([tuple(r) for r in rows], schema=HARD_INQUIRY_SCHEMA, orient="row")
 
 
 O = Objection.__table__.c  # noqa: E741

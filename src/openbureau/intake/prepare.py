@@ -119,7 +119,8 @@ class Preparer:
         if chunk is None:
             return PreparedChunk(pl.DataFrame(), pl.DataFrame(), findings[0], dict(outcomes), rejected)
         spec = self.spec
-        result = validate_chunk(chunk, today=spec.today, state=state, balance_tolerance=spec.balance_tolerance)
+        result = validate_chunk(chunk, today=spec.today, state=state, balance_tolerance=spec.balance_tolerance,
+                                profile=self.profile)
         warned = [m.line for m in malformed if m.severity == "warning"]
         if warned:  # a reader's warning on a record that loads (Metro 2): the record has a finding
             result = replace(result, records=result.records.with_columns(

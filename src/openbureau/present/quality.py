@@ -33,6 +33,8 @@ def html_report(report: ScorecardReport, market: MarketReport | None = None) -> 
              *[_pct(m.rate) for m in c.metrics], _pct(c.consent_coverage), f"{c.records_received:,}",
              ", ".join(f"{t.code} ({t.records})" for t in c.top_codes[:3])] for c in cards]
     flags = [[a.furnisher, a.reporting_period, a.rule, a.message] for c in cards for a in c.anomalies]
+    under = [[c.furnisher, u.code, f"{u.count:,}", f"{u.observations:,}", _pct(u.rate), _pct(u.baseline),
+              "yes" if u.flagged else "", ", ".join(u.examples)] for c in cards for u in c.under_reporting]
     bands = ", ".join(f"{g} ≥ {f:.2f}" for g, f in report.bands.items())
     sections = [
         f"<h1>OpenBureau data quality, {escape(report.period)}</h1>",
@@ -42,6 +44,13 @@ def html_report(report: ScorecardReport, market: MarketReport | None = None) -> 
                 "top codes"], rows),
         "<h2>Anomaly flags</h2>",
         _table(["furnisher", "period", "rule", "evidence"], flags) if flags else "<p>None.</p>",
+        "<h2>Under-reporting</h2>",
+        "<p>Evidence beside each furnisher's files that accounts are missing from them: inquiries for loan "
+        "applications not followed by an account, opened events without a monthly record, persons with a consent "
+        "to furnish never in the files. Flagged when the lower bound of the rate's 99% interval is above the "
+        "threshold; examples are masked references.</p>",
+        _table(["furnisher", "finding", "count", "observations", "rate", "baseline", "flagged", "examples"], under)
+        if under else "<p>None.</p>",
     ]
     if market is not None:
         sections += _market_sections(market)
@@ -68,4 +77,9 @@ def _market_sections(market: MarketReport) -> list[str]:
         f"suppressed (–).</p>", shares, delinquency,
         _table(["furnisher", "product", "accounts", "persons", "balance (yuan)", "30+ dpd", "90+ dpd"], rows),
         _table(["lenders", "persons", "share of borrowers"], multi),
+        f"<h3>Under-reporting by furnisher, {escape(market.under_reporting_periods[0]) if market.under_reporting_periods else ''}"
+        f" to {escape(market.period)}</h3>",
+        _table(["furnisher", "finding", "count", "observations", "persons", "rate", "baseline", "flagged"], [
+            [u.furnisher, u.code, _num(u.count), _num(u.observations), _num(u.persons), _pct(u.rate),
+             _pct(u.baseline), "yes" if u.flagged else ""] for u in market.under_reporting]),
     ]

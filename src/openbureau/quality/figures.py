@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import polars as pl
 from sqlalchemy import Connection
 
 from openbureau.kit.periods import shift_period
 from openbureau.policy import QualitySettings
-from openbureau.quality import anomalies, grades, market
+from openbureau.quality import anomalies, grades, market, under_reporting
 from openbureau.quality.metrics import (
     QualityFrames,
     attach_periods,
@@ -31,6 +32,18 @@ class QualityRun:
     metrics: pl.DataFrame  # per furnisher and period (metrics.compute_metrics)
     scorecards: pl.DataFrame  # per furnisher, pooled over ``periods`` (grades.scorecard_frame)
     anomalies: pl.DataFrame  # flags in ``periods`` (anomalies.detect)
+    rows_read: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class UnderReportingRun:
+    """The under-reporting findings of a window of periods (``quality.under_reporting``)."""
+
+    period: str
+    periods: list[str]
+    findings: pl.DataFrame  # under_reporting.COLUMNS, with ``furnisher``
+    examples: pl.DataFrame  # under_reporting.EXAMPLE_SCHEMA, with ``furnisher``
     rows_read: int
     seconds: float
 
@@ -131,3 +144,52 @@ def run_market(conn: Connection, *, period: str, k: int = 10, include_held: bool
     states = repo.states(since=period, until=period)
     tables = market.market_statistics(states, repo.members(), period=period, k=k, include_held=include_held)
     return MarketRun(period=period, tables=tables, rows_read=states.height, seconds=time.perf_counter() - started)
+
+
+def _month_start(period: str) -> datetime:
+    return datetime(int(period[:4]), int(period[5:7]), 1, tzinfo=UTC)
+
+
+def run_under_reporting(conn: Connection, *, period: str, months: int,
+                        rules: under_reporting.UnderReportingRules | None = None) -> UnderReportingRun:
+    """Under-reporting findings of every furnisher over the ``months`` periods ending at ``period``.
+
+    Inquiries, events and consents are those of the window; each furnisher's accounts are read one furnisher
+    at a time (from the period before the window: an account may open up to a month before its inquiry), and
+    only what the window's end has filed counts (``last_filed`` is capped at ``period``).
+    """
+    started = time.perf_counter()
+    rules = rules or under_reporting.UnderReportingRules()
+    periods = [shift_period(period, -i) for i in reversed(range(months))]
+    repo = QualityRepository(conn)
+    members = repo.members()
+    submissions = attach_periods(repo.submissions(), repo.submission_periods())
+    last_filed = submissions.filter(pl.col("reporting_period") <= period).group_by("furnisher_id").agg(
+        pl.col("reporting_period").max().alias("last_period"))
+    since, until = _month_start(periods[0]), _month_start(shift_period(period, 1))
+    inquiries = repo.hard_inquiries(since=since, until=until)
+    events = repo.opened_events(since=since, until=until)
+    consents = repo.furnish_consents(since=since, until=until)
+    accounts, persons, refs = [], [], []
+    consenting = set(consents["furnisher_id"].unique().to_list())
+    for fid in sorted(last_filed["furnisher_id"].to_list()):
+        accounts.append(repo.furnished_accounts(furnisher_id=fid, since=shift_period(periods[0], -1), until=period))
+        if fid in consenting:
+            seen, carried = repo.furnished_persons(furnisher_id=fid, until=period)
+            persons.append(seen.to_frame().with_columns(pl.lit(fid, pl.Int64).alias("furnisher_id")))
+            refs.append(carried.to_frame().with_columns(pl.lit(fid, pl.Int64).alias("furnisher_id")))
+    account_frame = pl.concat(accounts, how="diagonal_relaxed") if accounts else pl.DataFrame(schema={
+        "furnisher_account_id": pl.String, "person_id": pl.Int64, "opened_on": pl.Date, "last_period": pl.String,
+        "furnisher_id": pl.Int64})
+    inputs = under_reporting.UnderReportingInputs(
+        accounts=account_frame, last_filed=last_filed, inquiries=inquiries, events=events, consents=consents,
+        furnished=pl.concat(persons) if persons else pl.DataFrame(schema={"person_id": pl.Int64,
+                                                                          "furnisher_id": pl.Int64}),
+        furnished_refs=pl.concat(refs) if refs else pl.DataFrame(schema={"consent_ref": pl.String,
+                                                                         "furnisher_id": pl.Int64}))
+    findings, examples = under_reporting.under_reporting(inputs, rules)
+    rows = sum(f.height for f in (account_frame, inquiries, events, consents, *persons, *refs))
+    return UnderReportingRun(period=period, periods=periods,
+                             findings=findings.join(members, on="furnisher_id", how="left"),
+                             examples=examples.join(members, on="furnisher_id", how="left"),
+                             rows_read=rows, seconds=time.perf_counter() - started)

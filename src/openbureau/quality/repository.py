@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import polars as pl
 from sqlalchemy import Connection, select
 
+from openbureau.accounts.coverage_repository import CoverageRepository
+from openbureau.accounts.event_repository import EventRepository
 from openbureau.accounts.repository import STATE_FRAME_SCHEMA, AccountLoadRepository
+from openbureau.consent.repository import furnish_consents
+from openbureau.identity.repository import PersonRepository, survive
+from openbureau.inquiries.repository import hard_inquiries
 from openbureau.intake.models import Finding, Submission, SubmissionStatus
 from openbureau.intake.validation import FINDINGS_SCHEMA
 from openbureau.kit.dialects import dialect_for
@@ -62,3 +69,33 @@ class QualityRepository:
         return AccountLoadRepository(self.conn).state_frame(since=since, until=until, furnisher_id=furnisher_id
                                                             ).with_columns(
             pl.col("term_months").is_not_null().cast(pl.Int8).alias("has_term_months"))
+
+    # -- under-reporting: evidence beside the files (quality.under_reporting) ---------------------------
+    def hard_inquiries(self, *, since: datetime, until: datetime) -> pl.DataFrame:
+        """Hard inquiries by members about known persons in ``[since, until)``, filed under surviving persons."""
+        return survive(hard_inquiries(self.conn, since=since, until=until), self._survivors())
+
+    def opened_events(self, *, since: datetime, until: datetime) -> pl.DataFrame:
+        """``opened`` lending events in ``[since, until)``, filed under surviving persons."""
+        return survive(EventRepository(self.conn).opened_between(since=since, until=until), self._survivors())
+
+    def furnish_consents(self, *, since: datetime, until: datetime) -> pl.DataFrame:
+        """Consents to furnish recorded in ``[since, until)`` (not revoked), with the surviving person of
+        their subject (null: the bureau holds no person of it)."""
+        consents = furnish_consents(self.conn, since=since, until=until)
+        persons = PersonRepository(self.conn).persons_of_subjects(consents.select("id_type", "id_index"))
+        return consents.join(persons, on=["id_type", "id_index"], how="left").drop("id_type", "id_index")
+
+    def furnished_accounts(self, *, furnisher_id: int, since: str, until: str) -> pl.DataFrame:
+        """One row per account of the furnisher reported in ``[since, until]``."""
+        return CoverageRepository(self.conn).accounts(furnisher_id=furnisher_id, since=since, until=until
+                                                      ).with_columns(pl.lit(furnisher_id).alias("furnisher_id"))
+
+    def furnished_persons(self, *, furnisher_id: int, until: str) -> tuple[pl.Series, pl.Series]:
+        """Every person and every consent reference the furnisher's files named up to ``until``."""
+        repo = CoverageRepository(self.conn)
+        return (repo.persons(furnisher_id=furnisher_id, until=until),
+                repo.consent_refs(furnisher_id=furnisher_id, until=until))
+
+    def _survivors(self) -> pl.DataFrame:
+        return PersonRepository(self.conn).survivors()

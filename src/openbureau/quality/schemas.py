@@ -38,6 +38,44 @@ class Anomaly(BaseModel):
     message: str
 
 
+class UnderReportingFinding(BaseModel):
+    """Evidence beside a furnisher's files that accounts are missing from them (docs/quality.md)."""
+
+    code: str = Field(description="INQUIRY_WITHOUT_ACCOUNT, EVENT_WITHOUT_RECORD or CONSENT_WITHOUT_RECORD")
+    observations: int = Field(description="inquiries, opened events or persons with a consent judged")
+    count: int = Field(description="of them, not followed by any account / without a monthly record / never in "
+                                   "the files")
+    rate: float
+    baseline: float | None = Field(description="the rate of the rest of the market (inquiries, consents) or the "
+                                               "tolerance (events); null: too few observations elsewhere")
+    lower: float | None = Field(description="lower bound of the rate's Wilson interval (99%)")
+    upper: float | None
+    threshold: float | None = Field(description="the lower bound above which the finding is flagged")
+    excess: int | None = Field(description="count beyond what the baseline explains")
+    corroborated: int = Field(description="inquiries not followed by an account although the lender's own opened "
+                                          "event for the person is in the window")
+    flagged: bool
+    examples: list[str] = Field(description="masked references (inquiry numbers, account numbers, consent "
+                                            "references) with their date; never an identity number or a name")
+    message: str
+
+
+class UnderReportingCell(BaseModel):
+    """A furnisher's under-reporting figures in the regulator's statistics; null and ``suppressed`` when the
+    count describes fewer than k persons."""
+
+    furnisher: str
+    code: str
+    observations: int | None
+    count: int | None
+    persons: int | None = Field(description="distinct persons the count is about")
+    rate: float | None
+    baseline: float | None
+    excess: int | None
+    flagged: bool
+    suppressed: bool
+
+
 class Scorecard(BaseModel):
     """A furnisher's data quality over a window of reporting periods, and its grade."""
 
@@ -65,6 +103,9 @@ class Scorecard(BaseModel):
     metrics: list[MetricResult]
     top_codes: list[CodeCount]
     anomalies: list[Anomaly]
+    under_reporting: list[UnderReportingFinding] = Field(
+        default_factory=list, description="evidence independent of the furnisher's files that accounts are "
+        "missing from them (reported beside the grade, not in it)")
 
 
 class ScorecardReport(BaseModel):
@@ -123,4 +164,7 @@ class MarketReport(BaseModel):
     by_product: list[MarketCell]
     by_furnisher_product: list[MarketCell]
     multi_lending: list[MultiLending]
+    under_reporting_periods: list[str] = Field(default_factory=list, description="the window the under-reporting "
+                                               "figures cover (the bureau's scorecard window ending at period)")
+    under_reporting: list[UnderReportingCell] = Field(default_factory=list)
     seconds: float

@@ -13,9 +13,9 @@ from openbureau.kit.errors import PERIOD_NOT_FOUND, NotFound, Unprocessable
 from openbureau.members.repository import MemberRepository
 from openbureau.policy import MAX_WINDOW_MONTHS, Policy
 from openbureau.principals import Action, Principal, authorize
-from openbureau.quality import figures, grades
+from openbureau.quality import figures, grades, under_reporting
 from openbureau.quality.anomalies import describe
-from openbureau.quality.market import SHORT_TERM_MAX_MONTHS
+from openbureau.quality.market import SHORT_TERM_MAX_MONTHS, suppress
 from openbureau.quality.schemas import (
     Anomaly,
     CodeCount,
@@ -25,6 +25,8 @@ from openbureau.quality.schemas import (
     MultiLending,
     Scorecard,
     ScorecardReport,
+    UnderReportingCell,
+    UnderReportingFinding,
 )
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -64,10 +66,27 @@ def scorecards(session: Session, *, principal: Principal, policy: Policy, period
     for (furnisher_id, _), count in discrepancy_counts(session).items():
         if furnisher_id in codes:
             contradicted[codes[furnisher_id]] = contradicted.get(codes[furnisher_id], 0) + count
+    found = under_reporting_findings(figures.run_under_reporting(session.connection(), period=period, months=months))
     for card in report.scorecards:
         card.identity_conflicts = charged.get(card.furnisher, 0)
         card.event_discrepancies = contradicted.get(card.furnisher, 0)
+        card.under_reporting = found.get(card.furnisher, [])
     return report
+
+
+def under_reporting_findings(run: figures.UnderReportingRun) -> dict[str, list[UnderReportingFinding]]:
+    """furnisher code -> its under-reporting findings, each with up to three masked examples."""
+    examples: dict[tuple[str, str], list[str]] = {}
+    for e in run.examples.iter_rows(named=True):
+        examples.setdefault((e["furnisher"], e["code"]), []).append(f"{e['reference']} ({e['on']:%Y-%m-%d})")
+    out: dict[str, list[UnderReportingFinding]] = {}
+    for r in run.findings.iter_rows(named=True):
+        message = under_reporting.describe(r["code"], r["count"], r["observations"], r["rate"], r["baseline"],
+                                           r["lower"], r["threshold"], r["flagged"])
+        out.setdefault(r["furnisher"], []).append(UnderReportingFinding(
+            **{k: r[k] for k in UnderReportingFinding.model_fields if k in r},
+            examples=examples.get((r["furnisher"], r["code"]), []), message=message))
+    return out
 
 
 def to_report(run: figures.QualityRun, *, months: int) -> ScorecardReport:
@@ -107,7 +126,21 @@ def market(session: Session, *, principal: Principal, policy: Policy, period: st
         raise Unprocessable(f"k may not be below the bureau's minimum of {floor}", code="K_TOO_SMALL", field="k")
     period = _period(session, period)
     run = figures.run_market(session.connection(), period=period, k=k or floor, include_held=include_held)
-    return to_market_report(run, k=k or floor, include_held=include_held)
+    report = to_market_report(run, k=k or floor, include_held=include_held)
+    found = figures.run_under_reporting(session.connection(), period=period, months=policy.quality.window_months)
+    report.under_reporting_periods = found.periods
+    report.under_reporting = under_reporting_cells(found, k=k or floor)
+    return report
+
+
+def under_reporting_cells(run: figures.UnderReportingRun, *, k: int) -> list[UnderReportingCell]:
+    """Per-furnisher under-reporting figures for the regulator: the figures of a count about fewer than ``k``
+    persons (but at least one) are blanked, as the market tables' cells are (the flag stays: it is about the
+    furnisher)."""
+    cells = suppress(run.findings, k=k, columns=("observations", "count", "persons", "rate", "baseline", "excess"))
+    names = set(UnderReportingCell.model_fields)
+    return [UnderReportingCell(**{c: v for c, v in row.items() if c in names})
+            for row in cells.sort("furnisher", "code").iter_rows(named=True)]
 
 
 def _cells(frame: pl.DataFrame) -> list[MarketCell]:

@@ -101,7 +101,7 @@ def receive_events(engine: Engine, *, vault: PiiVault, profile: JurisdictionProf
     """
     authorize(Principal.of_member(furnisher), Action.SUBMIT_FILE)
     now = now or datetime.now(UTC)
-    checked = validate_events(batch, now=now, seen=seen)
+    checked = validate_events(batch, now=now, seen=seen, phone_plan=profile.phone_plan)
     records = checked.records
     findings = [checked.findings]
     counts = Counter(dict(records[OUTCOME].value_counts().iter_rows()))

@@ -35,7 +35,8 @@ PBOC_STATUS = "PBoC Credit Reference Center monthly repayment status alphabet"
 CIVIL_CODE = "PRC Civil Code Art. 17-18 (adulthood at 18)"
 REGULATION_ART_14 = "Regulation on the Administration of the Credit Reporting Industry (2013) Art. 14"
 REGULATION_ART_15 = "Regulation on the Administration of the Credit Reporting Industry (2013) Art. 15"
-NUMBERING_PLAN = "MIIT telecommunications numbering plan (mobile numbers 1[3-9]x, 11 digits)"
+NUMBERING_PLAN = ("MIIT telecommunications numbering plan (mobile numbers 1[3-9]x, 11 digits); US profile: North "
+                  "American Numbering Plan (NXX-NXX-XXXX)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +149,9 @@ FIELD_RULES: tuple[Rule, ...] = (
            "The currency is not three letters (upper-cased before the check).", ISO_4217,
            {"currency": "RM"}, {"currency": "cny"}),
     _field("INVALID_PHONE", WARNING, ("phone",),
-           "After removing spaces, dashes and a leading +86 or 0086, the phone is not a CN mobile number; "
-           "the record is kept and the phone is not used for matching.", NUMBERING_PLAN,
+           "The phone is not a number of the profile's numbering plan (CN: a mobile number, after removing "
+           "spaces, dashes and a leading +86 or 0086; US: 10 digits of the North American Numbering Plan, "
+           "optionally after +1); the record is kept and the phone is not used for matching.", NUMBERING_PLAN,
            {"phone": "12345"}, {"phone": "0086 139 1234 5678"}),
     _field("AMOUNT_TOO_LARGE", ERROR, standard.AMOUNT_COLUMNS,
            "An amount is over 10^15 minor units, beyond any consumer account (usually a unit error).", None,
@@ -274,10 +276,13 @@ CROSS_FIELD_RULES: tuple[Rule, ...] = (
            {"product_type": "utility"}, {"product_type": "utility", "original_amount": None, "term_months": None}),
     _cross("NEGATIVE_NOTICE_MISSING", WARNING, ("negative_notice_date", "payment_status"),
            "The person must be told before negative information is furnished; without negative_notice_date "
-           "the record is accepted but its negative status is held back from reports.", REGULATION_ART_15,
+           "the record is accepted but its negative status is held back from reports. Not applied under the US "
+           "profile: FCRA §623(a)(7)(B) lets the notice follow furnishing by up to 30 days, so nothing is "
+           "missing yet at intake and nothing is held.", REGULATION_ART_15,
            LATE | {"negative_notice_date": None}, LATE),
     _cross("NOTICE_AFTER_PERIOD", WARNING, ("negative_notice_date", "reporting_period"),
-           "The negative-information notice is dated after the month reported; it must precede furnishing.",
+           "The negative-information notice is dated after the month reported; it must precede furnishing "
+           "(not applied under the US profile, where it may follow furnishing by up to 30 days).",
            REGULATION_ART_15, LATE | {"negative_notice_date": "2026-10-05"}, LATE),
     _cross("NOTICE_IN_FUTURE", ERROR, ("negative_notice_date",),
            "A notice cannot be dated after today.", REGULATION_ART_15,

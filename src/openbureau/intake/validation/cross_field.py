@@ -14,6 +14,7 @@ from datetime import date
 import polars as pl
 
 from openbureau import documents as ids
+from openbureau.consent.profiles import PROFILES, JurisdictionProfile
 from openbureau.intake import standard
 from openbureau.intake.validation.catalogue import (
     ADULT_AGE_YEARS,
@@ -200,7 +201,7 @@ def _product_checks(balance_tolerance: float) -> list[Check]:
     ]  # fmt: skip
 
 
-def _notice_checks(today: date) -> list[Check]:
+def _notice_checks(today: date, profile: JurisdictionProfile) -> list[Check]:
     notice, end = pl.col("negative_notice_date"), pl.col(PERIOD_END)
     status = pl.col("payment_status")
     negative = (
@@ -208,26 +209,38 @@ def _notice_checks(today: date) -> list[Check]:
         | (pl.col("days_past_due") > 0)
         | (pl.col("account_status") == "charged_off")
     )
+    in_future = Check("NOTICE_IN_FUTURE", "negative_notice_date", notice > pl.lit(today),
+                      pl.format(f"negative_notice_date '{{}}' is after today ({today.isoformat()}).", notice))
+    if profile.furnisher_notice_days > 0:
+        # US, FCRA §623(a)(7)(A)-(B): the furnisher tells the person no later than 30 days after furnishing
+        # negative information. At intake the notice may lawfully still be to come, so neither its absence nor
+        # a date after the period is a finding, and nothing is held back (the bureau's own notice to the
+        # person says the lender must tell them within the profile's days: intake.negative_notices).
+        return [in_future]
+    held = ("its negative status will be held back until the person has been told." if
+            profile.negative_notice_required else "the profile holds nothing back for it.")
     return [
         # Art. 15: the person is told before negative information is furnished. Missing notice is not an
         # error: the record is stored and its negative status is held back until a notice is on file.
         Check("NEGATIVE_NOTICE_MISSING", "negative_notice_date",
               negative & raw("negative_notice_date").is_null(),
               pl.lit("negative_notice_date is empty for a negative record (late, status 1-7, D or Z, or charged "
-                     "off); its negative status will be held back until the person has been told.")),
+                     f"off); {held}")),
         Check("NOTICE_AFTER_PERIOD", "negative_notice_date", (notice > end) & (notice <= pl.lit(today)),
               pl.format("negative_notice_date '{}' is after the end of the reporting period ({}).", notice, end)),
-        Check("NOTICE_IN_FUTURE", "negative_notice_date", notice > pl.lit(today),
-              pl.format(f"negative_notice_date '{{}}' is after today ({today.isoformat()}).", notice)),
+        in_future,
     ]  # fmt: skip
 
 
-def cross_field_checks(*, today: date, balance_tolerance: float) -> list[Check]:
-    """Every cross-field check, parameterised by the validation date and the balance tolerance.
+def cross_field_checks(*, today: date, balance_tolerance: float,
+                       profile: JurisdictionProfile = PROFILES["CN"]) -> list[Check]:
+    """Every cross-field check, parameterised by the validation date, the balance tolerance and the profile.
 
     Args:
         today: the date of validation; periods, birth dates and notices after it are errors.
         balance_tolerance: fraction by which a balance may exceed its limit or original amount.
+        profile: the jurisdiction profile: when the person must be told of negative information (before
+            furnishing under CN Art. 15; within 30 days after it under FCRA §623(a)(7)).
 
     Returns:
         Checks over the typed columns and `PERIOD_END` (see `derived_columns`).
@@ -238,5 +251,5 @@ def cross_field_checks(*, today: date, balance_tolerance: float) -> list[Check]:
         *_delinquency_checks(),
         *_status_checks(),
         *_product_checks(balance_tolerance),
-        *_notice_checks(today),
+        *_notice_checks(today, profile),
     ]

@@ -19,6 +19,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
+from openbureau.consent.profiles import PROFILES, JurisdictionProfile
 from openbureau.intake import standard
 from openbureau.intake.validation.catalogue import ERROR, RULE_BY_CODE, WARNING, Rule
 from openbureau.intake.validation.cross_field import cross_field_checks, derived_columns
@@ -182,6 +183,7 @@ def validate_chunk(
     today: date,
     state: FileState | None = None,
     balance_tolerance: float = 0.10,
+    profile: JurisdictionProfile = PROFILES["CN"],
 ) -> ValidationResult:
     """Validate one chunk of a furnished file: typed records with their outcome, and all findings.
 
@@ -191,6 +193,8 @@ def validate_chunk(
         state: the file's `FileState`, shared by all its chunks for duplicate detection; a fresh one when
             None (duplicates are then only found within this chunk).
         balance_tolerance: fraction by which a balance may exceed its credit limit or original amount.
+        profile: the jurisdiction profile of the bureau (the phone's numbering plan, the negative-information
+            notice rule); the loader passes its policy's.
 
     Returns:
         `records` (same rows and order as `chunk`, typed columns and `_outcome`) and `findings`.
@@ -200,7 +204,8 @@ def validate_chunk(
         raise ValueError(f"chunk lacks columns {missing}; add absent standard columns as all-null")
     if state is None:
         state = FileState()
-    checks = field_checks() + cross_field_checks(today=today, balance_tolerance=balance_tolerance)
+    checks = field_checks(phone_plan=profile.phone_plan) + cross_field_checks(
+        today=today, balance_tolerance=balance_tolerance, profile=profile)
     flags = [f"_check{index}" for index in range(len(checks))]
     # One contiguous buffer per column: Polars 2.1 can panic formatting filtered strings from inputs split
     # into hundreds of small chunks (as concatenated reader batches are).

@@ -26,6 +26,24 @@ TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[
 # A CN mobile number 1[3-9]\d{9}, optionally after +86 or 0086, with spaces and dashes anywhere between
 # digits: one regex instead of removing separators first (six times faster).
 CN_MOBILE_PATTERN = r"^(?:\+86|0086)?[\s-]*1[\s-]*[3-9](?:[\s-]*\d){9}[\s-]*$"
+# A North American Numbering Plan number: area code and exchange each start 2-9 (NANP numbering rules), 10
+# digits in all, optionally after +1 or 1, with spaces, dots, dashes or parentheses around the area code.
+NANP_PATTERN = (r"^(?:\+?1)?[\s.-]*\(?[\s]*[2-9](?:[\s.-]*\d){2}[\s]*\)?[\s.-]*[2-9](?:[\s.-]*\d){6}[\s.-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class PhonePlan:
+    """A numbering plan the phone of a record is checked against (the profile's ``phone_plan``)."""
+
+    pattern: str
+    describes: str  # what a valid number is, in the finding's words
+
+
+PHONE_PLANS: dict[str, PhonePlan] = {
+    "CN_MOBILE": PhonePlan(CN_MOBILE_PATTERN, "a CN mobile number (11 digits starting 13-19, optionally with +86)"),
+    "NANP": PhonePlan(NANP_PATTERN, "a US number (10 digits of the North American Numbering Plan, area code and "
+                                    "exchange starting 2-9, optionally with +1)"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +121,13 @@ def _text(field: Field) -> tuple[pl.Expr, list[Check]]:
         length = raw(field.name).str.len_chars()
         message = pl.format(f"{field.name} is {{}} characters long; at most {field.max_length} are allowed.", length)
         checks.append(Check("TOO_LONG", field.name, length > field.max_length, message))
-    if field.name == "phone":
-        checks.append(Check("INVALID_PHONE", field.name, ~value.str.contains(CN_MOBILE_PATTERN),
-                            _says(field, " is not a CN mobile number (11 digits starting 13-19, "
-                                         "optionally with +86); it will not be used for matching.")))  # fmt: skip
     return value, checks
+
+
+def phone_check(field: Field, plan: PhonePlan) -> Check:
+    """INVALID_PHONE: the phone is no number of the profile's plan (kept, not used for matching)."""
+    return Check("INVALID_PHONE", field.name, ~raw(field.name).str.contains(plan.pattern),
+                 _says(field, f" is not {plan.describes}; it will not be used for matching."))
 
 
 def _period(field: Field) -> tuple[pl.Expr, list[Check]]:
@@ -188,18 +208,20 @@ def typed_columns(layout: standard.Layout = standard.RECORDS) -> list[pl.Expr]:
     return [_BY_TYPE[field.type](field)[0].alias(field.name) for field in layout.fields]
 
 
-def field_checks(layout: standard.Layout = standard.RECORDS) -> list[Check]:
+def field_checks(layout: standard.Layout = standard.RECORDS, *, phone_plan: str = "CN_MOBILE") -> list[Check]:
     """Every field check of every standard column, in field-table order.
 
     A missing value is reported once, as REQUIRED_MISSING when the field is required; type checks only
-    fire on values that are present.
+    fire on values that are present. ``phone_plan`` names the profile's numbering plan (``PHONE_PLANS``).
     """
+    plan = PHONE_PLANS[phone_plan]
     checks: list[Check] = []
     for field in layout.fields:
         if field.required:
             checks.append(Check("REQUIRED_MISSING", field.name, raw(field.name).is_null(),
                                 pl.lit(f"{field.name} is required but empty.")))  # fmt: skip
-        for check in _BY_TYPE[field.type](field)[1]:
+        typed = _BY_TYPE[field.type](field)[1] + ([phone_check(field, plan)] if field.name == "phone" else [])
+        for check in typed:
             present = raw(field.name).is_not_null()
             checks.append(Check(check.code, check.field, present & check.fires, check.message))
     return checks
