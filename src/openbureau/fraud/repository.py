@@ -22,7 +22,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from openbureau.fraud.models import FraudReport, ReportStatus, RingMember
-from openbureau.kit.db import UtcDateTime
 
 R = RingMember.__table__.c
 F = FraudReport.__table__.c
@@ -34,11 +33,11 @@ _FACTS = union_all(
     select(literal("ring").label("kind"), cast(R.ring_size, BigInteger).label("a"),
            cast(R.lenders, BigInteger).label("b"), cast(R.delinquent, BigInteger).label("c"),
            cast(R.shared_attributes, BigInteger).label("d"), cast(R.linked_by, String).label("s1"),
-           cast(R.first_seen, String).label("s2"), R.built_at.label("t"))
+           cast(R.first_seen, String).label("s2"), R.built_at.label("at"))
     .where(R.person_id == bindparam("person_id")),
     select(literal("report").label("kind"), cast(F.id, BigInteger), cast(F.furnisher_id, BigInteger),
            cast(null(), BigInteger), cast(null(), BigInteger), cast(F.category, String),
-           cast(F.occurred_on, String), cast(F.reported_at, UtcDateTime))
+           cast(F.occurred_on, String), F.reported_at)
     .where(F.person_id == bindparam("person_id"), F.status == ReportStatus.ACTIVE.value),
 )
 
@@ -56,7 +55,7 @@ class FraudRepository:
 
     # Rings
     def facts(self, person_id: int) -> Sequence[Row]:
-        """The person's ring row and active reports (``kind``, ``a``-``d``, ``s1``, ``s2``, ``t``)."""
+        """The person's ring row and active reports (``kind``, ``a``-``d``, ``s1``, ``s2``, ``at``)."""
         return self.conn.execute(_FACTS, {"person_id": person_id}).all()
 
     def replace_rings(self, rows: list[dict]) -> None:

@@ -44,10 +44,10 @@ def facts_of(session: Session, *, person_id: int, now: datetime) -> FraudFacts:
     for row in FraudRepository.of(session).facts(person_id):
         if row.kind == "ring":
             ring = RingFacts(size=row.a, lenders=row.b, delinquent=row.c, shared_attributes=row.d,
-                             linked_by=row.s1, first_seen=row.s2, built_at=row.t)
+                             linked_by=row.s1, first_seen=row.s2, built_at=row.at)
         else:
             reports.append(ListedReport(id=row.a, furnisher_id=row.b, category=row.s1,
-                                        occurred_on=date.fromisoformat(row.s2[:10]), reported_at=row.t))
+                                        occurred_on=date.fromisoformat(row.s2[:10]), reported_at=row.at))
     if reports:
         disputes = fraud_report_disputes(session, person_id=person_id, report_ids=[r.id for r in reports])
         shown = []

@@ -83,7 +83,8 @@ def read_attributes(engine: Engine, *, vault: PiiVault, since_period: str) -> tu
     """The blind-indexed phones and addresses of every record and event from ``since_period`` on, and how many
     records were read."""
     parts, read = [], 0
-    with session_scope(engine, read_only=True) as session:
+    # One transaction (a snapshot; PostgreSQL's server-side cursors need one), not the autocommit reads.
+    with session_scope(engine) as session:
         for rows in identity_records(session, since_period=since_period):
             read += len(rows)
             parts.append(_attributes([r[3] for r in rows], [r[0] for r in rows], [r[1] for r in rows],
