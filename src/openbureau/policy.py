@@ -37,6 +37,20 @@ class SignalSettings(BaseSettings):
     utilisation_high: float = Field(default=0.9, gt=0, description="revolving balances / limits, without income")
     open_accounts_high: int = Field(default=10, ge=1, description="open credit accounts, without income")
     delinquency_months: int = Field(default=6, ge=1, le=24, description="how far back a delinquency is recent")
+    # Fraud signals (docs/fraud.md).
+    ring_min_size: int = Field(default=3, ge=2, description="persons in a ring before RING triggers")
+    ring_attribute_cap: int = Field(default=10, ge=2, description="a phone or address given for more persons "
+                                    "than this links nobody (a hotline, a campus)")
+    ring_min_lenders: int = Field(default=2, ge=1, description="furnishers that must report a shared attribute")
+    ring_window_months: int = Field(default=24, ge=1, le=120, description="reporting periods a ring build reads")
+    ring_delinquent_high: float = Field(default=0.3, ge=0, le=1, description="share of a ring delinquent: high")
+    velocity_lenders_1d: int = Field(default=2, ge=1, description="distinct lenders with new credit in 24 hours")
+    velocity_change_months: int = Field(default=2, ge=1, le=12, description="a phone or address first reported in "
+                                        "this many last periods is a recent change")
+    synthetic_file_months: int = Field(default=12, ge=1, le=60, description="a file whose first account is this "
+                                       "recent is young")
+    fraud_list_disclose_reporter: bool = Field(default=False, description="name the reporting lender to other "
+                                               "lenders")
 
     def multi_lending(self) -> dict[int, int]:
         """Days of each multi-lending window -> its threshold."""

@@ -63,6 +63,8 @@ class Action(StrEnum):
     OBJECT_TO_PROCESSING = "person.object"  # ... refuses the uses of their file that need no consent (Art. 44)
     EXPORT_OWN_DATA = "person.export"  # everything held about a person, for the person (or the counter)
     MONITOR_PORTFOLIO = "monitoring.manage"  # a lender's monitored subjects, triggers and webhook endpoints
+    REPORT_FRAUD = "fraud.report"  # a lender reports confirmed fraud, reads and withdraws its own reports
+    BUILD_RINGS = "fraud.build_rings"  # the batch job that finds rings of persons sharing contact details
 
 
 # The one place that says which kind of principal may do what. A principal may do an action when one of its
@@ -104,6 +106,9 @@ RIGHTS: dict[Action, frozenset[Kind]] = {
     # The person, or the operator at the bureau's counter handing the file to the person (audited as such).
     Action.EXPORT_OWN_DATA: frozenset({Kind.PERSON, Kind.OPERATOR}),
     Action.MONITOR_PORTFOLIO: frozenset({Kind.SUBSCRIBER}),
+    # A lender (furnishing or inquiring) reports the fraud it confirmed; never a regulator or the person.
+    Action.REPORT_FRAUD: frozenset({Kind.FURNISHER, Kind.SUBSCRIBER}),
+    Action.BUILD_RINGS: frozenset({Kind.OPERATOR}),
 }
 
 

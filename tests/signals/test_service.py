@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from openbureau.policy import SignalSettings
-from openbureau.signals.schemas import Severity, SignalCode
+from openbureau.signals.schemas import CREDIT_SIGNALS, Severity
 from openbureau.signals.service import (
     evaluate,
     identity_conflict,
@@ -98,6 +98,6 @@ def test_identity_conflicts_explain_what_disagrees() -> None:
 def test_every_report_carries_all_four_signals_and_thresholds_come_from_the_environment(monkeypatch) -> None:
     signals = evaluate(tradelines=[], hard_inquiries=[], declared_income=None, conflicts=[], now=NOW,
                        currency="CNY", settings=SETTINGS)
-    assert [s.code for s in signals] == list(SignalCode) and not any(s.triggered for s in signals)
+    assert [s.code for s in signals] == list(CREDIT_SIGNALS) and not any(s.triggered for s in signals)
     monkeypatch.setenv("OPENBUREAU_SIGNAL_MULTI_LENDING_30D", "2")
     assert SignalSettings().multi_lending()[30] == 2

@@ -8,7 +8,7 @@ running when they arrived); :meth:`EventRepository.link_unlinked` files those as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
 import polars as pl
@@ -108,6 +108,15 @@ class EventRepository:
         person's subject and filed under nobody yet. Held events (no consent) are left out."""
         return self.conn.execute(_OF_PERSON, {"person_id": person_id, "id_type": id_type,
                                               "id_indexes": list(id_indexes), "since": since}).all()
+
+    def identity_records(self, *, since: datetime, batch: int = 50_000) -> Iterator[list[tuple]]:
+        """Batches of (person_id, furnisher_id, occurred_at, identity_enc) of the published events filed under a
+        person since ``since`` (held ones are not part of a file)."""
+        stmt = select(E.person_id, E.furnisher_id, E.occurred_at, E.identity_enc).where(
+            E.person_id.is_not(None), E.held_reason.is_(None), E.occurred_at >= since)
+        result = self.conn.execute(stmt.execution_options(yield_per=batch))
+        while rows := result.fetchmany(batch):
+            yield [tuple(r) for r in rows]
 
     def count(self, *, furnisher_id: int | None = None) -> dict[str, int]:
         """Events stored, held and filed under no person (of one furnisher, or all)."""

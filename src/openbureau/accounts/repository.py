@@ -254,6 +254,24 @@ class AccountRepository:
             rows = cursor.fetchmany(batch)
         result.close()
 
+    def identity_records(self, *, since_period: str, batch: int = 50_000) -> Iterator[list[tuple]]:
+        """Batches of (person_id, furnisher_id, reporting_period, identity_enc) of the published states in the
+        files (not held) from ``since_period`` on: what the fraud rings are built from."""
+        stmt = (select(S.person_id, S.furnisher_id, S.reporting_period, S.identity_enc)
+                .where(S.reporting_period >= since_period, S.held_reason.is_(None), PUBLISHED))
+        result = self.session.connection().execute(stmt.execution_options(yield_per=batch))
+        while rows := result.fetchmany(batch):
+            yield [tuple(r) for r in rows]
+
+    def delinquent_persons(self, *, since_period: str, min_days_past_due: int) -> set[int]:
+        """Persons with a published state in the files, from ``since_period`` on, at least
+        ``min_days_past_due`` days past due or charged off (any version: a correction that cured it still
+        leaves the month it was reported)."""
+        stmt = (select(S.person_id).where(S.reporting_period >= since_period, S.held_reason.is_(None), PUBLISHED,
+                                          or_(S.days_past_due >= min_days_past_due, S.account_status == "charged_off"))
+                .distinct())
+        return set(self.session.connection().execute(stmt).scalars())
+
     def account_persons(self) -> pl.DataFrame:
         """Distinct (furnisher ``code``, ``period``, ``furnisher_account_id``, ``person_id``) of stored records."""
         stmt = (select(Member.code, S.reporting_period, S.furnisher_account_id, S.person_id)

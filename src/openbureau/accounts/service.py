@@ -112,6 +112,24 @@ def identity_rows(session: Session, *, batch: int = 50_000) -> Iterator[list[tup
     return AccountRepository(session).identity_rows(batch)
 
 
+def identity_records(session: Session, *, since_period: str, batch: int = 50_000) -> Iterator[list[tuple]]:
+    """Batches of (person_id, furnisher_id, reporting_period, identity_enc) of the files' published states from
+    ``since_period`` on (quarantined records are not part of a file)."""
+    return AccountRepository(session).identity_records(since_period=since_period, batch=batch)
+
+
+def event_identity_records(session: Session, *, since: datetime, batch: int = 50_000) -> Iterator[list[tuple]]:
+    """Batches of (person_id, furnisher_id, occurred_at, identity_enc) of the published lending events filed
+    under a person since ``since`` (applications carry the phone and address the applicant gave)."""
+    return EventRepository(session.connection()).identity_records(since=since, batch=batch)
+
+
+def delinquent_persons(session: Session, *, since_period: str, min_days_past_due: int = 30) -> set[int]:
+    """Persons reported at least ``min_days_past_due`` days past due (or charged off) since ``since_period``."""
+    return AccountRepository(session).delinquent_persons(since_period=since_period,
+                                                         min_days_past_due=min_days_past_due)
+
+
 def account_persons(session: Session) -> pl.DataFrame:
     """Distinct (``furnisher`` code, ``period``, ``furnisher_account_id``, ``person_id``) of stored records."""
     return AccountRepository(session).account_persons()

@@ -20,6 +20,7 @@ from openbureau.disputes.schemas import (
     TaskAnswered,
     TaskRead,
 )
+from openbureau.fraud.service import reporter_of
 
 router = APIRouter(tags=["disputes"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
@@ -52,7 +53,8 @@ def file_dispute(data: DisputeCreate, session: SessionDep, runtime: RuntimeDep, 
     """The operator records a dispute the person made (counter, mail, call); an account dispute becomes a task
     of its furnisher, due by the profile's deadline."""
     return DisputeRead.model_validate(service.file_dispute(session, vault=runtime.vault, data=data,
-                                                           principal=principal, policy=policy))
+                                                           principal=principal, policy=policy,
+                                                           fraud_reports=reporter_of))
 
 
 @router.get("/disputes", response_model=list[DisputeRead], summary="The dispute queue")

@@ -16,6 +16,7 @@ from openbureau.api.deps import IdPath, Offset, PersonDep, PolicyDep, RuntimeDep
 from openbureau.disputes import investigation
 from openbureau.disputes import service as disputes
 from openbureau.disputes.schemas import DisputeCreate, MyDisputeCreate, MyDisputeRead, MyStatement
+from openbureau.fraud.service import reporter_of
 from openbureau.rights import service as rights
 from openbureau.rights.schemas import (
     FraudAlertRead,
@@ -50,7 +51,8 @@ def file_dispute(data: MyDisputeCreate, session: SessionDep, runtime: RuntimeDep
     lender, which must answer by the deadline (CN 20 days, US 30 days); until then every report marks the item
     as disputed, and if the lender does not answer in time the item is left out of reports until it does."""
     filed = disputes.file_dispute(session, vault=runtime.vault, principal=person, policy=policy,
-                                  data=DisputeCreate(**data.model_dump(), channel="portal"))
+                                  data=DisputeCreate(**data.model_dump(), channel="portal"),
+                                  fraud_reports=reporter_of)
     return _mine(filed)
 
 

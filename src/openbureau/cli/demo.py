@@ -29,6 +29,7 @@ from openbureau.cli.console import (
 )
 from openbureau.cli.notifications import dispatch_in_background
 from openbureau.consent.schemas import Subject
+from openbureau.fraud.tasks import build_rings
 from openbureau.identity.resolution import resolve
 from openbureau.identity.resolution.training import TooFewRecords
 from openbureau.identity.resolution.training import train as train_identity_model
@@ -195,6 +196,12 @@ def demo(
                       f"{received:,} events, {stored:,} stored ({sum(t.events_held for t in lenders):,} held awaiting "
                       f"consent), {sum(t.events_rejected for t in lenders):,} rejected; discrepancies with the monthly "
                       f"files: {codes} (`openbureau events discrepancies`)", soft_wrap=True, highlight=False)
+    with err_console.status("finding rings of persons sharing phones and addresses"):
+        rings = build_rings(runtime.engine, vault=runtime.vault, settings=runtime.policy.signals,
+                            principal=audit.terminal_operator())
+    console.print(f"Fraud rings: {rings.rings:,} groups of {rings.persons:,} persons sharing contact details, "
+                  f"{rings.flagged_persons:,} in rings of {runtime.policy.signals.ring_min_size} or more "
+                  f"(`openbureau fraud rings build` after later loads), {rings.seconds:.1f} s", highlight=False)
     built = _built(runtime)
     console.print(f"Built: {built['persons']:,} persons, {built['accounts']:,} accounts, "
                   f"{built['states']:,} monthly account states, in {time.perf_counter() - started:.0f} s")

@@ -14,6 +14,7 @@ from openbureau.consent.schemas import Subject
 from openbureau.disputes import investigation, service
 from openbureau.disputes.models import DisputeKind, DisputeOutcome, DisputeStatus
 from openbureau.disputes.schemas import DisputeCreate
+from openbureau.fraud.service import reporter_of
 from openbureau.kit.db import session_scope
 from openbureau.runtime import open_runtime
 
@@ -31,14 +32,17 @@ def file_dispute(
     account: Annotated[str | None, typer.Option(help="The lender's account number.")] = None,
     period: Annotated[str | None, typer.Option(help="The disputed month YYYY-MM (default: the whole account).")] = None,
     inquiry: Annotated[int | None, typer.Option(help="The disputed inquiry's id.")] = None,
+    fraud_report: Annotated[int | None, typer.Option(help="The disputed fraud report's id (kind fraud_report).")]
+    = None,
 ) -> None:
     """Record a person's dispute; print its deadline."""
     runtime = open_runtime()
     data = DisputeCreate(subject=Subject(id_type=id_type, id_number=id_number), kind=kind, lender=lender,
-                         furnisher_account_id=account, reporting_period=period, inquiry_id=inquiry, statement=statement)
+                         furnisher_account_id=account, reporting_period=period, inquiry_id=inquiry, fraud_report_id=fraud_report,
+                         statement=statement)
     with session_scope(runtime.engine, write=True) as session:
         dispute = service.file_dispute(session, vault=runtime.vault, data=data, principal=audit.terminal_operator(),
-                                       policy=runtime.policy)
+                                       policy=runtime.policy, fraud_reports=reporter_of)
     console.print(f"Dispute {dispute.id} filed; the answer is due by {dispute.due_at:%Y-%m-%d %H:%M} UTC")
 
 

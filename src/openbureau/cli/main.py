@@ -31,6 +31,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "identity": ("openbureau.cli.identity", "app", "Identity resolution: link, review, merge and split persons."),
     "sim": ("openbureau.cli.sim", "app", "Synthetic Chinese consumer credit market for demos, tests and evaluation."),
     "disputes": ("openbureau.cli.disputes", "app", "Disputes of items of a person's file, and their legal deadlines."),
+    "fraud": ("openbureau.cli.fraud", "app", "Fraud: rings of persons sharing contact details (build them after "
+                                             "loads)."),
     "protections": ("openbureau.cli.protections", "app", "Fraud alerts, security freezes and identity-theft blocks, "
                                                          "at the person's request."),
     "authorities": ("openbureau.cli.authorities", "app", "Requests by authorities: the transparency report, and "

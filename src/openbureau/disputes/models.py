@@ -18,6 +18,7 @@ class DisputeKind(StrEnum):
     ACCOUNT = "account"  # an account's data (amounts, status, dates), one period or all
     INQUIRY = "inquiry"  # an inquiry the person did not authorise
     IDENTITY = "identity"  # a name, phone or address that is not theirs
+    FRAUD_REPORT = "fraud_report"  # a lender's report of confirmed fraud on the fraud list (docs/fraud.md)
 
 
 class DisputeStatus(StrEnum):
@@ -52,6 +53,8 @@ class Dispute(Base):
     furnisher_account_id: Mapped[str | None] = mapped_column(String(64))
     reporting_period: Mapped[str | None] = mapped_column(String(7), doc="None: the whole account.")
     inquiry_id: Mapped[int | None] = mapped_column(BigInteger)
+    fraud_report_id: Mapped[int | None] = mapped_column(BigInteger, default=None,
+                                                        doc="The disputed report of the fraud list.")
     statement_enc: Mapped[bytes] = mapped_column(LargeBinary, info=CIPHERTEXT, doc="The person's statement, encrypted.")
     status: Mapped[str] = mapped_column(String(16), default=DisputeStatus.OPEN)
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)

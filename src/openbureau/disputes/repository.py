@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from openbureau.disputes.models import Dispute, DisputeStatus, DisputeTask, ItemBlock, TaskStatus
+from openbureau.disputes.models import Dispute, DisputeKind, DisputeStatus, DisputeTask, ItemBlock, TaskStatus
 from openbureau.identity.repository import same_person
 from openbureau.kit.db import UtcDateTime
 
@@ -114,6 +114,15 @@ class DisputeRepository:
         return list(self.session.scalars(stmt.order_by(Dispute.due_at, Dispute.id).limit(limit).offset(offset)))
 
     # -- the furnishers' tasks -----------------------------------------------------------------------------
+    def fraud_report_disputes(self, *, person_id: int, report_ids: list[int]
+                              ) -> dict[int, tuple[str, str | None, datetime]]:
+        """report id -> (status, outcome, due_at) of the latest dispute of each of the person's reports."""
+        stmt = (select(Dispute.fraud_report_id, Dispute.status, Dispute.outcome, Dispute.due_at)
+                .where(Dispute.person_id == person_id, Dispute.kind == DisputeKind.FRAUD_REPORT.value,
+                       Dispute.fraud_report_id.in_(report_ids))
+                .order_by(Dispute.filed_at, Dispute.id))
+        return {row[0]: (row[1], row[2], row[3]) for row in self.session.execute(stmt)}
+
     def add_task(self, task: DisputeTask) -> None:
         """Stage a new task and write it."""
         self.session.add(task)

@@ -22,6 +22,8 @@ class MyDisputeCreate(BaseModel):
     reporting_period: str | None = Field(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
                                          description="The disputed month; omitted: the whole account.")
     inquiry_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="The disputed inquiry.")
+    fraud_report_id: int | None = Field(default=None, ge=1, le=2**63 - 1,
+                                        description="The disputed fraud report (its id is in your report).")
     statement: str = Field(min_length=1, max_length=2000, description="What the person says is wrong.")
 
 
@@ -45,6 +47,7 @@ class DisputeRead(BaseModel):
     furnisher_account_id: str | None
     reporting_period: str | None
     inquiry_id: int | None
+    fraud_report_id: int | None = None
     status: str
     outcome: str | None
     channel: str
@@ -64,6 +67,7 @@ class MyDisputeRead(BaseModel):
     furnisher_account_id: str | None
     reporting_period: str | None
     inquiry_id: int | None
+    fraud_report_id: int | None = None
     status: str
     outcome: str | None = Field(description="verified, corrected or deleted, once answered.")
     filed_at: datetime

@@ -9,6 +9,7 @@ lender's view of the disputed account.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -49,13 +50,17 @@ from openbureau.principals import Action, Kind, Principal, authorize
 
 MAX_LIMIT = 1_000
 NOT_YOUR_FILE = "NOT_YOUR_FILE"
+# Who reported fraud report ``report_id`` about person ``person_id`` (its lender's member id), or None when no
+# such report in force is on the person's file: the fraud domain's answer (``fraud.service.reporter_of``),
+# handed in by the adapter because the fraud domain sits above this one.
+FraudReports = Callable[[Session, int, int], int | None]
 
 
 def file_dispute(session: Session, *, vault: PiiVault, data: DisputeCreate, principal: Principal,
-                 policy: Policy, now: datetime | None = None) -> Dispute:
+                 policy: Policy, now: datetime | None = None, fraud_reports: FraudReports | None = None) -> Dispute:
     """Record a person's dispute of an item of their own file (the person, identified by ``data.subject``, or
     the operator at the bureau's counter); its deadline follows the policy's profile. Filed and audited under
-    ``principal.code``."""
+    ``principal.code``. A fraud report is disputed only where the caller says whose it is (``fraud_reports``)."""
     authorize(principal, Action.FILE_DISPUTE, message="a dispute is the person's, filed by them or at the counter")
     now = now or datetime.now(UTC)
     person = whose_file(session, vault=vault, principal=principal, subject=data.subject)
@@ -79,11 +84,20 @@ def file_dispute(session: Session, *, vault: PiiVault, data: DisputeCreate, prin
         if inquiry is None or inquiry.person_id != person.id:
             raise NotFound("no such inquiry of this person's file", code="INQUIRY_NOT_FOUND", field="inquiry_id")
         furnisher_id = inquiry.subscriber_id
+    elif data.kind is DisputeKind.FRAUD_REPORT:
+        if fraud_reports is None:
+            raise Unprocessable("a fraud report is disputed at the counter or in the person's own disputes",
+                                code="FRAUD_REPORT_DISPUTE_UNAVAILABLE", field="kind")
+        furnisher_id = fraud_reports(session, person.id, data.fraud_report_id) if data.fraud_report_id else None
+        if furnisher_id is None:
+            raise NotFound("no such fraud report on this person's file", code="FRAUD_REPORT_NOT_FOUND",
+                           field="fraud_report_id")
     dispute = Dispute(
         person_id=person.id, kind=data.kind.value, furnisher_id=furnisher_id,
         furnisher_account_id=data.furnisher_account_id if data.kind is DisputeKind.ACCOUNT else None,
         reporting_period=data.reporting_period if data.kind is DisputeKind.ACCOUNT else None,
         inquiry_id=data.inquiry_id if data.kind is DisputeKind.INQUIRY else None,
+        fraud_report_id=data.fraud_report_id if data.kind is DisputeKind.FRAUD_REPORT else None,
         statement_enc=vault.encrypt(data.statement), status=DisputeStatus.OPEN, channel=data.channel,
         filed_by=principal.code, filed_at=now, due_at=now + timedelta(days=policy.profile.dispute_days),
     )
@@ -180,3 +194,10 @@ def disputes_of_person(session: Session, *, person_id: int, limit: int = MAX_LIM
     """The person's disputes (and those of persons merged into them), newest first (no principal: the caller
     checked who asks and audits)."""
     return DisputeRepository(session).of_person(person_id, limit=limit, offset=0)
+
+
+def fraud_report_disputes(session: Session, *, person_id: int, report_ids: list[int]
+                          ) -> dict[int, tuple[str, str | None, datetime]]:
+    """The latest dispute of each of the person's fraud reports ``report_ids``: report id -> (status, outcome,
+    due_at). No principal: the caller (report assembly) decided who reads the file."""
+    return DisputeRepository(session).fraud_report_disputes(person_id=person_id, report_ids=report_ids)

@@ -5,6 +5,7 @@ from openbureau.audit import models as audit_models  # noqa: F401
 from openbureau.authorities import models as authority_models  # noqa: F401
 from openbureau.consent import models as consent_models  # noqa: F401
 from openbureau.disputes import models as dispute_models  # noqa: F401
+from openbureau.fraud import models as fraud_models  # noqa: F401
 from openbureau.identity import models as identity_models  # noqa: F401
 from openbureau.inquiries import models as inquiry_models  # noqa: F401
 from openbureau.intake import models as intake_models  # noqa: F401

@@ -20,7 +20,11 @@ from openbureau.signals.schemas import SignalCode
 SIGNAL_NAMES = {SignalCode.MULTI_LENDING.value: "Borrowing from many lenders",
                 SignalCode.OVER_INDEBTEDNESS.value: "Over-indebtedness",
                 SignalCode.RECENT_DELINQUENCY.value: "Recent late payment",
-                SignalCode.IDENTITY_CONFLICT.value: "Identity conflict"}
+                SignalCode.IDENTITY_CONFLICT.value: "Identity conflict",
+                SignalCode.RING.value: "Shared contact details (possible fraud ring)",
+                SignalCode.VELOCITY.value: "Applications in quick succession",
+                SignalCode.SYNTHETIC_IDENTITY.value: "Signs of an invented or stolen identity",
+                SignalCode.FRAUD_LIST.value: "Confirmed fraud reported by a lender"}
 
 
 def _status_class(status: str) -> str:

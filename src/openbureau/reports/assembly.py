@@ -22,6 +22,9 @@ from openbureau.accounts.repository import as_date
 from openbureau.accounts.service import file_states, person_events
 from openbureau.consent.profiles import JurisdictionProfile
 from openbureau.disputes.investigation import FileMarks, marks_of
+from openbureau.fraud import signals as fraud_signals
+from openbureau.fraud.service import facts_of
+from openbureau.fraud.signals import FraudFacts
 from openbureau.identity.repository import PersonRef, conflicts_of
 from openbureau.identity.service import IDENTITY_FIELDS, open_identity_values, probabilistic_links
 from openbureau.inquiries.repository import InquiryRepository
@@ -83,6 +86,7 @@ class PersonFile:
     events: EventFacts = EventFacts([], [])  # what the lending events add (tradelines.events)
     marks: FileMarks = FileMarks([])  # what the person's disputes hide, mark and add (disputes.investigation)
     protections: Protections = Protections([], False)  # fraud alerts and a freeze in force (rights.service)
+    fraud: FraudFacts = FraudFacts()  # the person's ring and fraud reports in force (fraud.service)
 
     def hard_inquiries(self) -> list[tuple[int | None, datetime]]:
         """(lender, when) of the hard inquiries on file."""
@@ -109,12 +113,14 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
                                                     id_indexes=subject_indexes,
                                                     since=now - timedelta(days=max(policy.signals.multi_lending()))),
                                       lines), marks.hidden)
+    fraud = facts_of(session, person_id=person.id, now=now)
     members = member_names(session, needed={t.furnisher_id for t in lines} | {r.subscriber_id for r in inquiries}
                            | {link["furnisher_id"] for link in links}
-                           | {loan.furnisher_id for loan in events.recent_loans})
+                           | {loan.furnisher_id for loan in events.recent_loans}
+                           | {r.furnisher_id for r in fraud.reports})
     return PersonFile(person.id, person.id_type, vault.decrypt(person.id_enc), lines, inquiries, conflicts,
                       marks.open_disputes, members, links, events, marks,
-                      protections_at(session, person_id=person.id, now=now))
+                      protections_at(session, person_id=person.id, now=now), fraud)
 
 
 _NAMES_SECONDS = 60.0
@@ -284,6 +290,8 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
                for link in file.links] if consumer else []
     variants = _variants(file, vault)
     as_of_period = last_complete_period(now.date())
+    signals += _fraud_signals(file, multi_lending=signals[0], variants=variants, viewer_id=viewer_id,
+                              consumer=consumer, as_of_period=as_of_period, policy=policy, now=now)
     card = released_model(session) if session is not None else None
     score = None if card is None else score_file(
         card, tradelines=file.tradelines, hard_inquiries=[at for _, at in file.hard_inquiries()],
@@ -298,6 +306,26 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
         fraud_alerts=alert_views(file.protections), security_freeze=file.protections.frozen, identity_flags=flags,
         matched_records=matched, signals=signals, score=score, notes=_notes(file, view=view, profile=profile),
     )
+
+
+def _fraud_signals(file: PersonFile, *, multi_lending: RiskSignal, variants: dict[str, list[IdentityVariant]],
+                   viewer_id: int | None, consumer: bool, as_of_period: str, policy: Policy, now: datetime
+                   ) -> list[RiskSignal]:
+    """RING, VELOCITY, SYNTHETIC_IDENTITY and FRAUD_LIST from what the file read (docs/fraud.md)."""
+    settings = policy.signals
+    changes = fraud_signals.recent_changes(phones=[v.first_reported for v in variants["phone"]],
+                                           addresses=[v.first_reported for v in variants["address"]],
+                                           as_of_period=as_of_period, settings=settings)
+    opened = [t.opened_on for t in file.tradelines if t.credit] + [loan.opened_on for loan in file.events.recent_loans
+                                                                   if loan.opened_on is not None]
+    return [
+        fraud_signals.ring(facts=file.fraud.ring, settings=settings),
+        fraud_signals.velocity(multi_lending=multi_lending, changes=changes, settings=settings),
+        fraud_signals.synthetic_identity(first_account=min(opened, default=None), facts=file.fraud.ring,
+                                         conflicts=[c[0] for c in file.conflicts], now=now, settings=settings),
+        fraud_signals.fraud_list(reports=file.fraud.reports, viewer_id=viewer_id, consumer=consumer,
+                                 members=file.members, settings=settings),
+    ]
 
 
 def _basis(row) -> str:

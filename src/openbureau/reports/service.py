@@ -32,6 +32,7 @@ from openbureau.principals import Action, Principal, authorize
 from openbureau.reports.assembly import assemble, read_file
 from openbureau.reports.schemas import InquiryCreate, InquiryRead, InquiryResult, PersonInquiry, Report, View
 from openbureau.rights.service import FROZEN
+from openbureau.signals.schemas import SignalCode
 
 # A freeze refuses reports for new credit only; account reviews, collections and the person's own report go
 # on (FCRA §605A(i)(4)).
@@ -90,11 +91,19 @@ def prepare_inquiry(session: Session, *, vault: PiiVault, principal: Principal, 
                     declared_monthly_income=request.declared_monthly_income, actor_code=principal.code,
                     created_at=now),
         audit=AuditNote(subscriber_id, principal.code, "inquiry.read", person.id, request.purpose.value,
-                        {"basis": basis.describe()}) if person is not None else None,
+                        _audit_details(basis.describe(), report)) if person is not None else None,
         notices=notices)
     return Prepared(entry, InquiryResult(inquiry_id=0, purpose=request.purpose.value, hard=hard,
                                          basis=basis.describe(), person_found=person is not None,
                                          identity_confirmation_required=confirm, created_at=now, report=report))
+
+
+def _audit_details(basis: str, report: Report | None) -> dict:
+    """What the inquiry's audit entry says: its basis, and how many fraud-list reports it showed (a read of
+    the fraud list is audited with the look that made it)."""
+    listed = next((s.values.get("reports") for s in report.signals if s.code is SignalCode.FRAUD_LIST and s.triggered),
+                  0) if report is not None else 0
+    return {"basis": basis, "fraud_list_reports": listed} if listed else {"basis": basis}
 
 
 def inquire(session: Session, *, vault: PiiVault, principal: Principal, request: InquiryCreate, policy: Policy,

@@ -14,6 +14,15 @@ class SignalCode(StrEnum):
     OVER_INDEBTEDNESS = "OVER_INDEBTEDNESS"
     RECENT_DELINQUENCY = "RECENT_DELINQUENCY"
     IDENTITY_CONFLICT = "IDENTITY_CONFLICT"
+    # Fraud signals, computed by the fraud domain (docs/fraud.md).
+    RING = "RING"
+    VELOCITY = "VELOCITY"
+    SYNTHETIC_IDENTITY = "SYNTHETIC_IDENTITY"
+    FRAUD_LIST = "FRAUD_LIST"
+
+
+CREDIT_SIGNALS = (SignalCode.MULTI_LENDING, SignalCode.OVER_INDEBTEDNESS, SignalCode.RECENT_DELINQUENCY,
+                  SignalCode.IDENTITY_CONFLICT)
 
 
 class Severity(StrEnum):

@@ -1,0 +1,215 @@
+"""The fraud signals of a report, computed in memory from what one indexed read of the fraud tables returned
+and from what the report has read already (its tradelines, identity variants, conflicts, multi-lending).
+
+* ``RING``: the person belongs to a ring of at least ``ring_min_size`` persons linked by shared phones or
+  addresses that different lenders reported (``fraud.tasks.build_rings``); explained by the ring's size, what
+  links it, when it was first seen and the share of its persons who are delinquent, never by who they are.
+* ``VELOCITY``: new credit (accounts opened, applications, hard inquiries) at ``velocity_lenders_1d`` or more
+  distinct lenders in 24 hours, as the multi-lending signal counted it (its figures are reused, not
+  recounted), or a phone or address first reported in the last ``velocity_change_months`` periods while new
+  credit was sought in the last 7 days.
+* ``SYNTHETIC_IDENTITY``: a young file (first account opened within ``synthetic_file_months``) together with
+  phones or addresses shared with unrelated persons or a name or birth date conflicting across lenders; or
+  shared attributes together with a conflicting birth date.
+* ``FRAUD_LIST``: confirmed fraud reported by a lender, in force (not withdrawn, not deleted after the
+  person's dispute, not left unanswered past the dispute's deadline). Other lenders are not told who reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from openbureau.kit.periods import shift_period
+from openbureau.policy import SignalSettings
+from openbureau.signals.schemas import RiskSignal, Severity, SignalCode
+
+ATTRIBUTE_WORDS = {"phone": "a phone number", "address": "an address"}
+CATEGORY_WORDS = {"identity_theft": "identity theft", "synthetic_identity": "a synthetic identity",
+                  "application_fraud": "application fraud", "first_party_fraud": "borrowing without intent to repay",
+                  "account_takeover": "an account takeover"}
+
+
+@dataclass(frozen=True, slots=True)
+class RingFacts:
+    """The person's ring as the last build found it (``fraud_ring_members``)."""
+
+    size: int
+    linked_by: str
+    lenders: int
+    delinquent: int
+    shared_attributes: int
+    first_seen: str
+    built_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ListedReport:
+    """A fraud report on the person's file, and the person's dispute of it if any."""
+
+    id: int
+    furnisher_id: int
+    category: str
+    occurred_on: date
+    reported_at: datetime
+    disputed_until: datetime | None = None  # an open dispute's deadline
+
+
+@dataclass(frozen=True, slots=True)
+class FraudFacts:
+    """What the fraud tables hold about one person."""
+
+    ring: RingFacts | None = None
+    reports: tuple[ListedReport, ...] = ()
+
+
+def _linked_words(linked_by: str) -> str:
+    return " and ".join(ATTRIBUTE_WORDS.get(k, k) for k in linked_by.split(",") if k)
+
+
+def ring(*, facts: RingFacts | None, settings: SignalSettings) -> RiskSignal:
+    """Whether the person is in a ring of linked persons, in plain words and without naming anyone."""
+    thresholds = {"ring_min_size": settings.ring_min_size, "ring_attribute_cap": settings.ring_attribute_cap,
+                  "ring_min_lenders": settings.ring_min_lenders, "ring_delinquent_high": settings.ring_delinquent_high}
+    if facts is None:
+        return RiskSignal(code=SignalCode.RING, triggered=False, severity=Severity.NONE, thresholds=thresholds,
+                          explanation="No phone number or address of this person is shared with other persons.",
+                          values={"ring_size": 0})
+    share = facts.delinquent / facts.size
+    values = {"ring_size": facts.size, "linked_by": facts.linked_by, "lenders": facts.lenders,
+              "delinquent_share": round(share, 4), "first_seen": facts.first_seen,
+              "built_at": facts.built_at.isoformat()}
+    others = facts.size - 1
+    shared = (f"{_linked_words(facts.linked_by)} given for this person {'is' if facts.shared_attributes == 1 else 'are'}"
+              f" also given for {others} other person{'s' if others != 1 else ''}").capitalize()
+    if facts.size < settings.ring_min_size:
+        return RiskSignal(code=SignalCode.RING, triggered=False, severity=Severity.NONE, values=values,
+                          thresholds=thresholds,
+                          explanation=f"{shared}; a group of {facts.size} is below the ring size of "
+                                      f"{settings.ring_min_size}.")
+    severity = Severity.HIGH if share >= settings.ring_delinquent_high else Severity.MEDIUM
+    text = (f"{shared}: a group of {facts.size} persons linked by {_linked_words(facts.linked_by)} that "
+            f"{facts.lenders} different lenders reported, first seen in {facts.first_seen}. {facts.delinquent} of "
+            f"the {facts.size} ({share:.0%}) have been 30 or more days past due. Persons sharing contact details "
+            "across lenders can be a fraud ring: check the applicant's identity and contact details.")
+    return RiskSignal(code=SignalCode.RING, triggered=True, severity=severity, explanation=text, values=values,
+                      thresholds=thresholds)
+
+
+def recent_changes(*, phones: Sequence[str], addresses: Sequence[str], as_of_period: str,
+                   settings: SignalSettings) -> list[str]:
+    """Which of phone and address changed lately: a value first reported in the last ``velocity_change_months``
+    periods while an older one is on file (``phones``/``addresses``: each variant's first period)."""
+    since = shift_period(as_of_period, -(settings.velocity_change_months - 1))
+    changed = []
+    for kind, firsts in (("phone", phones), ("address", addresses)):
+        if len(firsts) >= 2 and max(firsts) >= since and min(firsts) < since:
+            changed.append(kind)
+    return changed
+
+
+def velocity(*, multi_lending: RiskSignal, changes: Sequence[str], settings: SignalSettings) -> RiskSignal:
+    """Bursts of new credit across lenders, and contact details changed just before seeking it."""
+    if multi_lending.code is not SignalCode.MULTI_LENDING:
+        raise ValueError("velocity reads the multi-lending signal's figures")
+    lenders_1d = int(multi_lending.values.get("lenders_1d") or 0)
+    lenders_7d = int(multi_lending.values.get("lenders_7d") or 0)
+    values = {"lenders_1d": lenders_1d, "lenders_7d": lenders_7d,
+              "new_accounts_1d": multi_lending.values.get("new_accounts_1d"),
+              "new_accounts_7d": multi_lending.values.get("new_accounts_7d"),
+              "recent_changes": ",".join(changes) or None}
+    thresholds = {"velocity_lenders_1d": settings.velocity_lenders_1d,
+                  "velocity_change_months": settings.velocity_change_months}
+    burst = lenders_1d >= settings.velocity_lenders_1d
+    changed = bool(changes) and lenders_7d >= 1
+    reasons = []
+    if burst:
+        reasons.append(f"{lenders_1d} different lenders opened credit, took an application or made a hard inquiry "
+                       "in the last 24 hours")
+    if changed:
+        words = " and ".join("phone number" if c == "phone" else "address" for c in changes)
+        reasons.append(f"the {words} changed in the last {settings.velocity_change_months} month(s), just before "
+                       f"new credit was sought at {lenders_7d} lender(s) in the last 7 days")
+    if not reasons:
+        return RiskSignal(code=SignalCode.VELOCITY, triggered=False, severity=Severity.NONE, values=values,
+                          thresholds=thresholds,
+                          explanation=f"{lenders_1d} lender(s) in the last 24 hours and {lenders_7d} in the last "
+                                      "7 days; no recent change of phone number or address before them.")
+    severity = Severity.HIGH if burst and changed else Severity.MEDIUM
+    text = "; ".join(reasons).capitalize() + ": applications this fast can be fraud; confirm the applicant's identity."
+    return RiskSignal(code=SignalCode.VELOCITY, triggered=True, severity=severity, explanation=text, values=values,
+                      thresholds=thresholds)
+
+
+def synthetic_identity(*, first_account: date | None, facts: RingFacts | None, conflicts: Sequence[str],
+                       now: datetime, settings: SignalSettings) -> RiskSignal:
+    """Signs of an invented or stolen identity, each a reason: a young file, attributes shared with others,
+    a name or birth date that lenders disagree on."""
+    young_since = shift_period(f"{now:%Y-%m}", -settings.synthetic_file_months)
+    young = first_account is not None and f"{first_account:%Y-%m}" > young_since
+    shared = facts is not None and facts.shared_attributes > 0
+    birth = "birth_date_mismatch" in conflicts
+    name = "name_mismatch" in conflicts
+    reasons = []
+    if young:
+        reasons.append(f"the file is young: its first account was opened in {first_account:%Y-%m}")
+    if shared:
+        reasons.append(f"{_linked_words(facts.linked_by)} of this person {'is' if facts.shared_attributes == 1 else 'are'}"
+                       f" also given for {facts.size - 1} unrelated person(s)")
+    if birth:
+        reasons.append("a lender reports a birth date that differs from the ID number's")
+    if name:
+        reasons.append("lenders report different names")
+    triggered = (young and (shared or birth or name)) or (shared and birth)
+    values = {"first_account": None if first_account is None else first_account.isoformat(), "young_file": int(young),
+              "shared_attributes": facts.shared_attributes if facts else 0,
+              "birth_date_conflict": int(birth), "name_conflict": int(name), "reasons": len(reasons)}
+    thresholds = {"synthetic_file_months": settings.synthetic_file_months}
+    if not triggered:
+        text = ("No combination of a young file, shared contact details and conflicting names or birth dates"
+                + (f" ({'; '.join(reasons)})." if reasons else "."))
+        return RiskSignal(code=SignalCode.SYNTHETIC_IDENTITY, triggered=False, severity=Severity.NONE, values=values,
+                          thresholds=thresholds, explanation=text)
+    severity = Severity.HIGH if len(reasons) >= 3 else Severity.MEDIUM
+    text = ("; ".join(reasons).capitalize() + ": together these are signs of an invented or stolen identity; "
+            "check the identity document and its holder.")
+    return RiskSignal(code=SignalCode.SYNTHETIC_IDENTITY, triggered=True, severity=severity, explanation=text,
+                      values=values, thresholds=thresholds)
+
+
+def fraud_list(*, reports: Sequence[ListedReport], viewer_id: int | None, consumer: bool,
+               members: dict[int, tuple[str, str]], settings: SignalSettings) -> RiskSignal:
+    """Confirmed fraud on the bureau's fraud list. The person sees who reported each and how to dispute it;
+    a lender sees its own reports as its own and others' as "a lender" (unless the policy names them)."""
+    thresholds = {"disclose_reporter": int(settings.fraud_list_disclose_reporter)}
+    if not reports:
+        return RiskSignal(code=SignalCode.FRAUD_LIST, triggered=False, severity=Severity.NONE, values={"reports": 0},
+                          thresholds=thresholds, explanation="No lender reported confirmed fraud on this file.")
+    parts = []
+    for r in reports:
+        what = f"{CATEGORY_WORDS.get(r.category, r.category)} on {r.occurred_on:%Y-%m-%d}"
+        if consumer:
+            code, name = members.get(r.furnisher_id, ("?", "a lender"))
+            who = f"{name} ({code}) reported {what} (report {r.id}; dispute it if it is wrong)"
+        elif r.furnisher_id == viewer_id:
+            who = f"you reported {what}"
+        elif settings.fraud_list_disclose_reporter:
+            who = f"{members.get(r.furnisher_id, ('a lender',))[0]} reported {what}"
+        else:
+            who = f"a lender reported {what}"
+        if r.disputed_until is not None:
+            who += f", which the person disputes (answer due {r.disputed_until:%Y-%m-%d})"
+        parts.append(who)
+    disputed = sum(1 for r in reports if r.disputed_until is not None)
+    values: dict[str, float | int | str | None] = {
+        "reports": len(reports), "disputed": disputed,
+        "categories": ",".join(sorted({r.category for r in reports})),
+        "own_reports": sum(1 for r in reports if viewer_id is not None and r.furnisher_id == viewer_id)}
+    if consumer:
+        values["report_ids"] = ",".join(str(r.id) for r in reports)
+    text = ("Confirmed fraud is on the bureau's fraud list: " + "; ".join(parts) + "."
+            + ("" if consumer else " Confirm the applicant's identity before granting credit."))
+    severity = Severity.MEDIUM if disputed == len(reports) else Severity.HIGH
+    return RiskSignal(code=SignalCode.FRAUD_LIST, triggered=True, severity=severity, explanation=text, values=values,
+                      thresholds=thresholds)
