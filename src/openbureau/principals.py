@@ -63,6 +63,7 @@ class Action(StrEnum):
     OBJECT_TO_PROCESSING = "person.object"  # ... refuses the uses of their file that need no consent (Art. 44)
     EXPORT_OWN_DATA = "person.export"  # everything held about a person, for the person (or the counter)
     MONITOR_PORTFOLIO = "monitoring.manage"  # a lender's monitored subjects, triggers and webhook endpoints
+    BATCH_INQUIRE = "inquiry.batch"  # a lender's batch inquiries: submit a file, follow, cancel, download its own
 
 
 # The one place that says which kind of principal may do what. A principal may do an action when one of its
@@ -104,6 +105,7 @@ RIGHTS: dict[Action, frozenset[Kind]] = {
     # The person, or the operator at the bureau's counter handing the file to the person (audited as such).
     Action.EXPORT_OWN_DATA: frozenset({Kind.PERSON, Kind.OPERATOR}),
     Action.MONITOR_PORTFOLIO: frozenset({Kind.SUBSCRIBER}),
+    Action.BATCH_INQUIRE: frozenset({Kind.SUBSCRIBER}),
 }
 
 
