@@ -3,12 +3,14 @@ results streamed; another member sees nothing of it; every input bounded; a malf
 
 from __future__ import annotations
 
+import gc
 import json
+import time
 
 import pytest
 from fastapi.testclient import TestClient
 
-from openbureau.api.app import create_app
+from openbureau.api.app import batches_in_process, create_app
 from openbureau.members.models import Role
 from openbureau.runtime import Runtime
 from tests.batches.factories import batch_count, result_lines, sealed_files, subject, worker, write_batch
@@ -114,3 +116,24 @@ def test_a_malformed_file_gives_a_clear_error_and_stores_nothing(client, name, c
     assert (refused.status_code, refused.json()["code"]) == (422, code), refused.text
     assert refused.json()["message"] and b"CN_RESIDENT_ID,1" not in refused.content
     assert batch_count(runtime) == 0 and sealed_files(runtime) == []
+
+
+@pytest.mark.parametrize("runtime", ["sqlite"], indirect=True)  # the embedded default is SQLite by definition
+def test_the_serving_process_answers_batches_on_the_embedded_default(market, tmp_path) -> None:
+    runtime, keys = market
+    assert batches_in_process(runtime) is None  # a database URL is set: the worker runs apart
+    embedded = Runtime(settings=runtime.settings.model_copy(update={"database_url": None}), engine=runtime.engine,
+                       vault=runtime.vault)
+    body = write_batch(tmp_path / "s.csv", [subject(0, "R-1", consent_ref="L-1")]).read_bytes()
+    before = gc.get_threshold()
+    try:
+        with TestClient(create_app(embedded, serving=True)) as http:
+            job = _post(http, keys["LENDER"], "s.csv", body).json()
+            deadline = time.monotonic() + 20
+            while (status := http.get(f"{PATH}/{job['id']}", headers={"X-API-Key": keys["LENDER"]}).json())[
+                    "status"] != "done" and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert (status["status"], status["rows_answered"]) == ("done", 1)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
