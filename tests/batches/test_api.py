@@ -14,6 +14,7 @@ from openbureau.api.app import batches_in_process, create_app
 from openbureau.members.models import Role
 from openbureau.runtime import Runtime
 from tests.batches.factories import batch_count, result_lines, sealed_files, subject, worker, write_batch
+from tests.intake.factories import PEOPLE
 from tests.members.factories import make_member
 
 PATH = "/v1/inquiries/batches"
@@ -96,6 +97,7 @@ MALFORMED = [
     ("missing.csv", b"reference,id_type,id_number\nR,CN_RESIDENT_ID,1\n", "BATCH_COLUMNS"),
     ("unknown.csv", b"reference,id_type,id_number,purpose,religion\nR,CN_RESIDENT_ID,1,loan_origination,x\n",
      "BATCH_COLUMNS"),
+    ("headless.csv", f"R-1,CN_RESIDENT_ID,{PEOPLE[0][0]},loan_origination\n".encode(), "BATCH_COLUMNS"),
     ("fields.csv", b"reference,id_type,id_number,purpose\nR,CN_RESIDENT_ID,1\n", "BATCH_FILE_MALFORMED"),
     ("quote.csv", b'reference,id_type,id_number,purpose\n"R,CN_RESIDENT_ID,1,x\n', "BATCH_FILE_MALFORMED"),
     ("latin.csv", b"reference,id_type,id_number,purpose\nR\xe9,CN_RESIDENT_ID,1,x\n", "BATCH_FILE_MALFORMED"),
@@ -115,6 +117,7 @@ def test_a_malformed_file_gives_a_clear_error_and_stores_nothing(client, name, c
     refused = _post(http, keys["LENDER"], name, content)
     assert (refused.status_code, refused.json()["code"]) == (422, code), refused.text
     assert refused.json()["message"] and b"CN_RESIDENT_ID,1" not in refused.content
+    assert not [p for person in PEOPLE for p in person if p.encode() in refused.content]
     assert batch_count(runtime) == 0 and sealed_files(runtime) == []
 
 

@@ -34,6 +34,7 @@ MAX_CHARS = {"reference": 64, "id_type": 16, "id_number": 64, "name": 100, "birt
 MAX_INCOME = 10**15  # minor units, as online
 REFERENCE = re.compile(r"^[A-Za-z0-9._:/-]+$")
 BOM = b"\xef\xbb\xbf"
+COLUMN_NAME = re.compile(r"^[A-Za-z_]{1,40}$")
 
 
 class FileMalformed(BureauError):
@@ -106,9 +107,13 @@ def read_layout(stream: BinaryIO, file_format: str) -> Layout:
 def _check_columns(columns) -> None:
     unknown = [c for c in columns if c not in COLUMNS]
     if unknown:
+        # Only names that can be nothing but names are repeated: a file without its header line has a row
+        # where the header should be, and its values (an identity number, a name) must not reach a message.
+        shown = [c for c in unknown if COLUMN_NAME.match(c)][:5]
+        more = len(unknown) - len(shown)
         raise BureauError(f"unknown columns (the format has {', '.join(COLUMNS)}): "
-                          f"{', '.join(c[:40] for c in unknown[:5])}", code=errors.BATCH_COLUMNS, field="file",
-                          status_code=422)
+                          f"{', '.join(shown) or 'none named'}{f' and {more} not shown' if more else ''}; is the "
+                          "header line missing?", code=errors.BATCH_COLUMNS, field="file", status_code=422)
     if len(set(columns)) != len(columns):
         raise BureauError("a column is named twice", code=errors.BATCH_COLUMNS, field="file",
                           status_code=422)
