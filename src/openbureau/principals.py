@@ -65,6 +65,7 @@ class Action(StrEnum):
     MONITOR_PORTFOLIO = "monitoring.manage"  # a lender's monitored subjects, triggers and webhook endpoints
     REPORT_FRAUD = "fraud.report"  # a lender reports confirmed fraud, reads and withdraws its own reports
     BUILD_RINGS = "fraud.build_rings"  # the batch job that finds rings of persons sharing contact details
+    BATCH_INQUIRE = "inquiry.batch"  # a lender's batch inquiries: submit a file, follow, cancel, download its own
 
 
 # The one place that says which kind of principal may do what. A principal may do an action when one of its
@@ -109,6 +110,7 @@ RIGHTS: dict[Action, frozenset[Kind]] = {
     # A lender (furnishing or inquiring) reports the fraud it confirmed; never a regulator or the person.
     Action.REPORT_FRAUD: frozenset({Kind.FURNISHER, Kind.SUBSCRIBER}),
     Action.BUILD_RINGS: frozenset({Kind.OPERATOR}),
+    Action.BATCH_INQUIRE: frozenset({Kind.SUBSCRIBER}),
 }
 
 

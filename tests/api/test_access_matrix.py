@@ -89,6 +89,12 @@ MATRIX = [
      {"FURN": 403, "BOTH": 403, "SUB": 403, "REG": 403, "OPS": 403, "AUTH": 201, None: 401}),
     ("GET", "/v1/authority-requests", {}, {"FURN": 403, "BOTH": 403, "SUB": 403, "REG": 403, "OPS": 200, "AUTH": 200,
                                            None: 401}),
+    ("GET", "/v1/inquiries/batches", {},
+     {"FURN": 403, "BOTH": 200, "SUB": 200, "REG": 403, "OPS": 403, "AUTH": 403, None: 401}),
+    ("GET", "/v1/inquiries/batches/999999", {},
+     {"FURN": 403, "BOTH": 404, "SUB": 404, "REG": 403, "OPS": 403, "AUTH": 403, None: 401}),
+    ("POST", "/v1/inquiries/batches", {"files": {"file": ("s.csv", b"reference,id_type,id_number,purpose\n")}},
+     {"FURN": 403, "BOTH": 422, "SUB": 422, "REG": 403, "OPS": 403, "AUTH": 403, None: 401}),
     ("GET", "/v1/transparency/authority-requests?year=2026", {},
      {"FURN": 200, "BOTH": 200, "SUB": 200, "REG": 200, "OPS": 200, "AUTH": 200, None: 200}),
 ]

@@ -12,6 +12,7 @@ import pytest
 
 from openbureau.audit import service as audit
 from openbureau.authorities import service as authorities
+from openbureau.batches import service as batches
 from openbureau.consent import service as consents
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.schemas import Subject
@@ -100,6 +101,8 @@ EXPECTED: dict[str, set[Kind]] = {
     "monitored_subjects": {Kind.SUBSCRIBER},
     "webhook_endpoints": {Kind.SUBSCRIBER},
     "webhook_deliveries": {Kind.SUBSCRIBER},
+    # A lender's own batch inquiries (tests/batches).
+    "batch_inquiries": {Kind.SUBSCRIBER},
 }
 
 
@@ -168,6 +171,7 @@ def _calls(runtime, ctx) -> dict[str, Callable]:
         "monitored_subjects": lambda s, p: monitoring.list_subscriptions(s, principal=p),
         "webhook_endpoints": lambda s, p: webhooks.list_endpoints(s, principal=p),
         "webhook_deliveries": lambda s, p: webhooks.list_deliveries(s, principal=p),
+        "batch_inquiries": lambda s, p: batches.list_batches(s, principal=p),
         "object_to": lambda s, p: objections.object_to(s, vault=vault, principal=p, policy=policy,
                                                        purpose=Purpose.ACCOUNT_REVIEW),
         "export_person": lambda s, p: export_person(s, vault=vault, principal=p, policy=policy, subject=SUBJECT),

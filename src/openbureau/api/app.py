@@ -15,6 +15,7 @@ from openbureau import __version__
 from openbureau.api import (
     accounts,
     authorities,
+    batches,
     consents,
     disputes,
     docs,
@@ -34,6 +35,7 @@ from openbureau.api import (
 from openbureau.api.deps import authenticate_person_request, authenticate_request
 from openbureau.api.edge import BodyLimit, EdgeMiddleware, EdgePolicy
 from openbureau.api.ratelimit import make_buckets
+from openbureau.batches import worker as batch_worker
 from openbureau.kit.errors import BureauError
 from openbureau.kit.settings import Settings, get_settings
 from openbureau.members.service import RecentKeys
@@ -66,6 +68,15 @@ def webhooks_in_process(runtime: Runtime):
                                   config=delivery.WorkerSettings.from_settings(runtime.settings))
 
 
+def batches_in_process(runtime: Runtime):
+    """On the embedded default (no database URL), the serving process answers batch inquiries itself
+    (OPENBUREAU_BATCHES_IN_PROCESS); with PostgreSQL, ``openbureau inquiries batch run`` does."""
+    if runtime.settings.database_url is not None or not runtime.settings.batches_in_process:
+        return None
+    return batch_worker.in_background(runtime.engine, settings=runtime.settings, vault=runtime.vault,
+                                      policy=runtime.policy)
+
+
 def create_app(runtime: Runtime | None = None, *, settings: Settings | None = None, serving: bool = False) -> FastAPI:
     """The API app serving ``runtime`` (opened from settings at start-up when not given); ``serving`` tunes the
     process's garbage collector once the app has started (a server's own process, not a test's)."""
@@ -76,11 +87,13 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
             app.state.runtime = open_runtime(settings)
         if serving:
             tune_gc()
-        webhooks = webhooks_in_process(app.state.runtime) if serving else None
+        workers = [w for w in (webhooks_in_process(app.state.runtime), batches_in_process(app.state.runtime))
+                   if w is not None] if serving else []
         yield
-        if webhooks is not None:
-            webhooks[0].set()
-            webhooks[1].join(timeout=15)
+        for stop, _ in workers:
+            stop.set()
+        for _, thread in workers:
+            thread.join(timeout=15)
         if app.state.inquiry_log is not None:
             await app.state.inquiry_log.stop()  # commits what is waiting
         await policy.members.aclose()
@@ -99,8 +112,8 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     )
     app.state.runtime = runtime
     app.state.inquiry_log = None  # the group committer, made by the first inquiry (api.deps)
-    for module in (members, submissions, events, accounts, consents, inquiries, stats, quality, identity, me,
-                   me_rights, disputes, rights, authorities, monitoring, fraud):
+    for module in (members, submissions, events, accounts, consents, batches, inquiries, stats, quality, identity,
+                   me, me_rights, disputes, rights, authorities, monitoring, fraud):
         app.include_router(module.router, prefix="/v1")
     app.include_router(docs.router)
     policy = edge_policy(runtime.settings if runtime is not None else (settings or get_settings()))
@@ -119,6 +132,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
 # takes a small JSON body at most.
 UPLOAD_PATHS = frozenset({"/v1/submissions", "/v1/events/files", "/v1/consents/import"})
 EVENT_BATCH_PATHS = frozenset({"/v1/events"})
+BATCH_PATH = "/v1/inquiries/batches"  # a batch inquiry's file (OPENBUREAU_BATCH_MAX_BYTES)
 SIGNIN_PATHS = frozenset({"/v1/me/signin", "/v1/me/signin/verify"})  # open to anyone, rate limited
 PUBLISHED_PATHS = frozenset({"/v1/transparency/authority-requests"})  # open to anyone, rate limited
 
@@ -143,8 +157,11 @@ def edge_policy(settings: Settings) -> EdgePolicy:
         upload_body=BodyLimit(settings.max_upload_bytes, settings.upload_timeout_seconds,
                               settings.body_idle_timeout_seconds),
         upload_paths=UPLOAD_PATHS,
-        path_bodies={path: BodyLimit(settings.max_event_batch_bytes, settings.body_timeout_seconds,
-                                     settings.body_idle_timeout_seconds) for path in EVENT_BATCH_PATHS},
+        path_bodies={**{path: BodyLimit(settings.max_event_batch_bytes, settings.body_timeout_seconds,
+                                        settings.body_idle_timeout_seconds) for path in EVENT_BATCH_PATHS},
+                     # the file and the multipart envelope around it
+                     BATCH_PATH: BodyLimit(settings.batch_max_bytes + 2**16, settings.upload_timeout_seconds,
+                                           settings.body_idle_timeout_seconds)},
         public_paths=frozenset({"/v1/health", docs.DOCS_URL, docs.REDOC_URL, docs.REDOC_LOGO,
                                 docs.OPENAPI_URL}),
         public_prefixes=(docs.ASSETS,),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from python_multipart.multipart import MultipartParseError, MultipartParser, parse_options_header
@@ -41,9 +42,12 @@ def _bad_upload(message: str) -> BureauError:
 class _FilePart:
     """Collects the ``file`` part of a multipart body into a sealed scratch file as it arrives."""
 
-    def __init__(self, runtime: Runtime, file_format: str | None = None) -> None:
+    def __init__(self, runtime: Runtime, file_format: str | None = None, *,
+                 check_name: Callable[[str, str | None], object] = detect_format, max_bytes: int | None = None) -> None:
         self.runtime = runtime
         self.file_format = file_format
+        self.check_name = check_name
+        self.max_bytes = max_bytes
         self.headers: dict[bytes, bytes] = {}
         self.field = b""
         self.value = b""
@@ -85,8 +89,8 @@ class _FilePart:
         if raw_name is None:
             raise _bad_upload("the file part has no file name")
         self.filename = raw_name.decode("utf-8", "replace")
-        detect_format(check_filename(self.filename), self.file_format)  # refused before a byte of it is kept
-        self.incoming = IncomingFile(self.runtime.settings)
+        self.check_name(check_filename(self.filename), self.file_format)  # refused before a byte of it is kept
+        self.incoming = IncomingFile(self.runtime.settings, max_bytes=self.max_bytes)
         self.in_file = True
 
     def _data(self, data: bytes, start: int, end: int) -> None:
@@ -98,18 +102,21 @@ class _FilePart:
             self.in_file, self.done = False, True
 
 
-async def sealed_upload(runtime: Runtime, request: Request, *, file_format: str | None = None
-                        ) -> tuple[SealedFile, str]:
+async def sealed_upload(runtime: Runtime, request: Request, *, file_format: str | None = None,
+                        check_name: Callable[[str, str | None], object] = detect_format,
+                        max_bytes: int | None = None) -> tuple[SealedFile, str]:
     """The ``file`` part of a multipart request, sealed into the scratch area as it streams in, and its name
-    (``file_format``: the format the sender named, checked before a byte is kept).
+    (``file_format``: the format the sender named, checked with the name by ``check_name`` before a byte is
+    kept; ``max_bytes``: the largest file taken, by default the largest furnishing file).
 
     The caller owns the sealed scratch file (``intake.service.submit`` moves or removes it).
     """
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in options:
         raise _bad_upload("send the file as multipart/form-data with a part named file")
-    part = _FilePart(runtime, file_format)
-    parser = MultipartParser(options[b"boundary"], part.callbacks(), max_size=runtime.settings.max_file_bytes * 2)
+    part = _FilePart(runtime, file_format, check_name=check_name, max_bytes=max_bytes)
+    limit = max_bytes if max_bytes is not None else runtime.settings.max_file_bytes
+    parser = MultipartParser(options[b"boundary"], part.callbacks(), max_size=limit * 2)
     try:
         async for block in request.stream():
             parser.write(block)

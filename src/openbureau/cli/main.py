@@ -25,6 +25,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "audit": ("openbureau.cli.audit", "app", "The audit log of every access to personal data."),
     "notifications": ("openbureau.cli.notifications", "app", "Notifications to the people in the files: deliver "
                                                             "the outbox."),
+    "inquiries": ("openbureau.cli.inquiries", "app", "Batch inquiries: submit a lender's file of subjects, follow "
+                                                     "it, download its answers; run the worker."),
     "webhooks": ("openbureau.cli.webhooks", "app", "Webhooks of portfolio monitoring: run the delivery worker."),
     "keys": ("openbureau.cli.keys", "app", "Encryption keys of personal data: status and rotation."),
     "quality": ("openbureau.cli.quality", "app", "Data-quality scorecards per furnisher and market statistics."),

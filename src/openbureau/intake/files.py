@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -103,8 +104,8 @@ class SealedFile:
 class IncomingFile:
     """A file being received: written sealed into the scratch area as it arrives, its size bounded."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.max_bytes = settings.max_file_bytes
+    def __init__(self, settings: Settings, *, max_bytes: int | None = None) -> None:
+        self.max_bytes = settings.max_file_bytes if max_bytes is None else max_bytes
         key = load_keys(settings).encryption
         self.path = private_dir(settings.data_dir / "tmp") / f"{uuid.uuid4().hex}.sealed"
         self._sink = create_private(self.path)
@@ -131,12 +132,16 @@ class IncomingFile:
         self.path.unlink(missing_ok=True)
 
 
-def seal_file(settings: Settings, source: BinaryIO) -> SealedFile:
-    """Read ``source`` to its end into a sealed scratch file."""
-    incoming = IncomingFile(settings)
+def seal_file(settings: Settings, source: BinaryIO, *, max_bytes: int | None = None,
+              progress: Callable[[int], None] | None = None) -> SealedFile:
+    """Read ``source`` to its end into a sealed scratch file (at most ``max_bytes``: by default the largest
+    furnishing file), telling ``progress`` the bytes of each block."""
+    incoming = IncomingFile(settings, max_bytes=max_bytes)
     try:
         while block := source.read(2**20):
             incoming.write(block)
+            if progress is not None:
+                progress(len(block))
         return incoming.finish()
     except BaseException:
         incoming.discard()

@@ -172,6 +172,18 @@ class Settings(BaseSettings):
     webhooks_in_process: bool = Field(default=True, description="`openbureau serve` delivers webhooks itself on "
                                       "the embedded default (SQLite); with PostgreSQL run `openbureau webhooks run`.")
 
+    batch_max_bytes: int = Field(default=1 * 2**30, ge=1, description="Largest file of a batch inquiry "
+                                 "(POST /v1/inquiries/batches); past it, 413. docs/batch.md")
+    batch_max_rows: int = Field(default=5_000_000, ge=1, le=100_000_000, description="Most rows of one batch "
+                                "inquiry file; past it, 413 BATCH_TOO_MANY_ROWS.")
+    batch_chunk_rows: int = Field(default=1_000, ge=1, le=100_000, description="Rows a batch job answers and "
+                                  "commits at once: a killed job resumes after its last committed chunk.")
+    batch_lease_seconds: float = Field(default=300, gt=0, le=86_400, description="How long a batch job is left "
+                                       "to its worker after each chunk before another may take it over.")
+    batches_in_process: bool = Field(default=True, description="`openbureau serve` runs batch inquiries itself "
+                                     "on the embedded default (SQLite); with PostgreSQL run `openbureau inquiries "
+                                     "batch run`.")
+
     @field_validator("pii_key", "index_key", "audit_key", "audit_signing_key", "signin_key")
     @classmethod
     def _key_is_32_bytes(cls, value: SecretStr | None) -> SecretStr | None:

@@ -3,6 +3,7 @@
 from openbureau.accounts import models as account_models  # noqa: F401
 from openbureau.audit import models as audit_models  # noqa: F401
 from openbureau.authorities import models as authority_models  # noqa: F401
+from openbureau.batches import models as batch_models  # noqa: F401
 from openbureau.consent import models as consent_models  # noqa: F401
 from openbureau.disputes import models as dispute_models  # noqa: F401
 from openbureau.fraud import models as fraud_models  # noqa: F401

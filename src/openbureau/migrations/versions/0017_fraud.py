@@ -1,7 +1,7 @@
 """fraud: ring members, the fraud list, disputes of fraud reports
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-10
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0017'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
