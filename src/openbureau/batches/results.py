@@ -7,7 +7,6 @@ other lender's name, only the lender's own row reference (docs/batch.md, The res
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
@@ -15,6 +14,7 @@ from typing import Any
 
 from openbureau.batches.rows import Row
 from openbureau.kit.errors import BureauError
+from openbureau.kit.spreadsheet import csv_writer
 from openbureau.reports.schemas import InquiryResult
 
 ANSWERED, REFUSED, INVALID = "answered", "refused", "invalid"
@@ -75,22 +75,23 @@ def csv_header() -> bytes:
 
 
 def to_csv(lines: Iterable[dict[str, Any]]) -> bytes:
-    """Results as CSV lines (lists joined by ``;``, booleans as true/false, nothing as an empty field)."""
+    """Results as CSV lines (lists joined by ``;``, booleans as true/false, nothing as an empty field), every
+    text cell made safe for a spreadsheet (a lender's own reference may start with ``=``)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     for line in lines:
         writer.writerow([_cell(line.get(c)) for c in COLUMNS])
     return out.getvalue().encode()
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
         return ";".join(value)
-    return str(value)
+    return value  # numbers stay numbers (a negative amount is not a formula)
 
 
 def render(parts: Iterable[Iterator[bytes]], fmt: str) -> Iterator[bytes]:
