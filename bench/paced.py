@@ -33,7 +33,15 @@ class _Connections:
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
     async def post(self, path: str, headers: dict[str, str], body: bytes, timeout: float) -> int:
-        conn = self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
+        if self.idle:  # a kept connection the server may have closed meanwhile (its keep-alive timeout): once again
+            try:
+                return await self._post(self.idle.pop(), path, headers, body, timeout)
+            except (IndexError, asyncio.IncompleteReadError, ConnectionError):
+                pass
+        return await self._post(await asyncio.open_connection(self.host, self.port), path, headers, body, timeout)
+
+    async def _post(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], path: str,
+                    headers: dict[str, str], body: bytes, timeout: float) -> int:
         reader, writer = conn
         head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         writer.write(f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
