@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import shlex
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,14 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(1) from exc
 
     return wrapper
+
+
+def until_interrupted() -> threading.Event:
+    """An event set by SIGINT or SIGTERM: a worker loop runs until it is set (``worker.run(stop)``)."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
 
 
 def invalid_input_lines(exc: Any) -> list[str]:

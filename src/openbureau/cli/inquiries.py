@@ -4,8 +4,6 @@ download its answers, cancel it) and the worker that answers them (docs/batch.md
 from __future__ import annotations
 
 import json
-import signal
-import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +21,7 @@ from rich.table import Table
 from openbureau.batches import rows, service
 from openbureau.batches.schemas import BatchRead
 from openbureau.batches.worker import Worker
-from openbureau.cli.console import console, print_table, progress, reports_errors
+from openbureau.cli.console import console, print_table, progress, reports_errors, until_interrupted
 from openbureau.intake.files import seal_file
 from openbureau.kit.db import session_scope
 from openbureau.kit.filecrypt import create_private
@@ -164,9 +162,7 @@ def run(
     if once:
         outcome = worker.run_once()
     else:
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+        stop = until_interrupted()
         console.print("Answering batch inquiries; Ctrl-C to stop.")
         outcome = worker.run(stop, poll=poll)
     console.print(f"{outcome.rows:,} rows answered in {outcome.chunks:,} chunks of {outcome.jobs:,} jobs")

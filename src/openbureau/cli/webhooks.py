@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from typing import Annotated
 
 import typer
 
-from openbureau.cli.console import console, reports_errors
+from openbureau.cli.console import console, reports_errors, until_interrupted
 from openbureau.monitoring.delivery import Worker, WorkerSettings
 from openbureau.runtime import open_runtime
 
@@ -29,9 +27,7 @@ def run(
         if once:
             outcome = worker.run_once()
         else:
-            stop = threading.Event()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, lambda *_: stop.set())
+            stop = until_interrupted()
             console.print("Delivering webhooks; Ctrl-C to stop.")
             outcome = worker.run(stop, poll=poll)
     finally:
