@@ -66,6 +66,8 @@ class Action(StrEnum):
     REPORT_FRAUD = "fraud.report"  # a lender reports confirmed fraud, reads and withdraws its own reports
     BUILD_RINGS = "fraud.build_rings"  # the batch job that finds rings of persons sharing contact details
     BATCH_INQUIRE = "inquiry.batch"  # a lender's batch inquiries: submit a file, follow, cancel, download its own
+    PRESCREEN = "prescreen.run"  # a lender's prescreen: criteria in, a firm-offer list of names and addresses out
+    OPT_OUT_OF_PRESCREEN = "person.prescreen_opt_out"  # a person keeps off prescreened lists (FCRA §604(e))
 
 
 # The one place that says which kind of principal may do what. A principal may do an action when one of its
@@ -111,6 +113,9 @@ RIGHTS: dict[Action, frozenset[Kind]] = {
     Action.REPORT_FRAUD: frozenset({Kind.FURNISHER, Kind.SUBSCRIBER}),
     Action.BUILD_RINGS: frozenset({Kind.OPERATOR}),
     Action.BATCH_INQUIRE: frozenset({Kind.SUBSCRIBER}),
+    Action.PRESCREEN: frozenset({Kind.SUBSCRIBER}),
+    # The person, or the operator at the counter taking their signed notice or call (audited as such).
+    Action.OPT_OUT_OF_PRESCREEN: frozenset({Kind.PERSON, Kind.OPERATOR}),
 }
 
 

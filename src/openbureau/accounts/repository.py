@@ -196,6 +196,25 @@ class AccountRepository:
         if rows:
             yield current, rows
 
+    def states_of_persons(self, person_ids: Sequence[int]) -> dict[int, list[Row]]:
+        """Every file state (with ``identity_enc``) of each of ``person_ids``, in one statement: person id ->
+        rows of ``STATE_COLUMNS`` (a prescreen reads its candidates a chunk at a time)."""
+        out: dict[int, list[Row]] = {p: [] for p in person_ids}
+        stmt = select(S.person_id, *STATE_COLUMNS, S.identity_enc).where(
+            S.person_id.in_(list(person_ids)), S.held_reason.is_(None), PUBLISHED)
+        for row in self.session.connection().execute(stmt):
+            out[row.person_id].append(row)
+        return out
+
+    def persons_with_credit(self, *, after_id: int, limit: int, credit_products: Sequence[str],
+                            condition: Callable[[ColumnElement], ColumnElement[bool]]) -> list[int]:
+        """The next ``limit`` persons above ``after_id``, in id order, with a published credit account in their
+        file and for whom ``condition`` (a fragment of the asking domain, on the person id column) holds."""
+        stmt = (select(S.person_id).where(S.person_id > after_id, S.held_reason.is_(None), PUBLISHED,
+                                          S.product_type.in_(list(credit_products)), condition(S.person_id))
+                .group_by(S.person_id).order_by(S.person_id).limit(limit))
+        return list(self.session.connection().execute(stmt).scalars())
+
     def counts(self) -> dict[str, int]:
         """Published accounts and account states stored."""
         accounts = select(S.furnisher_id, S.furnisher_account_id).where(PUBLISHED).distinct()

@@ -46,6 +46,18 @@ def files_by_person(session: Session) -> Iterator[tuple[int, list[Row]]]:
     return AccountRepository(session).states_by_person()
 
 
+def files_of(session: Session, person_ids: Sequence[int]) -> dict[int, list[Row]]:
+    """The file states of many persons at once, with their encrypted identity descriptions (a prescreen's chunk)."""
+    return AccountRepository(session).states_of_persons(person_ids)
+
+
+def persons_with_credit(session: Session, *, after_id: int, limit: int, credit_products: Sequence[str],
+                        condition: Callable[[ColumnElement], ColumnElement[bool]]) -> list[int]:
+    """A page of the persons whose file holds a credit account, in id order, for whom ``condition`` holds."""
+    return AccountRepository(session).persons_with_credit(after_id=after_id, limit=limit,
+                                                          credit_products=credit_products, condition=condition)
+
+
 def furnisher_period(session: Session, *, furnisher_id: int, period: str) -> Iterator[Row]:
     """The newest version of each account a furnisher reported for ``period`` that is part of the files, with
     its person and encrypted identity, streamed in account order (a Metro 2 file written from the store)."""

@@ -75,6 +75,13 @@ class JurisdictionProfile:
     objection_note: str = ""
     # The right the export of everything held about the person answers (``people.export``).
     export_note: str = ""
+    # Prescreening: a lender's criteria select persons it may make a firm offer of credit to, without their
+    # request (``prescreen``). ``prescreen_basis`` is the rule that allows it; empty: the jurisdiction does not,
+    # and ``prescreen_note`` names the law. ``prescreen_opt_out_years``: how long a person's opt-out made by
+    # phone or online keeps them off every list (one by signed notice lasts until they withdraw it).
+    prescreen_basis: str = ""
+    prescreen_note: str = ""
+    prescreen_opt_out_years: int = 0
 
     def erasure_categories(self, scope: ErasureScope) -> tuple[ErasureScope, ...]:
         """The concrete categories ``scope`` asks for (``all_allowed``: every one the profile allows)."""
@@ -130,6 +137,13 @@ PROFILES: dict[str, JurisdictionProfile] = {
                        "the consent to stop it",
         export_note="PIPL Art. 45: you may read and copy your personal information and have it transferred to "
                     "another processor; Credit Reporting Regulation Art. 17: you may query your own information",
+        # Art. 18 and PIPL Art. 13-14: every query needs the person's consent to its stated purpose, and the
+        # person's information may be used only for the purpose consented to. Choosing persons for an offer they
+        # did not ask for is a purpose no consent of theirs covers, so there is no prescreening.
+        prescreen_basis="",
+        prescreen_note="the Credit Reporting Regulation (Art. 18) and PIPL (Art. 13-14) allow a look at a "
+                       "person's file only with their consent to its stated purpose: there is no consent of the "
+                       "persons to selecting them for offers they did not ask for, so no prescreening",
     ),
     "US": JurisdictionProfile(
         code="US",
@@ -164,12 +178,18 @@ PROFILES: dict[str, JurisdictionProfile] = {
                      "for the periods of §605 (most negative items 7 years, then removed by the bureau), and "
                      "inaccurate or unverifiable information is corrected or deleted through a dispute (§611)",
         # No right to object to a permissible purpose (§604(a)(3)); the one opt-out, from prescreened offers of
-        # credit (§604(e)), concerns prescreening, which this bureau does not offer.
+        # credit (§604(e)), is the prescreen opt-out register (``prescreen``), not an objection.
         objection_grounds={},
         objection_note="the Fair Credit Reporting Act gives no right to object to a permissible purpose "
-                       "(§604(a)(3)); its one opt-out, from prescreened offers of credit (§604(e)), concerns "
-                       "prescreening, which this bureau does not offer",
+                       "(§604(a)(3)); its one opt-out, from prescreened offers of credit (§604(e)), is made "
+                       "through the bureau's prescreen opt-out (/v1/me/prescreen-opt-out)",
         export_note="FCRA §609(a)(1): all information in your file at the time of the request",
+        # §604(c)(1)(B): a bureau may furnish a list of consumers who meet a lender's criteria for a firm offer
+        # of credit, the list holding only names and addresses (§604(c)(2)); §604(e): the consumer may elect to
+        # be left out, for 5 years by the notification system (phone or online, §604(e)(4)(A)(i)) or until
+        # withdrawn by a signed notice (§604(e)(4)(A)(ii)).
+        prescreen_basis="a firm offer of credit to consumers who meet the lender's criteria (FCRA §604(c)(1)(B))",
+        prescreen_opt_out_years=5,
     ),
 }
 

@@ -3,9 +3,10 @@
 The jurisdiction profile names the purposes a person may object to (``objection_grounds``). The CN profile
 has one: a lender's post-loan review of an existing account (``account_review``), the only query it allows
 without the person's consent (the existing-customer exception, Credit Reporting Regulation Art. 18 and the
-PBoC rules); every other purpose needs a consent, which the person revokes instead. The bureau has no
-prescreening or marketing purpose to object to. The US profile has none: the FCRA gives no right to object to
-a permissible purpose (its one opt-out, §604(e), concerns prescreened offers, which this bureau does not make).
+PBoC rules); every other purpose needs a consent, which the person revokes instead, and the CN profile allows
+no prescreening to object to. The US profile has none: the FCRA gives no right to object to a permissible
+purpose; its one opt-out, from prescreened offers of credit (§604(e)), is the prescreen domain's opt-out
+register (``prescreen.optouts``), not an objection.
 
 An objection is in force from the moment it is recorded until the person withdraws it. While it is, the
 lawful-basis check (``inquiries.access.lawful_basis``) refuses the exception for that purpose with 403

@@ -55,6 +55,16 @@ class InquiryRepository:
             out[person_id].append(at)
         return out
 
+    def hard_of_persons(self, person_ids: Sequence[int], *, since: datetime, until: datetime
+                        ) -> dict[int, list[datetime]]:
+        """Moments of the hard inquiries about each of ``person_ids`` in ``[since, until]`` (a chunk at a time)."""
+        out: dict[int, list[datetime]] = defaultdict(list)
+        stmt = select(I.person_id, I.created_at).where(I.hard == 1, I.person_id.in_(list(person_ids)),
+                                                      I.created_at >= since, I.created_at <= until)
+        for person_id, at in self.session.connection().execute(stmt):
+            out[person_id].append(at)
+        return out
+
     def of_subscriber(self, subscriber_id: int, *, limit: int, offset: int) -> list[Inquiry]:
         """The subscriber's own inquiries, newest first."""
         stmt = (select(Inquiry).where(Inquiry.subscriber_id == subscriber_id)

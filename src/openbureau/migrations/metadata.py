@@ -15,6 +15,7 @@ from openbureau.members import models as member_models  # noqa: F401
 from openbureau.monitoring import models as monitoring_models  # noqa: F401
 from openbureau.notifications import models as notification_models  # noqa: F401
 from openbureau.people import models as people_models  # noqa: F401
+from openbureau.prescreen import models as prescreen_models  # noqa: F401
 from openbureau.rights import models as rights_models  # noqa: F401
 from openbureau.scoring import models as scoring_models  # noqa: F401
 

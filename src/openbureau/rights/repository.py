@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, String, and_, bindparam, cast, exists, null, or_, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from openbureau.identity.repository import same_person
@@ -32,6 +44,17 @@ _PROTECTIONS_AT = union_all(
            or_(_A.removed_at.is_(None), _A.removed_at > _MOMENT)),
     select(cast(null(), BigInteger), cast(null(), String), cast(null(), UtcDateTime), cast(null(), UtcDateTime))
     .where(_FROZEN_AT.scalar_subquery()))
+
+
+def alert_or_freeze(person_id: ColumnElement, moment: datetime) -> ColumnElement[bool]:
+    """Whether a fraud alert or a freeze is in force on the file of ``person_id`` (a column of another domain's
+    statement) at ``moment``; a temporary lift of the freeze does not count: it opens the file to the person's
+    own application, not to lists made without their request."""
+    alert = exists().where(same_person(_A.person_id, person_id), _A.placed_at <= moment, _A.expires_at > moment,
+                           or_(_A.removed_at.is_(None), _A.removed_at > moment))
+    frozen = exists().where(same_person(_F.person_id, person_id), _F.placed_at <= moment,
+                            or_(_F.removed_at.is_(None), _F.removed_at > moment))
+    return or_(alert, frozen)
 
 
 class RightsRepository:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from openbureau.accounts.service import accounts_of
@@ -36,6 +37,7 @@ from openbureau.members.repository import MemberRepository
 from openbureau.monitoring import triggers
 from openbureau.notices import Milestone, notify_person
 from openbureau.principals import Action, Kind, Principal, authorize
+from openbureau.rights import repository
 from openbureau.rights.models import AlertKind, FraudAlert, FreezeLift, IdentityTheftReport, SecurityFreeze
 from openbureau.rights.repository import RightsRepository
 from openbureau.rights.schemas import (
@@ -72,6 +74,12 @@ def protections_at(session: Session, *, person_id: int, now: datetime) -> Protec
     """The alerts and the freeze in force on a person's file at ``now`` (no principal: the report and the
     inquiry that read it made their own checks)."""
     return Protections(*RightsRepository(session).protections_at(person_id, now))
+
+
+def alert_or_freeze(person_id: ColumnElement, moment: datetime) -> ColumnElement[bool]:
+    """A condition for another domain's statement: a fraud alert or a freeze is in force on the person's file
+    at ``moment`` (a prescreen leaves such persons off its list: FCRA §605A(b)(1)(B), docs/prescreen.md)."""
+    return repository.alert_or_freeze(person_id, moment)
 
 
 def _act(session: Session, vault: PiiVault, principal: Principal, person: PersonRef, action: str,
