@@ -27,6 +27,7 @@ from openbureau.api import (
     me_rights,
     members,
     monitoring,
+    prescreens,
     quality,
     rights,
     stats,
@@ -113,7 +114,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     app.state.runtime = runtime
     app.state.inquiry_log = None  # the group committer, made by the first inquiry (api.deps)
     for module in (members, submissions, events, accounts, consents, batches, inquiries, stats, quality, identity,
-                   me, me_rights, disputes, rights, authorities, monitoring, fraud):
+                   me, me_rights, disputes, rights, authorities, monitoring, fraud, prescreens):
         app.include_router(module.router, prefix="/v1")
     app.include_router(docs.router)
     policy = edge_policy(runtime.settings if runtime is not None else (settings or get_settings()))

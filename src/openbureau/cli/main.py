@@ -41,6 +41,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
                                                          "the operator's list."),
     "people": ("openbureau.cli.people", "app", "The people in the files: everything held about one of them, "
                                                "exported for them."),
+    "prescreen": ("openbureau.cli.prescreen", "app", "Prescreening: a lender's firm-offer lists; the persons' "
+                                                     "opt-out at the counter."),
     "model": ("openbureau.cli.model", "app", "Scorecards: train on the bureau or on any table, evaluate, import, "
                                              "release."),
     "retention": ("openbureau.cli.report", "retention_app", "Retention of negative information and of kept files."),
