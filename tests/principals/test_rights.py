@@ -33,6 +33,8 @@ from openbureau.members.schemas import MemberCreate
 from openbureau.monitoring import service as monitoring
 from openbureau.monitoring import webhooks
 from openbureau.people.export import export_person
+from openbureau.prescreen import optouts
+from openbureau.prescreen import service as prescreen
 from openbureau.principals import RIGHTS, Action, Kind, Principal, authorize
 from openbureau.quality import service as quality
 from openbureau.reports import service as reports
@@ -103,6 +105,9 @@ EXPECTED: dict[str, set[Kind]] = {
     "webhook_deliveries": {Kind.SUBSCRIBER},
     # A lender's own batch inquiries (tests/batches).
     "batch_inquiries": {Kind.SUBSCRIBER},
+    # A lender's own prescreens; the person's opt-out from them, or the counter's at their request (tests/prescreen).
+    "prescreens": {Kind.SUBSCRIBER},
+    "prescreen_opt_out": {Kind.PERSON, Kind.OPERATOR},
 }
 
 
@@ -172,6 +177,8 @@ def _calls(runtime, ctx) -> dict[str, Callable]:
         "webhook_endpoints": lambda s, p: webhooks.list_endpoints(s, principal=p),
         "webhook_deliveries": lambda s, p: webhooks.list_deliveries(s, principal=p),
         "batch_inquiries": lambda s, p: batches.list_batches(s, principal=p),
+        "prescreens": lambda s, p: prescreen.list_prescreens(s, principal=p),
+        "prescreen_opt_out": lambda s, p: optouts.status(s, vault=vault, principal=p, policy=policy, subject=SUBJECT),
         "object_to": lambda s, p: objections.object_to(s, vault=vault, principal=p, policy=policy,
                                                        purpose=Purpose.ACCOUNT_REVIEW),
         "export_person": lambda s, p: export_person(s, vault=vault, principal=p, policy=policy, subject=SUBJECT),
@@ -252,7 +259,7 @@ def test_the_rights_table_covers_every_action_and_gives_the_person_only_their_ow
     assert {a for a in Action if person.may(a)} == {Action.READ_OWN_FILE, Action.MANAGE_OWN_CONSENTS,
                                                     Action.FILE_DISPUTE, Action.PROTECT_OWN_FILE,
                                                     Action.ERASE_OWN_DATA, Action.OBJECT_TO_PROCESSING,
-                                                    Action.EXPORT_OWN_DATA}
+                                                    Action.EXPORT_OWN_DATA, Action.OPT_OUT_OF_PRESCREEN}
     authority = Principal(frozenset({Kind.AUTHORITY}), "COURT", 1)
     assert {a for a in Action if authority.may(a)} == {Action.REQUEST_AS_AUTHORITY,
                                                        Action.READ_OWN_AUTHORITY_REQUESTS}
