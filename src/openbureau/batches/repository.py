@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Row, insert, or_, select, update
 
 from openbureau.batches.models import BatchStatus, InquiryBatch, InquiryBatchPart
+from openbureau.members.repository import not_suspended
 
 B = InquiryBatch.__table__.c
 P = InquiryBatchPart.__table__.c
@@ -39,9 +40,10 @@ class BatchRepository:
 
     def claim(self, *, now: datetime, token: str, lease_until: datetime, batch_id: int | None = None) -> Row | None:
         """Lease the oldest open job whose lease is free (never leased, or its worker's lease ended) to
-        ``token``; the job as leased, or None. PostgreSQL: a job another worker is claiming is skipped."""
+        ``token``; the job as leased, or None. PostgreSQL: a job another worker is claiming is skipped. A
+        suspended member's jobs wait until it is reinstated (docs/membership.md)."""
         stmt = (select(B.id).where(B.status.in_(BatchStatus.OPEN),
-                                   or_(B.lease_until.is_(None), B.lease_until <= now))
+                                   or_(B.lease_until.is_(None), B.lease_until <= now), not_suspended(B.subscriber_id))
                 .order_by(B.id).limit(1).with_for_update(skip_locked=True))
         if batch_id is not None:
             stmt = stmt.where(B.id == batch_id)

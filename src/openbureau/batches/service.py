@@ -27,14 +27,18 @@ from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Conflict, NotFound
 from openbureau.kit.filecrypt import open_sealed
 from openbureau.kit.settings import Settings
+from openbureau.members.models import Product
+from openbureau.members.standing import check_use
 from openbureau.principals import Action, Principal, authorize
 
 MAX_PAGE = 200
 
 
 def check_submitter(principal: Principal) -> None:
-    """Refuse, before a byte of the file is read, a principal that may not submit batch inquiries."""
+    """Refuse, before a byte of the file is read, a principal that may not submit batch inquiries: not a
+    subscriber, or a member not vetted, without its licence in force, or not permitted the batch product."""
     authorize(principal, Action.BATCH_INQUIRE)
+    check_use(principal, product=Product.BATCH, day=datetime.now(UTC).date())
 
 
 def submit(engine: Engine, *, settings: Settings, principal: Principal, sealed: SealedFile, file_format: str,

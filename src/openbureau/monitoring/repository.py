@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Connection, Row, and_, exists, insert, select, update
 from sqlalchemy.orm import aliased
 
+from openbureau.members.repository import not_suspended
 from openbureau.monitoring.models import (
     DeliveryStatus,
     MonitoredSubject,
@@ -124,10 +125,11 @@ class MonitoringRepository:
     def claim_due(self, *, now: datetime, limit: int, lease_until: datetime) -> Sequence[Row]:
         """The first pending delivery of each endpoint, when it is due by ``now``, leased to the caller until
         ``lease_until`` (PostgreSQL: rows another worker locked are skipped; SQLite has one writer). Only an
-        endpoint's first pending delivery is ever taken, so a later trigger never overtakes an earlier one."""
+        endpoint's first pending delivery is ever taken, so a later trigger never overtakes an earlier one. A
+        suspended member's deliveries wait, pending, until it is reinstated (docs/membership.md)."""
         earlier = aliased(WebhookDelivery.__table__)
         stmt = (select(D.id, D.delivery_id, D.endpoint_id, D.trigger_id, D.attempts, D.retry_until, D.subscriber_id)
-                .where(D.status == DeliveryStatus.PENDING, D.next_attempt_at <= now,
+                .where(D.status == DeliveryStatus.PENDING, D.next_attempt_at <= now, not_suspended(D.subscriber_id),
                        ~exists().where(and_(earlier.c.endpoint_id == D.endpoint_id,
                                             earlier.c.status == DeliveryStatus.PENDING, earlier.c.id < D.id)))
                 .order_by(D.next_attempt_at, D.id).limit(limit).with_for_update(skip_locked=True, of=WebhookDelivery.__table__))
