@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, insert, or_, select, update
+from sqlalchemy import Connection, Row, func, insert, or_, select, update
 
 from openbureau.batches.models import BatchStatus, InquiryBatch, InquiryBatchPart
 from openbureau.members.repository import not_suspended
@@ -97,3 +97,12 @@ class BatchRepository:
         """The committed parts of a job, in chunk order."""
         return self.conn.execute(select(P.chunk, P.name, P.rows).where(P.batch_id == batch_id)
                                  .order_by(P.chunk)).all()
+
+    def rows_used(self, *, subscriber_id: int, start: datetime, end: datetime) -> int:
+        """Rows of the member's jobs answered in committed chunks from ``start`` to ``end`` (exclusive): answered,
+        refused and invalid rows alike, each counted once, in the month its chunk committed (metering)."""
+        stmt = (select(func.coalesce(func.sum(P.rows), 0)).select_from(InquiryBatchPart.__table__)
+                .join(InquiryBatch.__table__, B.id == P.batch_id)
+                .where(B.subscriber_id == subscriber_id, P.created_at >= start, P.created_at < end))
+        return int(self.conn.execute(stmt).scalar_one())
+

@@ -138,3 +138,9 @@ def results_of(session: Session, *, settings: Settings, principal: Principal, ba
     folder = files.job_dir(settings, subscriber_id=batch.subscriber_id, token=batch.token)
     stream = results.render((files.read_part(settings, folder, p.name) for p in parts), fmt)
     return stream, fmt, f"batch-{batch.id}-results.{fmt}"
+
+
+def rows_used(session: Session, *, member_id: int, start: datetime, end: datetime) -> int:
+    """How many rows of the member's batch jobs were answered from ``start`` to ``end`` (exclusive)."""
+    return BatchRepository(session.connection()).rows_used(subscriber_id=member_id, start=start, end=end)
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, exists, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from openbureau.members.repository import not_suspended
@@ -178,3 +178,12 @@ class MonitoringRepository:
         """Every attempt at one delivery, in order."""
         return self.conn.execute(select(WebhookAttempt.__table__).where(
             WebhookAttempt.__table__.c.delivery_row_id == row_id).order_by(WebhookAttempt.__table__.c.id)).all()
+
+    def attempts_used(self, *, subscriber_id: int, start: datetime, end: datetime) -> dict[str, int]:
+        """The member's delivery attempts from ``start`` to ``end`` (exclusive), by outcome (metering)."""
+        A = WebhookAttempt.__table__.c  # noqa: N806
+        stmt = (select(A.outcome, func.count()).select_from(WebhookAttempt.__table__)
+                .join(WebhookDelivery.__table__, D.id == A.delivery_row_id)
+                .where(D.subscriber_id == subscriber_id, A.at >= start, A.at < end).group_by(A.outcome))
+        return {outcome: n for outcome, n in self.conn.execute(stmt)}
+
