@@ -114,9 +114,9 @@ RIGHTS: dict[Action, frozenset[Kind]] = {
     Action.REPORT_FRAUD: frozenset({Kind.FURNISHER, Kind.SUBSCRIBER}),
     Action.BUILD_RINGS: frozenset({Kind.OPERATOR}),
     Action.BATCH_INQUIRE: frozenset({Kind.SUBSCRIBER}),
-    # Every member reads what it used (its own statement); only the operator reads another's. The regulator
-    # supervises data quality and the market, not a member's bill (docs/membership.md).
-    Action.READ_OWN_STATEMENT: frozenset({Kind.FURNISHER, Kind.SUBSCRIBER, Kind.REGULATOR, Kind.AUTHORITY}),
+    # A lender reads what it used (its own statement); only the operator reads another's. The regulator
+    # supervises data quality and the market, not a member's bill; an authority is not billed (docs/membership.md).
+    Action.READ_OWN_STATEMENT: frozenset({Kind.FURNISHER, Kind.SUBSCRIBER}),
     Action.READ_ALL_STATEMENTS: frozenset({Kind.OPERATOR}),
 }
 
