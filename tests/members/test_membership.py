@@ -16,7 +16,7 @@ from openbureau.inquiries.models import Inquiry
 from openbureau.kit.db import session_scope
 from openbureau.members import standing
 from openbureau.members.schemas import LicenceUpdate, SuspensionCreate
-from tests.batches.factories import submit, subject, worker, write_batch
+from tests.batches.factories import subject, submit, worker, write_batch
 from tests.intake.factories import PEOPLE
 from tests.reports.conftest import market  # noqa: F401
 from tests.security.helpers import app_with

@@ -31,7 +31,13 @@ from openbureau.kit.errors import BureauError
 from openbureau.members import service as members
 from openbureau.members import standing
 from openbureau.members.models import Role
-from openbureau.members.schemas import LicenceUpdate, MemberCreate, Permissions, SuspensionCreate, VettingDecision
+from openbureau.members.schemas import (
+    LicenceUpdate,
+    MemberCreate,
+    Permissions,
+    SuspensionCreate,
+    VettingDecision,
+)
 from openbureau.metering import service as metering
 from openbureau.monitoring import service as monitoring
 from openbureau.monitoring import webhooks
