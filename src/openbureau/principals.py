@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Protocol
 
@@ -68,6 +69,8 @@ class Action(StrEnum):
     BATCH_INQUIRE = "inquiry.batch"  # a lender's batch inquiries: submit a file, follow, cancel, download its own
     PRESCREEN = "prescreen.run"  # a lender's prescreen: criteria in, a firm-offer list of names and addresses out
     OPT_OUT_OF_PRESCREEN = "person.prescreen_opt_out"  # a person keeps off prescreened lists (FCRA §604(e))
+    READ_OWN_STATEMENT = "membership.statement_own"  # a member's monthly statement of its own use
+    READ_ALL_STATEMENTS = "membership.statement_all"  # the operator: every member's statement
 
 
 # The one place that says which kind of principal may do what. A principal may do an action when one of its
@@ -116,6 +119,10 @@ RIGHTS: dict[Action, frozenset[Kind]] = {
     Action.PRESCREEN: frozenset({Kind.SUBSCRIBER}),
     # The person, or the operator at the counter taking their signed notice or call (audited as such).
     Action.OPT_OUT_OF_PRESCREEN: frozenset({Kind.PERSON, Kind.OPERATOR}),
+    # A lender reads what it used (its own statement); only the operator reads another's. The regulator
+    # supervises data quality and the market, not a member's bill; an authority is not billed (docs/membership.md).
+    Action.READ_OWN_STATEMENT: frozenset({Kind.FURNISHER, Kind.SUBSCRIBER}),
+    Action.READ_ALL_STATEMENTS: frozenset({Kind.OPERATOR}),
 }
 
 
@@ -125,6 +132,38 @@ class MemberLike(Protocol):
     id: int
     code: str
     roles: frozenset
+    standing: Standing | None
+
+
+ANY = "*"  # a member's permitted purposes or products: all of them
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A member's standing at the bureau, read with its key (``members``; docs/membership.md): whether its vetting
+    was approved, the licence or registration recorded for it (its validity, days inclusive; None: none
+    recorded), and the purposes and products it may use. Rules that read it live in ``inquiries.access`` and
+    the product's own domain; carried with the principal so that an inquiry asks no extra query for it.
+    """
+
+    approved: bool
+    licence_from: date | None
+    licence_until: date | None
+    purposes: frozenset[str]
+    products: frozenset[str]
+
+    def permits_purpose(self, purpose: str) -> bool:
+        """Whether the member may query for ``purpose`` (``*``: every purpose the policy lets members use)."""
+        return purpose in self.purposes or ANY in self.purposes
+
+    def permits_product(self, product: str) -> bool:
+        """Whether the member may use ``product`` (``*``: every product)."""
+        return product in self.products or ANY in self.products
+
+    def licence_in_force(self, day: date) -> bool:
+        """Whether the recorded licence (if any) is valid on ``day``."""
+        return ((self.licence_from is None or self.licence_from <= day)
+                and (self.licence_until is None or day <= self.licence_until))
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +179,13 @@ class Principal:
     member_id: int | None = None
     person_id: int | None = None
     documents: frozenset[tuple[str, bytes]] = frozenset()
+    standing: Standing | None = None  # a member's: vetting, licence, permitted purposes and products
 
     @classmethod
     def of_member(cls, member: MemberLike) -> Principal:
-        """The principal of an authenticated member: one kind per role it holds."""
-        return cls(frozenset(Kind(str(r)) for r in member.roles), member.code, member.id)
+        """The principal of an authenticated member: one kind per role it holds, and its standing."""
+        return cls(frozenset(Kind(str(r)) for r in member.roles), member.code, member.id,
+                   standing=getattr(member, "standing", None))
 
     @classmethod
     def operator(cls, code: str) -> Principal:

@@ -93,3 +93,24 @@ def test_a_cn_bureau_refuses_prescreens_naming_the_law(market) -> None:
         answer = client.post("/v1/prescreens", json=BODY, headers=_key(keys, "LENDER"))
     assert (answer.status_code, answer.json()["code"]) == (403, "PRESCREEN_NOT_AVAILABLE")
     assert "PIPL" in answer.json()["message"]
+
+
+def test_a_member_not_permitted_prescreening_or_suspended_is_refused_before_anything_is_read(api) -> None:
+    from openbureau.kit.db import session_scope
+    from openbureau.members import standing
+    from openbureau.members.models import Product
+    from openbureau.members.schemas import Permissions, SuspensionCreate
+    from openbureau.principals import Principal
+
+    client, runtime, keys = api
+    operator = Principal.operator("OPERATOR:test")
+    with session_scope(runtime.engine) as session:
+        standing.permit(session, principal=operator, code="LENDER", known_purposes=(),
+                        permissions=Permissions(products=[Product.REPORT]))
+    answer = client.post("/v1/prescreens", json=BODY, headers=_key(keys, "LENDER"))
+    assert (answer.status_code, answer.json()["code"]) == (403, "PRODUCT_NOT_PERMITTED")
+    assert client.get("/v1/prescreens", headers=_key(keys, "LENDER")).json() == []
+    with session_scope(runtime.engine) as session:
+        standing.suspend(session, principal=operator, code="OTHER", suspension=SuspensionCreate(reason="unpaid"))
+    answer = client.post("/v1/prescreens", json=BODY, headers=_key(keys, "OTHER"))
+    assert (answer.status_code, answer.json()["code"]) == (401, "MEMBER_SUSPENDED")

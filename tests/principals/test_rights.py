@@ -7,6 +7,7 @@ The expected rights are written out here, apart from ``principals.RIGHTS``, so t
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 
@@ -28,8 +29,16 @@ from openbureau.intake.metro2_out import write_period
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import BureauError
 from openbureau.members import service as members
+from openbureau.members import standing
 from openbureau.members.models import Role
-from openbureau.members.schemas import MemberCreate
+from openbureau.members.schemas import (
+    LicenceUpdate,
+    MemberCreate,
+    Permissions,
+    SuspensionCreate,
+    VettingDecision,
+)
+from openbureau.metering import service as metering
 from openbureau.monitoring import service as monitoring
 from openbureau.monitoring import webhooks
 from openbureau.people.export import export_person
@@ -108,6 +117,14 @@ EXPECTED: dict[str, set[Kind]] = {
     # A lender's own prescreens; the person's opt-out from them, or the counter's at their request (tests/prescreen).
     "prescreens": {Kind.SUBSCRIBER},
     "prescreen_opt_out": {Kind.PERSON, Kind.OPERATOR},
+    # Membership: the operator runs it; a lender reads its own statement (tests/members).
+    "read_membership": {Kind.OPERATOR},
+    "record_licence": {Kind.OPERATOR},
+    "vet": {Kind.OPERATOR},
+    "permit": {Kind.OPERATOR},
+    "suspend_and_reinstate": {Kind.OPERATOR},
+    "own_statement": {Kind.FURNISHER, Kind.SUBSCRIBER},
+    "member_statement": {Kind.OPERATOR},
 }
 
 
@@ -179,6 +196,17 @@ def _calls(runtime, ctx) -> dict[str, Callable]:
         "batch_inquiries": lambda s, p: batches.list_batches(s, principal=p),
         "prescreens": lambda s, p: prescreen.list_prescreens(s, principal=p),
         "prescreen_opt_out": lambda s, p: optouts.status(s, vault=vault, principal=p, policy=policy, subject=SUBJECT),
+        "read_membership": lambda s, p: standing.read_membership(s, principal=p, code="REG"),
+        "record_licence": lambda s, p: standing.record_licence(s, principal=p, code="REG", licence=LicenceUpdate(
+            kind="authorisation", number="M-1", authority="Parliament", valid_from=date(2020, 1, 1))),
+        "vet": lambda s, p: standing.vet(s, principal=p, code="REG", decision=VettingDecision(status="approved")),
+        "permit": lambda s, p: standing.permit(s, principal=p, code="REG", permissions=Permissions(purposes=["*"]),
+                                               known_purposes=()),
+        "suspend_and_reinstate": lambda s, p: (
+            standing.suspend(s, principal=p, code="REG", suspension=SuspensionCreate(reason="test")),
+            standing.reinstate(s, principal=p, code="REG")),
+        "own_statement": lambda s, p: metering.own_statement(s, principal=p, month="2026-01"),
+        "member_statement": lambda s, p: metering.member_statement(s, principal=p, code="SUB", month="2026-01"),
         "object_to": lambda s, p: objections.object_to(s, vault=vault, principal=p, policy=policy,
                                                        purpose=Purpose.ACCOUNT_REVIEW),
         "export_person": lambda s, p: export_person(s, vault=vault, principal=p, policy=policy, subject=SUBJECT),

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, insert, or_, select, update
+from sqlalchemy import Connection, Row, func, insert, or_, select, update
 
 from openbureau.batches.models import BatchStatus, InquiryBatch, InquiryBatchPart
+from openbureau.members.repository import not_suspended
 
 B = InquiryBatch.__table__.c
 P = InquiryBatchPart.__table__.c
@@ -39,9 +40,10 @@ class BatchRepository:
 
     def claim(self, *, now: datetime, token: str, lease_until: datetime, batch_id: int | None = None) -> Row | None:
         """Lease the oldest open job whose lease is free (never leased, or its worker's lease ended) to
-        ``token``; the job as leased, or None. PostgreSQL: a job another worker is claiming is skipped."""
+        ``token``; the job as leased, or None. PostgreSQL: a job another worker is claiming is skipped. A
+        suspended member's jobs wait until it is reinstated (docs/membership.md)."""
         stmt = (select(B.id).where(B.status.in_(BatchStatus.OPEN),
-                                   or_(B.lease_until.is_(None), B.lease_until <= now))
+                                   or_(B.lease_until.is_(None), B.lease_until <= now), not_suspended(B.subscriber_id))
                 .order_by(B.id).limit(1).with_for_update(skip_locked=True))
         if batch_id is not None:
             stmt = stmt.where(B.id == batch_id)
@@ -95,3 +97,12 @@ class BatchRepository:
         """The committed parts of a job, in chunk order."""
         return self.conn.execute(select(P.chunk, P.name, P.rows).where(P.batch_id == batch_id)
                                  .order_by(P.chunk)).all()
+
+    def rows_used(self, *, subscriber_id: int, start: datetime, end: datetime) -> int:
+        """Rows of the member's jobs answered in committed chunks from ``start`` to ``end`` (exclusive): answered,
+        refused and invalid rows alike, each counted once, in the month its chunk committed (metering)."""
+        stmt = (select(func.coalesce(func.sum(P.rows), 0)).select_from(InquiryBatchPart.__table__)
+                .join(InquiryBatch.__table__, B.id == P.batch_id)
+                .where(B.subscriber_id == subscriber_id, P.created_at >= start, P.created_at < end))
+        return int(self.conn.execute(stmt).scalar_one())
+

@@ -27,14 +27,18 @@ from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Conflict, NotFound
 from openbureau.kit.filecrypt import open_sealed
 from openbureau.kit.settings import Settings
+from openbureau.members.models import Product
+from openbureau.members.standing import check_use
 from openbureau.principals import Action, Principal, authorize
 
 MAX_PAGE = 200
 
 
 def check_submitter(principal: Principal) -> None:
-    """Refuse, before a byte of the file is read, a principal that may not submit batch inquiries."""
+    """Refuse, before a byte of the file is read, a principal that may not submit batch inquiries: not a
+    subscriber, or a member not vetted, without its licence in force, or not permitted the batch product."""
     authorize(principal, Action.BATCH_INQUIRE)
+    check_use(principal, product=Product.BATCH, day=datetime.now(UTC).date())
 
 
 def submit(engine: Engine, *, settings: Settings, principal: Principal, sealed: SealedFile, file_format: str,
@@ -134,3 +138,9 @@ def results_of(session: Session, *, settings: Settings, principal: Principal, ba
     folder = files.job_dir(settings, subscriber_id=batch.subscriber_id, token=batch.token)
     stream = results.render((files.read_part(settings, folder, p.name) for p in parts), fmt)
     return stream, fmt, f"batch-{batch.id}-results.{fmt}"
+
+
+def rows_used(session: Session, *, member_id: int, start: datetime, end: datetime) -> int:
+    """How many rows of the member's batch jobs were answered from ``start`` to ``end`` (exclusive)."""
+    return BatchRepository(session.connection()).rows_used(subscriber_id=member_id, start=start, end=end)
+

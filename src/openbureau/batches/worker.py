@@ -31,6 +31,7 @@ from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import BureauError
 from openbureau.kit.settings import Settings
+from openbureau.members.models import Product
 from openbureau.members.service import members_by_id
 from openbureau.policy import Policy
 from openbureau.principals import Principal
@@ -42,6 +43,10 @@ MAX_RETRY_WAIT = timedelta(minutes=5)
 
 class LeaseLost(Exception):
     """The job is no longer this worker's: cancelled, taken over after the lease ended, or finished."""
+
+
+class Paused(Exception):
+    """The job's member is suspended: the job waits (unleased) until the member is reinstated."""
 
 
 @dataclass(slots=True)
@@ -83,6 +88,8 @@ class Worker:
         answers: list[tuple[rows.Row, object]] = []  # (row, Prepared | result line)
         with session_scope(self.engine, read_only=True) as session:
             member = members_by_id(session, {batch.subscriber_id})[batch.subscriber_id]
+            if member.suspended_at is not None:  # suspended since the job was claimed: nothing of the chunk runs
+                raise Paused(f"batch {batch.id} waits: its member is suspended")
             principal = Principal.of_member(member)
             for row in checked:
                 if row.finding is not None:
@@ -90,7 +97,8 @@ class Worker:
                     continue
                 try:
                     answers.append((row, prepare_inquiry(session, vault=self.vault, principal=principal,
-                                                         request=row.request, policy=self.policy, now=now)))
+                                                         request=row.request, policy=self.policy, now=now,
+                                                         product=Product.BATCH)))
                 except BureauError as exc:
                     answers.append((row, results.refused(row, exc)))
         prepared = [(row, answer) for row, answer in answers if not isinstance(answer, dict)]
@@ -144,6 +152,9 @@ class Worker:
                 batch = self.run_chunk(batch, token)
             except LeaseLost:
                 self._tidy_if_ended(batch.id)
+                break
+            except Paused:
+                self._release(batch, token)
                 break
             except Exception as exc:  # noqa: BLE001 - a busy database, a lost file: retried, then the job fails
                 self._failed(batch, token, exc)

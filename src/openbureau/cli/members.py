@@ -1,7 +1,10 @@
-"""``openbureau members``: register institutions and manage their API keys."""
+"""``openbureau members``: register institutions, manage their API keys, and run membership: licence, vetting,
+permitted purposes and products, suspension and reinstatement, and the monthly statement (docs/membership.md)."""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,12 +14,21 @@ from rich.table import Table
 from openbureau.audit import service as audit
 from openbureau.cli.console import console, print_table, reports_errors
 from openbureau.kit.db import session_scope
-from openbureau.members import service
-from openbureau.members.models import Role
-from openbureau.members.schemas import MemberCreate
+from openbureau.members import service, standing
+from openbureau.members.models import LicenceKind, Product, Role, Vetting
+from openbureau.members.schemas import (
+    LicenceUpdate,
+    MemberCreate,
+    MembershipRead,
+    Permissions,
+    SuspensionCreate,
+    VettingDecision,
+)
 from openbureau.runtime import open_runtime
 
-app = typer.Typer(help="Member institutions, their roles and API keys.", no_args_is_help=True)
+app = typer.Typer(help="Member institutions, their roles and API keys; membership and monthly statements.",
+                  no_args_is_help=True)
+Code = Annotated[str, typer.Argument(help="The member's code.")]
 
 
 @app.command("add")
@@ -25,10 +37,12 @@ def add(
     code: Annotated[str, typer.Option(help="Upper-case member code, e.g. BANK_A.")],
     name: Annotated[str, typer.Option(help="The institution's name.")],
     role: Annotated[list[Role], typer.Option(help="A role; repeat for several.")],
+    approved: Annotated[bool, typer.Option("--approved", help="Vetted already: approved at registration "
+                                                              "(otherwise pending until `members vet`).")] = False,
 ) -> None:
     """Register an institution and print its first API key (shown only this once)."""
     try:
-        data = MemberCreate(code=code, name=name, roles=role)
+        data = MemberCreate(code=code, name=name, roles=role, vetting=Vetting.APPROVED if approved else Vetting.PENDING)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise typer.BadParameter(f"{first['loc'][0]}: {first['msg']}") from exc
@@ -36,7 +50,7 @@ def add(
     with session_scope(runtime.engine, write=True) as session:
         member, key = service.add_member(session, principal=audit.terminal_operator(), data=data)
         roles = ", ".join(sorted(member.roles))
-    console.print(f"Registered [bold]{code}[/] ({name}) with roles: {roles}")
+    console.print(f"Registered [bold]{code}[/] ({name}) with roles: {roles}; vetting: {data.vetting.value}")
     console.print(f"API key (shown once, store it now): [bold green]{key.api_key}[/]")
 
 
@@ -45,11 +59,11 @@ def add(
 def list_members() -> None:
     """List every member with its roles and keys."""
     runtime = open_runtime()
-    table = Table("code", "name", "roles", "keys (prefix: state)")
+    table = Table("code", "name", "roles", "standing", "keys (prefix: state)")
     with session_scope(runtime.engine) as session:
         for m in service.list_members(session):
             keys = ", ".join(f"{k.prefix}: {'revoked' if k.revoked_at else 'active'}" for k in m.keys)
-            table.add_row(m.code, m.name, ", ".join(sorted(m.roles)), keys)
+            table.add_row(m.code, m.name, ", ".join(sorted(m.roles)), _standing_word(standing.membership(m)), keys)
     print_table(table, console)
 
 
@@ -72,3 +86,150 @@ def revoke_key(prefix: Annotated[str, typer.Argument(help="The key's prefix (see
     with session_scope(runtime.engine, write=True) as session:
         key = service.revoke_key(session, principal=audit.terminal_operator(), prefix=prefix)
     console.print(f"Revoked key {key.prefix} of {key.member.code}.")
+
+
+def _standing_word(read: MembershipRead) -> str:
+    if read.suspended:
+        return "suspended"
+    return read.vetting.value if read.licence_in_force else f"{read.vetting.value}, licence not in force"
+
+
+def _show(read: MembershipRead) -> None:
+    table = Table("", read.code, show_header=True)
+    licence = read.licence
+    rows = [("name", read.name), ("roles", ", ".join(read.roles)), ("vetting", read.vetting.value),
+            ("vetted", f"{read.vetted_by or ''} {read.vetted_at:%Y-%m-%d %H:%M}" if read.vetted_at else ""),
+            ("notes", read.vetting_notes or ""),
+            ("licence", f"{licence.kind} {licence.number} ({licence.authority}), {licence.valid_from} to "
+                        f"{licence.valid_until or 'open-ended'}" if licence else "none recorded"),
+            ("licence in force", "yes" if read.licence_in_force else "no"),
+            ("purposes", ", ".join(read.purposes)), ("products", ", ".join(read.products)),
+            ("may query", "yes" if read.may_query else "no"),
+            ("suspended", f"since {read.suspended_at:%Y-%m-%d %H:%M} by {read.suspended_by}: {read.suspension_reason}"
+                          if read.suspended and read.suspended_at else "no")]
+    for name, value in rows:
+        table.add_row(name, value)
+    print_table(table, console)
+
+
+def _valid(model, **values):
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise typer.BadParameter(f"{'.'.join(str(p) for p in first['loc']) or 'value'}: {first['msg']}") from None
+
+
+def _change(change) -> None:
+    runtime = open_runtime()
+    with session_scope(runtime.engine, write=True) as session:
+        read = change(session, audit.terminal_operator())
+    _show(read)
+
+
+@app.command("show")
+@reports_errors
+def show(code: Code) -> None:
+    """A member's standing: vetting, licence, permitted purposes and products, suspension."""
+    runtime = open_runtime()
+    with session_scope(runtime.engine) as session:
+        read = standing.read_membership(session, principal=audit.terminal_operator(), code=code)
+    _show(read)
+
+
+@app.command("licence")
+@reports_errors
+def licence(
+    code: Code,
+    kind: Annotated[LicenceKind, typer.Option(help="licence, registration or authorisation.")],
+    number: Annotated[str, typer.Option(help="The licence's or registration's number.")],
+    authority: Annotated[str, typer.Option(help="Who issued it.")],
+    valid_from: Annotated[str, typer.Option(help="First valid day, YYYY-MM-DD.")],
+    valid_until: Annotated[str | None, typer.Option(help="Last valid day, YYYY-MM-DD; none: open-ended.")] = None,
+) -> None:
+    """Record a member's licence or registration (it replaces the one recorded before)."""
+    data = _valid(LicenceUpdate, kind=kind, number=number, authority=authority, valid_from=_day(valid_from),
+                  valid_until=_day(valid_until) if valid_until else None)
+    _change(lambda s, op: standing.record_licence(s, principal=op, code=code, licence=data))
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"not a day (YYYY-MM-DD): {text[:20]!r}") from None
+
+
+@app.command("vet")
+@reports_errors
+def vet(
+    code: Code,
+    status: Annotated[Vetting, typer.Option(help="approved, rejected or pending.")],
+    notes: Annotated[str, typer.Option(help="Why; what was checked.")] = "",
+) -> None:
+    """Record the bureau's vetting decision about a member."""
+    data = _valid(VettingDecision, status=status, notes=notes)
+    _change(lambda s, op: standing.vet(s, principal=op, code=code, decision=data))
+
+
+@app.command("permit")
+@reports_errors
+def permit(
+    code: Code,
+    purpose: Annotated[list[str] | None, typer.Option(help="A purpose it may query for; repeat; * for all.")] = None,
+    product: Annotated[list[str] | None, typer.Option(
+        help=f"A product it may use ({', '.join(p.value for p in Product)}); repeat; * for all.")] = None,
+) -> None:
+    """Set the purposes a member may query for and the products it may use (those given replace the old)."""
+    if purpose is None and product is None:
+        raise typer.BadParameter("give --purpose or --product")
+    runtime = open_runtime()
+    products = None if product is None else (list(Product) if "*" in product else product)
+    data = _valid(Permissions, purposes=purpose, products=products)
+    known = [p.value for p, role in runtime.policy.grantee_role.items() if role == Role.SUBSCRIBER]
+    with session_scope(runtime.engine, write=True) as session:
+        read = standing.permit(session, principal=audit.terminal_operator(), code=code, permissions=data,
+                               known_purposes=known)
+    _show(read)
+
+
+@app.command("suspend")
+@reports_errors
+def suspend(code: Code, reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")]) -> None:
+    """Suspend a member: its keys are refused by serving processes within OPENBUREAU_API_KEY_CACHE_SECONDS (2 s),
+    its batch jobs and webhook deliveries wait; nothing it furnished or asked is deleted."""
+    data = _valid(SuspensionCreate, reason=reason)
+    _change(lambda s, op: standing.suspend(s, principal=op, code=code, suspension=data))
+
+
+@app.command("reinstate")
+@reports_errors
+def reinstate(code: Code, notes: Annotated[str, typer.Option(help="Why (kept in the audit log).")] = "") -> None:
+    """Lift a member's suspension: its keys work again and its waiting work resumes."""
+    _change(lambda s, op: standing.reinstate(s, principal=op, code=code, notes=notes))
+
+
+@app.command("statement")
+@reports_errors
+def statement(
+    code: Code,
+    month: Annotated[str, typer.Option(help="The month, YYYY-MM (UTC).")],
+    csv: Annotated[Path | None, typer.Option("--csv", help="Also write the statement to this CSV file.")] = None,
+) -> None:
+    """A member's monthly statement: inquiries by purpose, batch rows, webhook deliveries, files furnished."""
+    from openbureau.metering import service as metering
+
+    runtime = open_runtime()
+    with session_scope(runtime.engine, read_only=True) as session:
+        read = metering.member_statement(session, principal=audit.terminal_operator(), code=code, month=month)
+    table = Table("product", "measure", "purpose", "kind", "quantity",
+                  title=f"{read.member_name} ({read.member_code}), {read.month}"
+                        f"{'' if read.complete else ' (month still running)'}")
+    for line in read.lines:
+        table.add_row(line.product, line.measure, line.purpose or "", line.kind or "", f"{line.quantity:,}")
+    print_table(table, console)
+    console.print(f"Inquiries {read.inquiries:,} ({read.hard_inquiries:,} hard, {read.soft_inquiries:,} soft); "
+                  f"batch rows {read.batch_rows:,}; webhook deliveries {read.webhook_deliveries:,}.")
+    if csv is not None:
+        csv.write_text(metering.statement_csv(read), encoding="utf-8", newline="")
+        console.print(f"Wrote {csv}")

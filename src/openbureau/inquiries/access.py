@@ -1,7 +1,8 @@
 """Who may look at a person's file, for what purpose, on what basis.
 
 Order of checks (each failure is a 403 whose code names what is missing): the subscriber role
-(``principals.authorize``); the policy's reciprocity when switched on (only members that furnish may query); a purpose a member may query for; then a consent
+(``principals.authorize``); the member's standing (vetted and approved, its licence in force, the product and
+the purpose permitted to it: ``members.standing.check_use``); the policy's reciprocity when switched on (only members that furnish may query); a purpose a member may query for; then a consent
 of the person to this subscriber for this purpose that is in force, or the profile's documented lawful
 exception (CN: post-loan management of an existing account, Art. 18), which needs an account of the
 member in the person's file (see ``EXISTING_ACCOUNT_STATUSES``) and no objection of the person to that
@@ -11,7 +12,7 @@ purpose in force (PIPL Art. 44; ``inquiries.objections``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
@@ -26,6 +27,8 @@ from openbureau.inquiries.errors import OBJECTION_IN_FORCE
 from openbureau.inquiries.objections import objected_at
 from openbureau.intake.service import has_loaded_submission
 from openbureau.kit.errors import Forbidden
+from openbureau.members.models import Product
+from openbureau.members.standing import check_use
 from openbureau.policy import Policy
 from openbureau.principals import Action, Kind, Principal, authorize
 
@@ -52,9 +55,12 @@ class Basis:
         return f"consent:{self.consent.consent_ref}" if self.consent is not None else f"exception: {self.note}"
 
 
-def check_member(session: Session, *, principal: Principal, purpose: Purpose, policy: Policy) -> None:
-    """Role, reciprocity and purpose checks that need no person."""
+def check_member(session: Session, *, principal: Principal, purpose: Purpose, policy: Policy,
+                 product: Product = Product.REPORT, day: date | None = None) -> None:
+    """Role, standing, reciprocity and purpose checks that need no person; ``product`` is what is asked for
+    (an online report, a batch's row, a monitoring registration) and ``day`` the inquiry's (default: today)."""
     authorize(principal, Action.INQUIRE)
+    check_use(principal, product=product, purpose=purpose.value, day=day or datetime.now(UTC).date())
     if policy.reciprocity and not (principal.is_a(Kind.FURNISHER)
                                    and has_loaded_submission(session, furnisher_id=principal.member_id)):
         raise Forbidden(f"{principal.code} does not furnish data; reciprocity is on: only members that furnish "

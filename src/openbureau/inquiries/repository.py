@@ -121,3 +121,13 @@ class ObjectionRepository:
         """(id, objected_at) of the person's objection to ``purpose`` in force at ``moment``, if any."""
         return self.session.connection().execute(
             _OBJECTION_AT, {"person_id": person_id, "purpose": purpose, "moment": moment}).first()
+
+
+def member_use(session: Session, *, member_id: int, start: datetime, end: datetime) -> list[tuple[str, bool, int]]:
+    """(purpose, hard, inquiries) the member made from ``start`` (inclusive) to ``end`` (exclusive), online and
+    batch alike: one grouped count over the inquiry log's (subscriber, time) index (metering)."""
+    stmt = (select(I.purpose, I.hard, func.count()).where(I.subscriber_id == member_id, I.created_at >= start,
+                                                         I.created_at < end)
+            .group_by(I.purpose, I.hard).order_by(I.purpose, I.hard))
+    return [(purpose, bool(hard), n) for purpose, hard, n in session.connection().execute(stmt)]
+

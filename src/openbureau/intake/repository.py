@@ -67,6 +67,14 @@ class SubmissionRepository:
                                            Submission.status == "loaded").limit(1)
         return self.session.execute(stmt).first() is not None
 
+    def loaded_use(self, *, furnisher_id: int, start: datetime, end: datetime) -> tuple[int, int]:
+        """(files, records accepted) of the member's submissions loaded from ``start`` to ``end`` (exclusive)."""
+        stmt = (select(func.count(), func.coalesce(func.sum(Submission.records_accepted), 0))
+                .where(Submission.furnisher_id == furnisher_id, Submission.status == "loaded",
+                       Submission.loaded_at >= start, Submission.loaded_at < end))
+        files, records = self.session.execute(stmt).one()
+        return int(files), int(records)
+
     def intake_by_furnisher(self) -> list[tuple[str, int, int, int, int]]:
         """(code, furnisher id, submissions, received, rejected) per furnisher with submissions, by code."""
         subs = (select(Submission.furnisher_id, func.count().label("n"),

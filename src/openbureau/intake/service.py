@@ -216,6 +216,11 @@ def has_loaded_submission(session: Session, *, furnisher_id: int) -> bool:
     return SubmissionRepository(session).has_loaded(furnisher_id=furnisher_id)
 
 
+def furnished_use(session: Session, *, member_id: int, start: datetime, end: datetime) -> tuple[int, int]:
+    """(files, records accepted) the member furnished in loads that ended from ``start`` to ``end`` (exclusive)."""
+    return SubmissionRepository(session).loaded_use(furnisher_id=member_id, start=start, end=end)
+
+
 def bureau_totals(session: Session) -> dict[str, int]:
     """How many persons, accounts and monthly account states the bureau holds."""
     return {"persons": SubmissionRepository(session).person_count(), **accounts.bureau_counts(session)}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openbureau.kit.db import Base, BigId, UtcDateTime, utcnow
+from openbureau.principals import ANY, Standing
 
 
 class Role(StrEnum):
@@ -21,9 +22,37 @@ class Role(StrEnum):
     AUTHORITY = "authority"  # a court, the police, a tax office (docs/rights.md, Requests by authorities)
 
 
+class Vetting(StrEnum):
+    """Where the bureau's vetting of a member stands (docs/membership.md)."""
+
+    PENDING = "pending"  # registered, not vetted yet: may furnish, may use no product
+    APPROVED = "approved"  # vetted: may use the products and purposes it is permitted
+    REJECTED = "rejected"  # vetted and refused: may use no product
+
+
+class LicenceKind(StrEnum):
+    """What a member's licence or registration is."""
+
+    LICENCE = "licence"  # a lending or credit-reporting licence
+    REGISTRATION = "registration"  # a registration with a regulator (no licence needed for the activity)
+    AUTHORISATION = "authorisation"  # an authority's statutory power, or a regulator's own mandate
+
+
+class Product(StrEnum):
+    """What a member may use at the bureau, each refused with ``PRODUCT_NOT_PERMITTED`` unless permitted."""
+
+    REPORT = "report"  # an online inquiry: the person's report (POST /v1/inquiries)
+    SCORE = "score"  # the score and its reasons within a report (left out when not permitted)
+    SIGNALS = "signals"  # the risk signals within a report (left out when not permitted)
+    BATCH = "batch"  # batch inquiries (POST /v1/inquiries/batches)
+    MONITORING = "monitoring"  # monitoring registrations and their webhook deliveries
+    PRESCREEN = "prescreen"  # prescreened lists
+
+
 class Member(Base):
     """An institution: a lender that furnishes and/or queries, a regulator, an authority (a court, the police,
-    a tax office), or the bureau's operator."""
+    a tax office), or the bureau's operator; with its vetting, licence, permitted purposes and products, and a
+    suspension by the operator (docs/membership.md)."""
 
     __tablename__ = "members"
 
@@ -32,6 +61,22 @@ class Member(Base):
     name: Mapped[str] = mapped_column(String(200))
     roles_text: Mapped[str] = mapped_column("roles", String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    vetting: Mapped[str] = mapped_column(String(16), default=Vetting.PENDING)
+    vetted_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    vetted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    vetting_notes: Mapped[str | None] = mapped_column(String(500), default=None)
+    licence_kind: Mapped[str | None] = mapped_column(String(16), default=None)
+    licence_number: Mapped[str | None] = mapped_column(String(64), default=None)
+    licence_authority: Mapped[str | None] = mapped_column(String(200), default=None)
+    licence_valid_from: Mapped[date | None] = mapped_column(Date, default=None)
+    licence_valid_until: Mapped[date | None] = mapped_column(Date, default=None, doc="Inclusive.")
+    purposes_text: Mapped[str] = mapped_column("purposes", String(200), default=ANY,
+                                               doc="Comma-separated purposes it may query for; * all.")
+    products_text: Mapped[str] = mapped_column("products", String(200), default=ANY,
+                                               doc="Comma-separated products it may use; * all.")
+    suspended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    suspended_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    suspension_reason: Mapped[str | None] = mapped_column(String(500), default=None)
 
     keys: Mapped[list[ApiKey]] = relationship(back_populates="member")
 
@@ -43,6 +88,14 @@ class Member(Base):
     def has_role(self, role: Role) -> bool:
         """Whether the member holds ``role``."""
         return role in self.roles
+
+    @property
+    def standing(self) -> Standing:
+        """What the principal of this member carries: vetting, licence validity, permitted purposes and products."""
+        return Standing(approved=self.vetting == Vetting.APPROVED, licence_from=self.licence_valid_from,
+                        licence_until=self.licence_valid_until,
+                        purposes=frozenset((self.purposes_text or "").split(",")) - {""},
+                        products=frozenset((self.products_text or "").split(",")) - {""})
 
 
 class ApiKey(Base):

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import ColumnElement, Row, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from openbureau.members.models import ApiKey, Member
 
 # Read on every API call: built once (building a statement costs more than running it).
 _KEY_BY_PREFIX = select(ApiKey).where(ApiKey.prefix == bindparam("prefix"))
+# The key and its member's standing in one read: a suspension, a vetting or a licence is honoured with the key.
 _CREDENTIALS = (select(ApiKey.key_hash, ApiKey.revoked_at, Member.id, Member.code, Member.name,
                        Member.roles_text.label("roles_text"),
-                       Member.created_at)
+                       Member.created_at, Member.suspended_at, Member.vetting, Member.licence_valid_from,
+                       Member.licence_valid_until, Member.purposes_text.label("purposes_text"),
+                       Member.products_text.label("products_text"))
                 .join(Member, Member.id == ApiKey.member_id).where(ApiKey.prefix == bindparam("prefix")))
 _NAMES = select(Member.id, Member.code, Member.name)
+
+
+def not_suspended(member_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether the member ``member_id`` names is not suspended (a condition for another domain's statement: the
+    batch and webhook workers leave a suspended member's work waiting)."""
+    return ~exists().where(Member.id == member_id, Member.suspended_at.is_not(None))
 
 
 class MemberRepository:
@@ -39,9 +48,13 @@ class MemberRepository:
         return self.session.scalars(_KEY_BY_PREFIX, {"prefix": prefix}).one_or_none()
 
     def credentials(self, prefix: str) -> Row | None:
-        """(key_hash, revoked_at, id, code, name, roles_text, created_at) of the key with ``prefix`` and its
-        member, in one plain-row query (every API call authenticates)."""
+        """(key_hash, revoked_at, id, code, name, roles_text, created_at, and the member's standing) of the key
+        with ``prefix`` and its member, in one plain-row query (every API call authenticates)."""
         return self.session.connection().execute(_CREDENTIALS, {"prefix": prefix}).first()
+
+    def key_prefixes(self, member_id: int) -> list[str]:
+        """The prefixes of every key of the member (revoked or not)."""
+        return list(self.session.scalars(select(ApiKey.prefix).where(ApiKey.member_id == member_id)))
 
     def names(self) -> dict[int, tuple[str, str]]:
         """Every member's id -> (code, name)."""

@@ -9,15 +9,15 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
 from openbureau.kit.db import utcnow
 from openbureau.kit.errors import Conflict, NotFound, Unauthenticated
-from openbureau.members.errors import INVALID_API_KEY, MEMBER_NOT_FOUND
-from openbureau.members.models import ApiKey, Member
+from openbureau.members.errors import INVALID_API_KEY, MEMBER_NOT_FOUND, MEMBER_SUSPENDED
+from openbureau.members.models import ApiKey, Member, Vetting
 from openbureau.members.repository import MemberRepository
 from openbureau.members.schemas import IssuedKey, MemberCreate
 from openbureau.principals import Action, Principal, authorize
@@ -31,16 +31,25 @@ def _hash(secret: str) -> str:
 
 
 def add_member(session: Session, *, principal: Principal, data: MemberCreate) -> tuple[Member, IssuedKey]:
-    """Register an institution and issue its first API key (the operator)."""
+    """Register an institution and issue its first API key (the operator).
+
+    The member starts ``pending`` (it may furnish but use no product until vetted: ``members.standing.vet``)
+    unless the operator registers it as vetted already (``data.vetting``), with every purpose and product
+    permitted (narrowed by ``members.standing.permit``).
+    """
     authorize(principal, Action.MANAGE_MEMBERS)
     repo = MemberRepository(session)
     if repo.by_code(data.code) is not None:
         raise Conflict(f"a member with code {data.code} already exists", code="MEMBER_EXISTS", field="code")
     roles = ",".join(sorted({r.value for r in data.roles}))
-    member = Member(code=data.code, name=data.name, roles_text=roles)
+    vetted = data.vetting is not Vetting.PENDING
+    member = Member(code=data.code, name=data.name, roles_text=roles, vetting=data.vetting.value,
+                    vetted_by=principal.code if vetted else None, vetted_at=utcnow() if vetted else None,
+                    vetting_notes="vetted at registration" if vetted else None)
     repo.add(member)
     audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="member.add",
-                 details={"member_id": member.id, "code": member.code, "roles": roles})
+                 details={"member_id": member.id, "code": member.code, "roles": roles,
+                          "vetting": data.vetting.value})
     return member, issue_key(session, principal=principal, member=member)
 
 
@@ -99,15 +108,23 @@ def authenticate(session: Session, *, api_key: str | None) -> Member:
         raise Unauthenticated("the API key is not valid", code=INVALID_API_KEY)
     if found.revoked_at is not None:
         raise Unauthenticated("the API key has been revoked", code="API_KEY_REVOKED")
-    return _detached_member(found.id, found.code, found.name, found.roles_text, found.created_at)
+    if found.suspended_at is not None:  # every key of a suspended member stops; its data stays
+        raise Unauthenticated("the member is suspended: its keys are refused until the bureau reinstates it",
+                              code=MEMBER_SUSPENDED)
+    return _detached_member(found.id, found.code, found.name, found.roles_text, found.created_at, found.vetting,
+                            found.licence_valid_from, found.licence_valid_until, found.purposes_text,
+                            found.products_text)
 
 
 @functools.lru_cache(maxsize=1024)
-def _detached_member(member_id: int, code: str, name: str, roles_text: str, created_at: datetime) -> Member:
-    """A detached value, not a row of the session: services read its id, code and roles, and it never lingers
-    in an identity map. The key is checked on every call; only the value for an unchanged member row is
-    reused (every API call authenticates, and building the object cost more than the query)."""
-    return Member(id=member_id, code=code, name=name, roles_text=roles_text, created_at=created_at)
+def _detached_member(member_id: int, code: str, name: str, roles_text: str, created_at: datetime, vetting: str,
+                     licence_from: date | None, licence_until: date | None, purposes: str, products: str) -> Member:
+    """A detached value, not a row of the session: services read its id, code, roles and standing, and it never
+    lingers in an identity map. The key is checked on every call; only the value for an unchanged member row
+    is reused (every API call authenticates, and building the object cost more than the query)."""
+    return Member(id=member_id, code=code, name=name, roles_text=roles_text, created_at=created_at, vetting=vetting,
+                  licence_valid_from=licence_from, licence_valid_until=licence_until, purposes_text=purposes,
+                  products_text=products)
 
 
 class RecentKeys:
@@ -117,9 +134,12 @@ class RecentKeys:
 
     Only a successful authentication is remembered, under the key's SHA-256 (the secret itself is not kept),
     for ``seconds`` from the look-up that found it; an unknown, malformed or revoked key is looked up every
-    time. **A revoked key is refused by every serving process at most ``seconds`` after the revocation
-    committed** (``revoke_key``: the command line, another process), and at once by a process that calls
-    :meth:`forget` for it. ``seconds`` = 0 remembers nothing.
+    time. **A revoked key, or a key of a member suspended or whose standing changed, is refused (or read
+    anew) by every serving process at most ``seconds`` after the change committed** (``revoke_key``,
+    ``members.standing``: the command line, another process), and at once by a process that calls
+    :meth:`forget` or :meth:`forget_member` after the commit. A look-up that began before a forget is not
+    remembered, so a forget is never undone by a read of the state before the change. ``seconds`` = 0
+    remembers nothing.
 
     Example:
         >>> keys = RecentKeys(2.0)
@@ -131,6 +151,7 @@ class RecentKeys:
         self.max_keys = max_keys
         self.clock = clock
         self._found: OrderedDict[str, tuple[float, str, Member]] = OrderedDict()  # hash -> (until, prefix, member)
+        self._generation = 0  # moved by every forget: a look-up that began before it is not remembered
 
     def authenticate(self, api_key: str | None, *, look_up: Callable[[], Member]) -> Member:
         """The member owning ``api_key``: remembered, or ``look_up()`` (which raises for a bad key)."""
@@ -143,7 +164,10 @@ class RecentKeys:
             if now < found[0]:
                 return found[2]
             del self._found[digest]
+        generation = self._generation
         member = look_up()
+        if generation != self._generation:  # forgotten meanwhile: the look-up may have read the state before
+            return member
         self._found[digest] = (now + self.seconds, api_key.split("_", 2)[1], member)
         if len(self._found) > self.max_keys:
             self._found.popitem(last=False)  # the oldest look-up goes first
@@ -151,9 +175,17 @@ class RecentKeys:
 
     def forget(self, prefix: str | None = None) -> None:
         """Forget the key with ``prefix`` (every key when None), so that its next call is looked up again."""
+        self._generation += 1
         if prefix is None:
             self._found.clear()
             return
         for digest, (_, known, _) in list(self._found.items()):
             if known == prefix:
+                del self._found[digest]
+
+    def forget_member(self, member_id: int) -> None:
+        """Forget every key of the member ``member_id`` (a suspension or a change of its standing)."""
+        self._generation += 1
+        for digest, (_, _, member) in list(self._found.items()):
+            if member.id == member_id:
                 del self._found[digest]

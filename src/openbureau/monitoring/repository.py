@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, exists, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 
+from openbureau.members.repository import not_suspended
 from openbureau.monitoring.models import (
     DeliveryStatus,
     MonitoredSubject,
@@ -124,10 +125,11 @@ class MonitoringRepository:
     def claim_due(self, *, now: datetime, limit: int, lease_until: datetime) -> Sequence[Row]:
         """The first pending delivery of each endpoint, when it is due by ``now``, leased to the caller until
         ``lease_until`` (PostgreSQL: rows another worker locked are skipped; SQLite has one writer). Only an
-        endpoint's first pending delivery is ever taken, so a later trigger never overtakes an earlier one."""
+        endpoint's first pending delivery is ever taken, so a later trigger never overtakes an earlier one. A
+        suspended member's deliveries wait, pending, until it is reinstated (docs/membership.md)."""
         earlier = aliased(WebhookDelivery.__table__)
         stmt = (select(D.id, D.delivery_id, D.endpoint_id, D.trigger_id, D.attempts, D.retry_until, D.subscriber_id)
-                .where(D.status == DeliveryStatus.PENDING, D.next_attempt_at <= now,
+                .where(D.status == DeliveryStatus.PENDING, D.next_attempt_at <= now, not_suspended(D.subscriber_id),
                        ~exists().where(and_(earlier.c.endpoint_id == D.endpoint_id,
                                             earlier.c.status == DeliveryStatus.PENDING, earlier.c.id < D.id)))
                 .order_by(D.next_attempt_at, D.id).limit(limit).with_for_update(skip_locked=True, of=WebhookDelivery.__table__))
@@ -176,3 +178,12 @@ class MonitoringRepository:
         """Every attempt at one delivery, in order."""
         return self.conn.execute(select(WebhookAttempt.__table__).where(
             WebhookAttempt.__table__.c.delivery_row_id == row_id).order_by(WebhookAttempt.__table__.c.id)).all()
+
+    def attempts_used(self, *, subscriber_id: int, start: datetime, end: datetime) -> dict[str, int]:
+        """The member's delivery attempts from ``start`` to ``end`` (exclusive), by outcome (metering)."""
+        A = WebhookAttempt.__table__.c  # noqa: N806
+        stmt = (select(A.outcome, func.count()).select_from(WebhookAttempt.__table__)
+                .join(WebhookDelivery.__table__, D.id == A.delivery_row_id)
+                .where(D.subscriber_id == subscriber_id, A.at >= start, A.at < end).group_by(A.outcome))
+        return {outcome: n for outcome, n in self.conn.execute(stmt)}
+

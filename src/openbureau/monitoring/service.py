@@ -11,7 +11,7 @@ every registration, deletion and read is audited.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +22,7 @@ from openbureau.consent.profiles import Purpose
 from openbureau.identity.repository import PersonRef, find_person
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.errors import BureauError, Conflict, NotFound
+from openbureau.members.models import Product
 from openbureau.monitoring.errors import ALREADY_MONITORED, SUBJECT_NOT_FOUND, SUBSCRIPTION_NOT_FOUND
 from openbureau.monitoring.repository import MonitoringRepository
 from openbureau.monitoring.schemas import (
@@ -42,7 +43,8 @@ MAX_PAGE = 500
 class LawfulAccess(Protocol):
     """The inquiry's access rules (``openbureau.inquiries.access``): the member's checks and the basis."""
 
-    def check_member(self, session: Session, *, principal: Principal, purpose: Purpose, policy: Policy) -> None: ...
+    def check_member(self, session: Session, *, principal: Principal, purpose: Purpose, policy: Policy,
+                     product: Product, day: date | None = None) -> None: ...
 
     def lawful_basis(self, session: Session, *, principal: Principal, purpose: Purpose, id_type: str,
                      id_indexes: tuple[bytes, ...], consent_ref: str | None, person: PersonRef | None,
@@ -64,7 +66,8 @@ def register(session: Session, *, registrar: Registrar, principal: Principal, da
     the person (asked only once the basis is found), 409 when the lender monitors the subject already."""
     authorize(principal, Action.MONITOR_PORTFOLIO)
     now = now or datetime.now(UTC)
-    registrar.access.check_member(session, principal=principal, purpose=PURPOSE, policy=registrar.policy)
+    registrar.access.check_member(session, principal=principal, purpose=PURPOSE, policy=registrar.policy,
+                                  product=Product.MONITORING, day=now.date())
     return _register(session, registrar=registrar, principal=principal, data=data, now=now)
 
 
@@ -104,7 +107,8 @@ def register_many(session: Session, *, registrar: Registrar, principal: Principa
     if not 0 < len(items) <= MAX_BULK:
         raise ValueError(f"1 to {MAX_BULK} subjects at once")
     now = now or datetime.now(UTC)
-    registrar.access.check_member(session, principal=principal, purpose=PURPOSE, policy=registrar.policy)
+    registrar.access.check_member(session, principal=principal, purpose=PURPOSE, policy=registrar.policy,
+                                  product=Product.MONITORING, day=now.date())
     outcomes = []
     for position, item in enumerate(items, start=1):
         try:

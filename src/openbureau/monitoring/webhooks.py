@@ -152,3 +152,10 @@ def replay(session: Session, *, principal: Principal, delivery_row_id: int, now:
         raise Conflict("the delivery's endpoint was deleted", code=ENDPOINT_NOT_FOUND)
     repo.requeue(row.id, now=now, retry_until=now + RETRY_WINDOW)
     return _delivery(repo.delivery(subscriber_id=principal.member_id, row_id=row.id))
+
+
+def attempts_used(session: Session, *, member_id: int, start: datetime, end: datetime) -> dict[str, int]:
+    """The member's webhook delivery attempts from ``start`` to ``end`` (exclusive), by outcome (delivered,
+    retry, dead)."""
+    return MonitoringRepository(session.connection()).attempts_used(subscriber_id=member_id, start=start, end=end)
+

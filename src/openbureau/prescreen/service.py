@@ -43,6 +43,8 @@ from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Forbidden, NotFound, Unprocessable
 from openbureau.kit.periods import last_complete_period, period_end
+from openbureau.members.models import Product
+from openbureau.members.standing import check_use
 from openbureau.policy import Policy
 from openbureau.prescreen import criteria as rules
 from openbureau.prescreen import errors
@@ -70,8 +72,9 @@ INQUIRY_WINDOW = timedelta(days=400)  # the scorecard counts hard inquiries of t
 
 
 def check_lender(session: Session, *, principal: Principal, policy: Policy) -> None:
-    """Role, profile and reciprocity: who may run a prescreen, before anything is read."""
+    """Role, standing, profile and reciprocity: who may run a prescreen, before anything is read."""
     authorize(principal, Action.PRESCREEN)
+    check_use(principal, product=Product.PRESCREEN, day=datetime.now(UTC).date())
     available(policy)
     if policy.reciprocity and not (principal.is_a(Kind.FURNISHER)
                                    and has_loaded_submission(session, furnisher_id=principal.member_id)):

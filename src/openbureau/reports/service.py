@@ -25,7 +25,9 @@ from openbureau.inquiries.repository import InquiryRepository
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.errors import INVALID_LIMIT, BureauError, Forbidden, NotFound, Unprocessable
 from openbureau.kit.periods import add_years
+from openbureau.members.models import Product
 from openbureau.members.service import members_by_id
+from openbureau.members.standing import permits
 from openbureau.notifications import service as notifications
 from openbureau.policy import Policy
 from openbureau.principals import Action, Principal, authorize
@@ -56,10 +58,14 @@ class Prepared:
 
 
 def prepare_inquiry(session: Session, *, vault: PiiVault, principal: Principal, request: InquiryCreate,
-                    policy: Policy, now: datetime | None = None) -> Prepared:
-    """Check the lawful basis and assemble the subscriber's view; nothing is written (see :func:`inquire`)."""
+                    policy: Policy, now: datetime | None = None, product: Product = Product.REPORT) -> Prepared:
+    """Check the lawful basis and assemble the subscriber's view; nothing is written (see :func:`inquire`).
+
+    ``product`` is what asks (an online report, a batch's row); the score and the risk signals are left out of
+    the report of a member not permitted them (docs/membership.md).
+    """
     now = now or datetime.now(UTC)
-    check_member(session, principal=principal, purpose=request.purpose, policy=policy)
+    check_member(session, principal=principal, purpose=request.purpose, policy=policy, product=product, day=now.date())
     subscriber_id = principal.member_id
     id_indexes = subject_indexes(vault, request.subject)
     person = find_person_by_any(session, id_type=request.subject.id_type, id_indexes=id_indexes)
@@ -76,6 +82,7 @@ def prepare_inquiry(session: Session, *, vault: PiiVault, principal: Principal, 
         report = assemble(file, view=View.SUBSCRIBER, viewer_id=subscriber_id, vault=vault, now=now, policy=policy,
                           history_months=request.history_months, declared_income=request.declared_monthly_income,
                           session=session)
+        report = _permitted_parts(report, principal)
     hard = request.purpose in HARD_PURPOSES
     notices = ()
     if hard and person is not None:  # the person is told of every hard inquiry (docs/rights.md)
@@ -96,6 +103,17 @@ def prepare_inquiry(session: Session, *, vault: PiiVault, principal: Principal, 
     return Prepared(entry, InquiryResult(inquiry_id=0, purpose=request.purpose.value, hard=hard,
                                          basis=basis.describe(), person_found=person is not None,
                                          identity_confirmation_required=confirm, created_at=now, report=report))
+
+
+def _permitted_parts(report: Report, principal: Principal) -> Report:
+    """The report without the parts (score, signals) the member is not permitted."""
+    score, signals = permits(principal, Product.SCORE), permits(principal, Product.SIGNALS)
+    if score and signals:
+        return report
+    left_out = [name for name, ok in (("score", score), ("risk signals", signals)) if not ok]
+    return report.model_copy(update={
+        "score": report.score if score else None, "signals": report.signals if signals else [],
+        "notes": [*report.notes, f"Not shown: {' and '.join(left_out)} (not among your permitted products)."]})
 
 
 def _audit_details(basis: str, report: Report | None) -> dict:

@@ -26,7 +26,7 @@ from openbureau.intake.events.files import submit_event_file
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import session_scope
 from openbureau.kit.settings import Settings
-from openbureau.members.models import Role
+from openbureau.members.models import Role, Vetting
 from openbureau.members.schemas import MemberCreate
 from openbureau.members.service import add_member, get_member
 from openbureau.policy import Policy
@@ -86,8 +86,8 @@ def register_members(engine: Engine) -> list[IssuedMember]:
     issued, operator = [], terminal_operator()
     with session_scope(engine, write=True) as session:
         for code, name, roles in wanted:
-            member, key = add_member(session, principal=operator, data=MemberCreate(code=code, name=name,
-                                                                                 roles=list(roles)))
+            member, key = add_member(session, principal=operator, data=MemberCreate(
+                code=code, name=name, roles=list(roles), vetting=Vetting.APPROVED))  # the synthetic market is vetted
             issued.append(IssuedMember(code, name, tuple(sorted(r.value for r in member.roles)), key.api_key))
     return issued
 

@@ -17,7 +17,7 @@ from openbureau.api.app import create_app as create_api
 from openbureau.kit.errors import BureauError
 from openbureau.kit.settings import Settings
 from openbureau.runtime import Runtime
-from openbureau.web import lender, pages, person
+from openbureau.web import lender, pages, person, statement
 from openbureau.web.render import page
 from openbureau.web.session import SignInRequired, person_or_none
 
@@ -31,6 +31,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     app.include_router(pages.router)
     app.include_router(person.router)
     app.include_router(lender.router)
+    app.include_router(statement.router)
     app.mount(STATIC, StaticFiles(packages=[("openbureau.web", "static")]), name="static")
     edge = app.state.edge
     edge.signin_paths = edge.signin_paths | SIGNIN_PAGES

@@ -21,6 +21,7 @@ from openbureau.api.edge import SELF_CONTAINED, client_key
 from openbureau.consent.profiles import QUERY_PURPOSES, Purpose
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import BureauError, Unauthenticated
+from openbureau.members.models import Member
 from openbureau.present.report import render_html
 from openbureau.principals import Principal
 from openbureau.reports import service as reports
@@ -40,6 +41,25 @@ class TooManyFailures(BureauError):
     code = "AUTH_RATE_LIMITED"
 
 
+async def member_of_form(request: Request, form: dict) -> Member | str:
+    """The member whose API key was typed into the form (the edge's authentication, failure and member rates),
+    or why the key was refused."""
+    edge = request.app.state.edge
+    try:
+        member = await run_in_threadpool(authenticate_request, request.scope, form.get("api_key", "")[:256])
+    except Unauthenticated as exc:
+        wait = await edge.failures.take(client_key(request.scope))
+        if wait:
+            raise TooManyFailures(f"over {edge.failures.capacity} failed authentications a minute from this "
+                                  f"address; retry in {math.ceil(wait)} s") from None
+        return exc.message
+    wait = await edge.members.take(str(member.id))
+    if wait:
+        raise BureauError(f"over {edge.members.capacity} calls a minute; retry in {math.ceil(wait)} s",
+                          code="RATE_LIMITED", status_code=429)
+    return member
+
+
 def _form(request: Request, *, status_code: int = 200, error: str | None = None) -> Response:
     cookies: dict[str, str] = {}
     nonce_for(request, cookies)
@@ -57,19 +77,9 @@ def lookup_page(request: Request) -> Response:
 async def lookup(request: Request, form: FormDep, runtime: RuntimeDep, log: InquiryLogDep) -> Response:
     """Authenticate the key, ask for the report on the stated purpose and consent, and show it; the inquiry is
     logged (and committed) before the page is sent, as the API's is."""
-    edge = request.app.state.edge
-    try:
-        member = await run_in_threadpool(authenticate_request, request.scope, form.get("api_key", "")[:256])
-    except Unauthenticated as exc:
-        wait = await edge.failures.take(client_key(request.scope))
-        if wait:
-            raise TooManyFailures(f"over {edge.failures.capacity} failed authentications a minute from this "
-                                  f"address; retry in {math.ceil(wait)} s") from None
-        return _form(request, status_code=401, error=exc.message)
-    wait = await edge.members.take(str(member.id))
-    if wait:
-        raise BureauError(f"over {edge.members.capacity} calls a minute; retry in {math.ceil(wait)} s",
-                          code="RATE_LIMITED", status_code=429)
+    member = await member_of_form(request, form)
+    if isinstance(member, str):
+        return _form(request, status_code=401, error=member)
     try:
         data = InquiryCreate(subject={"id_type": form.get("id_type", ""), "id_number": form.get("id_number", "")},
                              purpose=form.get("purpose", ""), consent_ref=form.get("consent_ref") or None)
