@@ -20,34 +20,28 @@ UTC_TIME = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('members', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('vetting', sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column('vetted_by', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('vetted_at', UTC_TIME, nullable=True))
-        batch_op.add_column(sa.Column('vetting_notes', sa.String(length=500), nullable=True))
-        batch_op.add_column(sa.Column('licence_kind', sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column('licence_number', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('licence_authority', sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column('licence_valid_from', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('licence_valid_until', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('purposes', sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column('products', sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column('suspended_at', UTC_TIME, nullable=True))
-        batch_op.add_column(sa.Column('suspended_by', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('suspension_reason', sa.String(length=500), nullable=True))
-    members = sa.table('members', sa.column('vetting', sa.String), sa.column('vetting_notes', sa.String),
-                       sa.column('purposes', sa.String), sa.column('products', sa.String))
-    op.execute(members.update().values(vetting='approved', purposes='*', products='*',
-                                       vetting_notes='registered before vetting was recorded (revision 0019)'))
-    with op.batch_alter_table('members', schema=None) as batch_op:
-        batch_op.alter_column('vetting', existing_type=sa.String(length=16), nullable=False)
-        batch_op.alter_column('purposes', existing_type=sa.String(length=200), nullable=False)
-        batch_op.alter_column('products', existing_type=sa.String(length=200), nullable=False)
+    # Plain ADD COLUMN (no table rebuild): on SQLite a rebuild drops ``members``, which the rows of every table
+    # that names a member forbid. The three required columns arrive filled for the members already registered
+    # (approved, every purpose and product); on PostgreSQL the fill is then no longer a default, so that a
+    # member added later is refused until vetted (the model's own default, pending, applies to every insert).
+    legacy = {'vetting': 'approved', 'purposes': '*', 'products': '*'}
+    for name, kind in (('vetting', sa.String(length=16)), ('vetted_by', sa.String(length=64)), ('vetted_at', UTC_TIME),
+                       ('vetting_notes', sa.String(length=500)), ('licence_kind', sa.String(length=16)),
+                       ('licence_number', sa.String(length=64)), ('licence_authority', sa.String(length=200)),
+                       ('licence_valid_from', sa.Date()), ('licence_valid_until', sa.Date()),
+                       ('purposes', sa.String(length=200)), ('products', sa.String(length=200)),
+                       ('suspended_at', UTC_TIME), ('suspended_by', sa.String(length=64)),
+                       ('suspension_reason', sa.String(length=500))):
+        op.add_column('members', sa.Column(name, kind, nullable=name not in legacy, server_default=legacy.get(name)))
+    members = sa.table('members', sa.column('vetting_notes', sa.String))
+    op.execute(members.update().values(vetting_notes='registered before vetting was recorded (revision 0019)'))
+    if op.get_bind().dialect.name != 'sqlite':
+        for name in legacy:
+            op.alter_column('members', name, server_default=None)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('members', schema=None) as batch_op:
-        for column in ('suspension_reason', 'suspended_by', 'suspended_at', 'products', 'purposes',
-                       'licence_valid_until', 'licence_valid_from', 'licence_authority', 'licence_number',
-                       'licence_kind', 'vetting_notes', 'vetted_at', 'vetted_by', 'vetting'):
-            batch_op.drop_column(column)
+    for column in ('suspension_reason', 'suspended_by', 'suspended_at', 'products', 'purposes',
+                   'licence_valid_until', 'licence_valid_from', 'licence_authority', 'licence_number',
+                   'licence_kind', 'vetting_notes', 'vetted_at', 'vetted_by', 'vetting'):
+        op.drop_column('members', column)
