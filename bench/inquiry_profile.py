@@ -181,6 +181,8 @@ async def _measure(args: argparse.Namespace) -> dict:
     if profiler is not None:
         text = io.StringIO()
         stats = pstats.Stats(profiler, stream=text)
+        if args.profile_out:
+            stats.dump_stats(args.profile_out)
         stats.sort_stats("cumulative").print_stats(args.top)
         stats.sort_stats("tottime").print_stats(args.top)
         result["profile"] = text.getvalue()
@@ -261,6 +263,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", action="store_true", help="cProfile the measured inquiries")
+    parser.add_argument("--profile-out", type=Path, help="with --profile: also write the statistics (pstats) here")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--by-statement", action="store_true",
                         help="time spent in the driver per statement (wall time: includes waiting)")

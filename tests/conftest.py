@@ -54,6 +54,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason=PG_SKIPPED))
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The run's controller (not an xdist worker) drops the template databases of replayed markets."""
+    from tests.sim.replayed import drop_templates
+
+    if hasattr(session.config, "workerinput") or _skip_postgres():
+        return
+    try:
+        drop_templates(os.environ.get(PG_ENV) or PG_DEFAULT, session.config._tmp_path_factory.getbasetemp())
+    except psycopg.OperationalError:
+        pass  # the server is gone: the run has failed already and said why
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if PG_SKIPPED in str(r.longrepr)]
     if skipped:
