@@ -113,7 +113,9 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     )
     app.state.runtime = runtime
     app.state.inquiry_log = None  # the group committer, made by the first inquiry (api.deps)
-    for module in (members, submissions, events, accounts, consents, batches, inquiries, stats, quality, identity,
+    # Routes are matched in order: the inquiry, the bureau's most frequent call, first, then the lending
+    # events (a routing pass over every route before it was about a twentieth of an inquiry's CPU).
+    for module in (inquiries, events, members, submissions, accounts, consents, batches, stats, quality, identity,
                    me, me_rights, disputes, rights, authorities, monitoring, fraud, prescreens):
         app.include_router(module.router, prefix="/v1")
     app.include_router(docs.router)
