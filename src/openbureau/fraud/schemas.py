@@ -87,7 +87,7 @@ class RingCell(BaseModel):
 
     group: str
     rings: int | None
-    persons: int
+    persons: int | None
     lenders: int | None = Field(description="Distinct lenders holding accounts of the cell's persons.")
     open_accounts: int | None
     open_balance: int | None = Field(description="Balances of the persons' open credit accounts, minor units.")
