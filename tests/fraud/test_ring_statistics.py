@@ -11,7 +11,13 @@ from fastapi.testclient import TestClient
 
 from openbureau.api.app import create_app
 from openbureau.audit import service as audit
-from openbureau.fraud.statistics import EXPOSURE_SCHEMA, MEMBER_SCHEMA, ring_tables, ring_statistics, size_band
+from openbureau.fraud.statistics import (
+    EXPOSURE_SCHEMA,
+    MEMBER_SCHEMA,
+    ring_statistics,
+    ring_tables,
+    size_band,
+)
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Forbidden, Unprocessable
 from openbureau.members.service import get_member
