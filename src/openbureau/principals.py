@@ -66,6 +66,7 @@ class Action(StrEnum):
     MONITOR_PORTFOLIO = "monitoring.manage"  # a lender's monitored subjects, triggers and webhook endpoints
     REPORT_FRAUD = "fraud.report"  # a lender reports confirmed fraud, reads and withdraws its own reports
     BUILD_RINGS = "fraud.build_rings"  # the batch job that finds rings of persons sharing contact details
+    READ_RING_STATISTICS = "fraud.ring_statistics"  # rings across the market as k-suppressed aggregates
     BATCH_INQUIRE = "inquiry.batch"  # a lender's batch inquiries: submit a file, follow, cancel, download its own
     PRESCREEN = "prescreen.run"  # a lender's prescreen: criteria in, a firm-offer list of names and addresses out
     OPT_OUT_OF_PRESCREEN = "person.prescreen_opt_out"  # a person keeps off prescreened lists (FCRA §604(e))
@@ -115,6 +116,7 @@ RIGHTS: dict[Action, frozenset[Kind]] = {
     # A lender (furnishing or inquiring) reports the fraud it confirmed; never a regulator or the person.
     Action.REPORT_FRAUD: frozenset({Kind.FURNISHER, Kind.SUBSCRIBER}),
     Action.BUILD_RINGS: frozenset({Kind.OPERATOR}),
+    Action.READ_RING_STATISTICS: frozenset({Kind.REGULATOR, Kind.OPERATOR}),
     Action.BATCH_INQUIRE: frozenset({Kind.SUBSCRIBER}),
     Action.PRESCREEN: frozenset({Kind.SUBSCRIBER}),
     # The person, or the operator at the counter taking their signed notice or call (audited as such).

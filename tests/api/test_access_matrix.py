@@ -62,6 +62,8 @@ MATRIX = [
      {"FURN": 200, "BOTH": 200, "SUB": 403, "REG": 200, "OPS": 200, "AUTH": 403, None: 401}),
     ("GET", "/v1/quality/market", {},
      {"FURN": 403, "BOTH": 403, "SUB": 403, "REG": 200, "OPS": 200, "AUTH": 403, None: 401}),
+    ("GET", "/v1/fraud/rings/statistics", {},
+     {"FURN": 403, "BOTH": 403, "SUB": 403, "REG": 200, "OPS": 200, "AUTH": 403, None: 401}),
     ("POST", "/v1/events", {"json": {"events": [event(0, "E-1", at=datetime.now(UTC) - timedelta(hours=1))]}},
      {"FURN": 200, "BOTH": 200, "SUB": 403, "REG": 403, "OPS": 403, "AUTH": 403, None: 401}),
     ("GET", "/v1/events/discrepancies", {},

@@ -50,3 +50,28 @@ def market(runtime, tmp_path):
 def subject_id(n: int) -> str:
     """The resident ID of test person ``n``."""
     return resident_id(n, "19800101" if n == HONEST else "19980704")
+
+
+@pytest.fixture(scope="package", params=["sqlite"])
+def fraud_market(request, sqlite_template, tmp_path_factory):
+    """A small simulated market with more synthetic identities than the default (3% of persons, in rings of
+    3-8), replayed into a bureau whose rings are built: what the fraud-risk score is trained on."""
+    from tests.fraud.score_factories import fraud_market_of
+
+    yield from fraud_market_of(request, sqlite_template, tmp_path_factory)
+
+
+@pytest.fixture(scope="package")
+def fraud_data(fraud_market):
+    """The labelled persons' fraud features, read through the inquiry's own assembly."""
+    from tests.fraud.score_factories import training_data
+
+    return training_data(fraud_market)
+
+
+@pytest.fixture(scope="package")
+def fraud_card(fraud_data):
+    """A fraud-risk scorecard trained on the simulated market."""
+    from openbureau.fraud.training import train_fraud
+
+    return train_fraud(fraud_data, version="fraud-test", seed=42)

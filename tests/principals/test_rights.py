@@ -21,6 +21,7 @@ from openbureau.disputes import investigation
 from openbureau.disputes import service as disputes
 from openbureau.disputes.models import DisputeOutcome
 from openbureau.disputes.schemas import DisputeCreate, TaskAnswer
+from openbureau.fraud import statistics as fraud_statistics
 from openbureau.identity import service as identity
 from openbureau.identity.resolution import resolve
 from openbureau.inquiries import objections
@@ -68,6 +69,7 @@ EXPECTED: dict[str, set[Kind]] = {
     "intake_statistics": {Kind.REGULATOR, Kind.OPERATOR},
     "scorecards": {Kind.FURNISHER, Kind.REGULATOR, Kind.OPERATOR},
     "market": {Kind.REGULATOR, Kind.OPERATOR},
+    "ring_statistics": {Kind.REGULATOR, Kind.OPERATOR},
     "inquire": {Kind.SUBSCRIBER},
     "list_inquiries": {Kind.SUBSCRIBER},
     "own_report": {Kind.OPERATOR},
@@ -147,6 +149,7 @@ def _calls(runtime, ctx) -> dict[str, Callable]:
         "intake_statistics": lambda s, p: intake.intake_statistics(s, principal=p),
         "scorecards": lambda s, p: quality.scorecards(s, principal=p, policy=policy),
         "market": lambda s, p: quality.market(s, principal=p, policy=policy),
+        "ring_statistics": lambda s, p: fraud_statistics.ring_statistics(s, vault=vault, principal=p, policy=policy),
         "inquire": lambda s, p: reports.inquire(s, vault=vault, principal=p, policy=policy, request=InquiryCreate(
             subject=SUBJECT, purpose=Purpose.LOAN_ORIGINATION, consent_ref="SUB-1")),
         "list_inquiries": lambda s, p: reports.list_inquiries(s, principal=p),

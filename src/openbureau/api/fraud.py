@@ -1,4 +1,6 @@
-"""HTTP endpoints of the fraud list: a lender reports confirmed fraud, lists and withdraws its own reports."""
+"""HTTP endpoints of the fraud list (a lender reports confirmed fraud, lists and withdraws its own reports) and of
+the rings' aggregates for the regulator. No endpoint lists a ring or its members: a lender sees rings only
+through the RING signal of its own inquiries."""
 
 from __future__ import annotations
 
@@ -6,9 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from openbureau.api.deps import IdPath, PrincipalDep, RuntimeDep, SessionDep
-from openbureau.fraud import service
-from openbureau.fraud.schemas import FraudReportCreate, FraudReportRead, FraudReportWithdraw
+from openbureau.api.deps import IdPath, PolicyDep, PrincipalDep, RuntimeDep, SessionDep
+from openbureau.fraud import service, statistics
+from openbureau.fraud.schemas import FraudReportCreate, FraudReportRead, FraudReportWithdraw, RingStatistics
 
 router = APIRouter(tags=["fraud"])
 AfterId = Annotated[int, Query(ge=0, le=2**62)]
@@ -40,3 +42,16 @@ def withdraw(report_id: IdPath, data: FraudReportWithdraw, session: SessionDep, 
              ) -> FraudReportRead:
     """Withdraw one of your reports, saying why; it leaves every report at once."""
     return service.withdraw_report(session, principal=principal, report_id=report_id, reason=data.reason)
+
+
+@router.get("/fraud/rings/statistics", response_model=RingStatistics, summary="Rings across the market (aggregates)",
+            responses={403: {"description": "ROLE_REQUIRED: for the regulator and the operator only"},
+                       422: {"description": "K_TOO_SMALL: k below the bureau's minimum cell size"}})
+def ring_statistics(session: SessionDep, runtime: RuntimeDep, principal: PrincipalDep, policy: PolicyDep,
+                    k: Annotated[int | None, Query(ge=1, le=10_000, description="Minimum persons per cell (may only "
+                                                                               "raise the bureau's).")] = None
+                    ) -> RingStatistics:
+    """Rings of the last build by size band and by region: rings, persons, lenders involved, live balances,
+    past-due balances and delinquent persons; cells about fewer than k persons suppressed. Never a ring's
+    members (regulator and operator; audited)."""
+    return statistics.ring_statistics(session, vault=runtime.vault, principal=principal, policy=policy, k=k)

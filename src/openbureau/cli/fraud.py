@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+from rich.table import Table
 
 from openbureau.audit import service as audit
-from openbureau.cli.console import console, reports_errors
+from openbureau.cli.console import console, print_table, reports_errors
 from openbureau.runtime import open_runtime
 
 app = typer.Typer(help="Fraud: rings of persons sharing contact details, the fraud list.", no_args_is_help=True)
@@ -28,3 +31,34 @@ def build() -> None:
                   f"lender only, left out); {done.rings:,} rings of {done.persons:,} persons, "
                   f"{done.flagged_persons:,} in rings of {runtime.policy.signals.ring_min_size} or more; "
                   f"{done.seconds:.1f} s", highlight=False)
+
+
+@rings_app.command("stats")
+@reports_errors
+def stats(k: Annotated[int | None, typer.Option(help="Minimum persons per cell (may only raise the bureau's).")] = None,
+          json_out: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False) -> None:
+    """Rings across the market by size band and region, k-suppressed: what the regulator reads (audited)."""
+    from openbureau.fraud.statistics import ring_statistics
+    from openbureau.kit.db import session_scope
+
+    runtime = open_runtime()
+    with session_scope(runtime.engine, write=True) as session:
+        found = ring_statistics(session, vault=runtime.vault, principal=audit.terminal_operator(),
+                                policy=runtime.policy, k=k)
+    if json_out:
+        console.print_json(found.model_dump_json())
+        return
+    console.print(f"Rings of {found.min_ring_size} or more persons (built {found.built_at or 'never'}): "
+                  f"{_n(found.rings)} rings, {_n(found.persons)} persons; cells under {found.k} persons suppressed",
+                  highlight=False)
+    for title, cells in (("By size", found.by_size), ("By region", found.by_region)):
+        table = Table("group", "rings", "persons", "lenders", "live accounts", "balance", "past due", "delinquent",
+                      title=title)
+        for c in cells:
+            table.add_row(c.group, _n(c.rings), _n(c.persons), _n(c.lenders), _n(c.open_accounts),
+                          _n(c.open_balance), _n(c.past_due_balance), _n(c.delinquent_persons))
+        print_table(table, console)
+
+
+def _n(value: int | None) -> str:
+    return "suppressed" if value is None else f"{value:,}"

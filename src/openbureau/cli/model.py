@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from openbureau.audit import service as audit
+from openbureau.cli import model_fraud
 from openbureau.cli.console import console, err_console, print_table, reports_errors
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Unprocessable
@@ -20,8 +21,9 @@ from openbureau.scoring import service, training
 from openbureau.scoring.scorecard import SCALES, Scorecard
 from openbureau.scoring.training_set import default_observation_period, training_set
 
-app = typer.Typer(help="Scorecards: train on the bureau or on any table, evaluate, import, release.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Scorecards: train on the bureau or on any table, evaluate, import, release; the fraud-risk "
+                       "score's own (`model fraud`).", no_args_is_help=True)
+app.add_typer(model_fraud.app, name="fraud")
 
 ScaleOption = Annotated[str, typer.Option(help=f"Score range: {', '.join(SCALES)}.")]
 
@@ -155,7 +157,8 @@ def import_model(
 @app.command("release")
 @reports_errors
 def release(version: Annotated[str, typer.Argument(help="The registered version to release.")]) -> None:
-    """Release a bureau model: it scores every inquiry from now on (within 10 s in running servers)."""
+    """Release a bureau model (the credit score) or a fraud model (the fraud-risk score): it scores every inquiry
+    from now on (within 10 s in running servers); the other kind's release stays."""
     runtime = open_runtime()
     with session_scope(runtime.engine, write=True) as session:
         service.release(session, version=version, actor_code=audit.operator_code())

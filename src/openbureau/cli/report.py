@@ -64,6 +64,12 @@ def print_report(report: Report) -> None:
                 console.print(f"  [green]↑[/] {tip.advice} (up to {tip.points:.0f} points)", highlight=False)
         else:
             console.print(f"[bold]No score[/]: {sc.unscorable_reason}", highlight=False)
+    if report.fraud_score is not None:
+        fs = report.fraud_score
+        console.print(f"[bold]Fraud-risk score {fs.score}[/] ({fs.band} risk, scale {fs.scale}, higher means more risk; "
+                      f"model {fs.model_version}): " + ("; ".join(f"{r.text} ({r.code})" for r in fs.reasons)
+                                                        or "every factor at its lowest risk"),
+                      soft_wrap=True, highlight=False)
     for sig in report.signals:
         console.print(f"[{SEVERITY_STYLE[sig.severity.value]}]●[/] [bold]{SIGNAL_NAMES[sig.code.value]}[/]: "
                       f"{sig.explanation}", soft_wrap=True, highlight=False)

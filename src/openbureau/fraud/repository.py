@@ -68,6 +68,11 @@ class FraudRepository:
         """Every ring member (the evaluation's and the operator's view; never a lender's)."""
         return self.conn.execute(select(R.person_id, R.ring_id, R.ring_size).order_by(R.person_id)).all()
 
+    def rings_of_at_least(self, size: int) -> Sequence[Row]:
+        """The members of rings of ``size`` persons or more (the regulator's aggregates; never a lender's)."""
+        return self.conn.execute(select(R.person_id, R.ring_id, R.ring_size, R.delinquent, R.built_at)
+                                 .where(R.ring_size >= size).order_by(R.ring_id, R.person_id)).all()
+
     # The fraud list
     def add_report(self, values: dict) -> int:
         """Insert a report; its id."""

@@ -1,4 +1,5 @@
-"""API schemas of the fraud domain: the fraud list's reports as a lender files and reads them."""
+"""API schemas of the fraud domain: the fraud list's reports as a lender files and reads them, the fraud-risk
+score in a report, and the regulator's aggregates of rings."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from openbureau.consent.schemas import Subject
+from openbureau.scoring.schemas import Reason
 
 MAX_ACCOUNTS = 20  # accounts named in one report
 MAX_DESCRIPTION = 1_000  # characters of the lender's description
@@ -64,3 +66,45 @@ class FraudReportRead(BaseModel):
     status: str
     reported_at: datetime
     withdrawn_at: datetime | None = None
+
+
+class FraudScoreView(BaseModel):
+    """The fraud-risk score of the released fraud model: separate from the credit score, and read the other way
+    round (higher means more risk)."""
+
+    score: int = Field(description="0-999; higher means more risk of fraud (500: even odds; +50 points doubles "
+                                   "the odds).")
+    band: str = Field(description="low < 300 <= medium < 500 <= high < 700 <= very high.")
+    scale: str
+    model_version: str
+    probability_fraud: float = Field(description="Modelled chance that the file is a fraudulent identity.")
+    reasons: list[Reason] = Field(description="Up to 4 factors that added the most risk, in plain words.")
+
+
+class RingCell(BaseModel):
+    """Rings of one group (a size band, or a region) and their exposure across lenders; the figures of a cell
+    about fewer than k persons are blanked (``suppressed``)."""
+
+    group: str
+    rings: int | None
+    persons: int | None
+    lenders: int | None = Field(description="Distinct lenders holding accounts of the cell's persons.")
+    open_accounts: int | None
+    open_balance: int | None = Field(description="Balances of the persons' open credit accounts, minor units.")
+    past_due_balance: int | None = Field(description="Of which on accounts 30 or more days past due or charged "
+                                                     "off, minor units.")
+    delinquent_persons: int | None = Field(description="Persons 30 or more days past due in the ring window.")
+    suppressed: bool
+
+
+class RingStatistics(BaseModel):
+    """Rings across the market as aggregates for the regulator: never a ring's or a person's identity."""
+
+    built_at: datetime | None = Field(description="When the rings were last built; None before any build.")
+    k: int = Field(description="Cells about fewer than k persons are suppressed.")
+    min_ring_size: int
+    rings: int | None
+    persons: int | None
+    by_size: list[RingCell]
+    by_region: list[RingCell] = Field(description="By province (the first two digits of the resident ID's region "
+                                                  "code); other documents: unknown.")

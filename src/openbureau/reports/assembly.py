@@ -23,6 +23,7 @@ from openbureau.accounts.service import file_states, person_events
 from openbureau.consent.profiles import JurisdictionProfile
 from openbureau.disputes.investigation import FileMarks, marks_of
 from openbureau.fraud import signals as fraud_signals
+from openbureau.fraud.score import fraud_features, score_fraud
 from openbureau.fraud.service import facts_of
 from openbureau.fraud.signals import FraudFacts
 from openbureau.identity.repository import PersonRef, conflicts_of
@@ -233,8 +234,8 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
              policy: Policy, history_months: int = 24, declared_income: int | None = None,
              session: Session | None = None) -> Report:
     """The report of ``file`` in ``view`` (for ``viewer_id``, the subscriber looking; None for the person),
-    under ``policy`` (its profile and signal thresholds), scored by the released model when ``session`` is
-    given."""
+    under ``policy`` (its profile and signal thresholds), scored by the released credit model and the released
+    fraud model (each only once released) when ``session`` is given."""
     profile = policy.profile
     labels = Labels(view=view, viewer_id=viewer_id, members=file.members)
     consumer = view is View.CONSUMER
@@ -296,6 +297,9 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
     score = None if card is None else score_file(
         card, tradelines=file.tradelines, hard_inquiries=[at for _, at in file.hard_inquiries()],
         observed=period_end(as_of_period), for_person=consumer)
+    # The fraud-risk score reads only the signals above: no statement of its own (docs/fraud.md).
+    fraud_card = released_model(session, kind="fraud") if session is not None else None
+    fraud_score = None if fraud_card is None else score_fraud(fraud_card, fraud_features(signals, now=now))
     return Report(
         view=view, generated_at=now, as_of_period=as_of_period, jurisdiction=profile.code,
         person=PersonSection(id_type=file.id_type, id_number=file.id_number if consumer else mask(file.id_number),
@@ -304,7 +308,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
         summary=_summary(file, as_of_period=as_of_period, currency=profile.currency, now=now),
         accounts=accounts, obligations=obligations, recent_loans=recent, inquiries=inquiries, disputes=disputes,
         fraud_alerts=alert_views(file.protections), security_freeze=file.protections.frozen, identity_flags=flags,
-        matched_records=matched, signals=signals, score=score, notes=_notes(file, view=view, profile=profile),
+        matched_records=matched, signals=signals, score=score, fraud_score=fraud_score, notes=_notes(file, view=view, profile=profile),
     )
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.schemas import Subject
+from openbureau.fraud.schemas import FraudScoreView
 from openbureau.scoring.schemas import ScoreView
 from openbureau.signals.schemas import RiskSignal
 
@@ -222,6 +223,9 @@ class Report(BaseModel):
     signals: list[RiskSignal]
     score: ScoreView | None = Field(description="The released model's score with its reasons; None before a "
                                                 "model is released.")
+    fraud_score: FraudScoreView | None = Field(
+        default=None, description="The released fraud model's fraud-risk score (0-999, higher = more risk) with its "
+                                  "reasons, separate from the credit score; None before a fraud model is released.")
     notes: list[str] = Field(description="What the reader should know about what is and is not shown.")
 
 

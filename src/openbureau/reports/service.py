@@ -106,13 +106,15 @@ def prepare_inquiry(session: Session, *, vault: PiiVault, principal: Principal, 
 
 
 def _permitted_parts(report: Report, principal: Principal) -> Report:
-    """The report without the parts (score, signals) the member is not permitted."""
+    """The report without the parts (scores, signals) the member is not permitted: the credit and fraud-risk
+    scores go with the score product."""
     score, signals = permits(principal, Product.SCORE), permits(principal, Product.SIGNALS)
     if score and signals:
         return report
     left_out = [name for name, ok in (("score", score), ("risk signals", signals)) if not ok]
     return report.model_copy(update={
-        "score": report.score if score else None, "signals": report.signals if signals else [],
+        "score": report.score if score else None, "fraud_score": report.fraud_score if score else None,
+        "signals": report.signals if signals else [],
         "notes": [*report.notes, f"Not shown: {' and '.join(left_out)} (not among your permitted products)."]})
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from openbureau.scoring.models import ScoreModel
 
-_RELEASED = (select(ScoreModel.version).where(ScoreModel.released_at.is_not(None), ScoreModel.kind == "bureau")
+_RELEASED = (select(ScoreModel.version).where(ScoreModel.released_at.is_not(None), ScoreModel.kind == bindparam("kind"))
              .order_by(ScoreModel.released_at.desc(), ScoreModel.id.desc()).limit(1))
 _ARTEFACT = select(ScoreModel.artefact).where(ScoreModel.version == bindparam("version"))
 
@@ -22,9 +22,10 @@ class ModelRepository:
         """The model registered as ``version``."""
         return self.session.scalars(select(ScoreModel).where(ScoreModel.version == version)).one_or_none()
 
-    def released_version(self) -> str | None:
-        """The version of the bureau model released last."""
-        return self.session.connection().execute(_RELEASED).scalar()
+    def released_version(self, kind: str = "bureau") -> str | None:
+        """The version of the model of ``kind`` (``bureau``: the credit score; ``fraud``: the fraud-risk score)
+        released last."""
+        return self.session.connection().execute(_RELEASED, {"kind": kind}).scalar()
 
     def artefact(self, version: str) -> str | None:
         """The JSON artefact of ``version``."""

@@ -47,8 +47,13 @@ class Scale:
 
     @property
     def factor(self) -> float:
-        """Points per unit of log-odds."""
+        """Points per unit of log-odds (negative on a risk scale)."""
         return self.pdo / math.log(2)
+
+    @property
+    def risk(self) -> bool:
+        """Whether a higher score means more risk (a negative ``pdo``: the points double the odds of bad)."""
+        return self.pdo < 0
 
     @property
     def offset(self) -> float:
@@ -113,6 +118,11 @@ class BinnedFeature:
         """The most points this feature can earn."""
         return max([*self.points, self.missing_points]) if self.points else self.missing_points
 
+    @property
+    def least_points(self) -> float:
+        """The fewest points this feature can earn (the best bin on a risk scale)."""
+        return min([*self.points, self.missing_points]) if self.points else self.missing_points
+
     def best_label(self) -> str:
         """The bin that earns the most points."""
         if not self.points or self.missing_points > max(self.points):
@@ -140,7 +150,7 @@ class Scored:
     probability_bad: float
     segment: str
     points: dict[str, float]
-    lost: dict[str, float]  # points below each feature's best bin
+    lost: dict[str, float]  # points below each feature's best bin (risk scale: above its least-risk bin)
 
 
 @dataclass(slots=True)
@@ -148,7 +158,7 @@ class Scorecard:
     """A versioned scorecard: one or more segments on one scale, with its schema, training and validation."""
 
     model_version: str
-    kind: str  # bureau | table
+    kind: str  # bureau | table | fraud
     scale: Scale
     segments: dict[str, Segment]
     feature_schema: list[dict[str, str]] = field(default_factory=list)
@@ -164,7 +174,9 @@ class Scorecard:
         raw = seg.base_points + sum(points.values())
         logit_bad = (self.scale.offset - raw) / self.scale.factor
         score = int(round(min(self.scale.maximum, max(self.scale.minimum, raw))))
-        lost = {f.name: f.best_points - points[f.name] for f in seg.features}
+        # Points each feature costs against its best bin: on a risk scale, the points it added above its least.
+        lost = {f.name: (points[f.name] - f.least_points) if self.scale.risk else (f.best_points - points[f.name])
+                for f in seg.features}
         return Scored(score, raw, 1.0 / (1.0 + math.exp(-logit_bad)), seg.name, points, lost)
 
     def to_json(self) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Rules of scoring: register and release models, and score a person's file with reason codes.
 
-Only a ``bureau`` model (trained on the bureau's own features) can be released; the released model with
-the newest release time scores every inquiry. Serving processes re-read which model is released at most
+Only a ``bureau`` model (the credit score, trained on the bureau's own features) or a ``fraud`` model (the
+fraud-risk score, docs/fraud.md) can be released; of each kind, the released model with the newest release
+time scores every inquiry, and the two kinds never replace each other. Serving processes re-read which model is released at most
 every ``RELEASE_CHECK_SECONDS``, so a release reaches every process within that time. Registration and
 release are audited.
 
@@ -40,7 +41,8 @@ RELEASE_CHECK_SECONDS = 10.0
 MAX_REASONS = 4
 MIN_REASON_POINTS = 0.5
 INQUIRY_FEATURES = ("hard_inquiries_6m", "hard_inquiries_12m")
-_released: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> (checked at, model or None)
+RELEASABLE = ("bureau", "fraud")  # model kinds that score inquiries, each on its own
+_released: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> kind -> (checked at, model or None)
 
 
 def artefact_text(card: Scorecard) -> str:
@@ -64,18 +66,19 @@ def register(session: Session, *, card: Scorecard, actor_code: str) -> ScoreMode
 
 
 def release(session: Session, *, version: str, actor_code: str, now: datetime | None = None) -> ScoreModel:
-    """Release ``version``: from now on it scores every inquiry."""
+    """Release ``version``: from now on it scores every inquiry (a ``bureau`` model the credit score, a ``fraud``
+    model the fraud-risk score)."""
     model = ModelRepository(session).by_version(version)
     if model is None:
         raise NotFound(f"no model {version} is registered", code=MODEL_NOT_FOUND, field="version")
-    if model.kind != "bureau":
+    if model.kind not in RELEASABLE:
         raise Unprocessable(f"model {version} was trained on a table, not on the bureau's features; only a bureau "
                             "model can score inquiries", code="MODEL_NOT_RELEASABLE", field="version")
     model.released_at = now or datetime.now().astimezone()
     model.released_by = actor_code
     session.flush()
     audit.record(session, actor_member_id=None, actor_code=actor_code, action="model.release",
-                 details={"version": version, "sha256": model.sha256})
+                 details={"version": version, "kind": model.kind, "sha256": model.sha256})
     return model
 
 
@@ -105,17 +108,19 @@ def load(session: Session, version: str) -> Scorecard:
     return Scorecard.from_json(json.loads(text))
 
 
-def released_model(session: Session) -> Scorecard | None:
-    """The released bureau model (None before any release), re-read at most every ``RELEASE_CHECK_SECONDS``."""
+def released_model(session: Session, kind: str = "bureau") -> Scorecard | None:
+    """The released model of ``kind`` (None before any release), re-read at most every
+    ``RELEASE_CHECK_SECONDS``."""
     engine = session.get_bind()
-    cached = _released.get(engine)
+    kinds = _released.setdefault(engine, {})
+    cached = kinds.get(kind)
     now = time.monotonic()
     if cached is not None and now - cached[0] < RELEASE_CHECK_SECONDS:
         return cached[1]
-    version = ModelRepository(session).released_version()
+    version = ModelRepository(session).released_version(kind)
     card = cached[1] if cached is not None and cached[1] is not None and cached[1].model_version == version else (
         load(session, version) if version is not None else None)
-    _released[engine] = (now, card)
+    kinds[kind] = (now, card)
     return card
 
 
