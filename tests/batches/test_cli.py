@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from openbureau.cli.main import app
-from openbureau.kit.settings import get_settings
 from tests.batches.factories import logged, subject, write_batch
+from tests.security.factories import cli_env as bureau_env
 
 runner = CliRunner()
 
@@ -18,14 +18,8 @@ runner = CliRunner()
 @pytest.fixture
 def cli_env(market, monkeypatch):
     runtime, _ = market
-    settings = runtime.settings
-    for name, value in {"DATA_DIR": str(settings.data_dir), "DATABASE_URL": settings.resolved_database_url,
-                        "PII_KEY": settings.pii_key.get_secret_value(),
-                        "INDEX_KEY": settings.index_key.get_secret_value()}.items():
-        monkeypatch.setenv(f"OPENBUREAU_{name}", value)
-    get_settings.cache_clear()
-    yield runtime
-    get_settings.cache_clear()
+    with bureau_env(runtime, monkeypatch):
+        yield runtime
 
 
 def test_submit_wait_status_and_results(cli_env, tmp_path) -> None:

@@ -157,23 +157,15 @@ def test_the_command_line_prints_a_statement_and_writes_its_csv(market, tmp_path
     runtime, _ = market
     _build_month(runtime)
     from openbureau.cli.main import app
-    from openbureau.kit.settings import get_settings
+    from tests.security.factories import cli_env
 
-    settings = runtime.settings
-    for name, value in {"DATA_DIR": str(settings.data_dir), "DATABASE_URL": settings.resolved_database_url,
-                        "PII_KEY": settings.pii_key.get_secret_value(),
-                        "INDEX_KEY": settings.index_key.get_secret_value()}.items():
-        monkeypatch.setenv(f"OPENBUREAU_{name}", value)
-    get_settings.cache_clear()
     out = tmp_path / "s.csv"
-    try:
+    with cli_env(runtime, monkeypatch):
         result = CliRunner().invoke(app, ["members", "statement", "LENDER", "--month", "2026-10", "--csv", str(out)])
         suspended = CliRunner().invoke(app, ["members", "suspend", "LENDER", "--reason", "late payment"])
         shown = CliRunner().invoke(app, ["members", "show", "LENDER"])
         bad = CliRunner().invoke(app, ["members", "licence", "LENDER", "--kind", "licence", "--number", "<x>",
                                        "--authority", "CB", "--valid-from", "2026-01-01"])
-    finally:
-        get_settings.cache_clear()
     assert suspended.exit_code == 0 and "late payment" in shown.output and bad.exit_code != 0
     assert result.exit_code == 0, result.output
     assert "loan_origination" in result.output and "100" in result.output
