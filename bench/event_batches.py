@@ -1,0 +1,144 @@
+"""What a batch of lending events costs by its size: CPU per batch and per event of ``receive_events`` (the
+service behind ``POST /v1/events``) for batches of 1, 10, 100 and 1,000 events.
+
+1. Simulate a small market and replay its monthly files into an embedded bureau (kept in ``--data`` and
+   reused by later runs), so that events link to persons on file and pass the consent gate as a lender's
+   would.
+2. For each batch size, send ``--events`` events of one lender (``BANK_A``) in batches of that size, each
+   event a copy of one of the market's own daily events with a new event id, dated a minute ago; measure
+   the process's CPU time (``time.process_time``: Polars' threads included) per batch. The sizes are
+   measured in turn, ``--runs`` times, and each figure is the median of the runs with their range.
+
+It prints, per size, CPU ms per batch and per event. A batch's fixed cost is what a batch of one costs; the
+per-event cost of a large batch is what the bureau's intake pays when furnishers batch their events.
+
+    .venv/bin/python bench/event_batches.py --data bench/out/event-batches
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FURNISHER = "BANK_A"
+
+
+def build(data: Path, *, persons: int, months: int, seed: int) -> None:
+    """A bureau holding the market's monthly files (once; later runs reuse it)."""
+    from openbureau import sim
+    from openbureau.kit.crypto import PiiVault, load_keys
+    from openbureau.kit.db import make_engine
+    from openbureau.kit.settings import Settings
+    from openbureau.migrations import upgrade
+    from openbureau.runtime import Runtime
+    from openbureau.sim.replay import register_members, replay
+
+    market, bureau = data / "market", data / "bureau"
+    sim.generate(persons=persons, months=months, seed=seed, out=market)
+    bureau.mkdir(parents=True)
+    keys = {k: base64.b64encode(os.urandom(32)).decode() for k in ("pii_key", "index_key")}
+    settings = Settings(data_dir=bureau, database_url=f"sqlite:///{bureau / 'bureau.db'}", **keys)
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    runtime = Runtime(settings=settings, engine=engine, vault=PiiVault(load_keys(settings)))
+    register_members(engine)
+    replay(engine, settings=settings, policy=runtime.policy, vault=runtime.vault, market=market, events=False)
+    engine.dispose()
+    (data / "keys.json").write_text(json.dumps(keys))
+
+
+def measure(data: Path, *, sizes: list[int], events: int, runs: int) -> dict[int, list[float]]:
+    """CPU seconds per batch, per size and run."""
+    from openbureau.intake.events.schemas import EventBatch
+    from openbureau.intake.events.service import receive_events
+    from openbureau.kit.crypto import PiiVault, load_keys
+    from openbureau.kit.db import make_engine, session_scope
+    from openbureau.kit.settings import Settings
+    from openbureau.members.service import get_member
+    from openbureau.runtime import Runtime
+    from openbureau.sim.event_files import read_event_manifest
+
+    bureau = data / "bureau"
+    settings = Settings(data_dir=bureau, database_url=f"sqlite:///{bureau / 'bureau.db'}",
+                        **json.loads((data / "keys.json").read_text()))
+    engine = make_engine(settings.resolved_database_url)
+    runtime = Runtime(settings=settings, engine=engine, vault=PiiVault(load_keys(settings)))
+    with session_scope(engine) as session:
+        furnisher = get_member(session, code=FURNISHER)
+        session.expunge(furnisher)
+    files = [e.path for e in read_event_manifest(data / "market") if e.furnisher == FURNISHER]
+    model = [{k: v for k, v in row.items() if v is not None}
+             for row in pl.concat([pl.read_csv(p, infer_schema=False) for p in files], how="diagonal").to_dicts()]
+    sent = 0
+
+    def batch_of(size: int) -> tuple[pl.DataFrame, datetime]:
+        nonlocal sent
+        now = datetime.now(UTC)
+        rows = []
+        for _ in range(size):
+            row = dict(model[sent % len(model)], event_id=f"bench-{os.getpid()}-{sent}",
+                       occurred_at=(now - timedelta(minutes=1)).isoformat())
+            rows.append(row)
+            sent += 1
+        return EventBatch.model_validate({"events": rows}).frame(), now
+
+    def send(size: int) -> None:
+        frame, now = batch_of(size)
+        receive_events(engine, vault=runtime.vault, profile=runtime.policy.profile, furnisher=furnisher,
+                       batch=frame, now=now)
+
+    for size in sizes:  # warm-up: imports, caches, the first plans
+        send(size)
+    cpu: dict[int, list[float]] = {size: [] for size in sizes}
+    for _ in range(runs):
+        for size in sizes:
+            batches = max(1, events // size)
+            started = time.process_time()
+            for _ in range(batches):
+                send(size)
+            cpu[size].append((time.process_time() - started) / batches)
+    engine.dispose()
+    return cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT / "bench" / "out" / "event-batches")
+    parser.add_argument("--persons", type=int, default=2_000)
+    parser.add_argument("--months", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--sizes", default="1,10,100,1000")
+    parser.add_argument("--events", type=int, default=2_000, help="events sent per size and run")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    if not (args.data / "keys.json").exists():
+        print(f"building the bureau in {args.data} ({args.persons:,} persons x {args.months} months) ...", flush=True)
+        build(args.data, persons=args.persons, months=args.months, seed=args.seed)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    cpu = measure(args.data, sizes=sizes, events=args.events, runs=args.runs)
+    print(f"\nreceive_events on SQLite, {args.events:,} events per size and run, median (range) of {args.runs} runs")
+    print(f"{'batch':>7} {'CPU ms / batch':>26} {'CPU ms / event':>26}")
+    for size, values in cpu.items():
+        per_batch = [1e3 * v for v in values]
+        per_event = [v / size for v in per_batch]
+        print(f"{size:>7} {_spread(per_batch):>26} {_spread(per_event):>26}")
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+
+if __name__ == "__main__":
+    main()
