@@ -12,6 +12,11 @@ service behind ``POST /v1/events``) for batches of 1, 10, 100 and 1,000 events.
 It prints, per size, CPU ms per batch and per event. A batch's fixed cost is what a batch of one costs; the
 per-event cost of a large batch is what the bureau's intake pays when furnishers batch their events.
 
+3. Then single-event batches sent by ``--clients`` concurrent callers of the same lender through the
+   serving process's intake (``intake.events.gathering.EventGatherer``, which takes a furnisher's batches
+   that arrive together in as one), against one caller at a time through the same intake, in the same run:
+   events a second and CPU ms per event of each.
+
     .venv/bin/python bench/event_batches.py --data bench/out/event-batches
 """
 
@@ -59,8 +64,13 @@ def build(data: Path, *, persons: int, months: int, seed: int) -> None:
     (data / "keys.json").write_text(json.dumps(keys))
 
 
-def measure(data: Path, *, sizes: list[int], events: int, runs: int) -> dict[int, list[float]]:
-    """CPU seconds per batch, per size and run."""
+def measure(data: Path, *, sizes: list[int], events: int, runs: int, clients: int
+            ) -> tuple[dict[int, list[float]], dict[int, list[tuple[float, float]]]]:
+    """CPU seconds per batch, per size and run; and (events/s, CPU s per event) of single-event batches sent
+    by 1 and by ``clients`` callers at once through the gathering intake, per run."""
+    import asyncio
+
+    from openbureau.intake.events.gathering import EventGatherer
     from openbureau.intake.events.schemas import EventBatch
     from openbureau.intake.events.service import receive_events
     from openbureau.kit.crypto import PiiVault, load_keys
@@ -101,7 +111,16 @@ def measure(data: Path, *, sizes: list[int], events: int, runs: int) -> dict[int
 
     for size in sizes:  # warm-up: imports, caches, the first plans
         send(size)
+    gatherer = EventGatherer(engine, vault=runtime.vault, profile=runtime.policy.profile)
+
+    async def callers(count: int, total: int) -> None:
+        async def caller(share: int) -> None:
+            for _ in range(share):
+                await gatherer.receive(furnisher, batch_of(1)[0])
+        await asyncio.gather(*(caller(total // count) for _ in range(count)))
+
     cpu: dict[int, list[float]] = {size: [] for size in sizes}
+    gathered: dict[int, list[tuple[float, float]]] = {1: [], clients: []}
     for _ in range(runs):
         for size in sizes:
             batches = max(1, events // size)
@@ -109,8 +128,13 @@ def measure(data: Path, *, sizes: list[int], events: int, runs: int) -> dict[int
             for _ in range(batches):
                 send(size)
             cpu[size].append((time.process_time() - started) / batches)
+        for count in gathered:
+            total = max(count, events // 2 // count * count)
+            started, wall = time.process_time(), time.perf_counter()
+            asyncio.run(callers(count, total))
+            gathered[count].append((total / (time.perf_counter() - wall), (time.process_time() - started) / total))
     engine.dispose()
-    return cpu
+    return cpu, gathered
 
 
 def main() -> None:
@@ -122,22 +146,27 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,10,100,1000")
     parser.add_argument("--events", type=int, default=2_000, help="events sent per size and run")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=16, help="concurrent callers of single-event batches")
     args = parser.parse_args()
     if not (args.data / "keys.json").exists():
         print(f"building the bureau in {args.data} ({args.persons:,} persons x {args.months} months) ...", flush=True)
         build(args.data, persons=args.persons, months=args.months, seed=args.seed)
     sizes = [int(s) for s in args.sizes.split(",")]
-    cpu = measure(args.data, sizes=sizes, events=args.events, runs=args.runs)
+    cpu, gathered = measure(args.data, sizes=sizes, events=args.events, runs=args.runs, clients=args.clients)
     print(f"\nreceive_events on SQLite, {args.events:,} events per size and run, median (range) of {args.runs} runs")
     print(f"{'batch':>7} {'CPU ms / batch':>26} {'CPU ms / event':>26}")
     for size, values in cpu.items():
         per_batch = [1e3 * v for v in values]
         per_event = [v / size for v in per_batch]
         print(f"{size:>7} {_spread(per_batch):>26} {_spread(per_event):>26}")
+    print(f"\nsingle-event batches through the gathering intake, {args.events // 2:,} events per run")
+    print(f"{'callers':>7} {'events / s':>26} {'CPU ms / event':>26}")
+    for count, values in gathered.items():
+        print(f"{count:>7} {_spread([v[0] for v in values], 0):>26} {_spread([1e3 * v[1] for v in values]):>26}")
 
 
-def _spread(values: list[float]) -> str:
-    return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+def _spread(values: list[float], digits: int = 3) -> str:
+    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
 if __name__ == "__main__":

@@ -89,3 +89,22 @@ def test_an_event_file_is_read_like_a_monthly_file_and_its_findings_are_the_furn
         wrong = http.post("/v1/events/files", headers={"X-API-Key": keys["P1"]},
                           files={"file": ("monthly.csv", handle)})
     assert wrong.status_code == 422 and wrong.json()["code"] == "FILE_MISSING_COLUMNS"
+
+
+def test_single_event_batches_sent_at_once_are_each_answered_about_their_own_event(client) -> None:
+    """Concurrent calls of one furnisher may be taken in as one batch (intake.events.gathering): each answer
+    still speaks of its own batch only, numbered from its own first line."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    http, keys, _ = client
+    now = datetime.now(UTC)
+    batches = [[event(0, f"C-{n}", at=now - timedelta(minutes=5), **({"amount": "0"} if n % 3 == 0 else {}))]
+               for n in range(9)]
+    with ThreadPoolExecutor(max_workers=9) as pool:
+        answers = list(pool.map(lambda batch: _post(http, keys["P1"], batch), batches))
+    for n, answer in enumerate(answers):
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert [(o["line"], o["event_id"]) for o in body["outcomes"]] == [(1, f"C-{n}")]
+        assert (body["received"], body["rejected"]) == (1, int(n % 3 == 0))
+        assert {f["line"] for f in body["findings"]} == ({1} if n % 3 == 0 else set())

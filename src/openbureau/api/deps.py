@@ -19,6 +19,7 @@ from starlette.types import Scope
 
 from openbureau.api.edge import MEMBER_SCOPE_KEY, PERSON_SCOPE_KEY
 from openbureau.inquiries.log import GroupCommitLog
+from openbureau.intake.events.gathering import EventGatherer
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Unauthenticated
 from openbureau.members.models import Member
@@ -144,6 +145,17 @@ async def get_inquiry_log(request: Request, runtime: RuntimeDep) -> GroupCommitL
 
 
 InquiryLogDep = Annotated[GroupCommitLog, Depends(get_inquiry_log)]
+
+
+async def get_event_gatherer(request: Request, runtime: RuntimeDep, policy: PolicyDep) -> EventGatherer:
+    """This process's intake of event batches, gathering a furnisher's concurrent batches; made on first use."""
+    state = request.app.state
+    if getattr(state, "event_gatherer", None) is None:
+        state.event_gatherer = EventGatherer(runtime.engine, vault=runtime.vault, profile=policy.profile)
+    return state.event_gatherer
+
+
+EventGathererDep = Annotated[EventGatherer, Depends(get_event_gatherer)]
 
 
 # Ids and offsets are bounded so that an absurd value is a 422, never an overflow in the database driver.

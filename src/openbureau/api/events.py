@@ -3,18 +3,24 @@ reconciliation with the monthly files found."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from openbureau.api.deps import FurnisherDep, Offset, PolicyDep, PrincipalDep, RuntimeDep, SessionDep
+from openbureau.api.deps import (
+    EventGathererDep,
+    FurnisherDep,
+    Offset,
+    PolicyDep,
+    PrincipalDep,
+    RuntimeDep,
+    SessionDep,
+)
 from openbureau.api.uploads import UPLOAD_SCHEMA, sealed_upload
 from openbureau.intake.events import reconcile
 from openbureau.intake.events.files import submit_event_file
 from openbureau.intake.events.schemas import DiscrepancyRead, EventBatch, EventBatchRead, EventOutcome
-from openbureau.intake.events.service import receive_events
 from openbureau.intake.schemas import FindingRead, SubmissionRead
 
 router = APIRouter(tags=["events"])
@@ -22,18 +28,15 @@ router = APIRouter(tags=["events"])
 
 @router.post("/events", response_model=EventBatchRead, summary="Report lending events as they happen (1 to 10,000)",
              responses={413: {"description": "the body is larger than OPENBUREAU_MAX_EVENT_BATCH_BYTES"}})
-async def post_events(batch: EventBatch, runtime: RuntimeDep, policy: PolicyDep,
-                      furnisher: FurnisherDep) -> EventBatchRead:
+async def post_events(batch: EventBatch, furnisher: FurnisherDep, intake: EventGathererDep) -> EventBatchRead:
     """Validate and store a batch of the calling furnisher's events; each is acknowledged on its own (an
     event id sent again is a duplicate, stored once). Events are counted by every lawful inquiry as soon as
-    this answer is sent."""
-    now = datetime.now(UTC)
-    result = await run_in_threadpool(lambda: receive_events(
-        runtime.engine, vault=runtime.vault, profile=policy.profile, furnisher=furnisher, batch=batch.frame(),
-        now=now))
+    this answer is sent. Batches of one furnisher that arrive together are taken in as one
+    (``intake.events.gathering``); each answer is about its own batch."""
+    result = await intake.receive(furnisher, batch.frame())
     return EventBatchRead(
         received=result.received, stored=result.stored, warnings=result.warnings, duplicates=result.duplicates,
-        rejected=result.rejected, held=result.held, unlinked=result.unlinked, received_at=now,
+        rejected=result.rejected, held=result.held, unlinked=result.unlinked, received_at=result.received_at,
         outcomes=[EventOutcome(**row) for row in result.outcomes.iter_rows(named=True)],
         findings=[FindingRead(**row) for row in result.findings.iter_rows(named=True)])
 

@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -60,7 +59,30 @@ class EventIntakeResult:
     unlinked: int = 0  # stored under no person yet (a load was running)
     findings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FINDINGS_SCHEMA))
     outcomes: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
-        schema={"line": pl.Int64, "event_id": pl.String, "outcome": pl.String}))
+        schema={"line": pl.Int64, "event_id": pl.String, "outcome": pl.String, "warned": pl.Boolean,
+                "unlinked": pl.Boolean}))
+
+    received_at: datetime | None = None  # the moment the batch was judged against and stored at
+
+    @classmethod
+    def of_lines(cls, outcomes: pl.DataFrame, findings: pl.DataFrame, *, received_at: datetime | None
+                 ) -> EventIntakeResult:
+        """The figures of a batch from its events' outcomes (``line``, ``event_id``, ``outcome``, and the flags
+        ``warned``: stored with warnings, ``unlinked``: stored under no person) and its findings."""
+        kind = outcomes["outcome"]
+        rejected, duplicates = int((kind == "rejected").sum()), int((kind == "duplicate").sum())
+        return cls(received=outcomes.height, stored=outcomes.height - rejected - duplicates,
+                   warnings=int(outcomes["warned"].sum()), duplicates=duplicates, rejected=rejected,
+                   held=int((kind == "held").sum()), unlinked=int(outcomes["unlinked"].sum()),
+                   findings=findings.cast(FINDINGS_SCHEMA), outcomes=outcomes, received_at=received_at)
+
+    def lines(self, first: int, count: int) -> EventIntakeResult:
+        """The part of this result about lines ``first`` to ``first + count - 1``, numbered again from 1 (the
+        answer to one of several batches received as one: ``intake.events.gathering``)."""
+        def part(frame: pl.DataFrame) -> pl.DataFrame:
+            return frame.filter(pl.col("line").is_between(first, first + count - 1)).with_columns(
+                pl.col("line") - (first - 1))
+        return EventIntakeResult.of_lines(part(self.outcomes), part(self.findings), received_at=self.received_at)
 
     def add(self, other: EventIntakeResult) -> None:
         """Add another batch's figures (a file's chunks); outcomes are not kept across chunks."""
@@ -104,7 +126,6 @@ def receive_events(engine: Engine, *, vault: PiiVault, profile: JurisdictionProf
     checked = validate_events(batch, now=now, seen=seen, phone_plan=profile.phone_plan)
     records = checked.records
     findings = [checked.findings]
-    counts = Counter(dict(records[OUTCOME].value_counts().iter_rows()))
     kept = records.filter(pl.col(OUTCOME) != "rejected")
     kept = kept.with_columns(_digests(vault, kept))
     duplicates = pl.DataFrame(schema={LINE: pl.Int64})
@@ -118,7 +139,6 @@ def receive_events(engine: Engine, *, vault: PiiVault, profile: JurisdictionProf
             reused = kept.filter(pl.col("_stored").is_not_null() & (pl.col("_stored") != pl.col("digest")))
             duplicates = kept.filter(pl.col("_stored") == pl.col("digest")).select(LINE)
             findings.append(_reused_findings(reused))
-            counts["rejected"] += reused.height
             kept = kept.filter(pl.col("_stored").is_null()).drop("_stored")
         # Persons are numbered only when no load is running or was cut short (a load numbers its own, and a
         # cut one's are removed by the next load); otherwise subjects without a person wait, unlinked.
@@ -164,13 +184,14 @@ def receive_events(engine: Engine, *, vault: PiiVault, profile: JurisdictionProf
         .when(pl.col("line").is_in(rejected_lines.implode())).then(pl.lit("rejected"))
         .otherwise(pl.col("outcome")).alias("outcome"))
     held_lines = kept.filter(~consented)[LINE]
-    outcome = outcome.with_columns(pl.when(pl.col("line").is_in(held_lines.implode())).then(pl.lit("held"))
-                                   .otherwise(pl.col("outcome")).alias("outcome"))
-    return EventIntakeResult(
-        received=records.height, stored=rows.height, warnings=int(rows["has_warnings"].sum() or 0),
-        duplicates=duplicates.height, rejected=counts["rejected"], held=int((~consented).sum()),
-        unlinked=int(links["person_id"].null_count()), findings=pl.concat(findings).cast(FINDINGS_SCHEMA),
-        outcomes=outcome)
+    warned_lines = kept.filter(pl.Series(rows["has_warnings"] == 1))[LINE]
+    unlinked_lines = kept.filter(links["person_id"].is_null())[LINE]
+    outcome = outcome.with_columns(
+        pl.when(pl.col("line").is_in(held_lines.implode())).then(pl.lit("held")).otherwise(pl.col("outcome"))
+        .alias("outcome"),
+        pl.col("line").is_in(warned_lines.implode()).alias("warned"),
+        pl.col("line").is_in(unlinked_lines.implode()).alias("unlinked"))
+    return EventIntakeResult.of_lines(outcome, pl.concat(findings), received_at=now)
 
 
 def anchored_person(id_type: ColumnElement, id_index: ColumnElement) -> Select:
