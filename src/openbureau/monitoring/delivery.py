@@ -18,7 +18,7 @@ import json
 import random
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -120,7 +120,8 @@ class Worker:
         return outcome
 
     def run(self, stop: threading.Event, *, poll: float = 0.5) -> Outcome:
-        """Deliver until ``stop`` is set: a delivery starts as soon as a thread is free and one is due."""
+        """Deliver until ``stop`` is set: a delivery starts as soon as a thread is free and one is due; the loop
+        looks again at once when a delivery ends (its endpoint's next one may be waiting), else every ``poll``."""
         outcome = Outcome()
         in_flight: set[Future] = set()
         with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
@@ -134,7 +135,11 @@ class Worker:
                 except Exception:  # noqa: BLE001 - a busy or restarting database: try again after the poll
                     due = []
                 in_flight.update(pool.submit(self.deliver, row) for row in due)
-                if not due:
+                if due:
+                    continue
+                if in_flight:  # an endpoint's next delivery is due once its current one ends: look again then
+                    wait(in_flight, timeout=poll, return_when=FIRST_COMPLETED)
+                else:
                     stop.wait(poll)
             for future in in_flight:
                 future.exception()
