@@ -2,7 +2,8 @@
 
 At least once, in order per endpoint: a worker leases the first pending delivery of each endpoint (its
 ``next_attempt_at`` pushed past the lease) in a short transaction, posts it outside any transaction, and
-records the attempt in another. A worker killed between the two leaves the delivery to be taken again when
+records the attempt in another, which also leases the endpoint's next delivery when it is due (so a busy
+endpoint's queue drains at its receiver's pace, two transactions a delivery). A worker killed between the two leaves the delivery to be taken again when
 the lease ends, under the same ``OpenBureau-Delivery-Id``, which the receiver uses to drop a duplicate.
 A failure (no answer within the timeout, a network error, any answer but 2xx) is retried after an
 exponential backoff with full jitter (``uniform(0, min(cap, base * 2^n))``) until the delivery's retry
@@ -134,7 +135,7 @@ class Worker:
                     due = self.claim(now=datetime.now(UTC), limit=free) if free else []
                 except Exception:  # noqa: BLE001 - a busy or restarting database: try again after the poll
                     due = []
-                in_flight.update(pool.submit(self.deliver, row) for row in due)
+                in_flight.update(pool.submit(self.deliver_in_turn, row, stop) for row in due)
                 if due:
                     continue
                 if in_flight:  # an endpoint's next delivery is due once its current one ends: look again then
@@ -152,19 +153,32 @@ class Worker:
             if future_or_result.exception() is not None:  # not recorded: its lease ends and it is taken again
                 return
             future_or_result = future_or_result.result()
-        result = future_or_result
-        outcome.delivered += result == "delivered"
-        outcome.retried += result == "retry"
-        outcome.dead += result == "dead"
+        for result in future_or_result if isinstance(future_or_result, list) else [future_or_result]:
+            outcome.delivered += result == "delivered"
+            outcome.retried += result == "retry"
+            outcome.dead += result == "dead"
 
     def deliver(self, row: Row, *, now: datetime | None = None) -> str | None:
         """Post one claimed delivery and record the attempt; its outcome (None: the endpoint is gone)."""
+        return self._attempt(row, now=now, follow=False)[0]
+
+    def deliver_in_turn(self, row: Row, stop: threading.Event) -> list[str | None]:
+        """Deliver a claimed delivery, then its endpoint's next ones while each is due and the one before it was
+        delivered: the transaction that records a delivery claims the next, so an endpoint's queue drains at the
+        pace of its receiver, not of the worker's looks. Stops following when ``stop`` is set."""
+        results: list[str | None] = []
+        while row is not None:
+            result, row = self._attempt(row, now=None, follow=not stop.is_set())
+            results.append(result)
+        return results
+
+    def _attempt(self, row: Row, *, now: datetime | None, follow: bool) -> tuple[str | None, Row | None]:
         with session_scope(self.engine, read_only=True) as session:
             trigger, endpoint = MonitoringRepository(session.connection()).delivery_content(row.trigger_id,
                                                                                            row.endpoint_id)
         at = now or datetime.now(UTC)
         if endpoint.deleted_at is not None:
-            return None
+            return None, None
         secrets = [self.vault.decrypt(endpoint.secret_enc).encode()]
         if endpoint.previous_secret_enc is not None and endpoint.previous_valid_until and endpoint.previous_valid_until > at:
             secrets.append(self.vault.decrypt(endpoint.previous_secret_enc).encode())
@@ -192,15 +206,21 @@ class Worker:
             dead = at + wait > row.retry_until
             result = "dead" if dead else "retry"
             status, next_at = (DeliveryStatus.DEAD, at) if dead else (DeliveryStatus.PENDING, at + wait)
+        following = None
         with session_scope(self.engine, write=True) as session:
-            MonitoringRepository(session.connection()).record_attempt(
+            repo = MonitoringRepository(session.connection())
+            repo.record_attempt(
                 row_id=row.id, attempt=attempt, at=at, status_code=status_code, duration_ms=duration_ms,
                 outcome=result, error=error, status=status, next_attempt_at=next_at)
             audit.record(session, actor_member_id=None, actor_code=WORKER_CODE, action="webhook.deliver",
                          person_id=trigger.person_id, purpose="account_review",
                          details={"delivery": row.id, "trigger": trigger.id, "subscriber": row.subscriber_id,
                                   "attempt": attempt, "outcome": result})
-        return result
+            if follow and result == "delivered":
+                moment = datetime.now(UTC)
+                following = repo.claim_next(endpoint_id=row.endpoint_id, now=moment,
+                                            lease_until=moment + self.config.lease)
+        return result, following
 
 
 def in_background(engine: Engine, *, vault: PiiVault, config: WorkerSettings) -> tuple[threading.Event, threading.Thread]:
