@@ -19,7 +19,6 @@ from openbureau import sim
 from openbureau.api.app import server_limits
 from openbureau.audit import service as audit
 from openbureau.cli import demo_person
-from openbureau.cli.demo_monitoring import Portfolio
 from openbureau.cli.console import (
     console,
     err_console,
@@ -28,6 +27,7 @@ from openbureau.cli.console import (
     reports_errors,
     shell_path,
 )
+from openbureau.cli.demo_monitoring import Portfolio
 from openbureau.cli.notifications import dispatch_in_background
 from openbureau.consent.schemas import Subject
 from openbureau.fraud.tasks import build_rings
