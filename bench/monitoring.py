@@ -293,6 +293,8 @@ def stream(engine: str, args: argparse.Namespace, *, built: dict, refs: list, ta
     _, expected = phase_deliveries(engine, args, before)
     lines = drain(receiver_log, set(expected), timeout=args.lease + 120)[start_at:]
     lines = [r for r in lines if r["delivery"] in set(expected)]
+    cut = [r for r in lines if r["trigger"] is None]  # a request cut short: the worker killed while sending it
+    lines = [r for r in lines if r["trigger"] is not None]
     by_delivery: dict[str, int] = {}
     by_trigger: dict[str, set[str]] = {}
     for r in lines:
@@ -308,7 +310,7 @@ def stream(engine: str, args: argparse.Namespace, *, built: dict, refs: list, ta
             "received": len(by_delivery), "lost": len(set(expected) - set(by_delivery)),
             "duplicates_same_id": sum(n - 1 for n in by_delivery.values()),
             "duplicates_other_id": sum(len(d) > 1 for d in by_trigger.values()),
-            "bad_signatures": sum(not r["verified"] for r in lines), "matched": len(latencies),
+            "bad_signatures": sum(not r["verified"] for r in lines), "cut_short": len(cut), "matched": len(latencies),
             "p50_ms": round(percentile(latencies, 0.5)) if latencies else None,
             "p99_ms": round(percentile(latencies, 0.99)) if latencies else None,
             "max_ms": round(max(latencies)) if latencies else None}
