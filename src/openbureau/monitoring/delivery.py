@@ -167,18 +167,23 @@ class Worker:
         delivered: the transaction that records a delivery claims the next, so an endpoint's queue drains at the
         pace of its receiver, not of the worker's looks. Stops following when ``stop`` is set."""
         results: list[str | None] = []
+        content = None
         while row is not None:
-            result, row = self._attempt(row, now=None, follow=not stop.is_set())
+            result, row, content = self._attempt(row, now=None, follow=not stop.is_set(), content=content)
             results.append(result)
         return results
 
-    def _attempt(self, row: Row, *, now: datetime | None, follow: bool) -> tuple[str | None, Row | None]:
-        with session_scope(self.engine, read_only=True) as session:
-            trigger, endpoint = MonitoringRepository(session.connection()).delivery_content(row.trigger_id,
-                                                                                           row.endpoint_id)
+    def _attempt(self, row: Row, *, now: datetime | None, follow: bool,
+                 content: tuple[Row, Row] | None = None) -> tuple[str | None, Row | None, tuple[Row, Row] | None]:
+        """One attempt at ``row`` (its trigger and endpoint read unless given); when it was delivered and
+        ``follow``, the endpoint's next due delivery, leased, with its trigger and endpoint."""
+        if content is None:
+            with session_scope(self.engine, read_only=True) as session:
+                content = MonitoringRepository(session.connection()).delivery_content(row.trigger_id, row.endpoint_id)
+        trigger, endpoint = content
         at = now or datetime.now(UTC)
         if endpoint.deleted_at is not None:
-            return None, None
+            return None, None, None
         secrets = [self.vault.decrypt(endpoint.secret_enc).encode()]
         if endpoint.previous_secret_enc is not None and endpoint.previous_valid_until and endpoint.previous_valid_until > at:
             secrets.append(self.vault.decrypt(endpoint.previous_secret_enc).encode())
@@ -206,7 +211,7 @@ class Worker:
             dead = at + wait > row.retry_until
             result = "dead" if dead else "retry"
             status, next_at = (DeliveryStatus.DEAD, at) if dead else (DeliveryStatus.PENDING, at + wait)
-        following = None
+        following, following_content = None, None
         with session_scope(self.engine, write=True) as session:
             repo = MonitoringRepository(session.connection())
             repo.record_attempt(
@@ -220,7 +225,9 @@ class Worker:
                 moment = datetime.now(UTC)
                 following = repo.claim_next(endpoint_id=row.endpoint_id, now=moment,
                                             lease_until=moment + self.config.lease)
-        return result, following
+                if following is not None:
+                    following_content = repo.delivery_content(following.trigger_id, following.endpoint_id)
+        return result, following, following_content
 
 
 def in_background(engine: Engine, *, vault: PiiVault, config: WorkerSettings) -> tuple[threading.Event, threading.Thread]:
