@@ -57,7 +57,7 @@ def test_demo_builds_a_bureau_whose_keys_work(tmp_path) -> None:
     # The monitored portfolio: BANK_A registered its borrowers after its first file; the triggers the later files
     # and events wrote reached its webhook receiver, signed, each delivered once.
     found = re.search(r"Monitoring: BANK_A registered ([\d,]+) borrowers .*?([\d,]+) triggers reached its webhook "
-                      r"at \S+ \(([\d,]+) of ([\d,]+) requests with a valid signature\)", result.output)
+                      r"at \S+ \(([\d,]+) of ([\d,]+) requests with a valid signature;", result.output)
     assert found, result.output
     registered, reached, valid, requests = (int(g.replace(",", "")) for g in found.groups())
     assert registered > 0 and reached > 0 and valid == requests == reached

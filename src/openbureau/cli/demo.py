@@ -147,7 +147,7 @@ def demo(
                   f"{summary.records:,} records, {summary.events:,} lending events in {summary.event_files:,} daily "
                   f"files, in {summary.seconds:.1f} s")
 
-    portfolio = Portfolio(runtime)
+    portfolio = Portfolio(runtime, periods=list(summary.periods))
     with progress(*columns) as bar:
         files = bar.add_task("files", total=summary.files)
         records = bar.add_task("records", total=summary.records)

@@ -1,5 +1,5 @@
-"""The demo's monitored portfolio: once a lender's first monthly file is in, it registers its borrowers for
-monitoring (the existing-account basis) and a webhook endpoint at a receiver the demo runs on the loopback
+"""The demo's monitored portfolio: once a lender's monthly file of the last months is in, it registers up to
+``SIZE`` of its borrowers for monitoring (the existing-account basis) and a webhook endpoint at a receiver the demo runs on the loopback
 address; as the later months and the lending events replay, each file's triggers are delivered (signed, and
 verified by the receiver) before the next file arrives, and the demo prints what arrived, by kind.
 """
@@ -30,6 +30,8 @@ from openbureau.runtime import Runtime
 from openbureau.sim.writer import ManifestEntry
 
 LENDER = "BANK_A"
+SIZE = 500  # borrowers registered: enough to show every kind of trigger, few enough to keep the demo quick
+MONTHS = 6  # monitored for the market's last months (its whole history when shorter)
 
 
 @dataclass
@@ -73,19 +75,28 @@ class Receiver:
 class Portfolio:
     """``LENDER``'s monitored portfolio during the replay: pass :meth:`after` to the replay as its ``after``."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, periods: list[str]) -> None:
         self.runtime = runtime
+        self.start = periods[max(0, len(periods) - MONTHS - 1)]  # registered after the lender's file of it
         self.receiver = Receiver().start()
         self.worker = Worker(runtime.engine, vault=runtime.vault, config=WorkerSettings.from_settings(runtime.settings))
         self.stop = threading.Event()  # never set: the demo delivers each file's triggers to the end
         self.registered = 0
         self.refused: Counter = Counter()  # refusals by code
         self.since: str | None = None  # the period of the file after which monitoring began
+        self.seconds = 0.0  # spent registering and delivering
 
     def after(self, entry) -> None:
         """Register the portfolio after the lender's first monthly file; deliver what is due after every file."""
+        started = time.perf_counter()
+        try:
+            self._after(entry)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def _after(self, entry) -> None:
         if self.since is None:
-            if isinstance(entry, ManifestEntry) and entry.furnisher == LENDER:
+            if isinstance(entry, ManifestEntry) and entry.furnisher == LENDER and entry.period >= self.start:
                 self._register(entry.path)
                 self.since = entry.period
             return
@@ -100,7 +111,7 @@ class Portfolio:
     def _register(self, path: Path) -> None:
         rows = pl.read_csv(path, infer_schema=False).filter(
             (pl.col("id_type") == "CN_RESIDENT_ID") & (pl.col("account_status") == "open")).unique(
-            "id_number", keep="first", maintain_order=True)
+            "id_number", keep="first", maintain_order=True).head(SIZE)
         items = [SubscriptionCreate(subject=Subject(id_type="CN_RESIDENT_ID", id_number=number), reference=ref)
                  for ref, number in rows.select("furnisher_account_id", "id_number").iter_rows()]
         registrar = service.Registrar(vault=self.runtime.vault, policy=self.runtime.policy, access=access)
@@ -119,7 +130,9 @@ class Portfolio:
 
     def summary(self) -> list[str]:
         """What the lender's receiver got, as lines to print."""
+        started = time.perf_counter()
         self.deliver()
+        self.seconds += time.perf_counter() - started
         got = self.receiver.received
         verified = [r for r in got if r[3]]
         kinds = Counter(kind.removeprefix("monitoring.") for _, kind, _, _ in verified)
@@ -129,8 +142,9 @@ class Portfolio:
         parts = [f"{kind} {n:,} (" + ", ".join(f"{c} {m:,}" for c, m in categories[kind].most_common(3))
                  + (", ..." if len(categories[kind]) > 3 else "") + ")" for kind, n in kinds.most_common()]
         unique = len({r[0] for r in verified})
-        refused = ", ".join(f"{n:,} {code}" for code, n in self.refused.most_common()) or "none"
+        refused = ", ".join(f"{n:,} {code}" for code, n in self.refused.most_common())
         return [f"Monitoring: {LENDER} registered {self.registered:,} borrowers after its {self.since} file, on its "
-                f"open accounts in their files (refused: {refused}); as the later months and lending events replayed, {unique:,} triggers reached its webhook at "
-                f"{self.receiver.url} ({len(verified):,} of {len(got):,} requests with a valid signature)",
+                f"open accounts in their files (up to {SIZE:,}; refused: {refused or 'none'}); as the later months and lending "
+                f"events replayed, {unique:,} triggers reached its webhook at {self.receiver.url} ({len(verified):,} of {len(got):,} requests with a valid signature; "
+                f"{self.seconds:.1f} s registering and delivering)",
                 "  by kind: " + ("; ".join(parts) if parts else "none")]
