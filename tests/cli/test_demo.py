@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -17,6 +18,8 @@ from openbureau.intake.models import Submission
 from openbureau.intake.service import intake_statistics
 from openbureau.kit.db import session_scope
 from openbureau.kit.settings import Settings, get_settings
+from openbureau.members.service import get_member
+from openbureau.monitoring.models import Trigger, WebhookAttempt, WebhookDelivery
 from openbureau.rights.models import SecurityFreeze
 from openbureau.runtime import open_runtime
 from openbureau.sim import FURNISHERS, read_event_manifest, read_manifest
@@ -51,6 +54,21 @@ def test_demo_builds_a_bureau_whose_keys_work(tmp_path) -> None:
     assert re.search(r"Built: [\d,]+ persons, [\d,]+ accounts", result.output)
     assert re.search(r"Lending events: [\d,]+ daily files of 10 lenders, [\d,]+ events, [\d,]+ stored", result.output)
     assert "No scoring model: 3 months of history" in result.output
+    # The monitored portfolio: BANK_A registered its borrowers after its first file; the triggers the later files
+    # and events wrote reached its webhook receiver, signed, each delivered once.
+    found = re.search(r"Monitoring: BANK_A registered ([\d,]+) borrowers .*?([\d,]+) triggers reached its webhook "
+                      r"at \S+ \(([\d,]+) of ([\d,]+) requests with a valid signature;", result.output)
+    assert found, result.output
+    registered, reached, valid, requests = (int(g.replace(",", "")) for g in found.groups())
+    assert registered > 0 and reached > 0 and valid == requests == reached
+    with session_scope(runtime.engine) as session:
+        bank = get_member(session, code="BANK_A").id
+        statuses = Counter(session.scalars(select(WebhookDelivery.status).where(WebhookDelivery.subscriber_id == bank)))
+        attempts = session.scalar(select(func.count()).select_from(WebhookAttempt))
+        kinds = Counter(session.scalars(select(Trigger.kind).where(Trigger.subscriber_id == bank,
+                                                                   Trigger.kind != "freeze")))
+    assert statuses["delivered"] == reached == attempts == sum(kinds.values())
+    assert re.search(rf"by kind: new_credit {kinds['new_credit']:,} \(", result.output)
     # The printed loan application works: LENDER_X holds the borrower's consent and gets the report.
     application = re.search(r"-H 'X-API-Key: (\S+)' -H 'Content-Type: application/json' -d '(\{[^']*loan_origination"
                             r"[^']*\})'", result.output)
@@ -60,6 +78,11 @@ def test_demo_builds_a_bureau_whose_keys_work(tmp_path) -> None:
                                                        "Content-Type": "application/json"},
                              content=application.group(2), params={"format": "html"})
     assert answer.status_code == 201 and "Subscriber view" in answer.text and "Risk signals" in answer.text
+    log = re.search(r"curl -H 'X-API-Key: (\S+)' '\S+(/webhooks/deliveries\?limit=5)'", result.output)
+    assert log and log.group(1) == keys["BANK_A"], result.output
+    with TestClient(create_app(runtime)) as client:
+        shown = client.get("/v1" + log.group(2), headers={"X-API-Key": log.group(1)}).json()
+    assert len(shown) == 5 and {d["status"] for d in shown} <= {"delivered", "pending"}
     assert re.search(r"openbureau report --id-type CN_RESIDENT_ID --id-number \d{17}[\dX]", result.output)
     # The person's scene: signed in, disputed a month that BANK_A corrected, froze the file; refused credit.
     assert re.search(r"1\. A borrower signs in .* the code arrives on their phone", result.output)

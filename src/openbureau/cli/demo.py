@@ -27,6 +27,7 @@ from openbureau.cli.console import (
     reports_errors,
     shell_path,
 )
+from openbureau.cli.demo_monitoring import Portfolio
 from openbureau.cli.notifications import dispatch_in_background
 from openbureau.consent.schemas import Subject
 from openbureau.fraud.tasks import build_rings
@@ -146,6 +147,7 @@ def demo(
                   f"{summary.records:,} records, {summary.events:,} lending events in {summary.event_files:,} daily "
                   f"files, in {summary.seconds:.1f} s")
 
+    portfolio = Portfolio(runtime, periods=list(summary.periods))
     with progress(*columns) as bar:
         files = bar.add_task("files", total=summary.files)
         records = bar.add_task("records", total=summary.records)
@@ -155,6 +157,7 @@ def demo(
             on_file=lambda entry: bar.update(files, advance=1, description=f"{entry.furnisher} {entry.period}"),
             on_records=lambda n: bar.update(records, advance=n),
             on_event_file=lambda entry: bar.update(days, advance=1, description=f"events {entry.date}"),
+            after=portfolio.after,
         )
     with err_console.status("estimating the identity model from the bureau's records (Splink)"):
         try:
@@ -196,6 +199,8 @@ def demo(
                       f"{received:,} events, {stored:,} stored ({sum(t.events_held for t in lenders):,} held awaiting "
                       f"consent), {sum(t.events_rejected for t in lenders):,} rejected; discrepancies with the monthly "
                       f"files: {codes} (`openbureau events discrepancies`)", soft_wrap=True, highlight=False)
+    for line in portfolio.summary():
+        console.print(line, soft_wrap=True, highlight=False)
     with err_console.status("finding rings of persons sharing phones and addresses"):
         rings = build_rings(runtime.engine, vault=runtime.vault, settings=runtime.policy.signals,
                             principal=audit.terminal_operator())
@@ -227,6 +232,7 @@ def demo(
                  f"curl -H 'X-API-Key: {key['REGULATOR']}' {base}/stats/intake",
                  f"curl -X POST -H 'X-API-Key: {key['BANK_A']}' -H 'Content-Type: application/json' "
                  f"-d '{review}' {base}/inquiries",
+                 f"curl -H 'X-API-Key: {key['BANK_A']}' '{base}/webhooks/deliveries?limit=5'",
                  f"curl -X POST -H 'X-API-Key: {key['LENDER_X']}' -H 'Content-Type: application/json' "
                  f"-d '{application}' '{base}/inquiries?format=html' -o report.html",
                  f"OPENBUREAU_DATA_DIR={where} {command} report --id-type CN_RESIDENT_ID --id-number {borrower}"):

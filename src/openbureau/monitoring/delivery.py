@@ -2,7 +2,8 @@
 
 At least once, in order per endpoint: a worker leases the first pending delivery of each endpoint (its
 ``next_attempt_at`` pushed past the lease) in a short transaction, posts it outside any transaction, and
-records the attempt in another. A worker killed between the two leaves the delivery to be taken again when
+records the attempt in another, which also leases the endpoint's next delivery when it is due (so a busy
+endpoint's queue drains at its receiver's pace, two transactions a delivery). A worker killed between the two leaves the delivery to be taken again when
 the lease ends, under the same ``OpenBureau-Delivery-Id``, which the receiver uses to drop a duplicate.
 A failure (no answer within the timeout, a network error, any answer but 2xx) is retried after an
 exponential backoff with full jitter (``uniform(0, min(cap, base * 2^n))``) until the delivery's retry
@@ -18,7 +19,7 @@ import json
 import random
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -120,7 +121,8 @@ class Worker:
         return outcome
 
     def run(self, stop: threading.Event, *, poll: float = 0.5) -> Outcome:
-        """Deliver until ``stop`` is set: a delivery starts as soon as a thread is free and one is due."""
+        """Deliver until ``stop`` is set: a delivery starts as soon as a thread is free and one is due; the loop
+        looks again at once when a delivery ends (its endpoint's next one may be waiting), else every ``poll``."""
         outcome = Outcome()
         in_flight: set[Future] = set()
         with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
@@ -133,8 +135,12 @@ class Worker:
                     due = self.claim(now=datetime.now(UTC), limit=free) if free else []
                 except Exception:  # noqa: BLE001 - a busy or restarting database: try again after the poll
                     due = []
-                in_flight.update(pool.submit(self.deliver, row) for row in due)
-                if not due:
+                in_flight.update(pool.submit(self.deliver_in_turn, row, stop) for row in due)
+                if due:
+                    continue
+                if in_flight:  # an endpoint's next delivery is due once its current one ends: look again then
+                    wait(in_flight, timeout=poll, return_when=FIRST_COMPLETED)
+                else:
                     stop.wait(poll)
             for future in in_flight:
                 future.exception()
@@ -147,19 +153,37 @@ class Worker:
             if future_or_result.exception() is not None:  # not recorded: its lease ends and it is taken again
                 return
             future_or_result = future_or_result.result()
-        result = future_or_result
-        outcome.delivered += result == "delivered"
-        outcome.retried += result == "retry"
-        outcome.dead += result == "dead"
+        for result in future_or_result if isinstance(future_or_result, list) else [future_or_result]:
+            outcome.delivered += result == "delivered"
+            outcome.retried += result == "retry"
+            outcome.dead += result == "dead"
 
     def deliver(self, row: Row, *, now: datetime | None = None) -> str | None:
         """Post one claimed delivery and record the attempt; its outcome (None: the endpoint is gone)."""
-        with session_scope(self.engine, read_only=True) as session:
-            trigger, endpoint = MonitoringRepository(session.connection()).delivery_content(row.trigger_id,
-                                                                                           row.endpoint_id)
+        return self._attempt(row, now=now, follow=False)[0]
+
+    def deliver_in_turn(self, row: Row, stop: threading.Event) -> list[str | None]:
+        """Deliver a claimed delivery, then its endpoint's next ones while each is due and the one before it was
+        delivered: the transaction that records a delivery claims the next, so an endpoint's queue drains at the
+        pace of its receiver, not of the worker's looks. Stops following when ``stop`` is set."""
+        results: list[str | None] = []
+        content = None
+        while row is not None:
+            result, row, content = self._attempt(row, now=None, follow=not stop.is_set(), content=content)
+            results.append(result)
+        return results
+
+    def _attempt(self, row: Row, *, now: datetime | None, follow: bool,
+                 content: tuple[Row, Row] | None = None) -> tuple[str | None, Row | None, tuple[Row, Row] | None]:
+        """One attempt at ``row`` (its trigger and endpoint read unless given); when it was delivered and
+        ``follow``, the endpoint's next due delivery, leased, with its trigger and endpoint."""
+        if content is None:
+            with session_scope(self.engine, read_only=True) as session:
+                content = MonitoringRepository(session.connection()).delivery_content(row.trigger_id, row.endpoint_id)
+        trigger, endpoint = content
         at = now or datetime.now(UTC)
         if endpoint.deleted_at is not None:
-            return None
+            return None, None, None
         secrets = [self.vault.decrypt(endpoint.secret_enc).encode()]
         if endpoint.previous_secret_enc is not None and endpoint.previous_valid_until and endpoint.previous_valid_until > at:
             secrets.append(self.vault.decrypt(endpoint.previous_secret_enc).encode())
@@ -187,15 +211,23 @@ class Worker:
             dead = at + wait > row.retry_until
             result = "dead" if dead else "retry"
             status, next_at = (DeliveryStatus.DEAD, at) if dead else (DeliveryStatus.PENDING, at + wait)
+        following, following_content = None, None
         with session_scope(self.engine, write=True) as session:
-            MonitoringRepository(session.connection()).record_attempt(
+            repo = MonitoringRepository(session.connection())
+            repo.record_attempt(
                 row_id=row.id, attempt=attempt, at=at, status_code=status_code, duration_ms=duration_ms,
                 outcome=result, error=error, status=status, next_attempt_at=next_at)
             audit.record(session, actor_member_id=None, actor_code=WORKER_CODE, action="webhook.deliver",
                          person_id=trigger.person_id, purpose="account_review",
                          details={"delivery": row.id, "trigger": trigger.id, "subscriber": row.subscriber_id,
                                   "attempt": attempt, "outcome": result})
-        return result
+            if follow and result == "delivered":
+                moment = datetime.now(UTC)
+                following = repo.claim_next(endpoint_id=row.endpoint_id, now=moment,
+                                            lease_until=moment + self.config.lease)
+                if following is not None:
+                    following_content = repo.delivery_content(following.trigger_id, following.endpoint_id)
+        return result, following, following_content
 
 
 def in_background(engine: Engine, *, vault: PiiVault, config: WorkerSettings) -> tuple[threading.Event, threading.Thread]:

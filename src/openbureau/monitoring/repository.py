@@ -139,6 +139,23 @@ class MonitoringRepository:
                               .values(next_attempt_at=lease_until))
         return rows
 
+    def claim_next(self, *, endpoint_id: int, now: datetime, lease_until: datetime) -> Row | None:
+        """The endpoint's first pending delivery, leased to the caller until ``lease_until``, when it is due by
+        ``now`` and no other worker holds it (the worker that has just recorded the one before it goes on)."""
+        head = self.conn.execute(select(func.min(D.id)).where(D.endpoint_id == endpoint_id,
+                                                               D.status == DeliveryStatus.PENDING)).scalar()
+        if head is None:
+            return None
+        stmt = (select(D.id, D.delivery_id, D.endpoint_id, D.trigger_id, D.attempts, D.retry_until, D.subscriber_id,
+                       D.next_attempt_at)
+                .where(D.id == head, D.status == DeliveryStatus.PENDING, not_suspended(D.subscriber_id))
+                .with_for_update(skip_locked=True, of=WebhookDelivery.__table__))
+        row = self.conn.execute(stmt).first()  # None: suspended, or another worker is claiming it
+        if row is None or row.next_attempt_at > now:
+            return None
+        self.conn.execute(update(WebhookDelivery.__table__).where(D.id == row.id).values(next_attempt_at=lease_until))
+        return row
+
     def delivery_content(self, trigger_id: int, endpoint_id: int) -> tuple[Row, Row]:
         """The trigger a delivery carries and the endpoint it goes to."""
         trigger = self.conn.execute(select(Trigger.__table__).where(T.id == trigger_id)).one()

@@ -98,6 +98,7 @@ def replay(
     on_records: Callable[[int], None] | None = None,
     events: bool = True,
     on_event_file: Callable[[EventFileEntry], None] | None = None,
+    after: Callable[[ManifestEntry | EventFileEntry], None] | None = None,
 ) -> ReplayResult:
     """Submit every furnishing file of ``market`` in simulated submission order, and (``events``) every
     daily lending-event file in time order beside them.
@@ -106,7 +107,8 @@ def replay(
     as the furnisher would have sent them, so records held for want of consent are released when the
     consent arrives. Each load judges consent at the file's simulated arrival time, under the bureau's
     ``policy``, and each event file is received at the end of its day. A day's event file without events
-    is not sent.
+    is not sent. ``after`` is called once each file is in (the demo's lender registers its portfolio for
+    monitoring after its first file, and its webhooks are delivered between files).
     """
     result = ReplayResult()
     monthly = [(datetime.combine(e.submitted_on, MONTHLY_ARRIVAL), 0, e) for e in read_manifest(market)]
@@ -138,6 +140,8 @@ def replay(
             totals.events_duplicates += taken.duplicates
             totals.events_rejected += taken.rejected
             totals.events_held += taken.held
+            if after is not None:
+                after(entry)
             continue
         if on_file is not None:
             on_file(entry)
@@ -151,6 +155,8 @@ def replay(
         totals.warnings += submitted.records_warnings
         totals.rejected += submitted.records_rejected
         totals.quarantined += submitted.records_quarantined
+        if after is not None:
+            after(entry)
     shutil.rmtree(work, ignore_errors=True)
     return result
 
