@@ -76,7 +76,7 @@ def period_chart(title: str, periods: list[str], series: list[tuple[str, list[fl
                  fmt: str = "{:.0%}", width: int = 560, height: int = 260) -> str:
     """Values over reporting periods as an SVG line chart: one (name, values by period) per series, coloured from
     :data:`PALETTE` and named in a legend; a None (a suppressed cell) leaves a gap."""
-    left, right, top, bottom = 56, 12, 28, 40 + 16 * ((len(series) + 2) // 3)
+    left, right, top, bottom = 56, 28, 28, 40 + 16 * ((len(series) + 2) // 3)
     w, h = width - left - right, height - top - bottom
     values = [v for _, vs in series for v in vs if v is not None]
     y1 = max(values or [1.0]) or 1.0
