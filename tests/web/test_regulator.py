@@ -5,13 +5,15 @@ lender's key and a stale session are refused; small cells are suppressed as the 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
-from openbureau.kit.db import session_scope
+from openbureau.kit.db import session_scope, utcnow
 from openbureau.members import service as members
-from openbureau.members.models import Role
+from openbureau.members.models import ConsoleSession, Role
 from openbureau.web.app import create_app
 from tests.members.factories import make_member
 from tests.reports.conftest import market  # noqa: F401
@@ -96,3 +98,14 @@ def test_a_console_form_without_its_csrf_token_is_refused(regulated) -> None:
         refused = client.post("/regulator/signout", data=sent)
         assert refused.status_code == 403 and "CSRF_FAILED" in refused.text
     assert client.get("/regulator/intake").status_code == 200  # still signed in
+
+
+def test_a_console_session_ends_when_it_expires(regulated) -> None:
+    client, runtime, keys = regulated
+    assert regulator_sign_in(client, keys["REG"]).status_code == 303
+    with session_scope(runtime.engine, write=True) as session:
+        rows = list(session.scalars(select(ConsoleSession)))
+        assert [(r.kind, r.key_prefix, r.actor_code) for r in rows] == [("member", keys["REG"].split("_")[1], "REG")]
+        assert all(keys["REG"] not in str(v) for r in rows for v in vars(r).values())  # the key is stored nowhere
+        rows[0].expires_at = utcnow() - timedelta(seconds=1)
+    assert client.get("/regulator/intake", follow_redirects=False).headers["location"] == "/regulator/signin"

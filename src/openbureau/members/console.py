@@ -20,7 +20,7 @@ from openbureau.kit.db import utcnow
 from openbureau.kit.errors import Unauthenticated
 from openbureau.members.models import ConsoleSession, Member
 from openbureau.members.repository import MemberRepository
-from openbureau.members.service import _detached_member
+from openbureau.members.service import detached
 from openbureau.principals import Action, Kind, Principal, authorize
 
 SESSION_TTL = timedelta(minutes=15)
@@ -84,10 +84,7 @@ def authenticate(session: Session, *, token: str | None, kind: str) -> Principal
     found = MemberRepository(session).credentials(row.key_prefix)
     if found is None or found.id != row.member_id or found.revoked_at is not None or found.suspended_at is not None:
         raise Unauthenticated("sign in again: the key was revoked or the member suspended", code=SESSION_ENDED)
-    member = _detached_member(found.id, found.code, found.name, found.roles_text, found.created_at, found.vetting,
-                              found.licence_valid_from, found.licence_valid_until, found.purposes_text,
-                              found.products_text)
-    return Principal.of_member(member)
+    return Principal.of_member(detached(found))
 
 
 def end(session: Session, *, token: str | None) -> None:

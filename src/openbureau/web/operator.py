@@ -10,10 +10,14 @@ command line and the API call, so every decision is authorised and audited as th
 
 from __future__ import annotations
 
+import math
+
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from openbureau.api.deps import IdPath, RuntimeDep, SessionDep
+from openbureau.api.edge import client_key
 from openbureau.audit import service as audit
 from openbureau.identity import service as identity
 from openbureau.kit.db import session_scope
@@ -22,6 +26,7 @@ from openbureau.members import console, standing
 from openbureau.members import service as members
 from openbureau.principals import Action, authorize
 from openbureau.web.console import OPERATOR_COOKIE, SESSION_SECONDS, ConsoleFormDep, OperatorConsoleDep
+from openbureau.web.lender import TooManyFailures
 from openbureau.web.pages import with_cookies
 from openbureau.web.render import page
 from openbureau.web.session import FormDep, clear_cookie, nonce_for, set_cookie
@@ -52,14 +57,23 @@ def signin_page(request: Request) -> Response:
 
 
 @router.post("/signin")
-def signin(request: Request, form: FormDep, runtime: RuntimeDep) -> Response:
+async def signin(request: Request, form: FormDep, runtime: RuntimeDep) -> Response:
     """Spend the one-time code for a 15-minute session (a wrong code counts towards the address's failures as a
     wrong API key does)."""
     _served(request)
-    try:
+
+    def opened() -> str:
         with session_scope(runtime.engine, write=True) as session:
-            token = console.open_operator_session(session, code=str(form.get("code", ""))[:128])
+            return console.open_operator_session(session, code=str(form.get("code", ""))[:128])
+
+    try:
+        token = await run_in_threadpool(opened)
     except BureauError as exc:
+        failures = request.app.state.edge.failures
+        wait = await failures.take(client_key(request.scope))
+        if wait:
+            raise TooManyFailures(f"over {failures.capacity} failed authentications a minute from this address; "
+                                  f"retry in {math.ceil(wait)} s") from None
         return _signin_form(request, status_code=exc.status_code, error=exc.message)
     response = RedirectResponse("/operator", status_code=303)
     set_cookie(response, OPERATOR_COOKIE, token, max_age=SESSION_SECONDS)
