@@ -5,6 +5,7 @@ lender's key and a stale session are refused; small cells are suppressed as the 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from openbureau.kit.db import session_scope, utcnow
 from openbureau.members import service as members
 from openbureau.members.models import ConsoleSession, Role
+from openbureau.policy import QualitySettings, build_policy
 from openbureau.web.app import create_app
 from tests.members.factories import make_member
 from tests.reports.conftest import market  # noqa: F401
@@ -109,3 +111,20 @@ def test_a_console_session_ends_when_it_expires(regulated) -> None:
         assert all(keys["REG"] not in str(v) for r in rows for v in vars(r).values())  # the key is stored nowhere
         rows[0].expires_at = utcnow() - timedelta(seconds=1)
     assert client.get("/regulator/intake", follow_redirects=False).headers["location"] == "/regulator/signin"
+
+
+def test_the_pages_suppress_the_cells_the_api_suppresses_and_show_the_others(market) -> None:  # noqa: F811
+    runtime, keys = market
+    runtime = replace(runtime, policy=build_policy(runtime.settings, quality=QualitySettings(min_cell_persons=2)))
+    reg = make_member(runtime, "REG", Role.REGULATOR)
+    with TestClient(create_app(runtime), base_url="https://testserver") as client:
+        api = client.get("/v1/quality/market", headers={"X-API-Key": reg}).json()
+        assert regulator_sign_in(client, reg).status_code == 303
+        board = client.get("/regulator").text
+    rows = {code: flag for flag, code in re.findall(
+        r'<tr( class="suppressed")?><th scope="row"><a href="/regulator/furnishers/(\w+)"', board)}
+    for cell in api["by_furnisher"]:
+        assert (rows[cell["furnisher"]] != "") == cell["suppressed"], cell
+        if not cell["suppressed"]:
+            assert f"<td>{cell['credit_share']:.1%}</td>" in board
+    assert {c["suppressed"] for c in api["by_furnisher"]} == {True, False}  # both kinds are on the page
