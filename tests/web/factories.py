@@ -26,3 +26,25 @@ def sign_in(client, runtime: Runtime, number: str, id_type: str = "CN_RESIDENT_I
                           follow_redirects=False)
     assert (entered.status_code, entered.headers["location"]) == (303, "/me"), entered.text
     return entered
+
+
+def console_code(runtime: Runtime) -> str:
+    """A one-time code for the operator's console, as `openbureau members console-code` issues it."""
+    from openbureau.audit.service import terminal_operator
+    from openbureau.kit.db import session_scope
+    from openbureau.members import console
+
+    with session_scope(runtime.engine, write=True) as session:
+        return console.issue_operator_code(session, principal=terminal_operator())
+
+
+def regulator_sign_in(client, key: str):
+    """Sign a member in to the regulator's pages with its API key; the answer of the sign-in form."""
+    return client.post("/regulator/signin", data={"csrf": csrf(client, "/regulator/signin"), "api_key": key},
+                       follow_redirects=False)
+
+
+def operator_sign_in(client, runtime: Runtime):
+    """Sign the operator in to the console with a fresh code; the answer of the sign-in form."""
+    return client.post("/operator/signin", data={"csrf": csrf(client, "/operator/signin"),
+                                                  "code": console_code(runtime)}, follow_redirects=False)

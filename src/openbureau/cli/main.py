@@ -7,6 +7,7 @@ Polars, Splink, WeasyPrint nor FastAPI (``tests/cli/test_startup.py``).
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Annotated, Any
 
 import typer
@@ -158,6 +159,9 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     init: Annotated[bool, typer.Option("--init", help="Serve even a new, empty bureau (made if missing).")] = False,
+    operator_console: Annotated[bool, typer.Option(
+        "--operator-console", help="Also serve the operator's pages (/operator), on a loopback address only; "
+        "sign in with a code from `openbureau members console-code`.")] = False,
 ) -> None:
     """Serve the REST API (docs at /v1/docs) and the portal (at /) of the bureau in OPENBUREAU_DATA_DIR (or OPENBUREAU_DATABASE_URL)."""
     import uvicorn
@@ -165,6 +169,13 @@ def serve(
     from openbureau.api.app import server_limits
     from openbureau.kit.settings import get_settings
 
+    if operator_console:
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            err_console.print("[bold red]error[/] OPERATOR_CONSOLE_EXPOSED: the operator's pages are served on a "
+                              "loopback address only (--host 127.0.0.1)", soft_wrap=True, highlight=False)
+            raise typer.Exit(1)
+        os.environ["OPENBUREAU_OPERATOR_CONSOLE"] = "1"  # read by the app in each worker (web.main)
+        get_settings.cache_clear()
     settings = get_settings()
     where = settings.data_dir.absolute()
     database = settings.resolved_database_url.split("@")[-1]

@@ -233,3 +233,17 @@ def statement(
     if csv is not None:
         csv.write_text(metering.statement_csv(read), encoding="utf-8", newline="")
         console.print(f"Wrote {csv}")
+
+
+@app.command("console-code")
+@reports_errors
+def console_code() -> None:
+    """A one-time code (ten minutes) to sign in to the operator's web pages as the operator at this terminal
+    (served by `openbureau serve --operator-console`)."""
+    from openbureau.members import console as consoles
+
+    runtime = open_runtime()
+    with session_scope(runtime.engine, write=True) as session:
+        code = consoles.issue_operator_code(session, principal=audit.terminal_operator())
+    console.print(f"Sign in at /operator/signin with this code within 10 minutes (once): {code}",
+                  soft_wrap=True, highlight=False)

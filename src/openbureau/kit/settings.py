@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         description="Base64 of 32 random bytes: keys the hashes of sign-in codes and documents (HMAC-SHA256). "
         "When unset, one is created in the data directory's key file.",
     )
+    operator_console: bool = Field(
+        default=False,
+        description="Serve the operator's web pages (/operator): off unless asked for; `openbureau serve "
+        "--operator-console` sets it and listens on the loopback address only (docs/portal.md).",
+    )
     audit_checkpoint_dir: Path | None = Field(
         default=None,
         description="Where the signed audit checkpoints are appended (default: the data directory); put it "

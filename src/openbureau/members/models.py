@@ -112,3 +112,25 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
     member: Mapped[Member] = relationship(back_populates="keys", lazy="joined")
+
+
+class ConsoleSession(Base):
+    """A web sign-in of a member's staff (with the member's API key) or of the bureau's operator (with a one-time
+    code the command line issued), and the operator's one-time codes themselves (docs/portal.md).
+
+    Only hashes of the tokens and codes are kept; a member's session names the key it was opened with (its
+    prefix, never the key), so that revoking the key or suspending the member ends it at the next request.
+    """
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (Index(None, "member_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), doc="member, operator, or operator_code (not yet used)")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, doc="SHA-256 of the session token or code.")
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), default=None)
+    key_prefix: Mapped[str | None] = mapped_column(String(16), default=None)
+    actor_code: Mapped[str] = mapped_column(String(64), doc="who acts: the member's code or OPERATOR:<user>")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None, doc="signed out, or code used")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Row, bindparam, exists, select
 from sqlalchemy.orm import Session
 
-from openbureau.members.models import ApiKey, Member
+from openbureau.members.models import ApiKey, ConsoleSession, Member
 
 # Read on every API call: built once (building a statement costs more than running it).
 _KEY_BY_PREFIX = select(ApiKey).where(ApiKey.prefix == bindparam("prefix"))
@@ -60,7 +60,11 @@ class MemberRepository:
         """Every member's id -> (code, name)."""
         return {r.id: (r.code, r.name) for r in self.session.connection().execute(_NAMES)}
 
-    def add(self, obj: Member | ApiKey) -> None:
+    def console_session(self, token_hash: str) -> ConsoleSession | None:
+        """The console session (or operator's one-time code) whose token hashes to ``token_hash``."""
+        return self.session.scalar(select(ConsoleSession).where(ConsoleSession.token_hash == token_hash))
+
+    def add(self, obj: Member | ApiKey | ConsoleSession) -> None:
         """Stage a new row."""
         self.session.add(obj)
         self.session.flush()

@@ -111,6 +111,11 @@ def authenticate(session: Session, *, api_key: str | None) -> Member:
     if found.suspended_at is not None:  # every key of a suspended member stops; its data stays
         raise Unauthenticated("the member is suspended: its keys are refused until the bureau reinstates it",
                               code=MEMBER_SUSPENDED)
+    return detached(found)
+
+
+def detached(found) -> Member:
+    """The member of a row of ``MemberRepository.credentials`` as a detached value (see ``_detached_member``)."""
     return _detached_member(found.id, found.code, found.name, found.roles_text, found.created_at, found.vetting,
                             found.licence_valid_from, found.licence_valid_until, found.purposes_text,
                             found.products_text)

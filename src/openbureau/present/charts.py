@@ -67,3 +67,50 @@ def line_chart(title: str, series: list[tuple[str, list[tuple[float, float]], st
         parts.append(f'<text x="{left + 8}" y="{top + 14 + 14 * i}" font-size="11" fill="{colour}">{escape(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+PALETTE = ("#0b5394", "#e69138", "#38761d", "#990000", "#674ea7", "#45818e", "#bf9000", "#741b47")
+
+
+def period_chart(title: str, periods: list[str], series: list[tuple[str, list[float | None]]], *,
+                 fmt: str = "{:.0%}", width: int = 560, height: int = 260) -> str:
+    """Values over reporting periods as an SVG line chart: one (name, values by period) per series, coloured from
+    :data:`PALETTE` and named in a legend; a None (a suppressed cell) leaves a gap."""
+    left, right, top, bottom = 56, 28, 28, 40 + 16 * ((len(series) + 2) // 3)
+    w, h = width - left - right, height - top - bottom
+    values = [v for _, vs in series for v in vs if v is not None]
+    y1 = max(values or [1.0]) or 1.0
+    step = w / max(len(periods) - 1, 1)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        return left + step * i, top + h * (1 - v / y1)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+             f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>',
+             f'<text x="0" y="16" font-size="14" font-weight="bold">{escape(title)}</text>',
+             f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#999"/>']
+    for k in range(3):
+        v = y1 * k / 2
+        parts.append(f'<text x="{left - 4}" y="{xy(0, v)[1] + 4:.1f}" font-size="10" text-anchor="end">'
+                     f'{escape(fmt.format(v))}</text>')
+    for i, period in enumerate(periods):
+        if len(periods) <= 8 or i % 2 == 0 or i == len(periods) - 1:
+            parts.append(f'<text x="{xy(i, 0)[0]:.1f}" y="{top + h + 13}" font-size="10" text-anchor="middle">'
+                         f'{escape(period)}</text>')
+    for n, (name, vs) in enumerate(series):
+        colour = PALETTE[n % len(PALETTE)]
+        runs: list[list[str]] = [[]]
+        for i, v in enumerate(vs):
+            if v is None:
+                runs.append([])
+                continue
+            x, y = xy(i, v)
+            runs[-1].append(f"{x:.1f},{y:.1f}")
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"/>')
+        parts.extend(f'<polyline points="{" ".join(r)}" fill="none" stroke="{colour}" stroke-width="2"/>'
+                     for r in runs if len(r) > 1)
+        lx, ly = left + (n % 3) * (w / 3), top + h + 30 + 16 * (n // 3)
+        parts.append(f'<rect x="{lx:.1f}" y="{ly - 9}" width="10" height="10" fill="{colour}"/>'
+                     f'<text x="{lx + 14:.1f}" y="{ly}" font-size="11">{escape(name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

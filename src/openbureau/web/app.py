@@ -15,23 +15,31 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openbureau.api.app import create_app as create_api
 from openbureau.kit.errors import BureauError
-from openbureau.kit.settings import Settings
+from openbureau.kit.settings import Settings, get_settings
 from openbureau.runtime import Runtime
-from openbureau.web import lender, pages, person, statement
+from openbureau.web import lender, operator, pages, person, regulator, statement
+from openbureau.web.console import ConsoleSignInRequired
 from openbureau.web.render import page
 from openbureau.web.session import SignInRequired, person_or_none
 
 STATIC = "/static/"
-SIGNIN_PAGES = frozenset({"/signin", "/signin/code"})
+SIGNIN_PAGES = frozenset({"/signin", "/signin/code", "/regulator/signin", "/operator/signin"})
 
 
-def create_app(runtime: Runtime | None = None, *, settings: Settings | None = None, serving: bool = False) -> FastAPI:
-    """The API and the portal serving ``runtime`` (see ``api.app.create_app``)."""
+def create_app(runtime: Runtime | None = None, *, settings: Settings | None = None, serving: bool = False,
+               operator_console: bool | None = None) -> FastAPI:
+    """The API and the portal serving ``runtime`` (see ``api.app.create_app``); the operator's pages only when
+    ``operator_console`` (default: the settings' ``operator_console``, off)."""
     app = create_api(runtime, settings=settings, serving=serving)
+    if operator_console is None:
+        operator_console = (runtime.settings if runtime else settings or get_settings()).operator_console
+    app.state.operator_console = operator_console
     app.include_router(pages.router)
     app.include_router(person.router)
     app.include_router(lender.router)
     app.include_router(statement.router)
+    app.include_router(regulator.router)
+    app.include_router(operator.router)
     app.mount(STATIC, StaticFiles(packages=[("openbureau.web", "static")]), name="static")
     edge = app.state.edge
     edge.signin_paths = edge.signin_paths | SIGNIN_PAGES
@@ -75,4 +83,8 @@ def _page_errors(app: FastAPI, is_page) -> None:
     app.add_exception_handler(BureauError, bureau_error)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    async def console_sign_in_required(request: Request, exc: ConsoleSignInRequired) -> Response:
+        return RedirectResponse(exc.location, status_code=303)
+
     app.add_exception_handler(SignInRequired, sign_in_required)
+    app.add_exception_handler(ConsoleSignInRequired, console_sign_in_required)

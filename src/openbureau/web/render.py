@@ -28,5 +28,6 @@ def page(request: Request, template: str, *, status_code: int = 200, **context: 
     state = request.state
     body = environment().get_template(template).render(
         csrf=getattr(state, "csrf", ""), signed_in=getattr(state, "person", None) is not None, path=request.url.path,
+        console_signed_in=getattr(state, "console", None) is not None,
         **context)
     return HTMLResponse(body, status_code=status_code)

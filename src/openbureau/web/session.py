@@ -52,7 +52,8 @@ def runtime_of(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def _csrf_for(runtime: Runtime, binding: str) -> str:
+def csrf_for(runtime: Runtime, binding: str) -> str:
+    """The CSRF token of forms bound to ``binding`` (a session token or a nonce)."""
     return hmac.new(runtime.signin_key, f"csrf\x1f{binding}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -81,7 +82,7 @@ def person_or_none(request: Request) -> Principal | None:
             person = None
     request.state.person = person
     if person is not None:
-        request.state.csrf = _csrf_for(runtime_of(request), token)
+        request.state.csrf = csrf_for(runtime_of(request), token)
     return person
 
 
@@ -119,11 +120,12 @@ def nonce_for(request: Request, response_cookies: dict[str, str]) -> None:
     if not nonce or len(nonce) > 64:
         nonce = secrets.token_urlsafe(24)
         response_cookies[NONCE_COOKIE] = nonce
-    request.state.csrf = _csrf_for(runtime_of(request), nonce)
+    request.state.csrf = csrf_for(runtime_of(request), nonce)
 
 
-async def read_form(request: Request) -> FormData:
-    """The posted form, bounded, once its CSRF token is checked (403 ``CSRF_FAILED`` otherwise)."""
+async def read_bounded_form(request: Request) -> FormData:
+    """The posted form within its limits, refused when a browser says another site sent it; its CSRF token is
+    the caller's to check (``read_form``, and the consoles' ``web.console.read_console_form``)."""
     try:
         form = await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD_CHARS)
     except (BureauError, HTTPException):  # the edge's 413 or 408 for the body
@@ -134,9 +136,15 @@ async def read_form(request: Request) -> FormData:
         raise FormRefused("the form is larger than this page accepts")
     if request.headers.get("sec-fetch-site") == "cross-site":  # a browser says another site sent it
         raise Forbidden("the form did not come from this site", code="CSRF_FAILED")
+    return form
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form, bounded, once its CSRF token is checked (403 ``CSRF_FAILED`` otherwise)."""
+    form = await read_bounded_form(request)
     binding = session_token(request) if person_or_none(request) is not None else request.cookies.get(NONCE_COOKIE)
     sent = form.get("csrf")
-    if not binding or not isinstance(sent, str) or not hmac.compare_digest(sent, _csrf_for(runtime_of(request),
+    if not binding or not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_for(runtime_of(request),
                                                                                            binding)):
         raise Forbidden("the form has expired or did not come from this site: reload the page and try again",
                         code="CSRF_FAILED")

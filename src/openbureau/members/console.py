@@ -1,0 +1,99 @@
+"""Web sign-in to the bureau's consoles (docs/portal.md): a member's staff with the member's API key, and the
+bureau's operator with a one-time code the command line issues at the terminal.
+
+Only hashes of session tokens and codes are stored. A member's session keeps the member's id and the prefix of
+the key it was opened with, never the key: every request reads that key's row again, so a revoked key or a
+suspended member ends the session at once. The operator's code is good for one sign-in within ten minutes;
+the session it opens acts as the operator who issued it (``OPERATOR:<user>``), as the command line does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from openbureau.audit import service as audit
+from openbureau.kit.db import utcnow
+from openbureau.kit.errors import Unauthenticated
+from openbureau.members.models import ConsoleSession, Member
+from openbureau.members.repository import MemberRepository
+from openbureau.members.service import detached
+from openbureau.principals import Action, Kind, Principal, authorize
+
+SESSION_TTL = timedelta(minutes=15)
+CODE_TTL = timedelta(minutes=10)
+MEMBER, OPERATOR, OPERATOR_CODE = "member", "operator", "operator_code"
+SESSION_ENDED = "CONSOLE_SESSION_INVALID"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _open(session: Session, *, kind: str, actor_code: str, ttl: timedelta, member_id: int | None = None,
+          key_prefix: str | None = None) -> str:
+    token = f"obc_{secrets.token_urlsafe(32)}"
+    MemberRepository(session).add(ConsoleSession(kind=kind, token_hash=_hash(token), member_id=member_id,
+                                                 key_prefix=key_prefix, actor_code=actor_code,
+                                                 expires_at=utcnow() + ttl))
+    session.flush()
+    return token
+
+
+def open_member_session(session: Session, *, member: Member, api_key: str) -> str:
+    """A session for the member whose ``api_key`` the caller has just authenticated; its token (shown once)."""
+    token = _open(session, kind=MEMBER, actor_code=member.code, ttl=SESSION_TTL, member_id=member.id,
+                  key_prefix=api_key.split("_", 2)[1])
+    audit.record(session, actor_member_id=member.id, actor_code=member.code, action="console.signin",
+                 details={"key_prefix": api_key.split("_", 2)[1]})
+    return token
+
+
+def issue_operator_code(session: Session, *, principal: Principal) -> str:
+    """A one-time sign-in code for the operator's web pages, issued at the terminal (the operator only)."""
+    authorize(principal, Action.MANAGE_MEMBERS, message="only the bureau's operator issues console codes")
+    if principal.member_id is not None:
+        raise Unauthenticated("console codes are issued at the bureau's terminal", code=SESSION_ENDED)
+    code = _open(session, kind=OPERATOR_CODE, actor_code=principal.code, ttl=CODE_TTL)
+    audit.record(session, actor_member_id=None, actor_code=principal.code, action="console.code_issue", details={})
+    return code
+
+
+def open_operator_session(session: Session, *, code: str) -> str:
+    """Spend a one-time code: a session acting as the operator who issued it; 401 for a wrong, used or expired
+    code (alike)."""
+    row = MemberRepository(session).console_session(_hash(code))
+    if row is None or row.kind != OPERATOR_CODE or row.ended_at is not None or row.expires_at <= utcnow():
+        raise Unauthenticated("the code is wrong, expired or already used", code="CONSOLE_CODE_INVALID")
+    row.ended_at = utcnow()
+    token = _open(session, kind=OPERATOR, actor_code=row.actor_code, ttl=SESSION_TTL)
+    audit.record(session, actor_member_id=None, actor_code=row.actor_code, action="console.signin", details={})
+    return token
+
+
+def authenticate(session: Session, *, token: str | None, kind: str) -> Principal:
+    """The principal of a live console session of ``kind``; a member's key and standing are read again."""
+    row = MemberRepository(session).console_session(_hash(token)) if token else None
+    if row is None or row.kind != kind or row.ended_at is not None or row.expires_at <= utcnow():
+        raise Unauthenticated("sign in again: the session has ended", code=SESSION_ENDED)
+    if kind == OPERATOR:
+        return Principal.operator(row.actor_code)
+    found = MemberRepository(session).credentials(row.key_prefix)
+    if found is None or found.id != row.member_id or found.revoked_at is not None or found.suspended_at is not None:
+        raise Unauthenticated("sign in again: the key was revoked or the member suspended", code=SESSION_ENDED)
+    return Principal.of_member(detached(found))
+
+
+def end(session: Session, *, token: str | None) -> None:
+    """Sign out: the session stops at once (an unknown or ended one is left as it is)."""
+    row = MemberRepository(session).console_session(_hash(token)) if token else None
+    if row is not None and row.kind != OPERATOR_CODE and row.ended_at is None:
+        row.ended_at = utcnow()
+
+
+def is_operator(principal: Principal) -> bool:
+    """Whether ``principal`` is the bureau's own operator (not a member holding the operator role)."""
+    return principal.is_a(Kind.OPERATOR) and principal.member_id is None

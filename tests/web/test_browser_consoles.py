@@ -1,0 +1,117 @@
+"""The consoles in a real browser (Debian's Chromium, headless, Playwright, a live server): the regulator signs
+in, reads the market, the league table and one furnisher's scorecard; the operator signs in with a code from
+the terminal and keeps a queued pair apart. No request leaves the bureau's origin, no page logs an error, and
+each page is photographed at desktop width and at 375 px (in the test's own temporary directory)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import sync_playwright
+from sqlalchemy import select
+
+from openbureau.audit.models import AuditEntry
+from openbureau.identity.models import IdentityReview, Person
+from openbureau.kit.db import session_scope
+from openbureau.members.models import Role
+from openbureau.web.app import create_app
+from tests.live_server import LiveServer
+from tests.members.factories import make_member
+from tests.reports.test_browser import CHROMIUM, FLAGS
+from tests.web.factories import console_code
+
+WIDTHS = {"desktop": 1280, "phone": 375}
+
+
+@pytest.fixture
+def server(market) -> Iterator[tuple[str, object, dict[str, str], int]]:
+    runtime, keys = market
+    keys["REG"] = make_member(runtime, "REG", Role.REGULATOR)
+    with session_scope(runtime.engine, write=True) as session:
+        first, second = sorted(session.scalars(select(Person.id)))[:2]
+        item = IdentityReview(person_id=second, candidate_person_id=first, match_weight=1.5, match_probability=0.6,
+                              evidence='{"agreeing": ["birth_date"], "disagreeing": ["name"]}')
+        session.add(item)
+        session.flush()
+        review_id = item.id
+    with LiveServer(create_app(runtime, operator_console=True)) as live:
+        yield live.base, runtime, keys, review_id
+
+
+def _watched(page, base: str, requested: list[str], problems: list[str]) -> None:
+    page.on("request", lambda r: requested.append(r.url))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+
+
+def _shots(page, folder, name: str) -> None:
+    for label, width in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(folder / f"{name}-{label}.png"), full_page=True)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width + 1, (name, label)
+
+
+def test_the_regulator_reads_the_market_and_drills_into_a_furnisher(server, tmp_path) -> None:
+    base, _, keys, _ = server
+    requested: list[str] = []
+    problems: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": WIDTHS["desktop"], "height": 900})
+        _watched(page, base, requested, problems)
+        page.goto(f"{base}/regulator")
+        page.wait_for_url(f"{base}/regulator/signin")
+        page.get_by_label("API key").fill(keys["REG"])
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/regulator")
+        assert page.get_by_role("heading", name="The market").is_visible()
+        assert page.locator("svg[role=img]").count() == 4
+        assert page.evaluate("() => document.cookie") == ""
+        assert all(keys["REG"] not in c["value"] for c in page.context.cookies())
+        _shots(page, tmp_path, "regulator-market")
+        page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
+        page.get_by_role("link", name="Furnishers").click()
+        page.wait_for_url(f"{base}/regulator/furnishers")
+        assert page.get_by_test_id("league").locator("tbody tr").count() == 3
+        _shots(page, tmp_path, "regulator-league")
+        page.get_by_test_id("league").get_by_role("link", name="BANK_A").click()
+        page.wait_for_url(f"{base}/regulator/furnishers/BANK_A")
+        assert page.get_by_test_id("metrics").is_visible()
+        _shots(page, tmp_path, "regulator-scorecard")
+        browser.close()
+    assert requested and all(url.startswith(base) for url in requested), [u for u in requested
+                                                                        if not u.startswith(base)]
+    assert problems == []
+    assert len(list(tmp_path.glob("*.png"))) == 6
+
+
+def test_the_operator_keeps_a_queued_pair_apart(server, tmp_path) -> None:
+    base, runtime, _, review_id = server
+    requested: list[str] = []
+    problems: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": WIDTHS["desktop"], "height": 900})
+        _watched(page, base, requested, problems)
+        page.goto(f"{base}/operator/signin")
+        page.get_by_label("One-time code").fill(console_code(runtime))
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/operator")
+        page.get_by_role("link", name="Identity reviews").first.click()
+        page.wait_for_url(f"{base}/operator/reviews")
+        review = page.get_by_test_id(f"review-{review_id}")
+        assert review.locator(".side-by-side table").count() == 2
+        _shots(page, tmp_path, "operator-review")
+        page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
+        review.get_by_role("button", name="Keep apart").click()
+        page.wait_for_url(f"{base}/operator/reviews?done=rejected")
+        assert page.get_by_test_id("empty").is_visible()
+        page.get_by_role("link", name="Audit").click()
+        assert "Intact" in page.get_by_test_id("audit-status").inner_text()
+        browser.close()
+    assert all(url.startswith(base) for url in requested), requested
+    assert problems == []
+    with session_scope(runtime.engine) as session:
+        actions = set(session.scalars(select(AuditEntry.action).where(AuditEntry.actor_member_id.is_(None))))
+    assert "identity.review.reject" in actions
