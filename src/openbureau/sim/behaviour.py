@@ -349,7 +349,7 @@ class BlockSimulation:
         in_distress = self.stage > 0
         recovered = in_distress & (self.stage >= p.miss_start_stage) & (u < p.recovery)
         self.stage = np.where(in_distress, self.stage + 1, (u < hazard).astype(np.int64))
-        self.stage[recovered | pop.synthetic] = 0
+        self.stage[recovered | pop.synthetic | self.new_file] = 0  # fraudsters keep their files clean
         self.macro = macro
 
     def _pay(self, month: int, only: np.ndarray | None = None) -> None:

@@ -244,9 +244,10 @@ class PatternTracker:
         watched = (sim.pop.synthetic | (self.plan.pattern >= 0))[acc["person"]]
         busted = acc["fraud"] & (month >= sim.bust_month[acc["person"]])  # the fraud's own misses only
         late = watched & busted & (acc["status"] != CLOSED) & (acc["kind"] != Kind.BILL) & (acc["k"] > 0)
-        np.minimum.at(self.missed, acc["person"][late], view["fdd"][late] + 1)
+        since = month_start(np.minimum(sim.bust_month[acc["person"]], month))  # a miss from before counts from the bust
+        np.minimum.at(self.missed, acc["person"][late], np.maximum(view["fdd"][late] + 1, since[late]))
         bad = late & ((view["dpd"] >= 90) | (acc["status"] == CHARGED_OFF))
-        np.minimum.at(self.defaulted, acc["person"][bad], view["fdd"][bad] + 90)
+        np.minimum.at(self.defaulted, acc["person"][bad], np.maximum(view["fdd"][bad] + 90, since[bad]))
 
     def truth(self) -> pl.DataFrame:
         """``truth/fraud.parquet`` rows of the block: one per fraudster."""
