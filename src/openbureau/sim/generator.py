@@ -4,7 +4,8 @@ Cost grows linearly with the number of persons: a block of `SimConfig.block_size
 simulated over burn-in and window, written and dropped before the next one, and every step inside a
 block is vectorised over persons or accounts. Randomness comes from one numpy Generator per block seeded
 with (seed, 0, block), plus one for the file schedule (seed, 1), one per block for the lending events
-(seed, 2, block) and one per block for the over-borrowing episodes (seed, 3, block), so the output is
+(seed, 2, block), one per block for the over-borrowing episodes (seed, 3, block) and one per block for
+the fraud patterns (seed, 4, block), so the output is
 byte-identical for the same seed, size, months, event months and end period, and the event feed's length
 changes no monthly file.
 """

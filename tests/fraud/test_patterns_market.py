@@ -1,0 +1,58 @@
+"""The fraud patterns of a small simulated market, each read as an inquiry at its first application: every
+pattern is found well above chance, and the evaluation's counts agree with the truth (both engines)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+from openbureau.audit.service import terminal_operator
+from openbureau.fraud.tasks import build_rings
+from openbureau.reports.fraud_evaluation import evaluate_fraud
+from openbureau.sim import generate
+from openbureau.sim.config import DEFAULT_CONFIG
+from openbureau.sim.fraud_patterns import PATTERNS
+from tests.sim.replayed import replayed_bureau
+
+SHARE = 0.01
+PERSONS = 1_200
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def pattern_market(request, sqlite_template, tmp_path_factory):
+    market = tmp_path_factory.mktemp("fraud-patterns") / "market"
+    patterns = replace(DEFAULT_CONFIG.fraud_patterns, bust_out_share=SHARE, built_share=SHARE, takeover_share=SHARE)
+    generate(persons=PERSONS, months=4, seed=17, out=market, end_period="2025-06",
+             config=replace(DEFAULT_CONFIG, fraud_patterns=patterns))
+    for found in replayed_bureau(request, market, sqlite_template, tmp_path_factory, "fraud-patterns", events=True):
+        build_rings(found.runtime.engine, vault=found.runtime.vault, settings=found.runtime.policy.signals,
+                    principal=terminal_operator(), now=datetime(2025, 7, 5, tzinfo=UTC))
+        yield found
+
+
+@pytest.fixture(scope="module")
+def evaluation(pattern_market):
+    rt = pattern_market.runtime
+    return evaluate_fraud(rt.engine, vault=rt.vault, policy=rt.policy, truth=pattern_market.market)
+
+
+def test_every_pattern_is_evaluated_against_the_truth(pattern_market, evaluation) -> None:
+    truth = pl.read_parquet(pattern_market.market / "truth" / "fraud.parquet")
+    counts = dict(truth.group_by("pattern").len().iter_rows())
+    found = {p.pattern: p for p in evaluation.patterns}
+    assert set(found) == {*PATTERNS, "ring"}
+    for pattern, figures in found.items():
+        assert figures.persons + evaluation.not_in_bureau >= counts[pattern] >= figures.persons
+    assert evaluation.honest == evaluation.honest_population > 100
+
+
+def test_each_pattern_is_found_well_above_chance(evaluation) -> None:
+    found = {p.pattern: p for p in evaluation.patterns}
+    chance = evaluation.honest_flagged / evaluation.honest
+    assert found["ring"].recall >= 0.9
+    for pattern in PATTERNS:
+        assert found[pattern].recall >= RECALL_FLOOR[pattern], (found[pattern], chance)
+        assert found[pattern].recall > 2 * chance, (found[pattern], chance)
