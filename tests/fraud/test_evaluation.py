@@ -43,6 +43,8 @@ def test_summarise_counts_by_hand() -> None:
     assert bust.recall == 0.75 and bust.precision == 0.75  # 3 / (3 + 1 honest)
     assert bust.median_days_to_first_miss == 20 and bust.median_days_to_default == 100
     assert bust.by_reason == {"VELOCITY": 2, "SYNTHETIC_IDENTITY": 1, "RING": 1}
+    # Its own signal, VELOCITY: 2 of 4 fraudsters, and the one honest person it flagged.
+    assert bust.signal == "VELOCITY" and bust.signal_recall == 0.5 and bust.signal_precision == pytest.approx(2 / 3)
     assert takeover.recall == 0.5 and takeover.precision == 0.5
     assert takeover.median_days_to_first_miss is None
     assert (found.honest, found.honest_flagged, found.not_in_bureau) == (10, 1, 2)

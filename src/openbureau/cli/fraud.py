@@ -87,11 +87,12 @@ def evaluate(truth: Annotated[Path, typer.Option("--truth", help="A simulated ma
     if json_out:
         console.print_json(json.dumps(dataclasses.asdict(found)))
         return
-    table = Table("pattern", "persons", "flagged", "recall", "precision", "days to first miss", "days to default",
-                  "flagged by", title="Fraud patterns flagged at their first application")
+    table = Table("pattern", "persons", "flagged", "recall", "precision", "own signal", "its recall",
+                  "its precision", "days to first miss", "days to default", "flagged by",
+                  title="Fraud patterns flagged at their first application")
     for p in found.patterns:
         table.add_row(p.pattern, f"{p.persons:,}", f"{p.flagged:,}", _ratio(p.recall), _ratio(p.precision),
-                      _days(p.median_days_to_first_miss), _days(p.median_days_to_default),
+                      p.signal or "-", _ratio(p.signal_recall), _ratio(p.signal_precision), _days(p.median_days_to_first_miss), _days(p.median_days_to_default),
                       ", ".join(f"{k} {v}" for k, v in sorted(p.by_reason.items())))
     print_table(table, console)
     console.print(f"Honest persons: {found.honest_flagged:,} of {found.honest:,} flagged at their first application "

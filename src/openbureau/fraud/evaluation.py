@@ -10,6 +10,9 @@ even odds of fraud). Per pattern:
 * precision: flagged fraudsters of the pattern / (those + honest persons flagged), as if the pattern were the
   only fraud in the market (the honest persons flagged at their first application are the same for every
   pattern; when they were sampled, their count is scaled to the honest population);
+* the same for the pattern's own signal alone: the reason that flagged most of its fraudsters (``RING`` for
+  the rings), counting only the honest persons that reason flagged: what a lender acting on that one signal
+  would see;
 * days from the flag to the fraud's first missed payment and to its default (90+ days past due), medians
   over the flagged fraudsters whose truth has them.
 
@@ -60,6 +63,9 @@ class PatternFigures:
     median_days_to_first_miss: float | None
     median_days_to_default: float | None
     by_reason: dict[str, int] = field(default_factory=dict)
+    signal: str | None = None  # the reason that flagged most of the pattern's fraudsters
+    signal_recall: float | None = None
+    signal_precision: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,19 +92,25 @@ def summarise(cases: Iterable[Case], *, honest_population: int | None = None, no
     honest = [c for c in cases if c.pattern is None]
     honest_flagged = sum(1 for c in honest if c.flagged)
     population = max(honest_population or len(honest), len(honest))
-    false_positives = honest_flagged * population / len(honest) if honest else 0.0
+    scale = population / len(honest) if honest else 0.0
+    false_positives = honest_flagged * scale
     figures = []
     for pattern in sorted({c.pattern for c in cases if c.pattern is not None}):
         mine = [c for c in cases if c.pattern == pattern]
         hits = [c for c in mine if c.flagged]
         flagged_total = len(hits) + false_positives
+        reasons = Counter(r for c in hits for r in c.flagged)
+        signal = max(sorted(reasons), key=lambda r: reasons[r]) if reasons else None
+        own = reasons.get(signal, 0)
+        own_total = own + sum(1 for c in honest if signal in c.flagged) * scale
         figures.append(PatternFigures(
             pattern=pattern, persons=len(mine), flagged=len(hits),
             recall=len(hits) / len(mine) if mine else None,
             precision=len(hits) / flagged_total if flagged_total else None,
             median_days_to_first_miss=_median((c.first_missed_on - c.at).days for c in hits if c.first_missed_on),
             median_days_to_default=_median((c.defaulted_on - c.at).days for c in hits if c.defaulted_on),
-            by_reason=dict(Counter(r for c in hits for r in c.flagged)),
+            by_reason=dict(reasons), signal=signal, signal_recall=own / len(mine) if signal else None,
+            signal_precision=own / own_total if own_total else None,
         ))
     return Evaluation(patterns=figures, honest=len(honest), honest_flagged=honest_flagged,
                       honest_population=population, honest_by_reason=dict(Counter(r for c in honest for r in c.flagged)),

@@ -6,8 +6,9 @@ was granted, ``began_at``), ``first_credit.parquet`` (every person's first credi
 patterns' months) and ``persons.parquet`` (the identity numbers). A fraudster is read at ``began_at`` less
 one second (the granting lender's inquiry: the application is on file, the account not yet), an honest person
 at their own first account of the period the same way. The report is assembled exactly as an inquiry's
-(``read_file``, ``assemble`` with the released models), and ``fraud.evaluation`` counts (docs/fraud.md,
-Evaluating against known fraud).
+(``read_file``, ``assemble`` with the released models), with the file as it stood at that moment (the monthly
+records of complete periods before it, the events before it: ``as_it_stood``), and ``fraud.evaluation``
+counts (docs/fraud.md, Evaluating against known fraud). Rings are those of the last build.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def evaluate_fraud(engine: Engine, *, vault: PiiVault, policy: Policy, truth: Pa
                 missing += 1
                 continue
             at: datetime = row["at"].astimezone(UTC) - _BEFORE
-            file = read_file(session, vault=vault, person=person, now=at, policy=policy)
+            file = read_file(session, vault=vault, person=person, now=at, policy=policy, as_it_stood=True)
             report = assemble(file, view=View.SUBSCRIBER, viewer_id=None, vault=vault, now=at, policy=policy,
                               session=session)
             band = report.fraud_score.band if report.fraud_score is not None else None
