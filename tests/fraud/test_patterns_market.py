@@ -56,8 +56,8 @@ def test_every_pattern_is_evaluated_against_the_truth(pattern_market, evaluation
 def test_each_pattern_is_found_well_above_chance(evaluation) -> None:
     found = {p.pattern: p for p in evaluation.patterns}
     chance = evaluation.honest_flagged / evaluation.honest
-    assert found["ring"].recall >= 0.9
-    assert found["ring"].precision > found["ring"].recall * 0.1  # honest persons are rarely flagged
+    ring = found["ring"]
+    assert ring.signal == "RING" and ring.signal_recall >= 0.9 and ring.signal_precision >= 0.95, ring
     for pattern in PATTERNS:
         assert found[pattern].recall >= RECALL_FLOOR[pattern], (found[pattern], chance)
         if RECALL_FLOOR[pattern]:
