@@ -3,20 +3,25 @@ pattern is found well above chance, and the evaluation's counts agree with the t
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
 from openbureau.audit.service import terminal_operator
+from openbureau.cli import fraud as fraud_cli
 from openbureau.fraud.tasks import build_rings
 from openbureau.reports.fraud_evaluation import evaluate_fraud
 from openbureau.sim import generate
 from openbureau.sim.config import DEFAULT_CONFIG
 from openbureau.sim.fraud_patterns import PATTERNS
+from tests.security.factories import cli_env
 from tests.sim.replayed import replayed_bureau
 
+runner = CliRunner()
 SHARE = 0.01
 PERSONS = 1_200
 # Robust floors, far under what the patterns give (docs/fraud.md, Evaluating against known fraud): a built
@@ -62,3 +67,15 @@ def test_each_pattern_is_found_well_above_chance(evaluation) -> None:
         assert found[pattern].recall >= RECALL_FLOOR[pattern], (found[pattern], chance)
         if RECALL_FLOOR[pattern]:
             assert found[pattern].recall > 3 * chance, (found[pattern], chance)
+
+
+def test_the_command_prints_the_figures(pattern_market, evaluation, monkeypatch) -> None:
+    with cli_env(pattern_market.runtime, monkeypatch):
+        result = runner.invoke(fraud_cli.app, ["evaluate", "--truth", str(pattern_market.market), "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    assert {p["pattern"]: p["flagged"] for p in printed["patterns"]} == {
+        p.pattern: p.flagged for p in evaluation.patterns}
+    with cli_env(pattern_market.runtime, monkeypatch):
+        table = runner.invoke(fraud_cli.app, ["evaluate", "--truth", str(pattern_market.market / "truth")])
+    assert table.exit_code == 0 and "built_identity" in table.output and "Honest persons" in table.output
