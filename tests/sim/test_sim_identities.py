@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 
 from openbureau.sim import regions
@@ -30,9 +32,11 @@ def test_region_table_has_real_looking_unique_codes() -> None:
     assert abs(sum(r.weight for r in regions.REGIONS) - 1.0) < 1e-9
 
 
-def test_true_identities_are_valid_and_unique(persons: pl.DataFrame) -> None:
+def test_true_identities_are_valid_and_unique(persons: pl.DataFrame, market: Path) -> None:
     assert persons["id_number"].n_unique() == persons.height
-    for id_number, birth, sex, region, address in persons.select(
+    # A built synthetic identity gives an unrelated person's address, wherever its ID was registered.
+    built = pl.read_parquet(market / "truth" / "fraud.parquet").filter(pl.col("pattern") == "built_identity")
+    for id_number, birth, sex, region, address in persons.join(built, on="person_key", how="anti").select(
         "id_number", "birth_date", "sex", "region_code", "address"
     ).iter_rows():
         assert is_valid_resident_id(id_number), id_number

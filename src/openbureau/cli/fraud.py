@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -62,3 +63,47 @@ def stats(k: Annotated[int | None, typer.Option(help="Minimum persons per cell (
 
 def _n(value: int | None) -> str:
     return "suppressed" if value is None else f"{value:,}"
+
+
+@app.command("evaluate")
+@reports_errors
+def evaluate(truth: Annotated[Path, typer.Option("--truth", help="A simulated market (or its truth folder).",
+                                                 exists=True, file_okay=False)],
+             honest_sample: Annotated[int | None, typer.Option(min=1, help="Read this many honest persons, not all "
+                                                                            "(their flags are scaled up).")] = None,
+             seed: Annotated[int, typer.Option(help="Seed of the honest sample.")] = 0,
+             json_out: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False) -> None:
+    """Precision and recall of the fraud signals and score per fraud pattern of a simulated market's truth, each
+    person read as an inquiry at their first application after the fraud began (docs/fraud.md)."""
+    import dataclasses
+    import json
+
+    from openbureau.reports.fraud_evaluation import evaluate_fraud
+
+    runtime = open_runtime()
+    with console.status("reading each case's report at its moment"):
+        found = evaluate_fraud(runtime.engine, vault=runtime.vault, policy=runtime.policy, truth=truth,
+                               honest_sample=honest_sample, seed=seed)
+    if json_out:
+        console.print_json(json.dumps(dataclasses.asdict(found)))
+        return
+    table = Table("pattern", "persons", "flagged", "recall", "precision", "own signal", "its recall",
+                  "its precision", "days to first miss", "days to default", "flagged by",
+                  title="Fraud patterns flagged at their first application")
+    for p in found.patterns:
+        table.add_row(p.pattern, f"{p.persons:,}", f"{p.flagged:,}", _ratio(p.recall), _ratio(p.precision),
+                      p.signal or "-", _ratio(p.signal_recall), _ratio(p.signal_precision), _days(p.median_days_to_first_miss), _days(p.median_days_to_default),
+                      ", ".join(f"{k} {v}" for k, v in sorted(p.by_reason.items())))
+    print_table(table, console)
+    console.print(f"Honest persons: {found.honest_flagged:,} of {found.honest:,} flagged at their first application "
+                  f"(of {found.honest_population:,} in the period; "
+                  f"{', '.join(f'{k} {v}' for k, v in sorted(found.honest_by_reason.items())) or 'none'}); "
+                  f"{found.not_in_bureau:,} persons not in the bureau", highlight=False)
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _days(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"

@@ -95,25 +95,28 @@ class PersonFile:
 
 
 def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: datetime, policy: Policy,
-              with_identity: bool = True, with_links: bool = False, subject_indexes: Sequence[bytes] = ()
-              ) -> PersonFile:
+              with_identity: bool = True, with_links: bool = False, subject_indexes: Sequence[bytes] = (),
+              as_it_stood: bool = False) -> PersonFile:
     """Read a person's file as the policy's jurisdiction profile publishes it at ``now`` (``with_links``: and
     the accounts linked to the person by probabilistic matching, for the person's own report). Lending
     events are those filed under the person and those about ``subject_indexes`` (the subject's blind
-    indexes as asked) filed under nobody yet."""
+    indexes as asked) filed under nobody yet. ``as_it_stood``: a past moment's view, for evaluations over
+    a history loaded since (no month after the last complete period before ``now``, no event after it)."""
     profile = policy.profile
     rows = file_states(session, person.id, with_identity=with_identity)
     marks = marks_of(session, person_id=person.id, now=now)
+    until = last_complete_period(now.date()) if as_it_stood else None
     lines = shown_tradelines(build_tradelines(rows, as_of=now.date(), retention_years=profile.negative_retention_years,
-                                              with_identity=with_identity), marks.hidden)
+                                              with_identity=with_identity, until_period=until), marks.hidden)
     since = datetime.combine(add_years(now.date(), -profile.inquiry_display_years), now.timetz())
     inquiries = InquiryRepository(session).of_person_since(person.id, since)
     conflicts = conflicts_of(session, person.id)
     links = probabilistic_links(session, person.id) if with_links else []
-    events = shown_events(event_facts(person_events(session, person_id=person.id, id_type=person.id_type,
-                                                    id_indexes=subject_indexes,
-                                                    since=now - timedelta(days=max(policy.signals.multi_lending()))),
-                                      lines), marks.hidden)
+    found = person_events(session, person_id=person.id, id_type=person.id_type, id_indexes=subject_indexes,
+                          since=now - timedelta(days=max(policy.signals.multi_lending())))
+    if as_it_stood:
+        found = [e for e in found if e.occurred_at <= now]
+    events = shown_events(event_facts(found, lines), marks.hidden)
     fraud = facts_of(session, person_id=person.id, now=now)
     members = member_names(session, needed={t.furnisher_id for t in lines} | {r.subscriber_id for r in inquiries}
                            | {link["furnisher_id"] for link in links}

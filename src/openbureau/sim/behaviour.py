@@ -35,6 +35,7 @@ from openbureau.sim.timeline import NO_DAY, days_in_month, month_end, month_star
 
 if TYPE_CHECKING:
     from openbureau.sim.episodes import EpisodeLoans
+    from openbureau.sim.fraud_patterns import PatternPlan
 
 OPEN, CLOSED, CHARGED_OFF = 0, 1, 2  # account states; CLOSED accounts are reported once, then dropped
 STATUS_CODE = {code: i for i, code in enumerate(PAYMENT_STATUSES)}
@@ -144,9 +145,10 @@ class BlockSimulation:
 
     def __init__(self, *, pop: Population, market: Market, behaviour: BehaviourParams,
                  population: PopulationParams, block: int, rng: np.random.Generator,
-                 episodes: EpisodeLoans | None = None) -> None:
+                 episodes: EpisodeLoans | None = None, patterns: PatternPlan | None = None) -> None:
         self.pop, self.market, self.params, self.rng, self.block = pop, market, behaviour, rng, block
-        self.episodes = episodes
+        self.episodes, self.patterns = episodes, patterns
+        self.new_file = patterns.new_file if patterns is not None else np.zeros(pop.size, dtype=bool)
         # Before the month's payments (and, for accounts opened this month, as opened): what the events of
         # the month are measured against. Accounts from index `n_prior` on were opened this month.
         self.before: dict[str, np.ndarray] = {}
@@ -162,6 +164,8 @@ class BlockSimulation:
         self.ring_slots = np.flatnonzero(ring_lender[market.slot_furnisher] & (market.kind != Kind.BILL) & ~secured)
         lo, hi = behaviour.bust_out_after
         self.bust_month = np.where(pop.synthetic, pop.ring_start + lo + pop.ring % (hi - lo + 1), NO_CHANGE)
+        if patterns is not None:
+            self.bust_month = np.minimum(self.bust_month, patterns.bust_all)
         self.macro = 1.0
         self.adult_day = pop.birth + 6575  # 18 years
 
@@ -171,14 +175,14 @@ class BlockSimulation:
         m, pop = self.market, self.pop
         logit = (np.log(m.reach / (1 - m.reach))[None, :] + m.risk_tilt[None, :] * pop.risk[:, None]
                  + m.income_tilt[None, :] * self.z_income[:, None])
-        eligible = np.where(pop.thin[:, None], m.thin_ok[None, :], True) & ~pop.synthetic[:, None]
+        eligible = np.where(pop.thin[:, None], m.thin_ok[None, :], True) & ~(pop.synthetic | self.new_file)[:, None]
         holds = (self.rng.random(logit.shape) < _sigmoid(logit)) & eligible
         # Everyone else holds at least one credit line (the most common one when nothing else is drawn),
         # so that a file with only BNPL, utility and telecom accounts is a thin file by construction.
         core = (~m.thin_ok) & (m.kind == Kind.REVOLVING)
         fallback_core = int(np.argmax(np.where(core, m.reach, -1)))
         fallback_thin = int(np.argmax(np.where(m.thin_ok, m.reach, -1)))
-        regular = ~pop.thin & ~pop.synthetic
+        regular = ~pop.thin & ~pop.synthetic & ~self.new_file
         holds[regular & ~holds[:, core].any(axis=1), fallback_core] = True
         holds[pop.thin & ~holds.any(axis=1), fallback_thin] = True
         person, slot = np.nonzero(holds)
@@ -207,6 +211,8 @@ class BlockSimulation:
         rate = np.where(stacking[:, None] & (boost > 0), rate * boost, rate)
         rate[written_off[:, m.slot_furnisher]] = 0.0
         rate[pop.synthetic] = 0.0
+        if self.patterns is not None:
+            rate[self.new_file & (month < self.patterns.built_start)] = 0.0  # a built identity has no file yet
         # Fraud rings: members open at every ring lender within ring_open_months of the ring's start.
         opening = pop.synthetic & (month >= pop.ring_start) & (month < pop.ring_start + p.ring_open_months)
         ring_rate = np.zeros(m.n_slots)
@@ -215,6 +221,9 @@ class BlockSimulation:
         person, slot = np.nonzero(self.rng.random(rate.shape) < np.minimum(rate, 0.9))
         self._open(person, slot, np.full(len(slot), month, dtype=np.int64), initial_month=None)
         self._open_episode_loans(month)
+        if self.patterns is not None:
+            from openbureau.sim.fraud_patterns import open_loans
+            open_loans(self, self.patterns, month)
         n_prior = len(self.before.get("status", ()))
         self.before = {name: np.concatenate([self.before[name], self.acc[name][n_prior:]]) for name in _TRACKED}
         self.n_prior = n_prior
@@ -242,9 +251,15 @@ class BlockSimulation:
         shocked = plan.person[idx][plan.distress[idx] & (plan.position[idx] == 1)]
         self.stage[shocked] = np.maximum(self.stage[shocked], 1)
 
+    def open_planned(self, person: np.ndarray, slot: np.ndarray, month: int, day: np.ndarray,
+                     rng: np.random.Generator, fraud: np.ndarray) -> None:
+        """Open loans planned elsewhere (fraud patterns) on their days, with their own draws."""
+        self._open(person, slot, np.full(len(slot), month, dtype=np.int64), initial_month=None, opened_day=day,
+                   rng=rng, fraud=fraud)
+
     def _open(self, person: np.ndarray, slot: np.ndarray, opened_month: np.ndarray,
               initial_month: int | None, opened_day: np.ndarray | None = None,
-              rng: np.random.Generator | None = None) -> None:
+              rng: np.random.Generator | None = None, fraud: np.ndarray | None = None) -> None:
         m, pop = self.market, self.pop
         rng = rng or self.rng
         k = len(slot)
@@ -303,7 +318,7 @@ class BlockSimulation:
             "due_day": due_day, "limit": limit, "principal": principal, "term": term,
             "rate": rate, "instalment": inst, "bill": np.where(kind == Kind.BILL, amount, 0), "util": util,
             "transactor": rng.random(k) < _sigmoid(0.3 - 0.9 * pop.risk[person]),
-            "fraud": pop.synthetic[person], "status": np.zeros(k, dtype=np.int64), "balance": balance,
+            "fraud": pop.synthetic[person] | (False if fraud is None else fraud), "status": np.zeros(k, dtype=np.int64), "balance": balance,
             "paid_n": paid_n, "k": np.zeros(k, dtype=np.int64), "past_due": np.zeros(k, dtype=np.int64),
             "closed_on": np.full(k, NO_DAY), "close_code": np.zeros(k, dtype=np.int64), "notice": np.full(k, NO_DAY),
             "due": np.zeros(k, dtype=np.int64), "paid": np.zeros(k, dtype=np.int64),
@@ -320,6 +335,9 @@ class BlockSimulation:
         self.acc = {name: col[keep] for name, col in self.acc.items()}
         self.before = {name: self.acc[name] for name in _TRACKED}  # the payments replace these arrays
         self._update_distress(month)
+        if self.patterns is not None:
+            from openbureau.sim.fraud_patterns import mark_bust
+            mark_bust(self, self.patterns, month)
         self._pay(month)
         self.open_new(month)
 
@@ -331,7 +349,7 @@ class BlockSimulation:
         in_distress = self.stage > 0
         recovered = in_distress & (self.stage >= p.miss_start_stage) & (u < p.recovery)
         self.stage = np.where(in_distress, self.stage + 1, (u < hazard).astype(np.int64))
-        self.stage[recovered | pop.synthetic] = 0
+        self.stage[recovered | pop.synthetic | self.new_file] = 0  # fraudsters keep their files clean
         self.macro = macro
 
     def _pay(self, month: int, only: np.ndarray | None = None) -> None:

@@ -431,6 +431,31 @@ class OverBorrowingParams:
 
 
 @dataclass(frozen=True, slots=True)
+class FraudPatternParams:
+    """Fraud beyond the rings (docs/simulation.md, Fraud patterns); shares are of a block's persons."""
+
+    # Patterns begin in the last months of the window (those of the default event feed, so that their
+    # applications reach the bureau as lending events); their defaults may fall after the window.
+    months: int = 3
+    # Bust-out: an established person with a good history opens credit at several lenders over a few weeks,
+    # draws every line, then stops paying everything.
+    bust_out_share: float = 0.002
+    bust_out_lenders: tuple[int, int] = (3, 6)
+    bust_out_days: tuple[int, int] = (7, 28)  # from the first new account to the last
+    # Synthetic identity built over months: a new file that starts with small accounts, pays for months, then
+    # borrows big at several lenders and stops paying; its address is an unrelated person's.
+    built_share: float = 0.002
+    built_months: tuple[int, int] = (6, 10)  # months of good behaviour before the big borrowing
+    built_lenders: tuple[int, int] = (3, 5)
+    built_days: tuple[int, int] = (3, 21)
+    # Account takeover: a fraudster changes an established person's phone number at their lenders, then
+    # borrows at lenders new to the person within days; nothing borrowed is repaid.
+    takeover_share: float = 0.002
+    takeover_lenders: tuple[int, int] = (2, 4)
+    takeover_days: tuple[int, int] = (1, 10)  # from the phone change to the last new account
+
+
+@dataclass(frozen=True, slots=True)
 class SimConfig:
     """Everything a run depends on besides seed, size and end period."""
 
@@ -439,6 +464,7 @@ class SimConfig:
     behaviour: BehaviourParams = field(default_factory=BehaviourParams)
     events: EventParams = field(default_factory=EventParams)
     over_borrowing: OverBorrowingParams = field(default_factory=OverBorrowingParams)
+    fraud_patterns: FraudPatternParams = field(default_factory=FraudPatternParams)
     furnishers: tuple[FurnisherProfile, ...] = FURNISHERS
     subscribers: tuple[SubscriberProfile, ...] = SUBSCRIBERS
 

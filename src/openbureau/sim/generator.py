@@ -4,7 +4,8 @@ Cost grows linearly with the number of persons: a block of `SimConfig.block_size
 simulated over burn-in and window, written and dropped before the next one, and every step inside a
 block is vectorised over persons or accounts. Randomness comes from one numpy Generator per block seeded
 with (seed, 0, block), plus one for the file schedule (seed, 1), one per block for the lending events
-(seed, 2, block) and one per block for the over-borrowing episodes (seed, 3, block), so the output is
+(seed, 2, block), one per block for the over-borrowing episodes (seed, 3, block) and one per block for
+the fraud patterns (seed, 4, block), so the output is
 byte-identical for the same seed, size, months, event months and end period, and the event feed's length
 changes no monthly file.
 """
@@ -36,6 +37,7 @@ from openbureau.sim.episodes import episodes_truth, plan_episodes
 from openbureau.sim.event_defects import event_defect_rates, inject_event_defects
 from openbureau.sim.event_files import EventWriter
 from openbureau.sim.events import EventSource
+from openbureau.sim.fraud_patterns import PatternTracker, plan_patterns
 from openbureau.sim.identities import NO_CHANGE, IssuedNumbers, Population, make_population
 from openbureau.sim.records import consent_frame, month_records
 from openbureau.sim.timeline import (
@@ -124,6 +126,7 @@ def generate(
     feed_start = end - feed_months + 1
     feed_first_day = int(month_start(feed_start))
     episode_first_day = int(month_start(max(end - config.over_borrowing.months + 1, window_start)))
+    pattern_first_month = max(end - config.fraud_patterns.months + 1, window_start)
     event_codes = [f.code for f in furnishers if f.events]
     events = (EventWriter(out, codes, [i for i, f in enumerate(furnishers) if f.events], feed_first_day, last_day)
               if feed_months and event_codes else None)
@@ -143,8 +146,14 @@ def generate(
             rel = draw_relations(pop, furnishers, rng)
             plan = plan_episodes(pop=pop, market=market, params=config.over_borrowing, first_day=episode_first_day,
                                  last_day=last_day, rng=np.random.default_rng([seed, 3, block]))
+            patterns = plan_patterns(pop=pop, rel=rel, market=market, params=config.fraud_patterns,
+                                     excluded=np.isin(np.arange(pop.size), plan.persons),
+                                     first_month=pattern_first_month, end=end, history_start=history_start,
+                                     rng=np.random.default_rng([seed, 4, block]))
             sim = BlockSimulation(pop=pop, market=market, behaviour=config.behaviour,
-                                  population=config.population, block=block, rng=rng, episodes=plan)
+                                  population=config.population, block=block, rng=rng, episodes=plan,
+                                  patterns=patterns)
+            tracker = PatternTracker(sim, patterns, pattern_first_month)
             event_rng = np.random.default_rng([seed, 2, block])
             source = EventSource(sim=sim, rel=rel, params=config.events, first_day=feed_first_day,
                                  last_day=last_day, rng=event_rng)
@@ -155,6 +164,7 @@ def generate(
                 sim.step(month)
                 if month < window_start:
                     continue
+                tracker.after_step(month)
                 i = month - window_start
                 _flag_default(sim, month, in_default[:, i], observed[:, i])
                 frame = inject_defects(month_records(sim, rel, month), rates, rng)
@@ -170,6 +180,8 @@ def generate(
             writer.append_truth("episodes", found)
             episodes += found["episode_id"].n_unique()
             writer.append_truth("default_12m", _default_truth(pop, in_default, observed, periods))
+            writer.append_truth("fraud", tracker.truth())
+            writer.append_truth("first_credit", tracker.first_credit_truth())
             if progress is not None:
                 progress(first + count, persons)
         delay, late = plan_files(furnishers, months, np.random.default_rng([seed, 1]))

@@ -9,6 +9,8 @@ Layout of the output directory::
     truth/default_12m.parquet                         default in the 12 months after each month
     truth/defects.parquet                             every injected defect
     truth/episodes.parquet                            over-borrowing episodes, one row per loan
+    truth/fraud.parquet                               fraudsters: pattern, when it began, first default
+    truth/first_credit.parquet                        first credit account opened in the patterns' months
     events/<CODE>/<YYYY-MM-DD>.csv                    one lending-event file per lender and day (event_files)
     manifest.json                                     every file, in simulated submission order
 
@@ -62,6 +64,10 @@ TRUTH_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "episodes": {"episode_id": pl.String(), "person_key": pl.String(), "furnisher": pl.String(),
                  "furnisher_account_id": pl.String(), "opened_at": pl.Datetime("ms", "UTC"), "position": pl.Int64(),
                  "last": pl.Boolean()},
+    "fraud": {"person_key": pl.String(), "pattern": pl.String(), "began_at": pl.Datetime("ms", "UTC"),
+              "built_since": pl.Date(), "phone_changed_on": pl.Date(), "first_missed_on": pl.Date(),
+              "defaulted_on": pl.Date()},
+    "first_credit": {"person_key": pl.String(), "opened_at": pl.Datetime("ms", "UTC")},
 }
 
 

@@ -1,0 +1,108 @@
+"""Fraud patterns beyond the rings: bust-out, synthetic identities built over months, account takeover."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from tests.sim.test_sim_events import furnished_events
+
+from openbureau.sim import generate
+from openbureau.sim.config import DEFAULT_CONFIG
+from openbureau.sim.fraud_patterns import PATTERNS
+
+SHARE = 0.01
+PARAMS = replace(DEFAULT_CONFIG.fraud_patterns, bust_out_share=SHARE, built_share=SHARE, takeover_share=SHARE)
+PERSONS = 2_000
+
+
+@pytest.fixture(scope="module")
+def market(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("patterns") / "market"
+    generate(persons=PERSONS, months=12, seed=31, out=out, end_period="2025-06",
+             config=replace(DEFAULT_CONFIG, fraud_patterns=PARAMS))
+    return out
+
+
+@pytest.fixture(scope="module")
+def fraud(market: Path) -> pl.DataFrame:
+    persons = pl.read_parquet(market / "truth" / "persons.parquet")
+    return pl.read_parquet(market / "truth" / "fraud.parquet").join(persons, on="person_key")
+
+
+@pytest.fixture(scope="module")
+def opened(market: Path, fraud: pl.DataFrame) -> pl.DataFrame:
+    """The opened events of the fraudsters, with their truth."""
+    events = furnished_events(market).filter(pl.col("event_type") == "opened")
+    return events.join(fraud, on="id_number").with_columns(
+        on=pl.col("occurred_at").str.slice(0, 10).str.to_date())
+
+
+def test_every_pattern_is_written_with_its_share(fraud: pl.DataFrame) -> None:
+    counts = dict(fraud.group_by("pattern").len().iter_rows())
+    for pattern in PATTERNS:
+        assert counts[pattern] == round(PERSONS * SHARE), counts
+    assert counts["ring"] == round(PERSONS * DEFAULT_CONFIG.population.fraud_share)
+    # Patterns begin in the last three months (the event feed), and no fraudster is two things at once.
+    mine = fraud.filter(pl.col("pattern") != "ring")
+    assert mine["began_at"].dt.date().min() >= date(2025, 4, 1)
+    assert fraud["person_key"].n_unique() == fraud.height
+    assert not mine["synthetic"].any() and mine["ring_id"].is_null().all()
+
+
+def test_the_fraud_stops_paying_after_it_began(fraud: pl.DataFrame) -> None:
+    missed = fraud.filter(pl.col("first_missed_on").is_not_null())
+    assert (missed["first_missed_on"] > missed["began_at"].dt.date()).all()
+    # Most fraudsters have missed a payment by the end of the window (the last ones begin in its last weeks).
+    for pattern in PATTERNS:
+        mine = fraud.filter(pl.col("pattern") == pattern)
+        assert mine["first_missed_on"].is_not_null().mean() >= 0.5, pattern
+
+
+def test_bust_out_opens_at_several_lenders_within_weeks(opened: pl.DataFrame) -> None:
+    began = pl.col("began_at").dt.date()
+    weeks = opened.filter(pl.col("pattern") == "bust_out", pl.col("on") >= began,
+                          pl.col("on") <= began + timedelta(days=PARAMS.bust_out_days[1]))
+    per = weeks.group_by("person_key").agg(lenders=pl.col("furnisher").n_unique(), last=pl.col("on").max(),
+                                           missed=pl.col("first_missed_on").first())
+    assert per.height == round(PERSONS * SHARE)
+    assert (per["lenders"] >= PARAMS.bust_out_lenders[0] - 1).all()  # an event may be lost to a defect
+    missed = per.filter(pl.col("missed").is_not_null())
+    assert missed.height and (missed["missed"] > missed["last"]).all()  # every line is drawn, then nothing paid
+
+
+def test_takeover_changes_the_phone_before_borrowing(opened: pl.DataFrame, fraud: pl.DataFrame) -> None:
+    takeover = fraud.filter(pl.col("pattern") == "takeover")
+    assert takeover["phone_new"].is_not_null().all()
+    assert (takeover["phone_changed_on"] < takeover["began_at"].dt.date()).all()
+    assert ((takeover["began_at"].dt.date() - takeover["phone_changed_on"]).dt.total_days()
+            <= PARAMS.takeover_days[1] + 1).all()
+    # The loans after the change carry the new number.
+    new = opened.filter(pl.col("pattern") == "takeover", pl.col("on") > pl.col("phone_changed_on"),
+                        pl.col("phone").is_not_null())
+    digits = new["phone"].str.replace_all(r"\D", "").str.slice(-11)
+    assert new.height and (digits == new["phone_new"]).mean() >= 0.9
+
+
+def test_built_identity_is_young_pays_then_borrows(market: Path, fraud: pl.DataFrame) -> None:
+    built = fraud.filter(pl.col("pattern") == "built_identity")
+    months = (built["began_at"].dt.date() - built["built_since"]).dt.total_days() / 30.4
+    assert (months >= PARAMS.built_months[0] - 1).all() and (months <= PARAMS.built_months[1] + 1).all()
+    records = pl.read_parquet(market / "truth" / "records.parquet").join(built, on="person_key")
+    first = records.group_by("person_key").agg(pl.col("period").min(), pl.col("built_since").first())
+    assert (first["period"] >= first["built_since"].dt.strftime("%Y-%m")).all()
+    # Its address is an unrelated person's.
+    persons = pl.read_parquet(market / "truth" / "persons.parquet")
+    sharing = persons.group_by("address").agg(n=pl.len())
+    assert built.join(sharing, on="address")["n"].min() >= 2
+
+
+def test_default_market_keeps_small_shares(tmp_path: Path) -> None:
+    generate(persons=1_000, months=3, seed=2, out=tmp_path / "m", end_period="2025-06", event_months=0)
+    fraud = pl.read_parquet(tmp_path / "m" / "truth" / "fraud.parquet")
+    assert fraud.filter(pl.col("pattern") != "ring").height == 3 * round(1_000 * 0.002)
+    assert pl.read_parquet(tmp_path / "m" / "truth" / "first_credit.parquet").height > 0
+    assert date(2025, 4, 1) - timedelta(days=1) < fraud["began_at"].dt.date().max()
