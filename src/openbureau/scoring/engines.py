@@ -21,7 +21,7 @@ import numpy as np
 
 from openbureau.scoring import additive
 from openbureau.scoring.additive import AdditiveModel, fit_additive_segment
-from openbureau.scoring.scorecard import Scale, Scorecard, fit_segment
+from openbureau.scoring.scorecard import Scorecard, fit_segment
 
 ENGINES = ("scorecard", "additive")
 CHOICES = (*ENGINES, "auto")
