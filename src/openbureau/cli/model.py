@@ -17,7 +17,7 @@ from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Unprocessable
 from openbureau.present.validation import validation_html
 from openbureau.runtime import open_runtime
-from openbureau.scoring import engines, service, training
+from openbureau.scoring import engines, evaluation, service, training
 from openbureau.scoring.scorecard import SCALES
 from openbureau.scoring.training_set import default_observation_period, training_set
 
@@ -132,7 +132,8 @@ def evaluate(
     observation_period: Annotated[str | None, typer.Option(help="Bureau: observe at YYYY-MM.")] = None,
     html: Annotated[Path | None, typer.Option(help="Write the validation report (HTML with charts).")] = None,
 ) -> None:
-    """Validate a model: AUC, KS, Gini, calibration by band, score distribution and PSI against its training."""
+    """Evaluate a model: AUC, KS, Gini, calibration by band, score distribution and PSI against its training,
+    labelled by which rows were scored (in-sample figures are never called validation)."""
     runtime = None
     path = Path(model)
     if path.suffix == ".json" and path.exists():
@@ -146,7 +147,7 @@ def evaluate(
             raise typer.BadParameter("--table needs --target")
         data = _table_or_exit(table, target, id_column)
         try:
-            result = training.evaluate(card, data.frame, data.bad)
+            sets = evaluation.evaluate_labelled(card, data.frame, data.bad)
         except training.TableError as exc:
             raise Unprocessable(str(exc), code="TABLE_INVALID", field="table") from exc
         what = f"{table.name}"
@@ -156,13 +157,24 @@ def evaluate(
             period = observation_period or default_observation_period(session)
             with err_console.status(f"reading every file as it stood at {period}"):
                 data = training_set(session, observation_period=period)
-        result = training.evaluate(card, data.frame(), data.bad, segments=["thin" if t else "main" for t in data.thin])
+        sets = evaluation.evaluate_labelled(card, data.frame(), data.bad, observation_period=period,
+                                            segments=["thin" if t else "main" for t in data.thin])
         what = f"the bureau observed at {period}"
-    _print_figures(result, f"Model {card.model_version} on {what}")
+    for s in sets:
+        _print_figures(s.result, f"Model {card.model_version} on {what}, {_heading(s)} ({s.note})")
     if html is not None:
-        html.write_text(validation_html(card, result, title=f"Validation of {card.model_version} on {what}"),
-                        encoding="utf-8")
-        console.print(f"Validation report: {html}")
+        shown = next((s for s in sets if s.validation), sets[-1])
+        heading = _heading(shown)
+        html.write_text(validation_html(card, shown.result, title=f"{heading[0].upper()}{heading[1:]}: "
+                                                                  f"{card.model_version} on {what}"), encoding="utf-8")
+        console.print(f"Report ({_heading(shown)}): {html}")
+
+
+def _heading(s: evaluation.Evaluated) -> str:
+    """The rows' label, and whether the figures are validation (never for rows the model was fitted on)."""
+    if s.validation is None:
+        return s.label
+    return f"validation, {s.label}" if s.validation else f"{s.label}, not validation"
 
 
 @app.command("import")

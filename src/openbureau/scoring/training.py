@@ -16,6 +16,7 @@ cross-validated on the same stratified folds of the training rows (never the hel
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,10 +70,21 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value))
 
 
-def _split(n: int, bad: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def split_rows(n: int, bad: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The training and held-out row numbers: a stratified ``share`` held out, reproducible from ``seed``."""
     from sklearn.model_selection import train_test_split
 
     return train_test_split(np.arange(n), test_size=share, stratify=bad, random_state=seed)
+
+
+def sample_digest(frame, bad: np.ndarray) -> str:
+    """SHA-256 of every feature value and outcome of a sample, in row order (``scoring.evaluation`` tells the
+    training sample from any other by it)."""
+    import pandas as pd
+
+    hashed = pd.util.hash_pandas_object(frame.reset_index(drop=True), index=False).to_numpy()
+    columns = "\x1f".join(map(str, frame.columns)).encode()
+    return hashlib.sha256(columns + hashed.tobytes() + np.asarray(bad, dtype=np.int64).tobytes()).hexdigest()
 
 
 def _validate(card: Model, frame, bad: np.ndarray, segments: list[str] | None) -> dict[str, Any]:
@@ -88,7 +100,7 @@ def train_bureau(data: TrainingSet, *, scale: Scale, version: str, engine: str =
                             f"{data.observation_period}: at least {MIN_SEGMENT_ROWS} and {MIN_SEGMENT_BADS} are needed",
                             code="TOO_LITTLE_TRAINING_DATA", field="observation_period")
     frame = data.frame()
-    train, test = _split(len(frame), data.bad, validation_share, seed)
+    train, test = split_rows(len(frame), data.bad, validation_share, seed)
     choice = None
     if engine == "auto":
         choice = _choose_bureau(frame.iloc[train], data.bad[train], data.thin[train], scale=scale, seed=seed)
@@ -106,6 +118,8 @@ def train_bureau(data: TrainingSet, *, scale: Scale, version: str, engine: str =
                      "outcome_months": data.outcome_months, "rows": len(train), "validation_rows": len(test),
                      "bad_rate": float(data.bad.mean()), "thin_share": float(data.thin.mean()),
                      "thin_segment": thin_note, "excluded": data.excluded, "seed": seed,
+                     "validation_share": validation_share,
+                     "sample_digest": sample_digest(frame, data.bad),
                      **_engine_note(engine, choice)}
     return card
 
@@ -181,7 +195,7 @@ def train_table(table: Table, *, scale: Scale, version: str, source: str, target
                 validation_share: float = 0.3, seed: int = 42) -> Model:
     """A one-segment model of ``engine`` (or ``auto``) on any tabular credit data."""
     frame, bad = table.frame, table.bad
-    train, test = _split(len(frame), bad, validation_share, seed)
+    train, test = split_rows(len(frame), bad, validation_share, seed)
     choice = None
     if engine == "auto":
         choice = choose_table(Table(frame.iloc[train], bad[train], table.categorical), scale=scale, seed=seed)
@@ -193,7 +207,9 @@ def train_table(table: Table, *, scale: Scale, version: str, source: str, target
                      target=target, created_at=datetime.now(UTC).isoformat(timespec="seconds"))
     card.validation = _validate(card, frame.iloc[test], bad[test], None)
     card.training = {"source": source, "rows": len(train), "validation_rows": len(test),
-                     "bad_rate": float(bad.mean()), "seed": seed, **_engine_note(engine, choice)}
+                     "bad_rate": float(bad.mean()), "seed": seed,
+                     "validation_share": validation_share, "sample_digest": sample_digest(frame, bad),
+                     **_engine_note(engine, choice)}
     return card
 
 
