@@ -52,6 +52,7 @@ def test_the_json_tables_reproduce_the_boosted_models_log_odds_on_held_out_rows(
     ebm, model = fitted
     held_out = frame.iloc[2000:].copy()
     held_out.loc[held_out.index[:5], "channel"] = "never-seen"  # unseen categories score as interpret does
+    held_out.loc[held_out.index[5:10], "channel"] = None  # and so do missing ones
     expected = ebm.decision_function(ebm_frame(held_out, categorical))
     log_odds_bad = [(SCALE.offset - model.score(_row(r)).raw) / SCALE.factor for r in held_out.to_dict("records")]
     assert isinstance(model, AdditiveModel) and any(len(t.features) == 2 for t in model.segments["main"].terms)

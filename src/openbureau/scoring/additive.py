@@ -21,9 +21,9 @@ split half and half between its two features; the same reason codes and advice a
 
 from __future__ import annotations
 
-import bisect
 import math
 import warnings
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -70,14 +70,15 @@ class Term:
 
     def bin_of(self, position: int, value: Any) -> int:
         """The bin of ``value`` for the term's feature at ``position``."""
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if value is None or (isinstance(value, float) and value != value):  # missing, or NaN
             return 0
         if self.kinds[position] == "numeric":
-            return bisect.bisect_right(self.cuts[position], float(value)) + 1
-        categories = self.categories[position]
-        return categories.get(str(value), len(self.points) - 1 if position == 0 else len(self.points[0]) - 1)
+            return bisect_right(self.cuts[position], value) + 1
+        unseen = len(self.points) - 1 if position == 0 else len(self.points[0]) - 1
+        return self.categories[position].get(str(value), unseen)
 
     def points_of(self, values: dict[str, Any]) -> float:
+        """The points the term earns for a row of feature values."""
         first = self.bin_of(0, values.get(self.features[0]))
         if len(self.features) == 1:
             return self.points[first]
@@ -137,10 +138,15 @@ class AdditiveModel:
             p = term.points_of(values)
             raw += p
             gap = (p - term.least_points) if risk else (term.best_points - p)
-            share = 1.0 / len(term.features)
-            for name in term.features:
-                points[name] = points.get(name, 0.0) + p * share
-                lost[name] = lost.get(name, 0.0) + gap * share
+            features = term.features
+            if len(features) == 1:
+                name = features[0]
+                points[name] = points.get(name, 0.0) + p
+                lost[name] = lost.get(name, 0.0) + gap
+                continue
+            for name in features:
+                points[name] = points.get(name, 0.0) + p / 2
+                lost[name] = lost.get(name, 0.0) + gap / 2
         logit_bad = (self.scale.offset - raw) / self.scale.factor
         score = int(round(min(self.scale.maximum, max(self.scale.minimum, raw))))
         return Scored(score, raw, 1.0 / (1.0 + math.exp(-logit_bad)), seg.name, points, lost)

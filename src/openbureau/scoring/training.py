@@ -67,7 +67,7 @@ def score_frame(card: Model, frame, *, segments: list[str] | None = None) -> tup
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
+    return value is None or type(value).__name__ == "NAType" or (isinstance(value, float) and np.isnan(value))
 
 
 def split_rows(n: int, bad: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
