@@ -120,3 +120,15 @@ def test_auto_keeps_the_engine_with_the_better_cross_validated_auc() -> None:
     assert len(choice.auc["scorecard"]) == len(choice.auc["additive"]) == 3
     card = training.train_table(table, scale=SCALE, version="auto-1", source="u.csv", target="bad", engine="auto")
     assert engines.engine_of(card) == "additive" and card.training["engine_choice"]["engine"] == "additive"
+
+
+def test_auto_on_the_bureau_cross_validates_both_engines_on_the_training_rows(monkeypatch) -> None:
+    monkeypatch.setattr(engines, "AUTO_FOLDS", 2)
+    data = synthetic.training_set(1_500)
+    card = training.train_bureau(data, scale=SCALE, version="b-auto", engine="auto")
+    choice = card.training["engine_choice"]
+    means = choice["mean_auc"]
+    assert choice["folds"] == 2 and all(len(v) == 2 for v in choice["auc"].values())
+    assert min(means.values()) > 0.65
+    assert engines.engine_of(card) == card.training["engine"] == choice["engine"] == (
+        "additive" if means["additive"] > means["scorecard"] else "scorecard")

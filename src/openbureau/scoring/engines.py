@@ -77,7 +77,7 @@ class Choice:
                 "max_interactions": additive.MAX_INTERACTIONS, "max_bins": additive.MAX_BINS}
 
 
-def choose(frame, bad: np.ndarray, *, fit_and_score, folds: int = AUTO_FOLDS, seed: int = 42) -> Choice:
+def choose(frame, bad: np.ndarray, *, fit_and_score, folds: int | None = None, seed: int = 42) -> Choice:
     """Cross-validate both engines on the same stratified folds and pick one.
 
     ``fit_and_score(engine, train_index, test_index)`` fits ``engine`` on the training rows and returns the
@@ -86,6 +86,7 @@ def choose(frame, bad: np.ndarray, *, fit_and_score, folds: int = AUTO_FOLDS, se
 
     from openbureau.scoring.metrics import auc
 
+    folds = folds or AUTO_FOLDS
     results: dict[str, list[float]] = {e: [] for e in ENGINES}
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(bad)), bad):
         for engine in ENGINES:

@@ -213,7 +213,7 @@ def train_table(table: Table, *, scale: Scale, version: str, source: str, target
     return card
 
 
-def choose_table(table: Table, *, scale: Scale, seed: int = 42, folds: int = engines.AUTO_FOLDS) -> engines.Choice:
+def choose_table(table: Table, *, scale: Scale, seed: int = 42, folds: int | None = None) -> engines.Choice:
     """Both engines cross-validated on the same stratified folds of ``table``, the better chosen."""
     frame, bad = table.frame, table.bad
 
