@@ -13,7 +13,8 @@ them. A shape that still came out non-monotone is made so by isotonic regression
 the segment says which (``monotonized``).
 
 Scoring (``AdditiveModel.score``) reads only the JSON artefact: a bisection per numeric feature, a lookup per
-category, a 2-D lookup per interaction, a sum. No interpret, no NumPy.
+category, a 2-D lookup per interaction, a sum; the scoring loop calls neither interpret (imported only to
+train) nor NumPy.
 
 Reasons: each term's points below its best cell, a main term's charged to its feature, an interaction's
 split half and half between its two features; the same reason codes and advice as the scorecard.
