@@ -27,7 +27,12 @@ def test_train_on_a_table_then_evaluate_it_with_a_report(bureau_env) -> None:
     evaluated = runner.invoke(app, ["model", "evaluate", "--model", str(model), "--table", str(table),
                                     "--target", "creditability", "--html", str(report)])
     assert evaluated.exit_code == 0, evaluated.output
-    assert "1,000 rows" in evaluated.output and "PSI" in evaluated.output
+    # The training table itself: its 700 training rows are in-sample, never validation; the 300 held out are.
+    out = " ".join(evaluated.output.split())
+    assert "in-sample, not validation (the 700 rows the model was fitted on" in out
+    assert f"validation, in-time hold-out (the 300 rows held out of training): 300 rows, bad rate 30.00%, AUC " \
+           f"{artefact['validation']['auc']:.4f}" in out and "PSI 0.000" in out
+    assert "Validation, in-time hold-out" in report.read_text()
     imported = runner.invoke(app, ["model", "import", str(model), "--release"])
     assert imported.exit_code == 1 and "MODEL_NOT_RELEASABLE" in imported.output  # a table model scores no inquiry
     assert runner.invoke(app, ["model", "import", str(model)]).exit_code == 0
@@ -52,3 +57,30 @@ def test_bad_input_gets_one_clear_line(bureau_env) -> None:
     junk.write_text('{"format": "pickle"}')
     refused = runner.invoke(app, ["model", "import", str(junk)])
     assert refused.exit_code == 1 and "MODEL_INVALID" in refused.output
+
+
+def test_engine_auto_prints_both_cross_validated_aucs_and_keeps_the_better(bureau_env) -> None:
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(8)
+    x = rng.uniform(-3, 3, 1_200)
+    bad = np.where(np.abs(x) > 2.2, rng.uniform(0, 1, x.size) < 0.7, rng.uniform(0, 1, x.size) < 0.08)
+    table, model = bureau_env / "u.csv", bureau_env / "u.json"
+    pd.DataFrame({"x": x, "channel": rng.choice(["a", "b"], x.size), "bad": bad.astype(int)}).to_csv(table, index=False)
+    trained = runner.invoke(app, ["model", "train", "--table", str(table), "--target", "bad", "--out", str(model),
+                                  "--engine", "auto"])
+    assert trained.exit_code == 0, trained.output
+    assert "cross-validated AUC (5 stratified folds" in trained.output and "chose additive" in trained.output
+    artefact = json.loads(model.read_text())
+    assert artefact["format"] == "openbureau-additive" and artefact["engine"] == "additive"
+    assert artefact["training"]["engine_choice"]["mean_auc"]["additive"] > artefact["training"]["engine_choice"][
+        "mean_auc"]["scorecard"]
+    report = bureau_env / "u.html"
+    evaluated = runner.invoke(app, ["model", "evaluate", "--model", str(model), "--table", str(table), "--target",
+                                    "bad", "--html", str(report)])
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "AUC" in evaluated.output and "[-inf," in report.read_text()  # the shapes' bins, with their points
+    unknown = runner.invoke(app, ["model", "train", "--table", str(table), "--target", "bad", "--out", str(model),
+                                  "--engine", "forest"])
+    assert unknown.exit_code != 0 and "unknown engine" in unknown.output

@@ -17,8 +17,8 @@ from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Unprocessable
 from openbureau.present.validation import validation_html
 from openbureau.runtime import open_runtime
-from openbureau.scoring import service, training
-from openbureau.scoring.scorecard import SCALES, Scorecard
+from openbureau.scoring import engines, evaluation, service, training
+from openbureau.scoring.scorecard import SCALES
 from openbureau.scoring.training_set import default_observation_period, training_set
 
 app = typer.Typer(help="Scorecards: train on the bureau or on any table, evaluate, import, release; the fraud-risk "
@@ -26,6 +26,32 @@ app = typer.Typer(help="Scorecards: train on the bureau or on any table, evaluat
 app.add_typer(model_fraud.app, name="fraud")
 
 ScaleOption = Annotated[str, typer.Option(help=f"Score range: {', '.join(SCALES)}.")]
+EngineOption = Annotated[str, typer.Option(help="scorecard (monotone bins, logistic regression), additive (an "
+                                                "explainable boosting machine as points tables) or auto (the "
+                                                "better cross-validated AUC on the same folds).")]
+
+
+def _engine(name: str) -> str:
+    if name not in engines.CHOICES:
+        raise typer.BadParameter(f"unknown engine {name!r}; choose {', '.join(engines.CHOICES)}")
+    return name
+
+
+def _print_engine(card) -> None:
+    choice = card.training.get("engine_choice")
+    if choice is not None:
+        means = choice["mean_auc"]
+        console.print(f"Engine auto: cross-validated AUC ({choice['folds']} stratified folds of the training rows, the "
+                      f"same for both) scorecard {means['scorecard']:.4f}, additive {means['additive']:.4f} (at most "
+                      f"{choice['max_interactions']} interactions): chose [bold]{choice['engine']}[/]", highlight=False)
+
+
+def _size(card) -> str:
+    segment = card.segments["main"]
+    if engines.engine_of(card) == "additive":
+        pairs = sum(1 for t in segment.terms if len(t.features) > 1)
+        return f"additive, {len(segment.terms) - pairs} shapes and {pairs} interactions"
+    return f"scorecard, {len(segment.features)} features"
 
 
 def _scale(name: str):
@@ -59,26 +85,29 @@ def train(
     scale: ScaleOption = "300-850",
     version: Annotated[str | None, typer.Option(help="Model version (default: from the data and the time).")] = None,
     release: Annotated[bool, typer.Option("--release", help="Bureau: release the model at once.")] = False,
+    engine: EngineOption = "scorecard",
 ) -> None:
-    """Train a scorecard: on the bureau's own data (registered), or on a table (written to --out)."""
+    """Train a model: on the bureau's own data (registered), or on a table (written to --out)."""
+    engine = _engine(engine)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     if table is not None:
         if target is None or out is None:
             raise typer.BadParameter("--table needs --target and --out")
         data = _table_or_exit(table, target, id_column)
-        with err_console.status(f"fitting a scorecard on {len(data.bad):,} rows of {table.name}"):
+        with err_console.status(f"fitting ({engine}) on {len(data.bad):,} rows of {table.name}"):
             card = training.train_table(data, scale=_scale(scale), version=version or f"table-{table.stem}-{stamp}",
-                                        source=table.name, target=f"{target} (bad = 1, true or bad)")
+                                        source=table.name, target=f"{target} (bad = 1, true or bad)", engine=engine)
         out.write_text(service.artefact_text(card), encoding="utf-8")
+        _print_engine(card)
         _print_figures(card.validation, f"Validation ({card.training['validation_rows']:,} rows held out)")
-        console.print(f"Model {card.model_version}: {len(card.segments['main'].features)} features; written to {out}")
+        console.print(f"Model {card.model_version} ({_size(card)}); written to {out}", highlight=False)
         return
     runtime = open_runtime()
-    with err_console.status("reading every file as it stood at the observation period, fitting scorecards"):
+    with err_console.status(f"reading every file as it stood at the observation period, fitting ({engine})"):
         card, data = service.train_on_bureau(
             runtime.engine, scale=_scale(scale), actor_code=audit.operator_code(),
             observation_period=observation_period, version=version, release_it=release,
-            retention_years=runtime.policy.profile.negative_retention_years)
+            retention_years=runtime.policy.profile.negative_retention_years, model_engine=engine)
     period = data.observation_period
     if out is not None:
         out.write_text(service.artefact_text(card), encoding="utf-8")
@@ -86,8 +115,9 @@ def train(
     console.print(f"Observed at {period}: {len(data.rows):,} scorable persons, bad rate {t['bad_rate']:.2%}, thin files "
                   f"{t['thin_share']:.1%} ({t['thin_segment']}); left out: " +
                   ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in data.excluded.items()), highlight=False)
+    _print_engine(card)
     _print_figures(card.validation, f"Validation ({t['validation_rows']:,} persons held out)")
-    console.print(f"Model [bold]{card.model_version}[/] registered" + (" and released" if release else
+    console.print(f"Model [bold]{card.model_version}[/] ({_size(card)}) registered" + (" and released" if release else
                                                                        f"; release it with `openbureau model release "
                                                                        f"{card.model_version}`"), highlight=False)
 
@@ -102,11 +132,12 @@ def evaluate(
     observation_period: Annotated[str | None, typer.Option(help="Bureau: observe at YYYY-MM.")] = None,
     html: Annotated[Path | None, typer.Option(help="Write the validation report (HTML with charts).")] = None,
 ) -> None:
-    """Validate a model: AUC, KS, Gini, calibration by band, score distribution and PSI against its training."""
+    """Evaluate a model: AUC, KS, Gini, calibration by band, score distribution and PSI against its training,
+    labelled by which rows were scored (in-sample figures are never called validation)."""
     runtime = None
     path = Path(model)
     if path.suffix == ".json" and path.exists():
-        card = Scorecard.from_json(json.loads(path.read_text(encoding="utf-8")))
+        card = engines.from_json(json.loads(path.read_text(encoding="utf-8")))
     else:
         runtime = open_runtime()
         with session_scope(runtime.engine) as session:
@@ -116,7 +147,7 @@ def evaluate(
             raise typer.BadParameter("--table needs --target")
         data = _table_or_exit(table, target, id_column)
         try:
-            result = training.evaluate(card, data.frame, data.bad)
+            sets = evaluation.evaluate_labelled(card, data.frame, data.bad)
         except training.TableError as exc:
             raise Unprocessable(str(exc), code="TABLE_INVALID", field="table") from exc
         what = f"{table.name}"
@@ -126,13 +157,24 @@ def evaluate(
             period = observation_period or default_observation_period(session)
             with err_console.status(f"reading every file as it stood at {period}"):
                 data = training_set(session, observation_period=period)
-        result = training.evaluate(card, data.frame(), data.bad, segments=["thin" if t else "main" for t in data.thin])
+        sets = evaluation.evaluate_labelled(card, data.frame(), data.bad, observation_period=period,
+                                            segments=["thin" if t else "main" for t in data.thin])
         what = f"the bureau observed at {period}"
-    _print_figures(result, f"Model {card.model_version} on {what}")
+    for s in sets:
+        _print_figures(s.result, f"Model {card.model_version} on {what}, {_heading(s)} ({s.note})")
     if html is not None:
-        html.write_text(validation_html(card, result, title=f"Validation of {card.model_version} on {what}"),
-                        encoding="utf-8")
-        console.print(f"Validation report: {html}")
+        shown = next((s for s in sets if s.validation), sets[-1])
+        heading = _heading(shown)
+        html.write_text(validation_html(card, shown.result, title=f"{heading[0].upper()}{heading[1:]}: "
+                                                                  f"{card.model_version} on {what}"), encoding="utf-8")
+        console.print(f"Report ({_heading(shown)}): {html}")
+
+
+def _heading(s: evaluation.Evaluated) -> str:
+    """The rows' label, and whether the figures are validation (never for rows the model was fitted on)."""
+    if s.validation is None:
+        return s.label
+    return f"validation, {s.label}" if s.validation else f"{s.label}, not validation"
 
 
 @app.command("import")
@@ -143,7 +185,7 @@ def import_model(
 ) -> None:
     """Register a model trained elsewhere (its JSON artefact, e.g. from `model train --out`)."""
     try:
-        card = Scorecard.from_json(json.loads(path.read_text(encoding="utf-8")))
+        card = engines.from_json(json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, KeyError, TypeError) as exc:
         raise Unprocessable(f"{path.name} is not a model artefact: {exc}", code="MODEL_INVALID", field="path") from exc
     runtime = open_runtime()

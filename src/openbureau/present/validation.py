@@ -12,7 +12,7 @@ from typing import Any
 
 from openbureau.present.charts import bar_chart, line_chart, table
 from openbureau.present.money import pct
-from openbureau.scoring.scorecard import Scorecard
+from openbureau.scoring.engines import Model as Scorecard
 
 GOOD, BAD, GREY = "#1a9850", "#d73027", "#4575b4"
 
@@ -27,6 +27,34 @@ def _figures(result: dict[str, Any]) -> str:
                                         f"({'stable' if psi < 0.1 else 'some shift' if psi < 0.25 else 'shifted'})")
     return (f"<p data-testid='figures'>{result['rows']:,} rows, bad rate {_pct(result['bad_rate'])}: "
             f"<b>AUC {result['auc']:.4f}</b>, KS {result['ks']:.4f}, Gini {result['gini']:.4f}{stability}.</p>")
+
+
+def _bin_labels(term, position: int) -> list[str]:
+    """Labels of a term's bins for one of its features: missing, the values' bins, unseen categories."""
+    if term.kinds[position] == "numeric":
+        edges = ["-inf", *(f"{c:g}" for c in term.cuts[position]), "inf"]
+        values = [f"[{low}, {high})" for low, high in zip(edges[:-1], edges[1:], strict=True)]
+    else:
+        by_bin: dict[int, list[str]] = {}
+        for value, index in term.categories[position].items():
+            by_bin.setdefault(index, []).append(value)
+        values = [", ".join(by_bin.get(i, [])) for i in range(1, max(by_bin, default=0) + 1)]
+    return ["missing", *values, "unseen"]
+
+
+def _additive_terms(segment) -> str:
+    rows = []
+    for term in segment.terms:
+        if len(term.features) == 1:
+            rows += [[term.name, label, f"{points:+.1f}"]
+                     for label, points in zip(_bin_labels(term, 0), term.points, strict=False)]
+        else:
+            cells = [p for row in term.points for p in row]
+            rows.append([term.name, f"interaction, {len(term.points)} × {len(term.points[0])} cells",
+                         f"{min(cells):+.1f} … {max(cells):+.1f}"])
+    note = (f"<p>Made monotone after boosting: {escape(', '.join(segment.monotonized))}.</p>"
+            if segment.monotonized else "")
+    return table(["term", "bin", "points"], rows) + note
 
 
 def validation_html(card: Scorecard, result: dict[str, Any], *, title: str) -> str:
@@ -60,6 +88,9 @@ def validation_html(card: Scorecard, result: dict[str, Any], *, title: str) -> s
         for b in result["calibration"]]))
     for segment in card.segments.values():
         sections.append(f"<h2>Segment {escape(segment.name)}: base {segment.base_points:.1f} points</h2>")
+        if hasattr(segment, "terms"):  # an additive model: its shapes and interactions
+            sections.append(_additive_terms(segment))
+            continue
         rows = [[f.name, label, f"{count:,}", _pct(rate), f"{points:+.1f}"]
                 for f in segment.features
                 for label, count, rate, points in zip(f.labels, f.counts, f.event_rates, f.points, strict=True)]

@@ -6,6 +6,9 @@ time scores every inquiry, and the two kinds never replace each other. Serving p
 every ``RELEASE_CHECK_SECONDS``, so a release reaches every process within that time. Registration and
 release are audited.
 
+A model of either engine (``scoring.engines``: a scorecard or an additive model) registers, releases and
+scores the same way; the artefact says which engine reads it.
+
 Reason codes: the features whose points fall furthest below their best bin, up to four, then the inquiry
 feature as a fifth when inquiries cost points but did not make the four (as US scoring practice does).
 The person's own view adds "what would raise my score": every feature below its best, with the points it
@@ -27,13 +30,14 @@ from sqlalchemy.orm import Session
 from openbureau.audit import service as audit
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Conflict, NotFound, Unprocessable
-from openbureau.scoring import training
+from openbureau.scoring import engines, training
+from openbureau.scoring.engines import Model
 from openbureau.scoring.errors import MODEL_NOT_FOUND
 from openbureau.scoring.features import FEATURE_BY_NAME, is_thin, point_in_time, unscorable_reason
 from openbureau.scoring.models import ScoreModel
 from openbureau.scoring.repository import ModelRepository
 from openbureau.scoring.schemas import Improvement, ModelRead, Reason, ScoreView
-from openbureau.scoring.scorecard import Scale, Scorecard, Scored
+from openbureau.scoring.scorecard import Scale, Scored
 from openbureau.scoring.training_set import TrainingSet, default_observation_period, training_set
 from openbureau.tradelines.history import Tradeline
 
@@ -45,12 +49,12 @@ RELEASABLE = ("bureau", "fraud")  # model kinds that score inquiries, each on it
 _released: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> kind -> (checked at, model or None)
 
 
-def artefact_text(card: Scorecard) -> str:
+def artefact_text(card: Model) -> str:
     """The model's JSON artefact as stored and exported (sorted keys, UTF-8)."""
     return json.dumps(card.to_json(), ensure_ascii=False, sort_keys=True, indent=1)
 
 
-def register(session: Session, *, card: Scorecard, actor_code: str) -> ScoreModel:
+def register(session: Session, *, card: Model, actor_code: str) -> ScoreModel:
     """Add a trained model to the registry (not yet released)."""
     repo = ModelRepository(session)
     if repo.by_version(card.model_version) is not None:
@@ -84,15 +88,16 @@ def release(session: Session, *, version: str, actor_code: str, now: datetime | 
 
 def train_on_bureau(engine: Engine, *, scale: Scale, actor_code: str, observation_period: str | None = None,
                     version: str | None = None, prefix: str = "bureau", retention_years: int = 5,
-                    release_it: bool = False) -> tuple[Scorecard, TrainingSet]:
-    """Train a scorecard on the bureau's files as they stood at ``observation_period`` (default: the newest
-    with a whole outcome window), register it and, with ``release_it``, release it. A batch job: it reads in
+                    release_it: bool = False, model_engine: str = "scorecard") -> tuple[Model, TrainingSet]:
+    """Train a model of ``model_engine`` (``scorecard``, ``additive`` or ``auto``) on the bureau's files as they
+    stood at ``observation_period`` (default: the newest with a whole outcome window), register it and, with ``release_it``, release it. A batch job: it reads in
     one transaction and registers in another, so a failed fit leaves the registry as it was."""
     with session_scope(engine) as session:
         period = observation_period or default_observation_period(session)
         data = training_set(session, observation_period=period, retention_years=retention_years)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    card = training.train_bureau(data, scale=scale, version=version or f"{prefix}-{period}-{stamp}")
+    card = training.train_bureau(data, scale=scale, version=version or f"{prefix}-{period}-{stamp}",
+                                 engine=model_engine)
     with session_scope(engine, write=True) as session:
         register(session, card=card, actor_code=actor_code)
         if release_it:
@@ -100,15 +105,15 @@ def train_on_bureau(engine: Engine, *, scale: Scale, actor_code: str, observatio
     return card, data
 
 
-def load(session: Session, version: str) -> Scorecard:
+def load(session: Session, version: str) -> Model:
     """The registered model ``version``."""
     text = ModelRepository(session).artefact(version)
     if text is None:
         raise NotFound(f"no model {version} is registered", code=MODEL_NOT_FOUND, field="version")
-    return Scorecard.from_json(json.loads(text))
+    return engines.from_json(json.loads(text))
 
 
-def released_model(session: Session, kind: str = "bureau") -> Scorecard | None:
+def released_model(session: Session, kind: str = "bureau") -> Model | None:
     """The released model of ``kind`` (None before any release), re-read at most every
     ``RELEASE_CHECK_SECONDS``."""
     engine = session.get_bind()
@@ -165,7 +170,7 @@ def improvements(scored: Scored) -> list[Improvement]:
     return out
 
 
-def score_file(card: Scorecard, *, tradelines: Sequence[Tradeline], hard_inquiries: Sequence[datetime],
+def score_file(card: Model, *, tradelines: Sequence[Tradeline], hard_inquiries: Sequence[datetime],
                observed: date, for_person: bool = False) -> ScoreView:
     """The score of a file as observed on ``observed`` (the last day of the newest complete period)."""
     base = dict(scale=card.scale.name, model_version=card.model_version)

@@ -9,10 +9,14 @@ distribution is the reference later samples are compared with (PSI).
   population is too small to fit on its own (under ``MIN_SEGMENT_ROWS`` rows or ``MIN_SEGMENT_BADS`` bads).
 * ``train_table``: any CSV or Parquet table: numeric and categorical columns (missing values allowed), a
   target column holding 0/1, true/false or good/bad, an optional id column left out of the features.
+
+Both train either engine (``scoring.engines``: ``scorecard`` or ``additive``), or ``auto``: both engines
+cross-validated on the same stratified folds of the training rows (never the held-out ones), the better kept.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +25,11 @@ from typing import Any
 import numpy as np
 
 from openbureau.kit.errors import Unprocessable
-from openbureau.scoring import metrics
+from openbureau.scoring import engines, metrics
+from openbureau.scoring.additive import MONOTONE
+from openbureau.scoring.engines import Model
 from openbureau.scoring.features import FEATURES
-from openbureau.scoring.scorecard import Scale, Scorecard, fit_segment
+from openbureau.scoring.scorecard import Scale, fit_segment
 from openbureau.scoring.training_set import TrainingSet
 
 MIN_SEGMENT_ROWS = 300
@@ -52,7 +58,7 @@ def edges_of(scale: Scale, step: int = 50) -> list[float]:
     return [float(x) for x in range(scale.minimum, scale.maximum, step)] + [float(scale.maximum) + 1]
 
 
-def score_frame(card: Scorecard, frame, *, segments: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def score_frame(card: Model, frame, *, segments: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Scores and probabilities of bad of every row of ``frame``."""
     records = frame.to_dict("records")
     results = [card.score({k: (None if _missing(v) else v) for k, v in r.items()},
@@ -61,31 +67,47 @@ def score_frame(card: Scorecard, frame, *, segments: list[str] | None = None) ->
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
+    return value is None or type(value).__name__ == "NAType" or (isinstance(value, float) and np.isnan(value))
 
 
-def _split(n: int, bad: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def split_rows(n: int, bad: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The training and held-out row numbers: a stratified ``share`` held out, reproducible from ``seed``."""
     from sklearn.model_selection import train_test_split
 
     return train_test_split(np.arange(n), test_size=share, stratify=bad, random_state=seed)
 
 
-def _validate(card: Scorecard, frame, bad: np.ndarray, segments: list[str] | None) -> dict[str, Any]:
+def sample_digest(frame, bad: np.ndarray) -> str:
+    """SHA-256 of every feature value and outcome of a sample, in row order (``scoring.evaluation`` tells the
+    training sample from any other by it)."""
+    import pandas as pd
+
+    hashed = pd.util.hash_pandas_object(frame.reset_index(drop=True), index=False).to_numpy()
+    columns = "\x1f".join(map(str, frame.columns)).encode()
+    return hashlib.sha256(columns + hashed.tobytes() + np.asarray(bad, dtype=np.int64).tobytes()).hexdigest()
+
+
+def _validate(card: Model, frame, bad: np.ndarray, segments: list[str] | None) -> dict[str, Any]:
     score, probability = score_frame(card, frame, segments=segments)
     return metrics.summary(bad=bad, score=score, probability=probability, edges=edges_of(card.scale))
 
 
-def train_bureau(data: TrainingSet, *, scale: Scale, version: str, validation_share: float = 0.3,
-                 seed: int = 42) -> Scorecard:
-    """A two-segment bureau scorecard (``main`` and ``thin``) trained and validated on ``data``."""
+def train_bureau(data: TrainingSet, *, scale: Scale, version: str, engine: str = "scorecard",
+                 validation_share: float = 0.3, seed: int = 42) -> Model:
+    """A two-segment bureau model (``main`` and ``thin``) of ``engine`` trained and validated on ``data``."""
     if len(data.rows) < MIN_SEGMENT_ROWS or data.bad.sum() < MIN_SEGMENT_BADS:
         raise Unprocessable(f"{len(data.rows):,} scorable persons with {int(data.bad.sum()):,} bads at "
                             f"{data.observation_period}: at least {MIN_SEGMENT_ROWS} and {MIN_SEGMENT_BADS} are needed",
                             code="TOO_LITTLE_TRAINING_DATA", field="observation_period")
     frame = data.frame()
-    train, test = _split(len(frame), data.bad, validation_share, seed)
-    segments, thin_note = fit_bureau_segments(frame.iloc[train], data.bad[train], data.thin[train], scale=scale)
-    card = Scorecard(model_version=version, kind="bureau", scale=scale, segments=segments,
+    train, test = split_rows(len(frame), data.bad, validation_share, seed)
+    choice = None
+    if engine == "auto":
+        choice = _choose_bureau(frame.iloc[train], data.bad[train], data.thin[train], scale=scale, seed=seed)
+        engine = choice.engine
+    segments, thin_note = fit_bureau_segments(frame.iloc[train], data.bad[train], data.thin[train], scale=scale,
+                                              fit=engines.fitter(engine, monotone=MONOTONE))
+    card = engines.build(engine, model_version=version, kind="bureau", scale=scale, segments=segments,
                      feature_schema=[{"name": f.name, "kind": "numeric", "group": f.group,
                                       "description": f.description} for f in FEATURES],
                      target=BUREAU_TARGET, created_at=datetime.now(UTC).isoformat(timespec="seconds"))
@@ -95,23 +117,40 @@ def train_bureau(data: TrainingSet, *, scale: Scale, version: str, validation_sh
     card.training = {"source": "bureau", "observation_period": data.observation_period,
                      "outcome_months": data.outcome_months, "rows": len(train), "validation_rows": len(test),
                      "bad_rate": float(data.bad.mean()), "thin_share": float(data.thin.mean()),
-                     "thin_segment": thin_note, "excluded": data.excluded, "seed": seed}
+                     "thin_segment": thin_note, "excluded": data.excluded, "seed": seed,
+                     "validation_share": validation_share,
+                     "sample_digest": sample_digest(frame, data.bad),
+                     **_engine_note(engine, choice)}
     return card
 
 
-def fit_bureau_segments(frame, bad: np.ndarray, thin: np.ndarray, *, scale: Scale) -> tuple[dict, str]:
-    """The ``main`` segment fitted on every row and, when there are enough, a ``thin`` one on the thin files;
-    and a note saying which."""
-    segments = {"main": fit_segment(frame, bad, categorical=[], scale=scale)}
+def _engine_note(engine: str, choice: engines.Choice | None) -> dict[str, Any]:
+    return {"engine": engine, **({"engine_choice": choice.as_dict()} if choice is not None else {})}
+
+
+def _choose_bureau(frame, bad: np.ndarray, thin: np.ndarray, *, scale: Scale, seed: int) -> engines.Choice:
+    def fit_and_score(engine: str, train, test):
+        segments, _ = fit_bureau_segments(frame.iloc[train], bad[train], thin[train], scale=scale,
+                                          fit=engines.fitter(engine, monotone=MONOTONE))
+        model = engines.build(engine, model_version="cv", kind="bureau", scale=scale, segments=segments)
+        return score_frame(model, frame.iloc[test], segments=["thin" if t else "main" for t in thin[test]])[0]
+
+    return engines.choose(frame, bad, fit_and_score=fit_and_score, seed=seed)
+
+
+def fit_bureau_segments(frame, bad: np.ndarray, thin: np.ndarray, *, scale: Scale, fit=fit_segment) -> tuple[dict, str]:
+    """The ``main`` segment fitted (by ``fit``, default the scorecard's) on every row and, when there are
+    enough, a ``thin`` one on the thin files; and a note saying which."""
+    segments = {"main": fit(frame, bad, categorical=[], scale=scale)}
     rows, bads = int(thin.sum()), int(bad[thin].sum())
     if rows >= MIN_SEGMENT_ROWS and bads >= MIN_SEGMENT_BADS:
-        segments["thin"] = fit_segment(frame[thin], bad[thin], categorical=[], scale=scale, name="thin")
+        segments["thin"] = fit(frame[thin], bad[thin], categorical=[], scale=scale, name="thin")
         return segments, f"fitted on {rows:,} thin files"
     return segments, (f"too few thin files to fit ({rows} rows, {bads} bads): thin files are scored by the main "
                       "segment")
 
 
-def _segment_validation(card: Scorecard, frame, bad: np.ndarray, thin: np.ndarray) -> dict[str, Any] | None:
+def _segment_validation(card: Model, frame, bad: np.ndarray, thin: np.ndarray) -> dict[str, Any] | None:
     if thin.sum() < 20 or bad[thin].sum() == 0 or bad[thin].sum() == thin.sum():
         return None
     score, _ = score_frame(card, frame[thin], segments=["thin"] * int(thin.sum()))
@@ -152,23 +191,41 @@ def read_table(path: Path, *, target: str, id_column: str | None = None, categor
     return Table(frame=frame, bad=bad, categorical=categorical)
 
 
-def train_table(table: Table, *, scale: Scale, version: str, source: str, target: str,
-                validation_share: float = 0.3, seed: int = 42) -> Scorecard:
-    """A one-segment scorecard of any tabular credit data."""
+def train_table(table: Table, *, scale: Scale, version: str, source: str, target: str, engine: str = "scorecard",
+                validation_share: float = 0.3, seed: int = 42) -> Model:
+    """A one-segment model of ``engine`` (or ``auto``) on any tabular credit data."""
     frame, bad = table.frame, table.bad
-    train, test = _split(len(frame), bad, validation_share, seed)
-    segment = fit_segment(frame.iloc[train], bad[train], categorical=table.categorical, scale=scale)
-    card = Scorecard(model_version=version, kind="table", scale=scale, segments={"main": segment},
+    train, test = split_rows(len(frame), bad, validation_share, seed)
+    choice = None
+    if engine == "auto":
+        choice = choose_table(Table(frame.iloc[train], bad[train], table.categorical), scale=scale, seed=seed)
+        engine = choice.engine
+    segment = engines.fitter(engine)(frame.iloc[train], bad[train], categorical=table.categorical, scale=scale)
+    card = engines.build(engine, model_version=version, kind="table", scale=scale, segments={"main": segment},
                      feature_schema=[{"name": c, "kind": "categorical" if c in table.categorical else "numeric"}
                                      for c in frame.columns],
                      target=target, created_at=datetime.now(UTC).isoformat(timespec="seconds"))
     card.validation = _validate(card, frame.iloc[test], bad[test], None)
     card.training = {"source": source, "rows": len(train), "validation_rows": len(test),
-                     "bad_rate": float(bad.mean()), "seed": seed}
+                     "bad_rate": float(bad.mean()), "seed": seed,
+                     "validation_share": validation_share, "sample_digest": sample_digest(frame, bad),
+                     **_engine_note(engine, choice)}
     return card
 
 
-def evaluate(card: Scorecard, frame, bad: np.ndarray, *, segments: list[str] | None = None) -> dict[str, Any]:
+def choose_table(table: Table, *, scale: Scale, seed: int = 42, folds: int | None = None) -> engines.Choice:
+    """Both engines cross-validated on the same stratified folds of ``table``, the better chosen."""
+    frame, bad = table.frame, table.bad
+
+    def fit_and_score(engine: str, train, test):
+        segment = engines.fitter(engine)(frame.iloc[train], bad[train], categorical=table.categorical, scale=scale)
+        model = engines.build(engine, model_version="cv", kind="table", scale=scale, segments={"main": segment})
+        return score_frame(model, frame.iloc[test])[0]
+
+    return engines.choose(frame, bad, fit_and_score=fit_and_score, folds=folds, seed=seed)
+
+
+def evaluate(card: Model, frame, bad: np.ndarray, *, segments: list[str] | None = None) -> dict[str, Any]:
     """Validation figures of ``card`` on a sample, with its PSI against the model's own validation sample;
     ``TableError`` when the sample lacks a feature of the model."""
     missing = [f["name"] for f in card.feature_schema if f["name"] not in frame.columns]
