@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from openbureau.scoring.scorecard import Scale, Scored
+from openbureau.scoring.scorecard import Scale, Scored, artefact_header
 
 FORMAT = "openbureau-additive"
 FORMAT_VERSION = 1
@@ -166,22 +166,13 @@ class AdditiveModel:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AdditiveModel:
         """A model from ``to_json``'s output; refuses another format or a newer version."""
-        if data.get("format") != FORMAT:
-            raise ValueError(f"not an OpenBureau additive model (format {data.get('format')!r})")
-        if int(data.get("format_version", 0)) > FORMAT_VERSION:
-            raise ValueError(f"additive model format version {data['format_version']} is newer than this "
-                             f"bureau's ({FORMAT_VERSION})")
-        scale = data["scale"]
+        header = artefact_header(data, fmt=FORMAT, version=FORMAT_VERSION, what="additive model")
         segments = {name: AdditiveSegment(name=name, intercept=s["intercept"], base_points=s["base_points"],
                                           dropped=list(s.get("dropped", [])),
                                           monotonized=list(s.get("monotonized", [])),
                                           terms=[Term(**t) for t in s["terms"]])
                     for name, s in data["segments"].items()}
-        return cls(model_version=data["model_version"], kind=data["kind"],
-                   scale=Scale(**{**scale, "bands": tuple(tuple(b) for b in scale["bands"])}), segments=segments,
-                   feature_schema=list(data.get("feature_schema", [])), target=data.get("target", ""),
-                   training=dict(data.get("training", {})), validation=dict(data.get("validation", {})),
-                   created_at=data.get("created_at", ""))
+        return cls(segments=segments, **header)
 
 
 def ebm_frame(frame, categorical: list[str]):

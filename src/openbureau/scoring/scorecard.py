@@ -195,21 +195,27 @@ class Scorecard:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Scorecard:
         """A model from ``to_json``'s output; refuses another format or a newer version."""
-        if data.get("format") != FORMAT:
-            raise ValueError(f"not an OpenBureau scorecard (format {data.get('format')!r})")
-        if int(data.get("format_version", 0)) > FORMAT_VERSION:
-            raise ValueError(f"scorecard format version {data['format_version']} is newer than this bureau's "
-                             f"({FORMAT_VERSION})")
-        scale = data["scale"]
+        header = artefact_header(data, fmt=FORMAT, version=FORMAT_VERSION, what="scorecard")
         segments = {name: Segment(name=name, intercept=s["intercept"], base_points=s["base_points"],
                                   dropped=list(s.get("dropped", [])),
                                   features=[BinnedFeature(**f) for f in s["features"]])
                     for name, s in data["segments"].items()}
-        return cls(model_version=data["model_version"], kind=data["kind"],
-                   scale=Scale(**{**scale, "bands": tuple(tuple(b) for b in scale["bands"])}), segments=segments,
-                   feature_schema=list(data.get("feature_schema", [])), target=data.get("target", ""),
-                   training=dict(data.get("training", {})), validation=dict(data.get("validation", {})),
-                   created_at=data.get("created_at", ""))
+        return cls(segments=segments, **header)
+
+
+def artefact_header(data: dict[str, Any], *, fmt: str, version: int, what: str) -> dict[str, Any]:
+    """What every model artefact holds besides its segments (version, kind, scale, features, training and
+    validation records), read from its JSON; refuses another format or a newer version of ``fmt``."""
+    if data.get("format") != fmt:
+        raise ValueError(f"not an OpenBureau {what} (format {data.get('format')!r})")
+    if int(data.get("format_version", 0)) > version:
+        raise ValueError(f"{what} format version {data['format_version']} is newer than this bureau's ({version})")
+    scale = data["scale"]
+    return dict(model_version=data["model_version"], kind=data["kind"],
+                scale=Scale(**{**scale, "bands": tuple(tuple(b) for b in scale["bands"])}),
+                feature_schema=list(data.get("feature_schema", [])), target=data.get("target", ""),
+                training=dict(data.get("training", {})), validation=dict(data.get("validation", {})),
+                created_at=data.get("created_at", ""))
 
 
 def fit_segment(frame, bad: np.ndarray, *, categorical: list[str], scale: Scale, name: str = "main",
