@@ -88,7 +88,8 @@ def test_every_encrypted_column_is_found() -> None:
                      "identity_theft_reports.report_ref_enc", "authority_requests.citation_enc",
                      "authority_requests.reference_enc", "authority_requests.nondisclosure_ref_enc",
                      "monitored_subjects.id_enc", "webhook_endpoints.secret_enc",
-                     "webhook_endpoints.previous_secret_enc", "fraud_reports.evidence_enc"}
+                     "webhook_endpoints.previous_secret_enc", "fraud_reports.evidence_enc",
+                     "prescreen_selections.mailing_enc"}
     binary_enc = {f"{t.name}.{c.name}" for t in target_metadata.sorted_tables for c in t.columns
                   if c.name.endswith("_enc")}
     assert binary_enc == names  # a new encrypted column must be marked, or rotation would miss it
@@ -136,7 +137,8 @@ def test_rotation_leaves_the_leaked_key_useless_and_lookups_working(bureau) -> N
                               "identity_theft_reports.report_ref_enc": {}, "authority_requests.citation_enc": {},
                               "authority_requests.reference_enc": {}, "authority_requests.nondisclosure_ref_enc": {},
                               "monitored_subjects.id_enc": {}, "webhook_endpoints.secret_enc": {},
-                              "webhook_endpoints.previous_secret_enc": {}, "fraud_reports.evidence_enc": {}}
+                              "webhook_endpoints.previous_secret_enc": {}, "fraud_reports.evidence_enc": {},
+                              "prescreen_selections.mailing_enc": {}}
     assert clear(bureau, PiiVault(after_keys)) == before
     for tokens in ciphertexts(bureau).values():
         for token in tokens:

@@ -22,8 +22,9 @@ UTC_TIME = sa.DateTime(timezone=True)
 def upgrade() -> None:
     # Plain ADD COLUMN (no table rebuild): on SQLite a rebuild drops ``members``, which the rows of every table
     # that names a member forbid. The three required columns arrive filled for the members already registered
-    # (approved, every purpose and product); on PostgreSQL the fill is then no longer a default, so that a
-    # member added later is refused until vetted (the model's own default, pending, applies to every insert).
+    # (approved, every purpose and product), and keep that fill as their database default: the bureau's own
+    # inserts always name the vetting (the model's default is pending), and SQLite cannot drop a column's
+    # default without the rebuild.
     legacy = {'vetting': 'approved', 'purposes': '*', 'products': '*'}
     for name, kind in (('vetting', sa.String(length=16)), ('vetted_by', sa.String(length=64)), ('vetted_at', UTC_TIME),
                        ('vetting_notes', sa.String(length=500)), ('licence_kind', sa.String(length=16)),
@@ -35,9 +36,6 @@ def upgrade() -> None:
         op.add_column('members', sa.Column(name, kind, nullable=name not in legacy, server_default=legacy.get(name)))
     members = sa.table('members', sa.column('vetting_notes', sa.String))
     op.execute(members.update().values(vetting_notes='registered before vetting was recorded (revision 0019)'))
-    if op.get_bind().dialect.name != 'sqlite':
-        for name in legacy:
-            op.alter_column('members', name, server_default=None)
 
 
 def downgrade() -> None:
