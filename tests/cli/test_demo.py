@@ -51,6 +51,15 @@ def test_demo_builds_a_bureau_whose_keys_work(tmp_path) -> None:
         assert own.status_code == 200 and sum(s["kind"] != EVENTS_KIND for s in own.json()) == 3
         assert client.get("/v1/members/me", headers={"X-API-Key": keys["REGULATOR"]}).json()["roles"] == [
             "regulator"]
+    # The portal's page for each audience, as printed, answers (the demo serves the portal's app).
+    from openbureau.web.app import create_app as create_portal
+
+    with TestClient(create_portal(runtime)) as portal:
+        for audience in ("a person", "a lender", "the regulator"):
+            page = re.search(rf"^\s*{audience}:\s+http://127\.0\.0\.1:\d+(/\S+)", result.output, re.M)
+            assert page, (audience, result.output)
+            assert portal.get(page.group(1)).status_code == 200, page.group(1)
+    assert re.search(r"the operator:\s+.*serve --operator-console.*members console-code", result.output)
     assert re.search(r"Built: [\d,]+ persons, [\d,]+ accounts", result.output)
     assert re.search(r"Lending events: [\d,]+ daily files of 10 lenders, [\d,]+ events, [\d,]+ stored", result.output)
     assert "No scoring model: 3 months of history" in result.output

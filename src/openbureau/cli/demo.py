@@ -265,6 +265,19 @@ def _print_signin(base: str, subject: dict, *, where: str, command: str, serve: 
         console.print(f"  {line}", soft_wrap=True, highlight=False)
     console.print(f"Or in a browser: {base.removesuffix('/v1')}/signin with the document number "
                   f"{subject['id_number']} (the portal: docs/portal.md)", soft_wrap=True, highlight=False)
+    _print_portal(base.removesuffix("/v1"), where=where, command=command)
+
+
+def _print_portal(root: str, *, where: str, command: str) -> None:
+    """The portal's pages for each audience, and how each signs in (docs/portal.md)."""
+    console.print(f"The portal, {root}/ :", highlight=False)
+    for line in (f"a person:      {root}/signin (a one-time code, as above)",
+                 f"a lender:      {root}/lender (look a borrower up with LENDER_X's key; "
+                 f"{root}/lender/statement for a month's use)",
+                 f"the regulator: {root}/regulator/signin (the REGULATOR key above)",
+                 f"the operator:  OPENBUREAU_DATA_DIR={where} {command} serve --operator-console, then "
+                 f"{root}/operator/signin with a code from `{command} members console-code`"):
+        console.print(f"  {line}", soft_wrap=True, highlight=False)
 
 
 def _train_and_release(runtime: Runtime, *, months: int) -> None:
