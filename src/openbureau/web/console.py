@@ -15,6 +15,7 @@ import math
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from openbureau.kit.db import session_scope
@@ -22,7 +23,7 @@ from openbureau.kit.errors import Forbidden, NotFound, Unauthenticated
 from openbureau.members import console
 from openbureau.principals import Principal
 from openbureau.web.session import PagesRateLimited as RateLimited
-from openbureau.web.session import csrf_for, read_bounded_form, runtime_of
+from openbureau.web.session import clear_cookie, csrf_for, read_bounded_form, runtime_of
 
 MEMBER_COOKIE = "__Host-obm_session"
 OPERATOR_COOKIE = "__Host-obo_session"
@@ -101,3 +102,12 @@ async def read_console_form(request: Request) -> FormData:
 MemberConsoleDep = Annotated[Principal, Depends(member_console)]
 OperatorConsoleDep = Annotated[Principal, Depends(operator_console)]
 ConsoleFormDep = Annotated[FormData, Depends(read_console_form)]
+
+
+def sign_out(request: Request, kind: str) -> Response:
+    """End the ``kind`` console session of the request at once (its row ended, its cookie cleared), back home."""
+    with session_scope(runtime_of(request).engine, write=True) as session:
+        console.end(session, token=request.cookies.get(COOKIES[kind]))
+    response = RedirectResponse("/", status_code=303)
+    clear_cookie(response, COOKIES[kind])
+    return response

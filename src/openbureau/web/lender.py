@@ -41,6 +41,16 @@ class TooManyFailures(BureauError):
     code = "AUTH_RATE_LIMITED"
 
 
+async def count_failure(request: Request) -> None:
+    """Count a failed sign-in against the caller's address (the edge's failure rate, shared with wrong API
+    keys); 429 once the address is over it."""
+    failures = request.app.state.edge.failures
+    wait = await failures.take(client_key(request.scope))
+    if wait:
+        raise TooManyFailures(f"over {failures.capacity} failed authentications a minute from this address; "
+                              f"retry in {math.ceil(wait)} s") from None
+
+
 async def member_of_form(request: Request, form: dict) -> Member | str:
     """The member whose API key was typed into the form (the edge's authentication, failure and member rates),
     or why the key was refused."""
@@ -48,10 +58,7 @@ async def member_of_form(request: Request, form: dict) -> Member | str:
     try:
         member = await run_in_threadpool(authenticate_request, request.scope, form.get("api_key", "")[:256])
     except Unauthenticated as exc:
-        wait = await edge.failures.take(client_key(request.scope))
-        if wait:
-            raise TooManyFailures(f"over {edge.failures.capacity} failed authentications a minute from this "
-                                  f"address; retry in {math.ceil(wait)} s") from None
+        await count_failure(request)
         return exc.message
     wait = await edge.members.take(str(member.id))
     if wait:

@@ -10,14 +10,11 @@ command line and the API call, so every decision is authorised and audited as th
 
 from __future__ import annotations
 
-import math
-
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from openbureau.api.deps import IdPath, RuntimeDep, SessionDep
-from openbureau.api.edge import client_key
 from openbureau.audit import service as audit
 from openbureau.identity import service as identity
 from openbureau.kit.db import session_scope
@@ -25,11 +22,17 @@ from openbureau.kit.errors import BureauError, NotFound
 from openbureau.members import console, standing
 from openbureau.members import service as members
 from openbureau.principals import Action, authorize
-from openbureau.web.console import OPERATOR_COOKIE, SESSION_SECONDS, ConsoleFormDep, OperatorConsoleDep
-from openbureau.web.lender import TooManyFailures
+from openbureau.web.console import (
+    OPERATOR_COOKIE,
+    SESSION_SECONDS,
+    ConsoleFormDep,
+    OperatorConsoleDep,
+    sign_out,
+)
+from openbureau.web.lender import count_failure
 from openbureau.web.pages import with_cookies
 from openbureau.web.render import page
-from openbureau.web.session import FormDep, clear_cookie, nonce_for, set_cookie
+from openbureau.web.session import FormDep, nonce_for, set_cookie
 
 router = APIRouter(prefix="/operator", include_in_schema=False)
 REVIEWS_SHOWN = 20
@@ -69,11 +72,7 @@ async def signin(request: Request, form: FormDep, runtime: RuntimeDep) -> Respon
     try:
         token = await run_in_threadpool(opened)
     except BureauError as exc:
-        failures = request.app.state.edge.failures
-        wait = await failures.take(client_key(request.scope))
-        if wait:
-            raise TooManyFailures(f"over {failures.capacity} failed authentications a minute from this address; "
-                                  f"retry in {math.ceil(wait)} s") from None
+        await count_failure(request)
         return _signin_form(request, status_code=exc.status_code, error=exc.message)
     response = RedirectResponse("/operator", status_code=303)
     set_cookie(response, OPERATOR_COOKIE, token, max_age=SESSION_SECONDS)
@@ -81,13 +80,9 @@ async def signin(request: Request, form: FormDep, runtime: RuntimeDep) -> Respon
 
 
 @router.post("/signout")
-def signout(request: Request, operator: OperatorConsoleDep, form: ConsoleFormDep, runtime: RuntimeDep) -> Response:
+def signout(request: Request, operator: OperatorConsoleDep, form: ConsoleFormDep) -> Response:
     """End the operator's session at once."""
-    with session_scope(runtime.engine, write=True) as session:
-        console.end(session, token=request.cookies.get(OPERATOR_COOKIE))
-    response = RedirectResponse("/", status_code=303)
-    clear_cookie(response, OPERATOR_COOKIE)
-    return response
+    return sign_out(request, console.OPERATOR)
 
 
 @router.get("")

@@ -24,11 +24,11 @@ from openbureau.members import console
 from openbureau.present.charts import period_chart
 from openbureau.principals import Action, Principal, authorize
 from openbureau.quality import service as quality
-from openbureau.web.console import MEMBER_COOKIE, SESSION_SECONDS, ConsoleFormDep, MemberConsoleDep
+from openbureau.web.console import MEMBER_COOKIE, SESSION_SECONDS, ConsoleFormDep, MemberConsoleDep, sign_out
 from openbureau.web.lender import member_of_form
 from openbureau.web.pages import with_cookies
 from openbureau.web.render import page
-from openbureau.web.session import FormDep, clear_cookie, nonce_for, set_cookie
+from openbureau.web.session import FormDep, nonce_for, set_cookie
 
 router = APIRouter(prefix="/regulator", include_in_schema=False)
 REFUSED = "These pages are for the regulator: this member may not read market statistics."
@@ -75,13 +75,9 @@ async def signin(request: Request, form: FormDep, runtime: RuntimeDep) -> Respon
 
 
 @router.post("/signout")
-def signout(request: Request, principal: MemberConsoleDep, form: ConsoleFormDep, runtime: RuntimeDep) -> Response:
+def signout(request: Request, principal: MemberConsoleDep, form: ConsoleFormDep) -> Response:
     """End the console session at once."""
-    with session_scope(runtime.engine, write=True) as session:
-        console.end(session, token=request.cookies.get(MEMBER_COOKIE))
-    response = RedirectResponse("/", status_code=303)
-    clear_cookie(response, MEMBER_COOKIE)
-    return response
+    return sign_out(request, console.MEMBER)
 
 
 def _share(cell) -> float | None:
