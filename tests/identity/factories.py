@@ -46,3 +46,28 @@ def add_records(runtime: Runtime, person_id: int, *, furnisher_id: int = 1, acco
 
 
 RESIDENT_ID = "440305199003071236"  # birth date 1990-03-07 in digits 7-14; a valid check digit
+
+
+def queued_passport_pair(runtime, tmp_path) -> tuple[dict[str, int], int]:
+    """BANK_A (registered by the caller) furnishes person 0 under a resident ID and under a passport; the review
+    queue holds the pair. Returns the persons' ids by id type and the review's id."""
+    from sqlalchemy import select
+
+    from openbureau.identity.models import IdentityReview, Person
+    from openbureau.intake import service as intake
+    from openbureau.kit.db import session_scope
+    from tests.consent.factories import grant
+    from tests.intake.factories import PEOPLE, person, write_file
+
+    grant(runtime, "BANK_A", PEOPLE[0][0])
+    grant(runtime, "BANK_A", "E12345678", id_type="PASSPORT")
+    rows = [person(0), person(0, furnisher_account_id="P-1", id_type="PASSPORT", id_number="E12345678")]
+    intake.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A",
+                  path=write_file(tmp_path / "a.csv", rows))
+    with session_scope(runtime.engine, write=True) as session:
+        ids = dict(session.execute(select(Person.id_type, Person.id)).all())
+        item = IdentityReview(person_id=ids["PASSPORT"], candidate_person_id=ids["CN_RESIDENT_ID"], match_weight=9.5,
+                              match_probability=0.97, evidence='{"agreeing": ["name", "birth_date"]}')
+        session.add(item)
+        session.flush()
+        return ids, item.id

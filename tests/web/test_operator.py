@@ -12,13 +12,12 @@ from sqlalchemy import select
 
 from openbureau.accounts.models import AccountState
 from openbureau.audit.models import AuditEntry
-from openbureau.identity.models import IdentityReview, Person
-from openbureau.intake import service as intake
+from openbureau.identity.models import IdentityReview
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
 from openbureau.web.app import create_app
-from tests.consent.factories import grant
-from tests.intake.factories import PEOPLE, person, write_file
+from tests.identity.factories import queued_passport_pair
+from tests.intake.factories import PEOPLE
 from tests.members.factories import make_member
 from tests.web.factories import console_code, csrf, operator_sign_in, regulator_sign_in
 
@@ -30,18 +29,7 @@ def queued(runtime, tmp_path):
     """A bureau whose review queue holds one pair: a passport account and a resident-ID account of person 0."""
     keys = {"OPS": make_member(runtime, "OPS", Role.OPERATOR), "REG": make_member(runtime, "REG", Role.REGULATOR),
             "BANK_A": make_member(runtime, "BANK_A", Role.FURNISHER, Role.SUBSCRIBER)}
-    grant(runtime, "BANK_A", PEOPLE[0][0])
-    grant(runtime, "BANK_A", "E12345678", id_type="PASSPORT")
-    rows = [person(0), person(0, furnisher_account_id="P-1", id_type="PASSPORT", id_number="E12345678")]
-    intake.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_A",
-                  path=write_file(tmp_path / "a.csv", rows))
-    with session_scope(runtime.engine, write=True) as session:
-        ids = dict(session.execute(select(Person.id_type, Person.id)).all())
-        item = IdentityReview(person_id=ids["PASSPORT"], candidate_person_id=ids["CN_RESIDENT_ID"], match_weight=9.5,
-                              match_probability=0.97, evidence='{"agreeing": ["name", "birth_date"]}')
-        session.add(item)
-        session.flush()
-        review_id = item.id
+    ids, review_id = queued_passport_pair(runtime, tmp_path)
     return runtime, keys, ids, review_id
 
 
