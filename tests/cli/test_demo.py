@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import pyotp
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -23,6 +24,7 @@ from openbureau.monitoring.models import Trigger, WebhookAttempt, WebhookDeliver
 from openbureau.rights.models import SecurityFreeze
 from openbureau.runtime import open_runtime
 from openbureau.sim import FURNISHERS, read_event_manifest, read_manifest
+from tests.web.factories import member_sign_in
 
 runner = CliRunner()
 
@@ -60,6 +62,13 @@ def test_demo_builds_a_bureau_whose_keys_work(tmp_path) -> None:
             assert page, (audience, result.output)
             assert portal.get(page.group(1)).status_code == 200, page.group(1)
     assert re.search(r"the operator:\s+.*serve --operator-console.*members console-code", result.output)
+    # The printed second factor works: BANK_A's staff sign in to the workspace with its key and a code of it.
+    secret = re.search(r"^\s*BANK_A\s+([A-Z2-7]{16,})\s+otpauth://", result.output, re.M)
+    assert secret, result.output
+    with TestClient(create_portal(runtime), base_url="https://testserver") as portal:
+        signed = member_sign_in(portal, keys["BANK_A"], path="/lender/signin", code=pyotp.TOTP(secret.group(1)).now())
+        assert (signed.status_code, signed.headers["location"]) == (303, "/lender/workspace"), signed.text
+        assert portal.get("/lender/submissions").status_code == 200
     assert re.search(r"Built: [\d,]+ persons, [\d,]+ accounts", result.output)
     assert re.search(r"Lending events: [\d,]+ daily files of 10 lenders, [\d,]+ events, [\d,]+ stored", result.output)
     assert "No scoring model: 3 months of history" in result.output

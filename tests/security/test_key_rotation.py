@@ -16,6 +16,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import pyotp
 import pytest
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -23,6 +24,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from openbureau.accounts.models import AccountState
+from openbureau.audit.service import terminal_operator
 from openbureau.cli.main import app
 from openbureau.consent.profiles import get_profile
 from openbureau.consent.schemas import Subject
@@ -38,7 +40,8 @@ from openbureau.kit.crypto import (
 from openbureau.kit.db import session_scope
 from openbureau.kit.keyrotation import encrypted_columns, key_counts
 from openbureau.kit.settings import Settings
-from openbureau.members.models import Role
+from openbureau.members import second_factor
+from openbureau.members.models import ApiKey, Role
 from openbureau.migrations.metadata import target_metadata
 from openbureau.policy import Policy
 from openbureau.principals import Principal
@@ -89,7 +92,7 @@ def test_every_encrypted_column_is_found() -> None:
                      "authority_requests.reference_enc", "authority_requests.nondisclosure_ref_enc",
                      "monitored_subjects.id_enc", "webhook_endpoints.secret_enc",
                      "webhook_endpoints.previous_secret_enc", "fraud_reports.evidence_enc",
-                     "prescreen_selections.mailing_enc"}
+                     "prescreen_selections.mailing_enc", "api_keys.second_factor_enc"}
     binary_enc = {f"{t.name}.{c.name}" for t in target_metadata.sorted_tables for c in t.columns
                   if c.name.endswith("_enc")}
     assert binary_enc == names  # a new encrypted column must be marked, or rotation would miss it
@@ -121,6 +124,9 @@ def test_a_serving_process_reads_data_sealed_under_a_key_rotated_after_it_starte
 
 def test_rotation_leaves_the_leaked_key_useless_and_lookups_working(bureau) -> None:
     leaked = load_keys(bureau.settings).encryption
+    with session_scope(bureau.engine, write=True) as session:  # a key's web second factor, sealed too
+        prefix = session.scalar(select(ApiKey.prefix))
+        secret = second_factor.enrol(session, vault=bureau.vault, principal=terminal_operator(), prefix=prefix).secret
     before = clear(bureau, bureau.vault)
     assert counts(bureau)["persons.id_enc"] == {1: len(PEOPLE)}
 
@@ -138,8 +144,11 @@ def test_rotation_leaves_the_leaked_key_useless_and_lookups_working(bureau) -> N
                               "authority_requests.reference_enc": {}, "authority_requests.nondisclosure_ref_enc": {},
                               "monitored_subjects.id_enc": {}, "webhook_endpoints.secret_enc": {},
                               "webhook_endpoints.previous_secret_enc": {}, "fraud_reports.evidence_enc": {},
-                              "prescreen_selections.mailing_enc": {}}
+                              "prescreen_selections.mailing_enc": {}, "api_keys.second_factor_enc": {2: 1}}
     assert clear(bureau, PiiVault(after_keys)) == before
+    with session_scope(bureau.engine, write=True) as session:  # the authenticator app's codes still work
+        assert second_factor.check(session, vault=PiiVault(after_keys), prefix=prefix,
+                                   code=pyotp.TOTP(secret).now()) is None
     for tokens in ciphertexts(bureau).values():
         for token in tokens:
             with pytest.raises(InvalidTag):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pyotp
+
 from openbureau.runtime import Runtime
 from tests.people.factories import last_code
 
@@ -38,10 +40,33 @@ def console_code(runtime: Runtime) -> str:
         return console.issue_operator_code(session, principal=terminal_operator())
 
 
+def authenticator_code(runtime: Runtime, key: str) -> str:
+    """Enrol the second factor of ``key`` afresh (as `openbureau members second-factor` does) and the code an
+    authenticator app holding it shows now; a code of no use when the key is unknown or revoked."""
+    from openbureau.audit.service import terminal_operator
+    from openbureau.kit.db import session_scope
+    from openbureau.kit.errors import NotFound
+    from openbureau.members import second_factor
+
+    try:
+        with session_scope(runtime.engine, write=True) as session:
+            enrolled = second_factor.enrol(session, vault=runtime.vault, principal=terminal_operator(),
+                                           prefix=key.split("_")[1])
+    except NotFound:
+        return "000000"
+    return pyotp.TOTP(enrolled.secret).now()
+
+
+def member_sign_in(client, key: str, *, path: str = "/regulator/signin", code: str | None = None):
+    """Sign a member's staff in at ``path`` with the member's API key and the key's second factor (enrolled
+    afresh unless ``code`` is given); the answer of the sign-in form."""
+    code = authenticator_code(client.app.state.runtime, key) if code is None else code
+    return client.post(path, data={"csrf": csrf(client, path), "api_key": key, "code": code}, follow_redirects=False)
+
+
 def regulator_sign_in(client, key: str):
-    """Sign a member in to the regulator's pages with its API key; the answer of the sign-in form."""
-    return client.post("/regulator/signin", data={"csrf": csrf(client, "/regulator/signin"), "api_key": key},
-                       follow_redirects=False)
+    """Sign a member in to the regulator's pages with its API key and second factor; the sign-in's answer."""
+    return member_sign_in(client, key)
 
 
 def operator_sign_in(client, runtime: Runtime):

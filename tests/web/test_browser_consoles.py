@@ -1,10 +1,12 @@
 """The consoles in a real browser (Debian's Chromium, headless, Playwright, a live server): the regulator signs
 in, reads the market, the league table and one furnisher's scorecard; the operator signs in with a code from
-the terminal and keeps a queued pair apart. No request leaves the bureau's origin, no page logs an error, and
+the terminal and keeps a queued pair apart; a furnisher's staff sign in with the key and its second factor,
+upload a file (its progress shown by the page's script) and read its findings and their quality trend. No request leaves the bureau's origin, no page logs an error, and
 each page is photographed at desktop width and at 375 px (in the test's own temporary directory)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -16,10 +18,11 @@ from openbureau.identity.models import IdentityReview, Person
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
 from openbureau.web.app import create_app
+from tests.intake.factories import person, write_file
 from tests.live_server import LiveServer
 from tests.members.factories import make_member
 from tests.reports.test_browser import CHROMIUM, FLAGS
-from tests.web.factories import console_code
+from tests.web.factories import authenticator_code, console_code
 
 WIDTHS = {"desktop": 1280, "phone": 375}
 
@@ -53,7 +56,7 @@ def _shots(page, folder, name: str) -> None:
 
 
 def test_the_regulator_reads_the_market_and_drills_into_a_furnisher(server, tmp_path) -> None:
-    base, _, keys, _ = server
+    base, runtime, keys, _ = server
     requested: list[str] = []
     problems: list[str] = []
     with sync_playwright() as pw:
@@ -63,6 +66,7 @@ def test_the_regulator_reads_the_market_and_drills_into_a_furnisher(server, tmp_
         page.goto(f"{base}/regulator")
         page.wait_for_url(f"{base}/regulator/signin")
         page.get_by_label("API key").fill(keys["REG"])
+        page.get_by_label("Authenticator code").fill(authenticator_code(runtime, keys["REG"]))
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"{base}/regulator")
         assert page.get_by_role("heading", name="The market").is_visible()
@@ -115,3 +119,41 @@ def test_the_operator_keeps_a_queued_pair_apart(server, tmp_path) -> None:
     with session_scope(runtime.engine) as session:
         actions = set(session.scalars(select(AuditEntry.action).where(AuditEntry.actor_member_id.is_(None))))
     assert "identity.review.reject" in actions
+
+
+def test_a_furnishers_staff_uploads_a_file_and_reads_its_findings(server, tmp_path) -> None:
+    base, runtime, keys, _ = server
+    path = write_file(tmp_path / "bank-2026-10.csv", [
+        person(1, furnisher_account_id="W-1", reporting_period="2026-10"),
+        person(1, furnisher_account_id="W-2", reporting_period="2026-10", balance="-5"),
+    ])
+    requested: list[str] = []
+    problems: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": WIDTHS["desktop"], "height": 900})
+        _watched(page, base, requested, problems)
+        page.goto(f"{base}/lender/uploads")
+        page.wait_for_url(f"{base}/lender/signin")
+        page.get_by_label("API key").fill(keys["BANK_A"])
+        page.get_by_label("Authenticator code").fill(authenticator_code(runtime, keys["BANK_A"]))
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/lender/workspace")
+        _shots(page, tmp_path, "lender-workspace")
+        page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
+        page.get_by_role("link", name="Upload", exact=True).click()
+        page.get_by_label("File").set_input_files(str(path))
+        page.get_by_role("button", name="Upload and load").click()
+        page.wait_for_url(re.compile(rf"{re.escape(base)}/lender/submissions/\d+$"))
+        assert "1 rejected" in page.get_by_test_id("counts").inner_text()
+        findings = page.get_by_test_id("findings")
+        assert findings.locator("tbody tr").count() == 1 and "NEGATIVE_AMOUNT" in findings.inner_text()
+        _shots(page, tmp_path, "lender-submission")
+        page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
+        page.get_by_role("link", name="Quality").click()
+        page.wait_for_url(f"{base}/lender/quality")
+        assert page.locator("svg[role=img]").count() == 2
+        _shots(page, tmp_path, "lender-quality")
+        browser.close()
+    assert all(url.startswith(base) for url in requested), requested
+    assert problems == []

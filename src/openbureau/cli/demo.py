@@ -39,6 +39,7 @@ from openbureau.intake.service import bureau_totals, intake_statistics
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import BureauError, Conflict
 from openbureau.kit.settings import Settings
+from openbureau.members import second_factor
 from openbureau.present.fonts import cjk_font_warning
 from openbureau.quality import service as quality
 from openbureau.runtime import Runtime, open_runtime
@@ -135,6 +136,7 @@ def demo(
     for m in issued:
         console.print(f"  {m.code:<{width}}  {m.api_key}  [dim]{', '.join(m.roles)}: {m.name}[/]",
                       soft_wrap=True, highlight=False)
+    _enrol_web_factors(runtime, issued)
 
     market = data_dir / "market"
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -268,13 +270,26 @@ def _print_signin(base: str, subject: dict, *, where: str, command: str, serve: 
     _print_portal(base.removesuffix("/v1"), where=where, command=command)
 
 
+def _enrol_web_factors(runtime: Runtime, issued) -> None:
+    """A second factor for the web sign-in of BANK_A's and the regulator's keys, its secret printed (as
+    `openbureau members second-factor PREFIX` prints it) to put into an authenticator app."""
+    console.print("[bold]Second factors[/] of the web sign-in (a TOTP authenticator app; secrets shown only now):")
+    for m in issued:
+        if m.code in ("BANK_A", "REGULATOR"):
+            with session_scope(runtime.engine, write=True) as session:
+                enrolled = second_factor.enrol(session, vault=runtime.vault, principal=audit.terminal_operator(),
+                                               prefix=m.api_key.split("_", 2)[1])
+            console.print(f"  {m.code:<10} {enrolled.secret}  [dim]{enrolled.uri}[/]", soft_wrap=True,
+                          highlight=False)
+
+
 def _print_portal(root: str, *, where: str, command: str) -> None:
     """The portal's pages for each audience, and how each signs in (docs/portal.md)."""
     console.print(f"The portal, {root}/ :", highlight=False)
     for line in (f"a person:      {root}/signin (a one-time code, as above)",
-                 f"a lender:      {root}/lender (look a borrower up with LENDER_X's key; "
-                 f"{root}/lender/statement for a month's use)",
-                 f"the regulator: {root}/regulator/signin (the REGULATOR key above)",
+                 f"a lender:      {root}/lender/signin (BANK_A's key and a code of its second factor above: "
+                 f"uploads, submissions, quality, disputes; or {root}/lender to look a borrower up with a key alone)",
+                 f"the regulator: {root}/regulator/signin (the REGULATOR key and a code of its second factor)",
                  f"the operator:  OPENBUREAU_DATA_DIR={where} {command} serve --operator-console, then "
                  f"{root}/operator/signin with a code from `{command} members console-code`"):
         console.print(f"  {line}", soft_wrap=True, highlight=False)

@@ -88,6 +88,22 @@ def revoke_key(prefix: Annotated[str, typer.Argument(help="The key's prefix (see
     console.print(f"Revoked key {key.prefix} of {key.member.code}.")
 
 
+@app.command("second-factor")
+@reports_errors
+def second_factor(prefix: Annotated[str, typer.Argument(help="The key's prefix (see `members list`).")]) -> None:
+    """Enrol (or replace) the second factor of a key for the web sign-in: prints the authenticator app's address
+    and secret, shown once (docs/portal.md)."""
+    from openbureau.members import second_factor as factors
+
+    runtime = open_runtime()
+    with session_scope(runtime.engine, write=True) as session:
+        enrolled = factors.enrol(session, vault=runtime.vault, principal=audit.terminal_operator(), prefix=prefix)
+    console.print(f"Second factor of {enrolled.member_code}'s key {prefix} (shown once; any earlier one no longer "
+                  f"works). Add it to an authenticator app (TOTP, 6 digits, 30 s):", soft_wrap=True, highlight=False)
+    console.print(f"  secret: [bold green]{enrolled.secret}[/]", highlight=False)
+    console.print(f"  address: {enrolled.uri}", soft_wrap=True, highlight=False)
+
+
 def _standing_word(read: MembershipRead) -> str:
     if read.suspended:
         return "suspended"

@@ -1,5 +1,6 @@
-"""Web sign-in to the bureau's consoles (docs/portal.md): a member's staff with the member's API key, and the
-bureau's operator with a one-time code the command line issues at the terminal.
+"""Web sign-in to the bureau's consoles (docs/portal.md): a member's staff with the member's API key and the
+key's second factor (``members.second_factor``), and the bureau's operator with a one-time code the command
+line issues at the terminal.
 
 Only hashes of session tokens and codes are stored. A member's session keeps the member's id and the prefix of
 the key it was opened with, never the key: every request reads that key's row again, so a revoked key or a
@@ -16,8 +17,10 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
+from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import utcnow
 from openbureau.kit.errors import Unauthenticated
+from openbureau.members import second_factor
 from openbureau.members.models import ConsoleSession, Member
 from openbureau.members.repository import MemberRepository
 from openbureau.members.service import detached
@@ -27,6 +30,13 @@ SESSION_TTL = timedelta(minutes=15)
 CODE_TTL = timedelta(minutes=10)
 MEMBER, OPERATOR, OPERATOR_CODE = "member", "operator", "operator_code"
 SESSION_ENDED = "CONSOLE_SESSION_INVALID"
+
+
+class SecondFactorRefused(Unauthenticated):
+    """The key's second factor took no code: none enrolled, locked, wrong or already used. Raised after the
+    attempt was counted on the key: the caller commits, then answers 401."""
+
+    code = "SECOND_FACTOR_REFUSED"
 
 
 def _hash(token: str) -> str:
@@ -43,12 +53,18 @@ def _open(session: Session, *, kind: str, actor_code: str, ttl: timedelta, membe
     return token
 
 
-def open_member_session(session: Session, *, member: Member, api_key: str) -> str:
-    """A session for the member whose ``api_key`` the caller has just authenticated; its token (shown once)."""
+def open_member_session(session: Session, *, vault: PiiVault, member: Member, api_key: str, code: str) -> str:
+    """A session for the member whose ``api_key`` the caller has just authenticated, once the key's second
+    factor takes ``code`` (``members.second_factor``); its token (shown once). A refused code raises
+    ``SecondFactorRefused``, which the caller commits (the wrong code is counted) before answering 401."""
+    prefix = api_key.split("_", 2)[1]
+    refusal = second_factor.check(session, vault=vault, prefix=prefix, code=code)
+    if refusal is not None:
+        raise SecondFactorRefused(refusal)
     token = _open(session, kind=MEMBER, actor_code=member.code, ttl=SESSION_TTL, member_id=member.id,
-                  key_prefix=api_key.split("_", 2)[1])
+                  key_prefix=prefix)
     audit.record(session, actor_member_id=member.id, actor_code=member.code, action="console.signin",
-                 details={"key_prefix": api_key.split("_", 2)[1]})
+                 details={"key_prefix": prefix, "second_factor": True})
     return token
 
 

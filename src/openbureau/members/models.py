@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, LargeBinary, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from openbureau.kit.crypto import CIPHERTEXT
 from openbureau.kit.db import Base, BigId, UtcDateTime, utcnow
 from openbureau.principals import ANY, Standing
 
@@ -110,6 +111,15 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    second_factor_enc: Mapped[bytes | None] = mapped_column(
+        LargeBinary, default=None, info=CIPHERTEXT,
+        doc="The TOTP secret of the key's second factor for the web sign-in (members.second_factor), encrypted.")
+    second_factor_step: Mapped[int | None] = mapped_column(
+        BigInteger, default=None, doc="The last TOTP time step accepted: a code is taken once.")
+    second_factor_failures: Mapped[int] = mapped_column(
+        SmallInteger, default=0, server_default="0", doc="Wrong codes in a row since the last right one.")
+    second_factor_locked_until: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, default=None, doc="Too many wrong codes: no code is taken before this moment.")
 
     member: Mapped[Member] = relationship(back_populates="keys", lazy="joined")
 

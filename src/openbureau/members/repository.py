@@ -47,6 +47,11 @@ class MemberRepository:
         """The API key whose public prefix is ``prefix``."""
         return self.session.scalars(_KEY_BY_PREFIX, {"prefix": prefix}).one_or_none()
 
+    def key_to_change(self, prefix: str) -> ApiKey | None:
+        """The API key with ``prefix``, locked for this transaction (PostgreSQL; SQLite's writes are serial)."""
+        return self.session.scalars(select(ApiKey).where(ApiKey.prefix == prefix).with_for_update(of=ApiKey)
+                                    ).one_or_none()
+
     def credentials(self, prefix: str) -> Row | None:
         """(key_hash, revoked_at, id, code, name, roles_text, created_at, and the member's standing) of the key
         with ``prefix`` and its member, in one plain-row query (every API call authenticates)."""

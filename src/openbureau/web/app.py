@@ -17,13 +17,13 @@ from openbureau.api.app import create_app as create_api
 from openbureau.kit.errors import BureauError
 from openbureau.kit.settings import Settings, get_settings
 from openbureau.runtime import Runtime
-from openbureau.web import lender, operator, pages, person, regulator, statement
+from openbureau.web import lender, operator, pages, person, regulator, statement, workspace
 from openbureau.web.console import ConsoleSignInRequired
 from openbureau.web.render import page
 from openbureau.web.session import SignInRequired, person_or_none
 
 STATIC = "/static/"
-SIGNIN_PAGES = frozenset({"/signin", "/signin/code", "/regulator/signin", "/operator/signin"})
+SIGNIN_PAGES = frozenset({"/signin", "/signin/code", "/regulator/signin", "/lender/signin", "/operator/signin"})
 
 
 def create_app(runtime: Runtime | None = None, *, settings: Settings | None = None, serving: bool = False,
@@ -37,12 +37,14 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     app.include_router(pages.router)
     app.include_router(person.router)
     app.include_router(lender.router)
+    app.include_router(workspace.router)
     app.include_router(statement.router)
     app.include_router(regulator.router)
     app.include_router(operator.router)
     app.mount(STATIC, StaticFiles(packages=[("openbureau.web", "static")]), name="static")
     edge = app.state.edge
     edge.signin_paths = edge.signin_paths | SIGNIN_PAGES
+    edge.path_bodies = {**edge.path_bodies, workspace.UPLOAD_PATH: edge.upload_body}  # a file, not a form
     edge.cacheable_prefixes = (*edge.cacheable_prefixes, STATIC)
     _page_errors(app, edge.is_page)
     return app

@@ -27,9 +27,9 @@ from openbureau.web.console import (
     SESSION_SECONDS,
     ConsoleFormDep,
     OperatorConsoleDep,
+    count_failure,
     sign_out,
 )
-from openbureau.web.lender import count_failure
 from openbureau.web.pages import with_cookies
 from openbureau.web.render import page
 from openbureau.web.session import FormDep, nonce_for, set_cookie

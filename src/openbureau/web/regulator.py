@@ -13,22 +13,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from openbureau.api.deps import RuntimeDep, SessionDep
 from openbureau.intake import service as intake
-from openbureau.kit.db import session_scope
 from openbureau.kit.errors import NotFound
 from openbureau.members import console
 from openbureau.present.charts import period_chart
 from openbureau.principals import Action, Principal, authorize
 from openbureau.quality import service as quality
-from openbureau.web.console import MEMBER_COOKIE, SESSION_SECONDS, ConsoleFormDep, MemberConsoleDep, sign_out
-from openbureau.web.lender import member_of_form
+from openbureau.web.console import ConsoleFormDep, MemberConsoleDep, member_sign_in, sign_out, signed_in
 from openbureau.web.pages import with_cookies
 from openbureau.web.render import page
-from openbureau.web.session import FormDep, nonce_for, set_cookie
+from openbureau.web.session import FormDep, nonce_for
 
 router = APIRouter(prefix="/regulator", include_in_schema=False)
 REFUSED = "These pages are for the regulator: this member may not read market statistics."
@@ -56,22 +53,14 @@ def signin_page(request: Request) -> Response:
 
 
 @router.post("/signin")
-async def signin(request: Request, form: FormDep, runtime: RuntimeDep) -> Response:
-    """Authenticate the key as the API does (failure and member rates); a member that may read the market gets
-    a console session (the key's prefix and the member's id stored server-side, the key nowhere)."""
-    member = await member_of_form(request, form)
-    if isinstance(member, str):
-        return _signin_form(request, status_code=401, error=member)
-    if not Principal.of_member(member).may(Action.READ_MARKET):
-        return _signin_form(request, status_code=403, error=REFUSED)
-
-    def opened() -> str:
-        with session_scope(runtime.engine, write=True) as session:
-            return console.open_member_session(session, member=member, api_key=str(form.get("api_key")))
-
-    response = RedirectResponse("/regulator", status_code=303)
-    set_cookie(response, MEMBER_COOKIE, await run_in_threadpool(opened), max_age=SESSION_SECONDS)
-    return response
+async def signin(request: Request, form: FormDep) -> Response:
+    """The member's API key and the key's second factor (``web.console.member_sign_in``); only a member that may
+    read the market gets a console session (the key's prefix and the member's id stored server-side, the key
+    nowhere)."""
+    opened = await member_sign_in(request, form, may=lambda principal: principal.may(Action.READ_MARKET))
+    if isinstance(opened, tuple):
+        return _signin_form(request, status_code=opened[0], error=opened[1] or REFUSED)
+    return signed_in(opened, "/regulator")
 
 
 @router.post("/signout")

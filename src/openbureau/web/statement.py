@@ -13,7 +13,7 @@ from openbureau.kit.db import session_scope
 from openbureau.kit.errors import BureauError
 from openbureau.metering import service as metering
 from openbureau.principals import Principal
-from openbureau.web.lender import member_of_form
+from openbureau.web.console import member_of_form
 from openbureau.web.pages import with_cookies
 from openbureau.web.render import page
 from openbureau.web.session import FormDep, nonce_for
