@@ -1,6 +1,7 @@
 """The portal in a real browser: Debian's Chromium, headless, driven by Playwright, against a live server. A
 person walks from the landing page through sign-in to their report, their consents and a dispute; no request
-leaves the bureau's origin and the pages log no error (a blocked script or style would)."""
+leaves the bureau's origin, the pages log no error (a blocked script or style would), and axe-core finds no
+WCAG 2.1 A/AA violation on any page (tests/web/accessibility.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.live_server import LiveServer
 from tests.people.factories import last_code
 from tests.reports.conftest import ID
 from tests.reports.test_browser import CHROMIUM, FLAGS
+from tests.web.accessibility import assert_accessible, with_axe
 
 
 @pytest.fixture
@@ -29,20 +31,25 @@ def test_a_person_signs_in_reads_their_report_and_consents_and_files_a_dispute(s
     problems: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 375, "height": 800})
+        context = browser.new_context(viewport={"width": 375, "height": 800})
+        with_axe(context)
+        page = context.new_page()
         page.on("request", lambda r: requested.append(r.url))
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
 
         page.goto(f"{base}/")
         assert page.get_by_role("heading", name="OpenBureau").is_visible()
+        assert_accessible(page)
         assert page.evaluate("() => getComputedStyle(document.querySelector('.cards li')).borderStyle") == "solid"
         page.get_by_role("link", name="Your own file").click()
         page.wait_for_url(f"{base}/signin")
+        assert_accessible(page)
         page.get_by_label("Document number").fill(ID)
         page.get_by_role("button", name="Send me a code").click()
         page.wait_for_url(f"{base}/signin/code")
         code, _ = last_code(runtime)
+        assert_accessible(page)
         page.get_by_label("One-time code").fill(code)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"{base}/me")
@@ -50,17 +57,20 @@ def test_a_person_signs_in_reads_their_report_and_consents_and_files_a_dispute(s
         cookie = next(c for c in page.context.cookies() if c["name"] == "__Host-obp_session")
         assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
         assert page.evaluate("() => document.cookie") == ""  # no script reads the session
+        assert_accessible(page)
 
         page.get_by_role("link", name="Your report and score").click()
         page.get_by_role("button", name="Open my report").click()
         page.wait_for_url(f"{base}/me/report/view")
         assert page.get_by_test_id("view").inner_text() == "Your own report"
         assert page.get_by_test_id("grid").count() == 3
+        assert_accessible(page)
         page.go_back()
         page.goto(f"{base}/me/consents")
         rows = page.get_by_test_id("consents").locator("tbody tr")
         assert rows.count() == 4  # BANK_A, OTHER, TELCO to furnish; LENDER for loan origination
         assert "Lender" in page.get_by_test_id("consents").inner_text()
+        assert_accessible(page)
 
         page.goto(f"{base}/me/disputes")
         page.get_by_label("Lender code (for an account)").fill("BANK_A")
@@ -72,6 +82,10 @@ def test_a_person_signs_in_reads_their_report_and_consents_and_files_a_dispute(s
         assert "Your dispute is filed" in page.get_by_test_id("done").inner_text()
         row = page.get_by_test_id("disputes").locator("tbody tr")
         assert row.count() == 1 and "A-1, 2026-10" in row.inner_text() and "open" in row.inner_text()
+        assert_accessible(page)
+        for area in ("/me/inquiries", "/me/protections", "/me/report", "/me"):
+            page.goto(f"{base}{area}")
+            assert_accessible(page)
         page.screenshot(path=str(tmp_path / "disputes-375.png"), full_page=True)
         browser.close()
     assert requested and all(url.startswith(base) for url in requested), [u for u in requested
@@ -104,12 +118,15 @@ def test_a_lender_looks_a_borrower_up_from_the_landing_page(server) -> None:
     problems: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1024, "height": 900})
+        context = browser.new_context(viewport={"width": 1024, "height": 900})
+        with_axe(context)
+        page = context.new_page()
         page.on("request", lambda r: requested.append(r.url))
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.goto(f"{base}/")
         page.get_by_role("link", name="Look a borrower up").click()
         page.wait_for_url(f"{base}/lender")
+        assert_accessible(page)
         page.get_by_label("API key").fill(keys["LENDER"])
         page.get_by_label("Document number").fill(ID)
         page.get_by_label("Purpose").select_option("loan_origination")
@@ -118,6 +135,7 @@ def test_a_lender_looks_a_borrower_up_from_the_landing_page(server) -> None:
         page.wait_for_url(f"{base}/lender/report")
         assert page.get_by_test_id("view").inner_text() == "Subscriber view"
         assert page.get_by_test_id("grid").count() == 3
+        assert_accessible(page)
         assert all(keys["LENDER"] not in c["value"] for c in page.context.cookies())  # the key is kept nowhere
         browser.close()
     assert all(url.startswith(base) for url in requested), requested

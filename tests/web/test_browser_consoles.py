@@ -22,6 +22,7 @@ from tests.intake.factories import person, write_file
 from tests.live_server import LiveServer
 from tests.members.factories import make_member
 from tests.reports.test_browser import CHROMIUM, FLAGS
+from tests.web.accessibility import assert_accessible, with_axe
 from tests.web.factories import authenticator_code, console_code
 
 WIDTHS = {"desktop": 1280, "phone": 375}
@@ -42,6 +43,13 @@ def server(market) -> Iterator[tuple[str, object, dict[str, str], int]]:
         yield live.base, runtime, keys, review_id
 
 
+def _page(browser):
+    """A desktop-width page whose every load carries axe-core."""
+    context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900})
+    with_axe(context)
+    return context.new_page()
+
+
 def _watched(page, base: str, requested: list[str], problems: list[str]) -> None:
     page.on("request", lambda r: requested.append(r.url))
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
@@ -49,6 +57,7 @@ def _watched(page, base: str, requested: list[str], problems: list[str]) -> None
 
 
 def _shots(page, folder, name: str) -> None:
+    assert_accessible(page)  # every page photographed is checked
     for label, width in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(folder / f"{name}-{label}.png"), full_page=True)
@@ -61,7 +70,7 @@ def test_the_regulator_reads_the_market_and_drills_into_a_furnisher(server, tmp_
     problems: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": WIDTHS["desktop"], "height": 900})
+        page = _page(browser)
         _watched(page, base, requested, problems)
         page.goto(f"{base}/regulator")
         page.wait_for_url(f"{base}/regulator/signin")
@@ -83,6 +92,8 @@ def test_the_regulator_reads_the_market_and_drills_into_a_furnisher(server, tmp_
         page.wait_for_url(f"{base}/regulator/furnishers/BANK_A")
         assert page.get_by_test_id("metrics").is_visible()
         _shots(page, tmp_path, "regulator-scorecard")
+        page.goto(f"{base}/regulator/intake")
+        assert_accessible(page)
         browser.close()
     assert requested and all(url.startswith(base) for url in requested), [u for u in requested
                                                                         if not u.startswith(base)]
@@ -96,7 +107,7 @@ def test_the_operator_keeps_a_queued_pair_apart(server, tmp_path) -> None:
     problems: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": WIDTHS["desktop"], "height": 900})
+        page = _page(browser)
         _watched(page, base, requested, problems)
         page.goto(f"{base}/operator/signin")
         page.get_by_label("One-time code").fill(console_code(runtime))
@@ -113,6 +124,10 @@ def test_the_operator_keeps_a_queued_pair_apart(server, tmp_path) -> None:
         assert page.get_by_test_id("empty").is_visible()
         page.get_by_role("link", name="Audit").click()
         assert "Intact" in page.get_by_test_id("audit-status").inner_text()
+        assert_accessible(page)
+        page.get_by_role("link", name="Members").click()
+        page.wait_for_url(f"{base}/operator/members")
+        assert_accessible(page)
         browser.close()
     assert all(url.startswith(base) for url in requested), requested
     assert problems == []
@@ -131,7 +146,7 @@ def test_a_furnishers_staff_uploads_a_file_and_reads_its_findings(server, tmp_pa
     problems: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": WIDTHS["desktop"], "height": 900})
+        page = _page(browser)
         _watched(page, base, requested, problems)
         page.goto(f"{base}/lender/uploads")
         page.wait_for_url(f"{base}/lender/signin")
@@ -154,6 +169,9 @@ def test_a_furnishers_staff_uploads_a_file_and_reads_its_findings(server, tmp_pa
         page.wait_for_url(f"{base}/lender/quality")
         assert page.locator("svg[role=img]").count() == 2
         _shots(page, tmp_path, "lender-quality")
+        for other in ("/lender/submissions", "/lender/disputes", "/lender", "/lender/uploads"):
+            page.goto(f"{base}{other}")
+            assert_accessible(page)
         browser.close()
     assert all(url.startswith(base) for url in requested), requested
     assert problems == []

@@ -19,7 +19,7 @@ def bar_chart(title: str, bars: list[tuple[str, float | None, str]], *, maximum:
         y = 26 + i * row
         parts.append(f'<text x="{left - 6}" y="{y + 15}" font-size="12" text-anchor="end">{escape(label)}</text>')
         if value is None:
-            parts.append(f'<text x="{left + 4}" y="{y + 15}" font-size="12" fill="#777">suppressed / n.a.</text>')
+            parts.append(f'<text x="{left + 4}" y="{y + 15}" font-size="12" fill="#666">suppressed / n.a.</text>')
             continue
         w = max(0.0, (width - left - right) * value / scale)
         parts.append(f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="{colour}"/>')
