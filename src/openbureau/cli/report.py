@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +17,9 @@ from openbureau.cli.console import console, err_console, reports_errors
 from openbureau.consent.schemas import Subject
 from openbureau.intake.tasks import purge_kept_files
 from openbureau.kit.db import session_scope
+from openbureau.members.console import purge_ended as purge_ended_console_sessions
 from openbureau.members.service import list_members
+from openbureau.people.service import purge_ended_sessions
 from openbureau.present.fonts import cjk_font_warning
 from openbureau.present.money import money
 from openbureau.present.report import SIGNAL_NAMES, render_html, render_pdf
@@ -171,7 +173,8 @@ def retention_run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would be deleted; delete nothing.")] = False,
 ) -> None:
     """Delete negative information older than the profile's retention period after its adverse event ended,
-    and the kept files of submissions loaded more than OPENBUREAU_KEPT_FILE_DAYS ago."""
+    the kept files of submissions loaded more than OPENBUREAU_KEPT_FILE_DAYS ago, and the rows of sign-in
+    sessions and challenges over more than OPENBUREAU_SESSION_RECORD_DAYS ago."""
     try:
         day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
     except ValueError as exc:
@@ -201,3 +204,13 @@ def retention_run(
     console.print(f"Kept files ({kept.kept_file_days} days after their load): {verb} the files of "
                   f"{kept.submissions:,} submissions" + ("" if dry_run else f" ({kept.bytes_freed:,} bytes)"),
                   soft_wrap=True, highlight=False)
+    days = runtime.settings.session_record_days
+    before = datetime.combine(day, datetime.min.time(), UTC) - timedelta(days=days)
+    with session_scope(runtime.engine, write=True) as session:
+        persons, challenges = purge_ended_sessions(session, before=before, actor_code=audit.operator_code(),
+                                                   dry_run=dry_run)
+        consoles = purge_ended_console_sessions(session, before=before, actor_code=audit.operator_code(),
+                                                dry_run=dry_run)
+    console.print(f"Sign-in records ({days} days after they ended): {verb} {persons:,} persons' sessions, "
+                  f"{challenges:,} sign-in challenges and {consoles:,} console sessions", soft_wrap=True,
+                  highlight=False)

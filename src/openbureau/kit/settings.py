@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         description="Days a received file is kept (encrypted) after its load; `openbureau retention run` "
         "purges it then.",
     )
+    session_record_days: int = Field(
+        default=30, ge=1, le=3650,
+        description="Days the rows of ended sign-in sessions (persons' and consoles') and sign-in challenges are "
+        "kept, for looking into a misused session; `openbureau retention run` deletes them then (the audit log "
+        "keeps every sign-in).",
+    )
     balance_tolerance: float = Field(
         default=DEFAULT_BALANCE_TOLERANCE, ge=0, le=1,
         description="How far a balance may exceed its limit before a warning (the policy's balance_tolerance)."

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -108,6 +108,16 @@ def end(session: Session, *, token: str | None) -> None:
     row = MemberRepository(session).console_session(_hash(token)) if token else None
     if row is not None and row.kind != OPERATOR_CODE and row.ended_at is None:
         row.ended_at = utcnow()
+
+
+def purge_ended(session: Session, *, before: datetime, actor_code: str, dry_run: bool = False) -> int:
+    """Delete the console sessions and operator codes over before ``before`` (retention, as the persons'
+    sessions: the audit log keeps every sign-in); how many (counted only when ``dry_run``)."""
+    count = MemberRepository(session).console_sessions_over_before(before, delete=not dry_run)
+    if not dry_run and count:
+        audit.record(session, actor_member_id=None, actor_code=actor_code, action="retention.console_sessions",
+                     details={"before": before.isoformat(), "sessions": count})
+    return count
 
 
 def is_operator(principal: Principal) -> bool:

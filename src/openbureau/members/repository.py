@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Row, bindparam, exists, select
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Row, bindparam, exists, func, or_, select
+from sqlalchemy import delete as delete_rows
 from sqlalchemy.orm import Session
 
 from openbureau.members.models import ApiKey, ConsoleSession, Member
@@ -68,6 +71,15 @@ class MemberRepository:
     def console_session(self, token_hash: str) -> ConsoleSession | None:
         """The console session (or operator's one-time code) whose token hashes to ``token_hash``."""
         return self.session.scalar(select(ConsoleSession).where(ConsoleSession.token_hash == token_hash))
+
+    def console_sessions_over_before(self, before: datetime, *, delete: bool) -> int:
+        """Console sessions and operator codes over (ended or expired) before ``before``: how many, deleted when
+        ``delete``."""
+        over = or_(ConsoleSession.expires_at < before, ConsoleSession.ended_at < before)
+        count = self.session.scalar(select(func.count()).select_from(ConsoleSession).where(over)) or 0
+        if delete:
+            self.session.execute(delete_rows(ConsoleSession).where(over))
+        return count
 
     def add(self, obj: Member | ApiKey | ConsoleSession) -> None:
         """Stage a new row."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete as delete_rows
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from openbureau.people.models import ErasureRequest, PersonSession, SigninChallenge, SigninLockout
@@ -66,3 +67,15 @@ class PeopleRepository:
         """Every erasure request of the given persons, newest first."""
         return list(self.session.scalars(select(ErasureRequest).where(ErasureRequest.person_id.in_(person_ids))
                                          .order_by(ErasureRequest.requested_at.desc(), ErasureRequest.id.desc())))
+
+    def ended_before(self, before: datetime, *, delete: bool) -> tuple[int, int]:
+        """Person sessions and sign-in challenges over (expired, signed out or used) before ``before``: how many,
+        deleted when ``delete``."""
+        sessions = or_(PersonSession.expires_at < before, PersonSession.revoked_at < before)
+        challenges = SigninChallenge.expires_at < before
+        counts = (self.session.scalar(select(func.count()).select_from(PersonSession).where(sessions)) or 0,
+                  self.session.scalar(select(func.count()).select_from(SigninChallenge).where(challenges)) or 0)
+        if delete:
+            self.session.execute(delete_rows(PersonSession).where(sessions))
+            self.session.execute(delete_rows(SigninChallenge).where(challenges))
+        return counts

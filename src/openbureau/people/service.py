@@ -251,3 +251,15 @@ def contact_of(vault: PiiVault):
         return None if phone is None else (Contact("phone", phone), person.id)
 
     return resolve
+
+
+def purge_ended_sessions(session: Session, *, before: datetime, actor_code: str, dry_run: bool = False
+                         ) -> tuple[int, int]:
+    """Delete the person sessions (each holds the sealed document it was opened with) and sign-in challenges
+    that were over before ``before`` (retention: ``OPENBUREAU_SESSION_RECORD_DAYS`` after they ended; the audit
+    log keeps who signed in and when). How many of each; counted only when ``dry_run``. Flushes, never commits."""
+    sessions, challenges = PeopleRepository(session).ended_before(before, delete=not dry_run)
+    if not dry_run and (sessions or challenges):
+        audit.record(session, actor_member_id=None, actor_code=actor_code, action="retention.person_sessions",
+                     details={"before": before.isoformat(), "sessions": sessions, "challenges": challenges})
+    return sessions, challenges
