@@ -92,8 +92,9 @@ def test_the_regulator_reads_the_market_and_drills_into_a_furnisher(server, tmp_
         page.wait_for_url(f"{base}/regulator/furnishers/BANK_A")
         assert page.get_by_test_id("metrics").is_visible()
         _shots(page, tmp_path, "regulator-scorecard")
-        page.goto(f"{base}/regulator/intake")
-        assert_accessible(page)
+        for other in ("/regulator/intake", "/regulator/rings"):
+            page.goto(f"{base}{other}")
+            assert_accessible(page)
         browser.close()
     assert requested and all(url.startswith(base) for url in requested), [u for u in requested
                                                                         if not u.startswith(base)]

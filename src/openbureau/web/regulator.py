@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from openbureau.api.deps import RuntimeDep, SessionDep
+from openbureau.fraud import statistics as fraud_statistics
 from openbureau.intake import service as intake
 from openbureau.kit.errors import NotFound
 from openbureau.members import console
@@ -132,3 +133,13 @@ def intake_page(request: Request, principal: RegulatorDep, session: SessionDep) 
     """Records received, rejected, stored and held per furnisher (``GET /v1/stats/intake``)."""
     return page(request, "intake.html.j2", rows=intake.intake_statistics(session, principal=principal),
                 console="regulator")
+
+
+@router.get("/rings")
+def rings(request: Request, principal: RegulatorDep, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """Rings of persons sharing contact details across lenders, as aggregates by size band and by region, with
+    their exposure (``GET /v1/fraud/rings/statistics``: small cells suppressed, audited; never a ring's or a
+    person's identity)."""
+    found = fraud_statistics.ring_statistics(session, vault=runtime.vault, principal=principal,
+                                             policy=runtime.policy)
+    return page(request, "rings.html.j2", stats=found, console="regulator")
