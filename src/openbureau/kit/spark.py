@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 SPARK_UNAVAILABLE = "SPARK_UNAVAILABLE"
+BATCH_ENGINES = ("duckdb", "spark")  # where batch jobs run: this machine in process, or Spark (--engine)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from openbureau.identity.resolution.model import FEATURE_COLUMNS, splink_settings
-from openbureau.kit.spark import SparkOptions, spark_session
+from openbureau.kit.spark import BATCH_ENGINES, SparkOptions, spark_session
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-LINKERS = ("duckdb", "spark")  # the batch engines a resolution runs on (``--engine``, OPENBUREAU_BATCH_ENGINE)
+LINKERS = BATCH_ENGINES  # a resolution runs on either batch engine (``--engine``, OPENBUREAU_BATCH_ENGINE)
 
 PAIR_SCHEMA = {"rid_l": pl.Int64, "rid_r": pl.Int64, "person_id_l": pl.Int64, "person_id_r": pl.Int64,
                "match_weight": pl.Float64, "match_probability": pl.Float64, "mw_name": pl.Float64,
