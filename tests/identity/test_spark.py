@@ -146,3 +146,17 @@ def test_without_java_the_spark_path_says_what_to_install(monkeypatch) -> None:
         _check_java()
     assert err.value.code == "SPARK_UNAVAILABLE"
     assert SparkOptions().master == "local[2]"
+
+
+def test_a_session_already_running_is_used_and_left_running_from_any_thread(spark) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from openbureau.kit.spark import spark_session
+
+    def application() -> str:
+        with spark_session(SparkOptions(master="local[1]")) as session:
+            return session.sparkContext.applicationId
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(application).result() == application() == spark.sparkContext.applicationId
+    assert spark.range(3).count() == 3  # still running

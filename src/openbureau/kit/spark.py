@@ -56,11 +56,14 @@ def spark_session(options: SparkOptions) -> Iterator[SparkSession]:
         ...     pairs = SparkLinker(spark).predict(weak, strong, model=model, prior=1e-4, threshold=0.9)
     """
     try:
+        from pyspark import SparkContext
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise Unprocessable("the Spark path needs PySpark: pip install 'openbureau[spark]'",
                             code=SPARK_UNAVAILABLE) from exc
     running = SparkSession.getActiveSession()
+    if running is None and SparkContext._active_spark_context is not None:  # started in another thread
+        running = SparkSession.builder.getOrCreate()
     if running is not None:
         yield running
         return
