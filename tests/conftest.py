@@ -145,3 +145,12 @@ def sqlite_runtime(tmp_path: Path, sqlite_template: Path) -> Iterator[Runtime]:
     engine = make_engine(settings.resolved_database_url)
     yield Runtime(settings=settings, engine=engine, vault=PiiVault(load_keys(settings)))
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """One Spark session (local[2], two shuffle partitions, no UI) for every Spark test of this process."""
+    from openbureau.kit.spark import SparkOptions, spark_session
+
+    with spark_session(SparkOptions(master="local[2]", shuffle_partitions=2)) as session:
+        yield session

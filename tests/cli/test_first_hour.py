@@ -22,7 +22,7 @@ from openbureau.present import fonts
 from tests.intake.factories import PEOPLE
 
 runner = CliRunner()
-HEAVY = ("polars", "splink", "weasyprint", "fastapi", "duckdb", "pandas", "uvicorn")
+HEAVY = ("polars", "splink", "weasyprint", "fastapi", "duckdb", "pandas", "uvicorn", "pyspark")
 
 
 def test_importing_the_command_line_loads_no_heavy_library() -> None:

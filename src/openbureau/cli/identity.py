@@ -16,6 +16,7 @@ from openbureau.identity import service
 from openbureau.identity.evaluate import evaluate as evaluate_links
 from openbureau.identity.repository import ResolutionRepository
 from openbureau.identity.resolution import resolve as resolve_persons
+from openbureau.identity.resolution.linker import LINKERS
 from openbureau.identity.resolution.training import level_weights
 from openbureau.identity.resolution.training import train as train_model
 from openbureau.kit.db import session_scope
@@ -37,12 +38,27 @@ def _print(data: dict, as_json: bool) -> None:
     print_table(table, console)
 
 
+def _batch_engine(name: str | None) -> str | None:
+    if name is not None and name not in LINKERS:
+        raise typer.BadParameter(f"unknown batch engine {name!r}; choose {', '.join(LINKERS)}")
+    return name
+
+
 @app.command("resolve")
 @reports_errors
-def resolve(as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False) -> None:
+def resolve(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    batch_engine: Annotated[str | None, typer.Option(
+        "--engine", help="Where the pairs are scored: duckdb (this machine, in memory) or spark (the master "
+        "URL of OPENBUREAU_SPARK_MASTER, local[2] by default); default: OPENBUREAU_BATCH_ENGINE, else duckdb.",
+        callback=_batch_engine)] = None,
+) -> None:
     """Link persons known by a passport or customer number to resident-ID persons; refresh conflicts."""
     runtime = open_runtime()
-    summary = resolve_persons(runtime.engine, settings=runtime.settings, vault=runtime.vault,
+    settings = runtime.settings
+    if batch_engine is not None:
+        settings = settings.model_copy(update={"batch_engine": batch_engine})
+    summary = resolve_persons(runtime.engine, settings=settings, vault=runtime.vault,
                               principal=audit.terminal_operator())
     _print(summary.as_dict(), as_json)
     if summary.model_id is None and not as_json:

@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from openbureau.kit.spark import SparkOptions
+
 # How far a balance may exceed its limit before intake warns: the setting's default and the policy's.
 DEFAULT_BALANCE_TOLERANCE = 0.10
 
@@ -194,6 +196,19 @@ class Settings(BaseSettings):
     batches_in_process: bool = Field(default=True, description="`openbureau serve` runs batch inquiries itself "
                                      "on the embedded default (SQLite); with PostgreSQL run `openbureau inquiries "
                                      "batch run`.")
+    batch_engine: str = Field(default="duckdb", pattern="^(duckdb|spark)$", description="Where the batch jobs "
+                              "run: `duckdb` (in memory, this machine) or `spark` (the Spark master below); the "
+                              "commands' `--engine` overrides it. docs/scaling.md")
+    spark_master: str = Field(default="local[2]", min_length=1, max_length=500, description="Spark master URL of "
+                              "the Spark batch path: `local[N]` (N cores of this machine), `spark://host:7077`, "
+                              "`k8s://https://host:443`, `yarn`.")
+    spark_shuffle_partitions: int = Field(default=8, ge=1, le=100_000, description="Partitions of Spark's "
+                                          "shuffles (spark.sql.shuffle.partitions): about 2-3 per executor core.")
+    spark_local_dir: Path | None = Field(default=None, description="Where the Spark driver makes its private "
+                                         "scratch folder (removed after each job; default: the system's temp "
+                                         "folder). Shuffle and spill files in it are encrypted.")
+    spark_driver_memory: str | None = Field(default=None, pattern="^[0-9]+[kmgt]?$", description="Memory of the "
+                                            "Spark driver (spark.driver.memory, e.g. `4g`); default: Spark's.")
 
     @field_validator("pii_key", "index_key", "audit_key", "audit_signing_key", "signin_key")
     @classmethod
@@ -206,6 +221,11 @@ class Settings(BaseSettings):
             if len(raw) != 32:
                 raise ValueError("must decode to 32 bytes")
         return value
+
+    def spark_options(self) -> SparkOptions:
+        """How the Spark batch path starts its session (kit/spark.py)."""
+        return SparkOptions(master=self.spark_master, shuffle_partitions=self.spark_shuffle_partitions,
+                            local_dir=self.spark_local_dir, driver_memory=self.spark_driver_memory)
 
     @property
     def resolved_database_url(self) -> str:

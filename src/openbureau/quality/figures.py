@@ -11,6 +11,7 @@ import polars as pl
 from sqlalchemy import Connection
 
 from openbureau.kit.periods import shift_period
+from openbureau.kit.spark import SparkOptions, spark_session
 from openbureau.policy import QualitySettings
 from openbureau.quality import anomalies, grades, market, under_reporting
 from openbureau.quality.metrics import (
@@ -137,12 +138,21 @@ def _one_furnisher(frames: QualityFrames, *, periods: list[str], period: str, cl
     return metrics, cards, flags
 
 
-def run_market(conn: Connection, *, period: str, k: int = 10, include_held: bool = False) -> MarketRun:
-    """Market statistics of ``period`` (cells about fewer than ``k`` persons suppressed)."""
+def run_market(conn: Connection, *, period: str, k: int = 10, include_held: bool = False,
+               spark: SparkOptions | None = None) -> MarketRun:
+    """Market statistics of ``period`` (cells about fewer than ``k`` persons suppressed); with ``spark``, their
+    group-bys run on Spark (the same tables)."""
     started = time.perf_counter()
     repo = QualityRepository(conn)
     states = repo.states(since=period, until=period)
-    tables = market.market_statistics(states, repo.members(), period=period, k=k, include_held=include_held)
+    if spark is None:
+        tables = market.market_statistics(states, repo.members(), period=period, k=k, include_held=include_held)
+    else:
+        from openbureau.quality import market_spark
+
+        with spark_session(spark) as session:
+            tables = market_spark.market_statistics(session, states, repo.members(), period=period, k=k,
+                                                    include_held=include_held)
     return MarketRun(period=period, tables=tables, rows_read=states.height, seconds=time.perf_counter() - started)
 
 

@@ -85,31 +85,52 @@ def market_statistics(states: pl.DataFrame, members: pl.DataFrame, *, period: st
         below ``k`` persons), ``hhi_credit``, ``hhi_short_term``, ``borrowers`` and ``accounts``.
     """
     live = live_accounts(states, period=period, include_held=include_held).join(members, on="furnisher_id")
+    return market_tables(aggregates(live), k=k)
+
+
+def aggregates(live: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The market's group-by aggregates of its live accounts (joined to the members' codes): small frames,
+    whatever the market's size. The Spark batch path computes the same ones (``quality/market_spark.py``)."""
     credit = live.filter(pl.col("credit"))
     short = credit.filter(pl.col("short_term"))
-    cells = live.group_by("furnisher", "product_type").agg(_figures()).sort("furnisher", "product_type")
-    by_furnisher = (live.group_by("furnisher").agg(_figures())
-                    .join(credit.group_by("furnisher").agg(pl.col("balance").sum().alias("credit_balance")),
-                          on="furnisher", how="left")
-                    .join(short.group_by("furnisher").agg(pl.col("balance").sum().alias("short_term_balance")),
-                          on="furnisher", how="left")
-                    .with_columns(pl.col("credit_balance", "short_term_balance").fill_null(0))
-                    .with_columns((pl.col("credit_balance") / max(credit["balance"].sum(), 1)).alias("credit_share"),
-                                  (pl.col("short_term_balance") / max(short["balance"].sum(), 1))
-                                  .alias("short_term_share"))
-                    .sort("furnisher"))
-    furnisher_balances = credit.group_by("product_type", "furnisher").agg(pl.col("balance").sum())
-    concentration = furnisher_balances.group_by("product_type").agg(
-        pl.col("balance").map_batches(lambda s: pl.Series([hhi(s)]), returns_scalar=True,
-                                      return_dtype=pl.Float64).alias("hhi"),
-        pl.len().alias("furnishers"))
-    by_product = (live.group_by("product_type").agg(_figures())
-                  .join(concentration, on="product_type", how="left").sort("product_type"))
     lenders = credit.group_by("person_id").agg(pl.col("furnisher_id").n_unique().alias("lenders"))
-    borrowers = lenders.height
+    return {
+        "cells": live.group_by("furnisher", "product_type").agg(_figures()),
+        "furnishers": live.group_by("furnisher").agg(_figures()),
+        "products": live.group_by("product_type").agg(_figures()),
+        "credit": credit.group_by("product_type", "furnisher").agg(pl.col("balance").sum()),
+        "short_term": short.group_by("furnisher").agg(pl.col("balance").sum()),
+        "lenders": lenders.group_by("lenders").agg(pl.len().alias("persons")),
+        "accounts": pl.DataFrame({"accounts": [live.height]}),
+    }
+
+
+AGGREGATE_SCHEMAS = {"accounts": pl.UInt32, "persons": pl.UInt32, "lenders": pl.UInt32, "balance": pl.Int64}
+
+
+def market_tables(agg: dict[str, pl.DataFrame], *, k: int) -> dict[str, object]:
+    """The published tables of :func:`market_statistics` from its :func:`aggregates` (suppressed below ``k``)."""
+    credit_by = agg["credit"].group_by("furnisher").agg(pl.col("balance").sum().alias("credit_balance"))
+    short_by = agg["short_term"].rename({"balance": "short_term_balance"})
+    credit_total, short_total = credit_by["credit_balance"].sum(), short_by["short_term_balance"].sum()
+    cells = agg["cells"].sort("furnisher", "product_type")
+    by_furnisher = (agg["furnishers"].join(credit_by, on="furnisher", how="left")
+                    .join(short_by, on="furnisher", how="left")
+                    .with_columns(pl.col("credit_balance", "short_term_balance").fill_null(0))
+                    .with_columns((pl.col("credit_balance") / max(credit_total, 1)).alias("credit_share"),
+                                  (pl.col("short_term_balance") / max(short_total, 1)).alias("short_term_share"))
+                    .sort("furnisher"))
+    concentration = agg["credit"].group_by("product_type").agg(
+        pl.col("balance").sort().map_batches(lambda s: pl.Series([hhi(s)]), returns_scalar=True,
+                                             return_dtype=pl.Float64).alias("hhi"),
+        pl.len().alias("furnishers"))
+    by_product = (agg["products"].join(concentration, on="product_type", how="left").sort("product_type"))
+    lenders = agg["lenders"]
+    borrowers = int(lenders["persons"].sum())
     multi = pl.DataFrame({"min_lenders": list(MULTI_LENDER_THRESHOLDS)}).with_columns(
-        pl.col("min_lenders").map_elements(lambda t: lenders.filter(pl.col("lenders") >= t).height,
-                                           return_dtype=pl.Int64).alias("persons"))
+        pl.col("min_lenders").map_elements(
+            lambda t: int(lenders.filter(pl.col("lenders") >= t)["persons"].sum()), return_dtype=pl.Int64
+        ).alias("persons"))
     multi = multi.with_columns((pl.col("persons") / max(borrowers, 1)).alias("share_of_borrowers"))
     extra = ("credit_balance", "short_term_balance", "credit_share", "short_term_share")
     return {
@@ -117,8 +138,8 @@ def market_statistics(states: pl.DataFrame, members: pl.DataFrame, *, period: st
         "by_furnisher": suppress(by_furnisher, k=k, columns=FIGURES + extra),
         "by_product": suppress(by_product, k=k, columns=(*FIGURES, "hhi", "furnishers")),
         "multi_lending": suppress(multi, k=k, columns=("persons", "share_of_borrowers")),
-        "hhi_credit": hhi(credit.group_by("furnisher_id").agg(pl.col("balance").sum())["balance"]),
-        "hhi_short_term": hhi(short.group_by("furnisher_id").agg(pl.col("balance").sum())["balance"]),
+        "hhi_credit": hhi(credit_by["credit_balance"].sort()),
+        "hhi_short_term": hhi(short_by["short_term_balance"].sort()),
         "borrowers": borrowers if borrowers >= k else None,
-        "accounts": live.height,
+        "accounts": int(agg["accounts"]["accounts"][0]),
     }

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from openbureau.identity.service import conflicts_by_furnisher
 from openbureau.intake.events.reconcile import discrepancy_counts
 from openbureau.kit.errors import PERIOD_NOT_FOUND, NotFound, Unprocessable
+from openbureau.kit.spark import SparkOptions
 from openbureau.members.repository import MemberRepository
 from openbureau.policy import MAX_WINDOW_MONTHS, Policy
 from openbureau.principals import Action, Principal, authorize
@@ -117,15 +118,17 @@ def to_report(run: figures.QualityRun, *, months: int) -> ScorecardReport:
 
 
 def market(session: Session, *, principal: Principal, policy: Policy, period: str | None = None,
-           k: int | None = None, include_held: bool = False) -> MarketReport:
+           k: int | None = None, include_held: bool = False, spark: SparkOptions | None = None) -> MarketReport:
     """Market statistics of ``period`` for the regulator and the operator; ``k`` may only raise the bureau's
-    minimum cell size (``policy.quality.min_cell_persons``), never lower it."""
+    minimum cell size (``policy.quality.min_cell_persons``), never lower it. With ``spark`` (the batch engine
+    ``spark``: ``Settings.spark_options()``), the market's group-bys run on Spark; the tables are the same."""
     authorize(principal, Action.READ_MARKET, message="market statistics are for the regulator and the operator")
     floor = policy.quality.min_cell_persons
     if k is not None and k < floor:
         raise Unprocessable(f"k may not be below the bureau's minimum of {floor}", code="K_TOO_SMALL", field="k")
     period = _period(session, period)
-    run = figures.run_market(session.connection(), period=period, k=k or floor, include_held=include_held)
+    run = figures.run_market(session.connection(), period=period, k=k or floor, include_held=include_held,
+                             spark=spark)
     report = to_market_report(run, k=k or floor, include_held=include_held)
     found = figures.run_under_reporting(session.connection(), period=period, months=policy.quality.window_months)
     report.under_reporting_periods = found.periods

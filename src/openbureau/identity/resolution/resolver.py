@@ -2,7 +2,7 @@
 
 Steps (docs/identity.md): decrypt every stored record's identity description in memory; file records
 still under merged persons to their survivors; score weak → strong description pairs with the
-linker (Splink on in-memory DuckDB); keep the best pair per (weak person, strong person); merge above the
+linker (Splink on in-memory DuckDB, or on Spark: ``--engine spark``); keep the best pair per (weak person, strong person); merge above the
 upper threshold when the best candidate clearly leads, queue for review between the thresholds; detect
 conflicts; apply everything in one short transaction under the intake lock.
 """
@@ -23,7 +23,7 @@ from openbureau.identity import conflicts
 from openbureau.identity.repository import ResolutionRepository
 from openbureau.identity.resolution.decide import Decision, decide
 from openbureau.identity.resolution.features import features
-from openbureau.identity.resolution.linker import DuckDBLinker, Linker
+from openbureau.identity.resolution.linker import Linker, linker_for
 from openbureau.identity.resolution.model import default_model
 from openbureau.identity.service import IDENTITY_FIELDS, STRONG_ID_TYPE
 from openbureau.kit.crypto import PiiVault
@@ -49,6 +49,7 @@ class ResolutionSummary:
     conflicts: int
     seconds: float
     model_id: int | None = None  # the stored model used; None: the untrained starting values
+    batch_engine: str = "duckdb"  # where the pairs were scored: duckdb or spark
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as plain values."""
@@ -60,9 +61,10 @@ def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, principal: P
     """Resolve weakly identified persons against resident-ID persons, and refresh identity conflicts.
 
     Args:
-        engine: The bureau's database. settings: Its settings (unused today; kept for linker choice).
+        engine: The bureau's database. settings: Its settings (the batch engine and Spark's master URL).
         vault: Decrypts identity descriptions, in memory only.
-        linkage: The linker scoring pairs; :class:`DuckDBLinker` by default.
+        linkage: The linker scoring pairs; by default the one of ``settings.batch_engine``
+            (:class:`DuckDBLinker` or :class:`SparkLinker`, which return the same pairs).
         model: A linkage model; by default the latest trained one (``openbureau identity train``), or the
             untrained starting values (:func:`default_model`) when the bureau has none.
         principal: Who runs the resolver (the operator: ``Action.RESOLVE_IDENTITY``). Its merges are
@@ -77,7 +79,6 @@ def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, principal: P
         ...                   principal=audit.terminal_operator())
     """
     authorize(principal, Action.RESOLVE_IDENTITY, message="identity resolution is run by the bureau's operator")
-    del settings
     started = time.perf_counter()
     model_id = None
     with session_scope(engine) as session:
@@ -101,8 +102,9 @@ def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, principal: P
     descriptions = describe(records)
     left = descriptions.filter(pl.col("person_id").is_in(weak.implode()))
     right = descriptions.filter(pl.col("person_id").is_in(strong.implode()))
-    pairs = (linkage or DuckDBLinker()).predict(left, right, model=model, prior=1 / (strong.len() + 1),
-                                                threshold=model["lower_probability"])
+    linkage = linkage or linker_for(settings.batch_engine, options=settings.spark_options())
+    pairs = linkage.predict(left, right, model=model, prior=1 / (strong.len() + 1),
+                            threshold=model["lower_probability"])
     merges, reviews = decide(pairs, model=model, blocked=blocked, model_id=model_id)
     _name_records(merges + reviews, descriptions, records)
 
@@ -129,7 +131,7 @@ def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, principal: P
             records=records.height, persons_strong=strong.len(), persons_weak=weak.len(),
             candidate_pairs=pairs.height, merged=merged, queued=queued,
             unlinked=weak.len() - merged - len(reviews), followed=followed.height, conflicts=len(found),
-            seconds=round(time.perf_counter() - started, 3), model_id=model_id)
+            seconds=round(time.perf_counter() - started, 3), model_id=model_id, batch_engine=linkage.name)
         audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="identity.resolve",
                      details={**summary.as_dict(), "model": model["version"],
                               "model_trained_at": model.get("trained_at")})
