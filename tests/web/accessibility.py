@@ -36,3 +36,16 @@ def assert_accessible(page) -> None:
     """No WCAG 2.1 A/AA violation axe-core can find on the page as it is now."""
     found = violations(page)
     assert found == [], f"{page.url}:\n" + "\n".join(found)
+
+
+def photograph(page, folder: Path, name: str, widths: dict[str, int]) -> None:
+    """Check the page (axe-core), then photograph it whole at each of ``widths`` into ``folder`` (and into
+    ``OPENBUREAU_SCREENSHOTS_DIR`` when set: where the README's pictures come from, ``scripts/screenshots``),
+    making sure nothing scrolls sideways at any width."""
+    assert_accessible(page)
+    extra = os.environ.get("OPENBUREAU_SCREENSHOTS_DIR")
+    for label, width in widths.items():
+        page.set_viewport_size({"width": width, "height": 900})
+        for where in (folder, *([Path(extra)] if extra else [])):
+            page.screenshot(path=str(where / f"{name}-{label}.png"), full_page=True)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width + 1, (name, label)

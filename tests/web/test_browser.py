@@ -15,7 +15,9 @@ from tests.live_server import LiveServer
 from tests.people.factories import last_code
 from tests.reports.conftest import ID
 from tests.reports.test_browser import CHROMIUM, FLAGS
-from tests.web.accessibility import assert_accessible, with_axe
+from tests.web.accessibility import assert_accessible, photograph, with_axe
+
+WIDTHS = {"desktop": 1280, "phone": 375}  # the phone last: the journey goes on at a phone's width
 
 
 @pytest.fixture
@@ -40,7 +42,7 @@ def test_a_person_signs_in_reads_their_report_and_consents_and_files_a_dispute(s
 
         page.goto(f"{base}/")
         assert page.get_by_role("heading", name="OpenBureau").is_visible()
-        assert_accessible(page)
+        photograph(page, tmp_path, "landing", WIDTHS)
         assert page.evaluate("() => getComputedStyle(document.querySelector('.cards li')).borderStyle") == "solid"
         page.get_by_role("link", name="Your own file").click()
         page.wait_for_url(f"{base}/signin")
@@ -57,20 +59,20 @@ def test_a_person_signs_in_reads_their_report_and_consents_and_files_a_dispute(s
         cookie = next(c for c in page.context.cookies() if c["name"] == "__Host-obp_session")
         assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
         assert page.evaluate("() => document.cookie") == ""  # no script reads the session
-        assert_accessible(page)
+        photograph(page, tmp_path, "person-home", WIDTHS)
 
         page.get_by_role("link", name="Your report and score").click()
         page.get_by_role("button", name="Open my report").click()
         page.wait_for_url(f"{base}/me/report/view")
         assert page.get_by_test_id("view").inner_text() == "Your own report"
         assert page.get_by_test_id("grid").count() == 3
-        assert_accessible(page)
+        photograph(page, tmp_path, "person-report", WIDTHS)
         page.go_back()
         page.goto(f"{base}/me/consents")
         rows = page.get_by_test_id("consents").locator("tbody tr")
         assert rows.count() == 4  # BANK_A, OTHER, TELCO to furnish; LENDER for loan origination
         assert "Lender" in page.get_by_test_id("consents").inner_text()
-        assert_accessible(page)
+        photograph(page, tmp_path, "person-consents", WIDTHS)
 
         page.goto(f"{base}/me/disputes")
         page.get_by_label("Lender code (for an account)").fill("BANK_A")
@@ -82,12 +84,12 @@ def test_a_person_signs_in_reads_their_report_and_consents_and_files_a_dispute(s
         assert "Your dispute is filed" in page.get_by_test_id("done").inner_text()
         row = page.get_by_test_id("disputes").locator("tbody tr")
         assert row.count() == 1 and "A-1, 2026-10" in row.inner_text() and "open" in row.inner_text()
-        assert_accessible(page)
-        for area in ("/me/inquiries", "/me/protections", "/me/report", "/me"):
-            page.goto(f"{base}{area}")
-            assert_accessible(page)
-        page.screenshot(path=str(tmp_path / "disputes-375.png"), full_page=True)
+        photograph(page, tmp_path, "person-disputes", WIDTHS)
+        for area in ("inquiries", "protections", "report"):
+            page.goto(f"{base}/me/{area}")
+            photograph(page, tmp_path, f"person-{area}", WIDTHS)
         browser.close()
+    assert len(list(tmp_path.glob("*.png"))) == 2 * 8
     assert requested and all(url.startswith(base) for url in requested), [u for u in requested
                                                                         if not u.startswith(base)]
     assert problems == []

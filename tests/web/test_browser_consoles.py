@@ -22,7 +22,7 @@ from tests.intake.factories import person, write_file
 from tests.live_server import LiveServer
 from tests.members.factories import make_member
 from tests.reports.test_browser import CHROMIUM, FLAGS
-from tests.web.accessibility import assert_accessible, with_axe
+from tests.web.accessibility import assert_accessible, photograph, with_axe
 from tests.web.factories import authenticator_code, console_code
 
 WIDTHS = {"desktop": 1280, "phone": 375}
@@ -57,11 +57,7 @@ def _watched(page, base: str, requested: list[str], problems: list[str]) -> None
 
 
 def _shots(page, folder, name: str) -> None:
-    assert_accessible(page)  # every page photographed is checked
-    for label, width in WIDTHS.items():
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=str(folder / f"{name}-{label}.png"), full_page=True)
-        assert page.evaluate("() => document.documentElement.scrollWidth") <= width + 1, (name, label)
+    photograph(page, folder, name, WIDTHS)  # every page photographed is checked
 
 
 def test_the_regulator_reads_the_market_and_drills_into_a_furnisher(server, tmp_path) -> None:
