@@ -77,8 +77,8 @@ def database_url(engine: str, home: Path, accounts: int) -> str | None:
     """The engine's URL (None on SQLite: the embedded default, ``bureau.db`` in the data directory)."""
     if engine == "sqlite":
         return None
-    return PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + \
-        f"/openbureau_monbench_{accounts}"
+    name = os.environ.get("MONBENCH_PG_DATABASE") or f"openbureau_monbench_{accounts}"  # a name of one's own
+    return PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
 
 
 def settings_for(engine: str, data: Path, accounts: int):

@@ -10,7 +10,8 @@ from openbureau.cli.console import console, reports_errors, until_interrupted
 from openbureau.monitoring.delivery import Worker, WorkerSettings
 from openbureau.runtime import open_runtime
 
-app = typer.Typer(help="Webhooks of portfolio monitoring: the delivery worker.", no_args_is_help=True)
+app = typer.Typer(help="Webhooks of portfolio monitoring: the delivery worker and the score watch.",
+                  no_args_is_help=True)
 
 
 @app.command("run")
@@ -33,3 +34,16 @@ def run(
     finally:
         worker.close()
     console.print(f"{outcome.delivered:,} delivered, {outcome.retried:,} to retry, {outcome.dead:,} dead")
+
+
+@app.command("scores")
+@reports_errors
+def scores() -> None:
+    """Look at the score of every monitored subject whose lender set a score threshold; write a score_change
+    trigger for each score that moved by it since the score last told (run it daily, or as often as wished)."""
+    from openbureau.reports.score_watch import watch_scores
+
+    runtime = open_runtime()
+    result = watch_scores(runtime.engine, policy=runtime.policy)
+    console.print(f"{result.looked:,} registrations looked at: {result.triggers:,} score changes, "
+                  f"{result.baselines:,} first scores, {result.unscorable:,} not scorable")
