@@ -27,7 +27,8 @@ Steps, per engine (SQLite, the embedded default; PostgreSQL):
 
 ``--redis`` sets ``OPENBUREAU_REDIS_URL`` for the server and the workers. The deliveries' queue is the
 database (the outbox written with each trigger) whether Redis is set or not: Redis carries the API's rate
-limits only, so this measures what Redis costs the serving path.
+limits and the wakes of the worker processes (a server that commits triggers publishes one), so the workers
+need not wait for their next look.
 
     .venv/bin/python bench/monitoring.py --accounts 5000 --duration 20 --engine both         # a few minutes
     .venv/bin/python bench/monitoring.py --accounts 100000 --duration 60 --engine both       # the issue's size

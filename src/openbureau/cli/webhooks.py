@@ -29,6 +29,11 @@ def run(
             outcome = worker.run_once()
         else:
             stop = until_interrupted()
+            settings = runtime.settings
+            if settings.redis_url is not None:  # woken at once when another process commits triggers
+                from openbureau.monitoring import wakequeue
+
+                wakequeue.listen(settings.redis_url.get_secret_value(), settings.redis_key_prefix, worker.woken, stop)
             console.print("Delivering webhooks; Ctrl-C to stop.")
             outcome = worker.run(stop, poll=poll)
     finally:
