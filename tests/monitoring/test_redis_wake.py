@@ -50,17 +50,19 @@ def test_a_worker_is_woken_through_redis_and_a_restart_loses_nothing(market, rec
     try:
         _opened(runtime, "O-1", "O-2")  # nobody listens: their wakes are lost; the first look takes them
         processes.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
-        assert _until(lambda: len(receiver.received) == 2, 30), processes[0].stderr.read().decode()
+        assert _until(lambda: len(receiver.received) == 2, 90), processes[0].stderr.read().decode()
         assert _until(listening, 10)
         started = time.monotonic()
         _opened(runtime, "O-3")
         assert _until(lambda: len(receiver.received) == 3, 10)
         assert time.monotonic() - started < 5  # woken, not the minute's look
+        assert _until(lambda: [d.status for d in deliveries(runtime)] == ["delivered"] * 3, 10)  # and recorded
         os.kill(processes[0].pid, signal.SIGKILL)
         assert processes[0].wait(10) == -signal.SIGKILL
         _opened(runtime, "O-4")  # while no worker runs
         processes.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
-        assert _until(lambda: all(d.status == "delivered" for d in deliveries(runtime)), 30)
+        assert _until(lambda: all(d.status == "delivered" for d in deliveries(runtime)), 90), \
+            processes[1].stderr.read().decode() if processes[1].poll() is not None else "still running"
     finally:
         stop_sending()
         for process in processes:

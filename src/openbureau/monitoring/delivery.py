@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 WORKER_CODE = "WEBHOOKS"  # the actor code of deliveries in the audit log
 MAX_BACKOFF = timedelta(hours=1)
 USER_AGENT = "OpenBureau-Webhooks/1"
+LINGER = 0.01  # seconds a worker waits for more posts to end before recording those that have
 
 
 def payload(row: Row) -> bytes:
@@ -265,6 +266,9 @@ class Worker:
             with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
                 while not stop.is_set():
                     ended += self._collect(in_flight)
+                    if ended and in_flight:  # the others in flight may end in a moment: record them together
+                        wait(list(in_flight), timeout=LINGER)
+                        ended += self._collect(in_flight)
                     if ended or self.woken.is_set() or time.monotonic() >= next_look:
                         self.woken.clear()
                         busy = Counter(in_flight.values())

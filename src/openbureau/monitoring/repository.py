@@ -150,23 +150,25 @@ class MonitoringRepository:
             status=DeliveryStatus.DEAD, last_error="the endpoint was deleted", next_attempt_at=now))
 
     # Deliveries
-    def due_heads(self, *, now: datetime, limit: int, per_endpoint: int) -> Sequence[Row]:
+    def due_heads(self, *, now: datetime, limit: int, per_endpoint: int, candidates: int = 1_000) -> Sequence[Row]:
         """(id, endpoint_id) of up to ``limit`` deliveries that may be taken at ``now``, oldest due first: the
         first pending delivery of each endpoint and registration (a later trigger about the same subject never
         overtakes an earlier one; triggers about different subjects go side by side), due, at most
-        ``per_endpoint`` of each endpoint. Nothing is locked: :meth:`lease` takes them. A suspended member's
-        deliveries wait, pending, until it is reinstated (docs/membership.md)."""
+        ``per_endpoint`` of each endpoint among the ``candidates`` due first (a bounded look however long the
+        queue: an endpoint whose share of them is full waits for the next look). Nothing is locked:
+        :meth:`lease` takes them. A suspended member's deliveries wait, pending, until it is reinstated
+        (docs/membership.md)."""
         earlier = aliased(WebhookDelivery.__table__)
-        heads = (select(D.id, D.endpoint_id, D.next_attempt_at,
-                        func.row_number().over(partition_by=D.endpoint_id, order_by=(D.next_attempt_at, D.id))
-                        .label("rank"))
-                 .where(D.status == DeliveryStatus.PENDING, D.next_attempt_at <= now, not_suspended(D.subscriber_id),
-                        ~exists().where(and_(earlier.c.endpoint_id == D.endpoint_id,
-                                             earlier.c.subject_id == D.subject_id,
-                                             earlier.c.status == DeliveryStatus.PENDING, earlier.c.id < D.id)))
-                 ).subquery()
-        return self.conn.execute(select(heads.c.id, heads.c.endpoint_id).where(heads.c.rank <= per_endpoint)
-                                 .order_by(heads.c.next_attempt_at, heads.c.id).limit(limit)).all()
+        due = (select(D.id, D.endpoint_id, D.next_attempt_at)
+               .where(D.status == DeliveryStatus.PENDING, D.next_attempt_at <= now, not_suspended(D.subscriber_id),
+                      ~exists().where(and_(earlier.c.endpoint_id == D.endpoint_id,
+                                           earlier.c.subject_id == D.subject_id,
+                                           earlier.c.status == DeliveryStatus.PENDING, earlier.c.id < D.id)))
+               .order_by(D.next_attempt_at, D.id).limit(max(candidates, limit))).subquery()
+        ranked = select(due.c.id, due.c.endpoint_id, due.c.next_attempt_at, func.row_number().over(
+            partition_by=due.c.endpoint_id, order_by=(due.c.next_attempt_at, due.c.id)).label("rank")).subquery()
+        return self.conn.execute(select(ranked.c.id, ranked.c.endpoint_id).where(ranked.c.rank <= per_endpoint)
+                                 .order_by(ranked.c.next_attempt_at, ranked.c.id).limit(limit)).all()
 
     def lease(self, ids: Sequence[int], *, now: datetime, lease_until: datetime) -> Sequence[Row]:
         """Lease to the caller until ``lease_until`` those of the deliveries ``ids`` still pending and due at
