@@ -21,7 +21,7 @@ def run(
     poll: Annotated[float, typer.Option(min=0.05, max=60, help="Seconds between looks when nothing is due.")] = 0.5,
 ) -> None:
     """Deliver due webhooks until interrupted (SIGINT, SIGTERM): signed, retried with backoff, at least once
-    and in order per endpoint. Several workers may run at once (each delivery is leased to one)."""
+    and in order per registration. Several workers may run at once (each delivery is leased to one)."""
     runtime = open_runtime()
     worker = Worker(runtime.engine, vault=runtime.vault, config=WorkerSettings.from_settings(runtime.settings))
     try:

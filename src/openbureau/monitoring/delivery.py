@@ -75,8 +75,8 @@ class WorkerSettings:
     """How a worker delivers (from the bureau's settings)."""
 
     timeout: float = 10.0
-    concurrency: int = 16
-    per_endpoint: int = 8
+    concurrency: int = 64
+    per_endpoint: int = 32
     lease: timedelta = timedelta(seconds=60)
     retry_base: float = 30.0
 
