@@ -27,7 +27,8 @@ Steps, per engine (SQLite, the embedded default; PostgreSQL):
 
 ``--redis`` sets ``OPENBUREAU_REDIS_URL`` for the server and the workers. The deliveries' queue is the
 database (the outbox written with each trigger) whether Redis is set or not: Redis carries the API's rate
-limits only, so this measures what Redis costs the serving path.
+limits and the wakes of the worker processes (a server that commits triggers publishes one), so the workers
+need not wait for their next look.
 
     .venv/bin/python bench/monitoring.py --accounts 5000 --duration 20 --engine both         # a few minutes
     .venv/bin/python bench/monitoring.py --accounts 100000 --duration 60 --engine both       # the issue's size
@@ -77,8 +78,8 @@ def database_url(engine: str, home: Path, accounts: int) -> str | None:
     """The engine's URL (None on SQLite: the embedded default, ``bureau.db`` in the data directory)."""
     if engine == "sqlite":
         return None
-    return PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + \
-        f"/openbureau_monbench_{accounts}"
+    name = os.environ.get("MONBENCH_PG_DATABASE") or f"openbureau_monbench_{accounts}"  # a name of one's own
+    return PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
 
 
 def settings_for(engine: str, data: Path, accounts: int):
@@ -348,8 +349,25 @@ def batch_rows_per_s(engine: str, args: argparse.Namespace, ids: list[str]) -> f
     return read.rows_answered / seconds
 
 
+def stand_in_for_autovacuum(engine: str, args: argparse.Namespace) -> bool:
+    """On a PostgreSQL server whose autovacuum is off, ``VACUUM (ANALYZE)`` the bureau before a run, as
+    autovacuum would have done between runs: without it the deliveries' rows, updated two or three times each,
+    leave their indexes full of dead entries, the tables grown from empty keep no statistics, and each run
+    measures the bloat of the ones before it. Whether it was needed (False on SQLite or with autovacuum on)."""
+    if engine != "postgresql":
+        return False
+    url = database_url(engine, args.data / engine, args.accounts).replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(url, autocommit=True) as conn:
+        if conn.execute("SHOW autovacuum").fetchone()[0] == "on":
+            return False
+        conn.execute("VACUUM (ANALYZE)")
+    log(f"{engine}: autovacuum is off on this server: VACUUM (ANALYZE) before the run")
+    return True
+
+
 def run(engine: str, args: argparse.Namespace) -> dict:
     built = build(engine, args.data, args.accounts, args.seed)
+    vacuumed = stand_in_for_autovacuum(engine, args)
     home = args.data / engine
     refs = [tuple(r) for r in json.loads((home / "refs.json").read_text())]
     random.Random(args.seed + time.time_ns()).shuffle(refs)
@@ -361,7 +379,7 @@ def run(engine: str, args: argparse.Namespace) -> dict:
                       "--log", str(receiver_log)], {**os.environ, "WEBHOOK_SECRET": secret}, logs / "receiver.log")
     time.sleep(1)
     result = {"engine": engine, "accounts": built["monitored"], "rate": args.rate, "duration_s": args.duration,
-              "redis": bool(args.redis)}
+              "redis": bool(args.redis), "vacuumed_before": vacuumed}
     half = len(refs) // 2  # the two streams speak of different persons
     try:
         # 1. Latency, delivered the engine's own way.

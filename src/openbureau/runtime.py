@@ -53,6 +53,10 @@ def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> R
     vault = PiiVault(load_keys(settings), reload=functools.partial(load_keys, settings),
                      watch=key_file_path(settings.data_dir))
     runtime = Runtime(settings=settings, engine=engine, vault=vault, policy=build_policy(settings))
+    if settings.redis_url is not None:  # triggers committed here wake the webhook workers of other processes
+        from openbureau.monitoring import wakequeue
+
+        wakequeue.send_through(settings.redis_url.get_secret_value(), settings.redis_key_prefix)
     if migrate:
         _seal_legacy_files(runtime)
     return runtime

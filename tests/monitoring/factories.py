@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -86,11 +87,12 @@ def add_endpoint(runtime, code: str, url: str):
                                         allow_loopback=True, now=NOW)
 
 
-def worker(runtime, *, timeout: float = 2.0, lease: float = 60, retry_base: float = 30) -> Worker:
+def worker(runtime, *, timeout: float = 2.0, lease: float = 60, retry_base: float = 30, concurrency: int = 4,
+           per_endpoint: int = 8) -> Worker:
     """A delivery worker of the test's bureau."""
     return Worker(runtime.engine, vault=runtime.vault,
-                  config=WorkerSettings(timeout=timeout, concurrency=4, lease=timedelta(seconds=lease),
-                                        retry_base=retry_base))
+                  config=WorkerSettings(timeout=timeout, concurrency=concurrency, per_endpoint=per_endpoint,
+                                        lease=timedelta(seconds=lease), retry_base=retry_base))
 
 
 @dataclass
@@ -110,9 +112,11 @@ class Received:
 @dataclass
 class Receiver:
     """A real HTTP server on the loopback address. ``plan`` says how to answer each request in turn (an HTTP
-    status, or ``("sleep", seconds, status)``); then 200. Every request is kept, with its answer."""
+    status, or ``("sleep", seconds, status)``); then 200; ``answer``, when set, says it from the body instead.
+    Every request is kept, with its answer."""
 
     plan: list = field(default_factory=list)
+    answer: Callable[[dict], int | tuple] | None = None
     received: list[Received] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
     started: threading.Event = field(default_factory=threading.Event)
@@ -127,7 +131,10 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - the standard library's name
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                step = receiver.plan.pop(0) if receiver.plan else 200
+                if receiver.answer is not None:
+                    step = receiver.answer(json.loads(body))
+                else:
+                    step = receiver.plan.pop(0) if receiver.plan else 200
                 receiver.received.append(Received(self.headers["OpenBureau-Delivery-Id"],
                                                   self.headers["OpenBureau-Signature"], body,
                                                   step[2] if isinstance(step, tuple) else step))

@@ -83,3 +83,18 @@ def test_endpoints_secret_shown_once_and_https_required(client) -> None:
     assert http.delete(f"/v1/webhooks/endpoints/{eid}", headers=other).status_code == 404
     assert http.delete(f"/v1/webhooks/endpoints/{eid}", headers=lender).status_code == 204
     assert http.get("/v1/webhooks/endpoints", headers=lender).json() == []
+
+
+def test_a_score_threshold_set_at_registration_and_changed_by_its_lender(client) -> None:
+    http, keys = client
+    lender, other = {"X-API-Key": keys["LENDER"]}, {"X-API-Key": keys["OTHER"]}
+    created = http.post("/v1/monitoring/subscriptions", headers=lender, json=_subject(0, "REF-0", score_threshold=30))
+    assert created.status_code == 201 and created.json()["score_threshold"] == 30
+    sid = created.json()["id"]
+    assert http.patch(f"/v1/monitoring/subscriptions/{sid}", headers=other,
+                      json={"score_threshold": 5}).status_code == 404
+    assert http.patch(f"/v1/monitoring/subscriptions/{sid}", headers=lender,
+                      json={"score_threshold": 0}).status_code == 422
+    changed = http.patch(f"/v1/monitoring/subscriptions/{sid}", headers=lender, json={"score_threshold": None})
+    assert changed.status_code == 200 and changed.json()["score_threshold"] is None
+    assert http.get("/v1/monitoring/subscriptions", headers=lender).json()[0]["score_threshold"] is None

@@ -52,15 +52,17 @@ def test_a_load_writes_new_accounts_and_worse_statuses(market, tmp_path) -> None
     load(runtime, tmp_path, "P2", [person(0, furnisher_account_id="CARD-9", reporting_period="2026-09",
                                           opened_on="2026-09-01"),
                                    person(1, furnisher_account_id="CARD-8", reporting_period="2026-09")], "sep.csv")
-    assert triggers(runtime) == [("new_credit", "account_opened", "REF-0")]
+    # P2's file gives person 0 an address its file (an event) did not carry: an identity change as well.
+    assert triggers(runtime) == [("new_credit", "account_opened", "REF-0"),
+                                 ("identity_change", "address_changed", "REF-0")]
     load(runtime, tmp_path, "P2", [person(0, furnisher_account_id="CARD-9", reporting_period="2026-10",
                                           opened_on="2026-09-01", days_past_due="35", payment_status="2",
                                           past_due_amount="12000", first_delinquency_date="2026-09-27",
                                           negative_notice_date="2026-09-28")], "oct.csv")
-    assert triggers(runtime)[1:] == [("delinquency", "31_60_days_past_due", "REF-0")]  # no new account: CARD-9 is known
+    assert triggers(runtime)[2:] == [("delinquency", "31_60_days_past_due", "REF-0")]  # no new account: CARD-9 is known
     load(runtime, tmp_path, "P1", [person(0, furnisher_account_id="OLD-1", reporting_period="2026-10",
                                           opened_on="2019-03-01")], "old.csv")
-    assert triggers(runtime)[2:] == [("new_credit", "account_reported", "REF-0")]
+    assert triggers(runtime)[3:] == [("new_credit", "account_reported", "REF-0")]  # the address is known now
 
 
 def test_a_delinquency_held_for_want_of_consent_is_a_trigger_when_released(market) -> None:

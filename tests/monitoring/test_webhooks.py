@@ -1,5 +1,5 @@
 """Deliveries to a real HTTP receiver: signed, retried with backoff through failures, timeouts and slow
-answers, in order per endpoint, dead after the retry window and replayed; secrets rotated without a gap."""
+answers, in order per registration, dead after the retry window and replayed; secrets rotated without a gap."""
 
 from __future__ import annotations
 

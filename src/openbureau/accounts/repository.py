@@ -441,6 +441,39 @@ class AccountLoadRepository:
         rows = self.conn.execute(stmt).all()
         return pl.DataFrame(rows, schema={"person_id": pl.Int64, "opened_on": pl.Date}, orient="row")
 
+    def load_identities(self, *, submission_id: int, person_ids: Sequence[int]) -> pl.DataFrame:
+        """``person_id``, ``identity_enc`` of a load's released records about these persons."""
+        rows = []
+        ids = sorted(set(person_ids))
+        for start in range(0, len(ids), 5_000):
+            rows += self.conn.execute(select(S.person_id, S.identity_enc).where(
+                S.submission_id == submission_id, S.held_reason.is_(None),
+                S.person_id.in_(ids[start:start + 5_000]))).all()
+        return pl.DataFrame(rows, schema={"person_id": pl.Int64, "identity_enc": pl.Binary}, orient="row")
+
+    def known_identities(self, person_ids: Sequence[int], *, except_submission: int | None = None,
+                         per_person: int = 12) -> pl.DataFrame:
+        """``person_id``, ``identity_enc`` of the newest ``per_person`` published, released records and as many
+        released lending events of each of these persons (not those of ``except_submission``): the contact
+        details the person's file carried before."""
+        ids = sorted(set(person_ids))
+        E = LendingEvent.__table__.c  # noqa: N806
+        rows: list = []
+        for start in range(0, len(ids), 5_000):
+            chunk = ids[start:start + 5_000]
+            conditions = [S.person_id.in_(chunk), S.held_reason.is_(None), PUBLISHED]
+            if except_submission is not None:
+                conditions.append(S.submission_id != except_submission)
+            states = select(S.person_id, S.identity_enc, func.row_number().over(
+                partition_by=S.person_id, order_by=(S.reporting_period.desc(), S.stored_at.desc())).label("n")
+            ).where(*conditions).subquery()
+            events = select(E.person_id, E.identity_enc, func.row_number().over(
+                partition_by=E.person_id, order_by=E.occurred_at.desc()).label("n")
+            ).where(E.person_id.in_(chunk), E.held_reason.is_(None)).subquery()
+            for q in (states, events):
+                rows += self.conn.execute(select(q.c.person_id, q.c.identity_enc).where(q.c.n <= per_person)).all()
+        return pl.DataFrame(rows, schema={"person_id": pl.Int64, "identity_enc": pl.Binary}, orient="row")
+
     def delete_states(self, keys: list[tuple[int, str, str, int]]) -> int:
         """Delete account states by primary key; how many."""
         return self.conn.execute(delete(AccountState).where(_PRIMARY_KEY.in_(keys))).rowcount if keys else 0

@@ -20,6 +20,7 @@ from openbureau.monitoring.schemas import (
     SubscriptionBulkCreate,
     SubscriptionCreate,
     SubscriptionRead,
+    SubscriptionUpdate,
     TriggerRead,
 )
 from openbureau.runtime import Runtime
@@ -54,6 +55,14 @@ def list_subscriptions(session: SessionDep, principal: PrincipalDep, after_id: A
                        ) -> list[SubscriptionRead]:
     """A page of your registrations, in id order (never the identity numbers)."""
     return service.list_subscriptions(session, principal=principal, after_id=after_id, limit=limit)
+
+
+@router.patch("/monitoring/subscriptions/{subscription_id}", response_model=SubscriptionRead,
+              summary="Set a subject's score watch")
+def update_subscription(subscription_id: IdPath, data: SubscriptionUpdate, session: SessionDep,
+                        principal: PrincipalDep) -> SubscriptionRead:
+    """Set the points the person's score must move for a ``score_change`` trigger (null: not watched)."""
+    return service.update_subscription(session, principal=principal, subscription_id=subscription_id, data=data)
 
 
 @router.delete("/monitoring/subscriptions/{subscription_id}", status_code=204, summary="Stop monitoring a subject")

@@ -11,7 +11,6 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -103,10 +102,9 @@ class Portfolio:
         self.deliver()
 
     def deliver(self) -> None:
-        """Deliver every due delivery, each endpoint's in order."""
-        while due := self.worker.claim(now=datetime.now(UTC), limit=100):
-            for row in due:
-                self.worker.deliver_in_turn(row, self.stop)
+        """Deliver every due delivery, in order per endpoint and registration."""
+        while self.worker.run_once(limit=self.worker.config.concurrency).handled:
+            pass
 
     def _register(self, path: Path) -> None:
         rows = pl.read_csv(path, infer_schema=False).filter(

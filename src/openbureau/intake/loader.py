@@ -138,7 +138,9 @@ class SubmissionLoader:
             AccountLoadRepository(conn).end_load(spec.submission_id)  # its rows become visible with this commit ...
             negative_notices.write(conn, notices, now=now)  # ... and so do their notices, never one without the other
             triggers.write(conn, pl.concat([  # ... and the triggers of every other lender monitoring the person
-                load_causes(conn, spec, now=now), triggers.delinquency_causes(late, occurred_at=pl.lit(now))]), now=now)
+                load_causes(conn, spec, now=now), triggers.delinquency_causes(late, occurred_at=pl.lit(now)),
+                triggers.load_identity_causes(conn, PiiVault(spec.keys), submission_id=spec.submission_id,
+                                              furnisher_id=spec.furnisher_id, occurred_at=now)]), now=now)
             # A consent recorded while the load ran found none of its held rows (releases leave a load in
             # progress alone): look again, for those consents' subjects only (usually none: nothing to do).
             arrived = subjects_granted_since(conn, grantee_member_id=spec.furnisher_id, purpose=Purpose.FURNISH,

@@ -157,6 +157,9 @@ def import_consents(engine: Engine, *, vault: PiiVault, profile: JurisdictionPro
         with session_scope(engine, write=True) as session:
             stored = consents.store_import_chunk(session, actor=actor, prepared=prepared, chunk=chunk, now=now,
                                                  part=part)
+            # A bulk import can grow the consents many times over: the planner must know it before the next
+            # event batch asks which subjects hold a consent, or it scans every consent for each batch.
+            dialect_for(engine).refresh_statistics(session.connection(), Consent.__table__, rows_written=stored.created)
             released += release(session, vault=vault, profile=profile, furnisher_id=actor.id,
                                 subjects=stored.granted_subjects, moment=now)
         outcome.created += stored.created

@@ -174,8 +174,11 @@ class Settings(BaseSettings):
     sms_webhook_token: SecretStr | None = Field(default=None, description="Bearer token sent to the gateway.")
     webhook_timeout_seconds: float = Field(default=10, gt=0, le=60, description="Time a lender's webhook endpoint "
                                            "has to answer a delivery (connect, send, answer). docs/monitoring.md")
-    webhook_concurrency: int = Field(default=16, ge=1, le=256, description="Deliveries a webhook worker makes at "
-                                     "once (one per endpoint at most).")
+    webhook_concurrency: int = Field(default=64, ge=1, le=256, description="Deliveries a webhook worker makes at "
+                                     "once.")
+    webhook_endpoint_concurrency: int = Field(default=32, ge=1, le=256, description="Deliveries a webhook worker "
+                                              "makes at once to one endpoint (each about another registration; "
+                                              "fewer than webhook_concurrency).")
     webhook_lease_seconds: float = Field(default=60, gt=0, le=3_600, description="How long a claimed delivery is "
                                          "left to its worker before another may take it (a killed worker's).")
     webhook_retry_seconds: float = Field(default=30, gt=0, le=3_600, description="Base of the retry backoff: "

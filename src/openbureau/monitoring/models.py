@@ -27,6 +27,10 @@ class MonitoredSubject(Base):
     person_id: Mapped[int] = mapped_column(BigInteger)
     basis: Mapped[str] = mapped_column(String(80), doc="consent:<ref> or the exception relied on.")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    score_threshold: Mapped[int | None] = mapped_column(
+        Integer, doc="Points the score must move (either way) for a score_change trigger; None: not watched.")
+    score_baseline: Mapped[int | None] = mapped_column(
+        Integer, doc="The score the last trigger (or the first look) saw; changes are measured from it.")
 
 
 class Trigger(Base):
@@ -41,7 +45,8 @@ class Trigger(Base):
     subject_id: Mapped[int] = mapped_column(BigInteger, doc="The registration (it may be deleted since).")
     person_id: Mapped[int] = mapped_column(BigInteger)
     reference: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(32), doc="new_credit, delinquency, fraud_alert, freeze")
+    kind: Mapped[str] = mapped_column(String(32), doc="new_credit, delinquency, fraud_alert, freeze, score_change, "
+                                                      "identity_change")
     category: Mapped[str] = mapped_column(String(32))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -80,12 +85,15 @@ class WebhookDelivery(Base):
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (Index(None, "status", "next_attempt_at"), Index(None, "endpoint_id", "status", "id"),
-                      Index(None, "subscriber_id", "id"))
+                      Index(None, "subscriber_id", "id"), Index(None, "endpoint_id", "subject_id", "status", "id"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     delivery_id: Mapped[str] = mapped_column(String(40), unique=True)
     endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id"))
     subscriber_id: Mapped[int] = mapped_column(BigInteger)
+    subject_id: Mapped[int | None] = mapped_column(
+        BigInteger, doc="The trigger's registration: the order is kept per endpoint and registration (always "
+                        "written; nullable only because revision 0021 filled it in place, without a rebuild).")
     trigger_id: Mapped[int] = mapped_column(ForeignKey("monitoring_triggers.id"))
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, exists, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 
+from openbureau.accounts.models import AccountState
 from openbureau.members.repository import not_suspended
 from openbureau.monitoring.models import (
     DeliveryStatus,
@@ -48,7 +49,8 @@ class MonitoringRepository:
 
     def subjects(self, *, subscriber_id: int, after_id: int, limit: int) -> Sequence[Row]:
         """A page of the lender's registrations, in id order."""
-        return self.conn.execute(select(S.id, S.reference, S.id_type, S.basis, S.created_at, S.person_id)
+        return self.conn.execute(select(S.id, S.reference, S.id_type, S.basis, S.created_at, S.person_id,
+                                        S.score_threshold)
                                  .where(S.subscriber_id == subscriber_id, S.id > after_id)
                                  .order_by(S.id).limit(limit)).all()
 
@@ -56,6 +58,26 @@ class MonitoringRepository:
         """One of the lender's registrations (another lender's is not found)."""
         return self.conn.execute(select(S.id, S.person_id, S.reference).where(
             S.id == subject_id, S.subscriber_id == subscriber_id)).first()
+
+    def set_score_threshold(self, subject_id: int, threshold: int | None) -> None:
+        """Watch a registration's score with this threshold (None: not at all), from the next look on."""
+        self.conn.execute(update(MonitoredSubject.__table__).where(S.id == subject_id).values(
+            score_threshold=threshold, score_baseline=None))
+
+    def score_watched(self, *, after_id: int, limit: int) -> Sequence[Row]:
+        """A page, in id order, of the registrations whose score is watched (id, subscriber_id, person_id,
+        reference, score_threshold, score_baseline)."""
+        return self.conn.execute(select(S.id, S.subscriber_id, S.person_id, S.reference, S.score_threshold,
+                                        S.score_baseline)
+                                 .where(S.id > after_id, S.score_threshold.is_not(None))
+                                 .order_by(S.id).limit(limit)).all()
+
+    def set_baselines(self, baselines: dict[int, int]) -> None:
+        """Store the score each registration's changes are now measured from."""
+        if baselines:
+            self.conn.execute(update(MonitoredSubject.__table__).where(S.id == bindparam("b_id")).values(
+                score_baseline=bindparam("b_score")),
+                [dict(b_id=k, b_score=v) for k, v in baselines.items()])
 
     def delete_subject(self, subject_id: int) -> None:
         """Remove a registration (its triggers stay, with the reference they were sent under)."""
@@ -69,6 +91,12 @@ class MonitoringRepository:
             found += self.conn.execute(select(S.id, S.subscriber_id, S.person_id, S.reference)
                                        .where(S.person_id.in_(ids[start:start + _IN_CHUNK]))).all()
         return found
+
+    def watched_persons_of_load(self, submission_id: int) -> Sequence[Row]:
+        """(person_id) of the monitored persons a load's records are about."""
+        states = AccountState.__table__.c
+        return self.conn.execute(select(S.person_id).distinct().where(S.person_id.in_(
+            select(states.person_id).where(states.submission_id == submission_id).scalar_subquery()))).all()
 
     # Triggers and their deliveries
     def add_triggers(self, rows: list[dict]) -> list[int]:
@@ -122,55 +150,66 @@ class MonitoringRepository:
             status=DeliveryStatus.DEAD, last_error="the endpoint was deleted", next_attempt_at=now))
 
     # Deliveries
-    def claim_due(self, *, now: datetime, limit: int, lease_until: datetime) -> Sequence[Row]:
-        """The first pending delivery of each endpoint, when it is due by ``now``, leased to the caller until
-        ``lease_until`` (PostgreSQL: rows another worker locked are skipped; SQLite has one writer). Only an
-        endpoint's first pending delivery is ever taken, so a later trigger never overtakes an earlier one. A
-        suspended member's deliveries wait, pending, until it is reinstated (docs/membership.md)."""
+    def due_heads(self, *, now: datetime, limit: int, per_endpoint: int, candidates: int = 1_000) -> Sequence[Row]:
+        """(id, endpoint_id) of up to ``limit`` deliveries that may be taken at ``now``, oldest due first: the
+        first pending delivery of each endpoint and registration (a later trigger about the same subject never
+        overtakes an earlier one; triggers about different subjects go side by side), due, at most
+        ``per_endpoint`` of each endpoint among the ``candidates`` due first (a bounded look however long the
+        queue: an endpoint whose share of them is full waits for the next look). Nothing is locked:
+        :meth:`lease` takes them. A suspended member's deliveries wait, pending, until it is reinstated
+        (docs/membership.md)."""
         earlier = aliased(WebhookDelivery.__table__)
-        stmt = (select(D.id, D.delivery_id, D.endpoint_id, D.trigger_id, D.attempts, D.retry_until, D.subscriber_id)
-                .where(D.status == DeliveryStatus.PENDING, D.next_attempt_at <= now, not_suspended(D.subscriber_id),
-                       ~exists().where(and_(earlier.c.endpoint_id == D.endpoint_id,
-                                            earlier.c.status == DeliveryStatus.PENDING, earlier.c.id < D.id)))
-                .order_by(D.next_attempt_at, D.id).limit(limit).with_for_update(skip_locked=True, of=WebhookDelivery.__table__))
-        rows = self.conn.execute(stmt).all()
-        if rows:
-            self.conn.execute(update(WebhookDelivery.__table__).where(D.id.in_([r.id for r in rows]))
-                              .values(next_attempt_at=lease_until))
-        return rows
+        due = (select(D.id, D.endpoint_id, D.next_attempt_at)
+               .where(D.status == DeliveryStatus.PENDING, D.next_attempt_at <= now, not_suspended(D.subscriber_id),
+                      ~exists().where(and_(earlier.c.endpoint_id == D.endpoint_id,
+                                           earlier.c.subject_id == D.subject_id,
+                                           earlier.c.status == DeliveryStatus.PENDING, earlier.c.id < D.id)))
+               .order_by(D.next_attempt_at, D.id).limit(max(candidates, limit))).subquery()
+        ranked = select(due.c.id, due.c.endpoint_id, due.c.next_attempt_at, func.row_number().over(
+            partition_by=due.c.endpoint_id, order_by=(due.c.next_attempt_at, due.c.id)).label("rank")).subquery()
+        return self.conn.execute(select(ranked.c.id, ranked.c.endpoint_id).where(ranked.c.rank <= per_endpoint)
+                                 .order_by(ranked.c.next_attempt_at, ranked.c.id).limit(limit)).all()
 
-    def claim_next(self, *, endpoint_id: int, now: datetime, lease_until: datetime) -> Row | None:
-        """The endpoint's first pending delivery, leased to the caller until ``lease_until``, when it is due by
-        ``now`` and no other worker holds it (the worker that has just recorded the one before it goes on)."""
-        head = self.conn.execute(select(func.min(D.id)).where(D.endpoint_id == endpoint_id,
-                                                               D.status == DeliveryStatus.PENDING)).scalar()
-        if head is None:
-            return None
-        stmt = (select(D.id, D.delivery_id, D.endpoint_id, D.trigger_id, D.attempts, D.retry_until, D.subscriber_id,
-                       D.next_attempt_at)
-                .where(D.id == head, D.status == DeliveryStatus.PENDING, not_suspended(D.subscriber_id))
+    def lease(self, ids: Sequence[int], *, now: datetime, lease_until: datetime) -> Sequence[Row]:
+        """Lease to the caller until ``lease_until`` those of the deliveries ``ids`` still pending and due at
+        ``now`` (PostgreSQL: rows another worker has locked are skipped; SQLite has one writer); with each, its
+        trigger's and endpoint's columns (``t_``, ``e_``)."""
+        if not ids:
+            return []
+        stmt = (select(D.id).where(D.id.in_(list(ids)), D.status == DeliveryStatus.PENDING, D.next_attempt_at <= now)
                 .with_for_update(skip_locked=True, of=WebhookDelivery.__table__))
-        row = self.conn.execute(stmt).first()  # None: suspended, or another worker is claiming it
-        if row is None or row.next_attempt_at > now:
-            return None
-        self.conn.execute(update(WebhookDelivery.__table__).where(D.id == row.id).values(next_attempt_at=lease_until))
-        return row
+        taken = list(self.conn.execute(stmt).scalars())
+        if not taken:
+            return []
+        self.conn.execute(update(WebhookDelivery.__table__).where(D.id.in_(taken)).values(next_attempt_at=lease_until))
+        stmt = (select(D.id, D.delivery_id, D.endpoint_id, D.trigger_id, D.attempts, D.retry_until, D.subscriber_id,
+                       *(c.label(f"t_{c.name}") for c in Trigger.__table__.c),
+                       *(c.label(f"e_{c.name}") for c in WebhookEndpoint.__table__.c))
+                .join(Trigger.__table__, T.id == D.trigger_id).join(WebhookEndpoint.__table__, E.id == D.endpoint_id)
+                .where(D.id.in_(taken)).order_by(D.id))
+        return self.conn.execute(stmt).all()
 
-    def delivery_content(self, trigger_id: int, endpoint_id: int) -> tuple[Row, Row]:
-        """The trigger a delivery carries and the endpoint it goes to."""
-        trigger = self.conn.execute(select(Trigger.__table__).where(T.id == trigger_id)).one()
-        endpoint = self.conn.execute(select(WebhookEndpoint.__table__).where(E.id == endpoint_id)).one()
-        return trigger, endpoint
+    def claim_due(self, *, now: datetime, limit: int, lease_until: datetime, per_endpoint: int = 1_000
+                  ) -> Sequence[Row]:
+        """:meth:`due_heads`, leased (:meth:`lease`)."""
+        heads = self.due_heads(now=now, limit=limit, per_endpoint=per_endpoint)
+        return self.lease([h.id for h in heads], now=now, lease_until=lease_until)
 
-    def record_attempt(self, *, row_id: int, attempt: int, at: datetime, status_code: int | None, duration_ms: int,
-                       outcome: str, error: str | None, status: str, next_attempt_at: datetime) -> None:
-        """Store one attempt and the delivery's new state."""
-        self.conn.execute(insert(WebhookAttempt.__table__).values(
-            delivery_row_id=row_id, attempt=attempt, at=at, status_code=status_code, duration_ms=duration_ms,
-            outcome=outcome, error=error))
-        self.conn.execute(update(WebhookDelivery.__table__).where(D.id == row_id).values(
-            attempts=attempt, status=status, next_attempt_at=next_attempt_at, last_status_code=status_code,
-            last_error=error, delivered_at=at if status == DeliveryStatus.DELIVERED else None))
+    def record_attempts(self, attempts: Sequence[dict]) -> None:
+        """Store attempts (``row_id``, ``attempt``, ``at``, ``status_code``, ``duration_ms``, ``outcome``,
+        ``error``, ``status``, ``next_attempt_at``) and each delivery's new state, in two statements."""
+        if not attempts:
+            return
+        self.conn.execute(insert(WebhookAttempt.__table__), [
+            dict(delivery_row_id=a["row_id"], attempt=a["attempt"], at=a["at"], status_code=a["status_code"],
+                 duration_ms=a["duration_ms"], outcome=a["outcome"], error=a["error"]) for a in attempts])
+        self.conn.execute(update(WebhookDelivery.__table__).where(D.id == bindparam("b_id")).values(
+            attempts=bindparam("b_attempt"), status=bindparam("b_status"),
+            next_attempt_at=bindparam("b_next"), last_status_code=bindparam("b_code"),
+            last_error=bindparam("b_error"), delivered_at=bindparam("b_delivered")), [
+            dict(b_id=a["row_id"], b_attempt=a["attempt"], b_status=a["status"], b_next=a["next_attempt_at"],
+                 b_code=a["status_code"], b_error=a["error"],
+                 b_delivered=a["at"] if a["status"] == DeliveryStatus.DELIVERED else None) for a in attempts])
 
     def deliveries(self, *, subscriber_id: int, status: str | None, after_id: int, limit: int) -> Sequence[Row]:
         """A page of the lender's deliveries, newest first when ``after_id`` is 0."""

@@ -13,12 +13,23 @@ REFERENCE = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:/-]+$",
                   description="Your own reference for the subject (an account number); echoed in every trigger.")
 
 
+SCORE_THRESHOLD = Field(default=None, ge=1, le=1_000, description="Points the person's score must move, either "
+                        "way, from the score last told, for a score_change trigger; null: the score is not watched.")
+
+
 class SubscriptionCreate(BaseModel):
     """A subject to monitor: its identity document, your reference and, optionally, the consent relied on."""
 
     subject: Subject
     reference: str = REFERENCE
     consent_ref: str | None = Field(default=None, min_length=1, max_length=64)
+    score_threshold: int | None = SCORE_THRESHOLD
+
+
+class SubscriptionUpdate(BaseModel):
+    """A registration's score watch: the threshold in points, or null to stop watching the score."""
+
+    score_threshold: int | None = SCORE_THRESHOLD
 
 
 class SubscriptionBulkCreate(BaseModel):
@@ -35,6 +46,7 @@ class SubscriptionRead(BaseModel):
     id_type: str
     basis: str
     created_at: datetime
+    score_threshold: int | None = None
 
 
 class BulkOutcome(BaseModel):

@@ -31,6 +31,7 @@ from openbureau.monitoring.schemas import (
     BulkResult,
     SubscriptionCreate,
     SubscriptionRead,
+    SubscriptionUpdate,
     TriggerRead,
 )
 from openbureau.policy import Policy
@@ -87,7 +88,8 @@ def _register(session: Session, *, registrar: Registrar, principal: Principal, d
         raise Conflict("you monitor this subject already", code=ALREADY_MONITORED, field="subject")
     values = dict(subscriber_id=principal.member_id, reference=data.reference, id_type=subject.id_type,
                   id_index=indexes[0], id_enc=vault.encrypt(subject.id_number), person_id=person.id,
-                  basis=basis.describe()[:80], created_at=now)
+                  basis=basis.describe()[:80], created_at=now, score_threshold=data.score_threshold,
+                  score_baseline=None)
     try:
         with session.begin_nested():
             subscription_id = repo.add_subject(values)
@@ -97,7 +99,7 @@ def _register(session: Session, *, registrar: Registrar, principal: Principal, d
                  person_id=person.id, purpose=PURPOSE.value,
                  details={"subscription_id": subscription_id, "basis": values["basis"]})
     return SubscriptionRead(id=subscription_id, reference=data.reference, id_type=subject.id_type,
-                            basis=values["basis"], created_at=now)
+                            basis=values["basis"], created_at=now, score_threshold=data.score_threshold)
 
 
 def register_many(session: Session, *, registrar: Registrar, principal: Principal, items: list[SubscriptionCreate],
@@ -132,7 +134,26 @@ def list_subscriptions(session: Session, *, principal: Principal, after_id: int 
     audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code, action="monitoring.list",
                  purpose=PURPOSE.value, details={"subscriptions": [r.id for r in rows][:MAX_PAGE]})
     return [SubscriptionRead(id=r.id, reference=r.reference, id_type=r.id_type, basis=r.basis,
-                             created_at=r.created_at) for r in rows]
+                             created_at=r.created_at, score_threshold=r.score_threshold) for r in rows]
+
+
+def update_subscription(session: Session, *, principal: Principal, subscription_id: int,
+                        data: SubscriptionUpdate) -> SubscriptionRead:
+    """Set (or clear) the score watch of one of the lender's registrations; the next look of the score watch
+    takes the score then as the one changes are measured from."""
+    authorize(principal, Action.MONITOR_PORTFOLIO)
+    repo = MonitoringRepository(session.connection())
+    row = repo.subject(subscriber_id=principal.member_id, subject_id=subscription_id)
+    if row is None:
+        raise NotFound(f"you monitor no subject {subscription_id}", code=SUBSCRIPTION_NOT_FOUND,
+                       field="subscription_id")
+    repo.set_score_threshold(row.id, data.score_threshold)
+    audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code,
+                 action="monitoring.update", person_id=row.person_id, purpose=PURPOSE.value,
+                 details={"subscription_id": row.id, "score_threshold": data.score_threshold})
+    read = repo.subjects(subscriber_id=principal.member_id, after_id=row.id - 1, limit=1)[0]
+    return SubscriptionRead(id=read.id, reference=read.reference, id_type=read.id_type, basis=read.basis,
+                            created_at=read.created_at, score_threshold=read.score_threshold)
 
 
 def delete_subscription(session: Session, *, principal: Principal, subscription_id: int) -> None:

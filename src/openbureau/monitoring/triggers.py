@@ -3,7 +3,8 @@
 A cause is something that happened to a person: a new account or application at a lender
 (``new_credit``), a new delinquency (``delinquency``: a level of ``accounts.negative`` above the account's
 state before it, as the person's notice of a new negative item judges it), a fraud alert (``fraud_alert``)
-or a freeze (``freeze``) placed. :func:`write` turns each cause into one trigger for each lender that
+or a freeze (``freeze``) placed, a phone or an address new to the person's file (``identity_change``), a
+score that moved by the lender's threshold (``score_change``, written by the score watch above this domain). :func:`write` turns each cause into one trigger for each lender that
 monitors the person, except the lender that caused it, and one delivery for each of that lender's webhook
 endpoints, on the caller's connection: the transaction that makes the cause readable (an event batch, a
 load's publishing step, a right placed) writes its triggers, so none is lost to a crash and none is sent
@@ -19,14 +20,21 @@ import uuid
 from datetime import datetime, timedelta
 
 import polars as pl
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Row
 
 from openbureau.accounts.negative import CHARGED_OFF, PAST_DUE_LEVELS, RECOVERED
+from openbureau.accounts.repository import AccountLoadRepository
+from openbureau.identity.resolution.normalise import addresses, phone_digits
+from openbureau.identity.service import open_identities
+from openbureau.kit.crypto import PiiVault
+from openbureau.monitoring import wakeup
 from openbureau.monitoring.models import DeliveryStatus
 from openbureau.monitoring.repository import MonitoringRepository
 
 NEW_CREDIT, DELINQUENCY, FRAUD_ALERT, FREEZE = "new_credit", "delinquency", "fraud_alert", "freeze"
-KINDS = (NEW_CREDIT, DELINQUENCY, FRAUD_ALERT, FREEZE)
+SCORE_CHANGE, IDENTITY_CHANGE = "score_change", "identity_change"
+KINDS = (NEW_CREDIT, DELINQUENCY, FRAUD_ALERT, FREEZE, SCORE_CHANGE, IDENTITY_CHANGE)
+CONTACTS = ("phone", "address")  # identity_change's categories: phone_changed, address_changed
 RETRY_WINDOW = timedelta(hours=25)  # a failing delivery is retried for this long before it is dead
 # The schema of causes: the person, the lender that caused it (None: the person or the bureau), what and when.
 CAUSE_SCHEMA = {"person_id": pl.Int64, "furnisher_id": pl.Int64, "kind": pl.String, "category": pl.String,
@@ -71,6 +79,71 @@ def event_causes(events: pl.DataFrame) -> pl.DataFrame:
     ).cast(CAUSE_SCHEMA)
 
 
+def _contacts(frame: pl.DataFrame) -> pl.DataFrame:
+    """``phone`` as its national digits and ``address`` as identity resolution compares them (simplified
+    characters, no province, spaces or unit words): the same contact however a lender wrote it; else null."""
+    return frame.with_columns(phone_digits(pl.col("phone").cast(pl.String)).alias("phone"),
+                              addresses(frame["address"].cast(pl.String)).alias("address"))
+
+
+def identity_causes(conn: Connection, vault: PiiVault, new: pl.DataFrame, *,
+                    except_submission: int | None = None) -> pl.DataFrame:
+    """Causes of contact details new to a monitored person's file: ``new`` holds ``person_id``,
+    ``furnisher_id``, ``phone``, ``address`` (in clear, of records or events about to be part of the files)
+    and ``occurred_at``. A phone (address) that none of the person's recent records and events carried,
+    when they carried one, is ``identity_change`` / ``phone_changed`` (``address_changed``); the value itself
+    is never written. Only persons some other lender monitors are looked at (their earlier details decrypted
+    in memory); ``except_submission``: a load's own records, published already, are not earlier ones."""
+    if new.height == 0:
+        return pl.DataFrame(schema=CAUSE_SCHEMA)
+    new = _contacts(new).filter(
+        pl.col("person_id").is_not_null() & (pl.col("phone").is_not_null() | pl.col("address").is_not_null()))
+    if new.height == 0:  # no contact details (most lending events): nothing to read
+        return pl.DataFrame(schema=CAUSE_SCHEMA)
+    watched: dict[int, set[int]] = {}
+    for w in MonitoringRepository(conn).watchers(new["person_id"].unique().to_list()):
+        watched.setdefault(w.person_id, set()).add(w.subscriber_id)
+    new = new.filter(pl.struct("person_id", "furnisher_id").map_elements(
+        lambda r: bool(watched.get(r["person_id"], set()) - {r["furnisher_id"]}), return_dtype=pl.Boolean))
+    if new.height == 0:
+        return pl.DataFrame(schema=CAUSE_SCHEMA)
+    known = AccountLoadRepository(conn).known_identities(new["person_id"].unique().to_list(),
+                                                         except_submission=except_submission)
+    known = _contacts(pl.concat([known.select("person_id"), open_identities(vault, known["identity_enc"].to_list())],
+                                how="horizontal") if known.height else pl.DataFrame(
+        schema={"person_id": pl.Int64, **{f: pl.String for f in CONTACTS}}))
+    causes = []
+    for field in CONTACTS:
+        before = known.select("person_id", field).drop_nulls().unique()
+        had = before.select("person_id").unique()
+        fresh = (new.select("person_id", "furnisher_id", "occurred_at", field).drop_nulls(field)
+                 .join(had, on="person_id", how="semi")  # a first phone is no change
+                 .join(before, on=["person_id", field], how="anti"))
+        causes.append(fresh.select(
+            pl.col("person_id").cast(pl.Int64), pl.col("furnisher_id").cast(pl.Int64),
+            pl.lit(IDENTITY_CHANGE).alias("kind"), pl.lit(f"{field}_changed").alias("category"),
+            pl.col("occurred_at").dt.convert_time_zone("UTC").cast(pl.Datetime("us", "UTC")))
+            .unique(subset=["person_id", "furnisher_id", "category"], keep="first", maintain_order=True))
+    return pl.concat(causes)
+
+
+def load_identity_causes(conn: Connection, vault: PiiVault, *, submission_id: int, furnisher_id: int,
+                         occurred_at: datetime) -> pl.DataFrame:
+    """:func:`identity_causes` of a load's released records (published in the caller's transaction), for the
+    persons some lender monitors."""
+    persons = [w.person_id for w in MonitoringRepository(conn).watched_persons_of_load(submission_id)]
+    if not persons:
+        return pl.DataFrame(schema=CAUSE_SCHEMA)
+    rows = AccountLoadRepository(conn).load_identities(submission_id=submission_id, person_ids=persons)
+    if rows.height == 0:
+        return pl.DataFrame(schema=CAUSE_SCHEMA)
+    clear = open_identities(vault, rows["identity_enc"].to_list()).select(CONTACTS)
+    new = pl.concat([rows.select("person_id"), clear], how="horizontal").with_columns(
+        pl.lit(furnisher_id, dtype=pl.Int64).alias("furnisher_id"),
+        pl.lit(occurred_at, dtype=pl.Datetime("us", "UTC")).alias("occurred_at"))
+    return identity_causes(conn, vault, new, except_submission=submission_id)
+
+
 def cause(person_id: int, kind: str, category: str, occurred_at: datetime) -> pl.DataFrame:
     """One cause that no lender caused (a right the person placed)."""
     return pl.DataFrame([{"person_id": person_id, "furnisher_id": None, "kind": kind, "category": category,
@@ -96,15 +169,34 @@ def write(conn: Connection, causes: pl.DataFrame, *, now: datetime) -> int:
                 rows.append(dict(subscriber_id=w.subscriber_id, subject_id=w.id, person_id=c["person_id"],
                                  reference=w.reference, kind=c["kind"], category=c["category"],
                                  occurred_at=c["occurred_at"], created_at=now))
+    _add(repo, rows, now=now)
+    wakeup.on_commit(conn)
+    return len(rows)
+
+
+def _add(repo: MonitoringRepository, rows: list[dict], *, now: datetime) -> None:
+    """Insert triggers and a delivery of each to every live endpoint of its lender."""
     ids = repo.add_triggers(rows)
     endpoints: dict[int, list[int]] = {}
     for e in repo.live_endpoints([r["subscriber_id"] for r in rows]):
         endpoints.setdefault(e.subscriber_id, []).append(e.id)
     repo.add_deliveries([
         dict(delivery_id=str(uuid.uuid4()), endpoint_id=endpoint_id, subscriber_id=row["subscriber_id"],
-             trigger_id=trigger_id, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now,
-             retry_until=now + RETRY_WINDOW, created_at=now, delivered_at=None, last_status_code=None,
-             last_error=None)
+             subject_id=row["subject_id"], trigger_id=trigger_id, status=DeliveryStatus.PENDING, attempts=0,
+             next_attempt_at=now, retry_until=now + RETRY_WINDOW, created_at=now, delivered_at=None,
+             last_status_code=None, last_error=None)
         for trigger_id, row in zip(ids, rows, strict=True) for endpoint_id in endpoints.get(row["subscriber_id"], ())])
-    return len(rows)
 
+
+def write_for_subjects(conn: Connection, causes: list[tuple[Row, str, str, datetime]], *, now: datetime) -> int:
+    """Write triggers for given registrations (``(subject row, kind, category, occurred_at)``: a cause that
+    concerns one registration, as a score change beyond its own threshold), with their deliveries, in the
+    caller's transaction; how many."""
+    if not causes:
+        return 0
+    rows = [dict(subscriber_id=subject.subscriber_id, subject_id=subject.id, person_id=subject.person_id,
+                 reference=subject.reference, kind=kind, category=category, occurred_at=occurred_at, created_at=now)
+            for subject, kind, category, occurred_at in causes]
+    _add(MonitoringRepository(conn), rows, now=now)
+    wakeup.on_commit(conn)
+    return len(rows)

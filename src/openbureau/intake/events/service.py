@@ -164,6 +164,10 @@ def receive_events(engine: Engine, *, vault: PiiVault, profile: JurisdictionProf
             pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("received_at"),
             pl.lit(furnisher.id, dtype=pl.Int64).alias("furnisher_id"),
         )
+        # Contact details new to a monitored person's file, judged against what it carried before this batch.
+        contacts = triggers.identity_causes(conn, vault, pl.concat([
+            rows.select("person_id", "furnisher_id", "occurred_at", "held_reason"), kept.select("phone", "address")],
+            how="horizontal").filter(pl.col("held_reason").is_null()).drop("held_reason"))
         repo.insert(rows)
         if numbering:
             file_unlinked(conn, vault=vault, now=now)
@@ -174,9 +178,11 @@ def receive_events(engine: Engine, *, vault: PiiVault, profile: JurisdictionProf
         late = negative_notices.new_event_items(conn, in_files)
         negative_notices.write(conn, negative_notices.event_item_notices(conn, late, vault=vault, profile=profile),
                                now=now)
-        # ... and so is every other lender monitoring the person: a loan opened or applied for, a new delinquency.
+        # ... and so is every other lender monitoring the person: a loan opened or applied for, a new delinquency,
+        # a new phone or address.
         triggers.write(conn, pl.concat([triggers.event_causes(in_files),
-                                        triggers.delinquency_causes(late, occurred_at=pl.col("occurred_at"))]), now=now)
+                                        triggers.delinquency_causes(late, occurred_at=pl.col("occurred_at")),
+                                        contacts]), now=now)
     outcome = records.select(pl.col(LINE).alias("line"), "event_id", pl.col(OUTCOME).alias("outcome"))
     rejected_lines = pl.concat([f["line"] for f in findings[1:]]) if len(findings) > 1 else pl.Series([], dtype=pl.Int64)
     outcome = outcome.with_columns(
