@@ -8,16 +8,16 @@ subjects in parallel (docs/monitoring.md). It is filled from the triggers for th
 Plain ADD COLUMN (no table rebuild): on SQLite a rebuild would drop ``webhook_deliveries``, which its attempts
 name.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-04
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0021'
-down_revision = '0020'
+revision = '0022'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
