@@ -12,9 +12,12 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
+from openbureau.consent.profiles import Purpose
 from openbureau.web import i18n
 from openbureau.web.app import create_app
+from tests.reports.conftest import ID
 from tests.security.helpers import with_settings
+from tests.web.factories import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "src" / "openbureau" / "web" / "locale"
@@ -76,6 +79,15 @@ def test_messages_made_in_the_code_and_error_pages_are_translated(portal) -> Non
     assert refused.status_code == 422 and "请选择证件类型" in refused.text
     # A person's own words and the values shown stay as they are, escaped.
     assert "<script>" not in client.get("/", params={"lang": "<script>"}).text
+
+
+def test_a_persons_pages_in_chinese_name_the_purposes_in_chinese(portal) -> None:
+    client, runtime, _ = portal
+    client.cookies.set(i18n.LANG_COOKIE, "zh")
+    sign_in(client, runtime, ID)
+    consents = client.get("/me/consents")
+    assert "关于您的授权" in consents.text and "贷款审批" in consents.text and "loan origination" not in consents.text
+    assert set(i18n.PURPOSE_NAMES) == {p.value for p in Purpose}  # a new purpose needs its name
 
 
 def _catalogue(path: Path):

@@ -89,3 +89,9 @@ CHECK_FIELDS = N_("Check these fields: %(fields)s.")
 def check_fields(request: Request, fields: list[str]) -> str:
     """A form's fields that need another look, by name (never echoing what was typed), in the page's language."""
     return gettext_for(request)(CHECK_FIELDS) % {"fields": ", ".join(fields)}
+
+
+# The purposes of a consent or an inquiry (``consent.profiles.Purpose``) as the pages name them.
+PURPOSE_NAMES = {"furnish": N_("furnish"), "loan_origination": N_("loan origination"),
+                 "account_review": N_("account review"), "collections": N_("collections"),
+                 "self_inquiry": N_("self inquiry"), "dispute_handling": N_("dispute handling")}

@@ -25,6 +25,7 @@ def environment(language: str = i18n.DEFAULT) -> Environment:
     translations = i18n.translations(language)
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(money=money, translate=lambda message: translations.gettext(message) if message else message)
+    env.filters["purpose"] = lambda value: translations.gettext(i18n.PURPOSE_NAMES.get(value, value.replace("_", " ")))
     env.filters["when"] = lambda moment: "" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
     env.filters["day"] = lambda moment: "" if moment is None else moment.strftime("%Y-%m-%d")
     return env
