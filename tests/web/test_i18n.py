@@ -77,8 +77,11 @@ def test_messages_made_in_the_code_and_error_pages_are_translated(portal) -> Non
     token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
     refused = client.post("/signin", data={"csrf": token, "id_type": "NONE", "id_number": ""})
     assert refused.status_code == 422 and "请选择证件类型" in refused.text
-    # A person's own words and the values shown stay as they are, escaped.
     assert "<script>" not in client.get("/", params={"lang": "<script>"}).text
+    # The header's link leads back to the page, never to another site (an address of two slashes is one).
+    assert 'href="/signin?lang=en"' in client.get("/signin").text
+    elsewhere = client.get("https://testserver//evil.example/x")
+    assert elsewhere.status_code == 404 and 'href="/?lang=en"' in elsewhere.text and "evil" not in elsewhere.text
 
 
 def test_a_persons_pages_in_chinese_name_the_purposes_in_chinese(portal) -> None:

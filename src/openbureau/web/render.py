@@ -31,6 +31,15 @@ def environment(language: str = i18n.DEFAULT) -> Environment:
     return env
 
 
+def _here(request: Request, status_code: int) -> str:
+    """Where the header's language link leads: back to this page when it is one (a GET answered without an
+    error), else home; never an address that is not the bureau's own (``//host`` is another site)."""
+    path = request.url.path
+    if request.method != "GET" or status_code >= 400 or not path.startswith("/") or path.startswith("//"):
+        return "/"
+    return "/" if "\\" in path else path
+
+
 def page(request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page rendered from ``template`` in the request's language; the request's CSRF token and signed-in state
     go with every page, and the way to switch language in the header (back to this page when it was a GET)."""
@@ -40,6 +49,6 @@ def page(request: Request, template: str, *, status_code: int = 200, **context: 
         csrf=getattr(state, "csrf", ""), signed_in=getattr(state, "person", None) is not None, path=request.url.path,
         console_signed_in=getattr(state, "console", None) is not None,
         language=language, html_lang=i18n.tag(language),
-        switch_to=request.url.path if request.method == "GET" else "/",
+        switch_to=_here(request, status_code),
         **context)
     return i18n.remember(request, HTMLResponse(body, status_code=status_code))
