@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import pyotp
+from fastapi.testclient import TestClient
 
 from openbureau.runtime import Runtime
+from openbureau.web.i18n import LANG_COOKIE
 from tests.people.factories import last_code
 
 
@@ -73,3 +75,9 @@ def operator_sign_in(client, runtime: Runtime):
     """Sign the operator in to the console with a fresh code; the answer of the sign-in form."""
     return client.post("/operator/signin", data={"csrf": csrf(client, "/operator/signin"),
                                                   "code": console_code(runtime)}, follow_redirects=False)
+
+
+def english(app) -> TestClient:
+    """A browser of the portal over HTTPS that has chosen English (the test bureau's CN profile would otherwise
+    answer in Chinese; ``test_i18n.py`` covers the Chinese pages)."""
+    return TestClient(app, base_url="https://testserver", cookies={LANG_COOKIE: "en"})

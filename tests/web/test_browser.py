@@ -40,7 +40,13 @@ def test_a_person_signs_in_reads_their_report_and_consents_and_files_a_dispute(s
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
 
-        page.goto(f"{base}/")
+        page.goto(f"{base}/")  # the bureau's CN profile: Chinese first; the header's link switches to English
+        assert page.locator("html").get_attribute("lang") == "zh-Hans"
+        assert page.get_by_role("heading", name="从这里开始").is_visible()
+        assert_accessible(page)
+        page.get_by_role("link", name="English").click()
+        page.wait_for_url(f"{base}/?lang=en")
+        assert page.locator("html").get_attribute("lang") == "en"
         assert page.get_by_role("heading", name="OpenBureau").is_visible()
         photograph(page, tmp_path, "landing", WIDTHS)
         assert page.evaluate("() => getComputedStyle(document.querySelector('.cards li')).borderStyle") == "solid"
@@ -125,7 +131,7 @@ def test_a_lender_looks_a_borrower_up_from_the_landing_page(server) -> None:
         page = context.new_page()
         page.on("request", lambda r: requested.append(r.url))
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.goto(f"{base}/")
+        page.goto(f"{base}/?lang=en")  # kept in the language cookie for the pages after
         page.get_by_role("link", name="Look a borrower up").click()
         page.wait_for_url(f"{base}/lender")
         assert_accessible(page)

@@ -43,11 +43,14 @@ def server(market) -> Iterator[tuple[str, object, dict[str, str], int]]:
         yield live.base, runtime, keys, review_id
 
 
-def _page(browser):
-    """A desktop-width page whose every load carries axe-core."""
+def _page(browser, base: str):
+    """A desktop-width page whose every load carries axe-core, in English (the language cookie set as a visitor
+    sets it, by the header's link)."""
     context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900})
     with_axe(context)
-    return context.new_page()
+    page = context.new_page()
+    page.goto(f"{base}/?lang=en")
+    return page
 
 
 def _watched(page, base: str, requested: list[str], problems: list[str]) -> None:
@@ -66,7 +69,7 @@ def test_the_regulator_reads_the_market_and_drills_into_a_furnisher(server, tmp_
     problems: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = _page(browser)
+        page = _page(browser, base)
         _watched(page, base, requested, problems)
         page.goto(f"{base}/regulator")
         page.wait_for_url(f"{base}/regulator/signin")
@@ -104,7 +107,7 @@ def test_the_operator_keeps_a_queued_pair_apart(server, tmp_path) -> None:
     problems: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = _page(browser)
+        page = _page(browser, base)
         _watched(page, base, requested, problems)
         page.goto(f"{base}/operator/signin")
         page.get_by_label("One-time code").fill(console_code(runtime))
@@ -143,7 +146,7 @@ def test_a_furnishers_staff_uploads_a_file_and_reads_its_findings(server, tmp_pa
     problems: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = _page(browser)
+        page = _page(browser, base)
         _watched(page, base, requested, problems)
         page.goto(f"{base}/lender/uploads")
         page.wait_for_url(f"{base}/lender/signin")

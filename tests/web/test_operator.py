@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from openbureau.accounts.models import AccountState
@@ -19,7 +18,7 @@ from openbureau.web.app import create_app
 from tests.identity.factories import queued_passport_pair
 from tests.intake.factories import PEOPLE
 from tests.members.factories import make_member
-from tests.web.factories import console_code, csrf, operator_sign_in, regulator_sign_in
+from tests.web.factories import console_code, csrf, english, operator_sign_in, regulator_sign_in
 
 COOKIE = "__Host-obo_session"
 
@@ -36,7 +35,7 @@ def queued(runtime, tmp_path):
 @pytest.fixture
 def console(queued):
     runtime, keys, ids, review_id = queued
-    with TestClient(create_app(runtime, operator_console=True), base_url="https://testserver") as client:
+    with english(create_app(runtime, operator_console=True)) as client:
         yield client, runtime, keys, ids, review_id
 
 
@@ -123,7 +122,7 @@ def test_nobody_without_the_operators_code_opens_the_console(console, queued) ->
 
 def test_the_console_is_not_served_unless_asked_for(queued) -> None:
     runtime, _, _, _ = queued
-    with TestClient(create_app(runtime), base_url="https://testserver") as client:
+    with english(create_app(runtime)) as client:
         for path in ("/operator", "/operator/signin", "/operator/reviews"):
             assert client.get(path, follow_redirects=False).status_code == 404
         assert client.post("/operator/signin", data={"code": console_code(runtime)}).status_code in (403, 404)

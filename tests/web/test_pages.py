@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import re
 
-from fastapi.testclient import TestClient
-
 from openbureau.api.edge import PAGE_POLICY
 from openbureau.web.app import create_app
 from tests.intake.factories import PEOPLE
 from tests.people.factories import bearer
 from tests.security.helpers import with_settings
-from tests.web.factories import csrf, sign_in
+from tests.web.factories import csrf, english, sign_in
 
 ID = PEOPLE[0][0]
 
@@ -82,7 +80,7 @@ def test_a_post_without_its_csrf_token_is_refused(portal) -> None:
     before = csrf(client, "/me")
     refused = client.post("/me/protections/freezes", data={}, follow_redirects=False)
     assert refused.status_code == 403 and "CSRF_FAILED" in refused.text
-    other = TestClient(create_app(runtime), base_url="https://testserver")  # another browser's token
+    other = english(create_app(runtime))  # another browser's token
     other_token = csrf(other, "/signin")
     assert client.post("/me/protections/freezes", data={"csrf": other_token}).status_code == 403
     cross = client.post("/me/protections/freezes", data={"csrf": before}, headers={"Sec-Fetch-Site": "cross-site"})
@@ -117,8 +115,7 @@ def test_pages_of_the_person_redirect_to_sign_in_without_a_session(portal) -> No
 
 def test_the_persons_pages_share_the_rate_of_their_api_calls(market) -> None:
     runtime, _ = market
-    with TestClient(create_app(with_settings(runtime, rate_limit_per_minute=3)),
-                    base_url="https://testserver") as client:
+    with english(create_app(with_settings(runtime, rate_limit_per_minute=3))) as client:
         sign_in(client, runtime, ID)
         token = client.cookies["__Host-obp_session"]
         assert [client.get("/me").status_code for _ in range(2)] == [200, 200]

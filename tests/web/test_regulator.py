@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from openbureau.kit.db import session_scope, utcnow
@@ -19,7 +18,7 @@ from openbureau.policy import QualitySettings, build_policy
 from openbureau.web.app import create_app
 from tests.members.factories import make_member
 from tests.reports.conftest import market  # noqa: F401
-from tests.web.factories import csrf, regulator_sign_in
+from tests.web.factories import csrf, english, regulator_sign_in
 
 COOKIE = "__Host-obm_session"
 
@@ -28,7 +27,7 @@ COOKIE = "__Host-obm_session"
 def regulated(market):  # noqa: F811
     runtime, keys = market
     keys["REG"] = make_member(runtime, "REG", Role.REGULATOR)
-    with TestClient(create_app(runtime), base_url="https://testserver") as client:
+    with english(create_app(runtime)) as client:
         yield client, runtime, keys
 
 
@@ -117,7 +116,7 @@ def test_the_pages_suppress_the_cells_the_api_suppresses_and_show_the_others(mar
     runtime, keys = market
     runtime = replace(runtime, policy=build_policy(runtime.settings, quality=QualitySettings(min_cell_persons=2)))
     reg = make_member(runtime, "REG", Role.REGULATOR)
-    with TestClient(create_app(runtime), base_url="https://testserver") as client:
+    with english(create_app(runtime)) as client:
         api = client.get("/v1/quality/market", headers={"X-API-Key": reg}).json()
         assert regulator_sign_in(client, reg).status_code == 303
         board = client.get("/regulator").text

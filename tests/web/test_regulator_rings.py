@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from fastapi.testclient import TestClient
-
 from openbureau.policy import QualitySettings
 from openbureau.web.app import create_app
 from tests.fraud.conftest import market  # noqa: F401
 from tests.fraud.factories import build
-from tests.web.factories import member_sign_in, regulator_sign_in
+from tests.web.factories import english, member_sign_in, regulator_sign_in
 
 
 def _with_k(runtime, k: int):
@@ -23,7 +21,7 @@ def _with_k(runtime, k: int):
 def test_the_regulator_reads_the_rings_as_the_api_gives_them(market) -> None:  # noqa: F811
     runtime, keys = market
     runtime = _with_k(runtime, 3)
-    with TestClient(create_app(runtime), base_url="https://testserver") as client:
+    with english(create_app(runtime)) as client:
         assert regulator_sign_in(client, keys["REG"]).status_code == 303
         assert 'data-testid="no-rings"' in client.get("/regulator/rings").text
         build(runtime)
@@ -42,11 +40,11 @@ def test_the_regulator_reads_the_rings_as_the_api_gives_them(market) -> None:  #
 def test_small_cells_are_suppressed_and_a_lenders_session_is_refused(market) -> None:  # noqa: F811
     runtime, keys = market
     build(runtime)
-    with TestClient(create_app(runtime), base_url="https://testserver") as client:  # the bureau's k of 10
+    with english(create_app(runtime)) as client:  # the bureau's k of 10
         assert regulator_sign_in(client, keys["REG"]).status_code == 303
         shown = client.get("/regulator/rings").text
         assert "suppressed rings of suppressed persons" in shown and 'class="suppressed"' in shown
-    with TestClient(create_app(runtime), base_url="https://testserver") as lender:
+    with english(create_app(runtime)) as lender:
         assert member_sign_in(lender, keys["LENDER"], path="/lender/signin").status_code == 303
         refused = lender.get("/regulator/rings")
         assert refused.status_code == 403 and 'data-testid="by-size"' not in refused.text

@@ -9,7 +9,6 @@ import time
 
 import pyotp
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from openbureau.audit.models import AuditEntry
@@ -22,7 +21,7 @@ from tests.disputes.factories import file as file_dispute
 from tests.intake.factories import person, write_file
 from tests.members.factories import make_member
 from tests.security.helpers import with_settings
-from tests.web.factories import authenticator_code, csrf, member_sign_in
+from tests.web.factories import authenticator_code, csrf, english, member_sign_in
 
 COOKIE = "__Host-obm_session"
 
@@ -101,7 +100,7 @@ def test_the_secret_is_stored_encrypted_and_five_wrong_codes_lock_the_factor(por
 def test_wrong_codes_count_as_failed_sign_ins_of_the_address(portal) -> None:
     _, runtime, keys = portal
     limited = with_settings(runtime, auth_failures_per_minute=3)
-    with TestClient(create_app(limited), base_url="https://testserver") as client:
+    with english(create_app(limited)) as client:
         answers = [member_sign_in(client, keys["BANK_A"], path="/lender/signin", code="000000").status_code
                    for _ in range(5)]
     assert answers[:3] == [401, 401, 401] and set(answers[3:]) == {429}
@@ -132,7 +131,7 @@ def test_a_furnisher_uploads_a_file_and_reads_its_findings_and_no_one_else_can(p
     ])
     assert path.stat().st_size > runtime.settings.max_form_bytes
     assert _upload(client, path, token="0" * 64).status_code == 403  # a token of no session
-    stranger = TestClient(create_app(runtime), base_url="https://testserver")
+    stranger = english(create_app(runtime))
     _signed_in(stranger, keys["OTHER"])
     other_token = re.search(r"csrf=([0-9a-f]+)", stranger.get("/lender/uploads").text).group(1)
     assert _upload(client, path, token=other_token).status_code == 403  # another session's token
@@ -157,7 +156,7 @@ def test_a_furnisher_uploads_a_file_and_reads_its_findings_and_no_one_else_can(p
     assert f"/lender/submissions/{submission_id}" not in stranger.get("/lender/submissions").text
     stranger.close()
     # a subscriber that does not furnish has no upload page
-    lender = TestClient(create_app(runtime), base_url="https://testserver")
+    lender = english(create_app(runtime))
     _signed_in(lender, keys["LENDER"])
     assert lender.get("/lender/uploads").status_code == 403
     assert _upload_refused(lender, path) == 403
@@ -192,7 +191,7 @@ def test_a_dispute_task_is_answered_from_the_page_by_its_furnisher_alone(portal,
     tasks = client.get("/lender/disputes")
     task_id = int(re.search(r'data-testid="task-(\d+)"', tasks.text).group(1))
     token = csrf(client, "/lender/disputes")
-    other = TestClient(create_app(runtime), base_url="https://testserver")
+    other = english(create_app(runtime))
     _signed_in(other, keys["OTHER"])
     assert 'data-testid="no-tasks"' in other.get("/lender/disputes").text
     stolen = other.post(f"/lender/disputes/{task_id}/answer",

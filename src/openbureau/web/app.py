@@ -19,10 +19,12 @@ from openbureau.kit.settings import Settings, get_settings
 from openbureau.runtime import Runtime
 from openbureau.web import lender, operator, pages, person, regulator, statement, workspace
 from openbureau.web.console import ConsoleSignInRequired
+from openbureau.web.i18n import N_
 from openbureau.web.render import page
 from openbureau.web.session import SignInRequired, person_or_none
 
 STATIC = "/static/"
+NO_SUCH_PAGE = N_("There is no such page.")
 SIGNIN_PAGES = frozenset({"/signin", "/signin/code", "/regulator/signin", "/lender/signin", "/operator/signin"})
 
 
@@ -67,14 +69,14 @@ def _page_errors(app: FastAPI, is_page) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         if not is_page(request.url.path):
             return await api_handlers[RequestValidationError](request, exc)
-        return error_page(request, 404, "NOT_FOUND", "There is no such page.")  # a malformed id in a URL
+        return error_page(request, 404, "NOT_FOUND", NO_SUCH_PAGE)  # a malformed id in a URL
 
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if not is_page(request.url.path):
             return await api_handlers[StarletteHTTPException](request, exc)
         code = getattr(exc, "code", None) or {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code,
                                                                                               "HTTP_ERROR")
-        message = "There is no such page." if exc.status_code == 404 else str(exc.detail)
+        message = NO_SUCH_PAGE if exc.status_code == 404 else str(exc.detail)
         response = error_page(request, exc.status_code, code, message)
         response.headers.update(exc.headers or {})
         return response

@@ -27,6 +27,7 @@ from openbureau.kit.errors import BureauError, Forbidden, NotFound, Unauthentica
 from openbureau.members import console
 from openbureau.members.models import Member
 from openbureau.principals import Principal
+from openbureau.web.i18n import N_
 from openbureau.web.session import PagesRateLimited as RateLimited
 from openbureau.web.session import clear_cookie, csrf_for, read_bounded_form, runtime_of, set_cookie
 
@@ -86,7 +87,7 @@ async def member_console(request: Request) -> Principal:
 async def operator_console(request: Request) -> Principal:
     """The dependency of the operator's pages: 404 unless the app serves them, else the signed-in operator."""
     if not request.app.state.operator_console:
-        raise NotFound("There is no such page.")
+        raise NotFound(N_("There is no such page."))
     return await _signed_in(request, console.OPERATOR)
 
 

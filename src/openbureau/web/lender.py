@@ -26,6 +26,7 @@ from openbureau.reports import service as reports
 from openbureau.reports.schemas import InquiryCreate
 from openbureau.runtime import Runtime
 from openbureau.web.console import ConsoleFormDep, MemberConsoleDep, console_principal, member_of_form
+from openbureau.web.i18n import check_fields
 from openbureau.web.pages import DOCUMENT_TYPES, with_cookies
 from openbureau.web.render import page
 from openbureau.web.session import FormDep, nonce_for
@@ -74,7 +75,7 @@ async def _report(request: Request, form, *, runtime: Runtime, log, principal: P
                              purpose=form.get("purpose", ""), consent_ref=form.get("consent_ref") or None)
     except ValidationError as exc:  # by field, never echoing what was typed
         fields = sorted({str(e["loc"][0]) if e["loc"] else "form" for e in exc.errors()})
-        return _form(request, status_code=422, error=f"Check these fields: {', '.join(fields)}.")
+        return _form(request, status_code=422, error=check_fields(request, fields))
     with session_scope(runtime.engine, read_only=True) as session:
         prepared = reports.prepare_inquiry(session, vault=runtime.vault, principal=principal, request=data,
                                            policy=runtime.policy)

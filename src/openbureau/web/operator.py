@@ -30,19 +30,21 @@ from openbureau.web.console import (
     count_failure,
     sign_out,
 )
+from openbureau.web.i18n import N_
 from openbureau.web.pages import with_cookies
 from openbureau.web.render import page
 from openbureau.web.session import FormDep, nonce_for, set_cookie
 
 router = APIRouter(prefix="/operator", include_in_schema=False)
 REVIEWS_SHOWN = 20
-DONE = {"accepted": "The pair is linked: the records are now in one file.",
-        "rejected": "The pair is kept apart for good.", "revoked": "The key is revoked: it is refused from now on."}
+DONE = {"accepted": N_("The pair is linked: the records are now in one file."),
+        "rejected": N_("The pair is kept apart for good."),
+        "revoked": N_("The key is revoked: it is refused from now on.")}
 
 
 def _served(request: Request) -> None:
     if not request.app.state.operator_console:
-        raise NotFound("There is no such page.")
+        raise NotFound(N_("There is no such page."))
 
 
 def _signin_form(request: Request, *, status_code: int = 200, error: str | None = None) -> Response:

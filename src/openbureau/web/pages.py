@@ -15,6 +15,7 @@ from openbureau.consent.schemas import Subject
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import BureauError
 from openbureau.people import service as people
+from openbureau.web.i18n import N_, gettext_for
 from openbureau.web.render import page
 from openbureau.web.session import (
     CHALLENGE_COOKIE,
@@ -31,7 +32,11 @@ from openbureau.web.session import (
 )
 
 router = APIRouter(include_in_schema=False)
-DOCUMENT_TYPES = {"CN_RESIDENT_ID": "Resident identity card", "PASSPORT": "Passport", "OTHER": "Other document"}
+DOCUMENT_TYPES = {"CN_RESIDENT_ID": N_("Resident identity card"), "PASSPORT": N_("Passport"),
+                  "OTHER": N_("Other document")}
+# people.SENT, in the portal's catalogue
+SENT = N_("If the bureau holds a file for this document and a phone number on file, a %(digits)s-digit code was "
+          "sent to that phone. It expires in %(minutes)s minutes.")
 NONCE_SECONDS = 3600
 CHALLENGE_SECONDS = int(people.CODE_TTL.total_seconds())
 SESSION_SECONDS = int(people.SESSION_TTL.total_seconds())
@@ -77,7 +82,7 @@ def signin(request: Request, form: FormDep) -> Response:
         document = Subject(id_type=form.get("id_type", ""), id_number=form.get("id_number", ""))
     except ValidationError:  # the message names no number: the page says only what is wrong
         return page(request, "signin.html.j2", status_code=422, types=DOCUMENT_TYPES,
-                    error="Choose a document type and enter its number as printed on the document.")
+                    error=N_("Choose a document type and enter its number as printed on the document."))
     runtime = runtime_of(request)
     try:
         with session_scope(runtime.engine, write=True) as session:
@@ -96,8 +101,8 @@ def code_page(request: Request) -> Response:
         return RedirectResponse("/signin", status_code=303)
     cookies: dict[str, str] = {}
     nonce_for(request, cookies)
-    return with_cookies(page(request, "code.html.j2", message=people.SENT.format(
-        digits=people.CODE_DIGITS, minutes=CHALLENGE_SECONDS // 60)), cookies)
+    return with_cookies(page(request, "code.html.j2", message=gettext_for(request)(SENT) % {
+        "digits": people.CODE_DIGITS, "minutes": CHALLENGE_SECONDS // 60}), cookies)
 
 
 @router.post("/signin/code")

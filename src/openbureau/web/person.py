@@ -27,6 +27,7 @@ from openbureau.people import export, rights
 from openbureau.present.report import render_html, render_pdf
 from openbureau.rights import service as protections
 from openbureau.rights.schemas import MyFraudAlert
+from openbureau.web.i18n import N_
 from openbureau.web.render import page
 from openbureau.web.session import FormDep, PagePersonDep
 
@@ -40,12 +41,13 @@ def _max_length(model, name: str) -> int:
 
 STATEMENT_CHARS = _max_length(MyStatement, "statement")  # the forms' maxlength, from the schemas that check them
 DISPUTE_CHARS = _max_length(MyDisputeCreate, "statement")
-DONE = {"revoked": "The consent is revoked: nothing further is furnished or queried on it.",
-        "filed": "Your dispute is filed. The lender must answer by the date shown.",
-        "statement": "Your statement is saved; it is shown on every later report of the account.",
-        "alert": "The fraud alert is placed.", "alert-removed": "The fraud alert is removed.",
-        "frozen": "Your file is frozen: lenders' inquiries for new credit are refused.",
-        "lifted": "The freeze is lifted."}
+DONE = {"revoked": N_("The consent is revoked: nothing further is furnished or queried on it."),
+        "filed": N_("Your dispute is filed. The lender must answer by the date shown."),
+        "statement": N_("Your statement is saved; it is shown on every later report of the account."),
+        "alert": N_("The fraud alert is placed."), "alert-removed": N_("The fraud alert is removed."),
+        "frozen": N_("Your file is frozen: lenders' inquiries for new credit are refused."),
+        "lifted": N_("The freeze is lifted.")}
+FREE_REPORT_PERIODS = (N_("year"), N_("week"))  # the profiles' free_report_period, as the pages name it
 
 
 def _done(request: Request) -> str | None:

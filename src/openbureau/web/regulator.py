@@ -24,12 +24,13 @@ from openbureau.present.charts import period_chart
 from openbureau.principals import Action, Principal, authorize
 from openbureau.quality import service as quality
 from openbureau.web.console import ConsoleFormDep, MemberConsoleDep, member_sign_in, sign_out, signed_in
+from openbureau.web.i18n import N_
 from openbureau.web.pages import with_cookies
 from openbureau.web.render import page
 from openbureau.web.session import FormDep, nonce_for
 
 router = APIRouter(prefix="/regulator", include_in_schema=False)
-REFUSED = "These pages are for the regulator: this member may not read market statistics."
+REFUSED = N_("These pages are for the regulator: this member may not read market statistics.")
 
 
 def _regulator(principal: MemberConsoleDep) -> Principal:

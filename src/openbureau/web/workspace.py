@@ -41,6 +41,7 @@ from openbureau.web.console import (
     sign_out,
     signed_in,
 )
+from openbureau.web.i18n import N_, check_fields
 from openbureau.web.pages import with_cookies
 from openbureau.web.render import page
 from openbureau.web.session import FormDep, csrf_for, nonce_for, runtime_of
@@ -49,7 +50,7 @@ router = APIRouter(prefix="/lender", include_in_schema=False)
 LENDER = "lender"
 UPLOAD_PATH = "/lender/uploads"  # bounded as the API's uploads are, not as a form (web.app)
 FINDINGS_PER_PAGE = 100
-REFUSED = "These pages are for a lender's or a furnisher's staff: this member neither furnishes nor looks up."
+REFUSED = N_("These pages are for a lender's or a furnisher's staff: this member neither furnishes nor looks up.")
 
 
 def _furnisher(principal: MemberConsoleDep) -> Principal:
@@ -195,7 +196,7 @@ def disputes(request: Request, principal: FurnisherConsoleDep, session: SessionD
     tasks = investigation.list_tasks(session, principal=principal, limit=100)
     return page(request, "tasks.html.j2", console=LENDER, tasks=tasks, now=utcnow(),
                 outcomes=[o.value for o in DisputeOutcome],
-                done="Your answer was recorded and the dispute closed with it." if done is not None else None)
+                done=N_("Your answer was recorded and the dispute closed with it.") if done is not None else None)
 
 
 @router.post("/disputes/{task_id}/answer")
@@ -210,6 +211,6 @@ def answer(task_id: IdPath, request: Request, principal: FurnisherConsoleDep, fo
         fields = sorted({".".join(str(p) for p in e["loc"]) or "form" for e in exc.errors()})
         tasks = investigation.list_tasks(session, principal=principal, limit=100)
         return page(request, "tasks.html.j2", status_code=422, console=LENDER, tasks=tasks, now=utcnow(),
-                    outcomes=[o.value for o in DisputeOutcome], error=f"Check these fields: {', '.join(fields)}.")
+                    outcomes=[o.value for o in DisputeOutcome], error=check_fields(request, fields))
     investigation.answer_task(session, vault=runtime.vault, principal=principal, task_id=task_id, answer=data)
     return RedirectResponse("/lender/disputes?done=", status_code=303)
