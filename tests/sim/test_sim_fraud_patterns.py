@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from tests.sim.test_sim_events import furnished_events
 
+from openbureau.cli.demo import demo_config
 from openbureau.sim import generate
 from openbureau.sim.config import DEFAULT_CONFIG
 from openbureau.sim.fraud_patterns import PATTERNS
@@ -146,3 +147,15 @@ def test_default_market_keeps_small_shares(tmp_path: Path) -> None:
     assert fraud.filter(pl.col("pattern") != "ring").height == 3 * round(1_000 * 0.002)
     assert pl.read_parquet(tmp_path / "m" / "truth" / "first_credit.parquet").height > 0
     assert date(2025, 4, 1) - timedelta(days=1) < fraud["began_at"].dt.date().max()
+
+
+def test_the_demo_puts_every_pattern_in_its_one_month_event_feed(tmp_path: Path) -> None:
+    # The demo's feed is one month: its patterns begin in it, so that their applications are events.
+    config = demo_config(1)
+    generate(persons=1_000, months=4, seed=2, out=tmp_path / "m", end_period="2025-06", event_months=1,
+             config=replace(config, fraud_patterns=replace(config.fraud_patterns, bust_out_share=SHARE,
+                                                           built_share=SHARE, takeover_share=SHARE)))
+    fraud = pl.read_parquet(tmp_path / "m" / "truth" / "fraud.parquet").filter(pl.col("pattern") != "ring")
+    assert fraud.height == 3 * round(1_000 * SHARE)
+    assert fraud["began_at"].dt.date().min() >= date(2025, 6, 1) - timedelta(days=1)
+    assert demo_config(0) == DEFAULT_CONFIG

@@ -440,8 +440,8 @@ class FraudPatternParams:
     """Fraud beyond the rings (docs/simulation.md, Fraud patterns); shares are of a block's persons."""
 
     # Patterns begin in the last months of the window (those of the default event feed, so that their
-    # applications reach the bureau as lending events; a shorter feed shortens them to its months); their
-    # defaults may fall after the window.
+    # applications reach the bureau as lending events; the demo, with a shorter feed, sets its months to the
+    # feed's); their defaults may fall after the window.
     months: int = 3
     # Bust-out: an established person with a good history opens credit at several lenders over a few weeks,
     # draws every line, then stops paying everything.

@@ -128,8 +128,6 @@ def generate(
     feed_first_day = int(month_start(feed_start))
     episode_first_day = int(month_start(max(end - config.over_borrowing.months + 1, window_start)))
     pattern_first_month = max(end - config.fraud_patterns.months + 1, window_start)
-    if feed_months:  # the patterns fall in the event feed's months, so that their applications are events
-        pattern_first_month = max(pattern_first_month, feed_start)
     event_codes = [f.code for f in furnishers if f.events]
     events = (EventWriter(out, codes, [i for i, f in enumerate(furnishers) if f.events], feed_first_day, last_day)
               if feed_months and event_codes else None)
