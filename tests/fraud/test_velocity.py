@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from openbureau.fraud.signals import NewCreditContact, address_key, contact_changes, phone_key
 from openbureau.intake.events.catalogue import BASE_EVENT
 from openbureau.intake.events.service import receive_events
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Conflict
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
+from openbureau.policy import SignalSettings
 from tests.consent.factories import grant
 from tests.events.factories import frame
 from tests.fraud.conftest import HONEST, subject_id
@@ -117,3 +119,25 @@ def test_two_applications_for_two_kinds_of_credit_are_no_burst(market) -> None:
     _send(runtime, "BANK_A", [_application("BANK_A", HONEST, at=NOW - timedelta(hours=4), product="credit_card")])
     velocity = _velocity(runtime)
     assert not velocity.triggered and velocity.values["lenders_1d"] == 2
+
+
+def test_another_written_form_of_an_address_is_the_same_address() -> None:
+    full = "北京市海淀区中关村大街12号融科小区3栋2单元501室"
+    assert address_key(full) == address_key("海淀区中关村大街12号融科小区3-2-501") == "#12-3-2-501"
+    assert address_key(full) != address_key("北京市海淀区中关村大街12号融科小区3栋2单元502室")
+    assert phone_key("+86 138-1234-5678") == phone_key("13812345678") and phone_key("12345") is None
+
+
+def test_a_change_is_dated_by_its_first_application_within_the_window() -> None:
+    settings = SignalSettings()
+    app = NewCreditContact
+    today = [app(1, "installment", NOW - timedelta(hours=2), phone=NEW_PHONE)]
+    assert [(c.kind, c.days_before) for c in contact_changes(new_credit=today, phones=[ON_FILE_PHONE], addresses=[],
+                                                              now=NOW, settings=settings)] == [("phone", 0)]
+    earlier = [app(2, "revolving", NOW - timedelta(days=5), phone=NEW_PHONE), *today]
+    assert contact_changes(new_credit=earlier, phones=[ON_FILE_PHONE], addresses=[], now=NOW,
+                           settings=settings)[0].days_before == 5
+    # Nothing on record to change from; or given long before: no change.
+    assert contact_changes(new_credit=today, phones=[], addresses=[], now=NOW, settings=settings) == []
+    long_ago = [app(2, "revolving", NOW - timedelta(days=settings.velocity_change_days + 1), phone=NEW_PHONE), *today]
+    assert contact_changes(new_credit=long_ago, phones=[ON_FILE_PHONE], addresses=[], now=NOW, settings=settings) == []
