@@ -44,9 +44,10 @@ class SignalSettings(BaseSettings):
     ring_min_lenders: int = Field(default=2, ge=1, description="furnishers that must report a shared attribute")
     ring_window_months: int = Field(default=24, ge=1, le=120, description="reporting periods a ring build reads")
     ring_delinquent_high: float = Field(default=0.3, ge=0, le=1, description="share of a ring delinquent: high")
-    velocity_lenders_1d: int = Field(default=2, ge=1, description="distinct lenders with new credit in 24 hours")
-    velocity_change_months: int = Field(default=2, ge=1, le=12, description="a phone or address first reported in "
-                                        "this many last periods is a recent change")
+    velocity_lenders_1d: int = Field(default=3, ge=1, description="distinct lenders with new credit in 24 hours, for "
+                                     "at least two kinds of credit (shopping for one loan is not a burst)")
+    velocity_change_days: int = Field(default=30, ge=1, le=365, description="a phone or address first given on an "
+                                      "application this many days before, and on no record, is a recent change")
     synthetic_file_months: int = Field(default=12, ge=1, le=60, description="a file whose first account is this "
                                        "recent is young")
     fraud_list_disclose_reporter: bool = Field(default=False, description="name the reporting lender to other "

@@ -72,6 +72,7 @@ def test_demo_builds_a_bureau_whose_keys_work(tmp_path) -> None:
     assert re.search(r"Built: [\d,]+ persons, [\d,]+ accounts", result.output)
     assert re.search(r"Lending events: [\d,]+ daily files of 10 lenders, [\d,]+ events, [\d,]+ stored", result.output)
     assert "No scoring model: 3 months of history" in result.output
+    assert "No fraud-risk model:" in result.output  # too few frauds among 300 persons to train on
     # The monitored portfolio: BANK_A registered its borrowers after its first file; the triggers the later files
     # and events wrote reached its webhook receiver, signed, each delivered once.
     found = re.search(r"Monitoring: BANK_A registered ([\d,]+) borrowers .*?([\d,]+) triggers reached its webhook "

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from tests.sim.test_sim_events import furnished_events
 
+from openbureau.cli.demo import demo_config
 from openbureau.sim import generate
 from openbureau.sim.config import DEFAULT_CONFIG
 from openbureau.sim.fraud_patterns import PATTERNS
@@ -74,7 +75,41 @@ def test_bust_out_opens_at_several_lenders_within_weeks(opened: pl.DataFrame) ->
     assert missed.height and (missed["missed"] > missed["last"]).all()  # every line is drawn, then nothing paid
 
 
-def test_takeover_changes_the_phone_before_borrowing(opened: pl.DataFrame, fraud: pl.DataFrame) -> None:
+def test_bust_out_applications_are_stacked_before_the_first_account(market: Path, fraud: pl.DataFrame) -> None:
+    # Every lender of a bust-out got its application within hours before the first account was granted.
+    stamp = pl.col("occurred_at").str.to_datetime("%Y-%m-%dT%H:%M:%S%:z")
+    events = furnished_events(market).filter(pl.col("defect_type").is_null())
+    applied = events.filter(pl.col("event_type") == "application").select("id_number", "furnisher", at=stamp)
+    bust = fraud.filter(pl.col("pattern") == "bust_out").select("id_number", "person_key", "began_at")
+    window = applied.join(bust, on="id_number").filter(
+        pl.col("at") < pl.col("began_at"),
+        pl.col("at") >= pl.col("began_at") - timedelta(hours=PARAMS.bust_out_apply_hours))
+    per = window.group_by("person_key").agg(lenders=pl.col("furnisher").n_unique())
+    assert per.height == bust.height
+    assert (per["lenders"] >= PARAMS.bust_out_lenders[0] - 1).all()  # an event may be lost to a defect
+    assert per["lenders"].mean() >= PARAMS.bust_out_lenders[0]
+
+
+def test_honest_persons_shop_for_one_kind_of_credit(market: Path, fraud: pl.DataFrame) -> None:
+    # About a quarter of the loans granted follow applications for the same kind of credit at one or two other
+    # lenders in the days before, none of them granted (their reference is no account).
+    events = furnished_events(market).filter(pl.col("defect_type").is_null(), ~pl.col("id_number").is_in(
+        fraud["id_number"].implode()))
+    day = pl.col("occurred_at").str.slice(0, 10).str.to_date()
+    opened = events.filter(pl.col("event_type") == "opened").select(
+        "id_number", "product_type", "furnisher", "furnisher_account_id", opened_on=day)
+    accounts = opened["furnisher_account_id"].implode()
+    elsewhere = events.filter(pl.col("event_type") == "application", ~pl.col("furnisher_account_id").is_in(accounts)
+                              ).select("id_number", "product_type", shop_furnisher="furnisher", applied_on=day)
+    shopped = opened.join(elsewhere, on=["id_number", "product_type"]).filter(
+        pl.col("shop_furnisher") != pl.col("furnisher"), pl.col("applied_on") <= pl.col("opened_on"),
+        pl.col("applied_on") >= pl.col("opened_on") - timedelta(days=DEFAULT_CONFIG.events.shopping_days))
+    share = shopped["furnisher_account_id"].n_unique() / opened.height
+    assert 0.15 < share < 0.45, share
+
+
+def test_takeover_changes_the_phone_before_borrowing(market: Path, opened: pl.DataFrame, fraud: pl.DataFrame
+                                                     ) -> None:
     takeover = fraud.filter(pl.col("pattern") == "takeover")
     assert takeover["phone_new"].is_not_null().all()
     assert (takeover["phone_changed_on"] < takeover["began_at"].dt.date()).all()
@@ -85,6 +120,12 @@ def test_takeover_changes_the_phone_before_borrowing(opened: pl.DataFrame, fraud
                         pl.col("phone").is_not_null())
     digits = new["phone"].str.replace_all(r"\D", "").str.slice(-11)
     assert new.height and (digits == new["phone_new"]).mean() >= 0.9
+    # So do the applications for them, as a lender is told them the day of the application.
+    applied = furnished_events(market).filter(pl.col("event_type") == "application", pl.col("phone").is_not_null()
+                                              ).join(takeover, on="id_number").filter(
+        pl.col("occurred_at").str.slice(0, 10).str.to_date() > pl.col("phone_changed_on"))
+    assert applied.height and (applied["phone"].str.replace_all(r"\D", "").str.slice(-11) == applied["phone_new"]
+                               ).mean() >= 0.9
 
 
 def test_built_identity_is_young_pays_then_borrows(market: Path, fraud: pl.DataFrame) -> None:
@@ -106,3 +147,15 @@ def test_default_market_keeps_small_shares(tmp_path: Path) -> None:
     assert fraud.filter(pl.col("pattern") != "ring").height == 3 * round(1_000 * 0.002)
     assert pl.read_parquet(tmp_path / "m" / "truth" / "first_credit.parquet").height > 0
     assert date(2025, 4, 1) - timedelta(days=1) < fraud["began_at"].dt.date().max()
+
+
+def test_the_demo_puts_every_pattern_in_its_one_month_event_feed(tmp_path: Path) -> None:
+    # The demo's feed is one month: its patterns begin in it, so that their applications are events.
+    config = demo_config(1)
+    generate(persons=1_000, months=4, seed=2, out=tmp_path / "m", end_period="2025-06", event_months=1,
+             config=replace(config, fraud_patterns=replace(config.fraud_patterns, bust_out_share=SHARE,
+                                                           built_share=SHARE, takeover_share=SHARE)))
+    fraud = pl.read_parquet(tmp_path / "m" / "truth" / "fraud.parquet").filter(pl.col("pattern") != "ring")
+    assert fraud.height == 3 * round(1_000 * SHARE)
+    assert fraud["began_at"].dt.date().min() >= date(2025, 6, 1) - timedelta(days=1)
+    assert demo_config(0) == DEFAULT_CONFIG

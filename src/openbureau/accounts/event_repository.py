@@ -18,6 +18,7 @@ from sqlalchemy import (
     Row,
     Select,
     bindparam,
+    case,
     delete,
     func,
     insert,
@@ -37,6 +38,9 @@ D = EventDiscrepancy.__table__.c
 EVENT_COLUMNS = (E.id, E.furnisher_id, E.event_type, E.occurred_at, E.furnisher_account_id, E.product_type,
                  E.currency, E.amount, E.term_months, E.opened_on, E.amount_due, E.balance, E.days_past_due,
                  E.past_due_amount)
+# The contact details a lender was given with new credit (the application's, or the loan's): the sealed identity
+# of application and opened events only, so that an inquiry decrypts a few recent ones (docs/fraud.md).
+CONTACT = case((E.event_type.in_(("application", "opened")), E.identity_enc)).label("contact_enc")
 EVENT_SCHEMA = {"id": pl.Int64, "furnisher_id": pl.Int64, "event_type": pl.String,
                 "occurred_at": pl.Datetime("us", "UTC"), "furnisher_account_id": pl.String, "product_type": pl.String,
                 "currency": pl.String, "amount": pl.Int64, "term_months": pl.Int64, "opened_on": pl.Date,
@@ -51,9 +55,9 @@ ID_CHUNK = 900  # bound parameters per IN list (SQLite's default limit is 999 pe
 
 # Read on every inquiry: built once, with bound parameters (building this union and its subquery's columns
 # cost several times more than running it).
-_FILED = select(*EVENT_COLUMNS).where(E.person_id == bindparam("person_id"), E.occurred_at >= bindparam("since"),
+_FILED = select(*EVENT_COLUMNS, CONTACT).where(E.person_id == bindparam("person_id"), E.occurred_at >= bindparam("since"),
                                       E.held_reason.is_(None))
-_PENDING = select(*EVENT_COLUMNS).where(E.person_id.is_(None), E.id_type == bindparam("id_type"),
+_PENDING = select(*EVENT_COLUMNS, CONTACT).where(E.person_id.is_(None), E.id_type == bindparam("id_type"),
                                         E.id_index.in_(bindparam("id_indexes", expanding=True)),
                                         E.occurred_at >= bindparam("since"), E.held_reason.is_(None))
 _BOTH = union_all(_FILED, _PENDING).subquery()
@@ -105,7 +109,8 @@ class EventRepository:
     def of_person(self, *, person_id: int, id_type: str, id_indexes: Sequence[bytes], since: datetime
                   ) -> Sequence[Row]:
         """A person's published events since ``since``, oldest first: filed under the person, or about the
-        person's subject and filed under nobody yet. Held events (no consent) are left out."""
+        person's subject and filed under nobody yet. Held events (no consent) are left out. Each row is
+        ``EVENT_COLUMNS`` and ``contact_enc``: the sealed identity of an application or opening, else null."""
         return self.conn.execute(_OF_PERSON, {"person_id": person_id, "id_type": id_type,
                                               "id_indexes": list(id_indexes), "since": since}).all()
 

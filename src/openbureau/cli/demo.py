@@ -8,6 +8,7 @@ import json
 import shutil
 import socket
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from openbureau import sim
 from openbureau.api.app import server_limits
 from openbureau.audit import service as audit
-from openbureau.cli import demo_person
+from openbureau.cli import demo_fraud, demo_person
 from openbureau.cli.console import (
     console,
     err_console,
@@ -45,6 +46,7 @@ from openbureau.quality import service as quality
 from openbureau.runtime import Runtime, open_runtime
 from openbureau.scoring import service as scoring
 from openbureau.scoring.scorecard import SCALES
+from openbureau.sim.config import DEFAULT_CONFIG, SimConfig
 from openbureau.sim.replay import register_members, replay
 from openbureau.web.app import create_app
 
@@ -143,7 +145,8 @@ def demo(
     with progress(*columns, transient=True) as bar:
         task = bar.add_task("simulating the market (persons)", total=persons)
         summary = sim.generate(persons=persons, months=months, seed=seed, out=market, event_months=event_months,
-                               progress=lambda done, _total: bar.update(task, completed=done))
+                               progress=lambda done, _total: bar.update(task, completed=done),
+                               config=demo_config(event_months))
     console.print(f"Simulated {summary.persons:,} persons over {summary.months} months "
                   f"({summary.periods[0]} .. {summary.end_period}): {summary.files:,} files, "
                   f"{summary.records:,} records, {summary.events:,} lending events in {summary.event_files:,} daily "
@@ -209,6 +212,9 @@ def demo(
     console.print(f"Fraud rings: {rings.rings:,} groups of {rings.persons:,} persons sharing contact details, "
                   f"{rings.flagged_persons:,} in rings of {runtime.policy.signals.ring_min_size} or more "
                   f"(`openbureau fraud rings build` after later loads), {rings.seconds:.1f} s", highlight=False)
+    with err_console.status("training the fraud-risk scorecard on the market's fraud truth"):
+        trained = demo_fraud.train_and_release(runtime, market)
+    console.print(trained, soft_wrap=True, highlight=False)
     built = _built(runtime)
     console.print(f"Built: {built['persons']:,} persons, {built['accounts']:,} accounts, "
                   f"{built['states']:,} monthly account states, in {time.perf_counter() - started:.0f} s")
@@ -293,6 +299,14 @@ def _print_portal(root: str, *, where: str, command: str) -> None:
                  f"the operator:  OPENBUREAU_DATA_DIR={where} {command} serve --operator-console, then "
                  f"{root}/operator/signin with a code from `{command} members console-code`"):
         console.print(f"  {line}", soft_wrap=True, highlight=False)
+
+
+def demo_config(event_months: int) -> SimConfig:
+    """The simulator's defaults, with the fraud patterns in the months of the event feed (when there is one),
+    so that their applications reach the bureau as lending events (docs/fraud.md)."""
+    if not event_months:
+        return DEFAULT_CONFIG
+    return replace(DEFAULT_CONFIG, fraud_patterns=replace(DEFAULT_CONFIG.fraud_patterns, months=event_months))
 
 
 def _train_and_release(runtime: Runtime, *, months: int) -> None:

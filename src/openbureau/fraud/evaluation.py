@@ -2,7 +2,7 @@
 
 A *case* is a person seen at one moment: a fraudster at the first application of their fraud, an honest
 person at their own first application of the same period. A case is **flagged** when the report at that
-moment (the inquiry's view) has any fraud signal triggered (``RING``, ``VELOCITY``, ``SYNTHETIC_IDENTITY``,
+moment (the inquiry's view) has any fraud signal triggered (``RING``, ``VELOCITY``, ``CONTACT_CHANGE``, ``SYNTHETIC_IDENTITY``,
 ``FRAUD_LIST``) or, once a fraud model is released, a fraud-risk score in the band ``high`` or above (500:
 even odds of fraud). Per pattern:
 
@@ -35,7 +35,8 @@ from datetime import date
 
 from openbureau.signals.schemas import RiskSignal, SignalCode
 
-FRAUD_SIGNALS = (SignalCode.RING, SignalCode.VELOCITY, SignalCode.SYNTHETIC_IDENTITY, SignalCode.FRAUD_LIST)
+FRAUD_SIGNALS = (SignalCode.RING, SignalCode.VELOCITY, SignalCode.CONTACT_CHANGE, SignalCode.SYNTHETIC_IDENTITY,
+                 SignalCode.FRAUD_LIST)
 FLAG_BANDS = ("high", "very high")
 SCORE = "FRAUD_SCORE"
 

@@ -64,8 +64,8 @@ FRAUD_FEATURES: tuple[FraudFeature, ...] = (
                  "Several lenders were approached within a month"),
     FraudFeature("lenders_180d", "Distinct lenders with new credit in the last 180 days.", "NEW_CREDIT_6M",
                  "Credit was sought from many lenders in the last six months"),
-    FraudFeature("contact_changed", "1 when a phone or address was first reported in the last periods while an "
-                 "older one is on file.", "CONTACT_CHANGED", "The phone number or address changed recently"),
+    FraudFeature("contact_changed", "1 when a phone or address new to the file was given with new credit in the "
+                 "last 7 days while an older one is on file.", "CONTACT_CHANGED", "The phone number or address changed recently"),
     FraudFeature("file_age_months", "Months since the first credit account was opened; missing without one.",
                  "FILE_YOUNG", "The credit file is young"),
     FraudFeature("identity_conflicts", "Birth-date and name conflicts between lenders' records.",
@@ -83,11 +83,12 @@ def _number(value) -> float | None:
 
 def fraud_features(signals: Sequence[RiskSignal], *, now: datetime) -> dict[str, float | None]:
     """The fraud-risk features of one person, from the report's signals (``MULTI_LENDING``, ``RING``,
-    ``VELOCITY``, ``SYNTHETIC_IDENTITY``, ``FRAUD_LIST``) as computed at ``now``."""
+    ``VELOCITY``, ``CONTACT_CHANGE``, ``SYNTHETIC_IDENTITY``, ``FRAUD_LIST``) as computed at ``now``."""
     by_code = {s.code: s.values for s in signals}
     ring = by_code.get(SignalCode.RING, {})
     multi = by_code.get(SignalCode.MULTI_LENDING, {})
     velocity = by_code.get(SignalCode.VELOCITY, {})
+    contact = by_code.get(SignalCode.CONTACT_CHANGE, {})
     synthetic = by_code.get(SignalCode.SYNTHETIC_IDENTITY, {})
     listed = by_code.get(SignalCode.FRAUD_LIST, {})
     size = int(ring.get("ring_size") or 0)
@@ -104,7 +105,7 @@ def fraud_features(signals: Sequence[RiskSignal], *, now: datetime) -> dict[str,
         "lenders_7d": float(velocity.get("lenders_7d") or multi.get("lenders_7d") or 0),
         "lenders_30d": float(multi.get("lenders_30d") or 0),
         "lenders_180d": float(multi.get("lenders_180d") or 0),
-        "contact_changed": 1.0 if velocity.get("recent_changes") else 0.0,
+        "contact_changed": 1.0 if contact.get("recent_changes") else 0.0,
         "file_age_months": (float(months_between(f"{date.fromisoformat(str(first_account)):%Y-%m}", period))
                             if first_account else None),
         "identity_conflicts": float(int(synthetic.get("birth_date_conflict") or 0)

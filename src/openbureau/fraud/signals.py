@@ -4,10 +4,13 @@ and from what the report has read already (its tradelines, identity variants, co
 * ``RING``: the person belongs to a ring of at least ``ring_min_size`` persons linked by shared phones or
   addresses that different lenders reported (``fraud.tasks.build_rings``); explained by the ring's size, what
   links it, when it was first seen and the share of its persons who are delinquent, never by who they are.
-* ``VELOCITY``: new credit (accounts opened, applications, hard inquiries) at ``velocity_lenders_1d`` or more
-  distinct lenders in 24 hours, as the multi-lending signal counted it (its figures are reused, not
-  recounted), or a phone or address first reported in the last ``velocity_change_months`` periods while new
-  credit was sought in the last 7 days.
+* ``VELOCITY``: a burst of new credit: accounts opened, applications or hard inquiries at
+  ``velocity_lenders_1d`` or more distinct lenders in 24 hours (the multi-lending signal's count, reused, not
+  recounted) for at least two kinds of credit, or at one more lender whatever the kind (comparing offers for
+  one loan at two or three lenders is no burst).
+* ``CONTACT_CHANGE``: a phone or address given with new credit in the last 7 days that no record of the file
+  holds, first given within ``velocity_change_days`` while an older one is on file (the lending events carry
+  the applicant's contact details, so the change is seen the day it is given).
 * ``SYNTHETIC_IDENTITY``: a young file (first account opened within ``synthetic_file_months``) together with
   phones or addresses shared with unrelated persons or a name or birth date conflicting across lenders; or
   shared attributes together with a conflicting birth date.
@@ -17,9 +20,11 @@ and from what the report has read already (its tradelines, identity variants, co
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from openbureau.kit.periods import shift_period
 from openbureau.policy import SignalSettings
@@ -97,49 +102,130 @@ def ring(*, facts: RingFacts | None, settings: SignalSettings) -> RiskSignal:
                       thresholds=thresholds)
 
 
-def recent_changes(*, phones: Sequence[str], addresses: Sequence[str], as_of_period: str,
-                   settings: SignalSettings) -> list[str]:
-    """Which of phone and address changed lately: a value first reported in the last ``velocity_change_months``
-    periods while an older one is on file (``phones``/``addresses``: each variant's first period)."""
-    since = shift_period(as_of_period, -(settings.velocity_change_months - 1))
-    changed = []
-    for kind, firsts in (("phone", phones), ("address", addresses)):
-        if len(firsts) >= 2 and max(firsts) >= since and min(firsts) < since:
-            changed.append(kind)
-    return changed
+@dataclass(frozen=True, slots=True)
+class NewCreditContact:
+    """An application or opening a lender reported, with the contact details it was given (normalised)."""
+
+    furnisher_id: int
+    product_type: str | None
+    at: datetime
+    phone: str | None = None
+    address: str | None = None
 
 
-def velocity(*, multi_lending: RiskSignal, changes: Sequence[str], settings: SignalSettings) -> RiskSignal:
-    """Bursts of new credit across lenders, and contact details changed just before seeking it."""
+@dataclass(frozen=True, slots=True)
+class ContactChange:
+    """A phone or address given with new credit that no record of the file holds, and when first given."""
+
+    kind: str  # phone | address
+    first_given: datetime
+    days_before: int  # from the first time it was given to the moment of the report
+
+
+def phone_key(value: str | None) -> str | None:
+    """A phone's last 11 digits (a country code dropped); fewer than 7 digits: nothing."""
+    digits = re.sub(r"\D", "", value or "")[-11:]
+    return digits if len(digits) >= 7 else None
+
+
+def address_key(value: str | None) -> str | None:
+    """An address as compared: its numbers (house, building, unit, room) when it has at least two, so that
+    another written form of the same address (shorter, abbreviated) is not read as a move; else its text
+    without spaces and punctuation, upper case (the same as another when either contains the other: a form
+    without the province or city)."""
+    if not value:
+        return None
+    text_ = unicodedata.normalize("NFKC", value).upper()
+    numbers = re.findall(r"\d+", text_)
+    if len(numbers) >= 2:
+        return "#" + "-".join(numbers)
+    text_ = re.sub(r"[\s,.;:·，。、\-#]", "", text_)
+    return text_ if len(text_) >= 6 else None
+
+
+def _known(value: str, known: set[str]) -> bool:
+    if value in known:
+        return True
+    return not value.startswith("#") and any(not k.startswith("#") and (k in value or value in k) for k in known)
+
+
+def contact_changes(*, new_credit: Sequence[NewCreditContact], phones: Iterable[str], addresses: Iterable[str],
+                    now: datetime, settings: SignalSettings) -> list[ContactChange]:
+    """Phones and addresses given with new credit in the last 7 days that no record of the file holds, first
+    given (on this file's applications and openings) within ``velocity_change_days``, while the records hold
+    another: the details of the person changed just before credit was sought. A file with no phone (address)
+    on record has nothing to change from."""
+    recent, window = now - timedelta(days=7), now - timedelta(days=settings.velocity_change_days)
+    changes = []
+    for kind, on_file, key in (("phone", phones, phone_key), ("address", addresses, address_key)):
+        known = {k for v in on_file if (k := key(v)) is not None}
+        if not known:
+            continue
+        first: dict[str, datetime] = {}
+        for c in sorted(new_credit, key=lambda c: c.at):
+            value = key(getattr(c, kind))
+            if value is not None and c.at <= now and not _known(value, known):
+                first.setdefault(value, c.at)
+        given = [first[value] for value in first if first[value] >= window and any(
+            key(getattr(c, kind)) == value and recent <= c.at <= now for c in new_credit)]
+        if given:
+            at = min(given)
+            changes.append(ContactChange(kind, at, (now - at).days))
+    return changes
+
+
+def velocity(*, multi_lending: RiskSignal, settings: SignalSettings, new_credit: Sequence[NewCreditContact] = (),
+             now: datetime | None = None) -> RiskSignal:
+    """A burst of new credit across lenders: several lenders within 24 hours, for more than one kind of credit
+    (or more lenders than a shopper asks whatever the kind)."""
     if multi_lending.code is not SignalCode.MULTI_LENDING:
         raise ValueError("velocity reads the multi-lending signal's figures")
     lenders_1d = int(multi_lending.values.get("lenders_1d") or 0)
     lenders_7d = int(multi_lending.values.get("lenders_7d") or 0)
-    values = {"lenders_1d": lenders_1d, "lenders_7d": lenders_7d,
+    day_ago = None if now is None else now - timedelta(days=1)
+    kinds_1d = len({c.product_type for c in new_credit
+                    if c.product_type and day_ago is not None and day_ago <= c.at <= now})
+    values = {"lenders_1d": lenders_1d, "lenders_7d": lenders_7d, "kinds_1d": kinds_1d,
               "new_accounts_1d": multi_lending.values.get("new_accounts_1d"),
-              "new_accounts_7d": multi_lending.values.get("new_accounts_7d"),
-              "recent_changes": ",".join(changes) or None}
-    thresholds = {"velocity_lenders_1d": settings.velocity_lenders_1d,
-                  "velocity_change_months": settings.velocity_change_months}
-    burst = lenders_1d >= settings.velocity_lenders_1d
-    changed = bool(changes) and lenders_7d >= 1
-    reasons = []
-    if burst:
-        reasons.append(f"{lenders_1d} different lenders opened credit, took an application or made a hard inquiry "
-                       "in the last 24 hours")
-    if changed:
-        words = " and ".join("phone number" if c == "phone" else "address" for c in changes)
-        reasons.append(f"the {words} changed in the last {settings.velocity_change_months} month(s), just before "
-                       f"new credit was sought at {lenders_7d} lender(s) in the last 7 days")
-    if not reasons:
+              "new_accounts_7d": multi_lending.values.get("new_accounts_7d")}
+    thresholds = {"velocity_lenders_1d": settings.velocity_lenders_1d}
+    burst = (lenders_1d >= settings.velocity_lenders_1d and kinds_1d >= 2) or lenders_1d > settings.velocity_lenders_1d
+    if not burst:
         return RiskSignal(code=SignalCode.VELOCITY, triggered=False, severity=Severity.NONE, values=values,
                           thresholds=thresholds,
                           explanation=f"{lenders_1d} lender(s) in the last 24 hours and {lenders_7d} in the last "
-                                      "7 days; no recent change of phone number or address before them.")
-    severity = Severity.HIGH if burst and changed else Severity.MEDIUM
-    text = "; ".join(reasons).capitalize() + ": applications this fast can be fraud; confirm the applicant's identity."
+                                      "7 days: no burst of applications (comparing offers for one loan at two or "
+                                      "three lenders is none).")
+    severity = Severity.HIGH if lenders_1d > settings.velocity_lenders_1d else Severity.MEDIUM
+    text = (f"{lenders_1d} different lenders opened credit, took an application or made a hard inquiry in the last "
+            "24 hours" + (f", for {kinds_1d} kinds of credit" if kinds_1d >= 2 else "")
+            + ": applications sent to many lenders at once, before any can see the others' loans, are how a "
+            "bust-out borrows; confirm the applicant's identity and intent.")
     return RiskSignal(code=SignalCode.VELOCITY, triggered=True, severity=severity, explanation=text, values=values,
                       thresholds=thresholds)
+
+
+def contact_change(*, changes: Sequence[ContactChange], lenders_7d: int, settings: SignalSettings) -> RiskSignal:
+    """A phone number or address given with new credit that no record of the file holds, first given within
+    ``velocity_change_days``: the contact details changed just before credit was sought."""
+    values = {"recent_changes": ",".join(c.kind for c in changes) or None,
+              "changed_days_before": min((c.days_before for c in changes), default=None), "lenders_7d": lenders_7d}
+    thresholds = {"velocity_change_days": settings.velocity_change_days}
+    if not changes:
+        return RiskSignal(code=SignalCode.CONTACT_CHANGE, triggered=False, severity=Severity.NONE, values=values,
+                          thresholds=thresholds,
+                          explanation="No phone number or address new to the file was given with recent applications.")
+    reasons = []
+    for c in changes:
+        word = "phone number" if c.kind == "phone" else "address"
+        when = "the same day" if c.days_before == 0 else f"{c.days_before} day(s) before"
+        reasons.append(f"a {word} that no lender's records hold was first given with an application {when}")
+    text = ("; ".join(reasons).capitalize() + f", and new credit was sought at {lenders_7d} lender(s) in the last 7 "
+            "days: the contact details changed just before the application, as in an account takeover (or a "
+            "person's new number or move); confirm the applicant through contact details already on file.")
+    severity = Severity.HIGH if len(changes) > 1 else Severity.MEDIUM
+    return RiskSignal(code=SignalCode.CONTACT_CHANGE, triggered=True, severity=severity, explanation=text,
+                      values=values, thresholds=thresholds)
 
 
 def synthetic_identity(*, first_account: date | None, facts: RingFacts | None, conflicts: Sequence[str],

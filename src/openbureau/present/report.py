@@ -23,6 +23,7 @@ SIGNAL_NAMES = {SignalCode.MULTI_LENDING.value: "Borrowing from many lenders",
                 SignalCode.IDENTITY_CONFLICT.value: "Identity conflict",
                 SignalCode.RING.value: "Shared contact details (possible fraud ring)",
                 SignalCode.VELOCITY.value: "Applications in quick succession",
+                SignalCode.CONTACT_CHANGE.value: "Contact details changed just before applying",
                 SignalCode.SYNTHETIC_IDENTITY.value: "Signs of an invented or stolen identity",
                 SignalCode.FRAUD_LIST.value: "Confirmed fraud reported by a lender"}
 

@@ -116,7 +116,7 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
                           since=now - timedelta(days=max(policy.signals.multi_lending())))
     if as_it_stood:
         found = [e for e in found if e.occurred_at <= now]
-    events = shown_events(event_facts(found, lines), marks.hidden)
+    events = shown_events(event_facts(found, lines, _contacts(found, vault) if with_identity else None), marks.hidden)
     fraud = facts_of(session, person_id=person.id, now=now)
     members = member_names(session, needed={t.furnisher_id for t in lines} | {r.subscriber_id for r in inquiries}
                            | {link["furnisher_id"] for link in links}
@@ -125,6 +125,17 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
     return PersonFile(person.id, person.id_type, vault.decrypt(person.id_enc), lines, inquiries, conflicts,
                       marks.open_disputes, members, links, events, marks,
                       protections_at(session, person_id=person.id, now=now), fraud)
+
+
+def _contacts(events: Sequence, vault: PiiVault) -> dict[int, tuple[str | None, str | None]]:
+    """Event row id -> (phone, address) given with each application and opening (their sealed identity,
+    decrypted here in memory only: a few per file, docs/fraud.md)."""
+    found = {}
+    for e in events:
+        if e.contact_enc is not None:
+            values = open_identity_values(vault, e.contact_enc)
+            found[e.id] = (values[2] or None, values[3] or None)
+    return found
 
 
 _NAMES_SECONDS = 60.0
@@ -318,16 +329,20 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
 def _fraud_signals(file: PersonFile, *, multi_lending: RiskSignal, variants: dict[str, list[IdentityVariant]],
                    viewer_id: int | None, consumer: bool, as_of_period: str, policy: Policy, now: datetime
                    ) -> list[RiskSignal]:
-    """RING, VELOCITY, SYNTHETIC_IDENTITY and FRAUD_LIST from what the file read (docs/fraud.md)."""
+    """RING, VELOCITY, CONTACT_CHANGE, SYNTHETIC_IDENTITY and FRAUD_LIST from what the file read (docs/fraud.md)."""
     settings = policy.signals
-    changes = fraud_signals.recent_changes(phones=[v.first_reported for v in variants["phone"]],
-                                           addresses=[v.first_reported for v in variants["address"]],
-                                           as_of_period=as_of_period, settings=settings)
+    applied = [fraud_signals.NewCreditContact(c.furnisher_id, c.product_type, c.at, c.phone, c.address)
+               for c in file.events.new_credit]
+    changes = fraud_signals.contact_changes(new_credit=applied, phones=[v.value for v in variants["phone"]],
+                                            addresses=[v.value for v in variants["address"]], now=now,
+                                            settings=settings)
     opened = [t.opened_on for t in file.tradelines if t.credit] + [loan.opened_on for loan in file.events.recent_loans
                                                                    if loan.opened_on is not None]
     return [
         fraud_signals.ring(facts=file.fraud.ring, settings=settings),
-        fraud_signals.velocity(multi_lending=multi_lending, changes=changes, settings=settings),
+        fraud_signals.velocity(multi_lending=multi_lending, settings=settings, new_credit=applied, now=now),
+        fraud_signals.contact_change(changes=changes, lenders_7d=int(multi_lending.values.get("lenders_7d") or 0),
+                                     settings=settings),
         fraud_signals.synthetic_identity(first_account=min(opened, default=None), facts=file.fraud.ring,
                                          conflicts=[c[0] for c in file.conflicts], now=now, settings=settings),
         fraud_signals.fraud_list(reports=file.fraud.reports, viewer_id=viewer_id, consumer=consumer,

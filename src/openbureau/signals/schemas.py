@@ -17,6 +17,7 @@ class SignalCode(StrEnum):
     # Fraud signals, computed by the fraud domain (docs/fraud.md).
     RING = "RING"
     VELOCITY = "VELOCITY"
+    CONTACT_CHANGE = "CONTACT_CHANGE"
     SYNTHETIC_IDENTITY = "SYNTHETIC_IDENTITY"
     FRAUD_LIST = "FRAUD_LIST"
 

@@ -413,6 +413,11 @@ class EventParams:
     decline_rate: float = 0.01
     decline_risk: float = 0.7
     decline_stacking: float = 4.0
+    # Shopping: before a loan is granted the person applied for the same kind of credit at one or two other
+    # lenders too, in the days before, and took none of those (compared offers, or was declined there).
+    shopping_share: float = 0.25
+    shopping_lenders: tuple[int, int] = (1, 2)
+    shopping_days: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,13 +440,18 @@ class FraudPatternParams:
     """Fraud beyond the rings (docs/simulation.md, Fraud patterns); shares are of a block's persons."""
 
     # Patterns begin in the last months of the window (those of the default event feed, so that their
-    # applications reach the bureau as lending events); their defaults may fall after the window.
+    # applications reach the bureau as lending events; the demo, with a shorter feed, sets its months to the
+    # feed's); their defaults may fall after the window.
     months: int = 3
     # Bust-out: an established person with a good history opens credit at several lenders over a few weeks,
     # draws every line, then stops paying everything.
     bust_out_share: float = 0.002
     bust_out_lenders: tuple[int, int] = (3, 6)
-    bust_out_days: tuple[int, int] = (7, 28)  # from the first new account to the last
+    bust_out_days: tuple[int, int] = (1, 10)  # from the first new account to the last
+    # The applications are stacked: sent to every lender within hours, before the first is granted (each
+    # lender's check of the bureau must not yet see the others' loans), from 10 minutes to this many hours
+    # before the first account is opened.
+    bust_out_apply_hours: int = 18
     # Synthetic identity built over months: a new file that starts with small accounts, pays for months, then
     # borrows big at several lenders and stops paying; its address is an unrelated person's.
     built_share: float = 0.002

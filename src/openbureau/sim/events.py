@@ -6,7 +6,10 @@ state it was in before (``BlockSimulation.before``):
 
 * ``opened`` on the opening day (at a moment drawn from the account's serial, so the truth of the
   over-borrowing episodes names the same moment), after an ``application`` the same day or a day or two
-  before; ``application`` also for loans never granted (``EventParams.decline_rate``).
+  before (a bust-out's stacked applications: hours before its first opening, ``fraud_patterns``);
+  ``application`` also for loans never granted (``EventParams.decline_rate``), and for the offers a person
+  compared before taking a loan: the same kind of credit at one or two other lenders in the days before
+  (``EventParams.shopping_share``).
 * ``repayment`` on the due date of every month the account was paid (a settlement is one ``settled``).
 * ``delinquent`` the day days past due reach 1, 30, 60 and 90, from the due date of the oldest unpaid
   instalment, exactly as the monthly record counts them (a payment that leaves an older instalment unpaid
@@ -20,6 +23,8 @@ records agree; `event_defects` breaks a few of them on purpose. Everything is ve
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import polars as pl
@@ -54,8 +59,12 @@ class EventSource:
     """Derives a block's lending events month by month and numbers them (ids unique across blocks)."""
 
     def __init__(self, *, sim: BlockSimulation, rel: Relations, params: EventParams, first_day: int,
-                 last_day: int, rng: np.random.Generator) -> None:
+                 last_day: int, rng: np.random.Generator,
+                 application_moments: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> None:
         self.sim, self.rel, self.params, self.rng = sim, rel, params, rng
+        # Accounts (serials, furnishers) -> the local moment (seconds) of their application when planned elsewhere (a
+        # bust-out's stacked applications), -1 for the others.
+        self.application_moments = application_moments
         self.first_day, self.last_day = first_day, last_day
         self.counter = 0
         self.declined = 0
@@ -113,7 +122,15 @@ class EventSource:
         step = (m.step[acc["slot"]] * 100).astype(np.int64)
         asked = np.where(rng.random(n) < params.asked_more,
                          np.ceil(amount_lent * rng.uniform(1.1, 2.0, n) / step) * step, amount_lent).astype(np.int64)
-        part(opened, APPLICATION, acc["opened"] - lag, app_sec, amount=asked)
+        app_day = acc["opened"] - lag
+        planned = np.zeros(n, dtype=bool)
+        if self.application_moments is not None and opened.any():
+            moment = np.full(n, -1, dtype=np.int64)
+            moment[opened] = self.application_moments(acc["serial"][opened], acc["furnisher"][opened])
+            planned = moment >= 0
+            app_day, app_sec = np.where(planned, moment // 86_400, app_day), np.where(planned, moment % 86_400, app_sec)
+        part(opened, APPLICATION, app_day, app_sec, amount=asked)
+        parts.append(self._shopping(np.flatnonzero(opened & ~acc["fraud"] & ~planned), opened_sec, asked))
 
         # Endings: settled (paid off early, or a charged-off debt settled) or closed (matured, cancelled).
         was_open, now = before["status"], acc["status"]
@@ -161,6 +178,37 @@ class EventSource:
         return parts
 
     # -- applications never granted -----------------------------------------------------------------------
+    def _shopping(self, idx: np.ndarray, opened_sec: np.ndarray, asked: np.ndarray) -> dict[str, np.ndarray]:
+        """Applications for the same kind of credit at one or two other lenders in the days before a loan
+        was granted (``EventParams.shopping_share``), none of them taken: comparing offers."""
+        sim, rng, params, m = self.sim, self.rng, self.params, self.sim.market
+        acc = sim.acc
+        idx = idx[rng.random(len(idx)) < params.shopping_share]
+        k = rng.integers(params.shopping_lenders[0], params.shopping_lenders[1] + 1, len(idx))
+        idx = np.repeat(idx, k)
+        slot = np.full(len(idx), -1, dtype=np.int64)
+        pick = rng.random(len(idx))
+        for ptype in np.unique(m.ptype[acc["slot"][idx]]):
+            here = m.ptype[acc["slot"][idx]] == ptype
+            offers = self.apply_slots[m.ptype[self.apply_slots] == ptype]
+            if len(offers):
+                slot[here] = offers[(pick[here] * len(offers)).astype(np.int64)]
+        keep = (slot >= 0)
+        keep[keep] = m.slot_furnisher[slot[keep]] != acc["furnisher"][idx[keep]]
+        idx, slot = idx[keep], slot[keep]
+        n = len(idx)
+        back = rng.integers(0, params.shopping_days + 1, n)
+        day = acc["opened"][idx] - back
+        sec = np.where(back == 0, np.maximum(opened_sec[idx] - rng.integers(600, 6 * _HOUR, n), 0),
+                       rng.integers(8 * _HOUR, 23 * _HOUR, n))
+        serial = (sim.block << 23) | (self.declined + np.arange(n))
+        self.declined += n
+        row = {name: np.full(n, -1, dtype=np.int64) for name in _PARTS}
+        row.update(p=acc["person"][idx], f=m.slot_furnisher[slot], slot=slot, serial=serial,
+                   declined=np.ones(n, np.int64), etype=np.full(n, APPLICATION, dtype=np.int64), day=day, sec=sec,
+                   amount=asked[idx], opened_on=np.full(n, NO_DAY, dtype=np.int64))
+        return row
+
     def _declined(self, month: int) -> dict[str, np.ndarray]:
         sim, rng, params = self.sim, self.rng, self.params
         pop, m, b = sim.pop, sim.market, sim.params

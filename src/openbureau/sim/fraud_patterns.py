@@ -4,9 +4,11 @@ Each pattern is planned per block from a stream of its own (``(seed, 4, block)``
 accounts of the simulation (monthly records, opened events and the applications before them) and its truth
 is written to ``truth/fraud.parquet`` (docs/simulation.md, Fraud patterns):
 
-* ``bust_out``: an established person of below-average latent risk opens credit at several lenders (those
-  that report events) over a few weeks; from the month after the last one every line is drawn to its limit
-  and nothing is repaid on any account.
+* ``bust_out``: an established person of below-average latent risk applies for credit at several lenders
+  (those that report events) within hours, before the first of them grants anything (stacking: each
+  lender's check of the bureau must not yet see the others' loans), and the lenders open the accounts over
+  the following days; from the month after the last one every line is drawn to its limit and nothing is
+  repaid on any account. ``stacked_applications`` gives the applications' moments to the event feed.
 * ``built_identity``: a file that appears months before the fraud (no account before ``built_start``),
   starts with small pay-later and BNPL accounts, then a credit line, pays well (low latent risk), then borrows
   at several lenders within days and stops paying everything the next month. Its address is an unrelated
@@ -59,6 +61,7 @@ class PatternPlan:
     month: np.ndarray
     fraud: np.ndarray  # the fraud proper (not a built identity's early accounts): the truth's began_at
     never_repaid: np.ndarray  # a takeover's loans: nothing is ever paid on them
+    stacked: np.ndarray  # a bust-out's loans: seconds from the application to the person's first opening
     serial: np.ndarray  # filled in as the simulation opens each loan (-1 before)
     rng: np.random.Generator
 
@@ -155,15 +158,19 @@ def plan_patterns(*, pop: Population, rel: Relations, market: Market, params: Fr
         rel.phone_missing[at] = False
     fraudsters = np.flatnonzero(pattern >= 0)
     at = (fraudsters[:, None] * n_f + np.arange(n_f)[None, :]).reshape(-1)
-    rel.consent[at] = True  # the fraudster consents to whatever a lender asks
+    rel.consent[at] = True  # the fraudster consents to whatever a lender asks, at once (the application's
+    rel.consent_delay[at] = 0  # events are then furnished, not held for want of a consent)
     bust_fraud = np.full(n, NO_CHANGE, dtype=np.int64)
     bust_fraud[takeover] = _month(changed_on[takeover])
     cols = {k: np.concatenate([p[k] for p in parts]) if parts else np.empty(0, dtype=np.int64)
             for k in ("person", "slot", "day", "fraud", "never_repaid")}
+    bust_loan = pattern[cols["person"]] == BUST_OUT if len(cols["person"]) else np.zeros(0, dtype=bool)
+    stacked = np.where(bust_loan, rng.integers(600, max(params.bust_out_apply_hours, 1) * 3600 + 1,
+                                               len(cols["person"])), -1)
     return PatternPlan(
         pattern=pattern, built_start=built_start, bust_all=np.minimum(bust_all, bust_fraud), changed_on=changed_on,
         person=cols["person"], slot=cols["slot"], day=cols["day"], month=_month(cols["day"]),
-        fraud=cols["fraud"].astype(bool), never_repaid=cols["never_repaid"].astype(bool),
+        fraud=cols["fraud"].astype(bool), never_repaid=cols["never_repaid"].astype(bool), stacked=stacked,
         serial=np.full(len(cols["person"]), -1, dtype=np.int64), rng=rng,
     )
 
@@ -205,6 +212,31 @@ def open_loans(sim: BlockSimulation, plan: PatternPlan, month: int) -> None:
     start = len(sim.acc["person"])
     sim.open_planned(plan.person[idx], plan.slot[idx], month, plan.day[idx], plan.rng, fraud=plan.never_repaid[idx])
     plan.serial[idx] = sim.acc["serial"][start:]
+
+
+def stacked_applications(plan: PatternPlan, market: Market, serial: np.ndarray, furnisher: np.ndarray
+                         ) -> np.ndarray:
+    """The local moment (seconds) of the application of each account (``serial``, ``furnisher``: an account's
+    serial counts per furnisher) that is a bust-out's stacked loan: its offset before the person's first
+    opening of the bust-out; -1 for every other account. Only loans opened already are known (their serials);
+    the first opening is always among them."""
+    loan = np.flatnonzero((plan.stacked >= 0) & (plan.serial >= 0))
+    out = np.full(len(serial), -1, dtype=np.int64)
+    if len(loan) == 0:
+        return out
+    lender = market.slot_furnisher[plan.slot[loan]]
+    moment = plan.day[loan] * 86_400 + opening_second(plan.serial[loan], lender)
+    first = np.full(len(plan.pattern), _NEVER, dtype=np.int64)
+    np.minimum.at(first, plan.person[loan], moment)
+    applied = first[plan.person[loan]] - plan.stacked[loan]
+    keys = (plan.serial[loan] << 6) | lender
+    order = np.argsort(keys)
+    known = keys[order]
+    wanted = (np.asarray(serial) << 6) | np.asarray(furnisher)
+    at = np.clip(np.searchsorted(known, wanted), 0, len(known) - 1)
+    hit = known[at] == wanted
+    out[hit] = applied[order][at[hit]]
+    return out
 
 
 def mark_bust(sim: BlockSimulation, plan: PatternPlan, month: int) -> None:

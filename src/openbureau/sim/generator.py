@@ -12,6 +12,7 @@ changes no monthly file.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from openbureau.sim.episodes import episodes_truth, plan_episodes
 from openbureau.sim.event_defects import event_defect_rates, inject_event_defects
 from openbureau.sim.event_files import EventWriter
 from openbureau.sim.events import EventSource
-from openbureau.sim.fraud_patterns import PatternTracker, plan_patterns
+from openbureau.sim.fraud_patterns import PatternTracker, plan_patterns, stacked_applications
 from openbureau.sim.identities import NO_CHANGE, IssuedNumbers, Population, make_population
 from openbureau.sim.records import consent_frame, month_records
 from openbureau.sim.timeline import (
@@ -156,7 +157,8 @@ def generate(
             tracker = PatternTracker(sim, patterns, pattern_first_month)
             event_rng = np.random.default_rng([seed, 2, block])
             source = EventSource(sim=sim, rel=rel, params=config.events, first_day=feed_first_day,
-                                 last_day=last_day, rng=event_rng)
+                                 last_day=last_day, rng=event_rng,
+                                 application_moments=functools.partial(stacked_applications, patterns, market))
             sim.open_initial(history_start)
             in_default = np.zeros((count, months), dtype=bool)
             observed = np.zeros((count, months), dtype=bool)

@@ -12,7 +12,7 @@ monthly obligations until a later event ends it (settled, closed, written off) o
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -30,6 +30,9 @@ class NewCredit:
     account_id: str
     kind: str  # application | opened
     at: datetime
+    product_type: str | None = None
+    phone: str | None = None  # the contact details the lender was given, when the reader opened them
+    address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +76,20 @@ def _instalment(row) -> int:
     return 0
 
 
-def event_facts(events: Sequence, tradelines: Sequence[Tradeline]) -> EventFacts:
+def event_facts(events: Sequence, tradelines: Sequence[Tradeline],
+                contacts: Mapping[int, tuple[str | None, str | None]] | None = None) -> EventFacts:
     """New credit and loans opened since the last file, from a person's events (oldest first, rows of
-    ``accounts.event_repository.EVENT_COLUMNS``) beside the person's tradelines."""
+    ``accounts.event_repository.EVENT_COLUMNS``) beside the person's tradelines; ``contacts``: event row id ->
+    (phone, address) given with the new credit, for the events whose contact details were opened."""
+    contacts = contacts or {}
     reported = {(t.furnisher_id, t.account_id): t.latest.period for t in tradelines}
     new_credit: list[NewCredit] = []
     loans: dict[tuple[int, str], RecentLoan] = {}
     for e in events:
         key = (e.furnisher_id, e.furnisher_account_id)
         if e.event_type in (APPLICATION, OPENED):
-            new_credit.append(NewCredit(e.furnisher_id, e.furnisher_account_id, e.event_type, e.occurred_at))
+            new_credit.append(NewCredit(e.furnisher_id, e.furnisher_account_id, e.event_type, e.occurred_at,
+                                        e.product_type, *contacts.get(e.id, (None, None))))
         covered = reported.get(key, "") >= _month(e.occurred_at)
         if covered:
             loans.pop(key, None)
