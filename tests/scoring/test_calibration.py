@@ -69,7 +69,7 @@ def test_the_recalibrated_model_round_trips_and_scores_with_its_mapping(recalibr
         row = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
         before, after, read = card.score(row), new.score(row), back.score(row)
         assert (after.score, after.lost) == (before.score, before.lost)  # scores and reasons never move
-        logit = math.log(before.probability_bad / (1 - before.probability_bad))
+        logit = (card.scale.offset - before.score) / card.scale.factor  # the score as shown
         assert after.probability_bad == pytest.approx(1 / (1 + math.exp(-(intercept + slope * logit))), rel=1e-12)
         assert read.probability_bad == after.probability_bad
     with pytest.raises(ValueError, match="newer"):

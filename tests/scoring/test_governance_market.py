@@ -47,7 +47,9 @@ def test_recalibrated_on_a_held_out_period_the_bands_agree_on_another(recalibrat
     result = training.evaluate(stored, data.frame(), data.bad, segments=_labels(data))
     bands = result["calibration_by_band"]
     assert [b["band"].split(" ")[0] for b in bands] == ["poor", "fair", "good", "very", "exceptional"]
-    assert result["calibration_check"]["agrees"], bands  # every band of the scale, on a period it never saw
+    shown = [(b["band"], b["rows"], b["bads"], b["predicted_bad_rate"], b["interval"]) for b in bands]
+    before_shown = [(b["band"], b["predicted_bad_rate"]) for b in result["calibration_before_by_band"]]
+    assert result["calibration_check"]["agrees"], (shown, before_shown, stored.recalibration["segments"])
     assert all(b["within"] for b in bands if b["rows"]) and sum(b["rows"] for b in bands) == len(data.bad)
     # The top of the scale under-predicted before (the raw points extrapolate beyond 850); less so after.
     top, before = next((a, b) for a, b in zip(reversed(bands), reversed(result["calibration_before_by_band"]),
