@@ -209,13 +209,14 @@ def recalibrate(
                                                          "training period; 12 months of outcome needed).")],
     version: Annotated[str | None, typer.Option(help="The new version (default: VERSION-rPERIOD).")] = None,
     release: Annotated[bool, typer.Option("--release", help="Release the new version at once.")] = False,
-    method: Annotated[str, typer.Option(help="platt (two parameters per segment) or isotonic (a monotone step "
-                                             "function, for periods with many bads).")] = "platt",
+    method: Annotated[str, typer.Option(help="auto (Platt when it agrees in every band of the period, else "
+                                             "isotonic if it leaves fewer bands outside), platt (two parameters "
+                                             "per segment) or isotonic (a monotone step function).")] = "auto",
 ) -> None:
     """Register a new version of a model whose probability of bad is recalibrated (Platt scaling per segment) on
     a held-out period; its scores, bands and reasons stay the same."""
-    if method not in calibration.METHODS:
-        raise typer.BadParameter(f"unknown method {method!r}; choose {', '.join(calibration.METHODS)}")
+    if method not in ("auto", *calibration.METHODS):
+        raise typer.BadParameter(f"unknown method {method!r}; choose auto, {', '.join(calibration.METHODS)}")
     runtime = open_runtime()
     with err_console.status(f"reading every file as it stood at {observation_period}"):
         card, data = service.recalibrate_on_bureau(

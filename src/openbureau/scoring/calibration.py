@@ -41,7 +41,7 @@ import numpy as np
 
 Z95 = 1.959963984540054  # the two-sided 95% normal quantile
 METHOD = "platt"
-METHODS = ("platt", "isotonic")
+METHODS = ("platt", "isotonic")  # in the order ``auto`` tries them
 ISOTONIC_FLOOR = 1e-4  # an isotonic mapping never states a probability of bad under 0.01% (nor over 99.99%)
 MIN_SEGMENT_BADS = 10  # fewer bads in a segment's held-out rows: the segment keeps its mapping
 
@@ -141,7 +141,7 @@ def recalibration_of(*, bad: np.ndarray, probability: np.ndarray, segments: list
                      before: list[dict], rows: int, method: str = METHOD) -> dict[str, Any]:
     """The ``recalibration`` record of a model: a mapping of ``method`` per segment with at least
     ``MIN_SEGMENT_BADS`` bads among ``segments`` (the segment each row was scored by)."""
-    if method not in METHODS:
+    if method not in METHODS:  # "auto" is training.recalibrate's: it calls this once per method
         raise ValueError(f"unknown recalibration method {method!r}; choose {', '.join(METHODS)}")
     fitted: dict[str, Any] = {}
     kept: dict[str, str] = {}

@@ -107,7 +107,7 @@ def train_on_bureau(engine: Engine, *, scale: Scale, actor_code: str, observatio
 
 def recalibrate_on_bureau(engine: Engine, *, version: str, observation_period: str, actor_code: str,
                           new_version: str | None = None, retention_years: int = 5,
-                          release_it: bool = False, method: str = "platt") -> tuple[Model, TrainingSet]:
+                          release_it: bool = False, method: str = "auto") -> tuple[Model, TrainingSet]:
     """Register a new version of model ``version`` whose probability of bad is recalibrated on the bureau's
     files at ``observation_period`` (held out: not the training period; ``training.recalibrate``) and, with
     ``release_it``, release it."""

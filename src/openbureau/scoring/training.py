@@ -269,16 +269,26 @@ def recalibrate(card: Model, frame, bad: np.ndarray, *, version: str, segments: 
     edges, names = named_bands(card.scale)
     before = metrics.calibration(bad=bad, score=score, probability=probability, edges=edges, names=names)
     shown = 1 / (1 + np.exp(-(card.scale.offset - score) / card.scale.factor))  # the score as shown, as a probability
-    record = calibration.recalibration_of(bad=np.asarray(bad), probability=shown, segments=used,
-                                          period=observation_period, before=before, rows=len(bad),
-                                          method=method)
-    if not record["segments"]:
-        raise Unprocessable(f"{int(np.sum(bad))} bads in {len(bad):,} rows: too few to recalibrate (at least "
-                            f"{calibration.MIN_SEGMENT_BADS} in a segment)", code="TOO_LITTLE_CALIBRATION_DATA",
-                            field="observation_period")
-    model = replace(plain, recalibration=record, training={**card.training, "recalibrated_from": card.model_version},
-                    created_at=datetime.now(UTC).isoformat(timespec="seconds"))
-    _, after = score_frame(model, frame, segments=segments)
-    record["after"] = metrics.calibration(bad=bad, score=score, probability=after, edges=edges, names=names)
-    record["before_check"], record["after_check"] = calibration.check(before), calibration.check(record["after"])
-    return model
+    tried = []
+    for candidate in (calibration.METHODS if method == "auto" else (method,)):
+        record = calibration.recalibration_of(bad=np.asarray(bad), probability=shown, segments=used,
+                                              period=observation_period, before=before, rows=len(bad),
+                                              method=candidate)
+        if not record["segments"]:
+            raise Unprocessable(f"{int(np.sum(bad))} bads in {len(bad):,} rows: too few to recalibrate (at least "
+                                f"{calibration.MIN_SEGMENT_BADS} in a segment)", code="TOO_LITTLE_CALIBRATION_DATA",
+                                field="observation_period")
+        model = replace(plain, recalibration=record, created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                        training={**card.training, "recalibrated_from": card.model_version})
+        _, after = score_frame(model, frame, segments=segments)
+        record["after"] = metrics.calibration(bad=bad, score=score, probability=after, edges=edges, names=names)
+        record["before_check"], record["after_check"] = calibration.check(before), calibration.check(record["after"])
+        tried.append(model)
+        if record["after_check"]["agrees"]:
+            break
+    # auto: Platt when it agrees in every band of the period, else the method leaving fewer bands outside.
+    chosen = min(tried, key=lambda m: len(m.recalibration["after_check"]["outside"]))
+    if method == "auto":
+        chosen.recalibration["chosen_by"] = {m.recalibration["method"]: m.recalibration["after_check"]["outside"]
+                                             for m in tried}
+    return chosen
