@@ -107,3 +107,20 @@ def test_scoring_a_recalibrated_model_imports_no_training_library(recalibrated, 
             "print(s.probability_bad, bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert float(out[0]) == pytest.approx(new.score(later.rows[0]).probability_bad) and out[1] == "[]"
+
+
+def test_auto_keeps_platt_when_it_agrees_and_isotonic_round_trips(recalibrated) -> None:
+    card, _, later, worse = recalibrated
+    auto = training.recalibrate(card, later.frame(), worse, version="a", observation_period="2025-09", method="auto")
+    assert auto.recalibration["method"] == "platt" and auto.recalibration["chosen_by"] == {"platt": []}
+    iso = training.recalibrate(card, later.frame(), worse, version="i", observation_period="2025-09",
+                               method="isotonic")
+    fit = iso.recalibration["segments"]["main"]
+    assert iso.recalibration["method"] == "isotonic" and len(fit["logit"]) == len(fit["probability"]) >= 2
+    assert fit["probability"] == sorted(fit["probability"]) and min(fit["probability"]) >= calibration.ISOTONIC_FLOOR
+    back = engines.from_json(json.loads(json.dumps(iso.to_json())))
+    scored = [(iso.score(r), back.score(r)) for r in later.rows[:300]]
+    assert all(a.probability_bad == b.probability_bad for a, b in scored)
+    # The probability never rises with the score (a higher score, no more risk).
+    by_score = sorted((s.score, s.probability_bad) for s, _ in scored)
+    assert all(p1 >= p2 - 1e-12 for (_, p1), (_, p2) in zip(by_score, by_score[1:], strict=False))
