@@ -84,3 +84,10 @@ def test_engine_auto_prints_both_cross_validated_aucs_and_keeps_the_better(burea
     unknown = runner.invoke(app, ["model", "train", "--table", str(table), "--target", "bad", "--out", str(model),
                                   "--engine", "forest"])
     assert unknown.exit_code != 0 and "unknown engine" in unknown.output
+
+
+def test_recalibrate_names_what_is_wrong(bureau_env) -> None:
+    missing = runner.invoke(app, ["model", "recalibrate", "nope", "--observation-period", "2025-01"])
+    assert missing.exit_code == 1 and "MODEL_NOT_FOUND" in missing.output
+    bogus = runner.invoke(app, ["model", "recalibrate", "nope", "--observation-period", "2025-01", "--method", "magic"])
+    assert bogus.exit_code != 0 and "unknown method 'magic'" in bogus.output

@@ -8,15 +8,16 @@ from openbureau.scoring.features import FEATURE_NAMES
 from openbureau.scoring.training_set import TrainingSet
 
 
-def training_set(n: int = 3_000, seed: int = 7) -> TrainingSet:
-    """``n`` scorable files at one observation period (none thin), their outcome drawn from a logistic truth."""
+def training_set(n: int = 3_000, seed: int = 7, shift: float = 0.0) -> TrainingSet:
+    """``n`` scorable files at one observation period (none thin), their outcome drawn from a logistic truth
+    (``shift`` added to its log-odds: a riskier period)."""
     rng = np.random.default_rng(seed)
     late = rng.poisson(0.4, n)
     worst = np.minimum(9, np.where(late > 0, 3 + rng.integers(0, 4, n), rng.integers(0, 2, n)))
     utilisation = rng.beta(2, 3, n)
     inquiries = rng.poisson(1.0, n)
     oldest = rng.integers(6, 240, n)
-    logit = -3.2 + 0.7 * late + 0.25 * worst + 2.2 * utilisation + 0.35 * inquiries - 0.004 * oldest
+    logit = shift - 3.2 + 0.7 * late + 0.25 * worst + 2.2 * utilisation + 0.35 * inquiries - 0.004 * oldest
     bad = (rng.uniform(0, 1, n) < 1 / (1 + np.exp(-logit))).astype(int)
     rows = []
     for i in range(n):

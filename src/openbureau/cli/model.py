@@ -15,9 +15,10 @@ from openbureau.cli import model_fraud
 from openbureau.cli.console import console, err_console, print_table, reports_errors
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Unprocessable
+from openbureau.kit.periods import period_end
 from openbureau.present.validation import validation_html
 from openbureau.runtime import open_runtime
-from openbureau.scoring import engines, evaluation, service, training
+from openbureau.scoring import calibration, engines, evaluation, governance, service, training
 from openbureau.scoring.scorecard import SCALES
 from openbureau.scoring.training_set import default_observation_period, training_set
 
@@ -131,9 +132,15 @@ def evaluate(
     id_column: Annotated[str | None, typer.Option("--id", help="The table's id column.")] = None,
     observation_period: Annotated[str | None, typer.Option(help="Bureau: observe at YYYY-MM.")] = None,
     html: Annotated[Path | None, typer.Option(help="Write the validation report (HTML with charts).")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the report's figures as JSON.")] = None,
+    fairness: Annotated[bool, typer.Option(help="Bureau: add the fairness report (gender, age band, region derived "
+                                                "from resident IDs for model governance; audited).")] = True,
+    cutoff: Annotated[float | None, typer.Option(help="The approval cut-off of the fairness report (default: the "
+                                                      "scale's good band, 670 or 600).")] = None,
 ) -> None:
-    """Evaluate a model: AUC, KS, Gini, calibration by band, score distribution and PSI against its training,
-    labelled by which rows were scored (in-sample figures are never called validation)."""
+    """Evaluate a model: AUC, KS, Gini, calibration by band with confidence intervals, score distribution and PSI
+    against its training, labelled by which rows were scored (in-sample figures are never called validation);
+    on the bureau, with --html or --json, the fairness report."""
     runtime = None
     path = Path(model)
     if path.suffix == ".json" and path.exists():
@@ -157,17 +164,79 @@ def evaluate(
             period = observation_period or default_observation_period(session)
             with err_console.status(f"reading every file as it stood at {period}"):
                 data = training_set(session, observation_period=period)
-        sets = evaluation.evaluate_labelled(card, data.frame(), data.bad, observation_period=period,
-                                            segments=["thin" if t else "main" for t in data.thin])
+        labels = ["thin" if t else "main" for t in data.thin]
+        sets = evaluation.evaluate_labelled(card, data.frame(), data.bad, observation_period=period, segments=labels)
         what = f"the bureau observed at {period}"
+        if fairness and (html is not None or json_out is not None):
+            _add_fairness(runtime, card, data, labels, next((s for s in sets if s.validation), sets[-1]), cutoff)
     for s in sets:
         _print_figures(s.result, f"Model {card.model_version} on {what}, {_heading(s)} ({s.note})")
+        check = s.result["calibration_check"]
+        console.print(f"  calibration: predicted bad rate within the observed rate's {check['interval']} interval in "
+                      f"{check['bands'] - len(check['outside'])} of {check['bands']} bands" +
+                      (f"; outside: {', '.join(check['outside'])}" if check["outside"] else ""), highlight=False)
+    shown = next((s for s in sets if s.validation), sets[-1])
+    if json_out is not None:
+        json_out.write_text(json.dumps({"model": card.model_version, "rows": _heading(shown), "note": shown.note,
+                                        **shown.result}, ensure_ascii=False, indent=1), encoding="utf-8")
+        console.print(f"Figures ({_heading(shown)}): {json_out}")
     if html is not None:
-        shown = next((s for s in sets if s.validation), sets[-1])
         heading = _heading(shown)
         html.write_text(validation_html(card, shown.result, title=f"{heading[0].upper()}{heading[1:]}: "
                                                                   f"{card.model_version} on {what}"), encoding="utf-8")
         console.print(f"Report ({_heading(shown)}): {html}")
+
+
+def _add_fairness(runtime, card, data, labels: list[str], shown: evaluation.Evaluated, cutoff: float | None) -> None:
+    """The fairness report of the shown rows, into their result (attributes derived and audited)."""
+    rows = shown.rows if shown.rows is not None else list(range(len(data.bad)))
+    ids = [data.person_ids[i] for i in rows]
+    with session_scope(runtime.engine, write=True) as session:
+        groups = governance.protected_groups(session, vault=runtime.vault, person_ids=ids,
+                                             observed=period_end(data.observation_period),
+                                             actor_code=audit.operator_code(), model_version=card.model_version)
+    shown.result["fairness"] = governance.fairness_report(
+        card, data.frame().iloc[list(rows)], data.bad[list(rows)], groups=groups,
+        segments=[labels[i] for i in rows], cutoff=cutoff,
+        source="gender, age band and region derived from resident ID numbers (model governance, audited)")
+
+
+@app.command("recalibrate")
+@reports_errors
+def recalibrate(
+    model: Annotated[str, typer.Argument(help="The registered version to recalibrate.")],
+    observation_period: Annotated[str, typer.Option(help="The held-out period to fit on (YYYY-MM, not the "
+                                                         "training period; 12 months of outcome needed).")],
+    version: Annotated[str | None, typer.Option(help="The new version (default: VERSION-rPERIOD).")] = None,
+    release: Annotated[bool, typer.Option("--release", help="Release the new version at once.")] = False,
+    method: Annotated[str, typer.Option(help="auto (Platt when it agrees in every band of the period, else "
+                                             "isotonic if it leaves fewer bands outside), platt (two parameters "
+                                             "per segment) or isotonic (a monotone step function).")] = "auto",
+) -> None:
+    """Register a new version of a model whose probability of bad is recalibrated (Platt scaling per segment) on
+    a held-out period; its scores, bands and reasons stay the same."""
+    if method not in ("auto", *calibration.METHODS):
+        raise typer.BadParameter(f"unknown method {method!r}; choose auto, {', '.join(calibration.METHODS)}")
+    runtime = open_runtime()
+    with err_console.status(f"reading every file as it stood at {observation_period}"):
+        card, data = service.recalibrate_on_bureau(
+            runtime.engine, version=model, observation_period=observation_period, new_version=version,
+            actor_code=audit.operator_code(), release_it=release, method=method,
+            retention_years=runtime.policy.profile.negative_retention_years)
+    r = card.recalibration
+    for name, fit in r["segments"].items():
+        how = (f"log-odds × {fit['slope']:.3f} {fit['intercept']:+.3f}" if r["method"] == "platt" else
+               f"isotonic, {len(fit['logit'])} breakpoints")
+        console.print(f"Segment {name}: {how} ({fit['rows']:,} files, {fit['bads']:,} bads)", highlight=False)
+    for name, why in r["unchanged"].items():
+        console.print(f"Segment {name}: {why}", highlight=False)
+    for when in ("before", "after"):
+        check = r[f"{when}_check"]
+        console.print(f"{when.capitalize()}: predicted within the observed {check['interval']} interval in "
+                      f"{check['bands'] - len(check['outside'])} of {check['bands']} bands" +
+                      (f" (outside: {', '.join(check['outside'])})" if check["outside"] else ""), highlight=False)
+    console.print(f"Model [bold]{card.model_version}[/] registered" + (" and released" if release else ""),
+                  highlight=False)
 
 
 def _heading(s: evaluation.Evaluated) -> str:

@@ -371,3 +371,13 @@ def review_side_by_side(session: Session, *, principal: Principal, vault: PiiVau
             "candidate_person_id": item.candidate_person_id, "match_weight": item.match_weight,
             "match_probability": item.match_probability, "evidence": json.loads(item.evidence),
             "person": described(item.person_id), "candidate": described(item.candidate_person_id)}
+
+
+def resident_ids(session: Session, *, vault: PiiVault, person_ids: list[int]) -> dict[int, str]:
+    """The decrypted resident ID numbers of those of ``person_ids`` anchored by one (surviving persons only).
+
+    For a documented purpose only, which the caller audits (model governance: ``scoring.governance``)."""
+    wanted = set(person_ids)
+    pairs = [(pid, token) for pid, token in ResolutionRepository(session).anchors(STRONG_ID_TYPE) if pid in wanted]
+    numbers = vault.decrypt_many_bytes([bytes(token) for _, token in pairs])
+    return {pid: number.decode() for (pid, _), number in zip(pairs, numbers, strict=True)}

@@ -30,10 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from openbureau.scoring.scorecard import Scale, Scored, artefact_header
+from openbureau.scoring.scorecard import Scale, Scored, artefact_header, recalibrated, recalibration_fields
 
 FORMAT = "openbureau-additive"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: may hold a ``recalibration`` (written only then)
 ENGINE = "additive"
 MAX_INTERACTIONS = 10  # the complexity limit: at most this many pairwise terms per segment
 MAX_BINS = 64  # bins per feature in a main term
@@ -127,6 +127,8 @@ class AdditiveModel:
     validation: dict[str, Any] = field(default_factory=dict)
     created_at: str = ""
     engine: str = ENGINE
+    recalibration: dict[str, Any] | None = None  # scoring.calibration: the probability's mapping, per segment
+    _platt: tuple | None = field(default=None, repr=False)
 
     def score(self, values: dict[str, Any], *, segment: str = "main") -> Scored:
         """Score one row of feature values with the named segment (falls back to ``main``)."""
@@ -148,8 +150,10 @@ class AdditiveModel:
             for name in features:
                 points[name] = points.get(name, 0.0) + p / 2
                 lost[name] = lost.get(name, 0.0) + gap / 2
-        logit_bad = (self.scale.offset - raw) / self.scale.factor
         score = int(round(min(self.scale.maximum, max(self.scale.minimum, raw))))
+        logit_bad = (self.scale.offset - raw) / self.scale.factor
+        if self.recalibration is not None:  # the score as shown, mapped again (scoring.calibration)
+            logit_bad = recalibrated(self, seg.name, (self.scale.offset - score) / self.scale.factor)
         return Scored(score, raw, 1.0 / (1.0 + math.exp(-logit_bad)), seg.name, points, lost)
 
     def to_json(self) -> dict[str, Any]:
@@ -158,10 +162,11 @@ class AdditiveModel:
                            "monotonized": s.monotonized,
                            "terms": [{k: v for k, v in asdict(t).items() if not k.startswith("_")} for t in s.terms]}
                     for name, s in self.segments.items()}
-        return {"format": FORMAT, "format_version": FORMAT_VERSION, "engine": ENGINE,
+        return {"format": FORMAT, "format_version": 1, "engine": ENGINE,
                 "model_version": self.model_version, "kind": self.kind, "created_at": self.created_at,
                 "target": self.target, "scale": asdict(self.scale), "feature_schema": self.feature_schema,
-                "segments": segments, "training": self.training, "validation": self.validation}
+                "segments": segments, "training": self.training, "validation": self.validation,
+                **recalibration_fields(self)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AdditiveModel:

@@ -37,6 +37,7 @@ class Evaluated:
     validation: bool | None  # whether the rows are unseen by the model (None: the bureau cannot know)
     note: str
     result: dict[str, Any]
+    rows: np.ndarray | None = None  # the row numbers scored (None: every row)
 
 
 def evaluate_labelled(card: Model, frame, bad: np.ndarray, *, segments: list[str] | None = None,
@@ -49,9 +50,9 @@ def evaluate_labelled(card: Model, frame, bad: np.ndarray, *, segments: list[str
         pick = (lambda rows: None) if segments is None else (lambda rows: [segments[i] for i in rows])
         return [
             Evaluated("in-sample", False, f"the {len(train):,} rows the model was fitted on: not validation",
-                      training.evaluate(card, frame.iloc[train], bad[train], segments=pick(train))),
+                      training.evaluate(card, frame.iloc[train], bad[train], segments=pick(train)), train),
             Evaluated("in-time hold-out", True, f"the {len(test):,} rows held out of training",
-                      training.evaluate(card, frame.iloc[test], bad[test], segments=pick(test)))]
+                      training.evaluate(card, frame.iloc[test], bad[test], segments=pick(test)), test)]
     result = training.evaluate(card, frame, bad, segments=segments)
     trained_at = t.get("observation_period")
     if observation_period is not None and trained_at is not None:

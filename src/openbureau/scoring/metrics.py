@@ -45,16 +45,28 @@ def roc_points(*, bad: np.ndarray, score: np.ndarray, points: int = 50) -> list[
     return sorted(set(out))
 
 
-def calibration(*, bad: np.ndarray, score: np.ndarray, probability: np.ndarray, edges: list[float]) -> list[dict]:
-    """Per score band ``[edges[i], edges[i+1])``: rows, observed bad rate, mean predicted probability of bad."""
+def calibration(*, bad: np.ndarray, score: np.ndarray, probability: np.ndarray, edges: list[float],
+                names: list[str] | None = None) -> list[dict]:
+    """Per score band ``[edges[i], edges[i+1])``: rows, bads, observed bad rate with its Wilson interval
+    (``interval``, simultaneous 95% over the bands: ``calibration.band_z``), mean predicted probability of bad,
+    and whether the prediction lies ``within`` the interval."""
+    from openbureau.scoring.calibration import band_z, wilson
+
     bad, score, probability = np.asarray(bad), np.asarray(score, dtype=float), np.asarray(probability)
+    used = sum(1 for low, high in zip(edges[:-1], edges[1:], strict=True) if ((score >= low) & (score < high)).any())
+    z = band_z(used)
     rows = []
     for low, high in zip(edges[:-1], edges[1:], strict=True):
         inside = (score >= low) & (score < high)
         n = int(inside.sum())
-        rows.append({"band": f"{low:g}-{high:g}", "rows": n,
-                     "observed_bad_rate": float(bad[inside].mean()) if n else None,
-                     "predicted_bad_rate": float(probability[inside].mean()) if n else None})
+        bads = int(bad[inside].sum())
+        predicted = float(probability[inside].mean()) if n else None
+        interval = wilson(bads, n, z) if n else None
+        label = f"{low:g}-{high:g}" if names is None else f"{names[len(rows)]} {low:g}-{high:g}"
+        rows.append({"band": label, "rows": n, "bads": bads,
+                     "observed_bad_rate": bads / n if n else None, "predicted_bad_rate": predicted,
+                     "interval": list(interval) if interval else None,
+                     "within": None if not n else bool(interval[0] <= predicted <= interval[1])})
     return rows
 
 
@@ -76,12 +88,29 @@ def psi(expected: list[float], actual: list[float]) -> float:
 
 
 def summary(*, bad: np.ndarray, score: np.ndarray, probability: np.ndarray, edges: list[float],
-            reference: list[float] | None = None) -> dict[str, Any]:
-    """Every validation figure of a scored sample, as the model artefact and the report keep them."""
+            reference: list[float] | None = None, named: tuple[list[float], list[str]] | None = None) -> dict[str, Any]:
+    """Every validation figure of a scored sample, as the model artefact and the report keep them; with
+    ``named`` (the scale's bands: edges and names), calibration by those bands too, which the check is on."""
+
     a = auc(bad=bad, score=score)
     share = distribution(score, edges)
+    bands = calibration(bad=bad, score=score, probability=probability, edges=edges)
     return {"rows": int(len(bad)), "bad_rate": float(np.mean(bad)), "auc": a, "gini": 2 * a - 1,
             "ks": ks(bad=bad, score=score), "edges": edges, "distribution": share,
             "psi": None if reference is None else psi(reference, share),
-            "calibration": calibration(bad=bad, score=score, probability=probability, edges=edges),
+            "calibration": bands, **named_calibration(bad=bad, score=score, probability=probability, named=named,
+                                                      fallback=bands),
             "roc": roc_points(bad=bad, score=score)}
+
+
+def named_calibration(*, bad: np.ndarray, score: np.ndarray, probability: np.ndarray,
+                      named: tuple[list[float], list[str]] | None, fallback: list[dict],
+                      prefix: str = "calibration") -> dict[str, Any]:
+    """``{prefix}_by_band`` (calibration by the scale's named bands) and ``{prefix}_check`` on it (on
+    ``fallback``, the 50-point rows, without named bands)."""
+    from openbureau.scoring.calibration import check
+
+    if named is None:
+        return {f"{prefix}_check": check(fallback)}
+    by_band = calibration(bad=bad, score=score, probability=probability, edges=named[0], names=named[1])
+    return {f"{prefix}_by_band": by_band, f"{prefix}_check": check(by_band)}

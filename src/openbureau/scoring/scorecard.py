@@ -29,8 +29,10 @@ from typing import Any
 
 import numpy as np
 
+from openbureau.scoring import calibration
+
 FORMAT = "openbureau-scorecard"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: may hold a ``recalibration`` (written only then; a model without one is still version 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,14 +168,18 @@ class Scorecard:
     training: dict[str, Any] = field(default_factory=dict)
     validation: dict[str, Any] = field(default_factory=dict)
     created_at: str = ""
+    recalibration: dict[str, Any] | None = None  # scoring.calibration: the probability's mapping, per segment
+    _platt: tuple | None = field(default=None, repr=False)
 
     def score(self, values: dict[str, Any], *, segment: str = "main") -> Scored:
         """Score one row of feature values with the named segment (falls back to ``main``)."""
         seg = self.segments.get(segment) or self.segments["main"]
         points = {f.name: f.points_of(values.get(f.name)) for f in seg.features}
         raw = seg.base_points + sum(points.values())
-        logit_bad = (self.scale.offset - raw) / self.scale.factor
         score = int(round(min(self.scale.maximum, max(self.scale.minimum, raw))))
+        logit_bad = (self.scale.offset - raw) / self.scale.factor
+        if self.recalibration is not None:  # the score as shown, mapped again (scoring.calibration)
+            logit_bad = recalibrated(self, seg.name, (self.scale.offset - score) / self.scale.factor)
         # Points each feature costs against its best bin: on a risk scale, the points it added above its least.
         lost = {f.name: (points[f.name] - f.least_points) if self.scale.risk else (f.best_points - points[f.name])
                 for f in seg.features}
@@ -187,10 +193,10 @@ class Scorecard:
                               "features": [{k: v for k, v in asdict(f).items() if k != "_lookup"}
                                            for f in seg.features]}
         scale = asdict(self.scale)
-        return {"format": FORMAT, "format_version": FORMAT_VERSION, "model_version": self.model_version,
+        return {"format": FORMAT, "format_version": 1, "model_version": self.model_version,
                 "kind": self.kind, "created_at": self.created_at, "target": self.target, "scale": scale,
                 "feature_schema": self.feature_schema, "segments": segments, "training": self.training,
-                "validation": self.validation}
+                "validation": self.validation, **recalibration_fields(self)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Scorecard:
@@ -201,6 +207,22 @@ class Scorecard:
                                   features=[BinnedFeature(**f) for f in s["features"]])
                     for name, s in data["segments"].items()}
         return cls(segments=segments, **header)
+
+
+def recalibrated(model, segment: str, logit_bad: float) -> float:
+    """``logit_bad`` through the model's recalibration of ``segment`` (unchanged when it has none)."""
+    cached = model._platt
+    if cached is None or cached[0] is not model.recalibration:
+        cached = model._platt = (model.recalibration, calibration.mapping(model.recalibration))
+    mapped = cached[1].get(segment)
+    return logit_bad if mapped is None else mapped(logit_bad)
+
+
+def recalibration_fields(model) -> dict[str, Any]:
+    """The artefact's recalibration and the format version it needs (none and 1 without one)."""
+    if model.recalibration is None:
+        return {}
+    return {"format_version": 2, "recalibration": model.recalibration}
 
 
 def artefact_header(data: dict[str, Any], *, fmt: str, version: int, what: str) -> dict[str, Any]:
@@ -215,7 +237,7 @@ def artefact_header(data: dict[str, Any], *, fmt: str, version: int, what: str) 
                 scale=Scale(**{**scale, "bands": tuple(tuple(b) for b in scale["bands"])}),
                 feature_schema=list(data.get("feature_schema", [])), target=data.get("target", ""),
                 training=dict(data.get("training", {})), validation=dict(data.get("validation", {})),
-                created_at=data.get("created_at", ""))
+                created_at=data.get("created_at", ""), recalibration=data.get("recalibration"))
 
 
 def fit_segment(frame, bad: np.ndarray, *, categorical: list[str], scale: Scale, name: str = "main",

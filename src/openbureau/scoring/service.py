@@ -105,6 +105,25 @@ def train_on_bureau(engine: Engine, *, scale: Scale, actor_code: str, observatio
     return card, data
 
 
+def recalibrate_on_bureau(engine: Engine, *, version: str, observation_period: str, actor_code: str,
+                          new_version: str | None = None, retention_years: int = 5,
+                          release_it: bool = False, method: str = "auto") -> tuple[Model, TrainingSet]:
+    """Register a new version of model ``version`` whose probability of bad is recalibrated on the bureau's
+    files at ``observation_period`` (held out: not the training period; ``training.recalibrate``) and, with
+    ``release_it``, release it."""
+    with session_scope(engine) as session:
+        card = load(session, version)
+        data = training_set(session, observation_period=observation_period, retention_years=retention_years)
+    new = training.recalibrate(card, data.frame(), data.bad, version=new_version or f"{version}-r{observation_period}"[-64:],
+                               segments=["thin" if t else "main" for t in data.thin],
+                               observation_period=observation_period, method=method)
+    with session_scope(engine, write=True) as session:
+        register(session, card=new, actor_code=actor_code)
+        if release_it:
+            release(session, version=new.model_version, actor_code=actor_code)
+    return new, data
+
+
 def load(session: Session, version: str) -> Model:
     """The registered model ``version``."""
     text = ModelRepository(session).artefact(version)

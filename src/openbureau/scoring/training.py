@@ -17,7 +17,7 @@ cross-validated on the same stratified folds of the training rows (never the hel
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from openbureau.kit.errors import Unprocessable
-from openbureau.scoring import engines, metrics
+from openbureau.scoring import calibration, engines, metrics
 from openbureau.scoring.additive import MONOTONE
 from openbureau.scoring.engines import Model
 from openbureau.scoring.features import FEATURES
@@ -56,6 +56,11 @@ class Table:
 def edges_of(scale: Scale, step: int = 50) -> list[float]:
     """Score band edges across the scale (for distributions and calibration)."""
     return [float(x) for x in range(scale.minimum, scale.maximum, step)] + [float(scale.maximum) + 1]
+
+
+def named_bands(scale: Scale) -> tuple[list[float], list[str]]:
+    """The scale's named bands (poor ... exceptional) as edges and names: what calibration is checked on."""
+    return [float(low) for low, _ in scale.bands] + [float(scale.maximum) + 1], [name for _, name in scale.bands]
 
 
 def score_frame(card: Model, frame, *, segments: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -89,7 +94,8 @@ def sample_digest(frame, bad: np.ndarray) -> str:
 
 def _validate(card: Model, frame, bad: np.ndarray, segments: list[str] | None) -> dict[str, Any]:
     score, probability = score_frame(card, frame, segments=segments)
-    return metrics.summary(bad=bad, score=score, probability=probability, edges=edges_of(card.scale))
+    return metrics.summary(bad=bad, score=score, probability=probability, edges=edges_of(card.scale),
+                           named=named_bands(card.scale))
 
 
 def train_bureau(data: TrainingSet, *, scale: Scale, version: str, engine: str = "scorecard",
@@ -234,4 +240,55 @@ def evaluate(card: Model, frame, bad: np.ndarray, *, segments: list[str] | None 
     score, probability = score_frame(card, frame, segments=segments)
     reference = card.validation.get("distribution")
     edges = card.validation.get("edges") or edges_of(card.scale)
-    return metrics.summary(bad=bad, score=score, probability=probability, edges=edges, reference=reference)
+    named = named_bands(card.scale)
+    result = metrics.summary(bad=bad, score=score, probability=probability, edges=edges, reference=reference,
+                             named=named)
+    if card.recalibration is not None:  # the same rows as the model stood before its recalibration
+        _, plain = score_frame(replace(card, recalibration=None), frame, segments=segments)
+        before = metrics.calibration(bad=bad, score=score, probability=plain, edges=edges)
+        result["calibration_before"] = before
+        result.update(metrics.named_calibration(bad=bad, score=score, probability=plain, named=named, fallback=before,
+                                                prefix="calibration_before"))
+    return result
+
+
+def recalibrate(card: Model, frame, bad: np.ndarray, *, version: str, segments: list[str] | None = None,
+                observation_period: str | None = None, method: str = calibration.METHOD) -> Model:
+    """A new version of ``card`` whose probability of bad is recalibrated (``scoring.calibration``: Platt
+    scaling, or isotonic regression, per segment) on held-out rows ``frame``/``bad``; scores, bands and
+    reasons are unchanged.
+
+    The rows must be unseen by the model: a bureau model refuses its own training period."""
+    trained_at = card.training.get("observation_period")
+    if observation_period is not None and observation_period == trained_at:
+        raise Unprocessable(f"{observation_period} is the model's training period: recalibrate on a held-out period",
+                            code="RECALIBRATION_IN_SAMPLE", field="observation_period")
+    plain = replace(card, model_version=version, recalibration=None, _platt=None)
+    score, probability = score_frame(plain, frame, segments=segments)
+    used = [s if s in card.segments else "main" for s in (segments or ["main"] * len(bad))]
+    edges, names = named_bands(card.scale)
+    before = metrics.calibration(bad=bad, score=score, probability=probability, edges=edges, names=names)
+    shown = 1 / (1 + np.exp(-(card.scale.offset - score) / card.scale.factor))  # the score as shown, as a probability
+    tried = []
+    for candidate in (calibration.METHODS if method == "auto" else (method,)):
+        record = calibration.recalibration_of(bad=np.asarray(bad), probability=shown, segments=used,
+                                              period=observation_period, before=before, rows=len(bad),
+                                              method=candidate)
+        if not record["segments"]:
+            raise Unprocessable(f"{int(np.sum(bad))} bads in {len(bad):,} rows: too few to recalibrate (at least "
+                                f"{calibration.MIN_SEGMENT_BADS} in a segment)", code="TOO_LITTLE_CALIBRATION_DATA",
+                                field="observation_period")
+        model = replace(plain, recalibration=record, created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                        training={**card.training, "recalibrated_from": card.model_version})
+        _, after = score_frame(model, frame, segments=segments)
+        record["after"] = metrics.calibration(bad=bad, score=score, probability=after, edges=edges, names=names)
+        record["before_check"], record["after_check"] = calibration.check(before), calibration.check(record["after"])
+        tried.append(model)
+        if record["after_check"]["agrees"]:
+            break
+    # auto: Platt when it agrees in every band of the period, else the method leaving fewer bands outside.
+    chosen = min(tried, key=lambda m: len(m.recalibration["after_check"]["outside"]))
+    if method == "auto":
+        chosen.recalibration["chosen_by"] = {m.recalibration["method"]: m.recalibration["after_check"]["outside"]
+                                             for m in tried}
+    return chosen
