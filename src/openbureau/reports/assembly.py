@@ -265,6 +265,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
                       amount_due=m.amount_due, past_due_amount=m.past_due_amount, payment_status=m.status,
                       account_status=row.account_status, reporting_period=m.period,
                       payment_history_start=shift_period(m.period, -(history_months - 1)), payment_history=history,
+                      balance_history=t.balances(m.period, history_months),
                       disputed=(t.furnisher_id, t.account_id) in disputed,
                       consumer_statements=statements(file.marks, vault, t.furnisher_id, t.account_id))
         if t.credit:

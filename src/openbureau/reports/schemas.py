@@ -93,6 +93,9 @@ class AccountView(BaseModel):
     payment_history_start: str = Field(description="Period of the first character of payment_history.")
     payment_history: str = Field(description="One PBoC status per month, oldest first, ending at "
                                              "reporting_period; / where nothing was reported.")
+    balance_history: list[int | None] = Field(
+        default_factory=list, description="The balance reported for each month of payment_history (minor units), "
+                                          "oldest first; null where nothing was reported.")
     disputed: bool = Field(description="The person has an open dispute about this account.")
     consumer_statements: list[str] = Field(
         default_factory=list, description="The person's statements about this account (200 characters each, a "
@@ -116,6 +119,7 @@ class ObligationView(BaseModel):
     reporting_period: str
     payment_history_start: str
     payment_history: str
+    balance_history: list[int | None] = Field(default_factory=list, description="As for credit accounts.")
     months_late_24m: int = Field(description="Months with a past-due status in the last 24 reported.")
     disputed: bool
     consumer_statements: list[str] = Field(default_factory=list, description="As for credit accounts.")

@@ -107,6 +107,12 @@ class Tradeline:
         by_period = {m.period: m.status for m in self.months}
         return "".join([by_period.get(p, NO_RECORD) for p in periods_ending(end_period, months)])
 
+    def balances(self, end_period: str, months: int) -> list[int | None]:
+        """The balance of each of ``months`` months ending at ``end_period``, oldest first; None where nothing
+        was reported (aligned with :meth:`history`)."""
+        by_period = {m.period: m.balance for m in self.months}
+        return [by_period.get(p) for p in periods_ending(end_period, months)]
+
     def worst_since(self, start_period: str) -> str | None:
         """The worst status published in ``start_period`` or later (None: no month there)."""
         statuses = [m.status for m in self.months if m.period >= start_period]
