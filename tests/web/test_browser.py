@@ -72,7 +72,7 @@ def test_a_person_signs_in_reads_their_report_and_consents_and_files_a_dispute(s
         page.wait_for_url(f"{base}/me/report/view")
         assert page.get_by_test_id("view").inner_text() == "Your own report"
         assert page.get_by_test_id("grid").count() == 3
-        photograph(page, tmp_path, "person-report", WIDTHS)
+        photograph(page, tmp_path, "person-report-view", WIDTHS)
         page.go_back()
         page.goto(f"{base}/me/consents")
         rows = page.get_by_test_id("consents").locator("tbody tr")
