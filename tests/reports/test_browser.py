@@ -42,8 +42,8 @@ def test_the_report_page_renders_its_grid_and_signals_in_chromium(server, tmp_pa
         colour = late.evaluate("el => getComputedStyle(el).backgroundColor")
         assert colour == "rgb(255, 183, 77)"  # the 31-60 days colour, not the default
         signals = page.get_by_test_id("signals").locator(".signal")
-        # The four credit signals, then the four fraud signals (docs/fraud.md), each shown triggered or not.
-        assert signals.count() == 8 and "Recent late payment" in signals.nth(2).inner_text()
+        # The four credit signals, then the five fraud signals (docs/fraud.md), each shown triggered or not.
+        assert signals.count() == 9 and "Recent late payment" in signals.nth(2).inner_text()
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 1024  # the grid wraps inside the page: nothing runs off the side
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)

@@ -87,7 +87,7 @@ def test_a_released_model_scores_every_inquiry_with_reasons(bureau, registered, 
         pl.col("consent_ref").is_not_null() & (pl.col("id_type") == "CN_RESIDENT_ID")
         & (pl.col("account_status") == "open"))
     scored = []
-    for id_number in borrowers["id_number"].unique().sort().to_list()[:50]:
+    for id_number in borrowers["id_number"].drop_nulls().unique().sort().to_list()[:50]:
         try:
             with session_scope(runtime.engine, write=True) as session:
                 result = reports.inquire(session, vault=runtime.vault,
@@ -109,7 +109,7 @@ def test_a_released_model_scores_every_inquiry_with_reasons(bureau, registered, 
     with session_scope(runtime.engine, write=True) as session:
         own = reports.own_report(session, vault=runtime.vault, principal=Principal.operator("OPERATOR:test"),
                                  policy=CN, now=NOW,
-                                 subject=Subject(id_type="CN_RESIDENT_ID", id_number=borrowers["id_number"].sort()[0]))
+                                 subject=Subject(id_type="CN_RESIDENT_ID", id_number=borrowers["id_number"].drop_nulls().sort()[0]))
     assert own.score is not None and (own.score.improvements is not None or not own.score.scorable)
     with session_scope(runtime.engine) as session:
         actions = [e.action for e in audit.list_entries(session, limit=1000)]
