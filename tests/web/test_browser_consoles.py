@@ -53,6 +53,17 @@ def _page(browser, base: str):
     return page
 
 
+def _member_signs_in(page, runtime, key: str, *, asked: str, signin: str, at: str) -> None:
+    """Ask for ``asked``, be sent to the ``signin`` page, sign in with ``key`` and a code of its second factor
+    (as an authenticator app shows it), and land at ``at``."""
+    page.goto(asked)
+    page.wait_for_url(signin)
+    page.get_by_label("API key").fill(key)
+    page.get_by_label("Authenticator code").fill(authenticator_code(runtime, key))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(at)
+
+
 def _watched(page, base: str, requested: list[str], problems: list[str]) -> None:
     page.on("request", lambda r: requested.append(r.url))
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
@@ -71,12 +82,8 @@ def test_the_regulator_reads_the_market_and_drills_into_a_furnisher(server, tmp_
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = _page(browser, base)
         _watched(page, base, requested, problems)
-        page.goto(f"{base}/regulator")
-        page.wait_for_url(f"{base}/regulator/signin")
-        page.get_by_label("API key").fill(keys["REG"])
-        page.get_by_label("Authenticator code").fill(authenticator_code(runtime, keys["REG"]))
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{base}/regulator")
+        _member_signs_in(page, runtime, keys["REG"], asked=f"{base}/regulator", signin=f"{base}/regulator/signin",
+                         at=f"{base}/regulator")
         assert page.get_by_role("heading", name="The market").is_visible()
         assert page.locator("svg[role=img]").count() == 4
         assert page.evaluate("() => document.cookie") == ""
@@ -148,12 +155,8 @@ def test_a_furnishers_staff_uploads_a_file_and_reads_its_findings(server, tmp_pa
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = _page(browser, base)
         _watched(page, base, requested, problems)
-        page.goto(f"{base}/lender/uploads")
-        page.wait_for_url(f"{base}/lender/signin")
-        page.get_by_label("API key").fill(keys["BANK_A"])
-        page.get_by_label("Authenticator code").fill(authenticator_code(runtime, keys["BANK_A"]))
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{base}/lender/workspace")
+        _member_signs_in(page, runtime, keys["BANK_A"], asked=f"{base}/lender/uploads",
+                         signin=f"{base}/lender/signin", at=f"{base}/lender/workspace")
         _shots(page, tmp_path, "lender-workspace")
         page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
         page.get_by_role("link", name="Upload", exact=True).click()

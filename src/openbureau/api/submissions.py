@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from openbureau.api.deps import FurnisherDep, IdPath, Offset, PolicyDep, PrincipalDep, RuntimeDep, SessionDep
-from openbureau.api.uploads import UPLOAD_SCHEMA, scratch_file, sealed_upload
+from openbureau.api.uploads import UPLOAD_SCHEMA, findings_download, sealed_upload
 from openbureau.intake import service
 from openbureau.intake.schemas import FindingRead, FindingsPage, SubmissionRead
 
@@ -63,14 +61,8 @@ def read_findings(submission_id: IdPath, session: SessionDep, principal: Princip
                   format: Annotated[str, Query(pattern="^(json|csv)$")] = "json"):
     """Every finding (line, field, code, severity, value, message); ``format=csv`` downloads them all."""
     if format == "csv":
-        out = scratch_file(runtime, suffix=".csv")
-        try:
-            service.write_findings_csv(session, principal=principal, submission_id=submission_id, out=out)
-        except Exception:
-            out.unlink(missing_ok=True)
-            raise
-        return FileResponse(out, media_type="text/csv", filename=f"submission-{submission_id}-errors.csv",
-                            background=BackgroundTask(out.unlink, missing_ok=True))
+        return findings_download(session, runtime, principal=principal, submission_id=submission_id,
+                                 filename=f"submission-{submission_id}-errors.csv")
     submission = service.get_submission(session, principal=principal, submission_id=submission_id)
     items = service.list_findings(session, principal=principal, submission_id=submission_id, limit=limit, offset=offset)
     read = SubmissionRead.model_validate(submission)

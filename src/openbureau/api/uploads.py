@@ -12,8 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from python_multipart.multipart import MultipartParseError, MultipartParser, parse_options_header
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
+from starlette.responses import FileResponse
 
 from openbureau.intake.errors import FileRejected
 from openbureau.intake.files import IncomingFile, SealedFile, check_filename, private_dir
@@ -33,6 +35,21 @@ def scratch_file(runtime: Runtime, *, suffix: str = "") -> Path:
     handle, name = tempfile.mkstemp(dir=scratch, suffix=suffix[:16])
     os.close(handle)
     return Path(name)
+
+
+def findings_download(session, runtime: Runtime, *, principal, submission_id: int, filename: str) -> FileResponse:
+    """Every finding of a submission as a CSV download (spreadsheet-safe), written to a scratch file that is
+    removed once sent (or at once, when the service refuses)."""
+    from openbureau.intake import service as intake
+
+    out = scratch_file(runtime, suffix=".csv")
+    try:
+        intake.write_findings_csv(session, principal=principal, submission_id=submission_id, out=out)
+    except Exception:
+        out.unlink(missing_ok=True)
+        raise
+    return FileResponse(out, media_type="text/csv", filename=filename,
+                        background=BackgroundTask(out.unlink, missing_ok=True))
 
 
 def _bad_upload(message: str) -> BureauError:
@@ -137,4 +154,4 @@ async def sealed_upload(runtime: Runtime, request: Request, *, file_format: str 
         raise
 
 
-__all__ = ["FileRejected", "UPLOAD_SCHEMA", "scratch_file", "sealed_upload"]
+__all__ = ["FileRejected", "UPLOAD_SCHEMA", "findings_download", "scratch_file", "sealed_upload"]

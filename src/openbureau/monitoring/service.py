@@ -137,16 +137,22 @@ def list_subscriptions(session: Session, *, principal: Principal, after_id: int 
                              created_at=r.created_at, score_threshold=r.score_threshold) for r in rows]
 
 
-def update_subscription(session: Session, *, principal: Principal, subscription_id: int,
-                        data: SubscriptionUpdate) -> SubscriptionRead:
-    """Set (or clear) the score watch of one of the lender's registrations; the next look of the score watch
-    takes the score then as the one changes are measured from."""
+def _own_subject(session: Session, *, principal: Principal, subscription_id: int):
+    """The repository and the calling lender's registration ``subscription_id`` (another lender's: not found)."""
     authorize(principal, Action.MONITOR_PORTFOLIO)
     repo = MonitoringRepository(session.connection())
     row = repo.subject(subscriber_id=principal.member_id, subject_id=subscription_id)
     if row is None:
         raise NotFound(f"you monitor no subject {subscription_id}", code=SUBSCRIPTION_NOT_FOUND,
                        field="subscription_id")
+    return repo, row
+
+
+def update_subscription(session: Session, *, principal: Principal, subscription_id: int,
+                        data: SubscriptionUpdate) -> SubscriptionRead:
+    """Set (or clear) the score watch of one of the lender's registrations; the next look of the score watch
+    takes the score then as the one changes are measured from."""
+    repo, row = _own_subject(session, principal=principal, subscription_id=subscription_id)
     repo.set_score_threshold(row.id, data.score_threshold)
     audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code,
                  action="monitoring.update", person_id=row.person_id, purpose=PURPOSE.value,
@@ -158,12 +164,7 @@ def update_subscription(session: Session, *, principal: Principal, subscription_
 
 def delete_subscription(session: Session, *, principal: Principal, subscription_id: int) -> None:
     """Stop monitoring one of the lender's subjects (another lender's is not found)."""
-    authorize(principal, Action.MONITOR_PORTFOLIO)
-    repo = MonitoringRepository(session.connection())
-    row = repo.subject(subscriber_id=principal.member_id, subject_id=subscription_id)
-    if row is None:
-        raise NotFound(f"you monitor no subject {subscription_id}", code=SUBSCRIPTION_NOT_FOUND,
-                       field="subscription_id")
+    repo, row = _own_subject(session, principal=principal, subscription_id=subscription_id)
     repo.delete_subject(row.id)
     audit.record(session, actor_member_id=principal.member_id, actor_code=principal.code,
                  action="monitoring.unregister", person_id=row.person_id, purpose=PURPOSE.value,

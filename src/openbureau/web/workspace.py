@@ -16,12 +16,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from starlette.background import BackgroundTask
 
 from openbureau.api.deps import IdPath, PolicyDep, RuntimeDep, SessionDep
-from openbureau.api.uploads import scratch_file, sealed_upload
+from openbureau.api.uploads import findings_download, sealed_upload
 from openbureau.disputes import investigation
 from openbureau.disputes.models import DisputeOutcome
 from openbureau.disputes.schemas import TaskAnswer
@@ -130,14 +129,8 @@ def submission(submission_id: IdPath, request: Request, principal: FurnisherCons
 def findings_csv(submission_id: IdPath, principal: FurnisherConsoleDep, session: SessionDep,
                  runtime: RuntimeDep) -> Response:
     """Every finding of the submission as a CSV download (spreadsheet-safe, as the API's)."""
-    out = scratch_file(runtime, suffix=".csv")
-    try:
-        intake.write_findings_csv(session, principal=principal, submission_id=submission_id, out=out)
-    except Exception:
-        out.unlink(missing_ok=True)
-        raise
-    return FileResponse(out, media_type="text/csv", filename=f"submission-{submission_id}-findings.csv",
-                        background=BackgroundTask(out.unlink, missing_ok=True))
+    return findings_download(session, runtime, principal=principal, submission_id=submission_id,
+                             filename=f"submission-{submission_id}-findings.csv")
 
 
 @router.get("/uploads")
