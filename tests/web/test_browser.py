@@ -43,7 +43,7 @@ def test_a_person_signs_in_reads_their_report_and_consents_and_files_a_dispute(s
         page.goto(f"{base}/")  # the bureau's CN profile: Chinese first; the header's link switches to English
         assert page.locator("html").get_attribute("lang") == "zh-Hans"
         assert page.get_by_role("heading", name="从这里开始").is_visible()
-        assert_accessible(page)
+        photograph(page, tmp_path, "landing-zh", WIDTHS)
         page.get_by_role("link", name="English").click()
         page.wait_for_url(f"{base}/?lang=en")
         assert page.locator("html").get_attribute("lang") == "en"
@@ -52,12 +52,12 @@ def test_a_person_signs_in_reads_their_report_and_consents_and_files_a_dispute(s
         assert page.evaluate("() => getComputedStyle(document.querySelector('.cards li')).borderStyle") == "solid"
         page.get_by_role("link", name="Your own file").click()
         page.wait_for_url(f"{base}/signin")
-        assert_accessible(page)
+        photograph(page, tmp_path, "signin", WIDTHS)
         page.get_by_label("Document number").fill(ID)
         page.get_by_role("button", name="Send me a code").click()
         page.wait_for_url(f"{base}/signin/code")
         code, _ = last_code(runtime)
-        assert_accessible(page)
+        photograph(page, tmp_path, "signin-code", WIDTHS)
         page.get_by_label("One-time code").fill(code)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"{base}/me")
@@ -95,7 +95,7 @@ def test_a_person_signs_in_reads_their_report_and_consents_and_files_a_dispute(s
             page.goto(f"{base}/me/{area}")
             photograph(page, tmp_path, f"person-{area}", WIDTHS)
         browser.close()
-    assert len(list(tmp_path.glob("*.png"))) == 2 * 8
+    assert len(list(tmp_path.glob("*.png"))) == 2 * 11
     assert requested and all(url.startswith(base) for url in requested), [u for u in requested
                                                                         if not u.startswith(base)]
     assert problems == []
