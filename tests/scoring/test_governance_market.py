@@ -40,6 +40,9 @@ def recalibrated(request, bureau):
     return card, new, stored, data
 
 
+MIN_BADS_FOR_DIRECTION = 10
+
+
 def test_recalibrated_on_a_held_out_period_the_bands_agree_on_another(recalibrated) -> None:
     card, new, stored, data = recalibrated
     assert new.model_version == f"{card.model_version}-r{FIT}" and new.recalibration["observation_period"] == FIT
@@ -56,9 +59,11 @@ def test_recalibrated_on_a_held_out_period_the_bands_agree_on_another(recalibrat
     for b in outside:
         low, high = b["interval"]
         assert low - (high - low) / 4 <= b["predicted_bad_rate"] <= high + (high - low) / 4, shown
-    # Where the top of the scale under-predicted before (the raw points extrapolate beyond 850), it rises after.
+    # Where the top of the scale under-predicted before (the raw points extrapolate beyond 850), it rises after;
+    # judged only where the band holds enough bads for its observed rate to say which way it should move (a
+    # band of a handful of bads, as the top one of a small market can be, was seen to go either way).
     for a, b in zip(bands, result["calibration_before_by_band"], strict=True):
-        if a["rows"] and not b["within"] and b["predicted_bad_rate"] < b["interval"][0]:
+        if a["bads"] >= MIN_BADS_FOR_DIRECTION and not b["within"] and b["predicted_bad_rate"] < b["interval"][0]:
             assert a["predicted_bad_rate"] > b["predicted_bad_rate"]
     assert result["auc"] == pytest.approx(training.evaluate(card, data.frame(), data.bad, segments=_labels(data))["auc"])
 
