@@ -55,18 +55,11 @@ import httpx  # noqa: E402
 import psycopg  # noqa: E402
 
 from bench.paced import percentile  # noqa: E402
-from bench.report_api import PG_ADMIN, log, wrk  # noqa: E402
+from bench.report_api import LUA_HEAD, PG_ADMIN, log, wrk  # noqa: E402
 
 LENDER, PLATFORM = "MON_LENDER", "MON_PLATFORM"
 CLI = Path(sys.executable).parent / "openbureau"
-LUA = r"""
-local ids = {}
-for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
-math.randomseed(%(seed)d + (tonumber(tostring({}):sub(8), 16) or 0))
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-API-Key"] = "%(key)s"
-request = function()
+LUA = LUA_HEAD + r"""request = function()
   local body = '{"subject":{"id_type":"CN_RESIDENT_ID","id_number":"' .. ids[math.random(#ids)] ..
                '"},"purpose":"account_review"}'
   return wrk.format(nil, "/v1/inquiries", nil, body)

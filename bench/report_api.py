@@ -48,14 +48,16 @@ sys.path.insert(0, str(ROOT))
 
 PG_ADMIN = os.environ.get("OPENBUREAU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SUBSCRIBER = "LENDER_X"
-LUA = r"""
+# The start of every wrk script of the benchmarks: the subjects' ids, a seed per connection, the member's key.
+LUA_HEAD = r"""
 local ids = {}
 for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
 math.randomseed(%(seed)d + (tonumber(tostring({}):sub(8), 16) or 0))
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["X-API-Key"] = "%(key)s"
-request = function()
+"""
+LUA = LUA_HEAD + r"""request = function()
   local n = math.random(#ids)
   -- line n of the ids file is the person whose consent the lender filed as LX-Q<n-1>
   local body = '{"subject":{"id_type":"CN_RESIDENT_ID","id_number":"' .. ids[n] ..

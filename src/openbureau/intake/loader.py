@@ -21,7 +21,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
-from openbureau.accounts.repository import AccountLoadRepository
+from openbureau.accounts.load_repository import AccountLoadRepository
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.repository import subjects_granted_since
 from openbureau.identity.models import Person

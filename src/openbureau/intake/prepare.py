@@ -24,9 +24,9 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection
 
+from openbureau.accounts.load_repository import AccountLoadRepository
 from openbureau.accounts.models import AccountState
 from openbureau.accounts.person_repository import PersonRecordRepository
-from openbureau.accounts.repository import AccountLoadRepository
 from openbureau.consent.profiles import JurisdictionProfile
 from openbureau.identity.service import PersonLinker, seal_identities
 from openbureau.intake import quarantine

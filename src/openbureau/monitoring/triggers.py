@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 import polars as pl
 from sqlalchemy import Connection, Row
 
+from openbureau.accounts.load_repository import AccountLoadRepository
 from openbureau.accounts.negative import CHARGED_OFF, PAST_DUE_LEVELS, RECOVERED
-from openbureau.accounts.repository import AccountLoadRepository
 from openbureau.identity.resolution.normalise import addresses, phone_digits
 from openbureau.identity.service import open_identities
 from openbureau.kit.crypto import PiiVault

@@ -9,7 +9,8 @@ from sqlalchemy import Connection, select
 
 from openbureau.accounts.coverage_repository import CoverageRepository
 from openbureau.accounts.event_repository import EventRepository
-from openbureau.accounts.repository import STATE_FRAME_SCHEMA, AccountLoadRepository
+from openbureau.accounts.load_repository import AccountLoadRepository
+from openbureau.accounts.repository import STATE_FRAME_SCHEMA
 from openbureau.consent.repository import furnish_consents
 from openbureau.identity.repository import PersonRepository, survive
 from openbureau.inquiries.repository import hard_inquiries

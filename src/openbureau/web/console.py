@@ -28,8 +28,17 @@ from openbureau.members import console
 from openbureau.members.models import Member
 from openbureau.principals import Principal
 from openbureau.web.i18n import N_
+from openbureau.web.pages import with_cookies
+from openbureau.web.render import page
 from openbureau.web.session import PagesRateLimited as RateLimited
-from openbureau.web.session import clear_cookie, csrf_for, read_bounded_form, runtime_of, set_cookie
+from openbureau.web.session import (
+    clear_cookie,
+    csrf_for,
+    nonce_for,
+    read_bounded_form,
+    runtime_of,
+    set_cookie,
+)
 
 MEMBER_COOKIE = "__Host-obm_session"
 OPERATOR_COOKIE = "__Host-obo_session"
@@ -170,6 +179,15 @@ async def member_sign_in(request: Request, form: dict, *, may: Callable[[Princip
         await count_failure(request)
         return 401, token.message
     return token
+
+
+def signin_form(request: Request, console_name: str, *, status_code: int = 200, error: str | None = None) -> Response:
+    """The sign-in page of a console (``lender``, ``regulator`` or ``operator``), posting to ``/<console>/signin``,
+    its CSRF token bound to a nonce cookie."""
+    cookies: dict[str, str] = {}
+    nonce_for(request, cookies)
+    return with_cookies(page(request, "console_signin.html.j2", status_code=status_code, error=error,
+                             action=f"/{console_name}/signin", console=console_name), cookies)
 
 
 def signed_in(token: str, location: str) -> Response:

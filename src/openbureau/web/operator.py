@@ -29,11 +29,11 @@ from openbureau.web.console import (
     OperatorConsoleDep,
     count_failure,
     sign_out,
+    signin_form,
 )
 from openbureau.web.i18n import N_
-from openbureau.web.pages import with_cookies
 from openbureau.web.render import page
-from openbureau.web.session import FormDep, nonce_for, set_cookie
+from openbureau.web.session import FormDep, set_cookie
 
 router = APIRouter(prefix="/operator", include_in_schema=False)
 REVIEWS_SHOWN = 20
@@ -47,18 +47,11 @@ def _served(request: Request) -> None:
         raise NotFound(N_("There is no such page."))
 
 
-def _signin_form(request: Request, *, status_code: int = 200, error: str | None = None) -> Response:
-    cookies: dict[str, str] = {}
-    nonce_for(request, cookies)
-    return with_cookies(page(request, "console_signin.html.j2", status_code=status_code, error=error,
-                             action="/operator/signin", console="operator"), cookies)
-
-
 @router.get("/signin")
 def signin_page(request: Request) -> Response:
     """Enter a code from the terminal."""
     _served(request)
-    return _signin_form(request)
+    return signin_form(request, "operator")
 
 
 @router.post("/signin")
@@ -75,7 +68,7 @@ async def signin(request: Request, form: FormDep, runtime: RuntimeDep) -> Respon
         token = await run_in_threadpool(opened)
     except BureauError as exc:
         await count_failure(request)
-        return _signin_form(request, status_code=exc.status_code, error=exc.message)
+        return signin_form(request, "operator", status_code=exc.status_code, error=exc.message)
     response = RedirectResponse("/operator", status_code=303)
     set_cookie(response, OPERATOR_COOKIE, token, max_age=SESSION_SECONDS)
     return response

@@ -23,11 +23,17 @@ from openbureau.members import console
 from openbureau.present.charts import period_chart
 from openbureau.principals import Action, Principal, authorize
 from openbureau.quality import service as quality
-from openbureau.web.console import ConsoleFormDep, MemberConsoleDep, member_sign_in, sign_out, signed_in
+from openbureau.web.console import (
+    ConsoleFormDep,
+    MemberConsoleDep,
+    member_sign_in,
+    sign_out,
+    signed_in,
+    signin_form,
+)
 from openbureau.web.i18n import N_
-from openbureau.web.pages import with_cookies
 from openbureau.web.render import page
-from openbureau.web.session import FormDep, nonce_for
+from openbureau.web.session import FormDep
 
 router = APIRouter(prefix="/regulator", include_in_schema=False)
 REFUSED = N_("These pages are for the regulator: this member may not read market statistics.")
@@ -41,17 +47,10 @@ def _regulator(principal: MemberConsoleDep) -> Principal:
 RegulatorDep = Annotated[Principal, Depends(_regulator)]
 
 
-def _signin_form(request: Request, *, status_code: int = 200, error: str | None = None) -> Response:
-    cookies: dict[str, str] = {}
-    nonce_for(request, cookies)
-    return with_cookies(page(request, "console_signin.html.j2", status_code=status_code, error=error,
-                             action="/regulator/signin", console="regulator"), cookies)
-
-
 @router.get("/signin")
 def signin_page(request: Request) -> Response:
     """The member's API key, typed once."""
-    return _signin_form(request)
+    return signin_form(request, "regulator")
 
 
 @router.post("/signin")
@@ -61,7 +60,7 @@ async def signin(request: Request, form: FormDep) -> Response:
     nowhere)."""
     opened = await member_sign_in(request, form, may=lambda principal: principal.may(Action.READ_MARKET))
     if isinstance(opened, tuple):
-        return _signin_form(request, status_code=opened[0], error=opened[1] or REFUSED)
+        return signin_form(request, "regulator", status_code=opened[0], error=opened[1] or REFUSED)
     return signed_in(opened, "/regulator")
 
 

@@ -39,11 +39,11 @@ from openbureau.web.console import (
     member_sign_in,
     sign_out,
     signed_in,
+    signin_form,
 )
 from openbureau.web.i18n import N_, check_fields
-from openbureau.web.pages import with_cookies
 from openbureau.web.render import page
-from openbureau.web.session import FormDep, csrf_for, nonce_for, runtime_of
+from openbureau.web.session import FormDep, csrf_for, runtime_of
 
 router = APIRouter(prefix="/lender", include_in_schema=False)
 LENDER = "lender"
@@ -64,17 +64,10 @@ def _member_may_use(principal: Principal) -> bool:
     return principal.may(Action.SUBMIT_FILE) or principal.may(Action.INQUIRE)
 
 
-def _signin_form(request: Request, *, status_code: int = 200, error: str | None = None) -> Response:
-    cookies: dict[str, str] = {}
-    nonce_for(request, cookies)
-    return with_cookies(page(request, "console_signin.html.j2", status_code=status_code, error=error,
-                             action="/lender/signin", console=LENDER), cookies)
-
-
 @router.get("/signin")
 def signin_page(request: Request) -> Response:
     """The member's API key and the code of its second factor."""
-    return _signin_form(request)
+    return signin_form(request, LENDER)
 
 
 @router.post("/signin")
@@ -82,7 +75,7 @@ async def signin(request: Request, form: FormDep) -> Response:
     """A member that furnishes or looks up gets a console session (``web.console.member_sign_in``)."""
     opened = await member_sign_in(request, form, may=_member_may_use)
     if isinstance(opened, tuple):
-        return _signin_form(request, status_code=opened[0], error=opened[1] or REFUSED)
+        return signin_form(request, LENDER, status_code=opened[0], error=opened[1] or REFUSED)
     return signed_in(opened, "/lender/workspace")
 
 

@@ -23,7 +23,8 @@ import polars as pl
 from sqlalchemy import ColumnElement, Connection, Engine, Select, select
 
 from openbureau.accounts.event_repository import EventRepository
-from openbureau.accounts.repository import AccountLoadRepository, published_person
+from openbureau.accounts.load_repository import AccountLoadRepository
+from openbureau.accounts.repository import published_person
 from openbureau.consent.profiles import JurisdictionProfile
 from openbureau.identity.models import Person
 from openbureau.identity.service import PersonLinker, next_person_id, seal_identities, sync_person_sequence

@@ -1,0 +1,152 @@
+"""SQL of a bulk load's account states (``account_states``, ``loads_in_progress``), on the Core connection that
+holds one of the load's transactions: the loader's writes and the reads it makes of what it wrote, and the
+frames the quality and market jobs read. The per-person reads of the files are ``accounts.repository``'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import polars as pl
+from sqlalchemy import ColumnElement, Connection, case, delete, exists, func, insert, select, tuple_
+
+from openbureau.accounts.models import AccountState, LendingEvent, LoadInProgress
+from openbureau.accounts.repository import PUBLISHED, STATE_FRAME_SCHEMA, S
+from openbureau.kit.dialects import dialect_for
+
+_PRIMARY_KEY = tuple_(S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version)
+
+
+class AccountLoadRepository:
+    """SQL of a bulk load's account states, on the Core connection that holds one of its transactions."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def latest_versions(self, *, furnisher_id: int, period: str) -> pl.DataFrame:
+        """(``furnisher_account_id``, ``stored_version``) of every account stored for a period."""
+        stmt = (select(S.furnisher_account_id, func.max(S.version))
+                .where(S.furnisher_id == furnisher_id, S.reporting_period == period)
+                .group_by(S.furnisher_account_id))
+        rows = self.conn.execute(stmt).all()
+        return pl.DataFrame(
+            rows, schema={"furnisher_account_id": pl.String, "stored_version": pl.Int64}, orient="row"
+        ).with_columns(pl.lit(period).alias("reporting_period"))
+
+    def insert(self, frame: pl.DataFrame) -> None:
+        """Append account-state rows (the table's column names) in the open transaction."""
+        dialect_for(self.conn).insert(self.conn, AccountState.__table__, frame)
+
+    def refresh_statistics(self, *, rows_written: int) -> None:
+        """Let the planner see the rows a load wrote (see ``kit.dialects.base.Dialect.refresh_statistics``)."""
+        dialect_for(self.conn).refresh_statistics(self.conn, AccountState.__table__, rows_written=rows_written)
+
+    def begin_load(self, *, submission_id: int, furnisher_id: int, first_person_id: int) -> None:
+        """List the submission as being loaded: its rows stay out of every read until :meth:`end_load`."""
+        self.conn.execute(insert(LoadInProgress).values(submission_id=submission_id, furnisher_id=furnisher_id,
+                                                        first_person_id=first_person_id))
+
+    def end_load(self, submission_id: int) -> None:
+        """Unlist the submission's load: its rows become part of the files when the caller's transaction
+        commits (with its status), or, after a discard, nothing of it is left."""
+        self.conn.execute(delete(LoadInProgress).where(LoadInProgress.submission_id == submission_id))
+
+    def loads_in_progress(self) -> list[tuple[int, int, int]]:
+        """(submission_id, furnisher_id, first_person_id) of every listed load."""
+        return [tuple(r) for r in self.conn.execute(select(
+            LoadInProgress.submission_id, LoadInProgress.furnisher_id, LoadInProgress.first_person_id))]
+
+    def state_keys(self, *, submission_id: int, furnisher_id: int) -> list[tuple[int, str, str, int]]:
+        """The primary keys of the rows a submission stored (one read of the furnisher's rows)."""
+        stmt = select(S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version).where(
+            S.furnisher_id == furnisher_id, S.submission_id == submission_id)
+        return [tuple(r) for r in self.conn.execute(stmt)]
+
+    def new_accounts(self, *, submission_id: int, furnisher_id: int,
+                     persons: Callable[[ColumnElement], ColumnElement[bool]]) -> pl.DataFrame:
+        """(``person_id``, ``opened_on``) of each account that a submission's rows in the files name for the
+        first time (no published row of another submission has it), among the persons meeting ``persons`` (a
+        condition of another domain: a monitored person); one row per account."""
+        earlier = AccountState.__table__.alias("earlier")
+        seen = exists().where(earlier.c.furnisher_id == S.furnisher_id,
+                              earlier.c.furnisher_account_id == S.furnisher_account_id,
+                              earlier.c.submission_id != submission_id,
+                              earlier.c.submission_id.not_in(select(LoadInProgress.submission_id).scalar_subquery()))
+        stmt = (select(S.person_id, func.min(S.opened_on).label("opened_on"))
+                .where(S.furnisher_id == furnisher_id, S.submission_id == submission_id, S.held_reason.is_(None),
+                       persons(S.person_id), ~seen)
+                .group_by(S.person_id, S.furnisher_account_id))
+        rows = self.conn.execute(stmt).all()
+        return pl.DataFrame(rows, schema={"person_id": pl.Int64, "opened_on": pl.Date}, orient="row")
+
+    def load_identities(self, *, submission_id: int, person_ids: Sequence[int]) -> pl.DataFrame:
+        """``person_id``, ``identity_enc`` of a load's released records about these persons."""
+        rows = []
+        ids = sorted(set(person_ids))
+        for start in range(0, len(ids), 5_000):
+            rows += self.conn.execute(select(S.person_id, S.identity_enc).where(
+                S.submission_id == submission_id, S.held_reason.is_(None),
+                S.person_id.in_(ids[start:start + 5_000]))).all()
+        return pl.DataFrame(rows, schema={"person_id": pl.Int64, "identity_enc": pl.Binary}, orient="row")
+
+    def known_identities(self, person_ids: Sequence[int], *, except_submission: int | None = None,
+                         per_person: int = 12) -> pl.DataFrame:
+        """``person_id``, ``identity_enc`` of the newest ``per_person`` published, released records and as many
+        released lending events of each of these persons (not those of ``except_submission``): the contact
+        details the person's file carried before."""
+        ids = sorted(set(person_ids))
+        E = LendingEvent.__table__.c  # noqa: N806
+        rows: list = []
+        for start in range(0, len(ids), 5_000):
+            chunk = ids[start:start + 5_000]
+            conditions = [S.person_id.in_(chunk), S.held_reason.is_(None), PUBLISHED]
+            if except_submission is not None:
+                conditions.append(S.submission_id != except_submission)
+            states = select(S.person_id, S.identity_enc, func.row_number().over(
+                partition_by=S.person_id, order_by=(S.reporting_period.desc(), S.stored_at.desc())).label("n")
+            ).where(*conditions).subquery()
+            events = select(E.person_id, E.identity_enc, func.row_number().over(
+                partition_by=E.person_id, order_by=E.occurred_at.desc()).label("n")
+            ).where(E.person_id.in_(chunk), E.held_reason.is_(None)).subquery()
+            for q in (states, events):
+                rows += self.conn.execute(select(q.c.person_id, q.c.identity_enc).where(q.c.n <= per_person)).all()
+        return pl.DataFrame(rows, schema={"person_id": pl.Int64, "identity_enc": pl.Binary}, orient="row")
+
+    def delete_states(self, keys: list[tuple[int, str, str, int]]) -> int:
+        """Delete account states by primary key; how many."""
+        return self.conn.execute(delete(AccountState).where(_PRIMARY_KEY.in_(keys))).rowcount if keys else 0
+
+    # -- frames for the quality and market jobs ------------------------------------------------------------
+    def submission_periods(self) -> pl.DataFrame:
+        """``submission_id, reporting_period, records``: which periods each submission's stored records describe."""
+        stmt = (select(S.submission_id, S.reporting_period, func.count().label("records"))
+                .where(PUBLISHED).group_by(S.submission_id, S.reporting_period))
+        return dialect_for(self.conn).read_frame(self.conn, stmt, {
+            "submission_id": pl.Int64, "reporting_period": pl.String, "records": pl.Int64})
+
+    def state_frame(self, *, since: str | None = None, until: str | None = None,
+                    furnisher_id: int | None = None) -> pl.DataFrame:
+        """Every stored version of every account-period in ``[since, until]`` (``STATE_FRAME_SCHEMA``), with
+        emptiness flags for the optional fields (their values are not needed, and dates cost more to
+        transfer than flags)."""
+        stmt = select(
+            S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version, S.person_id, S.product_type,
+            S.term_months, S.balance, S.days_past_due, S.payment_status, S.account_status,
+            _flag(S.credit_limit).label("has_credit_limit"), _flag(S.original_amount).label("has_original_amount"),
+            _flag(S.first_delinquency_date).label("has_first_delinquency_date"),
+            _flag(S.closed_on).label("has_closed_on"), _flag(S.consent_ref).label("has_consent_ref"),
+            _flag(S.negative_notice_date).label("has_negative_notice_date"),
+            _flag(S.held_reason).label("held"),
+        ).where(PUBLISHED)
+        if since is not None:
+            stmt = stmt.where(S.reporting_period >= since)
+        if until is not None:
+            stmt = stmt.where(S.reporting_period <= until)
+        if furnisher_id is not None:
+            stmt = stmt.where(S.furnisher_id == furnisher_id)
+        return dialect_for(self.conn).read_frame(self.conn, stmt, STATE_FRAME_SCHEMA)
+
+
+def _flag(column: ColumnElement) -> ColumnElement[int]:
+    """``1`` when the column holds a value, ``0`` when it is empty (the same on SQLite and PostgreSQL)."""
+    return case((column.is_(None), 0), else_=1)
