@@ -55,7 +55,7 @@ import httpx  # noqa: E402
 import psycopg  # noqa: E402
 
 from bench.paced import percentile  # noqa: E402
-from bench.report_api import LUA_HEAD, PG_ADMIN, log, wrk  # noqa: E402
+from bench.report_api import LUA_HEAD, PG_ADMIN, healthy, log, wrk  # noqa: E402
 
 LENDER, PLATFORM = "MON_LENDER", "MON_PLATFORM"
 CLI = Path(sys.executable).parent / "openbureau"
@@ -188,15 +188,10 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
 def serve(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen:
     server = start([sys.executable, "-m", "uvicorn", "openbureau.api.main:app", "--host", "127.0.0.1", "--port",
                     str(port), "--log-level", "warning", "--no-access-log"], env, log_path)
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    stop(server, signal.SIGKILL)
-    raise SystemExit(f"the server did not start (see {log_path})")
+    if not healthy(port):
+        stop(server, signal.SIGKILL)
+        raise SystemExit(f"the server did not start (see {log_path})")
+    return server
 
 
 def new_endpoint(engine: str, args: argparse.Namespace, url: str) -> str:

@@ -168,15 +168,22 @@ def serve(engine: str, *, data: Path, persons: int, port: int, workers: int) -> 
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "openbureau.api.main:app", "--host", "127.0.0.1",
                                "--port", str(port), "--workers", str(workers), "--log-level", "warning",
                                "--no-access-log"], env=env, start_new_session=True)
-    for _ in range(300):
+    if not healthy(port):
+        server.kill()
+        raise SystemExit("the server did not start")
+    return server
+
+
+def healthy(port: int, *, tries: int = 300) -> bool:
+    """Whether the server on ``port`` answers ``/v1/health`` within ``tries`` looks 0.2 s apart."""
+    for _ in range(tries):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
-                return server
+                return True
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the server did not start")
+    return False
 
 
 def wrk(url: str, *, seconds: int, connections: int, script: Path | None = None) -> dict:
