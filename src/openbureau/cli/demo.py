@@ -324,10 +324,14 @@ def _train_and_release(runtime: Runtime, *, months: int) -> None:
         return
     period = data.observation_period
     v = card.validation
+    # The in-time hold-out: the rows `model evaluate --model VERSION` scores by default (the newest period with a
+    # whole outcome is the training period) and prints as "validation, in-time hold-out", to the same digits.
     console.print(f"Scorecard [bold]{card.model_version}[/] trained on {len(data.rows):,} files observed at {period} "
-                  f"(bad rate {card.training['bad_rate']:.1%}) and released: validation AUC {v['auc']:.3f}, KS "
-                  f"{v['ks']:.3f}, Gini {v['gini']:.3f} (`OPENBUREAU_DATA_DIR={shell_path(runtime.settings.data_dir)} "
-                  f"{openbureau_command()} model evaluate --model {card.model_version} --html model.html`)", soft_wrap=True, highlight=False)
+                  f"(bad rate {card.training['bad_rate']:.1%}) and released; validation, in-time hold-out (the "
+                  f"{card.training['validation_rows']:,} files held out of training): AUC {v['auc']:.4f}, KS "
+                  f"{v['ks']:.4f}, Gini {v['gini']:.4f} (the same figures: `OPENBUREAU_DATA_DIR="
+                  f"{shell_path(runtime.settings.data_dir)} {openbureau_command()} model evaluate --model "
+                  f"{card.model_version} --html model.html`)", soft_wrap=True, highlight=False)
 
 
 def _grades(runtime: Runtime, *, months: int) -> dict[str, str | None]:
