@@ -5,18 +5,31 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from typer.testing import CliRunner
 
 from openbureau.cli import demo
 from openbureau.cli.main import app
+from openbureau.kit.settings import get_settings
 
 
-def test_the_demo_prints_the_validation_auc_that_model_evaluate_prints(bureau, monkeypatch) -> None:
+@pytest.fixture
+def bureau_env(bureau, monkeypatch):
+    """The environment names the test market's bureau, as a user's shell would (the settings read afresh)."""
     settings = bureau.runtime.settings
     monkeypatch.setenv("OPENBUREAU_DATA_DIR", str(settings.data_dir))
     if settings.database_url:
         monkeypatch.setenv("OPENBUREAU_DATABASE_URL", settings.database_url)
+    else:
+        monkeypatch.delenv("OPENBUREAU_DATABASE_URL", raising=False)
     monkeypatch.setenv("COLUMNS", "400")
+    get_settings.cache_clear()
+    yield bureau
+    get_settings.cache_clear()
+
+
+def test_the_demo_prints_the_validation_auc_that_model_evaluate_prints(bureau_env) -> None:
+    bureau = bureau_env
     with demo.console.capture() as captured:
         demo._train_and_release(bureau.runtime, months=18)
     printed = " ".join(captured.get().split())
