@@ -156,7 +156,7 @@ def test_a_metro2_profile_fills_months_without_a_state_and_never_one_the_bureau_
 
 def test_a_profile_gives_no_month_before_the_account_was_opened_and_its_negatives_expire() -> None:
     (line,) = lines([row("2026-10", profile="0" * 24, opened_on="2026-07-15")])
-    assert line.history("2026-10", 5) == "//NNN"
+    assert line.history("2026-10", 5) == "/NNNN"  # from 2026-07, the month it was opened
     # 2018-12's profile: late in 2018-10 and 2018-11, cured by 2018-12 itself: expired after five years
     old = [row("2018-12", profile="12" + "0" * 22, opened_on="2016-01-01"), row("2019-01")]
     (line,) = lines(old, as_of=date(2026, 1, 1))
