@@ -4,6 +4,7 @@ written back from the store; kept only from Metro 2 files, and not under the CN 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from openbureau.intake.metro2_out import write_period
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
 from openbureau.metro2 import base, read
+from openbureau.people.export import export_person
 from openbureau.principals import Principal
 from openbureau.reports import service as reports
 from tests.intake.factories import person, write_file
@@ -69,6 +71,12 @@ def test_a_first_file_gives_the_report_its_repayment_record_and_a_later_state_wi
                  furnisher_code="BANK_US", period="2026-09", out=out)
     written = [r.main["payment_history_profile"] for r in read(out) if r.kind == "base"]
     assert written == [PROFILE]
+    # the person's export (right of access) holds the profile as furnished
+    with session_scope(us_bureau.engine, write=True) as session:
+        doc = json.loads(export_person(session, vault=us_bureau.vault, principal=AT_COUNTER, policy=us_bureau.policy,
+                                       now=NOW, subject=Subject(id_type="OTHER", id_number=CONSUMERS[0][0])))
+    records = {r["reporting_period"]: r["history_profile"] for a in doc["accounts"] for r in a["records"]}
+    assert records == {"2026-09": PROFILE, "2026-05": None}
 
 
 def test_a_csv_column_named_like_the_profile_stores_nothing(us_bureau, tmp_path) -> None:
