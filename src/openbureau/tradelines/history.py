@@ -37,7 +37,7 @@ from datetime import date
 
 from openbureau.accounts.repository import as_date
 from openbureau.intake.standard import NON_CREDIT_PRODUCTS, PAST_DUE_STATUSES, REVOLVING_PRODUCTS
-from openbureau.kit.periods import add_years, number_period, period_end, period_number, shift_period
+from openbureau.kit.periods import add_years, number_period, period_end, period_number
 from openbureau.metro2.mapping import COLLECTION_OR_CHARGE_OFF, DELINQUENCY, HISTORY
 
 # Payment statuses that are negative information (past due, repaid with assets, paid by the guarantor).
@@ -195,6 +195,7 @@ def _newest_versions(rows: Iterable, until_period: str | None) -> dict[tuple[int
     return accounts
 
 
+PROFILE_MONTHS = 24  # months a Metro 2 payment history profile covers, the month before its record's first
 # A Metro 2 history character's PBoC status; B (no history yet) and D (no history reported for the month) give
 # no month, so the grid shows "/" there, as for any month the bureau was not told of.
 _PROFILE_STATUS = {**HISTORY, "D": ""}
@@ -207,20 +208,27 @@ def profile_months(by_period: dict[str, object]) -> list[ProfileRow]:
     """The months of one account (``by_period``: period -> newest stored version) that only a payment
     history profile gives: periods of which no state is held, each from the newest state whose profile
     covers it, never before the account was opened."""
-    found: dict[str, ProfileRow] = {}
-    for period in sorted(by_period, reverse=True):
-        row = by_period[period]
-        profile = getattr(row, "history_profile", None)
-        if not profile:
+    profiled = {period_number(p): r for p, r in by_period.items() if getattr(r, "history_profile", None)}
+    if not profiled:
+        return []
+    held = {period_number(p) for p in by_period}
+    opened = {n: period_number(str(r.opened_on)[:7]) for n, r in profiled.items()}
+    newest = max(profiled)
+    found: list[ProfileRow] = []
+    for month in range(min(profiled) - PROFILE_MONTHS, newest):  # month numbers: no text for a held month
+        if month in held:
             continue
-        opened = str(row.opened_on)[:7]
-        for back, char in enumerate(profile, start=1):
-            month = shift_period(period, -back)
-            status = _PROFILE_STATUS.get(char, "")
-            if month < opened or not status or month in by_period or month in found:
+        for source in range(min(month + PROFILE_MONTHS, newest), month, -1):  # the newest state covering it first
+            row = profiled.get(source)
+            if row is None or month < opened[source]:
                 continue
-            found[month] = ProfileRow(month, status, _PROFILE_DAYS.get(char, 0), row)
-    return [found[p] for p in sorted(found)]
+            profile = row.history_profile
+            char = profile[source - month - 1] if source - month <= len(profile) else ""
+            status = _PROFILE_STATUS.get(char, "")
+            if status:
+                found.append(ProfileRow(number_period(month), status, _PROFILE_DAYS.get(char, 0), row))
+                break
+    return found
 
 
 def build_tradelines(rows: Iterable, *, as_of: date, retention_years: int, until_period: str | None = None,
