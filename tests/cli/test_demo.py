@@ -10,12 +10,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from openbureau.accounts.models import AccountState
 from openbureau.api.app import create_app
 from openbureau.audit.service import terminal_operator
 from openbureau.cli.main import app
 from openbureau.disputes.models import Dispute
 from openbureau.intake.events.files import EVENTS_KIND
-from openbureau.intake.models import Submission
+from openbureau.intake.models import Finding, Submission
 from openbureau.intake.service import intake_statistics
 from openbureau.kit.db import session_scope
 from openbureau.kit.settings import Settings, get_settings
@@ -141,3 +142,31 @@ def test_demo_refuses_a_directory_it_did_not_make(tmp_path) -> None:
     result = runner.invoke(app, ["demo", "--persons", "100", "--data-dir", str(tmp_path), "--no-serve"])
     assert result.exit_code != 0
     assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_the_demo_under_the_us_profile_loads_one_lenders_files_as_metro2(tmp_path) -> None:
+    data_dir = tmp_path / "demo"
+    result = runner.invoke(app, ["demo", "--persons", "200", "--months", "3", "--event-months", "0", "--data-dir",
+                                 str(data_dir), "--no-serve", "--profile", "us"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"BANK_B furnished in Metro 2 \(US profile\): 3 files .*, [\d,]+ records received", result.output)
+    runtime = open_runtime(Settings(data_dir=data_dir, jurisdiction="US"))
+    with session_scope(runtime.engine) as session:
+        bank_b = get_member(session, code="BANK_B").id
+        sent = session.execute(select(Submission.id, Submission.status, Submission.records_received)
+                               .where(Submission.furnisher_id == bank_b, Submission.format == "metro2")).all()
+        fields = set(session.scalars(select(Finding.field).where(Finding.submission_id.in_([s.id for s in sent]))))
+        profiles = session.scalar(select(func.count(AccountState.history_profile))
+                                  .where(AccountState.furnisher_id == bank_b))
+    assert len(sent) == 3 and all(s.status == "loaded" and s.records_received > 0 for s in sent)
+    # no record fails for want of what the conversion gives (a number, a name, an address in ASCII, no phone)
+    converted = ("social_security_number", "surname", "first_name", "first_line_of_address", "city", "state",
+                 "postal_zip_code", "telephone_number", "phone")
+    assert not {f for f in fields if f and f.split(".")[-1] in converted}, fields
+    assert profiles > 0  # the second and third files carry the months before them
+
+
+def test_the_demo_refuses_an_unknown_profile(tmp_path) -> None:
+    result = runner.invoke(app, ["demo", "--persons", "100", "--data-dir", str(tmp_path / "d"), "--no-serve",
+                                 "--profile", "XX"])
+    assert result.exit_code != 0 and "not a profile" in result.output

@@ -21,7 +21,7 @@ def _read(path: Path, chunk_size: int = 3) -> tuple[list[int], list]:
     reader.open()
     lines, findings = [], []
     for chunk in reader.chunks():
-        assert chunk.columns == ["_line", *standard.COLUMNS]
+        assert chunk.columns == ["_line", *standard.COLUMNS, "_history_profile"]  # the profile, handed on
         lines += chunk["_line"].to_list()
         findings += reader.take_malformed()
     return lines, findings

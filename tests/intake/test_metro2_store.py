@@ -40,7 +40,7 @@ from tests.security.factories import cli_env
 TODAY = date(2026, 11, 22)
 COMPARED = ("product_type", "opened_on", "currency", "credit_limit", "original_amount", "term_months", "balance",
             "amount_due", "amount_paid", "past_due_amount", "days_past_due", "payment_status", "account_status",
-            "first_delinquency_date", "closed_on", "correction")
+            "first_delinquency_date", "closed_on", "correction", "history_profile")
 
 
 def _varied() -> list:

@@ -36,6 +36,11 @@ CASES = [
                                    "payment_history_profile": "L" * 24},
      {"account_status": "97", "amount_past_due": 1200, "original_charge_off_amount": 1200,
       "date_of_first_delinquency": date(2025, 1, 1), "payment_history_profile": "L" * 24}),
+    ("TRANSFERRED_WITH_BALANCE", {"account_status": "05"}, {"account_status": "05", "current_balance": 0}),
+    ("CHARGE_OFF_PAST_DUE_MISMATCH", {"account_status": "97", "amount_past_due": 200, "original_charge_off_amount": 1200,
+                                      "date_of_first_delinquency": date(2025, 1, 1), "payment_history_profile": "L" * 24},
+     {"account_status": "97", "amount_past_due": 1200, "original_charge_off_amount": 1200,
+      "date_of_first_delinquency": date(2025, 1, 1), "payment_history_profile": "L" * 24}),
 ]
 
 

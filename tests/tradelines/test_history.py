@@ -137,3 +137,28 @@ def test_a_line_keeps_the_identity_of_each_month_it_shows_when_asked() -> None:
     assert line.hidden_months == 1
     assert line.identities == [("2020-10", 1, b"2020-10"), ("2020-12", 1, b"2020-12"), ("2026-10", 1, b"2026-10")]
     assert lines(with_identity)[0].identities == []
+
+
+def test_a_metro2_profile_fills_months_without_a_state_and_never_one_the_bureau_holds() -> None:
+    # 2026-10's profile (newest month first) says 2026-09 late, 2026-08 collection, 2026-07 no history (D)
+    newest = row("2026-10", profile="1GD" + "B" * 21)
+    (line,) = lines([newest])
+    assert line.history("2026-10", 4) == "/71N"
+    profiled = [m for m in line.months if m.from_profile]
+    assert [(m.period, m.days_past_due, m.balance) for m in profiled] == [("2026-08", 181, None), ("2026-09", 30, None)]
+    # a state of 2026-09 wins, and so does a deleted one of 2026-08 (the month is left out, not filled)
+    (line,) = lines([newest, row("2026-09"), row("2026-08", account_status="deleted")])
+    assert line.history("2026-10", 4) == "//NN"
+    # of two profiles, the newest state's gives a month; an older one fills only what the newer leaves
+    (line,) = lines([newest, row("2026-06", profile="0000" + "B" * 20)])
+    assert line.history("2026-10", 8) == "NNNN/71N"  # 2026-07: the newer says D, the older does not reach it
+
+
+def test_a_profile_gives_no_month_before_the_account_was_opened_and_its_negatives_expire() -> None:
+    (line,) = lines([row("2026-10", profile="0" * 24, opened_on="2026-07-15")])
+    assert line.history("2026-10", 5) == "/NNNN"  # from 2026-07, the month it was opened
+    # 2018-12's profile: late in 2018-10 and 2018-11, cured by 2018-12 itself: expired after five years
+    old = [row("2018-12", profile="12" + "0" * 22, opened_on="2016-01-01"), row("2019-01")]
+    (line,) = lines(old, as_of=date(2026, 1, 1))
+    assert line.history("2019-01", 4) == "//NN" and line.hidden_months == 2
+    assert expired_periods(old, as_of=date(2026, 1, 1), retention_years=5) == []  # only stored months are deleted

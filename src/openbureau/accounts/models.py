@@ -84,6 +84,11 @@ class AccountState(Base):
             "columns ever updated are this one and released_at, when the consent arrives.")
     released_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     stored_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    history_profile: Mapped[str | None] = mapped_column(
+        String(24), default=None,
+        doc="A Metro 2 record's payment history profile as furnished (24 CRRG characters, the month before "
+            "reporting_period first); it gives the account's earlier months where the bureau holds no state "
+            "of them (tradelines.history). Null for other formats.")
 
 
 class ErasedState(Base):

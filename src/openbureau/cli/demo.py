@@ -47,6 +47,7 @@ from openbureau.runtime import Runtime, open_runtime
 from openbureau.scoring import service as scoring
 from openbureau.scoring.scorecard import SCALES
 from openbureau.sim.config import DEFAULT_CONFIG, SimConfig
+from openbureau.sim.metro2_files import METRO2_LENDER
 from openbureau.sim.replay import register_members, replay
 from openbureau.web.app import create_app
 
@@ -118,6 +119,9 @@ def demo(
         "demo-bureau"),
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the API when the bureau is built.")] = True,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+    profile: Annotated[str | None, typer.Option(
+        help="Jurisdiction profile of the bureau: CN or US (default: OPENBUREAU_JURISDICTION, else CN). Under US, "
+             f"{METRO2_LENDER} furnishes its monthly files in Metro 2.")] = None,
 ) -> None:
     """Build a demo bureau: members, a simulated market, every file ingested; then serve it."""
     started = time.perf_counter()
@@ -126,7 +130,11 @@ def demo(
     _claim(data_dir)
     _fresh_directory(data_dir)
     _hold(data_dir)
-    runtime = open_runtime(Settings(data_dir=data_dir, database_url=None))
+    if profile is not None and profile.upper() not in ("CN", "US"):
+        raise typer.BadParameter(f"{profile[:8]!r} is not a profile: CN or US", param_hint="--profile")
+    runtime = open_runtime(Settings(data_dir=data_dir, database_url=None,
+                                    **({"jurisdiction": profile.upper()} if profile else {})))
+    metro2 = frozenset({METRO2_LENDER}) if runtime.policy.profile.code == "US" else frozenset()
     console.rule("[bold]OpenBureau demo")
     if (font := cjk_font_warning()) is not None:
         err_console.print(f"[yellow]warning[/] {font}", soft_wrap=True, highlight=False)
@@ -162,7 +170,7 @@ def demo(
             on_file=lambda entry: bar.update(files, advance=1, description=f"{entry.furnisher} {entry.period}"),
             on_records=lambda n: bar.update(records, advance=n),
             on_event_file=lambda entry: bar.update(days, advance=1, description=f"events {entry.date}"),
-            after=portfolio.after,
+            after=portfolio.after, metro2=metro2,
         )
     with err_console.status("estimating the identity model from the bureau's records (Splink)"):
         try:
@@ -194,6 +202,12 @@ def demo(
                   "furnish; released: let in when the consent arrived; cover: share of stored records in the "
                   f"file now; grade: data quality A-E over the last {min(window, months)} months (`openbureau quality "
                   "report`).[/]")
+    for code in sorted(metro2):
+        t = result.totals[code]
+        console.print(f"{code} furnished in Metro 2 (US profile): {t.metro2_files:,} files written by the codec from "
+                      f"the simulator's records and loaded through intake, {t.received:,} records received, "
+                      f"{t.rejected:,} rejected ({t.metro2_left_out:,} defective records the writer could not write "
+                      "were not sent)", soft_wrap=True, highlight=False)
     lenders = [t for t in result.totals.values() if t.event_files]
     if lenders:
         received, stored = sum(t.events for t in lenders), sum(t.events_stored for t in lenders)

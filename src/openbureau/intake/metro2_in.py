@@ -2,7 +2,8 @@
 
 The file is streamed through ``openbureau.metro2.read`` (one block and one record in memory) and each base
 segment that reads without an error is mapped by ``metro2.mapping.to_standard``, the one map between the two
-formats; the ``metro2_*`` columns it adds are not part of the standard and are not stored. Every error the
+formats; the ``metro2_*`` columns it adds are not part of the standard and are not stored, but for the payment
+history profile, handed on as ``_history_profile`` and stored with the account state. Every error the
 codec reports becomes a finding on the record's number (its ``line``) with the Metro 2 code, the segment and
 field, and the byte offset in the file; a record with an error is rejected, warnings leave it to load.
 Problems of the file itself (header missing, trailer missing, a trailer total that does not match, an error
@@ -36,6 +37,11 @@ PERSONAL_FIELDS = frozenset({
     "employer_postal_zip_code", "occupation", "new_consumer_account_number",
 })
 _WHOLE_BASE = len(BASE.fields)
+# The payment history profile as furnished, handed to the preparer beside the standard's columns and stored
+# with the account state (account_states.history_profile); null when it holds no history (all B).
+HISTORY_COLUMN = "_history_profile"
+NO_HISTORY = "B" * 24
+NEGATIVE_HISTORY = "[1-6GLHJK]"  # profile characters that are negative information (past due, collection, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +121,9 @@ def frames(handle: BinaryIO, *, chunk_size: int, report: Callable[[Metro2Finding
     for record in read(handle):
         if _report(record, counted):
             row = to_standard(record)
-            rows.append({"_line": record.number, **{c: row[c] for c in columns}})
+            profile = record.main["payment_history_profile"]
+            rows.append({"_line": record.number, **{c: row[c] for c in columns},
+                         HISTORY_COLUMN: None if profile == NO_HISTORY else profile})
         if len(rows) >= chunk_size or findings >= chunk_size:
             yield _frame(rows)
             rows, findings = [], 0
@@ -124,5 +132,5 @@ def frames(handle: BinaryIO, *, chunk_size: int, report: Callable[[Metro2Finding
 
 
 def _frame(rows: list[dict[str, object]]) -> pl.DataFrame:
-    schema = {"_line": pl.Int64, **{c: pl.String for c in standard.COLUMNS}}
+    schema = {"_line": pl.Int64, **{c: pl.String for c in standard.COLUMNS}, HISTORY_COLUMN: pl.String}
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)

@@ -85,6 +85,7 @@ def _write(session: Session, *, vault: PiiVault, furnisher_id: int, code: str, p
                 continue
             row: dict[str, object] = dict(state._mapping)
             row.pop("identity_enc")
+            row["metro2_payment_history_profile"] = row.pop("history_profile")  # as furnished, or none (B)
             yield {**row, "id_type": "OTHER", "id_number": number, **open_identity(vault, state.identity_enc)}
 
     try:

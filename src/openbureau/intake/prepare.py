@@ -32,6 +32,7 @@ from openbureau.identity.service import PersonLinker, seal_identities
 from openbureau.intake import quarantine
 from openbureau.intake.errors import FileRejected
 from openbureau.intake.limits import ReadLimits
+from openbureau.intake.metro2_in import HISTORY_COLUMN, NEGATIVE_HISTORY
 from openbureau.intake.readers import ChunkReader, FileFormat, MalformedRecord
 from openbureau.intake.stored_rules import check_against_stored
 from openbureau.intake.validation import FINDINGS_SCHEMA, FileState, validate_chunk
@@ -137,8 +138,10 @@ class Preparer:
                                                             how="horizontal"), moment=spec.now)
         outcomes["quarantined"] = int((~consented).sum())
         unnoticed = result.findings.filter(pl.col("code") == "NEGATIVE_NOTICE_MISSING")["line"]
+        history = kept.select("_line").join(self._history_profiles(chunk), on="_line", how="left",
+                                            maintain_order="left")["history_profile"]
         states = kept.with_columns(
-            links["person_id"],
+            links["person_id"], history,
             pl.when(consented).then(None).otherwise(pl.lit(quarantine.NO_CONSENT)).alias("held_reason"),
             pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("released_at"),
             (pl.col("_line").is_in(unnoticed.implode()) & pl.lit(self.profile.negative_notice_required))
@@ -151,6 +154,18 @@ class Preparer:
             pl.lit(spec.now).alias("stored_at"),
         ).select(STATE_COLUMNS).sort(STATE_KEY)
         return PreparedChunk(states, persons, pl.concat(findings), dict(outcomes), chunk.height + rejected)
+
+    def _history_profiles(self, chunk: pl.DataFrame) -> pl.DataFrame:
+        """(``_line``, ``history_profile``) of the chunk's records: a Metro 2 record's payment history profile
+        (docs/metro2.md, "Payment history profile"), none for other formats. Under a profile that publishes no
+        negative information before a notice (CN Art. 15), a profile with a negative month is not kept: Metro 2
+        carries no notice date, and no later record can give one for those earlier months."""
+        if HISTORY_COLUMN not in chunk.columns:
+            return pl.DataFrame(schema={"_line": pl.Int64, "history_profile": pl.String})
+        profile = pl.col(HISTORY_COLUMN)
+        if self.profile.negative_notice_required:
+            profile = pl.when(profile.str.contains(NEGATIVE_HISTORY)).then(None).otherwise(profile)
+        return chunk.select(pl.col("_line"), profile.alias("history_profile"))
 
     def _versions_for(self, records: pl.DataFrame) -> pl.DataFrame:
         repo = AccountLoadRepository(self.conn)

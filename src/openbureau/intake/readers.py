@@ -123,7 +123,7 @@ class ChunkReader:
         try:
             with self._open() as handle:
                 for raw in _CHUNKS[self.format](self, handle):
-                    yield _normalise(self._screen(raw), self.layout.columns)
+                    yield _normalise(self._screen(raw), self.layout.columns, _PASSED.get(self.format, ()))
         except FileRejected:
             raise
         except _READ_ERRORS as exc:
@@ -189,7 +189,7 @@ def _decode_utf8(column: pl.Series) -> tuple[pl.Series, pl.Series]:
     return pl.Series(column.name, texts, dtype=pl.String), pl.Series(invalid, dtype=pl.Boolean)
 
 
-def _normalise(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+def _normalise(frame: pl.DataFrame, columns: tuple[str, ...], passed: tuple[str, ...] = ()) -> pl.DataFrame:
     present = set(frame.columns)
     exprs = []
     for name in columns:
@@ -198,7 +198,7 @@ def _normalise(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
             exprs.append(pl.when(value == "").then(None).otherwise(value).alias(name))
         else:
             exprs.append(pl.lit(None, dtype=pl.String).alias(name))
-    return frame.select(pl.col("_line").cast(pl.Int64), *exprs)
+    return frame.select(pl.col("_line").cast(pl.Int64), *exprs, *(pl.col(c) for c in passed if c in present))
 
 
 # --- CSV -------------------------------------------------------------------------------------------
@@ -388,6 +388,9 @@ def _metro2_chunks(reader: ChunkReader, handle: BinaryIO) -> Iterator[pl.DataFra
     yield from metro2_in.frames(handle, chunk_size=reader.chunk_size, report=report)
 
 
+# Columns a format's own reader adds beside the standard's, handed on to the preparer (never a file's own
+# column: a CSV column of the same name is an unknown column, dropped like any other).
+_PASSED: dict[FileFormat, tuple[str, ...]] = {FileFormat.METRO2: (metro2_in.HISTORY_COLUMN,)}
 _HEADERS: dict[FileFormat, Callable[[ChunkReader, BinaryIO], list[str]]] = {
     FileFormat.CSV: _csv_header, FileFormat.JSONL: _jsonl_header, FileFormat.PARQUET: _parquet_header,
     FileFormat.METRO2: _metro2_header,

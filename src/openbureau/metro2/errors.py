@@ -54,6 +54,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CCC_DISPUTE_ON_DELETION": ("warning", "A dispute compliance condition code on an account being deleted "
                                 "(status DA or DF) has no effect."),
     "CHARGE_OFF_AMOUNT_MISSING": ("error", "Statuses 64 and 97 (charged off) need the original charge-off amount."),
+    "TRANSFERRED_WITH_BALANCE": ("warning", "Status 05 (transferred) reports a current balance or an amount past "
+                                 "due: the new holder reports the debt, so both are zero."),
+    "CHARGE_OFF_PAST_DUE_MISMATCH": ("warning", "Status 97 (charged off) with an amount past due other than the "
+                                     "current balance: the whole unpaid balance is past due."),
 }
 
 

@@ -59,6 +59,11 @@ def check_base(values: dict[str, str], report: Report) -> None:
             say("PAST_DUE_OVER_BALANCE", "amount_past_due")
     if balance is not None and balance > 0 and status in PAID_STATUSES:
         say("PAID_WITH_BALANCE", "current_balance")
+    if status == "05" and (balance or past_due):
+        # the account moved to another holder, who reports what is owed: reported here too, it counts twice
+        say("TRANSFERRED_WITH_BALANCE", "current_balance" if balance else "amount_past_due")
+    if status == "97" and balance is not None and past_due is not None and past_due != balance:
+        say("CHARGE_OFF_PAST_DUE_MISMATCH", "amount_past_due")
     charge_off = parse_int(values["original_charge_off_amount"])
     if status in CHARGE_OFF_STATUSES and not charge_off and charge_off is not None:
         say("CHARGE_OFF_AMOUNT_MISSING", "original_charge_off_amount")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -54,19 +54,26 @@ def errors_of(source: str | Path | BinaryIO) -> Iterator[Metro2Error]:
 
 
 def write_standard(rows: Iterable[Mapping[str, object]], out: str | Path | BinaryIO, *, furnisher: str,
-                   reporter_name: str, activity_date: date, reporter_address: str = "") -> int:
+                   reporter_name: str, activity_date: date, reporter_address: str = "",
+                   on_bad_row: Callable[[Metro2ValueError], None] | None = None) -> int:
     """A Metro 2 file (header, one base record per row, trailer) from rows of standard columns; records
-    written, header and trailer included."""
+    written, header and trailer included. A row whose values cannot be written raises, or, with
+    ``on_bad_row``, is left out and passed to it."""
     def records() -> Iterator[Record]:
         yield header(activity_date=activity_date, date_created=date.today(), reporter_name=reporter_name[:40],
                      reporter_address=(reporter_address or "UNKNOWN")[:96])
         for number, row in enumerate(rows, start=1):
             try:
-                record = from_standard(row, identification_number=furnisher)
-                yield _formatted(record)  # format now, so a bad value names its row
+                try:
+                    record = from_standard(row, identification_number=furnisher)
+                    yield _formatted(record)  # format now, so a bad value names its row
+                except Metro2ValueError as exc:
+                    raise Metro2ValueError(f"row {number}: {exc.message}", field=exc.field) from exc
+                except (ValueError, TypeError) as exc:
+                    raise Metro2ValueError(f"row {number}: {exc}") from exc
             except Metro2ValueError as exc:
-                raise Metro2ValueError(f"row {number}: {exc.message}", field=exc.field) from exc
-            except (ValueError, TypeError) as exc:
-                raise Metro2ValueError(f"row {number}: {exc}") from exc
+                if on_bad_row is None:
+                    raise
+                on_bad_row(exc)
 
     return write(with_trailer(records()), out)

@@ -69,6 +69,9 @@ class ExportedState(BaseModel):
     released_at: datetime | None
     stored_at: datetime
     submission_id: int = Field(description="The furnished file it came from.")
+    history_profile: str | None = Field(default=None, description=(
+        "A Metro 2 record's payment history profile as furnished: 24 CRRG characters, the month before the "
+        "record's first; it gives the account's earlier months that no record of their own shows."))
 
 
 class ExportedAccount(BaseModel):

@@ -32,11 +32,13 @@ from openbureau.members.service import add_member, get_member
 from openbureau.policy import Policy
 from openbureau.sim.config import FURNISHERS, SUBSCRIBERS
 from openbureau.sim.event_files import EventFileEntry, read_event_manifest
+from openbureau.sim.metro2_files import Metro2Lender
 from openbureau.sim.writer import ManifestEntry, read_manifest
 
 # The bureau's own operator and the regulator are members too.
 BUREAU_MEMBERS = (("OPERATOR", "OpenBureau operations", (Role.OPERATOR,)),
                   ("REGULATOR", "Credit reporting regulator", (Role.REGULATOR,)))
+_NAMES = {f.code: f.name for f in FURNISHERS}
 MONTHLY_ARRIVAL = time(9, tzinfo=UTC)  # a monthly file's moment on its submission day
 EVENTS_ARRIVAL = time(23, 59, 59, tzinfo=timezone(timedelta(hours=8)))  # a day's events: end of the local day
 
@@ -69,6 +71,8 @@ class FurnisherTotals:
     events_duplicates: int = 0
     events_rejected: int = 0
     events_held: int = 0
+    metro2_files: int = 0  # monthly files sent as Metro 2
+    metro2_left_out: int = 0  # records the Metro 2 writer could not write (defective values): not sent
 
 
 @dataclass(slots=True)
@@ -99,6 +103,7 @@ def replay(
     events: bool = True,
     on_event_file: Callable[[EventFileEntry], None] | None = None,
     after: Callable[[ManifestEntry | EventFileEntry], None] | None = None,
+    metro2: frozenset[str] = frozenset(),
 ) -> ReplayResult:
     """Submit every furnishing file of ``market`` in simulated submission order, and (``events``) every
     daily lending-event file in time order beside them.
@@ -107,8 +112,9 @@ def replay(
     as the furnisher would have sent them, so records held for want of consent are released when the
     consent arrives. Each load judges consent at the file's simulated arrival time, under the bureau's
     ``policy``, and each event file is received at the end of its day. A day's event file without events
-    is not sent. ``after`` is called once each file is in (the demo's lender registers its portfolio for
-    monitoring after its first file, and its webhooks are delivered between files).
+    is not sent. The monthly files of the furnishers named in ``metro2`` are written as Metro 2 by the codec
+    and submitted as such (``sim.metro2_files``). ``after`` is called once each file is in (the demo's lender
+    registers its portfolio for monitoring after its first file, and its webhooks are delivered between files).
     """
     result = ReplayResult()
     monthly = [(datetime.combine(e.submitted_on, MONTHLY_ARRIVAL), 0, e) for e in read_manifest(market)]
@@ -119,6 +125,7 @@ def replay(
              for code in {a[2].furnisher for a in arrivals}}
     profile = policy.profile
     work = Path(tempfile.mkdtemp(prefix="consents-", dir=settings.data_dir))
+    lenders: dict[str, Metro2Lender] = {}
     for arrival, _, entry in arrivals:
         totals = result.totals[entry.furnisher]
         batch = feeds[entry.furnisher].due(arrival, work / f"{entry.furnisher}-{arrival:%Y%m%d%H%M%S}.csv")
@@ -145,8 +152,15 @@ def replay(
             continue
         if on_file is not None:
             on_file(entry)
+        path = entry.path
+        if entry.furnisher in metro2:
+            lender = lenders.setdefault(entry.furnisher, Metro2Lender(entry.furnisher,
+                                                                      reporter_name=_NAMES[entry.furnisher]))
+            written = lender.write(entry, work / f"{entry.furnisher}-{entry.period}.m2")
+            path, totals.metro2_files, totals.metro2_left_out = (written.path, totals.metro2_files + 1,
+                                                                 totals.metro2_left_out + written.left_out)
         submitted = intake.submit(
-            engine, settings=settings, policy=policy, furnisher_code=entry.furnisher, path=entry.path, today=today,
+            engine, settings=settings, policy=policy, furnisher_code=entry.furnisher, path=path, today=today,
             received_at=arrival, progress=on_records,
         ).submission
         totals.files += 1

@@ -9,7 +9,13 @@ Rules, in order, for each account (furnisher, furnisher's account number):
 3. **Notice before negative information** (CN Credit Reporting Regulation Art. 15). A month furnished with
    negative status but no notice to the person (``negative_held``) is published as ``#`` with nothing past
    due, until a record of the account for that month or a later one carries a notice date.
-4. **Retention** (CN Art. 16: negative information is kept 5 years from the day the adverse event ended;
+4. **Payment history profile** (Metro 2). A state furnished in Metro 2 keeps the record's 24-month profile
+   (``history_profile``, the month before its period first). A month of the account of which the bureau
+   holds no state (no version at all, deleted ones included) takes its status from the profile of the newest
+   state that covers it, mapped to the PBoC alphabet (``metro2.mapping.HISTORY``; ``B`` and ``D``, no history,
+   give no month); a month the bureau holds is never overridden. Such a month has no amounts (balance unknown) and is
+   marked ``from_profile``; it counts for retention, the grid, scoring and signals like a furnished month.
+5. **Retention** (CN Art. 16: negative information is kept 5 years from the day the adverse event ended;
    US FCRA §605(a): 7 years). An adverse event is a run of consecutive months with negative information
    (statuses 1-7, D, Z, charged off, or days past due); it ends with the first later month without it (the
    account was brought current or settled; the end is that month's last day) or with the account's closing
@@ -32,6 +38,7 @@ from datetime import date
 from openbureau.accounts.repository import as_date
 from openbureau.intake.standard import NON_CREDIT_PRODUCTS, PAST_DUE_STATUSES, REVOLVING_PRODUCTS
 from openbureau.kit.periods import add_years, number_period, period_end, period_number
+from openbureau.metro2.mapping import COLLECTION_OR_CHARGE_OFF, DELINQUENCY, HISTORY
 
 # Payment statuses that are negative information (past due, repaid with assets, paid by the guarantor).
 NEGATIVE_STATUSES = (*PAST_DUE_STATUSES, "D", "Z")
@@ -62,11 +69,34 @@ class Month:
 
     period: str
     status: str
-    balance: int
-    amount_due: int
-    past_due_amount: int
+    balance: int | None  # None: a month known only from a payment history profile
+    amount_due: int | None
+    past_due_amount: int | None
     days_past_due: int
-    row: object = field(repr=False)  # the stored state (a row of ``STATE_COLUMNS``)
+    row: object = field(repr=False)  # the stored state (a row of ``STATE_COLUMNS``), or a ``ProfileRow``
+
+    @property
+    def from_profile(self) -> bool:
+        """Whether the month is known only from a later state's payment history profile."""
+        return isinstance(self.row, ProfileRow)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRow:
+    """A month of an account given by the payment history profile of a later state (``source``): the columns
+    the rules read, with no amounts."""
+
+    reporting_period: str
+    payment_status: str
+    days_past_due: int
+    source: object = field(repr=False)  # the stored state whose profile gives the month
+    account_status: str = "open"
+    closed_on: None = None
+    negative_notice_date: None = None
+    negative_held: int = 0
+    balance: None = None
+    amount_due: None = None
+    past_due_amount: None = None
 
 
 @dataclass(slots=True)
@@ -165,6 +195,42 @@ def _newest_versions(rows: Iterable, until_period: str | None) -> dict[tuple[int
     return accounts
 
 
+PROFILE_MONTHS = 24  # months a Metro 2 payment history profile covers, the month before its record's first
+# A Metro 2 history character's PBoC status; B (no history yet) and D (no history reported for the month) give
+# no month, so the grid shows "/" there, as for any month the bureau was not told of.
+_PROFILE_STATUS = {**HISTORY, "D": ""}
+# A Metro 2 history character's days past due (the bucket's lower bound, as ``metro2.mapping.delinquency``).
+_PROFILE_DAYS = {**{str(n): days for n, (days, _) in DELINQUENCY.items()}, "G": COLLECTION_OR_CHARGE_OFF[0],
+                 "L": COLLECTION_OR_CHARGE_OFF[0]}
+
+
+def profile_months(by_period: dict[str, object]) -> list[ProfileRow]:
+    """The months of one account (``by_period``: period -> newest stored version) that only a payment
+    history profile gives: periods of which no state is held, each from the newest state whose profile
+    covers it, never before the account was opened."""
+    profiled = {period_number(p): r for p, r in by_period.items() if getattr(r, "history_profile", None)}
+    if not profiled:
+        return []
+    held = {period_number(p) for p in by_period}
+    opened = {n: period_number(str(r.opened_on)[:7]) for n, r in profiled.items()}
+    newest = max(profiled)
+    found: list[ProfileRow] = []
+    for month in range(min(profiled) - PROFILE_MONTHS, newest):  # month numbers: no text for a held month
+        if month in held:
+            continue
+        for source in range(min(month + PROFILE_MONTHS, newest), month, -1):  # the newest state covering it first
+            row = profiled.get(source)
+            if row is None or month < opened[source]:
+                continue
+            profile = row.history_profile
+            char = profile[source - month - 1] if source - month <= len(profile) else ""
+            status = _PROFILE_STATUS.get(char, "")
+            if status:
+                found.append(ProfileRow(number_period(month), status, _PROFILE_DAYS.get(char, 0), row))
+                break
+    return found
+
+
 def build_tradelines(rows: Iterable, *, as_of: date, retention_years: int, until_period: str | None = None,
                      with_identity: bool = False) -> list[Tradeline]:
     """A person's tradelines from their stored states (rows of ``STATE_COLUMNS``, plus ``identity_enc`` when
@@ -182,6 +248,9 @@ def build_tradelines(rows: Iterable, *, as_of: date, retention_years: int, until
         if ordered[-1].account_status == "deleted":
             continue
         ordered = [r for r in ordered if r.account_status != "deleted"]
+        profiled = profile_months(by_period)
+        if profiled:
+            ordered = sorted([*ordered, *profiled], key=lambda r: r.reporting_period)
         expired = _expired_months(ordered, as_of=as_of, retention_years=retention_years)
         noticed = [False] * len(ordered)
         seen_notice = False
@@ -198,8 +267,10 @@ def build_tradelines(rows: Iterable, *, as_of: date, retention_years: int, until
             else:
                 months.append(Month(r.reporting_period, r.payment_status, r.balance, r.amount_due,
                                     r.past_due_amount, r.days_past_due, r))
-            if with_identity:
+            if with_identity and not isinstance(r, ProfileRow):
                 identities.append((r.reporting_period, furnisher_id, r.identity_enc))
+        while months and months[-1].from_profile:  # the newest state's own month expired: no profile after it
+            months.pop()
         if not months:
             continue
         last = months[-1].row
