@@ -53,6 +53,12 @@ def test_a_regulator_signs_in_once_and_reads_the_market_league_table_and_intake(
     assert board.text.count('class="suppressed"') == len(suppressed)  # the API's suppression, cell for cell
     assert keys["REG"] not in board.text
 
+    # A window longer than the bureau's history charts the months it holds, not an error for the others.
+    wide = client.get("/regulator?months=12")
+    assert wide.status_code == 200, wide.text
+    held = sorted(set(re.findall(r"<th scope=\"col\">(\d{4}-\d{2})</th>", wide.text)))
+    assert held and held[-1] == api["period"] and len(held) <= 12
+
     league = client.get("/regulator/furnishers")
     assert league.status_code == 200
     cards = client.get("/v1/quality/scorecards", headers={"X-API-Key": keys["REG"]}).json()["scorecards"]
