@@ -149,6 +149,7 @@ class Preparer:
             pl.lit(spec.furnisher_id, dtype=pl.Int64).alias("furnisher_id"),
             (pl.col("_outcome") == "warning").cast(pl.Int8).alias("has_warnings"),
             pl.lit(spec.now).alias("stored_at"),
+            pl.lit(None, dtype=pl.Int64).alias("facilitator_id"),
         ).select(STATE_COLUMNS).sort(STATE_KEY)
         return PreparedChunk(states, persons, pl.concat(findings), dict(outcomes), chunk.height + rejected)
 

@@ -33,6 +33,13 @@ PAID_STATUS = {"11": "N", "13": "C", "61": "C", "62": "C", "63": "Z", "64": "C",
 # Payment history profile character -> PBoC monthly status (the 24 months before this one).
 HISTORY = {"0": "N", "1": "1", "2": "2", "3": "3", "4": "4", "5": "5", "6": "6", "B": "", "D": "#", "E": "*",
            "G": "7", "L": "7", "H": "Z", "J": "Z", "K": "Z"}
+# Standard v1.1's joint-lending columns (intake.standard.JOINT_LENDING_COLUMNS, named here as text).
+JOINT_LENDING_COLUMNS = (
+    "facilitator_code", "facilitator_account_id",
+    *(f"funder_{n}_{s}" for n in range(1, 6) for s in ("code", "share")),
+    *(f"party_{n}_{s}" for n in range(1, 5)
+      for s in ("role", "id_type", "id_number", "full_name", "birth_date", "liability", "consent_ref")),
+)
 ECOA = {
     "1": "individual: the borrower alone is liable", "2": "joint contractual liability (J1/J2 holds the other)",
     "3": "authorised user: not liable", "5": "co-maker or guarantor: liable if the maker does not pay",
@@ -156,6 +163,7 @@ def to_standard(record: Record) -> dict[str, str | None]:
         "consent_ref": None,
         "negative_notice_date": None,
         "correction": "1" if v["correction_indicator"] == "1" else "0",
+        **dict.fromkeys(JOINT_LENDING_COLUMNS),
     }
     for name_ in CARRIED:
         row[f"metro2_{name_}"] = v[name_].strip() or None
