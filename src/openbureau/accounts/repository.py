@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from openbureau.accounts.event_repository import EventRepository
 from openbureau.accounts.joint_rows import delete_of_periods, move_parties
-from openbureau.accounts.models import AccountState, LendingEvent, LoadInProgress
+from openbureau.accounts.models import AccountParty, AccountState, LendingEvent, LoadInProgress
 from openbureau.members.models import Member
 
 S = AccountState.__table__.c
@@ -49,8 +49,10 @@ def published_person(person_id: ColumnElement) -> ColumnElement[bool]:
 
 
 def names_person(person_id: ColumnElement) -> ColumnElement[bool]:
-    """Whether some account state or lending event is filed under the person ``person_id`` (published or not)."""
-    return or_(exists().where(AccountState.person_id == person_id), exists().where(LendingEvent.person_id == person_id))
+    """Whether some account state, related person (standard v1.1) or lending event is filed under the person
+    ``person_id`` (published or not)."""
+    return or_(exists().where(AccountState.person_id == person_id), exists().where(AccountParty.person_id == person_id),
+               exists().where(LendingEvent.person_id == person_id))
 
 
 # The columns a tradeline is built from.
