@@ -1,5 +1,6 @@
 """The statements that keep ``account_funders`` and ``account_parties`` in step with the states they belong to:
-deleted with them (erasure, retention, a discarded load) and moved with a person (merges, resolution).
+deleted with them (erasure, retention, a discarded load) and moved with a person (merges, resolution); a
+person's held related-person rows erased at their request.
 
 Kept apart from ``party_repository`` (which reads through ``repository``'s publication filter) so that
 ``repository`` can use them without an import cycle.
@@ -40,3 +41,9 @@ def move_parties(conn: Connection, moves: list[dict[str, int]]) -> None:
     if moves:
         p = AccountParty.__table__
         conn.execute(update(p).where(p.c.person_id == bindparam("old")).values(person_id=bindparam("new")), moves)
+
+
+def erase_held_parties(conn: Connection, *, person_id: int, reason: str) -> int:
+    """Delete the related-person rows of a person held for ``reason`` (never part of any file); how many."""
+    p = AccountParty.__table__
+    return conn.execute(delete(p).where(p.c.person_id == person_id, p.c.held_reason == reason)).rowcount

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Engine, Row, Select
 from sqlalchemy.orm import Session
 
 from openbureau.accounts.event_repository import RELEASED_EVENT_SCHEMA, EventRepository
+from openbureau.accounts.joint_rows import erase_held_parties
 from openbureau.accounts.models import AccountState
 from openbureau.accounts.party_repository import PartyRepository, StateKey
 from openbureau.accounts.person_repository import PersonRecordRepository
@@ -267,6 +268,7 @@ class Erased:
     states: int = 0
     periods: int = 0
     events: int = 0
+    parties: int = 0  # related-person rows (standard v1.1) held for want of the person's consent
 
 
 def erase_held(session: Session, *, person_id: int, reason: str, erasure_id: int, moment: datetime, limit: int
@@ -278,7 +280,8 @@ def erase_held(session: Session, *, person_id: int, reason: str, erasure_id: int
     states, periods = repo.erase_states(keys, reason="held_records", erasure_id=erasure_id, moment=moment)
     events = repo.held_events(person_id=person_id, reason=reason, limit=limit)
     deleted = repo.erase_events(events, reason="held_records", erasure_id=erasure_id, moment=moment)
-    return Erased(states, periods, deleted)
+    parties = erase_held_parties(session.connection(), person_id=person_id, reason=reason)
+    return Erased(states, periods, deleted, parties)
 
 
 def erase_periods(session: Session, keys: list[tuple[int, str, str]], *, erasure_id: int, moment: datetime) -> Erased:
