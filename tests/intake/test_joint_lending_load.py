@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from openbureau.accounts.models import AccountFunder, AccountParty, AccountState
+from openbureau.documents import resident_id
 from openbureau.identity.models import Person
 from openbureau.identity.service import open_identity
 from openbureau.intake import quarantine, service, standard
@@ -133,3 +134,20 @@ def test_a_merge_moves_the_related_person_rows_and_a_failed_load_leaves_none(mar
     _discard(market.engine, submission_id=submission.id, furnisher_id=_rows(market, AccountState)[0].furnisher_id,
              first_person_id=10**9)
     assert _rows(market, AccountState) == [] and _rows(market, AccountParty) == [] and _rows(market, AccountFunder) == []
+
+
+def test_naming_a_known_person_without_consent_tells_the_furnisher_nothing(market, tmp_path) -> None:
+    """A furnisher that names as guarantor someone another lender reports learns nothing from its load: the
+    record loads like any other, the party is held and counted, and no finding mentions the person."""
+    stranger = PEOPLE[3]
+    grant(market, "FUND_B", stranger[0])
+    service.submit(market.engine, settings=market.settings, policy=market.policy, furnisher_code="FUND_B",
+                   path=write_file(tmp_path / "fund.csv", [person(3, furnisher_account_id="F-1")]), today=TODAY)
+    record = person(0, **party(1, stranger, "guarantor"))
+    known = _submit(market, write_file(tmp_path / "known.csv", [record]))
+    nobody = (resident_id("110101", "19850101", "001"), "1985-01-01", "赵六")  # unknown to the bureau
+    unknown = _submit(market, write_file(tmp_path / "unknown.csv", [person(0, furnisher_account_id="ACC-9",
+                                                                           **party(1, nobody, "guarantor"))]))
+    # Whether the bureau knows the person or not, the furnisher sees the same counts and no finding.
+    for submission in (known, unknown):
+        assert (submission.records_accepted, submission.parties_held, submission.finding_counts or {}) == (1, 1, {})
