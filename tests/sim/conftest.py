@@ -23,7 +23,7 @@ def read_furnishing_file(path: Path, fmt: str) -> pl.DataFrame:
         frame = pl.read_ndjson(path, infer_schema_length=None).cast(pl.String)
     else:
         frame = pl.read_parquet(path).cast(pl.String)
-    return frame.with_columns([pl.col(c).cast(pl.Int64) for c in INTEGER_COLUMNS])
+    return frame.with_columns([pl.col(c).cast(pl.Int64) for c in INTEGER_COLUMNS if c in frame.columns])
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from tests.sim.conftest import END, SEED
 from typer.testing import CliRunner
 
 from openbureau.cli.sim import app
-from openbureau.intake.standard import COLUMNS
+from openbureau.intake.standard import V1_COLUMNS as COLUMNS  # the simulated market furnishes v1 files
 from openbureau.sim import FURNISHERS, SUBSCRIBERS, generate, read_manifest
 from openbureau.sim.timeline import last_complete_period, month_end, parse_period, to_date
 

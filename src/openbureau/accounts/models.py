@@ -89,6 +89,61 @@ class AccountState(Base):
         doc="A Metro 2 record's payment history profile as furnished (24 CRRG characters, the month before "
             "reporting_period first); it gives the account's earlier months where the bureau holds no state "
             "of them (tradelines.history). Null for other formats.")
+    facilitator_id: Mapped[int | None] = mapped_column(
+        BigInteger, default=None,
+        doc="Standard v1.1: the member (platform) that originated the loan, when not the furnisher itself.")
+    facilitator_account_id: Mapped[str | None] = mapped_column(
+        String(64), default=None,
+        doc="Standard v1.1: the facilitator's account number of the same loan, when a funder furnishes it.")
+
+
+class AccountFunder(Base):
+    """A funder of a version of an account state and its share (standard v1.1, ``funder_N_code/share``).
+
+    Keyed like the state it belongs to, plus the funder's position in the record (1-5); a correction is a new
+    version of the state, so it carries its own funders and the replaced version keeps its own. No foreign key,
+    for the same reason as ``account_states``: the loader writes both from the rows it has just prepared.
+    """
+
+    __tablename__ = "account_funders"
+    __table_args__ = (Index(None, "funder_id", "reporting_period"),)
+
+    furnisher_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    furnisher_account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reporting_period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    version: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    funder_id: Mapped[int] = mapped_column(BigInteger, doc="The funding member.")
+    share_bp: Mapped[int] = mapped_column(Integer, doc="Its share of the loan in basis points (1-10000).")
+
+
+class AccountParty(Base):
+    """A related person on a version of an account state: a co-borrower or a guarantor (standard v1.1,
+    ``party_N_*``).
+
+    ``person_id`` is the person the party's document links to, by the same linking as the borrower's;
+    ``identity_enc`` seals the party's document, name and birth date as furnished. A party furnished without a
+    consent in force is stored held (``held_reason`` no_consent) and never shown; the account itself loads.
+    """
+
+    __tablename__ = "account_parties"
+    __table_args__ = (Index(None, "person_id"),)
+
+    furnisher_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    furnisher_account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reporting_period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    version: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    role: Mapped[str] = mapped_column(String(16), doc="co_borrower or guarantor")
+    person_id: Mapped[int] = mapped_column(BigInteger)
+    identity_enc: Mapped[bytes] = mapped_column(
+        LargeBinary, info=CIPHERTEXT, doc="The party's document, name and birth date as furnished, encrypted.")
+    liability: Mapped[int | None] = mapped_column(
+        BigInteger, default=None, doc="Guaranteed amount (guarantor) or joint liability (co-borrower; None: the "
+                                      "balance), minor units of the state's currency.")
+    consent_ref: Mapped[str | None] = mapped_column(String(64), default=None)
+    held_reason: Mapped[str | None] = mapped_column(
+        String(16), default=None, doc="no_consent: furnished without the person's consent; never shown.")
 
 
 class ErasedState(Base):

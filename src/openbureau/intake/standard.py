@@ -1,4 +1,4 @@
-"""Furnishing standard v1: the declarative field table behind every reader, validator and writer.
+"""Furnishing standard v1.1: the declarative field table behind every reader, validator and writer.
 
 The column names are a public contract (docs/furnishing-format.md). Each field says its logical type,
 whether it is required, and, for enumerations, the allowed codes. Readers, the validator and the
@@ -12,7 +12,8 @@ from enum import StrEnum
 
 from openbureau.documents import ID_TYPES
 
-STANDARD_VERSION = "1"
+STANDARD_VERSION = "1.1"
+V1 = "1"  # files without the joint-lending fields load exactly as under v1
 
 
 class FieldType(StrEnum):
@@ -47,6 +48,11 @@ ACCOUNT_STATUSES = ("open", "closed", "charged_off", "transferred", "deleted")
 PAYMENT_STATUSES = ("N", "1", "2", "3", "4", "5", "6", "7", "C", "G", "D", "Z", "*", "#")
 PAST_DUE_STATUSES = ("1", "2", "3", "4", "5", "6", "7")
 CORRECTION_FLAGS = ("0", "1")
+# Standard v1.1, joint lending: who a related person on the account is (docs/furnishing-format.md).
+PARTY_ROLES = ("co_borrower", "guarantor")
+MAX_FUNDERS = 5
+MAX_PARTIES = 4
+FULL_SHARE_BP = 10_000  # funders' shares are basis points of the loan and add up to exactly this
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +66,10 @@ class Field:
     max_length: int | None = None
     values: tuple[str, ...] = ()
     personal: bool = False  # a personal identifier: encrypted at rest, masked in error reports
+    since: str = "1"  # the version of the standard that added the field; a file of an earlier one omits it
 
 
-FIELDS: tuple[Field, ...] = (
+V1_FIELDS: tuple[Field, ...] = (
     Field("furnisher_account_id", FieldType.TEXT, True, "The furnisher's own account number, stable across periods.", 64),
     Field("reporting_period", FieldType.PERIOD, True, "Month the record describes, YYYY-MM."),
     Field("id_type", FieldType.ENUM, True, "Kind of identity document.", values=ID_TYPES),
@@ -91,6 +98,61 @@ FIELDS: tuple[Field, ...] = (
     Field("correction", FieldType.ENUM, True, "0 original record, 1 replacement of a stored one.", values=CORRECTION_FLAGS),
 )
 
+
+def _funder_fields(n: int) -> tuple[Field, ...]:
+    return (
+        Field(f"funder_{n}_code", FieldType.TEXT, False, f"Member code of funder {n} of the loan.", 16, since="1.1"),
+        Field(f"funder_{n}_share", FieldType.INTEGER, False,
+              f"Share of the loan funder {n} funds, in basis points (1-10000).", since="1.1"),
+    )
+
+
+def _party_fields(n: int) -> tuple[Field, ...]:
+    return (
+        Field(f"party_{n}_role", FieldType.ENUM, False, f"Role of related person {n}.", values=PARTY_ROLES,
+              since="1.1"),
+        Field(f"party_{n}_id_type", FieldType.ENUM, False, f"Identity document of related person {n}.",
+              values=ID_TYPES, since="1.1"),
+        Field(f"party_{n}_id_number", FieldType.TEXT, False, f"Identity document number of related person {n}.", 32,
+              personal=True, since="1.1"),
+        Field(f"party_{n}_full_name", FieldType.TEXT, False, f"Name of related person {n} as on the document.", 100,
+              personal=True, since="1.1"),
+        Field(f"party_{n}_birth_date", FieldType.DATE, False, f"Date of birth of related person {n}.",
+              personal=True, since="1.1"),
+        Field(f"party_{n}_liability", FieldType.AMOUNT, False,
+              f"Amount related person {n} answers for: a guarantor's guaranteed amount; a co-borrower's joint "
+              "liability (default: the balance).", since="1.1"),
+        Field(f"party_{n}_consent_ref", FieldType.TEXT, False,
+              f"Furnisher's reference of related person {n}'s consent.", 64, since="1.1"),
+    )
+
+
+# Standard v1.1: joint lending (a facilitator that originated the loan, the funders that fund it) and the
+# related persons on an account (co-borrowers and guarantors). Every field is optional: a v1 file omits them.
+JOINT_LENDING_FIELDS: tuple[Field, ...] = (
+    Field("facilitator_code", FieldType.TEXT, False,
+          "Member code of the platform that originated the loan; absent: the furnisher.", 16, since="1.1"),
+    Field("facilitator_account_id", FieldType.TEXT, False,
+          "The facilitator's account number of the same loan, when a funder reports it.", 64, since="1.1"),
+    *(f for n in range(1, MAX_FUNDERS + 1) for f in _funder_fields(n)),
+    *(f for n in range(1, MAX_PARTIES + 1) for f in _party_fields(n)),
+)
+FIELDS: tuple[Field, ...] = (*V1_FIELDS, *JOINT_LENDING_FIELDS)
+V1_COLUMNS: tuple[str, ...] = tuple(f.name for f in V1_FIELDS)
+JOINT_LENDING_COLUMNS: tuple[str, ...] = tuple(f.name for f in JOINT_LENDING_FIELDS)
+FUNDER_SUFFIXES = ("code", "share")
+PARTY_SUFFIXES = ("role", "id_type", "id_number", "full_name", "birth_date", "liability", "consent_ref")
+
+
+def funder_column(n: int, suffix: str) -> str:
+    """The column of funder ``n`` (1-based): ``funder_2_share``."""
+    return f"funder_{n}_{suffix}"
+
+
+def party_column(n: int, suffix: str) -> str:
+    """The column of related person ``n`` (1-based): ``party_1_id_number``."""
+    return f"party_{n}_{suffix}"
+
 FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 COLUMNS: tuple[str, ...] = tuple(f.name for f in FIELDS)
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.required)
@@ -100,7 +162,6 @@ DATE_COLUMNS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.type is FieldT
 INTEGER_COLUMNS: tuple[str, ...] = tuple(
     f.name for f in FIELDS if f.type in (FieldType.AMOUNT, FieldType.INTEGER)
 )
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +185,7 @@ class Layout:
 
 
 RECORDS = Layout("records", FIELDS)
+V1_RECORDS = Layout("records_v1", V1_FIELDS)  # the rules a chunk without any v1.1 value needs
 
 # Attributes a credit bureau may not collect (PRC Regulation on the Administration of Credit Reporting
 # Industry, Art. 14: religion, genes, fingerprints, blood type, diseases and medical history). A file whose

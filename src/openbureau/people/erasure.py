@@ -130,13 +130,16 @@ def _erase_held(engine: Engine, run: _Run, erased: Counter[str], now: datetime) 
         with _step(engine, run) as session:
             step = accounts.erase_held(session, person_id=run.person_id, reason=HELD_FOR_CONSENT,
                                        erasure_id=run.request_id, moment=now, limit=ERASURE_BATCH)
-            if step.states or step.events:
+            if step.states or step.events or step.parties:
                 audit.record(session, actor_member_id=None, actor_code=run.code, action="erasure.delete",
                              person_id=run.person_id, details={"erasure_id": run.request_id,
                                                                "category": ErasureScope.HELD_RECORDS.value,
-                                                               "records": step.states, "events": step.events})
+                                                               "records": step.states, "events": step.events,
+                                                               **({"parties": step.parties} if step.parties else {})})
         erased["held_records"] += step.states
         erased["held_events"] += step.events
+        if step.parties:  # named as a co-borrower or guarantor without consent (standard v1.1)
+            erased["held_parties"] += step.parties
         if step.states < ERASURE_BATCH and step.events < ERASURE_BATCH:
             return
 

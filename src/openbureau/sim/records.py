@@ -1,6 +1,6 @@
 """Turn a block's simulated accounts into one month of furnishing records in the v1 standard.
 
-The frame returned by `month_records` has every column of `standard.COLUMNS` (typed: Int64 amounts and
+The frame returned by `month_records` has every column of `standard.V1_COLUMNS` (typed: Int64 amounts and
 integers, Date dates, String text) plus underscore-prefixed helper columns used for defect injection and
 the truth tables; the writer keeps only the standard columns.
 """

@@ -30,7 +30,7 @@ from typing import BinaryIO
 import polars as pl
 import pyarrow.parquet as pq
 
-from openbureau.intake.standard import COLUMNS, FIELDS, STANDARD_VERSION, FieldType
+from openbureau.intake.standard import V1, V1_COLUMNS, V1_FIELDS, FieldType
 
 EXTENSIONS = {"csv": "csv", "parquet": "parquet", "jsonl": "jsonl"}
 MANIFEST = "manifest.json"
@@ -39,7 +39,7 @@ _OWNED = ("furnishers", "consents", "events", "truth", MANIFEST)
 RECORD_SCHEMA: dict[str, pl.DataType] = {
     f.name: pl.Int64() if f.type in (FieldType.AMOUNT, FieldType.INTEGER)
     else pl.Date() if f.type is FieldType.DATE else pl.String()
-    for f in FIELDS
+    for f in V1_FIELDS
 }
 CONSENT_SCHEMA: dict[str, pl.DataType] = {
     "consent_ref": pl.String(), "id_type": pl.String(), "id_number": pl.String(), "full_name": pl.String(),
@@ -147,7 +147,7 @@ class OutputWriter:
         key = (code, period)
         before = self.rows[key]
         if frame.height:
-            frame = frame.select(COLUMNS).cast(RECORD_SCHEMA)  # type: ignore[arg-type]
+            frame = frame.select(V1_COLUMNS).cast(RECORD_SCHEMA)  # type: ignore[arg-type]
             fmt = self.formats[code]
             if fmt == "parquet":
                 self._parquet[key].write_table(frame.to_arrow())
@@ -192,7 +192,7 @@ class OutputWriter:
         files.sort(key=lambda e: (e["submitted_on"], e["furnisher"], e["period"]))
         manifest = {
             **meta,
-            "standard_version": STANDARD_VERSION,
+            "standard_version": V1,  # the simulated market furnishes v1 files
             "files": files,
             "events": events or [],
             "consents": [{"path": f"consents/{code}.csv", "furnisher": code, "format": "csv", "rows": rows}
