@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Engine, Row, Select
 from sqlalchemy.orm import Session
 
 from openbureau.accounts.event_repository import RELEASED_EVENT_SCHEMA, EventRepository
+from openbureau.accounts.funding_repository import FundingRepository
 from openbureau.accounts.models import AccountState
 from openbureau.accounts.person_repository import PersonRecordRepository
 from openbureau.accounts.repository import PERSON_ORDER, AccountRepository
@@ -256,3 +257,10 @@ def erase_periods(session: Session, keys: list[tuple[int, str, str]], *, erasure
     rows = PersonRecordRepository(session.connection()).erase_periods(keys, reason="expired_negative",
                                                                       erasure_id=erasure_id, moment=moment)
     return Erased(rows, len(keys), 0)
+
+
+# -- joint lending (standard v1.1): funders of account states ---------------------------------------------------
+def funders_of(session: Session, keys: Sequence[tuple[int, str, str, int]]
+               ) -> dict[tuple[int, str, str, int], list[tuple[int, int]]]:
+    """State key (furnisher, account, period, version) -> [(funder member id, share in basis points)]."""
+    return FundingRepository(session.connection()).funders_of(keys)

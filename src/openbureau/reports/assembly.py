@@ -43,6 +43,7 @@ from openbureau.reports.items import (
 from openbureau.reports.schemas import (
     AccountView,
     DisputeView,
+    FunderShare,
     IdentityFlag,
     IdentityVariant,
     InquiryView,
@@ -67,6 +68,7 @@ from openbureau.tradelines.history import (
     rank,
     revolving_use,
 )
+from openbureau.tradelines.joint import with_funders
 
 SELF_LABEL = "You, at the bureau"
 
@@ -108,6 +110,7 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
     until = last_complete_period(now.date()) if as_it_stood else None
     lines = shown_tradelines(build_tradelines(rows, as_of=now.date(), retention_years=profile.negative_retention_years,
                                               with_identity=with_identity, until_period=until), marks.hidden)
+    with_funders(session, lines)
     since = datetime.combine(add_years(now.date(), -profile.inquiry_display_years), now.timetz())
     inquiries = InquiryRepository(session).of_person_since(person.id, since)
     conflicts = conflicts_of(session, person.id)
@@ -119,6 +122,7 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
     events = shown_events(event_facts(found, lines, _contacts(found, vault) if with_identity else None), marks.hidden)
     fraud = facts_of(session, person_id=person.id, now=now)
     members = member_names(session, needed={t.furnisher_id for t in lines} | {r.subscriber_id for r in inquiries}
+                           | {f for t in lines for f, _ in t.funders} | {t.facilitator[0] for t in lines if t.facilitator}
                            | {link["furnisher_id"] for link in links}
                            | {loan.furnisher_id for loan in events.recent_loans}
                            | {r.furnisher_id for r in fraud.reports})
@@ -272,7 +276,10 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
             accounts.append(AccountView(
                 lender=labels(t.furnisher_id), closed_on=as_date(row.closed_on), credit_limit=row.credit_limit,
                 original_amount=row.original_amount, term_months=row.term_months, amount_paid=row.amount_paid,
-                days_past_due=m.days_past_due, **common))
+                days_past_due=m.days_past_due, funders=[
+                    FunderShare(lender=labels(f), own=labels.own(f), share_bp=share) for f, share in t.funders],
+                funder_records=len(t.funder_records),
+                facilitator=labels(t.facilitator[0]) if t.facilitator else None, **common))
         else:
             obligations.append(ObligationView(
                 provider=labels(t.furnisher_id, kind=PROVIDER), months_late_24m=sum(1 for s in t.history(m.period, 24) if s in PAST_DUE),

@@ -69,6 +69,14 @@ class Summary(BaseModel):
     hard_inquiries_12m: int = Field(description="Hard inquiries by any lender in the last 12 months.")
 
 
+class FunderShare(BaseModel):
+    """A funder of a jointly funded loan (standard v1.1) and its share."""
+
+    lender: str = Field(description="Masked like every other lender in the subscriber view.")
+    own: bool = Field(description="The member viewing the report.")
+    share_bp: int = Field(description="Its share of the loan in basis points (10000 = 100%).")
+
+
 class AccountView(BaseModel):
     """One credit account with its repayment record."""
 
@@ -100,6 +108,15 @@ class AccountView(BaseModel):
     consumer_statements: list[str] = Field(
         default_factory=list, description="The person's statements about this account (200 characters each, a "
                                           "disputed month's prefixed by it), newest first (FCRA §611(b)).")
+    funders: list[FunderShare] = Field(
+        default_factory=list, description="Who funds the loan and in what share, as the newest record lists them "
+                                          "(standard v1.1); empty: the lender funds it alone.")
+    funder_records: int = Field(
+        0, description="Records of this same loan that its funders furnished too, counted here once and not as "
+                       "accounts of their own (docs/reports.md, one loan reported twice).")
+    facilitator: str | None = Field(
+        None, description="The platform that originated the loan, when a funder furnished this record and the "
+                          "platform's own record of it is not in the file.")
 
 
 class ObligationView(BaseModel):
