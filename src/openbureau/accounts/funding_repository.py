@@ -34,7 +34,7 @@ CLAIM_SCHEMA = {
 }
 # A facilitator's record listing a funder (the newest version of its period).
 LISTING_SCHEMA = {"furnisher_id": pl.Int64, "furnisher_account_id": pl.String, "reporting_period": pl.String,
-                  "funder_id": pl.Int64}
+                  "funder_id": pl.Int64, "person_id": pl.Int64}
 
 
 def _published(table) -> object:
@@ -119,7 +119,7 @@ class FundingRepository:
                              own.c.furnisher_account_id == S.facilitator_account_id,
                              own.c.reporting_period == S.reporting_period, _published(own))
         stmt = (select(S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.facilitator_id,
-                       S.facilitator_account_id, case((has, 1), else_=0).label("facilitator_has"))
+                       S.facilitator_account_id, case((has, 1), else_=0).label("facilitator_has"), S.person_id)
                 .where(S.facilitator_id.is_not(None), S.facilitator_account_id.is_not(None),
                        S.facilitator_id != S.furnisher_id, S.reporting_period >= since, S.reporting_period <= until,
                        PUBLISHED, S.account_status != "deleted", _newest_version()))
@@ -128,7 +128,7 @@ class FundingRepository:
     def listings(self, *, since: str, until: str) -> pl.DataFrame:
         """The funders each record (newest version of each period in ``[since, until]``) lists, other than its
         own furnisher (``LISTING_SCHEMA``)."""
-        stmt = (select(S.furnisher_id, S.furnisher_account_id, S.reporting_period, F.funder_id)
+        stmt = (select(S.furnisher_id, S.furnisher_account_id, S.reporting_period, F.funder_id, S.person_id)
                 .select_from(AccountFunder.__table__.join(AccountState.__table__, _JOIN))
                 .where(F.reporting_period >= since, F.reporting_period <= until, F.funder_id != S.furnisher_id,
                        PUBLISHED, S.account_status != "deleted", _newest_version())
