@@ -31,6 +31,7 @@ EXPOSURE_SCHEMA = {
 CLAIM_SCHEMA = {
     "furnisher_id": pl.Int64, "furnisher_account_id": pl.String, "reporting_period": pl.String,
     "facilitator_id": pl.Int64, "facilitator_account_id": pl.String, "facilitator_has": pl.Int8,
+    "person_id": pl.Int64,
 }
 # A facilitator's record listing a funder (the newest version of its period).
 LISTING_SCHEMA = {"furnisher_id": pl.Int64, "furnisher_account_id": pl.String, "reporting_period": pl.String,

@@ -30,6 +30,8 @@ from datetime import timedelta
 
 import polars as pl
 
+from openbureau.accounts.funding_repository import CLAIM_SCHEMA
+from openbureau.accounts.funding_repository import LISTING_SCHEMA as FUNDER_LISTING_SCHEMA
 from openbureau.kit.crypto import mask
 from openbureau.quality.metrics import period_index
 
@@ -47,13 +49,8 @@ COUNT_SCHEMA = {"furnisher_id": pl.Int64, "code": pl.String, "observations": pl.
 COLUMNS = {**COUNT_SCHEMA, "rate": pl.Float64, "baseline": pl.Float64, "lower": pl.Float64, "upper": pl.Float64,
            "threshold": pl.Float64, "excess": pl.Int64, "flagged": pl.Boolean}
 EXAMPLE_SCHEMA = {"furnisher_id": pl.Int64, "code": pl.String, "reference": pl.String, "on": pl.Date}
-# Funders' records naming a facilitator (``accounts.funding_repository.CLAIM_SCHEMA``) and the funders
-# facilitators' records list (``LISTING_SCHEMA``, with the facilitator's code as ``facilitator``).
-CLAIM_SCHEMA = {"furnisher_id": pl.Int64, "furnisher_account_id": pl.String, "reporting_period": pl.String,
-                "facilitator_id": pl.Int64, "facilitator_account_id": pl.String, "facilitator_has": pl.Int8,
-                "person_id": pl.Int64}
-LISTING_SCHEMA = {"furnisher_id": pl.Int64, "furnisher_account_id": pl.String, "reporting_period": pl.String,
-                  "funder_id": pl.Int64, "person_id": pl.Int64, "facilitator": pl.String}
+# Funders' records naming a facilitator, and the funders facilitators' records list with the facilitator's code.
+LISTING_SCHEMA = {**FUNDER_LISTING_SCHEMA, "facilitator": pl.String}
 
 
 @dataclass(frozen=True, slots=True)
