@@ -19,6 +19,7 @@ from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Forbidden, NotFound, Unprocessable
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
+from openbureau.present.report import render_html
 from openbureau.principals import Principal
 from tests.accounts.factories import fund
 from tests.consent.factories import grant
@@ -60,6 +61,8 @@ def test_the_report_shows_a_jointly_reported_loan_once_with_its_funders(joint) -
     assert [(f.lender, f.own, f.share_bp) for f in loans[0].funders] == [("Lender 3", False, 7000),
                                                                          ("Lender 4", False, 3000)]
     assert (report.summary.credit_accounts, report.summary.distinct_lenders) == (2, 2)
+    page = render_html(report)
+    assert "Funded by:</b> Lender 3 70.00%, Lender 4 30.00% (also reported by 1 funder, counted once)" in page
     card = next(a for a in report.accounts if a.product_type == "revolving")
     assert report.summary.total_balance == 1_000_000 + card.balance  # the loan's balance once, not twice
     assert report.summary.monthly_obligations == 50_000 + card.amount_due
