@@ -26,8 +26,10 @@ from openbureau.intake.validation import (
     mask_value,
     validate_chunk,
 )
+from openbureau.intake.validation.catalogue import EXAMPLE_MEMBERS
 from openbureau.intake.validation.cross_field import cross_field_checks
 from openbureau.intake.validation.fields import field_checks
+from openbureau.intake.validation.joint_lending import joint_lending_checks
 
 TODAY = date(2026, 11, 22)
 DOC = Path(__file__).resolve().parents[2] / "docs" / "furnishing-format.md"
@@ -42,7 +44,8 @@ def chunk_of(records: list[dict[str, str | None]], *, first_line: int = 2) -> pl
 
 
 def validate(*records: dict[str, str | None], state: FileState | None = None, first_line: int = 2):
-    return validate_chunk(chunk_of(list(records), first_line=first_line), today=TODAY, state=state)
+    return validate_chunk(chunk_of(list(records), first_line=first_line), today=TODAY, state=state,
+                          members=EXAMPLE_MEMBERS)
 
 
 def codes(result) -> set[str]:
@@ -84,7 +87,8 @@ def test_rule_codes_are_unique_and_well_formed() -> None:
 
 
 def test_every_record_rule_is_implemented_and_every_check_is_catalogued() -> None:
-    checks = field_checks() + cross_field_checks(today=TODAY, balance_tolerance=0.10)
+    checks = (field_checks() + cross_field_checks(today=TODAY, balance_tolerance=0.10)
+              + joint_lending_checks(members=EXAMPLE_MEMBERS))
     implemented = {check.code for check in checks}
     assert implemented == {rule.code for rule in RECORD_RULES}
     assert sum(rule.kind == "cross_field" for rule in RULES) >= 25
@@ -295,7 +299,7 @@ MESSAGES = Path(__file__).with_name("rule_messages.json")
 
 def _said(rule: Rule, profile: str = "CN") -> list[dict[str, str | None]]:
     chunk = chunk_of([example_record(rule.example_fail)])
-    found = validate_chunk(chunk, today=TODAY, profile=get_profile(profile)).findings.filter(
+    found = validate_chunk(chunk, today=TODAY, profile=get_profile(profile), members=EXAMPLE_MEMBERS).findings.filter(
         pl.col("code") == rule.code)
     return found.select("field", "value", "message").sort("field", "message").to_dicts()
 

@@ -1,5 +1,5 @@
 """All SQL on the funders of account states (``account_funders``, standard v1.1 joint lending) as readers need
-them: a report's funders and shares, a funder's review of what it funds, the regulator's exposure tables and the
+them: a funder's review of what it funds, the regulator's exposure tables and the
 joint-loan under-reporting findings (docs/reports.md, docs/quality.md).
 
 The loader writes the table (``AccountLoadRepository``); everything here reads it beside ``account_states``,
@@ -9,8 +9,6 @@ new version carrying its own funders, so an older version's funders are history,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import polars as pl
 from sqlalchemy import Connection, and_, case, exists, literal, or_, select, tuple_
 
@@ -19,7 +17,6 @@ from openbureau.accounts.repository import PUBLISHED, S
 from openbureau.kit.dialects import dialect_for
 
 F = AccountFunder.__table__.c
-KEYS_PER_STATEMENT = 500  # state keys per IN list (4 bound parameters each)
 
 # Exposure rows (one per funder of the newest version of a state of a period) as the market job reads them.
 EXPOSURE_SCHEMA = {
@@ -71,20 +68,6 @@ class FundingRepository:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-
-    def funders_of(self, keys: Sequence[tuple[int, str, str, int]]) -> dict[tuple[int, str, str, int],
-                                                                             list[tuple[int, int]]]:
-        """State key (furnisher, account, period, version) -> [(funder member id, share in basis points)] in
-        the record's order, for the given keys (a report's tradelines: a few per person)."""
-        out: dict[tuple[int, str, str, int], list[tuple[int, int]]] = {}
-        key = tuple_(F.furnisher_id, F.furnisher_account_id, F.reporting_period, F.version)
-        for start in range(0, len(keys), KEYS_PER_STATEMENT):
-            chunk = list(keys[start:start + KEYS_PER_STATEMENT])
-            stmt = (select(F.furnisher_id, F.furnisher_account_id, F.reporting_period, F.version, F.funder_id,
-                           F.share_bp).where(key.in_(chunk)).order_by(F.position))
-            for f, a, p, v, funder, share in self.conn.execute(stmt):
-                out.setdefault((f, a, p, v), []).append((funder, share))
-        return out
 
     def funded_accounts(self, *, funder_id: int, after: tuple[int, str] | None, limit: int) -> list:
         """A page of the accounts whose newest record in the files lists ``funder_id`` as a funder, in

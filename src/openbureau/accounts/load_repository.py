@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 import polars as pl
 from sqlalchemy import ColumnElement, Connection, case, delete, exists, func, insert, select, tuple_
 
-from openbureau.accounts.models import AccountState, LendingEvent, LoadInProgress
+from openbureau.accounts.models import AccountFunder, AccountParty, AccountState, LendingEvent, LoadInProgress
 from openbureau.accounts.repository import PUBLISHED, STATE_FRAME_SCHEMA, S
 from openbureau.kit.dialects import dialect_for
 
@@ -36,6 +36,14 @@ class AccountLoadRepository:
     def insert(self, frame: pl.DataFrame) -> None:
         """Append account-state rows (the table's column names) in the open transaction."""
         dialect_for(self.conn).insert(self.conn, AccountState.__table__, frame)
+
+    def insert_funders(self, frame: pl.DataFrame) -> None:
+        """Append the funders of account states just inserted (``account_funders``' column names)."""
+        dialect_for(self.conn).insert(self.conn, AccountFunder.__table__, frame)
+
+    def insert_parties(self, frame: pl.DataFrame) -> None:
+        """Append the related persons of account states just inserted (``account_parties``' column names)."""
+        dialect_for(self.conn).insert(self.conn, AccountParty.__table__, frame)
 
     def refresh_statistics(self, *, rows_written: int) -> None:
         """Let the planner see the rows a load wrote (see ``kit.dialects.base.Dialect.refresh_statistics``)."""
@@ -113,8 +121,14 @@ class AccountLoadRepository:
         return pl.DataFrame(rows, schema={"person_id": pl.Int64, "identity_enc": pl.Binary}, orient="row")
 
     def delete_states(self, keys: list[tuple[int, str, str, int]]) -> int:
-        """Delete account states by primary key; how many."""
-        return self.conn.execute(delete(AccountState).where(_PRIMARY_KEY.in_(keys))).rowcount if keys else 0
+        """Delete account states by primary key, with their funders and related persons; how many states."""
+        if not keys:
+            return 0
+        for table in (AccountFunder.__table__, AccountParty.__table__):
+            c = table.c
+            self.conn.execute(delete(table).where(tuple_(c.furnisher_id, c.furnisher_account_id, c.reporting_period,
+                                                         c.version).in_(keys)))
+        return self.conn.execute(delete(AccountState).where(_PRIMARY_KEY.in_(keys))).rowcount
 
     # -- frames for the quality and market jobs ------------------------------------------------------------
     def submission_periods(self) -> pl.DataFrame:

@@ -17,8 +17,8 @@ from sqlalchemy import ColumnElement, Engine, Row, Select
 from sqlalchemy.orm import Session
 
 from openbureau.accounts.event_repository import RELEASED_EVENT_SCHEMA, EventRepository
-from openbureau.accounts.funding_repository import FundingRepository
 from openbureau.accounts.models import AccountState
+from openbureau.accounts.party_repository import PartyRepository, StateKey
 from openbureau.accounts.person_repository import PersonRecordRepository
 from openbureau.accounts.repository import PERSON_ORDER, AccountRepository
 from openbureau.kit.dialects import dialect_for
@@ -40,6 +40,32 @@ def account_history(session: Session, *, furnisher_id: int, furnisher_account_id
 def file_states(session: Session, person_id: int, *, with_identity: bool = False) -> Sequence[Row]:
     """The stored states that make up a person's file, as plain rows of ``STATE_COLUMNS``."""
     return AccountRepository(session).states_of(person_id, with_identity=with_identity)
+
+
+@dataclass(frozen=True, slots=True)
+class JointDetails:
+    """Standard v1.1 on the accounts of a file, by state version: who originated and funds each, and which have
+    a co-borrower (held related persons never count)."""
+
+    facilitators: dict[StateKey, int]
+    funders: dict[StateKey, list[tuple[int, int]]]  # (funder member id, share in basis points), in order
+    co_borrowed: set[StateKey]
+
+
+def joint_details(session: Session, keys: Sequence[StateKey]) -> JointDetails:
+    """The facilitator, funders and co-borrowers of these state versions (the newest of each account shown)."""
+    facilitators, funders, parties = PartyRepository(session).joint_details(keys)
+    funded: dict[StateKey, list[tuple[int, int]]] = {}
+    for r in funders:
+        funded.setdefault((r[0], r[1], r[2], r[3]), []).append((r.funder_id, r.share_bp))
+    return JointDetails({(r[0], r[1], r[2], r[3]): r.facilitator_id for r in facilitators}, funded,
+                        {(r[0], r[1], r[2], r[3]) for r in parties if r.role == "co_borrower"})
+
+
+def answered_for(session: Session, person_id: int) -> list[tuple[Row, str, int | None]]:
+    """The accounts in the files a person answers for as a co-borrower or guarantor (consented, newest version):
+    (state row with the borrower's ``identity_enc``, role, liability)."""
+    return PartyRepository(session).answered_for(person_id)
 
 
 def files_by_person(session: Session) -> Iterator[tuple[int, list[Row]]]:
@@ -109,6 +135,10 @@ def release_held(session: Session, *, reason: str, unblocked: Callable[[ColumnEl
                                                      furnisher_id=furnisher_id, submission_id=submission_id,
                                                      person_ids=person_ids)
     events = pl.DataFrame(schema=RELEASED_EVENT_SCHEMA)
+    # Related persons (standard v1.1) held alike are released with them; they are no records of their own, so
+    # they are not counted among what was released.
+    PartyRepository(session).release_held(reason=reason, unblocked=unblocked, furnisher_id=furnisher_id,
+                                          person_ids=person_ids)
     if submission_id is None:
         events = EventRepository(session.connection()).release_held(
             reason=reason, unblocked=unblocked, moment=moment, furnisher_id=furnisher_id, person_ids=person_ids)
@@ -258,9 +288,3 @@ def erase_periods(session: Session, keys: list[tuple[int, str, str]], *, erasure
                                                                       erasure_id=erasure_id, moment=moment)
     return Erased(rows, len(keys), 0)
 
-
-# -- joint lending (standard v1.1): funders of account states ---------------------------------------------------
-def funders_of(session: Session, keys: Sequence[tuple[int, str, str, int]]
-               ) -> dict[tuple[int, str, str, int], list[tuple[int, int]]]:
-    """State key (furnisher, account, period, version) -> [(funder member id, share in basis points)]."""
-    return FundingRepository(session.connection()).funders_of(keys)

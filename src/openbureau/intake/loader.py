@@ -159,7 +159,8 @@ class SubmissionLoader:
                 records_received=counts["accepted"] + counts["warning"] + counts["rejected"],
                 records_accepted=counts["accepted"],
                 records_warnings=counts["warning"], records_rejected=counts["rejected"],
-                records_quarantined=counts["quarantined"] - released, findings_count=writer.findings_count,
+                records_quarantined=counts["quarantined"] - released, parties_held=counts["parties_held"],
+                findings_count=writer.findings_count,
                 findings_stored=writer.findings_stored, finding_counts=dict(sorted(writer.by_code.items())),
             )
 
@@ -253,14 +254,19 @@ class _Writer:
         self.candidates.append(negative_notices.load_candidates(prepared.states))
         with self.engine.begin() as conn:
             self.findings(conn, prepared.findings)
-        for table, frame in (("persons", prepared.persons), ("states", prepared.states)):
+        for table, frame in (("persons", prepared.persons), ("states", prepared.states),
+                             ("funders", prepared.funders), ("parties", prepared.parties)):
             for piece in _slices(frame):
                 dialect_for(self.engine).between_writes(self.engine)
                 with self.engine.begin() as conn:
                     if table == "persons":
                         dialect_for(conn).insert(conn, Person.__table__, piece)
-                    else:
+                    elif table == "states":
                         AccountLoadRepository(conn).insert(piece)
+                    elif table == "funders":
+                        AccountLoadRepository(conn).insert_funders(piece)
+                    else:
+                        AccountLoadRepository(conn).insert_parties(piece)
             self.written[table] += frame.height
 
     def refresh_statistics(self, conn: Connection) -> None:

@@ -49,6 +49,8 @@ class Submission(Base):
     records_warnings: Mapped[int] = mapped_column(BigInteger, default=0)
     records_rejected: Mapped[int] = mapped_column(BigInteger, default=0)
     records_quarantined: Mapped[int] = mapped_column(BigInteger, default=0)
+    parties_held: Mapped[int | None] = mapped_column(
+        BigInteger, default=0, doc="Related persons (standard v1.1) stored held: furnished without their consent.")
     findings_count: Mapped[int] = mapped_column(BigInteger, default=0)
     findings_stored: Mapped[int | None] = mapped_column(
         BigInteger, default=None,

@@ -29,7 +29,7 @@ from openbureau.accounts.models import AccountState
 from openbureau.accounts.person_repository import PersonRecordRepository
 from openbureau.consent.profiles import JurisdictionProfile
 from openbureau.identity.service import PersonLinker, seal_identities
-from openbureau.intake import quarantine
+from openbureau.intake import joint_lending, quarantine
 from openbureau.intake.errors import FileRejected
 from openbureau.intake.limits import ReadLimits
 from openbureau.intake.readers import ChunkReader, FileFormat, MalformedRecord
@@ -38,6 +38,7 @@ from openbureau.intake.validation import FINDINGS_SCHEMA, FileState, validate_ch
 from openbureau.kit.crypto import PiiKeys, PiiVault
 from openbureau.kit.db import make_engine
 from openbureau.kit.errors import BureauError
+from openbureau.members.repository import member_ids_by_code
 
 STATE_COLUMNS = [c.name for c in AccountState.__table__.columns]
 STATE_KEY = [c.name for c in AccountState.__table__.primary_key.columns]
@@ -50,8 +51,12 @@ class PreparedChunk:
     states: pl.DataFrame  # account_states rows
     persons: pl.DataFrame  # persons rows created for this chunk
     findings: pl.DataFrame
+    funders: pl.DataFrame  # account_funders rows (standard v1.1; empty for a v1 file)
+    parties: pl.DataFrame  # account_parties rows
     outcomes: dict[str, int]
     size: int  # records read, parseable or not
+
+    FRAMES = ("states", "persons", "findings", "funders", "parties")  # handed over in this order
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +96,7 @@ class Preparer:
         self.profile = spec.profile
         self.versions: dict[str, pl.DataFrame] = {}
         self.erased: dict[str, list[str]] = {}
+        self.members = member_ids_by_code(conn)  # a v1.1 facilitator or funder must be one of them
 
     def chunks(self) -> Iterator[PreparedChunk]:
         """Prepared chunks of the file, then one for unparseable records found at its end."""
@@ -117,10 +123,11 @@ class Preparer:
         rejected = sum(m.rejects for m in malformed)
         outcomes = Counter({"rejected": rejected})
         if chunk is None:
-            return PreparedChunk(pl.DataFrame(), pl.DataFrame(), findings[0], dict(outcomes), rejected)
+            return PreparedChunk(pl.DataFrame(), pl.DataFrame(), findings[0], pl.DataFrame(), pl.DataFrame(),
+                                 dict(outcomes), rejected)
         spec = self.spec
         result = validate_chunk(chunk, today=spec.today, state=state, balance_tolerance=spec.balance_tolerance,
-                                profile=self.profile)
+                                profile=self.profile, members=self.members.keys())
         warned = [m.line for m in malformed if m.severity == "warning"]
         if warned:  # a reader's warning on a record that loads (Metro 2): the record has a finding
             result = replace(result, records=result.records.with_columns(
@@ -137,7 +144,7 @@ class Preparer:
                                                             how="horizontal"), moment=spec.now)
         outcomes["quarantined"] = int((~consented).sum())
         unnoticed = result.findings.filter(pl.col("code") == "NEGATIVE_NOTICE_MISSING")["line"]
-        states = kept.with_columns(
+        full = kept.with_columns(
             links["person_id"],
             pl.when(consented).then(None).otherwise(pl.lit(quarantine.NO_CONSENT)).alias("held_reason"),
             pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("released_at"),
@@ -149,9 +156,19 @@ class Preparer:
             pl.lit(spec.furnisher_id, dtype=pl.Int64).alias("furnisher_id"),
             (pl.col("_outcome") == "warning").cast(pl.Int8).alias("has_warnings"),
             pl.lit(spec.now).alias("stored_at"),
-            pl.lit(None, dtype=pl.Int64).alias("facilitator_id"),
-        ).select(STATE_COLUMNS).sort(STATE_KEY)
-        return PreparedChunk(states, persons, pl.concat(findings), dict(outcomes), chunk.height + rejected)
+            joint_lending.facilitator_id(self.members).alias("facilitator_id"),
+        )
+        states = full.select(STATE_COLUMNS).sort(STATE_KEY)
+        funders, parties = pl.DataFrame(), pl.DataFrame()
+        if joint_lending.extended(kept):
+            joint = joint_lending.prepare(self.conn, full, members=self.members, linker=self.linker,
+                                          vault=self.vault, profile=self.profile, furnisher_id=spec.furnisher_id,
+                                          moment=spec.now)
+            funders, parties = joint.funders, joint.parties
+            persons = pl.concat([persons, joint.persons], how="diagonal_relaxed")
+            outcomes["parties_held"] = joint.held
+        return PreparedChunk(states, persons, pl.concat(findings), funders, parties, dict(outcomes),
+                             chunk.height + rejected)
 
     def _versions_for(self, records: pl.DataFrame) -> pl.DataFrame:
         repo = AccountLoadRepository(self.conn)
@@ -258,8 +275,8 @@ def _child_main(pipe: Any, spec: LoadSpec, parent: int) -> None:
         with engine.connect() as conn:
             for chunk in Preparer(spec, conn).chunks():
                 pipe.send(("chunk", chunk.outcomes, chunk.size))
-                for frame in (chunk.states, chunk.persons, chunk.findings):
-                    pipe.send_bytes(_ipc(frame))
+                for name in PreparedChunk.FRAMES:
+                    pipe.send_bytes(_ipc(getattr(chunk, name)))
             conn.rollback()
         pipe.send(("done",))
     except BureauError as exc:
@@ -291,7 +308,7 @@ def _from_process(spec: LoadSpec) -> Iterator[PreparedChunk]:
                 raise FileRejected(text, code=code, field=field, details=details, status_code=status)
             if kind == "crash":
                 raise RuntimeError(f"the preparing process failed ({message[1]})")
-            frames = [pl.read_ipc(io.BytesIO(receiver.recv_bytes())) for _ in range(3)]
+            frames = [pl.read_ipc(io.BytesIO(receiver.recv_bytes())) for _ in PreparedChunk.FRAMES]
             yield PreparedChunk(*frames, outcomes=message[1], size=message[2])
     finally:
         receiver.close()

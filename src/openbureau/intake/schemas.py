@@ -26,6 +26,8 @@ class SubmissionRead(BaseModel):
     records_warnings: int = Field(description="stored, with warnings")
     records_rejected: int = Field(description="not stored; see the findings")
     records_quarantined: int = Field(description="stored records held back awaiting consent")
+    parties_held: int | None = Field(default=0, description="related persons (co-borrowers, guarantors) stored "
+                                                            "held back for want of their consent to furnish")
     findings_count: int = Field(description="every finding of the file, counted")
     findings_stored: int | None = Field(
         default=None, description="findings stored and listed: at most a sample per code (null: all of them)")

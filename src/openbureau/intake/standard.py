@@ -185,6 +185,7 @@ class Layout:
 
 
 RECORDS = Layout("records", FIELDS)
+V1_RECORDS = Layout("records_v1", V1_FIELDS)  # the rules a chunk without any v1.1 value needs
 
 # Attributes a credit bureau may not collect (PRC Regulation on the Administration of Credit Reporting
 # Industry, Art. 14: religion, genes, fingerprints, blood type, diseases and medical history). A file whose

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Row, bindparam, exists, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, bindparam, exists, func, or_, select
 from sqlalchemy import delete as delete_rows
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,11 @@ def not_suspended(member_id: ColumnElement) -> ColumnElement[bool]:
     """Whether the member ``member_id`` names is not suspended (a condition for another domain's statement: the
     batch and webhook workers leave a suspended member's work waiting)."""
     return ~exists().where(Member.id == member_id, Member.suspended_at.is_not(None))
+
+
+def member_ids_by_code(conn: Connection) -> dict[str, int]:
+    """Every registered member's id by its code (intake checks a furnished facilitator or funder against it)."""
+    return {code: member_id for member_id, code, _ in conn.execute(_NAMES)}
 
 
 class MemberRepository:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from openbureau.accounts.repository import as_date
-from openbureau.accounts.service import file_states, person_events
+from openbureau.accounts.service import JointDetails, answered_for, file_states, joint_details, person_events
 from openbureau.consent.profiles import JurisdictionProfile
 from openbureau.disputes.investigation import FileMarks, marks_of
 from openbureau.fraud import signals as fraud_signals
@@ -43,7 +43,7 @@ from openbureau.reports.items import (
 from openbureau.reports.schemas import (
     AccountView,
     DisputeView,
-    FunderShare,
+    FunderView,
     IdentityFlag,
     IdentityVariant,
     InquiryView,
@@ -51,6 +51,7 @@ from openbureau.reports.schemas import (
     ObligationView,
     PersonSection,
     RecentLoanView,
+    RelatedAccountView,
     Report,
     Summary,
     View,
@@ -68,7 +69,6 @@ from openbureau.tradelines.history import (
     rank,
     revolving_use,
 )
-from openbureau.tradelines.joint import with_funders
 
 SELF_LABEL = "You, at the bureau"
 
@@ -90,6 +90,8 @@ class PersonFile:
     marks: FileMarks = FileMarks([])  # what the person's disputes hide, mark and add (disputes.investigation)
     protections: Protections = Protections([], False)  # fraud alerts and a freeze in force (rights.service)
     fraud: FraudFacts = FraudFacts()  # the person's ring and fraud reports in force (fraud.service)
+    joint: JointDetails = JointDetails({}, {}, set())  # facilitators, funders, co-borrowers (standard v1.1)
+    answered: Sequence[tuple] = ()  # accounts the person guarantees or co-borrows (accounts.service.answered_for)
 
     def hard_inquiries(self) -> list[tuple[int | None, datetime]]:
         """(lender, when) of the hard inquiries on file."""
@@ -110,7 +112,6 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
     until = last_complete_period(now.date()) if as_it_stood else None
     lines = shown_tradelines(build_tradelines(rows, as_of=now.date(), retention_years=profile.negative_retention_years,
                                               with_identity=with_identity, until_period=until), marks.hidden)
-    with_funders(session, lines)
     since = datetime.combine(add_years(now.date(), -profile.inquiry_display_years), now.timetz())
     inquiries = InquiryRepository(session).of_person_since(person.id, since)
     conflicts = conflicts_of(session, person.id)
@@ -121,14 +122,43 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
         found = [e for e in found if e.occurred_at <= now]
     events = shown_events(event_facts(found, lines, _contacts(found, vault) if with_identity else None), marks.hidden)
     fraud = facts_of(session, person_id=person.id, now=now)
+    joint = joint_details(session, [_latest_key(t) for t in lines])
+    # Hidden by a block or an unverified dispute (the whole account, or its month shown): left out here too.
+    answered = [a for a in answered_for(session, person.id)
+                if not {(a[0].furnisher_id, a[0].furnisher_account_id, None),
+                        (a[0].furnisher_id, a[0].furnisher_account_id, a[0].reporting_period)} & marks.hidden]
     members = member_names(session, needed={t.furnisher_id for t in lines} | {r.subscriber_id for r in inquiries}
-                           | {f for t in lines for f, _ in t.funders} | {t.facilitator[0] for t in lines if t.facilitator}
+                           | {t.facilitator[0] for t in lines if t.facilitator}
                            | {link["furnisher_id"] for link in links}
                            | {loan.furnisher_id for loan in events.recent_loans}
-                           | {r.furnisher_id for r in fraud.reports})
+                           | {r.furnisher_id for r in fraud.reports} | set(joint.facilitators.values())
+                           | {f for funders in joint.funders.values() for f, _ in funders}
+                           | {a[0].furnisher_id for a in answered})
     return PersonFile(person.id, person.id_type, vault.decrypt(person.id_enc), lines, inquiries, conflicts,
                       marks.open_disputes, members, links, events, marks,
-                      protections_at(session, person_id=person.id, now=now), fraud)
+                      protections_at(session, person_id=person.id, now=now), fraud, joint, answered)
+
+
+def _latest_key(t: Tradeline) -> tuple[int, str, str, int]:
+    return (t.furnisher_id, t.account_id, t.latest.period, t.latest.row.version)
+
+
+def _related(file: PersonFile, *, labels: Labels, consumer: bool, vault: PiiVault) -> list[RelatedAccountView]:
+    """The accounts the person answers for as a guarantor or co-borrower. A lender never sees the borrower's
+    identity; the person sees the borrower's name masked (decrypted here, in memory only)."""
+    views = []
+    for row, role, liability in file.answered:
+        own = labels.own(row.furnisher_id)
+        name = open_identity_values(vault, row.identity_enc)[0] if consumer else ""
+        views.append(RelatedAccountView(
+            role=role, lender=labels(row.furnisher_id), own_account=own,
+            account_number=row.furnisher_account_id if consumer or own else None, product_type=row.product_type,
+            currency=row.currency, amount_lent=row.original_amount if row.original_amount is not None
+            else row.credit_limit, balance=row.balance, payment_status=row.payment_status,
+            account_status=row.account_status, reporting_period=row.reporting_period,
+            liability=liability if liability is not None or role == "guarantor" else row.balance,
+            borrower_name=name[:1] + "*" * (len(name) - 1) if name else None))  # the family name's first character
+    return views
 
 
 def _contacts(events: Sequence, vault: PiiVault) -> dict[int, tuple[str | None, str | None]]:
@@ -273,17 +303,20 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
                       disputed=(t.furnisher_id, t.account_id) in disputed,
                       consumer_statements=statements(file.marks, vault, t.furnisher_id, t.account_id))
         if t.credit:
+            key = _latest_key(t)
             accounts.append(AccountView(
                 lender=labels(t.furnisher_id), closed_on=as_date(row.closed_on), credit_limit=row.credit_limit,
                 original_amount=row.original_amount, term_months=row.term_months, amount_paid=row.amount_paid,
-                days_past_due=m.days_past_due, funders=[
-                    FunderShare(lender=labels(f), own=labels.own(f), share_bp=share) for f, share in t.funders],
-                funder_records=len(t.funder_records),
-                facilitator=labels(t.facilitator[0]) if t.facilitator else None, **common))
+                days_past_due=m.days_past_due, joint=key in file.joint.co_borrowed,
+                facilitator=labels(t.facilitator[0]) if t.facilitator else None,
+                funders=[FunderView(lender=labels(f), own=labels.own(f), share_bp=share)
+                         for f, share in file.joint.funders.get(key, [])],
+                funder_records=len(t.funder_records), **common))
         else:
             obligations.append(ObligationView(
                 provider=labels(t.furnisher_id, kind=PROVIDER), months_late_24m=sum(1 for s in t.history(m.period, 24) if s in PAST_DUE),
                 **common))
+    related = _related(file, labels=labels, consumer=consumer, vault=vault)
     recent = [RecentLoanView(lender=labels(loan.furnisher_id), own_account=labels.own(loan.furnisher_id),
                              account_number=loan.account_id if consumer or labels.own(loan.furnisher_id) else None,
                              product_type=loan.product_type, currency=loan.currency, amount=loan.amount,
@@ -328,7 +361,9 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
                              names=variants["full_name"], birth_dates=variants["birth_date"],
                              phones=variants["phone"], addresses=variants["address"]),
         summary=_summary(file, as_of_period=as_of_period, currency=profile.currency, now=now),
-        accounts=accounts, obligations=obligations, recent_loans=recent, inquiries=inquiries, disputes=disputes,
+        accounts=accounts, obligations=obligations, recent_loans=recent,
+        guarantees=[r for r in related if r.role == "guarantor"],
+        joint_accounts=[r for r in related if r.role == "co_borrower"], inquiries=inquiries, disputes=disputes,
         fraud_alerts=alert_views(file.protections), security_freeze=file.protections.frozen, identity_flags=flags,
         matched_records=matched, signals=signals, score=score, fraud_score=fraud_score, notes=_notes(file, view=view, profile=profile),
     )

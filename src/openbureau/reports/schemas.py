@@ -69,12 +69,34 @@ class Summary(BaseModel):
     hard_inquiries_12m: int = Field(description="Hard inquiries by any lender in the last 12 months.")
 
 
-class FunderShare(BaseModel):
-    """A funder of a jointly funded loan (standard v1.1) and its share."""
+class FunderView(BaseModel):
+    """A funder of a loan (furnishing standard v1.1) and its share, named like every other lender."""
 
-    lender: str = Field(description="Masked like every other lender in the subscriber view.")
+    lender: str = Field(description="The funding member: name and code for the person; masked (Lender 1, 2 ...) in "
+                                    "the subscriber view unless it is the viewer, like the account's lender.")
     own: bool = Field(description="The member viewing the report.")
-    share_bp: int = Field(description="Its share of the loan in basis points (10000 = 100%).")
+    share_bp: int = Field(description="Its share of the loan in basis points (10000 = 100 %).")
+
+
+class RelatedAccountView(BaseModel):
+    """An account another person borrowed that this person answers for: as a guarantor (a guarantee given) or
+    as a co-borrower (a joint account). The borrower's identity is never shown to a lender."""
+
+    role: Literal["guarantor", "co_borrower"]
+    lender: str = Field(description="Masked (Lender 1, 2 ...) in the subscriber view unless it is the viewer.")
+    own_account: bool
+    account_number: str | None = Field(description="Shown to the person and to the lender that furnished it.")
+    product_type: str
+    currency: str
+    amount_lent: int | None = Field(description="original_amount, or the credit limit of a revolving line.")
+    balance: int
+    payment_status: str
+    account_status: str
+    reporting_period: str
+    liability: int | None = Field(description="The guaranteed amount (guarantor) or the joint liability "
+                                              "(co-borrower: the balance unless the lender gave another).")
+    borrower_name: str | None = Field(default=None, description="The borrower's name, masked; in the person's own "
+                                                                "view only.")
 
 
 class AccountView(BaseModel):
@@ -108,15 +130,16 @@ class AccountView(BaseModel):
     consumer_statements: list[str] = Field(
         default_factory=list, description="The person's statements about this account (200 characters each, a "
                                           "disputed month's prefixed by it), newest first (FCRA §611(b)).")
-    funders: list[FunderShare] = Field(
+    joint: bool = Field(default=False, description="A co-borrower is jointly liable for the account (standard v1.1).")
+    facilitator: str | None = Field(
+        default=None, description="The platform that originated the loan, when the record shown is a funder's that "
+                                  "names it (its own record of the loan is not in the file); named like a lender.")
+    funders: list[FunderView] = Field(
         default_factory=list, description="Who funds the loan and in what share, as the newest record lists them "
                                           "(standard v1.1); empty: the lender funds it alone.")
     funder_records: int = Field(
-        0, description="Records of this same loan that its funders furnished too, counted here once and not as "
-                       "accounts of their own (docs/reports.md, one loan reported twice).")
-    facilitator: str | None = Field(
-        None, description="The platform that originated the loan, when a funder furnished this record and the "
-                          "platform's own record of it is not in the file.")
+        default=0, description="Records of this same loan that its funders furnished too, counted here once and not "
+                               "as accounts of their own (docs/reports.md, one loan reported twice).")
 
 
 class ObligationView(BaseModel):
@@ -229,6 +252,12 @@ class Report(BaseModel):
     summary: Summary
     accounts: list[AccountView] = Field(description="Credit accounts, oldest first.")
     obligations: list[ObligationView] = Field(description="Utility, telecom and rent accounts.")
+    guarantees: list[RelatedAccountView] = Field(
+        default_factory=list, description="Guarantees you have given: accounts of other borrowers this person "
+                                          "guarantees, with the guaranteed amount (standard v1.1).")
+    joint_accounts: list[RelatedAccountView] = Field(
+        default_factory=list, description="Joint accounts another borrower furnished with this person as "
+                                          "co-borrower (standard v1.1).")
     recent_loans: list[RecentLoanView] = Field(
         default_factory=list, description="Loans opened since the lenders' last monthly files, from the lending "
                                           "events reported the day they happened; oldest first.")

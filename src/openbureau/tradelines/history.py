@@ -89,11 +89,9 @@ class Tradeline:
     hidden_months: int = 0  # negative months past their retention period, not shown
     identities: list[tuple[str, int, bytes]] = field(default_factory=list)  # (period, furnisher, identity_enc)
     # Joint lending (rule 5): the originating platform and its account number when a funder furnished this
-    # record, the funders' records folded into this one, and (filled by ``tradelines.joint.with_funders``)
-    # the funders (member id, share in basis points) the newest record lists.
+    # record, and the funders' records folded into this one.
     facilitator: tuple[int, str] | None = None
     funder_records: list[tuple[int, str]] = field(default_factory=list)
-    funders: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def credit(self) -> bool:

@@ -35,6 +35,7 @@ PBOC_STATUS = "PBoC Credit Reference Center monthly repayment status alphabet"
 CIVIL_CODE = "PRC Civil Code Art. 17-18 (adulthood at 18)"
 REGULATION_ART_14 = "Regulation on the Administration of the Credit Reporting Industry (2013) Art. 14"
 REGULATION_ART_15 = "Regulation on the Administration of the Credit Reporting Industry (2013) Art. 15"
+CIVIL_CODE_GUARANTEE = "PRC Civil Code Art. 681-691 (guarantee contracts: the guarantor answers for the debt agreed)"
 NUMBERING_PLAN = ("MIIT telecommunications numbering plan (mobile numbers 1[3-9]x, 11 digits); US profile: North "
                   "American Numbering Plan (NXX-NXX-XXXX)")
 
@@ -121,8 +122,36 @@ def _cross(code: str, severity: Severity, fields: tuple[str, ...], description: 
     return Rule(code, severity, fields, description, citation, "cross_field", fail, ok)
 
 
+# Standard v1.1 examples: a guarantor of 10,000.00 CNY (born 1985-01-01) and two funders sharing 70/30 %.
+# Member codes are checked against the members registered when a load starts; the examples run against these.
+EXAMPLE_MEMBERS: dict[str, int] = {"BANK01": 101, "BANK02": 102, "PLATFORM01": 103}
+GUARANTOR: Patch = {
+    "party_1_role": "guarantor",
+    "party_1_id_type": "CN_RESIDENT_ID",
+    "party_1_id_number": resident_id("110101", "19850101", "001"),
+    "party_1_full_name": "李四",
+    "party_1_birth_date": "1985-01-01",
+    "party_1_liability": "1000000",
+    "party_1_consent_ref": "CONSENT-G-0001",
+}
+CO_BORROWER_2: Patch = {
+    "party_2_role": "co_borrower",
+    "party_2_id_type": "PASSPORT",
+    "party_2_id_number": "E98765432",
+    "party_2_full_name": "张三",
+    "party_2_birth_date": "1988-08-08",
+}
+FUNDED: Patch = {"funder_1_code": "BANK01", "funder_1_share": "7000", "funder_2_code": "BANK02",
+                 "funder_2_share": "3000"}
+PARTY_ROLE_COLUMNS = tuple(standard.party_column(n, "role") for n in range(1, standard.MAX_PARTIES + 1))
+
 _TEXT_LIMITED = tuple(f.name for f in standard.FIELDS if f.max_length and f.name != "currency")
-_ENUMS = tuple(f.name for f in standard.FIELDS if f.type is standard.FieldType.ENUM)
+# A related person's role has its own code (PARTY_ROLE_INVALID), so INVALID_ENUM leaves it alone.
+_ENUMS = tuple(f.name for f in standard.FIELDS if f.type is standard.FieldType.ENUM and f.name not in PARTY_ROLE_COLUMNS)
+
+
+def _columns(suffix: str, count: int, kind: str) -> tuple[str, ...]:
+    return tuple(f"{kind}_{n}_{suffix}" for n in range(1, count + 1))
 
 FIELD_RULES: tuple[Rule, ...] = (
     _field("REQUIRED_MISSING", ERROR, standard.REQUIRED_COLUMNS,
@@ -295,6 +324,60 @@ CROSS_FIELD_RULES: tuple[Rule, ...] = (
            {"balance": "0", "amount_due": "0"}, {"balance": "0", "amount_due": "0", "amount_paid": "0"}),
 )
 
+_FUNDER_CODES = _columns("code", standard.MAX_FUNDERS, "funder")
+_FUNDER_SHARES = _columns("share", standard.MAX_FUNDERS, "funder")
+_PARTY_IDS = _columns("id_number", standard.MAX_PARTIES, "party")
+_PARTY_COLUMNS = tuple(standard.party_column(n, s) for n in range(1, standard.MAX_PARTIES + 1)
+                       for s in standard.PARTY_SUFFIXES)
+
+# Standard v1.1: joint lending and related persons (docs/furnishing-format.md, "Standard v1.1").
+JOINT_LENDING_RULES: tuple[Rule, ...] = (
+    _field("PARTY_ROLE_INVALID", ERROR, PARTY_ROLE_COLUMNS,
+           "A related person's role is not co_borrower or guarantor.", None,
+           GUARANTOR | {"party_1_role": "cosigner"}, GUARANTOR | {"party_1_role": "co_borrower"}),
+    _cross("FACILITATOR_UNKNOWN", ERROR, ("facilitator_code",),
+           "The facilitator is not a registered member of the bureau.", None,
+           {"facilitator_code": "NOBODY"}, {"facilitator_code": "PLATFORM01"}),
+    _cross("FACILITATOR_ACCOUNT_WITHOUT_FACILITATOR", WARNING, ("facilitator_account_id",),
+           "A facilitator's account number without facilitator_code matches nothing; it is stored as furnished.",
+           None, {"facilitator_account_id": "P-778812"},
+           {"facilitator_code": "PLATFORM01", "facilitator_account_id": "P-778812"}),
+    _cross("FUNDER_GROUP_INCOMPLETE", ERROR, (*_FUNDER_CODES, *_FUNDER_SHARES),
+           "A funder code without its share, or a share without its code.", None,
+           FUNDED | {"funder_2_share": None}, FUNDED),
+    _cross("FUNDER_UNKNOWN", ERROR, _FUNDER_CODES,
+           "A funder is not a registered member of the bureau.", None,
+           {"funder_1_code": "NOBODY", "funder_1_share": "10000"}, {"funder_1_code": "BANK01", "funder_1_share": "10000"}),
+    _cross("FUNDER_SHARE_RANGE", ERROR, _FUNDER_SHARES,
+           "A funder's share is outside 1-10000 basis points.", None,
+           FUNDED | {"funder_1_share": "0", "funder_2_share": "10000"}, FUNDED),
+    _cross("FUNDER_DUPLICATE", ERROR, _FUNDER_CODES,
+           "The same funder appears twice in one record; give it one share.", None,
+           FUNDED | {"funder_2_code": "BANK01"}, FUNDED),
+    _cross("FUNDER_SHARES_NOT_100", ERROR, ("funder_1_share",),
+           "The funders' shares do not add up to exactly 10000 basis points (100 %).", None,
+           FUNDED | {"funder_2_share": "2000"}, FUNDED),
+    _cross("PARTY_GROUP_INCOMPLETE", ERROR, _PARTY_COLUMNS,
+           "A related person lacks one of role, document type, document number, name and birth date while "
+           "another of its columns is given.", None, GUARANTOR | {"party_1_birth_date": None}, GUARANTOR),
+    _cross("PARTY_ID_INVALID", ERROR, (*_PARTY_IDS, *_columns("birth_date", standard.MAX_PARTIES, "party")),
+           "A related person's document is not well formed (resident ID format, check character, region or "
+           "birth date; passport format), or the birth date differs from the one in the resident ID.", GB_11643,
+           GUARANTOR | {"party_1_id_number": "110101198501010010"}, GUARANTOR),
+    _cross("PARTY_IS_BORROWER", ERROR, _PARTY_IDS,
+           "A related person has the borrower's own document: nobody guarantees or co-borrows their own loan.",
+           None, GUARANTOR | {"party_1_id_number": BASE_RECORD["id_number"], "party_1_birth_date": "1990-03-07"},
+           GUARANTOR),
+    _cross("PARTY_DUPLICATE", ERROR, _PARTY_IDS,
+           "The same document appears in two related-person groups of one record.", None,
+           GUARANTOR | {"party_2_" + k.removeprefix("party_1_"): v for k, v in GUARANTOR.items()},
+           GUARANTOR | CO_BORROWER_2),
+    _cross("PARTY_LIABILITY_EXCEEDS", WARNING, _columns("liability", standard.MAX_PARTIES, "party"),
+           "A related person's liability (a guarantor's guaranteed amount) is above the amount lent "
+           "(original_amount) or the credit limit; the record loads.", CIVIL_CODE_GUARANTEE,
+           GUARANTOR | {"party_1_liability": "3600001"}, GUARANTOR | {"party_1_liability": "3600000"}),
+)
+
 FILE_RULES: tuple[Rule, ...] = (
     Rule("DUPLICATE_IN_FILE", ERROR, ("furnisher_account_id", "reporting_period"),
          "The same account and period appear twice in one file; the later record is rejected and names the "
@@ -306,5 +389,5 @@ FILE_RULES: tuple[Rule, ...] = (
          {}, {}),
 )  # fmt: skip
 
-RULES: list[Rule] = [*FIELD_RULES, *CROSS_FIELD_RULES, *FILE_RULES]
+RULES: list[Rule] = [*FIELD_RULES, *CROSS_FIELD_RULES, *JOINT_LENDING_RULES, *FILE_RULES]
 RULE_BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}

@@ -12,7 +12,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -31,6 +31,7 @@ from openbureau.intake.validation.fields import (
     shown_value,
     typed_columns,
 )
+from openbureau.intake.validation.joint_lending import joint_lending_checks
 
 LINE = "_line"
 OUTCOME = "_outcome"
@@ -184,6 +185,7 @@ def validate_chunk(
     state: FileState | None = None,
     balance_tolerance: float = 0.10,
     profile: JurisdictionProfile = PROFILES["CN"],
+    members: Collection[str] = (),
 ) -> ValidationResult:
     """Validate one chunk of a furnished file: typed records with their outcome, and all findings.
 
@@ -195,6 +197,8 @@ def validate_chunk(
         balance_tolerance: fraction by which a balance may exceed its credit limit or original amount.
         profile: the jurisdiction profile of the bureau (the phone's numbering plan, the negative-information
             notice rule); the loader passes its policy's.
+        members: the codes of the registered members, which a v1.1 facilitator or funder must be (none by
+            default: every code is then unknown).
 
     Returns:
         `records` (same rows and order as `chunk`, typed columns and `_outcome`) and `findings`.
@@ -204,8 +208,13 @@ def validate_chunk(
         raise ValueError(f"chunk lacks columns {missing}; add absent standard columns as all-null")
     if state is None:
         state = FileState()
-    checks = field_checks(phone_plan=profile.phone_plan) + cross_field_checks(
-        today=today, balance_tolerance=balance_tolerance, profile=profile)
+    # A chunk without any v1.1 value (every v1 file) is checked by the v1 rules alone: the same findings, at
+    # the v1 cost.
+    extended = any(chunk[name].null_count() < chunk.height for name in standard.JOINT_LENDING_COLUMNS)
+    checks = field_checks(standard.RECORDS if extended else standard.V1_RECORDS, phone_plan=profile.phone_plan)
+    checks += cross_field_checks(today=today, balance_tolerance=balance_tolerance, profile=profile)
+    if extended:
+        checks += joint_lending_checks(members=members)
     flags = [f"_check{index}" for index in range(len(checks))]
     # One contiguous buffer per column: Polars 2.1 can panic formatting filtered strings from inputs split
     # into hundreds of small chunks (as concatenated reader batches are).

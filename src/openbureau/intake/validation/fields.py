@@ -109,7 +109,7 @@ def _says(field: Field, text: str) -> pl.Expr:
 def _text(field: Field) -> tuple[pl.Expr, list[Check]]:
     value = raw(field.name)
     checks: list[Check] = []
-    if field.name == "id_number":
+    if field.name == "id_number" or (field.name.startswith("party_") and field.name.endswith("_id_number")):
         value = normalise_id_number(value)
     if field.name == "currency":
         value = value.str.to_uppercase()
@@ -189,7 +189,10 @@ def _enum(field: Field) -> tuple[pl.Expr, list[Check]]:
     typed = pl.when(valid).then(value)
     if field.name == "correction":
         typed = typed.cast(pl.Int8)
-    return typed, [Check("INVALID_ENUM", field.name, ~valid, message)]
+    # A related person's role (standard v1.1) has a code of its own: what it names is not a list of codes but
+    # who answers for the loan.
+    code = "PARTY_ROLE_INVALID" if field.name.startswith("party_") and field.name.endswith("_role") else "INVALID_ENUM"
+    return typed, [Check(code, field.name, ~valid, message)]
 
 
 _BY_TYPE = {

@@ -2,7 +2,8 @@
 
 ``account_funders`` and ``account_parties`` are new tables keyed like ``account_states`` plus a position;
 ``account_states.facilitator_id`` and ``facilitator_account_id`` are plain nullable ADD COLUMNs, so no table
-rebuild of the largest table on either engine (docs/furnishing-format.md, standard v1.1).
+rebuild of the largest table on either engine; ``submissions.parties_held`` counts the related persons a load
+stored held for want of their consent (docs/furnishing-format.md, standard v1.1).
 
 Revision ID: 0023
 Revises: 0022
@@ -46,9 +47,11 @@ def upgrade() -> None:
                     sa.Column('held_reason', sa.String(length=16), nullable=True),
                     sa.PrimaryKeyConstraint(*_KEY, name=op.f('pk_account_parties')))
     op.create_index(op.f('ix_account_parties_person_id'), 'account_parties', ['person_id'], unique=False)
+    op.add_column('submissions', sa.Column('parties_held', sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column('submissions', 'parties_held')
     op.drop_index(op.f('ix_account_parties_person_id'), table_name='account_parties')
     op.drop_table('account_parties')
     op.drop_index(op.f('ix_account_funders_funder_id_reporting_period'), table_name='account_funders')
