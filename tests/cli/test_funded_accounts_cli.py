@@ -7,7 +7,6 @@ from typer.testing import CliRunner
 from openbureau.cli.main import app
 from openbureau.members.models import Role
 from openbureau.runtime import open_runtime
-from tests.accounts.factories import fund
 from tests.consent.factories import grant
 from tests.intake.factories import PEOPLE
 from tests.members.factories import make_member
@@ -24,8 +23,9 @@ def test_the_operator_lists_a_funders_accounts_and_an_unknown_member_is_refused(
     grant(runtime, "PLATFORM", PEOPLE[0][0])
     folder = bureau_env / "files"
     folder.mkdir()
-    furnish(runtime, "PLATFORM", history(0, "P-1", "2026-09", "NN", product="installment", balance="1000000"), folder)
-    fund(runtime, furnisher="PLATFORM", account="P-1", funders=[("BANK", 2500), ("PLATFORM", 7500)])
+    furnish(runtime, "PLATFORM", history(0, "P-1", "2026-09", "NN", product="installment", balance="1000000",
+                                         funder_1_code="BANK", funder_1_share="2500", funder_2_code="PLATFORM",
+                                         funder_2_share="7500"), folder)
     shown = runner.invoke(app, ["members", "funded-accounts", "BANK"])
     assert shown.exit_code == 0, shown.output
     assert "P-1" in shown.output and "25.00%" in shown.output and "250,000" in shown.output

@@ -18,7 +18,6 @@ from openbureau.members.models import Role
 from openbureau.present.quality import html_report
 from openbureau.principals import Principal
 from openbureau.quality import service as quality
-from tests.accounts.factories import fund
 from tests.consent.factories import grant_many
 from tests.intake.factories import record, write_file
 from tests.members.factories import make_member
@@ -41,6 +40,13 @@ LOAN = {"product_type": "installment", "opened_on": "2026-01-05", "credit_limit"
         "term_months": "12", "balance": "1000000"}
 
 
+def _funders(i: int) -> dict[str, str]:
+    """BANK 70% and SILENT 30%; the first loan BANK 60%, SILENT 30% and INQUIRER 10%."""
+    shares = [("BANK", 7000), ("SILENT", 3000)] if i else [("BANK", 6000), ("SILENT", 3000), ("INQUIRER", 1000)]
+    return {k: v for n, (code, share) in enumerate(shares, 1)
+            for k, v in ((f"funder_{n}_code", code), (f"funder_{n}_share", str(share)))}
+
+
 @pytest.fixture
 def joint(runtime, tmp_path):
     keys = {code: make_member(runtime, code, *roles) for code, roles in (
@@ -49,8 +55,10 @@ def joint(runtime, tmp_path):
     people = [_id(i) for i in range(BANK_NAMES)]
     for code in ("PLATFORM", "BANK", "SILENT"):
         grant_many(runtime, code, people)
-    files = {"PLATFORM": [record(**_who(i), **LOAN, furnisher_account_id=f"PL-{i:05d}") for i in range(LOANS)],
-             "BANK": [record(**_who(i), **LOAN, furnisher_account_id=f"BK-{i:05d}") for i in range(BANK_NAMES)],
+    files = {"PLATFORM": [record(**_who(i), **LOAN, **_funders(i), furnisher_account_id=f"PL-{i:05d}")
+                          for i in range(LOANS)],
+             "BANK": [record(**_who(i), **LOAN, furnisher_account_id=f"BK-{i:05d}", facilitator_code="PLATFORM",
+                             facilitator_account_id=f"PL-{i:05d}") for i in range(BANK_NAMES)],
              "SILENT": [record(**_who(0), furnisher_account_id="SI-CARD-1")]}
     for period in PERIODS:
         for code, records in files.items():
@@ -59,11 +67,6 @@ def joint(runtime, tmp_path):
                                     furnisher_code=code, path=path, today=date(2026, 4, 20),
                                     received_at=datetime(2026, int(period[5:]) + 1, 5, tzinfo=UTC)).submission
             assert (loaded.status, loaded.records_rejected) == ("loaded", 0)
-    for i in range(LOANS):
-        fund(runtime, furnisher="PLATFORM", account=f"PL-{i:05d}",
-             funders=[("BANK", 7000), ("SILENT", 3000)] if i else [("BANK", 6000), ("SILENT", 3000), ("INQUIRER", 1000)])
-    for i in range(BANK_NAMES):
-        fund(runtime, furnisher="BANK", account=f"BK-{i:05d}", facilitator="PLATFORM", facilitator_account=f"PL-{i:05d}")
     return runtime, keys
 
 

@@ -21,7 +21,6 @@ from openbureau.members.models import Role
 from openbureau.members.service import get_member
 from openbureau.present.report import render_html
 from openbureau.principals import Principal
-from tests.accounts.factories import fund
 from tests.consent.factories import grant
 from tests.intake.factories import PEOPLE
 from tests.members.factories import make_member
@@ -43,13 +42,12 @@ def joint(runtime, tmp_path):
     grant(runtime, "LENDER", ID, Purpose.LOAN_ORIGINATION, ref="L-1")
     folder = tmp_path / "files"
     folder.mkdir()
-    furnish(runtime, "PLATFORM", history(0, "P-1", "2026-09", "N1", **LOAN) + history(1, "P-2", "2026-09", "NN", **LOAN),
-            folder)
-    furnish(runtime, "FUNDBANK", history(0, "F-1", "2026-09", "N1", **LOAN), folder)
+    funded = {"funder_1_code": "FUNDBANK", "funder_1_share": "7000", "funder_2_code": "BANK2", "funder_2_share": "3000"}
+    furnish(runtime, "PLATFORM", history(0, "P-1", "2026-09", "N1", **LOAN, **funded)
+            + history(1, "P-2", "2026-09", "NN", **LOAN, **funded), folder)
+    furnish(runtime, "FUNDBANK", history(0, "F-1", "2026-09", "N1", **LOAN, facilitator_code="PLATFORM",
+                                         facilitator_account_id="P-1"), folder)
     furnish(runtime, "NOSY", history(0, "N-1", "2026-09", "NN", product="revolving"), folder)
-    for account in ("P-1", "P-2"):
-        fund(runtime, furnisher="PLATFORM", account=account, funders=[("FUNDBANK", 7000), ("BANK2", 3000)])
-    fund(runtime, furnisher="FUNDBANK", account="F-1", facilitator="PLATFORM", facilitator_account="P-1")
     return runtime, keys
 
 
