@@ -18,9 +18,11 @@ from openbureau.members.models import Role
 from openbureau.present.quality import html_report
 from openbureau.principals import Principal
 from openbureau.quality import service as quality
+from openbureau.web.app import create_app as create_web_app
 from tests.consent.factories import grant_many
 from tests.intake.factories import record, write_file
 from tests.members.factories import make_member
+from tests.web.factories import english, regulator_sign_in
 
 PERIODS = ("2026-02", "2026-03")
 OPERATOR = Principal.operator("OPERATOR:test")
@@ -103,6 +105,12 @@ def test_the_regulator_sees_each_funders_exposure_with_small_cells_suppressed(jo
     under = {(c.furnisher, c.code): c for c in market.under_reporting}
     assert under[("SILENT", JOINT[1])].count == LOANS and under[("SILENT", JOINT[1])].flagged
     assert under[("PLATFORM", JOINT[0])].suppressed and under[("PLATFORM", JOINT[0])].count is None  # 2 persons
+    with english(create_web_app(runtime)) as browser:  # the regulator's page shows the same cells
+        assert regulator_sign_in(browser, keys["REG"]).status_code == 303
+        board = browser.get("/regulator?months=1").text  # two periods on file: a longer window is refused
+    exposure = board.split('data-testid="funder-exposure"')[1].split("</table>")[0]
+    assert '<tr><th scope="row">BANK</th><td>PLATFORM</td><td>12</td>' in exposure
+    assert '<tr class="suppressed"><th scope="row">INQUIRER</th><td>PLATFORM</td><td>suppressed</td>' in exposure
     with TestClient(create_app(runtime)) as client:
         body = client.get("/v1/quality/market", params={"period": "2026-03"},
                           headers={"X-API-Key": keys["REG"]}).json()

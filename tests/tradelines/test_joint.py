@@ -10,6 +10,7 @@ from openbureau.scoring.features import point_in_time
 from openbureau.signals.service import monthly_obligations, multi_lending
 from openbureau.tradelines.history import build_tradelines
 from tests.tradelines.factories import TODAY, row
+from tests.tradelines.test_history import IdRow
 
 PLATFORM, BANK, OTHER = 1, 2, 3
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -29,6 +30,10 @@ def test_a_funders_record_folds_into_the_facilitators_record_of_the_same_loan() 
     lines = _lines(rows)
     assert [(t.furnisher_id, t.account_id, t.funder_records, t.facilitator) for t in lines] == [
         (PLATFORM, "P-1", [(BANK, "B-9")], None)]
+    # The identity descriptions of the funder's record stay in the file (names and phones reported by lenders).
+    described = [IdRow(*r, identity_enc=f"{r.furnisher_id}".encode()) for r in rows]
+    (line,) = build_tradelines(described, as_of=TODAY, retention_years=5, with_identity=True)
+    assert sorted({furnisher for _, furnisher, _ in line.identities}) == [PLATFORM, BANK]
 
 
 def test_a_funders_record_stands_alone_when_the_facilitators_record_is_not_in_the_file() -> None:

@@ -243,6 +243,7 @@ def fold_funded(lines: list[Tradeline]) -> list[Tradeline]:
             kept.append(t)
         else:
             origin.funder_records.append((t.furnisher_id, t.account_id))
+            origin.identities.extend(t.identities)  # how the funder described the person still counts
     return kept
 
 
