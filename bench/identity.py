@@ -133,7 +133,8 @@ def store_into(runtime, records: pl.DataFrame) -> None:
                                        "days_past_due", "correction", "has_warnings", "negative_held")],
         pl.lit("N").alias("payment_status"), pl.lit("open").alias("account_status"),
         *[pl.lit(None).alias(c) for c in ("first_delinquency_date", "closed_on", "consent_ref",
-                                          "negative_notice_date", "held_reason", "released_at")],
+                                          "negative_notice_date", "held_reason", "released_at",
+                                          "facilitator_id", "facilitator_account_id")],
         pl.lit(now).alias("stored_at"),
     )
     with runtime.engine.begin() as conn:

@@ -81,7 +81,7 @@ def make_records(count: int, *, period: str = "2026-09", seed: int = 7, persons:
             .alias("first_delinquency_date"),
             pl.when(late).then(pl.lit(f"{period}-20")).otherwise(None).alias("negative_notice_date"),
         )
-    return frame.select(pl.col(c).cast(pl.String) for c in standard.COLUMNS)
+    return frame.select(pl.col(c).cast(pl.String) for c in standard.V1_COLUMNS)  # a v1 file, as furnishers send today
 
 
 def make_consents(records: pl.DataFrame) -> pl.DataFrame:

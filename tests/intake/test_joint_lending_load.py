@@ -117,3 +117,19 @@ def test_a_v1_file_loads_exactly_as_before(market, tmp_path) -> None:
     assert v1.finding_counts in (None, {})
     assert [(s.facilitator_id, s.facilitator_account_id) for s in _rows(market, AccountState)] == [(None, None)] * 2
     assert _rows(market, AccountParty) == [] and _rows(market, AccountFunder) == []
+
+
+def test_a_merge_moves_the_related_person_rows_and_a_failed_load_leaves_none(market, tmp_path) -> None:
+    from openbureau.accounts import service as accounts
+    from openbureau.intake.loader import _discard
+
+    submission = _submit(market, write_file(tmp_path / "sep.csv", [joint_record()]))
+    guarantor = _rows(market, AccountParty)[0]
+    with session_scope(market.engine, write=True) as session:
+        target = session.execute(select(Person.id).where(Person.id != guarantor.person_id)).scalars().first()
+        accounts.move_person(session, from_person_id=guarantor.person_id, to_person_id=target)
+    assert _rows(market, AccountParty)[0].person_id == target
+    # A load discarded (as after a crash) takes its funders and parties with its states.
+    _discard(market.engine, submission_id=submission.id, furnisher_id=_rows(market, AccountState)[0].furnisher_id,
+             first_person_id=10**9)
+    assert _rows(market, AccountState) == [] and _rows(market, AccountParty) == [] and _rows(market, AccountFunder) == []

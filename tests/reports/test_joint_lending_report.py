@@ -130,3 +130,14 @@ def test_a_held_party_shows_once_the_person_consents(market) -> None:
     grant(market, "BANK_A", STRANGER[0])
     (guarantee,) = own(market, STRANGER).guarantees
     assert (guarantee.liability, guarantee.account_number) == (500000, "LOAN-1")
+
+
+def test_the_printable_report_shows_the_guarantee_and_the_joint_account(market) -> None:
+    from openbureau.present.report import render_html
+
+    guarantor = render_html(own(market, GUARANTOR))
+    assert 'data-testid="guarantees"' in guarantor and "Guarantees you have given" in guarantor
+    assert "10,000.00" in guarantor and BORROWER[2] not in guarantor
+    borrower = render_html(ask(market, BORROWER))
+    assert 'data-testid="joint"' in borrower and "funded by BANK_A 60.00%, FUND 40.00%" in borrower
+    assert "via PLAT" in borrower and GUARANTOR[2] not in borrower

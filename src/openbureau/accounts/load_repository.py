@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 import polars as pl
 from sqlalchemy import ColumnElement, Connection, case, delete, exists, func, insert, select, tuple_
 
+from openbureau.accounts.joint_rows import delete_of_states
 from openbureau.accounts.models import AccountFunder, AccountParty, AccountState, LendingEvent, LoadInProgress
 from openbureau.accounts.repository import PUBLISHED, STATE_FRAME_SCHEMA, S
 from openbureau.kit.dialects import dialect_for
@@ -124,10 +125,7 @@ class AccountLoadRepository:
         """Delete account states by primary key, with their funders and related persons; how many states."""
         if not keys:
             return 0
-        for table in (AccountFunder.__table__, AccountParty.__table__):
-            c = table.c
-            self.conn.execute(delete(table).where(tuple_(c.furnisher_id, c.furnisher_account_id, c.reporting_period,
-                                                         c.version).in_(keys)))
+        delete_of_states(self.conn, keys)
         return self.conn.execute(delete(AccountState).where(_PRIMARY_KEY.in_(keys))).rowcount
 
     # -- frames for the quality and market jobs ------------------------------------------------------------

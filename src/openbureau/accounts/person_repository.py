@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, tuple_
 
+from openbureau.accounts.joint_rows import delete_of_periods, delete_of_states
 from openbureau.accounts.models import AccountState, ErasedEvent, ErasedState, LendingEvent
 from openbureau.accounts.repository import PUBLISHED
 
@@ -66,6 +67,7 @@ class PersonRecordRepository:
                      moment: datetime) -> tuple[int, int]:
         """Delete states by primary key and list each period of which no version is left; (rows deleted,
         periods listed)."""
+        delete_of_states(self.conn, keys)
         deleted = sum(self.conn.execute(delete(AccountState).where(_STATE_KEY.in_(chunk))).rowcount
                       for chunk in _chunks(keys))
         periods = sorted({(f, a, p) for f, a, p, _ in keys})
@@ -81,6 +83,7 @@ class PersonRecordRepository:
     def erase_periods(self, keys: list[tuple[int, str, str]], *, reason: str, erasure_id: int, moment: datetime
                       ) -> int:
         """Delete every version of the given (furnisher, account, period) and list them; rows deleted."""
+        delete_of_periods(self.conn, keys)
         deleted = sum(self.conn.execute(delete(AccountState).where(_PERIOD_KEY.in_(chunk))).rowcount
                       for chunk in _chunks(keys))
         self.suppress_states(keys, reason=reason, erasure_id=erasure_id, moment=moment)

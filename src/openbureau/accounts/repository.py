@@ -31,7 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from openbureau.accounts.event_repository import EventRepository
-from openbureau.accounts.models import AccountState, LendingEvent, LoadInProgress
+from openbureau.accounts.joint_rows import delete_of_periods, move_parties
+from openbureau.accounts.models import AccountParty, AccountState, LendingEvent, LoadInProgress
 from openbureau.members.models import Member
 
 S = AccountState.__table__.c
@@ -48,8 +49,10 @@ def published_person(person_id: ColumnElement) -> ColumnElement[bool]:
 
 
 def names_person(person_id: ColumnElement) -> ColumnElement[bool]:
-    """Whether some account state or lending event is filed under the person ``person_id`` (published or not)."""
-    return or_(exists().where(AccountState.person_id == person_id), exists().where(LendingEvent.person_id == person_id))
+    """Whether some account state, related person (standard v1.1) or lending event is filed under the person
+    ``person_id`` (published or not)."""
+    return or_(exists().where(AccountState.person_id == person_id), exists().where(AccountParty.person_id == person_id),
+               exists().where(LendingEvent.person_id == person_id))
 
 
 # The columns a tradeline is built from.
@@ -321,6 +324,7 @@ class AccountRepository:
         """File every record and event of a person under another."""
         self.session.execute(update(AccountState).where(S.person_id == from_person_id)
                              .values(person_id=to_person_id))
+        move_parties(self.session.connection(), [{"old": from_person_id, "new": to_person_id}])
         EventRepository(self.session.connection()).move(from_person_id=from_person_id, to_person_id=to_person_id)
 
     def move_account(self, *, person_id: int, furnisher_id: int, furnisher_account_id: str, to_person_id: int
@@ -343,6 +347,7 @@ class AccountRepository:
             events = LendingEvent.__table__
             self.session.connection().execute(update(events).where(events.c.person_id == bindparam("old")).values(
                 person_id=bindparam("new")), moves)
+            move_parties(self.session.connection(), moves)
 
     # -- retention and maintenance -----------------------------------------------------------------------
     def accounts_with_status_before(self, period: str, *, payment_statuses: tuple[str, ...],
@@ -366,6 +371,7 @@ class AccountRepository:
     def delete_periods(self, keys: list[tuple[int, str, str]]) -> int:
         """Delete every version of the given (furnisher_id, furnisher_account_id, reporting_period); the
         number of rows deleted."""
+        delete_of_periods(self.session.connection(), keys)
         deleted = 0
         for start in range(0, len(keys), 1_000):
             result = self.session.execute(delete(AccountState).where(

@@ -8,6 +8,7 @@ through the standard keeps them.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -40,6 +41,12 @@ JOINT_LENDING_COLUMNS = (
     *(f"party_{n}_{s}" for n in range(1, 5)
       for s in ("role", "id_type", "id_number", "full_name", "birth_date", "liability", "consent_ref")),
 )
+# ECOA code of an associated consumer (J1, J2) -> the standard v1.1 role of a related person (CRRG: 2 joint
+# contractual liability, 5 co-maker or guarantor). Other codes (authorised user, terminated, deceased ...) name
+# nobody who answers for the loan: they travel in ``metro2_associated`` only.
+ECOA_ROLE = {"2": "co_borrower", "5": "guarantor"}
+ROLE_ECOA = {role: code for code, role in ECOA_ROLE.items()}
+MAX_PARTIES = 4
 ECOA = {
     "1": "individual: the borrower alone is liable", "2": "joint contractual liability (J1/J2 holds the other)",
     "3": "authorised user: not liable", "5": "co-maker or guarantor: liable if the maker does not pay",
@@ -171,7 +178,52 @@ def to_standard(record: Record) -> dict[str, str | None]:
     row["metro2_disputed"] = "1" if v["compliance_condition_code"].strip() in DISPUTED_CCC else "0"
     row["metro2_bankruptcy"] = "1" if v["consumer_information_indicator"].strip() in BANKRUPTCY_CII else "0"
     row["metro2_associated_consumers"] = str(len(record.appended("J1")) + len(record.appended("J2")))
+    row.update(_parties(record, v["social_security_number"].strip()))
     return row
+
+
+def _parties(record: Record, borrower_ssn: str) -> dict[str, str | None]:
+    """The associated consumers (J1, J2) as standard v1.1 related persons, and the segments themselves as
+    ``metro2_associated`` (their characters as read, so that writing them back gives the same bytes).
+
+    A consumer becomes a related person when its ECOA code names a liable role (``ECOA_ROLE``) and it carries a
+    social security number and a birth date (what identifies a person); the same number twice, or the
+    borrower's own, is one person: it is mapped once, or not at all."""
+    segments = [(s.name, s.values) for s in record.segments[1:] if s.name in ("J1", "J2")]
+    row: dict[str, str | None] = {"metro2_associated": json.dumps(segments) if segments else None}
+    seen = {borrower_ssn}
+    n = 0
+    for _, values in segments:
+        role, ssn, birth = ECOA_ROLE.get(values["ecoa_code"].strip()), values["social_security_number"].strip(), \
+            _iso(values["date_of_birth"])
+        if role is None or not ssn.strip("0") or birth is None or ssn in seen or n == MAX_PARTIES:
+            continue
+        seen.add(ssn)
+        n += 1
+        name = " ".join(p for p in (values["first_name"].strip(), values["middle_name"].strip(),
+                                    values["surname"].strip(), values["generation_code"].strip()) if p)
+        row |= {f"party_{n}_role": role, f"party_{n}_id_type": "OTHER", f"party_{n}_id_number": ssn,
+                f"party_{n}_full_name": name or None, f"party_{n}_birth_date": birth}
+    return row
+
+
+def _associated(row: Mapping[str, object]) -> list[tuple[str, dict[str, object]]]:
+    """The J1/J2 segments of a row: as read (``metro2_associated``), else one J1 per related person (same
+    address as the borrower's) with the ECOA code of its role."""
+    kept = row.get("metro2_associated")
+    if kept not in (None, ""):
+        return [(name, values) for name, values in json.loads(str(kept))]
+    built = []
+    for n in range(1, MAX_PARTIES + 1):
+        role = row.get(f"party_{n}_role")
+        if role not in ROLE_ECOA or row.get(f"party_{n}_id_number") in (None, ""):
+            continue
+        parts = str(row.get(f"party_{n}_full_name") or "").split()
+        built.append(("J1", {"surname": parts[-1] if parts else "", "first_name": parts[0] if len(parts) > 1 else "",
+                             "middle_name": " ".join(parts[1:-1]), "ecoa_code": ROLE_ECOA[str(role)],
+                             "social_security_number": row.get(f"party_{n}_id_number"),
+                             "date_of_birth": _date(row.get(f"party_{n}_birth_date"))}))
+    return built
 
 
 def _date(text: object) -> date | None:
@@ -231,7 +283,8 @@ def from_standard(row: Mapping[str, object], *, identification_number: str = "")
         "country_code": carried("country_code"),
         **{name: carried(name, parts_of_address.get(name, "")) for name in ADDRESS_FIELDS},
     }
-    return Record("base", [SegmentValues("base", values)])
+    return Record("base", [SegmentValues("base", values),
+                           *(SegmentValues(name, segment) for name, segment in _associated(row))])
 
 
 ADDRESS_FIELDS = ("first_line_of_address", "second_line_of_address", "city", "state", "postal_zip_code")
