@@ -60,7 +60,7 @@ def test_the_report_shows_a_jointly_reported_loan_once_with_its_funders(joint) -
                                                                          ("Lender 4", False, 3000)]
     assert (report.summary.credit_accounts, report.summary.distinct_lenders) == (2, 2)
     page = render_html(report)
-    assert "Funded by:</b> Lender 3 70.00%, Lender 4 30.00% (also reported by 1 funder, counted once)" in page
+    assert "funded by Lender 3 70.00%, Lender 4 30.00% (also reported by 1 funder, counted once)" in page
     card = next(a for a in report.accounts if a.product_type == "revolving")
     assert report.summary.total_balance == 1_000_000 + card.balance  # the loan's balance once, not twice
     assert report.summary.monthly_obligations == 50_000 + card.amount_due

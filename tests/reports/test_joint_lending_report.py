@@ -139,5 +139,6 @@ def test_the_printable_report_shows_the_guarantee_and_the_joint_account(market) 
     assert 'data-testid="guarantees"' in guarantor and "Guarantees you have given" in guarantor
     assert "10,000.00" in guarantor and BORROWER[2] not in guarantor
     borrower = render_html(ask(market, BORROWER))
-    assert 'data-testid="joint"' in borrower and "funded by BANK_A 60.00%, FUND 40.00%" in borrower
-    assert "via PLAT" in borrower and GUARANTOR[2] not in borrower
+    # A lender's view: the funders and the facilitator masked like every other lender.
+    assert 'data-testid="joint"' in borrower and "funded by Lender 1 60.00%, Lender 3 40.00%" in borrower
+    assert "via Lender 2" in borrower and GUARANTOR[2] not in borrower
