@@ -78,9 +78,9 @@ class FundingRepository:
                 .select_from(AccountFunder.__table__.join(AccountState.__table__, _JOIN))
                 .where(F.funder_id == funder_id, PUBLISHED, S.held_reason.is_(None), S.account_status != "deleted",
                        _newest_state(in_file=True))
-                .order_by(S.furnisher_id, S.furnisher_account_id).limit(limit))
-        if after is not None:
-            stmt = stmt.where(tuple_(S.furnisher_id, S.furnisher_account_id) > tuple_(literal(after[0]),
+                .order_by(F.furnisher_id, F.furnisher_account_id).limit(limit))
+        if after is not None:  # the funder's own columns: the page walks its index from the cursor
+            stmt = stmt.where(tuple_(F.furnisher_id, F.furnisher_account_id) > tuple_(literal(after[0]),
                                                                                         literal(after[1])))
         return list(self.conn.execute(stmt).all())
 
