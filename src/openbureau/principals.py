@@ -39,6 +39,7 @@ class Action(StrEnum):
     READ_ALL_SUBMISSIONS = "submission.read_all"
     WRITE_FURNISHED_FILE = "submission.write_file"  # a furnisher's period written out of the store (Metro 2)
     READ_OWN_ACCOUNTS = "account.read_own"
+    READ_FUNDED_ACCOUNTS = "account.read_funded"  # a funder: the accounts it is listed as funder of (v1.1)
     READ_INTAKE_STATISTICS = "stats.intake"
     READ_OWN_SCORECARD = "quality.scorecard_own"
     READ_ALL_SCORECARDS = "quality.scorecard_all"
@@ -86,6 +87,8 @@ RIGHTS: dict[Action, frozenset[Kind]] = {
     Action.READ_ALL_SUBMISSIONS: frozenset({Kind.OPERATOR}),
     Action.WRITE_FURNISHED_FILE: frozenset({Kind.OPERATOR}),
     Action.READ_OWN_ACCOUNTS: frozenset({Kind.FURNISHER}),
+    # A funding bank may furnish or only inquire; the operator reviews a named funder's list at the terminal.
+    Action.READ_FUNDED_ACCOUNTS: frozenset({Kind.FURNISHER, Kind.SUBSCRIBER, Kind.OPERATOR}),
     Action.READ_INTAKE_STATISTICS: frozenset({Kind.REGULATOR, Kind.OPERATOR}),
     Action.READ_OWN_SCORECARD: frozenset({Kind.FURNISHER}),
     Action.READ_ALL_SCORECARDS: frozenset({Kind.REGULATOR, Kind.OPERATOR}),

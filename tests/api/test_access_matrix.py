@@ -54,6 +54,9 @@ MATRIX = [
      {"FURN": 200, "BOTH": 404, "SUB": 403, "REG": 403, "OPS": 200, "AUTH": 403, None: 401}),
     ("GET", "/v1/accounts/F-1", {},
      {"FURN": 200, "BOTH": 404, "SUB": 403, "REG": 403, "OPS": 403, "AUTH": 403, None: 401}),
+    # A funder's review: any lending member (furnishing or inquiring) sees what lists it as a funder, here nothing.
+    ("GET", "/v1/funded-accounts", {},
+     {"FURN": 200, "BOTH": 200, "SUB": 200, "REG": 403, "OPS": 200, "AUTH": 403, None: 401}),
     ("POST", "/v1/inquiries", _inquiry(ref="SUB-1"),
      {"FURN": 403, "BOTH": 403, "SUB": 201, "REG": 403, "OPS": 403, "AUTH": 403, None: 401}),
     ("GET", "/v1/stats/intake", {},

@@ -1,5 +1,5 @@
 """Standard v1.1 in reports: the guarantee on the guarantor's own report and on a lender's, the joint account on
-the co-borrower's, facilitator and funders by code on the account; a held party never shows, and no lender
+the co-borrower's, facilitator and funders on the account (named like lenders: masked in a lender's view); a held party never shows, and no lender
 ever sees a borrower's identity through a party."""
 
 from __future__ import annotations
@@ -101,11 +101,15 @@ def test_the_co_borrower_sees_the_joint_account_as_joint(market) -> None:
         assert report.guarantees == []
 
 
-def test_the_borrower_sees_a_joint_account_with_its_facilitator_and_funders_by_code(market) -> None:
+def test_the_borrower_sees_a_joint_account_with_its_facilitator_and_funders_named_like_lenders(market) -> None:
+    # The person sees every institution by name and code; a lender sees other lenders masked, as everywhere.
+    expected = {"consumer": ("Plat Ltd (PLAT)", [("Bank_A Ltd (BANK_A)", 6000), ("Fund Ltd (FUND)", 4000)]),
+                "subscriber": ("Lender 2", [("Lender 1", 6000), ("Lender 3", 4000)])}
     for report in (own(market, BORROWER), ask(market, BORROWER)):
         (account,) = report.accounts
-        assert account.joint is True and account.facilitator == "PLAT"
-        assert [(f.code, f.share_bp) for f in account.funders] == [("BANK_A", 6000), ("FUND", 4000)]
+        facilitator, funders = expected[report.view.value]
+        assert account.joint is True and account.facilitator == facilitator
+        assert [(f.lender, f.share_bp) for f in account.funders] == funders
         assert report.guarantees == [] and report.joint_accounts == []
         # No related person's identity is part of the borrower's report, in any view.
         dumped = report.model_dump_json()
@@ -135,5 +139,6 @@ def test_the_printable_report_shows_the_guarantee_and_the_joint_account(market) 
     assert 'data-testid="guarantees"' in guarantor and "Guarantees you have given" in guarantor
     assert "10,000.00" in guarantor and BORROWER[2] not in guarantor
     borrower = render_html(ask(market, BORROWER))
-    assert 'data-testid="joint"' in borrower and "funded by BANK_A 60.00%, FUND 40.00%" in borrower
-    assert "via PLAT" in borrower and GUARANTOR[2] not in borrower
+    # A lender's view: the funders and the facilitator masked like every other lender.
+    assert 'data-testid="joint"' in borrower and "funded by Lender 1 60.00%, Lender 3 40.00%" in borrower
+    assert "via Lender 2" in borrower and GUARANTOR[2] not in borrower

@@ -14,7 +14,8 @@ TODAY = date(2026, 12, 1)
 def row(period: str, status: str = "N", *, account: str = "A", furnisher: int = 1, version: int = 1,
         account_status: str = "open", closed_on: str | None = None, held: int = 0, notice: str | None = None,
         opened_on: str = "2015-01-10", product: str = "revolving", balance: int | None = None,
-        amount_due: int = 100, credit_limit: int | None = 500000, profile: str | None = None) -> Row:
+        amount_due: int = 100, credit_limit: int | None = 500000, profile: str | None = None,
+        facilitator: int | None = None, facilitator_account: str | None = None) -> Row:
     """A stored state of account ``account`` for ``period`` with payment ``status`` (and a Metro 2 payment
     history ``profile``)."""
     dpd = {"1": 15, "2": 45, "3": 75, "4": 105, "5": 135, "6": 165, "7": 200}.get(status, 0)
@@ -24,4 +25,5 @@ def row(period: str, status: str = "N", *, account: str = "A", furnisher: int = 
                amount_due=amount_due, amount_paid=100,
                past_due_amount=120 if dpd else 0, days_past_due=dpd, payment_status=status,
                account_status=account_status, first_delinquency_date=None, closed_on=closed_on,
-               negative_notice_date=notice, negative_held=held, history_profile=profile)
+               negative_notice_date=notice, negative_held=held, history_profile=profile,
+               facilitator_id=facilitator, facilitator_account_id=facilitator_account)

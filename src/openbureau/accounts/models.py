@@ -106,7 +106,9 @@ class AccountFunder(Base):
     """
 
     __tablename__ = "account_funders"
-    __table_args__ = (Index(None, "funder_id", "reporting_period"),)
+    # The second index walks a funder's accounts in (furnisher, account) order: the funder's review's pages.
+    __table_args__ = (Index(None, "funder_id", "reporting_period"),
+                      Index(None, "funder_id", "furnisher_id", "furnisher_account_id"))
 
     furnisher_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     furnisher_account_id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -60,7 +60,8 @@ _COLUMNS = (
     S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version, S.product_type, S.opened_on,
     S.currency, S.credit_limit, S.original_amount, S.term_months, S.balance, S.amount_due, S.amount_paid,
     S.past_due_amount, S.days_past_due, S.payment_status, S.account_status, S.first_delinquency_date,
-    S.closed_on, S.negative_notice_date, S.negative_held, S.history_profile,
+    S.closed_on, S.negative_notice_date, S.negative_held, S.history_profile, S.facilitator_id,
+    S.facilitator_account_id,
 )
 # Dates are read as the driver gives them and parsed only where used (``as_date``): SQLite keeps them as
 # ISO text, and SQLAlchemy's per-value date parsing cost more than the whole query.

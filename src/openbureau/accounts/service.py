@@ -290,3 +290,4 @@ def erase_periods(session: Session, keys: list[tuple[int, str, str]], *, erasure
     rows = PersonRecordRepository(session.connection()).erase_periods(keys, reason="expired_negative",
                                                                       erasure_id=erasure_id, moment=moment)
     return Erased(rows, len(keys), 0)
+

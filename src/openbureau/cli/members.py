@@ -251,6 +251,32 @@ def statement(
         console.print(f"Wrote {csv}")
 
 
+@app.command("funded-accounts")
+@reports_errors
+def funded_accounts(
+    code: Code,
+    after: Annotated[str | None, typer.Option(help="next_after of the previous page.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Accounts per page.")] = 100,
+) -> None:
+    """The accounts a member is listed as funder of (joint lending): facilitator, share, balance and its share of
+    it, status (docs/reports.md, The funder's review). Audited as the operator's read."""
+    from openbureau.accounts import funding
+
+    runtime = open_runtime()
+    with session_scope(runtime.engine, write=True) as session:
+        page = funding.funded_accounts(session, principal=audit.terminal_operator(), funder_code=code, after=after,
+                                       limit=limit)
+    table = Table("furnisher", "account", "facilitator", "period", "share", "balance", "funded", "status", "dpd",
+                  title=f"Accounts {code} funds")
+    for a in page.accounts:
+        table.add_row(a.furnisher, a.furnisher_account_id, a.facilitator, a.reporting_period,
+                      f"{a.share_bp / 100:.2f}%", f"{a.balance:,}", f"{a.funded_balance:,}", a.payment_status,
+                      str(a.days_past_due))
+    print_table(table, console)
+    if page.next_after:
+        console.print(f"More: --after {page.next_after}", highlight=False)
+
+
 @app.command("console-code")
 @reports_errors
 def console_code() -> None:

@@ -103,6 +103,14 @@ def report(
     console.print(shares)
     console.print("Borrowers with 3+/5+/10+ lenders: " + ", ".join(
         "–" if m.persons is None else f"{m.persons:,}" for m in market.multi_lending))
+    if market.funder_exposure:
+        exposure = Table("funder", "facilitator", "loans", "balance (yuan)", "funded (yuan)", "past due",
+                         title=f"Funders' exposure to facilitators' loans, {market.period}", box=box.SIMPLE)
+        for e in market.funder_exposure:
+            exposure.add_row(e.funder, e.facilitator, "–" if e.loans is None else f"{e.loans:,}",
+                             money(e.balance, decimals=0), money(e.funded_balance, decimals=0),
+                             _pct(e.past_due_share))
+        console.print(exposure)
     console.print(f"Computed in {cards.seconds:.2f} s (scorecards) + {market.seconds:.2f} s (market)")
     if html is not None:
         html.write_text(html_report(cards, market), encoding="utf-8")

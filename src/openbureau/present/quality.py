@@ -47,7 +47,8 @@ def html_report(report: ScorecardReport, market: MarketReport | None = None) -> 
         "<h2>Under-reporting</h2>",
         "<p>Evidence beside each furnisher's files that accounts are missing from them: inquiries for loan "
         "applications not followed by an account, opened events without a monthly record, persons with a consent "
-        "to furnish never in the files. Flagged when the lower bound of the rate's 99% interval is above the "
+        "to furnish never in the files, joint loans its funders report that its files lack, and loans it is listed "
+        "as funding that it does not report. Flagged when the lower bound of the rate's 99% interval is above the "
         "threshold; examples are masked references.</p>",
         _table(["furnisher", "finding", "count", "observations", "rate", "baseline", "flagged", "examples"], under)
         if under else "<p>None.</p>",
@@ -82,4 +83,10 @@ def _market_sections(market: MarketReport) -> list[str]:
         _table(["furnisher", "finding", "count", "observations", "persons", "rate", "baseline", "flagged"], [
             [u.furnisher, u.code, _num(u.count), _num(u.observations), _num(u.persons), _pct(u.rate),
              _pct(u.baseline), "yes" if u.flagged else ""] for u in market.under_reporting]),
+        f"<h3>Funders' exposure to facilitators' loans, {escape(market.period)}</h3>",
+        _table(["funder", "facilitator", "loans", "persons", "balance (yuan)", "funded balance (yuan)",
+                "past due share"], [
+            [e.funder, e.facilitator, _num(e.loans), _num(e.persons), money(e.balance, decimals=0),
+             money(e.funded_balance, decimals=0), _pct(e.past_due_share)] for e in market.funder_exposure])
+        if market.funder_exposure else "<p>No jointly funded loans were reported.</p>",
     ]

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from openbureau.kit.periods import shift_period
 from openbureau.kit.spark import SparkOptions, spark_session
 from openbureau.policy import QualitySettings
-from openbureau.quality import anomalies, grades, market, under_reporting
+from openbureau.quality import anomalies, exposure, grades, market, under_reporting
 from openbureau.quality.metrics import (
     QualityFrames,
     attach_periods,
@@ -156,6 +156,12 @@ def run_market(conn: Connection, *, period: str, k: int = 10, include_held: bool
     return MarketRun(period=period, tables=tables, rows_read=states.height, seconds=time.perf_counter() - started)
 
 
+def run_exposure(conn: Connection, *, period: str, k: int, include_held: bool = False) -> pl.DataFrame:
+    """Each funder's exposure to each facilitator's loans in ``period`` (``exposure.COLUMNS``), k-suppressed."""
+    repo = QualityRepository(conn)
+    return exposure.funder_exposure(repo.exposure(period=period), repo.members(), k=k, include_held=include_held)
+
+
 def _month_start(period: str) -> datetime:
     return datetime(int(period[:4]), int(period[5:7]), 1, tzinfo=UTC)
 
@@ -191,14 +197,19 @@ def run_under_reporting(conn: Connection, *, period: str, months: int,
     account_frame = pl.concat(accounts, how="diagonal_relaxed") if accounts else pl.DataFrame(schema={
         "furnisher_account_id": pl.String, "person_id": pl.Int64, "opened_on": pl.Date, "last_period": pl.String,
         "furnisher_id": pl.Int64})
+    window = {"since": periods[0], "until": period}
+    claims = repo.joint_claims(**window)
+    listings = repo.joint_listings(**window).join(
+        members.rename({"furnisher": "facilitator"}), on="furnisher_id", how="left")
     inputs = under_reporting.UnderReportingInputs(
+        claims=claims, listings=listings,
         accounts=account_frame, last_filed=last_filed, inquiries=inquiries, events=events, consents=consents,
         furnished=pl.concat(persons) if persons else pl.DataFrame(schema={"person_id": pl.Int64,
                                                                           "furnisher_id": pl.Int64}),
         furnished_refs=pl.concat(refs) if refs else pl.DataFrame(schema={"consent_ref": pl.String,
                                                                          "furnisher_id": pl.Int64}))
     findings, examples = under_reporting.under_reporting(inputs, rules)
-    rows = sum(f.height for f in (account_frame, inquiries, events, consents, *persons, *refs))
+    rows = sum(f.height for f in (account_frame, inquiries, events, consents, claims, listings, *persons, *refs))
     return UnderReportingRun(period=period, periods=periods,
                              findings=findings.join(members, on="furnisher_id", how="left"),
                              examples=examples.join(members, on="furnisher_id", how="left"),

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, select
 
 from openbureau.accounts.coverage_repository import CoverageRepository
 from openbureau.accounts.event_repository import EventRepository
+from openbureau.accounts.funding_repository import FundingRepository
 from openbureau.accounts.load_repository import AccountLoadRepository
 from openbureau.accounts.repository import STATE_FRAME_SCHEMA
 from openbureau.consent.repository import furnish_consents
@@ -100,3 +101,16 @@ class QualityRepository:
 
     def _survivors(self) -> pl.DataFrame:
         return PersonRepository(self.conn).survivors()
+
+    # -- joint lending (standard v1.1): quality.under_reporting's joint-loan codes, the funders' exposure --------
+    def joint_claims(self, *, since: str, until: str) -> pl.DataFrame:
+        """Funders' records naming a facilitator in ``[since, until]``, with whether the facilitator holds them."""
+        return FundingRepository(self.conn).claims(since=since, until=until)
+
+    def joint_listings(self, *, since: str, until: str) -> pl.DataFrame:
+        """The funders facilitators' records list in ``[since, until]``."""
+        return FundingRepository(self.conn).listings(since=since, until=until)
+
+    def exposure(self, *, period: str) -> pl.DataFrame:
+        """One row per funder of each record of ``period`` that lists funders (``funding_repository``)."""
+        return FundingRepository(self.conn).exposure(period=period)

@@ -41,7 +41,8 @@ class Anomaly(BaseModel):
 class UnderReportingFinding(BaseModel):
     """Evidence beside a furnisher's files that accounts are missing from them (docs/quality.md)."""
 
-    code: str = Field(description="INQUIRY_WITHOUT_ACCOUNT, EVENT_WITHOUT_RECORD or CONSENT_WITHOUT_RECORD")
+    code: str = Field(description="INQUIRY_WITHOUT_ACCOUNT, EVENT_WITHOUT_RECORD, CONSENT_WITHOUT_RECORD, "
+                                  "JOINT_LOAN_NOT_REPORTED_BY_FACILITATOR or JOINT_LOAN_NOT_REPORTED_BY_FUNDER")
     observations: int = Field(description="inquiries, opened events or persons with a consent judged")
     count: int = Field(description="of them, not followed by any account / without a monthly record / never in "
                                    "the files")
@@ -147,6 +148,21 @@ class MultiLending(BaseModel):
     suppressed: bool
 
 
+class ExposureCell(BaseModel):
+    """A funder's exposure to one facilitator's loans in the period (standard v1.1; null and ``suppressed``
+    when the cell describes fewer than k persons)."""
+
+    funder: str
+    facilitator: str
+    loans: int | None
+    persons: int | None
+    balance: int | None = Field(description="the loans' balances, minor units")
+    funded_balance: int | None = Field(description="the funder's part: balance x share, summed over the loans")
+    past_due_funded_balance: int | None = Field(description="of it, on loans reported days past due")
+    past_due_share: float | None = Field(description="past_due_funded_balance / funded_balance")
+    suppressed: bool
+
+
 class MarketReport(BaseModel):
     """Market statistics of one reporting period (aggregates only; never a person)."""
 
@@ -167,4 +183,6 @@ class MarketReport(BaseModel):
     under_reporting_periods: list[str] = Field(default_factory=list, description="the window the under-reporting "
                                                "figures cover (the bureau's scorecard window ending at period)")
     under_reporting: list[UnderReportingCell] = Field(default_factory=list)
+    funder_exposure: list[ExposureCell] = Field(default_factory=list, description="each funder's exposure to each "
+                                                "facilitator's loans (joint lending, docs/quality.md)")
     seconds: float

@@ -20,6 +20,7 @@ from openbureau.quality.market import SHORT_TERM_MAX_MONTHS, suppress
 from openbureau.quality.schemas import (
     Anomaly,
     CodeCount,
+    ExposureCell,
     MarketCell,
     MarketReport,
     MetricResult,
@@ -133,6 +134,8 @@ def market(session: Session, *, principal: Principal, policy: Policy, period: st
     found = figures.run_under_reporting(session.connection(), period=period, months=policy.quality.window_months)
     report.under_reporting_periods = found.periods
     report.under_reporting = under_reporting_cells(found, k=k or floor)
+    report.funder_exposure = [ExposureCell(**row) for row in figures.run_exposure(
+        session.connection(), period=period, k=k or floor, include_held=include_held).iter_rows(named=True)]
     return report
 
 

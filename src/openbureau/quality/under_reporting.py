@@ -11,6 +11,12 @@ A furnisher that under-reports from its first file is never caught by comparing 
   shows, once it has filed the event's month (each one is a fact; the rate is set against a tolerance).
 * ``CONSENT_WITHOUT_RECORD``: persons whose consent to furnish it recorded who never appear in its files, as
   a rate against the market's (a consent may be taken at an application that was declined).
+* ``JOINT_LOAN_NOT_REPORTED_BY_FACILITATOR`` (standard v1.1): loans a funder reports naming this furnisher as
+  the facilitator, with its account number, that its files lack for a period it has filed.
+* ``JOINT_LOAN_NOT_REPORTED_BY_FUNDER``: loans a facilitator's records list this furnisher as a funder of, of
+  which it reports nothing (no record naming that facilitator and account number) for a period it has filed.
+  Judged only for a funder that furnishes at all: a bank that only inquires has no files to lack a loan.
+  Both joint-loan codes count loans, each a fact like an event, set against the same tolerance.
 
 A rate is flagged only when the lower bound of its Wilson score interval exceeds the threshold, so that
 small numbers do not flag on chance. docs/quality.md defines each figure; everything here is pure Polars
@@ -19,18 +25,23 @@ over frames the repositories read, no loop per record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import polars as pl
 
+from openbureau.accounts.funding_repository import CLAIM_SCHEMA
+from openbureau.accounts.funding_repository import LISTING_SCHEMA as FUNDER_LISTING_SCHEMA
 from openbureau.kit.crypto import mask
 from openbureau.quality.metrics import period_index
 
 INQUIRY_WITHOUT_ACCOUNT = "INQUIRY_WITHOUT_ACCOUNT"
 EVENT_WITHOUT_RECORD = "EVENT_WITHOUT_RECORD"
 CONSENT_WITHOUT_RECORD = "CONSENT_WITHOUT_RECORD"
-CODES = (INQUIRY_WITHOUT_ACCOUNT, EVENT_WITHOUT_RECORD, CONSENT_WITHOUT_RECORD)
+JOINT_LOAN_NOT_REPORTED_BY_FACILITATOR = "JOINT_LOAN_NOT_REPORTED_BY_FACILITATOR"
+JOINT_LOAN_NOT_REPORTED_BY_FUNDER = "JOINT_LOAN_NOT_REPORTED_BY_FUNDER"
+CODES = (INQUIRY_WITHOUT_ACCOUNT, EVENT_WITHOUT_RECORD, CONSENT_WITHOUT_RECORD, JOINT_LOAN_NOT_REPORTED_BY_FACILITATOR,
+         JOINT_LOAN_NOT_REPORTED_BY_FUNDER)
 MARKET_CODES = (INQUIRY_WITHOUT_ACCOUNT, CONSENT_WITHOUT_RECORD)  # judged against the rest of the market
 
 COUNT_SCHEMA = {"furnisher_id": pl.Int64, "code": pl.String, "observations": pl.Int64, "count": pl.Int64,
@@ -38,6 +49,8 @@ COUNT_SCHEMA = {"furnisher_id": pl.Int64, "code": pl.String, "observations": pl.
 COLUMNS = {**COUNT_SCHEMA, "rate": pl.Float64, "baseline": pl.Float64, "lower": pl.Float64, "upper": pl.Float64,
            "threshold": pl.Float64, "excess": pl.Int64, "flagged": pl.Boolean}
 EXAMPLE_SCHEMA = {"furnisher_id": pl.Int64, "code": pl.String, "reference": pl.String, "on": pl.Date}
+# Funders' records naming a facilitator, and the funders facilitators' records list with the facilitator's code.
+LISTING_SCHEMA = {**FUNDER_LISTING_SCHEMA, "facilitator": pl.String}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +80,8 @@ class UnderReportingInputs:
     created_at``; ``events``: ``event_row_id, furnisher_id, furnisher_account_id, person_id, occurred_at``
     (``opened``); ``consents``: ``consent_id, furnisher_id, consent_ref, person_id, recorded_at``;
     ``furnished``: ``furnisher_id, person_id`` and ``furnished_refs``: ``furnisher_id, consent_ref`` (every
-    person and consent reference in each furnisher's files, ever).
+    person and consent reference in each furnisher's files, ever); ``claims`` and ``listings``: the joint
+    loans of the window (``CLAIM_SCHEMA``, ``LISTING_SCHEMA``).
     """
 
     accounts: pl.DataFrame
@@ -77,6 +91,8 @@ class UnderReportingInputs:
     consents: pl.DataFrame
     furnished: pl.DataFrame
     furnished_refs: pl.DataFrame
+    claims: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CLAIM_SCHEMA))
+    listings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=LISTING_SCHEMA))
 
 
 def _month(column: str) -> pl.Expr:
@@ -169,6 +185,54 @@ def consents_without_record(inputs: UnderReportingInputs, rules: UnderReportingR
     return counts, _examples(CONSENT_WITHOUT_RECORD, per_person.filter("_missing"), reference, "recorded_at", rules)
 
 
+def _filed(frame: pl.DataFrame, last_filed: pl.DataFrame, who: str) -> pl.DataFrame:
+    """Rows of a period the member ``who`` names has filed (its last filed period is that one or later)."""
+    return frame.join(last_filed.rename({"furnisher_id": who}), on=who).filter(
+        period_index("reporting_period") <= period_index("last_period")).drop("last_period")
+
+
+def _per_loan(frame: pl.DataFrame, charged: str, loan: list[str], missing: pl.Expr) -> pl.DataFrame:
+    """One row per loan charged to ``charged``: missing when missing in any judged period, dated by the first."""
+    return frame.with_columns(missing.alias("_missing")).sort("reporting_period").group_by(
+        charged, *loan, maintain_order=True).agg(
+        pl.col("_missing").any(), pl.col("person_id").first(),
+        pl.col("reporting_period").filter(pl.col("_missing")).first().alias("_period"),
+        *(pl.col(c).first() for c in frame.columns if c == "facilitator")).rename({charged: "furnisher_id"}).with_columns(
+        pl.col("_period").str.to_datetime("%Y-%m", time_zone="UTC").alias("_on"))
+
+
+def joint_loans_not_reported(inputs: UnderReportingInputs, rules: UnderReportingRules
+                             ) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
+    """JOINT_LOAN_NOT_REPORTED_BY_FACILITATOR and ..._BY_FUNDER counts (one observation per loan) and examples.
+
+    By facilitator: a funder's record names the facilitator and its account number for a period the facilitator
+    has filed, and the facilitator's files hold no record of that account for it. By funder: a facilitator's
+    record lists the funder for a period the funder has filed, and no record of the funder names that
+    facilitator and account number for it. Examples are the charged furnisher's own account numbers, masked
+    (for a funder, that has none of its own, the facilitator's code and its masked account number)."""
+    claims = _filed(inputs.claims, inputs.last_filed, "facilitator_id")
+    by_facilitator = _per_loan(claims, "facilitator_id", ["facilitator_account_id"], pl.col("facilitator_has") == 0)
+    reported = inputs.claims.select(pl.col("furnisher_id").alias("funder_id"),
+                                    pl.col("facilitator_id").alias("furnisher_id"),
+                                    pl.col("facilitator_account_id").alias("furnisher_account_id"),
+                                    "reporting_period", pl.lit(True).alias("_reported")).unique()
+    listed = _filed(inputs.listings, inputs.last_filed, "funder_id").join(
+        reported, on=["funder_id", "furnisher_id", "furnisher_account_id", "reporting_period"], how="left")
+    listed = listed.rename({"furnisher_id": "facilitator_id"})
+    by_funder = _per_loan(listed, "funder_id", ["facilitator_id", "furnisher_account_id"],
+                          pl.col("_reported").is_null())
+    masked = pl.col("facilitator_account_id").map_elements(mask, return_dtype=pl.String)
+    out = []
+    for code, frame, reference in (
+            (JOINT_LOAN_NOT_REPORTED_BY_FACILITATOR, by_facilitator, masked),
+            (JOINT_LOAN_NOT_REPORTED_BY_FUNDER, by_funder, pl.format(
+                "{} {}", pl.col("facilitator"), pl.col("furnisher_account_id").map_elements(
+                    mask, return_dtype=pl.String)))):
+        out.append((_counts(code, frame, pl.col("_missing"), pl.col("person_id")),
+                    _examples(code, frame.filter("_missing"), reference, "_on", rules)))
+    return out
+
+
 def wilson(count: pl.Expr, n: pl.Expr, z: float) -> tuple[pl.Expr, pl.Expr]:
     """Lower and upper bounds of the Wilson score interval of ``count / n`` (null when ``n`` is 0).
 
@@ -212,7 +276,7 @@ def under_reporting(inputs: UnderReportingInputs, rules: UnderReportingRules | N
     least one observation) and its masked examples (``EXAMPLE_SCHEMA``)."""
     rules = rules or UnderReportingRules()
     parts = [inquiries_without_account(inputs, rules), events_without_record(inputs, rules),
-             consents_without_record(inputs, rules)]
+             consents_without_record(inputs, rules), *joint_loans_not_reported(inputs, rules)]
     counts = pl.concat([c for c, _ in parts]).filter(pl.col("observations") > 0)
     examples = pl.concat([e for _, e in parts])
     return judge(counts, rules), examples
@@ -223,7 +287,10 @@ def describe(code: str, count: int, observations: int, rate: float, baseline: fl
     """One sentence a reader can check against the evidence."""
     what = {INQUIRY_WITHOUT_ACCOUNT: "hard inquiries for loan applications not followed by any account",
             EVENT_WITHOUT_RECORD: "opened events without a monthly record",
-            CONSENT_WITHOUT_RECORD: "persons with a consent to furnish never in the files"}[code]
+            CONSENT_WITHOUT_RECORD: "persons with a consent to furnish never in the files",
+            JOINT_LOAN_NOT_REPORTED_BY_FACILITATOR: "loans its funders report as originated here that its files "
+                                                    "lack",
+            JOINT_LOAN_NOT_REPORTED_BY_FUNDER: "loans listing it as a funder that it does not report"}[code]
     against = ("the market's rate (other furnishers)" if code in MARKET_CODES else "the tolerance")
     base = "no baseline (too few observations elsewhere)" if baseline is None else f"{against} {baseline:.1%}"
     verdict = (f"flagged: the lower bound {lower:.1%} is above {threshold:.1%}" if flagged

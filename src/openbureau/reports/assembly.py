@@ -128,6 +128,7 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
                 if not {(a[0].furnisher_id, a[0].furnisher_account_id, None),
                         (a[0].furnisher_id, a[0].furnisher_account_id, a[0].reporting_period)} & marks.hidden]
     members = member_names(session, needed={t.furnisher_id for t in lines} | {r.subscriber_id for r in inquiries}
+                           | {t.facilitator[0] for t in lines if t.facilitator}
                            | {link["furnisher_id"] for link in links}
                            | {loan.furnisher_id for loan in events.recent_loans}
                            | {r.furnisher_id for r in fraud.reports} | set(joint.facilitators.values())
@@ -158,10 +159,6 @@ def _related(file: PersonFile, *, labels: Labels, consumer: bool, vault: PiiVaul
             liability=liability if liability is not None or role == "guarantor" else row.balance,
             borrower_name=name[:1] + "*" * (len(name) - 1) if name else None))  # the family name's first character
     return views
-
-
-def _code(file: PersonFile, member_id: int) -> str:
-    return file.members.get(member_id, (f"member {member_id}", ""))[0]
 
 
 def _contacts(events: Sequence, vault: PiiVault) -> dict[int, tuple[str | None, str | None]]:
@@ -307,14 +304,14 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
                       consumer_statements=statements(file.marks, vault, t.furnisher_id, t.account_id))
         if t.credit:
             key = _latest_key(t)
-            facilitator = file.joint.facilitators.get(key)
             accounts.append(AccountView(
                 lender=labels(t.furnisher_id), closed_on=as_date(row.closed_on), credit_limit=row.credit_limit,
                 original_amount=row.original_amount, term_months=row.term_months, amount_paid=row.amount_paid,
                 days_past_due=m.days_past_due, joint=key in file.joint.co_borrowed,
-                facilitator=None if facilitator is None else _code(file, facilitator),
-                funders=[FunderView(code=_code(file, f), share_bp=share) for f, share in file.joint.funders.get(key, [])],
-                **common))
+                facilitator=labels(t.facilitator[0]) if t.facilitator else None,
+                funders=[FunderView(lender=labels(f), own=labels.own(f), share_bp=share)
+                         for f, share in file.joint.funders.get(key, [])],
+                funder_records=len(t.funder_records), **common))
         else:
             obligations.append(ObligationView(
                 provider=labels(t.furnisher_id, kind=PROVIDER), months_late_24m=sum(1 for s in t.history(m.period, 24) if s in PAST_DUE),

@@ -70,9 +70,11 @@ class Summary(BaseModel):
 
 
 class FunderView(BaseModel):
-    """A funder of a loan (furnishing standard v1.1): an institution's code and its share."""
+    """A funder of a loan (furnishing standard v1.1) and its share, named like every other lender."""
 
-    code: str = Field(description="The funding member's code.")
+    lender: str = Field(description="The funding member: name and code for the person; masked (Lender 1, 2 ...) in "
+                                    "the subscriber view unless it is the viewer, like the account's lender.")
+    own: bool = Field(description="The member viewing the report.")
     share_bp: int = Field(description="Its share of the loan in basis points (10000 = 100 %).")
 
 
@@ -129,8 +131,15 @@ class AccountView(BaseModel):
         default_factory=list, description="The person's statements about this account (200 characters each, a "
                                           "disputed month's prefixed by it), newest first (FCRA §611(b)).")
     joint: bool = Field(default=False, description="A co-borrower is jointly liable for the account (standard v1.1).")
-    facilitator: str | None = Field(default=None, description="Code of the platform that originated the loan.")
-    funders: list[FunderView] = Field(default_factory=list, description="Codes and shares of the loan's funders.")
+    facilitator: str | None = Field(
+        default=None, description="The platform that originated the loan, when the record shown is a funder's that "
+                                  "names it (its own record of the loan is not in the file); named like a lender.")
+    funders: list[FunderView] = Field(
+        default_factory=list, description="Who funds the loan and in what share, as the newest record lists them "
+                                          "(standard v1.1); empty: the lender funds it alone.")
+    funder_records: int = Field(
+        default=0, description="Records of this same loan that its funders furnished too, counted here once and not "
+                               "as accounts of their own (docs/reports.md, one loan reported twice).")
 
 
 class ObligationView(BaseModel):

@@ -21,6 +21,13 @@ Rules, in order, for each account (furnisher, furnisher's account number):
    account was brought current or settled; the end is that month's last day) or with the account's closing
    date. Negative months of an event that ended more than the profile's years before the report date are not
    shown, and the retention job deletes them. An event that has not ended (a debt still unpaid) never expires.
+5. **One loan reported twice is counted once** (standard v1.1, joint lending). A funder may furnish the loan it
+   funds naming the platform that originated it (``facilitator_id``, ``facilitator_account_id`` on its newest
+   record). When the facilitator's own account of that number is among the person's tradelines, the funder's
+   account is folded into it (:attr:`Tradeline.funder_records`) and is not a tradeline of its own: the report,
+   the signals and the scores all read these tradelines, so none counts the loan twice. When the
+   facilitator's record is not in the file (not furnished, withdrawn, held for consent), the funder's
+   record stands alone and names its facilitator (:attr:`Tradeline.facilitator`).
 
 Example:
     >>> lines = build_tradelines(rows, as_of=date(2026, 12, 1), retention_years=5)
@@ -111,6 +118,10 @@ class Tradeline:
     months: list[Month]
     hidden_months: int = 0  # negative months past their retention period, not shown
     identities: list[tuple[str, int, bytes]] = field(default_factory=list)  # (period, furnisher, identity_enc)
+    # Joint lending (rule 5): the originating platform and its account number when a funder furnished this
+    # record, and the funders' records folded into this one.
+    facilitator: tuple[int, str] | None = None
+    funder_records: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def credit(self) -> bool:
@@ -275,9 +286,36 @@ def build_tradelines(rows: Iterable, *, as_of: date, retention_years: int, until
             continue
         last = months[-1].row
         lines.append(Tradeline(furnisher_id, account_id, last.product_type, as_date(last.opened_on), last.currency,
-                               months, len(expired), identities))
+                               months, len(expired), identities, _facilitator(last, furnisher_id)))
+    lines = fold_funded(lines)
     lines.sort(key=lambda t: (t.opened_on, t.furnisher_id, t.account_id))
     return lines
+
+
+def _facilitator(row, furnisher_id: int) -> tuple[int, str] | None:
+    """(facilitator, its account number) a funder's record names; None for a furnisher's own loan."""
+    facilitator_id = getattr(row, "facilitator_id", None)
+    account = getattr(row, "facilitator_account_id", None)
+    if facilitator_id is None or account is None or facilitator_id == furnisher_id:
+        return None
+    return facilitator_id, account
+
+
+def fold_funded(lines: list[Tradeline]) -> list[Tradeline]:
+    """``lines`` without the funders' records whose facilitator's record of the same loan is among them, each
+    folded into the facilitator's (rule 5)."""
+    if not any(t.facilitator for t in lines):
+        return lines
+    by_key = {(t.furnisher_id, t.account_id): t for t in lines}
+    kept = []
+    for t in lines:
+        origin = by_key.get(t.facilitator) if t.facilitator else None
+        if origin is None or origin.facilitator is not None:  # no chain: a funder's record never absorbs another
+            kept.append(t)
+        else:
+            origin.funder_records.append((t.furnisher_id, t.account_id))
+            origin.identities.extend(t.identities)  # how the funder described the person still counts
+    return kept
 
 
 def expired_periods(rows: Iterable, *, as_of: date, retention_years: int) -> list[tuple[int, str, str]]:

@@ -5,7 +5,7 @@ account (docs/metro2.md, "Payment history profile"). Plain ADD COLUMN, nullable,
 and no rewrite of existing rows on either engine.
 
 Revision ID: 0025
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-05
 """
 
