@@ -159,7 +159,9 @@ class PostgresDialect(Dialect):
                           "INCLUDING STORAGE)"))
         conn.execute(text(f"ALTER TABLE {copy} ADD CONSTRAINT {copy}_pk PRIMARY KEY ({', '.join(key)})"))
         match = " AND ".join(f"{c} = OLD.{c}" for c in key)
-        # Names from the table's metadata, never from input.
+        # Names from the table's metadata, never from input. NEW's columns by name: the table's physical order
+        # follows its migrations, which need not be the model's order (a column added by a later migration
+        # sits last in the table wherever the model declares it).
         conn.execute(text(f"""
             CREATE FUNCTION {copy}_capture() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
@@ -170,7 +172,7 @@ class PostgresDialect(Dialect):
                 IF TG_OP = 'UPDATE' THEN
                     DELETE FROM {copy} WHERE {match};
                 END IF;
-                INSERT INTO {copy} ({', '.join(columns)}) SELECT (NEW).*
+                INSERT INTO {copy} ({', '.join(columns)}) VALUES ({', '.join(f'NEW.{c}' for c in columns)})
                     ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in columns)};
                 RETURN NEW;
             END $$"""))  # noqa: S608
