@@ -16,7 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from openbureau.accounts.load_repository import AccountLoadRepository
 from openbureau.accounts.models import AccountState
 from openbureau.accounts.person_repository import PersonRecordRepository
 from openbureau.consent.profiles import JurisdictionProfile
+from openbureau.enterprises import service as enterprises
 from openbureau.identity.service import PersonLinker, seal_identities
 from openbureau.intake import quarantine
 from openbureau.intake.errors import FileRejected
@@ -52,6 +53,11 @@ class PreparedChunk:
     findings: pl.DataFrame
     outcomes: dict[str, int]
     size: int  # records read, parseable or not
+    business: enterprises.BusinessRows = field(default_factory=enterprises.BusinessRows.empty)  # v1.1
+
+    def frames(self) -> tuple[pl.DataFrame, ...]:
+        """The frames a preparing process hands over, in order (see :func:`_child_main`)."""
+        return (self.states, self.persons, self.findings, *self.business.frames())
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +94,8 @@ class Preparer:
         self.conn = conn
         self.vault = PiiVault(spec.keys)
         self.linker = PersonLinker(conn, vault=self.vault, first_new_id=spec.first_new_id, now=spec.now)
+        self.businesses = enterprises.EnterpriseLinker(conn, vault=self.vault, submission_id=spec.submission_id,
+                                                       now=spec.now)
         self.profile = spec.profile
         self.versions: dict[str, pl.DataFrame] = {}
         self.erased: dict[str, list[str]] = {}
@@ -131,6 +139,10 @@ class Preparer:
         findings += [result.findings.select(list(FINDINGS_SCHEMA)), stored_findings]
         outcomes.update(dict(records["_outcome"].value_counts().iter_rows()))
         kept = records.filter(pl.col("_outcome") != "rejected")
+        # v1.1: an enterprise borrows without a person, so its records skip the person linker and the consent
+        # gate (enterprise_states); a sole trader's stay the owner's and also name the business.
+        business = self.businesses.business_rows(kept, furnisher_id=spec.furnisher_id)
+        kept = kept.filter(~enterprises.is_enterprise(kept))
         links, persons = self.linker.link(kept)
         consented = quarantine.consented(self.conn, profile=self.profile, furnisher_id=spec.furnisher_id,
                                          subjects=pl.concat([kept.select("id_type"), links.drop("person_id")],
@@ -150,13 +162,15 @@ class Preparer:
             (pl.col("_outcome") == "warning").cast(pl.Int8).alias("has_warnings"),
             pl.lit(spec.now).alias("stored_at"),
         ).select(STATE_COLUMNS).sort(STATE_KEY)
-        return PreparedChunk(states, persons, pl.concat(findings), dict(outcomes), chunk.height + rejected)
+        return PreparedChunk(states, persons, pl.concat(findings), dict(outcomes), chunk.height + rejected, business)
 
     def _versions_for(self, records: pl.DataFrame) -> pl.DataFrame:
         repo = AccountLoadRepository(self.conn)
         for period in records["reporting_period"].drop_nulls().unique().to_list():
             if period not in self.versions:
-                self.versions[period] = repo.latest_versions(furnisher_id=self.spec.furnisher_id, period=period)
+                self.versions[period] = pl.concat([
+                    repo.latest_versions(furnisher_id=self.spec.furnisher_id, period=period),
+                    enterprises.stored_versions(self.conn, furnisher_id=self.spec.furnisher_id, period=period)])
         if not self.versions:
             return pl.DataFrame(schema={"furnisher_account_id": pl.String, "stored_version": pl.Int64,
                                         "reporting_period": pl.String})
@@ -257,7 +271,7 @@ def _child_main(pipe: Any, spec: LoadSpec, parent: int) -> None:
         with engine.connect() as conn:
             for chunk in Preparer(spec, conn).chunks():
                 pipe.send(("chunk", chunk.outcomes, chunk.size))
-                for frame in (chunk.states, chunk.persons, chunk.findings):
+                for frame in chunk.frames():
                     pipe.send_bytes(_ipc(frame))
             conn.rollback()
         pipe.send(("done",))
@@ -290,8 +304,9 @@ def _from_process(spec: LoadSpec) -> Iterator[PreparedChunk]:
                 raise FileRejected(text, code=code, field=field, details=details, status_code=status)
             if kind == "crash":
                 raise RuntimeError(f"the preparing process failed ({message[1]})")
-            frames = [pl.read_ipc(io.BytesIO(receiver.recv_bytes())) for _ in range(3)]
-            yield PreparedChunk(*frames, outcomes=message[1], size=message[2])
+            frames = [pl.read_ipc(io.BytesIO(receiver.recv_bytes())) for _ in range(3 + len(enterprises.TABLES))]
+            yield PreparedChunk(*frames[:3], outcomes=message[1], size=message[2],
+                                business=enterprises.BusinessRows(*frames[3:]))
     finally:
         receiver.close()
         child.join(timeout=5)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from openbureau.documents import ID_TYPES
+from openbureau.uscc import USCC_MAX_CHARS
 
 STANDARD_VERSION = "1"
 
@@ -47,6 +48,9 @@ ACCOUNT_STATUSES = ("open", "closed", "charged_off", "transferred", "deleted")
 PAYMENT_STATUSES = ("N", "1", "2", "3", "4", "5", "6", "7", "C", "G", "D", "Z", "*", "#")
 PAST_DUE_STATUSES = ("1", "2", "3", "4", "5", "6", "7")
 CORRECTION_FLAGS = ("0", "1")
+# v1.1: who borrows. A person (the default, and every v1 record); a sole trader, a person borrowing for their
+# registered business (the person columns name the owner); an enterprise, a firm borrowing in its own name.
+BORROWER_TYPES = ("person", "sole_trader", "enterprise")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,11 @@ FIELDS: tuple[Field, ...] = (
     Field("consent_ref", FieldType.TEXT, False, "Furnisher's reference of the person's consent.", 64),
     Field("negative_notice_date", FieldType.DATE, False, "Date the person was told of negative information."),
     Field("correction", FieldType.ENUM, True, "0 original record, 1 replacement of a stored one.", values=CORRECTION_FLAGS),
+    # v1.1, enterprise borrowers and sole traders (docs/furnishing-format.md#enterprise-borrowers-and-sole-traders)
+    Field("borrower_type", FieldType.ENUM, False, "person (default), sole_trader or enterprise.", values=BORROWER_TYPES),
+    Field("enterprise_uscc", FieldType.TEXT, False, "Unified social credit code of the business (GB 32100-2015).",
+          USCC_MAX_CHARS, personal=True),
+    Field("enterprise_name", FieldType.TEXT, False, "Registered name of the business.", 200, personal=True),
 )
 
 FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}

@@ -21,6 +21,7 @@ import polars as pl
 
 from openbureau.consent.profiles import PROFILES, JurisdictionProfile
 from openbureau.intake import standard
+from openbureau.intake.validation import borrowers
 from openbureau.intake.validation.catalogue import ERROR, RULE_BY_CODE, WARNING, Rule
 from openbureau.intake.validation.cross_field import cross_field_checks, derived_columns
 from openbureau.intake.validation.fields import (
@@ -204,8 +205,8 @@ def validate_chunk(
         raise ValueError(f"chunk lacks columns {missing}; add absent standard columns as all-null")
     if state is None:
         state = FileState()
-    checks = field_checks(phone_plan=profile.phone_plan) + cross_field_checks(
-        today=today, balance_tolerance=balance_tolerance, profile=profile)
+    checks = borrowers.for_borrower_type(field_checks(phone_plan=profile.phone_plan) + cross_field_checks(
+        today=today, balance_tolerance=balance_tolerance, profile=profile)) + borrowers.borrower_checks()
     flags = [f"_check{index}" for index in range(len(checks))]
     # One contiguous buffer per column: Polars 2.1 can panic formatting filtered strings from inputs split
     # into hundreds of small chunks (as concatenated reader batches are).
@@ -213,6 +214,7 @@ def validate_chunk(
         chunk.select(LINE, *standard.COLUMNS).rechunk().lazy()
         .select(pl.col(LINE).cast(pl.Int64), *(pl.col(n).cast(pl.String).alias(RAW_PREFIX + n) for n in standard.COLUMNS))
         .with_columns(typed_columns())
+        .with_columns(borrowers.typed_columns())
         .with_columns(derived_columns())
         .with_columns(check.fires.fill_null(False).alias(flag) for check, flag in zip(checks, flags, strict=True))
         .collect()
