@@ -115,7 +115,7 @@ def frames(handle: BinaryIO, *, chunk_size: int, report: Callable[[Metro2Finding
     for record in read(handle):
         if _report(record, counted):
             row = to_standard(record)
-            rows.append({"_line": record.number, **{c: row[c] for c in columns}})
+            rows.append({"_line": record.number, **{c: row.get(c) for c in columns}})  # v1.1 columns: empty
         if len(rows) >= chunk_size or findings >= chunk_size:
             yield _frame(rows)
             rows, findings = [], 0

@@ -147,7 +147,9 @@ class OutputWriter:
         key = (code, period)
         before = self.rows[key]
         if frame.height:
-            frame = frame.select(COLUMNS).cast(RECORD_SCHEMA)  # type: ignore[arg-type]
+            # The market's records are persons' loans: optional columns it does not make are written empty.
+            frame = frame.select(pl.col(c) if c in frame.columns else pl.lit(None).alias(c) for c in COLUMNS
+                                 ).cast(RECORD_SCHEMA)  # type: ignore[arg-type]
             fmt = self.formats[code]
             if fmt == "parquet":
                 self._parquet[key].write_table(frame.to_arrow())
