@@ -13,7 +13,7 @@ import functools
 import time
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -33,6 +33,7 @@ from openbureau.kit.crypto import PiiVault, mask
 from openbureau.kit.periods import add_years, last_complete_period, period_end, shift_period
 from openbureau.members.repository import MemberRepository
 from openbureau.policy import Policy
+from openbureau.reports.business import business_accounts, business_section
 from openbureau.reports.items import (
     IDENTITY_CONFIRMATION,
     alert_views,
@@ -88,6 +89,7 @@ class PersonFile:
     marks: FileMarks = FileMarks([])  # what the person's disputes hide, mark and add (disputes.investigation)
     protections: Protections = Protections([], False)  # fraud alerts and a freeze in force (rights.service)
     fraud: FraudFacts = FraudFacts()  # the person's ring and fraud reports in force (fraud.service)
+    businesses: dict = field(default_factory=dict)  # (furnisher, account) -> enterprises.service.Business (v1.1)
 
     def hard_inquiries(self) -> list[tuple[int | None, datetime]]:
         """(lender, when) of the hard inquiries on file."""
@@ -124,7 +126,8 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
                            | {r.furnisher_id for r in fraud.reports})
     return PersonFile(person.id, person.id_type, vault.decrypt(person.id_enc), lines, inquiries, conflicts,
                       marks.open_disputes, members, links, events, marks,
-                      protections_at(session, person_id=person.id, now=now), fraud)
+                      protections_at(session, person_id=person.id, now=now), fraud,
+                      business_accounts(session, vault=vault, tradelines=lines))
 
 
 def _contacts(events: Sequence, vault: PiiVault) -> dict[int, tuple[str | None, str | None]]:
@@ -254,7 +257,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
     labels = Labels(view=view, viewer_id=viewer_id, members=file.members)
     consumer = view is View.CONSUMER
     disputed = {(d[2], d[3]) for d in file.disputes if d[1] == "account" and d[0] not in file.marks.overdue}
-    accounts, obligations = [], []
+    accounts, obligations, business_views = [], [], []
     # Credit first, so that masked lenders are numbered in the order of the accounts list.
     for t in sorted(file.tradelines, key=lambda t: not t.credit):
         m, row = t.latest, t.latest.row
@@ -269,7 +272,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
                       disputed=(t.furnisher_id, t.account_id) in disputed,
                       consumer_statements=statements(file.marks, vault, t.furnisher_id, t.account_id))
         if t.credit:
-            accounts.append(AccountView(
+            (business_views if (t.furnisher_id, t.account_id) in file.businesses else accounts).append(AccountView(
                 lender=labels(t.furnisher_id), closed_on=as_date(row.closed_on), credit_limit=row.credit_limit,
                 original_amount=row.original_amount, term_months=row.term_months, amount_paid=row.amount_paid,
                 days_past_due=m.days_past_due, **common))
@@ -277,6 +280,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
             obligations.append(ObligationView(
                 provider=labels(t.furnisher_id, kind=PROVIDER), months_late_24m=sum(1 for s in t.history(m.period, 24) if s in PAST_DUE),
                 **common))
+    businesses = business_section(business_views, file=file, consumer=consumer)
     recent = [RecentLoanView(lender=labels(loan.furnisher_id), own_account=labels.own(loan.furnisher_id),
                              account_number=loan.account_id if consumer or labels.own(loan.furnisher_id) else None,
                              product_type=loan.product_type, currency=loan.currency, amount=loan.amount,
@@ -321,7 +325,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
                              names=variants["full_name"], birth_dates=variants["birth_date"],
                              phones=variants["phone"], addresses=variants["address"]),
         summary=_summary(file, as_of_period=as_of_period, currency=profile.currency, now=now),
-        accounts=accounts, obligations=obligations, recent_loans=recent, inquiries=inquiries, disputes=disputes,
+        accounts=accounts, obligations=obligations, business_accounts=businesses, recent_loans=recent, inquiries=inquiries, disputes=disputes,
         fraud_alerts=alert_views(file.protections), security_freeze=file.protections.frozen, identity_flags=flags,
         matched_records=matched, signals=signals, score=score, fraud_score=fraud_score, notes=_notes(file, view=view, profile=profile),
     )

@@ -102,6 +102,15 @@ class AccountView(BaseModel):
                                           "disputed month's prefixed by it), newest first (FCRA §611(b)).")
 
 
+class BusinessAccountView(AccountView):
+    """A sole trader's business account (standard v1.1): the owner's debt (PRC Civil Code Art. 56), shown in a
+    section of its own with the business it was furnished for."""
+
+    business_name: str = Field(description="The business's registered name as the lender furnished it.")
+    enterprise_uscc: str = Field(description="The business's unified social credit code (GB 32100-2015); masked "
+                                             "in the subscriber view, like the person's identity number.")
+
+
 class ObligationView(BaseModel):
     """A non-credit payment obligation (utility, telecom, rent) and its payment record."""
 
@@ -212,6 +221,10 @@ class Report(BaseModel):
     summary: Summary
     accounts: list[AccountView] = Field(description="Credit accounts, oldest first.")
     obligations: list[ObligationView] = Field(description="Utility, telecom and rent accounts.")
+    business_accounts: list[BusinessAccountView] = Field(
+        default_factory=list, description="Credit accounts of the person's businesses as a sole trader (standard "
+                                          "v1.1), oldest first; counted in the summary and the score as the "
+                                          "person's own debts, not repeated in accounts.")
     recent_loans: list[RecentLoanView] = Field(
         default_factory=list, description="Loans opened since the lenders' last monthly files, from the lending "
                                           "events reported the day they happened; oldest first.")

@@ -1,7 +1,8 @@
 """enterprises: enterprise borrowers and sole traders' businesses (furnishing standard v1.1)
 
-Three new tables and nothing else: ``account_states`` is not touched (its ``person_id`` stays NOT NULL and no
-column is added), so the migration is cheap on a bureau holding millions of account rows.
+Three new tables and one nullable column (``inquiries.enterprise_id``, a plain ADD COLUMN): ``account_states``
+is not touched (its ``person_id`` stays NOT NULL and no column is added), so the migration is cheap on a bureau
+holding millions of account rows.
 ``enterprises`` (the unified social credit code sealed and blind-indexed), ``enterprise_states`` (the
 accounts of enterprise borrowers, which have no person) and ``account_enterprises`` (the business of a sole
 trader's account state, by the state's key).
@@ -80,9 +81,11 @@ def upgrade() -> None:
                                 name=op.f('pk_account_enterprises')),
     )
     op.create_index(op.f('ix_account_enterprises_enterprise_id'), 'account_enterprises', ['enterprise_id'])
+    op.add_column('inquiries', sa.Column('enterprise_id', sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column('inquiries', 'enterprise_id')  # ALTER TABLE DROP COLUMN (SQLite 3.35+): no rebuild
     op.drop_index(op.f('ix_account_enterprises_enterprise_id'), table_name='account_enterprises')
     op.drop_table('account_enterprises')
     op.drop_index(op.f('ix_enterprise_states_enterprise_id'), table_name='enterprise_states')
