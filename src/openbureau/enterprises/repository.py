@@ -74,13 +74,14 @@ class EnterpriseRepository:
         if period is not None:
             newest = newest.where(ES.reporting_period == period)
         latest = newest.subquery()
-        stmt = select(ES.reporting_period, ES.enterprise_id, ES.product_type, ES.balance, ES.days_past_due).join(
+        stmt = select(ES.reporting_period, ES.furnisher_id, ES.enterprise_id, ES.product_type, ES.account_status,
+                      ES.balance, ES.days_past_due).join(
             latest, (ES.furnisher_id == latest.c.furnisher_id)
             & (ES.furnisher_account_id == latest.c.furnisher_account_id)
             & (ES.reporting_period == latest.c.reporting_period) & (ES.version == latest.c.version))
         return pl.DataFrame(self.conn.execute(stmt).all(), orient="row", schema={
-            "reporting_period": pl.String, "enterprise_id": pl.Int64, "product_type": pl.String,
-            "balance": pl.Int64, "days_past_due": pl.Int64})
+            "reporting_period": pl.String, "furnisher_id": pl.Int64, "enterprise_id": pl.Int64,
+            "product_type": pl.String, "account_status": pl.String, "balance": pl.Int64, "days_past_due": pl.Int64})
 
     def sole_trader_keys(self, *, period: str | None = None) -> pl.DataFrame:
         """(furnisher_id, furnisher_account_id, reporting_period, version) of every published sole trader's

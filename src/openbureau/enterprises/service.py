@@ -139,3 +139,10 @@ def businesses_of(conn: Connection, *, vault: PiiVault, keys: Sequence[tuple[int
     return {(r.furnisher_id, r.furnisher_account_id, r.reporting_period, r.version):
             Business(r.enterprise_id, vault.decrypt(r.uscc_enc), vault.decrypt(r.name_enc))
             for r in EnterpriseRepository(conn).links(list(keys))}
+
+
+def market_frames(conn: Connection, *, period: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """For the market statistics of ``period``: the newest state of every enterprise account (figures, with
+    ``enterprise_id``), and the keys of the sole traders' account states (to tell them among persons')."""
+    repo = EnterpriseRepository(conn)
+    return repo.latest_frame(period=period), repo.sole_trader_keys(period=period)

@@ -147,6 +147,18 @@ class MultiLending(BaseModel):
     suppressed: bool
 
 
+class BorrowerTypeCell(BaseModel):
+    """Live credit accounts of one kind of borrower (standard v1.1); figures blanked below k borrowers."""
+
+    borrower_type: str = Field(description="person (persons' own loans), sole_trader (business loans of persons "
+                                           "as sole traders) or enterprise (firms)")
+    accounts: int | None
+    borrowers: int | None = Field(description="distinct persons (person, sole_trader) or enterprises (enterprise)")
+    balance: int | None
+    delinquent_90_rate: float | None
+    suppressed: bool
+
+
 class MarketReport(BaseModel):
     """Market statistics of one reporting period (aggregates only; never a person)."""
 
@@ -164,6 +176,8 @@ class MarketReport(BaseModel):
     by_product: list[MarketCell]
     by_furnisher_product: list[MarketCell]
     multi_lending: list[MultiLending]
+    by_borrower_type: list[BorrowerTypeCell] = Field(default_factory=list, description="persons, sole traders and "
+                                                     "enterprises (standard v1.1)")
     under_reporting_periods: list[str] = Field(default_factory=list, description="the window the under-reporting "
                                                "figures cover (the bureau's scorecard window ending at period)")
     under_reporting: list[UnderReportingCell] = Field(default_factory=list)
