@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import polars as pl
-from sqlalchemy import Connection, delete, func, select, tuple_
+from sqlalchemy import Connection, delete, exists, func, select, tuple_
 
 from openbureau.accounts.models import LoadInProgress
+from openbureau.accounts.repository import has_state
 from openbureau.enterprises.models import USCC, AccountEnterprise, Enterprise, EnterpriseState
 from openbureau.kit.dialects import dialect_for
 
@@ -114,6 +115,15 @@ class EnterpriseLoadRepository:
         """Append rows to ``enterprises``, ``enterprise_states`` or ``account_enterprises``."""
         tables = {t.__tablename__: t.__table__ for t in (Enterprise, EnterpriseState, AccountEnterprise)}
         dialect_for(self.conn).insert(self.conn, tables[table], frame)
+
+    def forget_orphan_links(self) -> int:
+        """Delete the business links whose account state is gone (erased, or past retention); how many."""
+        gone = ~has_state(AE.furnisher_id, AE.furnisher_account_id, AE.reporting_period, AE.version)
+        deleted = self.conn.execute(delete(AccountEnterprise).where(gone)).rowcount
+        if deleted:  # and a code no record names any more (a sole trader's identifies the owner)
+            self.conn.execute(delete(Enterprise).where(~exists().where(AE.enterprise_id == E.id),
+                                                       ~exists().where(ES.enterprise_id == E.id)))
+        return deleted
 
     def discard(self, *, submission_id: int) -> None:
         """Delete what a discarded load wrote: its states, its links and the enterprises it first named."""

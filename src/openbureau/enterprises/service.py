@@ -118,6 +118,12 @@ def write(conn: Connection, table: str, frame: pl.DataFrame) -> None:
     EnterpriseLoadRepository(conn).insert(table, frame)
 
 
+def forget_orphan_links(conn: Connection) -> int:
+    """Delete the business links (a sole trader's business name, sealed) of account states that were deleted:
+    an erasure or the retention job leaves nothing of the person's record behind."""
+    return EnterpriseLoadRepository(conn).forget_orphan_links()
+
+
 def discard(conn: Connection, *, submission_id: int) -> None:
     """Delete what a discarded load wrote for businesses."""
     EnterpriseLoadRepository(conn).discard(submission_id=submission_id)
