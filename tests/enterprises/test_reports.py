@@ -20,6 +20,7 @@ from openbureau.kit.errors import Forbidden, Unprocessable
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
 from openbureau.policy import Policy
+from openbureau.present.report import render_html
 from openbureau.principals import Principal
 from openbureau.reports import service
 from openbureau.reports.enterprise import enterprise_report
@@ -145,6 +146,8 @@ def test_the_person_sees_their_business_accounts_in_a_section_of_their_own(marke
     assert mine.summary.credit_accounts == 2  # the owner answers for the shop's debt (Civil Code Art. 56)
     # No enterprise's account is ever in a person's file.
     assert "E-A1" not in mine.model_dump_json() and FIRM_NAME not in mine.model_dump_json()
+    page = render_html(mine)
+    assert 'data-testid="business-accounts"' in page and SHOP_NAME in page and SHOP_USCC in page
 
 
 def test_the_lender_sees_the_business_section_with_the_code_masked(market) -> None:
