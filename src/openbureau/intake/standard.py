@@ -93,7 +93,7 @@ FIELDS: tuple[Field, ...] = (
     Field("consent_ref", FieldType.TEXT, False, "Furnisher's reference of the person's consent.", 64),
     Field("negative_notice_date", FieldType.DATE, False, "Date the person was told of negative information."),
     Field("correction", FieldType.ENUM, True, "0 original record, 1 replacement of a stored one.", values=CORRECTION_FLAGS),
-    # v1.1, enterprise borrowers and sole traders (docs/furnishing-format.md#enterprise-borrowers-and-sole-traders)
+    # v1.1, enterprise borrowers and sole traders (docs/furnishing-format.md#enterprise-borrowers-and-sole-traders-standard-v11)
     Field("borrower_type", FieldType.ENUM, False, "person (default), sole_trader or enterprise.", values=BORROWER_TYPES),
     Field("enterprise_uscc", FieldType.TEXT, False, "Unified social credit code of the business (GB 32100-2015).",
           USCC_MAX_CHARS, personal=True),

@@ -304,7 +304,7 @@ CROSS_FIELD_RULES: tuple[Rule, ...] = (
            {"balance": "0", "amount_due": "0"}, {"balance": "0", "amount_due": "0", "amount_paid": "0"}),
 )
 
-# v1.1, who borrows (implemented in borrowers.py; docs/furnishing-format.md#enterprise-borrowers-and-sole-traders).
+# v1.1, who borrows (implemented in borrowers.py; docs/furnishing-format.md#enterprise-borrowers-and-sole-traders-standard-v11).
 BORROWER_RULES: tuple[Rule, ...] = (
     _cross("USCC_FORMAT", ERROR, ("enterprise_uscc",),
            "A unified social credit code is 18 characters of 0-9 and A-Y without I, O, S, V and Z, with digits in "
