@@ -27,10 +27,12 @@ PERSONAL_ONLY = ("NEGATIVE_NOTICE_MISSING", "NOTICE_AFTER_PERIOD")
 
 
 def typed_columns() -> list[pl.Expr]:
-    """The normalised USCC (no spaces, upper case) and the borrower type with its default, ``person``."""
+    """The normalised USCC (no spaces, upper case) and the borrower type with its default, ``person`` (null when
+    the type given is no code: INVALID_ENUM says so, and no rule that depends on the type fires beside it)."""
     return [
         uscc.normalise_uscc_expr(raw("enterprise_uscc")).alias("enterprise_uscc"),
-        pl.col("borrower_type").fill_null(pl.lit("person")).alias(BORROWER),
+        pl.when(raw("borrower_type").is_null()).then(pl.lit("person")).otherwise(pl.col("borrower_type"))
+        .alias(BORROWER),
     ]
 
 
