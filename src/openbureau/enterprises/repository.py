@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import polars as pl
-from sqlalchemy import Connection, delete, exists, func, select, tuple_
+from sqlalchemy import Connection, and_, delete, exists, func, or_, select
 
 from openbureau.accounts.models import LoadInProgress
 from openbureau.accounts.repository import has_state
@@ -21,6 +21,7 @@ E, ES, AE = Enterprise.__table__.c, EnterpriseState.__table__.c, AccountEnterpri
 _IN_PROGRESS = select(LoadInProgress.submission_id).scalar_subquery()
 PUBLISHED = ES.submission_id.not_in(_IN_PROGRESS)
 LINK_PUBLISHED = AE.submission_id.not_in(_IN_PROGRESS)
+_KEYS_PER_STATEMENT = 100  # SQLite's expression depth limit is 1,000
 STATE_COLUMNS = tuple(c for c in ES if c.name not in ("submission_id", "line", "stored_at"))
 
 
@@ -57,14 +58,17 @@ class EnterpriseRepository:
 
     def links(self, keys: Sequence[tuple[int, str, str, int]]) -> list:
         """(key..., enterprise_id, name_enc, uscc_enc) of the sole traders' account states among ``keys``."""
-        if not keys:
-            return []
-        stmt = (select(AE.furnisher_id, AE.furnisher_account_id, AE.reporting_period, AE.version, AE.enterprise_id,
+        found = []
+        for start in range(0, len(keys), _KEYS_PER_STATEMENT):
+            # Key equalities ORed, not a row-value IN: SQLite searches the primary key for each of these, and
+            # scans the whole table for the IN (this runs on every person's report).
+            wanted = or_(*(and_(AE.furnisher_id == f, AE.furnisher_account_id == a, AE.reporting_period == p,
+                                AE.version == v) for f, a, p, v in keys[start:start + _KEYS_PER_STATEMENT]))
+            found += self.conn.execute(
+                select(AE.furnisher_id, AE.furnisher_account_id, AE.reporting_period, AE.version, AE.enterprise_id,
                        AE.name_enc, E.uscc_enc)
-                .join(Enterprise, E.id == AE.enterprise_id)
-                .where(tuple_(AE.furnisher_id, AE.furnisher_account_id, AE.reporting_period, AE.version).in_(keys),
-                       LINK_PUBLISHED))
-        return list(self.conn.execute(stmt))
+                .join(Enterprise, E.id == AE.enterprise_id).where(wanted, LINK_PUBLISHED)).all()
+        return found
 
     def latest_frame(self, *, period: str | None = None) -> pl.DataFrame:
         """The newest version of each published enterprise account state (of one period when given): the
