@@ -8,17 +8,21 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from openbureau.api.app import create_app
 from openbureau.audit import service as audit
 from openbureau.consent.profiles import Purpose, get_profile
 from openbureau.consent.schemas import Subject
+from openbureau.enterprises.models import Enterprise
 from openbureau.inquiries.models import Inquiry
+from openbureau.kit.crypto import PiiVault, load_keys, rotate_index_key
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Forbidden, Unprocessable
+from openbureau.kit.keyrotation import index_columns, reindex
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
+from openbureau.migrations.metadata import target_metadata
 from openbureau.policy import Policy
 from openbureau.present.report import render_html
 from openbureau.principals import Principal
@@ -54,9 +58,9 @@ def market(runtime, tmp_path):
     return runtime, keys
 
 
-def ask_enterprise(runtime, code, uscc=FIRM_USCC, purpose=Purpose.LOAN_ORIGINATION):
+def ask_enterprise(runtime, code, uscc=FIRM_USCC, purpose=Purpose.LOAN_ORIGINATION, vault=None):
     with session_scope(runtime.engine, write=True) as session:
-        return enterprise_report(session, vault=runtime.vault, principal=Principal.of_member(
+        return enterprise_report(session, vault=vault or runtime.vault, principal=Principal.of_member(
             get_member(session, code=code)), uscc=uscc, purpose=purpose, policy=CN, now=NOW)
 
 
@@ -179,3 +183,18 @@ def test_the_api_serves_the_enterprise_report(market) -> None:
                           headers={"X-API-Key": keys["REG"]}).status_code == 403
         assert client.get(url, params={"purpose": "loan_origination"}).status_code == 401
         assert client.get(url, headers={"X-API-Key": keys["LENDER"]}).status_code == 422  # a purpose is required
+
+
+def test_an_index_key_rotation_keeps_finding_the_enterprise(market, tmp_path) -> None:
+    """Halfway through a rotation (the enterprises' indexes not yet recomputed) a load names the same
+    enterprise and the report finds it; after the re-indexing too."""
+    runtime, _ = market
+    rotate_index_key(runtime.settings)
+    rotating = PiiVault(load_keys(runtime.settings))
+    furnish(runtime, "OTHER", [enterprise("E-O2", enterprise_uscc="9135 0100 M000 100Y43")], tmp_path)
+    with session_scope(runtime.engine) as session:
+        assert session.scalar(select(func.count()).select_from(Enterprise)) == 2  # the firm and the shop
+    assert len(ask_enterprise(runtime, "LENDER", vault=rotating).report.accounts) == 3
+    column = next(c for c in index_columns(target_metadata) if c.table.name == "enterprises")
+    assert reindex(runtime.engine, column, rotating) == 2
+    assert len(ask_enterprise(runtime, "LENDER", vault=rotating).report.accounts) == 3
