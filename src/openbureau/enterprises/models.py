@@ -40,18 +40,23 @@ class Enterprise(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class EnterpriseState(Base):
-    """An enterprise borrower's account as furnished for one reporting period (``borrower_type`` enterprise):
-    the columns of ``account_states`` without a person. Never updated: a correction is a new version."""
-
-    __tablename__ = "enterprise_states"
-    __table_args__ = (Index(None, "enterprise_id"),)
+class _StateKey:
+    """The key of an account state (furnisher, account, period, version) and the load that wrote the row."""
 
     furnisher_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     furnisher_account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     reporting_period: Mapped[str] = mapped_column(String(7), primary_key=True)
     version: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     submission_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class EnterpriseState(_StateKey, Base):
+    """An enterprise borrower's account as furnished for one reporting period (``borrower_type`` enterprise):
+    the columns of ``account_states`` without a person. Never updated: a correction is a new version."""
+
+    __tablename__ = "enterprise_states"
+    __table_args__ = (Index(None, "enterprise_id"),)
+
     line: Mapped[int] = mapped_column(BigInteger)
     enterprise_id: Mapped[int] = mapped_column(BigInteger)
     name_enc: Mapped[bytes] = mapped_column(LargeBinary, info=CIPHERTEXT, doc="enterprise_name as furnished.")
@@ -75,17 +80,12 @@ class EnterpriseState(Base):
     stored_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class AccountEnterprise(Base):
+class AccountEnterprise(_StateKey, Base):
     """The business of a sole trader's account state (``borrower_type`` sole_trader): the state itself is in
     ``account_states`` under the owner, with the same key."""
 
     __tablename__ = "account_enterprises"
     __table_args__ = (Index(None, "enterprise_id"),)
 
-    furnisher_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    furnisher_account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    reporting_period: Mapped[str] = mapped_column(String(7), primary_key=True)
-    version: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
-    submission_id: Mapped[int] = mapped_column(BigInteger)
     enterprise_id: Mapped[int] = mapped_column(BigInteger)
     name_enc: Mapped[bytes] = mapped_column(LargeBinary, info=CIPHERTEXT, doc="enterprise_name as furnished.")

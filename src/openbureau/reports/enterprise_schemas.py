@@ -3,35 +3,16 @@ sees them (other lenders masked, their account numbers hidden). Pydantic only.""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from openbureau.reports.schemas import AccountFigures
 
-class EnterpriseAccountView(BaseModel):
-    """One credit account of an enterprise borrower, at its newest reported month."""
 
-    lender: str = Field(description="Another lender's name is masked (Lender 1, 2 ...).")
-    own_account: bool = Field(description="Furnished by the member viewing the report.")
-    account_number: str | None = Field(description="Shown to the lender that furnished it only.")
-    product_type: str
-    opened_on: date
-    closed_on: date | None
-    currency: str
-    credit_limit: int | None
-    original_amount: int | None
-    term_months: int | None
-    balance: int
-    amount_due: int
-    amount_paid: int
-    past_due_amount: int
-    days_past_due: int
-    payment_status: str = Field(description="PBoC monthly repayment alphabet.")
-    account_status: str
-    reporting_period: str = Field(description="The newest period reported.")
-    payment_history_start: str = Field(description="Period of the first character of payment_history.")
-    payment_history: str = Field(description="One PBoC status per month, oldest first, ending at "
-                                             "reporting_period; / where nothing was reported.")
+class EnterpriseAccountView(AccountFigures):
+    """One credit account of an enterprise borrower, at its newest reported month (account numbers are shown
+    to the lender that furnished them only: the enterprise has no view of its own here)."""
 
 
 class EnterpriseSummary(BaseModel):

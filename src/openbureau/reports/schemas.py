@@ -69,8 +69,9 @@ class Summary(BaseModel):
     hard_inquiries_12m: int = Field(description="Hard inquiries by any lender in the last 12 months.")
 
 
-class AccountView(BaseModel):
-    """One credit account with its repayment record."""
+class AccountFigures(BaseModel):
+    """One credit account at its newest reported month with its repayment record: what every report shows of
+    an account (a person's ``AccountView``, an enterprise's ``EnterpriseAccountView``)."""
 
     lender: str = Field(description="Another lender's name is masked (Lender 1, 2 ...) in the subscriber view.")
     own_account: bool = Field(description="Furnished by the member viewing the report.")
@@ -93,6 +94,11 @@ class AccountView(BaseModel):
     payment_history_start: str = Field(description="Period of the first character of payment_history.")
     payment_history: str = Field(description="One PBoC status per month, oldest first, ending at "
                                              "reporting_period; / where nothing was reported.")
+
+
+class AccountView(AccountFigures):
+    """One credit account with its repayment record."""
+
     balance_history: list[int | None] = Field(
         default_factory=list, description="The balance reported for each month of payment_history (minor units), "
                                           "oldest first; null where nothing was reported.")
