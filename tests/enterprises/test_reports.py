@@ -15,6 +15,7 @@ from openbureau.audit import service as audit
 from openbureau.consent.profiles import Purpose, get_profile
 from openbureau.consent.schemas import Subject
 from openbureau.enterprises.models import Enterprise
+from openbureau.inquiries.log import write_entries
 from openbureau.inquiries.models import Inquiry
 from openbureau.kit.crypto import PiiVault, load_keys, rotate_index_key
 from openbureau.kit.db import session_scope
@@ -27,7 +28,7 @@ from openbureau.policy import Policy
 from openbureau.present.report import render_html
 from openbureau.principals import Principal
 from openbureau.reports import service
-from openbureau.reports.enterprise import enterprise_report
+from openbureau.reports.enterprise import enterprise_report, prepare_enterprise_report
 from openbureau.reports.schemas import InquiryCreate
 from tests.consent.factories import grant
 from tests.enterprises.factories import FIRM_NAME, FIRM_USCC, SHOP_NAME, SHOP_USCC, enterprise, sole_trader
@@ -198,3 +199,22 @@ def test_an_index_key_rotation_keeps_finding_the_enterprise(market, tmp_path) ->
     column = next(c for c in index_columns(target_metadata) if c.table.name == "enterprises")
     assert reindex(runtime.engine, column, rotating) == 2
     assert len(ask_enterprise(runtime, "LENDER", vault=rotating).report.accounts) == 3
+
+
+def test_a_group_commit_logs_persons_and_enterprises_inquiries_in_one_batch(market) -> None:
+    """The serving process's group commit writes whatever piled up: a person's inquiry and an enterprise's."""
+    runtime, _ = market
+    with session_scope(runtime.engine, write=True) as session:
+        principal = Principal.of_member(get_member(session, code="LENDER"))
+        person_entry = service.prepare_inquiry(session, vault=runtime.vault, principal=principal, policy=CN, now=NOW,
+                                               request=InquiryCreate(subject=Subject(id_type="CN_RESIDENT_ID",
+                                                                                     id_number=ID),
+                                                                     purpose=Purpose.LOAN_ORIGINATION,
+                                                                     consent_ref="L-1")).entry
+        firm_entry = prepare_enterprise_report(session, vault=runtime.vault, principal=principal, uscc=FIRM_USCC,
+                                               purpose=Purpose.LOAN_ORIGINATION, policy=CN, now=NOW).entry
+        ids = write_entries(session, [person_entry, firm_entry, person_entry])
+    assert len(set(ids)) == 3
+    logged = inquiries(runtime)
+    assert sorted((p is not None, e is not None) for _, p, e, _, _ in logged) == [
+        (False, True), (True, False), (True, False)]
