@@ -109,6 +109,8 @@ def test_the_enterprise_inquiry_is_logged_and_audited_like_a_persons(market) -> 
         assert len(entries) == 2 and all(e.actor_code == "LENDER" and e.person_id is None for e in entries)
         assert {json.loads(e.details)["inquiry_id"] for e in entries} == {seen.inquiry_id, unknown.inquiry_id}
         assert audit.verify(session).ok
+        listed = service.list_inquiries(session, principal=Principal.of_member(get_member(session, code="LENDER")))
+        assert [(i.enterprise, i.person_found, i.basis) for i in listed] == [(True, False, "enterprise")] * 2
 
 
 @pytest.mark.parametrize(("code", "purpose", "refusal"), [

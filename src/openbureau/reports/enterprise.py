@@ -41,11 +41,12 @@ from openbureau.reports.enterprise_schemas import (
     EnterpriseSummary,
 )
 from openbureau.reports.schemas import View
+from openbureau.reports.service import ENTERPRISE_BASIS
 from openbureau.tradelines.history import PAST_DUE, rank
 from openbureau.uscc import normalise_uscc, uscc_problem
 
 HISTORY_MONTHS = 24
-BASIS = "enterprise"  # the inquiry log's basis: no person's consent is needed
+BASIS = ENTERPRISE_BASIS  # the inquiry log's basis: no person's consent is needed
 BASIS_NOTE = ("an enterprise's information: the consent of Credit Reporting Regulation Art. 18 is for personal "
               "information")
 USCC_ASKED_MAX = 64  # characters of a code as asked, before spaces are removed

@@ -284,6 +284,8 @@ class InquiryRead(BaseModel):
 
     id: int
     person_found: bool
+    enterprise: bool = Field(default=False, description="An enterprise's report (standard v1.1; basis "
+                                                        "enterprise): person_found is then false.")
     purpose: str
     hard: bool
     basis: str
