@@ -59,6 +59,9 @@ MATRIX = [
      {"FURN": 200, "BOTH": 200, "SUB": 200, "REG": 403, "OPS": 200, "AUTH": 403, None: 401}),
     ("POST", "/v1/inquiries", _inquiry(ref="SUB-1"),
      {"FURN": 403, "BOTH": 403, "SUB": 201, "REG": 403, "OPS": 403, "AUTH": 403, None: 401}),
+    # An enterprise's report (standard v1.1): no person's consent, the subscriber role and a permitted purpose.
+    ("GET", "/v1/enterprises/91350100M000100Y43/report?purpose=loan_origination", {},
+     {"FURN": 403, "BOTH": 200, "SUB": 200, "REG": 403, "OPS": 403, "AUTH": 403, None: 401}),
     ("GET", "/v1/stats/intake", {},
      {"FURN": 403, "BOTH": 403, "SUB": 403, "REG": 200, "OPS": 200, "AUTH": 403, None: 401}),
     ("GET", "/v1/quality/scorecards", {},

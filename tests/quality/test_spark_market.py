@@ -14,7 +14,7 @@ from tests.quality.conftest import END, ReplayedMarket
 from tests.quality.factories import state, states
 from tests.quality.test_market import MEMBERS
 
-FRAMES = ("by_furnisher_product", "by_furnisher", "by_product", "multi_lending")
+FRAMES = ("by_furnisher_product", "by_furnisher", "by_product", "multi_lending", "by_borrower_type")
 
 
 def _same(spark_tables: dict, local: dict) -> None:

@@ -55,6 +55,14 @@ def names_person(person_id: ColumnElement) -> ColumnElement[bool]:
                exists().where(LendingEvent.person_id == person_id))
 
 
+def has_state(furnisher_id: ColumnElement, furnisher_account_id: ColumnElement, reporting_period: ColumnElement,
+              version: ColumnElement) -> ColumnElement[bool]:
+    """Whether an account state with this key is stored (published or not): a condition of another domain's
+    statement on rows keyed like account states (``enterprises``' business links of sole traders' states)."""
+    return exists().where(S.furnisher_id == furnisher_id, S.furnisher_account_id == furnisher_account_id,
+                          S.reporting_period == reporting_period, S.version == version)
+
+
 # The columns a tradeline is built from.
 _COLUMNS = (
     S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version, S.product_type, S.opened_on,

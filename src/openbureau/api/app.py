@@ -19,6 +19,7 @@ from openbureau.api import (
     consents,
     disputes,
     docs,
+    enterprises,
     events,
     fraud,
     funding,
@@ -117,7 +118,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     # Routes are matched in order: the inquiry, the bureau's most frequent call, first, then the lending
     # events (a routing pass over every route before it was about a twentieth of an inquiry's CPU).
     for module in (inquiries, events, members, submissions, accounts, consents, batches, stats, quality, identity,
-                   me, me_rights, disputes, rights, authorities, monitoring, fraud, prescreens, funding):
+                   me, me_rights, disputes, rights, authorities, monitoring, fraud, prescreens, funding, enterprises):
         app.include_router(module.router, prefix="/v1")
     app.include_router(docs.router)
     policy = edge_policy(runtime.settings if runtime is not None else (settings or get_settings()))

@@ -40,6 +40,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
                                                          "at the person's request."),
     "authorities": ("openbureau.cli.authorities", "app", "Requests by authorities: the transparency report, and "
                                                          "the operator's list."),
+    "enterprises": ("openbureau.cli.enterprises", "app", "Enterprise borrowers: an enterprise's report for a member "
+                                                         "(logged and audited)."),
     "people": ("openbureau.cli.people", "app", "The people in the files: everything held about one of them, "
                                                "exported for them."),
     "prescreen": ("openbureau.cli.prescreen", "app", "Prescreening: a lender's firm-offer lists; the persons' "

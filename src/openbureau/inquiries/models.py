@@ -25,6 +25,9 @@ class Inquiry(Base):
     subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"),
                                                       doc="None: the person's own request at the bureau.")
     person_id: Mapped[int | None] = mapped_column(BigInteger, doc="None when no file matched.")
+    enterprise_id: Mapped[int | None] = mapped_column(
+        BigInteger, default=None, doc="An enterprise's report (standard v1.1): the enterprise looked at; person_id "
+                                      "is then None, and no person sees the inquiry.")
     purpose: Mapped[str] = mapped_column(String(32))
     hard: Mapped[int] = mapped_column(SmallInteger, doc="1: a hard inquiry (origination), shown to lenders.")
     basis: Mapped[str] = mapped_column(String(16), doc="consent, exception or self")

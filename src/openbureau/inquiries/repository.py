@@ -72,8 +72,9 @@ class InquiryRepository:
         return list(self.session.scalars(stmt))
 
     def add_many(self, rows: list[dict]) -> list[int]:
-        """Write new inquiries (column -> value each, the same columns in all); their ids, in order."""
-        return list(self.session.connection().execute(_ADD, rows).scalars())
+        """Write new inquiries (column -> value each, the same columns in all but ``enterprise_id``, which only
+        an enterprise's inquiry names); their ids, in order. A group commit mixes both kinds in one batch."""
+        return list(self.session.connection().execute(_ADD, [{"enterprise_id": None, **r} for r in rows]).scalars())
 
 
 HARD_INQUIRY_SCHEMA = {"inquiry_id": pl.Int64, "furnisher_id": pl.Int64, "person_id": pl.Int64,

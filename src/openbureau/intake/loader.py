@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from openbureau.accounts.load_repository import AccountLoadRepository
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.repository import subjects_granted_since
+from openbureau.enterprises import service as enterprises
 from openbureau.identity.models import Person
 from openbureau.identity.service import next_person_id, sync_person_sequence
 from openbureau.intake import negative_notices, quarantine
@@ -213,6 +214,7 @@ def _discard(engine: Engine, *, submission_id: int, furnisher_id: int, first_per
         with begin() as conn:
             LoadRepository(conn).delete_unused_persons(first_id=first, last_id=first + DELETE_BATCH - 1)
     with begin() as conn:
+        enterprises.discard(conn, submission_id=submission_id)
         LoadRepository(conn).delete_findings(submission_id)
         AccountLoadRepository(conn).end_load(submission_id)  # nothing of it is left: unlist it
 
@@ -267,6 +269,11 @@ class _Writer:
                         AccountLoadRepository(conn).insert_funders(piece)
                     else:
                         AccountLoadRepository(conn).insert_parties(piece)
+            self.written[table] += frame.height
+        for table, frame in zip(enterprises.TABLES, prepared.business.frames(), strict=True):  # v1.1
+            for piece in _slices(frame):
+                with self.engine.begin() as conn:
+                    enterprises.write(conn, table, piece)
             self.written[table] += frame.height
 
     def refresh_statistics(self, conn: Connection) -> None:

@@ -122,7 +122,7 @@ def frames(handle: BinaryIO, *, chunk_size: int, report: Callable[[Metro2Finding
         if _report(record, counted):
             row = to_standard(record)
             profile = record.main["payment_history_profile"]
-            rows.append({"_line": record.number, **{c: row[c] for c in columns},
+            rows.append({"_line": record.number, **{c: row.get(c) for c in columns},  # v1.1 business columns: empty
                          HISTORY_COLUMN: None if profile == NO_HISTORY else profile})
         if len(rows) >= chunk_size or findings >= chunk_size:
             yield _frame(rows)

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from openbureau.accounts.load_repository import AccountLoadRepository
 from openbureau.accounts.models import AccountState
 from openbureau.accounts.person_repository import PersonRecordRepository
 from openbureau.consent.profiles import JurisdictionProfile
+from openbureau.enterprises import service as enterprises
 from openbureau.identity.service import PersonLinker, seal_identities
 from openbureau.intake import joint_lending, quarantine
 from openbureau.intake.errors import FileRejected
@@ -56,8 +57,13 @@ class PreparedChunk:
     parties: pl.DataFrame  # account_parties rows
     outcomes: dict[str, int]
     size: int  # records read, parseable or not
+    business: enterprises.BusinessRows = field(default_factory=enterprises.BusinessRows.empty)  # v1.1
 
-    FRAMES = ("states", "persons", "findings", "funders", "parties")  # handed over in this order
+    def frames(self) -> tuple[pl.DataFrame, ...]:
+        """The frames a preparing process hands over, in order (see :func:`_child_main`)."""
+        return (self.states, self.persons, self.findings, self.funders, self.parties, *self.business.frames())
+
+    FRAMES = 5  # the frames before the business rows' (standard v1.1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +100,8 @@ class Preparer:
         self.conn = conn
         self.vault = PiiVault(spec.keys)
         self.linker = PersonLinker(conn, vault=self.vault, first_new_id=spec.first_new_id, now=spec.now)
+        self.businesses = enterprises.EnterpriseLinker(conn, vault=self.vault, submission_id=spec.submission_id,
+                                                       now=spec.now)
         self.profile = spec.profile
         self.versions: dict[str, pl.DataFrame] = {}
         self.erased: dict[str, list[str]] = {}
@@ -139,6 +147,10 @@ class Preparer:
         findings += [result.findings.select(list(FINDINGS_SCHEMA)), stored_findings]
         outcomes.update(dict(records["_outcome"].value_counts().iter_rows()))
         kept = records.filter(pl.col("_outcome") != "rejected")
+        # v1.1: an enterprise borrows without a person, so its records skip the person linker and the consent
+        # gate (enterprise_states); a sole trader's stay the owner's and also name the business.
+        business = self.businesses.business_rows(kept, furnisher_id=spec.furnisher_id)
+        kept = kept.filter(~enterprises.is_enterprise(kept))
         links, persons = self.linker.link(kept)
         consented = quarantine.consented(self.conn, profile=self.profile, furnisher_id=spec.furnisher_id,
                                          subjects=pl.concat([kept.select("id_type"), links.drop("person_id")],
@@ -171,7 +183,7 @@ class Preparer:
             persons = pl.concat([persons, joint.persons], how="diagonal_relaxed")
             outcomes["parties_held"] = joint.held
         return PreparedChunk(states, persons, pl.concat(findings), funders, parties, dict(outcomes),
-                             chunk.height + rejected)
+                             chunk.height + rejected, business)
 
     def _history_profiles(self, chunk: pl.DataFrame) -> pl.DataFrame:
         """(``_line``, ``history_profile``) of the chunk's records: a Metro 2 record's payment history profile
@@ -189,7 +201,9 @@ class Preparer:
         repo = AccountLoadRepository(self.conn)
         for period in records["reporting_period"].drop_nulls().unique().to_list():
             if period not in self.versions:
-                self.versions[period] = repo.latest_versions(furnisher_id=self.spec.furnisher_id, period=period)
+                self.versions[period] = pl.concat([
+                    repo.latest_versions(furnisher_id=self.spec.furnisher_id, period=period),
+                    enterprises.stored_versions(self.conn, furnisher_id=self.spec.furnisher_id, period=period)])
         if not self.versions:
             return pl.DataFrame(schema={"furnisher_account_id": pl.String, "stored_version": pl.Int64,
                                         "reporting_period": pl.String})
@@ -290,8 +304,8 @@ def _child_main(pipe: Any, spec: LoadSpec, parent: int) -> None:
         with engine.connect() as conn:
             for chunk in Preparer(spec, conn).chunks():
                 pipe.send(("chunk", chunk.outcomes, chunk.size))
-                for name in PreparedChunk.FRAMES:
-                    pipe.send_bytes(_ipc(getattr(chunk, name)))
+                for frame in chunk.frames():
+                    pipe.send_bytes(_ipc(frame))
             conn.rollback()
         pipe.send(("done",))
     except BureauError as exc:
@@ -323,8 +337,10 @@ def _from_process(spec: LoadSpec) -> Iterator[PreparedChunk]:
                 raise FileRejected(text, code=code, field=field, details=details, status_code=status)
             if kind == "crash":
                 raise RuntimeError(f"the preparing process failed ({message[1]})")
-            frames = [pl.read_ipc(io.BytesIO(receiver.recv_bytes())) for _ in PreparedChunk.FRAMES]
-            yield PreparedChunk(*frames, outcomes=message[1], size=message[2])
+            frames = [pl.read_ipc(io.BytesIO(receiver.recv_bytes()))
+                      for _ in range(PreparedChunk.FRAMES + len(enterprises.TABLES))]
+            yield PreparedChunk(*frames[:PreparedChunk.FRAMES], outcomes=message[1], size=message[2],
+                                business=enterprises.BusinessRows(*frames[PreparedChunk.FRAMES:]))
     finally:
         receiver.close()
         child.join(timeout=5)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from openbureau.documents import ID_TYPES
+from openbureau.uscc import USCC_MAX_CHARS
 
 STANDARD_VERSION = "1.1"
 V1 = "1"  # files without the joint-lending fields load exactly as under v1
@@ -53,6 +54,9 @@ PARTY_ROLES = ("co_borrower", "guarantor")
 MAX_FUNDERS = 5
 MAX_PARTIES = 4
 FULL_SHARE_BP = 10_000  # funders' shares are basis points of the loan and add up to exactly this
+# v1.1: who borrows. A person (the default, and every v1 record); a sole trader, a person borrowing for their
+# registered business (the person columns name the owner); an enterprise, a firm borrowing in its own name.
+BORROWER_TYPES = ("person", "sole_trader", "enterprise")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,17 @@ V1_FIELDS: tuple[Field, ...] = (
     Field("correction", FieldType.ENUM, True, "0 original record, 1 replacement of a stored one.", values=CORRECTION_FLAGS),
 )
 
+# Standard v1.1, enterprise borrowers and sole traders
+# (docs/furnishing-format.md#enterprise-borrowers-and-sole-traders-standard-v11). Optional: a v1 file omits them.
+BORROWER_FIELDS: tuple[Field, ...] = (
+    Field("borrower_type", FieldType.ENUM, False, "person (default), sole_trader or enterprise.", values=BORROWER_TYPES,
+          since="1.1"),
+    Field("enterprise_uscc", FieldType.TEXT, False, "Unified social credit code of the business (GB 32100-2015).",
+          USCC_MAX_CHARS, personal=True, since="1.1"),
+    Field("enterprise_name", FieldType.TEXT, False, "Registered name of the business.", 200, personal=True,
+          since="1.1"),
+)
+
 
 def _funder_fields(n: int) -> tuple[Field, ...]:
     return (
@@ -137,7 +152,7 @@ JOINT_LENDING_FIELDS: tuple[Field, ...] = (
     *(f for n in range(1, MAX_FUNDERS + 1) for f in _funder_fields(n)),
     *(f for n in range(1, MAX_PARTIES + 1) for f in _party_fields(n)),
 )
-FIELDS: tuple[Field, ...] = (*V1_FIELDS, *JOINT_LENDING_FIELDS)
+FIELDS: tuple[Field, ...] = (*V1_FIELDS, *BORROWER_FIELDS, *JOINT_LENDING_FIELDS)
 V1_COLUMNS: tuple[str, ...] = tuple(f.name for f in V1_FIELDS)
 JOINT_LENDING_COLUMNS: tuple[str, ...] = tuple(f.name for f in JOINT_LENDING_FIELDS)
 FUNDER_SUFFIXES = ("code", "share")
@@ -185,7 +200,9 @@ class Layout:
 
 
 RECORDS = Layout("records", FIELDS)
-V1_RECORDS = Layout("records_v1", V1_FIELDS)  # the rules a chunk without any v1.1 value needs
+# The field rules every chunk runs: v1's and the borrower's (cheap, and a v1 record is a person's); joint
+# lending's run only on a chunk that holds one of its values (intake.validation.engine).
+V1_RECORDS = Layout("records_v1", (*V1_FIELDS, *BORROWER_FIELDS))
 
 # Attributes a credit bureau may not collect (PRC Regulation on the Administration of Credit Reporting
 # Industry, Art. 14: religion, genes, fingerprints, blood type, diseases and medical history). A file whose

@@ -6,6 +6,7 @@ from openbureau.authorities import models as authority_models  # noqa: F401
 from openbureau.batches import models as batch_models  # noqa: F401
 from openbureau.consent import models as consent_models  # noqa: F401
 from openbureau.disputes import models as dispute_models  # noqa: F401
+from openbureau.enterprises import models as enterprise_models  # noqa: F401
 from openbureau.fraud import models as fraud_models  # noqa: F401
 from openbureau.identity import models as identity_models  # noqa: F401
 from openbureau.inquiries import models as inquiry_models  # noqa: F401

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from openbureau.accounts import service as accounts
 from openbureau.audit import service as audit
 from openbureau.consent.profiles import ErasureScope, JurisdictionProfile
+from openbureau.enterprises import service as enterprises
 from openbureau.identity.errors import PERSON_NOT_FOUND
 from openbureau.identity.repository import find_person_by_id
 from openbureau.kit.crypto import PiiVault
@@ -107,6 +108,7 @@ def erase(engine: Engine, *, vault: PiiVault, principal: Principal, policy: Poli
     if ErasureScope.EXPIRED_NEGATIVE in categories:
         _erase_expired(engine, run, erased, now, profile)
     with _step(engine, run) as session:
+        enterprises.forget_orphan_links(session.connection())  # v1.1: the erased states' business links
         refused = _refused(session, run.person_id, scope=scope, categories=categories, profile=profile, now=now)
         request = session.get(ErasureRequest, run.request_id)
         request.status, request.completed_at = "completed", now

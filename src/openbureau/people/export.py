@@ -26,6 +26,7 @@ from openbureau.audit import service as audit
 from openbureau.consent import service as consents
 from openbureau.consent.schemas import Subject
 from openbureau.disputes.service import disputes_of_person, whose_file
+from openbureau.enterprises import service as enterprises
 from openbureau.identity.repository import PersonRef, merged_documents, person_ids
 from openbureau.identity.service import open_identity
 from openbureau.inquiries.objections import objections_of
@@ -37,6 +38,7 @@ from openbureau.people.errors import EXPORT_TOO_LARGE
 from openbureau.people.export_schemas import (
     ExportedAccess,
     ExportedAccount,
+    ExportedBusiness,
     ExportedDispute,
     ExportedDocument,
     ExportedErasure,
@@ -127,6 +129,11 @@ def build_export(session: Session, *, vault: PiiVault, person: PersonRef, policy
         documents=[ExportedDocument(id_type=t, id_number=n, anchor=a) for t, n, a in documents],
         identities=_identities(vault, states, events, code),
         accounts=_accounts(states, members, code),
+        businesses=[ExportedBusiness(lender=code(key[0]), account_id=key[1], reporting_period=key[2], version=key[3],
+                                     business_name=b.name, enterprise_uscc=b.uscc)
+                    for key, b in sorted(enterprises.businesses_of(session.connection(), vault=vault, keys=[
+                        (s.furnisher_id, s.furnisher_account_id, s.reporting_period, s.version)
+                        for s in states]).items())],
         lending_events=[ExportedEvent(lender=code(e.furnisher_id), account_id=e.furnisher_account_id, **{
             k: getattr(e, k) for k in ExportedEvent.model_fields if k not in ("lender", "account_id")}) for e in events],
         inquiries=inquiries,

@@ -83,6 +83,17 @@ class ExportedAccount(BaseModel):
     records: list[ExportedState]
 
 
+class ExportedBusiness(BaseModel):
+    """The business a sole trader's record of the person was furnished for (standard v1.1)."""
+
+    lender: str
+    account_id: str
+    reporting_period: str
+    version: int
+    business_name: str
+    enterprise_uscc: str
+
+
 class ExportedEvent(BaseModel):
     """A lending event furnished the day it happened."""
 
@@ -168,6 +179,8 @@ class PersonExport(BaseModel):
     documents: list[ExportedDocument]
     identities: list[ExportedIdentity]
     accounts: list[ExportedAccount]
+    businesses: list[ExportedBusiness] = Field(default_factory=list, description="The businesses the person's "
+                                               "records as a sole trader name, record by record.")
     lending_events: list[ExportedEvent]
     inquiries: list[PersonInquiry] = Field(description="Every look at the file, newest first.")
     consents: list[ConsentRead]

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from openbureau.kit.periods import shift_period
 from openbureau.kit.spark import SparkOptions, spark_session
 from openbureau.policy import QualitySettings
-from openbureau.quality import anomalies, exposure, grades, market, under_reporting
+from openbureau.quality import anomalies, borrowers, exposure, grades, market, under_reporting
 from openbureau.quality.metrics import (
     QualityFrames,
     attach_periods,
@@ -153,6 +153,7 @@ def run_market(conn: Connection, *, period: str, k: int = 10, include_held: bool
         with spark_session(spark) as session:
             tables = market_spark.market_statistics(session, states, repo.members(), period=period, k=k,
                                                     include_held=include_held)
+    tables["by_borrower_type"] = borrowers.borrower_types(conn, states, period=period, k=k, include_held=include_held)
     return MarketRun(period=period, tables=tables, rows_read=states.height, seconds=time.perf_counter() - started)
 
 

@@ -160,6 +160,15 @@ class ExposureCell(BaseModel):
     funded_balance: int | None = Field(description="the funder's part: balance x share, summed over the loans")
     past_due_funded_balance: int | None = Field(description="of it, on loans reported days past due")
     past_due_share: float | None = Field(description="past_due_funded_balance / funded_balance")
+class BorrowerTypeCell(BaseModel):
+    """Live credit accounts of one kind of borrower (standard v1.1); figures blanked below k borrowers."""
+
+    borrower_type: str = Field(description="person (persons' own loans), sole_trader (business loans of persons "
+                                           "as sole traders) or enterprise (firms)")
+    accounts: int | None
+    borrowers: int | None = Field(description="distinct persons (person, sole_trader) or enterprises (enterprise)")
+    balance: int | None
+    delinquent_90_rate: float | None
     suppressed: bool
 
 
@@ -180,6 +189,8 @@ class MarketReport(BaseModel):
     by_product: list[MarketCell]
     by_furnisher_product: list[MarketCell]
     multi_lending: list[MultiLending]
+    by_borrower_type: list[BorrowerTypeCell] = Field(default_factory=list, description="persons, sole traders and "
+                                                     "enterprises (standard v1.1)")
     under_reporting_periods: list[str] = Field(default_factory=list, description="the window the under-reporting "
                                                "figures cover (the bureau's scorecard window ending at period)")
     under_reporting: list[UnderReportingCell] = Field(default_factory=list)

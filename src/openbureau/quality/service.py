@@ -19,6 +19,7 @@ from openbureau.quality.anomalies import describe
 from openbureau.quality.market import SHORT_TERM_MAX_MONTHS, suppress
 from openbureau.quality.schemas import (
     Anomaly,
+    BorrowerTypeCell,
     CodeCount,
     ExposureCell,
     MarketCell,
@@ -163,4 +164,5 @@ def to_market_report(run: figures.MarketRun, *, k: int, include_held: bool) -> M
         hhi_short_term=t["hhi_short_term"], by_furnisher=_cells(t["by_furnisher"]),
         by_product=_cells(t["by_product"]), by_furnisher_product=_cells(t["by_furnisher_product"]),
         multi_lending=[MultiLending(**r) for r in t["multi_lending"].iter_rows(named=True)],
+        by_borrower_type=[BorrowerTypeCell(**r) for r in t["by_borrower_type"].iter_rows(named=True)],
         seconds=round(run.seconds, 3))

@@ -13,7 +13,7 @@ import functools
 import time
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -33,6 +33,7 @@ from openbureau.kit.crypto import PiiVault, mask
 from openbureau.kit.periods import add_years, last_complete_period, period_end, shift_period
 from openbureau.members.repository import MemberRepository
 from openbureau.policy import Policy
+from openbureau.reports.business import business_accounts, business_section
 from openbureau.reports.items import (
     IDENTITY_CONFIRMATION,
     alert_views,
@@ -92,6 +93,7 @@ class PersonFile:
     fraud: FraudFacts = FraudFacts()  # the person's ring and fraud reports in force (fraud.service)
     joint: JointDetails = JointDetails({}, {}, set())  # facilitators, funders, co-borrowers (standard v1.1)
     answered: Sequence[tuple] = ()  # accounts the person guarantees or co-borrows (accounts.service.answered_for)
+    businesses: dict = field(default_factory=dict)  # (furnisher, account) -> enterprises.service.Business (v1.1)
 
     def hard_inquiries(self) -> list[tuple[int | None, datetime]]:
         """(lender, when) of the hard inquiries on file."""
@@ -136,7 +138,8 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
                            | {a[0].furnisher_id for a in answered})
     return PersonFile(person.id, person.id_type, vault.decrypt(person.id_enc), lines, inquiries, conflicts,
                       marks.open_disputes, members, links, events, marks,
-                      protections_at(session, person_id=person.id, now=now), fraud, joint, answered)
+                      protections_at(session, person_id=person.id, now=now), fraud, joint, answered,
+                      business_accounts(session, vault=vault, tradelines=lines))
 
 
 def _latest_key(t: Tradeline) -> tuple[int, str, str, int]:
@@ -288,7 +291,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
     labels = Labels(view=view, viewer_id=viewer_id, members=file.members)
     consumer = view is View.CONSUMER
     disputed = {(d[2], d[3]) for d in file.disputes if d[1] == "account" and d[0] not in file.marks.overdue}
-    accounts, obligations = [], []
+    accounts, obligations, business_views = [], [], []
     # Credit first, so that masked lenders are numbered in the order of the accounts list.
     for t in sorted(file.tradelines, key=lambda t: not t.credit):
         m, row = t.latest, t.latest.row
@@ -304,7 +307,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
                       consumer_statements=statements(file.marks, vault, t.furnisher_id, t.account_id))
         if t.credit:
             key = _latest_key(t)
-            accounts.append(AccountView(
+            (business_views if (t.furnisher_id, t.account_id) in file.businesses else accounts).append(AccountView(
                 lender=labels(t.furnisher_id), closed_on=as_date(row.closed_on), credit_limit=row.credit_limit,
                 original_amount=row.original_amount, term_months=row.term_months, amount_paid=row.amount_paid,
                 days_past_due=m.days_past_due, joint=key in file.joint.co_borrowed,
@@ -317,6 +320,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
                 provider=labels(t.furnisher_id, kind=PROVIDER), months_late_24m=sum(1 for s in t.history(m.period, 24) if s in PAST_DUE),
                 **common))
     related = _related(file, labels=labels, consumer=consumer, vault=vault)
+    businesses = business_section(business_views, file=file, consumer=consumer)
     recent = [RecentLoanView(lender=labels(loan.furnisher_id), own_account=labels.own(loan.furnisher_id),
                              account_number=loan.account_id if consumer or labels.own(loan.furnisher_id) else None,
                              product_type=loan.product_type, currency=loan.currency, amount=loan.amount,
@@ -361,7 +365,7 @@ def assemble(file: PersonFile, *, view: View, viewer_id: int | None, vault: PiiV
                              names=variants["full_name"], birth_dates=variants["birth_date"],
                              phones=variants["phone"], addresses=variants["address"]),
         summary=_summary(file, as_of_period=as_of_period, currency=profile.currency, now=now),
-        accounts=accounts, obligations=obligations, recent_loans=recent,
+        accounts=accounts, obligations=obligations, business_accounts=businesses, recent_loans=recent,
         guarantees=[r for r in related if r.role == "guarantor"],
         joint_accounts=[r for r in related if r.role == "co_borrower"], inquiries=inquiries, disputes=disputes,
         fraud_alerts=alert_views(file.protections), security_freeze=file.protections.frozen, identity_flags=flags,

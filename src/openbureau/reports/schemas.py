@@ -99,8 +99,9 @@ class RelatedAccountView(BaseModel):
                                                                 "view only.")
 
 
-class AccountView(BaseModel):
-    """One credit account with its repayment record."""
+class AccountFigures(BaseModel):
+    """One credit account at its newest reported month with its repayment record: what every report shows of
+    an account (a person's ``AccountView``, an enterprise's ``EnterpriseAccountView``)."""
 
     lender: str = Field(description="Another lender's name is masked (Lender 1, 2 ...) in the subscriber view.")
     own_account: bool = Field(description="Furnished by the member viewing the report.")
@@ -123,6 +124,11 @@ class AccountView(BaseModel):
     payment_history_start: str = Field(description="Period of the first character of payment_history.")
     payment_history: str = Field(description="One PBoC status per month, oldest first, ending at "
                                              "reporting_period; / where nothing was reported.")
+
+
+class AccountView(AccountFigures):
+    """One credit account with its repayment record."""
+
     balance_history: list[int | None] = Field(
         default_factory=list, description="The balance reported for each month of payment_history (minor units), "
                                           "oldest first; null where nothing was reported.")
@@ -140,6 +146,15 @@ class AccountView(BaseModel):
     funder_records: int = Field(
         default=0, description="Records of this same loan that its funders furnished too, counted here once and not "
                                "as accounts of their own (docs/reports.md, one loan reported twice).")
+
+
+class BusinessAccountView(AccountView):
+    """A sole trader's business account (standard v1.1): the owner's debt (PRC Civil Code Art. 56), shown in a
+    section of its own with the business it was furnished for."""
+
+    business_name: str = Field(description="The business's registered name as the lender furnished it.")
+    enterprise_uscc: str = Field(description="The business's unified social credit code (GB 32100-2015); masked "
+                                             "in the subscriber view, like the person's identity number.")
 
 
 class ObligationView(BaseModel):
@@ -258,6 +273,10 @@ class Report(BaseModel):
     joint_accounts: list[RelatedAccountView] = Field(
         default_factory=list, description="Joint accounts another borrower furnished with this person as "
                                           "co-borrower (standard v1.1).")
+    business_accounts: list[BusinessAccountView] = Field(
+        default_factory=list, description="Credit accounts of the person's businesses as a sole trader (standard "
+                                          "v1.1), oldest first; counted in the summary and the score as the "
+                                          "person's own debts, not repeated in accounts.")
     recent_loans: list[RecentLoanView] = Field(
         default_factory=list, description="Loans opened since the lenders' last monthly files, from the lending "
                                           "events reported the day they happened; oldest first.")
@@ -311,6 +330,8 @@ class InquiryRead(BaseModel):
 
     id: int
     person_found: bool
+    enterprise: bool = Field(default=False, description="An enterprise's report (standard v1.1; basis "
+                                                        "enterprise): person_found is then false.")
     purpose: str
     hard: bool
     basis: str

@@ -41,6 +41,7 @@ from openbureau.signals.schemas import SignalCode
 FROZEN_PURPOSES = frozenset({Purpose.LOAN_ORIGINATION})
 
 MAX_LIMIT = 1_000
+ENTERPRISE_BASIS = "enterprise"  # an enterprise's report in the inquiry log (reports.enterprise)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +195,8 @@ def list_inquiries(session: Session, *, principal: Principal, limit: int = 100, 
     authorize(principal, Action.LIST_OWN_INQUIRIES)
     if not 1 <= limit <= MAX_LIMIT:
         raise Unprocessable(f"limit must be 1 to {MAX_LIMIT}", code=INVALID_LIMIT, field="limit")
-    return [InquiryRead(id=i.id, person_found=i.person_id is not None, purpose=i.purpose, hard=bool(i.hard),
+    return [InquiryRead(id=i.id, person_found=i.person_id is not None, enterprise=i.basis == ENTERPRISE_BASIS,
+                        purpose=i.purpose, hard=bool(i.hard),
                         basis=i.basis, created_at=i.created_at)
             for i in InquiryRepository(session).of_subscriber(principal.member_id, limit=limit, offset=offset)]
 

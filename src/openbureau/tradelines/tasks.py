@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from openbureau.accounts import service as account_states
 from openbureau.audit import service as audit
+from openbureau.enterprises import service as enterprises
 from openbureau.kit.db import checkpoint, intake_lock, session_scope
 from openbureau.kit.dialects import dialect_for
 from openbureau.kit.periods import add_years, period_of
@@ -75,6 +76,7 @@ def run_retention(engine: Engine, *, as_of: date, retention_years: int, actor_co
                 run.by_furnisher.update(f for f, _, _ in keys)
                 if keys and not dry_run:
                     rows = account_states.delete_periods(session, keys)
+                    enterprises.forget_orphan_links(session.connection())  # v1.1: their business links too
                     run.rows_deleted += rows
                     audit.record(session, actor_member_id=None, actor_code=actor_code, action="retention.purge",
                                  details={"as_of": as_of.isoformat(), "retention_years": retention_years,

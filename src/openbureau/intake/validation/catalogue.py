@@ -33,9 +33,11 @@ ISO_8601 = "ISO 8601 calendar dates"
 ISO_4217 = "ISO 4217 currency codes"
 PBOC_STATUS = "PBoC Credit Reference Center monthly repayment status alphabet"
 CIVIL_CODE = "PRC Civil Code Art. 17-18 (adulthood at 18)"
+CIVIL_CODE_ART_56 = "PRC Civil Code Art. 56 (an individual business's debts are borne by the individual)"
 REGULATION_ART_14 = "Regulation on the Administration of the Credit Reporting Industry (2013) Art. 14"
 REGULATION_ART_15 = "Regulation on the Administration of the Credit Reporting Industry (2013) Art. 15"
 CIVIL_CODE_GUARANTEE = "PRC Civil Code Art. 681-691 (guarantee contracts: the guarantor answers for the debt agreed)"
+GB_32100 = "GB 32100-2015 Coding rule of the unified social credit identifier (check character: §5, ISO 7064 MOD 31)"
 NUMBERING_PLAN = ("MIIT telecommunications numbering plan (mobile numbers 1[3-9]x, 11 digits); US profile: North "
                   "American Numbering Plan (NXX-NXX-XXXX)")
 
@@ -105,6 +107,13 @@ CHARGED_OFF: Patch = {
 PASSPORT: Patch = {"id_type": "PASSPORT", "id_number": "E12345678"}
 CARD: Patch = {"product_type": "credit_card", "original_amount": None, "term_months": None}
 CLOSED: Patch = {"account_status": "closed", "closed_on": "2026-09-10", "balance": "0"}
+# v1.1: a sole trader (the person columns name the owner; an individual business, USCC category 92) and an
+# enterprise (the firm alone; the example code printed with GB 32100-2015).
+SOLE_TRADER: Patch = {"borrower_type": "sole_trader", "enterprise_uscc": "92440300MA5EQ7X81X",
+                      "enterprise_name": "深圳市南山区王小明便利店"}
+ENTERPRISE: Patch = {"borrower_type": "enterprise", "enterprise_uscc": "91350100M000100Y43",
+                     "enterprise_name": "福州示例贸易有限公司", "id_type": None, "id_number": None, "full_name": None,
+                     "birth_date": None, "phone": None, "address": None}
 
 
 def example_record(patch: Patch) -> dict[str, str | None]:
@@ -378,6 +387,36 @@ JOINT_LENDING_RULES: tuple[Rule, ...] = (
            GUARANTOR | {"party_1_liability": "3600001"}, GUARANTOR | {"party_1_liability": "3600000"}),
 )
 
+# v1.1, who borrows (implemented in borrowers.py; docs/furnishing-format.md#enterprise-borrowers-and-sole-traders-standard-v11).
+BORROWER_RULES: tuple[Rule, ...] = (
+    _cross("USCC_FORMAT", ERROR, ("enterprise_uscc",),
+           "A unified social credit code is 18 characters of 0-9 and A-Y without I, O, S, V and Z, with digits in "
+           "positions 3-8 (spaces and case are normalised).", GB_32100,
+           ENTERPRISE | {"enterprise_uscc": "91350100M000100Y4"}, ENTERPRISE | {"enterprise_uscc": "9135 0100 m000 100y43"}),
+    _cross("USCC_CHECK_CHARACTER", ERROR, ("enterprise_uscc",),
+           "The 18th character of a unified social credit code is the check character of the first 17 (weights "
+           "3^(i-1) mod 31); a mismatch is a typing error or a made-up code.", GB_32100,
+           ENTERPRISE | {"enterprise_uscc": "91350100M000100Y44"}, ENTERPRISE),
+    _cross("ENTERPRISE_USCC_MISSING", ERROR, ("enterprise_uscc",),
+           "A sole trader's or an enterprise's record needs the business's unified social credit code.", GB_32100,
+           ENTERPRISE | {"enterprise_uscc": None}, SOLE_TRADER),
+    _cross("ENTERPRISE_NAME_MISSING", ERROR, ("enterprise_name",),
+           "A sole trader's or an enterprise's record needs the business's registered name.", None,
+           SOLE_TRADER | {"enterprise_name": None}, SOLE_TRADER),
+    _cross("ENTERPRISE_FIELDS_WITHOUT_TYPE", ERROR, ("enterprise_uscc", "enterprise_name"),
+           "enterprise_uscc or enterprise_name on a person's record (no borrower_type, or person): a business loan "
+           "must say whether a sole trader or an enterprise borrows.", None,
+           {"enterprise_uscc": "91350100M000100Y43"}, {"borrower_type": "person"}),
+    _cross("SOLE_TRADER_PERSON_MISSING", ERROR, ("id_type", "id_number", "full_name", "birth_date"),
+           "A sole trader's record identifies the owner, who is liable for the business's debts, by id_type, "
+           "id_number, full_name and birth_date (instead of REQUIRED_MISSING, which persons' records keep).",
+           CIVIL_CODE_ART_56, SOLE_TRADER | {"full_name": None}, SOLE_TRADER),
+    _cross("ENTERPRISE_PERSON_GIVEN", ERROR, ("id_type", "id_number", "full_name", "birth_date", "phone", "address"),
+           "An enterprise's record names the firm only: the person columns stay empty (a legal representative "
+           "who answers for the loan is furnished as a guarantor, with the person's own consent).", None,
+           ENTERPRISE | {"full_name": "王小明"}, ENTERPRISE),
+)
+
 FILE_RULES: tuple[Rule, ...] = (
     Rule("DUPLICATE_IN_FILE", ERROR, ("furnisher_account_id", "reporting_period"),
          "The same account and period appear twice in one file; the later record is rejected and names the "
@@ -389,5 +428,5 @@ FILE_RULES: tuple[Rule, ...] = (
          {}, {}),
 )  # fmt: skip
 
-RULES: list[Rule] = [*FIELD_RULES, *CROSS_FIELD_RULES, *JOINT_LENDING_RULES, *FILE_RULES]
+RULES: list[Rule] = [*FIELD_RULES, *CROSS_FIELD_RULES, *JOINT_LENDING_RULES, *BORROWER_RULES, *FILE_RULES]
 RULE_BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}

@@ -21,6 +21,7 @@ import polars as pl
 
 from openbureau.consent.profiles import PROFILES, JurisdictionProfile
 from openbureau.intake import standard
+from openbureau.intake.validation import borrowers
 from openbureau.intake.validation.catalogue import ERROR, RULE_BY_CODE, WARNING, Rule
 from openbureau.intake.validation.cross_field import cross_field_checks, derived_columns
 from openbureau.intake.validation.fields import (
@@ -208,11 +209,13 @@ def validate_chunk(
         raise ValueError(f"chunk lacks columns {missing}; add absent standard columns as all-null")
     if state is None:
         state = FileState()
-    # A chunk without any v1.1 value (every v1 file) is checked by the v1 rules alone: the same findings, at
-    # the v1 cost.
+    # A chunk without any joint-lending value (every v1 file) is checked without joint lending's rules: the
+    # same findings, at the v1 cost. The borrower's rules run on every chunk.
     extended = any(chunk[name].null_count() < chunk.height for name in standard.JOINT_LENDING_COLUMNS)
-    checks = field_checks(standard.RECORDS if extended else standard.V1_RECORDS, phone_plan=profile.phone_plan)
-    checks += cross_field_checks(today=today, balance_tolerance=balance_tolerance, profile=profile)
+    checks = borrowers.for_borrower_type(
+        field_checks(standard.RECORDS if extended else standard.V1_RECORDS, phone_plan=profile.phone_plan)
+        + cross_field_checks(today=today, balance_tolerance=balance_tolerance, profile=profile))
+    checks += borrowers.borrower_checks()
     if extended:
         checks += joint_lending_checks(members=members)
     flags = [f"_check{index}" for index in range(len(checks))]
@@ -222,6 +225,7 @@ def validate_chunk(
         chunk.select(LINE, *standard.COLUMNS).rechunk().lazy()
         .select(pl.col(LINE).cast(pl.Int64), *(pl.col(n).cast(pl.String).alias(RAW_PREFIX + n) for n in standard.COLUMNS))
         .with_columns(typed_columns())
+        .with_columns(borrowers.typed_columns())
         .with_columns(derived_columns())
         .with_columns(check.fires.fill_null(False).alias(flag) for check, flag in zip(checks, flags, strict=True))
         .collect()

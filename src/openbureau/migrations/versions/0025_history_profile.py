@@ -5,7 +5,7 @@ account (docs/metro2.md, "Payment history profile"). Plain ADD COLUMN, nullable,
 and no rewrite of existing rows on either engine.
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0025'
-down_revision = '0023'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,135 @@
+"""All SQL on enterprises, enterprise borrowers' account states and sole traders' business links.
+
+Every read adds :data:`PUBLISHED` (the rows of a load in progress stay hidden, as
+``accounts.repository.PUBLISHED`` hides them in ``account_states``); the load writes through
+:class:`EnterpriseLoadRepository` on its Core connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+from sqlalchemy import Connection, and_, delete, exists, func, or_, select
+
+from openbureau.accounts.models import LoadInProgress
+from openbureau.accounts.repository import has_state
+from openbureau.enterprises.models import USCC, AccountEnterprise, Enterprise, EnterpriseState
+from openbureau.kit.dialects import dialect_for
+
+E, ES, AE = Enterprise.__table__.c, EnterpriseState.__table__.c, AccountEnterprise.__table__.c
+_IN_PROGRESS = select(LoadInProgress.submission_id).scalar_subquery()
+PUBLISHED = ES.submission_id.not_in(_IN_PROGRESS)
+LINK_PUBLISHED = AE.submission_id.not_in(_IN_PROGRESS)
+_KEYS_PER_STATEMENT = 100  # SQLite's expression depth limit is 1,000
+STATE_COLUMNS = tuple(c for c in ES if c.name not in ("submission_id", "line", "stored_at"))
+
+
+class EnterpriseRepository:
+    """Reads of enterprises and their accounts (reports, statistics), on any connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def enterprise_ids(self, indexes: Sequence[bytes]) -> dict[bytes, int]:
+        """Enterprise id by blind index of the codes given (those the bureau knows)."""
+        if not indexes:
+            return {}
+        rows = self.conn.execute(select(E.uscc_index, E.id).where(E.code_type == USCC,
+                                                                   E.uscc_index.in_(list(indexes))))
+        return {bytes(index): int(id_) for index, id_ in rows}
+
+    def next_enterprise_id(self) -> int:
+        """One more than the highest enterprise id (a load numbers new enterprises from here, under its lock)."""
+        return int(self.conn.execute(select(func.coalesce(func.max(E.id), 0))).scalar_one()) + 1
+
+    def uscc_enc(self, enterprise_id: int) -> bytes | None:
+        """The sealed code of an enterprise."""
+        return self.conn.execute(select(E.uscc_enc).where(E.id == enterprise_id)).scalar_one_or_none()
+
+    def states(self, enterprise_id: int, *, furnisher_id: int | None = None) -> list:
+        """Every published state of an enterprise borrower's accounts (of one furnisher when given), newest
+        version last within each account and period."""
+        stmt = select(*STATE_COLUMNS, ES.stored_at).where(ES.enterprise_id == enterprise_id, PUBLISHED)
+        if furnisher_id is not None:
+            stmt = stmt.where(ES.furnisher_id == furnisher_id)
+        return list(self.conn.execute(stmt.order_by(ES.furnisher_id, ES.furnisher_account_id,
+                                                    ES.reporting_period, ES.version)))
+
+    def links(self, keys: Sequence[tuple[int, str, str, int]]) -> list:
+        """(key..., enterprise_id, name_enc, uscc_enc) of the sole traders' account states among ``keys``."""
+        found = []
+        for start in range(0, len(keys), _KEYS_PER_STATEMENT):
+            # Key equalities ORed, not a row-value IN: SQLite searches the primary key for each of these, and
+            # scans the whole table for the IN (this runs on every person's report).
+            wanted = or_(*(and_(AE.furnisher_id == f, AE.furnisher_account_id == a, AE.reporting_period == p,
+                                AE.version == v) for f, a, p, v in keys[start:start + _KEYS_PER_STATEMENT]))
+            found += self.conn.execute(
+                select(AE.furnisher_id, AE.furnisher_account_id, AE.reporting_period, AE.version, AE.enterprise_id,
+                       AE.name_enc, E.uscc_enc)
+                .join(Enterprise, E.id == AE.enterprise_id).where(wanted, LINK_PUBLISHED)).all()
+        return found
+
+    def latest_frame(self, *, period: str | None = None) -> pl.DataFrame:
+        """The newest version of each published enterprise account state (of one period when given): the
+        figures the market statistics count."""
+        newest = (select(ES.furnisher_id, ES.furnisher_account_id, ES.reporting_period,
+                         func.max(ES.version).label("version"))
+                  .where(PUBLISHED).group_by(ES.furnisher_id, ES.furnisher_account_id, ES.reporting_period))
+        if period is not None:
+            newest = newest.where(ES.reporting_period == period)
+        latest = newest.subquery()
+        stmt = select(ES.reporting_period, ES.furnisher_id, ES.enterprise_id, ES.product_type, ES.account_status,
+                      ES.balance, ES.days_past_due).join(
+            latest, (ES.furnisher_id == latest.c.furnisher_id)
+            & (ES.furnisher_account_id == latest.c.furnisher_account_id)
+            & (ES.reporting_period == latest.c.reporting_period) & (ES.version == latest.c.version))
+        return pl.DataFrame(self.conn.execute(stmt).all(), orient="row", schema={
+            "reporting_period": pl.String, "furnisher_id": pl.Int64, "enterprise_id": pl.Int64,
+            "product_type": pl.String, "account_status": pl.String, "balance": pl.Int64, "days_past_due": pl.Int64})
+
+    def sole_trader_keys(self, *, period: str | None = None) -> pl.DataFrame:
+        """(furnisher_id, furnisher_account_id, reporting_period, version) of every published sole trader's
+        account state (of one period when given)."""
+        stmt = select(AE.furnisher_id, AE.furnisher_account_id, AE.reporting_period, AE.version).where(LINK_PUBLISHED)
+        if period is not None:
+            stmt = stmt.where(AE.reporting_period == period)
+        return pl.DataFrame(self.conn.execute(stmt).all(), orient="row", schema={
+            "furnisher_id": pl.Int64, "furnisher_account_id": pl.String, "reporting_period": pl.String,
+            "version": pl.Int64})
+
+
+class EnterpriseLoadRepository:
+    """A bulk load's writes of enterprises, their states and sole traders' links, on the load's connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def latest_versions(self, *, furnisher_id: int, period: str) -> pl.DataFrame:
+        """(``furnisher_account_id``, ``stored_version``, ``reporting_period``) of every enterprise account of
+        a furnisher stored for a period (the stored-version rules see them as they see persons' accounts)."""
+        stmt = (select(ES.furnisher_account_id, func.max(ES.version))
+                .where(ES.furnisher_id == furnisher_id, ES.reporting_period == period)
+                .group_by(ES.furnisher_account_id))
+        return pl.DataFrame(self.conn.execute(stmt).all(), orient="row", schema={
+            "furnisher_account_id": pl.String, "stored_version": pl.Int64}).with_columns(
+            pl.lit(period).alias("reporting_period"))
+
+    def insert(self, table: str, frame: pl.DataFrame) -> None:
+        """Append rows to ``enterprises``, ``enterprise_states`` or ``account_enterprises``."""
+        tables = {t.__tablename__: t.__table__ for t in (Enterprise, EnterpriseState, AccountEnterprise)}
+        dialect_for(self.conn).insert(self.conn, tables[table], frame)
+
+    def forget_orphan_links(self) -> int:
+        """Delete the business links whose account state is gone (erased, or past retention); how many."""
+        gone = ~has_state(AE.furnisher_id, AE.furnisher_account_id, AE.reporting_period, AE.version)
+        deleted = self.conn.execute(delete(AccountEnterprise).where(gone)).rowcount
+        if deleted:  # and a code no record names any more (a sole trader's identifies the owner)
+            self.conn.execute(delete(Enterprise).where(~exists().where(AE.enterprise_id == E.id),
+                                                       ~exists().where(ES.enterprise_id == E.id)))
+        return deleted
+
+    def discard(self, *, submission_id: int) -> None:
+        """Delete what a discarded load wrote: its states, its links and the enterprises it first named."""
+        for table in (EnterpriseState, AccountEnterprise, Enterprise):
+            self.conn.execute(delete(table).where(table.submission_id == submission_id))
