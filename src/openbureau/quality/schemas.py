@@ -160,6 +160,9 @@ class ExposureCell(BaseModel):
     funded_balance: int | None = Field(description="the funder's part: balance x share, summed over the loans")
     past_due_funded_balance: int | None = Field(description="of it, on loans reported days past due")
     past_due_share: float | None = Field(description="past_due_funded_balance / funded_balance")
+    suppressed: bool
+
+
 class BorrowerTypeCell(BaseModel):
     """Live credit accounts of one kind of borrower (standard v1.1); figures blanked below k borrowers."""
 
