@@ -134,7 +134,7 @@ def store_into(runtime, records: pl.DataFrame) -> None:
         pl.lit("N").alias("payment_status"), pl.lit("open").alias("account_status"),
         *[pl.lit(None).alias(c) for c in ("first_delinquency_date", "closed_on", "consent_ref",
                                           "negative_notice_date", "held_reason", "released_at",
-                                          "facilitator_id", "facilitator_account_id")],
+                                          "facilitator_id", "facilitator_account_id", "history_profile")],
         pl.lit(now).alias("stored_at"),
     )
     with runtime.engine.begin() as conn:

@@ -93,7 +93,8 @@ def test_every_encrypted_column_is_found() -> None:
                      "monitored_subjects.id_enc", "webhook_endpoints.secret_enc",
                      "webhook_endpoints.previous_secret_enc", "fraud_reports.evidence_enc",
                      "prescreen_selections.mailing_enc", "api_keys.second_factor_enc",
-                     "enterprises.uscc_enc", "enterprise_states.name_enc", "account_enterprises.name_enc"}
+                     "enterprises.uscc_enc", "enterprise_states.name_enc", "account_enterprises.name_enc",
+                     "account_parties.identity_enc"}
     binary_enc = {f"{t.name}.{c.name}" for t in target_metadata.sorted_tables for c in t.columns
                   if c.name.endswith("_enc")}
     assert binary_enc == names  # a new encrypted column must be marked, or rotation would miss it
@@ -147,7 +148,7 @@ def test_rotation_leaves_the_leaked_key_useless_and_lookups_working(bureau) -> N
                               "webhook_endpoints.previous_secret_enc": {}, "fraud_reports.evidence_enc": {},
                               "prescreen_selections.mailing_enc": {}, "api_keys.second_factor_enc": {2: 1},
                               "enterprises.uscc_enc": {}, "enterprise_states.name_enc": {},
-                              "account_enterprises.name_enc": {}}
+                              "account_enterprises.name_enc": {}, "account_parties.identity_enc": {}}
     assert clear(bureau, PiiVault(after_keys)) == before
     with session_scope(bureau.engine, write=True) as session:  # the authenticator app's codes still work
         assert second_factor.check(session, vault=PiiVault(after_keys), prefix=prefix,

@@ -39,7 +39,13 @@ S = AccountState.__table__.c
 
 # Rows of account states that a load has published: every reader of the table adds this condition (a load
 # in progress writes in short transactions, and its rows appear all at once when it publishes).
-PUBLISHED = AccountState.submission_id.not_in(select(LoadInProgress.submission_id).scalar_subquery())
+def published_by(submission_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether the row written by ``submission_id`` is published: the one publication rule, also for the tables
+    a load writes beside the account states (an enterprise's states and a sole trader's business links)."""
+    return submission_id.not_in(select(LoadInProgress.submission_id).scalar_subquery())
+
+
+PUBLISHED = published_by(AccountState.submission_id)
 
 
 def published_person(person_id: ColumnElement) -> ColumnElement[bool]:

@@ -12,15 +12,13 @@ from collections.abc import Sequence
 import polars as pl
 from sqlalchemy import Connection, and_, delete, exists, func, or_, select
 
-from openbureau.accounts.models import LoadInProgress
-from openbureau.accounts.repository import has_state
+from openbureau.accounts.repository import has_state, published_by
 from openbureau.enterprises.models import USCC, AccountEnterprise, Enterprise, EnterpriseState
 from openbureau.kit.dialects import dialect_for
 
 E, ES, AE = Enterprise.__table__.c, EnterpriseState.__table__.c, AccountEnterprise.__table__.c
-_IN_PROGRESS = select(LoadInProgress.submission_id).scalar_subquery()
-PUBLISHED = ES.submission_id.not_in(_IN_PROGRESS)
-LINK_PUBLISHED = AE.submission_id.not_in(_IN_PROGRESS)
+PUBLISHED = published_by(ES.submission_id)
+LINK_PUBLISHED = published_by(AE.submission_id)
 _KEYS_PER_STATEMENT = 100  # SQLite's expression depth limit is 1,000
 STATE_COLUMNS = tuple(c for c in ES if c.name not in ("submission_id", "line", "stored_at"))
 
