@@ -15,6 +15,7 @@ from __future__ import annotations
 import polars as pl
 
 from openbureau import uscc
+from openbureau.intake.standard import MAX_PARTIES
 from openbureau.intake.validation.fields import Check, raw
 
 BORROWER = "_borrower_type"
@@ -89,3 +90,19 @@ def borrower_checks() -> list[Check]:
         for name in PERSON_COLUMNS
     ]
     return checks
+
+
+def enterprise_party_checks() -> list[Check]:
+    """An enterprise's record with related persons (standard v1.1 ``party_N_*``): the loan loads, the related
+    persons are not stored (an enterprise's states have no related persons yet), and a warning on each group's
+    role says so, so that no guarantee is lost without the furnisher being told. Run with joint lending's checks
+    (only a chunk with v1.1 values can carry a group)."""
+    enterprise = pl.col(BORROWER) == "enterprise"
+    return [
+        Check("ENTERPRISE_PARTIES_NOT_SUPPORTED", f"party_{n}_role",
+              enterprise & (raw(f"party_{n}_role").is_not_null() | raw(f"party_{n}_id_number").is_not_null()),
+              pl.lit(f"party_{n} is given on an enterprise's record; the bureau does not yet store the co-borrowers "
+                     "and guarantors of an enterprise's loan: the loan loads without this related person, who "
+                     "is not on their own report."))
+        for n in range(1, MAX_PARTIES + 1)
+    ]

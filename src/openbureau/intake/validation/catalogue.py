@@ -415,6 +415,11 @@ BORROWER_RULES: tuple[Rule, ...] = (
            "An enterprise's record names the firm only: the person columns stay empty (a legal representative "
            "who answers for the loan is furnished as a guarantor, with the person's own consent).", None,
            ENTERPRISE | {"full_name": "王小明"}, ENTERPRISE),
+    _cross("ENTERPRISE_PARTIES_NOT_SUPPORTED", WARNING, _columns("role", standard.MAX_PARTIES, "party"),
+           "A related person (party_N_*: a guarantor or co-borrower) on an enterprise's record is not stored: the "
+           "enterprise's loan loads without it, and the person's report does not show the guarantee. Said on "
+           "each group, so that nothing furnished is dropped unseen.", None,
+           ENTERPRISE | GUARANTOR, ENTERPRISE),
 )
 
 FILE_RULES: tuple[Rule, ...] = (
