@@ -1,12 +1,13 @@
 """Related persons on an enterprise's record (the owner guaranteeing the firm's loan): not stored yet, and never
-dropped unseen: the loan loads with a warning ENTERPRISE_PARTIES_NOT_SUPPORTED on each party group. A sole
-trader's related persons are stored like a person's."""
+dropped unseen: the loan loads with a warning ENTERPRISE_PARTIES_NOT_SUPPORTED on each party group (and
+ENTERPRISE_FUNDERS_NOT_SUPPORTED for its facilitator and funders). A sole trader's related persons are stored
+like a person's."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from openbureau.accounts.models import AccountParty
+from openbureau.accounts.models import AccountFunder, AccountParty
 from openbureau.enterprises.models import EnterpriseState
 from openbureau.identity.models import Person
 from openbureau.intake.models import Finding
@@ -43,3 +44,23 @@ def test_an_enterprises_guarantor_is_not_stored_and_the_furnisher_is_told(runtim
         stored = session.execute(select(AccountParty.furnisher_account_id, AccountParty.role)).all()
         assert [tuple(p) for p in stored] == [("S1", "guarantor")]
         assert session.scalar(select(func.count()).select_from(Person)) == 2  # the sole trader and the owner
+
+
+def test_an_enterprises_funders_and_facilitator_are_not_stored_and_the_furnisher_is_told(runtime, tmp_path) -> None:
+    for code in ("BANK_A", "FUND_B", "PLAT_A"):
+        make_member(runtime, code, Role.FURNISHER)
+    funded = {"funder_1_code": "BANK_A", "funder_1_share": "6000", "funder_2_code": "FUND_B", "funder_2_share": "4000"}
+    rows = [enterprise("E1", facilitator_code="PLAT_A", **funded), enterprise("E2", facilitator_account_id="P-9"),
+            enterprise("E3")]
+    s = submit(runtime, write_file(tmp_path / "firm.csv", rows))
+    assert (s.records_accepted, s.records_warnings, s.records_rejected) == (1, 2, 0), s.finding_counts
+    with session_scope(runtime.engine) as session:
+        findings = session.execute(select(Finding.furnisher_account_id, Finding.code, Finding.field, Finding.severity)
+                                   .order_by(Finding.line, Finding.field)).all()
+        assert session.scalar(select(func.count()).select_from(AccountFunder)) == 0
+        assert session.scalar(select(func.count()).select_from(EnterpriseState)) == 3
+    assert [tuple(f) for f in findings] == [
+        ("E1", "ENTERPRISE_FUNDERS_NOT_SUPPORTED", "facilitator_code", "warning"),
+        ("E1", "ENTERPRISE_FUNDERS_NOT_SUPPORTED", "funder_1_code", "warning"),
+        ("E2", "FACILITATOR_ACCOUNT_WITHOUT_FACILITATOR", "facilitator_account_id", "warning"),  # as for anybody
+        ("E2", "ENTERPRISE_FUNDERS_NOT_SUPPORTED", "facilitator_code", "warning")]

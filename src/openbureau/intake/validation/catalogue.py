@@ -420,6 +420,11 @@ BORROWER_RULES: tuple[Rule, ...] = (
            "enterprise's loan loads without it, and the person's report does not show the guarantee. Said on "
            "each group, so that nothing furnished is dropped unseen.", None,
            ENTERPRISE | GUARANTOR, ENTERPRISE),
+    _cross("ENTERPRISE_FUNDERS_NOT_SUPPORTED", WARNING, ("facilitator_code", "funder_1_code"),
+           "A facilitator (facilitator_code, facilitator_account_id) or funders (funder_N_*) on an enterprise's "
+           "record are not stored: the enterprise's loan loads without them and joint lending's statistics do not "
+           "count it. One finding for the facilitator, one for the funders.", None,
+           ENTERPRISE | FUNDED | {"facilitator_code": "PLATFORM01"}, ENTERPRISE),
 )
 
 FILE_RULES: tuple[Rule, ...] = (
