@@ -26,7 +26,7 @@ from openbureau.intake.validation import (
     mask_value,
     validate_chunk,
 )
-from openbureau.intake.validation.borrowers import borrower_checks
+from openbureau.intake.validation.borrowers import borrower_checks, enterprise_party_checks
 from openbureau.intake.validation.catalogue import EXAMPLE_MEMBERS
 from openbureau.intake.validation.cross_field import cross_field_checks
 from openbureau.intake.validation.fields import field_checks
@@ -89,7 +89,8 @@ def test_rule_codes_are_unique_and_well_formed() -> None:
 
 def test_every_record_rule_is_implemented_and_every_check_is_catalogued() -> None:
     checks = (field_checks() + cross_field_checks(today=TODAY, balance_tolerance=0.10)
-              + joint_lending_checks(members=EXAMPLE_MEMBERS) + borrower_checks())
+              + joint_lending_checks(members=EXAMPLE_MEMBERS) + borrower_checks()
+              + enterprise_party_checks())
     implemented = {check.code for check in checks}
     assert implemented == {rule.code for rule in RECORD_RULES}
     assert sum(rule.kind == "cross_field" for rule in RULES) >= 25

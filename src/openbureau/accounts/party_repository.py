@@ -55,6 +55,15 @@ class PartyRepository:
             _key(P).in_(k), P.held_reason.is_(None)), keys)
         return facilitators, funders, parties
 
+    def parties_of(self, keys: Sequence[StateKey]) -> list[Row]:
+        """The related persons of these state versions, held ones left out (they never leave the bureau): (key,
+        ``position``, ``role``, ``person_id``, ``identity_enc``) in key and position order."""
+        keys = list(keys)
+        return self._in_batches(lambda k: select(
+            P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.position, P.role,
+            P.person_id, P.identity_enc).where(_key(P).in_(k), P.held_reason.is_(None)).order_by(
+            P.furnisher_account_id, P.version, P.position), keys) if keys else []
+
     def answered_for(self, person_id: int) -> list[tuple[Row, str, int | None]]:
         """The accounts a person is a related person of (not held) on the newest version of the account's newest
         period in the files, not deleted: (state row of ``STATE_COLUMNS`` with the borrower's ``identity_enc``,

@@ -63,6 +63,12 @@ def joint_details(session: Session, keys: Sequence[StateKey]) -> JointDetails:
                         {(r[0], r[1], r[2], r[3]) for r in parties if r.role == "co_borrower"})
 
 
+def parties_of(session: Session, keys: Sequence[StateKey]) -> list[Row]:
+    """The related persons of these state versions that are not held, with their sealed identities: (key,
+    ``position``, ``role``, ``person_id``, ``identity_enc``), in position order (a Metro 2 file's J1 segments)."""
+    return PartyRepository(session).parties_of(keys)
+
+
 def answered_for(session: Session, person_id: int) -> list[tuple[Row, str, int | None]]:
     """The accounts in the files a person answers for as a co-borrower or guarantor (consented, newest version):
     (state row with the borrower's ``identity_enc``, role, liability)."""

@@ -101,8 +101,10 @@ def _write_from_store(out: Path, *, furnisher: str, period: str | None, reporter
     runtime = open_runtime()
     written = write_period(runtime.engine, vault=runtime.vault, principal=audit.terminal_operator(),
                            furnisher_code=furnisher, period=period, out=out, reporter_name=reporter_name)
-    console.print(f"{written.records:,} accounts of {furnisher} for {period} written to {out}")
-    if written.held or written.unwritable:
+    console.print(f"{written.records:,} accounts of {furnisher} for {period} written to {out}, with "
+                  f"{written.parties:,} co-borrowers and guarantors (J1)")
+    if written.held or written.unwritable or written.parties_unwritable:
         console.print(f"Not written: {written.held:,} held back from the files (no consent to furnish yet), "
-                      f"{written.unwritable:,} whose person has no nine-digit identity number (Metro 2 carries "
-                      "a social security number).", soft_wrap=True, highlight=False)
+                      f"{written.unwritable:,} whose person and {written.parties_unwritable:,} related persons "
+                      "who have no nine-digit identity number (Metro 2 carries a social security number).",
+                      soft_wrap=True, highlight=False)

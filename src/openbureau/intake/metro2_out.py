@@ -4,7 +4,11 @@
 The newest version of each account the furnisher reported for the period that is part of the files (held
 records are left out and counted) is decrypted (the person's identity document, the record's name, birth
 date, phone and address), mapped back by ``metro2.mapping.from_standard`` (the one map between the formats)
-and streamed to the file with a header and a trailer whose totals count it. Reading personal data, it is
+and streamed to the file with a header and a trailer whose totals count it. The state version's related
+persons (``account_parties``) that are not held go with it as J1 segments with their role's ECOA code (2 a
+co-borrower, 5 a guarantor): their sealed identity and their person's document are decrypted like the
+borrower's and given to the same map as the standard's ``party_N_*`` columns; a related person held for want of
+their consent never leaves the bureau. Reading personal data, it is
 audited (``submission.write_file``) in a transaction of its own, committed before a byte is read; the
 accounts are then read in a read transaction, so that a long file holds no write lock (on SQLite the
 inquiry log would wait for it).
@@ -15,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
@@ -28,12 +33,13 @@ from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import BureauError
 from openbureau.members.service import get_member
-from openbureau.metro2.mapping import period_end
+from openbureau.metro2.mapping import MAX_PARTIES, period_end
 from openbureau.metro2.service import write_standard
 from openbureau.principals import Action, Principal, authorize
 
 _PERIOD = re.compile(r"\A\d{4}-(0[1-9]|1[0-2])\Z")
 _SSN = re.compile(r"\A\d{9}\Z")  # what a Metro 2 social security number field holds
+_BATCH = 1_000  # states whose related persons are read at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +49,8 @@ class WrittenPeriod:
     records: int
     held: int  # held back from the files (no consent to furnish yet): not written
     unwritable: int  # the person has no identity document Metro 2 can carry (a nine-digit number)
+    parties: int = 0  # related persons written (J1 segments)
+    parties_unwritable: int = 0  # related persons left out: no identity document Metro 2 can carry
 
 
 def _ssn(documents: list[tuple[str, str]]) -> str | None:
@@ -70,23 +78,50 @@ def write_period(engine: Engine, *, vault: PiiVault, principal: Principal, furni
 
 def _write(session: Session, *, vault: PiiVault, furnisher_id: int, code: str, period: str,
            out: Path | BinaryIO, reporter_name: str) -> WrittenPeriod:
-    skipped = {"unwritable": 0}
+    counts = {"unwritable": 0, "parties": 0, "parties_unwritable": 0}
+    documents: dict[int, str | None] = {}
+
+    def ssn(person_id: int) -> str | None:
+        if person_id not in documents:
+            if len(documents) > 10_000:  # accounts come in account order, not person order: bound it
+                documents.clear()
+            documents[person_id] = _ssn(documents_of(session, vault=vault, person_id=person_id))
+        return documents[person_id]
+
+    def party_columns(parties: list) -> dict[str, object]:
+        """The standard's ``party_N_*`` columns of a state's related persons (``metro2.mapping`` writes them as
+        J1 segments)."""
+        columns: dict[str, object] = {}
+        n = 0
+        for party in parties:
+            number = ssn(party.person_id)
+            if number is None or n == MAX_PARTIES:
+                counts["parties_unwritable"] += 1
+                continue
+            n += 1
+            identity = open_identity(vault, party.identity_enc)
+            columns |= {f"party_{n}_role": party.role, f"party_{n}_id_type": "OTHER", f"party_{n}_id_number": number,
+                        f"party_{n}_full_name": identity["full_name"], f"party_{n}_birth_date": identity["birth_date"]}
+        counts["parties"] += n
+        return columns
 
     def rows() -> Iterator[dict[str, object]]:
-        documents: dict[int, str | None] = {}
-        for state in accounts.furnisher_period(session, furnisher_id=furnisher_id, period=period):
-            if state.person_id not in documents:
-                if len(documents) > 10_000:  # accounts come in account order, not person order: bound it
-                    documents.clear()
-                documents[state.person_id] = _ssn(documents_of(session, vault=vault, person_id=state.person_id))
-            number = documents[state.person_id]
-            if number is None:
-                skipped["unwritable"] += 1
-                continue
-            row: dict[str, object] = dict(state._mapping)
-            row.pop("identity_enc")
-            row["metro2_payment_history_profile"] = row.pop("history_profile")  # as furnished, or none (B)
-            yield {**row, "id_type": "OTHER", "id_number": number, **open_identity(vault, state.identity_enc)}
+        states = iter(accounts.furnisher_period(session, furnisher_id=furnisher_id, period=period))
+        while batch := list(islice(states, _BATCH)):
+            related: dict[tuple, list] = {}
+            for party in accounts.parties_of(session, [(s.furnisher_id, s.furnisher_account_id, s.reporting_period,
+                                                         s.version) for s in batch]):
+                related.setdefault((party.furnisher_account_id, party.version), []).append(party)
+            for state in batch:
+                number = ssn(state.person_id)
+                if number is None:
+                    counts["unwritable"] += 1
+                    continue
+                row: dict[str, object] = dict(state._mapping)
+                row.pop("identity_enc")
+                row["metro2_payment_history_profile"] = row.pop("history_profile")  # as furnished, or none (B)
+                yield {**row, "id_type": "OTHER", "id_number": number, **open_identity(vault, state.identity_enc),
+                       **party_columns(related.get((state.furnisher_account_id, state.version), []))}
 
     try:
         written = write_standard(rows(), out, furnisher=code[:20], reporter_name=reporter_name,
@@ -97,4 +132,5 @@ def _write(session: Session, *, vault: PiiVault, furnisher_id: int, code: str, p
         raise
     return WrittenPeriod(records=written - 2, held=accounts.held_in_period(session, furnisher_id=furnisher_id,
                                                                           period=period),
-                         unwritable=skipped["unwritable"])
+                         unwritable=counts["unwritable"], parties=counts["parties"],
+                         parties_unwritable=counts["parties_unwritable"])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import polars as pl
 
 from openbureau import uscc
+from openbureau.intake.standard import MAX_FUNDERS, MAX_PARTIES
 from openbureau.intake.validation.fields import Check, raw
 
 BORROWER = "_borrower_type"
@@ -89,3 +90,28 @@ def borrower_checks() -> list[Check]:
         for name in PERSON_COLUMNS
     ]
     return checks
+
+
+def enterprise_party_checks() -> list[Check]:
+    """An enterprise's record with related persons (standard v1.1 ``party_N_*``), a facilitator or funders: the
+    loan loads, they are not stored (an enterprise's states have none yet), and a warning says so on each party
+    group's role, on the facilitator and on the funders, so that nothing furnished is lost without the
+    furnisher being told. Run with joint lending's checks (only a chunk with v1.1 values can carry them)."""
+    enterprise = pl.col(BORROWER) == "enterprise"
+    return [
+        Check("ENTERPRISE_PARTIES_NOT_SUPPORTED", f"party_{n}_role",
+              enterprise & (raw(f"party_{n}_role").is_not_null() | raw(f"party_{n}_id_number").is_not_null()),
+              pl.lit(f"party_{n} is given on an enterprise's record; the bureau does not yet store the co-borrowers "
+                     "and guarantors of an enterprise's loan: the loan loads without this related person, who "
+                     "is not on their own report."))
+        for n in range(1, MAX_PARTIES + 1)
+    ] + [
+        Check("ENTERPRISE_FUNDERS_NOT_SUPPORTED", "facilitator_code",
+              enterprise & (raw("facilitator_code").is_not_null() | raw("facilitator_account_id").is_not_null()),
+              pl.lit("facilitator_code or facilitator_account_id is given on an enterprise's record; the bureau does "
+                     "not yet store the facilitator of an enterprise's loan: the loan loads without it.")),
+        Check("ENTERPRISE_FUNDERS_NOT_SUPPORTED", "funder_1_code",
+              enterprise & pl.any_horizontal(raw(f"funder_{n}_code").is_not_null() for n in range(1, MAX_FUNDERS + 1)),
+              pl.lit("funder codes are given on an enterprise's record; the bureau does not yet store the funders "
+                     "of an enterprise's loan: the loan loads without them.")),
+    ]

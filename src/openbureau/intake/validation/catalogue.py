@@ -415,6 +415,16 @@ BORROWER_RULES: tuple[Rule, ...] = (
            "An enterprise's record names the firm only: the person columns stay empty (a legal representative "
            "who answers for the loan is furnished as a guarantor, with the person's own consent).", None,
            ENTERPRISE | {"full_name": "王小明"}, ENTERPRISE),
+    _cross("ENTERPRISE_PARTIES_NOT_SUPPORTED", WARNING, _columns("role", standard.MAX_PARTIES, "party"),
+           "A related person (party_N_*: a guarantor or co-borrower) on an enterprise's record is not stored: the "
+           "enterprise's loan loads without it, and the person's report does not show the guarantee. Said on "
+           "each group, so that nothing furnished is dropped unseen.", None,
+           ENTERPRISE | GUARANTOR, ENTERPRISE),
+    _cross("ENTERPRISE_FUNDERS_NOT_SUPPORTED", WARNING, ("facilitator_code", "funder_1_code"),
+           "A facilitator (facilitator_code, facilitator_account_id) or funders (funder_N_*) on an enterprise's "
+           "record are not stored: the enterprise's loan loads without them and joint lending's statistics do not "
+           "count it. One finding for the facilitator, one for the funders.", None,
+           ENTERPRISE | FUNDED | {"facilitator_code": "PLATFORM01"}, ENTERPRISE),
 )
 
 FILE_RULES: tuple[Rule, ...] = (

@@ -217,7 +217,7 @@ def validate_chunk(
         + cross_field_checks(today=today, balance_tolerance=balance_tolerance, profile=profile))
     checks += borrowers.borrower_checks()
     if extended:
-        checks += joint_lending_checks(members=members)
+        checks += joint_lending_checks(members=members) + borrowers.enterprise_party_checks()
     flags = [f"_check{index}" for index in range(len(checks))]
     # One contiguous buffer per column: Polars 2.1 can panic formatting filtered strings from inputs split
     # into hundreds of small chunks (as concatenated reader batches are).
