@@ -32,6 +32,7 @@ from openbureau.members.service import add_member, get_member
 from openbureau.policy import Policy
 from openbureau.sim.config import FURNISHERS, SUBSCRIBERS
 from openbureau.sim.event_files import EventFileEntry, read_event_manifest
+from openbureau.sim.replay_applications import ApplicationTotals, replay_applications
 from openbureau.sim.writer import ManifestEntry, read_manifest
 
 # The bureau's own operator and the regulator are members too.
@@ -76,6 +77,7 @@ class ReplayResult:
     """Totals per furnisher, in the order of first appearance."""
 
     totals: dict[str, FurnisherTotals] = field(default_factory=lambda: defaultdict(FurnisherTotals))
+    applications: ApplicationTotals = field(default_factory=ApplicationTotals)
 
 
 def register_members(engine: Engine) -> list[IssuedMember]:
@@ -99,6 +101,7 @@ def replay(
     events: bool = True,
     on_event_file: Callable[[EventFileEntry], None] | None = None,
     after: Callable[[ManifestEntry | EventFileEntry], None] | None = None,
+    applications: bool = True,
 ) -> ReplayResult:
     """Submit every furnishing file of ``market`` in simulated submission order, and (``events``) every
     daily lending-event file in time order beside them.
@@ -108,7 +111,9 @@ def replay(
     consent arrives. Each load judges consent at the file's simulated arrival time, under the bureau's
     ``policy``, and each event file is received at the end of its day. A day's event file without events
     is not sent. ``after`` is called once each file is in (the demo's lender registers its portfolio for
-    monitoring after its first file, and its webhooks are delivered between files).
+    monitoring after its first file, and its webhooks are delivered between files). With ``applications``,
+    the market's credit applications are then recorded as the lenders' hard inquiries at their moments, each
+    under the applicant's consent (``sim.replay_applications``).
     """
     result = ReplayResult()
     monthly = [(datetime.combine(e.submitted_on, MONTHLY_ARRIVAL), 0, e) for e in read_manifest(market)]
@@ -157,6 +162,8 @@ def replay(
         totals.quarantined += submitted.records_quarantined
         if after is not None:
             after(entry)
+    if applications:
+        result.applications = replay_applications(engine, vault=vault, market=market, work=work)
     shutil.rmtree(work, ignore_errors=True)
     return result
 
