@@ -339,6 +339,14 @@ def store_import_chunk(session: Session, *, actor: Actor, prepared: PreparedImpo
     return outcome
 
 
+def consent_ids(session: Session, *, grantee_member_id: int, refs: pl.DataFrame) -> pl.DataFrame:
+    """(``consent_ref``, ``consent_id``) of the grantee's consents among ``refs`` (a ``consent_ref`` column)."""
+    conn = session.connection()
+    with dialect_for(conn).staged(conn, refs.select("consent_ref"), "consent_refs") as staged:
+        known = ConsentRepository(session).existing_refs(grantee_member_id=grantee_member_id, staged=staged)
+    return known.select("consent_ref", "consent_id")
+
+
 def record_rejected_import(session: Session, *, actor: Actor, prepared: PreparedImport) -> None:
     """Audit a consent file none of whose lines could be stored."""
     audit.record(session, actor_member_id=actor.id, actor_code=actor.code, action="consent.import", person_id=None,

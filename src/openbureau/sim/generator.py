@@ -5,7 +5,8 @@ simulated over burn-in and window, written and dropped before the next one, and 
 block is vectorised over persons or accounts. Randomness comes from one numpy Generator per block seeded
 with (seed, 0, block), plus one for the file schedule (seed, 1), one per block for the lending events
 (seed, 2, block), one per block for the over-borrowing episodes (seed, 3, block) and one per block for
-the fraud patterns (seed, 4, block), so the output is
+the fraud patterns (seed, 4, block) and one per block for the credit applications (seed, 5, block), so the
+output is
 byte-identical for the same seed, size, months, event months and end period, and the event feed's length
 changes no monthly file.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from openbureau.sim.applications import ApplicationParams, ApplicationTracker, ApplicationWriter
 from openbureau.sim.behaviour import CHARGED_OFF, CLOSED, BlockSimulation, Market, report_view
 from openbureau.sim.config import DEFAULT_CONFIG, Kind, SimConfig
 from openbureau.sim.defects import (
@@ -74,6 +76,7 @@ class GenerationSummary:
     event_files: int = 0
     events: int = 0
     episodes: int = 0
+    applications: int = 0
 
 
 def generate(
@@ -86,6 +89,7 @@ def generate(
     progress: Progress | None = None,
     config: SimConfig = DEFAULT_CONFIG,
     event_months: int | None = None,
+    applications: ApplicationParams = ApplicationParams(),  # noqa: B008 (frozen)
 ) -> GenerationSummary:
     """Generate a synthetic consumer credit market into `out`.
 
@@ -132,6 +136,7 @@ def generate(
     events = (EventWriter(out, codes, [i for i, f in enumerate(furnishers) if f.events], feed_first_day, last_day)
               if feed_months and event_codes else None)
     event_rates = event_defect_rates(furnishers)
+    applied = ApplicationWriter(out)
     defects = episodes = 0
     try:
         n_blocks = -(-persons // config.block_size)
@@ -159,14 +164,18 @@ def generate(
             source = EventSource(sim=sim, rel=rel, params=config.events, first_day=feed_first_day,
                                  last_day=last_day, rng=event_rng,
                                  application_moments=functools.partial(stacked_applications, patterns, market))
+            asked = ApplicationTracker(sim, applications, first_month=window_start - applications.months_before_window,
+                                       rng=np.random.default_rng([seed, 5, block]))
             sim.open_initial(history_start)
             in_default = np.zeros((count, months), dtype=bool)
             observed = np.zeros((count, months), dtype=bool)
             for month in range(history_start, end + 1):
                 sim.step(month)
+                if month >= window_start:
+                    tracker.after_step(month)
+                asked.after_step(month)
                 if month < window_start:
                     continue
-                tracker.after_step(month)
                 i = month - window_start
                 _flag_default(sim, month, in_default[:, i], observed[:, i])
                 frame = inject_defects(month_records(sim, rel, month), rates, rng)
@@ -184,6 +193,7 @@ def generate(
             writer.append_truth("default_12m", _default_truth(pop, in_default, observed, periods))
             writer.append_truth("fraud", tracker.truth())
             writer.append_truth("first_credit", tracker.first_credit_truth())
+            applied.append(asked.truth(block))
             if progress is not None:
                 progress(first + count, persons)
         delay, late = plan_files(furnishers, months, np.random.default_rng([seed, 1]))
@@ -211,6 +221,7 @@ def generate(
         raise
     finally:
         writer.close()
+        applied.close()
     meta = {"generator": "openbureau.sim", "seed": seed, "persons": persons, "months": months,
             "end_period": periods[-1], "periods": periods, "block_size": config.block_size,
             "furnishers": codes, "subscribers": [s.code for s in config.subscribers],
@@ -221,6 +232,7 @@ def generate(
         files=len(files), records=sum(writer.rows.values()), consents=sum(writer.consent_rows.values()),
         defects=defects, seconds=time.perf_counter() - started, event_files=len(event_entries),
         events=events.events if events is not None else 0, episodes=episodes,
+        applications=applied.rows,
     )
 
 

@@ -33,6 +33,7 @@ from openbureau.policy import Policy
 from openbureau.sim.config import FURNISHERS, SUBSCRIBERS
 from openbureau.sim.event_files import EventFileEntry, read_event_manifest
 from openbureau.sim.metro2_files import Metro2Lender
+from openbureau.sim.replay_applications import ApplicationTotals, replay_applications
 from openbureau.sim.writer import ManifestEntry, read_manifest
 
 # The bureau's own operator and the regulator are members too.
@@ -80,6 +81,7 @@ class ReplayResult:
     """Totals per furnisher, in the order of first appearance."""
 
     totals: dict[str, FurnisherTotals] = field(default_factory=lambda: defaultdict(FurnisherTotals))
+    applications: ApplicationTotals = field(default_factory=ApplicationTotals)
 
 
 def register_members(engine: Engine) -> list[IssuedMember]:
@@ -104,6 +106,7 @@ def replay(
     on_event_file: Callable[[EventFileEntry], None] | None = None,
     after: Callable[[ManifestEntry | EventFileEntry], None] | None = None,
     metro2: frozenset[str] = frozenset(),
+    applications: bool = True,
 ) -> ReplayResult:
     """Submit every furnishing file of ``market`` in simulated submission order, and (``events``) every
     daily lending-event file in time order beside them.
@@ -171,6 +174,8 @@ def replay(
         totals.quarantined += submitted.records_quarantined
         if after is not None:
             after(entry)
+    if applications:
+        result.applications = replay_applications(engine, vault=vault, market=market, work=work)
     shutil.rmtree(work, ignore_errors=True)
     return result
 
