@@ -140,6 +140,19 @@ def market(session: Session, *, principal: Principal, policy: Policy, period: st
     return report
 
 
+def market_series(session: Session, *, principal: Principal, policy: Policy, months: int) -> dict[str, MarketReport]:
+    """The market statistics of the last ``months`` reporting periods the bureau holds a file of, oldest first
+    (the newest, and those of its under-reporting window that are loaded: a window reaching before the first
+    file shows the months held, not an error for the others)."""
+    latest = market(session, principal=principal, policy=policy)
+    known = figures.period_range(session.connection())
+    window = [p for p in latest.under_reporting_periods if known[0] <= p < latest.period][-(months - 1):] \
+        if months > 1 else []
+    series = {p: market(session, principal=principal, policy=policy, period=p) for p in window}
+    series[latest.period] = latest
+    return series
+
+
 def under_reporting_cells(run: figures.UnderReportingRun, *, k: int) -> list[UnderReportingCell]:
     """Per-furnisher under-reporting figures for the regulator: the figures of a count about fewer than ``k``
     persons (but at least one) are blanked, as the market tables' cells are (the flag stays: it is about the

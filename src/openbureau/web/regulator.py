@@ -79,16 +79,9 @@ def dashboard(request: Request, principal: RegulatorDep, session: SessionDep, ru
               months: Annotated[int, Query(ge=1, le=12)] = 6) -> Response:
     """The market over the last ``months`` reporting periods: one ``quality.market`` per period, as
     ``GET /v1/quality/market?period=`` answers it (small cells suppressed)."""
-    latest = quality.market(session, principal=principal, policy=runtime.policy)
-    window = [p for p in latest.under_reporting_periods if p <= latest.period][-months:] or [latest.period]
-    reports = {latest.period: latest}
-    for p in window:
-        if p != latest.period:
-            try:
-                reports[p] = quality.market(session, principal=principal, policy=runtime.policy, period=p)
-            except NotFound:  # a month before the bureau's first loaded file: not a column of the charts
-                continue
-    periods = sorted(reports)
+    reports = quality.market_series(session, principal=principal, policy=runtime.policy, months=months)
+    periods = list(reports)
+    latest = reports[periods[-1]]
     furnishers = sorted({c.furnisher for r in reports.values() for c in r.by_furnisher if c.furnisher})
     products = sorted({c.product_type for r in reports.values() for c in r.by_product if c.product_type})
 
