@@ -161,14 +161,17 @@ def test_the_bureau_training_job_registers_and_releases_its_model(bureau, monkey
     monkeypatch.setattr(service, "RELEASE_CHECK_SECONDS", 0.0)
     card, data = service.train_on_bureau(runtime.engine, scale=SCALES["300-850"], actor_code="OPERATOR:test",
                                          prefix="job", release_it=True)
-    assert card.model_version.startswith(f"job-{data.observation_period}-") and card.kind == "bureau"
+    # By default six months before the newest period with a whole outcome (2025-06), held to three months of files
+    # after the market's first (2025-01): so that the default evaluation is out-of-time.
+    assert data.observation_period == "2025-03"
+    assert card.model_version.startswith("job-2025-03-") and card.kind == "bureau"
     with session_scope(runtime.engine) as session:
         assert service.released_model(session).model_version == card.model_version
 
 
-# The demo's printed AUC is the figure ``model evaluate`` prints by default: the same rows (the in-time hold-out of
-# the newest period with a whole outcome, the training period), labelled the same way, to the same digits. Here,
-# last in the module, so that it trains on the bureau the tests above share.
+# The demo's printed AUC is the figure ``model evaluate`` prints by default: the same rows (the files of the newest
+# period with a whole outcome, out-of-time for a model trained at the default period), labelled the same way, to the
+# same digits. Here, last in the module, so that it trains on the bureau the tests above share.
 
 @pytest.fixture
 def bureau_env(bureau, monkeypatch):
@@ -190,16 +193,17 @@ def test_the_demo_prints_the_validation_auc_that_model_evaluate_prints(bureau_en
     with demo.console.capture() as captured:
         demo._train_and_release(bureau.runtime, months=18)
     printed = " ".join(captured.get().split())
-    version = re.search(r"Scorecard (\S+) trained", printed).group(1)
-    shown = re.search(r"validation, in-time hold-out \(the ([\d,]+) files held out of training\): AUC (0\.\d{4}), KS "
-                      r"(0\.\d{4})", printed)
+    version = re.search(r"Scorecard (\S+) trained on [\d,]+ files observed at 2025-03 ", printed).group(1)
+    shown = re.search(r"validation, out-of-time \(2025-06, ([\d,]+) files none of which training saw\): AUC "
+                      r"(0\.\d{4}), KS (0\.\d{4})", printed)
     assert shown is not None, printed
 
     evaluated = CliRunner().invoke(app, ["model", "evaluate", "--model", version, "--no-fairness"])
     assert evaluated.exit_code == 0, evaluated.output
     lines = " ".join(evaluated.output.split())
-    held_out = re.search(r"validation, in-time hold-out \(the ([\d,]+) rows held out of training\): ([\d,]+) rows, "
-                         r"bad rate [\d.]+%, AUC (0\.\d{4}), KS (0\.\d{4})", lines)
-    assert held_out is not None, lines
-    assert (held_out.group(1), held_out.group(3), held_out.group(4)) == shown.groups()
-    assert "in-sample, not validation" in lines  # the training rows are printed too, and never called validation
+    later = re.search(r"on the bureau observed at 2025-06, validation, out-of-time \(observed at 2025-06, later than "
+                      r"the training observation \(2025-03\)\): ([\d,]+) rows, bad rate [\d.]+%, AUC (0\.\d{4}), KS "
+                      r"(0\.\d{4})", lines)
+    assert later is not None, lines
+    assert later.groups() == shown.groups()
+    assert "in-sample" not in lines  # out-of-time: no row of the evaluation was one the model was fitted on

@@ -85,7 +85,8 @@ def test_riskier_persons_apply_more_but_the_outcome_is_not_copied(applying_marke
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def bureau(request: pytest.FixtureRequest, applying_market: Path, sqlite_template: Path,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplayedMarket]:
-    yield from replayed_bureau(request, applying_market, sqlite_template, tmp_path_factory, "applications")
+    yield from replayed_bureau(request, applying_market, sqlite_template, tmp_path_factory, "applications",
+                               replay_on_postgres=True)
 
 
 def test_the_replay_stores_every_application_as_a_hard_inquiry(bureau: ReplayedMarket,

@@ -47,7 +47,8 @@ def event_market(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def bureau(request: pytest.FixtureRequest, event_market: Path, sqlite_template: Path,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplayedMarket]:
-    yield from replayed_bureau(request, event_market, sqlite_template, tmp_path_factory, "events", events=True)
+    yield from replayed_bureau(request, event_market, sqlite_template, tmp_path_factory, "events", events=True,
+                               replay_on_postgres=True)
 
 
 def test_every_days_events_arrive_after_that_days_monthly_files(bureau: ReplayedMarket, event_market: Path) -> None:

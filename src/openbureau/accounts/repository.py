@@ -195,6 +195,10 @@ class AccountRepository:
             stmt = stmt.where(S.furnisher_id == furnisher_id)
         return self.session.scalar(stmt)
 
+    def earliest_period(self) -> str | None:
+        """The oldest reporting period in the bureau."""
+        return self.session.scalar(select(func.min(S.reporting_period)).where(PUBLISHED))
+
     def states_by_person(self, *, batch: int = 20_000) -> Iterator[tuple[int, list[Row]]]:
         """(person_id, rows of ``STATE_COLUMNS``) of every person's stored states in the file, person by person."""
         stmt = (select(S.person_id, *STATE_COLUMNS).where(S.held_reason.is_(None), PUBLISHED)

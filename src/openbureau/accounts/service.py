@@ -108,6 +108,11 @@ def latest_period(session: Session, *, furnisher_id: int | None = None) -> str |
     return AccountRepository(session).latest_period(furnisher_id=furnisher_id)
 
 
+def earliest_period(session: Session) -> str | None:
+    """The oldest reporting period in the bureau."""
+    return AccountRepository(session).earliest_period()
+
+
 def bureau_counts(session: Session) -> dict[str, int]:
     """Published ``accounts`` and account ``states``."""
     return AccountRepository(session).counts()

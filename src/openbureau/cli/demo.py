@@ -329,23 +329,28 @@ def _train_and_release(runtime: Runtime, *, months: int) -> None:
         console.print(f"[dim]No scoring model: {months} months of history leave no 12-month outcome to learn from "
                       "(`openbureau model train` needs 13 or more).[/]")
         return
+    retention = runtime.policy.profile.negative_retention_years
     try:
         with err_console.status("training a scorecard on the bureau's own history"):
             card, data = scoring.train_on_bureau(runtime.engine, scale=SCALES["300-850"], prefix="demo",
-                                                 actor_code=audit.operator_code(), release_it=True)
+                                                 actor_code=audit.operator_code(), release_it=True,
+                                                 retention_years=retention)
+        with err_console.status("validating it on a later month's files"):
+            sets, checked = scoring.evaluate_on_bureau(runtime.engine, card, retention_years=retention)
     except BureauError as exc:
         console.print(f"[dim]No scoring model: {exc.message}[/]")
         return
-    period = data.observation_period
-    v = card.validation
-    # The in-time hold-out: the rows `model evaluate --model VERSION` scores by default (the newest period with a
-    # whole outcome is the training period) and prints as "validation, in-time hold-out", to the same digits.
-    console.print(f"Scorecard [bold]{card.model_version}[/] trained on {len(data.rows):,} files observed at {period} "
-                  f"(bad rate {card.training['bad_rate']:.1%}) and released; validation, in-time hold-out (the "
-                  f"{card.training['validation_rows']:,} files held out of training): AUC {v['auc']:.4f}, KS "
-                  f"{v['ks']:.4f}, Gini {v['gini']:.4f} (the same figures: `OPENBUREAU_DATA_DIR="
-                  f"{shell_path(runtime.settings.data_dir)} {openbureau_command()} model evaluate --model "
-                  f"{card.model_version} --html model.html`)", soft_wrap=True, highlight=False)
+    # The validation rows `model evaluate --model VERSION` scores by default and prints first as validation, to the
+    # same digits: out-of-time (a later month's files) when the bureau is long enough, else the in-time hold-out.
+    shown = next(s for s in sets if s.validation)
+    v = shown.result
+    rows = (f"{checked.observation_period}, {v['rows']:,} files none of which training saw" if shown.label == "out-of-time"
+            else f"{shown.note.replace('rows', 'files')}")
+    console.print(f"Scorecard [bold]{card.model_version}[/] trained on {len(data.rows):,} files observed at "
+                  f"{data.observation_period} (bad rate {card.training['bad_rate']:.1%}) and released; validation, "
+                  f"{shown.label} ({rows}): AUC {v['auc']:.4f}, KS {v['ks']:.4f}, Gini {v['gini']:.4f} (the same "
+                  f"figures: `OPENBUREAU_DATA_DIR={shell_path(runtime.settings.data_dir)} {openbureau_command()} model "
+                  f"evaluate --model {card.model_version} --html model.html`)", soft_wrap=True, highlight=False)
 
 
 def _grades(runtime: Runtime, *, months: int) -> dict[str, str | None]:

@@ -20,7 +20,7 @@ from openbureau.present.validation import validation_html
 from openbureau.runtime import open_runtime
 from openbureau.scoring import calibration, engines, evaluation, governance, service, training
 from openbureau.scoring.scorecard import SCALES
-from openbureau.scoring.training_set import default_observation_period, training_set
+from openbureau.scoring.training_set import default_periods
 
 app = typer.Typer(help="Scorecards: train on the bureau or on any table, evaluate, import, release; the fraud-risk "
                        "score's own (`model fraud`).", no_args_is_help=True)
@@ -81,7 +81,7 @@ def train(
     target: Annotated[str | None, typer.Option(help="The table's target column (0/1, true/false, good/bad).")] = None,
     id_column: Annotated[str | None, typer.Option("--id", help="The table's id column (not a feature).")] = None,
     out: Annotated[Path | None, typer.Option(help="Also write the model's JSON artefact here.")] = None,
-    observation_period: Annotated[str | None, typer.Option(help="Bureau: observe at YYYY-MM (default: the newest "
+    observation_period: Annotated[str | None, typer.Option(help="Bureau: observe at YYYY-MM (default: six months before the newest "
                                                                 "with 12 months of outcome).")] = None,
     scale: ScaleOption = "300-850",
     version: Annotated[str | None, typer.Option(help="Model version (default: from the data and the time).")] = None,
@@ -117,10 +117,26 @@ def train(
                   f"{t['thin_share']:.1%} ({t['thin_segment']}); left out: " +
                   ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in data.excluded.items()), highlight=False)
     _print_engine(card)
-    _print_figures(card.validation, f"Validation ({t['validation_rows']:,} persons held out)")
+    _print_figures(card.validation, f"Validation, in-time hold-out ({t['validation_rows']:,} persons held out)")
+    if observation_period is None:
+        _print_out_of_time(runtime, card)
     console.print(f"Model [bold]{card.model_version}[/] ({_size(card)}) registered" + (" and released" if release else
                                                                        f"; release it with `openbureau model release "
                                                                        f"{card.model_version}`"), highlight=False)
+
+
+def _print_out_of_time(runtime, card) -> None:
+    """The default evaluation of a model trained at the default period: out-of-time, when the bureau is long
+    enough (``training_set.default_periods``)."""
+    with session_scope(runtime.engine) as session:
+        periods = default_periods(session)
+    if not periods.out_of_time:
+        console.print(f"[dim]No out-of-time validation: {periods.note}.[/]", highlight=False)
+        return
+    with err_console.status(f"reading every file as it stood at {periods.validation} (out-of-time)"):
+        sets, _ = service.evaluate_on_bureau(runtime.engine, card, observation_period=periods.validation,
+                                             retention_years=runtime.policy.profile.negative_retention_years)
+    _print_figures(sets[0].result, f"Validation, out-of-time ({periods.note}; `model evaluate` by default)")
 
 
 @app.command("evaluate")
@@ -160,13 +176,12 @@ def evaluate(
         what = f"{table.name}"
     else:
         runtime = runtime or open_runtime()
-        with session_scope(runtime.engine) as session:
-            period = observation_period or default_observation_period(session)
-            with err_console.status(f"reading every file as it stood at {period}"):
-                data = training_set(session, observation_period=period)
-        labels = ["thin" if t else "main" for t in data.thin]
-        sets = evaluation.evaluate_labelled(card, data.frame(), data.bad, observation_period=period, segments=labels)
-        what = f"the bureau observed at {period}"
+        with err_console.status("reading every file as it stood at the observation period"):
+            sets, data = service.evaluate_on_bureau(
+                runtime.engine, card, observation_period=observation_period,
+                retention_years=runtime.policy.profile.negative_retention_years)
+        labels = service.segment_labels(data)
+        what = f"the bureau observed at {data.observation_period}"
         if fairness and (html is not None or json_out is not None):
             _add_fairness(runtime, card, data, labels, next((s for s in sets if s.validation), sets[-1]), cutoff)
     for s in sets:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from openbureau.audit import service as audit
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Conflict, NotFound, Unprocessable
-from openbureau.scoring import engines, training
+from openbureau.scoring import engines, evaluation, training
 from openbureau.scoring.engines import Model
 from openbureau.scoring.errors import MODEL_NOT_FOUND
 from openbureau.scoring.features import FEATURE_BY_NAME, is_thin, point_in_time, unscorable_reason
@@ -38,7 +38,12 @@ from openbureau.scoring.models import ScoreModel
 from openbureau.scoring.repository import ModelRepository
 from openbureau.scoring.schemas import Improvement, ModelRead, Reason, ScoreView
 from openbureau.scoring.scorecard import Scale, Scored
-from openbureau.scoring.training_set import TrainingSet, default_observation_period, training_set
+from openbureau.scoring.training_set import (
+    TrainingSet,
+    default_observation_period,
+    default_periods,
+    training_set,
+)
 from openbureau.tradelines.history import Tradeline
 
 RELEASE_CHECK_SECONDS = 10.0
@@ -90,10 +95,12 @@ def train_on_bureau(engine: Engine, *, scale: Scale, actor_code: str, observatio
                     version: str | None = None, prefix: str = "bureau", retention_years: int = 5,
                     release_it: bool = False, model_engine: str = "scorecard") -> tuple[Model, TrainingSet]:
     """Train a model of ``model_engine`` (``scorecard``, ``additive`` or ``auto``) on the bureau's files as they
-    stood at ``observation_period`` (default: the newest with a whole outcome window), register it and, with ``release_it``, release it. A batch job: it reads in
-    one transaction and registers in another, so a failed fit leaves the registry as it was."""
+    stood at ``observation_period`` (default: ``training_set.default_periods``, months before the newest period
+    with a whole outcome, so that the default evaluation is out-of-time), register it and, with ``release_it``,
+    release it. A batch job: it reads in one transaction and registers in another, so a failed fit leaves the
+    registry as it was."""
     with session_scope(engine) as session:
-        period = observation_period or default_observation_period(session)
+        period = observation_period or default_periods(session).training
         data = training_set(session, observation_period=period, retention_years=retention_years)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     card = training.train_bureau(data, scale=scale, version=version or f"{prefix}-{period}-{stamp}",
@@ -103,6 +110,23 @@ def train_on_bureau(engine: Engine, *, scale: Scale, actor_code: str, observatio
         if release_it:
             release(session, version=card.model_version, actor_code=actor_code)
     return card, data
+
+
+def segment_labels(data: TrainingSet) -> list[str]:
+    """Each row's segment (``thin`` or ``main``), as evaluations and the fairness report split them."""
+    return ["thin" if t else "main" for t in data.thin]
+
+
+def evaluate_on_bureau(engine: Engine, card: Model, *, observation_period: str | None = None,
+                       retention_years: int = 5) -> tuple[list[evaluation.Evaluated], TrainingSet]:
+    """``card``'s figures on the bureau's files as they stood at ``observation_period`` (default: the newest
+    period with a whole outcome, out-of-time for a model trained at the default period), labelled by which rows
+    they are (``scoring.evaluation``)."""
+    with session_scope(engine) as session:
+        period = observation_period or default_observation_period(session)
+        data = training_set(session, observation_period=period, retention_years=retention_years)
+    return evaluation.evaluate_labelled(card, data.frame(), data.bad, observation_period=period,
+                                        segments=segment_labels(data)), data
 
 
 def recalibrate_on_bureau(engine: Engine, *, version: str, observation_period: str, actor_code: str,

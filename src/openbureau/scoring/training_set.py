@@ -21,7 +21,7 @@ from openbureau.accounts import service as account_states
 from openbureau.inquiries.repository import InquiryRepository
 from openbureau.intake.standard import NON_CREDIT_PRODUCTS
 from openbureau.kit.errors import Unprocessable
-from openbureau.kit.periods import period_end, shift_period
+from openbureau.kit.periods import months_between, period_end, shift_period
 from openbureau.scoring.features import FEATURE_NAMES, is_thin, point_in_time, unscorable_reason
 from openbureau.tradelines.history import build_tradelines
 
@@ -103,8 +103,45 @@ def training_set(session: Session, *, observation_period: str, outcome_months: i
 
 
 def default_observation_period(session: Session, outcome_months: int = 12) -> str:
-    """The newest observation period with a full outcome window in the bureau."""
+    """The newest observation period with a full outcome window in the bureau: where ``model evaluate``
+    validates by default."""
     newest = latest_period(session)
     if newest is None:
         raise Unprocessable("the bureau holds no account states to train on", code="NO_TRAINING_DATA")
     return shift_period(newest, -outcome_months)
+
+
+OUT_OF_TIME_MONTHS = 6  # how far before the validation period a model trains by default
+MIN_HISTORY_MONTHS = 3  # the months of files (the training period's included) a default training period needs
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultPeriods:
+    """Where a bureau model trains and is validated by default, and why."""
+
+    training: str
+    validation: str
+    note: str
+
+    @property
+    def out_of_time(self) -> bool:
+        return self.training < self.validation
+
+
+def default_periods(session: Session, outcome_months: int = 12, gap: int = OUT_OF_TIME_MONTHS) -> DefaultPeriods:
+    """The default training period lies ``gap`` months before the validation period (the newest with a whole
+    outcome), so that the default evaluation is **out-of-time**: files of a later month, none of them seen in
+    training. A bureau too short for the whole gap trains as late as leaves ``MIN_HISTORY_MONTHS`` of files
+    behind the training period; one too short even for that trains at the validation period, whose only
+    validation is then the in-time hold-out (and the note says so)."""
+    validation = default_observation_period(session, outcome_months)
+    earliest = account_states.earliest_period(session) or validation
+    training = max(shift_period(validation, -gap), shift_period(earliest, MIN_HISTORY_MONTHS - 1))
+    months = months_between(training, validation)
+    if months <= 0:
+        return DefaultPeriods(validation, validation,
+                              f"the bureau's files start at {earliest}: too short to hold out a later period "
+                              f"({MIN_HISTORY_MONTHS} months of files, then {outcome_months} of outcome, then one more "
+                              "month), so the only validation is the in-time hold-out")
+    return DefaultPeriods(training, validation, f"trained at {training}, validated out-of-time at {validation} "
+                                                f"({months} months later)")
