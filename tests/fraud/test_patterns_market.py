@@ -24,6 +24,7 @@ from tests.sim.replayed import replayed_bureau
 runner = CliRunner()
 SHARE = 0.01
 PERSONS = 1_200
+FEED_MONTHS = 1
 # Robust floors, far under what the patterns give (docs/fraud.md, Evaluating against known fraud): a built
 # identity's young file sharing an unrelated person's address is SYNTHETIC_IDENTITY; a bust-out and a
 # takeover look like their honest selves at their first application, so no floor is claimed for them here.
@@ -33,9 +34,13 @@ RECALL_FLOOR = {"built_identity": 0.5, "bust_out": 0.0, "takeover": 0.0}
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def pattern_market(request, sqlite_template, tmp_path_factory):
     market = tmp_path_factory.mktemp("fraud-patterns") / "market"
-    patterns = replace(DEFAULT_CONFIG.fraud_patterns, bust_out_share=SHARE, built_share=SHARE, takeover_share=SHARE)
+    # One month of daily event files (as the demo's feed), the patterns in it: a day's file is a transaction of
+    # its own for each furnisher, and the replay's cost is mostly theirs.
+    patterns = replace(DEFAULT_CONFIG.fraud_patterns, bust_out_share=SHARE, built_share=SHARE, takeover_share=SHARE,
+                       months=FEED_MONTHS)
     generate(persons=PERSONS, months=4, seed=17, out=market, end_period="2025-06",
-             config=replace(DEFAULT_CONFIG, fraud_patterns=patterns))
+             config=replace(DEFAULT_CONFIG, fraud_patterns=patterns,
+                            events=replace(DEFAULT_CONFIG.events, months=FEED_MONTHS)))
     for found in replayed_bureau(request, market, sqlite_template, tmp_path_factory, "fraud-patterns", events=True):
         build_rings(found.runtime.engine, vault=found.runtime.vault, settings=found.runtime.policy.signals,
                     principal=terminal_operator(), now=datetime(2025, 7, 5, tzinfo=UTC))

@@ -111,6 +111,27 @@ class AdditiveSegment:
     terms: list[Term]
     dropped: list[str] = field(default_factory=list)  # features left out (a single value: no evidence)
     monotonized: list[str] = field(default_factory=list)  # shapes made monotone after boosting
+    _plan: tuple | None = field(default=None, repr=False, compare=False)  # (terms, their lookups): ``plan``
+
+    def plan(self) -> list[tuple]:
+        """Each term's lookups as plain values, for the scoring loop: (feature, numeric?, cuts or categories,
+        unseen bin) for its first feature and for its second (None for a main term), its points, its best and
+        its least points. Made once per list of terms."""
+        if self._plan is None or self._plan[0] is not self.terms:
+            rows = []
+            for term in self.terms:
+                lookups = []
+                for position in range(2):
+                    if position >= len(term.features):
+                        lookups += [None, False, None, 0]
+                        continue
+                    numeric = term.kinds[position] == "numeric"
+                    unseen = len(term.points) - 1 if position == 0 else len(term.points[0]) - 1
+                    lookups += [term.features[position], numeric,
+                                term.cuts[position] if numeric else term.categories[position], unseen]
+                rows.append((*lookups, term.points, term.best_points, term.least_points))
+            self._plan = (self.terms, rows)
+        return self._plan[1]
 
 
 @dataclass(slots=True)
@@ -137,19 +158,27 @@ class AdditiveModel:
         raw = seg.base_points
         points: dict[str, float] = {}
         lost: dict[str, float] = {}
-        for term in seg.terms:
-            p = term.points_of(values)
-            raw += p
-            gap = (p - term.least_points) if risk else (term.best_points - p)
-            features = term.features
-            if len(features) == 1:
-                name = features[0]
-                points[name] = points.get(name, 0.0) + p
-                lost[name] = lost.get(name, 0.0) + gap
+        get = values.get
+        # Term.points_of and Term.bin_of, unrolled over the segment's plan (the inquiry's hot loop).
+        for first, numeric, table, unseen, second, numeric2, table2, unseen2, cells, best, least in seg.plan():
+            v = get(first)
+            b = (0 if v is None or (isinstance(v, float) and v != v)
+                 else bisect_right(table, v) + 1 if numeric else table.get(str(v), unseen))
+            if second is None:
+                p = cells[b]
+                raw += p
+                points[first] = points.get(first, 0.0) + p
+                lost[first] = lost.get(first, 0.0) + ((p - least) if risk else (best - p))
                 continue
-            for name in features:
-                points[name] = points.get(name, 0.0) + p / 2
-                lost[name] = lost.get(name, 0.0) + gap / 2
+            w = get(second)
+            c = (0 if w is None or (isinstance(w, float) and w != w)
+                 else bisect_right(table2, w) + 1 if numeric2 else table2.get(str(w), unseen2))
+            p = cells[b][c]
+            raw += p
+            half, gap = p / 2, ((p - least) if risk else (best - p)) / 2
+            for name in (first, second):
+                points[name] = points.get(name, 0.0) + half
+                lost[name] = lost.get(name, 0.0) + gap
         score = int(round(min(self.scale.maximum, max(self.scale.minimum, raw))))
         logit_bad = (self.scale.offset - raw) / self.scale.factor
         if self.recalibration is not None:  # the score as shown, mapped again (scoring.calibration)

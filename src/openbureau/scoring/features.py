@@ -119,6 +119,34 @@ def deduplicated(moments: Sequence[datetime], *, days: int = RATE_SHOPPING_DAYS)
     return counted
 
 
+def _payment_history(credit: Sequence[Tradeline], *, start_6: str, start_24: str
+                     ) -> tuple[int, int, list[int], str | None, int]:
+    """One pass over the credit accounts' months (the inquiry's hot loop): the worst status rank since
+    ``start_6`` and since ``start_24``, the ranks of the months past due since ``start_24``, the newest month
+    past due, and how many accounts were ever charged off or settled otherwise (status D or Z)."""
+    worst_6 = worst_24 = derogatory = 0
+    late: list[int] = []
+    last_late = None
+    for t in credit:
+        marked = False
+        for m in t.months:
+            status, period = m.status, m.period
+            r = rank(status)
+            if period >= start_24:
+                worst_24 = max(worst_24, r)
+                if period >= start_6:
+                    worst_6 = max(worst_6, r)
+            if status in PAST_DUE:
+                if last_late is None or period > last_late:
+                    last_late = period
+                if period >= start_24:
+                    late.append(r)
+            if not marked and (status in ("D", "Z") or m.row.account_status == "charged_off"):
+                marked = True
+        derogatory += marked
+    return worst_6, worst_24, late, last_late, derogatory
+
+
 def point_in_time(tradelines: Sequence[Tradeline], *, hard_inquiries: Sequence[datetime],
                   observed: date) -> dict[str, float | None]:
     """The feature values of a file as the bureau knew it on ``observed`` (tradelines built up to its period,
@@ -128,10 +156,7 @@ def point_in_time(tradelines: Sequence[Tradeline], *, hard_inquiries: Sequence[d
     credit = [t for t in tradelines if t.credit]
     other = [t for t in tradelines if not t.credit]
     open_credit = [t for t in credit if t.is_open]
-    worst_6 = max((rank(s) for t in credit if (s := t.worst_since(start_6)) is not None), default=0)
-    worst_24 = max((rank(s) for t in credit if (s := t.worst_since(start_24)) is not None), default=0)
-    late = [rank(m.status) for t in credit for m in t.months if m.period >= start_24 and m.status in PAST_DUE]
-    last_late = max((m.period for t in credit for m in t.months if m.status in PAST_DUE), default=None)
+    worst_6, worst_24, late, last_late, derogatory = _payment_history(credit, start_6=start_6, start_24=start_24)
     revolving, limits = revolving_use(open_credit)
     instalments = [t for t in open_credit if not t.revolving and t.latest.row.original_amount]
     lent = sum(t.latest.row.original_amount for t in instalments)
@@ -147,8 +172,7 @@ def point_in_time(tradelines: Sequence[Tradeline], *, hard_inquiries: Sequence[d
         "late_60_24m": sum(1 for r in late if r >= 5),
         "late_90_24m": sum(1 for r in late if r >= 6),
         "past_due_amount": sum(t.latest.past_due_amount for t in open_credit),
-        "derogatory_accounts": sum(1 for t in credit if any(
-            m.row.account_status == "charged_off" or m.status in ("D", "Z") for m in t.months)),
+        "derogatory_accounts": derogatory,
         "revolving_utilisation": revolving / limits if limits else None,
         "open_credit_accounts": len(open_credit),
         "total_balance": sum(t.latest.balance for t in open_credit),
