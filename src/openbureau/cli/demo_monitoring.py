@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from openbureau.consent.schemas import Subject
+from openbureau.documents import id_problem_expr, normalise_id_number
 from openbureau.inquiries import access
 from openbureau.kit.db import session_scope
 from openbureau.members.service import get_member
@@ -71,6 +72,20 @@ class Receiver:
         return self
 
 
+def portfolio_items(path: Path) -> list[SubscriptionCreate]:
+    """Up to ``SIZE`` registrations of the open accounts of ``LENDER``'s monthly file, one per resident ID number,
+    skipping numbers that are not well formed (a mistyped number of the file, which the bureau rejected as the
+    record's error: the lender registers the customers it knows, not its file's typos)."""
+    number = normalise_id_number(pl.col("id_number"))
+    rows = (pl.read_csv(path, infer_schema=False)
+            .filter((pl.col("id_type") == "CN_RESIDENT_ID") & (pl.col("account_status") == "open"))
+            .with_columns(number.alias("id_number"))
+            .filter(id_problem_expr(pl.col("id_type"), pl.col("id_number")).is_null())
+            .unique("id_number", keep="first", maintain_order=True).head(SIZE))
+    return [SubscriptionCreate(subject=Subject(id_type="CN_RESIDENT_ID", id_number=number), reference=ref)
+            for ref, number in rows.select("furnisher_account_id", "id_number").iter_rows()]
+
+
 class Portfolio:
     """``LENDER``'s monitored portfolio during the replay: pass :meth:`after` to the replay as its ``after``."""
 
@@ -107,11 +122,7 @@ class Portfolio:
             pass
 
     def _register(self, path: Path) -> None:
-        rows = pl.read_csv(path, infer_schema=False).filter(
-            (pl.col("id_type") == "CN_RESIDENT_ID") & (pl.col("account_status") == "open")).unique(
-            "id_number", keep="first", maintain_order=True).head(SIZE)
-        items = [SubscriptionCreate(subject=Subject(id_type="CN_RESIDENT_ID", id_number=number), reference=ref)
-                 for ref, number in rows.select("furnisher_account_id", "id_number").iter_rows()]
+        items = portfolio_items(path)
         registrar = service.Registrar(vault=self.runtime.vault, policy=self.runtime.policy, access=access)
         with session_scope(self.runtime.engine, write=True) as session:
             lender = Principal.of_member(get_member(session, code=LENDER))
