@@ -142,3 +142,44 @@ def test_the_printable_report_shows_the_guarantee_and_the_joint_account(market) 
     # A lender's view: the funders and the facilitator masked like every other lender.
     assert 'data-testid="joint"' in borrower and "funded by Lender 1 60.00%, Lender 3 40.00%" in borrower
     assert "via Lender 2" in borrower and GUARANTOR[2] not in borrower
+
+
+FILE_TABLES = ("account_states", "account_funders", "account_parties")
+
+
+def test_a_report_read_looks_accounts_up_by_their_key_never_scanning_the_files(market, tmp_path) -> None:
+    """Every statement a report makes on the accounts' tables is an index search, for a file of several
+    accounts at several lenders. A list of two or more row values (``(furnisher, account, period, version) IN
+    (...)``) was planned by SQLite as a scan of the whole of ``account_states`` on every report read: at a
+    million accounts, a second an inquiry."""
+    from sqlalchemy import event
+
+    if market.engine.dialect.name != "sqlite":
+        pytest.skip("query plans are SQLite's (PostgreSQL plans by its statistics)")
+    (tmp_path / "more").mkdir()
+    grant(market, "FUND", GUARANTOR[0])
+    for code in ("BANK_A", "FUND"):
+        furnish(market, code, [month(1, f"{code}-{n}", "2026-10", product="installment", facilitator_code="PLAT",
+                                     funder_1_code=code, funder_1_share="10000") for n in range(3)],
+                tmp_path / "more")
+    seen: list[tuple[str, object]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and any(t in statement for t in FILE_TABLES):
+            seen.append((statement, parameters))
+
+    event.listen(market.engine, "before_cursor_execute", keep)
+    try:
+        for who in (BORROWER, GUARANTOR, CO_BORROWER):
+            own(market, who)
+            ask(market, who)
+    finally:
+        event.remove(market.engine, "before_cursor_execute", keep)
+    assert len(seen) > 6
+    scans = []
+    with market.engine.connect() as conn:
+        for statement, parameters in seen:
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            scans += [(statement, row[-1]) for row in plan
+                      if any(row[-1].startswith(f"SCAN {t}") for t in FILE_TABLES)]
+    assert scans == []

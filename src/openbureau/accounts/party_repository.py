@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import ColumnElement, Row, Select, select, tuple_, update
+from sqlalchemy import ColumnElement, Row, Select, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from openbureau.accounts.models import AccountFunder, AccountParty, AccountState
@@ -19,24 +19,35 @@ S = AccountState.__table__.c
 F = AccountFunder.__table__.c
 P = AccountParty.__table__.c
 StateKey = tuple[int, str, str, int]  # furnisher_id, furnisher_account_id, reporting_period, version
-_IN_BATCH = 1_000
 
 
-def _key(columns) -> object:
-    return tuple_(columns.furnisher_id, columns.furnisher_account_id, columns.reporting_period, columns.version)
+def _accounts_where(table, accounts: Sequence[tuple[int, str]]) -> ColumnElement[bool]:
+    """``table``'s rows of these (furnisher id, account number) pairs, one ``IN`` list per furnisher joined by OR
+    (an index range of the primary key's leading columns for each, on every engine)."""
+    numbers: dict[int, set[str]] = {}
+    for furnisher_id, account in accounts:
+        numbers.setdefault(furnisher_id, set()).add(account)
+    return or_(*(and_(table.furnisher_id == furnisher_id, table.furnisher_account_id.in_(sorted(numbers[furnisher_id])))
+                 for furnisher_id in sorted(numbers)))
 
 
 class PartyRepository:
-    """Reads of the funders, facilitators and related persons of the accounts in the files."""
+    """Reads of the funders, facilitators and related persons of the accounts in the files.
+
+    Every read goes by furnisher and account number, the leading columns of the tables' primary keys, and
+    filters the period and version of the wanted state versions itself: a list of row values (``(furnisher,
+    account, period, version) IN (...)``) is a scan of the whole table on SQLite, which made every report read
+    a scan of ``account_states``."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _in_batches(self, stmt_of, keys: Sequence[StateKey]) -> list[Row]:
-        rows: list[Row] = []
-        for start in range(0, len(keys), _IN_BATCH):
-            rows += self.session.execute(stmt_of(keys[start:start + _IN_BATCH])).all()
-        return rows
+    def _of_keys(self, table, stmt_of: Callable[[ColumnElement], Select], keys: Sequence[StateKey]) -> list[Row]:
+        """The rows of ``stmt_of(where)`` (whose first four columns are a state key) of the state versions
+        ``keys``, found through ``table``'s furnisher and account number."""
+        wanted = set(keys)
+        where = _accounts_where(table, [(k[0], k[1]) for k in wanted])
+        return [r for r in self.session.execute(stmt_of(where)) if (r[0], r[1], r[2], r[3]) in wanted]
 
     def joint_details(self, keys: Sequence[StateKey]) -> tuple[list[Row], list[Row], list[Row]]:
         """Of these state versions: (key, ``facilitator_id``) where one is named, (key, ``funder_id``,
@@ -44,25 +55,25 @@ class PartyRepository:
         keys = list(keys)
         if not keys:
             return [], [], []
-        facilitators = self._in_batches(lambda k: select(
+        facilitators = self._of_keys(S, lambda where: select(
             S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version, S.facilitator_id).where(
-            _key(S).in_(k), S.facilitator_id.is_not(None)), keys)
-        funders = self._in_batches(lambda k: select(
+            where, S.facilitator_id.is_not(None)), keys)
+        funders = self._of_keys(F, lambda where: select(
             F.furnisher_id, F.furnisher_account_id, F.reporting_period, F.version, F.funder_id, F.share_bp).where(
-            _key(F).in_(k)).order_by(F.position), keys)
-        parties = self._in_batches(lambda k: select(
+            where).order_by(F.furnisher_account_id, F.reporting_period, F.version, F.position), keys)
+        parties = self._of_keys(P, lambda where: select(
             P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.role).where(
-            _key(P).in_(k), P.held_reason.is_(None)), keys)
+            where, P.held_reason.is_(None)), keys)
         return facilitators, funders, parties
 
     def parties_of(self, keys: Sequence[StateKey]) -> list[Row]:
         """The related persons of these state versions, held ones left out (they never leave the bureau): (key,
         ``position``, ``role``, ``person_id``, ``identity_enc``) in key and position order."""
         keys = list(keys)
-        return self._in_batches(lambda k: select(
+        return self._of_keys(P, lambda where: select(
             P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.position, P.role,
-            P.person_id, P.identity_enc).where(_key(P).in_(k), P.held_reason.is_(None)).order_by(
-            P.furnisher_account_id, P.version, P.position), keys) if keys else []
+            P.person_id, P.identity_enc).where(where, P.held_reason.is_(None)).order_by(
+            P.furnisher_account_id, P.reporting_period, P.version, P.position), keys) if keys else []
 
     def answered_for(self, person_id: int) -> list[tuple[Row, str, int | None]]:
         """The accounts a person is a related person of (not held) on the newest version of the account's newest
@@ -74,20 +85,18 @@ class PartyRepository:
             return []
         accounts = [tuple(r) for r in named]
         newest: dict[tuple[int, str], Row] = {}
-        for start in range(0, len(accounts), _IN_BATCH):
-            stmt = (select(*STATE_COLUMNS, S.identity_enc)
-                    .where(tuple_(S.furnisher_id, S.furnisher_account_id).in_(accounts[start:start + _IN_BATCH]),
-                           S.held_reason.is_(None), PUBLISHED)
-                    .order_by(S.furnisher_id, S.furnisher_account_id, S.reporting_period.desc(), S.version.desc()))
-            for row in self.session.execute(stmt):
-                newest.setdefault((row.furnisher_id, row.furnisher_account_id), row)
+        stmt = (select(*STATE_COLUMNS, S.identity_enc)
+                .where(_accounts_where(S, accounts), S.held_reason.is_(None), PUBLISHED)
+                .order_by(S.furnisher_id, S.furnisher_account_id, S.reporting_period.desc(), S.version.desc()))
+        for row in self.session.execute(stmt):
+            newest.setdefault((row.furnisher_id, row.furnisher_account_id), row)
         current = [r for r in newest.values() if r.account_status != "deleted"]
         if not current:
             return []
         keys = [(r.furnisher_id, r.furnisher_account_id, r.reporting_period, r.version) for r in current]
-        roles = self._in_batches(lambda k: select(
+        roles = self._of_keys(P, lambda where: select(
             P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.role, P.liability).where(
-            _key(P).in_(k), P.person_id == person_id, P.held_reason.is_(None)).order_by(P.position), keys)
+            where, P.person_id == person_id, P.held_reason.is_(None)).order_by(P.position), keys)
         by_key = {(r.furnisher_id, r.furnisher_account_id, r.reporting_period, r.version): r for r in current}
         return [(by_key[(r[0], r[1], r[2], r[3])], r.role, r.liability) for r in roles]
 
