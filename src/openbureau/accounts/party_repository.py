@@ -45,8 +45,6 @@ def _key_params(keys: Sequence[tuple]) -> dict[str, list]:
 
 
 # Read on every inquiry: built once, with bound parameters (building them cost more than running them).
-_FACILITATORS = select(S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version, S.facilitator_id).where(
-    _key_in(S), S.facilitator_id.is_not(None))
 _FUNDERS = select(F.furnisher_id, F.furnisher_account_id, F.reporting_period, F.version, F.funder_id, F.share_bp).where(
     _key_in(F)).order_by(F.position)
 _PARTIES = select(P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.role).where(
@@ -74,14 +72,13 @@ class PartyRepository:
             rows += self.session.execute(stmt, {**_key_params(keys[start:start + _IN_BATCH]), **params}).all()
         return rows
 
-    def joint_details(self, keys: Sequence[StateKey]) -> tuple[list[Row], list[Row], list[Row]]:
-        """Of these state versions: (key, ``facilitator_id``) where one is named, (key, ``funder_id``,
-        ``share_bp``) in position order, and (key, ``role``) of every related person not held."""
+    def joint_details(self, keys: Sequence[StateKey]) -> tuple[list[Row], list[Row]]:
+        """Of these state versions: (key, ``funder_id``, ``share_bp``) in position order, and (key, ``role``) of
+        every related person not held."""
         keys = list(keys)
         if not keys:
-            return [], [], []
-        return (self._in_batches(_FACILITATORS, keys), self._in_batches(_FUNDERS, keys),
-                self._in_batches(_PARTIES, keys))
+            return [], []
+        return self._in_batches(_FUNDERS, keys), self._in_batches(_PARTIES, keys)
 
     def parties_of(self, keys: Sequence[StateKey]) -> list[Row]:
         """The related persons of these state versions, held ones left out (they never leave the bureau): (key,
