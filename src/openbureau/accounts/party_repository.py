@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import ColumnElement, Row, Select, and_, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from openbureau.accounts.models import AccountFunder, AccountParty, AccountState
@@ -19,84 +19,91 @@ S = AccountState.__table__.c
 F = AccountFunder.__table__.c
 P = AccountParty.__table__.c
 StateKey = tuple[int, str, str, int]  # furnisher_id, furnisher_account_id, reporting_period, version
+_IN_BATCH = 1_000
 
 
-def _accounts_where(table, accounts: Sequence[tuple[int, str]]) -> ColumnElement[bool]:
-    """``table``'s rows of these (furnisher id, account number) pairs, one ``IN`` list per furnisher joined by OR
-    (an index range of the primary key's leading columns for each, on every engine)."""
-    numbers: dict[int, set[str]] = {}
-    for furnisher_id, account in accounts:
-        numbers.setdefault(furnisher_id, set()).add(account)
-    return or_(*(and_(table.furnisher_id == furnisher_id, table.furnisher_account_id.in_(sorted(numbers[furnisher_id])))
-                 for furnisher_id in sorted(numbers)))
+def _key(columns) -> object:
+    return tuple_(columns.furnisher_id, columns.furnisher_account_id, columns.reporting_period, columns.version)
+
+
+def _accounts_in(columns) -> ColumnElement[bool]:
+    """The rows of the accounts ``:furnishers`` and ``:accounts``, by the primary key's first two columns:
+    SQLite answers a row-value ``IN`` of ``VALUES`` by scanning the whole table, but searches the key for these
+    two plain ``IN`` lists, which the row-value ``IN`` beside them then narrows to the exact keys."""
+    return and_(columns.furnisher_id.in_(bindparam("furnishers", expanding=True)),
+                columns.furnisher_account_id.in_(bindparam("accounts", expanding=True)))
+
+
+def _key_in(columns) -> ColumnElement[bool]:
+    """Exactly the state versions ``:keys`` (with their ``_accounts_in``), found through the primary key."""
+    return and_(_accounts_in(columns), _key(columns).in_(bindparam("keys", expanding=True)))
+
+
+def _key_params(keys: Sequence[tuple]) -> dict[str, list]:
+    """The parameters of ``_key_in`` (or of ``_accounts_in`` and ``:keys``) for ``keys``."""
+    return {"furnishers": sorted({k[0] for k in keys}), "accounts": sorted({k[1] for k in keys}), "keys": list(keys)}
+
+
+# Read on every inquiry: built once, with bound parameters (building them cost more than running them).
+_FUNDERS = select(F.furnisher_id, F.furnisher_account_id, F.reporting_period, F.version, F.funder_id, F.share_bp).where(
+    _key_in(F)).order_by(F.position)
+_PARTIES = select(P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.role).where(
+    _key_in(P), P.held_reason.is_(None))
+_NAMED = select(P.furnisher_id, P.furnisher_account_id).where(
+    P.person_id == bindparam("person_id"), P.held_reason.is_(None)).distinct()
+_NEWEST = (select(*STATE_COLUMNS, S.identity_enc)
+           .where(_accounts_in(S), tuple_(S.furnisher_id, S.furnisher_account_id).in_(bindparam("keys", expanding=True)),
+                  S.held_reason.is_(None), PUBLISHED)
+           .order_by(S.furnisher_id, S.furnisher_account_id, S.reporting_period.desc(), S.version.desc()))
+_ROLES = select(P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.role, P.liability).where(
+    _key_in(P), P.person_id == bindparam("person_id"), P.held_reason.is_(None)).order_by(P.position)
 
 
 class PartyRepository:
-    """Reads of the funders, facilitators and related persons of the accounts in the files.
-
-    Every read goes by furnisher and account number, the leading columns of the tables' primary keys, and
-    filters the period and version of the wanted state versions itself: a list of row values (``(furnisher,
-    account, period, version) IN (...)``) is a scan of the whole table on SQLite, which made every report read
-    a scan of ``account_states``."""
+    """Reads of the funders, facilitators and related persons of the accounts in the files."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _of_keys(self, table, stmt_of: Callable[[ColumnElement], Select], keys: Sequence[StateKey]) -> list[Row]:
-        """The rows of ``stmt_of(where)`` (whose first four columns are a state key) of the state versions
-        ``keys``, found through ``table``'s furnisher and account number."""
-        wanted = set(keys)
-        where = _accounts_where(table, [(k[0], k[1]) for k in wanted])
-        return [r for r in self.session.execute(stmt_of(where)) if (r[0], r[1], r[2], r[3]) in wanted]
+    def _in_batches(self, stmt: Select, keys: Sequence[tuple], **params) -> list[Row]:
+        """``stmt`` for the keys, ``_IN_BATCH`` at a time (its ``_key_params``, and ``params``)."""
+        rows: list[Row] = []
+        for start in range(0, len(keys), _IN_BATCH):
+            rows += self.session.execute(stmt, {**_key_params(keys[start:start + _IN_BATCH]), **params}).all()
+        return rows
 
-    def joint_details(self, keys: Sequence[StateKey]) -> tuple[list[Row], list[Row], list[Row]]:
-        """Of these state versions: (key, ``facilitator_id``) where one is named, (key, ``funder_id``,
-        ``share_bp``) in position order, and (key, ``role``) of every related person not held."""
+    def joint_details(self, keys: Sequence[StateKey]) -> tuple[list[Row], list[Row]]:
+        """Of these state versions: (key, ``funder_id``, ``share_bp``) in position order, and (key, ``role``) of
+        every related person not held."""
         keys = list(keys)
         if not keys:
-            return [], [], []
-        facilitators = self._of_keys(S, lambda where: select(
-            S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version, S.facilitator_id).where(
-            where, S.facilitator_id.is_not(None)), keys)
-        funders = self._of_keys(F, lambda where: select(
-            F.furnisher_id, F.furnisher_account_id, F.reporting_period, F.version, F.funder_id, F.share_bp).where(
-            where).order_by(F.furnisher_account_id, F.reporting_period, F.version, F.position), keys)
-        parties = self._of_keys(P, lambda where: select(
-            P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.role).where(
-            where, P.held_reason.is_(None)), keys)
-        return facilitators, funders, parties
+            return [], []
+        return self._in_batches(_FUNDERS, keys), self._in_batches(_PARTIES, keys)
 
     def parties_of(self, keys: Sequence[StateKey]) -> list[Row]:
         """The related persons of these state versions, held ones left out (they never leave the bureau): (key,
         ``position``, ``role``, ``person_id``, ``identity_enc``) in key and position order."""
         keys = list(keys)
-        return self._of_keys(P, lambda where: select(
+        return self._in_batches(select(
             P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.position, P.role,
-            P.person_id, P.identity_enc).where(where, P.held_reason.is_(None)).order_by(
-            P.furnisher_account_id, P.reporting_period, P.version, P.position), keys) if keys else []
+            P.person_id, P.identity_enc).where(_key_in(P), P.held_reason.is_(None)).order_by(
+            P.furnisher_account_id, P.version, P.position), keys) if keys else []
 
     def answered_for(self, person_id: int) -> list[tuple[Row, str, int | None]]:
         """The accounts a person is a related person of (not held) on the newest version of the account's newest
         period in the files, not deleted: (state row of ``STATE_COLUMNS`` with the borrower's ``identity_enc``,
         ``role``, ``liability``), one per account and role."""
-        named = self.session.execute(select(P.furnisher_id, P.furnisher_account_id).where(
-            P.person_id == person_id, P.held_reason.is_(None)).distinct()).all()
+        named = self.session.execute(_NAMED, {"person_id": person_id}).all()
         if not named:
             return []
-        accounts = [tuple(r) for r in named]
         newest: dict[tuple[int, str], Row] = {}
-        stmt = (select(*STATE_COLUMNS, S.identity_enc)
-                .where(_accounts_where(S, accounts), S.held_reason.is_(None), PUBLISHED)
-                .order_by(S.furnisher_id, S.furnisher_account_id, S.reporting_period.desc(), S.version.desc()))
-        for row in self.session.execute(stmt):
+        for row in self._in_batches(_NEWEST, [tuple(r) for r in named]):
             newest.setdefault((row.furnisher_id, row.furnisher_account_id), row)
         current = [r for r in newest.values() if r.account_status != "deleted"]
         if not current:
             return []
         keys = [(r.furnisher_id, r.furnisher_account_id, r.reporting_period, r.version) for r in current]
-        roles = self._of_keys(P, lambda where: select(
-            P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.role, P.liability).where(
-            where, P.person_id == person_id, P.held_reason.is_(None)).order_by(P.position), keys)
+        roles = self._in_batches(_ROLES, keys, person_id=person_id)
         by_key = {(r.furnisher_id, r.furnisher_account_id, r.reporting_period, r.version): r for r in current}
         return [(by_key[(r[0], r[1], r[2], r[3])], r.role, r.liability) for r in roles]
 

@@ -45,22 +45,20 @@ def file_states(session: Session, person_id: int, *, with_identity: bool = False
 
 @dataclass(frozen=True, slots=True)
 class JointDetails:
-    """Standard v1.1 on the accounts of a file, by state version: who originated and funds each, and which have
-    a co-borrower (held related persons never count)."""
+    """Standard v1.1 on the accounts of a file, by state version: who funds each, and which have a co-borrower
+    (held related persons never count). The facilitator that originated an account is on its state row."""
 
-    facilitators: dict[StateKey, int]
     funders: dict[StateKey, list[tuple[int, int]]]  # (funder member id, share in basis points), in order
     co_borrowed: set[StateKey]
 
 
 def joint_details(session: Session, keys: Sequence[StateKey]) -> JointDetails:
-    """The facilitator, funders and co-borrowers of these state versions (the newest of each account shown)."""
-    facilitators, funders, parties = PartyRepository(session).joint_details(keys)
+    """The funders and co-borrowers of these state versions (the newest of each account shown)."""
+    funders, parties = PartyRepository(session).joint_details(keys)
     funded: dict[StateKey, list[tuple[int, int]]] = {}
     for r in funders:
         funded.setdefault((r[0], r[1], r[2], r[3]), []).append((r.funder_id, r.share_bp))
-    return JointDetails({(r[0], r[1], r[2], r[3]): r.facilitator_id for r in facilitators}, funded,
-                        {(r[0], r[1], r[2], r[3]) for r in parties if r.role == "co_borrower"})
+    return JointDetails(funded, {(r[0], r[1], r[2], r[3]) for r in parties if r.role == "co_borrower"})
 
 
 def parties_of(session: Session, keys: Sequence[StateKey]) -> list[Row]:

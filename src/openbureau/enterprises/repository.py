@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import polars as pl
-from sqlalchemy import Connection, and_, delete, exists, func, or_, select
+from sqlalchemy import Connection, bindparam, delete, exists, func, select, tuple_
 
 from openbureau.accounts.repository import has_state, published_by
 from openbureau.enterprises.models import USCC, AccountEnterprise, Enterprise, EnterpriseState
@@ -19,8 +19,18 @@ from openbureau.kit.dialects import dialect_for
 E, ES, AE = Enterprise.__table__.c, EnterpriseState.__table__.c, AccountEnterprise.__table__.c
 PUBLISHED = published_by(ES.submission_id)
 LINK_PUBLISHED = published_by(AE.submission_id)
-_KEYS_PER_STATEMENT = 100  # SQLite's expression depth limit is 1,000
+_KEYS_PER_STATEMENT = 1_000
 STATE_COLUMNS = tuple(c for c in ES if c.name not in ("submission_id", "line", "stored_at"))
+# Read on every person's report: built once, with bound parameters. The furnishers and accounts are asked with
+# plain IN lists beside the keys' row-value IN: SQLite searches the primary key for those, and scans the whole
+# table for a row-value IN alone.
+_LINKS = (select(AE.furnisher_id, AE.furnisher_account_id, AE.reporting_period, AE.version, AE.enterprise_id,
+                 AE.name_enc, E.uscc_enc)
+          .join(Enterprise, E.id == AE.enterprise_id)
+          .where(AE.furnisher_id.in_(bindparam("furnishers", expanding=True)),
+                 AE.furnisher_account_id.in_(bindparam("accounts", expanding=True)),
+                 tuple_(AE.furnisher_id, AE.furnisher_account_id, AE.reporting_period, AE.version).in_(
+                     bindparam("keys", expanding=True)), LINK_PUBLISHED))
 
 
 class EnterpriseRepository:
@@ -58,14 +68,9 @@ class EnterpriseRepository:
         """(key..., enterprise_id, name_enc, uscc_enc) of the sole traders' account states among ``keys``."""
         found = []
         for start in range(0, len(keys), _KEYS_PER_STATEMENT):
-            # Key equalities ORed, not a row-value IN: SQLite searches the primary key for each of these, and
-            # scans the whole table for the IN (this runs on every person's report).
-            wanted = or_(*(and_(AE.furnisher_id == f, AE.furnisher_account_id == a, AE.reporting_period == p,
-                                AE.version == v) for f, a, p, v in keys[start:start + _KEYS_PER_STATEMENT]))
-            found += self.conn.execute(
-                select(AE.furnisher_id, AE.furnisher_account_id, AE.reporting_period, AE.version, AE.enterprise_id,
-                       AE.name_enc, E.uscc_enc)
-                .join(Enterprise, E.id == AE.enterprise_id).where(wanted, LINK_PUBLISHED)).all()
+            batch = keys[start:start + _KEYS_PER_STATEMENT]
+            found += self.conn.execute(_LINKS, {"furnishers": sorted({k[0] for k in batch}),
+                                                "accounts": sorted({k[1] for k in batch}), "keys": batch}).all()
         return found
 
     def latest_frame(self, *, period: str | None = None) -> pl.DataFrame:

@@ -91,7 +91,7 @@ class PersonFile:
     marks: FileMarks = FileMarks([])  # what the person's disputes hide, mark and add (disputes.investigation)
     protections: Protections = Protections([], False)  # fraud alerts and a freeze in force (rights.service)
     fraud: FraudFacts = FraudFacts()  # the person's ring and fraud reports in force (fraud.service)
-    joint: JointDetails = JointDetails({}, {}, set())  # facilitators, funders, co-borrowers (standard v1.1)
+    joint: JointDetails = JointDetails({}, set())  # funders, co-borrowers (standard v1.1)
     answered: Sequence[tuple] = ()  # accounts the person guarantees or co-borrows (accounts.service.answered_for)
     businesses: dict = field(default_factory=dict)  # (furnisher, account) -> enterprises.service.Business (v1.1)
 
@@ -133,7 +133,7 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
                            | {t.facilitator[0] for t in lines if t.facilitator}
                            | {link["furnisher_id"] for link in links}
                            | {loan.furnisher_id for loan in events.recent_loans}
-                           | {r.furnisher_id for r in fraud.reports} | set(joint.facilitators.values())
+                           | {r.furnisher_id for r in fraud.reports} | {t.latest.row.facilitator_id for t in lines}
                            | {f for funders in joint.funders.values() for f, _ in funders}
                            | {a[0].furnisher_id for a in answered})
     return PersonFile(person.id, person.id_type, vault.decrypt(person.id_enc), lines, inquiries, conflicts,
