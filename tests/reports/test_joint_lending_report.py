@@ -147,6 +147,7 @@ def test_the_printable_report_shows_the_guarantee_and_the_joint_account(market) 
 FILE_TABLES = ("account_states", "account_funders", "account_parties")
 
 
+@pytest.mark.parametrize("runtime", ["sqlite"], indirect=True)  # SQLite's plans: PostgreSQL's follow its statistics
 def test_a_report_read_looks_accounts_up_by_their_key_never_scanning_the_files(market, tmp_path) -> None:
     """Every statement a report makes on the accounts' tables is an index search, for a file of several
     accounts at several lenders. A list of two or more row values (``(furnisher, account, period, version) IN
@@ -154,8 +155,6 @@ def test_a_report_read_looks_accounts_up_by_their_key_never_scanning_the_files(m
     million accounts, a second an inquiry."""
     from sqlalchemy import event
 
-    if market.engine.dialect.name != "sqlite":
-        pytest.skip("query plans are SQLite's (PostgreSQL plans by its statistics)")
     (tmp_path / "more").mkdir()
     grant(market, "FUND", GUARANTOR[0])
     for code in ("BANK_A", "FUND"):
