@@ -23,13 +23,13 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    tuple_,
     union_all,
     update,
 )
 
 from openbureau.accounts.models import ErasedEvent, EventDiscrepancy, LendingEvent
 from openbureau.kit.dialects import dialect_for
+from openbureau.kit.keys import keys_in
 
 E = LendingEvent.__table__.c
 D = EventDiscrepancy.__table__.c
@@ -182,7 +182,7 @@ class EventRepository:
         known: set[tuple[int, str]] = set()
         for start in range(0, len(keys), ID_CHUNK // 2):
             known.update(self.conn.execute(select(D.event_row_id, D.code).where(
-                tuple_(D.event_row_id, D.code).in_(keys[start:start + ID_CHUNK // 2]))).all())
+                keys_in((D.event_row_id, D.code), keys[start:start + ID_CHUNK // 2]))).all())
         new = frame.filter(~pl.struct("event_row_id", "code").is_in(
             pl.DataFrame(list(known), orient="row", schema={"event_row_id": pl.Int64, "code": pl.String})
             .to_struct().implode()) if known else pl.lit(True))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, bindparam, delete, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, update
 
 from openbureau.accounts.models import AccountFunder, AccountParty
+from openbureau.kit.keys import keys_in
 
 _TABLES = (AccountFunder.__table__, AccountParty.__table__)
 _BATCH = 1_000
@@ -23,8 +24,8 @@ def delete_of_states(conn: Connection, keys: Sequence[tuple[int, str, str, int]]
     for table in _TABLES:
         c = table.c
         for start in range(0, len(keys), _BATCH):
-            conn.execute(delete(table).where(tuple_(c.furnisher_id, c.furnisher_account_id, c.reporting_period,
-                                                    c.version).in_(keys[start:start + _BATCH])))
+            conn.execute(delete(table).where(keys_in((c.furnisher_id, c.furnisher_account_id, c.reporting_period,
+                                                      c.version), keys[start:start + _BATCH])))
 
 
 def delete_of_periods(conn: Connection, keys: Sequence[tuple[int, str, str]]) -> None:
@@ -32,8 +33,8 @@ def delete_of_periods(conn: Connection, keys: Sequence[tuple[int, str, str]]) ->
     for table in _TABLES:
         c = table.c
         for start in range(0, len(keys), _BATCH):
-            conn.execute(delete(table).where(tuple_(c.furnisher_id, c.furnisher_account_id, c.reporting_period)
-                                             .in_(keys[start:start + _BATCH])))
+            conn.execute(delete(table).where(keys_in((c.furnisher_id, c.furnisher_account_id, c.reporting_period),
+                                                     keys[start:start + _BATCH])))
 
 
 def move_parties(conn: Connection, moves: list[dict[str, int]]) -> None:

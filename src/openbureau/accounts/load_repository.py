@@ -8,14 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import polars as pl
-from sqlalchemy import ColumnElement, Connection, case, delete, exists, func, insert, select, tuple_
+from sqlalchemy import ColumnElement, Connection, case, delete, exists, func, insert, select
 
 from openbureau.accounts.joint_rows import delete_of_states
 from openbureau.accounts.models import AccountFunder, AccountParty, AccountState, LendingEvent, LoadInProgress
 from openbureau.accounts.repository import PUBLISHED, STATE_FRAME_SCHEMA, S
 from openbureau.kit.dialects import dialect_for
+from openbureau.kit.keys import keys_in
 
-_PRIMARY_KEY = tuple_(S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version)
+_PRIMARY_KEY = (S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version)
 
 
 class AccountLoadRepository:
@@ -126,7 +127,7 @@ class AccountLoadRepository:
         if not keys:
             return 0
         delete_of_states(self.conn, keys)
-        return self.conn.execute(delete(AccountState).where(_PRIMARY_KEY.in_(keys))).rowcount
+        return self.conn.execute(delete(AccountState).where(keys_in(_PRIMARY_KEY, keys))).rowcount
 
     # -- frames for the quality and market jobs ------------------------------------------------------------
     def submission_periods(self) -> pl.DataFrame:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, select, tuple_, update
+from sqlalchemy import ColumnElement, Row, Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from openbureau.accounts.models import AccountFunder, AccountParty, AccountState
 from openbureau.accounts.repository import PUBLISHED, STATE_COLUMNS
+from openbureau.kit.keys import bound_key_params, bound_keys_in
 
 S = AccountState.__table__.c
 F = AccountFunder.__table__.c
@@ -22,41 +23,23 @@ StateKey = tuple[int, str, str, int]  # furnisher_id, furnisher_account_id, repo
 _IN_BATCH = 1_000
 
 
-def _key(columns) -> object:
-    return tuple_(columns.furnisher_id, columns.furnisher_account_id, columns.reporting_period, columns.version)
-
-
-def _accounts_in(columns) -> ColumnElement[bool]:
-    """The rows of the accounts ``:furnishers`` and ``:accounts``, by the primary key's first two columns:
-    SQLite answers a row-value ``IN`` of ``VALUES`` by scanning the whole table, but searches the key for these
-    two plain ``IN`` lists, which the row-value ``IN`` beside them then narrows to the exact keys."""
-    return and_(columns.furnisher_id.in_(bindparam("furnishers", expanding=True)),
-                columns.furnisher_account_id.in_(bindparam("accounts", expanding=True)))
-
-
-def _key_in(columns) -> ColumnElement[bool]:
-    """Exactly the state versions ``:keys`` (with their ``_accounts_in``), found through the primary key."""
-    return and_(_accounts_in(columns), _key(columns).in_(bindparam("keys", expanding=True)))
-
-
-def _key_params(keys: Sequence[tuple]) -> dict[str, list]:
-    """The parameters of ``_key_in`` (or of ``_accounts_in`` and ``:keys``) for ``keys``."""
-    return {"furnishers": sorted({k[0] for k in keys}), "accounts": sorted({k[1] for k in keys}), "keys": list(keys)}
+def _STATE_KEY(columns) -> tuple:  # noqa: N802 - read as the name of the key it gives
+    return columns.furnisher_id, columns.furnisher_account_id, columns.reporting_period, columns.version
 
 
 # Read on every inquiry: built once, with bound parameters (building them cost more than running them).
 _FUNDERS = select(F.furnisher_id, F.furnisher_account_id, F.reporting_period, F.version, F.funder_id, F.share_bp).where(
-    _key_in(F)).order_by(F.position)
+    bound_keys_in(_STATE_KEY(F))).order_by(F.position)
 _PARTIES = select(P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.role).where(
-    _key_in(P), P.held_reason.is_(None))
+    bound_keys_in(_STATE_KEY(P)), P.held_reason.is_(None))
 _NAMED = select(P.furnisher_id, P.furnisher_account_id).where(
     P.person_id == bindparam("person_id"), P.held_reason.is_(None)).distinct()
 _NEWEST = (select(*STATE_COLUMNS, S.identity_enc)
-           .where(_accounts_in(S), tuple_(S.furnisher_id, S.furnisher_account_id).in_(bindparam("keys", expanding=True)),
+           .where(bound_keys_in((S.furnisher_id, S.furnisher_account_id)),
                   S.held_reason.is_(None), PUBLISHED)
            .order_by(S.furnisher_id, S.furnisher_account_id, S.reporting_period.desc(), S.version.desc()))
 _ROLES = select(P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.role, P.liability).where(
-    _key_in(P), P.person_id == bindparam("person_id"), P.held_reason.is_(None)).order_by(P.position)
+    bound_keys_in(_STATE_KEY(P)), P.person_id == bindparam("person_id"), P.held_reason.is_(None)).order_by(P.position)
 
 
 class PartyRepository:
@@ -66,10 +49,10 @@ class PartyRepository:
         self.session = session
 
     def _in_batches(self, stmt: Select, keys: Sequence[tuple], **params) -> list[Row]:
-        """``stmt`` for the keys, ``_IN_BATCH`` at a time (its ``_key_params``, and ``params``)."""
+        """``stmt`` for the keys, ``_IN_BATCH`` at a time (their ``bound_key_params``, and ``params``)."""
         rows: list[Row] = []
         for start in range(0, len(keys), _IN_BATCH):
-            rows += self.session.execute(stmt, {**_key_params(keys[start:start + _IN_BATCH]), **params}).all()
+            rows += self.session.execute(stmt, {**bound_key_params(keys[start:start + _IN_BATCH]), **params}).all()
         return rows
 
     def joint_details(self, keys: Sequence[StateKey]) -> tuple[list[Row], list[Row]]:
@@ -86,7 +69,7 @@ class PartyRepository:
         keys = list(keys)
         return self._in_batches(select(
             P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.position, P.role,
-            P.person_id, P.identity_enc).where(_key_in(P), P.held_reason.is_(None)).order_by(
+            P.person_id, P.identity_enc).where(bound_keys_in(_STATE_KEY(P)), P.held_reason.is_(None)).order_by(
             P.furnisher_account_id, P.version, P.position), keys) if keys else []
 
     def answered_for(self, person_id: int) -> list[tuple[Row, str, int | None]]:

@@ -11,19 +11,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, tuple_
+from sqlalchemy import Connection, Row, delete, func, insert, select
 
 from openbureau.accounts.joint_rows import delete_of_periods, delete_of_states
 from openbureau.accounts.models import AccountState, ErasedEvent, ErasedState, LendingEvent
 from openbureau.accounts.repository import PUBLISHED
+from openbureau.kit.keys import keys_in
 
 S = AccountState.__table__.c
 E = LendingEvent.__table__.c
 X = ErasedState.__table__.c
 XE = ErasedEvent.__table__.c
 KEYS_PER_STATEMENT = 500  # tuples per IN list (4 bound parameters each)
-_STATE_KEY = tuple_(S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version)
-_PERIOD_KEY = tuple_(S.furnisher_id, S.furnisher_account_id, S.reporting_period)
+_STATE_KEY = (S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version)
+_PERIOD_KEY = (S.furnisher_id, S.furnisher_account_id, S.reporting_period)
 
 
 def _chunks(items: Sequence, size: int = KEYS_PER_STATEMENT):
@@ -68,14 +69,14 @@ class PersonRecordRepository:
         """Delete states by primary key and list each period of which no version is left; (rows deleted,
         periods listed)."""
         delete_of_states(self.conn, keys)
-        deleted = sum(self.conn.execute(delete(AccountState).where(_STATE_KEY.in_(chunk))).rowcount
+        deleted = sum(self.conn.execute(delete(AccountState).where(keys_in(_STATE_KEY, chunk))).rowcount
                       for chunk in _chunks(keys))
         periods = sorted({(f, a, p) for f, a, p, _ in keys})
         left: set[tuple[int, str, str]] = set()
         for chunk in _chunks(periods):
             left.update(tuple(r) for r in self.conn.execute(
                 select(S.furnisher_id, S.furnisher_account_id, S.reporting_period).distinct()
-                .where(_PERIOD_KEY.in_(chunk))))
+                .where(keys_in(_PERIOD_KEY, chunk))))
         listed = self.suppress_states([k for k in periods if k not in left], reason=reason, erasure_id=erasure_id,
                                       moment=moment)
         return deleted, listed
@@ -84,7 +85,7 @@ class PersonRecordRepository:
                       ) -> int:
         """Delete every version of the given (furnisher, account, period) and list them; rows deleted."""
         delete_of_periods(self.conn, keys)
-        deleted = sum(self.conn.execute(delete(AccountState).where(_PERIOD_KEY.in_(chunk))).rowcount
+        deleted = sum(self.conn.execute(delete(AccountState).where(keys_in(_PERIOD_KEY, chunk))).rowcount
                       for chunk in _chunks(keys))
         self.suppress_states(keys, reason=reason, erasure_id=erasure_id, moment=moment)
         return deleted
@@ -96,7 +97,7 @@ class PersonRecordRepository:
         for chunk in _chunks(keys):
             known.update(tuple(r) for r in self.conn.execute(
                 select(X.furnisher_id, X.furnisher_account_id, X.reporting_period)
-                .where(tuple_(X.furnisher_id, X.furnisher_account_id, X.reporting_period).in_(chunk))))
+                .where(keys_in((X.furnisher_id, X.furnisher_account_id, X.reporting_period), chunk))))
         rows = [{"furnisher_id": f, "furnisher_account_id": a, "reporting_period": p, "reason": reason,
                  "erasure_id": erasure_id, "erased_at": moment} for f, a, p in dict.fromkeys(keys) if (f, a, p) not in known]
         if rows:
@@ -115,8 +116,8 @@ class PersonRecordRepository:
         deleted = sum(self.conn.execute(delete(LendingEvent).where(E.id.in_([e[0] for e in chunk]))).rowcount
                       for chunk in _chunks(events))
         known = {(f, i) for chunk in _chunks(events) for f, i in self.conn.execute(
-            select(XE.furnisher_id, XE.event_id).where(tuple_(XE.furnisher_id, XE.event_id).in_(
-                [(e[1], e[2]) for e in chunk])))}
+            select(XE.furnisher_id, XE.event_id).where(keys_in((XE.furnisher_id, XE.event_id),
+                                                               [(e[1], e[2]) for e in chunk])))}
         rows = [{"furnisher_id": f, "event_id": i, "digest": d, "reason": reason, "erasure_id": erasure_id,
                  "erased_at": moment} for _, f, i, d in events if (f, i) not in known]
         if rows:

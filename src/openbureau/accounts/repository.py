@@ -24,7 +24,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    tuple_,
     type_coerce,
     update,
 )
@@ -33,6 +32,7 @@ from sqlalchemy.orm import Session
 from openbureau.accounts.event_repository import EventRepository
 from openbureau.accounts.joint_rows import delete_of_periods, move_parties
 from openbureau.accounts.models import AccountParty, AccountState, LendingEvent, LoadInProgress
+from openbureau.kit.keys import keys_in
 from openbureau.members.models import Member
 
 S = AccountState.__table__.c
@@ -384,7 +384,7 @@ class AccountRepository:
 
     def states_of_accounts(self, accounts: list[tuple[int, str]]) -> Sequence[Row]:
         """Every stored state (``STATE_COLUMNS``) of the given accounts, held records included."""
-        stmt = select(*STATE_COLUMNS).where(tuple_(S.furnisher_id, S.furnisher_account_id).in_(accounts), PUBLISHED)
+        stmt = select(*STATE_COLUMNS).where(keys_in((S.furnisher_id, S.furnisher_account_id), accounts), PUBLISHED)
         return self.session.execute(stmt).all()
 
     def delete_periods(self, keys: list[tuple[int, str, str]]) -> int:
@@ -394,7 +394,7 @@ class AccountRepository:
         deleted = 0
         for start in range(0, len(keys), 1_000):
             result = self.session.execute(delete(AccountState).where(
-                tuple_(S.furnisher_id, S.furnisher_account_id, S.reporting_period).in_(keys[start:start + 1_000])))
+                keys_in((S.furnisher_id, S.furnisher_account_id, S.reporting_period), keys[start:start + 1_000])))
             deleted += result.rowcount
         return deleted
 

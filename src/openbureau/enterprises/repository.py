@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import polars as pl
-from sqlalchemy import Connection, bindparam, delete, exists, func, select, tuple_
+from sqlalchemy import Connection, delete, exists, func, select
 
 from openbureau.accounts.repository import has_state, published_by
 from openbureau.enterprises.models import USCC, AccountEnterprise, Enterprise, EnterpriseState
 from openbureau.kit.dialects import dialect_for
+from openbureau.kit.keys import bound_key_params, bound_keys_in
 
 E, ES, AE = Enterprise.__table__.c, EnterpriseState.__table__.c, AccountEnterprise.__table__.c
 PUBLISHED = published_by(ES.submission_id)
@@ -27,10 +28,8 @@ STATE_COLUMNS = tuple(c for c in ES if c.name not in ("submission_id", "line", "
 _LINKS = (select(AE.furnisher_id, AE.furnisher_account_id, AE.reporting_period, AE.version, AE.enterprise_id,
                  AE.name_enc, E.uscc_enc)
           .join(Enterprise, E.id == AE.enterprise_id)
-          .where(AE.furnisher_id.in_(bindparam("furnishers", expanding=True)),
-                 AE.furnisher_account_id.in_(bindparam("accounts", expanding=True)),
-                 tuple_(AE.furnisher_id, AE.furnisher_account_id, AE.reporting_period, AE.version).in_(
-                     bindparam("keys", expanding=True)), LINK_PUBLISHED))
+          .where(bound_keys_in((AE.furnisher_id, AE.furnisher_account_id, AE.reporting_period, AE.version)),
+                 LINK_PUBLISHED))
 
 
 class EnterpriseRepository:
@@ -69,8 +68,7 @@ class EnterpriseRepository:
         found = []
         for start in range(0, len(keys), _KEYS_PER_STATEMENT):
             batch = keys[start:start + _KEYS_PER_STATEMENT]
-            found += self.conn.execute(_LINKS, {"furnishers": sorted({k[0] for k in batch}),
-                                                "accounts": sorted({k[1] for k in batch}), "keys": batch}).all()
+            found += self.conn.execute(_LINKS, bound_key_params(batch)).all()
         return found
 
     def latest_frame(self, *, period: str | None = None) -> pl.DataFrame:
