@@ -177,6 +177,19 @@ def test_the_bureau_training_job_registers_and_releases_its_model(bureau, monkey
         assert service.released_model(session).model_version == card.model_version
 
 
+def test_the_default_periods_hold_out_a_later_month_or_say_why_they_cannot(bureau) -> None:
+    from openbureau.scoring.training_set import default_periods
+
+    with session_scope(bureau.runtime.engine) as session:
+        periods = default_periods(session)
+        # 16 months of outcome leave the validation period (2025-02) before three months of files (2025-03).
+        short = default_periods(session, outcome_months=16)
+    assert (periods.training, periods.validation, periods.out_of_time) == ("2025-03", "2025-06", True)
+    assert "3 months later" in periods.note
+    assert (short.training, short.validation, short.out_of_time) == ("2025-02", "2025-02", False)
+    assert "only validation is the in-time hold-out" in short.note
+
+
 # Model governance: recalibration on a held-out period, and the fairness report.
 
 TRAINED, FIT, HELD_OUT = "2025-06", "2025-04", "2025-05"  # trained at the newest period with a whole outcome

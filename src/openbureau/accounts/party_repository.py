@@ -23,15 +23,16 @@ StateKey = tuple[int, str, str, int]  # furnisher_id, furnisher_account_id, repo
 _IN_BATCH = 1_000
 
 
-def _STATE_KEY(columns) -> tuple:  # noqa: N802 - read as the name of the key it gives
+def _state_key(columns) -> tuple:
+    """The columns of a state version's key in ``columns``."""
     return columns.furnisher_id, columns.furnisher_account_id, columns.reporting_period, columns.version
 
 
 # Read on every inquiry: built once, with bound parameters (building them cost more than running them).
 _FUNDERS = select(F.furnisher_id, F.furnisher_account_id, F.reporting_period, F.version, F.funder_id, F.share_bp).where(
-    bound_keys_in(_STATE_KEY(F))).order_by(F.position)
+    bound_keys_in(_state_key(F))).order_by(F.position)
 _PARTIES = select(P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.role).where(
-    bound_keys_in(_STATE_KEY(P)), P.held_reason.is_(None))
+    bound_keys_in(_state_key(P)), P.held_reason.is_(None))
 _NAMED = select(P.furnisher_id, P.furnisher_account_id).where(
     P.person_id == bindparam("person_id"), P.held_reason.is_(None)).distinct()
 _NEWEST = (select(*STATE_COLUMNS, S.identity_enc)
@@ -39,7 +40,7 @@ _NEWEST = (select(*STATE_COLUMNS, S.identity_enc)
                   S.held_reason.is_(None), PUBLISHED)
            .order_by(S.furnisher_id, S.furnisher_account_id, S.reporting_period.desc(), S.version.desc()))
 _ROLES = select(P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.role, P.liability).where(
-    bound_keys_in(_STATE_KEY(P)), P.person_id == bindparam("person_id"), P.held_reason.is_(None)).order_by(P.position)
+    bound_keys_in(_state_key(P)), P.person_id == bindparam("person_id"), P.held_reason.is_(None)).order_by(P.position)
 
 
 class PartyRepository:
@@ -69,7 +70,7 @@ class PartyRepository:
         keys = list(keys)
         return self._in_batches(select(
             P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.position, P.role,
-            P.person_id, P.identity_enc).where(bound_keys_in(_STATE_KEY(P)), P.held_reason.is_(None)).order_by(
+            P.person_id, P.identity_enc).where(bound_keys_in(_state_key(P)), P.held_reason.is_(None)).order_by(
             P.furnisher_account_id, P.version, P.position), keys) if keys else []
 
     def answered_for(self, person_id: int) -> list[tuple[Row, str, int | None]]:
