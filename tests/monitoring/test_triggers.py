@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from openbureau.consent import service as consents
+from openbureau.consent.models import Consent
 from openbureau.consent.schemas import Subject
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
@@ -74,6 +76,38 @@ def test_a_delinquency_held_for_want_of_consent_is_a_trigger_when_released(marke
     assert triggers(runtime) == []  # held: in nobody's file yet
     grant(runtime, "P3", PEOPLE[0][0])
     assert triggers(runtime) == [("delinquency", "91_120_days_past_due", "REF-0")]
+
+
+def test_what_a_consent_release_lets_into_the_files_is_a_trigger(market, tmp_path) -> None:
+    runtime, _ = market
+    load(runtime, tmp_path, "LENDER", [person(1, furnisher_account_id="LOAN-1", reporting_period="2026-10")])
+    register(runtime, "LENDER", 0, "REF-0")
+    register(runtime, "LENDER", 1, "REF-1")
+    make_member(runtime, "P3", Role.FURNISHER)
+    # P3 furnishes about person 0 without a consent: an account (two months), a loan and an application, held.
+    load(runtime, tmp_path, "P3", [person(0, furnisher_account_id="P3-CARD", reporting_period=period,
+                                          opened_on="2026-09-20") for period in ("2026-09", "2026-10")], "held.csv")
+    receive(runtime, "P3", [event(0, "P3-O1", at=NOW - timedelta(days=1)),
+                            event(0, "P3-A1", at=NOW - timedelta(hours=2), kind="application")])
+    assert triggers(runtime) == []  # held: in nobody's file yet
+    assert grant(runtime, "P3", PEOPLE[0][0])[1] == 4
+    # One trigger per account however many months are released; the record's address is new to the file.
+    assert sorted(triggers(runtime)) == [("identity_change", "address_changed", "REF-0"),
+                                         ("new_credit", "account_opened", "REF-0"),
+                                         ("new_credit", "account_opened", "REF-0"),
+                                         ("new_credit", "application", "REF-0")]
+    # An account already in the files is no new credit when a later month of it is released.
+    grant(runtime, "P3", PEOPLE[1][0], ref="P3-FURNISH-1")
+    load(runtime, tmp_path, "P3", [person(1, furnisher_account_id="P3-LOAN", reporting_period="2026-09",
+                                          opened_on="2016-05-01")], "shown.csv")
+    assert triggers(runtime)[4:] == [("new_credit", "account_reported", "REF-1")]  # its address was known
+    with session_scope(runtime.engine, write=True) as session:
+        consent = session.scalars(select(Consent).where(Consent.consent_ref == "P3-FURNISH-1")).one()
+        consents.revoke(session, vault=runtime.vault, principal=operator(), consent_id=consent.id, reason="test")
+    load(runtime, tmp_path, "P3", [person(1, furnisher_account_id="P3-LOAN", reporting_period="2026-10",
+                                          opened_on="2016-05-01")], "revoked.csv")
+    assert grant(runtime, "P3", PEOPLE[1][0], ref="P3-FURNISH-2")[1] == 1  # the month held after the revocation
+    assert len(triggers(runtime)) == 5
 
 
 def test_a_fraud_alert_and_a_freeze_are_triggers(market) -> None:

@@ -47,7 +47,8 @@ EVENT_SCHEMA = {"id": pl.Int64, "furnisher_id": pl.Int64, "event_type": pl.Strin
                 "amount_due": pl.Int64, "balance": pl.Int64, "days_past_due": pl.Int64,
                 "past_due_amount": pl.Int64}
 # What a release returns of each event it released (the consent gate tells the person of negative ones).
-RELEASED_EVENT_SCHEMA = {"id": pl.Int64, "furnisher_id": pl.Int64, "event_id": pl.String, "event_type": pl.String,
+RELEASED_EVENT_SCHEMA = {"id": pl.Int64, "furnisher_id": pl.Int64, "person_id": pl.Int64, "event_id": pl.String,
+                         "event_type": pl.String,
                          "days_past_due": pl.Int64, "occurred_at": pl.Datetime("us", "UTC")}
 OPENED_SCHEMA = {"event_row_id": pl.Int64, "furnisher_id": pl.Int64, "furnisher_account_id": pl.String,
                  "person_id": pl.Int64, "occurred_at": pl.Datetime("us", "UTC")}

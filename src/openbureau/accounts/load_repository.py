@@ -6,9 +6,10 @@ frames the quality and market jobs read. The per-person reads of the files are `
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 import polars as pl
-from sqlalchemy import ColumnElement, Connection, case, delete, exists, func, insert, select
+from sqlalchemy import ColumnElement, Connection, case, delete, exists, func, insert, or_, select
 
 from openbureau.accounts.joint_rows import delete_of_states
 from openbureau.accounts.models import AccountFunder, AccountParty, AccountState, LendingEvent, LoadInProgress
@@ -17,6 +18,7 @@ from openbureau.kit.dialects import dialect_for
 from openbureau.kit.keys import keys_in
 
 _PRIMARY_KEY = (S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version)
+_RELEASE_KEYS = 300  # accounts per statement of a release's reads (two lists and a row-value list of them)
 
 
 class AccountLoadRepository:
@@ -89,6 +91,45 @@ class AccountLoadRepository:
         rows = self.conn.execute(stmt).all()
         return pl.DataFrame(rows, schema={"person_id": pl.Int64, "opened_on": pl.Date}, orient="row")
 
+    def released_new_accounts(self, accounts: Sequence[tuple[int, str]], *, moment: datetime) -> pl.DataFrame:
+        """(``person_id``, ``furnisher_id``, ``opened_on``) of each of ``accounts`` (``furnisher_id``,
+        ``furnisher_account_id``) whose rows a consent release at ``moment`` let into the files when none of its
+        other rows was in them (the account is new to the files)."""
+        earlier = AccountState.__table__.alias("earlier")
+        shown = exists().where(earlier.c.furnisher_id == S.furnisher_id,
+                               earlier.c.furnisher_account_id == S.furnisher_account_id,
+                               earlier.c.held_reason.is_(None),
+                               or_(earlier.c.released_at.is_(None), earlier.c.released_at != moment),
+                               earlier.c.submission_id.not_in(select(LoadInProgress.submission_id).scalar_subquery()))
+        keys = sorted(set(accounts))
+        rows: list = []
+        for start in range(0, len(keys), _RELEASE_KEYS):
+            rows += self.conn.execute(
+                select(S.person_id, S.furnisher_id, func.min(S.opened_on))
+                .where(keys_in((S.furnisher_id, S.furnisher_account_id), keys[start:start + _RELEASE_KEYS]),
+                       S.released_at == moment, S.held_reason.is_(None), ~shown)
+                .group_by(S.person_id, S.furnisher_id, S.furnisher_account_id)).all()
+        return pl.DataFrame(rows, schema={"person_id": pl.Int64, "furnisher_id": pl.Int64, "opened_on": pl.Date},
+                            orient="row")
+
+    def released_identities(self, *, moment: datetime, person_ids: Sequence[int]) -> pl.DataFrame:
+        """``person_id``, ``furnisher_id``, ``occurred_at`` (``moment`` for a record, the event's own time) and
+        ``identity_enc`` of the records and lending events a consent release at ``moment`` let into the files,
+        about these persons."""
+        E = LendingEvent.__table__.c  # noqa: N806
+        ids = sorted(set(person_ids))
+        rows: list = []
+        for start in range(0, len(ids), 5_000):
+            chunk = ids[start:start + 5_000]
+            rows += [(p, f, moment, enc) for p, f, enc in self.conn.execute(select(
+                S.person_id, S.furnisher_id, S.identity_enc).where(
+                S.person_id.in_(chunk), S.released_at == moment, S.held_reason.is_(None)))]
+            rows += self.conn.execute(select(E.person_id, E.furnisher_id, E.occurred_at, E.identity_enc).where(
+                E.person_id.in_(chunk), E.released_at == moment, E.held_reason.is_(None))).all()
+        return pl.DataFrame(rows, schema={"person_id": pl.Int64, "furnisher_id": pl.Int64,
+                                          "occurred_at": pl.Datetime("us", "UTC"), "identity_enc": pl.Binary},
+                            orient="row")
+
     def load_identities(self, *, submission_id: int, person_ids: Sequence[int]) -> pl.DataFrame:
         """``person_id``, ``identity_enc`` of a load's released records about these persons."""
         rows = []
@@ -100,10 +141,11 @@ class AccountLoadRepository:
         return pl.DataFrame(rows, schema={"person_id": pl.Int64, "identity_enc": pl.Binary}, orient="row")
 
     def known_identities(self, person_ids: Sequence[int], *, except_submission: int | None = None,
-                         per_person: int = 12) -> pl.DataFrame:
+                         except_released_at: datetime | None = None, per_person: int = 12) -> pl.DataFrame:
         """``person_id``, ``identity_enc`` of the newest ``per_person`` published, released records and as many
-        released lending events of each of these persons (not those of ``except_submission``): the contact
-        details the person's file carried before."""
+        released lending events of each of these persons (not those of ``except_submission``, nor those a
+        consent release at ``except_released_at`` let in): the contact details the person's file carried
+        before."""
         ids = sorted(set(person_ids))
         E = LendingEvent.__table__.c  # noqa: N806
         rows: list = []
@@ -112,12 +154,16 @@ class AccountLoadRepository:
             conditions = [S.person_id.in_(chunk), S.held_reason.is_(None), PUBLISHED]
             if except_submission is not None:
                 conditions.append(S.submission_id != except_submission)
+            event_conditions = [E.person_id.in_(chunk), E.held_reason.is_(None)]
+            if except_released_at is not None:
+                conditions.append(or_(S.released_at.is_(None), S.released_at != except_released_at))
+                event_conditions.append(or_(E.released_at.is_(None), E.released_at != except_released_at))
             states = select(S.person_id, S.identity_enc, func.row_number().over(
                 partition_by=S.person_id, order_by=(S.reporting_period.desc(), S.stored_at.desc())).label("n")
             ).where(*conditions).subquery()
             events = select(E.person_id, E.identity_enc, func.row_number().over(
                 partition_by=E.person_id, order_by=E.occurred_at.desc()).label("n")
-            ).where(E.person_id.in_(chunk), E.held_reason.is_(None)).subquery()
+            ).where(*event_conditions).subquery()
             for q in (states, events):
                 rows += self.conn.execute(select(q.c.person_id, q.c.identity_enc).where(q.c.n <= per_person)).all()
         return pl.DataFrame(rows, schema={"person_id": pl.Int64, "identity_enc": pl.Binary}, orient="row")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import polars as pl
 from sqlalchemy import Connection, Engine, select
@@ -47,7 +47,6 @@ from openbureau.policy import Policy
 # Rows per write transaction: SQLite has one writer, so the inquiry log waits for at most one of these
 # (a few milliseconds); larger batches load a little faster and make inquiries wait longer.
 WRITE_BATCH = 2_000
-RECENT_DAYS = 90  # an account a load reports first, opened this recently, is a new account to monitoring lenders
 DELETE_BATCH = 5_000
 
 
@@ -167,15 +166,12 @@ class SubmissionLoader:
 
 
 def load_causes(conn: Connection, spec: LoadSpec, *, now: datetime) -> pl.DataFrame:
-    """Causes of the accounts a load reports for the first time, of monitored persons only: opened in the 90
-    days before the load's day (``account_opened``), or older but new to the bureau (``account_reported``)."""
+    """Causes of the accounts a load reports for the first time, of monitored persons only (opened recently, or
+    older but new to the bureau: :func:`triggers.account_causes`, judged on the load's own today)."""
     new = AccountLoadRepository(conn).new_accounts(submission_id=spec.submission_id, furnisher_id=spec.furnisher_id,
                                                    persons=monitored_person)
-    recent = pl.col("opened_on") >= pl.lit(spec.today - timedelta(days=RECENT_DAYS))  # the load's own today
-    return new.select("person_id", pl.lit(spec.furnisher_id, dtype=pl.Int64).alias("furnisher_id"),
-                      pl.lit(triggers.NEW_CREDIT).alias("kind"),
-                      pl.when(recent).then(pl.lit("account_opened")).otherwise(pl.lit("account_reported"))
-                      .alias("category"), pl.lit(now).alias("occurred_at")).cast(triggers.CAUSE_SCHEMA)
+    return triggers.account_causes(new.with_columns(pl.lit(spec.furnisher_id, dtype=pl.Int64).alias("furnisher_id")),
+                                   today=spec.today, occurred_at=now)
 
 
 def _unknown_column_findings(spec: LoadSpec) -> pl.DataFrame:

@@ -106,10 +106,12 @@ def release(session: Session, *, vault: PiiVault, profile: JurisdictionProfile, 
         negative_notices.write(conn, pl.concat([
             negative_notices.state_item_notices(conn, late_states, vault=vault, profile=profile),
             negative_notices.event_item_notices(conn, late_events, vault=vault, profile=profile)]), now=moment)
-        # Lenders monitoring the person learn of the new delinquencies the release lets into the files.
-        triggers.write(conn, pl.concat([triggers.delinquency_causes(late_states, occurred_at=pl.lit(moment)),
-                                        triggers.delinquency_causes(late_events, occurred_at=pl.col("occurred_at"))]),
-                       now=moment)
+        # Lenders monitoring the person learn of what the release lets into the files: new accounts and loans,
+        # new delinquencies, new contact details.
+        triggers.write(conn, pl.concat([
+            triggers.release_causes(conn, vault, states=released.states, events=released.events, moment=moment),
+            triggers.delinquency_causes(late_states, occurred_at=pl.lit(moment)),
+            triggers.delinquency_causes(late_events, occurred_at=pl.col("occurred_at"))]), now=moment)
     return released.count
 
 

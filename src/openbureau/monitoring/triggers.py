@@ -17,7 +17,7 @@ never the other lender's name, an account number or an amount.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import polars as pl
 from sqlalchemy import Connection, Row
@@ -36,6 +36,7 @@ SCORE_CHANGE, IDENTITY_CHANGE = "score_change", "identity_change"
 KINDS = (NEW_CREDIT, DELINQUENCY, FRAUD_ALERT, FREEZE, SCORE_CHANGE, IDENTITY_CHANGE)
 CONTACTS = ("phone", "address")  # identity_change's categories: phone_changed, address_changed
 RETRY_WINDOW = timedelta(hours=25)  # a failing delivery is retried for this long before it is dead
+RECENT_DAYS = 90  # an account the files show first, opened this recently, is a new account (else a reported one)
 # The schema of causes: the person, the lender that caused it (None: the person or the bureau), what and when.
 CAUSE_SCHEMA = {"person_id": pl.Int64, "furnisher_id": pl.Int64, "kind": pl.String, "category": pl.String,
                 "occurred_at": pl.Datetime("us", "UTC")}
@@ -79,6 +80,16 @@ def event_causes(events: pl.DataFrame) -> pl.DataFrame:
     ).cast(CAUSE_SCHEMA)
 
 
+def account_causes(new: pl.DataFrame, *, today: date, occurred_at: datetime) -> pl.DataFrame:
+    """Causes of accounts the files show for the first time (``person_id``, ``furnisher_id``, ``opened_on``): a
+    new credit ``account_opened`` if opened in the :data:`RECENT_DAYS` before ``today``, else
+    ``account_reported`` (an older account new to the bureau)."""
+    recent = pl.col("opened_on") >= pl.lit(today - timedelta(days=RECENT_DAYS))
+    return new.select("person_id", "furnisher_id", pl.lit(NEW_CREDIT).alias("kind"),
+                      pl.when(recent).then(pl.lit("account_opened")).otherwise(pl.lit("account_reported"))
+                      .alias("category"), pl.lit(occurred_at).alias("occurred_at")).cast(CAUSE_SCHEMA)
+
+
 def _contacts(frame: pl.DataFrame) -> pl.DataFrame:
     """``phone`` as its national digits and ``address`` as identity resolution compares them (simplified
     characters, no province, spaces or unit words): the same contact however a lender wrote it; else null."""
@@ -86,14 +97,15 @@ def _contacts(frame: pl.DataFrame) -> pl.DataFrame:
                               addresses(frame["address"].cast(pl.String)).alias("address"))
 
 
-def identity_causes(conn: Connection, vault: PiiVault, new: pl.DataFrame, *,
-                    except_submission: int | None = None) -> pl.DataFrame:
+def identity_causes(conn: Connection, vault: PiiVault, new: pl.DataFrame, *, except_submission: int | None = None,
+                    except_released_at: datetime | None = None) -> pl.DataFrame:
     """Causes of contact details new to a monitored person's file: ``new`` holds ``person_id``,
     ``furnisher_id``, ``phone``, ``address`` (in clear, of records or events about to be part of the files)
     and ``occurred_at``. A phone (address) that none of the person's recent records and events carried,
     when they carried one, is ``identity_change`` / ``phone_changed`` (``address_changed``); the value itself
     is never written. Only persons some other lender monitors are looked at (their earlier details decrypted
-    in memory); ``except_submission``: a load's own records, published already, are not earlier ones."""
+    in memory); ``except_submission`` (a load's own records) and ``except_released_at`` (what a consent
+    release let in), in the files already, are not earlier ones."""
     if new.height == 0:
         return pl.DataFrame(schema=CAUSE_SCHEMA)
     new = _contacts(new).filter(
@@ -108,7 +120,8 @@ def identity_causes(conn: Connection, vault: PiiVault, new: pl.DataFrame, *,
     if new.height == 0:
         return pl.DataFrame(schema=CAUSE_SCHEMA)
     known = AccountLoadRepository(conn).known_identities(new["person_id"].unique().to_list(),
-                                                         except_submission=except_submission)
+                                                         except_submission=except_submission,
+                                                         except_released_at=except_released_at)
     known = _contacts(pl.concat([known.select("person_id"), open_identities(vault, known["identity_enc"].to_list())],
                                 how="horizontal") if known.height else pl.DataFrame(
         schema={"person_id": pl.Int64, **{f: pl.String for f in CONTACTS}}))
@@ -142,6 +155,29 @@ def load_identity_causes(conn: Connection, vault: PiiVault, *, submission_id: in
         pl.lit(furnisher_id, dtype=pl.Int64).alias("furnisher_id"),
         pl.lit(occurred_at, dtype=pl.Datetime("us", "UTC")).alias("occurred_at"))
     return identity_causes(conn, vault, new, except_submission=submission_id)
+
+
+def release_causes(conn: Connection, vault: PiiVault, *, states: pl.DataFrame, events: pl.DataFrame,
+                   moment: datetime) -> pl.DataFrame:
+    """Causes of what a consent release at ``moment`` let into the files (``states`` and ``events``, as the
+    release returned them), for monitored persons: accounts the files show for the first time, loans opened or
+    applied for, and contact details new to the person's file (new delinquencies are the caller's, judged with
+    the person's notices: :func:`delinquency_causes`)."""
+    persons = pl.concat([states["person_id"], events["person_id"]]).drop_nulls().unique().to_list()
+    watched = sorted({w.person_id for w in MonitoringRepository(conn).watchers(persons)}) if persons else []
+    if not watched:  # nobody monitors them (most releases of a bulk consent import): nothing to read
+        return pl.DataFrame(schema=CAUSE_SCHEMA)
+    repo = AccountLoadRepository(conn)
+    accounts = states.filter(pl.col("person_id").is_in(watched)).select("furnisher_id", "furnisher_account_id")
+    new = repo.released_new_accounts(accounts.unique().rows(), moment=moment)
+    causes = [account_causes(new, today=moment.date(), occurred_at=moment), event_causes(events)]
+    rows = repo.released_identities(moment=moment, person_ids=watched)
+    if rows.height:
+        clear = open_identities(vault, rows["identity_enc"].to_list()).select(CONTACTS)
+        causes.append(identity_causes(conn, vault, pl.concat(
+            [rows.select("person_id", "furnisher_id", "occurred_at"), clear], how="horizontal"),
+            except_released_at=moment))
+    return pl.concat(causes)
 
 
 def cause(person_id: int, kind: str, category: str, occurred_at: datetime) -> pl.DataFrame:
