@@ -34,6 +34,7 @@ from tests.consent.factories import grant
 from tests.events.factories import event, frame
 from tests.intake.factories import PEOPLE, person, write_file
 from tests.members.factories import make_member
+from tests.monitoring.factories import register
 from tests.people.factories import document, principal, sign_in
 from tests.reports.conftest import NOW
 from tests.reports.factories import furnish, history, month
@@ -80,6 +81,8 @@ def file(market, tmp_path):
                                               consent_ref=f"L-{NAMESAKE_ID[-4:]}"))
         disputes.file_dispute(session, vault=runtime.vault, principal=AT_COUNTER, policy=runtime.policy, data=DisputeCreate(
             subject=document(ID), kind="account", lender="TELCO", furnisher_account_id="T-1", statement="paid on time"))
+    register(runtime, "BANK_A", 0, "BANK-REF-7")  # BANK_A monitors its customer: the freeze is a trigger for it
+    with session_scope(runtime.engine, write=True) as session:
         protections.place_freeze(session, vault=runtime.vault, principal=AT_COUNTER, subject=document(ID), now=NOW)
     me = _person(runtime)
     with session_scope(runtime.engine, write=True) as session:
@@ -116,6 +119,11 @@ def test_the_export_holds_the_persons_own_data_whole(file) -> None:
     assert [(d["lender"], d["account_id"], d["statement"]) for d in doc["disputes"]] == [("TELCO", "T-1", "paid on time")]
     assert doc["protections"]["frozen"] is True and len(doc["protections"]["freezes"]) == 1
     assert [e["scope"] for e in doc["erasures"]] == ["expired_negative"]
+    assert [(m["lender"], m["reference"], m["score_watched"]) for m in doc["monitored_by"]] == [
+        ("BANK_A", "BANK-REF-7", False)]
+    assert doc["monitored_by"][0]["basis"].startswith("exception: post-loan management of an existing account")
+    assert [(t["lender"], t["kind"], t["category"]) for t in doc["monitoring_triggers"]] == [
+        ("BANK_A", "freeze", "placed")]
     assert doc["erasures"][0]["outcome"]["erased"]["expired_negative_months"] == 1
     kinds = {n["kind"] for n in doc["notifications"]}
     assert {"consent.granted", "signin.code", "inquiry.hard", "objection.changed", "erasure.done"} <= kinds
@@ -132,6 +140,7 @@ def test_the_export_holds_nothing_of_another_person_sharing_a_surname(file) -> N
     for theirs in (NAMESAKE_ID, "王伟", "W-1", "W-9", "E-9", "13700000000", f"L-{NAMESAKE_ID[-4:]}", PEOPLE[1][0], "A-2"):
         assert theirs not in text, theirs
     namesake = _export(runtime, AT_COUNTER, subject=document(NAMESAKE_ID))
+    assert namesake["monitored_by"] == [] and namesake["monitoring_triggers"] == []  # BANK_A watches person 0 only
     assert {a["account_id"] for a in namesake["accounts"]} == {"W-1", "W-9"}
     assert ID not in json.dumps(namesake, ensure_ascii=False) and "王小明" not in json.dumps(namesake, ensure_ascii=False)
 

@@ -38,7 +38,7 @@ class Trigger(Base):
     the lender's own reference), never another lender's name or an amount."""
 
     __tablename__ = "monitoring_triggers"
-    __table_args__ = (Index(None, "subscriber_id", "id"),)
+    __table_args__ = (Index(None, "subscriber_id", "id"), Index(None, "person_id", "id"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(BigInteger)

@@ -92,6 +92,17 @@ class MonitoringRepository:
                                        .where(S.person_id.in_(ids[start:start + _IN_CHUNK]))).all()
         return found
 
+    def about_persons(self, person_ids: Sequence[int]) -> tuple[Sequence[Row], Sequence[Row]]:
+        """The registrations (``subscriber_id``, ``reference``, ``basis``, ``created_at``, ``score_threshold``)
+        and the triggers (``subscriber_id``, ``kind``, ``category``, ``occurred_at``, ``created_at``) of these
+        persons, oldest first: what the person's export shows of who monitors their file."""
+        ids = sorted(set(person_ids))
+        subjects = self.conn.execute(select(S.subscriber_id, S.reference, S.basis, S.created_at, S.score_threshold)
+                                     .where(S.person_id.in_(ids)).order_by(S.created_at, S.id)).all()
+        sent = self.conn.execute(select(T.subscriber_id, T.kind, T.category, T.occurred_at, T.created_at)
+                                 .where(T.person_id.in_(ids)).order_by(T.id)).all()
+        return subjects, sent
+
     def watched_persons_of_load(self, submission_id: int) -> Sequence[Row]:
         """(person_id) of the monitored persons a load's records are about."""
         states = AccountState.__table__.c

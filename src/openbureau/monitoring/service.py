@@ -10,10 +10,12 @@ every registration, deletion and read is audited.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -180,3 +182,9 @@ def list_triggers(session: Session, *, principal: Principal, after_id: int = 0, 
                  action="monitoring.triggers", purpose=PURPOSE.value, details={"triggers": [r.id for r in rows]})
     return [TriggerRead(id=r.id, kind=r.kind, category=r.category, reference=r.reference, occurred_at=r.occurred_at,
                         created_at=r.created_at) for r in rows]
+
+
+def about_persons(session: Session, *, person_ids: Sequence[int]) -> tuple[Sequence[Row], Sequence[Row]]:
+    """Who monitors these persons' file and the triggers written about them (the person's export: the caller
+    checks who asks and audits); see ``MonitoringRepository.about_persons``."""
+    return MonitoringRepository(session.connection()).about_persons(person_ids)

@@ -5,7 +5,7 @@ The document (``people.export_schemas.PersonExport``, versioned) holds the ident
 description of the person as furnished (decrypted for them), every account's stored records (all periods
 and versions, held ones with their reason), lending events, every inquiry, the consents and objections,
 disputes with their statements, protections, the subjects of the messages sent to them, their erasure
-requests, and the audit log's entries about them (who, when, what, why). It names nobody else: every row is
+requests, the lenders monitoring their file and what each was told, and the audit log's entries about them (who, when, what, why). It names nobody else: every row is
 found by the person's own id (and those of persons merged into them) or by their own identity documents.
 
 The person asks for it signed in (``GET /v1/me/export``, at most ``OPENBUREAU_EXPORT_MAX_BYTES``; past it 413
@@ -33,6 +33,7 @@ from openbureau.inquiries.objections import objections_of
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.errors import BureauError
 from openbureau.members.service import members_by_id
+from openbureau.monitoring import service as monitoring
 from openbureau.notifications.service import messages_about
 from openbureau.people.errors import EXPORT_TOO_LARGE
 from openbureau.people.export_schemas import (
@@ -44,8 +45,10 @@ from openbureau.people.export_schemas import (
     ExportedErasure,
     ExportedEvent,
     ExportedIdentity,
+    ExportedMonitoring,
     ExportedNotice,
     ExportedState,
+    ExportedTrigger,
     PersonExport,
 )
 from openbureau.people.repository import PeopleRepository
@@ -91,7 +94,8 @@ def export_person(session: Session, *, vault: PiiVault, principal: Principal, po
                      "for_person": not principal.is_a(Kind.PERSON), "bytes": len(body),
                      "accounts": len(document.accounts), "records": sum(len(a.records) for a in document.accounts),
                      "events": len(document.lending_events), "inquiries": len(document.inquiries),
-                     "consents": len(document.consents), "access_log": len(document.access_log)})
+                     "consents": len(document.consents), "monitored_by": len(document.monitored_by),
+                     "access_log": len(document.access_log)})
     return body
 
 
@@ -111,8 +115,10 @@ def build_export(session: Session, *, vault: PiiVault, person: PersonRef, policy
     found_consents = consents.consents_about(session, documents=indexes)
     inquiries = inquiries_of(session, person_ids=sorted(ids), since=EPOCH)
     entries = audit.entries_about(session, ids)
+    watching, told = monitoring.about_persons(session, person_ids=sorted(ids))
     members = members_by_id(session, {r.furnisher_id for r in states} | {e.furnisher_id for e in events}
                             | {c.grantee_member_id for c in found_consents}
+                            | {w.subscriber_id for w in watching} | {t.subscriber_id for t in told}
                             | {e.actor_member_id for e in entries if e.actor_member_id is not None})
 
     def code(member_id: int | None) -> str | None:
@@ -152,6 +158,11 @@ def build_export(session: Session, *, vault: PiiVault, person: PersonRef, policy
         erasures=[ExportedErasure(id=r.id, scope=r.scope, status=r.status, requested_at=r.requested_at,
                                   completed_at=r.completed_at, outcome=json.loads(r.outcome))
                   for r in PeopleRepository(session).erasures_of(sorted(ids))],
+        monitored_by=[ExportedMonitoring(lender=code(w.subscriber_id), reference=w.reference, basis=w.basis,
+                                         registered_at=w.created_at, score_watched=w.score_threshold is not None)
+                      for w in watching],
+        monitoring_triggers=[ExportedTrigger(lender=code(t.subscriber_id), kind=t.kind, category=t.category,
+                                             occurred_at=t.occurred_at, sent_at=t.created_at) for t in told],
         access_log=[ExportedAccess(at=e.at, by=code(e.actor_member_id) if e.actor_member_id is not None
                                    else "you" if e.actor_code in own else "the bureau",
                                    action=e.action, purpose=e.purpose) for e in entries])

@@ -166,6 +166,29 @@ class ExportedAccess(BaseModel):
     purpose: str | None
 
 
+class ExportedMonitoring(BaseModel):
+    """A lender that registered the person for portfolio monitoring: it is told of new credit, delinquencies,
+    protections, contact changes (and score changes if it watches the score) while the registration lasts."""
+
+    lender: str
+    reference: str = Field(description="The lender's own reference of you (an account number).")
+    basis: str = Field(description="The lawful basis checked at registration: consent:<ref> or the exception "
+                                   "relied on (an existing customer's account review).")
+    registered_at: datetime
+    score_watched: bool
+
+
+class ExportedTrigger(BaseModel):
+    """What a monitoring lender was told about the person: the kind of change and when, never its details."""
+
+    lender: str
+    kind: str
+    category: str
+    occurred_at: datetime
+    sent_at: datetime = Field(description="When the bureau wrote it for the lender (delivered by webhook or "
+                                          "read from the lender's list).")
+
+
 class PersonExport(BaseModel):
     """Everything the bureau holds about one person, at ``generated_at``."""
 
@@ -189,4 +212,8 @@ class PersonExport(BaseModel):
     protections: ProtectionsRead
     notifications: list[ExportedNotice]
     erasures: list[ExportedErasure]
+    monitored_by: list[ExportedMonitoring] = Field(default_factory=list, description="Lenders that monitor your "
+                                                   "file now, oldest registration first.")
+    monitoring_triggers: list[ExportedTrigger] = Field(default_factory=list, description="Every change of your file "
+                                                       "a monitoring lender was told of, oldest first.")
     access_log: list[ExportedAccess] = Field(description="Oldest first.")
