@@ -40,7 +40,7 @@ from openbureau.audit.service import AuditNote
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import session_scope
 from openbureau.kit.settings import Settings
-from openbureau.monitoring import wakeup
+from openbureau.monitoring import egress, wakeup
 from openbureau.monitoring.models import DeliveryStatus
 from openbureau.monitoring.repository import MonitoringRepository
 from openbureau.monitoring.signing import DELIVERY_HEADER, EVENT_HEADER, HEADER, signature_header
@@ -134,10 +134,11 @@ class Worker:
         self.per_endpoint = max(1, min(config.per_endpoint, config.concurrency - 1))
         self.rng = rng or random.SystemRandom()
         # Keep-alive: one pool of connections per worker, reused from delivery to delivery.
-        self.client = httpx.Client(timeout=httpx.Timeout(config.timeout), transport=transport, follow_redirects=False,
-                                   headers={"User-Agent": USER_AGENT},
-                                   limits=httpx.Limits(max_connections=config.concurrency * 2,
-                                                       max_keepalive_connections=config.concurrency * 2))
+        # Each connection goes to a checked public address (monitoring.egress); no proxy from the environment.
+        limits = httpx.Limits(max_connections=config.concurrency * 2, max_keepalive_connections=config.concurrency * 2)
+        self.client = httpx.Client(timeout=httpx.Timeout(config.timeout), follow_redirects=False, trust_env=False,
+                                   transport=transport or egress.transport(limits=limits),
+                                   headers={"User-Agent": USER_AGENT}, limits=limits)
         self.lock = threading.Lock()
         self.woken = threading.Event()
 
@@ -238,7 +239,8 @@ class Worker:
         except httpx.TimeoutException as exc:
             error = f"no answer within {self.config.timeout:g} s ({type(exc).__name__})"
         except httpx.HTTPError as exc:
-            error = f"could not reach the endpoint ({type(exc).__name__})"
+            refused = str(exc).startswith(egress.REFUSED)  # a host resolving to a private address: say so
+            error = str(exc) if refused else f"could not reach the endpoint ({type(exc).__name__})"
         return Attempt(row, at, status_code, error, int((time.monotonic() - started) * 1000))
 
     # Running

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.errors import Conflict, NotFound, Unprocessable
+from openbureau.monitoring.egress import is_loopback_host, is_public
 from openbureau.monitoring.errors import (
     DELIVERY_NOT_FOUND,
     DELIVERY_PENDING,
@@ -29,12 +30,12 @@ from openbureau.principals import Action, Principal, authorize
 
 MAX_ENDPOINTS = 5
 MAX_PAGE = 200
-_LOOPBACK_NAMES = {"localhost"}
 
 
 def check_url(url: str, *, allow_loopback: bool) -> str:
     """The URL if a delivery may go there: HTTPS to a public host, or http:// on the loopback address when the
-    bureau allows it (tests, development); never a private or link-local address, credentials or a fragment."""
+    bureau allows it (tests, development); never a private or link-local address, credentials or a fragment. A
+    host name is checked again, by what it resolves to, whenever a delivery connects (``monitoring.egress``)."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -48,16 +49,14 @@ def check_url(url: str, *, allow_loopback: bool) -> str:
         address = ipaddress.ip_address(host)
     except ValueError:
         address = None
-    loopback = host in _LOOPBACK_NAMES or (address is not None and address.is_loopback)
-    if loopback:
+    if is_loopback_host(host):
         if not allow_loopback or parts.scheme not in ("http", "https"):
             raise Unprocessable("a loopback endpoint is accepted only in tests and development "
                                 "(OPENBUREAU_WEBHOOK_ALLOW_LOOPBACK)", code=ENDPOINT_URL_INVALID, field="url")
         return url
     if parts.scheme != "https":
         raise Unprocessable("an endpoint must use https://", code=ENDPOINT_URL_INVALID, field="url")
-    if address is not None and (address.is_private or address.is_link_local or address.is_reserved
-                                or address.is_multicast or address.is_unspecified):
+    if address is not None and not is_public(address):
         raise Unprocessable("an endpoint must be a public address", code=ENDPOINT_URL_INVALID, field="url")
     return url
 
