@@ -4,7 +4,10 @@ rebinding)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
+import time
 from datetime import timedelta
 
 import httpcore
@@ -83,3 +86,54 @@ def test_the_worker_records_a_refused_connection_and_retries_it(market, receiver
     with session_scope(runtime.engine) as session:
         (attempt,) = MonitoringRepository(session.connection()).attempts_of(delivery.id)
     assert attempt.status_code is None and attempt.error == delivery.last_error
+
+
+class Dripping:
+    """A receiver on the loopback address that answers each request a byte at a time, every ``pause`` seconds:
+    each step within a per-step timeout, the whole far beyond it."""
+
+    def __init__(self, pause: float) -> None:
+        self.pause, self.server = pause, socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}/hooks"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = self.server.accept()
+                with conn:
+                    conn.recv(65536)
+                    for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
+                        conn.sendall(bytes([byte]))
+                        time.sleep(self.pause)
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def test_an_attempt_ends_at_its_deadline_however_its_receiver_paces_the_answer(market) -> None:
+    runtime, _ = market
+    register(runtime, "LENDER", 0, "REF-0")
+    drip = Dripping(pause=0.25)  # 38 bytes: about 9.5 s in all, each byte well within the 1 s step timeout
+    add_endpoint(runtime, "LENDER", drip.url)
+    receive(runtime, "P1", [event(0, "O-1", at=NOW - timedelta(hours=1))])
+    w = Worker(runtime.engine, vault=runtime.vault,
+               config=WorkerSettings(timeout=1, deadline=1.5, concurrency=4, per_endpoint=2, lease=timedelta(seconds=60)))
+    started = time.monotonic()
+    try:
+        outcome = w.run_once(now=NOW)
+    finally:
+        w.close()
+        drip.close()
+    took = time.monotonic() - started
+    assert outcome.retried == 1 and took < 5, took
+    (delivery,) = deliveries(runtime)
+    assert delivery.status == "pending" and delivery.last_error == f"{egress.OVERDUE} (1.5 s)"
+
+
+def test_the_lease_must_outlast_the_deadline(market) -> None:
+    runtime, _ = market
+    with pytest.raises(ValueError, match="deadline"):
+        Worker(runtime.engine, vault=runtime.vault,
+               config=WorkerSettings(timeout=1, deadline=40, lease=timedelta(seconds=30)))

@@ -174,6 +174,9 @@ class Settings(BaseSettings):
     sms_webhook_token: SecretStr | None = Field(default=None, description="Bearer token sent to the gateway.")
     webhook_timeout_seconds: float = Field(default=10, gt=0, le=60, description="Time a lender's webhook endpoint "
                                            "has to answer a delivery (connect, send, answer). docs/monitoring.md")
+    webhook_deadline_seconds: float | None = Field(default=None, gt=0, le=300, description="Time one webhook "
+        "attempt may take in all (connect, send, the answer's status and headers), however its receiver paces it; "
+        "unset: twice webhook_timeout_seconds.")
     webhook_concurrency: int = Field(default=64, ge=1, le=256, description="Deliveries a webhook worker makes at "
                                      "once.")
     webhook_endpoint_concurrency: int = Field(default=32, ge=1, le=256, description="Deliveries a webhook worker "

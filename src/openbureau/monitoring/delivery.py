@@ -75,15 +75,22 @@ class WorkerSettings:
     """How a worker delivers (from the bureau's settings)."""
 
     timeout: float = 10.0
+    deadline: float | None = None  # an attempt's total (None: twice the timeout)
     concurrency: int = 64
     per_endpoint: int = 32
     lease: timedelta = timedelta(seconds=60)
     retry_base: float = 30.0
 
+    @property
+    def total(self) -> float:
+        """The longest one attempt may take, in all."""
+        return self.deadline if self.deadline is not None else self.timeout * 2
+
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkerSettings:
         """The worker settings of a bureau."""
-        return cls(timeout=settings.webhook_timeout_seconds, concurrency=settings.webhook_concurrency,
+        return cls(timeout=settings.webhook_timeout_seconds, deadline=settings.webhook_deadline_seconds,
+                   concurrency=settings.webhook_concurrency,
                    per_endpoint=settings.webhook_endpoint_concurrency,
                    lease=timedelta(seconds=settings.webhook_lease_seconds), retry_base=settings.webhook_retry_seconds)
 
@@ -126,9 +133,9 @@ class Worker:
 
     def __init__(self, engine: Engine, *, vault: PiiVault, config: WorkerSettings,
                  transport: httpx.BaseTransport | None = None, rng: random.Random | None = None) -> None:
-        if config.lease.total_seconds() <= config.timeout * 2:
-            raise ValueError("the lease must outlast a delivery's timeout (twice over), or a delivery still in "
-                             "flight could be taken by another worker")
+        if config.lease.total_seconds() <= max(config.timeout * 2, config.total):
+            raise ValueError("the lease must outlast a delivery's timeout (twice over) and its deadline, or a "
+                             "delivery still in flight could be taken by another worker")
         self.engine, self.vault, self.config = engine, vault, config
         # An endpoint never takes every thread (unless the pool has one): a slow receiver holds only its own.
         self.per_endpoint = max(1, min(config.per_endpoint, config.concurrency - 1))
@@ -234,10 +241,12 @@ class Worker:
         started = time.monotonic()
         status_code, error = None, None
         try:
-            with self.client.stream("POST", row.e_url, content=body, headers=headers) as answer:
+            with egress.deadline(self.config.total), self.client.stream("POST", row.e_url, content=body,
+                                                                        headers=headers) as answer:
                 status_code = answer.status_code  # the body is never read: a receiver's answer is its status
         except httpx.TimeoutException as exc:
-            error = f"no answer within {self.config.timeout:g} s ({type(exc).__name__})"
+            error = (f"{egress.OVERDUE} ({self.config.total:g} s)" if str(exc).startswith(egress.OVERDUE)
+                     else f"no answer within {self.config.timeout:g} s ({type(exc).__name__})")
         except httpx.HTTPError as exc:
             refused = str(exc).startswith(egress.REFUSED)  # a host resolving to a private address: say so
             error = str(exc) if refused else f"could not reach the endpoint ({type(exc).__name__})"

@@ -10,19 +10,28 @@ registered on the loopback address itself (``localhost``, ``127.0.0.1``, ``::1``
 bureau allows it, for tests and development), which may reach the loopback address and nothing else.
 
 The worker records a refused connection as a failed attempt naming the cause, and retries it like any other.
+
+The same backend bounds an attempt as a whole: httpx's timeout bounds each network step (connect, each write,
+each read), so a receiver that drips its answer a byte at a time, each within the timeout, could hold a
+delivery slot for ever. Within :func:`deadline` every step's timeout is cut to what is left of the attempt's
+total, and a step that would start after it fails as a timeout.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
+import time
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import httpcore
 import httpx
 
 REFUSED = "refused: the endpoint's host"  # how a refused connection's error starts (the delivery log shows it)
+OVERDUE = "no complete answer within the attempt's deadline"  # how an attempt past its deadline's error starts
 LOOPBACK_NAMES = frozenset({"localhost"})
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -45,12 +54,71 @@ def is_loopback_host(host: str) -> bool:
         return host.lower() in LOOPBACK_NAMES
 
 
+_attempt = threading.local()  # the deadline of the attempt this thread is making (httpcore's I/O runs in it)
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Bound every network step this thread makes inside the block by ``seconds`` in all."""
+    _attempt.at = time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _attempt.at = None
+
+
+def _capped(timeout: float | None) -> float | None:
+    """``timeout`` cut to what is left of this thread's attempt (unchanged outside :func:`deadline`)."""
+    at = getattr(_attempt, "at", None)
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout(OVERDUE)
+    return left if timeout is None else min(timeout, left)
+
+
+class _Bounded(httpcore.NetworkStream):
+    """A connection whose every step is bounded by the attempt's deadline as well as by its own timeout."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self.stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        try:
+            return self.stream.read(max_bytes, timeout=_capped(timeout))
+        except httpcore.ReadTimeout:
+            _overdue()
+            raise
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.stream.write(buffer, timeout=_capped(timeout))
+
+    def close(self) -> None:
+        self.stream.close()
+
+    def start_tls(self, ssl_context, server_hostname: str | None = None, timeout: float | None = None
+                  ) -> httpcore.NetworkStream:
+        return _Bounded(self.stream.start_tls(ssl_context, server_hostname=server_hostname, timeout=_capped(timeout)))
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        return self.stream.get_extra_info(info)
+
+
+def _overdue() -> None:
+    """Name the deadline when a read timed out because the attempt's total ran out (not the step's own)."""
+    at = getattr(_attempt, "at", None)
+    if at is not None and time.monotonic() >= at - 0.01:
+        raise httpcore.ReadTimeout(OVERDUE) from None
+
+
 class Refused(httpcore.ConnectError):
     """A connection to a host whose addresses are not all public."""
 
 
 class PublicOnly(httpcore.SyncBackend):
-    """httpcore's network backend, connecting only to the checked address of a host (see the module)."""
+    """httpcore's network backend, connecting only to the checked address of a host, each step within the
+    attempt's :func:`deadline` (see the module)."""
 
     def __init__(self, resolve: Callable[..., list] = socket.getaddrinfo) -> None:
         self.resolve = resolve
@@ -72,8 +140,8 @@ class PublicOnly(httpcore.SyncBackend):
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                     socket_options: typing.Iterable | None = None) -> httpcore.NetworkStream:
-        return super().connect_tcp(self.address_of(host, port), port, timeout=timeout, local_address=local_address,
-                                   socket_options=socket_options)
+        return _Bounded(super().connect_tcp(self.address_of(host, port), port, timeout=_capped(timeout),
+                                            local_address=local_address, socket_options=socket_options))
 
 
 def transport(*, limits: httpx.Limits, backend: PublicOnly | None = None) -> httpx.HTTPTransport:
