@@ -10,9 +10,12 @@ from sqlalchemy import select
 from openbureau.consent import service as consents
 from openbureau.consent.models import Consent
 from openbureau.consent.schemas import Subject
+from openbureau.identity import service as identity
+from openbureau.identity.repository import find_person
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
-from openbureau.monitoring.models import Trigger
+from openbureau.members.service import get_member
+from openbureau.monitoring.models import MonitoredSubject, Trigger
 from openbureau.monitoring.triggers import level_category
 from openbureau.rights import service as rights
 from openbureau.rights.models import AlertKind
@@ -119,6 +122,30 @@ def test_a_fraud_alert_and_a_freeze_are_triggers(market) -> None:
                                  kind=AlertKind.INITIAL, now=NOW)
         rights.place_freeze(session, vault=runtime.vault, principal=operator(), subject=subject, now=NOW)
     assert triggers(runtime) == [("fraud_alert", "initial", "REF-0"), ("freeze", "placed", "REF-0")]
+
+
+def test_a_registration_follows_its_person_through_a_merge_and_back_through_a_split(market, tmp_path) -> None:
+    runtime, _ = market
+    load(runtime, tmp_path, "LENDER", [person(1, furnisher_account_id="LOAN-1", reporting_period="2026-10")])
+    register(runtime, "LENDER", 1, "REF-1")
+    with session_scope(runtime.engine, write=True) as session:  # the operator finds persons 1 and 0 are one
+        first = session.scalars(select(MonitoredSubject.person_id)).one()
+        survivor = find_person(session, id_type="CN_RESIDENT_ID",
+                               id_index=runtime.vault.blind_index(PEOPLE[0][0], domain="CN_RESIDENT_ID")).id
+        identity.merge(session, principal=operator(), person_id=first, into_person_id=survivor)
+    subject = Subject(id_type="CN_RESIDENT_ID", id_number=PEOPLE[0][0])
+    with session_scope(runtime.engine, write=True) as session:
+        rights.place_freeze(session, vault=runtime.vault, principal=operator(), subject=subject, now=NOW)
+    assert triggers(runtime) == [("freeze", "placed", "REF-1")]  # the survivor's file is person 1's too
+    with session_scope(runtime.engine, write=True) as session:  # ... and then that they are two after all
+        identity.split(session, principal=operator(), vault=runtime.vault, person_id=survivor,
+                       furnisher_id=get_member(session, code="LENDER").id, furnisher_account_id="LOAN-1")
+    with session_scope(runtime.engine) as session:
+        assert session.scalars(select(MonitoredSubject.person_id)).one() == first  # back with its person
+    with session_scope(runtime.engine, write=True) as session:
+        rights.place_fraud_alert(session, vault=runtime.vault, principal=operator(), subject=subject,
+                                 kind=AlertKind.INITIAL, now=NOW)
+    assert len(triggers(runtime)) == 1  # person 0's file is no longer person 1's
 
 
 def test_a_rolled_back_cause_leaves_no_trigger(market) -> None:

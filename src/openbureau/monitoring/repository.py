@@ -83,6 +83,20 @@ class MonitoringRepository:
         """Remove a registration (its triggers stay, with the reference they were sent under)."""
         self.conn.execute(MonitoredSubject.__table__.delete().where(S.id == subject_id))
 
+    def move_subjects(self, moves: Sequence[dict]) -> None:
+        """File the registrations of persons merged away under their survivors (``{"old": person, "new":
+        survivor}``, as identity resolution gives its merges)."""
+        if moves:
+            self.conn.execute(update(MonitoredSubject.__table__).where(S.person_id == bindparam("old"))
+                              .values(person_id=bindparam("new")), list(moves))
+
+    def return_subjects(self, *, from_person_id: int, to_person_id: int, id_type: str, id_index: bytes) -> int:
+        """File ``from_person_id``'s registrations of the document (``id_type``, ``id_index``) under
+        ``to_person_id`` (a person revived by a split, whose anchor document it is); how many."""
+        return self.conn.execute(update(MonitoredSubject.__table__).where(
+            S.person_id == from_person_id, S.id_type == id_type, S.id_index == id_index)
+            .values(person_id=to_person_id)).rowcount
+
     def watchers(self, person_ids: Sequence[int]) -> Sequence[Row]:
         """(id, subscriber_id, person_id, reference) of every registration of these persons."""
         found: list[Row] = []
