@@ -127,10 +127,19 @@ def runtime(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Pat
 
 
 def _truncate_all(url: str) -> None:
+    """Empty every table of the bureau and restart the sequences their columns own, as ``TRUNCATE ... RESTART
+    IDENTITY CASCADE`` would: by ``DELETE``, children first, and ``setval``, which on the few rows a test
+    writes costs a tenth of a ``TRUNCATE`` of every table (which makes new files for each of them)."""
     engine = make_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in target_metadata.sorted_tables)
+    tables = [t.name for t in target_metadata.sorted_tables]
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        sequences = conn.execute(text(
+            "SELECT DISTINCT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i') "
+            "JOIN pg_class t ON t.oid = d.refobjid WHERE s.relkind = 'S' AND t.relname = ANY(:tables)"),
+            {"tables": tables}).scalars().all()
+        conn.exec_driver_sql("; ".join(
+            [f'DELETE FROM "{name}"' for name in reversed(tables)]
+            + [f"SELECT setval('\"{name}\"', 1, false)" for name in sorted(sequences)]))
     engine.dispose()
 
 

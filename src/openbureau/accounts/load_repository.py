@@ -5,7 +5,7 @@ frames the quality and market jobs read. The per-person reads of the files are `
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 import polars as pl
@@ -74,21 +74,23 @@ class AccountLoadRepository:
             S.furnisher_id == furnisher_id, S.submission_id == submission_id)
         return [tuple(r) for r in self.conn.execute(stmt)]
 
-    def new_accounts(self, *, submission_id: int, furnisher_id: int,
-                     persons: Callable[[ColumnElement], ColumnElement[bool]]) -> pl.DataFrame:
+    def new_accounts(self, *, submission_id: int, furnisher_id: int, person_ids: Sequence[int]) -> pl.DataFrame:
         """(``person_id``, ``opened_on``) of each account that a submission's rows in the files name for the
-        first time (no published row of another submission has it), among the persons meeting ``persons`` (a
-        condition of another domain: a monitored person); one row per account."""
+        first time (no published row of another submission has it), among ``person_ids`` (read through the
+        persons' index: the monitored persons of the load); one row per account."""
         earlier = AccountState.__table__.alias("earlier")
         seen = exists().where(earlier.c.furnisher_id == S.furnisher_id,
                               earlier.c.furnisher_account_id == S.furnisher_account_id,
                               earlier.c.submission_id != submission_id,
                               earlier.c.submission_id.not_in(select(LoadInProgress.submission_id).scalar_subquery()))
-        stmt = (select(S.person_id, func.min(S.opened_on).label("opened_on"))
-                .where(S.furnisher_id == furnisher_id, S.submission_id == submission_id, S.held_reason.is_(None),
-                       persons(S.person_id), ~seen)
-                .group_by(S.person_id, S.furnisher_account_id))
-        rows = self.conn.execute(stmt).all()
+        ids = sorted(set(person_ids))
+        rows: list = []
+        for start in range(0, len(ids), 5_000):
+            rows += self.conn.execute(
+                select(S.person_id, func.min(S.opened_on).label("opened_on"))
+                .where(S.person_id.in_(ids[start:start + 5_000]), S.furnisher_id == furnisher_id,
+                       S.submission_id == submission_id, S.held_reason.is_(None), ~seen)
+                .group_by(S.person_id, S.furnisher_account_id)).all()
         return pl.DataFrame(rows, schema={"person_id": pl.Int64, "opened_on": pl.Date}, orient="row")
 
     def released_new_accounts(self, accounts: Sequence[tuple[int, str]], *, moment: datetime) -> pl.DataFrame:

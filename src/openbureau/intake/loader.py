@@ -41,7 +41,6 @@ from openbureau.kit.db import intake_lock
 from openbureau.kit.dialects import dialect_for
 from openbureau.kit.settings import Settings
 from openbureau.monitoring import triggers
-from openbureau.monitoring.repository import monitored_person
 from openbureau.policy import Policy
 
 # Rows per write transaction: SQLite has one writer, so the inquiry log waits for at most one of these
@@ -137,10 +136,13 @@ class SubmissionLoader:
             now = datetime.now(UTC)
             AccountLoadRepository(conn).end_load(spec.submission_id)  # its rows become visible with this commit ...
             negative_notices.write(conn, notices, now=now)  # ... and so do their notices, never one without the other
+            monitored = triggers.watched(conn, writer.persons())  # the load's persons some lender monitors
             triggers.write(conn, pl.concat([  # ... and the triggers of every other lender monitoring the person
-                load_causes(conn, spec, now=now), triggers.delinquency_causes(late, occurred_at=pl.lit(now)),
+                load_causes(conn, spec, now=now, persons=monitored),
+                triggers.delinquency_causes(late, occurred_at=pl.lit(now)),
                 triggers.load_identity_causes(conn, PiiVault(spec.keys), submission_id=spec.submission_id,
-                                              furnisher_id=spec.furnisher_id, occurred_at=now)]), now=now)
+                                              furnisher_id=spec.furnisher_id, occurred_at=now, persons=monitored)]),
+                           now=now)
             # A consent recorded while the load ran found none of its held rows (releases leave a load in
             # progress alone): look again, for those consents' subjects only (usually none: nothing to do).
             arrived = subjects_granted_since(conn, grantee_member_id=spec.furnisher_id, purpose=Purpose.FURNISH,
@@ -165,11 +167,12 @@ class SubmissionLoader:
             )
 
 
-def load_causes(conn: Connection, spec: LoadSpec, *, now: datetime) -> pl.DataFrame:
-    """Causes of the accounts a load reports for the first time, of monitored persons only (opened recently, or
-    older but new to the bureau: :func:`triggers.account_causes`, judged on the load's own today)."""
+def load_causes(conn: Connection, spec: LoadSpec, *, now: datetime, persons: list[int]) -> pl.DataFrame:
+    """Causes of the accounts a load reports for the first time about ``persons`` (its monitored persons):
+    opened recently, or older but new to the bureau (:func:`triggers.account_causes`, judged on the load's
+    own today)."""
     new = AccountLoadRepository(conn).new_accounts(submission_id=spec.submission_id, furnisher_id=spec.furnisher_id,
-                                                   persons=monitored_person)
+                                                   person_ids=persons)
     return triggers.account_causes(new.with_columns(pl.lit(spec.furnisher_id, dtype=pl.Int64).alias("furnisher_id")),
                                    today=spec.today, occurred_at=now)
 
@@ -225,6 +228,7 @@ class _Writer:
         self.counts: Counter[str] = Counter({"accepted": 0, "warning": 0, "rejected": 0, "quarantined": 0})
         self.written: Counter[str] = Counter()
         self.candidates: list[pl.DataFrame] = []  # the negative rows in the files: what may need a notice
+        self.released: list[pl.Series] = []  # the persons of the rows in the files, chunk by chunk
 
     @property
     def by_code(self) -> Counter[str]:
@@ -246,9 +250,15 @@ class _Writer:
         """The load's rows that may be new negative items (``negative_notices.CANDIDATE_SCHEMA``)."""
         return pl.concat([negative_notices.load_candidates(pl.DataFrame()), *self.candidates])
 
+    def persons(self) -> list[int]:
+        """The persons of the load's rows in the files (not held): whom its triggers may concern."""
+        return pl.concat([pl.Series("person_id", [], dtype=pl.Int64), *self.released]).unique().to_list()
+
     def write(self, prepared: PreparedChunk) -> None:
         """Insert a prepared chunk, a slice per transaction; persons before the states that name them."""
         self.counts.update(prepared.outcomes)
+        self.released.append(prepared.states.filter(pl.col("held_reason").is_null())["person_id"]
+                             .cast(pl.Int64).unique())
         self.candidates.append(negative_notices.load_candidates(prepared.states))
         with self.engine.begin() as conn:
             self.findings(conn, prepared.findings)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 
-from openbureau.accounts.models import AccountState
 from openbureau.members.repository import not_suspended
 from openbureau.monitoring.models import (
     DeliveryStatus,
@@ -24,11 +23,6 @@ T = Trigger.__table__.c
 E = WebhookEndpoint.__table__.c
 D = WebhookDelivery.__table__.c
 _IN_CHUNK = 5_000
-
-
-def monitored_person(person_id: ColumnElement) -> ColumnElement[bool]:
-    """Whether some lender monitors the person (a condition for another domain's statement)."""
-    return exists().where(S.person_id == person_id)
 
 
 class MonitoringRepository:
@@ -116,12 +110,6 @@ class MonitoringRepository:
         sent = self.conn.execute(select(T.subscriber_id, T.kind, T.category, T.occurred_at, T.created_at)
                                  .where(T.person_id.in_(ids)).order_by(T.id)).all()
         return subjects, sent
-
-    def watched_persons_of_load(self, submission_id: int) -> Sequence[Row]:
-        """(person_id) of the monitored persons a load's records are about."""
-        states = AccountState.__table__.c
-        return self.conn.execute(select(S.person_id).distinct().where(S.person_id.in_(
-            select(states.person_id).where(states.submission_id == submission_id).scalar_subquery()))).all()
 
     # Triggers and their deliveries
     def add_triggers(self, rows: list[dict]) -> list[int]:

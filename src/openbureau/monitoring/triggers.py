@@ -17,6 +17,7 @@ never the other lender's name, an account number or an amount.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import polars as pl
@@ -141,10 +142,9 @@ def identity_causes(conn: Connection, vault: PiiVault, new: pl.DataFrame, *, exc
 
 
 def load_identity_causes(conn: Connection, vault: PiiVault, *, submission_id: int, furnisher_id: int,
-                         occurred_at: datetime) -> pl.DataFrame:
-    """:func:`identity_causes` of a load's released records (published in the caller's transaction), for the
-    persons some lender monitors."""
-    persons = [w.person_id for w in MonitoringRepository(conn).watched_persons_of_load(submission_id)]
+                         occurred_at: datetime, persons: Sequence[int]) -> pl.DataFrame:
+    """:func:`identity_causes` of a load's released records (published in the caller's transaction) about
+    ``persons`` (the load's monitored persons)."""
     if not persons:
         return pl.DataFrame(schema=CAUSE_SCHEMA)
     rows = AccountLoadRepository(conn).load_identities(submission_id=submission_id, person_ids=persons)
@@ -157,21 +157,25 @@ def load_identity_causes(conn: Connection, vault: PiiVault, *, submission_id: in
     return identity_causes(conn, vault, new, except_submission=submission_id)
 
 
+def watched(conn: Connection, persons: Sequence[int]) -> list[int]:
+    """Those of ``persons`` some lender monitors (through the registrations' index of persons)."""
+    return sorted({w.person_id for w in MonitoringRepository(conn).watchers(persons)}) if len(persons) else []
+
+
 def release_causes(conn: Connection, vault: PiiVault, *, states: pl.DataFrame, events: pl.DataFrame,
                    moment: datetime) -> pl.DataFrame:
     """Causes of what a consent release at ``moment`` let into the files (``states`` and ``events``, as the
     release returned them), for monitored persons: accounts the files show for the first time, loans opened or
     applied for, and contact details new to the person's file (new delinquencies are the caller's, judged with
     the person's notices: :func:`delinquency_causes`)."""
-    persons = pl.concat([states["person_id"], events["person_id"]]).drop_nulls().unique().to_list()
-    watched = sorted({w.person_id for w in MonitoringRepository(conn).watchers(persons)}) if persons else []
-    if not watched:  # nobody monitors them (most releases of a bulk consent import): nothing to read
+    monitored = watched(conn, pl.concat([states["person_id"], events["person_id"]]).drop_nulls().unique().to_list())
+    if not monitored:  # nobody monitors them (most releases of a bulk consent import): nothing to read
         return pl.DataFrame(schema=CAUSE_SCHEMA)
     repo = AccountLoadRepository(conn)
-    accounts = states.filter(pl.col("person_id").is_in(watched)).select("furnisher_id", "furnisher_account_id")
+    accounts = states.filter(pl.col("person_id").is_in(monitored)).select("furnisher_id", "furnisher_account_id")
     new = repo.released_new_accounts(accounts.unique().rows(), moment=moment)
     causes = [account_causes(new, today=moment.date(), occurred_at=moment), event_causes(events)]
-    rows = repo.released_identities(moment=moment, person_ids=watched)
+    rows = repo.released_identities(moment=moment, person_ids=monitored)
     if rows.height:
         clear = open_identities(vault, rows["identity_enc"].to_list()).select(CONTACTS)
         causes.append(identity_causes(conn, vault, pl.concat(
