@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from openbureau.kit.crypto import PiiVault, load_keys
 from openbureau.kit.db import make_engine
@@ -137,9 +137,10 @@ def _truncate_all(url: str) -> None:
             "SELECT DISTINCT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i') "
             "JOIN pg_class t ON t.oid = d.refobjid WHERE s.relkind = 'S' AND t.relname = ANY(:tables)"),
             {"tables": tables}).scalars().all()
-        conn.exec_driver_sql("; ".join(
-            [f'DELETE FROM "{name}"' for name in reversed(tables)]
-            + [f"SELECT setval('\"{name}\"', 1, false)" for name in sorted(sequences)]))
+        for table in reversed(target_metadata.sorted_tables):
+            conn.execute(table.delete())
+        if sequences:
+            conn.execute(select(*(func.setval(f'"{name}"', 1, False) for name in sorted(sequences))))
     engine.dispose()
 
 

@@ -11,6 +11,7 @@ from openbureau.api.app import create_app
 from openbureau.consent.profiles import Purpose
 from openbureau.members.models import Role
 from openbureau.runtime import Runtime
+from tests.adapters import embedded_runtime  # noqa: F401
 from tests.consent.factories import consent_data, default_ref, grant
 from tests.events.factories import event
 from tests.intake.factories import PEOPLE, person, write_file

@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from openbureau.api.app import create_app
+from tests.adapters import embedded_runtime  # noqa: F401
 from tests.intake.factories import PEOPLE
 from tests.reports.conftest import market  # noqa: F401
 

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from openbureau.api.app import create_app
 from openbureau.intake.events.standard import EVENT_COLUMNS, MAX_BATCH_EVENTS
 from openbureau.members.models import Role
+from tests.adapters import embedded_runtime  # noqa: F401
 from tests.consent.factories import grant
 from tests.events.factories import event
 from tests.intake.factories import PEOPLE, person, write_file

@@ -9,6 +9,7 @@ from openbureau.accounts.models import AccountState
 from openbureau.api.app import create_app
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
+from tests.adapters import embedded_runtime  # noqa: F401
 from tests.identity.factories import queued_passport_pair
 from tests.members.factories import make_member
 

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from openbureau.api.app import create_app
 from openbureau.members.models import Role
+from tests.adapters import embedded_runtime  # noqa: F401
 from tests.intake.factories import person, record, write_file
 from tests.members.factories import make_member
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from openbureau.api.app import create_app
 from openbureau.runtime import Runtime
+from tests.adapters import embedded_runtime  # noqa: F401
 from tests.authorities.factories import CITATION, ORDER_HASH, REFERENCE
 from tests.intake.factories import PEOPLE
 from tests.people.factories import last_code

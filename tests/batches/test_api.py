@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from openbureau.api.app import batches_in_process, create_app
 from openbureau.members.models import Role
 from openbureau.runtime import Runtime
+from tests.adapters import embedded_runtime  # noqa: F401
 from tests.batches.factories import batch_count, result_lines, sealed_files, subject, worker, write_batch
 from tests.intake.factories import PEOPLE
 from tests.members.factories import make_member

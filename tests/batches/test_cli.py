@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from openbureau.cli.main import app
+from tests.adapters import embedded_runtime  # noqa: F401
 from tests.batches.factories import logged, subject, write_batch
 from tests.security.factories import cli_env as bureau_env
 

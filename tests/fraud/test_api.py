@@ -9,6 +9,7 @@ from openbureau.api.app import create_app
 from openbureau.audit import service as audit
 from openbureau.fraud.models import FraudReport
 from openbureau.kit.db import session_scope
+from tests.adapters import embedded_runtime  # noqa: F401
 from tests.fraud.conftest import subject_id
 
 BODY = {"subject": {"id_type": "CN_RESIDENT_ID", "id_number": subject_id(1)}, "category": "identity_theft",

@@ -62,6 +62,18 @@ def test_valid_invalid_and_warning_records_are_counted_and_only_valid_ones_store
     assert _count(furnisher, Person) == 3
 
 
+def test_a_file_of_rejected_records_only_loads_and_stores_nothing(furnisher, tmp_path) -> None:
+    rows = [person(1, furnisher_account_id=f"A{n}", id_number="110101199003070012") for n in range(3)]  # invalid
+    s = _submit(furnisher, write_file(tmp_path / "bad.csv", rows)).submission
+    assert (s.status, s.records_received, s.records_accepted, s.records_rejected) == ("loaded", 3, 0, 3)
+    header = write_file(tmp_path / "h.csv", rows).read_text(encoding="utf-8").splitlines()[0]
+    broken = tmp_path / "broken.csv"  # rows that are not even records: too few fields, an unclosed quote
+    broken.write_text(f"{header}\nA1,2026-10\n\"A2,2026-10,\n", encoding="utf-8")
+    s = _submit(furnisher, broken).submission
+    assert s.status == "loaded" and s.records_accepted == 0 and s.records_rejected >= 1
+    assert _count(furnisher, AccountState) == 0 and _count(furnisher, Person) == 0
+
+
 def test_same_bytes_twice_return_the_earlier_result_and_store_nothing(furnisher, tmp_path) -> None:
     path = write_file(tmp_path / "sep.csv", [person(i, furnisher_account_id=f"A{i}") for i in range(4)])
     first = _submit(furnisher, path)

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from openbureau.api.app import create_app
 from openbureau.monitoring.schemas import MAX_BULK
+from tests.adapters import embedded_runtime  # noqa: F401
 from tests.intake.factories import PEOPLE
 
 

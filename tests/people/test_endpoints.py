@@ -14,6 +14,7 @@ from openbureau.kit.db import session_scope
 from openbureau.members.service import get_member
 from openbureau.notifications.models import Notification
 from openbureau.runtime import Runtime
+from tests.adapters import embedded_runtime  # noqa: F401
 from tests.consent.factories import default_ref
 from tests.intake.factories import PEOPLE
 from tests.people.factories import bearer as _bearer

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from openbureau.api.app import create_app
+from tests.adapters import embedded_runtime  # noqa: F401
 from tests.intake.factories import PEOPLE
 from tests.people.factories import bearer, http_sign_in
 from tests.prescreen.conftest import CN, NAMES

@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from openbureau.api.app import create_app
 from openbureau.consent.profiles import Purpose
+from tests.adapters import embedded_runtime  # noqa: F401
 from tests.consent.factories import grant
 from tests.intake.factories import PEOPLE
 from tests.reports.conftest import ID

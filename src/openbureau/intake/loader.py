@@ -257,8 +257,9 @@ class _Writer:
     def write(self, prepared: PreparedChunk) -> None:
         """Insert a prepared chunk, a slice per transaction; persons before the states that name them."""
         self.counts.update(prepared.outcomes)
-        self.released.append(prepared.states.filter(pl.col("held_reason").is_null())["person_id"]
-                             .cast(pl.Int64).unique())
+        if prepared.states.height:  # a chunk of rejected records only has no states (nor their columns)
+            self.released.append(prepared.states.filter(pl.col("held_reason").is_null())["person_id"]
+                                 .cast(pl.Int64).unique())
         self.candidates.append(negative_notices.load_candidates(prepared.states))
         with self.engine.begin() as conn:
             self.findings(conn, prepared.findings)
