@@ -38,7 +38,6 @@ from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import utcnow
 from openbureau.kit.dialects import dialect_for
 from openbureau.kit.errors import ACCOUNT_NOT_FOUND, Conflict, NotFound
-from openbureau.monitoring import service as monitoring
 from openbureau.principals import Action, Principal, authorize
 
 IDENTITY_FIELDS = ("full_name", "birth_date", "phone", "address")
@@ -215,7 +214,6 @@ def _merge_persons(session: Session, *, person_id: int, into_person_id: int, met
     repo.add_moves([{"merge_id": entry.id, "furnisher_id": f, "furnisher_account_id": a,
                      "from_person_id": person_id, "to_person_id": into_person_id} for f, a in accounts])
     account_states.move_person(session, from_person_id=person_id, to_person_id=into_person_id)
-    monitoring.follow_merges(session, [{"old": person_id, "new": into_person_id}])
     repo.mark_merged(person_id, into=into_person_id)
     session.expire(source)
     return entry
@@ -250,7 +248,6 @@ def split(session: Session, *, principal: Principal, vault: PiiVault, person_id:
     if earlier is not None:
         target = earlier.from_person_id
         repo.set_merged(target, None)
-        monitoring.follow_revival(session, from_person_id=person_id, revived=repo.person(target))
     else:
         target = next_person_id(session.connection())
         anchor = f"{person_id}:{furnisher_id}:{furnisher_account_id}:{uuid.uuid4().hex}"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
+from openbureau.identity.models import Person
 from openbureau.members.repository import not_suspended
 from openbureau.monitoring.models import (
     DeliveryStatus,
@@ -23,6 +24,7 @@ T = Trigger.__table__.c
 E = WebhookEndpoint.__table__.c
 D = WebhookDelivery.__table__.c
 _IN_CHUNK = 5_000
+P = Person.__table__.c
 
 
 class MonitoringRepository:
@@ -60,9 +62,11 @@ class MonitoringRepository:
 
     def score_watched(self, *, after_id: int, limit: int) -> Sequence[Row]:
         """A page, in id order, of the registrations whose score is watched (id, subscriber_id, person_id,
-        reference, score_threshold, score_baseline)."""
-        return self.conn.execute(select(S.id, S.subscriber_id, S.person_id, S.reference, S.score_threshold,
-                                        S.score_baseline)
+        reference, score_threshold, score_baseline); ``person_id`` is the survivor's of a person since merged."""
+        return self.conn.execute(select(S.id, S.subscriber_id, func.coalesce(P.merged_into_id, S.person_id)
+                                        .label("person_id"), S.reference, S.score_threshold, S.score_baseline)
+                                 .select_from(MonitoredSubject.__table__.outerjoin(Person.__table__,
+                                                                                   P.id == S.person_id))
                                  .where(S.id > after_id, S.score_threshold.is_not(None))
                                  .order_by(S.id).limit(limit)).all()
 
@@ -77,39 +81,20 @@ class MonitoringRepository:
         """Remove a registration (its triggers stay, with the reference they were sent under)."""
         self.conn.execute(MonitoredSubject.__table__.delete().where(S.id == subject_id))
 
-    def move_subjects(self, moves: Sequence[dict]) -> None:
-        """File the registrations of persons merged away under their survivors (``{"old": person, "new":
-        survivor}``, as identity resolution gives its merges)."""
-        if moves:
-            self.conn.execute(update(MonitoredSubject.__table__).where(S.person_id == bindparam("old"))
-                              .values(person_id=bindparam("new")), list(moves))
-
-    def return_subjects(self, *, from_person_id: int, to_person_id: int, id_type: str, id_index: bytes) -> int:
-        """File ``from_person_id``'s registrations of the document (``id_type``, ``id_index``) under
-        ``to_person_id`` (a person revived by a split, whose anchor document it is); how many."""
-        return self.conn.execute(update(MonitoredSubject.__table__).where(
-            S.person_id == from_person_id, S.id_type == id_type, S.id_index == id_index)
-            .values(person_id=to_person_id)).rowcount
-
     def watchers(self, person_ids: Sequence[int]) -> Sequence[Row]:
-        """(id, subscriber_id, person_id, reference) of every registration of these persons."""
+        """(id, subscriber_id, person_id, reference) of every registration of these persons, including those
+        made for a person since merged into one of them (``person_id`` is then the survivor's): a registration
+        follows its person through identity merges, and back when a split revives the person."""
         found: list[Row] = []
         ids = sorted(set(person_ids))
+        merged = select(P.id).where(P.merged_into_id.in_(bindparam("ids", expanding=True)))
+        survivor = func.coalesce(P.merged_into_id, S.person_id).label("person_id")
+        stmt = (select(S.id, S.subscriber_id, survivor, S.reference)
+                .select_from(MonitoredSubject.__table__.outerjoin(Person.__table__, P.id == S.person_id))
+                .where(or_(S.person_id.in_(bindparam("ids", expanding=True)), S.person_id.in_(merged))))
         for start in range(0, len(ids), _IN_CHUNK):
-            found += self.conn.execute(select(S.id, S.subscriber_id, S.person_id, S.reference)
-                                       .where(S.person_id.in_(ids[start:start + _IN_CHUNK]))).all()
+            found += self.conn.execute(stmt, {"ids": ids[start:start + _IN_CHUNK]}).all()
         return found
-
-    def about_persons(self, person_ids: Sequence[int]) -> tuple[Sequence[Row], Sequence[Row]]:
-        """The registrations (``subscriber_id``, ``reference``, ``basis``, ``created_at``, ``score_threshold``)
-        and the triggers (``subscriber_id``, ``kind``, ``category``, ``occurred_at``, ``created_at``) of these
-        persons, oldest first: what the person's export shows of who monitors their file."""
-        ids = sorted(set(person_ids))
-        subjects = self.conn.execute(select(S.subscriber_id, S.reference, S.basis, S.created_at, S.score_threshold)
-                                     .where(S.person_id.in_(ids)).order_by(S.created_at, S.id)).all()
-        sent = self.conn.execute(select(T.subscriber_id, T.kind, T.category, T.occurred_at, T.created_at)
-                                 .where(T.person_id.in_(ids)).order_by(T.id)).all()
-        return subjects, sent
 
     # Triggers and their deliveries
     def add_triggers(self, rows: list[dict]) -> list[int]:

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
 from openbureau.consent.profiles import Purpose
-from openbureau.identity.models import Person
 from openbureau.identity.repository import PersonRef, find_person
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.errors import BureauError, Conflict, NotFound
@@ -190,15 +189,3 @@ def about_persons(session: Session, *, person_ids: Sequence[int]) -> tuple[Seque
     checks who asks and audits); see ``MonitoringRepository.about_persons``."""
     return MonitoringRepository(session.connection()).about_persons(person_ids)
 
-
-def follow_merges(session: Session, moves: Sequence[dict]) -> None:
-    """Registrations follow identity merges (``{"old": person, "new": survivor}``): a lender monitoring a person
-    merged into another keeps being told of the survivor's file, which now holds the person's records."""
-    MonitoringRepository(session.connection()).move_subjects(moves)
-
-
-def follow_revival(session: Session, *, from_person_id: int, revived: Person) -> int:
-    """Registrations of a revived person's anchor document (an operator split an account back out of the person
-    it had been merged into) follow it back; how many."""
-    return MonitoringRepository(session.connection()).return_subjects(
-        from_person_id=from_person_id, to_person_id=revived.id, id_type=revived.id_type, id_index=revived.id_index)

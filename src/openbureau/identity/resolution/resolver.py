@@ -29,7 +29,6 @@ from openbureau.identity.service import IDENTITY_FIELDS, STRONG_ID_TYPE
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import session_scope
 from openbureau.kit.settings import Settings
-from openbureau.monitoring import service as monitoring
 from openbureau.principals import Action, Principal, authorize
 
 _SEP = "\x1f"
@@ -126,7 +125,6 @@ def resolve(engine: Engine, *, settings: Settings, vault: PiiVault, principal: P
             "match_weight": d.match_weight, "match_probability": d.match_probability, "evidence": d.evidence,
             "actor_code": principal.code} for d in merges], accounts=accounts)
         account_states.move_persons(session, moves)
-        monitoring.follow_merges(session, moves)  # a monitored person's registrations follow their records
         queued = _queue(repo, reviews)
         repo.replace_conflicts(found)
         summary = ResolutionSummary(
