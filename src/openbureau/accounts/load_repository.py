@@ -27,15 +27,14 @@ class AccountLoadRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def latest_versions(self, *, furnisher_id: int, period: str) -> pl.DataFrame:
-        """(``furnisher_account_id``, ``stored_version``) of every account stored for a period."""
-        stmt = (select(S.furnisher_account_id, func.max(S.version))
-                .where(S.furnisher_id == furnisher_id, S.reporting_period == period)
-                .group_by(S.furnisher_account_id))
-        rows = self.conn.execute(stmt).all()
-        return pl.DataFrame(
-            rows, schema={"furnisher_account_id": pl.String, "stored_version": pl.Int64}, orient="row"
-        ).with_columns(pl.lit(period).alias("reporting_period"))
+    def latest_versions(self, *, furnisher_id: int, periods: Sequence[str]) -> pl.DataFrame:
+        """(``furnisher_account_id``, ``stored_version``, ``reporting_period``) of every account stored for
+        each of ``periods`` (one statement however many periods a file reports)."""
+        stmt = (select(S.furnisher_account_id, func.max(S.version), S.reporting_period)
+                .where(S.furnisher_id == furnisher_id, S.reporting_period.in_(sorted(set(periods))))
+                .group_by(S.furnisher_account_id, S.reporting_period))
+        return pl.DataFrame(self.conn.execute(stmt).all(), orient="row", schema={
+            "furnisher_account_id": pl.String, "stored_version": pl.Int64, "reporting_period": pl.String})
 
     def insert(self, frame: pl.DataFrame) -> None:
         """Append account-state rows (the table's column names) in the open transaction."""

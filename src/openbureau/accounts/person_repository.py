@@ -125,7 +125,8 @@ class PersonRecordRepository:
         return deleted
 
     # -- what intake must not store again --------------------------------------------------------------
-    def erased_accounts(self, *, furnisher_id: int, period: str) -> list[str]:
-        """The furnisher's accounts whose ``period`` was erased."""
-        return list(self.conn.execute(select(X.furnisher_account_id).where(
-            X.furnisher_id == furnisher_id, X.reporting_period == period)).scalars())
+    def erased_accounts(self, *, furnisher_id: int, periods: Sequence[str]) -> list[tuple[str, str]]:
+        """(``furnisher_account_id``, ``reporting_period``) of the furnisher's accounts whose period, one of
+        ``periods``, was erased."""
+        return [tuple(r) for r in self.conn.execute(select(X.furnisher_account_id, X.reporting_period).where(
+            X.furnisher_id == furnisher_id, X.reporting_period.in_(sorted(set(periods)))))]

@@ -106,15 +106,15 @@ class EnterpriseLoadRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def latest_versions(self, *, furnisher_id: int, period: str) -> pl.DataFrame:
+    def latest_versions(self, *, furnisher_id: int, periods: Sequence[str]) -> pl.DataFrame:
         """(``furnisher_account_id``, ``stored_version``, ``reporting_period``) of every enterprise account of
-        a furnisher stored for a period (the stored-version rules see them as they see persons' accounts)."""
-        stmt = (select(ES.furnisher_account_id, func.max(ES.version))
-                .where(ES.furnisher_id == furnisher_id, ES.reporting_period == period)
-                .group_by(ES.furnisher_account_id))
+        a furnisher stored for each of ``periods`` (the stored-version rules see them as they see persons'
+        accounts)."""
+        stmt = (select(ES.furnisher_account_id, func.max(ES.version), ES.reporting_period)
+                .where(ES.furnisher_id == furnisher_id, ES.reporting_period.in_(sorted(set(periods))))
+                .group_by(ES.furnisher_account_id, ES.reporting_period))
         return pl.DataFrame(self.conn.execute(stmt).all(), orient="row", schema={
-            "furnisher_account_id": pl.String, "stored_version": pl.Int64}).with_columns(
-            pl.lit(period).alias("reporting_period"))
+            "furnisher_account_id": pl.String, "stored_version": pl.Int64, "reporting_period": pl.String})
 
     def insert(self, table: str, frame: pl.DataFrame) -> None:
         """Append rows to ``enterprises``, ``enterprise_states`` or ``account_enterprises``."""

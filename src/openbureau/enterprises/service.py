@@ -108,9 +108,10 @@ class EnterpriseLinker:
             "submission_id": pl.Int64, "created_at": pl.Datetime("us", "UTC")}).select(ENTERPRISE_COLUMNS)
 
 
-def stored_versions(conn: Connection, *, furnisher_id: int, period: str) -> pl.DataFrame:
-    """The stored versions of a furnisher's enterprise accounts for a period (intake's stored-version rules)."""
-    return EnterpriseLoadRepository(conn).latest_versions(furnisher_id=furnisher_id, period=period)
+def stored_versions(conn: Connection, *, furnisher_id: int, periods: Sequence[str]) -> pl.DataFrame:
+    """The stored versions of a furnisher's enterprise accounts for each of ``periods`` (intake's stored-version
+    rules)."""
+    return EnterpriseLoadRepository(conn).latest_versions(furnisher_id=furnisher_id, periods=periods)
 
 
 def write(conn: Connection, table: str, frame: pl.DataFrame) -> None:

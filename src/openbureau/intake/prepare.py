@@ -103,8 +103,9 @@ class Preparer:
         self.businesses = enterprises.EnterpriseLinker(conn, vault=self.vault, submission_id=spec.submission_id,
                                                        now=spec.now)
         self.profile = spec.profile
-        self.versions: dict[str, pl.DataFrame] = {}
-        self.erased: dict[str, list[str]] = {}
+        self.periods: set[str] = set()  # periods whose stored versions and erasures were read
+        self.versions: list[pl.DataFrame] = []
+        self.erased: list[tuple[str, str]] = []
         self.members = member_ids_by_code(conn)  # a v1.1 facilitator or funder must be one of them
 
     def chunks(self) -> Iterator[PreparedChunk]:
@@ -198,25 +199,26 @@ class Preparer:
         return chunk.select(pl.col("_line"), profile.alias("history_profile"))
 
     def _versions_for(self, records: pl.DataFrame) -> pl.DataFrame:
-        repo = AccountLoadRepository(self.conn)
-        for period in records["reporting_period"].drop_nulls().unique().to_list():
-            if period not in self.versions:
-                self.versions[period] = pl.concat([
-                    repo.latest_versions(furnisher_id=self.spec.furnisher_id, period=period),
-                    enterprises.stored_versions(self.conn, furnisher_id=self.spec.furnisher_id, period=period)])
+        """The stored versions of the furnisher's accounts for the records' periods, read once per period (one
+        statement for all the periods a chunk brings first)."""
+        new = [p for p in records["reporting_period"].drop_nulls().unique().to_list() if p not in self.periods]
+        if new:
+            self.periods.update(new)
+            self.versions.append(pl.concat([
+                AccountLoadRepository(self.conn).latest_versions(furnisher_id=self.spec.furnisher_id, periods=new),
+                enterprises.stored_versions(self.conn, furnisher_id=self.spec.furnisher_id, periods=new)]))
+            self.erased += PersonRecordRepository(self.conn).erased_accounts(furnisher_id=self.spec.furnisher_id,
+                                                                             periods=new)
         if not self.versions:
             return pl.DataFrame(schema={"furnisher_account_id": pl.String, "stored_version": pl.Int64,
                                         "reporting_period": pl.String})
-        return pl.concat(list(self.versions.values()))
+        return pl.concat(self.versions)
 
     def _erased_for(self, records: pl.DataFrame) -> pl.DataFrame:
         """(``furnisher_account_id``, ``reporting_period``) of the records' periods that persons had erased (the
-        suppression list; usually empty, one indexed look-up per period of the file)."""
-        repo = PersonRecordRepository(self.conn)
-        for period in records["reporting_period"].drop_nulls().unique().to_list():
-            if period not in self.erased:
-                self.erased[period] = repo.erased_accounts(furnisher_id=self.spec.furnisher_id, period=period)
-        return pl.DataFrame([(a, p) for p, accounts in self.erased.items() for a in accounts], orient="row",
+        suppression list; usually empty), read with the stored versions (:meth:`_versions_for` first)."""
+        self._versions_for(records)
+        return pl.DataFrame(self.erased, orient="row",
                             schema={"furnisher_account_id": pl.String, "reporting_period": pl.String})
 
 
