@@ -96,6 +96,17 @@ class MonitoringRepository:
             found += self.conn.execute(stmt, {"ids": ids[start:start + _IN_CHUNK]}).all()
         return found
 
+    def about_persons(self, person_ids: Sequence[int]) -> tuple[Sequence[Row], Sequence[Row]]:
+        """The registrations (``subscriber_id``, ``reference``, ``basis``, ``created_at``, ``score_threshold``)
+        and the triggers (``subscriber_id``, ``kind``, ``category``, ``occurred_at``, ``created_at``) of these
+        persons, oldest first: what the person's export shows of who monitors their file."""
+        ids = sorted(set(person_ids))
+        subjects = self.conn.execute(select(S.subscriber_id, S.reference, S.basis, S.created_at, S.score_threshold)
+                                     .where(S.person_id.in_(ids)).order_by(S.created_at, S.id)).all()
+        sent = self.conn.execute(select(T.subscriber_id, T.kind, T.category, T.occurred_at, T.created_at)
+                                 .where(T.person_id.in_(ids)).order_by(T.id)).all()
+        return subjects, sent
+
     # Triggers and their deliveries
     def add_triggers(self, rows: list[dict]) -> list[int]:
         """Insert triggers; their ids in the order given."""
