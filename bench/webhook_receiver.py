@@ -63,7 +63,10 @@ def main() -> None:
         def log_message(self, *_args) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 512  # a web server's listen backlog (the standard library's 5 drops a burst)
+
+    server = Server(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     print("listening", flush=True)
     server.serve_forever()

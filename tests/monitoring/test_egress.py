@@ -1,6 +1,7 @@
-"""A webhook connects only to a public address, judged by what the endpoint's host resolves to when the
-delivery connects: a lender cannot point a registered name at the bureau's own network later (SSRF, DNS
-rebinding)."""
+"""A delivery's connection: only to a public address, judged by what the endpoint's host resolves to when the
+delivery connects (a lender cannot point a registered name at the bureau's own network later: SSRF, DNS
+rebinding); within the attempt's deadline however the receiver paces its answer; and once more at once when
+the receiver drops the connection under it."""
 
 from __future__ import annotations
 
@@ -137,3 +138,61 @@ def test_the_lease_must_outlast_the_deadline(market) -> None:
     with pytest.raises(ValueError, match="deadline"):
         Worker(runtime.engine, vault=runtime.vault,
                config=WorkerSettings(timeout=1, deadline=40, lease=timedelta(seconds=30)))
+
+
+class Dropping:
+    """A receiver on the loopback address that closes the connection under the first ``drops`` requests without
+    answering (as a server drops a kept-alive connection), then answers 200; it keeps every delivery id."""
+
+    def __init__(self, drops: int) -> None:
+        self.drops, self.ids = drops, []
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}/hooks"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = self.server.accept()
+                with conn:
+                    request = conn.recv(65536)
+                    self.ids += [line.split(b":", 1)[1].strip().decode() for line in request.split(b"\r\n")
+                                 if line.lower().startswith(b"openbureau-delivery-id:")]
+                    if self.drops > 0:
+                        self.drops -= 1
+                        continue  # closed without a word
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def test_a_connection_dropped_under_a_delivery_is_tried_once_more_at_once(market) -> None:
+    runtime, _ = market
+    register(runtime, "LENDER", 0, "REF-0")
+    config = WorkerSettings(timeout=2, concurrency=4, per_endpoint=2, lease=timedelta(seconds=60))
+    once = Dropping(drops=1)
+    add_endpoint(runtime, "LENDER", once.url)
+    receive(runtime, "P1", [event(0, "O-1", at=NOW - timedelta(hours=1))])
+    w = Worker(runtime.engine, vault=runtime.vault, config=config)
+    try:
+        assert w.run_once(now=NOW).delivered == 1  # in the same attempt, not after a backoff
+    finally:
+        once.close()
+    assert len(once.ids) == 2 and once.ids[0] == once.ids[1]  # the same delivery, under its one id
+    (delivery,) = deliveries(runtime)
+    assert (delivery.status, delivery.attempts) == ("delivered", 1)
+
+    receive(runtime, "P1", [event(0, "O-2", at=NOW - timedelta(minutes=30))])
+    twice = Dropping(drops=2)  # a receiver that keeps dropping is a failed attempt, retried after the backoff
+    with session_scope(runtime.engine, write=True) as session:
+        endpoint = MonitoringRepository(session.connection()).endpoints(
+            deliveries(runtime)[0].subscriber_id)[0]
+        MonitoringRepository(session.connection()).update_endpoint(endpoint.id, url=twice.url)
+    try:
+        outcome = w.run_once(now=NOW)
+    finally:
+        w.close()
+        twice.close()
+    assert (outcome.delivered, outcome.retried) == (0, 1) and len(twice.ids) == 2
+    assert deliveries(runtime)[1].last_error.startswith("could not reach the endpoint")

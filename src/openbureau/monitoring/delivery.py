@@ -241,9 +241,8 @@ class Worker:
         started = time.monotonic()
         status_code, error = None, None
         try:
-            with egress.deadline(self.config.total), self.client.stream("POST", row.e_url, content=body,
-                                                                        headers=headers) as answer:
-                status_code = answer.status_code  # the body is never read: a receiver's answer is its status
+            with egress.deadline(self.config.total):
+                status_code = self._send(row.e_url, body, headers)
         except httpx.TimeoutException as exc:
             error = (f"{egress.OVERDUE} ({self.config.total:g} s)" if str(exc).startswith(egress.OVERDUE)
                      else f"no answer within {self.config.timeout:g} s ({type(exc).__name__})")
@@ -251,6 +250,20 @@ class Worker:
             refused = str(exc).startswith(egress.REFUSED)  # a host resolving to a private address: say so
             error = str(exc) if refused else f"could not reach the endpoint ({type(exc).__name__})"
         return Attempt(row, at, status_code, error, int((time.monotonic() - started) * 1000))
+
+    def _send(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """POST ``body`` and return the answer's status (its body is never read). A connection that the receiver
+        closed under the request (a kept-alive connection it had just dropped: ``ReadError``, ``WriteError``,
+        ``RemoteProtocolError``) is tried once more at once on a fresh one, as HTTP clients do: the delivery
+        id makes a repeat harmless, and waiting for the backoff would hold the registration's later triggers."""
+        for last in (False, True):
+            try:
+                with self.client.stream("POST", url, content=body, headers=headers) as answer:
+                    return answer.status_code
+            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
+                if last:
+                    raise
+        raise AssertionError("unreachable")
 
     # Running
     def run_once(self, *, now: datetime | None = None, limit: int = 100) -> Outcome:
