@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Connection, case, delete, exists, func, in
 
 from openbureau.accounts.joint_rows import delete_of_states
 from openbureau.accounts.models import AccountFunder, AccountParty, AccountState, LendingEvent, LoadInProgress
-from openbureau.accounts.repository import PUBLISHED, STATE_FRAME_SCHEMA, S
+from openbureau.accounts.repository import PUBLISHED, STATE_FRAME_SCHEMA, S, of_furnisher
 from openbureau.kit.dialects import dialect_for
 from openbureau.kit.keys import keys_in
 
@@ -87,7 +87,7 @@ class AccountLoadRepository:
         for start in range(0, len(ids), 5_000):
             rows += self.conn.execute(
                 select(S.person_id, func.min(S.opened_on).label("opened_on"))
-                .where(S.person_id.in_(ids[start:start + 5_000]), S.furnisher_id == furnisher_id,
+                .where(S.person_id.in_(ids[start:start + 5_000]), of_furnisher(furnisher_id),
                        S.submission_id == submission_id, S.held_reason.is_(None), ~seen)
                 .group_by(S.person_id, S.furnisher_account_id)).all()
         return pl.DataFrame(rows, schema={"person_id": pl.Int64, "opened_on": pl.Date}, orient="row")

@@ -48,6 +48,15 @@ def published_by(submission_id: ColumnElement) -> ColumnElement[bool]:
 PUBLISHED = published_by(AccountState.submission_id)
 
 
+def of_furnisher(furnisher_id: ColumnElement | int) -> ColumnElement[bool]:
+    """The states of a furnisher, as a condition beside one on the person: written so that no index answers it
+    (``furnisher_id + 0``). SQLite plans without statistics and would otherwise read every state of the
+    furnisher through the primary key's leading column (a lender's whole book: 17 ms a look on a 100,000-account
+    lender, growing with it) rather than the person's few through their index (0.01 ms); PostgreSQL takes the
+    person's index all the same."""
+    return (S.furnisher_id + 0) == furnisher_id
+
+
 def published_person(person_id: ColumnElement) -> ColumnElement[bool]:
     """Whether a person is published: a person numbered by a load still in progress is not known yet (the
     load publishes it with its records)."""
@@ -93,7 +102,7 @@ _STATES_OF = select(*STATE_COLUMNS).where(*_IN_FILE)
 _STATES_WITH_IDENTITY_OF = select(*STATE_COLUMNS, S.identity_enc).where(*_IN_FILE)
 # The published states of one furnisher's accounts of one person, newest first per account.
 _PUBLISHED_OF = (select(S.furnisher_account_id, S.account_status, S.opened_on)
-                 .where(S.furnisher_id == bindparam("furnisher_id"), S.person_id == bindparam("person_id"),
+                 .where(of_furnisher(bindparam("furnisher_id")), S.person_id == bindparam("person_id"),
                         S.held_reason.is_(None), PUBLISHED)
                  .order_by(S.furnisher_account_id, S.reporting_period.desc(), S.version.desc()))
 # The account states as the quality and market jobs read them (``AccountLoadRepository.state_frame``).
