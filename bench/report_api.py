@@ -246,21 +246,24 @@ def scorecard(data: Path, seed: int) -> Path:
 
 
 def release_scorecard(engine: str, *, data: Path, persons: int, path: Path) -> None:
-    """Register and release the benchmark's scorecard in the bureau, once."""
-    from openbureau.kit.db import make_engine, session_scope
-    from openbureau.migrations import ensure_current
+    """Register and release the benchmark's scorecard in the bureau, once (opened as the bureau is, with its keys:
+    registering a model writes an audit entry, which the bureau's audit keys sign)."""
+    from openbureau.kit.db import session_scope
+    from openbureau.kit.settings import Settings
+    from openbureau.runtime import open_runtime
     from openbureau.scoring import service
     from openbureau.scoring.repository import ModelRepository
     from openbureau.scoring.scorecard import Scorecard
 
-    db = make_engine(database_url(engine, data, persons))
-    ensure_current(db)
+    keys = json.loads((data / "keys.json").read_text()) if (data / "keys.json").exists() else {}
+    runtime = open_runtime(Settings(data_dir=data / engine, database_url=database_url(engine, data, persons),
+                                    **keys))
     card = Scorecard.from_json(json.loads(path.read_text(encoding="utf-8")))
-    with session_scope(db, write=True) as session:
+    with session_scope(runtime.engine, write=True) as session:
         if ModelRepository(session).by_version(card.model_version) is None:
             service.register(session, card=card, actor_code="OPERATOR:bench")
             service.release(session, version=card.model_version, actor_code="OPERATOR:bench")
-    db.dispose()
+    runtime.engine.dispose()
 
 
 def drop_page_cache() -> bool:
