@@ -256,14 +256,15 @@ class Worker:
         closed under the request (a kept-alive connection it had just dropped: ``ReadError``, ``WriteError``,
         ``RemoteProtocolError``) is tried once more at once on a fresh one, as HTTP clients do: the delivery
         id makes a repeat harmless, and waiting for the backoff would hold the registration's later triggers."""
-        for last in (False, True):
-            try:
-                with self.client.stream("POST", url, content=body, headers=headers) as answer:
-                    return answer.status_code
-            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
-                if last:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return self._post(url, body, headers)
+        except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
+            return self._post(url, body, headers)
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """One POST; the answer's status."""
+        with self.client.stream("POST", url, content=body, headers=headers) as answer:
+            return answer.status_code
 
     # Running
     def run_once(self, *, now: datetime | None = None, limit: int = 100) -> Outcome:

@@ -5,8 +5,9 @@ The document (``people.export_schemas.PersonExport``, versioned) holds the ident
 description of the person as furnished (decrypted for them), every account's stored records (all periods
 and versions, held ones with their reason), lending events, every inquiry, the consents and objections,
 disputes with their statements, protections, the subjects of the messages sent to them, their erasure
-requests, the lenders monitoring their file and what each was told, and the audit log's entries about them (who, when, what, why). It names nobody else: every row is
-found by the person's own id (and those of persons merged into them) or by their own identity documents.
+requests, the lenders monitoring their file and what each was told, and the audit log's entries about them
+(who, when, what, why). It names nobody else: every row is found by the person's own id (and those of persons
+merged into them) or by their own identity documents.
 
 The person asks for it signed in (``GET /v1/me/export``, at most ``OPENBUREAU_EXPORT_MAX_BYTES``; past it 413
 ``EXPORT_TOO_LARGE``), or the operator writes it at the bureau's counter (``openbureau people export``, no
