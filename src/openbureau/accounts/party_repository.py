@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, select, update
+from sqlalchemy import BigInteger, ColumnElement, Row, Select, String, bindparam, literal, select, update
 from sqlalchemy.orm import Session
 
 from openbureau.accounts.models import AccountFunder, AccountParty, AccountState
 from openbureau.accounts.repository import PUBLISHED, STATE_COLUMNS
-from openbureau.kit.keys import bound_key_params, bound_keys_in
+from openbureau.kit.keys import KeyedSelect, KeyList
 
 S = AccountState.__table__.c
 F = AccountFunder.__table__.c
@@ -28,19 +28,37 @@ def _state_key(columns) -> tuple:
     return columns.furnisher_id, columns.furnisher_account_id, columns.reporting_period, columns.version
 
 
-# Read on every inquiry: built once, with bound parameters (building them cost more than running them).
-_FUNDERS = select(F.furnisher_id, F.furnisher_account_id, F.reporting_period, F.version, F.funder_id, F.share_bp).where(
-    bound_keys_in(_state_key(F))).order_by(F.position)
-_PARTIES = select(P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.role).where(
-    bound_keys_in(_state_key(P)), P.held_reason.is_(None))
+# Read on every inquiry: built once, each with its list of keys bound as one parameter (kit.keys.KeyedSelect).
+_STATE_KEY = _state_key(S)
+
+
+def _joint(keys: KeyList) -> Select:
+    """The funders (part 0: ``a`` the funder, ``b`` its share) and the related persons not held (part 1: ``role``)
+    of the state versions listed, in one statement; funders in position order."""
+    funders = select(literal(0).label("part"), *_state_key(F), F.funder_id.label("a"), F.share_bp.label("b"),
+                     literal(None, String).label("role"), F.position).select_from(
+        keys.table.join(AccountFunder, keys.on(_state_key(F))))
+    parties = select(literal(1), *_state_key(P), literal(None, BigInteger), literal(None, BigInteger), P.role,
+                     P.position).select_from(keys.table.join(AccountParty, keys.on(_state_key(P)))).where(
+        P.held_reason.is_(None))
+    return funders.union_all(parties).order_by("part", "position")
+
+
+_JOINT = KeyedSelect(_STATE_KEY, _joint)
 _NAMED = select(P.furnisher_id, P.furnisher_account_id).where(
     P.person_id == bindparam("person_id"), P.held_reason.is_(None)).distinct()
-_NEWEST = (select(*STATE_COLUMNS, S.identity_enc)
-           .where(bound_keys_in((S.furnisher_id, S.furnisher_account_id)),
-                  S.held_reason.is_(None), PUBLISHED)
-           .order_by(S.furnisher_id, S.furnisher_account_id, S.reporting_period.desc(), S.version.desc()))
-_ROLES = select(P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.role, P.liability).where(
-    bound_keys_in(_state_key(P)), P.person_id == bindparam("person_id"), P.held_reason.is_(None)).order_by(P.position)
+_NEWEST = KeyedSelect((S.furnisher_id, S.furnisher_account_id), lambda keys: (
+    select(*STATE_COLUMNS, S.identity_enc)
+    .select_from(keys.table.join(AccountState, keys.on((S.furnisher_id, S.furnisher_account_id))))
+    .where(S.held_reason.is_(None), PUBLISHED)
+    .order_by(S.furnisher_id, S.furnisher_account_id, S.reporting_period.desc(), S.version.desc())))
+_ROLES = KeyedSelect(_STATE_KEY, lambda keys: (
+    select(*_state_key(P), P.role, P.liability).select_from(keys.table.join(AccountParty, keys.on(_state_key(P))))
+    .where(P.person_id == bindparam("person_id"), P.held_reason.is_(None)).order_by(P.position)))
+_PARTIES_OF = KeyedSelect(_STATE_KEY, lambda keys: (
+    select(*_state_key(P), P.position, P.role, P.person_id, P.identity_enc)
+    .select_from(keys.table.join(AccountParty, keys.on(_state_key(P)))).where(P.held_reason.is_(None))
+    .order_by(P.furnisher_account_id, P.version, P.position)))
 
 
 class PartyRepository:
@@ -49,35 +67,36 @@ class PartyRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _in_batches(self, stmt: Select, keys: Sequence[tuple], **params) -> list[Row]:
-        """``stmt`` for the keys, ``_IN_BATCH`` at a time (their ``bound_key_params``, and ``params``)."""
+    def _in_batches(self, stmt: KeyedSelect, keys: Sequence[tuple], **params) -> list[Row]:
+        """``stmt`` for the keys, ``_IN_BATCH`` at a time (and ``params``)."""
+        conn = self.session.connection()
         rows: list[Row] = []
         for start in range(0, len(keys), _IN_BATCH):
-            rows += self.session.execute(stmt, {**bound_key_params(keys[start:start + _IN_BATCH]), **params}).all()
+            rows += stmt.execute(conn, keys[start:start + _IN_BATCH], **params).all()
         return rows
 
-    def joint_details(self, keys: Sequence[StateKey]) -> tuple[list[Row], list[Row]]:
-        """Of these state versions: (key, ``funder_id``, ``share_bp``) in position order, and (key, ``role``) of
-        every related person not held."""
-        keys = list(keys)
-        if not keys:
-            return [], []
-        return self._in_batches(_FUNDERS, keys), self._in_batches(_PARTIES, keys)
+    def joint_details(self, keys: Sequence[StateKey]) -> tuple[list[tuple], list[tuple]]:
+        """Of these state versions: (key..., ``funder_id``, ``share_bp``) in position order, and (key...,
+        ``role``) of every related person not held; read in one statement."""
+        funders: list[tuple] = []
+        parties: list[tuple] = []
+        for r in self._in_batches(_JOINT, list(keys)):
+            if r.part == 0:
+                funders.append((r[1], r[2], r[3], r[4], r.a, r.b))
+            else:
+                parties.append((r[1], r[2], r[3], r[4], r.role))
+        return funders, parties
 
     def parties_of(self, keys: Sequence[StateKey]) -> list[Row]:
         """The related persons of these state versions, held ones left out (they never leave the bureau): (key,
         ``position``, ``role``, ``person_id``, ``identity_enc``) in key and position order."""
-        keys = list(keys)
-        return self._in_batches(select(
-            P.furnisher_id, P.furnisher_account_id, P.reporting_period, P.version, P.position, P.role,
-            P.person_id, P.identity_enc).where(bound_keys_in(_state_key(P)), P.held_reason.is_(None)).order_by(
-            P.furnisher_account_id, P.version, P.position), keys) if keys else []
+        return self._in_batches(_PARTIES_OF, list(keys))
 
     def answered_for(self, person_id: int) -> list[tuple[Row, str, int | None]]:
         """The accounts a person is a related person of (not held) on the newest version of the account's newest
         period in the files, not deleted: (state row of ``STATE_COLUMNS`` with the borrower's ``identity_enc``,
         ``role``, ``liability``), one per account and role."""
-        named = self.session.execute(_NAMED, {"person_id": person_id}).all()
+        named = self.session.connection().execute(_NAMED, {"person_id": person_id}).all()
         if not named:
             return []
         newest: dict[tuple[int, str], Row] = {}

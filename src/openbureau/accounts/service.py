@@ -56,9 +56,9 @@ def joint_details(session: Session, keys: Sequence[StateKey]) -> JointDetails:
     """The funders and co-borrowers of these state versions (the newest of each account shown)."""
     funders, parties = PartyRepository(session).joint_details(keys)
     funded: dict[StateKey, list[tuple[int, int]]] = {}
-    for r in funders:
-        funded.setdefault((r[0], r[1], r[2], r[3]), []).append((r.funder_id, r.share_bp))
-    return JointDetails(funded, {(r[0], r[1], r[2], r[3]) for r in parties if r.role == "co_borrower"})
+    for *key, funder_id, share_bp in funders:
+        funded.setdefault(tuple(key), []).append((funder_id, share_bp))
+    return JointDetails(funded, {(r[0], r[1], r[2], r[3]) for r in parties if r[4] == "co_borrower"})
 
 
 def parties_of(session: Session, keys: Sequence[StateKey]) -> list[Row]:

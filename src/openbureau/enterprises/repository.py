@@ -15,21 +15,19 @@ from sqlalchemy import Connection, delete, exists, func, select
 from openbureau.accounts.repository import has_state, published_by
 from openbureau.enterprises.models import USCC, AccountEnterprise, Enterprise, EnterpriseState
 from openbureau.kit.dialects import dialect_for
-from openbureau.kit.keys import bound_key_params, bound_keys_in
+from openbureau.kit.keys import KeyedSelect
 
 E, ES, AE = Enterprise.__table__.c, EnterpriseState.__table__.c, AccountEnterprise.__table__.c
 PUBLISHED = published_by(ES.submission_id)
 LINK_PUBLISHED = published_by(AE.submission_id)
 _KEYS_PER_STATEMENT = 1_000
 STATE_COLUMNS = tuple(c for c in ES if c.name not in ("submission_id", "line", "stored_at"))
-# Read on every person's report: built once, with bound parameters. The furnishers and accounts are asked with
-# plain IN lists beside the keys' row-value IN: SQLite searches the primary key for those, and scans the whole
-# table for a row-value IN alone.
-_LINKS = (select(AE.furnisher_id, AE.furnisher_account_id, AE.reporting_period, AE.version, AE.enterprise_id,
-                 AE.name_enc, E.uscc_enc)
-          .join(Enterprise, E.id == AE.enterprise_id)
-          .where(bound_keys_in((AE.furnisher_id, AE.furnisher_account_id, AE.reporting_period, AE.version)),
-                 LINK_PUBLISHED))
+# Read on every person's report: built once, the keys bound as one parameter (kit.keys.KeyedSelect).
+_LINK_KEY = (AE.furnisher_id, AE.furnisher_account_id, AE.reporting_period, AE.version)
+_LINKS = KeyedSelect(_LINK_KEY, lambda keys: (
+    select(*_LINK_KEY, AE.enterprise_id, AE.name_enc, E.uscc_enc)
+    .select_from(keys.table.join(AccountEnterprise, keys.on(_LINK_KEY)).join(Enterprise, E.id == AE.enterprise_id))
+    .where(LINK_PUBLISHED)))
 
 
 class EnterpriseRepository:
@@ -68,7 +66,7 @@ class EnterpriseRepository:
         found = []
         for start in range(0, len(keys), _KEYS_PER_STATEMENT):
             batch = keys[start:start + _KEYS_PER_STATEMENT]
-            found += self.conn.execute(_LINKS, bound_key_params(batch)).all()
+            found += _LINKS.execute(self.conn, batch).all()
         return found
 
     def latest_frame(self, *, period: str | None = None) -> pl.DataFrame:

@@ -5,7 +5,13 @@ the whole table even when ``(a, b, c)`` leads its primary key; given the leading
 ``IN`` lists as well, it searches the key for them, and the row-value ``IN`` beside them keeps exactly the
 keys asked for. PostgreSQL plans either form by its statistics. Every such list of keys goes through here:
 :func:`keys_in` with the values in the statement, :func:`bound_keys_in` in a statement built once (bound
-with :func:`bound_key_params`).
+with :func:`bound_key_params`), and :class:`KeyedSelect` for the reads every inquiry makes.
+
+An ``IN`` list bound at execution is written into the statement's text each time (SQLAlchemy's "expanding"
+parameters): the statement is compiled again for every length of list, and the driver's cache of prepared
+statements misses. :class:`KeyedSelect` binds the whole list as one fixed set of parameters instead (a JSON
+array on SQLite, one array per key column on PostgreSQL: ``Dialect.key_list``) and joins the table to it
+through the table's key, so its text never changes.
 
 Example:
     >>> S = AccountState.__table__.c
@@ -14,10 +20,12 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, tuple_
+from sqlalchemy import ColumnElement, Connection, CursorResult, FromClause, Select, and_, bindparam, tuple_
+
+from openbureau.kit.dialects import Dialect, dialect_for
 
 
 def keys_in(columns: Sequence[ColumnElement], keys: Sequence[tuple]) -> ColumnElement[bool]:
@@ -38,3 +46,47 @@ def bound_key_params(keys: Sequence[tuple]) -> dict[str, Any]:
     """The parameters of :func:`bound_keys_in` for ``keys``."""
     keys = list(keys)
     return {"key_firsts": sorted({k[0] for k in keys}), "key_seconds": sorted({k[1] for k in keys}), "keys": keys}
+
+
+class KeyList:
+    """A list of composite keys as a table to join from (one dialect's ``key_list``)."""
+
+    def __init__(self, table: FromClause, columns: list[ColumnElement]) -> None:
+        self.table = table
+        self.columns = columns
+
+    def on(self, columns: Sequence[ColumnElement]) -> ColumnElement[bool]:
+        """The join condition of the list to a table's key ``columns`` (in the list's column order)."""
+        return and_(*(column == key for column, key in zip(columns, self.columns, strict=True)))
+
+
+class KeyedSelect:
+    """A statement over a list of composite keys bound as one parameter, built once per engine.
+
+    ``build`` makes the statement from a :class:`KeyList` of ``columns``' types (join from ``keys.table`` on
+    ``keys.on(...)``); :meth:`execute` binds the keys (duplicates dropped, so that the join returns each
+    row once) and any other parameters.
+
+    Example:
+        >>> FUNDERS = KeyedSelect(KEY, lambda keys: select(F.funder_id).select_from(
+        ...     keys.table.join(AccountFunder, keys.on(KEY))))
+        >>> FUNDERS.execute(conn, [(1, "A-1", "2025-01", 1)]).all()
+    """
+
+    def __init__(self, columns: Sequence[ColumnElement], build: Callable[[KeyList], Select], *,
+                 name: str = "keys") -> None:
+        self.columns, self.build, self.name = tuple(columns), build, name
+        self._built: dict[Dialect, Select] = {}
+
+    def statement(self, conn: Connection) -> Select:
+        """The statement for ``conn``'s engine."""
+        dialect = dialect_for(conn)
+        stmt = self._built.get(dialect)
+        if stmt is None:
+            stmt = self._built[dialect] = self.build(KeyList(*dialect.key_list(self.columns, self.name)))
+        return stmt
+
+    def execute(self, conn: Connection, keys: Sequence[tuple], **params: Any) -> CursorResult:
+        """Run the statement for ``keys`` on ``conn``."""
+        bound = dialect_for(conn).key_list_params(list(dict.fromkeys(keys)), self.name, len(self.columns))
+        return conn.execute(self.statement(conn), {**bound, **params})

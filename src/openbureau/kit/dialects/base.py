@@ -19,8 +19,10 @@ import polars as pl
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     Connection,
     Engine,
+    FromClause,
     LargeBinary,
     MetaData,
     Select,
@@ -107,6 +109,15 @@ class Dialect(ABC):
     def many_lookups(self, conn: Connection) -> None:  # noqa: B027 (nothing to do on most engines)
         """Plan the rest of this transaction for statements made of many small index lookups (a correlated
         subquery per row of a staged table): nothing by default."""
+
+    @abstractmethod
+    def key_list(self, columns: Sequence[ColumnElement], name: str) -> tuple[FromClause, list[ColumnElement]]:
+        """A list of composite keys for ``columns`` bound as one fixed set of parameters (``key_list_params``),
+        as a table to join from, and its columns in the order of ``columns``."""
+
+    @abstractmethod
+    def key_list_params(self, keys: Sequence[tuple], name: str, width: int) -> dict[str, object]:
+        """The parameters of :meth:`key_list` for ``keys`` (tuples of ``width`` values)."""
 
     @contextmanager
     def staged(self, conn: Connection, frame: pl.DataFrame, name: str) -> Iterator[Table]:

@@ -10,11 +10,14 @@ from contextlib import contextmanager
 
 import polars as pl
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
+    ColumnElement,
     Connection,
     Date,
     DateTime,
     Engine,
+    FromClause,
     Integer,
     LargeBinary,
     Select,
@@ -22,6 +25,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
+    cast,
+    func,
     text,
 )
 from sqlalchemy import create_engine as sa_create_engine
@@ -76,6 +82,18 @@ class PostgresDialect(Dialect):
             copy.set_types(types)
             for row in frame.iter_rows():
                 copy.write_row(row)
+
+    def key_list(self, columns: Sequence[ColumnElement], name: str) -> tuple[FromClause, list[ColumnElement]]:
+        """``unnest`` of one typed array per key column: ``unnest(CAST(:keys_0 AS int8[]), ...) AS keys(c0,
+        ...)``, which the planner joins to the table's key by nested index lookups."""
+        # Text arrays for string columns: a cast to varchar(n)[] would cut a longer value to a stored one's length.
+        arrays = [cast(bindparam(f"{name}_{i}"), ARRAY(Text() if isinstance(column.type, String) else column.type))
+                  for i, column in enumerate(columns)]
+        keys = func.unnest(*arrays).table_valued(*(f"c{i}" for i in range(len(columns)))).render_derived(name=name)
+        return keys, list(keys.c)
+
+    def key_list_params(self, keys: Sequence[tuple], name: str, width: int) -> dict[str, object]:
+        return {f"{name}_{i}": [k[i] for k in keys] for i in range(width)}
 
     def refresh_statistics(self, conn: Connection, table: Table, *, rows_written: int | None = None) -> None:
         """``ANALYZE`` in the open transaction, which counts its own rows."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import re
 import time
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Connection, Engine, Table, event
+from sqlalchemy import ColumnElement, Connection, Engine, FromClause, Table, bindparam, event, func
 from sqlalchemy import create_engine as sa_create_engine
 
 from openbureau.kit.dialects.base import REWRITE_CHUNK_ROWS, Dialect, IntakeBusy
@@ -142,6 +143,17 @@ class SqliteDialect(Dialect):
         )
         raw = conn.connection.driver_connection
         raw.executemany(f"INSERT INTO {name} ({cols}) VALUES ({marks})", frame.iter_rows())  # noqa: S608
+
+    def key_list(self, columns: Sequence[ColumnElement], name: str) -> tuple[FromClause, list[ColumnElement]]:
+        """``json_each`` of one JSON array of keys: ``json_each(:keys) AS keys``, each key column read with
+        ``json_extract`` (numbers as integers, strings as text), which SQLite loops over while it searches the
+        table's key (a row-value ``IN`` of a subquery would search the key's first column only)."""
+        keys = func.json_each(bindparam(name)).table_valued("value").alias(name)
+        return keys, [func.json_extract(keys.c.value, f"$[{i}]", type_=column.type)
+                      for i, column in enumerate(columns)]
+
+    def key_list_params(self, keys: Sequence[tuple], name: str, width: int) -> dict[str, object]:
+        return {name: json.dumps([list(k) for k in keys])}
 
     def refresh_statistics(self, conn: Connection, table: Table, *, rows_written: int | None = None) -> None:
         """Nothing: SQLite plans without statistics on index-first rules. They suit the bureau's queries but one
