@@ -9,11 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import BigInteger, ColumnElement, Row, Select, String, bindparam, literal, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Row,
+    Select,
+    String,
+    bindparam,
+    exists,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from openbureau.accounts.models import AccountFunder, AccountParty, AccountState
-from openbureau.accounts.repository import PUBLISHED, STATE_COLUMNS
+from openbureau.accounts.repository import PUBLISHED, STATE_COLUMNS, keyed_rows_exist
 from openbureau.kit.keys import KeyedSelect, KeyList
 
 S = AccountState.__table__.c
@@ -59,6 +71,18 @@ _PARTIES_OF = KeyedSelect(_STATE_KEY, lambda keys: (
     select(*_state_key(P), P.position, P.role, P.person_id, P.identity_enc)
     .select_from(keys.table.join(AccountParty, keys.on(_state_key(P)))).where(P.held_reason.is_(None))
     .order_by(P.furnisher_account_id, P.version, P.position)))
+
+
+def joint_exist(person_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether any state of the person of ``person_id`` has a funder or a related person: when not,
+    :meth:`PartyRepository.joint_details` is empty for every key of their file."""
+    return or_(keyed_rows_exist(person_id, _state_key(F)), keyed_rows_exist(person_id, _state_key(P)))
+
+
+def answers_exist(person_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether the person of ``person_id`` (a column or parameter of another domain's statement) is a related
+    person not held on any account: when not, :meth:`PartyRepository.answered_for` is empty."""
+    return exists().where(P.person_id == person_id, P.held_reason.is_(None))
 
 
 class PartyRepository:

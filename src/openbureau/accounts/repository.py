@@ -91,6 +91,14 @@ _COLUMNS = (
 STATE_COLUMNS = tuple(type_coerce(c, String).label(c.name) if isinstance(c.type, Date) else c for c in _COLUMNS)
 
 
+def keyed_rows_exist(person_id: ColumnElement, key: Sequence[ColumnElement]) -> ColumnElement[bool]:
+    """Whether a row of another table keyed like a state version (``key``: its furnisher, account, period and
+    version columns) belongs to any state of the person of ``person_id`` (a column or parameter of another
+    domain's statement), held, in a load or not: a condition wider than any read of those rows for the file."""
+    return exists().where(S.person_id == person_id, *(column == state for column, state in zip(
+        key, (S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version), strict=True)))
+
+
 def as_date(value: date | str | None) -> date | None:
     """A date read through ``STATE_COLUMNS`` (a date on PostgreSQL, ISO text on SQLite) as a date."""
     return value if value is None or isinstance(value, date) else date.fromisoformat(value)

@@ -16,6 +16,7 @@ import polars as pl
 from sqlalchemy import ColumnElement, Engine, Row, Select
 from sqlalchemy.orm import Session
 
+from openbureau.accounts import party_repository
 from openbureau.accounts.event_repository import RELEASED_EVENT_SCHEMA, EventRepository
 from openbureau.accounts.joint_rows import erase_held_parties
 from openbureau.accounts.models import AccountState
@@ -65,6 +66,18 @@ def parties_of(session: Session, keys: Sequence[StateKey]) -> list[Row]:
     """The related persons of these state versions that are not held, with their sealed identities: (key,
     ``position``, ``role``, ``person_id``, ``identity_enc``), in position order (a Metro 2 file's J1 segments)."""
     return PartyRepository(session).parties_of(keys)
+
+
+def joint_exist(person_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether any state of the person of ``person_id`` (a column or parameter of another domain's statement)
+    has a funder or a related person: when not, :func:`joint_details` finds none for their file."""
+    return party_repository.joint_exist(person_id)
+
+
+def answers_exist(person_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether the person of ``person_id`` (a column or parameter of another domain's statement) answers for
+    any account as a related person (not held): when not, :func:`answered_for` is empty."""
+    return party_repository.answers_exist(person_id)
 
 
 def answered_for(session: Session, person_id: int) -> list[tuple[Row, str, int | None]]:

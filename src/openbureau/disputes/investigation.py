@@ -19,11 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from openbureau.accounts.service import account_history
 from openbureau.audit import service as audit
 from openbureau.consent.schemas import Subject
+from openbureau.disputes import repository
 from openbureau.disputes.models import (
     BlockReason,
     Dispute,
@@ -224,6 +226,12 @@ class FileMarks:
         """Whether an open dispute concerns this account (or a month of it)."""
         return any(d[1] == DisputeKind.ACCOUNT and d[2] == furnisher_id and d[3] == account_id
                    for d in self.open_disputes)
+
+
+def marks_exist(person_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether the person of ``person_id`` (a column or parameter of another domain's statement) has any
+    dispute or block: when not, :func:`marks_of` is empty at every moment."""
+    return repository.marks_exist(person_id)
 
 
 def marks_of(session: Session, *, person_id: int, now: datetime) -> FileMarks:

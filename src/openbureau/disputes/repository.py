@@ -6,12 +6,15 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     LargeBinary,
     String,
     bindparam,
     cast,
+    exists,
     literal_column,
     null,
+    or_,
     select,
     union_all,
 )
@@ -55,6 +58,13 @@ _MARKS_OF = union_all(
     select(literal_column("2"), _none(BigInteger), _none(String), _B.furnisher_id, _B.furnisher_account_id,
            _B.reporting_period, _none(BigInteger), _none(UtcDateTime), _none(UtcDateTime), _none(LargeBinary))
     .where(same_person(_B.person_id, bindparam("person_id")), _B.blocked_at <= bindparam("moment")))
+
+
+def marks_exist(person_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether any dispute or block names the person of ``person_id`` (a column or bound parameter of another
+    domain's statement): false only when :meth:`DisputeRepository.marks_of` can find nothing, whatever the
+    moment, so a report may skip that read."""
+    return or_(exists().where(same_person(_D.person_id, person_id)), exists().where(same_person(_B.person_id, person_id)))
 
 
 class DisputeRepository:

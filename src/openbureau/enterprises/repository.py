@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import polars as pl
-from sqlalchemy import Connection, delete, exists, func, select
+from sqlalchemy import ColumnElement, Connection, delete, exists, func, select
 
-from openbureau.accounts.repository import has_state, published_by
+from openbureau.accounts.repository import has_state, keyed_rows_exist, published_by
 from openbureau.enterprises.models import USCC, AccountEnterprise, Enterprise, EnterpriseState
 from openbureau.kit.dialects import dialect_for
 from openbureau.kit.keys import KeyedSelect
@@ -28,6 +28,12 @@ _LINKS = KeyedSelect(_LINK_KEY, lambda keys: (
     select(*_LINK_KEY, AE.enterprise_id, AE.name_enc, E.uscc_enc)
     .select_from(keys.table.join(AccountEnterprise, keys.on(_LINK_KEY)).join(Enterprise, E.id == AE.enterprise_id))
     .where(LINK_PUBLISHED)))
+
+
+def links_exist(person_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether any state of the person of ``person_id`` (a column or parameter of another domain's statement)
+    names a business: when not, :meth:`EnterpriseRepository.links` finds none for their file's keys."""
+    return keyed_rows_exist(person_id, _LINK_KEY)
 
 
 class EnterpriseRepository:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
-from sqlalchemy import Connection
+from sqlalchemy import ColumnElement, Connection
 
+from openbureau.enterprises import repository
 from openbureau.enterprises.models import USCC, AccountEnterprise, Enterprise, EnterpriseState
 from openbureau.enterprises.repository import EnterpriseLoadRepository, EnterpriseRepository
 from openbureau.kit.crypto import PiiVault
@@ -137,6 +138,12 @@ class Business:
     enterprise_id: int
     uscc: str
     name: str
+
+
+def links_exist(person_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether any state of the person of ``person_id`` (a column or parameter of another domain's statement)
+    names a business: when not, :func:`businesses_of` finds none for the keys of their file."""
+    return repository.links_exist(person_id)
 
 
 def businesses_of(conn: Connection, *, vault: PiiVault, keys: Sequence[tuple[int, str, str, int]]

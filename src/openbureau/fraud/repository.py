@@ -7,15 +7,18 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Connection,
     Row,
     String,
     bindparam,
     cast,
     delete,
+    exists,
     insert,
     literal,
     null,
+    or_,
     select,
     union_all,
 )
@@ -40,6 +43,12 @@ _FACTS = union_all(
            cast(F.occurred_on, String), F.reported_at)
     .where(F.person_id == bindparam("person_id"), F.status == ReportStatus.ACTIVE.value),
 )
+
+
+def facts_exist(person_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether the person of ``person_id`` (a column or parameter of another domain's statement) is a ring's
+    member or named by any fraud report, in force or not: when not, ``_FACTS`` finds nothing."""
+    return or_(exists().where(R.person_id == person_id), exists().where(F.person_id == person_id))
 
 
 class FraudRepository:

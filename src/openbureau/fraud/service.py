@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from openbureau.accounts.service import accounts_of
 from openbureau.audit import service as audit
 from openbureau.consent.service import subject_indexes
 from openbureau.disputes.service import fraud_report_disputes
+from openbureau.fraud import repository
 from openbureau.fraud.errors import NO_RELATIONSHIP, REPORT_NOT_FOUND, REPORT_WITHDRAWN
 from openbureau.fraud.models import ReportStatus
 from openbureau.fraud.repository import FraudRepository
@@ -33,6 +35,12 @@ from openbureau.principals import Action, Principal, authorize
 MAX_PAGE = 500
 RELATIONSHIP_DAYS = 730  # an inquiry this recent makes the lender one the person dealt with
 _GONE = ("deleted", "corrected")  # dispute outcomes that take a report off the list
+
+
+def facts_exist(person_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether the fraud tables name the person of ``person_id`` (a column or parameter of another domain's
+    statement) at all: when not, :func:`facts_of` is empty."""
+    return repository.facts_exist(person_id)
 
 
 def facts_of(session: Session, *, person_id: int, now: datetime) -> FraudFacts:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     or_,
@@ -366,6 +367,12 @@ def find_person_by_any(session: Session, *, id_type: str, id_indexes: tuple[byte
         if person is not None:
             return person
     return None
+
+
+def conflicts_exist(person_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether the person of ``person_id`` (a column or parameter of another domain's statement) has any
+    identity conflict: when not, :func:`conflicts_of` is empty."""
+    return exists().where(IdentityConflict.person_id == person_id)
 
 
 def conflicts_of(session: Session, person_id: int) -> list[tuple[str, int | None, datetime]]:

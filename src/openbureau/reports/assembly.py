@@ -41,6 +41,7 @@ from openbureau.reports.items import (
     shown_tradelines,
     statements,
 )
+from openbureau.reports.repository import sections_of
 from openbureau.reports.schemas import (
     AccountView,
     DisputeView,
@@ -109,24 +110,25 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
     indexes as asked) filed under nobody yet. ``as_it_stood``: a past moment's view, for evaluations over
     a history loaded since (no month after the last complete period before ``now``, no event after it)."""
     profile = policy.profile
+    present = sections_of(session, person.id)
     rows = file_states(session, person.id, with_identity=with_identity)
-    marks = marks_of(session, person_id=person.id, now=now)
+    marks = marks_of(session, person_id=person.id, now=now) if present.marks else FileMarks([])
     until = last_complete_period(now.date()) if as_it_stood else None
     lines = shown_tradelines(build_tradelines(rows, as_of=now.date(), retention_years=profile.negative_retention_years,
                                               with_identity=with_identity, until_period=until), marks.hidden)
     since = datetime.combine(add_years(now.date(), -profile.inquiry_display_years), now.timetz())
     inquiries = InquiryRepository(session).of_person_since(person.id, since)
-    conflicts = conflicts_of(session, person.id)
+    conflicts = conflicts_of(session, person.id) if present.conflicts else []
     links = probabilistic_links(session, person.id) if with_links else []
     found = person_events(session, person_id=person.id, id_type=person.id_type, id_indexes=subject_indexes,
                           since=now - timedelta(days=max(policy.signals.multi_lending())))
     if as_it_stood:
         found = [e for e in found if e.occurred_at <= now]
     events = shown_events(event_facts(found, lines, _contacts(found, vault) if with_identity else None), marks.hidden)
-    fraud = facts_of(session, person_id=person.id, now=now)
-    joint = joint_details(session, [_latest_key(t) for t in lines])
+    fraud = facts_of(session, person_id=person.id, now=now) if present.fraud else FraudFacts()
+    joint = joint_details(session, [_latest_key(t) for t in lines]) if present.joint else JointDetails({}, set())
     # Hidden by a block or an unverified dispute (the whole account, or its month shown): left out here too.
-    answered = [a for a in answered_for(session, person.id)
+    answered = [a for a in (answered_for(session, person.id) if present.answered else [])
                 if not {(a[0].furnisher_id, a[0].furnisher_account_id, None),
                         (a[0].furnisher_id, a[0].furnisher_account_id, a[0].reporting_period)} & marks.hidden]
     members = member_names(session, needed={t.furnisher_id for t in lines} | {r.subscriber_id for r in inquiries}
@@ -138,8 +140,9 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
                            | {a[0].furnisher_id for a in answered})
     return PersonFile(person.id, person.id_type, vault.decrypt(person.id_enc), lines, inquiries, conflicts,
                       marks.open_disputes, members, links, events, marks,
-                      protections_at(session, person_id=person.id, now=now), fraud, joint, answered,
-                      business_accounts(session, vault=vault, tradelines=lines))
+                      protections_at(session, person_id=person.id, now=now) if present.protections
+                      else Protections([], False), fraud, joint, answered,
+                      business_accounts(session, vault=vault, tradelines=lines) if present.business else {})
 
 
 def _latest_key(t: Tradeline) -> tuple[int, str, str, int]:

@@ -46,6 +46,12 @@ _PROTECTIONS_AT = union_all(
     .where(_FROZEN_AT.scalar_subquery()))
 
 
+def protections_exist(person_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether any fraud alert or freeze, of any time, names the person of ``person_id``: false only when
+    :meth:`RightsRepository.protections_at` finds nothing at every moment."""
+    return or_(exists().where(same_person(_A.person_id, person_id)), exists().where(same_person(_F.person_id, person_id)))
+
+
 def alert_or_freeze(person_id: ColumnElement, moment: datetime) -> ColumnElement[bool]:
     """Whether a fraud alert or a freeze is in force on the file of ``person_id`` (a column of another domain's
     statement) at ``moment``; a temporary lift of the freeze does not count: it opens the file to the person's

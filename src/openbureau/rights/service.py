@@ -76,6 +76,12 @@ def protections_at(session: Session, *, person_id: int, now: datetime) -> Protec
     return Protections(*RightsRepository(session).protections_at(person_id, now))
 
 
+def protections_exist(person_id: ColumnElement) -> ColumnElement[bool]:
+    """Whether the person of ``person_id`` (a column or parameter of another domain's statement) has ever had
+    an alert or a freeze: when not, :func:`protections_at` finds none at any moment (no alert, not frozen)."""
+    return repository.protections_exist(person_id)
+
+
 def alert_or_freeze(person_id: ColumnElement, moment: datetime) -> ColumnElement[bool]:
     """A condition for another domain's statement: a fraud alert or a freeze is in force on the person's file
     at ``moment`` (a prescreen leaves such persons off its list: FCRA §605A(b)(1)(B), docs/prescreen.md)."""
