@@ -18,6 +18,7 @@ per-event cost of a large batch is what the bureau's intake pays when furnishers
    events a second and CPU ms per event of each.
 
     .venv/bin/python bench/event_batches.py --data bench/out/event-batches
+    .venv/bin/python bench/event_batches.py --engine postgresql   # the same on PostgreSQL (a database of its own)
 """
 
 from __future__ import annotations
@@ -38,9 +39,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 FURNISHER = "BANK_A"
+PG_ADMIN = os.environ.get("OPENBUREAU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def build(data: Path, *, persons: int, months: int, seed: int) -> None:
+def database_url(engine: str, data: Path, persons: int) -> str:
+    """Where the bureau of ``engine`` is: a file in ``data`` on SQLite, a database of its own on PostgreSQL."""
+    if engine == "sqlite":
+        return f"sqlite:///{data / 'bureau' / 'bureau.db'}"
+    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/openbureau_event_batches_{persons}"
+
+
+def build(data: Path, *, engine_name: str, persons: int, months: int, seed: int) -> None:
     """A bureau holding the market's monthly files (once; later runs reuse it)."""
     from openbureau import sim
     from openbureau.kit.crypto import PiiVault, load_keys
@@ -54,7 +64,15 @@ def build(data: Path, *, persons: int, months: int, seed: int) -> None:
     sim.generate(persons=persons, months=months, seed=seed, out=market)
     bureau.mkdir(parents=True)
     keys = {k: base64.b64encode(os.urandom(32)).decode() for k in ("pii_key", "index_key")}
-    settings = Settings(data_dir=bureau, database_url=f"sqlite:///{bureau / 'bureau.db'}", **keys)
+    url = database_url(engine_name, data, persons)
+    if engine_name == "postgresql":
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+    settings = Settings(data_dir=bureau, database_url=url, **keys)
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
     runtime = Runtime(settings=settings, engine=engine, vault=PiiVault(load_keys(settings)))
@@ -64,7 +82,7 @@ def build(data: Path, *, persons: int, months: int, seed: int) -> None:
     (data / "keys.json").write_text(json.dumps(keys))
 
 
-def measure(data: Path, *, sizes: list[int], events: int, runs: int, clients: int
+def measure(data: Path, *, url: str, sizes: list[int], events: int, runs: int, clients: int
             ) -> tuple[dict[int, list[float]], dict[int, list[tuple[float, float]]]]:
     """CPU seconds per batch, per size and run; and (events/s, CPU s per event) of single-event batches sent
     by 1 and by ``clients`` callers at once through the gathering intake, per run."""
@@ -81,8 +99,7 @@ def measure(data: Path, *, sizes: list[int], events: int, runs: int, clients: in
     from openbureau.sim.event_files import read_event_manifest
 
     bureau = data / "bureau"
-    settings = Settings(data_dir=bureau, database_url=f"sqlite:///{bureau / 'bureau.db'}",
-                        **json.loads((data / "keys.json").read_text()))
+    settings = Settings(data_dir=bureau, database_url=url, **json.loads((data / "keys.json").read_text()))
     engine = make_engine(settings.resolved_database_url)
     runtime = Runtime(settings=settings, engine=engine, vault=PiiVault(load_keys(settings)))
     with session_scope(engine) as session:
@@ -139,7 +156,8 @@ def measure(data: Path, *, sizes: list[int], events: int, runs: int, clients: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT / "bench" / "out" / "event-batches")
+    parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--data", type=Path, default=None, help="default: bench/out/event-batches[-postgresql]")
     parser.add_argument("--persons", type=int, default=2_000)
     parser.add_argument("--months", type=int, default=4)
     parser.add_argument("--seed", type=int, default=7)
@@ -148,12 +166,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--clients", type=int, default=16, help="concurrent callers of single-event batches")
     args = parser.parse_args()
-    if not (args.data / "keys.json").exists():
-        print(f"building the bureau in {args.data} ({args.persons:,} persons x {args.months} months) ...", flush=True)
-        build(args.data, persons=args.persons, months=args.months, seed=args.seed)
+    suffix = "" if args.engine == "sqlite" else f"-{args.engine}"
+    data = (args.data or ROOT / "bench" / "out" / f"event-batches{suffix}").resolve()
+    if not (data / "keys.json").exists():
+        print(f"building the bureau in {data} ({args.persons:,} persons x {args.months} months) ...", flush=True)
+        build(data, engine_name=args.engine, persons=args.persons, months=args.months, seed=args.seed)
     sizes = [int(s) for s in args.sizes.split(",")]
-    cpu, gathered = measure(args.data, sizes=sizes, events=args.events, runs=args.runs, clients=args.clients)
-    print(f"\nreceive_events on SQLite, {args.events:,} events per size and run, median (range) of {args.runs} runs")
+    cpu, gathered = measure(data, url=database_url(args.engine, data, args.persons), sizes=sizes,
+                            events=args.events, runs=args.runs, clients=args.clients)
+    print(f"\nreceive_events on {args.engine}, {args.events:,} events per size and run, median (range) of {args.runs} "
+          "runs (this process's CPU; PostgreSQL's own is not counted)")
     print(f"{'batch':>7} {'CPU ms / batch':>26} {'CPU ms / event':>26}")
     for size, values in cpu.items():
         per_batch = [1e3 * v for v in values]
