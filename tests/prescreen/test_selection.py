@@ -191,3 +191,19 @@ def test_only_a_subscriber_may_run_a_prescreen(market) -> None:
         run(runtime, None, no_delinquency_days=30)
     with session_scope(runtime.engine) as session:
         assert session.scalars(select(Inquiry)).all() == []
+
+
+def test_a_merged_persons_opt_out_keeps_the_survivor_off_the_list_and_nobody_else(market) -> None:
+    # The opt-out of a person later merged into another follows the survivor; it must not reach the files of
+    # persons who merged with nobody (the condition once read "merged into anyone" for every candidate).
+    from openbureau.identity import service as identity
+
+    runtime, who, _ = market
+    ids = [person_id(runtime, index) for index in range(4)]
+    with session_scope(runtime.engine, write=True) as session:
+        optouts.opt_out(session, vault=runtime.vault, policy=runtime.policy, principal=signed_in(runtime, 1),
+                        term="five_years", now=NOW - timedelta(days=1))
+    with session_scope(runtime.engine, write=True) as session:
+        identity.merge(session, principal=AT_COUNTER, person_id=ids[1], into_person_id=ids[0])
+    done = run(runtime, who["LENDER"], no_delinquency_days=90)
+    assert names(runtime, who["LENDER"], done.id) == {NAMES[2], NAMES[3]}

@@ -14,7 +14,7 @@ from openbureau.identity import service as identity
 from openbureau.identity.repository import find_person_by_any
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Forbidden
-from openbureau.reports.repository import Sections, sections_of
+from openbureau.reports.repository import Sections, find_person_with_sections, sections_of
 from openbureau.rights import service as rights
 from tests.disputes.factories import AT_COUNTER, OTHER_SUBJECT, SUBJECT, file, lender_view, signed_in
 from tests.reports.conftest import NOW
@@ -59,6 +59,7 @@ def test_a_file_without_rare_sections_skips_their_reads(market) -> None:
     assert answer.report is not None and answer.report.accounts
     naming = [s for s in seen if any(table in s for table in RARE_TABLES)]
     assert len(naming) == 1 and all(table in naming[0] for table in RARE_TABLES), naming
+    assert "FROM persons AS found" in naming[0]  # read with the person, not in a statement of its own
 
 
 def test_a_section_with_rows_is_read_and_follows_a_merge(market) -> None:
@@ -75,6 +76,12 @@ def test_a_section_with_rows_is_read_and_follows_a_merge(market) -> None:
     with session_scope(runtime.engine, write=True) as session:
         identity.merge(session, principal=AT_COUNTER, person_id=ids[1], into_person_id=ids[0])
     assert _sections(runtime, ids[0]) == NONE._replace(marks=True, protections=True)
+    # An inquiry finds the person and their sections in one statement: by either document, the survivor's.
+    with session_scope(runtime.engine) as session:
+        for subject in (SUBJECT, OTHER_SUBJECT):
+            person, sections = find_person_with_sections(session, id_type=subject.id_type,
+                                                         id_indexes=subject_indexes(runtime.vault, subject))
+            assert (person.id, sections) == (ids[0], NONE._replace(marks=True, protections=True))
     with pytest.raises(Forbidden) as refused:
         lender_view(runtime, now=NOW)
     assert refused.value.code == "FROZEN"

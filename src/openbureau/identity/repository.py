@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
@@ -289,7 +289,11 @@ def same_person(column: ColumnElement, person_id) -> ColumnElement[bool]:
     condition for another domain's statement about a person (disputes, blocks, alerts, freezes), so that its
     rows follow the person through a merge and go back with a split. One level is enough: a merge points every
     person merged before at the surviving one."""
-    return or_(column == person_id, column.in_(select(Person.id).where(Person.merged_into_id == person_id)))
+    # The persons merged into it are read from ``persons`` itself and every other table of the condition is
+    # the enclosing statement's (``person_id`` may be a column of a statement two subqueries up, which
+    # SQLAlchemy's automatic correlation would otherwise add to this subquery as a table of its own).
+    merged = select(Person.id).where(Person.merged_into_id == person_id).correlate_except(Person.__table__)
+    return or_(column == person_id, column.in_(merged))
 
 
 def person_ids(session: Session, person_id: int) -> set[int]:
@@ -357,6 +361,37 @@ def merged_documents(session: Session, person_id: int) -> list[tuple[str, bytes]
         found += [(r.id_type, r.id_enc) for r in rows]
         frontier = [r.id for r in rows]
     raise RuntimeError("merge chain too long or circular")
+
+
+class PersonLookup:
+    """:func:`find_person_by_any` that also reads, in the same statement, columns about the surviving person
+    that ``extra`` makes from its id column: conditions of other domains on the person (a report's sections,
+    ``reports.repository``), so that a caller who needs them for the person it finds makes no statement of
+    its own for them. The lookup reads an alias of ``persons``, so that a condition that itself reads
+    ``persons`` (a merged person's rows: ``same_person``) correlates with the person found, not with itself."""
+
+    def __init__(self, extra: Callable[[ColumnElement], Sequence[ColumnElement]]) -> None:
+        found = Person.__table__.alias("found")
+        columns = (found.c.id, found.c.id_type, found.c.id_enc, found.c.merged_into_id, *extra(found.c.id))
+        self._by_index = select(*columns).where(found.c.id_type == bindparam("id_type"),
+                                                found.c.id_index == bindparam("id_index"), published_person(found.c.id))
+        self._by_id = select(*columns).where(found.c.id == bindparam("id"))
+
+    def find(self, session: Session, *, id_type: str, id_indexes: tuple[bytes, ...]) -> tuple[PersonRef, tuple] | None:
+        """The surviving person under any of the subject's blind indexes and the ``extra`` values read for that
+        person (read again for the survivor when the index found a person merged into another)."""
+        conn = session.connection()
+        for id_index in id_indexes:
+            found = conn.execute(self._by_index, {"id_type": id_type, "id_index": id_index}).first()
+            for _ in range(_MAX_CHAIN):
+                if found is None or found.merged_into_id is None:
+                    break
+                found = conn.execute(self._by_id, {"id": found.merged_into_id}).first()
+            else:
+                raise RuntimeError("merge chain too long or circular")
+            if found is not None:
+                return PersonRef(found.id, found.id_type, found.id_enc), tuple(found[len(_PERSON_COLUMNS):])
+        return None
 
 
 def find_person_by_any(session: Session, *, id_type: str, id_indexes: tuple[bytes, ...]) -> PersonRef | None:

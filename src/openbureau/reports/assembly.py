@@ -41,7 +41,7 @@ from openbureau.reports.items import (
     shown_tradelines,
     statements,
 )
-from openbureau.reports.repository import sections_of
+from openbureau.reports.repository import Sections, sections_of
 from openbureau.reports.schemas import (
     AccountView,
     DisputeView,
@@ -103,14 +103,15 @@ class PersonFile:
 
 def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: datetime, policy: Policy,
               with_identity: bool = True, with_links: bool = False, subject_indexes: Sequence[bytes] = (),
-              as_it_stood: bool = False) -> PersonFile:
+              as_it_stood: bool = False, sections: Sections | None = None) -> PersonFile:
     """Read a person's file as the policy's jurisdiction profile publishes it at ``now`` (``with_links``: and
     the accounts linked to the person by probabilistic matching, for the person's own report). Lending
     events are those filed under the person and those about ``subject_indexes`` (the subject's blind
     indexes as asked) filed under nobody yet. ``as_it_stood``: a past moment's view, for evaluations over
-    a history loaded since (no month after the last complete period before ``now``, no event after it)."""
+    a history loaded since (no month after the last complete period before ``now``, no event after it).
+    ``sections``: which rare sections the file has, when the caller read them with the person."""
     profile = policy.profile
-    present = sections_of(session, person.id)
+    present = sections or sections_of(session, person.id)
     rows = file_states(session, person.id, with_identity=with_identity)
     marks = marks_of(session, person_id=person.id, now=now) if present.marks else FileMarks([])
     until = last_complete_period(now.date()) if as_it_stood else None

@@ -32,6 +32,7 @@ from openbureau.notifications import service as notifications
 from openbureau.policy import Policy
 from openbureau.principals import Action, Principal, authorize
 from openbureau.reports.assembly import assemble, read_file
+from openbureau.reports.repository import find_person_with_sections
 from openbureau.reports.schemas import InquiryCreate, InquiryRead, InquiryResult, PersonInquiry, Report, View
 from openbureau.rights.service import FROZEN
 from openbureau.signals.schemas import SignalCode
@@ -69,13 +70,14 @@ def prepare_inquiry(session: Session, *, vault: PiiVault, principal: Principal, 
     check_member(session, principal=principal, purpose=request.purpose, policy=policy, product=product, day=now.date())
     subscriber_id = principal.member_id
     id_indexes = subject_indexes(vault, request.subject)
-    person = find_person_by_any(session, id_type=request.subject.id_type, id_indexes=id_indexes)
+    person, sections = find_person_with_sections(session, id_type=request.subject.id_type, id_indexes=id_indexes)
     basis = lawful_basis(session, principal=principal, purpose=request.purpose, id_type=request.subject.id_type,
                          id_indexes=id_indexes, consent_ref=request.consent_ref, person=person, policy=policy,
                          moment=now)
     report, confirm = None, False
     if person is not None:
-        file = read_file(session, vault=vault, person=person, now=now, policy=policy, subject_indexes=id_indexes)
+        file = read_file(session, vault=vault, person=person, now=now, policy=policy, subject_indexes=id_indexes,
+                         sections=sections)
         if request.purpose in FROZEN_PURPOSES and file.protections.frozen:
             raise Forbidden("the person has frozen their file: no report for new credit until they lift the freeze "
                             "(FCRA §605A(i))", code=FROZEN)
