@@ -165,8 +165,8 @@ def _related(file: PersonFile, *, labels: Labels, consumer: bool, vault: PiiVaul
 
 
 def _contacts(events: Sequence, vault: PiiVault) -> dict[int, tuple[str | None, str | None]]:
-    """Event row id -> (phone, address) given with each application and opening (their sealed identity,
-    decrypted here in memory only: a few per file, docs/fraud.md)."""
+    """Event row id -> (phone, address) given with each application and opening, or furnished as changed on an
+    existing account (their sealed identity, decrypted here in memory only: a few per file, docs/fraud.md)."""
     found = {}
     for e in events:
         if e.contact_enc is not None:
@@ -380,9 +380,12 @@ def _fraud_signals(file: PersonFile, *, multi_lending: RiskSignal, variants: dic
     settings = policy.signals
     applied = [fraud_signals.NewCreditContact(c.furnisher_id, c.product_type, c.at, c.phone, c.address)
                for c in file.events.new_credit]
-    changes = fraud_signals.contact_changes(new_credit=applied, phones=[v.value for v in variants["phone"]],
-                                            addresses=[v.value for v in variants["address"]], now=now,
-                                            settings=settings)
+    updates = [fraud_signals.AccountContactChange(u.furnisher_id, u.at, u.phone, u.address)
+               for u in file.events.contact_updates]
+    changes = fraud_signals.contact_changes(
+        new_credit=applied, updates=updates, now=now, settings=settings,
+        phones=[(v.value, v.first_reported) for v in variants["phone"]],
+        addresses=[(v.value, v.first_reported) for v in variants["address"]])
     opened = [t.opened_on for t in file.tradelines if t.credit] + [loan.opened_on for loan in file.events.recent_loans
                                                                    if loan.opened_on is not None]
     return [
