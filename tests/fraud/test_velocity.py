@@ -14,6 +14,7 @@ from openbureau.fraud.signals import (
     contact_changes,
     phone_key,
 )
+from openbureau.identity.repository import find_person
 from openbureau.intake.events.catalogue import BASE_EVENT
 from openbureau.intake.events.service import receive_events
 from openbureau.kit.db import session_scope
@@ -21,6 +22,7 @@ from openbureau.kit.errors import Conflict
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
 from openbureau.policy import SignalSettings
+from openbureau.reports.assembly import read_file
 from tests.consent.factories import grant
 from tests.events.factories import frame
 from tests.fraud.conftest import HONEST, subject_id
@@ -195,3 +197,19 @@ def test_a_change_on_an_existing_account_then_new_credit_with_it_is_a_change() -
         updates=[AccountContactChange(7, NOW - timedelta(days=1), address=moved),
                  AccountContactChange(8, NOW - timedelta(hours=20), address=moved)],
         phones=[], addresses=[("北京市海淀区中关村大街1号", "2026-05")], now=NOW, settings=settings)] == [("address", 2)]
+
+
+def test_a_file_as_it_stood_leaves_out_the_inquiries_made_after_that_moment(market) -> None:
+    # The evaluation reads replayed histories at past moments: a hard inquiry of today is not a day-old one's.
+    runtime, _ = market
+    _inquire(runtime, HONEST)  # LENDER's hard inquiry at NOW
+    with session_scope(runtime.engine) as session:
+        person = find_person(session, id_type="CN_RESIDENT_ID",
+                             id_index=runtime.vault.blind_index(subject_id(HONEST), domain="CN_RESIDENT_ID"))
+        policy = runtime.policy
+
+        def hard(at: datetime, **kw) -> int:
+            return len(read_file(session, vault=runtime.vault, person=person, now=at, policy=policy, **kw).hard_inquiries())
+
+        assert hard(NOW) == hard(NOW - timedelta(days=1)) == 1
+        assert hard(NOW - timedelta(days=1), as_it_stood=True) == 0 and hard(NOW, as_it_stood=True) == 1

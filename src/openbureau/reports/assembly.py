@@ -107,7 +107,8 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
     the accounts linked to the person by probabilistic matching, for the person's own report). Lending
     events are those filed under the person and those about ``subject_indexes`` (the subject's blind
     indexes as asked) filed under nobody yet. ``as_it_stood``: a past moment's view, for evaluations over
-    a history loaded since (no month after the last complete period before ``now``, no event after it)."""
+    a history loaded since (no month after the last complete period before ``now``, no event or inquiry after
+    it)."""
     profile = policy.profile
     rows = file_states(session, person.id, with_identity=with_identity)
     marks = marks_of(session, person_id=person.id, now=now)
@@ -116,6 +117,8 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
                                               with_identity=with_identity, until_period=until), marks.hidden)
     since = datetime.combine(add_years(now.date(), -profile.inquiry_display_years), now.timetz())
     inquiries = InquiryRepository(session).of_person_since(person.id, since)
+    if as_it_stood:  # a history replayed since holds the inquiries made after that moment too
+        inquiries = [r for r in inquiries if r.created_at <= now]
     conflicts = conflicts_of(session, person.id)
     links = probabilistic_links(session, person.id) if with_links else []
     found = person_events(session, person_id=person.id, id_type=person.id_type, id_indexes=subject_indexes,
