@@ -41,7 +41,8 @@ EVENT_COLUMNS = (E.id, E.furnisher_id, E.event_type, E.occurred_at, E.furnisher_
 # The contact details a lender was given with new credit (the application's, or the loan's) or furnished as changed
 # on an existing account: the sealed identity of application, opened and contact_changed events only, so that an
 # inquiry decrypts a few recent ones (docs/fraud.md).
-CONTACT = case((E.event_type.in_(("application", "opened", "contact_changed")), E.identity_enc)).label("contact_enc")
+CONTACT = case((E.event_type.in_(("application", "opened", "contact_changed")), E.identity_enc)
+               ).label("contact_enc")
 EVENT_SCHEMA = {"id": pl.Int64, "furnisher_id": pl.Int64, "event_type": pl.String,
                 "occurred_at": pl.Datetime("us", "UTC"), "furnisher_account_id": pl.String, "product_type": pl.String,
                 "currency": pl.String, "amount": pl.Int64, "term_months": pl.Int64, "opened_on": pl.Date,

@@ -176,7 +176,8 @@ def contact_changes(*, new_credit: Sequence[NewCreditContact], updates: Sequence
 
     Example: a change of phone at the person's bank on day 0 and an application at another lender with that
     phone on day 2 give ``[ContactChange("phone", day 0, 2, 1)]``."""
-    recent, window, leeway = now - timedelta(days=7), now - timedelta(days=settings.velocity_change_days), timedelta(days=1)
+    recent, leeway = now - timedelta(days=7), timedelta(days=1)
+    window = now - timedelta(days=settings.velocity_change_days)
     changes = []
     for kind, on_file, key in (("phone", phones, phone_key), ("address", addresses, address_key)):
         records = [(k, first) for value, first in on_file if (k := key(value)) is not None]

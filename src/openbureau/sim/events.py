@@ -38,7 +38,8 @@ from openbureau.sim.timeline import NO_DAY, days_in_month, month_end, month_star
 
 EVENT_TYPES: tuple[str, ...] = ("application", "opened", "repayment", "delinquent", "settled", "closed",
                                 "written_off", "contact_changed")
-APPLICATION, OPENED, REPAYMENT, DELINQUENT, SETTLED, CLOSED_EVENT, WRITTEN_OFF, CONTACT_CHANGED = range(len(EVENT_TYPES))
+(APPLICATION, OPENED, REPAYMENT, DELINQUENT, SETTLED, CLOSED_EVENT, WRITTEN_OFF,
+ CONTACT_CHANGED) = range(len(EVENT_TYPES))
 DPD_THRESHOLDS = (1, 30, 60, 90)
 LOCAL_OFFSET_SECONDS = 8 * 3600  # the furnishers' clocks: China Standard Time, UTC+08:00
 LOCAL_OFFSET = "+08:00"
@@ -162,8 +163,9 @@ class EventSource:
         # the person learns none).
         pf = acc["person"] * len(m.furnishers) + acc["furnisher"]
         learnt = phone_known_from(sim, self.rel, pf)
-        told = (lender & (learnt >= ms) & (learnt <= me) & (acc["opened"] < learnt) & ~self.rel.phone_missing[pf]
-                & (sim.first_open[pf] < np.minimum(self.rel.phone_changed_on[acc["person"]], self.rel.phone_from[pf]))
+        rel = self.rel
+        told = (lender & (learnt >= ms) & (learnt <= me) & (acc["opened"] < learnt) & ~rel.phone_missing[pf]
+                & (sim.first_open[pf] < np.minimum(rel.phone_changed_on[acc["person"]], rel.phone_from[pf]))
                 & ((acc["status"] != CLOSED) | (acc["closed_on"] >= learnt)))
         told_sec = 8 * _HOUR + scramble((acc["serial"] << 6) | acc["furnisher"], 43, salt=7171) % (14 * _HOUR)
         part(told, CONTACT_CHANGED, learnt, told_sec)
