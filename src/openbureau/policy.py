@@ -46,8 +46,9 @@ class SignalSettings(BaseSettings):
     ring_delinquent_high: float = Field(default=0.3, ge=0, le=1, description="share of a ring delinquent: high")
     velocity_lenders_1d: int = Field(default=3, ge=1, description="distinct lenders with new credit in 24 hours, for "
                                      "at least two kinds of credit (shopping for one loan is not a burst)")
-    velocity_change_days: int = Field(default=30, ge=1, le=365, description="a phone or address first given on an "
-                                      "application this many days before, and on no record, is a recent change")
+    velocity_change_days: int = Field(default=30, ge=1, le=365, description="a phone or address a lender furnished "
+                                      "as changed on an existing account this many days before, then given with new "
+                                      "credit, is a recent change")
     synthetic_file_months: int = Field(default=12, ge=1, le=60, description="a file whose first account is this "
                                        "recent is young")
     fraud_list_disclose_reporter: bool = Field(default=False, description="name the reporting lender to other "

@@ -20,16 +20,24 @@ HOTLINE = "4008000000"
 _CHECK = "10X98765432"
 
 
-def resident_id(n: int, birth: str = "19980704") -> str:
-    """A valid resident ID (GB 11643-1999, ISO 7064 MOD 11-2) of region 310115 born on ``birth``."""
-    body = f"310115{birth}{n % 1000:03d}"
+def birth_of(n: int) -> str:
+    """Test person ``n``'s birth date (``YYYYMMDD``): unrelated persons are born on different days."""
+    return f"1998{n % 12 + 1:02d}{n % 28 + 1:02d}"
+
+
+def resident_id(n: int, birth: str | None = None) -> str:
+    """A valid resident ID (GB 11643-1999, ISO 7064 MOD 11-2) of region 310115 born on ``birth`` (else
+    ``birth_of(n)``)."""
+    body = f"310115{birth or birth_of(n)}{n % 1000:03d}"
     total = sum(int(d) * (2 ** (17 - i) % 11) for i, d in enumerate(body))
     return body + _CHECK[total % 11]
 
 
 def applicant(n: int, *, phone: str, address: str, account: str, status: str = "N", name: str = "赵强",
-              birth: str = "19980704") -> dict:
-    """One month of a revolving account of person ``n`` with the given contact details."""
+              birth: str | None = None) -> dict:
+    """One month of a revolving account of person ``n`` (born on ``birth``, else ``birth_of(n)``) with the given
+    contact details."""
+    birth = birth or birth_of(n)
     values = {"id_number": resident_id(n, birth), "birth_date": f"{birth[:4]}-{birth[4:6]}-{birth[6:]}",
               "full_name": name, "phone": phone, "address": address, "furnisher_account_id": account,
               "opened_on": "2026-05-02"}

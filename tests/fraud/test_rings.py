@@ -33,3 +33,19 @@ def test_attributes_over_the_cap_or_from_one_lender_link_nobody() -> None:
 
 def test_no_attributes_no_rings() -> None:
     assert find_rings(_frame([]), delinquent=set(), cap=10, min_lenders=2).members.height == 0
+
+
+def test_two_files_of_one_person_are_no_ring_and_unrelated_persons_are() -> None:
+    # A person known by a resident ID at one lender and by a passport at another: two files with the same phone,
+    # address and birth date. Another person at that address, born on another day, makes a link.
+    same = [(1, 1, "phone", b"p", "2025-01"), (1, 1, "address", b"a", "2025-01"), (1, 1, "birth", b"d1", "2025-01"),
+            (2, 2, "phone", b"p", "2025-02"), (2, 2, "address", b"a", "2025-02"), (2, 2, "birth", b"d1", "2025-02")]
+    alone = find_rings(_frame(same), delinquent=set(), cap=10, min_lenders=2)
+    assert alone.members.height == 0 and alone.linking == 0
+    other = [(3, 3, "address", b"a", "2025-03"), (3, 3, "birth", b"d2", "2025-03")]
+    rings = find_rings(_frame(same + other), delinquent=set(), cap=10, min_lenders=2)
+    assert rings.members.select("person_id", "ring_size", "linked_by", "first_seen").rows() == [
+        (1, 2, "address", "2025-03"), (2, 2, "address", "2025-03"), (3, 2, "address", "2025-03")]  # two holders
+    # A file with no birth date on record is a holder of its own.
+    undated = [r for r in same if r[2] != "birth" or r[0] == 1]
+    assert find_rings(_frame(undated), delinquent=set(), cap=10, min_lenders=2).members["ring_size"].to_list() == [2, 2]

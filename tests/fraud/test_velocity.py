@@ -1,12 +1,20 @@
-"""The VELOCITY and CONTACT_CHANGE signals through an inquiry, on both engines: contact details given on an application that the
-file's records do not hold (an account takeover's new phone, seen the day of the application), and bursts of
-applications at several lenders (a bust-out's stacked applications), against honest shoppers and movers."""
+"""The VELOCITY and CONTACT_CHANGE signals through an inquiry, on both engines: a new phone put on an existing
+account and then given with an application elsewhere (an account takeover, seen the day of the application),
+against a person's own new number that their lenders take up after their applications gave it; and bursts of
+applications at several lenders (a bust-out's stacked applications), against honest shoppers."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from openbureau.fraud.signals import NewCreditContact, address_key, contact_changes, phone_key
+from openbureau.fraud.signals import (
+    AccountContactChange,
+    NewCreditContact,
+    address_key,
+    contact_changes,
+    phone_key,
+)
+from openbureau.identity.repository import find_person
 from openbureau.intake.events.catalogue import BASE_EVENT
 from openbureau.intake.events.service import receive_events
 from openbureau.kit.db import session_scope
@@ -14,6 +22,7 @@ from openbureau.kit.errors import Conflict
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
 from openbureau.policy import SignalSettings
+from openbureau.reports.assembly import read_file
 from tests.consent.factories import grant
 from tests.events.factories import frame
 from tests.fraud.conftest import HONEST, subject_id
@@ -55,42 +64,67 @@ def _change(runtime):
     return _signal(_inquire(runtime, HONEST), "CONTACT_CHANGE")
 
 
-def test_a_new_phone_on_an_application_is_a_change_seen_the_same_day(market) -> None:
+def _contact_changed(lender: str, n: int, account: str, *, at: datetime, **details: str | None) -> dict:
+    """The lender's contact_changed event on the person's existing account: the details it now holds."""
+    values = {"event_id": f"{lender}-{n}-{at:%m%d%H%M%S}-contact", "event_type": "contact_changed",
+              "occurred_at": at.isoformat(), "furnisher_account_id": account, "id_number": subject_id(n),
+              "full_name": "孙丽", "birth_date": "1980-01-01", "phone": ON_FILE_PHONE,
+              "address": "北京市海淀区中关村大街1号", "product_type": None, "amount": None, "currency": None,
+              "balance": None, "term_months": None, "opened_on": None, "amount_due": None}
+    return BASE_EVENT | values | details
+
+
+def test_a_new_phone_on_the_existing_account_then_an_application_elsewhere_is_a_change(market) -> None:
     runtime, _ = market
-    assert not _change(runtime).triggered
-    # An account takeover: the fraudster applies with his own number, which no lender's records hold.
+    # An application with a number no record holds is no signal by itself: a person's own new number.
     _send(runtime, "LENDER", [_application("LENDER", HONEST, at=NOW - timedelta(hours=3), phone="+86 138-1234-5678")])
+    assert not _change(runtime).triggered
+    # The account takeover: the same number was put on the person's account at BANK_A two days before.
+    _send(runtime, "BANK_A", [_contact_changed("BANK_A", HONEST, "A-4", at=NOW - timedelta(days=2), phone=NEW_PHONE)])
     change = _change(runtime)
     assert change.triggered and change.values["recent_changes"] == "phone"
-    assert change.values["changed_days_before"] == 0
-    assert "phone number that no lender's records hold" in change.explanation
+    assert change.values["changed_days_before"] == 2
+    assert "put on an existing account at 1 lender(s) 2 day(s) ago" in change.explanation
     assert NEW_PHONE not in change.explanation and "5678" not in change.explanation  # never the number itself
+
+
+def test_a_new_number_the_lenders_take_up_after_the_applications_gave_it_is_no_change(market) -> None:
+    runtime, _ = market
+    # The person's own new number: given with an application at once, taken up by BANK_A a week later.
+    _send(runtime, "LENDER", [_application("LENDER", HONEST, at=NOW - timedelta(days=10), phone=NEW_PHONE)])
+    _send(runtime, "BANK_A", [_contact_changed("BANK_A", HONEST, "A-4", at=NOW - timedelta(days=3), phone=NEW_PHONE)])
+    _send(runtime, "LENDER", [_application("LENDER", HONEST, at=NOW - timedelta(hours=3), phone=NEW_PHONE,
+                                           product="credit_card")])
+    change = _change(runtime)
+    assert not change.triggered and change.values["recent_changes"] is None
 
 
 def test_a_phone_on_record_in_another_form_or_an_address_written_otherwise_is_no_change(market) -> None:
     runtime, _ = market
+    _send(runtime, "BANK_A", [_contact_changed("BANK_A", HONEST, "A-4", at=NOW - timedelta(days=1),
+                                               phone="+86 137 0000 0004", address="海淀区中关村大街1号")])
     _send(runtime, "LENDER", [_application("LENDER", HONEST, at=NOW - timedelta(hours=3), phone="+86 137 0000 0004",
                                            address="海淀区中关村大街1号")])
     change = _change(runtime)
     assert not change.triggered and change.values["recent_changes"] is None
 
 
-def test_a_phone_changed_months_before_is_no_recent_change(market, tmp_path) -> None:
+def test_a_phone_on_an_earlier_months_record_is_no_change(market, tmp_path) -> None:
     runtime, _ = market
     # The person's new number reached another lender's records in an earlier month: known to the file.
     furnish_consented(runtime, "BANK_B", [applicant(HONEST, phone=NEW_PHONE, address="北京市海淀区中关村大街1号",
                                                     account="B-4", name="孙丽", birth="19800101")], tmp_path)
+    _send(runtime, "BANK_A", [_contact_changed("BANK_A", HONEST, "A-4", at=NOW - timedelta(days=2), phone=NEW_PHONE)])
     _send(runtime, "LENDER", [_application("LENDER", HONEST, at=NOW - timedelta(hours=3), phone=NEW_PHONE)])
     assert not _change(runtime).triggered
 
 
-def test_a_new_phone_first_given_long_before_is_no_recent_change(market) -> None:
+def test_a_change_long_before_the_application_is_no_recent_change(market) -> None:
     runtime, _ = market
-    # Given 45 days ago on an application (declined, so on no record) and again today: not a change of today.
     settings = runtime.policy.signals
-    _send(runtime, "LENDER", [
-        _application("LENDER", HONEST, at=NOW - timedelta(days=settings.velocity_change_days + 15), phone=NEW_PHONE),
-        _application("LENDER", HONEST, at=NOW - timedelta(hours=3), phone=NEW_PHONE, product="credit_card")])
+    _send(runtime, "BANK_A", [_contact_changed("BANK_A", HONEST, "A-4", phone=NEW_PHONE,
+                                               at=NOW - timedelta(days=settings.velocity_change_days + 5))])
+    _send(runtime, "LENDER", [_application("LENDER", HONEST, at=NOW - timedelta(hours=3), phone=NEW_PHONE)])
     change = _change(runtime)
     assert not change.triggered and change.values["recent_changes"] is None
 
@@ -128,16 +162,54 @@ def test_another_written_form_of_an_address_is_the_same_address() -> None:
     assert phone_key("+86 138-1234-5678") == phone_key("13812345678") and phone_key("12345") is None
 
 
-def test_a_change_is_dated_by_its_first_application_within_the_window() -> None:
+def test_a_change_on_an_existing_account_then_new_credit_with_it_is_a_change() -> None:
     settings = SignalSettings()
-    app = NewCreditContact
-    today = [app(1, "installment", NOW - timedelta(hours=2), phone=NEW_PHONE)]
-    assert [(c.kind, c.days_before) for c in contact_changes(new_credit=today, phones=[ON_FILE_PHONE], addresses=[],
-                                                              now=NOW, settings=settings)] == [("phone", 0)]
-    earlier = [app(2, "revolving", NOW - timedelta(days=5), phone=NEW_PHONE), *today]
-    assert contact_changes(new_credit=earlier, phones=[ON_FILE_PHONE], addresses=[], now=NOW,
-                           settings=settings)[0].days_before == 5
-    # Nothing on record to change from; or given long before: no change.
-    assert contact_changes(new_credit=today, phones=[], addresses=[], now=NOW, settings=settings) == []
-    long_ago = [app(2, "revolving", NOW - timedelta(days=settings.velocity_change_days + 1), phone=NEW_PHONE), *today]
-    assert contact_changes(new_credit=long_ago, phones=[ON_FILE_PHONE], addresses=[], now=NOW, settings=settings) == []
+    on_file = [(ON_FILE_PHONE, "2026-05")]
+    changed = [AccountContactChange(7, NOW - timedelta(days=3), phone="+86 138 1234 5678")]
+    applied = [NewCreditContact(1, "installment", NOW - timedelta(days=1), phone=NEW_PHONE),
+               NewCreditContact(2, "revolving", NOW - timedelta(hours=2), phone=NEW_PHONE)]
+
+    def found(**given):
+        args = {"new_credit": applied, "updates": changed, "phones": on_file, "addresses": [], "now": NOW,
+                "settings": settings} | given
+        return [(c.kind, c.days_before, c.lenders) for c in contact_changes(**args)]
+
+    assert found() == [("phone", 3, 1)]
+    # Honest: the number was given with new credit before the lender took it up (a day's leeway aside) ...
+    assert found(new_credit=[NewCreditContact(3, "installment", NOW - timedelta(days=5), phone=NEW_PHONE),
+                             *applied]) == []
+    assert found(new_credit=[NewCreditContact(3, "installment", NOW - timedelta(days=3, hours=20), phone=NEW_PHONE),
+                             *applied]) == [("phone", 3, 1)]
+    # ... or no change on an existing account, no application with the number in the last 7 days, the number
+    # on an earlier month's record, nothing on record to change from, or the change too long ago: no change.
+    assert found(updates=[]) == []
+    assert found(new_credit=applied[:1], now=NOW + timedelta(days=7)) == []
+    assert found(phones=[*on_file, (NEW_PHONE, "2026-10")]) == []
+    assert found(phones=[(NEW_PHONE, "2026-11")]) == []
+    assert found(updates=[AccountContactChange(7, NOW - timedelta(days=settings.velocity_change_days + 1),
+                                               phone=NEW_PHONE)]) == []
+    # The lender's own monthly file of the month of the change may already carry the new number: still a change.
+    assert found(phones=[*on_file, (NEW_PHONE, "2026-11")]) == [("phone", 3, 1)]
+    # An address moved the same way.
+    moved = "上海市浦东新区世纪大道200号2栋301室"
+    assert [(c.kind, c.lenders) for c in contact_changes(
+        new_credit=[NewCreditContact(1, "installment", NOW - timedelta(hours=1), address=moved)],
+        updates=[AccountContactChange(7, NOW - timedelta(days=1), address=moved),
+                 AccountContactChange(8, NOW - timedelta(hours=20), address=moved)],
+        phones=[], addresses=[("北京市海淀区中关村大街1号", "2026-05")], now=NOW, settings=settings)] == [("address", 2)]
+
+
+def test_a_file_as_it_stood_leaves_out_the_inquiries_made_after_that_moment(market) -> None:
+    # The evaluation reads replayed histories at past moments: a hard inquiry of today is not a day-old one's.
+    runtime, _ = market
+    _inquire(runtime, HONEST)  # LENDER's hard inquiry at NOW
+    with session_scope(runtime.engine) as session:
+        person = find_person(session, id_type="CN_RESIDENT_ID",
+                             id_index=runtime.vault.blind_index(subject_id(HONEST), domain="CN_RESIDENT_ID"))
+        policy = runtime.policy
+
+        def hard(at: datetime, **kw) -> int:
+            return len(read_file(session, vault=runtime.vault, person=person, now=at, policy=policy, **kw).hard_inquiries())
+
+        assert hard(NOW) == hard(NOW - timedelta(days=1)) == 1
+        assert hard(NOW - timedelta(days=1), as_it_stood=True) == 0 and hard(NOW, as_it_stood=True) == 1

@@ -108,24 +108,34 @@ def test_honest_persons_shop_for_one_kind_of_credit(market: Path, fraud: pl.Data
     assert 0.15 < share < 0.45, share
 
 
-def test_takeover_changes_the_phone_before_borrowing(market: Path, opened: pl.DataFrame, fraud: pl.DataFrame
-                                                     ) -> None:
+def test_takeover_changes_the_phone_on_one_existing_account_before_borrowing(
+        market: Path, opened: pl.DataFrame, fraud: pl.DataFrame) -> None:
     takeover = fraud.filter(pl.col("pattern") == "takeover")
     assert takeover["phone_new"].is_not_null().all()
     assert (takeover["phone_changed_on"] < takeover["began_at"].dt.date()).all()
     assert ((takeover["began_at"].dt.date() - takeover["phone_changed_on"]).dt.total_days()
-            <= PARAMS.takeover_days[1] + 1).all()
-    # The loans after the change carry the new number.
-    new = opened.filter(pl.col("pattern") == "takeover", pl.col("on") > pl.col("phone_changed_on"),
-                        pl.col("phone").is_not_null())
-    digits = new["phone"].str.replace_all(r"\D", "").str.slice(-11)
-    assert new.height and (digits == new["phone_new"]).mean() >= 0.9
-    # So do the applications for them, as a lender is told them the day of the application.
-    applied = furnished_events(market).filter(pl.col("event_type") == "application", pl.col("phone").is_not_null()
-                                              ).join(takeover, on="id_number").filter(
-        pl.col("occurred_at").str.slice(0, 10).str.to_date() > pl.col("phone_changed_on"))
-    assert applied.height and (applied["phone"].str.replace_all(r"\D", "").str.slice(-11) == applied["phone_new"]
-                               ).mean() >= 0.9
+            <= PARAMS.takeover_days[1] + 2).all()
+    events = furnished_events(market).join(takeover, on="id_number").with_columns(
+        on=pl.col("occurred_at").str.slice(0, 10).str.to_date(),
+        digits=pl.col("phone").str.replace_all(r"\D", "").str.slice(-11))
+    # The fraudster's number is put on one existing account the day of the change, and its lender furnishes it
+    # (a lender of the fraud's loans that held accounts of the person takes it up with the application).
+    changed = events.filter(pl.col("event_type") == "contact_changed")
+    assert (changed["digits"] == changed["phone_new"]).all() and (changed["on"] >= changed["phone_changed_on"]).all()
+    first = changed.filter(pl.col("on") == pl.col("phone_changed_on"))
+    assert first["id_number"].n_unique() >= 0.8 * takeover.height
+    assert (first.group_by("id_number").agg(pl.col("furnisher").n_unique())["furnisher"] == 1).mean() >= 0.8
+    # The fraud's loans and their applications carry it; the person's other lenders keep the person's own.
+    fraud_loans = opened.filter(pl.col("pattern") == "takeover", pl.col("on") > pl.col("phone_changed_on"),
+                                pl.col("on") <= pl.col("began_at").dt.date(), pl.col("phone").is_not_null())
+    digits = fraud_loans["phone"].str.replace_all(r"\D", "").str.slice(-11)
+    assert fraud_loans.height and (digits == fraud_loans["phone_new"]).mean() >= 0.9
+    applied = events.filter(pl.col("event_type") == "application", pl.col("phone").is_not_null(),
+                            pl.col("on") >= pl.col("phone_changed_on"), pl.col("on") <= pl.col("began_at").dt.date())
+    assert applied.height and (applied["digits"] == applied["phone_new"]).mean() >= 0.9
+    others = events.filter(pl.col("event_type") == "repayment", pl.col("on") > pl.col("phone_changed_on"),
+                           ~pl.col("furnisher").is_in(changed["furnisher"].implode()), pl.col("digits").is_not_null())
+    assert others.height and (others["digits"] == others["phone_right"]).mean() >= 0.9  # the person's own
 
 
 def test_built_identity_is_young_pays_then_borrows(market: Path, fraud: pl.DataFrame) -> None:

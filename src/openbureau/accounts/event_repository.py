@@ -38,9 +38,11 @@ D = EventDiscrepancy.__table__.c
 EVENT_COLUMNS = (E.id, E.furnisher_id, E.event_type, E.occurred_at, E.furnisher_account_id, E.product_type,
                  E.currency, E.amount, E.term_months, E.opened_on, E.amount_due, E.balance, E.days_past_due,
                  E.past_due_amount)
-# The contact details a lender was given with new credit (the application's, or the loan's): the sealed identity
-# of application and opened events only, so that an inquiry decrypts a few recent ones (docs/fraud.md).
-CONTACT = case((E.event_type.in_(("application", "opened")), E.identity_enc)).label("contact_enc")
+# The contact details a lender was given with new credit (the application's, or the loan's) or furnished as changed
+# on an existing account: the sealed identity of application, opened and contact_changed events only, so that an
+# inquiry decrypts a few recent ones (docs/fraud.md).
+CONTACT = case((E.event_type.in_(("application", "opened", "contact_changed")), E.identity_enc)
+               ).label("contact_enc")
 EVENT_SCHEMA = {"id": pl.Int64, "furnisher_id": pl.Int64, "event_type": pl.String,
                 "occurred_at": pl.Datetime("us", "UTC"), "furnisher_account_id": pl.String, "product_type": pl.String,
                 "currency": pl.String, "amount": pl.Int64, "term_months": pl.Int64, "opened_on": pl.Date,
@@ -111,7 +113,8 @@ class EventRepository:
                   ) -> Sequence[Row]:
         """A person's published events since ``since``, oldest first: filed under the person, or about the
         person's subject and filed under nobody yet. Held events (no consent) are left out. Each row is
-        ``EVENT_COLUMNS`` and ``contact_enc``: the sealed identity of an application or opening, else null."""
+        ``EVENT_COLUMNS`` and ``contact_enc``: the sealed identity of an application, opening or contact change,
+        else null."""
         return self.conn.execute(_OF_PERSON, {"person_id": person_id, "id_type": id_type,
                                               "id_indexes": list(id_indexes), "since": since}).all()
 

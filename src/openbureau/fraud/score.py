@@ -64,8 +64,9 @@ FRAUD_FEATURES: tuple[FraudFeature, ...] = (
                  "Several lenders were approached within a month"),
     FraudFeature("lenders_180d", "Distinct lenders with new credit in the last 180 days.", "NEW_CREDIT_6M",
                  "Credit was sought from many lenders in the last six months"),
-    FraudFeature("contact_changed", "1 when a phone or address new to the file was given with new credit in the "
-                 "last 7 days while an older one is on file.", "CONTACT_CHANGED", "The phone number or address changed recently"),
+    FraudFeature("contact_changed", "1 when a phone or address put on an existing account shortly before was then "
+                 "given with new credit in the last 7 days (CONTACT_CHANGE).", "CONTACT_CHANGED",
+                 "The phone number or address changed recently"),
     FraudFeature("file_age_months", "Months since the first credit account was opened; missing without one.",
                  "FILE_YOUNG", "The credit file is young"),
     FraudFeature("identity_conflicts", "Birth-date and name conflicts between lenders' records.",

@@ -8,9 +8,9 @@ and from what the report has read already (its tradelines, identity variants, co
   ``velocity_lenders_1d`` or more distinct lenders in 24 hours (the multi-lending signal's count, reused, not
   recounted) for at least two kinds of credit, or at one more lender whatever the kind (comparing offers for
   one loan at two or three lenders is no burst).
-* ``CONTACT_CHANGE``: a phone or address given with new credit in the last 7 days that no record of the file
-  holds, first given within ``velocity_change_days`` while an older one is on file (the lending events carry
-  the applicant's contact details, so the change is seen the day it is given).
+* ``CONTACT_CHANGE``: a phone or address that a lender furnished as changed on an existing account (a
+  ``contact_changed`` event) within ``velocity_change_days``, then given with new credit in the last 7 days and
+  never before the change, while the monthly records held another: the account taken over, then used to borrow.
 * ``SYNTHETIC_IDENTITY``: a young file (first account opened within ``synthetic_file_months``) together with
   phones or addresses shared with unrelated persons or a name or birth date conflicting across lenders; or
   shared attributes together with a conflicting birth date.
@@ -114,12 +114,24 @@ class NewCreditContact:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountContactChange:
+    """A lender's change of the phone or address on an existing account (a ``contact_changed`` event), with the
+    details it now holds."""
+
+    furnisher_id: int
+    at: datetime
+    phone: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ContactChange:
-    """A phone or address given with new credit that no record of the file holds, and when first given."""
+    """A phone or address changed on an existing account and then given with new credit."""
 
     kind: str  # phone | address
-    first_given: datetime
-    days_before: int  # from the first time it was given to the moment of the report
+    changed_at: datetime  # when the lender of the existing account furnished the change
+    days_before: int  # from the change to the moment of the report
+    lenders: int  # lenders whose existing accounts took it
 
 
 def phone_key(value: str | None) -> str | None:
@@ -143,34 +155,51 @@ def address_key(value: str | None) -> str | None:
     return text_ if len(text_) >= 6 else None
 
 
-def _known(value: str, known: set[str]) -> bool:
+def _known(value: str, known: Iterable[str]) -> bool:
     if value in known:
         return True
     return not value.startswith("#") and any(not k.startswith("#") and (k in value or value in k) for k in known)
 
 
-def contact_changes(*, new_credit: Sequence[NewCreditContact], phones: Iterable[str], addresses: Iterable[str],
-                    now: datetime, settings: SignalSettings) -> list[ContactChange]:
-    """Phones and addresses given with new credit in the last 7 days that no record of the file holds, first
-    given (on this file's applications and openings) within ``velocity_change_days``, while the records hold
-    another: the details of the person changed just before credit was sought. A file with no phone (address)
-    on record has nothing to change from."""
-    recent, window = now - timedelta(days=7), now - timedelta(days=settings.velocity_change_days)
+def contact_changes(*, new_credit: Sequence[NewCreditContact], updates: Sequence[AccountContactChange],
+                    phones: Iterable[tuple[str, str]], addresses: Iterable[tuple[str, str]], now: datetime,
+                    settings: SignalSettings) -> list[ContactChange]:
+    """Phones and addresses that a lender furnished as changed on an existing account within
+    ``velocity_change_days``, then given with new credit in the last 7 days, never with new credit before the
+    change (a day's leeway for the lender's furnishing), and held by no monthly record of a period before the
+    change while another was: the account was given new contact details just before credit was sought, as when
+    it is taken over.
+
+    A person's own new number or move reaches their lenders over weeks or months and is given with their
+    applications from the day it is theirs, usually before an old lender has it: no signal. ``phones`` and
+    ``addresses`` are the file's monthly-record values with the first period (``YYYY-MM``) that carried each.
+
+    Example: a change of phone at the person's bank on day 0 and an application at another lender with that
+    phone on day 2 give ``[ContactChange("phone", day 0, 2, 1)]``."""
+    recent, leeway = now - timedelta(days=7), timedelta(days=1)
+    window = now - timedelta(days=settings.velocity_change_days)
     changes = []
     for kind, on_file, key in (("phone", phones, phone_key), ("address", addresses, address_key)):
-        known = {k for v in on_file if (k := key(v)) is not None}
-        if not known:
-            continue
-        first: dict[str, datetime] = {}
-        for c in sorted(new_credit, key=lambda c: c.at):
-            value = key(getattr(c, kind))
-            if value is not None and c.at <= now and not _known(value, known):
-                first.setdefault(value, c.at)
-        given = [first[value] for value in first if first[value] >= window and any(
-            key(getattr(c, kind)) == value and recent <= c.at <= now for c in new_credit)]
-        if given:
-            at = min(given)
-            changes.append(ContactChange(kind, at, (now - at).days))
+        records = [(k, first) for value, first in on_file if (k := key(value)) is not None]
+        given: dict[str, list[datetime]] = {}
+        for c in new_credit:
+            if c.at <= now and (value := key(getattr(c, kind))) is not None:
+                given.setdefault(value, []).append(c.at)
+        found: dict[str, tuple[datetime, set[int]]] = {}
+        for u in sorted(updates, key=lambda u: u.at):
+            value = key(getattr(u, kind))
+            if value is None or not window <= u.at <= now:
+                continue
+            before = {k for k, first in records if first < f"{u.at:%Y-%m}"}
+            uses = [at for v, ats in given.items() if v == value or _known(v, {value}) for at in ats]
+            if (not before or _known(value, before) or not uses or min(uses) < u.at - leeway
+                    or max(uses) < recent):
+                continue
+            at, lenders = found.get(value, (u.at, set()))
+            found[value] = (at, lenders | {u.furnisher_id})
+        if found:
+            at, lenders = min(found.values(), key=lambda f: f[0])
+            changes.append(ContactChange(kind, at, (now - at).days, len(lenders)))
     return changes
 
 
@@ -206,23 +235,26 @@ def velocity(*, multi_lending: RiskSignal, settings: SignalSettings, new_credit:
 
 
 def contact_change(*, changes: Sequence[ContactChange], lenders_7d: int, settings: SignalSettings) -> RiskSignal:
-    """A phone number or address given with new credit that no record of the file holds, first given within
-    ``velocity_change_days``: the contact details changed just before credit was sought."""
+    """A phone number or address changed on an existing account and then given with new credit within
+    ``velocity_change_days``: the contact details changed just before credit was sought, as in a takeover."""
     values = {"recent_changes": ",".join(c.kind for c in changes) or None,
               "changed_days_before": min((c.days_before for c in changes), default=None), "lenders_7d": lenders_7d}
     thresholds = {"velocity_change_days": settings.velocity_change_days}
     if not changes:
         return RiskSignal(code=SignalCode.CONTACT_CHANGE, triggered=False, severity=Severity.NONE, values=values,
                           thresholds=thresholds,
-                          explanation="No phone number or address new to the file was given with recent applications.")
+                          explanation="No phone number or address changed on an existing account was then given "
+                                      "with new credit.")
     reasons = []
     for c in changes:
         word = "phone number" if c.kind == "phone" else "address"
-        when = "the same day" if c.days_before == 0 else f"{c.days_before} day(s) before"
-        reasons.append(f"a {word} that no lender's records hold was first given with an application {when}")
+        when = "the same day" if c.days_before == 0 else f"{c.days_before} day(s) ago"
+        reasons.append(f"a {word} new to the file was put on an existing account at {c.lenders} lender(s) {when} "
+                       "and then given with an application")
     text = ("; ".join(reasons).capitalize() + f", and new credit was sought at {lenders_7d} lender(s) in the last 7 "
-            "days: the contact details changed just before the application, as in an account takeover (or a "
-            "person's new number or move); confirm the applicant through contact details already on file.")
+            "days: the contact details of an existing account changed just before credit was sought, as when an "
+            "account is taken over (or a person told one lender of a new number before applying elsewhere); "
+            "confirm the applicant through contact details on file before the change.")
     severity = Severity.HIGH if len(changes) > 1 else Severity.MEDIUM
     return RiskSignal(code=SignalCode.CONTACT_CHANGE, triggered=True, severity=severity, explanation=text,
                       values=values, thresholds=thresholds)

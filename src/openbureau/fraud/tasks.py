@@ -1,9 +1,10 @@
 """The batch job of the fraud domain: find the rings and rewrite ``fraud_ring_members`` (``openbureau fraud
 rings build``).
 
-Reads the phones and addresses of the files' records (and of the lending events filed under persons) of the
-last ``ring_window_months`` periods, decrypting them in memory a batch at a time; each value is normalised
-and replaced at once by a keyed blind index of its own domain (``fraud.phone``, ``fraud.address``), so the
+Reads the phones, addresses and birth dates of the files' records (and of the lending events filed under
+persons) of the last ``ring_window_months`` periods, decrypting them in memory a batch at a time; each value is
+normalised and replaced at once by a keyed blind index of its own domain (``fraud.phone``, ``fraud.address``,
+``fraud.birth``: the birth dates only tell one person's two files apart from two persons), so the
 graph and everything stored hold no clear identifier. The rings are found by ``fraud.rings`` and written in
 one short transaction, which an inquiry never waits for (it reads the previous build until it commits).
 """
@@ -20,7 +21,7 @@ from sqlalchemy import Engine
 from openbureau.accounts.service import delinquent_persons, event_identity_records, identity_records
 from openbureau.audit import service as audit
 from openbureau.fraud.repository import FraudRepository
-from openbureau.fraud.rings import ATTRIBUTE_SCHEMA, find_rings
+from openbureau.fraud.rings import ATTRIBUTE_SCHEMA, BIRTH, find_rings
 from openbureau.identity.service import open_identities
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import session_scope
@@ -64,10 +65,10 @@ def _attributes(tokens: list[bytes], persons: list[int], furnishers: list[int], 
     fields = open_identities(vault, tokens)
     frame = pl.DataFrame({"person_id": persons, "furnisher_id": furnishers, "period": periods},
                          schema={"person_id": pl.Int64, "furnisher_id": pl.Int64, "period": pl.String})
-    frame = pl.concat([frame, fields.select(normal_phone().alias("phone"), normal_address().alias("address"))],
-                      how="horizontal")
+    frame = pl.concat([frame, fields.select(normal_phone().alias("phone"), normal_address().alias("address"),
+                                            pl.col("birth_date").alias(BIRTH))], how="horizontal")
     parts = []
-    for kind in ("phone", "address"):
+    for kind in ("phone", "address", BIRTH):
         rows = (frame.filter(pl.col(kind).is_not_null())
                 .group_by("person_id", "furnisher_id", kind).agg(pl.col("period").min()))
         values = rows[kind].unique()

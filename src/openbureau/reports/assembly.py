@@ -108,8 +108,8 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
     the accounts linked to the person by probabilistic matching, for the person's own report). Lending
     events are those filed under the person and those about ``subject_indexes`` (the subject's blind
     indexes as asked) filed under nobody yet. ``as_it_stood``: a past moment's view, for evaluations over
-    a history loaded since (no month after the last complete period before ``now``, no event after it).
-    ``sections``: which rare sections the file has, when the caller read them with the person."""
+    a history loaded since (no month after the last complete period before ``now``, no event or inquiry after
+    it). ``sections``: which rare sections the file has, when the caller read them with the person."""
     profile = policy.profile
     present = sections or sections_of(session, person.id)
     rows = file_states(session, person.id, with_identity=with_identity)
@@ -119,6 +119,8 @@ def read_file(session: Session, *, vault: PiiVault, person: PersonRef, now: date
                                               with_identity=with_identity, until_period=until), marks.hidden)
     since = datetime.combine(add_years(now.date(), -profile.inquiry_display_years), now.timetz())
     inquiries = InquiryRepository(session).of_person_since(person.id, since)
+    if as_it_stood:  # a history replayed since holds the inquiries made after that moment too
+        inquiries = [r for r in inquiries if r.created_at <= now]
     conflicts = conflicts_of(session, person.id) if present.conflicts else []
     links = probabilistic_links(session, person.id) if with_links else []
     found = person_events(session, person_id=person.id, id_type=person.id_type, id_indexes=subject_indexes,
@@ -169,8 +171,8 @@ def _related(file: PersonFile, *, labels: Labels, consumer: bool, vault: PiiVaul
 
 
 def _contacts(events: Sequence, vault: PiiVault) -> dict[int, tuple[str | None, str | None]]:
-    """Event row id -> (phone, address) given with each application and opening (their sealed identity,
-    decrypted here in memory only: a few per file, docs/fraud.md)."""
+    """Event row id -> (phone, address) given with each application and opening, or furnished as changed on an
+    existing account (their sealed identity, decrypted here in memory only: a few per file, docs/fraud.md)."""
     found = {}
     for e in events:
         if e.contact_enc is not None:
@@ -384,9 +386,12 @@ def _fraud_signals(file: PersonFile, *, multi_lending: RiskSignal, variants: dic
     settings = policy.signals
     applied = [fraud_signals.NewCreditContact(c.furnisher_id, c.product_type, c.at, c.phone, c.address)
                for c in file.events.new_credit]
-    changes = fraud_signals.contact_changes(new_credit=applied, phones=[v.value for v in variants["phone"]],
-                                            addresses=[v.value for v in variants["address"]], now=now,
-                                            settings=settings)
+    updates = [fraud_signals.AccountContactChange(u.furnisher_id, u.at, u.phone, u.address)
+               for u in file.events.contact_updates]
+    changes = fraud_signals.contact_changes(
+        new_credit=applied, updates=updates, now=now, settings=settings,
+        phones=[(v.value, v.first_reported) for v in variants["phone"]],
+        addresses=[(v.value, v.first_reported) for v in variants["address"]])
     opened = [t.opened_on for t in file.tradelines if t.credit] + [loan.opened_on for loan in file.events.recent_loans
                                                                    if loan.opened_on is not None]
     return [

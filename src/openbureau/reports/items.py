@@ -44,7 +44,8 @@ def shown_events(events: EventFacts, hidden: set[Item]) -> EventFacts:
     if not whole:
         return events
     return EventFacts([c for c in events.new_credit if (c.furnisher_id, c.account_id) not in whole],
-                      [r for r in events.recent_loans if (r.furnisher_id, r.account_id) not in whole])
+                      [r for r in events.recent_loans if (r.furnisher_id, r.account_id) not in whole],
+                      [u for u in events.contact_updates if (u.furnisher_id, u.account_id) not in whole])
 
 
 def statements(marks: FileMarks, vault: PiiVault, furnisher_id: int, account_id: str) -> list[str]:

@@ -458,11 +458,11 @@ class FraudPatternParams:
     built_months: tuple[int, int] = (6, 10)  # months of good behaviour before the big borrowing
     built_lenders: tuple[int, int] = (3, 5)
     built_days: tuple[int, int] = (3, 21)
-    # Account takeover: a fraudster changes an established person's phone number at their lenders, then
-    # borrows at lenders new to the person within days; nothing borrowed is repaid.
+    # Account takeover: a fraudster puts their phone number on one of an established person's accounts, then
+    # borrows at other lenders within days; nothing borrowed is repaid.
     takeover_share: float = 0.002
     takeover_lenders: tuple[int, int] = (2, 4)
-    takeover_days: tuple[int, int] = (1, 10)  # from the phone change to the last new account
+    takeover_days: tuple[int, int] = (1, 10)  # days the new accounts span, the first opened 2 days after the change
 
 
 @dataclass(frozen=True, slots=True)

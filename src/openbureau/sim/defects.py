@@ -21,6 +21,7 @@ import polars as pl
 
 from openbureau.sim.config import MISSABLE_FIELDS, FurnisherProfile
 from openbureau.sim.identities import CHECK_CHARS, NO_CHANGE, Population
+from openbureau.sim.timeline import days_in_month, month_start
 
 DEFECT_TYPES: tuple[str, ...] = (
     "missing_required",
@@ -44,13 +45,16 @@ class Relations:
     id_variant: np.ndarray
     phone_style: np.ndarray
     phone_missing: np.ndarray
-    phone_lag: np.ndarray  # months after the person's number change until the furnisher has it
+    # The day from which the furnisher holds the person's new number on the accounts it had before the change
+    # (``NO_CHANGE``: never); a relationship begun after the change starts with the new number.
+    phone_from: np.ndarray
     address_variant: np.ndarray
     address_abbreviated: np.ndarray  # a written address (full or short) abbreviated
     dob_transposed: np.ndarray  # day and month swapped where they can be
     consent: np.ndarray  # the furnisher will hold a consent to furnish
     consent_delay: np.ndarray  # days from the first account to the consent
     revoked_after: np.ndarray  # days from the consent to its revocation, NO_CHANGE when never
+    phone_changed_on: np.ndarray  # per person: the day the person changed number, NO_CHANGE when never
 
 
 def draw_relations(pop: Population, furnishers: tuple[FurnisherProfile, ...],
@@ -96,6 +100,7 @@ def draw_relations(pop: Population, furnishers: tuple[FurnisherProfile, ...],
     dob_transposed = ((extra.random((n, n_f)) < per_furnisher(lambda f: f.noise.dob_transposed))
                       & (id_variant != 0))
     address_abbreviated = extra.random((n, n_f)) < per_furnisher(lambda f: f.noise.address_abbreviated)
+    changed_on, phone_from = _phone_days(pop, phone_lag, rng.spawn(1)[0])
     # Fraudsters never let a lender learn anything: same phone, full consent, exact names.
     name_variant[pop.synthetic] = 0
     dob_transposed[pop.synthetic] = False
@@ -105,11 +110,26 @@ def draw_relations(pop: Population, furnishers: tuple[FurnisherProfile, ...],
 
     return Relations(
         name_variant=flat(name_variant), id_variant=flat(id_variant), phone_style=flat(phone_style),
-        phone_missing=flat(phone_missing).astype(bool), phone_lag=flat(phone_lag),
+        phone_missing=flat(phone_missing).astype(bool), phone_from=flat(phone_from),
         address_variant=flat(address_variant), address_abbreviated=flat(address_abbreviated).astype(bool),
         dob_transposed=flat(dob_transposed).astype(bool), consent=flat(consent).astype(bool),
-        consent_delay=flat(consent_delay), revoked_after=flat(revoked_after),
+        consent_delay=flat(consent_delay), revoked_after=flat(revoked_after), phone_changed_on=changed_on,
     )
+
+
+def _phone_days(pop: Population, lag: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The day each person changes number (a day of the change month) and the day each furnisher of theirs
+    learns it: a day of the month ``lag`` months later (each furnisher's ``phone_update`` a month), never before
+    the change. The furnisher of an existing account learns it when the person tells it or when it reaches
+    the person through the new number; nothing ties that day to the person's applications elsewhere."""
+    n, n_f = lag.shape
+    changed = pop.phone_change < NO_CHANGE
+    month = np.where(changed, pop.phone_change, 0)
+    on = month_start(month) + (rng.random(n) * days_in_month(month)).astype(np.int64)
+    changed_on = np.where(changed, on, NO_CHANGE)
+    learnt = month[:, None] + lag
+    day = month_start(learnt) + (rng.random((n, n_f)) * days_in_month(learnt)).astype(np.int64)
+    return changed_on, np.where(changed[:, None], np.maximum(day, changed_on[:, None]), NO_CHANGE)
 
 
 def defect_rates(furnishers: tuple[FurnisherProfile, ...]) -> np.ndarray:

@@ -21,7 +21,7 @@ import polars as pl
 
 from openbureau.sim.config import FurnisherProfile
 from openbureau.sim.defects import wrong_check_character
-from openbureau.sim.events import APPLICATION, DELINQUENT, OPENED, REPAYMENT, WRITTEN_OFF
+from openbureau.sim.events import APPLICATION, DELINQUENT, EVENT_TYPES, OPENED, REPAYMENT, WRITTEN_OFF
 
 EVENT_DEFECT_TYPES: tuple[str, ...] = (
     "event_missing_required",
@@ -69,7 +69,7 @@ def inject_event_defects(frame: pl.DataFrame, rates: np.ndarray, rng: np.random.
     names += sorted({*_REQUIRED_BY_TYPE.values(), *_FIELD_OF.values()} - set(names))
     weights = np.array([w for _, w in EVENT_MISSABLE])
     chosen = rng.choice(len(EVENT_MISSABLE), n, p=weights / weights.sum())
-    required = np.array([names.index(_REQUIRED_BY_TYPE.get(t, "id_number")) for t in range(7)])[etype]
+    required = np.array([names.index(_REQUIRED_BY_TYPE.get(t, "id_number")) for t in range(len(EVENT_TYPES))])[etype]
     chosen = np.where(chosen == names.index("required"), required, chosen)
     touched = np.array([names.index(_FIELD_OF[d]) if d in _FIELD_OF else -1 for d in range(6)] + [-1])[defect]
     field = np.where(defect == MISSING_REQUIRED, chosen, touched)

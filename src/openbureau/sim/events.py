@@ -33,12 +33,13 @@ from openbureau.intake.standard import PRODUCT_TYPES
 from openbureau.sim.behaviour import CHARGED_OFF, CLOSED, OPEN, BlockSimulation
 from openbureau.sim.config import EventParams, Kind
 from openbureau.sim.defects import Relations
-from openbureau.sim.records import account_ids, digits, person_description, scramble
+from openbureau.sim.records import account_ids, digits, person_description, phone_known_from, scramble
 from openbureau.sim.timeline import NO_DAY, days_in_month, month_end, month_start
 
 EVENT_TYPES: tuple[str, ...] = ("application", "opened", "repayment", "delinquent", "settled", "closed",
-                                "written_off")
-APPLICATION, OPENED, REPAYMENT, DELINQUENT, SETTLED, CLOSED_EVENT, WRITTEN_OFF = range(len(EVENT_TYPES))
+                                "written_off", "contact_changed")
+(APPLICATION, OPENED, REPAYMENT, DELINQUENT, SETTLED, CLOSED_EVENT, WRITTEN_OFF,
+ CONTACT_CHANGED) = range(len(EVENT_TYPES))
 DPD_THRESHOLDS = (1, 30, 60, 90)
 LOCAL_OFFSET_SECONDS = 8 * 3600  # the furnishers' clocks: China Standard Time, UTC+08:00
 LOCAL_OFFSET = "+08:00"
@@ -157,6 +158,18 @@ class EventSource:
         part(written_off, WRITTEN_OFF, off_day, rng.integers(3 * _HOUR, 5 * _HOUR, n), amount=acc["balance"],
              balance=acc["balance"])
 
+        # Contact changed: the day the lender learns the person's new number, on each account it held before
+        # (a relationship begun after the change started with the new number; a lender that keeps no phone of
+        # the person learns none).
+        pf = acc["person"] * len(m.furnishers) + acc["furnisher"]
+        learnt = phone_known_from(sim, self.rel, pf)
+        rel = self.rel
+        told = (lender & (learnt >= ms) & (learnt <= me) & (acc["opened"] < learnt) & ~rel.phone_missing[pf]
+                & (sim.first_open[pf] < np.minimum(rel.phone_changed_on[acc["person"]], rel.phone_from[pf]))
+                & ((acc["status"] != CLOSED) | (acc["closed_on"] >= learnt)))
+        told_sec = 8 * _HOUR + scramble((acc["serial"] << 6) | acc["furnisher"], 43, salt=7171) % (14 * _HOUR)
+        part(told, CONTACT_CHANGED, learnt, told_sec)
+
         # Delinquent: before the due date the oldest unpaid instalment is last month's; after it, this
         # month's state (the same date when the account rolled on, a new one when it was missed or held).
         night = rng.integers(1 * _HOUR, 4 * _HOUR, n)
@@ -248,7 +261,7 @@ def frame(sim: BlockSimulation, rel: Relations, raw: dict[str, np.ndarray], ids:
         "balance": raw["balance"], "dpd": raw["dpd"], "past_due": raw["past_due"],
         "_person_key": sim.pop.strings["person_key"].gather(p),
     })
-    who = person_description(sim, rel, p, f, month, day)
+    who = person_description(sim, rel, p, f, day)
     local = (pl.col("_day") * 86_400 + pl.col("_sec")).cast(pl.Int64) * 1000
 
     def amount(name: str) -> pl.Expr:

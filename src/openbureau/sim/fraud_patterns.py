@@ -13,9 +13,10 @@ is written to ``truth/fraud.parquet`` (docs/simulation.md, Fraud patterns):
   starts with small pay-later and BNPL accounts, then a credit line, pays well (low latent risk), then borrows
   at several lenders within days and stops paying everything the next month. Its address is an unrelated
   person's (fraudsters use a real address they can collect mail at).
-* ``takeover``: an established person's phone number is changed at their lenders (the fraudster's number,
-  known to every lender at once), then loans are taken at several lenders within days; those loans are never
-  repaid, the person's own accounts go on as before.
+* ``takeover``: a fraudster puts their own phone number on one of an established person's open credit
+  accounts (the account taken over: its lender holds the new number from that day and, when it reports
+  events, furnishes the change), then takes loans at several lenders within days, giving that number; those
+  loans are never repaid, the person's own accounts go on as before and the person keeps their number.
 
 The rings' synthetic identities are in the truth too (``ring``), from their first account. Persons are
 chosen among honest persons with a credit history (no ring member, no namesake, no over-borrower). Nothing
@@ -63,6 +64,7 @@ class PatternPlan:
     never_repaid: np.ndarray  # a takeover's loans: nothing is ever paid on them
     stacked: np.ndarray  # a bust-out's loans: seconds from the application to the person's first opening
     serial: np.ndarray  # filled in as the simulation opens each loan (-1 before)
+    phone_from: np.ndarray  # the relations' (``Relations.phone_from``): a takeover's account gets the new number
     rng: np.random.Generator
 
     @property
@@ -145,17 +147,23 @@ def plan_patterns(*, pop: Population, rel: Relations, market: Market, params: Fr
         donor = donors[rng.integers(0, len(donors), len(built))]
         _share_address(pop, built, donor)
 
-    # Takeover: the phone changes at every lender at once, then new loans within days, never repaid.
+    # Takeover: the fraudster's number on one existing account (chosen when the month is simulated,
+    # `open_loans`), then new loans within days carrying it, never repaid. The person keeps their own number.
     changed_on = np.full(n, -1, dtype=np.int64)
     if len(takeover):
-        span = params.takeover_days[1] + 1
+        span = params.takeover_days[1] + 2
         start = first_day + (rng.random(len(takeover)) * np.maximum(last_day - first_day - span, 1)).astype(np.int64)
         changed_on[takeover] = start
-        pop.phone_change[takeover] = _month(start)
-        loans(takeover, params.takeover_lenders, params.takeover_days, start + 1, fraud=True, never_repaid=True)
+        pop.phone_change[takeover] = _month(start)  # the truth's phone_new: the fraudster's number
+        rel.phone_changed_on[takeover] = NO_CHANGE
         at = (takeover[:, None] * n_f + np.arange(n_f)[None, :]).reshape(-1)
-        rel.phone_lag[at] = 0
+        rel.phone_from[at] = NO_CHANGE
         rel.phone_missing[at] = False
+        # The applications (0-2 days before each opening) come after the change: the first opening 2 days on.
+        loans(takeover, params.takeover_lenders, params.takeover_days, start + 2, fraud=True, never_repaid=True)
+        # Each lender of those loans has the number from its application (0-2 days before the opening).
+        lender = market.slot_furnisher[parts[-1]["slot"]]
+        np.minimum.at(rel.phone_from, parts[-1]["person"] * n_f + lender, parts[-1]["day"] - 2)
     fraudsters = np.flatnonzero(pattern >= 0)
     at = (fraudsters[:, None] * n_f + np.arange(n_f)[None, :]).reshape(-1)
     rel.consent[at] = True  # the fraudster consents to whatever a lender asks, at once (the application's
@@ -171,7 +179,7 @@ def plan_patterns(*, pop: Population, rel: Relations, market: Market, params: Fr
         pattern=pattern, built_start=built_start, bust_all=np.minimum(bust_all, bust_fraud), changed_on=changed_on,
         person=cols["person"], slot=cols["slot"], day=cols["day"], month=_month(cols["day"]),
         fraud=cols["fraud"].astype(bool), never_repaid=cols["never_repaid"].astype(bool), stacked=stacked,
-        serial=np.full(len(cols["person"]), -1, dtype=np.int64), rng=rng,
+        serial=np.full(len(cols["person"]), -1, dtype=np.int64), phone_from=rel.phone_from, rng=rng,
     )
 
 
@@ -205,13 +213,37 @@ def _share_address(pop: Population, built: np.ndarray, donor: np.ndarray) -> Non
 
 
 def open_loans(sim: BlockSimulation, plan: PatternPlan, month: int) -> None:
-    """Open the planned loans of `month` (called by the simulation after the month's ordinary openings)."""
+    """Take over the accounts and open the planned loans of `month` (called by the simulation after the month's
+    ordinary openings)."""
+    _take_over(sim, plan, month)
     idx = np.flatnonzero(plan.month == month)
     if len(idx) == 0:
         return
     start = len(sim.acc["person"])
     sim.open_planned(plan.person[idx], plan.slot[idx], month, plan.day[idx], plan.rng, fraud=plan.never_repaid[idx])
     plan.serial[idx] = sim.acc["serial"][start:]
+
+
+def _take_over(sim: BlockSimulation, plan: PatternPlan, month: int) -> None:
+    """The fraudster puts their number on one of the person's open credit accounts, drawn among those opened
+    before the day of the change (an account they can reach: its lender then holds the new number)."""
+    from openbureau.sim.behaviour import CLOSED
+
+    changing = (plan.changed_on >= 0) & (_month(np.maximum(plan.changed_on, 0)) == month)
+    if not changing.any():
+        return
+    acc, n_f = sim.acc, len(sim.market.furnishers)
+    day = plan.changed_on[acc["person"]]
+    held = np.flatnonzero(changing[acc["person"]] & (acc["kind"] != Kind.BILL) & (acc["status"] != CLOSED)
+                          & (acc["opened"] < day) & ~acc["fraud"])
+    if len(held) == 0:
+        return
+    held = held[np.lexsort((plan.rng.random(len(held)), acc["person"][held]))]
+    person = acc["person"][held]
+    last = np.r_[person[1:] != person[:-1], True]  # one account per person, at random
+    taken = held[last]
+    pf = acc["person"][taken] * n_f + acc["furnisher"][taken]
+    plan.phone_from[pf] = np.minimum(plan.phone_from[pf], plan.changed_on[acc["person"][taken]])
 
 
 def stacked_applications(plan: PatternPlan, market: Market, serial: np.ndarray, furnisher: np.ndarray

@@ -78,19 +78,29 @@ def identity_frame(sim: BlockSimulation, rel: Relations, p: np.ndarray, f: np.nd
     )
 
 
-def person_description(sim: BlockSimulation, rel: Relations, p: np.ndarray, f: np.ndarray, month: np.ndarray | int,
-                       consent_day: np.ndarray | int) -> pl.DataFrame:
-    """How furnisher `f` describes person `p` in `month`: the identity columns of a record or an event.
+def phone_known_from(sim: BlockSimulation, rel: Relations, pf: np.ndarray) -> np.ndarray:
+    """The day from which furnisher and person ``pf`` (person * n_furnishers + furnisher) go by the person's
+    new number: the day the furnisher learns it when it held accounts of the person before the change, else the
+    day of the change (an applicant gives the number they have; a new relationship starts with it)."""
+    changed_on = rel.phone_changed_on[pf // len(sim.market.furnishers)]
+    before = sim.first_open[pf] < np.minimum(changed_on, rel.phone_from[pf])
+    return np.where(before, rel.phone_from[pf], np.minimum(changed_on, rel.phone_from[pf]))
+
+
+def person_description(sim: BlockSimulation, rel: Relations, p: np.ndarray, f: np.ndarray,
+                       day: np.ndarray | int) -> pl.DataFrame:
+    """How furnisher `f` describes person `p` on `day` (a record's period end, an event's day): the identity
+    columns of a record or an event.
 
     Monthly records and lending events share it, so the same furnisher writes the same person the same way
-    (name and ID variant, birth date, phone as known that month, address) and gives its consent ref once
-    the consent was granted by `consent_day`. Helper columns: ``_resident`` (identified by a resident ID),
+    (name and ID variant, birth date, phone as the furnisher holds it that day, address) and gives its consent
+    ref once the consent was granted by `day`. Helper columns: ``_resident`` (identified by a resident ID),
     ``_name_var``, ``_id_var`` and ``_code``.
     """
     pop, n_f = sim.pop, len(sim.market.furnishers)
     strings = pop.strings
     pf = p * n_f + f
-    uses_new = month >= pop.phone_change[p] + np.minimum(rel.phone_lag[pf], NO_CHANGE)
+    uses_new = day >= phone_known_from(sim, rel, pf)
     granted = sim.first_open[pf] + rel.consent_delay[pf]
     raw = pl.DataFrame({
         "_addr_var": rel.address_variant[pf],
@@ -98,7 +108,7 @@ def person_description(sim: BlockSimulation, rel: Relations, p: np.ndarray, f: n
         "_dob_t": rel.dob_transposed[pf],
         "_phone_style": rel.phone_style[pf],
         "_phone_missing": rel.phone_missing[pf],
-        "_consented": rel.consent[pf] & (granted <= consent_day),
+        "_consented": rel.consent[pf] & (granted <= day),
         "_phone": pl.select(pl.when(pl.Series(uses_new)).then(strings["phone_b"].gather(p))
                             .otherwise(strings["phone_a"].gather(p))).to_series(),
         "_address": strings["address"].gather(p),
@@ -158,7 +168,7 @@ def month_records(sim: BlockSimulation, rel: Relations, month: int) -> pl.DataFr
         "closed": np.where(k_status == CLOSED, acc["closed_on"], NO_DAY),
         "notice": np.where((dpd > 0) | np.isin(view["pstatus"], _NEGATIVE_CLOSED), acc["notice"], NO_DAY),
     })
-    raw = pl.concat([raw, person_description(sim, rel, p, f, month, period_end)], how="horizontal")
+    raw = pl.concat([raw, person_description(sim, rel, p, f, period_end)], how="horizontal")
 
     def date(name: str) -> pl.Expr:
         return pl.when(pl.col(name) > NO_DAY).then(pl.col(name).cast(pl.Int32).cast(pl.Date))

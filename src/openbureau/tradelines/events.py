@@ -1,5 +1,5 @@
-"""What a person's lending events add to the file: new credit as it happens, and the loans opened since the
-last monthly file.
+"""What a person's lending events add to the file: new credit as it happens, the changes of contact details
+lenders furnish on existing accounts (``contact_changed``), and the loans opened since the last monthly file.
 
 The month's file is the record of truth. An event is *covered* when the same lender's monthly file already
 reports the account for the event's month or a later one: the tradeline then says what the event said, and
@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from openbureau.tradelines.history import Tradeline
 
-APPLICATION, OPENED = "application", "opened"
+APPLICATION, OPENED, CONTACT_CHANGED = "application", "opened", "contact_changed"
 ENDED = {"settled": "settled", "closed": "closed", "written_off": "written off"}
 
 
@@ -32,6 +32,18 @@ class NewCredit:
     at: datetime
     product_type: str | None = None
     phone: str | None = None  # the contact details the lender was given, when the reader opened them
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactUpdate:
+    """A lender's change of the contact details on an existing account (a ``contact_changed`` event): the new
+    phone and address as the lender now holds them, when the reader opened them."""
+
+    furnisher_id: int
+    account_id: str
+    at: datetime
+    phone: str | None = None
     address: str | None = None
 
 
@@ -62,6 +74,7 @@ class EventFacts:
 
     new_credit: list[NewCredit]
     recent_loans: list[RecentLoan]
+    contact_updates: list[ContactUpdate] = field(default_factory=list)
 
 
 def _month(moment: datetime) -> str:
@@ -78,18 +91,24 @@ def _instalment(row) -> int:
 
 def event_facts(events: Sequence, tradelines: Sequence[Tradeline],
                 contacts: Mapping[int, tuple[str | None, str | None]] | None = None) -> EventFacts:
-    """New credit and loans opened since the last file, from a person's events (oldest first, rows of
-    ``accounts.event_repository.EVENT_COLUMNS``) beside the person's tradelines; ``contacts``: event row id ->
-    (phone, address) given with the new credit, for the events whose contact details were opened."""
+    """New credit, changes of contact details and loans opened since the last file, from a person's events
+    (oldest first, rows of ``accounts.event_repository.EVENT_COLUMNS``) beside the person's tradelines;
+    ``contacts``: event row id -> (phone, address) given with the new credit or furnished as changed, for the
+    events whose contact details were opened."""
     contacts = contacts or {}
     reported = {(t.furnisher_id, t.account_id): t.latest.period for t in tradelines}
     new_credit: list[NewCredit] = []
+    updates: list[ContactUpdate] = []
     loans: dict[tuple[int, str], RecentLoan] = {}
     for e in events:
         key = (e.furnisher_id, e.furnisher_account_id)
         if e.event_type in (APPLICATION, OPENED):
             new_credit.append(NewCredit(e.furnisher_id, e.furnisher_account_id, e.event_type, e.occurred_at,
                                         e.product_type, *contacts.get(e.id, (None, None))))
+        elif e.event_type == CONTACT_CHANGED:
+            updates.append(ContactUpdate(e.furnisher_id, e.furnisher_account_id, e.occurred_at,
+                                         *contacts.get(e.id, (None, None))))
+            continue
         covered = reported.get(key, "") >= _month(e.occurred_at)
         if covered:
             loans.pop(key, None)
@@ -111,7 +130,7 @@ def event_facts(events: Sequence, tradelines: Sequence[Tradeline],
             continue
         loans[key] = RecentLoan(loan.furnisher_id, loan.account_id, loan.product_type, loan.currency, loan.amount,
                                 loan.term_months, loan.opened_on, loan.monthly_amount, status, late, e.occurred_at)
-    return EventFacts(new_credit, sorted(loans.values(), key=lambda loan: loan.reported_at))
+    return EventFacts(new_credit, sorted(loans.values(), key=lambda loan: loan.reported_at), updates)
 
 
 def recent_obligations(loans: Sequence[RecentLoan], *, currency: str) -> int:

@@ -99,9 +99,10 @@ EVENT_RULES: tuple[Rule, ...] = (
     _shared("BIRTH_DATE_TOO_OLD", ("birth_date",), {"birth_date": "1890-01-01",
                                                     "id_type": "PASSPORT", "id_number": "E12345678"},
             {"id_type": "PASSPORT", "id_number": "E12345678"}),
-    _rule("EVENT_FIELD_MISSING", ERROR, ("product_type", "amount", "opened_on", "days_past_due"),
+    _rule("EVENT_FIELD_MISSING", ERROR, ("product_type", "amount", "opened_on", "days_past_due", "phone"),
           "A field the event's type needs is empty: product_type on application and opened; amount on opened, "
-          "repayment and written_off; opened_on on opened; days_past_due on delinquent.", None,
+          "repayment and written_off; opened_on on opened; days_past_due on delinquent; a phone or an address "
+          "(the new ones) on contact_changed.", None,
           {"amount": None}, {"event_type": "application", "amount": None, "opened_on": None}),
     _rule("CURRENCY_MISSING", ERROR, ("currency",), "An amount is given without its currency.", ISO_4217,
           {"currency": None}, LATE | {"currency": None, "past_due_amount": None, "balance": None}),

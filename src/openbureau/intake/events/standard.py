@@ -24,6 +24,7 @@ class EventType(StrEnum):
     SETTLED = "settled"  # paid off early or in full by agreement
     CLOSED = "closed"  # ended normally
     WRITTEN_OFF = "written_off"  # the lender gave the debt up as lost
+    CONTACT_CHANGED = "contact_changed"  # the borrower's phone or address on the account changed (the new ones)
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(t.value for t in EventType)
@@ -68,5 +69,6 @@ REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
     EventType.SETTLED: (),
     EventType.CLOSED: (),
     EventType.WRITTEN_OFF: ("amount",),
+    EventType.CONTACT_CHANGED: (),  # a phone or an address: checked by intake.events.validation
 }
 MAX_BATCH_EVENTS = 10_000  # events in one API request

@@ -54,6 +54,9 @@ def _event_checks(now: datetime) -> list[Check]:
               pl.format("opened_on '{}' is after the day of the event ({}).", opened, at.dt.date())),
         Check("AMOUNT_NOT_POSITIVE", "amount", kind.is_in(positive) & (amount == 0),
               pl.format("amount is 0 on a '{}' event; it must be more than 0.", kind)),
+        Check("EVENT_FIELD_MISSING", "phone", (kind == EventType.CONTACT_CHANGED) & raw("phone").is_null()
+              & raw("address").is_null(),
+              pl.lit("phone or address is required on a 'contact_changed' event (the new ones) but both are empty.")),
         Check("DPD_NOT_POSITIVE", "days_past_due", (kind == EventType.DELINQUENT) & (pl.col("days_past_due") == 0),
               pl.lit("days_past_due is 0 on a delinquent event; it must be at least 1.")),
         Check("TERM_MONTHS_OUT_OF_RANGE", "term_months", (term == 0) | (term > MAX_TERM_MONTHS),
