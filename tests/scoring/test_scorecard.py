@@ -77,3 +77,15 @@ def test_points_double_the_odds_and_bands_follow_the_scale() -> None:
         assert math.isclose(at_base, scale.base_score) and math.isclose(doubled - at_base, scale.pdo)
     assert SCALES["300-850"].band(579) == "poor" and SCALES["300-850"].band(800) == "exceptional"
     assert SCALES["350-950"].band(620).endswith("good")
+
+
+def test_a_feature_known_only_for_one_class_is_left_out_not_a_failure(sample) -> None:
+    # Known (not missing) for bads only: no bin holds both, so its weight of evidence cannot be weighed. The
+    # fit leaves it out, names it, and scores with the others.
+    frame, bad = sample
+    frame = frame.assign(only_bads=np.where(bad == 1, 1.0, np.nan), never_known=np.nan)
+    segment = fit_segment(frame, bad, categorical=["channel"], scale=SCALE)
+    assert {"only_bads", "never_known"} <= set(segment.dropped)
+    assert {f.name for f in segment.features} >= {"utilisation", "channel"}
+    card = Scorecard(model_version="t3", kind="table", scale=SCALE, segments={"main": segment})
+    assert card.score({"utilisation": 0.9, "channel": "risky", "age": 30, "only_bads": 1.0}).score > 0

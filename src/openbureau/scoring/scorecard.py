@@ -255,10 +255,17 @@ def fit_segment(frame, bad: np.ndarray, *, categorical: list[str], scale: Scale,
     from optbinning import BinningProcess
     from sklearn.linear_model import LogisticRegression
 
-    columns = list(frame.columns)
     frame = frame.copy()
     for c in categorical:
         frame[c] = frame[c].astype("string").astype(object).where(frame[c].notna(), np.nan)
+    # A feature whose values (missing ones aside) all belong to one class has no bin holding both goods and
+    # bads: its evidence cannot be weighed (every weight of evidence but the missing bin's is infinite), and
+    # optbinning fails on it. Such a feature is left out, as a single-bin one is (a ring's delinquent share
+    # when no good of the sample is in a ring: the ring's size still speaks for it).
+    bad = np.asarray(bad)
+    one_class = [c for c in frame.columns if len(set(bad[frame[c].notna().to_numpy()].tolist())) < 2]
+    columns = [c for c in frame.columns if c not in one_class]
+    frame = frame[columns]
     process = BinningProcess(columns, categorical_variables=categorical or None, min_bin_size=min_bin_size,
                              max_n_prebins=prebins, min_prebin_size=min(min_bin_size, 1 / prebins),
                              binning_fit_params={c: {"min_bin_n_event": min_bin_bads,
@@ -269,7 +276,7 @@ def fit_segment(frame, bad: np.ndarray, *, categorical: list[str], scale: Scale,
         process.fit(frame, bad)
         woe = process.transform(frame, metric="woe")
     keep = [c for c in columns if woe[c].std() > 0]  # a single bin carries no evidence
-    dropped = [c for c in columns if c not in keep]
+    dropped = [*one_class, *(c for c in columns if c not in keep)]
     while True:
         model = LogisticRegression(C=regularisation, max_iter=5000).fit(woe[keep].to_numpy(), bad)
         # WoE rises as the bad rate falls, so each coefficient must be negative; one that is not works
