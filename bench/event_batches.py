@@ -38,16 +38,17 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import report_api  # noqa: E402
+
 FURNISHER = "BANK_A"
-PG_ADMIN = os.environ.get("OPENBUREAU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def database_url(engine: str, data: Path, persons: int) -> str:
-    """Where the bureau of ``engine`` is: a file in ``data`` on SQLite, a database of its own on PostgreSQL."""
+    """Where the bureau of ``engine`` is: a file in ``data`` on SQLite, a database of its own on PostgreSQL
+    (named apart from ``bench/report_api.py``'s bureau of as many persons)."""
     if engine == "sqlite":
         return f"sqlite:///{data / 'bureau' / 'bureau.db'}"
-    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    return f"{base}/openbureau_event_batches_{persons}"
+    return report_api.database_url(engine, data, persons).replace("openbureau_bench_", "openbureau_event_batches_")
 
 
 def build(data: Path, *, engine_name: str, persons: int, months: int, seed: int) -> None:
@@ -69,7 +70,7 @@ def build(data: Path, *, engine_name: str, persons: int, months: int, seed: int)
         import psycopg
 
         name = url.rsplit("/", 1)[1]
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        with psycopg.connect(report_api.PG_ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{name}"')
     settings = Settings(data_dir=bureau, database_url=url, **keys)
