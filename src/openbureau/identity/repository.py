@@ -36,7 +36,6 @@ from openbureau.kit.db import lock_intake, utcnow
 from openbureau.kit.dialects import dialect_for
 
 # A person numbered by a load still in progress is not known yet: the load publishes it with its records.
-_PUBLISHED_PERSON = published_person(Person.id)
 _MAX_CHAIN = 64
 
 
@@ -310,12 +309,9 @@ def surviving_person(session: Session, person: Person | None) -> Person | None:
     raise RuntimeError("merge chain too long or circular")
 
 
-_PERSON_COLUMNS = (Person.id, Person.id_type, Person.id_enc, Person.merged_into_id)
-_PERSON_BY_INDEX = select(*_PERSON_COLUMNS).where(Person.id_type == bindparam("id_type"),
-                                                  Person.id_index == bindparam("id_index"), _PUBLISHED_PERSON)
-_PERSON_BY_ID = select(*_PERSON_COLUMNS).where(Person.id == bindparam("id"))
 _CONFLICTS_OF = (select(IdentityConflict.kind, IdentityConflict.furnisher_id, IdentityConflict.detected_at)
                  .where(IdentityConflict.person_id == bindparam("person_id")).order_by(IdentityConflict.id))
+_LOOKED_UP = 4  # the columns every lookup reads first: id, id_type, id_enc, merged_into_id
 
 
 class PersonRef(NamedTuple):
@@ -326,27 +322,65 @@ class PersonRef(NamedTuple):
     id_enc: bytes
 
 
+class PersonLookup:
+    """The surviving person by blind index or id (plain rows, since every inquiry looks a person up), and, in
+    the same statement, columns about that person that ``extra`` makes from its id column: conditions of
+    other domains on the person (a report's sections, ``reports.repository``), so that a caller who needs them
+    for the person it finds makes no statement of its own for them. The lookup reads an alias of ``persons``,
+    so that a condition that itself reads ``persons`` (a merged person's rows: ``same_person``) correlates with
+    the person found, not with itself."""
+
+    def __init__(self, extra: Callable[[ColumnElement], Sequence[ColumnElement]] = lambda _person_id: ()) -> None:
+        found = Person.__table__.alias("found")
+        columns = (found.c.id, found.c.id_type, found.c.id_enc, found.c.merged_into_id, *extra(found.c.id))
+        self._by_index = select(*columns).where(found.c.id_type == bindparam("id_type"),
+                                                found.c.id_index == bindparam("id_index"), published_person(found.c.id))
+        self._by_id = select(*columns).where(found.c.id == bindparam("id"))
+
+    def find(self, session: Session, *, id_type: str, id_indexes: tuple[bytes, ...]) -> tuple[PersonRef, tuple] | None:
+        """The surviving person under any of the subject's blind indexes in turn (two during an index key
+        rotation, when a person's row may still carry the retiring key's index) and the ``extra`` values read
+        for that person (read again for the survivor when the index found a person merged into another)."""
+        conn = session.connection()
+        for id_index in id_indexes:
+            found = self._survivor(conn, conn.execute(self._by_index, {"id_type": id_type, "id_index": id_index}).first())
+            if found is not None:
+                return PersonRef(found.id, found.id_type, found.id_enc), tuple(found[_LOOKED_UP:])
+        return None
+
+    def by_id(self, session: Session, person_id: int) -> PersonRef | None:
+        """The surviving person of ``person_id`` (the person itself, or the one it was merged into)."""
+        conn = session.connection()
+        found = self._survivor(conn, conn.execute(self._by_id, {"id": person_id}).first())
+        return None if found is None else PersonRef(found.id, found.id_type, found.id_enc)
+
+    def _survivor(self, conn, found):
+        """``found``, or the person it was merged into, following the merges."""
+        for _ in range(_MAX_CHAIN):
+            if found is None or found.merged_into_id is None:
+                return found
+            found = conn.execute(self._by_id, {"id": found.merged_into_id}).first()
+        raise RuntimeError("merge chain too long or circular")
+
+
+_PERSONS = PersonLookup()
+
+
 def find_person(session: Session, *, id_type: str, id_index: bytes) -> PersonRef | None:
-    """The surviving person whose anchor identifier (or a merged person's) has this blind index; plain rows,
-    since every inquiry looks a person up."""
-    conn = session.connection()
-    found = conn.execute(_PERSON_BY_INDEX, {"id_type": id_type, "id_index": id_index}).first()
-    for _ in range(_MAX_CHAIN):
-        if found is None or found.merged_into_id is None:
-            return None if found is None else PersonRef(found.id, found.id_type, found.id_enc)
-        found = conn.execute(_PERSON_BY_ID, {"id": found.merged_into_id}).first()
-    raise RuntimeError("merge chain too long or circular")
+    """The surviving person whose anchor identifier (or a merged person's) has this blind index."""
+    return find_person_by_any(session, id_type=id_type, id_indexes=(id_index,))
 
 
 def find_person_by_id(session: Session, person_id: int) -> PersonRef | None:
     """The surviving person of ``person_id`` (the person itself, or the one it was merged into)."""
-    conn = session.connection()
-    found = conn.execute(_PERSON_BY_ID, {"id": person_id}).first()
-    for _ in range(_MAX_CHAIN):
-        if found is None or found.merged_into_id is None:
-            return None if found is None else PersonRef(found.id, found.id_type, found.id_enc)
-        found = conn.execute(_PERSON_BY_ID, {"id": found.merged_into_id}).first()
-    raise RuntimeError("merge chain too long or circular")
+    return _PERSONS.by_id(session, person_id)
+
+
+def find_person_by_any(session: Session, *, id_type: str, id_indexes: tuple[bytes, ...]) -> PersonRef | None:
+    """:func:`find_person` under each of the subject's blind indexes in turn (two during an index key
+    rotation, when a person's row may still carry the retiring key's index)."""
+    found = _PERSONS.find(session, id_type=id_type, id_indexes=id_indexes)
+    return None if found is None else found[0]
 
 
 def merged_documents(session: Session, person_id: int) -> list[tuple[str, bytes]]:
@@ -361,47 +395,6 @@ def merged_documents(session: Session, person_id: int) -> list[tuple[str, bytes]
         found += [(r.id_type, r.id_enc) for r in rows]
         frontier = [r.id for r in rows]
     raise RuntimeError("merge chain too long or circular")
-
-
-class PersonLookup:
-    """:func:`find_person_by_any` that also reads, in the same statement, columns about the surviving person
-    that ``extra`` makes from its id column: conditions of other domains on the person (a report's sections,
-    ``reports.repository``), so that a caller who needs them for the person it finds makes no statement of
-    its own for them. The lookup reads an alias of ``persons``, so that a condition that itself reads
-    ``persons`` (a merged person's rows: ``same_person``) correlates with the person found, not with itself."""
-
-    def __init__(self, extra: Callable[[ColumnElement], Sequence[ColumnElement]]) -> None:
-        found = Person.__table__.alias("found")
-        columns = (found.c.id, found.c.id_type, found.c.id_enc, found.c.merged_into_id, *extra(found.c.id))
-        self._by_index = select(*columns).where(found.c.id_type == bindparam("id_type"),
-                                                found.c.id_index == bindparam("id_index"), published_person(found.c.id))
-        self._by_id = select(*columns).where(found.c.id == bindparam("id"))
-
-    def find(self, session: Session, *, id_type: str, id_indexes: tuple[bytes, ...]) -> tuple[PersonRef, tuple] | None:
-        """The surviving person under any of the subject's blind indexes and the ``extra`` values read for that
-        person (read again for the survivor when the index found a person merged into another)."""
-        conn = session.connection()
-        for id_index in id_indexes:
-            found = conn.execute(self._by_index, {"id_type": id_type, "id_index": id_index}).first()
-            for _ in range(_MAX_CHAIN):
-                if found is None or found.merged_into_id is None:
-                    break
-                found = conn.execute(self._by_id, {"id": found.merged_into_id}).first()
-            else:
-                raise RuntimeError("merge chain too long or circular")
-            if found is not None:
-                return PersonRef(found.id, found.id_type, found.id_enc), tuple(found[len(_PERSON_COLUMNS):])
-        return None
-
-
-def find_person_by_any(session: Session, *, id_type: str, id_indexes: tuple[bytes, ...]) -> PersonRef | None:
-    """:func:`find_person` under each of the subject's blind indexes in turn (two during an index key
-    rotation, when a person's row may still carry the retiring key's index)."""
-    for id_index in id_indexes:
-        person = find_person(session, id_type=id_type, id_index=id_index)
-        if person is not None:
-            return person
-    return None
 
 
 def conflicts_exist(person_id: ColumnElement) -> ColumnElement[bool]:

@@ -4,8 +4,8 @@ SQLite (3.40) plans a list of two or more row values, ``(a, b, c) IN ((?, ?, ?),
 the whole table even when ``(a, b, c)`` leads its primary key; given the leading columns' values as plain
 ``IN`` lists as well, it searches the key for them, and the row-value ``IN`` beside them keeps exactly the
 keys asked for. PostgreSQL plans either form by its statistics. Every such list of keys goes through here:
-:func:`keys_in` with the values in the statement, :func:`bound_keys_in` in a statement built once (bound
-with :func:`bound_key_params`), and :class:`KeyedSelect` for the reads every inquiry makes.
+:func:`keys_in` with the values in the statement, and :class:`KeyedSelect` in a statement built once (the
+reads every inquiry makes).
 
 An ``IN`` list bound at execution is written into the statement's text each time (SQLAlchemy's "expanding"
 parameters): the statement is compiled again for every length of list, and the driver's cache of prepared
@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, CursorResult, FromClause, Select, and_, bindparam, tuple_
+from sqlalchemy import ColumnElement, Connection, CursorResult, FromClause, Select, and_, tuple_
 
 from openbureau.kit.dialects import Dialect, dialect_for
 
@@ -33,19 +33,6 @@ def keys_in(columns: Sequence[ColumnElement], keys: Sequence[tuple]) -> ColumnEl
     keys = list(keys)
     return and_(columns[0].in_(sorted({k[0] for k in keys})), columns[1].in_(sorted({k[1] for k in keys})),
                 tuple_(*columns).in_(keys))
-
-
-def bound_keys_in(columns: Sequence[ColumnElement]) -> ColumnElement[bool]:
-    """:func:`keys_in` with its lists bound at execution (``bound_key_params``): for a statement built once."""
-    return and_(columns[0].in_(bindparam("key_firsts", expanding=True)),
-                columns[1].in_(bindparam("key_seconds", expanding=True)),
-                tuple_(*columns).in_(bindparam("keys", expanding=True)))
-
-
-def bound_key_params(keys: Sequence[tuple]) -> dict[str, Any]:
-    """The parameters of :func:`bound_keys_in` for ``keys``."""
-    keys = list(keys)
-    return {"key_firsts": sorted({k[0] for k in keys}), "key_seconds": sorted({k[1] for k in keys}), "keys": keys}
 
 
 class KeyList:
@@ -80,13 +67,16 @@ class KeyedSelect:
 
     def statement(self, conn: Connection) -> Select:
         """The statement for ``conn``'s engine."""
+        return self._for(dialect_for(conn))
+
+    def execute(self, conn: Connection, keys: Sequence[tuple], **params: Any) -> CursorResult:
+        """Run the statement for ``keys`` on ``conn``."""
         dialect = dialect_for(conn)
+        bound = dialect.key_list_params(list(dict.fromkeys(keys)), self.name, len(self.columns))
+        return conn.execute(self._for(dialect), {**bound, **params})
+
+    def _for(self, dialect: Dialect) -> Select:
         stmt = self._built.get(dialect)
         if stmt is None:
             stmt = self._built[dialect] = self.build(KeyList(*dialect.key_list(self.columns, self.name)))
         return stmt
-
-    def execute(self, conn: Connection, keys: Sequence[tuple], **params: Any) -> CursorResult:
-        """Run the statement for ``keys`` on ``conn``."""
-        bound = dialect_for(conn).key_list_params(list(dict.fromkeys(keys)), self.name, len(self.columns))
-        return conn.execute(self.statement(conn), {**bound, **params})

@@ -1,10 +1,9 @@
 """The one statement of the reports domain: which of the sections that few files have a person's file has.
 
 Most files have no dispute, block, alert, freeze, ring, fraud report, identity conflict, guarantee, funder
-or business. Each
-of those is a read of its own (a round trip each on PostgreSQL, through the driver's and SQLAlchemy's work
-on every engine), so a report first asks, in one statement, whether any row of each exists for the person,
-through the owning domain's own condition, and reads only the sections that do. Each condition is wider
+or business. Each of those is a read of its own (a round trip each on PostgreSQL, through the driver's and
+SQLAlchemy's work on every engine), so a report first asks, in one statement, whether any row of each exists
+for the person, through the owning domain's own condition, and reads only the sections that do. Each condition is wider
 than its read (any row of the person, at any time and in any status), so a section skipped is one whose
 read would have found nothing (tests/reports/test_sections.py).
 """
