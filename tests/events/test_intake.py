@@ -46,6 +46,18 @@ def test_findings_name_line_field_and_code_and_never_show_an_identity_number() -
     assert result.records["_outcome"].to_list() == ["accepted", "rejected"]
 
 
+def test_a_contact_change_without_the_new_phone_or_address_is_rejected_with_either_it_is_accepted() -> None:
+    now = datetime.fromisoformat(EVENT_NOW)
+    base = {"event_type": "contact_changed", "product_type": None, "amount": None, "term_months": None,
+            "opened_on": None}
+    rows = [example_event({**base, "event_id": f"EVT-CHANGE-{n}", **details})
+            for n, details in enumerate(({"phone": None, "address": None}, {"address": None}, {"phone": None}))]
+    result = validate_events(frame(rows), now=now)
+    found = {(f["line"], f["field"], f["code"]) for f in result.findings.iter_rows(named=True)}
+    assert (1, "phone", "EVENT_FIELD_MISSING") in found
+    assert result.records["_outcome"].to_list() == ["rejected", "accepted", "accepted"]
+
+
 def _receive(runtime, code: str, events: list[dict], now: datetime = NOW):
     with session_scope(runtime.engine) as session:
         member = get_member(session, code=code)
