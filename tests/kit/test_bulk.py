@@ -50,6 +50,40 @@ def test_statistics_follow_bulk_writes_by_autovacuums_rule(postgres_url: str) ->
         engine.dispose()
 
 
+def test_many_small_writes_add_up_to_a_refresh(postgres_url: str) -> None:
+    """Each chunk of a bulk import is under a tenth of the table, but together they are several times it: the
+    statistics must follow, or the planner takes a new lender's many rows for none."""
+    engine = make_engine(postgres_url)
+    table = Table("bulk_stats_chunks", MetaData(), Column("n", BigInteger))
+    try:
+        with engine.connect() as conn:
+            table.create(conn)
+            bulk = dialect_for(conn)
+            bulk.insert(conn, table, pl.DataFrame({"n": range(1_000)}))
+            conn.commit()
+            conn.execute(text("SELECT pg_stat_force_next_flush()"))
+            conn.commit()
+            bulk.refresh_statistics(conn, table)  # an ANALYZE of its own, after the rows were counted
+            conn.commit()
+            refreshed_at = []
+            for _chunk in range(6):
+                bulk.insert(conn, table, pl.DataFrame({"n": range(40)}))  # 4 % of what the planner knows
+                bulk.refresh_statistics(conn, table, rows_written=40)
+                refreshed_at.append(_reltuples(conn, table.name))
+                conn.commit()
+                # PostgreSQL publishes a backend's counters about once a second; do it now, not the code's rule.
+                conn.execute(text("SELECT pg_stat_force_next_flush()"))
+                conn.commit()
+        # Two chunks (80 rows) are under the 100 of a tenth and leave the statistics alone; the third brings
+        # the rows written since the last ANALYZE to 120. That ANALYZE ran inside the chunk's transaction,
+        # whose own rows PostgreSQL counts again when it commits, so the count restarts from 40, not 0.
+        assert refreshed_at == [1_000, 1_000, 1_120, 1_120, 1_200, 1_200]
+    finally:
+        with engine.begin() as conn:
+            table.drop(conn, checkfirst=True)
+        engine.dispose()
+
+
 def test_staged_frames_are_analysed_before_they_are_joined(postgres_url: str) -> None:
     engine = make_engine(postgres_url)
     with engine.begin() as conn:
