@@ -12,6 +12,7 @@ from openbureau.audit.chain import AuditChain
 from openbureau.audit.service import attach
 from openbureau.kit.crypto import PiiVault, load_keys, load_signin_key
 from openbureau.kit.db import make_engine
+from openbureau.kit.dialects import dialect_for
 from openbureau.kit.keyfile import key_file_path
 from openbureau.kit.settings import Settings, get_settings
 from openbureau.migrations import ensure_current
@@ -48,6 +49,7 @@ def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> R
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(settings.data_dir, 0o700)
     engine = make_engine(settings.resolved_database_url)
+    dialect_for(engine).turn_wait = settings.write_turn_wait
     if migrate:
         ensure_current(engine)
     vault = PiiVault(load_keys(settings), reload=functools.partial(load_keys, settings),

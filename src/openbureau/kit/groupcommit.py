@@ -32,6 +32,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from openbureau.kit.db import Checkpointer, lock_busy, session_scope, writer_engine
+from openbureau.kit.dialects import dialect_for
 from openbureau.kit.errors import BureauError
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class GroupCommitter(Generic[Item, Result]):
         self.source = engine
         self.engine = writer_engine(engine)
         self._own_writer = self.engine is not engine  # SQLite: a connection of its own, and a checkpointer
+        self._dialect = dialect_for(self.engine)
         self.lock_wait = lock_wait
         self._checkpointer: Checkpointer | None = None
         self._busy_since: float | None = None
@@ -139,10 +141,13 @@ class GroupCommitter(Generic[Item, Result]):
                 raise RuntimeError(f"write_batch returned {len(results)} results for {len(items)} items")
         except Exception as exc:  # the driver's own error when the lock is refused at BEGIN
             if lock_busy(exc) and not self._waited_too_long():
+                # A long job (a load) takes the lock again between its transactions: ask it for the next turn.
+                self._dialect.ask_turn(self.engine)
                 return False
+            self._end_turn()
             self._fail(pending, exc)
             return True
-        self._busy_since = None
+        self._end_turn()
         del self._pending[:len(pending)]
         self.batches += 1
         self.items += len(items)
@@ -150,6 +155,11 @@ class GroupCommitter(Generic[Item, Result]):
             if not future.done():  # its request may have gone away; the write stands
                 future.set_result(result)
         return True
+
+    def _end_turn(self) -> None:
+        if self._busy_since is not None:
+            self._dialect.end_turn(self.engine)
+        self._busy_since = None
 
     def _waited_too_long(self) -> bool:
         now = time.monotonic()

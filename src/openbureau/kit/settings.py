@@ -76,6 +76,12 @@ class Settings(BaseSettings):
         "machine's cores go to inquiries first and the load takes what they leave. 0 gives the load the "
         "serving processes' priority. The writing process keeps its own priority (it holds the write lock).",
     )
+    write_turn_wait: float = Field(
+        default=0.05, ge=0, le=1,
+        description="SQLite: seconds a long job (a load, a consent import, a retention run) waits between two of "
+        "its write transactions for the inquiry logs that asked for the write lock to have written. 0: the job "
+        "takes the lock back at once and the inquiry logs catch it when they can.",
+    )
     max_file_bytes: int = Field(
         default=2 * 2**30, ge=1, description="Largest furnishing file accepted, in bytes (refused as it arrives)."
     )

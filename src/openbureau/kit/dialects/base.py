@@ -67,11 +67,22 @@ class Dialect(ABC):
     # polls every half millisecond) takes it before the job takes it again. 0: writers never queue.
     writer_pause: float = 0.0
 
+    # Seconds a long job waits, between two of its write transactions, for writers that asked for the next
+    # turn at the write lock (``ask_turn``) to have written; set from ``Settings.write_turn_wait``.
+    turn_wait: float = 0.0
+
     def between_writes(self, engine: Engine) -> None:
         """Between two write transactions of a long job: let a waiting writer in (see ``writer_pause``) and,
         where the engine keeps a write-ahead log that the job's writes grow, bound it."""
         if self.writer_pause:
             time.sleep(self.writer_pause)
+
+    def ask_turn(self, engine: Engine) -> None:  # noqa: B027 (nothing to do on most engines)
+        """A writer that found the write lock taken asks for the next turn: a long job lets it write before
+        its own next transaction (at most ``turn_wait``). Nothing on engines whose writers do not queue."""
+
+    def end_turn(self, engine: Engine) -> None:  # noqa: B027
+        """The writer that asked for a turn has written (or given up)."""
 
     # -- engines ---------------------------------------------------------------------------------------
     @abstractmethod

@@ -24,6 +24,64 @@ def _lock_file(engine: Engine) -> Path:
     return Path(f"{engine.url.database}.intake-lock")
 
 
+def _on_disk(engine: Engine) -> bool:
+    return engine.url.database not in (None, "", ":memory:")
+
+
+class WriteTurns:
+    """Turns at SQLite's one write lock between the processes of one database, through a file lock beside it.
+
+    SQLite has no queue for its write lock: a writer refused at ``BEGIN`` retries later, and a long job that
+    takes the lock again a millisecond after each of its transactions wins it nearly every time against an
+    inquiry log that retries only when its event loop is free. So a refused writer holds a shared lock on
+    ``<database>.write-turn`` until it has written (:meth:`ask`, :meth:`end`); the job, between two of its
+    transactions, tries the same file's exclusive lock, which it gets at once when nobody asked, and otherwise
+    waits until the writers that asked have written, at most ``wait`` seconds (a stalled server never stops a
+    load). The operating system drops the locks of a process that dies.
+    """
+
+    def __init__(self) -> None:
+        self._asking: dict[tuple[int, str], int] = {}  # (pid, database) -> descriptor holding the shared lock
+        self._giving: dict[tuple[int, str], int] = {}  # (pid, database) -> descriptor of the job's side
+
+    @staticmethod
+    def _open(database: str) -> int:
+        return os.open(f"{database}.write-turn", os.O_RDWR | os.O_CREAT, 0o600)
+
+    def ask(self, database: str) -> None:
+        key = (os.getpid(), database)
+        fd = self._asking.get(key)
+        if fd is None:
+            fd = self._asking[key] = self._open(database)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:  # the job is looking at that moment: the next refusal asks again
+            pass
+
+    def end(self, database: str) -> None:
+        fd = self._asking.get((os.getpid(), database))
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def give(self, database: str, wait: float) -> float:
+        """Let the writers that asked write first; the seconds waited for them."""
+        key = (os.getpid(), database)
+        fd = self._giving.get(key)
+        if fd is None:
+            fd = self._giving[key] = self._open(database)
+        started = time.monotonic()
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() - started >= wait:
+                    return time.monotonic() - started
+                time.sleep(0.0005)
+                continue
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return time.monotonic() - started
+
+
 class SqliteDialect(Dialect):
     """executemany on the raw driver, a file lock for the intake, WAL checkpoints, rewrites by trigger-kept copy."""
 
@@ -34,21 +92,36 @@ class SqliteDialect(Dialect):
     # A long job empties the write-ahead log between two of its transactions once the log has grown past this
     # (64 MiB: 16,384 pages of 4 KiB), waiting at most ``log_truncate_wait`` seconds for the readers of the
     # moment, and after a failed try leaves it for ``log_truncate_backoff`` seconds.
+    turn_wait = 0.05  # see WriteTurns and Settings.write_turn_wait
     log_limit_bytes = 64 << 20
     log_truncate_wait = 0.1
     log_truncate_backoff = 1.0
 
     def __init__(self) -> None:
         self._next_truncate: dict[str, float] = {}  # database file -> monotonic time of the next allowed try
+        self.turns = WriteTurns()
+
+    def ask_turn(self, engine: Engine) -> None:
+        if _on_disk(engine):
+            self.turns.ask(engine.url.database)
+
+    def end_turn(self, engine: Engine) -> None:
+        if _on_disk(engine):
+            self.turns.end(engine.url.database)
 
     def between_writes(self, engine: Engine) -> None:
-        """Let the inquiry log in, then bound the log: a commit's automatic checkpoint copies the log back
+        """Let the inquiry log in (first the writers that asked for the turn, :class:`WriteTurns`), then bound
+        the log: a commit's automatic checkpoint copies the log back
         but never empties it while inquiries keep reading (the log restarts only when no reader is in it),
         and a million-record load grew it by 3.7 GB. Between the job's transactions no write is open, so
         ``TRUNCATE`` copies the rest and empties the log once the readers of the moment finish."""
         super().between_writes(engine)
+        if not _on_disk(engine):
+            return
         database = engine.url.database
-        if not database or database == ":memory:" or time.monotonic() < self._next_truncate.get(database, 0.0):
+        if self.turn_wait:
+            self.turns.give(database, self.turn_wait)
+        if time.monotonic() < self._next_truncate.get(database, 0.0):
             return
         try:
             size = os.stat(f"{database}-wal").st_size
