@@ -46,6 +46,10 @@ class SignalSettings(BaseSettings):
     ring_delinquent_high: float = Field(default=0.3, ge=0, le=1, description="share of a ring delinquent: high")
     velocity_lenders_1d: int = Field(default=3, ge=1, description="distinct lenders with new credit in 24 hours, for "
                                      "at least two kinds of credit (shopping for one loan is not a burst)")
+    velocity_one_kind_lenders: int = Field(default=6, ge=2, description="distinct lenders with new credit in 24 "
+                                           "hours that make a burst whatever the kind: fewer, for one kind of "
+                                           "credit, are a person comparing offers (a loan marketplace sends one "
+                                           "application to several lenders at once)")
     velocity_change_days: int = Field(default=30, ge=1, le=365, description="a phone or address a lender furnished "
                                       "as changed on an existing account this many days before, then given with new "
                                       "credit, is a recent change")

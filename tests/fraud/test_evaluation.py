@@ -57,3 +57,10 @@ def test_summarise_counts_by_hand() -> None:
 def test_nothing_flagged_has_no_precision() -> None:
     found = summarise([Case("bust_out", (), date(2025, 5, 1)), Case(None, (), date(2025, 5, 1))])
     assert found.patterns[0].recall == 0.0 and found.patterns[0].precision is None
+
+
+def test_on_a_tie_the_patterns_own_signal_is_its_signal_not_the_score() -> None:
+    cases = [Case("ring", flagged=(SCORE, "RING"), at=date(2025, 5, 1)) for _ in range(3)]
+    cases.append(Case(None, flagged=(SCORE,), at=date(2025, 5, 2)))
+    [ring] = summarise(cases).patterns
+    assert ring.signal == "RING" and ring.signal_recall == 1.0 and ring.signal_precision == 1.0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -166,3 +166,17 @@ def test_the_person_disputes_a_report_and_a_deletion_takes_it_off_the_list(marke
         disputes.resolve_dispute(session, vault=runtime.vault, principal=ops, dispute_id=dispute_id,
                                  outcome=DisputeOutcome.DELETED, now=NOW + timedelta(days=1))
     assert not _signal(_inquire(runtime, 1), "FRAUD_LIST").triggered
+
+
+def test_a_young_file_with_a_typed_slip_of_its_name_is_no_synthetic_identity() -> None:
+    """A lender that typed one character of the name wrong (张玮 for 张伟) made a slip of data entry; a lender
+    that reports another name says the person may be someone else."""
+    from openbureau.fraud.signals import synthetic_identity
+    from openbureau.policy import SignalSettings
+
+    young = dict(first_account=date(2026, 9, 1), facts=None, now=datetime(2026, 11, 20, tzinfo=UTC),
+                 settings=SignalSettings())
+    slip = synthetic_identity(conflicts=["name_typo"], **young)
+    assert not slip.triggered and slip.values["name_conflict"] == 0
+    other = synthetic_identity(conflicts=["name_mismatch", "name_typo"], **young)
+    assert other.triggered and "lenders report different names" in other.explanation

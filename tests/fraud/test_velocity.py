@@ -147,6 +147,25 @@ def test_stacked_applications_at_several_lenders_are_a_burst_and_a_shopper_is_no
     assert "4 different lenders" in velocity.explanation and not _change(runtime).triggered
 
 
+def test_one_kind_of_credit_at_many_lenders_is_shopping_up_to_the_policys_count(market) -> None:
+    """A loan marketplace sends one application to several lenders at once: five lenders for one kind of credit
+    within hours are still comparing offers; a sixth is more than shopping explains."""
+    runtime, _ = market
+    for code in ("SHOP_D", "SHOP_E", "SHOP_F"):
+        make_member(runtime, code, Role.FURNISHER)
+    start = NOW - timedelta(hours=8)
+    for i, lender in enumerate(("LENDER", "BANK_A", "BANK_B", "SHOP_D", "SHOP_E")):
+        _send(runtime, lender, [_application(lender, HONEST, at=start + timedelta(minutes=30 * i))])
+    velocity = _velocity(runtime)
+    assert not velocity.triggered, velocity.explanation
+    assert velocity.values["lenders_1d"] == 5 and velocity.values["kinds_1d"] == 1
+    assert "fewer than 6 lenders" in velocity.explanation
+    _send(runtime, "SHOP_F", [_application("SHOP_F", HONEST, at=start + timedelta(hours=3))])
+    velocity = _velocity(runtime)
+    assert velocity.triggered and velocity.values["lenders_1d"] == 6 and velocity.values["kinds_1d"] == 1
+    assert velocity.thresholds["velocity_one_kind_lenders"] == 6
+
+
 def test_two_applications_for_two_kinds_of_credit_are_no_burst(market) -> None:
     runtime, _ = market
     _send(runtime, "LENDER", [_application("LENDER", HONEST, at=NOW - timedelta(hours=5))])

@@ -195,7 +195,7 @@ def test_conflicts_are_recorded_per_furnisher_without_identifiers(runtime) -> No
     add_person(runtime, 1, "CN_RESIDENT_ID", RESIDENT_ID)
     add_records(runtime, 1, furnisher_id=1)
     add_records(runtime, 1, furnisher_id=2)
-    add_records(runtime, 1, furnisher_id=3, birth_date="1990-07-03", full_name="张玮")  # wrong date and name
+    add_records(runtime, 1, furnisher_id=3, birth_date="1990-07-03", full_name="王芳")  # wrong date and name
     for i, phone in enumerate(("13800000001", "13800000002", "13800000003"), start=4):  # three numbers
         add_records(runtime, 1, furnisher_id=i, periods=(f"2025-0{i - 2}",), phone=phone)
     for pid in (5, 6, 7):  # one number for three persons
@@ -271,10 +271,13 @@ def test_a_name_in_another_script_is_no_name_mismatch(runtime) -> None:
     add_person(runtime, 1, "CN_RESIDENT_ID", RESIDENT_ID)
     for furnisher, name in ((1, "张伟"), (2, "张伟"), (3, "ZHANG WEI"), (4, "張偉"), (5, "伟 张")):
         add_records(runtime, 1, furnisher_id=furnisher, full_name=name)
-    add_records(runtime, 1, furnisher_id=6, full_name="张玮")  # a typo is one
+    add_records(runtime, 1, furnisher_id=6, full_name="张玮")  # one character typed wrong: a typo
+    add_records(runtime, 1, furnisher_id=7, full_name="张伟明")  # another name: one character more
+    add_records(runtime, 1, furnisher_id=8, full_name="李娜")  # another name altogether
     _resolve(runtime)
     kinds = {(c.kind, c.furnisher_id) for c in _all(runtime, IdentityConflict)}
-    assert {f for k, f in kinds if k == "name_mismatch"} == {6}
+    assert {f for k, f in kinds if k == "name_mismatch"} == {7, 8}
+    assert {f for k, f in kinds if k == "name_typo"} == {6}
 
 
 def test_records_are_read_whole_across_batches(runtime) -> None:

@@ -101,7 +101,8 @@ def summarise(cases: Iterable[Case], *, honest_population: int | None = None, no
         hits = [c for c in mine if c.flagged]
         flagged_total = len(hits) + false_positives
         reasons = Counter(r for c in hits for r in c.flagged)
-        signal = max(sorted(reasons), key=lambda r: reasons[r]) if reasons else None
+        # The score flags across patterns: on a tie the pattern's own signal is the signal's, not the score's.
+        signal = max(sorted(reasons), key=lambda r: (reasons[r], r != SCORE)) if reasons else None
         own = reasons.get(signal, 0)
         own_total = own + sum(1 for c in honest if signal in c.flagged) * scale
         figures.append(PatternFigures(

@@ -206,7 +206,9 @@ def contact_changes(*, new_credit: Sequence[NewCreditContact], updates: Sequence
 def velocity(*, multi_lending: RiskSignal, settings: SignalSettings, new_credit: Sequence[NewCreditContact] = (),
              now: datetime | None = None) -> RiskSignal:
     """A burst of new credit across lenders: several lenders within 24 hours, for more than one kind of credit
-    (or more lenders than a shopper asks whatever the kind)."""
+    (or more lenders than a shopper asks whatever the kind: ``velocity_one_kind_lenders``). Bureaus count a
+    shopper's inquiries for one kind of credit within a short window as one, and so does this signal: lenders
+    whose kind of credit is not known (a hard inquiry) are not taken for another kind."""
     if multi_lending.code is not SignalCode.MULTI_LENDING:
         raise ValueError("velocity reads the multi-lending signal's figures")
     lenders_1d = int(multi_lending.values.get("lenders_1d") or 0)
@@ -217,14 +219,16 @@ def velocity(*, multi_lending: RiskSignal, settings: SignalSettings, new_credit:
     values = {"lenders_1d": lenders_1d, "lenders_7d": lenders_7d, "kinds_1d": kinds_1d,
               "new_accounts_1d": multi_lending.values.get("new_accounts_1d"),
               "new_accounts_7d": multi_lending.values.get("new_accounts_7d")}
-    thresholds = {"velocity_lenders_1d": settings.velocity_lenders_1d}
-    burst = (lenders_1d >= settings.velocity_lenders_1d and kinds_1d >= 2) or lenders_1d > settings.velocity_lenders_1d
+    thresholds = {"velocity_lenders_1d": settings.velocity_lenders_1d,
+                  "velocity_one_kind_lenders": settings.velocity_one_kind_lenders}
+    burst = ((lenders_1d >= settings.velocity_lenders_1d and kinds_1d >= 2)
+             or lenders_1d >= settings.velocity_one_kind_lenders)
     if not burst:
         return RiskSignal(code=SignalCode.VELOCITY, triggered=False, severity=Severity.NONE, values=values,
                           thresholds=thresholds,
                           explanation=f"{lenders_1d} lender(s) in the last 24 hours and {lenders_7d} in the last "
-                                      "7 days: no burst of applications (comparing offers for one loan at two or "
-                                      "three lenders is none).")
+                                      f"7 days: no burst of applications (comparing offers for one kind of credit "
+                                      f"at fewer than {settings.velocity_one_kind_lenders} lenders is none).")
     severity = Severity.HIGH if lenders_1d > settings.velocity_lenders_1d else Severity.MEDIUM
     text = (f"{lenders_1d} different lenders opened credit, took an application or made a hard inquiry in the last "
             "24 hours" + (f", for {kinds_1d} kinds of credit" if kinds_1d >= 2 else "")

@@ -7,12 +7,18 @@ Detected on decrypted records in memory, every resolution run, and stored withou
 * ``name_mismatch``: a furnisher names the person differently (the characters, in simplified form,
   ignoring spaces and order: 張偉 and 伟张 name 张伟 alike) from the name most furnishers use. Names written
   in Latin letters (a passport's) take no part: they are another script, not another name.
+* ``name_typo``: the same, but the furnisher's name is the name most furnishers use with one character
+  replaced (张玮 for 张伟: a look-alike or same-sound character typed by mistake). A slip of the furnisher's
+  data entry, charged to it like the others, and no sign that the person is someone else (the fraud
+  signals read ``name_mismatch`` only).
 * ``shared_phone``: one phone number is given for ``SHARED_PHONE_MIN`` or more persons.
 * ``many_phones``: ``MANY_PHONES_MIN`` or more numbers first seen for one person within
   ``MANY_PHONES_MONTHS`` months.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 import polars as pl
 
@@ -87,9 +93,24 @@ def _names(frame: pl.DataFrame) -> pl.DataFrame:
                                                  (pl.col("votes") == pl.col("votes").max()).sum().alias("tied"))
     odd = (used.join(votes, on=["person_id", "name_key"]).join(per_person, on="person_id")
            .filter((pl.col("names") > 1) & ((pl.col("votes") < pl.col("top")) | (pl.col("tied") > 1))))
-    return _per_furnisher(frame.join(odd.select("person_id", "furnisher_id", "names"),
-                                     on=["person_id", "furnisher_id"]), "name_mismatch",
-                          names=pl.col("names").first())
+    # The name most furnishers use, when one name has the most votes alone.
+    top = (votes.join(per_person.filter(pl.col("tied") == 1), on="person_id")
+           .filter(pl.col("votes") == pl.col("top")).select("person_id", pl.col("name_key").alias("top_key")))
+    odd = odd.join(top, on="person_id", how="left").with_columns(
+        pl.struct("name_key", "top_key").map_elements(lambda r: _one_character_apart(r["name_key"], r["top_key"]),
+                                                      return_dtype=pl.Boolean).fill_null(False).alias("typo"))
+    found = [_per_furnisher(frame.join(odd.filter(pl.col("typo") == typo).select("person_id", "furnisher_id", "names"),
+                                       on=["person_id", "furnisher_id"]), kind, names=pl.col("names").first())
+             for typo, kind in ((False, "name_mismatch"), (True, "name_typo"))]
+    return pl.concat(found)
+
+
+def _one_character_apart(key: str, top: str | None) -> bool:
+    """Whether two name keys (a name's characters, sorted) differ in one character replaced by another."""
+    if top is None or len(key) != len(top):
+        return False
+    left, right = Counter(key), Counter(top)
+    return sum((left - right).values()) == 1 and sum((right - left).values()) == 1
 
 
 def _shared_phones(frame: pl.DataFrame, vault: PiiVault) -> pl.DataFrame:

@@ -82,7 +82,7 @@ class IdentityReview(Base):
 class IdentityConflict(Base):
     """Contradicting descriptions of a person, charged to the furnisher whose data conflicts.
 
-    ``kind``: ``birth_date_mismatch``, ``name_mismatch``, ``shared_phone``, ``many_phones``. ``evidence``
+    ``kind``: ``birth_date_mismatch``, ``name_mismatch``, ``name_typo``, ``shared_phone``, ``many_phones``. ``evidence``
     is JSON without clear identifiers (counts, periods, keyed digests).
     """
 

@@ -33,6 +33,7 @@ from openbureau.tradelines.history import Tradeline, rank, revolving_use
 CONFLICT_TEXT = {
     "birth_date_mismatch": "a furnisher reports a birth date that differs from the one in the ID number",
     "name_mismatch": "a furnisher reports a different name",
+    "name_typo": "a furnisher reports the name with one character changed (a typing slip)",
     "shared_phone": "a phone number given for this person is also given for other persons",
     "many_phones": "several new phone numbers appeared within a few months",
 }
