@@ -34,8 +34,8 @@ from openbureau.identity import service as identity
 from openbureau.identity.models import Person
 from openbureau.kit.crypto import PiiVault, load_keys
 from openbureau.kit.db import make_engine, session_scope
-from openbureau.kit.dialects import dialect_for
 from openbureau.kit.dialects import base as dialects
+from openbureau.kit.dialects import dialect_for
 from openbureau.kit.settings import Settings
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
