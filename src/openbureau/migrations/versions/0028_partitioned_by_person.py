@@ -11,7 +11,7 @@ Why only this table, and what a sharding extension needs: docs/scaling.md, Postg
 
 Revision ID: 0028
 Revises: 0027
-Create Date: 2026-12-07
+Create Date: 2026-12-06
 """
 
 from alembic import context, op
