@@ -51,7 +51,7 @@ def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> R
     engine = make_engine(settings.resolved_database_url)
     dialect_for(engine).turn_wait = settings.write_turn_wait
     if migrate:
-        ensure_current(engine)
+        ensure_current(engine, pg_partitions=settings.pg_partitions)
     vault = PiiVault(load_keys(settings), reload=functools.partial(load_keys, settings),
                      watch=key_file_path(settings.data_dir))
     runtime = Runtime(settings=settings, engine=engine, vault=vault, policy=build_policy(settings))

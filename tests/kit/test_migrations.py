@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Member, Role, Vetting
-from openbureau.migrations import alembic_config, is_current, upgrade
+from openbureau.migrations import alembic_config, compare_options, is_current, upgrade
 from openbureau.migrations.metadata import target_metadata
 from tests.members.factories import make_member
 
@@ -17,7 +17,7 @@ from tests.members.factories import make_member
 def test_migrations_match_the_models(runtime) -> None:
     assert is_current(runtime.engine)
     with runtime.engine.connect() as conn:
-        drift = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), target_metadata)
+        drift = compare_metadata(MigrationContext.configure(conn, opts=compare_options(conn)), target_metadata)
     assert drift == []
 
 

@@ -129,7 +129,7 @@ def db_upgrade() -> None:
     from openbureau.runtime import open_runtime
 
     runtime = open_runtime(migrate=False)
-    upgrade(runtime.engine)
+    upgrade(runtime.engine, pg_partitions=runtime.settings.pg_partitions)
     console.print(f"Database at the newest revision: {runtime.settings.resolved_database_url.split('@')[-1]}")
 
 

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
         default=1.0, ge=0.0, le=60.0,
         description="Seconds between audit checkpoints at most (0: after every committed append batch).",
     )
+    pg_partitions: int = Field(
+        default=0, ge=0, le=1024,
+        description="PostgreSQL only: hash partitions of the account states by person (account_states_p0, ...), "
+        "made by the migration that creates the table's partitioned form (0028, also on a populated store, "
+        "whose rows it copies); 0 keeps one plain table. Read when that migration runs: to change it later, "
+        "migrate down to 0027 and up again. docs/scaling.md",
+    )
     chunk_size: int = Field(default=100_000, ge=1_000, le=2_000_000, description="Records per intake chunk.")
     parallel_load_min_bytes: int = Field(
         default=16 * 2**20, ge=0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from openbureau.kit.dialects import dialect_for
+from openbureau.migrations import compare_options
 from openbureau.migrations.metadata import target_metadata
 
 config = context.config
@@ -20,7 +21,7 @@ with engine.connect() as connection:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=dialect_for(connection).batch_migrations,
-        compare_type=True,
+        **compare_options(connection),
     )
     with context.begin_transaction():
         context.run_migrations()

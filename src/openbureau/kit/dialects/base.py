@@ -172,6 +172,24 @@ class Dialect(ABC):
     def sync_sequence(self, conn: Connection, table: str, column: str) -> None:
         """Move the sequence of ``table.column`` past the highest value stored (where the engine keeps one)."""
 
+    # -- partitions -----------------------------------------------------------------------------------
+    # Engines without partitions (SQLite) keep every table whole: these do nothing there.
+    def partition(self, conn: Connection, table: str, *, column: str, partitions: int) -> None:  # noqa: B027
+        """Make ``table`` partitioned by the hash of ``column`` in ``partitions`` partitions, its rows kept and
+        ``column`` appended to its primary key; nothing when ``partitions`` is 0 or it is partitioned already."""
+
+    def unpartition(self, conn: Connection, table: str, *, column: str) -> None:  # noqa: B027
+        """Make a partitioned ``table`` one plain table again, its rows kept and ``column`` taken out of its
+        primary key where :meth:`partition` appended it; nothing when it is plain."""
+
+    def partitions(self, conn: Connection, table: str) -> list[str]:
+        """The names of ``table``'s partitions ([] for a plain table)."""
+        return []
+
+    def partition_names(self, conn: Connection) -> set[str]:
+        """Every partition of every table (the migrations' comparison with the models leaves them out)."""
+        return set()
+
     # -- maintenance ----------------------------------------------------------------------------------
     def cluster(self, engine: Engine, table: Table, *, order_by: Sequence[str],
                 progress: Callable[[int], None] | None = None) -> int:

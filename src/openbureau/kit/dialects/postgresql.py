@@ -1,11 +1,12 @@
-"""PostgreSQL (psycopg 3): binary COPY in and out, ANALYZE, advisory locks, sequences, online rewrites."""
+"""PostgreSQL (psycopg 3): binary COPY in and out, ANALYZE, advisory locks, sequences, online rewrites, hash
+partitions (``postgresql_partitions``)."""
 
 from __future__ import annotations
 
 import re
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import polars as pl
@@ -20,6 +21,7 @@ from sqlalchemy import (
     FromClause,
     Integer,
     LargeBinary,
+    MetaData,
     Select,
     SmallInteger,
     String,
@@ -34,6 +36,7 @@ from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from openbureau.kit.dialects import postgresql_partitions as partitions_of
 from openbureau.kit.dialects.base import INTAKE_LOCK, Dialect
 
 _PG_TYPES = (
@@ -103,12 +106,16 @@ class PostgresDialect(Dialect):
         table, and a planner still reading the old statistics took a new lender's tens of thousands of
         consents for one row and scanned a staged chunk once for each of them (17 s a chunk instead of 0.1 s).
         The counter is PostgreSQL's own (``pg_stat_get_mod_since_analyze``, kept within about a second).
+        A partitioned table's rows and changes are counted in its partitions (the parent holds no row), summed
+        here; ``ANALYZE`` of it analyses each partition and the whole.
         """
         name = conn.dialect.identifier_preparer.format_table(table)
         if rows_written is not None:
             known, changed = conn.execute(text(
-                "SELECT reltuples, pg_stat_get_mod_since_analyze(oid) FROM pg_class WHERE oid = CAST(:t AS regclass)"
-            ), {"t": name}).one()
+                "SELECT CASE WHEN bool_and(reltuples >= 0) THEN sum(reltuples) ELSE -1 END, "
+                "sum(pg_stat_get_mod_since_analyze(oid)) FROM pg_class WHERE relkind = 'r' AND "
+                "(oid = CAST(:t AS regclass) OR oid IN (SELECT relid FROM pg_partition_tree(CAST(:t AS regclass)) "
+                "WHERE isleaf))"), {"t": name}).one()
             if known >= 0 and changed + rows_written < known / 10:
                 return
         conn.execute(text(f"ANALYZE {name}"))
@@ -163,6 +170,19 @@ class PostgresDialect(Dialect):
         highest = f"(SELECT coalesce(max({column}), 1) FROM {table})"  # noqa: S608 (names from the models)
         conn.execute(text(f"SELECT setval(pg_get_serial_sequence(:t, :c), {highest})"), {"t": table, "c": column})
 
+    # -- hash partitions ------------------------------------------------------------------------------
+    def partition(self, conn: Connection, table: str, *, column: str, partitions: int) -> None:
+        partitions_of.partition(conn, table, column=column, partitions=partitions)
+
+    def unpartition(self, conn: Connection, table: str, *, column: str) -> None:
+        partitions_of.unpartition(conn, table, column=column)
+
+    def partitions(self, conn: Connection, table: str) -> list[str]:
+        return partitions_of.partitions(conn, table)
+
+    def partition_names(self, conn: Connection) -> set[str]:
+        return partitions_of.partition_names(conn)
+
     # -- online rewrite (``Dialect.cluster``) -----------------------------------------------------------
     # Each range is copied under a SHARE lock on the table (writers wait for that one short transaction,
     # readers never), so no change can slip between the copy and the trigger that carries it. The copy's
@@ -170,6 +190,19 @@ class PostgresDialect(Dialect):
     # the readers of the moment to finish (readers queue behind it only that long) and is retried.
     SWAP_LOCK_TIMEOUT = "200ms"
     SWAP_ATTEMPTS = 50
+
+    def cluster(self, engine: Engine, table: Table, *, order_by: Sequence[str],
+                progress: Callable[[int], None] | None = None) -> int:
+        """A plain table as :meth:`Dialect.cluster` says; a partitioned one partition by partition, each
+        rewritten the same way (a partition is a plain table) and attached in its old one's place, so that only
+        one partition's copy needs disk at a time. A partitioned table itself can be neither copied with
+        ``LIKE`` (that makes a plain table) nor indexed ``CONCURRENTLY``."""
+        with engine.connect() as conn:
+            names = partitions_of.partitions(conn, table.name)
+        if not names:
+            return super().cluster(engine, table, order_by=order_by, progress=progress)
+        return sum(super(PostgresDialect, self).cluster(engine, table.to_metadata(MetaData(), name=name),
+                                                        order_by=order_by, progress=progress) for name in names)
 
     def _drop_rewrite(self, engine: Engine, name: str, copy: str) -> None:
         with engine.begin() as conn:
@@ -180,10 +213,13 @@ class PostgresDialect(Dialect):
     def _begin_rewrite(self, conn: Connection, table: Table, copy: str) -> None:
         name = table.name
         columns = [c.name for c in table.columns]
-        key = [c.name for c in table.primary_key.columns]
+        _, key = partitions_of.primary_key(conn, name)  # the stored key: a partition's holds the partition key
         conn.execute(text(f"CREATE TABLE {copy} (LIKE {name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
                           "INCLUDING STORAGE)"))
         conn.execute(text(f"ALTER TABLE {copy} ADD CONSTRAINT {copy}_pk PRIMARY KEY ({', '.join(key)})"))
+        if partitions_of.parent_and_bound(conn, name):  # the partition's own condition, checked as rows arrive
+            conn.execute(text(f"ALTER TABLE {copy} ADD CONSTRAINT {copy}_bound "
+                              f"CHECK ({partitions_of.partition_constraint(conn, name)})"))
         match = " AND ".join(f"{c} = OLD.{c}" for c in key)
         # Names from the table's metadata, never from input. NEW's columns by name: the table's physical order
         # follows its migrations, which need not be the model's order (a column added by a later migration
@@ -231,9 +267,11 @@ class PostgresDialect(Dialect):
             try:
                 with engine.begin() as conn:
                     conn.execute(text(f"SET LOCAL lock_timeout = '{self.SWAP_LOCK_TIMEOUT}'"))
+                    parent = partitions_of.parent_and_bound(conn, name)
+                    if parent:  # the parent before the partition, in the order every statement takes them
+                        conn.execute(text(f"LOCK TABLE {parent[0]} IN ACCESS EXCLUSIVE MODE"))
                     conn.execute(text(f"LOCK TABLE {name} IN ACCESS EXCLUSIVE MODE"))
-                    primary = conn.execute(text("SELECT conname FROM pg_constraint WHERE contype = 'p' AND "
-                                                "conrelid = CAST(:t AS regclass)"), {"t": name}).scalar_one()
+                    primary, _ = partitions_of.primary_key(conn, name)
                     indexes = conn.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = :t AND "
                                                 "indexname <> :p"), {"t": name, "p": primary}).scalars().all()
                     conn.execute(text(f"DROP TABLE {name}"))  # its trigger goes with it
@@ -242,6 +280,11 @@ class PostgresDialect(Dialect):
                     conn.execute(text(f"ALTER TABLE {name} RENAME CONSTRAINT {copy}_pk TO {primary}"))
                     for index in indexes:
                         conn.execute(text(f"ALTER INDEX {index}_r RENAME TO {index}"))
+                    if parent:
+                        # The copy's key and indexes match the parent's, so ATTACH adopts them instead of building
+                        # its own; its CHECK constraint proves the bound, so ATTACH reads no row either.
+                        conn.execute(text(f"ALTER TABLE {parent[0]} ATTACH PARTITION {name} {parent[1]}"))
+                        conn.execute(text(f"ALTER TABLE {name} DROP CONSTRAINT {copy}_bound"))
                 return
             except OperationalError as exc:
                 if "lock timeout" not in str(exc) or attempt == self.SWAP_ATTEMPTS - 1:
