@@ -280,6 +280,15 @@ def test_a_name_in_another_script_is_no_name_mismatch(runtime) -> None:
     assert {f for k, f in kinds if k == "name_typo"} == {6}
 
 
+def test_two_lenders_one_character_apart_are_a_typo_whichever_slipped(runtime) -> None:
+    add_person(runtime, 1, "CN_RESIDENT_ID", RESIDENT_ID)
+    add_records(runtime, 1, furnisher_id=1, full_name="张伟")
+    add_records(runtime, 1, furnisher_id=2, full_name="张玮")  # a tie: no name has the most lenders
+    _resolve(runtime)
+    assert {(c.kind, c.furnisher_id) for c in _all(runtime, IdentityConflict)} == {("name_typo", 1),
+                                                                                   ("name_typo", 2)}
+
+
 def test_records_are_read_whole_across_batches(runtime) -> None:
     from openbureau.accounts.service import identity_rows
     from openbureau.identity.repository import ResolutionRepository

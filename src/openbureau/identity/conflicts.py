@@ -7,8 +7,8 @@ Detected on decrypted records in memory, every resolution run, and stored withou
 * ``name_mismatch``: a furnisher names the person differently (the characters, in simplified form,
   ignoring spaces and order: 張偉 and 伟张 name 张伟 alike) from the name most furnishers use. Names written
   in Latin letters (a passport's) take no part: they are another script, not another name.
-* ``name_typo``: the same, but the furnisher's name is the name most furnishers use with one character
-  replaced (张玮 for 张伟: a look-alike or same-sound character typed by mistake). A slip of the furnisher's
+* ``name_typo``: the same, but the furnisher's name is another name lenders use for the person with one
+  character replaced (张玮 for 张伟: a look-alike or same-sound character typed by mistake). A slip of the furnisher's
   data entry, charged to it like the others, and no sign that the person is someone else (the fraud
   signals read ``name_mismatch`` only).
 * ``shared_phone``: one phone number is given for ``SHARED_PHONE_MIN`` or more persons.
@@ -93,23 +93,24 @@ def _names(frame: pl.DataFrame) -> pl.DataFrame:
                                                  (pl.col("votes") == pl.col("votes").max()).sum().alias("tied"))
     odd = (used.join(votes, on=["person_id", "name_key"]).join(per_person, on="person_id")
            .filter((pl.col("names") > 1) & ((pl.col("votes") < pl.col("top")) | (pl.col("tied") > 1))))
-    # The name most furnishers use, when one name has the most votes alone.
-    top = (votes.join(per_person.filter(pl.col("tied") == 1), on="person_id")
-           .filter(pl.col("votes") == pl.col("top")).select("person_id", pl.col("name_key").alias("top_key")))
-    odd = odd.join(top, on="person_id", how="left").with_columns(
-        pl.struct("name_key", "top_key").map_elements(lambda r: _one_character_apart(r["name_key"], r["top_key"]),
-                                                      return_dtype=pl.Boolean).fill_null(False).alias("typo"))
+    # A typo is one character away from another name lenders use for the person (two lenders that each
+    # name the person once, one of them with a slip, tie: either may be the slip, and it is one all the same).
+    others = votes.group_by("person_id").agg(pl.col("name_key").alias("keys"))
+    odd = odd.join(others, on="person_id").with_columns(
+        pl.struct("name_key", "keys").map_elements(
+            lambda r: any(_one_character_apart(r["name_key"], k) for k in r["keys"] if k != r["name_key"]),
+            return_dtype=pl.Boolean).alias("typo"))
     found = [_per_furnisher(frame.join(odd.filter(pl.col("typo") == typo).select("person_id", "furnisher_id", "names"),
                                        on=["person_id", "furnisher_id"]), kind, names=pl.col("names").first())
              for typo, kind in ((False, "name_mismatch"), (True, "name_typo"))]
     return pl.concat(found)
 
 
-def _one_character_apart(key: str, top: str | None) -> bool:
+def _one_character_apart(key: str, other: str) -> bool:
     """Whether two name keys (a name's characters, sorted) differ in one character replaced by another."""
-    if top is None or len(key) != len(top):
+    if len(key) != len(other):
         return False
-    left, right = Counter(key), Counter(top)
+    left, right = Counter(key), Counter(other)
     return sum((left - right).values()) == 1 and sum((right - left).values()) == 1
 
 
