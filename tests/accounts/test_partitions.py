@@ -54,6 +54,7 @@ from tests.intake.factories import PEOPLE
 from tests.members.factories import make_member
 from tests.reports.conftest import NOW
 from tests.reports.factories import furnish, history, month
+from tests.security.factories import env_of
 
 PARTITIONS = 4
 NATURAL_KEY = ["furnisher_id", "furnisher_account_id", "reporting_period", "version"]
@@ -416,13 +417,8 @@ def test_a_rewrite_killed_between_partitions_leaves_every_row_and_the_next_run_f
     for person_id in range(1, 13):  # a range of persons per copy transaction: several in each partition
         add_records(partitioned, person_id, periods=("2025-01", "2025-02"))
     rows = _rows(partitioned)
-    settings = partitioned.settings
-    env = {**os.environ, "OPENBUREAU_DATA_DIR": str(settings.data_dir),
-           "OPENBUREAU_DATABASE_URL": settings.resolved_database_url,
-           "OPENBUREAU_PII_KEY": settings.pii_key.get_secret_value(),
-           "OPENBUREAU_INDEX_KEY": settings.index_key.get_secret_value()}
-    killed = subprocess.run([sys.executable, "-c", KILL_DURING_REWRITE], env=env, capture_output=True, text=True,
-                            timeout=120)
+    killed = subprocess.run([sys.executable, "-c", KILL_DURING_REWRITE], env=env_of(partitioned), capture_output=True,
+                            text=True, timeout=120)
     assert killed.returncode == -9, killed.stderr
 
     def copies() -> list[str]:
