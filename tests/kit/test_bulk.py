@@ -3,6 +3,8 @@ next query is not planned on a table the planner believes empty."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import polars as pl
@@ -11,6 +13,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Engine,
     LargeBinary,
     MetaData,
     SmallInteger,
@@ -27,12 +30,24 @@ def _reltuples(conn, name: str) -> float:
     return conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": name}).scalar()
 
 
-def test_statistics_follow_bulk_writes_by_autovacuums_rule(postgres_url: str) -> None:
+@contextmanager
+def _probe_table(postgres_url: str, name: str) -> Iterator[tuple[Engine, Table]]:
+    """An engine and an empty table of numbers, dropped afterwards."""
     engine = make_engine(postgres_url)
-    table = Table("bulk_stats_probe", MetaData(), Column("n", BigInteger))
+    table = Table(name, MetaData(), Column("n", BigInteger))
+    with engine.begin() as conn:
+        table.create(conn)
     try:
+        yield engine, table
+    finally:
         with engine.begin() as conn:
-            table.create(conn)
+            table.drop(conn, checkfirst=True)
+        engine.dispose()
+
+
+def test_statistics_follow_bulk_writes_by_autovacuums_rule(postgres_url: str) -> None:
+    with _probe_table(postgres_url, "bulk_stats_probe") as (engine, table):
+        with engine.begin() as conn:
             bulk = dialect_for(conn)
             assert _reltuples(conn, table.name) == -1  # never analysed: the planner knows nothing
             bulk.insert(conn, table, pl.DataFrame({"n": range(1_000)}))
@@ -44,20 +59,13 @@ def test_statistics_follow_bulk_writes_by_autovacuums_rule(postgres_url: str) ->
             bulk.insert(conn, table, pl.DataFrame({"n": range(200)}))
             bulk.refresh_statistics(conn, table, rows_written=200)
             assert _reltuples(conn, table.name) == 1_250
-    finally:
-        with engine.begin() as conn:
-            table.drop(conn, checkfirst=True)
-        engine.dispose()
 
 
 def test_many_small_writes_add_up_to_a_refresh(postgres_url: str) -> None:
     """Each chunk of a bulk import is under a tenth of the table, but together they are several times it: the
     statistics must follow, or the planner takes a new lender's many rows for none."""
-    engine = make_engine(postgres_url)
-    table = Table("bulk_stats_chunks", MetaData(), Column("n", BigInteger))
-    try:
+    with _probe_table(postgres_url, "bulk_stats_chunks") as (engine, table):
         with engine.connect() as conn:
-            table.create(conn)
             bulk = dialect_for(conn)
             bulk.insert(conn, table, pl.DataFrame({"n": range(1_000)}))
             conn.commit()
@@ -78,10 +86,6 @@ def test_many_small_writes_add_up_to_a_refresh(postgres_url: str) -> None:
         # the rows written since the last ANALYZE to 120. That ANALYZE ran inside the chunk's transaction,
         # whose own rows PostgreSQL counts again when it commits, so the count restarts from 40, not 0.
         assert refreshed_at == [1_000, 1_000, 1_120, 1_120, 1_200, 1_200]
-    finally:
-        with engine.begin() as conn:
-            table.drop(conn, checkfirst=True)
-        engine.dispose()
 
 
 def test_staged_frames_are_analysed_before_they_are_joined(postgres_url: str) -> None:
