@@ -108,10 +108,7 @@ def _names(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _one_character_apart(key: str, other: str) -> bool:
     """Whether two name keys (a name's characters, sorted) differ in one character replaced by another."""
-    if len(key) != len(other):
-        return False
-    left, right = Counter(key), Counter(other)
-    return sum((left - right).values()) == 1 and sum((right - left).values()) == 1
+    return len(key) == len(other) and sum((Counter(key) - Counter(other)).values()) == 1
 
 
 def _shared_phones(frame: pl.DataFrame, vault: PiiVault) -> pl.DataFrame:
