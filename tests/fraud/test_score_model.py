@@ -15,7 +15,7 @@ from openbureau.fraud.score import FRAUD_FEATURES, FRAUD_SCALE, score_fraud
 from openbureau.fraud.training import FraudTrainingSet, evaluate_fraud, train_fraud
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Unprocessable
-from openbureau.reports.fraud_training import train_fraud_on_bureau
+from openbureau.reports.fraud_training import fraud_training_set, train_fraud_on_bureau
 from openbureau.scoring import service as scoring
 from openbureau.scoring.scorecard import Scorecard
 from tests.fraud.score_factories import OBSERVED, truth_labels
@@ -90,3 +90,16 @@ def test_trained_on_the_bureau_registered_and_released_apart_from_the_credit_sco
     assert listed["fraud-bureau"].kind == "fraud" and listed["fraud-bureau"].auc == card.validation["auc"]
     again = evaluate_fraud(card, data)  # on every labelled person, with its stability against the validation
     assert again["auc"] >= 0.9 and again["psi"] is not None and again["psi"] < 0.25
+
+
+def test_the_training_set_follows_the_labels_not_the_bureau_s_internal_ids(fraud_market, fraud_data) -> None:
+    """Person ids depend on the order a replay's loads committed in; the training set (and so the held-out split
+    and the model) must depend on the labels alone."""
+    runtime = fraud_market.runtime
+    labels = truth_labels(fraud_market)[::-1]
+    data = fraud_training_set(runtime.engine, vault=runtime.vault, policy=runtime.policy, labels=labels,
+                              now=OBSERVED)
+    assert sorted(data.person_ids) == sorted(fraud_data.person_ids)
+    assert data.person_ids != sorted(data.person_ids) or fraud_data.person_ids != sorted(fraud_data.person_ids)
+    position = {p: i for i, p in enumerate(fraud_data.person_ids)}
+    assert [position[p] for p in data.person_ids] == sorted((position[p] for p in data.person_ids), reverse=True)

@@ -79,13 +79,35 @@ def test_points_double_the_odds_and_bands_follow_the_scale() -> None:
     assert SCALES["350-950"].band(620).endswith("good")
 
 
-def test_a_feature_known_only_for_one_class_is_left_out_not_a_failure(sample) -> None:
-    # Known (not missing) for bads only: no bin holds both, so its weight of evidence cannot be weighed. The
-    # fit leaves it out, names it, and scores with the others.
+def test_a_feature_known_only_for_one_class_is_a_clean_cut_weighed_not_a_failure(sample) -> None:
+    # Known (not missing) for bads only: no bin holds both, so optbinning cannot weigh it. The fit cuts it
+    # itself (known / missing) with smoothed counts and weighs it; a feature never known is left out, named.
     frame, bad = sample
     frame = frame.assign(only_bads=np.where(bad == 1, 1.0, np.nan), never_known=np.nan)
     segment = fit_segment(frame, bad, categorical=["channel"], scale=SCALE)
-    assert {"only_bads", "never_known"} <= set(segment.dropped)
-    assert {f.name for f in segment.features} >= {"utilisation", "channel"}
+    assert "never_known" in segment.dropped and "only_bads" not in segment.dropped
+    only = {f.name: f for f in segment.features}["only_bads"]
+    assert only.event_rates == [1.0] and only.counts == [int(bad.sum())]
+    assert math.isfinite(only.points[0]) and only.points[0] < only.missing_points  # known means bad: fewer points
     card = Scorecard(model_version="t3", kind="table", scale=SCALE, segments={"main": segment})
-    assert card.score({"utilisation": 0.9, "channel": "risky", "age": 30, "only_bads": 1.0}).score > 0
+    applicant = {"utilisation": 0.9, "channel": "risky", "age": 30}
+    assert card.score(applicant | {"only_bads": 1.0}).score < card.score(applicant).score
+
+
+def test_a_clean_cut_of_too_few_bads_is_left_out(sample) -> None:
+    # Two bads alone in a bin are no evidence (min_bin_bads): one bad record must not earn a feature its weight.
+    frame, bad = sample
+    two = np.flatnonzero(bad == 1)[:2]
+    frame = frame.assign(rare=np.where(np.isin(np.arange(len(bad)), two), 1.0, 0.0))
+    segment = fit_segment(frame, bad, categorical=["channel"], scale=SCALE, min_bin_size=0.0001, min_bin_bads=3)
+    assert "rare" in segment.dropped
+
+
+def test_a_clean_cut_splits_a_numeric_feature_where_the_classes_part(sample) -> None:
+    # Every bad has 3 or more, every good 0: optbinning leaves it as one bin; the cut falls between 0 and 3.
+    frame, bad = sample
+    frame = frame.assign(ring=np.where(bad == 1, 3.0 + np.arange(len(bad)) % 4, 0.0))
+    segment = fit_segment(frame, bad, categorical=["channel"], scale=SCALE)
+    ring = {f.name: f for f in segment.features}.get("ring")
+    assert ring is not None and len(ring.splits) == 1 and 0.0 < ring.splits[0] < 3.0
+    assert ring.bin_of(0.0) == 0 and ring.bin_of(5.0) == 1 and ring.points[1] < ring.points[0]

@@ -31,8 +31,8 @@ from openbureau.scoring.scorecard import Scorecard
 
 def fraud_training_set(engine: Engine, *, vault: PiiVault, policy: Policy, labels: Sequence[tuple[str, str, bool]],
                        now: datetime, progress: Callable[[int], None] | None = None) -> FraudTrainingSet:
-    """The fraud features at ``now`` of every labelled (id_type, id_number, fraud) person the bureau holds; a
-    person labelled twice (merged identities) is fraud when any label says so."""
+    """The fraud features at ``now`` of every labelled (id_type, id_number, fraud) person the bureau holds, in the
+    order of their first label; a person labelled twice (merged identities) is fraud when any label says so."""
     found: dict[int, tuple[dict, bool]] = {}
     excluded = {"not_in_bureau": 0, "invalid_identifier": 0}
     with session_scope(engine) as session:
@@ -55,7 +55,7 @@ def fraud_training_set(engine: Engine, *, vault: PiiVault, policy: Policy, label
             file = read_file(session, vault=vault, person=person, now=now, policy=policy, subject_indexes=indexes)
             report = assemble(file, view=View.SUBSCRIBER, viewer_id=None, vault=vault, now=now, policy=policy)
             found[person.id] = (fraud_features(report.signals, now=now), fraud)
-    ids = sorted(found)
+    ids = list(found)  # the labels' order, not the bureau's internal ids: the same labels train the same model
     return FraudTrainingSet(observed_at=now.isoformat(timespec="seconds"), person_ids=ids,
                             rows=[found[i][0] for i in ids], fraud=np.array([int(found[i][1]) for i in ids], dtype=int),
                             excluded=excluded)

@@ -5,7 +5,10 @@ ascending or descending as the data says; categorical ones grouped by event rate
 of evidence (WoE = ln(share of goods / share of bads)), and a logistic regression on the WoE values gives a
 coefficient per feature. A feature whose coefficient comes out against its own evidence (collinearity) is
 dropped and the model refitted, so that every feature's points rise as its bins' bad rate falls: the card
-is monotone by construction. Points are then ``-factor × coefficient × WoE`` per bin, plus base points, with
+is monotone by construction. optbinning leaves a bin holding one class only (its WoE is infinite) out of
+every split; where the data are cut cleanly by such a bin (no fraud outside a ring, say: complete
+separation), ``separating_bins`` makes the cut itself with smoothed counts, so the strongest evidence is
+weighed rather than dropped. Points are then ``-factor × coefficient × WoE`` per bin, plus base points, with
 ``factor = pdo / ln 2`` and the offset placing ``base_score`` at ``base_odds`` (good:bad).
 
 Scoring (``Scorecard.score``) needs none of the training libraries: a bisection per numeric feature, a
@@ -265,7 +268,7 @@ def fit_segment(frame, bad: np.ndarray, *, categorical: list[str], scale: Scale,
     bad = np.asarray(bad)
     one_class = [c for c in frame.columns if len(set(bad[frame[c].notna().to_numpy()].tolist())) < 2]
     columns = [c for c in frame.columns if c not in one_class]
-    frame = frame[columns]
+    full, frame = frame, frame[columns]
     process = BinningProcess(columns, categorical_variables=categorical or None, min_bin_size=min_bin_size,
                              max_n_prebins=prebins, min_prebin_size=min(min_bin_size, 1 / prebins),
                              binning_fit_params={c: {"min_bin_n_event": min_bin_bads,
@@ -275,8 +278,14 @@ def fit_segment(frame, bad: np.ndarray, *, categorical: list[str], scale: Scale,
         warnings.filterwarnings("ignore", message="Setting an item of incompatible dtype")
         process.fit(frame, bad)
         woe = process.transform(frame, metric="woe")
-    keep = [c for c in columns if woe[c].std() > 0]  # a single bin carries no evidence
-    dropped = [*one_class, *(c for c in columns if c not in keep)]
+    single = [c for c in columns if woe[c].std() == 0]  # a single bin carries no evidence, unless it is a clean cut
+    separating = {c: bins for c in (*one_class, *single) if c not in categorical
+                  and (bins := separating_bins(full[c].to_numpy(dtype=float), bad, min_bin_size=min_bin_size,
+                                               min_bin_bads=min_bin_bads)) is not None}
+    for c, bins in separating.items():
+        woe[c] = bins.woe_of(full[c].to_numpy(dtype=float))
+    keep = [c for c in full.columns if (c in columns and c not in single) or c in separating]
+    dropped = [c for c in full.columns if c not in keep]
     while True:
         model = LogisticRegression(C=regularisation, max_iter=5000).fit(woe[keep].to_numpy(), bad)
         # WoE rises as the bad rate falls, so each coefficient must be negative; one that is not works
@@ -290,6 +299,9 @@ def fit_segment(frame, bad: np.ndarray, *, categorical: list[str], scale: Scale,
     factor = scale.factor
     features = []
     for c, coef in zip(keep, model.coef_[0], strict=True):
+        if c in separating:
+            features.append(separating[c].feature(c, coef=float(coef), factor=factor))
+            continue
         binned = process.get_binned_variable(c)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Setting an item of incompatible dtype")
@@ -310,3 +322,65 @@ def fit_segment(frame, bad: np.ndarray, *, categorical: list[str], scale: Scale,
     return Segment(name=name, intercept=float(model.intercept_[0]),
                    base_points=scale.offset - factor * float(model.intercept_[0]), features=features,
                    dropped=dropped)
+
+
+@dataclass(frozen=True, slots=True)
+class SeparatingBins:
+    """A numeric feature's bins cut where optbinning will not: one bin (or the missing values) holds one class
+    only. Each bin's WoE is taken from counts smoothed by half a record of each class (a pure bin's WoE is
+    large but finite)."""
+
+    splits: list[float]
+    goods: list[int]  # per regular bin, then the missing values last
+    bads: list[int]
+
+    def woe(self) -> list[float]:
+        """The smoothed WoE of each bin (the missing values last)."""
+        used = [i for i, (g, b) in enumerate(zip(self.goods, self.bads, strict=True)) if g + b]
+        goods = sum(self.goods) + 0.5 * len(used)
+        bads = sum(self.bads) + 0.5 * len(used)
+        return [math.log(((g + 0.5) / goods) / ((b + 0.5) / bads)) if g + b else 0.0
+                for g, b in zip(self.goods, self.bads, strict=True)]
+
+    def woe_of(self, values: np.ndarray) -> np.ndarray:
+        """The WoE of each value (NaN is missing)."""
+        woe = np.array(self.woe())
+        index = np.searchsorted(np.array(self.splits), values, side="right")
+        return np.where(np.isnan(values), woe[-1], woe[np.minimum(index, len(self.splits))])
+
+    def feature(self, name: str, *, coef: float, factor: float) -> BinnedFeature:
+        """The scorecard feature of these bins with the regression's coefficient."""
+        woe = self.woe()
+        edges = ["-inf", *(f"{s:.2f}" for s in self.splits), "inf"]
+        counts = [g + b for g, b in zip(self.goods, self.bads, strict=True)]
+        return BinnedFeature(
+            name=name, kind="numeric", splits=list(self.splits),
+            labels=[f"{'(' if i == 0 else '['}{edges[i]}, {edges[i + 1]})" for i in range(len(self.splits) + 1)],
+            counts=counts[:-1], event_rates=[b / n if n else 0.0 for b, n in zip(self.bads, counts[:-1], strict=False)],
+            woe=woe[:-1], points=[-factor * coef * w for w in woe[:-1]], missing_woe=woe[-1],
+            missing_points=-factor * coef * woe[-1], coefficient=coef)
+
+
+def separating_bins(values: np.ndarray, bad: np.ndarray, *, min_bin_size: float,
+                    min_bin_bads: int) -> SeparatingBins | None:
+    """The cut of a numeric feature by one split (a decision stump on the values present) and its missing values,
+    when some bin then holds one class only; None when no bin is pure (optbinning's bins stand), when a pure bin
+    of bads has fewer than ``min_bin_bads`` of them, or when a bin is smaller than ``min_bin_size`` of the rows."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    bad = np.asarray(bad).astype(int)
+    present = ~np.isnan(values)
+    splits: list[float] = []
+    if len(set(bad[present].tolist())) == 2:
+        stump = DecisionTreeClassifier(max_depth=1).fit(values[present].reshape(-1, 1), bad[present])
+        if stump.tree_.node_count == 3:
+            splits = [float(stump.tree_.threshold[0])]
+    index = np.where(present, np.searchsorted(np.array(splits), values, side="right"), len(splits) + 1)
+    goods = [int(np.sum((index == i) & (bad == 0))) for i in range(len(splits) + 2)]
+    bads = [int(np.sum((index == i) & (bad == 1))) for i in range(len(splits) + 2)]
+    used = [(g, b) for g, b in zip(goods, bads, strict=True) if g + b]
+    if len(used) < 2 or not any(g == 0 or b == 0 for g, b in used):
+        return None
+    if any(g == 0 and b < min_bin_bads for g, b in used) or min(g + b for g, b in used) < min_bin_size * len(bad):
+        return None
+    return SeparatingBins(splits=splits, goods=goods, bads=bads)
