@@ -14,6 +14,7 @@ from openbureau.quality.metrics import (
     field_fill,
     file_metrics,
     latest_versions,
+    optional_fill,
 )
 from tests.quality.factories import findings, frames, state, states, submission, submissions
 
@@ -127,7 +128,7 @@ def test_field_fill_for_optional_and_required_fields() -> None:
     missing = findings([(1, 3, "X", "REQUIRED_MISSING", "currency", "error")])
     files = file_metrics(subs, missing, due_days=15, late_cap_days=60)
     fill = {r["field"]: (r["expected"], r["filled"]) for r in
-            field_fill(states(rows), files, missing, subs).iter_rows(named=True)}
+            field_fill(optional_fill(states(rows)), files, missing, subs).iter_rows(named=True)}
     assert fill["consent_ref"] == (11, 6)
     assert fill["credit_limit"] == (1, 0)
     assert fill["currency"] == (12, 11) and fill["balance"] == (12, 12)

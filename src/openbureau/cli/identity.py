@@ -11,12 +11,12 @@ from rich.table import Table
 from rich.text import Text
 
 from openbureau.audit import service as audit
+from openbureau.cli.batch import check_batch_engine
 from openbureau.cli.console import console, print_table, reports_errors
 from openbureau.identity import service
 from openbureau.identity.evaluate import evaluate as evaluate_links
 from openbureau.identity.repository import ResolutionRepository
 from openbureau.identity.resolution import resolve as resolve_persons
-from openbureau.identity.resolution.linker import LINKERS
 from openbureau.identity.resolution.training import level_weights
 from openbureau.identity.resolution.training import train as train_model
 from openbureau.kit.db import session_scope
@@ -38,12 +38,6 @@ def _print(data: dict, as_json: bool) -> None:
     print_table(table, console)
 
 
-def _batch_engine(name: str | None) -> str | None:
-    if name is not None and name not in LINKERS:
-        raise typer.BadParameter(f"unknown batch engine {name!r}; choose {', '.join(LINKERS)}")
-    return name
-
-
 @app.command("resolve")
 @reports_errors
 def resolve(
@@ -51,7 +45,7 @@ def resolve(
     batch_engine: Annotated[str | None, typer.Option(
         "--engine", help="Where the pairs are scored: duckdb (this machine, in memory) or spark (the master "
         "URL of OPENBUREAU_SPARK_MASTER, local[2] by default); default: OPENBUREAU_BATCH_ENGINE, else duckdb.",
-        callback=_batch_engine)] = None,
+        callback=check_batch_engine)] = None,
 ) -> None:
     """Link persons known by a passport or customer number to resident-ID persons; refresh conflicts."""
     runtime = open_runtime()

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from openbureau.audit import service as audit
 from openbureau.cli import model_fraud
+from openbureau.cli.batch import check_batch_engine, spark_of
 from openbureau.cli.console import console, err_console, print_table, reports_errors
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Unprocessable
@@ -87,6 +88,10 @@ def train(
     version: Annotated[str | None, typer.Option(help="Model version (default: from the data and the time).")] = None,
     release: Annotated[bool, typer.Option("--release", help="Bureau: release the model at once.")] = False,
     engine: EngineOption = "scorecard",
+    batch_engine: Annotated[str | None, typer.Option(
+        "--batch-engine", help="Bureau: where the training set's rows are computed: duckdb (this machine, in "
+        "process) or spark (OPENBUREAU_SPARK_MASTER); the same rows either way. Default: OPENBUREAU_BATCH_ENGINE.",
+        callback=check_batch_engine)] = None,
 ) -> None:
     """Train a model: on the bureau's own data (registered), or on a table (written to --out)."""
     engine = _engine(engine)
@@ -108,7 +113,8 @@ def train(
         card, data = service.train_on_bureau(
             runtime.engine, scale=_scale(scale), actor_code=audit.operator_code(),
             observation_period=observation_period, version=version, release_it=release,
-            retention_years=runtime.policy.profile.negative_retention_years, model_engine=engine)
+            retention_years=runtime.policy.profile.negative_retention_years, model_engine=engine,
+            spark=spark_of(runtime, batch_engine))
     period = data.observation_period
     if out is not None:
         out.write_text(service.artefact_text(card), encoding="utf-8")

@@ -10,9 +10,9 @@ from rich import box
 from rich.table import Table
 
 from openbureau.audit.service import terminal_operator
+from openbureau.cli.batch import check_batch_engine, spark_of
 from openbureau.cli.console import console, reports_errors
 from openbureau.kit.db import session_scope
-from openbureau.kit.spark import BATCH_ENGINES
 from openbureau.policy import MAX_WINDOW_MONTHS
 from openbureau.present.money import money
 from openbureau.present.quality import html_report
@@ -35,12 +35,6 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.2%}"
 
 
-def _batch_engine(name: str | None) -> str | None:
-    if name is not None and name not in BATCH_ENGINES:
-        raise typer.BadParameter(f"unknown batch engine {name!r}; choose {', '.join(BATCH_ENGINES)}")
-    return name
-
-
 @app.command("report")
 @reports_errors
 def report(
@@ -51,18 +45,19 @@ def report(
     html: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML page with charts.")] = None,
     k: Annotated[int | None, typer.Option(help="Minimum persons per market cell.")] = None,
     batch_engine: Annotated[str | None, typer.Option(
-        "--engine", help="Where the market statistics' group-bys run: duckdb (this machine, in process) or spark "
-        "(OPENBUREAU_SPARK_MASTER); default: OPENBUREAU_BATCH_ENGINE. The scorecards run in process.",
-        callback=_batch_engine)] = None,
+        "--engine", help="Where the scorecards' figures over the account states and the market statistics' "
+        "group-bys run: duckdb (this machine, in process) or spark (OPENBUREAU_SPARK_MASTER); default: "
+        "OPENBUREAU_BATCH_ENGINE.",
+        callback=check_batch_engine)] = None,
 ) -> None:
     """Print every furnisher's scorecard and grade, the anomaly flags and the market summary."""
     runtime, operator = open_runtime(), terminal_operator()
-    on_spark = (batch_engine or runtime.settings.batch_engine) == "spark"
+    spark = spark_of(runtime, batch_engine)
     with session_scope(runtime.engine) as session:
         cards = service.scorecards(session, principal=operator, policy=runtime.policy, period=period,
-                                   months=months)
+                                   months=months, spark=spark)
         market = service.market(session, principal=operator, policy=runtime.policy, period=cards.period, k=k,
-                                spark=runtime.settings.spark_options() if on_spark else None)
+                                spark=spark)
     names = [m.name for m in cards.scorecards[0].metrics] if cards.scorecards else []
     ranked = sorted(cards.scorecards, key=lambda c: -(c.score or 0))
     title = f"Data quality, {cards.periods[0]} to {cards.period} (failure rates)"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,6 +82,9 @@ def spark_session(options: SparkOptions) -> Iterator[SparkSession]:
                .config("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={private}"))
     if options.master.startswith("local"):
         builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+        # Python code run on Spark's workers (a training set's rows) runs in this interpreter, with its packages,
+        # unless PYSPARK_PYTHON names another (PySpark reads the variable, not a setting, when it starts).
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     if options.driver_memory:
         builder = builder.config("spark.driver.memory", options.driver_memory)
     try:

@@ -16,12 +16,13 @@ from openbureau.policy import QualitySettings
 from openbureau.quality import anomalies, borrowers, exposure, grades, market, under_reporting
 from openbureau.quality.metrics import (
     QualityFrames,
+    StateFigures,
     attach_periods,
     compute_metrics,
     field_fill,
-    latest_versions,
+    state_figures,
 )
-from openbureau.quality.repository import QualityRepository
+from openbureau.quality.repository import STATE_SCHEMA, QualityRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +76,11 @@ def latest_period(conn: Connection) -> str | None:
 
 
 def load_frames(conn: Connection, *, since: str | None = None, until: str | None = None,
-                furnisher_id: int | None = None, submissions: pl.DataFrame | None = None) -> QualityFrames:
+                furnisher_id: int | None = None, submissions: pl.DataFrame | None = None,
+                states: bool = True) -> QualityFrames:
     """Read members, loaded submissions (with periods), their record findings and account states in bulk.
-    ``submissions``: the bureau's submissions with periods attached, when the caller has read them already."""
+    ``submissions``: the bureau's submissions with periods attached, when the caller has read them already;
+    ``states`` False: no account states (their figures were computed elsewhere)."""
     repo = QualityRepository(conn)
     subs = submissions if submissions is not None else attach_periods(
         repo.submissions(furnisher_id=furnisher_id), repo.submission_periods())
@@ -88,18 +91,23 @@ def load_frames(conn: Connection, *, since: str | None = None, until: str | None
     if until is not None:
         subs = subs.filter(pl.col("reporting_period") <= until)
     findings = repo.findings(submission_ids=subs["submission_id"].to_list())
-    states = repo.states(since=since, until=until, furnisher_id=furnisher_id)
+    states = repo.states(since=since, until=until, furnisher_id=furnisher_id) if states \
+        else pl.DataFrame(schema={**STATE_SCHEMA, "has_term_months": pl.Int8})
     return QualityFrames(members=repo.members(), submissions=subs, findings=findings, states=states)
 
 
 def run_quality(conn: Connection, *, period: str, settings: QualitySettings, months: int = 1,
-                furnisher_id: int | None = None, rules: anomalies.AnomalyRules | None = None) -> QualityRun:
+                furnisher_id: int | None = None, rules: anomalies.AnomalyRules | None = None,
+                spark: SparkOptions | None = None) -> QualityRun:
     """Scorecards of the ``months`` periods ending at ``period``, and the anomaly flags in them.
 
     History before the window is read too (``rules.history`` periods more), for the previous month of the
     consistency and coverage metrics and for the anomaly baselines. Every metric is the furnisher's own, so
     the job reads and computes one furnisher at a time: memory is bounded by the largest furnisher's rows,
     not the bureau's. One clock (the latest arrival at the bureau) judges every furnisher's missing files.
+    With ``spark``, the figures over the account states (`metrics.StateFigures`: the heavy scans) are
+    computed on Spark for every furnisher at once, and each furnisher's files, grades and flags are finished
+    here by the same code (tests/quality/test_spark_scorecards.py).
     """
     started = time.perf_counter()
     rules = rules or anomalies.AnomalyRules()
@@ -108,13 +116,22 @@ def run_quality(conn: Connection, *, period: str, settings: QualitySettings, mon
     submissions = attach_periods(repo.submissions(furnisher_id=furnisher_id), repo.submission_periods())
     clock = submissions["received_at"].max()
     ids = sorted(submissions["furnisher_id"].unique().to_list())
-    parts, rows = [], 0
+    since = shift_period(period, -(months + rules.history))
+    on_spark, rows = None, 0
+    if spark is not None and ids:
+        from openbureau.quality import metrics_spark
+
+        everyone = load_frames(conn, since=since, until=period, furnisher_id=furnisher_id, submissions=submissions)
+        rows += everyone.states.height
+        with spark_session(spark) as session:
+            on_spark = metrics_spark.state_figures(session, everyone)
+    parts = []
     for fid in ids:
-        frames = load_frames(conn, since=shift_period(period, -(months + rules.history)), until=period,
-                             furnisher_id=fid, submissions=submissions)
+        frames = load_frames(conn, since=since, until=period, furnisher_id=fid, submissions=submissions,
+                             states=on_spark is None)
         rows += frames.states.height + frames.findings.height + frames.submissions.height
         parts.append(_one_furnisher(frames, periods=periods, period=period, clock=clock, settings=settings,
-                                    rules=rules))
+                                    rules=rules, figures=None if on_spark is None else on_spark.of(fid)))
     metrics, cards, flags = (pl.concat([p[i] for p in parts], how="diagonal_relaxed") if parts else None
                              for i in range(3))
     if metrics is None:
@@ -126,13 +143,16 @@ def run_quality(conn: Connection, *, period: str, settings: QualitySettings, mon
 
 
 def _one_furnisher(frames: QualityFrames, *, periods: list[str], period: str, clock, settings: QualitySettings,
-                   rules: anomalies.AnomalyRules) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(metrics, scorecard, anomaly flags) of the one furnisher ``frames`` holds."""
+                   rules: anomalies.AnomalyRules, figures: StateFigures | None = None,
+                   ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(metrics, scorecard, anomaly flags) of the one furnisher ``frames`` holds (its states' ``figures``
+    when computed already)."""
+    figures = figures or state_figures(frames)
     metrics = compute_metrics(frames, due_days=settings.due_days, late_cap_days=settings.late_cap_days,
-                              as_of=clock, until=period)
+                              as_of=clock, until=period, figures=figures)
     cards = grades.scorecard_frame(metrics.filter(pl.col("reporting_period").is_in(periods)))
     files = metrics.select("furnisher_id", "reporting_period", "files", "records_received")
-    fill = field_fill(latest_versions(frames.states), files, frames.findings, frames.submissions)
+    fill = field_fill(figures.fill, files, frames.findings, frames.submissions)
     flags = anomalies.detect(metrics, fill, rules).filter(pl.col("reporting_period").is_in(periods)).join(
         frames.members, on="furnisher_id", how="left")
     return metrics, cards, flags

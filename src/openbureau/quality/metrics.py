@@ -29,9 +29,14 @@ IDENTITY_CODES = ("ID_FORMAT", "ID_CHECK_DIGIT", "ID_REGION", "ID_BIRTH_DATE_INV
                   "PASSPORT_FORMAT")
 LIVE_STATUSES = ("open", "charged_off")  # accounts that must be reported again next month
 SETTLED_STATUSES = ("C", "G", "D", "Z")  # final payment statuses: the account may stop being reported
+NOT_CREDIT = ("utility", "telecom", "rent")  # bills paid, not credit: never delinquent credit
 BUCKETS = {"N": 0, **{s: int(s) for s in PAST_DUE_STATUSES}}
 # An instalment balance may grow by overdue interest and fees, not by more than this in a month.
 BALANCE_JUMP_FACTOR, BALANCE_JUMP_SLACK = 1.10, 10_000
+
+
+COUNTS_SCHEMA = {"furnisher_id": pl.Int64, "reporting_period": pl.String, "accounts": pl.Int64, "held": pl.Int64,
+                 "live_credit": pl.Int64, "delinquent": pl.Int64}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +127,11 @@ def top_error_codes(submissions: pl.DataFrame, findings: pl.DataFrame, *, n: int
 def state_metrics(states: pl.DataFrame) -> pl.DataFrame:
     """Per furnisher and period: accounts stored, still held for want of consent, and delinquent (any days past
     due) among live credit accounts."""
-    live = pl.col("account_status").is_in(LIVE_STATUSES) & ~pl.col("product_type").is_in(("utility", "telecom",
-                                                                                         "rent"))
+    live = pl.col("account_status").is_in(LIVE_STATUSES) & ~pl.col("product_type").is_in(NOT_CREDIT)
     return states.group_by(KEYS).agg(
         pl.len().alias("accounts"), pl.col("held").cast(pl.Int64).sum().alias("held"),
-        live.sum().alias("live_credit"), (live & (pl.col("days_past_due") > 0)).sum().alias("delinquent"))
+        live.sum().alias("live_credit"), (live & (pl.col("days_past_due") > 0)).sum().alias("delinquent")
+    ).cast(COUNTS_SCHEMA)
 
 
 def consistency(states: pl.DataFrame, submissions: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
@@ -156,32 +161,74 @@ def consistency(states: pl.DataFrame, submissions: pl.DataFrame, findings: pl.Da
         (pl.col("product_type").is_in(INSTALLMENT_PRODUCTS)
          & (pl.col("balance") > pl.col("prev_balance") * BALANCE_JUMP_FACTOR + BALANCE_JUMP_SLACK)).sum()
         .alias("balance_jumps"))
-    return (owed.join(filed, on=KEYS, how="semi").group_by(KEYS).agg(pl.len().alias("open_prev"))
-            .join(vanished, on=KEYS, how="left").join(jumps, on=KEYS, how="left")
-            .with_columns(pl.col("vanished", "status_jumps", "reopened", "balance_jumps").fill_null(0).cast(pl.Int64)))
+    return consistency_table(owed.join(filed, on=KEYS, how="semi").group_by(KEYS).agg(pl.len().alias("open_prev")),
+                             vanished, jumps)
 
 
-# Optional fields the standard expects in context: (field, when it is expected).
-EXPECTED_FIELDS: tuple[tuple[str, pl.Expr], ...] = (
-    ("consent_ref", pl.col("furnisher_id").is_not_null()),  # every record
-    ("credit_limit", pl.col("product_type").is_in(REVOLVING_PRODUCTS)),
-    ("original_amount", pl.col("product_type").is_in(INSTALLMENT_PRODUCTS)),
-    ("term_months", pl.col("product_type").is_in(INSTALLMENT_PRODUCTS)),
-    ("first_delinquency_date", pl.col("days_past_due") > 0),
-    ("negative_notice_date", pl.col("payment_status").is_in(PAST_DUE_STATUSES)),
-    ("closed_on", pl.col("account_status") == "closed"),
+def consistency_table(open_prev: pl.DataFrame, vanished: pl.DataFrame, jumps: pl.DataFrame) -> pl.DataFrame:
+    """`consistency`'s table from its three group-bys (here or on Spark): a row per furnisher and period with
+    accounts owed from the month before."""
+    return (open_prev.join(vanished, on=KEYS, how="left").join(jumps, on=KEYS, how="left")
+            .with_columns(pl.col("open_prev", "vanished", "status_jumps", "reopened", "balance_jumps").fill_null(0)
+                          .cast(pl.Int64)))
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """When the standard expects an optional field: on every record (``column`` None), or where ``column`` is
+    one of ``values`` (``op`` ``in``), above ``values[0]`` (``>``) or equal to it (``==``). One rule, read as a
+    Polars expression here and as Spark SQL by ``metrics_spark``."""
+
+    field: str
+    column: str | None = None
+    op: str = "in"
+    values: tuple = ()
+
+    def expr(self) -> pl.Expr:
+        """The condition as a Polars expression."""
+        if self.column is None:  # every record (a literal would be one value, not one per row, in an aggregation)
+            return pl.col("furnisher_id").is_not_null()
+        col = pl.col(self.column)
+        return col.is_in(self.values) if self.op == "in" else col > self.values[0] if self.op == ">" \
+            else col == self.values[0]
+
+    def sql(self) -> str:
+        """The condition as Spark SQL (its constants quoted, or written as numbers)."""
+        if self.column is None:
+            return "TRUE"
+        quoted = [str(v) if isinstance(v, int) else "'" + str(v).replace("'", "''") + "'" for v in self.values]
+        return f"{self.column} IN ({', '.join(quoted)})" if self.op == "in" else f"{self.column} {self.op} {quoted[0]}"
+
+
+# Optional fields the standard expects in context.
+EXPECTED_FIELDS: tuple[Expected, ...] = (
+    Expected("consent_ref"),  # every record
+    Expected("credit_limit", "product_type", "in", tuple(REVOLVING_PRODUCTS)),
+    Expected("original_amount", "product_type", "in", tuple(INSTALLMENT_PRODUCTS)),
+    Expected("term_months", "product_type", "in", tuple(INSTALLMENT_PRODUCTS)),
+    Expected("first_delinquency_date", "days_past_due", ">", (0,)),
+    Expected("negative_notice_date", "payment_status", "in", tuple(PAST_DUE_STATUSES)),
+    Expected("closed_on", "account_status", "==", ("closed",)),
 )
+FILL_SCHEMA = {"furnisher_id": pl.Int64, "reporting_period": pl.String, "field": pl.String, "expected": pl.Int64,
+               "filled": pl.Int64}
 
 
-def field_fill(states: pl.DataFrame, files: pl.DataFrame, findings: pl.DataFrame,
+def optional_fill(states: pl.DataFrame) -> pl.DataFrame:
+    """Per furnisher, period and optional field: the stored records where the standard expects it
+    (``expected``) and those of them that filled it (``filled``), ``FILL_SCHEMA``."""
+    return pl.concat([
+        states.group_by(KEYS).agg(rule.expr().sum().alias("expected"),
+                                  (rule.expr() & (pl.col(f"has_{rule.field}") == 1)).sum().alias("filled"))
+        .with_columns(pl.lit(rule.field).alias("field")).select(list(FILL_SCHEMA)).cast(FILL_SCHEMA)
+        for rule in EXPECTED_FIELDS])
+
+
+def field_fill(optional: pl.DataFrame, files: pl.DataFrame, findings: pl.DataFrame,
                submissions: pl.DataFrame) -> pl.DataFrame:
     """Long frame ``furnisher_id, reporting_period, field, expected, filled``: how often each required field
-    (from ``REQUIRED_MISSING`` findings) and each optional field where the standard expects it (from stored
-    records) was filled."""
-    optional = pl.concat([
-        states.group_by(KEYS).agg(when.sum().alias("expected"),
-                                  (when & (pl.col(f"has_{name}") == 1)).sum().alias("filled"))
-        .with_columns(pl.lit(name).alias("field")) for name, when in EXPECTED_FIELDS])
+    (from ``REQUIRED_MISSING`` findings) and each optional field where the standard expects it (``optional``:
+    `optional_fill` of the stored records) was filled."""
     missing = (findings.filter(pl.col("code") == "REQUIRED_MISSING")
                .join(submissions.select("submission_id", *KEYS), on="submission_id")
                .group_by([*KEYS, "field"]).agg(pl.len().alias("missing")))
@@ -190,9 +237,30 @@ def field_fill(states: pl.DataFrame, files: pl.DataFrame, findings: pl.DataFrame
                 .join(missing, on=[*KEYS, "field"], how="left")
                 .select(*KEYS, "expected", (pl.col("expected") - pl.col("missing").fill_null(0)).alias("filled"),
                         "field"))
-    return pl.concat([optional.cast({"expected": pl.Int64, "filled": pl.Int64}),
-                      required.cast({"expected": pl.Int64, "filled": pl.Int64})]).select(
-        *KEYS, "field", "expected", "filled").sort([*KEYS, "field"])
+    return pl.concat([optional.select(list(FILL_SCHEMA)).cast(FILL_SCHEMA),
+                      required.select(list(FILL_SCHEMA)).cast(FILL_SCHEMA)]).sort([*KEYS, "field"])
+
+
+@dataclass(frozen=True, slots=True)
+class StateFigures:
+    """The figures read from the account states (the newest version of each account-period), per furnisher
+    and period: the heavy part of the quality job, computed here or on Spark (``metrics_spark``)."""
+
+    counts: pl.DataFrame  # `state_metrics`
+    consistency: pl.DataFrame  # `consistency`
+    fill: pl.DataFrame  # `optional_fill`
+
+    def of(self, furnisher_id: int) -> StateFigures:
+        """The figures of one furnisher."""
+        mine = pl.col("furnisher_id") == furnisher_id
+        return StateFigures(self.counts.filter(mine), self.consistency.filter(mine), self.fill.filter(mine))
+
+
+def state_figures(frames: QualityFrames) -> StateFigures:
+    """`StateFigures` of ``frames``, in process."""
+    states = latest_versions(frames.states)
+    return StateFigures(state_metrics(states), consistency(states, frames.submissions, frames.findings),
+                        optional_fill(states))
 
 
 def coverage(files: pl.DataFrame, *, window: int = 3) -> pl.DataFrame:
@@ -207,7 +275,8 @@ def coverage(files: pl.DataFrame, *, window: int = 3) -> pl.DataFrame:
 
 
 def compute_metrics(frames: QualityFrames, *, due_days: int = 15, late_cap_days: int = 60,
-                    as_of: datetime | None = None, until: str | None = None) -> pl.DataFrame:
+                    as_of: datetime | None = None, until: str | None = None,
+                    figures: StateFigures | None = None) -> pl.DataFrame:
     """Every metric's numerator and denominator per furnisher and period (one row each, periods a furnisher
     skipped included with ``files = 0``).
 
@@ -217,14 +286,15 @@ def compute_metrics(frames: QualityFrames, *, due_days: int = 15, late_cap_days:
         late_cap_days: days after the period end at which a file counts as wholly late.
         as_of: the bureau's clock for files not received (default: the latest arrival).
         until: the last period of the grid (default: the latest period any file describes).
+        figures: the states' figures when computed already (on Spark); else from ``frames.states``.
     Returns:
         One row per (furnisher_id, reporting_period) with ``furnisher`` and the columns `grades.score` reads.
     """
-    states = latest_versions(frames.states)
+    figures = figures or state_figures(frames)
     files = file_metrics(frames.submissions, frames.findings, due_days=due_days, late_cap_days=late_cap_days,
                          as_of=as_of, until=until)
-    return (files.join(state_metrics(states), on=KEYS, how="left")
-            .join(consistency(states, frames.submissions, frames.findings), on=KEYS, how="left")
+    return (files.join(figures.counts, on=KEYS, how="left")
+            .join(figures.consistency, on=KEYS, how="left")
             .join(coverage(files), on=KEYS, how="left")
             .join(top_error_codes(frames.submissions, frames.findings), on=KEYS, how="left")
             .join(frames.members, on="furnisher_id", how="left")

@@ -47,10 +47,11 @@ def _period(session: Session, period: str | None) -> str:
 
 
 def scorecards(session: Session, *, principal: Principal, policy: Policy, period: str | None = None,
-               months: int | None = None) -> ScorecardReport:
+               months: int | None = None, spark: SparkOptions | None = None) -> ScorecardReport:
     """Scorecards over the ``months`` periods ending at ``period`` (default: the latest): every furnisher's
     for the regulator and the operator, its own for a furnisher. ``months`` defaults to the policy's window
-    (``policy.quality.window_months``), the one default every adapter shares."""
+    (``policy.quality.window_months``), the one default every adapter shares. With ``spark``, the figures over
+    the account states run on Spark; the scorecards are the same."""
     sees = authorize(principal, Action.READ_ALL_SCORECARDS, Action.READ_OWN_SCORECARD,
                      message="scorecards are for the regulator, the operator and furnishers")
     months = policy.quality.window_months if months is None else months
@@ -60,7 +61,7 @@ def scorecards(session: Session, *, principal: Principal, policy: Policy, period
     period = _period(session, period)
     own = None if sees is Action.READ_ALL_SCORECARDS else principal.member_id
     run = figures.run_quality(session.connection(), period=period, months=months, furnisher_id=own,
-                            settings=policy.quality)
+                              settings=policy.quality, spark=spark)
     report = to_report(run, months=months)
     # Identity conflicts the resolver charged to each furnisher's data (reported beside the grade).
     codes = {m.id: m.code for m in MemberRepository(session).all()}

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from openbureau.audit import service as audit
 from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Conflict, NotFound, Unprocessable
+from openbureau.kit.spark import SparkOptions
 from openbureau.scoring import engines, evaluation, training
 from openbureau.scoring.engines import Model
 from openbureau.scoring.errors import MODEL_NOT_FOUND
@@ -93,15 +94,16 @@ def release(session: Session, *, version: str, actor_code: str, now: datetime | 
 
 def train_on_bureau(engine: Engine, *, scale: Scale, actor_code: str, observation_period: str | None = None,
                     version: str | None = None, prefix: str = "bureau", retention_years: int = 5,
-                    release_it: bool = False, model_engine: str = "scorecard") -> tuple[Model, TrainingSet]:
+                    release_it: bool = False, model_engine: str = "scorecard",
+                    spark: SparkOptions | None = None) -> tuple[Model, TrainingSet]:
     """Train a model of ``model_engine`` (``scorecard``, ``additive`` or ``auto``) on the bureau's files as they
     stood at ``observation_period`` (default: ``training_set.default_periods``, months before the newest period
     with a whole outcome, so that the default evaluation is out-of-time), register it and, with ``release_it``,
     release it. A batch job: it reads in one transaction and registers in another, so a failed fit leaves the
-    registry as it was."""
+    registry as it was. With ``spark``, the training set's rows are computed on Spark (the same set)."""
     with session_scope(engine) as session:
         period = observation_period or default_periods(session).training
-        data = training_set(session, observation_period=period, retention_years=retention_years)
+        data = training_set(session, observation_period=period, retention_years=retention_years, spark=spark)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     card = training.train_bureau(data, scale=scale, version=version or f"{prefix}-{period}-{stamp}",
                                  engine=model_engine)

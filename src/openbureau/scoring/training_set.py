@@ -22,6 +22,7 @@ from openbureau.inquiries.repository import InquiryRepository
 from openbureau.intake.standard import NON_CREDIT_PRODUCTS
 from openbureau.kit.errors import Unprocessable
 from openbureau.kit.periods import months_between, period_end, shift_period
+from openbureau.kit.spark import SparkOptions
 from openbureau.scoring.features import FEATURE_NAMES, is_thin, point_in_time, unscorable_reason
 from openbureau.tradelines.history import build_tradelines
 
@@ -62,42 +63,78 @@ def _bad_at(rows: list, period: str) -> bool:
                and (r.payment_status in BAD_STATUSES or r.account_status == "charged_off") for r in rows)
 
 
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """When a training set observes the files: features up to ``period`` (inquiries up to its last day), the
+    outcome over the ``outcome_months`` periods after it."""
+
+    period: str
+    outcome_months: int
+    retention_years: int
+
+    @property
+    def until(self) -> str:
+        """The last period of the outcome."""
+        return shift_period(self.period, self.outcome_months)
+
+    @property
+    def moment(self) -> datetime:
+        """The last moment of the observation period."""
+        return datetime.combine(period_end(self.period), time.max, tzinfo=UTC)
+
+
+LEFT_OUT = ("no_file_at_observation", "unscorable", "already_bad")
+
+
+def observe_person(states: list, inquiries, observation: Observation) -> tuple[str | None, dict | None, int, bool]:
+    """One person's row of the training set: (None, features, bad, thin), or (the reason they are left out,
+    one of ``LEFT_OUT``, None, 0, False). The same code in process and on Spark (``training_set_spark``)."""
+    observed = period_end(observation.period)
+    before = [r for r in states if r.reporting_period <= observation.period]
+    if not before:
+        return LEFT_OUT[0], None, 0, False
+    lines = build_tradelines(before, as_of=observed, retention_years=observation.retention_years)
+    if unscorable_reason(lines, observed=observed) is not None:
+        return LEFT_OUT[1], None, 0, False
+    if _bad_at(before, observation.period):
+        return LEFT_OUT[2], None, 0, False
+    values = point_in_time(lines, hard_inquiries=inquiries, observed=observed)
+    return (None, values, int(_went_bad(states, after=observation.period, until=observation.until)),
+            is_thin(values, sum(1 for t in lines if t.credit)))
+
+
 def training_set(session: Session, *, observation_period: str, outcome_months: int = 12, retention_years: int = 5,
-                 progress: Callable[[int], None] | None = None) -> TrainingSet:
+                 progress: Callable[[int], None] | None = None, spark: SparkOptions | None = None) -> TrainingSet:
     """Every scorable person's features at ``observation_period`` and their outcome over the next
-    ``outcome_months`` periods (which the bureau must already hold)."""
+    ``outcome_months`` periods (which the bureau must already hold). With ``spark``, each person's row is
+    computed on Spark by the same code (the files read here and handed over as Arrow); the set is the same."""
+    observation = Observation(observation_period, outcome_months, retention_years)
     newest = latest_period(session)
-    until = shift_period(observation_period, outcome_months)
-    if newest is None or newest < until:
+    if newest is None or newest < observation.until:
         raise Unprocessable(f"the bureau's newest period is {newest}; an observation at {observation_period} needs "
-                            f"data through {until} ({outcome_months} months of outcome)", code="OUTCOME_NOT_OBSERVED",
-                            field="observation_period")
-    observed = period_end(observation_period)
-    moment = datetime.combine(observed, time.max, tzinfo=UTC)
-    inquiries = InquiryRepository(session).hard_by_person(until=moment)
+                            f"data through {observation.until} ({outcome_months} months of outcome)",
+                            code="OUTCOME_NOT_OBSERVED", field="observation_period")
+    inquiries = InquiryRepository(session).hard_by_person(until=observation.moment)
+    if spark is not None:
+        from openbureau.scoring import training_set_spark
+
+        observed = training_set_spark.observe(account_states.files_by_person(session), inquiries, observation,
+                                              options=spark)
+    else:
+        observed = ((person_id, *observe_person(states, inquiries.get(person_id, ()), observation))
+                    for person_id, states in account_states.files_by_person(session))
     ids, rows, bad, thin = [], [], [], []
-    excluded = {"no_file_at_observation": 0, "unscorable": 0, "already_bad": 0}
-    seen = 0
-    for person_id, states in account_states.files_by_person(session):
-        seen += 1
+    excluded = dict.fromkeys(LEFT_OUT, 0)
+    for seen, (person_id, left_out, values, went_bad, is_thin_) in enumerate(observed, start=1):
         if progress is not None and seen % 5_000 == 0:
             progress(5_000)
-        before = [r for r in states if r.reporting_period <= observation_period]
-        if not before:
-            excluded["no_file_at_observation"] += 1
+        if left_out is not None:
+            excluded[left_out] += 1
             continue
-        lines = build_tradelines(before, as_of=observed, retention_years=retention_years)
-        if unscorable_reason(lines, observed=observed) is not None:
-            excluded["unscorable"] += 1
-            continue
-        if _bad_at(before, observation_period):
-            excluded["already_bad"] += 1
-            continue
-        values = point_in_time(lines, hard_inquiries=inquiries.get(person_id, ()), observed=observed)
         ids.append(person_id)
         rows.append(values)
-        bad.append(int(_went_bad(states, after=observation_period, until=until)))
-        thin.append(is_thin(values, sum(1 for t in lines if t.credit)))
+        bad.append(went_bad)
+        thin.append(is_thin_)
     return TrainingSet(observation_period, outcome_months, ids, rows, np.array(bad, dtype=int),
                        np.array(thin, dtype=bool), excluded)
 
