@@ -119,7 +119,8 @@ def build(engine: str, *, data: Path, persons: int, months: int, seed: int) -> d
     replay(runtime.engine, settings=settings, policy=runtime.policy, vault=runtime.vault, market=market,
            on_file=lambda _entry: _drop_loaded_copies(settings.submissions_dir))
     _drop_loaded_copies(settings.submissions_dir)
-    log(f"{engine}: replayed in {time.perf_counter() - started:.0f} s")
+    replay_seconds = time.perf_counter() - started
+    log(f"{engine}: replayed in {replay_seconds:.0f} s")
     truth = pl.read_parquet(market / "truth" / "persons.parquet")
     keys_on_file = pl.read_parquet(market / "truth" / "records.parquet", columns=["person_key"]).unique()
     people = truth.join(keys_on_file, on="person_key").select("id_number", "full_name")
@@ -146,7 +147,7 @@ def build(engine: str, *, data: Path, persons: int, months: int, seed: int) -> d
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
             conn.execute("VACUUM (ANALYZE)")
         log(f"{engine}: vacuumed in {time.perf_counter() - started:.0f} s")
-    built = {"keys": issued, "ids": str(ids), "persons_on_file": people.height}
+    built = {"keys": issued, "ids": str(ids), "persons_on_file": people.height, "replay_seconds": replay_seconds}
     done.write_text(json.dumps(built))
     return built
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
-from typer.testing import CliRunner
 
-from openbureau.cli import quality
 from openbureau.kit.db import session_scope
 from openbureau.kit.spark import SparkOptions
 from openbureau.quality import figures, market_spark
@@ -60,14 +58,3 @@ def test_corrections_held_records_and_empty_periods_are_treated_alike(spark) -> 
     for period, held in (("2026-03", False), ("2026-03", True), ("2026-01", False)):  # 2026-01: nothing live
         _same(market_spark.market_statistics(spark, states(rows), MEMBERS, period=period, k=1, include_held=held),
               market_statistics(states(rows), MEMBERS, period=period, k=1, include_held=held))
-
-
-def test_quality_report_runs_the_market_on_spark(replayed: ReplayedMarket, monkeypatch, spark) -> None:
-    monkeypatch.setattr(quality, "open_runtime", lambda: replayed.runtime)
-    monkeypatch.setenv("COLUMNS", "200")
-    local = CliRunner().invoke(quality.app, ["report", "--months", "1"])
-    result = CliRunner().invoke(quality.app, ["report", "--months", "1", "--engine", "spark"])
-    assert result.exit_code == 0, result.output
-    market = lambda out: out[out.index("Market"):out.index("Computed in")]  # noqa: E731
-    assert market(result.output) == market(local.output)
-    assert CliRunner().invoke(quality.app, ["report", "--engine", "hadoop"]).exit_code == 2

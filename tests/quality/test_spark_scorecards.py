@@ -89,12 +89,16 @@ def test_no_states_at_all_gives_empty_figures_alike(spark) -> None:
         assert a.height == b.height == 0 and a.schema == b.schema
 
 
-@pytest.mark.parametrize("replayed", ["sqlite"], indirect=True)  # an adapter: its service runs on both engines above
-def test_quality_report_runs_the_scorecards_on_spark(replayed: ReplayedMarket, monkeypatch, spark) -> None:
+@pytest.mark.parametrize("replayed", ["sqlite"], indirect=True)  # an adapter: its services run on both engines
+def test_quality_report_runs_the_scorecards_and_the_market_on_spark(replayed: ReplayedMarket, monkeypatch,
+                                                                    spark) -> None:
     monkeypatch.setattr(quality, "open_runtime", lambda: replayed.runtime)
     monkeypatch.setenv("COLUMNS", "200")
     local = CliRunner().invoke(quality.app, ["report", "--months", "2"])
     result = CliRunner().invoke(quality.app, ["report", "--months", "2", "--engine", "spark"])
     assert result.exit_code == 0, result.output
     scorecards = lambda out: out[:out.index("Market")]  # noqa: E731
+    market = lambda out: out[out.index("Market"):out.index("Computed in")]  # noqa: E731
     assert scorecards(result.output) == scorecards(local.output) and "grade" in scorecards(local.output)
+    assert market(result.output) == market(local.output)
+    assert CliRunner().invoke(quality.app, ["report", "--engine", "hadoop"]).exit_code == 2
