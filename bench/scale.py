@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import statistics
 import sys
@@ -170,6 +171,8 @@ def report(results: list[dict]) -> None:
         shown = "".join(f"{p:>14.1f}" if p is not None else f"{'-':>14}" for p in per)
         known = [p for p in per if p is not None]
         ratio = f"{known[-1] / known[0]:>18.2f}" if len(known) >= 2 else f"{'-':>18}"
+        if len(known) >= 3:
+            ratio += f"  (last/previous {known[-1] / known[-2]:.2f})"
         print(f"{step:<18}{shown}{ratio}")
     print(f"{'inquiry p50 ms':<18}" + "".join(f"{r['inquiries']['p50']:>14.1f}" for r in results))
     print(f"{'inquiry p99 ms':<18}" + "".join(f"{r['inquiries']['p99']:>14.1f}" for r in results))
@@ -188,7 +191,11 @@ def main() -> None:
     parser.add_argument("--spark-up-to", type=int, default=1_000_000, help="largest size also run on Spark")
     parser.add_argument("--inquiries", type=int, default=500)
     parser.add_argument("--data", type=Path, default=ROOT / "bench" / "out" / "scale")
+    parser.add_argument("--spark-driver-memory", default="8g",
+                        help="the Spark driver's heap (local mode: the whole of Spark's); Spark's own 1g runs out "
+                             "at about 150,000 records")
     args = parser.parse_args()
+    os.environ.setdefault("OPENBUREAU_SPARK_DRIVER_MEMORY", args.spark_driver_memory)
     results = []
     for size in sorted(int(s) for s in args.sizes.split(",")):
         results.append(measure(size, args))
