@@ -227,7 +227,8 @@ class Settings(BaseSettings):
                                          "scratch folder (removed after each job; default: the system's temp "
                                          "folder). Shuffle and spill files in it are encrypted.")
     spark_driver_memory: str | None = Field(default=None, pattern="^[0-9]+[kmgt]?$", description="Memory of the "
-                                            "Spark driver (spark.driver.memory, e.g. `4g`); default: Spark's.")
+                                            "Spark driver (spark.driver.memory, e.g. `4g`); default: half the machine's "
+                                            "memory in local mode, else Spark's.")
 
     @field_validator("pii_key", "index_key", "audit_key", "audit_signing_key", "signin_key")
     @classmethod

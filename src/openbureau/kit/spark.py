@@ -46,6 +46,14 @@ def _check_java() -> None:
                             code=SPARK_UNAVAILABLE)
 
 
+def local_driver_memory() -> str:
+    """The heap of a local session's driver when none is set: half of the machine's memory. In local mode the
+    driver is the whole of Spark, and Spark's own default (1g) runs out of heap resolving identities at about
+    150,000 records (bench/scale.py); the JVM takes the memory only as it needs it."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{max(1, total // 2**31)}g"
+
+
 @contextmanager
 def spark_session(options: SparkOptions) -> Iterator[SparkSession]:
     """Open a Spark session for one batch job (or a test run), and stop it and remove its files after.
@@ -85,8 +93,9 @@ def spark_session(options: SparkOptions) -> Iterator[SparkSession]:
         # Python code run on Spark's workers (a training set's rows) runs in this interpreter, with its packages,
         # unless PYSPARK_PYTHON names another (PySpark reads the variable, not a setting, when it starts).
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    if options.driver_memory:
-        builder = builder.config("spark.driver.memory", options.driver_memory)
+    memory = options.driver_memory or (local_driver_memory() if options.master.startswith("local") else None)
+    if memory:
+        builder = builder.config("spark.driver.memory", memory)
     try:
         spark = builder.getOrCreate()
     except Exception as exc:
