@@ -88,12 +88,13 @@ def spark_session(options: SparkOptions) -> Iterator[SparkSession]:
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={private}"))
-    if options.master.startswith("local"):
+    local = options.master.startswith("local")
+    if local:
         builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
         # Python code run on Spark's workers (a training set's rows) runs in this interpreter, with its packages,
         # unless PYSPARK_PYTHON names another (PySpark reads the variable, not a setting, when it starts).
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    memory = options.driver_memory or (local_driver_memory() if options.master.startswith("local") else None)
+    memory = options.driver_memory or (local_driver_memory() if local else None)
     if memory:
         builder = builder.config("spark.driver.memory", memory)
     try:

@@ -22,7 +22,7 @@ from openbureau.quality.metrics import (
     field_fill,
     state_figures,
 )
-from openbureau.quality.repository import STATE_SCHEMA, QualityRepository
+from openbureau.quality.repository import QualityRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +76,9 @@ def latest_period(conn: Connection) -> str | None:
 
 
 def load_frames(conn: Connection, *, since: str | None = None, until: str | None = None,
-                furnisher_id: int | None = None, submissions: pl.DataFrame | None = None,
-                states: bool = True) -> QualityFrames:
+                furnisher_id: int | None = None, submissions: pl.DataFrame | None = None) -> QualityFrames:
     """Read members, loaded submissions (with periods), their record findings and account states in bulk.
-    ``submissions``: the bureau's submissions with periods attached, when the caller has read them already;
-    ``states`` False: no account states (their figures were computed elsewhere)."""
+    ``submissions``: the bureau's submissions with periods attached, when the caller has read them already."""
     repo = QualityRepository(conn)
     subs = submissions if submissions is not None else attach_periods(
         repo.submissions(furnisher_id=furnisher_id), repo.submission_periods())
@@ -91,8 +89,7 @@ def load_frames(conn: Connection, *, since: str | None = None, until: str | None
     if until is not None:
         subs = subs.filter(pl.col("reporting_period") <= until)
     findings = repo.findings(submission_ids=subs["submission_id"].to_list())
-    states = repo.states(since=since, until=until, furnisher_id=furnisher_id) if states \
-        else pl.DataFrame(schema={**STATE_SCHEMA, "has_term_months": pl.Int8})
+    states = repo.states(since=since, until=until, furnisher_id=furnisher_id)
     return QualityFrames(members=repo.members(), submissions=subs, findings=findings, states=states)
 
 
@@ -118,18 +115,20 @@ def run_quality(conn: Connection, *, period: str, settings: QualitySettings, mon
     ids = sorted(submissions["furnisher_id"].unique().to_list())
     since = shift_period(period, -(months + rules.history))
     on_spark, rows = None, 0
-    if spark is not None and ids:
+    if spark is not None and ids:  # one read of every furnisher, each furnisher's part taken from it below
         from openbureau.quality import metrics_spark
 
         everyone = load_frames(conn, since=since, until=period, furnisher_id=furnisher_id, submissions=submissions)
-        rows += everyone.states.height
+        rows = everyone.states.height + everyone.findings.height + everyone.submissions.height
         with spark_session(spark) as session:
             on_spark = metrics_spark.state_figures(session, everyone)
     parts = []
     for fid in ids:
-        frames = load_frames(conn, since=since, until=period, furnisher_id=fid, submissions=submissions,
-                             states=on_spark is None)
-        rows += frames.states.height + frames.findings.height + frames.submissions.height
+        if on_spark is None:
+            frames = load_frames(conn, since=since, until=period, furnisher_id=fid, submissions=submissions)
+            rows += frames.states.height + frames.findings.height + frames.submissions.height
+        else:
+            frames = everyone.of_furnisher(fid)
         parts.append(_one_furnisher(frames, periods=periods, period=period, clock=clock, settings=settings,
                                     rules=rules, figures=None if on_spark is None else on_spark.of(fid)))
     metrics, cards, flags = (pl.concat([p[i] for p in parts], how="diagonal_relaxed") if parts else None

@@ -48,6 +48,13 @@ class QualityFrames:
     findings: pl.DataFrame
     states: pl.DataFrame
 
+    def of_furnisher(self, furnisher_id: int) -> QualityFrames:
+        """One furnisher's part (the members stay whole, as a read of one furnisher gives them)."""
+        submissions = self.submissions.filter(pl.col("furnisher_id") == furnisher_id)
+        return QualityFrames(self.members, submissions,
+                             self.findings.filter(pl.col("submission_id").is_in(submissions["submission_id"].implode())),
+                             self.states.filter(pl.col("furnisher_id") == furnisher_id))
+
 
 def period_index(column: str | pl.Expr) -> pl.Expr:
     """``YYYY-MM`` as a month number (year × 12 + month − 1), for arithmetic on periods."""

@@ -88,7 +88,7 @@ _STATE_COLUMNS = ["furnisher_id", "furnisher_account_id", "reporting_period", "v
 _INPUTS = {"q_states": ("states", _STATE_COLUMNS),
            "q_submissions": ("submissions", ["submission_id", "furnisher_id", "reporting_period"]),
            "q_findings": ("findings", ["submission_id", "furnisher_account_id", "severity"])}
-_COUNTS = {"furnisher_id": pl.Int64, "reporting_period": pl.String}
+_KEY_SCHEMA = {"furnisher_id": pl.Int64, "reporting_period": pl.String}
 
 
 def state_figures(spark: SparkSession, frames: QualityFrames) -> StateFigures:
@@ -104,9 +104,7 @@ def state_figures(spark: SparkSession, frames: QualityFrames) -> StateFigures:
         for view in (*_VIEWS, *_INPUTS):
             spark.catalog.dropTempView(view)
         spark.catalog.clearCache()
-    keys = _COUNTS
     return StateFigures(
         counts=got["counts"].cast(COUNTS_SCHEMA),
-        consistency=consistency_table(*(got[n].cast(keys) for n in ("open_prev", "vanished", "jumps"))),
+        consistency=consistency_table(*(got[n].cast(_KEY_SCHEMA) for n in ("open_prev", "vanished", "jumps"))),
         fill=got["fill"].cast(FILL_SCHEMA))
-
