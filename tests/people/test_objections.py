@@ -99,7 +99,8 @@ def test_withdrawing_an_objection_allows_the_exception_again(market) -> None:
         again = _refusal(lambda: rights.withdraw_mine(session, vault=runtime.vault, principal=person,
                                                        objection_id=objection.id, now=LATER))
         listed = rights.my_objections(session, principal=person, policy=runtime.policy)
-        actions = session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("objection.%"))).all()
+        actions = session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("objection.%"))
+                                  .order_by(AuditEntry.seq)).all()
         notices = session.scalars(select(Notification).where(Notification.kind == "objection.changed")).all()
     assert again.code == "OBJECTION_WITHDRAWN"
     assert listed.objectable.keys() == {"account_review"} and [o.id for o in listed.objections] == [objection.id]

@@ -41,7 +41,7 @@ def console(queued):
 
 def _audited(runtime, action: str) -> list[AuditEntry]:
     with session_scope(runtime.engine) as session:
-        return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+        return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq)))
 
 
 def test_the_operator_decides_a_review_on_the_page_as_the_api_would(console) -> None:
