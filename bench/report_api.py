@@ -79,6 +79,44 @@ def database_url(engine: str, data: Path, persons: int) -> str:
     return f"{base}/openbureau_bench_{persons}"
 
 
+class ReplayPhases:
+    """Where a replay's time went, from its callbacks: each file's load (monthly or a day's events: rows,
+    seconds), the consent imports between them, and the applications after the last file. On PostgreSQL,
+    each span also carries the server's WAL written (bytes, full-page images: ``pg_stat_wal``) and the
+    database's blocks read from outside shared buffers and found in them (``pg_stat_database``)."""
+
+    def __init__(self, pg_url: str | None) -> None:
+        self.pg_url = pg_url.replace("postgresql+psycopg://", "postgresql://") if pg_url else None
+        self.spans: list[dict] = []
+        self._mark = self._counters()
+
+    def _counters(self) -> dict:
+        counters = {"t": time.perf_counter()}
+        if self.pg_url:
+            with psycopg.connect(self.pg_url, autocommit=True) as conn:
+                counters["wal_bytes"], counters["wal_fpi"] = conn.execute(
+                    "SELECT wal_bytes::bigint, wal_fpi FROM pg_stat_wal").fetchone()
+                counters["blks_read"], counters["blks_hit"] = conn.execute(
+                    "SELECT blks_read, blks_hit FROM pg_stat_database WHERE datname = current_database()").fetchone()
+        return counters
+
+    def _close(self, kind: str, rows: int = 0, furnisher: str | None = None) -> None:
+        now = self._counters()
+        span = {"kind": kind, "furnisher": furnisher, "rows": rows, "seconds": now["t"] - self._mark["t"]}
+        span |= {k: now[k] - self._mark[k] for k in now if k != "t"}
+        self.spans.append(span)
+        self._mark = now
+
+    def loading(self, _entry) -> None:  # what passed since the last file: that furnisher's consent imports
+        self._close("consents")
+
+    def loaded(self, entry) -> None:
+        self._close("events" if hasattr(entry, "date") else "monthly", entry.rows, entry.furnisher)
+
+    def finished(self) -> None:  # after the last file: the applications' consents and inquiries
+        self._close("applications")
+
+
 def build(engine: str, *, data: Path, persons: int, months: int, seed: int) -> dict:
     """The bureau for ``engine``, built once: {'keys': {code: api key}, 'ids': path of person ids}."""
     from openbureau import sim
@@ -116,10 +154,13 @@ def build(engine: str, *, data: Path, persons: int, months: int, seed: int) -> d
     log(f"{engine}: replaying the market through intake")
     # The bureau keeps a copy of every file it loads (to finish a load cut short); a 1M-person market is
     # ~17 GB of files, so the benchmark drops each copy once its load is done.
+    phases = ReplayPhases(url if engine == "postgresql" else None)
     replay(runtime.engine, settings=settings, policy=runtime.policy, vault=runtime.vault, market=market,
-           on_file=lambda _entry: _drop_loaded_copies(settings.submissions_dir))
+           on_file=lambda entry: (_drop_loaded_copies(settings.submissions_dir), phases.loading(entry)),
+           on_event_file=phases.loading, after=phases.loaded)
     _drop_loaded_copies(settings.submissions_dir)
     replay_seconds = time.perf_counter() - started
+    phases.finished()
     log(f"{engine}: replayed in {replay_seconds:.0f} s")
     truth = pl.read_parquet(market / "truth" / "persons.parquet")
     keys_on_file = pl.read_parquet(market / "truth" / "records.parquet", columns=["person_key"]).unique()
@@ -147,7 +188,8 @@ def build(engine: str, *, data: Path, persons: int, months: int, seed: int) -> d
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
             conn.execute("VACUUM (ANALYZE)")
         log(f"{engine}: vacuumed in {time.perf_counter() - started:.0f} s")
-    built = {"keys": issued, "ids": str(ids), "persons_on_file": people.height, "replay_seconds": replay_seconds}
+    built = {"keys": issued, "ids": str(ids), "persons_on_file": people.height, "replay_seconds": replay_seconds,
+             "replay_phases": phases.spans}
     done.write_text(json.dumps(built))
     return built
 

@@ -129,7 +129,8 @@ def measure(size: int, args: argparse.Namespace) -> dict:
     runtime = runtime_of(data, size)
     states = states_stored(runtime)
     result = {"persons": size, "states": states,
-              "intake": {"seconds": built.get("replay_seconds"), "records": states}}
+              "intake": {"seconds": built.get("replay_seconds"), "records": states},
+              "intake_phases": phase_totals(built.get("replay_phases") or [])}
     log(f"{size:,}: {states:,} account states; intake {built.get('replay_seconds') or float('nan'):.0f} s")
     result["identity_duckdb"] = resolve(runtime, "duckdb")
     log(f"{size:,}: identity (DuckDB) {result['identity_duckdb']['seconds']:.0f} s")
@@ -148,6 +149,50 @@ def measure(size: int, args: argparse.Namespace) -> dict:
     runtime.engine.dispose()
     (data / "scale.json").write_text(json.dumps(result, indent=2))
     return result
+
+
+def phase_totals(spans: list[dict]) -> dict:
+    """The replay's time by kind of work (``bench.report_api.ReplayPhases``): seconds, rows and the
+    PostgreSQL counters summed per kind, and the monthly files' cost per row in the first and the second half
+    of the rows loaded (does a row cost more as the bureau grows within one build?)."""
+    totals: dict[str, dict] = {}
+    for span in spans:
+        into = totals.setdefault(span["kind"], {})
+        for key, value in span.items():
+            if key not in ("kind", "furnisher"):
+                into[key] = into.get(key, 0) + value
+    monthly = [s for s in spans if s["kind"] == "monthly" and s["rows"]]
+    half = sum(s["rows"] for s in monthly) / 2
+    seen, halves = 0, [[0.0, 0], [0.0, 0]]
+    for span in monthly:
+        side = halves[0 if seen + span["rows"] / 2 <= half else 1]
+        side[0], side[1] = side[0] + span["seconds"], side[1] + span["rows"]
+        seen += span["rows"]
+    totals["monthly_halves_us"] = [t / n * 1e6 if n else None for t, n in halves]
+    return totals
+
+
+def report_phases(results: list[dict]) -> None:
+    """The intake's parts per size: where a replay's time went, and PostgreSQL's work per monthly row."""
+    rows = [("monthly files, µs/row", lambda p: _per(p.get("monthly"), "seconds", 1e6)),
+            ("  first half of rows", lambda p: (p.get("monthly_halves_us") or [None])[0]),
+            ("  second half of rows", lambda p: (p.get("monthly_halves_us") or [None, None])[1]),
+            ("  WAL bytes/row", lambda p: _per(p.get("monthly"), "wal_bytes")),
+            ("  full-page images/row", lambda p: _per(p.get("monthly"), "wal_fpi")),
+            ("  blocks read/row", lambda p: _per(p.get("monthly"), "blks_read")),
+            ("event files, µs/row", lambda p: _per(p.get("events"), "seconds", 1e6)),
+            ("consent imports, s", lambda p: (p.get("consents") or {}).get("seconds")),
+            ("applications, s", lambda p: (p.get("applications") or {}).get("seconds"))]
+    print("\nIntake's parts (the replay's spans; PostgreSQL's counters over each span)")
+    for label, value in rows:
+        cells = [value(r.get("intake_phases") or {}) for r in results]
+        print(f"{label:<24}" + "".join(f"{c:>14.1f}" if c is not None else f"{'-':>14}" for c in cells))
+
+
+def _per(totals: dict | None, key: str, scale: float = 1.0) -> float | None:
+    if not totals or not totals.get("rows") or key not in totals:
+        return None
+    return totals[key] / totals["rows"] * scale
 
 
 def fit_power(points: list[tuple[float, float]]) -> tuple[float, float]:
@@ -176,6 +221,7 @@ def report(results: list[dict]) -> None:
         print(f"{step:<18}{shown}{ratio}")
     print(f"{'inquiry p50 ms':<18}" + "".join(f"{r['inquiries']['p50']:>14.1f}" for r in results))
     print(f"{'inquiry p99 ms':<18}" + "".join(f"{r['inquiries']['p99']:>14.1f}" for r in results))
+    report_phases(results)
     points = [(r["identity_duckdb"]["records"], r["identity_duckdb"]["seconds"]) for r in results]
     if len(points) >= 2:
         a, b = fit_power(points)
