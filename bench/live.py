@@ -282,12 +282,13 @@ def run(engine: str, args: argparse.Namespace) -> dict:
         idle_paced = paced_inquiries(url, args, **args.inquirer, seed=args.seed)
         idle = wrk(url, seconds=args.duration, connections=args.connections, script=script)
         loads = []
-        for niceness, turn_wait in [(n, t) for n in args.load_niceness for t in args.turn_wait]:
+        for niceness, turn_wait, share in [(n, t, w) for n in args.load_niceness for t in args.turn_wait
+                                           for w in args.load_work_share]:
             log(f"{engine}: during a load of {args.records:,} records (niceness {niceness}, turn wait "
-                f"{turn_wait:g} s), {args.duration} s")
+                f"{turn_wait:g} s, work share {share:g}), {args.duration} s")
             loads.append(during_load(engine, args, path=path, url=url, script=script, base=base,
                                      platform_key=platform_key, consented=consented, niceness=niceness,
-                                     turn_wait=turn_wait))
+                                     turn_wait=turn_wait, share=share))
         maintenance, signal_, intake_ = {}, None, None
         for job, command in ([] if args.loads_only else maintenance_jobs(engine, args, ids)):
             log(f"{engine}: during {job}, {args.duration} s")
@@ -310,11 +311,12 @@ def run(engine: str, args: argparse.Namespace) -> dict:
 
 
 def during_load(engine: str, args: argparse.Namespace, *, path: Path, url: str, script: Path, base: str,
-                platform_key: str, consented: list[str], niceness: int, turn_wait: float) -> dict:
+                platform_key: str, consented: list[str], niceness: int, turn_wait: float,
+                share: float = 1.0) -> dict:
     """Inquiries for ``--duration`` seconds while the file loads in a second process whose preparing process
     runs at ``niceness`` (``OPENBUREAU_LOAD_NICENESS``), that waits up to ``turn_wait`` seconds between its
-    transactions for the inquiry logs that asked for the write lock (``OPENBUREAU_WRITE_TURN_WAIT``), and a
-    platform reports events."""
+    transactions for the inquiry logs that asked for the write lock (``OPENBUREAU_WRITE_TURN_WAIT``), that is
+    busy at most ``share`` of the time (``OPENBUREAU_LOAD_WORK_SHARE``), and a platform reports events."""
     started = time.perf_counter()
     # New accounts each run: the same records again would all be refused as already stored (and the same
     # bytes would return the earlier result), so the accounts' references get a suffix of the run's own.
@@ -323,7 +325,7 @@ def during_load(engine: str, args: argparse.Namespace, *, path: Path, url: str, 
     pl.scan_csv(path, infer_schema=False).with_columns(pl.col("furnisher_account_id") + tag).sink_csv(copy)
     cli = str(Path(sys.executable).with_name("openbureau"))
     env = {**env_for(engine, args), "OPENBUREAU_LOAD_NICENESS": str(niceness),
-           "OPENBUREAU_WRITE_TURN_WAIT": str(turn_wait)}
+           "OPENBUREAU_WRITE_TURN_WAIT": str(turn_wait), "OPENBUREAU_LOAD_WORK_SHARE": str(share)}
     loading = subprocess.Popen([cli, "intake", "submit", str(copy), "--furnisher", LOADER], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     with ThreadPoolExecutor(1) as feeder:
@@ -339,13 +341,13 @@ def during_load(engine: str, args: argparse.Namespace, *, path: Path, url: str, 
     copy.unlink(missing_ok=True)
     if loading.returncode != 0:
         raise SystemExit(f"the load failed: {err.decode()[-2000:]}")
-    return {"niceness": niceness, "turn_wait": turn_wait, "during": during, "during_paced": during_paced,
+    return {"niceness": niceness, "turn_wait": turn_wait, "work_share": share, "during": during, "during_paced": during_paced,
             "load_outlasted_paced": paced_outlasted, "load_seconds": load_seconds,
             "load_outlasted_inquiries": still_loading, "events_during": events_during}
 
 
 def _label(result: dict, load: dict) -> str:
-    return f"{result['engine']} n{load['niceness']} t{load.get('turn_wait', 0):g}"
+    return f"{result['engine']} n{load['niceness']} t{load.get('turn_wait', 0):g} w{load.get('work_share', 1):g}"
 
 
 def main() -> None:
@@ -366,6 +368,9 @@ def main() -> None:
     parser.add_argument("--turn-wait", type=lambda v: [float(n) for n in v.split(",")], default=[0.05],
                         help="seconds the load waits for the inquiry logs that asked for SQLite's write lock; "
                         "several (0.05,0) measure a load at each (after each niceness)")
+    parser.add_argument("--load-work-share", type=lambda v: [float(n) for n in v.split(",")], default=[1.0],
+                        help="the share of the time the load may be busy (OPENBUREAU_LOAD_WORK_SHARE); several "
+                        "(1,0.5,0.25) measure a load at each (after each niceness and turn wait)")
     parser.add_argument("--loads-only", action="store_true",
                         help="measure idle and during loads only (no other writers, event timings)")
     parser.add_argument("--rate", type=float, default=127,
@@ -389,7 +394,7 @@ def main() -> None:
     print()
     print(f"Inquiries idle and during a load of {args.records:,} records ({args.connections} connections, "
           f"{args.workers} server processes, {os.cpu_count()} cores)")
-    print(f"{'engine':<15}{'idle/s':>9}{'p50':>7}{'p99':>7}{'load/s':>9}{'p50':>7}{'p99':>8}{'errors':>8}"
+    print(f"{'engine':<22}{'idle/s':>9}{'p50':>7}{'p99':>7}{'load/s':>9}{'p50':>7}{'p99':>8}{'errors':>8}"
           f"{'p99 ratio':>11}{'load s':>8}")
     for r in results:
         i = r["idle"]
@@ -397,20 +402,20 @@ def main() -> None:
             d = load["during"]
             errors = d["non2xx"] + (0 if d["socket_errors"] is None else 1)
             note = "" if load["load_outlasted_inquiries"] else "  (the load ended before the inquiries: use more records)"
-            print(f"{_label(r, load):<15}{i['rps']:>9,.0f}{i['p50']:>7.1f}{i['p99']:>7.1f}"
+            print(f"{_label(r, load):<22}{i['rps']:>9,.0f}{i['p50']:>7.1f}{i['p99']:>7.1f}"
                   f"{d['rps']:>9,.0f}{d['p50']:>7.1f}{d['p99']:>8.1f}{errors:>8}{d['p99'] / i['p99']:>11.2f}"
                   f"{load['load_seconds']:>8.0f}{note}")
     print()
     print(f"Inquiries at {args.rate:g}/s planned in advance (latency from each planned departure, ms), idle and "
           f"during the same loads")
-    print(f"{'engine':<15}{'idle p50':>9}{'p99':>7}{'p99.9':>7}{'load p50':>9}{'p99':>7}{'p99.9':>8}{'max':>8}"
+    print(f"{'engine':<22}{'idle p50':>9}{'p99':>7}{'p99.9':>7}{'load p50':>9}{'p99':>7}{'p99.9':>8}{'max':>8}"
           f"{'errors':>8}{'p99 ratio':>11}")
     for r in results:
         i = r["idle_paced"]
         for load in r["loads"]:
             d = load["during_paced"]
             note = "" if load["load_outlasted_paced"] else "  (the load ended before the inquiries)"
-            print(f"{_label(r, load):<15}{i['p50']:>9.1f}{i['p99']:>7.1f}{i['p999']:>7.1f}"
+            print(f"{_label(r, load):<22}{i['p50']:>9.1f}{i['p99']:>7.1f}{i['p999']:>7.1f}"
                   f"{d['p50']:>9.1f}{d['p99']:>7.1f}{d['p999']:>8.1f}{d['max']:>8.0f}{d['errors']:>8}"
                   f"{d['p99'] / i['p99']:>11.2f}{note}")
     print()

@@ -14,6 +14,7 @@ from openbureau.kit.crypto import PiiVault, load_keys, load_signin_key
 from openbureau.kit.db import make_engine
 from openbureau.kit.dialects import dialect_for
 from openbureau.kit.keyfile import key_file_path
+from openbureau.kit.pacing import WorkShare
 from openbureau.kit.settings import Settings, get_settings
 from openbureau.migrations import ensure_current
 from openbureau.policy import Policy, build_policy
@@ -50,6 +51,7 @@ def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> R
     os.chmod(settings.data_dir, 0o700)
     engine = make_engine(settings.resolved_database_url)
     dialect_for(engine).turn_wait = settings.write_turn_wait
+    dialect_for(engine).work_share = WorkShare(settings.load_work_share)
     if migrate:
         ensure_current(engine, pg_partitions=settings.pg_partitions)
     vault = PiiVault(load_keys(settings), reload=functools.partial(load_keys, settings),

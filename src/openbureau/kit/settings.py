@@ -83,6 +83,14 @@ class Settings(BaseSettings):
         "machine's cores go to inquiries first and the load takes what they leave. 0 gives the load the "
         "serving processes' priority. The writing process keeps its own priority (it holds the write lock).",
     )
+    load_work_share: float = Field(
+        default=1.0, gt=0, le=1,
+        description="The share of the time a long job (a load, a consent import, a retention run, a rewrite "
+        "of the account states) may be busy: between two of its write transactions it rests so that its work "
+        "stays at this share (0.25: a quarter of the time, and the job takes four times as long). 1: it never "
+        "rests. On a machine whose cores the serving processes need, a share below 1 keeps inquiries as fast "
+        "during a load as on an idle bureau. docs/events.md",
+    )
     write_turn_wait: float = Field(
         default=0.05, ge=0, le=1,
         description="SQLite: seconds a long job (a load, a consent import, a retention run) waits between two of "

@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 
 from openbureau.kit.errors import BureauError
+from openbureau.kit.pacing import WorkShare
 
 _SQL_TYPES = {pl.Binary: LargeBinary, pl.String: Text, pl.Int64: BigInteger}
 # Rows per batch when a query is read into a frame through the driver.
@@ -71,9 +72,14 @@ class Dialect(ABC):
     # turn at the write lock (``ask_turn``) to have written; set from ``Settings.write_turn_wait``.
     turn_wait: float = 0.0
 
+    # The share of the time a long job may be busy (``kit.pacing``); set from ``Settings.load_work_share``.
+    work_share: WorkShare = WorkShare()
+
     def between_writes(self, engine: Engine) -> None:
-        """Between two write transactions of a long job: let a waiting writer in (see ``writer_pause``) and,
-        where the engine keeps a write-ahead log that the job's writes grow, bound it."""
+        """Between two write transactions of a long job: rest to keep to the job's share of the time, let a
+        waiting writer in (see ``writer_pause``) and, where the engine keeps a write-ahead log that the job's
+        writes grow, bound it."""
+        self.work_share.rest()
         if self.writer_pause:
             time.sleep(self.writer_pause)
 
