@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from openbureau.audit.models import AuditEntry
@@ -19,7 +19,6 @@ CHAIN_COLUMNS = (
     AuditEntry.person_id, AuditEntry.purpose, AuditEntry.details, AuditEntry.prev_hash, AuditEntry.entry_hash,
 )
 
-_INSERT = insert(AuditEntry.__table__)
 
 
 class AuditRepository:
@@ -40,7 +39,8 @@ class AuditRepository:
 
     def add_rows(self, rows: list[dict]) -> None:
         """Write new entries, given as column -> value (one executemany)."""
-        self.session.connection().execute(_INSERT, rows)
+        conn = self.session.connection()
+        dialect_for(conn).insert_rows(conn, AuditEntry.__table__, rows)
 
     def chain_after(self, seq: int | None, *, limit: int) -> Sequence[Row]:
         """Up to ``limit`` entries after ``seq`` (None: from the lowest), oldest first, as plain rows.

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import polars as pl
-from sqlalchemy import Connection, Row, bindparam, func, insert, or_, select
+from sqlalchemy import Connection, Row, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from openbureau.consent.models import Consent
 from openbureau.consent.profiles import HARD_PURPOSES
 from openbureau.identity.repository import same_person
 from openbureau.inquiries.models import Inquiry, Objection
+from openbureau.kit.dialects import dialect_for
 
 I = Inquiry.__table__.c  # noqa: E741
 
@@ -25,9 +26,6 @@ _OF_PERSON_SINCE = (select(I.id, I.subscriber_id, I.purpose, I.hard, I.basis, I.
                     .order_by(I.created_at.desc(), I.id.desc()))
 
 # Core, not the ORM's bulk path: a group commit writes a batch per commit.
-_ADD = insert(Inquiry.__table__).returning(I.id, sort_by_parameter_order=True)
-
-
 class InquiryRepository:
     """All SQL about inquiries."""
 
@@ -74,7 +72,9 @@ class InquiryRepository:
     def add_many(self, rows: list[dict]) -> list[int]:
         """Write new inquiries (column -> value each, the same columns in all but ``enterprise_id``, which only
         an enterprise's inquiry names); their ids, in order. A group commit mixes both kinds in one batch."""
-        return list(self.session.connection().execute(_ADD, [{"enterprise_id": None, **r} for r in rows]).scalars())
+        conn = self.session.connection()
+        return dialect_for(conn).insert_returning_ids(conn, Inquiry.__table__,
+                                                      [{"enterprise_id": None, **r} for r in rows])
 
 
 HARD_INQUIRY_SCHEMA = {"inquiry_id": pl.Int64, "furnisher_id": pl.Int64, "person_id": pl.Int64,

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Row, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from openbureau.kit.dialects import dialect_for
 from openbureau.notifications.models import DeliveryAttempt, Notification, NotificationStatus
 
 N = Notification.__table__.c
@@ -23,8 +24,8 @@ class NotificationRepository:
 
     def add_many(self, rows: list[dict]) -> None:
         """Write new outbox rows (the same columns in each) in the caller's transaction."""
-        if rows:
-            self.session.connection().execute(insert(Notification.__table__), rows)
+        conn = self.session.connection()
+        dialect_for(conn).insert_rows(conn, Notification.__table__, rows)
 
     def claim_due(self, *, now: datetime, limit: int, lease_until: datetime) -> Sequence[Row]:
         """Pending messages due by ``now``, leased to the caller until ``lease_until``: another dispatcher skips

@@ -12,8 +12,9 @@ from __future__ import annotations
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import polars as pl
 from sqlalchemy import (
@@ -29,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    insert,
     select,
 )
 
@@ -46,6 +48,32 @@ REWRITE_CHUNK_ROWS = 5_000
 # writers take it for their transaction). SQLite: an advisory file lock beside the database file, which the
 # operating system drops when its holder dies, so a killed load never leaves it held.
 INTAKE_LOCK = 7207301
+
+
+def numbered_key(table: Table) -> Column:
+    """The one integer key column of ``table`` that the database numbers."""
+    [key] = table.primary_key.columns
+    return key
+
+
+def column_values(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], Iterator[list]]:
+    """The columns and values of ``rows`` as an ``INSERT`` would write them, for a bulk path that bypasses
+    it (``COPY``): every column the rows name or that has a default of its own on the client (a value or a
+    function, filled in where a row leaves it out), each value through its column's bind processing (a UTC
+    timestamp refuses a naive time)."""
+    named = list(rows[0])
+    defaulted = [c for c in table.columns if c.name not in named and c.default is not None
+                 and (c.default.is_scalar or c.default.is_callable)]
+    columns = [*named, *(c.name for c in defaulted)]
+    processors = [table.c[name].type.bind_processor(conn.dialect) for name in columns]
+
+    def values() -> Iterator[list]:
+        for row in rows:
+            filled = [row[name] for name in named]
+            filled += [c.default.arg if c.default.is_scalar else c.default.arg(None) for c in defaulted]
+            yield [v if p is None else p(v) for v, p in zip(filled, processors, strict=True)]
+
+    return columns, values()
 
 
 class IntakeBusy(BureauError):
@@ -115,6 +143,21 @@ class Dialect(ABC):
         """Append every row of ``frame`` (its column names are the table's) to ``table``, inside the caller's
         transaction. Rows go in sorted by the table's key where the caller can (B-tree inserts in order are
         much cheaper)."""
+
+    def insert_rows(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Append ``rows`` (column -> value, the same columns in each) to ``table`` in the caller's transaction,
+        with the columns' defaults and bind processing as an ``INSERT`` has them: a service's few rows at a
+        time (an inquiry log's batch, its audit entries, the outbox's messages)."""
+        if rows:
+            conn.execute(insert(table), list(rows))
+
+    def insert_returning_ids(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+        """:meth:`insert_rows` into a table numbered by the database (an integer key the rows leave out): the
+        new rows' ids, in the rows' order."""
+        if not rows:
+            return []
+        key = numbered_key(table)
+        return list(conn.execute(insert(table).returning(key, sort_by_parameter_order=True), list(rows)).scalars())
 
     @abstractmethod
     def refresh_statistics(self, conn: Connection, table: Table, *, rows_written: int | None = None) -> None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import polars as pl
 from sqlalchemy import (
@@ -37,7 +38,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from openbureau.kit.dialects import postgresql_partitions as partitions_of
-from openbureau.kit.dialects.base import INTAKE_LOCK, Dialect
+from openbureau.kit.dialects.base import INTAKE_LOCK, Dialect, numbered_key, column_values
 
 _PG_TYPES = (
     (SmallInteger, "int2"), (BigInteger, "int8"), (Integer, "int4"), (LargeBinary, "bytea"),
@@ -78,12 +79,33 @@ class PostgresDialect(Dialect):
         """COPY FROM STDIN in binary form: no text encoding of bytes, dates or numbers on either side."""
         if frame.height == 0:
             return
-        name, cols = self._quoted(conn, table, frame.columns)
-        types = [_pg_type(table.c[c].type) for c in frame.columns]
+        self._copy(conn, table, frame.columns, frame.iter_rows())
+
+    def insert_rows(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """COPY as well: an ``INSERT`` of many rows is one long statement whose placeholders the driver parses
+        anew for every batch size (a fifth of the time of logging 20,000 inquiries)."""
+        if rows:
+            self._copy(conn, table, *column_values(conn, table, rows))
+
+    def insert_returning_ids(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+        """The ids drawn from the key's sequence first (one statement), then the rows copied with them."""
+        if not rows:
+            return []
+        key = numbered_key(table)
+        ids = sorted(conn.execute(text("SELECT nextval(pg_get_serial_sequence(:t, :c)) FROM generate_series(1, :n)"),
+                                  {"t": conn.dialect.identifier_preparer.format_table(table), "c": key.name,
+                                   "n": len(rows)}).scalars())
+        columns, values = column_values(conn, table, rows)
+        self._copy(conn, table, [key.name, *columns], ([i, *v] for i, v in zip(ids, values, strict=True)))
+        return ids
+
+    def _copy(self, conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+        name, cols = self._quoted(conn, table, list(columns))
+        types = [_pg_type(table.c[c].type) for c in columns]
         raw = conn.connection.driver_connection
         with raw.cursor() as cursor, cursor.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT binary)") as copy:  # noqa: S608
             copy.set_types(types)
-            for row in frame.iter_rows():
+            for row in rows:
                 copy.write_row(row)
 
     def key_list(self, columns: Sequence[ColumnElement], name: str) -> tuple[FromClause, list[ColumnElement]]:
