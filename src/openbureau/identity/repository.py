@@ -64,17 +64,32 @@ class PersonRepository:
         for (id_type,), part in subjects.unique(["id_type", "id_index"]).group_by(["id_type"]):
             indexes = part["id_index"].to_list()
             for start in range(0, len(indexes), chunk):
-                rows += [tuple(r) for r in self.conn.execute(select(Person.id_type, Person.id_index, Person.id).where(
+                rows += [tuple(r) for r in self.conn.execute(select(
+                    Person.id_type, Person.id_index, Person.id, Person.merged_into_id).where(
                     Person.id_type == id_type, Person.id_index.in_(indexes[start:start + chunk])))]
-        found = pl.DataFrame(rows, schema={"id_type": pl.String, "id_index": pl.Binary, "person_id": pl.Int64},
-                             orient="row")
-        return survive(found, self.survivors())
+        found = pl.DataFrame(rows, schema={"id_type": pl.String, "id_index": pl.Binary, "person_id": pl.Int64,
+                                           "merged_into_id": pl.Int64}, orient="row")
+        merged = dict(found.filter(pl.col("merged_into_id").is_not_null()).select("person_id", "merged_into_id")
+                      .iter_rows())
+        return survive(found.drop("merged_into_id"), self.survivors(merged))
 
-    def survivors(self) -> pl.DataFrame:
+    def survivors(self, merged: dict[int, int] | None = None) -> pl.DataFrame:
         """``person_id, survivor_id`` of every merged person: the person its records now lie under (the end
-        of its chain of merges)."""
-        rows = self.conn.execute(select(Person.id, Person.merged_into_id).where(Person.merged_into_id.is_not(None)))
-        into = dict(tuple(r) for r in rows)
+        of its chain of merges). ``merged`` (person -> the person it was merged into): only those persons'
+        survivors, following their chains (a lookup per link), not every merged person of the bureau."""
+        if merged is None:
+            rows = self.conn.execute(select(Person.id, Person.merged_into_id).where(Person.merged_into_id.is_not(None)))
+            into = dict(tuple(r) for r in rows)
+        else:
+            into, ahead = dict(merged), set(merged.values())
+            for _ in range(_MAX_CHAIN):
+                ahead -= into.keys()
+                if not ahead:
+                    break
+                found = dict(tuple(r) for r in self.conn.execute(select(Person.id, Person.merged_into_id).where(
+                    Person.id.in_(sorted(ahead)), Person.merged_into_id.is_not(None))))
+                into |= found
+                ahead = set(found.values())
         ends = {}
         for person in into:
             end, hops = into[person], 0

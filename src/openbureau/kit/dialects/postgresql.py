@@ -38,7 +38,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from openbureau.kit.dialects import postgresql_partitions as partitions_of
-from openbureau.kit.dialects.base import INTAKE_LOCK, Dialect, numbered_key, column_values
+from openbureau.kit.dialects.base import INTAKE_LOCK, Dialect, column_values, numbered_key
 
 _PG_TYPES = (
     (SmallInteger, "int2"), (BigInteger, "int8"), (Integer, "int4"), (LargeBinary, "bytea"),
