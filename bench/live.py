@@ -135,6 +135,8 @@ def feed_events(base: str, key: str, ids: list[str], *, rate: int, seconds: floa
     """Post ``rate`` events a second in batches every 100 ms for ``seconds``; acknowledged, errors, p99 ms."""
     import httpx
 
+    if rate <= 0:  # --event-rate 0: the load alone
+        return {"events": 0, "batches": 0, "batch_errors": 0, "events_per_s": 0.0, "batch_p99_ms": None}
     per_batch, sent, errors, latencies = max(1, rate // 10), 0, 0, []
     rng = random.Random(tag)
     start = time.perf_counter()
@@ -375,7 +377,8 @@ def main() -> None:
                         help="measure idle and during loads only (no other writers, event timings)")
     parser.add_argument("--rate", type=float, default=127,
                         help="inquiries/s planned in advance (default: a national bureau's average, 11 M a day)")
-    parser.add_argument("--event-rate", type=int, default=1_000, help="events/s reported during the load")
+    parser.add_argument("--event-rate", type=int, default=1_000,
+                        help="events/s reported during the load (0: none, to measure the load alone)")
     parser.add_argument("--trials", type=int, default=200, help="event-to-signal measurements")
     parser.add_argument("--event-clients", type=int, default=2)
     parser.add_argument("--event-batch", type=int, default=1_000)

@@ -87,7 +87,7 @@ class Settings(BaseSettings):
         default=1.0, gt=0, le=1,
         description="The share of the time a long job (a load, a consent import, a retention run, a rewrite "
         "of the account states) may be busy: between two of its write transactions it rests so that its work "
-        "stays at this share (0.25: a quarter of the time, and the job takes four times as long). 1: it never "
+        "stays at this share (0.25: a quarter of the time, and the job takes up to four times as long). 1: it never "
         "rests. On a machine whose cores the serving processes need, a share below 1 keeps inquiries as fast "
         "during a load as on an idle bureau. docs/events.md",
     )
