@@ -111,7 +111,9 @@ class ReplayPhases:
         self._close("consents")
 
     def loaded(self, entry) -> None:
-        self._close("events" if hasattr(entry, "date") else "monthly", entry.rows, entry.furnisher)
+        from openbureau.sim.event_files import EventFileEntry
+
+        self._close("events" if isinstance(entry, EventFileEntry) else "monthly", entry.rows, entry.furnisher)
 
     def finished(self) -> None:  # after the last file: the applications' consents and inquiries
         self._close("applications")

@@ -151,48 +151,38 @@ def measure(size: int, args: argparse.Namespace) -> dict:
     return result
 
 
+PHASES = (("monthly", "monthly files"), ("events", "event files"), ("consents", "consent imports"),
+          ("applications", "applications"))
+
+
 def phase_totals(spans: list[dict]) -> dict:
     """The replay's time by kind of work (``bench.report_api.ReplayPhases``): seconds, rows and the
-    PostgreSQL counters summed per kind, and the monthly files' cost per row in the first and the second half
-    of the rows loaded (does a row cost more as the bureau grows within one build?)."""
+    PostgreSQL counters summed over the spans of each kind."""
     totals: dict[str, dict] = {}
     for span in spans:
         into = totals.setdefault(span["kind"], {})
         for key, value in span.items():
             if key not in ("kind", "furnisher"):
                 into[key] = into.get(key, 0) + value
-    monthly = [s for s in spans if s["kind"] == "monthly" and s["rows"]]
-    half = sum(s["rows"] for s in monthly) / 2
-    seen, halves = 0, [[0.0, 0], [0.0, 0]]
-    for span in monthly:
-        side = halves[0 if seen + span["rows"] / 2 <= half else 1]
-        side[0], side[1] = side[0] + span["seconds"], side[1] + span["rows"]
-        seen += span["rows"]
-    totals["monthly_halves_us"] = [t / n * 1e6 if n else None for t, n in halves]
     return totals
 
 
 def report_phases(results: list[dict]) -> None:
-    """The intake's parts per size: where a replay's time went, and PostgreSQL's work per monthly row."""
-    rows = [("monthly files, µs/row", lambda p: _per(p.get("monthly"), "seconds", 1e6)),
-            ("  first half of rows", lambda p: (p.get("monthly_halves_us") or [None])[0]),
-            ("  second half of rows", lambda p: (p.get("monthly_halves_us") or [None, None])[1]),
-            ("  WAL bytes/row", lambda p: _per(p.get("monthly"), "wal_bytes")),
-            ("  full-page images/row", lambda p: _per(p.get("monthly"), "wal_fpi")),
-            ("  blocks read/row", lambda p: _per(p.get("monthly"), "blks_read")),
-            ("event files, µs/row", lambda p: _per(p.get("events"), "seconds", 1e6)),
-            ("consent imports, s", lambda p: (p.get("consents") or {}).get("seconds")),
-            ("applications, s", lambda p: (p.get("applications") or {}).get("seconds"))]
+    """The intake's parts per size: where a replay's time went, and PostgreSQL's work over each part (WAL,
+    its full-page images, blocks read from outside the shared buffers)."""
     print("\nIntake's parts (the replay's spans; PostgreSQL's counters over each span)")
-    for label, value in rows:
-        cells = [value(r.get("intake_phases") or {}) for r in results]
-        print(f"{label:<24}" + "".join(f"{c:>14.1f}" if c is not None else f"{'-':>14}" for c in cells))
-
-
-def _per(totals: dict | None, key: str, scale: float = 1.0) -> float | None:
-    if not totals or not totals.get("rows") or key not in totals:
-        return None
-    return totals[key] / totals["rows"] * scale
+    print(f"{'part':<18}{'persons':>11}{'seconds':>10}{'rows':>12}{'µs/row':>9}{'WAL GB':>9}{'full pages':>12}"
+          f"{'blocks read':>13}")
+    for kind, label in PHASES:
+        for r in results:
+            part = (r.get("intake_phases") or {}).get(kind)
+            if not part:
+                continue
+            per_row = f"{part['seconds'] / part['rows'] * 1e6:>9.1f}" if part.get("rows") else f"{'-':>9}"
+            counters = (f"{part['wal_bytes'] / 1e9:>9.2f}{part['wal_fpi']:>12,}{part['blks_read']:>13,}"
+                        if "wal_bytes" in part else "")
+            print(f"{label:<18}{r['persons']:>11,}{part['seconds']:>10.1f}{part.get('rows', 0):>12,}{per_row}"
+                  f"{counters}")
 
 
 def fit_power(points: list[tuple[float, float]]) -> tuple[float, float]:

@@ -20,7 +20,6 @@ CHAIN_COLUMNS = (
 )
 
 
-
 class AuditRepository:
     """All SQL about the audit log."""
 

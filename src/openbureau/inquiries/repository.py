@@ -25,7 +25,8 @@ _OF_PERSON_SINCE = (select(I.id, I.subscriber_id, I.purpose, I.hard, I.basis, I.
                     .where(I.person_id == bindparam("person_id"), I.created_at >= bindparam("since"))
                     .order_by(I.created_at.desc(), I.id.desc()))
 
-# Core, not the ORM's bulk path: a group commit writes a batch per commit.
+
+
 class InquiryRepository:
     """All SQL about inquiries."""
 
@@ -71,7 +72,8 @@ class InquiryRepository:
 
     def add_many(self, rows: list[dict]) -> list[int]:
         """Write new inquiries (column -> value each, the same columns in all but ``enterprise_id``, which only
-        an enterprise's inquiry names); their ids, in order. A group commit mixes both kinds in one batch."""
+        an enterprise's inquiry names); their ids, in order. A group commit mixes both kinds in one batch, and
+        writes it through the dialect (COPY on PostgreSQL), not the ORM's bulk path."""
         conn = self.session.connection()
         return dialect_for(conn).insert_returning_ids(conn, Inquiry.__table__,
                                                       [{"enterprise_id": None, **r} for r in rows])
