@@ -19,6 +19,7 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     Text,
+    select,
     text,
 )
 
@@ -128,3 +129,45 @@ def test_a_bulk_insert_stores_every_value_as_it_was_given(runtime) -> None:
         assert got.small == given["small"] and got.d == given["d"]
         as_utc = got.at if got.at is None or got.at.tzinfo else got.at.replace(tzinfo=UTC)  # SQLite keeps no zone
         assert as_utc == given["at"]
+
+
+def _staged_values(conn, staged) -> list[int]:
+    return sorted(conn.execute(select(staged.c.n)).scalars())
+
+
+def test_a_staged_table_is_one_table_object_so_its_statements_compile_once(runtime) -> None:
+    frame = pl.DataFrame({"n": [1, 2, 3]})
+    with runtime.engine.begin() as conn:
+        dialect = dialect_for(conn)
+        with dialect.staged(conn, frame, "probe") as first:
+            assert _staged_values(conn, first) == [1, 2, 3]
+        cache = conn.engine._compiled_cache
+        with dialect.staged(conn, frame.with_columns(pl.col("n") * 10), "probe") as second:
+            assert second is first
+            size = len(cache)
+            assert _staged_values(conn, second) == [10, 20, 30]
+            assert len(cache) == size  # the select on the staged table was compiled by the first block
+        # Other columns are another table; the same name and columns nested on one connection too.
+        with dialect.staged(conn, pl.DataFrame({"n": [7]}), "probe") as outer:
+            with dialect.staged(conn, pl.DataFrame({"n": [8, 9]}), "probe") as inner:
+                assert inner.name != outer.name
+                assert _staged_values(conn, outer) == [7]
+                assert _staged_values(conn, inner) == [8, 9]
+            assert _staged_values(conn, outer) == [7]
+        with dialect.staged(conn, pl.DataFrame({"n": ["a"]}, schema={"n": pl.String}), "probe") as text_table:
+            assert text_table.name != first.name
+
+
+def test_a_staged_table_left_behind_on_the_connection_does_not_stop_the_next(runtime) -> None:
+    with runtime.engine.connect() as conn:
+        dialect = dialect_for(conn)
+        conn.begin()
+        with dialect.staged(conn, pl.DataFrame({"n": [1]}), "leftover") as staged:
+            conn.commit()  # the creation and its row are committed ...
+            conn.begin()
+        conn.rollback()  # ... and the drop undone: the table is still on the connection, with its row
+        assert _staged_values(conn, staged) == [1]
+        conn.rollback()
+        with conn.begin(), dialect.staged(conn, pl.DataFrame({"n": [5, 6]}), "leftover") as again:
+            assert again is staged
+            assert _staged_values(conn, again) == [5, 6]

@@ -22,6 +22,8 @@ expression (the new rows are in frames); ``tests/accounts/test_negative.py`` hol
 
 from __future__ import annotations
 
+import functools
+
 import polars as pl
 from sqlalchemy import ColumnElement, case, literal
 
@@ -56,6 +58,7 @@ def _chain(whens: list[tuple[pl.Expr, int]]) -> pl.Expr:
     return expr.otherwise(pl.lit(0, dtype=pl.Int8))
 
 
+@functools.cache
 def state_level() -> pl.Expr:
     """The level of each account state of a frame (``days_past_due``, ``payment_status``, ``account_status``)."""
     dpd, status, account = pl.col("days_past_due"), pl.col("payment_status"), pl.col("account_status")
@@ -64,8 +67,10 @@ def state_level() -> pl.Expr:
     return _chain([(w.fill_null(False), level) for w, level in whens])
 
 
+@functools.cache
 def event_level() -> pl.Expr:
-    """The level of each lending event of a frame (``event_type``, ``days_past_due``)."""
+    """The level of each lending event of a frame (``event_type``, ``days_past_due``); built once, as the
+    state's (an expression is immutable)."""
     kind, dpd = pl.col("event_type"), pl.col("days_past_due")
     whens = [(kind == "written_off", CHARGED_OFF)]
     whens += [((kind == "delinquent") & (dpd >= low), level) for level, low in _BUCKETS]

@@ -7,6 +7,7 @@ noise to the finding that already explains it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import overload
 
@@ -206,9 +207,11 @@ _BY_TYPE = {
 }
 
 
-def typed_columns(layout: standard.Layout = standard.RECORDS) -> list[pl.Expr]:
-    """One expression per column of ``layout`` turning `raw.<name>` into its typed column `<name>`."""
-    return [_BY_TYPE[field.type](field)[0].alias(field.name) for field in layout.fields]
+@functools.cache
+def typed_columns(layout: standard.Layout = standard.RECORDS) -> tuple[pl.Expr, ...]:
+    """One expression per column of ``layout`` turning `raw.<name>` into its typed column `<name>` (built once
+    per layout: an expression is immutable)."""
+    return tuple(_BY_TYPE[field.type](field)[0].alias(field.name) for field in layout.fields)
 
 
 def field_checks(layout: standard.Layout = standard.RECORDS, *, phone_plan: str = "CN_MOBILE") -> list[Check]:
