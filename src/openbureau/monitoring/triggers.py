@@ -109,8 +109,8 @@ def identity_causes(conn: Connection, vault: PiiVault, new: pl.DataFrame, *, exc
     release let in), in the files already, are not earlier ones."""
     if new.height == 0:
         return pl.DataFrame(schema=CAUSE_SCHEMA)
-    new = _contacts(new).filter(
-        pl.col("person_id").is_not_null() & (pl.col("phone").is_not_null() | pl.col("address").is_not_null()))
+    with_contacts = pl.col("person_id").is_not_null() & (pl.col("phone").is_not_null() | pl.col("address").is_not_null())
+    new = new.filter(with_contacts)
     if new.height == 0:  # no contact details (most lending events): nothing to read
         return pl.DataFrame(schema=CAUSE_SCHEMA)
     watched: dict[int, set[int]] = {}
@@ -118,6 +118,8 @@ def identity_causes(conn: Connection, vault: PiiVault, new: pl.DataFrame, *, exc
         watched.setdefault(w.person_id, set()).add(w.subscriber_id)
     new = new.filter(pl.struct("person_id", "furnisher_id").map_elements(
         lambda r: bool(watched.get(r["person_id"], set()) - {r["furnisher_id"]}), return_dtype=pl.Boolean))
+    # Normalised only for the persons some other lender monitors (a value may normalise to nothing).
+    new = _contacts(new).filter(with_contacts) if new.height else new
     if new.height == 0:
         return pl.DataFrame(schema=CAUSE_SCHEMA)
     known = AccountLoadRepository(conn).known_identities(new["person_id"].unique().to_list(),
