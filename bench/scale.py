@@ -15,6 +15,9 @@ For each size (persons; ``--months`` months of files each), on PostgreSQL:
 5. Inquiries: ``--inquiries`` reports of random persons through the service (``reports.service.inquire``,
    logged and audited) in one process, one after another: p50 and p99 in ms.
 
+The server's settings that intake's cost depends on (shared buffers, WAL size, checkpoint interval, WAL
+compression) are printed and kept with each size's figures.
+
 Then, per step, the cost per record at the largest size ÷ at the smallest (near-linear: ≤ 1.2), and the time
 to resolve 100 M records projected from the DuckDB resolution's measured curve, ``t(n) = a × n^b`` fitted
 by least squares on log t and log n (b = 1 is linear).
@@ -39,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.report_api import SUBSCRIBER, build, database_url, log  # noqa: E402
+from bench.report_api import PG_ADMIN, SUBSCRIBER, build, database_url, log  # noqa: E402
 
 ENGINE = "postgresql"
 
@@ -123,12 +126,24 @@ def inquiries(runtime, ids: list[str], count: int, seed: int) -> dict:
             "count": count}
 
 
+# The server settings the intake's cost at scale depends on (docs/scaling.md, The same builds on a tuned server).
+SERVER_SETTINGS = ("shared_buffers", "max_wal_size", "checkpoint_timeout", "wal_compression")
+
+
+def server_settings() -> dict[str, str]:
+    """The PostgreSQL server's settings in :data:`SERVER_SETTINGS`, as it reports them."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        return {name: conn.execute(f"SHOW {name}").fetchone()[0] for name in SERVER_SETTINGS}
+
+
 def measure(size: int, args: argparse.Namespace) -> dict:
     data = args.data / str(size)
     built = build(ENGINE, data=data, persons=size, months=args.months, seed=args.seed)
     runtime = runtime_of(data, size)
     states = states_stored(runtime)
-    result = {"persons": size, "states": states,
+    result = {"persons": size, "states": states, "server": server_settings(),
               "intake": {"seconds": built.get("replay_seconds"), "records": states},
               "intake_phases": phase_totals(built.get("replay_phases") or [])}
     log(f"{size:,}: {states:,} account states; intake {built.get('replay_seconds') or float('nan'):.0f} s")
@@ -199,6 +214,9 @@ STEPS = ("intake", "identity_duckdb", "identity_spark", "quality", "quality_spar
 def report(results: list[dict]) -> None:
     print(f"\nScale run on PostgreSQL ({ENGINE}), {len(results)} sizes; microseconds per record "
           "(intake and quality: per account state; identity: per record resolved; training set: per person)")
+    for r in results:  # as the steps were measured (a kept build's intake was measured when it was built)
+        if r.get("server"):
+            print(f"{r['persons']:,} persons: " + ", ".join(f"{k} {v}" for k, v in r["server"].items()))
     print(f"{'step':<18}" + "".join(f"{r['persons']:>14,}" for r in results) + f"{'ratio last/first':>18}")
     for step in STEPS:
         cells = [r.get(step) for r in results]
