@@ -171,3 +171,25 @@ def test_a_staged_table_left_behind_on_the_connection_does_not_stop_the_next(run
         with conn.begin(), dialect.staged(conn, pl.DataFrame({"n": [5, 6]}), "leftover") as again:
             assert again is staged
             assert _staged_values(conn, again) == [5, 6]
+
+
+def test_staging_never_drops_a_plain_table_of_the_same_name(runtime) -> None:
+    # The drop before a staged table is made reaches temporary tables only: a plain table that happens to
+    # carry the staged table's name keeps its rows.
+    with runtime.engine.begin() as conn:
+        dialect = dialect_for(conn)
+        with dialect.staged(conn, pl.DataFrame({"n": [1]}), "namesake") as staged:
+            name = staged.name
+    plain = Table(name, MetaData(), Column("n", BigInteger))
+    try:
+        with runtime.engine.begin() as conn:
+            plain.create(conn)
+            conn.execute(plain.insert(), [{"n": 42}])
+        with runtime.engine.begin() as conn:
+            with dialect_for(conn).staged(conn, pl.DataFrame({"n": [7]}), "namesake") as staged:
+                assert _staged_values(conn, staged) == [7]
+        with runtime.engine.connect() as conn:
+            assert conn.execute(select(plain.c.n)).scalars().all() == [42]
+    finally:
+        with runtime.engine.begin() as conn:
+            plain.drop(conn)

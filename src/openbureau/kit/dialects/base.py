@@ -122,6 +122,10 @@ class Dialect(ABC):
     # The share of the time a long job may be busy (``kit.pacing``); set from ``Settings.load_work_share``.
     work_share: WorkShare = WorkShare()
 
+    # The schema of a connection's temporary tables, named where a statement must reach a temporary table
+    # and nothing else (a plain table of the same name would otherwise be found when there is none).
+    temp_schema: str = "temp"
+
     def between_writes(self, engine: Engine) -> None:
         """Between two write transactions of a long job: rest to keep to the job's share of the time, let a
         waiting writer in (see ``writer_pause``) and, where the engine keeps a write-ahead log that the job's
@@ -220,7 +224,8 @@ class Dialect(ABC):
             create, drop = _ddl(table, conn.dialect)
             # A table of the name left by a block whose drop was undone (its transaction rolled back after an
             # earlier one committed the creation) would otherwise make the creation fail.
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {conn.dialect.identifier_preparer.format_table(table)}")
+            quoted = conn.dialect.identifier_preparer.quote
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {quoted(self.temp_schema)}.{quoted(table.name)}")
         try:
             conn.exec_driver_sql(create)
             try:

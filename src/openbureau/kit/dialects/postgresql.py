@@ -62,6 +62,7 @@ class PostgresDialect(Dialect):
     """COPY FROM STDIN (binary) and COPY TO STDOUT, ANALYZE after bulk writes, advisory locks."""
 
     name = "postgresql"
+    temp_schema = "pg_temp"
 
     def create_engine(self, url: str, *, busy_timeout: float, autocheckpoint: bool, pool_size: int) -> Engine:
         # busy_timeout, autocheckpoint and pool_size concern SQLite's file: PostgreSQL keeps 16 connections.
