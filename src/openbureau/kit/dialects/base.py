@@ -214,19 +214,21 @@ class Dialect(ABC):
         columns = tuple((c, _SQL_TYPES[dtype]) for c, dtype in frame.schema.items())
         in_use = conn.info.setdefault(_STAGED_IN_USE, set())
         key = (name, columns)
-        if key in in_use:
-            table = Table(f"tmp_{name}_{uuid.uuid4().hex[:8]}", MetaData(), *(Column(c, t()) for c, t in columns),
-                          prefixes=["TEMPORARY"])
-            create, drop = _ddl(table, conn.dialect)
-        else:
+        shared = key not in in_use
+        if shared:
             in_use.add(key)
             table = _staged_table(name, columns)
             create, drop = _ddl(table, conn.dialect)
-            # A table of the name left by a block whose drop was undone (its transaction rolled back after an
-            # earlier one committed the creation) would otherwise make the creation fail.
-            quoted = conn.dialect.identifier_preparer.quote
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {quoted(self.temp_schema)}.{quoted(table.name)}")
+        else:
+            table = Table(f"tmp_{name}_{uuid.uuid4().hex[:8]}", MetaData(), *(Column(c, t()) for c, t in columns),
+                          prefixes=["TEMPORARY"])
+            create, drop = _ddl.__wrapped__(table, conn.dialect)
         try:
+            if shared:
+                # A table of the name left by a block whose drop was undone (its transaction rolled back after
+                # an earlier one committed the creation) would otherwise make the creation fail.
+                quoted = conn.dialect.identifier_preparer.quote
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {quoted(self.temp_schema)}.{quoted(table.name)}")
             conn.exec_driver_sql(create)
             try:
                 self.insert(conn, table, frame)
@@ -235,7 +237,7 @@ class Dialect(ABC):
             finally:
                 conn.exec_driver_sql(drop)
         finally:
-            if table is _staged_table(name, columns):
+            if shared:
                 in_use.discard(key)
 
     def read_frame(self, conn: Connection, stmt: Select, schema: dict[str, pl.DataType]) -> pl.DataFrame:
