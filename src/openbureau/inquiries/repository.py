@@ -26,7 +26,6 @@ _OF_PERSON_SINCE = (select(I.id, I.subscriber_id, I.purpose, I.hard, I.basis, I.
                     .order_by(I.created_at.desc(), I.id.desc()))
 
 
-
 class InquiryRepository:
     """All SQL about inquiries."""
 

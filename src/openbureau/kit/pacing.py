@@ -6,8 +6,8 @@ is set, for as long as keeps its busy time (everything since its last rest: its 
 work for it, and the wait for its preparing side) at ``share`` of the time that passed: after 40 ms of work
 at a share of 0.5, 40 ms of rest. On a small machine the serving processes keep the cores the job leaves, so
 inquiries answered during a load take less long than beside an unpaced one, and the job takes up to
-``1 / share`` times as long (measured: docs/events.md, Loads that leave room for inquiries). The preparing process of a load waits for its
-writer once the hand-off between them is full, so it follows the same pace.
+``1 / share`` times as long (measured: docs/events.md, Loads that leave room for inquiries). The preparing
+process of a load waits for its writer once the hand-off between them is full, so it follows the same pace.
 
 The rest is per thread (a serving process's jobs each keep their own), at most ``MAX_REST`` at a time, and a
 call after ``NEW_JOB_GAP`` without one starts the count again (a thread that was not in a job, or waited

@@ -56,17 +56,24 @@ INTAKE_LOCK = 7207301
 _STAGED_IN_USE = "openbureau.staged_in_use"  # key of Connection.info: the staged tables a connection holds
 
 
+def _temporary_table(table_name: str, columns: tuple[tuple[str, type], ...]) -> Table:
+    """A temporary table of ``columns`` (name, SQLAlchemy type) named ``table_name``."""
+    return Table(table_name, MetaData(), *(Column(c, t()) for c, t in columns), prefixes=["TEMPORARY"])
+
+
 @functools.cache
 def _staged_table(name: str, columns: tuple[tuple[str, type], ...]) -> Table:
     """The one temporary table of ``name`` with ``columns`` (see ``Dialect.staged``), named by both."""
-    digest = hashlib.blake2s(repr(columns).encode(), digest_size=4).hexdigest()
-    return Table(f"tmp_{name}_{digest}", MetaData(), *(Column(c, t()) for c, t in columns), prefixes=["TEMPORARY"])
+    return _temporary_table(f"tmp_{name}_{hashlib.blake2s(repr(columns).encode(), digest_size=4).hexdigest()}",
+                            columns)
 
 
-@functools.lru_cache(maxsize=256)
 def _ddl(table: Table, dialect: Any) -> tuple[str, str]:
-    """``CREATE`` and ``DROP`` of ``table`` in ``dialect``, compiled once per table."""
+    """``CREATE`` and ``DROP`` of ``table`` in ``dialect``."""
     return str(CreateTable(table).compile(dialect=dialect)), str(DropTable(table).compile(dialect=dialect))
+
+
+_shared_ddl = functools.lru_cache(maxsize=256)(_ddl)  # of the staged tables, compiled once each
 
 
 def numbered_key(table: Table) -> Column:
@@ -216,13 +223,12 @@ class Dialect(ABC):
         key = (name, columns)
         shared = key not in in_use
         if shared:
-            in_use.add(key)
             table = _staged_table(name, columns)
-            create, drop = _ddl(table, conn.dialect)
+            create, drop = _shared_ddl(table, conn.dialect)
+            in_use.add(key)
         else:
-            table = Table(f"tmp_{name}_{uuid.uuid4().hex[:8]}", MetaData(), *(Column(c, t()) for c, t in columns),
-                          prefixes=["TEMPORARY"])
-            create, drop = _ddl.__wrapped__(table, conn.dialect)
+            table = _temporary_table(f"tmp_{name}_{uuid.uuid4().hex[:8]}", columns)
+            create, drop = _ddl(table, conn.dialect)
         try:
             if shared:
                 # A table of the name left by a block whose drop was undone (its transaction rolled back after
