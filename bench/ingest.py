@@ -5,8 +5,9 @@ For each engine it runs, each in a fresh process and a fresh database:
   (executemany in one transaction on SQLite, COPY on PostgreSQL);
 - end to end: ``intake submit`` of the file into an empty bureau whose furnisher has already sent its
   consents to furnish (imported before the clock starts, as a real furnisher's would be on file).
-It prints records/s, the ratio end-to-end / ceiling, and peak memory during the run (resident memory of
-the loading process plus its preparing process, which run side by side, sampled every 50 ms).
+It prints records/s, the ratio end-to-end / ceiling, and peak memory during the run (the loading process plus
+its preparing process, which run side by side, sampled every 50 ms): resident memory, and of it the
+anonymous part (the processes' own heaps: what a load allocates; ``bench/memory.py`` says why).
 
     .venv/bin/python bench/ingest.py --records 1000000
 """
@@ -19,54 +20,20 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from datetime import date
 from pathlib import Path
 
-import psutil
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.memory import MemorySampler  # noqa: E402
 from openbureau.intake import standard  # noqa: E402
 
 PG_ADMIN = os.environ.get("OPENBUREAU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-class MemorySampler:
-    """Peak resident memory of this process and its children (the preparing process), sampled while
-    the block runs, so that set-up steps before it do not count."""
-
-    def __init__(self, interval: float = 0.05) -> None:
-        self.interval = interval
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        me = psutil.Process()
-        while not self._stop.is_set():
-            try:
-                total = me.memory_info().rss + sum(c.memory_info().rss for c in me.children(recursive=True))
-            except psutil.Error:
-                continue
-            self.peak = max(self.peak, total)
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> MemorySampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    @property
-    def peak_mib(self) -> float:
-        return self.peak / 2**20
 
 
 def child_ceiling(url: str, path: Path, chunk_size: int) -> dict:
@@ -87,7 +54,7 @@ def child_ceiling(url: str, path: Path, chunk_size: int) -> dict:
         for chunk in ChunkReader(path, FileFormat.CSV, chunk_size=chunk_size).chunks():
             writer.insert(conn, table, chunk.drop("_line"))
             rows += chunk.height
-    return {"seconds": time.perf_counter() - started, "rows": rows, "peak_mib": memory.peak_mib}
+    return {"seconds": time.perf_counter() - started, "rows": rows, **memory.figures()}
 
 
 def child_end_to_end(url: str, path: Path, chunk_size: int, data_dir: Path) -> dict:
@@ -109,7 +76,7 @@ def child_end_to_end(url: str, path: Path, chunk_size: int, data_dir: Path) -> d
         seconds = time.perf_counter() - started
     s = result.submission
     return {"seconds": seconds, "rows": s.records_received, "accepted": s.records_accepted + s.records_warnings,
-            "rejected": s.records_rejected, "quarantined": s.records_quarantined, "peak_mib": memory.peak_mib}
+            "rejected": s.records_rejected, "quarantined": s.records_quarantined, **memory.figures()}
 
 
 def child_setup(url: str, path: Path, data_dir: Path) -> None:
@@ -196,15 +163,16 @@ def main() -> None:
                 f"r.write_csv({str(path)!r}); make_consents(r).write_csv({str(path.with_suffix('.consents.csv'))!r})")
         subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
     print(f"file: {path.name}, {path.stat().st_size / 2**20:,.0f} MiB, chunk size {args.chunk_size:,}")
-    print(f"{'engine':<11}{'run':<13}{'seconds':>9}{'records/s':>12}{'peak MiB':>10}{'ratio':>8}")
+    print(f"{'engine':<11}{'run':<13}{'seconds':>9}{'records/s':>12}{'peak MiB':>10}{'anon MiB':>10}{'ratio':>8}")
     for engine in args.engines.split(","):
         ceiling = _run_child("ceiling", engine, path, args.chunk_size)
         e2e = _run_child("e2e", engine, path, args.chunk_size)
         assert e2e["accepted"] == args.records and e2e["quarantined"] == 0, e2e
         c_rate, e_rate = ceiling["rows"] / ceiling["seconds"], e2e["rows"] / e2e["seconds"]
-        print(f"{engine:<11}{'ceiling':<13}{ceiling['seconds']:>9.1f}{c_rate:>12,.0f}{ceiling['peak_mib']:>10,.0f}")
+        print(f"{engine:<11}{'ceiling':<13}{ceiling['seconds']:>9.1f}{c_rate:>12,.0f}{ceiling['peak_mib']:>10,.0f}"
+              f"{ceiling['anonymous_mib']:>10,.0f}")
         print(f"{engine:<11}{'end-to-end':<13}{e2e['seconds']:>9.1f}{e_rate:>12,.0f}{e2e['peak_mib']:>10,.0f}"
-              f"{e_rate / c_rate:>8.2f}", flush=True)
+              f"{e2e['anonymous_mib']:>10,.0f}{e_rate / c_rate:>8.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,10 @@ Steps, per engine (SQLite, PostgreSQL):
    wrk counted, plus at most one per connection (requests in flight when wrk stops are logged but not
    counted); each is committed before its answer is sent.
 
-It prints requests/s, p50 and p99 latency of both, and the ratio inquiries/s ÷ ceiling requests/s.
+It prints requests/s, p50 and p99 latency of both, and the ratio inquiries/s ÷ ceiling requests/s, and the
+serving processes' peak memory during the inquiries (``bench/memory.py``): the anonymous memory of the
+largest worker and of all of them with uvicorn's supervisor, and their resident memory (which adds the
+database pages mapped by SQLite and PostgreSQL's shared buffers as far as the workers touched them).
 
     .venv/bin/python bench/report_api.py --persons 1000000 --engine sqlite
     .venv/bin/python bench/report_api.py --persons 20000 --engine both --duration 30   # quicker
@@ -45,6 +48,8 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.memory import MemorySampler  # noqa: E402
 
 PG_ADMIN = os.environ.get("OPENBUREAU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SUBSCRIBER = "LENDER_X"
@@ -381,7 +386,9 @@ def run(engine: str, args: argparse.Namespace) -> dict:
         time.sleep(0.5)  # the warm-up's last requests are committed before the count
         before = inquiries_logged(engine, data=args.data, persons=args.persons)
         log(f"{engine}: inquiries for {args.duration} s with {args.connections} connections")
-        inquiries = wrk(f"{base}/v1/inquiries", seconds=args.duration, connections=args.connections, script=script)
+        with MemorySampler(server.pid, interval=0.5) as memory:
+            inquiries = wrk(f"{base}/v1/inquiries", seconds=args.duration, connections=args.connections,
+                            script=script)
         time.sleep(0.5)
         logged = inquiries_logged(engine, data=args.data, persons=args.persons) - before
         log(f"{engine}: trivial JSON endpoint for {args.ceiling_duration} s")
@@ -391,7 +398,7 @@ def run(engine: str, args: argparse.Namespace) -> dict:
         server.wait(timeout=30)
     answered = inquiries["requests"] - inquiries["non2xx"]
     return {"engine": engine, "workers": workers, "persons": built["persons_on_file"], "inquiries": inquiries,
-            "ceiling": ceiling, "logged": logged, "answered": answered}
+            "ceiling": ceiling, "logged": logged, "answered": answered, "memory": memory.figures()}
 
 
 def main() -> None:
@@ -430,6 +437,7 @@ def main() -> None:
     print(f"Inquiry API, {args.connections} connections, wrk on 127.0.0.1, {os.cpu_count()} cores")
     print(f"{'engine':<11}{'workers':>8}{'persons':>10}{'inquiries/s':>13}{'p50 ms':>9}{'p99 ms':>9}{'ceiling/s':>11}"
           f"{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}  logged / answered")
+    memory_lines = []
     for r in results:
         q, c = r["inquiries"], r["ceiling"]
         # wrk stops with up to one request per connection in flight: logged, but not counted as answered.
@@ -438,6 +446,12 @@ def main() -> None:
         print(f"{r['engine']:<11}{r['workers']:>8}{r['persons']:>10,}{q['rps']:>13,.0f}{q['p50']:>9.1f}{q['p99']:>9.1f}{c['rps']:>11,.0f}"
               f"{c['p50']:>9.1f}{c['p99']:>9.1f}{q['rps'] / c['rps']:>8.3f}  {r['logged']:,} / {r['answered']:,}"
               f"{check}{failed}")
+        m = r["memory"]
+        memory_lines.append(f"{r['engine']:<11}{m['one_process_mib']:>14,.0f}{m['anonymous_mib']:>12,.0f}"
+                            f"{m['peak_mib']:>14,.0f}")
+    print(f"Serving processes' peak memory during the inquiries, MiB\n{'engine':<11}{'one worker':>14}"
+          f"{'all (anon)':>12}{'all resident':>14}")
+    print("\n".join(memory_lines))
     print(json.dumps(results))
 
 

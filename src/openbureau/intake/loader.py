@@ -39,6 +39,7 @@ from openbureau.intake.validation import FINDINGS_SCHEMA
 from openbureau.kit.crypto import PiiVault, load_keys
 from openbureau.kit.db import intake_lock
 from openbureau.kit.dialects import dialect_for
+from openbureau.kit.memory import release_freed_memory
 from openbureau.kit.settings import Settings
 from openbureau.monitoring import triggers
 from openbureau.policy import Policy
@@ -88,6 +89,8 @@ class SubmissionLoader:
                     writer.write(prepared)
                     if progress is not None:
                         progress(prepared.size)
+                    del prepared
+                    release_freed_memory()  # the chunk's (and, in one process, its preparing's) freed heap
                 self._publish(writer, spec, *self._negative_notices(writer, spec))
             except BaseException:
                 _discard(self.engine, submission_id=submission_id, furnisher_id=spec.furnisher_id,

@@ -40,6 +40,7 @@ from openbureau.intake.validation import FINDINGS_SCHEMA, FileState, validate_ch
 from openbureau.kit.crypto import PiiKeys, PiiVault
 from openbureau.kit.db import make_engine
 from openbureau.kit.errors import BureauError
+from openbureau.kit.memory import release_freed_memory
 from openbureau.members.repository import member_ids_by_code
 
 STATE_COLUMNS = [c.name for c in AccountState.__table__.columns]
@@ -114,13 +115,16 @@ class Preparer:
                              keys=self.spec.file_keys, limits=self.spec.limits)
         state = FileState()
         for chunk in reader.chunks():
-            prepared = self._prepare(chunk, state, reader.take_malformed())
+            prepared = [self._prepare(chunk, state, reader.take_malformed())]
+            chunk = None  # the raw chunk is not kept while the consumer works on this one
             # Each chunk reads in a transaction of its own: a snapshot held for the whole load kept SQLite
             # from copying any of the log back (it grew by gigabytes) and PostgreSQL's vacuum from cleaning
             # up. What a chunk reads may differ from the last chunk's only by work the intake lock allows
             # beside a load; the persons this load numbered are remembered by the linker.
             self.conn.rollback()
-            yield prepared
+            # Handed over without a reference left in this frame: once the consumer is done with a chunk it
+            # is freed, not kept while the next one is prepared.
+            yield prepared.pop()
         if reader.malformed:
             yield self._prepare(None, state, reader.take_malformed())
 
@@ -308,6 +312,8 @@ def _child_main(pipe: Any, spec: LoadSpec, parent: int) -> None:
                 pipe.send(("chunk", chunk.outcomes, chunk.size))
                 for frame in chunk.frames():
                     pipe.send_bytes(_ipc(frame))
+                chunk = frame = None  # nothing of the chunk is left to hold its memory
+                release_freed_memory()  # what the chunk freed, so that memory does not grow with the file
             conn.rollback()
         pipe.send(("done",))
     except BureauError as exc:
