@@ -87,9 +87,17 @@ class EventRepository:
         return found
 
     def insert(self, frame: pl.DataFrame) -> None:
-        """Append events (columns named as the table's, without ``id``)."""
+        """Append events (columns named as the table's, without ``id``), and let the planner see them once they
+        add up to a tenth of the table (``Dialect.refresh_statistics``).
+
+        Without statistics PostgreSQL took a lender's 350,000 events for about 2,000, planned the next batches'
+        duplicate check (:meth:`stored`) as a scan of all of the lender's events with each of 900 ids compared
+        in turn, and took 5.8 s per 900 ids where the unique index answers in 6 ms: a bureau whose server
+        analyses late, or never (autovacuum off), slowed with every event it stored."""
         if frame.height:
-            dialect_for(self.conn).insert(self.conn, LendingEvent.__table__, frame)
+            writer = dialect_for(self.conn)
+            writer.insert(self.conn, LendingEvent.__table__, frame)
+            writer.refresh_statistics(self.conn, LendingEvent.__table__, rows_written=frame.height)
 
     def link_unlinked(self, persons: Callable[[ColumnElement, ColumnElement], Select], *, limit: int = 50_000
                       ) -> int:

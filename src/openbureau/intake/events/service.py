@@ -146,9 +146,7 @@ def receive_events(engine: Engine, *, vault: PiiVault, profile: JurisdictionProf
         numbering = try_lock_intake(conn) and not AccountLoadRepository(conn).loads_in_progress()
         linker = PersonLinker(conn, vault=vault, first_new_id=next_person_id(conn) if numbering else None, now=now)
         links, persons = linker.link(kept)
-        if persons.height:
-            dialect_for(conn).insert(conn, Person.__table__, persons)
-            sync_person_sequence(conn)
+        _add_persons(conn, persons)
         subjects = pl.concat([kept.select("id_type"), links.drop("person_id")], how="horizontal")
         consented = quarantine.consented(conn, profile=profile, furnisher_id=furnisher.id, subjects=subjects,
                                          moment=now)
@@ -201,6 +199,16 @@ def receive_events(engine: Engine, *, vault: PiiVault, profile: JurisdictionProf
     return EventIntakeResult.of_lines(outcome, pl.concat(findings), received_at=now)
 
 
+def _add_persons(conn: Connection, persons: pl.DataFrame) -> None:
+    """Store the persons a batch numbered; the planner sees them once they add up to a tenth of the table (a
+    bureau's first furnishers may send events before any file)."""
+    if persons.height:
+        writer = dialect_for(conn)
+        writer.insert(conn, Person.__table__, persons)
+        sync_person_sequence(conn)
+        writer.refresh_statistics(conn, Person.__table__, rows_written=persons.height)
+
+
 def anchored_person(id_type: ColumnElement, id_index: ColumnElement) -> Select:
     """The published person whose anchor is (``id_type``, ``id_index``): a correlated query for linking."""
     return select(Person.id).where(Person.id_type == id_type, Person.id_index == id_index,
@@ -218,7 +226,5 @@ def file_unlinked(conn: Connection, *, vault: PiiVault, now: datetime,
     subjects = pending.select("id_type", pl.Series("id_number", [vault.decrypt(t) for t in pending["id_enc"]],
                                                    dtype=pl.String))
     _, created = PersonLinker(conn, vault=vault, first_new_id=next_person_id(conn), now=now).link(subjects)
-    if created.height:
-        dialect_for(conn).insert(conn, Person.__table__, created)
-        sync_person_sequence(conn)
+    _add_persons(conn, created)
     return repo.link_unlinked(persons, limit=PENDING_BATCH * 5)
