@@ -42,7 +42,6 @@ from openbureau.principals import Action, Principal, authorize
 
 IDENTITY_FIELDS = ("full_name", "birth_date", "phone", "address")
 _SEP = "\x1f"
-_LINK_SCHEMA = {"id_type": pl.String, "id_index": pl.Binary, "person_id": pl.Int64}
 
 
 def seal_identities(vault: PiiVault, records: pl.DataFrame) -> pl.Series:
@@ -110,7 +109,8 @@ class PersonLinker:
 
     It reads persons committed before the load on a read connection of its own (so that it can run beside
     the writer), remembers the persons it created earlier in the same load, and numbers new persons from
-    ``first_new_id``. Memory grows with the number of new persons in the load (about 40 bytes each).
+    ``first_new_id``. Memory grows with the number of new persons in the load (about 40 bytes each); a
+    chunk looks up only its own subjects among them, so a chunk's work does not grow with the load.
 
     Example:
         >>> linker = PersonLinker(read_conn, vault=vault, first_new_id=next_person_id(write_conn), now=now)
@@ -123,7 +123,7 @@ class PersonLinker:
         self._conn = conn
         self._vault = vault
         self._next_id = first_new_id
-        self._created = pl.DataFrame(schema=_LINK_SCHEMA)
+        self._created: dict[str, pl.DataFrame] = {}  # by id type: (id_index, person_id) numbered by this load
         self._now = now
 
     def link(self, records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -136,8 +136,10 @@ class PersonLinker:
             indexes = self._vault.blind_indexes(group["id_number"].to_list(), domain=str(id_type))
             group = group.with_columns(pl.Series("id_index", indexes, dtype=pl.Binary))
             # A person this load created may be committed already (a load commits as it goes): count it once.
+            created = self._created.get(str(id_type), pl.DataFrame(schema={"id_index": pl.Binary,
+                                                                           "person_id": pl.Int64}))
             known = pl.concat([self._committed(str(id_type), group.select("id_index")),
-                               self._created.filter(pl.col("id_type") == id_type).select("id_index", "person_id")]
+                               created.join(group.select("id_index"), on="id_index", how="semi")]
                               ).unique(subset="id_index", keep="first")
             group = group.join(known, on="id_index", how="left")
             group = self._under_retiring_key(str(id_type), group)
@@ -147,7 +149,7 @@ class PersonLinker:
             fresh = group.filter(pl.col("person_id").is_null()).sort("id_index").with_columns(
                 pl.int_range(self._next_id, self._next_id + pl.len(), dtype=pl.Int64).alias("person_id"))
             self._next_id += fresh.height
-            self._created = pl.concat([self._created, fresh.select(_LINK_SCHEMA.keys())])
+            self._created[str(id_type)] = pl.concat([created, fresh.select("id_index", "person_id")])
             linked.append(pl.concat([group.filter(pl.col("person_id").is_not_null()), fresh]))
             new_rows.append(fresh.select(
                 pl.col("person_id").alias("id"), "id_type", "id_index",
