@@ -145,13 +145,12 @@ def _planned_events(runtime) -> float:
         return conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'lending_events'")).scalar()
 
 
+@pytest.mark.parametrize("runtime", ["postgresql"], indirect=True)  # SQLite plans without statistics
 def test_the_planner_learns_of_stored_events_as_they_add_up_to_a_tenth_of_the_table(platforms) -> None:
     """Without statistics PostgreSQL planned the duplicate check of the next batches as a scan of all of the
     lender's events (5.8 s per 900 ids at 350,000 events, docs/events.md); batches refresh them as autovacuum
     would, at once and also where autovacuum is off."""
     runtime, _ = platforms
-    if runtime.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite plans without statistics (kit.dialects.sqlite.refresh_statistics)")
     batch = [event(n % 2, f"E-{n}", at=NOW - timedelta(minutes=n + 1)) for n in range(300)]
     assert _receive(runtime, "P1", batch).stored == 300
     assert _planned_events(runtime) == _stored(runtime) == 300  # analysed in the batch's own transaction
