@@ -109,7 +109,7 @@ class PersonLinker:
 
     It reads persons committed before the load on a read connection of its own (so that it can run beside
     the writer), remembers the persons it created earlier in the same load, and numbers new persons from
-    ``first_new_id``. Memory grows with the number of new persons in the load (about 40 bytes each); a
+    ``first_new_id``. Memory grows with the number of new persons in the load (about 36 bytes each); a
     chunk looks up only its own subjects among them, so a chunk's work does not grow with the load.
 
     Example:

@@ -5,7 +5,7 @@ megabytes (Python objects of the blind indexes and ciphertexts, the driver's row
 freed memory in its heap for reuse, and with the chunks' mixed sizes much of it stays there, fragmented:
 a preparing process's anonymous memory grew by about 330 MiB over a 2 M-record file, of which the load's own
 state (the persons it created, the file's keys) is about 100 MiB. Trimming the heap after each chunk kept
-it flat once the load's state was counted (docs/intake.md, "Memory").
+it flat once the load's state was counted (docs/intake.md, "Memory of a load").
 """
 
 from __future__ import annotations
