@@ -3,6 +3,7 @@ loader that writes (and holds the SQLite write lock) keeps its own."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from datetime import UTC, date, datetime
@@ -43,10 +44,8 @@ def test_the_preparing_process_runs_at_the_load_niceness_and_the_writer_at_its_o
     assert set(seen) == {(own, min(own + niceness, 19))}
 
 
-def test_the_preparer_holds_no_snapshot_between_chunks(runtime, tmp_path) -> None:
-    # A read transaction held for the whole load kept SQLite from copying any of the log back (it grew by
-    # gigabytes during a million-record load) and would hold PostgreSQL's vacuum back: each chunk reads in
-    # a transaction of its own, ended before the chunk is handed over.
+def _spec(runtime, tmp_path) -> LoadSpec:
+    """A load of 2,500 records of BANK_A in chunks of 1,000, its file kept sealed as the bureau keeps it."""
     make_member(runtime, "BANK_A", Role.FURNISHER)
     path = write_file(tmp_path / "three.csv", [person(i % len(PEOPLE), furnisher_account_id=f"A{i}")
                                                for i in range(2_500)])
@@ -57,11 +56,30 @@ def test_the_preparer_holds_no_snapshot_between_chunks(runtime, tmp_path) -> Non
         out.write(path.read_bytes())
     with runtime.engine.connect() as conn:
         furnisher_id = conn.execute(text("SELECT id FROM members WHERE code = 'BANK_A'")).scalar_one()
-    spec = LoadSpec(database_url=runtime.engine.url.render_as_string(hide_password=False), path=sealed,
+    return LoadSpec(database_url=runtime.engine.url.render_as_string(hide_password=False), path=sealed,
                     format="csv", chunk_size=1_000, submission_id=0, furnisher_id=furnisher_id, first_new_id=1,
                     today=date.today(), now=datetime.now(UTC), balance_tolerance=policy.balance_tolerance,
                     profile=policy.profile, keys=load_keys(settings), file_keys=keys,
                     limits=ReadLimits.from_settings(settings))
+
+
+def test_the_preparer_holds_no_snapshot_between_chunks(runtime, tmp_path) -> None:
+    # A read transaction held for the whole load kept SQLite from copying any of the log back (it grew by
+    # gigabytes during a million-record load) and would hold PostgreSQL's vacuum back: each chunk reads in
+    # a transaction of its own, ended before the chunk is handed over.
+    spec = _spec(runtime, tmp_path)
     with runtime.engine.connect() as conn:
         handed = [(chunk.size, conn.in_transaction()) for chunk in Preparer(spec, conn).chunks()]
     assert handed == [(1_000, False), (1_000, False), (500, False)]
+
+
+def test_the_preparer_keeps_no_chunk_it_handed_over(runtime, tmp_path) -> None:
+    # Once the writer is done with a chunk it is freed: the preparer does not hold it while it makes the
+    # next one, which would keep two chunks in memory where one is needed (docs/intake.md, Memory of a load).
+    spec = _spec(runtime, tmp_path)
+    with runtime.engine.connect() as conn:
+        chunks = Preparer(spec, conn).chunks()
+        first = next(chunks)
+        assert first.size == 1_000
+        assert not any(referrer is chunks for referrer in gc.get_referrers(first))
+        chunks.close()
