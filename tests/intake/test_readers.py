@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import polars as pl
@@ -57,6 +58,16 @@ def test_csv_with_bom_and_gb18030(tmp_path) -> None:
     with pytest.raises(FileRejected) as err:
         ChunkReader(gb, FileFormat.CSV).open()
     assert err.value.code == "FILE_NOT_UTF8" and "UTF-8" in err.value.message
+
+
+def test_a_json_lines_file_in_gb18030_is_refused_whole(tmp_path) -> None:
+    # No line of it reads as JSON: without the file's refusal every record would be malformed on its own.
+    gb = tmp_path / "gb.jsonl"
+    gb.write_bytes("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [record(), record()]).encode("gb18030"))
+    assert not gb.read_bytes().isascii()
+    with pytest.raises(FileRejected) as err:
+        ChunkReader(gb, FileFormat.JSONL).open()
+    assert err.value.code == "FILE_NOT_UTF8" and "must be UTF-8" in err.value.message
 
 
 def test_jsonl_bad_lines_are_reported_and_the_rest_kept(tmp_path) -> None:

@@ -23,8 +23,22 @@ def test_a_consent_upload_is_sealed_as_it_streams_in(runtime, tmp_path) -> None:
                            files={"file": ("consents.csv", body.encode(), "text/csv")})
         assert done.status_code == 200, done.text
         assert (done.json()["created"], done.json()["rejected"]) == (20, 0)
+        # A line that is not JSON is that line's finding: the rest of the file is imported.
         broken = client.post("/v1/consents/import", headers={"X-API-Key": key},
                              files={"file": ("consents.jsonl", f'{{"id_number": "{people[0]["id_number"]}"\n'.encode(),
                                              "application/x-ndjson")})
-    assert broken.status_code == 422 and people[0]["id_number"] not in broken.text
+        too_long = client.post("/v1/consents/import", headers={"X-API-Key": key},
+                               files={"file": ("consents.csv", (HEADER + f"C99,CN_RESIDENT_ID,{people[1]['id_number']},"
+                                                                f"furnish,{'9' * 5000},app,{'ab' * 32}\n").encode(),
+                                               "text/csv")})
+        # The upload's name says what it is: a consent file is CSV or JSON Lines, never anything else.
+        parquet = client.post("/v1/consents/import", headers={"X-API-Key": key},
+                              files={"file": ("consents.parquet", body.encode(), "application/octet-stream")})
+    assert broken.status_code == 200 and people[0]["id_number"] not in broken.text
+    assert (broken.json()["received"], broken.json()["rejected"]) == (1, 1)
+    assert [(f["line"], f["code"]) for f in broken.json()["findings"]] == [(1, "MALFORMED_RECORD")]
+    assert too_long.status_code == 200 and people[1]["id_number"] not in too_long.text
+    assert [(f["line"], f["field"], f["code"]) for f in too_long.json()["findings"]] == [
+        (2, "granted_at", "VALUE_TOO_LONG")]
+    assert parquet.status_code == 422 and parquet.json()["code"] == "FILE_FORMAT_UNKNOWN"
     assert secrets and files_holding(runtime.settings.data_dir, secrets) == {}

@@ -12,7 +12,6 @@ from openbureau.consent import service as consents
 from openbureau.consent.schemas import ConsentCreate, ConsentImportResult, ConsentRead, ConsentRevoke, Subject
 from openbureau.intake import quarantine
 from openbureau.intake.files import SealedFile, file_keyring
-from openbureau.kit.filecrypt import open_sealed
 from openbureau.principals import Principal
 from openbureau.runtime import Runtime
 
@@ -50,10 +49,9 @@ async def import_file(runtime: RuntimeDep, member: MemberDep, request: Request) 
 
 
 def _import(runtime: Runtime, member, sealed: SealedFile, filename: str):
-    with open_sealed(sealed.path, keys=file_keyring(runtime.settings)) as source:
-        return quarantine.import_consents(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile,
-                                          actor=member, path=sealed.path,
-                                          source=source, name=filename, sha256=sealed.sha256)
+    return quarantine.import_consents(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile,
+                                      actor=member, path=sealed.path, name=filename,
+                                      keys=file_keyring(runtime.settings), sha256=sealed.sha256)
 
 
 @router.post("/consents/{consent_id}/revoke", response_model=ConsentRead, summary="Revoke a consent you hold")

@@ -1,76 +1,46 @@
-"""Consent files (CSV or JSON Lines, docs/consent.md): read as text, check every line, keep the good ones."""
+"""Consent files (CSV or JSON Lines, docs/consent.md): the columns, and every line checked (intake's readers
+read the file chunk by chunk, ``intake.consent_files``)."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from pathlib import Path
-from typing import BinaryIO
 
 import polars as pl
 
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.schemas import CLOCK_SKEW, DOCUMENT_HASH_PATTERN, EVIDENCE_CHANNELS, ImportFinding
 from openbureau.documents import ID_TYPES, PROBLEMS, id_problem_expr, normalise_id_number
-from openbureau.kit.errors import FILE_FORMAT_UNKNOWN, FILE_MISSING_COLUMNS, FILE_UNREADABLE, Unprocessable
 
 COLUMNS = ("consent_ref", "id_type", "id_number", "purpose", "granted_at", "expires_at", "channel",
            "evidence_hash", "status", "revoked_at")
 REQUIRED = ("consent_ref", "id_type", "id_number", "purpose", "granted_at", "channel", "evidence_hash")
 TIMES = ("granted_at", "expires_at", "revoked_at")
+DUPLICATE = ("consent_ref", "DUPLICATE_IN_FILE", "the same consent_ref appears earlier in the file")
 
 
-def read_consent_file(path: Path, *, source: BinaryIO | None = None, name: str | None = None) -> pl.DataFrame:
-    """Every line of a consent file as text columns, with ``_line``; a file without the columns is refused.
-
-    ``source`` reads the bytes from an open file instead (a sealed upload, decrypted as it is read), whose
-    format ``name`` tells.
-    """
-    suffix = Path(name or path.name).suffix.lower()
-    handle = source if source is not None else None
-    try:
-        if suffix == ".csv":
-            frame = pl.read_csv(handle if handle is not None else path, infer_schema=False)
-            frame = frame.with_row_index("_line", offset=2)
-        elif suffix in (".jsonl", ".ndjson"):
-            text = handle.read().decode("utf-8") if handle is not None else path.read_text("utf-8")
-            lines = text.splitlines()
-            rows = [json.loads(line) for line in lines if line.strip()]
-            numbers = [i for i, line in enumerate(lines, start=1) if line.strip()]
-            frame = pl.DataFrame([{k: (None if v is None else str(v)) for k, v in r.items()} for r in rows],
-                                 infer_schema_length=None).with_columns(pl.Series("_line", numbers))
-        else:
-            raise Unprocessable(f"consent files are .csv or .jsonl, not {suffix or 'no suffix'}",
-                                code=FILE_FORMAT_UNKNOWN, field="file")
-    except json.JSONDecodeError as exc:  # the message would quote the line: say where, not what
-        raise Unprocessable(f"the consent file cannot be read: line {exc.lineno} is not JSON",
-                            code=FILE_UNREADABLE, field="file") from exc
-    except UnicodeDecodeError as exc:
-        raise Unprocessable("the consent file cannot be read: it must be UTF-8 (convert it, e.g. from GBK or "
-                            "GB18030, and import it again)", code="FILE_NOT_UTF8", field="file") from exc
-    except pl.exceptions.PolarsError as exc:
-        if "utf-8" in str(exc).lower():  # Polars reads CSV as UTF-8 only: a GBK file fails here
-            raise Unprocessable("the consent file cannot be read: it must be UTF-8 (convert it, e.g. from GBK or "
-                                "GB18030, and import it again)", code="FILE_NOT_UTF8", field="file") from exc
-        raise Unprocessable("the consent file cannot be read as CSV (a row with the wrong number of fields?)",
-                            code=FILE_UNREADABLE, field="file") from exc
-    missing = [c for c in REQUIRED if c not in frame.columns]
-    if missing:
-        raise Unprocessable(f"the consent file lacks columns: {', '.join(missing)}", code=FILE_MISSING_COLUMNS,
-                            field=missing[0], details={"columns": missing})
-    present = set(frame.columns)
-    return frame.select(
-        pl.col("_line").cast(pl.Int64),
-        *[(pl.col(c).cast(pl.String).str.strip_chars().replace("", None) if c in present
-           else pl.lit(None, dtype=pl.String)).alias(c) for c in COLUMNS],
-    )
+def repeated_lines(keys: pl.DataFrame, key: list[str]) -> pl.Series:
+    """The lines (``_line``) whose ``key`` (the reference, or hashes of it) is on an earlier line of the file
+    too: each is a ``DUPLICATE_IN_FILE`` and stores nothing."""
+    return keys.filter(pl.struct(key).is_duplicated() & (pl.col("_line") != pl.col("_line").min().over(key)))[
+        "_line"].sort()
 
 
-def validate_consent_rows(rows: pl.DataFrame, *, now: datetime) -> tuple[pl.DataFrame, list[ImportFinding]]:
+def duplicate_findings(lines: pl.Series) -> list[ImportFinding]:
+    """The finding of each repeated line (``repeated_lines``) of a file checked a chunk at a time."""
+    field_name, code, message = DUPLICATE
+    return [ImportFinding(line=line, field=field_name, code=code, message=message) for line in lines.to_list()]
+
+
+def validate_consent_rows(rows: pl.DataFrame, *, now: datetime,
+                          repeated: pl.Series | None = None) -> tuple[pl.DataFrame, list[ImportFinding]]:
     """The lines without problems (identity numbers normalised, times typed, status defaulted to active) and
     a finding per problem. Subjects must be well-formed identity documents by the same rules as intake's,
     and the evidence must name a known channel, carry the signed document's hash and not be dated after
-    ``now``."""
+    ``now``. ``rows`` (text columns and ``_line``) may be one chunk of a file: ``repeated`` then gives the
+    file's lines whose reference an earlier line holds (``repeated_lines``); by default they are found
+    among ``rows``."""
+    if repeated is None:
+        repeated = repeated_lines(rows.filter(pl.col("consent_ref").is_not_null()), ["consent_ref"])
     parsed = rows.with_columns(
         [pl.col(c).str.to_datetime(time_zone="UTC", strict=False, time_unit="us").alias(f"_{c}") for c in TIMES]
     ).with_columns(pl.col("status").fill_null("active"), normalise_id_number(pl.col("id_number")))
@@ -100,9 +70,7 @@ def validate_consent_rows(rows: pl.DataFrame, *, now: datetime) -> tuple[pl.Data
          "expires_at must be after granted_at"),
         ("revoked_at", "REQUIRED_MISSING", (pl.col("status") == "revoked") & pl.col("revoked_at").is_null(),
          "a revoked consent needs revoked_at"),
-        ("consent_ref", "DUPLICATE_IN_FILE", pl.col("consent_ref").is_not_null()
-         & pl.col("consent_ref").is_duplicated() & (pl.col("_line") != pl.col("_line").min().over("consent_ref")),
-         "the same consent_ref appears earlier in the file"),
+        (*DUPLICATE[:2], pl.col("_line").is_in(repeated.implode()), DUPLICATE[2]),
     ]
     flags = parsed.select("_line", *[expr.fill_null(False).alias(f"_bad{i}") for i, (_, _, expr, _) in enumerate(checks)])
     findings: list[ImportFinding] = []

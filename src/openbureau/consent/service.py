@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 import polars as pl
 from sqlalchemy import Connection
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from openbureau.audit import service as audit
 from openbureau.consent.errors import CONSENT_NOT_FOUND
-from openbureau.consent.importer import read_consent_file, validate_consent_rows
+from openbureau.consent.importer import validate_consent_rows
 from openbureau.consent.models import Consent, ConsentStatus
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.repository import ConsentRepository
@@ -22,7 +22,6 @@ from openbureau.documents import normalise_id
 from openbureau.kit.crypto import PiiVault, mask
 from openbureau.kit.dialects import dialect_for
 from openbureau.kit.errors import INVALID_WINDOW, ROLE_REQUIRED, Conflict, Forbidden, NotFound, Unprocessable
-from openbureau.kit.files import file_sha256
 from openbureau.notifications import service as notifications
 from openbureau.principals import Action, Kind, Principal, authorize
 
@@ -220,40 +219,66 @@ class ImportOutcome:
 IMPORT_CHUNK = 2_000
 
 
+@dataclass(slots=True, frozen=True)
+class ImportSummary:
+    """What the audit entry of each stored part of a consent file says of the whole file."""
+
+    sha256: str
+    received: int
+    rejected: int
+    lines: int  # the good lines, stored ``IMPORT_CHUNK`` at a time
+
+    @property
+    def parts(self) -> int:
+        return -(-self.lines // IMPORT_CHUNK)
+
+
+def check_purposes(actor: Actor, purposes: Iterable[str]) -> None:
+    """Refuse a consent file naming a purpose ``actor`` may not hold (before any of it is stored)."""
+    for purpose in sorted(set(purposes)):
+        _check_grantee(actor, Purpose(purpose))
+
+
+def seal_lines(*, vault: PiiVault, actor: Actor, good: pl.DataFrame) -> pl.DataFrame:
+    """Good lines of a consent file (``importer.validate_consent_rows``) ready to store: each with its
+    subject's blind index, its identity number encrypted (the number in clear dropped) and the person's
+    notice sealed."""
+    if not good.height:
+        return good.drop("id_number").with_columns(
+            pl.lit(None, dtype=pl.Binary).alias(c) for c in ("subject_id_index", "subject_id_enc", "notice_enc"))
+    numbers = good["id_number"].to_list()
+    return good.with_columns(
+        pl.Series("subject_id_index", [vault.blind_index(n, domain=t) for t, n in
+                                       zip(good["id_type"].to_list(), numbers, strict=True)], dtype=pl.Binary),
+        pl.Series("subject_id_enc", vault.encrypt_many(numbers), dtype=pl.Binary),
+        pl.Series("notice_enc", vault.encrypt_many(_import_notices(actor.code, good)), dtype=pl.Binary),
+    ).drop("id_number")
+
+
 @dataclass(slots=True)
 class PreparedImport:
-    """A consent file read, validated and sealed outside any transaction: the lines to store, each with
-    its blind index and encrypted identity number, and what was rejected."""
+    """Consent lines held in memory, checked and sealed: the lines to store and what was rejected. (A
+    file is read, checked and sealed a chunk at a time by ``intake.consent_files``.)"""
 
     outcome: ImportOutcome
     good: pl.DataFrame
-    sha256: str
+    summary: ImportSummary
 
     def chunks(self) -> list[pl.DataFrame]:
         """The lines to store, in file order, ``IMPORT_CHUNK`` at a time."""
         return [self.good.slice(start, IMPORT_CHUNK) for start in range(0, self.good.height, IMPORT_CHUNK)]
 
 
-def prepare_import(*, vault: PiiVault, actor: Actor, path: Path, now: datetime, source: BinaryIO | None = None,
-                   name: str | None = None, sha256: str | None = None) -> PreparedImport:
-    """Read and validate a consent file (docs/consent.md), check that ``actor`` may hold every purpose in
-    it, and compute each good line's blind index and ciphertext; touches no database. Every bad line is
-    a finding with its line number and nothing from it is stored. ``source``, ``name`` and ``sha256`` give
-    the file as an open stream (a sealed upload read through decryption) rather than ``path``."""
-    rows = read_consent_file(path, source=source, name=name)
+def prepare_rows(*, vault: PiiVault, actor: Actor, rows: pl.DataFrame, now: datetime, sha256: str) -> PreparedImport:
+    """Check consent lines held in memory (``rows``: a consent file's text columns and ``_line``), refuse a
+    purpose ``actor`` may not hold and seal every good line; touches no database. ``sha256`` names the lines'
+    file in the audit entries."""
     good, findings = validate_consent_rows(rows, now=now)
+    check_purposes(actor, good["purpose"].unique().to_list())
     outcome = ImportOutcome(received=rows.height, findings=findings, rejected=rows.height - good.height)
-    for purpose in good["purpose"].unique().to_list():
-        _check_grantee(actor, Purpose(purpose))
-    if good.height:
-        numbers = good["id_number"].to_list()
-        good = good.with_columns(
-            pl.Series("subject_id_index", [vault.blind_index(n, domain=t) for t, n in
-                                           zip(good["id_type"].to_list(), numbers, strict=True)], dtype=pl.Binary),
-            pl.Series("subject_id_enc", vault.encrypt_many(numbers), dtype=pl.Binary),
-            pl.Series("notice_enc", vault.encrypt_many(_import_notices(actor.code, good)), dtype=pl.Binary),
-        ).drop("id_number")
-    return PreparedImport(outcome=outcome, good=good, sha256=sha256 or file_sha256(path))
+    return PreparedImport(outcome=outcome, good=seal_lines(vault=vault, actor=actor, good=good),
+                          summary=ImportSummary(sha256=sha256, received=rows.height, rejected=outcome.rejected,
+                                                lines=good.height))
 
 
 def _import_notices(grantee: str, good: pl.DataFrame) -> list[str]:
@@ -283,9 +308,9 @@ def _store_import_notices(conn: Connection, *, created: pl.DataFrame, revoked: p
         "subject_id_enc", pl.col("notice_enc").alias("message_enc")), now=now)
 
 
-def store_import_chunk(session: Session, *, actor: Actor, prepared: PreparedImport, chunk: pl.DataFrame,
+def store_import_chunk(session: Session, *, actor: Actor, summary: ImportSummary, chunk: pl.DataFrame,
                        now: datetime, part: int) -> ImportOutcome:
-    """Store one chunk of a prepared import in the caller's transaction, audited with it: new references
+    """Store one chunk of sealed lines (``seal_lines``) in the caller's transaction, audited with it: new references
     are created; a known reference whose line says ``revoked`` is revoked; other known references are left
     as they are (so a file imported again, or after a killed import, changes nothing twice). Returns the
     chunk's counts and the subjects whose consent now stands."""
@@ -331,11 +356,10 @@ def store_import_chunk(session: Session, *, actor: Actor, prepared: PreparedImpo
         outcome.revoked = to_revoke.height
     _store_import_notices(session.connection(), created=fresh, revoked=to_revoke, now=now)
     audit.record(session, actor_member_id=actor.id, actor_code=actor.code, action="consent.import", person_id=None,
-                 purpose=None, details={"file_sha256": prepared.sha256, "part": part,
-                                        "parts": len(range(0, prepared.good.height, IMPORT_CHUNK)),
-                                        "received": prepared.outcome.received, "lines": chunk.height,
+                 purpose=None, details={"file_sha256": summary.sha256, "part": part, "parts": summary.parts,
+                                        "received": summary.received, "lines": chunk.height,
                                         "created": outcome.created, "revoked": outcome.revoked,
-                                        "rejected": prepared.outcome.rejected})
+                                        "rejected": summary.rejected})
     return outcome
 
 
@@ -347,9 +371,9 @@ def consent_ids(session: Session, *, grantee_member_id: int, refs: pl.DataFrame)
     return known.select("consent_ref", "consent_id")
 
 
-def record_rejected_import(session: Session, *, actor: Actor, prepared: PreparedImport) -> None:
+def record_rejected_import(session: Session, *, actor: Actor, summary: ImportSummary) -> None:
     """Audit a consent file none of whose lines could be stored."""
     audit.record(session, actor_member_id=actor.id, actor_code=actor.code, action="consent.import", person_id=None,
-                 purpose=None, details={"file_sha256": prepared.sha256, "part": 0, "parts": 0,
-                                        "received": prepared.outcome.received, "lines": 0, "created": 0,
-                                        "revoked": 0, "rejected": prepared.outcome.rejected})
+                 purpose=None, details={"file_sha256": summary.sha256, "part": 0, "parts": 0,
+                                        "received": summary.received, "lines": 0, "created": 0,
+                                        "revoked": 0, "rejected": summary.rejected})

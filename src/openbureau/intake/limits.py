@@ -89,8 +89,8 @@ def utf8_or_refuse(raw: bytes) -> str:
 
 def not_utf8() -> FileRejected:
     """The refusal of a file in another encoding."""
-    return FileRejected("the file is not UTF-8: the furnishing standard requires UTF-8 (convert it, e.g. from "
-                        "GBK or GB18030, and submit it again)", code="FILE_NOT_UTF8", field="file")
+    return FileRejected("the file is not UTF-8: files sent to the bureau must be UTF-8 (convert it, e.g. from "
+                        "GBK or GB18030, and send it again)", code="FILE_NOT_UTF8", field="file")
 
 
 def check_utf8_sample(handle: BinaryIO) -> None:

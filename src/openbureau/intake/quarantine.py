@@ -10,7 +10,7 @@ every held record (for consents whose window has since begun). A release is an U
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +27,8 @@ from openbureau.consent.profiles import JurisdictionProfile, Purpose
 from openbureau.consent.repository import subjects_in_force, valid_at
 from openbureau.consent.schemas import ConsentCreate
 from openbureau.identity.models import Person
-from openbureau.intake import negative_notices
+from openbureau.intake import consent_files, negative_notices
+from openbureau.intake.consent_files import ConsentFile
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.db import session_scope
 from openbureau.kit.dialects import dialect_for
@@ -136,29 +137,34 @@ def grant_consent(session: Session, *, vault: PiiVault, profile: JurisdictionPro
 
 def import_consents(engine: Engine, *, vault: PiiVault, profile: JurisdictionProfile, actor: consents.Actor,
                     path: Path, now: datetime | None = None, progress: Callable[[int], None] | None = None,
-                    **stream) -> tuple[consents.ImportOutcome, int]:
+                    name: str | None = None, keys: Mapping[str, bytes] | None = None,
+                    sha256: str | None = None) -> tuple[consents.ImportOutcome, int]:
     """Import a consent file and release what it unblocks; returns the outcome and the records released.
 
-    The file is read, validated and sealed before any transaction; its lines are then stored a chunk at a
-    time (``consent.service.IMPORT_CHUNK``), each chunk with the records it releases and its audit entry in
-    one short write transaction, so inquiries never wait behind an import. Each consent is stored whole or
-    not at all; an import killed part way keeps the chunks it committed, and the same file imported again
-    stores the rest (references already stored are counted unchanged). ``progress`` is called with the
-    number of lines of each chunk once it is committed. ``stream``: ``source``, ``name``
-    and ``sha256`` of a file given as an open stream (see ``consent.service.prepare_import``)."""
+    The file is read twice, a chunk at a time (``intake.consent_files``): first checked whole, outside any
+    transaction (a file that cannot be read, or names a purpose ``actor`` may not hold, stores nothing),
+    then sealed and stored ``consent.service.IMPORT_CHUNK`` lines at a time, each chunk with the records it
+    releases and its audit entry in one short write transaction, so inquiries never wait behind an import
+    and memory stays bounded whatever the file's size. Each consent is stored whole or not at all; an
+    import killed part way keeps the chunks it committed, and the same file imported again stores the rest
+    (references already stored are counted unchanged). ``progress`` is called with the number of lines of
+    each chunk once it is committed. ``name`` tells the format of an upload (default: the path's suffix);
+    ``keys`` mean the file is sealed (``kit.filecrypt``), ``sha256`` its digest in clear."""
     now = now or datetime.now(UTC)
-    prepared = consents.prepare_import(vault=vault, actor=actor, path=path, now=now, **stream)
-    outcome, released = prepared.outcome, 0
-    if prepared.good.height == 0:
+    file = ConsentFile(path, name=name, keys=keys, sha256=sha256)
+    checked = consent_files.check(file, actor=actor, now=now)
+    outcome, released = checked.outcome, 0
+    if checked.summary.lines == 0:
         with session_scope(engine, write=True) as session:
-            consents.record_rejected_import(session, actor=actor, prepared=prepared)
+            consents.record_rejected_import(session, actor=actor, summary=checked.summary)
         return outcome, 0
     granted = []
-    for part, chunk in enumerate(prepared.chunks(), start=1):
+    chunks = consent_files.sealed_chunks(file, checked, vault=vault, actor=actor, now=now)
+    for part, chunk in enumerate(chunks, start=1):
         dialect_for(engine).between_writes(engine)
         with session_scope(engine, write=True) as session:
-            stored = consents.store_import_chunk(session, actor=actor, prepared=prepared, chunk=chunk, now=now,
-                                                 part=part)
+            stored = consents.store_import_chunk(session, actor=actor, summary=checked.summary, chunk=chunk,
+                                                 now=now, part=part)
             # A bulk import can grow the consents many times over: the planner must know it before the next
             # event batch asks which subjects hold a consent, or it scans every consent for each batch.
             dialect_for(engine).refresh_statistics(session.connection(), Consent.__table__, rows_written=stored.created)

@@ -284,6 +284,9 @@ def _line_numbers(start: int, count: int, skipped: list[int]) -> tuple[list[int]
 
 def _jsonl_header(reader: ChunkReader, handle: BinaryIO) -> list[str]:
     # JSON Lines has no header: the columns are the keys of the first object (others are checked per record).
+    # A file in another encoding is refused whole first: no line of it would read as JSON.
+    limits.check_utf8_sample(handle)
+    handle.seek(0)
     for _, raw in limits.bounded_lines(handle, limit=limits.HEADER_BYTES):
         if raw is None:
             raise FileRejected(f"the first record is longer than {limits.HEADER_BYTES:,} bytes",
@@ -293,8 +296,6 @@ def _jsonl_header(reader: ChunkReader, handle: BinaryIO) -> list[str]:
         except (ValueError, RecursionError):
             continue  # a malformed record, reported as such when the records are read
         if isinstance(first, dict):
-            handle.seek(0)
-            limits.check_utf8_sample(handle)
             return list(first.keys())
     return list(reader.layout.columns)
 

@@ -175,7 +175,7 @@ def replay(
         if after is not None:
             after(entry)
     if applications:
-        result.applications = replay_applications(engine, vault=vault, market=market, work=work)
+        result.applications = replay_applications(engine, vault=vault, market=market)
     shutil.rmtree(work, ignore_errors=True)
     return result
 

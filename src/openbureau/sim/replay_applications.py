@@ -5,7 +5,7 @@ Under the CN profile every query needs the person's consent to that lender for t
 Reporting Regulation Art. 18): the applicant gives it with the application, so each application brings its
 consent (reference ``<LENDER>-<application_id>``, granted a minute before the application, valid 30 days).
 The consents go through the consent domain's import (validated, sealed, audited, the person told), a lender's
-file at a time; the inquiries through the inquiry log (``inquiries.log.write_entries``: the inquiry row and
+lines at a time; the inquiries through the inquiry log (``inquiries.log.write_entries``: the inquiry row and
 the audit entry of the look, in one transaction per chunk). A person with no file at the bureau yields an
 inquiry that matched no file, as at the counter. Run after the furnishing files, so that every applicant the
 lenders reported has a file; the inquiries carry their own moments, so their order of arrival changes nothing.
@@ -46,9 +46,8 @@ class ApplicationTotals:
     persons_found: int = 0
 
 
-def replay_applications(engine: Engine, *, vault: PiiVault, market: Path, work: Path) -> ApplicationTotals:
-    """Record every application of ``market`` as its lender's hard inquiry, under the applicant's consent
-    (``work``: a folder for the consent files handed to the import)."""
+def replay_applications(engine: Engine, *, vault: PiiVault, market: Path) -> ApplicationTotals:
+    """Record every application of ``market`` as its lender's hard inquiry, under the applicant's consent."""
     totals = ApplicationTotals()
     path = market / "truth" / APPLICATIONS_FILE
     if not path.exists():  # a market generated before applications were simulated
@@ -59,12 +58,12 @@ def replay_applications(engine: Engine, *, vault: PiiVault, market: Path, work: 
         with session_scope(engine) as session:
             lender = get_member(session, code=str(code))
         part = part.with_columns(consent_ref=pl.format("{}-{}", pl.col("furnisher"), pl.col("application_id")))
-        indexed = _import_consents(engine, vault=vault, lender=lender, part=part, work=work, totals=totals)
+        indexed = _import_consents(engine, vault=vault, lender=lender, part=part, totals=totals)
         _log_inquiries(engine, lender=lender, part=indexed, totals=totals)
     return totals
 
 
-def _import_consents(engine: Engine, *, vault: PiiVault, lender, part: pl.DataFrame, work: Path,
+def _import_consents(engine: Engine, *, vault: PiiVault, lender, part: pl.DataFrame,
                      totals: ApplicationTotals) -> pl.DataFrame:
     """Import the lender's consents for loan origination; the applications with their consent's id and the
     applicant's blind index."""
@@ -76,17 +75,17 @@ def _import_consents(engine: Engine, *, vault: PiiVault, lender, part: pl.DataFr
         evidence_hash=pl.col("consent_ref").map_elements(lambda ref: hashlib.sha256(ref.encode()).hexdigest(),
                                                          return_dtype=pl.String),
         status=pl.lit("active"), revoked_at=pl.lit(None, pl.String))
-    csv = work / f"applications-{lender.code}.csv"
-    file.write_csv(csv)
     now = part["applied_at"].max() + timedelta(seconds=1)
-    prepared = consents.prepare_import(vault=vault, actor=lender, path=csv, now=now)
+    prepared = consents.prepare_rows(vault=vault, actor=lender, rows=file.with_row_index("_line", offset=2).cast({"_line": pl.Int64}),
+                                     now=now,
+                                     sha256=hashlib.sha256(file.write_csv().encode()).hexdigest())
     if prepared.outcome.rejected:
         raise ValueError(f"{lender.code}: {prepared.outcome.rejected} application consents rejected: "
                          f"{prepared.outcome.findings[:3]}")
     stored = []
     for number, chunk in enumerate(prepared.chunks(), start=1):
         with session_scope(engine, write=True) as session:
-            totals.consents += consents.store_import_chunk(session, actor=lender, prepared=prepared, chunk=chunk,
+            totals.consents += consents.store_import_chunk(session, actor=lender, summary=prepared.summary, chunk=chunk,
                                                            now=now, part=number).created
             stored.append(consents.consent_ids(session, grantee_member_id=lender.id,
                                                refs=chunk.select("consent_ref")))
