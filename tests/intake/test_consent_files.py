@@ -74,9 +74,13 @@ def test_a_file_is_read_a_chunk_at_a_time_and_a_reference_repeated_chunks_apart_
     assert refs == [f"K-{n}" for n in range(LINES) if n not in (20, LINES - 10)]  # in file order, each once
     assert "id_number" not in pieces[0].columns and pieces[0]["subject_id_enc"].null_count() == 0
 
+    told = []  # what a progress bar learns: the lines to store once the file is checked, then each part stored
     outcome, _ = quarantine.import_consents(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile,
-                                            actor=furnisher, path=path)
+                                            actor=furnisher, path=path, checked=lambda n: told.append(("to store", n)),
+                                            progress=lambda n: told.append(("stored", n)))
     count, parts = _stored(runtime)
+    assert told == [("to store", LINES - 2), ("stored", consents.IMPORT_CHUNK), ("stored", consents.IMPORT_CHUNK),
+                    ("stored", 498)]
     assert (outcome.received, outcome.created, outcome.rejected) == (LINES, LINES - 2, 2)
     assert count == LINES - 2
     assert [(p["part"], p["parts"], p["lines"]) for p in parts] == [

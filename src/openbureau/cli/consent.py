@@ -34,9 +34,11 @@ def import_file(
         actor = get_member(session, code=member)
     with progress(TextColumn("[bold]{task.description}"), MofNCompleteColumn(), TimeElapsedColumn(),
                   transient=True) as bar:
-        task = bar.add_task("consents stored", total=None)
-        outcome, released = quarantine.import_consents(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile,
-                                                       actor=actor, path=file, progress=lambda n: bar.update(task, advance=n))
+        task = bar.add_task("checking every line", total=None)
+        outcome, released = quarantine.import_consents(
+            runtime.engine, vault=runtime.vault, profile=runtime.policy.profile, actor=actor, path=file,
+            checked=lambda lines: bar.update(task, total=lines, description="consents stored"),
+            progress=lambda n: bar.update(task, advance=n))
     console.print(f"{outcome.received:,} lines: {outcome.created:,} created, {outcome.revoked:,} revoked, "
                   f"{outcome.unchanged:,} unchanged, {outcome.rejected:,} rejected; "
                   f"{released:,} quarantined records released", soft_wrap=True)

@@ -137,8 +137,9 @@ def grant_consent(session: Session, *, vault: PiiVault, profile: JurisdictionPro
 
 def import_consents(engine: Engine, *, vault: PiiVault, profile: JurisdictionProfile, actor: consents.Actor,
                     path: Path, now: datetime | None = None, progress: Callable[[int], None] | None = None,
-                    name: str | None = None, keys: Mapping[str, bytes] | None = None,
-                    sha256: str | None = None) -> tuple[consents.ImportOutcome, int]:
+                    checked: Callable[[int], None] | None = None, name: str | None = None,
+                    keys: Mapping[str, bytes] | None = None, sha256: str | None = None,
+                    ) -> tuple[consents.ImportOutcome, int]:
     """Import a consent file and release what it unblocks; returns the outcome and the records released.
 
     The file is read twice, a chunk at a time (``intake.consent_files``): first checked whole, outside any
@@ -147,23 +148,26 @@ def import_consents(engine: Engine, *, vault: PiiVault, profile: JurisdictionPro
     releases and its audit entry in one short write transaction, so inquiries never wait behind an import
     and memory stays bounded whatever the file's size. Each consent is stored whole or not at all; an
     import killed part way keeps the chunks it committed, and the same file imported again stores the rest
-    (references already stored are counted unchanged). ``progress`` is called with the number of lines of
-    each chunk once it is committed. ``name`` tells the format of an upload (default: the path's suffix);
+    (references already stored are counted unchanged). ``checked`` is called with the number of lines to
+    store once the first pass is done, ``progress`` with the number of lines of each chunk once it is
+    committed. ``name`` tells the format of an upload (default: the path's suffix);
     ``keys`` mean the file is sealed (``kit.filecrypt``), ``sha256`` its digest in clear."""
     now = now or datetime.now(UTC)
     file = ConsentFile(path, name=name, keys=keys, sha256=sha256)
-    checked = consent_files.check(file, actor=actor, now=now)
-    outcome, released = checked.outcome, 0
-    if checked.summary.lines == 0:
+    checked_file = consent_files.check(file, actor=actor, now=now)
+    outcome, released = checked_file.outcome, 0
+    if checked is not None:
+        checked(checked_file.summary.lines)
+    if checked_file.summary.lines == 0:
         with session_scope(engine, write=True) as session:
-            consents.record_rejected_import(session, actor=actor, summary=checked.summary)
+            consents.record_rejected_import(session, actor=actor, summary=checked_file.summary)
         return outcome, 0
     granted = []
-    chunks = consent_files.sealed_chunks(file, checked, vault=vault, actor=actor, now=now)
+    chunks = consent_files.sealed_chunks(file, checked_file, vault=vault, actor=actor, now=now)
     for part, chunk in enumerate(chunks, start=1):
         dialect_for(engine).between_writes(engine)
         with session_scope(engine, write=True) as session:
-            stored = consents.store_import_chunk(session, actor=actor, summary=checked.summary, chunk=chunk,
+            stored = consents.store_import_chunk(session, actor=actor, summary=checked_file.summary, chunk=chunk,
                                                  now=now, part=part)
             # A bulk import can grow the consents many times over: the planner must know it before the next
             # event batch asks which subjects hold a consent, or it scans every consent for each batch.
