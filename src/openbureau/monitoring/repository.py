@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+import polars as pl
 from sqlalchemy import Connection, Row, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from openbureau.identity.models import Person
+from openbureau.kit.dialects import dialect_for
 from openbureau.members.repository import not_suspended
 from openbureau.monitoring.models import (
     DeliveryStatus,
@@ -23,7 +25,6 @@ S = MonitoredSubject.__table__.c
 T = Trigger.__table__.c
 E = WebhookEndpoint.__table__.c
 D = WebhookDelivery.__table__.c
-_IN_CHUNK = 5_000
 P = Person.__table__.c
 
 
@@ -84,17 +85,22 @@ class MonitoringRepository:
     def watchers(self, person_ids: Sequence[int]) -> Sequence[Row]:
         """(id, subscriber_id, person_id, reference) of every registration of these persons, including those
         made for a person since merged into one of them (``person_id`` is then the survivor's): a registration
-        follows its person through identity merges, and back when a split revives the person."""
-        found: list[Row] = []
-        ids = sorted(set(person_ids))
-        merged = select(P.id).where(P.merged_into_id.in_(bindparam("ids", expanding=True)))
-        survivor = func.coalesce(P.merged_into_id, S.person_id).label("person_id")
-        stmt = (select(S.id, S.subscriber_id, survivor, S.reference)
+        follows its person through identity merges, and back when a split revives the person.
+
+        The persons are staged as a table and joined: a load asks about every person it wrote, inside its
+        publishing transaction, and binding them into ``IN`` lists of 5,000 cost twice the CPU (0.2 s
+        against 0.09 s for 100,000 persons, SQLite)."""
+        ids = pl.DataFrame({"person_id": sorted(set(person_ids))}, schema={"person_id": pl.Int64})
+        if not ids.height:
+            return []
+        with dialect_for(self.conn).staged(self.conn, ids, "watched_persons") as staged:
+            asked = select(staged.c.person_id)
+            merged = select(P.id).where(P.merged_into_id.in_(asked))
+            survivor = func.coalesce(P.merged_into_id, S.person_id).label("person_id")
+            return self.conn.execute(
+                select(S.id, S.subscriber_id, survivor, S.reference)
                 .select_from(MonitoredSubject.__table__.outerjoin(Person.__table__, P.id == S.person_id))
-                .where(or_(S.person_id.in_(bindparam("ids", expanding=True)), S.person_id.in_(merged))))
-        for start in range(0, len(ids), _IN_CHUNK):
-            found += self.conn.execute(stmt, {"ids": ids[start:start + _IN_CHUNK]}).all()
-        return found
+                .where(or_(S.person_id.in_(asked), S.person_id.in_(merged)))).all()
 
     def about_persons(self, person_ids: Sequence[int]) -> tuple[Sequence[Row], Sequence[Row]]:
         """The registrations (``subscriber_id``, ``reference``, ``basis``, ``created_at``, ``score_threshold``)
