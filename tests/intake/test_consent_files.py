@@ -62,7 +62,7 @@ def test_a_file_is_read_a_chunk_at_a_time_and_a_reference_repeated_chunks_apart_
     lines[20] = _line(20).replace("furnish", "furnishing")  # a bad line in the first chunk
     path = _write(tmp_path, lines)
     file = ConsentFile(path, chunk_size=CHUNK)
-    read = list(file.rows([]))
+    read = list(file.rows(lambda _: None))
     assert max(chunk.height for chunk in read) == CHUNK and sum(chunk.height for chunk in read) == LINES
 
     checked = consent_files.check(file, actor=furnisher, now=NOW)
@@ -105,3 +105,18 @@ def test_a_file_whose_lines_are_all_bad_is_audited_and_stores_nothing(runtime, f
     assert (outcome.received, outcome.created, outcome.rejected, released) == (3, 0, 3, 0)
     count, parts = _stored(runtime)
     assert count == 0 and [(p["parts"], p["rejected"]) for p in parts] == [(0, 3)]
+
+
+def test_a_file_of_bad_lines_reports_the_first_thousand_and_counts_every_one(runtime, furnisher, tmp_path) -> None:
+    # A 2 GiB upload of bad lines would otherwise build a finding object per line and answer them all.
+    bad = 2 * consents.FINDINGS_SHOWN  # lines with an unknown channel, each a finding
+    repeats = consents.FINDINGS_SHOWN + 200  # lines repeating the first line's reference
+    lines = [_line(0)] + [_line(n).replace(",app,", ",fax,") for n in range(1, bad + 1)] + [
+        _line(n, ref="K-0") for n in range(bad + 1, bad + 1 + repeats)] + ["not,a,consent"]
+    path = _write(tmp_path, lines)
+    outcome, _ = quarantine.import_consents(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile,
+                                            actor=furnisher, path=path)
+    assert (outcome.received, outcome.created, outcome.rejected) == (len(lines), 1, len(lines) - 1)
+    assert dict(outcome.finding_counts) == {"INVALID_ENUM": bad, "DUPLICATE_IN_FILE": repeats, "MALFORMED_RECORD": 1}
+    assert len(outcome.findings) == consents.FINDINGS_SHOWN
+    assert [f.line for f in outcome.findings] == list(range(3, 3 + consents.FINDINGS_SHOWN))  # the first, in order

@@ -45,7 +45,7 @@ async def import_file(runtime: RuntimeDep, member: MemberDep, request: Request) 
         sealed.path.unlink(missing_ok=True)
     return ConsentImportResult(received=outcome.received, created=outcome.created, revoked=outcome.revoked,
                                unchanged=outcome.unchanged, rejected=outcome.rejected, released=released,
-                               findings=outcome.findings)
+                               findings=outcome.findings, finding_counts=dict(outcome.finding_counts))
 
 
 def _import(runtime: Runtime, member, sealed: SealedFile, filename: str):

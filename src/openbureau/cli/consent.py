@@ -44,8 +44,10 @@ def import_file(
                   f"{released:,} quarantined records released", soft_wrap=True)
     for finding in outcome.findings[:50]:
         console.print(f"  line {finding.line}: {finding.code} ({finding.field}): {finding.message}", soft_wrap=True)
-    if len(outcome.findings) > 50:
-        console.print(f"  ... and {len(outcome.findings) - 50:,} more")
+    total = sum(outcome.finding_counts.values())
+    if total > 50:
+        counts = ", ".join(f"{code} {n:,}" for code, n in outcome.finding_counts.most_common())
+        console.print(f"  ... and {total - 50:,} more ({counts})", soft_wrap=True)
 
 
 @app.command("list")

@@ -103,4 +103,5 @@ class ConsentImportResult(BaseModel):
     unchanged: int
     rejected: int
     released: int = Field(description="quarantined records released because their consent arrived")
-    findings: list[ImportFinding]
+    findings: list[ImportFinding] = Field(description="the file's first 1,000 findings, in line order")
+    finding_counts: dict[str, int] = Field(default_factory=dict, description="every finding, counted by code")

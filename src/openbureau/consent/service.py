@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -200,6 +201,10 @@ def to_read(consent: Consent, *, vault: PiiVault, grantee_code: str, now: dateti
     )
 
 
+# Findings an import reports line by line (the first in the file); every finding is counted by its code.
+FINDINGS_SHOWN = 1_000
+
+
 @dataclass(slots=True)
 class ImportOutcome:
     """What a consent file came to, and the subjects whose consent now stands."""
@@ -210,8 +215,18 @@ class ImportOutcome:
     unchanged: int = 0
     rejected: int = 0
     findings: list[ImportFinding] = field(default_factory=list)
+    finding_counts: Counter[str] = field(default_factory=Counter)
     granted_subjects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
         schema={"id_type": pl.String, "id_index": pl.Binary}))
+
+    def note(self, found: Sequence[ImportFinding], *, counted: bool = False) -> None:
+        """Count ``found`` by code (unless ``counted`` already) and keep the first ``FINDINGS_SHOWN`` of the
+        file's findings, in line order: a file of millions of bad lines is reported in bounded memory."""
+        if not counted:
+            self.finding_counts.update(f.code for f in found)
+        self.findings.extend(found[:FINDINGS_SHOWN])
+        self.findings.sort(key=lambda f: (f.line, f.field or ""))
+        del self.findings[FINDINGS_SHOWN:]
 
 
 # Consents a stored import chunk writes in one short transaction (with the records it releases): a writer
@@ -275,7 +290,8 @@ def prepare_rows(*, vault: PiiVault, actor: Actor, rows: pl.DataFrame, now: date
     file in the audit entries."""
     good, findings = validate_consent_rows(rows, now=now)
     check_purposes(actor, good["purpose"].unique().to_list())
-    outcome = ImportOutcome(received=rows.height, findings=findings, rejected=rows.height - good.height)
+    outcome = ImportOutcome(received=rows.height, rejected=rows.height - good.height)
+    outcome.note(findings)
     return PreparedImport(outcome=outcome, good=seal_lines(vault=vault, actor=actor, good=good),
                           summary=ImportSummary(sha256=sha256, received=rows.height, rejected=outcome.rejected,
                                                 lines=good.height))

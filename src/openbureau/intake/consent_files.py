@@ -11,7 +11,7 @@ A kept file is read through decryption both times (``keys``): nothing of it is e
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +33,7 @@ CONSENT_FILE = Layout("consents", tuple(
     for name in importer.COLUMNS))
 FORMATS = (FileFormat.CSV, FileFormat.JSONL)
 KEY_SEEDS = (0x0B5E55ED, 0x5EED5EED)  # two independent hashes of a reference
+NO_ROWS = pl.DataFrame(schema={"_line": pl.Int64, "consent_ref": pl.String})
 
 
 @dataclass(slots=True)
@@ -46,10 +47,10 @@ class ConsentFile:
     sha256: str | None = None
     chunk_size: int = 100_000
 
-    def rows(self, malformed: list[MalformedRecord]) -> Iterator[pl.DataFrame]:
+    def rows(self, malformed: Callable[[list[MalformedRecord]], None]) -> Iterator[pl.DataFrame]:
         """Every line as text columns with ``_line``, a chunk at a time; lines no reader could take are
-        appended to ``malformed``. A file of another format, or a CSV file without the required columns,
-        is refused before any line is read."""
+        handed to ``malformed`` as they are met. A file of another format, or a CSV file without the
+        required columns, is refused before any line is read."""
         name = self.name or self.path.name
         try:
             fmt = detect_format(name)
@@ -64,9 +65,9 @@ class ConsentFile:
             raise FileRejected(f"the consent file lacks columns: {', '.join(missing)}", code=FILE_MISSING_COLUMNS,
                                field=missing[0], details={"columns": missing})
         for chunk in reader.chunks():
-            malformed.extend(reader.take_malformed())
+            malformed(reader.take_malformed())
             yield chunk
-        malformed.extend(reader.take_malformed())
+        malformed(reader.take_malformed())
 
 
 @dataclass(slots=True)
@@ -81,27 +82,32 @@ class CheckedFile:
 def check(file: ConsentFile, *, actor: consents.Actor, now: datetime) -> CheckedFile:
     """Check every line of ``file`` and refuse it whole if it names a purpose ``actor`` may not hold; keeps
     no line's content."""
-    findings: list[ImportFinding] = []
-    malformed: list[MalformedRecord] = []
+    outcome = consents.ImportOutcome()
+    unreadable = 0
+
+    def malformed(records: list[MalformedRecord]) -> None:
+        nonlocal unreadable
+        unreadable += len(records)
+        outcome.note([ImportFinding(line=m.line, field=m.field, code=m.code, message=m.message) for m in records])
+
     keys, purposes, read = [], set(), 0
     no_repeats = pl.Series("_line", [], dtype=pl.Int64)
     for rows in file.rows(malformed):
         good, found = importer.validate_consent_rows(rows, now=now, repeated=no_repeats)
-        findings.extend(found)
+        outcome.note(found)
         purposes.update(good["purpose"].unique().to_list())
         keys.append(_reference_keys(rows, good=good["_line"]))
         read += rows.height
     consents.check_purposes(actor, purposes)
-    every = pl.concat(keys) if keys else _reference_keys(pl.DataFrame(schema={"_line": pl.Int64, "consent_ref": pl.String}),
-                                                         good=no_repeats)
+    every = pl.concat(keys) if keys else _reference_keys(NO_ROWS, good=no_repeats)
     repeated = importer.repeated_lines(every, [f"_key{i}" for i in range(len(KEY_SEEDS))])
-    findings.extend(importer.duplicate_findings(repeated))
-    findings.extend(ImportFinding(line=m.line, field=m.field, code=m.code, message=m.message) for m in malformed)
-    findings.sort(key=lambda f: (f.line, f.field or ""))
+    if repeated.len():  # counted here: only the first are built as findings
+        outcome.finding_counts[importer.DUPLICATE[1]] += repeated.len()
+        outcome.note(importer.duplicate_findings(repeated.head(consents.FINDINGS_SHOWN)), counted=True)
     stored = every.filter(pl.col("_good") & ~pl.col("_line").is_in(repeated.implode())).height
-    received = read + len(malformed)
-    outcome = consents.ImportOutcome(received=received, rejected=received - stored, findings=findings)
-    summary = consents.ImportSummary(sha256=file.sha256 or file_sha256(file.path), received=received,
+    outcome.received = read + unreadable
+    outcome.rejected = outcome.received - stored
+    summary = consents.ImportSummary(sha256=file.sha256 or file_sha256(file.path), received=outcome.received,
                                      rejected=outcome.rejected, lines=stored)
     return CheckedFile(outcome=outcome, summary=summary, repeated=repeated)
 
@@ -111,7 +117,7 @@ def sealed_chunks(file: ConsentFile, checked: CheckedFile, *, vault: PiiVault, a
     """The second pass: the good lines of ``file`` (as ``check`` found them), sealed, in file order,
     ``consent.service.IMPORT_CHUNK`` at a time."""
     pending: pl.DataFrame | None = None
-    for rows in file.rows([]):
+    for rows in file.rows(lambda _: None):
         good, _ = importer.validate_consent_rows(rows, now=now, repeated=checked.repeated)
         sealed = consents.seal_lines(vault=vault, actor=actor, good=good)
         pending = sealed if pending is None else pl.concat([pending, sealed])
