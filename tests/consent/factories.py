@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, select
+
+from openbureau.audit.models import AuditEntry
+from openbureau.consent.models import Consent
 from openbureau.consent.profiles import Purpose
 from openbureau.consent.schemas import ConsentCreate, Evidence, Subject
 from openbureau.intake import quarantine
@@ -46,3 +51,12 @@ def grant_many(runtime: Runtime, member_code: str, id_numbers: list[str], *, day
     until = EPOCH + timedelta(days=days) if days is not None else None
     for number in id_numbers:
         grant(runtime, member_code, number, valid_until=until)
+
+
+def stored_imports(runtime: Runtime) -> tuple[int, list[dict]]:
+    """How many consents the bureau holds, and the details of every ``consent.import`` audit entry in order."""
+    with session_scope(runtime.engine) as session:
+        count = session.scalar(select(func.count()).select_from(Consent))
+        parts = session.scalars(select(AuditEntry.details).where(AuditEntry.action == "consent.import")
+                                .order_by(AuditEntry.seq)).all()
+    return count, [json.loads(p) for p in parts]

@@ -3,23 +3,20 @@ its audit entry), and the same file imported again completes it without storing 
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
-from sqlalchemy import func, select
 
-from openbureau.audit.models import AuditEntry
 from openbureau.consent import service as consents
-from openbureau.consent.models import Consent
 from openbureau.documents import resident_id
 from openbureau.intake import quarantine
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
+from tests.consent.factories import stored_imports
 from tests.members.factories import make_member
 
 KILL_AFTER_FIRST_CHUNK = textwrap.dedent("""
@@ -50,14 +47,6 @@ def _file(tmp_path):
     return path, len(ids)
 
 
-def _stored(runtime) -> tuple[int, list[dict]]:
-    with session_scope(runtime.engine) as session:
-        count = session.scalar(select(func.count()).select_from(Consent))
-        parts = session.scalars(select(AuditEntry.details).where(AuditEntry.action == "consent.import")
-                                .order_by(AuditEntry.seq)).all()
-    return count, [json.loads(p) for p in parts]
-
-
 @pytest.mark.slow
 def test_kill_during_a_consent_import_then_import_again(runtime, tmp_path) -> None:
     make_member(runtime, "BANK_A", Role.FURNISHER)
@@ -71,7 +60,7 @@ def test_kill_during_a_consent_import_then_import_again(runtime, tmp_path) -> No
     killed = subprocess.run([sys.executable, "-c", KILL_AFTER_FIRST_CHUNK, str(path)], env=env,
                             capture_output=True, text=True, timeout=120)
     assert killed.returncode == -9, killed.stderr
-    count, parts = _stored(runtime)
+    count, parts = stored_imports(runtime)
     assert count == consents.IMPORT_CHUNK  # the first chunk, whole, and audited with it
     assert [(p["part"], p["parts"], p["created"]) for p in parts] == [(1, 2, consents.IMPORT_CHUNK)]
     with session_scope(runtime.engine) as session:
@@ -80,5 +69,5 @@ def test_kill_during_a_consent_import_then_import_again(runtime, tmp_path) -> No
                                             actor=actor, path=path)
     assert (outcome.received, outcome.created, outcome.unchanged) == (lines, lines - consents.IMPORT_CHUNK,
                                                                       consents.IMPORT_CHUNK)
-    count, parts = _stored(runtime)
+    count, parts = stored_imports(runtime)
     assert count == lines and [p["created"] for p in parts[1:]] == [0, lines - consents.IMPORT_CHUNK]

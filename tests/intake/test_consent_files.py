@@ -4,16 +4,12 @@ stored before the whole file is known."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import polars as pl
 import pytest
-from sqlalchemy import func, select
 
-from openbureau.audit.models import AuditEntry
 from openbureau.consent import service as consents
-from openbureau.consent.models import Consent
 from openbureau.documents import resident_id
 from openbureau.intake import consent_files, quarantine
 from openbureau.intake.consent_files import ConsentFile
@@ -21,6 +17,7 @@ from openbureau.kit.db import session_scope
 from openbureau.kit.errors import Forbidden
 from openbureau.members.models import Role
 from openbureau.members.service import get_member
+from tests.consent.factories import stored_imports
 from tests.members.factories import make_member
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -47,14 +44,6 @@ def furnisher(runtime):
         return get_member(session, code="BANK_A")
 
 
-def _stored(runtime) -> tuple[int, list[dict]]:
-    with session_scope(runtime.engine) as session:
-        count = session.scalar(select(func.count()).select_from(Consent))
-        parts = session.scalars(select(AuditEntry.details).where(AuditEntry.action == "consent.import")
-                                .order_by(AuditEntry.seq)).all()
-    return count, [json.loads(p) for p in parts]
-
-
 def test_a_file_is_read_a_chunk_at_a_time_and_a_reference_repeated_chunks_apart_is_found(runtime, furnisher,
                                                                                         tmp_path) -> None:
     lines = [_line(n) for n in range(LINES)]
@@ -78,7 +67,7 @@ def test_a_file_is_read_a_chunk_at_a_time_and_a_reference_repeated_chunks_apart_
     outcome, _ = quarantine.import_consents(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile,
                                             actor=furnisher, path=path, checked=lambda n: told.append(("to store", n)),
                                             progress=lambda n: told.append(("stored", n)))
-    count, parts = _stored(runtime)
+    count, parts = stored_imports(runtime)
     assert told == [("to store", LINES - 2), ("stored", consents.IMPORT_CHUNK), ("stored", consents.IMPORT_CHUNK),
                     ("stored", 498)]
     assert (outcome.received, outcome.created, outcome.rejected) == (LINES, LINES - 2, 2)
@@ -95,7 +84,7 @@ def test_a_purpose_the_sender_may_not_hold_on_the_last_line_stores_nothing(runti
     with pytest.raises(Forbidden):
         quarantine.import_consents(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile,
                                    actor=furnisher, path=path)
-    assert _stored(runtime) == (0, [])
+    assert stored_imports(runtime) == (0, [])
 
 
 def test_a_file_whose_lines_are_all_bad_is_audited_and_stores_nothing(runtime, furnisher, tmp_path) -> None:
@@ -103,7 +92,7 @@ def test_a_file_whose_lines_are_all_bad_is_audited_and_stores_nothing(runtime, f
     outcome, released = quarantine.import_consents(runtime.engine, vault=runtime.vault,
                                                    profile=runtime.policy.profile, actor=furnisher, path=path)
     assert (outcome.received, outcome.created, outcome.rejected, released) == (3, 0, 3, 0)
-    count, parts = _stored(runtime)
+    count, parts = stored_imports(runtime)
     assert count == 0 and [(p["parts"], p["rejected"]) for p in parts] == [(0, 3)]
 
 
