@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Protocol
 
 from openbureau.kit.crypto import mask
 from openbureau.kit.errors import BureauError
 from openbureau.kit.settings import Settings
 from openbureau.notifications.errors import CHANNEL_NOT_CONFIGURED
+
+if TYPE_CHECKING:  # imported where a message is sent: every process that stores a notice imports this module
+    import httpx
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +159,8 @@ class WebhookChannel:
 
     def deliver(self, message: Outgoing) -> None:
         """Post one message to the gateway."""
+        import httpx
+
         headers = {"Idempotency-Key": f"openbureau-{message.id}"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"

@@ -27,7 +27,6 @@ import re
 from functools import cache, lru_cache
 
 import polars as pl
-from pypinyin import Style, lazy_pinyin
 
 from openbureau.identity.resolution.romanise import LATIN_TOKEN, read_back
 
@@ -87,6 +86,9 @@ def chinese_name_parts(name: str) -> tuple[str, str]:
         >>> chinese_name_parts("欧阳娜娜")
         ('ouyang', 'nana')
     """
+    # pypinyin's dictionaries take 0.3 s to import: only processes that read a name pay it.
+    from pypinyin import Style, lazy_pinyin
+
     cut = 2 if name[:2] in COMPOUND_SURNAMES else 1
     syllables = lazy_pinyin(name, style=Style.NORMAL, errors="ignore")
     if len(syllables) != len(name):  # a character without a reading: keep the name whole
@@ -103,6 +105,8 @@ def name_syllables(name: str) -> str:
         >>> name_syllables("杰波王") == name_syllables("王杰波")
         True
     """
+    from pypinyin import Style, lazy_pinyin
+
     return " ".join(sorted(lazy_pinyin(name, style=Style.NORMAL, errors="ignore")))
 
 

@@ -23,8 +23,6 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
 
-from pypinyin import Style, lazy_pinyin
-
 _MAX_READINGS = 32  # Cantonese spellings kept per name (characters with several readings multiply)
 LATIN_TOKEN = re.compile(r"[A-Za-z]+(?:[-'’][A-Za-z]+)*")  # a word of a Latin name, hyphens kept
 
@@ -47,6 +45,9 @@ def _cantonese():
 def _char_spellings(char: str) -> tuple[str, tuple[str, ...]]:
     """One character's Wade-Giles spelling as passports write it (no apostrophe, no umlaut; "" when it has
     no reading) and its Hong Kong Cantonese spellings (of its traditional form)."""
+    # pypinyin's dictionaries take 0.3 s to import: only processes that read a name pay it.
+    from pypinyin import Style, lazy_pinyin
+
     wg = "".join(lazy_pinyin(char, style=Style.WADEGILES, errors="ignore"))
     wg = wg.replace("'", "").replace("’", "").replace("v", "u").replace("ü", "u")
     (cantonese,) = _cantonese().getRoman(_to_traditional()(char)) or [[]]
