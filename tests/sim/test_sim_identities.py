@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from openbureau.sim import regions
 from openbureau.sim.identities import (
     PHONE_PREFIXES,
+    IssuedNumbers,
     check_character,
     is_valid_resident_id,
     normalise_phone,
@@ -128,3 +130,17 @@ def test_birth_dates_transposed_only_off_resident_ids_and_addresses_abbreviated(
     # Street, number and compound are kept; the province is not.
     for shown, true in abbreviated.select("address", "true_address").head(200).iter_rows():
         assert shown.split("-")[0].rstrip("0123456789")[-8:] in true and "省" not in shown
+
+
+def test_issued_numbers_are_never_given_twice_across_blocks_or_within_one() -> None:
+    # A tiny number space forces clashes: with earlier blocks, and within the block itself.
+    issued = IssuedNumbers()
+    rng = np.random.default_rng(3)
+
+    def redraw(r: np.random.Generator, k: int, _where: np.ndarray) -> np.ndarray:
+        return r.integers(0, 2_000, size=k)
+
+    blocks = [issued.unique("n", rng.integers(0, 2_000, size=300), redraw, rng) for _ in range(5)]
+    every = np.concatenate(blocks)
+    assert len(set(every.tolist())) == len(every) == 1_500
+    assert issued.unique("other kind", blocks[0].copy(), redraw, rng).tolist() == blocks[0].tolist()
