@@ -138,6 +138,20 @@ def server_settings() -> dict[str, str]:
         return {name: conn.execute(f"SHOW {name}").fetchone()[0] for name in SERVER_SETTINGS}
 
 
+def release_spark() -> None:
+    """End the JVM the Spark steps started: a stopped session leaves it running, holding its heap (4.2 GB
+    after the 1 M steps, which made the next size's identity resolution run out of memory)."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    gateway.shutdown()
+    gateway.proc.kill()
+    gateway.proc.wait()
+    SparkContext._gateway = SparkContext._jvm = None
+
+
 def measure(size: int, args: argparse.Namespace) -> dict:
     data = args.data / str(size)
     built = build(ENGINE, data=data, persons=size, months=args.months, seed=args.seed)
@@ -157,6 +171,8 @@ def measure(size: int, args: argparse.Namespace) -> dict:
     if size <= args.spark_up_to:
         result["quality_spark"] = quality(runtime, spark=True)
         log(f"{size:,}: quality (Spark) {result['quality_spark']['seconds']:.0f} s")
+    if size <= args.spark_up_to:
+        release_spark()
     result["training_set"] = training(runtime)
     log(f"{size:,}: training set {result['training_set']['seconds']:.0f} s")
     ids = Path(built["ids"]).read_text().split()
