@@ -27,6 +27,7 @@ from openbureau.intake.standard import Field, FieldType, Layout
 from openbureau.kit.crypto import PiiVault
 from openbureau.kit.errors import FILE_FORMAT_UNKNOWN, FILE_MISSING_COLUMNS
 from openbureau.kit.files import file_sha256
+from openbureau.kit.memory import release_freed_memory
 
 CONSENT_FILE = Layout("consents", tuple(
     Field(name, FieldType.TEXT, name in importer.REQUIRED, f"the consent's {name}", personal=name == "id_number")
@@ -98,6 +99,7 @@ def check(file: ConsentFile, *, actor: consents.Actor, now: datetime) -> Checked
         purposes.update(good["purpose"].unique().to_list())
         keys.append(_reference_keys(rows, good=good["_line"]))
         read += rows.height
+        release_freed_memory()
     consents.check_purposes(actor, purposes)
     every = pl.concat(keys) if keys else _reference_keys(NO_ROWS, good=no_repeats)
     repeated = importer.repeated_lines(every, [f"_key{i}" for i in range(len(KEY_SEEDS))])
@@ -124,6 +126,7 @@ def sealed_chunks(file: ConsentFile, checked: CheckedFile, *, vault: PiiVault, a
         while pending.height >= consents.IMPORT_CHUNK:
             yield pending.head(consents.IMPORT_CHUNK)
             pending = pending.slice(consents.IMPORT_CHUNK)
+        release_freed_memory()  # the chunk's freed heap, so that memory does not grow with the file
     if pending is not None and pending.height:
         yield pending
 

@@ -162,7 +162,6 @@ def import_consents(engine: Engine, *, vault: PiiVault, profile: JurisdictionPro
         with session_scope(engine, write=True) as session:
             consents.record_rejected_import(session, actor=actor, summary=checked_file.summary)
         return outcome, 0
-    granted = []
     chunks = consent_files.sealed_chunks(file, checked_file, vault=vault, actor=actor, now=now)
     for part, chunk in enumerate(chunks, start=1):
         dialect_for(engine).between_writes(engine)
@@ -177,8 +176,6 @@ def import_consents(engine: Engine, *, vault: PiiVault, profile: JurisdictionPro
         outcome.created += stored.created
         outcome.revoked += stored.revoked
         outcome.unchanged += stored.unchanged
-        granted.append(stored.granted_subjects)
         if progress is not None:
             progress(chunk.height)
-    outcome.granted_subjects = pl.concat(granted)
     return outcome, released
