@@ -12,7 +12,7 @@ A kept file is read through decryption both times (``keys``): nothing of it is e
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -77,7 +77,7 @@ class CheckedFile:
 
     outcome: consents.ImportOutcome
     summary: consents.ImportSummary
-    repeated: pl.Series = field(default_factory=lambda: pl.Series("_line", [], dtype=pl.Int64))
+    repeated: pl.Series
 
 
 def check(file: ConsentFile, *, actor: consents.Actor, now: datetime) -> CheckedFile:
