@@ -102,6 +102,24 @@ def child_setup(url: str, path: Path, data_dir: Path) -> None:
                     path=path.with_suffix(".consents.csv"))
 
 
+def records_file(records: int, *, negative_share: float = 0.0) -> Path:
+    """The benchmark's file of ``records`` records (and its consents file beside it), written once and kept in
+    ``bench/out``."""
+    out_dir = ROOT / "bench" / "out"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    share = f"-negative{round(negative_share * 100)}" if negative_share else ""
+    path = out_dir / f"ingest-{records}{share}.csv"
+    if not path.exists():
+        # In a child process, so that this process's peak memory (inherited by the measured children
+        # through fork) stays small.
+        print(f"writing {records:,} records to {path} ...", flush=True)
+        code = (f"from bench.records import make_consents, make_records; "
+                f"r = make_records({records}, negative_share={negative_share}); "
+                f"r.write_csv({str(path)!r}); make_consents(r).write_csv({str(path.with_suffix('.consents.csv'))!r})")
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+    return path
+
+
 def _database(engine: str, workdir: Path) -> tuple[str, callable]:
     if engine == "sqlite":
         return f"sqlite:///{workdir / 'bureau.db'}", lambda: None
@@ -154,18 +172,7 @@ def main() -> None:
         print(json.dumps(child_end_to_end(args.url, args.file, args.chunk_size, args.data_dir)))
         return
 
-    out_dir = ROOT / "bench" / "out"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    share = f"-negative{round(args.negative_share * 100)}" if args.negative_share else ""
-    path = out_dir / f"ingest-{args.records}{share}.csv"
-    if not path.exists():
-        # In a child process, so that this process's peak memory (inherited by the measured children
-        # through fork) stays small.
-        print(f"writing {args.records:,} records to {path} ...", flush=True)
-        code = (f"from bench.records import make_consents, make_records; "
-                f"r = make_records({args.records}, negative_share={args.negative_share}); "
-                f"r.write_csv({str(path)!r}); make_consents(r).write_csv({str(path.with_suffix('.consents.csv'))!r})")
-        subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+    path = records_file(args.records, negative_share=args.negative_share)
     print(f"file: {path.name}, {path.stat().st_size / 2**20:,.0f} MiB, chunk size {args.chunk_size:,}")
     print(f"{'engine':<11}{'run':<13}{'seconds':>9}{'records/s':>12}{'peak MiB':>10}{'anon MiB':>10}{'ratio':>8}")
     for engine in args.engines.split(","):
