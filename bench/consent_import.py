@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import _database  # noqa: E402
+from bench.ingest import _database, child_arguments  # noqa: E402
 from bench.memory import MemorySampler  # noqa: E402
 
 
@@ -54,10 +54,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="250000,1000000,4000000",
                         help="records whose persons get a consent each, comma-separated")
     parser.add_argument("--engines", default="sqlite")
-    parser.add_argument("--child", action="store_true")
-    parser.add_argument("--url")
-    parser.add_argument("--file", type=Path)
-    parser.add_argument("--data-dir", type=Path)
+    child_arguments(parser)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child_import(args.url, args.file, args.data_dir)))

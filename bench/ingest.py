@@ -102,6 +102,15 @@ def child_setup(url: str, path: Path, data_dir: Path) -> None:
                     path=path.with_suffix(".consents.csv"))
 
 
+def child_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments a benchmark passes to its measured child process: ``--child``, the database's ``--url``,
+    the ``--file`` to load or import and the bureau's ``--data-dir``."""
+    parser.add_argument("--child", action="store_true")
+    parser.add_argument("--url")
+    parser.add_argument("--file", type=Path)
+    parser.add_argument("--data-dir", type=Path)
+
+
 def records_file(records: int, *, negative_share: float = 0.0) -> Path:
     """The benchmark's file of ``records`` records (and its consents file beside it), written once and kept in
     ``bench/out``."""

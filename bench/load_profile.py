@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import _database, records_file  # noqa: E402
+from bench.ingest import _database, child_arguments, records_file  # noqa: E402
 
 # (label, module path, attribute): the steps timed, in the order a chunk meets them.
 PREPARING = [
@@ -122,10 +122,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=300_000)
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--chunk-size", type=int, default=100_000)
-    parser.add_argument("--child", action="store_true")
-    parser.add_argument("--url")
-    parser.add_argument("--file", type=Path)
-    parser.add_argument("--data-dir", type=Path)
+    child_arguments(parser)
     args = parser.parse_args()
     if args.child:
         child(args.url, args.file, args.data_dir, args.chunk_size)
