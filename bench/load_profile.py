@@ -53,12 +53,11 @@ PUBLISHING = ("publishing", "openbureau.intake.loader", "SubmissionLoader._publi
 
 
 class Timers:
-    """Wall and thread CPU seconds, and calls, of each wrapped step."""
+    """Wall and thread CPU seconds of each wrapped step."""
 
     def __init__(self) -> None:
         self.wall: dict[str, float] = defaultdict(float)
         self.cpu: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
 
     def wrap(self, label: str, module: str, attribute: str) -> None:
         """Replace ``module.attribute`` (``Class.method`` for a method) by a timed version of itself."""
@@ -76,7 +75,6 @@ class Timers:
             finally:
                 self.wall[label] += time.perf_counter() - wall
                 self.cpu[label] += time.thread_time() - cpu
-                self.calls[label] += 1
 
         setattr(owner, name, timed)
 

@@ -171,7 +171,6 @@ def measure(size: int, args: argparse.Namespace) -> dict:
     if size <= args.spark_up_to:
         result["quality_spark"] = quality(runtime, spark=True)
         log(f"{size:,}: quality (Spark) {result['quality_spark']['seconds']:.0f} s")
-    if size <= args.spark_up_to:
         release_spark()
     result["training_set"] = training(runtime)
     log(f"{size:,}: training set {result['training_set']['seconds']:.0f} s")
