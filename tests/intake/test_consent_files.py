@@ -109,3 +109,30 @@ def test_a_file_of_bad_lines_reports_the_first_thousand_and_counts_every_one(run
     assert dict(outcome.finding_counts) == {"INVALID_ENUM": bad, "DUPLICATE_IN_FILE": repeats, "MALFORMED_RECORD": 1}
     assert len(outcome.findings) == consents.FINDINGS_SHOWN
     assert [f.line for f in outcome.findings] == list(range(3, 3 + consents.FINDINGS_SHOWN))  # the first, in order
+
+
+def test_every_repeated_reference_is_found_within_and_across_chunks(runtime, furnisher, tmp_path) -> None:
+    # Each line whose reference an earlier line holds, good or bad, is one DUPLICATE_IN_FILE; the first stays.
+    lines = [_line(n) for n in range(3 * 1000)]
+    lines[9] = lines[9].replace(",app,", ",fax,")  # a bad first holder of K-9
+    repeats = {10: "K-5", 700: "K-699", 1500: "K-100", 2900: "K-100", 2500: "K-9"}  # same chunk, next chunk, x3
+    for n, ref in repeats.items():
+        lines[n] = _line(n, ref=ref)
+    lines[2000] = _line(2000, ref="K-7").replace(",app,", ",fax,")  # repeats and is bad: two findings
+    checked = consent_files.check(ConsentFile(_write(tmp_path, lines), chunk_size=CHUNK), actor=furnisher, now=NOW)
+    duplicates = [n + 2 for n in sorted([*repeats, 2000])]  # a file's line 1 is its header
+    assert [(f.line, f.field, f.code) for f in checked.outcome.findings] == sorted(
+        [(11, "channel", "INVALID_ENUM"), (2002, "channel", "INVALID_ENUM"),
+         *[(line, "consent_ref", "DUPLICATE_IN_FILE") for line in duplicates]])
+    assert {f.message for f in checked.outcome.findings if f.code == "DUPLICATE_IN_FILE"} == {
+        "the same consent_ref appears earlier in the file"}
+    assert checked.outcome.finding_counts["DUPLICATE_IN_FILE"] == len(duplicates) == 6
+    assert checked.repeated.to_list() == duplicates
+    assert (checked.summary.received, checked.summary.rejected, checked.summary.lines) == (3000, 7, 2993)
+
+
+def test_a_file_without_repeated_references_has_no_duplicate(runtime, furnisher, tmp_path) -> None:
+    path = _write(tmp_path, [_line(n) for n in range(LINES)])
+    checked = consent_files.check(ConsentFile(path, chunk_size=CHUNK), actor=furnisher, now=NOW)
+    assert checked.outcome.findings == [] and checked.repeated.len() == 0
+    assert (checked.summary.received, checked.summary.rejected, checked.summary.lines) == (LINES, 0, LINES)
