@@ -284,13 +284,14 @@ def run(engine: str, args: argparse.Namespace) -> dict:
         idle_paced = paced_inquiries(url, args, **args.inquirer, seed=args.seed)
         idle = wrk(url, seconds=args.duration, connections=args.connections, script=script)
         loads = []
-        for niceness, turn_wait, share in [(n, t, w) for n in args.load_niceness for t in args.turn_wait
-                                           for w in args.load_work_share]:
+        for niceness, turn_wait, share, target in [(n, t, w, g) for n in args.load_niceness for t in args.turn_wait
+                                                   for w in args.load_work_share
+                                                   for g in args.load_latency_target]:
             log(f"{engine}: during a load of {args.records:,} records (niceness {niceness}, turn wait "
-                f"{turn_wait:g} s, work share {share:g}), {args.duration} s")
+                f"{turn_wait:g} s, work share {share:g}, latency target {target:g} ms), {args.duration} s")
             loads.append(during_load(engine, args, path=path, url=url, script=script, base=base,
                                      platform_key=platform_key, consented=consented, niceness=niceness,
-                                     turn_wait=turn_wait, share=share))
+                                     turn_wait=turn_wait, share=share, target=target))
         maintenance, signal_, intake_ = {}, None, None
         for job, command in ([] if args.loads_only else maintenance_jobs(engine, args, ids)):
             log(f"{engine}: during {job}, {args.duration} s")
@@ -314,11 +315,12 @@ def run(engine: str, args: argparse.Namespace) -> dict:
 
 def during_load(engine: str, args: argparse.Namespace, *, path: Path, url: str, script: Path, base: str,
                 platform_key: str, consented: list[str], niceness: int, turn_wait: float,
-                share: float = 1.0) -> dict:
+                share: float = 1.0, target: float = 0.0) -> dict:
     """Inquiries for ``--duration`` seconds while the file loads in a second process whose preparing process
     runs at ``niceness`` (``OPENBUREAU_LOAD_NICENESS``), that waits up to ``turn_wait`` seconds between its
     transactions for the inquiry logs that asked for the write lock (``OPENBUREAU_WRITE_TURN_WAIT``), that is
-    busy at most ``share`` of the time (``OPENBUREAU_LOAD_WORK_SHARE``), and a platform reports events."""
+    busy at most ``share`` of the time (``OPENBUREAU_LOAD_WORK_SHARE``), or less while the inquiries' p99 is above
+    ``target`` ms (``OPENBUREAU_LOAD_LATENCY_TARGET_MS``; 0: a fixed share), and a platform reports events."""
     started = time.perf_counter()
     # New accounts each run: the same records again would all be refused as already stored (and the same
     # bytes would return the earlier result), so the accounts' references get a suffix of the run's own.
@@ -327,7 +329,8 @@ def during_load(engine: str, args: argparse.Namespace, *, path: Path, url: str, 
     pl.scan_csv(path, infer_schema=False).with_columns(pl.col("furnisher_account_id") + tag).sink_csv(copy)
     cli = str(Path(sys.executable).with_name("openbureau"))
     env = {**env_for(engine, args), "OPENBUREAU_LOAD_NICENESS": str(niceness),
-           "OPENBUREAU_WRITE_TURN_WAIT": str(turn_wait), "OPENBUREAU_LOAD_WORK_SHARE": str(share)}
+           "OPENBUREAU_WRITE_TURN_WAIT": str(turn_wait), "OPENBUREAU_LOAD_WORK_SHARE": str(share),
+           "OPENBUREAU_LOAD_LATENCY_TARGET_MS": str(target)}
     loading = subprocess.Popen([cli, "intake", "submit", str(copy), "--furnisher", LOADER], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     with ThreadPoolExecutor(1) as feeder:
@@ -343,13 +346,16 @@ def during_load(engine: str, args: argparse.Namespace, *, path: Path, url: str, 
     copy.unlink(missing_ok=True)
     if loading.returncode != 0:
         raise SystemExit(f"the load failed: {err.decode()[-2000:]}")
-    return {"niceness": niceness, "turn_wait": turn_wait, "work_share": share, "during": during, "during_paced": during_paced,
+    return {"niceness": niceness, "turn_wait": turn_wait, "work_share": share, "latency_target": target,
+            "during": during, "during_paced": during_paced,
             "load_outlasted_paced": paced_outlasted, "load_seconds": load_seconds,
             "load_outlasted_inquiries": still_loading, "events_during": events_during}
 
 
 def _label(result: dict, load: dict) -> str:
-    return f"{result['engine']} n{load['niceness']} t{load.get('turn_wait', 0):g} w{load.get('work_share', 1):g}"
+    target = f" L{load['latency_target']:g}" if load.get("latency_target") else ""
+    return (f"{result['engine']} n{load['niceness']} t{load.get('turn_wait', 0):g} w{load.get('work_share', 1):g}"
+            f"{target}")
 
 
 def main() -> None:
@@ -373,6 +379,10 @@ def main() -> None:
     parser.add_argument("--load-work-share", type=lambda v: [float(n) for n in v.split(",")], default=[1.0],
                         help="the share of the time the load may be busy (OPENBUREAU_LOAD_WORK_SHARE); several "
                         "(1,0.5,0.25) measure a load at each (after each niceness and turn wait)")
+    parser.add_argument("--load-latency-target", type=lambda v: [float(n) for n in v.split(",")], default=[0.0],
+                        help="ms: the load's share follows the inquiries' p99 to keep it below this "
+                        "(OPENBUREAU_LOAD_LATENCY_TARGET_MS; 0: the fixed share); several (0,100) measure a load "
+                        "at each (after each work share)")
     parser.add_argument("--loads-only", action="store_true",
                         help="measure idle and during loads only (no other writers, event timings)")
     parser.add_argument("--rate", type=float, default=127,
@@ -397,7 +407,7 @@ def main() -> None:
     print()
     print(f"Inquiries idle and during a load of {args.records:,} records ({args.connections} connections, "
           f"{args.workers} server processes, {os.cpu_count()} cores)")
-    print(f"{'engine':<22}{'idle/s':>9}{'p50':>7}{'p99':>7}{'load/s':>9}{'p50':>7}{'p99':>8}{'errors':>8}"
+    print(f"{'engine':<27}{'idle/s':>9}{'p50':>7}{'p99':>7}{'load/s':>9}{'p50':>7}{'p99':>8}{'errors':>8}"
           f"{'p99 ratio':>11}{'load s':>8}")
     for r in results:
         i = r["idle"]
@@ -405,20 +415,20 @@ def main() -> None:
             d = load["during"]
             errors = d["non2xx"] + (0 if d["socket_errors"] is None else 1)
             note = "" if load["load_outlasted_inquiries"] else "  (the load ended before the inquiries: use more records)"
-            print(f"{_label(r, load):<22}{i['rps']:>9,.0f}{i['p50']:>7.1f}{i['p99']:>7.1f}"
+            print(f"{_label(r, load):<27}{i['rps']:>9,.0f}{i['p50']:>7.1f}{i['p99']:>7.1f}"
                   f"{d['rps']:>9,.0f}{d['p50']:>7.1f}{d['p99']:>8.1f}{errors:>8}{d['p99'] / i['p99']:>11.2f}"
                   f"{load['load_seconds']:>8.0f}{note}")
     print()
     print(f"Inquiries at {args.rate:g}/s planned in advance (latency from each planned departure, ms), idle and "
           f"during the same loads")
-    print(f"{'engine':<22}{'idle p50':>9}{'p99':>7}{'p99.9':>7}{'load p50':>9}{'p99':>7}{'p99.9':>8}{'max':>8}"
+    print(f"{'engine':<27}{'idle p50':>9}{'p99':>7}{'p99.9':>7}{'load p50':>9}{'p99':>7}{'p99.9':>8}{'max':>8}"
           f"{'errors':>8}{'p99 ratio':>11}")
     for r in results:
         i = r["idle_paced"]
         for load in r["loads"]:
             d = load["during_paced"]
             note = "" if load["load_outlasted_paced"] else "  (the load ended before the inquiries)"
-            print(f"{_label(r, load):<22}{i['p50']:>9.1f}{i['p99']:>7.1f}{i['p999']:>7.1f}"
+            print(f"{_label(r, load):<27}{i['p50']:>9.1f}{i['p99']:>7.1f}{i['p999']:>7.1f}"
                   f"{d['p50']:>9.1f}{d['p99']:>7.1f}{d['p999']:>8.1f}{d['max']:>8.0f}{d['errors']:>8}"
                   f"{d['p99'] / i['p99']:>11.2f}{note}")
     print()

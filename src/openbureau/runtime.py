@@ -14,7 +14,7 @@ from openbureau.kit.crypto import PiiVault, load_keys, load_signin_key
 from openbureau.kit.db import make_engine
 from openbureau.kit.dialects import dialect_for
 from openbureau.kit.keyfile import key_file_path
-from openbureau.kit.pacing import WorkShare
+from openbureau.kit.pacing import LatencyBoard, WorkShare
 from openbureau.kit.settings import Settings, get_settings
 from openbureau.migrations import ensure_current
 from openbureau.policy import Policy, build_policy
@@ -39,6 +39,14 @@ class Runtime:
         object.__setattr__(self, "signin_key", load_signin_key(self.settings))
 
 
+def work_share(settings: Settings) -> WorkShare:
+    """The share of the time the bureau's long jobs may be busy: fixed, or following the inquiries' latency."""
+    if not settings.load_latency_target_ms:
+        return WorkShare(settings.load_work_share)
+    return WorkShare(settings.load_work_share, latency_target=settings.load_latency_target_ms / 1000,
+                     board=LatencyBoard(settings.serving_latency_dir))
+
+
 def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:
     """Open the bureau named by ``settings``: make its data directory, migrate its schema, load its keys.
 
@@ -51,7 +59,7 @@ def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> R
     os.chmod(settings.data_dir, 0o700)
     engine = make_engine(settings.resolved_database_url)
     dialect_for(engine).turn_wait = settings.write_turn_wait
-    dialect_for(engine).work_share = WorkShare(settings.load_work_share)
+    dialect_for(engine).work_share = work_share(settings)
     if migrate:
         ensure_current(engine, pg_partitions=settings.pg_partitions)
     vault = PiiVault(load_keys(settings), reload=functools.partial(load_keys, settings),

@@ -3,15 +3,28 @@ since the last rest asks, never for long at once, and not at all at a share of 1
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import text
 
+from openbureau.api.app import create_app
 from openbureau.intake import service
 from openbureau.kit.dialects import dialect_for
-from openbureau.kit.pacing import MAX_REST, NEW_JOB_GAP, WorkShare
+from openbureau.kit.pacing import (
+    ADAPT_EVERY,
+    MAX_REST,
+    MIN_SHARE,
+    NEW_JOB_GAP,
+    SHARE_STEP,
+    LatencyBoard,
+    WorkShare,
+)
 from openbureau.kit.settings import Settings
 from openbureau.members.models import Role
 from openbureau.runtime import open_runtime
@@ -122,3 +135,139 @@ def test_a_load_at_half_share_rests_between_its_writes_and_stores_the_same(runti
                               {"s": s.id}).scalar_one()
     paced.engine.dispose()
     assert stored == 5_000
+
+
+# -- following the inquiries' latency ---------------------------------------------------------------------
+
+def test_a_serving_process_publishes_the_p99_of_each_window(tmp_path) -> None:
+    clock = Clock()
+    board = LatencyBoard(tmp_path / "latency", window=1.0, clock=clock)
+    for ms in range(1, 101):  # 1 ms ... 100 ms, within one window: nothing published yet
+        board.record(ms / 1000)
+    assert board.p99() is None
+    clock.work(1.0)
+    board.record(0.5)  # the window is over: its 101 inquiries' p99 is published
+    assert board.p99() == pytest.approx(0.100)
+    for _ in range(10):
+        board.record(0.002)
+    clock.work(1.0)
+    board.record(0.002)  # the next window, a fast one, replaces it
+    assert board.p99() == pytest.approx(0.002)
+    clock.work(board.max_age + 0.1)
+    assert board.p99() is None  # a process that answered nothing for a while gives no figure
+    board.withdraw()
+    assert list((tmp_path / "latency").iterdir()) == []
+
+
+def test_a_job_reads_the_slowest_of_the_serving_processes(tmp_path) -> None:
+    directory = tmp_path / "latency"
+    code = ("import sys, time\nfrom pathlib import Path\nfrom openbureau.kit.pacing import LatencyBoard\n"
+            f"board = LatencyBoard(Path({str(directory)!r}), window=0.0)\n"
+            "board.record(0.4)\nboard.record(0.4)\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)  # another serving process
+    mine = LatencyBoard(directory, window=0.0)
+    mine.record(0.01)
+    mine.record(0.01)
+    assert len(list(directory.iterdir())) == 2 and mine.p99() == pytest.approx(0.4)
+    (directory / "12345").write_bytes(b"not a record")  # a torn or foreign file is no figure, not an error
+    assert mine.p99() == pytest.approx(0.4)
+
+
+def _following(board: LatencyBoard, clock: Clock, share: float = 1.0, target: float = 0.1) -> WorkShare:
+    return WorkShare(share, latency_target=target, board=board, clock=clock, sleep=clock.sleep)
+
+
+def _publish(board: LatencyBoard, seconds: float) -> None:
+    board.window = 0.0
+    board.record(seconds)
+    board.record(seconds)
+
+
+def test_the_share_halves_while_inquiries_are_slow_and_grows_back_slowly_once_they_are_fast(tmp_path) -> None:
+    clock = Clock()
+    board = LatencyBoard(tmp_path / "latency", clock=clock)
+    pacer = _following(board, clock, target=0.1)
+    _publish(board, 0.3)  # inquiries at three times the target
+    seen = []
+    for _ in range(8):
+        clock.work(ADAPT_EVERY)
+        _publish(board, 0.3)
+        pacer.rest()
+        seen.append(pacer.current)
+    assert seen[:3] == pytest.approx([0.5, 0.25, 0.125]) and seen[-1] == MIN_SHARE  # never below the least share
+    assert clock.rests[-1] == pytest.approx(min(MAX_REST, ADAPT_EVERY * (1 / MIN_SHARE - 1)))
+    _publish(board, 0.09)  # within the target, but not well within: the share stays
+    clock.work(ADAPT_EVERY)
+    pacer.rest()
+    assert pacer.current == MIN_SHARE
+    rising = []
+    for _ in range(12):
+        clock.work(ADAPT_EVERY)
+        _publish(board, 0.02)
+        pacer.rest()
+        rising.append(pacer.current)
+    assert rising[0] == pytest.approx(MIN_SHARE + SHARE_STEP) and rising[-1] == 1.0  # step by step, up to the share
+
+
+def test_with_no_inquiries_the_job_runs_at_its_full_share_and_never_above_it(tmp_path) -> None:
+    clock = Clock()
+    board = LatencyBoard(tmp_path / "latency", clock=clock)
+    pacer = _following(board, clock, share=0.5, target=0.1)
+    _publish(board, 1.0)
+    clock.work(ADAPT_EVERY)
+    pacer.rest()
+    assert pacer.current == 0.25
+    clock.work(board.max_age + 1)  # the servers went quiet: their figures aged out
+    for _ in range(5):
+        pacer.rest()
+        clock.work(ADAPT_EVERY)
+    assert pacer.current == 0.5  # the configured share is the ceiling
+
+
+def test_a_target_needs_a_board_and_a_positive_figure(tmp_path) -> None:
+    with pytest.raises(ValueError, match="latency target"):
+        WorkShare(1.0, latency_target=0.05)
+    with pytest.raises(ValueError, match="latency target"):
+        WorkShare(1.0, latency_target=0.0, board=LatencyBoard(tmp_path))
+    with pytest.raises(ValidationError, match="load_latency_target_ms"):
+        Settings(data_dir=tmp_path, load_latency_target_ms=-1)
+
+
+def test_the_api_times_each_inquiry_for_the_board(runtime) -> None:
+    board = LatencyBoard(runtime.settings.serving_latency_dir)
+    with TestClient(create_app(runtime)) as client:
+        for _ in range(2):  # two windows apart: the second answer publishes the first window's figure
+            assert client.post("/v1/inquiries", json={}).status_code == 401  # a refusal took its time too
+            time.sleep(1.05)
+        client.post("/v1/inquiries", json={})
+        client.get("/v1/health")  # not an inquiry
+        published = board.p99()
+    assert published is not None and 0 < published < 1.0
+    assert not any(runtime.settings.serving_latency_dir.iterdir())  # a server that stops withdraws its figure
+
+
+def test_a_load_with_a_latency_target_slows_down_while_inquiries_are_slow(runtime, tmp_path) -> None:
+    make_member(runtime, "BANK_A", Role.FURNISHER)
+    rows = [person(i % len(PEOPLE), furnisher_account_id=f"A{i}") for i in range(5_000)]
+    path = write_file(tmp_path / "paced.csv", rows)
+    paced = open_runtime(runtime.settings.model_copy(update={"load_latency_target_ms": 50}))
+    dialect = dialect_for(paced.engine)
+    made = dialect.work_share
+    assert made.latency_target == 0.05 and made.board.directory == paced.settings.serving_latency_dir
+    slow = LatencyBoard(paced.settings.serving_latency_dir, window=0.0)
+    _publish(slow, 0.5)  # a serving process on this machine answers at 500 ms
+    rests: list[float] = []
+    # The pacer the runtime made, its rests recorded instead of slept; its board keeps the one figure however
+    # long the load takes on a busy machine.
+    reader = LatencyBoard(made.board.directory, max_age=3600)
+    dialect.work_share = WorkShare(1.0, latency_target=0.05, board=reader, sleep=rests.append)
+    try:
+        s = service.submit(paced.engine, settings=paced.settings, policy=paced.policy, furnisher_code="BANK_A",
+                           path=path).submission
+        share = dialect.work_share.current
+    finally:
+        dialect.work_share = WorkShare(runtime.settings.load_work_share)
+        slow.withdraw()
+    paced.engine.dispose()
+    assert (s.status, s.records_accepted) == ("loaded", 5_000)
+    assert share <= 0.5 and [r for r in rests if r > 0]  # it gave up half the time at each look, and rested

@@ -37,9 +37,11 @@ from openbureau.api import (
 )
 from openbureau.api.deps import authenticate_person_request, authenticate_request
 from openbureau.api.edge import BodyLimit, EdgeMiddleware, EdgePolicy
+from openbureau.api.latency import InquiryLatency
 from openbureau.api.ratelimit import make_buckets
 from openbureau.batches import worker as batch_worker
 from openbureau.kit.errors import BureauError
+from openbureau.kit.pacing import LatencyBoard
 from openbureau.kit.settings import Settings, get_settings
 from openbureau.members.service import RecentKeys
 from openbureau.monitoring import delivery
@@ -99,6 +101,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
             thread.join(timeout=15)
         if app.state.inquiry_log is not None:
             await app.state.inquiry_log.stop()  # commits what is waiting
+        latency.withdraw()
         await policy.members.aclose()
         await policy.failures.aclose()
         await policy.signins.aclose()
@@ -121,8 +124,13 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
                    me, me_rights, disputes, rights, authorities, monitoring, fraud, prescreens, funding, enterprises):
         app.include_router(module.router, prefix="/v1")
     app.include_router(docs.router)
-    policy = edge_policy(runtime.settings if runtime is not None else (settings or get_settings()))
+    configured = runtime.settings if runtime is not None else (settings or get_settings())
+    policy = edge_policy(configured)
     app.add_middleware(EdgeMiddleware, policy=policy)
+    # Outside the edge, so that the time it takes is counted; every server publishes, whatever its own
+    # settings, so that a job started with a latency target finds the figures (kit.pacing).
+    latency = LatencyBoard(configured.serving_latency_dir)
+    app.add_middleware(InquiryLatency, board=latency)
     app.state.edge = policy
     _install_error_handlers(app)
 

@@ -91,6 +91,14 @@ class Settings(BaseSettings):
         "rests. On a machine whose cores the serving processes need, a share below 1 keeps inquiries as fast "
         "during a load as on an idle bureau. docs/events.md",
     )
+    load_latency_target_ms: float = Field(
+        default=0, ge=0, le=60_000,
+        description="Milliseconds: when above 0, a long job's share of the time follows the inquiries instead of "
+        "staying fixed: it halves while the p99 of the inquiries the serving processes answered in the last second "
+        "is above this figure and grows again while it is below three quarters of it, between 0.05 and "
+        "load_work_share (the serving processes publish their latency in <data dir>/serving-latency, so the job "
+        "and the servers must share the data directory). 0: the fixed share. docs/events.md",
+    )
     write_turn_wait: float = Field(
         default=0.05, ge=0, le=1,
         description="SQLite: seconds a long job (a load, a consent import, a retention run) waits between two of "
@@ -271,6 +279,11 @@ class Settings(BaseSettings):
     def resolved_notify_dir(self) -> Path:
         """The file channel's folder: the configured one, else ``notifications/`` in the data directory."""
         return self.notify_dir or self.data_dir / "notifications"
+
+    @property
+    def serving_latency_dir(self) -> Path:
+        """Where serving processes publish their recent inquiry latency (``kit.pacing.LatencyBoard``)."""
+        return self.data_dir / "serving-latency"
 
     @property
     def submissions_dir(self) -> Path:
