@@ -94,7 +94,8 @@ class LatencyBoard:
                 p99, _, at = _RECORD.unpack(Path(entry.path).read_bytes())
             except (OSError, struct.error):  # replaced or removed while read, or not one of ours
                 continue
-            if now - at <= self.max_age and (worst is None or p99 > worst):
+            fresh = -1.0 <= now - at <= self.max_age  # a time ahead of the clock is no figure either
+            if fresh and math.isfinite(p99) and p99 >= 0 and (worst is None or p99 > worst):
                 worst = p99
         return worst
 
