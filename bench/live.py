@@ -353,7 +353,7 @@ def during_load(engine: str, args: argparse.Namespace, *, path: Path, url: str, 
 
 
 def _label(result: dict, load: dict) -> str:
-    target = f" L{load['latency_target']:g}" if load.get("latency_target") else ""
+    target = f" L{load.get('latency_target', 0):g}"
     return (f"{result['engine']} n{load['niceness']} t{load.get('turn_wait', 0):g} w{load.get('work_share', 1):g}"
             f"{target}")
 
@@ -379,10 +379,10 @@ def main() -> None:
     parser.add_argument("--load-work-share", type=lambda v: [float(n) for n in v.split(",")], default=[1.0],
                         help="the share of the time the load may be busy (OPENBUREAU_LOAD_WORK_SHARE); several "
                         "(1,0.5,0.25) measure a load at each (after each niceness and turn wait)")
-    parser.add_argument("--load-latency-target", type=lambda v: [float(n) for n in v.split(",")], default=[0.0],
+    parser.add_argument("--load-latency-target", type=lambda v: [float(n) for n in v.split(",")], default=[100.0],
                         help="ms: the load's share follows the inquiries' p99 to keep it below this "
-                        "(OPENBUREAU_LOAD_LATENCY_TARGET_MS; 0: the fixed share); several (0,100) measure a load "
-                        "at each (after each work share)")
+                        "(OPENBUREAU_LOAD_LATENCY_TARGET_MS, the bureau's default 100; 0: the fixed share); several "
+                        "(0,100) measure a load at each (after each work share)")
     parser.add_argument("--loads-only", action="store_true",
                         help="measure idle and during loads only (no other writers, event timings)")
     parser.add_argument("--rate", type=float, default=127,

@@ -28,7 +28,7 @@ from openbureau.kit.pacing import (
 )
 from openbureau.kit.settings import Settings
 from openbureau.members.models import Role
-from openbureau.runtime import open_runtime
+from openbureau.runtime import open_runtime, work_share
 from tests.intake.factories import PEOPLE, person, write_file
 from tests.members.factories import make_member
 
@@ -212,6 +212,20 @@ def test_the_share_halves_while_inquiries_are_slow_and_grows_back_slowly_once_th
     assert rising[0] == pytest.approx(MIN_SHARE + SHARE_STEP) and rising[-1] == 1.0  # step by step, up to the share
 
 
+def test_a_job_writes_fewer_rows_at_once_while_its_share_is_low(tmp_path) -> None:
+    clock = Clock()
+    board = LatencyBoard(tmp_path / "latency", clock=clock)
+    pacer = _following(board, clock, target=0.1)
+    assert pacer.rows(2_000) == 2_000
+    _publish(board, 0.5)
+    for _ in range(6):
+        clock.work(ADAPT_EVERY)
+        _publish(board, 0.5)
+        pacer.rest()
+    assert pacer.current == MIN_SHARE and pacer.rows(2_000) == 100  # SQLite's write lock held a twentieth as long
+    assert WorkShare(0.01).rows(50) == 1  # never none
+
+
 def test_with_no_inquiries_the_job_runs_at_its_full_share_and_never_above_it(tmp_path) -> None:
     clock = Clock()
     board = LatencyBoard(tmp_path / "latency", clock=clock)
@@ -225,6 +239,14 @@ def test_with_no_inquiries_the_job_runs_at_its_full_share_and_never_above_it(tmp
         pacer.rest()
         clock.work(ADAPT_EVERY)
     assert pacer.current == 0.5  # the configured share is the ceiling
+
+
+def test_by_default_a_long_job_follows_the_inquiries_of_the_bureaus_servers(tmp_path) -> None:
+    made = work_share(Settings(data_dir=tmp_path))
+    assert made.latency_target == 0.1 and made.board.directory == tmp_path / "serving-latency"
+    assert made.rest() == 0 and made.current == 1.0  # no server publishing: the full share
+    fixed = work_share(Settings(data_dir=tmp_path, load_latency_target_ms=0, load_work_share=0.25))
+    assert fixed.latency_target is None and fixed.share == 0.25
 
 
 def test_a_target_needs_a_board_and_a_positive_figure(tmp_path) -> None:
@@ -273,4 +295,5 @@ def test_a_load_with_a_latency_target_slows_down_while_inquiries_are_slow(runtim
         slow.withdraw()
     paced.engine.dispose()
     assert (s.status, s.records_accepted) == ("loaded", 5_000)
-    assert share <= 0.5 and [r for r in rests if r > 0]  # it gave up half the time at each look, and rested
+    # It gave up half the time at each look and rested: 5,000 states in slices of at most 1,000 rows.
+    assert share <= 0.5 and len([r for r in rests if r > 0]) >= 5

@@ -44,8 +44,9 @@ from openbureau.kit.settings import Settings
 from openbureau.monitoring import triggers
 from openbureau.policy import Policy
 
-# Rows per write transaction: SQLite has one writer, so the inquiry log waits for at most one of these
-# (a few milliseconds); larger batches load a little faster and make inquiries wait longer.
+# Rows per write transaction at a work share of 1 (``kit.pacing.WorkShare.rows``: at a share of 0.05, 100):
+# SQLite has one writer, so the inquiry log waits for the one of the moment to end (2,000 account states take
+# some 40-80 ms); larger batches load a little faster and make inquiries wait longer.
 WRITE_BATCH = 2_000
 DELETE_BATCH = 5_000
 
@@ -266,10 +267,14 @@ class _Writer:
         self.candidates.append(negative_notices.load_candidates(prepared.states))
         with self.engine.begin() as conn:
             self.findings(conn, prepared.findings)
+        dialect = dialect_for(self.engine)
         for table, frame in (("persons", prepared.persons), ("states", prepared.states),
                              ("funders", prepared.funders), ("parties", prepared.parties)):
-            for piece in _slices(frame):
-                dialect_for(self.engine).between_writes(self.engine)
+            start = 0
+            while start < frame.height:
+                dialect.between_writes(self.engine)
+                piece = frame.slice(start, dialect.work_share.rows(WRITE_BATCH))  # fewer while the share is low
+                start += piece.height
                 with self.engine.begin() as conn:
                     if table == "persons":
                         dialect_for(conn).insert(conn, Person.__table__, piece)

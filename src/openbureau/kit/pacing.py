@@ -131,6 +131,12 @@ class WorkShare:
             self.current = min(self.share, self.current + SHARE_STEP)
         return self.current
 
+    def rows(self, full: int) -> int:
+        """Rows for a job's next write transaction, of ``full`` at a share of 1: the share in force of them
+        (at least one). On SQLite an inquiry's log entry waits for the write transaction of the moment to
+        end, so a job that leaves inquiries more time also holds the lock for less at once."""
+        return max(1, round(full * self.current))
+
     def rest(self) -> float:
         """Rest as long as the work since this thread's last rest asks; the seconds rested."""
         share = self.adapt()

@@ -92,12 +92,13 @@ class Settings(BaseSettings):
         "during a load as on an idle bureau. docs/events.md",
     )
     load_latency_target_ms: float = Field(
-        default=0, ge=0, le=60_000,
+        default=100, ge=0, le=60_000,
         description="Milliseconds: when above 0, a long job's share of the time follows the inquiries instead of "
         "staying fixed: it halves while the p99 of the inquiries the serving processes answered in the last second "
         "is above this figure and grows again while it is below three quarters of it, between 0.05 and "
         "load_work_share (the serving processes publish their latency in <data dir>/serving-latency, so the job "
-        "and the servers must share the data directory). 0: the fixed share. docs/events.md",
+        "and the servers must share the data directory; with no server publishing, the job runs at load_work_share). "
+        "0: the fixed share. docs/events.md",
     )
     write_turn_wait: float = Field(
         default=0.05, ge=0, le=1,
