@@ -9,7 +9,9 @@ import re
 from typer.testing import CliRunner
 
 from openbureau.cli.main import app
-from tests.intake.factories import person, write_file
+from openbureau.kit.pacing import LatencyBoard
+from openbureau.kit.settings import Settings
+from tests.intake.factories import PEOPLE, person, write_file
 
 runner = CliRunner()
 
@@ -45,3 +47,18 @@ def test_unknown_furnisher_is_a_clear_error(bureau_env) -> None:
     path = write_file(bureau_env / "sep.csv", [person(0)])
     result = runner.invoke(app, ["intake", "submit", str(path), "--furnisher", "NOPE"])
     assert result.exit_code == 1 and "MEMBER_NOT_FOUND" in result.output
+
+
+def test_a_load_slowed_down_for_the_inquiries_says_so_on_its_progress_line(bureau_env) -> None:
+    runner.invoke(app, ["members", "add", "--code", "BANK_A", "--name", "Bank A", "--role", "furnisher"])
+    path = write_file(bureau_env / "sep.csv", [person(i % len(PEOPLE), furnisher_account_id=f"A{i}") for i in range(3_000)])
+    server = LatencyBoard(Settings().serving_latency_dir, window=0.0)  # a server of this bureau ...
+    server.record(0.9)
+    server.record(0.9)  # ... answering its inquiries in 900 ms, far above the 100 ms target
+    try:
+        result = runner.invoke(app, ["intake", "submit", str(path), "--furnisher", "BANK_A"])
+    finally:
+        server.withdraw()
+    assert result.exit_code == 0, result.output
+    assert re.search(r"busy \d+% of the time: inquiries first", result.output)
+    assert "3,000" in result.output  # and it loaded every record

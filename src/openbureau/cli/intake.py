@@ -15,7 +15,8 @@ from openbureau.intake import service
 from openbureau.intake.readers import count_records, detect_format
 from openbureau.intake.schemas import SubmissionRead
 from openbureau.kit.db import session_scope
-from openbureau.runtime import open_runtime
+from openbureau.kit.dialects import dialect_for
+from openbureau.runtime import Runtime, open_runtime
 
 app = typer.Typer(help="Submit furnishing files and read their findings.", no_args_is_help=True)
 
@@ -48,7 +49,7 @@ def submit(
         task = progress.add_task(f"loading {file.name}", total=total, rate="")
         result = service.submit(
             runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code=furnisher, path=file,
-            progress=lambda n: progress.update(task, advance=n), file_format=file_format,
+            progress=lambda n: progress.update(task, advance=n, rate=pace(runtime)), file_format=file_format,
         )
         progress.update(task, completed=total)
     read = SubmissionRead.model_validate(result.submission).model_copy(update={"repeated": result.repeated})
@@ -61,6 +62,13 @@ def submit(
     _print_counts(read)
     if read.findings_count:
         console.print(f"Findings: openbureau intake errors {read.id} --out errors.csv")
+
+
+def pace(runtime: Runtime) -> str:
+    """What the progress bar says of the load's pace: nothing at its full share; else the share the inquiries
+    left it (``kit.pacing``), so that a slower load is not taken for a stalled one."""
+    share = dialect_for(runtime.engine).work_share.current
+    return "" if share >= 1 else f"busy {share:.0%} of the time: inquiries first"
 
 
 def _print_counts(read: SubmissionRead) -> None:
