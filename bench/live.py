@@ -379,9 +379,9 @@ def main() -> None:
     parser.add_argument("--load-work-share", type=lambda v: [float(n) for n in v.split(",")], default=[1.0],
                         help="the share of the time the load may be busy (OPENBUREAU_LOAD_WORK_SHARE); several "
                         "(1,0.5,0.25) measure a load at each (after each niceness and turn wait)")
-    parser.add_argument("--load-latency-target", type=lambda v: [float(n) for n in v.split(",")], default=[100.0],
+    parser.add_argument("--load-latency-target", type=lambda v: [float(n) for n in v.split(",")], default=[50.0],
                         help="ms: the load's share follows the inquiries' p99 to keep it below this "
-                        "(OPENBUREAU_LOAD_LATENCY_TARGET_MS, the bureau's default 100; 0: the fixed share); several "
+                        "(OPENBUREAU_LOAD_LATENCY_TARGET_MS, the bureau's default 50; 0: the fixed share); several "
                         "(0,100) measure a load at each (after each work share)")
     parser.add_argument("--loads-only", action="store_true",
                         help="measure idle and during loads only (no other writers, event timings)")

@@ -243,7 +243,7 @@ def test_with_no_inquiries_the_job_runs_at_its_full_share_and_never_above_it(tmp
 
 def test_by_default_a_long_job_follows_the_inquiries_of_the_bureaus_servers(tmp_path) -> None:
     made = work_share(Settings(data_dir=tmp_path))
-    assert made.latency_target == 0.1 and made.board.directory == tmp_path / "serving-latency"
+    assert made.latency_target == 0.05 and made.board.directory == tmp_path / "serving-latency"
     assert made.rest() == 0 and made.current == 1.0  # no server publishing: the full share
     fixed = work_share(Settings(data_dir=tmp_path, load_latency_target_ms=0, load_work_share=0.25))
     assert fixed.latency_target is None and fixed.share == 0.25

@@ -92,7 +92,7 @@ class Settings(BaseSettings):
         "during a load as on an idle bureau. docs/events.md",
     )
     load_latency_target_ms: float = Field(
-        default=100, ge=0, le=60_000,
+        default=50, ge=0, le=60_000,
         description="Milliseconds: when above 0, a long job's share of the time follows the inquiries instead of "
         "staying fixed: it halves while the p99 of the inquiries the serving processes answered in the last second "
         "is above this figure and grows again while it is below three quarters of it, between 0.05 and "
