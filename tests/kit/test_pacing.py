@@ -10,11 +10,9 @@ import threading
 import time
 
 import pytest
-from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import text
 
-from openbureau.api.app import create_app
 from openbureau.intake import service
 from openbureau.kit.dialects import dialect_for
 from openbureau.kit.pacing import (
@@ -256,19 +254,6 @@ def test_a_target_needs_a_board_and_a_positive_figure(tmp_path) -> None:
         WorkShare(1.0, latency_target=0.0, board=LatencyBoard(tmp_path))
     with pytest.raises(ValidationError, match="load_latency_target_ms"):
         Settings(data_dir=tmp_path, load_latency_target_ms=-1)
-
-
-def test_the_api_times_each_inquiry_for_the_board(runtime) -> None:
-    board = LatencyBoard(runtime.settings.serving_latency_dir)
-    with TestClient(create_app(runtime)) as client:
-        for _ in range(2):  # two windows apart: the second answer publishes the first window's figure
-            assert client.post("/v1/inquiries", json={}).status_code == 401  # a refusal took its time too
-            time.sleep(1.05)
-        client.post("/v1/inquiries", json={})
-        client.get("/v1/health")  # not an inquiry
-        published = board.p99()
-    assert published is not None and 0 < published < 1.0
-    assert not any(runtime.settings.serving_latency_dir.iterdir())  # a server that stops withdraws its figure
 
 
 def test_a_load_with_a_latency_target_slows_down_while_inquiries_are_slow(runtime, tmp_path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,6 +11,7 @@ from pypdf import PdfReader
 
 from openbureau.api.app import create_app
 from openbureau.consent.profiles import Purpose
+from openbureau.kit.pacing import LatencyBoard
 from tests.adapters import embedded_runtime  # noqa: F401
 from tests.consent.factories import grant
 from tests.intake.factories import PEOPLE
@@ -98,3 +100,22 @@ def test_an_inquiry_about_a_person_the_bureau_does_not_know_is_logged_before_it_
         log = client.get("/v1/inquiries", headers={"X-API-Key": keys["LENDER"]}).json()
     assert [(i["id"], i["purpose"], i["hard"], i["person_found"]) for i in log] == [
         (body["inquiry_id"], "loan_origination", True, False)]
+
+
+def test_answered_inquiries_are_timed_for_the_latency_board_and_refusals_are_not(market) -> None:
+    runtime, keys = market
+    board = LatencyBoard(runtime.settings.serving_latency_dir)
+    with TestClient(create_app(runtime)) as client:
+        for _ in range(2):  # an outsider's quick refusals, two windows apart: no figure
+            assert _post(client, "ob_nobody_x").status_code == 401
+            time.sleep(1.05)
+        assert _post(client, "ob_nobody_x").status_code == 401
+        assert board.p99() is None
+        for _ in range(2):  # answered inquiries, two windows apart: the second publishes the first's figure
+            assert _post(client, keys["LENDER"]).status_code == 201
+            time.sleep(1.05)
+        assert _post(client, keys["LENDER"]).status_code == 201
+        assert client.get("/v1/inquiries", headers={"X-API-Key": keys["LENDER"]}).status_code == 200  # a read
+        published = board.p99()
+    assert published is not None and 0 < published < 5.0
+    assert not any(runtime.settings.serving_latency_dir.iterdir())  # a server that stops withdraws its figure

@@ -14,8 +14,9 @@ INQUIRY_PATHS = frozenset({"/v1/inquiries"})
 
 
 class InquiryLatency:
-    """Times each ``POST`` to ``paths`` from the moment the app receives it to the last byte of its answer
-    (whatever the answer: a refused inquiry took the inquirer's time too) and records it on ``board``."""
+    """Times each ``POST`` to ``paths`` from the moment the app receives it to the last byte of its answer and
+    records it on ``board`` when the inquiry was answered (2xx). Refusals are not timed: an outsider's stream
+    of quick 401s would otherwise pull the p99 down and let a load take the machine from the inquiries."""
 
     def __init__(self, app: ASGIApp, *, board: LatencyBoard, paths: frozenset[str] = INQUIRY_PATHS) -> None:
         self.app, self.board, self.paths = app, board, paths
@@ -24,11 +25,15 @@ class InquiryLatency:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in self.paths:
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
+        started, status = time.perf_counter(), 0
 
         async def timed(message: Message) -> None:
+            nonlocal status
             await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body", False):
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False) \
+                    and 200 <= status < 300:
                 self.board.record(time.perf_counter() - started)
 
         await self.app(scope, receive, timed)
