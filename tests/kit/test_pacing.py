@@ -107,12 +107,16 @@ def test_a_share_outside_zero_to_one_is_refused(share: float, tmp_path) -> None:
         Settings(data_dir=tmp_path, load_work_share=share)
 
 
-def test_a_load_at_half_share_rests_between_its_writes_and_stores_the_same(runtime, tmp_path) -> None:
+def _bureau_with_a_file(runtime, tmp_path, **settings: object):
+    """BANK_A, a file of 5,000 of its records, and the bureau opened again with ``settings`` (as an operator
+    sets them: the runtime gives them to the engine's long jobs)."""
     make_member(runtime, "BANK_A", Role.FURNISHER)
     rows = [person(i % len(PEOPLE), furnisher_account_id=f"A{i}") for i in range(5_000)]
-    path = write_file(tmp_path / "paced.csv", rows)
-    # The bureau's own setting, as an operator sets it: the runtime gives it to the engine's long jobs.
-    paced = open_runtime(runtime.settings.model_copy(update={"load_work_share": 0.5}))
+    return open_runtime(runtime.settings.model_copy(update=settings)), write_file(tmp_path / "paced.csv", rows)
+
+
+def test_a_load_at_half_share_rests_between_its_writes_and_stores_the_same(runtime, tmp_path) -> None:
+    paced, path = _bureau_with_a_file(runtime, tmp_path, load_work_share=0.5)
     dialect = dialect_for(paced.engine)
     assert dialect.work_share.share == 0.5
     rests: list[float] = []
@@ -184,29 +188,27 @@ def _publish(board: LatencyBoard, seconds: float) -> None:
     board.record(seconds)
 
 
+def _looks(pacer: WorkShare, board: LatencyBoard, clock: Clock, p99: float, count: int) -> list[float]:
+    """The share in force after each of ``count`` looks, the servers publishing ``p99`` before each."""
+    seen = []
+    for _ in range(count):
+        clock.work(ADAPT_EVERY)
+        _publish(board, p99)
+        pacer.rest()
+        seen.append(pacer.current)
+    return seen
+
+
 def test_the_share_halves_while_inquiries_are_slow_and_grows_back_slowly_once_they_are_fast(tmp_path) -> None:
     clock = Clock()
     board = LatencyBoard(tmp_path / "latency", clock=clock)
     pacer = _following(board, clock, target=0.1)
-    _publish(board, 0.3)  # inquiries at three times the target
-    seen = []
-    for _ in range(8):
-        clock.work(ADAPT_EVERY)
-        _publish(board, 0.3)
-        pacer.rest()
-        seen.append(pacer.current)
+    _publish(board, 0.3)
+    seen = _looks(pacer, board, clock, 0.3, 8)  # inquiries at three times the target
     assert seen[:3] == pytest.approx([0.5, 0.25, 0.125]) and seen[-1] == MIN_SHARE  # never below the least share
     assert clock.rests[-1] == pytest.approx(min(MAX_REST, ADAPT_EVERY * (1 / MIN_SHARE - 1)))
-    _publish(board, 0.09)  # within the target, but not well within: the share stays
-    clock.work(ADAPT_EVERY)
-    pacer.rest()
-    assert pacer.current == MIN_SHARE
-    rising = []
-    for _ in range(12):
-        clock.work(ADAPT_EVERY)
-        _publish(board, 0.02)
-        pacer.rest()
-        rising.append(pacer.current)
+    assert _looks(pacer, board, clock, 0.09, 1) == [MIN_SHARE]  # within the target, not well within: it stays
+    rising = _looks(pacer, board, clock, 0.02, 12)
     assert rising[0] == pytest.approx(MIN_SHARE + SHARE_STEP) and rising[-1] == 1.0  # step by step, up to the share
 
 
@@ -215,11 +217,7 @@ def test_a_job_writes_fewer_rows_at_once_while_its_share_is_low(tmp_path) -> Non
     board = LatencyBoard(tmp_path / "latency", clock=clock)
     pacer = _following(board, clock, target=0.1)
     assert pacer.rows(2_000) == 2_000
-    _publish(board, 0.5)
-    for _ in range(6):
-        clock.work(ADAPT_EVERY)
-        _publish(board, 0.5)
-        pacer.rest()
+    _looks(pacer, board, clock, 0.5, 6)
     assert pacer.current == MIN_SHARE and pacer.rows(2_000) == 100  # SQLite's write lock held a twentieth as long
     assert WorkShare(0.01).rows(50) == 1  # never none
 
@@ -257,10 +255,7 @@ def test_a_target_needs_a_board_and_a_positive_figure(tmp_path) -> None:
 
 
 def test_a_load_with_a_latency_target_slows_down_while_inquiries_are_slow(runtime, tmp_path) -> None:
-    make_member(runtime, "BANK_A", Role.FURNISHER)
-    rows = [person(i % len(PEOPLE), furnisher_account_id=f"A{i}") for i in range(5_000)]
-    path = write_file(tmp_path / "paced.csv", rows)
-    paced = open_runtime(runtime.settings.model_copy(update={"load_latency_target_ms": 50}))
+    paced, path = _bureau_with_a_file(runtime, tmp_path, load_latency_target_ms=50)
     dialect = dialect_for(paced.engine)
     made = dialect.work_share
     assert made.latency_target == 0.05 and made.board.directory == paced.settings.serving_latency_dir
