@@ -176,12 +176,16 @@ def test_a_rotation_killed_mid_way_resumes_where_it_stopped(bureau) -> None:
     # Polled on the two tables that hold this bureau's ciphertexts: a poll of every encrypted column took long
     # enough on a loaded machine for the whole rotation to finish between two polls.
     held = [c for c in encrypted_columns(target_metadata) if c.table.name in ("persons", "account_states")]
+    # Each count is taken with the rotation stopped (SIGSTOP), so that it cannot finish between the count and
+    # the kill: on a machine busy with other tests the poller was once not run until the rotation was over.
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
+        time.sleep(0.005)
+        proc.send_signal(signal.SIGSTOP)
         done = sum(dict(key_counts(bureau.engine, c)).get(2, 0) for c in held)
         if done >= 100:
             break
-        time.sleep(0.005)
+        proc.send_signal(signal.SIGCONT)
     proc.send_signal(signal.SIGKILL)
     assert proc.wait(timeout=30) == -signal.SIGKILL
     done = sum(c.get(2, 0) for c in counts(bureau).values())
