@@ -48,7 +48,8 @@ def test_the_job_waits_until_the_writer_that_asked_has_written(tmp_path: Path) -
     assert giving.is_alive()  # the job holds back while the writer has not written
     writer.end(database)
     giving.join(timeout=5)
-    assert not giving.is_alive() and 0.2 <= waited[0] < 2.0
+    # It waited for about the 0.2 s the writer took (counted from the thread's own start, a little later).
+    assert not giving.is_alive() and 0.15 <= waited[0] < 2.0
 
 
 def test_a_writer_that_never_writes_holds_the_job_back_for_its_wait_only(tmp_path: Path) -> None:
