@@ -353,9 +353,8 @@ def during_load(engine: str, args: argparse.Namespace, *, path: Path, url: str, 
 
 
 def _label(result: dict, load: dict) -> str:
-    target = f" L{load.get('latency_target', 0):g}"
     return (f"{result['engine']} n{load['niceness']} t{load.get('turn_wait', 0):g} w{load.get('work_share', 1):g}"
-            f"{target}")
+            f" L{load.get('latency_target', 0):g}")
 
 
 def main() -> None:

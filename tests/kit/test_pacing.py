@@ -173,6 +173,7 @@ def test_a_job_reads_the_slowest_of_the_serving_processes(tmp_path) -> None:
     mine.record(0.01)
     assert len(list(directory.iterdir())) == 2 and mine.p99() == pytest.approx(0.4)
     (directory / "12345").write_bytes(b"not a record")  # a torn or foreign file is no figure, not an error
+    (directory / "12348").write_bytes(b"\0" * 2**20)  # nor a large one (only a record's size is read of it)
     (directory / "12346").write_bytes(struct.pack("<dQd", 9.0, 5, time.time() + 86_400))  # dated tomorrow
     (directory / "12347").write_bytes(struct.pack("<dQd", float("nan"), 5, time.time()))
     assert mine.p99() == pytest.approx(0.4)

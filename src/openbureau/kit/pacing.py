@@ -91,7 +91,8 @@ class LatencyBoard:
             if not entry.name.isdigit():
                 continue
             try:
-                p99, _, at = _RECORD.unpack(Path(entry.path).read_bytes())
+                with open(entry.path, "rb") as handle:  # a record's size and one byte more, whatever lies there
+                    p99, _, at = _RECORD.unpack(handle.read(_RECORD.size + 1))
             except (OSError, struct.error):  # replaced or removed while read, or not one of ours
                 continue
             fresh = -1.0 <= now - at <= self.max_age  # a time ahead of the clock is no figure either
