@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from contextlib import asynccontextmanager
@@ -37,6 +38,7 @@ from openbureau.api import (
 )
 from openbureau.api.deps import authenticate_person_request, authenticate_request
 from openbureau.api.edge import BodyLimit, EdgeMiddleware, EdgePolicy
+from openbureau.api.event_process import EventProcess
 from openbureau.api.latency import InquiryLatency
 from openbureau.api.ratelimit import make_buckets
 from openbureau.batches import worker as batch_worker
@@ -82,9 +84,12 @@ def batches_in_process(runtime: Runtime):
                                       policy=runtime.policy)
 
 
-def create_app(runtime: Runtime | None = None, *, settings: Settings | None = None, serving: bool = False) -> FastAPI:
+def create_app(runtime: Runtime | None = None, *, settings: Settings | None = None, serving: bool = False,
+               event_process: bool | None = None) -> FastAPI:
     """The API app serving ``runtime`` (opened from settings at start-up when not given); ``serving`` tunes the
-    process's garbage collector once the app has started (a server's own process, not a test's)."""
+    process's garbage collector once the app has started (a server's own process, not a test's);
+    ``event_process`` takes lending events in by a process of its own (default: when serving, unless
+    OPENBUREAU_EVENT_INTAKE_PROCESS is false)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -94,7 +99,12 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
             tune_gc()
         workers = [w for w in (webhooks_in_process(app.state.runtime), batches_in_process(app.state.runtime))
                    if w is not None] if serving else []
+        if (serving and app.state.runtime.settings.event_intake_process) if event_process is None else event_process:
+            app.state.event_process = EventProcess(app.state.runtime.settings)
+            app.state.event_process.start()
         yield
+        if app.state.event_process is not None:
+            await asyncio.to_thread(app.state.event_process.close)
         for stop, _ in workers:
             stop.set()
         for _, thread in workers:
@@ -118,6 +128,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     )
     app.state.runtime = runtime
     app.state.inquiry_log = None  # the group committer, made by the first inquiry (api.deps)
+    app.state.event_process = None  # the lending events' intake process, if any (api.event_process)
     # Routes are matched in order: the inquiry, the bureau's most frequent call, first, then the lending
     # events (a routing pass over every route before it was about a twentieth of an inquiry's CPU).
     for module in (inquiries, events, members, submissions, accounts, consents, batches, stats, quality, identity,

@@ -151,7 +151,9 @@ async def get_event_gatherer(request: Request, runtime: RuntimeDep, policy: Poli
     """This process's intake of event batches, gathering a furnisher's concurrent batches; made on first use."""
     state = request.app.state
     if getattr(state, "event_gatherer", None) is None:
-        state.event_gatherer = EventGatherer(runtime.engine, vault=runtime.vault, profile=policy.profile)
+        process = getattr(state, "event_process", None)  # set by a serving app (api.app)
+        state.event_gatherer = EventGatherer(runtime.engine, vault=runtime.vault, profile=policy.profile,
+                                             take_in=None if process is None else process.take_in)
     return state.event_gatherer
 
 

@@ -220,6 +220,9 @@ class Settings(BaseSettings):
                                          "address (tests and development only).")
     webhooks_in_process: bool = Field(default=True, description="`openbureau serve` delivers webhooks itself on "
                                       "the embedded default (SQLite); with PostgreSQL run `openbureau webhooks run`.")
+    event_intake_process: bool = Field(default=True, description="`openbureau serve` takes in each serving "
+                                       "process's lending events in a process of its own, so that their work "
+                                       "does not share the inquiries' interpreter lock. docs/events.md")
 
     batch_max_bytes: int = Field(default=1 * 2**30, ge=1, description="Largest file of a batch inquiry "
                                  "(POST /v1/inquiries/batches); past it, 413. docs/batch.md")

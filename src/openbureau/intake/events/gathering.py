@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -42,14 +42,19 @@ class _Waiting:
     answer: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
+TakeIn = Callable[[Member, pl.DataFrame, datetime], Awaitable[EventIntakeResult]]
+
+
 class EventGatherer:
     """One serving process's intake of event batches (``POST /v1/events``), gathering each furnisher's
-    concurrent batches into one call of :func:`receive_events`."""
+    concurrent batches into one call of :func:`receive_events`: in a thread of this process, or by ``take_in``
+    (``api.event_process``: a process of its own)."""
 
     def __init__(self, engine: Engine, *, vault: PiiVault, profile: JurisdictionProfile,
-                 max_events: int = MAX_BATCH_EVENTS, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-                 ) -> None:
+                 max_events: int = MAX_BATCH_EVENTS, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 take_in: TakeIn | None = None) -> None:
         self.engine, self.vault, self.profile, self.max_events, self.clock = engine, vault, profile, max_events, clock
+        self.take_in = take_in or self._in_thread
         self._waiting: dict[int, deque[_Waiting]] = {}
         self._draining: dict[int, asyncio.Task] = {}
 
@@ -104,7 +109,9 @@ class EventGatherer:
                 _answer(waiting, error=exc)
 
     async def _receive(self, furnisher: Member, batch: pl.DataFrame) -> EventIntakeResult:
-        now = self.clock()
+        return await self.take_in(furnisher, batch, self.clock())
+
+    async def _in_thread(self, furnisher: Member, batch: pl.DataFrame, now: datetime) -> EventIntakeResult:
         return await asyncio.to_thread(receive_events, self.engine, vault=self.vault, profile=self.profile,
                                        furnisher=furnisher, batch=batch, now=now)
 

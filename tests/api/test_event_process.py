@@ -1,0 +1,113 @@
+"""Lending events taken in by a process of its own (``api.event_process``), as a serving app does: answered
+and stored as in a thread, a killed intake process loses nothing and is replaced, and it stops with the app."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from openbureau.accounts.models import LendingEvent
+from openbureau.api.app import create_app
+from openbureau.api.event_process import INTAKE_RESTARTED
+from openbureau.kit.db import session_scope
+from openbureau.members.models import Role
+from tests.consent.factories import grant
+from tests.events.factories import event
+from tests.intake.factories import PEOPLE
+from tests.members.factories import make_member
+
+
+@pytest.fixture
+def served(runtime):
+    key = make_member(runtime, "P1", Role.FURNISHER)
+    grant(runtime, "P1", PEOPLE[0][0])
+    app = create_app(runtime, event_process=True)
+    with TestClient(app) as http:
+        yield http, key, runtime, app.state.event_process
+
+
+def _post(http, key, events):
+    return http.post("/v1/events", headers={"X-API-Key": key}, json={"events": events})
+
+
+def _stored(runtime) -> set[str]:
+    with session_scope(runtime.engine) as session:
+        return set(session.scalars(select(LendingEvent.event_id)))
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_a_batch_is_taken_in_by_another_process_and_answered_as_in_a_thread(served) -> None:
+    http, key, runtime, intake = served
+    assert intake.pid() != os.getpid()
+    now = datetime.now(UTC)
+    good = event(0, "E-1", at=now - timedelta(hours=1))
+    bad = event(0, "E-2", at=now - timedelta(hours=1), id_number="11010119900307123X")
+    unconsented = event(1, "E-3", at=now - timedelta(minutes=30))
+    response = _post(http, key, [good, bad, unconsented])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["received"], body["stored"], body["rejected"], body["held"]) == (3, 2, 1, 1)
+    assert [o["outcome"] for o in body["outcomes"]] == ["accepted", "rejected", "held"]
+    assert {(f["line"], f["code"]) for f in body["findings"]} >= {(2, "ID_CHECK_DIGIT")}
+    assert _stored(runtime) == {"E-1", "E-3"}
+    assert _post(http, key, [good]).json()["duplicates"] == 1
+
+
+def test_an_intake_process_killed_during_a_batch_loses_nothing_and_is_replaced(served) -> None:
+    http, key, runtime, intake = served
+    first = intake.pid()
+    os.kill(first, signal.SIGSTOP)  # the batch is handed over, then the process dies before it is taken in
+    now = datetime.now(UTC)
+    batch = [event(0, f"K-{i}", at=now - timedelta(minutes=5)) for i in range(3)]
+    answers: list = []
+    poster = threading.Thread(target=lambda: answers.append(_post(http, key, batch)))
+    poster.start()
+    time.sleep(0.5)
+    os.kill(first, signal.SIGKILL)
+    poster.join(timeout=60)
+    assert answers[0].status_code == 503 and answers[0].json()["code"] == INTAKE_RESTARTED
+    assert _stored(runtime) == set()
+    again = _post(http, key, batch)  # the client's resend: a new process takes it in
+    assert again.status_code == 200 and again.json()["stored"] == 3
+    assert _stored(runtime) == {"K-0", "K-1", "K-2"}
+    assert intake.pid() != first
+
+
+def test_an_intake_process_killed_between_batches_is_replaced_unseen(served) -> None:
+    http, key, runtime, intake = served
+    first = intake.pid()
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while not _gone(first) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the pool notices its process is gone
+    answer = _post(http, key, [event(0, "A-1", at=datetime.now(UTC) - timedelta(minutes=1))])
+    assert answer.status_code == 200 and answer.json()["stored"] == 1
+    assert intake.pid() != first
+
+
+def test_the_intake_process_stops_with_the_app(runtime) -> None:
+    app = create_app(runtime, event_process=True)
+    with TestClient(app):
+        pid = app.state.event_process.pid()
+    assert _gone(pid)
+
+
+def test_a_test_or_embedded_app_takes_events_in_its_own_threads(runtime) -> None:
+    app = create_app(runtime)
+    with TestClient(app):
+        assert app.state.event_process is None
