@@ -105,3 +105,44 @@ def test_furnishers_are_never_joined(platforms) -> None:
     with runtime.engine.connect() as conn:
         owners = conn.execute(select(LendingEvent.furnisher_id).where(LendingEvent.event_id == "G-1")).scalars()
         assert sorted(owners) == sorted([p1.id, p2.id])
+
+
+def test_with_a_linger_batches_that_arrive_apart_are_taken_in_as_one(platforms) -> None:
+    runtime, _ = platforms
+    with session_scope(runtime.engine) as session:
+        member = get_member(session, code="P1")
+        session.expunge(member)
+    calls = itertools.count()
+    gatherer = EventGatherer(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile,
+                             clock=lambda: NOW + timedelta(seconds=next(calls)), linger=0.5)
+
+    async def one_then_another():
+        first = asyncio.ensure_future(gatherer.receive(member, frame([event(0, "L-1", at=AT)])))
+        await asyncio.sleep(0.1)  # the second arrives while the first lingers
+        second = await gatherer.receive(member, frame([event(1, "L-2", at=AT)]))
+        return await first, second
+
+    first, second = asyncio.run(one_then_another())
+    assert (first.stored, second.stored) == (1, 1)
+    assert first.outcomes["event_id"].to_list() == ["L-1"] and second.outcomes["event_id"].to_list() == ["L-2"]
+    stored = _received_at(runtime)
+    assert set(stored) == {"L-1", "L-2"} and len(set(stored.values())) == 1  # one call of the intake
+    assert next(calls) == 1
+
+
+def test_without_a_linger_a_batch_is_taken_in_at_once(platforms) -> None:
+    runtime, _ = platforms
+    with session_scope(runtime.engine) as session:
+        member = get_member(session, code="P1")
+        session.expunge(member)
+    gatherer = EventGatherer(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile)
+
+    async def apart():
+        first = asyncio.ensure_future(gatherer.receive(member, frame([event(0, "N-1", at=AT)])))
+        await asyncio.sleep(0.1)
+        second = await gatherer.receive(member, frame([event(1, "N-2", at=AT)]))
+        return await first, second
+
+    asyncio.run(apart())
+    stored = _received_at(runtime)
+    assert len(set(stored.values())) == 2  # two calls: the first did not wait for the second

@@ -153,7 +153,8 @@ async def get_event_gatherer(request: Request, runtime: RuntimeDep, policy: Poli
     if getattr(state, "event_gatherer", None) is None:
         process = getattr(state, "event_process", None)  # set by a serving app (api.app)
         state.event_gatherer = EventGatherer(runtime.engine, vault=runtime.vault, profile=policy.profile,
-                                             take_in=None if process is None else process.take_in)
+                                             take_in=None if process is None else process.take_in,
+                                             linger=runtime.settings.event_gather_ms / 1000)
     return state.event_gatherer
 
 

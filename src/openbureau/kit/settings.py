@@ -220,6 +220,11 @@ class Settings(BaseSettings):
                                          "address (tests and development only).")
     webhooks_in_process: bool = Field(default=True, description="`openbureau serve` delivers webhooks itself on "
                                       "the embedded default (SQLite); with PostgreSQL run `openbureau webhooks run`.")
+    event_gather_ms: float = Field(default=0, ge=0, le=1_000, description="How long a serving process waits "
+                                   "before it takes in a furnisher's batch of lending events, gathering the "
+                                   "batches that arrive meanwhile into one: fewer, larger write transactions "
+                                   "for platforms that post many batches a second; each call waits as long. "
+                                   "0: at once. docs/events.md")
     event_intake_process: bool = Field(default=True, description="`openbureau serve` takes in each serving "
                                        "process's lending events in a process of its own, so that their work "
                                        "does not share the inquiries' interpreter lock. docs/events.md")

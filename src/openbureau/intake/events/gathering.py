@@ -8,6 +8,11 @@ part of the result about its own events, numbered from its own first line, as if
 in alone. A caller who sends alone waits for nobody. Batches of different furnishers never wait for each
 other (each furnisher's are taken in one after the other, as a furnisher's own calls are ordered).
 
+With a ``linger`` (``OPENBUREAU_EVENT_GATHER_MS``), a batch that finds nothing being taken in waits that
+long first, so that the furnisher's batches that arrive meanwhile are taken in with it: a platform that
+posts a batch every 100 ms then pays one transaction's fixed cost for two or three (on SQLite that is also
+the time its write lock is held, which inquiries wait for), and every call waits up to the linger longer.
+
 What would differ if batches were joined is kept apart: a batch is not joined to others when an event id
 appears in it twice (the finding names the earlier line, which must be a line of its own batch), or when
 one of its event ids is in a batch already joined (the second would be a duplicate within one batch, a
@@ -52,9 +57,10 @@ class EventGatherer:
 
     def __init__(self, engine: Engine, *, vault: PiiVault, profile: JurisdictionProfile,
                  max_events: int = MAX_BATCH_EVENTS, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 take_in: TakeIn | None = None) -> None:
+                 take_in: TakeIn | None = None, linger: float = 0.0) -> None:
         self.engine, self.vault, self.profile, self.max_events, self.clock = engine, vault, profile, max_events, clock
         self.take_in = take_in or self._in_thread
+        self.linger = linger
         self._waiting: dict[int, deque[_Waiting]] = {}
         self._draining: dict[int, asyncio.Task] = {}
 
@@ -71,6 +77,8 @@ class EventGatherer:
         queue = self._waiting[furnisher.id]
         try:
             while queue:
+                if self.linger:
+                    await asyncio.sleep(self.linger)
                 await self._take_in(furnisher, self._next_group(queue))
         finally:
             del self._draining[furnisher.id]
