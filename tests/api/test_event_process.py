@@ -3,6 +3,7 @@ and stored as in a thread, a killed intake process loses nothing and is replaced
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import threading
@@ -15,9 +16,10 @@ from sqlalchemy import select
 
 from openbureau.accounts.models import LendingEvent
 from openbureau.api.app import create_app
-from openbureau.api.event_process import INTAKE_RESTARTED
+from openbureau.api.event_process import INTAKE_RESTARTED, EventProcess
 from openbureau.kit.db import session_scope
-from openbureau.members.models import Role
+from openbureau.kit.errors import BureauError
+from openbureau.members.models import Member, Role
 from tests.consent.factories import grant
 from tests.events.factories import event
 from tests.intake.factories import PEOPLE
@@ -111,3 +113,13 @@ def test_a_test_or_embedded_app_takes_events_in_its_own_threads(runtime) -> None
     app = create_app(runtime)
     with TestClient(app):
         assert app.state.event_process is None
+
+
+def test_a_batch_after_the_intake_closed_is_refused_not_started_again(runtime) -> None:
+    intake = EventProcess(runtime.settings)
+    pid = intake.pid()
+    intake.close()
+    assert _gone(pid)
+    with pytest.raises(BureauError) as refused:
+        asyncio.run(intake.take_in(Member(id=1, code="P1", name="P1"), None, datetime.now(UTC)))
+    assert refused.value.status_code == 503 and refused.value.code == INTAKE_RESTARTED

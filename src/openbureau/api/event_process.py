@@ -63,9 +63,13 @@ class EventProcess:
         self.settings = settings
         self._pool: ProcessPoolExecutor | None = None
         self._guard = threading.Lock()
+        self._closed = False
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._guard:
+            if self._closed:
+                raise BureauError("the server is stopping; send the batch again in a moment",
+                                  code=INTAKE_RESTARTED, status_code=503)
             if self._pool is None:
                 # spawn, not fork: the serving process runs threads (the event loop's, the database's).
                 self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
@@ -82,13 +86,16 @@ class EventProcess:
 
     async def take_in(self, furnisher: Member, batch: pl.DataFrame, now: datetime) -> EventIntakeResult:
         """Take in ``batch`` of ``furnisher`` as :func:`receive_events` would, in the intake process."""
-        pool = self._executor()
-        try:
-            future = pool.submit(_take_in, furnisher.id, batch, now)
-        except BrokenProcessPool:  # it stopped between batches: nothing of this one was sent; a new process
-            self._discard(pool)
+        for _ in range(2):  # a process that stopped between batches has nothing of this one: a new process
             pool = self._executor()
-            future = pool.submit(_take_in, furnisher.id, batch, now)
+            try:
+                future = pool.submit(_take_in, furnisher.id, batch, now)
+                break
+            except BrokenProcessPool:
+                self._discard(pool)
+        else:
+            raise BureauError("the event intake process cannot start; send the batch again later",
+                              code=INTAKE_RESTARTED, status_code=503)
         try:
             return await asyncio.wrap_future(future)
         except BrokenProcessPool:
@@ -106,6 +113,6 @@ class EventProcess:
     def close(self) -> None:
         """Wait for the batch being taken in, then stop the intake process."""
         with self._guard:
-            pool, self._pool = self._pool, None
+            pool, self._pool, self._closed = self._pool, None, True
         if pool is not None:
             pool.shutdown(wait=True)
