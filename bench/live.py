@@ -59,7 +59,7 @@ import polars as pl  # noqa: E402
 
 from bench.paced import paced  # noqa: E402
 from bench.records import make_records  # noqa: E402
-from bench.report_api import LUA, SUBSCRIBER, build, database_url, log, serve, wrk  # noqa: E402
+from bench.report_api import LUA, SUBSCRIBER, build, database_url, log, serve, vacuum, wrk  # noqa: E402
 
 LOADER = "BENCH_LOAD"
 PLATFORM = "BENCH_EVENTS"
@@ -303,13 +303,7 @@ def run(engine: str, args: argparse.Namespace) -> dict:
     if engine == "postgresql":
         # Each run adds its file and events to the bureau; autovacuum would have vacuumed and analysed them
         # by the next run (a server may run without it, as this machine's does): done here, before measuring.
-        import psycopg
-
-        started = time.perf_counter()
-        url = database_url(engine, args.data, args.persons).replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("VACUUM (ANALYZE)")
-        log(f"{engine}: vacuumed in {time.perf_counter() - started:.0f} s")
+        vacuum(database_url(engine, args.data, args.persons))
     server = serve(engine, data=args.data, persons=args.persons, port=args.port, workers=args.workers)
     url = f"http://127.0.0.1:{args.port}/v1/inquiries"
     try:

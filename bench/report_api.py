@@ -124,6 +124,16 @@ class ReplayPhases:
         self._close("applications")
 
 
+def vacuum(url: str) -> None:
+    """What autovacuum does to a PostgreSQL bureau some time after a bulk load, done at once: set the visibility
+    map and hint bits, so that the first reader of each page does not (a person's first report would otherwise
+    dirty some 50 pages and read the commit log for each row), and analyse the tables."""
+    started = time.perf_counter()
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+    log(f"postgresql: vacuumed in {time.perf_counter() - started:.0f} s")
+
+
 def build(engine: str, *, data: Path, persons: int, months: int, seed: int) -> dict:
     """The bureau for ``engine``, built once: {'keys': {code: api key}, 'ids': path of person ids}."""
     from openbureau import sim
@@ -188,13 +198,7 @@ def build(engine: str, *, data: Path, persons: int, months: int, seed: int) -> d
                                             actor=subscriber, path=consent_file)
     log(f"{engine}: {outcome.created:,} query consents for {SUBSCRIBER}")
     if engine == "postgresql":
-        # What autovacuum does to a table some time after a bulk load, done at once: set the visibility map
-        # and hint bits, so that the first reader of each page does not (a person's first report would
-        # otherwise dirty some 50 pages and read the commit log for each row).
-        started = time.perf_counter()
-        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
-            conn.execute("VACUUM (ANALYZE)")
-        log(f"{engine}: vacuumed in {time.perf_counter() - started:.0f} s")
+        vacuum(url)
     built = {"keys": issued, "ids": str(ids), "persons_on_file": people.height, "replay_seconds": replay_seconds,
              "replay_phases": phases.spans}
     done.write_text(json.dumps(built))

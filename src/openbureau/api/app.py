@@ -99,7 +99,11 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
             tune_gc()
         workers = [w for w in (webhooks_in_process(app.state.runtime), batches_in_process(app.state.runtime))
                    if w is not None] if serving else []
-        if (serving and app.state.runtime.settings.event_intake_process) if event_process is None else event_process:
+        if event_process is None:
+            event_process_wanted = serving and app.state.runtime.settings.event_intake_process
+        else:
+            event_process_wanted = event_process
+        if event_process_wanted:
             app.state.event_process = EventProcess(app.state.runtime.settings)
             app.state.event_process.start()
         yield

@@ -151,7 +151,7 @@ async def get_event_gatherer(request: Request, runtime: RuntimeDep, policy: Poli
     """This process's intake of event batches, gathering a furnisher's concurrent batches; made on first use."""
     state = request.app.state
     if getattr(state, "event_gatherer", None) is None:
-        process = getattr(state, "event_process", None)  # set by a serving app (api.app)
+        process = state.event_process  # a serving app's intake process, or None (api.app)
         state.event_gatherer = EventGatherer(runtime.engine, vault=runtime.vault, profile=policy.profile,
                                              take_in=None if process is None else process.take_in,
                                              linger=runtime.settings.event_gather_ms / 1000)

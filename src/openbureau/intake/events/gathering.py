@@ -8,8 +8,8 @@ part of the result about its own events, numbered from its own first line, as if
 in alone. A caller who sends alone waits for nobody. Batches of different furnishers never wait for each
 other (each furnisher's are taken in one after the other, as a furnisher's own calls are ordered).
 
-With a ``linger`` (``OPENBUREAU_EVENT_GATHER_MS``), a batch that finds nothing being taken in waits that
-long first, so that the furnisher's batches that arrive meanwhile are taken in with it: a platform that
+With a ``linger`` (``OPENBUREAU_EVENT_GATHER_MS``), each take-in of a furnisher's waiting batches waits that
+long first, so that the furnisher's batches that arrive meanwhile are taken in with them: a platform that
 posts a batch every 100 ms then pays one transaction's fixed cost for two or three (on SQLite that is also
 the time its write lock is held, which inquiries wait for), and every call waits up to the linger longer.
 
