@@ -21,7 +21,7 @@ from openbureau.kit.db import session_scope
 from openbureau.kit.errors import BureauError
 from openbureau.members.models import Member, Role
 from tests.consent.factories import grant
-from tests.events.factories import event
+from tests.events.factories import event, frame
 from tests.intake.factories import PEOPLE
 from tests.members.factories import make_member
 
@@ -123,3 +123,17 @@ def test_a_batch_after_the_intake_closed_is_refused_not_started_again(runtime) -
     with pytest.raises(BureauError) as refused:
         asyncio.run(intake.take_in(Member(id=1, code="P1", name="P1"), None, datetime.now(UTC)))
     assert refused.value.status_code == 503 and refused.value.code == INTAKE_RESTARTED
+
+
+def test_an_intake_process_that_cannot_open_the_bureau_answers_503_and_stores_nothing(runtime, tmp_path) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")  # the intake process cannot make its data directory here
+    intake = EventProcess(runtime.settings.model_copy(update={"data_dir": blocked}))
+    batch = frame([event(0, "X-1", at=datetime.now(UTC) - timedelta(minutes=1))])
+    try:
+        with pytest.raises(BureauError) as refused:
+            asyncio.run(intake.take_in(Member(id=1, code="P1", name="P1"), batch, datetime.now(UTC)))
+    finally:
+        intake.close()
+    assert refused.value.status_code == 503 and refused.value.code == INTAKE_RESTARTED
+    assert _stored(runtime) == set()
