@@ -191,3 +191,51 @@ def test_the_database_never_holds_identifiers_in_clear(sqlite_runtime, tmp_path)
         assert name.encode() not in db
     for secret in (b"110101199003070012", b"13800138000", "建国路".encode()):
         assert secret not in db
+
+
+@pytest.mark.parametrize("keyed_max", [0, 20_000], ids=["month-read", "account-search"])
+def test_stored_versions_are_the_same_read_by_month_or_account_by_account(furnisher, tmp_path, monkeypatch,
+                                                                          keyed_max) -> None:
+    """A large chunk reads the furnisher's month of accounts once; a small one (a daily file) searches its own
+    accounts: corrections, resent originals and other accounts come out the same either way."""
+    from openbureau.intake import prepare
+
+    monkeypatch.setattr(prepare, "KEYED_VERSIONS_MAX", keyed_max)
+    _submit(furnisher, write_file(tmp_path / "a.csv", [person(0, balance="100"),
+                                                        person(1, furnisher_account_id="B", balance="5")]))
+    second = _submit(furnisher, write_file(tmp_path / "b.csv", [
+        person(0, balance="200", correction="1"),  # a new version of ACC-1
+        person(1, furnisher_account_id="B", balance="6"),  # B's original again: refused
+        person(2, furnisher_account_id="C", balance="7", correction="1"),  # a correction of nothing: a warning
+        person(0, furnisher_account_id="D", reporting_period="2026-10", balance="8")]))  # another month
+    s = second.submission
+    assert (s.records_accepted, s.records_rejected, s.records_warnings) == (2, 1, 1)
+    with session_scope(furnisher.engine) as session:
+        rows = session.execute(select(AccountState.furnisher_account_id, AccountState.version, AccountState.balance)
+                               .order_by(AccountState.furnisher_account_id, AccountState.version)).all()
+    assert [tuple(r) for r in rows] == [("ACC-1", 1, 100), ("ACC-1", 2, 200), ("B", 1, 5), ("C", 1, 7), ("D", 1, 8)]
+
+
+def test_a_small_file_reads_only_its_own_accounts_stored_versions(furnisher, tmp_path) -> None:
+    """A daily file does not read the furnisher's whole month: its statements name its accounts."""
+    from sqlalchemy import Engine, event
+
+    _submit(furnisher, write_file(tmp_path / "a.csv", [person(i % len(PEOPLE), furnisher_account_id=f"M{i}")
+                                                        for i in range(300)]))
+    statements: list[tuple[str, object]] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "max(account_states.version)" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(Engine, "before_cursor_execute", seen)  # every engine: the preparing opens its own
+    try:
+        daily = _submit(furnisher, write_file(tmp_path / "b.csv", [person(0, furnisher_account_id="M7", balance="9",
+                                                                          correction="1")]))
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert daily.submission.records_accepted == 1
+    # one statement, naming the file's one account and none of the 299 others stored for the month
+    assert len(statements) == 1 and "furnisher_account_id IN" in statements[0][0]
+    bound = str(statements[0][1])
+    assert "'M7'" in bound and "'M8'" not in bound and "'M70'" not in bound

@@ -45,6 +45,7 @@ from openbureau.members.repository import member_ids_by_code
 
 STATE_COLUMNS = [c.name for c in AccountState.__table__.columns]
 STATE_KEY = [c.name for c in AccountState.__table__.primary_key.columns]
+KEYED_VERSIONS_MAX = 20_000  # records of a chunk up to which it searches its own accounts' stored versions
 
 
 @dataclass(slots=True)
@@ -105,6 +106,7 @@ class Preparer:
                                                        now=spec.now)
         self.profile = spec.profile
         self.periods: set[str] = set()  # periods whose stored versions and erasures were read
+        self.keyed_periods: set[str] = set()  # ... whose versions are searched account by account, chunk by chunk
         self.versions: list[pl.DataFrame] = []
         self.erased: list[tuple[str, str]] = []
         self.members = member_ids_by_code(conn)  # a v1.1 facilitator or funder must be one of them
@@ -203,25 +205,40 @@ class Preparer:
         return chunk.select(pl.col("_line"), profile.alias("history_profile"))
 
     def _versions_for(self, records: pl.DataFrame) -> pl.DataFrame:
-        """The stored versions of the furnisher's accounts for the records' periods, read once per period (one
-        statement for all the periods a chunk brings first)."""
+        """The stored versions of the furnisher's accounts for the records' periods. A chunk of more than
+        ``KEYED_VERSIONS_MAX`` records reads every account of the furnisher for each period it brings first (one
+        statement, kept for the file's later chunks); a smaller one (a daily file) searches its own accounts
+        only, so that it does not read a lender's whole month of accounts for a few of them (a furnisher with ten
+        million stored rows made a file of 1,000 records read them all, half a minute). Either way the rows of
+        this load itself are not stored versions."""
+        self._read_periods(records)
+        keyed = records.filter(pl.col("reporting_period").is_in(list(self.keyed_periods))).select(
+            "furnisher_account_id", "reporting_period").drop_nulls()
+        found = [AccountLoadRepository(self.conn).versions_of(furnisher_id=self.spec.furnisher_id, keys=keyed,
+                                  except_submission=self.spec.submission_id)] if keyed.height else []
+        return pl.concat([*self.versions, *found]) if self.versions or found else pl.DataFrame(schema={
+            "furnisher_account_id": pl.String, "stored_version": pl.Int64, "reporting_period": pl.String})
+
+    def _read_periods(self, records: pl.DataFrame) -> None:
+        """Read what is read once per period for the periods the records bring first: the erasures, the
+        enterprises' versions and, for a large chunk, every stored version of the furnisher's accounts."""
         new = [p for p in records["reporting_period"].drop_nulls().unique().to_list() if p not in self.periods]
-        if new:
-            self.periods.update(new)
-            self.versions.append(pl.concat([
-                AccountLoadRepository(self.conn).latest_versions(furnisher_id=self.spec.furnisher_id, periods=new),
-                enterprises.stored_versions(self.conn, furnisher_id=self.spec.furnisher_id, periods=new)]))
-            self.erased += PersonRecordRepository(self.conn).erased_accounts(furnisher_id=self.spec.furnisher_id,
-                                                                             periods=new)
-        if not self.versions:
-            return pl.DataFrame(schema={"furnisher_account_id": pl.String, "stored_version": pl.Int64,
-                                        "reporting_period": pl.String})
-        return pl.concat(self.versions)
+        if not new:
+            return
+        self.periods.update(new)
+        if records.height > KEYED_VERSIONS_MAX:
+            self.versions.append(AccountLoadRepository(self.conn).latest_versions(furnisher_id=self.spec.furnisher_id,
+                                                                                  periods=new))
+        else:
+            self.keyed_periods.update(new)
+        self.versions.append(enterprises.stored_versions(self.conn, furnisher_id=self.spec.furnisher_id, periods=new))
+        self.erased += PersonRecordRepository(self.conn).erased_accounts(furnisher_id=self.spec.furnisher_id,
+                                                                         periods=new)
 
     def _erased_for(self, records: pl.DataFrame) -> pl.DataFrame:
         """(``furnisher_account_id``, ``reporting_period``) of the records' periods that persons had erased (the
-        suppression list; usually empty), read with the stored versions (:meth:`_versions_for` first)."""
-        self._versions_for(records)
+        suppression list; usually empty), read once per period."""
+        self._read_periods(records)
         return pl.DataFrame(self.erased, orient="row",
                             schema={"furnisher_account_id": pl.String, "reporting_period": pl.String})
 
