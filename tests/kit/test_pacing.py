@@ -8,6 +8,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from pydantic import ValidationError
@@ -255,26 +257,69 @@ def test_a_target_needs_a_board_and_a_positive_figure(tmp_path) -> None:
         Settings(data_dir=tmp_path, load_latency_target_ms=-1)
 
 
-def test_a_load_with_a_latency_target_slows_down_while_inquiries_are_slow(runtime, tmp_path) -> None:
-    paced, path = _bureau_with_a_file(runtime, tmp_path, load_latency_target_ms=50)
+@contextmanager
+def _slow_inquiries(runtime, paced) -> Iterator[tuple[WorkShare, list[float]]]:
+    """A serving process of the bureau answering at 500 ms, and the engine's long jobs following it with a
+    50 ms target: the pacer and its rests (recorded instead of slept). The board keeps the one figure however
+    long the job takes on a busy machine."""
     dialect = dialect_for(paced.engine)
-    made = dialect.work_share
-    assert made.latency_target == 0.05 and made.board.directory == paced.settings.serving_latency_dir
     slow = LatencyBoard(paced.settings.serving_latency_dir, window=0.0)
-    _publish(slow, 0.5)  # a serving process on this machine answers at 500 ms
+    _publish(slow, 0.5)
     rests: list[float] = []
-    # The pacer the runtime made, its rests recorded instead of slept; its board keeps the one figure however
-    # long the load takes on a busy machine.
-    reader = LatencyBoard(made.board.directory, max_age=3600)
+    reader = LatencyBoard(paced.settings.serving_latency_dir, max_age=3600)
     dialect.work_share = WorkShare(1.0, latency_target=0.05, board=reader, sleep=rests.append)
     try:
-        s = service.submit(paced.engine, settings=paced.settings, policy=paced.policy, furnisher_code="BANK_A",
-                           path=path).submission
-        share = dialect.work_share.current
-    finally:
+        yield dialect.work_share, rests
+    finally:  # the engine's dialect serves every runtime of this process: back to the bureau's own share
         dialect.work_share = WorkShare(runtime.settings.load_work_share)
         slow.withdraw()
+
+
+def test_a_load_with_a_latency_target_slows_down_while_inquiries_are_slow(runtime, tmp_path) -> None:
+    paced, path = _bureau_with_a_file(runtime, tmp_path, load_latency_target_ms=50)
+    made = dialect_for(paced.engine).work_share
+    assert made.latency_target == 0.05 and made.board.directory == paced.settings.serving_latency_dir
+    with _slow_inquiries(runtime, paced) as (pacer, rests):
+        s = service.submit(paced.engine, settings=paced.settings, policy=paced.policy, furnisher_code="BANK_A",
+                           path=path).submission
+        share = pacer.current
     paced.engine.dispose()
     assert (s.status, s.records_accepted) == ("loaded", 5_000)
     # It gave up half the time at each look and rested: 5,000 states in slices of at most 1,000 rows.
     assert share <= 0.5 and len([r for r in rests if r > 0]) >= 5
+
+
+def test_a_discarded_load_is_deleted_at_the_pace_the_inquiries_leave_it(runtime, tmp_path) -> None:
+    """What a killed load wrote is deleted by the next load, while inquiries run: like a load's own writes, it
+    rests between its transactions and deletes fewer rows at once while the inquiries are slow."""
+    from sqlalchemy import event
+
+    from openbureau.intake.loader import _discard
+
+    paced, path = _bureau_with_a_file(runtime, tmp_path, load_latency_target_ms=50)
+    s = service.submit(paced.engine, settings=paced.settings, policy=paced.policy, furnisher_code="BANK_A",
+                       path=path).submission
+    assert (s.status, s.records_accepted) == ("loaded", 5_000)
+    with paced.engine.connect() as conn:
+        furnisher_id = conn.execute(text("SELECT furnisher_id FROM submissions WHERE id = :s"), {"s": s.id}).scalar_one()
+    deletes: list[int] = []
+
+    @event.listens_for(paced.engine, "before_cursor_execute")
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("DELETE FROM ACCOUNT_STATES"):
+            deletes.append(1)
+
+    try:
+        with _slow_inquiries(runtime, paced) as (pacer, rests):
+            _discard(paced.engine, submission_id=s.id, furnisher_id=furnisher_id, first_person_id=1)
+            share = pacer.current
+    finally:
+        event.remove(paced.engine, "before_cursor_execute", count)
+    with paced.engine.connect() as conn:
+        left = conn.execute(text("SELECT count(*) FROM account_states WHERE submission_id = :s"), {"s": s.id}).scalar_one()
+        persons = conn.execute(text("SELECT count(*) FROM persons")).scalar_one()
+    paced.engine.dispose()
+    assert left == 0 and persons == 0  # every row of the load, and the persons it numbered, are gone
+    # At full share its 5,000 states would go in one transaction (``DELETE_BATCH``); with its share halved
+    # while the inquiries were slow, they went in smaller ones, with rests between.
+    assert share <= 0.5 and len(deletes) >= 2 and len([r for r in rests if r > 0]) >= 2, (deletes, rests)

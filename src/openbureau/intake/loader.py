@@ -204,18 +204,29 @@ def discard_interrupted(engine: Engine) -> int:
 
 
 def _discard(engine: Engine, *, submission_id: int, furnisher_id: int, first_person_id: int) -> None:
-    """Delete a load's rows, findings and new persons in short transactions, then unlist it."""
+    """Delete a load's rows, findings and new persons in short transactions, then unlist it. Paced like the
+    load's own writes (``Dialect.between_writes``, fewer rows at once while the job's share is low): a killed
+    million-record load is discarded by the next load while inquiries run."""
     begin = _writing(engine).begin
+    dialect = dialect_for(engine)
     with engine.connect() as conn:
         keys = AccountLoadRepository(conn).state_keys(submission_id=submission_id, furnisher_id=furnisher_id)
         last_person = next_person_id(conn) - 1
         conn.rollback()
-    for start in range(0, len(keys), DELETE_BATCH):
+    start = 0
+    while start < len(keys):
+        dialect.between_writes(engine)
+        piece = keys[start:start + dialect.work_share.rows(DELETE_BATCH)]
+        start += len(piece)
         with begin() as conn:
-            AccountLoadRepository(conn).delete_states(keys[start:start + DELETE_BATCH])
-    for first in range(first_person_id, last_person + 1, DELETE_BATCH):
+            AccountLoadRepository(conn).delete_states(piece)
+    first = first_person_id
+    while first <= last_person:
+        dialect.between_writes(engine)
+        last = min(first + dialect.work_share.rows(DELETE_BATCH) - 1, last_person)
         with begin() as conn:
-            LoadRepository(conn).delete_unused_persons(first_id=first, last_id=first + DELETE_BATCH - 1)
+            LoadRepository(conn).delete_unused_persons(first_id=first, last_id=last)
+        first = last + 1
     with begin() as conn:
         enterprises.discard(conn, submission_id=submission_id)
         LoadRepository(conn).delete_findings(submission_id)
