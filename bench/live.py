@@ -7,7 +7,8 @@ per engine:
 
 1. The bureau of ``bench/report_api.py`` (built once and kept; ``--persons``, ``--months``).
 2. A furnishing file of ``--records`` records of other people from a furnisher of its own
-   (``bench/records.make_records``), written once.
+   (``bench/records.make_records``), written once, with that furnisher's consents to furnish for all of
+   them (imported once per bureau), so that the load publishes every record as a lender's file would.
 3. The server (``--workers`` processes) asked ``--rate`` inquiries a second planned in advance
    (``bench/paced.py``: the latency an inquirer sees, from each planned departure) for ``--duration``
    seconds, then driven by wrk at ``--connections`` for as long (the capacity: wrk sends the next inquiry
@@ -21,9 +22,10 @@ full speed a p99 is the number of connections over the rate), and how long the l
 platform of its own (``BENCH_EVENTS``) also reports ``--event-rate`` lending events a second
 (``POST /v1/events``, batches every 100 ms), and the benchmark counts their errors.
 
-Then the same inquiries during each of the other writers that must not hold them up, each in a second
-process: a consent import of every person of the bureau, and ``openbureau db cluster`` (the rewrite of
-account states in person order); p50, p99, errors, and how long the job took.
+Then the same inquiries during each of the other writers that must not hold them up (``--jobs``), each in a
+second process: a consent import of every person of the bureau, ``openbureau db cluster`` (the rewrite of
+account states in person order), and the next load after a load killed with SIGKILL ``--kill-after`` seconds
+in (it first deletes what the killed one wrote); p50, p99, errors, and how long the job took.
 
 Then, on the idle bureau:
 
@@ -48,6 +50,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -117,9 +120,24 @@ def register_loader(engine: str, args: argparse.Namespace) -> str:
                   "id_number": ids, "purpose": "furnish", "granted_at": "2020-01-01T00:00:00Z", "channel": "app",
                   "evidence_hash": ["ab" * 32] * len(ids)}).write_csv(consents)
     with session_scope(runtime.engine) as session:
-        platform = get_member(session, code=PLATFORM)
+        platform, loader = get_member(session, code=PLATFORM), get_member(session, code=LOADER)
     quarantine.import_consents(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile, actor=platform,
                                path=consents)
+    # The loading furnisher holds a consent to furnish for every person of its file, as a lender would: a file
+    # the consent gate held back whole would be stored without being published (no person's file, notice or
+    # monitoring trigger written), which is not the load the target speaks of. Imported once per bureau.
+    done = args.data / f"loader-consents-{engine}-{args.records}.done"
+    if not done.exists():
+        subjects = pl.read_csv(loader_file(args), columns=["id_number"], infer_schema=False)["id_number"].unique()
+        log(f"{engine}: consents to furnish for the {len(subjects):,} persons of the load's file")
+        path = args.data / f"loader-consents-{engine}.csv"
+        pl.DataFrame({"consent_ref": [f"BL-{n}" for n in range(len(subjects))], "id_type": "CN_RESIDENT_ID",
+                      "id_number": subjects, "purpose": "furnish", "granted_at": "2020-01-01T00:00:00Z",
+                      "channel": "app", "evidence_hash": ["ab" * 32] * len(subjects)}).write_csv(path)
+        quarantine.import_consents(runtime.engine, vault=runtime.vault, profile=runtime.policy.profile, actor=loader,
+                                   path=path)
+        path.unlink()
+        done.touch()
     runtime.engine.dispose()
     return key
 
@@ -252,9 +270,11 @@ def event_intake(base: str, key: str, ids: list[str], *, clients: int, batch: in
     return {"stored": stored, "errors": sum(r[1] for r in results), "events_per_s": stored / elapsed}
 
 
-def maintenance_jobs(engine: str, args: argparse.Namespace, ids: list[str]) -> list[tuple[str, list[str]]]:
-    """The other writers that must not hold inquiries up: a consent import of every person (new references
-    each run) and the rewrite of account states in person order."""
+def maintenance_jobs(engine: str, args: argparse.Namespace, ids: list[str]
+                     ) -> list[tuple[str, Callable[[], list[str]]]]:
+    """The other writers that must not hold inquiries up, each with what makes its command just before it is
+    measured: a consent import of every person (new references each run), the rewrite of account states in
+    person order, and the load that follows a killed one."""
     consents = args.data / f"maintenance-consents-{engine}.csv"
     tag = time.time_ns()
     with consents.open("w") as handle:
@@ -262,8 +282,33 @@ def maintenance_jobs(engine: str, args: argparse.Namespace, ids: list[str]) -> l
         for n, number in enumerate(ids):
             handle.write(f"M{tag}-{n},CN_RESIDENT_ID,{number},furnish,2020-01-01T00:00:00Z,app,{'cd' * 32}\n")
     cli = str(Path(sys.executable).with_name("openbureau"))
-    return [(f"a consent import of {len(ids):,}", [cli, "consent", "import", str(consents), "--member", LOADER]),
-            ("the person-order rewrite", [cli, "db", "cluster"])]
+    jobs = {"consents": (f"a consent import of {len(ids):,}",
+                         lambda: [cli, "consent", "import", str(consents), "--member", LOADER]),
+            "cluster": ("the person-order rewrite", lambda: [cli, "db", "cluster"]),
+            "discard": (f"the discard of a load killed after {args.kill_after:g} s",
+                        lambda: [cli, "intake", "submit", str(killed_load(engine, args)), "--furnisher", LOADER])}
+    return [jobs[name] for name in args.jobs if name in jobs]
+
+
+def killed_load(engine: str, args: argparse.Namespace) -> Path:
+    """Start the load of ``--records`` records, kill it (SIGKILL, its preparing process too) after
+    ``--kill-after`` seconds, and return a small file of the same furnisher: its load first deletes what the
+    killed one wrote (``intake.loader.discard_interrupted``), which is the job measured."""
+    tag = f"-K{time.time_ns() % 10**9}"
+    big = loader_file(args).with_name(f"load-{engine}{tag}.csv")
+    pl.scan_csv(loader_file(args), infer_schema=False).with_columns(pl.col("furnisher_account_id") + tag).sink_csv(big)
+    small = big.with_name(f"load-small-{engine}{tag}.csv")
+    make_records(1_000, period="2026-10", seed=args.seed + 2).with_columns(
+        pl.col("furnisher_account_id") + tag).write_csv(small)
+    cli = str(Path(sys.executable).with_name("openbureau"))
+    log(f"{engine}: a load of {args.records:,} records, killed after {args.kill_after:g} s")
+    loading = subprocess.Popen([cli, "intake", "submit", str(big), "--furnisher", LOADER], env=env_for(engine, args),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(args.kill_after)
+    os.killpg(loading.pid, signal.SIGKILL)
+    loading.wait()
+    big.unlink()
+    return small
 
 
 def paced_inquiries(url: str, args: argparse.Namespace, *, ids: list[str], key: str, seed: int) -> dict:
@@ -278,16 +323,18 @@ def paced_inquiries(url: str, args: argparse.Namespace, *, ids: list[str], key: 
 
 def during_job(command: list[str], env: dict[str, str], *, url: str, args: argparse.Namespace,
                script: Path) -> dict:
-    """wrk for ``--duration`` seconds while ``command`` runs in a second process; how long the job took and
-    whether it outlasted the inquiries."""
+    """While ``command`` runs in a second process: inquiries at ``--rate`` a second planned in advance, then wrk,
+    each for ``--duration`` seconds (as during a load); how long the job took and whether it outlasted both."""
     started = time.perf_counter()
     job = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    during_paced = paced_inquiries(url, args, **args.inquirer, seed=args.seed + 2)
     answered = wrk(url, seconds=args.duration, connections=args.connections, script=script)
     outlasted = job.poll() is None
     _, err = job.communicate()
     if job.returncode != 0:
         raise SystemExit(f"{' '.join(command[1:3])} failed: {err.decode()[-2000:]}")
-    return {**answered, "job_seconds": time.perf_counter() - started, "job_outlasted_inquiries": outlasted}
+    return {**answered, "paced": during_paced, "job_seconds": time.perf_counter() - started,
+            "job_outlasted_inquiries": outlasted}
 
 
 def run(engine: str, args: argparse.Namespace) -> dict:
@@ -327,8 +374,9 @@ def run(engine: str, args: argparse.Namespace) -> dict:
                                      turn_wait=turn_wait, share=share, target=target))
         maintenance, signal_, intake_ = {}, None, None
         for job, command in ([] if args.loads_only else maintenance_jobs(engine, args, ids)):
+            made = command()
             log(f"{engine}: during {job}, {args.duration} s")
-            maintenance[job] = during_job(command, env_for(engine, args), url=url, args=args, script=script)
+            maintenance[job] = during_job(made, env_for(engine, args), url=url, args=args, script=script)
         if not args.loads_only:
             log(f"{engine}: event to signal, {args.trials} trials")
             signal_ = event_to_signal(base, platform_key=platform_key, lender_key=built["keys"][SUBSCRIBER],
@@ -415,6 +463,11 @@ def main() -> None:
                         help="ms: the load's share follows the inquiries' p99 to keep it below this "
                         "(OPENBUREAU_LOAD_LATENCY_TARGET_MS, the bureau's default 50; 0: the fixed share); several "
                         "(0,100) measure a load at each (after each work share)")
+    parser.add_argument("--jobs", type=lambda v: v.split(","), default=["consents", "cluster", "discard"],
+                        help="the other writers measured: consents, cluster, discard (a killed load's rows "
+                        "deleted by the next load)")
+    parser.add_argument("--kill-after", type=float, default=30.0,
+                        help="seconds the load whose discard is measured runs before it is killed")
     parser.add_argument("--loads-only", action="store_true",
                         help="measure idle and during loads only (no other writers, event timings)")
     parser.add_argument("--rate", type=float, default=127,
@@ -474,13 +527,16 @@ def main() -> None:
                       f"{f['batch_errors']:>14}{f['batch_p99_ms']:>9.0f}ms")
     print()
     print("Inquiries while other writers run (same connections)")
-    print(f"{'engine':<11}{'job':<34}{'/s':>7}{'p50':>7}{'p99':>8}{'errors':>8}{'p99 ratio':>11}{'job s':>7}")
+    print(f"{'engine':<11}{'job':<42}{'/s':>7}{'p50':>7}{'p99':>8}{'errors':>8}{'p99 ratio':>11}"
+          f"{'paced p50':>11}{'p99':>8}{'ratio':>7}{'job s':>7}")
     for r in results:
         for job, d in r["maintenance"].items():
-            errors = d["non2xx"] + (0 if d["socket_errors"] is None else 1)
+            paced_ = d["paced"]
+            errors = d["non2xx"] + (0 if d["socket_errors"] is None else 1) + paced_["errors"]
             note = "" if d["job_outlasted_inquiries"] else "  (the job ended before the inquiries)"
-            print(f"{r['engine']:<11}{job:<34}{d['rps']:>7,.0f}{d['p50']:>7.1f}{d['p99']:>8.1f}{errors:>8}"
-                  f"{d['p99'] / r['idle']['p99']:>11.2f}{d['job_seconds']:>7.0f}{note}")
+            print(f"{r['engine']:<11}{job:<42}{d['rps']:>7,.0f}{d['p50']:>7.1f}{d['p99']:>8.1f}{errors:>8}"
+                  f"{d['p99'] / r['idle']['p99']:>11.2f}{paced_['p50']:>11.1f}{paced_['p99']:>8.1f}"
+                  f"{paced_['p99'] / r['idle_paced']['p99']:>7.2f}{d['job_seconds']:>7.0f}{note}")
     print()
     print(f"Lending events ({args.event_rate:,}/s reported during the load; event to signal over {args.trials} "
           f"trials; intake: {args.event_clients} clients, batches of {args.event_batch:,})")
