@@ -298,8 +298,8 @@ def killed_load(engine: str, args: argparse.Namespace) -> Path:
     big = loader_file(args).with_name(f"load-{engine}{tag}.csv")
     pl.scan_csv(loader_file(args), infer_schema=False).with_columns(pl.col("furnisher_account_id") + tag).sink_csv(big)
     small = big.with_name(f"load-small-{engine}{tag}.csv")
-    make_records(1_000, period="2026-10", seed=args.seed + 2).with_columns(
-        pl.col("furnisher_account_id") + tag).write_csv(small)
+    make_records(1_000, period="2026-10", seed=args.seed + 2).with_columns(  # accounts of its own
+        pl.col("furnisher_account_id") + tag + "S").write_csv(small)
     cli = str(Path(sys.executable).with_name("openbureau"))
     log(f"{engine}: a load of {args.records:,} records, killed after {args.kill_after:g} s")
     loading = subprocess.Popen([cli, "intake", "submit", str(big), "--furnisher", LOADER], env=env_for(engine, args),
