@@ -83,3 +83,23 @@ def test_the_preparer_keeps_no_chunk_it_handed_over(runtime, tmp_path) -> None:
         assert first.size == 1_000
         assert not any(referrer is chunks for referrer in gc.get_referrers(first))
         chunks.close()
+
+
+def test_the_preparing_process_starts_at_its_lower_priority(runtime, tmp_path) -> None:
+    """Its start (a new interpreter importing the intake code, most of a second of CPU) runs at the lower
+    priority as well: the loader lowers it as soon as it exists, not the process itself once it has imported."""
+    from dataclasses import replace
+
+    from openbureau.intake.prepare import start_preparer
+
+    spec = replace(_spec(runtime, tmp_path), niceness=7)
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    child, receiver = start_preparer(spec)
+    try:
+        at_start = os.getpriority(os.PRIO_PROCESS, child.pid)  # long before its imports are done
+        assert receiver.recv()[0] == "chunk"  # and it prepares as before
+    finally:
+        receiver.close()
+        child.terminate()
+        child.join()
+    assert at_start == min(own + 7, 19)

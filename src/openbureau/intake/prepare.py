@@ -8,6 +8,7 @@ that validation and encryption on one core overlap the inserts on the other.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import multiprocessing
 import os
@@ -316,12 +317,18 @@ def _end_with_parent(parent: int, interval: float = 0.2) -> None:
     threading.Thread(target=watch, name="intake-prepare-watchdog", daemon=True).start()
 
 
-def _child_main(pipe: Any, spec: LoadSpec, parent: int) -> None:
+def _preparing_priority(niceness: int) -> int:
+    """The niceness of a preparing process started now: the loader's own plus ``niceness`` (at most 19)."""
+    return min(os.getpriority(os.PRIO_PROCESS, 0) + niceness, 19)
+
+
+def _child_main(pipe: Any, spec: LoadSpec, parent: int, priority: int) -> None:
     """Entry point of the preparing process: sends each chunk as a header and three Arrow IPC frames."""
     _end_with_parent(parent)
-    # Lower this process's priority only: the loader that writes keeps its own, since on SQLite it holds the
-    # one write lock that the inquiry log waits for, and a writer starved of CPU would hold it longer.
-    os.nice(spec.niceness)
+    # Only this process runs at the lower priority: the loader that writes keeps its own, since on SQLite it
+    # holds the one write lock that the inquiry log waits for, and a writer starved of CPU would hold it longer.
+    # The loader set it as soon as it started this process; set again in case it could not.
+    os.setpriority(os.PRIO_PROCESS, 0, max(priority, os.getpriority(os.PRIO_PROCESS, 0)))
     try:
         engine = make_engine(spec.database_url)
         with engine.connect() as conn:
@@ -341,13 +348,25 @@ def _child_main(pipe: Any, spec: LoadSpec, parent: int) -> None:
         pipe.close()
 
 
-def _from_process(spec: LoadSpec) -> Iterator[PreparedChunk]:
+def start_preparer(spec: LoadSpec) -> tuple[multiprocessing.process.BaseProcess, Any]:
+    """Start the preparing process of ``spec`` at its lower priority; the process and the end of the pipe
+    its chunks come through."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child_main, args=(sender, spec, os.getpid()), name="intake-prepare",
+    priority = _preparing_priority(spec.niceness)
+    child = context.Process(target=_child_main, args=(sender, spec, os.getpid(), priority), name="intake-prepare",
                             daemon=True)
     child.start()
+    # At once, so that its start (a new interpreter importing the intake code, most of a second of CPU) runs
+    # at the lower priority too, not only its work after.
+    with contextlib.suppress(OSError):  # it may have ended already
+        os.setpriority(os.PRIO_PROCESS, child.pid, priority)
     sender.close()
+    return child, receiver
+
+
+def _from_process(spec: LoadSpec) -> Iterator[PreparedChunk]:
+    child, receiver = start_preparer(spec)
     try:
         while True:
             try:
