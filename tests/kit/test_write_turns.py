@@ -99,6 +99,14 @@ def test_the_inquiry_log_asks_for_the_turn_while_refused_and_ends_it_once_writte
     assert logged(sqlite_runtime) == [21]
 
 
+async def _until_asked(database: str, timeout: float = 10.0) -> None:
+    """Wait until some writer has asked for the next turn (:func:`_asked`)."""
+    deadline = time.monotonic() + timeout
+    while not _asked(database):
+        assert time.monotonic() < deadline, "the inquiry log never asked for its turn"
+        await asyncio.sleep(0.002)
+
+
 def test_between_its_transactions_a_job_lets_the_waiting_inquiry_log_write_first(sqlite_runtime, monkeypatch) -> None:
     """The job's next transaction starts only after the inquiry log that asked has committed.
 
@@ -116,7 +124,7 @@ def test_between_its_transactions_a_job_lets_the_waiting_inquiry_log_write_first
     async def scenario() -> None:
         log = GroupCommitLog(engine)
         write = asyncio.ensure_future(log.write_async(entry(22)))
-        await asyncio.sleep(0.05)  # refused, so it asked
+        await _until_asked(database)  # refused, so it asked (however long a busy machine takes to get there)
         other.execute("COMMIT")  # the job's transaction ends ...
 
         def job_next_transaction() -> None:
