@@ -290,13 +290,21 @@ def maintenance_jobs(engine: str, args: argparse.Namespace, ids: list[str]
     return [jobs[name] for name in args.jobs if name in jobs]
 
 
+def new_accounts(path: Path, engine: str, tag: str) -> Path:
+    """A copy of the file ``path`` whose account references end in ``tag``: the same records as new accounts
+    (the same records again would all be refused as already stored, and the same bytes would return the
+    earlier result)."""
+    copy = path.with_name(f"load-{engine}{tag}.csv")
+    pl.scan_csv(path, infer_schema=False).with_columns(pl.col("furnisher_account_id") + tag).sink_csv(copy)
+    return copy
+
+
 def killed_load(engine: str, args: argparse.Namespace) -> Path:
     """Start the load of ``--records`` records, kill it (SIGKILL, its preparing process too) after
     ``--kill-after`` seconds, and return a small file of the same furnisher: its load first deletes what the
     killed one wrote (``intake.loader.discard_interrupted``), which is the job measured."""
     tag = f"-K{time.time_ns() % 10**9}"
-    big = loader_file(args).with_name(f"load-{engine}{tag}.csv")
-    pl.scan_csv(loader_file(args), infer_schema=False).with_columns(pl.col("furnisher_account_id") + tag).sink_csv(big)
+    big = new_accounts(loader_file(args), engine, tag)
     small = big.with_name(f"load-small-{engine}{tag}.csv")
     make_records(1_000, period="2026-10", seed=args.seed + 2).with_columns(  # accounts of its own
         pl.col("furnisher_account_id") + tag + "S").write_csv(small)
@@ -403,11 +411,7 @@ def during_load(engine: str, args: argparse.Namespace, *, path: Path, url: str, 
     busy at most ``share`` of the time (``OPENBUREAU_LOAD_WORK_SHARE``), or less while the inquiries' p99 is above
     ``target`` ms (``OPENBUREAU_LOAD_LATENCY_TARGET_MS``; 0: a fixed share), and a platform reports events."""
     started = time.perf_counter()
-    # New accounts each run: the same records again would all be refused as already stored (and the same
-    # bytes would return the earlier result), so the accounts' references get a suffix of the run's own.
-    tag = f"-R{time.time_ns() % 10**9}"
-    copy = path.with_name(f"load-{engine}{tag}.csv")
-    pl.scan_csv(path, infer_schema=False).with_columns(pl.col("furnisher_account_id") + tag).sink_csv(copy)
+    copy = new_accounts(path, engine, f"-R{time.time_ns() % 10**9}")
     cli = str(Path(sys.executable).with_name("openbureau"))
     env = {**env_for(engine, args), "OPENBUREAU_LOAD_NICENESS": str(niceness),
            "OPENBUREAU_WRITE_TURN_WAIT": str(turn_wait), "OPENBUREAU_LOAD_WORK_SHARE": str(share),

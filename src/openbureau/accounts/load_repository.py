@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import polars as pl
-from sqlalchemy import ColumnElement, Connection, bindparam, case, delete, exists, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, case, delete, exists, func, insert, or_, select
 
 from openbureau.accounts.joint_rows import delete_of_states
 from openbureau.accounts.models import AccountFunder, AccountParty, AccountState, LendingEvent, LoadInProgress
@@ -19,15 +19,8 @@ from openbureau.kit.keys import keys_in
 
 _PRIMARY_KEY = (S.furnisher_id, S.furnisher_account_id, S.reporting_period, S.version)
 _RELEASE_KEYS = 300  # accounts per statement of a release's reads (two lists and a row-value list of them)
-KEYED_BATCH = 5_000  # accounts per statement of ``versions_of``
-# Built once, with expanding parameters: the furnisher's key, then each account's, searched in the primary key.
-_VERSIONS_OF = (select(S.furnisher_account_id, func.max(S.version), S.reporting_period)
-                .where(S.furnisher_id == bindparam("furnisher_id"),
-                       S.furnisher_account_id.in_(bindparam("accounts", expanding=True)),
-                       S.reporting_period.in_(bindparam("periods", expanding=True)),
-                       S.submission_id.is_distinct_from(bindparam("submission_id")))
-                .group_by(S.furnisher_account_id, S.reporting_period))
-
+KEYED_BATCH = 1_000  # accounts per statement of ``versions_of`` (two lists and a row-value list of them)
+_PERIOD_KEY = (S.furnisher_id, S.furnisher_account_id, S.reporting_period)
 
 class AccountLoadRepository:
     """SQL of a bulk load's account states, on the Core connection that holds one of its transactions."""
@@ -46,19 +39,18 @@ class AccountLoadRepository:
 
     def versions_of(self, *, furnisher_id: int, keys: pl.DataFrame, except_submission: int) -> pl.DataFrame:
         """As :meth:`latest_versions`, for the (``furnisher_account_id``, ``reporting_period``) in ``keys`` only,
-        leaving out the rows of the load ``except_submission`` (one search of the key per account, however many
-        rows the furnisher has stored: what a small file reads)."""
-        keys = keys.unique()
-        periods = sorted(set(keys["reporting_period"].to_list()))
-        accounts = sorted(set(keys["furnisher_account_id"].to_list()))
+        leaving out the rows of the load ``except_submission`` (one search of the primary key per account,
+        however many rows the furnisher has stored: what a small file reads)."""
+        wanted = [(furnisher_id, account, period) for account, period in keys.unique().iter_rows()]
         rows = []
-        for start in range(0, len(accounts), KEYED_BATCH):
-            rows += self.conn.execute(_VERSIONS_OF, {"furnisher_id": furnisher_id, "submission_id": except_submission,
-                                                     "accounts": accounts[start:start + KEYED_BATCH],
-                                                     "periods": periods}).all()
-        found = pl.DataFrame(rows, orient="row", schema={
+        for start in range(0, len(wanted), KEYED_BATCH):
+            rows += self.conn.execute(
+                select(S.furnisher_account_id, func.max(S.version), S.reporting_period)
+                .where(keys_in(_PERIOD_KEY, wanted[start:start + KEYED_BATCH]),
+                       S.submission_id.is_distinct_from(except_submission))
+                .group_by(S.furnisher_account_id, S.reporting_period)).all()
+        return pl.DataFrame(rows, orient="row", schema={
             "furnisher_account_id": pl.String, "stored_version": pl.Int64, "reporting_period": pl.String})
-        return found.join(keys, on=["furnisher_account_id", "reporting_period"], how="semi")
 
     def insert(self, frame: pl.DataFrame) -> None:
         """Append account-state rows (the table's column names) in the open transaction."""

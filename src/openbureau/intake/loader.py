@@ -203,30 +203,32 @@ def discard_interrupted(engine: Engine) -> int:
     return len(interrupted)
 
 
-def _discard(engine: Engine, *, submission_id: int, furnisher_id: int, first_person_id: int) -> None:
-    """Delete a load's rows, findings and new persons in short transactions, then unlist it. Paced like the
-    load's own writes (``Dialect.between_writes``, fewer rows at once while the job's share is low): a killed
-    million-record load is discarded by the next load while inquiries run."""
-    begin = _writing(engine).begin
+def _paced(engine: Engine, start: int, stop: int, full: int) -> Iterator[tuple[int, int]]:
+    """``[start, stop)`` in ranges of at most ``full``, one per write transaction of a long job: each after the
+    pause between its writes (``Dialect.between_writes``), and smaller while its share of the time is low
+    (``WorkShare.rows``), since on SQLite an inquiry's log entry waits for the transaction of the moment."""
     dialect = dialect_for(engine)
+    while start < stop:
+        dialect.between_writes(engine)
+        end = min(start + dialect.work_share.rows(full), stop)
+        yield start, end
+        start = end
+
+
+def _discard(engine: Engine, *, submission_id: int, furnisher_id: int, first_person_id: int) -> None:
+    """Delete a load's rows, findings and new persons in short transactions, paced like the load's own writes
+    (a killed million-record load is discarded by the next load while inquiries run), then unlist it."""
+    begin = _writing(engine).begin
     with engine.connect() as conn:
         keys = AccountLoadRepository(conn).state_keys(submission_id=submission_id, furnisher_id=furnisher_id)
         last_person = next_person_id(conn) - 1
         conn.rollback()
-    start = 0
-    while start < len(keys):
-        dialect.between_writes(engine)
-        piece = keys[start:start + dialect.work_share.rows(DELETE_BATCH)]
-        start += len(piece)
+    for start, end in _paced(engine, 0, len(keys), DELETE_BATCH):
         with begin() as conn:
-            AccountLoadRepository(conn).delete_states(piece)
-    first = first_person_id
-    while first <= last_person:
-        dialect.between_writes(engine)
-        last = min(first + dialect.work_share.rows(DELETE_BATCH) - 1, last_person)
+            AccountLoadRepository(conn).delete_states(keys[start:end])
+    for first, end in _paced(engine, first_person_id, last_person + 1, DELETE_BATCH):
         with begin() as conn:
-            LoadRepository(conn).delete_unused_persons(first_id=first, last_id=last)
-        first = last + 1
+            LoadRepository(conn).delete_unused_persons(first_id=first, last_id=end - 1)
     with begin() as conn:
         enterprises.discard(conn, submission_id=submission_id)
         LoadRepository(conn).delete_findings(submission_id)
@@ -278,14 +280,10 @@ class _Writer:
         self.candidates.append(negative_notices.load_candidates(prepared.states))
         with self.engine.begin() as conn:
             self.findings(conn, prepared.findings)
-        dialect = dialect_for(self.engine)
         for table, frame in (("persons", prepared.persons), ("states", prepared.states),
                              ("funders", prepared.funders), ("parties", prepared.parties)):
-            start = 0
-            while start < frame.height:
-                dialect.between_writes(self.engine)
-                piece = frame.slice(start, dialect.work_share.rows(WRITE_BATCH))  # fewer while the share is low
-                start += piece.height
+            for start, end in _paced(self.engine, 0, frame.height, WRITE_BATCH):
+                piece = frame.slice(start, end - start)
                 with self.engine.begin() as conn:
                     if table == "persons":
                         dialect_for(conn).insert(conn, Person.__table__, piece)

@@ -215,10 +215,10 @@ class Preparer:
         self._read_periods(records)
         keyed = records.filter(pl.col("reporting_period").is_in(list(self.keyed_periods))).select(
             "furnisher_account_id", "reporting_period").drop_nulls()
-        found = [AccountLoadRepository(self.conn).versions_of(furnisher_id=self.spec.furnisher_id, keys=keyed,
-                                  except_submission=self.spec.submission_id)] if keyed.height else []
-        return pl.concat([*self.versions, *found]) if self.versions or found else pl.DataFrame(schema={
-            "furnisher_account_id": pl.String, "stored_version": pl.Int64, "reporting_period": pl.String})
+        # Always one frame at least: the keyed read of no keys is an empty frame of the right columns.
+        found = AccountLoadRepository(self.conn).versions_of(furnisher_id=self.spec.furnisher_id, keys=keyed,
+                                                             except_submission=self.spec.submission_id)
+        return pl.concat([*self.versions, found])
 
     def _read_periods(self, records: pl.DataFrame) -> None:
         """Read what is read once per period for the periods the records bring first: the erasures, the
@@ -317,18 +317,10 @@ def _end_with_parent(parent: int, interval: float = 0.2) -> None:
     threading.Thread(target=watch, name="intake-prepare-watchdog", daemon=True).start()
 
 
-def _preparing_priority(niceness: int) -> int:
-    """The niceness of a preparing process started now: the loader's own plus ``niceness`` (at most 19)."""
-    return min(os.getpriority(os.PRIO_PROCESS, 0) + niceness, 19)
-
-
-def _child_main(pipe: Any, spec: LoadSpec, parent: int, priority: int) -> None:
-    """Entry point of the preparing process: sends each chunk as a header and three Arrow IPC frames."""
+def _child_main(pipe: Any, spec: LoadSpec, parent: int) -> None:
+    """Entry point of the preparing process (at its lower priority, see :func:`start_preparer`): sends each
+    chunk as a header and three Arrow IPC frames."""
     _end_with_parent(parent)
-    # Only this process runs at the lower priority: the loader that writes keeps its own, since on SQLite it
-    # holds the one write lock that the inquiry log waits for, and a writer starved of CPU would hold it longer.
-    # The loader set it as soon as it started this process; set again in case it could not.
-    os.setpriority(os.PRIO_PROCESS, 0, max(priority, os.getpriority(os.PRIO_PROCESS, 0)))
     try:
         engine = make_engine(spec.database_url)
         with engine.connect() as conn:
@@ -350,17 +342,19 @@ def _child_main(pipe: Any, spec: LoadSpec, parent: int, priority: int) -> None:
 
 def start_preparer(spec: LoadSpec) -> tuple[multiprocessing.process.BaseProcess, Any]:
     """Start the preparing process of ``spec`` at its lower priority; the process and the end of the pipe
-    its chunks come through."""
+    its chunks come through.
+
+    Only that process runs at the lower priority: the loader that writes keeps its own, since on SQLite it
+    holds the one write lock that the inquiry log waits for, and a writer starved of CPU would hold it longer.
+    The priority is lowered as soon as the process exists, so that its start (a new interpreter importing the
+    intake code, most of a second of CPU) runs at it too, not only its work after."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    priority = _preparing_priority(spec.niceness)
-    child = context.Process(target=_child_main, args=(sender, spec, os.getpid(), priority), name="intake-prepare",
+    child = context.Process(target=_child_main, args=(sender, spec, os.getpid()), name="intake-prepare",
                             daemon=True)
     child.start()
-    # At once, so that its start (a new interpreter importing the intake code, most of a second of CPU) runs
-    # at the lower priority too, not only its work after.
-    with contextlib.suppress(OSError):  # it may have ended already
-        os.setpriority(os.PRIO_PROCESS, child.pid, priority)
+    with contextlib.suppress(ProcessLookupError):  # it may have ended already
+        os.setpriority(os.PRIO_PROCESS, child.pid, min(os.getpriority(os.PRIO_PROCESS, 0) + spec.niceness, 19))
     sender.close()
     return child, receiver
 
