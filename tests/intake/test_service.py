@@ -239,3 +239,21 @@ def test_a_small_file_reads_only_its_own_accounts_stored_versions(furnisher, tmp
     assert len(statements) == 1 and "furnisher_account_id IN" in statements[0][0]
     bound = str(statements[0][1])
     assert "'M7'" in bound and "'M8'" not in bound and "'M70'" not in bound
+
+
+@pytest.mark.parametrize("keyed_max", [0, 20_000], ids=["month-read", "account-search"])
+def test_another_furnishers_account_of_the_same_reference_is_no_stored_version(furnisher, tmp_path, monkeypatch,
+                                                                                keyed_max) -> None:
+    """A lender's account references are its own: another lender's account of the same reference and month
+    neither refuses an original nor gives a correction its original, whichever way the versions are read."""
+    from openbureau.intake import prepare
+
+    monkeypatch.setattr(prepare, "KEYED_VERSIONS_MAX", keyed_max)
+    make_member(furnisher, "SUPERAPP", Role.FURNISHER)
+    _submit(furnisher, write_file(tmp_path / "other.csv", [person(0, furnisher_account_id="SAME", balance="1"),
+                                                            person(0, furnisher_account_id="SAME2", balance="1")]),
+            "SUPERAPP")
+    mine = _submit(furnisher, write_file(tmp_path / "mine.csv", [
+        person(0, furnisher_account_id="SAME", balance="2"),
+        person(0, furnisher_account_id="SAME2", balance="3", correction="1")])).submission
+    assert (mine.records_accepted, mine.records_rejected, mine.records_warnings) == (1, 0, 1)
