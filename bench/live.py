@@ -85,9 +85,9 @@ def loader_file(args: argparse.Namespace) -> Path:
     return path
 
 
-def register_loader(engine: str, args: argparse.Namespace) -> str:
+def register_loader(engine: str, args: argparse.Namespace) -> tuple[str, str]:
     """Register the loading furnisher and the reporting platform (with consents to furnish for the first
-    ``CONSENTED`` persons); the platform's API key."""
+    ``CONSENTED`` persons); the platform's API key and the loading furnisher's."""
     import polars as pl
 
     from openbureau.audit.service import terminal_operator
@@ -112,8 +112,8 @@ def register_loader(engine: str, args: argparse.Namespace) -> str:
         except Conflict:  # registered by an earlier run
             pass
     with session_scope(runtime.engine, write=True) as session:
-        platform = get_member(session, code=PLATFORM)
-        key = issue_key(session, principal=terminal_operator(), member=platform).api_key
+        key = issue_key(session, principal=terminal_operator(), member=get_member(session, code=PLATFORM)).api_key
+        loader_key = issue_key(session, principal=terminal_operator(), member=get_member(session, code=LOADER)).api_key
     ids = Path(args.ids).read_text().split()[:CONSENTED]
     consents = args.data / f"platform-consents-{engine}.csv"
     pl.DataFrame({"consent_ref": [f"BE-{n}" for n in range(len(ids))], "id_type": "CN_RESIDENT_ID",
@@ -139,7 +139,7 @@ def register_loader(engine: str, args: argparse.Namespace) -> str:
         path.unlink()
         done.touch()
     runtime.engine.dispose()
-    return key
+    return key, loader_key
 
 
 def _event(person: str, event_id: str, at: datetime) -> dict:
@@ -348,7 +348,7 @@ def during_job(command: list[str], env: dict[str, str], *, url: str, args: argpa
 def run(engine: str, args: argparse.Namespace) -> dict:
     built = build(engine, data=args.data, persons=args.persons, months=args.months, seed=args.seed)
     args.ids = built["ids"]
-    platform_key = register_loader(engine, args)
+    platform_key, loader_key = register_loader(engine, args)
     ids = Path(built["ids"]).read_text().split()
     consented = ids[:CONSENTED]
     base = f"http://127.0.0.1:{args.port}"
@@ -359,6 +359,9 @@ def run(engine: str, args: argparse.Namespace) -> dict:
         # Each run adds its file and events to the bureau; autovacuum would have vacuumed and analysed them
         # by the next run (a server may run without it, as this machine's does): done here, before measuring.
         vacuum(database_url(engine, args.data, args.persons))
+    # A file submitted through the API is loaded by the server's load process, with the server's settings.
+    os.environ.update(load_env(args.load_niceness[0], args.turn_wait[0], args.load_work_share[0],
+                               args.load_latency_target[0]))
     server = serve(engine, data=args.data, persons=args.persons, port=args.port, workers=args.workers)
     url = f"http://127.0.0.1:{args.port}/v1/inquiries"
     try:
@@ -372,14 +375,17 @@ def run(engine: str, args: argparse.Namespace) -> dict:
         idle_paced = paced_inquiries(url, args, **args.inquirer, seed=args.seed)
         idle = wrk(url, seconds=args.duration, connections=args.connections, script=script)
         loads = []
-        for niceness, turn_wait, share, target in [(n, t, w, g) for n in args.load_niceness for t in args.turn_wait
-                                                   for w in args.load_work_share
-                                                   for g in args.load_latency_target]:
-            log(f"{engine}: during a load of {args.records:,} records (niceness {niceness}, turn wait "
-                f"{turn_wait:g} s, work share {share:g}, latency target {target:g} ms), {args.duration} s")
+        settings = [(n, t, w, g) for n in args.load_niceness for t in args.turn_wait for w in args.load_work_share
+                    for g in args.load_latency_target]
+        for way, (niceness, turn_wait, share, target) in [(way, chosen) for _ in range(args.repeat)
+                                                          for way in args.submit for chosen in settings
+                                                          if way == "cli" or chosen == settings[0]]:
+            log(f"{engine}: during a load of {args.records:,} records submitted by {way} (niceness {niceness}, "
+                f"turn wait {turn_wait:g} s, work share {share:g}, latency target {target:g} ms), {args.duration} s")
             loads.append(during_load(engine, args, path=path, url=url, script=script, base=base,
                                      platform_key=platform_key, consented=consented, niceness=niceness,
-                                     turn_wait=turn_wait, share=share, target=target))
+                                     turn_wait=turn_wait, share=share, target=target, way=way,
+                                     loader_key=loader_key))
         maintenance, signal_, intake_ = {}, None, None
         for job, command in ([] if args.loads_only else maintenance_jobs(engine, args, ids)):
             made = command()
@@ -402,21 +408,37 @@ def run(engine: str, args: argparse.Namespace) -> dict:
             "event_to_signal": signal_, "event_intake": intake_}
 
 
+def load_env(niceness: int, turn_wait: float, share: float, target: float) -> dict[str, str]:
+    """The settings of a load's pacing (for the load command, or for the server whose load process loads)."""
+    return {"OPENBUREAU_LOAD_NICENESS": str(niceness), "OPENBUREAU_WRITE_TURN_WAIT": str(turn_wait),
+            "OPENBUREAU_LOAD_WORK_SHARE": str(share), "OPENBUREAU_LOAD_LATENCY_TARGET_MS": str(target)}
+
+
+def submit_command(way: str, copy: Path, *, base: str, loader_key: str) -> list[str]:
+    """The command that submits ``copy`` and ends when it is loaded: ``cli``, the load command (a new process,
+    which imports and opens the bureau first); ``api``, an upload to the running server
+    (``POST /v1/submissions``), loaded by its load process (``api.load_process``)."""
+    if way == "cli":
+        return [str(Path(sys.executable).with_name("openbureau")), "intake", "submit", str(copy), "--furnisher",
+                LOADER]
+    return ["curl", "-sS", "--fail-with-body", "-o", "/dev/stderr", "-H", f"X-API-Key: {loader_key}",
+            "-F", f"file=@{copy};filename={copy.name}", f"{base}/v1/submissions"]
+
+
 def during_load(engine: str, args: argparse.Namespace, *, path: Path, url: str, script: Path, base: str,
                 platform_key: str, consented: list[str], niceness: int, turn_wait: float,
-                share: float = 1.0, target: float = 0.0) -> dict:
+                share: float = 1.0, target: float = 0.0, way: str = "cli", loader_key: str = "") -> dict:
     """Inquiries for ``--duration`` seconds while the file loads in a second process whose preparing process
     runs at ``niceness`` (``OPENBUREAU_LOAD_NICENESS``), that waits up to ``turn_wait`` seconds between its
     transactions for the inquiry logs that asked for the write lock (``OPENBUREAU_WRITE_TURN_WAIT``), that is
     busy at most ``share`` of the time (``OPENBUREAU_LOAD_WORK_SHARE``), or less while the inquiries' p99 is above
-    ``target`` ms (``OPENBUREAU_LOAD_LATENCY_TARGET_MS``; 0: a fixed share), and a platform reports events."""
-    started = time.perf_counter()
+    ``target`` ms (``OPENBUREAU_LOAD_LATENCY_TARGET_MS``; 0: a fixed share), and a platform reports events.
+    ``way`` is how the file is submitted (:func:`submit_command`); through the API the server's settings
+    apply (the first of each list: ``run``)."""
     copy = new_accounts(path, engine, f"-R{time.time_ns() % 10**9}")
-    cli = str(Path(sys.executable).with_name("openbureau"))
-    env = {**env_for(engine, args), "OPENBUREAU_LOAD_NICENESS": str(niceness),
-           "OPENBUREAU_WRITE_TURN_WAIT": str(turn_wait), "OPENBUREAU_LOAD_WORK_SHARE": str(share),
-           "OPENBUREAU_LOAD_LATENCY_TARGET_MS": str(target)}
-    loading = subprocess.Popen([cli, "intake", "submit", str(copy), "--furnisher", LOADER], env=env,
+    started = time.perf_counter()
+    env = {**env_for(engine, args), **load_env(niceness, turn_wait, share, target)}
+    loading = subprocess.Popen(submit_command(way, copy, base=base, loader_key=loader_key), env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     with ThreadPoolExecutor(1) as feeder:
         fed = feeder.submit(feed_events, base, platform_key, consented, rate=args.event_rate,
@@ -431,15 +453,15 @@ def during_load(engine: str, args: argparse.Namespace, *, path: Path, url: str, 
     copy.unlink(missing_ok=True)
     if loading.returncode != 0:
         raise SystemExit(f"the load failed: {err.decode()[-2000:]}")
-    return {"niceness": niceness, "turn_wait": turn_wait, "work_share": share, "latency_target": target,
+    return {"submit": way, "niceness": niceness, "turn_wait": turn_wait, "work_share": share, "latency_target": target,
             "during": during, "during_paced": during_paced,
             "load_outlasted_paced": paced_outlasted, "load_seconds": load_seconds,
             "load_outlasted_inquiries": still_loading, "events_during": events_during}
 
 
 def _label(result: dict, load: dict) -> str:
-    return (f"{result['engine']} n{load['niceness']} t{load.get('turn_wait', 0):g} w{load.get('work_share', 1):g}"
-            f" L{load.get('latency_target', 0):g}")
+    return (f"{result['engine']} {load.get('submit', 'cli')} n{load['niceness']} t{load.get('turn_wait', 0):g} "
+            f"w{load.get('work_share', 1):g} L{load.get('latency_target', 0):g}")
 
 
 def main() -> None:
@@ -467,6 +489,12 @@ def main() -> None:
                         help="ms: the load's share follows the inquiries' p99 to keep it below this "
                         "(OPENBUREAU_LOAD_LATENCY_TARGET_MS, the bureau's default 50; 0: the fixed share); several "
                         "(0,100) measure a load at each (after each work share)")
+    parser.add_argument("--submit", type=lambda v: v.split(","), default=["api"],
+                        help="how the file is submitted: api (uploaded to the server, loaded by its load process) "
+                        "or cli (the load command in a new process); api,cli measures a load each way (through "
+                        "the API only with the first of each setting above)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure the loads this many times, alternating (ways and settings), on one bureau")
     parser.add_argument("--jobs", type=lambda v: v.split(","), default=["consents", "cluster", "discard"],
                         help="the other writers measured: consents, cluster, discard (a killed load's rows "
                         "deleted by the next load)")

@@ -40,6 +40,7 @@ from openbureau.api.deps import authenticate_person_request, authenticate_reques
 from openbureau.api.edge import BodyLimit, EdgeMiddleware, EdgePolicy
 from openbureau.api.event_process import EventProcess
 from openbureau.api.latency import InquiryLatency
+from openbureau.api.load_process import LoadProcess
 from openbureau.api.ratelimit import make_buckets
 from openbureau.batches import worker as batch_worker
 from openbureau.kit.errors import BureauError
@@ -85,11 +86,12 @@ def batches_in_process(runtime: Runtime):
 
 
 def create_app(runtime: Runtime | None = None, *, settings: Settings | None = None, serving: bool = False,
-               event_process: bool | None = None) -> FastAPI:
+               event_process: bool | None = None, load_process: bool | None = None) -> FastAPI:
     """The API app serving ``runtime`` (opened from settings at start-up when not given); ``serving`` tunes the
     process's garbage collector once the app has started (a server's own process, not a test's);
     ``event_process`` takes lending events in by a process of its own (default: when serving, unless
-    OPENBUREAU_EVENT_INTAKE_PROCESS is false)."""
+    OPENBUREAU_EVENT_INTAKE_PROCESS is false); ``load_process`` loads the files furnished through the API in a
+    process of its own (default: when serving, unless OPENBUREAU_LOAD_PROCESS is false)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -99,16 +101,18 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
             tune_gc()
         workers = [w for w in (webhooks_in_process(app.state.runtime), batches_in_process(app.state.runtime))
                    if w is not None] if serving else []
-        if event_process is None:
-            event_process_wanted = serving and app.state.runtime.settings.event_intake_process
-        else:
-            event_process_wanted = event_process
-        if event_process_wanted:
-            app.state.event_process = EventProcess(app.state.runtime.settings)
-            app.state.event_process.start()
+        chosen = app.state.runtime.settings
+        for name, wanted, by_default, made in (
+                ("event_process", event_process, chosen.event_intake_process, EventProcess),
+                ("load_process", load_process, chosen.load_process, LoadProcess)):
+            if wanted if wanted is not None else serving and by_default:
+                side = made(chosen)
+                side.start()
+                setattr(app.state, name, side)
         yield
-        if app.state.event_process is not None:
-            await asyncio.to_thread(app.state.event_process.close)
+        for side in (app.state.event_process, app.state.load_process):
+            if side is not None:
+                await asyncio.to_thread(side.close)
         for stop, _ in workers:
             stop.set()
         for _, thread in workers:
@@ -133,6 +137,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     app.state.runtime = runtime
     app.state.inquiry_log = None  # the group committer, made by the first inquiry (api.deps)
     app.state.event_process = None  # the lending events' intake process, if any (api.event_process)
+    app.state.load_process = None  # the API's files' load process, if any (api.load_process)
     # Routes are matched in order: the inquiry, the bureau's most frequent call, first, then the lending
     # events (a routing pass over every route before it was about a twentieth of an inquiry's CPU).
     for module in (inquiries, events, members, submissions, accounts, consents, batches, stats, quality, identity,

@@ -28,9 +28,19 @@ async def submit_file(runtime: RuntimeDep, policy: PolicyDep, furnisher: Furnish
                                                           "name's suffix tells")] = None) -> SubmissionRead:
     """Receive, validate and load a file; nothing valid is lost and every problem is reported."""
     sealed, filename = await sealed_upload(runtime, request, file_format=format)
-    result = await run_in_threadpool(lambda: service.submit(
-        runtime.engine, settings=runtime.settings, policy=policy, furnisher=furnisher, sealed=sealed,
-        filename=filename, file_format=format))
+    loads = request.app.state.load_process  # a serving app's load process, or None (api.app)
+    if loads is None:
+        result = await run_in_threadpool(lambda: service.submit(
+            runtime.engine, settings=runtime.settings, policy=policy, furnisher=furnisher, sealed=sealed,
+            filename=filename, file_format=format))
+    else:
+        result = await run_in_threadpool(lambda: service.register(
+            runtime.engine, settings=runtime.settings, furnisher=furnisher, sealed=sealed, filename=filename,
+            file_format=format))
+        if not result.repeated:
+            await loads.load(result.submission.id)
+            loaded = await run_in_threadpool(service.read_submission, runtime.engine, result.submission.id)
+            result = service.SubmissionResult(loaded, repeated=False)
     if result.repeated:
         response.status_code = 200
     return SubmissionRead.model_validate(result.submission).model_copy(update={"repeated": result.repeated})

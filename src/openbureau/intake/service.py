@@ -119,6 +119,11 @@ def load(
             failed.status, failed.error_code, failed.error_message = SubmissionStatus.FAILED, exc.code, exc.message
         exc.details = {**(exc.details or {}), "submission_id": submission_id}
         raise
+    return read_submission(engine, submission_id)
+
+
+def read_submission(engine: Engine, submission_id: int) -> Submission:
+    """A submission as stored now, read in a transaction of its own (after a load elsewhere)."""
     with session_scope(engine) as session:
         return get_submission_by_id(session, submission_id=submission_id)
 
@@ -130,9 +135,25 @@ def submit(
     progress: Progress | None = None, file_format: str | None = None,
 ) -> SubmissionResult:
     """Receive and load a file, in clear at ``path`` or already ``sealed``: the whole intake of one submission
-    under the bureau's ``policy`` (:func:`load`)."""
+    under the bureau's ``policy`` (:func:`register` then :func:`load`)."""
     if not isinstance(policy, Policy):  # before anything is received: no load falls back to the settings
         raise TypeError(f"the bureau's Policy is required, not {type(policy).__name__}")
+    received = register(engine, settings=settings, furnisher_code=furnisher_code, furnisher=furnisher, path=path,
+                        sealed=sealed, filename=filename, received_at=received_at, file_format=file_format)
+    if received.repeated:
+        return received
+    loaded = load(engine, settings=settings, policy=policy, submission_id=received.submission.id, today=today,
+                  as_of=received_at, progress=progress)
+    return SubmissionResult(loaded, repeated=False)
+
+
+def register(
+    engine: Engine, *, settings: Settings, furnisher_code: str | None = None, furnisher: Member | None = None,
+    path: Path | None = None, sealed: SealedFile | None = None, filename: str | None = None,
+    received_at: datetime | None = None, file_format: str | None = None,
+) -> SubmissionResult:
+    """Receive a file, in clear at ``path`` or already ``sealed``, in a transaction of its own (:func:`receive`):
+    the submission to :func:`load` next, or the earlier one of the same bytes (``repeated`` when loaded)."""
     if sealed is None:
         if path is None:
             raise ValueError("submit needs a path or a sealed file")
@@ -148,11 +169,7 @@ def submit(
                                file_format=file_format)
     finally:
         sealed.path.unlink(missing_ok=True)
-    if received.repeated:
-        return received
-    loaded = load(engine, settings=settings, policy=policy, submission_id=received.submission.id, today=today,
-                  as_of=received_at, progress=progress)
-    return SubmissionResult(loaded, repeated=False)
+    return received
 
 
 def get_submission_by_id(session: Session, *, submission_id: int) -> Submission:

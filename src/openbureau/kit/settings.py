@@ -228,6 +228,10 @@ class Settings(BaseSettings):
     event_intake_process: bool = Field(default=True, description="`openbureau serve` takes in each serving "
                                        "process's lending events in a process of its own, so that their work "
                                        "does not share the inquiries' interpreter lock. docs/events.md")
+    load_process: bool = Field(default=True, description="`openbureau serve` loads the files furnished through "
+                               "the API (POST /v1/submissions) in a process of its own, started with the server, "
+                               "so that a load neither shares the inquiries' interpreter lock nor pays its "
+                               "imports when it starts. docs/intake.md")
 
     batch_max_bytes: int = Field(default=1 * 2**30, ge=1, description="Largest file of a batch inquiry "
                                  "(POST /v1/inquiries/batches); past it, 413. docs/batch.md")
