@@ -12,9 +12,12 @@ per engine:
 3. The server (``--workers`` processes) asked ``--rate`` inquiries a second planned in advance
    (``bench/paced.py``: the latency an inquirer sees, from each planned departure) for ``--duration``
    seconds, then driven by wrk at ``--connections`` for as long (the capacity: wrk sends the next inquiry
-   as soon as one is answered), on the idle bureau; then the file submitted through the CLI in a second
-   process and both measurements started at once, one after the other (the load must last longer than
-   both: the benchmark says so when it does not).
+   as soon as one is answered), on the idle bureau; then the file submitted and both measurements started
+   at once, one after the other (the load must last longer than both: the benchmark says so when it does
+   not). ``--submit api`` (the default) uploads the file to the server (``POST /v1/submissions``, with
+   curl), whose load process loads it, as a lender's file arrives at a live bureau; ``--submit cli`` runs
+   ``openbureau intake submit`` in a new process; ``api,cli`` measures both, and ``--repeat N`` measures
+   every way and setting N times, alternating, in one run.
 
 It prints p50, p99 and errors (non-2xx answers, socket errors) idle and during the load, the ratio of the
 two p99s (target: at most 2, and at most 50 ms; the paced figure is the one the target speaks of, since at
