@@ -191,6 +191,31 @@ def test_files_kept_in_clear_by_an_earlier_version_are_sealed_on_upgrade(runtime
         assert source.read() == path.read_bytes()
 
 
+def test_the_kept_files_of_a_furnisher_numbered_10_to_99_are_not_taken_for_an_earlier_versions(runtime,
+                                                                                                 tmp_path) -> None:
+    """Today's kept files sit in ``submissions/<furnisher id>/``: for furnishers 10 to 99 a directory of two
+    digits, the shape of the earlier version's ``<sha[:2]>/``. Opening the bureau must leave them be (it
+    deleted them, every time the bureau was opened)."""
+    from openbureau.intake.tasks import legacy_kept_files
+
+    for n in range(18):
+        make_member(runtime, f"BANK_{n:02d}", Role.FURNISHER)
+    path = write_file(tmp_path / "sep.csv", people_records(3))
+    loaded = service.submit(runtime.engine, settings=runtime.settings, policy=runtime.policy, furnisher_code="BANK_17",
+                            path=path, today=date(2026, 11, 22)).submission
+    assert 10 <= loaded.furnisher_id <= 99
+    kept = stored_path(runtime.settings, furnisher_id=loaded.furnisher_id, sha=loaded.sha256, fmt="csv")
+    # and a kept file whose digest begins with its furnisher's two digits
+    twin = kept.parent / f"{kept.parent.name}{'a' * 62}.csv.sealed"
+    twin.write_bytes(kept.read_bytes())
+    assert kept.exists() and legacy_kept_files(runtime.settings) == []
+    open_runtime(runtime.settings)
+    open_runtime(runtime.settings)
+    assert kept.exists() and twin.exists()
+    with filecrypt.open_sealed(kept, keys=file_keyring(runtime.settings)) as source:
+        assert source.read() == path.read_bytes()
+
+
 def test_no_identifier_in_clear_after_metro2_files_through_the_cli_and_the_api(runtime, tmp_path) -> None:
     key = make_member(runtime, "BANK_US", Role.FURNISHER)
     secrets = consumer_secrets()

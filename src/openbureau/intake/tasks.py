@@ -51,7 +51,15 @@ def purge_kept_files(session: Session, *, settings: Settings, now: datetime, act
 
 
 # Where earlier versions kept received files, in clear: ``submissions/<first two hex digits>/<sha>.<fmt>``.
+# Today's kept files are ``submissions/<furnisher id>/<sha>.<fmt>.sealed``: a furnisher numbered 10 to 99 has a
+# directory of two digits too, so a legacy file is told by its name (a digest and a format, never ``.sealed``),
+# not by its directory's name alone.
+_LEGACY_NAME = re.compile(r"^[0-9a-f]{64}\.(csv|jsonl|parquet|metro2)$")
 _LEGACY_DIR = re.compile(r"^[0-9a-f]{2}$")
+
+
+def _is_legacy(path) -> bool:
+    return _LEGACY_NAME.match(path.name) is not None and path.is_file()
 
 
 def legacy_kept_files(settings: Settings) -> list:
@@ -60,7 +68,7 @@ def legacy_kept_files(settings: Settings) -> list:
     if not root.is_dir():
         return []
     return sorted(f for d in root.iterdir() if d.is_dir() and _LEGACY_DIR.match(d.name) for f in d.iterdir()
-                  if f.is_file())
+                  if _is_legacy(f))
 
 
 def seal_legacy_files(session: Session, *, settings: Settings, actor_code: str) -> int:
@@ -73,16 +81,19 @@ def seal_legacy_files(session: Session, *, settings: Settings, actor_code: str) 
     repo = SubmissionRepository(session)
     for path in legacy:
         sha, _, fmt = path.name.partition(".")
-        for submission in repo.by_sha256(sha):
-            kept = stored_path(settings, furnisher_id=submission.furnisher_id, sha=sha, fmt=submission.format)
-            if not kept.exists():
-                with path.open("rb") as source:
-                    sealed = seal_file(settings, source)
-                private_dir(kept.parent)
-                sealed.path.replace(kept)
-        path.unlink()
-        if not any(path.parent.iterdir()):
-            path.parent.rmdir()
+        try:
+            for submission in repo.by_sha256(sha):
+                kept = stored_path(settings, furnisher_id=submission.furnisher_id, sha=sha, fmt=submission.format)
+                if not kept.exists():
+                    with path.open("rb") as source:
+                        sealed = seal_file(settings, source)
+                    private_dir(kept.parent)
+                    sealed.path.replace(kept)
+            path.unlink()
+            if not any(path.parent.iterdir()):
+                path.parent.rmdir()
+        except FileNotFoundError:  # sealed and removed meanwhile by another process opening the bureau
+            continue
     audit.record(session, actor_member_id=None, actor_code=actor_code, action="intake.seal_legacy_files",
                  details={"files": len(legacy)})
     return len(legacy)
