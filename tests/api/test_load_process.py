@@ -20,6 +20,7 @@ from openbureau.api.load_process import LOAD_RESTARTED
 from openbureau.intake.models import Submission
 from openbureau.kit.db import session_scope
 from openbureau.members.models import Role
+from tests.api.test_event_process import _gone
 from tests.consent.factories import grant
 from tests.intake.factories import PEOPLE, person, write_file
 from tests.intake.test_crash import _visible
@@ -39,14 +40,6 @@ def served(runtime):
 def _upload(http, key, name: str, data: bytes):
     return http.post("/v1/submissions", headers={"X-API-Key": key},
                      files={"file": (name, data, "application/octet-stream")})
-
-
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
 
 
 def test_a_file_is_loaded_by_another_process_and_answered_as_in_a_thread(served, tmp_path) -> None:

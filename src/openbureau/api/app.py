@@ -105,7 +105,9 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
         for name, wanted, by_default, made in (
                 ("event_process", event_process, chosen.event_intake_process, EventProcess),
                 ("load_process", load_process, chosen.load_process, LoadProcess)):
-            if wanted if wanted is not None else serving and by_default:
+            if wanted is None:
+                wanted = serving and by_default
+            if wanted:
                 side = made(chosen)
                 side.start()
                 setattr(app.state, name, side)
