@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, Connection, DateTime, Engine, Integer, MetaData
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -85,6 +86,15 @@ def writer_engine(engine: Engine) -> Engine:
     PostgreSQL: ``engine`` itself (row locks, no file lock; its waits are short).
     """
     return dialect_for(engine).writer_engine(engine)
+
+
+def duplicate_key(exc: BaseException) -> bool:
+    """Whether ``exc`` is a unique key's violation, raised through SQLAlchemy or by the driver itself (bulk
+    writes such as PostgreSQL's COPY go to the driver directly)."""
+    inner = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(inner, sqlite3.IntegrityError):
+        return "UNIQUE constraint failed" in str(inner)
+    return getattr(inner, "sqlstate", None) == "23505"  # PostgreSQL's unique_violation
 
 
 def lock_busy(exc: BaseException) -> bool:

@@ -34,7 +34,7 @@ from openbureau.intake.events.validation import validate_events
 from openbureau.intake.validation import FINDINGS_SCHEMA
 from openbureau.intake.validation.engine import LINE, OUTCOME
 from openbureau.kit.crypto import PiiVault
-from openbureau.kit.db import try_lock_intake
+from openbureau.kit.db import duplicate_key, try_lock_intake
 from openbureau.kit.dialects import dialect_for
 from openbureau.members.models import Member
 from openbureau.monitoring import triggers
@@ -128,33 +128,92 @@ def receive_events(engine: Engine, *, vault: PiiVault, profile: JurisdictionProf
     records = checked.records
     findings = [checked.findings]
     kept = records.filter(pl.col(OUTCOME) != "rejected")
-    kept = kept.with_columns(_digests(vault, kept))
+    kept = kept.with_columns(_digests(vault, kept),
+                             pl.Series("id_enc", vault.encrypt_many(kept["id_number"].to_list()), dtype=pl.Binary),
+                             seal_identities(vault, kept))
+    for attempt in (1, 2):
+        try:
+            done = _store(engine, vault=vault, profile=profile, furnisher=furnisher, kept=kept, now=now,
+                          submission_id=submission_id)
+            break
+        except Exception as error:  # the driver's own error, from a bulk write (see duplicate_key)
+            # Another batch stored one of these event ids after they were judged: judged again, it is a duplicate.
+            if attempt == 2 or not duplicate_key(error):
+                raise
+    findings.append(done.reused)
+    kept, consented, links, rows, duplicates = done.kept, done.consented, done.links, done.rows, done.duplicates
+    outcome = records.select(pl.col(LINE).alias("line"), "event_id", pl.col(OUTCOME).alias("outcome"))
+    rejected_lines = pl.concat([f["line"] for f in findings[1:]])
+    outcome = outcome.with_columns(
+        pl.when(pl.col("line").is_in(duplicates[LINE].implode())).then(pl.lit("duplicate"))
+        .when(pl.col("line").is_in(rejected_lines.implode())).then(pl.lit("rejected"))
+        .otherwise(pl.col("outcome")).alias("outcome"))
+    held_lines = kept.filter(~consented)[LINE]
+    warned_lines = kept.filter(pl.Series(rows["has_warnings"] == 1))[LINE]
+    unlinked_lines = kept.filter(links["person_id"].is_null())[LINE]
+    outcome = outcome.with_columns(
+        pl.when(pl.col("line").is_in(held_lines.implode())).then(pl.lit("held")).otherwise(pl.col("outcome"))
+        .alias("outcome"),
+        pl.col("line").is_in(warned_lines.implode()).alias("warned"),
+        pl.col("line").is_in(unlinked_lines.implode()).alias("unlinked"))
+    return EventIntakeResult.of_lines(outcome, pl.concat(findings), received_at=now)
+
+
+@dataclass(slots=True)
+class _Stored:
+    """A batch's valid events as stored: the new ones (``kept``) with their persons (``links``), consents and
+    table rows; the lines of those stored before (``duplicates``) and the findings of reused event ids."""
+
+    kept: pl.DataFrame
+    duplicates: pl.DataFrame
+    reused: pl.DataFrame
+    links: pl.DataFrame
+    consented: pl.Series
+    rows: pl.DataFrame
+
+
+def _store(engine: Engine, *, vault: PiiVault, profile: JurisdictionProfile, furnisher: Member, kept: pl.DataFrame,
+           now: datetime, submission_id: int | None) -> _Stored:
+    """Store the valid events ``kept`` (digested and sealed) in one write transaction; see :func:`receive_events`."""
     duplicates = pl.DataFrame(schema={LINE: pl.Int64})
-    with _writing(engine).begin() as conn:
-        repo = EventRepository(conn)
-        stored = repo.stored(furnisher_id=furnisher.id, event_ids=kept["event_id"].to_list())
+    reused = pl.DataFrame(schema=FINDINGS_SCHEMA)
+    # Judged first against what is committed, on a connection that takes no write lock (on SQLite the one
+    # write lock every inquiry's log entry waits for): the duplicates, the published persons, the consents in
+    # force when the batch was received. Under the lock, only what that could not settle; an event id stored
+    # meanwhile by another batch fails the insert on the table's unique key, and the batch is judged again.
+    with engine.connect() as reading:
+        stored = EventRepository(reading).stored(furnisher_id=furnisher.id, event_ids=kept["event_id"].to_list())
         if stored:
             known = pl.DataFrame({"event_id": list(stored), "_stored": list(stored.values())},
                                  schema={"event_id": pl.String, "_stored": pl.Binary})
             kept = kept.join(known, on="event_id", how="left", maintain_order="left")
-            reused = kept.filter(pl.col("_stored").is_not_null() & (pl.col("_stored") != pl.col("digest")))
+            reused = _reused_findings(kept.filter(pl.col("_stored").is_not_null()
+                                                  & (pl.col("_stored") != pl.col("digest"))))
             duplicates = kept.filter(pl.col("_stored") == pl.col("digest")).select(LINE)
-            findings.append(_reused_findings(reused))
             kept = kept.filter(pl.col("_stored").is_null()).drop("_stored")
+        links, _ = PersonLinker(reading, vault=vault, first_new_id=None, now=now).link(kept)
+        consented = _consented(reading, profile=profile, furnisher=furnisher, kept=kept, links=links, now=now)
+    with _writing(engine).begin() as conn:
+        repo = EventRepository(conn)
         # Persons are numbered only when no load is running or was cut short (a load numbers its own, and a
         # cut one's are removed by the next load); otherwise subjects without a person wait, unlinked.
         numbering = try_lock_intake(conn) and not AccountLoadRepository(conn).loads_in_progress()
-        linker = PersonLinker(conn, vault=vault, first_new_id=next_person_id(conn) if numbering else None, now=now)
-        links, persons = linker.link(kept)
-        _add_persons(conn, persons)
-        subjects = pl.concat([kept.select("id_type"), links.drop("person_id")], how="horizontal")
-        consented = quarantine.consented(conn, profile=profile, furnisher_id=furnisher.id, subjects=subjects,
-                                         moment=now)
+        unlinked = links["person_id"].is_null()
+        if unlinked.any():  # no published person when judged: one may have been numbered since, or is now
+            linker = PersonLinker(conn, vault=vault, first_new_id=next_person_id(conn) if numbering else None,
+                                  now=now)
+            relinked, persons = linker.link(kept.filter(unlinked))
+            _add_persons(conn, persons)
+            links = _patched(links, unlinked, relinked)
+        held = ~consented
+        if held.any():  # a consent to furnish may have arrived since (never one withdrawn: see _consented)
+            again = _consented(conn, profile=profile, furnisher=furnisher, kept=kept.filter(held),
+                               links=links.filter(held), now=now)
+            consented = _patched(consented.to_frame(), held, again.to_frame())[consented.name]
         rows = kept.select(
             *STORED_COLUMNS,
             links["person_id"], links["id_index"],
-            pl.Series("id_enc", vault.encrypt_many(kept["id_number"].to_list()), dtype=pl.Binary),
-            seal_identities(vault, kept),
+            "id_enc", "identity_enc",
             "digest",
             (pl.col(OUTCOME) == "warning").cast(pl.Int16).alias("has_warnings"),
             pl.when(consented).then(None).otherwise(pl.lit(quarantine.NO_CONSENT)).alias("held_reason"),
@@ -182,21 +241,24 @@ def receive_events(engine: Engine, *, vault: PiiVault, profile: JurisdictionProf
         triggers.write(conn, pl.concat([triggers.event_causes(in_files),
                                         triggers.delinquency_causes(late, occurred_at=pl.col("occurred_at")),
                                         contacts]), now=now)
-    outcome = records.select(pl.col(LINE).alias("line"), "event_id", pl.col(OUTCOME).alias("outcome"))
-    rejected_lines = pl.concat([f["line"] for f in findings[1:]]) if len(findings) > 1 else pl.Series([], dtype=pl.Int64)
-    outcome = outcome.with_columns(
-        pl.when(pl.col("line").is_in(duplicates[LINE].implode())).then(pl.lit("duplicate"))
-        .when(pl.col("line").is_in(rejected_lines.implode())).then(pl.lit("rejected"))
-        .otherwise(pl.col("outcome")).alias("outcome"))
-    held_lines = kept.filter(~consented)[LINE]
-    warned_lines = kept.filter(pl.Series(rows["has_warnings"] == 1))[LINE]
-    unlinked_lines = kept.filter(links["person_id"].is_null())[LINE]
-    outcome = outcome.with_columns(
-        pl.when(pl.col("line").is_in(held_lines.implode())).then(pl.lit("held")).otherwise(pl.col("outcome"))
-        .alias("outcome"),
-        pl.col("line").is_in(warned_lines.implode()).alias("warned"),
-        pl.col("line").is_in(unlinked_lines.implode()).alias("unlinked"))
-    return EventIntakeResult.of_lines(outcome, pl.concat(findings), received_at=now)
+    return _Stored(kept=kept, duplicates=duplicates, reused=reused, links=links, consented=consented, rows=rows)
+
+
+def _consented(conn: Connection, *, profile: JurisdictionProfile, furnisher: Member, kept: pl.DataFrame,
+               links: pl.DataFrame, now: datetime) -> pl.Series:
+    """Whether each event's subject held a consent to furnish in force when the batch was received (``now``).
+
+    Read before the write transaction: a consent withdrawn after ``now`` does not hold back an event received
+    while it was in force (a withdrawal stops what is furnished from then on); a consent granted meanwhile is
+    seen under the lock, where the events it would hold back are looked at again."""
+    subjects = pl.concat([kept.select("id_type"), links.drop("person_id")], how="horizontal")
+    return quarantine.consented(conn, profile=profile, furnisher_id=furnisher.id, subjects=subjects, moment=now)
+
+
+def _patched(frame: pl.DataFrame, rows: pl.Series, values: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its ``rows`` (a mask) replaced by ``values`` (one row per true row, the same columns)."""
+    at = rows.arg_true()
+    return frame.with_columns(frame[c].clone().scatter(at, values[c]) for c in frame.columns)
 
 
 def _add_persons(conn: Connection, persons: pl.DataFrame) -> None:
