@@ -1,5 +1,7 @@
 """Rules of the event intake: validate a batch of lending events, gate it on consent, link it to persons,
-encrypt it and store it in one short transaction, idempotently (a furnisher's event id).
+encrypt it and store it in one short transaction, idempotently (a furnisher's event id). The batch is judged
+against what is committed before that transaction takes the write lock (docs/events.md, "Writes never block
+reads"), so that on SQLite the inquiries' log entries wait for its writes only.
 
 An event is visible to every lawful inquiry as soon as its batch commits. A batch never waits for a load:
 when a file is loading (it holds the intake lock and numbers new persons), events about a subject the
