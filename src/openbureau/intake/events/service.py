@@ -211,7 +211,7 @@ def _store(engine: Engine, *, vault: PiiVault, profile: JurisdictionProfile, fur
         if held.any():  # a consent to furnish may have arrived since (never one withdrawn: see _consented)
             again = _consented(conn, profile=profile, furnisher=furnisher, kept=kept.filter(held),
                                links=links.filter(held), now=now)
-            consented = _patched(consented.to_frame(), held, again.to_frame())[consented.name]
+            consented = consented.clone().scatter(held.arg_true(), again)
         rows = kept.select(
             *STORED_COLUMNS,
             links["person_id"], links["id_index"],
