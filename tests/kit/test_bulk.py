@@ -174,13 +174,15 @@ def test_a_staged_table_left_behind_on_the_connection_does_not_stop_the_next(run
 
 
 def test_staging_never_drops_a_plain_table_of_the_same_name(runtime) -> None:
-    # The drop before a staged table is made reaches temporary tables only: a plain table that happens to
-    # carry the staged table's name keeps its rows.
+    # The emptying of a staged table reaches temporary tables only: a plain table that happens to carry the
+    # staged table's name keeps its rows. (On a connection that keeps the staged table the temporary one
+    # comes first for an unqualified name, so the plain table is named with its schema.)
     with runtime.engine.begin() as conn:
         dialect = dialect_for(conn)
         with dialect.staged(conn, pl.DataFrame({"n": [1]}), "namesake") as staged:
             name = staged.name
-    plain = Table(name, MetaData(), Column("n", BigInteger))
+        schema = "main" if conn.dialect.name == "sqlite" else "public"
+    plain = Table(name, MetaData(), Column("n", BigInteger), schema=schema)
     try:
         with runtime.engine.begin() as conn:
             plain.create(conn)

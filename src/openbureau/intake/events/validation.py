@@ -94,20 +94,41 @@ def _checks(phone_plan: str) -> tuple[Check, ...]:
     return (*field_checks(EVENTS, phone_plan=phone_plan), *identity_checks(), *_type_checks(), *_event_checks())
 
 
+@functools.cache
+def _typed_columns() -> tuple[tuple[pl.Expr, ...], tuple[pl.Expr, ...]]:
+    """The batch's columns as text (``_raw_<name>``) beside its line, and then typed; built once."""
+    return ((pl.col(LINE).cast(pl.Int64), *(pl.col(n).cast(pl.String).alias(RAW_PREFIX + n) for n in EVENTS.columns)),
+            tuple(typed_columns(EVENTS)))
+
+
+@functools.cache
+def _duplicate_check() -> Check:
+    return Check("DUPLICATE_EVENT_ID", "event_id", pl.col("_duplicate"),
+                 pl.format("event_id '{}' already appears on line {}; an event is sent once.",
+                           raw("event_id"), pl.col("_first_line")))
+
+
+@functools.cache
+def _flag_columns(phone_plan: str) -> tuple[pl.Expr, ...]:
+    """Each check's flag column (``_check<n>``: whether it fired), built once like the checks."""
+    return tuple(check.fires.fill_null(False).alias(f"_check{index}")
+                 for index, check in enumerate(_checks(phone_plan)))
+
+
 def _duplicate_ids(work: pl.DataFrame, seen: dict[str, int]) -> pl.DataFrame:
     """Flag each event whose id appeared earlier in the batch or file (``seen``: id -> first line, kept
-    across a file's chunks), with that first line."""
-    ids = work.select(raw("event_id").alias("id"), pl.col(LINE))
-    first = ids.with_columns(pl.col(LINE).min().over("id").alias("_in_chunk"))
-    earlier = pl.Series("_earlier", [seen.get(i, -1) if i is not None else -1 for i in first["id"].to_list()],
-                        dtype=pl.Int64)
-    first = first.with_columns(earlier).with_columns(
-        pl.when(pl.col("_earlier") >= 0).then(pl.col("_earlier")).otherwise(pl.col("_in_chunk")).alias("_first"))
-    for event_id, line in first.filter(pl.col("id").is_not_null() & (pl.col("_earlier") < 0)
-                                       ).group_by("id").agg(pl.col(LINE).min()).iter_rows():
-        seen[event_id] = line
-    duplicate = first["id"].is_not_null() & (first["_first"] != first[LINE])
-    return pl.DataFrame({"_duplicate": duplicate, "_first_line": first["_first"]})
+    across a file's chunks), with that first line. A loop over at most 10,000 ids (``MAX_BATCH_EVENTS``):
+    a batch of one or a hundred is most of the API's traffic, and a frame operation's fixed cost is larger."""
+    ids, lines = work[RAW_PREFIX + "event_id"].to_list(), work[LINE].to_list()
+    first: dict[str, int] = {}
+    for event_id, line in zip(ids, lines, strict=True):
+        if event_id is not None and line < first.get(event_id, line + 1):
+            first[event_id] = line
+    earliest = {event_id: seen.setdefault(event_id, line) for event_id, line in first.items()}
+    first_lines = [line if event_id is None else earliest[event_id] for event_id, line in zip(ids, lines, strict=True)]
+    return pl.DataFrame({"_duplicate": [event_id is not None and at != line for event_id, at, line
+                                        in zip(ids, first_lines, lines, strict=True)],
+                         "_first_line": first_lines}, schema={"_duplicate": pl.Boolean, "_first_line": pl.Int64})
 
 
 def validate_events(batch: pl.DataFrame, *, now: datetime, seen: dict[str, int] | None = None,
@@ -125,17 +146,18 @@ def validate_events(batch: pl.DataFrame, *, now: datetime, seen: dict[str, int] 
         raise ValueError(f"batch lacks columns {missing}; add absent event columns as all-null")
     checks = list(_checks(phone_plan))
     flags = [f"_check{index}" for index in range(len(checks))]
+    # A projection, nothing for the planner to push down or share: its passes took half of a small batch's
+    # collect (docs/events.md, "A batch's fixed cost").
+    as_text, typed = _typed_columns()
     work = (
         batch.select(LINE, *EVENTS.columns).rechunk().lazy()
-        .select(pl.col(LINE).cast(pl.Int64), *(pl.col(n).cast(pl.String).alias(RAW_PREFIX + n) for n in EVENTS.columns))
-        .with_columns(*typed_columns(EVENTS), *_moment_columns(now))
-        .with_columns(check.fires.fill_null(False).alias(flag) for check, flag in zip(checks, flags, strict=True))
-        .collect()
+        .select(*as_text)
+        .with_columns(*typed, *_moment_columns(now))
+        .with_columns(*_flag_columns(phone_plan))
+        .collect(optimizations=pl.QueryOptFlags.none())
     )  # fmt: skip
     work = work.hstack(_duplicate_ids(work, {} if seen is None else seen))
-    checks.append(Check("DUPLICATE_EVENT_ID", "event_id", pl.col("_duplicate"),
-                        pl.format("event_id '{}' already appears on line {}; an event is sent once.",
-                                  raw("event_id"), pl.col("_first_line"))))
+    checks.append(_duplicate_check())
     flags.append("_duplicate")
     findings, outcome = findings_and_outcome(work, checks, flags, rules=EVENT_RULE_BY_CODE, layout=EVENTS)
     return ValidationResult(records=work.select(LINE, *EVENTS.columns, outcome.alias(OUTCOME)), findings=findings)
