@@ -1,5 +1,6 @@
-"""Lending events taken in by a process of its own (``api.event_process``), as a serving app does: answered
-and stored as in a thread, a killed intake process loses nothing and is replaced, and it stops with the app."""
+"""Lending events taken in by processes of their own (``api.event_process``), as a serving app does: judged
+by one at a lower CPU priority, written by the other, answered and stored as in a thread; a killed intake
+process, either of the two, loses nothing and is replaced; both stop with the app."""
 
 from __future__ import annotations
 
@@ -54,7 +55,13 @@ def _gone(pid: int) -> bool:
 
 def test_a_batch_is_taken_in_by_another_process_and_answered_as_in_a_thread(served) -> None:
     http, key, runtime, intake = served
-    assert intake.pid() != os.getpid()
+    judging, writing = intake.pids()
+    assert len({judging, writing, os.getpid()}) == 3
+    # The judging process yields the cores to the inquiries; the writing one, which holds the write lock,
+    # keeps the serving process's priority.
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, judging) == min(own + runtime.settings.event_niceness, 19) > own
+    assert os.getpriority(os.PRIO_PROCESS, writing) == own
     now = datetime.now(UTC)
     good = event(0, "E-1", at=now - timedelta(hours=1))
     bad = event(0, "E-2", at=now - timedelta(hours=1), id_number="11010119900307123X")
@@ -69,16 +76,18 @@ def test_a_batch_is_taken_in_by_another_process_and_answered_as_in_a_thread(serv
     assert _post(http, key, [good]).json()["duplicates"] == 1
 
 
-def test_an_intake_process_killed_during_a_batch_loses_nothing_and_is_replaced(served) -> None:
+@pytest.mark.parametrize("which", ["judging", "writing"])
+def test_an_intake_process_killed_during_a_batch_loses_nothing_and_is_replaced(served, which) -> None:
     http, key, runtime, intake = served
-    first = intake.pid()
-    os.kill(first, signal.SIGSTOP)  # the batch is handed over, then the process dies before it is taken in
+    side = getattr(intake, which)
+    first = side.pid()
+    os.kill(first, signal.SIGSTOP)  # the batch is handed over, then the process dies before it is done with it
     now = datetime.now(UTC)
     batch = [event(0, f"K-{i}", at=now - timedelta(minutes=5)) for i in range(3)]
     answers: list = []
     poster = threading.Thread(target=lambda: answers.append(_post(http, key, batch)))
     poster.start()
-    time.sleep(0.5)
+    time.sleep(0.5 if which == "judging" else 3)  # the writing process gets the batch once it is judged
     os.kill(first, signal.SIGKILL)
     poster.join(timeout=60)
     assert answers[0].status_code == 503 and answers[0].json()["code"] == INTAKE_RESTARTED
@@ -86,12 +95,14 @@ def test_an_intake_process_killed_during_a_batch_loses_nothing_and_is_replaced(s
     again = _post(http, key, batch)  # the client's resend: a new process takes it in
     assert again.status_code == 200 and again.json()["stored"] == 3
     assert _stored(runtime) == {"K-0", "K-1", "K-2"}
-    assert intake.pid() != first
+    assert side.pid() != first
 
 
-def test_an_intake_process_killed_between_batches_is_replaced_unseen(served) -> None:
+@pytest.mark.parametrize("which", ["judging", "writing"])
+def test_an_intake_process_killed_between_batches_is_replaced_unseen(served, which) -> None:
     http, key, runtime, intake = served
-    first = intake.pid()
+    side = getattr(intake, which)
+    first = side.pid()
     os.kill(first, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while not _gone(first) and time.monotonic() < deadline:
@@ -99,14 +110,14 @@ def test_an_intake_process_killed_between_batches_is_replaced_unseen(served) -> 
     time.sleep(2)  # the pool notices its process is gone (at once; the margin is for a busy machine)
     answer = _post(http, key, [event(0, "A-1", at=datetime.now(UTC) - timedelta(minutes=1))])
     assert answer.status_code == 200 and answer.json()["stored"] == 1
-    assert intake.pid() != first
+    assert side.pid() != first
 
 
 def test_the_intake_process_stops_with_the_app(runtime) -> None:
     app = create_app(runtime, event_process=True)
     with TestClient(app):
-        pid = app.state.event_process.pid()
-    assert _gone(pid)
+        pids = app.state.event_process.pids()
+    assert all(_gone(pid) for pid in pids)
 
 
 def test_a_test_or_embedded_app_takes_events_in_its_own_threads(runtime) -> None:
@@ -117,9 +128,9 @@ def test_a_test_or_embedded_app_takes_events_in_its_own_threads(runtime) -> None
 
 def test_a_batch_after_the_intake_closed_is_refused_not_started_again(runtime) -> None:
     intake = EventProcess(runtime.settings)
-    pid = intake.pid()
+    pids = intake.pids()
     intake.close()
-    assert _gone(pid)
+    assert all(_gone(pid) for pid in pids)
     with pytest.raises(BureauError) as refused:
         asyncio.run(intake.take_in(Member(id=1, code="P1", name="P1"), None, datetime.now(UTC)))
     assert refused.value.status_code == 503 and refused.value.code == INTAKE_RESTARTED

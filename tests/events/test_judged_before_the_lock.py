@@ -11,14 +11,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from openbureau.accounts.models import LendingEvent
 from openbureau.identity.models import Person
+from openbureau.intake.events.service import judge_events, store_judged
+from openbureau.kit.db import session_scope
+from openbureau.members.service import get_member
 from tests.consent.factories import grant
-from tests.events.conftest import NOW
-from tests.events.factories import event, receive
+from tests.events.conftest import NOW, PLATFORMS
+from tests.events.factories import event, frame, receive
 from tests.intake.factories import PEOPLE
 
 AT = NOW - timedelta(hours=1)
@@ -87,3 +91,19 @@ def test_a_person_numbered_meanwhile_by_another_batch_is_the_one_linked(platform
     assert stored[0][1] is not None and stored[0][1] == stored[1][1]  # one person, both events in their file
     with runtime.engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Person)) == 1
+
+
+def test_a_batch_judged_for_one_furnisher_is_never_stored_as_another_s(platforms) -> None:
+    # The intake judges a batch in one process and stores it in another; the furnisher is read afresh in
+    # each, and a judged batch carries whose it is: stored under another furnisher it is refused whole.
+    runtime, _ = platforms
+    with session_scope(runtime.engine) as session:
+        first, second = (get_member(session, code=code) for code in PLATFORMS[:2])
+    settings = {"vault": runtime.vault, "profile": runtime.policy.profile}
+    judged = judge_events(runtime.engine, furnisher=first, batch=frame([event(0, "J-1", at=AT)]), now=NOW,
+                          **settings)
+    with pytest.raises(ValueError, match="judged for furnisher"):
+        store_judged(runtime.engine, furnisher=second, judged=judged, **settings)
+    assert _events(runtime) == []
+    stored = store_judged(runtime.engine, furnisher=first, judged=judged, **settings)
+    assert (stored.stored, [e[0] for e in _events(runtime)]) == (1, ["J-1"])

@@ -34,8 +34,10 @@ from openbureau.runtime import Runtime, open_runtime
 _runtime: Runtime | None = None  # the side process's bureau, opened by _open
 
 
-def _open(settings: Settings) -> None:
+def _open(settings: Settings, niceness: int) -> None:
     global _runtime
+    if niceness:
+        os.nice(niceness)
     _runtime = open_runtime(settings, migrate=False)
 
 
@@ -49,11 +51,13 @@ class SideProcess:
     """Runs module-level functions in a process of its own (started on first use or by :meth:`start`).
 
     ``stopped`` is the message of a 503 when the process dies during a piece of work, ``cannot_start``
-    when no process can be started; both carry ``code``.
+    when no process can be started; both carry ``code``. ``niceness`` lowers the process's CPU priority by
+    that much before it opens the bureau.
     """
 
-    def __init__(self, settings: Settings, *, code: str, stopped: str, cannot_start: str) -> None:
+    def __init__(self, settings: Settings, *, code: str, stopped: str, cannot_start: str, niceness: int = 0) -> None:
         self.settings = settings
+        self.niceness = niceness
         self.code = code
         self.stopped = stopped
         self.cannot_start = cannot_start
@@ -71,7 +75,7 @@ class SideProcess:
             if self._pool is None:
                 # spawn, not fork: the serving process runs threads (the event loop's, the database's).
                 self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_open, initargs=(self.settings,))
+                                                 initializer=_open, initargs=(self.settings, self.niceness))
             return self._pool
 
     def start(self) -> None:

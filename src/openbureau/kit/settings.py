@@ -226,8 +226,14 @@ class Settings(BaseSettings):
                                    "for platforms that post many batches a second; each call waits as long. "
                                    "0: at once. docs/events.md")
     event_intake_process: bool = Field(default=True, description="`openbureau serve` takes in each serving "
-                                       "process's lending events in a process of its own, so that their work "
-                                       "does not share the inquiries' interpreter lock. docs/events.md")
+                                       "process's lending events in processes of their own, so that their work "
+                                       "does not share the inquiries' interpreter lock: one judges each batch, "
+                                       "one writes it. docs/events.md")
+    event_niceness: int = Field(default=10, ge=0, le=19, description="CPU niceness of the process that judges "
+                                "each batch of lending events (validation, sealing, linking, the consent gate: "
+                                "most of a batch's work), as a load's preparing process: the cores go to "
+                                "inquiries first. The process that writes the batch keeps the serving "
+                                "processes' priority (on SQLite it holds the write lock). docs/events.md")
     load_process: bool = Field(default=True, description="`openbureau serve` loads the files furnished through "
                                "the API (POST /v1/submissions) in a process of its own, started with the server, "
                                "so that a load neither shares the inquiries' interpreter lock nor pays its "

@@ -113,10 +113,91 @@ def _reused_findings(reused: pl.DataFrame) -> pl.DataFrame:
     ).cast(FINDINGS_SCHEMA)
 
 
+@dataclass(slots=True)
+class _Read:
+    """What reading the committed bureau found of a batch's valid events: the new ones (``kept``) with their
+    persons (``links``) and whether each may be furnished (``consented``); the lines of those stored before
+    (``duplicates``) and the findings of reused event ids."""
+
+    kept: pl.DataFrame
+    duplicates: pl.DataFrame
+    reused: pl.DataFrame
+    links: pl.DataFrame
+    consented: pl.Series
+
+
+@dataclass(slots=True)
+class JudgedBatch:
+    """A batch validated, sealed and judged against what is committed, ready for its write transaction
+    (:func:`store_judged`); handed whole from the process that judges to the process that writes
+    (``api.event_process``) through a pipe between the two, never written anywhere: beside their sealed
+    columns it carries the events as sent."""
+
+    furnisher_id: int
+    now: datetime
+    records: pl.DataFrame  # every event with its validation outcome
+    findings: pl.DataFrame  # the validation's findings
+    sealed: pl.DataFrame  # the valid events, digested and sealed
+    read: _Read
+
+
+def judge_events(engine: Engine, *, vault: PiiVault, profile: JurisdictionProfile, furnisher: Member,
+                 batch: pl.DataFrame, now: datetime | None = None, seen: dict[str, int] | None = None
+                 ) -> JudgedBatch:
+    """Validate, seal and judge a batch of ``furnisher``'s events (see :func:`receive_events`): every step
+    that takes no write lock, most of a batch's work."""
+    authorize(Principal.of_member(furnisher), Action.SUBMIT_FILE)
+    now = now or datetime.now(UTC)
+    checked = validate_events(batch, now=now, seen=seen, phone_plan=profile.phone_plan)
+    sealed = checked.records.filter(pl.col(OUTCOME) != "rejected")
+    sealed = sealed.with_columns(
+        _digests(vault, sealed),
+        pl.Series("id_enc", vault.encrypt_many(sealed["id_number"].to_list()), dtype=pl.Binary),
+        seal_identities(vault, sealed))
+    return JudgedBatch(furnisher_id=furnisher.id, now=now, records=checked.records, findings=checked.findings,
+                       sealed=sealed, read=_read(engine, vault=vault, profile=profile, furnisher=furnisher,
+                                                 kept=sealed, now=now))
+
+
+def store_judged(engine: Engine, *, vault: PiiVault, profile: JurisdictionProfile, furnisher: Member,
+                 judged: JudgedBatch, submission_id: int | None = None) -> EventIntakeResult:
+    """Store a judged batch in one write transaction: what :func:`receive_events` does after judging."""
+    authorize(Principal.of_member(furnisher), Action.SUBMIT_FILE)
+    if judged.furnisher_id != furnisher.id:
+        raise ValueError(f"a batch judged for furnisher {judged.furnisher_id} cannot be stored as {furnisher.id}'s")
+    read, now = judged.read, judged.now
+    for attempt in (1, 2):
+        try:
+            read, rows = _write(engine, vault=vault, profile=profile, furnisher=furnisher, read=read, now=now,
+                                submission_id=submission_id)
+            break
+        except Exception as error:  # the driver's own error, from a bulk write (see duplicate_key)
+            # Another batch stored one of these event ids after they were judged: read again, it is a duplicate.
+            if attempt == 2 or not duplicate_key(error):
+                raise
+            read = _read(engine, vault=vault, profile=profile, furnisher=furnisher, kept=judged.sealed, now=now)
+    # Each event's outcome in one query (a small batch's cost is mostly the number of frame operations).
+    stored_lines = read.kept[LINE]
+    line = pl.col("line")
+    outcome = judged.records.lazy().select(
+        pl.col(LINE).alias("line"), "event_id", pl.col(OUTCOME).alias("outcome"),
+    ).with_columns(
+        pl.when(line.is_in(read.duplicates[LINE].implode())).then(pl.lit("duplicate"))
+        .when(line.is_in(read.reused["line"].implode())).then(pl.lit("rejected"))
+        .when(line.is_in(stored_lines.filter(~read.consented).implode())).then(pl.lit("held"))
+        .otherwise(pl.col("outcome")).alias("outcome"),
+        line.is_in(stored_lines.filter(rows["has_warnings"] == 1).implode()).alias("warned"),
+        line.is_in(stored_lines.filter(read.links["person_id"].is_null()).implode()).alias("unlinked"),
+    ).collect()
+    return EventIntakeResult.of_lines(outcome, pl.concat([judged.findings, read.reused]), received_at=now)
+
+
 def receive_events(engine: Engine, *, vault: PiiVault, profile: JurisdictionProfile, furnisher: Member,
                    batch: pl.DataFrame, now: datetime | None = None, submission_id: int | None = None,
                    seen: dict[str, int] | None = None) -> EventIntakeResult:
-    """Validate and store a batch of ``furnisher``'s events (``_line`` plus the event columns as text).
+    """Validate and store a batch of ``furnisher``'s events (``_line`` plus the event columns as text): judged
+    (:func:`judge_events`), then stored (:func:`store_judged`). A server's intake does the two in two
+    processes, the judging one at a lower CPU priority (``api.event_process``).
 
     Args:
         profile: The jurisdiction profile (whether furnishing needs the person's consent).
@@ -124,65 +205,21 @@ def receive_events(engine: Engine, *, vault: PiiVault, profile: JurisdictionProf
         submission_id: The event file the batch comes from, if any.
         seen: Event ids of the file's earlier chunks (duplicates within a file are found across chunks).
     """
-    authorize(Principal.of_member(furnisher), Action.SUBMIT_FILE)
-    now = now or datetime.now(UTC)
-    checked = validate_events(batch, now=now, seen=seen, phone_plan=profile.phone_plan)
-    records = checked.records
-    findings = [checked.findings]
-    kept = records.filter(pl.col(OUTCOME) != "rejected")
-    kept = kept.with_columns(_digests(vault, kept),
-                             pl.Series("id_enc", vault.encrypt_many(kept["id_number"].to_list()), dtype=pl.Binary),
-                             seal_identities(vault, kept))
-    for attempt in (1, 2):
-        try:
-            done = _store(engine, vault=vault, profile=profile, furnisher=furnisher, kept=kept, now=now,
-                          submission_id=submission_id)
-            break
-        except Exception as error:  # the driver's own error, from a bulk write (see duplicate_key)
-            # Another batch stored one of these event ids after they were judged: judged again, it is a duplicate.
-            if attempt == 2 or not duplicate_key(error):
-                raise
-    findings.append(done.reused)
-    kept, consented, links, rows, duplicates = done.kept, done.consented, done.links, done.rows, done.duplicates
-    outcome = records.select(pl.col(LINE).alias("line"), "event_id", pl.col(OUTCOME).alias("outcome"))
-    rejected_lines = pl.concat([f["line"] for f in findings[1:]])
-    outcome = outcome.with_columns(
-        pl.when(pl.col("line").is_in(duplicates[LINE].implode())).then(pl.lit("duplicate"))
-        .when(pl.col("line").is_in(rejected_lines.implode())).then(pl.lit("rejected"))
-        .otherwise(pl.col("outcome")).alias("outcome"))
-    held_lines = kept.filter(~consented)[LINE]
-    warned_lines = kept.filter(pl.Series(rows["has_warnings"] == 1))[LINE]
-    unlinked_lines = kept.filter(links["person_id"].is_null())[LINE]
-    outcome = outcome.with_columns(
-        pl.when(pl.col("line").is_in(held_lines.implode())).then(pl.lit("held")).otherwise(pl.col("outcome"))
-        .alias("outcome"),
-        pl.col("line").is_in(warned_lines.implode()).alias("warned"),
-        pl.col("line").is_in(unlinked_lines.implode()).alias("unlinked"))
-    return EventIntakeResult.of_lines(outcome, pl.concat(findings), received_at=now)
+    judged = judge_events(engine, vault=vault, profile=profile, furnisher=furnisher, batch=batch, now=now,
+                          seen=seen)
+    return store_judged(engine, vault=vault, profile=profile, furnisher=furnisher, judged=judged,
+                        submission_id=submission_id)
 
 
-@dataclass(slots=True)
-class _Stored:
-    """A batch's valid events as stored: the new ones (``kept``) with their persons (``links``), consents and
-    table rows; the lines of those stored before (``duplicates``) and the findings of reused event ids."""
-
-    kept: pl.DataFrame
-    duplicates: pl.DataFrame
-    reused: pl.DataFrame
-    links: pl.DataFrame
-    consented: pl.Series
-    rows: pl.DataFrame
-
-
-def _store(engine: Engine, *, vault: PiiVault, profile: JurisdictionProfile, furnisher: Member, kept: pl.DataFrame,
-           now: datetime, submission_id: int | None) -> _Stored:
-    """Store the valid events ``kept`` (digested and sealed) in one write transaction; see :func:`receive_events`."""
+def _read(engine: Engine, *, vault: PiiVault, profile: JurisdictionProfile, furnisher: Member, kept: pl.DataFrame,
+          now: datetime) -> _Read:
+    """Judge the valid events ``kept`` (digested and sealed) against what is committed, on a connection that
+    takes no write lock (on SQLite the one write lock every inquiry's log entry waits for): the duplicates, the
+    published persons, the consents in force when the batch was received. Under the lock (:func:`_write`),
+    only what this could not settle; an event id stored meanwhile by another batch fails the insert on the
+    table's unique key, and the batch is read again."""
     duplicates = pl.DataFrame(schema={LINE: pl.Int64})
     reused = pl.DataFrame(schema=FINDINGS_SCHEMA)
-    # Judged first against what is committed, on a connection that takes no write lock (on SQLite the one
-    # write lock every inquiry's log entry waits for): the duplicates, the published persons, the consents in
-    # force when the batch was received. Under the lock, only what that could not settle; an event id stored
-    # meanwhile by another batch fails the insert on the table's unique key, and the batch is judged again.
     with engine.connect() as reading:
         stored = EventRepository(reading).stored(furnisher_id=furnisher.id, event_ids=kept["event_id"].to_list())
         if stored:
@@ -195,6 +232,14 @@ def _store(engine: Engine, *, vault: PiiVault, profile: JurisdictionProfile, fur
             kept = kept.filter(pl.col("_stored").is_null()).drop("_stored")
         links, _ = PersonLinker(reading, vault=vault, first_new_id=None, now=now).link(kept)
         consented = _consented(reading, profile=profile, furnisher=furnisher, kept=kept, links=links, now=now)
+    return _Read(kept=kept, duplicates=duplicates, reused=reused, links=links, consented=consented)
+
+
+def _write(engine: Engine, *, vault: PiiVault, profile: JurisdictionProfile, furnisher: Member, read: _Read,
+           now: datetime, submission_id: int | None) -> tuple[_Read, pl.DataFrame]:
+    """Store the events ``read`` found new in one write transaction; what was read, brought up to date under
+    the lock, and the table rows written."""
+    kept, links, consented = read.kept, read.links, read.consented
     with _writing(engine).begin() as conn:
         repo = EventRepository(conn)
         # Persons are numbered only when no load is running or was cut short (a load numbers its own, and a
@@ -243,7 +288,7 @@ def _store(engine: Engine, *, vault: PiiVault, profile: JurisdictionProfile, fur
         triggers.write(conn, pl.concat([triggers.event_causes(in_files),
                                         triggers.delinquency_causes(late, occurred_at=pl.col("occurred_at")),
                                         contacts]), now=now)
-    return _Stored(kept=kept, duplicates=duplicates, reused=reused, links=links, consented=consented, rows=rows)
+    return _Read(kept=kept, duplicates=read.duplicates, reused=read.reused, links=links, consented=consented), rows
 
 
 def _consented(conn: Connection, *, profile: JurisdictionProfile, furnisher: Member, kept: pl.DataFrame,
