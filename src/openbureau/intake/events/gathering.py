@@ -1,6 +1,6 @@
-"""Small batches of one furnisher received at the same time, taken in as one: a batch costs about 31 ms of
-CPU whatever its size and about 0.065 ms per event beyond (``bench/event_batches.py``), so ten
-single-event calls that arrive together cost ten times what one call of ten events does.
+"""Small batches of one furnisher received at the same time, taken in as one: a batch costs some 45-50 ms
+of CPU whatever its size and a fraction of a millisecond per event beyond (``bench/event_batches.py``), so
+ten single-event calls that arrive together cost several times what one call of ten events does.
 
 While one of a furnisher's batches is being taken in, the batches that arrive from the same furnisher wait;
 when it is done, those waiting are taken in as one batch (up to 10,000 events), and each caller gets the
