@@ -135,7 +135,7 @@ class JudgedBatch:
 
     furnisher_id: int
     now: datetime
-    records: pl.DataFrame  # every event with its validation outcome
+    outcomes: pl.DataFrame  # every event's line, id and validation outcome
     findings: pl.DataFrame  # the validation's findings
     sealed: pl.DataFrame  # the valid events, digested and sealed
     read: _Read
@@ -154,7 +154,8 @@ def judge_events(engine: Engine, *, vault: PiiVault, profile: JurisdictionProfil
         _digests(vault, sealed),
         pl.Series("id_enc", vault.encrypt_many(sealed["id_number"].to_list()), dtype=pl.Binary),
         seal_identities(vault, sealed))
-    return JudgedBatch(furnisher_id=furnisher.id, now=now, records=checked.records, findings=checked.findings,
+    outcomes = checked.records.select(LINE, "event_id", OUTCOME)
+    return JudgedBatch(furnisher_id=furnisher.id, now=now, outcomes=outcomes, findings=checked.findings,
                        sealed=sealed, read=_read(engine, vault=vault, profile=profile, furnisher=furnisher,
                                                  kept=sealed, now=now))
 
@@ -179,7 +180,7 @@ def store_judged(engine: Engine, *, vault: PiiVault, profile: JurisdictionProfil
     # Each event's outcome in one query (a small batch's cost is mostly the number of frame operations).
     stored_lines = read.kept[LINE]
     line = pl.col("line")
-    outcome = judged.records.lazy().select(
+    outcome = judged.outcomes.lazy().select(
         pl.col(LINE).alias("line"), "event_id", pl.col(OUTCOME).alias("outcome"),
     ).with_columns(
         pl.when(line.is_in(read.duplicates[LINE].implode())).then(pl.lit("duplicate"))

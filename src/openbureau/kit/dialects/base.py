@@ -230,33 +230,30 @@ class Dialect(ABC):
         columns = tuple((c, _SQL_TYPES[dtype]) for c, dtype in frame.schema.items())
         in_use = conn.info.setdefault(_STAGED_IN_USE, set())
         key = (name, columns)
-        if key in in_use:
+        kept = key not in in_use
+        if kept:
+            table = _staged_table(name, columns)
+            create, after = _kept_ddl(table, conn.dialect, self.temp_schema)
+            # The emptying first as well: rows left by a block whose emptying was undone (its transaction rolled
+            # back after an earlier one committed them) would otherwise be joined too.
+            before = (create, after)
+            in_use.add(key)
+        else:
             table = _temporary_table(f"tmp_{name}_{uuid.uuid4().hex[:8]}", columns)
-            create, drop = _ddl(table, conn.dialect)
-            conn.exec_driver_sql(create)
-            try:
-                self.insert(conn, table, frame)
-                self.refresh_statistics(conn, table)
-                yield table
-            finally:
-                conn.exec_driver_sql(drop)
-            return
-        table = _staged_table(name, columns)
-        create, empty = _kept_ddl(table, conn.dialect, self.temp_schema)
-        in_use.add(key)
+            create, after = _ddl(table, conn.dialect)
+            before = (create,)
         try:
-            conn.exec_driver_sql(create)
-            # Rows left by a block whose emptying was undone (its transaction rolled back after an earlier one
-            # committed them) would otherwise be joined too.
-            conn.exec_driver_sql(empty)
+            for statement in before:
+                conn.exec_driver_sql(statement)
             try:
                 self.insert(conn, table, frame)
                 self.refresh_statistics(conn, table)
                 yield table
             finally:
-                conn.exec_driver_sql(empty)
+                conn.exec_driver_sql(after)
         finally:
-            in_use.discard(key)
+            if kept:
+                in_use.discard(key)
 
     def read_frame(self, conn: Connection, stmt: Select, schema: dict[str, pl.DataType]) -> pl.DataFrame:
         """The rows of ``stmt`` as a frame of ``schema`` (whole columns, never one ORM row at a time)."""
